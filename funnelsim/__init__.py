@@ -1,0 +1,49 @@
+"""funnelsim: teach and measure the telesales numbers game.
+
+>>> import funnelsim as fs
+>>> f = fs.Funnel(["dials", "connects", "meetings", "sales"], [7/15, 1/7, 1/8])
+>>> sim = fs.simulate(f, calls=75, periods=52, reps=2000, cycle=fs.Cycle(4), rng=42)
+>>> sim.summary("sales", block=13)["mean"].round(1).tolist()   # sales per quarter
+[8.1, 8.1, 8.1, 8.1]
+"""
+
+from . import presets, theory
+from .distributions import Cycle, DealSize
+from .funnel import Funnel
+from .i18n import get_language, language, set_language, t
+from .simulation import Simulation, simulate
+from .theory import (
+    Moments,
+    back_calculate,
+    calls_for_expected,
+    calls_for_target,
+    compare_levers,
+    prob_reach,
+    revenue_cv,
+    variance_shares,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Cycle",
+    "DealSize",
+    "Funnel",
+    "Moments",
+    "Simulation",
+    "__version__",
+    "back_calculate",
+    "calls_for_expected",
+    "calls_for_target",
+    "compare_levers",
+    "get_language",
+    "language",
+    "presets",
+    "prob_reach",
+    "revenue_cv",
+    "set_language",
+    "simulate",
+    "t",
+    "theory",
+    "variance_shares",
+]

@@ -1,0 +1,323 @@
+"""Sales-cycle lag and deal-size models.
+
+A :class:`Cycle` is the lag, in whole periods, between a call and the deal it
+closes. A :class:`DealSize` is the amount of one closed deal. Both are plain
+frozen objects: the simulator draws from them, the theory module reads their
+exact moments.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats
+
+from ._validate import check_nonnegative, check_positive
+from .i18n import t
+
+__all__ = ["Cycle", "DealSize"]
+
+DEFAULT_CYCLE_CV = 0.5
+_TAIL = 1e-6  # lag probability mass dropped in the far tail, then renormalised
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """Sales-cycle length: lag in periods between a call and its closed deal.
+
+    The lag is a gamma distribution with the given mean and coefficient of
+    variation, rounded to the nearest whole period (``P(lag = k) = F(k + 1/2)
+    - F(k - 1/2)``) and cut where less than 1e-6 of the mass is left. With
+    ``cv = 0`` the lag is ``mean`` exactly (split between the two nearest whole
+    periods when ``mean`` is fractional, which keeps the mean). ``mean = 0``
+    closes every deal in the period of its call.
+
+    Parameters
+    ----------
+    mean : float
+        Mean lag in periods (>= 0).
+    cv : float, default 0.5
+        Coefficient of variation of the lag (>= 0).
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> c = fs.Cycle(4, cv=0.25)
+    >>> round(c.lag_mean, 2), c.max_lag
+    (4.0, 11)
+    >>> fs.Cycle(2.5, cv=0).pmf().tolist()
+    [0.0, 0.0, 0.5, 0.5]
+    """
+
+    mean: float
+    cv: float = DEFAULT_CYCLE_CV
+    _pmf: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        mean = check_nonnegative("cycle mean", self.mean)
+        cv = check_nonnegative("cycle cv", self.cv)
+        object.__setattr__(self, "mean", mean)
+        object.__setattr__(self, "cv", cv)
+        object.__setattr__(self, "_pmf", _lag_pmf(mean, cv))
+
+    @classmethod
+    def coerce(cls, cycle: Cycle | float | None) -> Cycle:
+        """``None`` -> no lag; a number -> that mean with the default spread."""
+        if cycle is None:
+            return cls(0.0, 0.0)
+        if isinstance(cycle, Cycle):
+            return cycle
+        return cls(cycle)
+
+    def pmf(self) -> np.ndarray:
+        """``P(lag = k)`` for ``k = 0 .. max_lag`` (a copy)."""
+        return self._pmf.copy()
+
+    @property
+    def max_lag(self) -> int:
+        """Longest lag with non-negligible probability."""
+        return len(self._pmf) - 1
+
+    @property
+    def lag_mean(self) -> float:
+        """Mean of the discretised lag (close to ``mean``)."""
+        return float(np.arange(len(self._pmf)) @ self._pmf)
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """Draw ``size`` lags, one per deal."""
+        return rng.choice(len(self._pmf), size=size, p=self._pmf)
+
+
+def _lag_pmf(mean: float, cv: float) -> np.ndarray:
+    if mean == 0:
+        return np.array([1.0])
+    if cv == 0:
+        lo = math.floor(mean)
+        frac = mean - lo
+        pmf = np.zeros(lo + 2)
+        pmf[lo], pmf[lo + 1] = 1 - frac, frac
+        return pmf[: lo + 1] if frac == 0 else pmf
+    shape = 1.0 / cv**2
+    dist = stats.gamma(shape, scale=mean / shape)
+    top = math.ceil(dist.isf(_TAIL)) + 1
+    edges = np.concatenate([[0.0], np.arange(top) + 0.5])
+    pmf = np.diff(dist.cdf(edges))
+    pmf /= pmf.sum()
+    return np.trim_zeros(pmf, "b")
+
+
+@dataclass(frozen=True)
+class DealSize:
+    """Amount of one closed deal.
+
+    Build one with :meth:`fixed`, :meth:`gamma` (the default model),
+    :meth:`lognormal` or :meth:`bands`. ``mean``, ``cv`` and ``var`` are the
+    exact moments of one deal.
+
+    Cost in the simulator: ``fixed``, ``gamma`` and ``bands`` with one value
+    per band cost one random draw per period and rep, whatever the number of
+    deals (the sum of k gamma deals is one gamma draw; band counts are one
+    multinomial draw). ``lognormal`` and ``bands`` without values (uniform
+    inside each band) cost one draw per deal.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> fs.DealSize.gamma(10_000, cv=0.5).var
+    25000000.0
+    >>> d = fs.DealSize.bands([0, 10, 30], [0.75, 0.25])
+    >>> d.mean
+    8.75
+    """
+
+    kind: str
+    params: tuple[float, ...]
+    edges: tuple[float, ...] = ()
+    shares: tuple[float, ...] = ()
+    values: tuple[float, ...] = ()
+
+    # ------------------------------------------------------------ factories
+    @classmethod
+    def fixed(cls, amount: float) -> DealSize:
+        """Every deal is worth ``amount``."""
+        return cls("fixed", (check_nonnegative("deal_size amount", amount),))
+
+    @classmethod
+    def gamma(cls, mean: float, cv: float = 1.0) -> DealSize:
+        """Gamma-distributed deal sizes with this mean and coefficient of variation."""
+        mean = check_positive("deal_size mean", mean)
+        cv = check_nonnegative("deal_size cv", cv)
+        return cls.fixed(mean) if cv == 0 else cls("gamma", (mean, cv))
+
+    @classmethod
+    def lognormal(cls, mean: float, cv: float = 1.0) -> DealSize:
+        """Log-normal deal sizes with this mean and coefficient of variation."""
+        mean = check_positive("deal_size mean", mean)
+        cv = check_nonnegative("deal_size cv", cv)
+        return cls.fixed(mean) if cv == 0 else cls("lognormal", (mean, cv))
+
+    @classmethod
+    def bands(
+        cls,
+        edges: Sequence[float],
+        shares: Sequence[float],
+        values: Sequence[float] | None = None,
+    ) -> DealSize:
+        """Deal sizes by band, as the decks report them.
+
+        Parameters
+        ----------
+        edges : sequence of float
+            ``m + 1`` increasing band edges (the last may be ``inf`` when
+            ``values`` are given).
+        shares : sequence of float
+            ``m`` shares of deals in each band. They must add up to 1 within
+            0.01 (rounded shares such as 56.5 + 27.8 + 11 + 4.6 = 99.9 % are
+            accepted) and are rescaled to sum to exactly 1.
+        values : sequence of float, optional
+            One representative deal size per band. Without them a deal is
+            uniform inside its band.
+        """
+        e = [
+            check_nonnegative(f"edges[{i}]", x) if math.isfinite(float(x)) else float(x)
+            for i, x in enumerate(edges)
+        ]
+        s = [check_nonnegative(f"shares[{i}]", x) for i, x in enumerate(shares)]
+        if len(e) != len(s) + 1 or len(s) == 0:
+            raise ValueError(t("error.bands_shape", n_edges=len(e), n_shares=len(s)))
+        if any(b <= a for a, b in itertools.pairwise(e)) or e[0] == math.inf:
+            raise ValueError(t("error.bands_edges", value=list(edges)))
+        total = sum(s)
+        if abs(total - 1) > 0.01:
+            raise ValueError(t("error.bands_shares", total=total))
+        s = [x / total for x in s]
+        if values is None:
+            if not math.isfinite(e[-1]):
+                raise ValueError(t("error.bands_open", value=list(edges)))
+            v: tuple[float, ...] = ()
+        else:
+            v = tuple(check_nonnegative(f"values[{i}]", x) for i, x in enumerate(values))
+            if len(v) != len(s):
+                raise ValueError(t("error.bands_values", n_values=len(v), n_shares=len(s)))
+            for i, x in enumerate(v):
+                if not (e[i] <= x <= e[i + 1]):
+                    raise ValueError(
+                        t("error.bands_value_outside", index=i, value=x, low=e[i], high=e[i + 1])
+                    )
+        return cls("bands", (), tuple(e), tuple(s), v)
+
+    @classmethod
+    def coerce(cls, deal_size: DealSize | float | None) -> DealSize | None:
+        """``None`` stays None (revenue counted in deals); a number is a fixed size."""
+        if deal_size is None or isinstance(deal_size, DealSize):
+            return deal_size
+        return cls.fixed(deal_size)
+
+    # -------------------------------------------------------------- moments
+    @property
+    def mean(self) -> float:
+        """Mean deal size."""
+        if self.kind in ("fixed", "gamma", "lognormal"):
+            return float(self.params[0])
+        return float(np.dot(self.shares, self._band_means()))
+
+    @property
+    def var(self) -> float:
+        """Variance of one deal."""
+        if self.kind == "fixed":
+            return 0.0
+        if self.kind in ("gamma", "lognormal"):
+            mean, cv = self.params
+            return float((mean * cv) ** 2)
+        s = np.asarray(self.shares)
+        second = self._band_second_moments()
+        return float(max(s @ second - self.mean**2, 0.0))
+
+    @property
+    def cv(self) -> float:
+        """Coefficient of variation of one deal (0 when the mean is 0)."""
+        return math.sqrt(self.var) / self.mean if self.mean > 0 else 0.0
+
+    def _band_means(self) -> np.ndarray:
+        if self.values:
+            return np.asarray(self.values)
+        e = np.asarray(self.edges)
+        return (e[:-1] + e[1:]) / 2
+
+    def _band_second_moments(self) -> np.ndarray:
+        if self.values:
+            return np.asarray(self.values) ** 2
+        e = np.asarray(self.edges)
+        a, b = e[:-1], e[1:]
+        return (a * a + a * b + b * b) / 3
+
+    @property
+    def per_deal(self) -> bool:
+        """True when the simulator draws one random number per deal."""
+        return self.kind == "lognormal" or (self.kind == "bands" and not self.values)
+
+    # ------------------------------------------------------------- sampling
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """Draw ``size`` individual deal sizes."""
+        if self.kind == "fixed":
+            return np.full(size, self.params[0])
+        if self.kind == "gamma":
+            mean, cv = self.params
+            return rng.gamma(1 / cv**2, mean * cv**2, size)
+        if self.kind == "lognormal":
+            mean, cv = self.params
+            sigma2 = math.log1p(cv**2)
+            return rng.lognormal(math.log(mean) - sigma2 / 2, math.sqrt(sigma2), size)
+        band = rng.choice(len(self.shares), size=size, p=self.shares)
+        if self.values:
+            return np.asarray(self.values)[band]
+        e = np.asarray(self.edges)
+        return rng.uniform(e[band], e[band + 1])
+
+    def sample_sums(self, rng: np.random.Generator, deals: np.ndarray) -> np.ndarray:
+        """Total amount of ``deals[i]`` deals, for every cell of an integer array."""
+        deals = np.asarray(deals, dtype=np.int64)
+        if self.kind == "fixed":
+            return deals * float(self.params[0])
+        if self.kind == "gamma":
+            mean, cv = self.params
+            return rng.gamma(deals / cv**2, mean * cv**2)
+        if self.kind == "bands" and self.values:
+            by_band = rng.multinomial(deals, self.shares)
+            return by_band @ np.asarray(self.values, dtype=float)
+        flat = deals.ravel()
+        owner = np.repeat(np.arange(flat.size), flat)
+        sums = np.bincount(owner, weights=self.sample(rng, owner.size), minlength=flat.size)
+        return sums.reshape(deals.shape)
+
+    def sum_sf(self, deals: np.ndarray, amount: float) -> np.ndarray:
+        """``P(sum of deals[i] deals >= amount)`` for each entry of ``deals``.
+
+        Exact for ``fixed`` and ``gamma``. For ``lognormal`` and ``bands`` the
+        sum is approximated by a gamma with the same mean and variance (the
+        accuracy is checked against simulation in ``tests/test_theory.py``).
+        """
+        deals = np.asarray(deals, dtype=float)
+        if amount <= 0:
+            return np.ones_like(deals)
+        if self.kind == "fixed" or self.cv == 0:
+            return (deals * self.mean >= amount * (1 - 1e-12)).astype(float)
+        shape = 1 / self.cv**2
+        scale = self.mean * self.cv**2
+        out = np.zeros_like(deals)
+        pos = deals > 0
+        out[pos] = stats.gamma.sf(amount, deals[pos] * shape, scale=scale)
+        return out
+
+    def __repr__(self) -> str:
+        if self.kind == "fixed":
+            return f"DealSize.fixed({self.params[0]:g})"
+        if self.kind in ("gamma", "lognormal"):
+            return f"DealSize.{self.kind}(mean={self.params[0]:g}, cv={self.params[1]:g})"
+        vals = f", values={list(self.values)}" if self.values else ""
+        shares = [round(s, 4) for s in self.shares]
+        return f"DealSize.bands(edges={list(self.edges)}, shares={shares}{vals})"

@@ -1,0 +1,375 @@
+"""Monte Carlo simulation of reps making calls through a funnel."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from ._validate import check_calls, check_count
+from .distributions import Cycle, DealSize
+from .funnel import Funnel
+from .i18n import t
+
+__all__ = ["Simulation", "simulate"]
+
+Start = Literal["steady", "empty"]
+Method = Literal["binomial", "per_call"]
+_QUANTILES = (0.1, 0.5, 0.9)
+
+
+def simulate(
+    funnel: Funnel,
+    calls: float | np.ndarray,
+    periods: int,
+    reps: int,
+    *,
+    cycle: Cycle | float | None = None,
+    deal_size: DealSize | float | None = None,
+    start: Start = "steady",
+    rng: np.random.Generator | int | None = None,
+    method: Method = "binomial",
+    progress: bool = False,
+) -> Simulation:
+    """Simulate ``reps`` reps calling through ``funnel`` for ``periods`` periods.
+
+    Every call is a Bernoulli trial at every stage. A call that reaches the
+    last stage becomes a deal that closes ``lag`` periods later (the sales
+    cycle), worth a random ``deal_size``.
+
+    Parameters
+    ----------
+    funnel : Funnel
+        Stages and conditional ratios; the first stage counts the calls.
+    calls : int or array_like
+        Calls per period: one number, a schedule with one value per period
+        (ramp-up, holidays, a pause in prospecting), or an array of shape
+        ``(reps, periods)``.
+    periods, reps : int
+        Number of periods (days, weeks...) and of reps. Reps are independent,
+        so they double as Monte Carlo replicates.
+    cycle : Cycle or float, optional
+        Lag between a call and its closed deal, in periods. A number is the
+        mean lag with the default spread (cv 0.5); ``None`` or 0 closes deals
+        in the period of the call.
+    deal_size : DealSize or float, optional
+        Amount of one deal; a number is a fixed amount. ``None`` counts
+        revenue in deals.
+    start : {"steady", "empty"}
+        ``"steady"``: the pipeline is full at period 0, as if each rep had made
+        their first period's calls forever. ``"empty"``: a new rep with no
+        earlier calls, who closes nothing for about one cycle.
+    rng : numpy.random.Generator, int or None
+        Source of randomness (SPEC 7); the same seed gives the same result.
+    method : {"binomial", "per_call"}
+        ``"binomial"`` draws one binomial per stage, period and rep, splits
+        deals across lags with one multinomial per period and rep, and draws
+        revenue sums in aggregate (see :class:`DealSize` for which deal-size
+        models cost one draw per deal), so the cost does not grow with call
+        volume. ``"per_call"`` follows every call as its own Bernoulli path
+        (slow; the reference and the classroom "watch each call" view).
+    progress : bool
+        Show a progress bar over reps (``per_call`` only).
+
+    Returns
+    -------
+    Simulation
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> game = fs.presets.get("daily ratio game").funnel
+    >>> sim = fs.simulate(game, calls=75, periods=50, reps=1000, rng=1)
+    >>> sim.counts.shape, sim.sales.shape
+    ((1000, 50, 4), (1000, 50))
+    >>> round(float(sim.sales.sum(axis=1).mean()), 1)  # 75 dials a week, 50 weeks
+    31.2
+    """
+    if not isinstance(funnel, Funnel):
+        raise ValueError(t("error.not_a_funnel", value=type(funnel).__name__))
+    periods = check_count("periods", periods, minimum=1)
+    reps = check_count("reps", reps, minimum=1)
+    calls_arr = check_calls(calls, periods, reps)
+    cyc = Cycle.coerce(cycle)
+    size = DealSize.coerce(deal_size)
+    if start not in ("steady", "empty"):
+        raise ValueError(
+            t("error.choice", name="start", value=repr(start), choices="steady, empty")
+        )
+    if method not in ("binomial", "per_call"):
+        raise ValueError(
+            t("error.choice", name="method", value=repr(method), choices="binomial, per_call")
+        )
+    gen = np.random.default_rng(rng)
+    runner = _binomial if method == "binomial" else _per_call
+    counts, sales, revenue = runner(funnel, calls_arr, cyc, size, start, gen, progress)
+    return Simulation(funnel, calls_arr, counts, sales, revenue, cyc, size, start, method)
+
+
+# ----------------------------------------------------------------- binomial
+_CHUNK_REPS = 1000  # reps per independent stream; fixed, so results never depend on the machine
+
+
+def _streams(rng: np.random.Generator, n: int) -> list[np.random.Generator]:
+    """``n`` independent generators derived from ``rng`` (``rng`` itself when n == 1)."""
+    if n == 1:
+        return [rng]
+    try:
+        return list(rng.spawn(n))
+    except (AttributeError, TypeError, ValueError):  # a bit generator without a seed sequence
+        return [np.random.default_rng(s) for s in rng.integers(2**63, size=n)]
+
+
+def _binomial(funnel, calls, cycle, deal_size, start, rng, progress):
+    reps, periods = calls.shape
+    counts = np.empty((reps, periods, funnel.n_stages), dtype=np.int64)
+    sales = np.zeros((reps, periods), dtype=np.int64)
+    revenue = np.empty((reps, periods))
+    firsts = range(0, reps, _CHUNK_REPS)
+    streams = _streams(rng, len(firsts))
+
+    def run(i: int) -> None:
+        rows = slice(firsts[i], firsts[i] + _CHUNK_REPS)
+        _binomial_chunk(
+            funnel,
+            calls[rows],
+            cycle,
+            deal_size,
+            start,
+            streams[i],
+            counts[rows],
+            sales[rows],
+            revenue[rows],
+        )
+
+    if len(firsts) == 1:
+        run(0)
+    else:  # numpy's samplers release the GIL: chunks run in parallel threads
+        with ThreadPoolExecutor(max_workers=min(len(firsts), os.cpu_count() or 1)) as pool:
+            list(pool.map(run, range(len(firsts))))
+    return counts, sales, revenue
+
+
+def _binomial_chunk(funnel, calls, cycle, deal_size, start, rng, counts, sales, revenue):
+    """Fill ``counts``, ``sales`` and ``revenue`` (views) for one chunk of reps."""
+    counts[..., 0] = calls
+    for k, r in enumerate(funnel.ratios):
+        counts[..., k + 1] = rng.binomial(counts[..., k], r)
+    won = counts[..., -1]
+    pmf = cycle.pmf()
+    lag_max = len(pmf) - 1
+    if lag_max == 0:
+        sales[:] = won
+    else:
+        _add_closings(sales, rng.multinomial(won, pmf), offset=0)
+        if start == "steady" and funnel.overall > 0:
+            # Deals from the calls of the lag_max periods before period 0 that
+            # close at period 0 or later: for calls made j periods before,
+            # P(close at period l - j) = p * pmf[l] for l >= j. Category 0 is
+            # "no deal closing in the window", drawn first so the multinomial
+            # stops early once nothing is left.
+            p = funnel.overall
+            for j in range(1, lag_max + 1):
+                probs = np.concatenate([[1 - p * pmf[j:].sum()], p * pmf[j:]])
+                split = rng.multinomial(calls[:, 0], np.clip(probs, 0, 1) / probs.sum())
+                _add_closings(sales, split[:, None, 1:], offset=0)
+    revenue[:] = _revenue(sales, deal_size, rng)
+
+
+def _add_closings(sales: np.ndarray, split: np.ndarray, offset: int) -> None:
+    """Add ``split[:, s, l]`` (deals from call period ``s`` with lag ``l``) to
+    ``sales[:, s + l + offset]``, dropping closings after the horizon."""
+    periods = sales.shape[1]
+    n_from = split.shape[1]
+    for lag in range(split.shape[2]):
+        first = lag + offset
+        if first >= periods:
+            break
+        width = min(n_from, periods - first)
+        sales[:, first : first + width] += split[:, :width, lag]
+
+
+def _revenue(sales, deal_size, rng):
+    if deal_size is None:
+        return sales.astype(float)
+    return deal_size.sample_sums(rng, sales)
+
+
+# ----------------------------------------------------------------- per call
+def _per_call(funnel, calls, cycle, deal_size, start, rng, progress):
+    reps, periods = calls.shape
+    n_stages = funnel.n_stages
+    ratios = np.asarray(funnel.ratios)
+    warm = cycle.max_lag if start == "steady" else 0
+    counts = np.zeros((reps, periods, n_stages), dtype=np.int64)
+    sales = np.zeros((reps, periods), dtype=np.int64)
+    revenue = np.zeros((reps, periods))
+    iterator = range(reps)
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(iterator, desc=t("progress.simulating"), unit=t("progress.rep"))
+    for rep in iterator:
+        per_period = np.concatenate([np.full(warm, calls[rep, 0]), calls[rep]])
+        call_period = np.repeat(np.arange(-warm, periods), per_period)
+        # One uniform per call and stage: the call passes stage k+1 if it
+        # passed stage k and its k-th draw is below ratio k.
+        passed = np.cumprod(rng.random((call_period.size, n_stages - 1)) < ratios, axis=1)
+        reached = passed.sum(axis=1)  # index of the last stage reached
+        live = call_period >= 0
+        for k in range(n_stages):
+            counts[rep, :, k] = np.bincount(call_period[live & (reached >= k)], minlength=periods)
+        deal_call = call_period[reached == n_stages - 1]
+        closes = deal_call + cycle.sample(rng, deal_call.size)
+        amounts = (
+            np.ones(deal_call.size) if deal_size is None else deal_size.sample(rng, deal_call.size)
+        )
+        inside = (closes >= 0) & (closes < periods)
+        sales[rep] = np.bincount(closes[inside], minlength=periods)
+        revenue[rep] = np.bincount(closes[inside], weights=amounts[inside], minlength=periods)
+    return counts, sales, revenue
+
+
+# ------------------------------------------------------------------- result
+@dataclass(frozen=True, repr=False)
+class Simulation:
+    """Result of :func:`simulate`.
+
+    Attributes
+    ----------
+    funnel : Funnel
+    calls : ndarray, shape (reps, periods)
+        Calls made in each period.
+    counts : ndarray, shape (reps, periods, stages)
+        Leads reaching each stage, by the period the call was made.
+    sales : ndarray, shape (reps, periods)
+        Deals closed in each period, after the cycle lag.
+    revenue : ndarray, shape (reps, periods)
+        Amount closed in each period (deals when ``deal_size`` is None).
+    cycle, deal_size, start, method
+        The settings the simulation ran with.
+    """
+
+    funnel: Funnel
+    calls: np.ndarray
+    counts: np.ndarray
+    sales: np.ndarray
+    revenue: np.ndarray
+    cycle: Cycle
+    deal_size: DealSize | None
+    start: str
+    method: str
+
+    @property
+    def reps(self) -> int:
+        """Number of reps (replicates)."""
+        return self.calls.shape[0]
+
+    @property
+    def periods(self) -> int:
+        """Number of periods."""
+        return self.calls.shape[1]
+
+    def measure(self, name: str) -> np.ndarray:
+        """The (reps, periods) array of ``"sales"``, ``"revenue"`` or a stage's counts."""
+        if name == "sales":
+            return self.sales
+        if name == "revenue":
+            return self.revenue
+        if name in self.funnel.stages:
+            return self.counts[..., self.funnel.stages.index(name)]
+        choices = ", ".join(["sales", "revenue", *self.funnel.stages])
+        raise ValueError(t("error.unknown_measure", value=repr(name), choices=choices))
+
+    def totals(self, measure: str = "revenue", *, block: int = 1) -> np.ndarray:
+        """Sums over consecutive blocks of ``block`` periods: shape (reps, blocks).
+
+        A last, shorter block is kept (52 weeks in blocks of 4 give 13 full
+        months; 52 in blocks of 5 give 10 blocks of 5 and one of 2).
+        """
+        block = check_count("block", block, minimum=1)
+        values = self.measure(measure)
+        starts = np.arange(0, self.periods, block)
+        return np.add.reduceat(values, starts, axis=1)
+
+    def summary(
+        self,
+        measure: str = "revenue",
+        *,
+        block: int = 1,
+        quantiles: tuple[float, ...] = _QUANTILES,
+    ) -> pd.DataFrame:
+        """Per period (or block of periods), across reps: mean, std, cv and quantiles.
+
+        ``std`` uses ``ddof=1``; ``cv = std / mean`` (NaN when the mean is 0).
+        ``periods_in_block`` says how many periods each row sums.
+
+        >>> import funnelsim as fs
+        >>> f = fs.Funnel(["calls", "sales"], [0.1])
+        >>> s = fs.simulate(f, 100, periods=8, reps=500, rng=0).summary("sales", block=4)
+        >>> list(s.columns)
+        ['block', 'first_period', 'periods_in_block', 'mean', 'std', 'cv', 'q10', 'q50', 'q90']
+        >>> s["mean"].round(0).tolist()
+        [40.0, 40.0]
+        """
+        totals = self.totals(measure, block=block).astype(float)
+        first = np.arange(0, self.periods, block)
+        mean = totals.mean(axis=0)
+        std = totals.std(axis=0, ddof=1) if self.reps > 1 else np.full(len(first), np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cv = np.where(mean > 0, std / np.where(mean > 0, mean, 1), np.nan)
+        frame = pd.DataFrame(
+            {
+                "block": np.arange(len(first)),
+                "first_period": first,
+                "periods_in_block": np.minimum(block, self.periods - first),
+                "mean": mean,
+                "std": std,
+                "cv": cv,
+            }
+        )
+        for q in quantiles:
+            frame[f"q{round(q * 100):02d}"] = np.quantile(totals, q, axis=0)
+        return frame
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy (long) frame: ``rep``, ``period``, ``measure``, ``stage``, ``value``.
+
+        ``measure`` is ``"count"`` (leads reaching ``stage``, by call period),
+        ``"sales"`` (deals closed in the period) or ``"revenue"``; ``stage`` is
+        empty for the last two.
+        """
+        reps, periods, _n_stages = self.counts.shape
+        rep_idx, period_idx = np.meshgrid(np.arange(reps), np.arange(periods), indexing="ij")
+        parts = []
+        for k, stage in enumerate(self.funnel.stages):
+            parts.append(self._long(rep_idx, period_idx, "count", stage, self.counts[..., k]))
+        parts.append(self._long(rep_idx, period_idx, "sales", None, self.sales))
+        parts.append(self._long(rep_idx, period_idx, "revenue", None, self.revenue))
+        frame = pd.concat(parts, ignore_index=True)
+        frame["measure"] = pd.Categorical(frame["measure"], ["count", "sales", "revenue"])
+        frame["stage"] = pd.Categorical(frame["stage"], list(self.funnel.stages))
+        return frame
+
+    @staticmethod
+    def _long(rep_idx, period_idx, measure, stage, values) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "rep": rep_idx.ravel(),
+                "period": period_idx.ravel(),
+                "measure": measure,
+                "stage": stage,
+                "value": values.ravel().astype(float),
+            }
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Simulation({self.reps} reps x {self.periods} periods, {self.funnel!r}, "
+            f"cycle mean {self.cycle.mean:g}, deal_size {self.deal_size!r}, "
+            f"start={self.start!r}, method={self.method!r})"
+        )

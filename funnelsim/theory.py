@@ -1,0 +1,426 @@
+"""Closed-form moments, probabilities of reaching a target, calls needed.
+
+Every call is an independent Bernoulli path through the funnel, so the deals
+from ``N`` calls are ``Binomial(N, p)`` with ``p = funnel.overall``. Revenue
+adds an independent deal size per deal (a compound binomial):
+
+    E[R] = mu E[S],   Var[R] = sigma^2 E[S] + mu^2 Var[S],
+    CV^2 = (1 - p + cv_size^2) / (N p).
+
+With a sales cycle, a call made in period ``s`` closes in a window of periods
+with probability ``p * w_s`` (``w_s``: chance that its lag lands in the
+window), independently of other calls; the moments of sales in the window are
+exact sums over call periods.
+
+Targets (:func:`prob_reach`, :func:`calls_for_target`) are about the deals
+that the calls of ``periods`` periods produce, whenever they close: the
+planning question "how many calls this quarter for this quarter's number".
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ._validate import (
+    check_count,
+    check_nonnegative,
+    check_open_probability,
+    check_probability,
+)
+from .distributions import Cycle, DealSize
+from .funnel import Funnel
+from .i18n import t
+
+__all__ = [
+    "Moments",
+    "back_calculate",
+    "calls_for_expected",
+    "calls_for_target",
+    "compare_levers",
+    "prob_reach",
+    "revenue_cv",
+    "revenue_moments",
+    "sales_cv",
+    "sales_moments",
+    "variance_shares",
+]
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Mean and variance of a count or amount, with ``std`` and ``cv``."""
+
+    mean: float
+    var: float
+
+    @property
+    def std(self) -> float:
+        """Standard deviation."""
+        return math.sqrt(self.var)
+
+    @property
+    def cv(self) -> float:
+        """Coefficient of variation (``std / mean``; NaN when the mean is 0)."""
+        return self.std / self.mean if self.mean > 0 else math.nan
+
+
+# ------------------------------------------------------------------ moments
+def _schedule(calls: float | np.ndarray, first_period: int, periods: int) -> np.ndarray:
+    arr = np.atleast_1d(np.asarray(calls, dtype=float))
+    if arr.ndim != 1 or np.any(~np.isfinite(arr)) or np.any(arr < 0):
+        raise ValueError(t("error.calls_value", value=calls, where=""))
+    if arr.size == 1:
+        return np.full(first_period + periods, arr[0])
+    if arr.size < first_period + periods:
+        raise ValueError(
+            t("error.calls_shape", shape=arr.shape, periods=first_period + periods, reps=1)
+        )
+    return arr
+
+
+def sales_moments(
+    funnel: Funnel,
+    calls: float | np.ndarray,
+    *,
+    periods: int = 1,
+    cycle: Cycle | float | None = None,
+    start: str = "steady",
+    first_period: int = 0,
+) -> Moments:
+    """Exact mean and variance of the deals closed in ``periods`` periods.
+
+    Parameters
+    ----------
+    funnel : Funnel
+    calls : float or array_like
+        Calls per period, or a schedule with one value per period.
+    periods : int
+        Length of the window (1: one period; 4: a month of weeks).
+    cycle : Cycle or float, optional
+        Sales-cycle lag, as in :func:`funnelsim.simulate`.
+    start : {"steady", "empty"}
+        Whether calls were made before period 0 (at the first period's rate).
+    first_period : int
+        First period of the window.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> f = fs.Funnel(["calls", "sales"], [0.1])
+    >>> m = fs.theory.sales_moments(f, 1000)
+    >>> m.mean, round(m.var, 6)
+    (100.0, 90.0)
+    """
+    periods = check_count("periods", periods, minimum=1)
+    first_period = check_count("first_period", first_period)
+    sched = _schedule(calls, first_period, periods)
+    pmf = Cycle.coerce(cycle).pmf()
+    lag_max = len(pmf) - 1
+    p = funnel.overall
+    # call periods s = -lag_max .. first_period + periods - 1
+    s = np.arange(-lag_max, first_period + periods)
+    n = np.where(s >= 0, sched[np.clip(s, 0, None)], sched[0] if start == "steady" else 0.0)
+    cdf = np.concatenate([[0.0], np.cumsum(pmf)])
+
+    def lag_prob(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:  # P(lo <= lag < hi)
+        lo = np.clip(lo, 0, lag_max + 1)
+        hi = np.clip(hi, 0, lag_max + 1)
+        return np.clip(cdf[hi] - cdf[lo], 0.0, 1.0)
+
+    w = lag_prob(first_period - s, first_period + periods - s)
+    q = p * w
+    return Moments(float(n @ q), float(n @ (q * (1 - q))))
+
+
+def revenue_moments(
+    funnel: Funnel,
+    calls: float | np.ndarray,
+    deal_size: DealSize | float | None,
+    *,
+    periods: int = 1,
+    cycle: Cycle | float | None = None,
+    start: str = "steady",
+    first_period: int = 0,
+) -> Moments:
+    """Exact mean and variance of revenue in a window (compound binomial).
+
+    >>> import funnelsim as fs
+    >>> f = fs.Funnel(["calls", "sales"], [0.1])
+    >>> m = fs.theory.revenue_moments(f, 1000, fs.DealSize.gamma(10.0, cv=1.0))
+    >>> m.mean, round(m.cv**2, 6)  # (1 - p + cv^2) / (n p) = 1.9 / 100
+    (1000.0, 0.019)
+    """
+    s = sales_moments(
+        funnel, calls, periods=periods, cycle=cycle, start=start, first_period=first_period
+    )
+    size = DealSize.coerce(deal_size)
+    if size is None:
+        return s
+    mu, var = size.mean, size.var
+    return Moments(mu * s.mean, var * s.mean + mu * mu * s.var)
+
+
+def sales_cv(
+    funnel: Funnel, calls: float, *, periods: int = 1, cycle: Cycle | float | None = None
+) -> float:
+    """Coefficient of variation of sales per window: ``sqrt((1 - p) / (n p))`` without a cycle.
+
+    >>> import funnelsim as fs
+    >>> f = fs.Funnel(["calls", "sales"], [0.01])
+    >>> a = fs.theory.sales_cv(f, 1000)
+    >>> round(1 - fs.theory.sales_cv(f, 2000) / a, 3)  # doubling calls: -29 %, not -50 %
+    0.293
+    """
+    return sales_moments(funnel, calls, periods=periods, cycle=cycle).cv
+
+
+def revenue_cv(
+    funnel: Funnel,
+    calls: float,
+    deal_size: DealSize | float | None,
+    periods: int = 1,
+    *,
+    cycle: Cycle | float | None = None,
+) -> float:
+    """Coefficient of variation of revenue over ``periods`` periods.
+
+    Without a cycle, ``CV^2 = (1 - p + cv_size^2) / (n periods p)``.
+
+    >>> import funnelsim as fs
+    >>> f = fs.Funnel(["calls", "sales"], [0.02])
+    >>> round(fs.theory.revenue_cv(f, 500, fs.DealSize.gamma(1.0, cv=1.0)), 4)
+    0.445
+    """
+    return revenue_moments(funnel, calls, deal_size, periods=periods, cycle=cycle).cv
+
+
+# ---------------------------------------------------------------- targets
+def _deal_range(n_calls: float, p: float) -> np.ndarray:
+    """Support of Binomial(n_calls, p) that carries all but 1e-14 of the mass."""
+    n = int(n_calls)
+    if n == 0 or p == 0:
+        return np.array([0])
+    lo = int(stats.binom.ppf(1e-15, n, p))
+    hi = int(stats.binom.isf(1e-15, n, p)) + 1
+    return np.arange(max(lo, 0), min(hi, n) + 1)
+
+
+def _prob_total(n_calls: int, p: float, target: float, size: DealSize | None) -> float:
+    if size is None:
+        need = math.ceil(target - 1e-9)
+        return float(stats.binom.sf(need - 1, n_calls, p)) if need > 0 else 1.0
+    if target <= 0:
+        return 1.0
+    deals = _deal_range(n_calls, p)
+    weights = stats.binom.pmf(deals, n_calls, p)
+    return float(np.clip(weights @ size.sum_sf(deals, target), 0.0, 1.0))
+
+
+def prob_reach(
+    funnel: Funnel,
+    calls: float,
+    target: float,
+    *,
+    deal_size: DealSize | float | None = None,
+    periods: int = 1,
+) -> float:
+    """Probability that the calls of ``periods`` periods reach ``target``.
+
+    ``target`` is in deals when ``deal_size`` is None, in money otherwise.
+    Deals are ``Binomial(calls * periods, p)`` (exact). Revenue sums a random
+    deal size per deal: exact for fixed and gamma sizes; for log-normal and
+    band sizes the sum of ``k`` deals is taken as a gamma with the same mean
+    and variance (accurate to about 0.01 in probability at the sizes the
+    notebooks use; see ``tests/test_theory.py``).
+
+    Examples
+    --------
+    Planning on averages hits the target only about half the time:
+
+    >>> import funnelsim as fs
+    >>> f = fs.Funnel(["calls", "sales"], [0.05])
+    >>> round(fs.theory.prob_reach(f, 1000, 50), 3)
+    0.52
+    """
+    n = check_count("calls", calls)
+    periods = check_count("periods", periods, minimum=1)
+    target = check_nonnegative("target", target)
+    return _prob_total(n * periods, funnel.overall, target, DealSize.coerce(deal_size))
+
+
+def calls_for_target(
+    funnel: Funnel,
+    target: float,
+    probability: float,
+    *,
+    deal_size: DealSize | float | None = None,
+    periods: int = 1,
+) -> int:
+    """Fewest calls per period so the target over ``periods`` periods is reached
+    with at least ``probability``.
+
+    Sales (``deal_size`` None) use the exact binomial tail; revenue uses
+    :func:`prob_reach` (exact for fixed and gamma deal sizes). The search is a
+    bisection on a probability that rises with calls, so the answer is the
+    exact minimum for the model used.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> f = fs.Funnel(["calls", "sales"], [0.05])
+    >>> fs.theory.calls_for_expected(f, 50)
+    1000
+    >>> fs.theory.calls_for_target(f, 50, 0.9)
+    1180
+    """
+    target = check_nonnegative("target", target)
+    probability = check_open_probability("probability", probability)
+    periods = check_count("periods", periods, minimum=1)
+    size = DealSize.coerce(deal_size)
+    p = funnel.overall
+    if target == 0:
+        return 0
+    if p == 0 or (size is not None and size.mean == 0):
+        raise ValueError(t("error.target_unreachable", funnel=repr(funnel)))
+
+    def ok(n: int) -> bool:
+        return _prob_total(n * periods, p, target, size) >= probability
+
+    lo, hi = 0, max(1, calls_for_expected(funnel, target, deal_size=size, periods=periods))
+    while not ok(hi):
+        lo, hi = hi, hi * 2
+    while hi - lo > 1:  # invariant: not ok(lo) or lo == 0, ok(hi)
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    return 0 if ok(0) else hi
+
+
+def calls_for_expected(
+    funnel: Funnel,
+    target: float,
+    *,
+    deal_size: DealSize | float | None = None,
+    periods: int = 1,
+) -> int:
+    """Calls per period whose *expected* result equals the target (rounded up)."""
+    target = check_nonnegative("target", target)
+    size = DealSize.coerce(deal_size)
+    per_call = funnel.overall * (1.0 if size is None else size.mean)
+    if per_call == 0:
+        raise ValueError(t("error.target_unreachable", funnel=repr(funnel)))
+    return math.ceil(target / (per_call * periods) - 1e-9)
+
+
+# ------------------------------------------------------- back-calculation
+def back_calculate(
+    funnel: Funnel,
+    target: float,
+    *,
+    deal_size: DealSize | float | None = None,
+) -> pd.DataFrame:
+    """The decks' back-calculation: deals needed, then each earlier stage.
+
+    Deals needed are ``ceil(target / mean deal size)`` (``target`` deals when
+    ``deal_size`` is None); each earlier stage divides by its ratio and rounds
+    up, as the decks do. ``expected`` is the same chain without rounding.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> pre = fs.presets.get("target back-calculation")
+    >>> fs.theory.back_calculate(pre.funnel, 500_000, deal_size=pre.deal_size)["needed"].tolist()
+    [408, 102, 51, 38]
+    """
+    target = check_nonnegative("target", target)
+    size = DealSize.coerce(deal_size)
+    mean = 1.0 if size is None else size.mean
+    if mean == 0:
+        raise ValueError(t("error.target_unreachable", funnel=repr(funnel)))
+    exact = [target / mean]
+    needed = [math.ceil(exact[0] - 1e-9)]
+    for r in reversed(funnel.ratios):
+        if r == 0:
+            raise ValueError(t("error.target_unreachable", funnel=repr(funnel)))
+        exact.append(exact[-1] / r)
+        needed.append(math.ceil(needed[-1] / r - 1e-9))
+    return pd.DataFrame(
+        {"stage": list(funnel.stages), "needed": needed[::-1], "expected": exact[::-1]}
+    )
+
+
+# --------------------------------------------------------------- levers
+def variance_shares(funnel: Funnel) -> pd.Series:
+    """Each step's share of the variance of sales (law of total variance).
+
+    The step into stage ``k + 1`` contributes
+    ``n * reach_k * r_k (1 - r_k) * (product of later ratios)^2``; the
+    contributions add up to ``n p (1 - p)``, so the shares do not depend on
+    ``n``. Low ratios late in the funnel make most of the noise.
+
+    >>> import funnelsim as fs
+    >>> fs.variance_shares(fs.Funnel(["a", "b", "c"], [0.5, 0.1])).round(3).tolist()
+    [0.053, 0.947]
+    """
+    r = np.asarray(funnel.ratios)
+    reach = funnel.reach[:-1]
+    later = np.array([math.prod(funnel.ratios[k + 1 :]) for k in range(len(r))])
+    contrib = reach * r * (1 - r) * later**2
+    total = contrib.sum()
+    shares = contrib / total if total > 0 else np.full(len(r), np.nan)
+    return pd.Series(
+        shares, index=pd.Index(funnel.stages[1:], name="stage"), name="variance_share"
+    )
+
+
+def compare_levers(
+    funnel: Funnel,
+    calls: float,
+    *,
+    extra_calls: float,
+    stage: str | int,
+    new_ratio: float,
+    deal_size: DealSize | float | None = None,
+    target: float | None = None,
+    periods: int = 1,
+) -> pd.DataFrame:
+    """The volume lever against the ratio lever.
+
+    Rows: ``baseline``, ``volume`` (``calls + extra_calls``) and ``ratio``
+    (the ratio into ``stage`` set to ``new_ratio``). Columns: ``calls``,
+    ``overall``, ``expected`` (sales or revenue over ``periods``), ``cv``,
+    ``gain`` (relative to the baseline) and, with a target, ``p_target``.
+
+    >>> import funnelsim as fs
+    >>> game = fs.presets.get("daily ratio game").funnel
+    >>> tab = fs.compare_levers(game, 15, extra_calls=15, stage="connects", new_ratio=8/15)
+    >>> tab["gain"].round(3).tolist()
+    [0.0, 1.0, 0.143]
+    """
+    calls = check_nonnegative("calls", calls, integer=True)
+    extra_calls = check_nonnegative("extra_calls", extra_calls, integer=True)
+    check_probability("new_ratio", new_ratio)
+    size = DealSize.coerce(deal_size)
+    options = {
+        "baseline": (funnel, calls),
+        "volume": (funnel, calls + extra_calls),
+        "ratio": (funnel.with_ratio(stage, new_ratio), calls),
+    }
+    rows = []
+    for name, (f, n) in options.items():
+        m = revenue_moments(f, n, size, periods=periods)
+        row = {"lever": name, "calls": n, "overall": f.overall, "expected": m.mean, "cv": m.cv}
+        if target is not None:
+            row["p_target"] = prob_reach(f, n, target, deal_size=size, periods=periods)
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    base = frame.loc[0, "expected"]
+    frame.insert(4, "gain", frame["expected"] / base - 1 if base > 0 else np.nan)
+    return frame

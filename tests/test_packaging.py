@@ -1,0 +1,75 @@
+"""The project's set-up files stay in step with each other."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~ \[;]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def _pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def _conda_names() -> set[str]:
+    env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
+    return {_name(d) for d in env["dependencies"] if isinstance(d, str)}
+
+
+def test_environment_yml_lists_every_runtime_dependency():
+    runtime = {_name(r) for r in _pyproject()["project"]["dependencies"]}
+    missing = runtime - _conda_names()
+    assert not missing, f"environment.yml lacks runtime dependencies {sorted(missing)}"
+
+
+def test_environment_yml_lists_the_notebook_and_test_extras():
+    extras = _pyproject()["project"]["optional-dependencies"]
+    wanted = {_name(r) for group in ("notebooks", "test", "dev") for r in extras[group]}
+    missing = wanted - _conda_names()
+    assert not missing, f"environment.yml lacks {sorted(missing)}"
+
+
+def test_environment_yml_lists_nothing_pyproject_does_not():
+    project = _pyproject()["project"]
+    known = {_name(r) for r in project["dependencies"]}
+    known |= {_name(r) for group in project["optional-dependencies"].values() for r in group}
+    extra = _conda_names() - known - {"python", "pip"}
+    assert not extra, f"environment.yml lists {sorted(extra)} which pyproject.toml does not"
+
+
+def test_minimum_versions_agree():
+    def pins(reqs):
+        out = {}
+        for r in reqs:
+            m = re.search(r">=\s*([\w.]+)", r)
+            out[_name(r)] = m.group(1) if m else None
+        return out
+
+    project = _pyproject()["project"]
+    py = pins(project["dependencies"])
+    env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
+    conda = pins(d for d in env["dependencies"] if isinstance(d, str))
+    for name, version in py.items():
+        assert conda[name] == version, (
+            f"{name}: pyproject >={version}, environment.yml >={conda[name]}"
+        )
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "make test" in ci
+    assert "make test" in readme and "make lab" in readme
+
+
+def test_licence_is_bsd_3_clause():
+    assert _pyproject()["project"]["license"] == "BSD-3-Clause"
+    assert "BSD 3-Clause" in (ROOT / "LICENSE").read_text(encoding="utf-8")
