@@ -25,6 +25,18 @@ from .theory import (
 
 __version__ = "0.1.0"
 
+# Submodules that pull in matplotlib or ipywidgets load on first use
+# (``fs.plotting``, ``fs.widgets``, ``fs.lessons``), so ``import funnelsim`` stays light.
+_LAZY = ("lessons", "plotting", "widgets")
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'funnelsim' has no attribute {name!r}")
+
 __all__ = [
     "Cycle",
     "DealSize",
