@@ -17,9 +17,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[notebooks,test,dev]'
 	@touch $(STAMP)
 
+# Headless-safe: prints the URL to open; add OPEN=1 to open a browser too.
+ROOTFLAG = $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(STAMP)
-	MPLBACKEND=module://matplotlib_inline.backend_inline \
-	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) --no-browser
+	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 \
+	  --ServerApp.port=$(PORT) $(if $(OPEN),,--no-browser) $(ROOTFLAG)
 
 test: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q
