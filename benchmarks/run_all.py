@@ -1,0 +1,29 @@
+"""Run every benchmark script in this folder (``make bench``); figures go to stdout.
+
+Benchmarks are run by hand and quoted in closing notes, never as timed unit tests.
+"""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> int:
+    print(
+        f"# {platform.platform()}, Python {platform.python_version()}, "
+        f"{__import__('os').cpu_count()} cores"
+    )
+    status = 0
+    for script in sorted(HERE.glob("bench_*.py")):
+        print(f"\n## {script.name}", flush=True)
+        status |= subprocess.call([sys.executable, str(script)])
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
