@@ -37,6 +37,7 @@ def __getattr__(name: str):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'funnelsim' has no attribute {name!r}")
 
+
 __all__ = [
     "Cycle",
     "DealSize",

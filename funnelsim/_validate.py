@@ -60,6 +60,15 @@ def check_count(name: str, value: object, *, minimum: int = 0) -> int:
     return int(x)
 
 
+def check_choice(name: str, value: object, choices: Sequence[str]) -> str:
+    """One of a few allowed strings (``start``, ``method``)."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(
+            t("error.choice", name=name, value=repr(value), choices=", ".join(choices))
+        )
+    return value
+
+
 def check_calls(calls: object, periods: int, reps: int) -> np.ndarray:
     """Normalise ``calls`` to an int64 array of shape (reps, periods).
 
@@ -89,7 +98,10 @@ def check_calls(calls: object, periods: int, reps: int) -> np.ndarray:
 
 
 def _numeric(value: object) -> bool:
+    """True for numbers and arrays of numbers; text (even "10") is not numeric."""
     try:
+        if np.asarray(value).dtype.kind in "USV":
+            return False
         np.asarray(value, dtype=float)
     except (TypeError, ValueError):
         return False

@@ -29,12 +29,15 @@ _TAIL = 1e-6  # lag probability mass dropped in the far tail, then renormalised
 class Cycle:
     """Sales-cycle length: lag in periods between a call and its closed deal.
 
-    The lag is a gamma distribution with the given mean and coefficient of
-    variation, rounded to the nearest whole period (``P(lag = k) = F(k + 1/2)
-    - F(k - 1/2)``) and cut where less than 1e-6 of the mass is left. With
-    ``cv = 0`` the lag is ``mean`` exactly (split between the two nearest whole
-    periods when ``mean`` is fractional, which keeps the mean). ``mean = 0``
-    closes every deal in the period of its call.
+    The lag is a gamma distribution ``X`` with the given mean and coefficient
+    of variation, put on whole periods by splitting each value between the two
+    nearest periods in proportion to its distance from them (``P(lag = k) =
+    E[max(0, 1 - |X - k|)]``), and cut where less than 1e-6 of the mass is
+    left. The split keeps the mean (up to the cut), also for short cycles
+    where rounding to the nearest period would not. With ``cv = 0`` the lag is
+    ``mean`` exactly, split the same way between the two nearest whole periods
+    when ``mean`` is fractional. ``mean = 0`` closes every deal in the period
+    of its call.
 
     Parameters
     ----------
@@ -92,6 +95,16 @@ class Cycle:
         return rng.choice(len(self._pmf), size=size, p=self._pmf)
 
 
+def _band_edge(i: int, x: object) -> float:
+    """A band edge: a number >= 0 or ``inf`` (NaN and -inf are refused)."""
+    name = f"edges[{i}]"
+    try:
+        v = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(t("error.not_a_number", name=name, value=repr(x))) from None
+    return v if v == math.inf else check_nonnegative(name, v)
+
+
 def _lag_pmf(mean: float, cv: float) -> np.ndarray:
     if mean == 0:
         return np.array([1.0])
@@ -102,10 +115,17 @@ def _lag_pmf(mean: float, cv: float) -> np.ndarray:
         pmf[lo], pmf[lo + 1] = 1 - frac, frac
         return pmf[: lo + 1] if frac == 0 else pmf
     shape = 1.0 / cv**2
-    dist = stats.gamma(shape, scale=mean / shape)
-    top = math.ceil(dist.isf(_TAIL)) + 1
-    edges = np.concatenate([[0.0], np.arange(top) + 0.5])
-    pmf = np.diff(dist.cdf(edges))
+    scale = mean / shape
+    top = max(math.ceil(stats.gamma.isf(_TAIL, shape, scale=scale)), 1)
+    k = np.arange(top + 1, dtype=float)
+    # On (k, k + 1] a value x goes to period k + 1 with weight x - k and to
+    # period k with weight k + 1 - x; E[X; X <= x] = mean * F_{shape + 1}(x).
+    mass = np.diff(stats.gamma.cdf(k, shape, scale=scale))
+    first_moment = np.diff(mean * stats.gamma.cdf(k, shape + 1, scale=scale))
+    up = np.clip(first_moment - k[:-1] * mass, 0.0, mass)
+    pmf = np.zeros(top + 1)
+    pmf[:-1] += mass - up
+    pmf[1:] += up
     pmf /= pmf.sum()
     return np.trim_zeros(pmf, "b")
 
@@ -182,10 +202,7 @@ class DealSize:
             One representative deal size per band. Without them a deal is
             uniform inside its band.
         """
-        e = [
-            check_nonnegative(f"edges[{i}]", x) if math.isfinite(float(x)) else float(x)
-            for i, x in enumerate(edges)
-        ]
+        e = [_band_edge(i, x) for i, x in enumerate(edges)]
         s = [check_nonnegative(f"shares[{i}]", x) for i, x in enumerate(shares)]
         if len(e) != len(s) + 1 or len(s) == 0:
             raise ValueError(t("error.bands_shape", n_edges=len(e), n_shares=len(s)))
@@ -299,7 +316,8 @@ class DealSize:
 
         Exact for ``fixed`` and ``gamma``. For ``lognormal`` and ``bands`` the
         sum is approximated by a gamma with the same mean and variance (the
-        accuracy is checked against simulation in ``tests/test_theory.py``).
+        accuracy is stated in :func:`funnelsim.theory.prob_reach` and checked
+        against simulation in ``tests/test_theory.py``).
         """
         deals = np.asarray(deals, dtype=float)
         if amount <= 0:

@@ -49,7 +49,10 @@ class Funnel:
         stages = check_names("stages", list(self.stages))
         if len(stages) < 2:
             raise ValueError(t("error.too_few_stages", value=list(stages)))
-        ratios = list(self.ratios) if not np.isscalar(self.ratios) else [self.ratios]
+        try:
+            ratios = [self.ratios] if isinstance(self.ratios, str) else list(self.ratios)
+        except TypeError:  # one number (or a 0-d array) for a two-stage funnel
+            ratios = [self.ratios]
         if len(ratios) != len(stages) - 1:
             raise ValueError(
                 t(

@@ -10,7 +10,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ._validate import check_calls, check_count
+from ._validate import check_calls, check_choice, check_count
 from .distributions import Cycle, DealSize
 from .funnel import Funnel
 from .i18n import t
@@ -96,14 +96,8 @@ def simulate(
     calls_arr = check_calls(calls, periods, reps)
     cyc = Cycle.coerce(cycle)
     size = DealSize.coerce(deal_size)
-    if start not in ("steady", "empty"):
-        raise ValueError(
-            t("error.choice", name="start", value=repr(start), choices="steady, empty")
-        )
-    if method not in ("binomial", "per_call"):
-        raise ValueError(
-            t("error.choice", name="method", value=repr(method), choices="binomial, per_call")
-        )
+    start = check_choice("start", start, ("steady", "empty"))
+    method = check_choice("method", method, ("binomial", "per_call"))
     gen = np.random.default_rng(rng)
     runner = _binomial if method == "binomial" else _per_call
     counts, sales, revenue = runner(funnel, calls_arr, cyc, size, start, gen, progress)

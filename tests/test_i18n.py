@@ -1,0 +1,250 @@
+"""Every string the kit shows comes from the catalogue, and the catalogue is sound.
+
+The source of ``funnelsim/`` is scanned with ``ast`` for calls ``t(key, ...)``:
+literal keys must exist, and the keyword arguments at the call must fill every
+placeholder of the message. f-string keys (``t(f"stage.{k}")``) are expanded
+when the name runs over a literal tuple in an enclosing ``for`` or
+comprehension; otherwise every catalogue key matching the pattern must accept
+the call's keywords, and at least one key must match.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import string
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import funnelsim as fs
+from funnelsim import i18n
+
+PACKAGE = Path(fs.__file__).resolve().parent
+LOCALES = PACKAGE / "locales"
+
+
+def _catalogue(lang: str) -> dict[str, str]:
+    def no_duplicates(pairs):
+        keys = [k for k, _ in pairs]
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        assert not dupes, f"{lang}.json repeats keys {dupes}"
+        return dict(pairs)
+
+    return json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"),
+                      object_pairs_hook=no_duplicates)  # fmt: skip
+
+
+EN = _catalogue("en")
+
+
+def _fields(message: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(message) if name is not None}
+
+
+# ------------------------------------------------------------- source scan
+@dataclass(frozen=True)
+class Call:
+    where: str
+    keys: tuple[str, ...]  # literal key, or the expansions of an f-string key
+    pattern: str | None  # regex of an f-string key that could not be expanded
+    kwargs: frozenset[str] | None  # keyword names; None when **kwargs hides them
+
+
+def _literal_strings(node: ast.AST) -> list[str] | None:
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)) and all(
+        isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts
+    ):
+        return [e.value for e in node.elts]
+    return None
+
+
+def _bindings(tree: ast.AST) -> dict[int, dict[str, list[str]]]:
+    """For every node, the names bound to literal string sequences by enclosing loops."""
+    out: dict[int, dict[str, list[str]]] = {}
+
+    def visit(node: ast.AST, env: dict[str, list[str]]) -> None:
+        out[id(node)] = env
+        new_env = env
+        gens = []
+        if isinstance(node, (ast.For, ast.AsyncFor)):
+            gens = [(node.target, node.iter)]
+        elif isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            gens = [(g.target, g.iter) for g in node.generators]
+        for target, it in gens:
+            values = _literal_strings(it)
+            if isinstance(target, ast.Name) and values is not None:
+                new_env = {**new_env, target.id: values}
+        for child in ast.iter_child_nodes(node):
+            visit(child, new_env)
+
+    visit(tree, {})
+    return out
+
+
+def _scan() -> list[Call]:
+    calls = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        env_of = _bindings(tree)
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and node.args):
+                continue
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            if name != "t":
+                continue
+            where = f"{path.relative_to(PACKAGE.parent)}:{node.lineno}"
+            kw = None if any(k.arg is None for k in node.keywords) else frozenset(
+                k.arg for k in node.keywords
+            )  # fmt: skip
+            key = node.args[0]
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                calls.append(Call(where, (key.value,), None, kw))
+            elif isinstance(key, ast.JoinedStr):
+                calls.append(_fstring_call(where, key, env_of[id(node)], kw))
+    return calls
+
+
+def _fstring_call(where, key: ast.JoinedStr, env, kw) -> Call:
+    parts: list[list[str] | str] = []
+    expandable = True
+    for v in key.values:
+        if isinstance(v, ast.Constant):
+            parts.append(v.value)
+        elif isinstance(v.value, ast.Name) and v.value.id in env and v.format_spec is None:
+            parts.append(env[v.value.id])
+        else:
+            expandable = False
+            parts.append(None)  # type: ignore[arg-type]
+    if expandable:
+        keys = [""]
+        for part in parts:
+            keys = [k + p for k in keys for p in ([part] if isinstance(part, str) else part)]
+        return Call(where, tuple(keys), None, kw)
+    pattern = "".join(re.escape(p) if isinstance(p, str) else r"[A-Za-z0-9_]+" for p in parts)
+    return Call(where, (), pattern, kw)
+
+
+CALLS = _scan()
+
+
+def test_the_scan_finds_the_calls_it_should():
+    """Guards the scanner itself: known calls in the core modules are found."""
+    found = {k for c in CALLS for k in c.keys}
+    assert {"error.ratio_range", "error.unknown_preset", "error.calls_value"} <= found
+    assert {"stage.potential", "stage.closed"} <= found  # presets' f"stage.{k}" expanded
+    assert len(CALLS) > 30
+
+
+@pytest.mark.parametrize("call", [c for c in CALLS if c.keys], ids=lambda c: c.where)
+def test_every_literal_key_exists_and_its_placeholders_are_given(call):
+    for key in call.keys:
+        assert key in EN, f"{call.where}: t({key!r}) is not in en.json"
+        if call.kwargs is not None:
+            missing = _fields(EN[key]) - call.kwargs
+            assert not missing, f"{call.where}: t({key!r}) does not pass {sorted(missing)}"
+
+
+@pytest.mark.parametrize("call", [c for c in CALLS if c.pattern], ids=lambda c: c.where)
+def test_every_fstring_key_matches_catalogue_keys(call):
+    matches = [k for k in EN if re.fullmatch(call.pattern, k)]
+    assert matches, f"{call.where}: no key in en.json matches {call.pattern}"
+    if call.kwargs is not None:
+        for key in matches:
+            missing = _fields(EN[key]) - call.kwargs
+            assert not missing, f"{call.where}: {key!r} needs {sorted(missing)}"
+
+
+# -------------------------------------------------------------- catalogue
+def _dummy(spec: str) -> object:
+    for value in (1.5, 1, "x"):
+        try:
+            format(value, spec)
+        except (TypeError, ValueError):
+            continue
+        return value
+    raise AssertionError(f"no value satisfies the format spec {spec!r}")
+
+
+@pytest.mark.parametrize("key", sorted(EN))
+def test_every_message_formats_with_its_named_placeholders(key):
+    message = EN[key]
+    assert isinstance(message, str) and message.strip()
+    kwargs = {}
+    for _, name, spec, _ in string.Formatter().parse(message):
+        if name is None:
+            continue
+        assert name.isidentifier(), f"{key}: placeholder {{{name}}} must be a plain name"
+        kwargs[name] = _dummy(spec or "")
+    if kwargs:
+        out = fs.t(key, **kwargs)
+        assert "{" not in out.replace("{{", ""), out
+
+
+@pytest.mark.parametrize("lang", [lang for lang in i18n.available_languages() if lang != "en"])
+def test_translations_use_only_the_english_placeholders(lang):
+    other = _catalogue(lang)
+    assert set(other) <= set(EN), f"{lang}.json has keys English lacks"
+    for key, message in other.items():
+        assert _fields(message) <= _fields(EN[key]), key
+
+
+def test_unknown_key_is_a_keyerror():
+    with pytest.raises(KeyError):
+        fs.t("no.such.key")
+
+
+# --------------------------------------------------------------- languages
+def test_english_is_the_default_and_available():
+    assert fs.get_language() == "en"
+    assert "en" in i18n.available_languages()
+
+
+def test_set_language_to_an_unknown_language_raises_and_changes_nothing():
+    with pytest.raises(ValueError, match=r"Unknown language 'xx'\. Available: .*en"):
+        fs.set_language("xx")
+    assert fs.get_language() == "en"
+    with pytest.raises(ValueError, match="xx"), fs.language("xx"):
+        pass  # pragma: no cover
+    assert fs.get_language() == "en"
+
+
+@pytest.fixture
+def fake_language(monkeypatch):
+    """A second catalogue, ``xx``, with one translated key (the rest falls back)."""
+    real = i18n._catalogue
+    monkeypatch.setattr(i18n, "available_languages", lambda: ["en", "xx"])
+    monkeypatch.setattr(
+        i18n, "_catalogue", lambda lang: {"stage.sales": "ventes"} if lang == "xx" else real(lang)
+    )
+    return "xx"
+
+
+def test_language_context_manager_switches_and_restores(fake_language):
+    assert fs.t("stage.sales") == "sales"
+    with fs.language(fake_language):
+        assert fs.get_language() == "xx"
+        assert fs.t("stage.sales") == "ventes"
+        assert fs.t("stage.dials") == "dials"  # missing key: English
+        with fs.language("en"):
+            assert fs.t("stage.sales") == "sales"
+        assert fs.get_language() == "xx"
+    assert fs.get_language() == "en"
+    assert fs.t("stage.sales") == "sales"
+
+
+def test_language_is_restored_after_an_exception(fake_language):
+    fs.set_language(fake_language)
+    with pytest.raises(RuntimeError), fs.language("en"):
+        assert fs.get_language() == "en"
+        raise RuntimeError
+    assert fs.get_language() == "xx"
+
+
+def test_presets_follow_the_language(fake_language):
+    with fs.language(fake_language):
+        assert fs.presets.get("daily ratio game").funnel.stages[-1] == "ventes"
+    assert fs.presets.get("daily ratio game").funnel.stages[-1] == "sales"
