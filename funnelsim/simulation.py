@@ -268,25 +268,40 @@ class Simulation:
         """Number of periods."""
         return self.calls.shape[1]
 
-    def measure(self, name: str) -> np.ndarray:
-        """The (reps, periods) array of ``"sales"``, ``"revenue"`` or a stage's counts."""
+    def measure(self, name: str, *, stage: str | None = None) -> np.ndarray:
+        """The (reps, periods) array of a measure.
+
+        ``name`` is ``"sales"`` (deals closed), ``"revenue"``, or ``"count"``
+        with ``stage=`` (leads reaching that stage, by call period). A stage
+        name alone also works when it is not ``"sales"`` or ``"revenue"``
+        (those names mean the closed deals and their amount).
+
+        >>> import funnelsim as fs
+        >>> sim = fs.simulate(fs.presets.get("daily ratio game").funnel, 15, 5, 2, rng=0)
+        >>> (sim.measure("count", stage="dials") == 15).all()
+        np.True_
+        """
+        if name == "count" and stage is not None:
+            return self.counts[..., self.funnel.stage_index(stage)]
         if name == "sales":
             return self.sales
         if name == "revenue":
             return self.revenue
         if name in self.funnel.stages:
             return self.counts[..., self.funnel.stages.index(name)]
-        choices = ", ".join(["sales", "revenue", *self.funnel.stages])
+        choices = ", ".join(["sales", "revenue", "count", *self.funnel.stages])
         raise ValueError(t("error.unknown_measure", value=repr(name), choices=choices))
 
-    def totals(self, measure: str = "revenue", *, block: int = 1) -> np.ndarray:
+    def totals(
+        self, measure: str = "revenue", *, block: int = 1, stage: str | None = None
+    ) -> np.ndarray:
         """Sums over consecutive blocks of ``block`` periods: shape (reps, blocks).
 
         A last, shorter block is kept (52 weeks in blocks of 4 give 13 full
         months; 52 in blocks of 5 give 10 blocks of 5 and one of 2).
         """
         block = check_count("block", block, minimum=1)
-        values = self.measure(measure)
+        values = self.measure(measure, stage=stage)
         starts = np.arange(0, self.periods, block)
         return np.add.reduceat(values, starts, axis=1)
 
@@ -295,11 +310,13 @@ class Simulation:
         measure: str = "revenue",
         *,
         block: int = 1,
+        stage: str | None = None,
         quantiles: tuple[float, ...] = _QUANTILES,
     ) -> pd.DataFrame:
         """Per period (or block of periods), across reps: mean, std, cv and quantiles.
 
-        ``std`` uses ``ddof=1``; ``cv = std / mean`` (NaN when the mean is 0).
+        ``measure`` and ``stage`` are as in :meth:`measure`. ``std`` uses
+        ``ddof=1``; ``cv = std / mean`` (NaN when the mean is 0).
         ``periods_in_block`` says how many periods each row sums.
 
         >>> import funnelsim as fs
@@ -310,7 +327,7 @@ class Simulation:
         >>> s["mean"].round(0).tolist()
         [40.0, 40.0]
         """
-        totals = self.totals(measure, block=block).astype(float)
+        totals = self.totals(measure, block=block, stage=stage).astype(float)
         first = np.arange(0, self.periods, block)
         mean = totals.mean(axis=0)
         std = totals.std(axis=0, ddof=1) if self.reps > 1 else np.full(len(first), np.nan)

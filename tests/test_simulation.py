@@ -397,7 +397,7 @@ def test_summary_cv_is_nan_when_nothing_sells():
 
 def test_measure_rejects_unknown_names():
     sim = fs.simulate(fs.Funnel(["a", "b"], [0.5]), 10, 3, 2, rng=0)
-    with pytest.raises(ValueError, match=r"'nope'.*sales, revenue, a, b"):
+    with pytest.raises(ValueError, match=r"'nope'.*sales, revenue, count, a, b"):
         sim.measure("nope")
     with pytest.raises(ValueError, match="block"):
         sim.totals("sales", block=0)
@@ -506,3 +506,17 @@ def test_the_same_tests_see_a_ratio_5_percent_lower(stat):
     kind, a = _law_statistics(_law_run(BASE, "per_call", 31))[stat]
     _, b = _law_statistics(_law_run(ALTERED, "binomial", 32))[stat]
     assert _law_p(kind, a, b) < 1e-3
+
+
+def test_count_measure_reaches_a_stage_named_like_a_measure():
+    """The daily game's last stage is called "sales": ``measure("count", stage=...)``
+    still reaches its counts, while ``"sales"`` means deals closed after the lag."""
+    game = fs.presets.get("daily ratio game").funnel
+    sim = fs.simulate(game, 300, periods=12, reps=50, cycle=fs.Cycle(3, cv=0), rng=3)
+    np.testing.assert_array_equal(sim.measure("count", stage="sales"), sim.counts[..., -1])
+    np.testing.assert_array_equal(sim.measure("sales"), sim.sales)
+    assert not np.array_equal(sim.counts[..., -1], sim.sales)
+    block = sim.totals("count", stage="sales", block=4)
+    np.testing.assert_array_equal(block, sim.counts[..., -1].reshape(50, 3, 4).sum(axis=2))
+    with pytest.raises(ValueError, match="Unknown stage 'nope'"):
+        sim.measure("count", stage="nope")
