@@ -108,12 +108,18 @@ class Funnel:
         >>> fs.Funnel(["a", "b", "c"], [0.5, 0.5]).with_ratio("c", 0.2).ratios
         (0.5, 0.2)
         """
-        k = self._ratio_index(stage)
+        k = self.ratio_index(stage)
         ratios = list(self.ratios)
         ratios[k] = value
         return Funnel(self.stages, tuple(ratios))
 
-    def _ratio_index(self, stage: str | int) -> int:
+    def ratio_index(self, stage: str | int) -> int:
+        """Index in ``ratios`` of the ratio into ``stage`` (a stage name or the index itself).
+
+        >>> import funnelsim as fs
+        >>> fs.Funnel(["a", "b", "c"], [0.5, 0.5]).ratio_index("c")
+        1
+        """
         if isinstance(stage, (int, np.integer)) and not isinstance(stage, bool):
             if 0 <= stage < len(self.ratios):
                 return int(stage)

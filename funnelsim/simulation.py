@@ -343,8 +343,10 @@ class Simulation:
                 "cv": cv,
             }
         )
-        for q in quantiles:
-            frame[f"q{round(q * 100):02d}"] = np.quantile(totals, q, axis=0)
+        if len(quantiles):
+            values = np.quantile(totals, list(quantiles), axis=0)  # one sort for all
+            for q, row in zip(quantiles, values, strict=True):
+                frame[f"q{round(q * 100):02d}"] = row
         return frame
 
     def to_frame(self) -> pd.DataFrame:

@@ -1,0 +1,967 @@
+"""The computation behind each notebook, as pure functions.
+
+Each function here takes plain numbers (and funnels, cycles, deal sizes),
+returns a small frozen result with a readable ``repr`` and a tidy
+``.to_frame()``, and never touches matplotlib or ipywidgets. The notebooks
+plot the results with :mod:`funnelsim.plotting`; the apps in
+:mod:`funnelsim.widgets` call the same functions on every slider move; the
+tests call them directly.
+
+========================  =====================================================
+:func:`running_share`     01: the share of successes settling down to ``p``
+:func:`calls_for_precision`  01: calls needed to know a rate within +/- a margin
+:func:`noise_by_volume`   01, 03: relative noise (CV) against calls, with theory
+:func:`ratio_game`        02: the 15-7-1 game, two levers, the back-calculation
+:func:`revenue_steadiness`  03: weekly and monthly fan charts, CV against calls
+:func:`cycle_effects`     03: a new rep's ramp-up and a pause in prospecting
+========================  =====================================================
+
+Randomness comes in only through the ``rng`` keyword (a
+:class:`numpy.random.Generator`, a seed, or None), normalised once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import theory
+from ._validate import check_count, check_open_probability, check_probability
+from .distributions import Cycle, DealSize
+from .funnel import Funnel
+from .i18n import t
+from .simulation import simulate
+
+__all__ = [
+    "CycleEffects",
+    "NoiseByVolume",
+    "RatioGame",
+    "RevenueSteadiness",
+    "RunningShare",
+    "calls_for_precision",
+    "cycle_effects",
+    "noise_by_volume",
+    "ratio_game",
+    "revenue_steadiness",
+    "running_share",
+]
+
+RNG = np.random.Generator | int | None
+#: Most random draws one lesson call may make (keeps a slider from freezing a laptop).
+MAX_DRAWS = 20_000_000
+
+
+def _z(confidence_level: float) -> float:
+    level = check_open_probability("confidence_level", confidence_level)
+    return float(stats.norm.isf((1 - level) / 2))
+
+
+def _num(x: float) -> str:
+    """Readable number for a repr: thousands separators, three digits for small values."""
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+def _check_funnel(funnel: object) -> Funnel:
+    if not isinstance(funnel, Funnel):
+        raise ValueError(t("error.not_a_funnel", value=type(funnel).__name__))
+    return funnel
+
+
+def _check_work(reps: int, per_rep: int) -> None:
+    if reps * per_rep > MAX_DRAWS:
+        raise ValueError(t("error.too_much_work", reps=reps, per_rep=per_rep, limit=MAX_DRAWS))
+
+
+# ------------------------------------------------------------ running share
+@dataclass(frozen=True, repr=False, eq=False)
+class RunningShare:
+    """Result of :func:`running_share`.
+
+    Attributes
+    ----------
+    p : float
+        Chance of success of one call.
+    confidence_level : float
+        Coverage of the theory band.
+    calls : ndarray, shape (n,)
+        ``1, 2, ..., n``: calls made so far.
+    shares : ndarray, shape (reps, n)
+        Share of successes after each call, one row per rep.
+    low, high : ndarray, shape (n,)
+        Theory band ``p -/+ z sqrt(p (1 - p) / k)`` after ``k`` calls,
+        clipped to [0, 1].
+    """
+
+    p: float
+    confidence_level: float
+    calls: np.ndarray
+    shares: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Calls per rep."""
+        return int(self.calls[-1])
+
+    @property
+    def reps(self) -> int:
+        """Number of reps (sequences of calls)."""
+        return self.shares.shape[0]
+
+    @property
+    def final(self) -> np.ndarray:
+        """Each rep's share after the last call."""
+        return self.shares[:, -1]
+
+    @property
+    def half_width(self) -> float:
+        """Half-width of the theory band after the last call."""
+        return float(_z(self.confidence_level) * math.sqrt(self.p * (1 - self.p) / self.n))
+
+    @property
+    def inside(self) -> float:
+        """Share of reps whose final share lies inside the band (about ``confidence_level``)."""
+        final = self.final
+        return float(np.mean((final >= self.low[-1]) & (final <= self.high[-1])))
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per rep and call: ``rep``, ``calls``, ``share``, ``low``, ``high``."""
+        reps, n = self.shares.shape
+        return pd.DataFrame(
+            {
+                "rep": np.repeat(np.arange(reps), n),
+                "calls": np.tile(self.calls, reps),
+                "share": self.shares.ravel(),
+                "low": np.tile(self.low, reps),
+                "high": np.tile(self.high, reps),
+            }
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"RunningShare(p={self.p:g}, {self.reps} reps x {self.n} calls; final share "
+            f"{self.final.mean():.3f} on average, {self.inside:.0%} of reps inside "
+            f"p +/- {self.half_width:.3f} ({self.confidence_level:.0%} band))"
+        )
+
+
+def running_share(
+    p: float,
+    n: int,
+    reps: int = 1,
+    *,
+    confidence_level: float = 0.95,
+    rng: RNG = None,
+) -> RunningShare:
+    """Share of successes after each of ``n`` calls, for ``reps`` reps.
+
+    Every call succeeds with probability ``p`` (a coin flip, a connect, a
+    sale), independently. After ``k`` calls the share of successes is a
+    binomial proportion: it wanders early on and settles towards ``p``, with a
+    spread of ``sqrt(p (1 - p) / k)``, which halves only when the calls are
+    multiplied by four.
+
+    Parameters
+    ----------
+    p : float
+        Chance that one call succeeds, in [0, 1].
+    n : int
+        Calls per rep (>= 1).
+    reps : int
+        Independent sequences side by side (>= 1).
+    confidence_level : float
+        Coverage of the theory band (0.95: 95 % of reps inside it).
+    rng : numpy.random.Generator, int or None
+        Source of randomness; the same seed gives the same result.
+
+    Returns
+    -------
+    RunningShare
+
+    Examples
+    --------
+    Ten reps flip a coin 1,000 times each:
+
+    >>> import funnelsim as fs
+    >>> res = fs.lessons.running_share(0.5, 1000, reps=10, rng=7)
+    >>> res.shares.shape
+    (10, 1000)
+    >>> res.final.round(3).tolist()
+    [0.502, 0.511, 0.483, 0.517, 0.544, 0.495, 0.451, 0.487, 0.5, 0.493]
+    >>> round(res.half_width, 3)   # 1.96 * sqrt(0.5 * 0.5 / 1000)
+    0.031
+    """
+    p = check_probability("p", p)
+    n = check_count("n", n, minimum=1)
+    reps = check_count("reps", reps, minimum=1)
+    z = _z(confidence_level)
+    _check_work(reps, n)
+    gen = np.random.default_rng(rng)
+    hits = gen.random((reps, n)) < p
+    calls = np.arange(1, n + 1)
+    shares = np.cumsum(hits, axis=1) / calls
+    half = z * np.sqrt(p * (1 - p) / calls)
+    return RunningShare(
+        p=p,
+        confidence_level=float(confidence_level),
+        calls=calls,
+        shares=shares,
+        low=np.clip(p - half, 0.0, 1.0),
+        high=np.clip(p + half, 0.0, 1.0),
+    )
+
+
+def calls_for_precision(p: float, margin: float, *, confidence_level: float = 0.95) -> int:
+    """Calls needed before a rate near ``p`` is known within ``+/- margin``.
+
+    The normal approximation to the binomial: ``n = z^2 p (1 - p) / margin^2``,
+    rounded up. Halving the margin takes four times the calls.
+
+    Parameters
+    ----------
+    p : float
+        The rate you expect (use 0.5 when you have no idea: the worst case).
+    margin : float
+        Half-width of the interval you want, as a share (0.05: five points).
+    confidence_level : float
+        How sure you want to be.
+
+    Examples
+    --------
+    How many dials before the connect rate (about 7 in 15) is known within
+    five points, and within two and a half?
+
+    >>> import funnelsim as fs
+    >>> fs.lessons.calls_for_precision(7 / 15, 0.05)
+    383
+    >>> fs.lessons.calls_for_precision(7 / 15, 0.025)
+    1530
+    """
+    p = check_probability("p", p)
+    margin = check_open_probability("margin", margin)
+    z = _z(confidence_level)
+    return max(1, math.ceil(z * z * p * (1 - p) / margin**2 - 1e-9))
+
+
+# ----------------------------------------------------------- noise by volume
+def _cv(values: np.ndarray, axis: int = 0) -> np.ndarray:
+    """``std(ddof=1) / mean`` along ``axis``; NaN where the mean is 0."""
+    values = np.asarray(values, dtype=float)
+    mean = values.mean(axis=axis)
+    std = values.std(axis=axis, ddof=1) if values.shape[axis] > 1 else np.full_like(mean, np.nan)
+    safe = np.where(mean > 0, mean, 1.0)
+    return np.where(mean > 0, std / safe, np.nan)
+
+
+def _grid(calls: Sequence[float], points: int = 60) -> np.ndarray:
+    lo, hi = max(1.0, min(calls) / 2), max(calls) * 2
+    return np.unique(np.round(np.geomspace(lo, hi, points)))
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class NoiseByVolume:
+    """Result of :func:`noise_by_volume`.
+
+    Attributes
+    ----------
+    funnel : Funnel
+    deal_size : DealSize or None
+    reps : int
+    points : DataFrame
+        Simulated CV at each volume: ``calls``, ``series`` (``"sales"`` or
+        ``"revenue"``), ``cv`` (simulated across reps), ``theory``.
+    curve : DataFrame
+        Theory CV on a fine grid of calls: ``calls``, ``series``, ``cv``.
+    """
+
+    funnel: Funnel
+    deal_size: DealSize | None
+    reps: int
+    points: pd.DataFrame
+    curve: pd.DataFrame
+
+    def cv(self, series: str = "sales") -> pd.Series:
+        """Simulated CV by calls for ``series`` (``"sales"`` or ``"revenue"``)."""
+        rows = self.points[self.points["series"] == series]
+        return pd.Series(rows["cv"].to_numpy(), index=pd.Index(rows["calls"], name="calls"))
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy frame: ``calls``, ``series``, ``source`` (simulated/theory), ``cv``."""
+        sim = self.points.assign(source="simulated")[["calls", "series", "source", "cv"]]
+        th = self.points.assign(source="theory", cv=self.points["theory"])
+        return pd.concat([sim, th[["calls", "series", "source", "cv"]]], ignore_index=True)
+
+    def __repr__(self) -> str:
+        sales = self.points[self.points["series"] == "sales"]
+        pairs = ", ".join(
+            f"{c:g}: {s:.3f} ({th:.3f})"
+            for c, s, th in zip(sales["calls"], sales["cv"], sales["theory"], strict=True)
+        )
+        return (
+            f"NoiseByVolume({self.reps} reps; CV of sales by calls, simulated (theory): {pairs})"
+        )
+
+
+def noise_by_volume(
+    funnel: Funnel,
+    calls: Sequence[int],
+    reps: int = 2000,
+    *,
+    deal_size: DealSize | float | None = None,
+    rng: RNG = None,
+) -> NoiseByVolume:
+    """Relative noise (coefficient of variation) of sales and revenue against volume.
+
+    For each number of calls, ``reps`` reps each make that many calls through
+    ``funnel`` once; the CV across reps (std / mean) is set beside the theory,
+    :func:`funnelsim.theory.sales_cv` and :func:`funnelsim.theory.revenue_cv`:
+    ``sqrt((1 - p) / (n p))`` for sales, ``sqrt((1 - p + cv_size^2) / (n p))``
+    for revenue. Both fall like ``1 / sqrt(n)``: doubling the calls cuts the
+    noise by 29 %, not 50 %.
+
+    Parameters
+    ----------
+    funnel : Funnel
+    calls : sequence of int
+        Volumes to compare (calls per period, each >= 1).
+    reps : int
+        Reps per volume (>= 2).
+    deal_size : DealSize or float, optional
+        Amount of one deal; without it revenue is not reported.
+    rng : numpy.random.Generator, int or None
+
+    Returns
+    -------
+    NoiseByVolume
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> game = fs.presets.get("daily ratio game").funnel
+    >>> res = fs.lessons.noise_by_volume(game, [75, 300, 1200], reps=4000, rng=3)
+    >>> res.cv("sales").round(2).tolist()         # four times the calls, half the noise
+    [1.26, 0.62, 0.31]
+    >>> res.points["theory"].round(2).tolist()
+    [1.26, 0.63, 0.31]
+    """
+    funnel = _check_funnel(funnel)
+    arr = np.asarray(calls, dtype=float).ravel()
+    if arr.size == 0 or np.any(~np.isfinite(arr)) or np.any(arr < 1) or np.any(arr != arr.round()):
+        raise ValueError(t("error.calls_list", value=list(np.asarray(calls).ravel())))
+    reps = check_count("reps", reps, minimum=2)
+    _check_work(reps, arr.size * funnel.n_stages)
+    size = DealSize.coerce(deal_size)
+    # One simulation: each volume is one "period" without a cycle, so periods are independent.
+    sim = simulate(
+        funnel, arr.astype(np.int64), periods=arr.size, reps=reps, deal_size=size, rng=rng
+    )
+    series = {"sales": sim.sales}
+    if size is not None:
+        series["revenue"] = sim.revenue
+
+    def theory_cv(name: str, n: float) -> float:
+        if name == "sales":
+            return theory.sales_cv(funnel, n)
+        return theory.revenue_cv(funnel, n, size)
+
+    points, curve = [], []
+    grid = _grid(arr.tolist())
+    for name, values in series.items():
+        points.append(
+            pd.DataFrame(
+                {
+                    "calls": arr,
+                    "series": name,
+                    "cv": _cv(values),
+                    "theory": [theory_cv(name, n) for n in arr],
+                }
+            )
+        )
+        curve.append(
+            pd.DataFrame({"calls": grid, "series": name, "cv": [theory_cv(name, n) for n in grid]})
+        )
+    return NoiseByVolume(
+        funnel,
+        size,
+        reps,
+        pd.concat(points, ignore_index=True),
+        pd.concat(curve, ignore_index=True),
+    )
+
+
+# ------------------------------------------------------------- ratio game
+@dataclass(frozen=True, repr=False, eq=False)
+class RatioGame:
+    """Result of :func:`ratio_game`.
+
+    Attributes
+    ----------
+    funnel : Funnel
+    calls : int
+        First-stage volume per period (dials a day).
+    periods : int
+        Periods in the plan (working days).
+    target : float
+        Sales (deals) over the plan, or revenue when ``deal_size`` is given.
+    deal_size : DealSize or None
+    probability : float
+        How sure the "sure" plan must be (0.9).
+    expected : Series
+        Expected count at each stage over the plan, at ``calls`` per period.
+    back : DataFrame
+        The decks' back-calculation from the target
+        (:func:`funnelsim.back_calculate`): ``stage``, ``needed``, ``expected``.
+    levers : DataFrame
+        The volume lever against the ratio lever
+        (:func:`funnelsim.compare_levers`), with ``p_target``.
+    extra_calls : int
+        Calls the volume lever adds per period.
+    lever_stage : str
+        Stage whose incoming ratio the ratio lever improves.
+    new_ratio : float
+        That ratio after the improvement.
+    p_current : float
+        Chance that ``calls`` per period reach the target.
+    plan_calls : int
+        Calls per period of the plan built on averages: the back-calculated
+        first stage spread over the periods, rounded up.
+    p_plan : float
+        Chance that the plan built on averages reaches the target (about one
+        half).
+    sure_calls : int
+        Fewest calls per period that reach the target with ``probability``
+        (:func:`funnelsim.calls_for_target`).
+    """
+
+    funnel: Funnel
+    calls: int
+    periods: int
+    target: float
+    deal_size: DealSize | None
+    probability: float
+    expected: pd.Series
+    back: pd.DataFrame
+    levers: pd.DataFrame
+    extra_calls: int
+    lever_stage: str
+    new_ratio: float
+    p_current: float
+    plan_calls: int
+    p_plan: float
+    sure_calls: int
+
+    @property
+    def margin(self) -> float:
+        """Extra calls the sure plan needs over the plan built on averages (0.25: +25 %)."""
+        return self.sure_calls / self.plan_calls - 1 if self.plan_calls > 0 else math.nan
+
+    @property
+    def expected_result(self) -> float:
+        """Expected sales (or revenue) over the plan at ``calls`` per period."""
+        return float(self.levers.loc[0, "expected"])
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy frame by stage: ``stage``, ``quantity`` (``expected`` at your calls,
+        ``needed`` for the target), ``value``."""
+        stages = list(self.funnel.stages)
+        return pd.DataFrame(
+            {
+                "stage": stages * 2,
+                "quantity": ["expected"] * len(stages) + ["needed"] * len(stages),
+                "value": np.concatenate(
+                    [self.expected.to_numpy(dtype=float), self.back["needed"].to_numpy(float)]
+                ),
+            }
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"RatioGame({self.calls:g} calls x {self.periods} periods: expected "
+            f"{_num(self.expected_result)} against a target of {_num(self.target)} "
+            f"(P = {self.p_current:.1%}); plan on averages {self.plan_calls} calls "
+            f"(P = {self.p_plan:.1%}); {self.probability:.0%} sure: {self.sure_calls} calls "
+            f"({self.margin:+.0%}))"
+        )
+
+
+def ratio_game(
+    funnel: Funnel,
+    calls: int,
+    *,
+    target: float,
+    periods: int = 1,
+    deal_size: DealSize | float | None = None,
+    extra_calls: int | None = None,
+    stage: str | int | None = None,
+    new_ratio: float | None = None,
+    probability: float = 0.9,
+) -> RatioGame:
+    """The ratio game: what the calls give, the two levers, and what the target needs.
+
+    Parameters
+    ----------
+    funnel : Funnel
+    calls : int
+        First-stage volume per period (15 dials a day).
+    target : float
+        What the plan must reach over ``periods``: sales (deals), or revenue
+        when ``deal_size`` is given.
+    periods : int
+        Periods in the plan (250 working days: a year).
+    deal_size : DealSize or float, optional
+        Amount of one deal (a number is a fixed amount).
+    extra_calls : int, optional
+        The volume lever: calls added per period (default: ``calls``, twice
+        the volume).
+    stage : str or int, optional
+        The ratio lever: the stage whose incoming ratio improves (default:
+        the second stage, e.g. connects).
+    new_ratio : float, optional
+        The improved ratio (default: one more success per ``calls`` leads,
+        ``ratio + 1 / calls``, capped at 1: 7 in 15 becomes 8 in 15).
+    probability : float
+        How sure the "sure" plan must be.
+
+    Returns
+    -------
+    RatioGame
+
+    Examples
+    --------
+    The daily game: 15 dials a day for a year of 250 working days, against a
+    target of 50 sales.
+
+    >>> import funnelsim as fs
+    >>> game = fs.presets.get("daily ratio game").funnel
+    >>> res = fs.lessons.ratio_game(game, 15, target=50, periods=250)
+    >>> res.expected.round(2).tolist()            # dials, connects, meetings, sales
+    [3750.0, 1750.0, 250.0, 31.25]
+    >>> res.levers["gain"].round(3).tolist()      # baseline, 15 more dials, 8 connects in 15
+    [0.0, 1.0, 0.143]
+    >>> res.plan_calls, round(res.p_plan, 3), res.sure_calls
+    (24, 0.519, 29)
+    """
+    funnel = _check_funnel(funnel)
+    calls = check_count("calls", calls)
+    periods = check_count("periods", periods, minimum=1)
+    if target is None:
+        raise ValueError(t("error.nonnegative", name="target", value=None))
+    probability = check_open_probability("probability", probability)
+    size = DealSize.coerce(deal_size)
+    extra = calls if extra_calls is None else check_count("extra_calls", extra_calls)
+    lever_stage = funnel.stages[1] if stage is None else stage
+    k = funnel.ratio_index(lever_stage)
+    if new_ratio is None:
+        step = 1 / calls if calls > 0 else 0.0
+        new_ratio = min(1.0, funnel.ratios[k] + step)
+    levers = theory.compare_levers(
+        funnel,
+        calls,
+        extra_calls=extra,
+        stage=lever_stage,
+        new_ratio=new_ratio,
+        deal_size=size,
+        target=target,
+        periods=periods,
+    )
+    back = theory.back_calculate(funnel, target, deal_size=size)
+    plan_calls = math.ceil(int(back["needed"].iloc[0]) / periods - 1e-9)
+    return RatioGame(
+        funnel=funnel,
+        calls=calls,
+        periods=periods,
+        target=float(target),
+        deal_size=size,
+        probability=probability,
+        expected=funnel.expected(calls * periods),
+        back=back,
+        levers=levers,
+        extra_calls=extra,
+        lever_stage=funnel.stages[k + 1],
+        new_ratio=float(new_ratio),
+        p_current=float(levers.loc[0, "p_target"]),
+        plan_calls=plan_calls,
+        p_plan=theory.prob_reach(funnel, plan_calls, target, deal_size=size, periods=periods),
+        sure_calls=theory.calls_for_target(
+            funnel, target, probability, deal_size=size, periods=periods
+        ),
+    )
+
+
+# ------------------------------------------------------ revenue steadiness
+@dataclass(frozen=True, repr=False, eq=False)
+class RevenueSteadiness:
+    """Result of :func:`revenue_steadiness`.
+
+    Attributes
+    ----------
+    funnel : Funnel
+    calls : int
+        Calls per week.
+    periods, reps, block : int
+        Weeks simulated, reps, weeks per month.
+    cycle : Cycle
+    deal_size : DealSize or None
+    weekly, monthly : DataFrame
+        :meth:`funnelsim.Simulation.summary` of revenue per week and per
+        block of ``block`` weeks (full blocks only): ``mean``, ``std``,
+        ``cv``, ``q10``, ``q50``, ``q90``.
+    example_weekly, example_monthly : ndarray
+        One rep's revenue, week by week and month by month.
+    points : DataFrame
+        ``calls``, ``series`` (``"week"``, ``"month"``), ``cv`` (simulated,
+        pooled over reps and periods), ``theory``
+        (:func:`funnelsim.theory.revenue_cv`).
+    curve : DataFrame
+        Theory CV over a grid of calls: ``calls``, ``series``, ``cv``.
+    """
+
+    funnel: Funnel
+    calls: int
+    periods: int
+    reps: int
+    block: int
+    cycle: Cycle
+    deal_size: DealSize | None
+    weekly: pd.DataFrame
+    monthly: pd.DataFrame
+    example_weekly: np.ndarray
+    example_monthly: np.ndarray
+    points: pd.DataFrame
+    curve: pd.DataFrame
+
+    def cv(self, series: str = "week") -> float:
+        """Simulated CV of revenue per week (``"week"``) or per month (``"month"``)."""
+        return float(self.points.loc[self.points["series"] == series, "cv"].iloc[0])
+
+    def theory_cv(self, series: str = "week") -> float:
+        """Theory CV of revenue per week or per month."""
+        return float(self.points.loc[self.points["series"] == series, "theory"].iloc[0])
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy frame, one row per week and per month: ``series`` then the summary columns."""
+        return pd.concat(
+            [self.weekly.assign(series="week"), self.monthly.assign(series="month")],
+            ignore_index=True,
+        )[["series", *self.weekly.columns]]
+
+    def __repr__(self) -> str:
+        return (
+            f"RevenueSteadiness({self.calls} calls a week, {self.reps} reps x {self.periods} "
+            f"weeks; mean {_num(self.weekly['mean'].mean())} a week; CV week "
+            f"{self.cv('week'):.3f} (theory {self.theory_cv('week'):.3f}), month "
+            f"{self.cv('month'):.3f} (theory {self.theory_cv('month'):.3f}))"
+        )
+
+
+def revenue_steadiness(
+    funnel: Funnel,
+    calls: int,
+    *,
+    periods: int = 52,
+    reps: int = 2000,
+    cycle: Cycle | float | None = None,
+    deal_size: DealSize | float | None = None,
+    block: int = 4,
+    rng: RNG = None,
+) -> RevenueSteadiness:
+    """How steady is revenue, week by week and month by month?
+
+    ``reps`` reps each make ``calls`` calls a week for ``periods`` weeks, with
+    a full pipeline from the start (``start="steady"``); revenue closes one
+    sales cycle after the calls. The result holds the fan charts (P10, median,
+    P90 per week and per month) and the coefficient of variation of revenue,
+    simulated and in theory, plus the theory CV over a range of call volumes.
+
+    Parameters
+    ----------
+    funnel : Funnel
+    calls : int
+        Calls per week.
+    periods : int
+        Weeks simulated (>= ``block``).
+    reps : int
+        Reps simulated (>= 2).
+    cycle : Cycle or float, optional
+        Sales cycle in weeks.
+    deal_size : DealSize or float, optional
+        Amount of one deal; without it revenue is counted in deals.
+    block : int
+        Weeks in a month.
+    rng : numpy.random.Generator, int or None
+
+    Returns
+    -------
+    RevenueSteadiness
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> weekly = fs.presets.get("six-stage weekly funnel").funnel   # 100 -> ... -> 5 closed
+    >>> res = fs.lessons.revenue_steadiness(
+    ...     weekly, 100, cycle=fs.Cycle(4), deal_size=fs.DealSize.gamma(10_000, cv=0.5), rng=1
+    ... )
+    >>> res.monthly.shape[0]                        # 52 weeks: 13 months of 4 weeks
+    13
+    >>> round(res.theory_cv("week"), 3), round(res.theory_cv("month"), 3)
+    (0.498, 0.247)
+    >>> round(res.cv("week"), 2), round(res.cv("month"), 2)
+    (0.5, 0.25)
+    """
+    funnel = _check_funnel(funnel)
+    calls = check_count("calls", calls, minimum=1)
+    block = check_count("block", block, minimum=1)
+    periods = check_count("periods", periods, minimum=block)
+    reps = check_count("reps", reps, minimum=2)
+    _check_work(reps, periods * funnel.n_stages)
+    cyc = Cycle.coerce(cycle)
+    size = DealSize.coerce(deal_size)
+    # Sales and revenue depend on the funnel only through its overall rate (a call that
+    # passes every stage with chances r1, r2, ... passes all of them with chance r1 r2 ...),
+    # so simulating calls -> deals directly gives exactly the same distribution, faster.
+    direct = Funnel((funnel.stages[0], funnel.stages[-1]), (funnel.overall,))
+    sim = simulate(
+        direct, calls, periods, reps, cycle=cyc, deal_size=size, start="steady", rng=rng
+    )
+    weekly = sim.summary("revenue")
+    monthly = sim.summary("revenue", block=block).iloc[: periods // block].reset_index(drop=True)
+    per_week = sim.revenue
+    per_month = sim.totals("revenue", block=block)[:, : periods // block]
+    points = pd.DataFrame(
+        {
+            "calls": [float(calls)] * 2,
+            "series": ["week", "month"],
+            "cv": [_cv(per_week.ravel()).item(), _cv(per_month.ravel()).item()],
+            "theory": [
+                theory.revenue_cv(funnel, calls, size, 1, cycle=cyc),
+                theory.revenue_cv(funnel, calls, size, block, cycle=cyc),
+            ],
+        }
+    )
+    # The theory line, from a tenth to ten times the current calls (straight on log-log axes).
+    grid = np.unique(np.round(np.geomspace(max(1.0, calls / 10), calls * 10, 13)))
+    curve = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "calls": grid,
+                    "series": name,
+                    "cv": [theory.revenue_cv(funnel, n, size, w, cycle=cyc) for n in grid],
+                }
+            )
+            for name, w in (("week", 1), ("month", block))
+        ],
+        ignore_index=True,
+    )
+    return RevenueSteadiness(
+        funnel=funnel,
+        calls=calls,
+        periods=periods,
+        reps=reps,
+        block=block,
+        cycle=cyc,
+        deal_size=size,
+        weekly=weekly,
+        monthly=monthly,
+        example_weekly=per_week[0].copy(),
+        example_monthly=per_month[0].copy(),
+        points=points,
+        curve=curve,
+    )
+
+
+# ----------------------------------------------------------- cycle effects
+@dataclass(frozen=True, repr=False, eq=False)
+class CycleEffects:
+    """Result of :func:`cycle_effects`.
+
+    Attributes
+    ----------
+    funnel : Funnel
+    calls : int
+        Calls per week when the rep is prospecting.
+    cycle : Cycle
+    deal_size : DealSize or None
+    pause_start, pause_length : int
+        First week and number of weeks without prospecting in the
+        ``"pause"`` scenario.
+    steady : float
+        Expected revenue per week of a rep in full swing.
+    frame : DataFrame
+        One row per scenario and week: ``scenario`` (``"ramp_up"``: a new rep
+        starting from an empty pipeline; ``"pause"``: a rep in full swing who
+        stops prospecting), ``week`` (counted from 1, as on a calendar),
+        ``calls``, ``mean``, ``q10``, ``q50``, ``q90`` (simulated revenue),
+        ``theory`` (expected revenue, :func:`funnelsim.theory.revenue_moments`).
+    """
+
+    funnel: Funnel
+    calls: int
+    cycle: Cycle
+    deal_size: DealSize | None
+    reps: int
+    pause_start: int
+    pause_length: int
+    steady: float
+    frame: pd.DataFrame
+
+    def scenario(self, name: str) -> pd.DataFrame:
+        """Rows of one scenario (``"ramp_up"`` or ``"pause"``)."""
+        if name not in ("ramp_up", "pause"):
+            raise ValueError(
+                t("error.choice", name="scenario", value=repr(name), choices="ramp_up, pause")
+            )
+        return self.frame[self.frame["scenario"] == name].reset_index(drop=True)
+
+    @property
+    def ramp_week(self) -> int:
+        """First week in which a new rep's expected revenue reaches 90 % of full swing
+        (one past the horizon if it never does)."""
+        ramp = self.scenario("ramp_up")
+        hit = np.flatnonzero(ramp["theory"].to_numpy() >= 0.9 * self.steady)
+        return int(ramp["week"].iloc[hit[0]]) if hit.size else len(ramp) + 1
+
+    @property
+    def dip_week(self) -> int:
+        """Week of the lowest expected revenue after the pause."""
+        pause = self.scenario("pause")
+        return int(pause["week"].iloc[pause["theory"].to_numpy().argmin()])
+
+    @property
+    def dip(self) -> float:
+        """Lowest expected weekly revenue after the pause, as a share of full swing."""
+        low = self.scenario("pause")["theory"].min()
+        return float(low / self.steady) if self.steady > 0 else math.nan
+
+    def to_frame(self) -> pd.DataFrame:
+        """The tidy frame (a copy of :attr:`frame`)."""
+        return self.frame.copy()
+
+    def __repr__(self) -> str:
+        return (
+            f"CycleEffects({self.calls} calls a week, cycle mean {self.cycle.mean:g} weeks: "
+            f"a new rep reaches 90% of full swing in week {self.ramp_week}; a "
+            f"{self.pause_length}-week pause from week {self.pause_start} bottoms out in week "
+            f"{self.dip_week} at {self.dip:.0%} of full swing)"
+        )
+
+
+def cycle_effects(
+    funnel: Funnel,
+    calls: int,
+    *,
+    cycle: Cycle | float = 4,
+    deal_size: DealSize | float | None = None,
+    periods: int = 40,
+    reps: int = 1000,
+    pause_start: int = 13,
+    pause_length: int = 4,
+    rng: RNG = None,
+) -> CycleEffects:
+    """The cycle lever: a new rep's ramp-up and a pause in prospecting.
+
+    Calls made this week pay one sales cycle later. Two scenarios over
+    ``periods`` weeks, numbered from 1 as on a calendar:
+
+    * ``"ramp_up"``: a new rep starts with an empty pipeline
+      (``start="empty"``) and makes ``calls`` calls every week; revenue
+      builds up over about one cycle.
+    * ``"pause"``: a rep in full swing stops prospecting for ``pause_length``
+      weeks from week ``pause_start`` (zero calls, say a trade fair), then
+      starts again; revenue carries on for a while, then falls about one
+      cycle after the pause began.
+
+    Parameters
+    ----------
+    funnel : Funnel
+    calls : int
+        Calls per week when prospecting.
+    cycle : Cycle or float
+        Sales cycle in weeks.
+    deal_size : DealSize or float, optional
+    periods : int
+        Weeks simulated.
+    reps : int
+        Reps simulated per scenario (>= 2).
+    pause_start, pause_length : int
+        First week (from 1) and length of the pause; it must end inside the
+        horizon.
+    rng : numpy.random.Generator, int or None
+
+    Returns
+    -------
+    CycleEffects
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> game = fs.presets.get("daily ratio game").funnel
+    >>> res = fs.lessons.cycle_effects(game, 75, cycle=fs.Cycle(6, cv=0.3), rng=2)
+    >>> res.ramp_week, res.dip_week, round(res.dip, 2)   # weeks 13-16 without prospecting
+    (9, 20, 0.26)
+    >>> res.scenario("pause")["calls"].tolist()[10:18]   # weeks 11 to 18
+    [75, 75, 0, 0, 0, 0, 75, 75]
+    """
+    funnel = _check_funnel(funnel)
+    calls = check_count("calls", calls)
+    periods = check_count("periods", periods, minimum=1)
+    reps = check_count("reps", reps, minimum=2)
+    pause_start = check_count("pause_start", pause_start, minimum=1)
+    pause_length = check_count("pause_length", pause_length)
+    if pause_start + pause_length - 1 > periods:
+        raise ValueError(
+            t("error.pause_window", start=pause_start, length=pause_length, periods=periods)
+        )
+    _check_work(2 * reps, periods * funnel.n_stages)
+    cyc = Cycle.coerce(cycle)
+    size = DealSize.coerce(deal_size)
+    gen = np.random.default_rng(rng)
+    weeks = np.arange(1, periods + 1)
+    steady_calls = np.full(periods, calls, dtype=np.int64)
+    pause_calls = steady_calls.copy()
+    pause_calls[pause_start - 1 : pause_start - 1 + pause_length] = 0
+    scenarios = {"ramp_up": (steady_calls, "empty"), "pause": (pause_calls, "steady")}
+    parts = []
+    for name, (schedule, start) in scenarios.items():
+        sim = simulate(
+            funnel, schedule, periods, reps, cycle=cyc, deal_size=size, start=start, rng=gen
+        )
+        q10, q50, q90 = np.quantile(sim.revenue, [0.1, 0.5, 0.9], axis=0)
+        expected = [
+            theory.revenue_moments(
+                funnel, schedule, size, cycle=cyc, start=start, first_period=w - 1
+            ).mean
+            for w in weeks
+        ]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "scenario": name,
+                    "week": weeks,
+                    "calls": schedule,
+                    "mean": sim.revenue.mean(axis=0),
+                    "q10": q10,
+                    "q50": q50,
+                    "q90": q90,
+                    "theory": expected,
+                }
+            )
+        )
+    steady = theory.revenue_moments(funnel, calls, size, cycle=cyc).mean
+    return CycleEffects(
+        funnel=funnel,
+        calls=calls,
+        cycle=cyc,
+        deal_size=size,
+        reps=reps,
+        pause_start=pause_start,
+        pause_length=pause_length,
+        steady=float(steady),
+        frame=pd.concat(parts, ignore_index=True),
+    )

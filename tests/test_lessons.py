@@ -1,0 +1,436 @@
+"""The pure computations behind the notebooks, against independent references.
+
+References are scipy's binomial and normal distributions and the closed-form
+moments of a compound binomial; statistical checks use fixed seeds, large
+samples and tolerances of about 4 standard errors derived from theory.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import funnelsim as fs
+from funnelsim import lessons
+
+GAME = fs.presets.get("daily ratio game").funnel  # dials -> connects -> meetings -> sales
+WEEKLY = fs.presets.get("six-stage weekly funnel").funnel  # 100 -> ... -> 5 closed
+Z95 = stats.norm.ppf(0.975)
+
+
+def rel_se_cv(cv: float, excess_kurtosis: float, n: int) -> float:
+    """Standard error of a sample CV, relative to the CV (delta method).
+
+    ``Var(s) / sigma^2 ~ (kurtosis - 1) / (4 n)`` for the standard deviation and
+    ``cv^2 / n`` for the mean; the covariance term is left out, which makes the
+    tolerance wider, never narrower, for right-skewed counts and amounts.
+    """
+    return math.sqrt((excess_kurtosis + 2) / (4 * n) + cv**2 / n)
+
+
+def gamma_compound_kurtosis(calls: float, p: float, cv_size: float) -> float:
+    """Excess kurtosis of revenue: a Poisson(calls p) number of gamma deals.
+
+    ``E[Y^4] / (lambda E[Y^2]^2)`` with ``E[Y^k]`` of a gamma of shape ``a = 1 / cv^2``.
+    """
+    a = 1 / cv_size**2
+    return (a + 2) * (a + 3) / (calls * p * a * (a + 1))
+
+
+# ------------------------------------------------------------ running share
+def test_running_share_shapes_and_band_formula():
+    res = lessons.running_share(0.3, 400, reps=7, rng=1)
+    assert res.shares.shape == (7, 400)
+    assert res.calls.tolist() == list(range(1, 401))
+    assert ((res.shares >= 0) & (res.shares <= 1)).all()
+    half = Z95 * np.sqrt(0.3 * 0.7 / res.calls)
+    np.testing.assert_allclose(res.high, np.minimum(0.3 + half, 1), rtol=1e-12)
+    np.testing.assert_allclose(res.low, np.maximum(0.3 - half, 0), rtol=1e-12)
+    assert res.half_width == pytest.approx(Z95 * math.sqrt(0.21 / 400))
+
+
+def test_running_share_is_the_cumulative_share_of_each_rep():
+    res = lessons.running_share(0.5, 50, reps=3, rng=2)
+    hits = np.diff(np.concatenate([np.zeros((3, 1)), res.shares * res.calls], axis=1), axis=1)
+    np.testing.assert_allclose(hits, np.round(hits), atol=1e-9)  # 0 or 1 success per call
+    assert set(np.round(hits).ravel()) <= {0.0, 1.0}
+
+
+@pytest.mark.parametrize("p", [0.5, 7 / 15, 1 / 120])
+def test_final_share_is_binomial(p):
+    n, reps = 2000, 4000
+    res = lessons.running_share(p, n, reps=reps, rng=3)
+    # mean of the final share: p, standard error sqrt(p (1 - p) / (n reps))
+    assert abs(res.final.mean() - p) < 4 * math.sqrt(p * (1 - p) / (n * reps))
+    # spread across reps: sqrt(p (1 - p) / n); the SE of a sample SD uses the binomial kurtosis
+    sd = math.sqrt(p * (1 - p) / n)
+    kurt = (1 - 6 * p * (1 - p)) / (n * p * (1 - p))
+    assert res.final.std(ddof=1) == pytest.approx(sd, rel=4 * math.sqrt((kurt + 2) / (4 * reps)))
+
+
+def test_band_coverage_matches_the_exact_binomial():
+    p, n, reps = 0.5, 1000, 4000
+    res = lessons.running_share(p, n, reps=reps, rng=4)
+    lo, hi = res.low[-1] * n, res.high[-1] * n
+    exact = stats.binom.cdf(math.floor(hi + 1e-9), n, p) - stats.binom.cdf(
+        math.ceil(lo - 1e-9) - 1, n, p
+    )
+    assert abs(res.inside - exact) < 4 * math.sqrt(exact * (1 - exact) / reps)
+
+
+@pytest.mark.parametrize("p", [0.0, 1.0])
+def test_running_share_edges(p):
+    res = lessons.running_share(p, 20, reps=2, rng=0)
+    assert (res.shares == p).all()
+    assert (res.low == p).all() and (res.high == p).all()
+    assert res.inside == 1.0
+
+
+def test_running_share_seed_and_generator():
+    a = lessons.running_share(0.4, 100, reps=5, rng=11)
+    b = lessons.running_share(0.4, 100, reps=5, rng=11)
+    c = lessons.running_share(0.4, 100, reps=5, rng=12)
+    d = lessons.running_share(0.4, 100, reps=5, rng=np.random.default_rng(11))
+    np.testing.assert_array_equal(a.shares, b.shares)
+    np.testing.assert_array_equal(a.shares, d.shares)
+    assert not np.array_equal(a.shares, c.shares)
+
+
+def test_lessons_leave_the_global_random_state_alone():
+    before = np.random.get_state()[1].copy()  # noqa: NPY002 (checking it is untouched)
+    lessons.running_share(0.4, 100, reps=5, rng=None)
+    lessons.noise_by_volume(GAME, [100], reps=10, rng=None)
+    np.testing.assert_array_equal(np.random.get_state()[1], before)  # noqa: NPY002
+
+
+def test_running_share_frame_and_repr():
+    res = lessons.running_share(0.5, 30, reps=4, rng=5)
+    frame = res.to_frame()
+    assert list(frame.columns) == ["rep", "calls", "share", "low", "high"]
+    assert len(frame) == 120
+    np.testing.assert_array_equal(frame.loc[frame["rep"] == 2, "share"], res.shares[2])
+    assert "4 reps x 30 calls" in repr(res)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"p": 1.5, "n": 10}, "p must be a ratio between 0 and 1"),
+        ({"p": 0.5, "n": 0}, "n must be at least 1"),
+        ({"p": 0.5, "n": 10, "reps": 2.5}, "reps must be a whole number"),
+        ({"p": 0.5, "n": 10, "confidence_level": 1.0}, "confidence_level must be strictly"),
+        ({"p": 0.5, "n": 100_000, "reps": 1000}, "fewer reps"),
+    ],
+)
+def test_running_share_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        lessons.running_share(**kwargs)
+
+
+# ------------------------------------------------------ calls for precision
+@pytest.mark.parametrize(
+    ("p", "margin", "level"),
+    [(0.5, 0.05, 0.95), (7 / 15, 0.05, 0.95), (7 / 15, 0.025, 0.95), (0.1, 0.01, 0.9)],
+)
+def test_calls_for_precision_is_the_smallest_n(p, margin, level):
+    z = stats.norm.ppf(0.5 + level / 2)
+    n = lessons.calls_for_precision(p, margin, confidence_level=level)
+    assert z * math.sqrt(p * (1 - p) / n) <= margin * (1 + 1e-12)
+    assert z * math.sqrt(p * (1 - p) / (n - 1)) > margin
+
+
+def test_calls_for_precision_halving_the_margin_takes_four_times_the_calls():
+    a = lessons.calls_for_precision(0.5, 0.04)
+    b = lessons.calls_for_precision(0.5, 0.02)
+    assert b == pytest.approx(4 * a, abs=4)
+    assert lessons.calls_for_precision(0.0, 0.1) == 1
+
+
+# ---------------------------------------------------------- noise by volume
+def test_noise_by_volume_sales_cv_matches_binomial_theory():
+    calls, reps = [100, 400, 1600, 6400], 6000
+    res = lessons.noise_by_volume(GAME, calls, reps=reps, rng=7)
+    p = GAME.overall
+    for n, cv in res.cv("sales").items():
+        theory = math.sqrt((1 - p) / (n * p))  # Binomial(n, p): sd / mean
+        kurt = (1 - 6 * p * (1 - p)) / (n * p * (1 - p))
+        assert cv == pytest.approx(theory, rel=4 * rel_se_cv(theory, kurt, reps))
+    np.testing.assert_allclose(
+        res.points["theory"], [math.sqrt((1 - p) / (n * p)) for n in calls], rtol=1e-12
+    )
+
+
+def test_noise_by_volume_revenue_cv_matches_compound_theory():
+    calls, reps, size = [300, 1200, 4800], 6000, fs.DealSize.gamma(10_000, cv=0.8)
+    res = lessons.noise_by_volume(WEEKLY, calls, reps=reps, deal_size=size, rng=8)
+    p = WEEKLY.overall
+    for n, cv in res.cv("revenue").items():
+        theory = math.sqrt((1 - p + 0.8**2) / (n * p))
+        kurt = gamma_compound_kurtosis(n, p, 0.8)
+        assert cv == pytest.approx(theory, rel=4 * rel_se_cv(theory, kurt, reps))
+
+
+def test_noise_falls_like_one_over_root_calls():
+    res = lessons.noise_by_volume(GAME, [100, 200], reps=10, rng=0)
+    slope = np.polyfit(np.log(res.curve["calls"]), np.log(res.curve["cv"]), 1)[0]
+    assert slope == pytest.approx(-0.5, abs=1e-9)
+    th = res.points.set_index("calls")["theory"]
+    assert 1 - th[200] / th[100] == pytest.approx(1 - 1 / math.sqrt(2))  # -29 %, not -50 %
+
+
+def test_noise_by_volume_fixed_deal_size_has_the_sales_cv():
+    res = lessons.noise_by_volume(GAME, [500, 1000], reps=200, deal_size=5_000, rng=9)
+    np.testing.assert_allclose(res.cv("revenue"), res.cv("sales"), rtol=1e-12)
+
+
+def test_noise_by_volume_frame():
+    res = lessons.noise_by_volume(GAME, [100, 200], reps=50, deal_size=10.0, rng=1)
+    frame = res.to_frame()
+    assert list(frame.columns) == ["calls", "series", "source", "cv"]
+    assert len(frame) == 2 * 2 * 2
+    assert set(frame["source"]) == {"simulated", "theory"}
+    assert "NoiseByVolume(50 reps" in repr(res)
+
+
+@pytest.mark.parametrize(
+    ("calls", "reps", "match"),
+    [([0, 100], 100, "whole numbers >= 1"), ([10.5], 100, "whole numbers"), ([100], 1, "reps")],
+)
+def test_noise_by_volume_errors(calls, reps, match):
+    with pytest.raises(ValueError, match=match):
+        lessons.noise_by_volume(GAME, calls, reps=reps)
+
+
+# --------------------------------------------------------------- ratio game
+def test_ratio_game_daily_game_against_scipy():
+    res = lessons.ratio_game(GAME, 15, target=50, periods=250)
+    p = GAME.overall
+    np.testing.assert_allclose(res.expected, [3750, 1750, 250, 31.25])
+    assert res.back["needed"].tolist() == [6000, 2800, 400, 50]
+    assert res.plan_calls == 24  # 6000 dials / 250 days
+    reach = lambda calls: stats.binom.sf(49, calls * 250, p)  # noqa: E731  P(sales >= 50)
+    assert res.p_plan == pytest.approx(reach(24), rel=1e-9)
+    assert res.p_current == pytest.approx(reach(15), rel=1e-9)
+    assert 0.4 < res.p_plan < 0.6  # the plan built on averages: about half the time
+    assert reach(res.sure_calls) >= 0.9 > reach(res.sure_calls - 1)
+    assert res.margin == pytest.approx(res.sure_calls / 24 - 1)
+
+
+def test_ratio_game_levers_default_to_the_decks_comparison():
+    res = lessons.ratio_game(GAME, 15, target=50, periods=250)
+    assert res.extra_calls == 15 and res.lever_stage == GAME.stages[1]
+    assert res.new_ratio == pytest.approx(8 / 15)
+    np.testing.assert_allclose(res.levers["gain"], [0.0, 1.0, 1 / 7], rtol=1e-12)
+    expected = fs.compare_levers(
+        GAME, 15, extra_calls=15, stage=GAME.stages[1], new_ratio=8 / 15, target=50, periods=250
+    )
+    pd.testing.assert_frame_equal(res.levers, expected)
+
+
+def test_ratio_lever_raises_sales_in_proportion():
+    # stage as an index counts ratios: ratio 1 is connects -> meetings
+    res = lessons.ratio_game(GAME, 15, target=50, periods=250, stage=1, new_ratio=2 / 7)
+    assert res.levers["gain"].iloc[2] == pytest.approx(1.0)  # 2 meetings in 7 connects: doubled
+    assert res.lever_stage == GAME.stages[2]
+
+
+def test_ratio_game_back_calculation_preset_against_monte_carlo():
+    pre = fs.presets.get("target back-calculation")
+    res = lessons.ratio_game(pre.funnel, 408, target=pre.target, deal_size=pre.deal_size)
+    assert res.back["needed"].tolist() == [408, 102, 51, 38]
+    assert res.plan_calls == 408
+    # Independent check of "the plan reaches the target about half the time":
+    # deals ~ Binomial(408, p); each deal is a band value with the band's share.
+    rng, draws = np.random.default_rng(2026), 200_000
+    deals = rng.binomial(408, pre.funnel.overall, size=draws)
+    by_band = rng.multinomial(deals, pre.deal_size.shares)
+    revenue = by_band @ np.asarray(pre.deal_size.values)
+    mc = np.mean(revenue >= pre.target)
+    # prob_reach uses a gamma approximation for band sizes (documented to about 0.01)
+    assert abs(res.p_plan - mc) < 0.01 + 4 * math.sqrt(mc * (1 - mc) / draws)
+    assert 0.4 < res.p_plan < 0.65
+
+
+def test_ratio_game_frame_and_repr():
+    res = lessons.ratio_game(GAME, 15, target=50, periods=250)
+    frame = res.to_frame()
+    assert list(frame.columns) == ["stage", "quantity", "value"]
+    assert frame.loc[frame["quantity"] == "needed", "value"].tolist() == [6000, 2800, 400, 50]
+    assert "plan on averages 24 calls" in repr(res)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"calls": -1, "target": 10}, "calls must be a finite number >= 0"),
+        ({"calls": 15, "target": 10, "probability": 1.0}, "probability must be strictly"),
+        ({"calls": 15, "target": 10, "stage": "lunch"}, "Unknown stage 'lunch'"),
+        ({"calls": 15, "target": 10, "periods": 0}, "periods must be at least 1"),
+    ],
+)
+def test_ratio_game_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        lessons.ratio_game(GAME, **kwargs)
+
+
+# ------------------------------------------------------- revenue steadiness
+STEADY_SIZE = fs.DealSize.gamma(10_000, cv=0.5)
+
+
+@pytest.fixture(scope="module")
+def steady():
+    return lessons.revenue_steadiness(
+        WEEKLY, 100, periods=52, reps=3000, cycle=fs.Cycle(4), deal_size=STEADY_SIZE, rng=12
+    )
+
+
+def test_steadiness_mean_matches_theory(steady):
+    week = fs.theory.revenue_moments(WEEKLY, 100, STEADY_SIZE, cycle=fs.Cycle(4))
+    assert week.mean == pytest.approx(100 * 0.05 * 10_000)
+    se = week.std / math.sqrt(steady.reps * steady.periods)
+    assert abs(steady.weekly["mean"].mean() - week.mean) < 4 * se
+    assert steady.monthly["mean"].mean() == pytest.approx(4 * steady.weekly["mean"].mean(), 0.01)
+
+
+@pytest.mark.parametrize(("series", "block"), [("week", 1), ("month", 4)])
+def test_steadiness_cv_matches_theory(steady, series, block):
+    theory = fs.theory.revenue_cv(WEEKLY, 100, STEADY_SIZE, block, cycle=fs.Cycle(4))
+    assert steady.theory_cv(series) == pytest.approx(theory, rel=1e-12)
+    # Without a cycle the CV is sqrt((1 - p + cv^2) / (n p)). The lag spreads each call's
+    # chance over several weeks, which makes it a little larger: 1 - p sum(pmf^2) for 1 - p.
+    no_cycle = math.sqrt((0.95 + 0.25) / (100 * block * 0.05))
+    assert no_cycle < theory < 1.02 * no_cycle
+    n = steady.reps * (steady.periods // block)
+    kurt = gamma_compound_kurtosis(100 * block, 0.05, 0.5)
+    assert steady.cv(series) == pytest.approx(theory, rel=4 * rel_se_cv(theory, kurt, n))
+
+
+def test_steadiness_fan_and_curve(steady):
+    for frame in (steady.weekly, steady.monthly):
+        assert (frame["q10"] <= frame["q50"]).all() and (frame["q50"] <= frame["q90"]).all()
+    assert len(steady.weekly) == 52 and len(steady.monthly) == 13
+    assert (steady.monthly["periods_in_block"] == 4).all()
+    for name in ("week", "month"):
+        curve = steady.curve[steady.curve["series"] == name]
+        # steady state: CV is exactly proportional to 1 / sqrt(calls)
+        scaled = curve["cv"] * np.sqrt(curve["calls"])
+        np.testing.assert_allclose(scaled, scaled.iloc[0], rtol=1e-9)
+    assert steady.example_weekly.shape == (52,) and steady.example_monthly.shape == (13,)
+
+
+def test_steadiness_drops_a_last_partial_month():
+    res = lessons.revenue_steadiness(WEEKLY, 50, periods=10, reps=20, deal_size=1.0, rng=0)
+    assert len(res.monthly) == 2 and len(res.example_monthly) == 2
+
+
+def test_steadiness_depends_on_the_funnel_only_through_its_overall_rate():
+    two = fs.Funnel(["calls", "closed"], [WEEKLY.overall])
+    kw = {"periods": 12, "reps": 50, "cycle": 2, "deal_size": STEADY_SIZE, "rng": 3}
+    a = lessons.revenue_steadiness(WEEKLY, 100, **kw)
+    b = lessons.revenue_steadiness(two, 100, **kw)
+    pd.testing.assert_frame_equal(a.weekly, b.weekly)
+
+
+def test_steadiness_more_calls_less_noise():
+    kw = {"periods": 26, "reps": 2000, "cycle": 2, "deal_size": STEADY_SIZE, "rng": 4}
+    low = lessons.revenue_steadiness(WEEKLY, 50, **kw)
+    high = lessons.revenue_steadiness(WEEKLY, 200, **kw)
+    assert high.cv("week") < low.cv("week")
+    assert high.theory_cv("week") == pytest.approx(low.theory_cv("week") / 2, rel=0.01)
+
+
+def test_steadiness_frame_and_repr(steady):
+    frame = steady.to_frame()
+    assert frame["series"].value_counts().to_dict() == {"week": 52, "month": 13}
+    assert {"mean", "q10", "q50", "q90", "cv"} <= set(frame.columns)
+    assert "100 calls a week" in repr(steady)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"periods": 3}, "periods must be at least 4"),
+        ({"reps": 1}, "reps must be at least 2"),
+        ({"calls": 0}, "calls must be at least 1"),
+    ],
+)
+def test_steadiness_errors(kwargs, match):
+    args = {"calls": 100, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        lessons.revenue_steadiness(WEEKLY, **args)
+
+
+# ------------------------------------------------------------ cycle effects
+CYCLE = fs.Cycle(6, cv=0.3)
+
+
+@pytest.fixture(scope="module")
+def effects():
+    return lessons.cycle_effects(
+        WEEKLY, 100, cycle=CYCLE, deal_size=10_000, periods=40, reps=3000, rng=13
+    )
+
+
+def test_pause_schedule(effects):
+    assert effects.scenario("pause")["week"].tolist() == list(range(1, 41))  # calendar weeks
+    calls = effects.scenario("pause")["calls"].to_numpy()  # weeks 13 to 16 without calls
+    assert (calls[12:16] == 0).all()
+    assert (np.delete(calls, range(12, 16)) == 100).all()
+    assert (effects.scenario("ramp_up")["calls"] == 100).all()
+
+
+@pytest.mark.parametrize(("scenario", "start"), [("ramp_up", "empty"), ("pause", "steady")])
+def test_cycle_effects_follow_theory_week_by_week(effects, scenario, start):
+    rows = effects.scenario(scenario)
+    schedule = rows["calls"].to_numpy()
+    for i, row in rows.iterrows():
+        m = fs.theory.revenue_moments(
+            WEEKLY, schedule, 10_000, cycle=CYCLE, start=start, first_period=i
+        )
+        assert row["week"] == i + 1
+        assert row["theory"] == pytest.approx(m.mean, rel=1e-12, abs=1e-9)
+        assert abs(row["mean"] - m.mean) <= 4 * m.std / math.sqrt(effects.reps) + 1e-9
+
+
+def test_revenue_arrives_and_falls_one_cycle_later(effects):
+    assert effects.steady == pytest.approx(100 * 0.05 * 10_000)
+    ramp = effects.scenario("ramp_up")["theory"].to_numpy()
+    assert ramp[0] < 0.01 * effects.steady  # a new rep earns nothing at first
+    sd = CYCLE.mean * CYCLE.cv
+    assert 1 + CYCLE.mean <= effects.ramp_week <= 1 + CYCLE.mean + 3 * sd
+    pause = effects.scenario("pause")["theory"].to_numpy()
+    assert pause[:12] == pytest.approx(effects.steady)  # before the pause: full swing
+    centre = 13 + (4 - 1) / 2 + CYCLE.mean  # calls missing in weeks 13-16, paid ~6 weeks later
+    assert abs(effects.dip_week - centre) <= 1
+    assert effects.dip < 0.5
+    assert pause[-1] == pytest.approx(effects.steady, rel=1e-3)  # and back to full swing
+
+
+def test_cycle_effects_frame_and_repr(effects):
+    frame = effects.to_frame()
+    assert list(frame.columns) == [
+        "scenario",
+        "week",
+        "calls",
+        "mean",
+        "q10",
+        "q50",
+        "q90",
+        "theory",
+    ]
+    assert len(frame) == 80
+    assert "4-week pause from week 13" in repr(effects)
+
+
+def test_cycle_effects_errors():
+    with pytest.raises(ValueError, match="must end inside the 20 simulated weeks"):
+        lessons.cycle_effects(WEEKLY, 100, periods=20, pause_start=18, pause_length=4)
+    with pytest.raises(ValueError, match="pause_start must be at least 1"):
+        lessons.cycle_effects(WEEKLY, 100, periods=20, pause_start=0)
+    res = lessons.cycle_effects(WEEKLY, 100, periods=20, reps=2, rng=0)
+    with pytest.raises(ValueError, match="scenario must be one of"):
+        res.scenario("holiday")
