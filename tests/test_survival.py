@@ -1,0 +1,603 @@
+"""Kaplan-Meier, cycle length, open-lead ratios, time in stage, stale leads.
+
+Reference values come from statsmodels' ``SurvfuncRight`` (an independent
+implementation of the curve, Greenwood's standard errors, quantiles and their
+intervals) and from the published Kaplan-Meier table of Freireich et al.
+(1963), 6-MP arm. The log-level functions are checked on hand-sized logs
+computed by hand and on simulated logs of known truth, with tolerances of
+about 4 standard errors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from funnelsim.logs import Log, LogError
+from funnelsim.survival import (
+    CycleLength,
+    OpenLeadRatios,
+    Survival,
+    TimeInStage,
+    cycle_length,
+    kaplan_meier,
+    open_lead_ratios,
+    stale_leads,
+    time_in_stage,
+)
+
+SurvfuncRight = pytest.importorskip("statsmodels.duration.survfunc").SurvfuncRight
+
+# Freireich et al. (1963), remission times in weeks, 6-MP arm; 0 = still in remission.
+FREIREICH_WEEKS = [6, 6, 6, 6, 7, 9, 10, 10, 11, 13, 16, 17, 19, 20, 22, 23, 25, 32, 32, 34, 35]
+FREIREICH_RELAPSE = [1, 1, 1, 0, 1, 0, 1, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0]
+
+
+def _statsmodels(durations, observed):
+    with warnings.catch_warnings():  # statsmodels warns on log(0) where the curve hits 0
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return SurvfuncRight(np.asarray(durations, float), np.asarray(observed, float))
+
+
+def _sm_quantile_ci(sf, p, level):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return sf.quantile_ci(p, alpha=1 - level)
+
+
+def _reference_sets():
+    rng = np.random.default_rng(20261123)
+    sets = {
+        "freireich 6-MP": (FREIREICH_WEEKS, FREIREICH_RELAPSE),
+        "ties": (rng.integers(0, 12, 80), rng.random(80) < 0.6),
+        "heavy ties, zeros": (rng.integers(0, 3, 40), rng.random(40) < 0.5),
+        "none censored": (rng.exponential(10, 60), np.ones(60, bool)),
+        "last is an event": ([1, 2, 2, 3, 4, 5], [1, 0, 1, 1, 0, 1]),
+        "cure plateau": (
+            np.r_[rng.gamma(3, 5, 150), rng.uniform(0, 60, 350)],
+            np.r_[np.ones(150, bool), np.zeros(350, bool)],
+        ),
+        "one event": ([4.0], [1]),
+        "large": (rng.weibull(1.5, 3000) * 30, rng.random(3000) < 0.7),
+    }
+    return sets
+
+
+REFERENCE = _reference_sets()
+
+
+# ------------------------------------------------------------ kaplan_meier
+def test_freireich_published_kaplan_meier_table():
+    """Freireich et al. (1963), 6-MP arm: the textbook KM table (to 3 decimals)."""
+    km = kaplan_meier(FREIREICH_WEEKS, FREIREICH_RELAPSE)
+    assert km.time.tolist() == [6, 7, 10, 13, 16, 22, 23]
+    assert km.at_risk.tolist() == [21, 17, 15, 12, 11, 7, 6]
+    assert km.events.tolist() == [3, 1, 1, 1, 1, 1, 1]
+    published = [0.857, 0.807, 0.753, 0.690, 0.627, 0.538, 0.448]
+    np.testing.assert_allclose(km.survival, published, atol=5e-4)
+    sf = _statsmodels(FREIREICH_WEEKS, FREIREICH_RELAPSE)
+    np.testing.assert_allclose(sf.surv_prob, published, atol=5e-4)  # statsmodels agrees
+    assert km.median == sf.quantile(0.5) == 23
+    assert km.n == 21 and km.n_events == 9 and km.max_time == 35
+
+
+def _band_from_statsmodels(sf, level):
+    """Greenwood SE from statsmodels, carried to the log(-log) scale by the delta method."""
+    s, se = sf.surv_prob, sf.surv_prob_se
+    z = stats.norm.ppf(0.5 + level / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = np.log(-np.log(s))
+        se_g = se / (s * np.abs(np.log(s)))
+        low = np.exp(-np.exp(g + z * se_g))
+        high = np.exp(-np.exp(g - z * se_g))
+    return low, high
+
+
+@pytest.mark.parametrize("name", list(REFERENCE))
+@pytest.mark.parametrize("level", [0.95, 0.8])
+def test_curve_band_and_quantiles_equal_statsmodels(name, level):
+    durations, observed = REFERENCE[name]
+    km = kaplan_meier(durations, observed, confidence_level=level)
+    sf = _statsmodels(durations, observed)
+    np.testing.assert_array_equal(km.time, sf.surv_times)
+    np.testing.assert_array_equal(km.at_risk, sf.n_risk)
+    np.testing.assert_array_equal(km.events, sf.n_events)
+    np.testing.assert_allclose(km.survival, sf.surv_prob, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(km.se, sf.surv_prob_se, rtol=0, atol=1e-10)  # NaN where S = 0
+    low, high = _band_from_statsmodels(sf, level)
+    np.testing.assert_allclose(km.low, low, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(km.high, high, rtol=0, atol=1e-10)
+    for p in (0.1, 0.25, 0.5, 0.75, 0.9):
+        if np.any(np.abs(sf.surv_prob - (1 - p)) < 1e-9):
+            # a curve exactly on 1 - p: statsmodels' answer depends on rounding (see below)
+            assert km.quantile(p) == km.time[np.argmax(km.survival < 1 - p - 1e-9)]
+            continue
+        expected = sf.quantile(p)
+        got = km.quantile(p)
+        assert (math.isnan(got) and np.isnan(expected)) or got == expected, p
+        np.testing.assert_array_equal(km.quantile_ci(p), _sm_quantile_ci(sf, p, level))
+
+
+def test_all_censored_curve_stays_at_one():
+    km = kaplan_meier([3, 5, 8], [False, False, False])
+    sf = _statsmodels([3, 5, 8], [0, 0, 0])
+    assert km.time.size == 0 == sf.surv_times.size
+    assert math.isnan(km.median) and np.isnan(sf.quantile(0.5))
+    assert all(math.isnan(x) for x in km.median_ci)
+    assert km.survival_at([0, 4, 8]).tolist() == [1.0, 1.0, 1.0]
+    assert km.eventual_share == 0.0
+    assert km.to_frame().empty and "no events" in repr(km)
+
+
+def test_band_is_nan_where_the_curve_drops_to_zero_and_inside_zero_one_elsewhere():
+    km = kaplan_meier([1, 2, 3], [1, 1, 1])
+    assert km.survival[-1] == 0 and np.isnan(km.low[-1]) and np.isnan(km.high[-1])
+    durations, observed = REFERENCE["large"]
+    km = kaplan_meier(durations, observed)
+    ok = km.survival > 0
+    assert np.isnan(km.low[~ok]).all()
+    assert np.all((km.low[ok] <= km.survival[ok]) & (km.survival[ok] <= km.high[ok]))
+    assert np.all((km.low[ok] >= 0) & (km.high[ok] <= 1))
+
+
+@pytest.mark.parametrize("n", [4, 6, 8, 10, 12, 20, 100])
+def test_a_curve_exactly_on_one_half_gives_the_end_of_the_plateau(n):
+    """Uncensored 1..n: S = 1/2 on [n/2, n/2 + 1). The strict rule gives n/2 + 1.
+
+    statsmodels gives the same except where rounding puts its S a hair below
+    1/2 (n = 12: 0.49999999999999994, median 6); ours does not depend on it.
+    """
+    km = kaplan_meier(np.arange(1, n + 1), np.ones(n))
+    assert km.median == n // 2 + 1
+
+
+def test_survival_at_is_a_right_continuous_step_function():
+    km = kaplan_meier(FREIREICH_WEEKS, FREIREICH_RELAPSE)
+    x = np.array([-1, 0, 5.99, 6, 6.5, 7, 22.9, 23, 35, 35.01])
+    expected = [1, 1, 1, *km.survival[[0, 0, 1, 5, 6, 6]], np.nan]
+    np.testing.assert_allclose(km.survival_at(x), expected)
+    assert isinstance(km.survival_at(10), float)
+
+
+def test_eventual_share_and_its_interval_come_from_the_last_event_time():
+    durations, observed = REFERENCE["cure plateau"]
+    km = kaplan_meier(durations, observed)
+    assert km.eventual_share == pytest.approx(1 - km.survival[-1], abs=1e-15)
+    low, high = km.eventual_share_ci
+    assert (low, high) == (pytest.approx(1 - km.high[-1]), pytest.approx(1 - km.low[-1]))
+    assert low < km.eventual_share < high
+
+
+def test_given_event_quantiles_by_hand():
+    """Events at 10 and 20 (two), censored at 10, 19, 46: S = 5/6 then 5/18.
+
+    Among the 13/18 that close, a share (1/6) / (13/18) = 3/13 closes at 10,
+    the rest at 20; mean (10 * 1/6 + 20 * 10/18) / (13/18) = 230/13.
+    """
+    km = kaplan_meier([10, 20, 46, 20, 19, 10], [1, 1, 0, 1, 0, 0])
+    assert km.quantile(0.2, given_event=True) == 10
+    assert km.quantile(0.3, given_event=True) == 20
+    assert km.quantile(3 / 13, given_event=True) == 20  # on the level: end of the plateau
+    assert km.mean_given_event == pytest.approx(230 / 13)
+    q = km.quantiles([0.5], given_event=True)
+    assert q.columns.tolist() == ["p", "time", "low", "high"]
+    assert q["time"].tolist() == [20.0]
+
+
+def test_given_event_equals_plain_quantiles_when_everyone_has_the_event():
+    durations, _ = REFERENCE["none censored"]
+    km = kaplan_meier(durations, np.ones(len(durations)))
+    for p in (0.25, 0.5, 0.9):
+        assert km.quantile(p, given_event=True) == km.quantile(p)
+        assert km.quantile_ci(p, given_event=True) == km.quantile_ci(p)
+
+
+def _cure_sample(rng, n, p_event, shape, scale, horizon):
+    """Leads entering uniformly over ``horizon``, a share p_event close after Gamma time."""
+    entry_age = rng.uniform(0, horizon, n)  # time from entry to the snapshot
+    cycle = rng.gamma(shape, scale, n)
+    closes = (rng.random(n) < p_event) & (cycle <= entry_age)
+    return np.where(closes, cycle, entry_age), closes
+
+
+def test_coverage_of_band_and_given_event_median_interval():
+    """400 simulated logs of 300 leads (40 % close, Gamma(3, 10) cycle, 150-day window).
+
+    Nominal 95 %: each coverage must be within 4 binomial SEs (±0.044). The
+    true median among the deals that close is the Gamma median (the window
+    truncates a share 4e-5 of cycles).
+    """
+    rng = np.random.default_rng(7)
+    reps, level = 400, 0.95
+    t0 = 30.0
+    true_s = 1 - 0.4 * stats.gamma.cdf(t0, 3, scale=10)
+    true_median = stats.gamma.ppf(0.5, 3, scale=10)
+    band = median = 0
+    for _ in range(reps):
+        d, e = _cure_sample(rng, 300, 0.4, 3, 10, 150)
+        km = kaplan_meier(d, e, confidence_level=level)
+        i = np.searchsorted(km.time, t0, side="right") - 1
+        band += km.low[i] <= true_s <= km.high[i]
+        low, high = km.quantile_ci(0.5, given_event=True)
+        median += low <= true_median < high
+    tol = 4 * math.sqrt(level * (1 - level) / reps)
+    assert abs(band / reps - level) < tol
+    assert abs(median / reps - level) < tol
+
+
+@pytest.mark.parametrize(
+    ("durations", "observed", "match"),
+    [
+        ([], [], "at least one duration"),
+        ([1, 2], [1], "same length"),
+        ([1, -2], [1, 1], r"got -2\.0 at position 1"),
+        ([1, np.nan], [1, 1], "finite"),
+        ([1, 2], [1, 2], "got 2 at position 1"),
+        ([1, 2], ["yes", "no"], "True .event. or False"),
+        (["a", "b"], [1, 1], "durations must be a number"),
+    ],
+)
+def test_kaplan_meier_rejects_bad_input(durations, observed, match):
+    with pytest.raises(ValueError, match=match):
+        kaplan_meier(durations, observed)
+
+
+def test_kaplan_meier_rejects_bad_levels_and_quantiles():
+    with pytest.raises(
+        ValueError, match="confidence_level must be a ratio between 0 and 1; got 95"
+    ):
+        kaplan_meier([1], [1], confidence_level=95)
+    km = kaplan_meier([1, 2], [1, 1])
+    with pytest.raises(ValueError, match="p must be strictly between"):
+        km.quantile(1.0)
+
+
+def test_timedeltas_are_days_and_results_are_read_only():
+    km = kaplan_meier(np.array([36, 48, 60], dtype="timedelta64[h]"), [1, 0, 1])
+    assert km.unit == "days" and km.time.tolist() == [1.5, 2.5]
+    with pytest.raises(ValueError):
+        km.survival[0] = 0.5
+    frame = km.to_frame()
+    assert frame.columns.tolist() == ["time", "at_risk", "events", "survival", "low", "high"]
+    assert "median 2.5 days" in repr(km)
+
+
+# ------------------------------------------------------------------ logs
+DAY = pd.Timedelta(days=1)
+BASE = pd.Timestamp("2025-01-01")
+
+
+def _log(times: pd.DataFrame, as_of, leads: pd.DataFrame | None = None, **kw) -> Log:
+    times.index.name = "lead"
+    return Log(
+        "events",
+        tuple(times.columns),
+        leads=leads if leads is not None else pd.DataFrame(index=times.index),
+        reached=times.notna(),
+        times=times,
+        as_of=as_of,
+        **kw,
+    )
+
+
+def _days(*offsets):
+    return pd.to_datetime([BASE + d * DAY if d is not None else None for d in offsets])
+
+
+@pytest.fixture
+def small_log() -> Log:
+    """Six leads, contact -> signed; closed after 10, 20, 20 days; open for 46, 19, 10."""
+    times = pd.DataFrame(
+        {"contact": _days(0, 1, 4, 19, 31, 40), "signed": _days(10, 21, None, 39, None, None)},
+        index=list("abcdef"),
+    )
+    rep = pd.DataFrame({"rep": ["x", "y", "x", "y", "x", "y"]}, index=times.index)
+    return _log(times, BASE + 50 * DAY, leads=rep)
+
+
+def test_cycle_length_by_hand(small_log):
+    cyc = cycle_length(small_log, last=(1, 2))
+    assert isinstance(cyc, CycleLength) and isinstance(cyc.survival, Survival)
+    assert (cyc.leads, cyc.closed, cyc.open, cyc.skipped) == (6, 3, 3, 0)
+    assert cyc.unit == "days" and cyc.start == "contact" and cyc.end == "signed"
+    assert cyc.survival.survival.tolist() == pytest.approx([5 / 6, 5 / 18])
+    assert cyc.share_closed == pytest.approx(13 / 18)
+    assert cyc.median == 20 and cyc.mean == pytest.approx(230 / 13)
+    naive = cyc.naive.set_index("method")
+    assert naive.loc["last 1 closed", "mean"] == 20  # lead d closed last
+    assert naive.loc["last 2 closed", "deals"] == 2
+    assert naive.loc["all closed", "mean"] == pytest.approx(50 / 3)
+    frame = cyc.to_frame()
+    assert frame.columns.tolist() == [
+        "method", "statistic", "leads", "value", "low", "high", "difference"
+    ]  # fmt: skip
+    row = frame.set_index(["method", "statistic"])
+    assert row.loc[("all closed", "mean"), "difference"] == pytest.approx(50 / 3 - 230 / 13)
+    assert row.loc[("all closed", "share closed"), "value"] == pytest.approx(0.5)
+    assert row.loc[("kaplan-meier", "share closed"), "low"] < 13 / 18
+    assert "3 closed, 3 open" in repr(cyc)
+
+
+def test_cycle_length_between_chosen_stages_and_skipped_leads():
+    times = pd.DataFrame(
+        {
+            "call": _days(0, 0, 0, 0),
+            "meeting": _days(2, 3, None, 5),
+            "sale": _days(9, None, None, 15),
+        },
+        index=list("abcd"),
+    )
+    reached = times.notna()
+    reached.loc["c", "meeting"] = True  # reached, but when is unknown
+    log = Log("events", ("call", "meeting", "sale"), leads=pd.DataFrame(index=times.index),
+              reached=reached, times=times, as_of=BASE + 20 * DAY)  # fmt: skip
+    cyc = cycle_length(log, start="meeting")
+    assert cyc.start == "meeting" and cyc.end == "sale"
+    assert (cyc.leads, cyc.closed, cyc.skipped) == (3, 2, 1)
+    assert cyc.naive.set_index("method").loc["all closed", "mean"] == pytest.approx(8.5)
+    cyc = cycle_length(log, end="meeting")
+    assert (cyc.leads, cyc.closed, cyc.skipped) == (3, 3, 1)  # c: meeting time unknown
+
+
+def test_numeric_times_are_periods():
+    times = pd.DataFrame({"contact": [1, 2, 3, 5], "signed": [4, np.nan, 6, np.nan]})
+    log = Log("events", ("contact", "signed"), leads=pd.DataFrame(index=times.index),
+              reached=times.notna(), times=times)  # fmt: skip
+    cyc = cycle_length(log)
+    assert cyc.unit == "periods"
+    assert cyc.as_of == 6  # the latest time in the log
+    assert cyc.survival.time.tolist() == [3.0]  # both closed in 3 periods; 2: open 4, 5: open 1
+
+
+def _simulated_log(rng, n=20_000, horizon=120.0, p=(0.5, 0.4), shape=(2.0, 2.0), scale=7.5):
+    """contact -> meeting -> signed, leads contacted uniformly over ``horizon`` days.
+
+    A lead books a meeting with probability p[0] after Gamma(shape[0], scale)
+    days and signs with probability p[1] after a further Gamma(shape[1],
+    scale): the cycle of a signed deal is Gamma(shape[0] + shape[1], scale).
+    The log is taken at day ``horizon``: later stages are not yet seen.
+    """
+    start = rng.uniform(0, horizon, n)
+    meet = start + rng.gamma(shape[0], scale, n)
+    meet[rng.random(n) >= p[0]] = np.inf
+    sign = meet + rng.gamma(shape[1], scale, n)
+    sign[rng.random(n) >= p[1]] = np.inf
+    as_of = BASE + horizon * DAY
+
+    def stamp(x):
+        seen = x <= horizon
+        return pd.Series(BASE + pd.to_timedelta(np.where(seen, x, 0), unit="D")).where(seen)
+
+    times = pd.DataFrame({"contact": stamp(start), "meeting": stamp(meet), "signed": stamp(sign)})
+    return _log(times, as_of)
+
+
+@pytest.fixture(scope="module")
+def simulated():
+    return _simulated_log(np.random.default_rng(20261123))
+
+
+def test_open_lead_ratios_on_a_simulated_log_of_known_truth(simulated):
+    """True ratio 0.5, Gamma(2, 7.5) days to a meeting, 120-day log.
+
+    The naive ratio counts the 15-odd days of recent leads as failures: its
+    expectation is about 0.5 * (1 - 15/120) = 0.44, 15 SEs below the truth.
+    The mature cohort (window 60 days) misses the conversions later than 60
+    days (Gamma tail 0.3 %); the censored estimate covers the truth.
+    """
+    p, window = 0.5, 60.0
+    res = open_lead_ratios(simulated, "meeting", window=window, confidence_level=0.9999)
+    assert isinstance(res, OpenLeadRatios) and res.previous == "contact"
+    frame = res.to_frame().set_index("method")
+    naive = frame.loc["naive"]
+    se_naive = math.sqrt(p * (1 - p) / naive["leads"])
+    assert naive["ratio"] < p - 4 * se_naive
+    # the naive row is the log's stage table: passed / entered over every lead
+    table = simulated.stage_table().set_index("stage").loc["meeting"]
+    assert (naive["leads"], naive["passed"]) == (table["entered"], table["passed"])
+    # mature cohort: ages uniform on [60, 120]; truth p * mean of the Gamma CDF there
+    ages = np.linspace(window, 120, 2001)
+    truth_mature = p * stats.gamma.cdf(ages, 2, scale=7.5).mean()
+    mature = frame.loc["mature cohort"]
+    assert abs(mature["ratio"] - truth_mature) < 4 * math.sqrt(p * (1 - p) / mature["leads"])
+    # censored: within 4 of its own (Greenwood) standard errors
+    km = frame.loc["kaplan-meier"]
+    assert abs(km["ratio"] - p) < 4 * res.survival.se[-1]
+    assert km["low"] < p < km["high"]  # the 99.99 % interval (about ±3.9 SE)
+    assert res.censored == km["ratio"] and res.naive == naive["ratio"]
+    assert frame["difference"].tolist() == pytest.approx((frame["ratio"] - km["ratio"]).tolist())
+    # time to convert among converters: Gamma(2, 7.5) median; naive median is short
+    true_median = stats.gamma.ppf(0.5, 2, scale=7.5)
+    low, high = res.survival.quantile_ci(0.5, given_event=True)
+    assert low <= true_median < high
+    assert res.time_to_convert == km["median_time"]
+
+
+def test_cycle_length_on_a_simulated_log_of_known_truth(simulated):
+    """Share closed 0.5 * 0.4 = 0.2; cycle Gamma(4, 7.5): median 27.5, mean 30 days.
+
+    In a 120-day log long cycles have not had time to finish: the average of
+    closed deals is about (120 * 30 - E[c^2]) / (120 - 30) = 27.5 days, 9 SEs
+    below 30.
+    """
+    cyc = cycle_length(simulated, confidence_level=0.9999)
+    low, high = cyc.share_closed_ci
+    assert low < 0.2 < high
+    assert abs(cyc.share_closed - 0.2) < 4 * cyc.survival.se[-1]
+    true_median = stats.gamma.ppf(0.5, 4, scale=7.5)
+    low, high = cyc.median_ci
+    assert low <= true_median < high
+    naive = cyc.naive.set_index("method").loc["all closed"]
+    closed = cyc.to_frame().set_index(["method", "statistic"])
+    assert closed.loc[("all closed", "share closed"), "value"] < 0.2 - 0.02  # open leads lost
+    se_naive = math.sqrt(4 * 7.5**2 / naive["deals"])
+    assert naive["mean"] < 30 - 4 * se_naive
+    assert abs(cyc.mean - 30) < abs(naive["mean"] - 30)
+
+
+def test_time_in_stage_by_hand():
+    times = pd.DataFrame(
+        {
+            "call": _days(0, 1, 2, 5),
+            "meeting": _days(2, 8, None, None),
+            "sale": _days(12, None, None, None),
+        },
+        index=list("abcd"),
+    )
+    res = time_in_stage(_log(times, BASE + 15 * DAY), quantiles=(0.5, 0.9))
+    assert isinstance(res, TimeInStage) and res.unit == "days"
+    s = res.summary.set_index(["stage", "status"])
+    assert s.loc[("call", "moved on"), "leads"] == 2
+    assert s.loc[("call", "moved on"), "mean"] == 4.5  # a: 2, b: 7
+    assert s.loc[("call", "open"), "p50"] == 11.5  # c: 13, d: 10
+    assert s.loc[("meeting", "moved on"), "mean"] == 10  # a
+    assert s.loc[("meeting", "open"), "mean"] == 7  # b, at meeting since day 8
+    assert s.loc[("call", "moved on"), "p90"] == pytest.approx(np.quantile([2, 7], 0.9))
+    frame = res.to_frame()
+    assert frame.columns.tolist() == ["lead", "stage", "status", "time"]
+    assert len(frame) == 6 and set(frame["lead"]) == set("abcd")
+    assert "moved on" in repr(res)
+
+
+def test_stale_leads_by_cycle(small_log):
+    out = stale_leads(small_log, quantile=0.5)
+    assert out.index.tolist() == ["c", "e", "f"]  # oldest first
+    assert out["age"].tolist() == [46, 19, 10]
+    assert out["threshold"].tolist() == [20, 20, 20]
+    assert out["stale"].tolist() == [True, False, False]
+    # chance of still closing: (S(age) - S(end)) / S(age), S = 5/6 before 20, 5/18 after
+    assert out["chance"].tolist() == pytest.approx([0, 2 / 3, 2 / 3])
+    assert out["rep"].tolist() == ["x", "x", "y"]  # the lead's attributes come along
+    cyc = cycle_length(small_log)
+    assert stale_leads(small_log, quantile=0.2)["threshold"].iloc[0] == cyc.survival.quantile(
+        0.2, given_event=True
+    )
+
+
+def test_stale_leads_by_stage(simulated):
+    out = stale_leads(simulated, age="stage", quantile=0.9)
+    assert set(out["stage"]) == {"contact", "meeting"}
+    for stage, nxt, shape in (("contact", "meeting", 2), ("meeting", "signed", 2)):
+        rows = out[out["stage"] == stage]
+        # threshold: 90 % of the leads that move on have done so (Gamma(2, 7.5): 29.2 days)
+        threshold = rows["threshold"].iloc[0]
+        assert (rows["threshold"] == threshold).all()
+        res = open_lead_ratios(simulated, nxt, window=60, confidence_level=0.9999)
+        assert threshold == res.survival.quantile(0.9, given_event=True)
+        low, high = res.survival.quantile_ci(0.9, given_event=True)
+        assert low <= stats.gamma.ppf(0.9, shape, scale=7.5) < high
+        assert (rows["stale"] == (rows["age"] > threshold)).all()
+    assert out["chance"].between(0, 1).all()
+    assert out["age"].is_monotonic_decreasing
+
+
+def test_stale_leads_rejects_bad_arguments(small_log):
+    with pytest.raises(ValueError, match="age must be one of: cycle, stage"):
+        stale_leads(small_log, age="week")
+    with pytest.raises(ValueError, match="quantile must be a ratio between 0 and 1; got 90"):
+        stale_leads(small_log, quantile=90)
+
+
+# ----------------------------------------------------------------- errors
+def test_counts_cannot_support_cycle_length():
+    counts = pd.DataFrame({"period": [1, 2], "calls": [10, 12], "sales": [1, 2]})
+    log = Log("counts", ("calls", "sales"), counts=counts, name="weekly.csv")
+    for func in (cycle_length, time_in_stage, stale_leads):
+        with pytest.raises(LogError, match=r"Counts cannot support .* weekly\.csv .* events log"):
+            func(log)
+    with pytest.raises(LogError, match="Counts cannot support open-lead ratios"):
+        open_lead_ratios(log, "sales", window=30)
+
+
+def test_flags_without_times_say_what_is_missing():
+    reached = pd.DataFrame({"call": [True, True], "sale": [True, False]})
+    log = Log("leads", ("call", "sale"), leads=pd.DataFrame(index=reached.index),
+              reached=reached, name="flags.xlsx")  # fmt: skip
+    with pytest.raises(LogError, match=r"flags\.xlsx records whether .* not when.*cycle-length"):
+        cycle_length(log)
+
+
+def test_times_after_as_of_and_out_of_order_are_log_errors(small_log):
+    late = dataclasses.replace(small_log, as_of=BASE + 30 * DAY)
+    with pytest.raises(LogError, match=r"3 leads in DataFrame have times after as_of"):
+        cycle_length(late)
+    times = small_log.times.copy()
+    times.loc["a", "signed"] = BASE - DAY
+    bad = dataclasses.replace(small_log, times=times)
+    with pytest.raises(
+        LogError, match=r"1 leads in DataFrame reach signed before contact \(first: a\)"
+    ):
+        cycle_length(bad)
+
+
+def test_stage_arguments_are_checked(small_log):
+    with pytest.raises(ValueError, match=r"Unknown stage 'won'\. The funnel's stages are"):
+        cycle_length(small_log, end="won")
+    with pytest.raises(ValueError, match="start=signed, end=contact"):
+        cycle_length(small_log, start="signed", end="contact")
+    with pytest.raises(ValueError, match="contact is the first stage"):
+        open_lead_ratios(small_log, "contact", window=10)
+    with pytest.raises(ValueError, match="window must be a finite number >= 0"):
+        open_lead_ratios(small_log, "signed", window=-1)
+    with pytest.raises(ValueError, match="last must be at least 1"):
+        cycle_length(small_log, last=0)
+
+
+def test_window_accepts_timedeltas(small_log):
+    a = open_lead_ratios(small_log, "signed", window=14).to_frame()
+    b = open_lead_ratios(small_log, "signed", window="14D").to_frame()
+    c = open_lead_ratios(small_log, "signed", window=pd.Timedelta(weeks=2)).to_frame()
+    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(a, c)
+
+
+def test_censored_equals_naive_when_no_lead_is_still_open():
+    """Non-converters older than every conversion time: KM's plateau is the plain ratio."""
+    times = pd.DataFrame(
+        {"meeting": _days(0, 1, 2, 3, 4), "proposal": _days(3, None, 6, None, None)},
+        index=list("abcde"),
+    )
+    res = open_lead_ratios(_log(times, BASE + 40 * DAY), "proposal", window=30)
+    assert res.naive == res.mature == pytest.approx(res.censored) == pytest.approx(0.4)
+    assert "mature after 30 days" in repr(res)
+
+
+def test_a_stage_without_a_time_column_has_unknown_times():
+    times = pd.DataFrame({"call": _days(0, 1, 2), "sale": _days(5, None, 9)}, index=list("abc"))
+    reached = times.notna().assign(meeting=[True, True, True])[["call", "meeting", "sale"]]
+    log = Log("leads", ("call", "meeting", "sale"), leads=pd.DataFrame(index=times.index),
+              reached=reached, times=times, as_of=BASE + 10 * DAY)  # fmt: skip
+    cyc = cycle_length(log)
+    assert (cyc.leads, cyc.closed) == (3, 2)
+    with pytest.raises(ValueError, match="No lead in DataFrame reached meeting with a known time"):
+        open_lead_ratios(log, "sale", window=3)
+
+
+def test_period_and_timezone_aware_times():
+    weeks = pd.DataFrame(
+        {
+            "call": pd.PeriodIndex(["2025-01-06", "2025-01-13", "2025-01-13"], freq="W"),
+            "sale": pd.PeriodIndex(["2025-01-20", None, "2025-02-03"], freq="W"),
+        }
+    )
+    log = Log("events", ("call", "sale"), leads=pd.DataFrame(index=weeks.index),
+              reached=weeks.notna(), times=weeks)  # fmt: skip
+    cyc = cycle_length(log)
+    assert cyc.unit == "periods" and cyc.survival.time.tolist() == [2.0, 3.0]
+    times = pd.DataFrame({"call": _days(0, 1), "sale": _days(3, None)}).apply(
+        lambda c: c.dt.tz_localize("Asia/Shanghai")
+    )
+    log = _log(times, pd.Timestamp("2025-01-11", tz="Asia/Shanghai"))
+    out = stale_leads(log)
+    assert out["age"].tolist() == [9.0]
+
+
+def test_unknown_interval_method_is_rejected(small_log):
+    with pytest.raises(ValueError, match="method must be one of: wilson"):
+        open_lead_ratios(small_log, "signed", window=14, method="exact")
