@@ -30,6 +30,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Rewrite the sample logs in data/ from the true parameters in data/make_samples.py.
+data: $(STAMP)
+	$(BIN)/python data/make_samples.py
+
 bench: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python benchmarks/run_all.py
 

@@ -7,11 +7,30 @@
 [8.1, 8.1, 8.1, 8.1]
 """
 
-from . import presets, theory
+from . import estimate, presets, survival, theory
 from .distributions import Cycle, DealSize
+from .estimate import (
+    CI,
+    Fit,
+    calls_for_overall_precision,
+    calls_for_precision,
+    coverage,
+    exact_coverage,
+    fit,
+    proportion_ci,
+)
 from .funnel import Funnel
 from .i18n import get_language, language, set_language, t
+from .logs import Log, LogError, read_log
 from .simulation import Simulation, simulate
+from .survival import (
+    Survival,
+    cycle_length,
+    kaplan_meier,
+    open_lead_ratios,
+    stale_leads,
+    time_in_stage,
+)
 from .theory import (
     Moments,
     back_calculate,
@@ -39,24 +58,43 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "CI",
     "Cycle",
     "DealSize",
+    "Fit",
     "Funnel",
+    "Log",
+    "LogError",
     "Moments",
     "Simulation",
+    "Survival",
     "__version__",
     "back_calculate",
     "calls_for_expected",
+    "calls_for_overall_precision",
+    "calls_for_precision",
     "calls_for_target",
     "compare_levers",
+    "coverage",
+    "cycle_length",
+    "estimate",
+    "exact_coverage",
+    "fit",
     "get_language",
+    "kaplan_meier",
     "language",
+    "open_lead_ratios",
     "presets",
     "prob_reach",
+    "proportion_ci",
+    "read_log",
     "revenue_cv",
     "set_language",
     "simulate",
+    "stale_leads",
+    "survival",
     "t",
     "theory",
+    "time_in_stage",
     "variance_shares",
 ]

@@ -73,3 +73,13 @@ def test_ci_runs_the_readme_test_command():
 def test_licence_is_bsd_3_clause():
     assert _pyproject()["project"]["license"] == "BSD-3-Clause"
     assert "BSD 3-Clause" in (ROOT / "LICENSE").read_text(encoding="utf-8")
+
+
+def test_all_lists_exactly_the_public_names():
+    import funnelsim as fs
+
+    for name in fs.__all__:
+        assert hasattr(fs, name), name
+    public = {n for n in vars(fs) if not n.startswith("_")} - {"annotations"}
+    submodules = {"distributions", "funnel", "i18n", "logs", "simulation"}
+    assert public - set(fs.__all__) <= submodules

@@ -1,0 +1,246 @@
+"""Make the sample logs in ``data/`` from documented true parameters.
+
+Run from the repository root (``make data`` does it)::
+
+    python data/make_samples.py
+
+Every file is rewritten byte for byte the same: one seeded generator
+(``np.random.default_rng(TRUTH["seed"])``), no global random state. The true
+parameters live in ``TRUTH`` below, and only there; the script also writes
+them to ``data/sample_truth.json`` so that tests and notebooks can check an
+estimate's interval against the truth. ``data/README.md`` documents every
+file and column.
+
+Files
+-----
+sample_events.csv
+    Events log: a team of 6 reps, two lead sources, dial -> connect ->
+    meeting -> proposal -> sale over the first half of 2025, snapshot
+    2025-06-30 18:00 (leads dialled late are still open), amounts on sales.
+sample_leads.csv
+    The same leads in the leads format: one row per lead, one timestamp
+    column per stage.
+sample_counts.csv
+    The weekly tracking table (week x rep x stage counts and revenue) of the
+    decks' daily ratio game.
+sample_events_gbk.csv
+    An events log as a Chinese Excel export writes it: GBK bytes, CRLF line
+    ends, Chinese column and stage names, dates like ``2025/3/5 9:05``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+
+# --------------------------------------------------------------------------
+# The truth. Ratios are conditional: the share of the leads at the previous
+# stage that reach this one (before the snapshot cuts the log off). A rep's
+# factor multiplies the ratio into that stage for every lead of the rep.
+TRUTH = {
+    "seed": 20250630,
+    "events": {
+        "files": ["sample_events.csv", "sample_leads.csv"],
+        "stages": ["dial", "connect", "meeting", "proposal", "sale"],
+        "start": "2025-01-02",
+        "as_of": "2025-06-30 18:00",
+        "leads_per_rep": 1000,
+        "sources": ["referral", "cold list"],
+        "ratios": {
+            "referral": {"connect": 0.60, "meeting": 0.30, "proposal": 0.50, "sale": 0.40},
+            "cold list": {"connect": 0.35, "meeting": 0.12, "proposal": 0.40, "sale": 0.30},
+        },
+        # share of each rep's leads that come from referrals (the rest: cold list)
+        "referral_share": {
+            "Chen": 0.80,
+            "Li": 0.65,
+            "Wang": 0.15,
+            "Zhang": 0.50,
+            "Liu": 0.35,
+            "Zhao": 0.60,
+        },
+        # Zhao closes half as well as the team (many proposals, few deals).
+        "rep_factors": {"Zhao": {"sale": 0.5}},
+        # lag from the previous stage, in days: gamma with this mean and shape
+        "lag_days": {"connect": 2.0, "meeting": 6.0, "proposal": 10.0, "sale": 14.0},
+        "lag_shape": 2.0,
+        # deal size on sales: lognormal with this mean and coefficient of variation
+        "deal_size": {"mean": 20000.0, "cv": 0.6, "round_to": 10},
+    },
+    "counts": {
+        "files": ["sample_counts.csv"],
+        "stages": ["dials", "connects", "meetings", "sales"],
+        "first_week": "2025-01-06",
+        "weeks": 26,
+        "reps": ["Chen", "Li", "Wang", "Zhang", "Liu", "Zhao"],
+        "dials_per_week": 75,
+        "ratios": {"connects": 7 / 15, "meetings": 1 / 7, "sales": 1 / 8},
+        # Wang dials from a poor list: fewer connects.
+        "rep_factors": {"Wang": {"connects": 0.75}},
+        "deal_size": {"mean": 20000.0, "cv": 0.6, "round_to": 10},
+    },
+    "gbk": {
+        "files": ["sample_events_gbk.csv"],
+        "encoding": "gbk",
+        "columns": {
+            "lead": "线索编号",
+            "stage": "阶段",
+            "time": "时间",
+            "rep": "销售",
+            "source": "渠道",
+            "amount": "金额",
+        },
+        "stages": ["拨打", "接通", "面谈", "成交"],
+        "start": "2025-01-02",
+        "as_of": "2025-06-30 18:00",
+        "leads_per_rep": 400,
+        "sources": ["转介绍", "电话名单"],
+        "ratios": {
+            "转介绍": {"接通": 0.60, "面谈": 0.30, "成交": 0.35},
+            "电话名单": {"接通": 0.35, "面谈": 0.12, "成交": 0.25},
+        },
+        "referral_share": {"张伟": 0.60, "王芳": 0.40, "李娜": 0.25, "刘洋": 0.50},
+        "rep_factors": {},
+        "lag_days": {"接通": 2.0, "面谈": 7.0, "成交": 15.0},
+        "lag_shape": 2.0,
+        "deal_size": {"mean": 15000.0, "cv": 0.5, "round_to": 10},
+    },
+}
+
+
+# --------------------------------------------------------------------------
+def _deal_sizes(rng: np.random.Generator, n: int, spec: dict) -> np.ndarray:
+    sigma2 = np.log1p(spec["cv"] ** 2)
+    mu = np.log(spec["mean"]) - sigma2 / 2
+    raw = rng.lognormal(mu, np.sqrt(sigma2), size=n)
+    return np.round(raw / spec["round_to"]) * spec["round_to"]
+
+
+def simulate_events(rng: np.random.Generator, spec: dict) -> pd.DataFrame:
+    """One events log: one row per lead and stage reached before the snapshot."""
+    stages = spec["stages"]
+    first, second = spec["sources"]
+    reps, sources = [], []
+    for rep, share in spec["referral_share"].items():  # a fixed, documented allocation
+        n_first = round(share * spec["leads_per_rep"])
+        reps += [rep] * spec["leads_per_rep"]
+        sources += [first] * n_first + [second] * (spec["leads_per_rep"] - n_first)
+    reps, sources = np.array(reps, dtype=object), np.array(sources, dtype=object)
+    n = len(reps)
+
+    start = pd.Timestamp(spec["start"])
+    as_of = pd.Timestamp(spec["as_of"])
+    workdays = pd.bdate_range(start, as_of.normalize())
+    day = workdays[rng.integers(0, len(workdays), size=n)]
+    minute = rng.integers(9 * 60, 18 * 60, size=n)
+    dial = day + pd.to_timedelta(minute, unit="min")
+    dial = np.where(dial > as_of, as_of - pd.Timedelta(minutes=1), dial)
+
+    times = np.full((n, len(stages)), np.datetime64("NaT"), dtype="datetime64[ns]")
+    times[:, 0] = pd.DatetimeIndex(dial).to_numpy(dtype="datetime64[ns]")
+    reached = np.ones(n, dtype=bool)
+    for k, stage in enumerate(stages[1:], start=1):
+        p = np.array([spec["ratios"][s][stage] for s in sources])
+        p *= np.array([spec["rep_factors"].get(r, {}).get(stage, 1.0) for r in reps])
+        reached &= rng.random(n) < p
+        mean = spec["lag_days"][stage]
+        lag = rng.gamma(spec["lag_shape"], mean / spec["lag_shape"], size=n)
+        lag = pd.to_timedelta(np.round(lag * 24 * 60), unit="min").to_numpy()
+        times[:, k] = np.where(reached, times[:, k - 1] + lag, np.datetime64("NaT"))
+    times[times > as_of.to_datetime64()] = np.datetime64("NaT")  # after the snapshot
+    amount = _deal_sizes(rng, n, spec["deal_size"])
+
+    order = np.argsort(times[:, 0], kind="stable")  # ids in the order leads came in
+    lead = np.empty(n, dtype=object)
+    lead[order] = [f"L{i:05d}" for i in range(1, n + 1)]
+    rows = []
+    for k, stage in enumerate(stages):
+        has = ~np.isnat(times[:, k])
+        last = k == len(stages) - 1
+        rows.append(
+            pd.DataFrame(
+                {
+                    "lead": lead[has],
+                    "stage": stage,
+                    "time": times[has, k],
+                    "rep": reps[has],
+                    "source": sources[has],
+                    "amount": amount[has] if last else np.nan,
+                }
+            )
+        )
+    events = pd.concat(rows, ignore_index=True)
+    return events.sort_values(["time", "lead"], kind="stable").reset_index(drop=True)
+
+
+def events_to_leads(events: pd.DataFrame, stages: list[str]) -> pd.DataFrame:
+    """The same log, one row per lead and one timestamp column per stage."""
+    wide = events.pivot(index="lead", columns="stage", values="time")[stages]
+    info = events.groupby("lead")[["rep", "source"]].first()
+    amount = events.groupby("lead")["amount"].max()
+    leads = info.join(wide).join(amount).reset_index()
+    return leads[["lead", "rep", "source", *stages, "amount"]]
+
+
+def simulate_counts(rng: np.random.Generator, spec: dict) -> pd.DataFrame:
+    """The weekly tracking table: a binomial chain per week and rep."""
+    weeks = pd.date_range(spec["first_week"], periods=spec["weeks"], freq="7D")
+    reps = spec["reps"]
+    week = np.repeat(weeks, len(reps))
+    rep = np.tile(np.array(reps, dtype=object), len(weeks))
+    n = len(week)
+    counts = {spec["stages"][0]: np.full(n, spec["dials_per_week"])}
+    previous = counts[spec["stages"][0]]
+    for stage in spec["stages"][1:]:
+        factor = np.array([spec["rep_factors"].get(r, {}).get(stage, 1.0) for r in rep])
+        previous = rng.binomial(previous, spec["ratios"][stage] * factor)
+        counts[stage] = previous
+    sales = counts[spec["stages"][-1]]
+    sizes = _deal_sizes(rng, int(sales.sum()), spec["deal_size"])
+    revenue = np.bincount(np.repeat(np.arange(n), sales), weights=sizes, minlength=n)
+    table = pd.DataFrame({"week": week.strftime("%Y-%m-%d"), "rep": rep, **counts})
+    table["revenue"] = revenue.round().astype(np.int64)
+    return table
+
+
+def main() -> None:
+    rng = np.random.default_rng(TRUTH["seed"])
+
+    spec = TRUTH["events"]
+    events = simulate_events(rng, spec)
+    leads = events_to_leads(events, spec["stages"])
+    stamp = "%Y-%m-%d %H:%M"
+    events.to_csv(HERE / "sample_events.csv", index=False, date_format=stamp, lineterminator="\n")
+    leads.to_csv(HERE / "sample_leads.csv", index=False, date_format=stamp, lineterminator="\n")
+
+    counts = simulate_counts(rng, TRUTH["counts"])
+    counts.to_csv(HERE / "sample_counts.csv", index=False, lineterminator="\n")
+
+    spec = TRUTH["gbk"]
+    gbk = simulate_events(rng, spec)
+    # As a Chinese Excel export writes it: 2025/3/5 9:05, whole amounts, GBK, CRLF.
+    when = pd.DatetimeIndex(gbk["time"])
+    gbk["time"] = [
+        f"{t.year}/{t.month}/{t.day} {t.hour}:{t.minute:02d}" for t in when.to_pydatetime()
+    ]
+    gbk["amount"] = gbk["amount"].map(lambda x: "" if np.isnan(x) else f"{x:.0f}")
+    gbk = gbk.rename(columns=spec["columns"])
+    gbk.to_csv(
+        HERE / "sample_events_gbk.csv",
+        index=False,
+        encoding=spec["encoding"],
+        lineterminator="\r\n",
+    )
+
+    with open(HERE / "sample_truth.json", "w", encoding="utf-8", newline="\n") as fh:
+        json.dump(TRUTH, fh, ensure_ascii=False, indent=2)
+        fh.write("\n")
+
+
+if __name__ == "__main__":
+    main()

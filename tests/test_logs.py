@@ -1,0 +1,1187 @@
+"""read_log: every source and format reads to one normalised Log; bad input ends in one LogError.
+
+The sample logs in data/ are checked against the true parameters that made
+them (data/sample_truth.json): each pooled ratio lies within 4 binomial
+standard errors of its expectation given the leads that entered the stage.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import hashlib
+import json
+import math
+import re
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from funnelsim import Log, LogError, read_log
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+TRUTH = json.loads((DATA / "sample_truth.json").read_text(encoding="utf-8"))
+STAGES = TRUTH["events"]["stages"]
+GBK = TRUTH["gbk"]
+Z = 4.0  # tolerance in standard errors
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _same_log(a: Log, b: Log) -> None:
+    assert a.format == b.format and a.stages == b.stages
+    for attr in ("leads", "reached", "times", "counts"):
+        x, y = getattr(a, attr), getattr(b, attr)
+        if x is None or y is None:
+            assert x is None and y is None, attr
+        else:
+            pd.testing.assert_frame_equal(x, y, check_index_type=False, obj=attr)
+    assert a.as_of == b.as_of
+
+
+# ------------------------------------------------------------------ sources
+@pytest.fixture(scope="module")
+def chinese_events() -> pd.DataFrame:
+    """The first 150 leads of the GBK sample: Chinese columns, stages, reps and channels."""
+    frame = pd.read_csv(DATA / "sample_events_gbk.csv", encoding="gbk", dtype=str)
+    leads = frame[GBK["columns"]["lead"]]
+    return frame[leads.isin(sorted(leads.unique())[:150])].reset_index(drop=True)
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Times as dates and amounts as numbers, as Excel and Parquet store them."""
+    col = GBK["columns"]
+    return frame.assign(
+        **{
+            col["time"]: pd.to_datetime(frame[col["time"]], format="%Y/%m/%d %H:%M"),
+            col["amount"]: pd.to_numeric(frame[col["amount"]]),
+        }
+    )
+
+
+SOURCE_KINDS = [
+    "csv-utf-8",
+    "csv-utf-8-sig",
+    "csv-gbk",
+    "csv-gb18030-crlf",
+    "csv-utf-16-tab",
+    "csv-semicolon",
+    "csv-tab",
+    "csv-gzip",
+    "xlsx",
+    "parquet",
+    "DataFrame",
+]
+
+
+def _write(frame: pd.DataFrame, kind: str, folder: Path) -> Path | pd.DataFrame:
+    csv = {
+        "csv-utf-8": ("log.csv", {"encoding": "utf-8"}),
+        "csv-utf-8-sig": ("log.csv", {"encoding": "utf-8-sig"}),
+        "csv-gbk": ("log.csv", {"encoding": "gbk"}),
+        "csv-gb18030-crlf": ("log.txt", {"encoding": "gb18030", "lineterminator": "\r\n"}),
+        "csv-utf-16-tab": ("log.txt", {"encoding": "utf-16", "sep": "\t"}),
+        "csv-semicolon": ("log.csv", {"sep": ";"}),
+        "csv-tab": ("log.tsv", {"sep": "\t"}),
+        "csv-gzip": ("log.csv.gz", {"compression": "gzip"}),
+    }
+    if kind in csv:
+        name, options = csv[kind]
+        frame.to_csv(folder / name, index=False, **options)
+        return folder / name
+    if kind == "xlsx":
+        _typed(frame).to_excel(folder / "log.xlsx", index=False)
+        return folder / "log.xlsx"
+    if kind == "parquet":
+        _typed(frame).to_parquet(folder / "log.parquet")
+        return folder / "log.parquet"
+    return _typed(frame)
+
+
+def _read_chinese(source, **kwargs) -> Log:
+    return read_log(
+        source, format="events", stages=GBK["stages"], columns=GBK["columns"], **kwargs
+    )
+
+
+@pytest.mark.parametrize("kind", SOURCE_KINDS)
+def test_every_source_reads_to_the_same_log_and_stays_unchanged(kind, chinese_events, tmp_path):
+    reference = _read_chinese(_typed(chinese_events))
+    source = _write(chinese_events, kind, tmp_path)
+    if isinstance(source, pd.DataFrame):
+        before = source.copy(deep=True)
+        log = _read_chinese(source)
+        pd.testing.assert_frame_equal(source, before)  # the caller's frame is not touched
+    else:
+        checksum = _sha256(source)
+        log = _read_chinese(source)
+        assert _sha256(source) == checksum
+        assert log.name == source.name
+    _same_log(log, reference)
+    assert len(log.leads) == 150 and log.dropped.empty
+    assert set(log.leads["rep"]) <= set(GBK["referral_share"])
+    assert log.reached.iloc[:, 0].all()
+    assert log.times.dtypes.eq("datetime64[ns]").all()
+
+
+def test_gbk_sample_reads_with_its_encoding_detected_or_given():
+    path = DATA / "sample_events_gbk.csv"
+    detected = _read_chinese(path)
+    _same_log(detected, _read_chinese(path, encoding="gbk"))
+    _same_log(detected, _read_chinese(path, encoding="gb18030"))
+    assert list(detected.reached.columns) == GBK["stages"]
+    assert set(detected.leads["source"]) == set(GBK["sources"])
+    assert detected.leads["amount"].notna().sum() == detected.reached["成交"].sum()
+
+
+def test_events_and_leads_samples_read_to_the_same_log():
+    events = read_log(DATA / "sample_events.csv", format="events", stages=STAGES)
+    leads = read_log(DATA / "sample_leads.csv", format="leads", stages=STAGES)
+    _same_log(events, dataclasses.replace(leads, format="events"))
+    pd.testing.assert_frame_equal(events.stage_table(by="rep"), leads.stage_table(by="rep"))
+    assert events.as_of == pd.Timestamp(events.times.max().max())
+    assert events.leads.index.name == "lead"
+    assert list(events.leads.columns) == ["rep", "source", "amount"]
+
+
+def test_counts_table_gives_the_stage_table_of_the_events_it_sums():
+    events = read_log(DATA / "sample_events.csv", format="events", stages=STAGES)
+    table = events.reached.join(events.leads[["rep"]]).groupby("rep")[STAGES].sum()
+    table = table.reset_index().rename(columns={s: f"n_{s}" for s in STAGES})
+    counts = read_log(table, format="counts", stages={s: f"n_{s}" for s in STAGES})
+    assert counts.counts.columns.tolist() == ["rep", *STAGES]
+    pd.testing.assert_frame_equal(counts.stage_table(by="rep"), events.stage_table(by="rep"))
+    pd.testing.assert_frame_equal(counts.stage_table(), events.stage_table())
+
+
+def test_counts_sample_reads_periods_as_dates():
+    log = read_log(
+        DATA / "sample_counts.csv",
+        format="counts",
+        stages={s: s for s in TRUTH["counts"]["stages"]},
+        columns={"period": "week", "amount": "revenue"},
+    )
+    assert log.counts["period"].dtype == "datetime64[ns]"
+    assert log.as_of == log.counts["period"].max()
+    assert log.group_columns == ["period", "rep"]
+    assert (log.counts[TRUTH["counts"]["stages"]].dtypes == "int64").all()
+    assert len(log.counts) == TRUTH["counts"]["weeks"] * len(TRUTH["counts"]["reps"])
+
+
+def test_leads_flags_in_every_spelling_and_times_mixed():
+    frame = pd.DataFrame(
+        {
+            "客户": ["A", "B", "C", "D", "E", "F"],
+            "拨打": ["是", "yes", "TRUE", "1", "Y", "2025-03-03 09:00"],
+            "接通": ["否", "No", "true", "0", "y", "2025/3/4 10:00"],
+            "成交": ["", "n", "False", "", "N", "2025年3月20日"],
+        }
+    )
+    stages = {"拨打": "拨打", "接通": "接通", "成交": "成交"}
+    log = read_log(frame, format="leads", stages=stages, columns={"lead": "客户"})
+    assert log.reached.to_numpy().tolist() == [
+        [True, False, False],
+        [True, False, False],
+        [True, True, False],
+        [True, False, False],
+        [True, True, False],
+        [True, True, True],
+    ]
+    assert log.times.loc["F"].tolist() == [
+        pd.Timestamp("2025-03-03 09:00"),
+        pd.Timestamp("2025-03-04 10:00"),
+        pd.Timestamp("2025-03-20"),
+    ]
+    assert log.times.loc["A"].isna().all()
+    only_flags = read_log(frame.iloc[:5], format="leads", stages=stages)
+    assert only_flags.times is None and only_flags.as_of is None
+    assert only_flags.leads.index.tolist() == ["2", "3", "4", "5", "6"]  # rows as lead ids
+
+
+def test_leads_typed_flags_and_the_implicit_first_stage():
+    frame = pd.DataFrame({"won": [True, False, True], "value": [1200.0, np.nan, 80.5]})
+    log = read_log(
+        frame,
+        format="leads",
+        stages={"contacted": None, "won": "won"},
+        columns={"amount": "value"},
+    )
+    assert log.reached.to_numpy().tolist() == [[True, True], [True, False], [True, True]]
+    assert log.leads["amount"].tolist()[::2] == [1200.0, 80.5]
+    numbers = read_log(
+        frame.assign(won=[1, 0, 1]), format="leads", stages={"a": None, "won": "won"}
+    )
+    pd.testing.assert_frame_equal(
+        numbers.reached.set_axis(["contacted", "won"], axis=1), log.reached
+    )
+
+
+def test_leads_close_date_gives_the_last_stage_its_time():
+    frame = pd.DataFrame(
+        {
+            "id": ["a", "b", "c"],
+            "met": ["yes", "yes", "no"],
+            "won": ["yes", "no", "no"],
+            "closed_on": ["2025-04-02", "", ""],
+        }
+    )
+    log = read_log(
+        frame,
+        format="leads",
+        stages={"lead": None, "met": "met", "won": "won"},
+        columns={"lead": "id", "close": "closed_on"},
+    )
+    assert log.reached["won"].tolist() == [True, False, False]
+    assert log.times["won"].tolist()[0] == pd.Timestamp("2025-04-02")
+    assert log.as_of == pd.Timestamp("2025-04-02")
+    only_close = read_log(
+        frame.drop(columns="won"),
+        format="leads",
+        stages={"lead": None, "met": "met", "won": None},
+        columns={"lead": "id", "close": "closed_on"},
+    )
+    pd.testing.assert_frame_equal(only_close.reached, log.reached)
+
+
+def test_as_of_is_stored_and_defaults_to_the_latest_time():
+    frame = _base_events()
+    assert read_log(frame, format="events", stages=BASE_STAGES).as_of == pd.Timestamp(
+        "2025-03-10 15:00"
+    )
+    given = read_log(frame, format="events", stages=BASE_STAGES, as_of="2025-03-31")
+    assert given.as_of == pd.Timestamp("2025-03-31")
+    aware = read_log(frame, format="events", stages=BASE_STAGES, as_of="2025-03-31T08:00+08:00")
+    assert aware.as_of == pd.Timestamp("2025-03-31 00:00")
+
+
+def test_events_attributes_come_from_the_furthest_stage_and_stage_labels_can_be_mapped():
+    frame = _base_events()
+    frame.loc[2, "rep"] = "Wang"  # lead A's meeting was held by another rep
+    frame.loc[2, "amount"] = "1500"
+    frame["stage"] = frame["stage"].map({"dial": "拨打", "connect": "接通", "meeting": "面谈"})
+    log = read_log(
+        frame, format="events", stages={"dial": "拨打", "connect": "接通", "meeting": "面谈"}
+    )
+    assert log.stages == ("dial", "connect", "meeting")
+    assert log.leads.loc["A", "rep"] == "Wang" and log.leads.loc["B", "rep"] == "Li"
+    assert log.leads["amount"].tolist()[0] == 1500.0 and log.leads["amount"].isna().sum() == 2
+
+
+def test_blank_rows_are_ignored_and_rows_keep_their_spreadsheet_numbers(tmp_path):
+    path = tmp_path / "gaps.csv"
+    path.write_text(
+        "lead,stage,time\nA,dial,2025-03-03\n\n , , \nB,dial,2025-03-32\n\n", encoding="utf-8"
+    )
+    with pytest.raises(LogError, match=r"row 5: unreadable date '2025-03-32'"):
+        read_log(path, format="events", stages=["dial", "sale"])
+    log = read_log(path, format="events", stages=["dial", "sale"], errors="drop")
+    assert log.dropped["row"].tolist() == [5] and len(log.leads) == 1
+
+
+# ----------------------------------------------------------------- errors
+BASE_STAGES = ["dial", "connect", "meeting"]
+
+
+def _base_events() -> pd.DataFrame:
+    """Rows 2-7 as a spreadsheet counts them: lead A (rows 2-4), B (5-6), C (7)."""
+    return pd.DataFrame(
+        {
+            "lead": ["A", "A", "A", "B", "B", "C"],
+            "stage": ["dial", "connect", "meeting", "dial", "connect", "dial"],
+            "time": [
+                "2025-03-03 09:00",
+                "2025-03-04 10:00",
+                "2025-03-10 15:00",
+                "2025-03-03 11:00",
+                "2025-03-05 09:30",
+                "2025-03-06 14:00",
+            ],
+            "rep": ["Chen", "Chen", "Chen", "Li", "Li", "Li"],
+            "amount": ["", "", "", "", "", ""],
+        }
+    )
+
+
+def _base_counts() -> pd.DataFrame:
+    """Rows 2-5: two weeks x two reps."""
+    return pd.DataFrame(
+        {
+            "week": ["2025-03-03", "2025-03-03", "2025-03-10", "2025-03-10"],
+            "rep": ["Chen", "Li", "Chen", "Li"],
+            "dials": ["75", "75", "75", "75"],
+            "connects": ["35", "30", "36", "33"],
+            "sales": ["1", "0", "2", "1"],
+        }
+    )
+
+
+def _base_leads() -> pd.DataFrame:
+    """Rows 2-4: one lead each."""
+    return pd.DataFrame(
+        {
+            "lead": ["A", "B", "C"],
+            "called": ["2025-03-03", "是", "1"],
+            "connected": ["2025-03-04", "否", "0"],
+            "won": ["Y", "N", ""],
+        }
+    )
+
+
+def _set(frame: pd.DataFrame, cells: dict) -> pd.DataFrame:
+    """Set cells by spreadsheet row (2 = first data row)."""
+    frame = frame.copy()
+    for (row, column), value in cells.items():
+        frame.loc[row - 2, column] = value
+    return frame
+
+
+COUNT_STAGES = {"dials": "dials", "connects": "connects", "sales": "sales"}
+LEAD_STAGES = {"called": "called", "connected": "connected", "won": "won"}
+COUNT_COLUMNS = {"period": "week"}
+
+# id, format, frame, keywords, rows named, column, words of the reason, words of the fix
+ERROR_CASES = [
+    (
+        "missing column",
+        "events",
+        lambda: _base_events().drop(columns="time"),
+        {},
+        [1],
+        "time",
+        "missing from the header",
+        'columns=dict(time="',
+    ),
+    (
+        "mapped column missing",
+        "events",
+        _base_events,
+        {"columns": {"rep": "销售"}},
+        [1],
+        "销售",
+        "missing from the header",
+        'columns=dict(rep="',
+    ),
+    (
+        "stage column missing",
+        "counts",
+        _base_counts,
+        {"stages": {**COUNT_STAGES, "meetings": "meetings"}, "columns": COUNT_COLUMNS},
+        [1],
+        "meetings",
+        "missing from the header",
+        "stages=",
+    ),
+    (
+        "unknown stage",
+        "events",
+        lambda: _set(_base_events(), {(6, "stage"): "contact"}),
+        {},
+        [6],
+        "stage",
+        "unknown stage 'contact'",
+        "add it to stages=",
+    ),
+    (
+        "missing stage",
+        "events",
+        lambda: _set(_base_events(), {(7, "stage"): " "}),
+        {},
+        [7],
+        "stage",
+        "the stage is empty",
+        "write the stage as one of",
+    ),
+    (
+        "unparsable date",
+        "events",
+        lambda: _set(_base_events(), {(3, "time"): "2025-13-45", (7, "time"): "yesterday"}),
+        {},
+        [3, 7],
+        "time",
+        "unreadable date '2025-13-45'",
+        "year first",
+    ),
+    (
+        "missing date",
+        "events",
+        lambda: _set(_base_events(), {(4, "time"): ""}),
+        {},
+        [4],
+        "time",
+        "the date is empty",
+        "year first",
+    ),
+    (
+        "missing lead",
+        "events",
+        lambda: _set(_base_events(), {(5, "lead"): ""}),
+        {},
+        [5],
+        "lead",
+        "the lead id is empty",
+        "fill in the lead id",
+    ),
+    (
+        "later stage without the earlier",
+        "events",
+        lambda: _set(_base_events(), {(6, "stage"): "meeting"}),
+        {},
+        [6],
+        "stage",
+        "lead 'B' reached 'meeting' without 'connect'",
+        "add the lead's 'connect' row",
+    ),
+    (
+        "no first stage",
+        "events",
+        lambda: _base_events().drop(index=3),
+        {},
+        [5],
+        "stage",
+        "lead 'B' reached 'connect' without 'dial'",
+        "add the lead's 'dial' row",
+    ),
+    (
+        "earlier in time",
+        "events",
+        lambda: _set(_base_events(), {(3, "time"): "2025-03-02 08:00"}),
+        {},
+        [3],
+        "time",
+        "lead 'A' reached 'connect' at 2025-03-02 08:00:00, before 'dial' at 2025-03-03 09:00",
+        "correct the dates",
+    ),
+    (
+        "duplicate event",
+        "events",
+        lambda: pd.concat([_base_events(), _base_events().iloc[[1]]], ignore_index=True),
+        {},
+        [8],
+        "stage",
+        "lead 'A' reaches 'connect' again (first in row 3)",
+        "one row per lead and stage",
+    ),
+    (
+        "negative amount",
+        "events",
+        lambda: _set(_base_events(), {(4, "amount"): "-500"}),
+        {},
+        [4],
+        "amount",
+        "the amount '-500' is not a number >= 0",
+        "plain number",
+    ),
+    (
+        "after as_of",
+        "events",
+        _base_events,
+        {"as_of": "2025-03-05"},
+        [4, 6, 7],
+        "time",
+        "after the snapshot time",
+        "as_of at or after",
+    ),
+    (
+        "many rows",
+        "events",
+        lambda: pd.concat([_base_events()] * 3, ignore_index=True).assign(time="soon"),
+        {},
+        [2, 3, 4, 5, 6],
+        "time",
+        "and 13 more (18 rows in all)",
+        "year first",
+    ),
+    (
+        "negative count",
+        "counts",
+        lambda: _set(_base_counts(), {(3, "connects"): "-3"}),
+        {},
+        [3],
+        "connects",
+        "the count '-3' is negative",
+        "whole number >= 0",
+    ),
+    (
+        "fractional count",
+        "counts",
+        lambda: _set(_base_counts(), {(4, "sales"): "1.5"}),
+        {},
+        [4],
+        "sales",
+        "the count '1.5' is not a whole number",
+        "whole number >= 0",
+    ),
+    (
+        "missing count",
+        "counts",
+        lambda: _set(_base_counts(), {(2, "sales"): ""}),
+        {},
+        [2],
+        "sales",
+        "the count is empty",
+        "whole number >= 0",
+    ),
+    (
+        "count not a number",
+        "counts",
+        lambda: _set(_base_counts(), {(5, "dials"): "lots"}),
+        {},
+        [5],
+        "dials",
+        "the count 'lots' is not a number",
+        "whole number >= 0",
+    ),
+    (
+        "counts rising down the funnel",
+        "counts",
+        lambda: _set(_base_counts(), {(5, "sales"): "40"}),
+        {},
+        [5],
+        "sales",
+        "'sales' has 40, more than 'connects' before it (33)",
+        "check the stage order",
+    ),
+    (
+        "duplicate count row",
+        "counts",
+        lambda: pd.concat([_base_counts(), _base_counts().iloc[[2]]], ignore_index=True),
+        {},
+        [6],
+        "week",
+        "a second row for the same 'week', 'rep'",
+        "one row per period and group",
+    ),
+    (
+        "missing period",
+        "counts",
+        lambda: _set(_base_counts(), {(3, "week"): ""}),
+        {},
+        [3],
+        "week",
+        "the period is empty",
+        "fill in the period",
+    ),
+    (
+        "bad flag",
+        "leads",
+        lambda: _set(_base_leads(), {(3, "won"): "maybe"}),
+        {},
+        [3],
+        "won",
+        "'maybe' is neither a date nor a yes/no flag",
+        "yes/no, true/false, 1/0, Y/N, 是/否",
+    ),
+    (
+        "lead without the earlier stage",
+        "leads",
+        lambda: _set(_base_leads(), {(3, "won"): "是"}),
+        {},
+        [3],
+        "won",
+        "lead 'B' reached 'won' without 'connected'",
+        "add the lead's 'connected' row or date",
+    ),
+    (
+        "lead earlier in time",
+        "leads",
+        lambda: _set(_base_leads(), {(2, "connected"): "2025-03-01"}),
+        {},
+        [2],
+        "connected",
+        "before 'called' at 2025-03-03",
+        "correct the dates",
+    ),
+    (
+        "duplicate lead",
+        "leads",
+        lambda: _set(_base_leads(), {(4, "lead"): "A"}),
+        {},
+        [4],
+        "lead",
+        "lead 'A' appears again (first in row 2)",
+        "one row per lead",
+    ),
+    (
+        "lead at no stage",
+        "leads",
+        lambda: _set(_base_leads(), {(4, "called"): "no"}),
+        {},
+        [4],
+        "called",
+        "did not reach 'called', the first stage",
+        "mark the first stage",
+    ),
+]
+
+_DEFAULTS = {
+    "events": {"stages": BASE_STAGES},
+    "counts": {"stages": COUNT_STAGES, "columns": COUNT_COLUMNS},
+    "leads": {"stages": LEAD_STAGES},
+}
+
+
+@pytest.mark.parametrize(
+    ("fmt", "make", "kwargs", "rows", "column", "reason", "fix"),
+    [case[1:] for case in ERROR_CASES],
+    ids=[case[0] for case in ERROR_CASES],
+)
+def test_each_problem_gives_one_logerror_naming_file_rows_column_and_fix(
+    fmt, make, kwargs, rows, column, reason, fix, tmp_path
+):
+    path = tmp_path / "team_log.csv"
+    make().to_csv(path, index=False)
+    checksum = _sha256(path)
+    with pytest.raises(LogError) as info:
+        read_log(path, format=fmt, **{**_DEFAULTS[fmt], **kwargs})
+    message = str(info.value)
+    assert isinstance(info.value, ValueError)
+    assert "team_log.csv" in message
+    assert re.search(rf"\brows? {rows[0]}\b", message), message
+    assert ", ".join(map(str, rows)) in message, message
+    assert f"'{column}'" in message
+    assert reason in message
+    assert "Fix:" in message and fix in message
+    assert "Traceback" not in message
+    assert _sha256(path) == checksum
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (b"", "no data rows"),
+        (b"lead,stage,time\n", "no data rows"),
+        (b"lead,stage,time\r\n\r\n\r\n", "no data rows"),
+        (b"\n\n", "no data rows"),
+    ],
+    ids=["zero bytes", "header only", "blank lines", "only newlines"],
+)
+def test_an_empty_file_is_a_logerror(content, needle, tmp_path):
+    path = tmp_path / "empty_log.csv"
+    path.write_bytes(content)
+    with pytest.raises(LogError) as info:
+        read_log(path, format="events", stages=BASE_STAGES)
+    message = str(info.value)
+    assert "empty_log.csv" in message and needle in message
+    assert "row 1" in message and "Fix:" in message
+
+
+def test_an_empty_dataframe_or_sheet_is_a_logerror(tmp_path):
+    with pytest.raises(LogError, match="DataFrame: it has no data rows"):
+        read_log(_base_events().iloc[:0], format="events", stages=BASE_STAGES)
+    with pytest.raises(LogError, match="DataFrame: it has no data rows"):
+        read_log(pd.DataFrame(), format="counts", stages=COUNT_STAGES)
+    _base_events().iloc[:0].to_excel(tmp_path / "empty.xlsx", index=False)
+    with pytest.raises(LogError, match=r"empty\.xlsx: it has no data rows"):
+        read_log(tmp_path / "empty.xlsx", format="events", stages=BASE_STAGES)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "needle"),
+    [
+        ("ragged.csv", b"lead,stage,time\nA,dial,2025-03-03\nB,dial,2025-03-04,x,y\n", "line 3"),
+        ("binary.csv", bytes(range(256)) * 4, "not text"),
+        ("nul.csv", b"lead,stage,time\nA,dial\x00,2025-03-03\n", "NUL"),
+        ("broken.xlsx", b"PK\x03\x04 not really a workbook", "Excel"),
+        ("broken.parquet", b"PAR1 garbage", "Parquet"),
+        ("broken.csv.gz", b"\x1f\x8b\x08\x00garbage", "gzip"),
+        ("old.xls", b"\xd0\xcf\x11\xe0", ".xls"),
+    ],
+)
+def test_unreadable_files_give_a_logerror_naming_the_file(name, content, needle, tmp_path):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(LogError) as info:
+        read_log(path, format="events", stages=BASE_STAGES)
+    message = str(info.value)
+    assert name in message and needle in message and "Fix:" in message
+    error = info.value
+    assert error.__cause__ is None  # no chained pandas or parser traceback
+    assert error.__context__ is None or error.__suppress_context__
+    assert path.read_bytes() == content
+
+
+def test_a_wrong_encoding_names_the_row_where_it_fails(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes("lead,stage,time\nA,dial,2025-03-03\nB,diál,2025-03-04\n".encode("cp1252"))
+    with pytest.raises(LogError, match=r"latin\.csv: from row 3 on"):
+        read_log(path, format="events", stages=BASE_STAGES, encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"format": "event"}, "format must be one of: events, leads, counts"),
+        ({"errors": "ignore"}, "errors must be one of: raise, drop"),
+        ({"stages": ["dial"]}, "at least two stages"),
+        ({"stages": "dial"}, "stages must be a list"),
+        ({"stages": ["dial", "dial"]}, "stages repeats dial"),
+        ({"stages": ["dial", ""]}, "non-empty text"),
+        ({"columns": {"lead_id": "x"}}, "unknown field 'lead_id'"),
+        ({"columns": ["lead"]}, "columns must map"),
+        ({"columns": {"lead": 3}}, "columns[lead] must be a column name"),
+        ({"as_of": "not a date"}, "as_of must be a date"),
+        ({"as_of": 5}, "as_of must be a date"),
+        ({"encoding": "klingon"}, "Unknown encoding 'klingon'"),
+        ({"delimiter": ";;"}, "delimiter must be one character"),
+        ({"stages": {"dial": "dial", "sale": None}}, "stages['sale'] must name a column"),
+    ],
+)
+def test_bad_arguments_are_logerrors(kwargs, needle):
+    arguments = {"format": "events", "stages": BASE_STAGES, **kwargs}
+    with pytest.raises(LogError) as info:
+        read_log(_base_events(), **arguments)
+    assert needle in str(info.value)
+
+
+def test_bad_sources_are_logerrors(tmp_path):
+    with pytest.raises(LogError, match="got a list"):
+        read_log([1, 2], format="events", stages=BASE_STAGES)
+    with pytest.raises(LogError, match=r"nowhere\.csv: no such file"):
+        read_log(tmp_path / "nowhere.csv", format="events", stages=BASE_STAGES)
+    with pytest.raises(LogError, match="repeats the column"):
+        read_log(
+            pd.DataFrame([[1, 2]], columns=["lead", " lead"]), format="events", stages=BASE_STAGES
+        )
+
+
+def test_one_error_lists_every_problem():
+    frame = _set(_base_events(), {(3, "time"): "soon", (6, "stage"): "contact"})
+    with pytest.raises(LogError) as info:
+        read_log(frame, format="events", stages=BASE_STAGES)
+    message = str(info.value)
+    assert "2 problem(s)" in message
+    assert "'time', row 3" in message and "'stage', row 6" in message
+    assert 'errors="drop"' in message
+
+
+# --------------------------------------------------------------- dropping
+def test_drop_reports_every_dropped_row_and_keeps_every_valid_one(tmp_path):
+    frame = pd.concat(
+        [
+            _base_events(),
+            pd.DataFrame(
+                {
+                    "lead": ["D", "D", "E", "E", "F", "", "G"],
+                    "stage": ["dial", "connect", "dial", "meeting", "dial", "dial", "dial"],
+                    "time": [
+                        "2025-03-07",
+                        "2025-03-06",
+                        "2025-03-07",
+                        "2025-03-08",
+                        "bad",
+                        "2025-03-09",
+                        "2025-03-09",
+                    ],
+                    "rep": ["Li"] * 7,
+                    "amount": [""] * 7,
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    # rows 8-9 lead D out of order, 10-11 lead E skips connect, 12 bad date, 13 no lead
+    path = tmp_path / "mixed.csv"
+    frame.to_csv(path, index=False)
+    checksum = _sha256(path)
+    log = read_log(path, format="events", stages=BASE_STAGES, errors="drop")
+    assert _sha256(path) == checksum
+    dropped = log.dropped
+    assert dropped["row"].tolist() == [8, 9, 10, 11, 12, 13]
+    assert dropped.set_index("row")["column"].to_dict() == {
+        8: "lead",
+        9: "time",
+        10: "lead",
+        11: "stage",
+        12: "time",
+        13: "lead",
+    }
+    assert dropped.loc[0, "reason"] == "dropped with lead 'D' (row 9 is invalid)"
+    assert dropped["reason"].str.len().gt(0).all()
+    kept_rows = int(log.reached.to_numpy().sum())
+    assert kept_rows + len(dropped) == len(frame)
+    clean = read_log(
+        frame[frame["lead"].isin(["A", "B", "C", "G"])], format="events", stages=BASE_STAGES
+    )
+    _same_log(log, clean)
+
+
+def test_drop_in_counts_and_leads_logs():
+    counts = _set(_base_counts(), {(3, "connects"): "-3", (5, "sales"): "40"})
+    log = read_log(
+        counts, format="counts", stages=COUNT_STAGES, columns=COUNT_COLUMNS, errors="drop"
+    )
+    assert log.dropped["row"].tolist() == [3, 5]
+    assert log.dropped["column"].tolist() == ["connects", "sales"]
+    assert len(log.counts) + len(log.dropped) == len(counts)
+    assert log.counts["rep"].tolist() == ["Chen", "Chen"]
+
+    leads = _set(_base_leads(), {(3, "won"): "maybe"})
+    log = read_log(leads, format="leads", stages=LEAD_STAGES, errors="drop")
+    assert log.dropped.to_dict("list") == {
+        "row": [3],
+        "column": ["won"],
+        "reason": ["'maybe' is neither a date nor a yes/no flag"],
+    }
+    assert log.leads.index.tolist() == ["A", "C"]
+
+
+def test_drop_with_nothing_valid_left_still_raises():
+    with pytest.raises(LogError, match="nothing is left to read"):
+        read_log(
+            _base_events().assign(time="later"), format="events", stages=BASE_STAGES, errors="drop"
+        )
+
+
+def test_raise_mode_reports_nothing_dropped():
+    assert read_log(_base_events(), format="events", stages=BASE_STAGES).dropped.empty
+
+
+# ------------------------------------------------------- samples vs truth
+def _within(passed: float, expected: float, variance: float, what: str) -> None:
+    se = math.sqrt(variance)
+    assert abs(passed - expected) <= Z * se + 1e-9, (
+        f"{what}: {passed} passed, expected {expected:.1f} ± {Z} x {se:.2f}"
+    )
+
+
+def _check_events_truth(log: Log, spec: dict) -> None:
+    """Each stage ratio on the leads that entered it long enough before the snapshot.
+
+    A lead enters the ratio into stage k when it reached stage k-1 at least
+    five mean lags before ``as_of`` (gamma lags of shape 2: the chance of a
+    longer lag is e^-10 x 11 < 1e-3), so censoring cannot bias it; its
+    chance to pass is the truth for its source and rep.
+    """
+    as_of = pd.Timestamp(spec["as_of"])
+    stages = spec["stages"]
+    ratio = {
+        (src, rep, stage): spec["ratios"][src][stage]
+        * spec["rep_factors"].get(rep, {}).get(stage, 1.0)
+        for src in spec["sources"]
+        for rep in spec["referral_share"]
+        for stage in stages[1:]
+    }
+    for k, stage in enumerate(stages[1:], start=1):
+        window = pd.Timedelta(days=5 * spec["lag_days"][stage])
+        entered = log.times[stages[k - 1]] <= as_of - window
+        p = np.array(
+            [
+                ratio[(src, rep, stage)]
+                for src, rep in zip(
+                    log.leads.loc[entered, "source"], log.leads.loc[entered, "rep"], strict=True
+                )
+            ]
+        )
+        passed = int(log.reached.loc[entered, stage].sum())
+        assert p.size > 50, stage
+        _within(passed, p.sum(), (p * (1 - p)).sum(), f"{stage}: {passed}/{p.size}")
+
+
+def test_sample_events_match_their_true_ratios():
+    spec = TRUTH["events"]
+    log = read_log(DATA / "sample_events.csv", format="events", stages=spec["stages"])
+    _check_events_truth(log, spec)
+    assert len(log.leads) == spec["leads_per_rep"] * len(spec["referral_share"])
+    assert log.as_of <= pd.Timestamp(spec["as_of"])
+    open_leads = ~log.reached["sale"] & (log.times["dial"] > pd.Timestamp("2025-06-01"))
+    assert open_leads.sum() > 100  # recent leads are still open at the snapshot
+    sizes = log.leads["amount"].dropna()
+    assert sizes.size == log.reached["sale"].sum()
+    mean, cv = spec["deal_size"]["mean"], spec["deal_size"]["cv"]
+    _within(sizes.mean() * sizes.size, mean * sizes.size, (cv * mean) ** 2 * sizes.size, "amount")
+
+
+def test_sample_gbk_events_match_their_true_ratios():
+    log = _read_chinese(DATA / "sample_events_gbk.csv")
+    _check_events_truth(log, GBK)
+
+
+def test_sample_counts_match_their_true_ratios():
+    spec = TRUTH["counts"]
+    log = read_log(
+        DATA / "sample_counts.csv",
+        format="counts",
+        stages={s: s for s in spec["stages"]},
+        columns={"period": "week", "amount": "revenue"},
+    )
+    table = log.counts
+    for k, stage in enumerate(spec["stages"][1:], start=1):
+        p = spec["ratios"][stage] * table["rep"].map(
+            lambda r, stage=stage: spec["rep_factors"].get(r, {}).get(stage, 1.0)
+        )
+        n = table[spec["stages"][k - 1]]
+        passed = int(table[stage].sum())
+        _within(passed, float((n * p).sum()), float((n * p * (1 - p)).sum()), stage)
+    assert (table["dials"] == spec["dials_per_week"]).all()
+    assert ((table["amount"] > 0) == (table["sales"] > 0)).all()
+
+
+def test_sample_files_are_small_and_the_script_documents_its_truth():
+    for path in DATA.glob("sample_*"):
+        assert path.stat().st_size < 1_000_000, path
+    script = (DATA / "make_samples.py").read_text(encoding="utf-8")
+    assert "default_rng" in script and "np.random.seed" not in script
+    readme = (DATA / "README.md").read_text(encoding="utf-8")
+    for name in (
+        "sample_events.csv",
+        "sample_leads.csv",
+        "sample_counts.csv",
+        "sample_events_gbk.csv",
+        "sample_truth.json",
+        "make_samples.py",
+    ):
+        assert name in readme
+
+
+# --------------------------------------------------------- property tests
+_CELLS = st.one_of(
+    st.none(),
+    st.just(""),
+    st.text(max_size=6),
+    st.integers(-5, 10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.sampled_from(
+        ["dial", "connect", "sale", "是", "否", "yes", "N", "2025-03-03", "2025/3/4 9:05"]
+    ),
+    st.datetimes(),
+    st.dates(),
+)
+
+
+def _blank(value) -> bool:
+    if value is None or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _check_log(log: Log, frame: pd.DataFrame, errors: str) -> None:
+    """What any Log that read_log returns must hold."""
+    assert isinstance(log, Log)
+    rows_in = sum(not all(_blank(v) for v in row) for row in frame.itertuples(index=False))
+    dropped = log.dropped
+    assert dropped["row"].is_unique
+    assert dropped.columns.tolist() == ["row", "column", "reason"]
+    if errors == "raise":
+        assert dropped.empty
+    if log.format == "counts":
+        values = log.counts[list(log.stages)].to_numpy()
+        assert (values >= 0).all() and (np.diff(values, axis=1) <= 0).all()
+        assert len(log.counts) + len(dropped) == rows_in
+        return
+    reached = log.reached.to_numpy()
+    assert reached[:, 0].all() and (np.diff(reached.astype(int), axis=1) <= 0).all()
+    kept = reached.sum() if log.format == "events" else len(reached)
+    assert kept + len(dropped) == rows_in
+    if log.times is not None:
+        times = log.times.to_numpy()
+        for k in range(1, times.shape[1]):
+            both = ~np.isnat(times[:, k]) & ~np.isnat(times[:, k - 1])
+            assert (times[both, k] >= times[both, k - 1]).all()
+
+
+@st.composite
+def _events_frames(draw):
+    stages = ["dial", "connect", "sale"]
+    rows = []
+    for lead in range(draw(st.integers(0, 5))):
+        start = pd.Timestamp("2025-03-01") + pd.Timedelta(hours=draw(st.integers(0, 500)))
+        for k in range(draw(st.integers(1, 3))):
+            rows.append([f"L{lead}", stages[k], str(start + pd.Timedelta(hours=5 * k)), "Li"])
+    frame = pd.DataFrame(rows, columns=["lead", "stage", "time", "rep"], dtype=object)
+    frame = frame.reindex(range(len(rows)))
+    for _ in range(draw(st.integers(0, 4))):
+        action = draw(st.sampled_from(["cell", "drop", "shuffle", "duplicate", "rename"]))
+        if action == "cell" and len(frame):
+            row = draw(st.integers(0, len(frame) - 1))
+            col = draw(st.sampled_from(list(frame.columns) or ["lead"]))
+            if col in frame.columns:
+                frame[col] = frame[col].astype(object)
+                frame.loc[row, col] = draw(_CELLS)
+        elif action == "drop" and len(frame.columns):
+            frame = frame.drop(columns=draw(st.sampled_from(list(frame.columns))))
+        elif action == "shuffle":
+            frame = frame.sample(frac=1, random_state=draw(st.integers(0, 9)))
+        elif action == "duplicate" and len(frame):
+            frame = pd.concat([frame, frame.iloc[[draw(st.integers(0, len(frame) - 1))]]])
+        elif action == "rename" and "stage" in frame.columns:
+            frame["stage"] = frame["stage"].map({"dial": "connect", "connect": "dial"})
+    return frame.reset_index(drop=True), stages
+
+
+_FAST = settings(
+    max_examples=120,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+@_FAST
+@given(data=_events_frames(), errors=st.sampled_from(["raise", "drop"]))
+def test_random_events_logs_give_a_log_or_a_logerror(data, errors):
+    frame, stages = data
+    try:
+        log = read_log(frame, format="events", stages=stages, errors=errors)
+    except LogError:
+        return
+    _check_log(log, frame, errors)
+
+
+@_FAST
+@given(
+    cells=st.lists(st.lists(_CELLS, min_size=4, max_size=4), max_size=6),
+    errors=st.sampled_from(["raise", "drop"]),
+    drop_column=st.sampled_from([None, "lead", "called", "won"]),
+)
+def test_random_leads_logs_give_a_log_or_a_logerror(cells, errors, drop_column):
+    frame = pd.DataFrame(cells, columns=["lead", "called", "connected", "won"], dtype=object)
+    if drop_column:
+        frame = frame.drop(columns=drop_column)
+    try:
+        log = read_log(frame, format="leads", stages=LEAD_STAGES, errors=errors)
+    except LogError:
+        return
+    _check_log(log, frame, errors)
+
+
+_COUNT_CELLS = st.one_of(
+    st.integers(-3, 100),
+    st.floats(-3, 100),
+    st.sampled_from(["", "12", "3.5", "-1", "x", None]),
+)
+
+
+@_FAST
+@given(
+    counts=st.lists(st.lists(_COUNT_CELLS, min_size=3, max_size=3), max_size=6),
+    periods=st.lists(
+        st.sampled_from(["2025-03-03", "2025-03-10", "week 3", "", None]), min_size=6, max_size=6
+    ),
+    errors=st.sampled_from(["raise", "drop"]),
+)
+def test_random_counts_logs_give_a_log_or_a_logerror(counts, periods, errors):
+    frame = pd.DataFrame(counts, columns=["dials", "connects", "sales"], dtype=object)
+    frame.insert(0, "week", periods[: len(frame)])
+    try:
+        log = read_log(
+            frame, format="counts", stages=COUNT_STAGES, columns=COUNT_COLUMNS, errors=errors
+        )
+    except LogError:
+        return
+    _check_log(log, frame, errors)
+
+
+@settings(max_examples=80, derandomize=True, deadline=None)
+@given(
+    content=st.one_of(
+        st.binary(max_size=300),
+        st.text(max_size=200).map(lambda s: s.encode("utf-8")),
+        st.lists(
+            st.sampled_from(
+                [
+                    "lead",
+                    "stage",
+                    "time",
+                    "A",
+                    "dial",
+                    "2025-03-03",
+                    ",",
+                    ";",
+                    "\n",
+                    '"',
+                    "\r\n",
+                    "sale",
+                    "是",
+                ]
+            ),
+            max_size=40,
+        ).map(lambda xs: "".join(xs).encode("gb18030")),
+    ),
+    suffix=st.sampled_from([".csv", ".csv.gz", ".xlsx", ".parquet"]),
+)
+def test_random_bytes_in_a_file_give_a_log_or_a_logerror(content, suffix):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"random{suffix}"
+        path.write_bytes(gzip.compress(content, mtime=0) if suffix == ".csv.gz" else content)
+        before = path.read_bytes()
+        try:
+            log = read_log(path, format="events", stages=["dial", "sale"], errors="drop")
+        except LogError as error:
+            assert "random" in str(error)
+        else:
+            assert isinstance(log, Log)
+        assert path.read_bytes() == before
+
+
+# --------------------------------------------------------------- real logs
+@pytest.mark.shared
+def test_bank_marketing_contacted_to_subscribed(shared_data):
+    """UCI bank marketing (Moro et al. 2014): 41,188 clients called, 4,640 subscribed."""
+    path = shared_data / "bank_marketing" / "bank-additional-full.csv.gz"
+    checksum = _sha256(path)
+    log = read_log(
+        path,
+        format="leads",
+        stages={"contacted": None, "subscribed": "y"},
+        columns={"source": "contact", "period": "month"},
+    )
+    assert _sha256(path) == checksum
+    assert len(log.leads) == 41188 and log.dropped.empty
+    assert log.stage_table()[["entered", "passed"]].to_numpy().tolist() == [[41188, 4640]]
+    by_contact = log.stage_table(by="source").set_index("source")
+    assert set(by_contact.index) == {"cellular", "telephone"}
+    assert by_contact["entered"].sum() == 41188 and by_contact["passed"].sum() == 4640
+    by_month = log.stage_table(by="period")
+    assert len(by_month) == 10 and by_month["passed"].sum() == 4640
+    assert log.times is None and log.as_of is None
+
+
+@pytest.mark.shared
+def test_olist_mql_to_won(shared_data):
+    """Olist marketing funnel: 8,000 MQLs, 842 won; one deal is won before its first contact."""
+    folder = shared_data / "olist_funnel"
+    mqls = pd.read_csv(folder / "olist_marketing_qualified_leads_dataset.csv")
+    deals = pd.read_csv(folder / "olist_closed_deals_dataset.csv")
+    frame = mqls.merge(deals, on="mql_id", how="left")
+    options = {
+        "format": "leads",
+        "stages": {"MQL": "first_contact_date", "won": "won_date"},
+        "columns": {"lead": "mql_id", "source": "origin", "rep": "sr_id"},
+    }
+    with pytest.raises(LogError) as info:
+        read_log(frame, **options)
+    assert "'won_date'" in str(info.value) and "before 'MQL'" in str(info.value)
+    log = read_log(frame, errors="drop", **options)
+    assert len(log.leads) == 7999 and len(log.dropped) == 1
+    assert log.dropped.loc[0, "column"] == "won_date"
+    assert log.stage_table()[["entered", "passed"]].to_numpy().tolist() == [[7999, 841]]
+    assert log.as_of == pd.Timestamp("2018-11-14 18:04:19")
+    by_origin = log.stage_table(by="source")
+    assert by_origin["passed"].sum() <= 841 and "organic_search" in set(by_origin["source"])
+    by_rep = log.stage_table(by="rep")
+    assert by_rep["passed"].sum() == 841 and len(by_rep) == 22
+    cycle = (log.times["won"] - log.times["MQL"]).dropna()
+    assert (cycle >= pd.Timedelta(0)).all() and cycle.dt.days.median() == 14
+
+
+def test_stage_table_keeps_leads_with_a_missing_group_value():
+    """A lead without a rep is its own group (NaN), never silently left out."""
+    reached = pd.DataFrame({"call": [True] * 5, "sale": [True, False, True, False, True]})
+    leads = pd.DataFrame({"rep": ["a", "a", None, "b", None]})
+    log = Log("leads", ("call", "sale"), leads=leads, reached=reached)
+    table = log.stage_table(by="rep")
+    assert table["entered"].sum() == 5
+    assert table["passed"].sum() == 3
+    missing = table[table["rep"].isna()]
+    assert missing[["entered", "passed"]].values.tolist() == [[2, 2]]
