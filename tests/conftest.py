@@ -31,7 +31,7 @@ def _close_figures_and_reset_language():
     fs.set_language("en")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     """``../shared/data``; tests that use it skip when it is absent (a user's clone)."""
     if not SHARED_DATA.is_dir():
