@@ -7,7 +7,7 @@
 [8.1, 8.1, 8.1, 8.1]
 """
 
-from . import estimate, presets, survival, theory
+from . import estimate, groups, presets, survival, theory
 from .distributions import Cycle, DealSize
 from .estimate import (
     CI,
@@ -20,6 +20,7 @@ from .estimate import (
     proportion_ci,
 )
 from .funnel import Funnel
+from .groups import compare_groups, diagnose_leaks, diagnose_pipeline, p_chart
 from .i18n import get_language, language, set_language, t
 from .logs import Log, LogError, read_log
 from .simulation import Simulation, simulate
@@ -74,16 +75,21 @@ __all__ = [
     "calls_for_overall_precision",
     "calls_for_precision",
     "calls_for_target",
+    "compare_groups",
     "compare_levers",
     "coverage",
     "cycle_length",
+    "diagnose_leaks",
+    "diagnose_pipeline",
     "estimate",
     "exact_coverage",
     "fit",
     "get_language",
+    "groups",
     "kaplan_meier",
     "language",
     "open_lead_ratios",
+    "p_chart",
     "presets",
     "prob_reach",
     "proportion_ci",
