@@ -590,6 +590,12 @@ def _labels(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         codes, uniques = pd.factorize(series.map(_cell_text), use_na_sentinel=True)
     uniques = pd.Index(uniques)
     codes = np.asarray(codes, dtype=np.int64)
+    if pd.api.types.is_integer_dtype(uniques.dtype) and not pd.api.types.is_bool_dtype(
+        uniques.dtype
+    ):
+        # Distinct whole numbers have distinct texts: nothing to strip or merge
+        # (vectorised: lead ids of a 10-million-row log take seconds one by one).
+        return codes, np.asarray(uniques.astype(str), dtype=object)
     if _is_text(uniques):
         stripped = uniques.str.strip()
         text = np.asarray(stripped, dtype=object)
