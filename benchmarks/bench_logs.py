@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -50,8 +51,6 @@ def make_events(rows: int, seed: int = 0) -> pd.DataFrame:
 
 
 def _child(path: str, fmt: str) -> None:
-    import resource
-
     import funnelsim as fs
 
     t0 = time.perf_counter()
@@ -59,7 +58,9 @@ def _child(path: str, fmt: str) -> None:
     t1 = time.perf_counter()
     fs.fit(log, by="rep").to_frame()
     t2 = time.perf_counter()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across exec.
+    status = Path("/proc/self/status").read_text()
+    peak = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 2**20  # KiB -> GiB
     print(json.dumps({"read": t1 - t0, "fit": t2 - t1, "peak_gib": peak}))
 
 

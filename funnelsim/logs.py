@@ -121,7 +121,13 @@ class Log:
         else:
             frame = self.reached.astype(np.int64)
             if keys:
-                frame = frame.join(self.leads[keys])
+                groups = self.leads[keys]
+                if groups.index is frame.index or groups.index.equals(frame.index):
+                    # Same leads in the same order (as read_log builds them): no
+                    # join, which would check a 10-million-lead index for uniqueness.
+                    frame[keys] = groups.to_numpy()
+                else:
+                    frame = frame.join(groups)
                 totals = frame.groupby(keys, observed=True, dropna=False)[list(self.stages)].sum()
             else:
                 totals = frame.sum().to_frame().T
