@@ -271,6 +271,29 @@ def _funnel_from(funnel: Funnel, values: Mapping[str, Any]) -> Funnel:
     return Funnel(funnel.stages, ratios)
 
 
+def _deal_controls(mean: float, cv: float) -> dict[str, W.ValueWidget]:
+    """The deal-size mean and spread controls that the apps share."""
+    return {
+        "deal_size": W.BoundedFloatText(
+            value=mean,
+            min=1,
+            max=1e9,
+            step=1_000,
+            description=t("app.deal_size"),
+            style=_WIDE,
+        ),
+        "deal_cv": W.FloatSlider(
+            value=cv,
+            min=0.0,
+            max=2.0,
+            step=0.05,
+            description=t("app.deal_cv"),
+            style=_WIDE,
+            **_SLOW,
+        ),
+    }
+
+
 def _deal_size(mean: float, cv: float) -> DealSize:
     return DealSize.gamma(mean, cv=cv)
 
@@ -460,23 +483,7 @@ def make_ratio_game(
                 description=t("app.ratio_game.target"),
                 style=_WIDE,
             ),
-            "deal_size": W.BoundedFloatText(
-                value=deal_size,
-                min=1,
-                max=1e9,
-                step=1_000,
-                description=t("app.deal_size"),
-                style=_WIDE,
-            ),
-            "deal_cv": W.FloatSlider(
-                value=deal_cv,
-                min=0.0,
-                max=2.0,
-                step=0.05,
-                description=t("app.deal_cv"),
-                style=_WIDE,
-                **_SLOW,
-            ),
+            **_deal_controls(deal_size, deal_cv),
             "probability": W.FloatSlider(
                 value=probability,
                 min=0.5,
@@ -640,23 +647,7 @@ def make_revenue_steadiness(
                 style=_WIDE,
                 **_SLOW,
             ),
-            "deal_size": W.BoundedFloatText(
-                value=deal_size,
-                min=1,
-                max=1e9,
-                step=1_000,
-                description=t("app.deal_size"),
-                style=_WIDE,
-            ),
-            "deal_cv": W.FloatSlider(
-                value=deal_cv,
-                min=0.0,
-                max=2.0,
-                step=0.05,
-                description=t("app.deal_cv"),
-                style=_WIDE,
-                **_SLOW,
-            ),
+            **_deal_controls(deal_size, deal_cv),
             "reps": W.IntSlider(
                 value=reps,
                 min=100,
