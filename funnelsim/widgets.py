@@ -724,3 +724,368 @@ def make_revenue_steadiness(
         figsize=(12, 5.5),
         columns=3,
     )
+
+
+# ------------------------------------------------- 04-06: apps on a real log
+# The computation is in funnelsim.lessons_logs (pure); these factories only
+# wire controls to it and to the plots.
+__all__ += ["make_estimating_ratios", "make_sales_cycle", "make_sample_size"]
+
+
+def _level_slider(value: float) -> W.FloatSlider:
+    return W.FloatSlider(
+        value=value,
+        min=0.5,
+        max=0.99,
+        step=0.01,
+        readout_format=".0%",
+        description=t("app.logs.level"),
+        style=_WIDE,
+        **_SLOW,
+    )
+
+
+def make_estimating_ratios(
+    log,
+    *,
+    truth=None,
+    method: str = "wilson",
+    confidence_level: float = 0.95,
+    stage: str | None = None,
+) -> App:
+    """Ratios from a log: the table with intervals, and the method's real coverage.
+
+    Controls: the interval method, the confidence level, the step whose
+    ratio the coverage curve uses, and the view (the ratio table, or
+    coverage against the number of leads; switching the view only
+    redraws).
+
+    Parameters
+    ----------
+    log : Log
+        From :func:`funnelsim.read_log`.
+    truth : mapping or DataFrame, optional
+        True ratios to mark on the table (the sample logs'
+        :func:`funnelsim.lessons_logs.true_ratios`).
+    method, confidence_level : str, float
+        Starting values of the controls.
+    stage : str, optional
+        Starting step for the coverage curve (default: the last).
+
+    Returns
+    -------
+    App
+        ``app.result`` is a :class:`funnelsim.lessons_logs.EstimatingRatios`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import funnelsim as fs
+    >>> counts = pd.DataFrame({"dials": [150], "connects": [70], "meetings": [10]})
+    >>> log = fs.Log("counts", ("dials", "connects", "meetings"), counts=counts)
+    >>> app = fs.widgets.make_estimating_ratios(log)
+    >>> round(float(app.result.widths["meetings"]), 3)
+    0.164
+    >>> app.controls["method"].value = "clopper-pearson"      # the "exact" interval is wider
+    >>> round(float(app.result.widths["meetings"]), 3)
+    0.176
+    """
+    from . import lessons_logs
+    from .estimate import METHODS
+
+    steps = list(log.stages[1:])
+    controls = {
+        "method": W.Dropdown(
+            options=list(METHODS), value=method, description=t("app.logs.method"), style=_WIDE
+        ),
+        "confidence_level": _level_slider(confidence_level),
+        "stage": W.Dropdown(
+            options=steps,
+            value=steps[-1] if stage is None else stage,
+            description=t("app.logs.stage"),
+            style=_WIDE,
+        ),
+        "view": W.ToggleButtons(
+            options=[
+                (t("app.logs.view_table"), "table"),
+                (t("app.logs.view_coverage"), "coverage"),
+            ],
+            value="table",
+            description=t("app.logs.view"),
+            style=_WIDE,
+        ),
+    }
+
+    def compute(v):
+        return lessons_logs.estimating_ratios(
+            log,
+            method=v["method"],
+            confidence_level=v["confidence_level"],
+            stage=v["stage"],
+            truth=truth,
+        )
+
+    def draw(result, axes, v):
+        if v["view"] == "coverage":
+            plotting.plot_coverage(result, ax=axes[0])
+        else:
+            plotting.plot_ratio_table(result, ax=axes[0])
+
+    def describe(r, v):
+        widths = r.widths
+        widest = str(widths.idxmax())
+        row = r.fit.table.set_index("stage").loc[widest]
+        if r.method == "wald":
+            return t(
+                "app.logs.ratios_summary_wald",
+                level=r.confidence_level,
+                stage=html.escape(widest),
+                low=float(row["low"]),
+                high=float(row["high"]),
+                passed=int(row["passed"]),
+                entered=int(row["entered"]),
+                p=r.p,
+                coverage_stage=html.escape(r.stage),
+                worst=r.worst(),
+            )
+        return t(
+            "app.logs.ratios_summary",
+            method=html.escape(r.method),
+            level=r.confidence_level,
+            stage=html.escape(widest),
+            low=float(row["low"]),
+            high=float(row["high"]),
+            passed=int(row["passed"]),
+            entered=int(row["entered"]),
+            p=r.p,
+            coverage_stage=html.escape(r.stage),
+            worst=r.worst(),
+            wald=r.worst("wald"),
+        )
+
+    return App(
+        title=t("app.logs.ratios_title"),
+        controls=controls,
+        compute=compute,
+        draw=draw,
+        describe=describe,
+        view=("view",),
+        figsize=(12, 5.5),
+        columns=2,
+    )
+
+
+def make_sample_size(
+    ratio: float = 0.3,
+    half_width: float = 0.05,
+    *,
+    confidence_level: float = 0.95,
+) -> App:
+    """How many leads pin a ratio down to ± a margin? The planner, with its curve.
+
+    Controls: the ratio you expect, the margin (half-width) you want, the
+    confidence level. The picture shows the leads needed against the
+    margin (Wilson and Wald), the chosen margin marked.
+
+    Parameters
+    ----------
+    ratio, half_width, confidence_level : float
+        Starting values of the controls.
+
+    Returns
+    -------
+    App
+        ``app.result`` is a :class:`funnelsim.lessons_logs.SampleSize`.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> app = fs.widgets.make_sample_size(ratio=0.1, half_width=0.03)
+    >>> app.result.wilson, app.result.wald
+    (388, 385)
+    >>> app.controls["half_width"].value = 0.015       # half the margin ...
+    >>> app.result.wald                                # ... four times the leads
+    1537
+    """
+    from . import lessons_logs
+
+    controls = {
+        "ratio": W.FloatSlider(
+            value=ratio,
+            min=0.01,
+            max=0.99,
+            step=0.01,
+            readout_format=".0%",
+            description=t("app.logs.ratio"),
+            style=_WIDE,
+            **_SLOW,
+        ),
+        "half_width": W.FloatSlider(
+            value=half_width,
+            min=0.005,
+            max=0.25,
+            step=0.005,
+            readout_format=".1%",
+            description=t("app.logs.half_width"),
+            style=_WIDE,
+            **_SLOW,
+        ),
+        "confidence_level": _level_slider(confidence_level),
+    }
+
+    def compute(v):
+        return lessons_logs.sample_size(
+            v["ratio"], v["half_width"], confidence_level=v["confidence_level"]
+        )
+
+    def draw(result, axes, v):
+        plotting.plot_sample_size(result, ax=axes[0])
+
+    def describe(r, v):
+        return t(
+            "app.logs.size_summary",
+            ratio=r.ratio,
+            half_width=r.half_width,
+            level=r.confidence_level,
+            wilson=r.wilson,
+            wald=r.wald,
+        )
+
+    return App(
+        title=t("app.logs.size_title"),
+        controls=controls,
+        compute=compute,
+        draw=draw,
+        describe=describe,
+        figsize=(12, 5.5),
+        columns=3,
+    )
+
+
+def make_sales_cycle(
+    log,
+    *,
+    last: int = 10,
+    quantile: float = 0.9,
+    as_of: object = None,
+    weeks: int = 4,
+) -> App:
+    """The sales cycle of a log: the curve against the decks' average, and stale leads.
+
+    Controls: the decks' window (the average of the last 10 or 20 closed
+    deals), the quantile of the cycle after which an open lead is stale,
+    and the date the log is looked at (from ``weeks`` weeks after its first
+    lead to its snapshot: an early date shows what a new team would have
+    concluded).
+
+    Parameters
+    ----------
+    log : Log
+        A lead-level log with times.
+    last : {10, 20}
+        Starting window of the decks' average.
+    quantile : float, default 0.9
+        Starting quantile for stale leads.
+    as_of : date-like, optional
+        Starting date (default: the log's snapshot).
+    weeks : int, default 4
+        The earliest date offered is this many weeks after the first lead.
+
+    Returns
+    -------
+    App
+        ``app.result`` is a :class:`funnelsim.lessons_logs.SalesCycle`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import funnelsim as fs
+    >>> times = pd.DataFrame({
+    ...     "contact": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-05",
+    ...                                "2024-01-20", "2024-02-01", "2024-02-10"]),
+    ...     "signed": pd.to_datetime(["2024-01-11", "2024-01-22", None, "2024-02-09",
+    ...                               None, None])}, index=list("abcdef"))
+    >>> log = fs.Log("events", ("contact", "signed"), leads=pd.DataFrame(index=times.index),
+    ...              reached=times.notna(), times=times, as_of=pd.Timestamp("2024-02-20"))
+    >>> app = fs.widgets.make_sales_cycle(log, quantile=0.5, weeks=1)
+    >>> app.result.naive_mean, app.result.n_stale
+    (16.666666666666668, 1)
+    """
+    import pandas as pd
+
+    from . import lessons_logs
+
+    first = lessons_logs.cohort(log).times[log.stages[0]].min()  # validates the log too
+    end = pd.Timestamp(log.as_of) if log.as_of is not None else log.times.max().max()
+    dates = list(pd.date_range(first.normalize() + pd.Timedelta(weeks=weeks), end, freq="7D"))
+    if not dates or dates[-1] != end:
+        dates.append(end)
+    start = end if as_of is None else pd.Timestamp(as_of)
+    if start not in dates:
+        dates = sorted({*dates, start})
+    controls = {
+        "last": W.ToggleButtons(
+            options=[(t("app.logs.last", n=n), n) for n in (10, 20)],
+            value=last,
+            description=t("app.logs.last_label"),
+            style=_WIDE,
+        ),
+        "quantile": W.FloatSlider(
+            value=quantile,
+            min=0.5,
+            max=0.99,
+            step=0.01,
+            readout_format=".0%",
+            description=t("app.logs.quantile"),
+            style=_WIDE,
+            **_SLOW,
+        ),
+        "as_of": W.SelectionSlider(
+            options=[(str(d.date()), d) for d in dates],
+            value=start,
+            description=t("app.logs.as_of"),
+            style=_WIDE,
+            layout=W.Layout(grid_column="1 / -1"),
+            **_SLOW,
+        ),
+    }
+
+    def compute(v):
+        when = None if v["as_of"] == end else v["as_of"]
+        return lessons_logs.sales_cycle(log, last=v["last"], quantile=v["quantile"], as_of=when)
+
+    def draw(result, axes, v):
+        plotting.plot_sales_cycle(result, ax=axes[0])
+        plotting.plot_stale_leads(result, ax=axes[1])
+
+    def describe(r, v):
+        c = r.cycle
+        low, high = c.median_ci
+        return t(
+            "app.logs.cycle_summary",
+            as_of=html.escape(str(pd.Timestamp(c.as_of).date())),
+            closed=c.closed,
+            open=c.open,
+            median=c.median,
+            low=low,
+            high=high,
+            mean=c.mean,
+            unit=c.unit,
+            last=r.last,
+            naive=r.naive_mean,
+            quantile=r.quantile,
+            threshold=r.threshold,
+            stale=r.n_stale,
+            decks=r.n_demoted_by_decks,
+        )
+
+    return App(
+        title=t("app.logs.cycle_title"),
+        controls=controls,
+        compute=compute,
+        draw=draw,
+        describe=describe,
+        panels=lambda v: {"ncols": 2},
+        figsize=(16, 6),
+        columns=2,
+    )
