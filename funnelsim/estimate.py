@@ -253,6 +253,10 @@ def _interval(k: np.ndarray, n: np.ndarray, level: float, method: str) -> tuple[
 
 
 # ------------------------------------------------------------------ coverage
+#: Values (k, p) per block of :func:`exact_coverage`: about 16 MB a float array.
+_CELLS = 2_000_000
+
+
 def _grid(n: object, p: object) -> tuple[np.ndarray, np.ndarray]:
     ns = np.atleast_1d(np.asarray(n, dtype=object))
     n_arr = np.array([check_count(f"n[{i}]", v, minimum=1) for i, v in enumerate(ns)])
@@ -316,13 +320,35 @@ def exact_coverage(
     methods = _methods(method)
     level = _level(confidence_level)
     n_arr, p_arr = _grid(n, p)
-    frames = []
+    # Every k of every n in one array (in blocks of about _CELLS values):
+    # one pmf and one interval call per block, not one per n.
+    covs = []
     for m in methods:
-        for size in n_arr:
-            pmf = stats.binom.pmf(np.arange(size + 1)[:, None], size, p_arr[None, :])
-            cov = (pmf * _covers(int(size), p_arr, level, m)).sum(axis=0)
-            frames.append(_coverage_frame(m, size, p_arr, level, np.minimum(cov, 1.0)))
-    return pd.concat(frames, ignore_index=True)
+        start = 0
+        while start < n_arr.size:
+            stop, rows = start, 0
+            while stop < n_arr.size and (stop == start or rows * p_arr.size < _CELLS):
+                rows += int(n_arr[stop]) + 1
+                stop += 1
+            sizes = n_arr[start:stop].astype(np.int64)
+            ns = np.repeat(sizes, sizes + 1).astype(float)
+            first = np.cumsum(sizes + 1) - (sizes + 1)
+            ks = np.arange(ns.size) - np.repeat(first, sizes + 1).astype(float)
+            pmf = stats.binom.pmf(ks[:, None], ns[:, None], p_arr[None, :])
+            low, high = _interval(ks, ns, level, m)
+            inside = (low[:, None] <= p_arr[None, :]) & (p_arr[None, :] <= high[:, None])
+            covs.append(np.minimum(np.add.reduceat(pmf * inside, first, axis=0), 1.0))
+            start = stop
+    n_rep = np.repeat(n_arr.astype(np.int64), p_arr.size)
+    return pd.DataFrame(
+        {
+            "method": np.repeat(methods, n_arr.size * p_arr.size),
+            "n": np.tile(n_rep, len(methods)),
+            "p": np.tile(p_arr, n_arr.size * len(methods)),
+            "confidence_level": level,
+            "coverage": np.concatenate([c.ravel() for c in covs]),
+        }
+    )
 
 
 def _coverage_frame(
@@ -490,7 +516,10 @@ class Fit:
         mask = np.ones(len(self.table), dtype=bool)
         if len(keys) == len(self.by):
             for col, value in zip(self.by, keys, strict=True):
-                mask &= (self.table[col] == value).to_numpy()
+                column = self.table[col]
+                # A missing group key (NaN, None, NaT: e.g. leads with no rep) is its own group.
+                same = column.isna() if _is_missing(value) else column == value
+                mask &= same.to_numpy()
         else:
             mask[:] = False
         if not mask.any():
@@ -952,6 +981,14 @@ def calls_for_overall_precision(
     while z * overall * math.sqrt(relative_var / n) > h:
         n += 1
     return n
+
+
+def _is_missing(value: Any) -> bool:
+    """True for a scalar missing value (None, NaN, NaT, pd.NA)."""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # an array-like key is never "missing"
+        return False
 
 
 def _clip(text: str, limit: int = 200) -> str:

@@ -16,6 +16,7 @@ ipywidgets.
 :func:`sample_size`          04: leads needed to pin a ratio down, for the app
 :func:`cycle_curve`          06: the cycle curve with its band, for the plot
 :func:`sales_cycle`          06: cycle, naive average and stale leads, for the app
+:func:`comparing_reps`       05: groups compared, leaks and p-chart, for the app
 ===========================  ================================================
 """
 
@@ -30,16 +31,19 @@ from scipy.stats import norm
 
 from ._validate import _short, check_choice, check_open_probability
 from .estimate import Fit, calls_for_precision, exact_coverage, fit
+from .groups import GroupComparison, LeakDiagnosis, PChart, compare_groups, diagnose_leaks, p_chart
 from .i18n import t
 from .logs import Log, LogError
 from .survival import CycleLength, cycle_length, stale_leads
 
 __all__ = [
     "COVERAGE_N",
+    "ComparingReps",
     "EstimatingRatios",
     "SalesCycle",
     "SampleSize",
     "cohort",
+    "comparing_reps",
     "cycle_curve",
     "estimating_ratios",
     "sales_cycle",
@@ -687,3 +691,111 @@ def sales_cycle(
     cyc = cycle_length(log, last=int(last), confidence_level=confidence_level)
     stale = stale_leads(log, quantile=q)
     return SalesCycle(cycle=cyc, stale=stale, last=int(last), quantile=q, log=log)
+
+
+# ------------------------------------------------------ 05: the reps app
+@dataclass(frozen=True, repr=False, eq=False)
+class ComparingReps:
+    """Groups compared at every step: shrinkage and tests, leaks, and the p-chart.
+
+    Attributes
+    ----------
+    comparison : GroupComparison
+        :func:`funnelsim.compare_groups` at every step (the p-values
+        adjusted over every group and step together).
+    leaks : LeakDiagnosis
+        :func:`funnelsim.diagnose_leaks` of each group against the rest of
+        the team, at every step.
+    chart : PChart or None
+        :func:`funnelsim.p_chart` at every step, period by period (one chart
+        per group; one for the team when the groups *are* the periods);
+        None when the log has no period column.
+    """
+
+    comparison: GroupComparison
+    leaks: LeakDiagnosis
+    chart: PChart | None
+
+    @property
+    def by(self) -> tuple[str, ...]:
+        return self.comparison.by
+
+    @property
+    def confidence_level(self) -> float:
+        return self.comparison.confidence_level
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        return self.comparison.stages
+
+    def to_frame(self) -> pd.DataFrame:
+        """:meth:`GroupComparison.to_frame` with the leak diagnosis' ``status`` and ``cause``."""
+        keys = [*self.by, "stage"]
+        leak = self.leaks.table[[*keys, "status", "cause"]]
+        return self.comparison.to_frame().merge(leak, on=keys, how="left", validate="1:1")
+
+    def __repr__(self) -> str:
+        chart = "no p-chart" if self.chart is None else f"{len(self.chart.flagged)} period(s) out"
+        return (
+            f"ComparingReps(by {', '.join(self.by)}; {int(self.comparison.table['differs'].sum())}"
+            f" differing, {len(self.leaks.leaks)} leak(s), {chart})\n{self.comparison!r}"
+        )
+
+
+def comparing_reps(
+    log: Log,
+    *,
+    by: str | Sequence[str] = "rep",
+    confidence_level: float = 0.95,
+    period: str = "period",
+) -> ComparingReps:
+    """Compare groups of a log at every step: raw against shrunk, leaks, and the p-chart.
+
+    Glue for the app of notebook 05: one call each of
+    :func:`funnelsim.compare_groups`, :func:`funnelsim.diagnose_leaks`
+    (``benchmark="team"``) and, when the log has a ``period`` column,
+    :func:`funnelsim.p_chart` (3-sigma limits; per group unless the groups
+    are the periods, then one chart for the team).
+
+    Parameters
+    ----------
+    log : Log
+        A log with at least one group column (``log.group_columns``).
+    by : str or sequence of str, default "rep"
+        The group column(s).
+    confidence_level : float, default 0.95
+        Level of the intervals, the tests and the leak diagnosis.
+    period : str, default "period"
+        The period column of the p-chart.
+
+    Returns
+    -------
+    ComparingReps
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from funnelsim.logs import Log
+    >>> from funnelsim.lessons_logs import comparing_reps
+    >>> counts = pd.DataFrame({"period": ["w1", "w1", "w2", "w2"], "rep": ["ann", "bob"] * 2,
+    ...                        "dials": [150, 150, 150, 150], "connects": [70, 40, 68, 45]})
+    >>> res = comparing_reps(Log("counts", ("dials", "connects"), counts=counts))
+    >>> res.to_frame()[["rep", "ratio", "shrunk", "differs", "status"]].round(3)
+       rep  ratio  shrunk  differs status
+    0  ann  0.460   0.451     True     ok
+    1  bob  0.283   0.292     True   leak
+    >>> len(res.chart.flagged)        # both reps steady, week on week
+    0
+    """
+    if not isinstance(log, Log):
+        raise ValueError(
+            t("error.groups_source", function="comparing_reps", value=type(log).__name__)
+        )
+    keys = (by,) if isinstance(by, str) else tuple(by)
+    comparison = compare_groups(log, by=keys, confidence_level=confidence_level)
+    leaks = diagnose_leaks(log, benchmark="team", by=keys, confidence_level=confidence_level)
+    chart = None
+    if period in log.group_columns:
+        rest = [k for k in keys if k != period]
+        chart = p_chart(log, period=period, by=rest or None)
+    return ComparingReps(comparison=comparison, leaks=leaks, chart=chart)

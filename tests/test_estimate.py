@@ -554,3 +554,15 @@ def test_calls_for_overall_precision_matches_the_spread_of_the_product_estimator
 def test_calls_for_overall_precision_rejects_bad_ratios(ratios, match):
     with pytest.raises(ValueError, match=match):
         calls_for_overall_precision(ratios, 0.01)
+
+
+def test_group_with_a_missing_key_is_its_own_group():
+    # Leads with no rep (NaN) form a group; Fit.group must find it (NaN != NaN).
+    counts = pd.DataFrame({"rep": ["ann", None], "connects": [40, 30], "meetings": [3, 9]})
+    log = Log("counts", ("connects", "meetings"), counts=counts)
+    fitted = fit(log, by="rep")
+    missing = fitted.groups[1]
+    assert pd.isna(missing)
+    row = fitted.group(missing).to_frame().iloc[0]
+    assert (row["entered"], row["passed"]) == (30, 9)
+    assert fitted.group("ann").to_frame()["passed"].tolist() == [3]

@@ -1,4 +1,4 @@
-"""Apps of notebooks 04 and 06 on the sample logs: move the controls, check the numbers."""
+"""Apps of notebooks 04-06 on the sample logs: move the controls, check the numbers."""
 
 from __future__ import annotations
 
@@ -161,3 +161,142 @@ def test_sample_size_app_controls():
     app.controls["confidence_level"].value = 0.99
     assert app.result.wilson == fs.calls_for_precision(0.2, 0.02, confidence_level=0.99)
     assert f"{app.result.wilson:,} leads" in app.summary.value
+
+
+# ------------------------------------------------------- 05: comparing reps
+@pytest.fixture(scope="module")
+def weekly() -> Log:
+    return fs.read_log(
+        DATA / "sample_counts.csv",
+        format="counts",
+        stages=["dials", "connects", "meetings", "sales"],
+        columns={"period": "week", "amount": "revenue"},
+    )
+
+
+def _shown(app) -> list[str]:
+    """Group names the summary lists after 'Different from the rest of the team ...'."""
+    text = app.summary.value
+    if "Nobody here differs" in text:
+        return []
+    return text.split("): <b>", 1)[1].split("</b>", 1)[0].split(", ")
+
+
+def test_reps_app_builds_with_the_views_the_log_supports(log, weekly):
+    events_app = widgets.make_comparing_reps(log)
+    weekly_app = widgets.make_comparing_reps(weekly)
+    for app in (events_app, weekly_app):
+        _check_built(app)
+    views = lambda app: [value for _, value in app.controls["view"].options]  # noqa: E731
+    assert views(events_app) == ["shrinkage", "funnel"]  # no period: no p-chart
+    assert "group" not in events_app.controls
+    assert views(weekly_app) == ["shrinkage", "funnel", "chart"]
+    assert events_app.controls["by"].options == ("rep", "source")
+    assert set(weekly_app.controls["by"].options) == {"period", "rep"}
+
+
+@pytest.mark.parametrize("by", ["rep", "source"])
+def test_reps_app_numbers_are_compare_groups_and_diagnose_leaks(log, by):
+    app = widgets.make_comparing_reps(log, stage="connect")
+    app.controls["by"].value = by
+    app.controls["confidence_level"].value = 0.9
+    assert app.message == ""
+    direct = fs.compare_groups(log, by=by, confidence_level=0.9)
+    pd.testing.assert_frame_equal(app.result.comparison.to_frame(), direct.to_frame())
+    pd.testing.assert_frame_equal(app.result.comparison.steps, direct.steps)
+    leaks = fs.diagnose_leaks(log, benchmark="team", by=by, confidence_level=0.9)
+    pd.testing.assert_frame_equal(app.result.leaks.to_frame(), leaks.to_frame())
+    assert app.result.chart is None
+    # the summary names exactly the groups compare_groups finds different at that step
+    differ = direct.differing
+    assert _shown(app) == differ.loc[differ["stage"] == "connect", by].astype(str).tolist()
+    team = direct.steps.set_index("stage").loc["connect", "team_ratio"]
+    assert f"team's ratio is {team:.1%}" in app.summary.value
+
+
+def test_reps_app_level_moves_the_tests_as_compare_groups_does(log):
+    app = widgets.make_comparing_reps(log, stage="connect")
+    assert _shown(app) == ["Chen", "Wang"]  # Wang's lead mix; Chen's referrals (notebook 05)
+    app.controls["confidence_level"].value = 0.99
+    strict = fs.compare_groups(log, by="rep", confidence_level=0.99).differing
+    assert _shown(app) == strict.loc[strict["stage"] == "connect", "rep"].tolist()
+    # the same p-values against a stricter threshold: nobody new; wider posterior intervals
+    assert set(_shown(app)) <= {"Chen", "Wang"}
+    table = app.result.comparison.table
+    at_95 = fs.compare_groups(log, by="rep").table
+    assert (
+        table["shrunk_high"] - table["shrunk_low"] > at_95["shrunk_high"] - at_95["shrunk_low"]
+    ).all()
+
+
+def test_reps_app_step_view_and_group_only_redraw(weekly):
+    app = widgets.make_comparing_reps(weekly, stage="connects")
+    before = app.result
+    app.controls["stage"].value = "meetings"
+    app.controls["view"].value = "funnel"
+    assert app.result is before
+    assert app.figure.axes[0].get_title() == fs.t("plot.funnel_chart.title", stage="meetings")
+    app.controls["confidence_level"].value = 0.9  # the inner funnel follows the level
+    labels = app.figure.axes[0].get_legend_handles_labels()[1]
+    assert fs.t("plot.funnel_chart.limits", level=0.9) in labels
+    assert fs.t("plot.funnel_chart.limits", level=0.998) in labels
+    app.controls["view"].value = "chart"
+    app.controls["stage"].value = "connects"
+    computed = app.result
+    app.controls["group"].value = "Wang"
+    assert app.result is computed
+    assert app.message == ""
+    chart = fs.p_chart(weekly, by="rep")
+    pd.testing.assert_frame_equal(app.result.chart.to_frame(), chart.to_frame())
+    wang = chart.table[(chart.table["rep"] == "Wang") & (chart.table["stage"] == "connects")]
+    flagged = int((wang["signal"] != "").sum())
+    assert f"Wang, period by period: <b>{flagged} of 26</b>" in app.summary.value
+    assert app.figure.axes[0].get_title() == fs.t(
+        "plot.p_chart.title_group", group="Wang", stage="connects", count=flagged
+    )
+
+
+def test_reps_app_grouped_by_period_charts_the_team(weekly, monkeypatch):
+    app = widgets.make_comparing_reps(weekly, stage="connects", view="chart")
+    app.controls["group"].value = "Wang"
+    drawn = []
+    p_chart_plot = fs.plotting.plot_p_chart
+    monkeypatch.setattr(
+        fs.plotting, "plot_p_chart", lambda *a, **k: drawn.append(k) or p_chart_plot(*a, **k)
+    )
+    app.controls["by"].value = "period"
+    assert app.message == ""
+    assert [k["group"] for k in drawn] == [None]  # drawn once, for the team
+    assert app.controls["group"].disabled
+    pd.testing.assert_frame_equal(
+        app.result.chart.to_frame(), fs.p_chart(weekly, stage=None).to_frame()
+    )
+    by_week = fs.compare_groups(weekly, by="period")
+    pd.testing.assert_frame_equal(app.result.comparison.to_frame(), by_week.to_frame())
+    assert "2025-01-06 00:00" not in app.summary.value  # weeks are shown as dates
+    app.controls["by"].value = "rep"  # back to one chart per rep
+    assert app.message == ""
+    assert not app.controls["group"].disabled
+    assert app.controls["group"].value == "Chen"
+
+
+def test_reps_app_shows_an_error_instead_of_raising():
+    counts = pd.DataFrame(
+        {
+            "period": ["w1", "w2", "w3"],
+            "rep": ["ann"] * 3,
+            "dials": [100, 120, 90],
+            "connects": [40, 50, 20],
+        }
+    )
+    app = widgets.make_comparing_reps(Log("counts", ("dials", "connects"), counts=counts))
+    assert app.result is None
+    assert "at least two groups" in app.message
+    assert "at least two groups" in app.summary.value
+    app.controls["by"].value = "period"  # three weeks: that works
+    assert app.message == ""
+    assert app.result.comparison.groups == ["w1", "w2", "w3"]
+    with pytest.raises(ValueError, match="Cannot group by 'source'"):
+        widgets.make_comparing_reps(
+            Log("counts", ("dials", "connects"), counts=counts), by="source"
+        )
