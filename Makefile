@@ -1,13 +1,14 @@
-# funnelsim: two commands on a fresh machine.
+# funnelsim: a few commands on a fresh machine.
 #   make lab    set up .venv (from PyPI) and open JupyterLab on notebooks/
 #   make test   set up the same .venv and run every test, doctest and notebook
+#   make workshop  serve the notebooks as code-free dashboards (Voila) for a room
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.funnelsim-installed
 PORT   ?= 8888
 
-.PHONY: lab test venv lint bench data clean
+.PHONY: lab test venv lint bench data clean workshop
 
 venv: $(STAMP)
 
@@ -15,6 +16,7 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[notebooks,test,dev]'
+	$(BIN)/python -m funnelsim.fonts  # Regular copy of the Chinese plot font (once, ~30 s)
 	@touch $(STAMP)
 
 # Headless-safe: prints the URL to open; add OPEN=1 to open a browser too.
@@ -22,6 +24,16 @@ ROOTFLAG = $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 \
 	  --ServerApp.port=$(PORT) $(if $(OPEN),,--no-browser) $(ROOTFLAG)
+
+# The notebooks as dashboards with Voila, offline (README: "Running a workshop").
+# Binds 127.0.0.1; IP=0.0.0.0 opens it to the room's network. PORT=9000 picks the
+# port (default 8866), NOTEBOOK=notebooks/03-revenue-steadiness.ipynb serves one
+# notebook, ARGS=--token asks visitors for the token it prints.
+IP ?= 127.0.0.1
+WORKSHOP_PORT = $(if $(filter command line environment,$(origin PORT)),$(PORT),8866)
+workshop: $(STAMP)
+	$(BIN)/python workshop/serve.py --ip=$(IP) --port=$(WORKSHOP_PORT) $(NOTEBOOK) \
+	  $(if $(ARGS),-- $(ARGS))
 
 test: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q

@@ -26,6 +26,11 @@ sample_counts.csv
 sample_events_gbk.csv
     An events log as a Chinese Excel export writes it: GBK bytes, CRLF line
     ends, Chinese column and stage names, dates like ``2025/3/5 9:05``.
+sample_pipeline.csv, sample_deal_history.csv, sample_grade_history.csv
+    For forecasts and targets (notebook 07, ``funnelsim forecast``): a
+    snapshot of open deals, decided deals with the stage probability they
+    had, and grade changes E -> A. Their truth is ``PIPELINE_TRUTH`` (own
+    seed), written to ``sample_pipeline_truth.json``.
 """
 
 from __future__ import annotations
@@ -208,6 +213,148 @@ def simulate_counts(rng: np.random.Generator, spec: dict) -> pd.DataFrame:
     return table
 
 
+# --------------------------------------------------------------------------
+# Forecasts and targets (issue #4): a pipeline snapshot, a history of decided
+# deals with the stage probability they had, and a history of grade changes.
+# Their own seed and truth, so that the files above stay byte for byte the same.
+PIPELINE_TRUTH = {
+    "seed": 20250701,
+    "pipeline": {
+        "files": ["sample_pipeline.csv"],
+        "as_of": "2025-06-30",
+        "stages": {"25%": 0.25, "50%": 0.50, "75%": 0.75, "90%": 0.90},
+        # open deals per rep and stage: the shapes of DOMAIN.md section 4
+        "deals": {
+            "Chen": {"25%": 8, "50%": 5, "75%": 3, "90%": 2},  # healthy
+            "Li": {"25%": 1, "50%": 2, "75%": 4, "90%": 7},  # A, top-heavy
+            "Wang": {"25%": 1, "50%": 1, "75%": 0, "90%": 0},  # B, empty
+            "Zhang": {"25%": 3, "50%": 10, "75%": 2, "90%": 1},  # C, stuck in the middle
+            "Liu": {"25%": 7, "50%": 4, "75%": 3, "90%": 2},  # healthy
+            "Zhao": {"25%": 7, "50%": 4, "75%": 2, "90%": 1},  # healthy
+        },
+        # expected close: uniform over this many days after as_of, by stage
+        "close_within_days": {"25%": 90, "50%": 60, "75%": 30, "90%": 14},
+        "deal_size": {"mean": 60000.0, "cv": 1.0, "round_to": 100},
+    },
+    "history": {
+        "files": ["sample_deal_history.csv"],
+        "start": "2024-01-01",
+        "end": "2025-06-27",
+        "reps": ["Chen", "Li", "Wang", "Zhang", "Liu", "Zhao"],
+        # decided deals by the stage (stated probability) they had at a weekly snapshot
+        "deals": {"25%": 400, "50%": 250, "75%": 150, "90%": 100},
+        # the share that really closed: the stated probabilities are optimistic
+        "close_rates": {"25%": 0.20, "50%": 0.40, "75%": 0.65, "90%": 0.85},
+        "deal_size": {"mean": 60000.0, "cv": 1.0, "round_to": 100},
+    },
+    "grades": {
+        "files": ["sample_grade_history.csv"],
+        "grades": ["E", "D", "C", "B", "A"],
+        "start": "2024-01-01",
+        "leads": 1200,
+        "reps": ["Chen", "Li", "Wang", "Zhang", "Liu", "Zhao"],
+        # step-up rates into each grade (the decks' ladder preset)
+        "step_up": {"D": 0.5, "C": 0.4, "B": 0.5, "A": 0.6},
+        # days from one grade to the next: exponential with this mean
+        "days": 20.0,
+    },
+}
+
+
+def simulate_pipeline(rng: np.random.Generator, spec: dict) -> pd.DataFrame:
+    """The snapshot of open deals: one row per deal, in the documented stage counts."""
+    rows = []
+    as_of = pd.Timestamp(spec["as_of"])
+    for rep, counts in spec["deals"].items():
+        for stage, count in counts.items():
+            rows += [(rep, stage)] * count
+    n = len(rows)
+    rep = np.array([r for r, _ in rows], dtype=object)
+    stage = np.array([s for _, s in rows], dtype=object)
+    amount = _deal_sizes(rng, n, spec["deal_size"])
+    days = np.array([spec["close_within_days"][s] for s in stage])
+    close = as_of + pd.to_timedelta(rng.integers(1, days + 1), unit="D")
+    order = rng.permutation(n)  # a CRM export lists deals in no particular order
+    return pd.DataFrame(
+        {
+            "deal": [f"P{i:03d}" for i in range(1, n + 1)],
+            "rep": rep[order],
+            "stage": stage[order],
+            "amount": amount[order].astype(np.int64),
+            "expected_close": close[order].strftime("%Y-%m-%d"),
+        }
+    )
+
+
+def simulate_deal_history(rng: np.random.Generator, spec: dict) -> pd.DataFrame:
+    """Decided deals with the stage they were at and whether they closed."""
+    stage = np.concatenate([[s] * k for s, k in spec["deals"].items()]).astype(object)
+    n = len(stage)
+    closed = rng.random(n) < np.array([spec["close_rates"][s] for s in stage])
+    rep = np.array(spec["reps"], dtype=object)[rng.integers(0, len(spec["reps"]), n)]
+    amount = _deal_sizes(rng, n, spec["deal_size"])
+    days = pd.bdate_range(spec["start"], spec["end"])
+    decided = days[rng.integers(0, len(days), n)]
+    order = np.argsort(decided.to_numpy(), kind="stable")
+    return pd.DataFrame(
+        {
+            "deal": [f"H{i:04d}" for i in range(1, n + 1)],
+            "rep": rep[order],
+            "stage": stage[order],
+            "amount": amount[order].astype(np.int64),
+            "closed": np.where(closed[order], "yes", "no"),
+            "decided": decided[order].strftime("%Y-%m-%d"),
+        }
+    )
+
+
+def simulate_grades(rng: np.random.Generator, spec: dict) -> pd.DataFrame:
+    """One row per lead and grade reached, E first; every lead has settled."""
+    n = spec["leads"]
+    grades = spec["grades"]
+    best = np.zeros(n, dtype=np.int64)
+    going = np.ones(n, dtype=bool)
+    for k, grade in enumerate(grades[1:], start=1):
+        going &= rng.random(n) < spec["step_up"][grade]
+        best[going] = k
+    rep = np.array(spec["reps"], dtype=object)[rng.integers(0, len(spec["reps"]), n)]
+    first = pd.Timestamp(spec["start"]) + pd.to_timedelta(rng.integers(0, 365, n), unit="D")
+    gaps = rng.exponential(spec["days"], size=(n, len(grades) - 1)).round().astype(np.int64) + 1
+    when = np.concatenate([np.zeros((n, 1), dtype=np.int64), np.cumsum(gaps, axis=1)], axis=1)
+    rows = []
+    for k, grade in enumerate(grades):
+        has = np.flatnonzero(best >= k)
+        dates = first[has] + pd.to_timedelta(when[has, k], unit="D")
+        rows.append(
+            pd.DataFrame(
+                {
+                    "lead": [f"G{i + 1:04d}" for i in has],
+                    "rep": rep[has],
+                    "grade": grade,
+                    "date": dates.strftime("%Y-%m-%d"),
+                }
+            )
+        )
+    out = pd.concat(rows, ignore_index=True)
+    return out.sort_values(["date", "lead"], kind="stable").reset_index(drop=True)
+
+
+def make_forecast_samples() -> None:
+    """Write the pipeline, deal-history and grade-history samples and their truth."""
+    rng = np.random.default_rng(PIPELINE_TRUTH["seed"])
+    line = {"index": False, "lineterminator": "\n"}
+    simulate_pipeline(rng, PIPELINE_TRUTH["pipeline"]).to_csv(HERE / "sample_pipeline.csv", **line)
+    simulate_deal_history(rng, PIPELINE_TRUTH["history"]).to_csv(
+        HERE / "sample_deal_history.csv", **line
+    )
+    simulate_grades(rng, PIPELINE_TRUTH["grades"]).to_csv(
+        HERE / "sample_grade_history.csv", **line
+    )
+    with open(HERE / "sample_pipeline_truth.json", "w", encoding="utf-8", newline="\n") as fh:
+        json.dump(PIPELINE_TRUTH, fh, ensure_ascii=False, indent=2)
+        fh.write("\n")
+
+
 def main() -> None:
     rng = np.random.default_rng(TRUTH["seed"])
 
@@ -240,6 +387,8 @@ def main() -> None:
     with open(HERE / "sample_truth.json", "w", encoding="utf-8", newline="\n") as fh:
         json.dump(TRUTH, fh, ensure_ascii=False, indent=2)
         fh.write("\n")
+
+    make_forecast_samples()
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@
 [8.1, 8.1, 8.1, 8.1]
 """
 
-from . import estimate, groups, presets, survival, theory
+from . import estimate, groups, pipeline, presets, survival, theory
 from .distributions import Cycle, DealSize
 from .estimate import (
     CI,
@@ -19,10 +19,19 @@ from .estimate import (
     fit,
     proportion_ci,
 )
+from .forecasting import Forecast, Plan, forecast, plan_calls
 from .funnel import Funnel
 from .groups import compare_groups, diagnose_leaks, diagnose_pipeline, p_chart
 from .i18n import get_language, language, set_language, t
 from .logs import Log, LogError, read_log
+from .pipeline import (
+    Calibration,
+    Ladder,
+    Pipeline,
+    calibration,
+    grade_ladder,
+    read_pipeline,
+)
 from .simulation import Simulation, simulate
 from .survival import (
     Survival,
@@ -47,7 +56,7 @@ __version__ = "0.1.0"
 
 # Submodules that pull in matplotlib or ipywidgets load on first use
 # (``fs.plotting``, ``fs.widgets``, ``fs.lessons``), so ``import funnelsim`` stays light.
-_LAZY = ("lessons", "plotting", "widgets")
+_LAZY = ("cli", "fonts", "lessons", "plotting", "report", "widgets")
 
 
 def __getattr__(name: str):
@@ -60,17 +69,23 @@ def __getattr__(name: str):
 
 __all__ = [
     "CI",
+    "Calibration",
     "Cycle",
     "DealSize",
     "Fit",
+    "Forecast",
     "Funnel",
+    "Ladder",
     "Log",
     "LogError",
     "Moments",
+    "Pipeline",
+    "Plan",
     "Simulation",
     "Survival",
     "__version__",
     "back_calculate",
+    "calibration",
     "calls_for_expected",
     "calls_for_overall_precision",
     "calls_for_precision",
@@ -84,16 +99,21 @@ __all__ = [
     "estimate",
     "exact_coverage",
     "fit",
+    "forecast",
     "get_language",
+    "grade_ladder",
     "groups",
     "kaplan_meier",
     "language",
     "open_lead_ratios",
     "p_chart",
+    "pipeline",
+    "plan_calls",
     "presets",
     "prob_reach",
     "proportion_ci",
     "read_log",
+    "read_pipeline",
     "revenue_cv",
     "set_language",
     "simulate",

@@ -4,7 +4,9 @@ Labels, plot titles, widget captions and error messages all go through
 :func:`t`. The English text lives in ``funnelsim/locales/en.json``; a
 translation is one more file beside it (``zh.json`` for Simplified Chinese),
 with the same keys. A key missing from a translation falls back to English,
-so a partial translation never breaks the kit.
+so a partial translation never breaks the kit. The language starts as
+English, or as the environment variable ``FUNNELSIM_LANG`` says
+(``FUNNELSIM_LANG=zh make workshop`` opens the dashboards in Chinese).
 
 Examples
 --------
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
@@ -46,6 +49,15 @@ def available_languages() -> list[str]:
     return sorted(
         p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json")
     )
+
+
+def _starting_language() -> str:
+    """``FUNNELSIM_LANG`` when it names an available language, else English."""
+    lang = os.environ.get("FUNNELSIM_LANG", "").strip()
+    return lang if lang in available_languages() else DEFAULT_LANGUAGE
+
+
+_state["lang"] = _starting_language()
 
 
 def set_language(lang: str) -> None:

@@ -144,10 +144,15 @@ class RunningShare:
         )
 
     def __repr__(self) -> str:
-        return (
-            f"RunningShare(p={self.p:g}, {self.reps} reps x {self.n} calls; final share "
-            f"{self.final.mean():.3f} on average, {self.inside:.0%} of reps inside "
-            f"p +/- {self.half_width:.3f} ({self.confidence_level:.0%} band))"
+        return t(
+            "repr.running_share",
+            p=self.p,
+            reps=self.reps,
+            n=self.n,
+            share=float(self.final.mean()),
+            inside=self.inside,
+            half=self.half_width,
+            level=self.confidence_level,
         )
 
 
@@ -303,9 +308,7 @@ class NoiseByVolume:
             f"{c:g}: {s:.3f} ({th:.3f})"
             for c, s, th in zip(sales["calls"], sales["cv"], sales["theory"], strict=True)
         )
-        return (
-            f"NoiseByVolume({self.reps} reps; CV of sales by calls, simulated (theory): {pairs})"
-        )
+        return t("repr.noise_by_volume", reps=self.reps, pairs=pairs)
 
 
 def noise_by_volume(
@@ -481,12 +484,18 @@ class RatioGame:
         )
 
     def __repr__(self) -> str:
-        return (
-            f"RatioGame({self.calls:g} calls x {self.periods} periods: expected "
-            f"{_num(self.expected_result)} against a target of {_num(self.target)} "
-            f"(P = {self.p_current:.1%}); plan on averages {self.plan_calls} calls "
-            f"(P = {self.p_plan:.1%}); {self.probability:.0%} sure: {self.sure_calls} calls "
-            f"({self.margin:+.0%}))"
+        return t(
+            "repr.ratio_game",
+            calls=self.calls,
+            periods=self.periods,
+            expected=_num(self.expected_result),
+            target=_num(self.target),
+            p_current=self.p_current,
+            plan=self.plan_calls,
+            p_plan=self.p_plan,
+            probability=self.probability,
+            sure=self.sure_calls,
+            margin=self.margin,
         )
 
 
@@ -652,11 +661,16 @@ class RevenueSteadiness:
         )[["series", *self.weekly.columns]]
 
     def __repr__(self) -> str:
-        return (
-            f"RevenueSteadiness({self.calls} calls a week, {self.reps} reps x {self.periods} "
-            f"weeks; mean {_num(self.weekly['mean'].mean())} a week; CV week "
-            f"{self.cv('week'):.3f} (theory {self.theory_cv('week'):.3f}), month "
-            f"{self.cv('month'):.3f} (theory {self.theory_cv('month'):.3f}))"
+        return t(
+            "repr.revenue_steadiness",
+            calls=self.calls,
+            reps=self.reps,
+            periods=self.periods,
+            mean=_num(self.weekly["mean"].mean()),
+            cv_week=self.cv("week"),
+            th_week=self.theory_cv("week"),
+            cv_month=self.cv("month"),
+            th_month=self.theory_cv("month"),
         )
 
 
@@ -844,11 +858,15 @@ class CycleEffects:
         return self.frame.copy()
 
     def __repr__(self) -> str:
-        return (
-            f"CycleEffects({self.calls} calls a week, cycle mean {self.cycle.mean:g} weeks: "
-            f"a new rep reaches 90% of full swing in week {self.ramp_week}; a "
-            f"{self.pause_length}-week pause from week {self.pause_start} bottoms out in week "
-            f"{self.dip_week} at {self.dip:.0%} of full swing)"
+        return t(
+            "repr.cycle_effects",
+            calls=self.calls,
+            cycle=self.cycle.mean,
+            ramp=self.ramp_week,
+            length=self.pause_length,
+            start=self.pause_start,
+            dip_week=self.dip_week,
+            dip=self.dip,
         )
 
 

@@ -31,8 +31,11 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
+from . import fonts
 from .i18n import t
 from .lessons import CycleEffects, NoiseByVolume, RatioGame, RevenueSteadiness, RunningShare
+
+fonts.register()  # Chinese labels fall back to Noto Sans SC: no empty boxes
 
 __all__ = [
     "chance",
@@ -86,6 +89,7 @@ def _rc(scale: float) -> dict[str, object]:
         "axes.spines.top": False,
         "axes.spines.right": False,
         "axes.prop_cycle": cycler(color=_palette()),
+        "font.family": fonts.families(),  # Chinese falls back to Noto Sans SC
         "figure.figsize": _FIGSIZE,
         "figure.dpi": 100,
         "figure.constrained_layout.use": True,
@@ -191,6 +195,15 @@ def _log_axis(axis, formatter) -> None:
 def _units(period: str) -> tuple[str, str]:
     period = _choice("period", period, ("day", "week", "month", "period"))
     return t(f"plot.unit.{period}"), t(f"plot.units.{period}")
+
+
+_UNIT_CODES = {"day": "day", "week": "week", "month": "month", "period": "period"}
+
+
+def _unit_word(unit: str) -> str:
+    """A result's time unit ("days", "periods") in the current language; others as given."""
+    code = _UNIT_CODES.get(unit.removesuffix("s"))
+    return t(f"plot.units.{code}") if code else unit
 
 
 def _revenue_word(deal_size: object) -> str:
@@ -1282,7 +1295,7 @@ def plot_sales_cycle(
     ax = _new_axes(ax)
     colors = _palette()
     km = result.survival
-    unit = result.unit
+    unit = _unit_word(result.unit)
     curve = cycle_curve(result, given_event=given_event)
     end = float(km.max_time)
     time = np.append(curve["time"].to_numpy(float), end)
@@ -1421,7 +1434,7 @@ def plot_open_lead_ratios(
     words = {
         "naive": t("plot.open_leads.naive"),
         "mature cohort": t(
-            "plot.open_leads.mature", window=results[0].window, unit=results[0].unit
+            "plot.open_leads.mature", window=results[0].window, unit=_unit_word(results[0].unit)
         ),
         "kaplan-meier": t("plot.open_leads.censored"),
     }
@@ -1541,7 +1554,7 @@ def plot_stale_leads(
     if isinstance(result, SalesCycle):
         cutoff = result.naive_mean if cutoff is None else cutoff
         quantile = result.quantile if quantile is None else quantile
-        unit = result.cycle.unit
+        unit = _unit_word(result.cycle.unit)
         frame = result.stale
         last = result.last
     else:
@@ -1641,7 +1654,7 @@ def plot_shrinkage(
     >>> [label.get_text() for label in ax.get_yticklabels()]
     ['ann (40)', 'bob (70)', 'cy (90)', 'dee (60)']
     """
-    from .groups import GroupComparison
+    from .groups import GroupComparison, _when
 
     _check_groups_result(result, GroupComparison, "plot_shrinkage", "compare_groups")
     step = result.stages[0] if stage is None else _choice("stage", stage, result.stages)
@@ -1670,7 +1683,7 @@ def plot_shrinkage(
         label=t("plot.shrinkage.team", ratio=team),
     )
     names = [
-        t("plot.shrinkage.group", group=", ".join(map(str, g)), entered=int(n))
+        t("plot.shrinkage.group", group=", ".join(map(_when, g)), entered=int(n))
         for g, n in zip(
             rows[list(result.by)].itertuples(index=False), rows["entered"], strict=True
         )
@@ -1742,4 +1755,338 @@ def plot_sample_size(result: SampleSize, *, ax: Axes | None = None, **kwargs) ->
     ax.set_xlabel(t("plot.sample_size.xlabel"))
     ax.set_ylabel(t("plot.sample_size.ylabel"))
     ax.legend(loc="upper right")
+    return ax
+
+
+# ============================================================== forecasts (issue #4)
+# Plots of funnelsim.forecast and funnelsim.pipeline results. The results are
+# imported inside the functions so that the module loads them only when used.
+__all__ += ["plot_calibration", "plot_forecast", "plot_ladder", "plot_pipeline"]
+
+if TYPE_CHECKING:
+    from .forecasting import Forecast
+    from .pipeline import Calibration, Ladder, Pipeline
+
+
+def plot_forecast(
+    result: Forecast,
+    *,
+    measure: str = "revenue",
+    cumulative: bool = True,
+    target: float | None = None,
+    period: str = "week",
+    ax: Axes | None = None,
+    **kwargs,
+) -> Axes:
+    """Fan chart of a forecast: the honest P10-P90 band beside the point-estimate band.
+
+    Parameters
+    ----------
+    result : Forecast
+        From :func:`funnelsim.forecast`.
+    measure : {"revenue", "sales"}
+    cumulative : bool
+        Running total to each period (the default: "where will we be by week
+        N") or per period.
+    target : float, optional
+        Draws the target and puts the chance of reaching it by the last
+        period in the legend.
+    period : {"week", "day", "month", "period"}
+        What one period is, for the axis label.
+    ax : matplotlib Axes, optional
+    **kwargs
+        Passed to the median line.
+
+    Returns
+    -------
+    matplotlib Axes
+        The shaded band with the ratios' uncertainty, the median, the point
+        estimates' band as dashed lines (when the forecast has one) and the
+        target.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import funnelsim as fs
+    >>> log = fs.Log("counts", ("dials", "sales"),
+    ...              counts=pd.DataFrame({"dials": [5000], "sales": [40]}))
+    >>> fc = fs.forecast(fs.fit(log), calls=500, periods=13, reps=2000, rng=7)
+    >>> with fs.plotting.style():
+    ...     ax = fs.plotting.plot_forecast(fc, measure="sales", target=50)
+    >>> [line.get_label() for line in ax.lines][:2]
+    ['median', 'point estimates only: P10 and P90']
+    """
+    from .forecasting import Forecast
+
+    _check_result(result, (Forecast,), "plot_forecast", "funnelsim.forecast")
+    measure = _choice("measure", measure, ("revenue", "sales"))
+    unit, _units_word = _units(period)
+    ax = _new_axes(ax)
+    colors = _palette()
+    table = result.percentiles((0.1, 0.5, 0.9), measure=measure, cumulative=cumulative)
+    x = table["period"].to_numpy() + 1
+    band = (
+        t("plot.forecast.band_uncertain") if result.uncertainty else t("plot.forecast.band_point")
+    )
+    ax.fill_between(
+        x, table["q10"], table["q90"], color=colors[0], alpha=0.25, linewidth=0, label=band
+    )
+    line = {"color": colors[0], "label": t("plot.forecast.median")}
+    line.update(kwargs)
+    ax.plot(x, table["q50"], **line)
+    top = float(table["q90"].max())
+    if result.point is not None:
+        point = result.point.percentiles((0.1, 0.9), measure=measure, cumulative=cumulative)
+        style = {"color": colors[3], "linestyle": "--", "linewidth": 2.2}
+        ax.plot(x, point["q10"], label=t("plot.forecast.band_point_lines"), **style)
+        ax.plot(x, point["q90"], **style)
+        top = max(top, float(point["q90"].max()))
+    if target is not None:
+        chance_ = float(result.prob_reach(target, measure=measure, cumulative=cumulative).iloc[-1])
+        ax.axhline(
+            target,
+            color="black",
+            linestyle=":",
+            linewidth=2.5,
+            label=t("plot.forecast.target", target=_amount(target), chance=chance(chance_)),
+        )
+        top = max(top, float(target))
+    ax.set_xlim(0.5, len(x) + 0.5)
+    ax.set_ylim(0, max(top, 1e-9) * 1.3)
+    ax.yaxis.set_major_locator(MaxNLocator(6))
+    ax.yaxis.set_major_formatter(FuncFormatter(_amount))
+    what = t("plot.revenue") if measure == "revenue" else t("plot.sales")
+    key = "cumulative" if cumulative else "per_period"
+    ax.set_title(t(f"plot.forecast.title_{key}", what=what))
+    ax.set_xlabel(unit)
+    ax.set_ylabel(t(f"plot.forecast.ylabel_{key}", what=what, unit=unit))
+    ax.legend(loc="upper left")
+    return ax
+
+
+def plot_pipeline(
+    result: Pipeline,
+    *,
+    quota: float | None = None,
+    measure: str = "amount",
+    method: str = "auto",
+    reps: int = 100_000,
+    rng: object = None,
+    ax: Axes | None = None,
+    **kwargs,
+) -> Axes:
+    """What a pipeline really delivers: the chance of closing at least each amount.
+
+    Parameters
+    ----------
+    result : Pipeline
+        From :func:`funnelsim.read_pipeline`.
+    quota : float, optional
+        Draws the quota with the chance of reaching it.
+    measure : {"amount", "deals"}
+        Money closed, or the number of deals.
+    method, reps, rng
+        As in :meth:`Pipeline.amount_distribution` (exact when possible).
+    ax : matplotlib Axes, optional
+    **kwargs
+        Passed to the curve.
+
+    Returns
+    -------
+    matplotlib Axes
+        A step curve ``P(closed >= x)``, the weighted total (the decks'
+        forecast) as a vertical line, P10/P50/P90 as dots, and the quota.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> pipe = fs.Pipeline.from_deals([1_000_000, 200_000, 50_000], [0.25, 0.5, 0.9])
+    >>> with fs.plotting.style():
+    ...     ax = fs.plotting.plot_pipeline(pipe, quota=250_000)
+    >>> ax.get_ylabel()
+    'chance of closing at least this much'
+    """
+    import pandas as pd
+
+    from .pipeline import Pipeline
+
+    _check_result(result, (Pipeline,), "plot_pipeline", "funnelsim.read_pipeline")
+    measure = _choice("measure", measure, ("amount", "deals"))
+    ax = _new_axes(ax)
+    colors = _palette()
+    if measure == "deals":
+        pmf = result.count_pmf()
+        values, probs = pmf.index.to_numpy(float), pmf.to_numpy()
+        expected = result.expected_deals
+    else:
+        dist = result.amount_distribution(method=method, reps=reps, rng=rng)
+        values, probs = dist["amount"].to_numpy(float), dist["probability"].to_numpy()
+        expected = result.weighted
+    sf = np.clip(1.0 - np.concatenate([[0.0], np.cumsum(probs)[:-1]]), 0.0, 1.0)
+    curve = {"color": colors[0], "where": "post", "label": t("plot.pipeline.curve")}
+    curve.update(kwargs)
+    ax.step(np.concatenate([[0.0], values]), np.concatenate([[1.0], sf]), **curve)
+    ax.axvline(
+        expected,
+        color=colors[1],
+        linestyle="--",
+        linewidth=2.5,
+        label=t(
+            "plot.pipeline.weighted",
+            value=_amount(expected),
+            chance=chance(float(sf[np.searchsorted(values, expected * (1 - 1e-12))])),
+        ),
+    )
+    # P10/P50/P90 and the quota's chance from the same distribution (one draw)
+    cdf = np.cumsum(probs)
+    idx = np.minimum(np.searchsorted(cdf, np.array([0.1, 0.5, 0.9]) * (1 - 1e-12)), len(cdf) - 1)
+    levels = pd.Series(values[idx])
+    ax.scatter(
+        levels.to_numpy(),
+        sf[idx],
+        s=120,
+        color=colors[2],
+        edgecolor="black",
+        zorder=4,
+        label=t(
+            "plot.pipeline.levels",
+            p10=_amount(levels.iloc[0]),
+            p50=_amount(levels.iloc[1]),
+            p90=_amount(levels.iloc[2]),
+        ),
+    )
+    if quota is not None:
+        p = float(min(probs[values >= quota * (1 - 1e-12)].sum(), 1.0))
+        ax.axvline(
+            quota,
+            color="black",
+            linestyle=":",
+            linewidth=2.5,
+            label=t("plot.pipeline.quota", quota=_amount(quota), chance=chance(p)),
+        )
+    ax.set_ylim(0, 1.35)
+    _percent_axis(ax.yaxis, 1.0)
+    right = float(values[sf > 1e-4].max()) if (sf > 1e-4).any() else float(values.max())
+    ax.set_xlim(0, max(right, float(quota or 0), expected, 1.0) * 1.1)
+    ax.xaxis.set_major_locator(MaxNLocator(6))
+    ax.xaxis.set_major_formatter(FuncFormatter(_amount))
+    ax.set_title(t("plot.pipeline.title", deals=result.n_deals))
+    ax.set_xlabel(t(f"plot.pipeline.xlabel_{measure}"))
+    ax.set_ylabel(t(f"plot.pipeline.ylabel_{measure}"))
+    ax.legend(loc="lower left")
+    return ax
+
+
+def plot_calibration(result: Calibration, *, ax: Axes | None = None, **kwargs) -> Axes:
+    """Reliability diagram: stated chance of closing against the share that closed.
+
+    Parameters
+    ----------
+    result : Calibration
+        From :func:`funnelsim.calibration`.
+    ax : matplotlib Axes, optional
+    **kwargs
+        Passed to the error bars.
+
+    Returns
+    -------
+    matplotlib Axes
+        One dot per probability bin with its interval (deals in the bin in
+        the label), and the diagonal where stated = observed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import funnelsim as fs
+    >>> history = pd.DataFrame({"stage": ["25%"] * 40 + ["75%"] * 20,
+    ...                         "closed": ["no"] * 32 + ["yes"] * 8 + ["yes"] * 13 + ["no"] * 7})
+    >>> with fs.plotting.style():
+    ...     ax = fs.plotting.plot_calibration(fs.calibration(history))
+    >>> ax.get_xlabel()
+    'stated chance of closing'
+    """
+    from .pipeline import Calibration
+
+    _check_result(result, (Calibration,), "plot_calibration", "funnelsim.calibration")
+    ax = _new_axes(ax, figsize=(8, 7))
+    colors = _palette()
+    table = result.table
+    ideal = t("plot.calibration.ideal")
+    ax.plot([0, 1], [0, 1], color="black", linestyle="--", linewidth=2, label=ideal)
+    observed = table["observed"].to_numpy(float)
+    err = np.vstack([observed - table["low"].to_numpy(float), table["high"] - observed])
+    label = t("plot.calibration.observed", level=result.confidence_level)
+    style = {"fmt": "o", "capsize": 6, "elinewidth": 3, "capthick": 2.5, "markersize": 10}
+    style.update({"color": colors[0], "label": label, **kwargs})
+    ax.errorbar(table["stated"].to_numpy(float), observed, yerr=np.nan_to_num(err), **style)
+    for row in table.itertuples(index=False):
+        ax.annotate(
+            t("plot.calibration.n", n=int(row.n)),
+            (row.stated, row.observed),
+            xytext=(10, -4),
+            textcoords="offset points",
+            fontsize="small",
+        )
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.15)
+    _percent_axis(ax.xaxis, 1.0)
+    _percent_axis(ax.yaxis, 1.0)
+    ax.set_title(t("plot.calibration.title", brier=result.brier))
+    ax.set_xlabel(t("plot.calibration.xlabel"))
+    ax.set_ylabel(t("plot.calibration.ylabel"))
+    ax.legend(loc="upper left")
+    return ax
+
+
+def plot_ladder(result: Ladder, *, ax: Axes | None = None, **kwargs) -> Axes:
+    """Step-up rates of the grade ladder with their intervals.
+
+    Parameters
+    ----------
+    result : Ladder
+        From :func:`funnelsim.grade_ladder`.
+    ax : matplotlib Axes, optional
+    **kwargs
+        Passed to the error bars.
+
+    Returns
+    -------
+    matplotlib Axes
+        One dot and interval per step (E -> D ... B -> A), leads in the label.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import funnelsim as fs
+    >>> history = pd.DataFrame({"grade": ["E"] * 50 + ["D"] * 25 + ["C"] * 15
+    ...                                  + ["B"] * 6 + ["A"] * 4})
+    >>> with fs.plotting.style():
+    ...     ax = fs.plotting.plot_ladder(fs.grade_ladder(history))
+    >>> [label.get_text() for label in ax.get_yticklabels()][:2]
+    ['E → D (100)', 'D → C (50)']
+    """
+    from .pipeline import Ladder
+
+    _check_result(result, (Ladder,), "plot_ladder", "funnelsim.grade_ladder")
+    table = result.table
+    ax = _new_axes(ax, figsize=(10, max(4.0, 0.8 * len(table) + 2)))
+    colors = _palette()
+    y = np.arange(len(table))
+    style = {"color": colors[0], "label": t("plot.ladder.rate", level=result.fit.confidence_level)}
+    style.update(kwargs)
+    ok = table["entered"].to_numpy() > 0
+    ratio, low, high = (table[c].to_numpy(float)[ok] for c in ("ratio", "low", "high"))
+    _errorbar(ax, ratio, y[ok], low, high, **style)
+    names = [
+        t("plot.ladder.step", low=a, high=b, entered=int(n))
+        for a, b, n in zip(table["from"], table["to"], table["entered"], strict=True)
+    ]
+    ax.set_yticks(y, names)
+    ax.set_ylim(len(table) - 0.5, -0.5)
+    ax.set_xlim(0, 1.0)
+    _percent_axis(ax.xaxis, 1.0)
+    ax.grid(axis="y", visible=False)
+    ax.set_title(t("plot.ladder.title"))
+    ax.set_xlabel(t("plot.ladder.xlabel"))
+    ax.legend(loc="lower right")
     return ax

@@ -9,6 +9,12 @@ into an image of fixed height (so the page does not jump), and writes a short
 summary in plain words. An error never shows a traceback: its message
 appears in place of the summary.
 
+For a classroom every app shows its seed with a "new draw" button (seed + 1:
+the same seed gives everyone the same figure), exports its chart to PNG and
+SVG in one click, and speaks English or Simplified Chinese: ``lang="zh"`` on
+any ``make_*``, or :func:`language_switch` on the page, which redraws every
+app shown (labels, chart and summary).
+
 The computed numbers stay on the app, so tests (and curious students) can
 drive it from code:
 
@@ -23,9 +29,15 @@ drive it from code:
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import functools
 import html
+import inspect
 import io
+import weakref
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as W
@@ -35,12 +47,19 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from . import lessons, plotting, presets
+from . import i18n, lessons, plotting, presets
 from .distributions import Cycle, DealSize
 from .funnel import Funnel
 from .i18n import t
 
-__all__ = ["App", "make_law_of_large_numbers", "make_ratio_game", "make_revenue_steadiness"]
+__all__ = [
+    "App",
+    "language_switch",
+    "make_law_of_large_numbers",
+    "make_ratio_game",
+    "make_revenue_steadiness",
+    "switch_language",
+]
 
 DEFAULT_SEED = 2024
 _DPI = 80
@@ -48,6 +67,14 @@ _SLOW = {"continuous_update": False}
 _WIDE = {"description_width": "initial"}
 # Unhinted glyphs render about 20 % faster and look the same on a screen.
 _FAST_TEXT = {"text.hinting": "no_hinting"}
+# Exports are for slides and handouts: twice the screen resolution.
+_EXPORT_DPI = 2 * _DPI
+_EXPORT_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
+# Apps shown (displayed) and language switches made in this kernel, for switch_language().
+_LIVE: weakref.WeakSet = weakref.WeakSet()
+_SWITCHES: weakref.WeakSet = weakref.WeakSet()
+# While set, a new App neither computes nor registers (App.relabel builds one).
+_QUIET = {"on": False, "switching": False}
 
 
 class App:
@@ -92,6 +119,18 @@ class App:
         The last error message ('' when all went well).
     widget : ipywidgets.VBox
         The whole app; Jupyter displays it when the app is displayed.
+    lang : str or None
+        The app's fixed language (``make_*(..., lang="zh")``), or None: it
+        follows :func:`funnelsim.set_language` and :func:`language_switch`.
+    new_draw : ipywidgets.Button or None
+        For an app with a ``"seed"`` control: adds 1 to the seed, so the
+        whole room gets the same next draw. The same seed always gives the
+        same figure.
+    export_button, downloads : ipywidgets.Button, ipywidgets.HTML
+        One click on the button puts download links for the current chart
+        (PNG and SVG, embedded in the page: no server or internet needed) in
+        ``downloads``; the next update clears them. :meth:`export` gives the
+        bytes.
     """
 
     def __init__(
@@ -110,6 +149,10 @@ class App:
         self.controls: dict[str, W.ValueWidget] = dict(controls)
         self.result: Any = None
         self.message: str = ""
+        self.lang: str | None = None
+        self._name = "chart"
+        self._remake: Callable[[], App] | None = None
+        self._muted = False
         self._compute = compute
         self._draw = draw
         self._describe = describe
@@ -127,6 +170,7 @@ class App:
             layout=W.Layout(width="100%", height=f"{height}px", object_fit="contain"),
         )
         self.summary = W.HTML(layout=W.Layout(min_height="3.5em"))
+        self._title = W.HTML(f"<h3>{html.escape(title)}</h3>")
         grid = W.GridBox(
             list(self.controls.values()),
             layout=W.Layout(
@@ -135,13 +179,32 @@ class App:
                 width="100%",
             ),
         )
+        self.new_draw: W.Button | None = None
+        if "seed" in self.controls:
+            self.new_draw = W.Button(
+                description=t("app.new_draw"), icon="refresh", layout=W.Layout(width="auto")
+            )
+            self.new_draw.on_click(self._next_seed)
+        self.export_button = W.Button(
+            description=t("app.export"), icon="download", layout=W.Layout(width="auto")
+        )
+        self.export_button.on_click(self.show_downloads)
+        self.downloads = W.HTML()
+        tools = [b for b in (self.new_draw, self.export_button) if b is not None]
         self.widget = W.VBox(
-            [W.HTML(f"<h3>{html.escape(title)}</h3>"), grid, self.summary, self.image],
+            [
+                self._title,
+                grid,
+                W.HBox([*tools, self.downloads], layout=W.Layout(align_items="center")),
+                self.summary,
+                self.image,
+            ],
             layout=W.Layout(width="100%"),
         )
         for control in self.controls.values():
             control.observe(self.update, names="value")
-        self.update()
+        if not _QUIET["on"]:
+            self.update()
 
     # ------------------------------------------------------------- update
     @property
@@ -155,6 +218,13 @@ class App:
         Called on every control change; call it yourself to refresh. An
         error is shown as a message in the app, never raised.
         """
+        if self._muted:
+            return
+        with i18n.language(self.lang) if self.lang else contextlib.nullcontext():
+            self._update()
+
+    def _update(self) -> None:
+        self.downloads.value = ""  # links to the previous chart would be stale
         values = self.values
         inputs = {k: v for k, v in values.items() if k not in self._view}
         try:
@@ -216,8 +286,103 @@ class App:
         self.figure.canvas.print_png(buf, pil_kwargs={"compress_level": 1})
         return buf.getvalue()
 
+    # ------------------------------------------------------ classroom tools
+    def _next_seed(self, _button: object = None) -> None:
+        seed = self.controls["seed"]
+        seed.value = seed.value + 1 if seed.value < seed.max else seed.min
+
+    def export(self, format: str = "png", *, dpi: float = _EXPORT_DPI) -> bytes:
+        """The current chart as PNG or SVG bytes (for slides and handouts).
+
+        Parameters
+        ----------
+        format : {"png", "svg"}
+            PNG at ``dpi`` (twice the screen's by default), or SVG (text
+            drawn as outlines, so it looks the same without the fonts).
+        dpi : float
+            Resolution of the PNG.
+
+        Examples
+        --------
+        >>> import funnelsim as fs
+        >>> app = fs.widgets.make_law_of_large_numbers(n=200, reps=3, seed=1)
+        >>> app.export("png")[:8]
+        b'\\x89PNG\\r\\n\\x1a\\n'
+        >>> b"<svg" in app.export("svg")
+        True
+        """
+        if format not in _EXPORT_TYPES:
+            raise ValueError(
+                t("error.choice", name="format", choices=", ".join(_EXPORT_TYPES), value=format)
+            )
+        buf = io.BytesIO()
+        # No date and fixed ids in the SVG: the same chart gives the same file.
+        fixed = {"metadata": {"Date": None}} if format == "svg" else {}
+        with plotting.style(), mpl.rc_context({**_FAST_TEXT, "svg.hashsalt": "funnelsim"}):
+            self.figure.savefig(buf, format=format, dpi=dpi, facecolor="white", **fixed)
+        return buf.getvalue()
+
+    def show_downloads(self, _button: object = None) -> None:
+        """Put PNG and SVG download links for the current chart in ``downloads``.
+
+        The files travel inside the links (data URIs): they work offline, in
+        Jupyter and in Voila. Made only on request, so updates stay fast.
+        """
+        links = []
+        for fmt, mime in _EXPORT_TYPES.items():
+            data = base64.b64encode(self.export(fmt)).decode("ascii")
+            links.append(
+                f'<a download="{self._name}.{fmt}" href="data:{mime};base64,{data}" '
+                f'style="margin-left:1em">{html.escape(t("app.download", format=fmt.upper()))}</a>'
+            )
+        self.downloads.value = "".join(links)
+
+    # ------------------------------------------------------------ language
+    def relabel(self) -> None:
+        """Redraw the app in the current language: title, controls, chart, summary.
+
+        The app is built again by its ``make_*`` factory in the new language
+        (stage names of a preset are translated too) and keeps every
+        control's value. Called for every app on the page by :func:`switch_language`.
+        An app with a fixed ``lang`` keeps it.
+        """
+        if self._remake is None:
+            self.update()
+            return
+        values = self.values
+        _QUIET["on"] = True
+        try:
+            with i18n.language(self.lang) if self.lang else contextlib.nullcontext():
+                fresh = self._remake()
+        except Exception:  # the old labels stay; the chart and summary follow the language
+            self.update()
+            return
+        finally:
+            _QUIET["on"] = False
+        fresh._muted = True
+        for name, control in fresh.controls.items():
+            if name in values:
+                with contextlib.suppress(Exception):  # a value the new control cannot take
+                    control.value = values[name]
+        for control in self.controls.values():
+            with contextlib.suppress(ValueError):
+                control.unobserve(self.update, names="value")
+        for control in fresh.controls.values():
+            control.unobserve(fresh.update, names="value")
+            control.observe(self.update, names="value")
+        # The displayed box shows the fresh app's widgets, and this object takes
+        # over the fresh app's state, so ``app`` in the notebook goes on working.
+        box = self.widget
+        box.children = fresh.widget.children
+        fresh.widget = box
+        fresh.lang, fresh._name, fresh._remake = self.lang, self._name, self._remake
+        self.__dict__ = fresh.__dict__
+        self._muted = False
+        self.update()
+
     # ------------------------------------------------------------ display
     def _repr_mimebundle_(self, **kwargs: Any):
+        _LIVE.add(self)  # shown on a page: switch_language() redraws it
         return self.widget._repr_mimebundle_(**kwargs)
 
     def __repr__(self) -> str:
@@ -241,6 +406,105 @@ def _label_widths(ax: Axes) -> tuple[int, int]:
     lo, hi = ax.get_ylim()
     xlo, xhi = ax.get_xlim()
     return len(f"{max(abs(lo), abs(hi)):,.0f}"), len(f"{max(abs(xlo), abs(xhi)):,.0f}")
+
+
+# ----------------------------------------------------------------- language
+def _app_factory(make: Callable[..., App]) -> Callable[..., App]:
+    """Decorate a ``make_*`` factory: adds ``lang=`` and lets the app relabel itself.
+
+    ``lang="zh"`` builds the app in Simplified Chinese whatever the kit's
+    language; the default (None) follows :func:`funnelsim.set_language` and
+    :func:`language_switch`. Every ``make_*`` in this module carries it
+    (``tests/test_classroom.py`` checks).
+    """
+
+    @functools.wraps(make)
+    def factory(*args: Any, lang: str | None = None, **kwargs: Any) -> App:
+        if lang is not None and lang not in i18n.available_languages():
+            raise ValueError(
+                t(
+                    "error.unknown_language",
+                    lang=lang,
+                    choices=", ".join(i18n.available_languages()),
+                )
+            )
+        with i18n.language(lang) if lang else contextlib.nullcontext():
+            app = make(*args, **kwargs)
+        app._remake = functools.partial(make, *args, **kwargs)
+        app._name = make.__name__.removeprefix("make_")
+        app.lang = lang
+        return app
+
+    signature = inspect.signature(make)
+    params = list(signature.parameters.values())
+    at = next((i for i, p in enumerate(params) if p.kind is p.VAR_KEYWORD), len(params))
+    params.insert(at, inspect.Parameter("lang", inspect.Parameter.KEYWORD_ONLY, default=None))
+    factory.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    factory._app_factory = True  # type: ignore[attr-defined]
+    return factory
+
+
+def switch_language(lang: str) -> None:
+    """Set the kit's language and redraw every app on the page (and the switches) in it.
+
+    "On the page" means displayed: a cell that ends with the app, or
+    ``display(app)``. Apps made but never shown are left alone (call their
+    :meth:`App.relabel`); an app made with ``lang=`` keeps its language.
+
+    Parameters
+    ----------
+    lang : str
+        A language code of :func:`funnelsim.i18n.available_languages`
+        (``"en"``, ``"zh"``).
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> app = fs.widgets.make_law_of_large_numbers(n=100, reps=2, seed=1)
+    >>> shown = app._repr_mimebundle_()     # what Jupyter does when a cell ends with app
+    >>> fs.widgets.switch_language("zh")
+    >>> app.controls["seed"].description
+    '随机种子'
+    >>> fs.widgets.switch_language("en")
+    >>> app.controls["seed"].description
+    'random seed'
+    """
+    if _QUIET.get("switching"):  # a switch's own change, already being handled
+        return
+    i18n.set_language(lang)
+    _QUIET["switching"] = True
+    try:
+        for switch in list(_SWITCHES):
+            switch.value = lang
+        for app in list(_LIVE):
+            if app.lang is None:
+                app.relabel()
+    finally:
+        _QUIET["switching"] = False
+
+
+def language_switch() -> W.ToggleButtons:
+    """Buttons English / 中文 that switch the language of every app on the page.
+
+    Show it near the top of a notebook or dashboard; the apps below (and
+    any later one) follow it.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> switch = fs.widgets.language_switch()
+    >>> [label for label, code in switch.options]
+    ['English', '中文']
+    """
+    switch = W.ToggleButtons(
+        options=[(t(f"language.{code}"), code) for code in i18n.available_languages()],
+        value=i18n.get_language(),
+        description=t("app.language"),
+        style=_WIDE,
+    )
+    switch.observe(lambda change: switch_language(change["new"]), names="value")
+    _SWITCHES.add(switch)
+    return switch
 
 
 # ------------------------------------------------------------------ helpers
@@ -303,6 +567,7 @@ def _funnel_arg(funnel: Funnel | str) -> Funnel:
 
 
 # ------------------------------------------------------- 01 law of large numbers
+@_app_factory
 def make_law_of_large_numbers(
     p: float = 0.5,
     n: int = 1000,
@@ -407,6 +672,7 @@ def make_law_of_large_numbers(
 
 
 # --------------------------------------------------------------- 02 ratio game
+@_app_factory
 def make_ratio_game(
     funnel: Funnel | str = "daily ratio game",
     *,
@@ -570,6 +836,7 @@ def make_ratio_game(
 
 
 # ------------------------------------------------------- 03 revenue steadiness
+@_app_factory
 def make_revenue_steadiness(
     funnel: Funnel | str = "six-stage weekly funnel",
     *,
@@ -745,6 +1012,7 @@ def _level_slider(value: float) -> W.FloatSlider:
     )
 
 
+@_app_factory
 def make_estimating_ratios(
     log,
     *,
@@ -875,6 +1143,7 @@ def make_estimating_ratios(
     )
 
 
+@_app_factory
 def make_sample_size(
     ratio: float = 0.3,
     half_width: float = 0.05,
@@ -962,6 +1231,7 @@ def make_sample_size(
     )
 
 
+@_app_factory
 def make_sales_cycle(
     log,
     *,
@@ -1070,7 +1340,7 @@ def make_sales_cycle(
             low=low,
             high=high,
             mean=c.mean,
-            unit=c.unit,
+            unit=plotting._unit_word(c.unit),
             last=r.last,
             naive=r.naive_mean,
             quantile=r.quantile,
@@ -1089,3 +1359,595 @@ def make_sales_cycle(
         figsize=(16, 6),
         columns=2,
     )
+
+
+# ------------------------------------------------------- 05: comparing reps
+__all__ += ["make_comparing_reps"]
+
+
+def _group_options(log, by: str) -> list[tuple[str, object]]:
+    """The p-chart's groups for ``by`` (label, value), in the order the comparison lists them."""
+    if by == "period":  # the groups are the periods: one chart, for the team
+        return [(t("app.reps.team"), None)]
+    groups = log.stage_table(by=by)[[by]].drop_duplicates().dropna()
+    return list(zip(_names(groups, (by,)), groups[by], strict=True))
+
+
+def _names(rows, by) -> list[str]:
+    """Group labels of table rows: values joined by commas, dates without midnight."""
+    from .groups import _when
+
+    return [", ".join(_when(v) for v in row) for row in rows[list(by)].itertuples(index=False)]
+
+
+@_app_factory
+def make_comparing_reps(
+    log,
+    *,
+    by: str | None = None,
+    stage: str | None = None,
+    view: str = "shrinkage",
+    confidence_level: float = 0.95,
+) -> App:
+    """Reps (or sources, or weeks) compared fairly: shrinkage, the funnel plot, the p-chart.
+
+    Controls: the group column (any of ``log.group_columns``), the
+    confidence level, the step, the view (raw against shrunk ratios, the
+    funnel plot, and, when the log has a ``period`` column, the p-chart)
+    and the group whose p-chart is drawn. Only the group column and the
+    level compute anything (:func:`funnelsim.lessons_logs.comparing_reps`,
+    at every step at once); the step, the view and the p-chart's group only
+    redraw. The summary names the groups that differ from the rest of the
+    team by more than chance and the leaks, with the decks' likely causes.
+
+    Parameters
+    ----------
+    log : Log
+        A log with at least one group column.
+    by : str, optional
+        Starting group column (default ``"rep"`` when the log has one).
+    stage : str, optional
+        Starting step (default: the last).
+    view : {"shrinkage", "funnel", "chart"}
+        Starting view (``"chart"`` needs a ``period`` column).
+    confidence_level : float, default 0.95
+        Starting level of the intervals, the tests and the inner funnel
+        limits (the outer ones stay at 99.8 %, the p-chart's at 3 sigma).
+
+    Returns
+    -------
+    App
+        ``app.result`` is a :class:`funnelsim.lessons_logs.ComparingReps`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import funnelsim as fs
+    >>> counts = pd.DataFrame({"rep": ["ann", "bob", "cy", "dee"],
+    ...                        "connects": [40, 70, 90, 60], "meetings": [3, 10, 25, 8]})
+    >>> app = fs.widgets.make_comparing_reps(fs.Log("counts", ("connects", "meetings"),
+    ...                                             counts=counts))
+    >>> app.result.comparison.differing["rep"].tolist()
+    ['cy']
+    >>> app.controls["confidence_level"].value = 0.99       # a stricter test ...
+    >>> app.result.comparison.differing["rep"].tolist()     # ... and nobody differs
+    []
+    """
+    from . import lessons_logs
+
+    columns = list(log.group_columns)
+    start_by = by if by is not None else "rep" if "rep" in columns or not columns else columns[0]
+    if start_by not in columns:
+        raise ValueError(
+            t("error.unknown_by", value=repr(start_by), choices=", ".join(columns) or "-")
+        )
+    steps = list(log.stages[1:])
+    has_period = "period" in columns
+    views = [
+        (t("app.reps.view_shrinkage"), "shrinkage"),
+        (t("app.reps.view_funnel"), "funnel"),
+        *([(t("app.reps.view_chart"), "chart")] if has_period else []),
+    ]
+    controls = {
+        "by": W.Dropdown(
+            options=columns, value=start_by, description=t("app.reps.by"), style=_WIDE
+        ),
+        "confidence_level": _level_slider(confidence_level),
+        "stage": W.Dropdown(
+            options=steps,
+            value=steps[-1] if stage is None else stage,
+            description=t("app.reps.stage"),
+            style=_WIDE,
+        ),
+        "view": W.ToggleButtons(
+            options=views, value=view, description=t("app.reps.view"), style=_WIDE
+        ),
+    }
+    if has_period:
+        first = _group_options(log, start_by)
+        group = W.Dropdown(
+            options=first,
+            value=first[0][1],
+            disabled=first[0][1] is None,
+            description=t("app.reps.group"),
+            style=_WIDE,
+        )
+
+        def regroup(change):
+            # Registered before the app's own update, so it runs first: the new
+            # groups are in place when the app draws the new grouping, and
+            # choosing the first of them does not draw the app a second time.
+            options = _group_options(log, change["new"])
+            group.unobserve(app.update, names="value")
+            try:
+                group.disabled = options[0][1] is None
+                group.options = options
+                group.value = options[0][1]  # (ipywidgets keeps None after one option)
+            finally:
+                group.observe(app.update, names="value")
+
+        controls["by"].observe(regroup, names="value")
+        controls["group"] = group
+
+    last: dict[tuple[Any, float], Any] = {}
+
+    def compute(v):
+        # Only the grouping and the level change the numbers (every step is
+        # computed at once): a new step or p-chart group reuses them, and, not
+        # being a view control, keeps the axes and the layout (a redraw only).
+        key = (v["by"], v["confidence_level"])
+        if key not in last:
+            last.clear()
+            last[key] = lessons_logs.comparing_reps(
+                log, by=v["by"], confidence_level=v["confidence_level"]
+            )
+        return last[key]
+
+    def draw(result, axes, v):
+        if v["view"] == "chart":
+            plotting.plot_p_chart(result.chart, stage=v["stage"], group=v.get("group"), ax=axes[0])
+        elif v["view"] == "funnel":
+            levels = sorted({result.confidence_level, 0.998})
+            plotting.plot_funnel_chart(
+                result.comparison, stage=v["stage"], confidence_level=tuple(levels), ax=axes[0]
+            )
+        else:
+            plotting.plot_shrinkage(result.comparison, stage=v["stage"], ax=axes[0])
+
+    def describe(r, v):
+        comp, step = r.comparison, v["stage"]
+        rows = comp.table[comp.table["stage"] == step].dropna(subset=["ratio"])
+        label = dict(zip(rows.index, _names(rows, comp.by), strict=True))
+        lo, hi = rows["ratio"].idxmin(), rows["ratio"].idxmax()
+        team = float(comp.steps.loc[comp.steps["stage"] == step, "team_ratio"].iloc[0])
+        parts = [
+            t(
+                "app.reps.summary",
+                stage=html.escape(step),
+                by=html.escape(", ".join(comp.by)),
+                team=team,
+                low=float(rows.loc[lo, "ratio"]),
+                low_group=html.escape(label[lo]),
+                high=float(rows.loc[hi, "ratio"]),
+                high_group=html.escape(label[hi]),
+                shrunk_low=float(rows["shrunk"].min()),
+                shrunk_high=float(rows["shrunk"].max()),
+            )
+        ]
+        differing = [html.escape(label[i]) for i in rows.index[rows["differs"].to_numpy()]]
+        tests = {
+            "tests": int(comp.table["p_value"].notna().sum()),
+            "adjust": html.escape(comp.adjust),
+            "level": comp.confidence_level,
+        }
+        if differing:
+            parts.append(t("app.reps.differ", groups=", ".join(differing), **tests))
+        else:
+            parts.append(t("app.reps.differ_none", **tests))
+        leaks = r.leaks.leaks
+        leaks = leaks[leaks["stage"] == step]
+        if len(leaks):
+            parts.append(
+                t(
+                    "app.reps.leaks",
+                    groups=", ".join(html.escape(x) for x in _names(leaks, comp.by)),
+                    cause=html.escape(str(leaks["cause"].iloc[0])),
+                )
+            )
+        if v["view"] == "chart" and r.chart is not None:
+            rows = r.chart.table[r.chart.table["stage"] == step]
+            who = t("app.reps.team")
+            if r.chart.by:
+                rows = rows[rows[r.chart.by[0]] == v["group"]]
+                who = _names(rows.head(1), r.chart.by)[0]
+            parts.append(
+                t(
+                    "app.reps.chart",
+                    group=html.escape(who),
+                    flagged=int((rows["signal"] != "").sum()),
+                    periods=len(rows),
+                    sigmas=r.chart.sigmas,
+                )
+            )
+        return " ".join(parts)
+
+    app = App(
+        title=t("app.reps.title"),
+        controls=controls,
+        compute=compute,
+        draw=draw,
+        describe=describe,
+        view=("view",),
+        figsize=(12, 6),
+        columns=3,
+    )
+    return app
+
+
+# ------------------------------------------------------- 07 forecast and targets
+__all__ += ["PipelineNumbers", "make_forecast", "make_pipeline", "pipeline_numbers"]
+
+
+@_app_factory
+def make_forecast(
+    fit,
+    *,
+    target: float = 40,
+    probability: float = 0.9,
+    periods: int = 13,
+    calls: int = 0,
+    deal_size: DealSize | None = None,
+    cycle: Cycle | None = None,
+    reps: int = 2000,
+    period: str = "week",
+    seed: int = DEFAULT_SEED,
+) -> App:
+    """How many calls for the target, and how sure are we? The plan and the forecast band.
+
+    Controls: the target (sales, or revenue with ``deal_size``), how sure
+    the plan should be, the horizon in periods, the calls per period of the
+    band (0: the calls the plan asks for) and the seed. The picture is the
+    band of the total, cumulated period by period, with the ratios'
+    uncertainty and on point estimates only, the target marked.
+
+    Parameters
+    ----------
+    fit : Fit
+        From :func:`funnelsim.fit` (without ``by``): the ratios and what the
+        log does not know about them.
+    target, probability, periods, calls : float, float, int, int
+        Starting values of the controls.
+    deal_size : DealSize, optional
+        Revenue per deal; without it the target counts sales.
+    cycle : Cycle, optional
+        Delay from call to sale, in periods.
+    reps : int, default 2000
+        Simulated futures per update.
+    period : {"week", "day", "month", "period"}
+        What one period is, for the picture's axis.
+    seed : int
+        Starting seed.
+
+    Returns
+    -------
+    App
+        ``app.result`` is a :class:`funnelsim.report.Outlook`: the same as
+        :func:`funnelsim.report.outlook` with the controls' values.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import funnelsim as fs
+    >>> log = fs.Log("counts", ("dials", "sales"),
+    ...              counts=pd.DataFrame({"dials": [5000], "sales": [40]}))
+    >>> app = fs.widgets.make_forecast(fs.fit(log), target=40, periods=13, reps=500, seed=1)
+    >>> first = app.result
+    >>> first.calls_from, first.calls == int(first.plan.table["calls"].iloc[-1])
+    ('plan', True)
+    >>> app.controls["probability"].value = 0.5          # half sure: fewer calls
+    >>> app.result.calls < first.calls
+    True
+    """
+    from .report import outlook
+
+    measure = "revenue" if deal_size is not None else "sales"
+    controls = {
+        "target": W.BoundedFloatText(
+            value=target,
+            min=0,
+            max=1e12,
+            step=1 if deal_size is None else 10_000,
+            description=t(f"app.fc.target_{measure}"),
+            style=_WIDE,
+        ),
+        "probability": W.FloatSlider(
+            value=probability,
+            min=0.5,
+            max=0.99,
+            step=0.01,
+            readout_format=".0%",
+            description=t("app.fc.probability"),
+            style=_WIDE,
+            **_SLOW,
+        ),
+        "periods": W.IntSlider(
+            value=periods, min=1, max=52, description=t("app.fc.periods"), style=_WIDE, **_SLOW
+        ),
+        "calls": W.BoundedIntText(
+            value=calls, min=0, max=10**7, step=10, description=t("app.fc.calls"), style=_WIDE
+        ),
+        "seed": _seed(seed),
+    }
+
+    def compute(v):
+        return outlook(
+            fit,
+            target=v["target"],
+            probability=v["probability"],
+            calls=v["calls"] or None,
+            periods=v["periods"],
+            reps=reps,
+            deal_size=deal_size,
+            cycle=cycle,
+            rng=v["seed"],
+        )
+
+    def draw(o, axes, v):
+        plotting.plot_forecast(
+            o.forecast, ax=axes[0], measure=o.measure, target=o.target, period=period
+        )
+
+    def describe(o, v):
+        from .report import outlook_lines
+
+        return "<br>".join(html.escape(line) for line in outlook_lines(o))
+
+    return App(
+        title=t("app.fc.title"),
+        controls=controls,
+        compute=compute,
+        draw=draw,
+        describe=describe,
+        figsize=(12, 5.5),
+        columns=3,
+    )
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class PipelineNumbers:
+    """What the pipeline app shows: the snapshot and its numbers, from :class:`Pipeline` methods.
+
+    Attributes
+    ----------
+    pipeline : Pipeline
+        The snapshot as read (:func:`funnelsim.read_pipeline`).
+    quota : float
+    weighted : float
+        ``pipeline.weighted``: the decks' forecast, Σ amount × p.
+    prob_quota : float
+        ``pipeline.prob_reach(quota)``: the chance the deals that close reach it.
+    prob_weighted : float
+        ``pipeline.prob_reach(weighted)``: how often the weighted total is reached.
+    percentiles : pandas.Series
+        ``pipeline.percentiles()``: P10, P50, P90 of the amount that closes.
+    deals : pandas.Series
+        ``pipeline.count_pmf()``: the exact distribution of the number of deals.
+    """
+
+    pipeline: Any
+    quota: float
+    weighted: float
+    prob_quota: float
+    prob_weighted: float
+    percentiles: Any
+    deals: Any
+
+    def to_frame(self):
+        """The numbers as a tidy table: ``quantity`` and ``value``."""
+        import pandas as pd
+
+        rows = {
+            "deals": self.pipeline.n_deals,
+            "weighted": self.weighted,
+            "prob_weighted": self.prob_weighted,
+            "quota": self.quota,
+            "prob_quota": self.prob_quota,
+            **{k: float(v) for k, v in self.percentiles.items()},
+        }
+        return pd.DataFrame({"quantity": list(rows), "value": list(rows.values())})
+
+    def __repr__(self) -> str:
+        p10, p50, p90 = (float(x) for x in self.percentiles)
+        return (
+            f"PipelineNumbers({self.pipeline.n_deals} deals; weighted {self.weighted:,.10g} "
+            f"(reached with {self.prob_weighted:.3f}); quota {self.quota:,.10g} reached with "
+            f"{self.prob_quota:.3f}; P10 {p10:,.10g}, P50 {p50:,.10g}, P90 {p90:,.10g})"
+        )
+
+
+def _pipeline_text(pipeline) -> str:
+    """The snapshot as the editable CSV text: deal, stage (or probability), amount."""
+    deals = pipeline.deals
+    cols = [c for c in ("deal", "rep", "stage") if c in deals.columns]
+    if "stage" not in cols:
+        cols.append("probability")
+    frame = deals[[*cols, "amount"]].copy()
+    whole = np.isclose(frame["amount"], frame["amount"].round())
+    if whole.all():
+        frame["amount"] = frame["amount"].round().astype(np.int64)
+    return frame.to_csv(index=False, lineterminator="\n")
+
+
+def pipeline_numbers(
+    pipeline, quota: float, *, rng: np.random.Generator | int | None = None
+) -> PipelineNumbers:
+    """The pipeline app's numbers (each one a :class:`~funnelsim.Pipeline` method).
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> from funnelsim.widgets import pipeline_numbers
+    >>> pipe = fs.Pipeline.from_deals([1_000_000, 200_000, 50_000], [0.25, 0.5, 0.9])
+    >>> n = pipeline_numbers(pipe, 300_000)
+    >>> n.weighted, round(n.prob_quota, 4), round(n.prob_weighted, 4)
+    (395000.0, 0.25, 0.25)
+    """
+    pmf = pipeline.count_pmf()
+    return PipelineNumbers(
+        pipeline=pipeline,
+        quota=float(quota),
+        weighted=pipeline.weighted,
+        prob_quota=pipeline.prob_reach(quota, rng=rng),
+        prob_weighted=pipeline.prob_reach(pipeline.weighted, rng=rng),
+        percentiles=pipeline.percentiles(rng=rng),
+        deals=pmf,
+    )
+
+
+@_app_factory
+def make_pipeline(
+    pipeline=None,
+    *,
+    quota: float | None = None,
+    probabilities=None,
+    seed: int = DEFAULT_SEED,
+) -> App:
+    """A pipeline snapshot edited in the page: the weighted total against the real odds.
+
+    The deals are a small table typed in the page (one line per deal:
+    ``deal,stage,amount``; a ``probability`` column instead of ``stage``
+    works too), or loaded from a CSV/Excel file with the upload button (it
+    fills the table, which you can then edit). Each deal closes or not with
+    its stage's chance. The picture is the distribution of the amount that
+    closes against the weighted total and the quota; the summary gives the
+    chance of reaching the quota and P10/P50/P90.
+
+    Parameters
+    ----------
+    pipeline : Pipeline, path or DataFrame, optional
+        The starting snapshot (read with :func:`funnelsim.read_pipeline`);
+        by default a small made-up one.
+    quota : float, optional
+        Starting quota (default: the weighted total, rounded).
+    probabilities : mapping, sequence or Calibration, optional
+        Chances of the stages, as in :func:`funnelsim.read_pipeline`.
+    seed : int
+        Seed of the Monte Carlo amounts (used only for large snapshots
+        with fractional amounts; smaller ones are exact).
+
+    Returns
+    -------
+    App
+        ``app.result`` is a :class:`PipelineNumbers`; ``app.upload`` is the
+        file-upload button, ``app.upload_status`` the line beside it.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> app = fs.widgets.make_pipeline(quota=300_000)
+    >>> rows = ["deal,stage,amount", "D1,25%,1000000", "D2,50%,200000", "D3,90%,50000"]
+    >>> app.controls["deals"].value = "\\n".join(rows)      # the table, edited
+    >>> app.result.weighted, round(app.result.prob_quota, 4)
+    (395000.0, 0.25)
+    """
+    import pandas as pd
+
+    from .pipeline import Pipeline, read_pipeline
+
+    def read(source):
+        return read_pipeline(source, probabilities=probabilities)
+
+    if pipeline is None:
+        pipeline = pd.DataFrame(
+            {
+                "deal": [f"D{i}" for i in range(1, 9)],
+                "stage": ["25%", "25%", "25%", "50%", "50%", "75%", "90%", "90%"],
+                "amount": [400_000, 150_000, 90_000, 250_000, 60_000, 120_000, 80_000, 30_000],
+            }
+        )
+    start = pipeline if isinstance(pipeline, Pipeline) else read(pipeline)
+    if quota is None:
+        quota = float(np.round(start.weighted, -3))
+    controls = {
+        "deals": W.Textarea(
+            value=_pipeline_text(start),
+            description=t("app.pipe.deals"),
+            placeholder="deal,stage,amount",
+            style=_WIDE,
+            continuous_update=False,
+            layout=W.Layout(grid_column="1 / -1", height="11em", width="100%"),
+        ),
+        "quota": W.BoundedFloatText(
+            value=quota, min=0, max=1e15, step=10_000, description=t("app.pipe.quota"), style=_WIDE
+        ),
+        "seed": _seed(seed),
+    }
+
+    def compute(v):
+        text = v["deals"].strip()
+        if not text:
+            raise ValueError(t("app.pipe.empty"))
+        frame = pd.read_csv(io.StringIO(text), dtype=str, skipinitialspace=True)
+        return pipeline_numbers(read(frame), v["quota"], rng=v["seed"])
+
+    def draw(r, axes, v):
+        plotting.plot_pipeline(r.pipeline, ax=axes[0], quota=r.quota, rng=v["seed"])
+        plotting.plot_pipeline(r.pipeline, ax=axes[1], measure="deals")
+
+    def describe(r, v):
+        p10, p50, p90 = (float(x) for x in r.percentiles)
+        return t(
+            "app.pipe.summary",
+            deals=r.pipeline.n_deals,
+            total=float(r.pipeline.amounts.sum()),
+            weighted=r.weighted,
+            p_weighted=r.prob_weighted,
+            quota=r.quota,
+            p_quota=r.prob_quota,
+            p10=p10,
+            p50=p50,
+            p90=p90,
+        )
+
+    app = App(
+        title=t("app.pipe.title"),
+        controls=controls,
+        compute=compute,
+        draw=draw,
+        describe=describe,
+        panels=lambda v: {"ncols": 2, "width_ratios": [3, 2]},
+        figsize=(15, 5.5),
+        columns=2,
+    )
+    upload = W.FileUpload(
+        accept=".csv,.xlsx,.parquet", multiple=False, description=t("app.pipe.upload")
+    )
+    status = W.HTML()
+
+    def load(change: object = None) -> None:
+        import tempfile
+        from pathlib import Path
+
+        files = upload.value
+        if not files:
+            return
+        item = files[0]
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / Path(item["name"]).name
+            path.write_bytes(bytes(item["content"]))
+            try:
+                loaded = read(path)
+            except ValueError as exc:
+                status.value = (
+                    f'<span style="color:#b00020">{html.escape(" ".join(str(exc).split()))}</span>'
+                )
+                return
+        status.value = html.escape(t("app.pipe.loaded", name=item["name"], deals=loaded.n_deals))
+        controls["deals"].value = _pipeline_text(loaded)
+
+    upload.observe(load, names="value")
+    app.upload = upload
+    app.upload_status = status
+    children = list(app.widget.children)
+    app.widget.children = (*children[:2], W.HBox([upload, status]), *children[2:])
+    return app

@@ -11,9 +11,14 @@ the call's keywords, and at least one key must match.
 from __future__ import annotations
 
 import ast
+import io
 import json
+import os
 import re
 import string
+import subprocess
+import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -184,12 +189,56 @@ def test_every_message_formats_with_its_named_placeholders(key):
         assert "{" not in out.replace("{{", ""), out
 
 
-@pytest.mark.parametrize("lang", [lang for lang in i18n.available_languages() if lang != "en"])
-def test_translations_use_only_the_english_placeholders(lang):
+TRANSLATIONS = [lang for lang in i18n.available_languages() if lang != "en"]
+
+
+def _specs(message: str) -> set[tuple[str, str, str | None]]:
+    """Placeholders with their format spec and conversion: ``{n:,}`` -> ("n", ",", None)."""
+    return {(n, s, c) for _, n, s, c in string.Formatter().parse(message) if n is not None}
+
+
+def test_simplified_chinese_is_available():
+    assert "zh" in TRANSLATIONS
+
+
+@pytest.mark.parametrize("lang", TRANSLATIONS)
+def test_translations_have_exactly_the_english_keys(lang):
     other = _catalogue(lang)
-    assert set(other) <= set(EN), f"{lang}.json has keys English lacks"
+    missing = [key for key in EN if key not in other]
+    extra = sorted(set(other) - set(EN))
+    assert not missing, (
+        f"{len(missing)} key(s) of en.json are not translated in {lang}.json "
+        "(add them, same placeholders):\n" + "\n".join(f"  {k}: {EN[k]!r}" for k in missing)
+    )
+    assert not extra, f"{lang}.json has keys en.json lacks (remove or rename them): {extra}"
+
+
+@pytest.mark.parametrize("lang", TRANSLATIONS)
+def test_translations_use_exactly_the_english_placeholders(lang):
+    other = _catalogue(lang)
+    wrong = [
+        f"  {key}: en {sorted(_specs(EN[key]))} != {lang} {sorted(_specs(message))}"
+        for key, message in other.items()
+        if key in EN and _specs(message) != _specs(EN[key])
+    ]
+    assert not wrong, f"{lang}.json changes placeholders:\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize("lang", TRANSLATIONS)
+def test_translations_are_translated_and_format(lang):
+    """Every message formats, and (names and codes aside) the text is not English."""
+    other = _catalogue(lang)
+    untranslated = []
     for key, message in other.items():
-        assert _fields(message) <= _fields(EN[key]), key
+        kwargs = {name: _dummy(spec or "") for name, spec, _ in _specs(message)}
+        with i18n.language(lang):
+            out = fs.t(key, **kwargs) if kwargs else fs.t(key)
+        assert out.strip(), key
+        words = re.sub(r"\{[^{}]*\}", "", message)  # placeholders are not words
+        if lang == "zh" and message == EN[key] and re.search(r"[A-Za-z]{4,}", words):
+            untranslated.append(key)
+    allowed = {"app.language", "language.en"}  # the same in every language
+    assert set(untranslated) <= allowed, f"{lang}.json: still English: {untranslated}"
 
 
 def test_unknown_key_is_a_keyerror():
@@ -248,3 +297,100 @@ def test_presets_follow_the_language(fake_language):
     with fs.language(fake_language):
         assert fs.presets.get("daily ratio game").funnel.stages[-1] == "ventes"
     assert fs.presets.get("daily ratio game").funnel.stages[-1] == "sales"
+
+
+# ------------------------------------------------------ Chinese plot font
+GLYPH_MISSING = r"(?s).*Glyph .* missing"
+
+
+def test_a_chinese_figure_has_every_glyph():
+    """Title, axis labels, ticks and legend in Chinese: any missing glyph is an error."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from funnelsim import plotting
+
+    with fs.language("zh"), plotting.style(), warnings.catch_warnings():
+        warnings.filterwarnings("error", message=GLYPH_MISSING)
+        res = fs.lessons.running_share(0.3, 200, reps=3, rng=1)
+        fig = Figure()
+        FigureCanvasAgg(fig)
+        ax = fig.subplots()
+        plotting.plot_running_share(res, ax=ax)
+        ax.set_xticks([0, 100, 200], ["零", "一百", "二百"])
+        fig.canvas.draw()
+        fig.savefig(io.BytesIO(), format="svg")
+    texts = [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+    texts += [t.get_text() for t in ax.get_legend().get_texts()]
+    assert all(re.search(r"[\u4e00-\u9fff]", text) for text in texts), texts
+
+
+def test_without_the_font_the_glyph_check_fails():
+    """Guards the test above: with only DejaVu Sans, Chinese text is an error."""
+    import matplotlib as mpl
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    with mpl.rc_context({"font.family": ["DejaVu Sans"]}), warnings.catch_warnings():
+        warnings.filterwarnings("error", message=GLYPH_MISSING)
+        fig = Figure()
+        FigureCanvasAgg(fig)
+        fig.subplots().set_title("拨打")
+        with pytest.raises(UserWarning, match="Glyph"):
+            fig.canvas.draw()
+
+
+def test_chinese_falls_back_to_regular_noto_sans_sc_and_latin_keeps_its_font():
+    import matplotlib as mpl
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    from funnelsim import fonts, plotting
+
+    families = list(mpl.rcParams["font.family"])
+    assert families[-1] == fonts.FAMILY and families[0] != fonts.FAMILY
+    with plotting.style():
+        assert mpl.rcParams["font.family"][-1] == fonts.FAMILY
+    path = font_manager.findfont(font_manager.FontProperties(family=fonts.FAMILY))
+    font = FT2Font(path)
+    assert font.family_name == fonts.FAMILY and "Thin" not in font.style_name
+    assert font.get_char_index(ord("拨")) != 0
+    latin = font_manager.findfont(font_manager.FontProperties(family=families[:-1]))
+    assert latin != path
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        "make_law_of_large_numbers",
+        "make_ratio_game",
+        "make_revenue_steadiness",
+        "make_sample_size",
+    ],
+)
+def test_apps_in_chinese_draw_every_glyph(make):
+    from funnelsim import widgets
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        app = getattr(widgets, make)(lang="zh")
+        views = app.controls.get("view")
+        for option in views.options if views is not None else ():
+            views.value = option[1]
+    assert app.message == ""
+    missing = [str(w.message) for w in caught if "Glyph" in str(w.message)]
+    assert not missing, missing
+    assert re.search(r"[\u4e00-\u9fff]", app.figure.axes[0].get_title())
+
+
+@pytest.mark.parametrize(("env", "expected"), [("zh", "zh"), ("", "en"), ("xx", "en")])
+def test_funnelsim_lang_sets_the_starting_language(env, expected):
+    code = "import funnelsim as fs; print(fs.get_language(), fs.t('stage.sales'))"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "FUNNELSIM_LANG": env},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert out == [expected, "成交" if expected == "zh" else "sales"]

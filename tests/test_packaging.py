@@ -20,8 +20,13 @@ def _pyproject() -> dict:
 
 
 def _conda_names() -> set[str]:
+    """Names environment.yml installs: conda-forge packages and its ``pip:`` list."""
     env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
-    return {_name(d) for d in env["dependencies"] if isinstance(d, str)}
+    deps = env["dependencies"]
+    pip = [r for d in deps if isinstance(d, dict) for r in d.get("pip", [])]
+    return {_name(d) for d in deps if isinstance(d, str)} | {
+        _name(r) for r in pip if not r.startswith("-")
+    }
 
 
 def test_environment_yml_lists_every_runtime_dependency():
@@ -56,7 +61,8 @@ def test_minimum_versions_agree():
     project = _pyproject()["project"]
     py = pins(project["dependencies"])
     env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
-    conda = pins(d for d in env["dependencies"] if isinstance(d, str))
+    pip = [r for d in env["dependencies"] if isinstance(d, dict) for r in d.get("pip", [])]
+    conda = pins([d for d in env["dependencies"] if isinstance(d, str)] + pip)
     for name, version in py.items():
         assert conda[name] == version, (
             f"{name}: pyproject >={version}, environment.yml >={conda[name]}"
@@ -81,7 +87,8 @@ def test_all_lists_exactly_the_public_names():
     for name in fs.__all__:
         assert hasattr(fs, name), name
     public = {n for n in vars(fs) if not n.startswith("_")} - {"annotations"}
-    submodules = {"distributions", "funnel", "i18n", "logs", "simulation"}
-    submodules |= {"lessons", "plotting", "widgets"}  # loaded lazily on first use
+    submodules = {"distributions", "forecasting", "funnel", "i18n", "logs", "simulation"}
+    submodules |= {"cli", "lessons", "plotting", "report", "widgets"}  # loaded lazily on first use
+    submodules |= {"fonts"}  # the Chinese plot font, loaded with plotting
     submodules |= {"lessons_logs"}  # imported by the apps and notebooks 04-06 on first use
     assert public - set(fs.__all__) <= submodules

@@ -1,0 +1,411 @@
+"""The ``funnelsim`` command line: ratios, forecasts and a report from a log, without Jupyter.
+
+Three subcommands, each reading one log file (CSV, Excel or Parquet, read by
+:func:`funnelsim.read_log` with the same rules and messages):
+
+``funnelsim fit LOG``
+    prints the stage ratios with their intervals (``--csv``: the table as CSV);
+``funnelsim forecast LOG --target X``
+    prints the plan: calls needed for the target at the chosen probability,
+    the forecast band (P10/P50/P90) and the chance of reaching the target;
+``funnelsim report LOG -o report.html``
+    writes one self-contained HTML report (see :mod:`funnelsim.report`).
+
+Bad input (a missing file, a log that cannot be read, a value out of range)
+ends with exit code 2 and a one-line message on stderr, never a traceback.
+:func:`main` returns the exit code, so it can be called from Python:
+
+>>> from funnelsim.cli import main
+>>> main(["fit", "no-such-file.csv", "--stages", "dial,sale"])  # the message goes to stderr
+2
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import pandas as pd
+
+from .i18n import t
+
+__all__ = ["build_parser", "main"]
+
+EXIT_BAD_INPUT = 2
+_FORMATS = ("events", "leads", "counts")
+_METHODS = ("wilson", "jeffreys", "clopper-pearson", "agresti-coull", "wald")
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, t("cli.usage_error", prog=self.prog, message=message) + "\n")
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keep the epilog's examples as written."""
+
+
+def _h(key: str, default: object) -> str:
+    """A help text with its default value."""
+    return f"{t(key)} ({t('cli.default', value=default)})"
+
+
+# ------------------------------------------------------------------ parser
+def _log_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(t("cli.group.log"))
+    group.add_argument("log", metavar="LOG", help=t("cli.help.log"))
+    group.add_argument(
+        "--format", choices=_FORMATS, default="events", help=_h("cli.help.format", "events")
+    )
+    group.add_argument("--stages", required=True, metavar="A,B,C", help=t("cli.help.stages"))
+    group.add_argument(
+        "--column",
+        action="append",
+        default=[],
+        metavar="FIELD=NAME",
+        help=t("cli.help.column"),
+    )
+    group.add_argument("--as-of", metavar="DATE", default=None, help=t("cli.help.as_of"))
+    group.add_argument("--encoding", default=None, help=t("cli.help.encoding"))
+    group.add_argument("--delimiter", default=None, help=t("cli.help.delimiter"))
+    group.add_argument(
+        "--errors", choices=("raise", "drop"), default="raise", help=_h("cli.help.errors", "raise")
+    )
+    est = parser.add_argument_group(t("cli.group.estimate"))
+    est.add_argument("--by", default=None, metavar="COLUMN", help=t("cli.help.by"))
+    est.add_argument(
+        "--method", choices=_METHODS, default="wilson", help=_h("cli.help.method", "wilson")
+    )
+    est.add_argument(
+        "--confidence-level",
+        type=float,
+        default=0.95,
+        metavar="LEVEL",
+        help=_h("cli.help.level", 0.95),
+    )
+    parser.add_argument("--quiet", "-q", action="store_true", help=t("cli.help.quiet"))
+
+
+def _forecast_arguments(parser: argparse.ArgumentParser, *, periods: int) -> None:
+    group = parser.add_argument_group(t("cli.group.forecast"))
+    group.add_argument("--target", type=float, default=None, help=t("cli.help.target"))
+    group.add_argument(
+        "--probability", type=float, default=0.9, metavar="P", help=_h("cli.help.probability", 0.9)
+    )
+    group.add_argument("--calls", type=int, default=None, metavar="N", help=t("cli.help.calls"))
+    group.add_argument(
+        "--periods", type=int, default=periods, help=_h("cli.help.periods", periods)
+    )
+    group.add_argument(
+        "--deal-size", default=None, metavar="MEAN|log", help=t("cli.help.deal_size")
+    )
+    group.add_argument(
+        "--deal-cv", type=float, default=None, metavar="CV", help=t("cli.help.deal_cv")
+    )
+    group.add_argument(
+        "--cycle", type=float, default=None, metavar="MEAN", help=t("cli.help.cycle")
+    )
+    group.add_argument("--reps", type=int, default=10_000, help=_h("cli.help.reps", "10000"))
+    group.add_argument("--seed", type=int, default=None, help=t("cli.help.seed"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``funnelsim`` argument parser (subcommands ``fit``, ``forecast``, ``report``).
+
+    Examples
+    --------
+    >>> from funnelsim.cli import build_parser
+    >>> args = build_parser().parse_args(["fit", "log.csv", "--stages", "dial,sale"])
+    >>> args.command, args.format, args.method
+    ('fit', 'events', 'wilson')
+    """
+    from . import __version__
+
+    parser = _Parser(
+        prog="funnelsim",
+        description=t("cli.description"),
+        epilog=t("cli.epilog"),
+        formatter_class=_Formatter,
+    )
+    parser.add_argument("--version", action="version", version=f"funnelsim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    fit = sub.add_parser(
+        "fit",
+        help=t("cli.fit.help"),
+        description=t("cli.fit.description"),
+        epilog=t("cli.fit.epilog"),
+        formatter_class=_Formatter,
+    )
+    _log_arguments(fit)
+    fit.add_argument("--csv", action="store_true", help=t("cli.help.csv"))
+
+    forecast = sub.add_parser(
+        "forecast",
+        help=t("cli.forecast.help"),
+        description=t("cli.forecast.description"),
+        epilog=t("cli.forecast.epilog"),
+        formatter_class=_Formatter,
+    )
+    _log_arguments(forecast)
+    _forecast_arguments(forecast, periods=13)
+
+    report = sub.add_parser(
+        "report",
+        help=t("cli.report.help"),
+        description=t("cli.report.description"),
+        epilog=t("cli.report.epilog"),
+        formatter_class=_Formatter,
+    )
+    _log_arguments(report)
+    report.add_argument(
+        "-o", "--output", required=True, metavar="FILE.html", help=t("cli.help.output")
+    )
+    _forecast_arguments(report, periods=13)
+    return parser
+
+
+# ------------------------------------------------------------------ helpers
+def _pairs(items: Sequence[str], option: str) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(t("cli.error.pair", option=option, value=item))
+        out[name.strip()] = value.strip() or None
+    return out
+
+
+def _stages(text: str) -> list[str] | dict[str, str | None]:
+    items = [s.strip() for s in text.split(",") if s.strip()]
+    if any("=" in s for s in items):
+        return _pairs(items, "--stages")
+    return items
+
+
+def _read(args: argparse.Namespace):
+    """Read the log named on the command line (all options as :func:`read_log` takes them)."""
+    from .logs import read_log
+
+    columns = {k: v for k, v in _pairs(args.column, "--column").items() if v is not None}
+    log = read_log(
+        args.log,
+        format=args.format,
+        stages=_stages(args.stages),
+        columns=columns or None,
+        encoding=args.encoding,
+        errors=args.errors,
+        as_of=args.as_of,
+        delimiter=args.delimiter,
+    )
+    if len(log.dropped):
+        print(t("cli.dropped", n=len(log.dropped), name=log.name), file=sys.stderr)
+    return log
+
+
+def _fit(log, args: argparse.Namespace):
+    from .estimate import fit
+
+    return fit(log, by=args.by, method=args.method, confidence_level=args.confidence_level)
+
+
+@contextlib.contextmanager
+def _progress(total: int, quiet: bool, desc: str) -> Iterator[Any]:
+    """A progress bar on stderr, shown only on a terminal and without ``--quiet``."""
+    from tqdm import tqdm
+
+    bar = tqdm(
+        total=total,
+        desc=desc,
+        file=sys.stderr,
+        leave=False,
+        disable=quiet or not sys.stderr.isatty(),
+    )
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
+# ------------------------------------------------------------------ commands
+def _cmd_fit(args: argparse.Namespace, out: TextIO) -> None:
+    from .report import log_line, ratio_table
+
+    log = _read(args)
+    fit = _fit(log, args)
+    if args.csv:
+        fit.to_frame().to_csv(out, index=False, lineterminator="\n")
+        return
+    print(log_line(log), file=out)
+    print(t("cli.fit.method", method=fit.method, level=fit.confidence_level), file=out)
+    print(ratio_table(fit).to_string(index=False), file=out)
+    for note in fit.notes:
+        print(t("cli.note", note=note), file=out)
+
+
+def _deal_size(log, args: argparse.Namespace):
+    """``--deal-size``: a mean (``--deal-cv``, default 0.5), or ``log``: the log's amounts."""
+    from .distributions import DealSize
+
+    if args.deal_size is None:
+        if args.deal_cv is not None:
+            raise ValueError(t("cli.error.cv_without_size"))
+        return None
+    if args.deal_size.strip().lower() == "log":
+        amounts = _log_amounts(log)
+        cv = float(amounts.std(ddof=1) / amounts.mean()) if args.deal_cv is None else args.deal_cv
+        return DealSize.gamma(float(amounts.mean()), cv=cv)
+    try:
+        mean = float(args.deal_size)
+    except ValueError:
+        raise ValueError(t("cli.error.deal_size", value=args.deal_size)) from None
+    return DealSize.gamma(mean, cv=0.5 if args.deal_cv is None else args.deal_cv)
+
+
+def _log_amounts(log) -> pd.Series:
+    """Amounts of the deals that reached the last stage (for ``--deal-size log``)."""
+    frame = log.leads if log.format != "counts" else None
+    if frame is None or "amount" not in frame.columns:
+        raise ValueError(t("cli.error.no_amounts", name=log.name))
+    amounts = frame.loc[log.reached[log.stages[-1]].to_numpy(), "amount"].dropna()
+    if len(amounts) < 2 or not (amounts > 0).all():
+        raise ValueError(t("cli.error.no_amounts", name=log.name))
+    return amounts.astype(float)
+
+
+def _cycle(args: argparse.Namespace):
+    from .distributions import Cycle
+
+    return None if args.cycle is None else Cycle(args.cycle)
+
+
+def _cmd_forecast(args: argparse.Namespace, out: TextIO) -> None:
+    from .estimate import fit as fit_log
+    from .report import (
+        band_frame,
+        calls_per_week,
+        log_line,
+        outlook,
+        outlook_lines,
+        plan_frame,
+        ratio_table,
+    )
+
+    if args.target is None and args.calls is None:
+        raise ValueError(t("cli.error.no_target"))
+    with _progress(3, args.quiet, t("cli.progress.forecast")) as bar:
+        log = _read(args)
+        fit = fit_log(log, method=args.method, confidence_level=args.confidence_level)
+        groups = None if args.by is None else _fit(log, args)
+        bar.update()
+        pace = None
+        if args.calls is None:
+            with contextlib.suppress(ValueError):
+                pace = calls_per_week(log)
+        o = outlook(
+            fit,
+            groups=groups,
+            target=args.target,
+            probability=args.probability,
+            calls=args.calls,
+            periods=args.periods,
+            reps=args.reps,
+            deal_size=_deal_size(log, args),
+            cycle=_cycle(args),
+            rng=args.seed,
+            pace=pace,
+        )
+        bar.update(2)
+    print(log_line(log), file=out)
+    print(ratio_table(fit).to_string(index=False), file=out)
+    print(file=out)
+    for line in outlook_lines(o):
+        print(line, file=out)
+    if o.plan is not None:
+        print(file=out)
+        print(t("report.plan"), file=out)
+        plan = plan_frame(o).set_index(t("report.col.group")).T  # one column per group
+        print(plan.to_string(), file=out)
+        if len(o.plan.table) > 1:
+            print(t("report.plan_note"), file=out)
+    print(file=out)
+    print(t("report.band"), file=out)
+    print(band_frame(o).to_string(index=False), file=out)
+
+
+def _cmd_report(args: argparse.Namespace, out: TextIO) -> None:
+    from .report import build_report
+
+    path = Path(args.output)
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise ValueError(t("cli.error.output", value=args.output))
+    if not path.parent.is_dir():
+        raise ValueError(t("cli.error.output_dir", value=str(path.parent)))
+    sections = 2 + (args.by is not None) + (args.target is not None or args.calls is not None)
+    with _progress(sections, args.quiet, t("cli.progress.report")) as bar:
+        log = _read(args)
+        bar.update()
+        done = []
+
+        def progress(name: str) -> None:
+            if done:
+                bar.update()
+            done.append(name)
+            bar.set_postfix_str(name)
+
+        page = build_report(
+            log,
+            by=args.by,
+            method=args.method,
+            confidence_level=args.confidence_level,
+            target=args.target,
+            probability=args.probability,
+            calls=args.calls,
+            periods=args.periods,
+            reps=args.reps,
+            deal_size=_deal_size(log, args),
+            cycle=_cycle(args),
+            rng=args.seed,
+            progress=progress,
+        )
+    path.write_text(page, encoding="utf-8")
+    print(t("cli.report.written", path=str(path), size=len(page.encode("utf-8")) / 1e6), file=out)
+
+
+def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
+    """Run the command line; return the exit code (0, or 2 on bad input).
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; by default ``sys.argv[1:]``.
+    out : text stream, optional
+        Where results are printed; by default ``sys.stdout``.
+    """
+    from .logs import LogError
+
+    out = sys.stdout if out is None else out
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    commands = {"fit": _cmd_fit, "forecast": _cmd_forecast, "report": _cmd_report}
+    try:
+        commands[args.command](args, out)
+    except BrokenPipeError:  # `funnelsim fit ... | head`: the reader left, not an error
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except (LogError, ValueError, OSError) as exc:
+        message = " ".join(str(exc).split())  # one line, whatever the error's layout
+        print(t("cli.error", message=message), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(t("cli.interrupted"), file=sys.stderr)
+        return 130
+    return 0

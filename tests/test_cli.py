@@ -1,0 +1,338 @@
+"""The command line, end to end: ``python -m funnelsim`` in a subprocess on the sample data.
+
+Each subprocess pays the import of the kit (one to two seconds), so the
+runs are few and each checks several things; the many ways input can be
+bad are checked in-process through :func:`funnelsim.cli.main`, which the
+console script calls.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import funnelsim as fs
+from funnelsim.cli import main
+from funnelsim.report import build_report, calls_per_week, outlook
+
+ROOT = Path(__file__).resolve().parents[1]
+EVENTS = ROOT / "data" / "sample_events.csv"
+STAGES = ["dial", "connect", "meeting", "proposal", "sale"]
+AS_OF = "2025-06-30 18:00"
+LOG_ARGS = [str(EVENTS), "--stages", ",".join(STAGES), "--as-of", AS_OF]
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "funnelsim", *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def call(*args: str) -> tuple[int, str]:
+    out = io.StringIO()
+    return main(list(args), out=out), out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def log() -> fs.Log:
+    return fs.read_log(EVENTS, format="events", stages=STAGES, as_of=AS_OF)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.2f}%"
+
+
+# ---------------------------------------------------------------- fit
+def test_fit_prints_the_ratios_of_fs_fit(log):
+    done = run("fit", *LOG_ARGS)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # no progress bar when stderr is not a terminal
+    ref = fs.fit(log).to_frame()
+    overall = fs.fit(log).overall
+    lines = done.stdout.splitlines()
+    assert "6,000 leads" in lines[0] and "2025-06-30 18:00" in lines[0]
+    rows = {}
+    for line in lines:
+        m = re.search(r"(\w+) → (\w+)\s+(\d+)/(\d+)\s+([\d.]+%)\s+([\d.]+%) – ([\d.]+%)", line)
+        if m:
+            rows[(m[1], m[2])] = (int(m[3]), int(m[4]), m[5], m[6], m[7])
+    assert len(rows) == len(STAGES)  # four steps and the overall rate
+    for previous, row in zip(STAGES, ref.itertuples(index=False), strict=False):
+        assert rows[(previous, row.stage)] == (
+            row.passed,
+            row.entered,
+            _pct(row.ratio),
+            _pct(row.low),
+            _pct(row.high),
+        )
+    assert rows[("dial", "sale")] == (
+        80,
+        6000,
+        _pct(overall.ratio),
+        _pct(overall.low),
+        _pct(overall.high),
+    )
+
+
+def test_fit_csv_by_rep_is_the_fit_table(log):
+    done = run("fit", *LOG_ARGS, "--by", "rep", "--method", "jeffreys", "--csv")
+    assert done.returncode == 0, done.stderr
+    got = pd.read_csv(io.StringIO(done.stdout))
+    ref = fs.fit(log, by="rep", method="jeffreys").to_frame()
+    pd.testing.assert_frame_equal(got, ref, check_exact=False, rtol=1e-14, atol=0)
+
+
+# ------------------------------------------------------------ forecast
+def test_forecast_is_reproducible_and_equals_the_library(log):
+    args = ["forecast", *LOG_ARGS, "--target", "40", "--probability", "0.9"]
+    args += ["--periods", "13", "--reps", "2000", "--seed", "7"]
+    done = run(*args)
+    assert done.returncode == 0, done.stderr
+    # same seed, same output (here: in this process against the subprocess)
+    rc, again = call(*args)
+    assert rc == 0 and again == done.stdout
+
+    # the pace, computed independently from the file: dials per week
+    raw = pd.read_csv(EVENTS, parse_dates=["time"])
+    dials = raw.loc[raw["stage"] == "dial", "time"]
+    pace = round(len(dials) / ((dials.max() - dials.min()) / pd.Timedelta(days=7)))
+    assert f"the log's pace of {pace:,} calls a week" in done.stdout
+
+    fit = fs.fit(log)
+    plan = fs.plan_calls(fit, 40, 0.9, periods=13, rng=7).to_frame().iloc[-1]
+    assert f"90% sure: {int(plan['calls']):,} calls a period" in done.stdout
+    assert f"{int(plan['calls_point']):,} if the ratios were known exactly" in done.stdout
+    assert f"the decks' back-calculation says {int(plan['calls_decks']):,}" in done.stdout
+
+    fc = fs.forecast(fit, pace, 13, 2000, rng=7)
+    bands = fc.percentiles(measure="sales", cumulative=True)
+    reach = fc.prob_reach(40, measure="sales")
+    table = done.stdout.split("Forecast band, cumulated period by period\n")[1]
+    rows = [line.split() for line in table.strip().splitlines()[1:]]
+    assert len(rows) == 13
+    for row, ref, p in zip(rows, bands.itertuples(index=False), reach, strict=True):
+        expected = [f"{ref.period + 1}", f"{ref.mean:.1f}", f"{ref.q10:.1f}", f"{ref.q50:.1f}"]
+        assert row == [*expected, f"{ref.q90:.1f}", _pct(p)]
+    assert f"Chance of reaching 40 sales: {reach.iloc[-1]:.0%}." in done.stdout
+
+
+def test_forecast_revenue_with_deal_sizes_from_the_log(log):
+    rc, text = call(
+        "forecast", *LOG_ARGS, "--target", "500000", "--deal-size", "log", "--calls", "300",
+        "--cycle", "4", "--reps", "1000", "--seed", "3", "--quiet",
+    )  # fmt: skip
+    assert rc == 0
+    amounts = log.leads.loc[log.reached["sale"], "amount"]
+    size = fs.DealSize.gamma(amounts.mean(), cv=amounts.std(ddof=1) / amounts.mean())
+    fc = fs.forecast(fs.fit(log), 300, 13, 1000, cycle=fs.Cycle(4), deal_size=size, rng=3)
+    p10, p50, p90 = np.quantile(fc.revenue.sum(axis=1), [0.1, 0.5, 0.9])
+    assert f"P10 {p10:,.0f}, P50 {p50:,.0f}, P90 {p90:,.0f}" in text
+    assert "at 300 calls a period (as given)" in text
+
+
+# ------------------------------------------------------------- bad input
+def test_bad_input_is_one_line_and_exit_code_2(tmp_path):
+    done = run("fit", str(tmp_path / "missing.csv"), "--stages", "dial,sale")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "missing.csv" in done.stderr and "Traceback" not in done.stderr
+
+
+BAD = {
+    "unknown stage": ["fit", str(EVENTS), "--stages", "dial,sael"],
+    "missing --stages": ["fit", str(EVENTS)],
+    "bad method": ["fit", *LOG_ARGS, "--method", "magic"],
+    "unknown group": ["fit", *LOG_ARGS, "--by", "region"],
+    "level above 1": ["fit", *LOG_ARGS, "--confidence-level", "95"],
+    "bad column pair": ["fit", *LOG_ARGS, "--column", "lead"],
+    "nothing to forecast": ["forecast", *LOG_ARGS],
+    "probability 1.5": ["forecast", *LOG_ARGS, "--target", "10", "--probability", "1.5"],
+    "negative target": ["forecast", *LOG_ARGS, "--target", "-5"],
+    "deal size word": ["forecast", *LOG_ARGS, "--target", "5", "--deal-size", "big"],
+    "cv without size": ["forecast", *LOG_ARGS, "--target", "5", "--deal-cv", "0.3"],
+    "report not html": ["report", *LOG_ARGS, "-o", "report.pdf"],
+    "report no folder": ["report", *LOG_ARGS, "-o", "no/such/folder/r.html"],
+}
+
+
+@pytest.mark.parametrize("args", BAD.values(), ids=BAD.keys())
+def test_every_bad_input_gives_exit_code_2_and_one_line(args, capsys):
+    try:
+        rc, out = call(*args)
+    except SystemExit as exc:  # argparse's own checks
+        rc, out = exc.code, ""
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith("funnelsim")
+    assert "Traceback" not in err
+
+
+def test_help_shows_examples_with_the_shipped_files(capsys):
+    for args in (["--help"], ["fit", "--help"], ["forecast", "--help"], ["report", "--help"]):
+        with pytest.raises(SystemExit) as exc:
+            main(args)
+        assert exc.value.code == 0
+        text = capsys.readouterr().out
+        assert "examples" in text and "data/sample_" in text
+
+
+EPILOGS = ["cli.epilog", "cli.fit.epilog", "cli.forecast.epilog", "cli.report.epilog"]
+
+
+@pytest.mark.parametrize("key", EPILOGS)
+def test_the_help_examples_run(key, capsys, tmp_path, monkeypatch):
+    """Every example in the ``--help`` texts works as printed (from the repository root)."""
+    monkeypatch.chdir(ROOT)
+    epilog = fs.t(key).replace("\\\n", " ")
+    examples = [shlex.split(line)[1:] for line in epilog.splitlines() if "  funnelsim " in line]
+    assert len(examples) >= 2
+    for args in examples:
+        args = args[: args.index(">")] if ">" in args else args  # a shell redirection
+        args = [str(tmp_path / a) if a.endswith(".html") else a for a in args]
+        if args[0] != "fit":
+            args += ["--reps", "500"]
+        rc, _ = call(*args)
+        assert rc == 0, (args, capsys.readouterr().err)
+
+
+# ---------------------------------------------------------------- report
+def test_report_file_is_self_contained(tmp_path):
+    out = tmp_path / "report.html"
+    done = run(
+        "report", *LOG_ARGS, "--by", "rep", "--target", "40", "--reps", "1000", "--seed", "1",
+        "-o", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert str(out) in done.stdout
+    page = out.read_text(encoding="utf-8")
+    _check_self_contained(page)
+    for heading in ("Stage ratios", "Ratios by rep", "Sales cycle", "Forecast and plan"):
+        assert f"<h2>{heading}</h2>" in page
+
+
+def _check_self_contained(page: str) -> None:
+    assert page.startswith("<!DOCTYPE html>")
+    assert "http://" not in page and "https://" not in page
+    assert not re.search(r"""(src|href)\s*=\s*["'](?!data:)""", page)  # nothing to fetch
+    images = re.findall(r'<img alt="" src="data:image/png;base64,([A-Za-z0-9+/=]+)">', page)
+    assert images and page.count("<img") == len(images)
+    for data in images:
+        assert base64.b64decode(data).startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_build_report_shows_the_fit_and_the_cycle(log):
+    page = build_report(log, method="jeffreys", confidence_level=0.9)
+    _check_self_contained(page)
+    fit = fs.fit(log, method="jeffreys", confidence_level=0.9)
+    for row in fit.to_frame().itertuples(index=False):
+        assert f"<td>{row.passed}/{row.entered}</td>" in page
+        assert f"<td>{_pct(row.low)} – {_pct(row.high)}</td>" in page
+    cycle = fs.cycle_length(log, confidence_level=0.9)
+    assert f"half take {cycle.median:.1f} days" in page
+    assert "Forecast and plan" not in page  # no target, no calls: no forecast
+
+
+def test_build_report_same_seed_same_page_and_counts_log():
+    counts = fs.read_log(
+        ROOT / "data" / "sample_counts.csv",
+        format="counts",
+        stages=["dials", "connects", "meetings", "sales"],
+        columns={"period": "week", "amount": "revenue"},
+    )
+    kwargs = {"target": 30, "periods": 4, "reps": 500, "by": "rep"}
+    first = build_report(counts, rng=5, **kwargs)
+    assert build_report(counts, rng=5, **kwargs) == first
+    _check_self_contained(first)
+    assert "Sales cycle" not in first  # a counts log has no times
+    weeks = pd.read_csv(ROOT / "data" / "sample_counts.csv")
+    pace = weeks["dials"].sum() / weeks["week"].nunique()
+    assert calls_per_week(counts) == pytest.approx(pace, rel=1e-12)
+    assert html.escape(f"the log's pace of {round(pace):,} calls a week") in first
+
+
+# ------------------------------------------------------------ real data
+@pytest.mark.shared
+def test_olist_fit_and_report_end_to_end(shared_data, tmp_path):
+    """Olist's marketing-qualified leads joined to its closed deals (see test_real_logs)."""
+    folder = shared_data / "olist_funnel"
+    mqls = pd.read_csv(folder / "olist_marketing_qualified_leads_dataset.csv")
+    deals = pd.read_csv(folder / "olist_closed_deals_dataset.csv")
+    merged = tmp_path / "olist.csv"
+    mqls.merge(deals, on="mql_id", how="left").to_csv(merged, index=False)
+    args = [str(merged), "--format", "leads", "--stages", "MQL=first_contact_date,won=won_date"]
+    args += ["--column", "lead=mql_id", "--column", "source=origin", "--column", "rep=sr_id"]
+    args += ["--errors", "drop"]  # one deal is won before its first contact
+    done = run("fit", *args, "--by", "source", "--csv")
+    assert done.returncode == 0, done.stderr
+    assert "1 rows of olist.csv were left out" in done.stderr  # dropped, never silently
+    log = fs.read_log(
+        merged,
+        format="leads",
+        stages={"MQL": "first_contact_date", "won": "won_date"},
+        columns={"lead": "mql_id", "source": "origin", "rep": "sr_id"},
+        errors="drop",
+    )
+    got = pd.read_csv(io.StringIO(done.stdout), keep_default_na=False, na_values=[""])
+    ref = fs.fit(log, by="source").to_frame()
+    assert got["passed"].sum() == 841
+    np.testing.assert_array_equal(got["entered"], ref["entered"])
+    np.testing.assert_allclose(got[["ratio", "low", "high"]], ref[["ratio", "low", "high"]])
+
+    out = tmp_path / "olist.html"
+    done = run("report", *args, "--target", "100", "--periods", "8", "--reps", "1000",
+               "--seed", "2", "-q", "-o", str(out))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    page = out.read_text(encoding="utf-8")
+    _check_self_contained(page)
+    assert "841 closed" in page and "Forecast and plan" in page
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("terminal", "quiet", "shown"), [(True, False, True),
+                         (True, True, False), (False, False, False)])  # fmt: skip
+def test_progress_bar_only_on_a_terminal_and_not_quiet(monkeypatch, terminal, quiet, shown):
+    from funnelsim import cli
+
+    stream = _Terminal() if terminal else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    with cli._progress(2, quiet, "building the report") as bar:
+        bar.update()
+    assert ("building the report" in stream.getvalue()) is shown
+
+
+def test_forecast_at_the_planned_calls_reaches_the_target_as_promised():
+    """Two independent routes agree: the plan (exact binomial mixed over 4,000 posterior
+    draws) and the simulated futures at its calls (20,000 replicates). Tolerance: 4
+    combined standard errors, sqrt(0.9 x 0.1 / 20,000) for the simulation and about 0.003
+    for the plan's own draws (the chance given p varies with sd ~0.2 across the draws)."""
+    log = fs.Log(
+        "counts", ("dials", "sales"), counts=pd.DataFrame({"dials": [5000], "sales": [40]})
+    )
+    o = outlook(fs.fit(log), target=40, probability=0.9, periods=13, reps=20_000, rng=0)
+    assert o.calls_from == "plan"
+    reach = float(o.to_frame()["prob_reach"].iloc[-1])
+    se = math.hypot(math.sqrt(0.9 * 0.1 / 20_000), 0.2 / math.sqrt(4000))
+    assert abs(reach - 0.9) < 4 * se

@@ -1,0 +1,360 @@
+"""Forecasts with the ratios' uncertainty, and call plans.
+
+References: :func:`funnelsim.simulate` (same machinery, same seed, same
+deals), the law of total variance for the mixed binomial (closed form from
+the Beta posteriors' moments), the exact binomial planner
+:func:`funnelsim.calls_for_target`, and held-out periods of a simulated
+history for coverage. Tolerances are 4 standard errors.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import funnelsim as fs
+
+STAGES = ("dials", "connects", "sales")
+
+
+def _counts_log(dials: int, connects: int, sales: int, **groups) -> fs.Log:
+    frame = pd.DataFrame({"dials": [dials], "connects": [connects], "sales": [sales], **groups})
+    return fs.Log("counts", STAGES, counts=frame)
+
+
+def _beta_moments(fit: fs.Fit) -> tuple[float, float]:
+    """E[p] and E[p^2] of the product of the fit's independent Beta posteriors."""
+    k = fit.table["passed"].to_numpy(float)
+    n = fit.table["entered"].to_numpy(float)
+    a, b = k + 0.5, n - k + 0.5
+    m1 = float(np.prod(a / (a + b)))
+    m2 = float(np.prod(a * (a + 1) / ((a + b) * (a + b + 1))))
+    return m1, m2
+
+
+def _var_se(x: np.ndarray) -> tuple[float, float]:
+    """Sample variance and its standard error, sqrt((m4 - s^4) / n)."""
+    d = x - x.mean()
+    s2 = float(np.mean(d**2))
+    m4 = float(np.mean(d**4))
+    return float(x.var(ddof=1)), math.sqrt((m4 - s2**2) / x.size)
+
+
+# ------------------------------------------------------ the same machinery
+@pytest.mark.parametrize("start", ["steady", "empty"])
+@pytest.mark.parametrize("cycle", [None, fs.Cycle(3), fs.Cycle(1.5, cv=0.8)])
+def test_point_forecast_equals_simulate_deal_for_deal(start, cycle):
+    funnel = fs.Funnel(["a", "b", "c"], [0.4, 0.2])
+    size = fs.DealSize.gamma(1000, cv=0.7)
+    kw = dict(cycle=cycle, deal_size=size, start=start, rng=11)
+    fc = fs.forecast(funnel, 120, 9, 2500, **kw)  # 3 chunks of replicates, threads
+    sim = fs.simulate(funnel, 120, 9, 2500, **kw)
+    np.testing.assert_array_equal(fc.sales, sim.sales)
+    np.testing.assert_array_equal(fc.revenue, sim.revenue)
+    assert fc.point is None and not fc.uncertainty
+
+
+def test_fit_without_uncertainty_is_the_point_funnel(rng):
+    fit = fs.fit(_counts_log(2000, 400, 40))
+    fc = fs.forecast(fit, [100, 200, 300], 3, 500, uncertainty=False, rng=3)
+    sim = fs.simulate(fit.to_funnel(), [100, 200, 300], 3, 500, rng=3)
+    np.testing.assert_array_equal(fc.sales, sim.sales)
+
+
+def test_point_forecast_of_a_mixed_one_replays_the_same_calls():
+    fit = fs.fit(_counts_log(2000, 400, 40))
+    fc = fs.forecast(fit, 300, 4, 3000, rng=5)
+    again = fs.forecast(fit, 300, 4, 3000, rng=5)
+    np.testing.assert_array_equal(fc.sales, again.sales)
+    assert fc.point is not None and fc.point.point is None
+    # the point forecast is a plain simulation of the point funnel (other stream)
+    assert fc.point.sales.sum(axis=1).mean() == pytest.approx(
+        4 * 300 * fit.to_funnel().overall, abs=4 * math.sqrt(4 * 300 * 0.02 / 3000)
+    )
+    assert fc.ratios[None].shape == (3000, 2)
+
+
+# ------------------------------------------------------- law of total variance
+def test_mixed_binomial_mean_and_variance_match_the_law_of_total_variance():
+    fit = fs.fit(_counts_log(2000, 400, 40))
+    calls, periods, reps = 300, 8, 40_000
+    fc = fs.forecast(fit, calls, periods, reps, rng=2026)
+    total = fc.sales.sum(axis=1).astype(float)
+    n = calls * periods
+    m1, m2 = _beta_moments(fit)
+    mean = n * m1
+    var = n * (m1 - m2) + n**2 * (m2 - m1**2)  # E[n p (1 - p)] + Var[n p]
+    assert total.mean() == pytest.approx(mean, abs=4 * math.sqrt(var / reps))
+    v, se = _var_se(total)
+    assert abs(v - var) < 4 * se
+    # the point forecast has the binomial variance only, far below
+    p = fit.to_funnel().overall
+    v_point, se_point = _var_se(fc.point.sales.sum(axis=1).astype(float))
+    assert abs(v_point - n * p * (1 - p)) < 4 * se_point
+    assert var > 2 * n * p * (1 - p)
+
+
+def test_mixed_compound_revenue_variance():
+    fit = fs.fit(_counts_log(1500, 500, 60))
+    size = fs.DealSize.gamma(2000, cv=0.8)
+    calls, periods, reps = 200, 5, 40_000
+    fc = fs.forecast(fit, calls, periods, reps, deal_size=size, rng=8)
+    total = fc.revenue.sum(axis=1)
+    n = calls * periods
+    m1, m2 = _beta_moments(fit)
+    es = n * m1
+    vs = n * (m1 - m2) + n**2 * (m2 - m1**2)
+    var = size.var * es + size.mean**2 * vs
+    assert total.mean() == pytest.approx(size.mean * es, abs=4 * math.sqrt(var / reps))
+    v, se = _var_se(total)
+    assert abs(v - var) < 4 * se
+
+
+def test_mixed_forecast_with_a_cycle_keeps_the_steady_state_mean():
+    """With a steady start each period closes ``calls x p`` on average, p drawn per replicate.
+
+    Given p, a period's deals are binomial with mean ``calls p`` (the calls
+    of earlier periods, split over lags, add up to one period's worth), so
+    the mean over replicates is ``calls E[p]`` in every period; the variance
+    of the per-period mean across replicates bounds the tolerance.
+    """
+    fit = fs.fit(_counts_log(2000, 400, 40))
+    m1, m2 = _beta_moments(fit)
+    calls, reps = 400, 20_000
+    fc = fs.forecast(fit, calls, 6, reps, cycle=fs.Cycle(3), rng=6)
+    var = calls * (m1 - m2) + calls**2 * (m2 - m1**2)  # one period, law of total variance
+    np.testing.assert_allclose(fc.sales.mean(axis=0), calls * m1, atol=4 * math.sqrt(var / reps))
+    empty = fs.forecast(fit, calls, 6, 2000, cycle=fs.Cycle(3), start="empty", rng=6)
+    assert empty.sales[:, 0].mean() < 0.2 * calls * m1  # a new rep closes little at first
+
+
+def test_uncertainty_widens_the_band():
+    fit = fs.fit(_counts_log(2000, 400, 40))
+    fc = fs.forecast(fit, 300, 13, 20_000, rng=4)
+    bands = fc.compare_bands(measure="sales")
+    last = bands.iloc[-1]
+    assert last["width"] > 1.3 * last["point_width"]
+    assert (bands["ratio"].iloc[3:] > 1).all()
+    # the point band claims 80 % but holds far less of the honest forecast
+    assert last["point_coverage"] < 0.7
+    assert list(bands.columns) == [
+        "period",
+        "low",
+        "high",
+        "width",
+        "point_low",
+        "point_high",
+        "point_width",
+        "ratio",
+        "point_coverage",
+    ]
+
+
+# ------------------------------------------------------------------ coverage
+def test_bands_cover_held_out_periods_at_about_the_stated_rate():
+    """Fit on 8 simulated weeks, forecast the next 13, check the P10-P90 band.
+
+    200 independent histories; the honest band should hold the held-out
+    revenue 80 % of the time (4 binomial standard errors: +-0.113); the
+    point band, which ignores the ratios' uncertainty, far less.
+    """
+    truth = fs.Funnel(STAGES, [0.3, 0.1])
+    size = fs.DealSize.gamma(5000, cv=0.5)
+    histories, reps = 200, 1000
+    seeds = np.random.SeedSequence(20261123).spawn(histories)
+    hits, point_hits = 0, 0
+    for seed in seeds:
+        past_rng, future_rng, fc_rng = (np.random.default_rng(s) for s in seed.spawn(3))
+        past = fs.simulate(truth, 250, 8, 1, rng=past_rng)
+        counts = pd.DataFrame(past.counts[0], columns=list(STAGES))
+        fit = fs.fit(fs.Log("counts", STAGES, counts=counts))
+        future = fs.simulate(truth, 500, 13, 1, deal_size=size, rng=future_rng)
+        actual = future.revenue.sum()
+        fc = fs.forecast(fit, 500, 13, reps, deal_size=size, rng=fc_rng)
+        band = fc.compare_bands(cumulative=True).iloc[-1]
+        hits += band["low"] <= actual <= band["high"]
+        point_hits += band["point_low"] <= actual <= band["point_high"]
+    se = math.sqrt(0.8 * 0.2 / histories)
+    assert abs(hits / histories - 0.8) < 4 * se
+    assert point_hits / histories < 0.8 - 4 * se
+
+
+# ------------------------------------------------------------- summaries
+def test_percentiles_and_prob_reach_are_the_replicates_own():
+    fit = fs.fit(_counts_log(2000, 400, 40))
+    fc = fs.forecast(fit, 300, 6, 2000, deal_size=1000.0, rng=9)
+    cum = np.cumsum(fc.revenue, axis=1)
+    table = fc.percentiles(cumulative=True)
+    np.testing.assert_allclose(table["q10"], np.quantile(cum, 0.1, axis=0))
+    np.testing.assert_allclose(table["q90"], np.quantile(cum, 0.9, axis=0))
+    np.testing.assert_allclose(table["mean"], cum.mean(axis=0))
+    p = fc.prob_reach(20_000)
+    np.testing.assert_allclose(p.to_numpy(), (cum >= 20_000).mean(axis=0))
+    assert p.index.name == "period" and len(p) == 6
+    per = fc.prob_reach(4000, measure="sales", cumulative=False)
+    np.testing.assert_allclose(per.to_numpy(), (fc.sales >= 4000).mean(axis=0))
+    assert list(fc.percentiles([0.05, 0.5]).columns) == ["period", "mean", "q05", "q50"]
+    frame = fc.to_frame()
+    assert len(frame) == 2 * 6 * 2000
+    assert set(frame.columns) == {"replicate", "period", "measure", "value"}
+    assert "Forecast(2000 replicates x 6 periods, with ratio uncertainty" in repr(fc)
+
+
+def test_grouped_fit_forecasts_the_team():
+    counts = pd.DataFrame(
+        {
+            "rep": ["ann", "bob"],
+            "dials": [3000, 3000],
+            "connects": [900, 600],
+            "sales": [90, 30],
+        }
+    )
+    fit = fs.fit(fs.Log("counts", STAGES, counts=counts), by="rep")
+    reps = 20_000
+    fc = fs.forecast(fit, {"ann": 100, "bob": 200}, 4, reps, rng=1)
+    assert fc.groups == ["ann", "bob"]
+    mean, var = 0.0, 0.0
+    for key, calls in (("ann", 100), ("bob", 200)):
+        m1, m2 = _beta_moments(fit.group(key))
+        n = calls * 4
+        mean += n * m1
+        var += n * (m1 - m2) + n**2 * (m2 - m1**2)
+    total = fc.sales.sum(axis=1).astype(float)
+    assert total.mean() == pytest.approx(mean, abs=4 * math.sqrt(var / reps))
+    v, se = _var_se(total)
+    assert abs(v - var) < 4 * se
+
+
+# ------------------------------------------------------------------ plans
+@pytest.mark.parametrize("deal_size", [None, fs.DealSize.gamma(10_000, cv=0.6)])
+def test_plan_point_branch_is_calls_for_target(deal_size):
+    log = _counts_log(3000, 600, 30)
+    fit = fs.fit(log)
+    target = 50 if deal_size is None else 500_000
+    plan = fs.plan_calls(fit, target, 0.9, periods=2, deal_size=deal_size, reps=2000, rng=1)
+    row = plan.to_frame().iloc[0]
+    funnel = fit.to_funnel()
+    assert row["calls_point"] == fs.calls_for_target(
+        funnel, target, 0.9, deal_size=deal_size, periods=2
+    )
+    assert row["calls_expected"] == fs.calls_for_expected(
+        funnel, target, deal_size=deal_size, periods=2
+    )
+    first = int(fs.back_calculate(funnel, target, deal_size=deal_size)["needed"].iloc[0])
+    assert row["calls_decks"] == math.ceil(first / 2)
+    assert row["calls"] > row["calls_point"]  # uncertainty costs calls
+    assert row["p_point_plan"] < 0.9
+    # on a Funnel only the point branch is there, and it is the same number
+    plain = fs.plan_calls(funnel, target, 0.9, periods=2, deal_size=deal_size)
+    assert plain.table["calls_point"].iloc[0] == row["calls_point"]
+    assert pd.isna(plain.table["calls"].iloc[0])
+    assert plain.table["p_point_plan"].iloc[0] >= 0.9
+    assert plan.decks.equals(fs.back_calculate(funnel, target, deal_size=deal_size))
+
+
+def test_plan_with_uncertainty_delivers_its_probability_by_simulation():
+    """The planned calls reach the target with the asked probability, one call fewer does not.
+
+    Reference: Beta draws from scipy and binomial draws, not the planner's code.
+    """
+    fit = fs.fit(_counts_log(3000, 600, 30))
+    plan = fs.plan_calls(fit, 50, 0.9, reps=20_000, rng=2)
+    calls = int(plan.table["calls"].iloc[0])
+    gen = np.random.default_rng(99)
+    table = fit.table
+    a = table["passed"].to_numpy(float) + 0.5
+    b = table["entered"].to_numpy(float) - table["passed"].to_numpy(float) + 0.5
+    sims = 400_000
+    p = np.prod(stats.beta.rvs(a, b, size=(sims, 2), random_state=gen), axis=1)
+    se = math.sqrt(0.9 * 0.1 / sims)
+    hit = (gen.binomial(calls, p) >= 50).mean()
+    assert hit >= 0.9 - 4 * se - 0.003  # 0.003: the planner's own 20,000 draws
+    # the decks' plan: about a coin flip, with or without the ratios' uncertainty
+    decks = int(plan.table["calls_decks"].iloc[0])
+    hit_decks = (gen.binomial(decks, p) >= 50).mean()
+    assert plan.table["p_decks"].iloc[0] == pytest.approx(hit_decks, abs=0.02)
+    assert plan.table["p_decks"].iloc[0] < 0.6
+
+
+def test_plan_per_rep_and_for_the_team():
+    counts = pd.DataFrame(
+        {
+            "rep": ["ann", "bob", "cy"],
+            "dials": [3000, 2000, 1000],
+            "connects": [900, 400, 300],
+            "sales": [90, 20, 30],
+        }
+    )
+    log = fs.Log("counts", STAGES, counts=counts)
+    plan = fs.plan_calls(log, 40, 0.8, by="rep", reps=2000, rng=3)
+    table = plan.to_frame()
+    assert table["group"].tolist() == ["ann", "bob", "cy", "team"]
+    team = fs.fit(log).to_funnel()
+    assert table["calls_point"].iloc[-1] == fs.calls_for_target(team, 40, 0.8)
+    ann = fs.fit(log, by="rep").to_funnel()["ann"]
+    assert table["calls_point"].iloc[0] == fs.calls_for_target(ann, 40, 0.8)
+    assert (table["calls"] >= table["calls_point"]).all()
+    # the smallest rep (cy, 1,000 dials) carries the most uncertainty
+    extra = table["calls"] / table["calls_point"]
+    assert extra.iloc[2] > extra.iloc[0]
+    assert "team" in repr(plan)
+
+
+# ------------------------------------------------------------- bad input
+def test_bad_input_gives_clear_errors():
+    log = _counts_log(2000, 400, 40)
+    with pytest.raises(ValueError, match=r"fs\.fit\(log\)"):
+        fs.forecast(log, 100, 4, 10)
+    with pytest.raises(ValueError, match=r"needs a Fit .* or a Funnel; got a str"):
+        fs.forecast("funnel", 100, 4, 10)
+    funnel = fs.Funnel(STAGES, [0.3, 0.1])
+    with pytest.raises(ValueError, match="periods must be at least 1"):
+        fs.forecast(funnel, 100, 0, 10)
+    with pytest.raises(ValueError, match="no groups"):
+        fs.forecast(funnel, {"ann": 100}, 4, 10)
+    with pytest.raises(ValueError, match="calls must be whole numbers"):
+        fs.forecast(funnel, -5, 4, 10)
+    with pytest.raises(ValueError, match="already uses the point estimates"):
+        fs.forecast(funnel, 100, 4, 10, rng=0).compare_bands()
+    fc = fs.forecast(fs.fit(log), 100, 4, 10, rng=0)
+    with pytest.raises(ValueError, match="measure must be one of: revenue, sales"):
+        fc.percentiles(measure="deals")
+    with pytest.raises(ValueError, match="Percentile levels"):
+        fc.percentiles([10, 50])
+    with pytest.raises(ValueError, match="uncertainty must be True or False"):
+        fs.forecast(fs.fit(log), 100, 4, 10, uncertainty="yes")
+    counts = pd.DataFrame({"rep": ["a", "b"], "dials": [10, 10], "connects": [5, 5]})
+    counts["sales"] = [1, 1]
+    grouped = fs.fit(fs.Log("counts", STAGES, counts=counts), by="rep")
+    with pytest.raises(ValueError, match="missing groups: b"):
+        fs.forecast(grouped, {"a": 10}, 4, 10)
+    with pytest.raises(ValueError, match=r"probability must be a ratio between 0 and 1; got 1\.5"):
+        fs.plan_calls(funnel, 10, 1.5)
+    with pytest.raises(ValueError, match="by= groups a Log"):
+        fs.plan_calls(funnel, 10, 0.9, by="rep")
+    with pytest.raises(ValueError, match="cannot be reached"):
+        fs.plan_calls(fs.Funnel(STAGES, [0.3, 0.0]), 10, 0.9)
+
+
+# ------------------------------------------------------------------ plots
+def test_plot_forecast_draws_both_bands_and_the_target():
+    fit = fs.fit(_counts_log(2000, 400, 40))
+    fc = fs.forecast(fit, 300, 13, 2000, deal_size=1000.0, rng=1)
+    ax = fs.plotting.plot_forecast(fc, target=60_000)
+    labels = [line.get_label() for line in ax.lines]
+    assert labels[:2] == ["median", "point estimates only: P10 and P90"]
+    chance = fc.prob_reach(60_000).iloc[-1]
+    assert f"target 60,000: reached with chance {chance:.0%}" in labels
+    band = ax.collections[0].get_paths()[0].vertices[:, 1]
+    q = fc.percentiles(cumulative=True)
+    assert band.max() == pytest.approx(q["q90"].max())
+    assert ax.get_title() == "Forecast: revenue to date"
+    point = fs.forecast(fit.to_funnel(), 300, 13, 200, rng=1)
+    ax = fs.plotting.plot_forecast(point, measure="sales", cumulative=False, period="month")
+    assert len(ax.lines) == 1 and ax.get_xlabel() == "month"
+    with pytest.raises(ValueError, match="plot_forecast expects a Forecast"):
+        fs.plotting.plot_forecast(fit)

@@ -1,0 +1,162 @@
+"""The apps of notebook 07: what they compute equals the pure functions, control by control."""
+
+from __future__ import annotations
+
+import datetime
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import funnelsim as fs
+from funnelsim.report import outlook
+from funnelsim.widgets import make_forecast, make_pipeline, pipeline_numbers
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+PIPELINE = DATA / "sample_pipeline.csv"
+
+
+@pytest.fixture(scope="module")
+def fit() -> fs.Fit:
+    counts = pd.DataFrame({"dials": [3000], "meetings": [150], "sales": [30]})
+    return fs.fit(fs.Log("counts", ("dials", "meetings", "sales"), counts=counts))
+
+
+def _same_outlook(got, ref) -> None:
+    assert (got.calls, got.calls_from, got.measure) == (ref.calls, ref.calls_from, ref.measure)
+    np.testing.assert_array_equal(got.forecast.sales, ref.forecast.sales)
+    np.testing.assert_array_equal(got.forecast.revenue, ref.forecast.revenue)
+    if ref.plan is None:
+        assert got.plan is None
+    else:
+        pd.testing.assert_frame_equal(got.plan.to_frame(), ref.plan.to_frame())
+
+
+# ------------------------------------------------------------ forecast app
+def test_forecast_app_equals_the_pure_functions(fit):
+    app = make_forecast(fit, target=25, probability=0.9, periods=8, reps=400, seed=3)
+    assert app.message == ""
+    ref = outlook(fit, target=25, probability=0.9, periods=8, reps=400, rng=3)
+    _same_outlook(app.result, ref)
+    # the plan and the band are those of plan_calls and forecast themselves
+    plan = fs.plan_calls(fit, 25, 0.9, periods=8, rng=3).to_frame()
+    pd.testing.assert_frame_equal(app.result.plan.to_frame(), plan)
+    assert app.result.calls == plan["calls"].iloc[-1]
+    band = fs.forecast(fit, int(plan["calls"].iloc[-1]), 8, 400, rng=3)
+    np.testing.assert_array_equal(app.result.forecast.sales, band.sales)
+    reach = band.prob_reach(25, measure="sales").iloc[-1]
+    assert f"Chance of reaching 25 sales: {reach:.0%}." in app.summary.value
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "changed"),
+    [
+        ("target", 40, {"target": 40}),
+        ("probability", 0.6, {"probability": 0.6}),
+        ("periods", 13, {"periods": 13}),
+        ("calls", 250, {"calls": 250}),
+        ("seed", 11, {"rng": 11}),
+    ],
+)
+def test_forecast_app_follows_each_control(fit, name, value, changed):
+    app = make_forecast(fit, target=25, probability=0.9, periods=8, reps=300, seed=3)
+    app.controls[name].value = value
+    assert app.message == ""
+    kwargs = {"target": 25, "probability": 0.9, "periods": 8, "reps": 300, "rng": 3}
+    kwargs |= changed
+    if "calls" in changed:
+        assert app.result.calls_from == "given"
+    _same_outlook(app.result, outlook(fit, **kwargs))
+
+
+def test_forecast_app_in_revenue(fit):
+    size = fs.DealSize.gamma(20_000, cv=0.5)
+    app = make_forecast(fit, target=400_000, periods=6, calls=500, deal_size=size, reps=300)
+    assert app.message == "" and app.result.measure == "revenue"
+    ref = outlook(fit, target=400_000, periods=6, calls=500, deal_size=size, reps=300, rng=2024)
+    _same_outlook(app.result, ref)
+    assert app.controls["target"].description == fs.t("app.fc.target_revenue")
+
+
+# ------------------------------------------------------------ pipeline app
+def test_pipeline_app_numbers_equal_the_pipeline_methods():
+    app = make_pipeline(PIPELINE, quota=3_000_000)
+    assert app.message == ""
+    pipe = fs.read_pipeline(PIPELINE)
+    r = app.result
+    raw = pd.read_csv(PIPELINE)
+    chance = raw["stage"].str.rstrip("%").astype(float) / 100
+    assert r.weighted == pipe.weighted == math.fsum(raw["amount"] * chance)  # Σ amount × p
+    assert r.prob_quota == pipe.prob_reach(3_000_000)
+    assert r.prob_weighted == pipe.prob_reach(pipe.weighted)
+    pd.testing.assert_series_equal(r.percentiles, pipe.percentiles())
+    pd.testing.assert_series_equal(r.deals, pipe.count_pmf())
+    assert f"{pipe.weighted:,.0f}" in app.summary.value
+    assert f"{r.prob_quota:.0%}" in app.summary.value
+    # the table in the page holds every deal of the file, nothing lost
+    assert app.controls["deals"].value.count("\n") == len(raw) + 1
+
+
+def test_editing_the_table_and_the_quota():
+    app = make_pipeline(quota=300_000)
+    rows = ["deal,stage,amount", "D1,25%,1000000", "D2,50%,200000", "D3,90%,50000"]
+    app.controls["deals"].value = "\n".join(rows)
+    # worked example: 0.25 x 1,000,000 + 0.5 x 200,000 + 0.9 x 50,000
+    assert app.result.weighted == 395_000
+    # 300,000 or more closes only when the million-deal does: 25 %
+    assert app.result.prob_quota == pytest.approx(0.25, abs=1e-12)
+    app.controls["quota"].value = 200_000  # the 200,000 deal alone does it too
+    assert app.result.prob_quota == pytest.approx(1 - 0.75 * 0.5, abs=1e-12)
+    ref = pipeline_numbers(fs.Pipeline.from_deals([1e6, 2e5, 5e4], [0.25, 0.5, 0.9]), 200_000)
+    assert app.result.prob_quota == ref.prob_quota
+    np.testing.assert_allclose(app.result.deals.to_numpy(), ref.deals.to_numpy(), atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("", "empty"),
+        ("deal,stage,amount\nD1,25%,lots", "amount"),
+        ("deal,stage,amount\nD1,33%", "amount is empty"),
+    ],
+)
+def test_pipeline_app_shows_bad_tables_as_a_message(text, words):
+    app = make_pipeline()
+    app.controls["deals"].value = text
+    assert app.result is None
+    assert app.message and words in app.message
+    assert "Traceback" not in app.summary.value
+
+
+def _upload(app, name: str, content: bytes) -> None:
+    app.upload.value = (
+        {
+            "name": name,
+            "type": "",
+            "size": len(content),
+            "content": memoryview(content),
+            "last_modified": datetime.datetime(2025, 6, 30),
+        },
+    )
+
+
+def test_uploading_a_file_fills_the_table(tmp_path):
+    app = make_pipeline(quota=1_000_000)
+    _upload(app, "snapshot.csv", PIPELINE.read_bytes())
+    assert app.message == ""
+    pipe = fs.read_pipeline(PIPELINE)
+    assert app.result.pipeline.n_deals == pipe.n_deals == len(pd.read_csv(PIPELINE))
+    assert app.result.weighted == pipe.weighted
+    assert app.result.prob_quota == pipe.prob_reach(1_000_000)
+    assert f"{pipe.n_deals} deals" in app.upload_status.value
+
+
+def test_uploading_a_bad_file_keeps_the_table():
+    app = make_pipeline()
+    before = app.controls["deals"].value
+    _upload(app, "bad.csv", b"deal,stage,amount\nD1,25%,-5\n")
+    assert app.controls["deals"].value == before
+    assert app.message == ""
+    assert "amount" in app.upload_status.value
