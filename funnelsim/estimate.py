@@ -728,22 +728,31 @@ class Fit:
         return self.table.copy()
 
     def __repr__(self) -> str:
-        head = f"Fit({self.method} {100 * self.confidence_level:g}%: {' -> '.join(self.stages)}"
+        head = t(
+            "repr.fit.head",
+            method=self.method,
+            level=100 * self.confidence_level,
+            stages=" -> ".join(self.stages),
+        )
         if self.by:
-            lines = [
-                f"{head}; by {', '.join(self.by)}: {len(self.groups)} groups; "
-                "see .to_frame(), .overall, .group(key)"
-            ]
+            lines = [t("repr.fit.by", head=head, by=", ".join(self.by), groups=len(self.groups))]
         else:
             lines = [head]
             for row in self.table.itertuples(index=False):
                 lines.append(
-                    f"  {row.stage}: {row.passed}/{row.entered} = {row.ratio:.3g} "
-                    f"[{row.low:.3g}, {row.high:.3g}]"
+                    t(
+                        "repr.fit.row",
+                        stage=row.stage,
+                        passed=row.passed,
+                        entered=row.entered,
+                        ratio=row.ratio,
+                        low=row.low,
+                        high=row.high,
+                    )
                 )
             ratio, low, high = self.overall
-            lines.append(f"  overall: {ratio:.3g} [{low:.3g}, {high:.3g}]")
-        lines += [f"  note: {note}" for note in self.notes]
+            lines.append(t("repr.fit.overall", ratio=ratio, low=low, high=high))
+        lines += [t("repr.note", note=note) for note in self.notes]
         return "\n".join(lines) + ")"
 
 

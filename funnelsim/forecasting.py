@@ -322,14 +322,21 @@ class Forecast:
         return frame
 
     def __repr__(self) -> str:
-        kind = "with ratio uncertainty" if self.uncertainty else "point estimates"
-        groups = f", {len(self.groups)} groups" if self.groups else ""
+        kind = t("repr.forecast.uncertainty" if self.uncertainty else "repr.forecast.point")
+        groups = t("repr.forecast.groups", n=len(self.groups)) if self.groups else ""
         total = self.revenue.sum(axis=1)
         p10, p50, p90 = np.quantile(total, [0.1, 0.5, 0.9])
-        what = "revenue" if self.deal_size is not None else "sales"
-        return (
-            f"Forecast({self.reps} replicates x {self.periods} periods, {kind}{groups}; "
-            f"total {what} P10 {p10:,.4g}, P50 {p50:,.4g}, P90 {p90:,.4g})"
+        what = t("repr.what.revenue" if self.deal_size is not None else "repr.what.sales")
+        return t(
+            "repr.forecast",
+            reps=self.reps,
+            periods=self.periods,
+            kind=kind,
+            groups=groups,
+            what=what,
+            p10=p10,
+            p50=p50,
+            p90=p90,
         )
 
 
@@ -584,17 +591,27 @@ class Plan:
         return self.table.copy()
 
     def __repr__(self) -> str:
-        what = "revenue" if self.deal_size is not None else "deals"
+        what = t("repr.what.revenue" if self.deal_size is not None else "repr.what.deals")
         lines = [
-            f"Plan(target {self.target:,.10g} {what} in {self.periods} period(s) with "
-            f"probability {self.probability:g}; calls per period:"
+            t(
+                "repr.plan.head",
+                target=self.target,
+                what=what,
+                periods=self.periods,
+                probability=self.probability,
+            )
         ]
         for row in self.table.itertuples(index=False):
             calls = "-" if pd.isna(row.calls) else f"{int(row.calls):,}"
             lines.append(
-                f"  {row.group}: {calls} with uncertainty, {int(row.calls_point):,} on point "
-                f"estimates, {int(row.calls_decks):,} by the decks (delivers with "
-                f"probability {row.p_decks:.2f})"
+                t(
+                    "repr.plan.row",
+                    group=row.group,
+                    calls=calls,
+                    point=int(row.calls_point),
+                    decks=int(row.calls_decks),
+                    p_decks=row.p_decks,
+                )
             )
         return "\n".join(lines) + ")"
 

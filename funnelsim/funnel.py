@@ -206,4 +206,4 @@ class Funnel:
     def __repr__(self) -> str:
         chain = " -> ".join(self.stages)
         ratios = ", ".join(f"{r:.3g}" for r in self.ratios)
-        return f"Funnel({chain}; ratios {ratios}; overall {self.overall:.3g})"
+        return t("repr.funnel", chain=chain, ratios=ratios, overall=self.overall)

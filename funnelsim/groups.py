@@ -445,33 +445,60 @@ class GroupComparison:
     def __repr__(self) -> str:
         level = f"{100 * self.confidence_level:g}%"
         lines = [
-            f"GroupComparison(by {', '.join(self.by)}; {self.method} {level}; "
-            f"{self.adjust}; {len(self.groups)} groups, {len(self.stages)} step(s)"
+            t(
+                "repr.group_comparison.head",
+                by=", ".join(self.by),
+                method=self.method,
+                level=level,
+                adjust=self.adjust,
+                groups=len(self.groups),
+                steps=len(self.stages),
+            )
         ]
         for step in self.steps.itertuples(index=False):
             prior = (
-                f"prior mean {_pct(step.prior_mean)}, precision {step.prior_precision:.3g}"
-                + (" (capped)" if step.capped else "")
+                t(
+                    "repr.group_comparison.prior",
+                    mean=_pct(step.prior_mean),
+                    precision=step.prior_precision,
+                )
+                + (t("repr.group_comparison.capped") if step.capped else "")
                 if np.isfinite(step.prior_mean)
-                else "no prior"
+                else t("repr.group_comparison.no_prior")
             )
             lines.append(
-                f"  {step.stage}: team {_pct(step.team_ratio)} ({step.passed}/{step.entered}); "
-                f"{prior}; chi-square p = {_p(step.p_value)}"
+                t(
+                    "repr.group_comparison.step",
+                    stage=step.stage,
+                    team=_pct(step.team_ratio),
+                    passed=step.passed,
+                    entered=step.entered,
+                    prior=prior,
+                    p=_p(step.p_value),
+                )
             )
             rows = self.table[self.table["stage"] == step.stage]
             for label, row in zip(
                 _labels(rows, self.by)[:_SHOWN], rows.head(_SHOWN).itertuples(), strict=False
             ):
-                flag = " *" if row.differs else ""
                 lines.append(
-                    f"    {label}: {row.passed}/{row.entered} = {_pct(row.ratio)}, shrunk "
-                    f"{_pct(row.shrunk)} [{_pct(row.shrunk_low)}, {_pct(row.shrunk_high)}], "
-                    f"P(below rest) = {_p(row.p_below)}, p adj = {_p(row.p_adjusted)}{flag}"
+                    t(
+                        "repr.group_comparison.row",
+                        label=label,
+                        passed=row.passed,
+                        entered=row.entered,
+                        ratio=_pct(row.ratio),
+                        shrunk=_pct(row.shrunk),
+                        low=_pct(row.shrunk_low),
+                        high=_pct(row.shrunk_high),
+                        p_below=_p(row.p_below),
+                        p_adjusted=_p(row.p_adjusted),
+                        flag=" *" if row.differs else "",
+                    )
                 )
             if len(rows) > _SHOWN:
-                lines.append(f"    ... {len(rows) - _SHOWN} more: see .to_frame()")
-        lines += [f"  note: {note}" for note in self.notes]
+                lines.append("    " + t("repr.more", n=len(rows) - _SHOWN, where=".to_frame()"))
+        lines += [t("repr.note", note=note) for note in self.notes]
         return "\n".join(lines) + ")"
 
 
@@ -917,22 +944,34 @@ class PChart:
     def __repr__(self) -> str:
         flagged = self.flagged
         n_periods = self.table[self.period].nunique()
-        head = (
-            f"PChart({', '.join(self.stages)} by {self.period}"
-            + (f", per {', '.join(self.by)}" if self.by else "")
-            + f"; {self.sigmas:g}-sigma limits: {n_periods} periods, "
-            f"{len(flagged)} out of control"
+        head = t(
+            "repr.pchart.head",
+            stages=", ".join(self.stages),
+            period=self.period,
+            per=t("repr.pchart.per", by=", ".join(self.by)) if self.by else "",
+            sigmas=self.sigmas,
+            periods=n_periods,
+            flagged=len(flagged),
         )
         lines = [head]
         for values in flagged.head(_SHOWN).to_dict("records"):
             group = _label([values[k] for k in self.by]) + " " if self.by else ""
             lines.append(
-                f"  {group}{values['stage']} {_when(values[self.period])}: "
-                f"{values['passed']}/{values['entered']} = {_pct(values['ratio'])} "
-                f"{values['signal']} [{_pct(values['low'])}, {_pct(values['high'])}]"
+                t(
+                    "repr.pchart.row",
+                    group=group,
+                    stage=values["stage"],
+                    when=_when(values[self.period]),
+                    passed=values["passed"],
+                    entered=values["entered"],
+                    ratio=_pct(values["ratio"]),
+                    signal=t(f"repr.signal.{values['signal']}"),
+                    low=_pct(values["low"]),
+                    high=_pct(values["high"]),
+                )
             )
         if len(flagged) > _SHOWN:
-            lines.append(f"  ... {len(flagged) - _SHOWN} more: see .flagged")
+            lines.append("  " + t("repr.more", n=len(flagged) - _SHOWN, where=".flagged"))
         return "\n".join(lines) + ")"
 
 
@@ -1121,9 +1160,12 @@ class LeakDiagnosis:
         return out
 
     def __repr__(self) -> str:
-        head = (
-            f"LeakDiagnosis(against {self.benchmark}, {self.adjust}, "
-            f"{100 * self.confidence_level:g}%: {int(self.table['leak'].sum())} leak(s)"
+        head = t(
+            "repr.leak_diagnosis",
+            benchmark=self.benchmark,
+            adjust=self.adjust,
+            level=100 * self.confidence_level,
+            leaks=int(self.table["leak"].sum()),
         )
         lines = [head, *(f"  {m}" for m in self.messages()[:_SHOWN])]
         return "\n".join(lines) + ")"
@@ -1347,7 +1389,8 @@ class PipelineDiagnosis:
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{k}: {v:g}" for k, v in self.counts.items())
-        return f"PipelineDiagnosis({self.shape}; {counts}\n  {self.reason})"
+        shape = t(f"repr.shape.{self.shape.replace(' ', '_').replace('-', '_')}")
+        return t("repr.pipeline_diagnosis", shape=shape, counts=counts, reason=self.reason)
 
 
 def diagnose_pipeline(

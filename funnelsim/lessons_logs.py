@@ -34,7 +34,7 @@ from .estimate import Fit, calls_for_precision, exact_coverage, fit
 from .groups import GroupComparison, LeakDiagnosis, PChart, compare_groups, diagnose_leaks, p_chart
 from .i18n import t
 from .logs import Log, LogError
-from .survival import CycleLength, cycle_length, stale_leads
+from .survival import CycleLength, _unit_word, cycle_length, stale_leads
 
 __all__ = [
     "COVERAGE_N",
@@ -351,10 +351,15 @@ class EstimatingRatios:
         return table
 
     def __repr__(self) -> str:
-        return (
-            f"EstimatingRatios({self.method} {100 * self.confidence_level:g}%; coverage at "
-            f"{self.stage} p = {self.p:.3g}: worst for n <= 50 {self.worst():.3f}, "
-            f"wald {self.worst('wald'):.3f})\n{self.fit!r}"
+        return t(
+            "repr.estimating_ratios",
+            method=self.method,
+            level=100 * self.confidence_level,
+            stage=self.stage,
+            p=self.p,
+            worst=self.worst(),
+            wald=self.worst("wald"),
+            fit=repr(self.fit),
         )
 
 
@@ -445,9 +450,13 @@ class SampleSize:
         return self.curve.copy()
 
     def __repr__(self) -> str:
-        return (
-            f"SampleSize(ratio {self.ratio:.3g} to ± {self.half_width:.3g} at "
-            f"{100 * self.confidence_level:g}%: wilson {self.wilson}, wald {self.wald} leads)"
+        return t(
+            "repr.sample_size",
+            ratio=self.ratio,
+            half=self.half_width,
+            level=100 * self.confidence_level,
+            wilson=self.wilson,
+            wald=self.wald,
         )
 
 
@@ -632,11 +641,17 @@ class SalesCycle:
         return cycle_curve(self.cycle, given_event=given_event)
 
     def __repr__(self) -> str:
-        u = self.cycle.unit
-        return (
-            f"SalesCycle(as of {self.cycle.as_of}: median {self.cycle.median:.4g} {u}, "
-            f"last {self.last} closed average {self.naive_mean:.4g} {u}; "
-            f"{self.n_stale} of {self.n_open} open leads older than {self.threshold:.4g} {u})"
+        u = _unit_word(self.cycle.unit)
+        return t(
+            "repr.sales_cycle",
+            as_of=self.cycle.as_of,
+            median=self.cycle.median,
+            unit=u,
+            last=self.last,
+            mean=self.naive_mean,
+            stale=self.n_stale,
+            open=self.n_open,
+            threshold=self.threshold,
         )
 
 
@@ -735,10 +750,18 @@ class ComparingReps:
         return self.comparison.to_frame().merge(leak, on=keys, how="left", validate="1:1")
 
     def __repr__(self) -> str:
-        chart = "no p-chart" if self.chart is None else f"{len(self.chart.flagged)} period(s) out"
-        return (
-            f"ComparingReps(by {', '.join(self.by)}; {int(self.comparison.table['differs'].sum())}"
-            f" differing, {len(self.leaks.leaks)} leak(s), {chart})\n{self.comparison!r}"
+        chart = (
+            t("repr.comparing_reps.no_chart")
+            if self.chart is None
+            else t("repr.comparing_reps.chart", n=len(self.chart.flagged))
+        )
+        return t(
+            "repr.comparing_reps",
+            by=", ".join(self.by),
+            differs=int(self.comparison.table["differs"].sum()),
+            leaks=len(self.leaks.leaks),
+            chart=chart,
+            comparison=repr(self.comparison),
         )
 
 

@@ -153,10 +153,14 @@ class Log:
 
     def __repr__(self) -> str:
         n = len(self.counts) if self.format == "counts" else len(self.leads)
-        unit = "rows" if self.format == "counts" else "leads"
-        return (
-            f"Log({self.format}, {self.name!r}: {n} {unit}, stages "
-            f"{' -> '.join(self.stages)}, {len(self.dropped)} rows dropped)"
+        unit = t("repr.log.rows" if self.format == "counts" else "repr.log.leads", n=n)
+        return t(
+            "repr.log",
+            format=self.format,
+            name=repr(self.name),
+            unit=unit,
+            stages=" -> ".join(self.stages),
+            dropped=len(self.dropped),
         )
 
 

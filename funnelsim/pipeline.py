@@ -703,10 +703,13 @@ class Pipeline:
         return self.deals.assign(weighted=self.amounts * self.probabilities)
 
     def __repr__(self) -> str:
-        return (
-            f"Pipeline({self.name!r}: {self.n_deals} open deals, amount "
-            f"{self.amounts.sum():,.10g}, weighted {self.weighted:,.10g}, "
-            f"{len(self.dropped)} rows dropped)"
+        return t(
+            "repr.pipeline",
+            name=repr(self.name),
+            deals=self.n_deals,
+            amount=self.amounts.sum(),
+            weighted=self.weighted,
+            dropped=len(self.dropped),
         )
 
 
@@ -802,11 +805,25 @@ class Calibration:
         return self.table.copy()
 
     def __repr__(self) -> str:
-        lines = [f"Calibration({self.name!r}: {len(self.deals)} deals, Brier {self.brier:.4f}"]
+        lines = [
+            t(
+                "repr.calibration.head",
+                name=repr(self.name),
+                deals=len(self.deals),
+                brier=self.brier,
+            )
+        ]
         for row in self.table.itertuples(index=False):
             lines.append(
-                f"  stated {row.stated:.0%}: {row.closed}/{row.n} closed = {row.observed:.0%} "
-                f"[{row.low:.0%}, {row.high:.0%}]"
+                t(
+                    "repr.calibration.row",
+                    stated=row.stated,
+                    closed=row.closed,
+                    n=row.n,
+                    observed=row.observed,
+                    low=row.low,
+                    high=row.high,
+                )
             )
         return "\n".join(lines) + ")"
 
@@ -1070,7 +1087,7 @@ class Ladder:
             f"{r['from']}->{r['to']} {r['ratio']:.2f} [{r['low']:.2f}, {r['high']:.2f}]"
             for _, r in self.table.iterrows()
         )
-        return f"Ladder({self.name!r}: {len(self.leads)} leads; {steps})"
+        return t("repr.ladder", name=repr(self.name), leads=len(self.leads), steps=steps)
 
 
 def grade_ladder(

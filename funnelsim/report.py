@@ -364,18 +364,28 @@ class Outlook:
     def __repr__(self) -> str:
         total = self.forecast.measure(self.measure, cumulative=True)[:, -1]
         p10, p50, p90 = np.quantile(total, [0.1, 0.5, 0.9])
-        head = (
-            f"Outlook({self.calls:,} calls a period ({self.calls_from}), "
-            f"{self.forecast.periods} periods x {self.forecast.reps:,} futures; total "
-            f"{self.measure} P10 {p10:,.4g}, P50 {p50:,.4g}, P90 {p90:,.4g}"
+        head = t(
+            "repr.outlook.head",
+            calls=self.calls,
+            source=t(f"repr.calls_from.{self.calls_from}"),
+            periods=self.forecast.periods,
+            reps=self.forecast.reps,
+            measure=t(f"repr.what.{self.measure}"),
+            p10=p10,
+            p50=p50,
+            p90=p90,
         )
         if self.target is None:
             return head + ")"
         reach = float(self.forecast.prob_reach(self.target, measure=self.measure).iloc[-1])
         calls = int(self.plan.table["calls"].iloc[-1])
-        return (
-            f"{head}; P(target {self.target:,.10g}) {reach:.3f}; plan {calls:,} calls a period "
-            f"for probability {self.probability:g})"
+        return t(
+            "repr.outlook.target",
+            head=head,
+            target=self.target,
+            reach=reach,
+            calls=calls,
+            probability=self.probability,
         )
 
 

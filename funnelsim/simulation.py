@@ -381,8 +381,13 @@ class Simulation:
         )
 
     def __repr__(self) -> str:
-        return (
-            f"Simulation({self.reps} reps x {self.periods} periods, {self.funnel!r}, "
-            f"cycle mean {self.cycle.mean:g}, deal_size {self.deal_size!r}, "
-            f"start={self.start!r}, method={self.method!r})"
+        return t(
+            "repr.simulation",
+            reps=self.reps,
+            periods=self.periods,
+            funnel=repr(self.funnel),
+            cycle=self.cycle.mean,
+            deal_size=repr(self.deal_size),
+            start=repr(self.start),
+            method=repr(self.method),
         )

@@ -52,6 +52,7 @@ Greenwood's covariances.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -127,6 +128,23 @@ def _pct(level: float) -> str:
 
 def _fmt(x: float) -> str:
     return "nan" if math.isnan(x) else "inf" if math.isinf(x) else f"{x:.4g}"
+
+
+_UNIT_CODES = {"day": "day", "week": "week", "month": "month", "period": "period"}
+
+
+def _unit_word(unit: str) -> str:
+    """A time unit ("days", "periods") in the current language; others as given."""
+    code = _UNIT_CODES.get(unit.removesuffix("s"))
+    return t(f"plot.units.{code}") if code else unit
+
+
+def _naive_label(method: str) -> str:
+    """The label of a naive cycle average ("last 10 closed") in the current language."""
+    if method == "all closed":
+        return t("repr.cycle_length.all")
+    last = re.fullmatch(r"last (\d+) closed", method)
+    return t("repr.cycle_length.last", n=int(last.group(1))) if last else method
 
 
 # ------------------------------------------------------------------ Survival
@@ -306,19 +324,25 @@ class Survival:
         )
 
     def __repr__(self) -> str:
-        unit = f" {self.unit}" if self.unit else ""
+        unit = f" {_unit_word(self.unit)}" if self.unit else ""
         low, high = self.median_ci
-        head = (
-            f"Survival: {self.n} subjects, {self.n_events} events, "
-            f"{self.n - self.n_events} censored; median {_fmt(self.median)}{unit} "
-            f"({_pct(self.confidence_level)} CI {_fmt(low)} to {_fmt(high)})"
+        head = t(
+            "repr.survival.head",
+            n=self.n,
+            events=self.n_events,
+            censored=self.n - self.n_events,
+            median=_fmt(self.median),
+            unit=unit,
+            level=_pct(self.confidence_level),
+            low=_fmt(low),
+            high=_fmt(high),
         )
         frame = self.to_frame()
         if frame.empty:
-            return head + "\n(no events: the curve stays at 1)"
+            return head + "\n" + t("repr.survival.no_events")
         more = len(frame) - _SHOWN
         text = frame.head(_SHOWN).to_string(index=False, float_format=lambda x: f"{x:.4g}")
-        return head + "\n" + text + (f"\n... {more} more event times" if more > 0 else "")
+        return head + "\n" + text + ("\n" + t("repr.survival.more", n=more) if more > 0 else "")
 
 
 def kaplan_meier(
@@ -686,22 +710,46 @@ class CycleLength:
         return frame
 
     def __repr__(self) -> str:
-        u = self.unit
+        u = _unit_word(self.unit)
         low, high = self.median_ci
         s_low, s_high = self.share_closed_ci
         lines = [
-            f"CycleLength({self.start} -> {self.end}, as of {_fmt_time(self.as_of)}: "
-            f"{self.leads} leads, "
-            f"{self.closed} closed, {self.open} open, {self.skipped} skipped)",
-            f"  share closed (Kaplan-Meier): {self.share_closed:.1%} "
-            f"({_pct(self.survival.confidence_level)} CI {s_low:.1%} to {s_high:.1%})",
-            f"  median cycle of deals that close: {_fmt(self.median)} {u} "
-            f"(CI {_fmt(low)} to {_fmt(high)}); mean {_fmt(self.mean)} {u}",
+            t(
+                "repr.cycle_length.head",
+                start=self.start,
+                end=self.end,
+                as_of=_fmt_time(self.as_of),
+                leads=self.leads,
+                closed=self.closed,
+                open=self.open,
+                skipped=self.skipped,
+            ),
+            t(
+                "repr.cycle_length.share",
+                share=self.share_closed,
+                level=_pct(self.survival.confidence_level),
+                low=s_low,
+                high=s_high,
+            ),
+            t(
+                "repr.cycle_length.median",
+                median=_fmt(self.median),
+                unit=u,
+                low=_fmt(low),
+                high=_fmt(high),
+                mean=_fmt(self.mean),
+            ),
         ]
         for row in self.naive.itertuples(index=False):
             lines.append(
-                f"  {row.method} ({row.deals} deals): mean {_fmt(row.mean)} {u}, "
-                f"median {_fmt(row.median)} {u}"
+                t(
+                    "repr.cycle_length.naive",
+                    method=_naive_label(row.method),
+                    deals=row.deals,
+                    mean=_fmt(row.mean),
+                    median=_fmt(row.median),
+                    unit=u,
+                )
             )
         return "\n".join(lines)
 
@@ -921,9 +969,12 @@ class OpenLeadRatios:
         return self.table.copy()
 
     def __repr__(self) -> str:
-        head = (
-            f"OpenLeadRatios({self.previous} -> {self.stage}, mature after "
-            f"{self.window:g} {self.unit})"
+        head = t(
+            "repr.open_lead_ratios",
+            previous=self.previous,
+            stage=self.stage,
+            window=self.window,
+            unit=_unit_word(self.unit),
         )
         text = self.table.drop(columns="stage").to_string(
             index=False, float_format=lambda x: f"{x:.4g}"
@@ -1071,7 +1122,7 @@ class TimeInStage:
 
     def __repr__(self) -> str:
         text = self.summary.to_string(index=False, float_format=lambda x: f"{x:.4g}")
-        return f"TimeInStage (in {self.unit})\n{text}"
+        return t("repr.time_in_stage", unit=_unit_word(self.unit)) + "\n" + text
 
 
 def time_in_stage(log: Log, *, quantiles: Sequence[float] = (0.25, 0.5, 0.75, 0.9)) -> TimeInStage:

@@ -1758,10 +1758,16 @@ class PipelineNumbers:
 
     def __repr__(self) -> str:
         p10, p50, p90 = (float(x) for x in self.percentiles)
-        return (
-            f"PipelineNumbers({self.pipeline.n_deals} deals; weighted {self.weighted:,.10g} "
-            f"(reached with {self.prob_weighted:.3f}); quota {self.quota:,.10g} reached with "
-            f"{self.prob_quota:.3f}; P10 {p10:,.10g}, P50 {p50:,.10g}, P90 {p90:,.10g})"
+        return t(
+            "repr.pipeline_numbers",
+            deals=self.pipeline.n_deals,
+            weighted=self.weighted,
+            p_weighted=self.prob_weighted,
+            quota=self.quota,
+            p_quota=self.prob_quota,
+            p10=p10,
+            p50=p50,
+            p90=p90,
         )
 
 

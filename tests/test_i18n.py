@@ -394,3 +394,107 @@ def test_funnelsim_lang_sets_the_starting_language(env, expected):
         check=True,
     ).stdout.split()
     assert out == [expected, "成交" if expected == "zh" else "sales"]
+
+
+# ------------------------------------------------------------- printed summaries
+# Each result kind whose repr goes through the catalogue, with words of its
+# English repr that must not survive in Chinese (template words, not data).
+REPR_LEFTOVERS = {
+    "Fit": ["overall"],
+    "Fit by": ["groups", "see "],
+    "Forecast": ["replicates", "total", "uncertainty"],
+    "Plan": ["target", "decks", "probability"],
+    "GroupComparison": ["shrunk", "team", "chi-square", "prior"],
+    "PChart": ["out of control", "sigma", "above", "below"],
+    "LeakDiagnosis": ["against", "leak(s)", "likely causes"],
+    "PipelineDiagnosis": ["stuck in the middle"],  # its reason is worded when built
+    "EstimatingRatios": ["coverage", "worst", "overall"],
+    "SampleSize": ["ratio", "leads"],
+    "SalesCycle": ["as of", "median", "days", "open leads"],
+    "ComparingReps": ["differing", "leak(s)", "period(s) out", "shrunk"],
+    "Pipeline": ["open deals", "weighted", "dropped"],
+    "Calibration": ["stated", "closed", "deals"],
+    "Ladder": ["leads"],
+    "Outlook": ["calls a period", "futures", "plan", "probability"],
+    "Survival": ["subjects", "censored", "more event times", "days"],
+    "CycleLength": ["as of", "share closed", "median cycle", "last 10 closed", "days"],
+    "OpenLeadRatios": ["mature after", "days"],
+    "TimeInStage": ["(in days)"],
+    "Funnel": ["ratios", "overall"],
+    "Log": ["leads", "stages", "rows dropped"],
+    "Simulation": ["reps x", "cycle mean", "overall"],
+    "PipelineNumbers": ["deals", "weighted", "reached with", "quota"],
+}
+
+
+@pytest.fixture(scope="module")
+def results_in_chinese() -> dict[str, object]:
+    import pandas as pd
+
+    from funnelsim import lessons_logs, report, widgets
+
+    data = PACKAGE.parent / "data"
+    counts = pd.DataFrame(
+        {
+            "rep": ["ann", "bob", "cy", "dee"],
+            "period": ["w1", "w1", "w2", "w2"],
+            "dials": [300] * 4,
+            "connects": [120, 90, 130, 60],
+            "meetings": [30, 12, 35, 6],
+            "sales": [6, 2, 7, 1],
+        }
+    )
+    with i18n.language("zh"):
+        log = fs.Log("counts", ("dials", "connects", "meetings", "sales"), counts=counts)
+        fit = fs.fit(log)
+        funnel = fs.Funnel(["dials", "connects", "sales"], [0.4, 0.1])
+        pipeline = fs.read_pipeline(data / "sample_pipeline.csv")
+        events = fs.read_log(
+            data / "sample_events.csv",
+            format="events",
+            stages=["dial", "connect", "meeting", "proposal", "sale"],
+            as_of="2025-06-30 18:00",
+        )
+        return {
+            "Fit": fit,
+            "Fit by": fs.fit(log, by="rep"),
+            "Forecast": fs.forecast(fit, calls=500, periods=4, reps=200, rng=7),
+            "Plan": fs.plan_calls(fit, target=20, probability=0.9, reps=500, rng=1),
+            "GroupComparison": fs.compare_groups(log, by="rep"),
+            "PChart": fs.p_chart(log, stage="connects", sigmas=0.5),  # flags both weeks
+            "LeakDiagnosis": fs.diagnose_leaks(
+                log, benchmark=fs.presets.get("daily ratio game"), by="rep"
+            ),
+            "PipelineDiagnosis": fs.diagnose_pipeline({"25%": 4, "50%": 15, "90%": 2}),
+            "EstimatingRatios": lessons_logs.estimating_ratios(log, n=[10, 20]),
+            "SampleSize": lessons_logs.sample_size(0.1, 0.03),
+            "SalesCycle": lessons_logs.sales_cycle(events),
+            "ComparingReps": lessons_logs.comparing_reps(log),
+            "Pipeline": pipeline,
+            "Calibration": fs.calibration(data / "sample_deal_history.csv"),
+            "Ladder": fs.grade_ladder(data / "sample_grade_history.csv"),
+            "Outlook": report.outlook(fit, target=20, reps=200, rng=3),
+            "Survival": fs.kaplan_meier(
+                [1, 2, 2, 3, 5, 8, 9, 10, 11, 12, 13],
+                [1, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1],
+                unit="days",
+            ),
+            "CycleLength": fs.cycle_length(events),
+            "OpenLeadRatios": fs.open_lead_ratios(events, "meeting", window="14D"),
+            "TimeInStage": fs.time_in_stage(events),
+            "Funnel": funnel,
+            "Log": events,
+            "Simulation": fs.simulate(funnel, calls=100, periods=3, reps=10, rng=1),
+            "PipelineNumbers": widgets.pipeline_numbers(pipeline, 3_000_000, rng=2),
+        }
+
+
+@pytest.mark.parametrize(("kind", "leftovers"), REPR_LEFTOVERS.items(), ids=list(REPR_LEFTOVERS))
+def test_result_reprs_print_in_chinese(results_in_chinese, kind, leftovers):
+    result = results_in_chinese[kind]
+    english = repr(result)
+    assert all(word in english for word in leftovers), "the words must come from the English repr"
+    with i18n.language("zh"):
+        text = repr(result)
+    assert re.search(r"[\u4e00-\u9fff]", text), text
+    assert not [word for word in leftovers if word in text], text
