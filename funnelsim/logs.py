@@ -311,6 +311,27 @@ def read_log(
 
 
 # ------------------------------------------------------------- arguments
+
+
+def _raise_missing_columns(src, missing: list[str]) -> None:
+    """One LogError listing every missing column, with the columns the file has."""
+    columns = list(src.frame.columns)
+    shown = [_q(c) for c in columns[:40]]
+    raise LogError(
+        "\n".join(
+            [
+                t(
+                    "log.error.missing_columns",
+                    name=src.name,
+                    count=len(missing),
+                    available=", ".join(shown) + (", ..." if len(columns) > 40 else ""),
+                ),
+                *missing,
+            ]
+        )
+    )
+
+
 def _q(value: object) -> str:
     """A value quoted for a message."""
     return f"'{value}'"
@@ -533,20 +554,7 @@ def _resolve(src: _Source, fmt: str, fields: dict[str, str], stage_map: dict) ->
             if column is not None and column not in have:
                 missing.append(t("log.error.missing_stage", column=_q(column), stage=_q(stage)))
     if missing:
-        shown = [_q(c) for c in src.frame.columns[:40]]
-        raise LogError(
-            "\n".join(
-                [
-                    t(
-                        "log.error.missing_columns",
-                        name=src.name,
-                        count=len(missing),
-                        available=", ".join(shown) + (", ..." if len(have) > 40 else ""),
-                    ),
-                    *missing,
-                ]
-            )
-        )
+        _raise_missing_columns(src, missing)
     return used
 
 

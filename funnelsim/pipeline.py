@@ -48,6 +48,7 @@ from .logs import (
     _parse_numbers,
     _Problems,
     _q,
+    _raise_missing_columns,
     _read_source,
     _rows,
     _Source,
@@ -117,20 +118,7 @@ def _resolve(
         names = " nor ".join(_q(fields.get(k, k)) for k in one_of)
         missing.append(t("pipeline.error.missing_either", columns=names))
     if missing:
-        shown = [_q(c) for c in src.frame.columns[:40]]
-        raise LogError(
-            "\n".join(
-                [
-                    t(
-                        "log.error.missing_columns",
-                        name=src.name,
-                        count=len(missing),
-                        available=", ".join(shown) + (", ..." if len(have) > 40 else ""),
-                    ),
-                    *missing,
-                ]
-            )
-        )
+        _raise_missing_columns(src, missing)
     return used
 
 
