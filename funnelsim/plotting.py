@@ -989,15 +989,21 @@ def _percent_axis(axis, top: float) -> None:
     )
 
 
-def _errorbar(ax: Axes, x, y, low, high, **kwargs):
-    x = np.asarray(x, float)
-    err = np.vstack([x - np.asarray(low, float), np.asarray(high, float) - x])
+def _errorbar(ax: Axes, x, y, low, high, *, vertical: bool = False, **kwargs):
+    """Dots with interval bars [low, high] around x (or around y when ``vertical``)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    centre = y if vertical else x
+    err = np.nan_to_num(
+        np.vstack([centre - np.asarray(low, float), np.asarray(high, float) - centre])
+    )
     style = {"fmt": "o", "capsize": 6, "elinewidth": 3, "capthick": 2.5, "markersize": 10}
     style.update(kwargs)
     if "marker" in style:  # a marker given by keyword replaces the format's "o"
         style["fmt"] = "none" if style["marker"] in (None, "none", "") else ""
         style.setdefault("linestyle", "none")
-    return ax.errorbar(x, y, xerr=np.nan_to_num(err), **style)
+    if vertical:
+        return ax.errorbar(x, y, yerr=err, **style)
+    return ax.errorbar(x, y, xerr=err, **style)
 
 
 def plot_ratio_table(
@@ -2013,12 +2019,11 @@ def plot_calibration(result: Calibration, *, ax: Axes | None = None, **kwargs) -
     table = result.table
     ideal = t("plot.calibration.ideal")
     ax.plot([0, 1], [0, 1], color="black", linestyle="--", linewidth=2, label=ideal)
-    observed = table["observed"].to_numpy(float)
-    err = np.vstack([observed - table["low"].to_numpy(float), table["high"] - observed])
     label = t("plot.calibration.observed", level=result.confidence_level)
-    style = {"fmt": "o", "capsize": 6, "elinewidth": 3, "capthick": 2.5, "markersize": 10}
-    style.update({"color": colors[0], "label": label, **kwargs})
-    ax.errorbar(table["stated"].to_numpy(float), observed, yerr=np.nan_to_num(err), **style)
+    style = {"color": colors[0], "label": label, **kwargs}
+    _errorbar(
+        ax, table["stated"], table["observed"], table["low"], table["high"], vertical=True, **style
+    )
     for row in table.itertuples(index=False):
         ax.annotate(
             t("plot.calibration.n", n=int(row.n)),
