@@ -49,7 +49,7 @@ from .estimate import Fit, _interval, fit
 from .funnel import Funnel
 from .i18n import t
 from .logs import Log
-from .simulation import _CHUNK_REPS, _add_closings, _revenue, _streams
+from .simulation import _CHUNK_REPS, _close_deals, _close_warm_start, _revenue, _streams
 from .theory import back_calculate, calls_for_expected, calls_for_target
 
 __all__ = ["Forecast", "Plan", "forecast", "plan_calls"]
@@ -147,22 +147,11 @@ def _chunk(ratios, calls, pmf, deal_size, start, rng, sales) -> None:
     won = calls
     for k in range(ratios.shape[1]):
         won = rng.binomial(won, ratios[0, k] if same else ratios[:, k : k + 1])
-    lag_max = len(pmf) - 1
-    if lag_max == 0:
-        sales[:] = won
-        return
-    _add_closings(sales, rng.multinomial(won, pmf), offset=0)
-    p = ratios[:1].prod(axis=1) if same else ratios.prod(axis=1)
-    if start == "steady" and (p > 0).any():
-        # Deals closing from period 0 on from the calls of the lag_max periods
-        # before it, as in simulate(), with each replicate's own overall rate.
-        for j in range(1, lag_max + 1):
-            tail = pmf[j:]
-            probs = np.column_stack([1 - p * tail.sum(), p[:, None] * tail[None, :]])
-            probs = np.clip(probs, 0, 1)
-            probs = probs / probs.sum(axis=1, keepdims=True)
-            split = rng.multinomial(calls[:, 0], probs[0] if same else probs)
-            _add_closings(sales, split[:, None, 1:], offset=0)
+    _close_deals(sales, won, pmf, rng)
+    if start == "steady":
+        # As in simulate(), with each replicate's own overall rate.
+        p = ratios[0].prod() if same else ratios.prod(axis=1)
+        _close_warm_start(sales, calls[:, 0], p, pmf, rng)
 
 
 # ------------------------------------------------------------------ result

@@ -69,8 +69,9 @@ def simulate(
         ``"binomial"`` draws one binomial per stage, period and rep, splits
         deals across lags with one multinomial per period and rep, and draws
         revenue sums in aggregate (see :class:`DealSize` for which deal-size
-        models cost one draw per deal), so the cost does not grow with call
-        volume. ``"per_call"`` follows every call as its own Bernoulli path
+        models cost one draw per deal), so the cost hardly grows with call
+        volume (only the lag split does: up to one binomial per lag when a
+        period has many deals). ``"per_call"`` follows every call as its own Bernoulli path
         (slow; the reference and the classroom "watch each call" view).
     progress : bool
         Show a progress bar over reps (``per_call`` only).
@@ -153,25 +154,57 @@ def _binomial_chunk(funnel, calls, cycle, deal_size, start, rng, counts, sales, 
     counts[..., 0] = calls
     for k, r in enumerate(funnel.ratios):
         counts[..., k + 1] = rng.binomial(counts[..., k], r)
-    won = counts[..., -1]
-    pmf = cycle.pmf()
+    _close_deals(sales, counts[..., -1], cycle.pmf(), rng)
+    if start == "steady":
+        _close_warm_start(sales, calls[:, 0], funnel.overall, cycle.pmf(), rng)
+    revenue[:] = _revenue(sales, deal_size, rng)
+
+
+def _close_deals(sales: np.ndarray, won: np.ndarray, pmf: np.ndarray, rng) -> None:
+    """Add to ``sales`` the deals ``won[:, s]`` of each call period ``s``, each
+    closing ``lag`` periods later with probability ``pmf[lag]``.
+
+    One multinomial per period and rep. For the last ``len(pmf) - 1`` periods
+    the lags that close after the horizon are merged into the last category,
+    whose deals are dropped: the closings kept have the same law, and a cell
+    with many deals needs fewer binomials.
+    """
+    periods = sales.shape[1]
     lag_max = len(pmf) - 1
     if lag_max == 0:
-        sales[:] = won
-    else:
-        _add_closings(sales, rng.multinomial(won, pmf), offset=0)
-        if start == "steady" and funnel.overall > 0:
-            # Deals from the calls of the lag_max periods before period 0 that
-            # close at period 0 or later: for calls made j periods before,
-            # P(close at period l - j) = p * pmf[l] for l >= j. Category 0 is
-            # "no deal closing in the window", drawn first so the multinomial
-            # stops early once nothing is left.
-            p = funnel.overall
-            for j in range(1, lag_max + 1):
-                probs = np.concatenate([[1 - p * pmf[j:].sum()], p * pmf[j:]])
-                split = rng.multinomial(calls[:, 0], np.clip(probs, 0, 1) / probs.sum())
-                _add_closings(sales, split[:, None, 1:], offset=0)
-    revenue[:] = _revenue(sales, deal_size, rng)
+        sales += won
+        return
+    pvals = np.tile(pmf, (periods, 1))
+    for s in range(max(periods - lag_max, 0), periods):
+        inside = periods - s  # lags 0 .. inside - 1 close within the horizon
+        pvals[s, inside:-1] = 0.0
+        pvals[s, -1] = pmf[inside:].sum()
+    _add_closings(sales, rng.multinomial(won, pvals), offset=0)
+
+
+def _close_warm_start(
+    sales: np.ndarray, calls: np.ndarray, overall: float | np.ndarray, pmf: np.ndarray, rng
+) -> None:
+    """Add to ``sales`` the deals of a full pipeline at period 0 ("steady" start).
+
+    Each rep made ``calls`` (one per rep) in each of the ``len(pmf) - 1``
+    periods before period 0. For the calls made ``j`` periods before, a deal
+    closes at period ``lag - j >= 0`` with probability ``overall * pmf[lag]``
+    (``overall`` is a number or one per rep): one multinomial per ``j`` and
+    rep over "no deal closing from period 0 on" (category 0, drawn first so
+    the draw stops once nothing is left) and the lags ``j .. len(pmf) - 1``.
+    """
+    lag_max = len(pmf) - 1
+    overall = np.asarray(overall, dtype=float)
+    if lag_max == 0 or not (overall > 0).any():
+        return
+    for j in range(1, lag_max + 1):
+        deal = overall[..., None] * pmf[None, j:]  # (1 or reps, lags j .. lag_max)
+        none = np.clip(1.0 - deal.sum(axis=-1, keepdims=True), 0.0, 1.0)
+        pvals = np.concatenate([none, deal], axis=-1)
+        pvals /= pvals.sum(axis=-1, keepdims=True)
+        split = rng.multinomial(calls, pvals[0] if overall.ndim == 0 else pvals)
+        _add_closings(sales, split[:, None, 1:], offset=0)
 
 
 def _add_closings(sales: np.ndarray, split: np.ndarray, offset: int) -> None:

@@ -468,6 +468,9 @@ def _law_statistics(sim: fs.Simulation) -> dict[str, tuple[str, np.ndarray]]:
     """Samples with independent values (one per rep, or pooled where periods are independent)."""
     return {
         "sales in period 6": ("chi2", sim.sales[:, 6]),
+        # the last periods draw their lag splits with the lags past the horizon merged
+        "sales in the last period": ("chi2", sim.sales[:, -1]),
+        "sales in the last 3 periods": ("chi2", sim.sales[:, -3:].sum(axis=1)),
         "sales over all periods": ("chi2", sim.sales.sum(axis=1)),
         "last-stage count (pooled)": ("chi2", sim.counts[..., -1]),  # no lag: periods independent
         "revenue over all periods": ("ks", sim.revenue.sum(axis=1)),
@@ -483,6 +486,8 @@ def _law_p(kind: str, a: np.ndarray, b: np.ndarray) -> float:
 
 LAW_STATS = [
     "sales in period 6",
+    "sales in the last period",
+    "sales in the last 3 periods",
     "sales over all periods",
     "last-stage count (pooled)",
     "revenue over all periods",
