@@ -73,6 +73,7 @@ def _log_arguments(parser: argparse.ArgumentParser) -> None:
         help=t("cli.help.column"),
     )
     group.add_argument("--as-of", metavar="DATE", default=None, help=t("cli.help.as_of"))
+    group.add_argument("--mature", metavar="DAYS", default=None, help=t("cli.help.mature"))
     group.add_argument("--encoding", default=None, help=t("cli.help.encoding"))
     group.add_argument("--delimiter", default=None, help=t("cli.help.delimiter"))
     group.add_argument(
@@ -213,7 +214,28 @@ def _read(args: argparse.Namespace):
 def _fit(log, args: argparse.Namespace):
     from .estimate import fit
 
-    return fit(log, by=args.by, method=args.method, confidence_level=args.confidence_level)
+    return fit(
+        log,
+        by=args.by,
+        method=args.method,
+        confidence_level=args.confidence_level,
+        mature=_mature(args),
+    )
+
+
+def _mature(args: argparse.Namespace) -> float | str | None:
+    """``--mature``: a number of days (periods for period logs), or e.g. "60D"."""
+    if args.mature is None:
+        return None
+    try:
+        return float(args.mature)
+    except ValueError:
+        pass
+    try:
+        pd.Timedelta(args.mature)
+    except (TypeError, ValueError):
+        raise ValueError(t("cli.error.mature", value=args.mature)) from None
+    return args.mature
 
 
 @contextlib.contextmanager
@@ -236,7 +258,7 @@ def _progress(total: int, quiet: bool, desc: str) -> Iterator[Any]:
 
 # ------------------------------------------------------------------ commands
 def _cmd_fit(args: argparse.Namespace, out: TextIO) -> None:
-    from .report import log_line, ratio_table
+    from .report import fit_notes, log_line, ratio_table
 
     log = _read(args)
     fit = _fit(log, args)
@@ -246,7 +268,7 @@ def _cmd_fit(args: argparse.Namespace, out: TextIO) -> None:
     print(log_line(log), file=out)
     print(t("cli.fit.method", method=fit.method, level=fit.confidence_level), file=out)
     print(ratio_table(fit).to_string(index=False), file=out)
-    for note in fit.notes:
+    for note in fit_notes(fit):
         print(t("cli.note", note=note), file=out)
 
 
@@ -291,6 +313,7 @@ def _cmd_forecast(args: argparse.Namespace, out: TextIO) -> None:
     from .report import (
         band_frame,
         calls_per_week,
+        fit_notes,
         log_line,
         outlook,
         outlook_lines,
@@ -302,7 +325,9 @@ def _cmd_forecast(args: argparse.Namespace, out: TextIO) -> None:
         raise ValueError(t("cli.error.no_target"))
     with _progress(3, args.quiet, t("cli.progress.forecast")) as bar:
         log = _read(args)
-        fit = fit_log(log, method=args.method, confidence_level=args.confidence_level)
+        fit = fit_log(
+            log, method=args.method, confidence_level=args.confidence_level, mature=_mature(args)
+        )
         groups = None if args.by is None else _fit(log, args)
         bar.update()
         pace = None
@@ -325,6 +350,8 @@ def _cmd_forecast(args: argparse.Namespace, out: TextIO) -> None:
         bar.update(2)
     print(log_line(log), file=out)
     print(ratio_table(fit).to_string(index=False), file=out)
+    for note in fit_notes(fit):
+        print(t("cli.note", note=note), file=out)
     print(file=out)
     for line in outlook_lines(o):
         print(line, file=out)
@@ -365,6 +392,7 @@ def _cmd_report(args: argparse.Namespace, out: TextIO) -> None:
             by=args.by,
             method=args.method,
             confidence_level=args.confidence_level,
+            mature=_mature(args),
             target=args.target,
             probability=args.probability,
             calls=args.calls,

@@ -41,6 +41,7 @@ to [0, 1]; Jeffreys limits are never replaced by 0 or 1.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -449,9 +450,19 @@ class Fit:
         Level of every interval.
     method : str
         Interval method of the stage ratios (see :data:`METHODS`).
+    mature : float or None
+        With ``fit(log, mature=...)``: the minimum age at a step's previous
+        stage, in ``unit`` ("days" or "periods"); the table then has a
+        ``young`` column (leads left out of each step). None otherwise.
 
     Notes
     -----
+    **Open leads.** A lead that reached a stage yesterday has not failed the
+    next step: it has not had time to pass it. A plain fit counts it as a
+    failure, so every ratio of a log with open leads is biased low (notebook
+    06). ``mature=`` counts each step only over the leads old enough at its
+    previous stage; each step then has its own cohort.
+
     **The overall rate.** Each lead either passes a step or not, so the
     likelihood of a log factorises over the steps: with independent Jeffreys
     priors the posteriors of the stage ratios are independent
@@ -461,7 +472,8 @@ class Fit:
     simulation; :attr:`overall` uses ``OVERALL_DRAWS`` draws and the fixed
     seed ``OVERALL_SEED``, so the same log always gives the same interval).
     Its point estimate is the product of the ratios, which equals
-    last-stage leads / first-stage leads. The interval does not depend on
+    last-stage leads / first-stage leads (with ``mature=`` the steps have
+    different cohorts and only the product is used). The interval does not depend on
     ``method``; its frequentist coverage is checked by simulation in the
     tests.
 
@@ -483,6 +495,8 @@ class Fit:
     by: tuple[str, ...] = ()
     confidence_level: float = 0.95
     method: str = "wilson"
+    mature: float | None = None
+    unit: str = ""
 
     # ------------------------------------------------------------ groups
     @property
@@ -532,7 +546,7 @@ class Fit:
                 )
             )
         table = self.table.loc[mask].drop(columns=list(self.by)).reset_index(drop=True)
-        return Fit(self.stages, table, (), self.confidence_level, self.method)
+        return dataclasses.replace(self, table=table, by=())
 
     # --------------------------------------------------------- posteriors
     def _params(self) -> tuple[np.ndarray, np.ndarray]:
@@ -688,6 +702,8 @@ class Fit:
         last = self.table["passed"].to_numpy(float).reshape(-1, steps)[:, -1]
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = np.where(first > 0, last / np.where(first > 0, first, 1.0), np.nan)
+            if self.mature is not None:  # one cohort per step: the product of the ratios
+                ratio = self.table["ratio"].to_numpy(float).reshape(-1, steps).prod(axis=1)
         if not self.by:
             return Overall(float(ratio[0]), float(low[0]), float(high[0]))
         keys = self.table[list(self.by)].iloc[::steps].reset_index(drop=True)
@@ -734,6 +750,15 @@ class Fit:
             level=100 * self.confidence_level,
             stages=" -> ".join(self.stages),
         )
+        if self.mature is not None:
+            from .survival import _unit_word  # survival imports this module
+
+            head += "\n" + t(
+                "repr.fit.mature",
+                window=self.mature,
+                unit=_unit_word(self.unit),
+                young=int(self.table["young"].sum()),
+            )
         if self.by:
             lines = [t("repr.fit.by", head=head, by=", ".join(self.by), groups=len(self.groups))]
         else:
@@ -762,6 +787,7 @@ def fit(
     by: str | Sequence[str] | None = None,
     confidence_level: float = 0.95,
     method: str = "wilson",
+    mature: float | str | pd.Timedelta | None = None,
 ) -> Fit:
     """Stage ratios with confidence intervals from a log, pooled or per group.
 
@@ -776,6 +802,15 @@ def fit(
         Level of every interval, strictly between 0 and 1.
     method : {"wilson", "jeffreys", "clopper-pearson", "agresti-coull", "wald"}
         Interval method of the stage ratios (see :func:`proportion_ci`).
+    mature : float, str or pandas.Timedelta, optional
+        Count each step only over the leads that reached its previous stage
+        at least this long before the log's ``as_of``: days for dated logs
+        (``"60D"`` works too), periods otherwise. Leads younger than that
+        are still open and are left out instead of counted as failures
+        (they would bias the ratios low). Choose a window longer than
+        nearly every step takes (:func:`funnelsim.open_lead_ratios` and
+        :func:`funnelsim.cycle_length` show how long). Needs a lead-level
+        log with times; the table gains a ``young`` column.
 
     Returns
     -------
@@ -788,6 +823,8 @@ def fit(
     ValueError
         When the log has no leads at its first stage, ``by`` names no group
         column, or the counts rise down the funnel.
+    LogError
+        ``mature=`` with a log that has no times.
 
     Examples
     --------
@@ -822,6 +859,11 @@ def fit(
     if pooled.empty or pooled["entered"].iloc[0] == 0:
         raise ValueError(t("error.no_first_leads", stage=log.stages[0], name=log.name))
     table = log.stage_table(by=list(keys)) if keys else pooled
+    window, unit = None, ""
+    if mature is not None:
+        from .survival import mature_stage_table  # survival imports this module
+
+        table, window, unit = mature_stage_table(log, mature, list(keys) or None)
     table = table.reset_index(drop=True)
     _check_table(table, log.stages, keys)
     k = table["passed"].to_numpy(float)
@@ -833,7 +875,7 @@ def fit(
     ratio[ok] = k[ok] / n[ok]
     low[ok], high[ok] = _interval(k[ok], n[ok], level, method)
     table = table.assign(ratio=ratio, low=low, high=high)
-    return Fit(tuple(log.stages), table, keys, level, method)
+    return Fit(tuple(log.stages), table, keys, level, method, mature=window, unit=unit)
 
 
 def _check_table(table: pd.DataFrame, stages: Sequence[str], keys: tuple[str, ...]) -> None:

@@ -26,6 +26,7 @@ probability that each plan really delivers.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -531,12 +532,13 @@ def _fewest_calls(ok, start: int) -> int:
 
 def _pooled(src: Fit) -> Fit:
     """The team's fit: counts of every group added up, step by step."""
-    table = src.table.groupby("stage", sort=False)[["entered", "passed"]].sum().reset_index()
+    counts = [c for c in ("entered", "passed", "young") if c in src.table]  # young: mature=
+    table = src.table.groupby("stage", sort=False)[counts].sum().reset_index()
     k = table["passed"].to_numpy(float)
     n = table["entered"].to_numpy(float)
     low, high = _interval(k, n, src.confidence_level, src.method)
     table = table.assign(ratio=k / n, low=low, high=high)
-    return Fit(src.stages, table, (), src.confidence_level, src.method)
+    return dataclasses.replace(src, table=table, by=())
 
 
 @dataclass(frozen=True, repr=False, eq=False)

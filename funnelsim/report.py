@@ -95,7 +95,9 @@ def ratio_table(fit) -> pd.DataFrame:
        dials → meetings           10/150  6.67%  3.45% – 11.50%
     """
     steps, overall = _rows(fit)
-    both = pd.concat([steps, overall], ignore_index=True)
+    both = pd.concat(
+        [steps.assign(overall_row=False), overall.assign(overall_row=True)], ignore_index=True
+    )
     if fit.by:  # keep each group's rows together, overall last
         both = both.sort_values(list(fit.by), kind="stable").reset_index(drop=True)
     return pd.DataFrame(
@@ -106,7 +108,11 @@ def ratio_table(fit) -> pd.DataFrame:
                 for p, s in zip(both["previous"], both["stage"], strict=True)
             ],
             t("cli.col.counts"): [
-                f"{k}/{n}" for k, n in zip(both["passed"], both["entered"], strict=True)
+                # with mature= each step has its own cohort: no first-to-last counts
+                "–" if fit.mature is not None and last else f"{k}/{n}"
+                for k, n, last in zip(
+                    both["passed"], both["entered"], both["overall_row"], strict=True
+                )
             ],
             t("cli.col.ratio"): [_percent(x) for x in both["ratio"]],
             t("cli.col.interval", level=fit.confidence_level): [
@@ -230,7 +236,18 @@ def _section_ratios(fit) -> list[str]:
         ),
         figure_png(lambda ax: plotting.plot_ratio_table(fit, ax=ax, overall=True)),
     ]
-    out += [_p(t("cli.note", note=note), "note") for note in fit.notes]
+    out += [_p(t("cli.note", note=note), "note") for note in fit_notes(fit)]
+    return out
+
+
+def fit_notes(fit) -> list[str]:
+    """What a reader of a fit's ratios should know: the mature-lead rule, then its notes."""
+    out = list(fit.notes)
+    if fit.mature is not None:
+        from .survival import _unit_word
+
+        unit, young = _unit_word(fit.unit), int(fit.table["young"].sum())
+        out.insert(0, t("repr.fit.mature", window=fit.mature, unit=unit, young=young).strip())
     return out
 
 
@@ -615,6 +632,7 @@ def build_report(
     by: str | None = None,
     method: str = "wilson",
     confidence_level: float = 0.95,
+    mature: float | str | None = None,
     target: float | None = None,
     probability: float = 0.9,
     calls: int | None = None,
@@ -643,6 +661,10 @@ def build_report(
         A group column of the log (``"rep"``, ``"source"``...).
     method, confidence_level : str, float
         Of the ratio intervals (as in :func:`funnelsim.fit`).
+    mature : float or str, optional
+        Fit the ratios, the forecast and the plan over mature leads only (as
+        in :func:`funnelsim.fit`): leads still open are left out instead of
+        counted as lost. The group comparison uses every lead.
     target : float, optional
         Sales (or revenue, with ``deal_size``) to reach over ``periods``.
     probability : float, default 0.9
@@ -683,7 +705,7 @@ def build_report(
             progress(name)
 
     step(t("report.ratios"))
-    fit = fit_log(log, method=method, confidence_level=confidence_level)
+    fit = fit_log(log, method=method, confidence_level=confidence_level, mature=mature)
     body = [
         f"<h1>{html.escape(t('report.title', name=log.name))}</h1>",
         _p(log_line(log), "meta"),

@@ -72,6 +72,7 @@ __all__ = [
     "TimeInStage",
     "cycle_length",
     "kaplan_meier",
+    "mature_stage_table",
     "open_lead_ratios",
     "stale_leads",
     "time_in_stage",
@@ -980,6 +981,95 @@ class OpenLeadRatios:
             index=False, float_format=lambda x: f"{x:.4g}"
         )
         return head + "\n" + text
+
+
+def mature_stage_table(
+    log: Log, window: float | str | pd.Timedelta, by: str | Sequence[str] | None = None
+) -> tuple[pd.DataFrame, float, str]:
+    """Stage counts over mature leads only: the input of ``fit(log, mature=...)``.
+
+    For each step, ``entered`` counts the leads that reached its previous
+    stage at least ``window`` before the log's ``as_of`` (and have a time
+    there), and ``passed`` those of them that reached the step's stage.
+    ``young`` counts the leads at the previous stage that are left out:
+    reached too recently to count as failures, or without a time.
+
+    Each step has its own cohort, so ``entered`` of one step need not equal
+    ``passed`` of the step before.
+
+    Parameters
+    ----------
+    log : Log
+        A lead-level log with times.
+    window : float, str or pandas.Timedelta
+        Minimum age at the previous stage: days for dated logs ("60D" works
+        too), periods otherwise.
+    by : str or sequence of str, optional
+        Group columns, as in :meth:`Log.stage_table`.
+
+    Returns
+    -------
+    (pandas.DataFrame, float, str)
+        The table (the ``by`` columns, ``stage``, ``entered``, ``passed``,
+        ``young``; rows in the order of :meth:`Log.stage_table`), the window
+        in the log's unit, and that unit ("days" or "periods").
+
+    Examples
+    --------
+    Four leads dialled; a and b 40 days before ``as_of``, c and d 5 days
+    before. With a 30-day window only a and b count for the first step:
+
+    >>> import pandas as pd
+    >>> from funnelsim.logs import Log
+    >>> from funnelsim.survival import mature_stage_table
+    >>> times = pd.DataFrame({
+    ...     "dial": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-02-05", "2024-02-05"]),
+    ...     "sale": pd.to_datetime(["2024-01-20", None, None, None])},
+    ...     index=pd.Index(list("abcd"), name="lead"))
+    >>> log = Log("events", ("dial", "sale"), leads=pd.DataFrame(index=times.index),
+    ...           reached=times.notna(), times=times, as_of=pd.Timestamp("2024-02-10"))
+    >>> table, window, unit = mature_stage_table(log, "30D")
+    >>> table
+      stage  entered  passed  young
+    0  sale        2       1      2
+    """
+    clock = _clock(log, "mature")
+    win = _window(window, clock)
+    keys = [] if by is None else [by] if isinstance(by, str) else list(by)
+    log.stage_table(by=keys or None)  # checks the group columns
+    reached = log.reached[list(log.stages)].to_numpy(dtype=bool)
+    columns = {}
+    for k in range(1, len(log.stages)):
+        at_previous = reached[:, k - 1]
+        with np.errstate(invalid="ignore"):
+            old = at_previous & clock.known[:, k - 1] & (clock.elapsed(None, k - 1) >= win)
+        columns[("entered", k)] = old
+        columns[("passed", k)] = old & reached[:, k]
+        columns[("young", k)] = at_previous & ~old
+    frame = pd.DataFrame(
+        {f"{name}{k}": mask.astype(np.int64) for (name, k), mask in columns.items()},
+        index=log.reached.index,
+    )
+    if keys:
+        frame[keys] = log.leads.loc[frame.index, keys].to_numpy()
+        totals = frame.groupby(keys, observed=True, dropna=False).sum()
+    else:
+        totals = frame.sum().to_frame().T
+    rows = []
+    for key, row in totals.iterrows():
+        group = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=False))
+        for k in range(1, len(log.stages)):
+            rows.append(
+                {
+                    **group,
+                    "stage": log.stages[k],
+                    "entered": int(row[f"entered{k}"]),
+                    "passed": int(row[f"passed{k}"]),
+                    "young": int(row[f"young{k}"]),
+                }
+            )
+    table = pd.DataFrame(rows, columns=[*keys, "stage", "entered", "passed", "young"])
+    return table, win, clock.unit
 
 
 def open_lead_ratios(

@@ -147,6 +147,27 @@ def test_forecast_revenue_with_deal_sizes_from_the_log(log):
 
 
 # ------------------------------------------------------------- bad input
+def test_mature_fit_leaves_open_leads_out_and_says_so(log):
+    """--mature 60 prints the counts of fs.fit(log, mature=60); the overall row has no
+    counts (each step has its own cohort) and a note says how many were left out."""
+    rc, out = call("fit", *LOG_ARGS, "--mature", "60")
+    assert rc == 0
+    ref = fs.fit(log, mature=60)
+    for previous, row in zip(STAGES, ref.to_frame().itertuples(index=False), strict=False):
+        ratio = re.escape(_pct(row.ratio))
+        assert re.search(rf"{previous} → {row.stage}\s+{row.passed}/{row.entered}\s+{ratio}", out)
+    assert re.search(rf"dial → sale\s+–\s+{re.escape(_pct(ref.overall.ratio))}", out)
+    young = int(ref.to_frame()["young"].sum())
+    assert f"at least 60 days at each step's previous stage ({young:,} younger" in out
+    assert call("fit", *LOG_ARGS, "--mature", "60D")[1] == out
+    # the forecast and the report take the same fit
+    rc, forecast = call("forecast", *LOG_ARGS, "--mature", "60", "--target", "40", "--seed", "1",
+                        "--reps", "500")  # fmt: skip
+    assert rc == 0 and f"({young:,} younger" in forecast
+    page = build_report(log, mature=60)
+    assert f"({young:,} younger" in page
+
+
 def test_bad_input_is_one_line_and_exit_code_2(tmp_path):
     done = run("fit", str(tmp_path / "missing.csv"), "--stages", "dial,sale")
     assert done.returncode == 2
@@ -167,6 +188,8 @@ BAD = {
     "negative target": ["forecast", *LOG_ARGS, "--target", "-5"],
     "deal size word": ["forecast", *LOG_ARGS, "--target", "5", "--deal-size", "big"],
     "cv without size": ["forecast", *LOG_ARGS, "--target", "5", "--deal-cv", "0.3"],
+    "mature not a duration": ["fit", *LOG_ARGS, "--mature", "a month"],
+    "mature negative": ["fit", *LOG_ARGS, "--mature", "-5"],
     "report not html": ["report", *LOG_ARGS, "-o", "report.pdf"],
     "report no folder": ["report", *LOG_ARGS, "-o", "no/such/folder/r.html"],
 }

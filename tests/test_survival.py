@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from funnelsim.estimate import fit
 from funnelsim.logs import Log, LogError
 from funnelsim.survival import (
     CycleLength,
@@ -417,6 +418,72 @@ def test_open_lead_ratios_on_a_simulated_log_of_known_truth(simulated):
     low, high = res.survival.quantile_ci(0.5, given_event=True)
     assert low <= true_median < high
     assert res.time_to_convert == km["median_time"]
+
+
+def test_mature_fit_on_a_simulated_log_of_known_truth(simulated):
+    """fit(mature=60) leaves the young leads out instead of counting them as failures.
+
+    Truth into "meeting": p * the mean Gamma(2, 7.5) CDF over ages uniform on
+    [60, 120] (as for the mature cohort above). Into "signed": 0.4 times the
+    share of mature meetings that have had time to sign, between
+    CDF(60) = 0.9983 and 1. The plain fit is more than 4 SE low on both steps.
+    """
+    p = (0.5, 0.4)
+    plain = fit(simulated).to_frame().set_index("stage")
+    res = fit(simulated, mature=60, confidence_level=0.9999)
+    frame = res.to_frame().set_index("stage")
+    ages = np.linspace(60, 120, 2001)
+    truths = {
+        "meeting": (p[0] * stats.gamma.cdf(ages, 2, scale=7.5).mean(),) * 2,
+        "signed": (p[1] * stats.gamma.cdf(60, 2, scale=7.5), p[1]),
+    }
+    for stage, (low, high) in truths.items():
+        row = frame.loc[stage]
+        se = math.sqrt(high * (1 - high) / row["entered"])
+        assert low - 4 * se < row["ratio"] < high + 4 * se, stage
+        assert plain.loc[stage, "ratio"] < low - 4 * se, stage
+        assert row["low"] < high and row["high"] > low  # the 99.99 % interval
+        # the step's cohort is the open-lead analysis' mature cohort
+        mature = open_lead_ratios(simulated, stage, window=60).to_frame().set_index("method")
+        assert (row["entered"], row["passed"]) == tuple(
+            mature.loc["mature cohort", ["leads", "passed"]]
+        )
+        assert row["entered"] + row["young"] == plain.loc[stage, "entered"]
+    # one cohort per step: the overall rate is the product of the ratios
+    assert res.overall.ratio == pytest.approx(frame["ratio"].prod(), rel=1e-12)
+    assert res.mature == 60 and res.unit == "days"
+    assert "mature leads only: at least 60 days" in repr(res)
+
+
+def test_mature_fit_by_hand(small_log):
+    """Ages at "contact" on day 50: a 50, b 49, c 46, d 31, e 19, f 10. With a
+    14-day window f is young; a, b and d signed. Rep x: a, c, e; rep y: b, d, f."""
+    table = fit(small_log, mature=14).to_frame()
+    assert table[["stage", "entered", "passed", "young"]].values.tolist() == [["signed", 5, 3, 1]]
+    assert table["ratio"].iloc[0] == pytest.approx(3 / 5)
+    by_rep = fit(small_log, mature="14D", by="rep").to_frame()
+    assert by_rep[["rep", "entered", "passed", "young"]].values.tolist() == [
+        ["x", 3, 1, 0],
+        ["y", 2, 2, 1],
+    ]
+    # a window of 0 keeps every lead: the plain fit
+    zero = fit(small_log, mature=0).to_frame()
+    plain = fit(small_log).to_frame()
+    assert zero.drop(columns="young").equals(plain) and (zero["young"] == 0).all()
+    # a window longer than the log leaves nobody: NaN ratio, and a note
+    empty = fit(small_log, mature=60)
+    assert np.isnan(empty.to_frame()["ratio"].iloc[0]) and empty.notes
+
+
+def test_mature_fit_needs_times_and_a_valid_window(small_log):
+    counts = pd.DataFrame({"period": [1, 2], "calls": [10, 12], "sales": [1, 2]})
+    log = Log("counts", ("calls", "sales"), counts=counts, name="weekly.csv")
+    with pytest.raises(LogError, match="Counts cannot support a fit of mature leads"):
+        fit(log, mature=30)
+    with pytest.raises(ValueError, match="window"):
+        fit(small_log, mature=-1)
+    with pytest.raises(ValueError, match="window"):
+        fit(small_log, mature="a month")
 
 
 def test_cycle_length_on_a_simulated_log_of_known_truth(simulated):
