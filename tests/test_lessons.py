@@ -293,17 +293,25 @@ def test_steadiness_mean_matches_theory(steady):
     assert week.mean == pytest.approx(100 * 0.05 * 10_000)
     se = week.std / math.sqrt(steady.reps * steady.periods)
     assert abs(steady.weekly["mean"].mean() - week.mean) < 4 * se
-    assert steady.monthly["mean"].mean() == pytest.approx(4 * steady.weekly["mean"].mean(), 0.01)
+    # a month is the sum of its 4 weeks, so its mean is the sum of theirs (an identity)
+    weekly = steady.weekly["mean"].to_numpy().reshape(13, 4).sum(axis=1)
+    np.testing.assert_allclose(steady.monthly["mean"], weekly, rtol=1e-12)
 
 
 @pytest.mark.parametrize(("series", "block"), [("week", 1), ("month", 4)])
 def test_steadiness_cv_matches_theory(steady, series, block):
     theory = fs.theory.revenue_cv(WEEKLY, 100, STEADY_SIZE, block, cycle=fs.Cycle(4))
     assert steady.theory_cv(series) == pytest.approx(theory, rel=1e-12)
-    # Without a cycle the CV is sqrt((1 - p + cv^2) / (n p)). The lag spreads each call's
-    # chance over several weeks, which makes it a little larger: 1 - p sum(pmf^2) for 1 - p.
-    no_cycle = math.sqrt((0.95 + 0.25) / (100 * block * 0.05))
-    assert no_cycle < theory < 1.02 * no_cycle
+    # By hand: the calls of week j (the block is weeks 0 .. block - 1) close a deal in
+    # the block with probability p q_j, q_j = P(j + lag in the block); sum_j q_j = block.
+    # Independent compound sums: var = n sum_j [p q_j (1 + cv^2) - (p q_j)^2] mu^2.
+    pmf = fs.Cycle(4).pmf()
+    q = np.array([pmf[max(0, -j) : max(0, block - j)].sum() for j in range(1 - len(pmf), block)])
+    p, cv2 = 0.05, 0.25
+    by_hand = math.sqrt((p * q.sum() * (1 + cv2) - p**2 * (q**2).sum()) / (100 * (p * block) ** 2))
+    assert theory == pytest.approx(by_hand, rel=1e-12)
+    # without a cycle, sqrt((1 - p + cv^2) / (n p)): the lag makes it a little larger
+    assert theory > math.sqrt((1 - p + cv2) / (100 * block * p))
     n = steady.reps * (steady.periods // block)
     kurt = gamma_compound_kurtosis(100 * block, 0.05, 0.5)
     assert steady.cv(series) == pytest.approx(theory, rel=4 * rel_se_cv(theory, kurt, n))
@@ -340,7 +348,7 @@ def test_steadiness_more_calls_less_noise():
     low = lessons.revenue_steadiness(WEEKLY, 50, **kw)
     high = lessons.revenue_steadiness(WEEKLY, 200, **kw)
     assert high.cv("week") < low.cv("week")
-    assert high.theory_cv("week") == pytest.approx(low.theory_cv("week") / 2, rel=0.01)
+    assert high.theory_cv("week") == pytest.approx(low.theory_cv("week") / 2, rel=1e-12)
 
 
 def test_steadiness_frame_and_repr(steady):
@@ -408,6 +416,21 @@ def test_revenue_arrives_and_falls_one_cycle_later(effects):
     assert abs(effects.dip_week - centre) <= 1
     assert effects.dip < 0.5
     assert pause[-1] == pytest.approx(effects.steady, rel=1e-3)  # and back to full swing
+
+
+def test_cycle_effects_summaries_equal_the_cycle_distribution(effects):
+    """Closed form from the lag pmf: a new rep's expected week i (from 0) is full swing
+    times P(lag <= i); after the pause, full swing times 1 - P(call week is paused)."""
+    pmf = effects.cycle.pmf()
+    cdf = np.cumsum(pmf)
+    assert effects.ramp_week == 1 + int(np.flatnonzero(cdf >= 0.9 - 1e-12)[0])
+    paused = range(effects.pause_start - 1, effects.pause_start - 1 + effects.pause_length)
+    weeks = len(effects.scenario("pause"))
+    share = np.array(
+        [1 - sum(pmf[i - w] for w in paused if 0 <= i - w < len(pmf)) for i in range(weeks)]
+    )
+    assert effects.dip == pytest.approx(share.min(), rel=1e-9)
+    assert effects.dip_week == 1 + int(share.argmin())
 
 
 def test_cycle_effects_frame_and_repr(effects):
