@@ -115,14 +115,17 @@ def test_curve_band_and_quantiles_equal_statsmodels(name, level):
     np.testing.assert_allclose(km.low, low, rtol=0, atol=1e-10)
     np.testing.assert_allclose(km.high, high, rtol=0, atol=1e-10)
     for p in (0.1, 0.25, 0.5, 0.75, 0.9):
+        np.testing.assert_array_equal(km.quantile_ci(p), _sm_quantile_ci(sf, p, level))
         if np.any(np.abs(sf.surv_prob - (1 - p)) < 1e-9):
-            # a curve exactly on 1 - p: statsmodels' answer depends on rounding (see below)
-            assert km.quantile(p) == km.time[np.argmax(km.survival < 1 - p - 1e-9)]
+            # A curve exactly on 1 - p: statsmodels' answer depends on rounding (see
+            # below); ours is the end of the plateau. Without censoring the curve is
+            # one minus the empirical CDF: the order statistic floor(p n) (from 0).
+            assert np.all(observed)
+            assert km.quantile(p) == np.sort(durations)[math.floor(p * len(durations))]
             continue
         expected = sf.quantile(p)
         got = km.quantile(p)
         assert (math.isnan(got) and np.isnan(expected)) or got == expected, p
-        np.testing.assert_array_equal(km.quantile_ci(p), _sm_quantile_ci(sf, p, level))
 
 
 def test_all_censored_curve_stays_at_one():
@@ -189,6 +192,33 @@ def test_given_event_quantiles_by_hand():
     q = km.quantiles([0.5], given_event=True)
     assert q.columns.tolist() == ["p", "time", "low", "high"]
     assert q["time"].tolist() == [20.0]
+
+
+@pytest.mark.parametrize("name", ["cure plateau", "ties", "freireich 6-MP"])
+def test_given_event_standard_error_is_the_delta_method(name):
+    """SE of G(t) = (S(t) - S_end) / (1 - S_end), the curve among those with the event.
+
+    Reference: numerical derivatives of G in log S(t) and log S_end, with Greenwood's
+    Cov(log S(t_i), log S(t_j)) = sum over t_k <= min(t_i, t_j) of d / (n (n - d))
+    computed here from the at-risk and event counts.
+    """
+    km = kaplan_meier(*REFERENCE[name])
+    assert 0 < km.survival[-1] < 1
+    curve, se = km._given_event()
+    n, d = km.at_risk.astype(float), km.events.astype(float)
+    v = np.cumsum(d / (n * (n - d)))
+    x = np.log(km.survival)
+    last, h = len(x) - 1, 1e-6
+
+    def g(xi: float, xe: float) -> float:
+        return (math.exp(xi) - math.exp(xe)) / (1 - math.exp(xe))
+
+    for i in range(len(x)):
+        assert curve[i] == pytest.approx(g(x[i], x[last]), abs=1e-12)
+        gi = (g(x[i] + h, x[last]) - g(x[i] - h, x[last])) / (2 * h)
+        ge = (g(x[i], x[last] + h) - g(x[i], x[last] - h)) / (2 * h)
+        var = gi**2 * v[i] + ge**2 * v[last] + 2 * gi * ge * v[i]
+        assert se[i] == pytest.approx(math.sqrt(max(var, 0.0)), rel=1e-5, abs=1e-8), i
 
 
 def test_given_event_equals_plain_quantiles_when_everyone_has_the_event():
