@@ -133,14 +133,46 @@ def test_mixed_forecast_with_a_cycle_keeps_the_steady_state_mean():
 
 
 def test_uncertainty_widens_the_band():
+    """Bands of the 13-week total against exact distributions: the honest forecast's
+    is a binomial mixed over the ratios' posteriors (averaged over 200,000 scipy
+    Beta draws), the point forecast's a binomial at the point estimates.
+
+    A sample q-quantile x of ``reps`` replicates has F(ceil x) >= q and F(floor x - 1)
+    <= q up to sampling error: 4 sqrt(q (1 - q) / reps). The point band's coverage of
+    the honest forecast is a share of ``reps`` replicates: 4 binomial SEs.
+    """
     fit = fs.fit(_counts_log(2000, 400, 40))
-    fc = fs.forecast(fit, 300, 13, 20_000, rng=4)
+    reps, calls = 20_000, 300 * 13
+    fc = fs.forecast(fit, 300, 13, reps, rng=4)
     bands = fc.compare_bands(measure="sales")
     last = bands.iloc[-1]
-    assert last["width"] > 1.3 * last["point_width"]
+    table = fit.table
+    a = table["passed"].to_numpy(float) + 0.5
+    b = (table["entered"] - table["passed"]).to_numpy(float) + 0.5
+    gen = np.random.default_rng(11)
+    p = np.prod(stats.beta.rvs(a, b, size=(200_000, 2), random_state=gen), axis=1)
+
+    def mixed_cdf(x: float) -> float:
+        return float(stats.binom.cdf(x, calls, p).mean())
+
+    def point_cdf(x: float) -> float:
+        return float(stats.binom.cdf(x, calls, fit.overall.ratio))
+
+    for cdf, (low, high) in (
+        (mixed_cdf, (last["low"], last["high"])),
+        (point_cdf, (last["point_low"], last["point_high"])),
+    ):
+        for q, x in ((0.1, low), (0.9, high)):
+            tol = 4 * math.sqrt(q * (1 - q) / reps)
+            assert cdf(math.ceil(x)) >= q - tol and cdf(math.floor(x) - 1) <= q + tol
+    inside = mixed_cdf(math.floor(last["point_high"])) - mixed_cdf(
+        math.ceil(last["point_low"]) - 1
+    )
+    assert abs(last["point_coverage"] - inside) < 4 * math.sqrt(inside * (1 - inside) / reps)
+    # so the point band, which claims 80 %, holds far less often; the honest one is wider
+    assert inside < 0.8 - 8 * math.sqrt(0.16 / reps)
+    assert last["width"] > last["point_width"]
     assert (bands["ratio"].iloc[3:] > 1).all()
-    # the point band claims 80 % but holds far less of the honest forecast
-    assert last["point_coverage"] < 0.7
     assert list(bands.columns) == [
         "period",
         "low",

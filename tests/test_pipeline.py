@@ -291,8 +291,13 @@ def test_sample_history_is_optimistic_and_feeds_the_pipeline():
     cal = fs.calibration(DATA / "sample_deal_history.csv")
     truth = TRUTH["history"]["close_rates"]
     table = cal.by_stage
-    for row in table.itertuples(index=False):
+    # every stage's interval covers the truth at a family-wise 95 % (Bonferroni)
+    family = fs.calibration(
+        DATA / "sample_deal_history.csv", confidence_level=1 - 0.05 / len(table)
+    ).by_stage
+    for row in family.itertuples(index=False):
         assert row.low <= truth[row.stage] <= row.high
+    for row in table.itertuples(index=False):
         assert row.observed < row.stated
         assert row.n == TRUTH["history"]["deals"][row.stage]
     fitted = fs.read_pipeline(DATA / "sample_pipeline.csv", probabilities=cal)
@@ -322,8 +327,11 @@ def test_ladder_intervals_equal_proportion_ci_and_truth_is_inside():
     np.testing.assert_allclose(table["low"], low)
     np.testing.assert_allclose(table["high"], high)
     truth = TRUTH["grades"]["step_up"]
-    for row in table.itertuples(index=False):
-        assert row.low <= truth[row.to] <= row.high
+    # every step's interval covers the truth at a family-wise 95 % (Bonferroni)
+    level = 1 - 0.05 / len(table)
+    wide = fs.proportion_ci(table["passed"], table["entered"], confidence_level=level)
+    for row, lo, hi in zip(table.itertuples(index=False), *wide, strict=True):
+        assert lo <= truth[row.to] <= hi
     assert table["entered"].iloc[0] == TRUTH["grades"]["leads"]
     # the events file and one row per lead (highest grade) give the same ladder
     events = pd.read_csv(DATA / "sample_grade_history.csv")
