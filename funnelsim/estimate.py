@@ -471,6 +471,10 @@ class Fit:
     product of draws from those posteriors (:meth:`overall_interval`, by
     simulation; :attr:`overall` uses ``OVERALL_DRAWS`` draws and the fixed
     seed ``OVERALL_SEED``, so the same log always gives the same interval).
+    When that estimate is 0 (no lead reached the last stage) the lower limit
+    is 0, and when it is 1 the upper limit is 1 (the equal-tailed interval
+    would leave its own estimate out; Brown, Cai and DasGupta's modified
+    Jeffreys interval does the same for one ratio).
     Its point estimate is the product of the ratios, which equals
     last-stage leads / first-stage leads (with ``mature=`` the steps have
     different cohorts and only the product is used). The interval does not depend on
@@ -704,6 +708,10 @@ class Fit:
             ratio = np.where(first > 0, last / np.where(first > 0, first, 1.0), np.nan)
             if self.mature is not None:  # one cohort per step: the product of the ratios
                 ratio = self.table["ratio"].to_numpy(float).reshape(-1, steps).prod(axis=1)
+        # An estimate on the boundary (no lead reached the last stage, or every lead
+        # passed every step) gets that boundary as its limit, as Jeffreys intervals do.
+        low = np.where((ratio == 0) & np.isfinite(low), 0.0, low)
+        high = np.where((ratio == 1) & np.isfinite(high), 1.0, high)
         if not self.by:
             return Overall(float(ratio[0]), float(low[0]), float(high[0]))
         keys = self.table[list(self.by)].iloc[::steps].reset_index(drop=True)

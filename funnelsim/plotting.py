@@ -669,6 +669,13 @@ if TYPE_CHECKING:
     from .groups import GroupComparison, PChart
 
 
+def _require_leads(result, step: str) -> None:
+    """A step no group has a lead at cannot be charted: say so (not a numpy error)."""
+    entered = result.table.loc[result.table["stage"] == step, "entered"]
+    if not (entered > 0).any():
+        raise ValueError(t("error.step_no_leads", stage=step, by=", ".join(result.by)))
+
+
 def _check_groups_result(result: object, kind: type, name: str, maker: str) -> None:
     if not isinstance(result, kind):
         raise ValueError(
@@ -738,6 +745,7 @@ def plot_funnel_chart(
 
     _check_groups_result(result, GroupComparison, "plot_funnel_chart", "compare_groups")
     step = result.stages[0] if stage is None else _choice("stage", stage, result.stages)
+    _require_leads(result, step)
     levels = (confidence_level,) if np.ndim(confidence_level) == 0 else tuple(confidence_level)
     levels = tuple(sorted(float(x) for x in levels))
     ax = _new_axes(ax)
@@ -996,6 +1004,7 @@ def _errorbar(ax: Axes, x, y, low, high, *, vertical: bool = False, **kwargs):
     err = np.nan_to_num(
         np.vstack([centre - np.asarray(low, float), np.asarray(high, float) - centre])
     )
+    err = np.clip(err, 0.0, None)  # a limit a rounding error past its estimate: no bar
     style = {"fmt": "o", "capsize": 6, "elinewidth": 3, "capthick": 2.5, "markersize": 10}
     style.update(kwargs)
     if "marker" in style:  # a marker given by keyword replaces the format's "o"
@@ -1664,6 +1673,7 @@ def plot_shrinkage(
 
     _check_groups_result(result, GroupComparison, "plot_shrinkage", "compare_groups")
     step = result.stages[0] if stage is None else _choice("stage", stage, result.stages)
+    _require_leads(result, step)
     rows = result.table[result.table["stage"] == step].reset_index(drop=True)
     team = float(result.steps.loc[result.steps["stage"] == step, "team_ratio"].iloc[0])
     ax = _new_axes(ax, figsize=(10, max(4.0, 0.75 * len(rows) + 2)))

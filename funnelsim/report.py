@@ -282,6 +282,11 @@ def _section_groups(log, by: str, method: str, confidence_level: float) -> list[
         _table(shown),
     ]
     for stage in comparison.steps["stage"]:
+        try:
+            plotting._require_leads(comparison, stage)
+        except ValueError as exc:  # a step nobody reached yet: say so, keep the report
+            out.append(_p(t("cli.note", note=str(exc)), "note"))
+            continue
         out.append(
             figure_png(lambda ax, s=stage: plotting.plot_funnel_chart(comparison, stage=s, ax=ax))
         )

@@ -234,6 +234,8 @@ class Survival:
     def _given_event(self) -> tuple[np.ndarray, np.ndarray]:
         """The curve among subjects with the event by the last event time, and its SE."""
         s = self.survival
+        if not s.size:  # no event at all: an empty curve
+            return s, self.se
         s_end = s[-1]
         if s_end == 0:  # everybody had the event: nothing to condition on
             return s, self.se

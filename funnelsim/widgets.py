@@ -1442,6 +1442,9 @@ def make_comparing_reps(
             t("error.unknown_by", value=repr(start_by), choices=", ".join(columns) or "-")
         )
     steps = list(log.stages[1:])
+    pooled = log.stage_table()
+    reached = pooled.loc[pooled["entered"] > 0, "stage"].tolist()
+    default_step = reached[-1] if reached else steps[-1]  # the last step with leads
     has_period = "period" in columns
     views = [
         (t("app.reps.view_shrinkage"), "shrinkage"),
@@ -1455,7 +1458,7 @@ def make_comparing_reps(
         "confidence_level": _level_slider(confidence_level),
         "stage": W.Dropdown(
             options=steps,
-            value=steps[-1] if stage is None else stage,
+            value=default_step if stage is None else stage,
             description=t("app.reps.stage"),
             style=_WIDE,
         ),

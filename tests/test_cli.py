@@ -359,3 +359,24 @@ def test_forecast_at_the_planned_calls_reaches_the_target_as_promised():
     reach = float(o.to_frame()["prob_reach"].iloc[-1])
     se = math.hypot(math.sqrt(0.9 * 0.1 / 20_000), 0.2 / math.sqrt(4000))
     assert abs(reach - 0.9) < 4 * se
+
+
+def test_report_on_a_young_log_and_on_a_log_without_sales(tmp_path):
+    """A log with no sale yet, and a counts log with zero sales: a report, with notes,
+    not a traceback (the funnel chart of a step nobody reached is left out)."""
+    young = tmp_path / "young.csv"
+    pd.read_csv(EVENTS, dtype=str, keep_default_na=False).head(400).to_csv(young, index=False)
+    out = tmp_path / "r.html"
+    done = run("report", str(young), "--stages", ",".join(STAGES), "--by", "rep", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "No rep has a lead at the step into sale yet" in out.read_text(encoding="utf-8")
+    nosales = tmp_path / "nosales.csv"
+    counts = pd.read_csv(ROOT / "data" / "sample_counts.csv").assign(sales=0)
+    counts.to_csv(nosales, index=False)
+    rc, _ = call("report", str(nosales), "--format", "counts", "--stages",
+                 "dials,connects,meetings,sales", "--column", "period=week",
+                 "-o", str(out))  # fmt: skip
+    assert rc == 0
+    fit = fs.fit(fs.read_log(nosales, format="counts", stages=["dials", "connects", "meetings",
+                 "sales"], columns={"period": "week"}))  # fmt: skip
+    assert fit.overall.ratio == 0 and fit.overall.low == 0 < fit.overall.high

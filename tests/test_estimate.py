@@ -406,6 +406,9 @@ def test_grouped_overall_matches_each_groups_overall():
         one = f.group(rep).overall
         assert row["ratio"] == one.ratio == rows["ratio"].prod()
         for q, got in ((0.025, (row["low"], one.low)), (0.975, (row["high"], one.high))):
+            if q < 0.5 and row["ratio"] == 0:  # bob sold nothing: the boundary (see below)
+                assert got == (0.0, 0.0)
+                continue
             want = np.quantile(draws, q)
             h = 0.05 * want
             density = np.mean(np.abs(draws - want) < h) / (2 * h)
@@ -586,3 +589,16 @@ def test_group_with_a_missing_key_is_its_own_group():
     row = fitted.group(missing).to_frame().iloc[0]
     assert (row["entered"], row["passed"]) == (30, 9)
     assert fitted.group("ann").to_frame()["passed"].tolist() == [3]
+
+
+def test_overall_on_the_boundary_keeps_its_estimate_inside():
+    """0 of 40 (1 of 1 steps) or 40 of 40: the limit on that side is the boundary, like
+    Brown, Cai and DasGupta's modified Jeffreys interval; the other limit is the
+    posterior quantile (for one step, the Beta(k + 1/2, n - k + 1/2) one)."""
+    none = fit(Log("counts", ("a", "b"), counts=pd.DataFrame({"a": [40], "b": [0]}))).overall
+    assert none.ratio == 0 and none.low == 0
+    post = stats.beta(0.5, 40.5)
+    se = math.sqrt(0.975 * 0.025 / OVERALL_DRAWS) / post.pdf(post.ppf(0.975))
+    assert abs(none.high - post.ppf(0.975)) < 4 * se
+    every = fit(Log("counts", ("a", "b"), counts=pd.DataFrame({"a": [40], "b": [40]}))).overall
+    assert every.ratio == 1 and every.high == 1 and every.low < 1

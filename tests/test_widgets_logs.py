@@ -300,3 +300,16 @@ def test_reps_app_shows_an_error_instead_of_raising():
         widgets.make_comparing_reps(
             Log("counts", ("dials", "connects"), counts=counts), by="source"
         )
+
+
+def test_apps_on_a_young_log_without_a_sale(log):
+    """The first days of the sample log: leads reached "meeting" but nobody "proposal"
+    or "sale". The apps open on what there is and say what is missing (no numpy text)."""
+    young = lessons_logs.snapshot(log, "2025-01-10 13:00")
+    assert young.stage_table().set_index("stage").loc["sale", "entered"] == 0
+    reps = widgets.make_comparing_reps(young)
+    assert reps.message == "" and reps.controls["stage"].value == "proposal"
+    reps.controls["stage"].value = "sale"
+    assert reps.message.startswith("No rep has a lead at the step into sale yet")
+    cycle = widgets.make_sales_cycle(young)
+    assert "argmin" not in cycle.message and "IndexError" not in cycle.message
