@@ -148,15 +148,31 @@ def _finish(problems: _Problems, what: str, mode: str, keep: np.ndarray) -> pd.D
     return problems.dropped(np.zeros(len(keep), dtype=bool), "", lambda p: "")
 
 
-def _percent(text: str) -> float:
-    """'25%', '25 %', '25' and '0.25' all mean 0.25; NaN when not a probability."""
-    match = _PERCENT.match(text)
-    if not match:
-        return math.nan
-    value = float(match.group(1))
-    if match.group(2) or value > 1:
-        value /= 100
-    return value if 0.0 <= value <= 1.0 else math.nan
+def _percents(labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Chances of closing from a column's labels, read with one convention per column.
+
+    "25%" (or "25 %") is always 0.25. Bare numbers are fractions ("0.25") when
+    none of the column's bare numbers is above 1, and percentages ("25") when
+    one is; a fraction in a percentage column ("0.5" beside "75") is
+    ambiguous. Returns the values (NaN where a label is not a chance, or is
+    ambiguous) and the mask of the ambiguous labels.
+
+    >>> values, mixed = _percents(["25%", "0.5", "1"])
+    >>> values.tolist(), mixed.tolist()
+    ([0.25, 0.5, 1.0], [False, False, False])
+    >>> values, mixed = _percents(["25", "75", "0.5", "130"])
+    >>> values.round(2).tolist(), mixed.tolist()
+    ([0.25, 0.75, nan, nan], [False, False, True, False])
+    """
+    matches = [_PERCENT.match(str(x)) for x in labels]
+    numbers = np.array([float(m.group(1)) if m else math.nan for m in matches], dtype=float)
+    marked = np.array([bool(m and m.group(2)) for m in matches], dtype=bool)
+    bare = ~marked & np.isfinite(numbers)
+    percent_column = bool((bare & (numbers > 1)).any())
+    values = np.where(marked | (bare & percent_column), numbers / 100, numbers)
+    mixed = bare & percent_column & (numbers > 0) & (numbers < 1)
+    values[mixed | ~((values >= 0) & (values <= 1))] = math.nan
+    return values, mixed
 
 
 def _mode(errors: object) -> str:
@@ -182,7 +198,10 @@ def _stage_probabilities(stages: object, probabilities: object) -> dict[str, flo
         if stages is None:
             return None
         names = _names(stages)
-        out = {name: _percent(name) for name in names}
+        values, mixed = _percents(names)
+        if mixed.any():
+            raise LogError(t("pipeline.error.stages_mixed", value=_q(names[int(mixed.argmax())])))
+        out = dict(zip(names, values.tolist(), strict=True))
         bad = [n for n, p in out.items() if math.isnan(p)]
         if bad:
             raise LogError(t("pipeline.error.stage_not_percent", value=_q(bad[0])))
@@ -243,8 +262,9 @@ def _read_probabilities(problems, frame, cols, mapping) -> tuple[np.ndarray, np.
     if mapping is not None or "probability" not in cols:
         column = cols["stage"]
         codes, labels = _labels(frame[column])
+        mixed = np.zeros(len(labels), dtype=bool)
         if mapping is None:
-            values = np.array([_percent(x) for x in labels], dtype=float)
+            values, mixed = _percents(labels)
             fix = t("pipeline.fix.stage_percent", defaults=", ".join(DEFAULT_PROBABILITIES))
         else:
             values = np.array([mapping.get(x, np.nan) for x in labels], dtype=float)
@@ -253,8 +273,15 @@ def _read_probabilities(problems, frame, cols, mapping) -> tuple[np.ndarray, np.
         prob[has] = values[codes[has]]
         label[has] = labels[codes[has]]
         problems.add(~has, column, lambda p: t("log.reason.no_stage"), fix)
+        ambiguous = has & mixed[np.maximum(codes, 0)]
         problems.add(
-            has & np.isnan(prob),
+            ambiguous,
+            column,
+            lambda p: t("pipeline.reason.mixed", value=_q(label[p])),
+            t("pipeline.fix.mixed"),
+        )
+        problems.add(
+            has & np.isnan(prob) & ~ambiguous,
             column,
             lambda p: t("pipeline.reason.unknown_stage", value=_q(label[p])),
             fix,
@@ -262,16 +289,23 @@ def _read_probabilities(problems, frame, cols, mapping) -> tuple[np.ndarray, np.
         return prob, label
     column = cols["probability"]
     codes, labels = _labels(frame[column])
-    values = np.array([_percent(x) for x in labels], dtype=float)
+    values, mixed = _percents(labels)
     has = codes >= 0
     prob[has] = values[codes[has]]
     text = np.full(n, "", dtype=object)
     text[has] = labels[codes[has]]
+    ambiguous = has & mixed[np.maximum(codes, 0)]
     problems.add(
         ~has, column, lambda p: t("pipeline.reason.no_probability"), t("pipeline.fix.probability")
     )
     problems.add(
-        has & np.isnan(prob),
+        ambiguous,
+        column,
+        lambda p: t("pipeline.reason.mixed", value=_q(text[p])),
+        t("pipeline.fix.mixed"),
+    )
+    problems.add(
+        has & np.isnan(prob) & ~ambiguous,
         column,
         lambda p: t("pipeline.reason.bad_probability", value=_q(text[p])),
         t("pipeline.fix.probability"),
@@ -474,7 +508,22 @@ class Pipeline:
         >>> fs.Pipeline.from_deals([100, 200], [0.5, 0.25]).weighted
         100.0
         """
-        frame = pd.DataFrame({"amount": list(amounts), "probability": list(probabilities)})
+        values = _sequence(probabilities, "probabilities")
+        for i, value in enumerate(values):  # numbers here are chances: 0.25, not 25
+            if isinstance(value, str):
+                continue
+            try:
+                p = float(value)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                p = math.nan
+            if not 0.0 <= p <= 1.0:
+                raise LogError(t("pipeline.error.deal_probability", index=i, value=repr(value)))
+        amounts = _sequence(amounts, "amounts")
+        if len(amounts) != len(values):
+            raise LogError(
+                t("pipeline.error.deals_length", n_amounts=len(amounts), n_values=len(values))
+            )
+        frame = pd.DataFrame({"amount": amounts, "probability": values})
         if stages is not None:
             frame["stage"] = list(stages)
         return read_pipeline(frame, columns={"amount": "amount", "probability": "probability"})

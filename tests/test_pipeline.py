@@ -162,11 +162,33 @@ def test_percentiles_are_the_inverse_of_the_cumulative_distribution():
 
 
 # ------------------------------------------------------------ reading snapshots
+def test_a_column_of_chances_has_one_convention():
+    """Bare numbers are fractions when none is above 1, percentages when one is; "%"
+    always means percent. A fraction beside percentages, or 1.3 given as a chance in
+    Python, is an error naming the row, not 1.3 %."""
+    frac = pd.DataFrame({"amount": [10, 20, 30], "probability": ["0.25", "0.5", "1"]})
+    assert fs.read_pipeline(frac).probabilities.tolist() == [0.25, 0.5, 1.0]
+    pct = pd.DataFrame({"amount": [10, 20, 30], "probability": ["25", "50", "1"]})
+    assert fs.read_pipeline(pct).probabilities.tolist() == [0.25, 0.5, 0.01]
+    mixed = pd.DataFrame({"amount": [10, 20], "probability": ["0.25", "75"]})
+    with pytest.raises(fs.LogError, match=r"column 'probability', row 2: '0\.25' is a fraction"):
+        fs.read_pipeline(mixed)
+    dropped = fs.read_pipeline(mixed, errors="drop")
+    assert dropped.probabilities.tolist() == [0.75] and dropped.dropped["row"].tolist() == [2]
+    with pytest.raises(fs.LogError, match=r"probabilities\[0\] is 1\.3: a chance of closing"):
+        fs.Pipeline.from_deals([100, 200], [1.3, 0.5])
+    with pytest.raises(fs.LogError, match="2 amounts but 1 probabilities"):
+        fs.Pipeline.from_deals([100, 200], [0.5])
+    with pytest.raises(fs.LogError, match="Stage '0.5' is a fraction"):
+        fs.read_pipeline(pd.DataFrame({"stage": ["0.5", "75"], "amount": [1, 2]}),
+                         stages=["0.5", "75"])  # fmt: skip
+
+
 def test_read_pipeline_stage_labels_mappings_and_columns(tmp_path):
     frame = pd.DataFrame(
         {
             "编号": ["a", "b", "c", "d"],
-            "阶段": ["25%", " 50 % ", "0.75", "90"],
+            "阶段": ["25%", " 50 % ", "75%", "90"],
             "金额": ["1000", "2000", "3000", "4000"],
         }
     )
