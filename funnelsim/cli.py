@@ -79,6 +79,7 @@ def _log_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--errors", choices=("raise", "drop"), default="raise", help=_h("cli.help.errors", "raise")
     )
+    group.add_argument("--dropped", metavar="FILE.csv", default=None, help=t("cli.help.dropped"))
     est = parser.add_argument_group(t("cli.group.estimate"))
     est.add_argument("--by", default=None, metavar="COLUMN", help=t("cli.help.by"))
     est.add_argument(
@@ -206,9 +207,29 @@ def _read(args: argparse.Namespace):
         as_of=args.as_of,
         delimiter=args.delimiter,
     )
-    if len(log.dropped):
-        print(t("cli.dropped", n=len(log.dropped), name=log.name), file=sys.stderr)
+    _report_dropped(log, args)
     return log
+
+
+def _report_dropped(log, args: argparse.Namespace, shown: int = 10) -> None:
+    """``--errors drop``: list the rows left out on stderr (``--dropped FILE`` writes all)."""
+    dropped = log.dropped
+    if getattr(args, "dropped", None):
+        out = Path(args.dropped)
+        if out.resolve() == Path(args.log).resolve():
+            raise ValueError(t("cli.error.dropped_same", path=args.dropped))
+        dropped.to_csv(out, index=False, lineterminator="\n")
+    if not len(dropped):
+        return
+    print(t("cli.dropped", n=len(dropped), name=log.name), file=sys.stderr)
+    for row in dropped.head(shown).itertuples(index=False):
+        print(t("cli.dropped.row", row=row.row, column=row.column, reason=row.reason),
+              file=sys.stderr)  # fmt: skip
+    if len(dropped) > shown:
+        print(t("cli.dropped.more", n=len(dropped) - shown), file=sys.stderr)
+    kept = len(log.counts) if log.format == "counts" else len(log.reached)
+    if len(dropped) > kept:
+        print(t("cli.dropped.most"), file=sys.stderr)
 
 
 def _fit(log, args: argparse.Namespace):

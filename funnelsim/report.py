@@ -715,8 +715,19 @@ def build_report(
         f"<h1>{html.escape(t('report.title', name=log.name))}</h1>",
         _p(log_line(log), "meta"),
     ]
-    if len(log.dropped):
+    if len(log.dropped):  # every row left out, with where and why
         body.append(_p(t("cli.dropped", n=len(log.dropped), name=log.name), "error"))
+        body.append(
+            _table(
+                log.dropped.rename(
+                    columns={
+                        "row": t("report.col.row"),
+                        "column": t("report.col.column"),
+                        "reason": t("report.col.reason"),
+                    }
+                )
+            )
+        )
     body += _section_ratios(fit)
     if by is not None:
         step(t("report.groups", by=by))

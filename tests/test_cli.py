@@ -380,3 +380,31 @@ def test_report_on_a_young_log_and_on_a_log_without_sales(tmp_path):
     fit = fs.fit(fs.read_log(nosales, format="counts", stages=["dials", "connects", "meetings",
                  "sales"], columns={"period": "week"}))  # fmt: skip
     assert fit.overall.ratio == 0 and fit.overall.low == 0 < fit.overall.high
+
+
+def test_errors_drop_lists_every_row_it_leaves_out(tmp_path):
+    """A counts file read without its week column: each rep's later weeks look like
+    repeats. The first rows are listed on stderr, --dropped writes all of them (as
+    log.dropped has them), a warning says most rows went, and the log is never the
+    --dropped target."""
+    counts = ROOT / "data" / "sample_counts.csv"
+    args = ["fit", str(counts), "--format", "counts", "--stages", "dials,connects,meetings,sales",
+            "--errors", "drop"]  # fmt: skip
+    out = tmp_path / "dropped.csv"
+    done = run(*args, "--dropped", str(out))
+    assert done.returncode == 0, done.stderr
+    ref = fs.read_log(counts, format="counts", stages=["dials", "connects", "meetings", "sales"],
+                      errors="drop").dropped  # fmt: skip
+    pd.testing.assert_frame_equal(pd.read_csv(out), ref.reset_index(drop=True), check_dtype=False)
+    lines = done.stderr.splitlines()
+    assert lines[0] == f"Note: {len(ref)} rows of sample_counts.csv were left out (--errors drop):"
+    first = ref.iloc[0]
+    assert lines[1] == f"  row {first['row']}, column '{first['column']}': {first['reason']}"
+    assert f"and {len(ref) - 10} more" in lines[11]
+    assert "More rows were left out than kept" in lines[12]
+    page = tmp_path / "r.html"
+    assert run(*[a if a != "fit" else "report" for a in args], "-o", str(page)).returncode == 0
+    assert page.read_text(encoding="utf-8").count("a second row for the same") == len(ref)
+    before = counts.read_bytes()
+    rc, _ = call(*args, "--dropped", str(counts))
+    assert rc == 2 and counts.read_bytes() == before

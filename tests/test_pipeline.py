@@ -179,7 +179,7 @@ def test_a_column_of_chances_has_one_convention():
         fs.Pipeline.from_deals([100, 200], [1.3, 0.5])
     with pytest.raises(fs.LogError, match="2 amounts but 1 probabilities"):
         fs.Pipeline.from_deals([100, 200], [0.5])
-    with pytest.raises(fs.LogError, match="Stage '0.5' is a fraction"):
+    with pytest.raises(fs.LogError, match=r"Stage '0\.5' is a fraction"):
         fs.read_pipeline(pd.DataFrame({"stage": ["0.5", "75"], "amount": [1, 2]}),
                          stages=["0.5", "75"])  # fmt: skip
 
