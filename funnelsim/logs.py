@@ -11,6 +11,7 @@ row is row 2 (for a DataFrame too: row ``r`` is ``df.iloc[r - 2]``).
 
 from __future__ import annotations
 
+import csv
 import datetime
 import gzip
 import io
@@ -422,8 +423,8 @@ class _Source:
 
 
 def _read_source(source: object, *, encoding: str | None, delimiter: str | None) -> _Source:
-    if isinstance(source, pd.DataFrame):
-        name, frame = "DataFrame", source
+    if isinstance(source, pd.DataFrame):  # an app may name its table
+        name, frame = str(source.attrs.get("funnelsim_name", "DataFrame")), source
     elif isinstance(source, str | os.PathLike):
         path = Path(source)
         name = path.name or str(path)
@@ -489,7 +490,22 @@ def _read_csv(raw: bytes, name: str, encoding: str | None, delimiter: str | None
             engine="c",
         ),
     )
+    if not isinstance(frame.index, pd.RangeIndex):
+        # pandas turns the extra cells of rows longer than the header into an
+        # index, shifting every cell: refuse, naming the first such row.
+        _raise_ragged(text, sep, name)
     return frame
+
+
+def _raise_ragged(text: str, sep: str, name: str) -> None:
+    rows = csv.reader(io.StringIO(text), delimiter=sep)
+    header = len(next(rows))
+    for number, cells in enumerate(rows, start=2):
+        if len(cells) > header:
+            raise LogError(
+                t("log.error.ragged", name=name, row=number, cells=len(cells), header=header)
+            )
+    raise LogError(t("log.error.ragged", name=name, row="?", cells="?", header=header))
 
 
 def _decode(raw: bytes, name: str, encoding: str | None) -> str:

@@ -1775,11 +1775,17 @@ class PipelineNumbers:
 
 
 def _pipeline_text(pipeline) -> str:
-    """The snapshot as the editable CSV text: deal, stage (or probability), amount."""
+    """The snapshot as the editable CSV text: every field it was read with.
+
+    The deal, its group fields, the stage, the probability when the snapshot
+    had its own column of them (or no stage), the expected close, and the
+    amount: editing the text and reading it back gives the same pipeline.
+    """
     deals = pipeline.deals
-    cols = [c for c in ("deal", "rep", "stage") if c in deals.columns]
-    if "stage" not in cols:
+    cols = [c for c in ("deal", "rep", "source", "segment", "stage") if c in deals.columns]
+    if "stage" not in cols or pipeline.origin == "column":
         cols.append("probability")
+    cols += [c for c in ("close",) if c in deals.columns]
     frame = deals[[*cols, "amount"]].copy()
     whole = np.isclose(frame["amount"], frame["amount"].round())
     if whole.all():
@@ -1861,6 +1867,7 @@ def make_pipeline(
     """
     import pandas as pd
 
+    from .logs import _read_csv
     from .pipeline import Pipeline, read_pipeline
 
     def read(source):
@@ -1896,7 +1903,9 @@ def make_pipeline(
         text = v["deals"].strip()
         if not text:
             raise ValueError(t("app.pipe.empty"))
-        frame = pd.read_csv(io.StringIO(text), dtype=str, skipinitialspace=True)
+        # The same CSV reader as files (delimiter, blank lines, row numbers, messages).
+        frame = _read_csv(text.encode("utf-8"), t("app.pipe.table_name"), "utf-8", None)
+        frame.attrs["funnelsim_name"] = t("app.pipe.table_name")
         return pipeline_numbers(read(frame), v["quota"], rng=v["seed"])
 
     def draw(r, axes, v):

@@ -687,6 +687,12 @@ def test_an_empty_dataframe_or_sheet_is_a_logerror(tmp_path):
     ("name", "content", "needle"),
     [
         ("ragged.csv", b"lead,stage,time\nA,dial,2025-03-03\nB,dial,2025-03-04,x,y\n", "line 3"),
+        # a first data row longer than the header: pandas would shift every cell
+        (
+            "ragged1.csv",
+            b"lead,stage,time\nA,dial,2025-03-03,x,y\nB,dial,2025-03-04\n",
+            "row 2 has 5 cells but the header (row 1) has 3",
+        ),
         ("binary.csv", bytes(range(256)) * 4, "not text"),
         ("nul.csv", b"lead,stage,time\nA,dial\x00,2025-03-03\n", "NUL"),
         ("broken.xlsx", b"PK\x03\x04 not really a workbook", "Excel"),

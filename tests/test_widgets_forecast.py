@@ -120,6 +120,9 @@ def test_editing_the_table_and_the_quota():
         ("", "empty"),
         ("deal,stage,amount\nD1,25%,lots", "amount"),
         ("deal,stage,amount\nD1,33%", "amount is empty"),
+        # blank lines count, as in a file: the bad row is line 5
+        ("deal,stage,amount\nD1,25%,1000\n\n\nD2,50%,-5", "column 'amount', row 5"),
+        ("deal,stage,amount\nD1,25%,1000,3,4\nD2,50%,5", "row 2 has 5 cells"),
     ],
 )
 def test_pipeline_app_shows_bad_tables_as_a_message(text, words):
@@ -128,6 +131,28 @@ def test_pipeline_app_shows_bad_tables_as_a_message(text, words):
     assert app.result is None
     assert app.message and words in app.message
     assert "Traceback" not in app.summary.value
+
+
+def test_the_table_is_read_like_a_file_and_keeps_every_field():
+    """Semicolons, and deal ids such as NA are text; a snapshot with its own column of
+    probabilities (and a close date) keeps them in the table, so editing it works."""
+    app = make_pipeline()
+    app.controls["deals"].value = "deal;stage;amount\nNA;25%;1000\nnull;50%;5"
+    assert app.message == "" and app.result.pipeline.deals["deal"].tolist() == ["NA", "null"]
+    frame = pd.DataFrame(
+        {
+            "deal": ["a", "b"],
+            "stage": ["Proposal", "Negotiation"],
+            "probability": ["20%", "60%"],
+            "close": ["2025-08-01", "2025-09-01"],
+            "amount": [100, 200],
+        }
+    )
+    app = make_pipeline(fs.read_pipeline(frame))
+    text = app.controls["deals"].value
+    assert text.splitlines()[0] == "deal,stage,probability,close,amount"
+    app.controls["deals"].value = text.replace(",100\n", ",300\n")
+    assert app.message == "" and app.result.weighted == pytest.approx(0.2 * 300 + 0.6 * 200)
 
 
 def _upload(app, name: str, content: bytes) -> None:
