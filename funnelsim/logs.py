@@ -518,13 +518,33 @@ def _decode(raw: bytes, name: str, encoding: str | None) -> str:
     first_error = None
     for enc in tries:
         try:
-            return raw.decode(enc)
+            text = raw.decode(enc)
         except UnicodeDecodeError as exc:
             first_error = first_error or exc
+            continue
+        if enc == "gb18030" and not encoding:
+            _check_chinese(text, name)
+        return text
     row = raw[: first_error.start].count(b"\n") + 1
     raise LogError(
         t("log.error.encoding", name=name, row=row, encodings=", ".join(tries))
     ) from None
+
+
+def _check_chinese(text: str, name: str) -> None:
+    """A file that is not UTF-8 decodes as GB18030 almost whatever it is. Chinese text
+    is then mostly GB2312's common characters; a Western European export (cp1252)
+    gives rare ones instead ("Müller" reads "M黮ler"): refuse rather than garble it."""
+    wide = [c for c in text if ord(c) > 0x7F]
+    if not wide:
+        return
+    common = sum(
+        len(b := c.encode("gb18030")) == 2 and 0xA1 <= b[0] <= 0xF7 and b[1] >= 0xA1
+        for c in wide
+    )
+    if common < 0.5 * len(wide):
+        line = next(ln for ln in text.splitlines() if any(ord(c) > 0x7F for c in ln))
+        raise LogError(t("log.error.encoding_guess", name=name, sample=repr(line.strip()[:60])))
 
 
 def _sniff(text: str) -> str:

@@ -142,6 +142,28 @@ def test_gbk_sample_reads_with_its_encoding_detected_or_given():
     assert detected.leads["amount"].notna().sum() == detected.reached["成交"].sum()
 
 
+def test_a_western_european_export_is_not_read_as_chinese(tmp_path):
+    """cp1252 bytes decode as GB18030 too, into rare characters ("Müller" -> "M黮ler"):
+    refused with the encoding to give; with it, the names are right. The Chinese
+    sample above is mostly GB2312's common characters, so it is still detected."""
+    frame = pd.DataFrame(
+        {
+            "lead": ["A", "A", "B"],
+            "stage": ["dial", "connect", "dial"],
+            "time": ["2025-03-03", "2025-03-04", "2025-03-05"],
+            "rep": ["Müller", "Müller", "Chén"],
+        }
+    )
+    path = tmp_path / "export.csv"
+    frame.to_csv(path, index=False, encoding="cp1252")
+    before = path.read_bytes()
+    with pytest.raises(LogError, match=r'export\.csv safely.*M黮ler.*encoding="cp1252"'):
+        read_log(path, format="events", stages=BASE_STAGES)
+    log = read_log(path, format="events", stages=BASE_STAGES, encoding="cp1252")
+    assert sorted(log.leads["rep"]) == ["Chén", "Müller"]
+    assert path.read_bytes() == before
+
+
 def test_events_and_leads_samples_read_to_the_same_log():
     events = read_log(DATA / "sample_events.csv", format="events", stages=STAGES)
     leads = read_log(DATA / "sample_leads.csv", format="leads", stages=STAGES)
