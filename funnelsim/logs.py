@@ -539,8 +539,7 @@ def _check_chinese(text: str, name: str) -> None:
     if not wide:
         return
     common = sum(
-        len(b := c.encode("gb18030")) == 2 and 0xA1 <= b[0] <= 0xF7 and b[1] >= 0xA1
-        for c in wide
+        len(b := c.encode("gb18030")) == 2 and 0xA1 <= b[0] <= 0xF7 and b[1] >= 0xA1 for c in wide
     )
     if common < 0.5 * len(wide):
         line = next(ln for ln in text.splitlines() if any(ord(c) > 0x7F for c in ln))
