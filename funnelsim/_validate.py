@@ -60,6 +60,19 @@ def check_count(name: str, value: object, *, minimum: int = 0) -> int:
     return int(x)
 
 
+def check_rng(rng: object) -> np.random.Generator:
+    """``rng`` as a Generator: None, a non-negative int (a seed), a SeedSequence, a
+    BitGenerator or a Generator (SPEC 7); anything else is a ValueError naming it."""
+    if isinstance(rng, bool | float | str | bytes) or (
+        isinstance(rng, int | np.integer) and rng < 0
+    ):
+        raise ValueError(t("error.rng", value=repr(rng)))
+    try:
+        return np.random.default_rng(rng)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(t("error.rng", value=repr(rng))) from None
+
+
 def check_choice(name: str, value: object, choices: Sequence[str]) -> str:
     """One of a few allowed strings (``start``, ``method``)."""
     if not isinstance(value, str) or value not in choices:

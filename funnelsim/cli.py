@@ -445,6 +445,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     args = parser.parse_args(argv)
     commands = {"fit": _cmd_fit, "forecast": _cmd_forecast, "report": _cmd_report}
     try:
+        if getattr(args, "seed", None) is not None and args.seed < 0:
+            raise ValueError(t("cli.error.seed", value=args.seed))
         commands[args.command](args, out)
     except BrokenPipeError:  # `funnelsim fit ... | head`: the reader left, not an error
         with contextlib.suppress(OSError):
@@ -453,6 +455,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     except (LogError, ValueError, OSError) as exc:
         message = " ".join(str(exc).split())  # one line, whatever the error's layout
         print(t("cli.error", message=message), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (MemoryError, OverflowError):  # --reps 10000000, --cycle 1e9, --calls 1e20
+        print(t("cli.error", message=t("cli.error.too_big")), file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print(t("cli.interrupted"), file=sys.stderr)

@@ -22,6 +22,8 @@ from .i18n import t
 __all__ = ["Cycle", "DealSize"]
 
 DEFAULT_CYCLE_CV = 0.5
+# The longest lag a cycle may spread deals over, in periods (about 190 years of weeks).
+_MAX_LAG = 10_000
 _TAIL = 1e-6  # lag probability mass dropped in the far tail, then renormalised
 
 
@@ -109,6 +111,8 @@ def _lag_pmf(mean: float, cv: float) -> np.ndarray:
     if mean == 0:
         return np.array([1.0])
     if cv == 0:
+        if mean > _MAX_LAG:
+            raise ValueError(t("error.cycle_too_long", mean=mean, cv=cv, top=mean, limit=_MAX_LAG))
         lo = math.floor(mean)
         frac = mean - lo
         pmf = np.zeros(lo + 2)
@@ -117,6 +121,8 @@ def _lag_pmf(mean: float, cv: float) -> np.ndarray:
     shape = 1.0 / cv**2
     scale = mean / shape
     top = max(math.ceil(stats.gamma.isf(_TAIL, shape, scale=scale)), 1)
+    if top > _MAX_LAG:
+        raise ValueError(t("error.cycle_too_long", mean=mean, cv=cv, top=top, limit=_MAX_LAG))
     k = np.arange(top + 1, dtype=float)
     # On (k, k + 1] a value x goes to period k + 1 with weight x - k and to
     # period k with weight k + 1 - x; E[X; X <= x] = mean * F_{shape + 1}(x).

@@ -59,6 +59,7 @@ from ._validate import (
     check_count,
     check_open_probability,
     check_probability,
+    check_rng,
 )
 from .funnel import Funnel
 from .i18n import t
@@ -416,7 +417,7 @@ def coverage(
     level = _level(confidence_level)
     n_arr, p_arr = _grid(n, p)
     reps = check_count("reps", reps, minimum=1)
-    gen = np.random.default_rng(rng)
+    gen = check_rng(rng)
     draws = {int(size): gen.binomial(size, p_arr, size=(reps, p_arr.size)) for size in n_arr}
     frames = []
     cols = np.arange(p_arr.size)
@@ -595,7 +596,7 @@ class Fit:
                [0.058]])
         """
         n = check_count("n", n, minimum=1)
-        gen = np.random.default_rng(rng)
+        gen = check_rng(rng)
         a, b = self._params()
         out = self._draw(a, b, n, gen)
         return out if self.by else out[0]
@@ -689,7 +690,7 @@ class Fit:
         0.067 [0.034, 0.114]
         """
         draws = check_count("draws", draws, minimum=1)
-        gen = np.random.default_rng(rng)
+        gen = check_rng(rng)
         a, b = self._params()
         steps = a.shape[1]
         tail = (1.0 - self.confidence_level) / 2.0

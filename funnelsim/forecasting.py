@@ -44,6 +44,7 @@ from ._validate import (
     check_count,
     check_nonnegative,
     check_open_probability,
+    check_rng,
 )
 from .distributions import Cycle, DealSize
 from .estimate import Fit, _interval, fit
@@ -439,7 +440,7 @@ def forecast(
     funnels = _point_funnels(src)
     keys = list(funnels)
     calls_by = _group_calls(calls, keys, periods, reps)
-    gen = np.random.default_rng(rng)
+    gen = check_rng(rng)
     mixed = bool(uncertainty) and isinstance(src, Fit)
 
     def run(ratio_rows: dict[Any, np.ndarray], sim_gen: np.random.Generator):
@@ -679,7 +680,7 @@ def plan_calls(
     periods = check_count("periods", periods, minimum=1)
     reps = check_count("reps", reps, minimum=1)
     size = DealSize.coerce(deal_size)
-    gen = np.random.default_rng(rng)
+    gen = check_rng(rng)
 
     if isinstance(src, Funnel):
         rows = [(t("plan.all"), src, None)]

@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import stats
 
 from . import theory
-from ._validate import check_count, check_open_probability, check_probability
+from ._validate import check_count, check_open_probability, check_probability, check_rng
 from .distributions import Cycle, DealSize
 from .funnel import Funnel
 from .i18n import t
@@ -207,7 +207,7 @@ def running_share(
     reps = check_count("reps", reps, minimum=1)
     z = _z(confidence_level)
     _check_work(reps, n)
-    gen = np.random.default_rng(rng)
+    gen = check_rng(rng)
     hits = gen.random((reps, n)) < p
     calls = np.arange(1, n + 1)
     shares = np.cumsum(hits, axis=1) / calls
@@ -939,7 +939,7 @@ def cycle_effects(
     _check_work(2 * reps, periods * funnel.n_stages)
     cyc = Cycle.coerce(cycle)
     size = DealSize.coerce(deal_size)
-    gen = np.random.default_rng(rng)
+    gen = check_rng(rng)
     weeks = np.arange(1, periods + 1)
     steady_calls = np.full(periods, calls, dtype=np.int64)
     pause_calls = steady_calls.copy()

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._validate import _short, check_choice, check_count, check_nonnegative
+from ._validate import _short, check_choice, check_count, check_nonnegative, check_rng
 from .distributions import DealSize
 from .estimate import METHODS, Fit, _interval, _level
 from .forecasting import _fewest_calls, _levels, _mixed_prob, _qname
@@ -627,7 +627,7 @@ class Pipeline:
         return out
 
     def _simulate(self, reps: int, rng) -> np.ndarray:
-        gen = np.random.default_rng(rng)
+        gen = check_rng(rng)
         a, p = self.amounts, self.probabilities
         block = max(1, _BLOCK // max(self.n_deals, 1))
         out = np.empty(reps)

@@ -10,7 +10,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ._validate import check_calls, check_choice, check_count
+from ._validate import check_calls, check_choice, check_count, check_rng
 from .distributions import Cycle, DealSize
 from .funnel import Funnel
 from .i18n import t
@@ -99,7 +99,7 @@ def simulate(
     size = DealSize.coerce(deal_size)
     start = check_choice("start", start, ("steady", "empty"))
     method = check_choice("method", method, ("binomial", "per_call"))
-    gen = np.random.default_rng(rng)
+    gen = check_rng(rng)
     runner = _binomial if method == "binomial" else _per_call
     counts, sales, revenue = runner(funnel, calls_arr, cyc, size, start, gen, progress)
     return Simulation(funnel, calls_arr, counts, sales, revenue, cyc, size, start, method)

@@ -312,6 +312,10 @@ BAD_ARGS = [
     (dict(start=None), ["start", "None"]),
     (dict(method="exact"), ["method", "'exact'", "binomial, per_call"]),
     (dict(cycle=-2), ["cycle mean", "-2"]),
+    (dict(cycle=1e9), ["cycle mean 1e+09", "the most is 10,000"]),
+    (dict(rng="abc"), ["rng must be a seed", "'abc'"]),
+    (dict(rng=-1), ["rng must be a seed", "-1"]),
+    (dict(rng=0.5), ["rng must be a seed", "0.5"]),
     (dict(deal_size=-5), ["deal_size amount", "-5"]),
     (dict(funnel="a -> b"), ["Expected a funnelsim.Funnel", "str"]),
 ]
