@@ -658,7 +658,9 @@ class Fit:
         empty = table["entered"].to_numpy() == 0
         if empty.any():
             stage = table["stage"].to_numpy()[empty][0]
-            group = "" if key is None else t("note.group", key=key)
+            if key is None:  # the whole log: nobody has got that far yet
+                raise ValueError(t("error.fit_no_funnel_log", stage=stage))
+            group = t("note.group", key=key)
             raise ValueError(t("error.fit_no_funnel", group=group, stage=stage))
 
     # ------------------------------------------------------------ overall

@@ -1379,11 +1379,16 @@ def _read_counts(src, stage_map, fields, as_of, mode) -> Log:
         dup = np.zeros(n, dtype=bool)
         dup[ok_pos[repeated.to_numpy()]] = True
         key_cols = [cols[k] for k in ("period", "rep", "source", "segment") if k in cols]
+        fix = t("log.fix.duplicate_row")
+        if "period" not in cols:  # most likely the week column was not named
+            used = {*cols.values(), *stage_map.values()}
+            spare = [c for c in frame.columns if c not in used]
+            fix = t("log.fix.duplicate_no_period", columns=", ".join(map(_q, spare)) or "-")
         problems.add(
             dup,
             key_cols[0],
             lambda p: t("log.reason.duplicate_row", columns=", ".join(map(_q, key_cols))),
-            t("log.fix.duplicate_row"),
+            fix,
         )
     amount = _amounts(problems, frame, cols)
     keep = ~problems.mask()

@@ -602,3 +602,9 @@ def test_overall_on_the_boundary_keeps_its_estimate_inside():
     assert abs(none.high - post.ppf(0.975)) < 4 * se
     every = fit(Log("counts", ("a", "b"), counts=pd.DataFrame({"a": [40], "b": [40]}))).overall
     assert every.ratio == 1 and every.high == 1 and every.low < 1
+
+
+def test_a_log_nobody_has_got_through_yet_says_so_without_by():
+    log = Log("counts", ("a", "b", "c"), counts=pd.DataFrame({"a": [40], "b": [0], "c": [0]}))
+    with pytest.raises(ValueError, match=r"No lead of the log has entered the step into c yet"):
+        fit(log).to_funnel()

@@ -1216,3 +1216,14 @@ def test_stage_table_keeps_leads_with_a_missing_group_value():
     assert table["passed"].sum() == 3
     missing = table[table["rep"].isna()]
     assert missing[["entered", "passed"]].values.tolist() == [[2, 2]]
+
+
+def test_a_counts_file_without_its_period_named_says_which_column_to_name():
+    """Without period=, every later week of a rep looks like a repeat of the first: the
+    message names the fix (columns=dict(period=...)) and the columns left over."""
+    with pytest.raises(LogError) as info:
+        read_log(DATA / "sample_counts.csv", format="counts",
+                 stages=["dials", "connects", "meetings", "sales"])  # fmt: skip
+    message = str(info.value)
+    assert "no period column was found" in message and 'columns=dict(period="week")' in message
+    assert "other columns here: 'week', 'revenue'" in message
