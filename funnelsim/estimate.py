@@ -62,7 +62,7 @@ from ._validate import (
     check_rng,
 )
 from .funnel import Funnel
-from .i18n import t
+from .i18n import fields_label, t
 from .logs import Log
 
 __all__ = [
@@ -771,7 +771,9 @@ class Fit:
                 young=int(self.table["young"].sum()),
             )
         if self.by:
-            lines = [t("repr.fit.by", head=head, by=", ".join(self.by), groups=len(self.groups))]
+            lines = [
+                t("repr.fit.by", head=head, by=fields_label(self.by), groups=len(self.groups))
+            ]
         else:
             lines = [head]
             for row in self.table.itertuples(index=False):

@@ -57,7 +57,7 @@ from scipy import optimize, special, stats
 from ._validate import _short, check_choice, check_nonnegative, check_probability
 from .estimate import METHODS, Fit, _interval, _level, _pair
 from .funnel import Funnel
-from .i18n import t
+from .i18n import fields_label, t
 from .logs import Log
 from .presets import Preset
 
@@ -447,7 +447,7 @@ class GroupComparison:
         lines = [
             t(
                 "repr.group_comparison.head",
-                by=", ".join(self.by),
+                by=fields_label(self.by),
                 method=self.method,
                 level=level,
                 adjust=self.adjust,
@@ -608,7 +608,7 @@ def compare_groups(
     table = table[table["stage"].isin(chosen)].reset_index(drop=True)
     n_groups = len(table[list(keys)].drop_duplicates())
     if n_groups < 2:
-        raise ValueError(t("error.groups_too_few", by=", ".join(keys), count=n_groups))
+        raise ValueError(t("error.groups_too_few", by=fields_label(keys), count=n_groups))
     tail = (1.0 - level) / 2.0
     parts, step_rows, notes = [], [], []
     for step in chosen:
@@ -948,7 +948,7 @@ class PChart:
             "repr.pchart.head",
             stages=", ".join(self.stages),
             period=self.period,
-            per=t("repr.pchart.per", by=", ".join(self.by)) if self.by else "",
+            per=t("repr.pchart.per", by=fields_label(self.by)) if self.by else "",
             sigmas=self.sigmas,
             periods=n_periods,
             flagged=len(flagged),

@@ -22,11 +22,20 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import cache
 from importlib import resources
 
-__all__ = ["available_languages", "get_language", "language", "set_language", "t"]
+__all__ = [
+    "available_languages",
+    "field_label",
+    "fields_label",
+    "get_language",
+    "language",
+    "method_label",
+    "set_language",
+    "t",
+]
 
 DEFAULT_LANGUAGE = "en"
 _state = {"lang": DEFAULT_LANGUAGE}
@@ -95,3 +104,31 @@ def t(key: str, /, **kwargs: object) -> str:
     if text is None:
         text = _catalogue(DEFAULT_LANGUAGE)[key]
     return text.format(**kwargs) if kwargs else text
+
+
+def field_label(name: object) -> str:
+    """A log's group column as people read it: the kit's own fields (rep, source,
+    segment, period) in the current language, any other column as it is written.
+
+    >>> with language("zh"):
+    ...     field_label("source"), field_label("region")
+    ('渠道', 'region')
+    """
+    key = f"field.{name}"
+    return t(key) if key in _catalogue(DEFAULT_LANGUAGE) else str(name)
+
+
+def fields_label(names: Iterable[object]) -> str:
+    """Several group columns, comma-separated (see :func:`field_label`)."""
+    return ", ".join(field_label(n) for n in names)
+
+
+def method_label(method: object) -> str:
+    """An interval method's name as people read it ("wilson" -> "Wilson"); any other
+    value as it is written.
+
+    >>> method_label("clopper-pearson")
+    'Clopper-Pearson (exact)'
+    """
+    key = f"interval.{method}"
+    return t(key) if key in _catalogue(DEFAULT_LANGUAGE) else str(method)

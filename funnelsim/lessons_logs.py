@@ -32,7 +32,7 @@ from scipy.stats import norm
 from ._validate import _short, check_choice, check_open_probability
 from .estimate import Fit, calls_for_precision, exact_coverage, fit
 from .groups import GroupComparison, LeakDiagnosis, PChart, compare_groups, diagnose_leaks, p_chart
-from .i18n import t
+from .i18n import method_label, t
 from .logs import Log, LogError
 from .survival import CycleLength, _unit_word, cycle_length, stale_leads
 
@@ -353,7 +353,7 @@ class EstimatingRatios:
     def __repr__(self) -> str:
         return t(
             "repr.estimating_ratios",
-            method=self.method,
+            method=method_label(self.method),
             level=100 * self.confidence_level,
             stage=self.stage,
             p=self.p,

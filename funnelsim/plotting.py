@@ -32,7 +32,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 from . import fonts
-from .i18n import t
+from .i18n import field_label, fields_label, method_label, t
 from .lessons import CycleEffects, NoiseByVolume, RatioGame, RevenueSteadiness, RunningShare
 
 fonts.register()  # Chinese labels fall back to Noto Sans SC: no empty boxes
@@ -673,7 +673,7 @@ def _require_leads(result, step: str) -> None:
     """A step no group has a lead at cannot be charted: say so (not a numpy error)."""
     entered = result.table.loc[result.table["stage"] == step, "entered"]
     if not (entered > 0).any():
-        raise ValueError(t("error.step_no_leads", stage=step, by=", ".join(result.by)))
+        raise ValueError(t("error.step_no_leads", stage=step, by=fields_label(result.by)))
 
 
 def _check_groups_result(result: object, kind: type, name: str, maker: str) -> None:
@@ -779,7 +779,7 @@ def plot_funnel_chart(
         rows["entered"],
         ratio,
         c=[shade[min(o, len(shade) - 1)] for o in outside],
-        label=t("plot.funnel_chart.groups", by=", ".join(result.by)),
+        label=t("plot.funnel_chart.groups", by=fields_label(result.by)),
         **point_kw,
     )
     if labels:
@@ -926,7 +926,7 @@ def plot_p_chart(
     ax.set_ylim(0, min(1.0, 1.35 * float(top)) if np.isfinite(top) and top > 0 else 1.0)
     ax.yaxis.set_major_formatter(FuncFormatter(_percent))
     ax.set_title(title)
-    ax.set_xlabel(t("plot.p_chart.xlabel", period=result.period))
+    ax.set_xlabel(t("plot.p_chart.xlabel", period=field_label(result.period)))
     ax.set_ylabel(t("plot.p_chart.ylabel", stage=step))
     ax.legend(loc="upper right", ncols=2)
     return ax
@@ -1100,7 +1100,11 @@ def plot_ratio_table(
     ax = _new_axes(ax, figsize=(10, max(3.5, 0.55 * len(names) + 2)))
     colors = _palette()
     y = np.arange(len(names))
-    label = t("plot.ratio_table.estimate", level=result.confidence_level, method=result.method)
+    label = t(
+        "plot.ratio_table.estimate",
+        level=result.confidence_level,
+        method=method_label(result.method),
+    )
     for i, group in enumerate(dict.fromkeys(groups)):
         idx = np.flatnonzero(np.array(groups, dtype=object) == group)
         style = {"color": colors[i % len(colors)], "label": group or label}
@@ -1130,7 +1134,13 @@ def plot_ratio_table(
     ax.set_yticks(y, names)
     ax.set_ylim(len(names) - 0.5, -0.5)  # first step on top
     ax.grid(axis="y", visible=False)
-    ax.set_title(t("plot.ratio_table.title", level=result.confidence_level, method=result.method))
+    ax.set_title(
+        t(
+            "plot.ratio_table.title",
+            level=result.confidence_level,
+            method=method_label(result.method),
+        )
+    )
     ax.set_xlabel(t("plot.ratio_table.xlabel"))
     ax.set_ylabel(t("plot.ratio_table.ylabel"))
     ax.legend(loc="lower right")
@@ -1173,7 +1183,7 @@ def plot_coverage(
     >>> with fs.plotting.style():
     ...     ax = fs.plotting.plot_coverage(table)
     >>> [line.get_label() for line in ax.lines]
-    ['wald', 'wilson', 'promised: 95%']
+    ['Wald', 'Wilson', 'promised: 95%']
     """
     import pandas as pd
 
@@ -1201,7 +1211,8 @@ def plot_coverage(
     simulated = "se" in result.columns
     for i, method in enumerate(dict.fromkeys(result["method"])):
         rows = result[result["method"] == method].sort_values(x)
-        style = {"color": colors[_METHOD_COLOUR.get(method, 5 + i) % len(colors)], "label": method}
+        colour = colors[_METHOD_COLOUR.get(method, 5 + i) % len(colors)]
+        style = {"color": colour, "label": method_label(method)}
         style.update(kwargs)
         if simulated:
             ax.errorbar(
@@ -1574,6 +1585,7 @@ def plot_stale_leads(
         last = result.last
     else:
         _check_result(result, (pd.DataFrame,), "plot_stale_leads", "funnelsim.stale_leads")
+        unit = _unit_word(unit)
         frame = result
         last = None
     if not {"age", "threshold", "stale"} <= set(frame.columns):
@@ -1740,7 +1752,7 @@ def plot_sample_size(result: SampleSize, *, ax: Axes | None = None, **kwargs) ->
     >>> with fs.plotting.style():
     ...     ax = fs.plotting.plot_sample_size(sample_size(0.3, 0.05))
     >>> [line.get_label() for line in ax.lines]
-    ['wilson', 'wald']
+    ['Wilson', 'Wald']
     """
     from .lessons_logs import SampleSize
 
@@ -1750,7 +1762,7 @@ def plot_sample_size(result: SampleSize, *, ax: Axes | None = None, **kwargs) ->
     curve = result.curve
     for method in ("wilson", "wald"):
         rows = curve[curve["method"] == method]
-        style = {"color": colors[_METHOD_COLOUR[method]], "label": method}
+        style = {"color": colors[_METHOD_COLOUR[method]], "label": method_label(method)}
         style.update(kwargs)
         ax.plot(rows["half_width"], rows["leads"], **style)
     ax.scatter(

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .i18n import get_language, t
+from .i18n import field_label, get_language, method_label, t
 
 __all__ = ["build_report", "figure_png", "ratio_table"]
 
@@ -220,7 +220,7 @@ def _section_ratios(fit) -> list[str]:
     ratio, low, high = fit.overall
     out = [
         _h2(t("report.ratios")),
-        _p(t("report.ratios_intro", method=fit.method, level=fit.confidence_level)),
+        _p(t("report.ratios_intro", method=method_label(fit.method), level=fit.confidence_level)),
         _table(ratio_table(fit)),
         _p(
             t(
@@ -275,10 +275,10 @@ def _section_groups(log, by: str, method: str, confidence_level: float) -> list[
         }
     )
     out = [
-        _h2(t("report.groups", by=by)),
-        _p(t("report.groups_intro", by=by, adjust=comparison.adjust)),
+        _h2(t("report.groups", by=field_label(by))),
+        _p(t("report.groups_intro", by=field_label(by), adjust=comparison.adjust)),
         _table(ratio_table(by_fit)),
-        _h2(t("report.compare", by=by)),
+        _h2(t("report.compare", by=field_label(by))),
         _table(shown),
     ]
     for stage in comparison.steps["stage"]:
@@ -730,7 +730,7 @@ def build_report(
         )
     body += _section_ratios(fit)
     if by is not None:
-        step(t("report.groups", by=by))
+        step(t("report.groups", by=field_label(by)))
         body += _section_groups(log, by, method, confidence_level)
     if log.format != "counts" and log.times is not None:
         step(t("report.cycle"))

@@ -50,7 +50,7 @@ from matplotlib.figure import Figure
 from . import i18n, lessons, plotting, presets
 from .distributions import Cycle, DealSize
 from .funnel import Funnel
-from .i18n import t
+from .i18n import field_label, fields_label, method_label, t
 
 __all__ = [
     "App",
@@ -1064,7 +1064,10 @@ def make_estimating_ratios(
     steps = list(log.stages[1:])
     controls = {
         "method": W.Dropdown(
-            options=list(METHODS), value=method, description=t("app.logs.method"), style=_WIDE
+            options=[(method_label(m), m) for m in METHODS],
+            value=method,
+            description=t("app.logs.method"),
+            style=_WIDE,
         ),
         "confidence_level": _level_slider(confidence_level),
         "stage": W.Dropdown(
@@ -1118,7 +1121,7 @@ def make_estimating_ratios(
             )
         return t(
             "app.logs.ratios_summary",
-            method=html.escape(r.method),
+            method=html.escape(method_label(r.method)),
             level=r.confidence_level,
             stage=html.escape(widest),
             low=float(row["low"]),
@@ -1453,7 +1456,10 @@ def make_comparing_reps(
     ]
     controls = {
         "by": W.Dropdown(
-            options=columns, value=start_by, description=t("app.reps.by"), style=_WIDE
+            options=[(field_label(c), c) for c in columns],
+            value=start_by,
+            description=t("app.reps.by"),
+            style=_WIDE,
         ),
         "confidence_level": _level_slider(confidence_level),
         "stage": W.Dropdown(
@@ -1527,7 +1533,7 @@ def make_comparing_reps(
             t(
                 "app.reps.summary",
                 stage=html.escape(step),
-                by=html.escape(", ".join(comp.by)),
+                by=html.escape(fields_label(comp.by)),
                 team=team,
                 low=float(rows.loc[lo, "ratio"]),
                 low_group=html.escape(label[lo]),

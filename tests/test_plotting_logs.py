@@ -101,7 +101,7 @@ def test_coverage_draws_one_line_per_method_and_the_promise():
     table = fs.exact_coverage(["wald", "wilson"], n=range(5, 201), p=0.1, confidence_level=0.9)
     with plotting.style():
         ax = plotting.plot_coverage(table)
-    assert [line.get_label() for line in ax.lines] == ["wald", "wilson", "promised: 90%"]
+    assert [line.get_label() for line in ax.lines] == ["Wald", "Wilson", "promised: 90%"]
     wald = table[table["method"] == "wald"]
     np.testing.assert_allclose(ax.lines[0].get_xdata(), wald["n"])
     np.testing.assert_allclose(ax.lines[0].get_ydata(), wald["coverage"])
@@ -220,7 +220,7 @@ def test_sample_size_curve_and_chosen_point():
     res = lessons_logs.sample_size(0.3, 0.05)
     with plotting.style():
         ax = plotting.plot_sample_size(res)
-    assert [line.get_label() for line in ax.lines] == ["wilson", "wald"]
+    assert [line.get_label() for line in ax.lines] == ["Wilson", "Wald"]
     wald = res.curve[res.curve["method"] == "wald"]
     np.testing.assert_allclose(ax.lines[1].get_ydata(), wald["leads"])
     (dot,) = ax.collections

@@ -191,8 +191,8 @@ def test_reps_app_builds_with_the_views_the_log_supports(log, weekly):
     assert views(events_app) == ["shrinkage", "funnel"]  # no period: no p-chart
     assert "group" not in events_app.controls
     assert views(weekly_app) == ["shrinkage", "funnel", "chart"]
-    assert events_app.controls["by"].options == ("rep", "source")
-    assert set(weekly_app.controls["by"].options) == {"period", "rep"}
+    assert events_app.controls["by"].options == (("rep", "rep"), ("source", "source"))
+    assert {value for _, value in weekly_app.controls["by"].options} == {"period", "rep"}
 
 
 @pytest.mark.parametrize("by", ["rep", "source"])
@@ -313,3 +313,14 @@ def test_apps_on_a_young_log_without_a_sale(log):
     assert reps.message.startswith("No rep has a lead at the step into sale yet")
     cycle = widgets.make_sales_cycle(young)
     assert "argmin" not in cycle.message and "IndexError" not in cycle.message
+
+
+def test_reps_and_ratio_apps_in_chinese_show_field_and_method_names(log):
+    """Under "zh" the grouping fields and the interval methods read as words, not as
+    the log's column codes ("按rep" was shown before)."""
+    reps = widgets.make_comparing_reps(log, lang="zh")
+    assert dict(reps.controls["by"].options) == {"销售代表": "rep", "渠道": "source"}
+    assert "按销售代表" in reps.summary.value and "rep" not in reps.summary.value
+    ratios = widgets.make_estimating_ratios(log, lang="zh")
+    assert ("Clopper-Pearson（精确）", "clopper-pearson") in ratios.controls["method"].options
+    assert "wilson" not in ratios.summary.value
