@@ -97,9 +97,10 @@ def _pct(x: float) -> str:
 
 
 def _p(x: float) -> str:
+    """A p-value with its relation, to follow "p": "= 0.0312", "< 0.001" or "= -"."""
     if not np.isfinite(x):
-        return "-"
-    return "< 0.001" if x < 0.001 else f"{x:.3g}"
+        return "= -"
+    return "< 0.001" if x < 0.001 else f"= {x:.3g}"
 
 
 def _keys(by: object) -> tuple[str, ...]:
