@@ -113,7 +113,7 @@ def check_calls(calls: object, periods: int, reps: int) -> np.ndarray:
 def _numeric(value: object) -> bool:
     """True for numbers and arrays of numbers; text (even "10") is not numeric."""
     try:
-        if np.asarray(value).dtype.kind in "USV":
+        if value is None or np.asarray(value).dtype.kind in "USVb":  # text, None, True/False
             return False
         np.asarray(value, dtype=float)
     except (TypeError, ValueError):

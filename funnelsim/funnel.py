@@ -46,6 +46,8 @@ class Funnel:
     ratios: tuple[float, ...]
 
     def __post_init__(self) -> None:
+        if isinstance(self.stages, str):  # "abc" would become stages a, b, c
+            raise ValueError(t("error.stages_string", value=repr(self.stages)))
         stages = check_names("stages", list(self.stages))
         if len(stages) < 2:
             raise ValueError(t("error.too_few_stages", value=list(stages)))

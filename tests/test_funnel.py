@@ -67,6 +67,7 @@ BAD_FUNNELS = [
     (["a", None, "c"], [0.5, 0.5], ["stages", "None"]),
     (["only"], [], ["at least two stages", "['only']"]),
     ([], [], ["at least two stages", "[]"]),
+    ("abc", [0.5, 0.5], ["stages must be a list of stage names", "'abc'"]),
 ]
 
 
