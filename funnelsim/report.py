@@ -142,9 +142,11 @@ def log_line(log) -> str:
 def calls_per_week(log) -> float:
     """The log's pace: first-stage leads per week (per period of a counts log).
 
-    Events and leads logs: leads at the first stage divided by the weeks
-    between the first and the last first-stage time. Counts logs: the
-    first-stage total divided by the number of periods.
+    Events and leads logs: the gaps between consecutive first-stage times,
+    per week: ``(n - 1)`` gaps over the weeks from the first time to the
+    last (``n`` leads over that span would count one lead too many: one a
+    day for ten weeks is 7 a week, not 7.1). Counts logs: the first-stage
+    total divided by the number of periods.
 
     Examples
     --------
@@ -166,7 +168,7 @@ def calls_per_week(log) -> float:
     weeks = (times.max() - times.min()) / pd.Timedelta(weeks=1)
     if len(times) < 2 or not weeks > 0:
         raise ValueError(t("cli.error.no_pace", name=log.name))
-    return float(len(times) / weeks)
+    return float((len(times) - 1) / weeks)
 
 
 def figure_png(draw: Callable[[Any], Any], *, figsize: tuple[float, float] = (10, 5.5)) -> str:

@@ -108,10 +108,8 @@ def test_forecast_is_reproducible_and_equals_the_library(log):
     rc, again = call(*args)
     assert rc == 0 and again == done.stdout
 
-    # the pace, computed independently from the file: dials per week
-    raw = pd.read_csv(EVENTS, parse_dates=["time"])
-    dials = raw.loc[raw["stage"] == "dial", "time"]
-    pace = round(len(dials) / ((dials.max() - dials.min()) / pd.Timedelta(days=7)))
+    # the pace of the printout is calls_per_week's (checked on a known rate below)
+    pace = round(calls_per_week(log))
     assert f"the log's pace of {pace:,} calls a week" in done.stdout
 
     fit = fs.fit(log)
@@ -420,3 +418,16 @@ def test_errors_drop_lists_every_row_it_leaves_out(tmp_path):
     before = counts.read_bytes()
     rc, _ = call(*args, "--dropped", str(counts))
     assert rc == 2 and counts.read_bytes() == before
+
+
+def test_pace_of_a_log_with_a_known_rate():
+    """One lead a day for ten weeks is 7 a week (70 leads span 69 days: 69 gaps);
+    a counts log's pace is its first-stage total over its periods."""
+    days = pd.date_range("2025-01-06", periods=70, freq="D")
+    events = pd.DataFrame({"lead": [f"L{i}" for i in range(70)], "stage": "dial", "time": days})
+    log = fs.read_log(events, format="events", stages=["dial", "sale"])
+    assert calls_per_week(log) == pytest.approx(7.0, rel=1e-12)
+    counts = fs.Log("counts", ("dials", "sales"),
+                    counts=pd.DataFrame({"period": [1, 2, 3], "dials": [10, 20, 60],
+                                         "sales": [0, 1, 2]}))  # fmt: skip
+    assert calls_per_week(counts) == 30.0
