@@ -1066,20 +1066,50 @@ def test_random_events_logs_give_a_log_or_a_logerror(data, errors):
     _check_log(log, frame, errors)
 
 
+def _corrupt(draw, frame: pd.DataFrame, cells) -> pd.DataFrame:
+    """0 to 3 random cells of a valid frame replaced by anything ``cells`` draws."""
+    frame = frame.astype(object)
+    for _ in range(draw(st.integers(0, 3))):
+        if len(frame) and len(frame.columns):
+            row = draw(st.integers(0, len(frame) - 1))
+            col = draw(st.sampled_from(list(frame.columns)))
+            frame.loc[row, col] = draw(cells)
+    return frame
+
+
+@st.composite
+def _leads_frames(draw):
+    """A valid leads log (dates or flags, each stage on or after the one before),
+    then a few cells corrupted and maybe a column dropped."""
+    rows = []
+    for lead in range(draw(st.integers(0, 6))):
+        reached = draw(st.integers(1, 3))
+        start = pd.Timestamp("2025-03-01") + pd.Timedelta(days=draw(st.integers(0, 60)))
+        if draw(st.booleans()):
+            cells = [
+                str(start + pd.Timedelta(days=3 * k)) if k < reached else "" for k in range(3)
+            ]
+        else:
+            cells = ["yes" if k < reached else "no" for k in range(3)]
+        rows.append([f"L{lead}", *cells])
+    frame = pd.DataFrame(rows, columns=["lead", "called", "connected", "won"], dtype=object)
+    frame = _corrupt(draw, frame, _CELLS)
+    drop = draw(st.sampled_from([None, None, None, "lead", "called", "won"]))
+    return frame.drop(columns=drop) if drop else frame
+
+
+_READ = {"leads": [0, 0], "counts": [0, 0]}  # [logs read, examples]: see the test below
+
+
 @_FAST
-@given(
-    cells=st.lists(st.lists(_CELLS, min_size=4, max_size=4), max_size=6),
-    errors=st.sampled_from(["raise", "drop"]),
-    drop_column=st.sampled_from([None, "lead", "called", "won"]),
-)
-def test_random_leads_logs_give_a_log_or_a_logerror(cells, errors, drop_column):
-    frame = pd.DataFrame(cells, columns=["lead", "called", "connected", "won"], dtype=object)
-    if drop_column:
-        frame = frame.drop(columns=drop_column)
+@given(frame=_leads_frames(), errors=st.sampled_from(["raise", "drop"]))
+def test_random_leads_logs_give_a_log_or_a_logerror(frame, errors):
+    _READ["leads"][1] += 1
     try:
         log = read_log(frame, format="leads", stages=LEAD_STAGES, errors=errors)
     except LogError:
         return
+    _READ["leads"][0] += 1
     _check_log(log, frame, errors)
 
 
@@ -1090,24 +1120,45 @@ _COUNT_CELLS = st.one_of(
 )
 
 
+@st.composite
+def _counts_frames(draw):
+    """A valid counts log (counts falling down the funnel, one row per week), then a
+    few cells corrupted: a count or a week."""
+    rows = []
+    for week in range(draw(st.integers(0, 6))):
+        dials = draw(st.integers(0, 100))
+        connects = draw(st.integers(0, dials))
+        rows.append([f"2025-W{week + 10}", dials, connects, draw(st.integers(0, connects))])
+    frame = pd.DataFrame(rows, columns=["week", "dials", "connects", "sales"], dtype=object)
+    return _corrupt(draw, frame, st.one_of(_COUNT_CELLS, st.sampled_from(["week 3", ""])))
+
+
 @_FAST
-@given(
-    counts=st.lists(st.lists(_COUNT_CELLS, min_size=3, max_size=3), max_size=6),
-    periods=st.lists(
-        st.sampled_from(["2025-03-03", "2025-03-10", "week 3", "", None]), min_size=6, max_size=6
-    ),
-    errors=st.sampled_from(["raise", "drop"]),
-)
-def test_random_counts_logs_give_a_log_or_a_logerror(counts, periods, errors):
-    frame = pd.DataFrame(counts, columns=["dials", "connects", "sales"], dtype=object)
-    frame.insert(0, "week", periods[: len(frame)])
+@given(frame=_counts_frames(), errors=st.sampled_from(["raise", "drop"]))
+def test_random_counts_logs_give_a_log_or_a_logerror(frame, errors):
+    _READ["counts"][1] += 1
     try:
         log = read_log(
             frame, format="counts", stages=COUNT_STAGES, columns=COUNT_COLUMNS, errors=errors
         )
     except LogError:
         return
+    _READ["counts"][0] += 1
     _check_log(log, frame, errors)
+
+
+@pytest.mark.parametrize("kind", ["leads", "counts"])
+def test_the_property_tests_check_logs_not_only_errors(kind):
+    """The two tests above must reach _check_log on a good share of their examples
+    (runs them again here when this test runs alone)."""
+    if _READ[kind][1] == 0:
+        test = {
+            "leads": test_random_leads_logs_give_a_log_or_a_logerror,
+            "counts": test_random_counts_logs_give_a_log_or_a_logerror,
+        }[kind]
+        test()
+    read, examples = _READ[kind]
+    assert examples >= 100 and read >= 0.3 * examples, (read, examples)
 
 
 @settings(max_examples=80, derandomize=True, deadline=None)
