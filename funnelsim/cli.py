@@ -227,7 +227,12 @@ def _report_dropped(log, args: argparse.Namespace, shown: int = 10) -> None:
               file=sys.stderr)  # fmt: skip
     if len(dropped) > shown:
         print(t("cli.dropped.more", n=len(dropped) - shown), file=sys.stderr)
-    kept = len(log.counts) if log.format == "counts" else len(log.reached)
+    # rows kept: one per period and group, per lead, or per event (a lead's stages)
+    kept = {
+        "counts": lambda: len(log.counts),
+        "leads": lambda: len(log.reached),
+        "events": lambda: int(log.reached.to_numpy().sum()),
+    }[log.format]()
     if len(dropped) > kept:
         print(t("cli.dropped.most"), file=sys.stderr)
 

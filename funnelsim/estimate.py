@@ -62,7 +62,7 @@ from ._validate import (
     check_rng,
 )
 from .funnel import Funnel
-from .i18n import fields_label, t
+from .i18n import fields_label, method_label, t
 from .logs import Log
 
 __all__ = [
@@ -677,7 +677,8 @@ class Fit:
         by default so that a log always gives the same interval; pass
         ``rng=None`` for fresh randomness. With ``by=``: a DataFrame with the
         ``by`` columns, ``entered`` (first-stage leads), ``passed``
-        (last-stage leads), ``ratio``, ``low``, ``high``; a group's row agrees
+        (last-stage leads; both NA with ``mature=``, whose steps have their
+        own cohorts), ``ratio``, ``low``, ``high``; a group's row agrees
         with ``fit.group(key).overall`` within Monte Carlo error.
 
         Examples
@@ -718,9 +719,12 @@ class Fit:
         if not self.by:
             return Overall(float(ratio[0]), float(low[0]), float(high[0]))
         keys = self.table[list(self.by)].iloc[::steps].reset_index(drop=True)
+        counts = (first.astype(np.int64), last.astype(np.int64))
+        if self.mature is not None:  # one cohort per step: no first-to-last counts
+            counts = tuple(pd.array([pd.NA] * len(keys), dtype="Int64") for _ in range(2))
         return keys.assign(
-            entered=first.astype(np.int64),
-            passed=last.astype(np.int64),
+            entered=counts[0],
+            passed=counts[1],
             ratio=ratio,
             low=low,
             high=high,
@@ -744,9 +748,23 @@ class Fit:
                 key = tuple(rows.loc[i, list(self.by)])
                 group = t("note.group", key=key[0] if len(key) == 1 else key)
             previous = self.stages[i % steps]
-            out.append(
-                t("note.no_entered", group=group, previous=previous, stage=rows.loc[i, "stage"])
-            )
+            if self.mature is not None:  # leads may have got there, just not long enough ago
+                from .survival import _unit_word  # survival imports this module
+
+                note = t(
+                    "note.no_mature",
+                    group=group,
+                    previous=previous,
+                    stage=rows.loc[i, "stage"],
+                    window=self.mature,
+                    unit=_unit_word(self.unit),
+                    young=int(rows.loc[i, "young"]),
+                )
+            else:
+                note = t(
+                    "note.no_entered", group=group, previous=previous, stage=rows.loc[i, "stage"]
+                )
+            out.append(note)
         return tuple(out)
 
     def to_frame(self) -> pd.DataFrame:
@@ -757,7 +775,7 @@ class Fit:
     def __repr__(self) -> str:
         head = t(
             "repr.fit.head",
-            method=self.method,
+            method=method_label(self.method),
             level=100 * self.confidence_level,
             stages=" -> ".join(self.stages),
         )
@@ -848,7 +866,7 @@ def fit(
     ...                        "connects": [70, 40], "meetings": [10, 3]})
     >>> log = Log("counts", ("dials", "connects", "meetings"), counts=counts)
     >>> fit(log)
-    Fit(wilson 95%: dials -> connects -> meetings
+    Fit(Wilson 95%: dials -> connects -> meetings
       connects: 110/300 = 0.367 [0.314, 0.423]
       meetings: 13/110 = 0.118 [0.0704, 0.192]
       overall: 0.0433 [0.0243, 0.0707])

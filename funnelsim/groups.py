@@ -57,7 +57,7 @@ from scipy import optimize, special, stats
 from ._validate import _short, check_choice, check_nonnegative, check_probability
 from .estimate import METHODS, Fit, _interval, _level, _pair
 from .funnel import Funnel
-from .i18n import fields_label, t
+from .i18n import field_label, fields_label, method_label, t
 from .logs import Log
 from .presets import Preset
 
@@ -449,7 +449,7 @@ class GroupComparison:
             t(
                 "repr.group_comparison.head",
                 by=fields_label(self.by),
-                method=self.method,
+                method=method_label(self.method),
                 level=level,
                 adjust=self.adjust,
                 groups=len(self.groups),
@@ -631,7 +631,9 @@ def compare_groups(
             notes.append(t("note.groups_empty", group=_labels(sub.iloc[[i]], keys)[0], stage=step))
         # the prior and the posteriors
         prior = None
-        if ok.sum() < 2:
+        if ok.sum() == 0:  # nobody has got that far yet
+            notes.append(t("note.groups_none", stage=step))
+        elif ok.sum() < 2:
             notes.append(t("note.groups_one", stage=step))
         elif total_k == 0 or total_k == total_n:
             key = "note.groups_all_none" if total_k == 0 else "note.groups_all_passed"
@@ -948,7 +950,7 @@ class PChart:
         head = t(
             "repr.pchart.head",
             stages=", ".join(self.stages),
-            period=self.period,
+            period=field_label(self.period),
             per=t("repr.pchart.per", by=fields_label(self.by)) if self.by else "",
             sigmas=self.sigmas,
             periods=n_periods,

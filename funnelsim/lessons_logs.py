@@ -32,7 +32,7 @@ from scipy.stats import norm
 from ._validate import _short, check_choice, check_open_probability
 from .estimate import Fit, calls_for_precision, exact_coverage, fit
 from .groups import GroupComparison, LeakDiagnosis, PChart, compare_groups, diagnose_leaks, p_chart
-from .i18n import method_label, t
+from .i18n import fields_label, method_label, t
 from .logs import Log, LogError
 from .survival import CycleLength, _unit_word, cycle_length, stale_leads
 
@@ -757,7 +757,7 @@ class ComparingReps:
         )
         return t(
             "repr.comparing_reps",
-            by=", ".join(self.by),
+            by=fields_label(self.by),
             differs=int(self.comparison.table["differs"].sum()),
             leaks=len(self.leaks.leaks),
             chart=chart,

@@ -523,7 +523,7 @@ def _decode(raw: bytes, name: str, encoding: str | None) -> str:
             first_error = first_error or exc
             continue
         if enc == "gb18030" and not encoding:
-            _check_chinese(text, name)
+            _check_chinese(text, raw, name)
         return text
     row = raw[: first_error.start].count(b"\n") + 1
     raise LogError(
@@ -531,17 +531,24 @@ def _decode(raw: bytes, name: str, encoding: str | None) -> str:
     ) from None
 
 
-def _check_chinese(text: str, name: str) -> None:
-    """A file that is not UTF-8 decodes as GB18030 almost whatever it is. Chinese text
-    is then mostly GB2312's common characters; a Western European export (cp1252)
-    gives rare ones instead ("Müller" reads "M黮ler"): refuse rather than garble it."""
-    wide = [c for c in text if ord(c) > 0x7F]
+def _check_chinese(text: str, raw: bytes, name: str) -> None:
+    """A file that is not UTF-8 decodes as GB18030 almost whatever it is. Refuse it
+    when it reads better as a Western European export (cp1252): its non-ASCII
+    characters are then mostly letters ("Müller"), while as Chinese they are mostly
+    outside GB2312's common characters ("M黮ler"). Checks the first megabyte."""
+    head = raw[:1_000_000]
+    try:
+        western = head.decode("cp1252")
+    except UnicodeDecodeError:  # bytes cp1252 leaves undefined: not a Western export
+        return
+    wide = [c for c in text[: len(western)] if ord(c) > 0x7F]
     if not wide:
         return
     common = sum(
         len(b := c.encode("gb18030")) == 2 and 0xA1 <= b[0] <= 0xF7 and b[1] >= 0xA1 for c in wide
     )
-    if common < 0.5 * len(wide):
+    letters = [c for c in western if ord(c) > 0x7F]
+    if common < 0.5 * len(wide) and sum(c.isalpha() for c in letters) > 0.5 * len(letters):
         line = next(ln for ln in text.splitlines() if any(ord(c) > 0x7F for c in ln))
         raise LogError(t("log.error.encoding_guess", name=name, sample=repr(line.strip()[:60])))
 

@@ -78,7 +78,7 @@ _EXACT_OUTCOMES = 20  # enumerate every outcome up to 2**20 (about a million)
 _GRID_WORK = 50_000_000  # deals x grid cells for the exact convolution
 _MC_REPS = 100_000
 _BLOCK = 4_000_000
-_PERCENT = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(%?)\s*$")
+_PERCENT = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(%?)\s*$")
 
 
 # --------------------------------------------------------------- loading
@@ -273,7 +273,8 @@ def _read_probabilities(problems, frame, cols, mapping) -> tuple[np.ndarray, np.
         prob[has] = values[codes[has]]
         label[has] = labels[codes[has]]
         problems.add(~has, column, lambda p: t("log.reason.no_stage"), fix)
-        ambiguous = has & mixed[np.maximum(codes, 0)]
+        ambiguous = np.zeros(n, dtype=bool)
+        ambiguous[has] = mixed[codes[has]]
         problems.add(
             ambiguous,
             column,
@@ -294,7 +295,8 @@ def _read_probabilities(problems, frame, cols, mapping) -> tuple[np.ndarray, np.
     prob[has] = values[codes[has]]
     text = np.full(n, "", dtype=object)
     text[has] = labels[codes[has]]
-    ambiguous = has & mixed[np.maximum(codes, 0)]
+    ambiguous = np.zeros(n, dtype=bool)
+    ambiguous[has] = mixed[codes[has]]
     problems.add(
         ~has, column, lambda p: t("pipeline.reason.no_probability"), t("pipeline.fix.probability")
     )
@@ -513,7 +515,7 @@ class Pipeline:
             if isinstance(value, str):
                 continue
             try:
-                p = float(value)  # type: ignore[arg-type]
+                p = math.nan if isinstance(value, bool) else float(value)  # type: ignore[arg-type]
             except (TypeError, ValueError):
                 p = math.nan
             if not 0.0 <= p <= 1.0:
@@ -525,7 +527,12 @@ class Pipeline:
             )
         frame = pd.DataFrame({"amount": amounts, "probability": values})
         if stages is not None:
-            frame["stage"] = list(stages)
+            labels = _sequence(stages, "stages")
+            if len(labels) != len(values):
+                raise LogError(
+                    t("pipeline.error.deals_length_stages", n_stages=len(labels), n=len(values))
+                )
+            frame["stage"] = labels
         return read_pipeline(frame, columns={"amount": "amount", "probability": "probability"})
 
     # -------------------------------------------------------- arrays
@@ -613,6 +620,7 @@ class Pipeline:
             holds ``method`` (``"exact"`` or ``"mc"``) and ``reps``.
         """
         method = check_choice("method", method, ("auto", "exact", "mc"))
+        check_rng(rng)  # checked even when the exact answer needs no randomness
         if method != "mc" and self._exact is not None:
             out = self._exact.copy()
             out.attrs.update(method="exact", reps=None)

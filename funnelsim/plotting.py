@@ -1094,8 +1094,10 @@ def plot_ratio_table(
         ratio = np.append(ratio, o.ratio)
         low = np.append(low, o.low)
         high = np.append(high, o.high)
-        passed = np.append(passed, rows["passed"].iloc[-1])
-        entered = np.append(entered, rows["entered"].iloc[0])
+        # with mature= each step has its own cohort: no first-to-last counts (-1)
+        cohorts = result.mature is not None
+        passed = np.append(passed, -1 if cohorts else rows["passed"].iloc[-1])
+        entered = np.append(entered, -1 if cohorts else rows["entered"].iloc[0])
         true = np.append(true, np.prod(true) if np.isfinite(true).all() else np.nan)
     ax = _new_axes(ax, figsize=(10, max(3.5, 0.55 * len(names) + 2)))
     colors = _palette()
@@ -1123,7 +1125,11 @@ def plot_ratio_table(
     if labels:
         for yi, r, hi, k, n in zip(y, ratio, high, passed, entered, strict=True):
             if np.isfinite(r):
-                text = t("plot.ratio_table.label", ratio=r, passed=int(k), entered=int(n))
+                text = (
+                    t("plot.ratio_table.label", ratio=r, passed=int(k), entered=int(n))
+                    if n >= 0
+                    else f"{r:.1%}"
+                )
                 ax.annotate(
                     text, (hi, yi), xytext=(10, 0), textcoords="offset points", va="center"
                 )
@@ -1585,7 +1591,7 @@ def plot_stale_leads(
         last = result.last
     else:
         _check_result(result, (pd.DataFrame,), "plot_stale_leads", "funnelsim.stale_leads")
-        unit = _unit_word(unit)
+        unit = _unit_word(str(unit))
         frame = result
         last = None
     if not {"age", "threshold", "stale"} <= set(frame.columns):

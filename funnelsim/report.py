@@ -102,7 +102,7 @@ def ratio_table(fit) -> pd.DataFrame:
         both = both.sort_values(list(fit.by), kind="stable").reset_index(drop=True)
     return pd.DataFrame(
         {
-            **{col: both[col].astype(str) for col in fit.by},
+            **{field_label(col): both[col].astype(str) for col in fit.by},
             t("cli.col.step"): [
                 t("cli.step", previous=p, stage=s)
                 for p, s in zip(both["previous"], both["stage"], strict=True)
@@ -253,17 +253,19 @@ def fit_notes(fit) -> list[str]:
     return out
 
 
-def _section_groups(log, by: str, method: str, confidence_level: float) -> list[str]:
+def _section_groups(
+    log, by: str, method: str, confidence_level: float, mature: float | str | None = None
+) -> list[str]:
     from . import plotting
     from .estimate import fit as fit_log
     from .groups import compare_groups
 
-    by_fit = fit_log(log, by=by, method=method, confidence_level=confidence_level)
+    by_fit = fit_log(log, by=by, method=method, confidence_level=confidence_level, mature=mature)
     comparison = compare_groups(log, by=by, method=method, confidence_level=confidence_level)
     frame = comparison.to_frame()
     shown = pd.DataFrame(
         {
-            by: frame[by].astype(str),
+            field_label(by): frame[by].astype(str),
             t("report.col.step"): frame["stage"],
             t("cli.col.counts"): [
                 f"{k}/{n}" for k, n in zip(frame["passed"], frame["entered"], strict=True)
@@ -280,6 +282,7 @@ def _section_groups(log, by: str, method: str, confidence_level: float) -> list[
         _h2(t("report.groups", by=field_label(by))),
         _p(t("report.groups_intro", by=field_label(by), adjust=comparison.adjust)),
         _table(ratio_table(by_fit)),
+        *[_p(t("cli.note", note=note), "note") for note in fit_notes(by_fit)],
         _h2(t("report.compare", by=field_label(by))),
         _table(shown),
     ]
@@ -669,9 +672,10 @@ def build_report(
     method, confidence_level : str, float
         Of the ratio intervals (as in :func:`funnelsim.fit`).
     mature : float or str, optional
-        Fit the ratios, the forecast and the plan over mature leads only (as
-        in :func:`funnelsim.fit`): leads still open are left out instead of
-        counted as lost. The group comparison uses every lead.
+        Fit the ratios (the team's and each group's), the forecast and the
+        plan over mature leads only (as in :func:`funnelsim.fit`): leads
+        still open are left out instead of counted as lost. The group
+        comparison (tests, shrinkage, funnel charts) uses every lead.
     target : float, optional
         Sales (or revenue, with ``deal_size``) to reach over ``periods``.
     probability : float, default 0.9
@@ -733,7 +737,7 @@ def build_report(
     body += _section_ratios(fit)
     if by is not None:
         step(t("report.groups", by=field_label(by)))
-        body += _section_groups(log, by, method, confidence_level)
+        body += _section_groups(log, by, method, confidence_level, mature)
     if log.format != "counts" and log.times is not None:
         step(t("report.cycle"))
         body += _section_cycle(log, confidence_level)

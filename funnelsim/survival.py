@@ -584,15 +584,15 @@ def _check_order(log: Log, stage: str, later: str, durations: np.ndarray) -> Non
         )
 
 
-def _window(window: object, clock: _Clock) -> float:
+def _window(window: object, clock: _Clock, name: str = "window") -> float:
     """``window`` in the clock's unit: a number, or a Timedelta / "30D" for dated logs."""
     if clock.unit == "days" and isinstance(window, (pd.Timedelta, np.timedelta64, str)):
         try:
             days = pd.Timedelta(window) / pd.Timedelta(days=1)
         except (TypeError, ValueError):
-            raise ValueError(t("error.not_a_number", name="window", value=repr(window))) from None
-        return check_nonnegative("window", days)
-    return check_nonnegative("window", window)
+            raise ValueError(t("error.not_a_number", name=name, value=repr(window))) from None
+        return check_nonnegative(name, days)
+    return check_nonnegative(name, window)
 
 
 def _ratio_row(k: int, n: int, level: float, method: str) -> tuple[float, float, float]:
@@ -1036,7 +1036,7 @@ def mature_stage_table(
     0  sale        2       1      2
     """
     clock = _clock(log, "mature")
-    win = _window(window, clock)
+    win = _window(window, clock, "mature")
     keys = [] if by is None else [by] if isinstance(by, str) else list(by)
     log.stage_table(by=keys or None)  # checks the group columns
     reached = log.reached[list(log.stages)].to_numpy(dtype=bool)

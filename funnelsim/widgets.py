@@ -1789,7 +1789,7 @@ def _pipeline_text(pipeline) -> str:
     """
     deals = pipeline.deals
     cols = [c for c in ("deal", "rep", "source", "segment", "stage") if c in deals.columns]
-    if "stage" not in cols or pipeline.origin == "column":
+    if "stage" not in cols or pipeline.origin != "stage":  # chances not read from the labels
         cols.append("probability")
     cols += [c for c in ("close",) if c in deals.columns]
     frame = deals[[*cols, "amount"]].copy()

@@ -346,7 +346,7 @@ def test_fit_rejects_bad_input():
 
 def test_repr_is_readable():
     text = repr(fit(_counts_log(), method="agresti-coull", confidence_level=0.9))
-    assert text.startswith("Fit(agresti-coull 90%: dials -> connects -> meetings -> sales")
+    assert text.startswith("Fit(Agresti-Coull 90%: dials -> connects -> meetings -> sales")
     assert "  meetings: 13/111 = 0.117 [" in text and "  overall: 0.00333 [" in text
     grouped = repr(fit(_counts_log(), by=["rep"]))
     assert "by rep: 2 groups" in grouped

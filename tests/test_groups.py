@@ -440,7 +440,7 @@ def test_compare_groups_bad_input():
 
 def test_compare_groups_repr_is_readable():
     text = repr(compare_groups(_log(FOUR), by="rep"))
-    assert text.startswith("GroupComparison(by rep; wilson 95%; holm; 4 groups")
+    assert text.startswith("GroupComparison(by rep; Wilson 95%; holm; 4 groups")
     assert "meetings: team 17.7% (46/260)" in text
     assert "cy: 25/90 = 27.8%" in text and text.rstrip().endswith(")")
 

@@ -498,3 +498,17 @@ def test_result_reprs_print_in_chinese(results_in_chinese, kind, leftovers):
         text = repr(result)
     assert re.search(r"[\u4e00-\u9fff]", text), text
     assert not [word for word in leftovers if word in text], text
+
+
+def test_reports_and_reprs_name_fields_and_methods_in_chinese():
+    import pandas as pd
+
+    from funnelsim.report import ratio_table
+
+    counts = pd.DataFrame({"rep": ["ann", "bob"], "dials": [150, 150], "sales": [10, 3]})
+    log = fs.Log("counts", ("dials", "sales"), counts=counts)
+    with fs.i18n.language("zh"):
+        fit = fs.fit(log, by="rep")
+        assert ratio_table(fit).columns[0] == "销售代表"
+        assert "Wilson（威尔逊）" in repr(fs.fit(log)) and "wilson" not in repr(fs.fit(log))
+        assert "按 销售代表" in repr(fs.compare_groups(log, by="rep"))

@@ -1278,3 +1278,20 @@ def test_a_counts_file_without_its_period_named_says_which_column_to_name():
     message = str(info.value)
     assert "no period column was found" in message and 'columns=dict(period="week")' in message
     assert "other columns here: 'week', 'revenue'" in message
+
+
+def test_traditional_chinese_gbk_is_still_read(tmp_path):
+    """Traditional characters lie outside GB2312's common rows, but the bytes are no
+    Western export (cp1252 cannot decode them): read as GB18030, names intact."""
+    frame = pd.DataFrame(
+        {
+            "lead": ["A", "A"],
+            "stage": ["dial", "connect"],
+            "time": ["2025-03-03", "2025-03-04"],
+            "rep": ["陳大文", "陳大文"],
+        }
+    )
+    path = tmp_path / "big5ish.csv"
+    frame.to_csv(path, index=False, encoding="gbk")
+    log = read_log(path, format="events", stages=BASE_STAGES)
+    assert log.leads["rep"].tolist() == ["陳大文"]

@@ -466,3 +466,21 @@ def test_pipeline_shapes_of_the_sample_match_the_truth():
     assert pipe.shape().shape == "stuck in the middle"  # Zhang's bulge shows in the team
     with pytest.raises(ValueError, match="by must name a column"):
         pipe.shape(by="amount")
+
+
+def test_edge_inputs_of_a_snapshot_get_messages_not_index_errors():
+    """An all-empty stage or probability column, True as a chance, a tiny chance in
+    scientific notation, stages of the wrong length, and a bad rng on the exact path."""
+    empty_stage = pd.DataFrame({"deal": ["D1", "D2"], "stage": ["", ""], "amount": [100, 200]})
+    with pytest.raises(fs.LogError, match="the stage is empty"):
+        fs.read_pipeline(empty_stage)
+    empty_p = pd.DataFrame({"amount": [1, 2], "probability": [np.nan, np.nan]})
+    with pytest.raises(fs.LogError, match="probability"):
+        fs.read_pipeline(empty_p, errors="drop")
+    with pytest.raises(fs.LogError, match=r"probabilities\[0\] is True"):
+        fs.Pipeline.from_deals([100], [True])
+    assert fs.Pipeline.from_deals([100], [1e-5]).probabilities.tolist() == [1e-5]
+    with pytest.raises(fs.LogError, match="1 stages but 2 deals"):
+        fs.Pipeline.from_deals([100, 200], [0.5, 0.5], stages=["25%"])
+    with pytest.raises(ValueError, match="rng must be a seed"):
+        fs.Pipeline.from_deals([100, 200], [0.5, 0.5]).amount_distribution(rng=-1)

@@ -510,9 +510,9 @@ def test_mature_fit_needs_times_and_a_valid_window(small_log):
     log = Log("counts", ("calls", "sales"), counts=counts, name="weekly.csv")
     with pytest.raises(LogError, match="Counts cannot support a fit of mature leads"):
         fit(log, mature=30)
-    with pytest.raises(ValueError, match="window"):
+    with pytest.raises(ValueError, match="mature must be a finite number"):
         fit(small_log, mature=-1)
-    with pytest.raises(ValueError, match="window"):
+    with pytest.raises(ValueError, match="mature must be a number"):
         fit(small_log, mature="a month")
 
 
@@ -698,3 +698,26 @@ def test_period_and_timezone_aware_times():
 def test_unknown_interval_method_is_rejected(small_log):
     with pytest.raises(ValueError, match="method must be one of: wilson"):
         open_lead_ratios(small_log, "signed", window=14, method="exact")
+
+
+def test_mature_fit_that_leaves_everyone_out_says_why(small_log):
+    res = fit(small_log, mature=100)
+    assert (
+        res.notes
+        and "at least 100 days before the log was taken (6 did more recently)" in (res.notes[0])
+    )
+    assert "a shorter mature=" in res.notes[0]
+    with pytest.raises(ValueError, match="mature must be a finite number >= 0; got -1"):
+        fit(small_log, mature=-1)
+    by = fit(small_log, mature=14, by="rep").overall
+    assert by["entered"].isna().all() and by["passed"].isna().all()
+    assert by["ratio"].tolist() == pytest.approx([1 / 3, 1.0])
+
+
+def test_mature_overall_row_of_the_ratio_chart_has_no_counts(small_log):
+    from funnelsim import plotting
+
+    with plotting.style():
+        ax = plotting.plot_ratio_table(fit(small_log, mature=14), overall=True)
+    labels = [text.get_text() for text in ax.texts]
+    assert labels == ["60.0% (3 of 5)", "60.0%"]
