@@ -132,18 +132,13 @@ class Log:
                 totals = frame.groupby(keys, observed=True, dropna=False)[list(self.stages)].sum()
             else:
                 totals = frame.sum().to_frame().T
-        rows = []
-        for key, row in totals.iterrows():
-            group = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=False))
-            for k in range(1, len(self.stages)):
-                rows.append(
-                    {
-                        **group,
-                        "stage": self.stages[k],
-                        "entered": int(row[self.stages[k - 1]]),
-                        "passed": int(row[self.stages[k]]),
-                    }
-                )
+        stages = self.stages
+        rows = _step_rows(
+            totals,
+            keys,
+            stages,
+            lambda row, k: {"entered": int(row[stages[k - 1]]), "passed": int(row[stages[k]])},
+        )
         return pd.DataFrame(rows, columns=[*keys, "stage", "entered", "passed"])
 
     def to_funnel(self) -> Funnel:
@@ -188,6 +183,22 @@ _ISO = (
 _NAT = np.datetime64("NaT", "ns")
 _MIN_TIME = pd.Timestamp.min.as_unit("ns").to_datetime64()
 _MAX_TIME = pd.Timestamp.max.as_unit("ns").to_datetime64()
+
+
+def _step_rows(
+    totals: pd.DataFrame,
+    keys: list[str],
+    stages: Sequence[str],
+    counts: Callable[[pd.Series, int], dict[str, int]],
+) -> list[dict[str, object]]:
+    """One row per group of ``totals`` and step: the group's keys, ``stage`` (the
+    stage the step leads to) and ``counts(row, k)`` for step ``k`` (1 ..)."""
+    rows: list[dict[str, object]] = []
+    for key, row in totals.iterrows():
+        group = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=False))
+        for k in range(1, len(stages)):
+            rows.append({**group, "stage": stages[k], **counts(row, k)})
+    return rows
 
 
 def read_log(

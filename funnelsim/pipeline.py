@@ -254,6 +254,21 @@ def _sequence(value: object, name: str) -> list[object]:
     return list(value)
 
 
+def _flag_mixed(problems, column: str, codes, mixed: np.ndarray, text: np.ndarray) -> np.ndarray:
+    """Flag the rows whose label is a fraction in a column of percentages (see
+    :func:`_percents`; ``codes`` index the column's labels, -1 for empty cells)."""
+    has = codes >= 0
+    ambiguous = np.zeros(len(codes), dtype=bool)
+    ambiguous[has] = mixed[codes[has]]
+    problems.add(
+        ambiguous,
+        column,
+        lambda p: t("pipeline.reason.mixed", value=_q(text[p])),
+        t("pipeline.fix.mixed"),
+    )
+    return ambiguous
+
+
 def _read_probabilities(problems, frame, cols, mapping) -> tuple[np.ndarray, np.ndarray]:
     """Each row's stated probability, and its stage label (or the probability's text)."""
     n = len(frame)
@@ -273,14 +288,7 @@ def _read_probabilities(problems, frame, cols, mapping) -> tuple[np.ndarray, np.
         prob[has] = values[codes[has]]
         label[has] = labels[codes[has]]
         problems.add(~has, column, lambda p: t("log.reason.no_stage"), fix)
-        ambiguous = np.zeros(n, dtype=bool)
-        ambiguous[has] = mixed[codes[has]]
-        problems.add(
-            ambiguous,
-            column,
-            lambda p: t("pipeline.reason.mixed", value=_q(label[p])),
-            t("pipeline.fix.mixed"),
-        )
+        ambiguous = _flag_mixed(problems, column, codes, mixed, label)
         problems.add(
             has & np.isnan(prob) & ~ambiguous,
             column,
@@ -295,17 +303,10 @@ def _read_probabilities(problems, frame, cols, mapping) -> tuple[np.ndarray, np.
     prob[has] = values[codes[has]]
     text = np.full(n, "", dtype=object)
     text[has] = labels[codes[has]]
-    ambiguous = np.zeros(n, dtype=bool)
-    ambiguous[has] = mixed[codes[has]]
     problems.add(
         ~has, column, lambda p: t("pipeline.reason.no_probability"), t("pipeline.fix.probability")
     )
-    problems.add(
-        ambiguous,
-        column,
-        lambda p: t("pipeline.reason.mixed", value=_q(text[p])),
-        t("pipeline.fix.mixed"),
-    )
+    ambiguous = _flag_mixed(problems, column, codes, mixed, text)
     problems.add(
         has & np.isnan(prob) & ~ambiguous,
         column,

@@ -63,7 +63,7 @@ from scipy.stats import norm
 from ._validate import check_choice, check_nonnegative, check_open_probability
 from .estimate import CI, METHODS, proportion_ci
 from .i18n import t
-from .logs import Log, LogError
+from .logs import Log, LogError, _step_rows
 
 __all__ = [
     "CycleLength",
@@ -1057,19 +1057,12 @@ def mature_stage_table(
         totals = frame.groupby(keys, observed=True, dropna=False).sum()
     else:
         totals = frame.sum().to_frame().T
-    rows = []
-    for key, row in totals.iterrows():
-        group = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=False))
-        for k in range(1, len(log.stages)):
-            rows.append(
-                {
-                    **group,
-                    "stage": log.stages[k],
-                    "entered": int(row[f"entered{k}"]),
-                    "passed": int(row[f"passed{k}"]),
-                    "young": int(row[f"young{k}"]),
-                }
-            )
+    rows = _step_rows(
+        totals,
+        keys,
+        log.stages,
+        lambda row, k: {f: int(row[f"{f}{k}"]) for f in ("entered", "passed", "young")},
+    )
     table = pd.DataFrame(rows, columns=[*keys, "stage", "entered", "passed", "young"])
     return table, win, clock.unit
 
