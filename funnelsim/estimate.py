@@ -62,7 +62,7 @@ from ._validate import (
     check_rng,
 )
 from .funnel import Funnel
-from .i18n import fields_label, method_label, t
+from .i18n import fields_label, method_label, t, unit_label
 from .logs import Log
 
 __all__ = [
@@ -749,15 +749,13 @@ class Fit:
                 group = t("note.group", key=key[0] if len(key) == 1 else key)
             previous = self.stages[i % steps]
             if self.mature is not None:  # leads may have got there, just not long enough ago
-                from .survival import _unit_word  # survival imports this module
-
                 note = t(
                     "note.no_mature",
                     group=group,
                     previous=previous,
                     stage=rows.loc[i, "stage"],
                     window=self.mature,
-                    unit=_unit_word(self.unit),
+                    unit=unit_label(self.unit),
                     young=int(rows.loc[i, "young"]),
                 )
             else:
@@ -780,12 +778,10 @@ class Fit:
             stages=" -> ".join(self.stages),
         )
         if self.mature is not None:
-            from .survival import _unit_word  # survival imports this module
-
             head += "\n" + t(
                 "repr.fit.mature",
                 window=self.mature,
-                unit=_unit_word(self.unit),
+                unit=unit_label(self.unit),
                 young=int(self.table["young"].sum()),
             )
         if self.by:

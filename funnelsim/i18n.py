@@ -35,6 +35,7 @@ __all__ = [
     "method_label",
     "set_language",
     "t",
+    "unit_label",
 ]
 
 DEFAULT_LANGUAGE = "en"
@@ -132,3 +133,16 @@ def method_label(method: object) -> str:
     """
     key = f"interval.{method}"
     return t(key) if key in _catalogue(DEFAULT_LANGUAGE) else str(method)
+
+
+def unit_label(unit: object) -> str:
+    """A time unit ("days", "weeks", "periods"...) in the current language; any other
+    value as it is written.
+
+    >>> with language("zh"):
+    ...     unit_label("days"), unit_label("quarters")
+    ('天', 'quarters')
+    """
+    word = str(unit)
+    code = word.removesuffix("s")
+    return t(f"plot.units.{code}") if code in ("day", "week", "month", "period") else word

@@ -32,9 +32,9 @@ from scipy.stats import norm
 from ._validate import _short, check_choice, check_open_probability
 from .estimate import Fit, calls_for_precision, exact_coverage, fit
 from .groups import GroupComparison, LeakDiagnosis, PChart, compare_groups, diagnose_leaks, p_chart
-from .i18n import fields_label, method_label, t
+from .i18n import fields_label, method_label, t, unit_label
 from .logs import Log, LogError
-from .survival import CycleLength, _unit_word, cycle_length, stale_leads
+from .survival import CycleLength, cycle_length, stale_leads
 
 __all__ = [
     "COVERAGE_N",
@@ -641,7 +641,7 @@ class SalesCycle:
         return cycle_curve(self.cycle, given_event=given_event)
 
     def __repr__(self) -> str:
-        u = _unit_word(self.cycle.unit)
+        u = unit_label(self.cycle.unit)
         return t(
             "repr.sales_cycle",
             as_of=self.cycle.as_of,

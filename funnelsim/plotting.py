@@ -32,7 +32,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 from . import fonts
-from .i18n import field_label, fields_label, method_label, t
+from .i18n import field_label, fields_label, method_label, t, unit_label
 from .lessons import CycleEffects, NoiseByVolume, RatioGame, RevenueSteadiness, RunningShare
 
 fonts.register()  # Chinese labels fall back to Noto Sans SC: no empty boxes
@@ -195,15 +195,6 @@ def _log_axis(axis, formatter) -> None:
 def _units(period: str) -> tuple[str, str]:
     period = _choice("period", period, ("day", "week", "month", "period"))
     return t(f"plot.unit.{period}"), t(f"plot.units.{period}")
-
-
-_UNIT_CODES = {"day": "day", "week": "week", "month": "month", "period": "period"}
-
-
-def _unit_word(unit: str) -> str:
-    """A result's time unit ("days", "periods") in the current language; others as given."""
-    code = _UNIT_CODES.get(unit.removesuffix("s"))
-    return t(f"plot.units.{code}") if code else unit
 
 
 def _revenue_word(deal_size: object) -> str:
@@ -1327,7 +1318,7 @@ def plot_sales_cycle(
     ax = _new_axes(ax)
     colors = _palette()
     km = result.survival
-    unit = _unit_word(result.unit)
+    unit = unit_label(result.unit)
     curve = cycle_curve(result, given_event=given_event)
     end = float(km.max_time)
     time = np.append(curve["time"].to_numpy(float), end)
@@ -1466,7 +1457,7 @@ def plot_open_lead_ratios(
     words = {
         "naive": t("plot.open_leads.naive"),
         "mature cohort": t(
-            "plot.open_leads.mature", window=results[0].window, unit=_unit_word(results[0].unit)
+            "plot.open_leads.mature", window=results[0].window, unit=unit_label(results[0].unit)
         ),
         "kaplan-meier": t("plot.open_leads.censored"),
     }
@@ -1586,12 +1577,12 @@ def plot_stale_leads(
     if isinstance(result, SalesCycle):
         cutoff = result.naive_mean if cutoff is None else cutoff
         quantile = result.quantile if quantile is None else quantile
-        unit = _unit_word(result.cycle.unit)
+        unit = unit_label(result.cycle.unit)
         frame = result.stale
         last = result.last
     else:
         _check_result(result, (pd.DataFrame,), "plot_stale_leads", "funnelsim.stale_leads")
-        unit = _unit_word(str(unit))
+        unit = unit_label(unit)
         frame = result
         last = None
     if not {"age", "threshold", "stale"} <= set(frame.columns):

@@ -62,7 +62,7 @@ from scipy.stats import norm
 
 from ._validate import check_choice, check_nonnegative, check_open_probability
 from .estimate import CI, METHODS, proportion_ci
-from .i18n import t
+from .i18n import t, unit_label
 from .logs import Log, LogError, _step_rows
 
 __all__ = [
@@ -129,15 +129,6 @@ def _pct(level: float) -> str:
 
 def _fmt(x: float) -> str:
     return "nan" if math.isnan(x) else "inf" if math.isinf(x) else f"{x:.4g}"
-
-
-_UNIT_CODES = {"day": "day", "week": "week", "month": "month", "period": "period"}
-
-
-def _unit_word(unit: str) -> str:
-    """A time unit ("days", "periods") in the current language; others as given."""
-    code = _UNIT_CODES.get(unit.removesuffix("s"))
-    return t(f"plot.units.{code}") if code else unit
 
 
 def _naive_label(method: str) -> str:
@@ -327,7 +318,7 @@ class Survival:
         )
 
     def __repr__(self) -> str:
-        unit = f" {_unit_word(self.unit)}" if self.unit else ""
+        unit = f" {unit_label(self.unit)}" if self.unit else ""
         low, high = self.median_ci
         head = t(
             "repr.survival.head",
@@ -713,7 +704,7 @@ class CycleLength:
         return frame
 
     def __repr__(self) -> str:
-        u = _unit_word(self.unit)
+        u = unit_label(self.unit)
         low, high = self.median_ci
         s_low, s_high = self.share_closed_ci
         lines = [
@@ -977,7 +968,7 @@ class OpenLeadRatios:
             previous=self.previous,
             stage=self.stage,
             window=self.window,
-            unit=_unit_word(self.unit),
+            unit=unit_label(self.unit),
         )
         text = self.table.drop(columns="stage").to_string(
             index=False, float_format=lambda x: f"{x:.4g}"
@@ -1207,7 +1198,7 @@ class TimeInStage:
 
     def __repr__(self) -> str:
         text = self.summary.to_string(index=False, float_format=lambda x: f"{x:.4g}")
-        return t("repr.time_in_stage", unit=_unit_word(self.unit)) + "\n" + text
+        return t("repr.time_in_stage", unit=unit_label(self.unit)) + "\n" + text
 
 
 def time_in_stage(log: Log, *, quantiles: Sequence[float] = (0.25, 0.5, 0.75, 0.9)) -> TimeInStage:

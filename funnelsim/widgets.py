@@ -50,7 +50,7 @@ from matplotlib.figure import Figure
 from . import i18n, lessons, plotting, presets
 from .distributions import Cycle, DealSize
 from .funnel import Funnel
-from .i18n import field_label, fields_label, method_label, t
+from .i18n import field_label, fields_label, method_label, t, unit_label
 
 __all__ = [
     "App",
@@ -1343,7 +1343,7 @@ def make_sales_cycle(
             low=low,
             high=high,
             mean=c.mean,
-            unit=plotting._unit_word(c.unit),
+            unit=unit_label(c.unit),
             last=r.last,
             naive=r.naive_mean,
             quantile=r.quantile,
