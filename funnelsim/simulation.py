@@ -154,9 +154,10 @@ def _binomial_chunk(funnel, calls, cycle, deal_size, start, rng, counts, sales, 
     counts[..., 0] = calls
     for k, r in enumerate(funnel.ratios):
         counts[..., k + 1] = rng.binomial(counts[..., k], r)
-    _close_deals(sales, counts[..., -1], cycle.pmf(), rng)
+    pmf = cycle.pmf()
+    _close_deals(sales, counts[..., -1], pmf, rng)
     if start == "steady":
-        _close_warm_start(sales, calls[:, 0], funnel.overall, cycle.pmf(), rng)
+        _close_warm_start(sales, calls[:, 0], funnel.overall, pmf, rng)
     revenue[:] = _revenue(sales, deal_size, rng)
 
 
