@@ -765,6 +765,11 @@ class Fit:
             out.append(note)
         return tuple(out)
 
+    def _mature_line(self) -> str:
+        """With ``mature=``: the window and how many lead-steps it left out (as shown)."""
+        young = int(self.table["young"].sum())
+        return t("repr.fit.mature", window=self.mature, unit=unit_label(self.unit), young=young)
+
     def to_frame(self) -> pd.DataFrame:
         """Tidy table: the ``by`` columns, ``stage``, ``entered``, ``passed``, ``ratio``,
         ``low``, ``high`` (one row per group and step)."""
@@ -778,12 +783,7 @@ class Fit:
             stages=" -> ".join(self.stages),
         )
         if self.mature is not None:
-            head += "\n" + t(
-                "repr.fit.mature",
-                window=self.mature,
-                unit=unit_label(self.unit),
-                young=int(self.table["young"].sum()),
-            )
+            head += "\n" + self._mature_line()
         if self.by:
             lines = [
                 t("repr.fit.by", head=head, by=fields_label(self.by), groups=len(self.groups))
@@ -885,12 +885,13 @@ def fit(
     pooled = log.stage_table()
     if pooled.empty or pooled["entered"].iloc[0] == 0:
         raise ValueError(t("error.no_first_leads", stage=log.stages[0], name=log.name))
-    table = log.stage_table(by=list(keys)) if keys else pooled
     window, unit = None, ""
     if mature is not None:
         from .survival import mature_stage_table  # survival imports this module
 
         table, window, unit = mature_stage_table(log, mature, list(keys) or None)
+    else:
+        table = log.stage_table(by=list(keys)) if keys else pooled
     table = table.reset_index(drop=True)
     _check_table(table, log.stages, keys)
     k = table["passed"].to_numpy(float)

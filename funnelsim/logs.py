@@ -88,6 +88,20 @@ class Log:
         frame = self.counts if self.format == "counts" else self.leads
         return [c for c in frame.columns if c not in self.stages and c != "amount"]
 
+    def _group_keys(self, by: str | Sequence[str] | None) -> list[str]:
+        """``by`` as a list of this log's group columns (a ValueError naming any other)."""
+        keys = [] if by is None else [by] if isinstance(by, str) else list(by)
+        unknown = [k for k in keys if k not in self.group_columns]
+        if unknown:
+            raise ValueError(
+                t(
+                    "error.unknown_by",
+                    value=", ".join(unknown),
+                    choices=", ".join(self.group_columns) or "-",
+                )
+            )
+        return keys
+
     def stage_table(self, by: str | list[str] | None = None) -> pd.DataFrame:
         """Leads at each stage per group: the input of every ratio estimate.
 
@@ -103,16 +117,7 @@ class Log:
            stage  entered  passed
         0   sale        4       2
         """
-        keys = [] if by is None else [by] if isinstance(by, str) else list(by)
-        unknown = [k for k in keys if k not in self.group_columns]
-        if unknown:
-            raise ValueError(
-                t(
-                    "error.unknown_by",
-                    value=", ".join(unknown),
-                    choices=", ".join(self.group_columns) or "-",
-                )
-            )
+        keys = self._group_keys(by)
         if self.format == "counts":
             totals = (
                 self.counts.groupby(keys, observed=True, dropna=False)[list(self.stages)].sum()

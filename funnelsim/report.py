@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .i18n import field_label, get_language, method_label, t, unit_label
+from .i18n import field_label, get_language, method_label, t
 
 __all__ = ["build_report", "figure_png", "ratio_table"]
 
@@ -246,8 +246,7 @@ def fit_notes(fit) -> list[str]:
     """What a reader of a fit's ratios should know: the mature-lead rule, then its notes."""
     out = list(fit.notes)
     if fit.mature is not None:
-        unit, young = unit_label(fit.unit), int(fit.table["young"].sum())
-        out.insert(0, t("repr.fit.mature", window=fit.mature, unit=unit, young=young).strip())
+        out.insert(0, fit._mature_line().strip())
     return out
 
 

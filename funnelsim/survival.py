@@ -1028,8 +1028,7 @@ def mature_stage_table(
     """
     clock = _clock(log, "mature")
     win = _window(window, clock, "mature")
-    keys = [] if by is None else [by] if isinstance(by, str) else list(by)
-    log.stage_table(by=keys or None)  # checks the group columns
+    keys = log._group_keys(by)
     reached = log.reached[list(log.stages)].to_numpy(dtype=bool)
     columns = {}
     for k in range(1, len(log.stages)):
