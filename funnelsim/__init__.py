@@ -22,7 +22,15 @@ from .estimate import (
 from .forecasting import Forecast, Plan, forecast, plan_calls
 from .funnel import Funnel
 from .groups import compare_groups, diagnose_leaks, diagnose_pipeline, p_chart
-from .i18n import get_language, language, set_language, t
+from .i18n import (
+    FunnelsimError,
+    FunnelsimTypeError,
+    FunnelsimValueError,
+    get_language,
+    language,
+    set_language,
+    t,
+)
 from .logs import Log, LogError, read_log
 from .pipeline import (
     Calibration,
@@ -75,6 +83,9 @@ __all__ = [
     "Fit",
     "Forecast",
     "Funnel",
+    "FunnelsimError",
+    "FunnelsimTypeError",
+    "FunnelsimValueError",
     "Ladder",
     "Log",
     "LogError",

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .i18n import t
+from .i18n import FunnelsimValueError, t
 
 
 def check_probability(name: str, value: object) -> float:
@@ -15,9 +15,9 @@ def check_probability(name: str, value: object) -> float:
     try:
         x = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ValueError(t("error.not_a_number", name=name, value=repr(value))) from None
+        raise FunnelsimValueError("error.not_a_number", name=name, value=repr(value)) from None
     if not (0.0 <= x <= 1.0):  # also catches NaN
-        raise ValueError(t("error.ratio_range", name=name, value=value))
+        raise FunnelsimValueError("error.ratio_range", name=name, value=value)
     return x
 
 
@@ -25,7 +25,7 @@ def check_open_probability(name: str, value: object) -> float:
     """A probability strictly between 0 and 1 (targets, confidence levels)."""
     x = check_probability(name, value)
     if not (0.0 < x < 1.0):
-        raise ValueError(t("error.open_probability", name=name, value=value))
+        raise FunnelsimValueError("error.open_probability", name=name, value=value)
     return x
 
 
@@ -34,11 +34,11 @@ def check_nonnegative(name: str, value: object, *, integer: bool = False) -> flo
     try:
         x = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ValueError(t("error.not_a_number", name=name, value=repr(value))) from None
+        raise FunnelsimValueError("error.not_a_number", name=name, value=repr(value)) from None
     if not math.isfinite(x) or x < 0:
-        raise ValueError(t("error.nonnegative", name=name, value=value))
+        raise FunnelsimValueError("error.nonnegative", name=name, value=value)
     if integer and x != int(x):
-        raise ValueError(t("error.whole_number", name=name, value=value))
+        raise FunnelsimValueError("error.whole_number", name=name, value=value)
     return x
 
 
@@ -46,17 +46,17 @@ def check_positive(name: str, value: object) -> float:
     """A finite number > 0."""
     x = check_nonnegative(name, value)
     if x == 0:
-        raise ValueError(t("error.positive", name=name, value=value))
+        raise FunnelsimValueError("error.positive", name=name, value=value)
     return x
 
 
 def check_count(name: str, value: object, *, minimum: int = 0) -> int:
     """A whole number >= ``minimum`` (periods, reps, targets)."""
     if isinstance(value, bool):
-        raise ValueError(t("error.whole_number", name=name, value=value))
+        raise FunnelsimValueError("error.whole_number", name=name, value=value)
     x = check_nonnegative(name, value, integer=True)
     if x < minimum:
-        raise ValueError(t("error.at_least", name=name, value=value, minimum=minimum))
+        raise FunnelsimValueError("error.at_least", name=name, value=value, minimum=minimum)
     return int(x)
 
 
@@ -66,18 +66,18 @@ def check_rng(rng: object) -> np.random.Generator:
     if isinstance(rng, bool | float | str | bytes) or (
         isinstance(rng, int | np.integer) and rng < 0
     ):
-        raise ValueError(t("error.rng", value=repr(rng)))
+        raise FunnelsimValueError("error.rng", value=repr(rng))
     try:
         return np.random.default_rng(rng)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ValueError(t("error.rng", value=repr(rng))) from None
+        raise FunnelsimValueError("error.rng", value=repr(rng)) from None
 
 
 def check_choice(name: str, value: object, choices: Sequence[str]) -> str:
     """One of a few allowed strings (``start``, ``method``)."""
     if not isinstance(value, str) or value not in choices:
-        raise ValueError(
-            t("error.choice", name=name, value=repr(value), choices=", ".join(choices))
+        raise FunnelsimValueError(
+            "error.choice", name=name, value=repr(value), choices=", ".join(choices)
         )
     return value
 
@@ -90,23 +90,25 @@ def check_calls(calls: object, periods: int, reps: int) -> np.ndarray:
     """
     arr = np.asarray(calls, dtype=object if not _numeric(calls) else float)
     if arr.dtype == object:
-        raise ValueError(t("error.calls_not_numeric", value=_short(calls)))
+        raise FunnelsimValueError("error.calls_not_numeric", value=_short(calls))
     if arr.ndim > 2:
-        raise ValueError(t("error.calls_shape", shape=arr.shape, periods=periods, reps=reps))
+        raise FunnelsimValueError("error.calls_shape", shape=arr.shape, periods=periods, reps=reps)
     bad = ~np.isfinite(arr) | (arr < 0) | (arr != np.round(arr))
     if bad.any():
         idx = tuple(int(i) for i in np.argwhere(np.atleast_1d(bad))[0])
         value = np.atleast_1d(arr)[idx]
         where = t("error.calls_where", index=idx) if arr.ndim else ""
-        raise ValueError(t("error.calls_value", value=value, where=where))
+        raise FunnelsimValueError("error.calls_value", value=value, where=where)
     if arr.ndim == 0:
         return np.full((reps, periods), int(arr), dtype=np.int64)
     if arr.ndim == 1:
         if arr.shape[0] != periods:
-            raise ValueError(t("error.calls_shape", shape=arr.shape, periods=periods, reps=reps))
+            raise FunnelsimValueError(
+                "error.calls_shape", shape=arr.shape, periods=periods, reps=reps
+            )
         return np.broadcast_to(arr.astype(np.int64), (reps, periods)).copy()
     if arr.shape != (reps, periods):
-        raise ValueError(t("error.calls_shape", shape=arr.shape, periods=periods, reps=reps))
+        raise FunnelsimValueError("error.calls_shape", shape=arr.shape, periods=periods, reps=reps)
     return arr.astype(np.int64)
 
 
@@ -131,9 +133,9 @@ def check_names(name: str, values: Sequence[object]) -> tuple[str, ...]:
     out = []
     for v in values:
         if not isinstance(v, str) or not v.strip():
-            raise ValueError(t("error.stage_name", name=name, value=repr(v)))
+            raise FunnelsimValueError("error.stage_name", name=name, value=repr(v))
         out.append(v)
     dupes = sorted({v for v in out if out.count(v) > 1})
     if dupes:
-        raise ValueError(t("error.duplicate_stage", name=name, value=", ".join(dupes)))
+        raise FunnelsimValueError("error.duplicate_stage", name=name, value=", ".join(dupes))
     return tuple(out)

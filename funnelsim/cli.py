@@ -32,7 +32,7 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from .i18n import t
+from .i18n import FunnelsimValueError, t
 
 __all__ = ["build_parser", "main"]
 
@@ -180,7 +180,7 @@ def _pairs(items: Sequence[str], option: str) -> dict[str, str | None]:
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise ValueError(t("cli.error.pair", option=option, value=item))
+            raise FunnelsimValueError("cli.error.pair", option=option, value=item)
         out[name.strip()] = value.strip() or None
     return out
 
@@ -217,7 +217,7 @@ def _report_dropped(log, args: argparse.Namespace, shown: int = 10) -> None:
     if getattr(args, "dropped", None):
         out = Path(args.dropped)
         if out.resolve() == Path(args.log).resolve():
-            raise ValueError(t("cli.error.dropped_same", path=args.dropped))
+            raise FunnelsimValueError("cli.error.dropped_same", path=args.dropped)
         dropped.to_csv(out, index=False, lineterminator="\n")
     if not len(dropped):
         return
@@ -260,7 +260,7 @@ def _mature(args: argparse.Namespace) -> float | str | None:
     try:
         pd.Timedelta(args.mature)
     except (TypeError, ValueError):
-        raise ValueError(t("cli.error.mature", value=args.mature)) from None
+        raise FunnelsimValueError("cli.error.mature", value=args.mature) from None
     return args.mature
 
 
@@ -304,7 +304,7 @@ def _deal_size(log, args: argparse.Namespace):
 
     if args.deal_size is None:
         if args.deal_cv is not None:
-            raise ValueError(t("cli.error.cv_without_size"))
+            raise FunnelsimValueError("cli.error.cv_without_size")
         return None
     if args.deal_size.strip().lower() == "log":
         amounts = _log_amounts(log)
@@ -313,7 +313,7 @@ def _deal_size(log, args: argparse.Namespace):
     try:
         mean = float(args.deal_size)
     except ValueError:
-        raise ValueError(t("cli.error.deal_size", value=args.deal_size)) from None
+        raise FunnelsimValueError("cli.error.deal_size", value=args.deal_size) from None
     return DealSize.gamma(mean, cv=0.5 if args.deal_cv is None else args.deal_cv)
 
 
@@ -321,10 +321,10 @@ def _log_amounts(log) -> pd.Series:
     """Amounts of the deals that reached the last stage (for ``--deal-size log``)."""
     frame = log.leads if log.format != "counts" else None
     if frame is None or "amount" not in frame.columns:
-        raise ValueError(t("cli.error.no_amounts", name=log.name))
+        raise FunnelsimValueError("cli.error.no_amounts", name=log.name)
     amounts = frame.loc[log.reached[log.stages[-1]].to_numpy(), "amount"].dropna()
     if len(amounts) < 2 or not (amounts > 0).all():
-        raise ValueError(t("cli.error.no_amounts", name=log.name))
+        raise FunnelsimValueError("cli.error.no_amounts", name=log.name)
     return amounts.astype(float)
 
 
@@ -348,7 +348,7 @@ def _cmd_forecast(args: argparse.Namespace, out: TextIO) -> None:
     )
 
     if args.target is None and args.calls is None:
-        raise ValueError(t("cli.error.no_target"))
+        raise FunnelsimValueError("cli.error.no_target")
     with _progress(3, args.quiet, t("cli.progress.forecast")) as bar:
         log = _read(args)
         fit = fit_log(
@@ -398,9 +398,9 @@ def _cmd_report(args: argparse.Namespace, out: TextIO) -> None:
 
     path = Path(args.output)
     if path.suffix.lower() not in (".html", ".htm"):
-        raise ValueError(t("cli.error.output", value=args.output))
+        raise FunnelsimValueError("cli.error.output", value=args.output)
     if not path.parent.is_dir():
-        raise ValueError(t("cli.error.output_dir", value=str(path.parent)))
+        raise FunnelsimValueError("cli.error.output_dir", value=str(path.parent))
     sections = 2 + (args.by is not None) + (args.target is not None or args.calls is not None)
     with _progress(sections, args.quiet, t("cli.progress.report")) as bar:
         log = _read(args)
@@ -451,7 +451,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     commands = {"fit": _cmd_fit, "forecast": _cmd_forecast, "report": _cmd_report}
     try:
         if getattr(args, "seed", None) is not None and args.seed < 0:
-            raise ValueError(t("cli.error.seed", value=args.seed))
+            raise FunnelsimValueError("cli.error.seed", value=args.seed)
         commands[args.command](args, out)
     except BrokenPipeError:  # `funnelsim fit ... | head`: the reader left, not an error
         with contextlib.suppress(OSError):

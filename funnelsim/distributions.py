@@ -17,7 +17,7 @@ import numpy as np
 from scipy import stats
 
 from ._validate import check_nonnegative, check_positive
-from .i18n import t
+from .i18n import FunnelsimValueError
 
 __all__ = ["Cycle", "DealSize"]
 
@@ -103,7 +103,7 @@ def _band_edge(i: int, x: object) -> float:
     try:
         v = float(x)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ValueError(t("error.not_a_number", name=name, value=repr(x))) from None
+        raise FunnelsimValueError("error.not_a_number", name=name, value=repr(x)) from None
     return v if v == math.inf else check_nonnegative(name, v)
 
 
@@ -112,7 +112,9 @@ def _lag_pmf(mean: float, cv: float) -> np.ndarray:
         return np.array([1.0])
     if cv == 0:
         if mean > _MAX_LAG:
-            raise ValueError(t("error.cycle_too_long", mean=mean, cv=cv, top=mean, limit=_MAX_LAG))
+            raise FunnelsimValueError(
+                "error.cycle_too_long", mean=mean, cv=cv, top=mean, limit=_MAX_LAG
+            )
         lo = math.floor(mean)
         frac = mean - lo
         pmf = np.zeros(lo + 2)
@@ -122,7 +124,9 @@ def _lag_pmf(mean: float, cv: float) -> np.ndarray:
     scale = mean / shape
     top = max(math.ceil(stats.gamma.isf(_TAIL, shape, scale=scale)), 1)
     if top > _MAX_LAG:
-        raise ValueError(t("error.cycle_too_long", mean=mean, cv=cv, top=top, limit=_MAX_LAG))
+        raise FunnelsimValueError(
+            "error.cycle_too_long", mean=mean, cv=cv, top=top, limit=_MAX_LAG
+        )
     k = np.arange(top + 1, dtype=float)
     # On (k, k + 1] a value x goes to period k + 1 with weight x - k and to
     # period k with weight k + 1 - x; E[X; X <= x] = mean * F_{shape + 1}(x).
@@ -211,25 +215,25 @@ class DealSize:
         e = [_band_edge(i, x) for i, x in enumerate(edges)]
         s = [check_nonnegative(f"shares[{i}]", x) for i, x in enumerate(shares)]
         if len(e) != len(s) + 1 or len(s) == 0:
-            raise ValueError(t("error.bands_shape", n_edges=len(e), n_shares=len(s)))
+            raise FunnelsimValueError("error.bands_shape", n_edges=len(e), n_shares=len(s))
         if any(b <= a for a, b in itertools.pairwise(e)) or e[0] == math.inf:
-            raise ValueError(t("error.bands_edges", value=list(edges)))
+            raise FunnelsimValueError("error.bands_edges", value=list(edges))
         total = sum(s)
         if abs(total - 1) > 0.01:
-            raise ValueError(t("error.bands_shares", total=total))
+            raise FunnelsimValueError("error.bands_shares", total=total)
         s = [x / total for x in s]
         if values is None:
             if not math.isfinite(e[-1]):
-                raise ValueError(t("error.bands_open", value=list(edges)))
+                raise FunnelsimValueError("error.bands_open", value=list(edges))
             v: tuple[float, ...] = ()
         else:
             v = tuple(check_nonnegative(f"values[{i}]", x) for i, x in enumerate(values))
             if len(v) != len(s):
-                raise ValueError(t("error.bands_values", n_values=len(v), n_shares=len(s)))
+                raise FunnelsimValueError("error.bands_values", n_values=len(v), n_shares=len(s))
             for i, x in enumerate(v):
                 if not (e[i] <= x <= e[i + 1]):
-                    raise ValueError(
-                        t("error.bands_value_outside", index=i, value=x, low=e[i], high=e[i + 1])
+                    raise FunnelsimValueError(
+                        "error.bands_value_outside", index=i, value=x, low=e[i], high=e[i + 1]
                     )
         return cls("bands", (), tuple(e), tuple(s), v)
 

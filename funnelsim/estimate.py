@@ -62,7 +62,7 @@ from ._validate import (
     check_rng,
 )
 from .funnel import Funnel
-from .i18n import fields_label, method_label, t, unit_label
+from .i18n import FunnelsimValueError, fields_label, method_label, t, unit_label
 from .logs import Log
 
 __all__ = [
@@ -103,12 +103,12 @@ class Overall(NamedTuple):
 def _counts(name: str, value: object) -> np.ndarray:
     """Whole numbers >= 0 as a float array (any shape)."""
     if not _numeric(value):
-        raise ValueError(t("error.count_value", name=name, value=_short(value), where=""))
+        raise FunnelsimValueError("error.count_value", name=name, value=_short(value), where="")
     arr = np.asarray(value, dtype=float)
     bad = ~np.isfinite(arr) | (arr < 0) | (arr != np.round(arr))
     if bad.any():
-        raise ValueError(
-            t("error.count_value", name=name, value=_first(arr, bad), where=_where(arr, bad))
+        raise FunnelsimValueError(
+            "error.count_value", name=name, value=_first(arr, bad), where=_where(arr, bad)
         )
     return arr
 
@@ -131,20 +131,18 @@ def _pair(passed: object, entered: object, *, allow_empty: bool) -> tuple[np.nda
     try:
         k, n = np.broadcast_arrays(k, n)
     except ValueError:
-        raise ValueError(t("error.count_shape", passed=k.shape, entered=n.shape)) from None
+        raise FunnelsimValueError("error.count_shape", passed=k.shape, entered=n.shape) from None
     over = k > n
     if over.any():
-        raise ValueError(
-            t(
-                "error.passed_above_entered",
-                passed=_first(k, over),
-                entered=_first(n, over),
-                where=_where(k, over),
-            )
+        raise FunnelsimValueError(
+            "error.passed_above_entered",
+            passed=_first(k, over),
+            entered=_first(n, over),
+            where=_where(k, over),
         )
     empty = n == 0
     if not allow_empty and empty.any():
-        raise ValueError(t("error.entered_zero", where=_where(n, empty)))
+        raise FunnelsimValueError("error.entered_zero", where=_where(n, empty))
     return k, n
 
 
@@ -152,18 +150,20 @@ def _level(confidence_level: object) -> float:
     try:
         x = float(confidence_level)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ValueError(
-            t("error.not_a_number", name="confidence_level", value=repr(confidence_level))
+        raise FunnelsimValueError(
+            "error.not_a_number", name="confidence_level", value=repr(confidence_level)
         ) from None
     if not 0.0 < x < 1.0:  # also catches NaN
-        raise ValueError(t("error.confidence_level", value=confidence_level))
+        raise FunnelsimValueError("error.confidence_level", value=confidence_level)
     return x
 
 
 def _methods(method: str | Sequence[str]) -> list[str]:
     names = [method] if isinstance(method, str) else list(method)
     if not names:
-        raise ValueError(t("error.choice", name="method", value="[]", choices=", ".join(METHODS)))
+        raise FunnelsimValueError(
+            "error.choice", name="method", value="[]", choices=", ".join(METHODS)
+        )
     return [check_choice("method", m, METHODS) for m in names]
 
 
@@ -530,7 +530,7 @@ class Fit:
         0  meetings       40       9  0.225  0.123  0.375
         """
         if not self.by:
-            raise ValueError(t("error.fit_not_grouped"))
+            raise FunnelsimValueError("error.fit_not_grouped")
         keys = key if isinstance(key, tuple) else (key,)
         mask = np.ones(len(self.table), dtype=bool)
         if len(keys) == len(self.by):
@@ -542,13 +542,11 @@ class Fit:
         else:
             mask[:] = False
         if not mask.any():
-            raise ValueError(
-                t(
-                    "error.unknown_group",
-                    value=repr(key),
-                    by=", ".join(self.by),
-                    choices=_clip(", ".join(map(str, self.groups))),
-                )
+            raise FunnelsimValueError(
+                "error.unknown_group",
+                value=repr(key),
+                by=", ".join(self.by),
+                choices=_clip(", ".join(map(str, self.groups))),
             )
         table = self.table.loc[mask].drop(columns=list(self.by)).reset_index(drop=True)
         return dataclasses.replace(self, table=table, by=())
@@ -659,9 +657,9 @@ class Fit:
         if empty.any():
             stage = table["stage"].to_numpy()[empty][0]
             if key is None:  # the whole log: nobody has got that far yet
-                raise ValueError(t("error.fit_no_funnel_log", stage=stage))
+                raise FunnelsimValueError("error.fit_no_funnel_log", stage=stage)
             group = t("note.group", key=key)
-            raise ValueError(t("error.fit_no_funnel", group=group, stage=stage))
+            raise FunnelsimValueError("error.fit_no_funnel", group=group, stage=stage)
 
     # ------------------------------------------------------------ overall
     def overall_interval(
@@ -878,13 +876,13 @@ def fit(
     1  bob      150       3  0.020  0.006  0.052
     """
     if not isinstance(log, Log):
-        raise ValueError(t("error.not_a_log", value=_short(log)))
+        raise FunnelsimValueError("error.not_a_log", value=_short(log))
     level = _level(confidence_level)
     method = check_choice("method", method, METHODS)
     keys = () if by is None else (by,) if isinstance(by, str) else tuple(by)
     pooled = log.stage_table()
     if pooled.empty or pooled["entered"].iloc[0] == 0:
-        raise ValueError(t("error.no_first_leads", stage=log.stages[0], name=log.name))
+        raise FunnelsimValueError("error.no_first_leads", stage=log.stages[0], name=log.name)
     window, unit = None, ""
     if mature is not None:
         from .survival import mature_stage_table  # survival imports this module
@@ -921,16 +919,14 @@ def _check_table(table: pd.DataFrame, stages: Sequence[str], keys: tuple[str, ..
     previous = stages[i % (len(stages) - 1)]
     if min(k[i], n[i]) < 0:
         name, value = (previous, n[i]) if n[i] < 0 else (table.loc[i, "stage"], k[i])
-        raise ValueError(t("error.count_value", name=group + name, value=value, where=""))
-    raise ValueError(
-        t(
-            "error.fit_counts_rising",
-            group=group,
-            stage=table.loc[i, "stage"],
-            previous=previous,
-            passed=float(k[i]),
-            entered=float(n[i]),
-        )
+        raise FunnelsimValueError("error.count_value", name=group + name, value=value, where="")
+    raise FunnelsimValueError(
+        "error.fit_counts_rising",
+        group=group,
+        stage=table.loc[i, "stage"],
+        previous=previous,
+        passed=float(k[i]),
+        entered=float(n[i]),
     )
 
 
@@ -1047,7 +1043,7 @@ def calls_for_overall_precision(
     values = list(ratios.ratios) if isinstance(ratios, Funnel) else _ratio_list(ratios)
     rs = np.array([check_probability(f"ratios[{i}]", r) for i, r in enumerate(values)])
     if rs.size == 0 or (rs == 0).any() or rs.prod() == 1.0:
-        raise ValueError(t("error.overall_degenerate", value=_short(values)))
+        raise FunnelsimValueError("error.overall_degenerate", value=_short(values))
     h = check_open_probability("half_width", half_width)
     z = _z(_level(confidence_level))
     reach_before = np.concatenate([[1.0], np.cumprod(rs)[:-1]])
@@ -1076,5 +1072,5 @@ def _clip(text: str, limit: int = 200) -> str:
 
 def _ratio_list(ratios: object) -> list[object]:
     if isinstance(ratios, str) or not np.iterable(ratios):
-        raise ValueError(t("error.overall_degenerate", value=_short(ratios)))
+        raise FunnelsimValueError("error.overall_degenerate", value=_short(ratios))
     return list(ratios)  # type: ignore[call-overload]

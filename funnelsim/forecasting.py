@@ -49,7 +49,7 @@ from ._validate import (
 from .distributions import Cycle, DealSize
 from .estimate import Fit, _interval, fit
 from .funnel import Funnel
-from .i18n import t
+from .i18n import FunnelsimValueError, t
 from .logs import Log
 from .simulation import _CHUNK_REPS, _close_deals, _close_warm_start, _revenue, _streams
 from .theory import back_calculate, calls_for_expected, calls_for_target
@@ -68,9 +68,9 @@ def _source(fit_or_funnel: object, function: str) -> Fit | Funnel:
     if isinstance(fit_or_funnel, Fit | Funnel):
         return fit_or_funnel
     if isinstance(fit_or_funnel, Log):
-        raise ValueError(t("error.forecast_log", function=function))
-    raise ValueError(
-        t("error.forecast_input", function=function, value=type(fit_or_funnel).__name__)
+        raise FunnelsimValueError("error.forecast_log", function=function)
+    raise FunnelsimValueError(
+        "error.forecast_input", function=function, value=type(fit_or_funnel).__name__
     )
 
 
@@ -91,17 +91,15 @@ def _group_calls(calls: object, keys: list[Any], periods: int, reps: int) -> dic
         unknown = [k for k in calls if k not in keys]
         missing = [k for k in keys if k not in calls]
         if unknown or missing:
-            raise ValueError(
-                t(
-                    "error.forecast_calls_groups",
-                    unknown=", ".join(map(_group_label, unknown)) or "-",
-                    missing=", ".join(map(_group_label, missing)) or "-",
-                    choices=", ".join(map(_group_label, keys)),
-                )
+            raise FunnelsimValueError(
+                "error.forecast_calls_groups",
+                unknown=", ".join(map(_group_label, unknown)) or "-",
+                missing=", ".join(map(_group_label, missing)) or "-",
+                choices=", ".join(map(_group_label, keys)),
             )
         return {k: check_calls(calls[k], periods, reps) for k in keys}
     if isinstance(calls, Mapping):
-        raise ValueError(t("error.forecast_calls_mapping"))
+        raise FunnelsimValueError("error.forecast_calls_mapping")
     arr = check_calls(calls, periods, reps)
     return dict.fromkeys(keys, arr)
 
@@ -269,10 +267,10 @@ class Forecast:
         the point band, which claims ``q[1] - q[0]``, would really hold.
         """
         if self.point is None:
-            raise ValueError(t("error.forecast_no_point"))
+            raise FunnelsimValueError("error.forecast_no_point")
         lo, hi = _levels(q)[[0, -1]]
         if not lo < hi:
-            raise ValueError(t("error.forecast_band", value=repr(q)))
+            raise FunnelsimValueError("error.forecast_band", value=repr(q))
         mixed = self.measure(measure, cumulative=cumulative)
         point = self.point.measure(measure, cumulative=cumulative)
         low, high = np.quantile(mixed, [lo, hi], axis=0)
@@ -338,12 +336,14 @@ def _levels(q: object) -> np.ndarray:
         try:
             x = float(v)
         except (TypeError, ValueError):
-            raise ValueError(t("error.not_a_number", name=f"q[{i}]", value=repr(v))) from None
+            raise FunnelsimValueError(
+                "error.not_a_number", name=f"q[{i}]", value=repr(v)
+            ) from None
         if not 0.0 <= x <= 1.0:
-            raise ValueError(t("error.quantile_level", value=v))
+            raise FunnelsimValueError("error.quantile_level", value=v)
         out.append(x)
     if not out:
-        raise ValueError(t("error.quantile_level", value="[]"))
+        raise FunnelsimValueError("error.quantile_level", value="[]")
     return np.asarray(out)
 
 
@@ -436,7 +436,7 @@ def forecast(
     size = DealSize.coerce(deal_size)
     start = check_choice("start", start, ("steady", "empty"))
     if not isinstance(uncertainty, bool | np.bool_):
-        raise ValueError(t("error.flag", name="uncertainty", value=repr(uncertainty)))
+        raise FunnelsimValueError("error.flag", name="uncertainty", value=repr(uncertainty))
     funnels = _point_funnels(src)
     keys = list(funnels)
     calls_by = _group_calls(calls, keys, periods, reps)
@@ -521,7 +521,7 @@ def _fewest_calls(ok, start: int) -> int:
     while not ok(hi):
         lo, hi = hi, hi * 2
         if hi > _MAX_CALLS:
-            raise ValueError(t("error.plan_unreachable"))
+            raise FunnelsimValueError("error.plan_unreachable")
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if ok(mid):
@@ -673,7 +673,7 @@ def plan_calls(
     if isinstance(fit_or_funnel, Log):
         fit_or_funnel = fit(fit_or_funnel, by=by)
     elif by is not None:
-        raise ValueError(t("error.plan_by"))
+        raise FunnelsimValueError("error.plan_by")
     src = _source(fit_or_funnel, "plan_calls")
     target = check_nonnegative("target", target)
     probability = check_open_probability("probability", probability)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ._validate import check_names, check_nonnegative, check_probability
-from .i18n import t
+from .i18n import FunnelsimValueError, t
 
 __all__ = ["Funnel"]
 
@@ -47,22 +47,20 @@ class Funnel:
 
     def __post_init__(self) -> None:
         if isinstance(self.stages, str):  # "abc" would become stages a, b, c
-            raise ValueError(t("error.stages_string", value=repr(self.stages)))
+            raise FunnelsimValueError("error.stages_string", value=repr(self.stages))
         stages = check_names("stages", list(self.stages))
         if len(stages) < 2:
-            raise ValueError(t("error.too_few_stages", value=list(stages)))
+            raise FunnelsimValueError("error.too_few_stages", value=list(stages))
         try:
             ratios = [self.ratios] if isinstance(self.ratios, str) else list(self.ratios)
         except TypeError:  # one number (or a 0-d array) for a two-stage funnel
             ratios = [self.ratios]
         if len(ratios) != len(stages) - 1:
-            raise ValueError(
-                t(
-                    "error.ratio_count",
-                    n_ratios=len(ratios),
-                    n_stages=len(stages),
-                    expected=len(stages) - 1,
-                )
+            raise FunnelsimValueError(
+                "error.ratio_count",
+                n_ratios=len(ratios),
+                n_stages=len(stages),
+                expected=len(stages) - 1,
             )
         checked = tuple(
             check_probability(f"ratios[{k}] ({stages[k]} -> {stages[k + 1]})", r)
@@ -82,20 +80,20 @@ class Funnel:
         """
         vals = [check_nonnegative(f"counts[{k}]", c) for k, c in enumerate(counts)]
         if len(vals) != len(stages):
-            raise ValueError(t("error.count_length", n_counts=len(vals), n_stages=len(stages)))
+            raise FunnelsimValueError(
+                "error.count_length", n_counts=len(vals), n_stages=len(stages)
+            )
         ratios = []
         for k in range(len(vals) - 1):
             if vals[k] == 0:
-                raise ValueError(t("error.zero_count", stage=stages[k], index=k))
+                raise FunnelsimValueError("error.zero_count", stage=stages[k], index=k)
             if vals[k + 1] > vals[k]:
-                raise ValueError(
-                    t(
-                        "error.counts_rising",
-                        upper=stages[k],
-                        lower=stages[k + 1],
-                        a=vals[k],
-                        b=vals[k + 1],
-                    )
+                raise FunnelsimValueError(
+                    "error.counts_rising",
+                    upper=stages[k],
+                    lower=stages[k + 1],
+                    a=vals[k],
+                    b=vals[k + 1],
                 )
             ratios.append(vals[k + 1] / vals[k])
         return cls(tuple(stages), tuple(ratios))
@@ -127,15 +125,15 @@ class Funnel:
                 return int(stage)
         elif stage in self.stages[1:]:
             return self.stages.index(stage) - 1
-        raise ValueError(
-            t("error.unknown_ratio_stage", value=repr(stage), choices=", ".join(self.stages[1:]))
+        raise FunnelsimValueError(
+            "error.unknown_ratio_stage", value=repr(stage), choices=", ".join(self.stages[1:])
         )
 
     def stage_index(self, stage: str) -> int:
         """Position of ``stage`` in the funnel, with a clear error when unknown."""
         if stage not in self.stages:
-            raise ValueError(
-                t("error.unknown_stage", value=repr(stage), choices=", ".join(self.stages))
+            raise FunnelsimValueError(
+                "error.unknown_stage", value=repr(stage), choices=", ".join(self.stages)
             )
         return self.stages.index(stage)
 

@@ -57,7 +57,7 @@ from scipy import optimize, special, stats
 from ._validate import _short, check_choice, check_nonnegative, check_probability
 from .estimate import METHODS, Fit, _interval, _level, _pair
 from .funnel import Funnel
-from .i18n import field_label, fields_label, method_label, t
+from .i18n import FunnelsimValueError, field_label, fields_label, method_label, t
 from .logs import Log
 from .presets import Preset
 
@@ -108,7 +108,7 @@ def _keys(by: object) -> tuple[str, ...]:
         return ()
     keys = (by,) if isinstance(by, str) else tuple(by) if np.iterable(by) else (by,)
     if not all(isinstance(k, str) and k for k in keys):
-        raise ValueError(t("error.by_type", value=_short(by)))
+        raise FunnelsimValueError("error.by_type", value=_short(by))
     return keys
 
 
@@ -137,12 +137,10 @@ def _table(
     if isinstance(source, Fit):
         missing = [k for k in keys if k not in source.by]
         if missing:
-            raise ValueError(
-                t(
-                    "error.unknown_by",
-                    value=", ".join(missing),
-                    choices=", ".join(source.by) or "-",
-                )
+            raise FunnelsimValueError(
+                "error.unknown_by",
+                value=", ".join(missing),
+                choices=", ".join(source.by) or "-",
             )
         frame = source.table
         stages: tuple[str, ...] | None = tuple(source.stages)
@@ -151,22 +149,22 @@ def _table(
         need = [*keys, "stage", "entered", "passed"]
         missing = [c for c in need if c not in source.columns]
         if missing:
-            raise ValueError(
-                t(
-                    "error.table_columns",
-                    function=function,
-                    missing=", ".join(map(repr, missing)),
-                    columns=", ".join(map(repr, source.columns)) or "-",
-                )
+            raise FunnelsimValueError(
+                "error.table_columns",
+                function=function,
+                missing=", ".join(map(repr, missing)),
+                columns=", ".join(map(repr, source.columns)) or "-",
             )
         if source.empty:
-            raise ValueError(t("error.table_empty", function=function))
+            raise FunnelsimValueError("error.table_empty", function=function)
         _pair(source["passed"].to_numpy(), source["entered"].to_numpy(), allow_empty=True)
         frame = source
         stages = None
         steps = tuple(pd.unique(source["stage"]))
     else:
-        raise ValueError(t("error.groups_source", function=function, value=type(source).__name__))
+        raise FunnelsimValueError(
+            "error.groups_source", function=function, value=type(source).__name__
+        )
     part = frame[[*keys, "stage", "entered", "passed"]].copy()
     part["stage"] = pd.Categorical(part["stage"], categories=list(steps), ordered=True)
     out = (
@@ -189,11 +187,11 @@ def _steps(
     for name in names:
         if name not in steps:
             if stages is not None and name == stages[0]:
-                raise ValueError(
-                    t("error.first_stage_ratio", stage=repr(name), choices=", ".join(steps))
+                raise FunnelsimValueError(
+                    "error.first_stage_ratio", stage=repr(name), choices=", ".join(steps)
                 )
-            raise ValueError(
-                t("error.unknown_ratio_stage", value=repr(name), choices=", ".join(steps))
+            raise FunnelsimValueError(
+                "error.unknown_ratio_stage", value=repr(name), choices=", ".join(steps)
             )
     return tuple(s for s in steps if s in names)
 
@@ -237,7 +235,7 @@ def adjust_pvalues(pvalues: Sequence[float] | np.ndarray, *, method: str = "holm
     p = np.asarray(pvalues, dtype=float)
     bad = ~np.isnan(p) & ~((p >= 0) & (p <= 1))
     if bad.any():
-        raise ValueError(t("error.pvalues", value=f"{p[bad][0]:g}"))
+        raise FunnelsimValueError("error.pvalues", value=f"{p[bad][0]:g}")
     out = np.full(p.shape, np.nan)
     ok = ~np.isnan(p)
     m = int(ok.sum())
@@ -280,7 +278,7 @@ class BetaBinomial(NamedTuple):
 def _cap(max_precision: object) -> float:
     cap = check_nonnegative("max_precision", max_precision)
     if cap < 1.0:
-        raise ValueError(t("error.at_least", name="max_precision", minimum=1, value=cap))
+        raise FunnelsimValueError("error.at_least", name="max_precision", minimum=1, value=cap)
     return cap
 
 
@@ -335,10 +333,10 @@ def fit_beta_binomial(
     k, n = _pair(passed, entered, allow_empty=False)
     k, n = k.ravel(), n.ravel()
     if k.size < 2:
-        raise ValueError(t("error.prior_too_few", count=k.size))
+        raise FunnelsimValueError("error.prior_too_few", count=k.size)
     total_k, total_n = float(k.sum()), float(n.sum())
     if total_k == 0 or total_k == total_n:
-        raise ValueError(t("error.prior_degenerate"))
+        raise FunnelsimValueError("error.prior_degenerate")
     cap = _cap(max_precision)
     const = special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
 
@@ -599,7 +597,7 @@ def compare_groups(
     """
     keys = _keys(by)
     if not keys:
-        raise ValueError(t("error.by_required", function="compare_groups"))
+        raise FunnelsimValueError("error.by_required", function="compare_groups")
     level = _level(confidence_level)
     method = check_choice("method", method, METHODS)
     adjust = check_choice("adjust", adjust, ADJUST)
@@ -609,7 +607,7 @@ def compare_groups(
     table = table[table["stage"].isin(chosen)].reset_index(drop=True)
     n_groups = len(table[list(keys)].drop_duplicates())
     if n_groups < 2:
-        raise ValueError(t("error.groups_too_few", by=fields_label(keys), count=n_groups))
+        raise FunnelsimValueError("error.groups_too_few", by=fields_label(keys), count=n_groups)
     tail = (1.0 - level) / 2.0
     parts, step_rows, notes = [], [], []
     for step in chosen:
@@ -865,7 +863,7 @@ def funnel_limits(
         for x in ([confidence_level] if np.ndim(confidence_level) == 0 else confidence_level)
     ]
     if not levels:
-        raise ValueError(t("error.confidence_level", value="[]"))
+        raise FunnelsimValueError("error.confidence_level", value="[]")
     vols = np.atleast_1d(np.asarray(volumes, dtype=object))
     clean = np.array([_volume(i, v) for i, v in enumerate(vols)], dtype=float)
     frames = []
@@ -893,9 +891,9 @@ def _volume(i: int, value: object) -> float:
     try:
         x = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ValueError(t("error.volumes", value=repr(value), index=i)) from None
+        raise FunnelsimValueError("error.volumes", value=repr(value), index=i) from None
     if not (math.isfinite(x) and x >= 1 and x == int(x)):
-        raise ValueError(t("error.volumes", value=repr(value), index=i))
+        raise FunnelsimValueError("error.volumes", value=repr(value), index=i)
     return x
 
 
@@ -1050,13 +1048,13 @@ def p_chart(
     """
     keys = _keys(by)
     if not isinstance(period, str) or not period:
-        raise ValueError(t("error.by_type", value=_short(period)))
+        raise FunnelsimValueError("error.by_type", value=_short(period))
     if period in keys:
-        raise ValueError(t("error.period_in_by", period=repr(period)))
+        raise FunnelsimValueError("error.period_in_by", period=repr(period))
     known = None if centre is None else check_probability("centre", centre)
     width = check_nonnegative("sigmas", sigmas)
     if width == 0:
-        raise ValueError(t("error.positive", name="sigmas", value=sigmas))
+        raise FunnelsimValueError("error.positive", name="sigmas", value=sigmas)
     table, steps, stages = _table(log_or_table, (*keys, period), "p_chart")
     chosen = _steps(stage, steps, stages)
     table = table[table["stage"].isin(chosen)]
@@ -1182,7 +1180,7 @@ def _benchmark(
     if isinstance(benchmark, str):
         check_choice("benchmark", benchmark, ("team",))
         if not keys:
-            raise ValueError(t("error.leak_team_by"))
+            raise FunnelsimValueError("error.leak_team_by")
         k = table["passed"].to_numpy(float)
         n = table["entered"].to_numpy(float)
         sums = table.groupby("stage", sort=False)[["entered", "passed"]].transform("sum")
@@ -1199,26 +1197,24 @@ def _benchmark(
         elif len(benchmark.ratios) == len(steps):  # matched by position
             values = dict(zip(steps, benchmark.ratios, strict=True))
         else:
-            raise ValueError(
-                t(
-                    "error.leak_funnel_steps",
-                    funnel=" -> ".join(benchmark.stages),
-                    n_funnel=len(benchmark.ratios),
-                    n_steps=len(steps),
-                    steps=", ".join(steps),
-                )
+            raise FunnelsimValueError(
+                "error.leak_funnel_steps",
+                funnel=" -> ".join(benchmark.stages),
+                n_funnel=len(benchmark.ratios),
+                n_steps=len(steps),
+                steps=", ".join(steps),
             )
         name = "funnel"
     elif isinstance(benchmark, Mapping):
         if not benchmark:
-            raise ValueError(t("error.leak_benchmark", value="{}"))
+            raise FunnelsimValueError("error.leak_benchmark", value="{}")
         values = {}
         for step, value in benchmark.items():
             _steps(step, steps, stages)  # an unknown stage raises
             values[step] = check_probability(f"benchmark[{step!r}]", value)
         name = "ratios"
     else:
-        raise ValueError(t("error.leak_benchmark", value=_short(benchmark)))
+        raise FunnelsimValueError("error.leak_benchmark", value=_short(benchmark))
     rows = table[table["stage"].isin(list(values))].reset_index(drop=True)
     return name, rows, rows["stage"].map(values).to_numpy(float)
 
@@ -1320,7 +1316,7 @@ def diagnose_leaks(
     kind_of = {s: _kind_of(i, len(steps)) for i, s in enumerate(steps)}
     if kinds is not None:
         if not isinstance(kinds, Mapping):
-            raise ValueError(t("error.leak_kinds", value=_short(kinds)))
+            raise FunnelsimValueError("error.leak_kinds", value=_short(kinds))
         for step, kind in kinds.items():
             _steps(step, steps, stages)
             kind_of[step] = check_choice(f"kinds[{step!r}]", kind, KINDS)
@@ -1514,28 +1510,28 @@ def _snapshot(snapshot: object, stages: Sequence[str] | None) -> pd.Series:
     elif isinstance(snapshot, Mapping):
         series = pd.Series(dict(snapshot), dtype=object)
     elif isinstance(snapshot, (str, bytes)) or not np.iterable(snapshot):
-        raise ValueError(t("error.snapshot_type", value=_short(snapshot)))
+        raise FunnelsimValueError("error.snapshot_type", value=_short(snapshot))
     else:
         values = list(snapshot)  # type: ignore[call-overload]
         names = [str(i + 1) for i in range(len(values))] if stages is None else list(stages)
         if len(names) != len(values):
-            raise ValueError(t("error.snapshot_names", n_names=len(names), n_counts=len(values)))
+            raise FunnelsimValueError(
+                "error.snapshot_names", n_names=len(names), n_counts=len(values)
+            )
         series = pd.Series(values, index=names, dtype=object)
         stages = None
     if stages is not None:
         wanted = list(stages)
         missing = [s for s in wanted if s not in series.index]
         if missing:
-            raise ValueError(
-                t(
-                    "error.unknown_stage",
-                    value=", ".join(map(repr, missing)),
-                    choices=", ".join(map(str, series.index)),
-                )
+            raise FunnelsimValueError(
+                "error.unknown_stage",
+                value=", ".join(map(repr, missing)),
+                choices=", ".join(map(str, series.index)),
             )
         series = series[wanted]
     if len(series) < 2:
-        raise ValueError(t("error.snapshot_few", count=len(series)))
+        raise FunnelsimValueError("error.snapshot_few", count=len(series))
     out = []
     for name, value in series.items():
         try:
@@ -1543,7 +1539,7 @@ def _snapshot(snapshot: object, stages: Sequence[str] | None) -> pd.Series:
         except (TypeError, ValueError):
             x = float("nan")
         if isinstance(value, (bool, str)) or not (math.isfinite(x) and x >= 0):
-            raise ValueError(t("error.snapshot_count", stage=name, value=repr(value)))
+            raise FunnelsimValueError("error.snapshot_count", stage=name, value=repr(value))
         out.append(x)
     return pd.Series(out, index=series.index, name="count")
 
@@ -1660,9 +1656,9 @@ def simpson_check(
     """
     for value in (by, within):
         if not isinstance(value, str) or not value:
-            raise ValueError(t("error.by_type", value=_short(value)))
+            raise FunnelsimValueError("error.by_type", value=_short(value))
     if by == within:
-        raise ValueError(t("error.simpson_same", value=repr(by)))
+        raise FunnelsimValueError("error.simpson_same", value=repr(by))
     table, steps, stages = _table(log, (by, within), "simpson_check")
     if stage is None and len(steps) > 1:
         first = table[table["stage"] == steps[0]].set_index([by, within])["entered"]

@@ -4,9 +4,19 @@ Labels, plot titles, widget captions and error messages all go through
 :func:`t`. The English text lives in ``funnelsim/locales/en.json``; a
 translation is one more file beside it (``zh.json`` for Simplified Chinese),
 with the same keys. A key missing from a translation falls back to English,
-so a partial translation never breaks the kit. The language starts as
-English, or as the environment variable ``FUNNELSIM_LANG`` says
-(``FUNNELSIM_LANG=zh make workshop`` opens the dashboards in Chinese).
+so a partial translation never breaks the kit.
+
+Every error the kit raises on purpose is a :class:`FunnelsimError`: its
+message is translated when it is raised, while ``.key`` (the catalogue key,
+such as ``"error.ratio_range"``) and ``.values`` (what was filled into the
+message) never change with the language; code and tests check those, never
+the wording. A wrong value is a :class:`FunnelsimValueError` (a
+``ValueError``), a value of the wrong type a :class:`FunnelsimTypeError` (a
+``TypeError``); :class:`funnelsim.LogError` is a :class:`FunnelsimValueError`.
+
+The language starts as English, or as the environment variable
+``FUNNELSIM_LANG`` says (``FUNNELSIM_LANG=zh make workshop`` opens the
+dashboards in Chinese).
 
 Examples
 --------
@@ -15,6 +25,12 @@ Examples
 'sales'
 >>> t("error.unknown_preset", name="foo", choices="a, b")
 "Unknown preset 'foo'. Choose one of: a, b."
+>>> import funnelsim as fs
+>>> try:
+...     fs.Funnel(["calls", "sales"], [1.3])
+... except fs.FunnelsimValueError as err:
+...     print(err.key, err.values["value"])
+error.ratio_range 1.3
 """
 
 from __future__ import annotations
@@ -25,8 +41,12 @@ import os
 from collections.abc import Iterable, Iterator
 from functools import cache
 from importlib import resources
+from typing import Any
 
 __all__ = [
+    "FunnelsimError",
+    "FunnelsimTypeError",
+    "FunnelsimValueError",
     "available_languages",
     "field_label",
     "fields_label",
@@ -73,8 +93,8 @@ _state["lang"] = _starting_language()
 def set_language(lang: str) -> None:
     """Set the language of every label, title and message the kit shows."""
     if lang not in available_languages():
-        raise ValueError(
-            t("error.unknown_language", lang=lang, choices=", ".join(available_languages()))
+        raise FunnelsimValueError(
+            "error.unknown_language", lang=lang, choices=", ".join(available_languages())
         )
     _state["lang"] = lang
 
@@ -146,3 +166,44 @@ def unit_label(unit: object) -> str:
     word = str(unit)
     code = word.removesuffix("s")
     return t(f"plot.units.{code}") if code in ("day", "week", "month", "period") else word
+
+
+# ---------------------------------------------------------------- errors
+class FunnelsimError(Exception):
+    """Base of the kit's errors: a translated message, a stable ``key`` and its ``values``.
+
+    Parameters
+    ----------
+    key : str
+        The message's key in ``funnelsim/locales/*.json``.
+    message : str, optional
+        The whole text, for messages assembled from several catalogue
+        entries (a log's list of problems); by default ``t(key, **values)``.
+    **values
+        The values filled into the message, kept as ``.values``.
+    """
+
+    def __init__(self, key: str, /, *, message: str | None = None, **values: Any) -> None:
+        self.key = key
+        self.values = values
+        super().__init__(t(key, **values) if message is None else message)
+
+    def __reduce__(self):  # pickles with its key and values, not just its text
+        return (_rebuild, (type(self), self.key, self.values, str(self)))
+
+
+class FunnelsimValueError(FunnelsimError, ValueError):
+    """A value the kit cannot use: out of range, unknown name, inconsistent input."""
+
+
+class FunnelsimTypeError(FunnelsimError, TypeError):
+    """A value of the wrong type for its argument (a string where a number belongs...)."""
+
+
+# Tracebacks name them as users import them: funnelsim.FunnelsimValueError.
+for _cls in (FunnelsimError, FunnelsimValueError, FunnelsimTypeError):
+    _cls.__module__ = "funnelsim"
+
+
+def _rebuild(cls: type[FunnelsimError], key: str, values: dict, message: str) -> FunnelsimError:
+    return cls(key, message=message, **values)

@@ -34,7 +34,7 @@ from . import theory
 from ._validate import check_count, check_open_probability, check_probability, check_rng
 from .distributions import Cycle, DealSize
 from .funnel import Funnel
-from .i18n import t
+from .i18n import FunnelsimValueError, t
 from .simulation import simulate
 
 __all__ = [
@@ -68,13 +68,15 @@ def _num(x: float) -> str:
 
 def _check_funnel(funnel: object) -> Funnel:
     if not isinstance(funnel, Funnel):
-        raise ValueError(t("error.not_a_funnel", value=type(funnel).__name__))
+        raise FunnelsimValueError("error.not_a_funnel", value=type(funnel).__name__)
     return funnel
 
 
 def _check_work(reps: int, per_rep: int) -> None:
     if reps * per_rep > MAX_DRAWS:
-        raise ValueError(t("error.too_much_work", reps=reps, per_rep=per_rep, limit=MAX_DRAWS))
+        raise FunnelsimValueError(
+            "error.too_much_work", reps=reps, per_rep=per_rep, limit=MAX_DRAWS
+        )
 
 
 # ------------------------------------------------------------ running share
@@ -356,7 +358,7 @@ def noise_by_volume(
     funnel = _check_funnel(funnel)
     arr = np.asarray(calls, dtype=float).ravel()
     if arr.size == 0 or np.any(~np.isfinite(arr)) or np.any(arr < 1) or np.any(arr != arr.round()):
-        raise ValueError(t("error.calls_list", value=list(np.asarray(calls).ravel())))
+        raise FunnelsimValueError("error.calls_list", value=list(np.asarray(calls).ravel()))
     reps = check_count("reps", reps, minimum=2)
     _check_work(reps, arr.size * funnel.n_stages)
     size = DealSize.coerce(deal_size)
@@ -560,7 +562,7 @@ def ratio_game(
     calls = check_count("calls", calls)
     periods = check_count("periods", periods, minimum=1)
     if target is None:
-        raise ValueError(t("error.nonnegative", name="target", value=None))
+        raise FunnelsimValueError("error.nonnegative", name="target", value=None)
     probability = check_open_probability("probability", probability)
     size = DealSize.coerce(deal_size)
     extra = calls if extra_calls is None else check_count("extra_calls", extra_calls)
@@ -828,8 +830,8 @@ class CycleEffects:
     def scenario(self, name: str) -> pd.DataFrame:
         """Rows of one scenario (``"ramp_up"`` or ``"pause"``)."""
         if name not in ("ramp_up", "pause"):
-            raise ValueError(
-                t("error.choice", name="scenario", value=repr(name), choices="ramp_up, pause")
+            raise FunnelsimValueError(
+                "error.choice", name="scenario", value=repr(name), choices="ramp_up, pause"
             )
         return self.frame[self.frame["scenario"] == name].reset_index(drop=True)
 
@@ -933,8 +935,8 @@ def cycle_effects(
     pause_start = check_count("pause_start", pause_start, minimum=1)
     pause_length = check_count("pause_length", pause_length)
     if pause_start + pause_length - 1 > periods:
-        raise ValueError(
-            t("error.pause_window", start=pause_start, length=pause_length, periods=periods)
+        raise FunnelsimValueError(
+            "error.pause_window", start=pause_start, length=pause_length, periods=periods
         )
     _check_work(2 * reps, periods * funnel.n_stages)
     cyc = Cycle.coerce(cycle)

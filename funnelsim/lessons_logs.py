@@ -32,7 +32,7 @@ from scipy.stats import norm
 from ._validate import _short, check_choice, check_open_probability
 from .estimate import Fit, calls_for_precision, exact_coverage, fit
 from .groups import GroupComparison, LeakDiagnosis, PChart, compare_groups, diagnose_leaks, p_chart
-from .i18n import fields_label, method_label, t, unit_label
+from .i18n import FunnelsimValueError, fields_label, method_label, t, unit_label
 from .logs import Log, LogError
 from .survival import CycleLength, cycle_length, stale_leads
 
@@ -119,7 +119,7 @@ def true_ratios(spec: Mapping, *, by: str | Sequence[str] | None = None) -> pd.D
                     row[stage] = expected
                 rows.append(row)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ValueError(t("error.truth_spec", problem=_short(repr(exc)))) from None
+        raise FunnelsimValueError("error.truth_spec", problem=_short(repr(exc))) from None
     cells = pd.DataFrame(rows)
     sums = (
         cells.groupby(keys, sort=True)[stages].sum() if keys else cells[stages].sum().to_frame().T
@@ -140,14 +140,14 @@ def _first_times(log: Log, analysis: str) -> pd.Series:
     """When each lead reached the first stage (NaT where unknown); a LogError without times."""
     what = t(f"analysis.{analysis}")
     if not isinstance(log, Log):
-        raise ValueError(t("error.not_a_log", value=_short(log)))
+        raise FunnelsimValueError("error.not_a_log", value=_short(log))
     if log.format == "counts" or log.reached is None:
-        raise LogError(t("error.times_counts", name=log.name, analysis=what))
+        raise LogError("error.times_counts", name=log.name, analysis=what)
     if log.times is None or log.stages[0] not in log.times.columns:
-        raise LogError(t("error.times_flags", name=log.name, analysis=what))
+        raise LogError("error.times_flags", name=log.name, analysis=what)
     first = log.times[log.stages[0]].reindex(log.reached.index)
     if not pd.api.types.is_datetime64_any_dtype(first):
-        raise LogError(t("error.times_flags", name=log.name, analysis=what))
+        raise LogError("error.times_flags", name=log.name, analysis=what)
     return first
 
 
@@ -174,7 +174,7 @@ def _stamp(name: str, value: object) -> pd.Timestamp | None:
     except (TypeError, ValueError):
         stamp = pd.NaT
     if stamp is pd.NaT or pd.isna(stamp):
-        raise ValueError(t("error.not_a_date", name=name, value=_short(value)))
+        raise FunnelsimValueError("error.not_a_date", name=name, value=_short(value))
     return stamp
 
 
@@ -227,7 +227,7 @@ def cohort(log: Log, *, start: object = None, end: object = None) -> Log:
     if hi is not None:
         keep &= (first < hi).to_numpy()
     if not keep.any():
-        raise ValueError(t("error.cohort_empty", name=log.name, start=lo, end=hi))
+        raise FunnelsimValueError("error.cohort_empty", name=log.name, start=lo, end=hi)
     return _subset(log, keep)
 
 
@@ -277,12 +277,16 @@ def snapshot(log: Log, as_of: object) -> Log:
     first = _first_times(log, "snapshot")
     when = _stamp("as_of", as_of)
     if when is None:
-        raise ValueError(t("error.not_a_date", name="as_of", value="None"))
+        raise FunnelsimValueError("error.not_a_date", name="as_of", value="None")
     if log.as_of is not None and when > log.as_of:
-        raise ValueError(t("error.snapshot_after", value=when, as_of=log.as_of, name=log.name))
+        raise FunnelsimValueError(
+            "error.snapshot_after", value=when, as_of=log.as_of, name=log.name
+        )
     keep = (first.notna() & (first <= when)).to_numpy()
     if not keep.any():
-        raise ValueError(t("error.snapshot_before", value=when, first=first.min(), name=log.name))
+        raise FunnelsimValueError(
+            "error.snapshot_before", value=when, first=first.min(), name=log.name
+        )
     times = log.times.loc[keep].copy()
     times = times.where(times <= when)
     reached = log.reached.loc[keep].copy()
@@ -415,7 +419,7 @@ def estimating_ratios(
     chosen = steps[-1] if stage is None else check_choice("stage", stage, steps)
     p = float(result.table.loc[result.table["stage"] == chosen, "ratio"].iloc[0])
     if not 0.0 < p < 1.0:
-        raise ValueError(t("error.coverage_ratio", stage=chosen, ratio=p))
+        raise FunnelsimValueError("error.coverage_ratio", stage=chosen, ratio=p)
     methods = [result.method] + (["wald"] if result.method != "wald" else [])
     table = exact_coverage(methods, n=list(n), p=p, confidence_level=result.confidence_level)
     if truth is not None and not isinstance(truth, pd.DataFrame):
@@ -555,13 +559,11 @@ def cycle_curve(cycle: CycleLength, *, given_event: bool = True) -> pd.DataFrame
     2  20.0   1.000
     """
     if not isinstance(cycle, CycleLength):
-        raise ValueError(
-            t(
-                "error.plot_input",
-                function="cycle_curve",
-                wanted="CycleLength",
-                value=type(cycle).__name__,
-            )
+        raise FunnelsimValueError(
+            "error.plot_input",
+            function="cycle_curve",
+            wanted="CycleLength",
+            value=type(cycle).__name__,
         )
     km = cycle.survival
     if given_event:
@@ -700,7 +702,7 @@ def sales_cycle(
     """
     q = check_open_probability("quantile", quantile)
     if isinstance(last, bool) or not isinstance(last, (int, np.integer)) or last < 1:
-        raise ValueError(t("error.at_least", name="last", minimum=1, value=last))
+        raise FunnelsimValueError("error.at_least", name="last", minimum=1, value=last)
     if as_of is not None:
         log = snapshot(log, as_of)
     cyc = cycle_length(log, last=int(last), confidence_level=confidence_level)
@@ -811,8 +813,8 @@ def comparing_reps(
     0
     """
     if not isinstance(log, Log):
-        raise ValueError(
-            t("error.groups_source", function="comparing_reps", value=type(log).__name__)
+        raise FunnelsimValueError(
+            "error.groups_source", function="comparing_reps", value=type(log).__name__
         )
     keys = (by,) if isinstance(by, str) else tuple(by)
     comparison = compare_groups(log, by=keys, confidence_level=confidence_level)

@@ -26,15 +26,24 @@ import numpy as np
 import pandas as pd
 
 from .funnel import Funnel
-from .i18n import t
+from .i18n import FunnelsimValueError, t
 
 __all__ = ["Log", "LogError", "read_log"]
 
 GROUP_FIELDS = ("rep", "source", "segment", "period")
 
 
-class LogError(ValueError):
-    """A log that cannot be read as it is: the message says what, where and how to fix it."""
+class LogError(FunnelsimValueError):
+    """A log that cannot be read as it is: the message says what, where and how to fix it.
+
+    ``.key`` and ``.values`` identify the message (see
+    :class:`~funnelsim.i18n.FunnelsimError`); a message listing several
+    problems has the key ``"log.error.title"`` (``"pipeline.error.title"``
+    for pipelines) and one entry per problem in ``.values["problems"]``.
+    """
+
+
+LogError.__module__ = "funnelsim"  # tracebacks name it as users import it
 
 
 @dataclass(frozen=True, repr=False)
@@ -93,12 +102,10 @@ class Log:
         keys = [] if by is None else [by] if isinstance(by, str) else list(by)
         unknown = [k for k in keys if k not in self.group_columns]
         if unknown:
-            raise ValueError(
-                t(
-                    "error.unknown_by",
-                    value=", ".join(unknown),
-                    choices=", ".join(self.group_columns) or "-",
-                )
+            raise FunnelsimValueError(
+                "error.unknown_by",
+                value=", ".join(unknown),
+                choices=", ".join(self.group_columns) or "-",
             )
         return keys
 
@@ -316,12 +323,12 @@ def read_log(
     fields = _fields(columns, fmt)
     snapshot = _as_of(as_of)
     if delimiter is not None and not (isinstance(delimiter, str) and len(delimiter) == 1):
-        raise LogError(t("log.error.delimiter", value=repr(delimiter)))
+        raise LogError("log.error.delimiter", value=repr(delimiter))
     if encoding is not None:
         try:
             "".encode(encoding)
         except (LookupError, TypeError):
-            raise LogError(t("log.error.encoding_name", value=repr(encoding))) from None
+            raise LogError("log.error.encoding_name", value=repr(encoding)) from None
     src = _read_source(source, encoding=encoding, delimiter=delimiter)
     reader = {"events": _read_events, "leads": _read_leads, "counts": _read_counts}[fmt]
     return reader(src, stage_map, fields, snapshot, mode)
@@ -334,18 +341,14 @@ def _raise_missing_columns(src, missing: list[str]) -> None:
     """One LogError listing every missing column, with the columns the file has."""
     columns = list(src.frame.columns)
     shown = [_q(c) for c in columns[:40]]
+    values = {
+        "name": src.name,
+        "count": len(missing),
+        "available": ", ".join(shown) + (", ..." if len(columns) > 40 else ""),
+    }
+    head = t("log.error.missing_columns", **values)
     raise LogError(
-        "\n".join(
-            [
-                t(
-                    "log.error.missing_columns",
-                    name=src.name,
-                    count=len(missing),
-                    available=", ".join(shown) + (", ..." if len(columns) > 40 else ""),
-                ),
-                *missing,
-            ]
-        )
+        "log.error.missing_columns", message="\n".join([head, *missing]), missing=missing, **values
     )
 
 
@@ -356,7 +359,7 @@ def _q(value: object) -> str:
 
 def _choice(name: str, value: object, choices: Sequence[str]) -> str:
     if not isinstance(value, str) or value not in choices:
-        raise LogError(t("error.choice", name=name, value=repr(value), choices=", ".join(choices)))
+        raise LogError("error.choice", name=name, value=repr(value), choices=", ".join(choices))
     return value
 
 
@@ -369,32 +372,32 @@ def _stage_map(stages: object, fmt: str) -> dict[str, str | None]:
     if isinstance(stages, Mapping):
         items = list(stages.items())
     elif isinstance(stages, str | bytes) or not isinstance(stages, Sequence | np.ndarray):
-        raise LogError(t("log.error.stages_type", shape=shape, value=repr(stages)))
+        raise LogError("log.error.stages_type", shape=shape, value=repr(stages))
     else:
         items = [(s, s) for s in stages]
     if len(items) < 2:
-        raise LogError(t("log.error.stages_few", shape=shape, value=repr(stages)))
+        raise LogError("log.error.stages_few", shape=shape, value=repr(stages))
     names = []
     for name, column in items:
         if not isinstance(name, str) or not name.strip():
-            raise LogError(t("log.error.stage_name", value=repr(name)))
+            raise LogError("log.error.stage_name", value=repr(name))
         if not (isinstance(column, str) and column.strip()) and column is not None:
-            raise LogError(t("log.error.stage_column", stage=_q(name), value=repr(column)))
+            raise LogError("log.error.stage_column", stage=_q(name), value=repr(column))
         if column is None and fmt != "leads":
-            raise LogError(t("log.error.stage_column", stage=_q(name), value=repr(column)))
+            raise LogError("log.error.stage_column", stage=_q(name), value=repr(column))
         names.append(name)
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
-        raise LogError(t("log.error.stages_repeated", value=", ".join(repeated)))
+        raise LogError("log.error.stages_repeated", value=", ".join(repeated))
     out = {name: (None if col is None else col.strip()) for name, col in items}
     if fmt == "events":
         values = list(out.values())
         twice = sorted({v for v in values if values.count(v) > 1})
         if twice:
-            raise LogError(t("log.error.stages_repeated", value=", ".join(twice)))
+            raise LogError("log.error.stages_repeated", value=", ".join(twice))
     inner = [n for n in names[1:-1] if out[n] is None]
     if inner:
-        raise LogError(t("log.error.stage_column", stage=_q(inner[0]), value="None"))
+        raise LogError("log.error.stage_column", stage=_q(inner[0]), value="None")
     return out
 
 
@@ -403,13 +406,13 @@ def _fields(columns: object, fmt: str) -> dict[str, str]:
         return {}
     choices = ", ".join(_FIELDS[fmt])
     if not isinstance(columns, Mapping):
-        raise LogError(t("log.error.columns_type", choices=choices, value=repr(columns)))
+        raise LogError("log.error.columns_type", choices=choices, value=repr(columns))
     out = {}
     for key, column in columns.items():
         if key not in _FIELDS[fmt]:
-            raise LogError(t("log.error.columns_key", key=repr(key), format=fmt, choices=choices))
+            raise LogError("log.error.columns_key", key=repr(key), format=fmt, choices=choices)
         if not isinstance(column, str) or not column.strip():
-            raise LogError(t("log.error.columns_value", key=key, value=repr(column)))
+            raise LogError("log.error.columns_value", key=key, value=repr(column))
         out[key] = column.strip()
     return out
 
@@ -418,13 +421,13 @@ def _as_of(value: object) -> pd.Timestamp | None:
     if value is None:
         return None
     if isinstance(value, bool | int | float | np.number):
-        raise LogError(t("log.error.as_of", value=repr(value)))
+        raise LogError("log.error.as_of", value=repr(value))
     try:
         stamp = pd.Timestamp(value)
     except (TypeError, ValueError, OverflowError):
         stamp = pd.NaT
     if stamp is pd.NaT or pd.isna(stamp):
-        raise LogError(t("log.error.as_of", value=repr(value)))
+        raise LogError("log.error.as_of", value=repr(value))
     if stamp.tzinfo is not None:
         stamp = stamp.tz_convert("UTC").tz_localize(None)
     return stamp.as_unit("ns")
@@ -445,7 +448,7 @@ def _read_source(source: object, *, encoding: str | None, delimiter: str | None)
         path = Path(source)
         name = path.name or str(path)
         if not path.is_file():
-            raise LogError(t("log.error.not_found", name=str(path), cwd=os.getcwd()))
+            raise LogError("log.error.not_found", name=str(path), cwd=os.getcwd())
         suffix = path.suffix.lower()
         if suffix in (".xlsx", ".xlsm"):
             frame = _read_with(
@@ -456,11 +459,11 @@ def _read_source(source: object, *, encoding: str | None, delimiter: str | None)
         elif suffix in (".parquet", ".pq"):
             frame = _read_with(name, "Parquet", lambda: pd.read_parquet(path))
         elif suffix == ".xls":
-            raise LogError(t("log.error.xls", name=name))
+            raise LogError("log.error.xls", name=name)
         else:
             frame = _read_csv(path.read_bytes(), name, encoding, delimiter)
     else:
-        raise LogError(t("log.error.source_type", value=type(source).__name__))
+        raise LogError("log.error.source_type", value=type(source).__name__)
     return _prepare(frame, name)
 
 
@@ -469,14 +472,14 @@ def _read_with(name: str, kind: str, read: Callable[[], pd.DataFrame]) -> pd.Dat
     try:
         return read()
     except pd.errors.EmptyDataError:
-        raise LogError(t("log.error.empty", name=name)) from None
+        raise LogError("log.error.empty", name=name) from None
     except MemoryError:
         raise
     except Exception as exc:  # the C parser, openpyxl, pyarrow and zipfile raise many kinds
         detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
         if kind == "CSV":
-            raise LogError(t("log.error.unreadable_csv", name=name, detail=detail)) from None
-        raise LogError(t("log.error.unreadable", name=name, kind=kind, detail=detail)) from None
+            raise LogError("log.error.unreadable_csv", name=name, detail=detail) from None
+        raise LogError("log.error.unreadable", name=name, kind=kind, detail=detail) from None
 
 
 def _read_csv(raw: bytes, name: str, encoding: str | None, delimiter: str | None):
@@ -485,14 +488,14 @@ def _read_csv(raw: bytes, name: str, encoding: str | None, delimiter: str | None
             raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as exc:
             raise LogError(
-                t("log.error.unreadable", name=name, kind="gzip", detail=str(exc)[:300])
+                "log.error.unreadable", name=name, kind="gzip", detail=str(exc)[:300]
             ) from None
     text = _decode(raw, name, encoding)
     if not text.strip():
-        raise LogError(t("log.error.empty", name=name))
+        raise LogError("log.error.empty", name=name)
     if "\x00" in text:
         row = text[: text.index("\x00")].count("\n") + 1
-        raise LogError(t("log.error.nul", name=name, row=row))
+        raise LogError("log.error.nul", name=name, row=row)
     sep = delimiter or _sniff(text)
     frame = _read_with(
         name,
@@ -519,9 +522,9 @@ def _raise_ragged(text: str, sep: str, name: str) -> None:
     for number, cells in enumerate(rows, start=2):
         if len(cells) > header:
             raise LogError(
-                t("log.error.ragged", name=name, row=number, cells=len(cells), header=header)
+                "log.error.ragged", name=name, row=number, cells=len(cells), header=header
             )
-    raise LogError(t("log.error.ragged", name=name, row="?", cells="?", header=header))
+    raise LogError("log.error.ragged", name=name, row="?", cells="?", header=header)
 
 
 def _decode(raw: bytes, name: str, encoding: str | None) -> str:
@@ -542,9 +545,7 @@ def _decode(raw: bytes, name: str, encoding: str | None) -> str:
             _check_chinese(text, raw, name)
         return text
     row = raw[: first_error.start].count(b"\n") + 1
-    raise LogError(
-        t("log.error.encoding", name=name, row=row, encodings=", ".join(tries))
-    ) from None
+    raise LogError("log.error.encoding", name=name, row=row, encodings=", ".join(tries)) from None
 
 
 def _check_chinese(text: str, raw: bytes, name: str) -> None:
@@ -566,7 +567,7 @@ def _check_chinese(text: str, raw: bytes, name: str) -> None:
     letters = [c for c in western if ord(c) > 0x7F]
     if common < 0.5 * len(wide) and sum(c.isalpha() for c in letters) > 0.5 * len(letters):
         line = next(ln for ln in text.splitlines() if any(ord(c) > 0x7F for c in ln))
-        raise LogError(t("log.error.encoding_guess", name=name, sample=repr(line.strip()[:60])))
+        raise LogError("log.error.encoding_guess", name=name, sample=repr(line.strip()[:60]))
 
 
 def _sniff(text: str) -> str:
@@ -580,7 +581,7 @@ def _prepare(frame: pd.DataFrame, name: str) -> _Source:
     labels = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
     repeated = sorted({c for c in labels if labels.count(c) > 1})
     if repeated:
-        raise LogError(t("log.error.repeated_columns", name=name, value=", ".join(repeated)))
+        raise LogError("log.error.repeated_columns", name=name, value=", ".join(repeated))
     frame = frame.set_axis(labels, axis=1).reset_index(drop=True)
     empty = np.ones(len(frame), dtype=bool)
     for col in frame.columns:
@@ -591,7 +592,7 @@ def _prepare(frame: pd.DataFrame, name: str) -> _Source:
         empty[rows] = _blank(column)
     rownum = np.flatnonzero(~empty) + 2
     if rownum.size == 0:
-        raise LogError(t("log.error.empty", name=name))
+        raise LogError("log.error.empty", name=name)
     if empty.any():
         frame = frame.iloc[rownum - 2].reset_index(drop=True)
     return _Source(frame, rownum, name)
@@ -899,7 +900,16 @@ class _Problems:
                 )
             )
         lines.append(t("log.error.all_invalid") if all_invalid else t("log.error.drop_hint"))
-        raise LogError("\n".join(lines))
+        raise LogError(
+            "log.error.title",
+            message="\n".join(lines),
+            name=self.src.name,
+            format=fmt,
+            count=len(self.items),
+            problems=[
+                (item.column, self.src.rownum[item.positions].tolist()) for item in self.items
+            ],
+        )
 
     def dropped(self, extra: np.ndarray, column: str, detail) -> pd.DataFrame:
         """One row per dropped source row: its own first problem, or why it went with it."""
@@ -1204,7 +1214,7 @@ def _read_leads(src, stage_map, fields, as_of, mode) -> Log:
     n_stages = len(stages)
     last = stages[-1]
     if stage_map[last] is None and "close" not in cols:
-        raise LogError(t("log.error.stage_column", stage=_q(last), value="None"))
+        raise LogError("log.error.stage_column", stage=_q(last), value="None")
     problems = _Problems(src)
 
     if "lead" in cols:

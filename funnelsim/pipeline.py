@@ -38,7 +38,7 @@ from .distributions import DealSize
 from .estimate import METHODS, Fit, _interval, _level
 from .forecasting import _fewest_calls, _levels, _mixed_prob, _qname
 from .funnel import Funnel
-from .i18n import t
+from .i18n import FunnelsimValueError, t
 from .logs import (
     _FALSE,
     _TRUE,
@@ -87,13 +87,13 @@ def _fields(columns: object, allowed: Sequence[str], what: str) -> dict[str, str
         return {}
     choices = ", ".join(allowed)
     if not isinstance(columns, Mapping):
-        raise LogError(t("log.error.columns_type", choices=choices, value=repr(columns)))
+        raise LogError("log.error.columns_type", choices=choices, value=repr(columns))
     out = {}
     for key, column in columns.items():
         if key not in allowed:
-            raise LogError(t("log.error.columns_key", key=repr(key), format=what, choices=choices))
+            raise LogError("log.error.columns_key", key=repr(key), format=what, choices=choices)
         if not isinstance(column, str) or not column.strip():
-            raise LogError(t("log.error.columns_value", key=key, value=repr(column)))
+            raise LogError("log.error.columns_value", key=key, value=repr(column))
         out[key] = column.strip()
     return out
 
@@ -137,7 +137,16 @@ def _raise(problems: _Problems, what: str, *, all_invalid: bool = False) -> None
             )
         )
     lines.append(t("log.error.all_invalid") if all_invalid else t("pipeline.error.drop_hint"))
-    raise LogError("\n".join(lines))
+    raise LogError(
+        "pipeline.error.title",
+        message="\n".join(lines),
+        name=problems.src.name,
+        what=what,
+        count=len(problems.items),
+        problems=[
+            (it.column, problems.src.rownum[it.positions].tolist()) for it in problems.items
+        ],
+    )
 
 
 def _finish(problems: _Problems, what: str, mode: str, keep: np.ndarray) -> pd.DataFrame:
@@ -177,7 +186,7 @@ def _percents(labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 
 def _mode(errors: object) -> str:
     if not isinstance(errors, str) or errors not in ("raise", "drop"):
-        raise LogError(t("error.choice", name="errors", value=repr(errors), choices="raise, drop"))
+        raise LogError("error.choice", name="errors", value=repr(errors), choices="raise, drop")
     return errors
 
 
@@ -186,7 +195,7 @@ def _open(source, encoding) -> _Source:
         try:
             "".encode(encoding)
         except (LookupError, TypeError):
-            raise LogError(t("log.error.encoding_name", value=repr(encoding))) from None
+            raise LogError("log.error.encoding_name", value=repr(encoding)) from None
     return _read_source(source, encoding=encoding, delimiter=None)
 
 
@@ -200,41 +209,39 @@ def _stage_probabilities(stages: object, probabilities: object) -> dict[str, flo
         names = _names(stages)
         values, mixed = _percents(names)
         if mixed.any():
-            raise LogError(t("pipeline.error.stages_mixed", value=_q(names[int(mixed.argmax())])))
+            raise LogError("pipeline.error.stages_mixed", value=_q(names[int(mixed.argmax())]))
         out = dict(zip(names, values.tolist(), strict=True))
         bad = [n for n, p in out.items() if math.isnan(p)]
         if bad:
-            raise LogError(t("pipeline.error.stage_not_percent", value=_q(bad[0])))
+            raise LogError("pipeline.error.stage_not_percent", value=_q(bad[0]))
         return out
     if isinstance(probabilities, Mapping):
         pairs = list(probabilities.items())
     else:
         if stages is None:
-            raise LogError(t("pipeline.error.probabilities_type", value=_short(probabilities)))
+            raise LogError("pipeline.error.probabilities_type", value=_short(probabilities))
         values = _sequence(probabilities, "probabilities")
         names = _names(stages)
         if len(values) != len(names):
             raise LogError(
-                t("pipeline.error.probabilities_length", n_stages=len(names), n_values=len(values))
+                "pipeline.error.probabilities_length", n_stages=len(names), n_values=len(values)
             )
         pairs = list(zip(names, values, strict=True))
     out = {}
     for name, value in pairs:
         if not isinstance(name, str) or not name.strip():
-            raise LogError(t("log.error.stage_name", value=repr(name)))
+            raise LogError("log.error.stage_name", value=repr(name))
         try:
             p = float(value)
         except (TypeError, ValueError):
             p = math.nan
         if not 0.0 <= p <= 1.0:
-            raise LogError(
-                t("pipeline.error.probability_value", stage=_q(name), value=repr(value))
-            )
+            raise LogError("pipeline.error.probability_value", stage=_q(name), value=repr(value))
         out[name.strip()] = p
     if stages is not None:
         missing = [n for n in _names(stages) if n not in out]
         if missing:
-            raise LogError(t("pipeline.error.stage_no_probability", value=_q(missing[0])))
+            raise LogError("pipeline.error.stage_no_probability", value=_q(missing[0]))
     return out
 
 
@@ -243,14 +250,14 @@ def _names(stages: object) -> list[str]:
     out = []
     for v in values:
         if not isinstance(v, str) or not v.strip():
-            raise LogError(t("log.error.stage_name", value=repr(v)))
+            raise LogError("log.error.stage_name", value=repr(v))
         out.append(v.strip())
     return out
 
 
 def _sequence(value: object, name: str) -> list[object]:
     if isinstance(value, str | bytes) or not isinstance(value, Sequence | np.ndarray | pd.Series):
-        raise LogError(t("pipeline.error.sequence", name=name, value=_short(value)))
+        raise LogError("pipeline.error.sequence", name=name, value=_short(value))
     return list(value)
 
 
@@ -520,18 +527,18 @@ class Pipeline:
             except (TypeError, ValueError):
                 p = math.nan
             if not 0.0 <= p <= 1.0:
-                raise LogError(t("pipeline.error.deal_probability", index=i, value=repr(value)))
+                raise LogError("pipeline.error.deal_probability", index=i, value=repr(value))
         amounts = _sequence(amounts, "amounts")
         if len(amounts) != len(values):
             raise LogError(
-                t("pipeline.error.deals_length", n_amounts=len(amounts), n_values=len(values))
+                "pipeline.error.deals_length", n_amounts=len(amounts), n_values=len(values)
             )
         frame = pd.DataFrame({"amount": amounts, "probability": values})
         if stages is not None:
             labels = _sequence(stages, "stages")
             if len(labels) != len(values):
                 raise LogError(
-                    t("pipeline.error.deals_length_stages", n_stages=len(labels), n=len(values))
+                    "pipeline.error.deals_length_stages", n_stages=len(labels), n=len(values)
                 )
             frame["stage"] = labels
         return read_pipeline(frame, columns={"amount": "amount", "probability": "probability"})
@@ -627,7 +634,7 @@ class Pipeline:
             out.attrs.update(method="exact", reps=None)
             return out
         if method == "exact":
-            raise ValueError(t("error.pipeline_exact", n=self.n_deals))
+            raise FunnelsimValueError("error.pipeline_exact", n=self.n_deals)
         reps = check_count("reps", reps, minimum=1)
         totals = self._simulate(reps, rng)
         values, counts = np.unique(totals, return_counts=True)
@@ -735,8 +742,8 @@ class Pipeline:
             return diagnose_pipeline(counts, **kwargs)
         if by not in self.deals.columns or by in ("amount", "probability", "stage"):
             choices = [c for c in ("rep", "source", "segment") if c in self.deals.columns]
-            raise ValueError(
-                t("error.pipeline_by", value=repr(by), choices=", ".join(choices) or "-")
+            raise FunnelsimValueError(
+                "error.pipeline_by", value=repr(by), choices=", ".join(choices) or "-"
             )
         out = {}
         for key, group in self.deals.groupby(by, sort=False):
@@ -841,7 +848,7 @@ class Calibration:
     def probabilities(self) -> dict[str, float]:
         """Observed close rate per stage label: pass to ``read_pipeline(probabilities=...)``."""
         if self.by_stage is None:
-            raise ValueError(t("error.calibration_no_stages"))
+            raise FunnelsimValueError("error.calibration_no_stages")
         return dict(
             zip(self.by_stage["stage"], self.by_stage["observed"].astype(float), strict=True)
         )
@@ -990,11 +997,11 @@ def _bin_index(p: np.ndarray, bins: object) -> tuple[np.ndarray, list[str]]:
         try:
             edges = np.asarray(bins, dtype=float)
         except (TypeError, ValueError):
-            raise ValueError(t("error.calibration_bins", value=_short(bins))) from None
+            raise FunnelsimValueError("error.calibration_bins", value=_short(bins)) from None
         if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0):
-            raise ValueError(t("error.calibration_bins", value=_short(bins)))
+            raise FunnelsimValueError("error.calibration_bins", value=_short(bins))
         if edges[0] > p.min() or edges[-1] < p.max():
-            raise ValueError(t("error.calibration_bins_range", value=_short(bins)))
+            raise FunnelsimValueError("error.calibration_bins_range", value=_short(bins))
     codes = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, len(edges) - 2)
     names = [f"{100 * lo:g}-{100 * hi:g}%" for lo, hi in itertools.pairwise(edges)]
     return codes, names
@@ -1100,7 +1107,7 @@ class Ladder:
         expected = [clients]
         for r in reversed(funnel.ratios):
             if r == 0:
-                raise ValueError(t("error.target_unreachable", funnel=repr(funnel)))
+                raise FunnelsimValueError("error.target_unreachable", funnel=repr(funnel))
             expected.append(math.ceil(expected[-1] / r - 1e-9))
         out = pd.DataFrame({"grade": list(self.grades), "expected": expected[::-1]})
         if probability is None:
@@ -1193,7 +1200,7 @@ def grade_ladder(
     method = check_choice("method", method, METHODS)
     names = _names(grades)
     if len(names) < 2 or len(set(names)) != len(names):
-        raise ValueError(t("error.ladder_grades", value=_short(list(grades))))
+        raise FunnelsimValueError("error.ladder_grades", value=_short(list(grades)))
     fields = _fields(columns, _LADDER_FIELDS, "grade history")
     src = _open(history, encoding)
     cols = _resolve(src, _LADDER_FIELDS, fields, ("grade",), ())

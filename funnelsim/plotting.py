@@ -32,7 +32,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 from . import fonts
-from .i18n import field_label, fields_label, method_label, t, unit_label
+from .i18n import FunnelsimValueError, field_label, fields_label, method_label, t, unit_label
 from .lessons import CycleEffects, NoiseByVolume, RatioGame, RevenueSteadiness, RunningShare
 
 fonts.register()  # Chinese labels fall back to Noto Sans SC: no empty boxes
@@ -148,15 +148,15 @@ def _new_axes(ax: Axes | None, figsize: tuple[float, float] = _FIGSIZE) -> Axes:
 def _check_type(result: object, kinds: tuple[type, ...], name: str) -> None:
     if not isinstance(result, kinds):
         wanted = " or ".join(k.__name__ for k in kinds)
-        raise ValueError(
-            t("error.plot_input", function=name, wanted=wanted, value=type(result).__name__)
+        raise FunnelsimValueError(
+            "error.plot_input", function=name, wanted=wanted, value=type(result).__name__
         )
 
 
 def _choice(name: str, value: object, choices: tuple[str, ...]) -> str:
     if value not in choices:
-        raise ValueError(
-            t("error.choice", name=name, value=repr(value), choices=", ".join(choices))
+        raise FunnelsimValueError(
+            "error.choice", name=name, value=repr(value), choices=", ".join(choices)
         )
     return str(value)
 
@@ -664,19 +664,17 @@ def _require_leads(result, step: str) -> None:
     """A step no group has a lead at cannot be charted: say so (not a numpy error)."""
     entered = result.table.loc[result.table["stage"] == step, "entered"]
     if not (entered > 0).any():
-        raise ValueError(t("error.step_no_leads", stage=step, by=fields_label(result.by)))
+        raise FunnelsimValueError("error.step_no_leads", stage=step, by=fields_label(result.by))
 
 
 def _check_groups_result(result: object, kind: type, name: str, maker: str) -> None:
     if not isinstance(result, kind):
-        raise ValueError(
-            t(
-                "error.plot_input_groups",
-                function=name,
-                wanted=kind.__name__,
-                maker=maker,
-                value=type(result).__name__,
-            )
+        raise FunnelsimValueError(
+            "error.plot_input_groups",
+            function=name,
+            wanted=kind.__name__,
+            maker=maker,
+            value=type(result).__name__,
         )
 
 
@@ -860,13 +858,11 @@ def plot_p_chart(
         choices = [tuple(r) for r in keys.to_numpy()]
         wanted = choices[0] if group is None else group if isinstance(group, tuple) else (group,)
         if wanted not in choices:
-            raise ValueError(
-                t(
-                    "error.plot_group",
-                    value=repr(group),
-                    by=", ".join(result.by),
-                    choices=", ".join(", ".join(map(str, c)) for c in choices[:20]),
-                )
+            raise FunnelsimValueError(
+                "error.plot_group",
+                value=repr(group),
+                by=", ".join(result.by),
+                choices=", ".join(", ".join(map(str, c)) for c in choices[:20]),
             )
         mask = np.ones(len(rows), dtype=bool)
         for col, value in zip(result.by, wanted, strict=True):
@@ -949,14 +945,12 @@ _METHOD_COLOUR = {"wilson": 0, "agresti-coull": 1, "jeffreys": 2, "wald": 3, "cl
 
 def _check_result(result: object, kinds: tuple[type, ...], name: str, maker: str) -> None:
     if not isinstance(result, kinds):
-        raise ValueError(
-            t(
-                "error.plot_input_logs",
-                function=name,
-                wanted=" or ".join(k.__name__ for k in kinds),
-                maker=maker,
-                value=type(result).__name__,
-            )
+        raise FunnelsimValueError(
+            "error.plot_input_logs",
+            function=name,
+            wanted=" or ".join(k.__name__ for k in kinds),
+            maker=maker,
+            value=type(result).__name__,
         )
 
 
@@ -970,14 +964,14 @@ def _truth_per_row(truth: object, rows: pd.DataFrame, by: list[str]) -> np.ndarr
         truth = truth.to_dict()
     if isinstance(truth, pd.DataFrame):
         if "stage" not in truth.columns or "ratio" not in truth.columns:
-            raise ValueError(t("error.plot_truth", value=", ".join(map(str, truth.columns))))
+            raise FunnelsimValueError("error.plot_truth", value=", ".join(map(str, truth.columns)))
         on = [c for c in (*by, "stage") if c in truth.columns]
         table = truth[[*on, "ratio"]].drop_duplicates(on)
         return rows[on].merge(table, on=on, how="left")["ratio"].to_numpy(float)
     if isinstance(truth, dict) or hasattr(truth, "items"):
         values = dict(truth.items())  # type: ignore[union-attr]
         return np.array([float(values.get(s, np.nan)) for s in rows["stage"]], dtype=float)
-    raise ValueError(t("error.plot_truth", value=type(truth).__name__))
+    raise FunnelsimValueError("error.plot_truth", value=type(truth).__name__)
 
 
 def _percent_axis(axis, top: float) -> None:
@@ -1193,14 +1187,14 @@ def plot_coverage(
     other = "p" if x == "n" else "n"
     needed = {"method", "n", "p", "confidence_level", "coverage"}
     if not needed <= set(result.columns):
-        raise ValueError(
-            t("error.plot_coverage_columns", value=", ".join(map(str, result.columns)))
+        raise FunnelsimValueError(
+            "error.plot_coverage_columns", value=", ".join(map(str, result.columns))
         )
     for column in (other, "confidence_level"):
         values = result[column].unique()
         if len(values) != 1:
             shown = ", ".join(f"{v:g}" for v in values[:6])
-            raise ValueError(t("error.plot_coverage_grid", column=column, values=shown, x=x))
+            raise FunnelsimValueError("error.plot_coverage_grid", column=column, values=shown, x=x)
     level = float(result["confidence_level"].iloc[0])
     fixed = result[other].iloc[0]
     ax = _new_axes(ax)
@@ -1586,7 +1580,9 @@ def plot_stale_leads(
         frame = result
         last = None
     if not {"age", "threshold", "stale"} <= set(frame.columns):
-        raise ValueError(t("error.plot_stale_columns", value=", ".join(map(str, frame.columns))))
+        raise FunnelsimValueError(
+            "error.plot_stale_columns", value=", ".join(map(str, frame.columns))
+        )
     ax = _new_axes(ax)
     colors = _palette()
     age = frame["age"].to_numpy(float)

@@ -26,7 +26,7 @@ from types import MappingProxyType
 
 from .distributions import DealSize
 from .funnel import Funnel
-from .i18n import t
+from .i18n import FunnelsimValueError, t
 
 __all__ = ["Preset", "get", "names"]
 
@@ -78,7 +78,7 @@ class Preset:
     def deals_needed(self) -> int:
         """Deals needed for ``target`` at the mean deal size (rounded up)."""
         if self.target is None or self.deal_size is None:
-            raise ValueError(t("error.preset_no_target", name=self.name))
+            raise FunnelsimValueError("error.preset_no_target", name=self.name)
         return math.ceil(self.target / self.deal_size.mean - 1e-9)
 
 
@@ -204,11 +204,11 @@ def get(name: str) -> Preset:
     >>> fs.presets.get("nope")
     Traceback (most recent call last):
     ...
-    ValueError: Unknown preset 'nope'. Choose one of: daily ratio game, 20:5:1,
+    funnelsim.FunnelsimValueError: Unknown preset 'nope'. Choose one of: daily ratio game, 20:5:1,
     six-stage weekly funnel, weighted pipeline, target back-calculation, grade ladder.
     """
     wanted = _key(name)
     for key, build in _BUILDERS.items():
         if _key(key) == wanted:
             return build()
-    raise ValueError(t("error.unknown_preset", name=name, choices=", ".join(names())))
+    raise FunnelsimValueError("error.unknown_preset", name=name, choices=", ".join(names()))

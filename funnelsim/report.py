@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .i18n import field_label, get_language, method_label, t
+from .i18n import FunnelsimValueError, field_label, get_language, method_label, t
 
 __all__ = ["build_report", "figure_png", "ratio_table"]
 
@@ -160,14 +160,14 @@ def calls_per_week(log) -> float:
     first = log.stages[0]
     if log.format == "counts":
         if "period" not in log.counts.columns:
-            raise ValueError(t("cli.error.no_pace", name=log.name))
+            raise FunnelsimValueError("cli.error.no_pace", name=log.name)
         return float(log.counts[first].sum() / log.counts["period"].nunique())
     if log.times is None:
-        raise ValueError(t("cli.error.no_pace", name=log.name))
+        raise FunnelsimValueError("cli.error.no_pace", name=log.name)
     times = log.times[first].dropna()
     weeks = (times.max() - times.min()) / pd.Timedelta(weeks=1)
     if len(times) < 2 or not weeks > 0:
-        raise ValueError(t("cli.error.no_pace", name=log.name))
+        raise FunnelsimValueError("cli.error.no_pace", name=log.name)
     return float((len(times) - 1) / weeks)
 
 
@@ -484,7 +484,7 @@ def outlook(
     elif plan is not None:
         chosen, source = int(plan.table["calls"].iloc[-1]), "plan"
     else:
-        raise ValueError(t("report.error.no_calls"))
+        raise FunnelsimValueError("report.error.no_calls")
     band = forecast(fit, chosen, periods, reps, cycle=cycle, deal_size=deal_size, rng=rng)
     measure = "revenue" if deal_size is not None else "sales"
     return Outlook(plan, band, chosen, source, target, probability, measure)

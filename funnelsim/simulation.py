@@ -13,7 +13,7 @@ import pandas as pd
 from ._validate import check_calls, check_choice, check_count, check_rng
 from .distributions import Cycle, DealSize
 from .funnel import Funnel
-from .i18n import t
+from .i18n import FunnelsimValueError, t
 
 __all__ = ["Simulation", "simulate"]
 
@@ -91,7 +91,7 @@ def simulate(
     31.2
     """
     if not isinstance(funnel, Funnel):
-        raise ValueError(t("error.not_a_funnel", value=type(funnel).__name__))
+        raise FunnelsimValueError("error.not_a_funnel", value=type(funnel).__name__)
     periods = check_count("periods", periods, minimum=1)
     reps = check_count("reps", reps, minimum=1)
     calls_arr = check_calls(calls, periods, reps)
@@ -324,7 +324,7 @@ class Simulation:
         if name in self.funnel.stages:
             return self.counts[..., self.funnel.stages.index(name)]
         choices = ", ".join(["sales", "revenue", "count", *self.funnel.stages])
-        raise ValueError(t("error.unknown_measure", value=repr(name), choices=choices))
+        raise FunnelsimValueError("error.unknown_measure", value=repr(name), choices=choices)
 
     def totals(
         self, measure: str = "revenue", *, block: int = 1, stage: str | None = None

@@ -62,7 +62,7 @@ from scipy.stats import norm
 
 from ._validate import check_choice, check_nonnegative, check_open_probability
 from .estimate import CI, METHODS, proportion_ci
-from .i18n import t, unit_label
+from .i18n import FunnelsimValueError, t, unit_label
 from .logs import Log, LogError, _step_rows
 
 __all__ = [
@@ -409,20 +409,20 @@ def kaplan_meier(
     try:
         t_arr = np.asarray(t_arr, dtype=float).ravel()
     except (TypeError, ValueError):
-        raise ValueError(
-            t("error.not_a_number", name="durations", value=repr(durations)[:60])
+        raise FunnelsimValueError(
+            "error.not_a_number", name="durations", value=repr(durations)[:60]
         ) from None
     e_arr = np.asarray(observed).ravel()
     if t_arr.size == 0:
-        raise ValueError(t("error.no_durations"))
+        raise FunnelsimValueError("error.no_durations")
     if e_arr.size != t_arr.size:
-        raise ValueError(
-            t("error.durations_length", n_durations=t_arr.size, n_observed=e_arr.size)
+        raise FunnelsimValueError(
+            "error.durations_length", n_durations=t_arr.size, n_observed=e_arr.size
         )
     bad = ~np.isfinite(t_arr) | (t_arr < 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(t("error.durations", value=t_arr[i], index=i))
+        raise FunnelsimValueError("error.durations", value=t_arr[i], index=i)
     try:
         e_num = e_arr.astype(float)
     except (TypeError, ValueError):
@@ -431,7 +431,7 @@ def kaplan_meier(
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         value = e_arr[i].item() if isinstance(e_arr[i], np.generic) else e_arr[i]
-        raise ValueError(t("error.observed", value=repr(value), index=i))
+        raise FunnelsimValueError("error.observed", value=repr(value), index=i)
     event = e_num == 1.0
 
     utime, inv = np.unique(t_arr, return_inverse=True)
@@ -490,9 +490,9 @@ def _clock(log: Log, analysis: str) -> _Clock:
     """Check that ``log`` has lead-level times and return them as numbers."""
     what = t(f"analysis.{analysis}")
     if log.format == "counts" or log.reached is None:
-        raise LogError(t("error.times_counts", name=log.name, analysis=what))
+        raise LogError("error.times_counts", name=log.name, analysis=what)
     if log.times is None or log.times.empty:
-        raise LogError(t("error.times_flags", name=log.name, analysis=what))
+        raise LogError("error.times_flags", name=log.name, analysis=what)
     present = [c for c in log.stages if c in log.times.columns]
     frame = log.times.reindex(index=log.reached.index, columns=present)
     as_of = log.as_of
@@ -524,7 +524,7 @@ def _clock(log: Log, analysis: str) -> _Clock:
         if as_of is not None:
             as_of = pd.Period(as_of, freq=frame.iloc[:, 0].dtype.freq).ordinal
     else:
-        raise LogError(t("error.times_type", name=log.name, analysis=what))
+        raise LogError("error.times_type", name=log.name, analysis=what)
     if len(present) < len(log.stages):  # stages without a time column: times unknown
         full = np.zeros((len(frame), len(log.stages)), dtype=values.dtype)
         full_known = np.zeros(full.shape, dtype=bool)
@@ -532,28 +532,26 @@ def _clock(log: Log, analysis: str) -> _Clock:
         full[:, cols], full_known[:, cols] = values, known
         values, known = full, full_known
     if not known.any():
-        raise LogError(t("error.times_flags", name=log.name, analysis=what))
+        raise LogError("error.times_flags", name=log.name, analysis=what)
     latest = values[known].max()
     if as_of is None:
         as_of = latest
     elif latest > as_of:
         late = log.reached.index[(known & (values > as_of)).any(axis=1)]
         raise LogError(
-            t(
-                "error.after_as_of",
-                name=log.name,
-                count=len(late),
-                leads=", ".join(map(str, late[:5])),
-                as_of=log.as_of,
-            )
+            "error.after_as_of",
+            name=log.name,
+            count=len(late),
+            leads=", ".join(map(str, late[:5])),
+            as_of=log.as_of,
         )
     return _Clock(values=values, known=known, as_of=as_of, scale=scale, unit=unit)
 
 
 def _stage_index(log: Log, name: str, stage: object) -> int:
     if not isinstance(stage, str) or stage not in log.stages:
-        raise ValueError(
-            t("error.unknown_stage", value=repr(stage), choices=", ".join(log.stages))
+        raise FunnelsimValueError(
+            "error.unknown_stage", value=repr(stage), choices=", ".join(log.stages)
         )
     return log.stages.index(stage)
 
@@ -564,14 +562,12 @@ def _check_order(log: Log, stage: str, later: str, durations: np.ndarray) -> Non
     if bad.any():
         leads = log.reached.index[bad]
         raise LogError(
-            t(
-                "error.time_order",
-                name=log.name,
-                count=int(bad.sum()),
-                start=stage,
-                end=later,
-                leads=", ".join(map(str, leads[:5])),
-            )
+            "error.time_order",
+            name=log.name,
+            count=int(bad.sum()),
+            start=stage,
+            end=later,
+            leads=", ".join(map(str, leads[:5])),
         )
 
 
@@ -581,7 +577,9 @@ def _window(window: object, clock: _Clock, name: str = "window") -> float:
         try:
             days = pd.Timedelta(window) / pd.Timedelta(days=1)
         except (TypeError, ValueError):
-            raise ValueError(t("error.not_a_number", name=name, value=repr(window))) from None
+            raise FunnelsimValueError(
+                "error.not_a_number", name=name, value=repr(window)
+            ) from None
         return check_nonnegative(name, days)
     return check_nonnegative(name, window)
 
@@ -832,22 +830,20 @@ def cycle_length(
     i = 0 if start is None else _stage_index(log, "start", start)
     j = len(log.stages) - 1 if end is None else _stage_index(log, "end", end)
     if i >= j:
-        raise ValueError(
-            t(
-                "error.stage_order",
-                start=log.stages[i],
-                end=log.stages[j],
-                stages=" -> ".join(log.stages),
-            )
+        raise FunnelsimValueError(
+            "error.stage_order",
+            start=log.stages[i],
+            end=log.stages[j],
+            stages=" -> ".join(log.stages),
         )
     lasts = [last] if isinstance(last, (int, np.integer)) else list(last)
     for n_last in lasts:
         if isinstance(n_last, bool) or not isinstance(n_last, (int, np.integer)) or n_last < 1:
-            raise ValueError(t("error.at_least", name="last", minimum=1, value=n_last))
+            raise FunnelsimValueError("error.at_least", name="last", minimum=1, value=n_last)
     reached = log.reached[list(log.stages)].to_numpy(dtype=bool)
     durations, observed, skipped = _to_close(log, clock, i, j, reached)
     if not durations.size:
-        raise ValueError(t("error.no_leads_at_stage", name=log.name, stage=log.stages[i]))
+        raise FunnelsimValueError("error.no_leads_at_stage", name=log.name, stage=log.stages[i])
     km = kaplan_meier(durations, observed, confidence_level=level, unit=clock.unit)
 
     # the decks: closed deals only, most recent first (by close time)
@@ -1128,8 +1124,8 @@ def open_lead_ratios(
     clock = _clock(log, "open_leads")
     k = _stage_index(log, "stage", stage)
     if k == 0:
-        raise ValueError(
-            t("error.first_stage_ratio", stage=stage, choices=", ".join(log.stages[1:]))
+        raise FunnelsimValueError(
+            "error.first_stage_ratio", stage=stage, choices=", ".join(log.stages[1:])
         )
     win = _window(window, clock)
     check_choice("method", method, METHODS)
@@ -1138,7 +1134,9 @@ def open_lead_ratios(
     passed = entered & reached[:, k]
     durations, observed, _ = _to_close(log, clock, k - 1, k, reached)
     if not durations.size:
-        raise ValueError(t("error.no_leads_at_stage", name=log.name, stage=log.stages[k - 1]))
+        raise FunnelsimValueError(
+            "error.no_leads_at_stage", name=log.name, stage=log.stages[k - 1]
+        )
     km = kaplan_meier(durations, observed, confidence_level=level, unit=clock.unit)
 
     step = clock.elapsed(k, k - 1)

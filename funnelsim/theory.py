@@ -37,7 +37,7 @@ from ._validate import (
 )
 from .distributions import Cycle, DealSize
 from .funnel import Funnel
-from .i18n import t
+from .i18n import FunnelsimValueError
 
 __all__ = [
     "Moments",
@@ -75,19 +75,19 @@ class Moments:
 # ------------------------------------------------------------------ moments
 def _schedule(calls: float | np.ndarray, first_period: int, periods: int) -> np.ndarray:
     if not _numeric(calls):
-        raise ValueError(t("error.calls_not_numeric", value=_short(calls)))
+        raise FunnelsimValueError("error.calls_not_numeric", value=_short(calls))
     arr = np.atleast_1d(np.asarray(calls, dtype=float))
     if arr.ndim != 1:
-        raise ValueError(
-            t("error.calls_shape", shape=arr.shape, periods=first_period + periods, reps=1)
+        raise FunnelsimValueError(
+            "error.calls_shape", shape=arr.shape, periods=first_period + periods, reps=1
         )
     if np.any(~np.isfinite(arr)) or np.any(arr < 0):
-        raise ValueError(t("error.calls_value", value=calls, where=""))
+        raise FunnelsimValueError("error.calls_value", value=calls, where="")
     if arr.size == 1:
         return np.full(first_period + periods, arr[0])
     if arr.size < first_period + periods:
-        raise ValueError(
-            t("error.calls_shape", shape=arr.shape, periods=first_period + periods, reps=1)
+        raise FunnelsimValueError(
+            "error.calls_shape", shape=arr.shape, periods=first_period + periods, reps=1
         )
     return arr
 
@@ -300,7 +300,7 @@ def calls_for_target(
     if target == 0:
         return 0
     if p == 0 or (size is not None and size.mean == 0):
-        raise ValueError(t("error.target_unreachable", funnel=repr(funnel)))
+        raise FunnelsimValueError("error.target_unreachable", funnel=repr(funnel))
 
     def ok(n: int) -> bool:
         return _prob_total(n * periods, p, target, size) >= probability
@@ -330,7 +330,7 @@ def calls_for_expected(
     size = DealSize.coerce(deal_size)
     per_call = funnel.overall * (1.0 if size is None else size.mean)
     if per_call == 0:
-        raise ValueError(t("error.target_unreachable", funnel=repr(funnel)))
+        raise FunnelsimValueError("error.target_unreachable", funnel=repr(funnel))
     return math.ceil(target / (per_call * periods) - 1e-9)
 
 
@@ -358,12 +358,12 @@ def back_calculate(
     size = DealSize.coerce(deal_size)
     mean = 1.0 if size is None else size.mean
     if mean == 0:
-        raise ValueError(t("error.target_unreachable", funnel=repr(funnel)))
+        raise FunnelsimValueError("error.target_unreachable", funnel=repr(funnel))
     exact = [target / mean]
     needed = [math.ceil(exact[0] - 1e-9)]
     for r in reversed(funnel.ratios):
         if r == 0:
-            raise ValueError(t("error.target_unreachable", funnel=repr(funnel)))
+            raise FunnelsimValueError("error.target_unreachable", funnel=repr(funnel))
         exact.append(exact[-1] / r)
         needed.append(math.ceil(needed[-1] / r - 1e-9))
     return pd.DataFrame(

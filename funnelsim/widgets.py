@@ -50,7 +50,7 @@ from matplotlib.figure import Figure
 from . import i18n, lessons, plotting, presets
 from .distributions import Cycle, DealSize
 from .funnel import Funnel
-from .i18n import field_label, fields_label, method_label, t, unit_label
+from .i18n import FunnelsimValueError, field_label, fields_label, method_label, t, unit_label
 
 __all__ = [
     "App",
@@ -312,8 +312,8 @@ class App:
         True
         """
         if format not in _EXPORT_TYPES:
-            raise ValueError(
-                t("error.choice", name="format", choices=", ".join(_EXPORT_TYPES), value=format)
+            raise FunnelsimValueError(
+                "error.choice", name="format", choices=", ".join(_EXPORT_TYPES), value=format
             )
         buf = io.BytesIO()
         # No date and fixed ids in the SVG: the same chart gives the same file.
@@ -421,12 +421,10 @@ def _app_factory(make: Callable[..., App]) -> Callable[..., App]:
     @functools.wraps(make)
     def factory(*args: Any, lang: str | None = None, **kwargs: Any) -> App:
         if lang is not None and lang not in i18n.available_languages():
-            raise ValueError(
-                t(
-                    "error.unknown_language",
-                    lang=lang,
-                    choices=", ".join(i18n.available_languages()),
-                )
+            raise FunnelsimValueError(
+                "error.unknown_language",
+                lang=lang,
+                choices=", ".join(i18n.available_languages()),
             )
         with i18n.language(lang) if lang else contextlib.nullcontext():
             app = make(*args, **kwargs)
@@ -1441,8 +1439,8 @@ def make_comparing_reps(
     columns = list(log.group_columns)
     start_by = by if by is not None else "rep" if "rep" in columns or not columns else columns[0]
     if start_by not in columns:
-        raise ValueError(
-            t("error.unknown_by", value=repr(start_by), choices=", ".join(columns) or "-")
+        raise FunnelsimValueError(
+            "error.unknown_by", value=repr(start_by), choices=", ".join(columns) or "-"
         )
     steps = list(log.stages[1:])
     pooled = log.stage_table()
@@ -1908,7 +1906,7 @@ def make_pipeline(
     def compute(v):
         text = v["deals"].strip()
         if not text:
-            raise ValueError(t("app.pipe.empty"))
+            raise FunnelsimValueError("app.pipe.empty")
         # The same CSV reader as files (delimiter, blank lines, row numbers, messages).
         frame = _read_csv(text.encode("utf-8"), t("app.pipe.table_name"), "utf-8", None)
         frame.attrs["funnelsim_name"] = t("app.pipe.table_name")

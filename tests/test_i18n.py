@@ -1,6 +1,7 @@
 """Every string the kit shows comes from the catalogue, and the catalogue is sound.
 
-The source of ``funnelsim/`` is scanned with ``ast`` for calls ``t(key, ...)``:
+The source of ``funnelsim/`` is scanned with ``ast`` for calls ``t(key, ...)``
+(and the kit's errors, ``FunnelsimValueError(key, ...)``, which look their key up):
 literal keys must exist, and the keyword arguments at the call must fill every
 placeholder of the message. f-string keys (``t(f"stage.{k}")``) are expanded
 when the name runs over a literal tuple in an enclosing ``for`` or
@@ -89,6 +90,10 @@ def _bindings(tree: ast.AST) -> dict[int, dict[str, list[str]]]:
     return out
 
 
+#: Calls whose first argument is a catalogue key: the lookup and the kit's errors.
+LOOKUPS = ("t", "FunnelsimError", "FunnelsimValueError", "FunnelsimTypeError", "LogError")
+
+
 def _scan() -> list[Call]:
     calls = []
     for path in sorted(PACKAGE.rglob("*.py")):
@@ -99,11 +104,11 @@ def _scan() -> list[Call]:
                 continue
             func = node.func
             name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-            if name != "t":
+            if name not in LOOKUPS:
                 continue
             where = f"{path.relative_to(PACKAGE.parent)}:{node.lineno}"
             kw = None if any(k.arg is None for k in node.keywords) else frozenset(
-                k.arg for k in node.keywords
+                k.arg for k in node.keywords if name == "t" or k.arg != "message"
             )  # fmt: skip
             key = node.args[0]
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
