@@ -7,18 +7,9 @@
 [8.1, 8.1, 8.1, 8.1]
 """
 
-from . import estimate, groups, pipeline, presets, survival, theory
+from . import estimate, groups, intervals, pipeline, presets, survival, theory
 from .distributions import Cycle, DealSize
-from .estimate import (
-    CI,
-    Fit,
-    calls_for_overall_precision,
-    calls_for_precision,
-    coverage,
-    exact_coverage,
-    fit,
-    proportion_ci,
-)
+from .estimate import Fit, fit
 from .forecasting import Forecast, Plan, forecast, plan_calls
 from .funnel import Funnel
 from .groups import compare_groups, diagnose_leaks, diagnose_pipeline, p_chart
@@ -30,6 +21,14 @@ from .i18n import (
     language,
     set_language,
     t,
+)
+from .intervals import (
+    CI,
+    calls_for_overall_precision,
+    calls_for_precision,
+    coverage,
+    exact_coverage,
+    proportion_ci,
 )
 from .logs import Log, LogError, read_log
 from .pipeline import (
@@ -114,6 +113,7 @@ __all__ = [
     "get_language",
     "grade_ladder",
     "groups",
+    "intervals",
     "kaplan_meier",
     "language",
     "open_lead_ratios",

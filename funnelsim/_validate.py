@@ -88,9 +88,9 @@ def check_calls(calls: object, periods: int, reps: int) -> np.ndarray:
     Accepts a number, a schedule (one value per period) or one value per rep
     and period.
     """
-    arr = np.asarray(calls, dtype=object if not _numeric(calls) else float)
+    arr = np.asarray(calls, dtype=object if not is_numeric(calls) else float)
     if arr.dtype == object:
-        raise FunnelsimValueError("error.calls_not_numeric", value=_short(calls))
+        raise FunnelsimValueError("error.calls_not_numeric", value=short(calls))
     if arr.ndim > 2:
         raise FunnelsimValueError("error.calls_shape", shape=arr.shape, periods=periods, reps=reps)
     bad = ~np.isfinite(arr) | (arr < 0) | (arr != np.round(arr))
@@ -112,7 +112,7 @@ def check_calls(calls: object, periods: int, reps: int) -> np.ndarray:
     return arr.astype(np.int64)
 
 
-def _numeric(value: object) -> bool:
+def is_numeric(value: object) -> bool:
     """True for numbers and arrays of numbers; text (even "10") is not numeric."""
     try:
         if value is None or np.asarray(value).dtype.kind in "USVb":  # text, None, True/False
@@ -123,7 +123,7 @@ def _numeric(value: object) -> bool:
     return True
 
 
-def _short(value: object, limit: int = 60) -> str:
+def short(value: object, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

@@ -47,9 +47,10 @@ from ._validate import (
     check_rng,
 )
 from .distributions import Cycle, DealSize
-from .estimate import Fit, _interval, fit
+from .estimate import Fit, fit
 from .funnel import Funnel
 from .i18n import FunnelsimValueError, t
+from .intervals import interval
 from .logs import Log
 from .simulation import _CHUNK_REPS, _close_deals, _close_warm_start, _revenue, _streams
 from .theory import back_calculate, calls_for_expected, calls_for_target
@@ -537,7 +538,7 @@ def _pooled(src: Fit) -> Fit:
     table = src.table.groupby("stage", sort=False)[counts].sum().reset_index()
     k = table["passed"].to_numpy(float)
     n = table["entered"].to_numpy(float)
-    low, high = _interval(k, n, src.confidence_level, src.method)
+    low, high = interval(k, n, src.confidence_level, src.method)
     table = table.assign(ratio=k / n, low=low, high=high)
     return dataclasses.replace(src, table=table, by=())
 

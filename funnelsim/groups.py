@@ -54,10 +54,11 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from ._validate import _short, check_choice, check_nonnegative, check_probability
-from .estimate import METHODS, Fit, _interval, _level, _pair
+from ._validate import check_choice, check_nonnegative, check_probability, short
+from .estimate import Fit
 from .funnel import Funnel
 from .i18n import FunnelsimValueError, field_label, fields_label, method_label, t
+from .intervals import METHODS, check_level, check_pair, interval
 from .logs import Log
 from .presets import Preset
 
@@ -108,7 +109,7 @@ def _keys(by: object) -> tuple[str, ...]:
         return ()
     keys = (by,) if isinstance(by, str) else tuple(by) if np.iterable(by) else (by,)
     if not all(isinstance(k, str) and k for k in keys):
-        raise FunnelsimValueError("error.by_type", value=_short(by))
+        raise FunnelsimValueError("error.by_type", value=short(by))
     return keys
 
 
@@ -157,7 +158,7 @@ def _table(
             )
         if source.empty:
             raise FunnelsimValueError("error.table_empty", function=function)
-        _pair(source["passed"].to_numpy(), source["entered"].to_numpy(), allow_empty=True)
+        check_pair(source["passed"].to_numpy(), source["entered"].to_numpy(), allow_empty=True)
         frame = source
         stages = None
         steps = tuple(pd.unique(source["stage"]))
@@ -330,7 +331,7 @@ def fit_beta_binomial(
     >>> fit_beta_binomial([10, 10, 10], [50, 50, 50]).capped     # identical ratios
     True
     """
-    k, n = _pair(passed, entered, allow_empty=False)
+    k, n = check_pair(passed, entered, allow_empty=False)
     k, n = k.ravel(), n.ravel()
     if k.size < 2:
         raise FunnelsimValueError("error.prior_too_few", count=k.size)
@@ -516,7 +517,7 @@ def compare_groups(
     For every group (rep, source, segment, week) and step:
 
     1. the raw ratio ``passed / entered`` with its confidence interval
-       (``method``, as in :func:`funnelsim.estimate.proportion_ci`);
+       (``method``, as in :func:`funnelsim.intervals.proportion_ci`);
     2. the *shrunken* ratio: a Beta(a, b) prior is fitted to all groups'
        counts at that step by maximum marginal likelihood
        (:func:`fit_beta_binomial`, empirical Bayes) and each group's
@@ -598,7 +599,7 @@ def compare_groups(
     keys = _keys(by)
     if not keys:
         raise FunnelsimValueError("error.by_required", function="compare_groups")
-    level = _level(confidence_level)
+    level = check_level(confidence_level)
     method = check_choice("method", method, METHODS)
     adjust = check_choice("adjust", adjust, ADJUST)
     cap = _cap(max_precision)
@@ -624,7 +625,7 @@ def compare_groups(
                 ok & (rest_n > 0), (total_k - k) / np.where(rest_n > 0, rest_n, 1), np.nan
             )
         if ok.any():
-            low[ok], high[ok] = _interval(k[ok], n[ok], level, method)
+            low[ok], high[ok] = interval(k[ok], n[ok], level, method)
         for i in np.flatnonzero(~ok):
             notes.append(t("note.groups_empty", group=_labels(sub.iloc[[i]], keys)[0], stage=step))
         # the prior and the posteriors
@@ -859,7 +860,7 @@ def funnel_limits(
     """
     p = check_probability("team_ratio", team_ratio)
     levels = [
-        _level(x)
+        check_level(x)
         for x in ([confidence_level] if np.ndim(confidence_level) == 0 else confidence_level)
     ]
     if not levels:
@@ -1048,7 +1049,7 @@ def p_chart(
     """
     keys = _keys(by)
     if not isinstance(period, str) or not period:
-        raise FunnelsimValueError("error.by_type", value=_short(period))
+        raise FunnelsimValueError("error.by_type", value=short(period))
     if period in keys:
         raise FunnelsimValueError("error.period_in_by", period=repr(period))
     known = None if centre is None else check_probability("centre", centre)
@@ -1214,7 +1215,7 @@ def _benchmark(
             values[step] = check_probability(f"benchmark[{step!r}]", value)
         name = "ratios"
     else:
-        raise FunnelsimValueError("error.leak_benchmark", value=_short(benchmark))
+        raise FunnelsimValueError("error.leak_benchmark", value=short(benchmark))
     rows = table[table["stage"].isin(list(values))].reset_index(drop=True)
     return name, rows, rows["stage"].map(values).to_numpy(float)
 
@@ -1262,7 +1263,7 @@ def diagnose_leaks(
         Level of the intervals; a leak needs an adjusted p-value below
         ``1 - confidence_level``.
     method : str, default "wilson"
-        Interval method of the ratios (see :func:`funnelsim.estimate.proportion_ci`).
+        Interval method of the ratios (see :func:`funnelsim.intervals.proportion_ci`).
     adjust : {"holm", "bh"}
         Multiple-comparison control (see :func:`adjust_pvalues`).
     kinds : mapping, optional
@@ -1305,7 +1306,7 @@ def diagnose_leaks(
     ann: meetings 8/140 = 5.7% against 14.3% (adjusted p = 0.0057): likely causes: many
     interested leads, few visits: slow follow-up, poor appointment setting.
     """
-    level = _level(confidence_level)
+    level = check_level(confidence_level)
     method = check_choice("method", method, METHODS)
     adjust = check_choice("adjust", adjust, ADJUST)
     keys = _keys(by)
@@ -1316,7 +1317,7 @@ def diagnose_leaks(
     kind_of = {s: _kind_of(i, len(steps)) for i, s in enumerate(steps)}
     if kinds is not None:
         if not isinstance(kinds, Mapping):
-            raise FunnelsimValueError("error.leak_kinds", value=_short(kinds))
+            raise FunnelsimValueError("error.leak_kinds", value=short(kinds))
         for step, kind in kinds.items():
             _steps(step, steps, stages)
             kind_of[step] = check_choice(f"kinds[{step!r}]", kind, KINDS)
@@ -1326,7 +1327,7 @@ def diagnose_leaks(
     ratio, low, high, p_value = (np.full(len(rows), np.nan) for _ in range(4))
     ratio[n > 0] = k[n > 0] / n[n > 0]
     if (n > 0).any():
-        low[n > 0], high[n > 0] = _interval(k[n > 0], n[n > 0], level, method)
+        low[n > 0], high[n > 0] = interval(k[n > 0], n[n > 0], level, method)
     p_value[ok] = stats.binom.cdf(k[ok], n[ok], bench[ok])
     p_adj = adjust_pvalues(p_value, method=adjust)
     leak = np.nan_to_num(p_adj, nan=1.0) < 1.0 - level
@@ -1510,7 +1511,7 @@ def _snapshot(snapshot: object, stages: Sequence[str] | None) -> pd.Series:
     elif isinstance(snapshot, Mapping):
         series = pd.Series(dict(snapshot), dtype=object)
     elif isinstance(snapshot, (str, bytes)) or not np.iterable(snapshot):
-        raise FunnelsimValueError("error.snapshot_type", value=_short(snapshot))
+        raise FunnelsimValueError("error.snapshot_type", value=short(snapshot))
     else:
         values = list(snapshot)  # type: ignore[call-overload]
         names = [str(i + 1) for i in range(len(values))] if stages is None else list(stages)
@@ -1656,7 +1657,7 @@ def simpson_check(
     """
     for value in (by, within):
         if not isinstance(value, str) or not value:
-            raise FunnelsimValueError("error.by_type", value=_short(value))
+            raise FunnelsimValueError("error.by_type", value=short(value))
     if by == within:
         raise FunnelsimValueError("error.simpson_same", value=repr(by))
     table, steps, stages = _table(log, (by, within), "simpson_check")

@@ -9,7 +9,8 @@ tests call them directly.
 
 ========================  =====================================================
 :func:`running_share`     01: the share of successes settling down to ``p``
-:func:`calls_for_precision`  01: calls needed to know a rate within +/- a margin
+:func:`calls_for_precision`  01: calls needed to know a rate within +/- a margin (from
+                          :mod:`funnelsim.intervals`, the same as ``fs.calls_for_precision``)
 :func:`noise_by_volume`   01, 03: relative noise (CV) against calls, with theory
 :func:`ratio_game`        02: the 15-7-1 game, two levers, the back-calculation
 :func:`revenue_steadiness`  03: weekly and monthly fan charts, CV against calls
@@ -28,13 +29,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from . import theory
 from ._validate import check_count, check_open_probability, check_probability, check_rng
 from .distributions import Cycle, DealSize
 from .funnel import Funnel
 from .i18n import FunnelsimValueError, t
+from .intervals import calls_for_precision, two_sided_z
 from .simulation import simulate
 
 __all__ = [
@@ -54,11 +55,6 @@ __all__ = [
 RNG = np.random.Generator | int | None
 #: Most random draws one lesson call may make (keeps a slider from freezing a laptop).
 MAX_DRAWS = 20_000_000
-
-
-def _z(confidence_level: float) -> float:
-    level = check_open_probability("confidence_level", confidence_level)
-    return float(stats.norm.isf((1 - level) / 2))
 
 
 def _num(x: float) -> str:
@@ -124,7 +120,9 @@ class RunningShare:
     @property
     def half_width(self) -> float:
         """Half-width of the theory band after the last call."""
-        return float(_z(self.confidence_level) * math.sqrt(self.p * (1 - self.p) / self.n))
+        return float(
+            two_sided_z(self.confidence_level) * math.sqrt(self.p * (1 - self.p) / self.n)
+        )
 
     @property
     def inside(self) -> float:
@@ -207,7 +205,7 @@ def running_share(
     p = check_probability("p", p)
     n = check_count("n", n, minimum=1)
     reps = check_count("reps", reps, minimum=1)
-    z = _z(confidence_level)
+    z = two_sided_z(confidence_level)
     _check_work(reps, n)
     gen = check_rng(rng)
     hits = gen.random((reps, n)) < p
@@ -222,38 +220,6 @@ def running_share(
         low=np.clip(p - half, 0.0, 1.0),
         high=np.clip(p + half, 0.0, 1.0),
     )
-
-
-def calls_for_precision(p: float, margin: float, *, confidence_level: float = 0.95) -> int:
-    """Calls needed before a rate near ``p`` is known within ``+/- margin``.
-
-    The normal approximation to the binomial: ``n = z^2 p (1 - p) / margin^2``,
-    rounded up. Halving the margin takes four times the calls.
-
-    Parameters
-    ----------
-    p : float
-        The rate you expect (use 0.5 when you have no idea: the worst case).
-    margin : float
-        Half-width of the interval you want, as a share (0.05: five points).
-    confidence_level : float
-        How sure you want to be.
-
-    Examples
-    --------
-    How many dials before the connect rate (about 7 in 15) is known within
-    five points, and within two and a half?
-
-    >>> import funnelsim as fs
-    >>> fs.lessons.calls_for_precision(7 / 15, 0.05)
-    383
-    >>> fs.lessons.calls_for_precision(7 / 15, 0.025)
-    1530
-    """
-    p = check_probability("p", p)
-    margin = check_open_probability("margin", margin)
-    z = _z(confidence_level)
-    return max(1, math.ceil(z * z * p * (1 - p) / margin**2 - 1e-9))
 
 
 # ----------------------------------------------------------- noise by volume

@@ -29,10 +29,11 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from ._validate import _short, check_choice, check_open_probability
-from .estimate import Fit, calls_for_precision, exact_coverage, fit
+from ._validate import check_choice, check_open_probability, short
+from .estimate import Fit, fit
 from .groups import GroupComparison, LeakDiagnosis, PChart, compare_groups, diagnose_leaks, p_chart
 from .i18n import FunnelsimValueError, fields_label, method_label, t, unit_label
+from .intervals import calls_for_precision, exact_coverage
 from .logs import Log, LogError
 from .survival import CycleLength, cycle_length, stale_leads
 
@@ -119,7 +120,7 @@ def true_ratios(spec: Mapping, *, by: str | Sequence[str] | None = None) -> pd.D
                     row[stage] = expected
                 rows.append(row)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise FunnelsimValueError("error.truth_spec", problem=_short(repr(exc))) from None
+        raise FunnelsimValueError("error.truth_spec", problem=short(repr(exc))) from None
     cells = pd.DataFrame(rows)
     sums = (
         cells.groupby(keys, sort=True)[stages].sum() if keys else cells[stages].sum().to_frame().T
@@ -140,7 +141,7 @@ def _first_times(log: Log, analysis: str) -> pd.Series:
     """When each lead reached the first stage (NaT where unknown); a LogError without times."""
     what = t(f"analysis.{analysis}")
     if not isinstance(log, Log):
-        raise FunnelsimValueError("error.not_a_log", value=_short(log))
+        raise FunnelsimValueError("error.not_a_log", value=short(log))
     if log.format == "counts" or log.reached is None:
         raise LogError("error.times_counts", name=log.name, analysis=what)
     if log.times is None or log.stages[0] not in log.times.columns:
@@ -174,7 +175,7 @@ def _stamp(name: str, value: object) -> pd.Timestamp | None:
     except (TypeError, ValueError):
         stamp = pd.NaT
     if stamp is pd.NaT or pd.isna(stamp):
-        raise FunnelsimValueError("error.not_a_date", name=name, value=_short(value))
+        raise FunnelsimValueError("error.not_a_date", name=name, value=short(value))
     return stamp
 
 
@@ -383,7 +384,7 @@ def estimating_ratios(
     log : Log
         Any log :func:`funnelsim.fit` reads.
     method : str, default "wilson"
-        Interval method (:data:`funnelsim.estimate.METHODS`).
+        Interval method (:data:`funnelsim.intervals.METHODS`).
     confidence_level : float, default 0.95
     stage : str, optional
         The step whose fitted ratio is the true ratio of the coverage curve

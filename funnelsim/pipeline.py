@@ -33,12 +33,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._validate import _short, check_choice, check_count, check_nonnegative, check_rng
+from ._validate import check_choice, check_count, check_nonnegative, check_rng, short
 from .distributions import DealSize
-from .estimate import METHODS, Fit, _interval, _level
+from .estimate import Fit
 from .forecasting import _fewest_calls, _levels, _mixed_prob, _qname
 from .funnel import Funnel
 from .i18n import FunnelsimValueError, t
+from .intervals import METHODS, check_level, interval
 from .logs import (
     _FALSE,
     _TRUE,
@@ -219,7 +220,7 @@ def _stage_probabilities(stages: object, probabilities: object) -> dict[str, flo
         pairs = list(probabilities.items())
     else:
         if stages is None:
-            raise LogError("pipeline.error.probabilities_type", value=_short(probabilities))
+            raise LogError("pipeline.error.probabilities_type", value=short(probabilities))
         values = _sequence(probabilities, "probabilities")
         names = _names(stages)
         if len(values) != len(names):
@@ -257,7 +258,7 @@ def _names(stages: object) -> list[str]:
 
 def _sequence(value: object, name: str) -> list[object]:
     if isinstance(value, str | bytes) or not isinstance(value, Sequence | np.ndarray | pd.Series):
-        raise LogError("pipeline.error.sequence", name=name, value=_short(value))
+        raise LogError("pipeline.error.sequence", name=name, value=short(value))
     return list(value)
 
 
@@ -931,7 +932,7 @@ def calibration(
     0.1875
     """
     mode = _mode(errors)
-    level = _level(confidence_level)
+    level = check_level(confidence_level)
     method = check_choice("method", method, METHODS)
     fields = _fields(columns, _HISTORY_FIELDS, "history")
     mapping = _stage_probabilities(stages, probabilities)
@@ -997,11 +998,11 @@ def _bin_index(p: np.ndarray, bins: object) -> tuple[np.ndarray, list[str]]:
         try:
             edges = np.asarray(bins, dtype=float)
         except (TypeError, ValueError):
-            raise FunnelsimValueError("error.calibration_bins", value=_short(bins)) from None
+            raise FunnelsimValueError("error.calibration_bins", value=short(bins)) from None
         if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0):
-            raise FunnelsimValueError("error.calibration_bins", value=_short(bins))
+            raise FunnelsimValueError("error.calibration_bins", value=short(bins))
         if edges[0] > p.min() or edges[-1] < p.max():
-            raise FunnelsimValueError("error.calibration_bins_range", value=_short(bins))
+            raise FunnelsimValueError("error.calibration_bins_range", value=short(bins))
     codes = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, len(edges) - 2)
     names = [f"{100 * lo:g}-{100 * hi:g}%" for lo, hi in itertools.pairwise(edges)]
     return codes, names
@@ -1015,7 +1016,7 @@ def _reliability(deals, binned, level, method) -> pd.DataFrame:
     k = np.bincount(codes, weights=deals["closed"].to_numpy(float), minlength=len(names))[used]
     stated = np.bincount(codes, weights=deals["stated"].to_numpy(float), minlength=len(names))
     stated = stated[used] / n
-    low, high = _interval(k, n.astype(float), level, method)
+    low, high = interval(k, n.astype(float), level, method)
     observed = k / n
     return pd.DataFrame(
         {
@@ -1196,11 +1197,11 @@ def grade_ladder(
     [252, 126, 63, 25, 10]
     """
     mode = _mode(errors)
-    level = _level(confidence_level)
+    level = check_level(confidence_level)
     method = check_choice("method", method, METHODS)
     names = _names(grades)
     if len(names) < 2 or len(set(names)) != len(names):
-        raise FunnelsimValueError("error.ladder_grades", value=_short(list(grades)))
+        raise FunnelsimValueError("error.ladder_grades", value=short(list(grades)))
     fields = _fields(columns, _LADDER_FIELDS, "grade history")
     src = _open(history, encoding)
     cols = _resolve(src, _LADDER_FIELDS, fields, ("grade",), ())
@@ -1247,7 +1248,7 @@ def grade_ladder(
     ratio = np.where(ok, passed / np.maximum(entered, 1), np.nan)
     low = np.full(len(entered), np.nan)
     high = np.full(len(entered), np.nan)
-    low[ok], high[ok] = _interval(
+    low[ok], high[ok] = interval(
         passed[ok].astype(float), entered[ok].astype(float), level, method
     )
     table = pd.DataFrame(

@@ -58,11 +58,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from ._validate import check_choice, check_nonnegative, check_open_probability
-from .estimate import CI, METHODS, proportion_ci
 from .i18n import FunnelsimValueError, t, unit_label
+from .intervals import CI, METHODS, proportion_ci, two_sided_z
 from .logs import Log, LogError, _step_rows
 
 __all__ = [
@@ -84,8 +83,6 @@ _SHOWN = 8  # rows of the curve a repr shows
 
 
 # ------------------------------------------------------------------ helpers
-def _z(confidence_level: float) -> float:
-    return float(norm.ppf(0.5 + confidence_level / 2))
 
 
 def _greenwood(at_risk: np.ndarray, events: np.ndarray) -> np.ndarray:
@@ -262,7 +259,7 @@ class Survival:
         if not self.time.size:
             return CI(math.nan, math.nan)
         curve, se = self._given_event() if given_event else (self.survival, self.se)
-        return _invert(self.time, curve, se, 1 - p, _z(self.confidence_level))
+        return _invert(self.time, curve, se, 1 - p, two_sided_z(self.confidence_level))
 
     @property
     def median(self) -> float:
@@ -447,7 +444,7 @@ def kaplan_meier(
     low = np.full(surv.shape, np.nan)
     high = np.full(surv.shape, np.nan)
     ok = finite & (surv > 0) & (surv < 1)
-    w = _z(level) * np.sqrt(v[ok]) / -np.log(surv[ok])
+    w = two_sided_z(level) * np.sqrt(v[ok]) / -np.log(surv[ok])
     low[ok] = surv[ok] ** np.exp(w)
     high[ok] = surv[ok] ** np.exp(-w)
     arrays = [time, at_risk, events, surv, se, low, high]
@@ -1087,7 +1084,7 @@ def open_lead_ratios(
     confidence_level : float, default 0.95
     method : str, default "wilson"
         Interval for the naive and mature ratios (see
-        :func:`funnelsim.estimate.proportion_ci`); the Kaplan-Meier row's
+        :func:`funnelsim.intervals.proportion_ci`); the Kaplan-Meier row's
         interval comes from its band.
 
     Returns

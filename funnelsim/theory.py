@@ -27,13 +27,13 @@ import pandas as pd
 from scipy import stats
 
 from ._validate import (
-    _numeric,
-    _short,
     check_choice,
     check_count,
     check_nonnegative,
     check_open_probability,
     check_probability,
+    is_numeric,
+    short,
 )
 from .distributions import Cycle, DealSize
 from .funnel import Funnel
@@ -74,8 +74,8 @@ class Moments:
 
 # ------------------------------------------------------------------ moments
 def _schedule(calls: float | np.ndarray, first_period: int, periods: int) -> np.ndarray:
-    if not _numeric(calls):
-        raise FunnelsimValueError("error.calls_not_numeric", value=_short(calls))
+    if not is_numeric(calls):
+        raise FunnelsimValueError("error.calls_not_numeric", value=short(calls))
     arr = np.atleast_1d(np.asarray(calls, dtype=float))
     if arr.ndim != 1:
         raise FunnelsimValueError(

@@ -16,17 +16,14 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
 import funnelsim as fs
-from funnelsim.estimate import (
+from funnelsim.estimate import OVERALL_DRAWS, Fit, Overall, fit
+from funnelsim.intervals import (
     CI,
     METHODS,
-    OVERALL_DRAWS,
-    Fit,
-    Overall,
     calls_for_overall_precision,
     calls_for_precision,
     coverage,
     exact_coverage,
-    fit,
     proportion_ci,
 )
 from funnelsim.logs import Log

@@ -132,22 +132,26 @@ def test_running_share_errors(kwargs, match):
 
 
 # ------------------------------------------------------ calls for precision
+def test_the_lessons_plan_with_the_one_calls_for_precision():
+    """Notebooks 01 and 04 plan with the same function, so they agree."""
+    assert lessons.calls_for_precision is fs.calls_for_precision
+
+
 @pytest.mark.parametrize(
     ("p", "margin", "level"),
     [(0.5, 0.05, 0.95), (7 / 15, 0.05, 0.95), (7 / 15, 0.025, 0.95), (0.1, 0.01, 0.9)],
 )
-def test_calls_for_precision_is_the_smallest_n(p, margin, level):
+def test_calls_for_precision_wald_is_the_smallest_n(p, margin, level):
     z = stats.norm.ppf(0.5 + level / 2)
-    n = lessons.calls_for_precision(p, margin, confidence_level=level)
+    n = lessons.calls_for_precision(p, margin, confidence_level=level, method="wald")
     assert z * math.sqrt(p * (1 - p) / n) <= margin * (1 + 1e-12)
     assert z * math.sqrt(p * (1 - p) / (n - 1)) > margin
 
 
 def test_calls_for_precision_halving_the_margin_takes_four_times_the_calls():
-    a = lessons.calls_for_precision(0.5, 0.04)
-    b = lessons.calls_for_precision(0.5, 0.02)
+    a = lessons.calls_for_precision(0.5, 0.04, method="wald")
+    b = lessons.calls_for_precision(0.5, 0.02, method="wald")
     assert b == pytest.approx(4 * a, abs=4)
-    assert lessons.calls_for_precision(0.0, 0.1) == 1
 
 
 # ---------------------------------------------------------- noise by volume
