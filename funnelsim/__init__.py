@@ -7,12 +7,24 @@
 [8.1, 8.1, 8.1, 8.1]
 """
 
-from . import estimate, groups, intervals, pipeline, presets, survival, theory
+from . import (
+    control,
+    diagnose,
+    estimate,
+    groups,
+    intervals,
+    pipeline,
+    presets,
+    survival,
+    theory,
+)
+from .control import p_chart
+from .diagnose import diagnose_leaks, diagnose_pipeline
 from .distributions import Cycle, DealSize
 from .estimate import Fit, fit
 from .forecasting import Forecast, Plan, forecast, plan_calls
 from .funnel import Funnel
-from .groups import compare_groups, diagnose_leaks, diagnose_pipeline, p_chart
+from .groups import compare_groups
 from .i18n import (
     FunnelsimError,
     FunnelsimTypeError,
@@ -102,8 +114,10 @@ __all__ = [
     "calls_for_target",
     "compare_groups",
     "compare_levers",
+    "control",
     "coverage",
     "cycle_length",
+    "diagnose",
     "diagnose_leaks",
     "diagnose_pipeline",
     "estimate",

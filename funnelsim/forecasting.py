@@ -52,7 +52,7 @@ from .funnel import Funnel
 from .i18n import FunnelsimValueError, t
 from .intervals import interval
 from .logs import Log
-from .simulation import _CHUNK_REPS, _close_deals, _close_warm_start, _revenue, _streams
+from .simulation import CHUNK_REPS, close_deals, close_warm_start, draw_revenue, split_streams
 from .theory import back_calculate, calls_for_expected, calls_for_target
 
 __all__ = ["Forecast", "Plan", "forecast", "plan_calls"]
@@ -124,14 +124,14 @@ def _simulate_rows(
     reps, periods = calls.shape
     sales = np.zeros((reps, periods), dtype=np.int64)
     revenue = np.empty((reps, periods))
-    firsts = range(0, reps, _CHUNK_REPS)
-    streams = _streams(rng, len(firsts))
+    firsts = range(0, reps, CHUNK_REPS)
+    streams = split_streams(rng, len(firsts))
     pmf = cycle.pmf()
 
     def run(i: int) -> None:
-        rows = slice(firsts[i], firsts[i] + _CHUNK_REPS)
+        rows = slice(firsts[i], firsts[i] + CHUNK_REPS)
         _chunk(ratios[rows], calls[rows], pmf, deal_size, start, streams[i], sales[rows])
-        revenue[rows] = _revenue(sales[rows], deal_size, streams[i])
+        revenue[rows] = draw_revenue(sales[rows], deal_size, streams[i])
 
     if len(firsts) == 1:
         run(0)
@@ -148,11 +148,11 @@ def _chunk(ratios, calls, pmf, deal_size, start, rng, sales) -> None:
     won = calls
     for k in range(ratios.shape[1]):
         won = rng.binomial(won, ratios[0, k] if same else ratios[:, k : k + 1])
-    _close_deals(sales, won, pmf, rng)
+    close_deals(sales, won, pmf, rng)
     if start == "steady":
         # As in simulate(), with each replicate's own overall rate.
         p = ratios[0].prod() if same else ratios.prod(axis=1)
-        _close_warm_start(sales, calls[:, 0], p, pmf, rng)
+        close_warm_start(sales, calls[:, 0], p, pmf, rng)
 
 
 # ------------------------------------------------------------------ result
@@ -229,11 +229,11 @@ class Forecast:
         (``q10``, ``q50``, ``q90``). P10 is the value that 9 replicates in 10
         reach or beat.
         """
-        qs = _levels(q)
+        qs = check_quantiles(q)
         values = self.measure(measure, cumulative=cumulative)
         frame = pd.DataFrame({"period": np.arange(self.periods), "mean": values.mean(axis=0)})
         for level, row in zip(qs, np.quantile(values, qs, axis=0), strict=True):
-            frame[_qname(level)] = row
+            frame[quantile_name(level)] = row
         return frame
 
     def prob_reach(
@@ -269,7 +269,7 @@ class Forecast:
         """
         if self.point is None:
             raise FunnelsimValueError("error.forecast_no_point")
-        lo, hi = _levels(q)[[0, -1]]
+        lo, hi = check_quantiles(q)[[0, -1]]
         if not lo < hi:
             raise FunnelsimValueError("error.forecast_band", value=repr(q))
         mixed = self.measure(measure, cumulative=cumulative)
@@ -330,7 +330,7 @@ class Forecast:
         )
 
 
-def _levels(q: object) -> np.ndarray:
+def check_quantiles(q: object) -> np.ndarray:
     values = np.atleast_1d(np.asarray(q, dtype=object))
     out = []
     for i, v in enumerate(values):
@@ -348,7 +348,7 @@ def _levels(q: object) -> np.ndarray:
     return np.asarray(out)
 
 
-def _qname(level: float) -> str:
+def quantile_name(level: float) -> str:
     pct = 100 * level
     return f"q{round(pct):02d}" if abs(pct - round(pct)) < 1e-9 else f"q{pct:g}"
 
@@ -445,7 +445,7 @@ def forecast(
     mixed = bool(uncertainty) and isinstance(src, Fit)
 
     def run(ratio_rows: dict[Any, np.ndarray], sim_gen: np.random.Generator):
-        streams = [sim_gen] if len(keys) == 1 else _streams(sim_gen, len(keys))
+        streams = [sim_gen] if len(keys) == 1 else split_streams(sim_gen, len(keys))
         sales = np.zeros((reps, periods), dtype=np.int64)
         revenue = np.zeros((reps, periods))
         for key, stream in zip(keys, streams, strict=True):
@@ -464,7 +464,7 @@ def forecast(
         sales, revenue = run(point_rows(), gen)
         return Forecast(sales, revenue, calls_by, funnels, None, cyc, size, start, False)
 
-    param_gen, sim_gen = _streams(gen, 2)
+    param_gen, sim_gen = split_streams(gen, 2)
     replay = copy.deepcopy(sim_gen)
     draws = src.sample_ratios(reps, rng=param_gen)
     drawn = {None: draws} if not src.by else dict(zip(keys, draws, strict=True))
@@ -475,7 +475,9 @@ def forecast(
 
 
 # ------------------------------------------------------------------ plans
-def _mixed_prob(n_calls: int, overall: np.ndarray, target: float, size: DealSize | None) -> float:
+def mixed_prob_reach(
+    n_calls: int, overall: np.ndarray, target: float, size: DealSize | None
+) -> float:
     """P(total over ``n_calls`` calls >= target), averaged over the overall rates drawn."""
     if target <= 0:
         return 1.0
@@ -514,7 +516,7 @@ def _nodes(overall: np.ndarray) -> np.ndarray:
     return np.quantile(p, (np.arange(_NODES) + 0.5) / _NODES)
 
 
-def _fewest_calls(ok, start: int) -> int:
+def fewest_calls(ok, start: int) -> int:
     """Smallest n >= 0 with ok(n), for ok rising in n; bisection from a first guess."""
     if ok(0):
         return 0
@@ -692,7 +694,7 @@ def plan_calls(
         rows = [(_group_label(k), funnels[k], src.group(k)) for k in src.groups]
         team = _pooled(src)
         rows.append((t("plan.team"), team.to_funnel(), team))
-    streams = _streams(gen, len(rows))
+    streams = split_streams(gen, len(rows))
 
     out = []
     for (label, funnel, one), stream in zip(rows, streams, strict=True):
@@ -710,7 +712,7 @@ def _plan_row(label, funnel, one, target, probability, periods, size, reps, rng)
     expected = calls_for_expected(funnel, target, deal_size=size, periods=periods)
     first = int(back_calculate(funnel, target, deal_size=size)["needed"].iloc[0])
     decks = math.ceil(first / periods)
-    p_decks_point = _mixed_prob(decks * periods, np.array([funnel.overall]), target, size)
+    p_decks_point = mixed_prob_reach(decks * periods, np.array([funnel.overall]), target, size)
     row = {"group": label, "overall": funnel.overall}
     if one is None:
         row.update(calls=pd.NA, calls_point=point, calls_expected=expected, calls_decks=decks)
@@ -720,16 +722,16 @@ def _plan_row(label, funnel, one, target, probability, periods, size, reps, rng)
     overall = _nodes(one.sample_ratios(reps, rng=rng).prod(axis=1))
 
     def ok(n: int) -> bool:
-        return _mixed_prob(n * periods, overall, target, size) >= probability
+        return mixed_prob_reach(n * periods, overall, target, size) >= probability
 
-    calls = _fewest_calls(ok, point)
+    calls = fewest_calls(ok, point)
     row.update(calls=calls, calls_point=point, calls_expected=expected, calls_decks=decks)
-    row.update(p_point_plan=_mixed_prob(point * periods, overall, target, size))
-    row.update(p_decks=_mixed_prob(decks * periods, overall, target, size))
+    row.update(p_point_plan=mixed_prob_reach(point * periods, overall, target, size))
+    row.update(p_decks=mixed_prob_reach(decks * periods, overall, target, size))
     row.update(p_decks_point=p_decks_point)
     return row
 
 
 def _probability_at(calls: int, periods: int, overall, target, size) -> float:
     """Chance that ``calls`` per period reach the target, mixed over ``overall`` draws."""
-    return _mixed_prob(int(calls) * int(periods), np.asarray(overall, float), target, size)
+    return mixed_prob_reach(int(calls) * int(periods), np.asarray(overall, float), target, size)

@@ -30,8 +30,10 @@ import pandas as pd
 from scipy.stats import norm
 
 from ._validate import check_choice, check_open_probability, short
+from .control import PChart, p_chart
+from .diagnose import LeakDiagnosis, diagnose_leaks
 from .estimate import Fit, fit
-from .groups import GroupComparison, LeakDiagnosis, PChart, compare_groups, diagnose_leaks, p_chart
+from .groups import GroupComparison, compare_groups
 from .i18n import FunnelsimValueError, fields_label, method_label, t, unit_label
 from .intervals import calls_for_precision, exact_coverage
 from .logs import Log, LogError

@@ -36,7 +36,7 @@ import pandas as pd
 from ._validate import check_choice, check_count, check_nonnegative, check_rng, short
 from .distributions import DealSize
 from .estimate import Fit
-from .forecasting import _fewest_calls, _levels, _mixed_prob, _qname
+from .forecasting import check_quantiles, fewest_calls, mixed_prob_reach, quantile_name
 from .funnel import Funnel
 from .i18n import FunnelsimValueError, t
 from .intervals import METHODS, check_level, interval
@@ -698,12 +698,12 @@ class Pipeline:
         The level-``q`` percentile is the smallest value whose cumulative
         probability reaches ``q``: P10 is what you bank 9 times in 10.
         """
-        qs = _levels(q)
+        qs = check_quantiles(q)
         values, probs = self._distribution(measure, method, reps, rng)
         cdf = np.cumsum(probs)
         idx = np.searchsorted(cdf, qs * (1 - 1e-12), side="left")
         out = values[np.minimum(idx, len(values) - 1)]
-        return pd.Series(out, index=[_qname(x) for x in qs], name=measure)
+        return pd.Series(out, index=[quantile_name(x) for x in qs], name=measure)
 
     def by_stage(self) -> pd.DataFrame:
         """Per stage (least likely first): ``stage``, ``probability`` (mean), ``deals``,
@@ -735,7 +735,7 @@ class Pipeline:
         >>> pipe.shape().shape
         'top-heavy'
         """
-        from .groups import diagnose_pipeline
+        from .diagnose import diagnose_pipeline
 
         order = self.by_stage()["stage"].tolist()
         if by is None:
@@ -1125,9 +1125,9 @@ class Ladder:
             overall = draws[:, k:].prod(axis=1)
 
             def ok(n: int, overall=overall) -> bool:
-                return _mixed_prob(n, overall, clients, None) >= probability
+                return mixed_prob_reach(n, overall, clients, None) >= probability
 
-            mixed.append(_fewest_calls(ok, point[-1]))
+            mixed.append(fewest_calls(ok, point[-1]))
         point.append(clients)
         mixed.append(clients)
         return out.assign(point=point, with_uncertainty=mixed)

@@ -657,7 +657,8 @@ __all__ += ["plot_funnel_chart", "plot_p_chart"]
 from typing import TYPE_CHECKING  # noqa: E402  (appended section; may move to the top)
 
 if TYPE_CHECKING:
-    from .groups import GroupComparison, PChart
+    from .control import PChart
+    from .groups import GroupComparison
 
 
 def _require_leads(result, step: str) -> None:
@@ -691,7 +692,7 @@ def plot_funnel_chart(
 
     A group outside the funnel differs from the team by more than chance at
     that volume; small groups scatter widely and still sit inside. The
-    limits come from :func:`funnelsim.groups.funnel_limits` around the
+    limits come from :func:`funnelsim.control.funnel_limits` around the
     pooled ratio of all groups (the solid line).
 
     Parameters
@@ -730,7 +731,8 @@ def plot_funnel_chart(
     """
     from matplotlib.lines import Line2D
 
-    from .groups import GroupComparison, funnel_limits
+    from .control import funnel_limits
+    from .groups import GroupComparison
 
     _check_groups_result(result, GroupComparison, "plot_funnel_chart", "compare_groups")
     step = result.stages[0] if stage is None else _choice("stage", stage, result.stages)
@@ -816,7 +818,7 @@ def plot_p_chart(
     Parameters
     ----------
     result : PChart
-        From :func:`funnelsim.groups.p_chart`.
+        From :func:`funnelsim.control.p_chart`.
     stage : str, optional
         The step to draw; the first charted step by default.
     group : value or tuple, optional
@@ -836,7 +838,7 @@ def plot_p_chart(
     --------
     >>> import pandas as pd
     >>> import funnelsim as fs
-    >>> from funnelsim.groups import p_chart
+    >>> from funnelsim.control import p_chart
     >>> counts = pd.DataFrame({"period": ["w1", "w2", "w3", "w4"],
     ...                        "connects": [100, 120, 90, 110], "meetings": [20, 25, 3, 22]})
     >>> chart = p_chart(fs.Log("counts", ("connects", "meetings"), counts=counts))
@@ -847,7 +849,7 @@ def plot_p_chart(
     """
     import pandas as pd
 
-    from .groups import PChart
+    from .control import PChart
 
     _check_groups_result(result, PChart, "plot_p_chart", "p_chart")
     step = result.stages[0] if stage is None else _choice("stage", stage, result.stages)
@@ -1674,7 +1676,8 @@ def plot_shrinkage(
     >>> [label.get_text() for label in ax.get_yticklabels()]
     ['ann (40)', 'bob (70)', 'cy (90)', 'dee (60)']
     """
-    from .groups import GroupComparison, _when
+    from .control import period_label
+    from .groups import GroupComparison
 
     _check_groups_result(result, GroupComparison, "plot_shrinkage", "compare_groups")
     step = result.stages[0] if stage is None else _choice("stage", stage, result.stages)
@@ -1704,7 +1707,7 @@ def plot_shrinkage(
         label=t("plot.shrinkage.team", ratio=team),
     )
     names = [
-        t("plot.shrinkage.group", group=", ".join(map(_when, g)), entered=int(n))
+        t("plot.shrinkage.group", group=", ".join(map(period_label, g)), entered=int(n))
         for g, n in zip(
             rows[list(result.by)].itertuples(index=False), rows["entered"], strict=True
         )

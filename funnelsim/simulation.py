@@ -106,10 +106,10 @@ def simulate(
 
 
 # ----------------------------------------------------------------- binomial
-_CHUNK_REPS = 1000  # reps per independent stream; fixed, so results never depend on the machine
+CHUNK_REPS = 1000  # reps per independent stream; fixed, so results never depend on the machine
 
 
-def _streams(rng: np.random.Generator, n: int) -> list[np.random.Generator]:
+def split_streams(rng: np.random.Generator, n: int) -> list[np.random.Generator]:
     """``n`` independent generators derived from ``rng`` (``rng`` itself when n == 1)."""
     if n == 1:
         return [rng]
@@ -124,11 +124,11 @@ def _binomial(funnel, calls, cycle, deal_size, start, rng, progress):
     counts = np.empty((reps, periods, funnel.n_stages), dtype=np.int64)
     sales = np.zeros((reps, periods), dtype=np.int64)
     revenue = np.empty((reps, periods))
-    firsts = range(0, reps, _CHUNK_REPS)
-    streams = _streams(rng, len(firsts))
+    firsts = range(0, reps, CHUNK_REPS)
+    streams = split_streams(rng, len(firsts))
 
     def run(i: int) -> None:
-        rows = slice(firsts[i], firsts[i] + _CHUNK_REPS)
+        rows = slice(firsts[i], firsts[i] + CHUNK_REPS)
         _binomial_chunk(
             funnel,
             calls[rows],
@@ -155,13 +155,13 @@ def _binomial_chunk(funnel, calls, cycle, deal_size, start, rng, counts, sales, 
     for k, r in enumerate(funnel.ratios):
         counts[..., k + 1] = rng.binomial(counts[..., k], r)
     pmf = cycle.pmf()
-    _close_deals(sales, counts[..., -1], pmf, rng)
+    close_deals(sales, counts[..., -1], pmf, rng)
     if start == "steady":
-        _close_warm_start(sales, calls[:, 0], funnel.overall, pmf, rng)
-    revenue[:] = _revenue(sales, deal_size, rng)
+        close_warm_start(sales, calls[:, 0], funnel.overall, pmf, rng)
+    revenue[:] = draw_revenue(sales, deal_size, rng)
 
 
-def _close_deals(sales: np.ndarray, won: np.ndarray, pmf: np.ndarray, rng) -> None:
+def close_deals(sales: np.ndarray, won: np.ndarray, pmf: np.ndarray, rng) -> None:
     """Add to ``sales`` the deals ``won[:, s]`` of each call period ``s``, each
     closing ``lag`` periods later with probability ``pmf[lag]``.
 
@@ -183,7 +183,7 @@ def _close_deals(sales: np.ndarray, won: np.ndarray, pmf: np.ndarray, rng) -> No
     _add_closings(sales, rng.multinomial(won, pvals), offset=0)
 
 
-def _close_warm_start(
+def close_warm_start(
     sales: np.ndarray, calls: np.ndarray, overall: float | np.ndarray, pmf: np.ndarray, rng
 ) -> None:
     """Add to ``sales`` the deals of a full pipeline at period 0 ("steady" start).
@@ -221,7 +221,7 @@ def _add_closings(sales: np.ndarray, split: np.ndarray, offset: int) -> None:
         sales[:, first : first + width] += split[:, :width, lag]
 
 
-def _revenue(sales, deal_size, rng):
+def draw_revenue(sales, deal_size, rng):
     if deal_size is None:
         return sales.astype(float)
     return deal_size.sample_sums(rng, sales)

@@ -1376,9 +1376,11 @@ def _group_options(log, by: str) -> list[tuple[str, object]]:
 
 def _names(rows, by) -> list[str]:
     """Group labels of table rows: values joined by commas, dates without midnight."""
-    from .groups import _when
+    from .control import period_label
 
-    return [", ".join(_when(v) for v in row) for row in rows[list(by)].itertuples(index=False)]
+    return [
+        ", ".join(period_label(v) for v in row) for row in rows[list(by)].itertuples(index=False)
+    ]
 
 
 @_app_factory

@@ -32,25 +32,26 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
 import funnelsim as fs
-from funnelsim.estimate import fit
-from funnelsim.groups import (
+from funnelsim.control import PChart, funnel_limits, p_chart
+from funnelsim.diagnose import (
     KINDS,
-    MAX_PRECISION,
     SHAPES,
-    GroupComparison,
     LeakDiagnosis,
-    PChart,
     PipelineDiagnosis,
     SimpsonCheck,
-    adjust_pvalues,
-    compare_groups,
     diagnose_leaks,
     diagnose_pipeline,
-    fit_beta_binomial,
-    funnel_limits,
-    p_chart,
     simpson_check,
     simpson_example,
+)
+from funnelsim.estimate import fit
+from funnelsim.groups import (
+    MAX_PRECISION,
+    GroupComparison,
+    adjust_pvalues,
+    compare_groups,
+    fisher_two_sided,
+    fit_beta_binomial,
 )
 from funnelsim.logs import Log
 
@@ -1023,10 +1024,9 @@ def _fisher_tables() -> np.ndarray:
 
 
 def test_vectorised_fisher_equals_scipy_table_by_table():
-    from funnelsim.groups import _fisher_two_sided
 
     tables = _fisher_tables()
-    got = _fisher_two_sided(*tables.T)
+    got = fisher_two_sided(*tables.T)
     want = [stats.fisher_exact([[a, b], [c, d]]).pvalue for a, b, c, d in tables]
     # the same algorithm and the same scipy calls, so the same numbers to rounding
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)

@@ -10,7 +10,8 @@ from matplotlib.collections import PathCollection
 
 import funnelsim as fs
 from funnelsim import plotting
-from funnelsim.groups import compare_groups, funnel_limits, p_chart
+from funnelsim.control import funnel_limits, p_chart
+from funnelsim.groups import compare_groups
 from funnelsim.logs import Log
 
 COUNTS = pd.DataFrame(
