@@ -75,10 +75,10 @@ def _weekly():
 
 def _cases() -> list[tuple[str, Callable[[], fs.widgets.App], str, object, str | None]]:
     """(label, build the app, control, step or values, view) for every entry."""
-    from funnelsim import lessons_logs
+    from funnelsim import lessons
 
     def ratios():
-        q1 = lessons_logs.cohort(_events(), end="2025-04-01")
+        q1 = lessons.cohort(_events(), end="2025-04-01")
         return fs.widgets.make_estimating_ratios(q1)
 
     def as_of_dates(app):

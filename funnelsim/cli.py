@@ -31,14 +31,20 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import pandas as pd
+from tqdm import tqdm
 
-from .i18n import FunnelsimValueError, t
+from ._version import __version__
+from .distributions import Cycle, DealSize
+from .estimate import fit as fit_log
+from .i18n import FunnelsimError, FunnelsimValueError, t
+from .intervals import METHODS
+from .lessons import calls_per_week, outlook
+from .logs import FORMATS, LogError, read_log
+from .summaries import band_frame, fit_notes, log_line, outlook_lines, plan_frame, ratio_table
 
 __all__ = ["build_parser", "main"]
 
 EXIT_BAD_INPUT = 2
-_FORMATS = ("events", "leads", "counts")
-_METHODS = ("wilson", "jeffreys", "clopper-pearson", "agresti-coull", "wald")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -62,7 +68,7 @@ def _log_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(t("cli.group.log"))
     group.add_argument("log", metavar="LOG", help=t("cli.help.log"))
     group.add_argument(
-        "--format", choices=_FORMATS, default="events", help=_h("cli.help.format", "events")
+        "--format", choices=FORMATS, default="events", help=_h("cli.help.format", "events")
     )
     group.add_argument("--stages", required=True, metavar="A,B,C", help=t("cli.help.stages"))
     group.add_argument(
@@ -83,7 +89,7 @@ def _log_arguments(parser: argparse.ArgumentParser) -> None:
     est = parser.add_argument_group(t("cli.group.estimate"))
     est.add_argument("--by", default=None, metavar="COLUMN", help=t("cli.help.by"))
     est.add_argument(
-        "--method", choices=_METHODS, default="wilson", help=_h("cli.help.method", "wilson")
+        "--method", choices=METHODS, default="wilson", help=_h("cli.help.method", "wilson")
     )
     est.add_argument(
         "--confidence-level",
@@ -128,8 +134,6 @@ def build_parser() -> argparse.ArgumentParser:
     >>> args.command, args.format, args.method
     ('fit', 'events', 'wilson')
     """
-    from . import __version__
-
     parser = _Parser(
         prog="funnelsim",
         description=t("cli.description"),
@@ -194,8 +198,6 @@ def _stages(text: str) -> list[str] | dict[str, str | None]:
 
 def _read(args: argparse.Namespace):
     """Read the log named on the command line (all options as :func:`read_log` takes them)."""
-    from .logs import read_log
-
     columns = {k: v for k, v in _pairs(args.column, "--column").items() if v is not None}
     log = read_log(
         args.log,
@@ -238,9 +240,7 @@ def _report_dropped(log, args: argparse.Namespace, shown: int = 10) -> None:
 
 
 def _fit(log, args: argparse.Namespace):
-    from .estimate import fit
-
-    return fit(
+    return fit_log(
         log,
         by=args.by,
         method=args.method,
@@ -267,8 +267,6 @@ def _mature(args: argparse.Namespace) -> float | str | None:
 @contextlib.contextmanager
 def _progress(total: int, quiet: bool, desc: str) -> Iterator[Any]:
     """A progress bar on stderr, shown only on a terminal and without ``--quiet``."""
-    from tqdm import tqdm
-
     bar = tqdm(
         total=total,
         desc=desc,
@@ -284,8 +282,6 @@ def _progress(total: int, quiet: bool, desc: str) -> Iterator[Any]:
 
 # ------------------------------------------------------------------ commands
 def _cmd_fit(args: argparse.Namespace, out: TextIO) -> None:
-    from .report import fit_notes, log_line, ratio_table
-
     log = _read(args)
     fit = _fit(log, args)
     if args.csv:
@@ -300,8 +296,6 @@ def _cmd_fit(args: argparse.Namespace, out: TextIO) -> None:
 
 def _deal_size(log, args: argparse.Namespace):
     """``--deal-size``: a mean (``--deal-cv``, default 0.5), or ``log``: the log's amounts."""
-    from .distributions import DealSize
-
     if args.deal_size is None:
         if args.deal_cv is not None:
             raise FunnelsimValueError("cli.error.cv_without_size")
@@ -329,24 +323,10 @@ def _log_amounts(log) -> pd.Series:
 
 
 def _cycle(args: argparse.Namespace):
-    from .distributions import Cycle
-
     return None if args.cycle is None else Cycle(args.cycle)
 
 
 def _cmd_forecast(args: argparse.Namespace, out: TextIO) -> None:
-    from .estimate import fit as fit_log
-    from .report import (
-        band_frame,
-        calls_per_week,
-        fit_notes,
-        log_line,
-        outlook,
-        outlook_lines,
-        plan_frame,
-        ratio_table,
-    )
-
     if args.target is None and args.calls is None:
         raise FunnelsimValueError("cli.error.no_target")
     with _progress(3, args.quiet, t("cli.progress.forecast")) as bar:
@@ -394,6 +374,7 @@ def _cmd_forecast(args: argparse.Namespace, out: TextIO) -> None:
 
 
 def _cmd_report(args: argparse.Namespace, out: TextIO) -> None:
+    # matplotlib, which the report's figures need, loads only for this command
     from .report import build_report
 
     path = Path(args.output)
@@ -443,8 +424,6 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     out : text stream, optional
         Where results are printed; by default ``sys.stdout``.
     """
-    from .logs import LogError
-
     out = sys.stdout if out is None else out
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -457,7 +436,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except (LogError, ValueError, OSError) as exc:
+    except (FunnelsimError, LogError, ValueError, OSError) as exc:
         message = " ".join(str(exc).split())  # one line, whatever the error's layout
         print(t("cli.error", message=message), file=sys.stderr)
         return EXIT_BAD_INPUT

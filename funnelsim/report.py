@@ -13,15 +13,35 @@ import base64
 import html
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+import matplotlib as mpl
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-from .i18n import FunnelsimValueError, field_label, get_language, method_label, t
+from . import plotting
+from ._version import __version__
+from .estimate import fit as fit_log
+from .groups import compare_groups
+from .i18n import field_label, get_language, method_label, t
+from .lessons import Outlook, calls_per_week, outlook
+from .plotting.groups import require_leads
+from .summaries import (
+    band_frame,
+    fit_notes,
+    format_percent,
+    log_line,
+    outlook_lines,
+    plan_frame,
+    ratio_table,
+)
+from .survival import cycle_length
 
-__all__ = ["build_report", "figure_png", "ratio_table"]
+# Outlook and outlook are computed in funnelsim.lessons and ratio_table formatted in
+# funnelsim.summaries; these names stay importable from here as they always were.
+__all__ = ["Outlook", "build_report", "figure_png", "outlook", "ratio_table"]
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
@@ -40,137 +60,6 @@ img { max-width: 100%; height: auto; display: block; margin: 0.8em 0; }
 
 
 # ------------------------------------------------------------------ pieces
-def _percent(x: float) -> str:
-    return "-" if not np.isfinite(x) else f"{100 * x:.2f}%"
-
-
-def _number(x: float) -> str:
-    return "-" if not np.isfinite(x) else f"{x:,.0f}"
-
-
-def _rows(fit) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The step rows and the overall rows (first to last stage) of a fit, in one shape."""
-    table = fit.to_frame()
-    steps = len(fit.stages) - 1
-    table.insert(len(fit.by), "previous", [fit.stages[i % steps] for i in range(len(table))])
-    overall = fit.overall
-    if not fit.by:
-        overall = pd.DataFrame([overall._asdict()]).assign(
-            entered=int(table["entered"].iloc[0]), passed=int(table["passed"].iloc[-1])
-        )
-    overall = overall.assign(previous=fit.stages[0], stage=fit.stages[-1])
-    return table, overall
-
-
-def ratio_table(fit) -> pd.DataFrame:
-    """A fit's ratios as people read them: each step, then first to last stage.
-
-    Translated headers, counts as ``passed/entered``, ratios and interval
-    limits as percentages with two decimals (what ``funnelsim fit`` prints
-    and the report shows). The numbers are those of ``fit.to_frame()`` and
-    ``fit.overall``.
-
-    Parameters
-    ----------
-    fit : Fit
-        From :func:`funnelsim.fit` (with or without ``by``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Text cells, one row per group and step, then one per group for the
-        overall rate.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> import funnelsim as fs
-    >>> from funnelsim.report import ratio_table
-    >>> counts = pd.DataFrame({"dials": [150], "connects": [70], "meetings": [10]})
-    >>> log = fs.Log("counts", ("dials", "connects", "meetings"), counts=counts)
-    >>> print(ratio_table(fs.fit(log)).to_string(index=False))
-                   step passed / entered  ratio    95% interval
-       dials → connects           70/150 46.67% 38.87% – 54.63%
-    connects → meetings            10/70 14.29%  7.95% – 24.34%
-       dials → meetings           10/150  6.67%  3.45% – 11.50%
-    """
-    steps, overall = _rows(fit)
-    both = pd.concat(
-        [steps.assign(overall_row=False), overall.assign(overall_row=True)], ignore_index=True
-    )
-    if fit.by:  # keep each group's rows together, overall last
-        both = both.sort_values(list(fit.by), kind="stable").reset_index(drop=True)
-    return pd.DataFrame(
-        {
-            **{field_label(col): both[col].astype(str) for col in fit.by},
-            t("cli.col.step"): [
-                t("cli.step", previous=p, stage=s)
-                for p, s in zip(both["previous"], both["stage"], strict=True)
-            ],
-            t("cli.col.counts"): [
-                # with mature= each step has its own cohort: no first-to-last counts
-                "–" if fit.mature is not None and last else f"{k}/{n}"
-                for k, n, last in zip(
-                    both["passed"], both["entered"], both["overall_row"], strict=True
-                )
-            ],
-            t("cli.col.ratio"): [_percent(x) for x in both["ratio"]],
-            t("cli.col.interval", level=fit.confidence_level): [
-                t("cli.interval", low=_percent(lo), high=_percent(hi))
-                for lo, hi in zip(both["low"], both["high"], strict=True)
-            ],
-        }
-    )
-
-
-def log_line(log) -> str:
-    """One line saying what the log is: file, format, size, snapshot date."""
-    n = len(log.counts) if log.format == "counts" else len(log.leads)
-    unit = t("cli.unit.rows") if log.format == "counts" else t("cli.unit.leads")
-    as_of = "-" if log.as_of is None else str(pd.Timestamp(log.as_of))
-    return t(
-        "cli.log_line",
-        name=log.name,
-        format=log.format,
-        n=n,
-        unit=unit,
-        stages=" → ".join(log.stages),
-        as_of=as_of,
-    )
-
-
-def calls_per_week(log) -> float:
-    """The log's pace: first-stage leads per week (per period of a counts log).
-
-    Events and leads logs: the gaps between consecutive first-stage times,
-    per week: ``(n - 1)`` gaps over the weeks from the first time to the
-    last (``n`` leads over that span would count one lead too many: one a
-    day for ten weeks is 7 a week, not 7.1). Counts logs: the first-stage
-    total divided by the number of periods.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> import funnelsim as fs
-    >>> from funnelsim.report import calls_per_week
-    >>> counts = pd.DataFrame({"period": ["w1", "w2"], "dials": [70, 80], "sales": [1, 0]})
-    >>> calls_per_week(fs.Log("counts", ("dials", "sales"), counts=counts))
-    75.0
-    """
-    first = log.stages[0]
-    if log.format == "counts":
-        if "period" not in log.counts.columns:
-            raise FunnelsimValueError("cli.error.no_pace", name=log.name)
-        return float(log.counts[first].sum() / log.counts["period"].nunique())
-    if log.times is None:
-        raise FunnelsimValueError("cli.error.no_pace", name=log.name)
-    times = log.times[first].dropna()
-    weeks = (times.max() - times.min()) / pd.Timedelta(weeks=1)
-    if len(times) < 2 or not weeks > 0:
-        raise FunnelsimValueError("cli.error.no_pace", name=log.name)
-    return float((len(times) - 1) / weeks)
-
-
 def figure_png(draw: Callable[[Any], Any], *, figsize: tuple[float, float] = (10, 5.5)) -> str:
     """Draw on a new figure (no pyplot) in the kit's style; an ``<img>`` tag with the PNG inline.
 
@@ -180,12 +69,6 @@ def figure_png(draw: Callable[[Any], Any], *, figsize: tuple[float, float] = (10
     >>> figure_png(lambda ax: ax.plot([0, 1], [0, 1]))[:38]
     '<img alt="" src="data:image/png;base64'
     """
-    import matplotlib as mpl
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    from . import plotting
-
     # One draw (layout included), then the pixels straight to PNG: savefig
     # would lay out and draw the figure a second time. Unhinted text is
     # faster and looks the same.
@@ -217,8 +100,6 @@ def _h2(text: str) -> str:
 
 # ---------------------------------------------------------------- sections
 def _section_ratios(fit) -> list[str]:
-    from . import plotting
-
     ratio, low, high = fit.overall
     out = [
         _h2(t("report.ratios")),
@@ -242,21 +123,9 @@ def _section_ratios(fit) -> list[str]:
     return out
 
 
-def fit_notes(fit) -> list[str]:
-    """What a reader of a fit's ratios should know: the mature-lead rule, then its notes."""
-    out = list(fit.notes)
-    if fit.mature is not None:
-        out.insert(0, fit._mature_line().strip())
-    return out
-
-
 def _section_groups(
     log, by: str, method: str, confidence_level: float, mature: float | str | None = None
 ) -> list[str]:
-    from . import plotting
-    from .estimate import fit as fit_log
-    from .groups import compare_groups
-
     by_fit = fit_log(log, by=by, method=method, confidence_level=confidence_level, mature=mature)
     comparison = compare_groups(log, by=by, method=method, confidence_level=confidence_level)
     frame = comparison.to_frame()
@@ -267,9 +136,9 @@ def _section_groups(
             t("cli.col.counts"): [
                 f"{k}/{n}" for k, n in zip(frame["passed"], frame["entered"], strict=True)
             ],
-            t("cli.col.ratio"): [_percent(x) for x in frame["ratio"]],
-            t("report.col.rest"): [_percent(x) for x in frame["rest"]],
-            t("report.col.shrunk"): [_percent(x) for x in frame["shrunk"]],
+            t("cli.col.ratio"): [format_percent(x) for x in frame["ratio"]],
+            t("report.col.rest"): [format_percent(x) for x in frame["rest"]],
+            t("report.col.shrunk"): [format_percent(x) for x in frame["shrunk"]],
             t("report.col.p_below"): [f"{x:.3f}" for x in frame["p_below"]],
             t("report.col.p_adjusted"): [f"{x:.3g}" for x in frame["p_adjusted"]],
             t("report.col.differs"): [t("report.yes") if d else "" for d in frame["differs"]],
@@ -285,7 +154,7 @@ def _section_groups(
     ]
     for stage in comparison.steps["stage"]:
         try:
-            plotting._require_leads(comparison, stage)
+            require_leads(comparison, stage)
         except ValueError as exc:  # a step nobody reached yet: say so, keep the report
             out.append(_p(t("cli.note", note=str(exc)), "note"))
             continue
@@ -297,9 +166,6 @@ def _section_groups(
 
 
 def _section_cycle(log, confidence_level: float) -> list[str]:
-    from . import plotting
-    from .survival import cycle_length
-
     out = [_h2(t("report.cycle"))]
     try:
         cycle = cycle_length(log, confidence_level=confidence_level)
@@ -346,269 +212,7 @@ def _section_cycle(log, confidence_level: float) -> list[str]:
     return out
 
 
-@dataclass(frozen=True, repr=False, eq=False)
-class Outlook:
-    """What ``funnelsim forecast`` prints and the report's forecast section shows.
-
-    Attributes
-    ----------
-    plan : Plan or None
-        :func:`funnelsim.plan_calls` for the target (None without a target).
-    forecast : Forecast
-        :func:`funnelsim.forecast` at :attr:`calls` per period, with the
-        ratios' uncertainty (its ``.point`` without).
-    calls : int
-        Calls per period of the forecast.
-    calls_from : {"given", "pace", "plan"}
-        Where :attr:`calls` came from: ``--calls``, the log's pace per week,
-        or the plan.
-    target : float or None
-    probability : float
-    measure : {"sales", "revenue"}
-        Revenue when a deal size is given.
-    """
-
-    plan: Any
-    forecast: Any
-    calls: int
-    calls_from: str
-    target: float | None
-    probability: float
-    measure: str
-
-    def to_frame(self) -> pd.DataFrame:
-        """The band cumulated to each period: ``period``, ``mean``, ``q10``, ``q50``, ``q90``
-        and, with a target, ``prob_reach`` (the chance of having reached it by then)."""
-        frame = self.forecast.percentiles(measure=self.measure, cumulative=True)
-        if self.target is not None:
-            reach = self.forecast.prob_reach(self.target, measure=self.measure)
-            frame["prob_reach"] = reach.to_numpy()
-        return frame
-
-    def __repr__(self) -> str:
-        total = self.forecast.measure(self.measure, cumulative=True)[:, -1]
-        p10, p50, p90 = np.quantile(total, [0.1, 0.5, 0.9])
-        head = t(
-            "repr.outlook.head",
-            calls=self.calls,
-            source=t(f"repr.calls_from.{self.calls_from}"),
-            periods=self.forecast.periods,
-            reps=self.forecast.reps,
-            measure=t(f"repr.what.{self.measure}"),
-            p10=p10,
-            p50=p50,
-            p90=p90,
-        )
-        if self.target is None:
-            return head + ")"
-        reach = float(self.forecast.prob_reach(self.target, measure=self.measure).iloc[-1])
-        calls = int(self.plan.table["calls"].iloc[-1])
-        return t(
-            "repr.outlook.target",
-            head=head,
-            target=self.target,
-            reach=reach,
-            calls=calls,
-            probability=self.probability,
-        )
-
-
-def outlook(
-    fit,
-    *,
-    groups=None,
-    target: float | None = None,
-    probability: float = 0.9,
-    calls: int | None = None,
-    periods: int = 13,
-    reps: int = 10_000,
-    deal_size=None,
-    cycle=None,
-    rng: np.random.Generator | int | None = None,
-    pace: float | None = None,
-) -> Outlook:
-    """Plan and forecast together: calls for the target, and the band at the chosen calls.
-
-    ``calls`` when given, else ``pace`` (the log's calls per week, rounded),
-    else the team's plan (calls with the ratios' uncertainty). The plan runs
-    ``plan_calls(groups or fit, target, probability, periods=periods,
-    deal_size=deal_size, rng=rng)`` (one row per group and one for the team
-    when ``groups``, a fit with ``by``, is given); the band runs
-    ``forecast(fit, calls, periods, reps, cycle=cycle, deal_size=deal_size,
-    rng=rng)``. Both take the same seed, so each can be reproduced alone.
-
-    Parameters
-    ----------
-    fit : Fit
-        The team's fit, without ``by``.
-    groups : Fit, optional
-        The same log fitted with ``by``, for a plan per group.
-    target, probability, calls, periods, reps, deal_size, cycle
-        As in :func:`build_report`.
-    rng : Generator, int or None
-        Seed of both the plan and the forecast.
-    pace : float, optional
-        The log's calls per period (:func:`calls_per_week`).
-
-    Returns
-    -------
-    Outlook
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> import funnelsim as fs
-    >>> from funnelsim.report import outlook
-    >>> log = fs.Log("counts", ("dials", "sales"),
-    ...              counts=pd.DataFrame({"dials": [5000], "sales": [40]}))
-    >>> o = outlook(fs.fit(log), target=40, probability=0.9, reps=2000, rng=1)
-    >>> o.calls_from, o.calls == int(o.plan.table["calls"].iloc[-1])
-    ('plan', True)
-    """
-    from .forecasting import forecast, plan_calls
-
-    plan = None
-    if target is not None:
-        plan = plan_calls(
-            fit if groups is None else groups,
-            target,
-            probability,
-            periods=periods,
-            deal_size=deal_size,
-            rng=rng,
-        )
-    if calls is not None:
-        chosen, source = int(calls), "given"
-    elif pace is not None:
-        chosen, source = max(1, round(pace)), "pace"
-    elif plan is not None:
-        chosen, source = int(plan.table["calls"].iloc[-1]), "plan"
-    else:
-        raise FunnelsimValueError("report.error.no_calls")
-    band = forecast(fit, chosen, periods, reps, cycle=cycle, deal_size=deal_size, rng=rng)
-    measure = "revenue" if deal_size is not None else "sales"
-    return Outlook(plan, band, chosen, source, target, probability, measure)
-
-
-def _amount(x: float, measure: str) -> str:
-    if not np.isfinite(x):
-        return "-"
-    return f"{x:,.0f}" if measure == "revenue" else f"{x:,.1f}"
-
-
-def plan_frame(o: Outlook) -> pd.DataFrame:
-    """The plan as people read it: calls per period by each method, and what each plan delivers.
-
-    Translated headers; counts of calls as integers, chances as percentages.
-    Empty without a target.
-    """
-    if o.plan is None:
-        return pd.DataFrame()
-    table = o.plan.to_frame()
-    return pd.DataFrame(
-        {
-            t("report.col.group"): table["group"].astype(str),
-            t("report.col.overall"): [_percent(x) for x in table["overall"]],
-            t("report.col.calls", probability=o.probability): [
-                "-" if pd.isna(x) else f"{int(x):,}" for x in table["calls"]
-            ],
-            t("report.col.calls_point"): [f"{int(x):,}" for x in table["calls_point"]],
-            t("report.col.calls_expected"): [f"{int(x):,}" for x in table["calls_expected"]],
-            t("report.col.calls_decks"): [f"{int(x):,}" for x in table["calls_decks"]],
-            t("report.col.p_point_plan"): [_percent(x) for x in table["p_point_plan"]],
-            t("report.col.p_decks"): [_percent(x) for x in table["p_decks"]],
-        }
-    )
-
-
-def band_frame(o: Outlook) -> pd.DataFrame:
-    """The forecast band, cumulated to each period: mean, P10, P50, P90 and P(target).
-
-    Periods are counted from 1; P(target) only with a target. Values are
-    those of ``o.forecast.percentiles(measure=o.measure, cumulative=True)``
-    and ``o.forecast.prob_reach(o.target, measure=o.measure)``.
-    """
-    bands = o.forecast.percentiles((0.1, 0.5, 0.9), measure=o.measure, cumulative=True)
-    out = pd.DataFrame(
-        {
-            t("report.col.period"): bands["period"] + 1,
-            t("report.col.mean"): [_amount(x, o.measure) for x in bands["mean"]],
-            "P10": [_amount(x, o.measure) for x in bands["q10"]],
-            "P50": [_amount(x, o.measure) for x in bands["q50"]],
-            "P90": [_amount(x, o.measure) for x in bands["q90"]],
-        }
-    )
-    if o.target is not None:
-        reach = o.forecast.prob_reach(o.target, measure=o.measure, cumulative=True)
-        out[t("report.col.prob_reach")] = [_percent(x) for x in reach.to_numpy()]
-    return out
-
-
-def outlook_lines(o: Outlook) -> list[str]:
-    """The plan and the band in sentences (plain text; the report escapes them)."""
-    fc = o.forecast
-    what = t(f"report.measure.{o.measure}")
-    lines = []
-    if o.plan is not None:
-        team = o.plan.table.iloc[-1]
-        lines.append(
-            t(
-                "report.plan_line",
-                target=_amount(o.target, "revenue"),
-                what=what,
-                periods=fc.periods,
-                probability=o.probability,
-                calls=int(team["calls"]),
-                point=int(team["calls_point"]),
-                decks=int(team["calls_decks"]),
-                p_decks=float(team["p_decks"]),
-            )
-        )
-    lines.append(
-        t(
-            f"report.calls_from.{o.calls_from}",
-            calls=o.calls,
-            periods=fc.periods,
-            reps=fc.reps,
-        )
-    )
-    total = fc.measure(o.measure, cumulative=True)[:, -1]
-    p10, p50, p90 = np.quantile(total, [0.1, 0.5, 0.9])
-    lines.append(
-        t(
-            "report.band_line",
-            what=what,
-            p10=_amount(p10, o.measure),
-            p50=_amount(p50, o.measure),
-            p90=_amount(p90, o.measure),
-        )
-    )
-    if o.target is not None:
-        lines.append(
-            t(
-                "report.reach_line",
-                target=_amount(o.target, "revenue"),
-                what=what,
-                p=float(fc.prob_reach(o.target, measure=o.measure).iloc[-1]),
-            )
-        )
-    if fc.point is not None:
-        last = fc.compare_bands(measure=o.measure).iloc[-1]
-        lines.append(
-            t(
-                "report.point_line",
-                low=_amount(last["point_low"], o.measure),
-                high=_amount(last["point_high"], o.measure),
-                coverage=float(last["point_coverage"]),
-                ratio=float(last["ratio"]),
-            )
-        )
-    return lines
-
-
 def _section_forecast(fit, log, **kwargs) -> list[str]:
-    from . import plotting
-
     try:
         pace = calls_per_week(log)
     except ValueError:
@@ -705,8 +309,6 @@ def build_report(
     >>> page.startswith("<!DOCTYPE html>"), "http" in page
     (True, False)
     """
-    from . import __version__
-    from .estimate import fit as fit_log
 
     def step(name: str) -> None:
         if progress is not None:

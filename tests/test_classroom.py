@@ -35,8 +35,8 @@ def _lln(**kwargs) -> widgets.App:
 @pytest.fixture
 def live(monkeypatch):
     """Only the apps a test builds are 'live' for switch_language (not every app of the run)."""
-    monkeypatch.setattr(widgets, "_LIVE", weakref.WeakSet())
-    monkeypatch.setattr(widgets, "_SWITCHES", weakref.WeakSet())
+    monkeypatch.setattr(widgets.app, "LIVE_APPS", weakref.WeakSet())
+    monkeypatch.setattr(widgets.app, "LIVE_SWITCHES", weakref.WeakSet())
 
 
 # ------------------------------------------------------------ factories
@@ -190,7 +190,7 @@ def test_switch_language_relabels_shown_apps_and_keeps_their_values(live):
     assert app.widget.children[1].children[0] is app.controls["p"]  # the page shows them
     assert fixed.controls["seed"].description == "random seed"  # lang= keeps its language
     assert hidden.controls["seed"].description == "random seed"  # never shown: left alone
-    assert list(widgets._LIVE) and hidden not in widgets._LIVE
+    assert list(widgets.app.LIVE_APPS) and hidden not in widgets.app.LIVE_APPS
     # the app still works after the switch, and switches back
     app.controls["n"].value = 700
     assert app.result.n == 700 and app.message == ""

@@ -24,7 +24,8 @@ import pytest
 
 import funnelsim as fs
 from funnelsim.cli import main
-from funnelsim.report import build_report, calls_per_week, outlook
+from funnelsim.lessons import calls_per_week, outlook
+from funnelsim.report import build_report
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "data" / "sample_events.csv"

@@ -436,7 +436,7 @@ REPR_LEFTOVERS = {
 def results_in_chinese() -> dict[str, object]:
     import pandas as pd
 
-    from funnelsim import lessons_logs, report, widgets
+    from funnelsim import lessons, report, widgets
 
     data = PACKAGE.parent / "data"
     counts = pd.DataFrame(
@@ -471,10 +471,10 @@ def results_in_chinese() -> dict[str, object]:
                 log, benchmark=fs.presets.get("daily ratio game"), by="rep"
             ),
             "PipelineDiagnosis": fs.diagnose_pipeline({"25%": 4, "50%": 15, "90%": 2}),
-            "EstimatingRatios": lessons_logs.estimating_ratios(log, n=[10, 20]),
-            "SampleSize": lessons_logs.sample_size(0.1, 0.03),
-            "SalesCycle": lessons_logs.sales_cycle(events),
-            "ComparingReps": lessons_logs.comparing_reps(log),
+            "EstimatingRatios": lessons.estimating_ratios(log, n=[10, 20]),
+            "SampleSize": lessons.sample_size(0.1, 0.03),
+            "SalesCycle": lessons.sales_cycle(events),
+            "ComparingReps": lessons.comparing_reps(log),
             "Pipeline": pipeline,
             "Calibration": fs.calibration(data / "sample_deal_history.csv"),
             "Ladder": fs.grade_ladder(data / "sample_grade_history.csv"),

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 import funnelsim as fs
-from funnelsim import lessons_logs
+from funnelsim import lessons
 from funnelsim.logs import Log, LogError
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -63,20 +63,20 @@ def test_true_ratios_are_ratios_of_expected_counts(name):
     leads = _expected_counts(spec)
     sums = leads[spec["stages"]].sum()
     want = (sums.to_numpy()[1:] / sums.to_numpy()[:-1]).tolist()
-    got = lessons_logs.true_ratios(spec)
+    got = lessons.true_ratios(spec)
     assert got["stage"].tolist() == spec["stages"][1:]
     np.testing.assert_allclose(got["ratio"], want, rtol=1e-12)
 
 
 def test_true_ratios_by_hand_and_by_group():
-    got = lessons_logs.true_ratios(SPEC).set_index("stage")["ratio"]
+    got = lessons.true_ratios(SPEC).set_index("stage")["ratio"]
     # connect: 3,050 referrals at 60 %, 2,950 cold leads at 35 %
     assert got["connect"] == pytest.approx((3050 * 0.6 + 2950 * 0.35) / 6000, rel=1e-12)
     assert math.prod(got) == pytest.approx(_expected_counts(SPEC)["sale"].sum() / 6000, rel=1e-12)
-    by_source = lessons_logs.true_ratios(SPEC, by="source")
+    by_source = lessons.true_ratios(SPEC, by="source")
     cold = by_source[by_source["source"] == "cold list"].set_index("stage")["ratio"]
     assert cold[["connect", "meeting", "proposal"]].tolist() == pytest.approx([0.35, 0.12, 0.4])
-    by_rep = lessons_logs.true_ratios(SPEC, by="rep").set_index(["rep", "stage"])["ratio"]
+    by_rep = lessons.true_ratios(SPEC, by="rep").set_index(["rep", "stage"])["ratio"]
     assert by_rep["Chen", "connect"] == pytest.approx(0.8 * 0.6 + 0.2 * 0.35)
     # Zhao closes at half the rate: the sale ratio of his proposals, by source mix
     zhao = _expected_counts(SPEC).query("rep == 'Zhao'")
@@ -86,7 +86,7 @@ def test_true_ratios_by_hand_and_by_group():
 def test_true_ratios_rows_line_up_with_fit(log):
     for by in (None, "rep", "source", ["rep", "source"]):
         fitted = fs.fit(log, by=by).to_frame()
-        truth = lessons_logs.true_ratios(SPEC, by=by)
+        truth = lessons.true_ratios(SPEC, by=by)
         keys = ([] if by is None else [by] if isinstance(by, str) else by) + ["stage"]
         pd.testing.assert_frame_equal(
             fitted[keys].reset_index(drop=True), truth[keys].reset_index(drop=True)
@@ -98,17 +98,17 @@ def test_first_quarter_intervals_cover_the_truth(log):
 
     Four intervals: each at 1 - 0.05/4 so that all cover with 95 % (Bonferroni).
     """
-    cohort = lessons_logs.cohort(log, end="2025-04-01")
+    cohort = lessons.cohort(log, end="2025-04-01")
     fitted = fs.fit(cohort, confidence_level=1 - 0.05 / 4).to_frame()
-    truth = lessons_logs.true_ratios(SPEC)["ratio"].to_numpy()
+    truth = lessons.true_ratios(SPEC)["ratio"].to_numpy()
     assert ((fitted["low"] <= truth) & (truth <= fitted["high"])).all()
 
 
 def test_true_ratios_reject_bad_input():
     with pytest.raises(ValueError, match=r"sample_truth\.json"):
-        lessons_logs.true_ratios({"stages": ["a", "b"]})
+        lessons.true_ratios({"stages": ["a", "b"]})
     with pytest.raises(ValueError, match="by must be one of"):
-        lessons_logs.true_ratios(SPEC, by="segment")
+        lessons.true_ratios(SPEC, by="segment")
 
 
 # ------------------------------------------------------ cohort, snapshot
@@ -116,7 +116,7 @@ def test_cohort_keeps_whole_leads_that_entered_in_the_window(log, raw):
     start, end = pd.Timestamp("2025-02-01"), pd.Timestamp("2025-04-01")
     dials = raw[raw["stage"] == "dial"].set_index("lead")["time"]
     wanted = dials[(dials >= start) & (dials < end)].index
-    part = lessons_logs.cohort(log, start=start, end=end)
+    part = lessons.cohort(log, start=start, end=end)
     assert sorted(part.reached.index) == sorted(wanted)
     rows = raw[raw["lead"].isin(wanted)]
     counts = rows.groupby("stage").size().reindex(STAGES).to_numpy()
@@ -128,7 +128,7 @@ def test_cohort_keeps_whole_leads_that_entered_in_the_window(log, raw):
 
 def test_snapshot_equals_reading_the_truncated_file(log, raw):
     when = pd.Timestamp("2025-03-10 12:00")
-    early = lessons_logs.snapshot(log, when)
+    early = lessons.snapshot(log, when)
     cut = raw[raw["time"] <= when].copy()
     cut["time"] = cut["time"].dt.strftime("%Y-%m-%d %H:%M")
     again = fs.read_log(cut, format="events", stages=STAGES, as_of=when)
@@ -151,21 +151,21 @@ def test_cutting_a_log_needs_lead_times_and_sensible_dates(log):
         columns={"period": "week", "amount": "revenue"},
     )
     with pytest.raises(LogError, match="Counts cannot support"):
-        lessons_logs.snapshot(counts, "2025-03-01")
+        lessons.snapshot(counts, "2025-03-01")
     with pytest.raises(ValueError, match="after the snapshot"):
-        lessons_logs.snapshot(log, "2025-07-01")
+        lessons.snapshot(log, "2025-07-01")
     with pytest.raises(ValueError, match="before the first lead"):
-        lessons_logs.snapshot(log, "2024-12-01")
+        lessons.snapshot(log, "2024-12-01")
     with pytest.raises(ValueError, match="must be a date"):
-        lessons_logs.snapshot(log, "not a date")
+        lessons.snapshot(log, "not a date")
     with pytest.raises(ValueError, match="between"):
-        lessons_logs.cohort(log, start="2026-01-01")
+        lessons.cohort(log, start="2026-01-01")
 
 
 # ------------------------------------------------------- the ratios app
 def test_estimating_ratios_wraps_fit_and_exact_coverage(log):
-    truth = lessons_logs.true_ratios(SPEC)
-    res = lessons_logs.estimating_ratios(
+    truth = lessons.true_ratios(SPEC)
+    res = lessons.estimating_ratios(
         log, method="jeffreys", confidence_level=0.9, stage="proposal", truth=truth, n=[10, 50]
     )
     direct = fs.fit(log, method="jeffreys", confidence_level=0.9)
@@ -176,29 +176,29 @@ def test_estimating_ratios_wraps_fit_and_exact_coverage(log):
     assert res.worst("wald") == pytest.approx(ref.query("method == 'wald'")["coverage"].min())
     np.testing.assert_allclose(res.widths.to_numpy(), direct.table["high"] - direct.table["low"])
     assert res.to_frame()["truth"].tolist() == pytest.approx(truth["ratio"].tolist())
-    wald = lessons_logs.estimating_ratios(log, method="wald", n=[10])
+    wald = lessons.estimating_ratios(log, method="wald", n=[10])
     assert wald.coverage["method"].tolist() == ["wald"]
     with pytest.raises(ValueError, match="stage must be one of"):
-        lessons_logs.estimating_ratios(log, stage="dial")
+        lessons.estimating_ratios(log, stage="dial")
 
 
 def test_estimating_ratios_needs_a_ratio_strictly_inside():
     counts = pd.DataFrame({"dials": [50], "connects": [20], "meetings": [0]})
     log = Log("counts", ("dials", "connects", "meetings"), counts=counts)
     with pytest.raises(ValueError, match="strictly between 0 and 1"):
-        lessons_logs.estimating_ratios(log)
-    assert lessons_logs.estimating_ratios(log, stage="connects", n=[20]).p == 0.4
+        lessons.estimating_ratios(log)
+    assert lessons.estimating_ratios(log, stage="connects", n=[20]).p == 0.4
 
 
 def test_sample_size_matches_the_planner():
-    res = lessons_logs.sample_size(0.2, 0.04, confidence_level=0.9)
+    res = lessons.sample_size(0.2, 0.04, confidence_level=0.9)
     assert res.wilson == fs.calls_for_precision(0.2, 0.04, confidence_level=0.9)
     assert res.wald == fs.calls_for_precision(0.2, 0.04, confidence_level=0.9, method="wald")
     for method in ("wilson", "wald"):
         leads = res.curve[res.curve["method"] == method]["leads"].to_numpy()
         assert (np.diff(leads) <= 0).all()  # a wider margin never needs more leads
     # Wald: n = z^2 p (1 - p) / h^2, so half the margin takes four times the leads
-    half = lessons_logs.sample_size(0.2, 0.02, confidence_level=0.9)
+    half = lessons.sample_size(0.2, 0.02, confidence_level=0.9)
     assert half.wald == pytest.approx(4 * res.wald, abs=4)
 
 
@@ -209,7 +209,7 @@ def test_cycle_curve_is_the_kaplan_meier_curve_turned_over(log):
     cycle = fs.cycle_length(log)
     durations = (log.times["sale"].fillna(log.as_of) - log.times["dial"]).dt.total_seconds()
     sm = SurvfuncRight(durations.to_numpy() / 86400, log.reached["sale"].to_numpy(int))
-    curve = lessons_logs.cycle_curve(cycle, given_event=False)
+    curve = lessons.cycle_curve(cycle, given_event=False)
     np.testing.assert_allclose(curve["time"].iloc[1:], sm.surv_times, rtol=1e-9)
     np.testing.assert_allclose(curve["closed"].iloc[1:], 1 - sm.surv_prob, rtol=1e-9)
     assert (curve["low"] <= curve["closed"] + 1e-12).all()
@@ -219,7 +219,7 @@ def test_cycle_curve_is_the_kaplan_meier_curve_turned_over(log):
 
 def test_cycle_curve_band_crosses_one_half_at_the_median_interval(log):
     cycle = fs.cycle_length(log)
-    curve = lessons_logs.cycle_curve(cycle).iloc[1:]
+    curve = lessons.cycle_curve(cycle).iloc[1:]
     assert curve["closed"].iloc[-1] == pytest.approx(1.0)
     assert curve["closed"].is_monotonic_increasing
     inside = curve[(curve["low"] <= 0.5) & (0.5 <= curve["high"])]
@@ -232,7 +232,7 @@ def test_cycle_curve_band_crosses_one_half_at_the_median_interval(log):
 
 
 def test_sales_cycle_numbers(log, raw):
-    res = lessons_logs.sales_cycle(log, last=20, quantile=0.8)
+    res = lessons.sales_cycle(log, last=20, quantile=0.8)
     closed = raw.pivot(index="lead", columns="stage", values="time").dropna(subset=["sale"])
     cycles = (closed["sale"] - closed["dial"]).dt.total_seconds() / 86400
     order = closed["sale"].sort_values(ascending=False).index
@@ -242,8 +242,8 @@ def test_sales_cycle_numbers(log, raw):
     assert res.n_stale == int(stale["stale"].sum())
     assert res.n_open == len(stale) == res.cycle.open
     assert res.n_demoted_by_decks == int((stale["age"] > res.naive_mean).sum())
-    early = lessons_logs.sales_cycle(log, as_of="2025-03-01")
-    assert early.cycle.leads == lessons_logs.snapshot(log, "2025-03-01").reached.shape[0]
+    early = lessons.sales_cycle(log, as_of="2025-03-01")
+    assert early.cycle.leads == lessons.snapshot(log, "2025-03-01").reached.shape[0]
     with pytest.raises(ValueError, match="last must be at least 1"):
-        lessons_logs.sales_cycle(log, last=0)
+        lessons.sales_cycle(log, last=0)
     assert "SalesCycle(as of" in repr(res)

@@ -90,5 +90,5 @@ def test_all_lists_exactly_the_public_names():
     submodules = {"distributions", "forecasting", "funnel", "i18n", "logs", "simulation"}
     submodules |= {"cli", "lessons", "plotting", "report", "widgets"}  # loaded lazily on first use
     submodules |= {"fonts"}  # the Chinese plot font, loaded with plotting
-    submodules |= {"lessons_logs"}  # imported by the apps and notebooks 04-06 on first use
+    submodules |= {"summaries"}  # the text the command line prints, loaded with cli or report
     assert public - set(fs.__all__) <= submodules

@@ -12,7 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import PathCollection
 
 import funnelsim as fs
-from funnelsim import lessons_logs, plotting
+from funnelsim import lessons, plotting
 from funnelsim.logs import Log
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -71,7 +71,7 @@ def test_ratio_table_draws_each_step_with_its_interval_and_the_truth():
 
 def test_ratio_table_by_group_draws_one_container_per_group_and_merges_the_truth(log):
     res = fs.fit(log, by="source")
-    truth = lessons_logs.true_ratios(TRUTH["events"], by="source")
+    truth = lessons.true_ratios(TRUTH["events"], by="source")
     with plotting.style():
         ax = plotting.plot_ratio_table(res, truth=truth, labels=False)
     assert len(ax.containers) == 2
@@ -85,8 +85,8 @@ def test_ratio_table_by_group_draws_one_container_per_group_and_merges_the_truth
 
 
 def test_ratio_table_takes_the_apps_result_and_rejects_other_input(log):
-    truth = lessons_logs.true_ratios(TRUTH["events"])
-    res = lessons_logs.estimating_ratios(log, truth=truth, n=[10])
+    truth = lessons.true_ratios(TRUTH["events"])
+    res = lessons.estimating_ratios(log, truth=truth, n=[10])
     with plotting.style():
         ax = plotting.plot_ratio_table(res)
     assert len([c for c in ax.collections if isinstance(c, PathCollection)]) == 1
@@ -133,7 +133,7 @@ def test_sales_cycle_draws_the_curve_band_mean_median_and_naive_lines(log):
     cycle = fs.cycle_length(log)
     with plotting.style():
         ax = plotting.plot_sales_cycle(cycle)
-    curve = lessons_logs.cycle_curve(cycle)
+    curve = lessons.cycle_curve(cycle)
     step = ax.lines[0]
     np.testing.assert_allclose(step.get_ydata()[:-1], curve["closed"])
     vertical = [  # the labelled vertical lines (error-bar caps have no label)
@@ -151,7 +151,7 @@ def test_sales_cycle_draws_the_curve_band_mean_median_and_naive_lines(log):
 
 
 def test_sales_cycle_of_a_young_log_draws_each_naive_average_once(log):
-    early = fs.cycle_length(lessons_logs.snapshot(log, "2025-02-14 18:00"))
+    early = fs.cycle_length(lessons.snapshot(log, "2025-02-14 18:00"))
     assert early.closed < 10  # "last 10" and "last 20" are all the closed deals
     with plotting.style():
         ax = plotting.plot_sales_cycle(early, given_event=False)
@@ -182,7 +182,7 @@ def test_open_lead_ratios_side_by_side(log):
 
 # ----------------------------------------------------------- stale leads
 def test_stale_leads_histogram_splits_at_the_threshold(log):
-    res = lessons_logs.sales_cycle(log, last=20, quantile=0.8)
+    res = lessons.sales_cycle(log, last=20, quantile=0.8)
     with plotting.style():
         ax = plotting.plot_stale_leads(res, bins=20)
     assert ax.get_title() == f"{res.n_stale:,} of {res.n_open:,} open leads are stale"
@@ -217,7 +217,7 @@ def test_shrinkage_draws_raw_and_shrunken_ratios_around_the_team():
 
 # ------------------------------------------------------------ sample size
 def test_sample_size_curve_and_chosen_point():
-    res = lessons_logs.sample_size(0.3, 0.05)
+    res = lessons.sample_size(0.3, 0.05)
     with plotting.style():
         ax = plotting.plot_sample_size(res)
     assert [line.get_label() for line in ax.lines] == ["Wilson", "Wald"]

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import funnelsim as fs
-from funnelsim.report import outlook
+from funnelsim.lessons import outlook
 from funnelsim.widgets import make_forecast, make_pipeline, pipeline_numbers
 
 DATA = Path(__file__).resolve().parents[1] / "data"

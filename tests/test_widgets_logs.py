@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import funnelsim as fs
-from funnelsim import lessons_logs, widgets
+from funnelsim import lessons, widgets
 from funnelsim.logs import Log
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -39,8 +39,8 @@ def closed_cycles() -> pd.Series:
 
 @pytest.fixture
 def ratios_app(log):
-    truth = lessons_logs.true_ratios(TRUTH["events"])
-    return widgets.make_estimating_ratios(lessons_logs.cohort(log, end="2025-04-01"), truth=truth)
+    truth = lessons.true_ratios(TRUTH["events"])
+    return widgets.make_estimating_ratios(lessons.cohort(log, end="2025-04-01"), truth=truth)
 
 
 @pytest.fixture
@@ -74,12 +74,12 @@ def test_clopper_pearson_is_wider_than_wilson_at_every_step(ratios_app, log):
     ratios_app.controls["method"].value = "wald"
     assert "Try wilson" in ratios_app.summary.value
     ratios_app.controls["method"].value = "clopper-pearson"
-    direct = fs.fit(lessons_logs.cohort(log, end="2025-04-01"), method="clopper-pearson")
+    direct = fs.fit(lessons.cohort(log, end="2025-04-01"), method="clopper-pearson")
     pd.testing.assert_frame_equal(ratios_app.result.fit.to_frame(), direct.to_frame())
 
 
 def test_raising_the_level_widens_every_interval_as_fit_does(ratios_app, log):
-    q1 = lessons_logs.cohort(log, end="2025-04-01")
+    q1 = lessons.cohort(log, end="2025-04-01")
     ratios_app.controls["confidence_level"].value = 0.8
     narrow = ratios_app.result.widths
     ratios_app.controls["confidence_level"].value = 0.99
@@ -147,7 +147,7 @@ def test_cycle_app_looks_at_the_log_on_an_earlier_date(cycle_app, log):
     cycle_app.controls["as_of"].value = date
     res = cycle_app.result
     assert res.cycle.as_of == date
-    direct = fs.cycle_length(lessons_logs.snapshot(log, date), last=10)
+    direct = fs.cycle_length(lessons.snapshot(log, date), last=10)
     assert res.cycle.closed == direct.closed < 80
     assert res.naive_mean == pytest.approx(direct.naive["mean"].iloc[0])
     assert cycle_app.controls["as_of"].options[-1][1] == log.as_of
@@ -305,7 +305,7 @@ def test_reps_app_shows_an_error_instead_of_raising():
 def test_apps_on_a_young_log_without_a_sale(log):
     """The first days of the sample log: leads reached "meeting" but nobody "proposal"
     or "sale". The apps open on what there is and say what is missing (no numpy text)."""
-    young = lessons_logs.snapshot(log, "2025-01-10 13:00")
+    young = lessons.snapshot(log, "2025-01-10 13:00")
     assert young.stage_table().set_index("stage").loc["sale", "entered"] == 0
     reps = widgets.make_comparing_reps(young)
     assert reps.message == "" and reps.controls["stage"].value == "proposal"

@@ -1,4 +1,4 @@
-"""The computation behind each notebook, as pure functions.
+"""The computation behind notebooks 01-03 (the numbers game), as pure functions.
 
 Each function here takes plain numbers (and funnels, cycles, deal sizes),
 returns a small frozen result with a readable ``repr`` and a tidy
@@ -9,8 +9,6 @@ tests call them directly.
 
 ========================  =====================================================
 :func:`running_share`     01: the share of successes settling down to ``p``
-:func:`calls_for_precision`  01: calls needed to know a rate within +/- a margin (from
-                          :mod:`funnelsim.intervals`, the same as ``fs.calls_for_precision``)
 :func:`noise_by_volume`   01, 03: relative noise (CV) against calls, with theory
 :func:`ratio_game`        02: the 15-7-1 game, two levers, the back-calculation
 :func:`revenue_steadiness`  03: weekly and monthly fan charts, CV against calls
@@ -30,13 +28,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import theory
-from ._validate import check_count, check_open_probability, check_probability, check_rng
-from .distributions import Cycle, DealSize
-from .funnel import Funnel
-from .i18n import FunnelsimValueError, t
-from .intervals import calls_for_precision, two_sided_z
-from .simulation import simulate
+from .. import theory
+from .._validate import check_count, check_open_probability, check_probability, check_rng
+from ..distributions import Cycle, DealSize
+from ..funnel import Funnel
+from ..i18n import FunnelsimValueError, t
+from ..intervals import two_sided_z
+from ..simulation import simulate
 
 __all__ = [
     "CycleEffects",
@@ -44,7 +42,6 @@ __all__ = [
     "RatioGame",
     "RevenueSteadiness",
     "RunningShare",
-    "calls_for_precision",
     "cycle_effects",
     "noise_by_volume",
     "ratio_game",

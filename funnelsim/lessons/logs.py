@@ -29,15 +29,15 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from ._validate import check_choice, check_open_probability, short
-from .control import PChart, p_chart
-from .diagnose import LeakDiagnosis, diagnose_leaks
-from .estimate import Fit, fit
-from .groups import GroupComparison, compare_groups
-from .i18n import FunnelsimValueError, fields_label, method_label, t, unit_label
-from .intervals import calls_for_precision, exact_coverage
-from .logs import Log, LogError
-from .survival import CycleLength, cycle_length, stale_leads
+from .._validate import check_choice, check_open_probability, short
+from ..control import PChart, p_chart
+from ..diagnose import LeakDiagnosis, diagnose_leaks
+from ..estimate import Fit, fit
+from ..groups import GroupComparison, compare_groups
+from ..i18n import FunnelsimValueError, fields_label, method_label, t, unit_label
+from ..intervals import calls_for_precision, exact_coverage
+from ..logs import Log, LogError
+from ..survival import CycleLength, cycle_length, stale_leads
 
 __all__ = [
     "COVERAGE_N",
@@ -92,7 +92,7 @@ def true_ratios(spec: Mapping, *, by: str | Sequence[str] | None = None) -> pd.D
 
     Examples
     --------
-    >>> from funnelsim.lessons_logs import true_ratios
+    >>> from funnelsim.lessons import true_ratios
     >>> spec = {"stages": ["dial", "connect"], "sources": ["referral", "cold list"],
     ...         "ratios": {"referral": {"connect": 0.6}, "cold list": {"connect": 0.35}},
     ...         "referral_share": {"ann": 0.8, "bob": 0.2}, "rep_factors": {},
@@ -212,7 +212,7 @@ def cohort(log: Log, *, start: object = None, end: object = None) -> Log:
     --------
     >>> import pandas as pd
     >>> from funnelsim.logs import Log
-    >>> from funnelsim.lessons_logs import cohort
+    >>> from funnelsim.lessons import cohort
     >>> times = pd.DataFrame({"call": pd.to_datetime(["2025-01-02", "2025-02-03", "2025-03-04"]),
     ...                       "sale": pd.to_datetime(["2025-01-20", None, None])},
     ...                      index=pd.Index(["a", "b", "c"], name="lead"))
@@ -266,7 +266,7 @@ def snapshot(log: Log, as_of: object) -> Log:
     --------
     >>> import pandas as pd
     >>> from funnelsim.logs import Log
-    >>> from funnelsim.lessons_logs import snapshot
+    >>> from funnelsim.lessons import snapshot
     >>> times = pd.DataFrame({"call": pd.to_datetime(["2025-01-02", "2025-02-03", "2025-03-04"]),
     ...                       "sale": pd.to_datetime(["2025-01-20", "2025-03-10", None])},
     ...                      index=pd.Index(["a", "b", "c"], name="lead"))
@@ -405,7 +405,7 @@ def estimating_ratios(
     --------
     >>> import pandas as pd
     >>> from funnelsim.logs import Log
-    >>> from funnelsim.lessons_logs import estimating_ratios
+    >>> from funnelsim.lessons import estimating_ratios
     >>> counts = pd.DataFrame({"dials": [150], "connects": [70], "meetings": [10]})
     >>> log = Log("counts", ("dials", "connects", "meetings"), counts=counts)
     >>> res = estimating_ratios(log, method="wald", n=[10, 20, 40])
@@ -488,7 +488,7 @@ def sample_size(
 
     Examples
     --------
-    >>> from funnelsim.lessons_logs import sample_size
+    >>> from funnelsim.lessons import sample_size
     >>> res = sample_size(0.1, 0.03)
     >>> res.wilson, res.wald
     (388, 385)
@@ -547,7 +547,7 @@ def cycle_curve(cycle: CycleLength, *, given_event: bool = True) -> pd.DataFrame
     >>> import pandas as pd
     >>> from funnelsim.logs import Log
     >>> from funnelsim.survival import cycle_length
-    >>> from funnelsim.lessons_logs import cycle_curve
+    >>> from funnelsim.lessons import cycle_curve
     >>> times = pd.DataFrame({
     ...     "contact": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-05",
     ...                                "2024-01-20", "2024-02-01", "2024-02-10"]),
@@ -691,7 +691,7 @@ def sales_cycle(
     --------
     >>> import pandas as pd
     >>> from funnelsim.logs import Log
-    >>> from funnelsim.lessons_logs import sales_cycle
+    >>> from funnelsim.lessons import sales_cycle
     >>> times = pd.DataFrame({
     ...     "contact": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-05",
     ...                                "2024-01-20", "2024-02-01", "2024-02-10"]),
@@ -804,7 +804,7 @@ def comparing_reps(
     --------
     >>> import pandas as pd
     >>> from funnelsim.logs import Log
-    >>> from funnelsim.lessons_logs import comparing_reps
+    >>> from funnelsim.lessons import comparing_reps
     >>> counts = pd.DataFrame({"period": ["w1", "w1", "w2", "w2"], "rep": ["ann", "bob"] * 2,
     ...                        "dials": [150, 150, 150, 150], "connects": [70, 40, 68, 45]})
     >>> res = comparing_reps(Log("counts", ("dials", "connects"), counts=counts))

@@ -1,0 +1,34 @@
+"""The computation behind each notebook, as pure functions.
+
+Each function here takes plain numbers (or a log, a fit, a pipeline), returns
+a small frozen result with a readable ``repr`` and a tidy ``.to_frame()``,
+and never touches matplotlib or ipywidgets. The notebooks plot the results
+with :mod:`funnelsim.plotting`; the apps in :mod:`funnelsim.widgets`, the
+report and the command line call the same functions and only format what
+they return; the tests call them directly.
+
+- :mod:`funnelsim.lessons.game`: notebooks 01-03, the numbers game
+  (running share, noise by volume, the ratio game, revenue steadiness,
+  cycle effects);
+- :mod:`funnelsim.lessons.logs`: notebooks 04-06, estimating from logs
+  (true ratios, cohorts, snapshots, the ratio, sample-size, cycle and
+  reps apps);
+- :mod:`funnelsim.lessons.forecast`: notebook 07, the report and the
+  command line (pace, outlook, pipeline numbers).
+
+Every name is available here too (``fs.lessons.ratio_game``), as is
+:func:`calls_for_precision` (from :mod:`funnelsim.intervals`), which
+notebook 01 uses.
+
+Randomness comes in only through the ``rng`` keyword (a
+:class:`numpy.random.Generator`, a seed, or None), normalised once.
+"""
+
+from ..intervals import calls_for_precision
+from . import forecast, game, logs
+from .forecast import *  # noqa: F403
+from .game import *  # noqa: F403
+from .logs import *  # noqa: F403
+
+__all__ = ["calls_for_precision", "forecast", "game", "logs"]
+__all__ += forecast.__all__ + game.__all__ + logs.__all__

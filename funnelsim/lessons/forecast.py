@@ -1,0 +1,286 @@
+"""The numbers behind notebook 07 (forecasts and targets), the report and ``funnelsim forecast``.
+
+===========================  ================================================
+:func:`calls_per_week`       the log's pace: first-stage leads per week
+:func:`outlook`              plan and forecast together, for the CLI, report, app
+:func:`pipeline_numbers`     a pipeline snapshot's numbers, for the pipeline app
+===========================  ================================================
+
+Every number the forecast app, the report and the command line show comes
+from here (or from the public functions these call); they only format it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..forecasting import forecast, plan_calls
+from ..i18n import FunnelsimValueError, t
+
+__all__ = [
+    "Outlook",
+    "PipelineNumbers",
+    "calls_per_week",
+    "outlook",
+    "pipeline_numbers",
+]
+
+
+def calls_per_week(log) -> float:
+    """The log's pace: first-stage leads per week (per period of a counts log).
+
+    Events and leads logs: the gaps between consecutive first-stage times,
+    per week: ``(n - 1)`` gaps over the weeks from the first time to the
+    last (``n`` leads over that span would count one lead too many: one a
+    day for ten weeks is 7 a week, not 7.1). Counts logs: the first-stage
+    total divided by the number of periods.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import funnelsim as fs
+    >>> from funnelsim.lessons import calls_per_week
+    >>> counts = pd.DataFrame({"period": ["w1", "w2"], "dials": [70, 80], "sales": [1, 0]})
+    >>> calls_per_week(fs.Log("counts", ("dials", "sales"), counts=counts))
+    75.0
+    """
+    first = log.stages[0]
+    if log.format == "counts":
+        if "period" not in log.counts.columns:
+            raise FunnelsimValueError("cli.error.no_pace", name=log.name)
+        return float(log.counts[first].sum() / log.counts["period"].nunique())
+    if log.times is None:
+        raise FunnelsimValueError("cli.error.no_pace", name=log.name)
+    times = log.times[first].dropna()
+    weeks = (times.max() - times.min()) / pd.Timedelta(weeks=1)
+    if len(times) < 2 or not weeks > 0:
+        raise FunnelsimValueError("cli.error.no_pace", name=log.name)
+    return float((len(times) - 1) / weeks)
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class Outlook:
+    """What ``funnelsim forecast`` prints and the report's forecast section shows.
+
+    Attributes
+    ----------
+    plan : Plan or None
+        :func:`funnelsim.plan_calls` for the target (None without a target).
+    forecast : Forecast
+        :func:`funnelsim.forecast` at :attr:`calls` per period, with the
+        ratios' uncertainty (its ``.point`` without).
+    calls : int
+        Calls per period of the forecast.
+    calls_from : {"given", "pace", "plan"}
+        Where :attr:`calls` came from: ``--calls``, the log's pace per week,
+        or the plan.
+    target : float or None
+    probability : float
+    measure : {"sales", "revenue"}
+        Revenue when a deal size is given.
+    """
+
+    plan: Any
+    forecast: Any
+    calls: int
+    calls_from: str
+    target: float | None
+    probability: float
+    measure: str
+
+    def to_frame(self) -> pd.DataFrame:
+        """The band cumulated to each period: ``period``, ``mean``, ``q10``, ``q50``, ``q90``
+        and, with a target, ``prob_reach`` (the chance of having reached it by then)."""
+        frame = self.forecast.percentiles(measure=self.measure, cumulative=True)
+        if self.target is not None:
+            reach = self.forecast.prob_reach(self.target, measure=self.measure)
+            frame["prob_reach"] = reach.to_numpy()
+        return frame
+
+    def __repr__(self) -> str:
+        total = self.forecast.measure(self.measure, cumulative=True)[:, -1]
+        p10, p50, p90 = np.quantile(total, [0.1, 0.5, 0.9])
+        head = t(
+            "repr.outlook.head",
+            calls=self.calls,
+            source=t(f"repr.calls_from.{self.calls_from}"),
+            periods=self.forecast.periods,
+            reps=self.forecast.reps,
+            measure=t(f"repr.what.{self.measure}"),
+            p10=p10,
+            p50=p50,
+            p90=p90,
+        )
+        if self.target is None:
+            return head + ")"
+        reach = float(self.forecast.prob_reach(self.target, measure=self.measure).iloc[-1])
+        calls = int(self.plan.table["calls"].iloc[-1])
+        return t(
+            "repr.outlook.target",
+            head=head,
+            target=self.target,
+            reach=reach,
+            calls=calls,
+            probability=self.probability,
+        )
+
+
+def outlook(
+    fit,
+    *,
+    groups=None,
+    target: float | None = None,
+    probability: float = 0.9,
+    calls: int | None = None,
+    periods: int = 13,
+    reps: int = 10_000,
+    deal_size=None,
+    cycle=None,
+    rng: np.random.Generator | int | None = None,
+    pace: float | None = None,
+) -> Outlook:
+    """Plan and forecast together: calls for the target, and the band at the chosen calls.
+
+    ``calls`` when given, else ``pace`` (the log's calls per week, rounded),
+    else the team's plan (calls with the ratios' uncertainty). The plan runs
+    ``plan_calls(groups or fit, target, probability, periods=periods,
+    deal_size=deal_size, rng=rng)`` (one row per group and one for the team
+    when ``groups``, a fit with ``by``, is given); the band runs
+    ``forecast(fit, calls, periods, reps, cycle=cycle, deal_size=deal_size,
+    rng=rng)``. Both take the same seed, so each can be reproduced alone.
+
+    Parameters
+    ----------
+    fit : Fit
+        The team's fit, without ``by``.
+    groups : Fit, optional
+        The same log fitted with ``by``, for a plan per group.
+    target, probability, calls, periods, reps, deal_size, cycle
+        As in :func:`build_report`.
+    rng : Generator, int or None
+        Seed of both the plan and the forecast.
+    pace : float, optional
+        The log's calls per period (:func:`calls_per_week`).
+
+    Returns
+    -------
+    Outlook
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import funnelsim as fs
+    >>> from funnelsim.lessons import outlook
+    >>> log = fs.Log("counts", ("dials", "sales"),
+    ...              counts=pd.DataFrame({"dials": [5000], "sales": [40]}))
+    >>> o = outlook(fs.fit(log), target=40, probability=0.9, reps=2000, rng=1)
+    >>> o.calls_from, o.calls == int(o.plan.table["calls"].iloc[-1])
+    ('plan', True)
+    """
+    plan = None
+    if target is not None:
+        plan = plan_calls(
+            fit if groups is None else groups,
+            target,
+            probability,
+            periods=periods,
+            deal_size=deal_size,
+            rng=rng,
+        )
+    if calls is not None:
+        chosen, source = int(calls), "given"
+    elif pace is not None:
+        chosen, source = max(1, round(pace)), "pace"
+    elif plan is not None:
+        chosen, source = int(plan.table["calls"].iloc[-1]), "plan"
+    else:
+        raise FunnelsimValueError("report.error.no_calls")
+    band = forecast(fit, chosen, periods, reps, cycle=cycle, deal_size=deal_size, rng=rng)
+    measure = "revenue" if deal_size is not None else "sales"
+    return Outlook(plan, band, chosen, source, target, probability, measure)
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class PipelineNumbers:
+    """What the pipeline app shows: the snapshot and its numbers, from :class:`Pipeline` methods.
+
+    Attributes
+    ----------
+    pipeline : Pipeline
+        The snapshot as read (:func:`funnelsim.read_pipeline`).
+    quota : float
+    weighted : float
+        ``pipeline.weighted``: the decks' forecast, Σ amount × p.
+    prob_quota : float
+        ``pipeline.prob_reach(quota)``: the chance the deals that close reach it.
+    prob_weighted : float
+        ``pipeline.prob_reach(weighted)``: how often the weighted total is reached.
+    percentiles : pandas.Series
+        ``pipeline.percentiles()``: P10, P50, P90 of the amount that closes.
+    deals : pandas.Series
+        ``pipeline.count_pmf()``: the exact distribution of the number of deals.
+    """
+
+    pipeline: Any
+    quota: float
+    weighted: float
+    prob_quota: float
+    prob_weighted: float
+    percentiles: Any
+    deals: Any
+
+    def to_frame(self):
+        """The numbers as a tidy table: ``quantity`` and ``value``."""
+        rows = {
+            "deals": self.pipeline.n_deals,
+            "weighted": self.weighted,
+            "prob_weighted": self.prob_weighted,
+            "quota": self.quota,
+            "prob_quota": self.prob_quota,
+            **{k: float(v) for k, v in self.percentiles.items()},
+        }
+        return pd.DataFrame({"quantity": list(rows), "value": list(rows.values())})
+
+    def __repr__(self) -> str:
+        p10, p50, p90 = (float(x) for x in self.percentiles)
+        return t(
+            "repr.pipeline_numbers",
+            deals=self.pipeline.n_deals,
+            weighted=self.weighted,
+            p_weighted=self.prob_weighted,
+            quota=self.quota,
+            p_quota=self.prob_quota,
+            p10=p10,
+            p50=p50,
+            p90=p90,
+        )
+
+
+def pipeline_numbers(
+    pipeline, quota: float, *, rng: np.random.Generator | int | None = None
+) -> PipelineNumbers:
+    """The pipeline app's numbers (each one a :class:`~funnelsim.Pipeline` method).
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> from funnelsim.lessons import pipeline_numbers
+    >>> pipe = fs.Pipeline.from_deals([1_000_000, 200_000, 50_000], [0.25, 0.5, 0.9])
+    >>> n = pipeline_numbers(pipe, 300_000)
+    >>> n.weighted, round(n.prob_quota, 4), round(n.prob_weighted, 4)
+    (395000.0, 0.25, 0.25)
+    """
+    pmf = pipeline.count_pmf()
+    return PipelineNumbers(
+        pipeline=pipeline,
+        quota=float(quota),
+        weighted=pipeline.weighted,
+        prob_quota=pipeline.prob_reach(quota, rng=rng),
+        prob_weighted=pipeline.prob_reach(pipeline.weighted, rng=rng),
+        percentiles=pipeline.percentiles(rng=rng),
+        deals=pmf,
+    )

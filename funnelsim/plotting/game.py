@@ -1,0 +1,482 @@
+"""Plots of the numbers game (notebooks 01-03): running shares, noise, funnels, levers, fans.
+
+Every function takes a result from :mod:`funnelsim.lessons.game` (or a
+:class:`~funnelsim.Funnel`) and draws on one matplotlib ``Axes``.
+"""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from .._validate import check_choice
+from ..i18n import t
+from ..lessons import CycleEffects, NoiseByVolume, RatioGame, RevenueSteadiness, RunningShare
+from .theme import (
+    amount_tick,
+    chance,
+    check_type,
+    log_axis,
+    new_axes,
+    palette,
+    percent_tick,
+    period_units,
+    revenue_word,
+)
+
+__all__ = [
+    "plot_cv_by_calls",
+    "plot_cycle_effects",
+    "plot_fan",
+    "plot_funnel",
+    "plot_levers",
+    "plot_running_share",
+]
+
+
+def plot_running_share(
+    result: RunningShare, *, ax: Axes | None = None, max_lines: int = 100, **kwargs
+) -> Axes:
+    """Each rep's running share of successes, with the theory band around ``p``.
+
+    Parameters
+    ----------
+    result : RunningShare
+        From :func:`funnelsim.lessons.running_share`.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
+    max_lines : int
+        Draw at most this many reps (all of them count in the result).
+    **kwargs
+        Passed to the :class:`~matplotlib.collections.LineCollection` of the
+        reps' paths (``linewidth``, ``alpha``, ``color``).
+
+    Returns
+    -------
+    matplotlib Axes
+        One collection for the reps' paths, one for the band, one line for
+        ``p``.
+    """
+    check_type(result, (RunningShare,), "plot_running_share")
+    ax = new_axes(ax)
+    colors = palette()
+    n, reps = result.n, result.reps
+    # About 800 points per path are enough at any screen width; keep every early call.
+    idx = np.unique(np.concatenate([np.arange(min(n, 100)), np.linspace(0, n - 1, 700)]))
+    idx = idx.astype(int)
+    x = result.calls[idx]
+    shown = min(reps, max(1, int(max_lines)))
+    paths = np.stack([np.broadcast_to(x, (shown, x.size)), result.shares[:shown, idx]], axis=-1)
+    line_kw = {
+        "color": colors[0],
+        "linewidth": 1.6 if shown > 1 else 2.5,
+        "alpha": 0.9 if shown == 1 else max(0.15, min(0.6, 6 / shown)),
+    }
+    line_kw.update(kwargs)
+    lines = LineCollection(
+        paths, label=t("plot.running_share.paths", reps=reps, shown=shown), **line_kw
+    )
+    ax.add_collection(lines)
+    # The band sits on top of the paths, lightly filled and outlined, so it stays
+    # visible under a hundred reps.
+    ax.fill_between(
+        result.calls,
+        result.low,
+        result.high,
+        facecolor=mpl.colors.to_rgba(colors[1], 0.15),
+        edgecolor=colors[1],
+        linewidth=2.5,
+        zorder=3,
+        label=t("plot.running_share.band", level=result.confidence_level),
+    )
+    ax.axhline(
+        result.p,
+        color="black",
+        linestyle="--",
+        linewidth=2,
+        zorder=4,
+        label=t("plot.running_share.p", p=result.p),
+    )
+    early = min(n, 20)
+    spread = 1.2 * (result.high[early - 1] - result.p)
+    ax.set_xlim(0, n)
+    ax.set_ylim(max(0.0, result.p - spread), min(1.0, result.p + spread) + 1e-9)
+    ax.yaxis.set_major_formatter(FuncFormatter(percent_tick))
+    ax.xaxis.set_major_formatter(FuncFormatter(amount_tick))
+    ax.set_title(t("plot.running_share.title"))
+    ax.set_xlabel(t("plot.running_share.xlabel"))
+    ax.set_ylabel(t("plot.running_share.ylabel"))
+    ax.legend(loc="upper right")
+    return ax
+
+
+_SERIES_ORDER = ("sales", "revenue", "week", "month")
+
+
+def plot_cv_by_calls(
+    result: NoiseByVolume | RevenueSteadiness,
+    *,
+    ax: Axes | None = None,
+    series: tuple[str, ...] | None = None,
+    **kwargs,
+) -> Axes:
+    """Relative noise (CV) against calls on log-log axes, theory line and simulation.
+
+    On log-log axes the theory ``CV = c / sqrt(calls)`` is a straight line of
+    slope -1/2: four times the calls, half the noise.
+
+    Parameters
+    ----------
+    result : NoiseByVolume or RevenueSteadiness
+        From :func:`funnelsim.lessons.noise_by_volume` or
+        :func:`funnelsim.lessons.revenue_steadiness`.
+    ax : matplotlib Axes, optional
+    series : tuple of str, optional
+        Which series to draw (``"sales"``, ``"revenue"``; ``"week"``,
+        ``"month"``); all by default.
+    **kwargs
+        Passed to the simulated points (``marker``, ``markersize``).
+
+    Returns
+    -------
+    matplotlib Axes
+        One theory line and one line of simulated points per series, log
+        scales on both axes.
+    """
+    check_type(result, (NoiseByVolume, RevenueSteadiness), "plot_cv_by_calls")
+    ax = new_axes(ax)
+    colors = palette()
+    present = [s for s in _SERIES_ORDER if s in set(result.curve["series"])]
+    wanted = (
+        present if series is None else [check_choice("series", s, tuple(present)) for s in series]
+    )
+    point_kw = {"marker": "o", "linestyle": "none", "markersize": 11, "zorder": 3}
+    point_kw.update(kwargs)
+    for i, name in enumerate(wanted):
+        color = colors[i % len(colors)]
+        curve = result.curve[result.curve["series"] == name]
+        pts = result.points[result.points["series"] == name]
+        label = t(f"plot.series.{name}")
+        ax.plot(curve["calls"], curve["cv"], color=color, label=t("plot.cv.theory", series=label))
+        ax.plot(
+            pts["calls"],
+            pts["cv"],
+            color=color,
+            markeredgecolor="black",
+            label=t("plot.cv.simulated", series=label),
+            **point_kw,
+        )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    log_axis(ax.xaxis, amount_tick)
+    log_axis(ax.yaxis, percent_tick)
+    ax.minorticks_off()  # the 1-2-5 major ticks are enough
+    per = (
+        t("plot.cv.per_week") if isinstance(result, RevenueSteadiness) else t("plot.cv.per_period")
+    )
+    ax.set_title(t("plot.cv.title"))
+    ax.set_xlabel(t("plot.cv.xlabel", per=per))
+    ax.set_ylabel(t("plot.cv.ylabel"))
+    ax.legend(loc="upper right")
+    return ax
+
+
+def plot_funnel(
+    result: RatioGame,
+    *,
+    ax: Axes | None = None,
+    show: tuple[str, ...] = ("expected", "needed"),
+    period: str = "period",
+    **kwargs,
+) -> Axes:
+    """Bars per stage: what your calls give on average, and what the target needs.
+
+    Parameters
+    ----------
+    result : RatioGame
+        From :func:`funnelsim.lessons.ratio_game`.
+    ax : matplotlib Axes, optional
+    show : tuple of str
+        ``"expected"`` (your calls, on average), ``"needed"`` (the decks'
+        back-calculation from the target), or both.
+    period : {"day", "week", "month", "period"}
+        What one period of the plan is, for the labels.
+    **kwargs
+        Passed to :meth:`~matplotlib.axes.Axes.barh`.
+
+    Returns
+    -------
+    matplotlib Axes
+        One bar container per quantity shown, stages top to bottom, each bar
+        labelled with its number.
+    """
+    check_type(result, (RatioGame,), "plot_funnel")
+    ax = new_axes(ax)
+    colors = palette()
+    shown = [check_choice("show", s, ("expected", "needed")) for s in show]
+    unit, units = period_units(period)
+    stages = list(result.funnel.stages)
+    values = {
+        "expected": result.expected.to_numpy(dtype=float),
+        "needed": result.back["needed"].to_numpy(dtype=float),
+    }
+    labels = {
+        "expected": t("plot.funnel.expected", calls=result.calls, unit=unit),
+        "needed": t("plot.funnel.needed", target=amount_tick(result.target)),
+    }
+    height = 0.8 / len(shown)
+    y = np.arange(len(stages))
+    for i, name in enumerate(shown):
+        offset = (i - (len(shown) - 1) / 2) * height
+        bars = ax.barh(
+            y + offset,
+            values[name],
+            height=height * 0.95,
+            color=colors[0] if name == "expected" else colors[1],
+            label=labels[name],
+            **kwargs,
+        )
+        ax.bar_label(bars, labels=[amount_tick(v) for v in values[name]], padding=4)
+    ax.set_yticks(y, stages)
+    ax.set_ylim(len(stages) - 0.5, -0.5)  # first stage on top
+    ax.grid(axis="y", visible=False)
+    ax.margins(x=0.15)
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+    ax.xaxis.set_major_formatter(FuncFormatter(amount_tick))
+    ax.set_title(t("plot.funnel.title"))
+    ax.set_xlabel(t("plot.funnel.xlabel", periods=result.periods, units=units))
+    ax.set_ylabel(t("plot.funnel.ylabel"))
+    ax.legend(loc="lower right")
+    return ax
+
+
+def plot_levers(
+    result: RatioGame, *, ax: Axes | None = None, period: str = "period", **kwargs
+) -> Axes:
+    """The volume lever against the ratio lever: expected result and chance of the target.
+
+    Parameters
+    ----------
+    result : RatioGame
+        From :func:`funnelsim.lessons.ratio_game`.
+    ax : matplotlib Axes, optional
+    period : {"day", "week", "month", "period"}
+        What one period of the plan is, for the labels.
+    **kwargs
+        Passed to :meth:`~matplotlib.axes.Axes.bar`.
+
+    Returns
+    -------
+    matplotlib Axes
+        Three bars (today, more volume, a better ratio), each labelled with
+        its gain and its chance of reaching the target; a dashed line at the
+        target.
+    """
+    check_type(result, (RatioGame,), "plot_levers")
+    ax = new_axes(ax)
+    colors = palette()
+    unit, units = period_units(period)
+    tab = result.levers
+    k = result.funnel.stages.index(result.lever_stage) - 1
+    names = [
+        t("plot.levers.baseline", calls=result.calls, unit=unit),
+        t("plot.levers.volume", extra=result.extra_calls, unit=unit),
+        t(
+            "plot.levers.ratio",
+            stage=result.lever_stage,
+            old=result.funnel.ratios[k],
+            new=result.new_ratio,
+        ),
+    ]
+    x = np.arange(3)
+    bars = ax.bar(x, tab["expected"], color=[colors[7], colors[0], colors[2]], **kwargs)
+    ax.set_xticks(x, names)
+    notes = [
+        t("plot.levers.note", gain=g, p=chance(p))
+        for g, p in zip(tab["gain"], tab["p_target"], strict=True)
+    ]
+    ax.bar_label(bars, labels=notes, padding=4)
+    ax.axhline(
+        result.target,
+        color="black",
+        linestyle="--",
+        linewidth=2,
+        label=t("plot.levers.target", target=amount_tick(result.target)),
+    )
+    top = max(float(tab["expected"].max()), result.target)
+    ax.set_ylim(0, top * 1.25)
+    ax.yaxis.set_major_locator(MaxNLocator(6))
+    ax.yaxis.set_major_formatter(FuncFormatter(amount_tick))
+    ax.grid(axis="x", visible=False)
+    what = revenue_word(result.deal_size)
+    ax.set_title(t("plot.levers.title"))
+    ax.set_xlabel(t("plot.levers.xlabel"))
+    ax.set_ylabel(t("plot.levers.ylabel", what=what, periods=result.periods, units=units))
+    ax.legend(loc="upper left")
+    return ax
+
+
+def plot_fan(
+    result: RevenueSteadiness, *, block: str = "week", ax: Axes | None = None, **kwargs
+) -> Axes:
+    """Fan chart of revenue per week or per month: P10-P90 band, median, one rep.
+
+    Parameters
+    ----------
+    result : RevenueSteadiness
+        From :func:`funnelsim.lessons.revenue_steadiness`.
+    block : {"week", "month"}
+        Revenue per week or per month.
+    ax : matplotlib Axes, optional
+    **kwargs
+        Passed to the median line.
+
+    Returns
+    -------
+    matplotlib Axes
+        One band (8 in 10 reps inside), the median, the mean level and one
+        example rep.
+    """
+    check_type(result, (RevenueSteadiness,), "plot_fan")
+    block = check_choice("block", block, ("week", "month"))
+    ax = new_axes(ax)
+    colors = palette()
+    frame = result.weekly if block == "week" else result.monthly
+    example = result.example_weekly if block == "week" else result.example_monthly
+    x = np.arange(1, len(frame) + 1)
+    ax.fill_between(
+        x,
+        frame["q10"],
+        frame["q90"],
+        color=colors[0],
+        alpha=0.25,
+        linewidth=0,
+        label=t("plot.fan.band"),
+    )
+    line_kw = {"color": colors[0], "label": t("plot.fan.median")}
+    line_kw.update(kwargs)
+    ax.plot(x, frame["q50"], **line_kw)
+    ax.axhline(
+        float(frame["mean"].mean()),
+        color="black",
+        linestyle="--",
+        linewidth=2,
+        label=t("plot.fan.mean"),
+    )
+    ax.plot(
+        x,
+        example,
+        color=colors[3],
+        linewidth=1.8,
+        marker="o",
+        markersize=4,
+        label=t("plot.fan.example"),
+    )
+    ax.set_xlim(0.5, len(frame) + 0.5)
+    top = max(float(frame["q90"].max()), float(np.max(example)), 1e-9)
+    ax.set_ylim(0, top * 1.4)  # room for the legend above the data
+    ax.yaxis.set_major_locator(MaxNLocator(6))
+    ax.yaxis.set_major_formatter(FuncFormatter(amount_tick))
+    what = revenue_word(result.deal_size)
+    ax.set_title(t(f"plot.fan.title_{block}", cv=result.cv(block)))
+    ax.set_xlabel(t(f"plot.fan.xlabel_{block}", block=result.block))
+    ax.set_ylabel(t(f"plot.fan.ylabel_{block}", what=what))
+    ax.legend(loc="upper left", ncols=2)
+    return ax
+
+
+def plot_cycle_effects(
+    result: CycleEffects, *, scenario: str = "ramp_up", ax: Axes | None = None, **kwargs
+) -> Axes:
+    """Calls and revenue week by week: a new rep's ramp-up, or a pause in prospecting.
+
+    Revenue (average, P10-P90 band, theory) is on the left axis; the calls
+    made each week are a step line on a second axis on the right.
+
+    Parameters
+    ----------
+    result : CycleEffects
+        From :func:`funnelsim.lessons.cycle_effects`.
+    scenario : {"ramp_up", "pause"}
+    ax : matplotlib Axes, optional
+    **kwargs
+        Passed to the average revenue line.
+
+    Returns
+    -------
+    matplotlib Axes
+        The revenue axes (its twin with the calls is ``ax.figure.axes[-1]``).
+    """
+    check_type(result, (CycleEffects,), "plot_cycle_effects")
+    scenario = check_choice("scenario", scenario, ("ramp_up", "pause"))
+    ax = new_axes(ax)
+    colors = palette()
+    frame = result.scenario(scenario)
+    week = frame["week"].to_numpy()
+    calls_ax = ax.twinx()
+    calls_ax.bar(
+        week,
+        frame["calls"],
+        width=0.8,
+        color=colors[7],
+        alpha=0.35,
+        linewidth=0,
+        label=t("plot.cycle.calls"),
+    )
+    # Calls stay in the bottom quarter, under the revenue lines.
+    most = max(1.0, float(frame["calls"].max()))
+    calls_ax.set_ylim(0, most * 4)
+    calls_ax.set_yticks([0, most / 2, most])
+    calls_ax.yaxis.set_major_formatter(FuncFormatter(amount_tick))
+    calls_ax.set_ylabel(t("plot.cycle.calls_axis"), color=colors[7], loc="bottom")
+    calls_ax.tick_params(axis="y", colors=colors[7])
+    calls_ax.grid(False)
+    calls_ax.spines["right"].set_visible(True)
+    if scenario == "pause":
+        ax.axvspan(
+            result.pause_start - 0.5,
+            result.pause_start + result.pause_length - 0.5,
+            color=colors[7],
+            alpha=0.15,
+            linewidth=0,
+            label=t("plot.cycle.pause", weeks=result.pause_length),
+        )
+    ax.fill_between(
+        week,
+        frame["q10"],
+        frame["q90"],
+        color=colors[0],
+        alpha=0.2,
+        linewidth=0,
+        label=t("plot.fan.band"),
+    )
+    line_kw = {"color": colors[0], "label": t("plot.cycle.mean")}
+    line_kw.update(kwargs)
+    ax.plot(week, frame["mean"], **line_kw)
+    ax.plot(
+        week,
+        frame["theory"],
+        color="black",
+        linestyle="--",
+        linewidth=2,
+        label=t("plot.cycle.theory"),
+    )
+    ax.axhline(
+        result.steady, color=colors[2], linestyle=":", linewidth=2.5, label=t("plot.cycle.steady")
+    )
+    ax.set_zorder(calls_ax.get_zorder() + 1)
+    ax.patch.set_visible(False)
+    ax.set_xlim(0.5, len(week) + 0.5)
+    ax.set_ylim(0, max(float(frame["q90"].max()), result.steady, 1e-9) * 1.45)
+    ax.yaxis.set_major_formatter(FuncFormatter(amount_tick))
+    what = revenue_word(result.deal_size)
+    ax.set_title(t(f"plot.cycle.title_{scenario}", weeks=result.pause_length))
+    ax.set_xlabel(t("plot.cycle.xlabel", cycle=result.cycle.mean))
+    ax.set_ylabel(t("plot.cycle.ylabel", what=what))
+    handles, labels = ax.get_legend_handles_labels()
+    h2, l2 = calls_ax.get_legend_handles_labels()
+    ax.legend(handles + h2, labels + l2, loc="upper left", ncols=3)
+    return ax

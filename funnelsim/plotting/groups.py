@@ -1,0 +1,361 @@
+"""Plots of group comparisons (notebook 05): the funnel plot, the p-chart, shrinkage.
+
+Every function takes a result from :mod:`funnelsim.groups` or
+:mod:`funnelsim.control` and draws on one matplotlib ``Axes``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter
+
+from .._validate import check_choice
+from ..control import PChart, funnel_limits, period_label
+from ..groups import GroupComparison
+from ..i18n import FunnelsimValueError, field_label, fields_label, t
+from .theme import amount_tick, errorbar, new_axes, palette, percent_tick
+
+__all__ = ["plot_funnel_chart", "plot_p_chart", "plot_shrinkage"]
+
+
+def require_leads(result, step: str) -> None:
+    """A step no group has a lead at cannot be charted: say so (not a numpy error)."""
+    entered = result.table.loc[result.table["stage"] == step, "entered"]
+    if not (entered > 0).any():
+        raise FunnelsimValueError("error.step_no_leads", stage=step, by=fields_label(result.by))
+
+
+def _check_groups_result(result: object, kind: type, name: str, maker: str) -> None:
+    if not isinstance(result, kind):
+        raise FunnelsimValueError(
+            "error.plot_input_groups",
+            function=name,
+            wanted=kind.__name__,
+            maker=maker,
+            value=type(result).__name__,
+        )
+
+
+def plot_funnel_chart(
+    result: GroupComparison,
+    *,
+    stage: str | None = None,
+    ax: Axes | None = None,
+    confidence_level: float | tuple[float, ...] = (0.95, 0.998),
+    labels: bool = True,
+    **kwargs,
+) -> Axes:
+    """Funnel plot: each group's ratio against its volume, inside the team's control limits.
+
+    A group outside the funnel differs from the team by more than chance at
+    that volume; small groups scatter widely and still sit inside. The
+    limits come from :func:`funnelsim.control.funnel_limits` around the
+    pooled ratio of all groups (the solid line).
+
+    Parameters
+    ----------
+    result : GroupComparison
+        From :func:`funnelsim.groups.compare_groups`.
+    stage : str, optional
+        The step to draw; the first compared step by default.
+    ax : matplotlib Axes, optional
+    confidence_level : float or tuple of float, default (0.95, 0.998)
+        One pair of limit curves per level (dashed, then dotted).
+    labels : bool, default True
+        Write each group's name beside its dot.
+    **kwargs
+        Passed to the scatter of the groups (``s``, ``alpha``, ``marker``).
+
+    Returns
+    -------
+    matplotlib Axes
+        One scatter (dots coloured by how far out they are: inside, outside
+        the inner limits, outside the outer ones), two lines per level and
+        the team line.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import funnelsim as fs
+    >>> from funnelsim.groups import compare_groups
+    >>> counts = pd.DataFrame({"rep": ["ann", "bob", "cy", "dee"],
+    ...                        "connects": [40, 70, 90, 60], "meetings": [3, 10, 25, 8]})
+    >>> res = compare_groups(fs.Log("counts", ("connects", "meetings"), counts=counts), by="rep")
+    >>> with fs.plotting.style():
+    ...     ax = fs.plotting.plot_funnel_chart(res)
+    >>> ax.get_xlabel()
+    'leads entering the step (volume)'
+    """
+
+    _check_groups_result(result, GroupComparison, "plot_funnel_chart", "compare_groups")
+    step = result.stages[0] if stage is None else check_choice("stage", stage, result.stages)
+    require_leads(result, step)
+    levels = (confidence_level,) if np.ndim(confidence_level) == 0 else tuple(confidence_level)
+    levels = tuple(sorted(float(x) for x in levels))
+    ax = new_axes(ax)
+    colors = palette()
+    rows = result.table[(result.table["stage"] == step) & (result.table["entered"] > 0)]
+    team = float(result.steps.loc[result.steps["stage"] == step, "team_ratio"].iloc[0])
+    top = max(int(rows["entered"].max()), 1)
+    volumes = np.unique(np.round(np.linspace(1, top * 1.1 + 1, 400)).astype(int))
+    limits = funnel_limits(team, volumes, confidence_level=levels)
+    styles = ("--", ":", "-.")
+    for i, level in enumerate(levels):
+        part = limits[limits["confidence_level"] == level]
+        style = {"color": "0.35", "linewidth": 2, "linestyle": styles[i % len(styles)]}
+        ax.plot(
+            part["volume"], part["low"], label=t("plot.funnel_chart.limits", level=level), **style
+        )
+        ax.plot(part["volume"], part["high"], **style)
+    ax.axhline(team, color="black", linewidth=2.5, label=t("plot.funnel_chart.team", ratio=team))
+    # how far out each group is: 0 inside every funnel, i outside the i-th narrowest
+    at = funnel_limits(team, rows["entered"].to_numpy(), confidence_level=levels)
+    ratio = rows["ratio"].to_numpy(float)
+    outside = np.zeros(len(rows), dtype=int)
+    for level in levels:
+        part = at[at["confidence_level"] == level]
+        out = (ratio < part["low"].to_numpy()) | (ratio > part["high"].to_numpy())
+        outside += out
+    shade = [colors[0], colors[1], colors[3]]
+    point_kw = {"s": 110, "edgecolor": "black", "zorder": 3}
+    point_kw.update(kwargs)
+    ax.scatter(
+        rows["entered"],
+        ratio,
+        c=[shade[min(o, len(shade) - 1)] for o in outside],
+        label=t("plot.funnel_chart.groups", by=fields_label(result.by)),
+        **point_kw,
+    )
+    if labels:
+        names = [", ".join(str(v) for v in row) for row in rows[list(result.by)].to_numpy()]
+        for name, x, y in zip(names, rows["entered"], ratio, strict=True):
+            ax.annotate(name, (x, y), xytext=(7, 5), textcoords="offset points")
+    ax.set_xlim(0, top * 1.1 + 1)
+    ax.set_ylim(0, min(1.0, 1.3 * max(float(np.nanmax(ratio)), team) + 0.02))
+    ax.yaxis.set_major_formatter(FuncFormatter(percent_tick))
+    ax.xaxis.set_major_formatter(FuncFormatter(amount_tick))
+    ax.set_title(t("plot.funnel_chart.title", stage=step))
+    ax.set_xlabel(t("plot.funnel_chart.xlabel"))
+    ax.set_ylabel(t("plot.funnel_chart.ylabel", stage=step))
+    handles, names = ax.get_legend_handles_labels()
+    for i, level in enumerate(levels[:2]):  # what the other colours mean, when they occur
+        if (outside > i).any():
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    marker="o",
+                    linestyle="none",
+                    markersize=10,
+                    markerfacecolor=shade[i + 1],
+                    markeredgecolor="black",
+                )
+            )
+            names.append(t("plot.funnel_chart.outside", level=level))
+    ax.legend(handles, names, loc="upper right")
+    return ax
+
+
+def plot_p_chart(
+    result: PChart,
+    *,
+    stage: str | None = None,
+    group: object = None,
+    ax: Axes | None = None,
+    **kwargs,
+) -> Axes:
+    """The p-chart: a stage ratio period by period, its centre line and control limits.
+
+    Periods outside the limits (out of control) are marked with a cross.
+
+    Parameters
+    ----------
+    result : PChart
+        From :func:`funnelsim.control.p_chart`.
+    stage : str, optional
+        The step to draw; the first charted step by default.
+    group : value or tuple, optional
+        With ``by=``: the group to draw (a value, or a tuple for several
+        ``by`` columns); the first group by default.
+    ax : matplotlib Axes, optional
+    **kwargs
+        Passed to the ratio line (``color``, ``marker``).
+
+    Returns
+    -------
+    matplotlib Axes
+        The ratio line, the centre line, the two limit step lines and, when
+        any period is out of control, one scatter of crosses.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import funnelsim as fs
+    >>> from funnelsim.control import p_chart
+    >>> counts = pd.DataFrame({"period": ["w1", "w2", "w3", "w4"],
+    ...                        "connects": [100, 120, 90, 110], "meetings": [20, 25, 3, 22]})
+    >>> chart = p_chart(fs.Log("counts", ("connects", "meetings"), counts=counts))
+    >>> with fs.plotting.style():
+    ...     ax = fs.plotting.plot_p_chart(chart)
+    >>> ax.get_title()
+    'meetings period by period: 1 out of control'
+    """
+
+    _check_groups_result(result, PChart, "plot_p_chart", "p_chart")
+    step = result.stages[0] if stage is None else check_choice("stage", stage, result.stages)
+    rows = result.table[result.table["stage"] == step]
+    title_group = ""
+    if result.by:
+        keys = rows[list(result.by)].drop_duplicates()
+        choices = [tuple(r) for r in keys.to_numpy()]
+        wanted = choices[0] if group is None else group if isinstance(group, tuple) else (group,)
+        if wanted not in choices:
+            raise FunnelsimValueError(
+                "error.plot_group",
+                value=repr(group),
+                by=", ".join(result.by),
+                choices=", ".join(", ".join(map(str, c)) for c in choices[:20]),
+            )
+        mask = np.ones(len(rows), dtype=bool)
+        for col, value in zip(result.by, wanted, strict=True):
+            mask &= (rows[col] == value).to_numpy()
+        rows = rows[mask]
+        title_group = ", ".join(map(str, wanted))
+    ax = new_axes(ax)
+    colors = palette()
+    periods = rows[result.period]
+    kind = pd.api.types
+    if kind.is_datetime64_any_dtype(periods) or kind.is_numeric_dtype(periods):
+        x = periods.to_numpy()
+    else:
+        x = np.arange(len(rows))
+        step_ticks = max(1, len(rows) // 12)
+        ax.set_xticks(x[::step_ticks], [str(p) for p in periods.to_numpy()[::step_ticks]])
+    line_kw = {"color": colors[0], "marker": "o", "label": t("plot.p_chart.ratio")}
+    line_kw.update(kwargs)
+    ax.plot(x, rows["ratio"], **line_kw)
+    centre = float(rows["centre"].iloc[0]) if len(rows) else float("nan")
+    centre_label = (
+        t("plot.p_chart.centre", ratio=centre)
+        if result.centre is None
+        else t("plot.p_chart.centre_given", ratio=centre)
+    )
+    ax.axhline(centre, color="black", linewidth=2, label=centre_label)
+    limit_kw = {"where": "mid", "color": "0.35", "linestyle": "--", "linewidth": 2}
+    ax.step(x, rows["low"], label=t("plot.p_chart.limits", sigmas=result.sigmas), **limit_kw)
+    ax.step(x, rows["high"], **limit_kw)
+    flagged = (rows["signal"] != "").to_numpy()
+    if flagged.any():
+        ax.scatter(
+            x[flagged],
+            rows["ratio"].to_numpy()[flagged],
+            marker="X",
+            s=220,
+            color=colors[3],
+            edgecolor="black",
+            zorder=4,
+            label=t("plot.p_chart.flagged"),
+        )
+    n_out = int(flagged.sum())
+    if title_group:
+        title = t("plot.p_chart.title_group", stage=step, group=title_group, count=n_out)
+    else:
+        title = t("plot.p_chart.title", stage=step, count=n_out)
+    top = np.nanmax(np.concatenate([rows["high"].to_numpy(float), rows["ratio"].to_numpy(float)]))
+    ax.set_ylim(0, min(1.0, 1.35 * float(top)) if np.isfinite(top) and top > 0 else 1.0)
+    ax.yaxis.set_major_formatter(FuncFormatter(percent_tick))
+    ax.set_title(title)
+    ax.set_xlabel(t("plot.p_chart.xlabel", period=field_label(result.period)))
+    ax.set_ylabel(t("plot.p_chart.ylabel", stage=step))
+    ax.legend(loc="upper right", ncols=2)
+    return ax
+
+
+def plot_shrinkage(
+    result: GroupComparison,
+    *,
+    stage: str | None = None,
+    ax: Axes | None = None,
+    **kwargs,
+) -> Axes:
+    """Raw ratios against shrunken estimates, group by group, around the team's ratio.
+
+    Each group has two rows: its raw ratio with its interval (hollow) and
+    the empirical-Bayes estimate with its posterior interval (filled), pulled
+    towards the team. Small groups move most.
+
+    Parameters
+    ----------
+    result : GroupComparison
+        From :func:`funnelsim.compare_groups`.
+    stage : str, optional
+        The step to draw; the first compared step by default.
+    ax : matplotlib Axes, optional
+    **kwargs
+        Passed to both errorbars.
+
+    Returns
+    -------
+    matplotlib Axes
+        Two errorbar containers (raw, shrunken) and the team line.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import funnelsim as fs
+    >>> counts = pd.DataFrame({"rep": ["ann", "bob", "cy", "dee"],
+    ...                        "connects": [40, 70, 90, 60], "meetings": [3, 10, 25, 8]})
+    >>> res = fs.compare_groups(fs.Log("counts", ("connects", "meetings"), counts=counts),
+    ...                         by="rep")
+    >>> with fs.plotting.style():
+    ...     ax = fs.plotting.plot_shrinkage(res)
+    >>> [label.get_text() for label in ax.get_yticklabels()]
+    ['ann (40)', 'bob (70)', 'cy (90)', 'dee (60)']
+    """
+
+    _check_groups_result(result, GroupComparison, "plot_shrinkage", "compare_groups")
+    step = result.stages[0] if stage is None else check_choice("stage", stage, result.stages)
+    require_leads(result, step)
+    rows = result.table[result.table["stage"] == step].reset_index(drop=True)
+    team = float(result.steps.loc[result.steps["stage"] == step, "team_ratio"].iloc[0])
+    ax = new_axes(ax, figsize=(10, max(4.0, 0.75 * len(rows) + 2)))
+    colors = palette()
+    y = np.arange(len(rows))
+    level = result.confidence_level
+    raw = {
+        "color": colors[7],
+        "markerfacecolor": "white",
+        "markeredgewidth": 2.5,
+        "label": t("plot.shrinkage.raw", level=level),
+    }
+    raw.update(kwargs)
+    errorbar(ax, rows["ratio"], y - 0.17, rows["low"], rows["high"], **raw)
+    shrunk = {"color": colors[0], "label": t("plot.shrinkage.shrunk", level=level)}
+    shrunk.update(kwargs)
+    errorbar(ax, rows["shrunk"], y + 0.17, rows["shrunk_low"], rows["shrunk_high"], **shrunk)
+    ax.axvline(
+        team,
+        color="black",
+        linestyle="--",
+        linewidth=2.5,
+        label=t("plot.shrinkage.team", ratio=team),
+    )
+    names = [
+        t("plot.shrinkage.group", group=", ".join(map(period_label, g)), entered=int(n))
+        for g, n in zip(
+            rows[list(result.by)].itertuples(index=False), rows["entered"], strict=True
+        )
+    ]
+    top = np.nanmax(np.concatenate([rows["high"].to_numpy(float), [team, 0.01]]))
+    ax.set_xlim(0, min(1.0, top * 1.15) if top < 0.95 else 1.02)
+    ax.xaxis.set_major_formatter(FuncFormatter(percent_tick))
+    ax.set_yticks(y, names)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.grid(axis="y", visible=False)
+    ax.set_title(t("plot.shrinkage.title", stage=step))
+    ax.set_xlabel(t("plot.shrinkage.xlabel", stage=step))
+    ax.legend(loc="lower right")
+    return ax

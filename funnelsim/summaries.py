@@ -1,0 +1,251 @@
+"""What the command line prints, and the report and the apps show, as text.
+
+Pure formatting: each function takes a result (a fit, a log, an
+:class:`~funnelsim.lessons.Outlook`) and returns translated sentences or a
+table of text cells, computing no statistic of its own. ``funnelsim fit``
+and ``funnelsim forecast`` print these; :func:`funnelsim.report.build_report`
+and the forecast app show the same text, so the three never disagree.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .i18n import field_label, t
+from .lessons import Outlook
+
+__all__ = [
+    "band_frame",
+    "fit_notes",
+    "format_amount",
+    "format_number",
+    "format_percent",
+    "log_line",
+    "outlook_lines",
+    "plan_frame",
+    "ratio_table",
+]
+
+
+def format_percent(x: float) -> str:
+    return "-" if not np.isfinite(x) else f"{100 * x:.2f}%"
+
+
+def format_number(x: float) -> str:
+    return "-" if not np.isfinite(x) else f"{x:,.0f}"
+
+
+def _rows(fit) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The step rows and the overall rows (first to last stage) of a fit, in one shape."""
+    table = fit.to_frame()
+    steps = len(fit.stages) - 1
+    table.insert(len(fit.by), "previous", [fit.stages[i % steps] for i in range(len(table))])
+    overall = fit.overall
+    if not fit.by:
+        overall = pd.DataFrame([overall._asdict()]).assign(
+            entered=int(table["entered"].iloc[0]), passed=int(table["passed"].iloc[-1])
+        )
+    overall = overall.assign(previous=fit.stages[0], stage=fit.stages[-1])
+    return table, overall
+
+
+def ratio_table(fit) -> pd.DataFrame:
+    """A fit's ratios as people read them: each step, then first to last stage.
+
+    Translated headers, counts as ``passed/entered``, ratios and interval
+    limits as percentages with two decimals (what ``funnelsim fit`` prints
+    and the report shows). The numbers are those of ``fit.to_frame()`` and
+    ``fit.overall``.
+
+    Parameters
+    ----------
+    fit : Fit
+        From :func:`funnelsim.fit` (with or without ``by``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Text cells, one row per group and step, then one per group for the
+        overall rate.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import funnelsim as fs
+    >>> from funnelsim.summaries import ratio_table
+    >>> counts = pd.DataFrame({"dials": [150], "connects": [70], "meetings": [10]})
+    >>> log = fs.Log("counts", ("dials", "connects", "meetings"), counts=counts)
+    >>> print(ratio_table(fs.fit(log)).to_string(index=False))
+                   step passed / entered  ratio    95% interval
+       dials → connects           70/150 46.67% 38.87% – 54.63%
+    connects → meetings            10/70 14.29%  7.95% – 24.34%
+       dials → meetings           10/150  6.67%  3.45% – 11.50%
+    """
+    steps, overall = _rows(fit)
+    both = pd.concat(
+        [steps.assign(overall_row=False), overall.assign(overall_row=True)], ignore_index=True
+    )
+    if fit.by:  # keep each group's rows together, overall last
+        both = both.sort_values(list(fit.by), kind="stable").reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            **{field_label(col): both[col].astype(str) for col in fit.by},
+            t("cli.col.step"): [
+                t("cli.step", previous=p, stage=s)
+                for p, s in zip(both["previous"], both["stage"], strict=True)
+            ],
+            t("cli.col.counts"): [
+                # with mature= each step has its own cohort: no first-to-last counts
+                "–" if fit.mature is not None and last else f"{k}/{n}"
+                for k, n, last in zip(
+                    both["passed"], both["entered"], both["overall_row"], strict=True
+                )
+            ],
+            t("cli.col.ratio"): [format_percent(x) for x in both["ratio"]],
+            t("cli.col.interval", level=fit.confidence_level): [
+                t("cli.interval", low=format_percent(lo), high=format_percent(hi))
+                for lo, hi in zip(both["low"], both["high"], strict=True)
+            ],
+        }
+    )
+
+
+def log_line(log) -> str:
+    """One line saying what the log is: file, format, size, snapshot date."""
+    n = len(log.counts) if log.format == "counts" else len(log.leads)
+    unit = t("cli.unit.rows") if log.format == "counts" else t("cli.unit.leads")
+    as_of = "-" if log.as_of is None else str(pd.Timestamp(log.as_of))
+    return t(
+        "cli.log_line",
+        name=log.name,
+        format=log.format,
+        n=n,
+        unit=unit,
+        stages=" → ".join(log.stages),
+        as_of=as_of,
+    )
+
+
+def fit_notes(fit) -> list[str]:
+    """What a reader of a fit's ratios should know: the mature-lead rule, then its notes."""
+    out = list(fit.notes)
+    if fit.mature is not None:
+        out.insert(0, fit._mature_line().strip())
+    return out
+
+
+def format_amount(x: float, measure: str) -> str:
+    if not np.isfinite(x):
+        return "-"
+    return f"{x:,.0f}" if measure == "revenue" else f"{x:,.1f}"
+
+
+def plan_frame(o: Outlook) -> pd.DataFrame:
+    """The plan as people read it: calls per period by each method, and what each plan delivers.
+
+    Translated headers; counts of calls as integers, chances as percentages.
+    Empty without a target.
+    """
+    if o.plan is None:
+        return pd.DataFrame()
+    table = o.plan.to_frame()
+    return pd.DataFrame(
+        {
+            t("report.col.group"): table["group"].astype(str),
+            t("report.col.overall"): [format_percent(x) for x in table["overall"]],
+            t("report.col.calls", probability=o.probability): [
+                "-" if pd.isna(x) else f"{int(x):,}" for x in table["calls"]
+            ],
+            t("report.col.calls_point"): [f"{int(x):,}" for x in table["calls_point"]],
+            t("report.col.calls_expected"): [f"{int(x):,}" for x in table["calls_expected"]],
+            t("report.col.calls_decks"): [f"{int(x):,}" for x in table["calls_decks"]],
+            t("report.col.p_point_plan"): [format_percent(x) for x in table["p_point_plan"]],
+            t("report.col.p_decks"): [format_percent(x) for x in table["p_decks"]],
+        }
+    )
+
+
+def band_frame(o: Outlook) -> pd.DataFrame:
+    """The forecast band, cumulated to each period: mean, P10, P50, P90 and P(target).
+
+    Periods are counted from 1; P(target) only with a target. Values are
+    those of ``o.forecast.percentiles(measure=o.measure, cumulative=True)``
+    and ``o.forecast.prob_reach(o.target, measure=o.measure)``.
+    """
+    bands = o.forecast.percentiles((0.1, 0.5, 0.9), measure=o.measure, cumulative=True)
+    out = pd.DataFrame(
+        {
+            t("report.col.period"): bands["period"] + 1,
+            t("report.col.mean"): [format_amount(x, o.measure) for x in bands["mean"]],
+            "P10": [format_amount(x, o.measure) for x in bands["q10"]],
+            "P50": [format_amount(x, o.measure) for x in bands["q50"]],
+            "P90": [format_amount(x, o.measure) for x in bands["q90"]],
+        }
+    )
+    if o.target is not None:
+        reach = o.forecast.prob_reach(o.target, measure=o.measure, cumulative=True)
+        out[t("report.col.prob_reach")] = [format_percent(x) for x in reach.to_numpy()]
+    return out
+
+
+def outlook_lines(o: Outlook) -> list[str]:
+    """The plan and the band in sentences (plain text; the report escapes them)."""
+    fc = o.forecast
+    what = t(f"report.measure.{o.measure}")
+    lines = []
+    if o.plan is not None:
+        team = o.plan.table.iloc[-1]
+        lines.append(
+            t(
+                "report.plan_line",
+                target=format_amount(o.target, "revenue"),
+                what=what,
+                periods=fc.periods,
+                probability=o.probability,
+                calls=int(team["calls"]),
+                point=int(team["calls_point"]),
+                decks=int(team["calls_decks"]),
+                p_decks=float(team["p_decks"]),
+            )
+        )
+    lines.append(
+        t(
+            f"report.calls_from.{o.calls_from}",
+            calls=o.calls,
+            periods=fc.periods,
+            reps=fc.reps,
+        )
+    )
+    total = fc.measure(o.measure, cumulative=True)[:, -1]
+    p10, p50, p90 = np.quantile(total, [0.1, 0.5, 0.9])
+    lines.append(
+        t(
+            "report.band_line",
+            what=what,
+            p10=format_amount(p10, o.measure),
+            p50=format_amount(p50, o.measure),
+            p90=format_amount(p90, o.measure),
+        )
+    )
+    if o.target is not None:
+        lines.append(
+            t(
+                "report.reach_line",
+                target=format_amount(o.target, "revenue"),
+                what=what,
+                p=float(fc.prob_reach(o.target, measure=o.measure).iloc[-1]),
+            )
+        )
+    if fc.point is not None:
+        last = fc.compare_bands(measure=o.measure).iloc[-1]
+        lines.append(
+            t(
+                "report.point_line",
+                low=format_amount(last["point_low"], o.measure),
+                high=format_amount(last["point_high"], o.measure),
+                coverage=float(last["point_coverage"]),
+                ratio=float(last["ratio"]),
+            )
+        )
+    return lines

@@ -1,0 +1,503 @@
+"""The widget app every notebook uses, the language switch, and the controls apps share.
+
+Each ``make_<app>(...)`` factory builds and returns an :class:`App` without
+displaying it; a notebook cell shows it with ``display(app)`` or by ending
+with ``app``. One update function runs on every control change: it calls the
+pure function from :mod:`funnelsim.lessons`, draws the result with
+:mod:`funnelsim.plotting` on a matplotlib figure rendered by the Agg backend
+into an image of fixed height (so the page does not jump), and writes a short
+summary in plain words. An error never shows a traceback: its message
+appears in place of the summary.
+
+For a classroom every app shows its seed with a "new draw" button (seed + 1:
+the same seed gives everyone the same figure), exports its chart to PNG and
+SVG in one click, and speaks English or Simplified Chinese: ``lang="zh"`` on
+any ``make_*``, or :func:`language_switch` on the page, which redraws every
+app shown (labels, chart and summary).
+
+The factories themselves are in :mod:`funnelsim.widgets.game` (01-03),
+:mod:`funnelsim.widgets.logs` (04-06) and :mod:`funnelsim.widgets.forecast`
+(07). The computed numbers stay on the app, so tests (and curious students)
+can drive it from code:
+
+>>> import funnelsim as fs
+>>> app = fs.widgets.make_law_of_large_numbers(p=0.5, n=200, reps=5, seed=1)
+>>> app.controls["n"].value = 400
+>>> app.result.shares.shape
+(5, 400)
+>>> app.message
+''
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import functools
+import html
+import inspect
+import io
+import weakref
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import ipywidgets as W
+import matplotlib as mpl
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from .. import i18n, plotting
+from ..i18n import FunnelsimValueError, t
+
+__all__ = ["App", "language_switch", "switch_language"]
+
+DEFAULT_SEED = 2024
+DPI = 80
+SLOW = {"continuous_update": False}
+WIDE = {"description_width": "initial"}
+# Unhinted glyphs render about 20 % faster and look the same on a screen.
+FAST_TEXT = {"text.hinting": "no_hinting"}
+# Exports are for slides and handouts: twice the screen resolution.
+_EXPORT_DPI = 2 * DPI
+_EXPORT_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
+# Apps shown (displayed) and language switches made in this kernel, for switch_language().
+LIVE_APPS: weakref.WeakSet = weakref.WeakSet()
+LIVE_SWITCHES: weakref.WeakSet = weakref.WeakSet()
+# While set, a new App neither computes nor registers (App.relabel builds one).
+_QUIET = {"on": False, "switching": False}
+
+
+class App:
+    """A widget app: controls, one update function, the last result and its figure.
+
+    Built by the ``make_*`` factories; you rarely create one yourself.
+
+    Parameters
+    ----------
+    title : str
+        Heading shown above the controls.
+    controls : mapping of str to ipywidgets.ValueWidget
+        Named controls; their ``.value`` are passed to ``compute``.
+    compute : callable
+        ``compute(values) -> result``: calls the pure lesson function (which
+        may raise ``ValueError``).
+    draw : callable
+        ``draw(result, axes, values)``: draws the result on the list of axes.
+    describe : callable
+        ``describe(result, values) -> str``: a summary in plain words (HTML).
+    panels : callable
+        ``panels(values) -> dict`` of keyword arguments for
+        :meth:`matplotlib.figure.Figure.subplots` (``ncols``, ``width_ratios``).
+    view : tuple of str
+        Names of controls that change only the picture: changing them redraws
+        the last result without computing it again.
+    figsize : (float, float)
+        Figure size in inches (the image is ``figsize * 80`` pixels).
+    columns : int
+        Columns of the grid of controls.
+
+    Attributes
+    ----------
+    controls : dict of str to widget
+        Set a control's ``.value`` to update the app.
+    result : object or None
+        The last result of ``compute`` (None after an error).
+    figure : matplotlib.figure.Figure
+        The figure, redrawn on every update (always the same object: no
+        figure piles up in memory).
+    message : str
+        The last error message ('' when all went well).
+    widget : ipywidgets.VBox
+        The whole app; Jupyter displays it when the app is displayed.
+    lang : str or None
+        The app's fixed language (``make_*(..., lang="zh")``), or None: it
+        follows :func:`funnelsim.set_language` and :func:`language_switch`.
+    new_draw : ipywidgets.Button or None
+        For an app with a ``"seed"`` control: adds 1 to the seed, so the
+        whole room gets the same next draw. The same seed always gives the
+        same figure.
+    export_button, downloads : ipywidgets.Button, ipywidgets.HTML
+        One click on the button puts download links for the current chart
+        (PNG and SVG, embedded in the page: no server or internet needed) in
+        ``downloads``; the next update clears them. :meth:`export` gives the
+        bytes.
+    """
+
+    def __init__(
+        self,
+        *,
+        title: str,
+        controls: Mapping[str, W.ValueWidget],
+        compute: Callable[[dict[str, Any]], Any],
+        draw: Callable[[Any, list[Axes], dict[str, Any]], None],
+        describe: Callable[[Any, dict[str, Any]], str],
+        panels: Callable[[dict[str, Any]], dict[str, Any]] = lambda values: {},
+        view: tuple[str, ...] = (),
+        figsize: tuple[float, float] = (12.0, 5.5),
+        columns: int = 3,
+    ) -> None:
+        self.controls: dict[str, W.ValueWidget] = dict(controls)
+        self.result: Any = None
+        self.message: str = ""
+        self.lang: str | None = None
+        self._name = "chart"
+        self._remake: Callable[[], App] | None = None
+        self._muted = False
+        self._compute = compute
+        self._draw = draw
+        self._describe = describe
+        self._panels = panels
+        self._view = tuple(view)
+        self._inputs: dict[str, Any] | None = None
+        self._axes: list[Axes] | None = None
+        self._axes_key: object = None
+        self._layout_key: object = None
+        self.figure = Figure(figsize=figsize, dpi=DPI)
+        FigureCanvasAgg(self.figure)
+        height = int(figsize[1] * DPI)
+        self.image = W.Image(
+            format="png",
+            layout=W.Layout(width="100%", height=f"{height}px", object_fit="contain"),
+        )
+        self.summary = W.HTML(layout=W.Layout(min_height="3.5em"))
+        self._title = W.HTML(f"<h3>{html.escape(title)}</h3>")
+        grid = W.GridBox(
+            list(self.controls.values()),
+            layout=W.Layout(
+                grid_template_columns=f"repeat({columns}, minmax(0, 1fr))",
+                grid_gap="4px 16px",
+                width="100%",
+            ),
+        )
+        self.new_draw: W.Button | None = None
+        if "seed" in self.controls:
+            self.new_draw = W.Button(
+                description=t("app.new_draw"), icon="refresh", layout=W.Layout(width="auto")
+            )
+            self.new_draw.on_click(self._next_seed)
+        self.export_button = W.Button(
+            description=t("app.export"), icon="download", layout=W.Layout(width="auto")
+        )
+        self.export_button.on_click(self.show_downloads)
+        self.downloads = W.HTML()
+        tools = [b for b in (self.new_draw, self.export_button) if b is not None]
+        self.widget = W.VBox(
+            [
+                self._title,
+                grid,
+                W.HBox([*tools, self.downloads], layout=W.Layout(align_items="center")),
+                self.summary,
+                self.image,
+            ],
+            layout=W.Layout(width="100%"),
+        )
+        for control in self.controls.values():
+            control.observe(self.update, names="value")
+        if not _QUIET["on"]:
+            self.update()
+
+    # ------------------------------------------------------------- update
+    @property
+    def values(self) -> dict[str, Any]:
+        """The current value of every control."""
+        return {name: c.value for name, c in self.controls.items()}
+
+    def update(self, change: object = None) -> None:
+        """Recompute (unless only a view control changed) and redraw.
+
+        Called on every control change; call it yourself to refresh. An
+        error is shown as a message in the app, never raised.
+        """
+        if self._muted:
+            return
+        with i18n.language(self.lang) if self.lang else contextlib.nullcontext():
+            self._update()
+
+    def _update(self) -> None:
+        self.downloads.value = ""  # links to the previous chart would be stale
+        values = self.values
+        inputs = {k: v for k, v in values.items() if k not in self._view}
+        try:
+            if self.result is None or inputs != self._inputs:
+                self.result = None
+                self._inputs = None
+                self.result = self._compute(values)
+                self._inputs = inputs
+            with plotting.style(), mpl.rc_context(FAST_TEXT):
+                self._render(values)
+            self.message = ""
+            self.summary.value = self._describe(self.result, values)
+        except Exception as exc:  # shown to the room, never raised
+            self.result = None
+            self.message = (
+                str(exc)
+                if isinstance(exc, ValueError)
+                else t("app.unexpected", kind=type(exc).__name__, text=str(exc))
+            )
+            self.summary.value = (
+                f'<div style="color:#b00020"><b>{html.escape(t("app.error"))}</b> '
+                f"{html.escape(self.message)}</div>"
+            )
+            with plotting.style():
+                self.figure.clear()
+                self._axes = None
+                self.figure.text(
+                    0.5, 0.5, t("app.fix_controls"), ha="center", va="center", color="#b00020"
+                )
+                self.image.value = self._png()
+
+    def _render(self, values: dict[str, Any]) -> None:
+        """Draw on reused axes; lay the figure out only when the axes or their labels change.
+
+        Creating axes and running the layout engine cost more than drawing the
+        data, so both happen only when needed (see ``benchmarks/bench_widgets.py``).
+        """
+        panels = self._panels(values)
+        axes_key = (repr(panels), tuple(values[k] for k in self._view))
+        if self._axes is None or axes_key != self._axes_key:
+            self.figure.clear()
+            self._axes = list(np.atleast_1d(self.figure.subplots(**panels)))
+            self._axes_key = axes_key
+            self._layout_key = None
+        else:
+            for ax in self._axes:
+                _strip(ax)
+        self._draw(self.result, self._axes, values)
+        layout_key = (axes_key, tuple(_label_widths(ax) for ax in self._axes))
+        if layout_key != self._layout_key:
+            self.figure.set_layout_engine("constrained")
+            self.figure.canvas.draw()
+            self.figure.set_layout_engine("none")
+            self._layout_key = layout_key
+        self.image.value = self._png()
+
+    def _png(self) -> bytes:
+        buf = io.BytesIO()
+        self.figure.canvas.print_png(buf, pil_kwargs={"compress_level": 1})
+        return buf.getvalue()
+
+    # ------------------------------------------------------ classroom tools
+    def _next_seed(self, _button: object = None) -> None:
+        seed = self.controls["seed"]
+        seed.value = seed.value + 1 if seed.value < seed.max else seed.min
+
+    def export(self, format: str = "png", *, dpi: float = _EXPORT_DPI) -> bytes:
+        """The current chart as PNG or SVG bytes (for slides and handouts).
+
+        Parameters
+        ----------
+        format : {"png", "svg"}
+            PNG at ``dpi`` (twice the screen's by default), or SVG (text
+            drawn as outlines, so it looks the same without the fonts).
+        dpi : float
+            Resolution of the PNG.
+
+        Examples
+        --------
+        >>> import funnelsim as fs
+        >>> app = fs.widgets.make_law_of_large_numbers(n=200, reps=3, seed=1)
+        >>> app.export("png")[:8]
+        b'\\x89PNG\\r\\n\\x1a\\n'
+        >>> b"<svg" in app.export("svg")
+        True
+        """
+        if format not in _EXPORT_TYPES:
+            raise FunnelsimValueError(
+                "error.choice", name="format", choices=", ".join(_EXPORT_TYPES), value=format
+            )
+        buf = io.BytesIO()
+        # No date and fixed ids in the SVG: the same chart gives the same file.
+        fixed = {"metadata": {"Date": None}} if format == "svg" else {}
+        with plotting.style(), mpl.rc_context({**FAST_TEXT, "svg.hashsalt": "funnelsim"}):
+            self.figure.savefig(buf, format=format, dpi=dpi, facecolor="white", **fixed)
+        return buf.getvalue()
+
+    def show_downloads(self, _button: object = None) -> None:
+        """Put PNG and SVG download links for the current chart in ``downloads``.
+
+        The files travel inside the links (data URIs): they work offline, in
+        Jupyter and in Voila. Made only on request, so updates stay fast.
+        """
+        links = []
+        for fmt, mime in _EXPORT_TYPES.items():
+            data = base64.b64encode(self.export(fmt)).decode("ascii")
+            links.append(
+                f'<a download="{self._name}.{fmt}" href="data:{mime};base64,{data}" '
+                f'style="margin-left:1em">{html.escape(t("app.download", format=fmt.upper()))}</a>'
+            )
+        self.downloads.value = "".join(links)
+
+    # ------------------------------------------------------------ language
+    def relabel(self) -> None:
+        """Redraw the app in the current language: title, controls, chart, summary.
+
+        The app is built again by its ``make_*`` factory in the new language
+        (stage names of a preset are translated too) and keeps every
+        control's value. Called for every app on the page by :func:`switch_language`.
+        An app with a fixed ``lang`` keeps it.
+        """
+        if self._remake is None:
+            self.update()
+            return
+        values = self.values
+        _QUIET["on"] = True
+        try:
+            with i18n.language(self.lang) if self.lang else contextlib.nullcontext():
+                fresh = self._remake()
+        except Exception:  # the old labels stay; the chart and summary follow the language
+            self.update()
+            return
+        finally:
+            _QUIET["on"] = False
+        fresh._muted = True
+        for name, control in fresh.controls.items():
+            if name in values:
+                with contextlib.suppress(Exception):  # a value the new control cannot take
+                    control.value = values[name]
+        for control in self.controls.values():
+            with contextlib.suppress(ValueError):
+                control.unobserve(self.update, names="value")
+        for control in fresh.controls.values():
+            control.unobserve(fresh.update, names="value")
+            control.observe(self.update, names="value")
+        # The displayed box shows the fresh app's widgets, and this object takes
+        # over the fresh app's state, so ``app`` in the notebook goes on working.
+        box = self.widget
+        box.children = fresh.widget.children
+        fresh.widget = box
+        fresh.lang, fresh._name, fresh._remake = self.lang, self._name, self._remake
+        self.__dict__ = fresh.__dict__
+        self._muted = False
+        self.update()
+
+    # ------------------------------------------------------------ display
+    def _repr_mimebundle_(self, **kwargs: Any):
+        LIVE_APPS.add(self)  # shown on a page: switch_language() redraws it
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def __repr__(self) -> str:
+        shown = self.message or repr(self.result)
+        return f"App({', '.join(self.controls)}): {shown}"
+
+
+def _strip(ax: Axes) -> None:
+    """Remove what a plot function drew, keeping the axes, its ticks and its scales."""
+    for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.texts, *ax.images]:
+        artist.remove()
+    if ax.legend_ is not None:
+        ax.legend_.remove()
+    ax.containers.clear()
+    ax.relim()
+    ax.set_autoscale_on(True)
+
+
+def _label_widths(ax: Axes) -> tuple[int, int]:
+    """Rough width of the longest y tick label (and the x limits' digits), for re-layout."""
+    lo, hi = ax.get_ylim()
+    xlo, xhi = ax.get_xlim()
+    return len(f"{max(abs(lo), abs(hi)):,.0f}"), len(f"{max(abs(xlo), abs(xhi)):,.0f}")
+
+
+# ----------------------------------------------------------------- language
+def app_factory(make: Callable[..., App]) -> Callable[..., App]:
+    """Decorate a ``make_*`` factory: adds ``lang=`` and lets the app relabel itself.
+
+    ``lang="zh"`` builds the app in Simplified Chinese whatever the kit's
+    language; the default (None) follows :func:`funnelsim.set_language` and
+    :func:`language_switch`. Every ``make_*`` in this module carries it
+    (``tests/test_classroom.py`` checks).
+    """
+
+    @functools.wraps(make)
+    def factory(*args: Any, lang: str | None = None, **kwargs: Any) -> App:
+        if lang is not None and lang not in i18n.available_languages():
+            raise FunnelsimValueError(
+                "error.unknown_language",
+                lang=lang,
+                choices=", ".join(i18n.available_languages()),
+            )
+        with i18n.language(lang) if lang else contextlib.nullcontext():
+            app = make(*args, **kwargs)
+        app._remake = functools.partial(make, *args, **kwargs)
+        app._name = make.__name__.removeprefix("make_")
+        app.lang = lang
+        return app
+
+    signature = inspect.signature(make)
+    params = list(signature.parameters.values())
+    at = next((i for i, p in enumerate(params) if p.kind is p.VAR_KEYWORD), len(params))
+    params.insert(at, inspect.Parameter("lang", inspect.Parameter.KEYWORD_ONLY, default=None))
+    factory.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    factory._app_factory = True  # type: ignore[attr-defined]
+    return factory
+
+
+def switch_language(lang: str) -> None:
+    """Set the kit's language and redraw every app on the page (and the switches) in it.
+
+    "On the page" means displayed: a cell that ends with the app, or
+    ``display(app)``. Apps made but never shown are left alone (call their
+    :meth:`App.relabel`); an app made with ``lang=`` keeps its language.
+
+    Parameters
+    ----------
+    lang : str
+        A language code of :func:`funnelsim.i18n.available_languages`
+        (``"en"``, ``"zh"``).
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> app = fs.widgets.make_law_of_large_numbers(n=100, reps=2, seed=1)
+    >>> shown = app._repr_mimebundle_()     # what Jupyter does when a cell ends with app
+    >>> fs.widgets.switch_language("zh")
+    >>> app.controls["seed"].description
+    '随机种子'
+    >>> fs.widgets.switch_language("en")
+    >>> app.controls["seed"].description
+    'random seed'
+    """
+    if _QUIET.get("switching"):  # a switch's own change, already being handled
+        return
+    i18n.set_language(lang)
+    _QUIET["switching"] = True
+    try:
+        for switch in list(LIVE_SWITCHES):
+            switch.value = lang
+        for app in list(LIVE_APPS):
+            if app.lang is None:
+                app.relabel()
+    finally:
+        _QUIET["switching"] = False
+
+
+def language_switch() -> W.ToggleButtons:
+    """Buttons English / 中文 that switch the language of every app on the page.
+
+    Show it near the top of a notebook or dashboard; the apps below (and
+    any later one) follow it.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> switch = fs.widgets.language_switch()
+    >>> [label for label, code in switch.options]
+    ['English', '中文']
+    """
+    switch = W.ToggleButtons(
+        options=[(t(f"language.{code}"), code) for code in i18n.available_languages()],
+        value=i18n.get_language(),
+        description=t("app.language"),
+        style=WIDE,
+    )
+    switch.observe(lambda change: switch_language(change["new"]), names="value")
+    LIVE_SWITCHES.add(switch)
+    return switch
+
+
+def seed_control(value: int) -> W.BoundedIntText:
+    return W.BoundedIntText(
+        value=int(value), min=0, max=2**31 - 1, description=t("app.seed"), style=WIDE
+    )
