@@ -7,7 +7,7 @@
 [8.1, 8.1, 8.1, 8.1]
 """
 
-from . import estimate, groups, pipeline, presets, survival, theory
+from . import estimate, groups, ladder, pipeline, presets, survival, theory
 from .distributions import Cycle, DealSize
 from .estimate import (
     CI,
@@ -31,15 +31,9 @@ from .i18n import (
     set_language,
     t,
 )
+from .ladder import Ladder, grade_ladder
 from .logs import Log, LogError, read_log
-from .pipeline import (
-    Calibration,
-    Ladder,
-    Pipeline,
-    calibration,
-    grade_ladder,
-    read_pipeline,
-)
+from .pipeline import Calibration, Pipeline, calibration, read_pipeline
 from .simulation import Simulation, simulate
 from .survival import (
     Survival,
@@ -115,6 +109,7 @@ __all__ = [
     "grade_ladder",
     "groups",
     "kaplan_meier",
+    "ladder",
     "language",
     "open_lead_ratios",
     "p_chart",

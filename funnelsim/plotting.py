@@ -1786,7 +1786,8 @@ __all__ += ["plot_calibration", "plot_forecast", "plot_ladder", "plot_pipeline"]
 
 if TYPE_CHECKING:
     from .forecasting import Forecast
-    from .pipeline import Calibration, Ladder, Pipeline
+    from .ladder import Ladder
+    from .pipeline import Calibration, Pipeline
 
 
 def plot_forecast(
@@ -2085,7 +2086,7 @@ def plot_ladder(result: Ladder, *, ax: Axes | None = None, **kwargs) -> Axes:
     >>> [label.get_text() for label in ax.get_yticklabels()][:2]
     ['E → D (100)', 'D → C (50)']
     """
-    from .pipeline import Ladder
+    from .ladder import Ladder
 
     _check_result(result, (Ladder,), "plot_ladder", "funnelsim.grade_ladder")
     table = result.table

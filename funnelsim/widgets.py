@@ -48,6 +48,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from . import i18n, lessons, plotting, presets
+from ._reader import read_csv
 from .distributions import Cycle, DealSize
 from .funnel import Funnel
 from .i18n import FunnelsimValueError, field_label, fields_label, method_label, t, unit_label
@@ -1871,7 +1872,6 @@ def make_pipeline(
     """
     import pandas as pd
 
-    from .logs import _read_csv
     from .pipeline import Pipeline, read_pipeline
 
     def read(source):
@@ -1908,7 +1908,7 @@ def make_pipeline(
         if not text:
             raise FunnelsimValueError("app.pipe.empty")
         # The same CSV reader as files (delimiter, blank lines, row numbers, messages).
-        frame = _read_csv(text.encode("utf-8"), t("app.pipe.table_name"), "utf-8", None)
+        frame = read_csv(text.encode("utf-8"), t("app.pipe.table_name"), "utf-8", None)
         frame.attrs["funnelsim_name"] = t("app.pipe.table_name")
         return pipeline_numbers(read(frame), v["quota"], rng=v["seed"])
 
