@@ -15,6 +15,7 @@ from . import (
     estimate,
     groups,
     intervals,
+    ladder,
     lessons,
     pipeline,
     presets,
@@ -46,15 +47,9 @@ from .intervals import (
     exact_coverage,
     proportion_ci,
 )
+from .ladder import Ladder, grade_ladder
 from .logs import Log, LogError, read_log
-from .pipeline import (
-    Calibration,
-    Ladder,
-    Pipeline,
-    calibration,
-    grade_ladder,
-    read_pipeline,
-)
+from .pipeline import Calibration, Pipeline, calibration, read_pipeline
 from .simulation import Simulation, simulate
 from .survival import (
     Survival,
@@ -130,6 +125,7 @@ __all__ = [
     "groups",
     "intervals",
     "kaplan_meier",
+    "ladder",
     "language",
     "lessons",
     "open_lead_ratios",

@@ -27,7 +27,7 @@ from ._validate import (
 from .funnel import Funnel
 from .i18n import FunnelsimValueError, fields_label, method_label, t, unit_label
 from .intervals import METHODS, check_level, interval
-from .logs import Log
+from .logs import Log, mature_stage_table
 
 __all__ = ["Fit", "Overall", "fit"]
 
@@ -497,8 +497,6 @@ def fit(
         raise FunnelsimValueError("error.no_first_leads", stage=log.stages[0], name=log.name)
     window, unit = None, ""
     if mature is not None:
-        from .survival import mature_stage_table  # survival imports this module
-
         table, window, unit = mature_stage_table(log, mature, list(keys) or None)
     else:
         table = log.stage_table(by=list(keys)) if keys else pooled

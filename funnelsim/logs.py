@@ -1,49 +1,60 @@
-"""Logs in one normalised form, whatever came in.
+"""Logs in one normalised form, whatever came in, and the tables every analysis reads.
 
 :func:`read_log` reads events, leads and counts logs from CSV, Excel,
 Parquet or a DataFrame, validates them once and returns a :class:`Log`.
 Every analysis (``fit``, cycle length, rep comparison) reads the
-:class:`Log`, never the raw file.
+:class:`Log`, never the raw file: its stage table (:meth:`Log.stage_table`),
+the stage table of its mature leads (:func:`mature_stage_table`), or its
+times as numbers (:func:`log_clock`).
 
 Rows are numbered as in a spreadsheet: the header is row 1, the first data
-row is row 2 (for a DataFrame too: row ``r`` is ``df.iloc[r - 2]``).
+row is row 2 (for a DataFrame too: row ``r`` is ``df.iloc[r - 2]``). Files,
+encodings and cells are read by :mod:`funnelsim._reader`.
 """
 
 from __future__ import annotations
 
-import csv
-import datetime
-import gzip
-import io
 import os
-import re
-import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ._reader import (
+    ERRORS,
+    NAT,
+    LogError,
+    Problems,
+    Source,
+    amounts,
+    cells,
+    choice,
+    fields,
+    flags_or_times,
+    label_text,
+    labels,
+    lead_ids,
+    parse_numbers,
+    parse_times,
+    quote,
+    quoted,
+    read_source,
+    repeats,
+    resolve,
+    show_time,
+    text_column,
+    text_times,
+)
+from ._validate import check_nonnegative
 from .funnel import Funnel
 from .i18n import FunnelsimValueError, t
 
-__all__ = ["Log", "LogError", "read_log"]
+__all__ = ["Log", "LogError", "mature_stage_table", "read_log"]
 
 GROUP_FIELDS = ("rep", "source", "segment", "period")
-
-
-class LogError(FunnelsimValueError):
-    """A log that cannot be read as it is: the message says what, where and how to fix it.
-
-    ``.key`` and ``.values`` identify the message (see
-    :class:`~funnelsim.i18n.FunnelsimError`); a message listing several
-    problems has the key ``"log.error.title"`` (``"pipeline.error.title"``
-    for pipelines) and one entry per problem in ``.values["problems"]``.
-    """
-
-
-LogError.__module__ = "funnelsim"  # tracebacks name it as users import it
+#: Nanoseconds in a day: a dated log's clock counts days.
+DAY_NS = 86_400 * 10**9
 
 
 @dataclass(frozen=True, repr=False)
@@ -172,31 +183,6 @@ class Log:
         )
 
 
-# ------------------------------------------------------------------ read_log
-FORMATS = ("events", "leads", "counts")
-_FIELDS = {
-    "events": ("lead", "stage", "time", "rep", "source", "segment", "period", "amount"),
-    "leads": ("lead", "rep", "source", "segment", "period", "amount", "close"),
-    "counts": ("period", "rep", "source", "segment", "amount"),
-}
-_REQUIRED = {"events": ("lead", "stage", "time"), "leads": (), "counts": ()}
-_ATTRIBUTES = ("rep", "source", "segment", "period")
-_TRUE = frozenset({"true", "yes", "y", "1", "1.0", "是"})
-_FALSE = frozenset({"false", "no", "n", "0", "0.0", "否"})
-_DELIMITERS = (",", ";", "\t", "|")
-_SHOW_ROWS = 5
-# Dates are read year first: 2025-03-05, 2025/3/5, 2025.3.5, 2025年3月5日, with an optional time.
-# (Plain pattern strings, so that Arrow-backed text runs them in C.)
-_DATE_PREFIX = r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?:\s*日)?"
-_ISO = (
-    r"\d{4}-\d{1,2}-\d{1,2}(?:[T ]\s*\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"
-    r"\s*(?:Z|[+-]\d{2}:?\d{2})?"
-)
-_NAT = np.datetime64("NaT", "ns")
-_MIN_TIME = pd.Timestamp.min.as_unit("ns").to_datetime64()
-_MAX_TIME = pd.Timestamp.max.as_unit("ns").to_datetime64()
-
-
 def _step_rows(
     totals: pd.DataFrame,
     keys: list[str],
@@ -211,6 +197,197 @@ def _step_rows(
         for k in range(1, len(stages)):
             rows.append({**group, "stage": stages[k], **counts(row, k)})
     return rows
+
+
+# --------------------------------------------------------- times of a log
+@dataclass(frozen=True)
+class Clock:
+    """A log's times as numbers: int64 ns (dates) or float (periods), with a mask."""
+
+    values: np.ndarray  # (leads, stages)
+    known: np.ndarray  # bool, same shape
+    as_of: float
+    scale: float  # units of ``values`` per day (dates) or 1 (periods)
+    unit: str
+
+    def elapsed(self, later: int | None, earlier: int) -> np.ndarray:
+        """``later - earlier`` (stage columns; None: as_of) in days or periods, NaN if unknown."""
+        ok = (
+            self.known[:, earlier]
+            if later is None
+            else self.known[:, earlier] & self.known[:, later]
+        )
+        out = np.full(len(self.values), np.nan)
+        top = self.as_of if later is None else self.values[ok, later]
+        out[ok] = (top - self.values[ok, earlier]) / self.scale
+        return out
+
+
+def log_clock(log: Log, analysis: str) -> Clock:
+    """Check that ``log`` has lead-level times and return them as numbers."""
+    what = t(f"analysis.{analysis}")
+    if log.format == "counts" or log.reached is None:
+        raise LogError("error.times_counts", name=log.name, analysis=what)
+    if log.times is None or log.times.empty:
+        raise LogError("error.times_flags", name=log.name, analysis=what)
+    present = [c for c in log.stages if c in log.times.columns]
+    frame = log.times.reindex(index=log.reached.index, columns=present)
+    as_of = log.as_of
+    if all(pd.api.types.is_datetime64_any_dtype(frame[c]) for c in frame):
+        cols = {}
+        for c in frame:
+            col = frame[c]
+            if getattr(col.dt, "tz", None) is not None:
+                col = col.dt.tz_convert(None)
+            cols[c] = col.to_numpy("datetime64[ns]")
+        raw = np.column_stack(list(cols.values())) if cols else np.empty((len(frame), 0))
+        known = ~np.isnat(raw)
+        values = raw.view(np.int64)
+        scale, unit = float(DAY_NS), "days"
+        if as_of is not None:
+            stamp = pd.Timestamp(as_of)
+            if stamp.tz is not None:
+                stamp = stamp.tz_convert(None)
+            as_of = stamp.as_unit("ns").value
+    elif all(pd.api.types.is_numeric_dtype(frame[c]) for c in frame):
+        values = frame.to_numpy(dtype=float)
+        known = np.isfinite(values)
+        scale, unit = 1.0, "periods"
+    elif all(isinstance(frame[c].dtype, pd.PeriodDtype) for c in frame):
+        values = np.column_stack([frame[c].array.asi8 for c in frame]).astype(float)
+        known = frame.notna().to_numpy()
+        values[~known] = np.nan
+        scale, unit = 1.0, "periods"
+        if as_of is not None:
+            as_of = pd.Period(as_of, freq=frame.iloc[:, 0].dtype.freq).ordinal
+    else:
+        raise LogError("error.times_type", name=log.name, analysis=what)
+    if len(present) < len(log.stages):  # stages without a time column: times unknown
+        full = np.zeros((len(frame), len(log.stages)), dtype=values.dtype)
+        full_known = np.zeros(full.shape, dtype=bool)
+        cols = [log.stages.index(c) for c in present]
+        full[:, cols], full_known[:, cols] = values, known
+        values, known = full, full_known
+    if not known.any():
+        raise LogError("error.times_flags", name=log.name, analysis=what)
+    latest = values[known].max()
+    if as_of is None:
+        as_of = latest
+    elif latest > as_of:
+        late = log.reached.index[(known & (values > as_of)).any(axis=1)]
+        raise LogError(
+            "error.after_as_of",
+            name=log.name,
+            count=len(late),
+            leads=", ".join(map(str, late[:5])),
+            as_of=log.as_of,
+        )
+    return Clock(values=values, known=known, as_of=as_of, scale=scale, unit=unit)
+
+
+def window_in_units(window: object, clock: Clock, name: str = "window") -> float:
+    """``window`` in the clock's unit: a number, or a Timedelta / "30D" for dated logs."""
+    if clock.unit == "days" and isinstance(window, (pd.Timedelta, np.timedelta64, str)):
+        try:
+            days = pd.Timedelta(window) / pd.Timedelta(days=1)
+        except (TypeError, ValueError):
+            raise FunnelsimValueError(
+                "error.not_a_number", name=name, value=repr(window)
+            ) from None
+        return check_nonnegative(name, days)
+    return check_nonnegative(name, window)
+
+
+# ------------------------------------------------------- mature leads
+def mature_stage_table(
+    log: Log, window: float | str | pd.Timedelta, by: str | Sequence[str] | None = None
+) -> tuple[pd.DataFrame, float, str]:
+    """Stage counts over mature leads only: the input of ``fit(log, mature=...)``.
+
+    For each step, ``entered`` counts the leads that reached its previous
+    stage at least ``window`` before the log's ``as_of`` (and have a time
+    there), and ``passed`` those of them that reached the step's stage.
+    ``young`` counts the leads at the previous stage that are left out:
+    reached too recently to count as failures, or without a time.
+
+    Each step has its own cohort, so ``entered`` of one step need not equal
+    ``passed`` of the step before.
+
+    Parameters
+    ----------
+    log : Log
+        A lead-level log with times.
+    window : float, str or pandas.Timedelta
+        Minimum age at the previous stage: days for dated logs ("60D" works
+        too), periods otherwise.
+    by : str or sequence of str, optional
+        Group columns, as in :meth:`Log.stage_table`.
+
+    Returns
+    -------
+    (pandas.DataFrame, float, str)
+        The table (the ``by`` columns, ``stage``, ``entered``, ``passed``,
+        ``young``; rows in the order of :meth:`Log.stage_table`), the window
+        in the log's unit, and that unit ("days" or "periods").
+
+    Examples
+    --------
+    Four leads dialled; a and b 40 days before ``as_of``, c and d 5 days
+    before. With a 30-day window only a and b count for the first step:
+
+    >>> import pandas as pd
+    >>> from funnelsim.logs import Log
+    >>> from funnelsim.logs import mature_stage_table
+    >>> times = pd.DataFrame({
+    ...     "dial": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-02-05", "2024-02-05"]),
+    ...     "sale": pd.to_datetime(["2024-01-20", None, None, None])},
+    ...     index=pd.Index(list("abcd"), name="lead"))
+    >>> log = Log("events", ("dial", "sale"), leads=pd.DataFrame(index=times.index),
+    ...           reached=times.notna(), times=times, as_of=pd.Timestamp("2024-02-10"))
+    >>> table, window, unit = mature_stage_table(log, "30D")
+    >>> table
+      stage  entered  passed  young
+    0  sale        2       1      2
+    """
+    clock = log_clock(log, "mature")
+    win = window_in_units(window, clock, "mature")
+    keys = log._group_keys(by)
+    reached = log.reached[list(log.stages)].to_numpy(dtype=bool)
+    columns = {}
+    for k in range(1, len(log.stages)):
+        at_previous = reached[:, k - 1]
+        with np.errstate(invalid="ignore"):
+            old = at_previous & clock.known[:, k - 1] & (clock.elapsed(None, k - 1) >= win)
+        columns[("entered", k)] = old
+        columns[("passed", k)] = old & reached[:, k]
+        columns[("young", k)] = at_previous & ~old
+    frame = pd.DataFrame(
+        {f"{name}{k}": mask.astype(np.int64) for (name, k), mask in columns.items()},
+        index=log.reached.index,
+    )
+    if keys:
+        frame[keys] = log.leads.loc[frame.index, keys].to_numpy()
+        totals = frame.groupby(keys, observed=True, dropna=False).sum()
+    else:
+        totals = frame.sum().to_frame().T
+    rows = _step_rows(
+        totals,
+        keys,
+        log.stages,
+        lambda row, k: {f: int(row[f"{f}{k}"]) for f in ("entered", "passed", "young")},
+    )
+    table = pd.DataFrame(rows, columns=[*keys, "stage", "entered", "passed", "young"])
+    return table, win, clock.unit
+
+
+# ------------------------------------------------------------------ read_log
+FORMATS = ("events", "leads", "counts")
+_FIELDS = {
+    "events": ("lead", "stage", "time", "rep", "source", "segment", "period", "amount"),
+    "leads": ("lead", "rep", "source", "segment", "period", "amount", "close"),
+    "counts": ("period", "rep", "source", "segment", "amount"),
+}
+_REQUIRED = {"events": ("lead", "stage", "time"), "leads": (), "counts": ()}
 
 
 def read_log(
@@ -317,52 +494,17 @@ def read_log(
     0  connect        2       1
     1     sale        1       1
     """
-    fmt = _choice("format", format, FORMATS)
-    mode = _choice("errors", errors, ("raise", "drop"))
+    fmt = choice("format", format, FORMATS)
+    mode = choice("errors", errors, ERRORS)
     stage_map = _stage_map(stages, fmt)
-    fields = _fields(columns, fmt)
+    used = fields(columns, _FIELDS[fmt], fmt)
     snapshot = _as_of(as_of)
-    if delimiter is not None and not (isinstance(delimiter, str) and len(delimiter) == 1):
-        raise LogError("log.error.delimiter", value=repr(delimiter))
-    if encoding is not None:
-        try:
-            "".encode(encoding)
-        except (LookupError, TypeError):
-            raise LogError("log.error.encoding_name", value=repr(encoding)) from None
-    src = _read_source(source, encoding=encoding, delimiter=delimiter)
+    src = read_source(source, encoding=encoding, delimiter=delimiter)
     reader = {"events": _read_events, "leads": _read_leads, "counts": _read_counts}[fmt]
-    return reader(src, stage_map, fields, snapshot, mode)
+    return reader(src, stage_map, used, snapshot, mode)
 
 
 # ------------------------------------------------------------- arguments
-
-
-def _raise_missing_columns(src, missing: list[str]) -> None:
-    """One LogError listing every missing column, with the columns the file has."""
-    columns = list(src.frame.columns)
-    shown = [_q(c) for c in columns[:40]]
-    values = {
-        "name": src.name,
-        "count": len(missing),
-        "available": ", ".join(shown) + (", ..." if len(columns) > 40 else ""),
-    }
-    head = t("log.error.missing_columns", **values)
-    raise LogError(
-        "log.error.missing_columns", message="\n".join([head, *missing]), missing=missing, **values
-    )
-
-
-def _q(value: object) -> str:
-    """A value quoted for a message."""
-    return f"'{value}'"
-
-
-def _choice(name: str, value: object, choices: Sequence[str]) -> str:
-    if not isinstance(value, str) or value not in choices:
-        raise LogError("error.choice", name=name, value=repr(value), choices=", ".join(choices))
-    return value
-
-
 def _stage_map(stages: object, fmt: str) -> dict[str, str | None]:
     shape = {
         "events": t("log.shape.events"),
@@ -382,9 +524,9 @@ def _stage_map(stages: object, fmt: str) -> dict[str, str | None]:
         if not isinstance(name, str) or not name.strip():
             raise LogError("log.error.stage_name", value=repr(name))
         if not (isinstance(column, str) and column.strip()) and column is not None:
-            raise LogError("log.error.stage_column", stage=_q(name), value=repr(column))
+            raise LogError("log.error.stage_column", stage=quote(name), value=repr(column))
         if column is None and fmt != "leads":
-            raise LogError("log.error.stage_column", stage=_q(name), value=repr(column))
+            raise LogError("log.error.stage_column", stage=quote(name), value=repr(column))
         names.append(name)
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
@@ -397,23 +539,7 @@ def _stage_map(stages: object, fmt: str) -> dict[str, str | None]:
             raise LogError("log.error.stages_repeated", value=", ".join(twice))
     inner = [n for n in names[1:-1] if out[n] is None]
     if inner:
-        raise LogError("log.error.stage_column", stage=_q(inner[0]), value="None")
-    return out
-
-
-def _fields(columns: object, fmt: str) -> dict[str, str]:
-    if columns is None:
-        return {}
-    choices = ", ".join(_FIELDS[fmt])
-    if not isinstance(columns, Mapping):
-        raise LogError("log.error.columns_type", choices=choices, value=repr(columns))
-    out = {}
-    for key, column in columns.items():
-        if key not in _FIELDS[fmt]:
-            raise LogError("log.error.columns_key", key=repr(key), format=fmt, choices=choices)
-        if not isinstance(column, str) or not column.strip():
-            raise LogError("log.error.columns_value", key=key, value=repr(column))
-        out[key] = column.strip()
+        raise LogError("log.error.stage_column", stage=quote(inner[0]), value="None")
     return out
 
 
@@ -433,531 +559,37 @@ def _as_of(value: object) -> pd.Timestamp | None:
     return stamp.as_unit("ns")
 
 
-# ---------------------------------------------------------------- sources
-@dataclass(frozen=True)
-class _Source:
-    frame: pd.DataFrame  # non-empty rows, stripped column names, RangeIndex
-    rownum: np.ndarray  # spreadsheet row of each frame row (the header is row 1)
-    name: str
-
-
-def _read_source(source: object, *, encoding: str | None, delimiter: str | None) -> _Source:
-    if isinstance(source, pd.DataFrame):  # an app may name its table
-        name, frame = str(source.attrs.get("funnelsim_name", "DataFrame")), source
-    elif isinstance(source, str | os.PathLike):
-        path = Path(source)
-        name = path.name or str(path)
-        if not path.is_file():
-            raise LogError("log.error.not_found", name=str(path), cwd=os.getcwd())
-        suffix = path.suffix.lower()
-        if suffix in (".xlsx", ".xlsm"):
-            frame = _read_with(
-                name,
-                "Excel",
-                lambda: pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl"),
-            )
-        elif suffix in (".parquet", ".pq"):
-            frame = _read_with(name, "Parquet", lambda: pd.read_parquet(path))
-        elif suffix == ".xls":
-            raise LogError("log.error.xls", name=name)
-        else:
-            frame = _read_csv(path.read_bytes(), name, encoding, delimiter)
-    else:
-        raise LogError("log.error.source_type", value=type(source).__name__)
-    return _prepare(frame, name)
-
-
-def _read_with(name: str, kind: str, read: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-    """Run a third-party reader; any failure becomes a LogError naming the file."""
-    try:
-        return read()
-    except pd.errors.EmptyDataError:
-        raise LogError("log.error.empty", name=name) from None
-    except MemoryError:
-        raise
-    except Exception as exc:  # the C parser, openpyxl, pyarrow and zipfile raise many kinds
-        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
-        if kind == "CSV":
-            raise LogError("log.error.unreadable_csv", name=name, detail=detail) from None
-        raise LogError("log.error.unreadable", name=name, kind=kind, detail=detail) from None
-
-
-def _read_csv(raw: bytes, name: str, encoding: str | None, delimiter: str | None):
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise LogError(
-                "log.error.unreadable", name=name, kind="gzip", detail=str(exc)[:300]
-            ) from None
-    text = _decode(raw, name, encoding)
-    if not text.strip():
-        raise LogError("log.error.empty", name=name)
-    if "\x00" in text:
-        row = text[: text.index("\x00")].count("\n") + 1
-        raise LogError("log.error.nul", name=name, row=row)
-    sep = delimiter or _sniff(text)
-    frame = _read_with(
-        name,
-        "CSV",
-        lambda: pd.read_csv(
-            io.StringIO(text),
-            sep=sep,
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=False,
-            engine="c",
-        ),
-    )
-    if not isinstance(frame.index, pd.RangeIndex):
-        # pandas turns the extra cells of rows longer than the header into an
-        # index, shifting every cell: refuse, naming the first such row.
-        _raise_ragged(text, sep, name)
-    return frame
-
-
-def _raise_ragged(text: str, sep: str, name: str) -> None:
-    rows = csv.reader(io.StringIO(text), delimiter=sep)
-    header = len(next(rows))
-    for number, cells in enumerate(rows, start=2):
-        if len(cells) > header:
-            raise LogError(
-                "log.error.ragged", name=name, row=number, cells=len(cells), header=header
-            )
-    raise LogError("log.error.ragged", name=name, row="?", cells="?", header=header)
-
-
-def _decode(raw: bytes, name: str, encoding: str | None) -> str:
-    if encoding:
-        tries = [encoding]
-    elif raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text" export
-        tries = ["utf-16"]
-    else:
-        tries = ["utf-8-sig", "gb18030"]
-    first_error = None
-    for enc in tries:
-        try:
-            text = raw.decode(enc)
-        except UnicodeDecodeError as exc:
-            first_error = first_error or exc
-            continue
-        if enc == "gb18030" and not encoding:
-            _check_chinese(text, raw, name)
-        return text
-    row = raw[: first_error.start].count(b"\n") + 1
-    raise LogError("log.error.encoding", name=name, row=row, encodings=", ".join(tries)) from None
-
-
-def _check_chinese(text: str, raw: bytes, name: str) -> None:
-    """A file that is not UTF-8 decodes as GB18030 almost whatever it is. Refuse it
-    when it reads better as a Western European export (cp1252): its non-ASCII
-    characters are then mostly letters ("Müller"), while as Chinese they are mostly
-    outside GB2312's common characters ("M黮ler"). Checks the first megabyte."""
-    head = raw[:1_000_000]
-    try:
-        western = head.decode("cp1252")
-    except UnicodeDecodeError:  # bytes cp1252 leaves undefined: not a Western export
-        return
-    wide = [c for c in text[: len(western)] if ord(c) > 0x7F]
-    if not wide:
-        return
-    common = sum(
-        len(b := c.encode("gb18030")) == 2 and 0xA1 <= b[0] <= 0xF7 and b[1] >= 0xA1 for c in wide
-    )
-    letters = [c for c in western if ord(c) > 0x7F]
-    if common < 0.5 * len(wide) and sum(c.isalpha() for c in letters) > 0.5 * len(letters):
-        line = next(ln for ln in text.splitlines() if any(ord(c) > 0x7F for c in ln))
-        raise LogError("log.error.encoding_guess", name=name, sample=repr(line.strip()[:60]))
-
-
-def _sniff(text: str) -> str:
-    """The delimiter that appears most in the header line (outside quotes)."""
-    header = re.sub(r'"[^"]*"', "", text.lstrip("\ufeff").split("\n", 1)[0])
-    counts = [header.count(d) for d in _DELIMITERS]
-    return _DELIMITERS[int(np.argmax(counts))] if max(counts) > 0 else ","
-
-
-def _prepare(frame: pd.DataFrame, name: str) -> _Source:
-    labels = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
-    repeated = sorted({c for c in labels if labels.count(c) > 1})
-    if repeated:
-        raise LogError("log.error.repeated_columns", name=name, value=", ".join(repeated))
-    frame = frame.set_axis(labels, axis=1).reset_index(drop=True)
-    empty = np.ones(len(frame), dtype=bool)
-    for col in frame.columns:
-        rows = np.flatnonzero(empty)
-        if rows.size == 0:
-            break
-        column = frame[col] if rows.size == len(frame) else frame[col].iloc[rows]
-        empty[rows] = _blank(column)
-    rownum = np.flatnonzero(~empty) + 2
-    if rownum.size == 0:
-        raise LogError("log.error.empty", name=name)
-    if empty.any():
-        frame = frame.iloc[rownum - 2].reset_index(drop=True)
-    return _Source(frame, rownum, name)
-
-
-def _resolve(src: _Source, fmt: str, fields: dict[str, str], stage_map: dict) -> dict[str, str]:
-    """The file's column for each field used; one LogError for every missing column."""
-    have = set(src.frame.columns)
-    used, missing = {}, []
-    for key in _FIELDS[fmt]:
-        column = fields.get(key, key)
-        if column in have:
-            used[key] = column
-        elif key in fields or key in _REQUIRED[fmt]:
-            missing.append(t("log.error.missing_field", column=_q(column), field=key))
-    if fmt != "events":
-        for stage, column in stage_map.items():
-            if column is not None and column not in have:
-                missing.append(t("log.error.missing_stage", column=_q(column), stage=_q(stage)))
-    if missing:
-        _raise_missing_columns(src, missing)
-    return used
-
-
-# ----------------------------------------------------------------- cells
-def _cell_text(v: object) -> str:
-    """One cell as stripped text ('' when empty); whole floats lose their '.0'."""
-    if v is None or v is pd.NA or v is pd.NaT:
-        return ""
-    if isinstance(v, bool | np.bool_):
-        return "true" if v else "false"
-    if isinstance(v, int | np.integer):
-        return str(int(v))
-    if isinstance(v, float | np.floating):
-        x = float(v)
-        if np.isnan(x):
-            return ""
-        return str(int(x)) if x.is_integer() else repr(x)
-    if isinstance(v, datetime.datetime | np.datetime64):
-        stamp = pd.Timestamp(v)
-        if pd.isna(stamp):
-            return ""
-        return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else str(stamp)
-    if isinstance(v, datetime.date):
-        return v.isoformat()
-    return str(v).strip()
-
-
-def _is_text(values: pd.Series | pd.Index) -> bool:
-    """Every non-empty cell is a string (string dtypes, or object holding only str)."""
-    if isinstance(values.dtype, pd.StringDtype):
-        return True
-    return pd.api.types.is_object_dtype(values.dtype) and pd.api.types.infer_dtype(
-        values, skipna=True
-    ) in ("string", "empty")
-
-
-def _is_dates(dtype: object) -> bool:
-    return pd.api.types.is_datetime64_any_dtype(dtype)
-
-
-def _strip(series: pd.Series) -> pd.Series:
-    """Text cells stripped, '' when empty (vectorised for Arrow-backed strings)."""
-    return series.str.strip().fillna("")
-
-
-def _labels(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Codes (-1 for empty cells) and text labels, in order of first appearance."""
-    try:
-        codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    except TypeError:  # unhashable cells
-        codes, uniques = pd.factorize(series.map(_cell_text), use_na_sentinel=True)
-    uniques = pd.Index(uniques)
-    codes = np.asarray(codes, dtype=np.int64)
-    if pd.api.types.is_integer_dtype(uniques.dtype) and not pd.api.types.is_bool_dtype(
-        uniques.dtype
-    ):
-        # Distinct whole numbers have distinct texts: nothing to strip or merge
-        # (vectorised: lead ids of a 10-million-row log take seconds one by one).
-        return codes, np.asarray(uniques.astype(str), dtype=object)
-    if _is_text(uniques):
-        stripped = uniques.str.strip()
-        text = np.asarray(stripped, dtype=object)
-        if not ((stripped != uniques).any() or (stripped == "").any()):
-            return codes, text  # nothing to strip or merge
-    else:
-        text = np.array([_cell_text(u) for u in uniques], dtype=object)
-    merged, labels = pd.factorize(text)
-    labels = np.asarray(labels, dtype=object)
-    if "" in set(labels):
-        blank = int(np.flatnonzero(labels == "")[0])
-        merged = np.where(merged == blank, -1, merged - (merged > blank))
-        labels = np.delete(labels, blank)
-    codes = np.where(codes >= 0, merged[np.maximum(codes, 0)] if merged.size else -1, -1)
-    return codes.astype(np.int64), labels
-
-
-def _cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Each cell as text ('' when empty or a date) and as a date (NaT when not a date)."""
-    n = len(series)
-    nat = np.full(n, _NAT)
-    if _is_dates(series.dtype):
-        return np.full(n, "", dtype=object), _native_times(series)
-    if _is_text(series):
-        return _strip(series).to_numpy(dtype=object), nat
-    if pd.api.types.is_object_dtype(series.dtype):
-        values = series.to_numpy(dtype=object)
-        is_date = np.array(
-            [isinstance(v, datetime.date | np.datetime64) and not pd.isna(v) for v in values],
-            dtype=bool,
-        )
-        if is_date.any():
-            times = nat.copy()
-            times[is_date] = _native_times(pd.Series(values[is_date], dtype=object))
-            text = np.full(n, "", dtype=object)
-            text[~is_date] = _label_text(*_labels(pd.Series(values[~is_date], dtype=object)))
-            for p in np.flatnonzero(is_date & np.isnat(times)):  # out of range: show as text
-                text[p] = _cell_text(values[p]) or repr(values[p])
-            return text, times
-    return _label_text(*_labels(series)), nat
-
-
-def _blank(series: pd.Series) -> np.ndarray:
-    """Which cells are empty (None, NaN, NaT, or only spaces)."""
-    if _is_dates(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype):
-        return series.isna().to_numpy(dtype=bool)
-    if _is_text(series):
-        return (_strip(series) == "").to_numpy(dtype=bool)
-    text, native = _cells(series)
-    return (text == "") & np.isnat(native)
-
-
-def _label_text(codes: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Text of each cell from its code ('' for -1)."""
-    text = np.full(len(codes), "", dtype=object)
-    has = codes >= 0
-    text[has] = labels[codes[has]]
-    return text
-
-
-def _native_times(series: pd.Series) -> np.ndarray:
-    """Dates stored as dates: UTC for time-zone-aware ones, NaT when out of range."""
-    if isinstance(series, pd.Series) and pd.api.types.is_datetime64_dtype(series.dtype):
-        values = series.to_numpy()  # naive numpy datetimes: no parsing, no copy when ns
-        if values.dtype == "datetime64[ns]":
-            return values
-        known = values[~np.isnat(values)]
-        if known.size == 0 or (known.min() >= _MIN_TIME and known.max() <= _MAX_TIME):
-            return values.astype("datetime64[ns]")
-    parsed = pd.to_datetime(series, errors="coerce", utc=True)
-    parsed = pd.Series(parsed).dt.tz_localize(None)
-    low, high = pd.Timestamp.min, pd.Timestamp.max
-    parsed = parsed.where((parsed >= low) & (parsed <= high))
-    return parsed.dt.as_unit("ns").to_numpy(dtype="datetime64[ns]")
-
-
-def _text_times(text: pd.Series) -> np.ndarray:
-    """Parse stripped, year-first date strings; NaT for anything else (and for '').
-
-    The two regular expressions run in Arrow's C kernels (RE2), then pandas'
-    ISO 8601 parser reads the normalised strings.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    out = np.full(len(text), _NAT)
-    if len(text) == 0:
-        return out
-    if hasattr(text.array, "__arrow_array__"):
-        arr = pa.array(text.array)
-    else:
-        values = text.to_numpy(dtype=object)
-        arr = pa.array(values, type=pa.string(), from_pandas=True)
-    norm = pc.replace_substring_regex(arr, pattern=_DATE_PREFIX, replacement=r"\1-\2-\3")
-    ok = pc.match_substring_regex(norm, pattern=f"^(?:{_ISO})$")
-    ok = np.asarray(pc.fill_null(ok, False).to_numpy(zero_copy_only=False), dtype=bool)
-    if ok.any():
-        strings = pd.Series(norm.filter(pa.array(ok)).to_numpy(zero_copy_only=False), dtype=object)
-        parsed = pd.to_datetime(strings, format="ISO8601", errors="coerce", utc=True)
-        out[ok] = _native_times(parsed)
-    return out
-
-
-def _parse_times(series: pd.Series) -> tuple[np.ndarray, np.ndarray, object]:
-    """Dates (datetime64[ns]), which cells are empty, and the cells' text for messages."""
-    if _is_dates(series.dtype):
-        times = _native_times(series)
-        return times, series.isna().to_numpy(dtype=bool), _LazyText(series)
-    if _is_text(series):
-        text = _strip(series)
-        return _text_times(text), (text == "").to_numpy(dtype=bool), _LazyText(text)
-    text, native = _cells(series)
-    parsed = _text_times(pd.Series(text, dtype=object))
-    times = np.where(np.isnat(native), parsed, native).astype("datetime64[ns]")
-    return times, (text == "") & np.isnat(native), text
-
-
-def _parse_numbers(series: pd.Series) -> tuple[np.ndarray, np.ndarray, object]:
-    """Numbers (NaN when empty or not a number), which cells are empty, and the text."""
-    dtype = series.dtype
-    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
-        values = series.to_numpy(dtype=float, na_value=np.nan)
-        return values, np.isnan(values), _LazyText(series)
-    if _is_text(series):
-        text = _strip(series)
-        lazy = _LazyText(text)
-    else:
-        cells, native = _cells(series)
-        text = pd.Series(np.where(np.isnat(native), cells, native.astype(str)), dtype=object)
-        lazy = text.to_numpy(dtype=object)
-    empty = (text == "").to_numpy(dtype=bool)
-    try:
-        numbers = pd.to_numeric(text.where(~empty), errors="coerce")
-        values = pd.Series(numbers).to_numpy(dtype=float, na_value=np.nan)
-    except (TypeError, ValueError, OverflowError):
-        values = np.array([_float(v) for v in text], dtype=float)
-    return values, empty, lazy
-
-
-class _LazyText:
-    """Cell text for messages, made only for the cells a message shows."""
-
-    def __init__(self, series: pd.Series) -> None:
-        self.series = series
-
-    def __getitem__(self, p: int) -> str:
-        return _cell_text(self.series.iloc[p])
-
-
-def _float(s: object) -> float:
-    try:
-        return float(s)  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
-        return np.nan
-
-
-def _flags_or_times(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """A stage column of a leads log: reached, time, which cells are invalid, and the text."""
-    if _is_dates(series.dtype):
-        times = _native_times(series)
-        text = np.full(len(series), "", dtype=object)
-        return ~np.isnat(times), times, np.zeros(len(series), dtype=bool), text
-    if _is_text(series):
-        text = _strip(series)
-    else:
-        cells, native = _cells(series)
-        text = pd.Series(np.where(np.isnat(native), cells, native.astype(str)), dtype=object)
-    low = text.str.lower()
-    yes = low.isin(_TRUE).to_numpy(dtype=bool)
-    no = low.isin(_FALSE).to_numpy(dtype=bool)
-    rest = (text != "").to_numpy(dtype=bool) & ~yes & ~no
-    times = _text_times(text.where(rest, ""))
-    bad = rest & np.isnat(times)
-    reached = yes | ~np.isnat(times)
-    shown = np.where(no, "no", text.to_numpy(dtype=object))
-    return reached, times, bad, shown
-
-
-def _show_time(value: np.datetime64) -> str:
-    stamp = pd.Timestamp(value)
-    return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else str(stamp)
-
-
-# --------------------------------------------------------------- problems
-@dataclass(frozen=True)
-class _Problem:
-    positions: np.ndarray  # 0-based rows of the prepared frame, ascending
-    column: str
-    detail: Callable[[int], str]  # the reason for one row, from its position
-    fix: str
-
-
-class _Problems:
-    """Every problem found, so that one LogError (or one dropped report) tells all."""
-
-    def __init__(self, src: _Source) -> None:
-        self.src = src
-        self.items: list[_Problem] = []
-
-    def add(self, where: np.ndarray, column: str, detail, fix: str) -> None:
-        where = np.asarray(where)
-        positions = np.flatnonzero(where) if where.dtype == bool else np.unique(where)
-        if positions.size:
-            self.items.append(_Problem(positions.astype(np.int64), column, detail, fix))
-
-    def mask(self) -> np.ndarray:
-        out = np.zeros(len(self.src.frame), dtype=bool)
-        for item in self.items:
-            out[item.positions] = True
-        return out
-
-    def raise_error(self, fmt: str, *, all_invalid: bool = False) -> None:
-        lines = [
-            t("log.error.title", name=self.src.name, format=fmt, count=len(self.items)),
-        ]
-        for item in self.items:
-            rows = self.src.rownum[item.positions]
-            lines.append(
-                t(
-                    "log.error.problem",
-                    column=_q(item.column),
-                    rows=_rows(rows),
-                    reason=item.detail(int(item.positions[0])),
-                    fix=item.fix,
-                )
-            )
-        lines.append(t("log.error.all_invalid") if all_invalid else t("log.error.drop_hint"))
-        raise LogError(
-            "log.error.title",
-            message="\n".join(lines),
-            name=self.src.name,
-            format=fmt,
-            count=len(self.items),
-            problems=[
-                (item.column, self.src.rownum[item.positions].tolist()) for item in self.items
-            ],
-        )
-
-    def dropped(self, extra: np.ndarray, column: str, detail) -> pd.DataFrame:
-        """One row per dropped source row: its own first problem, or why it went with it."""
-        seen = np.zeros(len(self.src.frame), dtype=bool)
-        rows, cols, reasons = [], [], []
-        for item in self.items:
-            new = item.positions[~seen[item.positions]]
-            seen[new] = True
-            rows.extend(self.src.rownum[new].tolist())
-            cols.extend([item.column] * len(new))
-            reasons.extend(item.detail(int(p)) for p in new)
-        extra = np.flatnonzero(extra & ~seen)
-        rows.extend(self.src.rownum[extra].tolist())
-        cols.extend([column] * len(extra))
-        reasons.extend(detail(int(p)) for p in extra)
-        out = pd.DataFrame(
-            {
-                "row": np.asarray(rows, dtype=np.int64),
-                "column": pd.Series(cols, dtype=object),
-                "reason": pd.Series(reasons, dtype=object),
-            }
-        )
-        return out.sort_values("row", kind="stable").reset_index(drop=True)
-
-
-def _rows(rows: np.ndarray) -> str:
-    rows = np.unique(rows)
-    shown = ", ".join(str(r) for r in rows[:_SHOW_ROWS])
-    if rows.size == 1:
-        return t("log.error.rows_one", rows=shown)
-    if rows.size <= _SHOW_ROWS:
-        return t("log.error.rows_some", rows=shown, total=rows.size)
-    return t("log.error.rows_many", rows=shown, more=rows.size - _SHOW_ROWS, total=rows.size)
-
-
-def _empty_dropped() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "row": np.array([], dtype=np.int64),
-            "column": pd.Series([], dtype=object),
-            "reason": pd.Series([], dtype=object),
-        }
+# ---------------------------------------------------- checks of every format
+def _after_as_of(problems: Problems, times: np.ndarray, as_of: pd.Timestamp, column: str):
+    late = ~np.isnat(times) & (times > as_of.to_datetime64())
+    problems.add(
+        late,
+        column,
+        "log.reason.after_as_of",
+        lambda p: {"time": show_time(times[p]), "as_of": str(as_of)},
+        "log.fix.after_as_of",
     )
 
 
-# ------------------------------------------------------------ lead checks
+def _dates(problems: Problems, frame: pd.DataFrame, column: str, *, required: bool) -> np.ndarray:
+    """The dates of ``column``: NaT where empty or unreadable (a problem; an empty cell too
+    when ``required``)."""
+    times, empty, text = parse_times(frame[column])
+    if required:
+        problems.add(empty, column, "log.reason.no_date", None, "log.fix.bad_date")
+    problems.add(
+        ~empty & np.isnat(times), column, "log.reason.bad_date", quoted(text), "log.fix.bad_date"
+    )
+    return times
+
+
+def _group_labels(frame: pd.DataFrame, cols: dict) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Codes and labels of the group columns the file has (rep, source, ...)."""
+    return {key: labels(frame[cols[key]]) for key in GROUP_FIELDS if key in cols}
+
+
 def _order_checks(
-    problems: _Problems,
+    problems: Problems,
     pos: np.ndarray,
     times: np.ndarray | None,
     stages: Sequence[str],
@@ -976,17 +608,17 @@ def _order_checks(
     reached = pos >= 0
     for k in range(1, len(stages)):
         gap = reached[:, k] & ~reached[:, k - 1]
-        where = pos[gap, k]
         problems.add(
-            where,
+            pos[gap, k],
             gap_columns[k],
-            lambda p, k=k: t(
-                "log.reason.gap",
-                lead=lead_label(int(lead_of[p])),
-                stage=_q(stages[k]),
-                previous=_q(stages[k - 1]),
-            ),
-            t("log.fix.gap", previous=_q(stages[k - 1])),
+            "log.reason.gap",
+            lambda p, k=k: {
+                "lead": lead_label(int(lead_of[p])),
+                "stage": quote(stages[k]),
+                "previous": quote(stages[k - 1]),
+            },
+            "log.fix.gap",
+            previous=quote(stages[k - 1]),
         )
     if times is None:
         return
@@ -994,38 +626,25 @@ def _order_checks(
     for k in range(1, len(stages)):
         before = ints[:, :k]
         latest = before.max(axis=1)
-        which = before.argmax(axis=1)
         late = ~np.isnat(times[:, k]) & (latest > ints[:, k]) & reached[:, k]
         if not late.any():
             continue
-        where = pos[late, k]
-        by_lead = dict(zip(np.flatnonzero(late).tolist(), which[late].tolist(), strict=True))
-
-        def detail(p, k=k, by_lead=by_lead):
-            lead = int(lead_of[p])
-            j = by_lead[lead]
-            return t(
-                "log.reason.order",
-                lead=lead_label(lead),
-                stage=_q(stages[k]),
-                time=_show_time(times[lead, k]),
-                previous=_q(stages[j]),
-                earlier=_show_time(times[lead, j]),
-            )
-
-        problems.add(where, time_columns[k], detail, t("log.fix.order"))
-
-
-def _finish(problems: _Problems, fmt: str, mode: str, keep: np.ndarray) -> None:
-    if problems.items and (mode == "raise" or not keep.any()):
-        problems.raise_error(fmt, all_invalid=mode == "drop")
-
-
-def _text_column(codes: np.ndarray, labels: np.ndarray) -> pd.Series:
-    values = np.full(len(codes), np.nan, dtype=object)
-    has = codes >= 0
-    values[has] = labels[codes[has]]
-    return pd.Series(values, dtype=object)
+        # each late lead's latest earlier stage
+        which = before.argmax(axis=1)[late].tolist()
+        last = dict(zip(np.flatnonzero(late).tolist(), which, strict=True))
+        problems.add(
+            pos[late, k],
+            time_columns[k],
+            "log.reason.order",
+            lambda p, k=k, last=last: {
+                "lead": lead_label(int(lead_of[p])),
+                "stage": quote(stages[k]),
+                "time": show_time(times[lead_of[p], k]),
+                "previous": quote(stages[last[int(lead_of[p])]]),
+                "earlier": show_time(times[lead_of[p], last[int(lead_of[p])]]),
+            },
+            "log.fix.order",
+        )
 
 
 def _default_as_of(times: np.ndarray | None, given: pd.Timestamp | None) -> pd.Timestamp | None:
@@ -1038,142 +657,63 @@ def _default_as_of(times: np.ndarray | None, given: pd.Timestamp | None) -> pd.T
 
 
 # ------------------------------------------------------------------ events
-def _read_events(src, stage_map, fields, as_of, mode) -> Log:
-    cols = _resolve(src, "events", fields, stage_map)
-    frame, n = src.frame, len(src.frame)
+def _read_events(src: Source, stage_map: dict, given: dict, as_of, mode: str) -> Log:
+    cols = resolve(src, _FIELDS["events"], given, _REQUIRED["events"])
+    frame = src.frame
     stages = tuple(stage_map)
-    n_stages = len(stages)
-    problems = _Problems(src)
-
-    lead_code, lead_labels = _labels(frame[cols["lead"]])
-    problems.add(
-        lead_code < 0, cols["lead"], lambda p: t("log.reason.no_lead"), t("log.fix.no_lead")
-    )
-
-    label_code, stage_labels = _labels(frame[cols["stage"]])
-    stage_of_label = pd.Index(list(stage_map.values())).get_indexer(stage_labels)
-    stage_code = np.full(n, -1, dtype=np.int64)
-    stage_code[label_code >= 0] = stage_of_label[label_code[label_code >= 0]]
-
-    def stage_text(p: int) -> str:
-        return stage_labels[label_code[p]] if label_code[p] >= 0 else ""
-
-    fix = t("log.fix.unknown_stage", choices=", ".join(_q(v) for v in stage_map.values()))
-    problems.add(label_code < 0, cols["stage"], lambda p: t("log.reason.no_stage"), fix)
-    problems.add(
-        (label_code >= 0) & (stage_code < 0),
-        cols["stage"],
-        lambda p: t("log.reason.unknown_stage", value=_q(stage_text(p))),
-        fix,
-    )
-
-    times, empty, time_text = _parse_times(frame[cols["time"]])
-    problems.add(empty, cols["time"], lambda p: t("log.reason.no_date"), t("log.fix.bad_date"))
-    problems.add(
-        np.isnat(times) & ~empty,
-        cols["time"],
-        lambda p: t("log.reason.bad_date", value=_q(time_text[p])),
-        t("log.fix.bad_date"),
-    )
+    problems = Problems(src)
+    lead_code, lead_labels = lead_ids(problems, frame, cols["lead"])
+    stage_code = _event_stages(problems, frame[cols["stage"]], cols["stage"], stage_map)
+    times = _dates(problems, frame, cols["time"], required=True)
     if as_of is not None:
         _after_as_of(problems, times, as_of, cols["time"])
-    amount = _amounts(problems, frame, cols)
-    attrs = {key: _labels(frame[cols[key]]) for key in _ATTRIBUTES if key in cols}
+    amount = amounts(problems, frame, cols["amount"])[0] if "amount" in cols else None
+    attrs = _group_labels(frame, cols)
 
     def lead_label(lead: int) -> str:
-        return _q(lead_labels[lead])
+        return quote(lead_labels[lead])
 
-    # Leads with an invalid row are left out of the checks across rows (and dropped).
     n_leads = len(lead_labels)
-    bad_lead = np.zeros(n_leads + 1, dtype=bool)  # the last entry stands for no lead (code -1)
-    bad_lead[lead_code[problems.mask() & (lead_code >= 0)]] = True
-    ok = (lead_code >= 0) & ~bad_lead[lead_code]
-    cell = np.where(ok, lead_code * n_stages + stage_code, 0)  # (lead, stage) of each row
-    per_cell = np.bincount(cell[ok], minlength=n_leads * n_stages)
-    repeated = np.flatnonzero(ok & (per_cell[cell] > 1))  # rows of a repeated event: rare
-    first = pd.Series(repeated).groupby(cell[repeated]).transform("first").to_numpy()
-    first_of = dict(zip(repeated.tolist(), first.tolist(), strict=True))
-    problems.add(
-        repeated[first != repeated],
-        cols["stage"],
-        lambda p: t(
-            "log.reason.duplicate_event",
-            lead=lead_label(int(lead_code[p])),
-            stage=_q(stages[stage_code[p]]),
-            row=int(src.rownum[first_of[p]]),
-        ),
-        t("log.fix.duplicate_event"),
-    )
-    del per_cell
-    bad_lead[lead_code[repeated]] = True
-    ok &= ~bad_lead[lead_code]
-
-    ok_pos = np.flatnonzero(ok)
-    pos = np.full((n_leads, n_stages), -1, dtype=np.int64)
-    pos[lead_code[ok_pos], stage_code[ok_pos]] = ok_pos
-    grid = np.full((n_leads, n_stages), _NAT)
-    grid[lead_code[ok_pos], stage_code[ok_pos]] = times[ok_pos]
-    blame = ([cols["stage"]] * n_stages, [cols["time"]] * n_stages)
-    _order_checks(problems, pos, grid, stages, blame, lead_label, lead_code)
-    del pos, ok, ok_pos
+    grid = _event_checks(problems, lead_code, stage_code, times, n_leads, stages, cols, lead_label)
     # Every lead with any problem is dropped whole.
     bad_rows = problems.mask()
+    bad_lead = np.zeros(n_leads + 1, dtype=bool)  # the last entry stands for no lead (code -1)
     bad_lead[lead_code[bad_rows & (lead_code >= 0)]] = True
     keep = (lead_code >= 0) & ~bad_lead[lead_code]
-    _finish(problems, "events", mode, keep)
-
-    if problems.items:
-        first_bad = np.full(n_leads, n, dtype=np.int64)  # each lead's first invalid row
+    problems.finish(mode, keep, format="events")
+    if not problems.items:
+        dropped = problems.dropped()  # empty
+    else:
+        first_bad = np.full(n_leads, len(frame), dtype=np.int64)  # each lead's first invalid row
         bad_with_lead = np.flatnonzero(bad_rows & (lead_code >= 0))
         np.minimum.at(first_bad, lead_code[bad_with_lead], bad_with_lead)
         dropped = problems.dropped(
             ~keep,
             cols["lead"],
-            lambda p: t(
-                "log.reason.with_lead",
-                lead=lead_label(int(lead_code[p])),
-                row=int(src.rownum[first_bad[lead_code[p]]]),
-            ),
+            "log.reason.with_lead",
+            lambda p: {
+                "lead": lead_label(int(lead_code[p])),
+                "row": int(src.rownum[first_bad[lead_code[p]]]),
+            },
         )
-    else:
-        dropped = _empty_dropped()
-
-    # Kept leads keep their order of first appearance; codes renumbered without hashing.
     kept_lead = ~bad_lead[:-1]
-    renumber = np.cumsum(kept_lead) - 1
     rows = np.flatnonzero(keep)
-    code = renumber[lead_code[rows]]
-    stage = stage_code[rows]
     index = pd.Index(lead_labels[kept_lead], dtype=object, name="lead")
-    n_kept = len(index)
+    # Kept leads keep their order of first appearance; codes renumbered without hashing.
+    code = (np.cumsum(kept_lead) - 1)[lead_code[rows]]
+    stage = stage_code[rows]
     if kept_lead.all():
         at = grid
     else:
-        at = np.full((n_kept, n_stages), _NAT)
+        at = np.full((len(index), len(stages)), NAT)
         at[code, stage] = times[rows]
     del grid
-    reached = np.zeros((n_kept, n_stages), dtype=bool)
+    reached = np.zeros((len(index), len(stages)), dtype=bool)
     reached[code, stage] = True
-    leads = pd.DataFrame(index=index)
-    # A lead's rep, source, ...: the last one given in stage order (at its furthest stage).
-    for field_, (codes, labels) in attrs.items():
-        last = np.full(n_kept, -1, dtype=np.int64)
-        for k in range(n_stages):  # one row per lead and stage: each assignment is unique
-            at_k = stage == k
-            given = codes[rows[at_k]]
-            last[code[at_k][given >= 0]] = given[given >= 0]
-        leads[field_] = _text_column(last, labels).to_numpy()
-    if amount is not None:
-        column = np.full(n_kept, np.nan)
-        for k in range(n_stages):
-            at_k = stage == k
-            given = amount[rows[at_k]]
-            column[code[at_k][~np.isnan(given)]] = given[~np.isnan(given)]
-        leads["amount"] = column
     return Log(
         format="events",
         stages=stages,
-        leads=leads,
+        leads=_event_leads(index, attrs, amount, rows, code, stage, len(stages)),
         reached=pd.DataFrame(reached, index=index, columns=list(stages)),
         times=pd.DataFrame(at, index=index, columns=list(stages)),
         as_of=_default_as_of(at, as_of),
@@ -1182,145 +722,157 @@ def _read_events(src, stage_map, fields, as_of, mode) -> Log:
     )
 
 
-def _after_as_of(problems: _Problems, times: np.ndarray, as_of: pd.Timestamp, column: str):
-    late = ~np.isnat(times) & (times > as_of.to_datetime64())
+def _event_stages(problems: Problems, column: pd.Series, name: str, stage_map: dict) -> np.ndarray:
+    """Each row's stage index (-1 when empty or unknown, a problem either way)."""
+    label_code, stage_labels = labels(column)
+    stage_of_label = pd.Index(list(stage_map.values())).get_indexer(stage_labels)
+    stage_code = np.full(len(column), -1, dtype=np.int64)
+    stage_code[label_code >= 0] = stage_of_label[label_code[label_code >= 0]]
+    choices = ", ".join(quote(v) for v in stage_map.values())
     problems.add(
-        late,
-        column,
-        lambda p: t("log.reason.after_as_of", time=_show_time(times[p]), as_of=str(as_of)),
-        t("log.fix.after_as_of"),
+        label_code < 0, name, "log.reason.no_stage", None, "log.fix.unknown_stage", choices=choices
     )
+    problems.add(
+        (label_code >= 0) & (stage_code < 0),
+        name,
+        "log.reason.unknown_stage",
+        lambda p: {"value": quote(stage_labels[label_code[p]])},
+        "log.fix.unknown_stage",
+        choices=choices,
+    )
+    return stage_code
 
 
-def _amounts(problems: _Problems, frame: pd.DataFrame, cols: dict) -> np.ndarray | None:
-    if "amount" not in cols:
-        return None
-    values, empty, text = _parse_numbers(frame[cols["amount"]])
-    bad = ~empty & ~(np.isfinite(values) & (values >= 0))
+def _event_checks(
+    problems: Problems,
+    lead_code: np.ndarray,
+    stage_code: np.ndarray,
+    times: np.ndarray,
+    n_leads: int,
+    stages: tuple[str, ...],
+    cols: dict,
+    lead_label: Callable[[int], str],
+) -> np.ndarray:
+    """The checks across a lead's rows: a repeated event, a stage without the one
+    before, a stage earlier in time. Leads with an invalid row are left out of them.
+
+    Returns the time of each lead at each stage (leads x stages, NaT where not
+    reached or not checked).
+    """
+    n_stages = len(stages)
+    bad_lead = np.zeros(n_leads + 1, dtype=bool)  # the last entry stands for no lead (code -1)
+    bad_lead[lead_code[problems.mask() & (lead_code >= 0)]] = True
+    ok = (lead_code >= 0) & ~bad_lead[lead_code]
+    cell = np.where(ok, lead_code * n_stages + stage_code, 0)  # (lead, stage) of each row
+    per_cell = np.bincount(cell[ok], minlength=n_leads * n_stages)
+    dup, first_of = repeats(cell, ok & (per_cell[cell] > 1))  # a repeated event: rare
+    del per_cell
     problems.add(
-        bad,
-        cols["amount"],
-        lambda p: t("log.reason.bad_amount", value=_q(text[p])),
-        t("log.fix.bad_amount"),
+        dup,
+        cols["stage"],
+        "log.reason.duplicate_event",
+        lambda p: {
+            "lead": lead_label(int(lead_code[p])),
+            "stage": quote(stages[stage_code[p]]),
+            "row": int(problems.src.rownum[first_of[p]]),
+        },
+        "log.fix.duplicate_event",
     )
-    return np.where(bad, np.nan, values)
+    bad_lead[lead_code[dup]] = True  # the lead's first row of the event too
+    ok &= ~bad_lead[lead_code]
+    ok_pos = np.flatnonzero(ok)
+    pos = np.full((n_leads, n_stages), -1, dtype=np.int64)
+    pos[lead_code[ok_pos], stage_code[ok_pos]] = ok_pos
+    grid = np.full((n_leads, n_stages), NAT)
+    grid[lead_code[ok_pos], stage_code[ok_pos]] = times[ok_pos]
+    blame = ([cols["stage"]] * n_stages, [cols["time"]] * n_stages)
+    _order_checks(problems, pos, grid, stages, blame, lead_label, lead_code)
+    return grid
+
+
+def _event_leads(
+    index: pd.Index,
+    attrs: dict,
+    amount: np.ndarray | None,
+    rows: np.ndarray,
+    code: np.ndarray,
+    stage: np.ndarray,
+    n_stages: int,
+) -> pd.DataFrame:
+    """One row per kept lead: its rep, source, ... and amount, the last one given in
+    stage order (at its furthest stage). ``rows`` are the kept rows, ``code`` and
+    ``stage`` their lead and stage."""
+    n_kept = len(index)
+
+    def last_given(values: np.ndarray, given: np.ndarray, empty: object) -> np.ndarray:
+        out = np.full(n_kept, empty, dtype=values.dtype)
+        for k in range(n_stages):  # one row per lead and stage: each assignment is unique
+            at_k = stage == k
+            ok = given[rows[at_k]]
+            out[code[at_k][ok]] = values[rows[at_k]][ok]
+        return out
+
+    leads = pd.DataFrame(index=index)
+    for key, (codes, names) in attrs.items():
+        leads[key] = text_column(last_given(codes, codes >= 0, -1), names).to_numpy()
+    if amount is not None:
+        leads["amount"] = last_given(amount, ~np.isnan(amount), np.nan)
+    return leads
 
 
 # ------------------------------------------------------------------- leads
-def _read_leads(src, stage_map, fields, as_of, mode) -> Log:
-    cols = _resolve(src, "leads", fields, stage_map)
+def _read_leads(src: Source, stage_map: dict, given: dict, as_of, mode: str) -> Log:
+    cols = resolve(src, _FIELDS["leads"], given, _REQUIRED["leads"], stages=stage_map)
     frame, n = src.frame, len(src.frame)
     stages = tuple(stage_map)
-    n_stages = len(stages)
-    last = stages[-1]
-    if stage_map[last] is None and "close" not in cols:
-        raise LogError("log.error.stage_column", stage=_q(last), value="None")
-    problems = _Problems(src)
-
+    if stage_map[stages[-1]] is None and "close" not in cols:
+        raise LogError("log.error.stage_column", stage=quote(stages[-1]), value="None")
+    problems = Problems(src)
     if "lead" in cols:
-        lead_code, lead_labels = _labels(frame[cols["lead"]])
-        problems.add(
-            lead_code < 0, cols["lead"], lambda p: t("log.reason.no_lead"), t("log.fix.no_lead")
-        )
-        ids = _label_text(lead_code, lead_labels)
+        lead_code, lead_labels = lead_ids(problems, frame, cols["lead"])
+        ids = label_text(lead_code, lead_labels)
     else:
         ids = src.rownum.astype(str).astype(object)
-
-    reached = np.zeros((n, n_stages), dtype=bool)
-    at = np.full((n, n_stages), _NAT)
-    has_times = False
-    said_no = np.zeros(n, dtype=bool)  # the last stage's cell says no
-    for k, column in enumerate(stage_map.values()):
-        if column is None:
-            reached[:, k] = k == 0
-            continue
-        hit, when, bad, text = _flags_or_times(frame[column])
-        reached[:, k], at[:, k] = hit & ~bad, when
-        has_times |= bool((~np.isnat(when)).any())
-        problems.add(
-            bad,
-            column,
-            lambda p, text=text: t("log.reason.bad_flag", value=_q(text[p])),
-            t("log.fix.bad_flag"),
-        )
-        if k == n_stages - 1:
-            said_no = text == "no"
+    reached, at, said_no = _lead_stages(problems, frame, stage_map)
     if "close" in cols:
-        close, empty, close_text = _parse_times(frame[cols["close"]])
-        problems.add(
-            ~empty & np.isnat(close),
-            cols["close"],
-            lambda p: t("log.reason.bad_date", value=_q(close_text[p])),
-            t("log.fix.bad_date"),
-        )
-        if stage_map[last] is not None:
-            problems.add(
-                said_no & ~np.isnat(close),
-                cols["close"],
-                lambda p: t("log.reason.close_not_reached", stage=_q(last)),
-                t("log.fix.close_not_reached", stage=_q(last)),
-            )
-        reached[:, -1] |= ~np.isnat(close)
-        at[:, -1] = np.where(np.isnat(at[:, -1]), close, at[:, -1])
-        has_times |= bool((~np.isnat(close)).any())
+        _close_dates(problems, frame, cols["close"], reached, at, said_no, stages)
+    has_times = bool((~np.isnat(at)).any())
     # The column to blame for each stage (a stage mapped to None: the lead or close column).
     stage_cols = [
         c if c is not None else cols.get("lead", "") if k == 0 else cols["close"]
         for k, c in enumerate(stage_map.values())
     ]
     if as_of is not None:
-        for k in range(n_stages):
+        for k in range(len(stages)):
             _after_as_of(problems, at[:, k], as_of, stage_cols[k])
-    amount = _amounts(problems, frame, cols)
-    attrs = {key: _labels(frame[cols[key]]) for key in _ATTRIBUTES if key in cols}
+    amount = amounts(problems, frame, cols["amount"])[0] if "amount" in cols else None
+    attrs = _group_labels(frame, cols)
 
     def lead_label(p: int) -> str:
-        return _q(ids[p])
+        return quote(ids[p])
 
     row_ok = ~problems.mask()
     if "lead" in cols:
-        ok_pos = np.flatnonzero(row_ok)
-        first = pd.Series(ok_pos).groupby(lead_code[ok_pos]).transform("first").to_numpy()
-        dup = np.zeros(n, dtype=bool)
-        first_of = np.full(n, -1, dtype=np.int64)
-        first_of[ok_pos] = first
-        dup[ok_pos] = first != ok_pos
-        problems.add(
-            dup,
-            cols["lead"],
-            lambda p: t(
-                "log.reason.duplicate_lead", lead=lead_label(p), row=int(src.rownum[first_of[p]])
-            ),
-            t("log.fix.duplicate_lead"),
-        )
-        row_ok &= ~dup
-    nothing = row_ok & ~reached.any(axis=1)
+        row_ok[_duplicate_leads(problems, cols["lead"], lead_code, row_ok, lead_label)] = False
     problems.add(
-        nothing,
+        row_ok & ~reached.any(axis=1),
         stage_cols[0],
-        lambda p: t("log.reason.no_stage_reached", lead=lead_label(p), stage=_q(stages[0])),
-        t("log.fix.no_stage_reached", stage=_q(stages[0])),
+        "log.reason.no_stage_reached",
+        lambda p: {"lead": lead_label(p), "stage": quote(stages[0])},
+        "log.fix.no_stage_reached",
+        stage=quote(stages[0]),
     )
     positions = np.arange(n)
     pos = np.where(reached & row_ok[:, None], positions[:, None], -1)
-    _order_checks(
-        problems,
-        pos,
-        np.where(row_ok[:, None], at, _NAT),
-        stages,
-        (stage_cols, stage_cols),
-        lead_label,
-        positions,
-    )
+    times = np.where(row_ok[:, None], at, NAT)
+    _order_checks(problems, pos, times, stages, (stage_cols, stage_cols), lead_label, positions)
     keep = ~problems.mask()
-    _finish(problems, "leads", mode, keep)
-    dropped = problems.dropped(np.zeros(n, dtype=bool), "", lambda p: "")
-
+    problems.finish(mode, keep, format="leads")
     rows = np.flatnonzero(keep)
     index = pd.Index(ids[rows], dtype=object, name="lead")
     leads = pd.DataFrame(index=index)
-    for key, (codes, labels) in attrs.items():
-        leads[key] = _text_column(codes[rows], labels).to_numpy()
+    for key, (codes, names) in attrs.items():
+        leads[key] = text_column(codes[rows], names).to_numpy()
     if amount is not None:
         leads["amount"] = amount[rows]
     times = at[rows] if has_times else None
@@ -1332,102 +884,87 @@ def _read_leads(src, stage_map, fields, as_of, mode) -> Log:
         times=None if times is None else pd.DataFrame(times, index=index, columns=list(stages)),
         as_of=_default_as_of(times, as_of),
         name=src.name,
-        dropped=dropped,
+        dropped=problems.dropped(),
     )
 
 
-# ------------------------------------------------------------------ counts
-def _read_counts(src, stage_map, fields, as_of, mode) -> Log:
-    cols = _resolve(src, "counts", fields, stage_map)
-    frame, n = src.frame, len(src.frame)
-    stages = tuple(stage_map)
-    problems = _Problems(src)
-
-    out = {}
-    if "period" in cols:
-        text, native = _cells(frame[cols["period"]])
-        empty = (text == "") & np.isnat(native)
-        problems.add(
-            empty, cols["period"], lambda p: t("log.reason.no_period"), t("log.fix.no_period")
-        )
-        dates = np.where(np.isnat(native), _text_times(pd.Series(text, dtype=object)), native)
-        if np.isnat(dates[~empty]).any():  # not all dates: keep the periods as written
-            codes, labels = _labels(frame[cols["period"]])
-            out["period"] = _text_column(codes, labels).to_numpy()
-            key_codes = [codes]
-        else:
-            out["period"] = dates.astype("datetime64[ns]")
-            key_codes = [pd.factorize(dates)[0]]
-    else:
-        key_codes = []
-    for key in ("rep", "source", "segment"):
-        if key in cols:
-            codes, labels = _labels(frame[cols[key]])
-            out[key] = _text_column(codes, labels).to_numpy()
-            key_codes.append(codes)
-
-    counts = np.zeros((n, len(stages)))
-    valid = np.zeros((n, len(stages)), dtype=bool)
+def _lead_stages(
+    problems: Problems, frame: pd.DataFrame, stage_map: dict
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which stages each row reached and when (rows x stages), from the stage columns'
+    dates or yes/no flags, and which rows' last stage cell says no."""
+    n, n_stages = len(frame), len(stage_map)
+    reached = np.zeros((n, n_stages), dtype=bool)
+    at = np.full((n, n_stages), NAT)
+    said_no = np.zeros(n, dtype=bool)
     for k, column in enumerate(stage_map.values()):
-        values, empty, text = _parse_numbers(frame[column])
-        counts[:, k] = values
-        finite = np.isfinite(values)
-        whole = finite & (values >= 0) & (values == np.floor(values))
-        valid[:, k] = whole
-        kinds = [  # one problem per kind, so that each message fits all its rows
-            (empty, lambda p: t("log.reason.no_count")),
-            (
-                ~empty & ~finite,
-                lambda p, text=text: t("log.reason.count_not_number", value=_q(text[p])),
-            ),
-            (
-                finite & (values < 0),
-                lambda p, text=text: t("log.reason.count_negative", value=_q(text[p])),
-            ),
-            (
-                finite & (values >= 0) & ~whole,
-                lambda p, text=text: t("log.reason.count_fraction", value=_q(text[p])),
-            ),
-        ]
-        for where, detail in kinds:
-            problems.add(where, column, detail, t("log.fix.bad_count"))
-    for k in range(1, len(stages)):
-        rising = valid[:, k] & valid[:, k - 1] & (counts[:, k] > counts[:, k - 1])
-        column = list(stage_map.values())[k]
-        problems.add(
-            rising,
-            column,
-            lambda p, k=k: t(
-                "log.reason.rising",
-                stage=_q(stages[k]),
-                count=f"{counts[p, k]:g}",
-                previous=_q(stages[k - 1]),
-                before=f"{counts[p, k - 1]:g}",
-            ),
-            t("log.fix.rising"),
-        )
-    if key_codes:
-        ok_pos = np.flatnonzero(~problems.mask())
-        repeated = pd.DataFrame(np.column_stack(key_codes)[ok_pos]).duplicated(keep="first")
-        dup = np.zeros(n, dtype=bool)
-        dup[ok_pos[repeated.to_numpy()]] = True
-        key_cols = [cols[k] for k in ("period", "rep", "source", "segment") if k in cols]
-        fix = t("log.fix.duplicate_row")
-        if "period" not in cols:  # most likely the week column was not named
-            used = {*cols.values(), *stage_map.values()}
-            spare = [c for c in frame.columns if c not in used]
-            fix = t("log.fix.duplicate_no_period", columns=", ".join(map(_q, spare)) or "-")
-        problems.add(
-            dup,
-            key_cols[0],
-            lambda p: t("log.reason.duplicate_row", columns=", ".join(map(_q, key_cols))),
-            fix,
-        )
-    amount = _amounts(problems, frame, cols)
-    keep = ~problems.mask()
-    _finish(problems, "counts", mode, keep)
-    dropped = problems.dropped(np.zeros(n, dtype=bool), "", lambda p: "")
+        if column is None:
+            reached[:, k] = k == 0
+            continue
+        hit, when, bad, text = flags_or_times(frame[column])
+        reached[:, k], at[:, k] = hit & ~bad, when
+        problems.add(bad, column, "log.reason.bad_flag", quoted(text), "log.fix.bad_flag")
+        if k == n_stages - 1:
+            said_no = text == "no"
+    return reached, at, said_no
 
+
+def _close_dates(
+    problems: Problems,
+    frame: pd.DataFrame,
+    name: str,
+    reached: np.ndarray,
+    at: np.ndarray,
+    said_no: np.ndarray,
+    stages: tuple[str, ...],
+) -> None:
+    """A close date means the last stage was reached then: ``reached`` and ``at`` updated."""
+    close = _dates(problems, frame, name, required=False)
+    last = quote(stages[-1])
+    problems.add(
+        said_no & ~np.isnat(close),  # said_no is all False when the last stage has no column
+        name,
+        "log.reason.close_not_reached",
+        lambda p: {"stage": last},
+        "log.fix.close_not_reached",
+        stage=last,
+    )
+    reached[:, -1] |= ~np.isnat(close)
+    at[:, -1] = np.where(np.isnat(at[:, -1]), close, at[:, -1])
+
+
+def _duplicate_leads(
+    problems: Problems,
+    column: str,
+    lead_code: np.ndarray,
+    row_ok: np.ndarray,
+    lead_label: Callable[[int], str],
+) -> np.ndarray:
+    """Valid rows of a lead seen in an earlier valid row: a problem each; returns them."""
+    dup, first_of = repeats(lead_code, row_ok)
+    problems.add(
+        dup,
+        column,
+        "log.reason.duplicate_lead",
+        lambda p: {"lead": lead_label(p), "row": int(problems.src.rownum[first_of[p]])},
+        "log.fix.duplicate_lead",
+    )
+    return dup
+
+
+# ------------------------------------------------------------------ counts
+def _read_counts(src: Source, stage_map: dict, given: dict, as_of, mode: str) -> Log:
+    cols = resolve(src, _FIELDS["counts"], given, _REQUIRED["counts"], stages=stage_map)
+    frame = src.frame
+    stages = tuple(stage_map)
+    problems = Problems(src)
+    out, key_codes = _count_groups(problems, frame, cols)
+    counts = _count_values(problems, frame, stage_map)
+    if key_codes:
+        _duplicate_counts(problems, frame, cols, stage_map, key_codes)
+    amount = amounts(problems, frame, cols["amount"])[0] if "amount" in cols else None
+    keep = ~problems.mask()
+    problems.finish(mode, keep, format="counts")
     rows = np.flatnonzero(keep)
     table = pd.DataFrame({key: values[rows] for key, values in out.items()})
     for k, stage in enumerate(stages):
@@ -1438,5 +975,121 @@ def _read_counts(src, stage_map, fields, as_of, mode) -> Log:
     if as_of is None and "period" in table and pd.api.types.is_datetime64_dtype(table["period"]):
         as_of = table["period"].max()
     return Log(
-        format="counts", stages=stages, counts=table, as_of=as_of, name=src.name, dropped=dropped
+        format="counts",
+        stages=stages,
+        counts=table,
+        as_of=as_of,
+        name=src.name,
+        dropped=problems.dropped(),
     )
+
+
+def _count_groups(
+    problems: Problems, frame: pd.DataFrame, cols: dict
+) -> tuple[dict[str, np.ndarray], list[np.ndarray]]:
+    """The period (dates when every one is a date) and group columns of a counts log,
+    and the codes that identify each row's period and group."""
+    out, key_codes = {}, []
+    if "period" in cols:
+        text, native = cells(frame[cols["period"]])
+        empty = (text == "") & np.isnat(native)
+        problems.add(empty, cols["period"], "log.reason.no_period", None, "log.fix.no_period")
+        dates = np.where(np.isnat(native), text_times(pd.Series(text, dtype=object)), native)
+        if np.isnat(dates[~empty]).any():  # not all dates: keep the periods as written
+            codes, names = labels(frame[cols["period"]])
+            out["period"] = text_column(codes, names).to_numpy()
+            key_codes.append(codes)
+        else:
+            out["period"] = dates.astype("datetime64[ns]")
+            key_codes.append(pd.factorize(dates)[0])
+    for key in ("rep", "source", "segment"):
+        if key in cols:
+            codes, names = labels(frame[cols[key]])
+            out[key] = text_column(codes, names).to_numpy()
+            key_codes.append(codes)
+    return out, key_codes
+
+
+def _count_values(problems: Problems, frame: pd.DataFrame, stage_map: dict) -> np.ndarray:
+    """The counts (rows x stages); empty, negative, fractional or rising counts are problems."""
+    counts = np.zeros((len(frame), len(stage_map)))
+    valid = np.zeros((len(frame), len(stage_map)), dtype=bool)
+    for k, column in enumerate(stage_map.values()):
+        values, empty, text = parse_numbers(frame[column])
+        counts[:, k] = values
+        finite = np.isfinite(values)
+        whole = finite & (values >= 0) & (values == np.floor(values))
+        valid[:, k] = whole
+        # one problem per kind, so that each message fits all its rows
+        problems.add(empty, column, "log.reason.no_count", None, "log.fix.bad_count")
+        problems.add(
+            ~empty & ~finite,
+            column,
+            "log.reason.count_not_number",
+            quoted(text),
+            "log.fix.bad_count",
+        )
+        problems.add(
+            finite & (values < 0),
+            column,
+            "log.reason.count_negative",
+            quoted(text),
+            "log.fix.bad_count",
+        )
+        problems.add(
+            finite & (values >= 0) & ~whole,
+            column,
+            "log.reason.count_fraction",
+            quoted(text),
+            "log.fix.bad_count",
+        )
+    stages, columns = list(stage_map), list(stage_map.values())
+    for k in range(1, len(stages)):
+        problems.add(
+            valid[:, k] & valid[:, k - 1] & (counts[:, k] > counts[:, k - 1]),
+            columns[k],
+            "log.reason.rising",
+            lambda p, k=k: {
+                "stage": quote(stages[k]),
+                "count": f"{counts[p, k]:g}",
+                "previous": quote(stages[k - 1]),
+                "before": f"{counts[p, k - 1]:g}",
+            },
+            "log.fix.rising",
+        )
+    return counts
+
+
+def _duplicate_counts(
+    problems: Problems,
+    frame: pd.DataFrame,
+    cols: dict,
+    stage_map: dict,
+    key_codes: list[np.ndarray],
+) -> None:
+    """A second valid row for the same period and group."""
+    ok_pos = np.flatnonzero(~problems.mask())
+    repeated = pd.DataFrame(np.column_stack(key_codes)[ok_pos]).duplicated(keep="first")
+    dup = np.zeros(len(frame), dtype=bool)
+    dup[ok_pos[repeated.to_numpy()]] = True
+    key_cols = [cols[k] for k in ("period", "rep", "source", "segment") if k in cols]
+    names = ", ".join(map(quote, key_cols))
+    if "period" in cols:
+        problems.add(
+            dup,
+            key_cols[0],
+            "log.reason.duplicate_row",
+            lambda p: {"columns": names},
+            "log.fix.duplicate_row",
+        )
+    else:  # most likely the week column was not named
+        used = {*cols.values(), *stage_map.values()}
+        spare = [c for c in frame.columns if c not in used]
+        problems.add(
+            dup,
+            key_cols[0],
+            "log.reason.duplicate_row",
+            lambda p: {"columns": names},
+            "log.fix.duplicate_no_period",
+            columns=", ".join(map(quote, spare)) or "-",
+        )

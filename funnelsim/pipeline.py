@@ -1,4 +1,4 @@
-"""Weighted pipelines, calibration of stage probabilities, and the grade ladder.
+"""Weighted pipelines and the calibration of stage probabilities.
 
 A *pipeline snapshot* lists the open deals, each with an amount and a stage
 whose number is its chance of closing (DOMAIN.md §1: 25 %, 50 %, 75 %, 90 %).
@@ -15,8 +15,8 @@ not a promise. Each deal closes or not (an independent Bernoulli trial), so
 :func:`funnelsim.read_log` (encodings, one :class:`~funnelsim.LogError`
 naming file, rows, column and fix, ``errors="drop"`` with a report; the file
 is never changed). :func:`calibration` checks stated probabilities against
-history (did deals at the 25 % stage close 25 % of the time?), and
-:func:`grade_ladder` measures the E -> D -> C -> B -> A step-up rates.
+history (did deals at the 25 % stage close 25 % of the time?). The grade
+ladder's step-up rates are in :mod:`funnelsim.ladder`.
 """
 
 from __future__ import annotations
@@ -33,48 +33,49 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._reader import (
+    ERRORS,
+    FALSE,
+    TRUE,
+    LogError,
+    Problems,
+    Source,
+    amounts,
+    as_list,
+    choice,
+    empty_dropped,
+    fields,
+    kept_values,
+    label_text,
+    labels,
+    quote,
+    quoted,
+    read_source,
+    repeats,
+    resolve,
+    stage_names,
+)
 from ._validate import check_choice, check_count, check_nonnegative, check_rng, short
-from .distributions import DealSize
-from .estimate import Fit
-from .forecasting import check_quantiles, fewest_calls, mixed_prob_reach, quantile_name
-from .funnel import Funnel
+from .diagnose import diagnose_pipeline
+from .forecasting import check_quantiles, quantile_name
 from .i18n import FunnelsimValueError, t
 from .intervals import METHODS, check_level, interval
-from .logs import (
-    _FALSE,
-    _TRUE,
-    LogError,
-    _empty_dropped,
-    _labels,
-    _parse_numbers,
-    _Problems,
-    _q,
-    _raise_missing_columns,
-    _read_source,
-    _rows,
-    _Source,
-)
-from .theory import calls_for_target
 
 __all__ = [
     "DEFAULT_PROBABILITIES",
     "Calibration",
-    "Ladder",
     "Pipeline",
     "calibration",
-    "grade_ladder",
     "read_pipeline",
 ]
 
 #: The decks' stages and their chance of closing (DOMAIN.md §1).
 DEFAULT_PROBABILITIES = {"25%": 0.25, "50%": 0.5, "75%": 0.75, "90%": 0.9}
-GRADES = ("E", "D", "C", "B", "A")
 
 _PIPELINE_FIELDS = ("deal", "stage", "amount", "probability", "rep", "source", "segment", "close")
 _HISTORY_FIELDS = ("deal", "stage", "probability", "closed", "rep", "source", "segment", "amount")
-_LADDER_FIELDS = ("lead", "grade", "rep", "source", "segment")
-_WON = _TRUE | {"won", "win", "closed", "signed", "成交", "赢单"}
-_LOST = _FALSE | {"lost", "lose", "dead", "丢单", "输单"}
+_WON = TRUE | {"won", "win", "closed", "signed", "成交", "赢单"}
+_LOST = FALSE | {"lost", "lose", "dead", "丢单", "输单"}
 _EXACT_OUTCOMES = 20  # enumerate every outcome up to 2**20 (about a million)
 _GRID_WORK = 50_000_000  # deals x grid cells for the exact convolution
 _MC_REPS = 100_000
@@ -83,81 +84,6 @@ _PERCENT = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(%?)\s*$")
 
 
 # --------------------------------------------------------------- loading
-def _fields(columns: object, allowed: Sequence[str], what: str) -> dict[str, str]:
-    if columns is None:
-        return {}
-    choices = ", ".join(allowed)
-    if not isinstance(columns, Mapping):
-        raise LogError("log.error.columns_type", choices=choices, value=repr(columns))
-    out = {}
-    for key, column in columns.items():
-        if key not in allowed:
-            raise LogError("log.error.columns_key", key=repr(key), format=what, choices=choices)
-        if not isinstance(column, str) or not column.strip():
-            raise LogError("log.error.columns_value", key=key, value=repr(column))
-        out[key] = column.strip()
-    return out
-
-
-def _resolve(
-    src: _Source,
-    allowed: Sequence[str],
-    fields: dict[str, str],
-    required: Sequence[str],
-    one_of: Sequence[str],
-) -> dict[str, str]:
-    """The file's column for each field; one LogError listing every missing column."""
-    have = set(src.frame.columns)
-    used, missing = {}, []
-    for key in allowed:
-        column = fields.get(key, key)
-        if column in have:
-            used[key] = column
-        elif key in fields or key in required:
-            missing.append(t("log.error.missing_field", column=_q(column), field=key))
-    if one_of and not any(k in used for k in one_of):
-        names = " nor ".join(_q(fields.get(k, k)) for k in one_of)
-        missing.append(t("pipeline.error.missing_either", columns=names))
-    if missing:
-        _raise_missing_columns(src, missing)
-    return used
-
-
-def _raise(problems: _Problems, what: str, *, all_invalid: bool = False) -> None:
-    lines = [
-        t("pipeline.error.title", name=problems.src.name, what=what, count=len(problems.items))
-    ]
-    for item in problems.items:
-        lines.append(
-            t(
-                "log.error.problem",
-                column=_q(item.column),
-                rows=_rows(problems.src.rownum[item.positions]),
-                reason=item.detail(int(item.positions[0])),
-                fix=item.fix,
-            )
-        )
-    lines.append(t("log.error.all_invalid") if all_invalid else t("pipeline.error.drop_hint"))
-    raise LogError(
-        "pipeline.error.title",
-        message="\n".join(lines),
-        name=problems.src.name,
-        what=what,
-        count=len(problems.items),
-        problems=[
-            (it.column, problems.src.rownum[it.positions].tolist()) for it in problems.items
-        ],
-    )
-
-
-def _finish(problems: _Problems, what: str, mode: str, keep: np.ndarray) -> pd.DataFrame:
-    if problems.items and (mode == "raise" or not keep.any()):
-        _raise(problems, what, all_invalid=mode == "drop")
-    if not problems.items:
-        return _empty_dropped()
-    return problems.dropped(np.zeros(len(keep), dtype=bool), "", lambda p: "")
-
-
 def _percents(labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Chances of closing from a column's labels, read with one convention per column.
 
@@ -185,21 +111,6 @@ def _percents(labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return values, mixed
 
 
-def _mode(errors: object) -> str:
-    if not isinstance(errors, str) or errors not in ("raise", "drop"):
-        raise LogError("error.choice", name="errors", value=repr(errors), choices="raise, drop")
-    return errors
-
-
-def _open(source, encoding) -> _Source:
-    if encoding is not None:
-        try:
-            "".encode(encoding)
-        except (LookupError, TypeError):
-            raise LogError("log.error.encoding_name", value=repr(encoding)) from None
-    return _read_source(source, encoding=encoding, delimiter=None)
-
-
 def _stage_probabilities(stages: object, probabilities: object) -> dict[str, float] | None:
     """The mapping from stage label to probability, or None: read from the labels."""
     if isinstance(probabilities, Calibration):
@@ -207,22 +118,22 @@ def _stage_probabilities(stages: object, probabilities: object) -> dict[str, flo
     if probabilities is None:
         if stages is None:
             return None
-        names = _names(stages)
+        names = stage_names(stages)
         values, mixed = _percents(names)
         if mixed.any():
-            raise LogError("pipeline.error.stages_mixed", value=_q(names[int(mixed.argmax())]))
+            raise LogError("pipeline.error.stages_mixed", value=quote(names[int(mixed.argmax())]))
         out = dict(zip(names, values.tolist(), strict=True))
         bad = [n for n, p in out.items() if math.isnan(p)]
         if bad:
-            raise LogError("pipeline.error.stage_not_percent", value=_q(bad[0]))
+            raise LogError("pipeline.error.stage_not_percent", value=quote(bad[0]))
         return out
     if isinstance(probabilities, Mapping):
         pairs = list(probabilities.items())
     else:
         if stages is None:
             raise LogError("pipeline.error.probabilities_type", value=short(probabilities))
-        values = _sequence(probabilities, "probabilities")
-        names = _names(stages)
+        values = as_list(probabilities, "probabilities")
+        names = stage_names(stages)
         if len(values) != len(names):
             raise LogError(
                 "pipeline.error.probabilities_length", n_stages=len(names), n_values=len(values)
@@ -237,29 +148,15 @@ def _stage_probabilities(stages: object, probabilities: object) -> dict[str, flo
         except (TypeError, ValueError):
             p = math.nan
         if not 0.0 <= p <= 1.0:
-            raise LogError("pipeline.error.probability_value", stage=_q(name), value=repr(value))
+            raise LogError(
+                "pipeline.error.probability_value", stage=quote(name), value=repr(value)
+            )
         out[name.strip()] = p
     if stages is not None:
-        missing = [n for n in _names(stages) if n not in out]
+        missing = [n for n in stage_names(stages) if n not in out]
         if missing:
-            raise LogError("pipeline.error.stage_no_probability", value=_q(missing[0]))
+            raise LogError("pipeline.error.stage_no_probability", value=quote(missing[0]))
     return out
-
-
-def _names(stages: object) -> list[str]:
-    values = _sequence(stages, "stages")
-    out = []
-    for v in values:
-        if not isinstance(v, str) or not v.strip():
-            raise LogError("log.error.stage_name", value=repr(v))
-        out.append(v.strip())
-    return out
-
-
-def _sequence(value: object, name: str) -> list[object]:
-    if isinstance(value, str | bytes) or not isinstance(value, Sequence | np.ndarray | pd.Series):
-        raise LogError("pipeline.error.sequence", name=name, value=short(value))
-    return list(value)
 
 
 def _flag_mixed(problems, column: str, codes, mixed: np.ndarray, text: np.ndarray) -> np.ndarray:
@@ -268,114 +165,121 @@ def _flag_mixed(problems, column: str, codes, mixed: np.ndarray, text: np.ndarra
     has = codes >= 0
     ambiguous = np.zeros(len(codes), dtype=bool)
     ambiguous[has] = mixed[codes[has]]
-    problems.add(
-        ambiguous,
-        column,
-        lambda p: t("pipeline.reason.mixed", value=_q(text[p])),
-        t("pipeline.fix.mixed"),
-    )
+    problems.add(ambiguous, column, "pipeline.reason.mixed", quoted(text), "pipeline.fix.mixed")
     return ambiguous
 
 
 def _read_probabilities(problems, frame, cols, mapping) -> tuple[np.ndarray, np.ndarray]:
     """Each row's stated probability, and its stage label (or the probability's text)."""
-    n = len(frame)
-    prob = np.full(n, np.nan)
-    label = np.full(n, "", dtype=object)
     if mapping is not None or "probability" not in cols:
-        column = cols["stage"]
-        codes, labels = _labels(frame[column])
-        mixed = np.zeros(len(labels), dtype=bool)
-        if mapping is None:
-            values, mixed = _percents(labels)
-            fix = t("pipeline.fix.stage_percent", defaults=", ".join(DEFAULT_PROBABILITIES))
-        else:
-            values = np.array([mapping.get(x, np.nan) for x in labels], dtype=float)
-            fix = t("pipeline.fix.stage_known", choices=", ".join(map(_q, mapping)))
-        has = codes >= 0
-        prob[has] = values[codes[has]]
-        label[has] = labels[codes[has]]
-        problems.add(~has, column, lambda p: t("log.reason.no_stage"), fix)
-        ambiguous = _flag_mixed(problems, column, codes, mixed, label)
-        problems.add(
-            has & np.isnan(prob) & ~ambiguous,
-            column,
-            lambda p: t("pipeline.reason.unknown_stage", value=_q(label[p])),
-            fix,
-        )
-        return prob, label
+        return _stage_probabilities_of_rows(problems, frame, cols["stage"], mapping)
     column = cols["probability"]
-    codes, labels = _labels(frame[column])
-    values, mixed = _percents(labels)
+    codes, names = labels(frame[column])
+    values, mixed = _percents(names)
     has = codes >= 0
+    prob = np.full(len(frame), np.nan)
     prob[has] = values[codes[has]]
-    text = np.full(n, "", dtype=object)
-    text[has] = labels[codes[has]]
-    problems.add(
-        ~has, column, lambda p: t("pipeline.reason.no_probability"), t("pipeline.fix.probability")
-    )
+    text = label_text(codes, names)
+    problems.add(~has, column, "pipeline.reason.no_probability", None, "pipeline.fix.probability")
     ambiguous = _flag_mixed(problems, column, codes, mixed, text)
     problems.add(
         has & np.isnan(prob) & ~ambiguous,
         column,
-        lambda p: t("pipeline.reason.bad_probability", value=_q(text[p])),
-        t("pipeline.fix.probability"),
+        "pipeline.reason.bad_probability",
+        quoted(text),
+        "pipeline.fix.probability",
     )
     if "stage" in cols:
-        s_codes, s_labels = _labels(frame[cols["stage"]])
-        label[s_codes >= 0] = s_labels[s_codes[s_codes >= 0]]
+        label = label_text(*labels(frame[cols["stage"]]))
+    else:
+        label = np.full(len(frame), "", dtype=object)
     empty = label == ""
     label[empty] = [f"{100 * p:g}%" if np.isfinite(p) else "" for p in prob[empty]]
     return prob, label
 
 
-def _read_amounts(problems, frame, column, *, required: bool) -> np.ndarray:
-    values, empty, text = _parse_numbers(frame[column])
-    bad = ~empty & ~(np.isfinite(values) & (values >= 0))
-    problems.add(
-        bad,
-        column,
-        lambda p: t("log.reason.bad_amount", value=_q(text[p])),
-        t("log.fix.bad_amount"),
-    )
-    if required:
+def _stage_probabilities_of_rows(
+    problems, frame, column, mapping
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's probability from its stage label (read as a percentage without
+    ``mapping``), and the label."""
+    codes, names = labels(frame[column])
+    has = codes >= 0
+    label = label_text(codes, names)
+    if mapping is None:
+        values, mixed = _percents(names)
+    else:
+        values = np.array([mapping.get(x, np.nan) for x in names], dtype=float)
+        mixed = np.zeros(len(names), dtype=bool)
+    prob = np.full(len(frame), np.nan)
+    prob[has] = values[codes[has]]
+    if mapping is None:  # the fix says how to write a stage as a percentage
+        defaults = ", ".join(DEFAULT_PROBABILITIES)
         problems.add(
-            empty, column, lambda p: t("pipeline.reason.no_amount"), t("pipeline.fix.no_amount")
+            ~has,
+            column,
+            "log.reason.no_stage",
+            None,
+            "pipeline.fix.stage_percent",
+            defaults=defaults,
         )
-    return np.where(bad, np.nan, values)
+        problems.add(
+            has & np.isnan(prob) & ~_flag_mixed(problems, column, codes, mixed, label),
+            column,
+            "pipeline.reason.unknown_stage",
+            quoted(label),
+            "pipeline.fix.stage_percent",
+            defaults=defaults,
+        )
+    else:  # the fix names the stages of probabilities=
+        choices = ", ".join(map(quote, mapping))
+        problems.add(
+            ~has, column, "log.reason.no_stage", None, "pipeline.fix.stage_known", choices=choices
+        )
+        problems.add(
+            has & np.isnan(prob),
+            column,
+            "pipeline.reason.unknown_stage",
+            quoted(label),
+            "pipeline.fix.stage_known",
+            choices=choices,
+        )
+    return prob, label
+
+
+def _open_deals(
+    source, columns, allowed, what, needed, stages, probabilities, encoding
+) -> tuple[Source, dict[str, float] | None, dict[str, str]]:
+    """Arguments checked, the file read and its columns found: the source, the stage
+    probabilities (None: from the stage labels or a probability column) and the columns.
+    ``needed`` is the column that every file must have besides the chances."""
+    given = fields(columns, allowed, what)
+    mapping = _stage_probabilities(stages, probabilities)
+    src = read_source(source, encoding=encoding)
+    if mapping is None:
+        cols = resolve(src, allowed, given, (needed,), one_of=("stage", "probability"))
+    else:
+        cols = resolve(src, allowed, given, (needed, "stage"))
+    return src, mapping, cols
 
 
 def _duplicates(problems, frame, column, what) -> np.ndarray:
-    codes, labels = _labels(frame[column])
-    ok = np.flatnonzero((codes >= 0) & ~problems.mask())
-    first = pd.Series(ok).groupby(codes[ok]).transform("first").to_numpy()
-    first_of = dict(zip(ok.tolist(), first.tolist(), strict=True))
-    dup = ok[first != ok]
+    """A second valid row with the same id (of a deal): a problem; returns each row's id."""
+    codes, names = labels(frame[column])
+    dup, first_of = repeats(codes, (codes >= 0) & ~problems.mask())
     problems.add(
         dup,
         column,
-        lambda p: t(
-            "pipeline.reason.duplicate",
-            what=what,
-            value=_q(labels[codes[p]]),
-            row=int(problems.src.rownum[first_of[p]]),
-        ),
-        t("pipeline.fix.duplicate", what=what),
+        "pipeline.reason.duplicate",
+        lambda p: {
+            "what": what,
+            "value": quote(names[codes[p]]),
+            "row": int(problems.src.rownum[first_of[p]]),
+        },
+        "pipeline.fix.duplicate",
+        what=what,
     )
-    text = np.full(len(codes), "", dtype=object)
-    text[codes >= 0] = labels[codes[codes >= 0]]
-    return text
-
-
-def _attributes(frame, cols, keys, rows) -> dict[str, np.ndarray]:
-    out = {}
-    for key in keys:
-        if key in cols:
-            codes, labels = _labels(frame[cols[key]])
-            values = np.full(len(codes), None, dtype=object)
-            values[codes >= 0] = labels[codes[codes >= 0]]
-            out[key] = values[rows]
-    return out
+    return label_text(codes, names)
 
 
 # --------------------------------------------------------------- pipeline
@@ -443,22 +347,21 @@ def read_pipeline(
     >>> pipe.count_pmf().round(4).tolist()   # 0, 1, 2 or 3 deals close
     [0.0375, 0.3875, 0.4625, 0.1125]
     """
-    mode = _mode(errors)
-    fields = _fields(columns, _PIPELINE_FIELDS, "pipeline")
-    mapping = _stage_probabilities(stages, probabilities)
-    src = _open(source, encoding)
-    if mapping is None:
-        cols = _resolve(src, _PIPELINE_FIELDS, fields, ("amount",), ("stage", "probability"))
-    else:
-        cols = _resolve(src, _PIPELINE_FIELDS, fields, ("amount", "stage"), ())
+    mode = choice("errors", errors, ERRORS)
+    src, mapping, cols = _open_deals(
+        source, columns, _PIPELINE_FIELDS, "pipeline", "amount", stages, probabilities, encoding
+    )
     frame = src.frame
-    problems = _Problems(src)
+    problems = Problems(src)
     prob, label = _read_probabilities(problems, frame, cols, mapping)
-    amount = _read_amounts(problems, frame, cols["amount"], required=True)
+    amount, empty = amounts(problems, frame, cols["amount"])
+    problems.add(
+        empty, cols["amount"], "pipeline.reason.no_amount", None, "pipeline.fix.no_amount"
+    )
     ids = _duplicates(problems, frame, cols["deal"], "deal") if "deal" in cols else None
     keep = ~problems.mask()
-    what = t("pipeline.what.snapshot")
-    dropped = _finish(problems, what, mode, keep)
+    problems.finish(mode, keep, what=t("pipeline.what.snapshot"))
+    dropped = problems.dropped()
     rows = np.flatnonzero(keep)
     deals = pd.DataFrame(
         {
@@ -468,7 +371,7 @@ def read_pipeline(
             "probability": prob[rows],
         }
     )
-    for key, values in _attributes(
+    for key, values in kept_values(
         frame, cols, ("rep", "source", "segment", "close"), rows
     ).items():
         deals[key] = values
@@ -502,7 +405,7 @@ class Pipeline:
 
     deals: pd.DataFrame
     name: str = "DataFrame"
-    dropped: pd.DataFrame = field(default_factory=_empty_dropped)
+    dropped: pd.DataFrame = field(default_factory=empty_dropped)
     origin: str = "stage"
 
     @classmethod
@@ -519,7 +422,7 @@ class Pipeline:
         >>> fs.Pipeline.from_deals([100, 200], [0.5, 0.25]).weighted
         100.0
         """
-        values = _sequence(probabilities, "probabilities")
+        values = as_list(probabilities, "probabilities")
         for i, value in enumerate(values):  # numbers here are chances: 0.25, not 25
             if isinstance(value, str):
                 continue
@@ -529,14 +432,14 @@ class Pipeline:
                 p = math.nan
             if not 0.0 <= p <= 1.0:
                 raise LogError("pipeline.error.deal_probability", index=i, value=repr(value))
-        amounts = _sequence(amounts, "amounts")
+        amounts = as_list(amounts, "amounts")
         if len(amounts) != len(values):
             raise LogError(
                 "pipeline.error.deals_length", n_amounts=len(amounts), n_values=len(values)
             )
         frame = pd.DataFrame({"amount": amounts, "probability": values})
         if stages is not None:
-            labels = _sequence(stages, "stages")
+            labels = as_list(stages, "stages")
             if len(labels) != len(values):
                 raise LogError(
                     "pipeline.error.deals_length_stages", n_stages=len(labels), n=len(values)
@@ -592,10 +495,10 @@ class Pipeline:
     def _exact(self) -> pd.DataFrame | None:
         a, p = self.amounts, self.probabilities
         if self.n_deals <= _EXACT_OUTCOMES:
-            return _enumerate(a, p)
+            return enumerate_amounts(a, p)
         unit = _unit(a)
         if unit is not None and self.n_deals * (a.sum() / unit + 1) <= _GRID_WORK:
-            return _convolve(a, p, unit)
+            return convolve_amounts(a, p, unit)
         return None
 
     def amount_distribution(
@@ -735,8 +638,6 @@ class Pipeline:
         >>> pipe.shape().shape
         'top-heavy'
         """
-        from .diagnose import diagnose_pipeline
-
         order = self.by_stage()["stage"].tolist()
         if by is None:
             counts = self.deals.groupby("stage", sort=False).size().reindex(order)
@@ -767,7 +668,7 @@ class Pipeline:
         )
 
 
-def _enumerate(a: np.ndarray, p: np.ndarray) -> pd.DataFrame:
+def enumerate_amounts(a: np.ndarray, p: np.ndarray) -> pd.DataFrame:
     """Every one of the 2**n outcomes: its total and probability, merged by total."""
     n = len(a)
     outcome = np.arange(2**n, dtype=np.int64)
@@ -791,7 +692,7 @@ def _unit(a: np.ndarray) -> float | None:
     return float(max(g, 1))
 
 
-def _convolve(a: np.ndarray, p: np.ndarray, unit: float) -> pd.DataFrame:
+def convolve_amounts(a: np.ndarray, p: np.ndarray, unit: float) -> pd.DataFrame:
     steps = (a / unit).astype(np.int64)
     pmf = np.zeros(int(steps.sum()) + 1)
     pmf[0] = 1.0
@@ -843,7 +744,7 @@ class Calibration:
     confidence_level: float
     method: str
     name: str = "DataFrame"
-    dropped: pd.DataFrame = field(default_factory=_empty_dropped)
+    dropped: pd.DataFrame = field(default_factory=empty_dropped)
 
     @property
     def probabilities(self) -> dict[str, float]:
@@ -931,26 +832,23 @@ def calibration(
     >>> cal.brier      # (6 x 0.25^2 + 2 x 0.75^2 + 3 x 0.25^2 + 0.75^2) / 12
     0.1875
     """
-    mode = _mode(errors)
+    mode = choice("errors", errors, ERRORS)
     level = check_level(confidence_level)
     method = check_choice("method", method, METHODS)
-    fields = _fields(columns, _HISTORY_FIELDS, "history")
-    mapping = _stage_probabilities(stages, probabilities)
-    src = _open(history, encoding)
-    if mapping is None:
-        cols = _resolve(src, _HISTORY_FIELDS, fields, ("closed",), ("stage", "probability"))
-    else:
-        cols = _resolve(src, _HISTORY_FIELDS, fields, ("closed", "stage"), ())
+    src, mapping, cols = _open_deals(
+        history, columns, _HISTORY_FIELDS, "history", "closed", stages, probabilities, encoding
+    )
     frame = src.frame
-    problems = _Problems(src)
+    problems = Problems(src)
     prob, label = _read_probabilities(problems, frame, cols, mapping)
     closed = _read_closed(problems, frame, cols["closed"])
     keep = ~problems.mask()
-    dropped = _finish(problems, t("pipeline.what.history"), mode, keep)
+    problems.finish(mode, keep, what=t("pipeline.what.history"))
+    dropped = problems.dropped()
     rows = np.flatnonzero(keep)
     p, y = prob[rows], closed[rows]
     deals = pd.DataFrame({"stage": label[rows], "stated": p, "closed": y})
-    for key, values in _attributes(frame, cols, ("deal", "rep", "amount"), rows).items():
+    for key, values in kept_values(frame, cols, ("deal", "rep", "amount"), rows).items():
         deals[key] = values
     table = _reliability(deals, _bin_index(p, bins), level, method)
     has_stage = "stage" in cols
@@ -967,8 +865,8 @@ def calibration(
 
 
 def _read_closed(problems, frame, column) -> np.ndarray:
-    codes, labels = _labels(frame[column])
-    lower = np.array([str(x).lower() for x in labels], dtype=object)
+    codes, names = labels(frame[column])
+    lower = np.array([str(x).lower() for x in names], dtype=object)
     yes = np.array([x in _WON for x in lower], dtype=bool)
     no = np.array([x in _LOST for x in lower], dtype=bool)
     has = codes >= 0
@@ -976,11 +874,9 @@ def _read_closed(problems, frame, column) -> np.ndarray:
     out[has] = yes[codes[has]]
     bad = has.copy()
     bad[has] = ~(yes | no)[codes[has]]
-    text = np.full(len(codes), "", dtype=object)
-    text[has] = labels[codes[has]]
-    fix = t("pipeline.fix.closed")
-    problems.add(~has, column, lambda p: t("pipeline.reason.no_closed"), fix)
-    problems.add(bad, column, lambda p: t("pipeline.reason.bad_closed", value=_q(text[p])), fix)
+    text = label_text(codes, names)
+    problems.add(~has, column, "pipeline.reason.no_closed", None, "pipeline.fix.closed")
+    problems.add(bad, column, "pipeline.reason.bad_closed", quoted(text), "pipeline.fix.closed")
     return out
 
 
@@ -1030,242 +926,3 @@ def _reliability(deals, binned, level, method) -> pd.DataFrame:
             "gap": observed - stated,
         }
     )
-
-
-# ------------------------------------------------------------ grade ladder
-@dataclass(frozen=True, repr=False, eq=False)
-class Ladder:
-    """Step-up rates of the grade ladder, from :func:`grade_ladder`.
-
-    Attributes
-    ----------
-    grades : tuple of str
-        The grades, lowest first (E, D, C, B, A).
-    table : pandas.DataFrame
-        One row per step: ``from``, ``to``, ``entered`` (leads that reached
-        ``from``), ``passed`` (of those, leads that reached ``to`` or
-        higher), ``ratio``, ``low``, ``high``.
-    fit : Fit
-        The same as a :class:`~funnelsim.Fit` over the grades (so
-        ``ladder.fit.sample_ratios``, forecasts and plans work on it).
-    leads : pandas.DataFrame
-        One row per lead: ``lead``, ``grade`` (the highest reached) and any
-        ``rep``, ``source``, ``segment``.
-    name : str
-    dropped : pandas.DataFrame
-    """
-
-    grades: tuple[str, ...]
-    table: pd.DataFrame
-    fit: Fit
-    leads: pd.DataFrame
-    name: str = "DataFrame"
-    dropped: pd.DataFrame = field(default_factory=_empty_dropped)
-
-    def to_funnel(self) -> Funnel:
-        """The point estimates as a funnel over the grades."""
-        return self.fit.to_funnel()
-
-    def leads_needed(
-        self,
-        target_sales: float,
-        probability: float | None = None,
-        *,
-        deal_size: DealSize | float | None = None,
-        reps: int = 4000,
-        rng: np.random.Generator | int | None = None,
-    ) -> pd.DataFrame:
-        """Leads needed at each grade for ``target_sales`` A-grade clients.
-
-        Parameters
-        ----------
-        target_sales : float
-            A-grade clients (signed deals) wanted; with ``deal_size``, a
-            revenue target, turned into ``ceil(target / mean deal size)``
-            clients as the decks do (10,000,000 at 200,000 needs 50).
-        probability : float, optional
-            Without it, the decks' back-calculation only (``expected``:
-            divide by each step-up rate and round up). With it, also the
-            fewest leads at each grade that reach the clients with this
-            chance, on the point estimates (``point``, exact binomial) and
-            with the rates' uncertainty (``with_uncertainty``: averaged over
-            ``reps`` draws from their Beta posteriors).
-        deal_size : DealSize or float, optional
-        reps : int
-        rng : numpy.random.Generator, int or None
-
-        Returns
-        -------
-        pandas.DataFrame
-            One row per grade: ``grade``, ``expected`` and, with a
-            probability, ``point`` and ``with_uncertainty``.
-        """
-        size = DealSize.coerce(deal_size)
-        target = check_nonnegative("target_sales", target_sales)
-        clients = math.ceil(target / size.mean - 1e-9) if size is not None else target
-        clients = math.ceil(clients - 1e-9)
-        funnel = self.to_funnel()
-        expected = [clients]
-        for r in reversed(funnel.ratios):
-            if r == 0:
-                raise FunnelsimValueError("error.target_unreachable", funnel=repr(funnel))
-            expected.append(math.ceil(expected[-1] / r - 1e-9))
-        out = pd.DataFrame({"grade": list(self.grades), "expected": expected[::-1]})
-        if probability is None:
-            return out
-        from ._validate import check_open_probability
-
-        probability = check_open_probability("probability", probability)
-        reps = check_count("reps", reps, minimum=1)
-        draws = self.fit.sample_ratios(reps, rng=rng)
-        point, mixed = [], []
-        for k in range(len(self.grades) - 1):
-            sub = Funnel(self.grades[k:], funnel.ratios[k:])
-            point.append(calls_for_target(sub, clients, probability))
-            overall = draws[:, k:].prod(axis=1)
-
-            def ok(n: int, overall=overall) -> bool:
-                return mixed_prob_reach(n, overall, clients, None) >= probability
-
-            mixed.append(fewest_calls(ok, point[-1]))
-        point.append(clients)
-        mixed.append(clients)
-        return out.assign(point=point, with_uncertainty=mixed)
-
-    def to_frame(self) -> pd.DataFrame:
-        """A copy of :attr:`table`."""
-        return self.table.copy()
-
-    def __repr__(self) -> str:
-        steps = ", ".join(
-            f"{r['from']}->{r['to']} {r['ratio']:.2f} [{r['low']:.2f}, {r['high']:.2f}]"
-            for _, r in self.table.iterrows()
-        )
-        return t("repr.ladder", name=repr(self.name), leads=len(self.leads), steps=steps)
-
-
-def grade_ladder(
-    history: str | os.PathLike | pd.DataFrame,
-    *,
-    grades: Sequence[str] = GRADES,
-    columns: Mapping[str, str] | None = None,
-    confidence_level: float = 0.95,
-    method: str = "wilson",
-    encoding: str | None = None,
-    errors: str = "raise",
-) -> Ladder:
-    """Step-up rates E -> D -> C -> B -> A with intervals, from a history of grade changes.
-
-    Parameters
-    ----------
-    history : path or pandas.DataFrame
-        Rows with a ``grade`` and, optionally, a ``lead`` id: either one row
-        per grade change (a lead on several rows) or one row per lead with
-        the highest grade it reached. A lead's highest grade counts: a lead
-        that reached C also passed D and E (the decks' ladder has no
-        skipping back). Leads still climbing are counted where they are,
-        so recent leads pull the rates down: use leads old enough to have
-        settled (DOMAIN.md §3 on open leads).
-    grades : sequence of str
-        Grade labels, lowest first.
-    columns : mapping, optional
-        The file's column for ``lead``, ``grade``, ``rep``, ``source``,
-        ``segment``.
-    confidence_level, method
-        Of the intervals (:func:`funnelsim.proportion_ci`).
-    encoding, errors
-        As in :func:`read_pipeline`.
-
-    Returns
-    -------
-    Ladder
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> import funnelsim as fs
-    >>> history = pd.DataFrame({"grade": ["E"] * 50 + ["D"] * 25 + ["C"] * 15
-    ...                                  + ["B"] * 6 + ["A"] * 4})
-    >>> ladder = fs.grade_ladder(history)
-    >>> ladder.to_frame()[["from", "to", "entered", "passed", "ratio"]]
-      from to  entered  passed  ratio
-    0    E  D      100      50    0.5
-    1    D  C       50      25    0.5
-    2    C  B       25      10    0.4
-    3    B  A       10       4    0.4
-    >>> ladder.leads_needed(10)["expected"].tolist()   # 10 A clients: back to E leads
-    [252, 126, 63, 25, 10]
-    """
-    mode = _mode(errors)
-    level = check_level(confidence_level)
-    method = check_choice("method", method, METHODS)
-    names = _names(grades)
-    if len(names) < 2 or len(set(names)) != len(names):
-        raise FunnelsimValueError("error.ladder_grades", value=short(list(grades)))
-    fields = _fields(columns, _LADDER_FIELDS, "grade history")
-    src = _open(history, encoding)
-    cols = _resolve(src, _LADDER_FIELDS, fields, ("grade",), ())
-    frame = src.frame
-    problems = _Problems(src)
-    codes, labels = _labels(frame[cols["grade"]])
-    rank_of = {g: i for i, g in enumerate(names)}
-    lower = {g.lower(): i for g, i in rank_of.items()}
-    label_rank = np.array([rank_of.get(x, lower.get(str(x).lower(), -1)) for x in labels])
-    rank = np.full(len(codes), -1, dtype=np.int64)
-    rank[codes >= 0] = label_rank[codes[codes >= 0]]
-    text = np.full(len(codes), "", dtype=object)
-    text[codes >= 0] = labels[codes[codes >= 0]]
-    fix = t("pipeline.fix.grade", choices=", ".join(map(_q, names)))
-    problems.add(codes < 0, cols["grade"], lambda p: t("pipeline.reason.no_grade"), fix)
-    problems.add(
-        (codes >= 0) & (rank < 0),
-        cols["grade"],
-        lambda p: t("pipeline.reason.unknown_grade", value=_q(text[p])),
-        fix,
-    )
-    if "lead" in cols:
-        l_codes, l_labels = _labels(frame[cols["lead"]])
-        problems.add(
-            l_codes < 0, cols["lead"], lambda p: t("log.reason.no_lead"), t("log.fix.no_lead")
-        )
-    keep = ~problems.mask()
-    dropped = _finish(problems, t("pipeline.what.grades"), mode, keep)
-    rows = np.flatnonzero(keep)
-    if "lead" in cols:
-        lead = l_labels[l_codes[rows]]
-    else:
-        lead = src.rownum[rows].astype(str).astype(object)
-    leads = pd.DataFrame({"lead": lead, "rank": rank[rows]})
-    for key, values in _attributes(frame, cols, ("rep", "source", "segment"), rows).items():
-        leads[key] = values
-    leads = (
-        leads.sort_values("rank", kind="stable").groupby("lead", sort=False).last().reset_index()
-    )
-    best = leads["rank"].to_numpy()
-    reached = np.array([(best >= k).sum() for k in range(len(names))], dtype=np.int64)
-    entered, passed = reached[:-1], reached[1:]
-    ok = entered > 0
-    ratio = np.where(ok, passed / np.maximum(entered, 1), np.nan)
-    low = np.full(len(entered), np.nan)
-    high = np.full(len(entered), np.nan)
-    low[ok], high[ok] = interval(
-        passed[ok].astype(float), entered[ok].astype(float), level, method
-    )
-    table = pd.DataFrame(
-        {
-            "from": names[:-1],
-            "to": names[1:],
-            "entered": entered,
-            "passed": passed,
-            "ratio": ratio,
-            "low": low,
-            "high": high,
-        }
-    )
-    fit_table = pd.DataFrame(
-        {"stage": names[1:], "entered": entered, "passed": passed, "ratio": ratio}
-    ).assign(low=low, high=high)
-    the_fit = Fit(tuple(names), fit_table, (), level, method)
-    leads = leads.assign(grade=[names[r] for r in leads["rank"]]).drop(columns="rank")
-    leads = leads[["lead", "grade", *[c for c in leads.columns if c not in ("lead", "grade")]]]
-    return Ladder(tuple(names), table, the_fit, leads, src.name, dropped)

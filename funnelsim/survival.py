@@ -59,10 +59,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._validate import check_choice, check_nonnegative, check_open_probability
+from ._validate import check_choice, check_open_probability
 from .i18n import FunnelsimValueError, t, unit_label
 from .intervals import CI, METHODS, proportion_ci, two_sided_z
-from .logs import Log, LogError, _step_rows
+from .logs import (
+    DAY_NS,
+    Clock,
+    Log,
+    LogError,
+    log_clock,
+    mature_stage_table,
+    window_in_units,
+)
 
 __all__ = [
     "CycleLength",
@@ -78,7 +86,6 @@ __all__ = [
 ]
 
 _TOL = 1e-9  # a curve within this of 1 - p counts as "on" the level, not below it
-_DAY_NS = 86_400 * 10**9
 _SHOWN = 8  # rows of the curve a repr shows
 
 
@@ -401,7 +408,7 @@ def kaplan_meier(
     level = check_open_probability("confidence_level", confidence_level)
     t_arr = np.asarray(durations)
     if t_arr.dtype.kind == "m":
-        t_arr = t_arr.astype("timedelta64[ns]").astype(np.int64) / _DAY_NS
+        t_arr = t_arr.astype("timedelta64[ns]").astype(np.int64) / DAY_NS
         unit = unit or "days"
     try:
         t_arr = np.asarray(t_arr, dtype=float).ravel()
@@ -460,91 +467,6 @@ def kaplan_meier(
 
 
 # --------------------------------------------------------- times of a log
-@dataclass(frozen=True)
-class _Clock:
-    """A log's times as numbers: int64 ns (dates) or float (periods), with a mask."""
-
-    values: np.ndarray  # (leads, stages)
-    known: np.ndarray  # bool, same shape
-    as_of: float
-    scale: float  # units of ``values`` per day (dates) or 1 (periods)
-    unit: str
-
-    def elapsed(self, later: int | None, earlier: int) -> np.ndarray:
-        """``later - earlier`` (stage columns; None: as_of) in days or periods, NaN if unknown."""
-        ok = (
-            self.known[:, earlier]
-            if later is None
-            else self.known[:, earlier] & self.known[:, later]
-        )
-        out = np.full(len(self.values), np.nan)
-        top = self.as_of if later is None else self.values[ok, later]
-        out[ok] = (top - self.values[ok, earlier]) / self.scale
-        return out
-
-
-def _clock(log: Log, analysis: str) -> _Clock:
-    """Check that ``log`` has lead-level times and return them as numbers."""
-    what = t(f"analysis.{analysis}")
-    if log.format == "counts" or log.reached is None:
-        raise LogError("error.times_counts", name=log.name, analysis=what)
-    if log.times is None or log.times.empty:
-        raise LogError("error.times_flags", name=log.name, analysis=what)
-    present = [c for c in log.stages if c in log.times.columns]
-    frame = log.times.reindex(index=log.reached.index, columns=present)
-    as_of = log.as_of
-    if all(pd.api.types.is_datetime64_any_dtype(frame[c]) for c in frame):
-        cols = {}
-        for c in frame:
-            col = frame[c]
-            if getattr(col.dt, "tz", None) is not None:
-                col = col.dt.tz_convert(None)
-            cols[c] = col.to_numpy("datetime64[ns]")
-        raw = np.column_stack(list(cols.values())) if cols else np.empty((len(frame), 0))
-        known = ~np.isnat(raw)
-        values = raw.view(np.int64)
-        scale, unit = float(_DAY_NS), "days"
-        if as_of is not None:
-            stamp = pd.Timestamp(as_of)
-            if stamp.tz is not None:
-                stamp = stamp.tz_convert(None)
-            as_of = stamp.as_unit("ns").value
-    elif all(pd.api.types.is_numeric_dtype(frame[c]) for c in frame):
-        values = frame.to_numpy(dtype=float)
-        known = np.isfinite(values)
-        scale, unit = 1.0, "periods"
-    elif all(isinstance(frame[c].dtype, pd.PeriodDtype) for c in frame):
-        values = np.column_stack([frame[c].array.asi8 for c in frame]).astype(float)
-        known = frame.notna().to_numpy()
-        values[~known] = np.nan
-        scale, unit = 1.0, "periods"
-        if as_of is not None:
-            as_of = pd.Period(as_of, freq=frame.iloc[:, 0].dtype.freq).ordinal
-    else:
-        raise LogError("error.times_type", name=log.name, analysis=what)
-    if len(present) < len(log.stages):  # stages without a time column: times unknown
-        full = np.zeros((len(frame), len(log.stages)), dtype=values.dtype)
-        full_known = np.zeros(full.shape, dtype=bool)
-        cols = [log.stages.index(c) for c in present]
-        full[:, cols], full_known[:, cols] = values, known
-        values, known = full, full_known
-    if not known.any():
-        raise LogError("error.times_flags", name=log.name, analysis=what)
-    latest = values[known].max()
-    if as_of is None:
-        as_of = latest
-    elif latest > as_of:
-        late = log.reached.index[(known & (values > as_of)).any(axis=1)]
-        raise LogError(
-            "error.after_as_of",
-            name=log.name,
-            count=len(late),
-            leads=", ".join(map(str, late[:5])),
-            as_of=log.as_of,
-        )
-    return _Clock(values=values, known=known, as_of=as_of, scale=scale, unit=unit)
-
-
 def _stage_index(log: Log, name: str, stage: object) -> int:
     if not isinstance(stage, str) or stage not in log.stages:
         raise FunnelsimValueError(
@@ -566,19 +488,6 @@ def _check_order(log: Log, stage: str, later: str, durations: np.ndarray) -> Non
             end=later,
             leads=", ".join(map(str, leads[:5])),
         )
-
-
-def _window(window: object, clock: _Clock, name: str = "window") -> float:
-    """``window`` in the clock's unit: a number, or a Timedelta / "30D" for dated logs."""
-    if clock.unit == "days" and isinstance(window, (pd.Timedelta, np.timedelta64, str)):
-        try:
-            days = pd.Timedelta(window) / pd.Timedelta(days=1)
-        except (TypeError, ValueError):
-            raise FunnelsimValueError(
-                "error.not_a_number", name=name, value=repr(window)
-            ) from None
-        return check_nonnegative(name, days)
-    return check_nonnegative(name, window)
 
 
 def _ratio_row(k: int, n: int, level: float, method: str) -> tuple[float, float, float]:
@@ -823,7 +732,7 @@ def cycle_length(
     of closed deals (16.7 days) leaves it out, the curve keeps it at risk.
     """
     level = check_open_probability("confidence_level", confidence_level)
-    clock = _clock(log, "cycle_length")
+    clock = log_clock(log, "cycle_length")
     i = 0 if start is None else _stage_index(log, "start", start)
     j = len(log.stages) - 1 if end is None else _stage_index(log, "end", end)
     if i >= j:
@@ -872,14 +781,14 @@ def cycle_length(
     )
 
 
-def _as_of_label(log: Log, clock: _Clock) -> object:
+def _as_of_label(log: Log, clock: Clock) -> object:
     if clock.unit == "days":
         return pd.Timestamp(int(clock.as_of))
     return clock.as_of
 
 
 def _to_close(
-    log: Log, clock: _Clock, i: int, j: int, reached: np.ndarray
+    log: Log, clock: Clock, i: int, j: int, reached: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Durations from stage i to stage j (events) or to as_of (censored) for leads at i.
 
@@ -969,87 +878,6 @@ class OpenLeadRatios:
         return head + "\n" + text
 
 
-def mature_stage_table(
-    log: Log, window: float | str | pd.Timedelta, by: str | Sequence[str] | None = None
-) -> tuple[pd.DataFrame, float, str]:
-    """Stage counts over mature leads only: the input of ``fit(log, mature=...)``.
-
-    For each step, ``entered`` counts the leads that reached its previous
-    stage at least ``window`` before the log's ``as_of`` (and have a time
-    there), and ``passed`` those of them that reached the step's stage.
-    ``young`` counts the leads at the previous stage that are left out:
-    reached too recently to count as failures, or without a time.
-
-    Each step has its own cohort, so ``entered`` of one step need not equal
-    ``passed`` of the step before.
-
-    Parameters
-    ----------
-    log : Log
-        A lead-level log with times.
-    window : float, str or pandas.Timedelta
-        Minimum age at the previous stage: days for dated logs ("60D" works
-        too), periods otherwise.
-    by : str or sequence of str, optional
-        Group columns, as in :meth:`Log.stage_table`.
-
-    Returns
-    -------
-    (pandas.DataFrame, float, str)
-        The table (the ``by`` columns, ``stage``, ``entered``, ``passed``,
-        ``young``; rows in the order of :meth:`Log.stage_table`), the window
-        in the log's unit, and that unit ("days" or "periods").
-
-    Examples
-    --------
-    Four leads dialled; a and b 40 days before ``as_of``, c and d 5 days
-    before. With a 30-day window only a and b count for the first step:
-
-    >>> import pandas as pd
-    >>> from funnelsim.logs import Log
-    >>> from funnelsim.survival import mature_stage_table
-    >>> times = pd.DataFrame({
-    ...     "dial": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-02-05", "2024-02-05"]),
-    ...     "sale": pd.to_datetime(["2024-01-20", None, None, None])},
-    ...     index=pd.Index(list("abcd"), name="lead"))
-    >>> log = Log("events", ("dial", "sale"), leads=pd.DataFrame(index=times.index),
-    ...           reached=times.notna(), times=times, as_of=pd.Timestamp("2024-02-10"))
-    >>> table, window, unit = mature_stage_table(log, "30D")
-    >>> table
-      stage  entered  passed  young
-    0  sale        2       1      2
-    """
-    clock = _clock(log, "mature")
-    win = _window(window, clock, "mature")
-    keys = log._group_keys(by)
-    reached = log.reached[list(log.stages)].to_numpy(dtype=bool)
-    columns = {}
-    for k in range(1, len(log.stages)):
-        at_previous = reached[:, k - 1]
-        with np.errstate(invalid="ignore"):
-            old = at_previous & clock.known[:, k - 1] & (clock.elapsed(None, k - 1) >= win)
-        columns[("entered", k)] = old
-        columns[("passed", k)] = old & reached[:, k]
-        columns[("young", k)] = at_previous & ~old
-    frame = pd.DataFrame(
-        {f"{name}{k}": mask.astype(np.int64) for (name, k), mask in columns.items()},
-        index=log.reached.index,
-    )
-    if keys:
-        frame[keys] = log.leads.loc[frame.index, keys].to_numpy()
-        totals = frame.groupby(keys, observed=True, dropna=False).sum()
-    else:
-        totals = frame.sum().to_frame().T
-    rows = _step_rows(
-        totals,
-        keys,
-        log.stages,
-        lambda row, k: {f: int(row[f"{f}{k}"]) for f in ("entered", "passed", "young")},
-    )
-    table = pd.DataFrame(rows, columns=[*keys, "stage", "entered", "passed", "young"])
-    return table, win, clock.unit
-
-
 def open_lead_ratios(
     log: Log,
     stage: str,
@@ -1118,13 +946,13 @@ def open_lead_ratios(
     censored estimate keeps them at risk for as long as they have been open.
     """
     level = check_open_probability("confidence_level", confidence_level)
-    clock = _clock(log, "open_leads")
+    clock = log_clock(log, "open_leads")
     k = _stage_index(log, "stage", stage)
     if k == 0:
         raise FunnelsimValueError(
             "error.first_stage_ratio", stage=stage, choices=", ".join(log.stages[1:])
         )
-    win = _window(window, clock)
+    win = window_in_units(window, clock)
     check_choice("method", method, METHODS)
     reached = log.reached[list(log.stages)].to_numpy(dtype=bool)
     entered = reached[:, k - 1]
@@ -1234,7 +1062,7 @@ def time_in_stage(log: Log, *, quantiles: Sequence[float] = (0.25, 0.5, 0.75, 0.
     2  meeting  moved on      1  10.0  10.0
     3  meeting      open      1   7.0   7.0
     """
-    clock = _clock(log, "time_in_stage")
+    clock = log_clock(log, "time_in_stage")
     qs = [check_open_probability("quantiles", q) for q in quantiles]
     reached = log.reached[list(log.stages)].to_numpy(dtype=bool)
     last_reached = np.where(
@@ -1329,7 +1157,7 @@ def stale_leads(
     """
     q = check_open_probability("quantile", quantile)
     check_choice("age", age, ("cycle", "stage"))
-    clock = _clock(log, "stale_leads")
+    clock = log_clock(log, "stale_leads")
     cyc = cycle_length(log, start=start, end=end, last=1)
     i, j = log.stages.index(cyc.start), log.stages.index(cyc.end)
     reached = log.reached[list(log.stages)].to_numpy(dtype=bool)

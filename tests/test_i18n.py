@@ -7,6 +7,13 @@ placeholder of the message. f-string keys (``t(f"stage.{k}")``) are expanded
 when the name runs over a literal tuple in an enclosing ``for`` or
 comprehension; otherwise every catalogue key matching the pattern must accept
 the call's keywords, and at least one key must match.
+
+The readers' problem lists (``funnelsim/_reader.py``) pass keys as positional
+arguments, translated only when the message is written; the scan reads them
+too: ``problems.add(where, column, reason, values, fix, **fix_values)``,
+``problems.dropped(extra, column, reason, values)`` and
+``MissingColumn(columns, reason, reason_values)``, where ``values`` is None, a
+``lambda p: {...}`` or ``quoted(text)`` (which fills ``{value}``).
 """
 
 from __future__ import annotations
@@ -57,6 +64,7 @@ class Call:
     keys: tuple[str, ...]  # literal key, or the expansions of an f-string key
     pattern: str | None  # regex of an f-string key that could not be expanded
     kwargs: frozenset[str] | None  # keyword names; None when **kwargs hides them
+    problem: bool = False  # a key of the readers' problem lists (PROBLEM_CALLS)
 
 
 def _literal_strings(node: ast.AST) -> list[str] | None:
@@ -94,6 +102,49 @@ def _bindings(tree: ast.AST) -> dict[int, dict[str, list[str]]]:
 LOOKUPS = ("t", "FunnelsimError", "FunnelsimValueError", "FunnelsimTypeError", "LogError")
 
 
+#: Calls that take keys as positional arguments: (reason, its values, fix) positions.
+PROBLEM_CALLS = {"add": (2, 3, 4), "dropped": (2, 3, None), "MissingColumn": (1, 2, None)}
+
+
+def _values_kwargs(node: ast.AST) -> frozenset[str] | None:
+    """The placeholders a problem's ``values`` fill: None when the scan cannot tell."""
+    if isinstance(node, ast.Constant) and node.value is None:
+        return frozenset()
+    if isinstance(node, ast.Lambda):
+        node = node.body
+    if isinstance(node, ast.Dict) and all(
+        isinstance(k, ast.Constant) and isinstance(k.value, str) for k in node.keys
+    ):
+        return frozenset(k.value for k in node.keys)
+    if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "quoted":
+        return frozenset({"value"})
+    return None
+
+
+def _problem_calls(node: ast.Call, name: str, where: str) -> list[Call] | None:
+    """The keys of a problem-list call, or None when ``node`` is not one."""
+    if name not in PROBLEM_CALLS:
+        return None
+    at_reason, at_values, at_fix = PROBLEM_CALLS[name]
+    args = node.args
+    if not (
+        len(args) > at_values
+        and isinstance(args[at_reason], ast.Constant)
+        and isinstance(args[at_reason].value, str)
+        and "." in args[at_reason].value
+    ):
+        return None  # a set's add(), or not a key
+    out = [Call(where, (args[at_reason].value,), None, _values_kwargs(args[at_values]), True)]
+    if at_fix is not None:
+        fix = args[at_fix] if len(args) > at_fix else None
+        kw = None if any(k.arg is None for k in node.keywords) else frozenset(
+            k.arg for k in node.keywords
+        )  # fmt: skip
+        key = fix.value if isinstance(fix, ast.Constant) else None
+        out.append(Call(where, (key,) if isinstance(key, str) else (), None, kw, True))
+    return out
+
+
 def _scan() -> list[Call]:
     calls = []
     for path in sorted(PACKAGE.rglob("*.py")):
@@ -104,9 +155,13 @@ def _scan() -> list[Call]:
                 continue
             func = node.func
             name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            where = f"{path.relative_to(PACKAGE.parent)}:{node.lineno}"
+            problem = _problem_calls(node, name, where)
+            if problem is not None:
+                calls.extend(problem)
+                continue
             if name not in LOOKUPS:
                 continue
-            where = f"{path.relative_to(PACKAGE.parent)}:{node.lineno}"
             kw = None if any(k.arg is None for k in node.keywords) else frozenset(
                 k.arg for k in node.keywords if name == "t" or k.arg != "message"
             )  # fmt: skip
@@ -146,7 +201,18 @@ def test_the_scan_finds_the_calls_it_should():
     found = {k for c in CALLS for k in c.keys}
     assert {"error.ratio_range", "error.unknown_preset", "error.calls_value"} <= found
     assert {"stage.potential", "stage.closed"} <= found  # presets' f"stage.{k}" expanded
+    readers = {"log.reason.gap", "log.fix.gap", "log.reason.with_lead", "log.error.missing_stage"}
+    assert readers | {"pipeline.reason.duplicate", "pipeline.fix.grade"} <= found
     assert len(CALLS) > 30
+
+
+def test_the_readers_problems_name_literal_keys_and_values_the_scan_can_read():
+    """A problem's reason and fix are literal keys, and its values a form the scan
+    reads (None, ``lambda p: {...}``, ``quoted(...)``): so the tests above check them."""
+    problems = [c for c in CALLS if c.problem]
+    assert len(problems) > 40
+    assert not [c.where for c in problems if not c.keys], "a key that is not a literal"
+    assert not [c.where for c in problems if c.kwargs is None], "values the scan cannot read"
 
 
 @pytest.mark.parametrize("call", [c for c in CALLS if c.keys], ids=lambda c: c.where)

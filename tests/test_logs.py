@@ -12,7 +12,6 @@ import gzip
 import hashlib
 import json
 import math
-import re
 import tempfile
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from funnelsim import Log, LogError, read_log
+from funnelsim import Log, LogError, read_log, t
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -157,8 +156,10 @@ def test_a_western_european_export_is_not_read_as_chinese(tmp_path):
     path = tmp_path / "export.csv"
     frame.to_csv(path, index=False, encoding="cp1252")
     before = path.read_bytes()
-    with pytest.raises(LogError, match=r'export\.csv safely.*M黮ler.*encoding="cp1252"'):
+    with pytest.raises(LogError) as info:
         read_log(path, format="events", stages=BASE_STAGES)
+    assert info.value.key == "log.error.encoding_guess"  # its fix names encoding="cp1252"
+    assert info.value.values["name"] == "export.csv" and "M黮ler" in info.value.values["sample"]
     log = read_log(path, format="events", stages=BASE_STAGES, encoding="cp1252")
     assert sorted(log.leads["rep"]) == ["Chén", "Müller"]
     assert path.read_bytes() == before
@@ -302,8 +303,11 @@ def test_blank_rows_are_ignored_and_rows_keep_their_spreadsheet_numbers(tmp_path
     path.write_text(
         "lead,stage,time\nA,dial,2025-03-03\n\n , , \nB,dial,2025-03-32\n\n", encoding="utf-8"
     )
-    with pytest.raises(LogError, match=r"row 5: unreadable date '2025-03-32'"):
+    with pytest.raises(LogError) as info:
         read_log(path, format="events", stages=["dial", "sale"])
+    [problem] = info.value.values["problems"]
+    assert (problem.column, problem.rows, problem.reason) == ("time", (5,), "log.reason.bad_date")
+    assert problem.reason_values == {"value": "'2025-03-32'"}
     log = read_log(path, format="events", stages=["dial", "sale"], errors="drop")
     assert log.dropped["row"].tolist() == [5] and len(log.leads) == 1
 
@@ -369,7 +373,8 @@ COUNT_STAGES = {"dials": "dials", "connects": "connects", "sales": "sales"}
 LEAD_STAGES = {"called": "called", "connected": "connected", "won": "won"}
 COUNT_COLUMNS = {"period": "week"}
 
-# id, format, frame, keywords, rows named, column, words of the reason, words of the fix
+# id, format, frame, keywords, rows, column, reason and its values, fix and its values
+# (a missing column is reported on the header, row 1, with no separate fix)
 ERROR_CASES = [
     (
         "missing column",
@@ -378,8 +383,10 @@ ERROR_CASES = [
         {},
         [1],
         "time",
-        "missing from the header",
-        'columns=dict(time="',
+        "log.error.missing_field",
+        {"column": "'time'", "field": "time"},
+        None,
+        None,
     ),
     (
         "mapped column missing",
@@ -388,8 +395,10 @@ ERROR_CASES = [
         {"columns": {"rep": "销售"}},
         [1],
         "销售",
-        "missing from the header",
-        'columns=dict(rep="',
+        "log.error.missing_field",
+        {"column": "'销售'", "field": "rep"},
+        None,
+        None,
     ),
     (
         "stage column missing",
@@ -398,8 +407,10 @@ ERROR_CASES = [
         {"stages": {**COUNT_STAGES, "meetings": "meetings"}, "columns": COUNT_COLUMNS},
         [1],
         "meetings",
-        "missing from the header",
-        "stages=",
+        "log.error.missing_stage",
+        {"column": "'meetings'", "stage": "'meetings'"},
+        None,
+        None,
     ),
     (
         "unknown stage",
@@ -408,8 +419,10 @@ ERROR_CASES = [
         {},
         [6],
         "stage",
-        "unknown stage 'contact'",
-        "add it to stages=",
+        "log.reason.unknown_stage",
+        {"value": "'contact'"},
+        "log.fix.unknown_stage",
+        {"choices": "'dial', 'connect', 'meeting'"},
     ),
     (
         "missing stage",
@@ -418,8 +431,10 @@ ERROR_CASES = [
         {},
         [7],
         "stage",
-        "the stage is empty",
-        "write the stage as one of",
+        "log.reason.no_stage",
+        {},
+        "log.fix.unknown_stage",
+        {"choices": "'dial', 'connect', 'meeting'"},
     ),
     (
         "unparsable date",
@@ -428,8 +443,10 @@ ERROR_CASES = [
         {},
         [3, 7],
         "time",
-        "unreadable date '2025-13-45'",
-        "year first",
+        "log.reason.bad_date",
+        {"value": "'2025-13-45'"},
+        "log.fix.bad_date",
+        {},
     ),
     (
         "missing date",
@@ -438,8 +455,10 @@ ERROR_CASES = [
         {},
         [4],
         "time",
-        "the date is empty",
-        "year first",
+        "log.reason.no_date",
+        {},
+        "log.fix.bad_date",
+        {},
     ),
     (
         "missing lead",
@@ -448,8 +467,10 @@ ERROR_CASES = [
         {},
         [5],
         "lead",
-        "the lead id is empty",
-        "fill in the lead id",
+        "log.reason.no_lead",
+        {},
+        "log.fix.no_lead",
+        {},
     ),
     (
         "later stage without the earlier",
@@ -458,8 +479,10 @@ ERROR_CASES = [
         {},
         [6],
         "stage",
-        "lead 'B' reached 'meeting' without 'connect'",
-        "add the lead's 'connect' row",
+        "log.reason.gap",
+        {"lead": "'B'", "stage": "'meeting'", "previous": "'connect'"},
+        "log.fix.gap",
+        {"previous": "'connect'"},
     ),
     (
         "no first stage",
@@ -468,8 +491,10 @@ ERROR_CASES = [
         {},
         [5],
         "stage",
-        "lead 'B' reached 'connect' without 'dial'",
-        "add the lead's 'dial' row",
+        "log.reason.gap",
+        {"lead": "'B'", "stage": "'connect'", "previous": "'dial'"},
+        "log.fix.gap",
+        {"previous": "'dial'"},
     ),
     (
         "earlier in time",
@@ -478,8 +503,16 @@ ERROR_CASES = [
         {},
         [3],
         "time",
-        "lead 'A' reached 'connect' at 2025-03-02 08:00:00, before 'dial' at 2025-03-03 09:00",
-        "correct the dates",
+        "log.reason.order",
+        {
+            "lead": "'A'",
+            "stage": "'connect'",
+            "time": "2025-03-02 08:00:00",
+            "previous": "'dial'",
+            "earlier": "2025-03-03 09:00:00",
+        },
+        "log.fix.order",
+        {},
     ),
     (
         "duplicate event",
@@ -488,8 +521,10 @@ ERROR_CASES = [
         {},
         [8],
         "stage",
-        "lead 'A' reaches 'connect' again (first in row 3)",
-        "one row per lead and stage",
+        "log.reason.duplicate_event",
+        {"lead": "'A'", "stage": "'connect'", "row": 3},
+        "log.fix.duplicate_event",
+        {},
     ),
     (
         "negative amount",
@@ -498,8 +533,10 @@ ERROR_CASES = [
         {},
         [4],
         "amount",
-        "the amount '-500' is not a number >= 0",
-        "plain number",
+        "log.reason.bad_amount",
+        {"value": "'-500'"},
+        "log.fix.bad_amount",
+        {},
     ),
     (
         "after as_of",
@@ -508,18 +545,22 @@ ERROR_CASES = [
         {"as_of": "2025-03-05"},
         [4, 6, 7],
         "time",
-        "after the snapshot time",
-        "as_of at or after",
+        "log.reason.after_as_of",
+        {"time": "2025-03-10 15:00:00", "as_of": "2025-03-05 00:00:00"},
+        "log.fix.after_as_of",
+        {},
     ),
     (
         "many rows",
         "events",
         lambda: pd.concat([_base_events()] * 3, ignore_index=True).assign(time="soon"),
         {},
-        [2, 3, 4, 5, 6],
+        list(range(2, 20)),
         "time",
-        "and 13 more (18 rows in all)",
-        "year first",
+        "log.reason.bad_date",
+        {"value": "'soon'"},
+        "log.fix.bad_date",
+        {},
     ),
     (
         "negative count",
@@ -528,8 +569,10 @@ ERROR_CASES = [
         {},
         [3],
         "connects",
-        "the count '-3' is negative",
-        "whole number >= 0",
+        "log.reason.count_negative",
+        {"value": "'-3'"},
+        "log.fix.bad_count",
+        {},
     ),
     (
         "fractional count",
@@ -538,8 +581,10 @@ ERROR_CASES = [
         {},
         [4],
         "sales",
-        "the count '1.5' is not a whole number",
-        "whole number >= 0",
+        "log.reason.count_fraction",
+        {"value": "'1.5'"},
+        "log.fix.bad_count",
+        {},
     ),
     (
         "missing count",
@@ -548,8 +593,10 @@ ERROR_CASES = [
         {},
         [2],
         "sales",
-        "the count is empty",
-        "whole number >= 0",
+        "log.reason.no_count",
+        {},
+        "log.fix.bad_count",
+        {},
     ),
     (
         "count not a number",
@@ -558,8 +605,10 @@ ERROR_CASES = [
         {},
         [5],
         "dials",
-        "the count 'lots' is not a number",
-        "whole number >= 0",
+        "log.reason.count_not_number",
+        {"value": "'lots'"},
+        "log.fix.bad_count",
+        {},
     ),
     (
         "counts rising down the funnel",
@@ -568,8 +617,10 @@ ERROR_CASES = [
         {},
         [5],
         "sales",
-        "'sales' has 40, more than 'connects' before it (33)",
-        "check the stage order",
+        "log.reason.rising",
+        {"stage": "'sales'", "count": "40", "previous": "'connects'", "before": "33"},
+        "log.fix.rising",
+        {},
     ),
     (
         "duplicate count row",
@@ -578,8 +629,10 @@ ERROR_CASES = [
         {},
         [6],
         "week",
-        "a second row for the same 'week', 'rep'",
-        "one row per period and group",
+        "log.reason.duplicate_row",
+        {"columns": "'week', 'rep'"},
+        "log.fix.duplicate_row",
+        {},
     ),
     (
         "missing period",
@@ -588,8 +641,10 @@ ERROR_CASES = [
         {},
         [3],
         "week",
-        "the period is empty",
-        "fill in the period",
+        "log.reason.no_period",
+        {},
+        "log.fix.no_period",
+        {},
     ),
     (
         "bad flag",
@@ -598,8 +653,10 @@ ERROR_CASES = [
         {},
         [3],
         "won",
-        "'maybe' is neither a date nor a yes/no flag",
-        "yes/no, true/false, 1/0, Y/N, 是/否",
+        "log.reason.bad_flag",
+        {"value": "'maybe'"},
+        "log.fix.bad_flag",
+        {},
     ),
     (
         "lead without the earlier stage",
@@ -608,8 +665,10 @@ ERROR_CASES = [
         {},
         [3],
         "won",
-        "lead 'B' reached 'won' without 'connected'",
-        "add the lead's 'connected' row or date",
+        "log.reason.gap",
+        {"lead": "'B'", "stage": "'won'", "previous": "'connected'"},
+        "log.fix.gap",
+        {"previous": "'connected'"},
     ),
     (
         "lead earlier in time",
@@ -618,8 +677,16 @@ ERROR_CASES = [
         {},
         [2],
         "connected",
-        "before 'called' at 2025-03-03",
-        "correct the dates",
+        "log.reason.order",
+        {
+            "lead": "'A'",
+            "stage": "'connected'",
+            "time": "2025-03-01",
+            "previous": "'called'",
+            "earlier": "2025-03-03",
+        },
+        "log.fix.order",
+        {},
     ),
     (
         "duplicate lead",
@@ -628,8 +695,10 @@ ERROR_CASES = [
         {},
         [4],
         "lead",
-        "lead 'A' appears again (first in row 2)",
-        "one row per lead",
+        "log.reason.duplicate_lead",
+        {"lead": "'A'", "row": 2},
+        "log.fix.duplicate_lead",
+        {},
     ),
     (
         "lead at no stage",
@@ -638,8 +707,10 @@ ERROR_CASES = [
         {},
         [4],
         "called",
-        "did not reach 'called', the first stage",
-        "mark the first stage",
+        "log.reason.no_stage_reached",
+        {"lead": "'C'", "stage": "'called'"},
+        "log.fix.no_stage_reached",
+        {"stage": "'called'"},
     ),
 ]
 
@@ -650,87 +721,125 @@ _DEFAULTS = {
 }
 
 
+def _rows_text(rows: list[int]) -> str:
+    """The rows as a message lists them: the first five, and how many in all."""
+    shown = ", ".join(map(str, rows[:5]))
+    if len(rows) == 1:
+        return t("log.error.rows_one", rows=shown)
+    if len(rows) <= 5:
+        return t("log.error.rows_some", rows=shown, total=len(rows))
+    return t("log.error.rows_many", rows=shown, more=len(rows) - 5, total=len(rows))
+
+
 @pytest.mark.parametrize(
-    ("fmt", "make", "kwargs", "rows", "column", "reason", "fix"),
+    ("fmt", "make", "kwargs", "rows", "column", "reason", "values", "fix", "fix_values"),
     [case[1:] for case in ERROR_CASES],
     ids=[case[0] for case in ERROR_CASES],
 )
 def test_each_problem_gives_one_logerror_naming_file_rows_column_and_fix(
-    fmt, make, kwargs, rows, column, reason, fix, tmp_path
+    fmt, make, kwargs, rows, column, reason, values, fix, fix_values, tmp_path
 ):
     path = tmp_path / "team_log.csv"
     make().to_csv(path, index=False)
     checksum = _sha256(path)
     with pytest.raises(LogError) as info:
         read_log(path, format=fmt, **{**_DEFAULTS[fmt], **kwargs})
-    message = str(info.value)
-    assert isinstance(info.value, ValueError)
+    error = info.value
+    assert isinstance(error, ValueError)
+    assert error.values["name"] == "team_log.csv"
+    message = str(error)
+    if fix is None:  # a missing column: named with the header, row 1
+        assert error.key == "log.error.missing_columns" and rows == [1]
+        [missing] = error.values["missing"]
+        assert missing.columns == (column,)
+        assert (missing.reason, missing.reason_values) == (reason, values)
+        assert t(reason, **values) in message
+    else:
+        assert error.key == "log.error.title" and error.values["format"] == fmt
+        problem = error.values["problems"][0]
+        assert problem.column == column and list(problem.rows) == rows
+        assert (problem.reason, problem.reason_values) == (reason, values)
+        assert (problem.fix, problem.fix_values) == (fix, fix_values)
+        line = t(
+            "log.error.problem",
+            column=f"'{column}'",
+            rows=_rows_text(rows),
+            reason=t(reason, **values),
+            fix=t(fix, **fix_values),
+        )
+        assert line in message.splitlines(), message
     assert "team_log.csv" in message
-    assert re.search(rf"\brows? {rows[0]}\b", message), message
-    assert ", ".join(map(str, rows)) in message, message
-    assert f"'{column}'" in message
-    assert reason in message
-    assert "Fix:" in message and fix in message
     assert "Traceback" not in message
     assert _sha256(path) == checksum
 
 
 @pytest.mark.parametrize(
-    ("content", "needle"),
-    [
-        (b"", "no data rows"),
-        (b"lead,stage,time\n", "no data rows"),
-        (b"lead,stage,time\r\n\r\n\r\n", "no data rows"),
-        (b"\n\n", "no data rows"),
-    ],
+    "content",
+    [b"", b"lead,stage,time\n", b"lead,stage,time\r\n\r\n\r\n", b"\n\n"],
     ids=["zero bytes", "header only", "blank lines", "only newlines"],
 )
-def test_an_empty_file_is_a_logerror(content, needle, tmp_path):
+def test_an_empty_file_is_a_logerror(content, tmp_path):
     path = tmp_path / "empty_log.csv"
     path.write_bytes(content)
     with pytest.raises(LogError) as info:
         read_log(path, format="events", stages=BASE_STAGES)
-    message = str(info.value)
-    assert "empty_log.csv" in message and needle in message
-    assert "row 1" in message and "Fix:" in message
+    assert info.value.key == "log.error.empty"  # no data rows below the header, and the fix
+    assert info.value.values == {"name": "empty_log.csv"}
+    assert str(info.value) == t("log.error.empty", name="empty_log.csv")
 
 
 def test_an_empty_dataframe_or_sheet_is_a_logerror(tmp_path):
-    with pytest.raises(LogError, match="DataFrame: it has no data rows"):
-        read_log(_base_events().iloc[:0], format="events", stages=BASE_STAGES)
-    with pytest.raises(LogError, match="DataFrame: it has no data rows"):
-        read_log(pd.DataFrame(), format="counts", stages=COUNT_STAGES)
     _base_events().iloc[:0].to_excel(tmp_path / "empty.xlsx", index=False)
-    with pytest.raises(LogError, match=r"empty\.xlsx: it has no data rows"):
-        read_log(tmp_path / "empty.xlsx", format="events", stages=BASE_STAGES)
+    for source, fmt, stages, name in [
+        (_base_events().iloc[:0], "events", BASE_STAGES, "DataFrame"),
+        (pd.DataFrame(), "counts", COUNT_STAGES, "DataFrame"),
+        (tmp_path / "empty.xlsx", "events", BASE_STAGES, "empty.xlsx"),
+    ]:
+        with pytest.raises(LogError) as info:
+            read_log(source, format=fmt, stages=stages)
+        assert info.value.key == "log.error.empty" and info.value.values == {"name": name}
 
 
 @pytest.mark.parametrize(
-    ("name", "content", "needle"),
+    ("name", "content", "key", "values"),
     [
-        ("ragged.csv", b"lead,stage,time\nA,dial,2025-03-03\nB,dial,2025-03-04,x,y\n", "line 3"),
+        (
+            "ragged.csv",
+            b"lead,stage,time\nA,dial,2025-03-03\nB,dial,2025-03-04,x,y\n",
+            "log.error.unreadable_csv",
+            {"detail": "line 3"},  # the parser's own words, in the message
+        ),
         # a first data row longer than the header: pandas would shift every cell
         (
             "ragged1.csv",
             b"lead,stage,time\nA,dial,2025-03-03,x,y\nB,dial,2025-03-04\n",
-            "row 2 has 5 cells but the header (row 1) has 3",
+            "log.error.ragged",
+            {"row": 2, "cells": 5, "header": 3},
         ),
-        ("binary.csv", bytes(range(256)) * 4, "not text"),
-        ("nul.csv", b"lead,stage,time\nA,dial\x00,2025-03-03\n", "NUL"),
-        ("broken.xlsx", b"PK\x03\x04 not really a workbook", "Excel"),
-        ("broken.parquet", b"PAR1 garbage", "Parquet"),
-        ("broken.csv.gz", b"\x1f\x8b\x08\x00garbage", "gzip"),
-        ("old.xls", b"\xd0\xcf\x11\xe0", ".xls"),
+        ("binary.csv", bytes(range(256)) * 4, "log.error.encoding", {"row": 2}),
+        ("nul.csv", b"lead,stage,time\nA,dial\x00,2025-03-03\n", "log.error.nul", {"row": 2}),
+        (
+            "broken.xlsx",
+            b"PK\x03\x04 not really a workbook",
+            "log.error.unreadable",
+            {"kind": "Excel"},
+        ),
+        ("broken.parquet", b"PAR1 garbage", "log.error.unreadable", {"kind": "Parquet"}),
+        ("broken.csv.gz", b"\x1f\x8b\x08\x00garbage", "log.error.unreadable", {"kind": "gzip"}),
+        ("old.xls", b"\xd0\xcf\x11\xe0", "log.error.xls", {}),
     ],
 )
-def test_unreadable_files_give_a_logerror_naming_the_file(name, content, needle, tmp_path):
+def test_unreadable_files_give_a_logerror_naming_the_file(name, content, key, values, tmp_path):
     path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(LogError) as info:
         read_log(path, format="events", stages=BASE_STAGES)
-    message = str(info.value)
-    assert name in message and needle in message and "Fix:" in message
     error = info.value
+    assert error.key == key and error.values["name"] == name
+    for field, value in values.items():
+        got = error.values[field]
+        assert value in got if field == "detail" else got == value, (field, got)
+    assert str(error) == t(key, **error.values)  # the catalogue's message, fix included
     assert error.__cause__ is None  # no chained pandas or parser traceback
     assert error.__context__ is None or error.__suppress_context__
     assert path.read_bytes() == content
@@ -739,55 +848,71 @@ def test_unreadable_files_give_a_logerror_naming_the_file(name, content, needle,
 def test_a_wrong_encoding_names_the_row_where_it_fails(tmp_path):
     path = tmp_path / "latin.csv"
     path.write_bytes("lead,stage,time\nA,dial,2025-03-03\nB,diál,2025-03-04\n".encode("cp1252"))
-    with pytest.raises(LogError, match=r"latin\.csv: from row 3 on"):
+    with pytest.raises(LogError) as info:
         read_log(path, format="events", stages=BASE_STAGES, encoding="utf-8")
+    assert info.value.key == "log.error.encoding"
+    assert info.value.values == {"name": "latin.csv", "row": 3, "encodings": "utf-8"}
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "needle"),
+    ("kwargs", "key", "values"),
     [
-        ({"format": "event"}, "format must be one of: events, leads, counts"),
-        ({"errors": "ignore"}, "errors must be one of: raise, drop"),
-        ({"stages": ["dial"]}, "at least two stages"),
-        ({"stages": "dial"}, "stages must be a list"),
-        ({"stages": ["dial", "dial"]}, "stages repeats dial"),
-        ({"stages": ["dial", ""]}, "non-empty text"),
-        ({"columns": {"lead_id": "x"}}, "unknown field 'lead_id'"),
-        ({"columns": ["lead"]}, "columns must map"),
-        ({"columns": {"lead": 3}}, "columns[lead] must be a column name"),
-        ({"as_of": "not a date"}, "as_of must be a date"),
-        ({"as_of": 5}, "as_of must be a date"),
-        ({"encoding": "klingon"}, "Unknown encoding 'klingon'"),
-        ({"delimiter": ";;"}, "delimiter must be one character"),
-        ({"stages": {"dial": "dial", "sale": None}}, "stages['sale'] must name a column"),
+        (
+            {"format": "event"},
+            "error.choice",
+            {"name": "format", "choices": "events, leads, counts"},
+        ),
+        ({"errors": "ignore"}, "error.choice", {"name": "errors", "choices": "raise, drop"}),
+        ({"stages": ["dial"]}, "log.error.stages_few", {"value": "['dial']"}),
+        ({"stages": "dial"}, "log.error.stages_type", {"value": "'dial'"}),
+        ({"stages": ["dial", "dial"]}, "log.error.stages_repeated", {"value": "dial"}),
+        ({"stages": ["dial", ""]}, "log.error.stage_name", {"value": "''"}),
+        ({"columns": {"lead_id": "x"}}, "log.error.columns_key", {"key": "'lead_id'"}),
+        ({"columns": ["lead"]}, "log.error.columns_type", {"value": "['lead']"}),
+        ({"columns": {"lead": 3}}, "log.error.columns_value", {"key": "lead", "value": "3"}),
+        ({"as_of": "not a date"}, "log.error.as_of", {"value": "'not a date'"}),
+        ({"as_of": 5}, "log.error.as_of", {"value": "5"}),
+        ({"encoding": "klingon"}, "log.error.encoding_name", {"value": "'klingon'"}),
+        ({"delimiter": ";;"}, "log.error.delimiter", {"value": "';;'"}),
+        (
+            {"stages": {"dial": "dial", "sale": None}},
+            "log.error.stage_column",
+            {"stage": "'sale'", "value": "None"},
+        ),
     ],
 )
-def test_bad_arguments_are_logerrors(kwargs, needle):
+def test_bad_arguments_are_logerrors(kwargs, key, values):
     arguments = {"format": "events", "stages": BASE_STAGES, **kwargs}
     with pytest.raises(LogError) as info:
         read_log(_base_events(), **arguments)
-    assert needle in str(info.value)
+    assert info.value.key == key
+    assert values.items() <= info.value.values.items()
 
 
 def test_bad_sources_are_logerrors(tmp_path):
-    with pytest.raises(LogError, match="got a list"):
+    with pytest.raises(LogError) as info:
         read_log([1, 2], format="events", stages=BASE_STAGES)
-    with pytest.raises(LogError, match=r"nowhere\.csv: no such file"):
+    assert info.value.key == "log.error.source_type" and info.value.values == {"value": "list"}
+    with pytest.raises(LogError) as info:
         read_log(tmp_path / "nowhere.csv", format="events", stages=BASE_STAGES)
-    with pytest.raises(LogError, match="repeats the column"):
+    assert info.value.key == "log.error.not_found"
+    assert info.value.values["name"] == str(tmp_path / "nowhere.csv")
+    with pytest.raises(LogError) as info:
         read_log(
             pd.DataFrame([[1, 2]], columns=["lead", " lead"]), format="events", stages=BASE_STAGES
         )
+    assert info.value.key == "log.error.repeated_columns"
+    assert info.value.values == {"name": "DataFrame", "value": "lead"}
 
 
 def test_one_error_lists_every_problem():
     frame = _set(_base_events(), {(3, "time"): "soon", (6, "stage"): "contact"})
     with pytest.raises(LogError) as info:
         read_log(frame, format="events", stages=BASE_STAGES)
-    message = str(info.value)
-    assert "2 problem(s)" in message
-    assert "'time', row 3" in message and "'stage', row 6" in message
-    assert 'errors="drop"' in message
+    assert info.value.key == "log.error.title" and info.value.values["count"] == 2
+    problems = info.value.values["problems"]
+    assert [(p.column, p.rows) for p in problems] == [("stage", (6,)), ("time", (3,))]
+    assert str(info.value).endswith(t("log.error.drop_hint"))  # errors="drop" reads the rest
 
 
 # --------------------------------------------------------------- dropping
@@ -862,10 +987,13 @@ def test_drop_in_counts_and_leads_logs():
 
 
 def test_drop_with_nothing_valid_left_still_raises():
-    with pytest.raises(LogError, match="nothing is left to read"):
+    with pytest.raises(LogError) as info:
         read_log(
             _base_events().assign(time="later"), format="events", stages=BASE_STAGES, errors="drop"
         )
+    [problem] = info.value.values["problems"]
+    assert (problem.rows, problem.reason) == ((2, 3, 4, 5, 6, 7), "log.reason.bad_date")
+    assert str(info.value).endswith(t("log.error.all_invalid"))  # nothing is left to read
 
 
 def test_raise_mode_reports_nothing_dropped():
@@ -1197,7 +1325,7 @@ def test_random_bytes_in_a_file_give_a_log_or_a_logerror(content, suffix):
         try:
             log = read_log(path, format="events", stages=["dial", "sale"], errors="drop")
         except LogError as error:
-            assert "random" in str(error)
+            assert error.values["name"] == f"random{suffix}"
         else:
             assert isinstance(log, Log)
         assert path.read_bytes() == before
@@ -1240,7 +1368,9 @@ def test_olist_mql_to_won(shared_data):
     }
     with pytest.raises(LogError) as info:
         read_log(frame, **options)
-    assert "'won_date'" in str(info.value) and "before 'MQL'" in str(info.value)
+    [problem] = info.value.values["problems"]
+    assert (problem.column, problem.reason) == ("won_date", "log.reason.order")
+    assert problem.reason_values["previous"] == "'MQL'"
     log = read_log(frame, errors="drop", **options)
     assert len(log.leads) == 7999 and len(log.dropped) == 1
     assert log.dropped.loc[0, "column"] == "won_date"
@@ -1275,9 +1405,10 @@ def test_a_counts_file_without_its_period_named_says_which_column_to_name():
     with pytest.raises(LogError) as info:
         read_log(DATA / "sample_counts.csv", format="counts",
                  stages=["dials", "connects", "meetings", "sales"])  # fmt: skip
-    message = str(info.value)
-    assert "no period column was found" in message and 'columns=dict(period="week")' in message
-    assert "other columns here: 'week', 'revenue'" in message
+    [problem] = info.value.values["problems"]
+    assert problem.reason == "log.reason.duplicate_row"
+    assert problem.fix == "log.fix.duplicate_no_period"  # its text: columns=dict(period="week")
+    assert problem.fix_values == {"columns": "'week', 'revenue'"}
 
 
 def test_traditional_chinese_gbk_is_still_read(tmp_path):

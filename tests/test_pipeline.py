@@ -23,7 +23,19 @@ import pytest
 from scipy import stats
 
 import funnelsim as fs
-from funnelsim.pipeline import _convolve, _enumerate
+from funnelsim.pipeline import convolve_amounts, enumerate_amounts
+
+
+def _problems(err) -> list[tuple]:
+    """Column, rows, reason and its values of each problem a LogError lists."""
+    return [(p.column, p.rows, p.reason, p.reason_values) for p in err.value.values["problems"]]
+
+
+def _missing(err) -> list[tuple]:
+    """Columns, reason and its values of each missing column a LogError lists."""
+    assert err.value.key == "log.error.missing_columns"
+    return [(m.columns, m.reason, m.reason_values) for m in err.value.values["missing"]]
+
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 TRUTH = json.loads((DATA / "sample_pipeline_truth.json").read_text(encoding="utf-8"))
@@ -119,8 +131,8 @@ def test_exact_amount_distribution_equals_brute_force(n, rng):
 def test_enumeration_and_convolution_agree(rng):
     probs = rng.uniform(0.05, 0.95, 14)
     amounts = rng.integers(1, 30, 14) * 100.0
-    a = _enumerate(amounts, probs)
-    b = _convolve(amounts, probs, 100.0)
+    a = enumerate_amounts(amounts, probs)
+    b = convolve_amounts(amounts, probs, 100.0)
     pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-10, atol=1e-15)
 
 
@@ -145,8 +157,9 @@ def test_monte_carlo_agrees_with_the_exact_distribution_within_4_se():
     # amounts that are not whole: no grid, so "auto" falls back to Monte Carlo
     frac = fs.Pipeline.from_deals(np.linspace(0.5, 30.25, 40), np.full(40, 0.5))
     assert frac.amount_distribution(reps=1000, rng=1).attrs == {"method": "mc", "reps": 1000}
-    with pytest.raises(ValueError, match=r'method="mc"'):
+    with pytest.raises(ValueError) as err:
         frac.amount_distribution(method="exact")
+    assert err.value.key == "error.pipeline_exact" and err.value.values == {"n": 40}
 
 
 def test_percentiles_are_the_inverse_of_the_cumulative_distribution():
@@ -171,17 +184,25 @@ def test_a_column_of_chances_has_one_convention():
     pct = pd.DataFrame({"amount": [10, 20, 30], "probability": ["25", "50", "1"]})
     assert fs.read_pipeline(pct).probabilities.tolist() == [0.25, 0.5, 0.01]
     mixed = pd.DataFrame({"amount": [10, 20], "probability": ["0.25", "75"]})
-    with pytest.raises(fs.LogError, match=r"column 'probability', row 2: '0\.25' is a fraction"):
+    with pytest.raises(fs.LogError) as err:
         fs.read_pipeline(mixed)
+    assert _problems(err) == [("probability", (2,), "pipeline.reason.mixed", {"value": "'0.25'"})]
     dropped = fs.read_pipeline(mixed, errors="drop")
     assert dropped.probabilities.tolist() == [0.75] and dropped.dropped["row"].tolist() == [2]
-    with pytest.raises(fs.LogError, match=r"probabilities\[0\] is 1\.3: a chance of closing"):
+    with pytest.raises(fs.LogError) as err:
         fs.Pipeline.from_deals([100, 200], [1.3, 0.5])
-    with pytest.raises(fs.LogError, match="2 amounts but 1 probabilities"):
+    assert err.value.key == "pipeline.error.deal_probability"
+    assert err.value.values == {"index": 0, "value": "1.3"}
+    with pytest.raises(fs.LogError) as err:
         fs.Pipeline.from_deals([100, 200], [0.5])
-    with pytest.raises(fs.LogError, match=r"Stage '0\.5' is a fraction"):
+    assert err.value.key == "pipeline.error.deals_length"
+    assert err.value.values == {"n_amounts": 2, "n_values": 1}
+    with pytest.raises(fs.LogError) as err:
         fs.read_pipeline(pd.DataFrame({"stage": ["0.5", "75"], "amount": [1, 2]}),
                          stages=["0.5", "75"])  # fmt: skip
+    assert err.value.key == "pipeline.error.stages_mixed" and err.value.values == {
+        "value": "'0.5'"
+    }
 
 
 def test_read_pipeline_stage_labels_mappings_and_columns(tmp_path):
@@ -226,33 +247,58 @@ def test_read_pipeline_errors_name_file_rows_column_and_fix(tmp_path):
     )
     with pytest.raises(fs.LogError) as err:
         fs.read_pipeline(path)
-    text = str(err.value)
-    assert text.startswith("Cannot read snapshot.csv as a pipeline snapshot: 4 problem(s)")
-    assert "column 'amount', row 3: the amount '-5' is not a number >= 0" in text
-    assert "column 'stage', row 4: stage '60 percent' has no known chance of closing" in text
-    assert "column 'amount', row 6: the amount is empty" in text
-    assert "column 'deal', row 5: deal 'D1' appears again (first in row 2)" in text
-    assert 'errors="drop"' in text
+    assert err.value.key == "pipeline.error.title"
+    assert err.value.values["name"] == "snapshot.csv" and err.value.values["count"] == 4
+    assert err.value.values["what"] == fs.t("pipeline.what.snapshot")
+    assert _problems(err) == [
+        ("stage", (4,), "pipeline.reason.unknown_stage", {"value": "'60 percent'"}),
+        ("amount", (3,), "log.reason.bad_amount", {"value": "'-5'"}),
+        ("amount", (6,), "pipeline.reason.no_amount", {}),
+        ("deal", (5,), "pipeline.reason.duplicate", {"what": "deal", "value": "'D1'", "row": 2}),
+    ]
+    assert str(err.value).endswith(fs.t("pipeline.error.drop_hint"))
     pipe = fs.read_pipeline(path, errors="drop")
     assert pipe.deals["deal"].tolist() == ["D1"]
     assert pipe.dropped["row"].tolist() == [3, 4, 5, 6]
     missing = pd.DataFrame({"deal": ["a"], "value": [1]})
-    with pytest.raises(
-        fs.LogError, match=r"column 'amount' \(the amount of each row\) is missing"
-    ):
+    with pytest.raises(fs.LogError) as err:
         fs.read_pipeline(missing)
-    with pytest.raises(fs.LogError, match="neither column 'stage' nor 'probability'"):
+    assert err.value.key == "log.error.missing_columns"
+    assert _missing(err)[0] == (
+        ("amount",),
+        "log.error.missing_field",
+        {"column": "'amount'", "field": "amount"},
+    )
+    with pytest.raises(fs.LogError) as err:
         fs.read_pipeline(pd.DataFrame({"amount": [1]}))
-    with pytest.raises(fs.LogError, match="no such file"):
+    assert _missing(err) == [
+        (
+            ("stage", "probability"),
+            "pipeline.error.missing_either",
+            {"columns": "'stage' nor 'probability'"},
+        )
+    ]
+    with pytest.raises(fs.LogError) as err:
         fs.read_pipeline(tmp_path / "nope.csv")
-    with pytest.raises(fs.LogError, match="Stage 'won' is not a percentage"):
+    assert err.value.key == "log.error.not_found"
+    assert err.value.values["name"] == str(tmp_path / "nope.csv")
+    with pytest.raises(fs.LogError) as err:
         fs.read_pipeline(missing, stages=["won"])
-    with pytest.raises(fs.LogError, match=r"probability of stage 'a' must be a number"):
+    assert err.value.key == "pipeline.error.stage_not_percent"
+    assert err.value.values == {"value": "'won'"}
+    with pytest.raises(fs.LogError) as err:
         fs.read_pipeline(missing, probabilities={"a": 1.5})
-    with pytest.raises(fs.LogError, match="errors must be one of: raise, drop"):
+    assert err.value.key == "pipeline.error.probability_value"
+    assert err.value.values == {"stage": "'a'", "value": "1.5"}
+    with pytest.raises(fs.LogError) as err:
         fs.read_pipeline(missing, errors="ignore")
-    with pytest.raises(fs.LogError, match="probability '140%' is not between 0 and 100 %"):
+    assert err.value.key == "error.choice"
+    assert err.value.values == {"name": "errors", "value": "'ignore'", "choices": "raise, drop"}
+    with pytest.raises(fs.LogError) as err:
         fs.read_pipeline(pd.DataFrame({"amount": [1], "probability": ["140%"]}))
+    assert _problems(err) == [
+        ("probability", (2,), "pipeline.reason.bad_probability", {"value": "'140%'"})
+    ]
 
 
 # ------------------------------------------------------------ calibration
@@ -275,8 +321,9 @@ def test_brier_score_and_reliability_table_by_hand():
     np.testing.assert_allclose(table["low"], low)
     np.testing.assert_allclose(table["high"], high)
     assert cal.base_rate == 0.5
-    with pytest.raises(ValueError, match="no stage column"):
+    with pytest.raises(ValueError) as err:
         cal.probabilities  # noqa: B018
+    assert err.value.key == "error.calibration_no_stages"
     binned = fs.calibration(history, bins=[0, 0.5, 1]).to_frame()
     assert binned["bin"].tolist() == ["0-50%", "50-100%"] and binned["n"].tolist() == [4, 4]
 
@@ -333,12 +380,20 @@ def test_sample_history_is_optimistic_and_feeds_the_pipeline():
 
 
 def test_calibration_errors():
-    with pytest.raises(fs.LogError, match=r"'maybe' does not say whether the deal closed"):
+    with pytest.raises(fs.LogError) as err:
         fs.calibration(pd.DataFrame({"stage": ["25%"], "closed": ["maybe"]}))
-    with pytest.raises(fs.LogError, match=r"column 'closed' \(the closed of each row\)"):
+    assert err.value.values["what"] == fs.t("pipeline.what.history")
+    assert _problems(err) == [("closed", (2,), "pipeline.reason.bad_closed", {"value": "'maybe'"})]
+    with pytest.raises(fs.LogError) as err:
         fs.calibration(pd.DataFrame({"stage": ["25%"]}))
-    with pytest.raises(ValueError, match="bins must be"):
+    assert _missing(err) == [
+        (("closed",), "log.error.missing_field", {"column": "'closed'", "field": "closed"})
+    ]
+    with pytest.raises(ValueError) as err:
         fs.calibration(pd.DataFrame({"stage": ["25%"], "closed": ["no"]}), bins=[0.5, 0.2])
+    assert err.value.key == "error.calibration_bins" and err.value.values == {
+        "value": "[0.5, 0.2]"
+    }
 
 
 # ------------------------------------------------------------ grade ladder
@@ -412,10 +467,14 @@ def test_leads_needed_with_uncertainty_against_an_independent_mixture():
 
 
 def test_ladder_errors():
-    with pytest.raises(fs.LogError, match=r"unknown grade 'Z'"):
+    with pytest.raises(fs.LogError) as err:
         fs.grade_ladder(pd.DataFrame({"grade": ["E", "Z"]}))
-    with pytest.raises(ValueError, match="grades must be two or more different labels"):
+    assert err.value.values["what"] == fs.t("pipeline.what.grades")
+    assert _problems(err) == [("grade", (3,), "pipeline.reason.unknown_grade", {"value": "'Z'"})]
+    assert err.value.values["problems"][0].fix_values == {"choices": "'E', 'D', 'C', 'B', 'A'"}
+    with pytest.raises(ValueError) as err:
         fs.grade_ladder(pd.DataFrame({"grade": ["E"]}), grades=["E", "E"])
+    assert err.value.key == "error.ladder_grades" and err.value.values == {"value": "['E', 'E']"}
     ladder = fs.grade_ladder(pd.DataFrame({"grade": ["e", "E", "d", "Z"]}), errors="drop")
     assert ladder.to_frame()["entered"].iloc[0] == 3
     assert ladder.dropped["row"].tolist() == [5]
@@ -433,8 +492,13 @@ def test_plot_pipeline_curve_is_the_exceedance_of_the_exact_distribution():
     assert "quota 300: reached with chance 62%" in labels
     ax = fs.plotting.plot_pipeline(pipe, measure="deals")
     assert ax.get_xlabel() == "deals closed"
-    with pytest.raises(ValueError, match="plot_pipeline expects a Pipeline"):
+    with pytest.raises(ValueError) as err:
         fs.plotting.plot_pipeline(pipe.deals)
+    assert err.value.key == "error.plot_input_logs"
+    assert (err.value.values["function"], err.value.values["wanted"]) == (
+        "plot_pipeline",
+        "Pipeline",
+    )
 
 
 def test_plot_calibration_and_ladder_show_the_tables():
@@ -464,23 +528,32 @@ def test_pipeline_shapes_of_the_sample_match_the_truth():
         "Zhao": "healthy",
     }
     assert pipe.shape().shape == "stuck in the middle"  # Zhang's bulge shows in the team
-    with pytest.raises(ValueError, match="by must name a column"):
+    with pytest.raises(ValueError) as err:
         pipe.shape(by="amount")
+    assert err.value.key == "error.pipeline_by" and err.value.values["value"] == "'amount'"
 
 
 def test_edge_inputs_of_a_snapshot_get_messages_not_index_errors():
     """An all-empty stage or probability column, True as a chance, a tiny chance in
     scientific notation, stages of the wrong length, and a bad rng on the exact path."""
     empty_stage = pd.DataFrame({"deal": ["D1", "D2"], "stage": ["", ""], "amount": [100, 200]})
-    with pytest.raises(fs.LogError, match="the stage is empty"):
+    with pytest.raises(fs.LogError) as err:
         fs.read_pipeline(empty_stage)
+    assert _problems(err) == [("stage", (2, 3), "log.reason.no_stage", {})]
     empty_p = pd.DataFrame({"amount": [1, 2], "probability": [np.nan, np.nan]})
-    with pytest.raises(fs.LogError, match="probability"):
+    with pytest.raises(fs.LogError) as err:
         fs.read_pipeline(empty_p, errors="drop")
-    with pytest.raises(fs.LogError, match=r"probabilities\[0\] is True"):
+    assert _problems(err) == [("probability", (2, 3), "pipeline.reason.no_probability", {})]
+    assert str(err.value).endswith(fs.t("log.error.all_invalid"))  # nothing left to drop to
+    with pytest.raises(fs.LogError) as err:
         fs.Pipeline.from_deals([100], [True])
+    assert err.value.key == "pipeline.error.deal_probability"
+    assert err.value.values == {"index": 0, "value": "True"}
     assert fs.Pipeline.from_deals([100], [1e-5]).probabilities.tolist() == [1e-5]
-    with pytest.raises(fs.LogError, match="1 stages but 2 deals"):
+    with pytest.raises(fs.LogError) as err:
         fs.Pipeline.from_deals([100, 200], [0.5, 0.5], stages=["25%"])
-    with pytest.raises(ValueError, match="rng must be a seed"):
+    assert err.value.key == "pipeline.error.deals_length_stages"
+    assert err.value.values == {"n_stages": 1, "n": 2}
+    with pytest.raises(ValueError) as err:
         fs.Pipeline.from_deals([100, 200], [0.5, 0.5]).amount_distribution(rng=-1)
+    assert err.value.key == "error.rng" and err.value.values == {"value": "-1"}

@@ -14,7 +14,8 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from .._validate import check_choice
 from ..forecasting import Forecast
 from ..i18n import t
-from ..pipeline import Calibration, Ladder, Pipeline
+from ..ladder import Ladder
+from ..pipeline import Calibration, Pipeline
 from .theme import (
     amount_tick,
     chance,

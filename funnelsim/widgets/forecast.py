@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 
 from .. import plotting
+from .._reader import read_csv
 from ..distributions import Cycle, DealSize
 from ..i18n import FunnelsimValueError, t
 from ..lessons import outlook, pipeline_numbers
-from ..logs import _read_csv  # TODO(merge): the reader's public name
 from ..pipeline import Pipeline, read_pipeline
 from ..summaries import outlook_lines
 from .app import DEFAULT_SEED, SLOW, WIDE, App, app_factory, seed_control
@@ -248,7 +248,7 @@ def make_pipeline(
         if not text:
             raise FunnelsimValueError("app.pipe.empty")
         # The same CSV reader as files (delimiter, blank lines, row numbers, messages).
-        frame = _read_csv(text.encode("utf-8"), t("app.pipe.table_name"), "utf-8", None)
+        frame = read_csv(text.encode("utf-8"), t("app.pipe.table_name"), "utf-8", None)
         frame.attrs["funnelsim_name"] = t("app.pipe.table_name")
         return pipeline_numbers(read(frame), v["quota"], rng=v["seed"])
 

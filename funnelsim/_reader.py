@@ -1,0 +1,934 @@
+"""Reading the kit's input files: sources, encodings, cells, and the problems found in them.
+
+Shared by the log reader (:func:`funnelsim.read_log`, ``logs.py``) and the
+pipeline readers (:func:`funnelsim.read_pipeline`, :func:`funnelsim.calibration`,
+:func:`funnelsim.grade_ladder`): one way to open a CSV (UTF-8, GB18030/GBK,
+UTF-16, gzip), Excel or Parquet file or a DataFrame, to read its cells as
+labels, dates, numbers and yes/no flags, and to report every invalid row in
+one :class:`LogError` (or drop them, with a report).
+
+Rows are numbered as in a spreadsheet: the header is row 1, the first data
+row is row 2 (for a DataFrame too: row ``r`` is ``df.iloc[r - 2]``).
+
+This module is internal; its names without a leading underscore are shared
+by the package's readers.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import gzip
+import io
+import os
+import re
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from ._validate import short
+from .i18n import FunnelsimValueError, t
+
+
+class LogError(FunnelsimValueError):
+    """A log that cannot be read as it is: the message says what, where and how to fix it.
+
+    ``.key`` and ``.values`` identify the message (see
+    :class:`~funnelsim.i18n.FunnelsimError`); a message listing several
+    problems has the key ``"log.error.title"`` (``"pipeline.error.title"``
+    for pipelines) and one :class:`~funnelsim._reader.Problem` per problem
+    in ``.values["problems"]``; a file without some of the columns it needs
+    has the key ``"log.error.missing_columns"`` and one
+    :class:`~funnelsim._reader.MissingColumn` per missing column in
+    ``.values["missing"]``.
+    """
+
+
+LogError.__module__ = "funnelsim"  # tracebacks name it as users import it
+
+#: The choices of ``errors=``.
+ERRORS = ("raise", "drop")
+#: Cells that say yes (after lower-casing) ...
+TRUE = frozenset({"true", "yes", "y", "1", "1.0", "是"})
+#: ... and cells that say no.
+FALSE = frozenset({"false", "no", "n", "0", "0.0", "否"})
+#: A missing time, as the readers store times (datetime64[ns]).
+NAT = np.datetime64("NaT", "ns")
+
+_DELIMITERS = (",", ";", "\t", "|")
+_SHOW_ROWS = 5
+# Dates are read year first: 2025-03-05, 2025/3/5, 2025.3.5, 2025年3月5日, with an optional time.
+# (Plain pattern strings, so that Arrow-backed text runs them in C.)
+_DATE_PREFIX = r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?:\s*日)?"
+_ISO = (
+    r"\d{4}-\d{1,2}-\d{1,2}(?:[T ]\s*\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"
+    r"\s*(?:Z|[+-]\d{2}:?\d{2})?"
+)
+_MIN_TIME = pd.Timestamp.min.as_unit("ns").to_datetime64()
+_MAX_TIME = pd.Timestamp.max.as_unit("ns").to_datetime64()
+
+
+# ------------------------------------------------------------- arguments
+def quote(value: object) -> str:
+    """A value quoted for a message.
+
+    >>> quote("dial")
+    "'dial'"
+    """
+    return f"'{value}'"
+
+
+def choice(name: str, value: object, choices: Sequence[str]) -> str:
+    """``value`` if it is one of ``choices``, else a LogError naming them."""
+    if not isinstance(value, str) or value not in choices:
+        raise LogError("error.choice", name=name, value=repr(value), choices=", ".join(choices))
+    return value
+
+
+def fields(columns: object, allowed: Sequence[str], what: str) -> dict[str, str]:
+    """``columns=`` checked: a mapping from some of the ``allowed`` fields to column names.
+
+    ``what`` names the kind of file in the message ("events", "pipeline"...).
+    """
+    if columns is None:
+        return {}
+    choices = ", ".join(allowed)
+    if not isinstance(columns, Mapping):
+        raise LogError("log.error.columns_type", choices=choices, value=repr(columns))
+    out = {}
+    for key, column in columns.items():
+        if key not in allowed:
+            raise LogError("log.error.columns_key", key=repr(key), format=what, choices=choices)
+        if not isinstance(column, str) or not column.strip():
+            raise LogError("log.error.columns_value", key=key, value=repr(column))
+        out[key] = column.strip()
+    return out
+
+
+def as_list(value: object, name: str) -> list[object]:
+    """``value`` (a list, tuple, array or Series, not text) as a list."""
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence | np.ndarray | pd.Series):
+        raise LogError("pipeline.error.sequence", name=name, value=short(value))
+    return list(value)
+
+
+def stage_names(stages: object) -> list[str]:
+    """Stage (or grade) labels: a list of non-empty text, stripped."""
+    out = []
+    for v in as_list(stages, "stages"):
+        if not isinstance(v, str) or not v.strip():
+            raise LogError("log.error.stage_name", value=repr(v))
+        out.append(v.strip())
+    return out
+
+
+# ---------------------------------------------------------------- sources
+@dataclass(frozen=True)
+class Source:
+    """A file or DataFrame read as text cells, its empty rows left out."""
+
+    frame: pd.DataFrame  # non-empty rows, stripped column names, RangeIndex
+    rownum: np.ndarray  # spreadsheet row of each frame row (the header is row 1)
+    name: str
+
+
+def read_source(
+    source: object, *, encoding: str | None = None, delimiter: str | None = None
+) -> Source:
+    """Read a CSV, Excel or Parquet file, or take a DataFrame; a LogError if it cannot.
+
+    ``encoding`` and ``delimiter`` (of a CSV file) are checked first, even for
+    a DataFrame: by default the encoding is detected (UTF-8, GB18030, UTF-16
+    with its BOM) and the delimiter sniffed from the header line.
+    """
+    if delimiter is not None and not (isinstance(delimiter, str) and len(delimiter) == 1):
+        raise LogError("log.error.delimiter", value=repr(delimiter))
+    if encoding is not None:
+        try:
+            "".encode(encoding)
+        except (LookupError, TypeError):
+            raise LogError("log.error.encoding_name", value=repr(encoding)) from None
+    if isinstance(source, pd.DataFrame):  # an app may name its table
+        name, frame = str(source.attrs.get("funnelsim_name", "DataFrame")), source
+    elif isinstance(source, str | os.PathLike):
+        path = Path(source)
+        name = path.name or str(path)
+        if not path.is_file():
+            raise LogError("log.error.not_found", name=str(path), cwd=os.getcwd())
+        frame = _read_file(path, name, encoding, delimiter)
+    else:
+        raise LogError("log.error.source_type", value=type(source).__name__)
+    return _prepare(frame, name)
+
+
+def _read_file(path: Path, name: str, encoding: str | None, delimiter: str | None):
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_with(
+            name,
+            "Excel",
+            lambda: pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl"),
+        )
+    if suffix in (".parquet", ".pq"):
+        return _read_with(name, "Parquet", lambda: pd.read_parquet(path))
+    if suffix == ".xls":
+        raise LogError("log.error.xls", name=name)
+    return read_csv(path.read_bytes(), name, encoding, delimiter)
+
+
+def _read_with(name: str, kind: str, read: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """Run a third-party reader; any failure becomes a LogError naming the file."""
+    try:
+        return read()
+    except pd.errors.EmptyDataError:
+        raise LogError("log.error.empty", name=name) from None
+    except MemoryError:
+        raise
+    except Exception as exc:  # the C parser, openpyxl, pyarrow and zipfile raise many kinds
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+        if kind == "CSV":
+            raise LogError("log.error.unreadable_csv", name=name, detail=detail) from None
+        raise LogError("log.error.unreadable", name=name, kind=kind, detail=detail) from None
+
+
+def read_csv(raw: bytes, name: str, encoding: str | None, delimiter: str | None) -> pd.DataFrame:
+    """The bytes of a CSV file (gzip-compressed too) as a DataFrame of text cells.
+
+    ``encoding=None`` detects it, ``delimiter=None`` sniffs it; ``name`` is
+    the file's name in messages.
+
+    >>> read_csv("线索;阶段\\nA;拨打\\n".encode("gb18030"), "log.csv", None, None)
+      线索  阶段
+    0  A  拨打
+    """
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise LogError(
+                "log.error.unreadable", name=name, kind="gzip", detail=str(exc)[:300]
+            ) from None
+    text = _decode(raw, name, encoding)
+    if not text.strip():
+        raise LogError("log.error.empty", name=name)
+    if "\x00" in text:
+        row = text[: text.index("\x00")].count("\n") + 1
+        raise LogError("log.error.nul", name=name, row=row)
+    sep = delimiter or _sniff(text)
+    frame = _read_with(
+        name,
+        "CSV",
+        lambda: pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            engine="c",
+        ),
+    )
+    if not isinstance(frame.index, pd.RangeIndex):
+        # pandas turns the extra cells of rows longer than the header into an
+        # index, shifting every cell: refuse, naming the first such row.
+        _raise_ragged(text, sep, name)
+    return frame
+
+
+def _raise_ragged(text: str, sep: str, name: str) -> None:
+    rows = csv.reader(io.StringIO(text), delimiter=sep)
+    header = len(next(rows))
+    for number, cells in enumerate(rows, start=2):
+        if len(cells) > header:
+            raise LogError(
+                "log.error.ragged", name=name, row=number, cells=len(cells), header=header
+            )
+    raise LogError("log.error.ragged", name=name, row="?", cells="?", header=header)
+
+
+def _decode(raw: bytes, name: str, encoding: str | None) -> str:
+    if encoding:
+        tries = [encoding]
+    elif raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text" export
+        tries = ["utf-16"]
+    else:
+        tries = ["utf-8-sig", "gb18030"]
+    first_error = None
+    for enc in tries:
+        try:
+            text = raw.decode(enc)
+        except UnicodeDecodeError as exc:
+            first_error = first_error or exc
+            continue
+        if enc == "gb18030" and not encoding:
+            _check_chinese(text, raw, name)
+        return text
+    row = raw[: first_error.start].count(b"\n") + 1
+    raise LogError("log.error.encoding", name=name, row=row, encodings=", ".join(tries)) from None
+
+
+def _check_chinese(text: str, raw: bytes, name: str) -> None:
+    """A file that is not UTF-8 decodes as GB18030 almost whatever it is. Refuse it
+    when it reads better as a Western European export (cp1252): its non-ASCII
+    characters are then mostly letters ("Müller"), while as Chinese they are mostly
+    outside GB2312's common characters ("M黮ler"). Checks the first megabyte."""
+    head = raw[:1_000_000]
+    try:
+        western = head.decode("cp1252")
+    except UnicodeDecodeError:  # bytes cp1252 leaves undefined: not a Western export
+        return
+    wide = [c for c in text[: len(western)] if ord(c) > 0x7F]
+    if not wide:
+        return
+    common = sum(
+        len(b := c.encode("gb18030")) == 2 and 0xA1 <= b[0] <= 0xF7 and b[1] >= 0xA1 for c in wide
+    )
+    letters = [c for c in western if ord(c) > 0x7F]
+    if common < 0.5 * len(wide) and sum(c.isalpha() for c in letters) > 0.5 * len(letters):
+        line = next(ln for ln in text.splitlines() if any(ord(c) > 0x7F for c in ln))
+        raise LogError("log.error.encoding_guess", name=name, sample=repr(line.strip()[:60]))
+
+
+def _sniff(text: str) -> str:
+    """The delimiter that appears most in the header line (outside quotes)."""
+    header = re.sub(r'"[^"]*"', "", text.lstrip("\ufeff").split("\n", 1)[0])
+    counts = [header.count(d) for d in _DELIMITERS]
+    return _DELIMITERS[int(np.argmax(counts))] if max(counts) > 0 else ","
+
+
+def _prepare(frame: pd.DataFrame, name: str) -> Source:
+    labels = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
+    repeated = sorted({c for c in labels if labels.count(c) > 1})
+    if repeated:
+        raise LogError("log.error.repeated_columns", name=name, value=", ".join(repeated))
+    frame = frame.set_axis(labels, axis=1).reset_index(drop=True)
+    empty = np.ones(len(frame), dtype=bool)
+    for col in frame.columns:
+        rows = np.flatnonzero(empty)
+        if rows.size == 0:
+            break
+        column = frame[col] if rows.size == len(frame) else frame[col].iloc[rows]
+        empty[rows] = _blank(column)
+    rownum = np.flatnonzero(~empty) + 2
+    if rownum.size == 0:
+        raise LogError("log.error.empty", name=name)
+    if empty.any():
+        frame = frame.iloc[rownum - 2].reset_index(drop=True)
+    return Source(frame, rownum, name)
+
+
+# ---------------------------------------------------------------- columns
+class MissingColumn(NamedTuple):
+    """One column a file lacks, in ``LogError.values["missing"]``.
+
+    ``columns`` are the names looked for (two or more when either would do),
+    ``reason`` the catalogue key of its line in the message
+    (``"log.error.missing_field"``, ``"log.error.missing_stage"`` or
+    ``"pipeline.error.missing_either"``) and ``reason_values`` its values.
+    """
+
+    columns: tuple[str, ...]
+    reason: str
+    reason_values: dict[str, Any]
+
+
+def resolve(
+    src: Source,
+    allowed: Sequence[str],
+    fields: Mapping[str, str],
+    required: Sequence[str] = (),
+    *,
+    stages: Mapping[str, str | None] | None = None,
+    one_of: Sequence[str] = (),
+) -> dict[str, str]:
+    """The file's column for each field it has; one LogError listing every missing column.
+
+    A field is looked for under the column ``fields`` gives it, else under
+    its own name; it must be there when ``fields`` names it or it is
+    ``required``. ``stages`` maps stage names to the columns that must be
+    there too (None: no column); with ``one_of``, at least one of those
+    fields must be there.
+    """
+    have = set(src.frame.columns)
+    used, missing = {}, []
+    for key in allowed:
+        column = fields.get(key, key)
+        if column in have:
+            used[key] = column
+        elif key in fields or key in required:
+            missing.append(
+                MissingColumn(
+                    (column,),
+                    "log.error.missing_field",
+                    {"column": quote(column), "field": key},
+                )
+            )
+    for stage, column in (stages or {}).items():
+        if column is not None and column not in have:
+            missing.append(
+                MissingColumn(
+                    (column,),
+                    "log.error.missing_stage",
+                    {"column": quote(column), "stage": quote(stage)},
+                )
+            )
+    if one_of and not any(k in used for k in one_of):
+        names = tuple(fields.get(k, k) for k in one_of)
+        missing.append(
+            MissingColumn(
+                names,
+                "pipeline.error.missing_either",
+                {"columns": " nor ".join(map(quote, names))},
+            )
+        )
+    if missing:
+        _raise_missing_columns(src, missing)
+    return used
+
+
+def _raise_missing_columns(src: Source, missing: list[MissingColumn]) -> None:
+    """One LogError listing every missing column, with the columns the file has."""
+    columns = list(src.frame.columns)
+    shown = [quote(c) for c in columns[:40]]
+    values = {
+        "name": src.name,
+        "count": len(missing),
+        "available": ", ".join(shown) + (", ..." if len(columns) > 40 else ""),
+    }
+    lines = [t("log.error.missing_columns", **values)]
+    lines.extend(t(m.reason, **m.reason_values) for m in missing)
+    raise LogError(
+        "log.error.missing_columns", message="\n".join(lines), missing=missing, **values
+    )
+
+
+# ----------------------------------------------------------------- cells
+def _cell_text(v: object) -> str:
+    """One cell as stripped text ('' when empty); whole floats lose their '.0'."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return ""
+    if isinstance(v, bool | np.bool_):
+        return "true" if v else "false"
+    if isinstance(v, int | np.integer):
+        return str(int(v))
+    if isinstance(v, float | np.floating):
+        x = float(v)
+        if np.isnan(x):
+            return ""
+        return str(int(x)) if x.is_integer() else repr(x)
+    if isinstance(v, datetime.datetime | np.datetime64):
+        stamp = pd.Timestamp(v)
+        if pd.isna(stamp):
+            return ""
+        return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else str(stamp)
+    if isinstance(v, datetime.date):
+        return v.isoformat()
+    return str(v).strip()
+
+
+def _is_text(values: pd.Series | pd.Index) -> bool:
+    """Every non-empty cell is a string (string dtypes, or object holding only str)."""
+    if isinstance(values.dtype, pd.StringDtype):
+        return True
+    return pd.api.types.is_object_dtype(values.dtype) and pd.api.types.infer_dtype(
+        values, skipna=True
+    ) in ("string", "empty")
+
+
+def _is_dates(dtype: object) -> bool:
+    return pd.api.types.is_datetime64_any_dtype(dtype)
+
+
+def _strip(series: pd.Series) -> pd.Series:
+    """Text cells stripped, '' when empty (vectorised for Arrow-backed strings)."""
+    return series.str.strip().fillna("")
+
+
+def labels(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (-1 for empty cells) and text labels, in order of first appearance.
+
+    >>> codes, text = labels(pd.Series([" A", "B", None, "A", 3]))
+    >>> codes.tolist(), text.tolist()
+    ([0, 1, -1, 0, 2], ['A', 'B', '3'])
+    """
+    try:
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    except TypeError:  # unhashable cells
+        codes, uniques = pd.factorize(series.map(_cell_text), use_na_sentinel=True)
+    uniques = pd.Index(uniques)
+    codes = np.asarray(codes, dtype=np.int64)
+    if pd.api.types.is_integer_dtype(uniques.dtype) and not pd.api.types.is_bool_dtype(
+        uniques.dtype
+    ):
+        # Distinct whole numbers have distinct texts: nothing to strip or merge
+        # (vectorised: lead ids of a 10-million-row log take seconds one by one).
+        return codes, np.asarray(uniques.astype(str), dtype=object)
+    if _is_text(uniques):
+        stripped = uniques.str.strip()
+        text = np.asarray(stripped, dtype=object)
+        if not ((stripped != uniques).any() or (stripped == "").any()):
+            return codes, text  # nothing to strip or merge
+    else:
+        text = np.array([_cell_text(u) for u in uniques], dtype=object)
+    merged, names = pd.factorize(text)
+    names = np.asarray(names, dtype=object)
+    if "" in set(names):
+        blank = int(np.flatnonzero(names == "")[0])
+        merged = np.where(merged == blank, -1, merged - (merged > blank))
+        names = np.delete(names, blank)
+    codes = np.where(codes >= 0, merged[np.maximum(codes, 0)] if merged.size else -1, -1)
+    return codes.astype(np.int64), names
+
+
+def label_text(codes: np.ndarray, names: np.ndarray) -> np.ndarray:
+    """Text of each cell from its code ('' for -1)."""
+    text = np.full(len(codes), "", dtype=object)
+    has = codes >= 0
+    text[has] = names[codes[has]]
+    return text
+
+
+def text_column(codes: np.ndarray, names: np.ndarray) -> pd.Series:
+    """Text of each cell from its code (NaN for -1), as an object column."""
+    values = np.full(len(codes), np.nan, dtype=object)
+    has = codes >= 0
+    values[has] = names[codes[has]]
+    return pd.Series(values, dtype=object)
+
+
+def cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell as text ('' when empty or a date) and as a date (NaT when not a date)."""
+    n = len(series)
+    nat = np.full(n, NAT)
+    if _is_dates(series.dtype):
+        return np.full(n, "", dtype=object), _native_times(series)
+    if _is_text(series):
+        return _strip(series).to_numpy(dtype=object), nat
+    if pd.api.types.is_object_dtype(series.dtype):
+        values = series.to_numpy(dtype=object)
+        is_date = np.array(
+            [isinstance(v, datetime.date | np.datetime64) and not pd.isna(v) for v in values],
+            dtype=bool,
+        )
+        if is_date.any():
+            times = nat.copy()
+            times[is_date] = _native_times(pd.Series(values[is_date], dtype=object))
+            text = np.full(n, "", dtype=object)
+            text[~is_date] = label_text(*labels(pd.Series(values[~is_date], dtype=object)))
+            for p in np.flatnonzero(is_date & np.isnat(times)):  # out of range: show as text
+                text[p] = _cell_text(values[p]) or repr(values[p])
+            return text, times
+    return label_text(*labels(series)), nat
+
+
+def _blank(series: pd.Series) -> np.ndarray:
+    """Which cells are empty (None, NaN, NaT, or only spaces)."""
+    if _is_dates(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype):
+        return series.isna().to_numpy(dtype=bool)
+    if _is_text(series):
+        return (_strip(series) == "").to_numpy(dtype=bool)
+    text, native = cells(series)
+    return (text == "") & np.isnat(native)
+
+
+def _native_times(series: pd.Series) -> np.ndarray:
+    """Dates stored as dates: UTC for time-zone-aware ones, NaT when out of range."""
+    if isinstance(series, pd.Series) and pd.api.types.is_datetime64_dtype(series.dtype):
+        values = series.to_numpy()  # naive numpy datetimes: no parsing, no copy when ns
+        if values.dtype == "datetime64[ns]":
+            return values
+        known = values[~np.isnat(values)]
+        if known.size == 0 or (known.min() >= _MIN_TIME and known.max() <= _MAX_TIME):
+            return values.astype("datetime64[ns]")
+    parsed = pd.to_datetime(series, errors="coerce", utc=True)
+    parsed = pd.Series(parsed).dt.tz_localize(None)
+    low, high = pd.Timestamp.min, pd.Timestamp.max
+    parsed = parsed.where((parsed >= low) & (parsed <= high))
+    return parsed.dt.as_unit("ns").to_numpy(dtype="datetime64[ns]")
+
+
+def text_times(text: pd.Series) -> np.ndarray:
+    """Parse stripped, year-first date strings; NaT for anything else (and for '').
+
+    The two regular expressions run in Arrow's C kernels (RE2), then pandas'
+    ISO 8601 parser reads the normalised strings.
+
+    >>> text_times(pd.Series(["2025/3/5 9:05", "2025年3月5日", "5.3.2025", ""])).tolist()
+    [1741165500000000000, 1741132800000000000, None, None]
+    """
+    # pyarrow is imported here, on first use: it is heavy, and only text dates need it.
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out = np.full(len(text), NAT)
+    if len(text) == 0:
+        return out
+    if hasattr(text.array, "__arrow_array__"):
+        arr = pa.array(text.array)
+    else:
+        values = text.to_numpy(dtype=object)
+        arr = pa.array(values, type=pa.string(), from_pandas=True)
+    norm = pc.replace_substring_regex(arr, pattern=_DATE_PREFIX, replacement=r"\1-\2-\3")
+    ok = pc.match_substring_regex(norm, pattern=f"^(?:{_ISO})$")
+    ok = np.asarray(pc.fill_null(ok, False).to_numpy(zero_copy_only=False), dtype=bool)
+    if ok.any():
+        strings = pd.Series(norm.filter(pa.array(ok)).to_numpy(zero_copy_only=False), dtype=object)
+        parsed = pd.to_datetime(strings, format="ISO8601", errors="coerce", utc=True)
+        out[ok] = _native_times(parsed)
+    return out
+
+
+def parse_times(series: pd.Series) -> tuple[np.ndarray, np.ndarray, object]:
+    """Dates (datetime64[ns]), which cells are empty, and the cells' text for messages."""
+    if _is_dates(series.dtype):
+        times = _native_times(series)
+        return times, series.isna().to_numpy(dtype=bool), _LazyText(series)
+    if _is_text(series):
+        text = _strip(series)
+        return text_times(text), (text == "").to_numpy(dtype=bool), _LazyText(text)
+    text, native = cells(series)
+    parsed = text_times(pd.Series(text, dtype=object))
+    times = np.where(np.isnat(native), parsed, native).astype("datetime64[ns]")
+    return times, (text == "") & np.isnat(native), text
+
+
+def parse_numbers(series: pd.Series) -> tuple[np.ndarray, np.ndarray, object]:
+    """Numbers (NaN when empty or not a number), which cells are empty, and the text."""
+    dtype = series.dtype
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        values = series.to_numpy(dtype=float, na_value=np.nan)
+        return values, np.isnan(values), _LazyText(series)
+    if _is_text(series):
+        text = _strip(series)
+        lazy = _LazyText(text)
+    else:
+        texts, native = cells(series)
+        text = pd.Series(np.where(np.isnat(native), texts, native.astype(str)), dtype=object)
+        lazy = text.to_numpy(dtype=object)
+    empty = (text == "").to_numpy(dtype=bool)
+    try:
+        numbers = pd.to_numeric(text.where(~empty), errors="coerce")
+        values = pd.Series(numbers).to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError, OverflowError):
+        values = np.array([_float(v) for v in text], dtype=float)
+    return values, empty, lazy
+
+
+class _LazyText:
+    """Cell text for messages, made only for the cells a message shows."""
+
+    def __init__(self, series: pd.Series) -> None:
+        self.series = series
+
+    def __getitem__(self, p: int) -> str:
+        return _cell_text(self.series.iloc[p])
+
+
+def _float(s: object) -> float:
+    try:
+        return float(s)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return np.nan
+
+
+def flags_or_times(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A stage column of a leads log: reached, time, which cells are invalid, and the text
+    (``"no"`` for every cell that says no)."""
+    if _is_dates(series.dtype):
+        times = _native_times(series)
+        text = np.full(len(series), "", dtype=object)
+        return ~np.isnat(times), times, np.zeros(len(series), dtype=bool), text
+    if _is_text(series):
+        text = _strip(series)
+    else:
+        texts, native = cells(series)
+        text = pd.Series(np.where(np.isnat(native), texts, native.astype(str)), dtype=object)
+    low = text.str.lower()
+    yes = low.isin(TRUE).to_numpy(dtype=bool)
+    no = low.isin(FALSE).to_numpy(dtype=bool)
+    rest = (text != "").to_numpy(dtype=bool) & ~yes & ~no
+    times = text_times(text.where(rest, ""))
+    bad = rest & np.isnat(times)
+    reached = yes | ~np.isnat(times)
+    shown = np.where(no, "no", text.to_numpy(dtype=object))
+    return reached, times, bad, shown
+
+
+def show_time(value: np.datetime64) -> str:
+    """A time for a message: the date alone at midnight.
+
+    >>> show_time(np.datetime64("2025-03-05")), show_time(np.datetime64("2025-03-05T14:30"))
+    ('2025-03-05', '2025-03-05 14:30:00')
+    """
+    stamp = pd.Timestamp(value)
+    return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else str(stamp)
+
+
+def kept_values(
+    frame: pd.DataFrame, cols: Mapping[str, str], keys: Sequence[str], rows: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The text of each field of ``keys`` the file has, at ``rows`` (None where empty)."""
+    out = {}
+    for key in keys:
+        if key in cols:
+            codes, names = labels(frame[cols[key]])
+            values = np.full(len(codes), None, dtype=object)
+            values[codes >= 0] = names[codes[codes >= 0]]
+            out[key] = values[rows]
+    return out
+
+
+def repeats(codes: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, dict[int, int]]:
+    """The rows of ``ok`` (a mask) whose code an earlier row of ``ok`` has: their
+    positions, and for each the position of that first row.
+
+    >>> repeats(np.array([7, 8, 7, 7, 8]), np.array([True, True, False, True, True]))
+    (array([3, 4]), {3: 0, 4: 1})
+    """
+    positions = np.flatnonzero(ok)
+    first = pd.Series(positions).groupby(codes[positions]).transform("first").to_numpy()
+    again = first != positions
+    return positions[again], dict(
+        zip(positions[again].tolist(), first[again].tolist(), strict=True)
+    )
+
+
+# --------------------------------------------------------------- problems
+class Problem(NamedTuple):
+    """One problem of a file, in ``LogError.values["problems"]``.
+
+    Attributes
+    ----------
+    column : str
+        The column to blame ("" when none).
+    rows : tuple of int
+        Every row with this problem, counted as in a spreadsheet (the header
+        is row 1).
+    reason : str
+        The catalogue key of the reason (``"log.reason.gap"``...), the same
+        for every row; the message shows the first row's.
+    reason_values : dict
+        The values of the first row's reason.
+    fix : str
+        The catalogue key of the fix (``"log.fix.gap"``...).
+    fix_values : dict
+        Its values (the same for every row).
+    """
+
+    column: str
+    rows: tuple[int, ...]
+    reason: str
+    reason_values: dict[str, Any]
+    fix: str
+    fix_values: dict[str, Any]
+
+
+#: The values of a problem's reason for one row, from the row's position in the frame.
+_Values = Callable[[int], Mapping[str, Any]] | None
+
+
+@dataclass(frozen=True)
+class _Found:
+    positions: np.ndarray  # 0-based rows of the prepared frame, ascending
+    column: str
+    reason: str
+    values: _Values
+    fix: str
+    fix_values: Mapping[str, Any] = field(default_factory=dict)
+
+    def reason_values(self, p: int) -> dict[str, Any]:
+        return {} if self.values is None else dict(self.values(p))
+
+    def reason_text(self, p: int) -> str:
+        return t(self.reason, **self.reason_values(p))
+
+
+def quoted(text: Sequence[str] | _LazyText) -> Callable[[int], dict[str, str]]:
+    """The values of a reason about one cell: ``{value}``, the cell's text (``text[p]``
+    for the row at position ``p``), quoted."""
+    return lambda p: {"value": quote(text[p])}
+
+
+class Problems:
+    """Every problem found in a source, so that one LogError (or one dropped report) tells all.
+
+    >>> src = read_source(pd.DataFrame({"amount": ["5", "-1", "x"]}))
+    >>> problems = Problems(src)
+    >>> amount, empty, text = parse_numbers(src.frame["amount"])
+    >>> problems.add(~(amount >= 0), "amount", "log.reason.bad_amount", quoted(text),
+    ...              "log.fix.bad_amount")
+    >>> problems.dropped()
+       row  column                               reason
+    0    3  amount  the amount '-1' is not a number >= 0
+    1    4  amount   the amount 'x' is not a number >= 0
+    >>> problems.report()[0].rows, problems.report()[0].reason_values
+    ((3, 4), {'value': "'-1'"})
+    """
+
+    def __init__(self, src: Source) -> None:
+        self.src = src
+        self.items: list[_Found] = []
+
+    def add(
+        self,
+        where: np.ndarray,
+        column: str,
+        reason: str,
+        values: _Values,
+        fix: str,
+        /,
+        **fix_values: Any,
+    ) -> None:
+        """Rows with one problem: ``where`` (a mask, or positions) in ``column``.
+
+        ``reason`` and ``fix`` are catalogue keys; ``values(p)`` gives the
+        reason's values for the row at position ``p`` (None: it has none),
+        ``fix_values`` the fix's.
+        """
+        where = np.asarray(where)
+        positions = np.flatnonzero(where) if where.dtype == bool else np.unique(where)
+        if positions.size:
+            found = _Found(positions.astype(np.int64), column, reason, values, fix, fix_values)
+            self.items.append(found)
+
+    def mask(self) -> np.ndarray:
+        """Which rows of the source have a problem."""
+        out = np.zeros(len(self.src.frame), dtype=bool)
+        for item in self.items:
+            out[item.positions] = True
+        return out
+
+    def report(self) -> list[Problem]:
+        """The problems found, as they go into ``LogError.values["problems"]``."""
+        return [
+            Problem(
+                item.column,
+                tuple(self.src.rownum[item.positions].tolist()),
+                item.reason,
+                item.reason_values(int(item.positions[0])),
+                item.fix,
+                dict(item.fix_values),
+            )
+            for item in self.items
+        ]
+
+    def finish(
+        self, mode: str, keep: np.ndarray, *, format: str | None = None, what: str | None = None
+    ) -> None:
+        """Raise the LogError listing every problem, unless ``errors="drop"`` keeps some rows.
+
+        ``format`` names a log's format ("events"...); ``what`` a pipeline
+        reader's kind of file ("a pipeline snapshot"...).
+        """
+        if self.items and (mode == "raise" or not keep.any()):
+            self.raise_error(format=format, what=what, all_invalid=mode == "drop")
+
+    def raise_error(
+        self, *, format: str | None = None, what: str | None = None, all_invalid: bool = False
+    ) -> None:
+        """One LogError: a title, one line per problem, and how to read the valid rows."""
+        name, count = self.src.name, len(self.items)
+        if what is None:  # a log
+            head = t("log.error.title", name=name, format=format, count=count)
+            key, values, hint = "log.error.title", {"format": format}, t("log.error.drop_hint")
+        else:  # a pipeline snapshot, a deal history or a grade history
+            head = t("pipeline.error.title", name=name, what=what, count=count)
+            key, values, hint = (
+                "pipeline.error.title",
+                {"what": what},
+                t("pipeline.error.drop_hint"),
+            )
+        problems = self.report()
+        lines = [head]
+        for problem in problems:
+            lines.append(
+                t(
+                    "log.error.problem",
+                    column=quote(problem.column),
+                    rows=_rows(np.asarray(problem.rows)),
+                    reason=t(problem.reason, **problem.reason_values),
+                    fix=t(problem.fix, **problem.fix_values),
+                )
+            )
+        lines.append(t("log.error.all_invalid") if all_invalid else hint)
+        raise LogError(
+            key, message="\n".join(lines), name=name, count=count, problems=problems, **values
+        )
+
+    def dropped(
+        self,
+        extra: np.ndarray | None = None,
+        column: str = "",
+        reason: str = "",
+        values: _Values = None,
+        /,
+    ) -> pd.DataFrame:
+        """One row per dropped source row (``row``, ``column``, ``reason``): its own first
+        problem, or for the rows of ``extra`` (a mask) without one, ``reason`` in
+        ``column``: why they went with it."""
+        if not self.items:
+            return empty_dropped()
+        seen = np.zeros(len(self.src.frame), dtype=bool)
+        rows, cols, reasons = [], [], []
+        for item in self.items:
+            new = item.positions[~seen[item.positions]]
+            seen[new] = True
+            rows.extend(self.src.rownum[new].tolist())
+            cols.extend([item.column] * len(new))
+            reasons.extend(item.reason_text(int(p)) for p in new)
+        if extra is not None:
+            also = _Found(np.flatnonzero(extra & ~seen), column, reason, values, "")
+            rows.extend(self.src.rownum[also.positions].tolist())
+            cols.extend([column] * len(also.positions))
+            reasons.extend(also.reason_text(int(p)) for p in also.positions)
+        out = pd.DataFrame(
+            {
+                "row": np.asarray(rows, dtype=np.int64),
+                "column": pd.Series(cols, dtype=object),
+                "reason": pd.Series(reasons, dtype=object),
+            }
+        )
+        return out.sort_values("row", kind="stable").reset_index(drop=True)
+
+
+def _rows(rows: np.ndarray) -> str:
+    rows = np.unique(rows)
+    shown = ", ".join(str(r) for r in rows[:_SHOW_ROWS])
+    if rows.size == 1:
+        return t("log.error.rows_one", rows=shown)
+    if rows.size <= _SHOW_ROWS:
+        return t("log.error.rows_some", rows=shown, total=rows.size)
+    return t("log.error.rows_many", rows=shown, more=rows.size - _SHOW_ROWS, total=rows.size)
+
+
+def lead_ids(
+    problems: Problems, frame: pd.DataFrame, column: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and labels of the lead ids in ``column``; an empty one is a problem."""
+    codes, names = labels(frame[column])
+    problems.add(codes < 0, column, "log.reason.no_lead", None, "log.fix.no_lead")
+    return codes, names
+
+
+def amounts(problems: Problems, frame: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """Amounts of money in ``column`` (NaN where empty, or not a number >= 0: a problem),
+    and which cells are empty."""
+    values, empty, text = parse_numbers(frame[column])
+    bad = ~empty & ~(np.isfinite(values) & (values >= 0))
+    problems.add(bad, column, "log.reason.bad_amount", quoted(text), "log.fix.bad_amount")
+    return np.where(bad, np.nan, values), empty
+
+
+def empty_dropped() -> pd.DataFrame:
+    """The report of a source with no row dropped: columns ``row``, ``column``, ``reason``."""
+    return pd.DataFrame(
+        {
+            "row": np.array([], dtype=np.int64),
+            "column": pd.Series([], dtype=object),
+            "reason": pd.Series([], dtype=object),
+        }
+    )
