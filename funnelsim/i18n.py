@@ -38,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator
 from functools import cache
 from importlib import resources
@@ -54,6 +55,8 @@ __all__ = [
     "language",
     "method_label",
     "set_language",
+    "stage_label",
+    "stages_label",
     "t",
     "unit_label",
 ]
@@ -153,6 +156,31 @@ def method_label(method: object) -> str:
     """
     key = f"interval.{method}"
     return t(key) if key in _catalogue(DEFAULT_LANGUAGE) else str(method)
+
+
+def stage_label(stage: object) -> str:
+    """A stage's name as people read it in the current language; any other name as written.
+
+    Stage names are identifiers (the presets' ``"meetings"``, a log's
+    ``"约见"``) and never change with the language; this is what plots, apps
+    and reports show for them. The kit's own stage names have a translation
+    (``"first contact"`` looks up ``stage.first_contact``); a name of the
+    user's is shown as it is.
+
+    >>> with language("zh"):
+    ...     stage_label("meetings"), stage_label("first contact"), stage_label("Demo")
+    ('约见', '初次接触', 'Demo')
+    >>> stage_label("candidates (25%)"), stage_label("25%")
+    ('candidates (25%)', '25%')
+    """
+    code = "_".join(re.findall(r"[a-z0-9]+", str(stage).lower()))
+    key = f"stage.{code}"
+    return t(key) if code and key in _catalogue(DEFAULT_LANGUAGE) else str(stage)
+
+
+def stages_label(stages: Iterable[object], sep: str = " -> ") -> str:
+    """Several stages in funnel order, joined by ``sep`` (see :func:`stage_label`)."""
+    return sep.join(stage_label(s) for s in stages)
 
 
 def unit_label(unit: object) -> str:

@@ -1,8 +1,11 @@
 """The worked examples of the sales-training decks, as named presets.
 
 Each preset is a :class:`Preset`: a funnel plus the numbers the decks use
-with it (calls per period, deal sizes, a target). ``get(name)`` builds one in
-the current language; ``names()`` lists them.
+with it (calls per period, deal sizes, a target). ``get(name)`` builds one;
+``names()`` lists them. Preset and stage names are identifiers: the same in
+every language (``stage="meetings"`` always works); plots, apps and the
+report show them in the current language through
+:func:`funnelsim.i18n.stage_label`. Only the description is translated.
 
 Examples
 --------
@@ -87,7 +90,7 @@ def _daily_ratio_game() -> Preset:
         name="daily ratio game",
         description=t("preset.daily_ratio_game"),
         funnel=Funnel(
-            (t("stage.dials"), t("stage.connects"), t("stage.meetings"), t("stage.sales")),
+            ("dials", "connects", "meetings", "sales"),
             (7 / 15, 1 / 7, 1 / 8),
         ),
         calls=15,
@@ -107,22 +110,19 @@ def _twenty_five_one() -> Preset:
     return Preset(
         name="20:5:1",
         description=t("preset.twenty_five_one"),
-        funnel=Funnel((t("stage.contacts"), t("stage.prospects"), t("stage.sales")), (0.25, 0.2)),
+        funnel=Funnel(("contacts", "prospects", "sales"), (0.25, 0.2)),
         calls=20,
     )
 
 
 def _six_stage() -> Preset:
-    stages = tuple(
-        t(f"stage.{k}")
-        for k in (
-            "potential",
-            "first_contact",
-            "need_confirmed",
-            "proposal",
-            "price_negotiation",
-            "closed",
-        )
+    stages = (
+        "potential",
+        "first contact",
+        "need confirmed",
+        "proposal",
+        "price negotiation",
+        "closed",
     )
     return Preset(
         name="six-stage weekly funnel",
@@ -136,7 +136,7 @@ def _weighted_pipeline() -> Preset:
     return Preset(
         name="weighted pipeline",
         description=t("preset.weighted_pipeline"),
-        funnel=Funnel(("25%", "50%", "75%", t("stage.closed")), (0.25 / 0.5, 0.5 / 0.75, 0.75)),
+        funnel=Funnel(("25%", "50%", "75%", "closed"), (0.25 / 0.5, 0.5 / 0.75, 0.75)),
         extra=MappingProxyType({"example_deal": 1_000_000}),
     )
 
@@ -156,9 +156,7 @@ def _target_back_calculation() -> Preset:
     return Preset(
         name="target back-calculation",
         description=t("preset.target_back_calculation"),
-        funnel=Funnel(
-            (t("stage.candidates_25"), "50%", "75%", t("stage.closed")), (0.25, 0.5, 0.75)
-        ),
+        funnel=Funnel(("candidates (25%)", "50%", "75%", "closed"), (0.25, 0.5, 0.75)),
         deal_size=SIZE_BANDS,
         target=500_000,
     )
