@@ -11,6 +11,7 @@ import importlib as _importlib
 
 from . import (
     control,
+    cycle,
     diagnose,
     estimate,
     groups,
@@ -24,6 +25,7 @@ from . import (
 )
 from ._version import __version__
 from .control import p_chart
+from .cycle import cycle_length, open_lead_ratios, stale_leads, time_in_stage
 from .diagnose import diagnose_leaks, diagnose_pipeline
 from .distributions import Cycle, DealSize
 from .estimate import Fit, fit
@@ -51,14 +53,7 @@ from .ladder import Ladder, grade_ladder
 from .logs import Log, LogError, read_log
 from .pipeline import Calibration, Pipeline, calibration, read_pipeline
 from .simulation import Simulation, simulate
-from .survival import (
-    Survival,
-    cycle_length,
-    kaplan_meier,
-    open_lead_ratios,
-    stale_leads,
-    time_in_stage,
-)
+from .survival import Survival, kaplan_meier
 from .theory import (
     Moments,
     back_calculate,
@@ -112,6 +107,7 @@ __all__ = [
     "compare_levers",
     "control",
     "coverage",
+    "cycle",
     "cycle_length",
     "diagnose",
     "diagnose_leaks",

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 
 from . import plotting
 from ._version import __version__
+from .cycle import cycle_length
 from .estimate import fit as fit_log
 from .groups import compare_groups
 from .i18n import field_label, get_language, method_label, t
@@ -37,7 +38,6 @@ from .summaries import (
     plan_frame,
     ratio_table,
 )
-from .survival import cycle_length
 
 # Outlook and outlook are computed in funnelsim.lessons and ratio_table formatted in
 # funnelsim.summaries; these names stay importable from here as they always were.

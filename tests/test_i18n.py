@@ -200,7 +200,9 @@ def test_the_scan_finds_the_calls_it_should():
     """Guards the scanner itself: known calls in the core modules are found."""
     found = {k for c in CALLS for k in c.keys}
     assert {"error.ratio_range", "error.unknown_preset", "error.calls_value"} <= found
-    assert {"stage.potential", "stage.closed"} <= found  # presets' f"stage.{k}" expanded
+    assert {"plot.fan.title_week", "plot.fan.title_month"} & found or any(
+        c.pattern and re.fullmatch(c.pattern, "plot.fan.title_week") for c in CALLS
+    )  # an f-string key is seen, expanded or as a pattern
     readers = {"log.reason.gap", "log.fix.gap", "log.reason.with_lead", "log.error.missing_stage"}
     assert readers | {"pipeline.reason.duplicate", "pipeline.fix.grade"} <= found
     assert len(CALLS) > 30
@@ -364,10 +366,24 @@ def test_language_is_restored_after_an_exception(fake_language):
     assert fs.get_language() == "xx"
 
 
-def test_presets_follow_the_language(fake_language):
+def test_preset_stages_are_identifiers_and_their_labels_follow_the_language(fake_language):
     with fs.language(fake_language):
-        assert fs.presets.get("daily ratio game").funnel.stages[-1] == "ventes"
-    assert fs.presets.get("daily ratio game").funnel.stages[-1] == "sales"
+        stages = fs.presets.get("daily ratio game").funnel.stages
+        assert stages[-1] == "sales"  # an identifier: stage="sales" works in every language
+        assert i18n.stage_label(stages[-1]) == "ventes"
+    assert i18n.stage_label("sales") == "sales"
+
+
+def test_every_stage_label_belongs_to_a_preset_stage():
+    """stage_label finds ``stage.<name>`` keys by the stage's name: each key must be reachable."""
+    reachable = set()
+    for name in fs.presets.names():
+        for stage in fs.presets.get(name).funnel.stages:
+            code = "_".join(re.findall(r"[a-z0-9]+", stage.lower()))
+            reachable.add(f"stage.{code}")
+            assert i18n.stage_label(stage)  # never empty
+    unused = sorted(k for k in EN if k.startswith("stage.") and k not in reachable)
+    assert not unused, f"stage labels no preset stage reaches: {unused}"
 
 
 # ------------------------------------------------------ Chinese plot font

@@ -20,19 +20,18 @@ import pytest
 from scipy import stats
 
 from funnelsim import t
-from funnelsim.estimate import fit
-from funnelsim.logs import Log, LogError
-from funnelsim.survival import (
+from funnelsim.cycle import (
     CycleLength,
     OpenLeadRatios,
-    Survival,
     TimeInStage,
     cycle_length,
-    kaplan_meier,
     open_lead_ratios,
     stale_leads,
     time_in_stage,
 )
+from funnelsim.estimate import fit
+from funnelsim.logs import Log, LogError
+from funnelsim.survival import Survival, kaplan_meier
 
 SurvfuncRight = pytest.importorskip("statsmodels.duration.survfunc").SurvfuncRight
 

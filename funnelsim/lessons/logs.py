@@ -31,13 +31,13 @@ from scipy.stats import norm
 
 from .._validate import check_choice, check_open_probability, short
 from ..control import PChart, p_chart
+from ..cycle import CycleLength, cycle_length, stale_leads
 from ..diagnose import LeakDiagnosis, diagnose_leaks
 from ..estimate import Fit, fit
 from ..groups import GroupComparison, compare_groups
 from ..i18n import FunnelsimValueError, fields_label, method_label, t, unit_label
 from ..intervals import calls_for_precision, exact_coverage
 from ..logs import Log, LogError
-from ..survival import CycleLength, cycle_length, stale_leads
 
 __all__ = [
     "COVERAGE_N",
@@ -526,7 +526,7 @@ def cycle_curve(cycle: CycleLength, *, given_event: bool = True) -> pd.DataFrame
     :mod:`funnelsim.survival`), with the band from the delta-method
     standard error that its quantile intervals use, on the log(-log) scale:
     where the band crosses one half is the interval of
-    :attr:`~funnelsim.survival.CycleLength.median`. ``given_event=False``:
+    :attr:`~funnelsim.cycle.CycleLength.median`. ``given_event=False``:
     the share of *all* leads closed by each time, ``1 - S(t)``, and the
     band of the Kaplan-Meier curve turned over.
 
@@ -546,7 +546,7 @@ def cycle_curve(cycle: CycleLength, *, given_event: bool = True) -> pd.DataFrame
     --------
     >>> import pandas as pd
     >>> from funnelsim.logs import Log
-    >>> from funnelsim.survival import cycle_length
+    >>> from funnelsim.cycle import cycle_length
     >>> from funnelsim.lessons import cycle_curve
     >>> times = pd.DataFrame({
     ...     "contact": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-05",

@@ -15,10 +15,10 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
 
 from .._validate import check_choice
+from ..cycle import CycleLength, OpenLeadRatios
 from ..estimate import Fit
 from ..i18n import FunnelsimValueError, method_label, t, unit_label
 from ..lessons import EstimatingRatios, SalesCycle, SampleSize, cycle_curve
-from ..survival import CycleLength, OpenLeadRatios
 from .theme import (
     amount_tick,
     check_result,

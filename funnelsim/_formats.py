@@ -1,0 +1,584 @@
+"""The three log formats: events, leads and counts, read row by row with every check.
+
+Each reader takes a :class:`~funnelsim._reader.Source` (the file as read)
+and returns the parts of a :class:`~funnelsim.logs.Log` (:class:`LogParts`),
+which :func:`funnelsim.read_log` assembles; every invalid row becomes one
+problem in a :class:`~funnelsim._reader.Problems` list, raised as one
+:class:`~funnelsim.LogError` or dropped with a report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._reader import (
+    NAT,
+    LogError,
+    Problems,
+    Source,
+    amounts,
+    cells,
+    flags_or_times,
+    label_text,
+    labels,
+    lead_ids,
+    parse_numbers,
+    parse_times,
+    quote,
+    quoted,
+    repeats,
+    resolve,
+    show_time,
+    text_column,
+    text_times,
+)
+
+#: The group columns a log may have.
+GROUP_FIELDS = ("rep", "source", "segment", "period")
+#: The fields each format may name (``read_log(columns=...)``), and those it needs.
+FIELDS = {
+    "events": ("lead", "stage", "time", "rep", "source", "segment", "period", "amount"),
+    "leads": ("lead", "rep", "source", "segment", "period", "amount", "close"),
+    "counts": ("period", "rep", "source", "segment", "amount"),
+}
+REQUIRED = {"events": ("lead", "stage", "time"), "leads": (), "counts": ()}
+
+#: Keyword arguments of :class:`~funnelsim.logs.Log` (format, stages, leads, reached,
+#: times, counts, as_of, name, dropped): what a format's reader returns.
+LogParts = dict[str, Any]
+
+
+def _after_as_of(problems: Problems, times: np.ndarray, as_of: pd.Timestamp, column: str):
+    late = ~np.isnat(times) & (times > as_of.to_datetime64())
+    problems.add(
+        late,
+        column,
+        "log.reason.after_as_of",
+        lambda p: {"time": show_time(times[p]), "as_of": str(as_of)},
+        "log.fix.after_as_of",
+    )
+
+
+def _dates(problems: Problems, frame: pd.DataFrame, column: str, *, required: bool) -> np.ndarray:
+    """The dates of ``column``: NaT where empty or unreadable (a problem; an empty cell too
+    when ``required``)."""
+    times, empty, text = parse_times(frame[column])
+    if required:
+        problems.add(empty, column, "log.reason.no_date", None, "log.fix.bad_date")
+    problems.add(
+        ~empty & np.isnat(times), column, "log.reason.bad_date", quoted(text), "log.fix.bad_date"
+    )
+    return times
+
+
+def _group_labels(frame: pd.DataFrame, cols: dict) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Codes and labels of the group columns the file has (rep, source, ...)."""
+    return {key: labels(frame[cols[key]]) for key in GROUP_FIELDS if key in cols}
+
+
+def _order_checks(
+    problems: Problems,
+    pos: np.ndarray,
+    times: np.ndarray | None,
+    stages: Sequence[str],
+    columns: tuple[Sequence[str], Sequence[str]],
+    lead_label: Callable[[int], str],
+    lead_of: np.ndarray,
+) -> None:
+    """A lead at a stage without the one before, or reaching it earlier in time.
+
+    ``pos`` (leads x stages) is the source position of each stage reached
+    (-1 when not reached), ``times`` the matching times, ``lead_of`` the lead
+    index of each source position; ``columns`` is the column to blame for
+    stage k's gap (``columns[0][k]``) and for its time (``columns[1][k]``).
+    """
+    gap_columns, time_columns = columns
+    reached = pos >= 0
+    for k in range(1, len(stages)):
+        gap = reached[:, k] & ~reached[:, k - 1]
+        problems.add(
+            pos[gap, k],
+            gap_columns[k],
+            "log.reason.gap",
+            lambda p, k=k: {
+                "lead": lead_label(int(lead_of[p])),
+                "stage": quote(stages[k]),
+                "previous": quote(stages[k - 1]),
+            },
+            "log.fix.gap",
+            previous=quote(stages[k - 1]),
+        )
+    if times is None:
+        return
+    ints = times.view(np.int64)  # NaT is the smallest int64, so it never wins a max
+    for k in range(1, len(stages)):
+        before = ints[:, :k]
+        latest = before.max(axis=1)
+        late = ~np.isnat(times[:, k]) & (latest > ints[:, k]) & reached[:, k]
+        if not late.any():
+            continue
+        # each late lead's latest earlier stage
+        which = before.argmax(axis=1)[late].tolist()
+        last = dict(zip(np.flatnonzero(late).tolist(), which, strict=True))
+        problems.add(
+            pos[late, k],
+            time_columns[k],
+            "log.reason.order",
+            lambda p, k=k, last=last: {
+                "lead": lead_label(int(lead_of[p])),
+                "stage": quote(stages[k]),
+                "time": show_time(times[lead_of[p], k]),
+                "previous": quote(stages[last[int(lead_of[p])]]),
+                "earlier": show_time(times[lead_of[p], last[int(lead_of[p])]]),
+            },
+            "log.fix.order",
+        )
+
+
+def _default_as_of(times: np.ndarray | None, given: pd.Timestamp | None) -> pd.Timestamp | None:
+    if given is not None:
+        return given
+    if times is None or times.size == 0:
+        return None
+    latest = times.reshape(-1).view(np.int64).max()  # NaT is the smallest int64
+    return None if latest == np.iinfo(np.int64).min else pd.Timestamp(latest, unit="ns")
+
+
+def read_events(src: Source, stage_map: dict, given: dict, as_of, mode: str) -> LogParts:
+    cols = resolve(src, FIELDS["events"], given, REQUIRED["events"])
+    frame = src.frame
+    stages = tuple(stage_map)
+    problems = Problems(src)
+    lead_code, lead_labels = lead_ids(problems, frame, cols["lead"])
+    stage_code = _event_stages(problems, frame[cols["stage"]], cols["stage"], stage_map)
+    times = _dates(problems, frame, cols["time"], required=True)
+    if as_of is not None:
+        _after_as_of(problems, times, as_of, cols["time"])
+    amount = amounts(problems, frame, cols["amount"])[0] if "amount" in cols else None
+    attrs = _group_labels(frame, cols)
+
+    def lead_label(lead: int) -> str:
+        return quote(lead_labels[lead])
+
+    n_leads = len(lead_labels)
+    grid = _event_checks(problems, lead_code, stage_code, times, n_leads, stages, cols, lead_label)
+    # Every lead with any problem is dropped whole.
+    bad_rows = problems.mask()
+    bad_lead = np.zeros(n_leads + 1, dtype=bool)  # the last entry stands for no lead (code -1)
+    bad_lead[lead_code[bad_rows & (lead_code >= 0)]] = True
+    keep = (lead_code >= 0) & ~bad_lead[lead_code]
+    problems.finish(mode, keep, format="events")
+    if not problems.items:
+        dropped = problems.dropped()  # empty
+    else:
+        first_bad = np.full(n_leads, len(frame), dtype=np.int64)  # each lead's first invalid row
+        bad_with_lead = np.flatnonzero(bad_rows & (lead_code >= 0))
+        np.minimum.at(first_bad, lead_code[bad_with_lead], bad_with_lead)
+        dropped = problems.dropped(
+            ~keep,
+            cols["lead"],
+            "log.reason.with_lead",
+            lambda p: {
+                "lead": lead_label(int(lead_code[p])),
+                "row": int(src.rownum[first_bad[lead_code[p]]]),
+            },
+        )
+    kept_lead = ~bad_lead[:-1]
+    rows = np.flatnonzero(keep)
+    index = pd.Index(lead_labels[kept_lead], dtype=object, name="lead")
+    # Kept leads keep their order of first appearance; codes renumbered without hashing.
+    code = (np.cumsum(kept_lead) - 1)[lead_code[rows]]
+    stage = stage_code[rows]
+    if kept_lead.all():
+        at = grid
+    else:
+        at = np.full((len(index), len(stages)), NAT)
+        at[code, stage] = times[rows]
+    del grid
+    reached = np.zeros((len(index), len(stages)), dtype=bool)
+    reached[code, stage] = True
+    return dict(
+        format="events",
+        stages=stages,
+        leads=_event_leads(index, attrs, amount, rows, code, stage, len(stages)),
+        reached=pd.DataFrame(reached, index=index, columns=list(stages)),
+        times=pd.DataFrame(at, index=index, columns=list(stages)),
+        as_of=_default_as_of(at, as_of),
+        name=src.name,
+        dropped=dropped,
+    )
+
+
+def _event_stages(problems: Problems, column: pd.Series, name: str, stage_map: dict) -> np.ndarray:
+    """Each row's stage index (-1 when empty or unknown, a problem either way)."""
+    label_code, stage_labels = labels(column)
+    stage_of_label = pd.Index(list(stage_map.values())).get_indexer(stage_labels)
+    stage_code = np.full(len(column), -1, dtype=np.int64)
+    stage_code[label_code >= 0] = stage_of_label[label_code[label_code >= 0]]
+    choices = ", ".join(quote(v) for v in stage_map.values())
+    problems.add(
+        label_code < 0, name, "log.reason.no_stage", None, "log.fix.unknown_stage", choices=choices
+    )
+    problems.add(
+        (label_code >= 0) & (stage_code < 0),
+        name,
+        "log.reason.unknown_stage",
+        lambda p: {"value": quote(stage_labels[label_code[p]])},
+        "log.fix.unknown_stage",
+        choices=choices,
+    )
+    return stage_code
+
+
+def _event_checks(
+    problems: Problems,
+    lead_code: np.ndarray,
+    stage_code: np.ndarray,
+    times: np.ndarray,
+    n_leads: int,
+    stages: tuple[str, ...],
+    cols: dict,
+    lead_label: Callable[[int], str],
+) -> np.ndarray:
+    """The checks across a lead's rows: a repeated event, a stage without the one
+    before, a stage earlier in time. Leads with an invalid row are left out of them.
+
+    Returns the time of each lead at each stage (leads x stages, NaT where not
+    reached or not checked).
+    """
+    n_stages = len(stages)
+    bad_lead = np.zeros(n_leads + 1, dtype=bool)  # the last entry stands for no lead (code -1)
+    bad_lead[lead_code[problems.mask() & (lead_code >= 0)]] = True
+    ok = (lead_code >= 0) & ~bad_lead[lead_code]
+    cell = np.where(ok, lead_code * n_stages + stage_code, 0)  # (lead, stage) of each row
+    per_cell = np.bincount(cell[ok], minlength=n_leads * n_stages)
+    dup, first_of = repeats(cell, ok & (per_cell[cell] > 1))  # a repeated event: rare
+    del per_cell
+    problems.add(
+        dup,
+        cols["stage"],
+        "log.reason.duplicate_event",
+        lambda p: {
+            "lead": lead_label(int(lead_code[p])),
+            "stage": quote(stages[stage_code[p]]),
+            "row": int(problems.src.rownum[first_of[p]]),
+        },
+        "log.fix.duplicate_event",
+    )
+    bad_lead[lead_code[dup]] = True  # the lead's first row of the event too
+    ok &= ~bad_lead[lead_code]
+    ok_pos = np.flatnonzero(ok)
+    pos = np.full((n_leads, n_stages), -1, dtype=np.int64)
+    pos[lead_code[ok_pos], stage_code[ok_pos]] = ok_pos
+    grid = np.full((n_leads, n_stages), NAT)
+    grid[lead_code[ok_pos], stage_code[ok_pos]] = times[ok_pos]
+    blame = ([cols["stage"]] * n_stages, [cols["time"]] * n_stages)
+    _order_checks(problems, pos, grid, stages, blame, lead_label, lead_code)
+    return grid
+
+
+def _event_leads(
+    index: pd.Index,
+    attrs: dict,
+    amount: np.ndarray | None,
+    rows: np.ndarray,
+    code: np.ndarray,
+    stage: np.ndarray,
+    n_stages: int,
+) -> pd.DataFrame:
+    """One row per kept lead: its rep, source, ... and amount, the last one given in
+    stage order (at its furthest stage). ``rows`` are the kept rows, ``code`` and
+    ``stage`` their lead and stage."""
+    n_kept = len(index)
+
+    def last_given(values: np.ndarray, given: np.ndarray, empty: object) -> np.ndarray:
+        out = np.full(n_kept, empty, dtype=values.dtype)
+        for k in range(n_stages):  # one row per lead and stage: each assignment is unique
+            at_k = stage == k
+            ok = given[rows[at_k]]
+            out[code[at_k][ok]] = values[rows[at_k]][ok]
+        return out
+
+    leads = pd.DataFrame(index=index)
+    for key, (codes, names) in attrs.items():
+        leads[key] = text_column(last_given(codes, codes >= 0, -1), names).to_numpy()
+    if amount is not None:
+        leads["amount"] = last_given(amount, ~np.isnan(amount), np.nan)
+    return leads
+
+
+def read_leads(src: Source, stage_map: dict, given: dict, as_of, mode: str) -> LogParts:
+    cols = resolve(src, FIELDS["leads"], given, REQUIRED["leads"], stages=stage_map)
+    frame, n = src.frame, len(src.frame)
+    stages = tuple(stage_map)
+    if stage_map[stages[-1]] is None and "close" not in cols:
+        raise LogError("log.error.stage_column", stage=quote(stages[-1]), value="None")
+    problems = Problems(src)
+    if "lead" in cols:
+        lead_code, lead_labels = lead_ids(problems, frame, cols["lead"])
+        ids = label_text(lead_code, lead_labels)
+    else:
+        ids = src.rownum.astype(str).astype(object)
+    reached, at, said_no = _lead_stages(problems, frame, stage_map)
+    if "close" in cols:
+        _close_dates(problems, frame, cols["close"], reached, at, said_no, stages)
+    has_times = bool((~np.isnat(at)).any())
+    # The column to blame for each stage (a stage mapped to None: the lead or close column).
+    stage_cols = [
+        c if c is not None else cols.get("lead", "") if k == 0 else cols["close"]
+        for k, c in enumerate(stage_map.values())
+    ]
+    if as_of is not None:
+        for k in range(len(stages)):
+            _after_as_of(problems, at[:, k], as_of, stage_cols[k])
+    amount = amounts(problems, frame, cols["amount"])[0] if "amount" in cols else None
+    attrs = _group_labels(frame, cols)
+
+    def lead_label(p: int) -> str:
+        return quote(ids[p])
+
+    row_ok = ~problems.mask()
+    if "lead" in cols:
+        row_ok[_duplicate_leads(problems, cols["lead"], lead_code, row_ok, lead_label)] = False
+    problems.add(
+        row_ok & ~reached.any(axis=1),
+        stage_cols[0],
+        "log.reason.no_stage_reached",
+        lambda p: {"lead": lead_label(p), "stage": quote(stages[0])},
+        "log.fix.no_stage_reached",
+        stage=quote(stages[0]),
+    )
+    positions = np.arange(n)
+    pos = np.where(reached & row_ok[:, None], positions[:, None], -1)
+    times = np.where(row_ok[:, None], at, NAT)
+    _order_checks(problems, pos, times, stages, (stage_cols, stage_cols), lead_label, positions)
+    keep = ~problems.mask()
+    problems.finish(mode, keep, format="leads")
+    rows = np.flatnonzero(keep)
+    index = pd.Index(ids[rows], dtype=object, name="lead")
+    leads = pd.DataFrame(index=index)
+    for key, (codes, names) in attrs.items():
+        leads[key] = text_column(codes[rows], names).to_numpy()
+    if amount is not None:
+        leads["amount"] = amount[rows]
+    times = at[rows] if has_times else None
+    return dict(
+        format="leads",
+        stages=stages,
+        leads=leads,
+        reached=pd.DataFrame(reached[rows], index=index, columns=list(stages)),
+        times=None if times is None else pd.DataFrame(times, index=index, columns=list(stages)),
+        as_of=_default_as_of(times, as_of),
+        name=src.name,
+        dropped=problems.dropped(),
+    )
+
+
+def _lead_stages(
+    problems: Problems, frame: pd.DataFrame, stage_map: dict
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which stages each row reached and when (rows x stages), from the stage columns'
+    dates or yes/no flags, and which rows' last stage cell says no."""
+    n, n_stages = len(frame), len(stage_map)
+    reached = np.zeros((n, n_stages), dtype=bool)
+    at = np.full((n, n_stages), NAT)
+    said_no = np.zeros(n, dtype=bool)
+    for k, column in enumerate(stage_map.values()):
+        if column is None:
+            reached[:, k] = k == 0
+            continue
+        hit, when, bad, text = flags_or_times(frame[column])
+        reached[:, k], at[:, k] = hit & ~bad, when
+        problems.add(bad, column, "log.reason.bad_flag", quoted(text), "log.fix.bad_flag")
+        if k == n_stages - 1:
+            said_no = text == "no"
+    return reached, at, said_no
+
+
+def _close_dates(
+    problems: Problems,
+    frame: pd.DataFrame,
+    name: str,
+    reached: np.ndarray,
+    at: np.ndarray,
+    said_no: np.ndarray,
+    stages: tuple[str, ...],
+) -> None:
+    """A close date means the last stage was reached then: ``reached`` and ``at`` updated."""
+    close = _dates(problems, frame, name, required=False)
+    last = quote(stages[-1])
+    problems.add(
+        said_no & ~np.isnat(close),  # said_no is all False when the last stage has no column
+        name,
+        "log.reason.close_not_reached",
+        lambda p: {"stage": last},
+        "log.fix.close_not_reached",
+        stage=last,
+    )
+    reached[:, -1] |= ~np.isnat(close)
+    at[:, -1] = np.where(np.isnat(at[:, -1]), close, at[:, -1])
+
+
+def _duplicate_leads(
+    problems: Problems,
+    column: str,
+    lead_code: np.ndarray,
+    row_ok: np.ndarray,
+    lead_label: Callable[[int], str],
+) -> np.ndarray:
+    """Valid rows of a lead seen in an earlier valid row: a problem each; returns them."""
+    dup, first_of = repeats(lead_code, row_ok)
+    problems.add(
+        dup,
+        column,
+        "log.reason.duplicate_lead",
+        lambda p: {"lead": lead_label(p), "row": int(problems.src.rownum[first_of[p]])},
+        "log.fix.duplicate_lead",
+    )
+    return dup
+
+
+def read_counts(src: Source, stage_map: dict, given: dict, as_of, mode: str) -> LogParts:
+    cols = resolve(src, FIELDS["counts"], given, REQUIRED["counts"], stages=stage_map)
+    frame = src.frame
+    stages = tuple(stage_map)
+    problems = Problems(src)
+    out, key_codes = _count_groups(problems, frame, cols)
+    counts = _count_values(problems, frame, stage_map)
+    if key_codes:
+        _duplicate_counts(problems, frame, cols, stage_map, key_codes)
+    amount = amounts(problems, frame, cols["amount"])[0] if "amount" in cols else None
+    keep = ~problems.mask()
+    problems.finish(mode, keep, format="counts")
+    rows = np.flatnonzero(keep)
+    table = pd.DataFrame({key: values[rows] for key, values in out.items()})
+    for k, stage in enumerate(stages):
+        table[stage] = counts[rows, k].astype(np.int64)
+    if amount is not None:
+        table["amount"] = amount[rows]
+    table.index = pd.RangeIndex(len(rows))
+    if as_of is None and "period" in table and pd.api.types.is_datetime64_dtype(table["period"]):
+        as_of = table["period"].max()
+    return dict(
+        format="counts",
+        stages=stages,
+        counts=table,
+        as_of=as_of,
+        name=src.name,
+        dropped=problems.dropped(),
+    )
+
+
+def _count_groups(
+    problems: Problems, frame: pd.DataFrame, cols: dict
+) -> tuple[dict[str, np.ndarray], list[np.ndarray]]:
+    """The period (dates when every one is a date) and group columns of a counts log,
+    and the codes that identify each row's period and group."""
+    out, key_codes = {}, []
+    if "period" in cols:
+        text, native = cells(frame[cols["period"]])
+        empty = (text == "") & np.isnat(native)
+        problems.add(empty, cols["period"], "log.reason.no_period", None, "log.fix.no_period")
+        dates = np.where(np.isnat(native), text_times(pd.Series(text, dtype=object)), native)
+        if np.isnat(dates[~empty]).any():  # not all dates: keep the periods as written
+            codes, names = labels(frame[cols["period"]])
+            out["period"] = text_column(codes, names).to_numpy()
+            key_codes.append(codes)
+        else:
+            out["period"] = dates.astype("datetime64[ns]")
+            key_codes.append(pd.factorize(dates)[0])
+    for key in ("rep", "source", "segment"):
+        if key in cols:
+            codes, names = labels(frame[cols[key]])
+            out[key] = text_column(codes, names).to_numpy()
+            key_codes.append(codes)
+    return out, key_codes
+
+
+def _count_values(problems: Problems, frame: pd.DataFrame, stage_map: dict) -> np.ndarray:
+    """The counts (rows x stages); empty, negative, fractional or rising counts are problems."""
+    counts = np.zeros((len(frame), len(stage_map)))
+    valid = np.zeros((len(frame), len(stage_map)), dtype=bool)
+    for k, column in enumerate(stage_map.values()):
+        values, empty, text = parse_numbers(frame[column])
+        counts[:, k] = values
+        finite = np.isfinite(values)
+        whole = finite & (values >= 0) & (values == np.floor(values))
+        valid[:, k] = whole
+        # one problem per kind, so that each message fits all its rows
+        problems.add(empty, column, "log.reason.no_count", None, "log.fix.bad_count")
+        problems.add(
+            ~empty & ~finite,
+            column,
+            "log.reason.count_not_number",
+            quoted(text),
+            "log.fix.bad_count",
+        )
+        problems.add(
+            finite & (values < 0),
+            column,
+            "log.reason.count_negative",
+            quoted(text),
+            "log.fix.bad_count",
+        )
+        problems.add(
+            finite & (values >= 0) & ~whole,
+            column,
+            "log.reason.count_fraction",
+            quoted(text),
+            "log.fix.bad_count",
+        )
+    stages, columns = list(stage_map), list(stage_map.values())
+    for k in range(1, len(stages)):
+        problems.add(
+            valid[:, k] & valid[:, k - 1] & (counts[:, k] > counts[:, k - 1]),
+            columns[k],
+            "log.reason.rising",
+            lambda p, k=k: {
+                "stage": quote(stages[k]),
+                "count": f"{counts[p, k]:g}",
+                "previous": quote(stages[k - 1]),
+                "before": f"{counts[p, k - 1]:g}",
+            },
+            "log.fix.rising",
+        )
+    return counts
+
+
+def _duplicate_counts(
+    problems: Problems,
+    frame: pd.DataFrame,
+    cols: dict,
+    stage_map: dict,
+    key_codes: list[np.ndarray],
+) -> None:
+    """A second valid row for the same period and group."""
+    ok_pos = np.flatnonzero(~problems.mask())
+    repeated = pd.DataFrame(np.column_stack(key_codes)[ok_pos]).duplicated(keep="first")
+    dup = np.zeros(len(frame), dtype=bool)
+    dup[ok_pos[repeated.to_numpy()]] = True
+    key_cols = [cols[k] for k in ("period", "rep", "source", "segment") if k in cols]
+    names = ", ".join(map(quote, key_cols))
+    if "period" in cols:
+        problems.add(
+            dup,
+            key_cols[0],
+            "log.reason.duplicate_row",
+            lambda p: {"columns": names},
+            "log.fix.duplicate_row",
+        )
+    else:  # most likely the week column was not named
+        used = {*cols.values(), *stage_map.values()}
+        spare = [c for c in frame.columns if c not in used]
+        problems.add(
+            dup,
+            key_cols[0],
+            "log.reason.duplicate_row",
+            lambda p: {"columns": names},
+            "log.fix.duplicate_no_period",
+            columns=", ".join(map(quote, spare)) or "-",
+        )

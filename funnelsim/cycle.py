@@ -1,0 +1,789 @@
+"""The sales cycle of a log: how long deals take, open leads, time in stage, stale leads.
+
+Built on the Kaplan-Meier curve of :mod:`funnelsim.survival`, which treats an
+open lead as censored instead of lost (see its conventions):
+
+- :func:`cycle_length`: first contact to close, over open and closed leads,
+  beside the decks' averages of closed deals;
+- :func:`open_lead_ratios`: one stage ratio three ways (naive, mature cohort,
+  censored), side by side;
+- :func:`time_in_stage`: how long leads sit at each stage before moving on;
+- :func:`stale_leads`: open leads older than a chosen quantile of the cycle.
+
+Times are in days when the log's times are dates and times, in periods when
+they are plain numbers (the log's clock, :func:`funnelsim.logs.log_clock`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ._validate import check_choice, check_open_probability
+from .i18n import FunnelsimValueError, t, unit_label
+from .intervals import CI, METHODS, proportion_ci
+from .logs import Clock, Log, LogError, log_clock, window_in_units
+from .survival import Survival, kaplan_meier, level_text, number_text
+
+__all__ = [
+    "CycleLength",
+    "OpenLeadRatios",
+    "TimeInStage",
+    "cycle_length",
+    "open_lead_ratios",
+    "stale_leads",
+    "time_in_stage",
+]
+
+
+def _fmt_time(x: object) -> str:
+    if isinstance(x, pd.Timestamp) and x == x.normalize():
+        return str(x.date())
+    return str(x)
+
+
+def _naive_label(method: str) -> str:
+    """The label of a naive cycle average ("last 10 closed") in the current language."""
+    if method == "all closed":
+        return t("repr.cycle_length.all")
+    last = re.fullmatch(r"last (\d+) closed", method)
+    return t("repr.cycle_length.last", n=int(last.group(1))) if last else method
+
+
+def _stage_index(log: Log, name: str, stage: object) -> int:
+    if not isinstance(stage, str) or stage not in log.stages:
+        raise FunnelsimValueError(
+            "error.unknown_stage", value=repr(stage), choices=", ".join(log.stages)
+        )
+    return log.stages.index(stage)
+
+
+def _check_order(log: Log, stage: str, later: str, durations: np.ndarray) -> None:
+    """Durations that should be >= 0 (a validated log guarantees it)."""
+    bad = durations < 0
+    if bad.any():
+        leads = log.reached.index[bad]
+        raise LogError(
+            "error.time_order",
+            name=log.name,
+            count=int(bad.sum()),
+            start=stage,
+            end=later,
+            leads=", ".join(map(str, leads[:5])),
+        )
+
+
+def _ratio_row(k: int, n: int, level: float, method: str) -> tuple[float, float, float]:
+    if n == 0:
+        return math.nan, math.nan, math.nan
+    low, high = proportion_ci(k, n, confidence_level=level, method=method)
+    return k / n, float(low), float(high)
+
+
+def _median(x: np.ndarray) -> float:
+    return float(np.median(x)) if x.size else math.nan
+
+
+def _mean(x: np.ndarray) -> float:
+    return float(np.mean(x)) if x.size else math.nan
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class CycleLength:
+    """The sales cycle over open and closed leads, beside the decks' averages.
+
+    Attributes
+    ----------
+    survival : Survival
+        Kaplan-Meier curve of time to close: closed leads are events, open
+        leads are censored at ``as_of``.
+    start, end : str
+        The stages the cycle runs between.
+    as_of : object
+        When the log was taken (open leads' censoring time).
+    leads : int
+        Leads in the curve: reached ``start`` with a known time.
+    closed : int
+        Of those, leads that reached ``end`` (events).
+    skipped : int
+        Leads that reached ``start`` but were left out: the time at ``start``
+        (or, for a closed lead, at ``end``) is unknown.
+    naive : pandas.DataFrame
+        The decks' numbers from closed deals alone: one row per choice of
+        ``last`` (and ``"all closed"``), columns ``method``, ``deals``,
+        ``mean``, ``median``.
+    unit : str
+        "days" or "periods".
+    """
+
+    survival: Survival
+    start: str
+    end: str
+    as_of: object
+    leads: int
+    closed: int
+    skipped: int
+    naive: pd.DataFrame
+    unit: str
+
+    @property
+    def open(self) -> int:
+        """Leads in the curve that had not closed by ``as_of``."""
+        return self.leads - self.closed
+
+    @property
+    def share_closed(self) -> float:
+        """Kaplan-Meier share of leads closed by the longest cycle seen."""
+        return self.survival.eventual_share
+
+    @property
+    def share_closed_ci(self) -> CI:
+        """Interval for :attr:`share_closed`."""
+        return self.survival.eventual_share_ci
+
+    @property
+    def median(self) -> float:
+        """Median cycle of the deals that close (see the module notes)."""
+        return self.survival.quantile(0.5, given_event=True)
+
+    @property
+    def median_ci(self) -> CI:
+        """Interval for :attr:`median`."""
+        return self.survival.quantile_ci(0.5, given_event=True)
+
+    @property
+    def mean(self) -> float:
+        """Mean cycle of the deals that close, from the curve (no interval)."""
+        return self.survival.mean_given_event
+
+    def quantiles(self, p: Sequence[float] = (0.25, 0.5, 0.75, 0.9)) -> pd.DataFrame:
+        """Quantiles of the cycle of the deals that close, with intervals."""
+        return self.survival.quantiles(p, given_event=True)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The estimates side by side, one row per method and statistic.
+
+        Columns ``method`` ("kaplan-meier", "last 10 closed", ..., "all
+        closed"), ``statistic`` ("share closed", "median", "mean"),
+        ``leads`` (leads or deals it uses), ``value``, ``low``, ``high`` and
+        ``difference`` (value minus the Kaplan-Meier value of the same
+        statistic: the naive numbers' bias, up to chance).
+        """
+        km = {"share closed": self.share_closed, "median": self.median, "mean": self.mean}
+        low, high = self.share_closed_ci
+        m_low, m_high = self.median_ci
+        rows = [
+            ("kaplan-meier", "share closed", self.leads, km["share closed"], low, high),
+            ("kaplan-meier", "median", self.leads, km["median"], m_low, m_high),
+            ("kaplan-meier", "mean", self.leads, km["mean"], math.nan, math.nan),
+        ]
+        for row in self.naive.itertuples(index=False):
+            if row.method == "all closed":
+                share = self.closed / self.leads if self.leads else math.nan
+                rows.append((row.method, "share closed", self.leads, share, math.nan, math.nan))
+            rows.append((row.method, "median", row.deals, row.median, math.nan, math.nan))
+            rows.append((row.method, "mean", row.deals, row.mean, math.nan, math.nan))
+        frame = pd.DataFrame(
+            rows, columns=["method", "statistic", "leads", "value", "low", "high"]
+        )
+        frame["difference"] = frame["value"] - frame["statistic"].map(km)
+        return frame
+
+    def __repr__(self) -> str:
+        u = unit_label(self.unit)
+        low, high = self.median_ci
+        s_low, s_high = self.share_closed_ci
+        lines = [
+            t(
+                "repr.cycle_length.head",
+                start=self.start,
+                end=self.end,
+                as_of=_fmt_time(self.as_of),
+                leads=self.leads,
+                closed=self.closed,
+                open=self.open,
+                skipped=self.skipped,
+            ),
+            t(
+                "repr.cycle_length.share",
+                share=self.share_closed,
+                level=level_text(self.survival.confidence_level),
+                low=s_low,
+                high=s_high,
+            ),
+            t(
+                "repr.cycle_length.median",
+                median=number_text(self.median),
+                unit=u,
+                low=number_text(low),
+                high=number_text(high),
+                mean=number_text(self.mean),
+            ),
+        ]
+        for row in self.naive.itertuples(index=False):
+            lines.append(
+                t(
+                    "repr.cycle_length.naive",
+                    method=_naive_label(row.method),
+                    deals=row.deals,
+                    mean=number_text(row.mean),
+                    median=number_text(row.median),
+                    unit=u,
+                )
+            )
+        return "\n".join(lines)
+
+
+def cycle_length(
+    log: Log,
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    last: int | Sequence[int] = (10, 20),
+    confidence_level: float = 0.95,
+) -> CycleLength:
+    """The sales cycle, first contact to close, over open and closed leads.
+
+    Every lead that reached ``start`` with a known time enters the curve: a
+    lead that reached ``end`` is an event at ``time(end) - time(start)``; any
+    other lead is censored at ``as_of - time(start)``: it may still close.
+    Leads that will never close (lost deals look the same in a log) stay at
+    risk for ever and make the curve's plateau: ``1 - S`` at its end is the
+    share closed (:attr:`CycleLength.share_closed`), and the curve tells the
+    time to close of the deals that close only through its *shape*. The
+    median and quantiles reported are those of the deals that close, read
+    off that shape; they assume the log is long enough that deals older
+    than the longest cycle seen no longer close.
+
+    Beside it, the decks' number: the average cycle of the last 10 or 20
+    closed deals (and of all closed deals). Those averages ignore the
+    leads still open. When the flow of new leads is steady and the log
+    covers many cycles, the most recent closed deals are a fair sample; when
+    it is not (a new rep, a campaign, a growing team, a log not much longer
+    than the cycle) long cycles have not had time to finish and the
+    averages understate the cycle. Ten or twenty deals also make a noisy
+    average: compare it with the interval.
+
+    Parameters
+    ----------
+    log : Log
+        A lead-level log with times (events, or leads with dates).
+    start, end : str, optional
+        Stages the cycle runs between; by default the first and the last.
+    last : int or sequence of int, default (10, 20)
+        The decks' "last N closed deals" (most recent by close time).
+    confidence_level : float, default 0.95
+        Of the band and the intervals.
+
+    Returns
+    -------
+    CycleLength
+        Curve (``.survival``), share closed, median and quantiles with
+        intervals, the naive averages (``.naive``) and ``.to_frame()``.
+
+    Raises
+    ------
+    LogError
+        A counts log, or a log without times ("counts cannot support
+        cycle-length analysis"): read an events log or a leads log with
+        dates.
+    ValueError
+        Unknown stages, ``start`` not before ``end``, no lead at ``start``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from funnelsim.logs import Log
+    >>> from funnelsim.cycle import cycle_length
+    >>> times = pd.DataFrame({
+    ...     "contact": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-05",
+    ...                                "2024-01-20", "2024-02-01", "2024-02-10"]),
+    ...     "signed": pd.to_datetime(["2024-01-11", "2024-01-22", None, "2024-02-09",
+    ...                               None, None])}, index=list("abcdef"))
+    >>> log = Log("events", ("contact", "signed"), leads=pd.DataFrame(index=times.index),
+    ...           reached=times.notna(), times=times, as_of=pd.Timestamp("2024-02-20"))
+    >>> cyc = cycle_length(log, last=2)
+    >>> cyc
+    CycleLength(contact -> signed, as of 2024-02-20: 6 leads, 3 closed, 3 open, 0 skipped)
+      share closed (Kaplan-Meier): 72.2% (95% CI 30.0% to 99.0%)
+      median cycle of deals that close: 20 days (CI 10 to 20); mean 17.69 days
+      last 2 closed (2 deals): mean 20 days, median 20 days
+      all closed (3 deals): mean 16.67 days, median 20 days
+
+    Lead c, contacted on 5 January, is still open after 46 days: the average
+    of closed deals (16.7 days) leaves it out, the curve keeps it at risk.
+    """
+    level = check_open_probability("confidence_level", confidence_level)
+    clock = log_clock(log, "cycle_length")
+    i = 0 if start is None else _stage_index(log, "start", start)
+    j = len(log.stages) - 1 if end is None else _stage_index(log, "end", end)
+    if i >= j:
+        raise FunnelsimValueError(
+            "error.stage_order",
+            start=log.stages[i],
+            end=log.stages[j],
+            stages=" -> ".join(log.stages),
+        )
+    lasts = [last] if isinstance(last, (int, np.integer)) else list(last)
+    for n_last in lasts:
+        if isinstance(n_last, bool) or not isinstance(n_last, (int, np.integer)) or n_last < 1:
+            raise FunnelsimValueError("error.at_least", name="last", minimum=1, value=n_last)
+    reached = log.reached[list(log.stages)].to_numpy(dtype=bool)
+    durations, observed, skipped = _to_close(log, clock, i, j, reached)
+    if not durations.size:
+        raise FunnelsimValueError("error.no_leads_at_stage", name=log.name, stage=log.stages[i])
+    km = kaplan_meier(durations, observed, confidence_level=level, unit=clock.unit)
+
+    # the decks: closed deals only, most recent first (by close time)
+    closed_rows = np.flatnonzero(
+        reached[:, i] & reached[:, j] & clock.known[:, i] & clock.known[:, j]
+    )
+    cycles = clock.elapsed(j, i)[closed_rows]
+    order = np.argsort(-clock.values[closed_rows, j], kind="stable")
+    cycles = cycles[order]
+    naive = [
+        {"method": f"last {n} closed", "deals": min(n, cycles.size), "mean": _mean(cycles[:n]),
+         "median": _median(cycles[:n])}
+        for n in lasts
+    ]  # fmt: skip
+    naive.append(
+        {"method": "all closed", "deals": cycles.size, "mean": _mean(cycles),
+         "median": _median(cycles)}
+    )  # fmt: skip
+    return CycleLength(
+        survival=km,
+        start=log.stages[i],
+        end=log.stages[j],
+        as_of=log.as_of if log.as_of is not None else _as_of_label(log, clock),
+        leads=int(durations.size),
+        closed=int(observed.sum()),
+        skipped=skipped,
+        naive=pd.DataFrame(naive, columns=["method", "deals", "mean", "median"]),
+        unit=clock.unit,
+    )
+
+
+def _as_of_label(log: Log, clock: Clock) -> object:
+    if clock.unit == "days":
+        return pd.Timestamp(int(clock.as_of))
+    return clock.as_of
+
+
+def _to_close(
+    log: Log, clock: Clock, i: int, j: int, reached: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Durations from stage i to stage j (events) or to as_of (censored) for leads at i.
+
+    Returns durations, observed and the number of leads at ``i`` left out
+    because a time they need is unknown. Rows are the leads in log order.
+    """
+    at_start = reached[:, i]
+    moved = at_start & reached[:, j]
+    event_time = clock.elapsed(j, i)
+    open_time = clock.elapsed(None, i)
+    usable = at_start & clock.known[:, i] & (~moved | clock.known[:, j])
+    d = np.where(moved, event_time, open_time)
+    _check_order(log, log.stages[i], log.stages[j], np.where(usable & moved, d, 0.0))
+    return d[usable], moved[usable], int(at_start.sum() - usable.sum())
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class OpenLeadRatios:
+    """One stage ratio three ways: naive, mature cohort, censored (Kaplan-Meier).
+
+    Attributes
+    ----------
+    stage, previous : str
+        The step ``previous -> stage``.
+    window : float
+        Age (days or periods since reaching ``previous``) a lead needs to be
+        in the mature cohort.
+    table : pandas.DataFrame
+        The estimates side by side (see :meth:`to_frame`).
+    survival : Survival
+        Kaplan-Meier curve of the time from ``previous`` to ``stage``; leads
+        that have not moved on are censored at ``as_of``.
+    unit : str
+        "days" or "periods".
+    """
+
+    stage: str
+    previous: str
+    window: float
+    table: pd.DataFrame
+    survival: Survival
+    unit: str
+
+    def _value(self, method: str) -> float:
+        return float(self.table.loc[self.table["method"] == method, "ratio"].iloc[0])
+
+    @property
+    def naive(self) -> float:
+        """Passed / entered, open leads counted as failures."""
+        return self._value("naive")
+
+    @property
+    def mature(self) -> float:
+        """Passed / entered among leads at ``previous`` for at least ``window``."""
+        return self._value("mature cohort")
+
+    @property
+    def censored(self) -> float:
+        """Kaplan-Meier share that moves on by the longest time seen."""
+        return self._value("kaplan-meier")
+
+    @property
+    def time_to_convert(self) -> float:
+        """Median time to move on among the leads that do (Kaplan-Meier)."""
+        return self.survival.quantile(0.5, given_event=True)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Columns ``stage``, ``method``, ``leads``, ``passed``, ``ratio``, ``low``,
+        ``high``, ``difference`` (ratio minus the Kaplan-Meier ratio) and
+        ``median_time`` (time to move on among the leads that did: the
+        Kaplan-Meier row reads it off the curve, the others average only
+        the leads that already moved on)."""
+        return self.table.copy()
+
+    def __repr__(self) -> str:
+        head = t(
+            "repr.open_lead_ratios",
+            previous=self.previous,
+            stage=self.stage,
+            window=self.window,
+            unit=unit_label(self.unit),
+        )
+        text = self.table.drop(columns="stage").to_string(
+            index=False, float_format=lambda x: f"{x:.4g}"
+        )
+        return head + "\n" + text
+
+
+def open_lead_ratios(
+    log: Log,
+    stage: str,
+    *,
+    window: float | str | pd.Timedelta,
+    confidence_level: float = 0.95,
+    method: str = "wilson",
+) -> OpenLeadRatios:
+    """The ratio into ``stage``, with open leads treated three ways.
+
+    - **naive**: passed / entered, every lead that has not moved on yet
+      counted as a failure. Biased low whenever leads are still open.
+    - **mature cohort**: the same, only over leads that reached the previous
+      stage at least ``window`` before ``as_of``. Nearly unbiased when
+      ``window`` is longer than almost every conversion takes; it throws
+      the recent leads away.
+    - **kaplan-meier**: the time from the previous stage to ``stage``, with
+      leads that have not moved on censored at ``as_of``. ``1 - S`` at the
+      last event time estimates the share that moves on eventually (if the
+      log is long enough for the curve to have flattened), and the shape of
+      the curve gives how long it takes among the leads that do.
+
+    Parameters
+    ----------
+    log : Log
+        A lead-level log with times.
+    stage : str
+        The stage the ratio leads into (not the first).
+    window : float, str or pandas.Timedelta
+        Age for the mature cohort, in days (dated logs; "30D" works too) or
+        periods.
+    confidence_level : float, default 0.95
+    method : str, default "wilson"
+        Interval for the naive and mature ratios (see
+        :func:`funnelsim.intervals.proportion_ci`); the Kaplan-Meier row's
+        interval comes from its band.
+
+    Returns
+    -------
+    OpenLeadRatios
+
+    Examples
+    --------
+    Six leads reached "meeting"; two moved on to "proposal", one of the others
+    only two days before the log was taken:
+
+    >>> import pandas as pd
+    >>> from funnelsim.logs import Log
+    >>> from funnelsim.cycle import open_lead_ratios
+    >>> times = pd.DataFrame({
+    ...     "meeting": pd.to_datetime(["2024-03-01", "2024-03-02", "2024-03-04",
+    ...                                "2024-03-10", "2024-03-25", "2024-03-29"]),
+    ...     "proposal": pd.to_datetime(["2024-03-05", None, "2024-03-12", None,
+    ...                                 None, None])}, index=list("abcdef"))
+    >>> log = Log("events", ("meeting", "proposal"), leads=pd.DataFrame(index=times.index),
+    ...           reached=times.notna(), times=times, as_of=pd.Timestamp("2024-03-31"))
+    >>> res = open_lead_ratios(log, "proposal", window=14)
+    >>> res.to_frame()[["method", "leads", "passed", "ratio", "median_time"]].round(3)
+              method  leads  passed  ratio  median_time
+    0          naive      6       2  0.333          6.0
+    1  mature cohort      4       2  0.500          6.0
+    2   kaplan-meier      6       2  0.467          8.0
+
+    The naive ratio counts e and f, at "meeting" for 6 and 2 days, as
+    failures; the mature cohort drops them (and d, 21 days) altogether; the
+    censored estimate keeps them at risk for as long as they have been open.
+    """
+    level = check_open_probability("confidence_level", confidence_level)
+    clock = log_clock(log, "open_leads")
+    k = _stage_index(log, "stage", stage)
+    if k == 0:
+        raise FunnelsimValueError(
+            "error.first_stage_ratio", stage=stage, choices=", ".join(log.stages[1:])
+        )
+    win = window_in_units(window, clock)
+    check_choice("method", method, METHODS)
+    reached = log.reached[list(log.stages)].to_numpy(dtype=bool)
+    entered = reached[:, k - 1]
+    passed = entered & reached[:, k]
+    durations, observed, _ = _to_close(log, clock, k - 1, k, reached)
+    if not durations.size:
+        raise FunnelsimValueError(
+            "error.no_leads_at_stage", name=log.name, stage=log.stages[k - 1]
+        )
+    km = kaplan_meier(durations, observed, confidence_level=level, unit=clock.unit)
+
+    step = clock.elapsed(k, k - 1)
+    age = clock.elapsed(None, k - 1)
+    mature = entered & clock.known[:, k - 1] & (age >= win)
+    rows = []
+    for name, mask in (("naive", entered), ("mature cohort", mature)):
+        n, m = int(mask.sum()), int((mask & passed).sum())
+        ratio, low, high = _ratio_row(m, n, level, method)
+        moved = step[mask & passed]
+        rows.append((name, n, m, ratio, low, high, _median(moved[np.isfinite(moved)])))
+    low, high = km.eventual_share_ci
+    rows.append(
+        ("kaplan-meier", km.n, km.n_events, km.eventual_share, low, high,
+         km.quantile(0.5, given_event=True))
+    )  # fmt: skip
+    table = pd.DataFrame(
+        rows, columns=["method", "leads", "passed", "ratio", "low", "high", "median_time"]
+    )
+    table.insert(0, "stage", log.stages[k])
+    table.insert(7, "difference", table["ratio"] - table["ratio"].iloc[-1])
+    return OpenLeadRatios(
+        stage=log.stages[k],
+        previous=log.stages[k - 1],
+        window=win,
+        table=table,
+        survival=km,
+        unit=clock.unit,
+    )
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class TimeInStage:
+    """Time spent at each stage before moving on, and open leads' time so far.
+
+    Attributes
+    ----------
+    durations : pandas.DataFrame
+        One row per lead and stage: ``lead``, ``stage``, ``status``
+        ("moved on": time from this stage to the next; "open": still at this
+        stage, time from reaching it to ``as_of``), ``time``.
+    summary : pandas.DataFrame
+        Per stage and status: ``leads``, ``mean`` and the quantiles.
+    unit : str
+        "days" or "periods".
+    """
+
+    durations: pd.DataFrame
+    summary: pd.DataFrame
+    unit: str
+
+    def to_frame(self) -> pd.DataFrame:
+        """The tidy per-lead table (``durations``), ready for a box plot by stage."""
+        return self.durations.copy()
+
+    def __repr__(self) -> str:
+        text = self.summary.to_string(index=False, float_format=lambda x: f"{x:.4g}")
+        return t("repr.time_in_stage", unit=unit_label(self.unit)) + "\n" + text
+
+
+def time_in_stage(log: Log, *, quantiles: Sequence[float] = (0.25, 0.5, 0.75, 0.9)) -> TimeInStage:
+    """How long leads spend at each stage before moving on to the next.
+
+    For every stage but the last: the leads that moved on (their time from
+    this stage to the next) and, separately, the leads still at this stage
+    (their time so far, up to ``as_of``). The first are the *finished* stays
+    only: when many leads are still open they are the short ones, so read
+    them with the second, or use :func:`open_lead_ratios` for an estimate
+    that accounts for the open leads.
+
+    Parameters
+    ----------
+    log : Log
+        A lead-level log with times.
+    quantiles : sequence of float
+        Quantiles to report (columns ``p25``, ``p50``, ...).
+
+    Returns
+    -------
+    TimeInStage
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from funnelsim.logs import Log
+    >>> from funnelsim.cycle import time_in_stage
+    >>> times = pd.DataFrame({
+    ...     "call": pd.to_datetime(["2024-05-01", "2024-05-02", "2024-05-03", "2024-05-06"]),
+    ...     "meeting": pd.to_datetime(["2024-05-03", "2024-05-09", None, None]),
+    ...     "sale": pd.to_datetime(["2024-05-13", None, None, None])}, index=list("abcd"))
+    >>> log = Log("events", ("call", "meeting", "sale"), leads=pd.DataFrame(index=times.index),
+    ...           reached=times.notna(), times=times, as_of=pd.Timestamp("2024-05-16"))
+    >>> time_in_stage(log, quantiles=[0.5]).summary
+         stage    status  leads  mean   p50
+    0     call  moved on      2   4.5   4.5
+    1     call      open      2  11.5  11.5
+    2  meeting  moved on      1  10.0  10.0
+    3  meeting      open      1   7.0   7.0
+    """
+    clock = log_clock(log, "time_in_stage")
+    qs = [check_open_probability("quantiles", q) for q in quantiles]
+    reached = log.reached[list(log.stages)].to_numpy(dtype=bool)
+    last_reached = np.where(
+        reached.any(axis=1), reached.shape[1] - 1 - np.argmax(reached[:, ::-1], axis=1), -1
+    )
+    parts, rows = [], []
+    for k, name in enumerate(log.stages[:-1]):
+        moved = reached[:, k] & reached[:, k + 1] & clock.known[:, k] & clock.known[:, k + 1]
+        still = (last_reached == k) & clock.known[:, k]
+        step = clock.elapsed(k + 1, k)
+        _check_order(log, name, log.stages[k + 1], np.where(moved, step, 0.0))
+        for status, mask, values in (
+            ("moved on", moved, step),
+            ("open", still, clock.elapsed(None, k)),
+        ):
+            x = values[mask]
+            parts.append(
+                pd.DataFrame(
+                    {"lead": log.reached.index[mask], "stage": name, "status": status, "time": x}
+                )
+            )
+            row = {"stage": name, "status": status, "leads": int(x.size), "mean": _mean(x)}
+            for q in qs:
+                row[f"p{100 * q:g}"] = float(np.quantile(x, q)) if x.size else math.nan
+            rows.append(row)
+    durations = pd.concat(parts, ignore_index=True)
+    return TimeInStage(durations=durations, summary=pd.DataFrame(rows), unit=clock.unit)
+
+
+def stale_leads(
+    log: Log,
+    *,
+    quantile: float = 0.9,
+    age: str = "cycle",
+    start: str | None = None,
+    end: str | None = None,
+) -> pd.DataFrame:
+    """Open leads older than a chosen quantile of the cycle.
+
+    The decks demote a lead once it has been open longer than the average
+    cycle. The average of closed deals understates the cycle (it leaves out
+    the open leads, see :func:`cycle_length`), and even the true average is
+    a poor cut-off: cycles are skewed, so many deals that do close take
+    longer than the average, and demoting at the average drops live deals.
+    A quantile of the Kaplan-Meier curve says what the cut-off means: with
+    ``quantile=0.9``, nine in ten of the deals that close have closed by
+    the threshold. The ``chance`` column turns a lead's age into its chance
+    of still closing, ``(S(age) - S(end)) / S(age)`` from the same curve.
+
+    Parameters
+    ----------
+    log : Log
+        A lead-level log with times.
+    quantile : float, default 0.9
+        Share of the deals that close which close before the threshold.
+    age : {"cycle", "stage"}
+        "cycle": age since ``start`` (first contact), against the quantile of
+        the cycle ``start -> end``. "stage": time in the lead's current
+        stage, against the quantile of the time leads take to move on from
+        that stage (Kaplan-Meier, open leads censored).
+    start, end : str, optional
+        Stages of the cycle, as in :func:`cycle_length`; open leads are
+        those that reached ``start`` and not ``end``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per open lead (index ``lead``), oldest first: ``stage`` (the
+        last stage reached), ``age``, ``threshold``, ``chance`` (of closing,
+        or of moving on with ``age="stage"``), ``stale`` (age > threshold;
+        False where the threshold is unknown), then the lead's attributes.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from funnelsim.logs import Log
+    >>> from funnelsim.cycle import stale_leads
+    >>> times = pd.DataFrame({
+    ...     "contact": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-05",
+    ...                                "2024-01-20", "2024-02-01", "2024-02-10"]),
+    ...     "signed": pd.to_datetime(["2024-01-11", "2024-01-22", None, "2024-02-09",
+    ...                               None, None])}, index=list("abcdef"))
+    >>> log = Log("events", ("contact", "signed"), leads=pd.DataFrame(index=times.index),
+    ...           reached=times.notna(), times=times, as_of=pd.Timestamp("2024-02-20"))
+    >>> stale_leads(log, quantile=0.5).round(3)
+            stage   age  threshold  chance  stale
+    lead
+    c     contact  46.0       20.0   0.000   True
+    e     contact  19.0       20.0   0.667  False
+    f     contact  10.0       20.0   0.667  False
+    """
+    q = check_open_probability("quantile", quantile)
+    check_choice("age", age, ("cycle", "stage"))
+    clock = log_clock(log, "stale_leads")
+    cyc = cycle_length(log, start=start, end=end, last=1)
+    i, j = log.stages.index(cyc.start), log.stages.index(cyc.end)
+    reached = log.reached[list(log.stages)].to_numpy(dtype=bool)
+    is_open = reached[:, i] & ~reached[:, j] & clock.known[:, i]
+    current = np.where(is_open, reached.shape[1] - 1 - np.argmax(reached[:, ::-1], axis=1), -1)
+    n = len(reached)
+    ages = np.full(n, np.nan)
+    threshold = np.full(n, np.nan)
+    chance = np.full(n, np.nan)
+    if age == "cycle":
+        curves = {i: (cyc.survival, is_open)}
+        ages = clock.elapsed(None, i)
+    else:
+        curves = {}
+        for k in np.unique(current[is_open]):
+            durations, observed, _ = _to_close(log, clock, k, k + 1, reached)
+            rows = is_open & (current == k)
+            curves[k] = (kaplan_meier(durations, observed, unit=clock.unit), rows)
+            ages[rows] = clock.elapsed(None, k)[rows]
+    for curve, rows in curves.values():
+        rows = rows & np.isfinite(ages)
+        threshold[rows] = curve.quantile(q, given_event=True)
+        s_age = np.asarray(curve.survival_at(ages[rows]), dtype=float)
+        if not curve.time.size:  # nothing ever closed: the curve cannot say
+            continue
+        s_end = curve.survival[-1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            chance[rows] = np.where(s_age > 0, (s_age - s_end) / s_age, 0.0)
+    frame = pd.DataFrame(
+        {
+            "stage": [log.stages[k] if k >= 0 else None for k in current],
+            "age": ages,
+            "threshold": threshold,
+            "chance": np.clip(chance, 0.0, 1.0),
+            "stale": np.nan_to_num(ages, nan=-np.inf) > np.nan_to_num(threshold, nan=np.inf),
+        },
+        index=log.reached.index,
+    )[is_open]
+    frame.index.name = "lead"
+    extra = (
+        [c for c in log.leads.columns if c not in frame.columns] if log.leads is not None else []
+    )
+    if extra:
+        frame = frame.join(log.leads[extra])
+    return frame.sort_values("age", ascending=False, kind="stable")
