@@ -9,7 +9,9 @@ Every file is rewritten byte for byte the same: one seeded generator
 parameters live in ``TRUTH`` below, and only there; the script also writes
 them to ``data/sample_truth.json`` so that tests and notebooks can check an
 estimate's interval against the truth. ``data/README.md`` documents every
-file and column.
+file and column. The same files are copied into the package
+(``funnelsim/datasets/``), from which ``fs.datasets.load_*()`` load them;
+``tests/test_datasets.py`` checks that the two copies are the same.
 
 Files
 -----
@@ -36,12 +38,14 @@ sample_pipeline.csv, sample_deal_history.csv, sample_grade_history.csv
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
+PACKAGE_DATA = HERE.parent / "funnelsim" / "datasets"  # the copies fs.datasets loads
 
 # --------------------------------------------------------------------------
 # The truth. Ratios are conditional: the share of the leads at the previous
@@ -389,6 +393,8 @@ def main() -> None:
         fh.write("\n")
 
     make_forecast_samples()
+    for name in sorted(PACKAGE_DATA.glob("sample_*")):
+        shutil.copyfile(HERE / name.name, name)
 
 
 if __name__ == "__main__":

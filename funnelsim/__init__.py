@@ -12,6 +12,7 @@ import importlib as _importlib
 from . import (
     control,
     cycle,
+    datasets,
     diagnose,
     estimate,
     groups,
@@ -109,6 +110,7 @@ __all__ = [
     "coverage",
     "cycle",
     "cycle_length",
+    "datasets",
     "diagnose",
     "diagnose_leaks",
     "diagnose_pipeline",

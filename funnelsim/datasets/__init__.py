@@ -1,0 +1,237 @@
+"""The kit's sample logs, ready to use: ``load_events()`` and friends.
+
+Synthetic logs of one simulated team, made by ``data/make_samples.py`` from
+documented true parameters (see ``data/README.md``), so that every estimate
+the notebooks show can be checked against the truth. They ship inside the
+package, so they load the same in a clone, an installed kit and a workshop
+server, from any working directory (like ``seaborn.load_dataset`` or
+``lifelines.datasets``). The same CSV files lie in the repository's
+``data/`` folder for people who want to open them in a spreadsheet.
+
+==========================  ==================================================
+:func:`load_events`         events log: 6 reps, 6,000 leads, dial -> sale
+:func:`load_leads`          the same leads, one row each (a leads log)
+:func:`load_counts`         the decks' weekly tracking table (a counts log)
+:func:`load_events_gbk`     a Chinese Excel export (GBK, Chinese columns)
+:func:`load_pipeline`       80 open deals at 30 June 2025 (a pipeline)
+:func:`load_deal_history`   900 decided deals, for :func:`funnelsim.calibration`
+:func:`load_grade_history`  E -> A grade changes, for :func:`funnelsim.grade_ladder`
+:func:`load_truth`          the true parameters of the logs
+:func:`load_pipeline_truth`  the true parameters of the pipeline samples
+:func:`path`                a sample file's path, to read it as your own
+==========================  ==================================================
+
+Examples
+--------
+>>> import funnelsim as fs
+>>> log = fs.datasets.load_events()
+>>> log.stages, len(log.leads)
+(('dial', 'connect', 'meeting', 'proposal', 'sale'), 6000)
+>>> fs.datasets.load_truth()["events"]["ratios"]["referral"]["connect"]
+0.6
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..i18n import FunnelsimValueError
+from ..logs import Log, read_log
+from ..pipeline import Pipeline, read_pipeline
+
+__all__ = [
+    "FILES",
+    "load_counts",
+    "load_deal_history",
+    "load_events",
+    "load_events_gbk",
+    "load_grade_history",
+    "load_leads",
+    "load_pipeline",
+    "load_pipeline_truth",
+    "load_truth",
+    "path",
+]
+
+#: The files shipped with the kit (the same as in the repository's ``data/``).
+FILES = (
+    "sample_events.csv",
+    "sample_leads.csv",
+    "sample_counts.csv",
+    "sample_events_gbk.csv",
+    "sample_pipeline.csv",
+    "sample_deal_history.csv",
+    "sample_grade_history.csv",
+    "sample_truth.json",
+    "sample_pipeline_truth.json",
+)
+#: The snapshot time of the events and leads logs (leads after it are open, not lost).
+AS_OF = "2025-06-30 18:00"
+
+
+def path(name: str) -> Path:
+    """The path of a shipped sample file, to read it with :func:`funnelsim.read_log` yourself.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`FILES`, such as ``"sample_events.csv"``.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> fs.datasets.path("sample_counts.csv").name
+    'sample_counts.csv'
+    """
+    if name not in FILES:
+        raise FunnelsimValueError(
+            "error.unknown_dataset", value=repr(name), choices=", ".join(FILES)
+        )
+    return Path(str(resources.files(__name__) / name))
+
+
+def load_truth() -> dict[str, Any]:
+    """The true parameters of the events, leads, counts and Chinese logs (``sample_truth.json``).
+
+    A dict with ``seed`` and one entry per log (``events``, ``counts``, ``gbk``):
+    its stages, true ratios per source, rep shares and factors, lags, deal size
+    and snapshot time. :func:`funnelsim.lessons.true_ratios` turns an entry
+    into the ratio each estimate should find.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> fs.datasets.load_truth()["events"]["stages"]
+    ['dial', 'connect', 'meeting', 'proposal', 'sale']
+    """
+    return json.loads(path("sample_truth.json").read_text(encoding="utf-8"))
+
+
+def load_pipeline_truth() -> dict[str, Any]:
+    """The true parameters of the pipeline, deal-history and grade samples.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> sorted(fs.datasets.load_pipeline_truth())
+    ['grades', 'history', 'pipeline', 'seed']
+    """
+    return json.loads(path("sample_pipeline_truth.json").read_text(encoding="utf-8"))
+
+
+def load_events() -> Log:
+    """The team's events log: one row per lead and stage reached, as of 30 June 2025 18:00.
+
+    Six reps (Chen, Li, Wang, Zhang, Liu, Zhao), two lead sources
+    (referral, cold list), 6,000 leads through dial -> connect -> meeting ->
+    proposal -> sale; ``rep``, ``source`` and ``amount`` columns. Leads
+    still open at the snapshot are in the log as open, not lost.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> fs.fit(fs.datasets.load_events()).table["passed"].tolist()
+    [2831, 636, 277, 80]
+    """
+    stages = load_truth()["events"]["stages"]
+    return read_log(path("sample_events.csv"), format="events", stages=stages, as_of=AS_OF)
+
+
+def load_leads() -> Log:
+    """The same 6,000 leads as :func:`load_events`, read from the one-row-per-lead file.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> fs.datasets.load_leads().stage_table().equals(fs.datasets.load_events().stage_table())
+    True
+    """
+    stages = load_truth()["events"]["stages"]
+    return read_log(path("sample_leads.csv"), format="leads", stages=stages, as_of=AS_OF)
+
+
+def load_counts() -> Log:
+    """The decks' weekly tracking table: 26 weeks x 6 reps of dials, connects, meetings, sales.
+
+    A counts log with ``period`` (the week's Monday), ``rep`` and ``amount``
+    (the week's revenue): the daily ratio game at 75 dials a rep and week.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> fs.datasets.load_counts().stages
+    ('dials', 'connects', 'meetings', 'sales')
+    """
+    stages = load_truth()["counts"]["stages"]
+    return read_log(
+        path("sample_counts.csv"),
+        format="counts",
+        stages=stages,
+        columns={"period": "week", "amount": "revenue"},
+    )
+
+
+def load_events_gbk() -> Log:
+    """An events log as a Chinese Excel export writes it: GBK bytes, Chinese columns and stages.
+
+    Four reps (张伟, 王芳, 李娜, 刘洋), two channels (转介绍, 电话名单), stages
+    拨打 -> 接通 -> 面谈 -> 成交; the encoding is detected.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> fs.datasets.load_events_gbk().stages
+    ('拨打', '接通', '面谈', '成交')
+    """
+    spec = load_truth()["gbk"]
+    return read_log(
+        path("sample_events_gbk.csv"),
+        format="events",
+        stages=spec["stages"],
+        columns=spec["columns"],
+        as_of=spec["as_of"],
+    )
+
+
+def load_pipeline() -> Pipeline:
+    """The team's 80 open deals on 30 June 2025, at the decks' 25/50/75/90 % stages.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> fs.datasets.load_pipeline().n_deals
+    80
+    """
+    return read_pipeline(path("sample_pipeline.csv"))
+
+
+def load_deal_history() -> pd.DataFrame:
+    """900 deals decided from January 2024 to June 2025: their stage, and whether they closed.
+
+    The table as written (``deal``, ``rep``, ``stage``, ``closed``...), for
+    :func:`funnelsim.calibration`.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> len(fs.datasets.load_deal_history())
+    900
+    """
+    return pd.read_csv(path("sample_deal_history.csv"), dtype=str, keep_default_na=False)
+
+
+def load_grade_history() -> pd.DataFrame:
+    """Grade changes E -> D -> C -> B -> A of 1,200 leads, for :func:`funnelsim.grade_ladder`.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> fs.datasets.load_grade_history()["lead"].nunique()
+    1200
+    """
+    return pd.read_csv(path("sample_grade_history.csv"), dtype=str, keep_default_na=False)
