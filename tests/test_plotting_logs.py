@@ -104,6 +104,16 @@ def test_ratio_table_takes_the_apps_result_and_rejects_other_input(log):
     assert (err.value.key, err.value.values) == ("error.plot_truth", {"value": "step, p"})
 
 
+def test_the_sample_logs_stages_show_in_chinese(log):
+    """The kit's own sample stages (dial ... sale) read in the room's language, never mixed."""
+    with fs.language("zh"), plotting.style():
+        ax = plotting.plot_ratio_table(fs.fit(log))
+        cycle = plotting.plot_sales_cycle(fs.cycle_length(log))
+    assert [x.get_text() for x in ax.get_yticklabels()] == ["接通", "约见", "方案", "成交"]
+    assert "拨打" in cycle.get_xlabel() and "成交" in cycle.get_xlabel()
+    assert fs.fit(log).stages == tuple(STAGES)  # the identifiers themselves never change
+
+
 # --------------------------------------------------------------- coverage
 def test_coverage_draws_one_line_per_method_and_the_promise():
     table = fs.exact_coverage(["wald", "wilson"], n=range(5, 201), p=0.1, confidence_level=0.9)
