@@ -420,5 +420,7 @@ def test_plot_forecast_draws_both_bands_and_the_target():
     point = fs.forecast(fit.to_funnel(), 300, 13, 200, rng=1)
     ax = fs.plotting.plot_forecast(point, measure="sales", cumulative=False, period="month")
     assert len(ax.lines) == 1 and ax.get_xlabel() == "month"
-    with pytest.raises(ValueError, match="plot_forecast expects a Forecast"):
+    with pytest.raises(fs.FunnelsimTypeError) as err:
         fs.plotting.plot_forecast(fit)
+    assert err.value.key == "error.plot_result"
+    assert (err.value.values["wanted"], err.value.values["value"]) == ("Forecast", "Fit")

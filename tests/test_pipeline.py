@@ -492,9 +492,9 @@ def test_plot_pipeline_curve_is_the_exceedance_of_the_exact_distribution():
     assert "quota 300: reached with chance 62%" in labels
     ax = fs.plotting.plot_pipeline(pipe, measure="deals")
     assert ax.get_xlabel() == "deals closed"
-    with pytest.raises(ValueError) as err:
+    with pytest.raises(fs.FunnelsimTypeError) as err:
         fs.plotting.plot_pipeline(pipe.deals)
-    assert err.value.key == "error.plot_input_logs"
+    assert err.value.key == "error.plot_result"
     assert (err.value.values["function"], err.value.values["wanted"]) == (
         "plot_pipeline",
         "Pipeline",

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 import seaborn as sns
 from matplotlib.collections import LineCollection, PolyCollection
 
 import funnelsim as fs
 from funnelsim import lessons, plotting
-from funnelsim.i18n import t
+from funnelsim.i18n import stage_label, t
 
 GAME = fs.presets.get("daily ratio game").funnel
 WEEKLY = fs.presets.get("six-stage weekly funnel").funnel
@@ -68,20 +71,52 @@ def test_every_plot_makes_its_own_figure_without_showing_it(
     assert len(plt.get_fignums()) == 1
 
 
-@pytest.mark.parametrize(
-    "plot",
-    [
-        plotting.plot_running_share,
-        plotting.plot_cv_by_calls,
-        plotting.plot_funnel,
-        plotting.plot_levers,
-        plotting.plot_fan,
-        plotting.plot_cycle_effects,
-    ],
-)
-def test_a_wrong_result_is_a_clear_error(plot):
-    with pytest.raises(ValueError, match=r"expects a .* got str"):
-        plot("not a result")
+def _check_choice_error(err, name, value):
+    assert err.value.key == "error.choice"
+    assert (err.value.values["name"], err.value.values["value"]) == (name, repr(value))
+
+
+WANTED = {
+    "plot_running_share": "RunningShare",
+    "plot_cv_by_calls": "NoiseByVolume / RevenueSteadiness",
+    "plot_funnel": "RatioGame",
+    "plot_levers": "RatioGame",
+    "plot_fan": "RevenueSteadiness",
+    "plot_cycle_effects": "CycleEffects",
+    "plot_funnel_chart": "GroupComparison",
+    "plot_p_chart": "PChart",
+    "plot_shrinkage": "GroupComparison",
+    "plot_ratio_table": "Fit / EstimatingRatios",
+    "plot_coverage": "DataFrame / EstimatingRatios",
+    "plot_sales_cycle": "CycleLength / SalesCycle",
+    "plot_open_lead_ratios": "OpenLeadRatios",
+    "plot_stale_leads": "SalesCycle / DataFrame",
+    "plot_sample_size": "SampleSize",
+    "plot_forecast": "Forecast",
+    "plot_pipeline": "Pipeline",
+    "plot_calibration": "Calibration",
+    "plot_ladder": "Ladder",
+}
+
+
+def test_every_plot_function_is_checked_for_a_wrong_result():
+    assert set(WANTED) == {name for name in plotting.__all__ if name.startswith("plot_")}
+
+
+@pytest.mark.parametrize("name", sorted(WANTED))
+def test_a_wrong_result_is_a_type_error_naming_the_function_and_argument(name):
+    with pytest.raises(fs.FunnelsimTypeError) as err:
+        getattr(plotting, name)("not a result")
+    assert err.value.key == "error.plot_result"
+    values = err.value.values
+    assert (values["function"], values["argument"]) == (name, "result")
+    assert (values["wanted"], values["value"]) == (WANTED[name], "str")
+    assert values["maker"].startswith("funnelsim.")
+    with fs.language("zh"):  # the same key and values in every language
+        with pytest.raises(TypeError) as zh:
+            getattr(plotting, name)("not a result")
+    assert (zh.value.key, zh.value.values) == (err.value.key, values)
+    assert "参数" in str(zh.value)
 
 
 def test_running_share_draws_paths_band_and_rate(results):
@@ -107,8 +142,9 @@ def test_cv_plot_is_log_log_with_theory_and_points(results):
     np.testing.assert_allclose(points.get_xdata(), [100, 400])
     ax = plotting.plot_cv_by_calls(results["noise"], series=("sales",))
     assert len(ax.lines) == 2
-    with pytest.raises(ValueError, match="series must be one of"):
+    with pytest.raises(fs.FunnelsimValueError) as err:
         plotting.plot_cv_by_calls(results["noise"], series=("week",))
+    _check_choice_error(err, "series", "week")
 
 
 def test_funnel_bars_are_the_expected_and_needed_counts(results):
@@ -122,8 +158,9 @@ def test_funnel_bars_are_the_expected_and_needed_counts(results):
     assert "day" in ax.get_legend().get_texts()[0].get_text()
     ax = plotting.plot_funnel(game, show=("needed",))
     assert len(ax.containers) == 1
-    with pytest.raises(ValueError, match="period must be one of"):
+    with pytest.raises(fs.FunnelsimValueError) as err:
         plotting.plot_funnel(game, period="fortnight")
+    _check_choice_error(err, "period", "fortnight")
 
 
 def test_levers_bars_and_target_line(results):
@@ -145,8 +182,9 @@ def test_fan_chart_band_median_mean_example(results):
     ax = plotting.plot_fan(steady, block="month")
     assert len(ax.lines[0].get_xdata()) == 13
     assert "month" in ax.get_xlabel()
-    with pytest.raises(ValueError, match="block must be one of"):
+    with pytest.raises(fs.FunnelsimValueError) as err:
         plotting.plot_fan(steady, block="year")
+    _check_choice_error(err, "block", "year")
 
 
 def test_cycle_chart_has_calls_on_a_second_axis(results):
@@ -157,8 +195,9 @@ def test_cycle_chart_has_calls_on_a_second_axis(results):
     heights = [bar.get_height() for bar in calls_ax.containers[0]]
     assert heights == results["cycle"].scenario("pause")["calls"].tolist()
     assert any(p.get_alpha() == pytest.approx(0.15) for p in ax.patches)  # the pause span
-    with pytest.raises(ValueError, match="scenario must be one of"):
+    with pytest.raises(fs.FunnelsimValueError) as err:
         plotting.plot_cycle_effects(results["cycle"], scenario="holiday")
+    _check_choice_error(err, "scenario", "holiday")
 
 
 def test_style_is_projector_readable_and_restored():
@@ -192,3 +231,150 @@ def test_set_style_applies_the_projector_style_for_later_plots():
         assert mpl.rcParams["font.size"] == pytest.approx(14 * 1.2)
         ax = plotting.plot_running_share(lessons.running_share(0.5, 50, rng=0))
         assert ax.title.get_fontsize() == pytest.approx(17 * 1.2)
+
+
+# ------------------------------------------------ stage names in Chinese
+def _events_log(stages):
+    """A small events log: six leads, the first three reach the second stage."""
+    times = pd.DataFrame(
+        {
+            stages[0]: pd.to_datetime(
+                [
+                    "2024-01-01",
+                    "2024-01-02",
+                    "2024-01-05",
+                    "2024-01-20",
+                    "2024-02-01",
+                    "2024-02-10",
+                ]
+            ),
+            stages[1]: pd.to_datetime(
+                ["2024-01-11", "2024-01-22", "2024-02-09", None, None, None]
+            ),
+        },
+        index=list("abcdef"),
+    )
+    return fs.Log(
+        "events",
+        tuple(stages),
+        leads=pd.DataFrame(index=times.index),
+        reached=times.notna(),
+        times=times,
+        as_of=pd.Timestamp("2024-02-20"),
+    )
+
+
+def _counts_log():
+    """Rep x week counts through the daily ratio game's four stages."""
+    weeks = pd.date_range("2025-01-06", periods=6, freq="W-MON")
+    counts = pd.DataFrame(
+        {
+            "period": np.tile(weeks, 3),
+            "rep": np.repeat(["ann", "bob", "cy"], 6),
+            "dials": 150,
+            "connects": [70, 72, 65, 80, 69, 71, 60, 58, 66, 61, 63, 59, 75, 77, 70, 74, 79, 72],
+            "meetings": [10, 11, 2, 12, 9, 10, 7, 8, 6, 7, 9, 8, 14, 16, 13, 15, 30, 14],
+            "sales": [2, 2, 0, 3, 1, 2, 1, 1, 1, 1, 2, 1, 3, 4, 3, 3, 6, 3],
+        }
+    )
+    return fs.Log("counts", GAME.stages, counts=counts)
+
+
+def _chinese_cases():
+    """One or more results with the presets' stage names for every public plot function."""
+    size = fs.DealSize.gamma(10_000, cv=0.5)
+    log = _counts_log()
+    cycle_log = _events_log(("first contact", "closed"))
+    proposals = _events_log(("need confirmed", "proposal"))
+    history = pd.DataFrame(
+        {"grade": np.repeat(WEEKLY.stages, [40, 25, 15, 8, 5, 3]), "lead": np.arange(96)}
+    )
+    deals = pd.DataFrame(
+        {"stage": ["25%"] * 40 + ["75%"] * 20, "closed": ["no"] * 32 + ["yes"] * 21 + ["no"] * 7}
+    )
+    stale = pd.DataFrame(
+        {"age": [3.0, 10, 40, 50], "threshold": 20.0, "stale": [False, False, True, True]}
+    )
+    weekly_game = lessons.ratio_game(WEEKLY, 100, target=20, periods=4, stage="first contact")
+    return {
+        "plot_running_share": [lessons.running_share(0.5, 100, reps=3, rng=1)],
+        "plot_cv_by_calls": [lessons.noise_by_volume(GAME, [50, 200], reps=50, rng=2)],
+        "plot_funnel": [lessons.ratio_game(GAME, 15, target=50, periods=250), weekly_game],
+        "plot_levers": [lessons.ratio_game(GAME, 15, target=50, periods=250), weekly_game],
+        "plot_fan": [
+            lessons.revenue_steadiness(WEEKLY, 100, periods=12, reps=20, deal_size=size, rng=3)
+        ],
+        "plot_cycle_effects": [lessons.cycle_effects(WEEKLY, 100, periods=20, reps=20, rng=4)],
+        "plot_funnel_chart": [fs.compare_groups(log, by="rep", stage="meetings")],
+        "plot_shrinkage": [fs.compare_groups(log, by="rep", stage="meetings")],
+        "plot_p_chart": [fs.p_chart(log, stage="meetings"), fs.p_chart(log, by="rep")],
+        "plot_ratio_table": [fs.fit(log), fs.fit(log, by="rep")],
+        "plot_coverage": [fs.exact_coverage(["wald", "wilson"], n=range(5, 60), p=0.2)],
+        "plot_sales_cycle": [fs.cycle_length(cycle_log, last=2)],
+        "plot_open_lead_ratios": [fs.open_lead_ratios(proposals, "proposal", window=14)],
+        "plot_stale_leads": [stale],
+        "plot_sample_size": [lessons.sample_size(0.3, 0.05)],
+        "plot_forecast": [fs.forecast(fs.fit(log), calls=150, periods=8, reps=200, rng=5)],
+        "plot_pipeline": [
+            fs.Pipeline.from_deals(
+                [100, 200, 400], [0.25, 0.5, 0.75], stages=["25%", "50%", "75%"]
+            )
+        ],
+        "plot_calibration": [fs.calibration(deals)],
+        "plot_ladder": [fs.grade_ladder(history, grades=WEEKLY.stages)],
+    }
+
+
+@pytest.fixture(scope="module")
+def chinese_cases():
+    with fs.language("zh"):
+        return _chinese_cases()
+
+
+def _english_stage_names() -> re.Pattern:
+    """The presets' stage identifiers that read differently in Chinese, as one pattern."""
+    names = set()
+    for preset in fs.presets.names():
+        for stage in fs.presets.get(preset).funnel.stages:
+            with fs.language("zh"):
+                if stage_label(stage) != stage:
+                    names.add(stage)
+    assert {"meetings", "first contact", "price negotiation", "closed"} <= names
+    words = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?<![A-Za-z])(?:{words})(?![A-Za-z])", re.IGNORECASE)
+
+
+def _figure_texts(ax) -> list[str]:
+    """Every text the figure draws: titles, axis labels, ticks, legends, annotations."""
+    fig = ax.figure
+    fig.canvas.draw()  # formatter ticks get their text when drawn
+    return [text.get_text() for text in fig.findobj(mpl.text.Text) if text.get_text()]
+
+
+def test_every_plot_function_has_a_chinese_case(chinese_cases):
+    assert set(chinese_cases) == {name for name in plotting.__all__ if name.startswith("plot_")}
+
+
+@pytest.mark.parametrize("name", sorted(WANTED))
+def test_plots_in_chinese_show_stage_names_in_chinese(chinese_cases, name):
+    english = _english_stage_names()
+    for result in chinese_cases[name]:
+        with fs.language("zh"), plotting.style():
+            ax = getattr(plotting, name)(result)
+            texts = _figure_texts(ax)
+        assert texts and ax.get_title()
+        leaks = [text for text in texts if english.search(text)]
+        assert not leaks, f"{name} shows English stage names in Chinese: {leaks}"
+        plt.close("all")
+
+
+def test_chinese_funnel_and_levers_label_the_presets_stages():
+    game = lessons.ratio_game(WEEKLY, 100, target=20, periods=4, stage="first contact")
+    with fs.language("zh"):
+        ax = plotting.plot_funnel(game)
+        ticks = [label.get_text() for label in ax.get_yticklabels()]
+        levers = plotting.plot_levers(game)
+        lever = levers.get_xticklabels()[2].get_text()
+    assert ticks == ["潜在客户", "初次接触", "需求确认", "方案", "价格谈判", "成交"]
+    assert "初次接触" in lever
+    assert game.lever_stage == "first contact"  # the identifier itself never changes

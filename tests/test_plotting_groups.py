@@ -99,10 +99,21 @@ def test_funnel_chart_uses_the_given_axes_and_first_step_by_default():
 
 
 def test_funnel_chart_bad_input():
-    with pytest.raises(ValueError, match="plot_funnel_chart expects a GroupComparison"):
+    with pytest.raises(fs.FunnelsimTypeError) as err:
         plotting.plot_funnel_chart(_chart())
-    with pytest.raises(ValueError, match="stage must be one of: connects, meetings"):
+    assert err.value.key == "error.plot_result"
+    assert err.value.values["function"] == "plot_funnel_chart"
+    assert err.value.values["wanted"] == "GroupComparison"
+    assert err.value.values["maker"] == "funnelsim.compare_groups"
+    assert err.value.values["value"] == "PChart"
+    with pytest.raises(fs.FunnelsimValueError) as err:
         plotting.plot_funnel_chart(_comparison(), stage="sales")
+    assert err.value.key == "error.choice"
+    assert err.value.values == {
+        "name": "stage",
+        "value": "'sales'",
+        "choices": "connects, meetings",
+    }
 
 
 def test_p_chart_plot_draws_ratio_centre_limits_and_flags():
@@ -132,8 +143,11 @@ def test_p_chart_plot_per_group_and_string_periods():
     np.testing.assert_allclose(ax.lines[0].get_ydata(), bob["ratio"])
     assert ax.get_title() == "bob: meetings period by period, 0 out of control"
     assert not ax.collections  # nothing flagged, no crosses
-    with pytest.raises(ValueError, match="No group 'zed' in this chart"):
+    with pytest.raises(fs.FunnelsimValueError) as err:
         plotting.plot_p_chart(chart, group="zed")
+    assert err.value.key == "error.plot_group"
+    assert (err.value.values["value"], err.value.values["by"]) == ("'zed'", "rep")
+    assert err.value.values["choices"] == "ann, bob"
     counts = pd.DataFrame({"week": ["w1", "w2", "w3"], "a": [10, 10, 10], "b": [1, 2, 3]})
     chart = p_chart(Log("counts", ("a", "b"), counts=counts), period="week", centre=0.2)
     ax = plotting.plot_p_chart(chart)
@@ -143,10 +157,18 @@ def test_p_chart_plot_per_group_and_string_periods():
 
 
 def test_p_chart_plot_bad_input():
-    with pytest.raises(ValueError, match=r"plot_p_chart expects a PChart \(from funnelsim"):
+    with pytest.raises(fs.FunnelsimTypeError) as err:
         plotting.plot_p_chart(_comparison())
-    with pytest.raises(ValueError, match="stage must be one of: meetings"):
+    assert err.value.key == "error.plot_result"
+    assert (err.value.values["function"], err.value.values["wanted"]) == ("plot_p_chart", "PChart")
+    assert (err.value.values["maker"], err.value.values["value"]) == (
+        "funnelsim.p_chart",
+        "GroupComparison",
+    )
+    with pytest.raises(fs.FunnelsimValueError) as err:
         plotting.plot_p_chart(_chart(), stage="connects")
+    assert err.value.key == "error.choice"
+    assert err.value.values == {"name": "stage", "value": "'connects'", "choices": "meetings"}
 
 
 def test_plot_functions_are_listed_and_reachable_from_the_package():

@@ -90,10 +90,28 @@ def test_ratio_table_takes_the_apps_result_and_rejects_other_input(log):
     with plotting.style():
         ax = plotting.plot_ratio_table(res)
     assert len([c for c in ax.collections if isinstance(c, PathCollection)]) == 1
-    with pytest.raises(ValueError, match="plot_ratio_table expects a Fit"):
+    with pytest.raises(fs.FunnelsimTypeError) as err:
         plotting.plot_ratio_table(truth)
-    with pytest.raises(ValueError, match="truth must be a mapping"):
+    assert err.value.key == "error.plot_result"
+    assert err.value.values["function"] == "plot_ratio_table"
+    assert err.value.values["wanted"] == "Fit / EstimatingRatios"
+    assert err.value.values["value"] == "DataFrame"
+    with pytest.raises(fs.FunnelsimTypeError) as err:
         plotting.plot_ratio_table(res.fit, truth=0.5)
+    assert (err.value.key, err.value.values) == ("error.plot_truth", {"value": "float"})
+    with pytest.raises(fs.FunnelsimValueError) as err:  # a table without its columns
+        plotting.plot_ratio_table(res.fit, truth=pd.DataFrame({"step": ["sale"], "p": [0.3]}))
+    assert (err.value.key, err.value.values) == ("error.plot_truth", {"value": "step, p"})
+
+
+def test_the_sample_logs_stages_show_in_chinese(log):
+    """The kit's own sample stages (dial ... sale) read in the room's language, never mixed."""
+    with fs.language("zh"), plotting.style():
+        ax = plotting.plot_ratio_table(fs.fit(log))
+        cycle = plotting.plot_sales_cycle(fs.cycle_length(log))
+    assert [x.get_text() for x in ax.get_yticklabels()] == ["接通", "约见", "方案", "成交"]
+    assert "拨打" in cycle.get_xlabel() and "成交" in cycle.get_xlabel()
+    assert fs.fit(log).stages == tuple(STAGES)  # the identifiers themselves never change
 
 
 # --------------------------------------------------------------- coverage
@@ -122,10 +140,13 @@ def test_coverage_along_p_and_simulated_and_bad_grids():
         ax = plotting.plot_coverage(sim)
     assert len(ax.containers) == 2  # error bars of +-2 standard errors
     grid = fs.exact_coverage("wald", n=[10, 20], p=[0.1, 0.2])
-    with pytest.raises(ValueError, match="one value of p"):
+    with pytest.raises(fs.FunnelsimValueError) as err:
         plotting.plot_coverage(grid)
-    with pytest.raises(ValueError, match="columns"):
+    assert err.value.key == "error.plot_coverage_grid"
+    assert err.value.values == {"column": "p", "values": "0.1, 0.2", "x": "n"}
+    with pytest.raises(fs.FunnelsimValueError) as err:
         plotting.plot_coverage(pd.DataFrame({"n": [1]}))
+    assert (err.value.key, err.value.values) == ("error.plot_coverage_columns", {"value": "n"})
 
 
 # ----------------------------------------------------------------- cycle
@@ -176,8 +197,17 @@ def test_open_lead_ratios_side_by_side(log):
     assert [x.get_text() for x in ax.get_yticklabels()] == ["meeting → proposal",
                                                             "proposal → sale"]  # fmt: skip
     assert len(ax.texts) == 6
-    with pytest.raises(ValueError, match="plot_open_lead_ratios expects"):
+    with pytest.raises(fs.FunnelsimTypeError) as err:
         plotting.plot_open_lead_ratios([fs.cycle_length(log)])
+    assert err.value.key == "error.plot_result"
+    assert err.value.values["function"] == "plot_open_lead_ratios"
+    assert (err.value.values["wanted"], err.value.values["value"]) == (
+        "OpenLeadRatios",
+        "CycleLength",
+    )
+    with pytest.raises(fs.FunnelsimTypeError) as err:  # an empty list holds no result either
+        plotting.plot_open_lead_ratios([])
+    assert (err.value.key, err.value.values["value"]) == ("error.plot_result", "list")
 
 
 # ----------------------------------------------------------- stale leads
@@ -196,8 +226,10 @@ def test_stale_leads_histogram_splits_at_the_threshold(log):
     with plotting.style():
         ax = plotting.plot_stale_leads(frame)
     assert len(ax.lines) == 1
-    with pytest.raises(ValueError, match="age, threshold, stale"):
+    with pytest.raises(fs.FunnelsimValueError) as err:
         plotting.plot_stale_leads(frame.drop(columns="stale"))
+    assert err.value.key == "error.plot_stale_columns"
+    assert err.value.values == {"value": "age, threshold"}
 
 
 # -------------------------------------------------------------- shrinkage

@@ -13,7 +13,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from .._validate import check_choice
 from ..forecasting import Forecast
-from ..i18n import t
+from ..i18n import stage_label, t
 from ..ladder import Ladder
 from ..pipeline import Calibration, Pipeline
 from .theme import (
@@ -333,7 +333,7 @@ def plot_ladder(result: Ladder, *, ax: Axes | None = None, **kwargs) -> Axes:
     ratio, low, high = (table[c].to_numpy(float)[ok] for c in ("ratio", "low", "high"))
     errorbar(ax, ratio, y[ok], low, high, **style)
     names = [
-        t("plot.ladder.step", low=a, high=b, entered=int(n))
+        t("plot.ladder.step", low=stage_label(a), high=stage_label(b), entered=int(n))
         for a, b, n in zip(table["from"], table["to"], table["entered"], strict=True)
     ]
     ax.set_yticks(y, names)

@@ -13,12 +13,12 @@ from matplotlib.collections import LineCollection
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from .._validate import check_choice
-from ..i18n import t
+from ..i18n import stage_label, t
 from ..lessons import CycleEffects, NoiseByVolume, RatioGame, RevenueSteadiness, RunningShare
 from .theme import (
     amount_tick,
     chance,
-    check_type,
+    check_result,
     log_axis,
     new_axes,
     palette,
@@ -60,7 +60,7 @@ def plot_running_share(
         One collection for the reps' paths, one for the band, one line for
         ``p``.
     """
-    check_type(result, (RunningShare,), "plot_running_share")
+    check_result(result, (RunningShare,), "plot_running_share", "funnelsim.lessons.running_share")
     ax = new_axes(ax)
     colors = palette()
     n, reps = result.n, result.reps
@@ -146,7 +146,12 @@ def plot_cv_by_calls(
         One theory line and one line of simulated points per series, log
         scales on both axes.
     """
-    check_type(result, (NoiseByVolume, RevenueSteadiness), "plot_cv_by_calls")
+    check_result(
+        result,
+        (NoiseByVolume, RevenueSteadiness),
+        "plot_cv_by_calls",
+        "funnelsim.lessons.noise_by_volume / revenue_steadiness",
+    )
     ax = new_axes(ax)
     colors = palette()
     present = [s for s in _SERIES_ORDER if s in set(result.curve["series"])]
@@ -213,7 +218,7 @@ def plot_funnel(
         One bar container per quantity shown, stages top to bottom, each bar
         labelled with its number.
     """
-    check_type(result, (RatioGame,), "plot_funnel")
+    check_result(result, (RatioGame,), "plot_funnel", "funnelsim.lessons.ratio_game")
     ax = new_axes(ax)
     colors = palette()
     shown = [check_choice("show", s, ("expected", "needed")) for s in show]
@@ -240,7 +245,7 @@ def plot_funnel(
             **kwargs,
         )
         ax.bar_label(bars, labels=[amount_tick(v) for v in values[name]], padding=4)
-    ax.set_yticks(y, stages)
+    ax.set_yticks(y, [stage_label(s) for s in stages])
     ax.set_ylim(len(stages) - 0.5, -0.5)  # first stage on top
     ax.grid(axis="y", visible=False)
     ax.margins(x=0.15)
@@ -275,7 +280,7 @@ def plot_levers(
         its gain and its chance of reaching the target; a dashed line at the
         target.
     """
-    check_type(result, (RatioGame,), "plot_levers")
+    check_result(result, (RatioGame,), "plot_levers", "funnelsim.lessons.ratio_game")
     ax = new_axes(ax)
     colors = palette()
     unit, units = period_units(period)
@@ -286,7 +291,7 @@ def plot_levers(
         t("plot.levers.volume", extra=result.extra_calls, unit=unit),
         t(
             "plot.levers.ratio",
-            stage=result.lever_stage,
+            stage=stage_label(result.lever_stage),
             old=result.funnel.ratios[k],
             new=result.new_ratio,
         ),
@@ -340,7 +345,7 @@ def plot_fan(
         One band (8 in 10 reps inside), the median, the mean level and one
         example rep.
     """
-    check_type(result, (RevenueSteadiness,), "plot_fan")
+    check_result(result, (RevenueSteadiness,), "plot_fan", "funnelsim.lessons.revenue_steadiness")
     block = check_choice("block", block, ("week", "month"))
     ax = new_axes(ax)
     colors = palette()
@@ -410,7 +415,7 @@ def plot_cycle_effects(
     matplotlib Axes
         The revenue axes (its twin with the calls is ``ax.figure.axes[-1]``).
     """
-    check_type(result, (CycleEffects,), "plot_cycle_effects")
+    check_result(result, (CycleEffects,), "plot_cycle_effects", "funnelsim.lessons.cycle_effects")
     scenario = check_choice("scenario", scenario, ("ramp_up", "pause"))
     ax = new_axes(ax)
     colors = palette()

@@ -15,8 +15,8 @@ from matplotlib.ticker import FuncFormatter
 from .._validate import check_choice
 from ..control import PChart, funnel_limits, period_label
 from ..groups import GroupComparison
-from ..i18n import FunnelsimValueError, field_label, fields_label, t
-from .theme import amount_tick, errorbar, new_axes, palette, percent_tick
+from ..i18n import FunnelsimValueError, field_label, fields_label, stage_label, t
+from .theme import amount_tick, check_result, errorbar, new_axes, palette, percent_tick
 
 __all__ = ["plot_funnel_chart", "plot_p_chart", "plot_shrinkage"]
 
@@ -26,17 +26,6 @@ def require_leads(result, step: str) -> None:
     entered = result.table.loc[result.table["stage"] == step, "entered"]
     if not (entered > 0).any():
         raise FunnelsimValueError("error.step_no_leads", stage=step, by=fields_label(result.by))
-
-
-def _check_groups_result(result: object, kind: type, name: str, maker: str) -> None:
-    if not isinstance(result, kind):
-        raise FunnelsimValueError(
-            "error.plot_input_groups",
-            function=name,
-            wanted=kind.__name__,
-            maker=maker,
-            value=type(result).__name__,
-        )
 
 
 def plot_funnel_chart(
@@ -90,7 +79,7 @@ def plot_funnel_chart(
     'leads entering the step (volume)'
     """
 
-    _check_groups_result(result, GroupComparison, "plot_funnel_chart", "compare_groups")
+    check_result(result, (GroupComparison,), "plot_funnel_chart", "funnelsim.compare_groups")
     step = result.stages[0] if stage is None else check_choice("stage", stage, result.stages)
     require_leads(result, step)
     levels = (confidence_level,) if np.ndim(confidence_level) == 0 else tuple(confidence_level)
@@ -137,9 +126,9 @@ def plot_funnel_chart(
     ax.set_ylim(0, min(1.0, 1.3 * max(float(np.nanmax(ratio)), team) + 0.02))
     ax.yaxis.set_major_formatter(FuncFormatter(percent_tick))
     ax.xaxis.set_major_formatter(FuncFormatter(amount_tick))
-    ax.set_title(t("plot.funnel_chart.title", stage=step))
+    ax.set_title(t("plot.funnel_chart.title", stage=stage_label(step)))
     ax.set_xlabel(t("plot.funnel_chart.xlabel"))
-    ax.set_ylabel(t("plot.funnel_chart.ylabel", stage=step))
+    ax.set_ylabel(t("plot.funnel_chart.ylabel", stage=stage_label(step)))
     handles, names = ax.get_legend_handles_labels()
     for i, level in enumerate(levels[:2]):  # what the other colours mean, when they occur
         if (outside > i).any():
@@ -204,26 +193,9 @@ def plot_p_chart(
     'meetings period by period: 1 out of control'
     """
 
-    _check_groups_result(result, PChart, "plot_p_chart", "p_chart")
+    check_result(result, (PChart,), "plot_p_chart", "funnelsim.p_chart")
     step = result.stages[0] if stage is None else check_choice("stage", stage, result.stages)
-    rows = result.table[result.table["stage"] == step]
-    title_group = ""
-    if result.by:
-        keys = rows[list(result.by)].drop_duplicates()
-        choices = [tuple(r) for r in keys.to_numpy()]
-        wanted = choices[0] if group is None else group if isinstance(group, tuple) else (group,)
-        if wanted not in choices:
-            raise FunnelsimValueError(
-                "error.plot_group",
-                value=repr(group),
-                by=", ".join(result.by),
-                choices=", ".join(", ".join(map(str, c)) for c in choices[:20]),
-            )
-        mask = np.ones(len(rows), dtype=bool)
-        for col, value in zip(result.by, wanted, strict=True):
-            mask &= (rows[col] == value).to_numpy()
-        rows = rows[mask]
-        title_group = ", ".join(map(str, wanted))
+    rows, title_group = _group_rows(result, result.table[result.table["stage"] == step], group)
     ax = new_axes(ax)
     colors = palette()
     periods = rows[result.period]
@@ -261,17 +233,42 @@ def plot_p_chart(
         )
     n_out = int(flagged.sum())
     if title_group:
-        title = t("plot.p_chart.title_group", stage=step, group=title_group, count=n_out)
+        title = t(
+            "plot.p_chart.title_group", stage=stage_label(step), group=title_group, count=n_out
+        )
     else:
-        title = t("plot.p_chart.title", stage=step, count=n_out)
+        title = t("plot.p_chart.title", stage=stage_label(step), count=n_out)
     top = np.nanmax(np.concatenate([rows["high"].to_numpy(float), rows["ratio"].to_numpy(float)]))
     ax.set_ylim(0, min(1.0, 1.35 * float(top)) if np.isfinite(top) and top > 0 else 1.0)
     ax.yaxis.set_major_formatter(FuncFormatter(percent_tick))
     ax.set_title(title)
     ax.set_xlabel(t("plot.p_chart.xlabel", period=field_label(result.period)))
-    ax.set_ylabel(t("plot.p_chart.ylabel", stage=step))
+    ax.set_ylabel(t("plot.p_chart.ylabel", stage=stage_label(step)))
     ax.legend(loc="upper right", ncols=2)
     return ax
+
+
+def _group_rows(result: PChart, rows: pd.DataFrame, group: object) -> tuple[pd.DataFrame, str]:
+    """The p-chart rows of one group (the first by default) and its name for the title.
+
+    Without ``by=`` every row, and no name.
+    """
+    if not result.by:
+        return rows, ""
+    keys = rows[list(result.by)].drop_duplicates()
+    choices = [tuple(r) for r in keys.to_numpy()]
+    wanted = choices[0] if group is None else group if isinstance(group, tuple) else (group,)
+    if wanted not in choices:
+        raise FunnelsimValueError(
+            "error.plot_group",
+            value=repr(group),
+            by=", ".join(result.by),
+            choices=", ".join(", ".join(map(str, c)) for c in choices[:20]),
+        )
+    mask = np.ones(len(rows), dtype=bool)
+    for col, value in zip(result.by, wanted, strict=True):
+        mask &= (rows[col] == value).to_numpy()
+    return rows[mask], ", ".join(map(str, wanted))
 
 
 def plot_shrinkage(
@@ -316,7 +313,7 @@ def plot_shrinkage(
     ['ann (40)', 'bob (70)', 'cy (90)', 'dee (60)']
     """
 
-    _check_groups_result(result, GroupComparison, "plot_shrinkage", "compare_groups")
+    check_result(result, (GroupComparison,), "plot_shrinkage", "funnelsim.compare_groups")
     step = result.stages[0] if stage is None else check_choice("stage", stage, result.stages)
     require_leads(result, step)
     rows = result.table[result.table["stage"] == step].reset_index(drop=True)
@@ -355,7 +352,7 @@ def plot_shrinkage(
     ax.set_yticks(y, names)
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.grid(axis="y", visible=False)
-    ax.set_title(t("plot.shrinkage.title", stage=step))
-    ax.set_xlabel(t("plot.shrinkage.xlabel", stage=step))
+    ax.set_title(t("plot.shrinkage.title", stage=stage_label(step)))
+    ax.set_xlabel(t("plot.shrinkage.xlabel", stage=stage_label(step)))
     ax.legend(loc="lower right")
     return ax

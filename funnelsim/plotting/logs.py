@@ -17,7 +17,14 @@ from matplotlib.ticker import FuncFormatter
 from .._validate import check_choice
 from ..cycle import CycleLength, OpenLeadRatios
 from ..estimate import Fit
-from ..i18n import FunnelsimValueError, method_label, t, unit_label
+from ..i18n import (
+    FunnelsimTypeError,
+    FunnelsimValueError,
+    method_label,
+    stage_label,
+    t,
+    unit_label,
+)
 from ..lessons import EstimatingRatios, SalesCycle, SampleSize, cycle_curve
 from .theme import (
     amount_tick,
@@ -59,7 +66,7 @@ def _truth_per_row(truth: object, rows: pd.DataFrame, by: list[str]) -> np.ndarr
     if isinstance(truth, dict) or hasattr(truth, "items"):
         values = dict(truth.items())  # type: ignore[union-attr]
         return np.array([float(values.get(s, np.nan)) for s in rows["stage"]], dtype=float)
-    raise FunnelsimValueError("error.plot_truth", value=type(truth).__name__)
+    raise FunnelsimTypeError("error.plot_truth", value=type(truth).__name__)
 
 
 def plot_ratio_table(
@@ -115,48 +122,29 @@ def plot_ratio_table(
     ['connects', 'meetings']
     """
 
+    check_result(
+        result,
+        (Fit, EstimatingRatios),
+        "plot_ratio_table",
+        "funnelsim.fit / funnelsim.lessons.estimating_ratios",
+    )
     if isinstance(result, EstimatingRatios):
         truth = result.truth if truth is None else truth
         result = result.fit
-    check_result(result, (Fit,), "plot_ratio_table", "funnelsim.fit")
-    rows = result.table.reset_index(drop=True)
-    by = list(result.by)
-    true = _truth_per_row(truth, rows, by)
-    names = [str(s) for s in rows["stage"]]
-    groups = [""] * len(rows)
-    if by:
-        groups = [", ".join(map(str, g)) for g in rows[by].itertuples(index=False)]
-        names = [f"{g}: {s}" for s, g in zip(names, groups, strict=True)]
-    ratio = rows["ratio"].to_numpy(float)
-    low = rows["low"].to_numpy(float)
-    high = rows["high"].to_numpy(float)
-    passed = rows["passed"].to_numpy()
-    entered = rows["entered"].to_numpy()
-    if overall and not by:
-        o = result.overall
-        names.append(t("plot.ratio_table.overall"))
-        groups.append("")
-        ratio = np.append(ratio, o.ratio)
-        low = np.append(low, o.low)
-        high = np.append(high, o.high)
-        # with mature= each step has its own cohort: no first-to-last counts (-1)
-        cohorts = result.mature is not None
-        passed = np.append(passed, -1 if cohorts else rows["passed"].iloc[-1])
-        entered = np.append(entered, -1 if cohorts else rows["entered"].iloc[0])
-        true = np.append(true, np.prod(true) if np.isfinite(true).all() else np.nan)
-    ax = new_axes(ax, figsize=(10, max(3.5, 0.55 * len(names) + 2)))
+    rows = _ratio_rows(result, truth, overall)
+    ax = new_axes(ax, figsize=(10, max(3.5, 0.55 * len(rows) + 2)))
     colors = palette()
-    y = np.arange(len(names))
-    label = t(
-        "plot.ratio_table.estimate",
-        level=result.confidence_level,
-        method=method_label(result.method),
-    )
+    y = np.arange(len(rows))
+    method = method_label(result.method)
+    label = t("plot.ratio_table.estimate", level=result.confidence_level, method=method)
+    groups = rows["group"].to_numpy(dtype=object)
     for i, group in enumerate(dict.fromkeys(groups)):
-        idx = np.flatnonzero(np.array(groups, dtype=object) == group)
+        idx = np.flatnonzero(groups == group)
         style = {"color": colors[i % len(colors)], "label": group or label}
         style.update(kwargs)
-        errorbar(ax, ratio[idx], y[idx], low[idx], high[idx], **style)
+        part = rows.iloc[idx]
+        errorbar(ax, part["ratio"], y[idx], part["low"], part["high"], **style)
+    true = rows["true"].to_numpy(float)
     if np.isfinite(true).any():
         ax.scatter(
             true,
@@ -168,34 +156,71 @@ def plot_ratio_table(
             label=t("plot.ratio_table.truth"),
         )
     if labels:
-        for yi, r, hi, k, n in zip(y, ratio, high, passed, entered, strict=True):
-            if np.isfinite(r):
-                text = (
-                    t("plot.ratio_table.label", ratio=r, passed=int(k), entered=int(n))
-                    if n >= 0
-                    else f"{r:.1%}"
-                )
-                ax.annotate(
-                    text, (hi, yi), xytext=(10, 0), textcoords="offset points", va="center"
-                )
-    top = np.nanmax(np.concatenate([high, true, [0.01]]))
+        _label_ratios(ax, rows, y)
+    top = np.nanmax(np.concatenate([rows["high"].to_numpy(float), true, [0.01]]))
     right = top * (1.6 if labels else 1.15)
     ax.set_xlim(0, right)
     percent_axis(ax.xaxis, right)
-    ax.set_yticks(y, names)
-    ax.set_ylim(len(names) - 0.5, -0.5)  # first step on top
+    ax.set_yticks(y, rows["name"].tolist())
+    ax.set_ylim(len(rows) - 0.5, -0.5)  # first step on top
     ax.grid(axis="y", visible=False)
-    ax.set_title(
-        t(
-            "plot.ratio_table.title",
-            level=result.confidence_level,
-            method=method_label(result.method),
-        )
-    )
+    ax.set_title(t("plot.ratio_table.title", level=result.confidence_level, method=method))
     ax.set_xlabel(t("plot.ratio_table.xlabel"))
     ax.set_ylabel(t("plot.ratio_table.ylabel"))
     ax.legend(loc="lower right")
     return ax
+
+
+def _ratio_rows(fit: Fit, truth: object, overall: bool) -> pd.DataFrame:
+    """The forest plot's rows, first step on top: name, group, ratio, interval, counts, truth.
+
+    With ``overall`` (a fit without ``by``) a last row holds the first-to-last
+    rate; with ``mature=`` each step has its own cohort, so that row has no
+    counts (-1) and shows its ratio alone.
+    """
+    table = fit.table.reset_index(drop=True)
+    by = list(fit.by)
+    names = [stage_label(s) for s in table["stage"]]
+    groups = [""] * len(table)
+    if by:
+        groups = [", ".join(map(str, g)) for g in table[by].itertuples(index=False)]
+        names = [f"{g}: {s}" for s, g in zip(names, groups, strict=True)]
+    cols = {
+        "name": names,
+        "group": groups,
+        **{c: table[c].tolist() for c in ("ratio", "low", "high", "passed", "entered")},
+        "true": _truth_per_row(truth, table, by).tolist(),
+    }
+    if overall and not by:
+        o = fit.overall
+        cohorts = fit.mature is not None
+        true = np.asarray(cols["true"], float)
+        last = {
+            "name": t("plot.ratio_table.overall"),
+            "group": "",
+            "ratio": o.ratio,
+            "low": o.low,
+            "high": o.high,
+            "passed": -1 if cohorts else table["passed"].iloc[-1],
+            "entered": -1 if cohorts else table["entered"].iloc[0],
+            "true": np.prod(true) if np.isfinite(true).all() else np.nan,
+        }
+        for column, value in last.items():
+            cols[column].append(value)
+    return pd.DataFrame(cols)
+
+
+def _label_ratios(ax: Axes, rows: pd.DataFrame, y: np.ndarray) -> None:
+    """Each row's ratio and counts beside its interval (the ratio alone without counts)."""
+    for yi, row in zip(y, rows.itertuples(index=False), strict=True):
+        if not np.isfinite(row.ratio):
+            continue
+        if row.entered >= 0:
+            passed, entered = int(row.passed), int(row.entered)
+            text = t("plot.ratio_table.label", ratio=row.ratio, passed=passed, entered=entered)
+        else:
+            text = f"{row.ratio:.1%}"
+        ax.annotate(text, (row.high, yi), xytext=(10, 0), textcoords="offset points", va="center")
 
 
 def plot_coverage(
@@ -237,9 +262,14 @@ def plot_coverage(
     ['Wald', 'Wilson', 'promised: 95%']
     """
 
+    check_result(
+        result,
+        (pd.DataFrame, EstimatingRatios),
+        "plot_coverage",
+        "funnelsim.exact_coverage / funnelsim.coverage / funnelsim.lessons.estimating_ratios",
+    )
     if isinstance(result, EstimatingRatios):
         result = result.coverage
-    check_result(result, (pd.DataFrame,), "plot_coverage", "funnelsim.exact_coverage")
     x = check_choice("x", x, ("n", "p"))
     other = "p" if x == "n" else "n"
     needed = {"method", "n", "p", "confidence_level", "coverage"}
@@ -360,9 +390,14 @@ def plot_sales_cycle(
     'days from contact to signed'
     """
 
+    check_result(
+        result,
+        (CycleLength, SalesCycle),
+        "plot_sales_cycle",
+        "funnelsim.cycle_length / funnelsim.lessons.sales_cycle",
+    )
     if isinstance(result, SalesCycle):
         result = result.cycle
-    check_result(result, (CycleLength,), "plot_sales_cycle", "funnelsim.cycle_length")
     ax = new_axes(ax)
     colors = palette()
     km = result.survival
@@ -394,43 +429,9 @@ def plot_sales_cycle(
             label=t("plot.sales_cycle.mean", value=result.mean, unit=unit),
         )
     if given_event and km.time.size and np.isfinite(result.median):
-        m_low, m_high = result.median_ci
-        right = m_high if np.isfinite(m_high) else end
-        ax.errorbar(
-            [result.median],
-            [0.5],
-            xerr=[[result.median - m_low], [right - result.median]],
-            fmt="o",
-            color="black",
-            capsize=6,
-            elinewidth=2.5,
-            markersize=9,
-            zorder=4,
-            label=t(
-                "plot.sales_cycle.median", value=result.median, low=m_low, high=m_high, unit=unit
-            ),
-        )
+        _draw_cycle_median(ax, result, end, unit)
     if naive:
-        styles = ("--", "-.", ":")
-        for i, row in enumerate(result.naive.itertuples(index=False)):
-            # "last 20" with fewer than 20 closed deals is "all closed": drawn once, as that
-            if not np.isfinite(row.mean) or (
-                row.method != "all closed" and row.deals >= result.closed
-            ):
-                continue
-            ax.axvline(
-                row.mean,
-                color=colors[(1, 4, 2)[i % 3]],
-                linestyle=styles[i % len(styles)],
-                linewidth=3,
-                label=t(
-                    "plot.sales_cycle.naive",
-                    method=_deals_label(row.method),
-                    deals=int(row.deals),
-                    value=row.mean,
-                    unit=unit,
-                ),
-            )
+        _draw_naive_cycles(ax, result, unit)
     last_event = float(km.time[-1]) if km.time.size else end
     ax.set_xlim(0, min(end, max(last_event * 1.25, 1e-9)))
     top = 1.0 if given_event else max(float(np.nanmax(high)), 1e-3)
@@ -438,11 +439,55 @@ def plot_sales_cycle(
     small = FuncFormatter(lambda v, pos=None: f"{v:.1%}")  # shares of all leads are small
     ax.yaxis.set_major_formatter(FuncFormatter(percent_tick) if given_event else small)
     ax.set_title(t("plot.sales_cycle.title", closed=result.closed, open=result.open))
-    ax.set_xlabel(t("plot.sales_cycle.xlabel", unit=unit, start=result.start, end=result.end))
+    start, end_stage = stage_label(result.start), stage_label(result.end)
+    ax.set_xlabel(t("plot.sales_cycle.xlabel", unit=unit, start=start, end=end_stage))
     key = "plot.sales_cycle.ylabel" if given_event else "plot.sales_cycle.ylabel_all"
     ax.set_ylabel(t(key))
     ax.legend(loc="lower right" if given_event else "upper left")
     return ax
+
+
+def _draw_cycle_median(ax: Axes, result: CycleLength, end: float, unit: str) -> None:
+    """The median cycle as a dot at one half, with its interval (open to the log's end)."""
+    m_low, m_high = result.median_ci
+    right = m_high if np.isfinite(m_high) else end
+    ax.errorbar(
+        [result.median],
+        [0.5],
+        xerr=[[result.median - m_low], [right - result.median]],
+        fmt="o",
+        color="black",
+        capsize=6,
+        elinewidth=2.5,
+        markersize=9,
+        zorder=4,
+        label=t("plot.sales_cycle.median", value=result.median, low=m_low, high=m_high, unit=unit),
+    )
+
+
+def _draw_naive_cycles(ax: Axes, result: CycleLength, unit: str) -> None:
+    """The decks' averages over closed deals only: one dashed line per row of ``result.naive``."""
+    colors = palette()
+    styles = ("--", "-.", ":")
+    for i, row in enumerate(result.naive.itertuples(index=False)):
+        # "last 20" with fewer than 20 closed deals is "all closed": drawn once, as that
+        if not np.isfinite(row.mean) or (
+            row.method != "all closed" and row.deals >= result.closed
+        ):
+            continue
+        ax.axvline(
+            row.mean,
+            color=colors[(1, 4, 2)[i % 3]],
+            linestyle=styles[i % len(styles)],
+            linewidth=3,
+            label=t(
+                "plot.sales_cycle.naive",
+                method=_deals_label(row.method),
+                deals=int(row.deals),
+                value=row.mean,
+                unit=unit,
+            ),
+        )
 
 
 def plot_open_lead_ratios(
@@ -494,9 +539,7 @@ def plot_open_lead_ratios(
     """
 
     results = [result] if isinstance(result, OpenLeadRatios) else list(result)
-    if not results:
-        check_result(result, (OpenLeadRatios,), "plot_open_lead_ratios", "open_lead_ratios")
-    for r in results:
+    for r in results or [result]:  # an empty list is no result either
         check_result(r, (OpenLeadRatios,), "plot_open_lead_ratios", "funnelsim.open_lead_ratios")
     ax = new_axes(ax, figsize=(10, max(4.0, 1.4 * len(results) + 2.5)))
     colors = palette()
@@ -525,7 +568,7 @@ def plot_open_lead_ratios(
         style = {"color": colour, "marker": marker, "label": words[method]}
         style.update(kwargs)
         errorbar(ax, ratio, centres + offset, low, high, **style)
-        tops.append(float(np.nanmax(high)))
+        tops.extend(high[np.isfinite(high)])  # an interval without a bound adds no width
         if labels:
             for yi, r, hi in zip(centres + offset, ratio, high, strict=True):
                 if np.isfinite(r):
@@ -550,12 +593,14 @@ def plot_open_lead_ratios(
                 label=t("plot.open_leads.truth"),
             )
             tops.append(float(np.nanmax(true)))
-    right = max(tops) * (1.35 if labels else 1.15)
+    right = float(max(tops)) * (1.35 if labels else 1.15)
     ax.set_xlim(0, right)
     percent_axis(ax.xaxis, right)
-    ax.set_yticks(
-        centres, [t("plot.open_leads.step", previous=r.previous, stage=r.stage) for r in results]
-    )
+    steps = [
+        t("plot.open_leads.step", previous=stage_label(r.previous), stage=stage_label(r.stage))
+        for r in results
+    ]
+    ax.set_yticks(centres, steps)
     ax.set_ylim(len(results) - 0.5, -0.5)
     ax.grid(axis="y", visible=False)
     ax.set_title(t("plot.open_leads.title"))
@@ -616,6 +661,12 @@ def plot_stale_leads(
     '2 of 4 open leads are stale'
     """
 
+    check_result(
+        result,
+        (SalesCycle, pd.DataFrame),
+        "plot_stale_leads",
+        "funnelsim.lessons.sales_cycle / funnelsim.stale_leads",
+    )
     if isinstance(result, SalesCycle):
         cutoff = result.naive_mean if cutoff is None else cutoff
         quantile = result.quantile if quantile is None else quantile
@@ -623,7 +674,6 @@ def plot_stale_leads(
         frame = result.stale
         last = result.last
     else:
-        check_result(result, (pd.DataFrame,), "plot_stale_leads", "funnelsim.stale_leads")
         unit = unit_label(unit)
         frame = result
         last = None
@@ -639,13 +689,7 @@ def plot_stale_leads(
     top = float(age[finite].max()) if finite.any() else 1.0
     top = max(top, 1e-9)
     thresholds = frame["threshold"].dropna().unique()
-    edges = np.linspace(0, top, int(bins) + 1)
-    if len(thresholds) == 1 and 0 < thresholds[0] < top:  # a bin edge at the threshold
-        cut = float(thresholds[0])
-        left = min(int(bins) - 1, max(1, round(cut / top * int(bins))))
-        edges = np.concatenate(
-            [np.linspace(0, cut, left + 1), np.linspace(cut, top, int(bins) - left + 1)[1:]]
-        )
+    edges = _age_bins(top, int(bins), float(thresholds[0]) if len(thresholds) == 1 else None)
     style = {
         "bins": edges,
         "stacked": True,
@@ -681,6 +725,16 @@ def plot_stale_leads(
     return ax
 
 
+def _age_bins(top: float, bins: int, cut: float | None) -> np.ndarray:
+    """``bins`` bins from 0 to ``top``, with an edge at the stale threshold ``cut`` when inside."""
+    if cut is None or not 0 < cut < top:
+        return np.linspace(0, top, bins + 1)
+    left = min(bins - 1, max(1, round(cut / top * bins)))
+    return np.concatenate(
+        [np.linspace(0, cut, left + 1), np.linspace(cut, top, bins - left + 1)[1:]]
+    )
+
+
 def plot_sample_size(result: SampleSize, *, ax: Axes | None = None, **kwargs) -> Axes:
     """Leads needed against the margin wanted: half the margin takes four times the leads.
 
@@ -708,7 +762,7 @@ def plot_sample_size(result: SampleSize, *, ax: Axes | None = None, **kwargs) ->
     ['Wilson', 'Wald']
     """
 
-    check_result(result, (SampleSize,), "plot_sample_size", "lessons.sample_size")
+    check_result(result, (SampleSize,), "plot_sample_size", "funnelsim.lessons.sample_size")
     ax = new_axes(ax)
     colors = palette()
     curve = result.curve

@@ -23,7 +23,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormat
 
 from .. import fonts
 from .._validate import check_choice
-from ..i18n import FunnelsimValueError, t
+from ..i18n import FunnelsimTypeError, t
 
 fonts.register()  # Chinese labels fall back to Noto Sans SC: no empty boxes
 
@@ -122,14 +122,6 @@ def new_axes(ax: Axes | None, figsize: tuple[float, float] = FIGSIZE) -> Axes:
     return new
 
 
-def check_type(result: object, kinds: tuple[type, ...], name: str) -> None:
-    if not isinstance(result, kinds):
-        wanted = " or ".join(k.__name__ for k in kinds)
-        raise FunnelsimValueError(
-            "error.plot_input", function=name, wanted=wanted, value=type(result).__name__
-        )
-
-
 def amount_tick(value: float, _pos: object = None) -> str:
     """1234567 -> '1,234,567'; small values keep up to two decimals."""
     if abs(value) >= 100 or value == int(value):
@@ -170,12 +162,22 @@ def revenue_word(deal_size: object) -> str:
     return t("plot.revenue") if deal_size is not None else t("plot.sales")
 
 
-def check_result(result: object, kinds: tuple[type, ...], name: str, maker: str) -> None:
+def check_result(
+    result: object,
+    kinds: tuple[type, ...],
+    function: str,
+    maker: str,
+    *,
+    argument: str = "result",
+) -> None:
+    """A plot given the wrong object: a TypeError naming the function, the argument,
+    the type it wants and the function that makes one (``maker``)."""
     if not isinstance(result, kinds):
-        raise FunnelsimValueError(
-            "error.plot_input_logs",
-            function=name,
-            wanted=" or ".join(k.__name__ for k in kinds),
+        raise FunnelsimTypeError(
+            "error.plot_result",
+            function=function,
+            argument=argument,
+            wanted=" / ".join(k.__name__ for k in kinds),
             maker=maker,
             value=type(result).__name__,
         )
