@@ -374,11 +374,15 @@ def test_preset_stages_are_identifiers_and_their_labels_follow_the_language(fake
     assert i18n.stage_label("sales") == "sales"
 
 
-def test_every_stage_label_belongs_to_a_preset_stage():
-    """stage_label finds ``stage.<name>`` keys by the stage's name: each key must be reachable."""
+def test_every_stage_label_belongs_to_a_stage_of_the_kit():
+    """stage_label finds ``stage.<name>`` keys by the stage's name: each key must be reachable
+    from a preset's stages or the sample logs' stages."""
     reachable = set()
-    for name in fs.presets.names():
-        for stage in fs.presets.get(name).funnel.stages:
+    truth = fs.datasets.load_truth()
+    kit_stages = [fs.presets.get(name).funnel.stages for name in fs.presets.names()]
+    kit_stages += [truth["events"]["stages"], truth["counts"]["stages"]]
+    for stages in kit_stages:
+        for stage in stages:
             code = "_".join(re.findall(r"[a-z0-9]+", stage.lower()))
             reachable.add(f"stage.{code}")
             assert i18n.stage_label(stage)  # never empty
