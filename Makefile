@@ -1,6 +1,7 @@
 # funnelsim: a few commands on a fresh machine.
 #   make lab    set up .venv (from PyPI) and open JupyterLab on notebooks/
-#   make test   set up the same .venv and run every test, doctest and notebook
+#   make test   set up the same .venv and run every test and doctest, then every
+#               notebook in English and in Chinese
 #   make workshop  serve the notebooks as code-free dashboards (Voila) for a room
 PYTHON ?= python3
 VENV   ?= .venv
@@ -35,8 +36,24 @@ workshop: $(STAMP)
 	$(BIN)/python workshop/serve.py --ip=$(IP) --port=$(WORKSHOP_PORT) $(NOTEBOOK) \
 	  $(if $(ARGS),-- $(ARGS))
 
+# Unit tests and doctests (with hypothesis's pytest plugin for the property tests), then
+# every notebook top to bottom with nbval, in English and again in Chinese, so a Chinese
+# room never meets a crash that English does not. Every part runs and reports its own
+# failures; the target fails if any part did. pyproject.toml keeps both plugins off for a
+# plain `pytest`, which then starts fast.
+PYTEST    = MPLBACKEND=Agg $(BIN)/python -m pytest -q
+NOTEBOOKS = $(PYTEST) -p nbval --nbval-lax --nbval-current-env notebooks
+
 test: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest -q
+	@failed=; \
+	echo "== unit tests and doctests"; \
+	FUNNELSIM_LANG=en $(PYTEST) -p hypothesispytest tests funnelsim || failed="$$failed unit"; \
+	for lang in en zh; do \
+	  echo "== notebooks, FUNNELSIM_LANG=$$lang"; \
+	  FUNNELSIM_LANG=$$lang $(NOTEBOOKS) || failed="$$failed notebooks-$$lang"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "make test: failed:$$failed"; exit 1; fi; \
+	echo "make test: all passed"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -560,7 +560,7 @@ def text_times(text: pd.Series) -> np.ndarray:
     >>> text_times(pd.Series(["2025/3/5 9:05", "2025年3月5日", "5.3.2025", ""])).tolist()
     [1741165500000000000, 1741132800000000000, None, None]
     """
-    # pyarrow is imported here, on first use: it is heavy, and only text dates need it.
+    # lazy: pyarrow is imported here, on first use: it is heavy, and only text dates need it.
     import pyarrow as pa
     import pyarrow.compute as pc
 

@@ -374,7 +374,7 @@ def _cmd_forecast(args: argparse.Namespace, out: TextIO) -> None:
 
 
 def _cmd_report(args: argparse.Namespace, out: TextIO) -> None:
-    # matplotlib, which the report's figures need, loads only for this command
+    # lazy: matplotlib, which the report's figures need, loads only for this command
     from .report import build_report
 
     path = Path(args.output)

@@ -57,7 +57,7 @@ def _static_font() -> Path:
 
 def _instantiate(source: Path, target: Path) -> None:
     """Write the static Regular instance of the variable font (atomically)."""
-    # Lazy on purpose: fontTools' instancer is a heavy import (about 0.15 s) needed once per
+    # lazy: fontTools' instancer is a heavy import (about 0.15 s) needed once per
     # machine, to build the cached font; every later session only reads the file.
     from fontTools.ttLib import TTFont
     from fontTools.varLib import instancer

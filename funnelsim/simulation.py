@@ -238,6 +238,8 @@ def _per_call(funnel, calls, cycle, deal_size, start, rng, progress):
     revenue = np.zeros((reps, periods))
     iterator = range(reps)
     if progress:
+        # lazy: tqdm.auto probes for a notebook (IPython, ipywidgets) when imported; only
+        # progress=True needs it, and a compute module stays free of display libraries
         from tqdm.auto import tqdm
 
         iterator = tqdm(iterator, desc=t("progress.simulating"), unit=t("progress.rep"))

@@ -1,18 +1,22 @@
-"""Shared fixtures: a seeded ``rng``, figures closed after every test, English strings."""
+"""Shared fixtures: a seeded ``rng``, figures closed after every test, English strings.
+
+Start-up stays light (``pytest tests/test_theory.py`` starts in about 2 s): this file
+imports neither matplotlib nor funnelsim, so a test module pays only for what it
+imports, and ``pyproject.toml`` keeps the nbval and hypothesis plugins off unless asked
+for (``make test`` turns them on for the notebooks and the property tests).
+"""
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
-import matplotlib
 import numpy as np
 import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
-
-import funnelsim as fs
+# Headless plots, set before any test imports matplotlib (as matplotlib.use("Agg") would).
+os.environ["MPLBACKEND"] = "Agg"
 
 SEED = 20261123
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -26,9 +30,18 @@ def rng() -> np.random.Generator:
 
 @pytest.fixture(autouse=True)
 def _close_figures_and_reset_language():
+    """After each test: close its figures and go back to English.
+
+    Only what a test has imported needs resetting: without ``matplotlib.pyplot``
+    loaded there is no figure to close, without ``funnelsim.i18n`` no language.
+    """
     yield
-    plt.close("all")
-    fs.set_language("en")
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close("all")
+    i18n = sys.modules.get("funnelsim.i18n")
+    if i18n is not None:
+        i18n.set_language("en")
 
 
 @pytest.fixture(scope="session")

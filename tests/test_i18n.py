@@ -145,32 +145,42 @@ def _problem_calls(node: ast.Call, name: str, where: str) -> list[Call] | None:
     return out
 
 
-def _scan() -> list[Call]:
+def _scan_source(text: str, name: str) -> list[Call]:
+    """The catalogue calls in one module's source; ``name`` prefixes each ``where``."""
     calls = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        env_of = _bindings(tree)
-        for node in ast.walk(tree):
-            if not (isinstance(node, ast.Call) and node.args):
-                continue
-            func = node.func
-            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-            where = f"{path.relative_to(PACKAGE.parent)}:{node.lineno}"
-            problem = _problem_calls(node, name, where)
-            if problem is not None:
-                calls.extend(problem)
-                continue
-            if name not in LOOKUPS:
-                continue
-            kw = None if any(k.arg is None for k in node.keywords) else frozenset(
-                k.arg for k in node.keywords if name == "t" or k.arg != "message"
-            )  # fmt: skip
-            key = node.args[0]
-            if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                calls.append(Call(where, (key.value,), None, kw))
-            elif isinstance(key, ast.JoinedStr):
-                calls.append(_fstring_call(where, key, env_of[id(node)], kw))
-    return calls
+    tree = ast.parse(text, filename=name)
+    env_of = _bindings(tree)
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and node.args):
+            continue
+        func = node.func
+        call_name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+        where = f"{name}:{node.lineno}"
+        problem = _problem_calls(node, call_name, where)
+        if problem is not None:
+            calls.extend(problem)
+            continue
+        if call_name not in LOOKUPS:
+            continue
+        kw = None if any(k.arg is None for k in node.keywords) else frozenset(
+            k.arg for k in node.keywords if call_name == "t" or k.arg != "message"
+        )  # fmt: skip
+        key = node.args[0]
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            calls.append(Call(where, (key.value,), None, kw))
+        elif isinstance(key, ast.JoinedStr):
+            calls.append(_fstring_call(where, key, env_of[id(node)], kw))
+    return sorted(calls, key=lambda c: int(c.where.rsplit(":", 1)[1]))
+
+
+def _scan() -> list[Call]:
+    return [
+        call
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for call in _scan_source(
+            path.read_text(encoding="utf-8"), str(path.relative_to(PACKAGE.parent))
+        )
+    ]
 
 
 def _fstring_call(where, key: ast.JoinedStr, env, kw) -> Call:
@@ -196,16 +206,92 @@ def _fstring_call(where, key: ast.JoinedStr, env, kw) -> Call:
 CALLS = _scan()
 
 
+# Each check below collects every offender and fails once with the full list; a
+# self-check plants bad entries in a small source and catalogue of its own and
+# asserts the same check finds each of them, so a check cannot silently pass.
+def _literal_key_offenders(calls: list[Call], catalogue: dict[str, str]) -> list[str]:
+    """Every literal key exists, and the call passes every placeholder of its message."""
+    out = []
+    for call in calls:
+        for key in call.keys:
+            if key not in catalogue:
+                out.append(f"{call.where}: {key!r} is not in en.json")
+            elif call.kwargs is not None and (missing := _fields(catalogue[key]) - call.kwargs):
+                out.append(f"{call.where}: {key!r} does not pass {sorted(missing)}")
+    return out
+
+
+def _pattern_offenders(calls: list[Call], catalogue: dict[str, str]) -> list[str]:
+    """An f-string key matches at least one key, and each match accepts the call."""
+    out = []
+    for call in calls:
+        if call.pattern is None:
+            continue
+        matches = [k for k in catalogue if re.fullmatch(call.pattern, k)]
+        if not matches:
+            out.append(f"{call.where}: no key in en.json matches {call.pattern}")
+        for key in matches if call.kwargs is not None else ():
+            if missing := _fields(catalogue[key]) - call.kwargs:
+                out.append(f"{call.where}: {key!r} needs {sorted(missing)}")
+    return out
+
+
+def _report(offenders: list[str], what: str) -> str:
+    return f"{len(offenders)} {what}:\n" + "\n".join(f"  {o}" for o in offenders)
+
+
 def test_the_scan_finds_the_calls_it_should():
     """Guards the scanner itself: known calls in the core modules are found."""
     found = {k for c in CALLS for k in c.keys}
     assert {"error.ratio_range", "error.unknown_preset", "error.calls_value"} <= found
-    assert {"plot.fan.title_week", "plot.fan.title_month"} & found or any(
-        c.pattern and re.fullmatch(c.pattern, "plot.fan.title_week") for c in CALLS
-    )  # an f-string key is seen, expanded or as a pattern
     readers = {"log.reason.gap", "log.fix.gap", "log.reason.with_lead", "log.error.missing_stage"}
     assert readers | {"pipeline.reason.duplicate", "pipeline.fix.grade"} <= found
+    assert any(c.pattern for c in CALLS)  # an f-string key (expansion: the planted test)
     assert len(CALLS) > 30
+
+
+PLANTED_SOURCE = """
+def planted(kind, where, column, problems, **kw):
+    t("good.key", n=1)
+    t("missing.key")
+    t("needs.value")
+    t("needs.value", **kw)
+    raise FunnelsimValueError("needs.value", value=1, message="the message is no placeholder")
+    for k in ("a", "b"):
+        t(f"pair.{k}")
+    t(f"shape.{kind}")
+    t(f"nothing.{kind}", n=1)
+    problems.add(where, column, "log.reason.x", lambda p: {"value": p}, "log.fix.x", n=1)
+    problems.add(where, column, "log.reason.x", None, "log.fix.x")
+    {"a set"}.add("not.a.key")
+"""
+PLANTED_CATALOGUE = {
+    "good.key": "{n} calls",
+    "needs.value": "got {value}",
+    "pair.a": "A",
+    "shape.narrow": "narrow",
+    "shape.wide": "wide by {n}",
+    "log.reason.x": "bad {value}",
+    "log.fix.x": "fix it {n} times",
+}
+
+
+def test_the_key_checks_find_every_planted_offender():
+    calls = _scan_source(PLANTED_SOURCE, "planted.py")
+    assert _literal_key_offenders(calls, PLANTED_CATALOGUE) == [
+        "planted.py:4: 'missing.key' is not in en.json",
+        "planted.py:5: 'needs.value' does not pass ['value']",
+        "planted.py:9: 'pair.b' is not in en.json",
+        "planted.py:13: 'log.reason.x' does not pass ['value']",
+        "planted.py:13: 'log.fix.x' does not pass ['n']",
+    ]
+    assert _pattern_offenders(calls, PLANTED_CATALOGUE) == [
+        "planted.py:10: 'shape.wide' needs ['n']",
+        r"planted.py:11: no key in en.json matches nothing\.[A-Za-z0-9_]+",
+    ]
+    clean = [c for c in calls if c.where not in {"planted.py:4", "planted.py:5", "planted.py:13"}]
+    fixed = {**PLANTED_CATALOGUE, "pair.b": "B", "shape.wide": "wide", "nothing.x": "{n}"}
+    assert _literal_key_offenders(clean, fixed) == _pattern_offenders(clean, fixed) == []
 
 
 def test_the_readers_problems_name_literal_keys_and_values_the_scan_can_read():
@@ -217,23 +303,14 @@ def test_the_readers_problems_name_literal_keys_and_values_the_scan_can_read():
     assert not [c.where for c in problems if c.kwargs is None], "values the scan cannot read"
 
 
-@pytest.mark.parametrize("call", [c for c in CALLS if c.keys], ids=lambda c: c.where)
-def test_every_literal_key_exists_and_its_placeholders_are_given(call):
-    for key in call.keys:
-        assert key in EN, f"{call.where}: t({key!r}) is not in en.json"
-        if call.kwargs is not None:
-            missing = _fields(EN[key]) - call.kwargs
-            assert not missing, f"{call.where}: t({key!r}) does not pass {sorted(missing)}"
+def test_every_literal_key_exists_and_its_placeholders_are_given():
+    offenders = _literal_key_offenders(CALLS, EN)
+    assert not offenders, _report(offenders, "call(s) with a missing key or placeholder")
 
 
-@pytest.mark.parametrize("call", [c for c in CALLS if c.pattern], ids=lambda c: c.where)
-def test_every_fstring_key_matches_catalogue_keys(call):
-    matches = [k for k in EN if re.fullmatch(call.pattern, k)]
-    assert matches, f"{call.where}: no key in en.json matches {call.pattern}"
-    if call.kwargs is not None:
-        for key in matches:
-            missing = _fields(EN[key]) - call.kwargs
-            assert not missing, f"{call.where}: {key!r} needs {sorted(missing)}"
+def test_every_fstring_key_matches_catalogue_keys():
+    offenders = _pattern_offenders(CALLS, EN)
+    assert not offenders, _report(offenders, "f-string key(s) that match no key or miss one")
 
 
 # -------------------------------------------------------------- catalogue
@@ -244,30 +321,111 @@ def _dummy(spec: str) -> object:
         except (TypeError, ValueError):
             continue
         return value
-    raise AssertionError(f"no value satisfies the format spec {spec!r}")
+    raise ValueError(f"no value satisfies the format spec {spec!r}")
 
 
-@pytest.mark.parametrize("key", sorted(EN))
-def test_every_message_formats_with_its_named_placeholders(key):
-    message = EN[key]
-    assert isinstance(message, str) and message.strip()
-    kwargs = {}
-    for _, name, spec, _ in string.Formatter().parse(message):
-        if name is None:
+def _format_offenders(catalogue: dict[str, str], render) -> list[str]:
+    """Every message is text, its placeholders are plain names, and it formats.
+
+    ``render(key, **kwargs)`` formats a message as the kit does (``fs.t``)."""
+    out = []
+    for key, message in sorted(catalogue.items()):
+        if not (isinstance(message, str) and message.strip()):
+            out.append(f"{key}: {message!r} is not a message")
             continue
-        assert name.isidentifier(), f"{key}: placeholder {{{name}}} must be a plain name"
-        kwargs[name] = _dummy(spec or "")
-    if kwargs:
-        out = fs.t(key, **kwargs)
-        assert "{" not in out.replace("{{", ""), out
+        try:
+            kwargs = {}
+            for _, name, spec, _ in string.Formatter().parse(message):
+                if name is None:
+                    continue
+                if not name.isidentifier():
+                    raise ValueError(f"placeholder {{{name}}} must be a plain name")
+                kwargs[name] = _dummy(spec or "")
+            text = render(key, **kwargs) if kwargs else ""
+        except (ValueError, KeyError, IndexError, TypeError) as err:
+            out.append(f"{key}: {err}")
+            continue
+        if "{" in text.replace("{{", ""):
+            out.append(f"{key}: a brace is left after formatting: {text!r}")
+    return out
+
+
+def test_every_message_formats_with_its_named_placeholders():
+    offenders = _format_offenders(EN, fs.t)
+    assert not offenders, _report(offenders, "message(s) of en.json that do not format")
+
+
+def test_the_format_check_finds_every_planted_offender():
+    planted = {
+        "fine": "{n:,} calls, {share:.0%} of {who}",
+        "blank": "  ",
+        "number": 3,
+        "positional": "{0} calls",
+        "attribute": "{rep.name} called",
+        "no_value": "{when:%Y}",
+        "unclosed": "{n calls",
+        "brace": "{n} {{literal",
+    }
+    offenders = _format_offenders(planted, lambda key, **kw: planted[key].format(**kw))
+    assert [o.split(":")[0] for o in offenders] == sorted(set(planted) - {"fine"})
 
 
 TRANSLATIONS = [lang for lang in i18n.available_languages() if lang != "en"]
+#: Messages that are the same in every language (names, not words).
+SAME_IN_EVERY_LANGUAGE = {"app.language", "language.en"}
 
 
 def _specs(message: str) -> set[tuple[str, str, str | None]]:
     """Placeholders with their format spec and conversion: ``{n:,}`` -> ("n", ",", None)."""
     return {(n, s, c) for _, n, s, c in string.Formatter().parse(message) if n is not None}
+
+
+def _key_offenders(english: dict[str, str], other: dict[str, str], lang: str) -> list[str]:
+    missing = [f"  {k}: {english[k]!r}" for k in english if k not in other]
+    extra = sorted(set(other) - set(english))
+    out = []
+    if missing:
+        out.append(
+            f"{len(missing)} key(s) of en.json are not translated in {lang}.json "
+            "(add them, same placeholders):\n" + "\n".join(missing)
+        )
+    if extra:
+        out.append(f"{lang}.json has keys en.json lacks (remove or rename them): {extra}")
+    return out
+
+
+def _placeholder_offenders(english: dict[str, str], other: dict[str, str]) -> list[str]:
+    return [
+        f"{key}: en {sorted(_specs(english[key]))} != {sorted(_specs(message))}"
+        for key, message in other.items()
+        if key in english and _specs(message) != _specs(english[key])
+    ]
+
+
+def _untranslated_offenders(english, other, lang, render) -> list[str]:
+    """Every message formats to text, and (names and codes aside) it is not English."""
+    out = []
+    for key, message in other.items():
+        kwargs = {name: _dummy(spec or "") for name, spec, _ in _specs(message)}
+        if not render(key, **kwargs).strip():
+            out.append(f"{key}: formats to blank")
+        words = re.sub(r"\{[^{}]*\}", "", message)  # placeholders are not words
+        if (
+            lang == "zh"
+            and message == english.get(key)
+            and re.search(r"[A-Za-z]{4,}", words)
+            and key not in SAME_IN_EVERY_LANGUAGE
+        ):
+            out.append(f"{key}: still English: {message!r}")
+    return out
+
+
+def _render_in(lang: str):
+    def render(key: str, /, **kwargs: object) -> str:
+        with i18n.language(lang):
+            return fs.t(key, **kwargs) if kwargs else fs.t(key)
+
+    return render
 
 
 def test_simplified_chinese_is_available():
@@ -276,42 +434,44 @@ def test_simplified_chinese_is_available():
 
 @pytest.mark.parametrize("lang", TRANSLATIONS)
 def test_translations_have_exactly_the_english_keys(lang):
-    other = _catalogue(lang)
-    missing = [key for key in EN if key not in other]
-    extra = sorted(set(other) - set(EN))
-    assert not missing, (
-        f"{len(missing)} key(s) of en.json are not translated in {lang}.json "
-        "(add them, same placeholders):\n" + "\n".join(f"  {k}: {EN[k]!r}" for k in missing)
-    )
-    assert not extra, f"{lang}.json has keys en.json lacks (remove or rename them): {extra}"
+    offenders = _key_offenders(EN, _catalogue(lang), lang)
+    assert not offenders, "\n".join(offenders)
 
 
 @pytest.mark.parametrize("lang", TRANSLATIONS)
 def test_translations_use_exactly_the_english_placeholders(lang):
-    other = _catalogue(lang)
-    wrong = [
-        f"  {key}: en {sorted(_specs(EN[key]))} != {lang} {sorted(_specs(message))}"
-        for key, message in other.items()
-        if key in EN and _specs(message) != _specs(EN[key])
-    ]
-    assert not wrong, f"{lang}.json changes placeholders:\n" + "\n".join(wrong)
+    offenders = _placeholder_offenders(EN, _catalogue(lang))
+    assert not offenders, _report(offenders, f"message(s) of {lang}.json change placeholders")
 
 
 @pytest.mark.parametrize("lang", TRANSLATIONS)
 def test_translations_are_translated_and_format(lang):
-    """Every message formats, and (names and codes aside) the text is not English."""
-    other = _catalogue(lang)
-    untranslated = []
-    for key, message in other.items():
-        kwargs = {name: _dummy(spec or "") for name, spec, _ in _specs(message)}
-        with i18n.language(lang):
-            out = fs.t(key, **kwargs) if kwargs else fs.t(key)
-        assert out.strip(), key
-        words = re.sub(r"\{[^{}]*\}", "", message)  # placeholders are not words
-        if lang == "zh" and message == EN[key] and re.search(r"[A-Za-z]{4,}", words):
-            untranslated.append(key)
-    allowed = {"app.language", "language.en"}  # the same in every language
-    assert set(untranslated) <= allowed, f"{lang}.json: still English: {untranslated}"
+    offenders = _untranslated_offenders(EN, _catalogue(lang), lang, _render_in(lang))
+    assert not offenders, _report(offenders, f"message(s) of {lang}.json")
+
+
+def test_the_translation_checks_find_every_planted_offender():
+    english = {"calls": "{n} calls", "sales": "sales", "amount": "{x:,} yuan"}
+    chinese = {"calls": "{n} calls", "amount": "{x} 元", "extra": "多余"}
+    english["app.language"] = chinese["app.language"] = "Language"  # allowed: a name
+    english["blank"], chinese["blank"] = "blank", "空"
+
+    def render(key: str, /, **kwargs: object) -> str:
+        return "" if key == "blank" else chinese[key].format(**kwargs)
+
+    keys = _key_offenders(english, chinese, "zh")
+    assert len(keys) == 2 and "sales: 'sales'" in keys[0] and "['extra']" in keys[1]
+    assert _placeholder_offenders(english, chinese) == [
+        "amount: en [('x', ',', None)] != [('x', '', None)]"
+    ]
+    assert _untranslated_offenders(english, chinese, "zh", render) == [
+        "calls: still English: '{n} calls'",
+        "blank: formats to blank",
+    ]
+    fixed = {**chinese, "calls": "{n} 通电话", "sales": "成交", "amount": "{x:,} 元"}
+    del fixed["extra"]
+    assert _key_offenders(english, fixed, "zh") == _placeholder_offenders(english, fixed) == []
+    assert _untranslated_offenders(english, fixed, "zh", lambda key, **kw: "文") == []
 
 
 def test_unknown_key_is_a_keyerror():
@@ -326,11 +486,16 @@ def test_english_is_the_default_and_available():
 
 
 def test_set_language_to_an_unknown_language_raises_and_changes_nothing():
-    with pytest.raises(ValueError, match=r"Unknown language 'xx'\. Available: .*en"):
+    with pytest.raises(fs.FunnelsimValueError) as err:
         fs.set_language("xx")
+    assert err.value.key == "error.unknown_language"
+    assert err.value.values["lang"] == "xx"
+    assert "en" in err.value.values["choices"].split(", ")
+    assert isinstance(err.value, ValueError)
     assert fs.get_language() == "en"
-    with pytest.raises(ValueError, match="xx"), fs.language("xx"):
+    with pytest.raises(fs.FunnelsimValueError) as err, fs.language("xx"):
         pass  # pragma: no cover
+    assert (err.value.key, err.value.values["lang"]) == ("error.unknown_language", "xx")
     assert fs.get_language() == "en"
 
 
@@ -367,11 +532,30 @@ def test_language_is_restored_after_an_exception(fake_language):
 
 
 def test_preset_stages_are_identifiers_and_their_labels_follow_the_language(fake_language):
+    """Stage names are data (``stage="meetings"`` works in every language); what a
+    person reads is ``stage_label``, in the current language."""
     with fs.language(fake_language):
-        stages = fs.presets.get("daily ratio game").funnel.stages
-        assert stages[-1] == "sales"  # an identifier: stage="sales" works in every language
-        assert i18n.stage_label(stages[-1]) == "ventes"
+        assert fs.presets.get("daily ratio game").funnel.stages[-1] == "sales"
+        assert i18n.stage_label("sales") == "ventes"
+        assert i18n.stage_label("dials") == "dials"  # missing key: English
+    assert fs.presets.get("daily ratio game").funnel.stages[-1] == "sales"
     assert i18n.stage_label("sales") == "sales"
+
+
+def test_every_preset_stage_shows_in_chinese():
+    """Each preset's stages are the same in Chinese, and each worded one has a label."""
+    untranslated = []
+    for name in fs.presets.names():
+        stages = fs.presets.get(name).funnel.stages
+        with fs.language("zh"):
+            assert fs.presets.get(name).funnel.stages == stages, name
+            labels = [i18n.stage_label(stage) for stage in stages]
+        untranslated += [
+            f"{name}: {stage!r}"
+            for stage, label in zip(stages, labels, strict=True)
+            if re.search(r"[a-z]{2,}", stage) and not re.search(r"[\u4e00-\u9fff]", label)
+        ]
+    assert not untranslated, f"preset stages without a Chinese label: {untranslated}"
 
 
 def test_every_stage_label_belongs_to_a_stage_of_the_kit():
@@ -522,7 +706,7 @@ REPR_LEFTOVERS = {
 def results_in_chinese() -> dict[str, object]:
     import pandas as pd
 
-    from funnelsim import lessons, report, widgets
+    from funnelsim import lessons
 
     data = PACKAGE.parent / "data"
     counts = pd.DataFrame(
@@ -564,7 +748,7 @@ def results_in_chinese() -> dict[str, object]:
             "Pipeline": pipeline,
             "Calibration": fs.calibration(data / "sample_deal_history.csv"),
             "Ladder": fs.grade_ladder(data / "sample_grade_history.csv"),
-            "Outlook": report.outlook(fit, target=20, reps=200, rng=3),
+            "Outlook": lessons.outlook(fit, target=20, reps=200, rng=3),
             "Survival": fs.kaplan_meier(
                 [1, 2, 2, 3, 5, 8, 9, 10, 11, 12, 13],
                 [1, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1],
@@ -576,7 +760,7 @@ def results_in_chinese() -> dict[str, object]:
             "Funnel": funnel,
             "Log": events,
             "Simulation": fs.simulate(funnel, calls=100, periods=3, reps=10, rng=1),
-            "PipelineNumbers": widgets.pipeline_numbers(pipeline, 3_000_000, rng=2),
+            "PipelineNumbers": lessons.pipeline_numbers(pipeline, 3_000_000, rng=2),
         }
 
 

@@ -116,19 +116,27 @@ def test_running_share_frame_and_repr():
     assert "4 reps x 30 calls" in repr(res)
 
 
+def check_error(err: pytest.ExceptionInfo, key: str, **values: object) -> None:
+    """The error is a ValueError with this catalogue key and these values (not wording)."""
+    assert isinstance(err.value, fs.FunnelsimValueError), repr(err.value)
+    assert err.value.key == key, (err.value.key, str(err.value))
+    assert {name: err.value.values.get(name) for name in values} == values, err.value.values
+
+
 @pytest.mark.parametrize(
-    ("kwargs", "match"),
+    ("kwargs", "key", "values"),
     [
-        ({"p": 1.5, "n": 10}, "p must be a ratio between 0 and 1"),
-        ({"p": 0.5, "n": 0}, "n must be at least 1"),
-        ({"p": 0.5, "n": 10, "reps": 2.5}, "reps must be a whole number"),
-        ({"p": 0.5, "n": 10, "confidence_level": 1.0}, "confidence_level must be strictly"),
-        ({"p": 0.5, "n": 100_000, "reps": 1000}, "fewer reps"),
+        ({"p": 1.5, "n": 10}, "error.ratio_range", {"name": "p", "value": 1.5}),
+        ({"p": 0.5, "n": 0}, "error.at_least", {"name": "n", "value": 0, "minimum": 1}),
+        ({"p": 0.5, "n": 10, "reps": 2.5}, "error.whole_number", {"name": "reps", "value": 2.5}),
+        ({"p": 0.5, "n": 10, "confidence_level": 1.0}, "error.confidence_level", {"value": 1.0}),
+        ({"p": 0.5, "n": 100_000, "reps": 1000}, "error.too_much_work", {"reps": 1000}),
     ],
 )
-def test_running_share_errors(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+def test_running_share_errors(kwargs, key, values):
+    with pytest.raises(ValueError) as err:
         lessons.running_share(**kwargs)
+    check_error(err, key, **values)
 
 
 # ------------------------------------------------------ calls for precision
@@ -201,12 +209,17 @@ def test_noise_by_volume_frame():
 
 
 @pytest.mark.parametrize(
-    ("calls", "reps", "match"),
-    [([0, 100], 100, "whole numbers >= 1"), ([10.5], 100, "whole numbers"), ([100], 1, "reps")],
+    ("calls", "reps", "key", "values"),
+    [
+        ([0, 100], 100, "error.calls_list", {"value": [0, 100]}),
+        ([10.5], 100, "error.calls_list", {"value": [10.5]}),
+        ([100], 1, "error.at_least", {"name": "reps", "value": 1, "minimum": 2}),
+    ],
 )
-def test_noise_by_volume_errors(calls, reps, match):
-    with pytest.raises(ValueError, match=match):
+def test_noise_by_volume_errors(calls, reps, key, values):
+    with pytest.raises(ValueError) as err:
         lessons.noise_by_volume(GAME, calls, reps=reps)
+    check_error(err, key, **values)
 
 
 # --------------------------------------------------------------- ratio game
@@ -268,17 +281,28 @@ def test_ratio_game_frame_and_repr():
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "match"),
+    ("kwargs", "key", "values"),
     [
-        ({"calls": -1, "target": 10}, "calls must be a finite number >= 0"),
-        ({"calls": 15, "target": 10, "probability": 1.0}, "probability must be strictly"),
-        ({"calls": 15, "target": 10, "stage": "lunch"}, "Unknown stage 'lunch'"),
-        ({"calls": 15, "target": 10, "periods": 0}, "periods must be at least 1"),
+        ({"calls": -1, "target": 10}, "error.nonnegative", {"name": "calls", "value": -1}),
+        (
+            {"calls": 15, "target": 10, "probability": 1.0},
+            "error.open_probability",
+            {"name": "probability", "value": 1.0},
+        ),
+        ({"calls": 15, "target": 10, "stage": "lunch"}, "error.unknown_ratio_stage", {}),
+        (
+            {"calls": 15, "target": 10, "periods": 0},
+            "error.at_least",
+            {"name": "periods", "value": 0, "minimum": 1},
+        ),
     ],
 )
-def test_ratio_game_errors(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+def test_ratio_game_errors(kwargs, key, values):
+    with pytest.raises(ValueError) as err:
         lessons.ratio_game(GAME, **kwargs)
+    check_error(err, key, **values)
+    if key == "error.unknown_ratio_stage":  # the stage asked for, as the message quotes it
+        assert "lunch" in str(err.value.values["value"])
 
 
 # ------------------------------------------------------- revenue steadiness
@@ -363,17 +387,18 @@ def test_steadiness_frame_and_repr(steady):
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "match"),
+    ("kwargs", "values"),
     [
-        ({"periods": 3}, "periods must be at least 4"),
-        ({"reps": 1}, "reps must be at least 2"),
-        ({"calls": 0}, "calls must be at least 1"),
+        ({"periods": 3}, {"name": "periods", "value": 3, "minimum": 4}),
+        ({"reps": 1}, {"name": "reps", "value": 1, "minimum": 2}),
+        ({"calls": 0}, {"name": "calls", "value": 0, "minimum": 1}),
     ],
 )
-def test_steadiness_errors(kwargs, match):
+def test_steadiness_errors(kwargs, values):
     args = {"calls": 100, **kwargs}
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(ValueError) as err:
         lessons.revenue_steadiness(WEEKLY, **args)
+    check_error(err, "error.at_least", **values)
 
 
 # ------------------------------------------------------------ cycle effects
@@ -454,10 +479,14 @@ def test_cycle_effects_frame_and_repr(effects):
 
 
 def test_cycle_effects_errors():
-    with pytest.raises(ValueError, match="must end inside the 20 simulated weeks"):
+    with pytest.raises(ValueError) as err:
         lessons.cycle_effects(WEEKLY, 100, periods=20, pause_start=18, pause_length=4)
-    with pytest.raises(ValueError, match="pause_start must be at least 1"):
+    check_error(err, "error.pause_window", start=18, length=4, periods=20)
+    with pytest.raises(ValueError) as err:
         lessons.cycle_effects(WEEKLY, 100, periods=20, pause_start=0)
+    check_error(err, "error.at_least", name="pause_start", value=0, minimum=1)
     res = lessons.cycle_effects(WEEKLY, 100, periods=20, reps=2, rng=0)
-    with pytest.raises(ValueError, match="scenario must be one of"):
+    with pytest.raises(ValueError) as err:
         res.scenario("holiday")
+    check_error(err, "error.choice", name="scenario")
+    assert "holiday" in str(err.value.values["value"])

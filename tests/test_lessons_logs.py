@@ -104,11 +104,21 @@ def test_first_quarter_intervals_cover_the_truth(log):
     assert ((fitted["low"] <= truth) & (truth <= fitted["high"])).all()
 
 
+def check_error(err: pytest.ExceptionInfo, key: str, **values: object) -> None:
+    """The error is a ValueError with this catalogue key and these values (not wording)."""
+    assert isinstance(err.value, fs.FunnelsimValueError), repr(err.value)
+    assert err.value.key == key, (err.value.key, str(err.value))
+    assert {name: err.value.values.get(name) for name in values} == values, err.value.values
+
+
 def test_true_ratios_reject_bad_input():
-    with pytest.raises(ValueError, match=r"sample_truth\.json"):
+    with pytest.raises(ValueError) as err:
         lessons.true_ratios({"stages": ["a", "b"]})
-    with pytest.raises(ValueError, match="by must be one of"):
+    check_error(err, "error.truth_spec")  # its message names data/sample_truth.json
+    assert "sources" in err.value.values["problem"]  # the first field it missed
+    with pytest.raises(ValueError) as err:
         lessons.true_ratios(SPEC, by="segment")
+    check_error(err, "error.choice", name="by")
 
 
 # ------------------------------------------------------ cohort, snapshot
@@ -150,16 +160,21 @@ def test_cutting_a_log_needs_lead_times_and_sensible_dates(log):
         stages=TRUTH["counts"]["stages"],
         columns={"period": "week", "amount": "revenue"},
     )
-    with pytest.raises(LogError, match="Counts cannot support"):
+    with pytest.raises(LogError) as err:
         lessons.snapshot(counts, "2025-03-01")
-    with pytest.raises(ValueError, match="after the snapshot"):
+    check_error(err, "error.times_counts", name="sample_counts.csv")
+    with pytest.raises(ValueError) as err:
         lessons.snapshot(log, "2025-07-01")
-    with pytest.raises(ValueError, match="before the first lead"):
+    check_error(err, "error.snapshot_after", value=pd.Timestamp("2025-07-01"), as_of=log.as_of)
+    with pytest.raises(ValueError) as err:
         lessons.snapshot(log, "2024-12-01")
-    with pytest.raises(ValueError, match="must be a date"):
+    check_error(err, "error.snapshot_before", value=pd.Timestamp("2024-12-01"))
+    with pytest.raises(ValueError) as err:
         lessons.snapshot(log, "not a date")
-    with pytest.raises(ValueError, match="between"):
+    check_error(err, "error.not_a_date", name="as_of")
+    with pytest.raises(ValueError) as err:
         lessons.cohort(log, start="2026-01-01")
+    check_error(err, "error.cohort_empty", start=pd.Timestamp("2026-01-01"), end=None)
 
 
 # ------------------------------------------------------- the ratios app
@@ -178,15 +193,18 @@ def test_estimating_ratios_wraps_fit_and_exact_coverage(log):
     assert res.to_frame()["truth"].tolist() == pytest.approx(truth["ratio"].tolist())
     wald = lessons.estimating_ratios(log, method="wald", n=[10])
     assert wald.coverage["method"].tolist() == ["wald"]
-    with pytest.raises(ValueError, match="stage must be one of"):
+    with pytest.raises(ValueError) as err:
         lessons.estimating_ratios(log, stage="dial")
+    check_error(err, "error.choice", name="stage")
+    assert "dial" in str(err.value.values["value"])
 
 
 def test_estimating_ratios_needs_a_ratio_strictly_inside():
     counts = pd.DataFrame({"dials": [50], "connects": [20], "meetings": [0]})
     log = Log("counts", ("dials", "connects", "meetings"), counts=counts)
-    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+    with pytest.raises(ValueError) as err:
         lessons.estimating_ratios(log)
+    check_error(err, "error.coverage_ratio", stage="meetings", ratio=0.0)
     assert lessons.estimating_ratios(log, stage="connects", n=[20]).p == 0.4
 
 
@@ -244,6 +262,7 @@ def test_sales_cycle_numbers(log, raw):
     assert res.n_demoted_by_decks == int((stale["age"] > res.naive_mean).sum())
     early = lessons.sales_cycle(log, as_of="2025-03-01")
     assert early.cycle.leads == lessons.snapshot(log, "2025-03-01").reached.shape[0]
-    with pytest.raises(ValueError, match="last must be at least 1"):
+    with pytest.raises(ValueError) as err:
         lessons.sales_cycle(log, last=0)
+    check_error(err, "error.at_least", name="last", value=0, minimum=1)
     assert "SalesCycle(as of" in repr(res)

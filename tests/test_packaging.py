@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,6 +77,36 @@ def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "make test" in ci
     assert "make test" in readme and "make lab" in readme
+
+
+def test_make_test_runs_the_notebooks_in_english_and_in_chinese():
+    """``make test`` (what CI runs): unit tests and doctests with hypothesis's plugin,
+    then every notebook through nbval with ``FUNNELSIM_LANG=en`` and again with ``zh``."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    recipe = subprocess.run(
+        ["make", "-n", "-o", ".venv/.funnelsim-installed", "test"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert re.search(r"FUNNELSIM_LANG=en \S*MPLBACKEND=Agg .*pytest .*tests funnelsim", recipe)
+    assert "-p hypothesispytest tests funnelsim" in recipe
+    assert "for lang in en zh" in recipe
+    assert re.search(
+        r"FUNNELSIM_LANG=\$lang .*-p nbval --nbval-lax --nbval-current-env notebooks", recipe
+    )
+    assert "exit 1" in recipe  # a failing part fails the target, after every part has run
+
+
+def test_a_plain_pytest_loads_nbval_and_hypothesis_only_when_asked():
+    """Start-up stays fast: the heavy plugins are off unless ``-p`` turns them on."""
+    options = _pyproject()["tool"]["pytest"]["ini_options"]
+    addopts = " ".join(options["addopts"])
+    assert "-p no:nbval" in addopts and "-p no:hypothesispytest" in addopts
+    assert "--nbval" not in addopts  # nbval's options exist only when it is loaded
+    assert "notebooks" not in options["testpaths"]  # make test runs them, once per language
 
 
 def test_licence_is_bsd_3_clause():
