@@ -135,7 +135,7 @@ def _fmt(x: float) -> str:
     return "nan" if math.isnan(x) else "inf" if math.isinf(x) else f"{x:.4g}"
 
 
-def _naive_label(method: str) -> str:
+def naive_label(method: str) -> str:
     """The label of a naive cycle average ("last 10 closed") in the current language."""
     if method == "all closed":
         return t("repr.cycle_length.all")
@@ -642,7 +642,7 @@ class CycleLength:
             lines.append(
                 t(
                     "repr.cycle_length.naive",
-                    method=_naive_label(row.method),
+                    method=naive_label(row.method),
                     deals=row.deals,
                     mean=_fmt(row.mean),
                     median=_fmt(row.median),

@@ -730,7 +730,7 @@ def test_mature_fit_that_leaves_everyone_out_says_why(small_log):
     assert "a shorter mature=" in res.notes[0]
     with pytest.raises(ValueError, match="mature must be a finite number >= 0; got -1"):
         fit(small_log, mature=-1)
-    by = fit(small_log, mature=14, by="rep").overall
+    by = fit(small_log, mature=14, by="rep").overall.to_frame()
     assert by["entered"].isna().all() and by["passed"].isna().all()
     assert by["ratio"].tolist() == pytest.approx([1 / 3, 1.0])
 
