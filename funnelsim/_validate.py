@@ -88,11 +88,11 @@ def check_count(name: str, value: object, *, minimum: int = 0) -> int:
 
 def check_rng(rng: object) -> np.random.Generator:
     """``rng`` as a Generator: None, a non-negative int (a seed), a SeedSequence, a
-    BitGenerator or a Generator (SPEC 7); a negative seed is a ValueError, anything
-    else (text, a float, True) a TypeError."""
-    if isinstance(rng, int | np.integer) and not isinstance(rng, bool) and rng < 0:
+    BitGenerator or a Generator (SPEC 7); a negative seed (or True/False) is a
+    ValueError, anything else (text, a float) a TypeError."""
+    if isinstance(rng, bool) or (isinstance(rng, int | np.integer) and rng < 0):
         raise FunnelsimValueError("error.rng", name="rng", value=repr(rng), type=type_name(rng))
-    if isinstance(rng, bool | float | str | bytes):
+    if isinstance(rng, float | str | bytes):
         raise FunnelsimTypeError("error.rng", name="rng", value=short(rng), type=type_name(rng))
     try:
         return np.random.default_rng(rng)  # type: ignore[arg-type]
@@ -127,9 +127,7 @@ def check_calls(calls: object, periods: int, reps: int) -> np.ndarray:
     """
     arr = np.asarray(calls, dtype=object if not is_numeric(calls) else float)
     if arr.dtype == object:
-        raise FunnelsimTypeError(
-            "error.calls_not_numeric", name="calls", value=short(calls), type=type_name(calls)
-        )
+        raise calls_error(calls)
     if arr.ndim > 2:
         raise FunnelsimValueError("error.calls_shape", shape=arr.shape, periods=periods, reps=reps)
     bad = ~np.isfinite(arr) | (arr < 0) | (arr != np.round(arr))
@@ -151,6 +149,21 @@ def check_calls(calls: object, periods: int, reps: int) -> np.ndarray:
     return arr.astype(np.int64)
 
 
+def calls_error(calls: object) -> FunnelsimValueError | FunnelsimTypeError:
+    """The error for calls that are not numbers: text, None or a list of text is a
+    TypeError; True/False stays the ValueError it always was."""
+    kind = type_name(calls)
+    if np.asarray(calls, dtype=object).size and all(
+        isinstance(x, bool | np.bool_) for x in np.ravel(np.asarray(calls, dtype=object))
+    ):
+        return FunnelsimValueError(
+            "error.calls_not_numeric", name="calls", value=short(calls), type=kind
+        )
+    return FunnelsimTypeError(
+        "error.calls_not_numeric", name="calls", value=short(calls), type=kind
+    )
+
+
 def is_numeric(value: object) -> bool:
     """True for numbers and arrays of numbers; text (even "10") is not numeric."""
     try:
@@ -166,6 +179,15 @@ def short(value: object, limit: int = 60) -> str:
     """``repr(value)``, cut to ``limit`` characters for a message."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def check_sequence(name: str, values: object) -> list[object]:
+    """A list, tuple, array or Series of values; text or a single value is a TypeError."""
+    if isinstance(values, str | bytes) or not np.iterable(values):
+        raise FunnelsimTypeError(
+            "error.type_list", name=name, value=short(values), type=type_name(values)
+        )
+    return list(values)  # type: ignore[call-overload]
 
 
 def check_names(name: str, values: Sequence[object]) -> tuple[str, ...]:
