@@ -38,8 +38,6 @@ __all__ = ["Fit", "Overall", "fit"]
 OVERALL_SEED = 20261123  # fixed default seed of Fit.overall: the same log gives the same interval
 OVERALL_DRAWS = 100_000
 _CHUNK = 4_000_000  # random numbers per block when sampling many groups
-
-
 SHOWN_GROUPS = 12  # groups a grouped Overall's repr lists
 
 
