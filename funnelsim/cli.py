@@ -36,7 +36,7 @@ from tqdm import tqdm
 from ._version import __version__
 from .distributions import Cycle, DealSize
 from .estimate import fit as fit_log
-from .i18n import FunnelsimError, FunnelsimValueError, t
+from .i18n import FunnelsimError, FunnelsimValueError, method_label, t
 from .intervals import METHODS
 from .lessons import calls_per_week, outlook
 from .logs import FORMATS, LogError, read_log
@@ -288,7 +288,9 @@ def _cmd_fit(args: argparse.Namespace, out: TextIO) -> None:
         fit.to_frame().to_csv(out, index=False, lineterminator="\n")
         return
     print(log_line(log), file=out)
-    print(t("cli.fit.method", method=fit.method, level=fit.confidence_level), file=out)
+    print(
+        t("cli.fit.method", method=method_label(fit.method), level=fit.confidence_level), file=out
+    )
     print(ratio_table(fit).to_string(index=False), file=out)
     for note in fit_notes(fit):
         print(t("cli.note", note=note), file=out)

@@ -21,10 +21,18 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._validate import check_nonnegative, check_probability, short
+from ._validate import check_nonnegative, check_probability, short, to_float, type_name
 from .estimate import Fit
 from .groups import SHOWN_ROWS, by_columns, chosen_steps, group_label, percent_text, stage_rows
-from .i18n import FunnelsimValueError, field_label, fields_label, t
+from .i18n import (
+    FunnelsimTypeError,
+    FunnelsimValueError,
+    field_label,
+    fields_label,
+    stage_label,
+    stages_label,
+    t,
+)
 from .intervals import check_level
 from .logs import Log
 
@@ -121,10 +129,7 @@ def funnel_limits(
 
 
 def _volume(i: int, value: object) -> float:
-    try:
-        x = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise FunnelsimValueError("error.volumes", value=repr(value), index=i) from None
+    x = to_float(f"volumes[{i}]", value)
     if not (math.isfinite(x) and x >= 1 and x == int(x)):
         raise FunnelsimValueError("error.volumes", value=repr(value), index=i)
     return x
@@ -179,7 +184,7 @@ class PChart:
         n_periods = self.table[self.period].nunique()
         head = t(
             "repr.pchart.head",
-            stages=", ".join(self.stages),
+            stages=stages_label(self.stages, ", "),
             period=field_label(self.period),
             per=t("repr.pchart.per", by=fields_label(self.by)) if self.by else "",
             sigmas=self.sigmas,
@@ -193,7 +198,7 @@ class PChart:
                 t(
                     "repr.pchart.row",
                     group=group,
-                    stage=values["stage"],
+                    stage=stage_label(values["stage"]),
                     when=period_label(values[self.period]),
                     passed=values["passed"],
                     entered=values["entered"],
@@ -279,8 +284,11 @@ def p_chart(
     3     w4      110      22  0.200   0.167  0.060  0.273
     """
     keys = by_columns(by)
-    if not isinstance(period, str) or not period:
-        raise FunnelsimValueError("error.by_type", value=short(period))
+    if not isinstance(period, str):
+        raise FunnelsimTypeError(
+            "error.by_type", name="period", value=short(period), type=type_name(period)
+        )
+    by_columns(period, "period")  # an empty name is a ValueError
     if period in keys:
         raise FunnelsimValueError("error.period_in_by", period=repr(period))
     known = None if centre is None else check_probability("centre", centre)

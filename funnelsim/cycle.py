@@ -47,7 +47,7 @@ def _fmt_time(x: object) -> str:
     return str(x)
 
 
-def _naive_label(method: str) -> str:
+def naive_label(method: str) -> str:
     """The label of a naive cycle average ("last 10 closed") in the current language."""
     if method == "all closed":
         return t("repr.cycle_length.all")
@@ -229,7 +229,7 @@ class CycleLength:
             lines.append(
                 t(
                     "repr.cycle_length.naive",
-                    method=_naive_label(row.method),
+                    method=naive_label(row.method),
                     deals=row.deals,
                     mean=number_text(row.mean),
                     median=number_text(row.median),

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._validate import check_choice, check_nonnegative, check_probability, short
+from ._validate import check_choice, check_nonnegative, check_probability, short, type_name
 from .estimate import Fit
 from .funnel import Funnel
 from .groups import (
@@ -35,7 +35,7 @@ from .groups import (
     p_text,
     stage_rows,
 )
-from .i18n import FunnelsimValueError, t
+from .i18n import FunnelsimTypeError, FunnelsimValueError, stage_label, t
 from .intervals import METHODS, check_level, interval
 from .logs import Log
 from .presets import Preset
@@ -48,12 +48,24 @@ __all__ = [
     "SimpsonCheck",
     "diagnose_leaks",
     "diagnose_pipeline",
+    "leak_cause",
     "simpson_check",
     "simpson_example",
 ]
 
 KINDS = ("top", "middle", "bottom", "whole")
 SHAPES = ("healthy", "top-heavy", "empty", "stuck in the middle")
+ALL_WITHIN = "all"  # SimpsonCheck.to_frame(): the pooled rows' value of the within column
+
+
+def leak_cause(kind: str) -> str:
+    """The decks' likely causes of a leak in ``kind`` (``LeakDiagnosis`` column ``cause``),
+    in words, in the current language; ``""`` for a row that is not a leak.
+
+    >>> leak_cause("middle")
+    'many interested leads, few visits: slow follow-up, poor appointment setting'
+    """
+    return t(f"leak.cause.{kind}") if kind in KINDS else ""
 
 
 def _kind_of(i: int, steps: int) -> str:
@@ -102,8 +114,10 @@ class LeakDiagnosis:
         ``ratio < benchmark``), ``p_adjusted``, ``leak`` (significant),
         ``status`` (``"leak"``; ``"below"``: below the benchmark but within
         chance; ``"ok"``: at or above it; ``"untested"``: no leads or no
-        benchmark) and ``cause`` (the decks' likely causes, for
-        leaks).
+        benchmark) and ``cause`` (for leaks, which part of the funnel's
+        likely causes apply: ``"top"``, ``"middle"``, ``"bottom"`` or
+        ``"whole"``, the same in every language; :func:`leak_cause` says
+        them in words; empty otherwise).
         """
         return self.table.copy()
 
@@ -119,13 +133,13 @@ class LeakDiagnosis:
                     t(
                         f"leak.line.{status}",
                         group=f"{label}: " if self.by else "",
-                        stage=row["stage"],
+                        stage=stage_label(row["stage"]),
                         passed=row["passed"],
                         entered=row["entered"],
                         ratio=row["ratio"],
                         benchmark=row["benchmark"],
                         p=p_text(row["p_adjusted"]),
-                        cause=row["cause"],
+                        cause=leak_cause(row["cause"]),
                     )
                 )
         if not self.table["leak"].any():
@@ -186,7 +200,12 @@ def _benchmark(
             values[step] = check_probability(f"benchmark[{step!r}]", value)
         name = "ratios"
     else:
-        raise FunnelsimValueError("error.leak_benchmark", value=short(benchmark))
+        raise FunnelsimTypeError(
+            "error.leak_benchmark",
+            name="benchmark",
+            value=short(benchmark),
+            type=type_name(benchmark),
+        )
     rows = table[table["stage"].isin(list(values))].reset_index(drop=True)
     return name, rows, rows["stage"].map(values).to_numpy(float)
 
@@ -288,7 +307,9 @@ def diagnose_leaks(
     kind_of = {s: _kind_of(i, len(steps)) for i, s in enumerate(steps)}
     if kinds is not None:
         if not isinstance(kinds, Mapping):
-            raise FunnelsimValueError("error.leak_kinds", value=short(kinds))
+            raise FunnelsimTypeError(
+                "error.leak_kinds", name="kinds", value=short(kinds), type=type_name(kinds)
+            )
         for step, kind in kinds.items():
             chosen_steps(step, steps, stages)
             kind_of[step] = check_choice(f"kinds[{step!r}]", kind, KINDS)
@@ -307,8 +328,7 @@ def diagnose_leaks(
         ~ok, "untested", np.where(leak, "leak", np.where(below, "below", "ok"))
     ).astype(object)
     kind = rows["stage"].map(kind_of).to_numpy(object)
-    causes = {name_: t(f"leak.cause.{name_}") for name_ in KINDS}
-    cause = np.where(leak, [causes[x] for x in kind], "")
+    cause = np.where(leak, kind, "").astype(object)
     out = rows.assign(
         kind=kind,
         ratio=ratio,
@@ -481,7 +501,9 @@ def _snapshot(snapshot: object, stages: Sequence[str] | None) -> pd.Series:
     elif isinstance(snapshot, Mapping):
         series = pd.Series(dict(snapshot), dtype=object)
     elif isinstance(snapshot, (str, bytes)) or not np.iterable(snapshot):
-        raise FunnelsimValueError("error.snapshot_type", value=short(snapshot))
+        raise FunnelsimTypeError(
+            "error.snapshot_type", name="snapshot", value=short(snapshot), type=type_name(snapshot)
+        )
     else:
         values = list(snapshot)  # type: ignore[call-overload]
         names = [str(i + 1) for i in range(len(values))] if stages is None else list(stages)
@@ -509,7 +531,11 @@ def _snapshot(snapshot: object, stages: Sequence[str] | None) -> pd.Series:
             x = float(value)
         except (TypeError, ValueError):
             x = float("nan")
-        if isinstance(value, (bool, str)) or not (math.isfinite(x) and x >= 0):
+        if isinstance(value, str):
+            raise FunnelsimTypeError(
+                "error.snapshot_count", stage=name, name="snapshot", value=short(value), type="str"
+            )
+        if isinstance(value, bool) or not (math.isfinite(x) and x >= 0):
             raise FunnelsimValueError("error.snapshot_count", stage=name, value=repr(value))
         out.append(x)
     return pd.Series(out, index=series.index, name="count")
@@ -550,14 +576,16 @@ class SimpsonCheck:
         return not self.reversals.empty
 
     def to_frame(self) -> pd.DataFrame:
-        """Tidy: ``by``, ``within`` (the pooled rows say ``"all"``), ``entered``,
-        ``passed``, ``ratio``."""
-        pooled = self.pooled.assign(**{self.within: t("simpson.all")})
+        """Tidy: ``by``, ``within`` (the pooled rows say ``"all"``, in every language),
+        ``entered``, ``passed``, ``ratio``."""
+        pooled = self.pooled.assign(**{self.within: ALL_WITHIN})
         return pd.concat([self.table, pooled[self.table.columns]], ignore_index=True)
 
     def __repr__(self) -> str:
-        lines = [f"SimpsonCheck({self.by} x {self.within}, {self.stage})"]
-        lines.append(self.to_frame().to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+        lines = [f"SimpsonCheck({self.by} x {self.within}, {stage_label(self.stage)})"]
+        shown = self.to_frame()
+        shown.loc[len(self.table) :, self.within] = t("simpson.all")  # the pooled rows, in words
+        lines.append(shown.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
         if self.reversed:
             for row in self.reversals.itertuples(index=False):
                 lines.append(
@@ -624,9 +652,13 @@ def simpson_check(
     4  ann           all      700      90  0.128571
     5  bob           all      600     148  0.246667
     """
-    for value in (by, within):
-        if not isinstance(value, str) or not value:
-            raise FunnelsimValueError("error.by_type", value=short(value))
+    for name, value in (("by", by), ("within", within)):
+        if isinstance(value, str):  # one column each
+            by_columns(value, name)
+        else:
+            raise FunnelsimTypeError(
+                "error.by_type", name=name, value=short(value), type=type_name(value)
+            )
     if by == within:
         raise FunnelsimValueError("error.simpson_same", value=repr(by))
     table, steps, stages = stage_rows(log, (by, within), "simpson_check")
@@ -680,7 +712,8 @@ def simpson_example() -> Log:
     -------
     Log
         A counts log with columns ``rep``, ``source`` and the stages
-        ``connects`` and ``meetings`` (in the current language).
+        ``connects`` and ``meetings`` (identifiers, the same in every
+        language, as the presets' stages).
 
     Examples
     --------
@@ -692,8 +725,8 @@ def simpson_example() -> Log:
     2  bob   referral       500       140
     3  bob  cold list       100         8
     """
-    stages = (t("stage.connects"), t("stage.meetings"))
-    referral, cold = t("simpson.source.referral"), t("simpson.source.cold")
+    stages = ("connects", "meetings")
+    referral, cold = "referral", "cold list"
     counts = pd.DataFrame(
         {
             "rep": ["ann", "ann", "bob", "bob"],

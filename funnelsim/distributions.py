@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from ._validate import check_nonnegative, check_positive
+from ._validate import check_nonnegative, check_positive, check_sequence, to_float
 from .i18n import FunnelsimValueError
 
 __all__ = ["Cycle", "DealSize"]
@@ -100,10 +100,7 @@ class Cycle:
 def _band_edge(i: int, x: object) -> float:
     """A band edge: a number >= 0 or ``inf`` (NaN and -inf are refused)."""
     name = f"edges[{i}]"
-    try:
-        v = float(x)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise FunnelsimValueError("error.not_a_number", name=name, value=repr(x)) from None
+    v = to_float(name, x)
     return v if v == math.inf else check_nonnegative(name, v)
 
 
@@ -212,7 +209,8 @@ class DealSize:
             One representative deal size per band. Without them a deal is
             uniform inside its band.
         """
-        e = [_band_edge(i, x) for i, x in enumerate(edges)]
+        e = [_band_edge(i, x) for i, x in enumerate(check_sequence("edges", edges))]
+        shares = check_sequence("shares", shares)
         s = [check_nonnegative(f"shares[{i}]", x) for i, x in enumerate(shares)]
         if len(e) != len(s) + 1 or len(s) == 0:
             raise FunnelsimValueError("error.bands_shape", n_edges=len(e), n_shares=len(s))
@@ -227,6 +225,7 @@ class DealSize:
                 raise FunnelsimValueError("error.bands_open", value=list(edges))
             v: tuple[float, ...] = ()
         else:
+            values = check_sequence("values", values)
             v = tuple(check_nonnegative(f"values[{i}]", x) for i, x in enumerate(values))
             if len(v) != len(s):
                 raise FunnelsimValueError("error.bands_values", n_values=len(v), n_shares=len(s))

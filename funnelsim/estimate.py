@@ -10,22 +10,26 @@ interval that carries the uncertainty of every stage.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ._validate import (
-    check_choice,
-    check_count,
-    check_rng,
-    short,
-)
+from ._validate import check_choice, check_count, check_rng, short, type_name
 from .funnel import Funnel
-from .i18n import FunnelsimValueError, fields_label, method_label, t, unit_label
+from .i18n import (
+    FunnelsimTypeError,
+    FunnelsimValueError,
+    fields_label,
+    method_label,
+    stage_label,
+    stages_label,
+    t,
+    unit_label,
+)
 from .intervals import METHODS, check_level, interval
 from .logs import Log, mature_stage_table
 
@@ -34,14 +38,175 @@ __all__ = ["Fit", "Overall", "fit"]
 OVERALL_SEED = 20261123  # fixed default seed of Fit.overall: the same log gives the same interval
 OVERALL_DRAWS = 100_000
 _CHUNK = 4_000_000  # random numbers per block when sampling many groups
+SHOWN_GROUPS = 12  # groups a grouped Overall's repr lists
 
 
-class Overall(NamedTuple):
-    """The first-to-last-stage rate and its interval."""
+# ------------------------------------------------------------------ groups
+def group_keys(table: pd.DataFrame, by: tuple[str, ...]) -> list[Any]:
+    """Group keys of a table in row order: a value, or a tuple for several ``by`` columns."""
+    if not by:
+        return []
+    keys = table[list(by)].drop_duplicates()
+    if len(by) == 1:
+        return keys[by[0]].tolist()
+    return [tuple(row) for row in keys.itertuples(index=False)]
 
-    ratio: float
-    low: float
-    high: float
+
+def group_rows(table: pd.DataFrame, by: tuple[str, ...], key: Any) -> pd.DataFrame:
+    """The rows of one group, without the ``by`` columns; an unknown key is a ValueError."""
+    keys = key if isinstance(key, tuple) else (key,)
+    mask = np.ones(len(table), dtype=bool)
+    if len(keys) == len(by):
+        for col, value in zip(by, keys, strict=True):
+            column = table[col]
+            # A missing group key (NaN, None, NaT: e.g. leads with no rep) is its own group.
+            same = column.isna() if _is_missing(value) else column == value
+            mask &= same.to_numpy()
+    else:
+        mask[:] = False
+    if not mask.any():
+        raise FunnelsimValueError(
+            "error.unknown_group",
+            value=repr(key),
+            by=", ".join(by),
+            choices=_clip(", ".join(map(str, group_keys(table, by)))),
+        )
+    return table.loc[mask].drop(columns=list(by)).reset_index(drop=True)
+
+
+# ------------------------------------------------------------ the overall
+@dataclass(frozen=True, repr=False, eq=False)
+class Overall:
+    """The first-to-last-stage rate and its interval, for the whole log or per group.
+
+    From :attr:`Fit.overall` (or :meth:`Fit.overall_interval`); one type
+    with or without groups.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per group (one row without groups): the ``by`` columns,
+        ``entered`` (first-stage leads), ``passed`` (last-stage leads; both
+        NA with ``mature=``, whose steps have their own cohorts), ``ratio``,
+        ``low``, ``high``. Use :meth:`to_frame` for a copy.
+    by : tuple of str
+        The grouping columns (empty for the whole log).
+    stages : tuple of str
+        The first and the last stage.
+    confidence_level : float
+        Level of the interval.
+
+    Notes
+    -----
+    Without groups the result reads like a ``(ratio, low, high)`` tuple:
+    :attr:`ratio`, :attr:`low` and :attr:`high` are floats and
+    ``ratio, low, high = fit.overall`` unpacks it. With groups those raise
+    (there is one rate per group): :meth:`group` gives one group's
+    :class:`Overall`, :meth:`to_frame` the table.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import funnelsim as fs
+    >>> counts = pd.DataFrame({"rep": ["ann", "bob"], "dials": [150, 150],
+    ...                        "connects": [70, 40], "meetings": [10, 3]})
+    >>> log = fs.Log("counts", ("dials", "connects", "meetings"), counts=counts)
+    >>> ratio, low, high = fs.fit(log).overall
+    >>> print(f"{ratio:.4f} [{low:.4f}, {high:.4f}]")
+    0.0433 [0.0243, 0.0707]
+    >>> per_rep = fs.fit(log, by="rep").overall
+    >>> per_rep.to_frame().round(3)
+       rep  entered  passed  ratio    low   high
+    0  ann      150      10  0.067  0.035  0.115
+    1  bob      150       3  0.020  0.006  0.052
+    >>> round(per_rep.group("bob").ratio, 3)
+    0.02
+    """
+
+    table: pd.DataFrame
+    by: tuple[str, ...] = ()
+    stages: tuple[str, ...] = ()
+    confidence_level: float = 0.95
+
+    @property
+    def groups(self) -> list[Any]:
+        """Group keys in table order (empty without ``by``)."""
+        return group_keys(self.table, self.by)
+
+    def group(self, key: Any) -> Overall:
+        """One group's :class:`Overall` (``key``: a value, or a tuple for several ``by``)."""
+        if not self.by:
+            raise FunnelsimValueError("error.fit_not_grouped")
+        return dataclasses.replace(self, table=group_rows(self.table, self.by, key), by=())
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy table: the ``by`` columns, ``entered``, ``passed``, ``ratio``, ``low``,
+        ``high`` (one row per group; one row without groups)."""
+        return self.table.copy()
+
+    def _value(self, column: str) -> float:
+        if self.by:
+            raise FunnelsimValueError(
+                "error.overall_grouped",
+                attribute=column,
+                by=", ".join(self.by),
+                groups=len(self.table),
+            )
+        return float(self.table[column].iloc[0])
+
+    @property
+    def ratio(self) -> float:
+        """The overall rate: the product of the stage ratios (without groups)."""
+        return self._value("ratio")
+
+    @property
+    def low(self) -> float:
+        """Lower limit of the interval (without groups)."""
+        return self._value("low")
+
+    @property
+    def high(self) -> float:
+        """Upper limit of the interval (without groups)."""
+        return self._value("high")
+
+    def __iter__(self) -> Iterator[float]:
+        """``ratio, low, high = fit.overall`` (without groups)."""
+        return iter((self.ratio, self.low, self.high))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Overall):
+            return NotImplemented
+        return (
+            self.by == other.by
+            and tuple(self.stages) == tuple(other.stages)
+            and self.confidence_level == other.confidence_level
+            and self.table.equals(other.table)
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # holds a table: compared, never hashed
+
+    def __repr__(self) -> str:
+        head = t(
+            "repr.overall.head",
+            stages=stages_label(self.stages),
+            level=100 * self.confidence_level,
+        )
+        if not self.by:
+            ratio, low, high = self
+            return t("repr.overall.one", head=head, ratio=ratio, low=low, high=high)
+        lines = [t("repr.overall.by", head=head, by=fields_label(self.by), groups=len(self.table))]
+        for key, row in zip(
+            self.groups[:SHOWN_GROUPS], self.table.head(SHOWN_GROUPS).itertuples(), strict=True
+        ):
+            label = ", ".join(map(str, key)) if isinstance(key, tuple) else str(key)
+            lines.append(
+                t("repr.overall.row", group=label, ratio=row.ratio, low=row.low, high=row.high)
+            )
+        if len(self.table) > SHOWN_GROUPS:
+            lines.append(
+                "  " + t("repr.more", n=len(self.table) - SHOWN_GROUPS, where=".to_frame()")
+            )
+        return "\n".join(lines) + ")"
 
 
 # ---------------------------------------------------------------- the fit
@@ -94,17 +259,22 @@ class Fit:
     ``method``; its frequentist coverage is checked by simulation in the
     tests.
 
-    **Groups.** With ``by=``, :attr:`overall` is a DataFrame (one row per
-    group), :meth:`to_funnel` and :meth:`sample_funnels` return dicts keyed
-    by group (a value, or a tuple of values for several ``by`` columns), and
-    :meth:`sample_ratios` an array with a leading group axis, in the order of
-    :attr:`groups`. :meth:`group` gives one group's pooled :class:`Fit`.
+    **Groups.** Each method returns one type whatever the grouping. With
+    ``by=``, :attr:`overall` is an :class:`Overall` with one row per group
+    (``.to_frame()``, ``.group(key)``); :meth:`group` gives one group's
+    :class:`Fit`; :meth:`funnels_by_group`, :meth:`sample_ratios_by_group`
+    and :meth:`sample_funnels_by_group` give every group's funnels and
+    draws as dicts keyed by group (a value, or a tuple of values for several
+    ``by`` columns), in the order of :attr:`groups`. :meth:`to_funnel`,
+    :meth:`sample_ratios` and :meth:`sample_funnels` give one funnel, so a
+    grouped fit raises there and names the ``_by_group`` method.
 
     **Steps without leads.** A group in which no lead entered a step (0 at
     the previous stage) has NaN ratio and interval for that step, NaN
     posterior draws, and NaN overall limits (its overall point estimate is
     still last / first, 0 here); :attr:`notes` says which. Such a group
-    cannot give a funnel: :meth:`to_funnel` and :meth:`sample_funnels` raise.
+    cannot give a funnel: :meth:`funnels_by_group` and
+    :meth:`sample_funnels_by_group` raise.
     """
 
     stages: tuple[str, ...]
@@ -119,12 +289,7 @@ class Fit:
     @property
     def groups(self) -> list[Any]:
         """Group keys in table order (empty without ``by``)."""
-        if not self.by:
-            return []
-        keys = self.table[list(self.by)].drop_duplicates()
-        if len(self.by) == 1:
-            return keys[self.by[0]].tolist()
-        return [tuple(row) for row in keys.itertuples(index=False)]
+        return group_keys(self.table, self.by)
 
     def group(self, key: Any) -> Fit:
         """The pooled :class:`Fit` of one group (``key``: a value, or a tuple for several ``by``).
@@ -143,25 +308,18 @@ class Fit:
         """
         if not self.by:
             raise FunnelsimValueError("error.fit_not_grouped")
-        keys = key if isinstance(key, tuple) else (key,)
-        mask = np.ones(len(self.table), dtype=bool)
-        if len(keys) == len(self.by):
-            for col, value in zip(self.by, keys, strict=True):
-                column = self.table[col]
-                # A missing group key (NaN, None, NaT: e.g. leads with no rep) is its own group.
-                same = column.isna() if _is_missing(value) else column == value
-                mask &= same.to_numpy()
-        else:
-            mask[:] = False
-        if not mask.any():
+        return dataclasses.replace(self, table=group_rows(self.table, self.by, key), by=())
+
+    def _one_funnel(self, method: str) -> None:
+        """A grouped fit has one funnel per group: say which method gives them."""
+        if self.by:
             raise FunnelsimValueError(
-                "error.unknown_group",
-                value=repr(key),
+                "error.fit_grouped_funnel",
+                method=method,
+                by_group=f"{method}_by_group" if method != "to_funnel" else "funnels_by_group",
                 by=", ".join(self.by),
-                choices=_clip(", ".join(map(str, self.groups))),
+                groups=len(self.groups),
             )
-        table = self.table.loc[mask].drop(columns=list(self.by)).reset_index(drop=True)
-        return dataclasses.replace(self, table=table, by=())
 
     # --------------------------------------------------------- posteriors
     def _params(self) -> tuple[np.ndarray, np.ndarray]:
@@ -188,10 +346,11 @@ class Fit:
     def sample_ratios(self, n: int, *, rng: np.random.Generator | int | None = None) -> np.ndarray:
         """``n`` plausible sets of stage ratios, each drawn from its Beta posterior.
 
-        Returns an array of shape ``(n, steps)``, or ``(groups, n, steps)``
-        with ``by=`` (groups in the order of :attr:`groups`). Forecasts that
-        simulate many funnels at once use this array directly;
-        :meth:`sample_funnels` wraps each row in a :class:`Funnel`.
+        Returns an array of shape ``(n, steps)``. Forecasts that simulate
+        many funnels at once use this array directly; :meth:`sample_funnels`
+        wraps each row in a :class:`Funnel`. A fit with ``by=`` has one
+        posterior per group: use :meth:`sample_ratios_by_group` (or
+        ``fit.group(key).sample_ratios(n)``).
 
         Examples
         --------
@@ -205,20 +364,51 @@ class Fit:
                [0.048],
                [0.058]])
         """
+        self._one_funnel("sample_ratios")
+        return self._sample(n, rng)[0]
+
+    def sample_ratios_by_group(
+        self, n: int, *, rng: np.random.Generator | int | None = None
+    ) -> dict[Any, np.ndarray]:
+        """``n`` plausible sets of stage ratios for every group: a dict of ``(n, steps)`` arrays.
+
+        Keys are the group keys in the order of :attr:`groups` (one key,
+        None, for a fit without ``by``, whose array is then
+        :meth:`sample_ratios`'s for the same ``rng``). Every group is drawn
+        in one call, so this is much faster than a loop over
+        ``fit.group(key).sample_ratios(n)`` (whose numbers differ: another
+        order of draws).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from funnelsim.logs import Log
+        >>> from funnelsim.estimate import fit
+        >>> counts = pd.DataFrame({"rep": ["ann", "bob"], "connects": [40, 40],
+        ...                        "meetings": [3, 9]})
+        >>> draws = fit(Log("counts", ("connects", "meetings"), counts=counts), by="rep")
+        >>> {rep: a.shape for rep, a in draws.sample_ratios_by_group(5, rng=0).items()}
+        {'ann': (5, 1), 'bob': (5, 1)}
+        """
+        draws = self._sample(n, rng)
+        keys = self.groups if self.by else [None]
+        return dict(zip(keys, draws, strict=True))
+
+    def _sample(self, n: int, rng: np.random.Generator | int | None) -> np.ndarray:
+        """Posterior draws of every group at once, shape (groups, n, steps)."""
         n = check_count("n", n, minimum=1)
         gen = check_rng(rng)
         a, b = self._params()
-        out = self._draw(a, b, n, gen)
-        return out if self.by else out[0]
+        return self._draw(a, b, n, gen)
 
     def sample_funnels(
         self, n: int, *, rng: np.random.Generator | int | None = None
-    ) -> list[Funnel] | dict[Any, list[Funnel]]:
+    ) -> list[Funnel]:
         """``n`` plausible funnels: each ratio drawn from its Beta posterior.
 
         Feeding these to a forecast (one simulation per funnel) carries the
-        uncertainty of the ratios into the forecast. With ``by=``: a dict of
-        lists keyed by group.
+        uncertainty of the ratios into the forecast. With ``by=``: see
+        :meth:`sample_funnels_by_group`.
 
         Examples
         --------
@@ -232,18 +422,27 @@ class Fit:
         Funnel(connects -> meetings; ratios 0.0761; overall 0.0761)
         Funnel(connects -> meetings; ratios 0.048; overall 0.048)
         """
-        draws = self.sample_ratios(n, rng=rng)
-        if not self.by:
-            self._require_ratios(self.table, None)
-            return [Funnel(self.stages, tuple(row)) for row in draws]
+        self._one_funnel("sample_funnels")
+        self._require_ratios(self.table, None)
+        return [Funnel(self.stages, tuple(row)) for row in self.sample_ratios(n, rng=rng)]
+
+    def sample_funnels_by_group(
+        self, n: int, *, rng: np.random.Generator | int | None = None
+    ) -> dict[Any, list[Funnel]]:
+        """``n`` plausible funnels for every group: a dict of lists, keyed as
+        :meth:`sample_ratios_by_group` (whose draws they hold)."""
+        draws = self.sample_ratios_by_group(n, rng=rng)
         out = {}
-        for key, rows in zip(self.groups, draws, strict=True):
-            self._require_ratios(self.group(key).table, key)
+        for key, rows in draws.items():
+            self._require_ratios(self.table if key is None else self.group(key).table, key)
             out[key] = [Funnel(self.stages, tuple(row)) for row in rows]
         return out
 
-    def to_funnel(self) -> Funnel | dict[Any, Funnel]:
-        """The point estimates as a :class:`Funnel` (a dict of funnels with ``by=``).
+    def to_funnel(self) -> Funnel:
+        """The point estimates as a :class:`Funnel`.
+
+        A fit with ``by=`` has one funnel per group: use
+        :meth:`funnels_by_group`, or ``fit.group(key).to_funnel()``.
 
         Examples
         --------
@@ -254,9 +453,31 @@ class Fit:
         >>> fit(Log("counts", ("dials", "connects", "meetings"), counts=counts)).to_funnel()
         Funnel(dials -> connects -> meetings; ratios 0.467, 0.143; overall 0.0667)
         """
+        self._one_funnel("to_funnel")
+        self._require_ratios(self.table, None)
+        return Funnel(self.stages, tuple(self.table["ratio"]))
+
+    def funnels_by_group(self) -> dict[Any, Funnel]:
+        """The point estimates of every group: a dict of :class:`Funnel`, keyed by group.
+
+        Keys in the order of :attr:`groups` (a value, or a tuple for several
+        ``by`` columns); one key, None, for a fit without ``by``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from funnelsim.logs import Log
+        >>> from funnelsim.estimate import fit
+        >>> counts = pd.DataFrame({"rep": ["ann", "bob"], "connects": [40, 40],
+        ...                        "meetings": [3, 9]})
+        >>> log = Log("counts", ("connects", "meetings"), counts=counts)
+        >>> for rep, funnel in fit(log, by="rep").funnels_by_group().items():
+        ...     print(rep, funnel)
+        ann Funnel(connects -> meetings; ratios 0.075; overall 0.075)
+        bob Funnel(connects -> meetings; ratios 0.225; overall 0.225)
+        """
         if not self.by:
-            self._require_ratios(self.table, None)
-            return Funnel(self.stages, tuple(self.table["ratio"]))
+            return {None: self.to_funnel()}
         out = {}
         for key in self.groups:
             one = self.group(key)
@@ -271,7 +492,9 @@ class Fit:
             if key is None:  # the whole log: nobody has got that far yet
                 raise FunnelsimValueError("error.fit_no_funnel_log", stage=stage)
             group = t("note.group", key=key)
-            raise FunnelsimValueError("error.fit_no_funnel", group=group, stage=stage)
+            raise FunnelsimValueError(
+                "error.fit_no_funnel", group=group, group_key=key, stage=stage
+            )
 
     # ------------------------------------------------------------ overall
     def overall_interval(
@@ -279,17 +502,15 @@ class Fit:
         *,
         draws: int = OVERALL_DRAWS,
         rng: np.random.Generator | int | None = OVERALL_SEED,
-    ) -> Overall | pd.DataFrame:
+    ) -> Overall:
         """The first-to-last-stage rate with an interval from every stage's uncertainty.
 
         The equal-tailed interval of the product of ``draws`` draws from the
         stage ratios' Beta posteriors (see the class notes). ``rng`` is fixed
         by default so that a log always gives the same interval; pass
-        ``rng=None`` for fresh randomness. With ``by=``: a DataFrame with the
-        ``by`` columns, ``entered`` (first-stage leads), ``passed``
-        (last-stage leads; both NA with ``mature=``, whose steps have their
-        own cohorts), ``ratio``, ``low``, ``high``; a group's row agrees
-        with ``fit.group(key).overall`` within Monte Carlo error.
+        ``rng=None`` for fresh randomness. An :class:`Overall`, with one row
+        per group with ``by=`` (a group's row agrees with
+        ``fit.group(key).overall`` within Monte Carlo error).
 
         Examples
         --------
@@ -326,22 +547,16 @@ class Fit:
         # passed every step) gets that boundary as its limit, as Jeffreys intervals do.
         low = np.where((ratio == 0) & np.isfinite(low), 0.0, low)
         high = np.where((ratio == 1) & np.isfinite(high), 1.0, high)
-        if not self.by:
-            return Overall(float(ratio[0]), float(low[0]), float(high[0]))
         keys = self.table[list(self.by)].iloc[::steps].reset_index(drop=True)
         counts = (first.astype(np.int64), last.astype(np.int64))
         if self.mature is not None:  # one cohort per step: no first-to-last counts
             counts = tuple(pd.array([pd.NA] * len(keys), dtype="Int64") for _ in range(2))
-        return keys.assign(
-            entered=counts[0],
-            passed=counts[1],
-            ratio=ratio,
-            low=low,
-            high=high,
-        )
+        table = keys.assign(entered=counts[0], passed=counts[1], ratio=ratio, low=low, high=high)
+        ends = (self.stages[0], self.stages[-1])
+        return Overall(table, self.by, ends, self.confidence_level)
 
     @cached_property
-    def overall(self) -> Overall | pd.DataFrame:
+    def overall(self) -> Overall:
         """:meth:`overall_interval` with its defaults (computed once, then kept)."""
         return self.overall_interval()
 
@@ -357,28 +572,30 @@ class Fit:
             if self.by:
                 key = tuple(rows.loc[i, list(self.by)])
                 group = t("note.group", key=key[0] if len(key) == 1 else key)
-            previous = self.stages[i % steps]
+            previous = stage_label(self.stages[i % steps])
+            stage = stage_label(rows.loc[i, "stage"])
             if self.mature is not None:  # leads may have got there, just not long enough ago
                 note = t(
                     "note.no_mature",
                     group=group,
                     previous=previous,
-                    stage=rows.loc[i, "stage"],
+                    stage=stage,
                     window=self.mature,
                     unit=unit_label(self.unit),
                     young=int(rows.loc[i, "young"]),
                 )
             else:
-                note = t(
-                    "note.no_entered", group=group, previous=previous, stage=rows.loc[i, "stage"]
-                )
+                note = t("note.no_entered", group=group, previous=previous, stage=stage)
             out.append(note)
         return tuple(out)
 
-    def _mature_line(self) -> str:
-        """With ``mature=``: the window and how many lead-steps it left out (as shown)."""
+    def mature_note(self) -> str | None:
+        """With ``mature=``: the window and how many lead-steps it left out (None without)."""
+        if self.mature is None:
+            return None
         young = int(self.table["young"].sum())
-        return t("repr.fit.mature", window=self.mature, unit=unit_label(self.unit), young=young)
+        text = t("repr.fit.mature", window=self.mature, unit=unit_label(self.unit), young=young)
+        return text.strip()
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy table: the ``by`` columns, ``stage``, ``entered``, ``passed``, ``ratio``,
@@ -390,10 +607,10 @@ class Fit:
             "repr.fit.head",
             method=method_label(self.method),
             level=100 * self.confidence_level,
-            stages=" -> ".join(self.stages),
+            stages=stages_label(self.stages),
         )
         if self.mature is not None:
-            head += "\n" + self._mature_line()
+            head += "\n  " + self.mature_note()
         if self.by:
             lines = [
                 t("repr.fit.by", head=head, by=fields_label(self.by), groups=len(self.groups))
@@ -404,7 +621,7 @@ class Fit:
                 lines.append(
                     t(
                         "repr.fit.row",
-                        stage=row.stage,
+                        stage=stage_label(row.stage),
                         passed=row.passed,
                         entered=row.entered,
                         ratio=row.ratio,
@@ -453,10 +670,13 @@ def fit(
     -------
     Fit
         ``.to_frame()``, ``.overall``, ``.to_funnel()``,
-        ``.sample_funnels(n)``; see :class:`Fit` for the conventions.
+        ``.sample_funnels(n)`` (per group: ``.group(key)``,
+        ``.funnels_by_group()``...); see :class:`Fit` for the conventions.
 
     Raises
     ------
+    TypeError
+        When ``log`` is not a :class:`~funnelsim.logs.Log`.
     ValueError
         When the log has no leads at its first stage, ``by`` names no group
         column, or the counts rise down the funnel.
@@ -482,13 +702,15 @@ def fit(
     1  ann  meetings       70      10  0.143  0.079  0.243
     2  bob  connects      150      40  0.267  0.202  0.343
     3  bob  meetings       40       3  0.075  0.026  0.199
-    >>> fit(log, by="rep").overall.round(3)
+    >>> fit(log, by="rep").overall.to_frame().round(3)
        rep  entered  passed  ratio    low   high
     0  ann      150      10  0.067  0.035  0.115
     1  bob      150       3  0.020  0.006  0.052
     """
     if not isinstance(log, Log):
-        raise FunnelsimValueError("error.not_a_log", value=short(log))
+        raise FunnelsimTypeError(
+            "error.not_a_log", name="log", value=short(log), type=type_name(log)
+        )
     level = check_level(confidence_level)
     method = check_choice("method", method, METHODS)
     keys = () if by is None else (by,) if isinstance(by, str) else tuple(by)
@@ -522,10 +744,11 @@ def _check_table(table: pd.DataFrame, stages: Sequence[str], keys: tuple[str, ..
     if not bad.any():
         return
     i = int(np.flatnonzero(bad)[0])
-    group = ""
+    group, key = "", None
     if keys:
         key = tuple(table.loc[i, list(keys)])
-        group = t("note.group", key=key[0] if len(key) == 1 else key)
+        key = key[0] if len(key) == 1 else key
+        group = t("note.group", key=key)
     previous = stages[i % (len(stages) - 1)]
     if min(k[i], n[i]) < 0:
         name, value = (previous, n[i]) if n[i] < 0 else (table.loc[i, "stage"], k[i])
@@ -533,6 +756,7 @@ def _check_table(table: pd.DataFrame, stages: Sequence[str], keys: tuple[str, ..
     raise FunnelsimValueError(
         "error.fit_counts_rising",
         group=group,
+        group_key=key,
         stage=table.loc[i, "stage"],
         previous=previous,
         passed=float(k[i]),

@@ -45,11 +45,14 @@ from ._validate import (
     check_nonnegative,
     check_open_probability,
     check_rng,
+    short,
+    to_float,
+    type_name,
 )
 from .distributions import Cycle, DealSize
 from .estimate import Fit, fit
 from .funnel import Funnel
-from .i18n import FunnelsimValueError, t
+from .i18n import FunnelsimTypeError, FunnelsimValueError, t
 from .intervals import interval
 from .logs import Log
 from .simulation import CHUNK_REPS, close_deals, close_warm_start, draw_revenue, split_streams
@@ -58,6 +61,8 @@ from .theory import back_calculate, calls_for_expected, calls_for_target
 __all__ = ["Forecast", "Plan", "forecast", "plan_calls"]
 
 _MEASURES = ("revenue", "sales")
+TEAM = "team"  # the plan's row for the whole team (a fit), the same in every language
+ALL = "all"  # the plan's only row for a funnel
 _PLAN_DRAWS = 4000
 _NODES = 256  # quantile nodes of the ratio draws when a plan mixes binomials
 _MAX_CALLS = 2**40
@@ -68,10 +73,11 @@ _BLOCK = 4_000_000  # probabilities per block when mixing binomials over many dr
 def _source(fit_or_funnel: object, function: str) -> Fit | Funnel:
     if isinstance(fit_or_funnel, Fit | Funnel):
         return fit_or_funnel
+    kind = type_name(fit_or_funnel)
     if isinstance(fit_or_funnel, Log):
-        raise FunnelsimValueError("error.forecast_log", function=function)
-    raise FunnelsimValueError(
-        "error.forecast_input", function=function, value=type(fit_or_funnel).__name__
+        raise FunnelsimTypeError("error.forecast_log", function=function, name="fit", type=kind)
+    raise FunnelsimTypeError(
+        "error.forecast_input", function=function, name="fit", value=kind, type=kind
     )
 
 
@@ -83,8 +89,7 @@ def _point_funnels(src: Fit | Funnel) -> dict[Any, Funnel]:
     """Point-estimate funnel per group (one entry, key None, when ungrouped)."""
     if isinstance(src, Funnel):
         return {None: src}
-    funnels = src.to_funnel()
-    return funnels if isinstance(funnels, dict) else {None: funnels}
+    return src.funnels_by_group()
 
 
 def _group_calls(calls: object, keys: list[Any], periods: int, reps: int) -> dict[Any, np.ndarray]:
@@ -334,12 +339,7 @@ def check_quantiles(q: object) -> np.ndarray:
     values = np.atleast_1d(np.asarray(q, dtype=object))
     out = []
     for i, v in enumerate(values):
-        try:
-            x = float(v)
-        except (TypeError, ValueError):
-            raise FunnelsimValueError(
-                "error.not_a_number", name=f"q[{i}]", value=repr(v)
-            ) from None
+        x = to_float(f"q[{i}]", v)
         if not 0.0 <= x <= 1.0:
             raise FunnelsimValueError("error.quantile_level", value=v)
         out.append(x)
@@ -437,7 +437,9 @@ def forecast(
     size = DealSize.coerce(deal_size)
     start = check_choice("start", start, ("steady", "empty"))
     if not isinstance(uncertainty, bool | np.bool_):
-        raise FunnelsimValueError("error.flag", name="uncertainty", value=repr(uncertainty))
+        raise FunnelsimTypeError(
+            "error.flag", name="uncertainty", value=short(uncertainty), type=type_name(uncertainty)
+        )
     funnels = _point_funnels(src)
     keys = list(funnels)
     calls_by = _group_calls(calls, keys, periods, reps)
@@ -466,8 +468,7 @@ def forecast(
 
     param_gen, sim_gen = split_streams(gen, 2)
     replay = copy.deepcopy(sim_gen)
-    draws = src.sample_ratios(reps, rng=param_gen)
-    drawn = {None: draws} if not src.by else dict(zip(keys, draws, strict=True))
+    drawn = src.sample_ratios_by_group(reps, rng=param_gen)  # every group in one draw
     sales, revenue = run(drawn, sim_gen)
     p_sales, p_revenue = run(point_rows(), replay)
     point = Forecast(p_sales, p_revenue, calls_by, funnels, None, cyc, size, start, False)
@@ -553,7 +554,10 @@ class Plan:
     ----------
     table : pandas.DataFrame
         One row per group and one for the team (or one row without groups):
-        ``group``; ``overall`` (point estimate of the overall rate);
+        ``group`` (the group's key as text; the last row is ``"team"``, or
+        ``"all"`` for a Funnel: identifiers, the same in every language;
+        :meth:`group_labels` gives them as people read them); ``overall``
+        (point estimate of the overall rate);
         ``calls`` (calls per period for the target with ``probability``,
         *with* the ratios' uncertainty; NA for a Funnel); ``calls_point``
         (the same on the point estimates, :func:`funnelsim.calls_for_target`);
@@ -585,6 +589,12 @@ class Plan:
         """A copy of :attr:`table`."""
         return self.table.copy()
 
+    def group_labels(self) -> list[str]:
+        """The rows' ``group`` as people read them: the team's row in the current language."""
+        labels = self.table["group"].astype(str).tolist()
+        labels[-1] = t("plan.team") if self.uncertainty else t("plan.all")
+        return labels
+
     def __repr__(self) -> str:
         what = t("repr.what.revenue" if self.deal_size is not None else "repr.what.deals")
         lines = [
@@ -596,12 +606,14 @@ class Plan:
                 probability=self.probability,
             )
         ]
-        for row in self.table.itertuples(index=False):
+        for label, row in zip(
+            self.group_labels(), self.table.itertuples(index=False), strict=True
+        ):
             calls = "-" if pd.isna(row.calls) else f"{int(row.calls):,}"
             lines.append(
                 t(
                     "repr.plan.row",
-                    group=row.group,
+                    group=label,
                     calls=calls,
                     point=int(row.calls_point),
                     decks=int(row.calls_decks),
@@ -686,14 +698,14 @@ def plan_calls(
     gen = check_rng(rng)
 
     if isinstance(src, Funnel):
-        rows = [(t("plan.all"), src, None)]
+        rows = [(ALL, src, None)]
     elif not src.by:
-        rows = [(t("plan.team"), src.to_funnel(), src)]
+        rows = [(TEAM, src.to_funnel(), src)]
     else:
-        funnels = src.to_funnel()
+        funnels = src.funnels_by_group()
         rows = [(_group_label(k), funnels[k], src.group(k)) for k in src.groups]
         team = _pooled(src)
-        rows.append((t("plan.team"), team.to_funnel(), team))
+        rows.append((TEAM, team.to_funnel(), team))
     streams = split_streams(gen, len(rows))
 
     out = []

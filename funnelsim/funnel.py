@@ -9,8 +9,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._validate import check_names, check_nonnegative, check_probability
-from .i18n import FunnelsimValueError, t
+from ._validate import (
+    check_names,
+    check_nonnegative,
+    check_probability,
+    check_sequence,
+    type_name,
+)
+from .i18n import FunnelsimTypeError, FunnelsimValueError, stages_label, t
 
 __all__ = ["Funnel"]
 
@@ -47,8 +53,10 @@ class Funnel:
 
     def __post_init__(self) -> None:
         if isinstance(self.stages, str):  # "abc" would become stages a, b, c
-            raise FunnelsimValueError("error.stages_string", value=repr(self.stages))
-        stages = check_names("stages", list(self.stages))
+            raise FunnelsimTypeError(
+                "error.stages_string", name="stages", value=repr(self.stages), type="str"
+            )
+        stages = check_names("stages", self.stages)
         if len(stages) < 2:
             raise FunnelsimValueError("error.too_few_stages", value=list(stages))
         try:
@@ -78,6 +86,11 @@ class Funnel:
         >>> fs.Funnel.from_counts(["contacts", "prospects", "sales"], [20, 5, 1]).ratios
         (0.25, 0.2)
         """
+        if isinstance(stages, str):  # "abc" would become stages a, b, c
+            raise FunnelsimTypeError(
+                "error.stages_string", name="stages", value=repr(stages), type="str"
+            )
+        counts = check_sequence("counts", counts)
         vals = [check_nonnegative(f"counts[{k}]", c) for k, c in enumerate(counts)]
         if len(vals) != len(stages):
             raise FunnelsimValueError(
@@ -204,6 +217,15 @@ class Funnel:
         )
 
     def __repr__(self) -> str:
-        chain = " -> ".join(self.stages)
+        chain = stages_label(self.stages)
         ratios = ", ".join(f"{r:.3g}" for r in self.ratios)
         return t("repr.funnel", chain=chain, ratios=ratios, overall=self.overall)
+
+
+def check_funnel(funnel: object, name: str = "funnel") -> Funnel:
+    """``funnel`` itself when it is a :class:`Funnel`; anything else is a TypeError naming it."""
+    if not isinstance(funnel, Funnel):
+        raise FunnelsimTypeError(
+            "error.not_a_funnel", name=name, value=type_name(funnel), type=type_name(funnel)
+        )
+    return funnel

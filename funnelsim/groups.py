@@ -42,9 +42,16 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from ._validate import check_choice, check_nonnegative, short
+from ._validate import check_choice, check_nonnegative, short, type_name
 from .estimate import Fit
-from .i18n import FunnelsimValueError, fields_label, method_label, t
+from .i18n import (
+    FunnelsimTypeError,
+    FunnelsimValueError,
+    fields_label,
+    method_label,
+    stage_label,
+    t,
+)
 from .intervals import METHODS, check_level, check_pair, interval
 from .logs import Log
 
@@ -76,12 +83,18 @@ def p_text(x: float) -> str:
     return "< 0.001" if x < 0.001 else f"= {x:.3g}"
 
 
-def by_columns(by: object) -> tuple[str, ...]:
+def by_columns(by: object, name: str = "by") -> tuple[str, ...]:
+    """Group columns as a tuple of names: a name that is not text is a TypeError."""
     if by is None:
         return ()
     keys = (by,) if isinstance(by, str) else tuple(by) if np.iterable(by) else (by,)
-    if not all(isinstance(k, str) and k for k in keys):
-        raise FunnelsimValueError("error.by_type", value=short(by))
+    for key in keys:
+        if not isinstance(key, str):
+            raise FunnelsimTypeError(
+                "error.by_type", name=name, value=short(by), type=type_name(key)
+            )
+        if not key:
+            raise FunnelsimValueError("error.by_type", name=name, value=short(by), type="str")
     return keys
 
 
@@ -135,8 +148,12 @@ def stage_rows(
         stages = None
         steps = tuple(pd.unique(source["stage"]))
     else:
-        raise FunnelsimValueError(
-            "error.groups_source", function=function, value=type(source).__name__
+        raise FunnelsimTypeError(
+            "error.groups_source",
+            function=function,
+            name="log",
+            value=type_name(source),
+            type=type_name(source),
         )
     part = frame[[*keys, "stage", "entered", "passed"]].copy()
     part["stage"] = pd.Categorical(part["stage"], categories=list(steps), ordered=True)
@@ -441,7 +458,7 @@ class GroupComparison:
             lines.append(
                 t(
                     "repr.group_comparison.step",
-                    stage=step.stage,
+                    stage=stage_label(step.stage),
                     team=percent_text(step.team_ratio),
                     passed=step.passed,
                     entered=step.entered,
@@ -585,86 +602,13 @@ def compare_groups(
     n_groups = len(table[list(keys)].drop_duplicates())
     if n_groups < 2:
         raise FunnelsimValueError("error.groups_too_few", by=fields_label(keys), count=n_groups)
-    tail = (1.0 - level) / 2.0
     parts, step_rows, notes = [], [], []
     for step in chosen:
         sub = table[table["stage"] == step].reset_index(drop=True)
-        k = sub["passed"].to_numpy(float)
-        n = sub["entered"].to_numpy(float)
-        ok = n > 0
-        total_k, total_n = float(k[ok].sum()), float(n[ok].sum())
-        ratio, low, high = (np.full(len(sub), np.nan) for _ in range(3))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ratio[ok] = k[ok] / n[ok]
-            rest_n = total_n - n
-            rest = np.where(
-                ok & (rest_n > 0), (total_k - k) / np.where(rest_n > 0, rest_n, 1), np.nan
-            )
-        if ok.any():
-            low[ok], high[ok] = interval(k[ok], n[ok], level, method)
-        for i in np.flatnonzero(~ok):
-            notes.append(
-                t("note.groups_empty", group=group_labels(sub.iloc[[i]], keys)[0], stage=step)
-            )
-        # the prior and the posteriors
-        prior = None
-        if ok.sum() == 0:  # nobody has got that far yet
-            notes.append(t("note.groups_none", stage=step))
-        elif ok.sum() < 2:
-            notes.append(t("note.groups_one", stage=step))
-        elif total_k == 0 or total_k == total_n:
-            key = "note.groups_all_none" if total_k == 0 else "note.groups_all_passed"
-            notes.append(t(key, stage=step))
-        else:
-            prior = fit_beta_binomial(k[ok], n[ok], max_precision=cap)
-            if prior.capped:
-                notes.append(t("note.groups_capped", stage=step, cap=cap))
-        shrunk, s_low, s_high, p_below = (np.full(len(sub), np.nan) for _ in range(4))
-        if prior is not None:
-            a_post, b_post = prior.a + k, prior.b + n - k
-            shrunk = a_post / (a_post + b_post)
-            s_low = stats.beta.ppf(tail, a_post, b_post)
-            s_high = stats.beta.isf(tail, a_post, b_post)
-            has_rest = np.isfinite(rest)
-            p_below[has_rest] = stats.beta.cdf(rest[has_rest], a_post[has_rest], b_post[has_rest])
-        # tests
-        p_value = np.full(len(sub), np.nan)
-        has = np.isfinite(rest)
-        rk, rn = total_k - k[has], total_n - n[has]
-        p_value[has] = fisher_two_sided(k[has], n[has] - k[has], rk, rn - rk)
-        chi2, dof, p_chi2 = homogeneity_test(k[ok], n[ok])
-        parts.append(
-            sub.assign(
-                ratio=ratio,
-                low=low,
-                high=high,
-                rest=rest,
-                shrunk=shrunk,
-                shrunk_low=s_low,
-                shrunk_high=s_high,
-                p_below=p_below,
-                p_value=p_value,
-            )
-        )
-        nan = float("nan")
-        step_rows.append(
-            {
-                "stage": step,
-                "groups": int(ok.sum()),
-                "entered": int(total_n),
-                "passed": int(total_k),
-                "team_ratio": total_k / total_n if total_n > 0 else nan,
-                "prior_a": prior.a if prior else nan,
-                "prior_b": prior.b if prior else nan,
-                "prior_mean": prior.mean if prior else nan,
-                "prior_precision": prior.precision if prior else nan,
-                "capped": bool(prior.capped) if prior else False,
-                "log_likelihood": prior.log_likelihood if prior else nan,
-                "chi2": chi2,
-                "dof": dof,
-                "p_value": p_chi2,
-            }
-        )
+        part, row, step_notes = _compare_step(sub, step, keys, level, method, cap)
+        parts.append(part)
+        step_rows.append(row)
+        notes += step_notes
     out = pd.concat(parts, ignore_index=True)
     out["p_adjusted"] = adjust_pvalues(out["p_value"].to_numpy(), method=adjust)
     out["differs"] = np.nan_to_num(out["p_adjusted"].to_numpy(), nan=1.0) < 1.0 - level
@@ -678,6 +622,110 @@ def compare_groups(
         adjust=adjust,
         notes=tuple(notes),
     )
+
+
+def _compare_step(
+    sub: pd.DataFrame, step: str, keys: tuple[str, ...], level: float, method: str, cap: float
+) -> tuple[pd.DataFrame, dict, list[str]]:
+    """One step of :func:`compare_groups`: its rows, its row of ``steps`` and its notes."""
+    k = sub["passed"].to_numpy(float)
+    n = sub["entered"].to_numpy(float)
+    ok = n > 0
+    notes = [
+        t("note.groups_empty", group=group_labels(sub.iloc[[i]], keys)[0], stage=stage_label(step))
+        for i in np.flatnonzero(~ok)
+    ]
+    ratio, low, high, rest = _raw_ratios(k, n, level, method)
+    prior, prior_notes = _step_prior(k, n, step, cap)
+    notes += prior_notes
+    chi2, dof, p_chi2 = homogeneity_test(k[ok], n[ok])
+    part = sub.assign(
+        ratio=ratio,
+        low=low,
+        high=high,
+        rest=rest,
+        **_posterior(prior, k, n, rest, level),
+        p_value=_test_against_rest(k, n, rest),
+    )
+    total_k, total_n = float(k[ok].sum()), float(n[ok].sum())
+    nan = float("nan")
+    row = {
+        "stage": step,
+        "groups": int(ok.sum()),
+        "entered": int(total_n),
+        "passed": int(total_k),
+        "team_ratio": total_k / total_n if total_n > 0 else nan,
+        "prior_a": prior.a if prior else nan,
+        "prior_b": prior.b if prior else nan,
+        "prior_mean": prior.mean if prior else nan,
+        "prior_precision": prior.precision if prior else nan,
+        "capped": bool(prior.capped) if prior else False,
+        "log_likelihood": prior.log_likelihood if prior else nan,
+        "chi2": chi2,
+        "dof": dof,
+        "p_value": p_chi2,
+    }
+    return part, row, notes
+
+
+def _raw_ratios(k: np.ndarray, n: np.ndarray, level: float, method: str) -> tuple[np.ndarray, ...]:
+    """Each group's ratio and interval, and the pooled ratio of the rest of the team."""
+    ok = n > 0
+    total_k, total_n = float(k[ok].sum()), float(n[ok].sum())
+    ratio, low, high = (np.full(len(k), np.nan) for _ in range(3))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio[ok] = k[ok] / n[ok]
+        rest_n = total_n - n
+        rest = np.where(ok & (rest_n > 0), (total_k - k) / np.where(rest_n > 0, rest_n, 1), np.nan)
+    if ok.any():
+        low[ok], high[ok] = interval(k[ok], n[ok], level, method)
+    return ratio, low, high, rest
+
+
+def _step_prior(
+    k: np.ndarray, n: np.ndarray, step: str, cap: float
+) -> tuple[BetaBinomial | None, list[str]]:
+    """The step's fitted prior (None when nothing varies) and what to say about it."""
+    ok = n > 0
+    total_k, total_n = float(k[ok].sum()), float(n[ok].sum())
+    stage = stage_label(step)
+    if ok.sum() == 0:  # nobody has got that far yet
+        return None, [t("note.groups_none", stage=stage)]
+    if ok.sum() < 2:
+        return None, [t("note.groups_one", stage=stage)]
+    if total_k == 0 or total_k == total_n:
+        key = "note.groups_all_none" if total_k == 0 else "note.groups_all_passed"
+        return None, [t(key, stage=stage)]
+    prior = fit_beta_binomial(k[ok], n[ok], max_precision=cap)
+    notes = [t("note.groups_capped", stage=stage, cap=cap)] if prior.capped else []
+    return prior, notes
+
+
+def _posterior(
+    prior: BetaBinomial | None, k: np.ndarray, n: np.ndarray, rest: np.ndarray, level: float
+) -> dict[str, np.ndarray]:
+    """Shrunken ratios, their equal-tailed interval and ``P(ratio < rest)`` (NaN: no prior)."""
+    shrunk, s_low, s_high, p_below = (np.full(len(k), np.nan) for _ in range(4))
+    if prior is not None:
+        tail = (1.0 - level) / 2.0
+        a_post, b_post = prior.a + k, prior.b + n - k
+        shrunk = a_post / (a_post + b_post)
+        s_low = stats.beta.ppf(tail, a_post, b_post)
+        s_high = stats.beta.isf(tail, a_post, b_post)
+        has_rest = np.isfinite(rest)
+        p_below[has_rest] = stats.beta.cdf(rest[has_rest], a_post[has_rest], b_post[has_rest])
+    return {"shrunk": shrunk, "shrunk_low": s_low, "shrunk_high": s_high, "p_below": p_below}
+
+
+def _test_against_rest(k: np.ndarray, n: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """Two-sided Fisher exact p-value of each group against the rest of the team."""
+    ok = n > 0
+    total_k, total_n = float(k[ok].sum()), float(n[ok].sum())
+    p_value = np.full(len(k), np.nan)
+    has = np.isfinite(rest)
+    rk, rn = total_k - k[has], total_n - n[has]
+    p_value[has] = fisher_two_sided(k[has], n[has] - k[has], rk, rn - rk)
+    return p_value
 
 
 def _search(f, d: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

@@ -164,18 +164,20 @@ def stage_label(stage: object) -> str:
     Stage names are identifiers (the presets' ``"meetings"``, a log's
     ``"约见"``) and never change with the language; this is what plots, apps
     and reports show for them. The kit's own stage names have a translation
-    (``"first contact"`` looks up ``stage.first_contact``); a name of the
-    user's is shown as it is.
+    (``"first contact"`` looks up ``stage.first_contact``), spelled exactly as
+    the kit spells it in English; any other name (the user's "Meetings",
+    "约见") is shown as it is.
 
     >>> with language("zh"):
-    ...     stage_label("meetings"), stage_label("first contact"), stage_label("Demo")
-    ('约见', '初次接触', 'Demo')
+    ...     stage_label("meetings"), stage_label("first contact"), stage_label("Meetings")
+    ('约见', '初次接触', 'Meetings')
     >>> stage_label("candidates (25%)"), stage_label("25%")
     ('candidates (25%)', '25%')
     """
-    code = "_".join(re.findall(r"[a-z0-9]+", str(stage).lower()))
-    key = f"stage.{code}"
-    return t(key) if code and key in _catalogue(DEFAULT_LANGUAGE) else str(stage)
+    name = str(stage)
+    key = "stage." + "_".join(re.findall(r"[a-z0-9]+", name.lower()))
+    # Only the kit's own spelling is translated: a user's "Sales" or "Meetings" stays as written.
+    return t(key) if _catalogue(DEFAULT_LANGUAGE).get(key) == name else name
 
 
 def stages_label(stages: Iterable[object], sep: str = " -> ") -> str:

@@ -54,9 +54,11 @@ from ._validate import (
     check_rng,
     is_numeric,
     short,
+    to_float,
+    type_name,
 )
 from .funnel import Funnel
-from .i18n import FunnelsimValueError, t
+from .i18n import FunnelsimTypeError, FunnelsimValueError, t
 
 __all__ = [
     "CI",
@@ -82,7 +84,9 @@ METHODS = ("wilson", "jeffreys", "clopper-pearson", "agresti-coull", "wald")
 def _counts(name: str, value: object) -> np.ndarray:
     """Whole numbers >= 0 as a float array (any shape)."""
     if not is_numeric(value):
-        raise FunnelsimValueError("error.count_value", name=name, value=short(value), where="")
+        raise FunnelsimTypeError(
+            "error.type_numbers", name=name, value=short(value), type=type_name(value)
+        )
     arr = np.asarray(value, dtype=float)
     bad = ~np.isfinite(arr) | (arr < 0) | (arr != np.round(arr))
     if bad.any():
@@ -126,12 +130,8 @@ def check_pair(passed: object, entered: object, *, allow_empty: bool) -> tuple[n
 
 
 def check_level(confidence_level: object) -> float:
-    try:
-        x = float(confidence_level)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise FunnelsimValueError(
-            "error.not_a_number", name="confidence_level", value=repr(confidence_level)
-        ) from None
+    """A confidence level strictly between 0 and 1 (text or None is a TypeError)."""
+    x = to_float("confidence_level", confidence_level)
     if not 0.0 < x < 1.0:  # also catches NaN
         raise FunnelsimValueError("error.confidence_level", value=confidence_level)
     return x

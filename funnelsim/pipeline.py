@@ -55,10 +55,10 @@ from ._reader import (
     resolve,
     stage_names,
 )
-from ._validate import check_choice, check_count, check_nonnegative, check_rng, short
+from ._validate import check_choice, check_count, check_nonnegative, check_rng, short, type_name
 from .diagnose import diagnose_pipeline
 from .forecasting import check_quantiles, quantile_name
-from .i18n import FunnelsimValueError, t
+from .i18n import FunnelsimTypeError, FunnelsimValueError, t
 from .intervals import METHODS, check_level, interval
 
 __all__ = [
@@ -131,7 +131,12 @@ def _stage_probabilities(stages: object, probabilities: object) -> dict[str, flo
         pairs = list(probabilities.items())
     else:
         if stages is None:
-            raise LogError("pipeline.error.probabilities_type", value=short(probabilities))
+            raise FunnelsimTypeError(
+                "pipeline.error.probabilities_type",
+                name="probabilities",
+                value=short(probabilities),
+                type=type_name(probabilities),
+            )
         values = as_list(probabilities, "probabilities")
         names = stage_names(stages)
         if len(values) != len(names):
@@ -891,10 +896,16 @@ def _bin_index(p: np.ndarray, bins: object) -> tuple[np.ndarray, list[str]]:
         count = check_count("bins", bins, minimum=1)
         edges = np.linspace(0.0, 1.0, count + 1)
     else:
+        if isinstance(bins, str | bytes | bool) or not np.iterable(bins):
+            raise FunnelsimTypeError(
+                "error.calibration_bins", name="bins", value=short(bins), type=type_name(bins)
+            )
         try:
             edges = np.asarray(bins, dtype=float)
         except (TypeError, ValueError):
-            raise FunnelsimValueError("error.calibration_bins", value=short(bins)) from None
+            raise FunnelsimTypeError(
+                "error.calibration_bins", name="bins", value=short(bins), type=type_name(bins)
+            ) from None
         if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0):
             raise FunnelsimValueError("error.calibration_bins", value=short(bins))
         if edges[0] > p.min() or edges[-1] < p.max():

@@ -27,9 +27,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from ._validate import short, type_name
 from .distributions import DealSize
 from .funnel import Funnel
-from .i18n import FunnelsimValueError, t
+from .i18n import FunnelsimTypeError, FunnelsimValueError, t
 
 __all__ = ["Preset", "get", "names"]
 
@@ -205,6 +206,14 @@ def get(name: str) -> Preset:
     funnelsim.FunnelsimValueError: Unknown preset 'nope'. Choose one of: daily ratio game, 20:5:1,
     six-stage weekly funnel, weighted pipeline, target back-calculation, grade ladder.
     """
+    if not isinstance(name, str):
+        raise FunnelsimTypeError(
+            "error.type_choice",
+            name="name",
+            value=short(name),
+            type=type_name(name),
+            choices=", ".join(names()),
+        )
     wanted = _key(name)
     for key, build in _BUILDERS.items():
         if _key(key) == wanted:

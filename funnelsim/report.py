@@ -23,10 +23,10 @@ from matplotlib.figure import Figure
 
 from . import plotting
 from ._version import __version__
-from .cycle import cycle_length
+from .cycle import cycle_length, naive_label
 from .estimate import fit as fit_log
 from .groups import compare_groups
-from .i18n import field_label, get_language, method_label, t
+from .i18n import field_label, get_language, method_label, stage_label, t, unit_label
 from .lessons import Outlook, calls_per_week, outlook
 from .plotting.groups import require_leads
 from .summaries import (
@@ -108,8 +108,8 @@ def _section_ratios(fit) -> list[str]:
         _p(
             t(
                 "report.overall",
-                first=fit.stages[0],
-                last=fit.stages[-1],
+                first=stage_label(fit.stages[0]),
+                last=stage_label(fit.stages[-1]),
                 ratio=ratio,
                 low=low,
                 high=high,
@@ -132,7 +132,7 @@ def _section_groups(
     shown = pd.DataFrame(
         {
             field_label(by): frame[by].astype(str),
-            t("report.col.step"): frame["stage"],
+            t("report.col.step"): [stage_label(s) for s in frame["stage"]],
             t("cli.col.counts"): [
                 f"{k}/{n}" for k, n in zip(frame["passed"], frame["entered"], strict=True)
             ],
@@ -177,8 +177,8 @@ def _section_cycle(log, confidence_level: float) -> list[str]:
         _p(
             t(
                 "report.cycle_summary",
-                start=cycle.start,
-                end=cycle.end,
+                start=stage_label(cycle.start),
+                end=stage_label(cycle.end),
                 leads=cycle.leads,
                 closed=cycle.closed,
                 open=cycle.open,
@@ -189,20 +189,21 @@ def _section_cycle(log, confidence_level: float) -> list[str]:
                 low=low,
                 high=high,
                 mean=cycle.mean,
-                unit=cycle.unit,
+                unit=unit_label(cycle.unit),
                 level=confidence_level,
             )
         )
     )
     naive = cycle.naive
+    unit = unit_label(cycle.unit)
     out.append(
         _table(
             pd.DataFrame(
                 {
-                    t("report.col.naive"): naive["method"],
+                    t("report.col.naive"): [naive_label(m) for m in naive["method"]],
                     t("report.col.deals"): naive["deals"],
-                    t("report.col.mean_unit", unit=cycle.unit): naive["mean"].round(1),
-                    t("report.col.median", unit=cycle.unit): naive["median"].round(1),
+                    t("report.col.mean_unit", unit=unit): naive["mean"].round(1),
+                    t("report.col.median", unit=unit): naive["median"].round(1),
                 }
             )
         )

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ._validate import check_calls, check_choice, check_count, check_rng
 from .distributions import Cycle, DealSize
-from .funnel import Funnel
+from .funnel import Funnel, check_funnel
 from .i18n import FunnelsimValueError, t
 
 __all__ = ["Simulation", "simulate"]
@@ -90,8 +90,7 @@ def simulate(
     >>> round(float(sim.sales.sum(axis=1).mean()), 1)  # 75 dials a week, 50 weeks
     31.2
     """
-    if not isinstance(funnel, Funnel):
-        raise FunnelsimValueError("error.not_a_funnel", value=type(funnel).__name__)
+    funnel = check_funnel(funnel)
     periods = check_count("periods", periods, minimum=1)
     reps = check_count("reps", reps, minimum=1)
     calls_arr = check_calls(calls, periods, reps)
@@ -238,8 +237,8 @@ def _per_call(funnel, calls, cycle, deal_size, start, rng, progress):
     revenue = np.zeros((reps, periods))
     iterator = range(reps)
     if progress:
-        # lazy: tqdm.auto probes for a notebook (IPython, ipywidgets) when imported; only
-        # progress=True needs it, and a compute module stays free of display libraries
+        # lazy: tqdm.auto looks for IPython and imports ipywidgets for its notebook bar
+        # (heavy, optional); only the slow per-call reference mode with progress=True needs it
         from tqdm.auto import tqdm
 
         iterator = tqdm(iterator, desc=t("progress.simulating"), unit=t("progress.rep"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .i18n import field_label, t
+from .i18n import field_label, stage_label, stages_label, t
 from .lessons import Outlook
 
 __all__ = [
@@ -41,12 +41,7 @@ def _rows(fit) -> tuple[pd.DataFrame, pd.DataFrame]:
     table = fit.to_frame()
     steps = len(fit.stages) - 1
     table.insert(len(fit.by), "previous", [fit.stages[i % steps] for i in range(len(table))])
-    overall = fit.overall
-    if not fit.by:
-        overall = pd.DataFrame([overall._asdict()]).assign(
-            entered=int(table["entered"].iloc[0]), passed=int(table["passed"].iloc[-1])
-        )
-    overall = overall.assign(previous=fit.stages[0], stage=fit.stages[-1])
+    overall = fit.overall.to_frame().assign(previous=fit.stages[0], stage=fit.stages[-1])
     return table, overall
 
 
@@ -92,7 +87,7 @@ def ratio_table(fit) -> pd.DataFrame:
         {
             **{field_label(col): both[col].astype(str) for col in fit.by},
             t("cli.col.step"): [
-                t("cli.step", previous=p, stage=s)
+                t("cli.step", previous=stage_label(p), stage=stage_label(s))
                 for p, s in zip(both["previous"], both["stage"], strict=True)
             ],
             t("cli.col.counts"): [
@@ -122,7 +117,7 @@ def log_line(log) -> str:
         format=log.format,
         n=n,
         unit=unit,
-        stages=" → ".join(log.stages),
+        stages=stages_label(log.stages, " → "),
         as_of=as_of,
     )
 
@@ -131,7 +126,7 @@ def fit_notes(fit) -> list[str]:
     """What a reader of a fit's ratios should know: the mature-lead rule, then its notes."""
     out = list(fit.notes)
     if fit.mature is not None:
-        out.insert(0, fit._mature_line().strip())
+        out.insert(0, fit.mature_note())
     return out
 
 
@@ -152,7 +147,7 @@ def plan_frame(o: Outlook) -> pd.DataFrame:
     table = o.plan.to_frame()
     return pd.DataFrame(
         {
-            t("report.col.group"): table["group"].astype(str),
+            t("report.col.group"): o.plan.group_labels(),
             t("report.col.overall"): [format_percent(x) for x in table["overall"]],
             t("report.col.calls", probability=o.probability): [
                 "-" if pd.isna(x) else f"{int(x):,}" for x in table["calls"]

@@ -27,16 +27,16 @@ import pandas as pd
 from scipy import stats
 
 from ._validate import (
+    calls_error,
     check_choice,
     check_count,
     check_nonnegative,
     check_open_probability,
     check_probability,
     is_numeric,
-    short,
 )
 from .distributions import Cycle, DealSize
-from .funnel import Funnel
+from .funnel import Funnel, check_funnel
 from .i18n import FunnelsimValueError
 
 __all__ = [
@@ -75,7 +75,7 @@ class Moments:
 # ------------------------------------------------------------------ moments
 def _schedule(calls: float | np.ndarray, first_period: int, periods: int) -> np.ndarray:
     if not is_numeric(calls):
-        raise FunnelsimValueError("error.calls_not_numeric", value=short(calls))
+        raise calls_error(calls)
     arr = np.atleast_1d(np.asarray(calls, dtype=float))
     if arr.ndim != 1:
         raise FunnelsimValueError(
@@ -125,6 +125,7 @@ def sales_moments(
     >>> m.mean, round(m.var, 6)
     (100.0, 90.0)
     """
+    funnel = check_funnel(funnel)
     periods = check_count("periods", periods, minimum=1)
     first_period = check_count("first_period", first_period)
     start = check_choice("start", start, ("steady", "empty"))
@@ -165,6 +166,7 @@ def revenue_moments(
     >>> m.mean, round(m.cv**2, 6)  # (1 - p + cv^2) / (n p) = 1.9 / 100
     (1000.0, 0.019)
     """
+    funnel = check_funnel(funnel)
     s = sales_moments(
         funnel, calls, periods=periods, cycle=cycle, start=start, first_period=first_period
     )
@@ -186,6 +188,7 @@ def sales_cv(
     >>> round(1 - fs.theory.sales_cv(f, 2000) / a, 3)  # doubling calls: -29 %, not -50 %
     0.293
     """
+    funnel = check_funnel(funnel)
     return sales_moments(funnel, calls, periods=periods, cycle=cycle).cv
 
 
@@ -206,6 +209,7 @@ def revenue_cv(
     >>> round(fs.theory.revenue_cv(f, 500, fs.DealSize.gamma(1.0, cv=1.0)), 4)
     0.445
     """
+    funnel = check_funnel(funnel)
     return revenue_moments(funnel, calls, deal_size, periods=periods, cycle=cycle).cv
 
 
@@ -261,6 +265,7 @@ def prob_reach(
     >>> round(fs.theory.prob_reach(f, 1000, 50), 3)
     0.52
     """
+    funnel = check_funnel(funnel)
     n = check_count("calls", calls)
     periods = check_count("periods", periods, minimum=1)
     target = check_nonnegative("target", target)
@@ -292,6 +297,7 @@ def calls_for_target(
     >>> fs.theory.calls_for_target(f, 50, 0.9)
     1180
     """
+    funnel = check_funnel(funnel)
     target = check_nonnegative("target", target)
     probability = check_open_probability("probability", probability)
     periods = check_count("periods", periods, minimum=1)
@@ -325,6 +331,7 @@ def calls_for_expected(
     periods: int = 1,
 ) -> int:
     """Calls per period whose *expected* result equals the target (rounded up)."""
+    funnel = check_funnel(funnel)
     target = check_nonnegative("target", target)
     periods = check_count("periods", periods, minimum=1)
     size = DealSize.coerce(deal_size)
@@ -354,6 +361,7 @@ def back_calculate(
     >>> fs.theory.back_calculate(pre.funnel, 500_000, deal_size=pre.deal_size)["needed"].tolist()
     [408, 102, 51, 38]
     """
+    funnel = check_funnel(funnel)
     target = check_nonnegative("target", target)
     size = DealSize.coerce(deal_size)
     mean = 1.0 if size is None else size.mean
@@ -384,6 +392,7 @@ def variance_shares(funnel: Funnel) -> pd.Series:
     >>> fs.variance_shares(fs.Funnel(["a", "b", "c"], [0.5, 0.1])).round(3).tolist()
     [0.053, 0.947]
     """
+    funnel = check_funnel(funnel)
     r = np.asarray(funnel.ratios)
     reach = funnel.reach[:-1]
     later = np.array([math.prod(funnel.ratios[k + 1 :]) for k in range(len(r))])
@@ -419,6 +428,7 @@ def compare_levers(
     >>> tab["gain"].round(3).tolist()
     [0.0, 1.0, 0.143]
     """
+    funnel = check_funnel(funnel)
     calls = check_nonnegative("calls", calls, integer=True)
     extra_calls = check_nonnegative("extra_calls", extra_calls, integer=True)
     check_probability("new_ratio", new_ratio)

@@ -432,3 +432,37 @@ def test_pace_of_a_log_with_a_known_rate():
                     counts=pd.DataFrame({"period": [1, 2, 3], "dials": [10, 20, 60],
                                          "sales": [0, 1, 2]}))  # fmt: skip
     assert calls_per_week(counts) == 30.0
+
+
+def test_chinese_text_names_the_kits_stages_in_chinese_and_keeps_the_identifiers(tmp_path):
+    """The printed table and plan follow the language (stage names, the team's row); the CSV
+    and the tables behind them keep the identifiers."""
+    path = tmp_path / "counts.csv"
+    pd.DataFrame(
+        {"rep": ["ann", "bob"], "dials": [150, 150], "connects": [70, 40], "meetings": [10, 3]}
+    ).to_csv(path, index=False)
+    args = ["fit", str(path), "--format", "counts", "--stages", "dials,connects,meetings"]
+    plan = ["forecast", *args[1:], "--target", "5", "--by", "rep", "--reps", "500", "--seed", "1"]
+    with fs.language("zh"):
+        dials, meetings = fs.i18n.stage_label("dials"), fs.i18n.stage_label("meetings")
+        team = fs.t("plan.team")
+        code, text = call(*args)
+        code_csv, csv = call(*args, "--csv")
+        code_plan, planned = call(*plan)
+    assert dials != "dials" and meetings != "meetings" and team != "team"
+    assert code == code_csv == code_plan == 0
+    assert f"{dials} → {meetings}" in text and "dials" not in text
+    assert csv.splitlines()[0] == "stage,entered,passed,ratio,low,high"
+    assert [line.split(",")[0] for line in csv.splitlines()[1:]] == ["connects", "meetings"]
+    assert team in planned and " team" not in planned
+    code, english = call(*args)
+    assert code == 0 and "dials → meetings" in english
+
+
+def test_the_report_names_the_kits_stages_in_the_language_of_the_page():
+    counts = pd.DataFrame({"dials": [150], "connects": [70], "meetings": [10]})
+    log = fs.Log("counts", ("dials", "connects", "meetings"), counts=counts)
+    with fs.language("zh"):
+        page = build_report(log)
+        dials, meetings = fs.i18n.stage_label("dials"), fs.i18n.stage_label("meetings")
+    assert f"{dials} → {meetings}" in page and "dials → meetings" not in page

@@ -16,6 +16,19 @@ from scipy import integrate, stats
 import funnelsim as fs
 from funnelsim.presets import SIZE_BANDS
 
+VALUE, TYPE = fs.FunnelsimValueError, fs.FunnelsimTypeError
+
+
+def _raises(error: type, key: str, call, **values) -> None:
+    """``call()`` raises ``error`` with this catalogue key and (at least) these values."""
+    with pytest.raises(error) as info:
+        call()
+    assert info.value.key == key
+    for name, value in values.items():
+        got = info.value.values[name]
+        assert np.isnan(got) if value == "nan" else got == value, (name, got)
+
+
 Z = 4.0  # standard errors allowed in every sampling check
 
 
@@ -125,13 +138,17 @@ def test_cycle_coerce():
 
 
 @pytest.mark.parametrize(
-    ("mean", "cv", "fragment"),
-    [(-1, 0.5, "cycle mean"), (math.nan, 0.5, "cycle mean"), (math.inf, 0.5, "cycle mean"),
-     ("long", 0.5, "cycle mean"), (4, -0.1, "cycle cv"), (4, math.nan, "cycle cv")],
+    ("mean", "cv", "error", "key", "name"),
+    [(-1, 0.5, VALUE, "error.nonnegative", "cycle mean"),
+     (math.nan, 0.5, VALUE, "error.nonnegative", "cycle mean"),
+     (math.inf, 0.5, VALUE, "error.nonnegative", "cycle mean"),
+     ("long", 0.5, TYPE, "error.type_number", "cycle mean"),
+     (4, -0.1, VALUE, "error.nonnegative", "cycle cv"),
+     (4, math.nan, VALUE, "error.nonnegative", "cycle cv"),
+     (4, None, TYPE, "error.type_number", "cycle cv")],
 )  # fmt: skip
-def test_cycle_rejects_bad_parameters(mean, cv, fragment):
-    with pytest.raises(ValueError, match=fragment):
-        fs.Cycle(mean, cv)
+def test_cycle_rejects_bad_parameters(mean, cv, error, key, name):
+    _raises(error, key, lambda: fs.Cycle(mean, cv), name=name)
 
 
 @pytest.mark.parametrize(("mean", "cv"), [(4, 0.5), (0.5, 0.5), (2.5, 0)])
@@ -293,20 +310,28 @@ def test_coerce():
 
 
 @pytest.mark.parametrize(
-    ("build", "fragment"),
+    ("build", "key", "name"),
     [
-        (lambda: fs.DealSize.fixed(-1), "deal_size amount"),
-        (lambda: fs.DealSize.fixed(math.nan), "deal_size amount"),
-        (lambda: fs.DealSize.gamma(0), "deal_size mean"),
-        (lambda: fs.DealSize.gamma(-5, 1), "deal_size mean"),
-        (lambda: fs.DealSize.gamma(5, -1), "deal_size cv"),
-        (lambda: fs.DealSize.lognormal(math.inf, 1), "deal_size mean"),
-        (lambda: fs.DealSize.lognormal(5, math.nan), "deal_size cv"),
+        (lambda: fs.DealSize.fixed(-1), "error.nonnegative", "deal_size amount"),
+        (lambda: fs.DealSize.fixed(math.nan), "error.nonnegative", "deal_size amount"),
+        (lambda: fs.DealSize.gamma(0), "error.positive", "deal_size mean"),
+        (lambda: fs.DealSize.gamma(-5, 1), "error.nonnegative", "deal_size mean"),
+        (lambda: fs.DealSize.gamma(5, -1), "error.nonnegative", "deal_size cv"),
+        (lambda: fs.DealSize.lognormal(math.inf, 1), "error.nonnegative", "deal_size mean"),
+        (lambda: fs.DealSize.lognormal(5, math.nan), "error.nonnegative", "deal_size cv"),
     ],
 )
-def test_deal_size_rejects_bad_parameters(build, fragment):
-    with pytest.raises(ValueError, match=fragment):
-        build()
+def test_deal_size_rejects_bad_parameters(build, key, name):
+    _raises(VALUE, key, build, name=name)
+
+
+def test_deal_size_of_the_wrong_type_is_a_type_error():
+    _raises(TYPE, "error.type_number", lambda: fs.DealSize.gamma("big"), name="deal_size mean")
+    _raises(TYPE, "error.type_number", lambda: fs.DealSize.coerce("10k"), name="deal_size amount")
+    _raises(
+        TYPE, "error.type_list", lambda: fs.DealSize.bands(10, [1.0]), name="edges", type="int"
+    )
+    _raises(TYPE, "error.type_list", lambda: fs.DealSize.bands([0, 10], "1"), name="shares")
 
 
 # ---------------------------------------------------------------- bands
@@ -319,35 +344,41 @@ def test_bands_accepts_rounded_shares_and_rescales_them():
 
 
 BAD_BANDS = [
-    # (edges, shares, values, fragments)
-    ([0, 10, 30], [0.6, 0.3], None, ["add up to 0.9"]),
-    ([0, 10, 30], [0.6, 0.42], None, ["add up to 1.02"]),
-    ([0, 10, 10], [0.5, 0.5], None, ["increase", "[0, 10, 10]"]),
-    ([0, 30, 10], [0.5, 0.5], None, ["increase", "[0, 30, 10]"]),
-    ([math.inf, 10, 30], [0.5, 0.5], None, ["increase"]),
-    ([0, math.inf, math.inf], [0.5, 0.5], [5, 50], ["increase"]),
-    ([0, math.nan, 30], [0.5, 0.5], None, ["edges[1]", "nan"]),
-    ([-math.inf, 10, 30], [0.5, 0.5], None, ["edges[0]", "-inf"]),
-    ([-5, 10, 30], [0.5, 0.5], None, ["edges[0]", "-5"]),
-    ([0, None, 30], [0.5, 0.5], None, ["edges[1]", "None"]),
-    ([0, "ten", 30], [0.5, 0.5], None, ["edges[1]", "'ten'"]),
-    ([0, 10, math.inf], [0.5, 0.5], None, ["open-ended", "values="]),
-    ([0, 10, 30], [0.5, 0.5], [5, 35], ["values[1] = 35", "[10.0, 30.0]"]),
-    ([0, 10, 30], [0.5, 0.5], [12, 20], ["values[0] = 12"]),
-    ([0, 10, 30], [0.5, 0.5], [5], ["1 values for 2 bands"]),
-    ([0, 10, 30], [1.0], None, ["3 edges and 1 shares"]),
-    ([0], [], None, ["1 edges and 0 shares"]),
-    ([0, 10, 30], [1.2, -0.2], None, ["shares[1]", "-0.2"]),
-    ([0, 10, 30], [0.5, 0.5], [5, -1], ["values[1]", "-1"]),
-]
+    # (edges, shares, values, error class, catalogue key, values of the message)
+    ([0, 10, 30], [0.6, 0.3], None, VALUE, "error.bands_shares", {"total": pytest.approx(0.9)}),
+    ([0, 10, 30], [0.6, 0.42], None, VALUE, "error.bands_shares", {"total": 1.02}),
+    ([0, 10, 10], [0.5, 0.5], None, VALUE, "error.bands_edges", {"value": [0, 10, 10]}),
+    ([0, 30, 10], [0.5, 0.5], None, VALUE, "error.bands_edges", {"value": [0, 30, 10]}),
+    ([math.inf, 10, 30], [0.5, 0.5], None, VALUE, "error.bands_edges", {}),
+    ([0, math.inf, math.inf], [0.5, 0.5], [5, 50], VALUE, "error.bands_edges", {}),
+    ([0, math.nan, 30], [0.5, 0.5], None, VALUE, "error.nonnegative",
+     {"name": "edges[1]", "value": "nan"}),
+    ([-math.inf, 10, 30], [0.5, 0.5], None, VALUE, "error.nonnegative",
+     {"name": "edges[0]", "value": -math.inf}),
+    ([-5, 10, 30], [0.5, 0.5], None, VALUE, "error.nonnegative",
+     {"name": "edges[0]", "value": -5}),
+    ([0, None, 30], [0.5, 0.5], None, TYPE, "error.type_number",
+     {"name": "edges[1]", "value": "None"}),
+    ([0, "ten", 30], [0.5, 0.5], None, TYPE, "error.type_number",
+     {"name": "edges[1]", "value": "'ten'", "type": "str"}),
+    ([0, 10, math.inf], [0.5, 0.5], None, VALUE, "error.bands_open", {"value": [0, 10, math.inf]}),
+    ([0, 10, 30], [0.5, 0.5], [5, 35], VALUE, "error.bands_value_outside",
+     {"index": 1, "value": 35, "low": 10, "high": 30}),
+    ([0, 10, 30], [0.5, 0.5], [12, 20], VALUE, "error.bands_value_outside",
+     {"index": 0, "value": 12}),
+    ([0, 10, 30], [0.5, 0.5], [5], VALUE, "error.bands_values", {"n_values": 1, "n_shares": 2}),
+    ([0, 10, 30], [1.0], None, VALUE, "error.bands_shape", {"n_edges": 3, "n_shares": 1}),
+    ([0], [], None, VALUE, "error.bands_shape", {"n_edges": 1, "n_shares": 0}),
+    ([0, 10, 30], [1.2, -0.2], None, VALUE, "error.nonnegative",
+     {"name": "shares[1]", "value": -0.2}),
+    ([0, 10, 30], [0.5, 0.5], [5, -1], VALUE, "error.nonnegative",
+     {"name": "values[1]", "value": -1}),
+]  # fmt: skip
 
 
-@pytest.mark.parametrize(("edges", "shares", "values", "fragments"), BAD_BANDS)
-def test_bands_validation_names_the_value(edges, shares, values, fragments):
-    with pytest.raises(ValueError) as info:
-        fs.DealSize.bands(edges, shares, values)
-    for fragment in fragments:
-        assert fragment in str(info.value), (fragment, str(info.value))
+@pytest.mark.parametrize(("edges", "shares", "values", "error", "key", "message"), BAD_BANDS)
+def test_bands_validation_names_the_value(edges, shares, values, error, key, message):
+    _raises(error, key, lambda: fs.DealSize.bands(edges, shares, values), **message)
 
 
 def test_bands_values_on_the_band_edges_are_inside():

@@ -102,43 +102,78 @@ def test_three_meetings_out_of_forty_connects_is_uncertain():
     assert proportion_ci(3, 40, method="wald").low == 0.0
 
 
+def _check_error(err: pytest.ExceptionInfo, key: str, values: dict) -> None:
+    """The error's catalogue key, and the values its message was filled with."""
+    assert err.value.key == key
+    for name, value in values.items():
+        assert err.value.values[name] == value, name
+
+
+CHOICES = "wilson, jeffreys, clopper-pearson, agresti-coull, wald"
+
+
 @pytest.mark.parametrize(
-    ("kwargs", "match"),
+    ("kwargs", "error", "key", "values"),
     [
+        ({"confidence_level": 0}, ValueError, "error.confidence_level", {"value": 0}),
+        ({"confidence_level": 1}, ValueError, "error.confidence_level", {"value": 1}),
+        ({"confidence_level": 95}, ValueError, "error.confidence_level", {"value": 95}),
         (
-            {"confidence_level": 0},
-            r"confidence_level must be strictly between 0 and 1; got 0\. Fix: write 95 % as 0\.95",
+            {"confidence_level": "high"},
+            TypeError,
+            "error.type_number",
+            {"name": "confidence_level", "value": "'high'", "type": "str"},
         ),
-        ({"confidence_level": 1}, r"confidence_level .* got 1"),
-        ({"confidence_level": 95}, r"confidence_level .* got 95"),
-        ({"confidence_level": "high"}, r"confidence_level must be a number; got 'high'"),
-        ({"method": "score"}, r"method must be one of: wilson, jeffreys, clopper-pearson, "),
-        ({"method": "beta"}, r"got 'beta'"),
+        ({"confidence_level": None}, TypeError, "error.type_number", {"type": "NoneType"}),
+        (
+            {"method": "score"},
+            ValueError,
+            "error.choice",
+            {"name": "method", "value": "'score'", "choices": CHOICES},
+        ),
+        ({"method": "beta"}, ValueError, "error.choice", {"value": "'beta'"}),
+        (
+            {"method": 3},
+            TypeError,
+            "error.type_choice",
+            {"name": "method", "value": "3", "type": "int", "choices": CHOICES},
+        ),
     ],
 )
-def test_bad_options_raise_clear_errors(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+def test_bad_options_raise_clear_errors(kwargs, error, key, values):
+    with pytest.raises(error) as err:
         proportion_ci(3, 40, **kwargs)
+    _check_error(err, key, values)
+
+
+AT_1 = " at position 1"
 
 
 @pytest.mark.parametrize(
-    ("passed", "entered", "match"),
+    ("passed", "entered", "key", "values"),
     [
-        (5, 4, r"passed cannot exceed entered: got passed = 5 and entered = 4\. Fix"),
-        ([1, 5], [4, 4], r"passed = 5 and entered = 4 at position 1"),
-        (-1, 4, r"passed must be whole numbers >= 0 .* got -1\. Fix"),
-        (1, -4, r"entered must be whole numbers >= 0 .* got -4"),
-        (1.5, 4, r"passed .* got 1\.5"),
-        ([1, np.nan], 4, r"passed .* got nan at position 1"),
-        ("3", 40, r"passed .* got '3'"),
-        (0, 0, r"entered is 0: no lead entered the step"),
-        ([0, 0], [3, 0], r"entered is 0 at position 1"),
-        ([1, 2], [3, 4, 5], r"same shape .* \(2,\) and \(3,\)"),
+        (5, 4, "error.passed_above_entered", {"passed": "5", "entered": "4", "where": ""}),
+        ([1, 5], [4, 4], "error.passed_above_entered", {"passed": "5", "where": AT_1}),
+        (-1, 4, "error.count_value", {"name": "passed", "value": "-1", "where": ""}),
+        (1, -4, "error.count_value", {"name": "entered", "value": "-4"}),
+        (1.5, 4, "error.count_value", {"name": "passed", "value": "1.5"}),
+        ([1, np.nan], 4, "error.count_value", {"name": "passed", "value": "nan", "where": AT_1}),
+        (0, 0, "error.entered_zero", {"where": ""}),
+        ([0, 0], [3, 0], "error.entered_zero", {"where": AT_1}),
+        ([1, 2], [3, 4, 5], "error.count_shape", {"passed": (2,), "entered": (3,)}),
     ],
 )
-def test_bad_counts_raise_clear_errors(passed, entered, match):
-    with pytest.raises(ValueError, match=match):
+def test_bad_counts_raise_clear_errors(passed, entered, key, values):
+    with pytest.raises(fs.FunnelsimValueError) as err:
         proportion_ci(passed, entered)
+    _check_error(err, key, values)
+
+
+@pytest.mark.parametrize(("passed", "kind"), [("3", "str"), (None, "NoneType"), (["a"], "list")])
+def test_counts_of_the_wrong_type_are_a_type_error(passed, kind):
+    with pytest.raises(fs.FunnelsimTypeError) as err:
+        proportion_ci(passed, 40)
+    _check_error(err, "error.type_numbers", {"name": "passed", "type": kind})
 
 
 # --------------------------------------------------------------------- logs
@@ -233,16 +268,17 @@ def test_group_gives_the_fit_of_that_group_alone():
     assert f.groups == ["ann", "bob"]
     two = fit(log, by=["period", "rep"])
     assert two.group(("w2", "ann")).to_frame()["passed"].tolist() == [36, 5, 0]
-    with pytest.raises(
-        ValueError,
-        match=r"No group 'carl' in this fit \(grouped by rep\)\. "
-        r"Groups: ann, bob",
-    ):
+    with pytest.raises(fs.FunnelsimValueError) as err:
         f.group("carl")
-    with pytest.raises(ValueError, match="No group 'ann'"):
+    _check_error(
+        err, "error.unknown_group", {"value": "'carl'", "by": "rep", "choices": "ann, bob"}
+    )
+    with pytest.raises(fs.FunnelsimValueError) as err:
         two.group("ann")  # two by columns need a tuple
-    with pytest.raises(ValueError, match="This fit has no groups"):
+    _check_error(err, "error.unknown_group", {"value": "'ann'", "by": "period, rep"})
+    with pytest.raises(fs.FunnelsimValueError) as err:
         fit(log).group("ann")
+    _check_error(err, "error.fit_not_grouped", {})
 
 
 def test_to_funnel_gives_the_point_estimates():
@@ -251,9 +287,31 @@ def test_to_funnel_gives_the_point_estimates():
     assert isinstance(funnel, fs.Funnel) and funnel.stages == STAGES
     assert funnel.ratios == pytest.approx((111 / 300, 13 / 111, 1 / 13))
     assert funnel.overall == pytest.approx(f.overall.ratio)
-    per_rep = fit(_counts_log(), by="rep").to_funnel()
-    assert set(per_rep) == {"ann", "bob"}
+    assert f.funnels_by_group() == {None: funnel}
+    grouped = fit(_counts_log(), by="rep")
+    per_rep = grouped.funnels_by_group()
+    assert list(per_rep) == ["ann", "bob"]
     assert per_rep["bob"].ratios == pytest.approx((40 / 150, 3 / 40, 0 / 3))
+    assert grouped.group("bob").to_funnel() == per_rep["bob"]
+
+
+@pytest.mark.parametrize(
+    ("method", "args", "by_group"),
+    [
+        ("to_funnel", (), "funnels_by_group"),
+        ("sample_ratios", (3,), "sample_ratios_by_group"),
+        ("sample_funnels", (3,), "sample_funnels_by_group"),
+    ],
+)
+def test_a_grouped_fit_has_no_single_funnel_and_says_which_method_gives_them(
+    method, args, by_group
+):
+    """One return type per method: a grouped fit raises and names the dict-valued method."""
+    grouped = fit(_counts_log(), by="rep")
+    with pytest.raises(fs.FunnelsimValueError) as err:
+        getattr(grouped, method)(*args)
+    _check_error(err, "error.fit_grouped_funnel", {"method": method, "by_group": by_group})
+    assert err.value.values["by"] == "rep" and err.value.values["groups"] == 2
 
 
 def test_sample_funnels_follow_the_beta_posteriors(rng):
@@ -269,10 +327,15 @@ def test_sample_funnels_follow_the_beta_posteriors(rng):
     assert len(funnels) == 5 and all(isinstance(x, fs.Funnel) for x in funnels)
     assert [x.ratios for x in funnels] == [x.ratios for x in f.sample_funnels(5, rng=7)]
     np.testing.assert_allclose([x.ratios for x in funnels], f.sample_ratios(5, rng=7))
+    pooled = f.sample_ratios_by_group(5, rng=7)
+    assert list(pooled) == [None]
+    np.testing.assert_array_equal(pooled[None], f.sample_ratios(5, rng=7))
     grouped = fit(_counts_log(), by="rep")
-    assert grouped.sample_ratios(4, rng=1).shape == (2, 4, 3)
-    per_rep = grouped.sample_funnels(4, rng=1)
-    assert set(per_rep) == {"ann", "bob"} and len(per_rep["bob"]) == 4
+    draws = grouped.sample_ratios_by_group(4, rng=1)
+    assert list(draws) == ["ann", "bob"] and all(d.shape == (4, 3) for d in draws.values())
+    per_rep = grouped.sample_funnels_by_group(4, rng=1)
+    assert list(per_rep) == ["ann", "bob"] and len(per_rep["bob"]) == 4
+    np.testing.assert_allclose([x.ratios for x in per_rep["bob"]], draws["bob"])
 
 
 def test_a_step_without_leads_gives_nan_and_a_note_not_an_exception():
@@ -290,15 +353,18 @@ def test_a_step_without_leads_gives_nan_and_a_note_not_an_exception():
         "estimated (NaN).",
     )
     assert "note: group bob" in repr(f)
-    overall = f.overall.set_index("rep")
+    overall = f.overall.to_frame().set_index("rep")
     assert overall.loc["bob", "ratio"] == 0.0  # last / first is still 0 / 10
     assert np.isnan(overall.loc["bob", "low"]) and np.isnan(overall.loc["bob", "high"])
     assert overall.loc["ann", ["low", "high"]].notna().all()
-    assert np.isnan(f.sample_ratios(3, rng=0)[1, :, 1]).all()
-    with pytest.raises(ValueError, match=r"group bob: no lead entered the step into meetings"):
-        f.to_funnel()
-    with pytest.raises(ValueError, match="group bob"):
-        f.sample_funnels(2, rng=0)
+    assert f.overall.group("bob").ratio == 0.0 and np.isnan(f.overall.group("bob").low)
+    assert np.isnan(f.sample_ratios_by_group(3, rng=0)["bob"][:, 1]).all()
+    with pytest.raises(fs.FunnelsimValueError) as err:
+        f.funnels_by_group()
+    _check_error(err, "error.fit_no_funnel", {"group_key": "bob", "stage": "meetings"})
+    with pytest.raises(fs.FunnelsimValueError) as err:
+        f.sample_funnels_by_group(2, rng=0)
+    _check_error(err, "error.fit_no_funnel", {"group_key": "bob", "stage": "meetings"})
     assert f.group("ann").to_funnel().ratios == pytest.approx((0.4, 0.2))
 
 
@@ -311,34 +377,41 @@ def test_a_step_without_leads_gives_nan_and_a_note_not_an_exception():
 )
 def test_no_leads_at_the_first_stage_raises(counts):
     log = Log("counts", ("dials", "connects"), counts=counts)
-    with pytest.raises(ValueError, match=r"no leads at its first stage \(dials\)"):
-        fit(log)
-    with pytest.raises(ValueError, match="no leads at its first stage"):
-        fit(log, by=[])
+    for by in (None, []):
+        with pytest.raises(fs.FunnelsimValueError) as err:
+            fit(log, by=by)
+        _check_error(err, "error.no_first_leads", {"stage": "dials"})
 
 
 def test_fit_rejects_bad_input():
     log = _counts_log()
-    with pytest.raises(ValueError, match=r"Expected a funnelsim Log .* got"):
-        fit(log.counts)
-    with pytest.raises(ValueError, match=r"Cannot group by team"):
+    for wrong, kind in ((log.counts, "DataFrame"), ("abc", "str"), (None, "NoneType")):
+        with pytest.raises(fs.FunnelsimTypeError) as err:
+            fit(wrong)
+        _check_error(err, "error.not_a_log", {"name": "log", "type": kind})
+    with pytest.raises(fs.FunnelsimValueError) as err:
         fit(log, by="team")
-    with pytest.raises(ValueError, match="method must be one of"):
+    _check_error(err, "error.unknown_by", {"value": "team"})
+    with pytest.raises(fs.FunnelsimValueError) as err:
         fit(log, method="exact")
-    with pytest.raises(ValueError, match="confidence_level"):
+    _check_error(err, "error.choice", {"name": "method", "value": "'exact'"})
+    with pytest.raises(fs.FunnelsimValueError) as err:
         fit(log, confidence_level=1.5)
+    _check_error(err, "error.confidence_level", {"value": 1.5})
     rising = Log(
         "counts", ("a", "b"), counts=pd.DataFrame({"rep": ["x", "y"], "a": [5, 5], "b": [3, 6]})
     )
-    with pytest.raises(
-        ValueError,
-        match=r"group y: b has 6 leads but the stage before it, a, "
-        r"has only 5",
-    ):
+    with pytest.raises(fs.FunnelsimValueError) as err:
         fit(rising, by="rep")
+    _check_error(
+        err,
+        "error.fit_counts_rising",
+        {"group_key": "y", "stage": "b", "previous": "a", "passed": 6, "entered": 5},
+    )
     negative = Log("counts", ("a", "b"), counts=pd.DataFrame({"a": [5, 5], "b": [3, -4]}))
-    with pytest.raises(ValueError, match=r"b must be whole numbers >= 0"):
+    with pytest.raises(fs.FunnelsimValueError) as err:
         fit(negative)
+    _check_error(err, "error.count_value", {"name": "b", "value": -1})
 
 
 def test_repr_is_readable():
@@ -358,6 +431,41 @@ def test_overall_is_the_product_and_reproducible():
     assert first.overall.ratio == pytest.approx(math.prod(first.to_frame()["ratio"]))
     assert first.overall.low < first.overall.ratio < first.overall.high
     assert first.overall_interval(draws=5000, rng=3) == first.overall_interval(draws=5000, rng=3)
+    assert first.overall != first.overall_interval(draws=5000, rng=3)
+    ratio, low, high = first.overall  # unpacks like the (ratio, low, high) tuple it was
+    assert (ratio, low, high) == (first.overall.ratio, first.overall.low, first.overall.high)
+    frame = first.overall.to_frame()
+    assert list(frame.columns) == ["entered", "passed", "ratio", "low", "high"]
+    assert frame.iloc[0].tolist() == [300, 1, ratio, low, high]
+    assert first.overall.by == () and first.overall.groups == []
+    assert repr(first.overall).startswith("Overall(dials -> sales, 95%: 0.00333 [")
+
+
+def test_a_grouped_overall_is_one_overall_per_group():
+    """The same type with by=: .group(key) gives one group's Overall, .to_frame() the table;
+    the single-rate attributes say to use them instead."""
+    grouped = fit(_counts_log(), by="rep").overall
+    assert isinstance(grouped, Overall) and grouped.groups == ["ann", "bob"]
+    ann = grouped.group("ann")
+    assert isinstance(ann, Overall) and ann.by == ()
+    row = grouped.to_frame().iloc[0]
+    assert (ann.ratio, ann.low, ann.high) == (row["ratio"], row["low"], row["high"])
+    for attribute in ("ratio", "low", "high"):
+        with pytest.raises(fs.FunnelsimValueError) as err:
+            getattr(grouped, attribute)
+        _check_error(err, "error.overall_grouped", {"attribute": attribute, "by": "rep"})
+    with pytest.raises(fs.FunnelsimValueError) as err:
+        tuple(grouped)  # ratio, low, high = grouped
+    _check_error(err, "error.overall_grouped", {"groups": 2})
+    with pytest.raises(fs.FunnelsimValueError) as err:
+        grouped.group("carl")
+    _check_error(err, "error.unknown_group", {"value": "'carl'", "choices": "ann, bob"})
+    with pytest.raises(fs.FunnelsimValueError) as err:
+        ann.group("ann")
+    _check_error(err, "error.fit_not_grouped", {})
+    text = repr(grouped)
+    assert text.startswith("Overall(dials -> sales, 95%; by rep: 2 groups")
+    assert "\n  ann: 0.00667 [" in text
 
 
 def test_overall_of_one_step_is_the_jeffreys_interval():
@@ -388,7 +496,7 @@ def test_grouped_overall_matches_each_groups_overall():
     error.
     """
     f = fit(_counts_log(), by="rep")
-    table = f.overall
+    table = f.overall.to_frame()
     assert list(table.columns) == ["rep", "entered", "passed", "ratio", "low", "high"]
     assert table["entered"].tolist() == [150, 150] and table["passed"].tolist() == [1, 0]
     frame = f.to_frame()
@@ -432,7 +540,7 @@ def test_overall_interval_covers_the_true_rate_at_about_the_nominal_rate(ratios,
     stages = tuple(f"s{i}" for i in range(len(counts)))
     frame = pd.DataFrame({"log": np.arange(reps), **dict(zip(stages, counts, strict=True))})
     f = fit(Log("counts", stages, counts=frame), by="log")
-    table = f.overall_interval(draws=2000, rng=gen)
+    table = f.overall_interval(draws=2000, rng=gen).to_frame()
     truth = math.prod(ratios)
     covered = ((table["low"] <= truth) & (truth <= table["high"])).mean()
     se = math.sqrt(0.95 * 0.05 / reps)
@@ -482,14 +590,21 @@ def test_coverage_is_reproducible_and_validates(rng):
     a = coverage("wilson", n=15, p=[0.2, 0.4], reps=500, rng=5)
     b = coverage("wilson", n=15, p=[0.2, 0.4], reps=500, rng=5)
     pd.testing.assert_frame_equal(a, b)
-    with pytest.raises(ValueError, match=r"n\[0\] must be at least 1; got 0"):
+    with pytest.raises(fs.FunnelsimValueError) as err:
         coverage("wilson", n=0, p=0.2, rng=rng)
-    with pytest.raises(ValueError, match=r"p\[1\] must be a ratio between 0 and 1; got 1.2"):
+    _check_error(err, "error.at_least", {"name": "n[0]", "value": 0, "minimum": 1})
+    with pytest.raises(fs.FunnelsimValueError) as err:
         exact_coverage("wilson", n=5, p=[0.2, 1.2])
-    with pytest.raises(ValueError, match=r"method must be one of: .*; got 'normal'"):
+    _check_error(err, "error.ratio_range", {"name": "p[1]", "value": 1.2})
+    with pytest.raises(fs.FunnelsimValueError) as err:
         exact_coverage(["wilson", "normal"], n=5, p=0.2)
-    with pytest.raises(ValueError, match=r"reps must be at least 1"):
+    _check_error(err, "error.choice", {"name": "method", "value": "'normal'"})
+    with pytest.raises(fs.FunnelsimValueError) as err:
         coverage("wilson", n=5, p=0.2, reps=0, rng=rng)
+    _check_error(err, "error.at_least", {"name": "reps", "value": 0})
+    with pytest.raises(fs.FunnelsimTypeError) as err:
+        coverage("wilson", n="15", p=0.2, rng=rng)
+    _check_error(err, "error.type_number", {"name": "n[0]", "type": "str"})
 
 
 # ------------------------------------------------------------------ planner
@@ -518,12 +633,18 @@ def test_calls_for_precision_equals_brute_force(method, p, h, level):
 
 def test_calls_for_precision_defaults_to_wilson_and_validates():
     assert calls_for_precision(0.1, 0.03) == calls_for_precision(0.1, 0.03, method="wilson")
-    with pytest.raises(ValueError, match=r"ratio must be strictly between 0 and 1; got 0"):
+    with pytest.raises(fs.FunnelsimValueError) as err:
         calls_for_precision(0, 0.03)
-    with pytest.raises(ValueError, match=r"half_width .* got 0"):
+    _check_error(err, "error.open_probability", {"name": "ratio", "value": 0})
+    with pytest.raises(fs.FunnelsimValueError) as err:
         calls_for_precision(0.1, 0)
-    with pytest.raises(ValueError, match=r"method must be one of: wilson, wald"):
+    _check_error(err, "error.open_probability", {"name": "half_width", "value": 0})
+    with pytest.raises(fs.FunnelsimValueError) as err:
         calls_for_precision(0.1, 0.03, method="jeffreys")
+    _check_error(err, "error.choice", {"value": "'jeffreys'", "choices": "wilson, wald"})
+    with pytest.raises(fs.FunnelsimTypeError) as err:
+        calls_for_precision("10%", 0.03)
+    _check_error(err, "error.type_number", {"name": "ratio", "value": "'10%'", "type": "str"})
 
 
 def test_calls_for_overall_precision_is_the_binomial_formula():
@@ -562,18 +683,19 @@ def test_calls_for_overall_precision_matches_the_spread_of_the_product_estimator
 
 
 @pytest.mark.parametrize(
-    ("ratios", "match"),
+    ("ratios", "key", "values"),
     [
-        ((0.5, 0.0), r"ratios must be one or more numbers in \(0, 1\]"),
-        ((1.0, 1.0), "product is below 1"),
-        ((), r"got \[\]"),
-        (0.3, r"got 0\.3"),
-        ((0.5, 1.4), r"ratios\[1\] must be a ratio between 0 and 1; got 1\.4"),
+        ((0.5, 0.0), "error.overall_degenerate", {"value": "[0.5, 0.0]"}),
+        ((1.0, 1.0), "error.overall_degenerate", {"value": "[1.0, 1.0]"}),
+        ((), "error.overall_degenerate", {"value": "[]"}),
+        (0.3, "error.overall_degenerate", {"value": "0.3"}),
+        ((0.5, 1.4), "error.ratio_range", {"name": "ratios[1]", "value": 1.4}),
     ],
 )
-def test_calls_for_overall_precision_rejects_bad_ratios(ratios, match):
-    with pytest.raises(ValueError, match=match):
+def test_calls_for_overall_precision_rejects_bad_ratios(ratios, key, values):
+    with pytest.raises(fs.FunnelsimValueError) as err:
         calls_for_overall_precision(ratios, 0.01)
+    _check_error(err, key, values)
 
 
 def test_group_with_a_missing_key_is_its_own_group():
@@ -603,5 +725,6 @@ def test_overall_on_the_boundary_keeps_its_estimate_inside():
 
 def test_a_log_nobody_has_got_through_yet_says_so_without_by():
     log = Log("counts", ("a", "b", "c"), counts=pd.DataFrame({"a": [40], "b": [0], "c": [0]}))
-    with pytest.raises(ValueError, match=r"No lead of the log has entered the step into c yet"):
+    with pytest.raises(fs.FunnelsimValueError) as err:
         fit(log).to_funnel()
+    _check_error(err, "error.fit_no_funnel_log", {"stage": "c"})

@@ -359,49 +359,125 @@ def test_plan_per_rep_and_for_the_team():
     assert table["group"].tolist() == ["ann", "bob", "cy", "team"]
     team = fs.fit(log).to_funnel()
     assert table["calls_point"].iloc[-1] == fs.calls_for_target(team, 40, 0.8)
-    ann = fs.fit(log, by="rep").to_funnel()["ann"]
+    ann = fs.fit(log, by="rep").funnels_by_group()["ann"]
     assert table["calls_point"].iloc[0] == fs.calls_for_target(ann, 40, 0.8)
     assert (table["calls"] >= table["calls_point"]).all()
     # the smallest rep (cy, 1,000 dials) carries the most uncertainty
     extra = table["calls"] / table["calls_point"]
     assert extra.iloc[2] > extra.iloc[0]
     assert "team" in repr(plan)
+    assert plan.group_labels() == ["ann", "bob", "cy", "team"]
+    with fs.language("zh"):  # the identifier stays, the label follows the language
+        chinese = fs.plan_calls(log, 40, 0.8, by="rep", reps=200, rng=3)
+        assert chinese.to_frame()["group"].tolist() == ["ann", "bob", "cy", "team"]
+        assert chinese.group_labels()[-1] == fs.t("plan.team") != "team"
+        assert fs.t("plan.team") in repr(chinese)
+    alone = fs.plan_calls(fs.Funnel(STAGES, [0.3, 0.1]), 10, 0.9)
+    assert alone.to_frame()["group"].tolist() == ["all"] and alone.group_labels() == ["all"]
 
 
 # ------------------------------------------------------------- bad input
+def _check_error(err: pytest.ExceptionInfo, key: str, values: dict) -> None:
+    """The error's catalogue key, and the values its message was filled with."""
+    assert err.value.key == key
+    for name, value in values.items():
+        assert err.value.values[name] == value, name
+
+
 def test_bad_input_gives_clear_errors():
     log = _counts_log(2000, 400, 40)
-    with pytest.raises(ValueError, match=r"fs\.fit\(log\)"):
-        fs.forecast(log, 100, 4, 10)
-    with pytest.raises(ValueError, match=r"needs a Fit .* or a Funnel; got a str"):
-        fs.forecast("funnel", 100, 4, 10)
     funnel = fs.Funnel(STAGES, [0.3, 0.1])
-    with pytest.raises(ValueError, match="periods must be at least 1"):
-        fs.forecast(funnel, 100, 0, 10)
-    with pytest.raises(ValueError, match="no groups"):
-        fs.forecast(funnel, {"ann": 100}, 4, 10)
-    with pytest.raises(ValueError, match="calls must be whole numbers"):
-        fs.forecast(funnel, -5, 4, 10)
-    with pytest.raises(ValueError, match="already uses the point estimates"):
-        fs.forecast(funnel, 100, 4, 10, rng=0).compare_bands()
     fc = fs.forecast(fs.fit(log), 100, 4, 10, rng=0)
-    with pytest.raises(ValueError, match="measure must be one of: revenue, sales"):
-        fc.percentiles(measure="deals")
-    with pytest.raises(ValueError, match="Percentile levels"):
-        fc.percentiles([10, 50])
-    with pytest.raises(ValueError, match="uncertainty must be True or False"):
-        fs.forecast(fs.fit(log), 100, 4, 10, uncertainty="yes")
     counts = pd.DataFrame({"rep": ["a", "b"], "dials": [10, 10], "connects": [5, 5]})
     counts["sales"] = [1, 1]
     grouped = fs.fit(fs.Log("counts", STAGES, counts=counts), by="rep")
-    with pytest.raises(ValueError, match="missing groups: b"):
-        fs.forecast(grouped, {"a": 10}, 4, 10)
-    with pytest.raises(ValueError, match=r"probability must be a ratio between 0 and 1; got 1\.5"):
-        fs.plan_calls(funnel, 10, 1.5)
-    with pytest.raises(ValueError, match="by= groups a Log"):
-        fs.plan_calls(funnel, 10, 0.9, by="rep")
-    with pytest.raises(ValueError, match="cannot be reached"):
-        fs.plan_calls(fs.Funnel(STAGES, [0.3, 0.0]), 10, 0.9)
+    cases = [
+        (lambda: fs.forecast(funnel, 100, 0, 10), "error.at_least", {"name": "periods"}),
+        (lambda: fs.forecast(funnel, {"ann": 100}, 4, 10), "error.forecast_calls_mapping", {}),
+        (lambda: fs.forecast(funnel, -5, 4, 10), "error.calls_value", {"value": -5}),
+        (
+            lambda: fs.forecast(funnel, 100, 4, 10, rng=0).compare_bands(),
+            "error.forecast_no_point",
+            {},
+        ),
+        (
+            lambda: fc.percentiles(measure="deals"),
+            "error.choice",
+            {"name": "measure", "value": "'deals'", "choices": "revenue, sales"},
+        ),
+        (lambda: fc.percentiles([10, 50]), "error.quantile_level", {"value": 10}),
+        (
+            lambda: fs.forecast(grouped, {"a": 10}, 4, 10),
+            "error.forecast_calls_groups",
+            {"missing": "b", "unknown": "-"},
+        ),
+        (
+            lambda: fs.plan_calls(funnel, 10, 1.5),
+            "error.ratio_range",
+            {"name": "probability", "value": 1.5},
+        ),
+        (lambda: fs.plan_calls(funnel, 10, 0.9, by="rep"), "error.plan_by", {}),
+        (
+            lambda: fs.plan_calls(fs.Funnel(STAGES, [0.3, 0.0]), 10, 0.9),
+            "error.target_unreachable",
+            {"funnel": repr(fs.Funnel(STAGES, [0.3, 0.0]))},
+        ),
+    ]
+    for call, key, values in cases:
+        with pytest.raises(fs.FunnelsimValueError) as err:
+            call()
+        _check_error(err, key, values)
+
+
+def test_input_of_the_wrong_type_is_a_type_error_naming_it():
+    log = _counts_log(2000, 400, 40)
+    funnel = fs.Funnel(STAGES, [0.3, 0.1])
+    cases = [
+        (
+            lambda: fs.forecast(log, 100, 4, 10),
+            "error.forecast_log",
+            {"function": "forecast", "type": "Log"},
+        ),
+        (
+            lambda: fs.plan_calls("funnel", 10, 0.9),
+            "error.forecast_input",
+            {"function": "plan_calls", "name": "fit", "type": "str"},
+        ),
+        (
+            lambda: fs.forecast("funnel", 100, 4, 10),
+            "error.forecast_input",
+            {"function": "forecast", "type": "str"},
+        ),
+        (
+            lambda: fs.forecast(fs.fit(log), 100, 4, 10, uncertainty="yes"),
+            "error.flag",
+            {"name": "uncertainty", "value": "'yes'", "type": "str"},
+        ),
+        (
+            lambda: fs.forecast(funnel, "100", 4, 10),
+            "error.calls_not_numeric",
+            {"name": "calls", "type": "str"},
+        ),
+        (
+            lambda: fs.forecast(funnel, 100, "4", 10),
+            "error.type_number",
+            {"name": "periods", "value": "'4'", "type": "str"},
+        ),
+        (
+            lambda: fs.forecast(funnel, 100, 4, 10).percentiles(["a"]),
+            "error.type_number",
+            {"name": "q[0]", "type": "str"},
+        ),
+        (
+            lambda: fs.plan_calls(funnel, "10", 0.9),
+            "error.type_number",
+            {"name": "target", "type": "str"},
+        ),
+    ]
+    for call, key, values in cases:
+        with pytest.raises(fs.FunnelsimTypeError) as err:
+            call()
+        _check_error(err, key, values)
 
 
 # ------------------------------------------------------------------ plots

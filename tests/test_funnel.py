@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from fractions import Fraction
 
 import numpy as np
@@ -48,36 +47,58 @@ def test_funnel_is_frozen_and_hashable():
     assert len({f, fs.Funnel(ABC, [0.5, 0.5])}) == 1
 
 
-# Each bad input: the error names the argument (or the stage) and quotes the value.
+# Each bad input: a ValueError (wrong value) or TypeError (wrong type) whose key and values
+# name the argument (or the stage) and the value.
+VALUE, TYPE = fs.FunnelsimValueError, fs.FunnelsimTypeError
+R0, R1 = "ratios[0] (a -> b)", "ratios[1] (b -> c)"
 BAD_FUNNELS = [
-    # (stages, ratios, fragments the message must contain)
-    (ABC, [1.5, 0.5], ["ratios[0]", "a -> b", "1.5"]),
-    (ABC, [0.5, -0.1], ["ratios[1]", "b -> c", "-0.1"]),
-    (ABC, [0.5, math.nan], ["ratios[1]", "nan"]),
-    (ABC, [0.5, math.inf], ["ratios[1]", "inf"]),
-    (ABC, [0.5, "high"], ["ratios[1]", "'high'", "must be a number"]),
-    (ABC, [0.5, None], ["ratios[1]", "None"]),
-    (ABC, [0.5], ["3 stages need 2 ratios", "got 1"]),
-    (ABC, [0.5, 0.5, 0.5], ["3 stages need 2 ratios", "got 3"]),
-    (["a", "b"], [], ["2 stages need 1 ratios", "got 0"]),
-    (["a", "b", "a"], [0.5, 0.5], ["stages", "unique", "a"]),
-    (["a", "", "c"], [0.5, 0.5], ["stages", "''"]),
-    (["a", "   ", "c"], [0.5, 0.5], ["stages", "'   '"]),
-    (["a", 3, "c"], [0.5, 0.5], ["stages", "3"]),
-    (["a", None, "c"], [0.5, 0.5], ["stages", "None"]),
-    (["only"], [], ["at least two stages", "['only']"]),
-    ([], [], ["at least two stages", "[]"]),
-    ("abc", [0.5, 0.5], ["stages must be a list of stage names", "'abc'"]),
+    # (stages, ratios, error class, catalogue key, values of the message)
+    (ABC, [1.5, 0.5], VALUE, "error.ratio_range", {"name": R0, "value": 1.5}),
+    (ABC, [0.5, -0.1], VALUE, "error.ratio_range", {"name": R1, "value": -0.1}),
+    (ABC, [0.5, math.nan], VALUE, "error.ratio_range", {"name": R1, "value": "nan"}),
+    (ABC, [0.5, math.inf], VALUE, "error.ratio_range", {"name": R1, "value": math.inf}),
+    (
+        ABC,
+        [0.5, "high"],
+        TYPE,
+        "error.type_number",
+        {"name": R1, "value": "'high'", "type": "str"},
+    ),
+    (ABC, [0.5, None], TYPE, "error.type_number", {"name": R1, "value": "None"}),
+    (["a", "b"], "x", TYPE, "error.type_number", {"name": R0, "value": "'x'"}),
+    (ABC, [0.5], VALUE, "error.ratio_count", {"n_stages": 3, "expected": 2, "n_ratios": 1}),
+    (ABC, [0.5, 0.5, 0.5], VALUE, "error.ratio_count", {"n_ratios": 3}),
+    (["a", "b"], [], VALUE, "error.ratio_count", {"n_stages": 2, "expected": 1, "n_ratios": 0}),
+    (
+        ["a", "b", "a"],
+        [0.5, 0.5],
+        VALUE,
+        "error.duplicate_stage",
+        {"name": "stages", "value": "a"},
+    ),
+    (["a", "", "c"], [0.5, 0.5], VALUE, "error.stage_name", {"name": "stages", "value": "''"}),
+    (["a", "   ", "c"], [0.5, 0.5], VALUE, "error.stage_name", {"value": "'   '"}),
+    (["a", 3, "c"], [0.5, 0.5], TYPE, "error.type_name", {"name": "stages", "value": "3"}),
+    (["a", None, "c"], [0.5, 0.5], TYPE, "error.type_name", {"value": "None", "type": "NoneType"}),
+    (["only"], [], VALUE, "error.too_few_stages", {"value": ["only"]}),
+    ([], [], VALUE, "error.too_few_stages", {"value": []}),
+    ("abc", [0.5, 0.5], TYPE, "error.stages_string", {"name": "stages", "value": "'abc'"}),
+    (3, [0.5], TYPE, "error.type_names", {"name": "stages", "value": "3", "type": "int"}),
 ]
 
 
-@pytest.mark.parametrize(("stages", "ratios", "fragments"), BAD_FUNNELS)
-def test_bad_funnels_raise_valueerror_naming_argument_and_value(stages, ratios, fragments):
-    with pytest.raises(ValueError) as info:
+def _check_error(info: pytest.ExceptionInfo, key: str, values: dict) -> None:
+    assert info.value.key == key
+    for name, value in values.items():
+        got = info.value.values[name]
+        assert np.isnan(got) if value == "nan" else got == value, (name, got)
+
+
+@pytest.mark.parametrize(("stages", "ratios", "error", "key", "values"), BAD_FUNNELS)
+def test_bad_funnels_raise_errors_naming_argument_and_value(stages, ratios, error, key, values):
+    with pytest.raises(error) as info:
         fs.Funnel(stages, ratios)
-    message = str(info.value)
-    for fragment in fragments:
-        assert fragment in message, (fragment, message)
+    _check_error(info, key, values)
 
 
 # ------------------------------------------------------------------ derived
@@ -132,10 +153,19 @@ def test_expected_counts_per_stage(ratios, calls, counts):
     np.testing.assert_allclose(out.to_numpy(), counts, rtol=1e-13, atol=1e-13)
 
 
-@pytest.mark.parametrize("calls", [-1, math.nan, math.inf, "many"])
-def test_expected_rejects_bad_calls(calls):
-    with pytest.raises(ValueError, match="calls"):
+@pytest.mark.parametrize(
+    ("calls", "error", "key"),
+    [
+        (-1, VALUE, "error.nonnegative"),
+        (math.nan, VALUE, "error.nonnegative"),
+        (math.inf, VALUE, "error.nonnegative"),
+        ("many", TYPE, "error.type_number"),
+    ],
+)
+def test_expected_rejects_bad_calls(calls, error, key):
+    with pytest.raises(error) as info:
         fs.Funnel(ABC, [0.5, 0.5]).expected(calls)
+    _check_error(info, key, {"name": "calls"})
 
 
 # (ratios, leads each stage consumes per last-stage outcome)
@@ -173,11 +203,10 @@ def test_close_probability_of_first_stage_is_overall():
 @pytest.mark.parametrize("stage", ["e", "", 0, None])
 def test_unknown_stage_names_value_and_choices(stage):
     f = fs.Funnel(ABC, [0.5, 0.5])
-    with pytest.raises(ValueError, match=re.escape(repr(stage))) as info:
-        f.close_probability(stage)
-    assert "a, b, c" in str(info.value)
-    with pytest.raises(ValueError, match="a, b, c"):
-        f.stage_index(stage)
+    for lookup in (f.close_probability, f.stage_index):
+        with pytest.raises(VALUE) as info:
+            lookup(stage)
+        _check_error(info, "error.unknown_stage", {"value": repr(stage), "choices": "a, b, c"})
 
 
 # ---------------------------------------------------------------- with_ratio
@@ -201,14 +230,16 @@ def test_with_ratio_by_name_or_index_returns_a_new_funnel(stage, new):
 
 @pytest.mark.parametrize("stage", ["a", "z", 2, -1, True, 1.0])
 def test_with_ratio_rejects_a_stage_no_ratio_leads_into(stage):
-    with pytest.raises(ValueError, match="Ratios lead into: b, c"):
+    with pytest.raises(VALUE) as info:
         fs.Funnel(ABC, [0.5, 0.5]).with_ratio(stage, 0.9)
+    _check_error(info, "error.unknown_ratio_stage", {"value": repr(stage), "choices": "b, c"})
 
 
 @pytest.mark.parametrize("value", [1.2, -0.5, math.nan])
 def test_with_ratio_validates_the_new_value(value):
-    with pytest.raises(ValueError, match=r"ratios\[1\]"):
+    with pytest.raises(VALUE) as info:
         fs.Funnel(ABC, [0.5, 0.5]).with_ratio("c", value)
+    _check_error(info, "error.ratio_range", {"name": R1})
 
 
 # --------------------------------------------------------------- from_counts
@@ -231,27 +262,34 @@ def test_from_counts(counts, ratios):
 
 
 BAD_COUNTS = [
-    # (stages, counts, fragments)
-    (ABC, [10, 20, 5], ["a", "b", "10", "20", "rise"]),
-    (ABC, [10, 5, 6], ["b", "c", "5", "6"]),
-    (ABC, [10, 0, 0], ["b", "count of 0"]),
-    (ABC, [0, 0, 0], ["a", "count of 0"]),
-    (ABC, [10, -1, 0], ["counts[1]", "-1"]),
-    (ABC, [10, math.nan, 0], ["counts[1]", "nan"]),
-    (ABC, [10, "x", 0], ["counts[1]", "'x'"]),
-    (ABC, [10, 5], ["2 counts", "3 stages"]),
-    (ABC, [10, 5, 2, 1], ["4 counts", "3 stages"]),
-    (["a"], [10], ["at least two stages"]),
-    (["a", "a"], [10, 5], ["unique", "a"]),
+    # (stages, counts, error class, catalogue key, values)
+    (
+        ABC,
+        [10, 20, 5],
+        VALUE,
+        "error.counts_rising",
+        {"upper": "a", "lower": "b", "a": 10, "b": 20},
+    ),
+    (ABC, [10, 5, 6], VALUE, "error.counts_rising", {"upper": "b", "lower": "c", "a": 5, "b": 6}),
+    (ABC, [10, 0, 0], VALUE, "error.zero_count", {"stage": "b", "index": 1}),
+    (ABC, [0, 0, 0], VALUE, "error.zero_count", {"stage": "a", "index": 0}),
+    (ABC, [10, -1, 0], VALUE, "error.nonnegative", {"name": "counts[1]", "value": -1}),
+    (ABC, [10, math.nan, 0], VALUE, "error.nonnegative", {"name": "counts[1]", "value": "nan"}),
+    (ABC, [10, "x", 0], TYPE, "error.type_number", {"name": "counts[1]", "value": "'x'"}),
+    (ABC, 10, TYPE, "error.type_list", {"name": "counts", "value": "10", "type": "int"}),
+    ("abc", [10, 5, 1], TYPE, "error.stages_string", {"name": "stages"}),
+    (ABC, [10, 5], VALUE, "error.count_length", {"n_counts": 2, "n_stages": 3}),
+    (ABC, [10, 5, 2, 1], VALUE, "error.count_length", {"n_counts": 4, "n_stages": 3}),
+    (["a"], [10], VALUE, "error.too_few_stages", {"value": ["a"]}),
+    (["a", "a"], [10, 5], VALUE, "error.duplicate_stage", {"value": "a"}),
 ]
 
 
-@pytest.mark.parametrize(("stages", "counts", "fragments"), BAD_COUNTS)
-def test_from_counts_rejects_bad_counts(stages, counts, fragments):
-    with pytest.raises(ValueError) as info:
+@pytest.mark.parametrize(("stages", "counts", "error", "key", "values"), BAD_COUNTS)
+def test_from_counts_rejects_bad_counts(stages, counts, error, key, values):
+    with pytest.raises(error) as info:
         fs.Funnel.from_counts(stages, counts)
-    for fragment in fragments:
-        assert fragment in str(info.value), (fragment, str(info.value))
+    _check_error(info, key, values)
 
 
 # ------------------------------------------------------------------ output

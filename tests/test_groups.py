@@ -41,6 +41,7 @@ from funnelsim.diagnose import (
     SimpsonCheck,
     diagnose_leaks,
     diagnose_pipeline,
+    leak_cause,
     simpson_check,
     simpson_example,
 )
@@ -54,6 +55,18 @@ from funnelsim.groups import (
     fit_beta_binomial,
 )
 from funnelsim.logs import Log
+
+
+def _raises(error: type, key: str, call, **values) -> None:
+    """``call()`` raises ``error`` with this catalogue key and (at least) these values."""
+    with pytest.raises(error) as err:
+        call()
+    assert err.value.key == key
+    for name, value in values.items():
+        assert err.value.values[name] == value, name
+
+
+VALUE, TYPE = fs.FunnelsimValueError, fs.FunnelsimTypeError
 
 # Tarone (1982) rat-tumour data, BDA3 Table 5.1: tumours y out of N rats in 71 experiments
 # (the last one is the "current" experiment of the book's example).
@@ -117,15 +130,22 @@ def test_adjust_by_hand_and_nan_stays_out_of_the_family():
     assert adjust_pvalues(np.empty(0)).shape == (0,)
 
 
-@pytest.mark.parametrize("bad", [[0.1, 1.5], [-0.01], [np.inf]])
-def test_adjust_rejects_values_outside_zero_one(bad):
-    with pytest.raises(ValueError, match="p-values must lie between 0 and 1"):
-        adjust_pvalues(bad)
+@pytest.mark.parametrize(
+    ("bad", "first"), [([0.1, 1.5], "1.5"), ([-0.01], "-0.01"), ([np.inf], "inf")]
+)
+def test_adjust_rejects_values_outside_zero_one(bad, first):
+    _raises(VALUE, "error.pvalues", lambda: adjust_pvalues(bad), value=first)
 
 
 def test_adjust_rejects_unknown_method():
-    with pytest.raises(ValueError, match="method must be one of: holm, bh; got 'bonferroni'"):
-        adjust_pvalues([0.1], method="bonferroni")
+    _raises(
+        VALUE,
+        "error.choice",
+        lambda: adjust_pvalues([0.1], method="bonferroni"),
+        name="method",
+        value="'bonferroni'",
+        choices="holm, bh",
+    )
 
 
 # ---------------------------------------------------------- beta-binomial
@@ -225,24 +245,36 @@ def test_underdispersed_data_are_capped_but_overdispersed_are_not(rng):
 
 
 @pytest.mark.parametrize(
-    ("passed", "entered", "match"),
+    ("passed", "entered", "key", "values"),
     [
-        ([3], [10], "at least two groups"),
-        ([0, 0, 0], [10, 20, 5], "do not vary"),
-        ([10, 20], [10, 20], "do not vary"),
-        ([0, 2], [0, 5], "entered is 0"),
-        ([6, 2], [5, 5], "passed cannot exceed entered"),
-        ([-1, 2], [5, 5], "whole numbers >= 0"),
+        ([3], [10], "error.prior_too_few", {"count": 1}),
+        ([0, 0, 0], [10, 20, 5], "error.prior_degenerate", {}),
+        ([10, 20], [10, 20], "error.prior_degenerate", {}),
+        ([0, 2], [0, 5], "error.entered_zero", {"where": " at position 0"}),
+        ([6, 2], [5, 5], "error.passed_above_entered", {"passed": "6", "entered": "5"}),
+        ([-1, 2], [5, 5], "error.count_value", {"name": "passed", "value": "-1"}),
     ],
 )
-def test_beta_binomial_bad_input(passed, entered, match):
-    with pytest.raises(ValueError, match=match):
-        fit_beta_binomial(passed, entered)
+def test_beta_binomial_bad_input(passed, entered, key, values):
+    _raises(VALUE, key, lambda: fit_beta_binomial(passed, entered), **values)
 
 
 def test_beta_binomial_bad_cap():
-    with pytest.raises(ValueError, match="max_precision must be at least 1"):
-        fit_beta_binomial([1, 2], [5, 5], max_precision=0.5)
+    _raises(
+        VALUE,
+        "error.at_least",
+        lambda: fit_beta_binomial([1, 2], [5, 5], max_precision=0.5),
+        name="max_precision",
+        value=0.5,
+        minimum=1,
+    )
+    _raises(
+        TYPE,
+        "error.type_number",
+        lambda: fit_beta_binomial([1, 2], [5, 5], max_precision="big"),
+        name="max_precision",
+        type="str",
+    )
 
 
 # ---------------------------------------------------------- compare_groups
@@ -414,29 +446,54 @@ def test_a_step_where_nobody_passes_has_no_prior_and_a_zero_chi2():
 
 def test_compare_groups_bad_input():
     log = _log(FOUR)
-    with pytest.raises(ValueError, match="compare_groups compares groups: pass by="):
-        compare_groups(log, by=[])
-    with pytest.raises(ValueError, match="Cannot group by segment"):
-        compare_groups(log, by="segment")
-    with pytest.raises(ValueError, match="at least two groups; grouping by rep gives 1"):
-        compare_groups(_log(FOUR.iloc[:1]), by="rep")
-    with pytest.raises(ValueError, match="'connects' is the first stage"):
-        compare_groups(log, by="rep", stage="connects")
-    with pytest.raises(ValueError, match="Unknown stage 'sales' for a ratio"):
-        compare_groups(log, by="rep", stage="sales")
-    with pytest.raises(ValueError, match="confidence_level must be strictly between 0 and 1"):
-        compare_groups(log, by="rep", confidence_level=95)
-    with pytest.raises(ValueError, match="adjust must be one of: holm, bh"):
-        compare_groups(log, by="rep", adjust="bonferroni")
-    with pytest.raises(ValueError, match="needs a funnelsim Log"):
-        compare_groups([1, 2], by="rep")
-    with pytest.raises(ValueError, match="needs a table with the columns 'entered'"):
-        compare_groups(pd.DataFrame({"rep": ["a"], "stage": ["m"], "passed": [1]}), by="rep")
-    with pytest.raises(ValueError, match="passed cannot exceed entered"):
-        compare_groups(
-            pd.DataFrame({"rep": ["a", "b"], "stage": "m", "entered": [1, 5], "passed": [2, 1]}),
-            by="rep",
-        )
+    cases = [
+        ({"by": []}, "error.by_required", {"function": "compare_groups"}),
+        ({"by": "segment"}, "error.unknown_by", {"value": "segment", "choices": "rep"}),
+        ({"by": ["rep", ""]}, "error.by_type", {"name": "by"}),
+        ({"by": "rep", "stage": "connects"}, "error.first_stage_ratio", {"stage": "'connects'"}),
+        ({"by": "rep", "stage": "sales"}, "error.unknown_ratio_stage", {"value": "'sales'"}),
+        ({"by": "rep", "confidence_level": 95}, "error.confidence_level", {"value": 95}),
+        ({"by": "rep", "adjust": "bonferroni"}, "error.choice", {"name": "adjust"}),
+    ]
+    for kwargs, key, values in cases:
+        _raises(VALUE, key, lambda kwargs=kwargs: compare_groups(log, **kwargs), **values)
+    _raises(
+        VALUE,
+        "error.groups_too_few",
+        lambda: compare_groups(_log(FOUR.iloc[:1]), by="rep"),
+        by="rep",
+        count=1,
+    )
+    missing = pd.DataFrame({"rep": ["a"], "stage": ["m"], "passed": [1]})
+    _raises(
+        VALUE,
+        "error.table_columns",
+        lambda: compare_groups(missing, by="rep"),
+        function="compare_groups",
+        missing="'entered'",
+    )
+    rising = pd.DataFrame({"rep": ["a", "b"], "stage": "m", "entered": [1, 5], "passed": [2, 1]})
+    _raises(
+        VALUE,
+        "error.passed_above_entered",
+        lambda: compare_groups(rising, by="rep"),
+        passed="2",
+        entered="1",
+    )
+
+
+def test_compare_groups_input_of_the_wrong_type_is_a_type_error():
+    log = _log(FOUR)
+    _raises(
+        TYPE,
+        "error.groups_source",
+        lambda: compare_groups([1, 2], by="rep"),
+        function="compare_groups",
+        name="log",
+        type="list",
+    )
+    _raises(TYPE, "error.by_type", lambda: compare_groups(log, by=3), name="by", type="int")
+    _raises(TYPE, "error.type_choice", lambda: compare_groups(log, by="rep", method=None))
 
 
 def test_compare_groups_repr_is_readable():
@@ -517,19 +574,44 @@ def test_funnel_limits_edges_and_shape():
     assert out["volume"].dtype == np.int64
 
 
-@pytest.mark.parametrize("volumes", [[0], [2.5], [-3], ["x"], [np.nan]])
+@pytest.mark.parametrize("volumes", [[0], [2.5], [-3], [np.nan]])
 def test_funnel_limits_bad_volumes(volumes):
-    with pytest.raises(ValueError, match="volumes must be whole numbers >= 1"):
-        funnel_limits(0.2, volumes)
+    _raises(
+        VALUE,
+        "error.volumes",
+        lambda: funnel_limits(0.2, volumes),
+        value=repr(volumes[0]),
+        index=0,
+    )
+
+
+def test_funnel_limits_volumes_of_the_wrong_type():
+    _raises(
+        TYPE,
+        "error.type_number",
+        lambda: funnel_limits(0.2, [10, "x"]),
+        name="volumes[1]",
+        value="'x'",
+        type="str",
+    )
 
 
 def test_funnel_limits_bad_ratio_and_level():
-    with pytest.raises(ValueError, match="team_ratio must be a ratio between 0 and 1"):
-        funnel_limits(1.2, [10])
-    with pytest.raises(ValueError, match="confidence_level must be strictly between 0 and 1"):
-        funnel_limits(0.2, [10], confidence_level=(0.95, 1.0))
-    with pytest.raises(ValueError, match="confidence_level"):
-        funnel_limits(0.2, [10], confidence_level=())
+    _raises(
+        VALUE, "error.ratio_range", lambda: funnel_limits(1.2, [10]), name="team_ratio", value=1.2
+    )
+    _raises(
+        VALUE,
+        "error.confidence_level",
+        lambda: funnel_limits(0.2, [10], confidence_level=(0.95, 1.0)),
+        value=1.0,
+    )
+    _raises(
+        VALUE,
+        "error.confidence_level",
+        lambda: funnel_limits(0.2, [10], confidence_level=()),
+        value="[]",
+    )
 
 
 # ------------------------------------------------------------------ p_chart
@@ -650,15 +732,21 @@ def test_p_chart_multi_step_and_empty_periods():
 
 def test_p_chart_bad_input():
     log = _log(FOUR)
-    with pytest.raises(ValueError, match="Cannot group by period"):
-        p_chart(log)
-    counts = FOUR.assign(period="w1")
-    with pytest.raises(ValueError, match="sigmas must be greater than 0"):
-        p_chart(_log(counts), sigmas=0)
-    with pytest.raises(ValueError, match="period column 'period' cannot also be a group"):
-        p_chart(_log(counts), by=["rep", "period"])
-    with pytest.raises(ValueError, match="centre must be a ratio between 0 and 1"):
-        p_chart(_log(counts), centre=1.5)
+    _raises(VALUE, "error.unknown_by", lambda: p_chart(log), value="period")
+    counts = _log(FOUR.assign(period="w1"))
+    _raises(VALUE, "error.positive", lambda: p_chart(counts, sigmas=0), name="sigmas", value=0)
+    _raises(
+        VALUE,
+        "error.period_in_by",
+        lambda: p_chart(counts, by=["rep", "period"]),
+        period="'period'",
+    )
+    _raises(VALUE, "error.ratio_range", lambda: p_chart(counts, centre=1.5), name="centre")
+    _raises(VALUE, "error.by_type", lambda: p_chart(counts, period=""), name="period")
+    _raises(
+        TYPE, "error.by_type", lambda: p_chart(counts, period=None), name="period", type="NoneType"
+    )
+    _raises(TYPE, "error.type_number", lambda: p_chart(counts, sigmas="3"), name="sigmas")
 
 
 # ---------------------------------------------------------- diagnose_leaks
@@ -693,9 +781,17 @@ def test_leaks_against_a_preset_equal_binomtest_and_holm():
     assert frame["kind"].tolist() == ["top", "middle", "bottom"] * 2
     leaks = res.leaks
     assert leaks[["rep", "stage"]].values.tolist() == [["ann", "meetings"], ["bob", "connects"]]
-    assert "slow follow-up" in leaks["cause"].iloc[0]
-    assert "poor lead lists" in leaks["cause"].iloc[1]
-    assert (frame.loc[~frame["leak"], "cause"] == "").all()
+    assert leaks["cause"].tolist() == ["middle", "top"]  # identifiers; in words:
+    assert "slow follow-up" in leak_cause(leaks["cause"].iloc[0])
+    assert "poor lead lists" in leak_cause(leaks["cause"].iloc[1])
+    assert (frame.loc[~frame["leak"], "cause"] == "").all() and leak_cause("") == ""
+    with fs.language("zh"):  # the table does not change with the language, the words do
+        assert (
+            diagnose_leaks(_log(LEAK_COUNTS, LEAK_STAGES), benchmark=game, by="rep")
+            .to_frame()["cause"]
+            .equals(frame["cause"])
+        )
+        assert leak_cause("middle") == fs.t("leak.cause.middle") != leak_cause("top")
     low, high = proportion_confint(frame["passed"], frame["entered"], method="wilson")
     np.testing.assert_allclose(frame["low"], low, atol=1e-10)
     np.testing.assert_allclose(frame["high"], high, atol=1e-10)
@@ -746,8 +842,14 @@ def test_funnel_benchmark_matched_by_name_or_position():
     frame = diagnose_leaks(log, benchmark=other_names).to_frame()  # pooled: one funnel
     assert frame["benchmark"].tolist() == [0.4, 0.3, 0.2]
     assert frame["passed"].tolist() == [230, 21, 3]
-    with pytest.raises(ValueError, match=r"has 1 step\(s\) but the log has 3 \(connects"):
-        diagnose_leaks(log, benchmark=fs.Funnel(("x", "y"), (0.3,)))
+    _raises(
+        VALUE,
+        "error.leak_funnel_steps",
+        lambda: diagnose_leaks(log, benchmark=fs.Funnel(("x", "y"), (0.3,))),
+        n_funnel=1,
+        n_steps=3,
+        steps="connects, meetings, sales",
+    )
 
 
 @pytest.mark.parametrize(
@@ -777,14 +879,31 @@ def test_explicit_kinds_override_the_position():
     frame = res.to_frame()
     assert frame["kind"].tolist() == ["middle", "bottom"]
     assert frame["leak"].all()
-    assert "appointment setting" in frame["cause"].iloc[0]
-    assert "weak closing" in frame["cause"].iloc[1]
-    with pytest.raises(ValueError, match=r"kinds\['b'\] must be one of: top, middle, bottom"):
-        diagnose_leaks(_log(counts, "abc"), benchmark={"b": 0.5}, kinds={"b": "low"})
-    with pytest.raises(ValueError, match="Unknown stage 'z' for a ratio"):
-        diagnose_leaks(_log(counts, "abc"), benchmark={"b": 0.5}, kinds={"z": "top"})
-    with pytest.raises(ValueError, match="kinds must map stage names"):
-        diagnose_leaks(_log(counts, "abc"), benchmark={"b": 0.5}, kinds=["top"])
+    assert frame["cause"].tolist() == ["middle", "bottom"]
+    assert "appointment setting" in leak_cause(frame["cause"].iloc[0])
+    assert "weak closing" in leak_cause(frame["cause"].iloc[1])
+    log = _log(counts, "abc")
+    _raises(
+        VALUE,
+        "error.choice",
+        lambda: diagnose_leaks(log, benchmark={"b": 0.5}, kinds={"b": "low"}),
+        name="kinds['b']",
+        value="'low'",
+        choices="top, middle, bottom, whole",
+    )
+    _raises(
+        VALUE,
+        "error.unknown_ratio_stage",
+        lambda: diagnose_leaks(log, benchmark={"b": 0.5}, kinds={"z": "top"}),
+        value="'z'",
+    )
+    _raises(
+        TYPE,
+        "error.leak_kinds",
+        lambda: diagnose_leaks(log, benchmark={"b": 0.5}, kinds=["top"]),
+        name="kinds",
+        type="list",
+    )
 
 
 def test_leak_tests_hold_their_family_wise_error_rate(rng):
@@ -814,20 +933,38 @@ def test_leak_tests_hold_their_family_wise_error_rate(rng):
 
 def test_diagnose_leaks_bad_input():
     log = _log(LEAK_COUNTS, LEAK_STAGES)
-    with pytest.raises(ValueError, match='benchmark="team" compares each group'):
-        diagnose_leaks(log, benchmark="team")
-    with pytest.raises(ValueError, match="benchmark must be one of: team"):
-        diagnose_leaks(log, benchmark="preset")
-    with pytest.raises(ValueError, match='benchmark must be "team", a Funnel'):
-        diagnose_leaks(log, benchmark=0.2)
-    with pytest.raises(ValueError, match='benchmark must be "team", a Funnel'):
-        diagnose_leaks(log, benchmark={})
-    with pytest.raises(ValueError, match=r"benchmark\['sales'\] must be a ratio between 0 and 1"):
-        diagnose_leaks(log, benchmark={"sales": 1.5})
-    with pytest.raises(ValueError, match="'dials' is the first stage"):
-        diagnose_leaks(log, benchmark={"dials": 0.5})
-    with pytest.raises(ValueError, match='benchmark="team" compares each group'):
-        diagnose_leaks(fit(log), benchmark="team")
+    _raises(VALUE, "error.leak_team_by", lambda: diagnose_leaks(log, benchmark="team"))
+    _raises(
+        VALUE,
+        "error.choice",
+        lambda: diagnose_leaks(log, benchmark="preset"),
+        name="benchmark",
+        value="'preset'",
+        choices="team",
+    )
+    _raises(
+        TYPE,
+        "error.leak_benchmark",
+        lambda: diagnose_leaks(log, benchmark=0.2),
+        name="benchmark",
+        value="0.2",
+        type="float",
+    )
+    _raises(VALUE, "error.leak_benchmark", lambda: diagnose_leaks(log, benchmark={}), value="{}")
+    _raises(
+        VALUE,
+        "error.ratio_range",
+        lambda: diagnose_leaks(log, benchmark={"sales": 1.5}),
+        name="benchmark['sales']",
+        value=1.5,
+    )
+    _raises(
+        VALUE,
+        "error.first_stage_ratio",
+        lambda: diagnose_leaks(log, benchmark={"dials": 0.5}),
+        stage="'dials'",
+    )
+    _raises(VALUE, "error.leak_team_by", lambda: diagnose_leaks(fit(log), benchmark="team"))
 
 
 def test_leak_messages_and_repr():
@@ -890,26 +1027,34 @@ def test_pipeline_inputs_series_sequence_and_order():
 
 
 @pytest.mark.parametrize(
-    ("snapshot", "kwargs", "match"),
+    ("snapshot", "kwargs", "key", "values"),
     [
-        ({"25%": 5}, {}, "at least two stages"),
-        ([7], {}, "at least two stages"),
-        ({}, {}, "at least two stages"),
-        ({"25%": 5, "50%": -1}, {}, "The count at stage 50% must be a number >= 0; got -1"),
-        ({"25%": 5, "50%": float("nan")}, {}, "must be a number >= 0"),
-        ({"25%": 5, "50%": "3"}, {}, "must be a number >= 0; got '3'"),
-        ({"25%": 5, "50%": True}, {}, "must be a number >= 0"),
-        ("12,6,3", {}, "A pipeline snapshot is the number of leads"),
-        (12, {}, "A pipeline snapshot is the number of leads"),
-        ([1, 2], {"stages": ["a"]}, "stages gives 1 names but the snapshot has 2 counts"),
-        ({"a": 1, "b": 2}, {"stages": ["a", "c"]}, "Unknown stage 'c'"),
-        ({"a": 1, "b": 2}, {"min_total": -1}, "min_total must be a finite number >= 0"),
-        ({"a": 1, "b": 2}, {"bulge": "x"}, "bulge must be a number"),
+        ({"25%": 5}, {}, "error.snapshot_few", {"count": 1}),
+        ([7], {}, "error.snapshot_few", {"count": 1}),
+        ({}, {}, "error.snapshot_few", {"count": 0}),
+        ({"25%": 5, "50%": -1}, {}, "error.snapshot_count", {"stage": "50%", "value": "-1"}),
+        ({"25%": 5, "50%": float("nan")}, {}, "error.snapshot_count", {"value": "nan"}),
+        ({"25%": 5, "50%": True}, {}, "error.snapshot_count", {"value": "True"}),
+        ([1, 2], {"stages": ["a"]}, "error.snapshot_names", {"n_names": 1, "n_counts": 2}),
+        ({"a": 1, "b": 2}, {"stages": ["a", "c"]}, "error.unknown_stage", {"value": "'c'"}),
+        ({"a": 1, "b": 2}, {"min_total": -1}, "error.nonnegative", {"name": "min_total"}),
     ],
 )
-def test_pipeline_bad_input(snapshot, kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        diagnose_pipeline(snapshot, **kwargs)
+def test_pipeline_bad_input(snapshot, kwargs, key, values):
+    _raises(VALUE, key, lambda: diagnose_pipeline(snapshot, **kwargs), **values)
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "kwargs", "key", "values"),
+    [
+        ({"25%": 5, "50%": "3"}, {}, "error.snapshot_count", {"stage": "50%", "value": "'3'"}),
+        ("12,6,3", {}, "error.snapshot_type", {"name": "snapshot", "type": "str"}),
+        (12, {}, "error.snapshot_type", {"value": "12", "type": "int"}),
+        ({"a": 1, "b": 2}, {"bulge": "x"}, "error.type_number", {"name": "bulge", "type": "str"}),
+    ],
+)
+def test_pipeline_input_of_the_wrong_type(snapshot, kwargs, key, values):
+    _raises(TYPE, key, lambda: diagnose_pipeline(snapshot, **kwargs), **values)
 
 
 # ------------------------------------------------------------- Simpson
@@ -925,6 +1070,11 @@ def test_simpson_example_reverses():
     assert table[("ann", "referral")] > table[("bob", "referral")]
     assert table[("ann", "cold list")] > table[("bob", "cold list")]
     assert "ann has the higher ratio with every source" in repr(res)
+    with fs.language("zh"):  # sample data and the pooled rows' label are identifiers
+        chinese = simpson_check(simpson_example())
+        assert chinese.to_frame().equals(res.to_frame())
+        assert simpson_example().stages == ("connects", "meetings")
+        assert fs.t("simpson.all") in repr(chinese)
 
 
 def test_simpson_without_reversal():
@@ -980,12 +1130,18 @@ def test_simpson_with_three_reps_lead_logs_and_overall_rate():
 
 
 def test_simpson_bad_input():
-    with pytest.raises(ValueError, match="by and within must be two different columns"):
-        simpson_check(simpson_example(), by="rep", within="rep")
-    with pytest.raises(ValueError, match="Cannot group by channel"):
-        simpson_check(simpson_example(), within="channel")
-    with pytest.raises(ValueError, match="Group and period columns must be given"):
-        simpson_check(simpson_example(), by=3)
+    log = simpson_example()
+    _raises(
+        VALUE,
+        "error.simpson_same",
+        lambda: simpson_check(log, by="rep", within="rep"),
+        value="'rep'",
+    )
+    _raises(
+        VALUE, "error.unknown_by", lambda: simpson_check(log, within="channel"), value="channel"
+    )
+    _raises(TYPE, "error.by_type", lambda: simpson_check(log, by=3), name="by", type="int")
+    _raises(TYPE, "error.by_type", lambda: simpson_check(log, within=["source"]), name="within")
 
 
 def test_compare_groups_by_two_columns():

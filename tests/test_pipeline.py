@@ -394,6 +394,18 @@ def test_calibration_errors():
     assert err.value.key == "error.calibration_bins" and err.value.values == {
         "value": "[0.5, 0.2]"
     }
+    with pytest.raises(fs.FunnelsimTypeError) as err:  # text where bins belong
+        fs.calibration(pd.DataFrame({"stage": ["25%"], "closed": ["no"]}), bins="ten")
+    assert err.value.key == "error.calibration_bins"
+    assert err.value.values == {"name": "bins", "value": "'ten'", "type": "str"}
+
+
+def test_probabilities_of_the_wrong_type_are_a_type_error():
+    frame = pd.DataFrame({"stage": ["a"], "amount": [10]})
+    with pytest.raises(fs.FunnelsimTypeError) as err:
+        fs.read_pipeline(frame, probabilities=0.5)
+    assert err.value.key == "pipeline.error.probabilities_type"
+    assert err.value.values == {"name": "probabilities", "value": "0.5", "type": "float"}
 
 
 # ------------------------------------------------------------ grade ladder
@@ -556,4 +568,5 @@ def test_edge_inputs_of_a_snapshot_get_messages_not_index_errors():
     assert err.value.values == {"n_stages": 1, "n": 2}
     with pytest.raises(ValueError) as err:
         fs.Pipeline.from_deals([100, 200], [0.5, 0.5]).amount_distribution(rng=-1)
-    assert err.value.key == "error.rng" and err.value.values == {"value": "-1"}
+    assert err.value.key == "error.rng"
+    assert err.value.values == {"name": "rng", "value": "-1", "type": "int"}

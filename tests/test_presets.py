@@ -123,8 +123,9 @@ def test_grade_ladder_10_000_000_at_200_000_needs_50_a_grade_clients():
 
 @pytest.mark.parametrize("name", ["daily ratio game", "20:5:1", "six-stage weekly funnel"])
 def test_deals_needed_without_target_is_a_clear_error(name):
-    with pytest.raises(ValueError, match=f"Preset '{name}' has no revenue target"):
+    with pytest.raises(fs.FunnelsimValueError) as info:
         fs.presets.get(name).deals_needed()
+    assert info.value.key == "error.preset_no_target" and info.value.values == {"name": name}
 
 
 # ------------------------------------------------------------------ lookup
@@ -147,10 +148,20 @@ def test_names_are_normalised(given, name):
 
 @pytest.mark.parametrize("given", ["nope", "", "20-5-1", "daily ratio"])
 def test_unknown_preset_lists_the_choices(given):
-    with pytest.raises(ValueError, match=f"Unknown preset '{given}'") as info:
+    with pytest.raises(fs.FunnelsimValueError) as info:
         fs.presets.get(given)
-    for name in DOMAIN_ORDER:
-        assert name in str(info.value)
+    assert info.value.key == "error.unknown_preset" and info.value.values["name"] == given
+    assert info.value.values["choices"].split(", ") == list(DOMAIN_ORDER)
+
+
+@pytest.mark.parametrize("given", [3, None, ["20:5:1"]])
+def test_a_preset_name_that_is_not_text_is_a_type_error(given):
+    with pytest.raises(fs.FunnelsimTypeError) as info:
+        fs.presets.get(given)
+    assert info.value.key == "error.type_choice"
+    assert (
+        info.value.values["name"] == "name" and info.value.values["type"] == type(given).__name__
+    )
 
 
 def test_get_builds_a_fresh_preset_each_time():

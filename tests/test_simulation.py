@@ -287,50 +287,91 @@ def test_calls_scalar_schedule_and_array():
     assert sim.calls.dtype == np.int64 and sim.calls.tolist() == [[2, 4, 0]]
 
 
+VALUE, TYPE = fs.FunnelsimValueError, fs.FunnelsimTypeError
+AT = " at position {}"
 BAD_ARGS = [
-    # (keyword arguments to simulate, fragments of the message)
-    (dict(calls=-1), ["calls", "-1"]),
-    (dict(calls=2.5), ["calls", "2.5"]),
-    (dict(calls=math.nan), ["calls", "nan"]),
-    (dict(calls=math.inf), ["calls", "inf"]),
-    (dict(calls=[1, 2, -3]), ["calls", "-3", "position (2,)"]),
-    (dict(calls=[1, 2]), ["calls", "shape (2,)", "3 values"]),
-    (dict(calls=[[1, 2, 3]] * 3), ["calls", "shape (3, 3)", "(2, 3)"]),
-    (dict(calls=np.ones((2, 3, 1))), ["calls", "shape (2, 3, 1)"]),
-    (dict(calls="ten"), ["calls must be numbers", "'ten'"]),
-    (dict(calls="10"), ["calls must be numbers", "'10'"]),
-    (dict(calls=True), ["calls must be numbers", "True"]),
-    (dict(calls=None), ["calls must be numbers", "None"]),
-    (dict(calls=["a", "b", "c"]), ["calls must be numbers"]),
-    (dict(calls=[1, None, 3]), ["calls", "nan", "position (1,)"]),
-    (dict(periods=0), ["periods", "at least 1", "0"]),
-    (dict(periods=2.5), ["periods", "whole number", "2.5"]),
-    (dict(periods=-3), ["periods", "-3"]),
-    (dict(periods="x"), ["periods", "'x'"]),
-    (dict(periods=True), ["periods", "True"]),
-    (dict(reps=0), ["reps", "at least 1"]),
-    (dict(reps=1.5), ["reps", "1.5"]),
-    (dict(start="full"), ["start", "'full'", "steady, empty"]),
-    (dict(start=None), ["start", "None"]),
-    (dict(method="exact"), ["method", "'exact'", "binomial, per_call"]),
-    (dict(cycle=-2), ["cycle mean", "-2"]),
-    (dict(cycle=1e9), ["cycle mean 1e+09", "the most is 10,000"]),
-    (dict(rng="abc"), ["rng must be a seed", "'abc'"]),
-    (dict(rng=-1), ["rng must be a seed", "-1"]),
-    (dict(rng=0.5), ["rng must be a seed", "0.5"]),
-    (dict(deal_size=-5), ["deal_size amount", "-5"]),
-    (dict(funnel="a -> b"), ["Expected a funnelsim.Funnel", "str"]),
+    # (keyword arguments to simulate, error class, catalogue key, values of the message)
+    (dict(calls=-1), VALUE, "error.calls_value", {"value": -1, "where": ""}),
+    (dict(calls=2.5), VALUE, "error.calls_value", {"value": 2.5}),
+    (dict(calls=math.nan), VALUE, "error.calls_value", {"value": "nan"}),
+    (dict(calls=math.inf), VALUE, "error.calls_value", {"value": math.inf}),
+    (
+        dict(calls=[1, 2, -3]),
+        VALUE,
+        "error.calls_value",
+        {"value": -3, "where": AT.format("(2,)")},
+    ),
+    (dict(calls=[1, 2]), VALUE, "error.calls_shape", {"shape": (2,), "periods": 3, "reps": 2}),
+    (dict(calls=[[1, 2, 3]] * 3), VALUE, "error.calls_shape", {"shape": (3, 3)}),
+    (dict(calls=np.ones((2, 3, 1))), VALUE, "error.calls_shape", {"shape": (2, 3, 1)}),
+    (dict(calls="ten"), TYPE, "error.calls_not_numeric", {"name": "calls", "value": "'ten'"}),
+    (dict(calls="10"), TYPE, "error.calls_not_numeric", {"value": "'10'", "type": "str"}),
+    (dict(calls=True), VALUE, "error.calls_not_numeric", {"value": "True", "type": "bool"}),
+    (dict(calls=None), TYPE, "error.calls_not_numeric", {"value": "None", "type": "NoneType"}),
+    (dict(calls=["a", "b", "c"]), TYPE, "error.calls_not_numeric", {"type": "list"}),
+    (
+        dict(calls=[1, None, 3]),
+        VALUE,
+        "error.calls_value",
+        {"value": "nan", "where": AT.format("(1,)")},
+    ),
+    (dict(periods=0), VALUE, "error.at_least", {"name": "periods", "value": 0, "minimum": 1}),
+    (dict(periods=2.5), VALUE, "error.whole_number", {"name": "periods", "value": 2.5}),
+    (dict(periods=-3), VALUE, "error.nonnegative", {"name": "periods", "value": -3}),
+    (
+        dict(periods="x"),
+        TYPE,
+        "error.type_number",
+        {"name": "periods", "value": "'x'", "type": "str"},
+    ),
+    (dict(periods=True), VALUE, "error.whole_number", {"name": "periods", "value": True}),
+    (dict(reps=0), VALUE, "error.at_least", {"name": "reps", "minimum": 1}),
+    (dict(reps=1.5), VALUE, "error.whole_number", {"name": "reps", "value": 1.5}),
+    (
+        dict(start="full"),
+        VALUE,
+        "error.choice",
+        {"name": "start", "value": "'full'", "choices": "steady, empty"},
+    ),
+    (
+        dict(start=None),
+        TYPE,
+        "error.type_choice",
+        {"name": "start", "value": "None", "type": "NoneType"},
+    ),
+    (
+        dict(method="exact"),
+        VALUE,
+        "error.choice",
+        {"value": "'exact'", "choices": "binomial, per_call"},
+    ),
+    (dict(cycle=-2), VALUE, "error.nonnegative", {"name": "cycle mean", "value": -2}),
+    (dict(cycle=1e9), VALUE, "error.cycle_too_long", {"mean": 1e9, "limit": 10_000}),
+    (dict(cycle="two"), TYPE, "error.type_number", {"name": "cycle mean", "type": "str"}),
+    (dict(rng="abc"), TYPE, "error.rng", {"name": "rng", "value": "'abc'", "type": "str"}),
+    (dict(rng=-1), VALUE, "error.rng", {"value": "-1"}),
+    (dict(rng=True), VALUE, "error.rng", {"value": "True"}),
+    (dict(rng=0.5), TYPE, "error.rng", {"value": "0.5", "type": "float"}),
+    (dict(deal_size=-5), VALUE, "error.nonnegative", {"name": "deal_size amount", "value": -5}),
+    (dict(deal_size="big"), TYPE, "error.type_number", {"name": "deal_size amount"}),
+    (dict(funnel="a -> b"), TYPE, "error.not_a_funnel", {"name": "funnel", "type": "str"}),
 ]
 
 
-@pytest.mark.parametrize(("kwargs", "fragments"), BAD_ARGS)
-def test_bad_arguments_raise_valueerror_naming_them(kwargs, fragments):
+@pytest.mark.parametrize(("kwargs", "error", "key", "values"), BAD_ARGS)
+def test_bad_arguments_raise_errors_naming_them(kwargs, error, key, values):
+    """A wrong value is a ValueError, a wrong type a TypeError; both carry the key and values."""
     args = dict(funnel=fs.Funnel(["a", "b"], [0.5]), calls=10, periods=3, reps=2, rng=0)
     args.update(kwargs)
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(error) as info:
         fs.simulate(**args)
-    for fragment in fragments:
-        assert fragment in str(info.value), (fragment, str(info.value))
+    assert info.value.key == key
+    for name, value in values.items():
+        got = info.value.values[name]
+        if value == "nan":
+            assert np.isnan(got), name
+        else:
+            assert got == value, name
 
 
 # --------------------------------------------------------------- invariants
@@ -403,10 +444,13 @@ def test_summary_cv_is_nan_when_nothing_sells():
 
 def test_measure_rejects_unknown_names():
     sim = fs.simulate(fs.Funnel(["a", "b"], [0.5]), 10, 3, 2, rng=0)
-    with pytest.raises(ValueError, match=r"'nope'.*sales, revenue, count, a, b"):
+    with pytest.raises(fs.FunnelsimValueError) as info:
         sim.measure("nope")
-    with pytest.raises(ValueError, match="block"):
+    assert info.value.key == "error.unknown_measure"
+    assert info.value.values == {"value": "'nope'", "choices": "sales, revenue, count, a, b"}
+    with pytest.raises(fs.FunnelsimValueError) as info:
         sim.totals("sales", block=0)
+    assert info.value.key == "error.at_least" and info.value.values["name"] == "block"
 
 
 def test_to_frame_is_tidy():
@@ -529,5 +573,6 @@ def test_count_measure_reaches_a_stage_named_like_a_measure():
     assert not np.array_equal(sim.counts[..., -1], sim.sales)
     block = sim.totals("count", stage="sales", block=4)
     np.testing.assert_array_equal(block, sim.counts[..., -1].reshape(50, 3, 4).sum(axis=2))
-    with pytest.raises(ValueError, match="Unknown stage 'nope'"):
+    with pytest.raises(fs.FunnelsimValueError) as info:
         sim.measure("count", stage="nope")
+    assert info.value.key == "error.unknown_stage" and info.value.values["value"] == "'nope'"

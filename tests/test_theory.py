@@ -21,6 +21,19 @@ import funnelsim as fs
 from funnelsim import theory
 from funnelsim.presets import SIZE_BANDS
 
+VALUE, TYPE = fs.FunnelsimValueError, fs.FunnelsimTypeError
+
+
+def _raises(error: type, key: str, call, **values) -> None:
+    """``call()`` raises ``error`` with this catalogue key and (at least) these values."""
+    with pytest.raises(error) as info:
+        call()
+    assert info.value.key == key
+    for name, value in values.items():
+        got = info.value.values[name]
+        assert np.isnan(got) if value == "nan" else got == value, (name, got)
+
+
 Z = 4.0
 
 
@@ -183,27 +196,27 @@ def test_moments_cv_is_nan_without_sales():
 
 
 BAD_MOMENT_ARGS = [
-    (dict(start="full"), ["start", "'full'", "steady, empty"]),
-    (dict(calls="abc"), ["calls must be numbers", "'abc'"]),
-    (dict(calls=-5), ["calls", "-5"]),
-    (dict(calls=[10, math.nan, 10]), ["calls", "nan"]),
-    (dict(calls=[[10, 10]]), ["calls", "shape (1, 2)"]),
-    (dict(calls=[10, 10], periods=3), ["calls", "shape (2,)", "3 values"]),
-    (dict(periods=0), ["periods", "at least 1"]),
-    (dict(first_period=-1), ["first_period", "-1"]),
-    (dict(first_period=1.5), ["first_period", "1.5"]),
+    # (keyword arguments, error class, catalogue key, values of the message)
+    (dict(start="full"), VALUE, "error.choice", {"name": "start", "value": "'full'"}),
+    (dict(start=1), TYPE, "error.type_choice", {"name": "start", "type": "int"}),
+    (dict(calls="abc"), TYPE, "error.calls_not_numeric", {"value": "'abc'", "type": "str"}),
+    (dict(calls=-5), VALUE, "error.calls_value", {"value": -5}),
+    (dict(calls=[10, math.nan, 10]), VALUE, "error.calls_value", {"where": ""}),
+    (dict(calls=[[10, 10]]), VALUE, "error.calls_shape", {"shape": (1, 2)}),
+    (dict(calls=[10, 10], periods=3), VALUE, "error.calls_shape", {"shape": (2,), "periods": 3}),
+    (dict(periods=0), VALUE, "error.at_least", {"name": "periods", "minimum": 1}),
+    (dict(first_period=-1), VALUE, "error.nonnegative", {"name": "first_period", "value": -1}),
+    (dict(first_period=1.5), VALUE, "error.whole_number", {"name": "first_period", "value": 1.5}),
+    (dict(funnel="s0 -> s1"), TYPE, "error.not_a_funnel", {"name": "funnel", "type": "str"}),
 ]
 
 
-@pytest.mark.parametrize(("kwargs", "fragments"), BAD_MOMENT_ARGS)
-def test_sales_moments_rejects_bad_arguments(kwargs, fragments):
-    args = dict(calls=10)
+@pytest.mark.parametrize(("kwargs", "error", "key", "values"), BAD_MOMENT_ARGS)
+def test_sales_moments_rejects_bad_arguments(kwargs, error, key, values):
+    args = dict(calls=10, funnel=_funnel(0.5))
     args.update(kwargs)
-    calls = args.pop("calls")
-    with pytest.raises(ValueError) as info:
-        theory.sales_moments(_funnel(0.5), calls, **args)
-    for fragment in fragments:
-        assert fragment in str(info.value), (fragment, str(info.value))
+    calls, funnel = args.pop("calls"), args.pop("funnel")
+    _raises(error, key, lambda: theory.sales_moments(funnel, calls, **args), **values)
 
 
 # ============================================================ prob_reach
@@ -375,15 +388,26 @@ def test_gamma_approximation_is_off_where_the_docstring_says(size, draw, p, call
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "fragment"),
-    [(dict(calls=2.5), "calls"), (dict(calls=-1), "calls"), (dict(target=-1), "target"),
-     (dict(target=math.nan), "target"), (dict(periods=0), "periods")],
+    ("kwargs", "error", "key", "name"),
+    [(dict(calls=2.5), VALUE, "error.whole_number", "calls"),
+     (dict(calls=-1), VALUE, "error.nonnegative", "calls"),
+     (dict(calls="100"), TYPE, "error.type_number", "calls"),
+     (dict(target=-1), VALUE, "error.nonnegative", "target"),
+     (dict(target=math.nan), VALUE, "error.nonnegative", "target"),
+     (dict(target=None), TYPE, "error.type_number", "target"),
+     (dict(periods=0), VALUE, "error.at_least", "periods")],
 )  # fmt: skip
-def test_prob_reach_rejects_bad_arguments(kwargs, fragment):
+def test_prob_reach_rejects_bad_arguments(kwargs, error, key, name):
     args = dict(calls=100, target=5, periods=1)
     args.update(kwargs)
-    with pytest.raises(ValueError, match=fragment):
-        fs.prob_reach(_funnel(0.1), args["calls"], args["target"], periods=args["periods"])
+    _raises(
+        error,
+        key,
+        lambda: fs.prob_reach(
+            _funnel(0.1), args["calls"], args["target"], periods=args["periods"]
+        ),
+        name=name,
+    )
 
 
 # ======================================================== calls_for_target
@@ -463,13 +487,30 @@ def test_calls_for_target_edges():
     f = _funnel(0.1)
     assert fs.calls_for_target(f, 0, 0.9) == 0
     assert fs.calls_for_target(f, 1, 0.5) == 7  # 1 - 0.9^7 = 0.522 >= 0.5 > 1 - 0.9^6
-    with pytest.raises(ValueError, match="cannot be reached"):
-        fs.calls_for_target(_funnel(0.5, 0.0), 5, 0.9)
-    with pytest.raises(ValueError, match="cannot be reached"):
-        fs.calls_for_target(f, 5, 0.9, deal_size=0)
-    for probability in (0, 1, 1.5, math.nan):
-        with pytest.raises(ValueError, match="probability"):
-            fs.calls_for_target(f, 5, probability)
+    zero = _funnel(0.5, 0.0)
+    _raises(
+        VALUE,
+        "error.target_unreachable",
+        lambda: fs.calls_for_target(zero, 5, 0.9),
+        funnel=repr(zero),
+    )
+    _raises(
+        VALUE,
+        "error.target_unreachable",
+        lambda: fs.calls_for_target(f, 5, 0.9, deal_size=0),
+        funnel=repr(f),
+    )
+    for probability, key in ((0, "open"), (1, "open"), (1.5, "range"), (math.nan, "range")):
+        key = "error.open_probability" if key == "open" else "error.ratio_range"
+        _raises(VALUE, key, lambda p=probability: fs.calls_for_target(f, 5, p), name="probability")
+    fitted = fs.fit(fs.Log("counts", ("a", "b"), counts=pd.DataFrame({"a": [10], "b": [2]})))
+    _raises(
+        TYPE,
+        "error.not_a_funnel",
+        lambda: fs.calls_for_target(fitted, 5, 0.9),
+        name="funnel",
+        type="Fit",
+    )
 
 
 # ======================================================= calls_for_expected
@@ -495,12 +536,20 @@ def test_calls_for_expected_is_the_ceiling_of_the_exact_ratio(p, target, size, p
 
 
 def test_calls_for_expected_validates():
-    with pytest.raises(ValueError, match="cannot be reached"):
-        fs.calls_for_expected(_funnel(0.0), 5)
-    with pytest.raises(ValueError, match="periods"):
-        fs.calls_for_expected(_funnel(0.5), 5, periods=0)
-    with pytest.raises(ValueError, match="target"):
-        fs.calls_for_expected(_funnel(0.5), -5)
+    _raises(VALUE, "error.target_unreachable", lambda: fs.calls_for_expected(_funnel(0.0), 5))
+    _raises(
+        VALUE,
+        "error.at_least",
+        lambda: fs.calls_for_expected(_funnel(0.5), 5, periods=0),
+        name="periods",
+    )
+    _raises(
+        VALUE,
+        "error.nonnegative",
+        lambda: fs.calls_for_expected(_funnel(0.5), -5),
+        name="target",
+        value=-5,
+    )
 
 
 @pytest.mark.parametrize(("p", "target"), [(0.05, 50), (0.2, 10), (0.01, 200), (1 / 120, 1)])
@@ -563,12 +612,19 @@ def test_back_calculate_rounds_up_at_every_stage(ratios, target, size, needed):
 
 
 def test_back_calculate_refuses_what_cannot_be_reached():
-    with pytest.raises(ValueError, match="cannot be reached"):
-        fs.back_calculate(_funnel(0.5, 0.0), 10)
-    with pytest.raises(ValueError, match="cannot be reached"):
-        fs.back_calculate(_funnel(0.5), 10, deal_size=0)
-    with pytest.raises(ValueError, match="target"):
-        fs.back_calculate(_funnel(0.5), -1)
+    _raises(VALUE, "error.target_unreachable", lambda: fs.back_calculate(_funnel(0.5, 0.0), 10))
+    _raises(
+        VALUE,
+        "error.target_unreachable",
+        lambda: fs.back_calculate(_funnel(0.5), 10, deal_size=0),
+    )
+    _raises(
+        VALUE,
+        "error.nonnegative",
+        lambda: fs.back_calculate(_funnel(0.5), -1),
+        name="target",
+        value=-1,
+    )
 
 
 # =========================================================== variance_shares
@@ -682,12 +738,14 @@ def test_the_ratio_lever_raises_sales_in_proportion():
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "fragment"),
-    [(dict(stage="nope"), "nope"), (dict(new_ratio=1.5), "new_ratio"),
-     (dict(extra_calls=-1), "extra_calls"), (dict(extra_calls=2.5), "extra_calls")],
+    ("kwargs", "error", "key", "values"),
+    [(dict(stage="nope"), VALUE, "error.unknown_ratio_stage", {"value": "'nope'"}),
+     (dict(new_ratio=1.5), VALUE, "error.ratio_range", {"name": "new_ratio", "value": 1.5}),
+     (dict(new_ratio="x"), TYPE, "error.type_number", {"name": "new_ratio", "type": "str"}),
+     (dict(extra_calls=-1), VALUE, "error.nonnegative", {"name": "extra_calls", "value": -1}),
+     (dict(extra_calls=2.5), VALUE, "error.whole_number", {"name": "extra_calls"})],
 )  # fmt: skip
-def test_compare_levers_rejects_bad_arguments(kwargs, fragment):
+def test_compare_levers_rejects_bad_arguments(kwargs, error, key, values):
     args = dict(extra_calls=10, stage="s1", new_ratio=0.5)
     args.update(kwargs)
-    with pytest.raises(ValueError, match=fragment):
-        fs.compare_levers(_funnel(0.3, 0.2), 100, **args)
+    _raises(error, key, lambda: fs.compare_levers(_funnel(0.3, 0.2), 100, **args), **values)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from .. import lessons, plotting
 from ..control import period_label
+from ..diagnose import leak_cause
 from ..i18n import FunnelsimValueError, field_label, fields_label, method_label, t, unit_label
 from ..intervals import METHODS
 from .app import SLOW, WIDE, App, app_factory
@@ -577,7 +578,7 @@ def make_comparing_reps(
                 t(
                     "app.reps.leaks",
                     groups=", ".join(html.escape(x) for x in _names(leaks, comp.by)),
-                    cause=html.escape(str(leaks["cause"].iloc[0])),
+                    cause=html.escape(leak_cause(leaks["cause"].iloc[0])),
                 )
             )
         if v["view"] == "chart" and r.chart is not None:
