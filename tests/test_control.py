@@ -1,0 +1,282 @@
+"""Control charts: funnel-plot limits and the p-chart, against exact binomial references."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import funnelsim as fs
+from funnelsim.control import PChart, funnel_limits, p_chart
+from funnelsim.estimate import fit
+from funnelsim.logs import Log
+
+
+def _raises(error: type, key: str, call, **values) -> None:
+    """``call()`` raises ``error`` with this catalogue key and (at least) these values."""
+    with pytest.raises(error) as err:
+        call()
+    assert err.value.key == key
+    for name, value in values.items():
+        assert err.value.values[name] == value, name
+
+
+VALUE, TYPE = fs.FunnelsimValueError, fs.FunnelsimTypeError
+
+
+FOUR = pd.DataFrame(
+    {"rep": ["ann", "bob", "cy", "dee"], "connects": [40, 70, 90, 60], "meetings": [3, 10, 25, 8]}
+)
+
+
+def _log(frame: pd.DataFrame, stages=("connects", "meetings")) -> Log:
+    return Log("counts", tuple(stages), counts=frame)
+
+
+# ------------------------------------------------------------ funnel_limits
+def _spiegelhalter_low(p: float, n: int, q: float) -> float:
+    """Scalar reference: smallest r with F(r) >= q, then interpolate."""
+    cdf = stats.binom(n, p).cdf
+    r = 0
+    while cdf(r) < q:
+        r += 1
+    below = cdf(r - 1) if r > 0 else 0.0
+    step = cdf(r) - below
+    alpha = (cdf(r) - q) / step if step > 0 else 0.0
+    return min(max((r - alpha) / n, 0.0), 1.0)
+
+
+@pytest.mark.parametrize("p", [0.02, 0.15, 0.5, 0.9])
+def test_funnel_limits_equal_a_scalar_reference(p):
+    volumes = [1, 2, 5, 10, 37, 100, 250]
+    out = funnel_limits(p, volumes)
+    for level in (0.95, 0.998):
+        q = (1 - level) / 2
+        part = out[out["confidence_level"] == level]
+        ref_low = [_spiegelhalter_low(p, n, q) for n in volumes]
+        ref_high = [1 - _spiegelhalter_low(1 - p, n, q) for n in volumes]
+        np.testing.assert_allclose(part["low"], ref_low, atol=1e-12)
+        np.testing.assert_allclose(part["high"], ref_high, atol=1e-12)
+
+
+@pytest.mark.parametrize("p", [0.02, 0.15, 0.5, 0.9])
+def test_funnel_limits_hold_their_level_on_each_side_exactly(p):
+    """A group with the team's ratio falls below (above) with probability at most q, and the
+    lower limit lies between the two whole counts around the binomial quantile."""
+    volumes = np.r_[1:201, 500, 1000]
+    for level in (0.8, 0.95, 0.998):
+        q = (1 - level) / 2
+        out = funnel_limits(p, volumes, confidence_level=level)
+        low, high = out["low"].to_numpy(), out["high"].to_numpy()
+        below = stats.binom.cdf(np.ceil(low * volumes - 1e-9) - 1, volumes, p)  # P(K/n < low)
+        above = stats.binom.sf(np.floor(high * volumes + 1e-9), volumes, p)  # P(K/n > high)
+        assert (below <= q + 1e-12).all() and (above <= q + 1e-12).all()
+        r = stats.binom.ppf(q, volumes, p)
+        assert (
+            (low >= np.maximum(r - 1, 0) / volumes - 1e-12) & (low <= r / volumes + 1e-12)
+        ).all()
+        assert (low <= p + 1e-12).all() and (high >= p - 1e-12).all()
+
+
+@pytest.mark.parametrize("p", [0.05, 0.3])
+def test_funnel_limits_approach_the_normal_limits(p):
+    """Cornish-Fisher: the binomial quantile differs from the normal one by less than one count
+    plus the interpolation step, so by less than 2 / n on the ratio scale."""
+    volumes = np.array([10_000, 100_000, 1_000_000])
+    for level in (0.95, 0.998):
+        z = stats.norm.isf((1 - level) / 2)
+        out = funnel_limits(p, volumes, confidence_level=level)
+        half = z * np.sqrt(p * (1 - p) / volumes)
+        assert (np.abs(out["low"] - (p - half)) < 2 / volumes).all()
+        assert (np.abs(out["high"] - (p + half)) < 2 / volumes).all()
+
+
+def test_funnel_limits_edges_and_shape():
+    out = funnel_limits(0.0, [1, 50])
+    assert (out["low"] == 0).all() and (out["high"] == 0).all()
+    out = funnel_limits(1.0, [1, 50])
+    assert (out["low"] == 1).all() and (out["high"] == 1).all()
+    out = funnel_limits(0.2, 40)
+    assert out.columns.tolist() == ["volume", "confidence_level", "low", "high"]
+    assert out["confidence_level"].tolist() == [0.95, 0.998]
+    wide, narrow = out["high"] - out["low"]
+    assert narrow > wide  # 99.8 % limits are wider
+    assert out["volume"].dtype == np.int64
+
+
+@pytest.mark.parametrize("volumes", [[0], [2.5], [-3], [np.nan]])
+def test_funnel_limits_bad_volumes(volumes):
+    _raises(
+        VALUE,
+        "error.volumes",
+        lambda: funnel_limits(0.2, volumes),
+        value=repr(volumes[0]),
+        index=0,
+    )
+
+
+def test_funnel_limits_volumes_of_the_wrong_type():
+    _raises(
+        TYPE,
+        "error.type_number",
+        lambda: funnel_limits(0.2, [10, "x"]),
+        name="volumes[1]",
+        value="'x'",
+        type="str",
+    )
+
+
+def test_funnel_limits_bad_ratio_and_level():
+    _raises(
+        VALUE, "error.ratio_range", lambda: funnel_limits(1.2, [10]), name="team_ratio", value=1.2
+    )
+    _raises(
+        VALUE,
+        "error.confidence_level",
+        lambda: funnel_limits(0.2, [10], confidence_level=(0.95, 1.0)),
+        value=1.0,
+    )
+    _raises(
+        VALUE,
+        "error.confidence_level",
+        lambda: funnel_limits(0.2, [10], confidence_level=()),
+        value="[]",
+    )
+
+
+# ------------------------------------------------------------------ p_chart
+def test_p_chart_limits_by_hand():
+    counts = pd.DataFrame(
+        {
+            "period": ["w1", "w2", "w3", "w4", "w5"],
+            "connects": [100, 120, 90, 110, 4],
+            "meetings": [20, 25, 3, 22, 4],
+        }
+    )
+    chart = p_chart(_log(counts))
+    assert isinstance(chart, PChart)
+    frame = chart.to_frame()
+    n = counts["connects"].to_numpy(float)
+    k = counts["meetings"].to_numpy(float)
+    p = k.sum() / n.sum()
+    se = np.sqrt(p * (1 - p) / n)
+    np.testing.assert_allclose(frame["centre"], p, rtol=1e-15)
+    np.testing.assert_allclose(frame["low"], np.maximum(p - 3 * se, 0), rtol=1e-12)
+    np.testing.assert_allclose(frame["high"], np.minimum(p + 3 * se, 1), rtol=1e-12)
+    assert frame["low"].iloc[4] == 0.0  # 4 connects: p - 3 se < 0, clipped
+    assert frame["signal"].tolist() == ["", "", "below", "", "above"]  # 4/4 = 100 % > high
+    assert chart.flagged["period"].tolist() == ["w3", "w5"]
+    two = p_chart(_log(counts), sigmas=2)
+    np.testing.assert_allclose(two.to_frame()["high"], np.minimum(p + 2 * se, 1), rtol=1e-12)
+    known = p_chart(_log(counts), centre=0.25).to_frame()
+    se = np.sqrt(0.25 * 0.75 / n)
+    np.testing.assert_allclose(known["low"], np.maximum(0.25 - 3 * se, 0), rtol=1e-12)
+
+
+def test_p_chart_in_control_flags_about_0_27_percent(rng):
+    """40,000 in-control weeks: the flag rate equals the exact binomial probability of falling
+    outside the limits within 4 standard errors, and that probability is the normal 0.27 %
+    to within 0.0004 (binomial skewness at n >= 500)."""
+    weeks = 40_000
+    n = rng.integers(500, 3001, size=weeks)
+    k = rng.binomial(n, 0.3)
+    table = pd.DataFrame(
+        {"period": np.arange(weeks), "stage": "meetings", "entered": n, "passed": k}
+    )
+    frame = p_chart(table).to_frame()
+    low, high = frame["low"].to_numpy(), frame["high"].to_numpy()
+    outside = stats.binom.cdf(np.ceil(low * n) - 1, n, 0.3) + stats.binom.sf(
+        np.floor(high * n), n, 0.3
+    )
+    expected = outside.mean()
+    se = math.sqrt(expected * (1 - expected) / weeks)
+    observed = (frame["signal"] != "").mean()
+    assert abs(observed - expected) < 4 * se
+    assert abs(expected - 2 * stats.norm.sf(3)) < 0.0004
+
+
+def test_p_chart_flags_an_injected_shift(rng):
+    n = np.full(52, 400)
+    p = np.where(np.arange(52) < 40, 0.3, 0.15)  # the last 12 weeks fall to half
+    k = rng.binomial(n, p)
+    counts = pd.DataFrame(
+        {
+            "period": pd.date_range("2025-01-06", periods=52, freq="W-MON"),
+            "connects": n,
+            "meetings": k,
+        }
+    )
+    frame = p_chart(_log(counts)).to_frame()
+    shifted = frame["signal"].to_numpy()[40:]
+    # each shifted week is missed with probability about 0.003 (2.7 sd inside the limit)
+    assert (shifted == "below").sum() >= 11
+    assert not (frame["signal"].to_numpy()[:40] == "below").any()
+    text = repr(p_chart(_log(counts)))
+    assert "meetings 2025-10-13: " in text and "00:00:00" not in text  # week 41, a Monday
+    # a known centre from the stable months flags the shift as well
+    known = p_chart(_log(counts), centre=0.3).to_frame()
+    assert (known["signal"].to_numpy()[40:] == "below").sum() >= 11
+
+
+def test_p_chart_per_group_has_its_own_centre():
+    counts = pd.DataFrame(
+        {
+            "period": ["w1", "w2", "w1", "w2"],
+            "rep": ["ann", "ann", "bob", "bob"],
+            "connects": [100, 100, 50, 50],
+            "meetings": [10, 20, 20, 30],
+        }
+    )
+    chart = p_chart(_log(counts), by="rep")
+    frame = chart.to_frame()
+    assert frame.columns.tolist()[:3] == ["rep", "period", "stage"]
+    centre = frame.groupby("rep")["centre"].first()
+    assert centre["ann"] == pytest.approx(0.15) and centre["bob"] == pytest.approx(0.5)
+    assert "per rep" in repr(chart)
+
+
+def test_p_chart_from_a_lead_log_and_a_fit():
+    leads = pd.DataFrame({"period": ["w1"] * 4 + ["w2"] * 4})
+    reached = pd.DataFrame(
+        {"connects": [True] * 8, "meetings": [True, False, False, False, True, True, False, True]}
+    )
+    log = Log("leads", ("connects", "meetings"), leads=leads, reached=reached)
+    frame = p_chart(log).to_frame()
+    assert frame["passed"].tolist() == [1, 3] and frame["entered"].tolist() == [4, 4]
+    pd.testing.assert_frame_equal(p_chart(fit(log, by="period")).to_frame(), frame)
+
+
+def test_p_chart_multi_step_and_empty_periods():
+    counts = pd.DataFrame(
+        {"period": [1, 2, 3], "dials": [50, 0, 60], "connects": [20, 0, 30], "meetings": [5, 0, 6]}
+    )
+    chart = p_chart(_log(counts, ("dials", "connects", "meetings")))
+    frame = chart.to_frame()
+    assert frame["stage"].tolist() == ["connects"] * 3 + ["meetings"] * 3
+    empty = frame[frame["period"] == 2]
+    assert empty["ratio"].isna().all() and (empty["signal"] == "").all()
+    assert p_chart(_log(counts, ("dials", "connects", "meetings")), stage="meetings").stages == (
+        "meetings",
+    )
+
+
+def test_p_chart_bad_input():
+    log = _log(FOUR)
+    _raises(VALUE, "error.unknown_by", lambda: p_chart(log), value="period")
+    counts = _log(FOUR.assign(period="w1"))
+    _raises(VALUE, "error.positive", lambda: p_chart(counts, sigmas=0), name="sigmas", value=0)
+    _raises(
+        VALUE,
+        "error.period_in_by",
+        lambda: p_chart(counts, by=["rep", "period"]),
+        period="'period'",
+    )
+    _raises(VALUE, "error.ratio_range", lambda: p_chart(counts, centre=1.5), name="centre")
+    _raises(VALUE, "error.by_type", lambda: p_chart(counts, period=""), name="period")
+    _raises(
+        TYPE, "error.by_type", lambda: p_chart(counts, period=None), name="period", type="NoneType"
+    )
+    _raises(TYPE, "error.type_number", lambda: p_chart(counts, sigmas="3"), name="sigmas")

@@ -1,0 +1,439 @@
+"""Diagnoses: leaks against a benchmark (binomial tests, Holm), pipeline shapes, Simpson."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import proportion_confint
+
+import funnelsim as fs
+from funnelsim.diagnose import (
+    KINDS,
+    SHAPES,
+    LeakDiagnosis,
+    PipelineDiagnosis,
+    SimpsonCheck,
+    diagnose_leaks,
+    diagnose_pipeline,
+    leak_cause,
+    simpson_check,
+    simpson_example,
+)
+from funnelsim.estimate import fit
+from funnelsim.logs import Log
+
+
+def _raises(error: type, key: str, call, **values) -> None:
+    """``call()`` raises ``error`` with this catalogue key and (at least) these values."""
+    with pytest.raises(error) as err:
+        call()
+    assert err.value.key == key
+    for name, value in values.items():
+        assert err.value.values[name] == value, name
+
+
+VALUE, TYPE = fs.FunnelsimValueError, fs.FunnelsimTypeError
+
+
+def _log(frame: pd.DataFrame, stages=("connects", "meetings")) -> Log:
+    return Log("counts", tuple(stages), counts=frame)
+
+
+# ---------------------------------------------------------- diagnose_leaks
+LEAK_COUNTS = pd.DataFrame(
+    {
+        "rep": ["ann", "bob"],
+        "dials": [300, 300],
+        "connects": [140, 90],
+        "meetings": [8, 13],
+        "sales": [1, 2],
+    }
+)
+LEAK_STAGES = ("dials", "connects", "meetings", "sales")
+
+
+def test_leaks_against_a_preset_equal_binomtest_and_holm():
+    game = fs.presets.get("daily ratio game")
+    res = diagnose_leaks(_log(LEAK_COUNTS, LEAK_STAGES), benchmark=game, by="rep")
+    assert isinstance(res, LeakDiagnosis) and res.benchmark == "funnel"
+    frame = res.to_frame()
+    bench = np.tile(game.funnel.ratios, 2)
+    np.testing.assert_allclose(frame["benchmark"], bench)
+    ref = [
+        stats.binomtest(int(k), int(n), p, alternative="less").pvalue
+        for k, n, p in zip(frame["passed"], frame["entered"], bench, strict=True)
+    ]
+    np.testing.assert_allclose(frame["p_value"], ref, rtol=1e-10)
+    np.testing.assert_allclose(
+        frame["p_adjusted"], multipletests(ref, method="holm")[1], rtol=1e-10
+    )
+    assert frame["leak"].tolist() == [False, True, False, True, False, False]
+    assert frame["kind"].tolist() == ["top", "middle", "bottom"] * 2
+    leaks = res.leaks
+    assert leaks[["rep", "stage"]].values.tolist() == [["ann", "meetings"], ["bob", "connects"]]
+    assert leaks["cause"].tolist() == ["middle", "top"]  # identifiers; in words:
+    assert "slow follow-up" in leak_cause(leaks["cause"].iloc[0])
+    assert "poor lead lists" in leak_cause(leaks["cause"].iloc[1])
+    assert (frame.loc[~frame["leak"], "cause"] == "").all() and leak_cause("") == ""
+    with fs.language("zh"):  # the table does not change with the language, the words do
+        assert (
+            diagnose_leaks(_log(LEAK_COUNTS, LEAK_STAGES), benchmark=game, by="rep")
+            .to_frame()["cause"]
+            .equals(frame["cause"])
+        )
+        assert leak_cause("middle") == fs.t("leak.cause.middle") != leak_cause("top")
+    low, high = proportion_confint(frame["passed"], frame["entered"], method="wilson")
+    np.testing.assert_allclose(frame["low"], low, atol=1e-10)
+    np.testing.assert_allclose(frame["high"], high, atol=1e-10)
+
+
+def test_three_out_of_forty_is_not_yet_a_leak():
+    """DOMAIN.md §4: 3 meetings out of 40 connects against a 15 % benchmark is uncertain."""
+    log = _log(pd.DataFrame({"connects": [40], "meetings": [3]}))
+    res = diagnose_leaks(log, benchmark={"meetings": 0.15})
+    row = res.to_frame().iloc[0]
+    assert row["status"] == "below" and not row["leak"]
+    assert row["p_value"] == pytest.approx(stats.binom.cdf(3, 40, 0.15))
+    messages = res.messages()
+    assert messages[0].startswith("No ratio is significantly below")
+    assert "within chance" in messages[1] and "3/40 = 7.5%" in messages[1]
+    many = _log(pd.DataFrame({"connects": [4000], "meetings": [300]}))  # the same 7.5 %
+    assert diagnose_leaks(many, benchmark={"meetings": 0.15}).to_frame()["leak"].iloc[0]
+
+
+def test_team_benchmark_is_the_rest_of_the_team():
+    counts = pd.DataFrame(
+        {"rep": ["a", "b", "c"], "connects": [100, 200, 300], "meetings": [5, 40, 60]}
+    )
+    res = diagnose_leaks(_log(counts), benchmark="team", by="rep")
+    frame = res.to_frame()
+    np.testing.assert_allclose(frame["benchmark"], [100 / 500, 65 / 400, 45 / 300])
+    assert res.benchmark == "team"
+    assert frame["leak"].tolist() == [True, False, False]
+    assert frame["kind"].tolist() == ["whole"] * 3  # a single step is the whole funnel
+    # the same from a fit with by=, and from its table
+    via_fit = diagnose_leaks(fit(_log(counts), by="rep"), benchmark="team").to_frame()
+    pd.testing.assert_frame_equal(via_fit, frame)
+
+
+def test_mapping_benchmark_tests_only_the_steps_given():
+    res = diagnose_leaks(_log(LEAK_COUNTS, LEAK_STAGES), benchmark={"sales": 0.5}, by="rep")
+    frame = res.to_frame()
+    assert frame["stage"].tolist() == ["sales", "sales"] and res.benchmark == "ratios"
+    assert frame["kind"].tolist() == ["bottom", "bottom"]
+
+
+def test_funnel_benchmark_matched_by_name_or_position():
+    log = _log(LEAK_COUNTS, LEAK_STAGES)
+    same_names = fs.Funnel(LEAK_STAGES, (0.5, 0.1, 0.2))
+    frame = diagnose_leaks(log, benchmark=same_names, by="rep").to_frame()
+    assert frame["benchmark"].tolist()[:3] == [0.5, 0.1, 0.2]
+    other_names = fs.Funnel(("a", "b", "c", "d"), (0.4, 0.3, 0.2))
+    frame = diagnose_leaks(log, benchmark=other_names).to_frame()  # pooled: one funnel
+    assert frame["benchmark"].tolist() == [0.4, 0.3, 0.2]
+    assert frame["passed"].tolist() == [230, 21, 3]
+    _raises(
+        VALUE,
+        "error.leak_funnel_steps",
+        lambda: diagnose_leaks(log, benchmark=fs.Funnel(("x", "y"), (0.3,))),
+        n_funnel=1,
+        n_steps=3,
+        steps="connects, meetings, sales",
+    )
+
+
+@pytest.mark.parametrize(
+    ("steps", "expected"),
+    [
+        (1, ["whole"]),
+        (2, ["top", "bottom"]),
+        (3, ["top", "middle", "bottom"]),
+        (4, ["top", "middle", "middle", "bottom"]),
+        (5, ["top", "top", "middle", "bottom", "bottom"]),
+        (6, ["top", "top", "middle", "middle", "bottom", "bottom"]),
+    ],
+)
+def test_kinds_by_position(steps, expected):
+    stages = tuple(f"s{i}" for i in range(steps + 1))
+    counts = pd.DataFrame({s: [100 - i] for i, s in enumerate(stages)})
+    res = diagnose_leaks(_log(counts, stages), benchmark={s: 0.5 for s in stages[1:]})
+    assert res.to_frame()["kind"].tolist() == expected
+    assert set(expected) <= set(KINDS)
+
+
+def test_explicit_kinds_override_the_position():
+    counts = pd.DataFrame({"a": [100], "b": [10], "c": [1]})
+    res = diagnose_leaks(
+        _log(counts, "abc"), benchmark={"b": 0.5, "c": 0.5}, kinds={"b": "middle"}
+    )
+    frame = res.to_frame()
+    assert frame["kind"].tolist() == ["middle", "bottom"]
+    assert frame["leak"].all()
+    assert frame["cause"].tolist() == ["middle", "bottom"]
+    assert "appointment setting" in leak_cause(frame["cause"].iloc[0])
+    assert "weak closing" in leak_cause(frame["cause"].iloc[1])
+    log = _log(counts, "abc")
+    _raises(
+        VALUE,
+        "error.choice",
+        lambda: diagnose_leaks(log, benchmark={"b": 0.5}, kinds={"b": "low"}),
+        name="kinds['b']",
+        value="'low'",
+        choices="top, middle, bottom, whole",
+    )
+    _raises(
+        VALUE,
+        "error.unknown_ratio_stage",
+        lambda: diagnose_leaks(log, benchmark={"b": 0.5}, kinds={"z": "top"}),
+        value="'z'",
+    )
+    _raises(
+        TYPE,
+        "error.leak_kinds",
+        lambda: diagnose_leaks(log, benchmark={"b": 0.5}, kinds=["top"]),
+        name="kinds",
+        type="list",
+    )
+
+
+def test_leak_tests_hold_their_family_wise_error_rate(rng):
+    """Reps exactly at the benchmark: with Holm over 3 steps x 4 reps, the share of teams with
+    any leak flagged is at most 5 % (the exact one-sided test is conservative); 4 SE slack."""
+    teams = 600
+    flagged = 0
+    ratios = {"connects": 0.45, "meetings": 0.15, "sales": 0.125}
+    for _ in range(teams):
+        dials = rng.integers(150, 400, size=4)
+        connects = rng.binomial(dials, 0.45)
+        meetings = rng.binomial(connects, 0.15)
+        sales = rng.binomial(meetings, 0.125)
+        table = pd.DataFrame(
+            {
+                "rep": list("abcd"),
+                "dials": dials,
+                "connects": connects,
+                "meetings": meetings,
+                "sales": sales,
+            }
+        )
+        res = diagnose_leaks(_log(table, LEAK_STAGES), benchmark=ratios, by="rep")
+        flagged += bool(res.table["leak"].any())
+    assert flagged / teams <= 0.05 + 4 * math.sqrt(0.05 * 0.95 / teams)
+
+
+def test_diagnose_leaks_bad_input():
+    log = _log(LEAK_COUNTS, LEAK_STAGES)
+    _raises(VALUE, "error.leak_team_by", lambda: diagnose_leaks(log, benchmark="team"))
+    _raises(
+        VALUE,
+        "error.choice",
+        lambda: diagnose_leaks(log, benchmark="preset"),
+        name="benchmark",
+        value="'preset'",
+        choices="team",
+    )
+    _raises(
+        TYPE,
+        "error.leak_benchmark",
+        lambda: diagnose_leaks(log, benchmark=0.2),
+        name="benchmark",
+        value="0.2",
+        type="float",
+    )
+    _raises(VALUE, "error.leak_benchmark", lambda: diagnose_leaks(log, benchmark={}), value="{}")
+    _raises(
+        VALUE,
+        "error.ratio_range",
+        lambda: diagnose_leaks(log, benchmark={"sales": 1.5}),
+        name="benchmark['sales']",
+        value=1.5,
+    )
+    _raises(
+        VALUE,
+        "error.first_stage_ratio",
+        lambda: diagnose_leaks(log, benchmark={"dials": 0.5}),
+        stage="'dials'",
+    )
+    _raises(VALUE, "error.leak_team_by", lambda: diagnose_leaks(fit(log), benchmark="team"))
+
+
+def test_leak_messages_and_repr():
+    res = diagnose_leaks(
+        _log(LEAK_COUNTS, LEAK_STAGES), benchmark=fs.presets.get("daily ratio game"), by="rep"
+    )
+    messages = res.messages()
+    assert messages[0].startswith("ann: meetings 8/140 = 5.7% against 14.3%")
+    assert messages[1].startswith("bob: connects 90/300 = 30.0% against 46.7%")
+    text = repr(res)
+    assert text.startswith("LeakDiagnosis(against funnel, holm, 95%: 2 leak(s)")
+    assert "likely causes" in text
+
+
+# ----------------------------------------------------------- pipelines
+@pytest.mark.parametrize(
+    ("snapshot", "shape", "words"),
+    [
+        ({"25%": 12, "50%": 6, "90%": 3}, "healthy", "broad base"),
+        ({"25%": 2, "50%": 4, "90%": 9}, "top-heavy", "nobody is prospecting"),
+        ({"25%": 1, "50%": 0, "90%": 1}, "empty", "Prospect now"),
+        ({"25%": 4, "50%": 15, "90%": 2}, "stuck in the middle", "15 leads sit at 50%"),
+        ({"25%": 0, "50%": 0, "90%": 0}, "empty", "Only 0 leads"),
+        ({"25%": 0, "50%": 5, "90%": 5}, "top-heavy", "5 leads at 90%"),
+        ({"25%": 0, "50%": 6, "90%": 2}, "stuck in the middle", "6 leads sit at 50%"),
+        ({"25%": 10, "90%": 9}, "top-heavy", "9 leads at 90%"),
+        ({"25%": 10, "90%": 3}, "healthy", "down to 3 at 90%"),
+        ({"E": 40, "D": 20, "C": 10, "B": 25, "A": 5}, "stuck in the middle", "25 leads sit at B"),
+    ],
+)
+def test_each_pipeline_shape(snapshot, shape, words):
+    res = diagnose_pipeline(snapshot)
+    assert isinstance(res, PipelineDiagnosis)
+    assert res.shape == shape and shape in SHAPES
+    assert words in res.reason
+    assert res.counts.index.tolist() == list(snapshot)
+
+
+def test_pipeline_thresholds_are_keyword_arguments():
+    snap = {"25%": 12, "50%": 10, "90%": 3}
+    assert diagnose_pipeline(snap).shape == "stuck in the middle"  # 10 >= 0.8 * 12
+    assert diagnose_pipeline(snap, bulge=0.9).shape == "healthy"
+    assert diagnose_pipeline({"a": 10, "b": 2, "c": 6}).shape == "healthy"  # 6 < 0.8 * 10
+    assert diagnose_pipeline({"a": 10, "b": 2, "c": 6}, top_heavy=0.5).shape == "top-heavy"
+    assert diagnose_pipeline({"a": 3, "b": 1}, min_total=5).shape == "empty"
+    assert diagnose_pipeline({"a": 3, "b": 1}, min_total=2).shape == "healthy"
+
+
+def test_pipeline_inputs_series_sequence_and_order():
+    series = pd.Series({"90%": 3, "25%": 12, "50%": 6})
+    assert diagnose_pipeline(series, stages=["25%", "50%", "90%"]).shape == "healthy"
+    assert diagnose_pipeline(series).shape == "stuck in the middle"  # taken in its own order
+    res = diagnose_pipeline([12.5, 6.0, 3.25], stages=["25%", "50%", "90%"])  # deal values
+    frame = res.to_frame()
+    assert frame["stage"].tolist() == ["25%", "50%", "90%"]
+    assert frame["share"].sum() == pytest.approx(1.0)
+    assert diagnose_pipeline([5, 3, 1]).counts.index.tolist() == ["1", "2", "3"]
+    assert diagnose_pipeline({"a": 0, "b": 0}).to_frame()["share"].isna().all()
+    assert repr(diagnose_pipeline([12, 6, 3])).startswith("PipelineDiagnosis(healthy; 1: 12")
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "kwargs", "key", "values"),
+    [
+        ({"25%": 5}, {}, "error.snapshot_few", {"count": 1}),
+        ([7], {}, "error.snapshot_few", {"count": 1}),
+        ({}, {}, "error.snapshot_few", {"count": 0}),
+        ({"25%": 5, "50%": -1}, {}, "error.snapshot_count", {"stage": "50%", "value": "-1"}),
+        ({"25%": 5, "50%": float("nan")}, {}, "error.snapshot_count", {"value": "nan"}),
+        ({"25%": 5, "50%": True}, {}, "error.snapshot_count", {"value": "True"}),
+        ([1, 2], {"stages": ["a"]}, "error.snapshot_names", {"n_names": 1, "n_counts": 2}),
+        ({"a": 1, "b": 2}, {"stages": ["a", "c"]}, "error.unknown_stage", {"value": "'c'"}),
+        ({"a": 1, "b": 2}, {"min_total": -1}, "error.nonnegative", {"name": "min_total"}),
+    ],
+)
+def test_pipeline_bad_input(snapshot, kwargs, key, values):
+    _raises(VALUE, key, lambda: diagnose_pipeline(snapshot, **kwargs), **values)
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "kwargs", "key", "values"),
+    [
+        ({"25%": 5, "50%": "3"}, {}, "error.snapshot_count", {"stage": "50%", "value": "'3'"}),
+        ("12,6,3", {}, "error.snapshot_type", {"name": "snapshot", "type": "str"}),
+        (12, {}, "error.snapshot_type", {"value": "12", "type": "int"}),
+        ({"a": 1, "b": 2}, {"bulge": "x"}, "error.type_number", {"name": "bulge", "type": "str"}),
+    ],
+)
+def test_pipeline_input_of_the_wrong_type(snapshot, kwargs, key, values):
+    _raises(TYPE, key, lambda: diagnose_pipeline(snapshot, **kwargs), **values)
+
+
+# ------------------------------------------------------------- Simpson
+def test_simpson_example_reverses():
+    res = simpson_check(simpson_example())
+    assert isinstance(res, SimpsonCheck) and res.reversed
+    assert res.reversals[["better", "worse"]].values.tolist() == [["ann", "bob"]]
+    row = res.reversals.iloc[0]
+    assert row["better_pooled"] == pytest.approx(90 / 700)
+    assert row["worse_pooled"] == pytest.approx(148 / 600)
+    assert row["sources"] == 2
+    table = res.table.set_index(["rep", "source"])["ratio"]
+    assert table[("ann", "referral")] > table[("bob", "referral")]
+    assert table[("ann", "cold list")] > table[("bob", "cold list")]
+    assert "ann has the higher ratio with every source" in repr(res)
+    with fs.language("zh"):  # sample data and the pooled rows' label are identifiers
+        chinese = simpson_check(simpson_example())
+        assert chinese.to_frame().equals(res.to_frame())
+        assert simpson_example().stages == ("connects", "meetings")
+        assert fs.t("simpson.all") in repr(chinese)
+
+
+def test_simpson_without_reversal():
+    counts = pd.DataFrame(
+        {
+            "rep": ["ann", "ann", "bob", "bob"],
+            "source": ["ref", "cold", "ref", "cold"],
+            "connects": [100, 100, 100, 100],
+            "meetings": [30, 10, 20, 5],
+        }
+    )
+    res = simpson_check(_log(counts))
+    assert not res.reversed and res.reversals.empty
+    assert "No ranking reverses" in repr(res)
+    frame = res.to_frame()
+    pooled = frame[frame["source"] == "all"].set_index("rep")["ratio"]
+    assert pooled["ann"] == pytest.approx(0.2) and pooled["bob"] == pytest.approx(0.125)
+
+
+def test_simpson_with_three_reps_lead_logs_and_overall_rate():
+    # a lead-level log with three stages; by default the overall rate (dials -> meetings)
+    rows = []
+    plan = {  # rep, source: (dials, meetings)
+        ("ann", "ref"): (10, 4),
+        ("ann", "cold"): (90, 9),
+        ("bob", "ref"): (80, 24),
+        ("bob", "cold"): (20, 1),
+        ("cy", "ref"): (50, 10),
+        ("cy", "cold"): (50, 4),
+    }
+    for (rep, source), (dials, meetings) in plan.items():
+        for i in range(dials):
+            rows.append((rep, source, True, i < meetings + 2, i < meetings))
+    frame = pd.DataFrame(rows, columns=["rep", "source", "dials", "connects", "meetings"])
+    log = Log(
+        "leads",
+        ("dials", "connects", "meetings"),
+        leads=frame[["rep", "source"]],
+        reached=frame[["dials", "connects", "meetings"]],
+    )
+    res = simpson_check(log)
+    assert res.stage == "overall"
+    pairs = sorted(map(tuple, res.reversals[["better", "worse"]].values.tolist()))
+    # ann beats bob (40 % > 30 %, 10 % > 5 %) but pools at 13 % against 25 %;
+    # ann beats cy in both (40 > 20, 10 > 8) but pools at 13 % against 14 %.
+    assert pairs == [("ann", "bob"), ("ann", "cy")]
+    step = simpson_check(log, stage="connects")
+    assert step.stage == "connects"
+    counts = pd.DataFrame(
+        {"rep": ["a", "b"], "source": ["x", "x"], "connects": [10, 10], "meetings": [5, 2]}
+    )
+    assert not simpson_check(_log(counts)).reversed
+
+
+def test_simpson_bad_input():
+    log = simpson_example()
+    _raises(
+        VALUE,
+        "error.simpson_same",
+        lambda: simpson_check(log, by="rep", within="rep"),
+        value="'rep'",
+    )
+    _raises(
+        VALUE, "error.unknown_by", lambda: simpson_check(log, within="channel"), value="channel"
+    )
+    _raises(TYPE, "error.by_type", lambda: simpson_check(log, by=3), name="by", type="int")
+    _raises(TYPE, "error.by_type", lambda: simpson_check(log, within=["source"]), name="within")
