@@ -52,7 +52,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._validate import check_open_probability
+from ._validate import check_open_probability, number_type_error
 from .i18n import FunnelsimValueError, t, unit_label
 from .intervals import CI, two_sided_z
 from .logs import (
@@ -375,9 +375,7 @@ def kaplan_meier(
     try:
         t_arr = np.asarray(t_arr, dtype=float).ravel()
     except (TypeError, ValueError):
-        raise FunnelsimValueError(
-            "error.not_a_number", name="durations", value=repr(durations)[:60]
-        ) from None
+        raise number_type_error("durations", durations) from None
     e_arr = np.asarray(observed).ravel()
     if t_arr.size == 0:
         raise FunnelsimValueError("error.no_durations")

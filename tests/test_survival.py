@@ -267,11 +267,15 @@ def _raises(error: type, key: str, call, **values) -> None:
         ([1, np.nan], [1, 1], "error.durations", {"value": "nan", "index": 1}),
         ([1, 2], [1, 2], "error.observed", {"value": "2", "index": 1}),
         ([1, 2], ["yes", "no"], "error.observed", {"value": "'yes'", "index": 0}),
-        (["a", "b"], [1, 1], "error.not_a_number", {"name": "durations"}),
     ],
 )
 def test_kaplan_meier_rejects_bad_input(durations, observed, key, values):
     _raises(ValueError, key, lambda: kaplan_meier(durations, observed), **values)
+
+
+def test_kaplan_meier_durations_of_the_wrong_type_are_a_type_error():
+    _raises(TypeError, "error.type_number", lambda: kaplan_meier(["a", "b"], [1, 1]),
+            name="durations", type="list")  # fmt: skip
 
 
 def test_kaplan_meier_rejects_bad_levels_and_quantiles():
