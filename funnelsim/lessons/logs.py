@@ -774,7 +774,7 @@ class RepsAtStep:
 
 def _keys(rows: pd.DataFrame, by: Sequence[str]) -> list[tuple]:
     """Each row's group key: its values in the ``by`` columns."""
-    return [tuple(row) for row in rows[list(by)].itertuples(index=False)]
+    return list(zip(*(rows[column].tolist() for column in by), strict=True))
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -843,7 +843,7 @@ class ComparingReps:
         """
         comp = self.comparison
         stage = check_choice("stage", stage, comp.stages)
-        rows = comp.table[comp.table["stage"] == stage].dropna(subset=["ratio"])
+        rows = comp.table[(comp.table["stage"] == stage) & comp.table["ratio"].notna()]
         if rows.empty:
             raise FunnelsimValueError("error.step_no_leads", stage=stage, by=fields_label(self.by))
         keys = dict(zip(rows.index, _keys(rows, self.by), strict=True))
