@@ -24,6 +24,7 @@ from pathlib import Path
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import funnelsim as fs
+from funnelsim import lessons
 
 TARGET_MS = 200.0
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -75,7 +76,6 @@ def _weekly():
 
 def _cases() -> list[tuple[str, Callable[[], fs.widgets.App], str, object, str | None]]:
     """(label, build the app, control, step or values, view) for every entry."""
-    from funnelsim import lessons
 
     def ratios():
         q1 = lessons.cohort(_events(), end="2025-04-01")
@@ -113,7 +113,7 @@ def _cases() -> list[tuple[str, Callable[[], fs.widgets.App], str, object, str |
             "log 04 estimating ratios, Q1 leads, method",
             ratios,
             "method",
-            fs.estimate.METHODS,
+            fs.intervals.METHODS,
             None,
         ),
         (

@@ -13,6 +13,7 @@ import io
 import re
 import weakref
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import ipywidgets as W
 import matplotlib.image as mpimg
@@ -22,7 +23,8 @@ import seaborn as sns
 from matplotlib.colors import to_hex
 
 import funnelsim as fs
-from funnelsim import widgets
+from funnelsim import i18n, widgets
+from funnelsim.i18n import t
 
 PNG = b"\x89PNG\r\n\x1a\n"
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -50,8 +52,10 @@ def test_every_app_factory_takes_lang_and_can_relabel():
 
 
 def test_unknown_lang_is_one_clear_error():
-    with pytest.raises(ValueError, match=r"Unknown language 'fr'\. Available: en, zh"):
+    with pytest.raises(fs.FunnelsimValueError) as err:
         _lln(lang="fr")
+    assert err.value.key == "error.unknown_language"
+    assert err.value.values == {"lang": "fr", "choices": "en, zh"}
 
 
 # ---------------------------------------------------- seed and new draw
@@ -68,7 +72,7 @@ def test_unknown_lang_is_one_clear_error():
 def test_same_seed_same_figure_bytes_other_seed_other_figure(make):
     a, b, c = make(7), make(7), make(8)
     assert a.message == b.message == c.message == ""
-    assert a.controls["seed"].description == "random seed"  # the seed is shown
+    assert a.controls["seed"].description == t("app.seed")  # the seed is shown
     assert bytes(a.image.value) == bytes(b.image.value)
     assert bytes(a.image.value) != bytes(c.image.value)
 
@@ -120,14 +124,17 @@ def test_exported_svg_parses_and_follows_the_controls():
     root = ET.fromstring(svg)
     assert root.tag.endswith("svg")
     text = svg.decode("utf-8")
-    assert "one line per rep (5 of 5 shown)" in text  # matplotlib keeps each text as a comment
+    # matplotlib keeps each text as a comment
+    assert t("plot.running_share.paths", shown=5, reps=5) in text
     app.controls["reps"].value = 7
-    assert "one line per rep (7 of 7 shown)" in app.export("svg").decode("utf-8")
+    assert t("plot.running_share.paths", shown=7, reps=7) in app.export("svg").decode("utf-8")
 
 
 def test_export_rejects_other_formats():
-    with pytest.raises(ValueError, match="format must be one of: png, svg; got pdf"):
+    with pytest.raises(fs.FunnelsimValueError) as err:
         _lln().export("pdf")
+    assert err.value.key == "error.choice"
+    assert err.value.values == {"name": "format", "choices": "png, svg", "value": "pdf"}
 
 
 def test_download_links_carry_the_files_and_go_stale_on_update():
@@ -182,21 +189,23 @@ def test_switch_language_relabels_shown_apps_and_keeps_their_values(live):
     assert switch.value == "en"
     switch.value = "zh"
     assert fs.get_language() == "zh"
-    assert app.controls["seed"].description == "随机种子"
+    assert app.controls["seed"].description == t("app.seed") == "随机种子"
     assert app.controls["n"].value == 500 and app.controls["seed"].value == 9
     np.testing.assert_array_equal(app.result.shares, before)  # same draw, new words
     assert CJK.search(app.widget.children[0].value) and CJK.search(app.summary.value)
     assert CJK.search(_texts(app))
     assert app.widget.children[1].children[0] is app.controls["p"]  # the page shows them
-    assert fixed.controls["seed"].description == "random seed"  # lang= keeps its language
-    assert hidden.controls["seed"].description == "random seed"  # never shown: left alone
+    with i18n.language("en"):
+        english = t("app.seed")
+    assert fixed.controls["seed"].description == english  # lang= keeps its language
+    assert hidden.controls["seed"].description == english  # never shown: left alone
     assert list(widgets.app.LIVE_APPS) and hidden not in widgets.app.LIVE_APPS
     # the app still works after the switch, and switches back
     app.controls["n"].value = 700
     assert app.result.n == 700 and app.message == ""
     widgets.switch_language("en")
     assert switch.value == "en"
-    assert app.controls["seed"].description == "random seed"
+    assert app.controls["seed"].description == english
     assert not CJK.search(app.summary.value + _texts(app))
 
 
@@ -236,3 +245,73 @@ def test_every_factory_signature_shows_its_parameters():
     params = inspect.signature(widgets.make_law_of_large_numbers).parameters
     assert {"p", "n", "reps", "seed", "lang"} <= set(params)
     assert params["lang"].kind is inspect.Parameter.KEYWORD_ONLY and params["lang"].default is None
+
+
+# ------------------------------------------ stage names: labels in, identifiers out
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def _zh(stage: str) -> str:
+    with i18n.language("zh"):
+        return i18n.stage_label(stage)
+
+
+def _zh_ratio(upper: str, lower: str) -> str:
+    with i18n.language("zh"):
+        return t("app.ratio", upper=_zh(upper), lower=_zh(lower))
+
+
+def test_game_apps_in_chinese_show_stage_labels_and_keep_stage_names():
+    game = widgets.make_ratio_game("daily ratio game", lang="zh")
+    assert CJK.search(_zh("connects"))
+    assert game.controls["ratio_0"].description == _zh_ratio("dials", "connects")
+    stage = game.controls["stage"]
+    assert stage.options == tuple((_zh(s), s) for s in ("connects", "meetings", "sales"))
+    assert stage.value == "connects" and stage.label == _zh("connects")
+    stage.value = "meetings"  # notebook 02's cell, word for word, in a Chinese room
+    assert game.message == "" and game.result.lever_stage == "meetings"
+    steady = widgets.make_revenue_steadiness(
+        "six-stage weekly funnel", reps=200, periods=8, lang="zh"
+    )
+    assert steady.controls["ratio_0"].description == _zh_ratio("potential", "first contact")
+    assert steady.result.funnel.stages[:2] == ("potential", "first contact")
+
+
+def test_log_apps_in_chinese_show_stage_labels_and_keep_stage_names():
+    weekly = fs.read_log(
+        DATA / "sample_counts.csv",
+        format="counts",
+        stages=["dials", "connects", "meetings", "sales"],
+        columns={"period": "week", "amount": "revenue"},
+    )
+    ratios = widgets.make_estimating_ratios(weekly, lang="zh")
+    assert ratios.controls["stage"].value == "sales"
+    assert ratios.controls["stage"].options[-1] == (_zh("sales"), "sales")
+    assert f"（{_zh('sales')} " in ratios.summary.value  # the coverage step, by its label
+    ratios.controls["stage"].value = "meetings"
+    assert ratios.message == "" and ratios.result.stage == "meetings"
+    reps = widgets.make_comparing_reps(weekly, stage="meetings", lang="zh")
+    assert reps.controls["stage"].value == "meetings"
+    assert dict(reps.controls["stage"].options)[_zh("meetings")] == "meetings"
+    assert reps.summary.value.startswith(f"<b>{_zh('meetings')}</b>")
+    assert "meetings" not in reps.summary.value
+
+
+def test_a_relabelled_reps_app_still_follows_its_grouping(live):
+    """After a language switch the p-chart's group menu still follows the grouping (the
+    app once stopped with a ValueError here: the menu unhooked an update it no longer had)."""
+    weekly = fs.read_log(
+        DATA / "sample_counts.csv",
+        format="counts",
+        stages=["dials", "connects", "meetings", "sales"],
+        columns={"period": "week", "amount": "revenue"},
+    )
+    app = _shown(widgets.make_comparing_reps(weekly, stage="connects", view="chart"))
+    widgets.switch_language("zh")
+    assert app.controls["stage"].value == "connects"
+    app.controls["by"].value = "period"
+    assert app.message == "" and app.controls["group"].disabled
+    assert app.controls["group"].options == ((t("app.reps.team"), None),)
+    app.controls["by"].value = "rep"
+    assert app.message == "" and app.controls["group"].value == "Chen"
+    assert app.result.by == ("rep",) and CJK.search(app.summary.value)

@@ -490,3 +490,55 @@ def test_cycle_effects_errors():
         res.scenario("holiday")
     check_error(err, "error.choice", name="scenario")
     assert "holiday" in str(err.value.values["value"])
+
+
+# ------------------------------------------- numbers the apps show (widgets)
+# Each number an app states comes from a result property; each is checked here
+# against the way the app computed it before, or against an independent count.
+
+
+def test_running_share_final_range_is_the_lowest_and_highest_rep():
+    res = lessons.running_share(0.3, 400, reps=12, rng=5)
+    hits = np.random.default_rng(5).random((12, 400)) < 0.3  # the same draws, counted here
+    shares = hits.sum(axis=1) / 400
+    assert res.final_range == (shares.min(), shares.max())
+    one = lessons.running_share(0.3, 400, reps=1, rng=5)
+    assert one.final_range == (float(one.final[0]), float(one.final[0]))
+
+
+def test_ratio_game_expected_sales_is_calls_times_the_overall_rate():
+    res = lessons.ratio_game(GAME, 15, target=50, periods=250)
+    assert res.expected_sales == pytest.approx(15 * 250 * GAME.overall, rel=1e-12)  # 31.25
+    assert res.expected_sales == float(res.expected.iloc[-1])
+
+
+def test_revenue_steadiness_weekly_numbers_and_doubled_calls():
+    size = fs.DealSize.gamma(10_000, cv=0.5)
+    res = lessons.revenue_steadiness(WEEKLY, 100, cycle=fs.Cycle(4), deal_size=size, rng=1)
+    assert res.weekly_mean == float(res.weekly["mean"].mean())  # as the app computed it
+    assert res.weekly_range == (float(res.weekly["q10"].mean()), float(res.weekly["q90"].mean()))
+    # in steady state a week's expected revenue is calls x overall rate x mean deal size
+    assert res.weekly_mean == pytest.approx(100 * WEEKLY.overall * 10_000, rel=0.02)
+    low, high = res.weekly_range
+    assert low < res.weekly_mean < high
+    # twice the calls: the theory noise falls by sqrt(2), as theory.revenue_cv says
+    doubled = fs.theory.revenue_cv(WEEKLY, 200, size, 1, cycle=fs.Cycle(4))
+    assert res.theory_cv_doubled("week") == pytest.approx(doubled, rel=1e-9)
+    assert res.theory_cv_doubled("month") == pytest.approx(res.theory_cv("month") / math.sqrt(2))
+
+
+def test_outlook_band_and_reach_are_the_forecasts_own():
+    log = fs.Log(
+        "counts", ("dials", "sales"), counts=pd.DataFrame({"dials": [5000], "sales": [40]})
+    )
+    o = lessons.outlook(fs.fit(log), target=40, probability=0.9, reps=2000, rng=1)
+    total = o.forecast.sales.sum(axis=1)  # each future's sales over the horizon
+    assert o.band == tuple(float(q) for q in np.quantile(total, [0.1, 0.5, 0.9]))
+    assert o.reach == pytest.approx(float(np.mean(total >= 40)), abs=1e-12)
+    no_target = lessons.outlook(fs.fit(log), calls=300, reps=200, rng=1)
+    assert no_target.reach is None
+
+
+def test_pipeline_numbers_total_is_every_deals_amount():
+    pipe = fs.Pipeline.from_deals([1_000_000, 200_000, 50_000], [0.25, 0.5, 0.9])
+    assert lessons.pipeline_numbers(pipe, 300_000).total == 1_250_000.0

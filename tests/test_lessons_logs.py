@@ -266,3 +266,73 @@ def test_sales_cycle_numbers(log, raw):
         lessons.sales_cycle(log, last=0)
     check_error(err, "error.at_least", name="last", value=0, minimum=1)
     assert "SalesCycle(as of" in repr(res)
+
+
+# ------------------------------------------- numbers the apps show (widgets)
+def test_estimating_ratios_widest_is_the_step_with_the_widest_interval(log):
+    res = lessons.estimating_ratios(lessons.cohort(log, end="2025-04-01"))
+    table = res.fit.to_frame()
+    widths = table["high"] - table["low"]
+    expected = table.loc[widths.idxmax()]  # computed here from the fit's own table
+    row = res.widest
+    assert row.name == expected["stage"]
+    for column in ("entered", "passed", "ratio", "low", "high"):
+        assert row[column] == expected[column]
+    # the app computed it this way before
+    before = res.fit.table.set_index("stage").loc[str(res.widths.idxmax())]
+    pd.testing.assert_series_equal(row, before)
+
+
+@pytest.fixture(scope="module")
+def weekly() -> Log:
+    return fs.read_log(
+        DATA / "sample_counts.csv",
+        format="counts",
+        stages=["dials", "connects", "meetings", "sales"],
+        columns={"period": "week", "amount": "revenue"},
+    )
+
+
+@pytest.mark.parametrize("stage", ["connect", "meeting", "sale"])
+def test_comparing_reps_at_step_against_the_comparison_tables(log, stage):
+    res = lessons.comparing_reps(log, by="rep")
+    step = res.at_step(stage)
+    table = fs.compare_groups(log, by="rep").table  # independent: compare_groups itself
+    rows = table[(table["stage"] == stage) & table["ratio"].notna()].set_index("rep")
+    assert step.stage == stage
+    assert step.lowest == (rows["ratio"].idxmin(),) and step.low == rows["ratio"].min()
+    assert step.highest == (rows["ratio"].idxmax(),) and step.high == rows["ratio"].max()
+    assert (step.shrunk_low, step.shrunk_high) == (rows["shrunk"].min(), rows["shrunk"].max())
+    assert step.differing == tuple((rep,) for rep in rows.index[rows["differs"].astype(bool)])
+    assert step.tests == int(table["p_value"].notna().sum())
+    # the team's ratio is the pooled ratio of every rep at the step
+    assert step.team_ratio == pytest.approx(rows["passed"].sum() / rows["entered"].sum())
+    leaks = fs.diagnose_leaks(log, benchmark="team", by="rep").table
+    leaking = leaks[(leaks["stage"] == stage) & leaks["leak"]]
+    assert step.leaking == tuple((rep,) for rep in leaking["rep"])
+    assert step.leak_kind == (leaking["kind"].iloc[0] if len(leaking) else None)
+    assert step.chart_periods is None and step.chart_group is None  # no period column
+
+
+def test_comparing_reps_at_step_counts_the_p_chart_of_a_group(weekly):
+    res = lessons.comparing_reps(weekly, by="rep")
+    step = res.at_step("connects", group="Wang")
+    chart = fs.p_chart(weekly, by="rep").table
+    wang = chart[(chart["rep"] == "Wang") & (chart["stage"] == "connects")]
+    assert step.chart_group == ("Wang",)
+    assert step.chart_periods == len(wang) == weekly.counts["period"].nunique()
+    assert step.chart_flagged == int((wang["signal"] != "").sum())
+    team = lessons.comparing_reps(weekly, by="period").at_step("connects")
+    assert team.chart_group is None  # grouped by period: one chart, for the team
+    assert team.chart_periods == weekly.counts["period"].nunique()
+
+
+def test_comparing_reps_at_step_errors(log):
+    res = lessons.comparing_reps(lessons.snapshot(log, "2025-01-10 13:00"), by="rep")
+    with pytest.raises(fs.FunnelsimValueError) as err:
+        res.at_step("sale")  # nobody has reached the step into sale yet
+    assert err.value.key == "error.step_no_leads"
+    assert err.value.values["stage"] == "sale"
+    with pytest.raises(fs.FunnelsimValueError) as err:
+        res.at_step("signed")
+    assert err.value.key == "error.choice" and err.value.values["name"] == "stage"

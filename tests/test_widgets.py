@@ -151,17 +151,18 @@ def test_the_figure_is_reused_not_piled_up(steady):
 
 def test_an_error_shows_a_message_not_a_traceback(lln, monkeypatch):
     def broken(*args, **kwargs):
-        raise ValueError("p must be a ratio between 0 and 1; got 2.")
+        raise fs.FunnelsimValueError("error.ratio_range", name="p", value=2)
 
     monkeypatch.setattr(lessons, "running_share", broken)
     lln.controls["n"].value = 600  # must not raise
-    assert lln.message == "p must be a ratio between 0 and 1; got 2."
+    assert lln.error.key == "error.ratio_range" and lln.error.values == {"name": "p", "value": 2}
+    assert lln.message == t("error.ratio_range", name="p", value=2)
     assert lln.result is None
-    assert "got 2." in lln.summary.value and t("app.error") in lln.summary.value
+    assert lln.message in lln.summary.value and t("app.error") in lln.summary.value
     assert bytes(lln.image.value).startswith(PNG)
     monkeypatch.undo()
     lln.controls["n"].value = 700
-    assert lln.message == "" and lln.result.n == 700
+    assert lln.message == "" and lln.error is None and lln.result.n == 700
 
 
 def test_an_unexpected_error_is_shown_in_words():
@@ -176,6 +177,7 @@ def test_an_unexpected_error_is_shown_in_words():
         describe=lambda result, values: "",
     )
     assert "ZeroDivisionError" in app.message
+    assert isinstance(app.error, ZeroDivisionError)
     assert app.result is None
     app.controls["x"].value = 2  # still no exception
 
@@ -206,4 +208,156 @@ def test_a_funnel_with_no_sales_explains_itself_in_words():
 
 def test_one_rep_gets_its_own_summary():
     app = widgets.make_law_of_large_numbers(p=0.5, n=100, reps=1, seed=3)
-    assert app.summary.value.startswith("After <b>100</b> calls the share is")
+    r = app.result
+    share = float(lessons.running_share(0.5, 100, 1, rng=3).final[0])
+    assert app.summary.value == t(
+        "app.lln.summary_one", n=100, share=share, p=0.5, half=r.half_width, level=0.95
+    )
+
+
+def test_summaries_state_the_lessons_numbers(lln, game, steady):
+    r = lln.result
+    low, high = r.final_range
+    assert lln.summary.value == t(
+        "app.lln.summary",
+        n=r.n,
+        reps=r.reps,
+        low=low,
+        high=high,
+        p=r.p,
+        inside=r.inside,
+        half=r.half_width,
+        level=r.confidence_level,
+    )
+    g = game.result
+    assert f"<b>{g.expected_sales:,.1f}</b>" in game.summary.value  # 31.2 sales a year
+    s = steady.result
+    low, high = s.weekly_range
+    assert steady.summary.value == t(
+        "app.steady.summary",
+        mean=s.weekly_mean,
+        low=low,
+        high=high,
+        cv_week=s.cv("week"),
+        th_week=s.theory_cv("week"),
+        cv_month=s.cv("month"),
+        th_month=s.theory_cv("month"),
+        doubled=s.theory_cv_doubled("week"),
+    )
+
+
+# ------------------------------------------------ controls declared as data
+#: Every control of the game apps at its defaults: widget, value, min, max, step, format.
+GAME_CONTROLS = {
+    "make_law_of_large_numbers": {
+        "p": (W.FloatSlider, 0.5, 0.005, 0.995, 0.005, ".1%"),
+        "n": (W.IntSlider, 1000, 10, 20_000, 10, "d"),
+        "reps": (W.IntSlider, 20, 1, 200, 1, "d"),
+        "seed": (W.BoundedIntText, 2024, 0, 2**31 - 1, None, None),
+    },
+    "make_ratio_game": {
+        "ratio_0": (W.FloatSlider, 7 / 15, 0.001, 1.0, 0.001, ".1%"),
+        "ratio_1": (W.FloatSlider, 1 / 7, 0.001, 1.0, 0.001, ".1%"),
+        "ratio_2": (W.FloatSlider, 0.125, 0.001, 1.0, 0.001, ".1%"),
+        "calls": (W.IntSlider, 15, 1, 200, 1, "d"),
+        "periods": (W.IntSlider, 250, 5, 260, 5, "d"),
+        "target": (W.BoundedFloatText, 500_000, 1, 1e12, 10_000, None),
+        "deal_size": (W.BoundedFloatText, 10_000, 1, 1e9, 1_000, None),
+        "deal_cv": (W.FloatSlider, 0.5, 0.0, 2.0, 0.05, ".2f"),
+        "probability": (W.FloatSlider, 0.9, 0.5, 0.99, 0.01, ".0%"),
+        "extra_calls": (W.IntSlider, 15, 0, 200, 1, "d"),
+        "stage": (W.Dropdown, "connects", None, None, None, None),
+        "step": (W.FloatSlider, 0.067, 0.0, 0.5, 0.001, ".1%"),
+    },
+    "make_revenue_steadiness": {
+        "calls": (W.IntSlider, 100, 5, 1000, 5, "d"),
+        "ratio_0": (W.FloatSlider, 0.8, 0.001, 1.0, 0.001, ".1%"),
+        "ratio_4": (W.FloatSlider, 0.5, 0.001, 1.0, 0.001, ".1%"),
+        "cycle": (W.FloatSlider, 4.0, 0.0, 12.0, 0.5, ".2f"),
+        "cycle_cv": (W.FloatSlider, 0.5, 0.0, 1.5, 0.05, ".2f"),
+        "deal_size": (W.BoundedFloatText, 10_000, 1, 1e9, 1_000, None),
+        "deal_cv": (W.FloatSlider, 0.5, 0.0, 2.0, 0.05, ".2f"),
+        "reps": (W.IntSlider, 2000, 100, 5000, 100, "d"),
+        "periods": (W.IntSlider, 52, 8, 104, 4, "d"),
+        "seed": (W.BoundedIntText, 2024, 0, 2**31 - 1, None, None),
+        "view": (W.ToggleButtons, "week", None, None, None, None),
+    },
+}
+
+
+@pytest.mark.parametrize("make", sorted(GAME_CONTROLS))
+def test_controls_keep_their_names_ranges_steps_and_formats(make):
+    app = getattr(widgets, make)()
+    expected = GAME_CONTROLS[make]
+    assert set(expected) <= set(app.controls)
+    for name, (kind, value, lo, hi, step, fmt) in expected.items():
+        control = app.controls[name]
+        assert type(control) is kind, name
+        assert control.value == pytest.approx(value), name
+        if lo is not None:
+            assert (control.min, control.max) == (lo, hi), name
+        if step is not None:
+            assert control.step == step, name
+        if fmt is not None:
+            assert control.readout_format == fmt, name
+
+
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        (widgets.make_revenue_steadiness, "ratio_1"),  # first contact -> need confirmed
+        (widgets.make_ratio_game, "extra_calls"),  # volume lever: extra dials a day
+    ],
+)
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_sliders_leave_room_to_drag_whatever_their_description(make, name, lang):
+    """Issue #12: these sliders were 0-4 px wide: a long description took a 300 px widget.
+    Now each is as wide as its cell, never narrower than its words plus a track, and the
+    grid gives fewer columns rather than squeeze it."""
+    app = make(lang=lang)
+    slider = app.controls[name]
+    need = widgets.app.text_width(slider.description) + 16  # a track and its readout
+    assert slider.layout.width == "100%"
+    assert float(slider.layout.min_width.removesuffix("em")) >= need
+    widest = max(
+        float(c.layout.min_width.removesuffix("em"))
+        for c in app.controls.values()
+        if c.layout.min_width and c.layout.grid_area is None
+    )
+    columns = app.widget.children[1].layout.grid_template_columns
+    assert columns.startswith(f"repeat(auto-fill, minmax(max({widest}em, ")
+
+
+def test_a_whole_row_control_spans_the_grid():
+    app = widgets.make_revenue_steadiness(reps=200, periods=8)
+    assert app.controls["view"].layout.grid_area == widgets.app.WHOLE_ROW
+    assert app.controls["view"].style.button_width == "auto"  # whole words on the buttons
+
+
+# ------------------------------------------------------------- wrong types
+@pytest.mark.parametrize(
+    ("make", "kwargs", "key", "name"),
+    [
+        (widgets.make_ratio_game, {"funnel": 3}, "error.type_funnel", "funnel"),
+        (widgets.make_revenue_steadiness, {"funnel": None}, "error.type_funnel", "funnel"),
+        (widgets.make_ratio_game, {"calls": "15"}, "error.not_a_number", "calls"),
+        (widgets.make_ratio_game, {"target": None}, "error.not_a_number", "target"),
+        (widgets.make_law_of_large_numbers, {"p": "0.5"}, "error.not_a_number", "p"),
+        (widgets.make_law_of_large_numbers, {"n": True}, "error.not_a_number", "n"),
+        (widgets.make_revenue_steadiness, {"seed": [1]}, "error.not_a_number", "seed"),
+    ],
+)
+def test_a_wrong_type_is_a_type_error_naming_the_argument(make, kwargs, key, name):
+    with pytest.raises(fs.FunnelsimTypeError) as err:
+        make(**kwargs)
+    assert isinstance(err.value, TypeError)
+    assert err.value.key == key
+    assert err.value.values["name"] == name
+
+
+def test_a_number_with_a_fraction_where_a_count_belongs_is_a_value_error():
+    with pytest.raises(fs.FunnelsimValueError) as err:
+        widgets.make_law_of_large_numbers(n=1000.5)
+    assert err.value.key == "error.whole_number"
+    assert err.value.values == {"name": "n", "value": 1000.5}
+    assert widgets.make_law_of_large_numbers(n=1000.0, reps=2).result.n == 1000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import html
 import math
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pandas as pd
 import pytest
 
 import funnelsim as fs
+from funnelsim.i18n import t
 from funnelsim.lessons import outlook
 from funnelsim.widgets import make_forecast, make_pipeline, pipeline_numbers
 
@@ -47,7 +49,9 @@ def test_forecast_app_equals_the_pure_functions(fit):
     band = fs.forecast(fit, int(plan["calls"].iloc[-1]), 8, 400, rng=3)
     np.testing.assert_array_equal(app.result.forecast.sales, band.sales)
     reach = band.prob_reach(25, measure="sales").iloc[-1]
-    assert f"Chance of reaching 25 sales: {reach:.0%}." in app.summary.value
+    assert app.result.reach == reach
+    said = t("report.reach_line", target="25", what=t("report.measure.sales"), p=reach)
+    assert said in app.summary.value
 
 
 @pytest.mark.parametrize(
@@ -93,8 +97,19 @@ def test_pipeline_app_numbers_equal_the_pipeline_methods():
     assert r.prob_weighted == pipe.prob_reach(pipe.weighted)
     pd.testing.assert_series_equal(r.percentiles, pipe.percentiles())
     pd.testing.assert_series_equal(r.deals, pipe.count_pmf())
-    assert f"{pipe.weighted:,.0f}" in app.summary.value
-    assert f"{r.prob_quota:.0%}" in app.summary.value
+    p10, p50, p90 = pipe.percentiles()
+    assert app.summary.value == t(
+        "app.pipe.summary",
+        deals=pipe.n_deals,
+        total=raw["amount"].sum(),
+        weighted=pipe.weighted,
+        p_weighted=pipe.prob_reach(pipe.weighted),
+        quota=3_000_000,
+        p_quota=pipe.prob_reach(3_000_000),
+        p10=p10,
+        p50=p50,
+        p90=p90,
+    )
     # the table in the page holds every deal of the file, nothing lost
     assert app.controls["deals"].value.count("\n") == len(raw) + 1
 
@@ -115,21 +130,31 @@ def test_editing_the_table_and_the_quota():
 
 
 @pytest.mark.parametrize(
-    ("text", "words"),
+    ("text", "key", "problem"),
     [
-        ("", "empty"),
-        ("deal,stage,amount\nD1,25%,lots", "amount"),
-        ("deal,stage,amount\nD1,33%", "amount is empty"),
+        ("", "app.pipe.empty", None),
+        ("deal,stage,amount\nD1,25%,lots", "pipeline.error.title", (2, "log.reason.bad_amount")),
+        ("deal,stage,amount\nD1,33%", "pipeline.error.title", (2, "pipeline.reason.no_amount")),
         # blank lines count, as in a file: the bad row is line 5
-        ("deal,stage,amount\nD1,25%,1000\n\n\nD2,50%,-5", "column 'amount', row 5"),
-        ("deal,stage,amount\nD1,25%,1000,3,4\nD2,50%,5", "row 2 has 5 cells"),
+        (
+            "deal,stage,amount\nD1,25%,1000\n\n\nD2,50%,-5",
+            "pipeline.error.title",
+            (5, "log.reason.bad_amount"),
+        ),
+        ("deal,stage,amount\nD1,25%,1000,3,4\nD2,50%,5", "log.error.ragged", None),
     ],
 )
-def test_pipeline_app_shows_bad_tables_as_a_message(text, words):
+def test_pipeline_app_shows_bad_tables_as_a_message(text, key, problem):
     app = make_pipeline()
     app.controls["deals"].value = text
     assert app.result is None
-    assert app.message and words in app.message
+    assert app.error.key == key
+    assert app.message == str(app.error) and html.escape(app.message) in app.summary.value
+    if problem is not None:  # the cell that is wrong: column, row and reason
+        (found,) = app.error.values["problems"]
+        assert (found.column, found.rows, found.reason) == ("amount", (problem[0],), problem[1])
+    if key == "log.error.ragged":
+        assert (app.error.values["row"], app.error.values["cells"]) == (2, 5)
     assert "Traceback" not in app.summary.value
 
 
@@ -175,7 +200,8 @@ def test_uploading_a_file_fills_the_table(tmp_path):
     assert app.result.pipeline.n_deals == pipe.n_deals == len(pd.read_csv(PIPELINE))
     assert app.result.weighted == pipe.weighted
     assert app.result.prob_quota == pipe.prob_reach(1_000_000)
-    assert f"{pipe.n_deals} deals" in app.upload_status.value
+    loaded = t("app.pipe.loaded", name="snapshot.csv", deals=pipe.n_deals)
+    assert app.upload_status.value == html.escape(loaded)
 
 
 def test_uploading_a_bad_file_keeps_the_table():
@@ -185,3 +211,33 @@ def test_uploading_a_bad_file_keeps_the_table():
     assert app.controls["deals"].value == before
     assert app.message == ""
     assert "amount" in app.upload_status.value
+
+
+# ------------------------------------------------------------- wrong types
+@pytest.mark.parametrize(
+    ("kwargs", "key", "name"),
+    [
+        ({"fit": "counts.csv"}, "error.type_fit", "fit"),
+        ({"deal_size": 20_000}, "error.type_deal_size", "deal_size"),
+        ({"cycle": 2}, "error.type_cycle", "cycle"),
+        ({"target": "40"}, "error.not_a_number", "target"),
+        ({"period": 7}, "error.type_text", "period"),
+    ],
+)
+def test_forecast_app_names_an_argument_of_the_wrong_type(fit, kwargs, key, name):
+    with pytest.raises(fs.FunnelsimTypeError) as err:
+        make_forecast(**{"fit": fit, **kwargs})
+    assert (err.value.key, err.value.values["name"]) == (key, name)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "key", "name"),
+    [
+        ({"pipeline": 3}, "error.type_pipeline", "pipeline"),
+        ({"quota": "a lot"}, "error.not_a_number", "quota"),
+    ],
+)
+def test_pipeline_app_names_an_argument_of_the_wrong_type(kwargs, key, name):
+    with pytest.raises(fs.FunnelsimTypeError) as err:
+        make_pipeline(**kwargs)
+    assert (err.value.key, err.value.values["name"]) == (key, name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 
 import funnelsim as fs
 from funnelsim import lessons, widgets
+from funnelsim.i18n import fields_label, t, unit_label
 from funnelsim.logs import Log
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -72,7 +74,20 @@ def test_clopper_pearson_is_wider_than_wilson_at_every_step(ratios_app, log):
     assert ratios_app.result.method == "clopper-pearson"
     assert (ratios_app.result.widths > wilson).all()
     ratios_app.controls["method"].value = "wald"
-    assert "Try wilson" in ratios_app.summary.value
+    r = ratios_app.result
+    row = r.widest
+    assert ratios_app.summary.value == t(
+        "app.logs.ratios_summary_wald",
+        level=0.95,
+        stage=row.name,
+        low=row["low"],
+        high=row["high"],
+        passed=int(row["passed"]),
+        entered=int(row["entered"]),
+        p=r.p,
+        coverage_stage=r.stage,
+        worst=r.worst(),
+    )
     ratios_app.controls["method"].value = "clopper-pearson"
     direct = fs.fit(lessons.cohort(log, end="2025-04-01"), method="clopper-pearson")
     pd.testing.assert_frame_equal(ratios_app.result.fit.to_frame(), direct.to_frame())
@@ -112,7 +127,9 @@ def test_ratios_app_shows_an_error_instead_of_raising():
         Log("counts", ("dials", "connects", "meetings"), counts=counts)
     )
     assert app.result is None
-    assert "strictly between 0 and 1" in app.message
+    assert app.error.key == "error.coverage_ratio"
+    assert app.error.values == {"stage": "meetings", "ratio": 0.0}
+    assert app.message == t("error.coverage_ratio", stage="meetings", ratio=0.0)
     app.controls["stage"].value = "connects"
     assert app.message == ""
     assert app.result.p == pytest.approx(0.4)
@@ -127,7 +144,26 @@ def test_cycle_app_naive_average_is_the_mean_of_the_last_closed_deals(
     assert cycle_app.result.naive_mean == pytest.approx(
         closed_cycles.iloc[:last].mean(), rel=1e-12
     )
-    assert f"last {last} closed deals" in cycle_app.summary.value
+    r = cycle_app.result
+    c = r.cycle
+    low, high = c.median_ci
+    assert cycle_app.summary.value == t(
+        "app.logs.cycle_summary",
+        as_of=str(pd.Timestamp(c.as_of).date()),
+        closed=c.closed,
+        open=c.open,
+        median=c.median,
+        low=low,
+        high=high,
+        mean=c.mean,
+        unit=unit_label(c.unit),
+        last=last,
+        naive=closed_cycles.iloc[:last].mean(),
+        quantile=0.9,
+        threshold=r.threshold,
+        stale=r.n_stale,
+        decks=r.n_demoted_by_decks,
+    )
 
 
 def test_cycle_app_quantile_moves_the_stale_threshold(cycle_app, log):
@@ -160,7 +196,14 @@ def test_sample_size_app_controls():
     assert app.result.wald == fs.calls_for_precision(0.2, 0.02, method="wald")
     app.controls["confidence_level"].value = 0.99
     assert app.result.wilson == fs.calls_for_precision(0.2, 0.02, confidence_level=0.99)
-    assert f"{app.result.wilson:,} leads" in app.summary.value
+    assert app.summary.value == t(
+        "app.logs.size_summary",
+        ratio=0.2,
+        half_width=0.02,
+        level=0.99,
+        wilson=fs.calls_for_precision(0.2, 0.02, confidence_level=0.99),
+        wald=fs.calls_for_precision(0.2, 0.02, confidence_level=0.99, method="wald"),
+    )
 
 
 # ------------------------------------------------------- 05: comparing reps
@@ -174,12 +217,16 @@ def weekly() -> Log:
     )
 
 
-def _shown(app) -> list[str]:
-    """Group names the summary lists after 'Different from the rest of the team ...'."""
-    text = app.summary.value
-    if "Nobody here differs" in text:
-        return []
-    return text.split("): <b>", 1)[1].split("</b>", 1)[0].split(", ")
+def _says_differ(app, groups: list[str], tests: int) -> bool:
+    """Whether the summary names exactly ``groups`` as differing from the rest of the team."""
+    words = {
+        "tests": tests,
+        "adjust": app.result.comparison.adjust,
+        "level": app.result.confidence_level,
+    }
+    if groups:
+        return t("app.reps.differ", groups=", ".join(groups), **words) in app.summary.value
+    return t("app.reps.differ_none", **words) in app.summary.value
 
 
 def test_reps_app_builds_with_the_views_the_log_supports(log, weekly):
@@ -209,19 +256,37 @@ def test_reps_app_numbers_are_compare_groups_and_diagnose_leaks(log, by):
     assert app.result.chart is None
     # the summary names exactly the groups compare_groups finds different at that step
     differ = direct.differing
-    assert _shown(app) == differ.loc[differ["stage"] == "connect", by].astype(str).tolist()
+    groups = differ.loc[differ["stage"] == "connect", by].astype(str).tolist()
+    assert _says_differ(app, groups, tests=int(direct.table["p_value"].notna().sum()))
     team = direct.steps.set_index("stage").loc["connect", "team_ratio"]
-    assert f"team's ratio is {team:.1%}" in app.summary.value
+    rows = direct.table[direct.table["stage"] == "connect"].set_index(by)
+    assert app.summary.value.startswith(
+        t(
+            "app.reps.summary",
+            stage="connect",
+            by=fields_label([by]),
+            team=team,
+            low=rows["ratio"].min(),
+            low_group=rows["ratio"].idxmin(),
+            high=rows["ratio"].max(),
+            high_group=rows["ratio"].idxmax(),
+            shrunk_low=rows["shrunk"].min(),
+            shrunk_high=rows["shrunk"].max(),
+        )
+    )
 
 
 def test_reps_app_level_moves_the_tests_as_compare_groups_does(log):
     app = widgets.make_comparing_reps(log, stage="connect")
-    assert _shown(app) == ["Chen", "Wang"]  # Wang's lead mix; Chen's referrals (notebook 05)
+    tests = int(fs.compare_groups(log, by="rep").table["p_value"].notna().sum())
+    # Wang's lead mix; Chen's referrals (notebook 05)
+    assert _says_differ(app, ["Chen", "Wang"], tests)
     app.controls["confidence_level"].value = 0.99
     strict = fs.compare_groups(log, by="rep", confidence_level=0.99).differing
-    assert _shown(app) == strict.loc[strict["stage"] == "connect", "rep"].tolist()
+    shown = strict.loc[strict["stage"] == "connect", "rep"].tolist()
+    assert _says_differ(app, shown, tests)
     # the same p-values against a stricter threshold: nobody new; wider posterior intervals
-    assert set(_shown(app)) <= {"Chen", "Wang"}
+    assert set(shown) <= {"Chen", "Wang"}
     table = app.result.comparison.table
     at_95 = fs.compare_groups(log, by="rep").table
     assert (
@@ -250,7 +315,8 @@ def test_reps_app_step_view_and_group_only_redraw(weekly):
     pd.testing.assert_frame_equal(app.result.chart.to_frame(), chart.to_frame())
     wang = chart.table[(chart.table["rep"] == "Wang") & (chart.table["stage"] == "connects")]
     flagged = int((wang["signal"] != "").sum())
-    assert f"Wang, period by period: <b>{flagged} of 26</b>" in app.summary.value
+    said = t("app.reps.chart", group="Wang", flagged=flagged, periods=26, sigmas=3)
+    assert said in app.summary.value
     assert app.figure.axes[0].get_title() == fs.t(
         "plot.p_chart.title_group", group="Wang", stage="connects", count=flagged
     )
@@ -291,15 +357,18 @@ def test_reps_app_shows_an_error_instead_of_raising():
     )
     app = widgets.make_comparing_reps(Log("counts", ("dials", "connects"), counts=counts))
     assert app.result is None
-    assert "at least two groups" in app.message
-    assert "at least two groups" in app.summary.value
+    assert app.error.key == "error.groups_too_few"
+    assert app.error.values["count"] == 1
+    assert app.message and html.escape(app.message) in app.summary.value
     app.controls["by"].value = "period"  # three weeks: that works
     assert app.message == ""
     assert app.result.comparison.groups == ["w1", "w2", "w3"]
-    with pytest.raises(ValueError, match="Cannot group by 'source'"):
+    with pytest.raises(fs.FunnelsimValueError) as err:
         widgets.make_comparing_reps(
             Log("counts", ("dials", "connects"), counts=counts), by="source"
         )
+    assert err.value.key == "error.unknown_by"
+    assert err.value.values["value"] == "'source'"
 
 
 def test_apps_on_a_young_log_without_a_sale(log):
@@ -310,7 +379,8 @@ def test_apps_on_a_young_log_without_a_sale(log):
     reps = widgets.make_comparing_reps(young)
     assert reps.message == "" and reps.controls["stage"].value == "proposal"
     reps.controls["stage"].value = "sale"
-    assert reps.message.startswith("No rep has a lead at the step into sale yet")
+    assert reps.error.key == "error.step_no_leads"
+    assert reps.error.values == {"stage": "sale", "by": fields_label(["rep"])}
     cycle = widgets.make_sales_cycle(young)
     assert "argmin" not in cycle.message and "IndexError" not in cycle.message
 
@@ -324,3 +394,39 @@ def test_reps_and_ratio_apps_in_chinese_show_field_and_method_names(log):
     ratios = widgets.make_estimating_ratios(log, lang="zh")
     assert ("Clopper-Pearson（精确）", "clopper-pearson") in ratios.controls["method"].options
     assert "wilson" not in ratios.summary.value
+
+
+# ------------------------------------------------------------- wrong types
+@pytest.mark.parametrize(
+    ("make", "args", "kwargs", "key", "name"),
+    [
+        (widgets.make_estimating_ratios, (3,), {}, "error.type_log", "log"),
+        (widgets.make_sales_cycle, ("sample_events.csv",), {}, "error.type_log", "log"),
+        (widgets.make_comparing_reps, (None,), {}, "error.type_log", "log"),
+        (widgets.make_estimating_ratios, ("log",), {"method": 3}, "error.type_text", "method"),
+        (widgets.make_comparing_reps, ("log",), {"stage": 2}, "error.type_text", "stage"),
+        (
+            widgets.make_sales_cycle,
+            ("log",),
+            {"quantile": "90%"},
+            "error.not_a_number",
+            "quantile",
+        ),
+        (widgets.make_sample_size, ("0.3",), {}, "error.not_a_number", "ratio"),
+    ],
+)
+def test_a_wrong_type_is_a_type_error_naming_the_argument(log, make, args, kwargs, key, name):
+    args = tuple(log if a == "log" else a for a in args)
+    with pytest.raises(fs.FunnelsimTypeError) as err:
+        make(*args, **kwargs)
+    assert (err.value.key, err.value.values["name"]) == (key, name)
+
+
+def test_an_unknown_choice_is_a_value_error_naming_the_argument(log):
+    with pytest.raises(fs.FunnelsimValueError) as err:
+        widgets.make_estimating_ratios(log, method="bayes")
+    assert err.value.key == "error.choice"
+    assert err.value.values["name"] == "method" and "wilson" in err.value.values["choices"]
+    with pytest.raises(fs.FunnelsimValueError) as err:
+        widgets.make_sales_cycle(log, last=15)
+    assert (err.value.key, err.value.values["name"]) == ("error.choice", "last")

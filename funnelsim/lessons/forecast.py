@@ -92,6 +92,20 @@ class Outlook:
     probability: float
     measure: str
 
+    @property
+    def band(self) -> tuple[float, float, float]:
+        """P10, P50 and P90 of the total over the horizon (sales or revenue)."""
+        total = self.forecast.measure(self.measure, cumulative=True)[:, -1]
+        p10, p50, p90 = np.quantile(total, [0.1, 0.5, 0.9])
+        return float(p10), float(p50), float(p90)
+
+    @property
+    def reach(self) -> float | None:
+        """The chance of reaching the target by the end of the horizon (None without one)."""
+        if self.target is None:
+            return None
+        return float(self.forecast.prob_reach(self.target, measure=self.measure).iloc[-1])
+
     def to_frame(self) -> pd.DataFrame:
         """The band cumulated to each period: ``period``, ``mean``, ``q10``, ``q50``, ``q90``
         and, with a target, ``prob_reach`` (the chance of having reached it by then)."""
@@ -102,8 +116,7 @@ class Outlook:
         return frame
 
     def __repr__(self) -> str:
-        total = self.forecast.measure(self.measure, cumulative=True)[:, -1]
-        p10, p50, p90 = np.quantile(total, [0.1, 0.5, 0.9])
+        p10, p50, p90 = self.band
         head = t(
             "repr.outlook.head",
             calls=self.calls,
@@ -117,13 +130,12 @@ class Outlook:
         )
         if self.target is None:
             return head + ")"
-        reach = float(self.forecast.prob_reach(self.target, measure=self.measure).iloc[-1])
         calls = int(self.plan.table["calls"].iloc[-1])
         return t(
             "repr.outlook.target",
             head=head,
             target=self.target,
-            reach=reach,
+            reach=self.reach,
             calls=calls,
             probability=self.probability,
         )
@@ -232,6 +244,11 @@ class PipelineNumbers:
     prob_weighted: float
     percentiles: Any
     deals: Any
+
+    @property
+    def total(self) -> float:
+        """The amount of every open deal together (what closes if all of them do)."""
+        return float(self.pipeline.amounts.sum())
 
     def to_frame(self):
         """The numbers as a tidy table: ``quantity`` and ``value``."""

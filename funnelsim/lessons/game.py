@@ -115,6 +115,16 @@ class RunningShare:
         return self.shares[:, -1]
 
     @property
+    def final_range(self) -> tuple[float, float]:
+        """The lowest and the highest rep's share after the last call.
+
+        >>> import funnelsim as fs
+        >>> fs.lessons.running_share(0.5, 1000, reps=10, rng=7).final_range
+        (0.451, 0.544)
+        """
+        return float(self.final.min()), float(self.final.max())
+
+    @property
     def half_width(self) -> float:
         """Half-width of the theory band after the last call."""
         return float(
@@ -430,6 +440,12 @@ class RatioGame:
         return self.sure_calls / self.plan_calls - 1 if self.plan_calls > 0 else math.nan
 
     @property
+    def expected_sales(self) -> float:
+        """Expected sales (deals) over the plan at ``calls`` per period: the last stage of
+        :attr:`expected` (31.25 for 15 dials a day over 250 days of the daily game)."""
+        return float(self.expected.iloc[-1])
+
+    @property
     def expected_result(self) -> float:
         """Expected sales (or revenue) over the plan at ``calls`` per period."""
         return float(self.levers.loc[0, "expected"])
@@ -618,6 +634,22 @@ class RevenueSteadiness:
         """Theory CV of revenue per week or per month."""
         return float(self.points.loc[self.points["series"] == series, "theory"].iloc[0])
 
+    def theory_cv_doubled(self, series: str = "week") -> float:
+        """Theory CV with twice the calls: :meth:`theory_cv` over ``sqrt(2)`` (29 % less
+        noise, not half)."""
+        return self.theory_cv(series) / math.sqrt(2)
+
+    @property
+    def weekly_mean(self) -> float:
+        """Average revenue a week (the mean over reps, averaged over the weeks)."""
+        return float(self.weekly["mean"].mean())
+
+    @property
+    def weekly_range(self) -> tuple[float, float]:
+        """A typical week's P10 and P90 across reps (each averaged over the weeks):
+        8 reps in 10 land between them."""
+        return float(self.weekly["q10"].mean()), float(self.weekly["q90"].mean())
+
     def to_frame(self) -> pd.DataFrame:
         """Tidy frame, one row per week and per month: ``series`` then the summary columns."""
         return pd.concat(
@@ -631,7 +663,7 @@ class RevenueSteadiness:
             calls=self.calls,
             reps=self.reps,
             periods=self.periods,
-            mean=_num(self.weekly["mean"].mean()),
+            mean=_num(self.weekly_mean),
             cv_week=self.cv("week"),
             th_week=self.theory_cv("week"),
             cv_month=self.cv("month"),

@@ -43,6 +43,7 @@ __all__ = [
     "COVERAGE_N",
     "ComparingReps",
     "EstimatingRatios",
+    "RepsAtStep",
     "SalesCycle",
     "SampleSize",
     "cohort",
@@ -341,6 +342,12 @@ class EstimatingRatios:
         """Width of each step's interval (``high - low``), indexed by stage."""
         table = self.fit.table
         return pd.Series((table["high"] - table["low"]).to_numpy(), index=table["stage"])
+
+    @property
+    def widest(self) -> pd.Series:
+        """The ratio table's row of the step with the widest interval, named by its stage
+        (``entered``, ``passed``, ``ratio``, ``low``, ``high``...): the first on a tie."""
+        return self.fit.table.set_index("stage").loc[self.widths.idxmax()]
 
     def worst(self, method: str | None = None, *, max_n: int = 50) -> float:
         """The lowest coverage of ``method`` (default: the fit's) for ``n <= max_n``."""
@@ -714,6 +721,62 @@ def sales_cycle(
 
 
 # ------------------------------------------------------ 05: the reps app
+@dataclass(frozen=True)
+class RepsAtStep:
+    """What the reps app says about one step, from :meth:`ComparingReps.at_step`.
+
+    A group is named by its key: the tuple of its values in the ``by``
+    columns (``("Chen",)``), the same in every language.
+
+    Attributes
+    ----------
+    stage : str
+        The step (named after the stage it leads to).
+    team_ratio : float
+        The whole team's ratio at the step.
+    lowest, highest : tuple
+        The groups with the lowest and the highest raw ratio (the first on a tie).
+    low, high : float
+        Their raw ratios.
+    shrunk_low, shrunk_high : float
+        The lowest and the highest ratio shrunk towards the team.
+    differing : tuple of tuple
+        The groups that differ from the rest of the team by more than chance here.
+    tests : int
+        The tests the adjustment covers (every group at every step).
+    leaking : tuple of tuple
+        The groups significantly below the rest of the team here.
+    leak_kind : str or None
+        The part of the funnel the step is in (``"top"``, ``"middle"``,
+        ``"bottom"``, ``"whole"``: the decks' likely causes); None without a leak.
+    chart_group : tuple or None
+        The group whose p-chart is counted (None: the whole team).
+    chart_periods, chart_flagged : int or None
+        Its periods at this step, and those outside the limits (None: no p-chart).
+    """
+
+    stage: str
+    team_ratio: float
+    lowest: tuple
+    low: float
+    highest: tuple
+    high: float
+    shrunk_low: float
+    shrunk_high: float
+    differing: tuple[tuple, ...]
+    tests: int
+    leaking: tuple[tuple, ...]
+    leak_kind: str | None
+    chart_group: tuple | None = None
+    chart_periods: int | None = None
+    chart_flagged: int | None = None
+
+
+def _keys(rows: pd.DataFrame, by: Sequence[str]) -> list[tuple]:
+    """Each row's group key: its values in the ``by`` columns."""
+    return list(zip(*(rows[column].tolist() for column in by), strict=True))
+
+
 @dataclass(frozen=True, repr=False, eq=False)
 class ComparingReps:
     """Groups compared at every step: shrinkage and tests, leaks, and the p-chart.
@@ -747,6 +810,71 @@ class ComparingReps:
     @property
     def stages(self) -> tuple[str, ...]:
         return self.comparison.stages
+
+    def at_step(self, stage: str, group: object = None) -> RepsAtStep:
+        """The numbers the app states about one step: extremes, differences, leaks, p-chart.
+
+        Parameters
+        ----------
+        stage : str
+            A step of :attr:`stages`.
+        group : object, optional
+            The group (its value in the chart's group column) whose p-chart
+            periods are counted; ignored when the chart is the team's.
+
+        Raises
+        ------
+        FunnelsimValueError
+            An unknown step, or one no group has a lead at yet.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from funnelsim.logs import Log
+        >>> from funnelsim.lessons import comparing_reps
+        >>> counts = pd.DataFrame({"period": ["w1", "w1", "w2", "w2"], "rep": ["ann", "bob"] * 2,
+        ...                        "dials": [150, 150, 150, 150], "connects": [70, 40, 68, 45]})
+        >>> step = comparing_reps(Log("counts", ("dials", "connects"), counts=counts)).at_step(
+        ...     "connects", group="bob")
+        >>> step.lowest, round(step.low, 3), step.differing, step.leaking
+        (('bob',), 0.283, (('ann',), ('bob',)), (('bob',),))
+        >>> step.chart_group, step.chart_periods, step.chart_flagged
+        (('bob',), 2, 0)
+        """
+        comp = self.comparison
+        stage = check_choice("stage", stage, comp.stages)
+        rows = comp.table[(comp.table["stage"] == stage) & comp.table["ratio"].notna()]
+        if rows.empty:
+            raise FunnelsimValueError("error.step_no_leads", stage=stage, by=fields_label(self.by))
+        keys = dict(zip(rows.index, _keys(rows, self.by), strict=True))
+        lo, hi = rows["ratio"].idxmin(), rows["ratio"].idxmax()
+        leaks = self.leaks.leaks
+        leaks = leaks[leaks["stage"] == stage]
+        chart = {}
+        if self.chart is not None:
+            crows = self.chart.table[self.chart.table["stage"] == stage]
+            if self.chart.by:
+                crows = crows[crows[self.chart.by[0]] == group]
+            chart = {
+                "chart_group": (group,) if self.chart.by else None,
+                "chart_periods": len(crows),
+                "chart_flagged": int((crows["signal"] != "").sum()),
+            }
+        return RepsAtStep(
+            stage=stage,
+            team_ratio=float(comp.steps.loc[comp.steps["stage"] == stage, "team_ratio"].iloc[0]),
+            lowest=keys[lo],
+            low=float(rows.loc[lo, "ratio"]),
+            highest=keys[hi],
+            high=float(rows.loc[hi, "ratio"]),
+            shrunk_low=float(rows["shrunk"].min()),
+            shrunk_high=float(rows["shrunk"].max()),
+            differing=tuple(keys[i] for i in rows.index[rows["differs"].to_numpy(bool)]),
+            tests=int(comp.table["p_value"].notna().sum()),
+            leaking=tuple(_keys(leaks, self.by)),
+            leak_kind=str(leaks["kind"].iloc[0]) if len(leaks) else None,
+            **chart,
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """:meth:`GroupComparison.to_frame` with the leak diagnosis' ``status`` and ``cause``."""

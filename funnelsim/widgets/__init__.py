@@ -15,7 +15,8 @@ SVG in one click, and speaks English or Simplified Chinese: ``lang="zh"`` on
 any ``make_*``, or :func:`language_switch` on the page, which redraws every
 app shown (labels, chart and summary).
 
-- :mod:`~funnelsim.widgets.app`: :class:`App`, the language switch, shared controls;
+- :mod:`~funnelsim.widgets.app`: :class:`App`, the language switch, controls as
+  data (:class:`Control`);
 - :mod:`~funnelsim.widgets.game`: notebooks 01-03;
 - :mod:`~funnelsim.widgets.logs`: notebooks 04-06;
 - :mod:`~funnelsim.widgets.forecast`: notebook 07.

@@ -15,6 +15,12 @@ SVG in one click, and speaks English or Simplified Chinese: ``lang="zh"`` on
 any ``make_*``, or :func:`language_switch` on the page, which redraws every
 app shown (labels, chart and summary).
 
+Each factory declares its controls as data, a table of :class:`Control`
+(kind, label, value, range, step, format); :func:`build_control` makes every
+one alike: sliders update on release and are wide enough to drag whatever
+the length of their description, menus show labels in the current language
+while their ``.value`` stays the identifier (a stage, a method, a column).
+
 The factories themselves are in :mod:`funnelsim.widgets.game` (01-03),
 :mod:`funnelsim.widgets.logs` (04-06) and :mod:`funnelsim.widgets.forecast`
 (07). The computed numbers stay on the app, so tests (and curious students)
@@ -37,8 +43,12 @@ import functools
 import html
 import inspect
 import io
+import math
+import numbers
+import unicodedata
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as W
@@ -49,14 +59,17 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .. import i18n, plotting
-from ..i18n import FunnelsimValueError, t
+from .._validate import short
+from ..i18n import FunnelsimTypeError, FunnelsimValueError, t
 
-__all__ = ["App", "language_switch", "switch_language"]
+__all__ = ["App", "Control", "build_control", "language_switch", "switch_language"]
 
 DEFAULT_SEED = 2024
+SEED_MAX = 2**31 - 1
 DPI = 80
 SLOW = {"continuous_update": False}
 WIDE = {"description_width": "initial"}
+GAP = 16  # px between columns of controls
 # Unhinted glyphs render about 20 % faster and look the same on a screen.
 FAST_TEXT = {"text.hinting": "no_hinting"}
 # Exports are for slides and handouts: twice the screen resolution.
@@ -69,6 +82,194 @@ LIVE_SWITCHES: weakref.WeakSet = weakref.WeakSet()
 _QUIET = {"on": False, "switching": False}
 
 
+# ------------------------------------------------------ controls as data
+#: The widget behind each kind of :class:`Control`.
+KINDS: dict[str, type[W.ValueWidget]] = {
+    "float": W.FloatSlider,
+    "int": W.IntSlider,
+    "number": W.BoundedFloatText,
+    "whole": W.BoundedIntText,
+    "choice": W.Dropdown,
+    "toggle": W.ToggleButtons,
+    "select": W.SelectionSlider,
+}
+#: Kinds chosen from ``options``, and kinds that are sliders (they update on release).
+CHOICES = ("choice", "toggle", "select")
+SLIDERS = ("float", "int", "select")
+#: Room (em) a control needs after its description: a slider's track and readout, a
+#: number's box, a menu's arrow (plus its widest option). Toggle buttons size themselves.
+ROOM = {"float": 16.0, "int": 16.0, "select": 16.0, "number": 9.0, "whole": 9.0, "choice": 2.5}
+LABEL_GAP = 0.7  # em between a description and its control
+#: A whole row of the grid. Set as ``grid_area``: ipywidgets applies a layout's
+#: ``grid_area`` after its ``grid_column``, and an unset one removes the column.
+WHOLE_ROW = "auto / 1 / auto / -1"
+
+
+@dataclass(frozen=True)
+class Control:
+    """One control of an app, declared as data; :func:`build_control` makes its widget.
+
+    Each ``make_*`` factory lists its controls as a table of these (name ->
+    Control) and :class:`App` turns them into ipywidgets, every slider alike:
+    updating when released (``continuous_update=False``), its description
+    shown in full, and wide enough to drag whatever the description's length
+    (in English or in Chinese).
+
+    Parameters
+    ----------
+    kind : {"float", "int", "number", "whole", "choice", "toggle", "select"}
+        A slider of numbers or of whole numbers, a box for a number or a whole
+        number, a drop-down menu, toggle buttons, a slider over ``options``.
+    label : str
+        The description, in words (``t("app.lln.p")``).
+    value : object
+        The starting value (for the choices: an identifier among ``options``).
+    min, max, step : float, optional
+        Range and step of a slider or a box (a whole-number slider steps by 1
+        unless told).
+    format : str, optional
+        Format of a slider's readout, such as ``".1%"``.
+    options : tuple of (str, object)
+        The choices: what is shown (a label in the current language) and the
+        identifier the control's ``.value`` takes, the same in every language.
+    row : bool
+        Take a whole row of the app's grid.
+
+    Examples
+    --------
+    >>> from funnelsim.widgets import Control, build_control
+    >>> spec = Control("float", "true rate p", 0.5, 0.005, 0.995, 0.005, ".1%")
+    >>> slider = build_control("p", spec)
+    >>> slider.value, slider.readout_format, slider.continuous_update
+    (0.5, '.1%', False)
+    >>> slider.layout.min_width                  # room for the words and a track to drag
+    '22.2em'
+    >>> menu = build_control("stage", Control("choice", "step", "meetings",
+    ...                                       options=(("约见", "meetings"), ("成交", "sales"))))
+    >>> menu.value, menu.label
+    ('meetings', '约见')
+    """
+
+    kind: str
+    label: str
+    value: Any
+    min: float | None = None
+    max: float | None = None
+    step: float | None = None
+    format: str | None = None
+    options: tuple[tuple[str, Any], ...] = ()
+    row: bool = False
+
+    @property
+    def width(self) -> float | None:
+        """Least width (em) that shows the description in full and leaves room to use the
+        control (a track to drag); None for toggle buttons, which size themselves."""
+        if self.kind not in ROOM:
+            return None
+        room = ROOM[self.kind]
+        if self.kind == "choice":
+            room += max((text_width(label) for label, _ in self.options), default=0.0)
+        return round(text_width(self.label) + LABEL_GAP + room, 1)
+
+
+def text_width(text: str) -> float:
+    """Rough width of ``text`` in em: wide (Chinese) characters 1, ambiguous ones (→, ±)
+    0.8, others 0.5 (a little more than most fonts' average letter).
+
+    >>> text_width("calls"), text_width("每天拨打数")
+    (2.5, 5.0)
+    """
+    sizes = {"W": 1.0, "F": 1.0, "A": 0.8}
+    return sum(sizes.get(unicodedata.east_asian_width(c), 0.5) for c in str(text))
+
+
+def build_control(name: str, spec: Control) -> W.ValueWidget:
+    """The widget of one :class:`Control` (``name`` is the argument it came from, for errors).
+
+    Raises
+    ------
+    FunnelsimValueError
+        A choice's value that is not among its options ("error.choice").
+    """
+    style = {**WIDE, "button_width": "auto"} if spec.kind == "toggle" else WIDE  # whole words
+    kwargs: dict[str, Any] = {"description": spec.label, "style": style}
+    if spec.kind in CHOICES:
+        values = [value for _, value in spec.options]
+        if spec.value not in values:
+            choices = ", ".join(str(v) for v in values)
+            raise FunnelsimValueError(
+                "error.choice", name=name, choices=choices, value=short(spec.value)
+            )
+        kwargs.update(options=list(spec.options), value=spec.value)
+    else:
+        kwargs.update(value=spec.value, min=spec.min, max=spec.max)
+        if spec.step is not None:
+            kwargs["step"] = spec.step
+    if spec.format is not None:
+        kwargs["readout_format"] = spec.format
+    if spec.kind in SLIDERS:
+        kwargs.update(SLOW)
+    layout: dict[str, str] = {"grid_area": WHOLE_ROW} if spec.row else {}
+    if spec.width is not None:
+        layout.update(width="100%", min_width=f"{spec.width}em")
+    if layout:
+        kwargs["layout"] = W.Layout(**layout)
+    return KINDS[spec.kind](**kwargs)
+
+
+def grid_columns(controls: Sequence[W.Widget], columns: int) -> str:
+    """CSS columns of the controls' grid: ``columns`` of them on a wide page, fewer when
+    the widest control (outside a whole row) would not fit, never narrower than it."""
+    widest = 0.0
+    for control in controls:
+        layout = control.layout
+        whole_row = layout.grid_area == WHOLE_ROW or layout.grid_column == "1 / -1"
+        if not whole_row and str(layout.min_width or "").endswith("em"):
+            widest = max(widest, float(layout.min_width.removesuffix("em")))
+    share = f"calc((100% - {columns} * {GAP}px) / {columns})"
+    least = f"max({widest}em, {share})" if widest else share
+    return f"repeat(auto-fill, minmax({least}, 1fr))"
+
+
+def control_grid(controls: Sequence[W.Widget], columns: int) -> W.GridBox:
+    """The grid of an app's controls (see :func:`grid_columns`)."""
+    template = grid_columns(controls, columns)
+    layout = W.Layout(grid_template_columns=template, grid_gap=f"4px {GAP}px", width="100%")
+    return W.GridBox(list(controls), layout=layout)
+
+
+def check_numbers(*, whole: bool = False, **values: object) -> None:
+    """A FunnelsimTypeError naming the first argument that is not a number.
+
+    True/False, text (even ``"10"``) and None are not numbers. With ``whole``,
+    a number with a fraction is a FunnelsimValueError ("error.whole_number").
+
+    >>> check_numbers(p=0.5, n=10)
+    >>> check_numbers(n="10")
+    Traceback (most recent call last):
+    funnelsim.FunnelsimTypeError: n must be a number; got '10'.
+    """
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise FunnelsimTypeError("error.not_a_number", name=name, value=short(value))
+        if whole and not (math.isfinite(value) and value == int(value)):
+            raise FunnelsimValueError("error.whole_number", name=name, value=value)
+
+
+def check_type(name: str, value: object, types: type | tuple[type, ...], key: str) -> None:
+    """A FunnelsimTypeError ``key`` naming the argument ``name``, unless ``value`` is one
+    of ``types``."""
+    if not isinstance(value, types):
+        raise FunnelsimTypeError(key, name=name, value=short(value))
+
+
+def check_names(**values: object) -> None:
+    """A FunnelsimTypeError naming the first argument that is neither text nor None
+    (a method, a stage, a column: identifiers are text)."""
+    for name, value in values.items():
+        check_type(name, value, (str, type(None)), "error.type_text")
+
+
 class App:
     """A widget app: controls, one update function, the last result and its figure.
 
@@ -78,8 +279,9 @@ class App:
     ----------
     title : str
         Heading shown above the controls.
-    controls : mapping of str to ipywidgets.ValueWidget
-        Named controls; their ``.value`` are passed to ``compute``.
+    controls : mapping of str to Control or ipywidgets.ValueWidget
+        Named controls (a :class:`Control` is built into its widget); their
+        ``.value`` are passed to ``compute``.
     compute : callable
         ``compute(values) -> result``: calls the pure lesson function (which
         may raise ``ValueError``).
@@ -96,7 +298,9 @@ class App:
     figsize : (float, float)
         Figure size in inches (the image is ``figsize * 80`` pixels).
     columns : int
-        Columns of the grid of controls.
+        Columns of the grid of controls on a wide page; fewer when the widest
+        control would not fit (a control is never squeezed below its
+        :attr:`Control.width`).
 
     Attributes
     ----------
@@ -109,6 +313,9 @@ class App:
         figure piles up in memory).
     message : str
         The last error message ('' when all went well).
+    error : Exception or None
+        The last error itself (None when all went well): a
+        :class:`funnelsim.FunnelsimError` keeps its ``.key`` and ``.values``.
     widget : ipywidgets.VBox
         The whole app; Jupyter displays it when the app is displayed.
     lang : str or None
@@ -129,7 +336,7 @@ class App:
         self,
         *,
         title: str,
-        controls: Mapping[str, W.ValueWidget],
+        controls: Mapping[str, Control | W.ValueWidget],
         compute: Callable[[dict[str, Any]], Any],
         draw: Callable[[Any, list[Axes], dict[str, Any]], None],
         describe: Callable[[Any, dict[str, Any]], str],
@@ -138,9 +345,13 @@ class App:
         figsize: tuple[float, float] = (12.0, 5.5),
         columns: int = 3,
     ) -> None:
-        self.controls: dict[str, W.ValueWidget] = dict(controls)
+        self.controls: dict[str, W.ValueWidget] = {
+            name: build_control(name, c) if isinstance(c, Control) else c
+            for name, c in controls.items()
+        }
         self.result: Any = None
         self.message: str = ""
+        self.error: Exception | None = None
         self.lang: str | None = None
         self._name = "chart"
         self._remake: Callable[[], App] | None = None
@@ -163,14 +374,7 @@ class App:
         )
         self.summary = W.HTML(layout=W.Layout(min_height="3.5em"))
         self._title = W.HTML(f"<h3>{html.escape(title)}</h3>")
-        grid = W.GridBox(
-            list(self.controls.values()),
-            layout=W.Layout(
-                grid_template_columns=f"repeat({columns}, minmax(0, 1fr))",
-                grid_gap="4px 16px",
-                width="100%",
-            ),
-        )
+        grid = control_grid(list(self.controls.values()), columns)
         self.new_draw: W.Button | None = None
         if "seed" in self.controls:
             self.new_draw = W.Button(
@@ -215,6 +419,19 @@ class App:
         with i18n.language(self.lang) if self.lang else contextlib.nullcontext():
             self._update()
 
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Changes of the controls inside the block do not update the app.
+
+        For several controls set at once (a menu's options and its value):
+        call :meth:`update` after, or let the change that started it do so.
+        """
+        muted, self._muted = self._muted, True
+        try:
+            yield
+        finally:
+            self._muted = muted
+
     def _update(self) -> None:
         self.downloads.value = ""  # links to the previous chart would be stale
         values = self.values
@@ -228,9 +445,11 @@ class App:
             with plotting.style(), mpl.rc_context(FAST_TEXT):
                 self._render(values)
             self.message = ""
+            self.error = None
             self.summary.value = self._describe(self.result, values)
         except Exception as exc:  # shown to the room, never raised
             self.result = None
+            self.error = exc
             self.message = (
                 str(exc)
                 if isinstance(exc, ValueError)
@@ -334,7 +553,7 @@ class App:
         """Redraw the app in the current language: title, controls, chart, summary.
 
         The app is built again by its ``make_*`` factory in the new language
-        (stage names of a preset are translated too) and keeps every
+        (stage labels too: the stages themselves stay the same) and keeps every
         control's value. Called for every app on the page by :func:`switch_language`.
         An app with a fixed ``lang`` keeps it.
         """
@@ -497,7 +716,6 @@ def language_switch() -> W.ToggleButtons:
     return switch
 
 
-def seed_control(value: int) -> W.BoundedIntText:
-    return W.BoundedIntText(
-        value=int(value), min=0, max=2**31 - 1, description=t("app.seed"), style=WIDE
-    )
+def seed_control(value: int) -> Control:
+    """The seed box every app with randomness shows (its "new draw" button adds 1)."""
+    return Control("whole", t("app.seed"), int(value), 0, SEED_MAX)

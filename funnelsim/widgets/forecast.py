@@ -7,9 +7,13 @@ Each ``make_*`` wires controls to :func:`funnelsim.lessons.outlook` or
 
 from __future__ import annotations
 
+import functools
 import html
+import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import ipywidgets as W
 import numpy as np
@@ -18,11 +22,23 @@ import pandas as pd
 from .. import plotting
 from .._reader import read_csv
 from ..distributions import Cycle, DealSize
+from ..estimate import Fit
 from ..i18n import FunnelsimValueError, t
-from ..lessons import outlook, pipeline_numbers
+from ..lessons import Outlook, PipelineNumbers, outlook, pipeline_numbers
 from ..pipeline import Pipeline, read_pipeline
 from ..summaries import outlook_lines
-from .app import DEFAULT_SEED, SLOW, WIDE, App, app_factory, seed_control
+from .app import (
+    DEFAULT_SEED,
+    WHOLE_ROW,
+    WIDE,
+    App,
+    Control,
+    app_factory,
+    check_names,
+    check_numbers,
+    check_type,
+    seed_control,
+)
 
 __all__ = ["make_forecast", "make_pipeline"]
 
@@ -87,65 +103,57 @@ def make_forecast(
     >>> app.result.calls < first.calls
     True
     """
+    check_type("fit", fit, Fit, "error.type_fit")
+    check_type("deal_size", deal_size, (DealSize, type(None)), "error.type_deal_size")
+    check_type("cycle", cycle, (Cycle, type(None)), "error.type_cycle")
+    check_names(period=period)
+    check_numbers(target=target, probability=probability)
+    check_numbers(periods=periods, calls=calls, reps=reps, seed=seed, whole=True)
     measure = "revenue" if deal_size is not None else "sales"
+    target_step = 1 if deal_size is None else 10_000
     controls = {
-        "target": W.BoundedFloatText(
-            value=target,
-            min=0,
-            max=1e12,
-            step=1 if deal_size is None else 10_000,
-            description=t(f"app.fc.target_{measure}"),
-            style=WIDE,
+        "target": Control("number", t(f"app.fc.target_{measure}"), target, 0, 1e12, target_step),
+        "probability": Control(
+            "float", t("app.fc.probability"), probability, 0.5, 0.99, 0.01, ".0%"
         ),
-        "probability": W.FloatSlider(
-            value=probability,
-            min=0.5,
-            max=0.99,
-            step=0.01,
-            readout_format=".0%",
-            description=t("app.fc.probability"),
-            style=WIDE,
-            **SLOW,
-        ),
-        "periods": W.IntSlider(
-            value=periods, min=1, max=52, description=t("app.fc.periods"), style=WIDE, **SLOW
-        ),
-        "calls": W.BoundedIntText(
-            value=calls, min=0, max=10**7, step=10, description=t("app.fc.calls"), style=WIDE
-        ),
+        "periods": Control("int", t("app.fc.periods"), periods, 1, 52),
+        "calls": Control("whole", t("app.fc.calls"), calls, 0, 10**7, 10),
         "seed": seed_control(seed),
     }
-
-    def compute(v):
-        return outlook(
-            fit,
-            target=v["target"],
-            probability=v["probability"],
-            calls=v["calls"] or None,
-            periods=v["periods"],
-            reps=reps,
-            deal_size=deal_size,
-            cycle=cycle,
-            rng=v["seed"],
-        )
-
-    def draw(o, axes, v):
-        plotting.plot_forecast(
-            o.forecast, ax=axes[0], measure=o.measure, target=o.target, period=period
-        )
-
-    def describe(o, v):
-        return "<br>".join(html.escape(line) for line in outlook_lines(o))
-
+    futures = {"fit": fit, "reps": reps, "deal_size": deal_size, "cycle": cycle}
     return App(
         title=t("app.fc.title"),
         controls=controls,
-        compute=compute,
-        draw=draw,
-        describe=describe,
+        compute=functools.partial(_forecast_compute, futures),
+        draw=functools.partial(_forecast_draw, period),
+        describe=_forecast_summary,
         figsize=(12, 5.5),
         columns=3,
     )
+
+
+def _forecast_compute(futures: Mapping[str, Any], v: Mapping[str, Any]) -> Outlook:
+    return outlook(
+        futures["fit"],
+        target=v["target"],
+        probability=v["probability"],
+        calls=v["calls"] or None,
+        periods=v["periods"],
+        reps=futures["reps"],
+        deal_size=futures["deal_size"],
+        cycle=futures["cycle"],
+        rng=v["seed"],
+    )
+
+
+def _forecast_draw(period: str, o: Outlook, axes, v: Mapping[str, Any]) -> None:
+    plotting.plot_forecast(
+        o.forecast, ax=axes[0], measure=o.measure, target=o.target, period=period
+    )
+
+
+def _forecast_summary(o: Outlook, v: Mapping[str, Any]) -> str:
+    return "<br>".join(html.escape(line) for line in outlook_lines(o))
 
 
 def _pipeline_text(pipeline) -> str:
@@ -214,17 +222,18 @@ def make_pipeline(
     (395000.0, 0.25)
     """
 
-    def read(source):
-        return read_pipeline(source, probabilities=probabilities)
-
+    check_type(
+        "pipeline",
+        pipeline,
+        (Pipeline, pd.DataFrame, str, os.PathLike, type(None)),
+        "error.type_pipeline",
+    )
+    if quota is not None:
+        check_numbers(quota=quota)
+    check_numbers(seed=seed, whole=True)
+    read = functools.partial(read_pipeline, probabilities=probabilities)
     if pipeline is None:
-        pipeline = pd.DataFrame(
-            {
-                "deal": [f"D{i}" for i in range(1, 9)],
-                "stage": ["25%", "25%", "25%", "50%", "50%", "75%", "90%", "90%"],
-                "amount": [400_000, 150_000, 90_000, 250_000, 60_000, 120_000, 80_000, 30_000],
-            }
-        )
+        pipeline = _example_deals()
     start = pipeline if isinstance(pipeline, Pipeline) else read(pipeline)
     if quota is None:
         quota = float(np.round(start.weighted, -3))
@@ -235,59 +244,75 @@ def make_pipeline(
             placeholder="deal,stage,amount",
             style=WIDE,
             continuous_update=False,
-            layout=W.Layout(grid_column="1 / -1", height="11em", width="100%"),
+            layout=W.Layout(grid_area=WHOLE_ROW, height="11em", width="100%"),
         ),
-        "quota": W.BoundedFloatText(
-            value=quota, min=0, max=1e15, step=10_000, description=t("app.pipe.quota"), style=WIDE
-        ),
+        "quota": Control("number", t("app.pipe.quota"), quota, 0, 1e15, 10_000),
         "seed": seed_control(seed),
     }
-
-    def compute(v):
-        text = v["deals"].strip()
-        if not text:
-            raise FunnelsimValueError("app.pipe.empty")
-        # The same CSV reader as files (delimiter, blank lines, row numbers, messages).
-        frame = read_csv(text.encode("utf-8"), t("app.pipe.table_name"), "utf-8", None)
-        frame.attrs["funnelsim_name"] = t("app.pipe.table_name")
-        return pipeline_numbers(read(frame), v["quota"], rng=v["seed"])
-
-    def draw(r, axes, v):
-        plotting.plot_pipeline(r.pipeline, ax=axes[0], quota=r.quota, rng=v["seed"])
-        plotting.plot_pipeline(r.pipeline, ax=axes[1], measure="deals")
-
-    def describe(r, v):
-        p10, p50, p90 = (float(x) for x in r.percentiles)
-        return t(
-            "app.pipe.summary",
-            deals=r.pipeline.n_deals,
-            total=float(r.pipeline.amounts.sum()),
-            weighted=r.weighted,
-            p_weighted=r.prob_weighted,
-            quota=r.quota,
-            p_quota=r.prob_quota,
-            p10=p10,
-            p50=p50,
-            p90=p90,
-        )
-
     app = App(
         title=t("app.pipe.title"),
         controls=controls,
-        compute=compute,
-        draw=draw,
-        describe=describe,
+        compute=functools.partial(_pipeline_compute, read),
+        draw=_pipeline_draw,
+        describe=_pipeline_summary,
         panels=lambda v: {"ncols": 2, "width_ratios": [3, 2]},
         figsize=(15, 5.5),
         columns=2,
     )
+    _add_upload(app, read)
+    return app
+
+
+def _example_deals() -> pd.DataFrame:
+    """The small made-up snapshot the pipeline app opens with."""
+    return pd.DataFrame(
+        {
+            "deal": [f"D{i}" for i in range(1, 9)],
+            "stage": ["25%", "25%", "25%", "50%", "50%", "75%", "90%", "90%"],
+            "amount": [400_000, 150_000, 90_000, 250_000, 60_000, 120_000, 80_000, 30_000],
+        }
+    )
+
+
+def _pipeline_compute(read, v: Mapping[str, Any]) -> PipelineNumbers:
+    text = v["deals"].strip()
+    if not text:
+        raise FunnelsimValueError("app.pipe.empty")
+    # The same CSV reader as files (delimiter, blank lines, row numbers, messages).
+    frame = read_csv(text.encode("utf-8"), t("app.pipe.table_name"), "utf-8", None)
+    frame.attrs["funnelsim_name"] = t("app.pipe.table_name")
+    return pipeline_numbers(read(frame), v["quota"], rng=v["seed"])
+
+
+def _pipeline_draw(r: PipelineNumbers, axes, v: Mapping[str, Any]) -> None:
+    plotting.plot_pipeline(r.pipeline, ax=axes[0], quota=r.quota, rng=v["seed"])
+    plotting.plot_pipeline(r.pipeline, ax=axes[1], measure="deals")
+
+
+def _pipeline_summary(r: PipelineNumbers, v: Mapping[str, Any]) -> str:
+    p10, p50, p90 = (float(x) for x in r.percentiles)
+    return t(
+        "app.pipe.summary",
+        deals=r.pipeline.n_deals,
+        total=r.total,
+        weighted=r.weighted,
+        p_weighted=r.prob_weighted,
+        quota=r.quota,
+        p_quota=r.prob_quota,
+        p10=p10,
+        p50=p50,
+        p90=p90,
+    )
+
+
+def _add_upload(app: App, read) -> None:
+    """The upload button and its status line, above the table: a file fills the table."""
     upload = W.FileUpload(
         accept=".csv,.xlsx,.parquet", multiple=False, description=t("app.pipe.upload")
     )
     status = W.HTML()
 
     def load(change: object = None) -> None:
-
         files = upload.value
         if not files:
             return
@@ -298,16 +323,14 @@ def make_pipeline(
             try:
                 loaded = read(path)
             except ValueError as exc:
-                status.value = (
-                    f'<span style="color:#b00020">{html.escape(" ".join(str(exc).split()))}</span>'
-                )
+                words = html.escape(" ".join(str(exc).split()))
+                status.value = f'<span style="color:#b00020">{words}</span>'
                 return
         status.value = html.escape(t("app.pipe.loaded", name=item["name"], deals=loaded.n_deals))
-        controls["deals"].value = _pipeline_text(loaded)
+        app.controls["deals"].value = _pipeline_text(loaded)
 
     upload.observe(load, names="value")
     app.upload = upload
     app.upload_status = status
     children = list(app.widget.children)
     app.widget.children = (*children[:2], W.HBox([upload, status]), *children[2:])
-    return app

@@ -6,36 +6,43 @@ and its plot; see :class:`funnelsim.widgets.App`.
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Mapping
 from typing import Any
 
-import ipywidgets as W
-import numpy as np
-
 from .. import lessons, plotting, presets
 from ..distributions import Cycle, DealSize
 from ..funnel import Funnel
-from ..i18n import t
-from .app import DEFAULT_SEED, SLOW, WIDE, App, app_factory, seed_control
+from ..i18n import stage_label, t
+from .app import DEFAULT_SEED, App, Control, app_factory, check_numbers, check_type, seed_control
 
 __all__ = ["make_law_of_large_numbers", "make_ratio_game", "make_revenue_steadiness"]
 
 
-def _ratio_sliders(funnel: Funnel) -> dict[str, W.FloatSlider]:
-    out = {}
-    for k, r in enumerate(funnel.ratios):
-        out[f"ratio_{k}"] = W.FloatSlider(
-            value=max(0.001, float(r)),
-            min=0.001,
-            max=1.0,
-            step=0.001,
-            readout_format=".1%",
-            description=t("app.ratio", upper=funnel.stages[k], lower=funnel.stages[k + 1]),
-            style=WIDE,
-            **SLOW,
+# ------------------------------------------------------------ shared controls
+def _funnel_arg(funnel: object) -> Funnel:
+    """A funnel, or a preset's funnel by name; a FunnelsimTypeError naming ``funnel`` else."""
+    check_type("funnel", funnel, (Funnel, str), "error.type_funnel")
+    return presets.get(funnel).funnel if isinstance(funnel, str) else funnel
+
+
+def _ratio_controls(funnel: Funnel) -> dict[str, Control]:
+    """One slider per ratio, ``ratio_0``, ``ratio_1``...: described by the stages' labels."""
+    return {
+        f"ratio_{k}": Control(
+            "float",
+            t("app.ratio", upper=stage_label(upper), lower=stage_label(lower)),
+            max(0.001, float(r)),
+            0.001,
+            1.0,
+            0.001,
+            ".1%",
         )
-    return out
+        for k, (upper, lower, r) in enumerate(
+            zip(funnel.stages[:-1], funnel.stages[1:], funnel.ratios, strict=True)
+        )
+    }
 
 
 def _funnel_from(funnel: Funnel, values: Mapping[str, Any]) -> Funnel:
@@ -43,37 +50,19 @@ def _funnel_from(funnel: Funnel, values: Mapping[str, Any]) -> Funnel:
     return Funnel(funnel.stages, ratios)
 
 
-def _deal_controls(mean: float, cv: float) -> dict[str, W.ValueWidget]:
+def _deal_controls(mean: float, cv: float) -> dict[str, Control]:
     """The deal-size mean and spread controls that the apps share."""
     return {
-        "deal_size": W.BoundedFloatText(
-            value=mean,
-            min=1,
-            max=1e9,
-            step=1_000,
-            description=t("app.deal_size"),
-            style=WIDE,
-        ),
-        "deal_cv": W.FloatSlider(
-            value=cv,
-            min=0.0,
-            max=2.0,
-            step=0.05,
-            description=t("app.deal_cv"),
-            style=WIDE,
-            **SLOW,
-        ),
+        "deal_size": Control("number", t("app.deal_size"), mean, 1, 1e9, 1_000),
+        "deal_cv": Control("float", t("app.deal_cv"), cv, 0.0, 2.0, 0.05),
     }
 
 
-def _deal_size(mean: float, cv: float) -> DealSize:
-    return DealSize.gamma(mean, cv=cv)
+def _deal_size(values: Mapping[str, Any]) -> DealSize:
+    return DealSize.gamma(values["deal_size"], cv=values["deal_cv"])
 
 
-def _funnel_arg(funnel: Funnel | str) -> Funnel:
-    return presets.get(funnel).funnel if isinstance(funnel, str) else funnel
-
-
+# ------------------------------------------------- 01: law of large numbers
 @app_factory
 def make_law_of_large_numbers(
     p: float = 0.5,
@@ -113,71 +102,58 @@ def make_law_of_large_numbers(
     >>> round(app.result.half_width, 3)      # four times the calls, half the band
     0.02
     """
+    check_numbers(p=p)
+    check_numbers(n=n, reps=reps, seed=seed, max_n=max_n, max_reps=max_reps, whole=True)
     controls = {
-        "p": W.FloatSlider(
-            value=p,
-            min=0.005,
-            max=0.995,
-            step=0.005,
-            readout_format=".1%",
-            description=t("app.lln.p"),
-            style=WIDE,
-            **SLOW,
-        ),
-        "n": W.IntSlider(
-            value=n,
-            min=10,
-            max=max_n,
-            step=10,
-            description=t("app.lln.n"),
-            style=WIDE,
-            **SLOW,
-        ),
-        "reps": W.IntSlider(
-            value=reps, min=1, max=max_reps, description=t("app.lln.reps"), style=WIDE, **SLOW
-        ),
+        "p": Control("float", t("app.lln.p"), p, 0.005, 0.995, 0.005, ".1%"),
+        "n": Control("int", t("app.lln.n"), n, 10, max_n, 10),
+        "reps": Control("int", t("app.lln.reps"), reps, 1, max_reps),
         "seed": seed_control(seed),
     }
-
-    def compute(v):
-        return lessons.running_share(v["p"], v["n"], v["reps"], rng=v["seed"])
-
-    def draw(result, axes, v):
-        plotting.plot_running_share(result, ax=axes[0])
-
-    def describe(r, v):
-        if r.reps == 1:
-            return t(
-                "app.lln.summary_one",
-                n=r.n,
-                share=float(r.final[0]),
-                p=r.p,
-                half=r.half_width,
-                level=r.confidence_level,
-            )
-        return t(
-            "app.lln.summary",
-            n=r.n,
-            reps=r.reps,
-            low=float(r.final.min()),
-            high=float(r.final.max()),
-            p=r.p,
-            inside=r.inside,
-            half=r.half_width,
-            level=r.confidence_level,
-        )
-
     return App(
         title=t("app.lln.title"),
         controls=controls,
-        compute=compute,
-        draw=draw,
-        describe=describe,
+        compute=_lln_compute,
+        draw=_lln_draw,
+        describe=_lln_summary,
         figsize=(12, 5.5),
         columns=2,
     )
 
 
+def _lln_compute(v: Mapping[str, Any]) -> lessons.RunningShare:
+    return lessons.running_share(v["p"], v["n"], v["reps"], rng=v["seed"])
+
+
+def _lln_draw(result: lessons.RunningShare, axes, v: Mapping[str, Any]) -> None:
+    plotting.plot_running_share(result, ax=axes[0])
+
+
+def _lln_summary(r: lessons.RunningShare, v: Mapping[str, Any]) -> str:
+    low, high = r.final_range
+    if r.reps == 1:
+        return t(
+            "app.lln.summary_one",
+            n=r.n,
+            share=low,
+            p=r.p,
+            half=r.half_width,
+            level=r.confidence_level,
+        )
+    return t(
+        "app.lln.summary",
+        n=r.n,
+        reps=r.reps,
+        low=low,
+        high=high,
+        p=r.p,
+        inside=r.inside,
+        half=r.half_width,
+        level=r.confidence_level,
+    )
+
+
+# ------------------------------------------------------------ 02: the ratio game
 @app_factory
 def make_ratio_game(
     funnel: Funnel | str = "daily ratio game",
@@ -225,122 +201,75 @@ def make_ratio_game(
     21
     """
     base = _funnel_arg(funnel)
-    stage_names = list(base.stages[1:])
-    controls: dict[str, W.ValueWidget] = {}
-    controls.update(_ratio_sliders(base))
-    controls.update(
-        {
-            "calls": W.IntSlider(
-                value=calls,
-                min=1,
-                max=max_calls,
-                description=t("app.ratio_game.calls"),
-                style=WIDE,
-                **SLOW,
-            ),
-            "periods": W.IntSlider(
-                value=periods,
-                min=5,
-                max=260,
-                step=5,
-                description=t("app.ratio_game.periods"),
-                style=WIDE,
-                **SLOW,
-            ),
-            "target": W.BoundedFloatText(
-                value=target,
-                min=1,
-                max=1e12,
-                step=10_000,
-                description=t("app.ratio_game.target"),
-                style=WIDE,
-            ),
-            **_deal_controls(deal_size, deal_cv),
-            "probability": W.FloatSlider(
-                value=probability,
-                min=0.5,
-                max=0.99,
-                step=0.01,
-                readout_format=".0%",
-                description=t("app.ratio_game.probability"),
-                style=WIDE,
-                **SLOW,
-            ),
-            "extra_calls": W.IntSlider(
-                value=calls,
-                min=0,
-                max=max_calls,
-                description=t("app.ratio_game.extra_calls"),
-                style=WIDE,
-                **SLOW,
-            ),
-            "stage": W.Dropdown(
-                options=stage_names,
-                value=stage_names[0],
-                description=t("app.ratio_game.stage"),
-                style=WIDE,
-            ),
-            "step": W.FloatSlider(
-                value=round(1 / calls, 3),
-                min=0.0,
-                max=0.5,
-                step=0.001,
-                readout_format=".1%",
-                description=t("app.ratio_game.step"),
-                style=WIDE,
-                **SLOW,
-            ),
-        }
-    )
-
-    def compute(v):
-        f = _funnel_from(base, v)
-        k = f.stages.index(v["stage"]) - 1
-        return lessons.ratio_game(
-            f,
-            v["calls"],
-            target=v["target"],
-            periods=v["periods"],
-            deal_size=_deal_size(v["deal_size"], v["deal_cv"]),
-            extra_calls=v["extra_calls"],
-            stage=v["stage"],
-            new_ratio=min(1.0, f.ratios[k] + v["step"]),
-            probability=v["probability"],
-        )
-
-    def draw(result, axes, v):
-        plotting.plot_funnel(result, ax=axes[0], period="day")
-        plotting.plot_levers(result, ax=axes[1], period="day")
-
-    def describe(r, v):
-        sales = float(r.expected.iloc[-1])
-        return t(
-            "app.ratio_game.summary",
-            calls=r.calls,
-            periods=r.periods,
-            sales=sales,
-            revenue=r.expected_result,
-            target=r.target,
-            p_current=html.escape(plotting.chance(r.p_current)),
-            plan=r.plan_calls,
-            p_plan=html.escape(plotting.chance(r.p_plan)),
-            probability=r.probability,
-            sure=r.sure_calls,
-            margin=r.margin,
-        )
-
+    check_numbers(target=target, deal_size=deal_size, deal_cv=deal_cv, probability=probability)
+    check_numbers(calls=calls, periods=periods, max_calls=max_calls, whole=True)
+    stages = tuple((stage_label(stage), stage) for stage in base.stages[1:])
+    controls = {
+        **_ratio_controls(base),
+        "calls": Control("int", t("app.ratio_game.calls"), calls, 1, max_calls),
+        "periods": Control("int", t("app.ratio_game.periods"), periods, 5, 260, 5),
+        "target": Control("number", t("app.ratio_game.target"), target, 1, 1e12, 10_000),
+        **_deal_controls(deal_size, deal_cv),
+        "probability": Control(
+            "float", t("app.ratio_game.probability"), probability, 0.5, 0.99, 0.01, ".0%"
+        ),
+        "extra_calls": Control("int", t("app.ratio_game.extra_calls"), calls, 0, max_calls),
+        "stage": Control("choice", t("app.ratio_game.stage"), stages[0][1], options=stages),
+        "step": Control(
+            "float", t("app.ratio_game.step"), round(1 / calls, 3), 0.0, 0.5, 0.001, ".1%"
+        ),
+    }
     return App(
         title=t("app.ratio_game.title"),
         controls=controls,
-        compute=compute,
-        draw=draw,
-        describe=describe,
+        compute=functools.partial(_ratio_game_compute, base),
+        draw=_ratio_game_draw,
+        describe=_ratio_game_summary,
         panels=lambda v: {"ncols": 2},
         figsize=(16, 6),
         columns=3,
     )
 
 
+def _ratio_game_compute(base: Funnel, v: Mapping[str, Any]) -> lessons.RatioGame:
+    funnel = _funnel_from(base, v)
+    k = funnel.ratio_index(v["stage"])
+    return lessons.ratio_game(
+        funnel,
+        v["calls"],
+        target=v["target"],
+        periods=v["periods"],
+        deal_size=_deal_size(v),
+        extra_calls=v["extra_calls"],
+        stage=v["stage"],
+        new_ratio=min(1.0, funnel.ratios[k] + v["step"]),
+        probability=v["probability"],
+    )
+
+
+def _ratio_game_draw(result: lessons.RatioGame, axes, v: Mapping[str, Any]) -> None:
+    plotting.plot_funnel(result, ax=axes[0], period="day")
+    plotting.plot_levers(result, ax=axes[1], period="day")
+
+
+def _ratio_game_summary(r: lessons.RatioGame, v: Mapping[str, Any]) -> str:
+    return t(
+        "app.ratio_game.summary",
+        calls=r.calls,
+        periods=r.periods,
+        sales=r.expected_sales,
+        revenue=r.expected_result,
+        target=r.target,
+        p_current=html.escape(plotting.chance(r.p_current)),
+        plan=r.plan_calls,
+        p_plan=html.escape(plotting.chance(r.p_plan)),
+        probability=r.probability,
+        sure=r.sure_calls,
+        margin=r.margin,
+    )
+
+
+# ------------------------------------------------------- 03: revenue steadiness
 @app_factory
 def make_revenue_steadiness(
     funnel: Funnel | str = "six-stage weekly funnel",
@@ -387,112 +316,69 @@ def make_revenue_steadiness(
     0.249
     """
     base = _funnel_arg(funnel)
-    controls: dict[str, W.ValueWidget] = {
-        "calls": W.IntSlider(
-            value=calls,
-            min=5,
-            max=max_calls,
-            step=5,
-            description=t("app.steady.calls"),
-            style=WIDE,
-            **SLOW,
-        ),
-    }
-    controls.update(_ratio_sliders(base))
-    controls.update(
-        {
-            "cycle": W.FloatSlider(
-                value=cycle,
-                min=0.0,
-                max=12.0,
-                step=0.5,
-                description=t("app.steady.cycle"),
-                style=WIDE,
-                **SLOW,
-            ),
-            "cycle_cv": W.FloatSlider(
-                value=cycle_cv,
-                min=0.0,
-                max=1.5,
-                step=0.05,
-                description=t("app.steady.cycle_cv"),
-                style=WIDE,
-                **SLOW,
-            ),
-            **_deal_controls(deal_size, deal_cv),
-            "reps": W.IntSlider(
-                value=reps,
-                min=100,
-                max=5000,
-                step=100,
-                description=t("app.steady.reps"),
-                style=WIDE,
-                **SLOW,
-            ),
-            "periods": W.IntSlider(
-                value=periods,
-                min=8,
-                max=104,
-                step=4,
-                description=t("app.steady.periods"),
-                style=WIDE,
-                **SLOW,
-            ),
-            "seed": seed_control(seed),
-            "view": W.ToggleButtons(
-                options=[
-                    (t("app.steady.view_week"), "week"),
-                    (t("app.steady.view_month"), "month"),
-                    (t("app.steady.view_noise"), "noise"),
-                ],
-                value="week",
-                description=t("app.steady.view"),
-                style=WIDE,
-                layout=W.Layout(grid_column="1 / -1"),
-            ),
-        }
+    check_numbers(cycle=cycle, cycle_cv=cycle_cv, deal_size=deal_size, deal_cv=deal_cv)
+    check_numbers(
+        calls=calls, reps=reps, periods=periods, seed=seed, max_calls=max_calls, whole=True
     )
-
-    def compute(v):
-        return lessons.revenue_steadiness(
-            _funnel_from(base, v),
-            v["calls"],
-            periods=v["periods"],
-            reps=v["reps"],
-            cycle=Cycle(v["cycle"], cv=v["cycle_cv"]),
-            deal_size=_deal_size(v["deal_size"], v["deal_cv"]),
-            rng=v["seed"],
-        )
-
-    def draw(result, axes, v):
-        if v["view"] == "noise":
-            plotting.plot_cv_by_calls(result, ax=axes[0])
-        else:
-            plotting.plot_fan(result, block=v["view"], ax=axes[0])
-
-    def describe(r, v):
-        week = r.weekly
-        if not week["mean"].mean() > 0:  # no deal closed in any simulated week
-            return t("app.steady.no_sales")
-        return t(
-            "app.steady.summary",
-            mean=float(week["mean"].mean()),
-            low=float(week["q10"].mean()),
-            high=float(week["q90"].mean()),
-            cv_week=r.cv("week"),
-            th_week=r.theory_cv("week"),
-            cv_month=r.cv("month"),
-            th_month=r.theory_cv("month"),
-            doubled=r.theory_cv("week") / np.sqrt(2),
-        )
-
+    views = (
+        (t("app.steady.view_week"), "week"),
+        (t("app.steady.view_month"), "month"),
+        (t("app.steady.view_noise"), "noise"),
+    )
+    controls = {
+        "calls": Control("int", t("app.steady.calls"), calls, 5, max_calls, 5),
+        **_ratio_controls(base),
+        "cycle": Control("float", t("app.steady.cycle"), cycle, 0.0, 12.0, 0.5),
+        "cycle_cv": Control("float", t("app.steady.cycle_cv"), cycle_cv, 0.0, 1.5, 0.05),
+        **_deal_controls(deal_size, deal_cv),
+        "reps": Control("int", t("app.steady.reps"), reps, 100, 5000, 100),
+        "periods": Control("int", t("app.steady.periods"), periods, 8, 104, 4),
+        "seed": seed_control(seed),
+        "view": Control("toggle", t("app.steady.view"), "week", options=views, row=True),
+    }
     return App(
         title=t("app.steady.title"),
         controls=controls,
-        compute=compute,
-        draw=draw,
-        describe=describe,
+        compute=functools.partial(_steadiness_compute, base),
+        draw=_steadiness_draw,
+        describe=_steadiness_summary,
         view=("view",),
         figsize=(12, 5.5),
         columns=3,
+    )
+
+
+def _steadiness_compute(base: Funnel, v: Mapping[str, Any]) -> lessons.RevenueSteadiness:
+    return lessons.revenue_steadiness(
+        _funnel_from(base, v),
+        v["calls"],
+        periods=v["periods"],
+        reps=v["reps"],
+        cycle=Cycle(v["cycle"], cv=v["cycle_cv"]),
+        deal_size=_deal_size(v),
+        rng=v["seed"],
+    )
+
+
+def _steadiness_draw(result: lessons.RevenueSteadiness, axes, v: Mapping[str, Any]) -> None:
+    if v["view"] == "noise":
+        plotting.plot_cv_by_calls(result, ax=axes[0])
+    else:
+        plotting.plot_fan(result, block=v["view"], ax=axes[0])
+
+
+def _steadiness_summary(r: lessons.RevenueSteadiness, v: Mapping[str, Any]) -> str:
+    if not r.weekly_mean > 0:  # no deal closed in any simulated week
+        return t("app.steady.no_sales")
+    low, high = r.weekly_range
+    return t(
+        "app.steady.summary",
+        mean=r.weekly_mean,
+        low=low,
+        high=high,
+        cv_week=r.cv("week"),
+        th_week=r.theory_cv("week"),
+        cv_month=r.cv("month"),
+        th_month=r.theory_cv("month"),
+        doubled=r.theory_cv_doubled("week"),
     )

@@ -6,18 +6,28 @@ Each ``make_*`` wires controls to a function of :mod:`funnelsim.lessons.logs`
 
 from __future__ import annotations
 
+import functools
 import html
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-import ipywidgets as W
 import pandas as pd
 
 from .. import lessons, plotting
 from ..control import period_label
 from ..diagnose import leak_cause
-from ..i18n import FunnelsimValueError, field_label, fields_label, method_label, t, unit_label
+from ..i18n import (
+    FunnelsimValueError,
+    field_label,
+    fields_label,
+    method_label,
+    stage_label,
+    t,
+    unit_label,
+)
 from ..intervals import METHODS
-from .app import SLOW, WIDE, App, app_factory
+from ..logs import Log
+from .app import App, Control, app_factory, build_control, check_names, check_numbers, check_type
 
 __all__ = [
     "make_comparing_reps",
@@ -27,19 +37,20 @@ __all__ = [
 ]
 
 
-def _level_slider(value: float) -> W.FloatSlider:
-    return W.FloatSlider(
-        value=value,
-        min=0.5,
-        max=0.99,
-        step=0.01,
-        readout_format=".0%",
-        description=t("app.logs.level"),
-        style=WIDE,
-        **SLOW,
-    )
+def _check_log(log: object) -> None:
+    check_type("log", log, Log, "error.type_log")
 
 
+def _level_control(value: float) -> Control:
+    return Control("float", t("app.logs.level"), value, 0.5, 0.99, 0.01, ".0%")
+
+
+def _stage_options(stages: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """A menu of stages: each shown by its label, its value the stage's name."""
+    return tuple((stage_label(stage), stage) for stage in stages)
+
+
+# ------------------------------------------------------ 04: estimating ratios
 @app_factory
 def make_estimating_ratios(
     log,
@@ -87,91 +98,85 @@ def make_estimating_ratios(
     0.176
     """
 
-    steps = list(log.stages[1:])
+    _check_log(log)
+    check_names(method=method, stage=stage)
+    check_numbers(confidence_level=confidence_level)
+    steps = _stage_options(log.stages[1:])
+    views = ((t("app.logs.view_table"), "table"), (t("app.logs.view_coverage"), "coverage"))
     controls = {
-        "method": W.Dropdown(
-            options=[(method_label(m), m) for m in METHODS],
-            value=method,
-            description=t("app.logs.method"),
-            style=WIDE,
+        "method": Control(
+            "choice",
+            t("app.logs.method"),
+            method,
+            options=tuple((method_label(m), m) for m in METHODS),
         ),
-        "confidence_level": _level_slider(confidence_level),
-        "stage": W.Dropdown(
-            options=steps,
-            value=steps[-1] if stage is None else stage,
-            description=t("app.logs.stage"),
-            style=WIDE,
+        "confidence_level": _level_control(confidence_level),
+        "stage": Control(
+            "choice", t("app.logs.stage"), steps[-1][1] if stage is None else stage, options=steps
         ),
-        "view": W.ToggleButtons(
-            options=[
-                (t("app.logs.view_table"), "table"),
-                (t("app.logs.view_coverage"), "coverage"),
-            ],
-            value="table",
-            description=t("app.logs.view"),
-            style=WIDE,
-        ),
+        "view": Control("toggle", t("app.logs.view"), "table", options=views),
     }
-
-    def compute(v):
-        return lessons.estimating_ratios(
-            log,
-            method=v["method"],
-            confidence_level=v["confidence_level"],
-            stage=v["stage"],
-            truth=truth,
-        )
-
-    def draw(result, axes, v):
-        if v["view"] == "coverage":
-            plotting.plot_coverage(result, ax=axes[0])
-        else:
-            plotting.plot_ratio_table(result, ax=axes[0])
-
-    def describe(r, v):
-        widths = r.widths
-        widest = str(widths.idxmax())
-        row = r.fit.table.set_index("stage").loc[widest]
-        if r.method == "wald":
-            return t(
-                "app.logs.ratios_summary_wald",
-                level=r.confidence_level,
-                stage=html.escape(widest),
-                low=float(row["low"]),
-                high=float(row["high"]),
-                passed=int(row["passed"]),
-                entered=int(row["entered"]),
-                p=r.p,
-                coverage_stage=html.escape(r.stage),
-                worst=r.worst(),
-            )
-        return t(
-            "app.logs.ratios_summary",
-            method=html.escape(method_label(r.method)),
-            level=r.confidence_level,
-            stage=html.escape(widest),
-            low=float(row["low"]),
-            high=float(row["high"]),
-            passed=int(row["passed"]),
-            entered=int(row["entered"]),
-            p=r.p,
-            coverage_stage=html.escape(r.stage),
-            worst=r.worst(),
-            wald=r.worst("wald"),
-        )
-
     return App(
         title=t("app.logs.ratios_title"),
         controls=controls,
-        compute=compute,
-        draw=draw,
-        describe=describe,
+        compute=functools.partial(_ratios_compute, log, truth),
+        draw=_ratios_draw,
+        describe=_ratios_summary,
         view=("view",),
         figsize=(12, 5.5),
         columns=2,
     )
 
 
+def _ratios_compute(log: Log, truth: object, v: Mapping[str, Any]) -> lessons.EstimatingRatios:
+    return lessons.estimating_ratios(
+        log,
+        method=v["method"],
+        confidence_level=v["confidence_level"],
+        stage=v["stage"],
+        truth=truth,
+    )
+
+
+def _ratios_draw(result: lessons.EstimatingRatios, axes, v: Mapping[str, Any]) -> None:
+    if v["view"] == "coverage":
+        plotting.plot_coverage(result, ax=axes[0])
+    else:
+        plotting.plot_ratio_table(result, ax=axes[0])
+
+
+def _ratios_summary(r: lessons.EstimatingRatios, v: Mapping[str, Any]) -> str:
+    row = r.widest
+    if r.method == "wald":
+        return t(
+            "app.logs.ratios_summary_wald",
+            level=r.confidence_level,
+            stage=html.escape(stage_label(row.name)),
+            low=row["low"],
+            high=row["high"],
+            passed=int(row["passed"]),
+            entered=int(row["entered"]),
+            p=r.p,
+            coverage_stage=html.escape(stage_label(r.stage)),
+            worst=r.worst(),
+        )
+    return t(
+        "app.logs.ratios_summary",
+        method=html.escape(method_label(r.method)),
+        level=r.confidence_level,
+        stage=html.escape(stage_label(row.name)),
+        low=row["low"],
+        high=row["high"],
+        passed=int(row["passed"]),
+        entered=int(row["entered"]),
+        p=r.p,
+        coverage_stage=html.escape(stage_label(r.stage)),
+        worst=r.worst(),
+        wald=r.worst("wald"),
+    )
+
+
+# ------------------------------------------------------------ 04: sample size
 @app_factory
 def make_sample_size(
     ratio: float = 0.3,
@@ -206,57 +211,56 @@ def make_sample_size(
     1537
     """
 
+    check_numbers(ratio=ratio, half_width=half_width, confidence_level=confidence_level)
     controls = {
-        "ratio": W.FloatSlider(
-            value=ratio,
-            min=0.01,
-            max=0.99,
-            step=0.01,
-            readout_format=".0%",
-            description=t("app.logs.ratio"),
-            style=WIDE,
-            **SLOW,
+        "ratio": Control("float", t("app.logs.ratio"), ratio, 0.01, 0.99, 0.01, ".0%"),
+        "half_width": Control(
+            "float", t("app.logs.half_width"), half_width, 0.005, 0.25, 0.005, ".1%"
         ),
-        "half_width": W.FloatSlider(
-            value=half_width,
-            min=0.005,
-            max=0.25,
-            step=0.005,
-            readout_format=".1%",
-            description=t("app.logs.half_width"),
-            style=WIDE,
-            **SLOW,
-        ),
-        "confidence_level": _level_slider(confidence_level),
+        "confidence_level": _level_control(confidence_level),
     }
-
-    def compute(v):
-        return lessons.sample_size(
-            v["ratio"], v["half_width"], confidence_level=v["confidence_level"]
-        )
-
-    def draw(result, axes, v):
-        plotting.plot_sample_size(result, ax=axes[0])
-
-    def describe(r, v):
-        return t(
-            "app.logs.size_summary",
-            ratio=r.ratio,
-            half_width=r.half_width,
-            level=r.confidence_level,
-            wilson=r.wilson,
-            wald=r.wald,
-        )
-
     return App(
         title=t("app.logs.size_title"),
         controls=controls,
-        compute=compute,
-        draw=draw,
-        describe=describe,
+        compute=_size_compute,
+        draw=_size_draw,
+        describe=_size_summary,
         figsize=(12, 5.5),
         columns=3,
     )
+
+
+def _size_compute(v: Mapping[str, Any]) -> lessons.SampleSize:
+    return lessons.sample_size(v["ratio"], v["half_width"], confidence_level=v["confidence_level"])
+
+
+def _size_draw(result: lessons.SampleSize, axes, v: Mapping[str, Any]) -> None:
+    plotting.plot_sample_size(result, ax=axes[0])
+
+
+def _size_summary(r: lessons.SampleSize, v: Mapping[str, Any]) -> str:
+    return t(
+        "app.logs.size_summary",
+        ratio=r.ratio,
+        half_width=r.half_width,
+        level=r.confidence_level,
+        wilson=r.wilson,
+        wald=r.wald,
+    )
+
+
+# ------------------------------------------------------------ 06: the sales cycle
+def _as_of_dates(log: Log, weeks: int, as_of: object) -> tuple[list[pd.Timestamp], pd.Timestamp]:
+    """The dates the app offers (weekly, from ``weeks`` after the first lead to the
+    snapshot, and ``as_of``), and the snapshot's own date."""
+    first = lessons.cohort(log).times[log.stages[0]].min()  # validates the log too
+    end = pd.Timestamp(log.as_of) if log.as_of is not None else log.times.max().max()
+    dates = list(pd.date_range(first.normalize() + pd.Timedelta(weeks=weeks), end, freq="7D"))
+    if not dates or dates[-1] != end:
+        dates.append(end)
+    if as_of is not None and pd.Timestamp(as_of) not in dates:
+        dates = sorted({*dates, pd.Timestamp(as_of)})
+    return dates, end
 
 
 @app_factory
@@ -310,96 +314,100 @@ def make_sales_cycle(
     (16.666666666666668, 1)
     """
 
-    first = lessons.cohort(log).times[log.stages[0]].min()  # validates the log too
-    end = pd.Timestamp(log.as_of) if log.as_of is not None else log.times.max().max()
-    dates = list(pd.date_range(first.normalize() + pd.Timedelta(weeks=weeks), end, freq="7D"))
-    if not dates or dates[-1] != end:
-        dates.append(end)
+    _check_log(log)
+    check_numbers(quantile=quantile)
+    check_numbers(last=last, weeks=weeks, whole=True)
+    dates, end = _as_of_dates(log, weeks, as_of)
     start = end if as_of is None else pd.Timestamp(as_of)
-    if start not in dates:
-        dates = sorted({*dates, start})
     controls = {
-        "last": W.ToggleButtons(
-            options=[(t("app.logs.last", n=n), n) for n in (10, 20)],
-            value=last,
-            description=t("app.logs.last_label"),
-            style=WIDE,
+        "last": Control(
+            "toggle",
+            t("app.logs.last_label"),
+            last,
+            options=tuple((t("app.logs.last", n=n), n) for n in (10, 20)),
         ),
-        "quantile": W.FloatSlider(
-            value=quantile,
-            min=0.5,
-            max=0.99,
-            step=0.01,
-            readout_format=".0%",
-            description=t("app.logs.quantile"),
-            style=WIDE,
-            **SLOW,
-        ),
-        "as_of": W.SelectionSlider(
-            options=[(str(d.date()), d) for d in dates],
-            value=start,
-            description=t("app.logs.as_of"),
-            style=WIDE,
-            layout=W.Layout(grid_column="1 / -1"),
-            **SLOW,
+        "quantile": Control("float", t("app.logs.quantile"), quantile, 0.5, 0.99, 0.01, ".0%"),
+        "as_of": Control(
+            "select",
+            t("app.logs.as_of"),
+            start,
+            options=tuple((str(d.date()), d) for d in dates),
+            row=True,
         ),
     }
-
-    def compute(v):
-        when = None if v["as_of"] == end else v["as_of"]
-        return lessons.sales_cycle(log, last=v["last"], quantile=v["quantile"], as_of=when)
-
-    def draw(result, axes, v):
-        plotting.plot_sales_cycle(result, ax=axes[0])
-        plotting.plot_stale_leads(result, ax=axes[1])
-
-    def describe(r, v):
-        c = r.cycle
-        low, high = c.median_ci
-        return t(
-            "app.logs.cycle_summary",
-            as_of=html.escape(str(pd.Timestamp(c.as_of).date())),
-            closed=c.closed,
-            open=c.open,
-            median=c.median,
-            low=low,
-            high=high,
-            mean=c.mean,
-            unit=unit_label(c.unit),
-            last=r.last,
-            naive=r.naive_mean,
-            quantile=r.quantile,
-            threshold=r.threshold,
-            stale=r.n_stale,
-            decks=r.n_demoted_by_decks,
-        )
-
     return App(
         title=t("app.logs.cycle_title"),
         controls=controls,
-        compute=compute,
-        draw=draw,
-        describe=describe,
+        compute=functools.partial(_cycle_compute, log, end),
+        draw=_cycle_draw,
+        describe=_cycle_summary,
         panels=lambda v: {"ncols": 2},
         figsize=(16, 6),
         columns=2,
     )
 
 
-def _group_options(log, by: str) -> list[tuple[str, object]]:
+def _cycle_compute(log: Log, end: pd.Timestamp, v: Mapping[str, Any]) -> lessons.SalesCycle:
+    when = None if v["as_of"] == end else v["as_of"]
+    return lessons.sales_cycle(log, last=v["last"], quantile=v["quantile"], as_of=when)
+
+
+def _cycle_draw(result: lessons.SalesCycle, axes, v: Mapping[str, Any]) -> None:
+    plotting.plot_sales_cycle(result, ax=axes[0])
+    plotting.plot_stale_leads(result, ax=axes[1])
+
+
+def _cycle_summary(r: lessons.SalesCycle, v: Mapping[str, Any]) -> str:
+    c = r.cycle
+    low, high = c.median_ci
+    return t(
+        "app.logs.cycle_summary",
+        as_of=html.escape(str(pd.Timestamp(c.as_of).date())),
+        closed=c.closed,
+        open=c.open,
+        median=c.median,
+        low=low,
+        high=high,
+        mean=c.mean,
+        unit=unit_label(c.unit),
+        last=r.last,
+        naive=r.naive_mean,
+        quantile=r.quantile,
+        threshold=r.threshold,
+        stale=r.n_stale,
+        decks=r.n_demoted_by_decks,
+    )
+
+
+# ------------------------------------------------------------ 05: comparing reps
+def _group_label(key: Sequence[object]) -> str:
+    """A group as people read it: its values joined by commas, dates without midnight."""
+    return ", ".join(period_label(v) for v in key)
+
+
+def _group_options(log: Log, by: str) -> list[tuple[str, object]]:
     """The p-chart's groups for ``by`` (label, value), in the order the comparison lists them."""
     if by == "period":  # the groups are the periods: one chart, for the team
         return [(t("app.reps.team"), None)]
     groups = log.stage_table(by=by)[[by]].drop_duplicates().dropna()
-    return list(zip(_names(groups, (by,)), groups[by], strict=True))
+    return [(_group_label((value,)), value) for value in groups[by]]
 
 
-def _names(rows, by) -> list[str]:
-    """Group labels of table rows: values joined by commas, dates without midnight."""
+def _start_by(log: Log, by: str | None) -> str:
+    """The group column the app opens on: ``by``, else "rep" when the log has it."""
+    columns = list(log.group_columns)
+    start = by if by is not None else "rep" if "rep" in columns or not columns else columns[0]
+    if start not in columns:
+        raise FunnelsimValueError(
+            "error.unknown_by", value=repr(start), choices=", ".join(columns) or "-"
+        )
+    return start
 
-    return [
-        ", ".join(period_label(v) for v in row) for row in rows[list(by)].itertuples(index=False)
-    ]
+
+def _last_step_with_leads(log: Log) -> str:
+    pooled = log.stage_table()
+    reached = pooled.loc[pooled["entered"] > 0, "stage"].tolist()
+    return reached[-1] if reached else log.stages[-1]
 
 
 @app_factory
@@ -456,156 +464,129 @@ def make_comparing_reps(
     []
     """
 
-    columns = list(log.group_columns)
-    start_by = by if by is not None else "rep" if "rep" in columns or not columns else columns[0]
-    if start_by not in columns:
-        raise FunnelsimValueError(
-            "error.unknown_by", value=repr(start_by), choices=", ".join(columns) or "-"
-        )
-    steps = list(log.stages[1:])
-    pooled = log.stage_table()
-    reached = pooled.loc[pooled["entered"] > 0, "stage"].tolist()
-    default_step = reached[-1] if reached else steps[-1]  # the last step with leads
-    has_period = "period" in columns
-    views = [
+    _check_log(log)
+    check_names(by=by, stage=stage, view=view)
+    check_numbers(confidence_level=confidence_level)
+    start_by = _start_by(log, by)
+    has_period = "period" in log.group_columns
+    views = (
         (t("app.reps.view_shrinkage"), "shrinkage"),
         (t("app.reps.view_funnel"), "funnel"),
         *([(t("app.reps.view_chart"), "chart")] if has_period else []),
-    ]
-    controls = {
-        "by": W.Dropdown(
-            options=[(field_label(c), c) for c in columns],
-            value=start_by,
-            description=t("app.reps.by"),
-            style=WIDE,
+    )
+    controls: dict[str, Control | Any] = {
+        "by": Control(
+            "choice",
+            t("app.reps.by"),
+            start_by,
+            options=tuple((field_label(c), c) for c in log.group_columns),
         ),
-        "confidence_level": _level_slider(confidence_level),
-        "stage": W.Dropdown(
-            options=steps,
-            value=default_step if stage is None else stage,
-            description=t("app.reps.stage"),
-            style=WIDE,
+        "confidence_level": _level_control(confidence_level),
+        "stage": Control(
+            "choice",
+            t("app.reps.stage"),
+            _last_step_with_leads(log) if stage is None else stage,
+            options=_stage_options(log.stages[1:]),
         ),
-        "view": W.ToggleButtons(
-            options=views, value=view, description=t("app.reps.view"), style=WIDE
-        ),
+        "view": Control("toggle", t("app.reps.view"), view, options=views),
     }
     if has_period:
         first = _group_options(log, start_by)
-        group = W.Dropdown(
-            options=first,
-            value=first[0][1],
-            disabled=first[0][1] is None,
-            description=t("app.reps.group"),
-            style=WIDE,
-        )
+        spec = Control("choice", t("app.reps.group"), first[0][1], options=tuple(first))
+        group = controls["group"] = build_control("group", spec)
+        group.disabled = first[0][1] is None
+        by_menu = controls["by"] = build_control("by", controls["by"])
 
-        def regroup(change):
-            # Registered before the app's own update, so it runs first: the new
-            # groups are in place when the app draws the new grouping, and
-            # choosing the first of them does not draw the app a second time.
+        def regroup(change: Mapping[str, Any]) -> None:
+            # Observed before the app's own update, so it runs first: the new groups
+            # are in place when the app draws the new grouping, and choosing the
+            # first of them does not draw the app a second time.
             options = _group_options(log, change["new"])
-            group.unobserve(app.update, names="value")
-            try:
+            with app.paused():
                 group.disabled = options[0][1] is None
                 group.options = options
                 group.value = options[0][1]  # (ipywidgets keeps None after one option)
-            finally:
-                group.observe(app.update, names="value")
 
-        controls["by"].observe(regroup, names="value")
-        controls["group"] = group
-
-    last: dict[tuple[Any, float], Any] = {}
-
-    def compute(v):
-        # Only the grouping and the level change the numbers (every step is
-        # computed at once): a new step or p-chart group reuses them, and, not
-        # being a view control, keeps the axes and the layout (a redraw only).
-        key = (v["by"], v["confidence_level"])
-        if key not in last:
-            last.clear()
-            last[key] = lessons.comparing_reps(
-                log, by=v["by"], confidence_level=v["confidence_level"]
-            )
-        return last[key]
-
-    def draw(result, axes, v):
-        if v["view"] == "chart":
-            plotting.plot_p_chart(result.chart, stage=v["stage"], group=v.get("group"), ax=axes[0])
-        elif v["view"] == "funnel":
-            levels = sorted({result.confidence_level, 0.998})
-            plotting.plot_funnel_chart(
-                result.comparison, stage=v["stage"], confidence_level=tuple(levels), ax=axes[0]
-            )
-        else:
-            plotting.plot_shrinkage(result.comparison, stage=v["stage"], ax=axes[0])
-
-    def describe(r, v):
-        comp, step = r.comparison, v["stage"]
-        rows = comp.table[comp.table["stage"] == step].dropna(subset=["ratio"])
-        label = dict(zip(rows.index, _names(rows, comp.by), strict=True))
-        lo, hi = rows["ratio"].idxmin(), rows["ratio"].idxmax()
-        team = float(comp.steps.loc[comp.steps["stage"] == step, "team_ratio"].iloc[0])
-        parts = [
-            t(
-                "app.reps.summary",
-                stage=html.escape(step),
-                by=html.escape(fields_label(comp.by)),
-                team=team,
-                low=float(rows.loc[lo, "ratio"]),
-                low_group=html.escape(label[lo]),
-                high=float(rows.loc[hi, "ratio"]),
-                high_group=html.escape(label[hi]),
-                shrunk_low=float(rows["shrunk"].min()),
-                shrunk_high=float(rows["shrunk"].max()),
-            )
-        ]
-        differing = [html.escape(label[i]) for i in rows.index[rows["differs"].to_numpy()]]
-        tests = {
-            "tests": int(comp.table["p_value"].notna().sum()),
-            "adjust": html.escape(comp.adjust),
-            "level": comp.confidence_level,
-        }
-        if differing:
-            parts.append(t("app.reps.differ", groups=", ".join(differing), **tests))
-        else:
-            parts.append(t("app.reps.differ_none", **tests))
-        leaks = r.leaks.leaks
-        leaks = leaks[leaks["stage"] == step]
-        if len(leaks):
-            parts.append(
-                t(
-                    "app.reps.leaks",
-                    groups=", ".join(html.escape(x) for x in _names(leaks, comp.by)),
-                    cause=html.escape(leak_cause(leaks["cause"].iloc[0])),
-                )
-            )
-        if v["view"] == "chart" and r.chart is not None:
-            rows = r.chart.table[r.chart.table["stage"] == step]
-            who = t("app.reps.team")
-            if r.chart.by:
-                rows = rows[rows[r.chart.by[0]] == v["group"]]
-                who = _names(rows.head(1), r.chart.by)[0]
-            parts.append(
-                t(
-                    "app.reps.chart",
-                    group=html.escape(who),
-                    flagged=int((rows["signal"] != "").sum()),
-                    periods=len(rows),
-                    sigmas=r.chart.sigmas,
-                )
-            )
-        return " ".join(parts)
-
+        by_menu.observe(regroup, names="value")
     app = App(
         title=t("app.reps.title"),
         controls=controls,
-        compute=compute,
-        draw=draw,
-        describe=describe,
+        compute=functools.partial(_reps_compute, log, {}),
+        draw=_reps_draw,
+        describe=_reps_summary,
         view=("view",),
         figsize=(12, 6),
         columns=3,
     )
     return app
+
+
+def _reps_compute(log: Log, last: dict, v: Mapping[str, Any]) -> lessons.ComparingReps:
+    # Only the grouping and the level change the numbers (every step is computed
+    # at once): a new step or p-chart group reuses them, and, not being a view
+    # control, keeps the axes and the layout (a redraw only).
+    key = (v["by"], v["confidence_level"])
+    if key not in last:
+        last.clear()
+        last[key] = lessons.comparing_reps(log, by=v["by"], confidence_level=v["confidence_level"])
+    return last[key]
+
+
+def _reps_draw(result: lessons.ComparingReps, axes, v: Mapping[str, Any]) -> None:
+    if v["view"] == "chart":
+        plotting.plot_p_chart(result.chart, stage=v["stage"], group=v.get("group"), ax=axes[0])
+    elif v["view"] == "funnel":
+        levels = sorted({result.confidence_level, 0.998})
+        plotting.plot_funnel_chart(
+            result.comparison, stage=v["stage"], confidence_level=tuple(levels), ax=axes[0]
+        )
+    else:
+        plotting.plot_shrinkage(result.comparison, stage=v["stage"], ax=axes[0])
+
+
+def _reps_summary(r: lessons.ComparingReps, v: Mapping[str, Any]) -> str:
+    step = r.at_step(v["stage"], group=v.get("group"))
+    parts = [
+        t(
+            "app.reps.summary",
+            stage=html.escape(stage_label(step.stage)),
+            by=html.escape(fields_label(r.by)),
+            team=step.team_ratio,
+            low=step.low,
+            low_group=html.escape(_group_label(step.lowest)),
+            high=step.high,
+            high_group=html.escape(_group_label(step.highest)),
+            shrunk_low=step.shrunk_low,
+            shrunk_high=step.shrunk_high,
+        )
+    ]
+    tests = {
+        "tests": step.tests,
+        "adjust": html.escape(r.comparison.adjust),
+        "level": r.confidence_level,
+    }
+    if step.differing:
+        groups = ", ".join(html.escape(_group_label(key)) for key in step.differing)
+        parts.append(t("app.reps.differ", groups=groups, **tests))
+    else:
+        parts.append(t("app.reps.differ_none", **tests))
+    if step.leaking:
+        parts.append(
+            t(
+                "app.reps.leaks",
+                groups=", ".join(html.escape(_group_label(key)) for key in step.leaking),
+                cause=html.escape(leak_cause(step.leak_kind)),
+            )
+        )
+    if v["view"] == "chart" and step.chart_periods is not None:
+        who = t("app.reps.team") if step.chart_group is None else _group_label(step.chart_group)
+        parts.append(
+            t(
+                "app.reps.chart",
+                group=html.escape(who),
+                flagged=step.chart_flagged,
+                periods=step.chart_periods,
+                sigmas=r.chart.sigmas,
+            )
+        )
+    return " ".join(parts)
