@@ -212,8 +212,7 @@ def outlook_lines(o: Outlook) -> list[str]:
             reps=fc.reps,
         )
     )
-    total = fc.measure(o.measure, cumulative=True)[:, -1]
-    p10, p50, p90 = np.quantile(total, [0.1, 0.5, 0.9])
+    p10, p50, p90 = o.band
     lines.append(
         t(
             "report.band_line",
@@ -229,7 +228,7 @@ def outlook_lines(o: Outlook) -> list[str]:
                 "report.reach_line",
                 target=format_amount(o.target, "revenue"),
                 what=what,
-                p=float(fc.prob_reach(o.target, measure=o.measure).iloc[-1]),
+                p=o.reach,
             )
         )
     if fc.point is not None:

@@ -542,3 +542,10 @@ def test_outlook_band_and_reach_are_the_forecasts_own():
 def test_pipeline_numbers_total_is_every_deals_amount():
     pipe = fs.Pipeline.from_deals([1_000_000, 200_000, 50_000], [0.25, 0.5, 0.9])
     assert lessons.pipeline_numbers(pipe, 300_000).total == 1_250_000.0
+
+
+def test_a_lesson_given_something_else_than_a_funnel_is_a_type_error():
+    with pytest.raises(fs.FunnelsimTypeError) as err:
+        lessons.noise_by_volume([0.5, 0.2], [100, 400], reps=10, rng=1)
+    assert err.value.key == "error.not_a_funnel"
+    assert err.value.values["type"] == "list"

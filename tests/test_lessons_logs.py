@@ -336,3 +336,10 @@ def test_comparing_reps_at_step_errors(log):
     with pytest.raises(fs.FunnelsimValueError) as err:
         res.at_step("signed")
     assert err.value.key == "error.choice" and err.value.values["name"] == "stage"
+
+
+def test_cutting_something_else_than_a_log_is_a_type_error():
+    with pytest.raises(fs.FunnelsimTypeError) as err:
+        lessons.cohort(pd.DataFrame({"dial": [1]}), end="2025-04-01")
+    assert err.value.key == "error.not_a_log"
+    assert (err.value.values["name"], err.value.values["type"]) == ("log", "DataFrame")

@@ -31,7 +31,7 @@ import pandas as pd
 from .. import theory
 from .._validate import check_count, check_open_probability, check_probability, check_rng
 from ..distributions import Cycle, DealSize
-from ..funnel import Funnel
+from ..funnel import Funnel, check_funnel
 from ..i18n import FunnelsimValueError, t
 from ..intervals import two_sided_z
 from ..simulation import simulate
@@ -57,12 +57,6 @@ MAX_DRAWS = 20_000_000
 def _num(x: float) -> str:
     """Readable number for a repr: thousands separators, three digits for small values."""
     return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
-
-
-def _check_funnel(funnel: object) -> Funnel:
-    if not isinstance(funnel, Funnel):
-        raise FunnelsimValueError("error.not_a_funnel", value=type(funnel).__name__)
-    return funnel
 
 
 def _check_work(reps: int, per_rep: int) -> None:
@@ -328,7 +322,7 @@ def noise_by_volume(
     >>> res.points["theory"].round(2).tolist()
     [1.26, 0.63, 0.31]
     """
-    funnel = _check_funnel(funnel)
+    funnel = check_funnel(funnel)
     arr = np.asarray(calls, dtype=float).ravel()
     if arr.size == 0 or np.any(~np.isfinite(arr)) or np.any(arr < 1) or np.any(arr != arr.round()):
         raise FunnelsimValueError("error.calls_list", value=list(np.asarray(calls).ravel()))
@@ -537,7 +531,7 @@ def ratio_game(
     >>> res.plan_calls, round(res.p_plan, 3), res.sure_calls
     (24, 0.519, 29)
     """
-    funnel = _check_funnel(funnel)
+    funnel = check_funnel(funnel)
     calls = check_count("calls", calls)
     periods = check_count("periods", periods, minimum=1)
     if target is None:
@@ -725,7 +719,7 @@ def revenue_steadiness(
     >>> round(res.cv("week"), 2), round(res.cv("month"), 2)
     (0.5, 0.25)
     """
-    funnel = _check_funnel(funnel)
+    funnel = check_funnel(funnel)
     calls = check_count("calls", calls, minimum=1)
     block = check_count("block", block, minimum=1)
     periods = check_count("periods", periods, minimum=block)
@@ -923,7 +917,7 @@ def cycle_effects(
     >>> res.scenario("pause")["calls"].tolist()[10:18]   # weeks 11 to 18
     [75, 75, 0, 0, 0, 0, 75, 75]
     """
-    funnel = _check_funnel(funnel)
+    funnel = check_funnel(funnel)
     calls = check_count("calls", calls)
     periods = check_count("periods", periods, minimum=1)
     reps = check_count("reps", reps, minimum=2)

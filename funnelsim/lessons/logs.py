@@ -29,13 +29,20 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from .._validate import check_choice, check_open_probability, short
+from .._validate import check_choice, check_open_probability, short, type_name
 from ..control import PChart, p_chart
 from ..cycle import CycleLength, cycle_length, stale_leads
 from ..diagnose import LeakDiagnosis, diagnose_leaks
 from ..estimate import Fit, fit
 from ..groups import GroupComparison, compare_groups
-from ..i18n import FunnelsimValueError, fields_label, method_label, t, unit_label
+from ..i18n import (
+    FunnelsimTypeError,
+    FunnelsimValueError,
+    fields_label,
+    method_label,
+    t,
+    unit_label,
+)
 from ..intervals import calls_for_precision, exact_coverage
 from ..logs import Log, LogError
 
@@ -144,7 +151,9 @@ def _first_times(log: Log, analysis: str) -> pd.Series:
     """When each lead reached the first stage (NaT where unknown); a LogError without times."""
     what = t(f"analysis.{analysis}")
     if not isinstance(log, Log):
-        raise FunnelsimValueError("error.not_a_log", value=short(log))
+        raise FunnelsimTypeError(
+            "error.not_a_log", name="log", value=short(log), type=type_name(log)
+        )
     if log.format == "counts" or log.reached is None:
         raise LogError("error.times_counts", name=log.name, analysis=what)
     if log.times is None or log.stages[0] not in log.times.columns:
