@@ -149,7 +149,7 @@ class LeakDiagnosis:
     def __repr__(self) -> str:
         head = t(
             "repr.leak_diagnosis",
-            benchmark=self.benchmark,
+            benchmark=t(f"leak.benchmark.{self.benchmark}"),
             adjust=self.adjust,
             level=100 * self.confidence_level,
             leaks=int(self.table["leak"].sum()),

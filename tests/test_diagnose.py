@@ -270,7 +270,7 @@ def test_leak_messages_and_repr():
     assert messages[0].startswith("ann: meetings 8/140 = 5.7% against 14.3%")
     assert messages[1].startswith("bob: connects 90/300 = 30.0% against 46.7%")
     text = repr(res)
-    assert text.startswith("LeakDiagnosis(against funnel, holm, 95%: 2 leak(s)")
+    assert text.startswith("LeakDiagnosis(against the funnel given, holm, 95%: 2 leak(s)")
     assert "likely causes" in text
 
 
