@@ -271,11 +271,11 @@ def p_chart(
     Examples
     --------
     >>> import pandas as pd
-    >>> from funnelsim.logs import Log
+    >>> import funnelsim as fs
     >>> from funnelsim.control import p_chart
     >>> counts = pd.DataFrame({"period": ["w1", "w2", "w3", "w4"],
     ...                        "connects": [100, 120, 90, 110], "meetings": [20, 25, 3, 22]})
-    >>> chart = p_chart(Log("counts", ("connects", "meetings"), counts=counts))
+    >>> chart = p_chart(fs.read_log(counts, format="counts", stages=["connects", "meetings"]))
     >>> chart.to_frame().drop(columns="stage").round(3)
       period  entered  passed  ratio  centre    low   high signal
     0     w1      100      20  0.200   0.167  0.055  0.278

@@ -297,26 +297,23 @@ def cycle_length(
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from funnelsim.logs import Log
-    >>> from funnelsim.cycle import cycle_length
-    >>> times = pd.DataFrame({
-    ...     "contact": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-05",
-    ...                                "2024-01-20", "2024-02-01", "2024-02-10"]),
-    ...     "signed": pd.to_datetime(["2024-01-11", "2024-01-22", None, "2024-02-09",
-    ...                               None, None])}, index=list("abcdef"))
-    >>> log = Log("events", ("contact", "signed"), leads=pd.DataFrame(index=times.index),
-    ...           reached=times.notna(), times=times, as_of=pd.Timestamp("2024-02-20"))
-    >>> cyc = cycle_length(log, last=2)
-    >>> cyc
-    CycleLength(contact -> signed, as of 2024-02-20: 6 leads, 3 closed, 3 open, 0 skipped)
-      share closed (Kaplan-Meier): 72.2% (95% CI 30.0% to 99.0%)
-      median cycle of deals that close: 20 days (CI 10 to 20); mean 17.69 days
-      last 2 closed (2 deals): mean 20 days, median 20 days
-      all closed (3 deals): mean 16.67 days, median 20 days
+    The sample team's log, taken on 30 June:
 
-    Lead c, contacted on 5 January, is still open after 46 days: the average
-    of closed deals (16.7 days) leaves it out, the curve keeps it at risk.
+    >>> import funnelsim as fs
+    >>> from funnelsim.cycle import cycle_length
+    >>> cyc = cycle_length(fs.datasets.load_events())
+    >>> cyc
+    CycleLength(dial -> sale, as of 2025-06-30 18:00:00: 6000 leads, 80 closed,
+                5920 open, 0 skipped)
+      share closed (Kaplan-Meier): 1.6% (95% CI 1.3% to 2.0%)
+      median cycle of deals that close: 28.55 days (CI 26.17 to 31.08); mean 31.42 days
+      last 10 closed (10 deals): mean 36.39 days, median 33.18 days
+      last 20 closed (20 deals): mean 34.1 days, median 31.33 days
+      all closed (80 deals): mean 30.17 days, median 27.97 days
+
+    The true cycle averages 32 days. The decks' average of the last 10
+    closed deals rests on ten deals; the curve also keeps the 5,920 open
+    leads at risk, each for as long as it has been open.
     """
     level = check_open_probability("confidence_level", confidence_level)
     clock = log_clock(log, "cycle_length")
@@ -507,29 +504,22 @@ def open_lead_ratios(
 
     Examples
     --------
-    Six leads reached "meeting"; two moved on to "proposal", one of the others
-    only two days before the log was taken:
+    The sample log's sale step: 277 proposals, some made only days before
+    the log was taken on 30 June.
 
-    >>> import pandas as pd
-    >>> from funnelsim.logs import Log
+    >>> import funnelsim as fs
     >>> from funnelsim.cycle import open_lead_ratios
-    >>> times = pd.DataFrame({
-    ...     "meeting": pd.to_datetime(["2024-03-01", "2024-03-02", "2024-03-04",
-    ...                                "2024-03-10", "2024-03-25", "2024-03-29"]),
-    ...     "proposal": pd.to_datetime(["2024-03-05", None, "2024-03-12", None,
-    ...                                 None, None])}, index=list("abcdef"))
-    >>> log = Log("events", ("meeting", "proposal"), leads=pd.DataFrame(index=times.index),
-    ...           reached=times.notna(), times=times, as_of=pd.Timestamp("2024-03-31"))
-    >>> res = open_lead_ratios(log, "proposal", window=14)
+    >>> res = open_lead_ratios(fs.datasets.load_events(), "sale", window=60)
     >>> res.to_frame()[["method", "leads", "passed", "ratio", "median_time"]].round(3)
               method  leads  passed  ratio  median_time
-    0          naive      6       2  0.333          6.0
-    1  mature cohort      4       2  0.500          6.0
-    2   kaplan-meier      6       2  0.467          8.0
+    0          naive    277      80  0.289       11.026
+    1  mature cohort    176      50  0.284       11.464
+    2   kaplan-meier    277      80  0.313       11.058
 
-    The naive ratio counts e and f, at "meeting" for 6 and 2 days, as
-    failures; the mature cohort drops them (and d, 21 days) altogether; the
-    censored estimate keeps them at risk for as long as they have been open.
+    The naive ratio counts the proposals still waiting for an answer as
+    lost; the mature cohort keeps only the 176 proposals at least 60 days
+    old; the censored estimate keeps every proposal at risk for as long as
+    it has been open.
     """
     level = check_open_probability("confidence_level", confidence_level)
     clock = log_clock(log, "open_leads")
@@ -631,21 +621,21 @@ def time_in_stage(log: Log, *, quantiles: Sequence[float] = (0.25, 0.5, 0.75, 0.
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from funnelsim.logs import Log
+    >>> import funnelsim as fs
     >>> from funnelsim.cycle import time_in_stage
-    >>> times = pd.DataFrame({
-    ...     "call": pd.to_datetime(["2024-05-01", "2024-05-02", "2024-05-03", "2024-05-06"]),
-    ...     "meeting": pd.to_datetime(["2024-05-03", "2024-05-09", None, None]),
-    ...     "sale": pd.to_datetime(["2024-05-13", None, None, None])}, index=list("abcd"))
-    >>> log = Log("events", ("call", "meeting", "sale"), leads=pd.DataFrame(index=times.index),
-    ...           reached=times.notna(), times=times, as_of=pd.Timestamp("2024-05-16"))
-    >>> time_in_stage(log, quantiles=[0.5]).summary
-         stage    status  leads  mean   p50
-    0     call  moved on      2   4.5   4.5
-    1     call      open      2  11.5  11.5
-    2  meeting  moved on      1  10.0  10.0
-    3  meeting      open      1   7.0   7.0
+    >>> time_in_stage(fs.datasets.load_events(), quantiles=[0.5]).summary.round(1)
+          stage    status  leads  mean   p50
+    0      dial  moved on   2831   2.0   1.7
+    1      dial      open   3169  87.3  88.1
+    2   connect  moved on    636   6.0   5.1
+    3   connect      open   2195  88.6  90.3
+    4   meeting  moved on    277   9.1   7.8
+    5   meeting      open    359  85.6  87.5
+    6  proposal  moved on     80  13.0  11.0
+    7  proposal      open    197  78.1  74.6
+
+    Leads that move on do so within days; the open ones have sat for about
+    three months: most of them never will.
     """
     clock = log_clock(log, "time_in_stage")
     qs = [check_open_probability("quantiles", q) for q in quantiles]
@@ -722,22 +712,18 @@ def stale_leads(
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from funnelsim.logs import Log
+    >>> import funnelsim as fs
     >>> from funnelsim.cycle import stale_leads
-    >>> times = pd.DataFrame({
-    ...     "contact": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-05",
-    ...                                "2024-01-20", "2024-02-01", "2024-02-10"]),
-    ...     "signed": pd.to_datetime(["2024-01-11", "2024-01-22", None, "2024-02-09",
-    ...                               None, None])}, index=list("abcdef"))
-    >>> log = Log("events", ("contact", "signed"), leads=pd.DataFrame(index=times.index),
-    ...           reached=times.notna(), times=times, as_of=pd.Timestamp("2024-02-20"))
-    >>> stale_leads(log, quantile=0.5).round(3)
-            stage   age  threshold  chance  stale
+    >>> stale = stale_leads(fs.datasets.load_events(), quantile=0.9)
+    >>> len(stale), int(stale["stale"].sum())           # open leads, stale ones
+    (5920, 4043)
+    >>> columns = ["stage", "age", "threshold", "chance", "stale"]
+    >>> stale.loc[["L06000", "L04491", "L03980"], columns].round(3)
+              stage     age  threshold  chance  stale
     lead
-    c     contact  46.0       20.0   0.000   True
-    e     contact  19.0       20.0   0.667  False
-    f     contact  10.0       20.0   0.667  False
+    L06000     dial   0.017     55.559   0.016  False
+    L04491     dial  46.077     55.559   0.002  False
+    L03980     dial  61.085     55.559   0.001   True
     """
     q = check_open_probability("quantile", quantile)
     check_choice("age", age, ("cycle", "stage"))

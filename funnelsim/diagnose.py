@@ -277,11 +277,11 @@ def diagnose_leaks(
 
     >>> import pandas as pd
     >>> import funnelsim as fs
-    >>> from funnelsim.logs import Log
     >>> from funnelsim.diagnose import diagnose_leaks
     >>> counts = pd.DataFrame({"rep": ["ann", "bob"], "dials": [300, 300],
     ...                        "connects": [140, 90], "meetings": [8, 13], "sales": [1, 2]})
-    >>> log = Log("counts", ("dials", "connects", "meetings", "sales"), counts=counts)
+    >>> log = fs.read_log(counts, format="counts",
+    ...                   stages=["dials", "connects", "meetings", "sales"])
     >>> res = diagnose_leaks(log, benchmark=fs.presets.get("daily ratio game"), by="rep")
     >>> cols = ["rep", "stage", "kind", "ratio", "benchmark", "p_adjusted", "leak"]
     >>> res.to_frame()[cols].round(3)

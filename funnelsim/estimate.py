@@ -110,7 +110,7 @@ class Overall:
     >>> import funnelsim as fs
     >>> counts = pd.DataFrame({"rep": ["ann", "bob"], "dials": [150, 150],
     ...                        "connects": [70, 40], "meetings": [10, 3]})
-    >>> log = fs.Log("counts", ("dials", "connects", "meetings"), counts=counts)
+    >>> log = fs.read_log(counts, format="counts", stages=["dials", "connects", "meetings"])
     >>> ratio, low, high = fs.fit(log).overall
     >>> print(f"{ratio:.4f} [{low:.4f}, {high:.4f}]")
     0.0433 [0.0243, 0.0707]
@@ -297,11 +297,11 @@ class Fit:
         Examples
         --------
         >>> import pandas as pd
-        >>> from funnelsim.logs import Log
+        >>> import funnelsim as fs
         >>> from funnelsim.estimate import fit
         >>> counts = pd.DataFrame({"rep": ["ann", "bob"], "connects": [40, 40],
         ...                        "meetings": [3, 9]})
-        >>> log = Log("counts", ("connects", "meetings"), counts=counts)
+        >>> log = fs.read_log(counts, format="counts", stages=["connects", "meetings"])
         >>> fit(log, by="rep").group("bob").to_frame().round(3)
               stage  entered  passed  ratio    low   high
         0  meetings       40       9  0.225  0.123  0.375
@@ -355,10 +355,10 @@ class Fit:
         Examples
         --------
         >>> import pandas as pd
-        >>> from funnelsim.logs import Log
+        >>> import funnelsim as fs
         >>> from funnelsim.estimate import fit
-        >>> log = Log("counts", ("connects", "meetings"),
-        ...           counts=pd.DataFrame({"connects": [40], "meetings": [3]}))
+        >>> counts = pd.DataFrame({"connects": [40], "meetings": [3]})
+        >>> log = fs.read_log(counts, format="counts", stages=["connects", "meetings"])
         >>> fit(log).sample_ratios(3, rng=0).round(3)
         array([[0.076],
                [0.048],
@@ -382,11 +382,12 @@ class Fit:
         Examples
         --------
         >>> import pandas as pd
-        >>> from funnelsim.logs import Log
+        >>> import funnelsim as fs
         >>> from funnelsim.estimate import fit
         >>> counts = pd.DataFrame({"rep": ["ann", "bob"], "connects": [40, 40],
         ...                        "meetings": [3, 9]})
-        >>> draws = fit(Log("counts", ("connects", "meetings"), counts=counts), by="rep")
+        >>> log = fs.read_log(counts, format="counts", stages=["connects", "meetings"])
+        >>> draws = fit(log, by="rep")
         >>> {rep: a.shape for rep, a in draws.sample_ratios_by_group(5, rng=0).items()}
         {'ann': (5, 1), 'bob': (5, 1)}
         """
@@ -413,10 +414,10 @@ class Fit:
         Examples
         --------
         >>> import pandas as pd
-        >>> from funnelsim.logs import Log
+        >>> import funnelsim as fs
         >>> from funnelsim.estimate import fit
-        >>> log = Log("counts", ("connects", "meetings"),
-        ...           counts=pd.DataFrame({"connects": [40], "meetings": [3]}))
+        >>> counts = pd.DataFrame({"connects": [40], "meetings": [3]})
+        >>> log = fs.read_log(counts, format="counts", stages=["connects", "meetings"])
         >>> for funnel in fit(log).sample_funnels(2, rng=0):
         ...     print(funnel)
         Funnel(connects -> meetings; ratios 0.0761; overall 0.0761)
@@ -447,10 +448,11 @@ class Fit:
         Examples
         --------
         >>> import pandas as pd
-        >>> from funnelsim.logs import Log
+        >>> import funnelsim as fs
         >>> from funnelsim.estimate import fit
         >>> counts = pd.DataFrame({"dials": [15], "connects": [7], "meetings": [1]})
-        >>> fit(Log("counts", ("dials", "connects", "meetings"), counts=counts)).to_funnel()
+        >>> log = fs.read_log(counts, format="counts", stages=["dials", "connects", "meetings"])
+        >>> fit(log).to_funnel()
         Funnel(dials -> connects -> meetings; ratios 0.467, 0.143; overall 0.0667)
         """
         self._one_funnel("to_funnel")
@@ -466,11 +468,11 @@ class Fit:
         Examples
         --------
         >>> import pandas as pd
-        >>> from funnelsim.logs import Log
+        >>> import funnelsim as fs
         >>> from funnelsim.estimate import fit
         >>> counts = pd.DataFrame({"rep": ["ann", "bob"], "connects": [40, 40],
         ...                        "meetings": [3, 9]})
-        >>> log = Log("counts", ("connects", "meetings"), counts=counts)
+        >>> log = fs.read_log(counts, format="counts", stages=["connects", "meetings"])
         >>> for rep, funnel in fit(log, by="rep").funnels_by_group().items():
         ...     print(rep, funnel)
         ann Funnel(connects -> meetings; ratios 0.075; overall 0.075)
@@ -515,10 +517,11 @@ class Fit:
         Examples
         --------
         >>> import pandas as pd
-        >>> from funnelsim.logs import Log
+        >>> import funnelsim as fs
         >>> from funnelsim.estimate import fit
         >>> counts = pd.DataFrame({"dials": [150], "connects": [70], "meetings": [10]})
-        >>> f = fit(Log("counts", ("dials", "connects", "meetings"), counts=counts))
+        >>> log = fs.read_log(counts, format="counts", stages=["dials", "connects", "meetings"])
+        >>> f = fit(log)
         >>> ratio, low, high = f.overall_interval(draws=20_000, rng=0)
         >>> print(f"{ratio:.3f} [{low:.3f}, {high:.3f}]")
         0.067 [0.034, 0.114]
@@ -686,11 +689,11 @@ def fit(
     Examples
     --------
     >>> import pandas as pd
-    >>> from funnelsim.logs import Log
+    >>> import funnelsim as fs
     >>> from funnelsim.estimate import fit
     >>> counts = pd.DataFrame({"rep": ["ann", "bob"], "dials": [150, 150],
     ...                        "connects": [70, 40], "meetings": [10, 3]})
-    >>> log = Log("counts", ("dials", "connects", "meetings"), counts=counts)
+    >>> log = fs.read_log(counts, format="counts", stages=["dials", "connects", "meetings"])
     >>> fit(log)
     Fit(Wilson 95%: dials -> connects -> meetings
       connects: 110/300 = 0.367 [0.314, 0.423]

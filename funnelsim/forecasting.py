@@ -415,20 +415,19 @@ def forecast(
 
     Examples
     --------
-    Ten weeks of history: 40 sales from 5,000 dials. The band for the next
-    13 weeks at 500 dials a week, with and without the ratio's uncertainty:
+    The sample team's ratios (each step over the leads at least 60 days
+    past the stage before), and the band for the next 13 weeks at its pace
+    of 234 dials a week, with and without the ratios' uncertainty:
 
-    >>> import pandas as pd
     >>> import funnelsim as fs
-    >>> log = fs.Log("counts", ("dials", "sales"),
-    ...              counts=pd.DataFrame({"dials": [5000], "sales": [40]}))
-    >>> fc = fs.forecast(fs.fit(log), calls=500, periods=13, reps=10_000, rng=7)
+    >>> ratios = fs.fit(fs.datasets.load_events(), mature=60)
+    >>> fc = fs.forecast(ratios, calls=234, periods=13, reps=10_000, rng=7)
     >>> bands = fc.compare_bands(measure="sales").iloc[-1]
     >>> print(f"P10-P90 {bands['low']:.0f}-{bands['high']:.0f} deals "
     ...       f"(point estimates: {bands['point_low']:.0f}-{bands['point_high']:.0f})")
-    P10-P90 39-67 deals (point estimates: 43-61)
+    P10-P90 34-57 deals (point estimates: 36-53)
     >>> round(float(bands["point_coverage"]), 2)   # the point band's "80 %" really holds
-    0.61
+    0.68
     """
     src = _source(fit_or_funnel, "forecast")
     periods = check_count("periods", periods, minimum=1)
@@ -676,14 +675,19 @@ def plan_calls(
 
     Examples
     --------
-    >>> import pandas as pd
+    The sample team's quarter: 40 sales in 13 weeks, 9 times in 10 (calls
+    per week).
+
     >>> import funnelsim as fs
-    >>> log = fs.Log("counts", ("dials", "meetings", "sales"),
-    ...              counts=pd.DataFrame({"dials": [3000], "meetings": [150], "sales": [30]}))
-    >>> plan = fs.plan_calls(fs.fit(log), target=50, probability=0.9, rng=1)
+    >>> ratios = fs.fit(fs.datasets.load_events(), mature=60)
+    >>> plan = fs.plan_calls(ratios, target=40, probability=0.9, periods=13, rng=1)
     >>> plan.to_frame()[["calls", "calls_point", "calls_decks", "p_decks"]].round(2)
        calls  calls_point  calls_decks  p_decks
-    0   6665         5920         5000     0.51
+    0    272          252          210     0.52
+
+    The decks' back-calculation (210 a week) makes 40 about half the time;
+    the ratios known exactly, 252 would do; with what the log does not know
+    about them, 272.
     """
     if isinstance(fit_or_funnel, Log):
         fit_or_funnel = fit(fit_or_funnel, by=by)

@@ -573,11 +573,11 @@ def compare_groups(
     Examples
     --------
     >>> import pandas as pd
-    >>> from funnelsim.logs import Log
+    >>> import funnelsim as fs
     >>> from funnelsim.groups import compare_groups
     >>> counts = pd.DataFrame({"rep": ["ann", "bob", "cy", "dee"],
     ...                        "connects": [40, 70, 90, 60], "meetings": [3, 10, 25, 8]})
-    >>> log = Log("counts", ("connects", "meetings"), counts=counts)
+    >>> log = fs.read_log(counts, format="counts", stages=["connects", "meetings"])
     >>> res = compare_groups(log, by="rep")
     >>> res.to_frame()[["rep", "ratio", "shrunk", "rest", "p_below", "p_adjusted"]].round(3)
        rep  ratio  shrunk   rest  p_below  p_adjusted

@@ -111,10 +111,9 @@ class Log:
         ``passed`` (leads that reached this stage).
 
         >>> import pandas as pd
-        >>> from funnelsim.logs import Log
+        >>> import funnelsim as fs
         >>> reached = pd.DataFrame({"call": [True] * 4, "sale": [True, False, False, True]})
-        >>> Log("leads", ("call", "sale"), leads=pd.DataFrame(index=reached.index),
-        ...     reached=reached).stage_table()
+        >>> fs.read_log(reached, format="leads", stages=["call", "sale"]).stage_table()
            stage  entered  passed
         0   sale        4       2
         """
@@ -319,14 +318,12 @@ def mature_stage_table(
     before. With a 30-day window only a and b count for the first step:
 
     >>> import pandas as pd
-    >>> from funnelsim.logs import Log
+    >>> import funnelsim as fs
     >>> from funnelsim.logs import mature_stage_table
-    >>> times = pd.DataFrame({
-    ...     "dial": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-02-05", "2024-02-05"]),
-    ...     "sale": pd.to_datetime(["2024-01-20", None, None, None])},
-    ...     index=pd.Index(list("abcd"), name="lead"))
-    >>> log = Log("events", ("dial", "sale"), leads=pd.DataFrame(index=times.index),
-    ...           reached=times.notna(), times=times, as_of=pd.Timestamp("2024-02-10"))
+    >>> leads = pd.DataFrame({"lead": ["a", "b", "c", "d"],
+    ...                       "dial": ["2024-01-01", "2024-01-01", "2024-02-05", "2024-02-05"],
+    ...                       "sale": ["2024-01-20", None, None, None]})
+    >>> log = fs.read_log(leads, format="leads", stages=["dial", "sale"], as_of="2024-02-10")
     >>> table, window, unit = mature_stage_table(log, "30D")
     >>> table
       stage  entered  passed  young

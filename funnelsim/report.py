@@ -302,13 +302,14 @@ def build_report(
 
     Examples
     --------
-    >>> import pandas as pd
+    The sample team's report, with a plan for 40 sales in 13 weeks:
+
     >>> import funnelsim as fs
     >>> from funnelsim.report import build_report
-    >>> counts = pd.DataFrame({"dials": [150], "connects": [70], "meetings": [10]})
-    >>> page = build_report(fs.Log("counts", ("dials", "connects", "meetings"), counts=counts))
-    >>> page.startswith("<!DOCTYPE html>"), "http" in page
-    (True, False)
+    >>> log = fs.datasets.load_events()
+    >>> page = build_report(log, mature=60, target=40, reps=2000, rng=1)
+    >>> page.startswith("<!DOCTYPE html>"), "http" in page, page.count("<img")
+    (True, False, 3)
     """
 
     def step(name: str) -> None:

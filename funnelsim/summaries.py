@@ -70,7 +70,7 @@ def ratio_table(fit) -> pd.DataFrame:
     >>> import funnelsim as fs
     >>> from funnelsim.summaries import ratio_table
     >>> counts = pd.DataFrame({"dials": [150], "connects": [70], "meetings": [10]})
-    >>> log = fs.Log("counts", ("dials", "connects", "meetings"), counts=counts)
+    >>> log = fs.read_log(counts, format="counts", stages=["dials", "connects", "meetings"])
     >>> print(ratio_table(fs.fit(log)).to_string(index=False))
                    step passed / entered  ratio    95% interval
        dials → connects           70/150 46.67% 38.87% – 54.63%

@@ -45,7 +45,7 @@ def calls_per_week(log) -> float:
     >>> import funnelsim as fs
     >>> from funnelsim.lessons import calls_per_week
     >>> counts = pd.DataFrame({"period": ["w1", "w2"], "dials": [70, 80], "sales": [1, 0]})
-    >>> calls_per_week(fs.Log("counts", ("dials", "sales"), counts=counts))
+    >>> calls_per_week(fs.read_log(counts, format="counts", stages=["dials", "sales"]))
     75.0
     """
     first = log.stages[0]
@@ -184,12 +184,12 @@ def outlook(
 
     Examples
     --------
-    >>> import pandas as pd
+    The sample team's quarter: 40 sales in 13 weeks, 9 times in 10.
+
     >>> import funnelsim as fs
     >>> from funnelsim.lessons import outlook
-    >>> log = fs.Log("counts", ("dials", "sales"),
-    ...              counts=pd.DataFrame({"dials": [5000], "sales": [40]}))
-    >>> o = outlook(fs.fit(log), target=40, probability=0.9, reps=2000, rng=1)
+    >>> ratios = fs.fit(fs.datasets.load_events(), mature=60)
+    >>> o = outlook(ratios, target=40, probability=0.9, reps=2000, rng=1)
     >>> o.calls_from, o.calls == int(o.plan.table["calls"].iloc[-1])
     ('plan', True)
     """

@@ -220,17 +220,17 @@ def cohort(log: Log, *, start: object = None, end: object = None) -> Log:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from funnelsim.logs import Log
+    The sample team's leads dialled in the first quarter, three months
+    before the log was taken:
+
+    >>> import funnelsim as fs
     >>> from funnelsim.lessons import cohort
-    >>> times = pd.DataFrame({"call": pd.to_datetime(["2025-01-02", "2025-02-03", "2025-03-04"]),
-    ...                       "sale": pd.to_datetime(["2025-01-20", None, None])},
-    ...                      index=pd.Index(["a", "b", "c"], name="lead"))
-    >>> log = Log("events", ("call", "sale"), leads=pd.DataFrame(index=times.index),
-    ...           reached=times.notna(), times=times, as_of=pd.Timestamp("2025-03-31"))
-    >>> cohort(log, end="2025-03-01").stage_table()
-      stage  entered  passed
-    0  sale        2       1
+    >>> cohort(fs.datasets.load_events(), end="2025-04-01").stage_table()
+          stage  entered  passed
+    0   connect     2956    1442
+    1   meeting     1442     334
+    2  proposal      334     148
+    3      sale      148      42
     """
     first = _first_times(log, "cohort")
     lo, hi = _stamp("start", start), _stamp("end", end)
@@ -274,18 +274,19 @@ def snapshot(log: Log, as_of: object) -> Log:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from funnelsim.logs import Log
+    The sample team six weeks after it started:
+
+    >>> import funnelsim as fs
     >>> from funnelsim.lessons import snapshot
-    >>> times = pd.DataFrame({"call": pd.to_datetime(["2025-01-02", "2025-02-03", "2025-03-04"]),
-    ...                       "sale": pd.to_datetime(["2025-01-20", "2025-03-10", None])},
-    ...                      index=pd.Index(["a", "b", "c"], name="lead"))
-    >>> log = Log("events", ("call", "sale"), leads=pd.DataFrame(index=times.index),
-    ...           reached=times.notna(), times=times, as_of=pd.Timestamp("2025-03-31"))
-    >>> early = snapshot(log, "2025-03-01")
-    >>> early.as_of, early.stage_table()
-    (Timestamp('2025-03-01 00:00:00'),   stage  entered  passed
-    0  sale        2       1)
+    >>> early = snapshot(fs.datasets.load_events(), "2025-02-14 18:00")
+    >>> early.as_of, len(early.leads)
+    (Timestamp('2025-02-14 18:00:00'), 1428)
+    >>> early.stage_table()
+          stage  entered  passed
+    0   connect     1428     643
+    1   meeting      643     128
+    2  proposal      128      46
+    3      sale       46       7
     """
     first = _first_times(log, "snapshot")
     when = _stamp("as_of", as_of)
@@ -420,10 +421,10 @@ def estimating_ratios(
     Examples
     --------
     >>> import pandas as pd
-    >>> from funnelsim.logs import Log
+    >>> import funnelsim as fs
     >>> from funnelsim.lessons import estimating_ratios
     >>> counts = pd.DataFrame({"dials": [150], "connects": [70], "meetings": [10]})
-    >>> log = Log("counts", ("dials", "connects", "meetings"), counts=counts)
+    >>> log = fs.read_log(counts, format="counts", stages=["dials", "connects", "meetings"])
     >>> res = estimating_ratios(log, method="wald", n=[10, 20, 40])
     >>> round(res.p, 3)                   # 10 meetings from 70 connects
     0.143
@@ -560,22 +561,19 @@ def cycle_curve(cycle: CycleLength, *, given_event: bool = True) -> pd.DataFrame
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from funnelsim.logs import Log
+    >>> import funnelsim as fs
     >>> from funnelsim.cycle import cycle_length
     >>> from funnelsim.lessons import cycle_curve
-    >>> times = pd.DataFrame({
-    ...     "contact": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-05",
-    ...                                "2024-01-20", "2024-02-01", "2024-02-10"]),
-    ...     "signed": pd.to_datetime(["2024-01-11", "2024-01-22", None, "2024-02-09",
-    ...                               None, None])}, index=list("abcdef"))
-    >>> log = Log("events", ("contact", "signed"), leads=pd.DataFrame(index=times.index),
-    ...           reached=times.notna(), times=times, as_of=pd.Timestamp("2024-02-20"))
-    >>> cycle_curve(cycle_length(log))[["time", "closed"]].round(3)
-       time  closed
-    0   0.0   0.000
-    1  10.0   0.231
-    2  20.0   1.000
+    >>> curve = cycle_curve(cycle_length(fs.datasets.load_events()))
+    >>> len(curve), float(curve["closed"].iloc[-1])  # 0, then the 80 closing times
+    (81, 1.0)
+    >>> curve.head(3).round(3)
+         time  closed    low   high
+    0   0.000   0.000  0.000  0.000
+    1  12.847   0.011  0.002  0.076
+    2  12.979   0.022  0.006  0.086
+    >>> round(float(curve.loc[curve["closed"] >= 0.5, "time"].iloc[0]), 2)  # the median
+    28.55
     """
     if not isinstance(cycle, CycleLength):
         raise FunnelsimValueError(
@@ -705,19 +703,14 @@ def sales_cycle(
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from funnelsim.logs import Log
+    >>> import funnelsim as fs
     >>> from funnelsim.lessons import sales_cycle
-    >>> times = pd.DataFrame({
-    ...     "contact": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-05",
-    ...                                "2024-01-20", "2024-02-01", "2024-02-10"]),
-    ...     "signed": pd.to_datetime(["2024-01-11", "2024-01-22", None, "2024-02-09",
-    ...                               None, None])}, index=list("abcdef"))
-    >>> log = Log("events", ("contact", "signed"), leads=pd.DataFrame(index=times.index),
-    ...           reached=times.notna(), times=times, as_of=pd.Timestamp("2024-02-20"))
-    >>> res = sales_cycle(log, last=2, quantile=0.5)
-    >>> res.naive_mean, res.threshold, res.n_stale, res.n_open
-    (20.0, 20.0, 1, 3)
+    >>> res = sales_cycle(fs.datasets.load_events())
+    >>> res
+    SalesCycle(as of 2025-06-30 18:00:00: median 28.55 days, last 10 closed average
+               36.39 days; 4043 of 5920 open leads older than 55.56 days)
+    >>> round(res.naive_mean, 2), round(res.threshold, 2), res.n_stale, res.n_open
+    (36.39, 55.56, 4043, 5920)
     """
     q = check_open_probability("quantile", quantile)
     if isinstance(last, bool) or not isinstance(last, (int, np.integer)) or last < 1:
@@ -839,12 +832,12 @@ class ComparingReps:
         Examples
         --------
         >>> import pandas as pd
-        >>> from funnelsim.logs import Log
+        >>> import funnelsim as fs
         >>> from funnelsim.lessons import comparing_reps
         >>> counts = pd.DataFrame({"period": ["w1", "w1", "w2", "w2"], "rep": ["ann", "bob"] * 2,
         ...                        "dials": [150, 150, 150, 150], "connects": [70, 40, 68, 45]})
-        >>> step = comparing_reps(Log("counts", ("dials", "connects"), counts=counts)).at_step(
-        ...     "connects", group="bob")
+        >>> log = fs.read_log(counts, format="counts", stages=["dials", "connects"])
+        >>> step = comparing_reps(log).at_step("connects", group="bob")
         >>> step.lowest, round(step.low, 3), step.differing, step.leaking
         (('bob',), 0.283, (('ann',), ('bob',)), (('bob',),))
         >>> step.chart_group, step.chart_periods, step.chart_flagged
@@ -940,11 +933,11 @@ def comparing_reps(
     Examples
     --------
     >>> import pandas as pd
-    >>> from funnelsim.logs import Log
+    >>> import funnelsim as fs
     >>> from funnelsim.lessons import comparing_reps
     >>> counts = pd.DataFrame({"period": ["w1", "w1", "w2", "w2"], "rep": ["ann", "bob"] * 2,
     ...                        "dials": [150, 150, 150, 150], "connects": [70, 40, 68, 45]})
-    >>> res = comparing_reps(Log("counts", ("dials", "connects"), counts=counts))
+    >>> res = comparing_reps(fs.read_log(counts, format="counts", stages=["dials", "connects"]))
     >>> res.to_frame()[["rep", "ratio", "shrunk", "differs", "status"]].round(3)
        rep  ratio  shrunk  differs status
     0  ann  0.460   0.451     True     ok

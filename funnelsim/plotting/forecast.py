@@ -68,13 +68,11 @@ def plot_forecast(
 
     Examples
     --------
-    >>> import pandas as pd
     >>> import funnelsim as fs
-    >>> log = fs.Log("counts", ("dials", "sales"),
-    ...              counts=pd.DataFrame({"dials": [5000], "sales": [40]}))
-    >>> fc = fs.forecast(fs.fit(log), calls=500, periods=13, reps=2000, rng=7)
+    >>> ratios = fs.fit(fs.datasets.load_events(), mature=60)
+    >>> fc = fs.forecast(ratios, calls=234, periods=13, reps=2000, rng=7)
     >>> with fs.plotting.style():
-    ...     ax = fs.plotting.plot_forecast(fc, measure="sales", target=50)
+    ...     ax = fs.plotting.plot_forecast(fc, measure="sales", target=40)
     >>> [line.get_label() for line in ax.lines][:2]
     ['median', 'point estimates only: P10 and P90']
     """

@@ -72,7 +72,8 @@ def plot_funnel_chart(
     >>> from funnelsim.groups import compare_groups
     >>> counts = pd.DataFrame({"rep": ["ann", "bob", "cy", "dee"],
     ...                        "connects": [40, 70, 90, 60], "meetings": [3, 10, 25, 8]})
-    >>> res = compare_groups(fs.Log("counts", ("connects", "meetings"), counts=counts), by="rep")
+    >>> log = fs.read_log(counts, format="counts", stages=["connects", "meetings"])
+    >>> res = compare_groups(log, by="rep")
     >>> with fs.plotting.style():
     ...     ax = fs.plotting.plot_funnel_chart(res)
     >>> ax.get_xlabel()
@@ -186,7 +187,7 @@ def plot_p_chart(
     >>> from funnelsim.control import p_chart
     >>> counts = pd.DataFrame({"period": ["w1", "w2", "w3", "w4"],
     ...                        "connects": [100, 120, 90, 110], "meetings": [20, 25, 3, 22]})
-    >>> chart = p_chart(fs.Log("counts", ("connects", "meetings"), counts=counts))
+    >>> chart = p_chart(fs.read_log(counts, format="counts", stages=["connects", "meetings"]))
     >>> with fs.plotting.style():
     ...     ax = fs.plotting.plot_p_chart(chart)
     >>> ax.get_title()
@@ -305,8 +306,8 @@ def plot_shrinkage(
     >>> import funnelsim as fs
     >>> counts = pd.DataFrame({"rep": ["ann", "bob", "cy", "dee"],
     ...                        "connects": [40, 70, 90, 60], "meetings": [3, 10, 25, 8]})
-    >>> res = fs.compare_groups(fs.Log("counts", ("connects", "meetings"), counts=counts),
-    ...                         by="rep")
+    >>> log = fs.read_log(counts, format="counts", stages=["connects", "meetings"])
+    >>> res = fs.compare_groups(log, by="rep")
     >>> with fs.plotting.style():
     ...     ax = fs.plotting.plot_shrinkage(res)
     >>> [label.get_text() for label in ax.get_yticklabels()]

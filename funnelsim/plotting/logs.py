@@ -115,7 +115,8 @@ def plot_ratio_table(
     >>> import pandas as pd
     >>> import funnelsim as fs
     >>> counts = pd.DataFrame({"dials": [150], "connects": [70], "meetings": [10]})
-    >>> res = fs.fit(fs.Log("counts", ("dials", "connects", "meetings"), counts=counts))
+    >>> log = fs.read_log(counts, format="counts", stages=["dials", "connects", "meetings"])
+    >>> res = fs.fit(log)
     >>> with fs.plotting.style():
     ...     ax = fs.plotting.plot_ratio_table(res, truth={"connects": 7 / 15, "meetings": 1 / 7})
     >>> [label.get_text() for label in ax.get_yticklabels()]
@@ -375,19 +376,12 @@ def plot_sales_cycle(
 
     Examples
     --------
-    >>> import pandas as pd
     >>> import funnelsim as fs
-    >>> times = pd.DataFrame({
-    ...     "contact": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-05",
-    ...                                "2024-01-20", "2024-02-01", "2024-02-10"]),
-    ...     "signed": pd.to_datetime(["2024-01-11", "2024-01-22", None, "2024-02-09",
-    ...                               None, None])}, index=list("abcdef"))
-    >>> log = fs.Log("events", ("contact", "signed"), leads=pd.DataFrame(index=times.index),
-    ...              reached=times.notna(), times=times, as_of=pd.Timestamp("2024-02-20"))
+    >>> cycle = fs.cycle_length(fs.datasets.load_events())
     >>> with fs.plotting.style():
-    ...     ax = fs.plotting.plot_sales_cycle(fs.cycle_length(log, last=2))
+    ...     ax = fs.plotting.plot_sales_cycle(cycle)
     >>> ax.get_xlabel()
-    'days from contact to signed'
+    'days from dial to sale'
     """
 
     check_result(
@@ -523,17 +517,10 @@ def plot_open_lead_ratios(
 
     Examples
     --------
-    >>> import pandas as pd
     >>> import funnelsim as fs
-    >>> times = pd.DataFrame({
-    ...     "meeting": pd.to_datetime(["2024-03-01", "2024-03-02", "2024-03-04",
-    ...                                "2024-03-10", "2024-03-25", "2024-03-29"]),
-    ...     "proposal": pd.to_datetime(["2024-03-05", None, "2024-03-12", None,
-    ...                                 None, None])}, index=list("abcdef"))
-    >>> log = fs.Log("events", ("meeting", "proposal"), leads=pd.DataFrame(index=times.index),
-    ...              reached=times.notna(), times=times, as_of=pd.Timestamp("2024-03-31"))
+    >>> sale = fs.open_lead_ratios(fs.datasets.load_events(), "sale", window=60)
     >>> with fs.plotting.style():
-    ...     ax = fs.plotting.plot_open_lead_ratios(fs.open_lead_ratios(log, "proposal", window=14))
+    ...     ax = fs.plotting.plot_open_lead_ratios(sale)
     >>> len(ax.containers)
     3
     """

@@ -91,11 +91,9 @@ def make_forecast(
 
     Examples
     --------
-    >>> import pandas as pd
     >>> import funnelsim as fs
-    >>> log = fs.Log("counts", ("dials", "sales"),
-    ...              counts=pd.DataFrame({"dials": [5000], "sales": [40]}))
-    >>> app = fs.widgets.make_forecast(fs.fit(log), target=40, periods=13, reps=500, seed=1)
+    >>> ratios = fs.fit(fs.datasets.load_events(), mature=60)
+    >>> app = fs.widgets.make_forecast(ratios, target=40, periods=13, reps=500, seed=1)
     >>> first = app.result
     >>> first.calls_from, first.calls == int(first.plan.table["calls"].iloc[-1])
     ('plan', True)

@@ -86,16 +86,13 @@ def make_estimating_ratios(
 
     Examples
     --------
-    >>> import pandas as pd
     >>> import funnelsim as fs
-    >>> counts = pd.DataFrame({"dials": [150], "connects": [70], "meetings": [10]})
-    >>> log = fs.Log("counts", ("dials", "connects", "meetings"), counts=counts)
-    >>> app = fs.widgets.make_estimating_ratios(log)
-    >>> round(float(app.result.widths["meetings"]), 3)
-    0.164
+    >>> app = fs.widgets.make_estimating_ratios(fs.datasets.load_events())
+    >>> round(float(app.result.widths["sale"]), 3)            # 80 sales from 277 proposals
+    0.106
     >>> app.controls["method"].value = "clopper-pearson"      # the "exact" interval is wider
-    >>> round(float(app.result.widths["meetings"]), 3)
-    0.176
+    >>> round(float(app.result.widths["sale"]), 3)
+    0.11
     """
 
     _check_log(log)
@@ -300,18 +297,13 @@ def make_sales_cycle(
 
     Examples
     --------
-    >>> import pandas as pd
     >>> import funnelsim as fs
-    >>> times = pd.DataFrame({
-    ...     "contact": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-05",
-    ...                                "2024-01-20", "2024-02-01", "2024-02-10"]),
-    ...     "signed": pd.to_datetime(["2024-01-11", "2024-01-22", None, "2024-02-09",
-    ...                               None, None])}, index=list("abcdef"))
-    >>> log = fs.Log("events", ("contact", "signed"), leads=pd.DataFrame(index=times.index),
-    ...              reached=times.notna(), times=times, as_of=pd.Timestamp("2024-02-20"))
-    >>> app = fs.widgets.make_sales_cycle(log, quantile=0.5, weeks=1)
-    >>> app.result.naive_mean, app.result.n_stale
-    (16.666666666666668, 1)
+    >>> app = fs.widgets.make_sales_cycle(fs.datasets.load_events())
+    >>> round(app.result.naive_mean, 2), app.result.n_stale   # the last 10 closed deals
+    (36.39, 4043)
+    >>> app.controls["last"].value = 20
+    >>> round(app.result.naive_mean, 2)
+    34.1
     """
 
     _check_log(log)
@@ -451,17 +443,15 @@ def make_comparing_reps(
 
     Examples
     --------
-    >>> import pandas as pd
     >>> import funnelsim as fs
-    >>> counts = pd.DataFrame({"rep": ["ann", "bob", "cy", "dee"],
-    ...                        "connects": [40, 70, 90, 60], "meetings": [3, 10, 25, 8]})
-    >>> app = fs.widgets.make_comparing_reps(fs.Log("counts", ("connects", "meetings"),
-    ...                                             counts=counts))
-    >>> app.result.comparison.differing["rep"].tolist()
-    ['cy']
-    >>> app.controls["confidence_level"].value = 0.99       # a stricter test ...
-    >>> app.result.comparison.differing["rep"].tolist()     # ... and nobody differs
-    []
+    >>> app = fs.widgets.make_comparing_reps(fs.datasets.load_events(), stage="connect")
+    >>> app.result.comparison.differing[["rep", "stage"]]
+        rep    stage
+    0  Chen  connect
+    1  Wang  connect
+    >>> app.controls["by"].value = "source"        # the lead sources differ at every step ...
+    >>> app.result.comparison.differing["stage"].unique().tolist()    # ... but the sale
+    ['connect', 'meeting', 'proposal']
     """
 
     _check_log(log)
