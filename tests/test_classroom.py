@@ -13,7 +13,6 @@ import io
 import re
 import weakref
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import ipywidgets as W
 import matplotlib.image as mpimg
@@ -248,9 +247,6 @@ def test_every_factory_signature_shows_its_parameters():
 
 
 # ------------------------------------------ stage names: labels in, identifiers out
-DATA = Path(__file__).resolve().parents[1] / "data"
-
-
 def _zh(stage: str) -> str:
     with i18n.language("zh"):
         return i18n.stage_label(stage)
@@ -278,12 +274,7 @@ def test_game_apps_in_chinese_show_stage_labels_and_keep_stage_names():
 
 
 def test_log_apps_in_chinese_show_stage_labels_and_keep_stage_names():
-    weekly = fs.read_log(
-        DATA / "sample_counts.csv",
-        format="counts",
-        stages=["dials", "connects", "meetings", "sales"],
-        columns={"period": "week", "amount": "revenue"},
-    )
+    weekly = fs.datasets.load_counts()
     ratios = widgets.make_estimating_ratios(weekly, lang="zh")
     assert ratios.controls["stage"].value == "sales"
     assert ratios.controls["stage"].options[-1] == (_zh("sales"), "sales")
@@ -300,12 +291,7 @@ def test_log_apps_in_chinese_show_stage_labels_and_keep_stage_names():
 def test_a_relabelled_reps_app_still_follows_its_grouping(live):
     """After a language switch the p-chart's group menu still follows the grouping (the
     app once stopped with a ValueError here: the menu unhooked an update it no longer had)."""
-    weekly = fs.read_log(
-        DATA / "sample_counts.csv",
-        format="counts",
-        stages=["dials", "connects", "meetings", "sales"],
-        columns={"period": "week", "amount": "revenue"},
-    )
+    weekly = fs.datasets.load_counts()
     app = _shown(widgets.make_comparing_reps(weekly, stage="connects", view="chart"))
     widgets.switch_language("zh")
     assert app.controls["stage"].value == "connects"

@@ -52,7 +52,7 @@ def call(*args: str) -> tuple[int, str]:
 
 @pytest.fixture(scope="module")
 def log() -> fs.Log:
-    return fs.read_log(EVENTS, format="events", stages=STAGES, as_of=AS_OF)
+    return fs.datasets.load_events()  # what the commands below read from EVENTS
 
 
 def _pct(x: float) -> str:
@@ -286,18 +286,13 @@ def test_build_report_shows_the_fit_and_the_cycle(log):
 
 
 def test_build_report_same_seed_same_page_and_counts_log():
-    counts = fs.read_log(
-        ROOT / "data" / "sample_counts.csv",
-        format="counts",
-        stages=["dials", "connects", "meetings", "sales"],
-        columns={"period": "week", "amount": "revenue"},
-    )
+    counts = fs.datasets.load_counts()
     kwargs = {"target": 30, "periods": 4, "reps": 500, "by": "rep"}
     first = build_report(counts, rng=5, **kwargs)
     assert build_report(counts, rng=5, **kwargs) == first
     _check_self_contained(first)
     assert "Sales cycle" not in first  # a counts log has no times
-    weeks = pd.read_csv(ROOT / "data" / "sample_counts.csv")
+    weeks = pd.read_csv(fs.datasets.path("sample_counts.csv"))
     pace = weeks["dials"].sum() / weeks["week"].nunique()
     assert calls_per_week(counts) == pytest.approx(pace, rel=1e-12)
     assert html.escape(f"the log's pace of {round(pace):,} calls a week") in first

@@ -711,7 +711,6 @@ def results_in_chinese() -> dict[str, object]:
 
     from funnelsim import lessons
 
-    data = PACKAGE.parent / "data"
     counts = pd.DataFrame(
         {
             "rep": ["ann", "bob", "cy", "dee"],
@@ -726,13 +725,8 @@ def results_in_chinese() -> dict[str, object]:
         log = fs.Log("counts", ("dials", "connects", "meetings", "sales"), counts=counts)
         fit = fs.fit(log)
         funnel = fs.Funnel(["dials", "connects", "sales"], [0.4, 0.1])
-        pipeline = fs.read_pipeline(data / "sample_pipeline.csv")
-        events = fs.read_log(
-            data / "sample_events.csv",
-            format="events",
-            stages=["dial", "connect", "meeting", "proposal", "sale"],
-            as_of="2025-06-30 18:00",
-        )
+        pipeline = fs.datasets.load_pipeline()
+        events = fs.datasets.load_events()
         return {
             "Fit": fit,
             "Fit by": fs.fit(log, by="rep"),
@@ -749,8 +743,8 @@ def results_in_chinese() -> dict[str, object]:
             "SalesCycle": lessons.sales_cycle(events),
             "ComparingReps": lessons.comparing_reps(log),
             "Pipeline": pipeline,
-            "Calibration": fs.calibration(data / "sample_deal_history.csv"),
-            "Ladder": fs.grade_ladder(data / "sample_grade_history.csv"),
+            "Calibration": fs.calibration(fs.datasets.load_deal_history()),
+            "Ladder": fs.grade_ladder(fs.datasets.load_grade_history()),
             "Outlook": lessons.outlook(fit, target=20, reps=200, rng=3),
             "Survival": fs.kaplan_meier(
                 [1, 2, 2, 3, 5, 8, 9, 10, 11, 12, 13],

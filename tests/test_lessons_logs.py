@@ -8,9 +8,7 @@ reading the truncated CSV afresh, the cycle curve against statsmodels'
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,21 +18,19 @@ import funnelsim as fs
 from funnelsim import lessons
 from funnelsim.logs import Log, LogError
 
-DATA = Path(__file__).resolve().parents[1] / "data"
-TRUTH = json.loads((DATA / "sample_truth.json").read_text(encoding="utf-8"))
+TRUTH = fs.datasets.load_truth()
 SPEC = TRUTH["events"]
 STAGES = SPEC["stages"]
-AS_OF = "2025-06-30 18:00"
 
 
 @pytest.fixture(scope="module")
 def log() -> Log:
-    return fs.read_log(DATA / "sample_events.csv", format="events", stages=STAGES, as_of=AS_OF)
+    return fs.datasets.load_events()
 
 
 @pytest.fixture(scope="module")
 def raw() -> pd.DataFrame:
-    frame = pd.read_csv(DATA / "sample_events.csv")
+    frame = pd.read_csv(fs.datasets.path("sample_events.csv"))
     frame["time"] = pd.to_datetime(frame["time"])
     return frame
 
@@ -154,12 +150,7 @@ def test_snapshot_equals_reading_the_truncated_file(log, raw):
 
 
 def test_cutting_a_log_needs_lead_times_and_sensible_dates(log):
-    counts = fs.read_log(
-        DATA / "sample_counts.csv",
-        format="counts",
-        stages=TRUTH["counts"]["stages"],
-        columns={"period": "week", "amount": "revenue"},
-    )
+    counts = fs.datasets.load_counts()
     with pytest.raises(LogError) as err:
         lessons.snapshot(counts, "2025-03-01")
     check_error(err, "error.times_counts", name="sample_counts.csv")
@@ -285,12 +276,7 @@ def test_estimating_ratios_widest_is_the_step_with_the_widest_interval(log):
 
 @pytest.fixture(scope="module")
 def weekly() -> Log:
-    return fs.read_log(
-        DATA / "sample_counts.csv",
-        format="counts",
-        stages=["dials", "connects", "meetings", "sales"],
-        columns={"period": "week", "amount": "revenue"},
-    )
+    return fs.datasets.load_counts()
 
 
 @pytest.mark.parametrize("stage", ["connect", "meeting", "sale"])

@@ -1,8 +1,9 @@
 """read_log: every source and format reads to one normalised Log; bad input ends in one LogError.
 
 The sample logs in data/ are checked against the true parameters that made
-them (data/sample_truth.json): each pooled ratio lies within 4 binomial
-standard errors of its expectation given the leads that entered the stage.
+them (``fs.datasets.load_truth()``, the same as data/sample_truth.json): each
+pooled ratio lies within 4 binomial standard errors of its expectation given
+the leads that entered the stage.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import hashlib
-import json
 import math
 import tempfile
 from pathlib import Path
@@ -21,11 +21,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from funnelsim import Log, LogError, read_log, t
+from funnelsim import Log, LogError, datasets, read_log, t
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
-TRUTH = json.loads((DATA / "sample_truth.json").read_text(encoding="utf-8"))
+TRUTH = datasets.load_truth()
 STAGES = TRUTH["events"]["stages"]
 GBK = TRUTH["gbk"]
 Z = 4.0  # tolerance in standard errors

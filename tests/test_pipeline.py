@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import math
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -37,8 +35,7 @@ def _missing(err) -> list[tuple]:
     return [(m.columns, m.reason, m.reason_values) for m in err.value.values["missing"]]
 
 
-DATA = Path(__file__).resolve().parents[1] / "data"
-TRUTH = json.loads((DATA / "sample_pipeline_truth.json").read_text(encoding="utf-8"))
+TRUTH = fs.datasets.load_pipeline_truth()
 
 
 def _brute_force(amounts, probs):
@@ -66,7 +63,7 @@ def _dft_pmf(probs):
 
 # ------------------------------------------------------------ the weighted total
 def test_weighted_equals_sum_of_amount_times_probability_exactly():
-    pipe = fs.read_pipeline(DATA / "sample_pipeline.csv")
+    pipe = fs.datasets.load_pipeline()
     a, p = pipe.amounts, pipe.probabilities
     assert pipe.weighted == math.fsum((a * p).tolist())
     exact = sum(Fraction(x) * Fraction(q) for x, q in zip(a, p, strict=True))
@@ -137,7 +134,7 @@ def test_enumeration_and_convolution_agree(rng):
 
 
 def test_amount_distribution_of_many_deals_has_the_exact_moments():
-    pipe = fs.read_pipeline(DATA / "sample_pipeline.csv")  # 81 deals: the grid method
+    pipe = fs.datasets.load_pipeline()  # 81 deals: the grid method
     dist = pipe.amount_distribution()
     assert dist.attrs["method"] == "exact"
     a, p = pipe.amounts, pipe.probabilities
@@ -148,7 +145,7 @@ def test_amount_distribution_of_many_deals_has_the_exact_moments():
 
 
 def test_monte_carlo_agrees_with_the_exact_distribution_within_4_se():
-    pipe = fs.read_pipeline(DATA / "sample_pipeline.csv")
+    pipe = fs.datasets.load_pipeline()
     reps = 200_000
     for quota in (2_000_000, pipe.weighted, 3_500_000):
         exact = pipe.prob_reach(quota)
@@ -357,20 +354,20 @@ def test_perfectly_calibrated_history_covers_its_nominal_rates():
 
 
 def test_sample_history_is_optimistic_and_feeds_the_pipeline():
-    cal = fs.calibration(DATA / "sample_deal_history.csv")
+    cal = fs.calibration(fs.datasets.path("sample_deal_history.csv"))  # named after the file
     truth = TRUTH["history"]["close_rates"]
     table = cal.by_stage
     # every stage's interval covers the truth at a family-wise 95 % (Bonferroni)
     family = fs.calibration(
-        DATA / "sample_deal_history.csv", confidence_level=1 - 0.05 / len(table)
+        fs.datasets.load_deal_history(), confidence_level=1 - 0.05 / len(table)
     ).by_stage
     for row in family.itertuples(index=False):
         assert row.low <= truth[row.stage] <= row.high
     for row in table.itertuples(index=False):
         assert row.observed < row.stated
         assert row.n == TRUTH["history"]["deals"][row.stage]
-    fitted = fs.read_pipeline(DATA / "sample_pipeline.csv", probabilities=cal)
-    plain = fs.read_pipeline(DATA / "sample_pipeline.csv")
+    fitted = fs.read_pipeline(fs.datasets.path("sample_pipeline.csv"), probabilities=cal)
+    plain = fs.datasets.load_pipeline()
     assert fitted.origin == "fitted" and fitted.weighted < plain.weighted
     expected = math.fsum(
         (fitted.amounts * fitted.deals["stage"].map(cal.probabilities).to_numpy()).tolist()
@@ -410,7 +407,7 @@ def test_probabilities_of_the_wrong_type_are_a_type_error():
 
 # ------------------------------------------------------------ grade ladder
 def test_ladder_intervals_equal_proportion_ci_and_truth_is_inside():
-    ladder = fs.grade_ladder(DATA / "sample_grade_history.csv")
+    ladder = fs.grade_ladder(fs.datasets.load_grade_history())
     table = ladder.to_frame()
     low, high = fs.proportion_ci(table["passed"], table["entered"])
     np.testing.assert_allclose(table["low"], low)
@@ -423,7 +420,7 @@ def test_ladder_intervals_equal_proportion_ci_and_truth_is_inside():
         assert lo <= truth[row.to] <= hi
     assert table["entered"].iloc[0] == TRUTH["grades"]["leads"]
     # the events file and one row per lead (highest grade) give the same ladder
-    events = pd.read_csv(DATA / "sample_grade_history.csv")
+    events = pd.read_csv(fs.datasets.path("sample_grade_history.csv"))
     rank = {g: i for i, g in enumerate("EDCBA")}
     best = events.assign(r=events["grade"].map(rank)).sort_values("r").groupby("lead").last()
     same = fs.grade_ladder(best.reset_index()[["lead", "grade"]])
@@ -433,7 +430,7 @@ def test_ladder_intervals_equal_proportion_ci_and_truth_is_inside():
 
 
 def test_leads_needed_is_the_decks_back_calculation_and_the_binomial_plan():
-    ladder = fs.grade_ladder(DATA / "sample_grade_history.csv")
+    ladder = fs.grade_ladder(fs.datasets.load_grade_history())
     funnel = ladder.to_funnel()
     plain = ladder.leads_needed(10_000_000, deal_size=200_000)  # 50 A-grade clients
     assert plain["expected"].tolist() == fs.back_calculate(funnel, 50)["needed"].tolist()
@@ -455,7 +452,7 @@ def test_leads_needed_with_uncertainty_against_an_independent_mixture():
     standard errors of the difference between its 20,000 draws and the planner's.
     """
     reps, clients = 20_000, 50
-    ladder = fs.grade_ladder(DATA / "sample_grade_history.csv")
+    ladder = fs.grade_ladder(fs.datasets.load_grade_history())
     needed = ladder.leads_needed(clients, 0.9, reps=reps, rng=1)
     table = ladder.fit.to_frame()
     a = table["passed"].to_numpy(float) + 0.5
@@ -514,14 +511,14 @@ def test_plot_pipeline_curve_is_the_exceedance_of_the_exact_distribution():
 
 
 def test_plot_calibration_and_ladder_show_the_tables():
-    cal = fs.calibration(DATA / "sample_deal_history.csv")
+    cal = fs.calibration(fs.datasets.load_deal_history())
     ax = fs.plotting.plot_calibration(cal)
     bars = ax.containers[0]
     x, y = bars.lines[0].get_data()
     np.testing.assert_allclose(x, cal.table["stated"])
     np.testing.assert_allclose(y, cal.table["observed"])
     assert f"{cal.brier:.3f}" in ax.get_title()
-    ladder = fs.grade_ladder(DATA / "sample_grade_history.csv")
+    ladder = fs.grade_ladder(fs.datasets.load_grade_history())
     ax = fs.plotting.plot_ladder(ladder)
     x, _ = ax.containers[0].lines[0].get_data()
     np.testing.assert_allclose(x, ladder.table["ratio"])
@@ -529,7 +526,7 @@ def test_plot_calibration_and_ladder_show_the_tables():
 
 
 def test_pipeline_shapes_of_the_sample_match_the_truth():
-    pipe = fs.read_pipeline(DATA / "sample_pipeline.csv")
+    pipe = fs.datasets.load_pipeline()
     shapes = {rep: d.shape for rep, d in pipe.shape(by="rep").items()}
     assert shapes == {
         "Chen": "healthy",

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,8 +12,7 @@ import funnelsim as fs
 from funnelsim import lessons, plotting
 from funnelsim.logs import Log
 
-DATA = Path(__file__).resolve().parents[1] / "data"
-TRUTH = json.loads((DATA / "sample_truth.json").read_text(encoding="utf-8"))
+TRUTH = fs.datasets.load_truth()
 STAGES = TRUTH["events"]["stages"]
 
 COUNTS = pd.DataFrame(
@@ -31,9 +27,7 @@ COUNTS = pd.DataFrame(
 
 @pytest.fixture(scope="module")
 def log() -> Log:
-    return fs.read_log(
-        DATA / "sample_events.csv", format="events", stages=STAGES, as_of="2025-06-30 18:00"
-    )
+    return fs.datasets.load_events()
 
 
 def _counts_log() -> Log:

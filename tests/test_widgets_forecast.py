@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import html
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,8 +15,7 @@ from funnelsim.i18n import t
 from funnelsim.lessons import outlook
 from funnelsim.widgets import make_forecast, make_pipeline, pipeline_numbers
 
-DATA = Path(__file__).resolve().parents[1] / "data"
-PIPELINE = DATA / "sample_pipeline.csv"
+PIPELINE = fs.datasets.path("sample_pipeline.csv")  # the apps read it as a user's file
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +86,7 @@ def test_forecast_app_in_revenue(fit):
 def test_pipeline_app_numbers_equal_the_pipeline_methods():
     app = make_pipeline(PIPELINE, quota=3_000_000)
     assert app.message == ""
-    pipe = fs.read_pipeline(PIPELINE)
+    pipe = fs.datasets.load_pipeline()
     r = app.result
     raw = pd.read_csv(PIPELINE)
     chance = raw["stage"].str.rstrip("%").astype(float) / 100
@@ -196,7 +194,7 @@ def test_uploading_a_file_fills_the_table(tmp_path):
     app = make_pipeline(quota=1_000_000)
     _upload(app, "snapshot.csv", PIPELINE.read_bytes())
     assert app.message == ""
-    pipe = fs.read_pipeline(PIPELINE)
+    pipe = fs.datasets.load_pipeline()
     assert app.result.pipeline.n_deals == pipe.n_deals == len(pd.read_csv(PIPELINE))
     assert app.result.weighted == pipe.weighted
     assert app.result.prob_quota == pipe.prob_reach(1_000_000)

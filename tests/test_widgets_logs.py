@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import html
-import json
-from pathlib import Path
 
 import ipywidgets as W
 import matplotlib.pyplot as plt
@@ -17,23 +15,19 @@ from funnelsim import lessons, widgets
 from funnelsim.i18n import fields_label, t, unit_label
 from funnelsim.logs import Log
 
-DATA = Path(__file__).resolve().parents[1] / "data"
-TRUTH = json.loads((DATA / "sample_truth.json").read_text(encoding="utf-8"))
-STAGES = TRUTH["events"]["stages"]
+TRUTH = fs.datasets.load_truth()
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
 def log() -> Log:
-    return fs.read_log(
-        DATA / "sample_events.csv", format="events", stages=STAGES, as_of="2025-06-30 18:00"
-    )
+    return fs.datasets.load_events()
 
 
 @pytest.fixture(scope="module")
 def closed_cycles() -> pd.Series:
     """Dial-to-sale days of the closed deals, most recently closed first, from the CSV."""
-    raw = pd.read_csv(DATA / "sample_events.csv", parse_dates=["time"])
+    raw = pd.read_csv(fs.datasets.path("sample_events.csv"), parse_dates=["time"])
     wide = raw.pivot(index="lead", columns="stage", values="time").dropna(subset=["sale"])
     wide = wide.sort_values("sale", ascending=False)
     return (wide["sale"] - wide["dial"]).dt.total_seconds() / 86400
@@ -209,12 +203,7 @@ def test_sample_size_app_controls():
 # ------------------------------------------------------- 05: comparing reps
 @pytest.fixture(scope="module")
 def weekly() -> Log:
-    return fs.read_log(
-        DATA / "sample_counts.csv",
-        format="counts",
-        stages=["dials", "connects", "meetings", "sales"],
-        columns={"period": "week", "amount": "revenue"},
-    )
+    return fs.datasets.load_counts()
 
 
 def _says_differ(app, groups: list[str], tests: int) -> bool:
