@@ -7,22 +7,13 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from keyed import raises
 from scipy import stats
 
 import funnelsim as fs
 from funnelsim.control import PChart, funnel_limits, p_chart
 from funnelsim.estimate import fit
 from funnelsim.logs import Log
-
-
-def _raises(error: type, key: str, call, **values) -> None:
-    """``call()`` raises ``error`` with this catalogue key and (at least) these values."""
-    with pytest.raises(error) as err:
-        call()
-    assert err.value.key == key
-    for name, value in values.items():
-        assert err.value.values[name] == value, name
-
 
 VALUE, TYPE = fs.FunnelsimValueError, fs.FunnelsimTypeError
 
@@ -109,7 +100,7 @@ def test_funnel_limits_edges_and_shape():
 
 @pytest.mark.parametrize("volumes", [[0], [2.5], [-3], [np.nan]])
 def test_funnel_limits_bad_volumes(volumes):
-    _raises(
+    raises(
         VALUE,
         "error.volumes",
         lambda: funnel_limits(0.2, volumes),
@@ -119,7 +110,7 @@ def test_funnel_limits_bad_volumes(volumes):
 
 
 def test_funnel_limits_volumes_of_the_wrong_type():
-    _raises(
+    raises(
         TYPE,
         "error.type_number",
         lambda: funnel_limits(0.2, [10, "x"]),
@@ -130,16 +121,16 @@ def test_funnel_limits_volumes_of_the_wrong_type():
 
 
 def test_funnel_limits_bad_ratio_and_level():
-    _raises(
+    raises(
         VALUE, "error.ratio_range", lambda: funnel_limits(1.2, [10]), name="team_ratio", value=1.2
     )
-    _raises(
+    raises(
         VALUE,
         "error.confidence_level",
         lambda: funnel_limits(0.2, [10], confidence_level=(0.95, 1.0)),
         value=1.0,
     )
-    _raises(
+    raises(
         VALUE,
         "error.confidence_level",
         lambda: funnel_limits(0.2, [10], confidence_level=()),
@@ -265,18 +256,18 @@ def test_p_chart_multi_step_and_empty_periods():
 
 def test_p_chart_bad_input():
     log = _log(FOUR)
-    _raises(VALUE, "error.unknown_by", lambda: p_chart(log), value="period")
+    raises(VALUE, "error.unknown_by", lambda: p_chart(log), value="period")
     counts = _log(FOUR.assign(period="w1"))
-    _raises(VALUE, "error.positive", lambda: p_chart(counts, sigmas=0), name="sigmas", value=0)
-    _raises(
+    raises(VALUE, "error.positive", lambda: p_chart(counts, sigmas=0), name="sigmas", value=0)
+    raises(
         VALUE,
         "error.period_in_by",
         lambda: p_chart(counts, by=["rep", "period"]),
         period="'period'",
     )
-    _raises(VALUE, "error.ratio_range", lambda: p_chart(counts, centre=1.5), name="centre")
-    _raises(VALUE, "error.by_type", lambda: p_chart(counts, period=""), name="period")
-    _raises(
+    raises(VALUE, "error.ratio_range", lambda: p_chart(counts, centre=1.5), name="centre")
+    raises(VALUE, "error.by_type", lambda: p_chart(counts, period=""), name="period")
+    raises(
         TYPE, "error.by_type", lambda: p_chart(counts, period=None), name="period", type="NoneType"
     )
-    _raises(TYPE, "error.type_number", lambda: p_chart(counts, sigmas="3"), name="sigmas")
+    raises(TYPE, "error.type_number", lambda: p_chart(counts, sigmas="3"), name="sigmas")

@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from keyed import raises
 from scipy import stats
 
 from funnelsim import t
@@ -29,16 +30,6 @@ from funnelsim.logs import Log, LogError
 from funnelsim.survival import Survival
 
 SurvfuncRight = pytest.importorskip("statsmodels.duration.survfunc").SurvfuncRight
-
-
-def _raises(error: type, key: str, call, **values) -> None:
-    """``call()`` raises ``error`` with this catalogue key and (at least) these values."""
-    with pytest.raises(error) as info:
-        call()
-    assert info.value.key == key
-    for name, value in values.items():
-        got = info.value.values[name]
-        assert np.isnan(got) if value == "nan" else got == value, (name, got)
 
 
 # ------------------------------------------------------------------ logs
@@ -343,7 +334,7 @@ def test_stale_leads_by_stage(simulated):
 
 
 def test_stale_leads_rejects_bad_arguments(small_log):
-    _raises(
+    raises(
         ValueError,
         "error.choice",
         lambda: stale_leads(small_log, age="week"),
@@ -351,7 +342,7 @@ def test_stale_leads_rejects_bad_arguments(small_log):
         value="'week'",
         choices="cycle, stage",
     )
-    _raises(
+    raises(
         ValueError,
         "error.ratio_range",
         lambda: stale_leads(small_log, quantile=90),
@@ -398,7 +389,7 @@ def test_times_after_as_of_and_out_of_order_are_log_errors(small_log):
     times = small_log.times.copy()
     times.loc["a", "signed"] = BASE - DAY
     bad = dataclasses.replace(small_log, times=times)
-    _raises(
+    raises(
         LogError,
         "error.time_order",
         lambda: cycle_length(bad),
@@ -411,21 +402,21 @@ def test_times_after_as_of_and_out_of_order_are_log_errors(small_log):
 
 
 def test_stage_arguments_are_checked(small_log):
-    _raises(
+    raises(
         ValueError,
         "error.unknown_stage",
         lambda: cycle_length(small_log, end="won"),
         value="'won'",
         choices="contact, signed",
     )
-    _raises(
+    raises(
         ValueError,
         "error.stage_order",
         lambda: cycle_length(small_log, start="signed", end="contact"),
         start="signed",
         end="contact",
     )
-    _raises(
+    raises(
         ValueError,
         "error.first_stage_ratio",
         lambda: open_lead_ratios(small_log, "contact", window=10),
@@ -435,7 +426,7 @@ def test_stage_arguments_are_checked(small_log):
         open_lead_ratios(small_log, "signed", window=-1)
     assert err.value.key == "error.nonnegative"
     assert err.value.values == {"name": "window", "value": -1}
-    _raises(
+    raises(
         ValueError,
         "error.at_least",
         lambda: cycle_length(small_log, last=0),
@@ -497,7 +488,7 @@ def test_period_and_timezone_aware_times():
 
 
 def test_unknown_interval_method_is_rejected(small_log):
-    _raises(
+    raises(
         ValueError,
         "error.choice",
         lambda: open_lead_ratios(small_log, "signed", window=14, method="exact"),
@@ -513,7 +504,7 @@ def test_mature_fit_that_leaves_everyone_out_says_why(small_log):
         and "at least 100 days before the log was taken (6 did more recently)" in (res.notes[0])
     )
     assert "a shorter mature=" in res.notes[0]
-    _raises(
+    raises(
         ValueError, "error.nonnegative", lambda: fit(small_log, mature=-1), name="mature", value=-1
     )
     by = fit(small_log, mature=14, by="rep").overall.to_frame()

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from keyed import raises
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
@@ -26,16 +27,6 @@ from funnelsim.diagnose import (
 )
 from funnelsim.estimate import fit
 from funnelsim.logs import Log
-
-
-def _raises(error: type, key: str, call, **values) -> None:
-    """``call()`` raises ``error`` with this catalogue key and (at least) these values."""
-    with pytest.raises(error) as err:
-        call()
-    assert err.value.key == key
-    for name, value in values.items():
-        assert err.value.values[name] == value, name
-
 
 VALUE, TYPE = fs.FunnelsimValueError, fs.FunnelsimTypeError
 
@@ -137,7 +128,7 @@ def test_funnel_benchmark_matched_by_name_or_position():
     frame = diagnose_leaks(log, benchmark=other_names).to_frame()  # pooled: one funnel
     assert frame["benchmark"].tolist() == [0.4, 0.3, 0.2]
     assert frame["passed"].tolist() == [230, 21, 3]
-    _raises(
+    raises(
         VALUE,
         "error.leak_funnel_steps",
         lambda: diagnose_leaks(log, benchmark=fs.Funnel(("x", "y"), (0.3,))),
@@ -178,7 +169,7 @@ def test_explicit_kinds_override_the_position():
     assert "appointment setting" in leak_cause(frame["cause"].iloc[0])
     assert "weak closing" in leak_cause(frame["cause"].iloc[1])
     log = _log(counts, "abc")
-    _raises(
+    raises(
         VALUE,
         "error.choice",
         lambda: diagnose_leaks(log, benchmark={"b": 0.5}, kinds={"b": "low"}),
@@ -186,13 +177,13 @@ def test_explicit_kinds_override_the_position():
         value="'low'",
         choices="top, middle, bottom, whole",
     )
-    _raises(
+    raises(
         VALUE,
         "error.unknown_ratio_stage",
         lambda: diagnose_leaks(log, benchmark={"b": 0.5}, kinds={"z": "top"}),
         value="'z'",
     )
-    _raises(
+    raises(
         TYPE,
         "error.leak_kinds",
         lambda: diagnose_leaks(log, benchmark={"b": 0.5}, kinds=["top"]),
@@ -228,8 +219,8 @@ def test_leak_tests_hold_their_family_wise_error_rate(rng):
 
 def test_diagnose_leaks_bad_input():
     log = _log(LEAK_COUNTS, LEAK_STAGES)
-    _raises(VALUE, "error.leak_team_by", lambda: diagnose_leaks(log, benchmark="team"))
-    _raises(
+    raises(VALUE, "error.leak_team_by", lambda: diagnose_leaks(log, benchmark="team"))
+    raises(
         VALUE,
         "error.choice",
         lambda: diagnose_leaks(log, benchmark="preset"),
@@ -237,7 +228,7 @@ def test_diagnose_leaks_bad_input():
         value="'preset'",
         choices="team",
     )
-    _raises(
+    raises(
         TYPE,
         "error.leak_benchmark",
         lambda: diagnose_leaks(log, benchmark=0.2),
@@ -245,21 +236,21 @@ def test_diagnose_leaks_bad_input():
         value="0.2",
         type="float",
     )
-    _raises(VALUE, "error.leak_benchmark", lambda: diagnose_leaks(log, benchmark={}), value="{}")
-    _raises(
+    raises(VALUE, "error.leak_benchmark", lambda: diagnose_leaks(log, benchmark={}), value="{}")
+    raises(
         VALUE,
         "error.ratio_range",
         lambda: diagnose_leaks(log, benchmark={"sales": 1.5}),
         name="benchmark['sales']",
         value=1.5,
     )
-    _raises(
+    raises(
         VALUE,
         "error.first_stage_ratio",
         lambda: diagnose_leaks(log, benchmark={"dials": 0.5}),
         stage="'dials'",
     )
-    _raises(VALUE, "error.leak_team_by", lambda: diagnose_leaks(fit(log), benchmark="team"))
+    raises(VALUE, "error.leak_team_by", lambda: diagnose_leaks(fit(log), benchmark="team"))
 
 
 def test_leak_messages_and_repr():
@@ -336,7 +327,7 @@ def test_pipeline_inputs_series_sequence_and_order():
     ],
 )
 def test_pipeline_bad_input(snapshot, kwargs, key, values):
-    _raises(VALUE, key, lambda: diagnose_pipeline(snapshot, **kwargs), **values)
+    raises(VALUE, key, lambda: diagnose_pipeline(snapshot, **kwargs), **values)
 
 
 @pytest.mark.parametrize(
@@ -349,7 +340,7 @@ def test_pipeline_bad_input(snapshot, kwargs, key, values):
     ],
 )
 def test_pipeline_input_of_the_wrong_type(snapshot, kwargs, key, values):
-    _raises(TYPE, key, lambda: diagnose_pipeline(snapshot, **kwargs), **values)
+    raises(TYPE, key, lambda: diagnose_pipeline(snapshot, **kwargs), **values)
 
 
 # ------------------------------------------------------------- Simpson
@@ -426,14 +417,14 @@ def test_simpson_with_three_reps_lead_logs_and_overall_rate():
 
 def test_simpson_bad_input():
     log = simpson_example()
-    _raises(
+    raises(
         VALUE,
         "error.simpson_same",
         lambda: simpson_check(log, by="rep", within="rep"),
         value="'rep'",
     )
-    _raises(
+    raises(
         VALUE, "error.unknown_by", lambda: simpson_check(log, within="channel"), value="channel"
     )
-    _raises(TYPE, "error.by_type", lambda: simpson_check(log, by=3), name="by", type="int")
-    _raises(TYPE, "error.by_type", lambda: simpson_check(log, within=["source"]), name="within")
+    raises(TYPE, "error.by_type", lambda: simpson_check(log, by=3), name="by", type="int")
+    raises(TYPE, "error.by_type", lambda: simpson_check(log, within=["source"]), name="within")

@@ -11,22 +11,13 @@ import math
 
 import numpy as np
 import pytest
+from keyed import raises
 from scipy import integrate, stats
 
 import funnelsim as fs
 from funnelsim.presets import SIZE_BANDS
 
 VALUE, TYPE = fs.FunnelsimValueError, fs.FunnelsimTypeError
-
-
-def _raises(error: type, key: str, call, **values) -> None:
-    """``call()`` raises ``error`` with this catalogue key and (at least) these values."""
-    with pytest.raises(error) as info:
-        call()
-    assert info.value.key == key
-    for name, value in values.items():
-        got = info.value.values[name]
-        assert np.isnan(got) if value == "nan" else got == value, (name, got)
 
 
 Z = 4.0  # standard errors allowed in every sampling check
@@ -148,7 +139,7 @@ def test_cycle_coerce():
      (4, None, TYPE, "error.type_number", "cycle cv")],
 )  # fmt: skip
 def test_cycle_rejects_bad_parameters(mean, cv, error, key, name):
-    _raises(error, key, lambda: fs.Cycle(mean, cv), name=name)
+    raises(error, key, lambda: fs.Cycle(mean, cv), name=name)
 
 
 @pytest.mark.parametrize(("mean", "cv"), [(4, 0.5), (0.5, 0.5), (2.5, 0)])
@@ -322,16 +313,14 @@ def test_coerce():
     ],
 )
 def test_deal_size_rejects_bad_parameters(build, key, name):
-    _raises(VALUE, key, build, name=name)
+    raises(VALUE, key, build, name=name)
 
 
 def test_deal_size_of_the_wrong_type_is_a_type_error():
-    _raises(TYPE, "error.type_number", lambda: fs.DealSize.gamma("big"), name="deal_size mean")
-    _raises(TYPE, "error.type_number", lambda: fs.DealSize.coerce("10k"), name="deal_size amount")
-    _raises(
-        TYPE, "error.type_list", lambda: fs.DealSize.bands(10, [1.0]), name="edges", type="int"
-    )
-    _raises(TYPE, "error.type_list", lambda: fs.DealSize.bands([0, 10], "1"), name="shares")
+    raises(TYPE, "error.type_number", lambda: fs.DealSize.gamma("big"), name="deal_size mean")
+    raises(TYPE, "error.type_number", lambda: fs.DealSize.coerce("10k"), name="deal_size amount")
+    raises(TYPE, "error.type_list", lambda: fs.DealSize.bands(10, [1.0]), name="edges", type="int")
+    raises(TYPE, "error.type_list", lambda: fs.DealSize.bands([0, 10], "1"), name="shares")
 
 
 # ---------------------------------------------------------------- bands
@@ -378,7 +367,7 @@ BAD_BANDS = [
 
 @pytest.mark.parametrize(("edges", "shares", "values", "error", "key", "message"), BAD_BANDS)
 def test_bands_validation_names_the_value(edges, shares, values, error, key, message):
-    _raises(error, key, lambda: fs.DealSize.bands(edges, shares, values), **message)
+    raises(error, key, lambda: fs.DealSize.bands(edges, shares, values), **message)
 
 
 def test_bands_values_on_the_band_edges_are_inside():

@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from keyed import check_error
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
@@ -29,13 +30,6 @@ SM_NAME = {
     "agresti-coull": "agresti_coull",
     "wald": "normal",
 }
-
-
-def _check_error(err: pytest.ExceptionInfo, key: str, values: dict) -> None:
-    """The error's catalogue key, and the values its message was filled with."""
-    assert err.value.key == key
-    for name, value in values.items():
-        assert err.value.values[name] == value, name
 
 
 def _sm(k, n, level, method):
@@ -136,15 +130,15 @@ def test_group_gives_the_fit_of_that_group_alone():
     assert two.group(("w2", "ann")).to_frame()["passed"].tolist() == [36, 5, 0]
     with pytest.raises(fs.FunnelsimValueError) as err:
         f.group("carl")
-    _check_error(
-        err, "error.unknown_group", {"value": "'carl'", "by": "rep", "choices": "ann, bob"}
+    check_error(
+        err, "error.unknown_group", **{"value": "'carl'", "by": "rep", "choices": "ann, bob"}
     )
     with pytest.raises(fs.FunnelsimValueError) as err:
         two.group("ann")  # two by columns need a tuple
-    _check_error(err, "error.unknown_group", {"value": "'ann'", "by": "period, rep"})
+    check_error(err, "error.unknown_group", **{"value": "'ann'", "by": "period, rep"})
     with pytest.raises(fs.FunnelsimValueError) as err:
         fit(log).group("ann")
-    _check_error(err, "error.fit_not_grouped", {})
+    check_error(err, "error.fit_not_grouped", **{})
 
 
 def test_to_funnel_gives_the_point_estimates():
@@ -176,7 +170,7 @@ def test_a_grouped_fit_has_no_single_funnel_and_says_which_method_gives_them(
     grouped = fit(_counts_log(), by="rep")
     with pytest.raises(fs.FunnelsimValueError) as err:
         getattr(grouped, method)(*args)
-    _check_error(err, "error.fit_grouped_funnel", {"method": method, "by_group": by_group})
+    check_error(err, "error.fit_grouped_funnel", **{"method": method, "by_group": by_group})
     assert err.value.values["by"] == "rep" and err.value.values["groups"] == 2
 
 
@@ -227,10 +221,10 @@ def test_a_step_without_leads_gives_nan_and_a_note_not_an_exception():
     assert np.isnan(f.sample_ratios_by_group(3, rng=0)["bob"][:, 1]).all()
     with pytest.raises(fs.FunnelsimValueError) as err:
         f.funnels_by_group()
-    _check_error(err, "error.fit_no_funnel", {"group_key": "bob", "stage": "meetings"})
+    check_error(err, "error.fit_no_funnel", **{"group_key": "bob", "stage": "meetings"})
     with pytest.raises(fs.FunnelsimValueError) as err:
         f.sample_funnels_by_group(2, rng=0)
-    _check_error(err, "error.fit_no_funnel", {"group_key": "bob", "stage": "meetings"})
+    check_error(err, "error.fit_no_funnel", **{"group_key": "bob", "stage": "meetings"})
     assert f.group("ann").to_funnel().ratios == pytest.approx((0.4, 0.2))
 
 
@@ -246,7 +240,7 @@ def test_no_leads_at_the_first_stage_raises(counts):
     for by in (None, []):
         with pytest.raises(fs.FunnelsimValueError) as err:
             fit(log, by=by)
-        _check_error(err, "error.no_first_leads", {"stage": "dials"})
+        check_error(err, "error.no_first_leads", **{"stage": "dials"})
 
 
 def test_fit_rejects_bad_input():
@@ -254,30 +248,30 @@ def test_fit_rejects_bad_input():
     for wrong, kind in ((log.counts, "DataFrame"), ("abc", "str"), (None, "NoneType")):
         with pytest.raises(fs.FunnelsimTypeError) as err:
             fit(wrong)
-        _check_error(err, "error.not_a_log", {"name": "log", "type": kind})
+        check_error(err, "error.not_a_log", **{"name": "log", "type": kind})
     with pytest.raises(fs.FunnelsimValueError) as err:
         fit(log, by="team")
-    _check_error(err, "error.unknown_by", {"value": "team"})
+    check_error(err, "error.unknown_by", **{"value": "team"})
     with pytest.raises(fs.FunnelsimValueError) as err:
         fit(log, method="exact")
-    _check_error(err, "error.choice", {"name": "method", "value": "'exact'"})
+    check_error(err, "error.choice", **{"name": "method", "value": "'exact'"})
     with pytest.raises(fs.FunnelsimValueError) as err:
         fit(log, confidence_level=1.5)
-    _check_error(err, "error.confidence_level", {"value": 1.5})
+    check_error(err, "error.confidence_level", **{"value": 1.5})
     rising = Log(
         "counts", ("a", "b"), counts=pd.DataFrame({"rep": ["x", "y"], "a": [5, 5], "b": [3, 6]})
     )
     with pytest.raises(fs.FunnelsimValueError) as err:
         fit(rising, by="rep")
-    _check_error(
+    check_error(
         err,
         "error.fit_counts_rising",
-        {"group_key": "y", "stage": "b", "previous": "a", "passed": 6, "entered": 5},
+        **{"group_key": "y", "stage": "b", "previous": "a", "passed": 6, "entered": 5},
     )
     negative = Log("counts", ("a", "b"), counts=pd.DataFrame({"a": [5, 5], "b": [3, -4]}))
     with pytest.raises(fs.FunnelsimValueError) as err:
         fit(negative)
-    _check_error(err, "error.count_value", {"name": "b", "value": -1})
+    check_error(err, "error.count_value", **{"name": "b", "value": -1})
 
 
 def test_repr_is_readable():
@@ -319,16 +313,16 @@ def test_a_grouped_overall_is_one_overall_per_group():
     for attribute in ("ratio", "low", "high"):
         with pytest.raises(fs.FunnelsimValueError) as err:
             getattr(grouped, attribute)
-        _check_error(err, "error.overall_grouped", {"attribute": attribute, "by": "rep"})
+        check_error(err, "error.overall_grouped", **{"attribute": attribute, "by": "rep"})
     with pytest.raises(fs.FunnelsimValueError) as err:
         tuple(grouped)  # ratio, low, high = grouped
-    _check_error(err, "error.overall_grouped", {"groups": 2})
+    check_error(err, "error.overall_grouped", **{"groups": 2})
     with pytest.raises(fs.FunnelsimValueError) as err:
         grouped.group("carl")
-    _check_error(err, "error.unknown_group", {"value": "'carl'", "choices": "ann, bob"})
+    check_error(err, "error.unknown_group", **{"value": "'carl'", "choices": "ann, bob"})
     with pytest.raises(fs.FunnelsimValueError) as err:
         ann.group("ann")
-    _check_error(err, "error.fit_not_grouped", {})
+    check_error(err, "error.fit_not_grouped", **{})
     text = repr(grouped)
     assert text.startswith("Overall(dials -> sales, 95%; by rep: 2 groups")
     assert "\n  ann: 0.00667 [" in text
@@ -442,4 +436,4 @@ def test_a_log_nobody_has_got_through_yet_says_so_without_by():
     log = Log("counts", ("a", "b", "c"), counts=pd.DataFrame({"a": [40], "b": [0], "c": [0]}))
     with pytest.raises(fs.FunnelsimValueError) as err:
         fit(log).to_funnel()
-    _check_error(err, "error.fit_no_funnel_log", {"stage": "c"})
+    check_error(err, "error.fit_no_funnel_log", **{"stage": "c"})

@@ -14,6 +14,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from keyed import check_error
 from scipy import stats
 
 import funnelsim as fs
@@ -377,11 +378,6 @@ def test_plan_per_rep_and_for_the_team():
 
 
 # ------------------------------------------------------------- bad input
-def _check_error(err: pytest.ExceptionInfo, key: str, values: dict) -> None:
-    """The error's catalogue key, and the values its message was filled with."""
-    assert err.value.key == key
-    for name, value in values.items():
-        assert err.value.values[name] == value, name
 
 
 def test_bad_input_gives_clear_errors():
@@ -426,7 +422,7 @@ def test_bad_input_gives_clear_errors():
     for call, key, values in cases:
         with pytest.raises(fs.FunnelsimValueError) as err:
             call()
-        _check_error(err, key, values)
+        check_error(err, key, **values)
 
 
 def test_input_of_the_wrong_type_is_a_type_error_naming_it():
@@ -477,7 +473,7 @@ def test_input_of_the_wrong_type_is_a_type_error_naming_it():
     for call, key, values in cases:
         with pytest.raises(fs.FunnelsimTypeError) as err:
             call()
-        _check_error(err, key, values)
+        check_error(err, key, **values)
 
 
 # ------------------------------------------------------------------ plots

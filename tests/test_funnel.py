@@ -14,6 +14,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 import pytest
+from keyed import check_error
 
 import funnelsim as fs
 
@@ -87,18 +88,11 @@ BAD_FUNNELS = [
 ]
 
 
-def _check_error(info: pytest.ExceptionInfo, key: str, values: dict) -> None:
-    assert info.value.key == key
-    for name, value in values.items():
-        got = info.value.values[name]
-        assert np.isnan(got) if value == "nan" else got == value, (name, got)
-
-
 @pytest.mark.parametrize(("stages", "ratios", "error", "key", "values"), BAD_FUNNELS)
 def test_bad_funnels_raise_errors_naming_argument_and_value(stages, ratios, error, key, values):
     with pytest.raises(error) as info:
         fs.Funnel(stages, ratios)
-    _check_error(info, key, values)
+    check_error(info, key, **values)
 
 
 # ------------------------------------------------------------------ derived
@@ -165,7 +159,7 @@ def test_expected_counts_per_stage(ratios, calls, counts):
 def test_expected_rejects_bad_calls(calls, error, key):
     with pytest.raises(error) as info:
         fs.Funnel(ABC, [0.5, 0.5]).expected(calls)
-    _check_error(info, key, {"name": "calls"})
+    check_error(info, key, **{"name": "calls"})
 
 
 # (ratios, leads each stage consumes per last-stage outcome)
@@ -206,7 +200,7 @@ def test_unknown_stage_names_value_and_choices(stage):
     for lookup in (f.close_probability, f.stage_index):
         with pytest.raises(VALUE) as info:
             lookup(stage)
-        _check_error(info, "error.unknown_stage", {"value": repr(stage), "choices": "a, b, c"})
+        check_error(info, "error.unknown_stage", **{"value": repr(stage), "choices": "a, b, c"})
 
 
 # ---------------------------------------------------------------- with_ratio
@@ -232,14 +226,14 @@ def test_with_ratio_by_name_or_index_returns_a_new_funnel(stage, new):
 def test_with_ratio_rejects_a_stage_no_ratio_leads_into(stage):
     with pytest.raises(VALUE) as info:
         fs.Funnel(ABC, [0.5, 0.5]).with_ratio(stage, 0.9)
-    _check_error(info, "error.unknown_ratio_stage", {"value": repr(stage), "choices": "b, c"})
+    check_error(info, "error.unknown_ratio_stage", **{"value": repr(stage), "choices": "b, c"})
 
 
 @pytest.mark.parametrize("value", [1.2, -0.5, math.nan])
 def test_with_ratio_validates_the_new_value(value):
     with pytest.raises(VALUE) as info:
         fs.Funnel(ABC, [0.5, 0.5]).with_ratio("c", value)
-    _check_error(info, "error.ratio_range", {"name": R1})
+    check_error(info, "error.ratio_range", **{"name": R1})
 
 
 # --------------------------------------------------------------- from_counts
@@ -289,7 +283,7 @@ BAD_COUNTS = [
 def test_from_counts_rejects_bad_counts(stages, counts, error, key, values):
     with pytest.raises(error) as info:
         fs.Funnel.from_counts(stages, counts)
-    _check_error(info, key, values)
+    check_error(info, key, **values)
 
 
 # ------------------------------------------------------------------ output

@@ -27,6 +27,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from keyed import raises
 from scipy import optimize, special, stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
@@ -45,16 +46,6 @@ from funnelsim.groups import (
     fit_beta_binomial,
 )
 from funnelsim.logs import Log
-
-
-def _raises(error: type, key: str, call, **values) -> None:
-    """``call()`` raises ``error`` with this catalogue key and (at least) these values."""
-    with pytest.raises(error) as err:
-        call()
-    assert err.value.key == key
-    for name, value in values.items():
-        assert err.value.values[name] == value, name
-
 
 VALUE, TYPE = fs.FunnelsimValueError, fs.FunnelsimTypeError
 
@@ -124,11 +115,11 @@ def test_adjust_by_hand_and_nan_stays_out_of_the_family():
     ("bad", "first"), [([0.1, 1.5], "1.5"), ([-0.01], "-0.01"), ([np.inf], "inf")]
 )
 def test_adjust_rejects_values_outside_zero_one(bad, first):
-    _raises(VALUE, "error.pvalues", lambda: adjust_pvalues(bad), value=first)
+    raises(VALUE, "error.pvalues", lambda: adjust_pvalues(bad), value=first)
 
 
 def test_adjust_rejects_unknown_method():
-    _raises(
+    raises(
         VALUE,
         "error.choice",
         lambda: adjust_pvalues([0.1], method="bonferroni"),
@@ -246,11 +237,11 @@ def test_underdispersed_data_are_capped_but_overdispersed_are_not(rng):
     ],
 )
 def test_beta_binomial_bad_input(passed, entered, key, values):
-    _raises(VALUE, key, lambda: fit_beta_binomial(passed, entered), **values)
+    raises(VALUE, key, lambda: fit_beta_binomial(passed, entered), **values)
 
 
 def test_beta_binomial_bad_cap():
-    _raises(
+    raises(
         VALUE,
         "error.at_least",
         lambda: fit_beta_binomial([1, 2], [5, 5], max_precision=0.5),
@@ -258,7 +249,7 @@ def test_beta_binomial_bad_cap():
         value=0.5,
         minimum=1,
     )
-    _raises(
+    raises(
         TYPE,
         "error.type_number",
         lambda: fit_beta_binomial([1, 2], [5, 5], max_precision="big"),
@@ -446,8 +437,8 @@ def test_compare_groups_bad_input():
         ({"by": "rep", "adjust": "bonferroni"}, "error.choice", {"name": "adjust"}),
     ]
     for kwargs, key, values in cases:
-        _raises(VALUE, key, lambda kwargs=kwargs: compare_groups(log, **kwargs), **values)
-    _raises(
+        raises(VALUE, key, lambda kwargs=kwargs: compare_groups(log, **kwargs), **values)
+    raises(
         VALUE,
         "error.groups_too_few",
         lambda: compare_groups(_log(FOUR.iloc[:1]), by="rep"),
@@ -455,7 +446,7 @@ def test_compare_groups_bad_input():
         count=1,
     )
     missing = pd.DataFrame({"rep": ["a"], "stage": ["m"], "passed": [1]})
-    _raises(
+    raises(
         VALUE,
         "error.table_columns",
         lambda: compare_groups(missing, by="rep"),
@@ -463,7 +454,7 @@ def test_compare_groups_bad_input():
         missing="'entered'",
     )
     rising = pd.DataFrame({"rep": ["a", "b"], "stage": "m", "entered": [1, 5], "passed": [2, 1]})
-    _raises(
+    raises(
         VALUE,
         "error.passed_above_entered",
         lambda: compare_groups(rising, by="rep"),
@@ -474,7 +465,7 @@ def test_compare_groups_bad_input():
 
 def test_compare_groups_input_of_the_wrong_type_is_a_type_error():
     log = _log(FOUR)
-    _raises(
+    raises(
         TYPE,
         "error.groups_source",
         lambda: compare_groups([1, 2], by="rep"),
@@ -482,8 +473,8 @@ def test_compare_groups_input_of_the_wrong_type_is_a_type_error():
         name="log",
         type="list",
     )
-    _raises(TYPE, "error.by_type", lambda: compare_groups(log, by=3), name="by", type="int")
-    _raises(TYPE, "error.type_choice", lambda: compare_groups(log, by="rep", method=None))
+    raises(TYPE, "error.by_type", lambda: compare_groups(log, by=3), name="by", type="int")
+    raises(TYPE, "error.type_choice", lambda: compare_groups(log, by="rep", method=None))
 
 
 def test_compare_groups_repr_is_readable():

@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from keyed import check_error
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
@@ -100,13 +101,6 @@ def test_three_meetings_out_of_forty_connects_is_uncertain():
     assert proportion_ci(3, 40, method="wald").low == 0.0
 
 
-def _check_error(err: pytest.ExceptionInfo, key: str, values: dict) -> None:
-    """The error's catalogue key, and the values its message was filled with."""
-    assert err.value.key == key
-    for name, value in values.items():
-        assert err.value.values[name] == value, name
-
-
 CHOICES = "wilson, jeffreys, clopper-pearson, agresti-coull, wald"
 
 
@@ -141,7 +135,7 @@ CHOICES = "wilson, jeffreys, clopper-pearson, agresti-coull, wald"
 def test_bad_options_raise_clear_errors(kwargs, error, key, values):
     with pytest.raises(error) as err:
         proportion_ci(3, 40, **kwargs)
-    _check_error(err, key, values)
+    check_error(err, key, **values)
 
 
 AT_1 = " at position 1"
@@ -164,14 +158,14 @@ AT_1 = " at position 1"
 def test_bad_counts_raise_clear_errors(passed, entered, key, values):
     with pytest.raises(fs.FunnelsimValueError) as err:
         proportion_ci(passed, entered)
-    _check_error(err, key, values)
+    check_error(err, key, **values)
 
 
 @pytest.mark.parametrize(("passed", "kind"), [("3", "str"), (None, "NoneType"), (["a"], "list")])
 def test_counts_of_the_wrong_type_are_a_type_error(passed, kind):
     with pytest.raises(fs.FunnelsimTypeError) as err:
         proportion_ci(passed, 40)
-    _check_error(err, "error.type_numbers", {"name": "passed", "type": kind})
+    check_error(err, "error.type_numbers", **{"name": "passed", "type": kind})
 
 
 # ----------------------------------------------------------------- coverage
@@ -219,19 +213,19 @@ def test_coverage_is_reproducible_and_validates(rng):
     pd.testing.assert_frame_equal(a, b)
     with pytest.raises(fs.FunnelsimValueError) as err:
         coverage("wilson", n=0, p=0.2, rng=rng)
-    _check_error(err, "error.at_least", {"name": "n[0]", "value": 0, "minimum": 1})
+    check_error(err, "error.at_least", **{"name": "n[0]", "value": 0, "minimum": 1})
     with pytest.raises(fs.FunnelsimValueError) as err:
         exact_coverage("wilson", n=5, p=[0.2, 1.2])
-    _check_error(err, "error.ratio_range", {"name": "p[1]", "value": 1.2})
+    check_error(err, "error.ratio_range", **{"name": "p[1]", "value": 1.2})
     with pytest.raises(fs.FunnelsimValueError) as err:
         exact_coverage(["wilson", "normal"], n=5, p=0.2)
-    _check_error(err, "error.choice", {"name": "method", "value": "'normal'"})
+    check_error(err, "error.choice", **{"name": "method", "value": "'normal'"})
     with pytest.raises(fs.FunnelsimValueError) as err:
         coverage("wilson", n=5, p=0.2, reps=0, rng=rng)
-    _check_error(err, "error.at_least", {"name": "reps", "value": 0})
+    check_error(err, "error.at_least", **{"name": "reps", "value": 0})
     with pytest.raises(fs.FunnelsimTypeError) as err:
         coverage("wilson", n="15", p=0.2, rng=rng)
-    _check_error(err, "error.type_number", {"name": "n[0]", "type": "str"})
+    check_error(err, "error.type_number", **{"name": "n[0]", "type": "str"})
 
 
 # ------------------------------------------------------------------ planner
@@ -262,16 +256,16 @@ def test_calls_for_precision_defaults_to_wilson_and_validates():
     assert calls_for_precision(0.1, 0.03) == calls_for_precision(0.1, 0.03, method="wilson")
     with pytest.raises(fs.FunnelsimValueError) as err:
         calls_for_precision(0, 0.03)
-    _check_error(err, "error.open_probability", {"name": "ratio", "value": 0})
+    check_error(err, "error.open_probability", **{"name": "ratio", "value": 0})
     with pytest.raises(fs.FunnelsimValueError) as err:
         calls_for_precision(0.1, 0)
-    _check_error(err, "error.open_probability", {"name": "half_width", "value": 0})
+    check_error(err, "error.open_probability", **{"name": "half_width", "value": 0})
     with pytest.raises(fs.FunnelsimValueError) as err:
         calls_for_precision(0.1, 0.03, method="jeffreys")
-    _check_error(err, "error.choice", {"value": "'jeffreys'", "choices": "wilson, wald"})
+    check_error(err, "error.choice", **{"value": "'jeffreys'", "choices": "wilson, wald"})
     with pytest.raises(fs.FunnelsimTypeError) as err:
         calls_for_precision("10%", 0.03)
-    _check_error(err, "error.type_number", {"name": "ratio", "value": "'10%'", "type": "str"})
+    check_error(err, "error.type_number", **{"name": "ratio", "value": "'10%'", "type": "str"})
 
 
 def test_calls_for_overall_precision_is_the_binomial_formula():
@@ -322,4 +316,4 @@ def test_calls_for_overall_precision_matches_the_spread_of_the_product_estimator
 def test_calls_for_overall_precision_rejects_bad_ratios(ratios, key, values):
     with pytest.raises(fs.FunnelsimValueError) as err:
         calls_for_overall_precision(ratios, 0.01)
-    _check_error(err, key, values)
+    check_error(err, key, **values)

@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from keyed import check_error
 from scipy import stats
 
 import funnelsim as fs
@@ -114,13 +115,6 @@ def test_running_share_frame_and_repr():
     assert len(frame) == 120
     np.testing.assert_array_equal(frame.loc[frame["rep"] == 2, "share"], res.shares[2])
     assert "4 reps x 30 calls" in repr(res)
-
-
-def check_error(err: pytest.ExceptionInfo, key: str, **values: object) -> None:
-    """The error is a ValueError with this catalogue key and these values (not wording)."""
-    assert isinstance(err.value, fs.FunnelsimValueError), repr(err.value)
-    assert err.value.key == key, (err.value.key, str(err.value))
-    assert {name: err.value.values.get(name) for name in values} == values, err.value.values
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from keyed import check_error
 
 import funnelsim as fs
 from funnelsim import lessons
@@ -98,13 +99,6 @@ def test_first_quarter_intervals_cover_the_truth(log):
     fitted = fs.fit(cohort, confidence_level=1 - 0.05 / 4).to_frame()
     truth = lessons.true_ratios(SPEC)["ratio"].to_numpy()
     assert ((fitted["low"] <= truth) & (truth <= fitted["high"])).all()
-
-
-def check_error(err: pytest.ExceptionInfo, key: str, **values: object) -> None:
-    """The error is a ValueError with this catalogue key and these values (not wording)."""
-    assert isinstance(err.value, fs.FunnelsimValueError), repr(err.value)
-    assert err.value.key == key, (err.value.key, str(err.value))
-    assert {name: err.value.values.get(name) for name in values} == values, err.value.values
 
 
 def test_true_ratios_reject_bad_input():

@@ -15,6 +15,7 @@ import warnings
 
 import numpy as np
 import pytest
+from keyed import raises
 from scipy import stats
 
 from funnelsim.survival import kaplan_meier
@@ -248,16 +249,6 @@ def test_coverage_of_band_and_given_event_median_interval():
     assert abs(median / reps - level) < tol
 
 
-def _raises(error: type, key: str, call, **values) -> None:
-    """``call()`` raises ``error`` with this catalogue key and (at least) these values."""
-    with pytest.raises(error) as info:
-        call()
-    assert info.value.key == key
-    for name, value in values.items():
-        got = info.value.values[name]
-        assert np.isnan(got) if value == "nan" else got == value, (name, got)
-
-
 @pytest.mark.parametrize(
     ("durations", "observed", "key", "values"),
     [
@@ -270,16 +261,16 @@ def _raises(error: type, key: str, call, **values) -> None:
     ],
 )
 def test_kaplan_meier_rejects_bad_input(durations, observed, key, values):
-    _raises(ValueError, key, lambda: kaplan_meier(durations, observed), **values)
+    raises(ValueError, key, lambda: kaplan_meier(durations, observed), **values)
 
 
 def test_kaplan_meier_durations_of_the_wrong_type_are_a_type_error():
-    _raises(TypeError, "error.type_number", lambda: kaplan_meier(["a", "b"], [1, 1]),
+    raises(TypeError, "error.type_number", lambda: kaplan_meier(["a", "b"], [1, 1]),
             name="durations", type="list")  # fmt: skip
 
 
 def test_kaplan_meier_rejects_bad_levels_and_quantiles():
-    _raises(
+    raises(
         ValueError,
         "error.ratio_range",
         lambda: kaplan_meier([1], [1], confidence_level=95),
@@ -287,7 +278,7 @@ def test_kaplan_meier_rejects_bad_levels_and_quantiles():
         value=95,
     )
     km = kaplan_meier([1, 2], [1, 1])
-    _raises(ValueError, "error.open_probability", lambda: km.quantile(1.0), name="p", value=1.0)
+    raises(ValueError, "error.open_probability", lambda: km.quantile(1.0), name="p", value=1.0)
 
 
 def test_timedeltas_are_days_and_results_are_read_only():

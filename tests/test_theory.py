@@ -15,6 +15,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 import pytest
+from keyed import raises
 from scipy import stats
 
 import funnelsim as fs
@@ -22,16 +23,6 @@ from funnelsim import theory
 from funnelsim.presets import SIZE_BANDS
 
 VALUE, TYPE = fs.FunnelsimValueError, fs.FunnelsimTypeError
-
-
-def _raises(error: type, key: str, call, **values) -> None:
-    """``call()`` raises ``error`` with this catalogue key and (at least) these values."""
-    with pytest.raises(error) as info:
-        call()
-    assert info.value.key == key
-    for name, value in values.items():
-        got = info.value.values[name]
-        assert np.isnan(got) if value == "nan" else got == value, (name, got)
 
 
 Z = 4.0
@@ -216,7 +207,7 @@ def test_sales_moments_rejects_bad_arguments(kwargs, error, key, values):
     args = dict(calls=10, funnel=_funnel(0.5))
     args.update(kwargs)
     calls, funnel = args.pop("calls"), args.pop("funnel")
-    _raises(error, key, lambda: theory.sales_moments(funnel, calls, **args), **values)
+    raises(error, key, lambda: theory.sales_moments(funnel, calls, **args), **values)
 
 
 # ============================================================ prob_reach
@@ -400,7 +391,7 @@ def test_gamma_approximation_is_off_where_the_docstring_says(size, draw, p, call
 def test_prob_reach_rejects_bad_arguments(kwargs, error, key, name):
     args = dict(calls=100, target=5, periods=1)
     args.update(kwargs)
-    _raises(
+    raises(
         error,
         key,
         lambda: fs.prob_reach(
@@ -488,13 +479,13 @@ def test_calls_for_target_edges():
     assert fs.calls_for_target(f, 0, 0.9) == 0
     assert fs.calls_for_target(f, 1, 0.5) == 7  # 1 - 0.9^7 = 0.522 >= 0.5 > 1 - 0.9^6
     zero = _funnel(0.5, 0.0)
-    _raises(
+    raises(
         VALUE,
         "error.target_unreachable",
         lambda: fs.calls_for_target(zero, 5, 0.9),
         funnel=repr(zero),
     )
-    _raises(
+    raises(
         VALUE,
         "error.target_unreachable",
         lambda: fs.calls_for_target(f, 5, 0.9, deal_size=0),
@@ -502,9 +493,9 @@ def test_calls_for_target_edges():
     )
     for probability, key in ((0, "open"), (1, "open"), (1.5, "range"), (math.nan, "range")):
         key = "error.open_probability" if key == "open" else "error.ratio_range"
-        _raises(VALUE, key, lambda p=probability: fs.calls_for_target(f, 5, p), name="probability")
+        raises(VALUE, key, lambda p=probability: fs.calls_for_target(f, 5, p), name="probability")
     fitted = fs.fit(fs.Log("counts", ("a", "b"), counts=pd.DataFrame({"a": [10], "b": [2]})))
-    _raises(
+    raises(
         TYPE,
         "error.not_a_funnel",
         lambda: fs.calls_for_target(fitted, 5, 0.9),
@@ -536,14 +527,14 @@ def test_calls_for_expected_is_the_ceiling_of_the_exact_ratio(p, target, size, p
 
 
 def test_calls_for_expected_validates():
-    _raises(VALUE, "error.target_unreachable", lambda: fs.calls_for_expected(_funnel(0.0), 5))
-    _raises(
+    raises(VALUE, "error.target_unreachable", lambda: fs.calls_for_expected(_funnel(0.0), 5))
+    raises(
         VALUE,
         "error.at_least",
         lambda: fs.calls_for_expected(_funnel(0.5), 5, periods=0),
         name="periods",
     )
-    _raises(
+    raises(
         VALUE,
         "error.nonnegative",
         lambda: fs.calls_for_expected(_funnel(0.5), -5),
@@ -612,13 +603,13 @@ def test_back_calculate_rounds_up_at_every_stage(ratios, target, size, needed):
 
 
 def test_back_calculate_refuses_what_cannot_be_reached():
-    _raises(VALUE, "error.target_unreachable", lambda: fs.back_calculate(_funnel(0.5, 0.0), 10))
-    _raises(
+    raises(VALUE, "error.target_unreachable", lambda: fs.back_calculate(_funnel(0.5, 0.0), 10))
+    raises(
         VALUE,
         "error.target_unreachable",
         lambda: fs.back_calculate(_funnel(0.5), 10, deal_size=0),
     )
-    _raises(
+    raises(
         VALUE,
         "error.nonnegative",
         lambda: fs.back_calculate(_funnel(0.5), -1),
@@ -748,4 +739,4 @@ def test_the_ratio_lever_raises_sales_in_proportion():
 def test_compare_levers_rejects_bad_arguments(kwargs, error, key, values):
     args = dict(extra_calls=10, stage="s1", new_ratio=0.5)
     args.update(kwargs)
-    _raises(error, key, lambda: fs.compare_levers(_funnel(0.3, 0.2), 100, **args), **values)
+    raises(error, key, lambda: fs.compare_levers(_funnel(0.3, 0.2), 100, **args), **values)
