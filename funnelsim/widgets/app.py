@@ -1,38 +1,20 @@
 """The widget app every notebook uses, the language switch, and the controls apps share.
 
-Each ``make_<app>(...)`` factory builds and returns an :class:`App` without
-displaying it; a notebook cell shows it with ``display(app)`` or by ending
-with ``app``. One update function runs on every control change: it calls the
-pure function from :mod:`funnelsim.lessons`, draws the result with
-:mod:`funnelsim.plotting` on a matplotlib figure rendered by the Agg backend
-into an image of fixed height (so the page does not jump), and writes a short
-summary in plain words. An error never shows a traceback: its message
-appears in place of the summary.
-
-For a classroom every app shows its seed with a "new draw" button (seed + 1:
-the same seed gives everyone the same figure), exports its chart to PNG and
-SVG in one click, and speaks English or Simplified Chinese: ``lang="zh"`` on
-any ``make_*``, or :func:`language_switch` on the page, which redraws every
-app shown (labels, chart and summary).
+:class:`App` holds an app's controls, its one update function (compute with
+a lesson, draw with a plot function on a fixed-height Agg image, describe in
+plain words), its last result and message, the seed's "new draw" button and
+the PNG/SVG export; :func:`language_switch` and :func:`switch_language`
+redraw every app on the page in the chosen language (see
+:mod:`funnelsim.widgets` for the whole picture).
 
 Each factory declares its controls as data, a table of :class:`Control`
 (kind, label, value, range, step, format); :func:`build_control` makes every
 one alike: sliders update on release and are wide enough to drag whatever
 the length of their description, menus show labels in the current language
 while their ``.value`` stays the identifier (a stage, a method, a column).
-
 The factories themselves are in :mod:`funnelsim.widgets.game` (01-03),
 :mod:`funnelsim.widgets.logs` (04-06) and :mod:`funnelsim.widgets.forecast`
-(07). The computed numbers stay on the app, so tests (and curious students)
-can drive it from code:
-
->>> import funnelsim as fs
->>> app = fs.widgets.make_law_of_large_numbers(p=0.5, n=200, reps=5, seed=1)
->>> app.controls["n"].value = 400
->>> app.result.shares.shape
-(5, 400)
->>> app.message
-''
+(07).
 """
 
 from __future__ import annotations
