@@ -32,7 +32,7 @@ from ._reader import (
 )
 from ._validate import check_nonnegative
 from .funnel import Funnel
-from .i18n import FunnelsimValueError, t
+from .i18n import FunnelsimValueError, stages_label, t
 
 __all__ = ["Log", "LogError", "mature_stage_table", "read_log"]
 
@@ -160,7 +160,7 @@ class Log:
             format=self.format,
             name=repr(self.name),
             unit=unit,
-            stages=" -> ".join(self.stages),
+            stages=stages_label(self.stages),
             dropped=len(self.dropped),
         )
 

@@ -324,7 +324,8 @@ class Simulation:
             return self.revenue
         if name in self.funnel.stages:
             return self.counts[..., self.funnel.stages.index(name)]
-        choices = ", ".join(["sales", "revenue", "count", *self.funnel.stages])
+        named = ["sales", "revenue", "count"]
+        choices = ", ".join(named + [s for s in self.funnel.stages if s not in named])
         raise FunnelsimValueError("error.unknown_measure", value=repr(name), choices=choices)
 
     def totals(
