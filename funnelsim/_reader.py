@@ -31,8 +31,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from ._validate import short
-from .i18n import FunnelsimValueError, t
+from ._validate import short, type_name
+from .i18n import FunnelsimTypeError, FunnelsimValueError, t
 
 
 class LogError(FunnelsimValueError):
@@ -99,12 +99,23 @@ def fields(columns: object, allowed: Sequence[str], what: str) -> dict[str, str]
         return {}
     choices = ", ".join(allowed)
     if not isinstance(columns, Mapping):
-        raise LogError("log.error.columns_type", choices=choices, value=repr(columns))
+        raise FunnelsimTypeError(
+            "log.error.columns_type",
+            name="columns",
+            choices=choices,
+            value=repr(columns),
+            type=type_name(columns),
+        )
     out = {}
     for key, column in columns.items():
         if key not in allowed:
             raise LogError("log.error.columns_key", key=repr(key), format=what, choices=choices)
-        if not isinstance(column, str) or not column.strip():
+        if not isinstance(column, str):
+            raise FunnelsimTypeError(
+                "log.error.columns_value", name="columns", key=key, value=repr(column),
+                type=type_name(column),
+            )  # fmt: skip
+        if not column.strip():
             raise LogError("log.error.columns_value", key=key, value=repr(column))
         out[key] = column.strip()
     return out
@@ -162,7 +173,9 @@ def read_source(
             raise LogError("log.error.not_found", name=str(path), cwd=os.getcwd())
         frame = _read_file(path, name, encoding, delimiter)
     else:
-        raise LogError("log.error.source_type", value=type(source).__name__)
+        raise FunnelsimTypeError(
+            "log.error.source_type", name="source", value=type_name(source), type=type_name(source)
+        )
     return _prepare(frame, name)
 
 

@@ -209,3 +209,18 @@ def check_names(name: str, values: Sequence[object]) -> tuple[str, ...]:
     if dupes:
         raise FunnelsimValueError("error.duplicate_stage", name=name, value=", ".join(dupes))
     return tuple(out)
+
+
+def by_columns(by: object, name: str = "by") -> tuple[str, ...]:
+    """Group columns as a tuple of names: a name that is not text is a TypeError."""
+    if by is None:
+        return ()
+    keys = (by,) if isinstance(by, str) else tuple(by) if np.iterable(by) else (by,)
+    for key in keys:
+        if not isinstance(key, str):
+            raise FunnelsimTypeError(
+                "error.by_type", name=name, value=short(by), type=type_name(key)
+            )
+        if not key:
+            raise FunnelsimValueError("error.by_type", name=name, value=short(by), type="str")
+    return keys

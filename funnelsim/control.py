@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._validate import check_nonnegative, check_probability, short, to_float, type_name
+from ._validate import by_columns, check_nonnegative, check_probability, short, to_float, type_name
 from .estimate import Fit
-from .groups import SHOWN_ROWS, by_columns, chosen_steps, group_label, percent_text, stage_rows
+from .groups import SHOWN_ROWS, chosen_steps, group_label, percent_text, stage_rows
 from .i18n import (
     FunnelsimTypeError,
     FunnelsimValueError,

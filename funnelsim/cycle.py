@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._validate import check_choice, check_open_probability
-from .i18n import FunnelsimValueError, t, unit_label
-from .intervals import CI, METHODS, proportion_ci
+from ._validate import check_choice, check_open_probability, short, type_name
+from .i18n import FunnelsimTypeError, FunnelsimValueError, t, unit_label
+from .intervals import CI, METHODS, check_level, proportion_ci
 from .logs import Clock, Log, LogError, log_clock, window_in_units
 from .survival import Survival, kaplan_meier, level_text, number_text
 
@@ -56,9 +56,14 @@ def naive_label(method: str) -> str:
 
 
 def _stage_index(log: Log, name: str, stage: object) -> int:
-    if not isinstance(stage, str) or stage not in log.stages:
+    """The position of ``stage`` (the argument ``name``) in the log's funnel."""
+    if not isinstance(stage, str):
+        raise FunnelsimTypeError(
+            "error.type_text", name=name, value=short(stage), type=type_name(stage)
+        )
+    if stage not in log.stages:
         raise FunnelsimValueError(
-            "error.unknown_stage", value=repr(stage), choices=", ".join(log.stages)
+            "error.unknown_stage", name=name, value=repr(stage), choices=", ".join(log.stages)
         )
     return log.stages.index(stage)
 
@@ -315,7 +320,7 @@ def cycle_length(
     closed deals rests on ten deals; the curve also keeps the 5,920 open
     leads at risk, each for as long as it has been open.
     """
-    level = check_open_probability("confidence_level", confidence_level)
+    level = check_level(confidence_level)
     clock = log_clock(log, "cycle_length")
     i = 0 if start is None else _stage_index(log, "start", start)
     j = len(log.stages) - 1 if end is None else _stage_index(log, "end", end)
@@ -326,9 +331,13 @@ def cycle_length(
             end=log.stages[j],
             stages=" -> ".join(log.stages),
         )
-    lasts = [last] if isinstance(last, (int, np.integer)) else list(last)
+    lasts = [last] if isinstance(last, (int, np.integer, str)) or not np.iterable(last) else last
     for n_last in lasts:
-        if isinstance(n_last, bool) or not isinstance(n_last, (int, np.integer)) or n_last < 1:
+        if isinstance(n_last, bool) or not isinstance(n_last, (int, np.integer)):
+            raise FunnelsimTypeError(
+                "error.type_whole", name="last", value=short(n_last), type=type_name(n_last)
+            )
+        if n_last < 1:
             raise FunnelsimValueError("error.at_least", name="last", minimum=1, value=n_last)
     reached = log.reached[list(log.stages)].to_numpy(dtype=bool)
     durations, observed, skipped = _to_close(log, clock, i, j, reached)
@@ -521,7 +530,7 @@ def open_lead_ratios(
     old; the censored estimate keeps every proposal at risk for as long as
     it has been open.
     """
-    level = check_open_probability("confidence_level", confidence_level)
+    level = check_level(confidence_level)
     clock = log_clock(log, "open_leads")
     k = _stage_index(log, "stage", stage)
     if k == 0:

@@ -22,14 +22,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._validate import check_choice, check_nonnegative, check_probability, short, type_name
+from ._validate import (
+    by_columns,
+    check_choice,
+    check_nonnegative,
+    check_probability,
+    short,
+    type_name,
+)
 from .estimate import Fit
 from .funnel import Funnel
 from .groups import (
     ADJUST,
     SHOWN_ROWS,
     adjust_pvalues,
-    by_columns,
     chosen_steps,
     group_labels,
     p_text,

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._validate import check_choice, check_count, check_rng, short, type_name
+from ._moved import moved_names
+from ._validate import by_columns, check_choice, check_count, check_rng, short, type_name
 from .funnel import Funnel
 from .i18n import (
     FunnelsimTypeError,
@@ -34,6 +35,9 @@ from .intervals import METHODS, check_level, interval
 from .logs import Log, mature_stage_table
 
 __all__ = ["Fit", "Overall", "fit"]
+
+# Names that moved elsewhere in the restructure still resolve here, with a warning.
+__getattr__ = moved_names(__name__)
 
 OVERALL_SEED = 20261123  # fixed default seed of Fit.overall: the same log gives the same interval
 OVERALL_DRAWS = 100_000
@@ -98,9 +102,10 @@ class Overall:
 
     Notes
     -----
-    Without groups the result reads like a ``(ratio, low, high)`` tuple:
-    :attr:`ratio`, :attr:`low` and :attr:`high` are floats and
-    ``ratio, low, high = fit.overall`` unpacks it. With groups those raise
+    Without groups the result reads like the ``(ratio, low, high)`` named
+    tuple it used to be: :attr:`ratio`, :attr:`low` and :attr:`high` are
+    floats, ``ratio, low, high = fit.overall`` unpacks it, ``overall[0]``,
+    ``len(overall)`` and ``overall._asdict()`` work. With groups those raise
     (there is one rate per group): :meth:`group` gives one group's
     :class:`Overall`, :meth:`to_frame` the table.
 
@@ -172,6 +177,19 @@ class Overall:
     def __iter__(self) -> Iterator[float]:
         """``ratio, low, high = fit.overall`` (without groups)."""
         return iter((self.ratio, self.low, self.high))
+
+    # The rest of the ``(ratio, low, high)`` tuple it was before it held groups too.
+    def __len__(self) -> int:
+        self._value("ratio")  # grouped: the same error as .ratio
+        return 3
+
+    def __getitem__(self, index: int | slice) -> float | tuple[float, ...]:
+        """``fit.overall[0]`` is the ratio, ``[1]`` and ``[2]`` the limits (without groups)."""
+        return (self.ratio, self.low, self.high)[index]
+
+    def _asdict(self) -> dict[str, float]:
+        """``{"ratio": ..., "low": ..., "high": ...}`` (without groups)."""
+        return {"ratio": self.ratio, "low": self.low, "high": self.high}
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Overall):
@@ -712,11 +730,11 @@ def fit(
     """
     if not isinstance(log, Log):
         raise FunnelsimTypeError(
-            "error.not_a_log", name="log", value=short(log), type=type_name(log)
+            "error.type_log", name="log", value=short(log), type=type_name(log)
         )
     level = check_level(confidence_level)
     method = check_choice("method", method, METHODS)
-    keys = () if by is None else (by,) if isinstance(by, str) else tuple(by)
+    keys = by_columns(by)
     pooled = log.stage_table()
     if pooled.empty or pooled["entered"].iloc[0] == 0:
         raise FunnelsimValueError("error.no_first_leads", stage=log.stages[0], name=log.name)

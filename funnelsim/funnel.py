@@ -14,6 +14,7 @@ from ._validate import (
     check_nonnegative,
     check_probability,
     check_sequence,
+    short,
     type_name,
 )
 from .i18n import FunnelsimTypeError, FunnelsimValueError, stages_label, t
@@ -226,6 +227,6 @@ def check_funnel(funnel: object, name: str = "funnel") -> Funnel:
     """``funnel`` itself when it is a :class:`Funnel`; anything else is a TypeError naming it."""
     if not isinstance(funnel, Funnel):
         raise FunnelsimTypeError(
-            "error.not_a_funnel", name=name, value=type_name(funnel), type=type_name(funnel)
+            "error.not_a_funnel", name=name, value=short(funnel), type=type_name(funnel)
         )
     return funnel

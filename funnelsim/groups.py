@@ -42,7 +42,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from ._validate import check_choice, check_nonnegative, short, type_name
+from ._moved import moved_names
+from ._validate import by_columns, check_choice, check_nonnegative, type_name
 from .estimate import Fit
 from .i18n import (
     FunnelsimTypeError,
@@ -65,6 +66,9 @@ __all__ = [
     "fit_beta_binomial",
 ]
 
+# Names that moved elsewhere in the restructure still resolve here, with a warning.
+__getattr__ = moved_names(__name__)
+
 ADJUST = ("holm", "bh")
 MAX_PRECISION = 1e6  # cap of the prior's precision a + b (no variation beyond chance)
 _MIN_PRECISION = 1e-6
@@ -81,21 +85,6 @@ def p_text(x: float) -> str:
     if not np.isfinite(x):
         return "= -"
     return "< 0.001" if x < 0.001 else f"= {x:.3g}"
-
-
-def by_columns(by: object, name: str = "by") -> tuple[str, ...]:
-    """Group columns as a tuple of names: a name that is not text is a TypeError."""
-    if by is None:
-        return ()
-    keys = (by,) if isinstance(by, str) else tuple(by) if np.iterable(by) else (by,)
-    for key in keys:
-        if not isinstance(key, str):
-            raise FunnelsimTypeError(
-                "error.by_type", name=name, value=short(by), type=type_name(key)
-            )
-        if not key:
-            raise FunnelsimValueError("error.by_type", name=name, value=short(by), type="str")
-    return keys
 
 
 def group_label(values: Sequence[object]) -> str:

@@ -30,9 +30,9 @@ from ._reader import (
     quote,
     read_source,
 )
-from ._validate import check_nonnegative
+from ._validate import by_columns, check_nonnegative, type_name
 from .funnel import Funnel
-from .i18n import FunnelsimValueError, stages_label, t
+from .i18n import FunnelsimTypeError, FunnelsimValueError, stages_label, t
 
 __all__ = ["Log", "LogError", "mature_stage_table", "read_log"]
 
@@ -93,7 +93,7 @@ class Log:
 
     def _group_keys(self, by: str | Sequence[str] | None) -> list[str]:
         """``by`` as a list of this log's group columns (a ValueError naming any other)."""
-        keys = [] if by is None else [by] if isinstance(by, str) else list(by)
+        keys = list(by_columns(by))
         unknown = [k for k in keys if k not in self.group_columns]
         if unknown:
             raise FunnelsimValueError(
@@ -488,7 +488,10 @@ def _stage_map(stages: object, fmt: str) -> dict[str, str | None]:
     if isinstance(stages, Mapping):
         items = list(stages.items())
     elif isinstance(stages, str | bytes) or not isinstance(stages, Sequence | np.ndarray):
-        raise LogError("log.error.stages_type", shape=shape, value=repr(stages))
+        raise FunnelsimTypeError(
+            "log.error.stages_type", name="stages", shape=shape, value=repr(stages),
+            type=type_name(stages),
+        )  # fmt: skip
     else:
         items = [(s, s) for s in stages]
     if len(items) < 2:

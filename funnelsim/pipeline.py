@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._moved import moved_names
 from ._reader import (
     ERRORS,
     FALSE,
@@ -68,6 +69,9 @@ __all__ = [
     "calibration",
     "read_pipeline",
 ]
+
+# Names that moved elsewhere in the restructure still resolve here, with a warning.
+__getattr__ = moved_names(__name__)
 
 #: The decks' stages and their chance of closing (DOMAIN.md §1).
 DEFAULT_PROBABILITIES = {"25%": 0.25, "50%": 0.5, "75%": 0.75, "90%": 0.9}

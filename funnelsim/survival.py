@@ -52,14 +52,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ._moved import moved_names
 from ._validate import check_open_probability, number_type_error
 from .i18n import FunnelsimValueError, t, unit_label
-from .intervals import CI, two_sided_z
+from .intervals import CI, check_level, two_sided_z
 from .logs import (
     DAY_NS,
 )
 
 __all__ = ["Survival", "kaplan_meier"]
+
+# Names that moved elsewhere in the restructure still resolve here, with a warning.
+__getattr__ = moved_names(__name__)
 
 _TOL = 1e-9  # a curve within this of 1 - p counts as "on" the level, not below it
 _SHOWN = 8  # rows of the curve a repr shows
@@ -76,6 +80,23 @@ def _greenwood(at_risk: np.ndarray, events: np.ndarray) -> np.ndarray:
     ok = n > d
     term[ok] = d[ok] / (n[ok] * (n[ok] - d[ok]))
     return np.cumsum(term)
+
+
+def log_log_band(
+    curve: np.ndarray, se: np.ndarray, confidence_level: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pointwise band of a survival-type curve on the log(-log) scale (module notes).
+
+    ``curve ** exp(± z se / (curve log curve))``: limits inside [0, 1], NaN
+    where the curve is 0 or 1 or its standard error is not a positive number.
+    """
+    low = np.full(curve.shape, np.nan)
+    high = np.full(curve.shape, np.nan)
+    ok = (curve > 0) & (curve < 1) & np.isfinite(se) & (se > 0)
+    w = two_sided_z(confidence_level) * se[ok] / (curve[ok] * -np.log(curve[ok]))
+    low[ok] = curve[ok] ** np.exp(w)
+    high[ok] = curve[ok] ** np.exp(-w)
+    return low, high
 
 
 def _first_below(time: np.ndarray, curve: np.ndarray, level: float) -> float:
@@ -188,8 +209,12 @@ class Survival:
             return CI(math.nan, math.nan)
         return CI(1.0 - float(self.high[-1]), 1.0 - float(self.low[-1]))
 
-    def _given_event(self) -> tuple[np.ndarray, np.ndarray]:
-        """The curve among subjects with the event by the last event time, and its SE."""
+    def given_event(self) -> tuple[np.ndarray, np.ndarray]:
+        """The curve among subjects with the event by the last event time, and its SE.
+
+        ``(S(t) - S(t_last)) / (1 - S(t_last))`` at each event time, with the
+        delta-method standard error from Greenwood's covariances (module notes).
+        """
         s = self.survival
         if not s.size:  # no event at all: an empty curve
             return s, self.se
@@ -215,7 +240,7 @@ class Survival:
         p = check_open_probability("p", p)
         if not self.time.size:
             return math.nan
-        curve = self._given_event()[0] if given_event else self.survival
+        curve = self.given_event()[0] if given_event else self.survival
         return _first_below(self.time, curve, 1 - p)
 
     def quantile_ci(self, p: float, *, given_event: bool = False) -> CI:
@@ -227,7 +252,7 @@ class Survival:
         p = check_open_probability("p", p)
         if not self.time.size:
             return CI(math.nan, math.nan)
-        curve, se = self._given_event() if given_event else (self.survival, self.se)
+        curve, se = self.given_event() if given_event else (self.survival, self.se)
         return _invert(self.time, curve, se, 1 - p, two_sided_z(self.confidence_level))
 
     @property
@@ -367,7 +392,7 @@ def kaplan_meier(
     1   7.0       17       1     0.807  0.563  0.923
     2  10.0       15       1     0.753  0.503  0.889
     """
-    level = check_open_probability("confidence_level", confidence_level)
+    level = check_level(confidence_level)
     t_arr = np.asarray(durations)
     if t_arr.dtype.kind == "m":
         t_arr = t_arr.astype("timedelta64[ns]").astype(np.int64) / DAY_NS
@@ -408,12 +433,7 @@ def kaplan_meier(
     finite = np.isfinite(v)
     se = np.full(surv.shape, np.nan)
     se[finite] = surv[finite] * np.sqrt(v[finite])
-    low = np.full(surv.shape, np.nan)
-    high = np.full(surv.shape, np.nan)
-    ok = finite & (surv > 0) & (surv < 1)
-    w = two_sided_z(level) * np.sqrt(v[ok]) / -np.log(surv[ok])
-    low[ok] = surv[ok] ** np.exp(w)
-    high[ok] = surv[ok] ** np.exp(-w)
+    low, high = log_log_band(surv, se, level)
     arrays = [time, at_risk, events, surv, se, low, high]
     for a in arrays:
         a.setflags(write=False)

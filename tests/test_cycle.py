@@ -519,3 +519,11 @@ def test_mature_overall_row_of_the_ratio_chart_has_no_counts(small_log):
         ax = plotting.plot_ratio_table(fit(small_log, mature=14), overall=True)
     labels = [text.get_text() for text in ax.texts]
     assert labels == ["60.0% (3 of 5)", "60.0%"]
+
+
+def test_stage_and_last_of_the_wrong_type_are_type_errors(small_log):
+    raises(TypeError, "error.type_text", lambda: cycle_length(small_log, start=3), name="start")
+    raises(
+        ValueError, "error.unknown_stage", lambda: cycle_length(small_log, end="won"), name="end"
+    )
+    raises(TypeError, "error.type_whole", lambda: cycle_length(small_log, last="x"), name="last")

@@ -248,7 +248,7 @@ def test_fit_rejects_bad_input():
     for wrong, kind in ((log.counts, "DataFrame"), ("abc", "str"), (None, "NoneType")):
         with pytest.raises(fs.FunnelsimTypeError) as err:
             fit(wrong)
-        check_error(err, "error.not_a_log", **{"name": "log", "type": kind})
+        check_error(err, "error.type_log", **{"name": "log", "type": kind})
     with pytest.raises(fs.FunnelsimValueError) as err:
         fit(log, by="team")
     check_error(err, "error.unknown_by", **{"value": "team"})
@@ -437,3 +437,37 @@ def test_a_log_nobody_has_got_through_yet_says_so_without_by():
     with pytest.raises(fs.FunnelsimValueError) as err:
         fit(log).to_funnel()
     check_error(err, "error.fit_no_funnel_log", **{"stage": "c"})
+
+
+@pytest.mark.parametrize("by", [3, [3], ("rep", None)])
+def test_group_columns_of_the_wrong_type_are_type_errors(by):
+    log = Log("counts", ("a", "b"), counts=pd.DataFrame({"rep": ["x"], "a": [5], "b": [3]}))
+    for call in (lambda: fit(log, by=by), lambda: log.stage_table(by=by)):
+        with pytest.raises(fs.FunnelsimTypeError) as err:
+            call()
+        check_error(err, "error.by_type", name="by")
+
+
+def test_an_ungrouped_overall_still_reads_as_the_tuple_it_was():
+    log = Log("counts", ("a", "b", "c"), counts=pd.DataFrame({"a": [150], "b": [70], "c": [10]}))
+    overall = fit(log).overall
+    assert (
+        len(overall) == 3
+        and overall[0] == overall.ratio
+        and overall[1:]
+        == (
+            overall.low,
+            overall.high,
+        )
+    )
+    assert overall._asdict() == {"ratio": overall.ratio, "low": overall.low, "high": overall.high}
+    grouped = fit(
+        Log(
+            "counts", ("a", "b"), counts=pd.DataFrame({"r": ["x", "y"], "a": [5, 6], "b": [1, 2]})
+        ),
+        by="r",
+    ).overall
+    for call in (lambda: grouped[0], lambda: len(grouped), grouped._asdict):
+        with pytest.raises(fs.FunnelsimValueError) as err:
+            call()
+        check_error(err, "error.overall_grouped", groups=2)

@@ -321,5 +321,5 @@ def test_comparing_reps_at_step_errors(log):
 def test_cutting_something_else_than_a_log_is_a_type_error():
     with pytest.raises(fs.FunnelsimTypeError) as err:
         lessons.cohort(pd.DataFrame({"dial": [1]}), end="2025-04-01")
-    assert err.value.key == "error.not_a_log"
+    assert err.value.key == "error.type_log"
     assert (err.value.values["name"], err.value.values["type"]) == ("log", "DataFrame")

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from funnelsim import Log, LogError, datasets, read_log, t
+from funnelsim import FunnelsimTypeError, Log, LogError, datasets, read_log, t
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -864,12 +864,10 @@ def test_a_wrong_encoding_names_the_row_where_it_fails(tmp_path):
         ),
         ({"errors": "ignore"}, "error.choice", {"name": "errors", "choices": "raise, drop"}),
         ({"stages": ["dial"]}, "log.error.stages_few", {"value": "['dial']"}),
-        ({"stages": "dial"}, "log.error.stages_type", {"value": "'dial'"}),
         ({"stages": ["dial", "dial"]}, "log.error.stages_repeated", {"value": "dial"}),
         ({"stages": ["dial", ""]}, "log.error.stage_name", {"value": "''"}),
         ({"columns": {"lead_id": "x"}}, "log.error.columns_key", {"key": "'lead_id'"}),
-        ({"columns": ["lead"]}, "log.error.columns_type", {"value": "['lead']"}),
-        ({"columns": {"lead": 3}}, "log.error.columns_value", {"key": "lead", "value": "3"}),
+        ({"columns": {"lead": " "}}, "log.error.columns_value", {"key": "lead", "value": "' '"}),
         ({"as_of": "not a date"}, "log.error.as_of", {"value": "'not a date'"}),
         ({"as_of": 5}, "log.error.as_of", {"value": "5"}),
         ({"encoding": "klingon"}, "log.error.encoding_name", {"value": "'klingon'"}),
@@ -889,10 +887,27 @@ def test_bad_arguments_are_logerrors(kwargs, key, values):
     assert values.items() <= info.value.values.items()
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "key", "values"),
+    [
+        ({"stages": "dial"}, "log.error.stages_type", {"name": "stages", "value": "'dial'"}),
+        ({"columns": ["lead"]}, "log.error.columns_type", {"name": "columns", "type": "list"}),
+        ({"columns": {"lead": 3}}, "log.error.columns_value", {"key": "lead", "type": "int"}),
+    ],
+)
+def test_arguments_of_the_wrong_type_are_type_errors(kwargs, key, values):
+    arguments = {"format": "events", "stages": BASE_STAGES, **kwargs}
+    with pytest.raises(FunnelsimTypeError) as info:
+        read_log(_base_events(), **arguments)
+    assert info.value.key == key
+    assert values.items() <= info.value.values.items()
+
+
 def test_bad_sources_are_logerrors(tmp_path):
-    with pytest.raises(LogError) as info:
+    with pytest.raises(FunnelsimTypeError) as info:
         read_log([1, 2], format="events", stages=BASE_STAGES)
-    assert info.value.key == "log.error.source_type" and info.value.values == {"value": "list"}
+    assert info.value.key == "log.error.source_type"
+    assert info.value.values == {"name": "source", "value": "list", "type": "list"}
     with pytest.raises(LogError) as info:
         read_log(tmp_path / "nowhere.csv", format="events", stages=BASE_STAGES)
     assert info.value.key == "log.error.not_found"

@@ -124,4 +124,26 @@ def test_all_lists_exactly_the_public_names():
     submodules |= {"cli", "lessons", "plotting", "report", "widgets"}  # loaded lazily on first use
     submodules |= {"fonts"}  # the Chinese plot font, loaded with plotting
     submodules |= {"summaries"}  # the text the command line prints, loaded with cli or report
+    submodules |= {"lessons_logs"}  # the old home of the lessons of 04-06, a warning on import
     assert public - set(fs.__all__) <= submodules
+
+
+def test_names_that_moved_still_resolve_where_they_were_with_a_warning():
+    """Notebooks saved before the restructure keep running, and say where a name went."""
+    import importlib
+
+    import funnelsim as fs
+    from funnelsim._moved import MOVED
+
+    for module, names in MOVED.items():
+        old = importlib.import_module(module)
+        for name, target in names.items():
+            with pytest.warns(DeprecationWarning, match=f"{target}.{name}"):
+                got = getattr(old, name)
+            assert got is getattr(importlib.import_module(target), name), (module, name)
+    with pytest.raises(AttributeError):
+        fs.groups.no_such_name  # noqa: B018
+    with pytest.warns(DeprecationWarning, match="funnelsim.lessons"):
+        lessons_logs = importlib.reload(importlib.import_module("funnelsim.lessons_logs"))
+    assert lessons_logs.true_ratios is fs.lessons.true_ratios
+    assert set(lessons_logs.__all__) <= set(fs.lessons.__all__)

@@ -27,9 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
-from .._validate import check_choice, check_open_probability, short, type_name
+from .._validate import by_columns, check_choice, check_open_probability, short, type_name
 from ..control import PChart, p_chart
 from ..cycle import CycleLength, cycle_length, stale_leads
 from ..diagnose import LeakDiagnosis, diagnose_leaks
@@ -45,6 +44,7 @@ from ..i18n import (
 )
 from ..intervals import calls_for_precision, exact_coverage
 from ..logs import Log, LogError
+from ..survival import log_log_band
 
 __all__ = [
     "COVERAGE_N",
@@ -113,7 +113,7 @@ def true_ratios(spec: Mapping, *, by: str | Sequence[str] | None = None) -> pd.D
     0  ann  connect   0.55
     1  bob  connect   0.40
     """
-    keys = [] if by is None else [by] if isinstance(by, str) else list(by)
+    keys = list(by_columns(by))
     for key in keys:
         check_choice("by", key, ("rep", "source"))
     try:
@@ -152,7 +152,7 @@ def _first_times(log: Log, analysis: str) -> pd.Series:
     what = t(f"analysis.{analysis}")
     if not isinstance(log, Log):
         raise FunnelsimTypeError(
-            "error.not_a_log", name="log", value=short(log), type=type_name(log)
+            "error.type_log", name="log", value=short(log), type=type_name(log)
         )
     if log.format == "counts" or log.reached is None:
         raise LogError("error.times_counts", name=log.name, analysis=what)
@@ -576,25 +576,20 @@ def cycle_curve(cycle: CycleLength, *, given_event: bool = True) -> pd.DataFrame
     28.55
     """
     if not isinstance(cycle, CycleLength):
-        raise FunnelsimValueError(
-            "error.plot_input",
+        raise FunnelsimTypeError(
+            "error.plot_result",
             function="cycle_curve",
+            argument="cycle",
             wanted="CycleLength",
-            value=type(cycle).__name__,
+            maker="fs.cycle_length",
+            value=type_name(cycle),
         )
     km = cycle.survival
     if given_event:
-        curve, se = km._given_event()
+        curve, se = km.given_event()
     else:
         curve, se = np.asarray(km.survival, float), np.asarray(km.se, float)
-    z = float(norm.ppf(0.5 + km.confidence_level / 2))
-    low = np.full(curve.shape, np.nan)
-    high = np.full(curve.shape, np.nan)
-    ok = (curve > 0) & (curve < 1) & np.isfinite(se) & (se > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        w = z * se[ok] / (curve[ok] * -np.log(curve[ok]))
-    low[ok] = curve[ok] ** np.exp(w)  # band of the curve still open ...
-    high[ok] = curve[ok] ** np.exp(-w)
+    low, high = log_log_band(curve, se, km.confidence_level)  # band of the curve still open ...
     done = curve <= 0
     low[done], high[done] = 0.0, 0.0
     return pd.DataFrame(
@@ -946,10 +941,10 @@ def comparing_reps(
     0
     """
     if not isinstance(log, Log):
-        raise FunnelsimValueError(
-            "error.groups_source", function="comparing_reps", value=type(log).__name__
+        raise FunnelsimTypeError(
+            "error.type_log", name="log", value=short(log), type=type_name(log)
         )
-    keys = (by,) if isinstance(by, str) else tuple(by)
+    keys = by_columns(by)
     comparison = compare_groups(log, by=keys, confidence_level=confidence_level)
     leaks = diagnose_leaks(log, benchmark="team", by=keys, confidence_level=confidence_level)
     chart = None
