@@ -59,6 +59,8 @@ TRUE = frozenset({"true", "yes", "y", "1", "1.0", "是"})
 FALSE = frozenset({"false", "no", "n", "0", "0.0", "否"})
 #: A missing time, as the readers store times (datetime64[ns]).
 NAT = np.datetime64("NaT", "ns")
+#: A DataFrame attribute naming the table in messages and reprs (as a file is named).
+NAME_ATTR = "funnelsim_name"
 
 _DELIMITERS = (",", ";", "\t", "|")
 _SHOW_ROWS = 5
@@ -165,7 +167,7 @@ def read_source(
         except (LookupError, TypeError):
             raise LogError("log.error.encoding_name", value=repr(encoding)) from None
     if isinstance(source, pd.DataFrame):  # an app may name its table
-        name, frame = str(source.attrs.get("funnelsim_name", "DataFrame")), source
+        name, frame = str(source.attrs.get(NAME_ATTR, "DataFrame")), source
     elif isinstance(source, str | os.PathLike):
         path = Path(source)
         name = path.name or str(path)

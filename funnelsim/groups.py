@@ -44,7 +44,7 @@ from scipy import optimize, special, stats
 
 from ._moved import moved_names
 from ._validate import by_columns, check_choice, check_nonnegative, type_name
-from .estimate import Fit
+from .estimate import Fit, group_keys
 from .i18n import (
     FunnelsimTypeError,
     FunnelsimValueError,
@@ -395,10 +395,17 @@ class GroupComparison:
     @property
     def groups(self) -> list[Any]:
         """Group keys (a value, or a tuple for several ``by`` columns)."""
-        keys = self.table[list(self.by)].drop_duplicates()
-        if len(self.by) == 1:
-            return keys[self.by[0]].tolist()
-        return [tuple(row) for row in keys.itertuples(index=False)]
+        return group_keys(self.table, self.by)
+
+    def require_leads(self, stage: str) -> None:
+        """Raise a clear error when no group has a lead entering ``stage``'s step.
+
+        Such a step (nobody has got that far yet) cannot be charted or
+        compared; the report notes it and the apps open on another step.
+        """
+        entered = self.table.loc[self.table["stage"] == stage, "entered"]
+        if not (entered > 0).any():
+            raise FunnelsimValueError("error.step_no_leads", stage=stage, by=fields_label(self.by))
 
     @property
     def differing(self) -> pd.DataFrame:

@@ -28,7 +28,6 @@ from .estimate import fit as fit_log
 from .groups import compare_groups
 from .i18n import field_label, get_language, method_label, stage_label, t, unit_label
 from .lessons import Outlook, calls_per_week, outlook
-from .plotting.groups import require_leads
 from .summaries import (
     band_frame,
     fit_notes,
@@ -154,7 +153,7 @@ def _section_groups(
     ]
     for stage in comparison.steps["stage"]:
         try:
-            require_leads(comparison, stage)
+            comparison.require_leads(stage)
         except ValueError as exc:  # a step nobody reached yet: say so, keep the report
             out.append(_p(t("cli.note", note=str(exc)), "note"))
             continue

@@ -19,7 +19,6 @@ __all__ = [
     "band_frame",
     "fit_notes",
     "format_amount",
-    "format_number",
     "format_percent",
     "log_line",
     "outlook_lines",
@@ -30,10 +29,6 @@ __all__ = [
 
 def format_percent(x: float) -> str:
     return "-" if not np.isfinite(x) else f"{100 * x:.2f}%"
-
-
-def format_number(x: float) -> str:
-    return "-" if not np.isfinite(x) else f"{x:,.0f}"
 
 
 def _rows(fit) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -396,6 +396,30 @@ def test_compute_modules_do_not_import_the_display_edge():
     )
 
 
+#: The lessons sit between the computation and the display edge.
+LESSONS = frozenset({"lessons", "lessons_logs"})
+
+
+def compute_importing_lessons(scan: Scan) -> list[str]:
+    """Modules below the lessons (the computation) importing them: the lessons build on the
+    computation, and the plots, apps, report and command line build on the lessons."""
+    out = [
+        f"{scan.where(imp.source, imp.line)}: {imp.source} imports {imp.target}"
+        for imp in scan.imports
+        if _first_name(scan, imp.target) in LESSONS
+        and _first_name(scan, imp.source) not in NOT_COMPUTE | LESSONS | {"__init__"}
+    ]
+    return sorted(out, key=_by_place)
+
+
+def test_the_computation_does_not_import_the_lessons():
+    _fail_with(
+        compute_importing_lessons(SCAN),
+        "computation module(s) import the lessons",
+        "the lessons call the computation, never the other way round",
+    )
+
+
 def test_no_private_name_crosses_a_module_boundary():
     _fail_with(
         SCAN.private,
@@ -503,6 +527,15 @@ PLANTED = {
         from . import theme
         from .theme import draw
         """,
+    "lessons/__init__.py": """
+        from ..a import public as lesson
+        """,
+    "h.py": """
+        from .lessons import lesson  # PLANTED the computation imports the lessons
+        """,
+    "plotting/game.py": """
+        from ..lessons import lesson  # fine: the plots draw the lessons' results
+        """,
     "plotting/theme.py": """
         from .. import a
         from ..a import public
@@ -545,6 +578,7 @@ def test_the_scanner_finds_each_planted_violation(tmp_path):
         "pkg/e.py:2: from pkg.plotting.theme import _colour",
     ]
     assert scan.unmarked_lazy == ["pkg/d.py:8: import os  # PLANTED unmarked import in a function"]
+    assert compute_importing_lessons(scan) == ["pkg/h.py:1: pkg.h imports pkg.lessons"]
 
 
 def test_the_scanner_reports_a_longer_cycle_as_a_chain(tmp_path):

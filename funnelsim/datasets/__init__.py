@@ -40,6 +40,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._reader import NAME_ATTR
 from ..i18n import FunnelsimValueError
 from ..logs import Log, read_log
 from ..pipeline import Pipeline, read_pipeline
@@ -240,5 +241,5 @@ def load_grade_history() -> pd.DataFrame:
 def _table(name: str) -> pd.DataFrame:
     """A sample CSV as text cells, named after its file in what the kit prints about it."""
     frame = pd.read_csv(path(name), dtype=str, keep_default_na=False)
-    frame.attrs["funnelsim_name"] = name  # what read_pipeline / calibration call the table
+    frame.attrs[NAME_ATTR] = name  # what read_pipeline / calibration call the table
     return frame

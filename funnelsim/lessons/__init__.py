@@ -17,8 +17,8 @@ they return; the tests call them directly.
   command line (pace, outlook, pipeline numbers).
 
 Every name is available here too (``fs.lessons.ratio_game``), as is
-:func:`calls_for_precision` (from :mod:`funnelsim.intervals`), which
-notebook 01 uses.
+:func:`calls_for_precision`: the one in :mod:`funnelsim.intervals`
+(``fs.calls_for_precision``), which notebooks 01 and 04 both use.
 
 Randomness comes in only through the ``rng`` keyword (a
 :class:`numpy.random.Generator`, a seed, or None), normalised once.

@@ -172,7 +172,7 @@ def outlook(
     groups : Fit, optional
         The same log fitted with ``by``, for a plan per group.
     target, probability, calls, periods, reps, deal_size, cycle
-        As in :func:`build_report`.
+        As in :func:`funnelsim.report.build_report`.
     rng : Generator, int or None
         Seed of both the plan and the forecast.
     pace : float, optional

@@ -1,8 +1,9 @@
 """The computation behind notebooks 04-06 (estimating from logs), as pure functions.
 
 The analyses themselves live in :mod:`funnelsim.estimate` (ratios with
-intervals, coverage, sample sizes) and :mod:`funnelsim.survival` (open
-leads, the sales cycle, stale leads). This module holds only the glue the
+intervals), :mod:`funnelsim.intervals` (coverage, sample sizes) and
+:mod:`funnelsim.cycle` (open leads, the sales cycle, stale leads). This
+module holds only the glue the
 notebooks and their apps need on top: the true ratios of the sample logs,
 a log cut at an earlier date or to a cohort of leads, and the results the
 apps in :mod:`funnelsim.widgets` draw. Nothing here touches matplotlib or
@@ -85,7 +86,7 @@ def true_ratios(spec: Mapping, *, by: str | Sequence[str] | None = None) -> pd.D
     Parameters
     ----------
     spec : mapping
-        One data set of ``data/sample_truth.json`` (``truth["events"]`` or
+        One data set of :func:`funnelsim.datasets.load_truth` (``truth["events"]`` or
         ``truth["gbk"]``): ``stages``, ``sources``, ``ratios`` (per source
         and stage), ``referral_share`` (per rep: the share of the first
         source), ``rep_factors`` and ``leads_per_rep``.

@@ -1,7 +1,8 @@
 """Plots of forecasts and pipelines (notebook 07): bands, pipelines, calibration, the ladder.
 
-Every function takes a result from :mod:`funnelsim.forecasting` or
-:mod:`funnelsim.pipeline` and draws on one matplotlib ``Axes``.
+Every function takes a result from :mod:`funnelsim.forecasting`,
+:mod:`funnelsim.pipeline` or :mod:`funnelsim.ladder` and draws on one
+matplotlib ``Axes``.
 """
 
 from __future__ import annotations

@@ -21,13 +21,6 @@ from .theme import amount_tick, check_result, errorbar, new_axes, palette, perce
 __all__ = ["plot_funnel_chart", "plot_p_chart", "plot_shrinkage"]
 
 
-def require_leads(result, step: str) -> None:
-    """A step no group has a lead at cannot be charted: say so (not a numpy error)."""
-    entered = result.table.loc[result.table["stage"] == step, "entered"]
-    if not (entered > 0).any():
-        raise FunnelsimValueError("error.step_no_leads", stage=step, by=fields_label(result.by))
-
-
 def plot_funnel_chart(
     result: GroupComparison,
     *,
@@ -82,7 +75,7 @@ def plot_funnel_chart(
 
     check_result(result, (GroupComparison,), "plot_funnel_chart", "funnelsim.compare_groups")
     step = result.stages[0] if stage is None else check_choice("stage", stage, result.stages)
-    require_leads(result, step)
+    result.require_leads(step)  # a step nobody reached: say so, not a numpy error
     levels = (confidence_level,) if np.ndim(confidence_level) == 0 else tuple(confidence_level)
     levels = tuple(sorted(float(x) for x in levels))
     ax = new_axes(ax)
@@ -316,7 +309,7 @@ def plot_shrinkage(
 
     check_result(result, (GroupComparison,), "plot_shrinkage", "funnelsim.compare_groups")
     step = result.stages[0] if stage is None else check_choice("stage", stage, result.stages)
-    require_leads(result, step)
+    result.require_leads(step)  # a step nobody reached: say so, not a numpy error
     rows = result.table[result.table["stage"] == step].reset_index(drop=True)
     team = float(result.steps.loc[result.steps["stage"] == step, "team_ratio"].iloc[0])
     ax = new_axes(ax, figsize=(10, max(4.0, 0.75 * len(rows) + 2)))

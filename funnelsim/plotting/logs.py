@@ -1,8 +1,8 @@
 """Plots of what a log says (notebooks 04 and 06): ratio tables, coverage, the sales cycle.
 
 Every function takes a result from :mod:`funnelsim.estimate`,
-:mod:`funnelsim.survival` or :mod:`funnelsim.lessons.logs` and draws on one
-matplotlib ``Axes``.
+:mod:`funnelsim.intervals`, :mod:`funnelsim.cycle` or
+:mod:`funnelsim.lessons.logs` and draws on one matplotlib ``Axes``.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .. import plotting
-from .._reader import read_csv
+from .._reader import NAME_ATTR, read_csv
 from ..distributions import Cycle, DealSize
 from ..estimate import Fit
 from ..i18n import FunnelsimValueError, t
@@ -278,7 +278,7 @@ def _pipeline_compute(read, v: Mapping[str, Any]) -> PipelineNumbers:
         raise FunnelsimValueError("app.pipe.empty")
     # The same CSV reader as files (delimiter, blank lines, row numbers, messages).
     frame = read_csv(text.encode("utf-8"), t("app.pipe.table_name"), "utf-8", None)
-    frame.attrs["funnelsim_name"] = t("app.pipe.table_name")
+    frame.attrs[NAME_ATTR] = t("app.pipe.table_name")
     return pipeline_numbers(read(frame), v["quota"], rng=v["seed"])
 
 
