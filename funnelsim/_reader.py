@@ -46,6 +46,24 @@ class LogError(FunnelsimValueError):
     has the key ``"log.error.missing_columns"`` and one
     :class:`~funnelsim._reader.MissingColumn` per missing column in
     ``.values["missing"]``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import funnelsim as fs
+    >>> events = pd.DataFrame({"lead": ["L1", "L2"], "stage": ["dial", "sael"],
+    ...                        "time": ["2025-03-03", "2025-03-04"]})
+    >>> try:
+    ...     fs.read_log(events, format="events", stages=["dial", "sale"])
+    ... except fs.LogError as err:
+    ...     print(err.key, isinstance(err, ValueError))
+    ...     print(err)
+    log.error.title True
+    Cannot read DataFrame as a log in the events format: 1 problem(s), listed below (rows
+    are counted as in a spreadsheet: the header is row 1).
+    - column 'stage', row 3: unknown stage 'sael'. Fix: write the stage as one of 'dial',
+    'sale', or add it to stages= in funnel order.
+    To read the valid rows anyway and list the others in log.dropped, pass errors="drop".
     """
 
 

@@ -425,6 +425,29 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         Arguments without the program name; by default ``sys.argv[1:]``.
     out : text stream, optional
         Where results are printed; by default ``sys.stdout``.
+
+    Examples
+    --------
+    ``funnelsim fit`` on the sample events log, from Python:
+
+    >>> import io
+    >>> import funnelsim as fs
+    >>> from funnelsim.cli import main
+    >>> out = io.StringIO()
+    >>> log = str(fs.datasets.path("sample_events.csv"))
+    >>> main(["fit", log, "--stages", "dial,connect,meeting,proposal,sale",
+    ...       "--as-of", "2025-06-30 18:00"], out=out)
+    0
+    >>> print(out.getvalue(), end="")
+    sample_events.csv: events log, 6,000 leads, stages dial → connect → meeting → proposal →
+    sale, as of 2025-06-30 18:00:00
+    Wilson intervals, 95% confidence
+                  step passed / entered  ratio    95% interval
+        dial → connect        2831/6000 47.18% 45.92% – 48.45%
+     connect → meeting         636/2831 22.47% 20.97% – 24.04%
+    meeting → proposal          277/636 43.55% 39.75% – 47.43%
+       proposal → sale           80/277 28.88% 23.86% – 34.48%
+           dial → sale          80/6000  1.33%   1.06% – 1.64%
     """
     out = sys.stdout if out is None else out
     parser = build_parser()

@@ -154,6 +154,17 @@ class PChart:
     centre : float or None
         The centre line given to :func:`p_chart`; None when it is the pooled
         ratio of the periods.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> chart = fs.p_chart(fs.datasets.load_counts(), stage="connects", by="rep")
+    >>> chart.stages, chart.by, chart.sigmas
+    (('connects',), ('rep',), 3.0)
+    >>> chart.flagged[["rep", "period", "signal"]]
+         rep     period signal
+    0   Wang 2025-05-19  above
+    1  Zhang 2025-01-13  below
     """
 
     stages: tuple[str, ...]
@@ -176,6 +187,13 @@ class PChart:
         all periods, or the ``centre`` given), ``low``, ``high`` (``centre ±
         sigmas * sqrt(centre (1 - centre) / entered)``, clipped to [0, 1])
         and ``signal`` (``"below"``, ``"above"`` or ``""``).
+
+        >>> import funnelsim as fs
+        >>> table = fs.p_chart(fs.datasets.load_counts(), stage="connects").to_frame()
+        >>> table.columns.tolist()
+        ['period', 'stage', 'entered', 'passed', 'ratio', 'centre', 'low', 'high', 'signal']
+        >>> len(table)   # 26 weeks
+        26
         """
         return self.table.copy()
 

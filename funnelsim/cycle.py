@@ -124,6 +124,20 @@ class CycleLength:
         ``mean``, ``median``.
     unit : str
         "days" or "periods".
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> cl = fs.cycle_length(fs.datasets.load_events())
+    >>> cl.leads, cl.closed, cl.open, cl.unit
+    (6000, 80, 5920, 'days')
+    >>> print(f"median {cl.median:.1f} days, {cl.share_closed:.1%} of leads close")
+    median 28.6 days, 1.6% of leads close
+    >>> cl.naive.round(1)    # the decks' averages of closed deals
+               method  deals  mean  median
+    0  last 10 closed     10  36.4    33.2
+    1  last 20 closed     20  34.1    31.3
+    2      all closed     80  30.2    28.0
     """
 
     survival: Survival
@@ -167,7 +181,14 @@ class CycleLength:
         return self.survival.mean_given_event
 
     def quantiles(self, p: Sequence[float] = (0.25, 0.5, 0.75, 0.9)) -> pd.DataFrame:
-        """Quantiles of the cycle of the deals that close, with intervals."""
+        """Quantiles of the cycle of the deals that close, with intervals.
+
+        >>> import funnelsim as fs
+        >>> fs.cycle_length(fs.datasets.load_events()).quantiles([0.5, 0.9]).round(1)
+             p  time   low  high
+        0  0.5  28.6  26.2  31.1
+        1  0.9  55.6  41.9  68.4
+        """
         return self.survival.quantiles(p, given_event=True)
 
     def to_frame(self) -> pd.DataFrame:
@@ -178,6 +199,14 @@ class CycleLength:
         ``leads`` (leads or deals it uses), ``value``, ``low``, ``high`` and
         ``difference`` (value minus the Kaplan-Meier value of the same
         statistic: the naive numbers' bias, up to chance).
+
+        >>> import funnelsim as fs
+        >>> table = fs.cycle_length(fs.datasets.load_events(), last=10).to_frame()
+        >>> table[table["statistic"] == "median"].round(2)
+                   method statistic  leads  value    low   high  difference
+        1    kaplan-meier    median   6000  28.55  26.17  31.08        0.00
+        3  last 10 closed    median     10  33.18    NaN    NaN        4.63
+        6      all closed    median     80  27.97    NaN    NaN       -0.58
         """
         km = {"share closed": self.share_closed, "median": self.median, "mean": self.mean}
         low, high = self.share_closed_ci
@@ -416,6 +445,17 @@ class OpenLeadRatios:
         that have not moved on are censored at ``as_of``.
     unit : str
         "days" or "periods".
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> r = fs.open_lead_ratios(fs.datasets.load_events(), "meeting", window=30)
+    >>> r.previous, r.stage, r.window
+    ('connect', 'meeting', 30.0)
+    >>> round(r.naive, 3), round(r.mature, 3), round(r.censored, 3)
+    (0.225, 0.234, 0.232)
+    >>> round(r.time_to_convert, 1)   # days from connect to meeting, for those who get there
+    5.1
     """
 
     stage: str
@@ -453,7 +493,16 @@ class OpenLeadRatios:
         ``high``, ``difference`` (ratio minus the Kaplan-Meier ratio) and
         ``median_time`` (time to move on among the leads that did: the
         Kaplan-Meier row reads it off the curve, the others average only
-        the leads that already moved on)."""
+        the leads that already moved on).
+
+        >>> import funnelsim as fs
+        >>> r = fs.open_lead_ratios(fs.datasets.load_events(), "meeting", window=30)
+        >>> r.to_frame()[["method", "leads", "passed", "ratio"]].round(3)
+                  method  leads  passed  ratio
+        0          naive   2831     636  0.225
+        1  mature cohort   2386     558  0.234
+        2   kaplan-meier   2831     636  0.232
+        """
         return self.table.copy()
 
     def __repr__(self) -> str:
@@ -592,6 +641,17 @@ class TimeInStage:
         Per stage and status: ``leads``, ``mean`` and the quantiles.
     unit : str
         "days" or "periods".
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> tis = fs.time_in_stage(fs.datasets.load_events(), quantiles=[0.5])
+    >>> tis.unit
+    'days'
+    >>> tis.summary.round(1).head(2)
+      stage    status  leads  mean   p50
+    0  dial  moved on   2831   2.0   1.7
+    1  dial      open   3169  87.3  88.1
     """
 
     durations: pd.DataFrame
@@ -599,7 +659,15 @@ class TimeInStage:
     unit: str
 
     def to_frame(self) -> pd.DataFrame:
-        """The tidy per-lead table (``durations``), ready for a box plot by stage."""
+        """The tidy per-lead table (``durations``), ready for a box plot by stage.
+
+        >>> import funnelsim as fs
+        >>> fs.time_in_stage(fs.datasets.load_events()).to_frame().round(1).head(3)
+             lead stage    status  time
+        0  L00001  dial  moved on   1.3
+        1  L00003  dial  moved on   1.2
+        2  L00005  dial  moved on   1.2
+        """
         return self.durations.copy()
 
     def __repr__(self) -> str:

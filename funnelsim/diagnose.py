@@ -97,6 +97,21 @@ class LeakDiagnosis:
         One row per group and step (see :meth:`to_frame`).
     confidence_level : float
     adjust : str
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import funnelsim as fs
+    >>> counts = pd.DataFrame({"rep": ["ann", "bob"], "dials": [300, 300],
+    ...                        "connects": [140, 90], "meetings": [8, 13]})
+    >>> log = fs.read_log(counts, format="counts", stages=["dials", "connects", "meetings"])
+    >>> res = fs.diagnose_leaks(log, benchmark={"connects": 0.45, "meetings": 0.14}, by="rep")
+    >>> res.benchmark, res.by
+    ('ratios', ('rep',))
+    >>> res.leaks[["rep", "stage", "ratio", "benchmark"]].round(3)
+       rep     stage  ratio  benchmark
+    0  ann  meetings  0.057       0.14
+    1  bob  connects  0.300       0.45
     """
 
     benchmark: str
@@ -124,11 +139,39 @@ class LeakDiagnosis:
         likely causes apply: ``"top"``, ``"middle"``, ``"bottom"`` or
         ``"whole"``, the same in every language; :func:`leak_cause` says
         them in words; empty otherwise).
+
+        >>> import pandas as pd
+        >>> import funnelsim as fs
+        >>> counts = pd.DataFrame({"rep": ["ann", "bob"], "dials": [300, 300],
+        ...                        "connects": [140, 90], "meetings": [8, 13]})
+        >>> log = fs.read_log(counts, format="counts", stages=["dials", "connects", "meetings"])
+        >>> res = fs.diagnose_leaks(log, benchmark={"connects": 0.45, "meetings": 0.14}, by="rep")
+        >>> res.to_frame()[["rep", "stage", "ratio", "benchmark", "status"]].round(3)
+           rep     stage  ratio  benchmark status
+        0  ann  connects  0.467       0.45     ok
+        1  ann  meetings  0.057       0.14   leak
+        2  bob  connects  0.300       0.45   leak
+        3  bob  meetings  0.144       0.14     ok
         """
         return self.table.copy()
 
     def messages(self) -> list[str]:
-        """One line in plain words per ratio below its benchmark (leaks first)."""
+        """One line in plain words per ratio below its benchmark (leaks first).
+
+        >>> import pandas as pd
+        >>> import funnelsim as fs
+        >>> counts = pd.DataFrame({"rep": ["ann", "bob"], "dials": [300, 300],
+        ...                        "connects": [140, 90], "meetings": [8, 13]})
+        >>> log = fs.read_log(counts, format="counts", stages=["dials", "connects", "meetings"])
+        >>> res = fs.diagnose_leaks(log, benchmark={"connects": 0.45, "meetings": 0.14}, by="rep")
+        >>> for line in res.messages():
+        ...     print(line)
+        ann: meetings 8/140 = 5.7% against 14.0% (adjusted p = 0.00457): likely causes: many
+        visits, few signed deals: weak closing, poor qualification, promises made on the phone
+        that cannot be kept.
+        bob: connects 90/300 = 30.0% against 45.0% (adjusted p < 0.001): likely causes: many
+        dials, few interested leads: poor lead lists, dialling for its own sake, rigid scripts.
+        """
         out = []
         labels = group_labels(self.table, self.by)
         for status in ("leak", "below"):
@@ -365,6 +408,15 @@ class PipelineDiagnosis:
         Why, in plain words, with what to do.
     counts : pandas.Series
         Leads per stage, earliest stage first.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> res = fs.diagnose_pipeline({"25%": 4, "50%": 15, "90%": 2})
+    >>> res.shape
+    'stuck in the middle'
+    >>> res.counts.tolist()
+    [4.0, 15.0, 2.0]
     """
 
     shape: str
@@ -372,7 +424,15 @@ class PipelineDiagnosis:
     counts: pd.Series
 
     def to_frame(self) -> pd.DataFrame:
-        """Columns ``stage``, ``count``, ``share`` (of all leads in the pipeline), ``shape``."""
+        """Columns ``stage``, ``count``, ``share`` (of all leads in the pipeline), ``shape``.
+
+        >>> import funnelsim as fs
+        >>> fs.diagnose_pipeline({"25%": 4, "50%": 15, "90%": 2}).to_frame().round(3)
+          stage  count  share                shape
+        0   25%    4.0  0.190  stuck in the middle
+        1   50%   15.0  0.714  stuck in the middle
+        2   90%    2.0  0.095  stuck in the middle
+        """
         total = float(self.counts.sum())
         return pd.DataFrame(
             {
@@ -567,6 +627,16 @@ class SimpsonCheck:
         both have), ``worse``, ``better_pooled`` and ``worse_pooled`` (their
         pooled ratios: the "better" one is lower) and ``sources`` (how many
         sources they share).
+
+    Examples
+    --------
+    >>> from funnelsim.diagnose import simpson_check, simpson_example
+    >>> res = simpson_check(simpson_example())
+    >>> res.by, res.within, res.stage, res.reversed
+    ('rep', 'source', 'meetings', True)
+    >>> res.reversals.round(3)    # ann is better with each source, worse pooled
+      better worse  better_pooled  worse_pooled  sources
+    0    ann   bob          0.129         0.247        2
     """
 
     by: str
@@ -583,7 +653,18 @@ class SimpsonCheck:
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy: ``by``, ``within`` (the pooled rows say ``"all"``, in every language),
-        ``entered``, ``passed``, ``ratio``."""
+        ``entered``, ``passed``, ``ratio``.
+
+        >>> from funnelsim.diagnose import simpson_check, simpson_example
+        >>> simpson_check(simpson_example()).to_frame().round(3)
+           rep     source  entered  passed  ratio
+        0  ann  cold list      600      60  0.100
+        1  ann   referral      100      30  0.300
+        2  bob  cold list      100       8  0.080
+        3  bob   referral      500     140  0.280
+        4  ann        all      700      90  0.129
+        5  bob        all      600     148  0.247
+        """
         pooled = self.pooled.assign(**{self.within: ALL_WITHIN})
         return pd.concat([self.table, pooled[self.table.columns]], ignore_index=True)
 

@@ -71,7 +71,16 @@ class Cycle:
 
     @classmethod
     def coerce(cls, cycle: Cycle | float | None) -> Cycle:
-        """``None`` -> no lag; a number -> that mean with the default spread."""
+        """``None`` -> no lag; a number -> that mean with the default spread.
+
+        Examples
+        --------
+        >>> import funnelsim as fs
+        >>> fs.Cycle.coerce(None)
+        Cycle(mean=0.0, cv=0.0)
+        >>> fs.Cycle.coerce(3)
+        Cycle(mean=3.0, cv=0.5)
+        """
         if cycle is None:
             return cls(0.0, 0.0)
         if isinstance(cycle, Cycle):
@@ -79,7 +88,17 @@ class Cycle:
         return cls(cycle)
 
     def pmf(self) -> np.ndarray:
-        """``P(lag = k)`` for ``k = 0 .. max_lag`` (a copy)."""
+        """``P(lag = k)`` for ``k = 0 .. max_lag`` (a copy).
+
+        Examples
+        --------
+        >>> import funnelsim as fs
+        >>> fs.Cycle(1.5, cv=0).pmf().tolist()   # half the deals after 1 period, half after 2
+        [0.0, 0.5, 0.5]
+        >>> pmf = fs.Cycle(4, cv=0.25).pmf()
+        >>> len(pmf), int(pmf.argmax()), round(float(pmf.sum()), 6)
+        (12, 4, 1.0)
+        """
         return self._pmf.copy()
 
     @property
@@ -93,7 +112,15 @@ class Cycle:
         return float(np.arange(len(self._pmf)) @ self._pmf)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        """Draw ``size`` lags, one per deal."""
+        """Draw ``size`` lags, one per deal.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import funnelsim as fs
+        >>> fs.Cycle(2.5, cv=0).sample(np.random.default_rng(42), 6).tolist()
+        [3, 2, 3, 3, 2, 3]
+        """
         return rng.choice(len(self._pmf), size=size, p=self._pmf)
 
 
@@ -170,19 +197,59 @@ class DealSize:
     # ------------------------------------------------------------ factories
     @classmethod
     def fixed(cls, amount: float) -> DealSize:
-        """Every deal is worth ``amount``."""
+        """Every deal is worth ``amount``.
+
+        Examples
+        --------
+        >>> import funnelsim as fs
+        >>> d = fs.DealSize.fixed(5_000)
+        >>> d
+        DealSize.fixed(5000)
+        >>> d.mean, d.cv
+        (5000.0, 0.0)
+        """
         return cls("fixed", (check_nonnegative("deal_size amount", amount),))
 
     @classmethod
     def gamma(cls, mean: float, cv: float = 1.0) -> DealSize:
-        """Gamma-distributed deal sizes with this mean and coefficient of variation."""
+        """Gamma-distributed deal sizes with this mean and coefficient of variation.
+
+        The default deal-size model; ``cv=0`` gives :meth:`fixed` deals.
+
+        Examples
+        --------
+        >>> import funnelsim as fs
+        >>> d = fs.DealSize.gamma(10_000, cv=0.5)
+        >>> d
+        DealSize.gamma(mean=10000, cv=0.5)
+        >>> d.mean, d.var
+        (10000.0, 25000000.0)
+        >>> fs.DealSize.gamma(10_000, cv=0)
+        DealSize.fixed(10000)
+        """
         mean = check_positive("deal_size mean", mean)
         cv = check_nonnegative("deal_size cv", cv)
         return cls.fixed(mean) if cv == 0 else cls("gamma", (mean, cv))
 
     @classmethod
     def lognormal(cls, mean: float, cv: float = 1.0) -> DealSize:
-        """Log-normal deal sizes with this mean and coefficient of variation."""
+        """Log-normal deal sizes with this mean and coefficient of variation.
+
+        Heavier-tailed than :meth:`gamma` at the same mean and cv; the simulator
+        draws one number per deal (``per_deal``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import funnelsim as fs
+        >>> d = fs.DealSize.lognormal(10_000, cv=2)
+        >>> d
+        DealSize.lognormal(mean=10000, cv=2)
+        >>> d.cv, d.per_deal
+        (2.0, True)
+        >>> round(float(d.sample(np.random.default_rng(1), 100_000).mean()), -2)
+        10000.0
+        """
         mean = check_positive("deal_size mean", mean)
         cv = check_nonnegative("deal_size cv", cv)
         return cls.fixed(mean) if cv == 0 else cls("lognormal", (mean, cv))
@@ -208,6 +275,23 @@ class DealSize:
         values : sequence of float, optional
             One representative deal size per band. Without them a deal is
             uniform inside its band.
+
+        Examples
+        --------
+        Three bands with a typical amount in each; the last band is open.
+
+        >>> import funnelsim as fs
+        >>> d = fs.DealSize.bands(
+        ...     [0, 10_000, 30_000, float("inf")], [0.6, 0.3, 0.1], values=[5_000, 15_000, 40_000]
+        ... )
+        >>> round(d.mean)
+        11500
+
+        Without values a deal is uniform inside its band:
+
+        >>> u = fs.DealSize.bands([0, 10, 30], [0.75, 0.25])
+        >>> u.mean, u.per_deal
+        (8.75, True)
         """
         e = [_band_edge(i, x) for i, x in enumerate(check_sequence("edges", edges))]
         shares = check_sequence("shares", shares)
@@ -238,7 +322,16 @@ class DealSize:
 
     @classmethod
     def coerce(cls, deal_size: DealSize | float | None) -> DealSize | None:
-        """``None`` stays None (revenue counted in deals); a number is a fixed size."""
+        """``None`` stays None (revenue counted in deals); a number is a fixed size.
+
+        Examples
+        --------
+        >>> import funnelsim as fs
+        >>> fs.DealSize.coerce(2_000)
+        DealSize.fixed(2000)
+        >>> fs.DealSize.coerce(None) is None
+        True
+        """
         if deal_size is None or isinstance(deal_size, DealSize):
             return deal_size
         return cls.fixed(deal_size)
@@ -288,7 +381,16 @@ class DealSize:
 
     # ------------------------------------------------------------- sampling
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        """Draw ``size`` individual deal sizes."""
+        """Draw ``size`` individual deal sizes.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import funnelsim as fs
+        >>> rng = np.random.default_rng(7)
+        >>> fs.DealSize.gamma(100, cv=0.5).sample(rng, 3).round(1).tolist()
+        [91.7, 79.2, 71.6]
+        """
         if self.kind == "fixed":
             return np.full(size, self.params[0])
         if self.kind == "gamma":
@@ -305,7 +407,18 @@ class DealSize:
         return rng.uniform(e[band], e[band + 1])
 
     def sample_sums(self, rng: np.random.Generator, deals: np.ndarray) -> np.ndarray:
-        """Total amount of ``deals[i]`` deals, for every cell of an integer array."""
+        """Total amount of ``deals[i]`` deals, for every cell of an integer array.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import funnelsim as fs
+        >>> rng = np.random.default_rng(7)
+        >>> fs.DealSize.fixed(100).sample_sums(rng, np.array([0, 1, 3])).tolist()
+        [0.0, 100.0, 300.0]
+        >>> fs.DealSize.gamma(100, cv=0.5).sample_sums(rng, np.array([0, 1, 3])).round(1).tolist()
+        [0.0, 91.7, 268.9]
+        """
         deals = np.asarray(deals, dtype=np.int64)
         if self.kind == "fixed":
             return deals * float(self.params[0])
@@ -327,6 +440,16 @@ class DealSize:
         sum is approximated by a gamma with the same mean and variance (the
         accuracy is stated in :func:`funnelsim.theory.prob_reach` and checked
         against simulation in ``tests/test_theory.py``).
+
+        Examples
+        --------
+        Chance that 1, 2 or 3 deals add up to at least 250:
+
+        >>> import funnelsim as fs
+        >>> fs.DealSize.fixed(100).sum_sf([1, 2, 3], 250).tolist()
+        [0.0, 0.0, 1.0]
+        >>> fs.DealSize.gamma(100, cv=0.5).sum_sf([1, 2, 3], 250).round(3).tolist()
+        [0.01, 0.22, 0.697]
         """
         deals = np.asarray(deals, dtype=float)
         if amount <= 0:

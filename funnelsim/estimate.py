@@ -139,14 +139,34 @@ class Overall:
         return group_keys(self.table, self.by)
 
     def group(self, key: Any) -> Overall:
-        """One group's :class:`Overall` (``key``: a value, or a tuple for several ``by``)."""
+        """One group's :class:`Overall` (``key``: a value, or a tuple for several ``by``).
+
+        >>> import pandas as pd
+        >>> import funnelsim as fs
+        >>> counts = pd.DataFrame({"rep": ["ann", "bob"], "dials": [150, 150],
+        ...                        "connects": [70, 40], "meetings": [10, 3]})
+        >>> log = fs.read_log(counts, format="counts", stages=["dials", "connects", "meetings"])
+        >>> ann = fs.fit(log, by="rep").overall.group("ann")
+        >>> print(f"{ann.ratio:.3f} [{ann.low:.3f}, {ann.high:.3f}]")
+        0.067 [0.035, 0.115]
+        """
         if not self.by:
             raise FunnelsimValueError("error.fit_not_grouped")
         return dataclasses.replace(self, table=group_rows(self.table, self.by, key), by=())
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy table: the ``by`` columns, ``entered``, ``passed``, ``ratio``, ``low``,
-        ``high`` (one row per group; one row without groups)."""
+        ``high`` (one row per group; one row without groups).
+
+        >>> import pandas as pd
+        >>> import funnelsim as fs
+        >>> counts = pd.DataFrame({"dials": [150, 150], "connects": [70, 40],
+        ...                        "meetings": [10, 3]})
+        >>> log = fs.read_log(counts, format="counts", stages=["dials", "connects", "meetings"])
+        >>> fs.fit(log).overall.to_frame().round(4)
+           entered  passed   ratio     low    high
+        0      300      13  0.0433  0.0243  0.0707
+        """
         return self.table.copy()
 
     def _value(self, column: str) -> float:
@@ -293,6 +313,21 @@ class Fit:
     still last / first, 0 here); :attr:`notes` says which. Such a group
     cannot give a funnel: :meth:`funnels_by_group` and
     :meth:`sample_funnels_by_group` raise.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> result = fs.fit(fs.datasets.load_events())
+    >>> result.stages
+    ('dial', 'connect', 'meeting', 'proposal', 'sale')
+    >>> result.to_frame().round(3)
+          stage  entered  passed  ratio    low   high
+    0   connect     6000    2831  0.472  0.459  0.484
+    1   meeting     2831     636  0.225  0.210  0.240
+    2  proposal      636     277  0.436  0.398  0.474
+    3      sale      277      80  0.289  0.239  0.345
+    >>> print(f"{result.overall.ratio:.4f}")
+    0.0133
     """
 
     stages: tuple[str, ...]
@@ -449,7 +484,19 @@ class Fit:
         self, n: int, *, rng: np.random.Generator | int | None = None
     ) -> dict[Any, list[Funnel]]:
         """``n`` plausible funnels for every group: a dict of lists, keyed as
-        :meth:`sample_ratios_by_group` (whose draws they hold)."""
+        :meth:`sample_ratios_by_group` (whose draws they hold).
+
+        >>> import pandas as pd
+        >>> import funnelsim as fs
+        >>> counts = pd.DataFrame({"rep": ["ann", "bob"], "dials": [150, 150],
+        ...                        "connects": [70, 40], "meetings": [10, 3]})
+        >>> log = fs.read_log(counts, format="counts", stages=["dials", "connects", "meetings"])
+        >>> draws = fs.fit(log, by="rep").sample_funnels_by_group(2, rng=1)
+        >>> list(draws), len(draws["bob"])
+        (['ann', 'bob'], 2)
+        >>> draws["bob"][0]
+        Funnel(dials -> connects -> meetings; ratios 0.283, 0.0652; overall 0.0185)
+        """
         draws = self.sample_ratios_by_group(n, rng=rng)
         out = {}
         for key, rows in draws.items():
@@ -611,7 +658,16 @@ class Fit:
         return tuple(out)
 
     def mature_note(self) -> str | None:
-        """With ``mature=``: the window and how many lead-steps it left out (None without)."""
+        """With ``mature=``: the window and how many lead-steps it left out (None without).
+
+        >>> import funnelsim as fs
+        >>> log = fs.datasets.load_events()
+        >>> print(fs.fit(log, mature="30D").mature_note())
+        mature leads only: at least 30 days at each step's previous stage (1,569 younger
+        lead-steps left out)
+        >>> fs.fit(log).mature_note() is None
+        True
+        """
         if self.mature is None:
             return None
         young = int(self.table["young"].sum())
@@ -620,7 +676,18 @@ class Fit:
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy table: the ``by`` columns, ``stage``, ``entered``, ``passed``, ``ratio``,
-        ``low``, ``high`` (one row per group and step)."""
+        ``low``, ``high`` (one row per group and step).
+
+        >>> import pandas as pd
+        >>> import funnelsim as fs
+        >>> counts = pd.DataFrame({"rep": ["ann", "bob"], "connects": [40, 40],
+        ...                        "meetings": [3, 9]})
+        >>> log = fs.read_log(counts, format="counts", stages=["connects", "meetings"])
+        >>> fs.fit(log, by="rep").to_frame().round(3)
+           rep     stage  entered  passed  ratio    low   high
+        0  ann  meetings       40       3  0.075  0.026  0.199
+        1  bob  meetings       40       9  0.225  0.123  0.375
+        """
         return self.table.copy()
 
     def __repr__(self) -> str:

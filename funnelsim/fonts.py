@@ -83,6 +83,10 @@ def font_path() -> Path:
 
     Returns the static Regular copy in matplotlib's cache folder; if that
     folder cannot be written, the variable font itself (thin, but complete).
+
+    >>> import funnelsim as fs
+    >>> fs.fonts.font_path().suffix
+    '.ttf'
     """
     static = _static_font()
     if not static.exists():
@@ -116,6 +120,10 @@ def families() -> list[str]:
     """The current ``font.family`` with Noto Sans SC appended as the fallback.
 
     Changes nothing (except adding the font to matplotlib's font manager, once).
+
+    >>> import funnelsim as fs
+    >>> fs.fonts.families()[-1]
+    'Noto Sans SC'
     """
     current = list(mpl.rcParams["font.family"])
     if not _add_font() or FAMILY in current:
@@ -133,6 +141,18 @@ def register() -> list[str]:
     -------
     list of str
         The new ``font.family``.
+
+    Examples
+    --------
+    :mod:`funnelsim.plotting` calls it on import; calling it again changes nothing.
+
+    >>> import matplotlib as mpl
+    >>> import funnelsim as fs
+    >>> families = fs.fonts.register()
+    >>> families[-1], families == list(mpl.rcParams["font.family"])
+    ('Noto Sans SC', True)
+    >>> fs.fonts.register() == families
+    True
     """
     mpl.rcParams["font.family"] = families()
     return list(mpl.rcParams["font.family"])

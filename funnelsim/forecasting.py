@@ -187,6 +187,18 @@ class Forecast:
     point : Forecast or None
         The same forecast on the point estimates only, from the same random
         streams (None when this forecast is already a point forecast).
+
+    Examples
+    --------
+    The next four weeks of the sample team, 450 dials a week, 5,000 a deal:
+
+    >>> import funnelsim as fs
+    >>> ratios = fs.fit(fs.datasets.load_counts())
+    >>> fc = fs.forecast(ratios, calls=450, periods=4, reps=1000, deal_size=5_000, rng=1)
+    >>> fc.reps, fc.periods, fc.uncertainty, fc.sales.shape
+    (1000, 4, True, (1000, 4))
+    >>> fc.point.uncertainty        # the same forecast on the point estimates
+    False
     """
 
     sales: np.ndarray
@@ -216,7 +228,15 @@ class Forecast:
         return [] if list(self.funnels) == [None] else list(self.funnels)
 
     def measure(self, measure: str = "revenue", *, cumulative: bool = False) -> np.ndarray:
-        """The (reps, periods) array of ``"revenue"`` or ``"sales"``, per period or cumulated."""
+        """The (reps, periods) array of ``"revenue"`` or ``"sales"``, per period or cumulated.
+
+        >>> import funnelsim as fs
+        >>> ratios = fs.fit(fs.datasets.load_counts())
+        >>> fc = fs.forecast(ratios, calls=450, periods=4, reps=1000, deal_size=5_000, rng=1)
+        >>> fc.measure("sales", cumulative=True)[:2]     # the first two replicates
+        array([[ 5., 14., 19., 20.],
+               [ 7., 11., 16., 22.]])
+        """
         measure = check_choice("measure", measure, _MEASURES)
         values = self.revenue if measure == "revenue" else self.sales.astype(float)
         return np.cumsum(values, axis=1) if cumulative else values
@@ -233,6 +253,16 @@ class Forecast:
         Columns ``period`` (from 0), ``mean`` and one column per level
         (``q10``, ``q50``, ``q90``). P10 is the value that 9 replicates in 10
         reach or beat.
+
+        >>> import funnelsim as fs
+        >>> ratios = fs.fit(fs.datasets.load_counts())
+        >>> fc = fs.forecast(ratios, calls=450, periods=4, reps=1000, deal_size=5_000, rng=1)
+        >>> fc.percentiles(measure="sales", cumulative=True).round(1)
+           period  mean   q10   q50   q90
+        0       0   4.3   2.0   4.0   7.0
+        1       1   8.7   5.0   9.0  13.0
+        2       2  13.0   8.0  13.0  18.0
+        3       3  17.3  12.0  17.0  23.0
         """
         qs = check_quantiles(q)
         values = self.measure(measure, cumulative=cumulative)
@@ -248,6 +278,14 @@ class Forecast:
 
         The last entry of the cumulative series is the chance of making the
         target over the whole horizon.
+
+        >>> import funnelsim as fs
+        >>> ratios = fs.fit(fs.datasets.load_counts())
+        >>> fc = fs.forecast(ratios, calls=450, periods=4, reps=1000, deal_size=5_000, rng=1)
+        >>> fc.prob_reach(20, measure="sales").round(3).tolist()   # 20 deals by week 1..4
+        [0.0, 0.002, 0.051, 0.305]
+        >>> float(fc.prob_reach(100_000).iloc[-1])                # 100,000 in four weeks
+        0.305
         """
         target = check_nonnegative("target", target)
         values = self.measure(measure, cumulative=cumulative)
@@ -271,6 +309,17 @@ class Forecast:
         ``ratio`` (``width / point_width``); ``point_coverage``: the share of
         this forecast's replicates inside the point band, that is how often
         the point band, which claims ``q[1] - q[0]``, would really hold.
+
+        >>> import funnelsim as fs
+        >>> ratios = fs.fit(fs.datasets.load_counts())
+        >>> fc = fs.forecast(ratios, calls=450, periods=4, reps=1000, deal_size=5_000, rng=1)
+        >>> bands = fc.compare_bands(measure="sales")
+        >>> bands[["period", "width", "point_width", "point_coverage"]].round(2)
+           period  width  point_width  point_coverage
+        0       0    5.0          5.0            0.86
+        1       1    8.0          7.0            0.80
+        2       2   10.0          9.0            0.80
+        3       3   11.0         11.0            0.82
         """
         if self.point is None:
             raise FunnelsimValueError("error.forecast_no_point")
@@ -299,7 +348,17 @@ class Forecast:
         )
 
     def to_frame(self) -> pd.DataFrame:
-        """Tidy frame: ``replicate``, ``period``, ``measure`` (sales, revenue), ``value``."""
+        """Tidy frame: ``replicate``, ``period``, ``measure`` (sales, revenue), ``value``.
+
+        >>> import funnelsim as fs
+        >>> ratios = fs.fit(fs.datasets.load_counts())
+        >>> fc = fs.forecast(ratios, calls=450, periods=4, reps=1000, deal_size=5_000, rng=1)
+        >>> fc.to_frame().head(3)
+           replicate  period measure  value
+        0          0       0   sales    5.0
+        1          0       1   sales    9.0
+        2          0       2   sales    5.0
+        """
         rep, period = np.meshgrid(np.arange(self.reps), np.arange(self.periods), indexing="ij")
         parts = [
             pd.DataFrame(
@@ -573,6 +632,26 @@ class Plan:
         The question asked.
     uncertainty : bool
         Whether the plan includes the ratios' uncertainty (a Fit).
+
+    Examples
+    --------
+    Calls a week for each rep of the sample team to be 90 % sure of 4 deals
+    in 4 weeks:
+
+    >>> import funnelsim as fs
+    >>> ratios = fs.fit(fs.datasets.load_counts(), by="rep")
+    >>> plan = fs.plan_calls(ratios, target=4, probability=0.9, periods=4, reps=500, rng=1)
+    >>> plan.target, plan.probability, plan.periods, plan.uncertainty
+    (4.0, 0.9, 4, True)
+    >>> plan.to_frame()[["group", "calls", "calls_point", "calls_decks"]]
+       group  calls  calls_point  calls_decks
+    0   Chen    208          192          117
+    1     Li    149          142           87
+    2    Liu    163          155           97
+    3   Wang    274          251          155
+    4  Zhang    236          217          131
+    5   Zhao    156          148           93
+    6   team    178          176          109
     """
 
     table: pd.DataFrame
@@ -585,11 +664,29 @@ class Plan:
     uncertainty: bool
 
     def to_frame(self) -> pd.DataFrame:
-        """A copy of :attr:`table`."""
+        """A copy of :attr:`table`.
+
+        >>> import funnelsim as fs
+        >>> plan = fs.plan_calls(fs.Funnel(["dials", "sales"], [0.01]), target=5,
+        ...                      probability=0.9, periods=4)
+        >>> plan.to_frame()[["group", "calls_point", "calls_decks", "p_decks"]].round(2)
+          group  calls_point  calls_decks  p_decks
+        0   all          200          125     0.56
+        """
         return self.table.copy()
 
     def group_labels(self) -> list[str]:
-        """The rows' ``group`` as people read them: the team's row in the current language."""
+        """The rows' ``group`` as people read them: the team's row in the current language.
+
+        >>> import funnelsim as fs
+        >>> ratios = fs.fit(fs.datasets.load_counts(), by="rep")
+        >>> plan = fs.plan_calls(ratios, target=4, probability=0.9, periods=4, reps=500, rng=1)
+        >>> plan.group_labels()
+        ['Chen', 'Li', 'Liu', 'Wang', 'Zhang', 'Zhao', 'team']
+        >>> with fs.language("zh"):
+        ...     plan.group_labels()[-1]
+        '团队'
+        """
         labels = self.table["group"].astype(str).tolist()
         labels[-1] = t("plan.team") if self.uncertainty else t("plan.all")
         return labels

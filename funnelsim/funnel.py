@@ -144,7 +144,18 @@ class Funnel:
         )
 
     def stage_index(self, stage: str) -> int:
-        """Position of ``stage`` in the funnel, with a clear error when unknown."""
+        """Position of ``stage`` in the funnel, with a clear error when unknown.
+
+        >>> import funnelsim as fs
+        >>> f = fs.Funnel(["contacts", "prospects", "sales"], [0.25, 0.2])
+        >>> f.stage_index("prospects")
+        1
+        >>> f.stage_index("meetings")
+        Traceback (most recent call last):
+        ...
+        funnelsim.FunnelsimValueError: Unknown stage 'meetings'. The funnel's stages are:
+        contacts, prospects, sales.
+        """
         if stage not in self.stages:
             raise FunnelsimValueError(
                 "error.unknown_stage", value=repr(stage), choices=", ".join(self.stages)
@@ -174,7 +185,16 @@ class Funnel:
         return math.inf if p == 0 else 1.0 / p
 
     def expected(self, calls: float) -> pd.Series:
-        """Expected count at each stage for ``calls`` leads entering the first stage."""
+        """Expected count at each stage for ``calls`` leads entering the first stage.
+
+        >>> import funnelsim as fs
+        >>> fs.Funnel(["contacts", "prospects", "sales"], [0.25, 0.2]).expected(200)
+        stage
+        contacts     200.0
+        prospects     50.0
+        sales         10.0
+        Name: expected, dtype: float64
+        """
         n = check_nonnegative("calls", calls)
         return pd.Series(
             n * self.reach, index=pd.Index(self.stages, name="stage"), name="expected"
@@ -208,7 +228,15 @@ class Funnel:
         return float(math.prod(self.ratios[k:]))
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per stage: ``stage``, ``ratio`` (into it; NaN for the first), ``reach``."""
+        """One row per stage: ``stage``, ``ratio`` (into it; NaN for the first), ``reach``.
+
+        >>> import funnelsim as fs
+        >>> fs.Funnel(["contacts", "prospects", "sales"], [0.25, 0.2]).to_frame()
+               stage  ratio  reach
+        0   contacts    NaN   1.00
+        1  prospects   0.25   0.25
+        2      sales   0.20   0.05
+        """
         return pd.DataFrame(
             {
                 "stage": list(self.stages),

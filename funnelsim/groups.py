@@ -244,6 +244,13 @@ class BetaBinomial(NamedTuple):
     would make them: the likelihood keeps rising as the precision grows, so
     the precision is set to the cap and the prior is (almost) a point mass at
     ``mean``.
+
+    Examples
+    --------
+    >>> from funnelsim.groups import fit_beta_binomial
+    >>> prior = fit_beta_binomial([3, 10, 25, 8], [40, 70, 90, 60])
+    >>> round(prior.a, 2), round(prior.b, 2), round(prior.mean, 3), prior.capped
+    (6.74, 34.06, 0.165, False)
     """
 
     a: float
@@ -381,6 +388,20 @@ class GroupComparison:
         As passed to :func:`compare_groups`.
     notes : tuple of str
         What could not be computed, and why; when the prior was capped.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import funnelsim as fs
+    >>> counts = pd.DataFrame({"rep": ["ann", "bob", "cy", "dee"],
+    ...                        "connects": [40, 70, 90, 60], "meetings": [3, 10, 25, 8]})
+    >>> log = fs.read_log(counts, format="counts", stages=["connects", "meetings"])
+    >>> res = fs.compare_groups(log, by="rep")
+    >>> res.groups, res.stages
+    (['ann', 'bob', 'cy', 'dee'], ('meetings',))
+    >>> res.differing[["rep", "stage", "ratio", "rest", "p_adjusted"]].round(3)
+      rep     stage  ratio   rest  p_adjusted
+    0  cy  meetings  0.278  0.124       0.013
     """
 
     by: tuple[str, ...]
@@ -402,6 +423,20 @@ class GroupComparison:
 
         Such a step (nobody has got that far yet) cannot be charted or
         compared; the report notes it and the apps open on another step.
+
+        >>> import pandas as pd
+        >>> import funnelsim as fs
+        >>> counts = pd.DataFrame({"rep": ["ann", "bob"], "calls": [40, 70],
+        ...                        "meetings": [3, 10], "sales": [0, 0], "renewals": [0, 0]})
+        >>> log = fs.read_log(counts, format="counts",
+        ...                   stages=["calls", "meetings", "sales", "renewals"])
+        >>> res = fs.compare_groups(log, by="rep")
+        >>> res.require_leads("sales")          # 13 meetings entered it: fine
+        >>> res.require_leads("renewals")       # no sale yet to renew
+        Traceback (most recent call last):
+        ...
+        funnelsim.FunnelsimValueError: No rep has a lead at the step into renewals yet, so that
+        step cannot be compared. Fix: pick an earlier step, or a log that runs longer.
         """
         entered = self.table.loc[self.table["stage"] == stage, "entered"]
         if not (entered > 0).any():
@@ -424,6 +459,19 @@ class GroupComparison:
         (two-sided Fisher exact test of the group against the rest of the
         team), ``p_adjusted`` (Holm or BH over every row) and ``differs``
         (``p_adjusted < 1 - confidence_level``).
+
+        >>> import pandas as pd
+        >>> import funnelsim as fs
+        >>> counts = pd.DataFrame({"rep": ["ann", "bob", "cy", "dee"],
+        ...                        "connects": [40, 70, 90, 60], "meetings": [3, 10, 25, 8]})
+        >>> log = fs.read_log(counts, format="counts", stages=["connects", "meetings"])
+        >>> table = fs.compare_groups(log, by="rep").to_frame()
+        >>> table[["rep", "entered", "passed", "ratio", "low", "high", "differs"]].round(3)
+           rep  entered  passed  ratio    low   high  differs
+        0  ann       40       3  0.075  0.026  0.199    False
+        1  bob       70      10  0.143  0.079  0.243    False
+        2   cy       90      25  0.278  0.196  0.378     True
+        3  dee       60       8  0.133  0.069  0.242    False
         """
         return self.table.copy()
 

@@ -94,7 +94,29 @@ _state["lang"] = _starting_language()
 
 
 def set_language(lang: str) -> None:
-    """Set the language of every label, title and message the kit shows."""
+    """Set the language of every label, title and message the kit shows.
+
+    Two languages exist: ``"en"`` (English, the default) and ``"zh"``
+    (Simplified Chinese); :func:`available_languages` lists them, one per file
+    in ``funnelsim/locales``. Stage, preset and column names never change with
+    the language, only what the kit shows. For one block, use :func:`language`.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> fs.i18n.available_languages()
+    ['en', 'zh']
+    >>> fs.set_language("zh")
+    >>> fs.t("stage.sales")
+    '成交'
+    >>> fs.set_language("en")
+    >>> fs.t("stage.sales")
+    'sales'
+    >>> fs.set_language("fr")
+    Traceback (most recent call last):
+    ...
+    funnelsim.FunnelsimValueError: Unknown language 'fr'. Available: en, zh.
+    """
     if lang not in available_languages():
         raise FunnelsimValueError(
             "error.unknown_language", lang=lang, choices=", ".join(available_languages())
@@ -103,13 +125,35 @@ def set_language(lang: str) -> None:
 
 
 def get_language() -> str:
-    """The current language code (``"en"`` by default)."""
+    """The current language code (``"en"`` by default).
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> fs.get_language()
+    'en'
+    >>> with fs.language("zh"):
+    ...     fs.get_language()
+    'zh'
+    """
     return _state["lang"]
 
 
 @contextlib.contextmanager
 def language(lang: str) -> Iterator[None]:
-    """Context manager that switches the language for a block."""
+    """Context manager that switches the language for a block.
+
+    The language before the block comes back after it, also on an error.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> with fs.language("zh"):
+    ...     print(fs.t("stage.meetings"))
+    约见
+    >>> fs.t("stage.meetings")
+    'meetings'
+    """
     old = get_language()
     set_language(lang)
     try:
@@ -123,6 +167,17 @@ def t(key: str, /, **kwargs: object) -> str:
 
     Raises ``KeyError`` for a key that is in no catalogue: that is a bug in
     the kit, caught by ``tests/test_i18n.py``.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> fs.t("stage.meetings")
+    'meetings'
+    >>> fs.t("error.unknown_preset", name="foo", choices="a, b")
+    "Unknown preset 'foo'. Choose one of: a, b."
+    >>> with fs.language("zh"):
+    ...     fs.t("stage.meetings")
+    '约见'
     """
     text = _catalogue(get_language()).get(key)
     if text is None:
@@ -143,7 +198,14 @@ def field_label(name: object) -> str:
 
 
 def fields_label(names: Iterable[object]) -> str:
-    """Several group columns, comma-separated (see :func:`field_label`)."""
+    """Several group columns, comma-separated (see :func:`field_label`).
+
+    >>> fields_label(["rep", "source", "region"])
+    'rep, source, region'
+    >>> with language("zh"):
+    ...     fields_label(["rep", "source", "region"])
+    '销售代表, 渠道, region'
+    """
     return ", ".join(field_label(n) for n in names)
 
 
@@ -181,7 +243,14 @@ def stage_label(stage: object) -> str:
 
 
 def stages_label(stages: Iterable[object], sep: str = " -> ") -> str:
-    """Several stages in funnel order, joined by ``sep`` (see :func:`stage_label`)."""
+    """Several stages in funnel order, joined by ``sep`` (see :func:`stage_label`).
+
+    >>> stages_label(["dials", "meetings", "Deals"])
+    'dials -> meetings -> Deals'
+    >>> with language("zh"):
+    ...     stages_label(["dials", "meetings", "Deals"], sep=" / ")
+    '拨打 / 约见 / Deals'
+    """
     return sep.join(stage_label(s) for s in stages)
 
 
@@ -211,6 +280,17 @@ class FunnelsimError(Exception):
         entries (a log's list of problems); by default ``t(key, **values)``.
     **values
         The values filled into the message, kept as ``.values``.
+
+    Examples
+    --------
+    Catch the kit's errors by this class and check ``.key``, not the wording:
+
+    >>> import funnelsim as fs
+    >>> try:
+    ...     fs.presets.get("nope")
+    ... except fs.FunnelsimError as err:
+    ...     print(err.key, err.values["name"], isinstance(err, ValueError))
+    error.unknown_preset nope True
     """
 
     def __init__(self, key: str, /, *, message: str | None = None, **values: Any) -> None:
@@ -223,11 +303,31 @@ class FunnelsimError(Exception):
 
 
 class FunnelsimValueError(FunnelsimError, ValueError):
-    """A value the kit cannot use: out of range, unknown name, inconsistent input."""
+    """A value the kit cannot use: out of range, unknown name, inconsistent input.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> try:
+    ...     fs.Funnel(["calls", "sales"], [1.3])
+    ... except fs.FunnelsimValueError as err:
+    ...     print(err.key, err.values["value"])
+    error.ratio_range 1.3
+    """
 
 
 class FunnelsimTypeError(FunnelsimError, TypeError):
-    """A value of the wrong type for its argument (a string where a number belongs...)."""
+    """A value of the wrong type for its argument (a string where a number belongs...).
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> try:
+    ...     fs.presets.get(3)
+    ... except fs.FunnelsimTypeError as err:
+    ...     print(err.key, err.values["name"], isinstance(err, TypeError))
+    error.type_choice name True
+    """
 
 
 # Tracebacks name them as users import them: funnelsim.FunnelsimValueError.

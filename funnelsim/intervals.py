@@ -72,7 +72,18 @@ __all__ = [
 
 
 class CI(NamedTuple):
-    """A confidence interval: ``low`` and ``high`` (floats, or arrays for array input)."""
+    """A confidence interval: ``low`` and ``high`` (floats, or arrays for array input).
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> ci = fs.proportion_ci(7, 15)      # 7 connects from 15 dials
+    >>> round(ci.low, 3), round(ci.high, 3)
+    (0.248, 0.699)
+    >>> low, high = ci                    # unpacks like a tuple
+    >>> round(high - low, 3)
+    0.451
+    """
 
     low: Any
     high: Any

@@ -70,6 +70,19 @@ class Ladder:
         ``rep``, ``source``, ``segment``.
     name : str
     dropped : pandas.DataFrame
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> ladder = fs.grade_ladder(fs.datasets.load_grade_history())
+    >>> ladder.grades
+    ('E', 'D', 'C', 'B', 'A')
+    >>> ladder.to_frame()[["from", "to", "entered", "passed", "ratio"]].round(3)
+      from to  entered  passed  ratio
+    0    E  D     1200     599  0.499
+    1    D  C      599     246  0.411
+    2    C  B      246     116  0.472
+    3    B  A      116      65  0.560
     """
 
     grades: tuple[str, ...]
@@ -80,7 +93,15 @@ class Ladder:
     dropped: pd.DataFrame = field(default_factory=empty_dropped)
 
     def to_funnel(self) -> Funnel:
-        """The point estimates as a funnel over the grades."""
+        """The point estimates as a funnel over the grades.
+
+        >>> import pandas as pd
+        >>> import funnelsim as fs
+        >>> history = pd.DataFrame({"grade": ["E"] * 50 + ["D"] * 25 + ["C"] * 15
+        ...                                  + ["B"] * 6 + ["A"] * 4})
+        >>> fs.grade_ladder(history).to_funnel()
+        Funnel(E -> D -> C -> B -> A; ratios 0.5, 0.5, 0.4, 0.4; overall 0.04)
+        """
         return self.fit.to_funnel()
 
     def leads_needed(
@@ -116,6 +137,23 @@ class Ladder:
         pandas.DataFrame
             One row per grade: ``grade``, ``expected`` and, with a
             probability, ``point`` and ``with_uncertainty``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import funnelsim as fs
+        >>> history = pd.DataFrame({"grade": ["E"] * 50 + ["D"] * 25 + ["C"] * 15
+        ...                                  + ["B"] * 6 + ["A"] * 4})
+        >>> ladder = fs.grade_ladder(history)
+        >>> ladder.leads_needed(2_000_000, deal_size=200_000)["expected"].tolist()  # 10 clients
+        [252, 126, 63, 25, 10]
+        >>> ladder.leads_needed(10, 0.9, reps=1000, rng=1)   # 90 % sure of 10 clients
+          grade  expected  point  with_uncertainty
+        0     E       252    353               564
+        1     D       126    175               275
+        2     C        63     87               134
+        3     B        25     33                48
+        4     A        10     10                10
         """
         size = DealSize.coerce(deal_size)
         target = check_nonnegative("target_sales", target_sales)
@@ -148,7 +186,19 @@ class Ladder:
         return out.assign(point=point, with_uncertainty=mixed)
 
     def to_frame(self) -> pd.DataFrame:
-        """A copy of :attr:`table`."""
+        """A copy of :attr:`table`.
+
+        >>> import pandas as pd
+        >>> import funnelsim as fs
+        >>> history = pd.DataFrame({"grade": ["E"] * 50 + ["D"] * 25 + ["C"] * 15
+        ...                                  + ["B"] * 6 + ["A"] * 4})
+        >>> fs.grade_ladder(history).to_frame().round(3)
+          from to  entered  passed  ratio    low   high
+        0    E  D      100      50    0.5  0.404  0.596
+        1    D  C       50      25    0.5  0.366  0.634
+        2    C  B       25      10    0.4  0.234  0.593
+        3    B  A       10       4    0.4  0.168  0.687
+        """
         return self.table.copy()
 
     def __repr__(self) -> str:

@@ -71,6 +71,26 @@ class Log:
     dropped : pandas.DataFrame
         With ``errors="drop"``: every dropped row of the source (``row``,
         ``column``, ``reason``); empty otherwise.
+
+    Examples
+    --------
+    Build one with :func:`funnelsim.read_log` (which validates the source), or
+    load a sample with ``fs.datasets.load_*()``:
+
+    >>> import pandas as pd
+    >>> import funnelsim as fs
+    >>> counts = pd.DataFrame({"week": ["2025-03-03", "2025-03-10"], "dials": [75, 80],
+    ...                        "connects": [35, 30], "sales": [1, 0]})
+    >>> log = fs.read_log(counts, format="counts", stages=["dials", "connects", "sales"],
+    ...                   columns={"period": "week"})
+    >>> log
+    Log(counts, 'DataFrame': 2 rows, stages dials -> connects -> sales, 0 rows dropped)
+    >>> log.counts
+          period  dials  connects  sales
+    0 2025-03-03     75        35      1
+    1 2025-03-10     80        30      0
+    >>> fs.datasets.load_events().format
+    'events'
     """
 
     format: str
@@ -147,7 +167,13 @@ class Log:
         return pd.DataFrame(rows, columns=[*keys, "stage", "entered", "passed"])
 
     def to_funnel(self) -> Funnel:
-        """Point-estimate funnel from the pooled counts (``passed / entered``)."""
+        """Point-estimate funnel from the pooled counts (``passed / entered``).
+
+        >>> import funnelsim as fs
+        >>> fs.datasets.load_counts().to_funnel()
+        Funnel(dials -> connects -> meetings -> sales; ratios 0.443, 0.146, 0.147;
+               overall 0.00949)
+        """
         table = self.stage_table()
         first = int(table["entered"].iloc[0])
         return Funnel.from_counts(self.stages, [first, *table["passed"].tolist()])

@@ -410,6 +410,17 @@ class Pipeline:
     origin : str
         Where the probabilities came from: ``"stage"`` (the labels),
         ``"given"``, ``"fitted"`` (a Calibration) or ``"column"``.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> pipe = fs.datasets.load_pipeline()
+    >>> pipe.n_deals, round(pipe.weighted), pipe.origin
+    (80, 2726335, 'stage')
+    >>> pipe.deals[["deal", "stage", "amount", "probability"]].head(2)
+       deal stage   amount  probability
+    0  P001   50%  17100.0         0.50
+    1  P002   75%  66700.0         0.75
     """
 
     deals: pd.DataFrame
@@ -489,6 +500,16 @@ class Pipeline:
         The standard recursion, one deal at a time: after deal ``i`` the
         chance of ``k`` closed deals is ``P(k) (1 - p_i) + P(k - 1) p_i``.
         Every step mixes non-negative numbers, so no cancellation occurs.
+
+        >>> import funnelsim as fs
+        >>> pipe = fs.Pipeline.from_deals([1_000_000, 200_000, 50_000], [0.25, 0.5, 0.9])
+        >>> pipe.count_pmf().round(4)
+        deals
+        0    0.0375
+        1    0.3875
+        2    0.4625
+        3    0.1125
+        Name: probability, dtype: float64
         """
         pmf = np.zeros(self.n_deals + 1)
         pmf[0] = 1.0
@@ -539,6 +560,26 @@ class Pipeline:
         pandas.DataFrame
             Sorted distinct amounts and their probabilities; ``attrs``
             holds ``method`` (``"exact"`` or ``"mc"``) and ``reps``.
+
+        Examples
+        --------
+        >>> import funnelsim as fs
+        >>> pipe = fs.Pipeline.from_deals([1_000_000, 200_000, 50_000], [0.25, 0.5, 0.9])
+        >>> dist = pipe.amount_distribution()
+        >>> dist.attrs["method"]
+        'exact'
+        >>> dist
+              amount  probability
+        0        0.0       0.0375
+        1    50000.0       0.3375
+        2   200000.0       0.0375
+        3   250000.0       0.3375
+        4  1000000.0       0.0125
+        5  1050000.0       0.1125
+        6  1200000.0       0.0125
+        7  1250000.0       0.1125
+        >>> pipe.amount_distribution(method="mc", reps=2000, rng=1)["probability"].iloc[0]
+        np.float64(0.048)
         """
         method = check_choice("method", method, ("auto", "exact", "mc"))
         check_rng(rng)  # checked even when the exact answer needs no randomness
@@ -609,6 +650,13 @@ class Pipeline:
 
         The level-``q`` percentile is the smallest value whose cumulative
         probability reaches ``q``: P10 is what you bank 9 times in 10.
+
+        >>> import funnelsim as fs
+        >>> fs.datasets.load_pipeline().percentiles()
+        q10    2285700.0
+        q50    2706100.0
+        q90    3203700.0
+        Name: amount, dtype: float64
         """
         qs = check_quantiles(q)
         values, probs = self._distribution(measure, method, reps, rng)
@@ -619,7 +667,16 @@ class Pipeline:
 
     def by_stage(self) -> pd.DataFrame:
         """Per stage (least likely first): ``stage``, ``probability`` (mean), ``deals``,
-        ``amount``, ``weighted``: the pipeline's shape (DOMAIN.md §4)."""
+        ``amount``, ``weighted``: the pipeline's shape (DOMAIN.md §4).
+
+        >>> import funnelsim as fs
+        >>> fs.datasets.load_pipeline().by_stage()
+          stage  probability  deals     amount  weighted
+        0   25%         0.25     27  1946900.0  486725.0
+        1   50%         0.50     26  1529500.0  764750.0
+        2   75%         0.75     14   788800.0  591600.0
+        3   90%         0.90     13   981400.0  883260.0
+        """
         frame = self.deals.assign(weighted=self.amounts * self.probabilities)
         out = (
             frame.groupby("stage", sort=False)
@@ -663,7 +720,18 @@ class Pipeline:
         return out
 
     def to_frame(self) -> pd.DataFrame:
-        """The deals with a ``weighted`` column (amount x probability)."""
+        """The deals with a ``weighted`` column (amount x probability).
+
+        >>> import pandas as pd
+        >>> import funnelsim as fs
+        >>> deals = pd.DataFrame({"deal": ["D1", "D2", "D3"], "stage": ["25%", "50%", "90%"],
+        ...                       "amount": [1_000_000, 200_000, 50_000]})
+        >>> fs.read_pipeline(deals).to_frame()
+          deal stage     amount  probability  weighted
+        0   D1   25%  1000000.0         0.25  250000.0
+        1   D2   50%   200000.0         0.50  100000.0
+        2   D3   90%    50000.0         0.90   45000.0
+        """
         return self.deals.assign(weighted=self.amounts * self.probabilities)
 
     def __repr__(self) -> str:
@@ -743,6 +811,19 @@ class Calibration:
         Of the intervals.
     name : str
     dropped : pandas.DataFrame
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> cal = fs.calibration(fs.datasets.load_deal_history())
+    >>> round(cal.brier, 4), round(cal.base_rate, 3)
+    (0.1965, 0.4)
+    >>> cal.table[["bin", "n", "closed", "observed", "gap"]].round(3)   # every stage overstated
+       bin    n  closed  observed    gap
+    0  25%  400      80     0.200 -0.050
+    1  50%  250      99     0.396 -0.104
+    2  75%  150      96     0.640 -0.110
+    3  90%  100      85     0.850 -0.050
     """
 
     table: pd.DataFrame
@@ -765,7 +846,16 @@ class Calibration:
         )
 
     def to_frame(self) -> pd.DataFrame:
-        """A copy of the reliability table."""
+        """A copy of the reliability table.
+
+        >>> import funnelsim as fs
+        >>> fs.calibration(fs.datasets.load_deal_history()).to_frame().round(3)
+           bin  stated    n  closed  observed    low   high    gap
+        0  25%    0.25  400      80     0.200  0.164  0.242 -0.050
+        1  50%    0.50  250      99     0.396  0.337  0.458 -0.104
+        2  75%    0.75  150      96     0.640  0.561  0.712 -0.110
+        3  90%    0.90  100      85     0.850  0.767  0.907 -0.050
+        """
         return self.table.copy()
 
     def __repr__(self) -> str:

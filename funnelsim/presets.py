@@ -56,6 +56,15 @@ class Preset:
         Revenue target of the example, if it has one.
     extra : mapping
         Other numbers of the example (working weeks, carried-over meetings).
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> pre = fs.presets.get("target back-calculation")
+    >>> pre.funnel.stages
+    ('candidates (25%)', '50%', '75%', 'closed')
+    >>> pre.target, pre.deals_needed()
+    (500000, 38)
     """
 
     name: str
@@ -72,6 +81,15 @@ class Preset:
 
         ``working_weeks * (new meetings + carried-over meetings) * ratio into
         sales``, with new meetings from ``dials_per_day * working_days``.
+
+        Examples
+        --------
+        15 dials a day give 1 meeting; 5 days plus 3 carried-over meetings make
+        8 meetings a week, which close 1 sale; 50 working weeks:
+
+        >>> import funnelsim as fs
+        >>> fs.presets.get("daily ratio game").sales_per_year()
+        50.0
         """
         x = self.extra
         meetings_stage = self.funnel.stages[2]
@@ -80,7 +98,18 @@ class Preset:
         return float(round(x["working_weeks"] * per_week, 9))
 
     def deals_needed(self) -> int:
-        """Deals needed for ``target`` at the mean deal size (rounded up)."""
+        """Deals needed for ``target`` at the mean deal size (rounded up).
+
+        Examples
+        --------
+        >>> import funnelsim as fs
+        >>> fs.presets.get("grade ladder").deals_needed()   # 10,000,000 / 200,000
+        50
+        >>> fs.presets.get("20:5:1").deals_needed()
+        Traceback (most recent call last):
+        ...
+        funnelsim.FunnelsimValueError: Preset '20:5:1' has no revenue target and deal size.
+        """
         if self.target is None or self.deal_size is None:
             raise FunnelsimValueError("error.preset_no_target", name=self.name)
         return math.ceil(self.target / self.deal_size.mean - 1e-9)
@@ -186,7 +215,17 @@ _BUILDERS = {
 
 
 def names() -> list[str]:
-    """Names of every preset, in the order of DOMAIN.md."""
+    """Names of every preset, in the order of DOMAIN.md.
+
+    Each name is a key for :func:`get`, the same in every language.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> fs.presets.names()
+    ['daily ratio game', '20:5:1', 'six-stage weekly funnel', 'weighted pipeline',
+     'target back-calculation', 'grade ladder']
+    """
     return list(_BUILDERS)
 
 

@@ -281,6 +281,18 @@ class Simulation:
         Amount closed in each period (deals when ``deal_size`` is None).
     cycle, deal_size, start, method
         The settings the simulation ran with.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> f = fs.Funnel(["calls", "meetings", "sales"], [0.2, 0.25])
+    >>> sim = fs.simulate(f, calls=50, periods=4, reps=3, rng=1)
+    >>> sim.reps, sim.periods, sim.counts.shape
+    (3, 4, (3, 4, 3))
+    >>> sim.sales            # deals closed by each rep (row) in each period (column)
+    array([[2, 5, 1, 3],
+           [1, 2, 2, 1],
+           [3, 1, 3, 6]])
     """
 
     funnel: Funnel
@@ -335,6 +347,18 @@ class Simulation:
 
         A last, shorter block is kept (52 weeks in blocks of 4 give 13 full
         months; 52 in blocks of 5 give 10 blocks of 5 and one of 2).
+
+        >>> import funnelsim as fs
+        >>> sim = fs.simulate(fs.Funnel(["calls", "sales"], [0.1]), 20, periods=6, reps=2, rng=3)
+        >>> sim.sales
+        array([[0, 1, 3, 2, 0, 2],
+               [2, 1, 3, 0, 1, 2]])
+        >>> sim.totals("sales", block=4)    # periods 0-3, then 4-5
+        array([[6, 2],
+               [6, 3]])
+        >>> sim.totals("count", stage="calls", block=4)
+        array([[80, 40],
+               [80, 40]])
         """
         block = check_count("block", block, minimum=1)
         values = self.measure(measure, stage=stage)
@@ -391,6 +415,19 @@ class Simulation:
         ``measure`` is ``"count"`` (leads reaching ``stage``, by call period),
         ``"sales"`` (deals closed in the period) or ``"revenue"``; ``stage`` is
         empty for the last two.
+
+        >>> import funnelsim as fs
+        >>> sim = fs.simulate(fs.Funnel(["calls", "sales"], [0.1]), 20, periods=2, reps=1, rng=3)
+        >>> sim.to_frame()
+           rep  period  measure  stage  value
+        0    0       0    count  calls   20.0
+        1    0       1    count  calls   20.0
+        2    0       0    count  sales    0.0
+        3    0       1    count  sales    1.0
+        4    0       0    sales    NaN    0.0
+        5    0       1    sales    NaN    1.0
+        6    0       0  revenue    NaN    0.0
+        7    0       1  revenue    NaN    1.0
         """
         reps, periods, _n_stages = self.counts.shape
         rep_idx, period_idx = np.meshgrid(np.arange(reps), np.arange(periods), indexing="ij")

@@ -28,6 +28,12 @@ __all__ = [
 
 
 def format_percent(x: float) -> str:
+    """A share as a percentage with two decimals; ``"-"`` when it is not a number.
+
+    >>> from funnelsim.summaries import format_percent
+    >>> format_percent(0.4667), format_percent(float("nan"))
+    ('46.67%', '-')
+    """
     return "-" if not np.isfinite(x) else f"{100 * x:.2f}%"
 
 
@@ -102,7 +108,14 @@ def ratio_table(fit) -> pd.DataFrame:
 
 
 def log_line(log) -> str:
-    """One line saying what the log is: file, format, size, snapshot date."""
+    """One line saying what the log is: file, format, size, snapshot date.
+
+    >>> import funnelsim as fs
+    >>> from funnelsim.summaries import log_line
+    >>> print(log_line(fs.datasets.load_events()))
+    sample_events.csv: events log, 6,000 leads, stages dial → connect → meeting → proposal →
+    sale, as of 2025-06-30 18:00:00
+    """
     n = len(log.counts) if log.format == "counts" else len(log.leads)
     unit = t("cli.unit.rows") if log.format == "counts" else t("cli.unit.leads")
     as_of = "-" if log.as_of is None else str(pd.Timestamp(log.as_of))
@@ -118,7 +131,18 @@ def log_line(log) -> str:
 
 
 def fit_notes(fit) -> list[str]:
-    """What a reader of a fit's ratios should know: the mature-lead rule, then its notes."""
+    """What a reader of a fit's ratios should know: the mature-lead rule, then its notes.
+
+    >>> import funnelsim as fs
+    >>> from funnelsim.summaries import fit_notes
+    >>> log = fs.datasets.load_events()
+    >>> for note in fit_notes(fs.fit(log, mature=30)):
+    ...     print(note)
+    mature leads only: at least 30 days at each step's previous stage (1,569 younger
+    lead-steps left out)
+    >>> fit_notes(fs.fit(log))
+    []
+    """
     out = list(fit.notes)
     if fit.mature is not None:
         out.insert(0, fit.mature_note())
@@ -126,6 +150,13 @@ def fit_notes(fit) -> list[str]:
 
 
 def format_amount(x: float, measure: str) -> str:
+    """A forecast number as text: revenue in whole units, sales with one decimal; ``"-"``
+    when it is not a number.
+
+    >>> from funnelsim.summaries import format_amount
+    >>> format_amount(1234567.8, "revenue"), format_amount(12.34, "sales")
+    ('1,234,568', '12.3')
+    """
     if not np.isfinite(x):
         return "-"
     return f"{x:,.0f}" if measure == "revenue" else f"{x:,.1f}"
@@ -136,6 +167,17 @@ def plan_frame(o: Outlook) -> pd.DataFrame:
 
     Translated headers; counts of calls as integers, chances as percentages.
     Empty without a target.
+
+    >>> import funnelsim as fs
+    >>> from funnelsim.lessons import outlook
+    >>> o = outlook(fs.fit(fs.datasets.load_counts()), target=20, probability=0.9, periods=4,
+    ...             reps=500, rng=1)
+    >>> from funnelsim.summaries import plan_frame
+    >>> frame = plan_frame(o)
+    >>> frame.columns[2]
+    'calls for 90% (with uncertainty)'
+    >>> frame.iloc[0].tolist()
+    ['team', '0.95%', '701', '682', '528', '530', '87.78%', '53.63%']
     """
     if o.plan is None:
         return pd.DataFrame()
@@ -162,6 +204,18 @@ def band_frame(o: Outlook) -> pd.DataFrame:
     Periods are counted from 1; P(target) only with a target. Values are
     those of ``o.forecast.percentiles(measure=o.measure, cumulative=True)``
     and ``o.forecast.prob_reach(o.target, measure=o.measure)``.
+
+    >>> import funnelsim as fs
+    >>> from funnelsim.lessons import outlook
+    >>> o = outlook(fs.fit(fs.datasets.load_counts()), target=20, probability=0.9, periods=4,
+    ...             reps=500, rng=1)
+    >>> from funnelsim.summaries import band_frame
+    >>> print(band_frame(o).to_string(index=False))
+     period mean  P10  P50  P90 P(target by then)
+          1  6.8  3.0  7.0 11.0             0.00%
+          2 13.7  9.0 14.0 19.0             7.00%
+          3 20.2 14.0 20.0 27.0            53.60%
+          4 27.0 20.0 27.0 35.0            91.40%
     """
     bands = o.forecast.percentiles((0.1, 0.5, 0.9), measure=o.measure, cumulative=True)
     out = pd.DataFrame(
@@ -180,7 +234,21 @@ def band_frame(o: Outlook) -> pd.DataFrame:
 
 
 def outlook_lines(o: Outlook) -> list[str]:
-    """The plan and the band in sentences (plain text; the report escapes them)."""
+    """The plan and the band in sentences (plain text; the report escapes them).
+
+    >>> import funnelsim as fs
+    >>> from funnelsim.lessons import outlook
+    >>> o = outlook(fs.fit(fs.datasets.load_counts()), target=20, probability=0.9, periods=4,
+    ...             reps=500, rng=1)
+    >>> from funnelsim.summaries import outlook_lines
+    >>> lines = outlook_lines(o)
+    >>> print(lines[0])
+    Target 20 sales in 4 periods, 90% sure: 701 calls a period (with the ratios'
+    uncertainty); 682 if the ratios were known exactly; the decks' back-calculation says
+    530, which delivers only 54% of the time.
+    >>> print(lines[3])
+    Chance of reaching 20 sales: 91%.
+    """
     fc = o.forecast
     what = t(f"report.measure.{o.measure}")
     lines = []

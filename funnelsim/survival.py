@@ -155,6 +155,18 @@ class Survival:
         Of the band and the quantiles' intervals.
     unit : str
         Unit of the times ("days", "periods", or "" when not known).
+
+    Examples
+    --------
+    Eight leads: four closed (after 2, 3, 5 and 9 days), four still open.
+
+    >>> from funnelsim.survival import kaplan_meier
+    >>> km = kaplan_meier([2, 3, 3, 5, 8, 8, 9, 12],
+    ...                   [True, True, False, True, False, False, True, False], unit="days")
+    >>> km.n, km.n_events, km.max_time
+    (8, 4, 12.0)
+    >>> km.time.tolist(), km.survival.round(3).tolist()
+    ([2.0, 3.0, 5.0, 9.0], [0.875, 0.75, 0.6, 0.3])
     """
 
     time: np.ndarray
@@ -214,6 +226,13 @@ class Survival:
 
         ``(S(t) - S(t_last)) / (1 - S(t_last))`` at each event time, with the
         delta-method standard error from Greenwood's covariances (module notes).
+
+        >>> from funnelsim.survival import kaplan_meier
+        >>> km = kaplan_meier([2, 3, 3, 5, 8, 8, 9, 12],
+        ...                   [True, True, False, True, False, False, True, False])
+        >>> curve, se = km.given_event()
+        >>> curve.round(3).tolist()     # 0 at the last event: every closer has closed
+        [0.821, 0.643, 0.429, 0.0]
         """
         s = self.survival
         if not s.size:  # no event at all: an empty curve
@@ -236,6 +255,14 @@ class Survival:
         NaN when it never does (fewer than ``p`` have the event). With
         ``given_event=True``, the share is of the subjects with the event by
         the end of follow-up (see the module notes).
+
+        >>> from funnelsim.survival import kaplan_meier
+        >>> km = kaplan_meier([2, 3, 3, 5, 8, 8, 9, 12],
+        ...                   [True, True, False, True, False, False, True, False])
+        >>> km.quantile(0.25), km.quantile(0.5)
+        (5.0, 9.0)
+        >>> km.quantile(0.5, given_event=True)   # half of the leads that close, close by
+        5.0
         """
         p = check_open_probability("p", p)
         if not self.time.size:
@@ -248,6 +275,12 @@ class Survival:
 
         The event times at which the band contains ``1 - p`` (statsmodels'
         ``quantile_ci`` convention); ``(nan, nan)`` when there are none.
+
+        >>> from funnelsim.survival import kaplan_meier
+        >>> km = kaplan_meier([2, 3, 3, 5, 8, 8, 9, 12],
+        ...                   [True, True, False, True, False, False, True, False])
+        >>> km.quantile_ci(0.25)
+        CI(low=2.0, high=9.0)
         """
         p = check_open_probability("p", p)
         if not self.time.size:
@@ -268,7 +301,16 @@ class Survival:
     def quantiles(
         self, p: Sequence[float] = (0.25, 0.5, 0.75), *, given_event: bool = False
     ) -> pd.DataFrame:
-        """Quantiles with their intervals: columns ``p``, ``time``, ``low``, ``high``."""
+        """Quantiles with their intervals: columns ``p``, ``time``, ``low``, ``high``.
+
+        >>> from funnelsim.survival import kaplan_meier
+        >>> km = kaplan_meier([2, 3, 3, 5, 8, 8, 9, 12],
+        ...                   [True, True, False, True, False, False, True, False])
+        >>> km.quantiles([0.25, 0.5])
+              p  time  low  high
+        0  0.25   5.0  2.0   9.0
+        1  0.50   9.0  2.0   inf
+        """
         rows = []
         for q in p:
             low, high = self.quantile_ci(q, given_event=given_event)
@@ -296,6 +338,16 @@ class Survival:
 
         Columns ``time``, ``at_risk``, ``events``, ``survival``, ``low`` and
         ``high``. The curve is 1 from time 0 up to the first row.
+
+        >>> from funnelsim.survival import kaplan_meier
+        >>> km = kaplan_meier([2, 3, 3, 5, 8, 8, 9, 12],
+        ...                   [True, True, False, True, False, False, True, False])
+        >>> km.to_frame().round(3)
+           time  at_risk  events  survival    low   high
+        0   2.0        8       1     0.875  0.387  0.981
+        1   3.0        7       1     0.750  0.315  0.931
+        2   5.0        5       1     0.600  0.195  0.852
+        3   9.0        2       1     0.300  0.015  0.709
         """
         return pd.DataFrame(
             {

@@ -56,7 +56,17 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Moments:
-    """Mean and variance of a count or amount, with ``std`` and ``cv``."""
+    """Mean and variance of a count or amount, with ``std`` and ``cv``.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> m = fs.theory.sales_moments(fs.Funnel(["calls", "sales"], [0.1]), 1000)
+    >>> m.mean, round(m.var, 6)     # Binomial(1000, 0.1)
+    (100.0, 90.0)
+    >>> round(m.std, 3), round(m.cv, 4)
+    (9.487, 0.0949)
+    """
 
     mean: float
     var: float
@@ -330,7 +340,25 @@ def calls_for_expected(
     deal_size: DealSize | float | None = None,
     periods: int = 1,
 ) -> int:
-    """Calls per period whose *expected* result equals the target (rounded up)."""
+    """Calls per period whose *expected* result equals the target (rounded up).
+
+    The target is in deals, or in money when ``deal_size`` is given, over
+    ``periods`` periods. Half the time the result falls short: to reach the
+    target with a given chance, use :func:`calls_for_target`.
+
+    Examples
+    --------
+    The daily ratio game needs 120 dials per sale:
+
+    >>> import funnelsim as fs
+    >>> game = fs.Funnel(["dials", "connects", "meetings", "sales"], [7/15, 1/7, 1/8])
+    >>> fs.theory.calls_for_expected(game, 10)             # 10 sales in one period
+    1200
+    >>> fs.theory.calls_for_expected(game, 10, periods=5)  # ... spread over 5 days
+    240
+    >>> fs.theory.calls_for_expected(game, 100_000, deal_size=5_000, periods=4)
+    600
+    """
     funnel = check_funnel(funnel)
     target = check_nonnegative("target", target)
     periods = check_count("periods", periods, minimum=1)

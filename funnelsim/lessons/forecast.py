@@ -82,6 +82,17 @@ class Outlook:
     probability : float
     measure : {"sales", "revenue"}
         Revenue when a deal size is given.
+
+    Examples
+    --------
+    The sample team's next 13 weeks, against 20 sales, 9 times in 10:
+
+    >>> import funnelsim as fs
+    >>> from funnelsim.lessons import outlook
+    >>> o = outlook(fs.fit(fs.datasets.load_counts()), target=20, probability=0.9,
+    ...             reps=500, rng=1)
+    >>> o.calls_from, o.calls, o.measure, o.target
+    ('plan', 216, 'sales', 20)
     """
 
     plan: Any
@@ -108,7 +119,18 @@ class Outlook:
 
     def to_frame(self) -> pd.DataFrame:
         """The band cumulated to each period: ``period``, ``mean``, ``q10``, ``q50``, ``q90``
-        and, with a target, ``prob_reach`` (the chance of having reached it by then)."""
+        and, with a target, ``prob_reach`` (the chance of having reached it by then).
+
+        >>> import funnelsim as fs
+        >>> from funnelsim.lessons import outlook
+        >>> o = outlook(fs.fit(fs.datasets.load_counts()), target=20, probability=0.9,
+        ...             reps=500, rng=1)
+        >>> o.to_frame().round(2).tail(3)
+            period   mean   q10   q50   q90  prob_reach
+        10      10  22.55  16.0  22.0  29.0        0.70
+        11      11  24.67  17.0  24.0  32.0        0.82
+        12      12  26.72  19.0  27.0  34.1        0.90
+        """
         frame = self.forecast.percentiles(measure=self.measure, cumulative=True)
         if self.target is not None:
             reach = self.forecast.prob_reach(self.target, measure=self.measure)
@@ -235,6 +257,17 @@ class PipelineNumbers:
         ``pipeline.percentiles()``: P10, P50, P90 of the amount that closes.
     deals : pandas.Series
         ``pipeline.count_pmf()``: the exact distribution of the number of deals.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> from funnelsim.lessons import pipeline_numbers
+    >>> pipe = fs.Pipeline.from_deals([1_000_000, 200_000, 50_000], [0.25, 0.5, 0.9])
+    >>> n = pipeline_numbers(pipe, 300_000)
+    >>> n.percentiles.tolist()
+    [50000.0, 250000.0, 1250000.0]
+    >>> n.deals.round(4).tolist()      # 0, 1, 2 or 3 deals close
+    [0.0375, 0.3875, 0.4625, 0.1125]
     """
 
     pipeline: Any
@@ -251,7 +284,22 @@ class PipelineNumbers:
         return float(self.pipeline.amounts.sum())
 
     def to_frame(self):
-        """The numbers as a tidy table: ``quantity`` and ``value``."""
+        """The numbers as a tidy table: ``quantity`` and ``value``.
+
+        >>> import funnelsim as fs
+        >>> from funnelsim.lessons import pipeline_numbers
+        >>> pipe = fs.Pipeline.from_deals([1_000_000, 200_000, 50_000], [0.25, 0.5, 0.9])
+        >>> pipeline_numbers(pipe, 300_000).to_frame()
+                quantity       value
+        0          deals        3.00
+        1       weighted   395000.00
+        2  prob_weighted        0.25
+        3          quota   300000.00
+        4     prob_quota        0.25
+        5            q10    50000.00
+        6            q50   250000.00
+        7            q90  1250000.00
+        """
         rows = {
             "deals": self.pipeline.n_deals,
             "weighted": self.weighted,

@@ -84,6 +84,16 @@ class RunningShare:
     low, high : ndarray, shape (n,)
         Theory band ``p -/+ z sqrt(p (1 - p) / k)`` after ``k`` calls,
         clipped to [0, 1].
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> res = fs.lessons.running_share(0.5, 4, reps=2, rng=7)
+    >>> res.shares            # two reps, four coin-flip calls each
+    array([[0.        , 0.        , 0.        , 0.25      ],
+           [1.        , 0.5       , 0.66666667, 0.5       ]])
+    >>> res.final.tolist(), res.n, res.reps
+    ([0.25, 0.5], 4, 2)
     """
 
     p: float
@@ -132,7 +142,20 @@ class RunningShare:
         return float(np.mean((final >= self.low[-1]) & (final <= self.high[-1])))
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per rep and call: ``rep``, ``calls``, ``share``, ``low``, ``high``."""
+        """One row per rep and call: ``rep``, ``calls``, ``share``, ``low``, ``high``.
+
+        >>> import funnelsim as fs
+        >>> fs.lessons.running_share(0.5, 4, reps=2, rng=7).to_frame().round(3)
+           rep  calls  share   low  high
+        0    0      1  0.000  0.00  1.00
+        1    0      2  0.000  0.00  1.00
+        2    0      3  0.000  0.00  1.00
+        3    0      4  0.250  0.01  0.99
+        4    1      1  1.000  0.00  1.00
+        5    1      2  0.500  0.00  1.00
+        6    1      3  0.667  0.00  1.00
+        7    1      4  0.500  0.01  0.99
+        """
         reps, n = self.shares.shape
         return pd.DataFrame(
             {
@@ -252,6 +275,16 @@ class NoiseByVolume:
         ``"revenue"``), ``cv`` (simulated across reps), ``theory``.
     curve : DataFrame
         Theory CV on a fine grid of calls: ``calls``, ``series``, ``cv``.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> game = fs.presets.get("daily ratio game").funnel
+    >>> res = fs.lessons.noise_by_volume(game, [75, 300], reps=1000, rng=3)
+    >>> res.points.round(2)       # four times the calls, half the noise
+       calls series    cv  theory
+    0   75.0  sales  1.26    1.26
+    1  300.0  sales  0.63    0.63
     """
 
     funnel: Funnel
@@ -261,12 +294,33 @@ class NoiseByVolume:
     curve: pd.DataFrame
 
     def cv(self, series: str = "sales") -> pd.Series:
-        """Simulated CV by calls for ``series`` (``"sales"`` or ``"revenue"``)."""
+        """Simulated CV by calls for ``series`` (``"sales"`` or ``"revenue"``).
+
+        >>> import funnelsim as fs
+        >>> game = fs.presets.get("daily ratio game").funnel
+        >>> res = fs.lessons.noise_by_volume(game, [75, 300], reps=1000, rng=3)
+        >>> res.cv("sales").round(2)
+        calls
+        75.0     1.26
+        300.0    0.63
+        dtype: float64
+        """
         rows = self.points[self.points["series"] == series]
         return pd.Series(rows["cv"].to_numpy(), index=pd.Index(rows["calls"], name="calls"))
 
     def to_frame(self) -> pd.DataFrame:
-        """Tidy frame: ``calls``, ``series``, ``source`` (simulated/theory), ``cv``."""
+        """Tidy frame: ``calls``, ``series``, ``source`` (simulated/theory), ``cv``.
+
+        >>> import funnelsim as fs
+        >>> game = fs.presets.get("daily ratio game").funnel
+        >>> res = fs.lessons.noise_by_volume(game, [75, 300], reps=1000, rng=3)
+        >>> res.to_frame().round(2)
+           calls series     source    cv
+        0   75.0  sales  simulated  1.26
+        1  300.0  sales  simulated  0.63
+        2   75.0  sales     theory  1.26
+        3  300.0  sales     theory  0.63
+        """
         sim = self.points.assign(source="simulated")[["calls", "series", "source", "cv"]]
         th = self.points.assign(source="theory", cv=self.points["theory"])
         return pd.concat([sim, th[["calls", "series", "source", "cv"]]], ignore_index=True)
@@ -409,6 +463,20 @@ class RatioGame:
     sure_calls : int
         Fewest calls per period that reach the target with ``probability``
         (:func:`funnelsim.calls_for_target`).
+
+    Examples
+    --------
+    15 dials a day for 250 working days, against 50 sales:
+
+    >>> import funnelsim as fs
+    >>> game = fs.presets.get("daily ratio game").funnel
+    >>> res = fs.lessons.ratio_game(game, 15, target=50, periods=250)
+    >>> res.expected.round(2).tolist()       # dials, connects, meetings, sales
+    [3750.0, 1750.0, 250.0, 31.25]
+    >>> res.lever_stage, round(res.new_ratio, 3), res.extra_calls
+    ('connects', 0.533, 15)
+    >>> res.plan_calls, round(res.p_plan, 3), res.sure_calls
+    (24, 0.519, 29)
     """
 
     funnel: Funnel
@@ -446,7 +514,22 @@ class RatioGame:
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy frame by stage: ``stage``, ``quantity`` (``expected`` at your calls,
-        ``needed`` for the target), ``value``."""
+        ``needed`` for the target), ``value``.
+
+        >>> import funnelsim as fs
+        >>> game = fs.presets.get("daily ratio game").funnel
+        >>> res = fs.lessons.ratio_game(game, 15, target=50, periods=250)
+        >>> res.to_frame()
+              stage  quantity    value
+        0     dials  expected  3750.00
+        1  connects  expected  1750.00
+        2  meetings  expected   250.00
+        3     sales  expected    31.25
+        4     dials    needed  6000.00
+        5  connects    needed  2800.00
+        6  meetings    needed   400.00
+        7     sales    needed    50.00
+        """
         stages = list(self.funnel.stages)
         return pd.DataFrame(
             {
@@ -604,6 +687,19 @@ class RevenueSteadiness:
         (:func:`funnelsim.theory.revenue_cv`).
     curve : DataFrame
         Theory CV over a grid of calls: ``calls``, ``series``, ``cv``.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> weekly = fs.presets.get("six-stage weekly funnel").funnel
+    >>> res = fs.lessons.revenue_steadiness(weekly, 100, periods=24, reps=200, cycle=4,
+    ...                                     deal_size=fs.DealSize.gamma(10_000, cv=0.5), rng=1)
+    >>> res.weekly.shape[0], res.monthly.shape[0]      # 24 weeks: 6 months of 4 weeks
+    (24, 6)
+    >>> res.points.round(3)
+       calls series     cv  theory
+    0  100.0   week  0.492   0.498
+    1  100.0  month  0.250   0.247
     """
 
     funnel: Funnel
@@ -621,16 +717,40 @@ class RevenueSteadiness:
     curve: pd.DataFrame
 
     def cv(self, series: str = "week") -> float:
-        """Simulated CV of revenue per week (``"week"``) or per month (``"month"``)."""
+        """Simulated CV of revenue per week (``"week"``) or per month (``"month"``).
+
+        >>> import funnelsim as fs
+        >>> weekly = fs.presets.get("six-stage weekly funnel").funnel
+        >>> res = fs.lessons.revenue_steadiness(weekly, 100, periods=24, reps=200, cycle=4,
+        ...                                     deal_size=fs.DealSize.gamma(10_000, cv=0.5), rng=1)
+        >>> round(res.cv("week"), 2), round(res.cv("month"), 2)
+        (0.49, 0.25)
+        """
         return float(self.points.loc[self.points["series"] == series, "cv"].iloc[0])
 
     def theory_cv(self, series: str = "week") -> float:
-        """Theory CV of revenue per week or per month."""
+        """Theory CV of revenue per week or per month.
+
+        >>> import funnelsim as fs
+        >>> weekly = fs.presets.get("six-stage weekly funnel").funnel
+        >>> res = fs.lessons.revenue_steadiness(weekly, 100, periods=24, reps=200, cycle=4,
+        ...                                     deal_size=fs.DealSize.gamma(10_000, cv=0.5), rng=1)
+        >>> round(res.theory_cv("week"), 3), round(res.theory_cv("month"), 3)
+        (0.498, 0.247)
+        """
         return float(self.points.loc[self.points["series"] == series, "theory"].iloc[0])
 
     def theory_cv_doubled(self, series: str = "week") -> float:
         """Theory CV with twice the calls: :meth:`theory_cv` over ``sqrt(2)`` (29 % less
-        noise, not half)."""
+        noise, not half).
+
+        >>> import funnelsim as fs
+        >>> weekly = fs.presets.get("six-stage weekly funnel").funnel
+        >>> res = fs.lessons.revenue_steadiness(weekly, 100, periods=24, reps=200, cycle=4,
+        ...                                     deal_size=fs.DealSize.gamma(10_000, cv=0.5), rng=1)
+        >>> round(res.theory_cv("week"), 3), round(res.theory_cv_doubled("week"), 3)
+        (0.498, 0.352)
+        """
         return self.theory_cv(series) / math.sqrt(2)
 
     @property
@@ -645,7 +765,20 @@ class RevenueSteadiness:
         return float(self.weekly["q10"].mean()), float(self.weekly["q90"].mean())
 
     def to_frame(self) -> pd.DataFrame:
-        """Tidy frame, one row per week and per month: ``series`` then the summary columns."""
+        """Tidy frame, one row per week and per month: ``series`` then the summary columns.
+
+        >>> import funnelsim as fs
+        >>> weekly = fs.presets.get("six-stage weekly funnel").funnel
+        >>> res = fs.lessons.revenue_steadiness(weekly, 100, periods=24, reps=200, cycle=4,
+        ...                                     deal_size=fs.DealSize.gamma(10_000, cv=0.5), rng=1)
+        >>> frame = res.to_frame()
+        >>> frame["series"].value_counts().to_dict()
+        {'week': 24, 'month': 6}
+        >>> frame[["series", "block", "cv"]].iloc[[0, 24]].round(2)
+           series  block    cv
+        0    week      0  0.47
+        24  month      0  0.25
+        """
         return pd.concat(
             [self.weekly.assign(series="week"), self.monthly.assign(series="month")],
             ignore_index=True,
@@ -804,6 +937,17 @@ class CycleEffects:
         stops prospecting), ``week`` (counted from 1, as on a calendar),
         ``calls``, ``mean``, ``q10``, ``q50``, ``q90`` (simulated revenue),
         ``theory`` (expected revenue, :func:`funnelsim.theory.revenue_moments`).
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> game = fs.presets.get("daily ratio game").funnel
+    >>> res = fs.lessons.cycle_effects(game, 75, cycle=fs.Cycle(6, cv=0.3), periods=24,
+    ...                                reps=200, rng=2)
+    >>> res.steady                      # 75 dials a week: 0.625 sales
+    0.625
+    >>> res.ramp_week, res.dip_week     # full swing in week 9; the pause bites in week 20
+    (9, 20)
     """
 
     funnel: Funnel
@@ -817,7 +961,19 @@ class CycleEffects:
     frame: pd.DataFrame
 
     def scenario(self, name: str) -> pd.DataFrame:
-        """Rows of one scenario (``"ramp_up"`` or ``"pause"``)."""
+        """Rows of one scenario (``"ramp_up"`` or ``"pause"``).
+
+        >>> import funnelsim as fs
+        >>> game = fs.presets.get("daily ratio game").funnel
+        >>> res = fs.lessons.cycle_effects(game, 75, cycle=fs.Cycle(6, cv=0.3), periods=24,
+        ...                                reps=200, rng=2)
+        >>> res.scenario("ramp_up")[["week", "calls", "theory"]].head(4).round(3)
+           week  calls  theory
+        0     1     75   0.000
+        1     2     75   0.000
+        2     3     75   0.006
+        3     4     75   0.041
+        """
         if name not in ("ramp_up", "pause"):
             raise FunnelsimValueError(
                 "error.choice", name="scenario", value=repr(name), choices="ramp_up, pause"
@@ -845,7 +1001,16 @@ class CycleEffects:
         return float(low / self.steady) if self.steady > 0 else math.nan
 
     def to_frame(self) -> pd.DataFrame:
-        """The tidy frame (a copy of :attr:`frame`)."""
+        """The tidy frame (a copy of :attr:`frame`).
+
+        >>> import funnelsim as fs
+        >>> game = fs.presets.get("daily ratio game").funnel
+        >>> res = fs.lessons.cycle_effects(game, 75, cycle=fs.Cycle(6, cv=0.3), periods=24,
+        ...                                reps=200, rng=2)
+        >>> frame = res.to_frame()
+        >>> frame.shape, frame["scenario"].unique().tolist()
+        ((48, 8), ['ramp_up', 'pause'])
+        """
         return self.frame.copy()
 
     def __repr__(self) -> str:

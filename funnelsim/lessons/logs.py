@@ -332,6 +332,22 @@ class EstimatingRatios:
         The step whose fitted ratio is ``p``.
     p : float
         The true ratio the coverage is computed at.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> from funnelsim.lessons import estimating_ratios
+    >>> res = estimating_ratios(fs.datasets.load_counts(), n=[10, 20, 40])
+    >>> res.stage, round(res.p, 3), res.method
+    ('sales', 0.147, 'wilson')
+    >>> res.coverage[["method", "n", "coverage"]].round(3)
+       method   n  coverage
+    0  wilson  10     0.954
+    1  wilson  20     0.980
+    2  wilson  40     0.960
+    3    wald  10     0.786
+    4    wald  20     0.809
+    5    wald  40     0.936
     """
 
     fit: Fit
@@ -361,13 +377,35 @@ class EstimatingRatios:
         return self.fit.table.set_index("stage").loc[self.widths.idxmax()]
 
     def worst(self, method: str | None = None, *, max_n: int = 50) -> float:
-        """The lowest coverage of ``method`` (default: the fit's) for ``n <= max_n``."""
+        """The lowest coverage of ``method`` (default: the fit's) for ``n <= max_n``.
+
+        >>> import funnelsim as fs
+        >>> from funnelsim.lessons import estimating_ratios
+        >>> res = estimating_ratios(fs.datasets.load_counts(), n=[10, 20, 40])
+        >>> round(res.worst(), 3), round(res.worst("wald"), 3)   # a "95 %" Wald interval
+        (0.954, 0.786)
+        """
         method = self.method if method is None else method
         rows = self.coverage[(self.coverage["method"] == method) & (self.coverage["n"] <= max_n)]
         return float(rows["coverage"].min())
 
     def to_frame(self) -> pd.DataFrame:
-        """The ratio table, with a ``truth`` column when the truth is known."""
+        """The ratio table, with a ``truth`` column when the truth is known.
+
+        The sample log's leads still open count as lost, so the later ratios
+        fall short of the truth (notebook 06):
+
+        >>> import funnelsim as fs
+        >>> from funnelsim.lessons import estimating_ratios, true_ratios
+        >>> truth = true_ratios(fs.datasets.load_truth()["events"])
+        >>> res = estimating_ratios(fs.datasets.load_events(), truth=truth, n=[10, 20])
+        >>> res.to_frame()[["stage", "ratio", "low", "high", "truth"]].round(3)
+              stage  ratio    low   high  truth
+        0   connect  0.472  0.459  0.484  0.477
+        1   meeting  0.225  0.210  0.240  0.235
+        2  proposal  0.436  0.398  0.474  0.482
+        3      sale  0.289  0.239  0.345  0.348
+        """
         table = self.fit.to_frame()
         if self.truth is not None:
             table = table.merge(
@@ -461,6 +499,13 @@ class SampleSize:
     curve : pandas.DataFrame
         ``method``, ``half_width``, ``leads``: the same for margins from a
         third to three times ``half_width``.
+
+    Examples
+    --------
+    >>> from funnelsim.lessons import sample_size
+    >>> res = sample_size(0.1, 0.03)     # a 10 % ratio, to within 3 points
+    >>> res.wilson, res.wald
+    (388, 385)
     """
 
     ratio: float
@@ -471,7 +516,18 @@ class SampleSize:
     curve: pd.DataFrame
 
     def to_frame(self) -> pd.DataFrame:
-        """The curve (a copy)."""
+        """The curve (a copy).
+
+        >>> from funnelsim.lessons import sample_size
+        >>> sample_size(0.1, 0.03, points=3).to_frame().round(3)
+           method  half_width  leads
+        0  wilson        0.01   3461
+        1  wilson        0.03    388
+        2  wilson        0.09     45
+        3    wald        0.01   3458
+        4    wald        0.03    385
+        5    wald        0.09     43
+        """
         return self.curve.copy()
 
     def __repr__(self) -> str:
@@ -619,6 +675,16 @@ class SalesCycle:
         Share of the deals that close which have closed by the stale threshold.
     log : Log
         The log analysed (cut at ``as_of`` when one was given).
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> from funnelsim.lessons import sales_cycle
+    >>> res = sales_cycle(fs.datasets.load_events())
+    >>> res.last, res.quantile, round(res.threshold, 2)
+    (10, 0.9, 55.56)
+    >>> res.n_stale, res.n_open       # open leads older than 90 % of the closing deals' cycles
+    (4043, 5920)
     """
 
     cycle: CycleLength
@@ -652,7 +718,16 @@ class SalesCycle:
         return int((self.stale["age"] > self.naive_mean).sum())
 
     def curve(self, *, given_event: bool = True) -> pd.DataFrame:
-        """:func:`cycle_curve` of :attr:`cycle`."""
+        """:func:`cycle_curve` of :attr:`cycle`.
+
+        >>> import funnelsim as fs
+        >>> from funnelsim.lessons import sales_cycle
+        >>> sales_cycle(fs.datasets.load_events()).curve().head(3).round(3)
+             time  closed    low   high
+        0   0.000   0.000  0.000  0.000
+        1  12.847   0.011  0.002  0.076
+        2  12.979   0.022  0.006  0.086
+        """
         return cycle_curve(self.cycle, given_event=given_event)
 
     def __repr__(self) -> str:
@@ -751,6 +826,21 @@ class RepsAtStep:
         The group whose p-chart is counted (None: the whole team).
     chart_periods, chart_flagged : int or None
         Its periods at this step, and those outside the limits (None: no p-chart).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import funnelsim as fs
+    >>> from funnelsim.lessons import comparing_reps
+    >>> counts = pd.DataFrame({"period": ["w1", "w1", "w2", "w2"], "rep": ["ann", "bob"] * 2,
+    ...                        "dials": [150, 150, 150, 150], "connects": [70, 40, 68, 45]})
+    >>> log = fs.read_log(counts, format="counts", stages=["dials", "connects"])
+    >>> res = comparing_reps(log)
+    >>> step = res.at_step("connects")
+    >>> step.stage, round(step.team_ratio, 3), step.lowest, step.highest
+    ('connects', 0.372, ('bob',), ('ann',))
+    >>> step.leaking, step.leak_kind
+    ((('bob',),), 'whole')
     """
 
     stage: str
@@ -791,6 +881,21 @@ class ComparingReps:
         :func:`funnelsim.p_chart` at every step, period by period (one chart
         per group; one for the team when the groups *are* the periods);
         None when the log has no period column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import funnelsim as fs
+    >>> from funnelsim.lessons import comparing_reps
+    >>> counts = pd.DataFrame({"period": ["w1", "w1", "w2", "w2"], "rep": ["ann", "bob"] * 2,
+    ...                        "dials": [150, 150, 150, 150], "connects": [70, 40, 68, 45]})
+    >>> log = fs.read_log(counts, format="counts", stages=["dials", "connects"])
+    >>> res = comparing_reps(log)
+    >>> res.by, res.stages
+    (('rep',), ('connects',))
+    >>> res.leaks.leaks[["rep", "stage", "status"]]
+       rep     stage status
+    0  bob  connects   leak
     """
 
     comparison: GroupComparison
@@ -875,7 +980,20 @@ class ComparingReps:
         )
 
     def to_frame(self) -> pd.DataFrame:
-        """:meth:`GroupComparison.to_frame` with the leak diagnosis' ``status`` and ``cause``."""
+        """:meth:`GroupComparison.to_frame` with the leak diagnosis' ``status`` and ``cause``.
+
+        >>> import pandas as pd
+        >>> import funnelsim as fs
+        >>> from funnelsim.lessons import comparing_reps
+        >>> counts = pd.DataFrame({"period": ["w1", "w1", "w2", "w2"], "rep": ["ann", "bob"] * 2,
+        ...                        "dials": [150, 150, 150, 150], "connects": [70, 40, 68, 45]})
+        >>> log = fs.read_log(counts, format="counts", stages=["dials", "connects"])
+        >>> res = comparing_reps(log)
+        >>> res.to_frame()[["rep", "stage", "ratio", "status", "cause"]].round(3)
+           rep     stage  ratio status  cause
+        0  ann  connects  0.460     ok
+        1  bob  connects  0.283   leak  whole
+        """
         keys = [*self.by, "stage"]
         leak = self.leaks.table[[*keys, "status", "cause"]]
         return self.comparison.to_frame().merge(leak, on=keys, how="left", validate="1:1")

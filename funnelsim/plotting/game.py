@@ -59,6 +59,17 @@ def plot_running_share(
     matplotlib Axes
         One collection for the reps' paths, one for the band, one line for
         ``p``.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> res = fs.lessons.running_share(0.5, 200, reps=20, rng=1)
+    >>> with fs.plotting.style():
+    ...     ax = fs.plotting.plot_running_share(res)
+    >>> ax.get_title()
+    'The share of successes settles down as the calls add up'
+    >>> [text.get_text() for text in ax.get_legend().get_texts()]
+    ['one line per rep (20 of 20 shown)', 'where 95% of reps should be', 'true rate: 50.0%']
     """
     check_result(result, (RunningShare,), "plot_running_share", "funnelsim.lessons.running_share")
     ax = new_axes(ax)
@@ -145,6 +156,18 @@ def plot_cv_by_calls(
     matplotlib Axes
         One theory line and one line of simulated points per series, log
         scales on both axes.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> game = fs.presets.get("daily ratio game").funnel
+    >>> res = fs.lessons.noise_by_volume(game, [75, 300, 1200], reps=500, rng=3)
+    >>> with fs.plotting.style():
+    ...     ax = fs.plotting.plot_cv_by_calls(res)
+    >>> ax.get_title(), ax.get_xlabel()
+    ('Four times the calls, half the noise', 'calls per period (log scale)')
+    >>> [text.get_text() for text in ax.get_legend().get_texts()]
+    ['sales: theory', 'sales: simulated']
     """
     check_result(
         result,
@@ -197,12 +220,17 @@ def plot_funnel(
     period: str = "period",
     **kwargs,
 ) -> Axes:
-    """Bars per stage: what your calls give on average, and what the target needs.
+    """Bars per stage of a ratio game: what your calls give on average, and what the target needs.
+
+    It takes a :class:`~funnelsim.lessons.RatioGame`, the result of
+    ``fs.lessons.ratio_game(funnel, calls, target=...)``, not a
+    :class:`~funnelsim.Funnel`: play the game on your funnel first, then plot
+    it (see the example). Given a Funnel it raises a TypeError that says so.
 
     Parameters
     ----------
     result : RatioGame
-        From :func:`funnelsim.lessons.ratio_game`.
+        From :func:`funnelsim.lessons.ratio_game` (not a Funnel).
     ax : matplotlib Axes, optional
     show : tuple of str
         ``"expected"`` (your calls, on average), ``"needed"`` (the decks'
@@ -217,6 +245,23 @@ def plot_funnel(
     matplotlib Axes
         One bar container per quantity shown, stages top to bottom, each bar
         labelled with its number.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> game = fs.presets.get("daily ratio game").funnel
+    >>> res = fs.lessons.ratio_game(game, 15, target=50, periods=250)
+    >>> with fs.plotting.style():
+    ...     ax = fs.plotting.plot_funnel(res, period="day")
+    >>> ax.get_title()
+    'The funnel: your calls against what the target needs'
+    >>> [label.get_text() for label in ax.get_yticklabels()]
+    ['dials', 'connects', 'meetings', 'sales']
+    >>> fs.plotting.plot_funnel(game)
+    Traceback (most recent call last):
+    ...
+    funnelsim.FunnelsimTypeError: plot_funnel expects result to be a RatioGame, the result of
+    funnelsim.lessons.ratio_game; got a Funnel.
     """
     check_result(result, (RatioGame,), "plot_funnel", "funnelsim.lessons.ratio_game")
     ax = new_axes(ax)
@@ -279,6 +324,19 @@ def plot_levers(
         Three bars (today, more volume, a better ratio), each labelled with
         its gain and its chance of reaching the target; a dashed line at the
         target.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> game = fs.presets.get("daily ratio game").funnel
+    >>> res = fs.lessons.ratio_game(game, 15, target=50, periods=250)
+    >>> with fs.plotting.style():
+    ...     ax = fs.plotting.plot_levers(res, period="day")
+    >>> ax.get_title(), ax.get_ylabel()
+    ('Two levers: more calls, or a better ratio?', 'expected sales over 250 days')
+    >>> [label.get_text().splitlines() for label in ax.get_xticklabels()]
+    [['today', '15 calls a day'], ['volume lever', '+15 calls a day'],
+     ['ratio lever', 'connects: 46.7% → 53.3%']]
     """
     check_result(result, (RatioGame,), "plot_levers", "funnelsim.lessons.ratio_game")
     ax = new_axes(ax)
@@ -344,6 +402,17 @@ def plot_fan(
     matplotlib Axes
         One band (8 in 10 reps inside), the median, the mean level and one
         example rep.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> weekly = fs.presets.get("six-stage weekly funnel").funnel
+    >>> res = fs.lessons.revenue_steadiness(weekly, 100, periods=24, reps=200, cycle=4,
+    ...                                     deal_size=fs.DealSize.gamma(10_000, cv=0.5), rng=1)
+    >>> with fs.plotting.style():
+    ...     ax = fs.plotting.plot_fan(res, block="month")
+    >>> ax.get_title(), ax.get_xlabel(), ax.get_ylabel()
+    ('Revenue per month: relative noise 25%', 'month (4 weeks)', 'revenue per month')
     """
     check_result(result, (RevenueSteadiness,), "plot_fan", "funnelsim.lessons.revenue_steadiness")
     block = check_choice("block", block, ("week", "month"))
@@ -414,6 +483,19 @@ def plot_cycle_effects(
     -------
     matplotlib Axes
         The revenue axes (its twin with the calls is ``ax.figure.axes[-1]``).
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> game = fs.presets.get("daily ratio game").funnel
+    >>> res = fs.lessons.cycle_effects(game, 75, cycle=fs.Cycle(6, cv=0.3), periods=24,
+    ...                                reps=200, rng=2)
+    >>> with fs.plotting.style():
+    ...     ax = fs.plotting.plot_cycle_effects(res, scenario="pause")
+    >>> ax.get_title()
+    'A 4-week pause: revenue falls one cycle later'
+    >>> ax.get_xlabel(), ax.figure.axes[-1].get_ylabel()
+    ('week (sales cycle: 6 weeks on average)', 'calls per week')
     """
     check_result(result, (CycleEffects,), "plot_cycle_effects", "funnelsim.lessons.cycle_effects")
     scenario = check_choice("scenario", scenario, ("ramp_up", "pause"))

@@ -109,6 +109,18 @@ def set_style(*, scale: float = 1.0) -> None:
     ----------
     scale : float
         Multiplies every font size.
+
+    Examples
+    --------
+    A notebook calls ``fs.plotting.set_style()`` once at the top; here
+    ``rc_context`` puts matplotlib's defaults back after the example.
+
+    >>> import matplotlib as mpl
+    >>> import funnelsim as fs
+    >>> with mpl.rc_context():
+    ...     fs.plotting.set_style(scale=1.3)
+    ...     mpl.rcParams["font.size"], mpl.rcParams["lines.linewidth"]
+    (18.2, 3.0)
     """
     mpl.rcParams.update(_rc(scale))
 

@@ -172,6 +172,20 @@ def build_control(name: str, spec: Control) -> W.ValueWidget:
     ------
     FunnelsimValueError
         A choice's value that is not among its options ("error.choice").
+
+    Examples
+    --------
+    >>> from funnelsim.widgets import Control, build_control
+    >>> box = build_control("calls", Control("whole", "calls a week", 75, 0, 10_000))
+    >>> type(box).__name__, box.value, box.max
+    ('BoundedIntText', 75, 10000)
+    >>> per = Control("toggle", "per", "week", options=(("week", "week"), ("month", "month")))
+    >>> build_control("block", per).value
+    'week'
+    >>> build_control("block", Control("choice", "per", "day", options=per.options))
+    Traceback (most recent call last):
+    ...
+    funnelsim.FunnelsimValueError: block must be one of: week, month; got 'day'.
     """
     style = {**WIDE, "button_width": "auto"} if spec.kind == "toggle" else WIDE  # whole words
     kwargs: dict[str, Any] = {"description": spec.label, "style": style}
@@ -312,6 +326,23 @@ class App:
         (PNG and SVG, embedded in the page: no server or internet needed) in
         ``downloads``; the next update clears them. :meth:`export` gives the
         bytes.
+
+    Examples
+    --------
+    A tiny app by hand (the ``make_*`` factories build the real ones the same
+    way): one slider, a computation, a bar and a sentence.
+
+    >>> from funnelsim.widgets import App, Control
+    >>> app = App(title="Sales a day",
+    ...           controls={"calls": Control("int", "calls a day", 15, 1, 100)},
+    ...           compute=lambda values: values["calls"] / 120,
+    ...           draw=lambda result, axes, values: axes[0].bar(["sales"], [result]),
+    ...           describe=lambda result, values: f"{result:.3f} sales a day")
+    >>> app.result, app.summary.value
+    (0.125, '0.125 sales a day')
+    >>> app.controls["calls"].value = 60      # what a trainer's drag does
+    >>> app.result, app.summary.value
+    (0.5, '0.500 sales a day')
     """
 
     def __init__(
@@ -395,6 +426,21 @@ class App:
 
         Called on every control change; call it yourself to refresh. An
         error is shown as a message in the app, never raised.
+
+        >>> import funnelsim as fs
+        >>> from funnelsim.widgets import App, Control
+        >>> app = App(title="Sales from 100 calls",
+        ...           controls={"rate": Control("number", "calls to sales", 0.1, 0, 2)},
+        ...           compute=lambda values: fs.Funnel(["calls", "sales"], [values["rate"]]),
+        ...           draw=lambda result, axes, values: axes[0].bar(["sales"], [result.overall]),
+        ...           describe=lambda result, values: f"{100 * result.overall:g} sales")
+        >>> app.controls["rate"].value = 1.5      # not a share: the app says so, nothing raises
+        >>> app.result, app.error.key
+        (None, 'error.ratio_range')
+        >>> app.controls["rate"].value = 0.2
+        >>> app.update()                          # a refresh by hand: the same result
+        >>> app.summary.value
+        '20 sales'
         """
         if self._muted:
             return
@@ -407,6 +453,20 @@ class App:
 
         For several controls set at once (a menu's options and its value):
         call :meth:`update` after, or let the change that started it do so.
+
+        >>> from funnelsim.widgets import App, Control
+        >>> app = App(title="Sales a day",
+        ...           controls={"calls": Control("int", "calls a day", 15, 1, 100)},
+        ...           compute=lambda values: values["calls"] / 120,
+        ...           draw=lambda result, axes, values: axes[0].bar(["sales"], [result]),
+        ...           describe=lambda result, values: f"{result:.3f} sales a day")
+        >>> with app.paused():
+        ...     app.controls["calls"].value = 30
+        >>> app.result          # still the result for 15 calls
+        0.125
+        >>> app.update()
+        >>> app.result
+        0.25
         """
         muted, self._muted = self._muted, True
         try:
@@ -520,6 +580,16 @@ class App:
 
         The files travel inside the links (data URIs): they work offline, in
         Jupyter and in Voila. Made only on request, so updates stay fast.
+
+        >>> from funnelsim.widgets import App, Control
+        >>> app = App(title="Sales a day",
+        ...           controls={"calls": Control("int", "calls a day", 15, 1, 100)},
+        ...           compute=lambda values: values["calls"] / 120,
+        ...           draw=lambda result, axes, values: axes[0].bar(["sales"], [result]),
+        ...           describe=lambda result, values: f"{result:.3f} sales a day")
+        >>> app.show_downloads()
+        >>> app.downloads.value.count("download=")    # chart.png and chart.svg
+        2
         """
         links = []
         for fmt, mime in _EXPORT_TYPES.items():
@@ -538,6 +608,14 @@ class App:
         (stage labels too: the stages themselves stay the same) and keeps every
         control's value. Called for every app on the page by :func:`switch_language`.
         An app with a fixed ``lang`` keeps it.
+
+        >>> import funnelsim as fs
+        >>> app = fs.widgets.make_law_of_large_numbers(n=200, reps=3, seed=1)
+        >>> app.controls["n"].value = 300
+        >>> with fs.language("zh"):
+        ...     app.relabel()
+        >>> app.widget.children[0].value, app.controls["n"].value
+        ('<h3>大数法则：看成功比例如何稳定下来</h3>', 300)
         """
         if self._remake is None:
             self.update()
