@@ -36,7 +36,7 @@ from tqdm import tqdm
 from ._version import __version__
 from .distributions import Cycle, DealSize
 from .estimate import fit as fit_log
-from .i18n import FunnelsimError, FunnelsimValueError, method_label, t
+from .i18n import FunnelsimError, FunnelsimValueError, method_label, speaking_to, t
 from .intervals import METHODS
 from .lessons import calls_per_week, outlook
 from .logs import FORMATS, LogError, read_log
@@ -179,12 +179,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ------------------------------------------------------------------ helpers
+#: How each NAME=VALUE option is written, for its error message.
+_PAIR_EXAMPLES = {"--column": "lead=id", "--stages": "dial=call_time,sale=signed_on"}
+
+
 def _pairs(items: Sequence[str], option: str) -> dict[str, str | None]:
     out: dict[str, str | None] = {}
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise FunnelsimValueError("cli.error.pair", option=option, value=item)
+            example = _PAIR_EXAMPLES[option]
+            raise FunnelsimValueError("cli.error.pair", option=option, value=item, example=example)
         out[name.strip()] = value.strip() or None
     return out
 
@@ -456,7 +461,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     try:
         if getattr(args, "seed", None) is not None and args.seed < 0:
             raise FunnelsimValueError("cli.error.seed", value=args.seed)
-        commands[args.command](args, out)
+        with speaking_to("cli"):  # fixes name the options (--errors drop), not Python arguments
+            commands[args.command](args, out)
     except BrokenPipeError:  # `funnelsim fit ... | head`: the reader left, not an error
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

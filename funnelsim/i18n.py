@@ -55,6 +55,7 @@ __all__ = [
     "language",
     "method_label",
     "set_language",
+    "speaking_to",
     "stage_label",
     "stages_label",
     "t",
@@ -62,7 +63,7 @@ __all__ = [
 ]
 
 DEFAULT_LANGUAGE = "en"
-_state = {"lang": DEFAULT_LANGUAGE}
+_state: dict[str, str | None] = {"lang": DEFAULT_LANGUAGE, "audience": None}
 
 
 @cache
@@ -179,10 +180,46 @@ def t(key: str, /, **kwargs: object) -> str:
     ...     fs.t("stage.meetings")
     '约见'
     """
-    text = _catalogue(get_language()).get(key)
+    text = None
+    if _state["audience"] is not None:  # "key@cli": the same advice, in the audience's terms
+        text = _lookup(f"{key}@{_state['audience']}")
     if text is None:
-        text = _catalogue(DEFAULT_LANGUAGE)[key]
+        text = _lookup(key)
+    if text is None:
+        raise KeyError(key)
     return text.format(**kwargs) if kwargs else text
+
+
+def _lookup(key: str) -> str | None:
+    """``key`` in the current language, else in English, else None."""
+    text = _catalogue(get_language()).get(key)
+    return text if text is not None else _catalogue(DEFAULT_LANGUAGE).get(key)
+
+
+@contextlib.contextmanager
+def speaking_to(audience: str) -> Iterator[None]:
+    """Inside the block, messages that give advice address ``audience``.
+
+    The command line runs under ``speaking_to("cli")``: a message whose fix
+    names a Python argument (``errors="drop"``) has a variant keyed
+    ``"<key>@cli"`` that names the option instead (``--errors drop``); every
+    other message is the same. The key of a raised error stays the plain one.
+
+    Examples
+    --------
+    >>> from funnelsim.i18n import speaking_to, t
+    >>> t("log.error.drop_hint").split(", ")[-1]
+    'pass errors="drop".'
+    >>> with speaking_to("cli"):
+    ...     t("log.error.drop_hint").split(": ")[0]
+    'To read the valid rows anyway, add --errors drop'
+    """
+    old = _state["audience"]
+    _state["audience"] = audience
+    try:
+        yield
+    finally:
+        _state["audience"] = old
 
 
 def field_label(name: object) -> str:

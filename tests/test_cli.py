@@ -461,3 +461,17 @@ def test_the_report_names_the_kits_stages_in_the_language_of_the_page():
         page = build_report(log)
         dials, meetings = fs.i18n.stage_label("dials"), fs.i18n.stage_label("meetings")
     assert f"{dials} → {meetings}" in page and "dials → meetings" not in page
+
+
+def test_advice_on_the_command_line_names_the_options_not_python_arguments(capsys):
+    """A bad log's fix says --errors drop / --stages / --column, as a command-line user types it."""
+    rc, _ = call("fit", str(EVENTS), "--stages", "dial,sael")
+    err = capsys.readouterr().err
+    assert rc == 2 and "--errors drop" in err and "--stages" in err
+    assert 'errors="drop"' not in err and "stages=" not in err
+    rc, _ = call("fit", str(ROOT / "data" / "sample_events_gbk.csv"), "--stages", "拨打,接通")
+    err = capsys.readouterr().err
+    assert rc == 2 and "--column lead=" in err and "columns=dict" not in err
+    with pytest.raises(fs.FunnelsimValueError) as info:  # Python users keep Python's words
+        fs.read_log(EVENTS, format="events", stages=["dial", "sael"])
+    assert 'errors="drop"' in str(info.value)

@@ -784,3 +784,31 @@ def test_reports_and_reprs_name_fields_and_methods_in_chinese():
         assert ratio_table(fit).columns[0] == "销售代表"
         assert "Wilson（威尔逊）" in repr(fs.fit(log)) and "wilson" not in repr(fs.fit(log))
         assert "按 销售代表" in repr(fs.compare_groups(log, by="rep"))
+
+
+def test_every_audience_variant_says_the_same_with_the_same_placeholders():
+    """``key@cli`` (what the command line shows) has its plain key, the same fields, and a
+    translation wherever the plain key has one."""
+    bad = []
+    for lang in ("en", *TRANSLATIONS):
+        catalogue = _catalogue(lang)
+        for key, text in catalogue.items():
+            if "@" not in key:
+                continue
+            base, audience = key.split("@")
+            if audience != "cli" or base not in catalogue:
+                bad.append(f"{lang}: {key} (no {base}, or an unknown audience)")
+            elif _fields(text) != _fields(catalogue[base]):
+                bad.append(f"{lang}: {key} fields {sorted(_fields(text))} != {base}'s")
+    variants = {k for k in EN if "@" in k}
+    for lang in TRANSLATIONS:
+        catalogue = _catalogue(lang)
+        bad += [f"{lang}: {k} missing" for k in variants if k.split("@")[0] in catalogue
+                and k not in catalogue]  # fmt: skip
+    assert variants and not bad, bad
+
+
+def test_the_command_line_names_its_options_in_advice():
+    with fs.i18n.speaking_to("cli"):
+        cli = fs.t("log.error.drop_hint")
+    assert "--errors drop" in cli and 'errors="drop"' in fs.t("log.error.drop_hint")
