@@ -464,7 +464,7 @@ def test_the_report_names_the_kits_stages_in_the_language_of_the_page():
 
 
 def test_advice_on_the_command_line_names_the_options_not_python_arguments(capsys):
-    """A bad log's fix says --errors drop / --stages / --column, as a command-line user types it."""
+    """A bad log's fix says --errors drop, --stages, --column: what a command-line user types."""
     rc, _ = call("fit", str(EVENTS), "--stages", "dial,sael")
     err = capsys.readouterr().err
     assert rc == 2 and "--errors drop" in err and "--stages" in err
