@@ -21,6 +21,7 @@ from . import (
     lessons,
     pipeline,
     presets,
+    reliability,
     survival,
     theory,
 )
@@ -52,7 +53,8 @@ from .intervals import (
 )
 from .ladder import Ladder, grade_ladder
 from .logs import Log, LogError, read_log
-from .pipeline import Calibration, Pipeline, calibration, read_pipeline
+from .pipeline import Pipeline, read_pipeline
+from .reliability import Calibration, calibration
 from .simulation import Simulation, simulate
 from .survival import Survival, kaplan_meier
 from .theory import (
@@ -135,6 +137,7 @@ __all__ = [
     "proportion_ci",
     "read_log",
     "read_pipeline",
+    "reliability",
     "revenue_cv",
     "set_language",
     "simulate",

@@ -60,7 +60,10 @@ MOVED: dict[str, dict[str, str]] = {
         ),
         "mature_stage_table": "funnelsim.logs",
     },
-    "funnelsim.pipeline": dict.fromkeys(("GRADES", "Ladder", "grade_ladder"), "funnelsim.ladder"),
+    "funnelsim.pipeline": {
+        **dict.fromkeys(("GRADES", "Ladder", "grade_ladder"), "funnelsim.ladder"),
+        "calibration": "funnelsim.reliability",
+    },
 }
 
 

@@ -1,4 +1,4 @@
-"""Weighted pipelines and the calibration of stage probabilities.
+"""Weighted pipelines: a snapshot of open deals and what it really promises.
 
 A *pipeline snapshot* lists the open deals, each with an amount and a stage
 whose number is its chance of closing (DOMAIN.md §1: 25 %, 50 %, 75 %, 90 %).
@@ -21,10 +21,8 @@ ladder's step-up rates are in :mod:`funnelsim.ladder`.
 
 from __future__ import annotations
 
-import itertools
 import math
 import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -33,243 +31,42 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._deals import DEFAULT_PROBABILITIES, open_deals, read_probabilities
 from ._moved import moved_names
 from ._reader import (
     ERRORS,
-    FALSE,
-    TRUE,
     LogError,
     Problems,
-    Source,
     amounts,
     as_list,
     choice,
     empty_dropped,
-    fields,
     kept_values,
     label_text,
     labels,
     quote,
-    quoted,
-    read_source,
     repeats,
-    resolve,
-    stage_names,
 )
-from ._validate import check_choice, check_count, check_nonnegative, check_rng, short, type_name
+from ._validate import check_choice, check_count, check_nonnegative, check_rng
 from .diagnose import diagnose_pipeline
 from .forecasting import check_quantiles, quantile_name
-from .i18n import FunnelsimTypeError, FunnelsimValueError, t
-from .intervals import METHODS, check_level, interval
+from .i18n import FunnelsimValueError, t
+from .reliability import Calibration
 
-__all__ = [
-    "DEFAULT_PROBABILITIES",
-    "Calibration",
-    "Pipeline",
-    "calibration",
-    "read_pipeline",
-]
+__all__ = ["DEFAULT_PROBABILITIES", "Pipeline", "read_pipeline"]
 
 # Names that moved elsewhere in the restructure still resolve here, with a warning.
 __getattr__ = moved_names(__name__)
 
-#: The decks' stages and their chance of closing (DOMAIN.md §1).
-DEFAULT_PROBABILITIES = {"25%": 0.25, "50%": 0.5, "75%": 0.75, "90%": 0.9}
 
 _PIPELINE_FIELDS = ("deal", "stage", "amount", "probability", "rep", "source", "segment", "close")
-_HISTORY_FIELDS = ("deal", "stage", "probability", "closed", "rep", "source", "segment", "amount")
-_WON = TRUE | {"won", "win", "closed", "signed", "成交", "赢单"}
-_LOST = FALSE | {"lost", "lose", "dead", "丢单", "输单"}
 _EXACT_OUTCOMES = 20  # enumerate every outcome up to 2**20 (about a million)
 _GRID_WORK = 50_000_000  # deals x grid cells for the exact convolution
 _MC_REPS = 100_000
 _BLOCK = 4_000_000
-_PERCENT = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(%?)\s*$")
 
 
 # --------------------------------------------------------------- loading
-def _percents(labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Chances of closing from a column's labels, read with one convention per column.
-
-    "25%" (or "25 %") is always 0.25. Bare numbers are fractions ("0.25") when
-    none of the column's bare numbers is above 1, and percentages ("25") when
-    one is; a fraction in a percentage column ("0.5" beside "75") is
-    ambiguous. Returns the values (NaN where a label is not a chance, or is
-    ambiguous) and the mask of the ambiguous labels.
-
-    >>> values, mixed = _percents(["25%", "0.5", "1"])
-    >>> values.tolist(), mixed.tolist()
-    ([0.25, 0.5, 1.0], [False, False, False])
-    >>> values, mixed = _percents(["25", "75", "0.5", "130"])
-    >>> values.round(2).tolist(), mixed.tolist()
-    ([0.25, 0.75, nan, nan], [False, False, True, False])
-    """
-    matches = [_PERCENT.match(str(x)) for x in labels]
-    numbers = np.array([float(m.group(1)) if m else math.nan for m in matches], dtype=float)
-    marked = np.array([bool(m and m.group(2)) for m in matches], dtype=bool)
-    bare = ~marked & np.isfinite(numbers)
-    percent_column = bool((bare & (numbers > 1)).any())
-    values = np.where(marked | (bare & percent_column), numbers / 100, numbers)
-    mixed = bare & percent_column & (numbers > 0) & (numbers < 1)
-    values[mixed | ~((values >= 0) & (values <= 1))] = math.nan
-    return values, mixed
-
-
-def _stage_probabilities(stages: object, probabilities: object) -> dict[str, float] | None:
-    """The mapping from stage label to probability, or None: read from the labels."""
-    if isinstance(probabilities, Calibration):
-        probabilities = probabilities.probabilities
-    if probabilities is None:
-        if stages is None:
-            return None
-        names = stage_names(stages)
-        values, mixed = _percents(names)
-        if mixed.any():
-            raise LogError("pipeline.error.stages_mixed", value=quote(names[int(mixed.argmax())]))
-        out = dict(zip(names, values.tolist(), strict=True))
-        bad = [n for n, p in out.items() if math.isnan(p)]
-        if bad:
-            raise LogError("pipeline.error.stage_not_percent", value=quote(bad[0]))
-        return out
-    if isinstance(probabilities, Mapping):
-        pairs = list(probabilities.items())
-    else:
-        if stages is None:
-            raise FunnelsimTypeError(
-                "pipeline.error.probabilities_type",
-                name="probabilities",
-                value=short(probabilities),
-                type=type_name(probabilities),
-            )
-        values = as_list(probabilities, "probabilities")
-        names = stage_names(stages)
-        if len(values) != len(names):
-            raise LogError(
-                "pipeline.error.probabilities_length", n_stages=len(names), n_values=len(values)
-            )
-        pairs = list(zip(names, values, strict=True))
-    out = {}
-    for name, value in pairs:
-        if not isinstance(name, str) or not name.strip():
-            raise LogError("log.error.stage_name", value=repr(name))
-        try:
-            p = float(value)
-        except (TypeError, ValueError):
-            p = math.nan
-        if not 0.0 <= p <= 1.0:
-            raise LogError(
-                "pipeline.error.probability_value", stage=quote(name), value=repr(value)
-            )
-        out[name.strip()] = p
-    if stages is not None:
-        missing = [n for n in stage_names(stages) if n not in out]
-        if missing:
-            raise LogError("pipeline.error.stage_no_probability", value=quote(missing[0]))
-    return out
-
-
-def _flag_mixed(problems, column: str, codes, mixed: np.ndarray, text: np.ndarray) -> np.ndarray:
-    """Flag the rows whose label is a fraction in a column of percentages (see
-    :func:`_percents`; ``codes`` index the column's labels, -1 for empty cells)."""
-    has = codes >= 0
-    ambiguous = np.zeros(len(codes), dtype=bool)
-    ambiguous[has] = mixed[codes[has]]
-    problems.add(ambiguous, column, "pipeline.reason.mixed", quoted(text), "pipeline.fix.mixed")
-    return ambiguous
-
-
-def _read_probabilities(problems, frame, cols, mapping) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's stated probability, and its stage label (or the probability's text)."""
-    if mapping is not None or "probability" not in cols:
-        return _stage_probabilities_of_rows(problems, frame, cols["stage"], mapping)
-    column = cols["probability"]
-    codes, names = labels(frame[column])
-    values, mixed = _percents(names)
-    has = codes >= 0
-    prob = np.full(len(frame), np.nan)
-    prob[has] = values[codes[has]]
-    text = label_text(codes, names)
-    problems.add(~has, column, "pipeline.reason.no_probability", None, "pipeline.fix.probability")
-    ambiguous = _flag_mixed(problems, column, codes, mixed, text)
-    problems.add(
-        has & np.isnan(prob) & ~ambiguous,
-        column,
-        "pipeline.reason.bad_probability",
-        quoted(text),
-        "pipeline.fix.probability",
-    )
-    if "stage" in cols:
-        label = label_text(*labels(frame[cols["stage"]]))
-    else:
-        label = np.full(len(frame), "", dtype=object)
-    empty = label == ""
-    label[empty] = [f"{100 * p:g}%" if np.isfinite(p) else "" for p in prob[empty]]
-    return prob, label
-
-
-def _stage_probabilities_of_rows(
-    problems, frame, column, mapping
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's probability from its stage label (read as a percentage without
-    ``mapping``), and the label."""
-    codes, names = labels(frame[column])
-    has = codes >= 0
-    label = label_text(codes, names)
-    if mapping is None:
-        values, mixed = _percents(names)
-    else:
-        values = np.array([mapping.get(x, np.nan) for x in names], dtype=float)
-        mixed = np.zeros(len(names), dtype=bool)
-    prob = np.full(len(frame), np.nan)
-    prob[has] = values[codes[has]]
-    if mapping is None:  # the fix says how to write a stage as a percentage
-        defaults = ", ".join(DEFAULT_PROBABILITIES)
-        problems.add(
-            ~has,
-            column,
-            "log.reason.no_stage",
-            None,
-            "pipeline.fix.stage_percent",
-            defaults=defaults,
-        )
-        problems.add(
-            has & np.isnan(prob) & ~_flag_mixed(problems, column, codes, mixed, label),
-            column,
-            "pipeline.reason.unknown_stage",
-            quoted(label),
-            "pipeline.fix.stage_percent",
-            defaults=defaults,
-        )
-    else:  # the fix names the stages of probabilities=
-        choices = ", ".join(map(quote, mapping))
-        problems.add(
-            ~has, column, "log.reason.no_stage", None, "pipeline.fix.stage_known", choices=choices
-        )
-        problems.add(
-            has & np.isnan(prob),
-            column,
-            "pipeline.reason.unknown_stage",
-            quoted(label),
-            "pipeline.fix.stage_known",
-            choices=choices,
-        )
-    return prob, label
-
-
-def _open_deals(
-    source, columns, allowed, what, needed, stages, probabilities, encoding
-) -> tuple[Source, dict[str, float] | None, dict[str, str]]:
-    """Arguments checked, the file read and its columns found: the source, the stage
-    probabilities (None: from the stage labels or a probability column) and the columns.
-    ``needed`` is the column that every file must have besides the chances."""
-    given = fields(columns, allowed, what)
-    mapping = _stage_probabilities(stages, probabilities)
-    src = read_source(source, encoding=encoding)
-    if mapping is None:
-        cols = resolve(src, allowed, given, (needed,), one_of=("stage", "probability"))
-    else:
-        cols = resolve(src, allowed, given, (needed, "stage"))
-    return src, mapping, cols
 
 
 def _duplicates(problems, frame, column, what) -> np.ndarray:
@@ -357,12 +154,15 @@ def read_pipeline(
     [0.0375, 0.3875, 0.4625, 0.1125]
     """
     mode = choice("errors", errors, ERRORS)
-    src, mapping, cols = _open_deals(
-        source, columns, _PIPELINE_FIELDS, "pipeline", "amount", stages, probabilities, encoding
+    chances = (
+        probabilities.probabilities if isinstance(probabilities, Calibration) else probabilities
+    )
+    src, mapping, cols = open_deals(
+        source, columns, _PIPELINE_FIELDS, "pipeline", "amount", stages, chances, encoding
     )
     frame = src.frame
     problems = Problems(src)
-    prob, label = _read_probabilities(problems, frame, cols, mapping)
+    prob, label = read_probabilities(problems, frame, cols, mapping)
     amount, empty = amounts(problems, frame, cols["amount"])
     problems.add(
         empty, cols["amount"], "pipeline.reason.no_amount", None, "pipeline.fix.no_amount"
@@ -784,250 +584,3 @@ def convolve_amounts(a: np.ndarray, p: np.ndarray, unit: float) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------ calibration
-@dataclass(frozen=True, repr=False, eq=False)
-class Calibration:
-    """Stated stage probabilities against what history shows: from :func:`calibration`.
-
-    Attributes
-    ----------
-    table : pandas.DataFrame
-        The reliability table, one row per probability bin: ``bin``,
-        ``stated`` (mean stated probability), ``n`` (deals), ``closed``,
-        ``observed`` (closed / n), ``low``, ``high`` (interval of the
-        observed rate, :func:`funnelsim.proportion_ci`), ``gap`` (observed
-        - stated). A well-calibrated stage has its ``stated`` inside
-        ``[low, high]``.
-    by_stage : pandas.DataFrame or None
-        The same per stage label (when the history has stages).
-    deals : pandas.DataFrame
-        One row per deal: ``stage``, ``stated``, ``closed`` (bool).
-    brier : float
-        Brier score: the mean of ``(stated - closed)^2`` over deals (0 is
-        perfect; always saying the base rate scores ``base_rate (1 -
-        base_rate)``).
-    base_rate : float
-        Share of all deals that closed.
-    confidence_level, method
-        Of the intervals.
-    name : str
-    dropped : pandas.DataFrame
-
-    Examples
-    --------
-    >>> import funnelsim as fs
-    >>> cal = fs.calibration(fs.datasets.load_deal_history())
-    >>> round(cal.brier, 4), round(cal.base_rate, 3)
-    (0.1965, 0.4)
-    >>> cal.table[["bin", "n", "closed", "observed", "gap"]].round(3)   # every stage overstated
-       bin    n  closed  observed    gap
-    0  25%  400      80     0.200 -0.050
-    1  50%  250      99     0.396 -0.104
-    2  75%  150      96     0.640 -0.110
-    3  90%  100      85     0.850 -0.050
-    """
-
-    table: pd.DataFrame
-    by_stage: pd.DataFrame | None
-    deals: pd.DataFrame
-    brier: float
-    base_rate: float
-    confidence_level: float
-    method: str
-    name: str = "DataFrame"
-    dropped: pd.DataFrame = field(default_factory=empty_dropped)
-
-    @property
-    def probabilities(self) -> dict[str, float]:
-        """Observed close rate per stage label: pass to ``read_pipeline(probabilities=...)``."""
-        if self.by_stage is None:
-            raise FunnelsimValueError("error.calibration_no_stages")
-        return dict(
-            zip(self.by_stage["stage"], self.by_stage["observed"].astype(float), strict=True)
-        )
-
-    def to_frame(self) -> pd.DataFrame:
-        """A copy of the reliability table.
-
-        >>> import funnelsim as fs
-        >>> fs.calibration(fs.datasets.load_deal_history()).to_frame().round(3)
-           bin  stated    n  closed  observed    low   high    gap
-        0  25%    0.25  400      80     0.200  0.164  0.242 -0.050
-        1  50%    0.50  250      99     0.396  0.337  0.458 -0.104
-        2  75%    0.75  150      96     0.640  0.561  0.712 -0.110
-        3  90%    0.90  100      85     0.850  0.767  0.907 -0.050
-        """
-        return self.table.copy()
-
-    def __repr__(self) -> str:
-        lines = [
-            t(
-                "repr.calibration.head",
-                name=repr(self.name),
-                deals=len(self.deals),
-                brier=self.brier,
-            )
-        ]
-        for row in self.table.itertuples(index=False):
-            lines.append(
-                t(
-                    "repr.calibration.row",
-                    stated=row.stated,
-                    closed=row.closed,
-                    n=row.n,
-                    observed=row.observed,
-                    low=row.low,
-                    high=row.high,
-                )
-            )
-        return "\n".join(lines) + ")"
-
-
-def calibration(
-    history: str | os.PathLike | pd.DataFrame,
-    *,
-    columns: Mapping[str, str] | None = None,
-    stages: Sequence[str] | None = None,
-    probabilities: Mapping[str, float] | Sequence[float] | None = None,
-    bins: int | Sequence[float] | None = None,
-    confidence_level: float = 0.95,
-    method: str = "wilson",
-    encoding: str | None = None,
-    errors: str = "raise",
-) -> Calibration:
-    """Did deals at the 25 % stage close about 25 % of the time? Reliability table and Brier score.
-
-    Parameters
-    ----------
-    history : path or pandas.DataFrame
-        One row per past deal that is decided (closed or lost): ``closed``
-        (yes/no, won/lost, 1/0, true/false, 是/否) and its stated chance,
-        from ``stage`` (read as in :func:`read_pipeline`) or a
-        ``probability`` column. ``deal``, ``rep``, ``amount`` are kept.
-    columns, stages, probabilities, encoding, errors
-        As in :func:`read_pipeline`.
-    bins : int or sequence of float, optional
-        Default: one bin per distinct stated probability (the stages), or 10
-        equal bins when there are more than 20 distinct values. An integer:
-        that many equal bins on [0, 1]; a sequence: the bin edges.
-    confidence_level : float, default 0.95
-    method : str, default "wilson"
-        Interval method of the observed rates (:func:`funnelsim.proportion_ci`).
-
-    Returns
-    -------
-    Calibration
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> import funnelsim as fs
-    >>> history = pd.DataFrame({"stage": ["25%"] * 8 + ["75%"] * 4,
-    ...                         "closed": ["no"] * 6 + ["yes"] * 2 + ["yes"] * 3 + ["no"]})
-    >>> cal = fs.calibration(history)
-    >>> cal.to_frame()[["bin", "n", "closed", "observed"]]
-       bin  n  closed  observed
-    0  25%  8       2      0.25
-    1  75%  4       3      0.75
-    >>> cal.brier      # (6 x 0.25^2 + 2 x 0.75^2 + 3 x 0.25^2 + 0.75^2) / 12
-    0.1875
-    """
-    mode = choice("errors", errors, ERRORS)
-    level = check_level(confidence_level)
-    method = check_choice("method", method, METHODS)
-    src, mapping, cols = _open_deals(
-        history, columns, _HISTORY_FIELDS, "history", "closed", stages, probabilities, encoding
-    )
-    frame = src.frame
-    problems = Problems(src)
-    prob, label = _read_probabilities(problems, frame, cols, mapping)
-    closed = _read_closed(problems, frame, cols["closed"])
-    keep = ~problems.mask()
-    problems.finish(mode, keep, what=t("pipeline.what.history"))
-    dropped = problems.dropped()
-    rows = np.flatnonzero(keep)
-    p, y = prob[rows], closed[rows]
-    deals = pd.DataFrame({"stage": label[rows], "stated": p, "closed": y})
-    for key, values in kept_values(frame, cols, ("deal", "rep", "amount"), rows).items():
-        deals[key] = values
-    table = _reliability(deals, _bin_index(p, bins), level, method)
-    has_stage = "stage" in cols
-    by_stage = None
-    if has_stage:
-        order = deals.groupby("stage", sort=False)["stated"].mean().sort_values(kind="stable")
-        codes = pd.Categorical(deals["stage"], categories=list(order.index)).codes
-        by_stage = _reliability(deals, (codes, list(order.index)), level, method)
-        by_stage = by_stage.rename(columns={"bin": "stage"})
-    brier = float(np.mean((p - y) ** 2))
-    return Calibration(
-        table, by_stage, deals, brier, float(y.mean()), level, method, src.name, dropped
-    )
-
-
-def _read_closed(problems, frame, column) -> np.ndarray:
-    codes, names = labels(frame[column])
-    lower = np.array([str(x).lower() for x in names], dtype=object)
-    yes = np.array([x in _WON for x in lower], dtype=bool)
-    no = np.array([x in _LOST for x in lower], dtype=bool)
-    has = codes >= 0
-    out = np.zeros(len(codes), dtype=bool)
-    out[has] = yes[codes[has]]
-    bad = has.copy()
-    bad[has] = ~(yes | no)[codes[has]]
-    text = label_text(codes, names)
-    problems.add(~has, column, "pipeline.reason.no_closed", None, "pipeline.fix.closed")
-    problems.add(bad, column, "pipeline.reason.bad_closed", quoted(text), "pipeline.fix.closed")
-    return out
-
-
-def _bin_index(p: np.ndarray, bins: object) -> tuple[np.ndarray, list[str]]:
-    distinct = np.unique(p)
-    if bins is None and len(distinct) <= 20:
-        codes = np.searchsorted(distinct, p)
-        return codes, [f"{100 * x:g}%" for x in distinct]
-    if bins is None:
-        bins = 10
-    if isinstance(bins, int | np.integer) and not isinstance(bins, bool):
-        count = check_count("bins", bins, minimum=1)
-        edges = np.linspace(0.0, 1.0, count + 1)
-    else:
-        if isinstance(bins, str | bytes | bool) or not np.iterable(bins):
-            raise FunnelsimTypeError(
-                "error.calibration_bins", name="bins", value=short(bins), type=type_name(bins)
-            )
-        try:
-            edges = np.asarray(bins, dtype=float)
-        except (TypeError, ValueError):
-            raise FunnelsimTypeError(
-                "error.calibration_bins", name="bins", value=short(bins), type=type_name(bins)
-            ) from None
-        if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0):
-            raise FunnelsimValueError("error.calibration_bins", value=short(bins))
-        if edges[0] > p.min() or edges[-1] < p.max():
-            raise FunnelsimValueError("error.calibration_bins_range", value=short(bins))
-    codes = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, len(edges) - 2)
-    names = [f"{100 * lo:g}-{100 * hi:g}%" for lo, hi in itertools.pairwise(edges)]
-    return codes, names
-
-
-def _reliability(deals, binned, level, method) -> pd.DataFrame:
-    codes, names = binned
-    codes = np.asarray(codes)
-    used = np.unique(codes)
-    n = np.bincount(codes, minlength=len(names))[used]
-    k = np.bincount(codes, weights=deals["closed"].to_numpy(float), minlength=len(names))[used]
-    stated = np.bincount(codes, weights=deals["stated"].to_numpy(float), minlength=len(names))
-    stated = stated[used] / n
-    low, high = interval(k, n.astype(float), level, method)
-    observed = k / n
-    return pd.DataFrame(
-        {
-            "bin": [names[i] for i in used],
-            "stated": stated,
-            "n": n.astype(np.int64),
-            "closed": k.astype(np.int64),
-            "observed": observed,
-            "low": low,
-            "high": high,
-            "gap": observed - stated,
-        }
-    )

@@ -7,12 +7,13 @@ with :mod:`funnelsim.plotting`; the apps in :mod:`funnelsim.widgets`, the
 report and the command line call the same functions and only format what
 they return; the tests call them directly.
 
-- :mod:`funnelsim.lessons.game`: notebooks 01-03, the numbers game
-  (running share, noise by volume, the ratio game, revenue steadiness,
+- :mod:`funnelsim.lessons.game`: notebooks 01-02, the numbers game
+  (running share, noise by volume, the ratio game);
+- :mod:`funnelsim.lessons.revenue`: notebook 03 (revenue steadiness,
   cycle effects);
-- :mod:`funnelsim.lessons.logs`: notebooks 04-06, estimating from logs
-  (true ratios, cohorts, snapshots, the ratio, sample-size, cycle and
-  reps apps);
+- :mod:`funnelsim.lessons.logs`: notebooks 04 and 06, estimating from logs
+  (true ratios, cohorts, snapshots, the ratio, sample-size and cycle apps);
+- :mod:`funnelsim.lessons.reps`: notebook 05 (the reps app);
 - :mod:`funnelsim.lessons.forecast`: notebook 07, the report and the
   command line (pace, outlook, pipeline numbers).
 
@@ -25,10 +26,12 @@ Randomness comes in only through the ``rng`` keyword (a
 """
 
 from ..intervals import calls_for_precision
-from . import forecast, game, logs
+from . import forecast, game, logs, reps, revenue
 from .forecast import *  # noqa: F403
 from .game import *  # noqa: F403
 from .logs import *  # noqa: F403
+from .reps import *  # noqa: F403
+from .revenue import *  # noqa: F403
 
-__all__ = ["calls_for_precision", "forecast", "game", "logs"]
-__all__ += forecast.__all__ + game.__all__ + logs.__all__
+__all__ = ["calls_for_precision", "forecast", "game", "logs", "reps", "revenue"]
+__all__ += forecast.__all__ + game.__all__ + logs.__all__ + reps.__all__ + revenue.__all__

@@ -16,7 +16,8 @@ from .._validate import check_choice
 from ..forecasting import Forecast
 from ..i18n import stage_label, t
 from ..ladder import Ladder
-from ..pipeline import Calibration, Pipeline
+from ..pipeline import Pipeline
+from ..reliability import Calibration
 from .theme import (
     amount_tick,
     chance,

@@ -1,0 +1,508 @@
+"""The computation behind notebook 03 (revenue steadiness), as pure functions.
+
+=============================  ==================================================
+:func:`revenue_steadiness`     weekly and monthly fan charts, CV against calls
+:func:`cycle_effects`          a new rep's ramp-up and a pause in prospecting
+=============================  ==================================================
+
+Each takes plain numbers (a funnel, calls, a cycle, a deal size), returns a
+small frozen result with a readable ``repr`` and a tidy ``.to_frame()``, and
+never touches matplotlib or ipywidgets. Randomness comes in only through
+``rng`` (a generator, a seed, or None).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .. import theory
+from .._validate import check_count, check_rng
+from ..distributions import Cycle, DealSize
+from ..funnel import Funnel, check_funnel
+from ..i18n import FunnelsimValueError, t
+from ..simulation import simulate
+from ._common import RNG, check_work, cv_of, num_text
+
+__all__ = ["CycleEffects", "RevenueSteadiness", "cycle_effects", "revenue_steadiness"]
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class RevenueSteadiness:
+    """Result of :func:`revenue_steadiness`.
+
+    Attributes
+    ----------
+    funnel : Funnel
+    calls : int
+        Calls per week.
+    periods, reps, block : int
+        Weeks simulated, reps, weeks per month.
+    cycle : Cycle
+    deal_size : DealSize or None
+    weekly, monthly : DataFrame
+        :meth:`funnelsim.Simulation.summary` of revenue per week and per
+        block of ``block`` weeks (full blocks only): ``mean``, ``std``,
+        ``cv``, ``q10``, ``q50``, ``q90``.
+    example_weekly, example_monthly : ndarray
+        One rep's revenue, week by week and month by month.
+    points : DataFrame
+        ``calls``, ``series`` (``"week"``, ``"month"``), ``cv`` (simulated,
+        pooled over reps and periods), ``theory``
+        (:func:`funnelsim.theory.revenue_cv`).
+    curve : DataFrame
+        Theory CV over a grid of calls: ``calls``, ``series``, ``cv``.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> weekly = fs.presets.get("six-stage weekly funnel").funnel
+    >>> res = fs.lessons.revenue_steadiness(weekly, 100, periods=24, reps=200, cycle=4,
+    ...                                     deal_size=fs.DealSize.gamma(10_000, cv=0.5), rng=1)
+    >>> res.weekly.shape[0], res.monthly.shape[0]      # 24 weeks: 6 months of 4 weeks
+    (24, 6)
+    >>> res.points.round(3)
+       calls series     cv  theory
+    0  100.0   week  0.492   0.498
+    1  100.0  month  0.250   0.247
+    """
+
+    funnel: Funnel
+    calls: int
+    periods: int
+    reps: int
+    block: int
+    cycle: Cycle
+    deal_size: DealSize | None
+    weekly: pd.DataFrame
+    monthly: pd.DataFrame
+    example_weekly: np.ndarray
+    example_monthly: np.ndarray
+    points: pd.DataFrame
+    curve: pd.DataFrame
+
+    def cv(self, series: str = "week") -> float:
+        """Simulated CV of revenue per week (``"week"``) or per month (``"month"``).
+
+        >>> import funnelsim as fs
+        >>> weekly = fs.presets.get("six-stage weekly funnel").funnel
+        >>> res = fs.lessons.revenue_steadiness(weekly, 100, periods=24, reps=200, cycle=4,
+        ...                                     deal_size=fs.DealSize.gamma(10_000, cv=0.5), rng=1)
+        >>> round(res.cv("week"), 2), round(res.cv("month"), 2)
+        (0.49, 0.25)
+        """
+        return float(self.points.loc[self.points["series"] == series, "cv"].iloc[0])
+
+    def theory_cv(self, series: str = "week") -> float:
+        """Theory CV of revenue per week or per month.
+
+        >>> import funnelsim as fs
+        >>> weekly = fs.presets.get("six-stage weekly funnel").funnel
+        >>> res = fs.lessons.revenue_steadiness(weekly, 100, periods=24, reps=200, cycle=4,
+        ...                                     deal_size=fs.DealSize.gamma(10_000, cv=0.5), rng=1)
+        >>> round(res.theory_cv("week"), 3), round(res.theory_cv("month"), 3)
+        (0.498, 0.247)
+        """
+        return float(self.points.loc[self.points["series"] == series, "theory"].iloc[0])
+
+    def theory_cv_doubled(self, series: str = "week") -> float:
+        """Theory CV with twice the calls: :meth:`theory_cv` over ``sqrt(2)`` (29 % less
+        noise, not half).
+
+        >>> import funnelsim as fs
+        >>> weekly = fs.presets.get("six-stage weekly funnel").funnel
+        >>> res = fs.lessons.revenue_steadiness(weekly, 100, periods=24, reps=200, cycle=4,
+        ...                                     deal_size=fs.DealSize.gamma(10_000, cv=0.5), rng=1)
+        >>> round(res.theory_cv("week"), 3), round(res.theory_cv_doubled("week"), 3)
+        (0.498, 0.352)
+        """
+        return self.theory_cv(series) / math.sqrt(2)
+
+    @property
+    def weekly_mean(self) -> float:
+        """Average revenue a week (the mean over reps, averaged over the weeks)."""
+        return float(self.weekly["mean"].mean())
+
+    @property
+    def weekly_range(self) -> tuple[float, float]:
+        """A typical week's P10 and P90 across reps (each averaged over the weeks):
+        8 reps in 10 land between them."""
+        return float(self.weekly["q10"].mean()), float(self.weekly["q90"].mean())
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy frame, one row per week and per month: ``series`` then the summary columns.
+
+        >>> import funnelsim as fs
+        >>> weekly = fs.presets.get("six-stage weekly funnel").funnel
+        >>> res = fs.lessons.revenue_steadiness(weekly, 100, periods=24, reps=200, cycle=4,
+        ...                                     deal_size=fs.DealSize.gamma(10_000, cv=0.5), rng=1)
+        >>> frame = res.to_frame()
+        >>> frame["series"].value_counts().to_dict()
+        {'week': 24, 'month': 6}
+        >>> frame[["series", "block", "cv"]].iloc[[0, 24]].round(2)
+           series  block    cv
+        0    week      0  0.47
+        24  month      0  0.25
+        """
+        return pd.concat(
+            [self.weekly.assign(series="week"), self.monthly.assign(series="month")],
+            ignore_index=True,
+        )[["series", *self.weekly.columns]]
+
+    def __repr__(self) -> str:
+        return t(
+            "repr.revenue_steadiness",
+            calls=self.calls,
+            reps=self.reps,
+            periods=self.periods,
+            mean=num_text(self.weekly_mean),
+            cv_week=self.cv("week"),
+            th_week=self.theory_cv("week"),
+            cv_month=self.cv("month"),
+            th_month=self.theory_cv("month"),
+        )
+
+
+def revenue_steadiness(
+    funnel: Funnel,
+    calls: int,
+    *,
+    periods: int = 52,
+    reps: int = 2000,
+    cycle: Cycle | float | None = None,
+    deal_size: DealSize | float | None = None,
+    block: int = 4,
+    rng: RNG = None,
+) -> RevenueSteadiness:
+    """How steady is revenue, week by week and month by month?
+
+    ``reps`` reps each make ``calls`` calls a week for ``periods`` weeks, with
+    a full pipeline from the start (``start="steady"``); revenue closes one
+    sales cycle after the calls. The result holds the fan charts (P10, median,
+    P90 per week and per month) and the coefficient of variation of revenue,
+    simulated and in theory, plus the theory CV over a range of call volumes.
+
+    Parameters
+    ----------
+    funnel : Funnel
+    calls : int
+        Calls per week.
+    periods : int
+        Weeks simulated (>= ``block``).
+    reps : int
+        Reps simulated (>= 2).
+    cycle : Cycle or float, optional
+        Sales cycle in weeks.
+    deal_size : DealSize or float, optional
+        Amount of one deal; without it revenue is counted in deals.
+    block : int
+        Weeks in a month.
+    rng : numpy.random.Generator, int or None
+
+    Returns
+    -------
+    RevenueSteadiness
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> weekly = fs.presets.get("six-stage weekly funnel").funnel   # 100 -> ... -> 5 closed
+    >>> res = fs.lessons.revenue_steadiness(
+    ...     weekly, 100, cycle=fs.Cycle(4), deal_size=fs.DealSize.gamma(10_000, cv=0.5), rng=1
+    ... )
+    >>> res.monthly.shape[0]                        # 52 weeks: 13 months of 4 weeks
+    13
+    >>> round(res.theory_cv("week"), 3), round(res.theory_cv("month"), 3)
+    (0.498, 0.247)
+    >>> round(res.cv("week"), 2), round(res.cv("month"), 2)
+    (0.5, 0.25)
+    """
+    funnel = check_funnel(funnel)
+    calls = check_count("calls", calls, minimum=1)
+    block = check_count("block", block, minimum=1)
+    periods = check_count("periods", periods, minimum=block)
+    reps = check_count("reps", reps, minimum=2)
+    check_work(reps, periods * funnel.n_stages)
+    cyc = Cycle.coerce(cycle)
+    size = DealSize.coerce(deal_size)
+    # Sales and revenue depend on the funnel only through its overall rate (a call that
+    # passes every stage with chances r1, r2, ... passes all of them with chance r1 r2 ...),
+    # so simulating calls -> deals directly gives exactly the same distribution, faster.
+    direct = Funnel((funnel.stages[0], funnel.stages[-1]), (funnel.overall,))
+    sim = simulate(
+        direct, calls, periods, reps, cycle=cyc, deal_size=size, start="steady", rng=rng
+    )
+    weekly = sim.summary("revenue")
+    monthly = sim.summary("revenue", block=block).iloc[: periods // block].reset_index(drop=True)
+    per_week = sim.revenue
+    per_month = sim.totals("revenue", block=block)[:, : periods // block]
+    points = pd.DataFrame(
+        {
+            "calls": [float(calls)] * 2,
+            "series": ["week", "month"],
+            "cv": [cv_of(per_week.ravel()).item(), cv_of(per_month.ravel()).item()],
+            "theory": [
+                theory.revenue_cv(funnel, calls, size, 1, cycle=cyc),
+                theory.revenue_cv(funnel, calls, size, block, cycle=cyc),
+            ],
+        }
+    )
+    # The theory line, from a tenth to ten times the current calls (straight on log-log axes).
+    grid = np.unique(np.round(np.geomspace(max(1.0, calls / 10), calls * 10, 13)))
+    curve = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "calls": grid,
+                    "series": name,
+                    "cv": [theory.revenue_cv(funnel, n, size, w, cycle=cyc) for n in grid],
+                }
+            )
+            for name, w in (("week", 1), ("month", block))
+        ],
+        ignore_index=True,
+    )
+    return RevenueSteadiness(
+        funnel=funnel,
+        calls=calls,
+        periods=periods,
+        reps=reps,
+        block=block,
+        cycle=cyc,
+        deal_size=size,
+        weekly=weekly,
+        monthly=monthly,
+        example_weekly=per_week[0].copy(),
+        example_monthly=per_month[0].copy(),
+        points=points,
+        curve=curve,
+    )
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class CycleEffects:
+    """Result of :func:`cycle_effects`.
+
+    Attributes
+    ----------
+    funnel : Funnel
+    calls : int
+        Calls per week when the rep is prospecting.
+    cycle : Cycle
+    deal_size : DealSize or None
+    pause_start, pause_length : int
+        First week and number of weeks without prospecting in the
+        ``"pause"`` scenario.
+    steady : float
+        Expected revenue per week of a rep in full swing.
+    frame : DataFrame
+        One row per scenario and week: ``scenario`` (``"ramp_up"``: a new rep
+        starting from an empty pipeline; ``"pause"``: a rep in full swing who
+        stops prospecting), ``week`` (counted from 1, as on a calendar),
+        ``calls``, ``mean``, ``q10``, ``q50``, ``q90`` (simulated revenue),
+        ``theory`` (expected revenue, :func:`funnelsim.theory.revenue_moments`).
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> game = fs.presets.get("daily ratio game").funnel
+    >>> res = fs.lessons.cycle_effects(game, 75, cycle=fs.Cycle(6, cv=0.3), periods=24,
+    ...                                reps=200, rng=2)
+    >>> res.steady                      # 75 dials a week: 0.625 sales
+    0.625
+    >>> res.ramp_week, res.dip_week     # full swing in week 9; the pause bites in week 20
+    (9, 20)
+    """
+
+    funnel: Funnel
+    calls: int
+    cycle: Cycle
+    deal_size: DealSize | None
+    reps: int
+    pause_start: int
+    pause_length: int
+    steady: float
+    frame: pd.DataFrame
+
+    def scenario(self, name: str) -> pd.DataFrame:
+        """Rows of one scenario (``"ramp_up"`` or ``"pause"``).
+
+        >>> import funnelsim as fs
+        >>> game = fs.presets.get("daily ratio game").funnel
+        >>> res = fs.lessons.cycle_effects(game, 75, cycle=fs.Cycle(6, cv=0.3), periods=24,
+        ...                                reps=200, rng=2)
+        >>> res.scenario("ramp_up")[["week", "calls", "theory"]].head(4).round(3)
+           week  calls  theory
+        0     1     75   0.000
+        1     2     75   0.000
+        2     3     75   0.006
+        3     4     75   0.041
+        """
+        if name not in ("ramp_up", "pause"):
+            raise FunnelsimValueError(
+                "error.choice", name="scenario", value=repr(name), choices="ramp_up, pause"
+            )
+        return self.frame[self.frame["scenario"] == name].reset_index(drop=True)
+
+    @property
+    def ramp_week(self) -> int:
+        """First week in which a new rep's expected revenue reaches 90 % of full swing
+        (one past the horizon if it never does)."""
+        ramp = self.scenario("ramp_up")
+        hit = np.flatnonzero(ramp["theory"].to_numpy() >= 0.9 * self.steady)
+        return int(ramp["week"].iloc[hit[0]]) if hit.size else len(ramp) + 1
+
+    @property
+    def dip_week(self) -> int:
+        """Week of the lowest expected revenue after the pause."""
+        pause = self.scenario("pause")
+        return int(pause["week"].iloc[pause["theory"].to_numpy().argmin()])
+
+    @property
+    def dip(self) -> float:
+        """Lowest expected weekly revenue after the pause, as a share of full swing."""
+        low = self.scenario("pause")["theory"].min()
+        return float(low / self.steady) if self.steady > 0 else math.nan
+
+    def to_frame(self) -> pd.DataFrame:
+        """The tidy frame (a copy of :attr:`frame`).
+
+        >>> import funnelsim as fs
+        >>> game = fs.presets.get("daily ratio game").funnel
+        >>> res = fs.lessons.cycle_effects(game, 75, cycle=fs.Cycle(6, cv=0.3), periods=24,
+        ...                                reps=200, rng=2)
+        >>> frame = res.to_frame()
+        >>> frame.shape, frame["scenario"].unique().tolist()
+        ((48, 8), ['ramp_up', 'pause'])
+        """
+        return self.frame.copy()
+
+    def __repr__(self) -> str:
+        return t(
+            "repr.cycle_effects",
+            calls=self.calls,
+            cycle=self.cycle.mean,
+            ramp=self.ramp_week,
+            length=self.pause_length,
+            start=self.pause_start,
+            dip_week=self.dip_week,
+            dip=self.dip,
+        )
+
+
+def cycle_effects(
+    funnel: Funnel,
+    calls: int,
+    *,
+    cycle: Cycle | float = 4,
+    deal_size: DealSize | float | None = None,
+    periods: int = 40,
+    reps: int = 1000,
+    pause_start: int = 13,
+    pause_length: int = 4,
+    rng: RNG = None,
+) -> CycleEffects:
+    """The cycle lever: a new rep's ramp-up and a pause in prospecting.
+
+    Calls made this week pay one sales cycle later. Two scenarios over
+    ``periods`` weeks, numbered from 1 as on a calendar:
+
+    * ``"ramp_up"``: a new rep starts with an empty pipeline
+      (``start="empty"``) and makes ``calls`` calls every week; revenue
+      builds up over about one cycle.
+    * ``"pause"``: a rep in full swing stops prospecting for ``pause_length``
+      weeks from week ``pause_start`` (zero calls, say a trade fair), then
+      starts again; revenue carries on for a while, then falls about one
+      cycle after the pause began.
+
+    Parameters
+    ----------
+    funnel : Funnel
+    calls : int
+        Calls per week when prospecting.
+    cycle : Cycle or float
+        Sales cycle in weeks.
+    deal_size : DealSize or float, optional
+    periods : int
+        Weeks simulated.
+    reps : int
+        Reps simulated per scenario (>= 2).
+    pause_start, pause_length : int
+        First week (from 1) and length of the pause; it must end inside the
+        horizon.
+    rng : numpy.random.Generator, int or None
+
+    Returns
+    -------
+    CycleEffects
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> game = fs.presets.get("daily ratio game").funnel
+    >>> res = fs.lessons.cycle_effects(game, 75, cycle=fs.Cycle(6, cv=0.3), rng=2)
+    >>> res.ramp_week, res.dip_week, round(res.dip, 2)   # weeks 13-16 without prospecting
+    (9, 20, 0.26)
+    >>> res.scenario("pause")["calls"].tolist()[10:18]   # weeks 11 to 18
+    [75, 75, 0, 0, 0, 0, 75, 75]
+    """
+    funnel = check_funnel(funnel)
+    calls = check_count("calls", calls)
+    periods = check_count("periods", periods, minimum=1)
+    reps = check_count("reps", reps, minimum=2)
+    pause_start = check_count("pause_start", pause_start, minimum=1)
+    pause_length = check_count("pause_length", pause_length)
+    if pause_start + pause_length - 1 > periods:
+        raise FunnelsimValueError(
+            "error.pause_window", start=pause_start, length=pause_length, periods=periods
+        )
+    check_work(2 * reps, periods * funnel.n_stages)
+    cyc = Cycle.coerce(cycle)
+    size = DealSize.coerce(deal_size)
+    gen = check_rng(rng)
+    weeks = np.arange(1, periods + 1)
+    steady_calls = np.full(periods, calls, dtype=np.int64)
+    pause_calls = steady_calls.copy()
+    pause_calls[pause_start - 1 : pause_start - 1 + pause_length] = 0
+    scenarios = {"ramp_up": (steady_calls, "empty"), "pause": (pause_calls, "steady")}
+    parts = []
+    for name, (schedule, start) in scenarios.items():
+        sim = simulate(
+            funnel, schedule, periods, reps, cycle=cyc, deal_size=size, start=start, rng=gen
+        )
+        q10, q50, q90 = np.quantile(sim.revenue, [0.1, 0.5, 0.9], axis=0)
+        expected = [
+            theory.revenue_moments(
+                funnel, schedule, size, cycle=cyc, start=start, first_period=w - 1
+            ).mean
+            for w in weeks
+        ]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "scenario": name,
+                    "week": weeks,
+                    "calls": schedule,
+                    "mean": sim.revenue.mean(axis=0),
+                    "q10": q10,
+                    "q50": q50,
+                    "q90": q90,
+                    "theory": expected,
+                }
+            )
+        )
+    steady = theory.revenue_moments(funnel, calls, size, cycle=cyc).mean
+    return CycleEffects(
+        funnel=funnel,
+        calls=calls,
+        cycle=cyc,
+        deal_size=size,
+        reps=reps,
+        pause_start=pause_start,
+        pause_length=pause_length,
+        steady=float(steady),
+        frame=pd.concat(parts, ignore_index=True),
+    )
