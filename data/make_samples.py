@@ -393,7 +393,11 @@ def main() -> None:
         fh.write("\n")
 
     make_forecast_samples()
-    for name in sorted(PACKAGE_DATA.glob("sample_*")):
+    # The package ships what data/ holds: the samples above and the real bank log as published.
+    for name in sorted(PACKAGE_DATA.glob("sample_*")) + [
+        PACKAGE_DATA / "bank_marketing.csv.gz",
+        PACKAGE_DATA / "bank_marketing_SOURCE.md",
+    ]:
         shutil.copyfile(HERE / name.name, name)
 
 

@@ -21,9 +21,10 @@ def test_the_package_copy_is_the_data_folder_file(name):
 
 
 def test_every_sample_file_ships():
+    real = set(datasets.REAL_FILES)
     shipped = {p.name for p in datasets.path("sample_truth.json").parent.glob("sample_*")}
-    assert shipped == set(datasets.FILES)
-    assert {p.name for p in DATA.glob("sample_*")} == set(datasets.FILES)
+    assert shipped | real == set(datasets.FILES)
+    assert {p.name for p in DATA.glob("sample_*")} | real == set(datasets.FILES)
 
 
 def test_unknown_file_is_a_clear_error():
@@ -83,3 +84,36 @@ def test_pipeline_and_histories_load_and_feed_their_analyses():
     grades = datasets.load_grade_history()
     assert isinstance(fs.grade_ladder(grades), fs.Ladder)
     assert sorted(datasets.load_pipeline_truth()) == ["grades", "history", "pipeline", "seed"]
+
+
+def test_the_bank_log_is_the_published_file(shared_data):
+    """The shipped real log is the UCI file byte for byte (its sha256 in the SOURCE note)."""
+    import hashlib
+
+    shipped = datasets.path("bank_marketing.csv.gz").read_bytes()
+    assert hashlib.sha256(shipped).hexdigest() == (
+        "25ef5a7f820659c9010405d079b068761b9e4a75c232a6271ee6a77fc3de52ae"
+    )
+    published = shared_data / "bank_marketing" / "bank-additional-full.csv.gz"
+    assert shipped == published.read_bytes()
+
+
+def test_bank_months_follow_the_published_counts():
+    """Months read from the row order: 26 of them, May 2008 to Nov 2010, no Jan/Feb, no Sep 2008.
+
+    The reference: Moro et al. (2014) report 41,188 contacts, 4,640 successes; the calendar of the
+    campaigns (no calls in January and February) comes from the file's own month column.
+    """
+    table = datasets.load_bank_marketing_table()
+    months = table["period"].drop_duplicates().tolist()
+    assert months[0] == "2008-05" and months[-1] == "2010-11" and len(months) == 26
+    assert "2008-09" not in months and not any(m[-2:] in ("01", "02") for m in months)
+    assert months == sorted(months)  # the row order is date order
+    names = "jan feb mar apr may jun jul aug sep oct nov dec".split()
+    number = table["month"].map({m: i + 1 for i, m in enumerate(names)})
+    assert (table["period"].str[-2:].astype(int) == number).all()
+    log = datasets.load_bank_marketing()
+    by_month = log.stage_table(by="period")
+    assert by_month["entered"].sum() == 41188 and by_month["passed"].sum() == 4640
+    first = by_month.set_index("period").loc["2008-05", ["entered", "passed"]].tolist()
+    assert first == [7763, 240]

@@ -16,6 +16,7 @@ server, from any working directory (like ``seaborn.load_dataset`` or
 :func:`load_pipeline`       80 open deals at 30 June 2025 (a pipeline)
 :func:`load_deal_history`   900 decided deals, for :func:`funnelsim.calibration`
 :func:`load_grade_history`  E -> A grade changes, for :func:`funnelsim.grade_ladder`
+:func:`load_bank_marketing` a real log: 41,188 clients a bank called (UCI)
 :func:`load_truth`          the true parameters of the logs
 :func:`load_pipeline_truth`  the true parameters of the pipeline samples
 :func:`path`                a sample file's path, to read it as your own
@@ -47,6 +48,9 @@ from ..pipeline import Pipeline, read_pipeline
 
 __all__ = [
     "FILES",
+    "REAL_FILES",
+    "load_bank_marketing",
+    "load_bank_marketing_table",
     "load_counts",
     "load_deal_history",
     "load_events",
@@ -70,7 +74,11 @@ FILES = (
     "sample_grade_history.csv",
     "sample_truth.json",
     "sample_pipeline_truth.json",
+    "bank_marketing.csv.gz",
+    "bank_marketing_SOURCE.md",
 )
+#: The real public logs among them, shipped as published, with their source and licence notes.
+REAL_FILES = ("bank_marketing.csv.gz", "bank_marketing_SOURCE.md")
 #: The snapshot time of the events and leads logs (leads after it are open, not lost).
 AS_OF = "2025-06-30 18:00"
 
@@ -243,3 +251,61 @@ def _table(name: str) -> pd.DataFrame:
     frame = pd.read_csv(path(name), dtype=str, keep_default_na=False)
     frame.attrs[NAME_ATTR] = name  # what read_pipeline / calibration call the table
     return frame
+
+
+#: The stages of the bank log: every client was contacted; ``y == "yes"`` subscribed.
+BANK_STAGES = {"contacted": None, "subscribed": "y"}
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def load_bank_marketing_table() -> pd.DataFrame:
+    """The real bank telemarketing log as published, plus the month each client was called.
+
+    The UCI Bank Marketing data (Moro, Cortez & Rita 2014; CC BY 4.0, see
+    ``bank_marketing_SOURCE.md``): 41,188 clients a Portuguese bank called
+    from May 2008 to November 2010, 21 columns, ``y`` = subscribed a term
+    deposit. The file names the month but not the year; its rows are in
+    date order, so the year is read from that order and added as ``period``
+    (``"2008-05"`` ... ``"2010-11"``). Nothing else is changed.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> table = fs.datasets.load_bank_marketing_table()
+    >>> len(table), int((table["y"] == "yes").sum()), table["period"].nunique()
+    (41188, 4640, 26)
+    >>> table["period"].iloc[[0, -1]].tolist()
+    ['2008-05', '2010-11']
+    """
+    table = pd.read_csv(path("bank_marketing.csv.gz"), sep=";")
+    month = table["month"].map(_MONTHS.index) + 1
+    year = 2008 + (month.diff() < 0).cumsum()  # the month goes back: a new year
+    table["period"] = year.astype(str) + "-" + month.map("{:02d}".format)
+    table.attrs[NAME_ATTR] = "bank_marketing.csv.gz"
+    return table
+
+
+def load_bank_marketing() -> Log:
+    """The real bank log as a leads log: contacted -> subscribed, by contact type and month.
+
+    One lead per client; ``source`` is the contact type (``cellular`` or
+    ``telephone``) and ``period`` the month called (``"2008-05"`` ...). For
+    other columns (job, age, earlier campaigns...) start from
+    :func:`load_bank_marketing_table` and :func:`funnelsim.read_log` it with
+    the ``columns=`` you need.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> bank = fs.datasets.load_bank_marketing()
+    >>> fs.fit(bank).table[["entered", "passed"]].values.tolist()
+    [[41188, 4640]]
+    >>> sorted(bank.stage_table(by="source")["source"])
+    ['cellular', 'telephone']
+    """
+    return read_log(
+        load_bank_marketing_table(),
+        format="leads",
+        stages=BANK_STAGES,
+        columns={"source": "contact", "period": "period"},
+    )
