@@ -394,10 +394,8 @@ def main() -> None:
 
     make_forecast_samples()
     # The package ships what data/ holds: the samples above and the real bank log as published.
-    for name in sorted(PACKAGE_DATA.glob("sample_*")) + [
-        PACKAGE_DATA / "bank_marketing.csv.gz",
-        PACKAGE_DATA / "bank_marketing_SOURCE.md",
-    ]:
+    real = ("bank_marketing.csv.gz", "bank_marketing_SOURCE.md")
+    for name in [*sorted(PACKAGE_DATA.glob("sample_*")), *(PACKAGE_DATA / r for r in real)]:
         shutil.copyfile(HERE / name.name, name)
 
 

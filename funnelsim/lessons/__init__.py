@@ -15,7 +15,9 @@ they return; the tests call them directly.
   (true ratios, cohorts, snapshots, the ratio, sample-size and cycle apps);
 - :mod:`funnelsim.lessons.reps`: notebook 05 (the reps app);
 - :mod:`funnelsim.lessons.forecast`: notebook 07, the report and the
-  command line (pace, outlook, pipeline numbers).
+  command line (pace, outlook, pipeline numbers);
+- :mod:`funnelsim.lessons.narrative`: :func:`check_quote`, which keeps the
+  numbers quoted in the notebooks' text true.
 
 Every name is available here too (``fs.lessons.ratio_game``), as is
 :func:`calls_for_precision`: the one in :mod:`funnelsim.intervals`
@@ -26,12 +28,14 @@ Randomness comes in only through the ``rng`` keyword (a
 """
 
 from ..intervals import calls_for_precision
-from . import forecast, game, logs, reps, revenue
+from . import forecast, game, logs, narrative, reps, revenue
 from .forecast import *  # noqa: F403
 from .game import *  # noqa: F403
 from .logs import *  # noqa: F403
+from .narrative import *  # noqa: F403
 from .reps import *  # noqa: F403
 from .revenue import *  # noqa: F403
 
-__all__ = ["calls_for_precision", "forecast", "game", "logs", "reps", "revenue"]
-__all__ += forecast.__all__ + game.__all__ + logs.__all__ + reps.__all__ + revenue.__all__
+__all__ = ["calls_for_precision", "forecast", "game", "logs", "narrative", "reps", "revenue"]
+__all__ += forecast.__all__ + game.__all__ + logs.__all__ + narrative.__all__
+__all__ += reps.__all__ + revenue.__all__
