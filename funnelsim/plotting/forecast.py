@@ -19,10 +19,13 @@ from ..ladder import Ladder
 from ..pipeline import Pipeline
 from ..reliability import Calibration
 from .theme import (
+    amount_axis,
     amount_tick,
     chance,
     check_result,
     errorbar,
+    legend_below,
+    money_tick,
     new_axes,
     palette,
     percent_axis,
@@ -84,6 +87,8 @@ def plot_forecast(
     unit, _units_word = period_units(period)
     ax = new_axes(ax)
     colors = palette()
+    money = measure == "revenue" and result.deal_size is not None
+    amount = money_tick if money else amount_tick
     table = result.percentiles((0.1, 0.5, 0.9), measure=measure, cumulative=cumulative)
     x = table["period"].to_numpy() + 1
     band = (
@@ -109,19 +114,19 @@ def plot_forecast(
             color="black",
             linestyle=":",
             linewidth=2.5,
-            label=t("plot.forecast.target", target=amount_tick(target), chance=chance(chance_)),
+            label=t("plot.forecast.target", target=amount(target), chance=chance(chance_)),
         )
         top = max(top, float(target))
     ax.set_xlim(0.5, len(x) + 0.5)
-    ax.set_ylim(0, max(top, 1e-9) * 1.3)
+    ax.set_ylim(0, max(top, 1e-9) * 1.08)
     ax.yaxis.set_major_locator(MaxNLocator(6))
-    ax.yaxis.set_major_formatter(FuncFormatter(amount_tick))
+    amount_axis(ax.yaxis, money=money)
     what = t("plot.revenue") if measure == "revenue" else t("plot.sales")
     key = "cumulative" if cumulative else "per_period"
     ax.set_title(t(f"plot.forecast.title_{key}", what=what))
     ax.set_xlabel(unit)
     ax.set_ylabel(t(f"plot.forecast.ylabel_{key}", what=what, unit=unit))
-    ax.legend(loc="upper left")
+    legend_below(ax)  # the band fills the corners: the legend goes under the axes
     return ax
 
 
@@ -172,6 +177,7 @@ def plot_pipeline(
     measure = check_choice("measure", measure, ("amount", "deals"))
     ax = new_axes(ax)
     colors = palette()
+    amount = money_tick if measure == "amount" else amount_tick
     if measure == "deals":
         pmf = result.count_pmf()
         values, probs = pmf.index.to_numpy(float), pmf.to_numpy()
@@ -191,7 +197,7 @@ def plot_pipeline(
         linewidth=2.5,
         label=t(
             "plot.pipeline.weighted",
-            value=amount_tick(expected),
+            value=amount(expected),
             chance=chance(float(sf[np.searchsorted(values, expected * (1 - 1e-12))])),
         ),
     )
@@ -208,9 +214,9 @@ def plot_pipeline(
         zorder=4,
         label=t(
             "plot.pipeline.levels",
-            p10=amount_tick(levels.iloc[0]),
-            p50=amount_tick(levels.iloc[1]),
-            p90=amount_tick(levels.iloc[2]),
+            p10=amount(levels.iloc[0]),
+            p50=amount(levels.iloc[1]),
+            p90=amount(levels.iloc[2]),
         ),
     )
     if quota is not None:
@@ -220,18 +226,18 @@ def plot_pipeline(
             color="black",
             linestyle=":",
             linewidth=2.5,
-            label=t("plot.pipeline.quota", quota=amount_tick(quota), chance=chance(p)),
+            label=t("plot.pipeline.quota", quota=amount(quota), chance=chance(p)),
         )
-    ax.set_ylim(0, 1.35)
+    ax.set_ylim(-0.02, 1.02)  # a share: never past 100 %; air at 0 keeps the 0 ticks apart
     percent_axis(ax.yaxis, 1.0)
     right = float(values[sf > 1e-4].max()) if (sf > 1e-4).any() else float(values.max())
     ax.set_xlim(0, max(right, float(quota or 0), expected, 1.0) * 1.1)
-    ax.xaxis.set_major_locator(MaxNLocator(6))
-    ax.xaxis.set_major_formatter(FuncFormatter(amount_tick))
+    ax.xaxis.set_major_locator(MaxNLocator(6 if measure == "deals" else 5))
+    amount_axis(ax.xaxis, money=measure == "amount")
     ax.set_title(t("plot.pipeline.title", deals=result.n_deals))
     ax.set_xlabel(t(f"plot.pipeline.xlabel_{measure}"))
     ax.set_ylabel(t(f"plot.pipeline.ylabel_{measure}"))
-    ax.legend(loc="lower left")
+    legend_below(ax)  # the curve and the vertical lines leave no corner free
     return ax
 
 
@@ -283,8 +289,8 @@ def plot_calibration(result: Calibration, *, ax: Axes | None = None, **kwargs) -
             textcoords="offset points",
             fontsize="small",
         )
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.15)
+    ax.set_xlim(-0.02, 1.02)  # a little air at the corner: the two 0 % ticks apart
+    ax.set_ylim(-0.02, 1.02)
     percent_axis(ax.xaxis, 1.0)
     percent_axis(ax.yaxis, 1.0)
     ax.set_title(t("plot.calibration.title", brier=result.brier))

@@ -16,13 +16,15 @@ from .._validate import check_choice
 from ..i18n import stage_label, t
 from ..lessons import CycleEffects, NoiseByVolume, RatioGame, RevenueSteadiness, RunningShare
 from .theme import (
+    ShareFormatter,
+    amount_axis,
     amount_tick,
     chance,
     check_result,
     log_axis,
     new_axes,
+    money_tick,
     palette,
-    percent_tick,
     period_units,
     revenue_word,
 )
@@ -115,7 +117,7 @@ def plot_running_share(
     spread = 1.2 * (result.high[early - 1] - result.p)
     ax.set_xlim(0, n)
     ax.set_ylim(max(0.0, result.p - spread), min(1.0, result.p + spread) + 1e-9)
-    ax.yaxis.set_major_formatter(FuncFormatter(percent_tick))
+    ax.yaxis.set_major_formatter(ShareFormatter())
     ax.xaxis.set_major_formatter(FuncFormatter(amount_tick))
     ax.set_title(t("plot.running_share.title"))
     ax.set_xlabel(t("plot.running_share.xlabel"))
@@ -125,6 +127,11 @@ def plot_running_share(
 
 
 _SERIES_ORDER = ("sales", "revenue", "week", "month")
+
+
+def _amount(value: float, deal_size: object) -> str:
+    """A target in words: money (with the currency) when there is a deal size, else a count."""
+    return money_tick(value) if deal_size is not None else amount_tick(value)
 
 
 def plot_cv_by_calls(
@@ -200,7 +207,7 @@ def plot_cv_by_calls(
     ax.set_xscale("log")
     ax.set_yscale("log")
     log_axis(ax.xaxis, amount_tick)
-    log_axis(ax.yaxis, percent_tick)
+    log_axis(ax.yaxis, ShareFormatter(share=False))  # relative noise: not a share
     ax.minorticks_off()  # the 1-2-5 major ticks are enough
     per = (
         t("plot.cv.per_week") if isinstance(result, RevenueSteadiness) else t("plot.cv.per_period")
@@ -275,7 +282,7 @@ def plot_funnel(
     }
     labels = {
         "expected": t("plot.funnel.expected", calls=result.calls, unit=unit),
-        "needed": t("plot.funnel.needed", target=amount_tick(result.target)),
+        "needed": t("plot.funnel.needed", target=_amount(result.target, result.deal_size)),
     }
     height = 0.8 / len(shown)
     y = np.arange(len(stages))
@@ -367,12 +374,12 @@ def plot_levers(
         color="black",
         linestyle="--",
         linewidth=2,
-        label=t("plot.levers.target", target=amount_tick(result.target)),
+        label=t("plot.levers.target", target=_amount(result.target, result.deal_size)),
     )
     top = max(float(tab["expected"].max()), result.target)
     ax.set_ylim(0, top * 1.25)
     ax.yaxis.set_major_locator(MaxNLocator(6))
-    ax.yaxis.set_major_formatter(FuncFormatter(amount_tick))
+    amount_axis(ax.yaxis, money=result.deal_size is not None)
     ax.grid(axis="x", visible=False)
     what = revenue_word(result.deal_size)
     ax.set_title(t("plot.levers.title"))
@@ -453,7 +460,7 @@ def plot_fan(
     top = max(float(frame["q90"].max()), float(np.max(example)), 1e-9)
     ax.set_ylim(0, top * 1.4)  # room for the legend above the data
     ax.yaxis.set_major_locator(MaxNLocator(6))
-    ax.yaxis.set_major_formatter(FuncFormatter(amount_tick))
+    amount_axis(ax.yaxis, money=result.deal_size is not None)
     what = revenue_word(result.deal_size)
     ax.set_title(t(f"plot.fan.title_{block}", cv=result.cv(block)))
     ax.set_xlabel(t(f"plot.fan.xlabel_{block}", block=result.block))
@@ -558,7 +565,7 @@ def plot_cycle_effects(
     ax.patch.set_visible(False)
     ax.set_xlim(0.5, len(week) + 0.5)
     ax.set_ylim(0, max(float(frame["q90"].max()), result.steady, 1e-9) * 1.45)
-    ax.yaxis.set_major_formatter(FuncFormatter(amount_tick))
+    amount_axis(ax.yaxis, money=result.deal_size is not None)
     what = revenue_word(result.deal_size)
     ax.set_title(t(f"plot.cycle.title_{scenario}", weeks=result.pause_length))
     ax.set_xlabel(t("plot.cycle.xlabel", cycle=result.cycle.mean))

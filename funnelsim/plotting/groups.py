@@ -16,7 +16,16 @@ from .._validate import check_choice
 from ..control import PChart, funnel_limits, period_label
 from ..groups import GroupComparison
 from ..i18n import FunnelsimValueError, field_label, fields_label, stage_label, t
-from .theme import amount_tick, check_result, errorbar, new_axes, palette, percent_tick
+from .theme import (
+    ShareFormatter,
+    amount_tick,
+    check_result,
+    errorbar,
+    legend_below,
+    new_axes,
+    palette,
+    spread_labels,
+)
 
 __all__ = ["plot_funnel_chart", "plot_p_chart", "plot_shrinkage"]
 
@@ -106,26 +115,28 @@ def plot_funnel_chart(
     point_kw = {"s": 110, "edgecolor": "black", "zorder": 3}
     point_kw.update(kwargs)
     ax.scatter(
-        rows["entered"],
-        ratio,
-        c=[shade[min(o, len(shade) - 1)] for o in outside],
-        label=t("plot.funnel_chart.groups", by=fields_label(result.by)),
-        **point_kw,
+        rows["entered"], ratio, c=[shade[min(o, len(shade) - 1)] for o in outside], **point_kw
     )
+    # Names in a column right of the dots (one line apart where volumes are equal), so
+    # the x axis runs on a little past the largest group.
+    right = top * (1.3 if labels else 1.1) + 1
+    ax.set_xlim(0, right)
+    ax.set_ylim(0, min(1.0, 1.3 * max(float(np.nanmax(ratio)), team) + 0.02))
     if labels:
         names = [", ".join(str(v) for v in row) for row in rows[list(result.by)].to_numpy()]
-        for name, x, y in zip(names, rows["entered"], ratio, strict=True):
-            ax.annotate(name, (x, y), xytext=(7, 5), textcoords="offset points")
-    ax.set_xlim(0, top * 1.1 + 1)
-    ax.set_ylim(0, min(1.0, 1.3 * max(float(np.nanmax(ratio)), team) + 0.02))
-    ax.yaxis.set_major_formatter(FuncFormatter(percent_tick))
+        spread_labels(ax, rows["entered"].to_numpy(float), ratio, names)
+    ax.yaxis.set_major_formatter(ShareFormatter())
     ax.xaxis.set_major_formatter(FuncFormatter(amount_tick))
     ax.set_title(t("plot.funnel_chart.title", stage=stage_label(step)))
     ax.set_xlabel(t("plot.funnel_chart.xlabel"))
     ax.set_ylabel(t("plot.funnel_chart.ylabel", stage=stage_label(step)))
     handles, names = ax.get_legend_handles_labels()
-    for i, level in enumerate(levels[:2]):  # what the other colours mean, when they occur
-        if (outside > i).any():
+    # One legend dot per colour that occurs, each in its own colour (a scatter's own
+    # legend entry would take the colour of its first dot, whatever that means).
+    words = [t("plot.funnel_chart.groups", by=fields_label(result.by))]
+    words += [t("plot.funnel_chart.outside", level=level) for level in levels[:2]]
+    for i, word in enumerate(words):
+        if i == 0 or (outside >= i).any():
             handles.append(
                 Line2D(
                     [],
@@ -133,12 +144,12 @@ def plot_funnel_chart(
                     marker="o",
                     linestyle="none",
                     markersize=10,
-                    markerfacecolor=shade[i + 1],
+                    markerfacecolor=shade[i],
                     markeredgecolor="black",
                 )
             )
-            names.append(t("plot.funnel_chart.outside", level=level))
-    ax.legend(handles, names, loc="upper right")
+            names.append(word)
+    legend_below(ax, handles=handles, labels=names)  # the limits run through every corner
     return ax
 
 
@@ -233,8 +244,9 @@ def plot_p_chart(
     else:
         title = t("plot.p_chart.title", stage=stage_label(step), count=n_out)
     top = np.nanmax(np.concatenate([rows["high"].to_numpy(float), rows["ratio"].to_numpy(float)]))
-    ax.set_ylim(0, min(1.0, 1.35 * float(top)) if np.isfinite(top) and top > 0 else 1.0)
-    ax.yaxis.set_major_formatter(FuncFormatter(percent_tick))
+    top = min(1.0, 1.35 * float(top)) if np.isfinite(top) and top > 0 else 1.0
+    ax.set_ylim(-0.02 * top, top)  # a little air under 0 %: its tick clears the first date's
+    ax.yaxis.set_major_formatter(ShareFormatter())
     ax.set_title(title)
     ax.set_xlabel(t("plot.p_chart.xlabel", period=field_label(result.period)))
     ax.set_ylabel(t("plot.p_chart.ylabel", stage=stage_label(step)))
@@ -342,7 +354,7 @@ def plot_shrinkage(
     ]
     top = np.nanmax(np.concatenate([rows["high"].to_numpy(float), [team, 0.01]]))
     ax.set_xlim(0, min(1.0, top * 1.15) if top < 0.95 else 1.02)
-    ax.xaxis.set_major_formatter(FuncFormatter(percent_tick))
+    ax.xaxis.set_major_formatter(ShareFormatter())
     ax.set_yticks(y, names)
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.grid(axis="y", visible=False)

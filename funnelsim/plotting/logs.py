@@ -27,14 +27,16 @@ from ..i18n import (
 )
 from ..lessons import EstimatingRatios, SalesCycle, SampleSize, cycle_curve
 from .theme import (
+    ShareFormatter,
     amount_tick,
     check_result,
     errorbar,
+    legend_below,
     log_axis,
     new_axes,
     palette,
     percent_axis,
-    percent_tick,
+    share_axis,
 )
 
 __all__ = [
@@ -156,10 +158,10 @@ def plot_ratio_table(
             zorder=4,
             label=t("plot.ratio_table.truth"),
         )
-    if labels:
-        _label_ratios(ax, rows, y)
     top = np.nanmax(np.concatenate([rows["high"].to_numpy(float), true, [0.01]]))
-    right = top * (1.6 if labels else 1.15)
+    right = min(1.0, top * (1.6 if labels else 1.15))  # a share: never past 100 %
+    if labels:
+        _label_ratios(ax, rows, y, right)
     ax.set_xlim(0, right)
     percent_axis(ax.xaxis, right)
     ax.set_yticks(y, rows["name"].tolist())
@@ -168,7 +170,7 @@ def plot_ratio_table(
     ax.set_title(t("plot.ratio_table.title", level=result.confidence_level, method=method))
     ax.set_xlabel(t("plot.ratio_table.xlabel"))
     ax.set_ylabel(t("plot.ratio_table.ylabel"))
-    ax.legend(loc="lower right")
+    legend_below(ax)  # every row has a label at its right: no corner is free
     return ax
 
 
@@ -211,8 +213,13 @@ def _ratio_rows(fit: Fit, truth: object, overall: bool) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
-def _label_ratios(ax: Axes, rows: pd.DataFrame, y: np.ndarray) -> None:
-    """Each row's ratio and counts beside its interval (the ratio alone without counts)."""
+def _label_ratios(ax: Axes, rows: pd.DataFrame, y: np.ndarray, right: float) -> None:
+    """Each row's ratio and counts beside its interval (the ratio alone without counts).
+
+    The label starts past the interval and past the truth's diamond, so neither
+    covers it; where the right side has less room than the left (an interval
+    near 100 %), it goes to the left instead.
+    """
     for yi, row in zip(y, rows.itertuples(index=False), strict=True):
         if not np.isfinite(row.ratio):
             continue
@@ -221,7 +228,20 @@ def _label_ratios(ax: Axes, rows: pd.DataFrame, y: np.ndarray) -> None:
             text = t("plot.ratio_table.label", ratio=row.ratio, passed=passed, entered=entered)
         else:
             text = f"{row.ratio:.1%}"
-        ax.annotate(text, (row.high, yi), xytext=(10, 0), textcoords="offset points", va="center")
+        _beside(ax, text, yi, row.low, row.high, row.true, right)
+
+
+def _beside(ax: Axes, text: str, y: float, low: float, high: float, true: float, right: float):
+    """A label beside an interval and its truth marker, on the side with more room."""
+    ends = [v for v in (low, high, true) if np.isfinite(v)]
+    first, last = min(ends), max(ends)
+    if right - last >= first or right - last >= 0.35 * right:
+        return ax.annotate(
+            text, (last, y), xytext=(12, 0), textcoords="offset points", va="center"
+        )
+    return ax.annotate(
+        text, (first, y), xytext=(-12, 0), textcoords="offset points", va="center", ha="right"
+    )
 
 
 def plot_coverage(
@@ -308,13 +328,13 @@ def plot_coverage(
     )
     low = min(float(result["coverage"].min()), level)
     ax.set_ylim(max(0.0, low - 0.03), 1.005)
-    ax.yaxis.set_major_formatter(FuncFormatter(percent_tick))
+    ax.yaxis.set_major_formatter(ShareFormatter())
     xs = result[x].to_numpy(float)
     if x == "n" and xs.min() > 0 and xs.max() / xs.min() > 20:
         ax.set_xscale("log")
         log_axis(ax.xaxis, amount_tick)
     elif x == "p":
-        ax.xaxis.set_major_formatter(FuncFormatter(percent_tick))
+        ax.xaxis.set_major_formatter(ShareFormatter())
     if x == "n":
         ax.set_title(t("plot.coverage.title_n", level=level, p=float(fixed)))
         ax.set_xlabel(t("plot.coverage.xlabel_n"))
@@ -429,15 +449,17 @@ def plot_sales_cycle(
     last_event = float(km.time[-1]) if km.time.size else end
     ax.set_xlim(0, min(end, max(last_event * 1.25, 1e-9)))
     top = 1.0 if given_event else max(float(np.nanmax(high)), 1e-3)
-    ax.set_ylim(0, top * 1.05)
-    small = FuncFormatter(lambda v, pos=None: f"{v:.1%}")  # shares of all leads are small
-    ax.yaxis.set_major_formatter(FuncFormatter(percent_tick) if given_event else small)
+    ax.set_ylim(0, min(top * 1.05, 1.02))
+    share_axis(ax.yaxis, top=top)  # shares of all leads are small: 1-2-5 steps, even decimals
     ax.set_title(t("plot.sales_cycle.title", closed=result.closed, open=result.open))
     start, end_stage = stage_label(result.start), stage_label(result.end)
     ax.set_xlabel(t("plot.sales_cycle.xlabel", unit=unit, start=start, end=end_stage))
     key = "plot.sales_cycle.ylabel" if given_event else "plot.sales_cycle.ylabel_all"
     ax.set_ylabel(t(key))
-    ax.legend(loc="lower right" if given_event else "upper left")
+    if given_event:
+        ax.legend(loc="lower right")  # the curve has reached the top by then
+    else:
+        legend_below(ax)  # a curve still rising and the averages' lines: no free corner
     return ax
 
 
@@ -546,6 +568,15 @@ def plot_open_lead_ratios(
     offsets = (-0.25, 0.0, 0.25)
     centres = np.arange(len(results))
     tops = [0.01]
+    true = np.full(len(results), np.nan)
+    if truth is not None:
+        true = _truth_per_row(truth, pd.DataFrame({"stage": [r.stage for r in results]}), [])
+        tops.extend(true[np.isfinite(true)])
+    for r in results:  # an interval without a bound adds no width
+        high = r.table["high"].to_numpy(float)
+        tops.extend(high[np.isfinite(high)])
+    right = min(1.0, float(np.nanmax(tops)) * (1.35 if labels else 1.15))
+    labels_at = []
     for method, offset in zip(methods, offsets, strict=True):
         rows = [r.table.set_index("method").loc[method] for r in results]
         ratio = np.array([row["ratio"] for row in rows], float)
@@ -555,32 +586,23 @@ def plot_open_lead_ratios(
         style = {"color": colour, "marker": marker, "label": words[method]}
         style.update(kwargs)
         errorbar(ax, ratio, centres + offset, low, high, **style)
-        tops.extend(high[np.isfinite(high)])  # an interval without a bound adds no width
         if labels:
-            for yi, r, hi in zip(centres + offset, ratio, high, strict=True):
+            for yi, r, lo, hi, tr in zip(centres + offset, ratio, low, high, true, strict=True):
                 if np.isfinite(r):
-                    ax.annotate(
-                        _percent_1(r),
-                        (hi, yi),
-                        xytext=(8, 0),
-                        textcoords="offset points",
-                        va="center",
-                    )
-    if truth is not None:
-        true = _truth_per_row(truth, pd.DataFrame({"stage": [r.stage for r in results]}), [])
-        if np.isfinite(true).any():
-            ax.scatter(
-                true,
-                centres,
-                marker="|",
-                s=1800,
-                linewidths=3.5,
-                color="black",
-                zorder=4,
-                label=t("plot.open_leads.truth"),
-            )
-            tops.append(float(np.nanmax(true)))
-    right = float(max(tops)) * (1.35 if labels else 1.15)
+                    labels_at.append((_percent_1(r), yi, lo, hi, tr))
+    for text, yi, lo, hi, tr in labels_at:
+        _beside(ax, text, yi, lo, hi, tr, right)
+    if np.isfinite(true).any():
+        ax.scatter(
+            true,
+            centres,
+            marker="|",
+            s=1800,
+            linewidths=3.5,
+            color="black",
+            zorder=4,
+            label=t("plot.open_leads.truth"),
+        )
     ax.set_xlim(0, right)
     percent_axis(ax.xaxis, right)
     steps = [
@@ -692,7 +714,7 @@ def plot_stale_leads(
             if quantile is not None
             else t("plot.stale.threshold_plain", value=value, unit=unit)
         )
-        ax.axvline(value, color="black", linewidth=3, label=label)
+        ax.axvline(value, color="black", linewidth=3, label=label, ymax=_UNDER_LEGEND)
     if cutoff is not None and np.isfinite(cutoff):
         key = "plot.stale.cutoff_last" if last is not None else "plot.stale.cutoff"
         ax.axvline(
@@ -701,15 +723,19 @@ def plot_stale_leads(
             linestyle="--",
             linewidth=3,
             label=t(key, value=cutoff, unit=unit, n=last),
+            ymax=_UNDER_LEGEND,
         )
     ax.set_xlim(0, edges[-1])
-    ax.set_ylim(0, ax.get_ylim()[1] * 1.45)  # room for the legend above the bars
+    ax.set_ylim(0, ax.get_ylim()[1] / _UNDER_LEGEND)  # room for the legend above the bars
     ax.yaxis.set_major_formatter(FuncFormatter(amount_tick))
     ax.set_title(t("plot.stale.title", stale=int(stale.sum()), open=len(frame)))
     ax.set_xlabel(t("plot.stale.xlabel", unit=unit))
     ax.set_ylabel(t("plot.stale.ylabel"))
     ax.legend(loc="upper right")
     return ax
+
+
+_UNDER_LEGEND = 0.62  # the bars and lines keep to this share of the height, the legend above
 
 
 def _age_bins(top: float, bins: int, cut: float | None) -> np.ndarray:

@@ -10,7 +10,8 @@ are the axis helpers the plotting modules share.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Sequence
 from functools import cache
 
 import matplotlib as mpl
@@ -19,15 +20,15 @@ import numpy as np
 import seaborn as sns
 from cycler import cycler
 from matplotlib.axes import Axes
-from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+from matplotlib.ticker import Formatter, FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 from .. import fonts
-from .._validate import check_choice
+from .._validate import check_choice, short, type_name
 from ..i18n import FunnelsimTypeError, t
 
 fonts.register()  # Chinese labels fall back to Noto Sans SC: no empty boxes
 
-__all__ = ["chance", "palette", "set_style", "style"]
+__all__ = ["chance", "currency", "palette", "set_currency", "set_style", "style"]
 
 FIGSIZE = (10, 5.5)
 
@@ -125,6 +126,72 @@ def set_style(*, scale: float = 1.0) -> None:
     mpl.rcParams.update(_rc(scale))
 
 
+# ----------------------------------------------------------------- currency
+# None: the catalogue's symbol for the current language (CN¥ in English, ¥ in Chinese)
+_currency: dict[str, str | None] = {"symbol": os.environ.get("FUNNELSIM_CURRENCY") or None}
+
+
+def set_currency(symbol: str | None) -> None:
+    """The currency symbol on every money axis and amount (``None``: the language's default).
+
+    The decks count in renminbi, so by default money reads ``¥`` in Chinese and
+    ``CN¥`` in English (the same currency: switching the language never turns
+    yuan into dollars; the ``CN`` tells an English reader it is not the yen).
+    Set your own for your team's money, once for the session; the
+    ``FUNNELSIM_CURRENCY`` environment variable sets it at start-up
+    (``FUNNELSIM_CURRENCY=€ make workshop``).
+
+    Parameters
+    ----------
+    symbol : str or None
+        Written before every amount (``"€"``, ``"$"``, ``"HK$"``); ``""`` for
+        none; ``None`` for the language's default.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> fs.plotting.currency()
+    'CN¥'
+    >>> with fs.language("zh"):
+    ...     fs.plotting.currency()
+    '¥'
+    >>> from funnelsim.plotting.theme import money_tick
+    >>> fs.plotting.set_currency("€")
+    >>> fs.plotting.currency(), money_tick(2_500_000)
+    ('€', '€2,500,000')
+    >>> fs.plotting.set_currency(None)
+    >>> money_tick(2_500_000)
+    'CN¥2,500,000'
+    """
+    if symbol is not None and not isinstance(symbol, str):
+        raise FunnelsimTypeError(
+            "error.type_text", name="symbol", value=short(symbol), type=type_name(symbol)
+        )
+    _currency["symbol"] = None if symbol is None else symbol.strip()
+
+
+def currency() -> str:
+    """The currency symbol money is written with now (see :func:`set_currency`).
+
+    >>> import funnelsim as fs
+    >>> fs.plotting.currency()
+    'CN¥'
+    """
+    symbol = _currency["symbol"]
+    return t("plot.currency") if symbol is None else symbol
+
+
+def money_tick(value: float, _pos: object = None) -> str:
+    """An amount of money: the currency symbol, then the amount (``'¥1,234,567'``)."""
+    text = amount_tick(abs(value))
+    return f"-{currency()}{text}" if value < 0 else f"{currency()}{text}"
+
+
+def amount_axis(axis, money: bool) -> None:
+    """Amount ticks on an axis: with the currency when it counts money."""
+    axis.set_major_formatter(FuncFormatter(money_tick if money else amount_tick))
+
+
 # ------------------------------------------------------------------ helpers
 def new_axes(ax: Axes | None, figsize: tuple[float, float] = FIGSIZE) -> Axes:
     if ax is not None:
@@ -145,6 +212,128 @@ def percent_tick(value: float, _pos: object = None) -> str:
     return f"{value:.0%}" if value >= 0.01 or value == 0 else f"{value:.1%}"
 
 
+class ShareFormatter(Formatter):
+    """Percent tick labels that say what the axis holds: a share (0-100 %) or not.
+
+    ``share=True`` marks an axis of shares, which never runs past 100 %
+    (``tests/test_chart_layout.py`` checks it); ``share=False`` a percentage
+    that may (relative noise). ``digits`` fixes the decimals (None: 0, or 1
+    below 1 %), the same on every tick so that they step evenly.
+    """
+
+    def __init__(
+        self, *, share: bool = True, digits: int | None = None, hide_beyond: bool = False
+    ):
+        self.share = share
+        self.digits = digits
+        self.hide_beyond = hide_beyond
+
+    def __call__(self, value: float, pos: object = None) -> str:
+        if self.hide_beyond and (value > 1.0 + 1e-9 or value < -1e-9):
+            return ""
+        if self.digits is None:
+            return percent_tick(value)
+        return f"{value:.{self.digits}%}"
+
+
+def share_axis(axis, *, top: float = 1.0, nbins: int = 6) -> None:
+    """An axis of shares: percent ticks at 1-2-5 steps, enough decimals to read evenly."""
+    locator = MaxNLocator(nbins, steps=[1, 2, 5, 10])
+    axis.set_major_locator(locator)
+    ticks = locator.tick_values(0.0, max(float(top), 1e-9))
+    step = float(np.min(np.diff(ticks))) if len(ticks) > 1 else 1.0
+    digits = max(0, int(np.ceil(-np.log10(step * 100) - 1e-9))) if step < 0.01 else 0
+    axis.set_major_formatter(ShareFormatter(digits=digits, hide_beyond=True))
+
+
+def legend_below(ax: Axes, *, ncols: int | None = None, **kwargs):
+    """The legend under the axes, out of the data's way (constrained layout makes room).
+
+    Two columns when the entries are short, one when a long entry would make
+    the legend wider than the plot (``ncols`` decides otherwise).
+    """
+    handles = kwargs.pop("handles", None)
+    labels = kwargs.pop("labels", None)
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    if ncols is None:
+        ncols = 2 if max((len(text) for text in labels), default=0) <= 42 else 1
+    return ax.legend(
+        handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=ncols, **kwargs
+    )
+
+
+def spread_labels(
+    ax: Axes,
+    x: Sequence[float],
+    y: Sequence[float],
+    names: Sequence[str],
+    *,
+    gap: float = 18.0,
+    **kwargs,
+) -> list:
+    """Each point's name to its right, stacked apart where they would collide, with a leader.
+
+    Points close together (groups with the same volume and similar ratios) get
+    their names in one column, in the order of their values, one line apart;
+    a thin line leads from each name back to its point. Spacing is measured in
+    points so that it holds after the layout shrinks the axes by up to a third.
+    """
+    fig = ax.figure
+    size = mpl.font_manager.FontProperties(size=mpl.rcParams["font.size"]).get_size_in_points()
+    line = 1.45 * size * fig.dpi / 72 * 1.35  # pixels between baselines, with layout slack
+    xy = ax.transData.transform(np.column_stack([np.asarray(x, float), np.asarray(y, float)]))
+    order = np.argsort(xy[:, 1])
+    placed = xy[:, 1].copy()
+    # clusters: labels whose x are within ~6 characters of one another share a column
+    clusters: list[list[int]] = []
+    for i in sorted(range(len(xy)), key=lambda k: xy[k, 0]):
+        if clusters and abs(xy[i, 0] - xy[clusters[-1][0], 0]) < 6 * size:
+            clusters[-1].append(i)
+        else:
+            clusters.append([i])
+    for members in clusters:
+        idx = [i for i in order if i in members]
+        want = xy[idx, 1]
+        pos = want.copy()
+        for k in range(1, len(pos)):  # push up until one line apart
+            pos[k] = max(pos[k], pos[k - 1] + line)
+        pos -= (pos - want).mean()  # centre the stack on the points
+        for k in range(1, len(pos)):
+            pos[k] = max(pos[k], pos[k - 1] + line)
+        placed[idx] = pos
+    out = []
+    for i, name in enumerate(names):
+        dy = (placed[i] - xy[i, 1]) * 72 / fig.dpi
+        moved = abs(dy) > 2
+        out.append(
+            ax.annotate(
+                name,
+                (x[i], y[i]),
+                xytext=(gap, dy),
+                textcoords="offset points",
+                va="center",
+                bbox={
+                    "boxstyle": "round,pad=0.1",
+                    "facecolor": "white",
+                    "edgecolor": "none",
+                    "alpha": 0.85,
+                },  # the limit lines pass behind, not through, the name
+                arrowprops={
+                    "arrowstyle": "-",
+                    "color": "0.4",
+                    "linewidth": 1,
+                    "shrinkA": 2,
+                    "shrinkB": 6,
+                }
+                if moved
+                else None,
+                **kwargs,
+            )
+        )
+    return out
+
+
 def chance(p: float) -> str:
     """A probability in words a room reads right: ``'49%'``, never a false ``'100%'``.
 
@@ -161,7 +350,9 @@ def chance(p: float) -> str:
 
 def log_axis(axis, formatter) -> None:
     axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    axis.set_major_formatter(FuncFormatter(formatter))
+    axis.set_major_formatter(
+        formatter if isinstance(formatter, Formatter) else FuncFormatter(formatter)
+    )
     axis.set_minor_formatter(NullFormatter())
 
 
@@ -196,11 +387,8 @@ def check_result(
 
 
 def percent_axis(axis, top: float) -> None:
-    """Percent ticks from 0 to at most 100 % (the axis may run past 1 to make room for text)."""
-    axis.set_major_locator(MaxNLocator(6))
-    axis.set_major_formatter(
-        FuncFormatter(lambda v, pos=None: "" if v > 1.0 + 1e-9 or v < -1e-9 else percent_tick(v))
-    )
+    """Percent ticks of a share from 0 to at most 100 %."""
+    share_axis(axis, top=min(float(top), 1.0))
 
 
 def errorbar(ax: Axes, x, y, low, high, *, vertical: bool = False, **kwargs):

@@ -1,0 +1,468 @@
+"""The chart check: every plot function, drawn on the notebooks' sample results in English
+and in Chinese, reads cleanly on a projector.
+
+Measured on the renderer's bounding boxes (``fig.canvas.draw()``, then
+``artist.get_window_extent(renderer)``), for every figure:
+
+- no two text labels overlap (titles, axis labels, tick labels, legend texts,
+  annotations; tick labels of the same axis count too);
+- no legend covers plotted data (lines sampled along their segments, scatter
+  and marker positions, bars and filled areas sampled on a grid) or a text label;
+- no axis of a share (a share or percent formatter) runs past 0-100 %;
+- evenly spaced ticks read evenly (no rounding such as 2 %, 5 %, 8 %).
+
+``CASES`` draws every public ``plot_*`` function the way the notebooks, the report and
+the apps do; a test fails when a public plot function has no case, so a new one cannot
+skip the check: add one line to ``CASES`` (and a result to ``_RESULTS`` if it needs a
+new one). A planted figure that breaks each rule proves that the check can fail.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.collections import Collection, LineCollection, PathCollection
+from matplotlib.legend import Legend
+from matplotlib.text import Text
+from matplotlib.ticker import PercentFormatter
+
+import funnelsim as fs
+from funnelsim import lessons, plotting
+
+SEED = 2024  # the notebooks' seed
+PAD = 1.0  # pixels: bounding boxes closer than this do not count as touching
+SHARE_MARGIN = 0.02  # a share axis may run 2 points past 0-100 % so a dot at 100 % is whole
+
+
+# ------------------------------------------------------------ sample results
+def _events_log():
+    return fs.read_log(
+        fs.datasets.path("sample_events.csv"),
+        format="events",
+        stages=["dial", "connect", "meeting", "proposal", "sale"],
+        as_of="2025-06-30 18:00",
+    )
+
+
+_DEAL = fs.DealSize.gamma(10_000, cv=0.5)
+_GAME = fs.presets.get("daily ratio game").funnel
+_WEEKLY = fs.presets.get("six-stage weekly funnel").funnel
+
+# One builder per sample result, as the notebooks make them (fewer reps where that
+# changes nothing on the chart's layout).
+_RESULTS = {
+    "coin": lambda r: lessons.running_share(0.5, 1000, reps=1, rng=SEED),
+    "team": lambda r: lessons.running_share(_GAME.ratios[0], 1500, reps=50, rng=SEED),
+    "noise": lambda r: lessons.noise_by_volume(
+        _GAME, [75, 150, 300, 600, 1200, 2400], reps=500, deal_size=_DEAL, rng=SEED
+    ),
+    "year": lambda r: lessons.ratio_game(_GAME, 15, target=50, periods=250),
+    "target": lambda r: lessons.ratio_game(
+        fs.presets.get("target back-calculation").funnel,
+        408,
+        target=500_000,
+        deal_size=fs.presets.get("target back-calculation").deal_size,
+    ),
+    "steady": lambda r: lessons.revenue_steadiness(
+        _WEEKLY, 100, periods=52, reps=500, cycle=fs.Cycle(4), deal_size=_DEAL, rng=SEED
+    ),
+    "effects": lambda r: lessons.cycle_effects(
+        _WEEKLY, 100, cycle=fs.Cycle(6, cv=0.3), deal_size=_DEAL, periods=40, reps=500, rng=SEED
+    ),
+    "log": lambda r: _events_log(),
+    "events": lambda r: fs.datasets.load_events(),
+    "counts": lambda r: fs.datasets.load_counts(),
+    "truth": lambda r: lessons.true_ratios(fs.datasets.load_truth()["events"]),
+    "ratios": lambda r: fs.fit(r("log")),
+    "q1": lambda r: fs.fit(lessons.cohort(r("log"), end="2025-04-01")),
+    "by_rep": lambda r: fs.fit(lessons.cohort(r("log"), end="2025-04-01"), by="rep"),
+    "coverage": lambda r: fs.exact_coverage(
+        ["wald", "wilson", "clopper-pearson"], n=range(5, 201), p=0.1
+    ),
+    "sample_size": lambda r: lessons.sample_size(0.3, 0.05),
+    "reps": lambda r: fs.compare_groups(r("events"), by="rep"),
+    "weekly_reps": lambda r: fs.compare_groups(r("counts"), by="rep", stage="meetings"),
+    "chart": lambda r: fs.p_chart(r("counts"), stage="connects", by="rep", centre=7 / 15),
+    "cycle": lambda r: fs.cycle_length(r("events")),
+    "early": lambda r: fs.cycle_length(lessons.snapshot(r("events"), "2025-02-14 18:00")),
+    "steps": lambda r: [
+        fs.open_lead_ratios(r("events"), s, window=60) for s in r("events").stages[1:]
+    ],
+    "stale": lambda r: fs.stale_leads(r("events"), quantile=0.9),
+    "decks_cut": lambda r: r("cycle").naive.set_index("method").loc["last 10 closed", "mean"],
+    "mature": lambda r: fs.fit(r("events"), mature=60),
+    "outlook": lambda r: fs.forecast(r("mature"), calls=234, periods=13, reps=2000, rng=SEED),
+    "pipe": lambda r: fs.datasets.load_pipeline(),
+    "calibration": lambda r: fs.calibration(fs.datasets.load_deal_history()),
+    "ladder": lambda r: fs.grade_ladder(fs.datasets.load_grade_history()),
+}
+
+
+@cache
+def result(key: str):
+    """The sample result ``key``, made once per test session."""
+    return _RESULTS[key](result)
+
+
+P = plotting
+# (plot function, case id, how the notebook / report / app draws it). One line per case.
+CASES = [
+    ("plot_running_share", "coin", lambda r: P.plot_running_share(r("coin"))),
+    ("plot_running_share", "team", lambda r: P.plot_running_share(r("team"))),
+    ("plot_cv_by_calls", "sales", lambda r: P.plot_cv_by_calls(r("noise"))),
+    ("plot_cv_by_calls", "revenue", lambda r: P.plot_cv_by_calls(r("steady"))),
+    ("plot_funnel", "game", lambda r: P.plot_funnel(r("year"), period="day")),
+    ("plot_funnel", "target", lambda r: P.plot_funnel(r("target"))),
+    ("plot_levers", "game", lambda r: P.plot_levers(r("year"), period="day")),
+    ("plot_levers", "revenue", lambda r: P.plot_levers(r("target"))),
+    ("plot_fan", "week", lambda r: P.plot_fan(r("steady"), block="week")),
+    ("plot_fan", "month", lambda r: P.plot_fan(r("steady"), block="month")),
+    ("plot_cycle_effects", "ramp", lambda r: P.plot_cycle_effects(r("effects"))),
+    (
+        "plot_cycle_effects",
+        "pause",
+        lambda r: P.plot_cycle_effects(r("effects"), scenario="pause"),
+    ),
+    ("plot_ratio_table", "overall", lambda r: P.plot_ratio_table(r("ratios"), overall=True)),
+    ("plot_ratio_table", "truth", lambda r: P.plot_ratio_table(r("ratios"), truth=r("truth"))),
+    (
+        "plot_ratio_table",
+        "q1",
+        lambda r: P.plot_ratio_table(r("q1"), truth=r("truth"), overall=True),
+    ),
+    ("plot_ratio_table", "by_rep", lambda r: P.plot_ratio_table(r("by_rep"))),
+    ("plot_coverage", "n", lambda r: P.plot_coverage(r("coverage"))),
+    ("plot_sample_size", "30%", lambda r: P.plot_sample_size(r("sample_size"))),
+    ("plot_shrinkage", "sale", lambda r: P.plot_shrinkage(r("reps"), stage="sale")),
+    ("plot_funnel_chart", "connect", lambda r: P.plot_funnel_chart(r("reps"), stage="connect")),
+    ("plot_funnel_chart", "sale", lambda r: P.plot_funnel_chart(r("reps"), stage="sale")),
+    ("plot_funnel_chart", "meetings", lambda r: P.plot_funnel_chart(r("weekly_reps"))),
+    ("plot_p_chart", "Wang", lambda r: P.plot_p_chart(r("chart"), group="Wang")),
+    ("plot_sales_cycle", "closed", lambda r: P.plot_sales_cycle(r("cycle"))),
+    ("plot_sales_cycle", "early", lambda r: P.plot_sales_cycle(r("early"), given_event=False)),
+    (
+        "plot_sales_cycle",
+        "all",
+        lambda r: P.plot_sales_cycle(r("cycle"), given_event=False, naive=False),
+    ),
+    (
+        "plot_open_lead_ratios",
+        "steps",
+        lambda r: P.plot_open_lead_ratios(r("steps"), truth=r("truth")),
+    ),
+    (
+        "plot_stale_leads",
+        "decks",
+        lambda r: P.plot_stale_leads(r("stale"), cutoff=r("decks_cut"), quantile=0.9),
+    ),
+    (
+        "plot_forecast",
+        "sales",
+        lambda r: P.plot_forecast(r("outlook"), measure="sales", target=40),
+    ),
+    ("plot_forecast", "revenue", lambda r: P.plot_forecast(r("outlook"), target=800_000)),
+    (
+        "plot_pipeline",
+        "amount",
+        lambda r: P.plot_pipeline(r("pipe"), quota=3_000_000, rng=SEED, reps=20_000),
+    ),
+    ("plot_pipeline", "deals", lambda r: P.plot_pipeline(r("pipe"), measure="deals")),
+    ("plot_calibration", "history", lambda r: P.plot_calibration(r("calibration"))),
+    ("plot_ladder", "grades", lambda r: P.plot_ladder(r("ladder"))),
+]
+
+
+# ------------------------------------------------------------------ the check
+def _visible(artist) -> bool:
+    """The artist and the axes it sits in are visible."""
+    ax = artist.axes
+    return artist.get_visible() and (ax is None or ax.get_visible())
+
+
+def _tick_labels(ax) -> list[tuple[str, Text]]:
+    """The tick labels an axes draws: visible axis, tick inside the view, non-empty text."""
+    out = []
+    for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+        if not axis.get_visible():
+            continue
+        low, high = sorted(axis.get_view_interval())
+        span = (high - low) or 1.0
+        for ticks in (axis.get_major_ticks(), axis.get_minor_ticks()):
+            for tick in ticks:
+                if not (low - 1e-9 * span <= tick.get_loc() <= high + 1e-9 * span):
+                    continue
+                for label in (tick.label1, tick.label2):
+                    if label.get_visible() and tick.get_visible() and label.get_text().strip():
+                        out.append((f"{name}-tick", label))
+    return out
+
+
+def _texts(fig) -> list[tuple[str, Text]]:
+    """Every text the figure draws, with what it is: title, label, tick, legend, annotation."""
+    ticks = []
+    every_tick_label = set()
+    for ax in fig.axes:
+        ticks += _tick_labels(ax)
+        for axis in (ax.xaxis, ax.yaxis):
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                every_tick_label.update((id(tick.label1), id(tick.label2)))
+    out = list(ticks)
+    for text in fig.findobj(Text):
+        if id(text) in every_tick_label or not text.get_text().strip():
+            continue
+        if not text.get_visible() or not _visible(text):
+            continue
+        legend = next((a for a in fig.findobj(Legend) if text in a.get_texts()), None)
+        if legend is not None and not legend.get_visible():
+            continue
+        kind = "legend" if legend is not None else "text"
+        out.append((kind, text))
+    return out
+
+
+def _box(artist, renderer):
+    """The artist's box; for an annotation, its text alone (not its leader line)."""
+    if isinstance(artist, Text):
+        return Text.get_window_extent(artist, renderer)
+    return artist.get_window_extent(renderer)
+
+
+def _overlap(a, b) -> bool:
+    return min(a.x1, b.x1) - max(a.x0, b.x0) > PAD and min(a.y1, b.y1) - max(a.y0, b.y0) > PAD
+
+
+def text_overlaps(fig) -> list[str]:
+    renderer = fig.canvas.get_renderer()
+    texts = [(kind, t, _box(t, renderer)) for kind, t in _texts(fig)]
+    found = []
+    for i, (k1, t1, b1) in enumerate(texts):
+        for k2, t2, b2 in texts[i + 1 :]:
+            if _overlap(b1, b2):
+                found.append(f"{k1} {t1.get_text()!r} overlaps {k2} {t2.get_text()!r}")
+    return found
+
+
+def _sample_segments(xy: np.ndarray, step: float = 2.0) -> np.ndarray:
+    """Points every ``step`` pixels along a polyline in display coordinates."""
+    xy = xy[np.isfinite(xy).all(axis=1)]
+    if len(xy) < 2:
+        return xy
+    seg = np.diff(xy, axis=0)
+    n = np.maximum(1, np.ceil(np.hypot(*seg.T) / step)).astype(int)
+    n = np.minimum(n, 2000)
+    t = np.concatenate([np.arange(k) / k for k in n])
+    start = np.repeat(xy[:-1], n, axis=0)
+    return np.vstack([start + np.repeat(seg, n, axis=0) * t[:, None], xy[-1:]])
+
+
+def _spans_axes(patch, ax_box) -> bool:
+    """A background band (axvspan/axhspan): spans the whole height or width of the axes."""
+    box = patch.get_window_extent()
+    tall = box.y0 <= ax_box.y0 + 1 and box.y1 >= ax_box.y1 - 1
+    wide = box.x0 <= ax_box.x0 + 1 and box.x1 >= ax_box.x1 - 1
+    return tall or wide
+
+
+def _data_points(ax, renderer) -> np.ndarray:
+    """Display coordinates of what an axes plots: line samples, markers, scatter centres."""
+    pts = []
+    for line in ax.lines:
+        if not line.get_visible():
+            continue
+        xy = line.get_transform().transform(line.get_path().vertices)
+        if line.get_linestyle() not in ("None", "none", "", " "):
+            pts.append(_sample_segments(xy))
+        else:
+            pts.append(xy)
+    for coll in ax.collections:
+        if not coll.get_visible():
+            continue
+        if isinstance(coll, LineCollection):
+            trans = coll.get_transform()
+            for path in coll.get_paths():
+                pts.append(_sample_segments(trans.transform(path.vertices)))
+        elif isinstance(coll, PathCollection) and len(coll.get_offsets()):
+            pts.append(coll.get_offset_transform().transform(np.asarray(coll.get_offsets())))
+    pts = [p for p in pts if len(p)]
+    return np.vstack(pts) if pts else np.empty((0, 2))
+
+
+def _areas(ax, ax_box) -> list:
+    """Filled areas and bars in display coordinates (background bands left out)."""
+    paths = []
+    for patch in ax.patches:
+        if patch.get_visible() and patch.get_fill() and not _spans_axes(patch, ax_box):
+            paths.append(patch.get_transform().transform_path(patch.get_path()))
+    for coll in ax.collections:
+        if not coll.get_visible() or isinstance(coll, (LineCollection, PathCollection)):
+            continue
+        if isinstance(coll, Collection) and len(coll.get_facecolor()):
+            trans = coll.get_transform()
+            paths += [trans.transform_path(p) for p in coll.get_paths()]
+    return paths
+
+
+def legend_covers(fig) -> list[str]:
+    renderer = fig.canvas.get_renderer()
+    found = []
+    texts = _texts(fig)
+    for legend in fig.findobj(Legend):
+        if not legend.get_visible():
+            continue
+        box = _box(legend, renderer).padded(-2)
+        own = set(map(id, legend.get_texts())) | {id(legend.get_title())}
+        for kind, text in texts:
+            if id(text) not in own and _overlap(box, _box(text, renderer)):
+                found.append(f"the legend covers {kind} {text.get_text()!r}")
+        for ax in fig.axes:
+            ax_box = ax.get_window_extent(renderer)
+            inside = box.intersection(box, ax_box)
+            if inside is None or inside.width <= 0 or inside.height <= 0:
+                continue
+            pts = _data_points(ax, renderer)
+            hit = pts[
+                (pts[:, 0] > inside.x0)
+                & (pts[:, 0] < inside.x1)
+                & (pts[:, 1] > inside.y0)
+                & (pts[:, 1] < inside.y1)
+            ]
+            if len(hit):
+                found.append(f"the legend covers {len(hit)} plotted points near {hit[0].round()}")
+            gx, gy = np.meshgrid(
+                np.linspace(inside.x0, inside.x1, 24), np.linspace(inside.y0, inside.y1, 12)
+            )
+            grid = np.column_stack([gx.ravel(), gy.ravel()])
+            for path in _areas(ax, ax_box):
+                covered = path.contains_points(grid).mean()
+                if covered > 0.02:
+                    found.append(f"the legend covers a filled area ({covered:.0%} of the legend)")
+                    break
+    return found
+
+
+def _is_share(axis) -> bool:
+    formatter = axis.get_major_formatter()
+    marked = getattr(formatter, "share", None)
+    if marked is not None:
+        return bool(marked)
+    if isinstance(formatter, PercentFormatter):
+        return True
+    shown = [label.get_text().strip() for label in axis.get_ticklabels()]
+    shown = [text for text in shown if text]
+    return bool(shown) and all(_NUMBER.match(text) and text.endswith("%") for text in shown)
+
+
+def share_axes_beyond_100(fig) -> list[str]:
+    found = []
+    for ax in fig.axes:
+        for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            if not axis.get_visible() or not _is_share(axis):
+                continue
+            low, high = sorted(axis.get_view_interval())
+            if low < -SHARE_MARGIN - 1e-9 or high > 1 + SHARE_MARGIN + 1e-9:
+                found.append(f"the share axis {name} runs from {low:.0%} to {high:.0%}")
+    return found
+
+
+_NUMBER = re.compile(r"^[^\d\-−]*([\-−]?[\d,]*\.?\d+)\s*%?\s*$")
+
+
+def uneven_ticks(fig) -> list[str]:
+    """Evenly spaced ticks on a linear axis whose numbers do not step evenly."""
+    found = []
+    for ax in fig.axes:
+        for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            if axis.get_scale() != "linear":
+                continue
+            labels = [label for _kind, label in _tick_labels_of(ax, name)]
+            locs, values = [], []
+            for label in labels:
+                match = _NUMBER.match(label.get_text().replace("\u2212", "-"))
+                if match is None:
+                    break
+                values.append(float(match.group(1).replace(",", "").replace("−", "-")))
+                locs.append(label.get_position()[0 if name == "x" else 1])
+            else:
+                if len(values) < 3:
+                    continue
+                locs, values = np.array(locs), np.array(values)
+                order = np.argsort(locs)
+                dl, dv = np.diff(locs[order]), np.diff(values[order])
+                if np.allclose(dl, dl[0], rtol=1e-6) and not np.allclose(dv, dv[0], rtol=1e-6):
+                    shown = ", ".join(label.get_text() for label in labels)
+                    found.append(f"the {name} ticks step unevenly: {shown}")
+    return found
+
+
+def _tick_labels_of(ax, name):
+    return [(k, t) for k, t in _tick_labels(ax) if k == f"{name}-tick"]
+
+
+def problems(fig) -> list[str]:
+    fig.canvas.draw()
+    return text_overlaps(fig) + legend_covers(fig) + share_axes_beyond_100(fig) + uneven_ticks(fig)
+
+
+# ------------------------------------------------------------------ the tests
+def test_every_public_plot_function_is_drawn():
+    public = {name for name in plotting.__all__ if name.startswith("plot_")}
+    assert {name for name, _id, _draw in CASES} == public
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize(
+    ("name", "draw"), [pytest.param(n, d, id=f"{n}-{i}") for n, i, d in CASES]
+)
+def test_chart_reads_cleanly(name, draw, lang):
+    with fs.language(lang), plotting.style():
+        ax = draw(result)
+        found = problems(ax.figure)
+    assert not found, f"{name} ({lang}):\n" + "\n".join(found)
+
+
+def test_the_check_flags_a_planted_bad_chart():
+    """Each rule catches a figure made to break it: the check cannot pass silently."""
+    with plotting.style():
+        fig, ax = plt.subplots()
+        x = np.linspace(0, 1, 50)
+        ax.plot(x, x, label="a line under the legend")
+        ax.fill_between(x, 0, 0.9, alpha=0.2, label="a band under the legend")
+        ax.annotate("first label", (0.5, 0.5))
+        ax.annotate("second label", (0.52, 0.51))
+        ax.set_ylim(0, 1.3)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0], ["0", "2", "5", "8", "10"])
+        ax.legend(loc="center left", bbox_to_anchor=(0.3, 0.3))
+        found = problems(fig)
+    text = "\n".join(found)
+    assert "'first label' overlaps text 'second label'" in text
+    assert "plotted points" in text
+    assert "filled area" in text
+    assert "share axis y runs from 0% to 130%" in text
+    assert "x ticks step unevenly: 0, 2, 5, 8, 10" in text
+
+
+def test_the_check_passes_a_clean_chart():
+    with plotting.style():
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [0, 0.5], label="a line")
+        ax.set_ylim(0, 1)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.legend(loc="upper left")
+        assert problems(fig) == []
+
+
+def test_a_legend_over_a_text_and_overlapping_tick_labels_are_flagged():
+    with plotting.style():
+        fig, ax = plt.subplots(figsize=(3, 3))
+        ax.plot([0, 1], [0, 1], label="data")
+        ax.set_xticks(np.linspace(0, 1, 11), [f"{v:,.0f}" for v in np.linspace(1e6, 2e6, 11)])
+        ax.annotate("a note", (0.05, 0.9), xycoords="axes fraction")
+        ax.legend(loc="upper left")
+        found = "\n".join(problems(fig))
+    assert "x-tick '1,000,000' overlaps x-tick '1,100,000'" in found
+    assert "the legend covers text 'a note'" in found
