@@ -228,12 +228,15 @@ def _label_ratios(ax: Axes, rows: pd.DataFrame, y: np.ndarray, right: float) -> 
             text = t("plot.ratio_table.label", ratio=row.ratio, passed=passed, entered=entered)
         else:
             text = f"{row.ratio:.1%}"
-        _beside(ax, text, yi, row.low, row.high, row.true, right)
+        _beside(ax, text, yi, (row.ratio, row.low, row.high, row.true), right)
 
 
-def _beside(ax: Axes, text: str, y: float, low: float, high: float, true: float, right: float):
-    """A label beside an interval and its truth marker, on the side with more room."""
-    ends = [v for v in (low, high, true) if np.isfinite(v)]
+def _beside(ax: Axes, text: str, y: float, ends: tuple[float, ...], right: float):
+    """A label beside an estimate, its interval and its truth marker, on the side with more room.
+
+    ``ends``: the x of everything drawn on the row (NaN for what is not).
+    """
+    ends = [v for v in ends if np.isfinite(v)]
     first, last = min(ends), max(ends)
     if right - last >= first or right - last >= 0.35 * right:
         return ax.annotate(
@@ -589,9 +592,9 @@ def plot_open_lead_ratios(
         if labels:
             for yi, r, lo, hi, tr in zip(centres + offset, ratio, low, high, true, strict=True):
                 if np.isfinite(r):
-                    labels_at.append((_percent_1(r), yi, lo, hi, tr))
-    for text, yi, lo, hi, tr in labels_at:
-        _beside(ax, text, yi, lo, hi, tr, right)
+                    labels_at.append((_percent_1(r), yi, r, lo, hi, tr))
+    for text, yi, *ends in labels_at:
+        _beside(ax, text, yi, tuple(ends), right)
     if np.isfinite(true).any():
         ax.scatter(
             true,
