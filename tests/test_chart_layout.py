@@ -8,6 +8,7 @@ Measured on the renderer's bounding boxes (``fig.canvas.draw()``, then
   annotations; tick labels of the same axis count too);
 - no legend covers plotted data (lines sampled along their segments, scatter
   and marker positions, bars and filled areas sampled on a grid) or a text label;
+- no text runs past the figure's edge;
 - no axis of a share (a share or percent formatter) runs past 0-100 %;
 - evenly spaced ticks read evenly (no rounding such as 2 %, 5 %, 8 %).
 
@@ -94,6 +95,8 @@ _RESULTS = {
     ],
     "stale": lambda r: fs.stale_leads(r("events"), quantile=0.9),
     "decks_cut": lambda r: r("cycle").naive.set_index("method").loc["last 10 closed", "mean"],
+    "weekly_connects": lambda r: fs.compare_groups(r("counts"), by="rep", stage="connects"),
+    "cycle_app": lambda r: lessons.sales_cycle(r("events")),
     "mature": lambda r: fs.fit(r("events"), mature=60),
     "outlook": lambda r: fs.forecast(r("mature"), calls=234, periods=13, reps=2000, rng=SEED),
     "pipe": lambda r: fs.datasets.load_pipeline(),
@@ -106,6 +109,15 @@ _RESULTS = {
 def result(key: str):
     """The sample result ``key``, made once per test session."""
     return _RESULTS[key](result)
+
+
+def _panels(*draws, figsize=(12.0, 5.5), **subplots):
+    """Several plots side by side on one figure, as the apps draw them; the first axes."""
+    _fig, axes = plt.subplots(1, len(draws), figsize=figsize, **subplots)
+    axes = np.atleast_1d(axes)
+    for draw, ax in zip(draws, axes, strict=True):
+        draw(ax)
+    return axes[0]
 
 
 P = plotting
@@ -173,6 +185,42 @@ CASES = [
     ("plot_pipeline", "deals", lambda r: P.plot_pipeline(r("pipe"), measure="deals")),
     ("plot_calibration", "history", lambda r: P.plot_calibration(r("calibration"))),
     ("plot_ladder", "grades", lambda r: P.plot_ladder(r("ladder"))),
+    # the apps' figures: several panels, narrower axes (fs.widgets.make_*)
+    (
+        "plot_shrinkage",
+        "app-connects",
+        lambda r: _panels(
+            lambda ax: P.plot_shrinkage(r("weekly_connects"), stage="connects", ax=ax),
+            figsize=(12, 6),
+        ),
+    ),
+    (
+        "plot_funnel_chart",
+        "app-connects",
+        lambda r: _panels(
+            lambda ax: P.plot_funnel_chart(r("weekly_connects"), stage="connects", ax=ax),
+            figsize=(12, 6),
+        ),
+    ),
+    (
+        "plot_sales_cycle",
+        "app",
+        lambda r: _panels(
+            lambda ax: P.plot_sales_cycle(r("cycle_app"), ax=ax),
+            lambda ax: P.plot_stale_leads(r("cycle_app"), ax=ax),
+            figsize=(16, 6),
+        ),
+    ),
+    (
+        "plot_pipeline",
+        "app",
+        lambda r: _panels(
+            lambda ax: P.plot_pipeline(r("pipe"), quota=3_000_000, rng=SEED, reps=20_000, ax=ax),
+            lambda ax: P.plot_pipeline(r("pipe"), measure="deals", ax=ax),
+            figsize=(15, 5.5),
+            width_ratios=[3, 2],
+        ),
+    ),
 ]
 
 
@@ -402,9 +450,28 @@ def _tick_labels_of(ax, name):
     return [(k, t) for k, t in _tick_labels(ax) if k == f"{name}-tick"]
 
 
+def texts_cut_off(fig) -> list[str]:
+    """Texts that run past the figure's edge (a label longer than its axis, say)."""
+    renderer = fig.canvas.get_renderer()
+    page = fig.bbox.padded(PAD)
+    found = []
+    for kind, text in _texts(fig):
+        box = _box(text, renderer)
+        if box.x0 < page.x0 or box.y0 < page.y0 or box.x1 > page.x1 or box.y1 > page.y1:
+            found.append(f"{kind} {text.get_text()!r} runs past the figure's edge")
+    return found
+
+
 def problems(fig) -> list[str]:
+    """Every rule broken by the figure, in words (an empty list: it reads cleanly)."""
     fig.canvas.draw()
-    return text_overlaps(fig) + legend_covers(fig) + share_axes_beyond_100(fig) + uneven_ticks(fig)
+    return (
+        text_overlaps(fig)
+        + legend_covers(fig)
+        + texts_cut_off(fig)
+        + share_axes_beyond_100(fig)
+        + uneven_ticks(fig)
+    )
 
 
 # ------------------------------------------------------------------ the tests
@@ -444,6 +511,15 @@ def test_the_check_flags_a_planted_bad_chart():
     assert "filled area" in text
     assert "share axis y runs from 0% to 130%" in text
     assert "x ticks step unevenly: 0, 2, 5, 8, 10" in text
+    assert "'second label' runs past" not in text  # inside the figure
+
+
+def test_the_check_flags_a_text_cut_off_at_the_edge():
+    with plotting.style():
+        fig, ax = plt.subplots(figsize=(4, 3))
+        ax.set_ylabel("a label far longer than the axis it belongs to can hold, cut off")
+        found = "\n".join(problems(fig))
+    assert "runs past the figure's edge" in found
 
 
 def test_the_check_passes_a_clean_chart():

@@ -360,5 +360,5 @@ def plot_shrinkage(
     ax.grid(axis="y", visible=False)
     ax.set_title(t("plot.shrinkage.title", stage=stage_label(step)))
     ax.set_xlabel(t("plot.shrinkage.xlabel", stage=stage_label(step)))
-    ax.legend(loc="lower right")
+    legend_below(ax)  # with equal volumes every row reaches the team line: no corner is free
     return ax

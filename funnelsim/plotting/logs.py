@@ -459,11 +459,35 @@ def plot_sales_cycle(
     ax.set_xlabel(t("plot.sales_cycle.xlabel", unit=unit, start=start, end=end_stage))
     key = "plot.sales_cycle.ylabel" if given_event else "plot.sales_cycle.ylabel_all"
     ax.set_ylabel(t(key))
-    if given_event:
-        ax.legend(loc="lower right")  # the curve has reached the top by then
-    else:
-        legend_below(ax)  # a curve still rising and the averages' lines: no free corner
+    vertical = [result.mean] if km.time.size else []
+    if naive:
+        vertical += [m for m in result.naive["mean"].to_numpy(float) if np.isfinite(m)]
+    if given_event and np.isfinite(result.median):
+        vertical += [m for m in result.median_ci if np.isfinite(m)] or [end]
+    right_of = max([0.0, *vertical])
+    under = float(np.interp(right_of, time, low)) if time.size else 0.0
+    _cycle_legend(ax, right_of, under, top if given_event else None)
     return ax
+
+
+def _cycle_legend(ax: Axes, right_of: float, under: float, top: float | None) -> None:
+    """The legend at the lower right, right of every vertical line (``right_of``) and
+    under the curve's band (``under``), when it fits there; under the axes otherwise
+    (narrow axes, or a curve that stays low)."""
+    legend = ax.legend(loc="lower right")
+    get_renderer = getattr(ax.figure.canvas, "get_renderer", None)
+    if top is not None and get_renderer is not None:
+        renderer = get_renderer()
+        size = legend.get_window_extent(renderer)
+        box = ax.get_window_extent(renderer)
+        left, right = ax.get_xlim()
+        slack = 1.0  # measured before the layout, which here gives the axes more room
+        room_x = (right - right_of) / (right - left) * box.width * slack
+        room_y = under / ax.get_ylim()[1] * box.height * slack
+        if size.width <= room_x and size.height <= room_y:
+            return
+    legend.remove()
+    legend_below(ax, ncols=2)
 
 
 def _draw_cycle_median(ax: Axes, result: CycleLength, end: float, unit: str) -> None:
