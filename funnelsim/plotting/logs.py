@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -232,13 +233,18 @@ def _label_ratios(ax: Axes, rows: pd.DataFrame, y: np.ndarray, right: float) -> 
 
 
 def _beside(ax: Axes, text: str, y: float, ends: tuple[float, ...], right: float):
-    """A label beside an estimate, its interval and its truth marker, on the side with more room.
+    """A label beside an estimate, its interval and its truth marker: to the right of all
+    of them when it fits before the axis ends at ``right``, else to their left.
 
     ``ends``: the x of everything drawn on the row (NaN for what is not).
     """
     ends = [v for v in ends if np.isfinite(v)]
     first, last = min(ends), max(ends)
-    if right - last >= first or right - last >= 0.35 * right:
+    # the label's width in data units, from its characters (before any layout)
+    size = mpl.font_manager.FontProperties(size=mpl.rcParams["font.size"]).get_size_in_points()
+    longest = max(len(part) for part in text.splitlines())
+    width = (longest * 0.62 * size + 16) * ax.figure.dpi / 72 / max(ax.bbox.width, 1.0)
+    if last + width * right <= right or right - last >= first:
         return ax.annotate(
             text, (last, y), xytext=(12, 0), textcoords="offset points", va="center"
         )
