@@ -1,8 +1,9 @@
 """The chart check: every plot function, drawn on the notebooks' sample results in English
 and in Chinese, reads cleanly on a projector.
 
-Measured on the renderer's bounding boxes (``fig.canvas.draw()``, then
-``artist.get_window_extent(renderer)``), for every figure:
+Measured on the renderer's bounding boxes (``fig.draw_without_rendering()``: the layout
+as ``fig.canvas.draw()`` makes it, then ``artist.get_window_extent(renderer)``), for every
+figure:
 
 - no two text labels overlap (titles, axis labels, tick labels, legend texts,
   annotations; tick labels of the same axis count too);
@@ -467,7 +468,7 @@ def texts_cut_off(fig) -> list[str]:
 
 def problems(fig) -> list[str]:
     """Every rule broken by the figure, in words (an empty list: it reads cleanly)."""
-    fig.canvas.draw()
+    fig.draw_without_rendering()  # the layout and every text's place, without the pixels
     return (
         text_overlaps(fig)
         + legend_covers(fig)
