@@ -9,7 +9,7 @@ figure:
   annotations; tick labels of the same axis count too);
 - no legend covers plotted data (lines sampled along their segments, scatter
   and marker positions, bars and filled areas sampled on a grid) or a text label;
-- no text runs past the figure's edge;
+- no text runs past the figure's edge, no data marker sits on a label;
 - no axis of a share (a share or percent formatter) runs past 0-100 %;
 - evenly spaced ticks read evenly (no rounding such as 2 %, 5 %, 8 %).
 
@@ -408,6 +408,43 @@ def _is_share(axis) -> bool:
     return bool(shown) and all(_NUMBER.match(text) and text.endswith("%") for text in shown)
 
 
+def _marker_boxes(ax) -> list[np.ndarray]:
+    """Each plotted marker's box in display coordinates, as rows (x0, y0, x1, y1)."""
+    px = ax.figure.dpi / 72
+    out = []
+    for line in ax.lines:
+        if line.get_visible() and line.get_marker() not in (None, "None", "none", "", " "):
+            xy = line.get_transform().transform(line.get_xydata())
+            half = np.full(2, line.get_markersize() / 2 * px)
+            out.append(np.hstack([xy - half, xy + half]))
+    for coll in ax.collections:
+        if isinstance(coll, PathCollection) and coll.get_visible() and len(coll.get_offsets()):
+            xy = coll.get_offset_transform().transform(np.asarray(coll.get_offsets()))
+            scale = float(np.sqrt(coll.get_sizes().max())) * px if len(coll.get_sizes()) else 0
+            unit = coll.get_paths()[0].vertices  # the marker's path, about -0.5 to 0.5
+            low, high = unit.min(axis=0) * scale, unit.max(axis=0) * scale
+            out.append(np.hstack([xy + low, xy + high]))
+    return out
+
+
+def markers_on_labels(fig) -> list[str]:
+    """A data marker sitting on an annotation (a truth diamond over a ratio's label)."""
+    renderer = fig.canvas.get_renderer()
+    found = []
+    for ax in fig.axes:
+        labels = [t for t in ax.texts if t.get_visible() and t.get_text().strip()]
+        marks = np.vstack(_marker_boxes(ax) or [np.empty((0, 4))])
+        for text in labels:
+            box = _box(text, renderer)
+            hit = (
+                (np.minimum(marks[:, 2], box.x1) - np.maximum(marks[:, 0], box.x0) > 2 * PAD)
+                & (np.minimum(marks[:, 3], box.y1) - np.maximum(marks[:, 1], box.y0) > 2 * PAD)
+            )
+            if hit.any():
+                found.append(f"a marker sits on the label {text.get_text()!r}")
+    return found
+
+
 def share_axes_beyond_100(fig) -> list[str]:
     found = []
     for ax in fig.axes:
@@ -473,6 +510,7 @@ def problems(fig) -> list[str]:
         text_overlaps(fig)
         + legend_covers(fig)
         + texts_cut_off(fig)
+        + markers_on_labels(fig)
         + share_axes_beyond_100(fig)
         + uneven_ticks(fig)
     )

@@ -484,7 +484,7 @@ def test_plot_forecast_draws_both_bands_and_the_target():
     labels = [line.get_label() for line in ax.lines]
     assert labels[:2] == ["median", "point estimates only: P10 and P90"]
     chance = fc.prob_reach(60_000).iloc[-1]
-    assert f"target 60,000: reached with chance {chance:.0%}" in labels
+    assert f"target CN¥60,000: reached with chance {chance:.0%}" in labels  # money: currency
     band = ax.collections[0].get_paths()[0].vertices[:, 1]
     q = fc.percentiles(cumulative=True)
     assert band.max() == pytest.approx(q["q90"].max())
