@@ -27,8 +27,10 @@ from functools import cache
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from matplotlib import colors as mpl_colors
 from matplotlib.collections import Collection, LineCollection, PathCollection
 from matplotlib.legend import Legend
+from matplotlib.lines import Line2D
 from matplotlib.text import Text
 from matplotlib.ticker import PercentFormatter
 
@@ -436,9 +438,8 @@ def markers_on_labels(fig) -> list[str]:
         marks = np.vstack(_marker_boxes(ax) or [np.empty((0, 4))])
         for text in labels:
             box = _box(text, renderer)
-            hit = (
-                (np.minimum(marks[:, 2], box.x1) - np.maximum(marks[:, 0], box.x0) > 2 * PAD)
-                & (np.minimum(marks[:, 3], box.y1) - np.maximum(marks[:, 1], box.y0) > 2 * PAD)
+            hit = (np.minimum(marks[:, 2], box.x1) - np.maximum(marks[:, 0], box.x0) > 2 * PAD) & (
+                np.minimum(marks[:, 3], box.y1) - np.maximum(marks[:, 1], box.y0) > 2 * PAD
             )
             if hit.any():
                 found.append(f"a marker sits on the label {text.get_text()!r}")
@@ -584,3 +585,33 @@ def test_a_legend_over_a_text_and_overlapping_tick_labels_are_flagged():
         found = "\n".join(problems(fig))
     assert "x-tick '1,000,000' overlaps x-tick '1,100,000'" in found
     assert "the legend covers text 'a note'" in found
+
+
+# ------------------------------------------------- fixes the layout rules cannot see
+def test_funnel_chart_legend_dots_have_the_colours_of_the_groups_dots():
+    """Notebook 05: the legend's "one dot per rep" was drawn in the first rep's colour."""
+    with plotting.style():
+        ax = P.plot_funnel_chart(result("reps"), stage="connect")
+    dots = {mpl_colors.to_hex(c) for c in ax.collections[0].get_facecolors()}
+    legend = {
+        text.get_text(): mpl_colors.to_hex(handle.get_markerfacecolor())
+        for text, handle in zip(
+            ax.get_legend().get_texts(), ax.get_legend().legend_handles, strict=True
+        )
+        if isinstance(handle, Line2D) and handle.get_marker() == "o"
+    }
+    assert legend[fs.t("plot.funnel_chart.groups", by="rep")] == plotting.palette()[0]
+    assert set(legend.values()) == dots | {plotting.palette()[0]}
+
+
+def test_funnel_chart_names_of_equal_volumes_stack_in_the_order_of_their_ratios():
+    reps = result("reps")
+    rows = reps.table[reps.table["stage"] == "connect"]
+    assert rows["entered"].nunique() == 1  # the notebook's case: every rep saw 1,000 leads
+    with plotting.style():
+        ax = P.plot_funnel_chart(reps, stage="connect")
+        ax.figure.draw_without_rendering()
+    renderer = ax.figure.canvas.get_renderer()
+    height = {t.get_text(): _box(t, renderer).y0 for t in ax.texts}
+    by_ratio = rows.sort_values("ratio")["rep"].tolist()
+    assert sorted(height, key=height.get) == by_ratio

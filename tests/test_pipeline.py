@@ -497,8 +497,8 @@ def test_plot_pipeline_curve_is_the_exceedance_of_the_exact_distribution():
     assert list(x) == [0, 0, 100, 200, 300, 400, 500, 600, 700]
     np.testing.assert_allclose(y, [1, 1, 7 / 8, 6 / 8, 5 / 8, 4 / 8, 3 / 8, 2 / 8, 1 / 8])
     labels = [line.get_label() for line in ax.lines]
-    assert "weighted forecast 350: reached with chance 50%" in labels
-    assert "quota 300: reached with chance 62%" in labels
+    assert "weighted forecast CN¥350: reached with chance 50%" in labels  # money: currency
+    assert "quota CN¥300: reached with chance 62%" in labels
     ax = fs.plotting.plot_pipeline(pipe, measure="deals")
     assert ax.get_xlabel() == "deals closed"
     with pytest.raises(fs.FunnelsimTypeError) as err:
