@@ -85,7 +85,7 @@ def plot_forecast(
     ax = new_axes(ax)
     colors = palette()
     table = result.percentiles((0.1, 0.5, 0.9), measure=measure, cumulative=cumulative)
-    x = table["period"].to_numpy() + 1
+    x = table["period"].to_numpy()  # counted from 1 by percentiles()
     band = (
         t("plot.forecast.band_uncertain") if result.uncertainty else t("plot.forecast.band_point")
     )
