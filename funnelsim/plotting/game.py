@@ -620,6 +620,8 @@ def plot_equal_effort(
     >>> [text.get_text() for text in ax.texts]
     ['49% chance of the target', '+10%, 72% chance', '+10%, 72% chance', '+10%, 72% chance',
      '+10%, 72% chance', '+10%, 71% chance']
+    >>> import matplotlib.pyplot as plt
+    >>> plt.close(ax.figure)  # the doctests of a run share pyplot's figures
     """
     check_result(
         result,
