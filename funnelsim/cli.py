@@ -40,7 +40,15 @@ from .i18n import FunnelsimError, FunnelsimValueError, method_label, speaking_to
 from .intervals import METHODS
 from .lessons import calls_per_week, outlook
 from .logs import FORMATS, LogError, read_log
-from .summaries import band_frame, fit_notes, log_line, outlook_lines, plan_frame, ratio_table
+from .summaries import (
+    band_frame,
+    fit_notes,
+    log_line,
+    outlook_lines,
+    plan_frame,
+    ratio_table,
+    unit_words,
+)
 
 __all__ = ["build_parser", "main"]
 
@@ -370,13 +378,13 @@ def _cmd_forecast(args: argparse.Namespace, out: TextIO) -> None:
         print(line, file=out)
     if o.plan is not None:
         print(file=out)
-        print(t("report.plan"), file=out)
+        print(t("report.plan", **unit_words(o)), file=out)
         plan = plan_frame(o).set_index(t("report.col.group")).T  # one column per group
         print(plan.to_string(), file=out)
         if len(o.plan.table) > 1:
             print(t("report.plan_note"), file=out)
     print(file=out)
-    print(t("report.band"), file=out)
+    print(t("report.band", **unit_words(o)), file=out)
     print(band_frame(o).to_string(index=False), file=out)
 
 

@@ -623,20 +623,30 @@ class SimpsonCheck:
     pooled : pandas.DataFrame
         Per ``by``: ``entered``, ``passed``, ``ratio`` over all sources.
     reversals : pandas.DataFrame
-        One row per pair that reverses: ``better`` (better in every source
-        both have), ``worse``, ``better_pooled`` and ``worse_pooled`` (their
-        pooled ratios: the "better" one is lower) and ``sources`` (how many
-        sources they share).
+        One row per pair whose ranking reverses: ``better`` (higher in every
+        source both have), ``worse`` (the rep it is compared against),
+        ``better_pooled`` and ``worse_pooled`` (their pooled ratios: the
+        "better" one is lower), ``sources`` (how many sources they share),
+        ``gap_low`` and ``gap_high`` (the smallest and largest within-source
+        lead of ``better`` over ``worse``, as shares), ``p_value`` (a
+        Cochran-Mantel-Haenszel test that the two are level within every
+        source), ``p_adjusted`` (Holm over every pair of ``by`` that shares a
+        source) and ``differs`` (``p_adjusted < 1 - confidence_level``). A
+        row with ``differs`` False is no real reversal: like for like, the
+        two are level within chance, and the pooled gap is the mix of
+        sources alone.
+    confidence_level : float
+        The level that decides ``differs``.
 
     Examples
     --------
     >>> from funnelsim.diagnose import simpson_check, simpson_example
     >>> res = simpson_check(simpson_example())
-    >>> res.by, res.within, res.stage, res.reversed
-    ('rep', 'source', 'meetings', True)
-    >>> res.reversals.round(3)    # ann is better with each source, worse pooled
-      better worse  better_pooled  worse_pooled  sources
-    0    ann   bob          0.129         0.247        2
+    >>> res.by, res.within, res.stage, res.reversed, res.genuine
+    ('rep', 'source', 'meetings', True, True)
+    >>> res.reversals[["better", "worse", "better_pooled", "worse_pooled", "differs"]].round(3)
+      better worse  better_pooled  worse_pooled  differs
+    0    ann   bob          0.186         0.247     True
     """
 
     by: str
@@ -645,11 +655,17 @@ class SimpsonCheck:
     table: pd.DataFrame
     pooled: pd.DataFrame
     reversals: pd.DataFrame
+    confidence_level: float = 0.95
 
     @property
     def reversed(self) -> bool:
         """True when at least one pair's ranking reverses once sources are pooled."""
         return not self.reversals.empty
+
+    @property
+    def genuine(self) -> bool:
+        """True when a reversal holds beyond chance (a row of ``reversals`` with ``differs``)."""
+        return bool(self.reversals["differs"].any()) if self.reversed else False
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy: ``by``, ``within`` (the pooled rows say ``"all"``, in every language),
@@ -658,11 +674,11 @@ class SimpsonCheck:
         >>> from funnelsim.diagnose import simpson_check, simpson_example
         >>> simpson_check(simpson_example()).to_frame().round(3)
            rep     source  entered  passed  ratio
-        0  ann  cold list      600      60  0.100
-        1  ann   referral      100      30  0.300
+        0  ann  cold list      600      90  0.150
+        1  ann   referral      100      40  0.400
         2  bob  cold list      100       8  0.080
         3  bob   referral      500     140  0.280
-        4  ann        all      700      90  0.129
+        4  ann        all      700     130  0.186
         5  bob        all      600     148  0.247
         """
         pooled = self.pooled.assign(**{self.within: ALL_WITHIN})
@@ -677,12 +693,15 @@ class SimpsonCheck:
             for row in self.reversals.itertuples(index=False):
                 lines.append(
                     t(
-                        "simpson.reversal",
+                        "simpson.reversal" if row.differs else "simpson.level",
                         better=row.better,
                         worse=row.worse,
                         within=self.within,
                         better_pooled=row.better_pooled,
                         worse_pooled=row.worse_pooled,
+                        gap_low=100 * row.gap_low,
+                        gap_high=100 * row.gap_high,
+                        p=p_text(row.p_adjusted),
                     )
                 )
         else:
@@ -696,6 +715,7 @@ def simpson_check(
     by: str = "rep",
     within: str = "source",
     stage: str | None = None,
+    confidence_level: float = 0.95,
 ) -> SimpsonCheck:
     """Does pooling lead sources reverse the ranking of reps? (Simpson's paradox)
 
@@ -705,6 +725,15 @@ def simpson_check(
     per-source ratios beside the pooled one and lists every pair of reps
     ``(g, h)`` where ``g``'s ratio is strictly higher than ``h``'s in every
     source both have leads from, yet strictly lower pooled.
+
+    A gap of a point within each source is often chance. Each pair is
+    therefore tested like for like: the Cochran-Mantel-Haenszel test (no
+    continuity correction; statsmodels' ``StratifiedTable.test_null_odds``)
+    of "``g`` and ``h`` convert equally within every source they share",
+    its p-values Holm-adjusted over every pair. A reversal whose adjusted
+    p-value is not below ``1 - confidence_level`` is reported as such: the
+    two are level like for like, and the pooled gap comes from the mix of
+    sources (confounding), not from a real reversal.
 
     Parameters
     ----------
@@ -718,6 +747,9 @@ def simpson_check(
     stage : str, optional
         The step (named after the stage it leads to); by default the overall
         rate from the first stage to the last (for a table: its only step).
+    confidence_level : float, default 0.95
+        A reversal counts as real (``differs``) when the Holm-adjusted
+        p-value of its like-for-like test is below ``1 - confidence_level``.
 
     Returns
     -------
@@ -732,13 +764,17 @@ def simpson_check(
     True
     >>> res.to_frame()
        rep      source  entered  passed     ratio
-    0  ann   cold list      600      60  0.100000
-    1  ann    referral      100      30  0.300000
+    0  ann   cold list      600      90  0.150000
+    1  ann    referral      100      40  0.400000
     2  bob   cold list      100       8  0.080000
     3  bob    referral      500     140  0.280000
-    4  ann           all      700      90  0.128571
+    4  ann           all      700     130  0.185714
     5  bob           all      600     148  0.246667
+    >>> res.reversals[["better", "worse", "gap_low", "gap_high", "p_adjusted", "differs"]].round(4)
+      better worse  gap_low  gap_high  p_adjusted  differs
+    0    ann   bob     0.07      0.12      0.0024     True
     """
+    confidence_level = check_level(confidence_level)
     for name, value in (("by", by), ("within", within)):
         if isinstance(value, str):  # one column each
             by_columns(value, name)
@@ -763,14 +799,22 @@ def simpson_check(
     pooled = rows.groupby(by, sort=True)[["entered", "passed"]].sum().reset_index()
     pooled["ratio"] = pooled["passed"] / pooled["entered"]
     wide = rows.pivot(index=by, columns=within, values="ratio")
+    entered = rows.pivot(index=by, columns=within, values="entered")
+    passed = rows.pivot(index=by, columns=within, values="passed")
     share = pooled.set_index(by)["ratio"]
-    found = []
+    found, tested = [], []
     names = list(wide.index)
     for i, g in enumerate(names):
         for h in names[i + 1 :]:
             both = wide.loc[g].notna() & wide.loc[h].notna()
             if not both.any():
                 continue
+            tested.append(
+                _cmh_pvalue(
+                    passed.loc[g][both], entered.loc[g][both], passed.loc[h][both],
+                    entered.loc[h][both],
+                )
+            )  # fmt: skip
             diff = (wide.loc[g] - wide.loc[h])[both]
             for better, worse, sign in ((g, h, 1), (h, g, -1)):
                 if (sign * diff > 0).all() and share[better] < share[worse]:
@@ -781,19 +825,54 @@ def simpson_check(
                             "better_pooled": float(share[better]),
                             "worse_pooled": float(share[worse]),
                             "sources": int(both.sum()),
+                            "gap_low": float((sign * diff).min()),
+                            "gap_high": float((sign * diff).max()),
+                            "p_value": tested[-1],
+                            "test": len(tested) - 1,
                         }
                     )
-    columns = ["better", "worse", "better_pooled", "worse_pooled", "sources"]
-    return SimpsonCheck(by, within, label, rows, pooled, pd.DataFrame(found, columns=columns))
+    adjusted = adjust_pvalues(tested) if tested else np.array([])
+    for row in found:
+        row["p_adjusted"] = float(adjusted[row.pop("test")])
+        row["differs"] = bool(row["p_adjusted"] < 1 - confidence_level)
+    columns = [
+        "better", "worse", "better_pooled", "worse_pooled", "sources",
+        "gap_low", "gap_high", "p_value", "p_adjusted", "differs",
+    ]  # fmt: skip
+    reversals = pd.DataFrame(found, columns=columns).astype({"differs": bool})
+    return SimpsonCheck(by, within, label, rows, pooled, reversals, confidence_level)
+
+
+def _cmh_pvalue(
+    passed_g: pd.Series, entered_g: pd.Series, passed_h: pd.Series, entered_h: pd.Series
+) -> float:
+    """Cochran-Mantel-Haenszel p-value (no continuity correction): g and h level in each stratum.
+
+    Per stratum, ``a`` = g's passed leads; under "equal ratios" its mean is
+    ``n_g m / N`` and its variance ``n_g n_h m (N - m) / (N^2 (N - 1))``
+    (``m`` passed of ``N`` leads in both). The statistic
+    ``(sum (a - mean))^2 / sum variance`` is chi-square with 1 degree of
+    freedom. NaN when no stratum varies (nothing to test).
+    """
+    a = passed_g.to_numpy(float)
+    n_g, n_h = entered_g.to_numpy(float), entered_h.to_numpy(float)
+    total, m = n_g + n_h, a + passed_h.to_numpy(float)
+    ok = total > 1
+    mean = n_g[ok] * m[ok] / total[ok]
+    variance = n_g[ok] * n_h[ok] * m[ok] * (total[ok] - m[ok]) / (total[ok] ** 2 * (total[ok] - 1))
+    if variance.sum() <= 0:
+        return math.nan
+    statistic = (a[ok] - mean).sum() ** 2 / variance.sum()
+    return float(stats.chi2.sf(statistic, 1))
 
 
 def simpson_example() -> Log:
     """A counts log where one rep is better with every lead source but worse overall.
 
     ann works mostly the cold list, bob mostly referrals. ann books more
-    meetings per connect from referrals (30 % against 28 %) *and* from the
-    cold list (10 % against 8 %), yet her pooled ratio is about half of
-    bob's (12.9 % against 24.7 %).
+    meetings per connect from referrals (40 % against 28 %) *and* from the
+    cold list (15 % against 8 %), by more than chance, yet her pooled ratio
+    is lower than bob's (18.6 % against 24.7 %).
 
     Returns
     -------
@@ -807,8 +886,8 @@ def simpson_example() -> Log:
     >>> from funnelsim.diagnose import simpson_example
     >>> simpson_example().counts
        rep     source  connects  meetings
-    0  ann   referral       100        30
-    1  ann  cold list       600        60
+    0  ann   referral       100        40
+    1  ann  cold list       600        90
     2  bob   referral       500       140
     3  bob  cold list       100         8
     """
@@ -819,7 +898,7 @@ def simpson_example() -> Log:
             "rep": ["ann", "ann", "bob", "bob"],
             "source": [referral, cold, referral, cold],
             stages[0]: [100, 600, 500, 100],
-            stages[1]: [30, 60, 140, 8],
+            stages[1]: [40, 90, 140, 8],
         }
     )
     return Log("counts", stages, counts=counts, name="simpson_example")

@@ -222,6 +222,10 @@ class Forecast:
         """Number of periods."""
         return self.sales.shape[1]
 
+    def _numbers(self) -> np.ndarray:
+        """The periods as people count them: 1, 2, ... (the charts and reports do too)."""
+        return np.arange(1, self.periods + 1)
+
     @property
     def groups(self) -> list[Any]:
         """Group keys (empty without groups)."""
@@ -250,23 +254,23 @@ class Forecast:
     ) -> pd.DataFrame:
         """Mean and percentiles across replicates, per period (or cumulated to each period).
 
-        Columns ``period`` (from 0), ``mean`` and one column per level
+        Columns ``period`` (counted from 1, as on the charts), ``mean`` and one column per level
         (``q10``, ``q50``, ``q90``). P10 is the value that 9 replicates in 10
         reach or beat.
 
         >>> import funnelsim as fs
         >>> ratios = fs.fit(fs.datasets.load_counts())
         >>> fc = fs.forecast(ratios, calls=450, periods=4, reps=1000, deal_size=5_000, rng=1)
-        >>> fc.percentiles(measure="sales", cumulative=True).round(1)
-           period  mean   q10   q50   q90
-        0       0   4.3   2.0   4.0   7.0
-        1       1   8.7   5.0   9.0  13.0
-        2       2  13.0   8.0  13.0  18.0
-        3       3  17.3  12.0  17.0  23.0
+        >>> print(fc.percentiles(measure="sales", cumulative=True).round(1).to_string(index=False))
+         period  mean  q10  q50  q90
+              1   4.3  2.0  4.0  7.0
+              2   8.7  5.0  9.0 13.0
+              3  13.0  8.0 13.0 18.0
+              4  17.3 12.0 17.0 23.0
         """
         qs = check_quantiles(q)
         values = self.measure(measure, cumulative=cumulative)
-        frame = pd.DataFrame({"period": np.arange(self.periods), "mean": values.mean(axis=0)})
+        frame = pd.DataFrame({"period": self._numbers(), "mean": values.mean(axis=0)})
         for level, row in zip(qs, np.quantile(values, qs, axis=0), strict=True):
             frame[quantile_name(level)] = row
         return frame
@@ -291,7 +295,7 @@ class Forecast:
         values = self.measure(measure, cumulative=cumulative)
         return pd.Series(
             (values >= target * (1 - 1e-12)).mean(axis=0),
-            index=pd.RangeIndex(self.periods, name="period"),
+            index=pd.Index(self._numbers(), name="period"),
             name="prob_reach",
         )
 
@@ -304,7 +308,7 @@ class Forecast:
     ) -> pd.DataFrame:
         """Width of the band with and without the ratios' uncertainty, per period.
 
-        Columns: ``period``; ``low``, ``high``, ``width`` (this forecast);
+        Columns: ``period`` (from 1); ``low``, ``high``, ``width`` (this forecast);
         ``point_low``, ``point_high``, ``point_width`` (point estimates only);
         ``ratio`` (``width / point_width``); ``point_coverage``: the share of
         this forecast's replicates inside the point band, that is how often
@@ -314,12 +318,13 @@ class Forecast:
         >>> ratios = fs.fit(fs.datasets.load_counts())
         >>> fc = fs.forecast(ratios, calls=450, periods=4, reps=1000, deal_size=5_000, rng=1)
         >>> bands = fc.compare_bands(measure="sales")
-        >>> bands[["period", "width", "point_width", "point_coverage"]].round(2)
-           period  width  point_width  point_coverage
-        0       0    5.0          5.0            0.86
-        1       1    8.0          7.0            0.80
-        2       2   10.0          9.0            0.80
-        3       3   11.0         11.0            0.82
+        >>> columns = ["period", "width", "point_width", "point_coverage"]
+        >>> print(bands[columns].round(2).to_string(index=False))
+         period  width  point_width  point_coverage
+              1    5.0          5.0            0.86
+              2    8.0          7.0            0.80
+              3   10.0          9.0            0.80
+              4   11.0         11.0            0.82
         """
         if self.point is None:
             raise FunnelsimValueError("error.forecast_no_point")
@@ -335,7 +340,7 @@ class Forecast:
             ratio = (high - low) / (p_high - p_low)
         return pd.DataFrame(
             {
-                "period": np.arange(self.periods),
+                "period": self._numbers(),
                 "low": low,
                 "high": high,
                 "width": high - low,
@@ -353,13 +358,13 @@ class Forecast:
         >>> import funnelsim as fs
         >>> ratios = fs.fit(fs.datasets.load_counts())
         >>> fc = fs.forecast(ratios, calls=450, periods=4, reps=1000, deal_size=5_000, rng=1)
-        >>> fc.to_frame().head(3)
+        >>> fc.to_frame().head(3)       # periods counted from 1, as on the charts
            replicate  period measure  value
-        0          0       0   sales    5.0
-        1          0       1   sales    9.0
-        2          0       2   sales    5.0
+        0          0       1   sales    5.0
+        1          0       2   sales    9.0
+        2          0       3   sales    5.0
         """
-        rep, period = np.meshgrid(np.arange(self.reps), np.arange(self.periods), indexing="ij")
+        rep, period = np.meshgrid(np.arange(self.reps), self._numbers(), indexing="ij")
         parts = [
             pd.DataFrame(
                 {

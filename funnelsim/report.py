@@ -36,6 +36,7 @@ from .summaries import (
     outlook_lines,
     plan_frame,
     ratio_table,
+    unit_words,
 )
 
 # Outlook and outlook are computed in funnelsim.lessons and ratio_table formatted in
@@ -218,18 +219,18 @@ def _section_forecast(fit, log, **kwargs) -> list[str]:
     except ValueError:
         pace = None
     o = outlook(fit, pace=pace, **kwargs)
+    words = unit_words(o)
     out = [_h2(t("report.forecast")), _p(t("report.forecast_intro"))]
     out += [_p(line) for line in outlook_lines(o)]
     if o.plan is not None:
-        out += [_h2(t("report.plan")), _table(plan_frame(o))]
+        out += [_h2(t("report.plan", **words)), _table(plan_frame(o))]
         if len(o.plan.table) > 1:
             out.append(_p(t("report.plan_note"), "note"))
-    out += [_h2(t("report.band")), _table(band_frame(o))]
-    period = "week" if o.calls_from == "pace" else "period"
+    out += [_h2(t("report.band", **words)), _table(band_frame(o))]
     out.append(
         figure_png(
             lambda ax: plotting.plot_forecast(
-                o.forecast, ax=ax, measure=o.measure, target=o.target, period=period
+                o.forecast, ax=ax, measure=o.measure, target=o.target, period=o.unit
             )
         )
     )

@@ -377,7 +377,9 @@ class Simulation:
 
         ``measure`` and ``stage`` are as in :meth:`measure`. ``std`` uses
         ``ddof=1``; ``cv = std / mean`` (NaN when the mean is 0).
-        ``periods_in_block`` says how many periods each row sums.
+        ``periods_in_block`` says how many periods each row sums. Blocks and
+        periods are numbered from 1, as people count weeks: with ``block=4``,
+        block 1 sums periods 1-4 (the array columns 0-3).
 
         >>> import funnelsim as fs
         >>> f = fs.Funnel(["calls", "sales"], [0.1])
@@ -386,6 +388,8 @@ class Simulation:
         ['block', 'first_period', 'periods_in_block', 'mean', 'std', 'cv', 'q10', 'q50', 'q90']
         >>> s["mean"].round(0).tolist()
         [40.0, 40.0]
+        >>> s[["block", "first_period", "periods_in_block"]].values.tolist()
+        [[1, 1, 4], [2, 5, 4]]
         """
         totals = self.totals(measure, block=block, stage=stage).astype(float)
         first = np.arange(0, self.periods, block)
@@ -395,8 +399,8 @@ class Simulation:
             cv = np.where(mean > 0, std / np.where(mean > 0, mean, 1), np.nan)
         frame = pd.DataFrame(
             {
-                "block": np.arange(len(first)),
-                "first_period": first,
+                "block": np.arange(1, len(first) + 1),  # numbered from 1, for people
+                "first_period": first + 1,
                 "periods_in_block": np.minimum(block, self.periods - first),
                 "mean": mean,
                 "std": std,
@@ -412,7 +416,9 @@ class Simulation:
     def to_frame(self) -> pd.DataFrame:
         """Tidy (long) frame: ``rep``, ``period``, ``measure``, ``stage``, ``value``.
 
-        ``measure`` is ``"count"`` (leads reaching ``stage``, by call period),
+        Periods are numbered from 1, as people count weeks (the array column
+        ``k`` is period ``k + 1``); reps from 0, as they are interchangeable
+        draws. ``measure`` is ``"count"`` (leads reaching ``stage``, by call period),
         ``"sales"`` (deals closed in the period) or ``"revenue"``; ``stage`` is
         empty for the last two.
 
@@ -420,17 +426,17 @@ class Simulation:
         >>> sim = fs.simulate(fs.Funnel(["calls", "sales"], [0.1]), 20, periods=2, reps=1, rng=3)
         >>> sim.to_frame()
            rep  period  measure  stage  value
-        0    0       0    count  calls   20.0
-        1    0       1    count  calls   20.0
-        2    0       0    count  sales    0.0
-        3    0       1    count  sales    1.0
-        4    0       0    sales    NaN    0.0
-        5    0       1    sales    NaN    1.0
-        6    0       0  revenue    NaN    0.0
-        7    0       1  revenue    NaN    1.0
+        0    0       1    count  calls   20.0
+        1    0       2    count  calls   20.0
+        2    0       1    count  sales    0.0
+        3    0       2    count  sales    1.0
+        4    0       1    sales    NaN    0.0
+        5    0       2    sales    NaN    1.0
+        6    0       1  revenue    NaN    0.0
+        7    0       2  revenue    NaN    1.0
         """
         reps, periods, _n_stages = self.counts.shape
-        rep_idx, period_idx = np.meshgrid(np.arange(reps), np.arange(periods), indexing="ij")
+        rep_idx, period_idx = np.meshgrid(np.arange(reps), np.arange(1, periods + 1), indexing="ij")
         parts = []
         for k, stage in enumerate(self.funnel.stages):
             parts.append(self._long(rep_idx, period_idx, "count", stage, self.counts[..., k]))

@@ -23,7 +23,9 @@ __all__ = [
     "log_line",
     "outlook_lines",
     "plan_frame",
+    "point_band_keys",
     "ratio_table",
+    "unit_words",
 ]
 
 
@@ -201,7 +203,8 @@ def plan_frame(o: Outlook) -> pd.DataFrame:
 def band_frame(o: Outlook) -> pd.DataFrame:
     """The forecast band, cumulated to each period: mean, P10, P50, P90 and P(target).
 
-    Periods are counted from 1; P(target) only with a target. Values are
+    Periods are counted from 1, under the outlook's unit ("week" when the
+    calls are the log's weekly pace); P(target) only with a target. Values are
     those of ``o.forecast.percentiles(measure=o.measure, cumulative=True)``
     and ``o.forecast.prob_reach(o.target, measure=o.measure)``.
 
@@ -220,7 +223,7 @@ def band_frame(o: Outlook) -> pd.DataFrame:
     bands = o.forecast.percentiles((0.1, 0.5, 0.9), measure=o.measure, cumulative=True)
     out = pd.DataFrame(
         {
-            t("report.col.period"): bands["period"] + 1,
+            t(f"plot.unit.{o.unit}"): bands["period"],
             t("report.col.mean"): [format_amount(x, o.measure) for x in bands["mean"]],
             "P10": [format_amount(x, o.measure) for x in bands["q10"]],
             "P50": [format_amount(x, o.measure) for x in bands["q50"]],
@@ -233,30 +236,79 @@ def band_frame(o: Outlook) -> pd.DataFrame:
     return out
 
 
+def unit_words(o: Outlook) -> dict[str, str]:
+    """The outlook's period in words: ``unit`` ("week") and ``units`` ("weeks").
+
+    >>> import funnelsim as fs
+    >>> from funnelsim.lessons import outlook
+    >>> from funnelsim.summaries import unit_words
+    >>> o = outlook(fs.fit(fs.datasets.load_counts()), calls=300, periods=4, reps=100, rng=1,
+    ...             unit="week")
+    >>> unit_words(o)
+    {'unit': 'week', 'units': 'weeks'}
+    """
+    return {"unit": t(f"plot.unit.{o.unit}"), "units": t(f"plot.units.{o.unit}")}
+
+
+def point_band_keys(ratio: float, coverage: float, nominal: float) -> tuple[str, str]:
+    """Which sentences describe the point band: how wide it is, and how often it holds.
+
+    ``ratio`` is the honest band's width over the point band's, ``coverage``
+    how often the point band really holds, ``nominal`` what it claims (0.8
+    for P10-P90). The width sentence says "about as wide" when the ratio
+    shows as 1.0, "too narrow" only when the honest band is wider; the
+    coverage sentence says "only" only when the band holds less often than
+    it claims, at the percentages the sentence shows.
+
+    >>> from funnelsim.summaries import point_band_keys
+    >>> point_band_keys(1.6, 0.55, 0.8)
+    ('report.point_width.narrower', 'report.point_cover.short')
+    >>> point_band_keys(1.004, 0.82, 0.8)
+    ('report.point_width.same', 'report.point_cover.holds')
+    """
+    if not np.isfinite(ratio) or round(ratio, 1) > 1.0:  # a point band of width 0: inf
+        width = "narrower"
+    elif round(ratio, 1) == 1.0:
+        width = "same"
+    else:
+        width = "wider"
+    cover = "short" if round(100 * coverage) < round(100 * nominal) else "holds"
+    return f"report.point_width.{width}", f"report.point_cover.{cover}"
+
+
 def outlook_lines(o: Outlook) -> list[str]:
     """The plan and the band in sentences (plain text; the report escapes them).
+
+    The words adapt to the numbers: "calls a week" when the period is known
+    (:func:`unit_words`), "only" only when a plan or a band falls short of
+    what it claims (:func:`point_band_keys`).
 
     >>> import funnelsim as fs
     >>> from funnelsim.lessons import outlook
     >>> o = outlook(fs.fit(fs.datasets.load_counts()), target=20, probability=0.9, periods=4,
-    ...             reps=500, rng=1)
+    ...             reps=500, rng=1, unit="week")
     >>> from funnelsim.summaries import outlook_lines
     >>> lines = outlook_lines(o)
     >>> print(lines[0])
-    Target 20 sales in 4 periods, 90% sure: 701 calls a period (with the ratios'
+    Target 20 sales in 4 weeks, 90% sure: 701 calls a week (with the ratios'
     uncertainty); 682 if the ratios were known exactly; the decks' back-calculation says
     530, which delivers only 54% of the time.
     >>> print(lines[3])
     Chance of reaching 20 sales: 91%.
+    >>> print(lines[4])
+    On point estimates only, the P10–P90 band would be 21.0 to 33.1: too narrow, the
+    honest band is 1.2 times as wide. It claims 80% but holds only 71% of the time.
     """
     fc = o.forecast
     what = t(f"report.measure.{o.measure}")
+    words = unit_words(o)
     lines = []
     if o.plan is not None:
         team = o.plan.table.iloc[-1]
+        short = float(team["p_decks"]) < o.probability
         lines.append(
             t(
-                "report.plan_line",
+                "report.plan_line" if short else "report.plan_line_enough",
                 target=format_amount(o.target, "revenue"),
                 what=what,
                 periods=fc.periods,
@@ -265,6 +317,7 @@ def outlook_lines(o: Outlook) -> list[str]:
                 point=int(team["calls_point"]),
                 decks=int(team["calls_decks"]),
                 p_decks=float(team["p_decks"]),
+                **words,
             )
         )
     lines.append(
@@ -273,6 +326,7 @@ def outlook_lines(o: Outlook) -> list[str]:
             calls=o.calls,
             periods=fc.periods,
             reps=fc.reps,
+            **({} if o.calls_from == "pace" else words),
         )
     )
     p10, p50, p90 = o.band
@@ -296,13 +350,15 @@ def outlook_lines(o: Outlook) -> list[str]:
         )
     if fc.point is not None:
         last = fc.compare_bands(measure=o.measure).iloc[-1]
+        ratio, coverage, nominal = float(last["ratio"]), float(last["point_coverage"]), 0.8
+        width, cover = point_band_keys(ratio, coverage, nominal)
+        low = format_amount(last["point_low"], o.measure)
+        high = format_amount(last["point_high"], o.measure)
         lines.append(
             t(
                 "report.point_line",
-                low=format_amount(last["point_low"], o.measure),
-                high=format_amount(last["point_high"], o.measure),
-                coverage=float(last["point_coverage"]),
-                ratio=float(last["ratio"]),
+                width=t(width, low=low, high=high, ratio=ratio),
+                cover=t(cover, coverage=coverage, nominal=nominal),
             )
         )
     return lines

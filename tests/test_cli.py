@@ -115,18 +115,23 @@ def test_forecast_is_reproducible_and_equals_the_library(log):
 
     fit = fs.fit(log)
     plan = fs.plan_calls(fit, 40, 0.9, periods=13, rng=7).to_frame().iloc[-1]
-    assert f"90% sure: {int(plan['calls']):,} calls a period" in done.stdout
+    # the pace is weekly, so every sentence and heading counts in weeks, from week 1
+    assert f"in 13 weeks, 90% sure: {int(plan['calls']):,} calls a week" in done.stdout
+    assert "Calls needed per week\n" in done.stdout and " period" not in done.stdout
     assert f"{int(plan['calls_point']):,} if the ratios were known exactly" in done.stdout
     assert f"the decks' back-calculation says {int(plan['calls_decks']):,}" in done.stdout
 
     fc = fs.forecast(fit, pace, 13, 2000, rng=7)
     bands = fc.percentiles(measure="sales", cumulative=True)
     reach = fc.prob_reach(40, measure="sales")
-    table = done.stdout.split("Forecast band, cumulated period by period\n")[1]
-    rows = [line.split() for line in table.strip().splitlines()[1:]]
-    assert len(rows) == 13
+    table = done.stdout.split("Forecast band, cumulated week by week\n")[1]
+    header, *lines = table.strip().splitlines()
+    rows = [line.split() for line in lines]
+    assert header.split()[0] == "week" and [row[0] for row in rows] == [
+        str(week) for week in range(1, 14)
+    ]  # counted from 1, as on the chart
     for row, ref, p in zip(rows, bands.itertuples(index=False), reach, strict=True):
-        expected = [f"{ref.period + 1}", f"{ref.mean:.1f}", f"{ref.q10:.1f}", f"{ref.q50:.1f}"]
+        expected = [f"{ref.period}", f"{ref.mean:.1f}", f"{ref.q10:.1f}", f"{ref.q50:.1f}"]
         assert row == [*expected, f"{ref.q90:.1f}", _pct(p)]
     assert f"Chance of reaching 40 sales: {reach.iloc[-1]:.0%}." in done.stdout
 
@@ -142,7 +147,8 @@ def test_forecast_revenue_with_deal_sizes_from_the_log(log):
     fc = fs.forecast(fs.fit(log), 300, 13, 1000, cycle=fs.Cycle(4), deal_size=size, rng=3)
     p10, p50, p90 = np.quantile(fc.revenue.sum(axis=1), [0.1, 0.5, 0.9])
     assert f"P10 {p10:,.0f}, P50 {p50:,.0f}, P90 {p90:,.0f}" in text
-    assert "at 300 calls a period (as given)" in text
+    assert "at 300 calls a period (as given), 13 periods" in text  # --calls: unit unknown
+    assert "Forecast band, cumulated period by period\n period " in text
 
 
 # ------------------------------------------------------------- bad input

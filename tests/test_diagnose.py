@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from keyed import raises
 from scipy import stats
+from statsmodels.stats.contingency_tables import StratifiedTable
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
@@ -349,18 +350,97 @@ def test_simpson_example_reverses():
     assert isinstance(res, SimpsonCheck) and res.reversed
     assert res.reversals[["better", "worse"]].values.tolist() == [["ann", "bob"]]
     row = res.reversals.iloc[0]
-    assert row["better_pooled"] == pytest.approx(90 / 700)
+    assert row["better_pooled"] == pytest.approx(130 / 700)
     assert row["worse_pooled"] == pytest.approx(148 / 600)
     assert row["sources"] == 2
+    assert row["gap_low"] == pytest.approx(0.15 - 0.08)
+    assert row["gap_high"] == pytest.approx(0.40 - 0.28)
     table = res.table.set_index(["rep", "source"])["ratio"]
     assert table[("ann", "referral")] > table[("bob", "referral")]
     assert table[("ann", "cold list")] > table[("bob", "cold list")]
-    assert "ann has the higher ratio with every source" in repr(res)
+    # one pair: the adjusted p-value is the raw one; a real reversal, named against whom
+    assert row["p_adjusted"] == row["p_value"] < 0.05 and row["differs"] and res.genuine
+    assert "ann beats bob with every source, by 7.0 to 12.0 points" in repr(res)
+    assert "yet trails bob overall (18.6% against 24.7%): a real reversal" in repr(res)
+    # at 99.9 % the same gap is no longer beyond chance: said so, not called a reversal
+    strict = simpson_check(simpson_example(), confidence_level=0.999)
+    assert strict.reversed and not strict.genuine
+    assert "within chance" in repr(strict) and "not a real reversal" in repr(strict)
     with fs.language("zh"):  # sample data and the pooled rows' label are identifiers
         chinese = simpson_check(simpson_example())
         assert chinese.to_frame().equals(res.to_frame())
         assert simpson_example().stages == ("connects", "meetings")
         assert fs.t("simpson.all") in repr(chinese)
+
+
+def _stratified_tables(res, g, h):
+    """The 2 x 2 tables (g, h) x (passed, not passed), one per source both have."""
+    rows = res.table.set_index([res.by, res.within])
+    shared = sorted(set(rows.loc[g].index) & set(rows.loc[h].index))
+    tables = []
+    for s in shared:
+        passed = [rows.loc[(r, s), "passed"] for r in (g, h)]
+        entered = [rows.loc[(r, s), "entered"] for r in (g, h)]
+        tables.append(np.array([[p, n - p] for p, n in zip(passed, entered, strict=True)]))
+    return tables
+
+
+def test_simpson_like_for_like_test_is_cochran_mantel_haenszel():
+    """p_value against statsmodels' StratifiedTable.test_null_odds(correction=False);
+    p_adjusted against multipletests(method="holm") over every pair of reps."""
+    log = fs.datasets.load_events()
+    res = simpson_check(log, stage="connect")
+    reps = sorted(res.pooled["rep"])
+    raw = {}
+    for i, g in enumerate(reps):
+        for h in reps[i + 1 :]:
+            tables = _stratified_tables(res, g, h)
+            raw[(g, h)] = StratifiedTable(tables).test_null_odds(correction=False).pvalue
+    adjusted = dict(zip(raw, multipletests(list(raw.values()), method="holm")[1], strict=True))
+    assert len(res.reversals) == 7  # Wang against Chen, Li, Liu, Zhang, Zhao; Li-Chen; Liu-Zhang
+    for row in res.reversals.itertuples():
+        pair = tuple(sorted((row.better, row.worse)))
+        assert row.p_value == pytest.approx(raw[pair], rel=1e-9)
+        assert row.p_adjusted == pytest.approx(adjusted[pair], rel=1e-9)
+        assert not row.differs  # every rep connects alike within a source (the sample's truth)
+    assert res.reversed and not res.genuine
+
+
+def test_simpson_noise_level_gaps_are_not_called_reversals():
+    """The sample log: Wang's within-source lead over Chen is 0.6-3.0 points, chance."""
+    res = simpson_check(fs.datasets.load_events(), stage="connect")
+    row = res.reversals.set_index(["better", "worse"]).loc[("Wang", "Chen")]
+    assert row["gap_low"] == pytest.approx(90 / 150 - 475 / 800)
+    assert row["gap_high"] == pytest.approx(310 / 850 - 67 / 200)
+    text = repr(res)
+    assert ": a real reversal" not in text and "beats" not in text
+    assert (
+        "Wang is above Chen with every source, but only by 0.6 to 3.0 points, within chance"
+        in text
+    )
+    assert "Pooled, Wang trails Chen (40.0% against 54.2%)" in text
+    with fs.language("zh"):
+        chinese = repr(res)
+    assert "Wang 在每个source中都高于 Chen" in chinese and "并不是真正的反转" in chinese
+
+
+def test_simpson_pair_with_no_variation_is_not_tested():
+    counts = pd.DataFrame(
+        {
+            "rep": ["a", "a", "b", "b"],
+            "source": ["x", "y", "x", "y"],
+            "connects": [10, 10, 10, 10],
+            "meetings": [0, 0, 0, 0],
+        }
+    )
+    res = simpson_check(_log(counts))
+    assert not res.reversed and not res.genuine
+    raises(
+        VALUE,
+        "error.confidence_level",
+        lambda: simpson_check(_log(counts), confidence_level=1.5),
+        value=1.5,
+    )
 
 
 def test_simpson_without_reversal():

@@ -496,3 +496,69 @@ def test_plot_forecast_draws_both_bands_and_the_target():
         fs.plotting.plot_forecast(fit)
     assert err.value.key == "error.plot_result"
     assert (err.value.values["wanted"], err.value.values["value"]) == ("Forecast", "Fit")
+
+
+# ------------------------------------------- what people read (issue #11)
+def test_periods_are_counted_from_1_in_every_table_and_on_the_chart():
+    """Tables, series, the report's and the CLI's band and the chart's x all say 1..n."""
+    from funnelsim.lessons import outlook
+    from funnelsim.summaries import band_frame
+
+    fit = fs.fit(_counts_log(2000, 400, 40))
+    fc = fs.forecast(fit, 300, 5, 200, rng=1)
+    weeks = [1, 2, 3, 4, 5]
+    assert fc.percentiles()["period"].tolist() == weeks
+    assert fc.prob_reach(10).index.tolist() == weeks
+    assert fc.compare_bands()["period"].tolist() == weeks
+    assert sorted(fc.to_frame()["period"].unique()) == weeks
+    o = outlook(fit, target=20, calls=300, periods=5, reps=200, rng=1, unit="week")
+    assert o.to_frame()["period"].tolist() == weeks
+    assert band_frame(o)["week"].tolist() == weeks
+    ax = fs.plotting.plot_forecast(fc, measure="sales")
+    assert ax.lines[0].get_xdata().tolist() == weeks
+
+
+@pytest.mark.parametrize(
+    ("ratio", "coverage", "width", "cover"),
+    [
+        (1.6, 0.55, "narrower", "short"),  # a short log: the point band is over-confident
+        (1.04, 0.82, "same", "holds"),  # shows as "1.0": about as wide; 82 % >= 80 %: no "only"
+        (0.996, 0.798, "same", "holds"),  # 79.8 % shows as 80 %: it holds what it claims
+        (1.06, 0.794, "narrower", "short"),  # 79 % < 80 %: "only"
+        (0.9, 0.85, "wider", "holds"),  # the luck of the simulation
+        (float("inf"), 0.3, "narrower", "short"),  # a point band of width 0
+    ],
+)
+def test_the_point_band_sentence_adapts_to_the_numbers(ratio, coverage, width, cover):
+    from funnelsim.summaries import point_band_keys
+
+    keys = point_band_keys(ratio, coverage, 0.8)
+    assert keys == (f"report.point_width.{width}", f"report.point_cover.{cover}")
+    text = fs.t(keys[0], low="1", high="2", ratio=ratio)
+    text += fs.t(keys[1], coverage=coverage, nominal=0.8)
+    assert "1.0 times" not in text and ("holds only" in text) == (cover == "short")
+
+
+def test_sentences_name_the_period_unit_and_say_only_only_when_short():
+    """Calls a week when the unit is known; the decks' plan says "only" below the goal."""
+    from funnelsim.lessons import outlook
+    from funnelsim.summaries import outlook_lines
+
+    fit = fs.fit(_counts_log(2000, 400, 40))
+    weekly = outlook(fit, target=20, probability=0.9, periods=4, reps=300, rng=1, unit="week")
+    first, given = outlook_lines(weekly)[:2]
+    assert "in 4 weeks" in first and "calls a week" in first and "period" not in first
+    assert "calls a week (as given)" not in given  # calls from the plan
+    assert "at the planned" in given and "calls a week, 4 weeks" in given
+    assert "delivers only" in first  # the decks' plan makes the target about half the time
+    with fs.language("zh"):
+        assert "4 周内" in outlook_lines(weekly)[0] and "每周" in outlook_lines(weekly)[0]
+    # A modest goal the decks' plan already meets: no "only".
+    easy = outlook(fit, target=20, probability=0.5, periods=4, reps=300, rng=1)
+    p_decks = float(easy.plan.table["p_decks"].iloc[-1])
+    assert p_decks >= 0.5
+    assert "delivers only" not in outlook_lines(easy)[0]
+    assert "calls a period" in outlook_lines(easy)[0]  # unit unknown: "period"
+    with pytest.raises(fs.FunnelsimValueError) as info:
+        outlook(fit, target=20, reps=10, rng=1, unit="fortnight")
+    check_error(info, "error.choice", name="unit", value="'fortnight'")

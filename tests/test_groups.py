@@ -495,7 +495,7 @@ def test_compare_groups_by_two_columns():
     ]
     frame = res.to_frame()
     assert frame.columns.tolist()[:3] == ["rep", "source", "stage"]
-    assert "ann, cold list: 60/600 = 10%" in repr(res)
+    assert "ann, cold list: 90/600 = 15%" in repr(res)
 
 
 # ------------------------------------------------ the vectorised Fisher test

@@ -25,9 +25,6 @@ import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
-#: Notebooks whose narrative is not yet fully checked (to be emptied, issue #11).
-PENDING: set[str] = {p.stem for p in NOTEBOOKS}
-
 _REFERENCE = re.compile(
     r"\b(?:sections?|notebooks?|exercises?|cells?|steps?|chapters?|parts?)\s+"
     r"\d+(?:\s*(?:,|and|or|-|to|–)\s*\d+)*",
@@ -132,8 +129,6 @@ def test_the_rule_sees_numbers_and_skips_references():
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_quoted_number_is_checked_by_the_code(notebook):
     missing = unchecked(notebook)
-    if notebook.stem in PENDING:
-        pytest.xfail(f"{len(missing)} numbers of {notebook.stem} not yet checked (issue #11)")
     assert not missing, (
         f"{notebook.name}: numbers in the text that no code cell checks; add "
         "fs.lessons.check_quote(NUMBER, computed value) to a check cell after the computing "

@@ -44,6 +44,7 @@ PLOTS = [
     ("steady", plotting.plot_cv_by_calls, {}),
     ("game", plotting.plot_funnel, {}),
     ("game", plotting.plot_levers, {}),
+    ("game", plotting.plot_equal_effort, {}),
     ("steady", plotting.plot_fan, {}),
     ("steady", plotting.plot_fan, {"block": "month"}),
     ("cycle", plotting.plot_cycle_effects, {}),
@@ -81,6 +82,7 @@ WANTED = {
     "plot_cv_by_calls": "NoiseByVolume / RevenueSteadiness",
     "plot_funnel": "RatioGame",
     "plot_levers": "RatioGame",
+    "plot_equal_effort": "EqualEffort / RatioGame",
     "plot_fan": "RevenueSteadiness",
     "plot_cycle_effects": "CycleEffects",
     "plot_funnel_chart": "GroupComparison",
@@ -301,6 +303,10 @@ def _chinese_cases():
         "plot_cv_by_calls": [lessons.noise_by_volume(GAME, [50, 200], reps=50, rng=2)],
         "plot_funnel": [lessons.ratio_game(GAME, 15, target=50, periods=250), weekly_game],
         "plot_levers": [lessons.ratio_game(GAME, 15, target=50, periods=250), weekly_game],
+        "plot_equal_effort": [
+            lessons.equal_effort(GAME, 24, target=500_000, periods=250, deal_size=size),
+            weekly_game,
+        ],
         "plot_fan": [
             lessons.revenue_steadiness(WEEKLY, 100, periods=12, reps=20, deal_size=size, rng=3)
         ],

@@ -431,7 +431,9 @@ def test_totals_and_summary_blocks():
     np.testing.assert_array_equal(sim.totals("a", block=10)[:, 0], sim.calls.sum(axis=1))
     s = sim.summary("sales", block=4)
     assert s["periods_in_block"].tolist() == [4, 4, 2]
-    assert s["first_period"].tolist() == [0, 4, 8]
+    # Numbered from 1 for people, as every table of the kit: block 3 starts at week 9.
+    assert s["block"].tolist() == [1, 2, 3]
+    assert s["first_period"].tolist() == [1, 5, 9]
     np.testing.assert_allclose(s["mean"], t4.mean(axis=0))
     np.testing.assert_allclose(s["std"], t4.std(axis=0, ddof=1))
     np.testing.assert_allclose(s["q50"], np.quantile(t4, 0.5, axis=0))
@@ -466,6 +468,9 @@ def test_to_frame_is_tidy():
     revenue = frame[frame["measure"] == "revenue"].sort_values(["rep", "period"])
     np.testing.assert_allclose(revenue["value"], sim.revenue.ravel())
     assert revenue["stage"].isna().all()
+    assert sorted(frame["period"].unique()) == [1, 2, 3, 4]  # from 1, as people count
+    week_one = revenue[revenue["period"] == 1]["value"].to_numpy()
+    np.testing.assert_allclose(week_one, sim.revenue[:, 0])
 
 
 # ---------------------------------------------- binomial == per_call in law

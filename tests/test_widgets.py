@@ -91,18 +91,28 @@ def test_ratio_game_numbers_follow_the_controls(game):
     assert game.result.plan_calls == 21
     game.controls["target"].value = 1_000_000
     assert game.result.back["needed"].iloc[-1] == 100
-    game.controls["stage"].value = game.result.funnel.stages[2]
-    game.controls["step"].value = 0.5
-    assert game.result.new_ratio == pytest.approx(1 / 7 + 0.5)
+    game.controls["effort"].value = 0.2
+    levers = game.result.equal_effort.levers
+    np.testing.assert_allclose(levers["gain"].iloc[1:], 0.2, rtol=1e-9)
+    assert levers["after"].iloc[2] == pytest.approx(8 / 15 * 1.2)  # the connect ratio, +20 %
     assert str(game.result.sure_calls) in game.summary.value
 
 
-def test_ratio_lever_is_capped_at_one(game):
-    game.controls["stage"].value = game.result.funnel.stages[1]
-    game.controls["ratio_0"].value = 0.9
-    game.controls["step"].value = 0.5
+def test_the_levers_view_gives_every_lever_the_same_push(game):
+    """Issue #11: the view compared +100 % calls with +14 % on one ratio; now one push for all."""
+    levers = game.result.equal_effort.levers
+    assert levers["lever"].tolist() == ["baseline", "volume"] + ["ratio"] * 3 + ["deal_size"]
+    np.testing.assert_allclose(levers["gain"].iloc[1:], 0.1, rtol=1e-9)
+    ax = game.figure.axes[1]
+    assert ax.get_title() == t("plot.effort.title", effort=0.1)
+    assert len(ax.patches) == len(levers)
+
+
+def test_a_ratio_lever_is_capped_at_one(game):
+    game.controls["ratio_0"].value = 0.95
+    game.controls["effort"].value = 0.5
     assert game.message == ""
-    assert game.result.new_ratio == 1.0
+    assert game.result.equal_effort.levers["after"].iloc[2] == 1.0
 
 
 def test_raising_calls_lowers_the_computed_noise(steady):
@@ -265,9 +275,7 @@ GAME_CONTROLS = {
         "deal_size": (W.BoundedFloatText, 10_000, 1, 1e9, 1_000, None),
         "deal_cv": (W.FloatSlider, 0.5, 0.0, 2.0, 0.05, ".2f"),
         "probability": (W.FloatSlider, 0.9, 0.5, 0.99, 0.01, ".0%"),
-        "extra_calls": (W.IntSlider, 15, 0, 200, 1, "d"),
-        "stage": (W.Dropdown, "connects", None, None, None, None),
-        "step": (W.FloatSlider, 0.067, 0.0, 0.5, 0.001, ".1%"),
+        "effort": (W.FloatSlider, 0.1, 0.0, 0.5, 0.01, ".0%"),
     },
     "make_revenue_steadiness": {
         "calls": (W.IntSlider, 100, 5, 1000, 5, "d"),
@@ -306,7 +314,7 @@ def test_controls_keep_their_names_ranges_steps_and_formats(make):
     ("make", "name"),
     [
         (widgets.make_revenue_steadiness, "ratio_1"),  # first contact -> need confirmed
-        (widgets.make_ratio_game, "extra_calls"),  # volume lever: extra dials a day
+        (widgets.make_ratio_game, "probability"),  # how sure must the plan be
     ],
 )
 @pytest.mark.parametrize("lang", ["en", "zh"])

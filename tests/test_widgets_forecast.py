@@ -239,3 +239,21 @@ def test_pipeline_app_names_an_argument_of_the_wrong_type(kwargs, key, name):
     with pytest.raises(fs.FunnelsimTypeError) as err:
         make_pipeline(**kwargs)
     assert (err.value.key, err.value.values["name"]) == (key, name)
+
+
+@pytest.mark.parametrize(
+    ("period", "unit", "units"), [("week", "week", "weeks"), ("month", "month", "months")]
+)
+def test_forecast_app_speaks_in_its_period(fit, period, unit, units):
+    """The app knows what a period is: its controls and sentences say "calls a week"."""
+    app = make_forecast(fit, target=25, periods=8, reps=200, seed=3, period=period)
+    assert app.result.unit == period
+    assert app.controls["periods"].description == f"horizon ({units})"
+    assert app.controls["calls"].description == f"calls a {unit} (0: as planned)"
+    assert f"in 8 {units}" in app.summary.value and f"calls a {unit}" in app.summary.value
+    assert "period" not in app.summary.value
+    with fs.language("zh"):
+        app.relabel()
+    assert app.controls["calls"].description.startswith({"week": "每周", "month": "每月"}[period])
+    with pytest.raises(fs.FunnelsimValueError):
+        make_forecast(fit, target=25, reps=10, period="fortnight")

@@ -18,8 +18,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._validate import check_choice
 from ..forecasting import forecast, plan_calls
 from ..i18n import FunnelsimValueError, t
+
+#: What one period of a forecast can be, for its sentences ("calls a week").
+PERIOD_UNITS = ("week", "day", "month", "period")
 
 __all__ = [
     "Outlook",
@@ -82,6 +86,10 @@ class Outlook:
     probability : float
     measure : {"sales", "revenue"}
         Revenue when a deal size is given.
+    unit : {"week", "day", "month", "period"}
+        What one period is, for the sentences ("calls a week"): ``"week"``
+        when the calls are the log's weekly pace, else as given to
+        :func:`outlook` (``"period"`` when nobody said).
 
     Examples
     --------
@@ -91,8 +99,8 @@ class Outlook:
     >>> from funnelsim.lessons import outlook
     >>> o = outlook(fs.fit(fs.datasets.load_counts()), target=20, probability=0.9,
     ...             reps=500, rng=1)
-    >>> o.calls_from, o.calls, o.measure, o.target
-    ('plan', 216, 'sales', 20)
+    >>> o.calls_from, o.calls, o.measure, o.target, o.unit
+    ('plan', 216, 'sales', 20, 'period')
     """
 
     plan: Any
@@ -102,6 +110,7 @@ class Outlook:
     target: float | None
     probability: float
     measure: str
+    unit: str = "period"
 
     @property
     def band(self) -> tuple[float, float, float]:
@@ -125,11 +134,11 @@ class Outlook:
         >>> from funnelsim.lessons import outlook
         >>> o = outlook(fs.fit(fs.datasets.load_counts()), target=20, probability=0.9,
         ...             reps=500, rng=1)
-        >>> o.to_frame().round(2).tail(3)
-            period   mean   q10   q50   q90  prob_reach
-        10      10  22.55  16.0  22.0  29.0        0.70
-        11      11  24.67  17.0  24.0  32.0        0.82
-        12      12  26.72  19.0  27.0  34.1        0.90
+        >>> print(o.to_frame().round(2).tail(3).to_string(index=False))
+         period  mean  q10  q50  q90  prob_reach
+             11 22.55 16.0 22.0 29.0        0.70
+             12 24.67 17.0 24.0 32.0        0.82
+             13 26.72 19.0 27.0 34.1        0.90
         """
         frame = self.forecast.percentiles(measure=self.measure, cumulative=True)
         if self.target is not None:
@@ -141,6 +150,8 @@ class Outlook:
         p10, p50, p90 = self.band
         head = t(
             "repr.outlook.head",
+            unit=t(f"plot.unit.{self.unit}"),
+            units=t(f"plot.units.{self.unit}"),
             calls=self.calls,
             source=t(f"repr.calls_from.{self.calls_from}"),
             periods=self.forecast.periods,
@@ -155,6 +166,7 @@ class Outlook:
         calls = int(self.plan.table["calls"].iloc[-1])
         return t(
             "repr.outlook.target",
+            unit=t(f"plot.unit.{self.unit}"),
             head=head,
             target=self.target,
             reach=self.reach,
@@ -176,6 +188,7 @@ def outlook(
     cycle=None,
     rng: np.random.Generator | int | None = None,
     pace: float | None = None,
+    unit: str | None = None,
 ) -> Outlook:
     """Plan and forecast together: calls for the target, and the band at the chosen calls.
 
@@ -199,6 +212,9 @@ def outlook(
         Seed of both the plan and the forecast.
     pace : float, optional
         The log's calls per period (:func:`calls_per_week`).
+    unit : {"week", "day", "month", "period"}, optional
+        What one period is, for the sentences. By default ``"week"`` when
+        the calls come from ``pace`` (a weekly pace), else ``"period"``.
 
     Returns
     -------
@@ -233,9 +249,12 @@ def outlook(
         chosen, source = int(plan.table["calls"].iloc[-1]), "plan"
     else:
         raise FunnelsimValueError("report.error.no_calls")
+    if unit is None:
+        unit = "week" if source == "pace" else "period"
+    unit = check_choice("unit", unit, PERIOD_UNITS)
     band = forecast(fit, chosen, periods, reps, cycle=cycle, deal_size=deal_size, rng=rng)
     measure = "revenue" if deal_size is not None else "sales"
-    return Outlook(plan, band, chosen, source, target, probability, measure)
+    return Outlook(plan, band, chosen, source, target, probability, measure, unit)
 
 
 @dataclass(frozen=True, repr=False, eq=False)

@@ -11,6 +11,7 @@ tests call them directly.
 :func:`running_share`     01: the share of successes settling down to ``p``
 :func:`noise_by_volume`   01, 03: relative noise (CV) against calls, with theory
 :func:`ratio_game`        02: the 15-7-1 game, two levers, the back-calculation
+:func:`equal_effort`      02: the same push on every lever: volume, ratios, deal size
 ========================  =====================================================
 
 Randomness comes in only through the ``rng`` keyword (a
@@ -25,9 +26,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import optimize, stats
 
 from .. import theory
-from .._validate import check_count, check_open_probability, check_probability, check_rng
+from .._validate import (
+    check_count,
+    check_nonnegative,
+    check_open_probability,
+    check_probability,
+    check_rng,
+)
 from ..distributions import DealSize
 from ..funnel import Funnel, check_funnel
 from ..i18n import FunnelsimValueError, t
@@ -36,9 +44,11 @@ from ..simulation import simulate
 from ._common import RNG, check_work, cv_of, num_text
 
 __all__ = [
+    "EqualEffort",
     "NoiseByVolume",
     "RatioGame",
     "RunningShare",
+    "equal_effort",
     "noise_by_volume",
     "ratio_game",
     "running_share",
@@ -435,6 +445,10 @@ class RatioGame:
     sure_calls : int
         Fewest calls per period that reach the target with ``probability``
         (:func:`funnelsim.calls_for_target`).
+    equal_effort : EqualEffort
+        What the same push (``effort``, +10 % by default) on volume, on each
+        ratio and on the deal size buys (:func:`equal_effort`): the fair
+        comparison of the levers.
 
     Examples
     --------
@@ -467,6 +481,7 @@ class RatioGame:
     plan_calls: int
     p_plan: float
     sure_calls: int
+    equal_effort: EqualEffort
 
     @property
     def margin(self) -> float:
@@ -540,6 +555,7 @@ def ratio_game(
     stage: str | int | None = None,
     new_ratio: float | None = None,
     probability: float = 0.9,
+    effort: float = 0.1,
 ) -> RatioGame:
     """The ratio game: what the calls give, the two levers, and what the target needs.
 
@@ -566,6 +582,9 @@ def ratio_game(
         ``ratio + 1 / calls``, capped at 1: 7 in 15 becomes 8 in 15).
     probability : float
         How sure the "sure" plan must be.
+    effort : float
+        The same push for every lever of :attr:`RatioGame.equal_effort`
+        (0.1: +10 % more calls, or a 10 % better ratio, or 10 % larger deals).
 
     Returns
     -------
@@ -583,6 +602,8 @@ def ratio_game(
     [3750.0, 1750.0, 250.0, 31.25]
     >>> res.levers["gain"].round(3).tolist()      # baseline, 15 more dials, 8 connects in 15
     [0.0, 1.0, 0.143]
+    >>> res.equal_effort.levers["gain"].round(3).tolist()  # the same +10 % on every lever
+    [0.0, 0.1, 0.1, 0.1, 0.1]
     >>> res.plan_calls, round(res.p_plan, 3), res.sure_calls
     (24, 0.519, 29)
     """
@@ -630,6 +651,275 @@ def ratio_game(
         sure_calls=theory.calls_for_target(
             funnel, target, probability, deal_size=size, periods=periods
         ),
+        equal_effort=equal_effort(
+            funnel, calls, target=target, periods=periods, deal_size=size, effort=effort
+        ),
+    )
+
+
+# ------------------------------------------------------------ equal effort
+#: The band :func:`equal_effort` reports around each lever's result: P10 to P90, 8 plans in 10.
+_BAND = (0.1, 0.9)
+
+
+def _quantile(funnel: Funnel, calls: int, size: DealSize | None, q: float) -> float:
+    """The ``q`` quantile of sales (or revenue) from ``calls`` calls, by inverting the tail."""
+    p = funnel.overall
+    if size is None:
+        return float(stats.binom.ppf(q, calls, p))
+    if theory.prob_reach(funnel, calls, 1e-12 * max(size.mean, 1.0), deal_size=size) <= 1 - q:
+        return 0.0  # no deal at all in more than q of the plans
+    m = theory.revenue_moments(funnel, calls, size)
+    hi = m.mean + 10 * m.std + size.mean
+    return float(
+        optimize.brentq(
+            lambda x: theory.prob_reach(funnel, calls, x, deal_size=size) - (1 - q),
+            1e-12 * size.mean,
+            hi,
+            xtol=1e-6 * max(m.mean, 1.0),
+        )
+    )
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class EqualEffort:
+    """Result of :func:`equal_effort`.
+
+    Attributes
+    ----------
+    funnel : Funnel
+    calls : int
+        First-stage volume per period today (dials a day).
+    periods : int
+        Periods in the plan (working days).
+    effort : float
+        The same relative push given to every lever (0.1: +10 %).
+    target : float
+        Sales over the plan, or revenue when ``deal_size`` is given.
+    deal_size : DealSize or None
+    levers : DataFrame
+        One row per lever: ``lever`` (``"baseline"``, ``"volume"``, ``"ratio"``,
+        ``"deal_size"``), ``stage`` (the stage a ratio lever leads into, ``""``
+        otherwise), ``before`` and ``after`` (calls per period, the ratio, or
+        the average deal; the baseline's are equal), ``expected`` (sales or
+        revenue over the plan), ``gain`` (against the baseline), ``cv``
+        (relative noise of the result over the plan), ``low`` and ``high``
+        (P10 and P90: 8 plans in 10 land between them), ``p_target``.
+    work : DataFrame
+        Expected leads at each stage over the plan, lever by lever: ``lever``,
+        ``changed`` (the lever's ``stage``), ``stage``, ``expected``.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> game = fs.presets.get("daily ratio game").funnel
+    >>> res = fs.lessons.equal_effort(game, 24, target=50, periods=250)
+    >>> res.levers[["lever", "stage", "expected", "gain", "p_target"]].round(3)
+          lever     stage  expected  gain  p_target
+    0  baseline               50.0   0.0     0.519
+    1    volume               55.0   0.1     0.769
+    2     ratio  connects     55.0   0.1     0.769
+    3     ratio  meetings     55.0   0.1     0.769
+    4     ratio     sales     55.0   0.1     0.769
+    """
+
+    funnel: Funnel
+    calls: int
+    periods: int
+    effort: float
+    target: float
+    deal_size: DealSize | None
+    levers: pd.DataFrame
+    work: pd.DataFrame
+
+    def lever(self, lever: str, stage: str = "") -> pd.Series:
+        """One row of :attr:`levers`: ``lever("volume")``, ``lever("ratio", "sales")``.
+
+        >>> import funnelsim as fs
+        >>> game = fs.presets.get("daily ratio game").funnel
+        >>> res = fs.lessons.equal_effort(game, 24, target=50, periods=250)
+        >>> float(res.lever("ratio", "sales")["after"])   # 1 meeting in 8 -> 1.1 in 8
+        0.1375
+        """
+        rows = self.levers[(self.levers["lever"] == lever) & (self.levers["stage"] == stage)]
+        if rows.empty:
+            choices = ", ".join(
+                f"{a} {b}".strip()
+                for a, b in zip(self.levers["lever"], self.levers["stage"], strict=True)
+            )
+            raise FunnelsimValueError(
+                "error.choice",
+                name="lever",
+                value=repr(f"{lever} {stage}".strip()),
+                choices=choices,
+            )
+        return rows.iloc[0]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The levers, one row each (a copy of :attr:`levers`): tidy, ready for a chart.
+
+        >>> import funnelsim as fs
+        >>> game = fs.presets.get("daily ratio game").funnel
+        >>> res = fs.lessons.equal_effort(game, 24, target=50, periods=250)
+        >>> res.to_frame()[["lever", "stage", "low", "high"]]
+              lever     stage   low  high
+        0  baseline            41.0  59.0
+        1    volume            46.0  65.0
+        2     ratio  connects  46.0  65.0
+        3     ratio  meetings  46.0  65.0
+        4     ratio     sales  46.0  65.0
+        """
+        return self.levers.copy()
+
+    def __repr__(self) -> str:
+        base = self.levers.iloc[0]
+        gains = self.levers["gain"].iloc[1:]
+        chances = self.levers["p_target"].iloc[1:]
+        return t(
+            "repr.equal_effort",
+            calls=self.calls,
+            periods=self.periods,
+            effort=self.effort,
+            levers=len(self.levers) - 1,
+            expected=num_text(float(base["expected"])),
+            target=num_text(self.target),
+            p=float(base["p_target"]),
+            gain_low=float(gains.min()),
+            gain_high=float(gains.max()),
+            p_low=float(chances.min()),
+            p_high=float(chances.max()),
+        )
+
+
+def equal_effort(
+    funnel: Funnel,
+    calls: int,
+    *,
+    target: float,
+    periods: int = 1,
+    deal_size: DealSize | float | None = None,
+    effort: float = 0.1,
+) -> EqualEffort:
+    """What the same extra effort buys through volume, each ratio and the deal size.
+
+    Every lever gets the same relative push, ``effort`` (0.1: +10 %): 10 %
+    more calls; or one ratio 10 % better (capped at 1), one at a time; or
+    deals 10 % larger on average. Sales are ``Binomial(N, p)`` for ``N``
+    calls at the overall rate ``p``, so each lever multiplies the expected
+    result by the same ``1 + effort``. Where they differ is the spread, and
+    so the chance of reaching the target:
+
+    * more volume (``N`` up) and a better ratio (``p`` up) both bring more
+      deals, which average out: the relative noise falls by
+      ``sqrt(1 + effort)`` (a ratio a touch more, since ``1 - p`` falls too);
+    * a bigger deal size scales every outcome: the relative noise stays;
+    * a ratio gives the same sales whichever stage it leads into (only the
+      product of the ratios counts), but the stages before the sale differ:
+      a better early ratio fills the later stages (more meetings to hold), a
+      better closing ratio makes the same meetings pay more (:attr:`~EqualEffort.work`).
+
+    Parameters
+    ----------
+    funnel : Funnel
+    calls : int
+        First-stage volume per period today (dials a day).
+    target : float
+        What the plan must reach over ``periods``: sales, or revenue when
+        ``deal_size`` is given.
+    periods : int
+        Periods in the plan (250 working days: a year).
+    deal_size : DealSize or float, optional
+        Amount of one deal; with it the deal-size lever is shown too.
+    effort : float
+        The push every lever gets, as a share (>= 0).
+
+    Returns
+    -------
+    EqualEffort
+
+    Notes
+    -----
+    The volume lever rounds the plan's calls, ``calls * periods * (1 +
+    effort)``, to a whole number. Chances and bands are exact for sales and
+    for fixed or gamma deal sizes (:func:`funnelsim.theory.prob_reach`).
+
+    Examples
+    --------
+    The plan of the daily game (24 dials a day for 250 days) against 50 sales
+    of 10,000 each:
+
+    >>> import funnelsim as fs
+    >>> game = fs.presets.get("daily ratio game").funnel
+    >>> res = fs.lessons.equal_effort(game, 24, target=500_000, periods=250,
+    ...                               deal_size=fs.DealSize.gamma(10_000, cv=0.5))
+    >>> res.levers[["lever", "stage", "gain", "cv", "p_target"]].round(3)
+           lever     stage  gain     cv  p_target
+    0   baseline            0.0  0.158     0.487
+    1     volume            0.1  0.150     0.721
+    2      ratio  connects  0.1  0.150     0.721
+    3      ratio  meetings  0.1  0.150     0.721
+    4      ratio     sales  0.1  0.150     0.721
+    5  deal_size            0.1  0.158     0.711
+    """
+    funnel = check_funnel(funnel)
+    calls = check_count("calls", calls)
+    periods = check_count("periods", periods, minimum=1)
+    if target is None:
+        raise FunnelsimValueError("error.nonnegative", name="target", value=None)
+    target = check_nonnegative("target", target)
+    effort = check_nonnegative("effort", effort)
+    size = DealSize.coerce(deal_size)
+    total = calls * periods
+    push = 1.0 + effort
+    # name, stage, before, after, funnel, calls over the plan, scale of every outcome
+    options = [("baseline", "", calls, calls, funnel, total, 1.0)]
+    options.append(("volume", "", calls, calls * push, funnel, round(total * push), 1.0))
+    for k, r in enumerate(funnel.ratios):
+        new = min(1.0, r * push)
+        options.append(
+            ("ratio", funnel.stages[k + 1], r, new, funnel.with_ratio(k, new), total, 1.0)
+        )
+    if size is not None:
+        options.append(("deal_size", "", size.mean, size.mean * push, funnel, total, push))
+    rows, work = [], []
+    for name, stage, before, after, f, n, scale in options:
+        m = theory.revenue_moments(f, n, size)
+        rows.append(
+            {
+                "lever": name,
+                "stage": stage,
+                "before": float(before),
+                "after": float(after),
+                "expected": scale * m.mean,
+                "cv": m.cv,
+                "low": scale * _quantile(f, n, size, _BAND[0]),
+                "high": scale * _quantile(f, n, size, _BAND[1]),
+                "p_target": theory.prob_reach(f, n, target / scale, deal_size=size),
+            }
+        )
+        counts = f.expected(n)
+        work.append(
+            pd.DataFrame(
+                {
+                    "lever": name,
+                    "changed": stage,
+                    "stage": list(f.stages),
+                    "expected": counts.to_numpy(dtype=float),
+                }
+            )
+        )
+    levers = pd.DataFrame(rows)
+    base = levers.loc[0, "expected"]
+    levers.insert(5, "gain", levers["expected"] / base - 1 if base > 0 else math.nan)
+    return EqualEffort(
+        funnel=funnel,
+        calls=calls,
+        periods=periods,
+        effort=effort,
+        target=target,
+        deal_size=size,
+        levers=levers,
+        work=pd.concat(work, ignore_index=True),
     )
 
 

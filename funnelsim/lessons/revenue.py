@@ -144,8 +144,8 @@ class RevenueSteadiness:
         {'week': 24, 'month': 6}
         >>> frame[["series", "block", "cv"]].iloc[[0, 24]].round(2)
            series  block    cv
-        0    week      0  0.47
-        24  month      0  0.25
+        0    week      1  0.47
+        24  month      1  0.25
         """
         return pd.concat(
             [self.weekly.assign(series="week"), self.monthly.assign(series="month")],

@@ -90,7 +90,7 @@ def plot_forecast(
     money = measure == "revenue" and result.deal_size is not None
     amount = money_tick if money else amount_tick
     table = result.percentiles((0.1, 0.5, 0.9), measure=measure, cumulative=cumulative)
-    x = table["period"].to_numpy() + 1
+    x = table["period"].to_numpy()  # counted from 1 by percentiles()
     band = (
         t("plot.forecast.band_uncertain") if result.uncertainty else t("plot.forecast.band_point")
     )

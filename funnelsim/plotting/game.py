@@ -14,7 +14,14 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from .._validate import check_choice
 from ..i18n import stage_label, t
-from ..lessons import CycleEffects, NoiseByVolume, RatioGame, RevenueSteadiness, RunningShare
+from ..lessons import (
+    CycleEffects,
+    EqualEffort,
+    NoiseByVolume,
+    RatioGame,
+    RevenueSteadiness,
+    RunningShare,
+)
 from .theme import (
     ShareFormatter,
     amount_axis,
@@ -32,6 +39,7 @@ from .theme import (
 __all__ = [
     "plot_cv_by_calls",
     "plot_cycle_effects",
+    "plot_equal_effort",
     "plot_fan",
     "plot_funnel",
     "plot_levers",
@@ -573,4 +581,154 @@ def plot_cycle_effects(
     handles, labels = ax.get_legend_handles_labels()
     h2, l2 = calls_ax.get_legend_handles_labels()
     ax.legend(handles + h2, labels + l2, loc="upper left", ncols=3)
+    return ax
+
+
+def plot_equal_effort(
+    result: EqualEffort | RatioGame, *, ax: Axes | None = None, period: str = "period", **kwargs
+) -> Axes:
+    """The same push on every lever: what it buys, how widely it lands, the chance of the target.
+
+    One bar per lever (today, more calls, each ratio, the deal size), each
+    given the same relative push: the bar is the expected result over the
+    plan, the line across it the range where 8 plans in 10 land (P10 to P90),
+    the note its gain and its chance of reaching the target (dashed line).
+
+    Parameters
+    ----------
+    result : EqualEffort or RatioGame
+        From :func:`funnelsim.lessons.equal_effort`, or a ratio game (its
+        :attr:`~funnelsim.lessons.RatioGame.equal_effort`).
+    ax : matplotlib Axes, optional
+    period : {"day", "week", "month", "period"}
+        What one period of the plan is, for the labels.
+    **kwargs
+        Passed to :meth:`~matplotlib.axes.Axes.barh`.
+
+    Returns
+    -------
+    matplotlib Axes
+        One bar container (levers top to bottom, today first), the P10-P90
+        lines, a note per bar, and a dashed line at the target.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> game = fs.presets.get("daily ratio game").funnel
+    >>> res = fs.lessons.equal_effort(game, 24, target=500_000, periods=250,
+    ...                               deal_size=fs.DealSize.gamma(10_000, cv=0.5))
+    >>> with fs.plotting.style():
+    ...     ax = fs.plotting.plot_equal_effort(res, period="day")
+    >>> ax.get_title()
+    'The same +10% on every lever: what it buys'
+    >>> [label.get_text().splitlines()[0] for label in ax.get_yticklabels()]
+    ['today', 'calls +10%', 'dials → connects +10%', 'connects → meetings +10%',
+     'meetings → sales +10%', 'deal size +10%']
+    >>> [text.get_text() for text in ax.texts]
+    ['49% chance of the target', '+10%, 72% chance', '+10%, 72% chance', '+10%, 72% chance',
+     '+10%, 72% chance', '+10%, 71% chance']
+    >>> import matplotlib.pyplot as plt
+    >>> plt.close(ax.figure)  # the doctests of a run share pyplot's figures
+    """
+    check_result(
+        result,
+        (EqualEffort, RatioGame),
+        "plot_equal_effort",
+        "funnelsim.lessons.equal_effort",
+    )
+    res = result.equal_effort if isinstance(result, RatioGame) else result
+    ax = new_axes(ax)
+    colors = palette()
+    unit, units = period_units(period)
+    tab = res.levers
+    stages = list(res.funnel.stages)
+    colour = {
+        "baseline": colors[7],
+        "volume": colors[0],
+        "ratio": colors[2],
+        "deal_size": colors[1],
+    }
+    names = []
+    for row in tab.itertuples(index=False):
+        if row.lever == "baseline":
+            names.append(t("plot.effort.baseline", calls=amount_tick(row.before), unit=unit))
+        elif row.lever == "volume":
+            names.append(
+                t(
+                    "plot.effort.volume",
+                    effort=res.effort,
+                    old=amount_tick(row.before),
+                    new=amount_tick(row.after),
+                    unit=unit,
+                )
+            )
+        elif row.lever == "ratio":
+            upper = stages[stages.index(row.stage) - 1]
+            names.append(
+                t(
+                    "plot.effort.ratio",
+                    effort=res.effort,
+                    upper=stage_label(upper),
+                    lower=stage_label(row.stage),
+                    old=row.before,
+                    new=row.after,
+                )
+            )
+        else:
+            names.append(
+                t(
+                    "plot.effort.deal_size",
+                    effort=res.effort,
+                    old=amount_tick(row.before),
+                    new=amount_tick(row.after),
+                )
+            )
+    y = np.arange(len(tab))
+    bar_kw = {"height": 0.6, "color": [colour[name] for name in tab["lever"]]}
+    bar_kw.update(kwargs)
+    ax.barh(y, tab["expected"], label=t("plot.effort.expected"), **bar_kw)
+    ax.errorbar(
+        tab["expected"],
+        y,
+        xerr=np.clip(
+            np.vstack([tab["expected"] - tab["low"], tab["high"] - tab["expected"]]), 0, None
+        ),
+        fmt="none",
+        ecolor="black",
+        elinewidth=2.5,
+        capsize=8,
+        capthick=2.5,
+        label=t("plot.effort.band"),
+    )
+    right = float(np.nanmax(np.concatenate([tab["high"].to_numpy(), [res.target, 1e-9]])))
+    for i, row in enumerate(tab.itertuples(index=False)):
+        chance_text = chance(row.p_target)
+        note = (
+            t("plot.effort.note_today", p=chance_text)
+            if row.lever == "baseline"
+            else t("plot.effort.note", gain=row.gain, p=chance_text)
+        )
+        ax.text(  # right of the band and of the target line
+            max(row.high, row.expected, res.target) + 0.03 * right, i, note, va="center"
+        )
+    ax.vlines(  # over the bars only: the bottom row is the legend's
+        res.target,
+        -0.5,
+        len(tab) - 0.5,
+        color="black",
+        linestyle="--",
+        linewidth=2,
+        label=t("plot.effort.target", target=amount_tick(res.target)),
+    )
+    ax.set_yticks(y, names)
+    ax.set_ylim(len(tab) + 0.4, -0.6)  # today on top; the bottom row holds the legend
+    ax.set_xlim(0, right * 1.6)
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+    ax.xaxis.set_major_formatter(FuncFormatter(amount_tick))
+    ax.grid(axis="y", visible=False)
+    what = revenue_word(res.deal_size)
+    ax.set_title(t("plot.effort.title", effort=res.effort))
+    ax.set_xlabel(t("plot.effort.xlabel", what=what, periods=res.periods, units=units))
+    ax.set_ylabel(t("plot.effort.ylabel"))
+    ax.legend(loc="lower right", ncols=3)
     return ax

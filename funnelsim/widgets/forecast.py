@@ -21,10 +21,12 @@ import pandas as pd
 
 from .. import plotting
 from .._reader import NAME_ATTR, read_csv
+from .._validate import check_choice
 from ..distributions import Cycle, DealSize
 from ..estimate import Fit
 from ..i18n import FunnelsimValueError, t
 from ..lessons import Outlook, PipelineNumbers, outlook, pipeline_numbers
+from ..lessons.forecast import PERIOD_UNITS
 from ..pipeline import Pipeline, read_pipeline
 from ..summaries import outlook_lines
 from .app import (
@@ -79,7 +81,8 @@ def make_forecast(
     reps : int, default 2000
         Simulated futures per update.
     period : {"week", "day", "month", "period"}
-        What one period is, for the picture's axis.
+        What one period is, for the picture's axis and the sentences
+        ("calls a week").
     seed : int
         Starting seed.
 
@@ -105,6 +108,7 @@ def make_forecast(
     check_type("deal_size", deal_size, (DealSize, type(None)), "error.type_deal_size")
     check_type("cycle", cycle, (Cycle, type(None)), "error.type_cycle")
     check_names(period=period)
+    period = check_choice("period", period, PERIOD_UNITS)
     check_numbers(target=target, probability=probability)
     check_numbers(periods=periods, calls=calls, reps=reps, seed=seed, whole=True)
     measure = "revenue" if deal_size is not None else "sales"
@@ -114,15 +118,19 @@ def make_forecast(
         "probability": Control(
             "float", t("app.fc.probability"), probability, 0.5, 0.99, 0.01, ".0%"
         ),
-        "periods": Control("int", t("app.fc.periods"), periods, 1, 52),
-        "calls": Control("whole", t("app.fc.calls"), calls, 0, 10**7, 10),
+        "periods": Control(
+            "int", t("app.fc.periods", units=t(f"plot.units.{period}")), periods, 1, 52
+        ),
+        "calls": Control(
+            "whole", t("app.fc.calls", unit=t(f"plot.unit.{period}")), calls, 0, 10**7, 10
+        ),
         "seed": seed_control(seed),
     }
     futures = {"fit": fit, "reps": reps, "deal_size": deal_size, "cycle": cycle}
     return App(
         title=t("app.fc.title"),
         controls=controls,
-        compute=functools.partial(_forecast_compute, futures),
+        compute=functools.partial(_forecast_compute, futures, period),
         draw=functools.partial(_forecast_draw, period),
         describe=_forecast_summary,
         figsize=(12, 5.5),
@@ -130,7 +138,7 @@ def make_forecast(
     )
 
 
-def _forecast_compute(futures: Mapping[str, Any], v: Mapping[str, Any]) -> Outlook:
+def _forecast_compute(futures: Mapping[str, Any], period: str, v: Mapping[str, Any]) -> Outlook:
     return outlook(
         futures["fit"],
         target=v["target"],
@@ -141,6 +149,7 @@ def _forecast_compute(futures: Mapping[str, Any], v: Mapping[str, Any]) -> Outlo
         deal_size=futures["deal_size"],
         cycle=futures["cycle"],
         rng=v["seed"],
+        unit=period,
     )
 
 

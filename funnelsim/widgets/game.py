@@ -164,24 +164,27 @@ def make_ratio_game(
     deal_size: float = 10_000,
     deal_cv: float = 0.5,
     probability: float = 0.9,
+    effort: float = 0.1,
     max_calls: int = 200,
 ) -> App:
-    """The ratio game: each ratio, calls per day, the target and the two levers.
+    """The ratio game: each ratio, calls per day, the target and the levers.
 
     Controls: one slider per ratio, dials per day, working days in the plan,
     target revenue, average deal size and its spread, how sure the plan must
-    be, and the two levers (extra dials a day; which ratio to improve and by
-    how much). The app shows the funnel (what the dials give on average
-    against what the target needs), the two levers, and in words the chance
+    be, and the push given to every lever (+10 %). The app shows the funnel
+    (what the dials give on average against what the target needs), what the
+    same push on calls, on each ratio and on the deal size buys
+    (:func:`funnelsim.plotting.plot_equal_effort`), and in words the chance
     of reaching the target and the dials a day a sure plan needs.
 
     Parameters
     ----------
     funnel : Funnel or str
         A funnel or the name of a preset (``"daily ratio game"``).
-    calls, periods, target, deal_size, deal_cv, probability : numbers
+    calls, periods, target, deal_size, deal_cv, probability, effort : numbers
         Starting values: dials a day, working days, target revenue, average
-        deal size, its coefficient of variation, how sure.
+        deal size, its coefficient of variation, how sure, the push on every
+        lever (0.1: +10 %).
     max_calls : int
         Top of the dials-a-day slider.
 
@@ -199,11 +202,19 @@ def make_ratio_game(
     >>> app.controls["ratio_0"].value = 8 / 15     # one more connect per 15 dials
     >>> app.result.plan_calls
     21
+    >>> app.controls["effort"].value = 0.2          # +20 % on every lever
+    >>> app.result.equal_effort.levers["gain"].round(2).tolist()
+    [0.0, 0.2, 0.2, 0.2, 0.2, 0.2]
     """
     base = _funnel_arg(funnel)
-    check_numbers(target=target, deal_size=deal_size, deal_cv=deal_cv, probability=probability)
+    check_numbers(
+        target=target,
+        deal_size=deal_size,
+        deal_cv=deal_cv,
+        probability=probability,
+        effort=effort,
+    )
     check_numbers(calls=calls, periods=periods, max_calls=max_calls, whole=True)
-    stages = tuple((stage_label(stage), stage) for stage in base.stages[1:])
     controls = {
         **_ratio_controls(base),
         "calls": Control("int", t("app.ratio_game.calls"), calls, 1, max_calls),
@@ -213,11 +224,7 @@ def make_ratio_game(
         "probability": Control(
             "float", t("app.ratio_game.probability"), probability, 0.5, 0.99, 0.01, ".0%"
         ),
-        "extra_calls": Control("int", t("app.ratio_game.extra_calls"), calls, 0, max_calls),
-        "stage": Control("choice", t("app.ratio_game.stage"), stages[0][1], options=stages),
-        "step": Control(
-            "float", t("app.ratio_game.step"), round(1 / calls, 3), 0.0, 0.5, 0.001, ".1%"
-        ),
+        "effort": Control("float", t("app.ratio_game.effort"), effort, 0.0, 0.5, 0.01, ".0%"),
     }
     return App(
         title=t("app.ratio_game.title"),
@@ -232,24 +239,22 @@ def make_ratio_game(
 
 
 def _ratio_game_compute(base: Funnel, v: Mapping[str, Any]) -> lessons.RatioGame:
-    funnel = _funnel_from(base, v)
-    k = funnel.ratio_index(v["stage"])
     return lessons.ratio_game(
-        funnel,
+        _funnel_from(base, v),
         v["calls"],
         target=v["target"],
         periods=v["periods"],
         deal_size=_deal_size(v),
-        extra_calls=v["extra_calls"],
-        stage=v["stage"],
-        new_ratio=min(1.0, funnel.ratios[k] + v["step"]),
         probability=v["probability"],
+        effort=v["effort"],
     )
 
 
 def _ratio_game_draw(result: lessons.RatioGame, axes, v: Mapping[str, Any]) -> None:
     plotting.plot_funnel(result, ax=axes[0], period="day")
-    plotting.plot_levers(result, ax=axes[1], period="day")
+    # The same push on every lever (issue #11): +100 % calls against +14 % on one ratio
+    # read as "volume wins" when every lever multiplies sales alike.
+    plotting.plot_equal_effort(result, ax=axes[1], period="day")
 
 
 def _ratio_game_summary(r: lessons.RatioGame, v: Mapping[str, Any]) -> str:
