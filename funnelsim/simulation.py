@@ -436,7 +436,9 @@ class Simulation:
         7    0       2  revenue    NaN    1.0
         """
         reps, periods, _n_stages = self.counts.shape
-        rep_idx, period_idx = np.meshgrid(np.arange(reps), np.arange(1, periods + 1), indexing="ij")
+        rep_idx, period_idx = np.meshgrid(
+            np.arange(reps), np.arange(1, periods + 1), indexing="ij"
+        )
         parts = []
         for k, stage in enumerate(self.funnel.stages):
             parts.append(self._long(rep_idx, period_idx, "count", stage, self.counts[..., k]))

@@ -65,6 +65,9 @@ _RESULTS = {
         _GAME, [75, 150, 300, 600, 1200, 2400], reps=500, deal_size=_DEAL, rng=SEED
     ),
     "year": lambda r: lessons.ratio_game(_GAME, 15, target=50, periods=250),
+    "effort": lambda r: lessons.equal_effort(
+        _GAME, r("year").plan_calls, target=500_000, periods=250, deal_size=_DEAL, effort=0.1
+    ),
     "target": lambda r: lessons.ratio_game(
         fs.presets.get("target back-calculation").funnel,
         408,
@@ -137,6 +140,7 @@ CASES = [
     ("plot_funnel", "target", lambda r: P.plot_funnel(r("target"))),
     ("plot_levers", "game", lambda r: P.plot_levers(r("year"), period="day")),
     ("plot_levers", "revenue", lambda r: P.plot_levers(r("target"))),
+    ("plot_equal_effort", "game", lambda r: P.plot_equal_effort(r("effort"), period="day")),
     ("plot_fan", "week", lambda r: P.plot_fan(r("steady"), block="week")),
     ("plot_fan", "month", lambda r: P.plot_fan(r("steady"), block="month")),
     ("plot_cycle_effects", "ramp", lambda r: P.plot_cycle_effects(r("effects"))),

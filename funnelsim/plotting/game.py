@@ -679,8 +679,8 @@ def plot_equal_effort(
                 t(
                     "plot.effort.deal_size",
                     effort=res.effort,
-                    old=amount_tick(row.before),
-                    new=amount_tick(row.after),
+                    old=money_tick(row.before),
+                    new=money_tick(row.after),
                 )
             )
     y = np.arange(len(tab))
@@ -718,13 +718,13 @@ def plot_equal_effort(
         color="black",
         linestyle="--",
         linewidth=2,
-        label=t("plot.effort.target", target=amount_tick(res.target)),
+        label=t("plot.effort.target", target=_amount(res.target, res.deal_size)),
     )
     ax.set_yticks(y, names)
     ax.set_ylim(len(tab) + 0.4, -0.6)  # today on top; the bottom row holds the legend
     ax.set_xlim(0, right * 1.6)
     ax.xaxis.set_major_locator(MaxNLocator(5))
-    ax.xaxis.set_major_formatter(FuncFormatter(amount_tick))
+    amount_axis(ax.xaxis, money=res.deal_size is not None)
     ax.grid(axis="y", visible=False)
     what = revenue_word(res.deal_size)
     ax.set_title(t("plot.effort.title", effort=res.effort))
