@@ -3,8 +3,10 @@
 :func:`style` (a ``with`` block) and :func:`set_style` (the rest of a
 session) give large fonts, thick lines, a light grid and seaborn's
 colour-blind-safe palette (:func:`palette`); Chinese text falls back to the
-bundled Noto Sans SC, so no label shows as empty boxes. The other names here
-are the axis helpers the plotting modules share.
+bundled Noto Sans SC, so no label shows as empty boxes. :func:`set_currency`
+picks the symbol on every money axis and amount (:func:`currency` reads it).
+The other names here are the axis helpers the plotting modules share: money
+and share axes, legends out of the data's way, names spread apart.
 """
 
 from __future__ import annotations
@@ -275,9 +277,10 @@ def spread_labels(
     """Each point's name to its right, stacked apart where they would collide, with a leader.
 
     Points close together (groups with the same volume and similar ratios) get
-    their names in one column, in the order of their values, one line apart;
-    a thin line leads from each name back to its point. Spacing is measured in
-    points so that it holds after the layout shrinks the axes by up to a third.
+    their names in one column, in the order of their values, at least one line
+    apart (measured before the layout, with a third to spare), centred on the
+    points; a thin line leads from each moved name back to its point, and a
+    white backing keeps lines behind the name from crossing it.
     """
     fig = ax.figure
     size = mpl.font_manager.FontProperties(size=mpl.rcParams["font.size"]).get_size_in_points()
