@@ -260,7 +260,8 @@ def _tick_labels(ax) -> list[tuple[str, Text]]:
 
 
 def _texts(fig) -> list[tuple[str, Text]]:
-    """Every text the figure draws, with what it is: title, label, tick, legend, annotation."""
+    """Every text the figure draws and its kind: x-tick, y-tick, legend, or text (titles,
+    axis labels, annotations)."""
     ticks = []
     every_tick_label = set()
     for ax in fig.axes:
