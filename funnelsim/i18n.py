@@ -179,6 +179,12 @@ def t(key: str, /, **kwargs: object) -> str:
     >>> with fs.language("zh"):
     ...     fs.t("stage.meetings")
     '约见'
+
+    In Chinese, no space stays between two Chinese characters:
+
+    >>> with fs.language("zh"):
+    ...     fs.t("plot.p_chart.ylabel", stage="接通"), fs.t("plot.p_chart.ylabel", stage="dial")
+    ('进入接通的转化率', '进入 dial 的转化率')
     """
     text = None
     if _state["audience"] is not None:  # "key@cli": the same advice, in the audience's terms
@@ -187,7 +193,15 @@ def t(key: str, /, **kwargs: object) -> str:
         text = _lookup(key)
     if text is None:
         raise KeyError(key)
-    return text.format(**kwargs) if kwargs else text
+    text = text.format(**kwargs) if kwargs else text
+    # Chinese sets no space between two Chinese characters: a placeholder written with spaces
+    # around it ("进入 {stage} 的") keeps them for "dial" but drops them for "接通".
+    return _CJK_SPACE.sub("", text) if get_language() == "zh" else text
+
+
+#: A space (or run of them) between two CJK characters or CJK punctuation marks.
+_CJK = r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]"
+_CJK_SPACE = re.compile(rf"(?<={_CJK}) +(?={_CJK})")
 
 
 def _lookup(key: str) -> str | None:

@@ -783,7 +783,7 @@ def test_reports_and_reprs_name_fields_and_methods_in_chinese():
         fit = fs.fit(log, by="rep")
         assert ratio_table(fit).columns[0] == "销售代表"
         assert "Wilson（威尔逊）" in repr(fs.fit(log)) and "wilson" not in repr(fs.fit(log))
-        assert "按 销售代表" in repr(fs.compare_groups(log, by="rep"))
+        assert "按销售代表" in repr(fs.compare_groups(log, by="rep"))
 
 
 def test_every_audience_variant_says_the_same_with_the_same_placeholders():

@@ -34,6 +34,7 @@ from .theme import (
     palette,
     period_units,
     revenue_word,
+    units_of,
 )
 
 __all__ = [
@@ -282,7 +283,7 @@ def plot_funnel(
     ax = new_axes(ax)
     colors = palette()
     shown = [check_choice("show", s, ("expected", "needed")) for s in show]
-    unit, units = period_units(period)
+    unit, _ = period_units(period)
     stages = list(result.funnel.stages)
     values = {
         "expected": result.expected.to_numpy(dtype=float),
@@ -312,7 +313,9 @@ def plot_funnel(
     ax.xaxis.set_major_locator(MaxNLocator(5))
     ax.xaxis.set_major_formatter(FuncFormatter(amount_tick))
     ax.set_title(t("plot.funnel.title"))
-    ax.set_xlabel(t("plot.funnel.xlabel", periods=result.periods, units=units))
+    ax.set_xlabel(
+        t("plot.funnel.xlabel", periods=result.periods, units=units_of(result.periods, period))
+    )
     ax.set_ylabel(t("plot.funnel.ylabel"))
     ax.legend(loc="lower right")
     return ax
@@ -356,7 +359,7 @@ def plot_levers(
     check_result(result, (RatioGame,), "plot_levers", "funnelsim.lessons.ratio_game")
     ax = new_axes(ax)
     colors = palette()
-    unit, units = period_units(period)
+    unit, _ = period_units(period)
     tab = result.levers
     k = result.funnel.stages.index(result.lever_stage) - 1
     names = [
@@ -392,7 +395,14 @@ def plot_levers(
     what = revenue_word(result.deal_size)
     ax.set_title(t("plot.levers.title"))
     ax.set_xlabel(t("plot.levers.xlabel"))
-    ax.set_ylabel(t("plot.levers.ylabel", what=what, periods=result.periods, units=units))
+    ax.set_ylabel(
+        t(
+            "plot.levers.ylabel",
+            what=what,
+            periods=result.periods,
+            units=units_of(result.periods, period),
+        )
+    )
     ax.legend(loc="upper left")
     return ax
 
@@ -639,7 +649,7 @@ def plot_equal_effort(
     res = result.equal_effort if isinstance(result, RatioGame) else result
     ax = new_axes(ax)
     colors = palette()
-    unit, units = period_units(period)
+    unit, _ = period_units(period)
     tab = res.levers
     stages = list(res.funnel.stages)
     colour = {
@@ -728,7 +738,14 @@ def plot_equal_effort(
     ax.grid(axis="y", visible=False)
     what = revenue_word(res.deal_size)
     ax.set_title(t("plot.effort.title", effort=res.effort))
-    ax.set_xlabel(t("plot.effort.xlabel", what=what, periods=res.periods, units=units))
+    ax.set_xlabel(
+        t(
+            "plot.effort.xlabel",
+            what=what,
+            periods=res.periods,
+            units=units_of(res.periods, period),
+        )
+    )
     ax.set_ylabel(t("plot.effort.ylabel"))
     ax.legend(loc="lower right", ncols=3)
     return ax

@@ -364,6 +364,12 @@ def period_units(period: str) -> tuple[str, str]:
     return t(f"plot.unit.{period}"), t(f"plot.units.{period}")
 
 
+def units_of(count: int, period: str) -> str:
+    """The period's word for ``count`` of them: "day" for 1, "days" for 250."""
+    unit, units = period_units(period)
+    return unit if count == 1 else units
+
+
 def revenue_word(deal_size: object) -> str:
     return t("plot.revenue") if deal_size is not None else t("plot.sales")
 
