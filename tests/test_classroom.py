@@ -277,7 +277,7 @@ def test_log_apps_in_chinese_show_stage_labels_and_keep_stage_names():
     ratios = widgets.make_estimating_ratios(weekly, lang="zh")
     assert ratios.controls["stage"].value == "sales"
     assert ratios.controls["stage"].options[-1] == (_zh("sales"), "sales")
-    assert f"（{_zh('sales')} " in ratios.summary.value  # the coverage step, by its label
+    assert f"（{_zh('sales')}" in ratios.summary.value  # the coverage step, by its label
     ratios.controls["stage"].value = "meetings"
     assert ratios.message == "" and ratios.result.stage == "meetings"
     reps = widgets.make_comparing_reps(weekly, stage="meetings", lang="zh")
