@@ -921,9 +921,3 @@ def equal_effort(
         levers=levers,
         work=pd.concat(work, ignore_index=True),
     )
-
-
-# ------------------------------------------------------ revenue steadiness
-
-
-# ----------------------------------------------------------- cycle effects
