@@ -740,3 +740,30 @@ def test_compare_levers_rejects_bad_arguments(kwargs, error, key, values):
     args = dict(extra_calls=10, stage="s1", new_ratio=0.5)
     args.update(kwargs)
     raises(error, key, lambda: fs.compare_levers(_funnel(0.3, 0.2), 100, **args), **values)
+
+
+# --------------------------------------------------------------- quantiles
+@pytest.mark.parametrize("q", [0.1, 0.5, 0.9])
+def test_result_quantile_of_sales_is_the_binomial_quantile(q):
+    f = fs.Funnel(["calls", "meetings", "sales"], [0.2, 0.25])
+    assert fs.theory.result_quantile(f, 400, q, periods=5) == stats.binom.ppf(q, 2000, 0.05)
+
+
+@pytest.mark.parametrize("q", [0.1, 0.5, 0.9])
+def test_result_quantile_of_revenue_matches_the_gamma_when_every_call_closes(q):
+    """p = 1: exactly ``n`` deals, so revenue is Gamma(n / cv^2, mean * cv^2): a closed form."""
+    f = fs.Funnel(["calls", "sales"], [1.0])
+    size = fs.DealSize.gamma(10_000, cv=0.5)
+    got = fs.theory.result_quantile(f, 30, q, deal_size=size)
+    exact = stats.gamma.ppf(q, 30 / 0.25, scale=10_000 * 0.25)
+    # brentq stops within xtol = 1e-6 of the mean (300,000): well inside 1 unit.
+    assert got == pytest.approx(exact, abs=1.0)
+
+
+def test_result_quantile_inverts_prob_reach_and_is_zero_without_deals():
+    f = fs.Funnel(["calls", "sales"], [0.002])
+    size = fs.DealSize.gamma(10_000, cv=0.5)
+    # 200 calls at 0.2 %: no deal at all with probability 0.998^200 = 0.67 > 0.5.
+    assert fs.theory.result_quantile(f, 200, 0.5, deal_size=size) == 0.0
+    x = fs.theory.result_quantile(f, 200, 0.9, deal_size=size)
+    assert fs.theory.prob_reach(f, 200, x, deal_size=size) == pytest.approx(0.1, abs=1e-6)

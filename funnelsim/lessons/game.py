@@ -26,7 +26,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
 from .. import theory
 from .._validate import (
@@ -662,25 +661,6 @@ def ratio_game(
 _BAND = (0.1, 0.9)
 
 
-def _quantile(funnel: Funnel, calls: int, size: DealSize | None, q: float) -> float:
-    """The ``q`` quantile of sales (or revenue) from ``calls`` calls, by inverting the tail."""
-    p = funnel.overall
-    if size is None:
-        return float(stats.binom.ppf(q, calls, p))
-    if theory.prob_reach(funnel, calls, 1e-12 * max(size.mean, 1.0), deal_size=size) <= 1 - q:
-        return 0.0  # no deal at all in more than q of the plans
-    m = theory.revenue_moments(funnel, calls, size)
-    hi = m.mean + 10 * m.std + size.mean
-    return float(
-        optimize.brentq(
-            lambda x: theory.prob_reach(funnel, calls, x, deal_size=size) - (1 - q),
-            1e-12 * size.mean,
-            hi,
-            xtol=1e-6 * max(m.mean, 1.0),
-        )
-    )
-
-
 @dataclass(frozen=True, repr=False, eq=False)
 class EqualEffort:
     """Result of :func:`equal_effort`.
@@ -892,8 +872,8 @@ def equal_effort(
                 "after": float(after),
                 "expected": scale * m.mean,
                 "cv": m.cv,
-                "low": scale * _quantile(f, n, size, _BAND[0]),
-                "high": scale * _quantile(f, n, size, _BAND[1]),
+                "low": scale * theory.result_quantile(f, n, _BAND[0], deal_size=size),
+                "high": scale * theory.result_quantile(f, n, _BAND[1], deal_size=size),
                 "p_target": theory.prob_reach(f, n, target / scale, deal_size=size),
             }
         )
