@@ -41,7 +41,7 @@ from .groups import (
     p_text,
     stage_rows,
 )
-from .i18n import FunnelsimTypeError, FunnelsimValueError, stage_label, t
+from .i18n import FunnelsimTypeError, FunnelsimValueError, field_label, stage_label, t
 from .intervals import METHODS, check_level, interval
 from .logs import Log
 from .presets import Preset
@@ -632,9 +632,9 @@ class SimpsonCheck:
         Cochran-Mantel-Haenszel test that the two are level within every
         source), ``p_adjusted`` (Holm over every pair of ``by`` that shares a
         source) and ``differs`` (``p_adjusted < 1 - confidence_level``). A
-        row with ``differs`` False is no real reversal: like for like, the
-        two are level within chance, and the pooled gap is the mix of
-        sources alone.
+        row with ``differs`` False is no proven reversal: like for like, the
+        two cannot be told apart, and the mix of sources is enough to
+        explain the pooled gap.
     confidence_level : float
         The level that decides ``differs``.
 
@@ -696,7 +696,7 @@ class SimpsonCheck:
                         "simpson.reversal" if row.differs else "simpson.level",
                         better=row.better,
                         worse=row.worse,
-                        within=self.within,
+                        within=field_label(self.within),
                         better_pooled=row.better_pooled,
                         worse_pooled=row.worse_pooled,
                         gap_low=100 * row.gap_low,
@@ -731,9 +731,9 @@ def simpson_check(
     continuity correction; statsmodels' ``StratifiedTable.test_null_odds``)
     of "``g`` and ``h`` convert equally within every source they share",
     its p-values Holm-adjusted over every pair. A reversal whose adjusted
-    p-value is not below ``1 - confidence_level`` is reported as such: the
-    two are level like for like, and the pooled gap comes from the mix of
-    sources (confounding), not from a real reversal.
+    p-value is not below ``1 - confidence_level`` is reported as such: like
+    for like the two cannot be told apart (not proof that they are equal),
+    and the mix of sources (confounding) is enough to explain the pooled gap.
 
     Parameters
     ----------

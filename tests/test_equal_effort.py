@@ -23,14 +23,18 @@ DEAL = fs.DealSize.gamma(10_000, cv=0.5)
 
 
 def binomial_row(n: int, p: float, target: float) -> dict[str, float]:
-    """Expected sales, CV, P10, P90 and chance of ``target`` sales: Binomial(n, p)."""
+    """Expected sales, CV and chance of ``target`` sales: Binomial(n, p)."""
     return {
         "expected": n * p,
         "cv": math.sqrt((1 - p) / (n * p)),
-        "low": stats.binom.ppf(0.1, n, p),
-        "high": stats.binom.ppf(0.9, n, p),
         "p_target": stats.binom.sf(math.ceil(target) - 1, n, p),
     }
+
+
+def is_quantile(x: float, q: float, n: int, p: float) -> bool:
+    """``x`` is the ``q`` quantile of Binomial(n, p) by its definition: the smallest
+    whole number whose cumulative probability reaches ``q``."""
+    return x == int(x) and stats.binom.cdf(x - 1, n, p) < q <= stats.binom.cdf(x, n, p)
 
 
 def revenue_sf(x: float, n: int, p: float, mean: float, cv: float) -> float:
@@ -56,6 +60,7 @@ def test_sales_levers_match_the_binomial(calls, periods, target):
         row = res.lever(lever, stage)
         for column, want in binomial_row(nn, pp, target).items():
             assert row[column] == pytest.approx(want, rel=1e-9, abs=1e-12), (lever, stage, column)
+        assert is_quantile(row["low"], 0.1, nn, pp) and is_quantile(row["high"], 0.9, nn, pp)
     # No deal size, no deal-size lever: the target counts sales.
     assert "deal_size" not in set(res.levers["lever"])
 
@@ -88,7 +93,10 @@ def test_the_same_push_buys_the_same_gain_and_the_levers_differ_only_in_spread()
     assert tab.loc[("volume", ""), "cv"] == pytest.approx(base_cv / math.sqrt(1.1), rel=1e-12)
     for stage in GAME.stages[1:]:
         assert tab.loc[("ratio", stage), "cv"] < tab.loc[("volume", ""), "cv"]
-        assert tab.loc[("ratio", stage), "cv"] == pytest.approx(base_cv / math.sqrt(1.1), rel=1e-3)
+        # Exactly: the overall rate is 1.1 p, so cv = sqrt((1 - 1.1 p + cv_deal^2) / (1.1 n p)).
+        n, p = 6000, GAME.overall
+        exact = math.sqrt((1 - 1.1 * p + 0.25) / (1.1 * n * p))
+        assert tab.loc[("ratio", stage), "cv"] == pytest.approx(exact, rel=1e-12)
     # ... bigger deals scale every outcome: the same relative noise.
     assert tab.loc[("deal_size", ""), "cv"] == pytest.approx(base_cv, rel=1e-12)
     # A plan on its target: the narrower spread makes the push safer.

@@ -657,7 +657,8 @@ def ratio_game(
 
 
 # ------------------------------------------------------------ equal effort
-#: The band :func:`equal_effort` reports around each lever's result: P10 to P90, 8 plans in 10.
+#: The band :func:`equal_effort` reports around each lever's result: P10 to P90, 8 plans in 10
+#: (at least 8 in 10 for whole-number sales).
 _BAND = (0.1, 0.9)
 
 
@@ -684,7 +685,8 @@ class EqualEffort:
         the average deal; the baseline's are equal), ``expected`` (sales or
         revenue over the plan), ``gain`` (against the baseline), ``cv``
         (relative noise of the result over the plan), ``low`` and ``high``
-        (P10 and P90: 8 plans in 10 land between them), ``p_target``.
+        (P10 and P90: 8 plans in 10 land between them; at least 8 in 10 for
+        whole-number sales), ``p_target``.
     work : DataFrame
         Expected leads at each stage over the plan, lever by lever: ``lever``,
         ``changed`` (the lever's ``stage``), ``stage``, ``expected``.
