@@ -149,6 +149,25 @@ def test_cv_plot_is_log_log_with_theory_and_points(results):
     _check_choice_error(err, "series", "week")
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_cv_plot_names_the_period_of_its_calls(results, lang):
+    with fs.language(lang):
+        per = {
+            name: plotting.plot_cv_by_calls(results[name]).get_xlabel()
+            for name in ("noise", "steady")
+        }
+        # by default: a noise_by_volume's calls are per period, a revenue_steadiness's per week
+        assert per["noise"] == t("plot.cv.xlabel", unit=t("plot.unit.period"))
+        assert per["steady"] == t("plot.cv.xlabel", unit=t("plot.unit.week"))
+        for period in ("day", "week", "month"):
+            ax = plotting.plot_cv_by_calls(results["noise"], period=period)
+            assert ax.get_xlabel() == t("plot.cv.xlabel", unit=t(f"plot.unit.{period}"))
+        with pytest.raises(fs.FunnelsimValueError) as err:
+            plotting.plot_cv_by_calls(results["noise"], period="year")
+    _check_choice_error(err, "period", "year")
+    assert t("plot.cv.xlabel", unit="week") == "calls per week (log scale)"
+
+
 def test_funnel_bars_are_the_expected_and_needed_counts(results):
     game = results["game"]
     ax = plotting.plot_funnel(game, period="day")

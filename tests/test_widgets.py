@@ -146,6 +146,8 @@ def test_changing_the_view_redraws_without_recomputing(steady):
     assert len(axes) == 1 and axes[0].get_xlabel() == t("plot.fan.xlabel_week")
     steady.controls["view"].value = "noise"
     assert steady.figure.axes[0].get_xscale() == "log"
+    # the app's calls are a week's: the noise chart says so
+    assert steady.figure.axes[0].get_xlabel() == t("plot.cv.xlabel", unit=t("plot.unit.week"))
     steady.controls["seed"].value = 5
     assert steady.result is not res
 

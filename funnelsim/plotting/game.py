@@ -148,6 +148,7 @@ def plot_cv_by_calls(
     *,
     ax: Axes | None = None,
     series: tuple[str, ...] | None = None,
+    period: str | None = None,
     **kwargs,
 ) -> Axes:
     """Relative noise (CV) against calls on log-log axes, theory line and simulation.
@@ -164,6 +165,10 @@ def plot_cv_by_calls(
     series : tuple of str, optional
         Which series to draw (``"sales"``, ``"revenue"``; ``"week"``,
         ``"month"``); all by default.
+    period : {"day", "week", "month", "period"}, optional
+        What one period of the calls is, for the x-axis label ("calls per
+        week"). By default ``"week"`` for a RevenueSteadiness (its calls are
+        a week's) and ``"period"`` for a NoiseByVolume.
     **kwargs
         Passed to the simulated points (``marker``, ``markersize``).
 
@@ -184,6 +189,10 @@ def plot_cv_by_calls(
     ('Four times the calls, half the noise', 'calls per period (log scale)')
     >>> [text.get_text() for text in ax.get_legend().get_texts()]
     ['sales: theory', 'sales: simulated']
+    >>> with fs.plotting.style():
+    ...     ax = fs.plotting.plot_cv_by_calls(res, period="week")
+    >>> ax.get_xlabel()
+    'calls per week (log scale)'
     """
     check_result(
         result,
@@ -191,6 +200,9 @@ def plot_cv_by_calls(
         "plot_cv_by_calls",
         "funnelsim.lessons.noise_by_volume / revenue_steadiness",
     )
+    if period is None:
+        period = "week" if isinstance(result, RevenueSteadiness) else "period"
+    unit, _ = period_units(period)
     ax = new_axes(ax)
     colors = palette()
     present = [s for s in _SERIES_ORDER if s in set(result.curve["series"])]
@@ -218,11 +230,8 @@ def plot_cv_by_calls(
     log_axis(ax.xaxis, amount_tick)
     log_axis(ax.yaxis, ShareFormatter(share=False))  # relative noise: not a share
     ax.minorticks_off()  # the 1-2-5 major ticks are enough
-    per = (
-        t("plot.cv.per_week") if isinstance(result, RevenueSteadiness) else t("plot.cv.per_period")
-    )
     ax.set_title(t("plot.cv.title"))
-    ax.set_xlabel(t("plot.cv.xlabel", per=per))
+    ax.set_xlabel(t("plot.cv.xlabel", unit=unit))
     ax.set_ylabel(t("plot.cv.ylabel"))
     ax.legend(loc="upper right")
     return ax

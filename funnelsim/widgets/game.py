@@ -367,7 +367,7 @@ def _steadiness_compute(base: Funnel, v: Mapping[str, Any]) -> lessons.RevenueSt
 
 def _steadiness_draw(result: lessons.RevenueSteadiness, axes, v: Mapping[str, Any]) -> None:
     if v["view"] == "noise":
-        plotting.plot_cv_by_calls(result, ax=axes[0])
+        plotting.plot_cv_by_calls(result, ax=axes[0], period="week")
     else:
         plotting.plot_fan(result, block=v["view"], ax=axes[0])
 
