@@ -43,15 +43,6 @@ SHARE_MARGIN = 0.02  # a share axis may run 2 points past 0-100 % so a dot at 10
 
 
 # ------------------------------------------------------------ sample results
-def _events_log():
-    return fs.read_log(
-        fs.datasets.path("sample_events.csv"),
-        format="events",
-        stages=["dial", "connect", "meeting", "proposal", "sale"],
-        as_of="2025-06-30 18:00",
-    )
-
-
 _DEAL = fs.DealSize.gamma(10_000, cv=0.5)
 _GAME = fs.presets.get("daily ratio game").funnel
 _WEEKLY = fs.presets.get("six-stage weekly funnel").funnel
@@ -80,7 +71,7 @@ _RESULTS = {
     "effects": lambda r: lessons.cycle_effects(
         _WEEKLY, 100, cycle=fs.Cycle(6, cv=0.3), deal_size=_DEAL, periods=40, reps=500, rng=SEED
     ),
-    "log": lambda r: _events_log(),
+    "log": lambda r: fs.datasets.load_events(),
     "events": lambda r: fs.datasets.load_events(),
     "counts": lambda r: fs.datasets.load_counts(),
     "truth": lambda r: lessons.true_ratios(fs.datasets.load_truth()["events"]),
