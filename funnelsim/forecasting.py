@@ -63,6 +63,7 @@ __all__ = ["Forecast", "Plan", "forecast", "plan_calls"]
 _MEASURES = ("revenue", "sales")
 TEAM = "team"  # the plan's row for the whole team (a fit), the same in every language
 ALL = "all"  # the plan's only row for a funnel
+PERIOD_UNITS = ("week", "day", "month", "period")  # what one period is, for people
 _PLAN_DRAWS = 4000
 _NODES = 256  # quantile nodes of the ratio draws when a plan mixes binomials
 _MAX_CALLS = 2**40
@@ -637,6 +638,9 @@ class Plan:
         The question asked.
     uncertainty : bool
         Whether the plan includes the ratios' uncertainty (a Fit).
+    unit : {"week", "day", "month", "period"}
+        What one period is, for people: the repr says "13 weeks; calls a
+        week" (``"period"``: "13 periods; calls a period").
 
     Examples
     --------
@@ -667,6 +671,7 @@ class Plan:
     deal_size: DealSize | None
     reps: int
     uncertainty: bool
+    unit: str = "period"
 
     def to_frame(self) -> pd.DataFrame:
         """A copy of :attr:`table`.
@@ -698,12 +703,15 @@ class Plan:
 
     def __repr__(self) -> str:
         what = t("repr.what.revenue" if self.deal_size is not None else "repr.what.deals")
+        units = t(f"plot.unit.{self.unit}" if self.periods == 1 else f"plot.units.{self.unit}")
         lines = [
             t(
                 "repr.plan.head",
                 target=self.target,
                 what=what,
                 periods=self.periods,
+                units=units,
+                unit=t(f"plot.unit.{self.unit}"),
                 probability=self.probability,
             )
         ]
@@ -734,6 +742,7 @@ def plan_calls(
     by: str | Sequence[str] | None = None,
     reps: int = _PLAN_DRAWS,
     rng: np.random.Generator | int | None = None,
+    unit: str = "period",
 ) -> Plan:
     """Calls per period needed to reach a target with a given probability.
 
@@ -759,6 +768,8 @@ def plan_calls(
         Ratio draws from the fit's posteriors.
     rng : numpy.random.Generator, int or None
         Randomness of the ratio draws (SPEC 7).
+    unit : {"week", "day", "month", "period"}, default "period"
+        What one period is; only the repr uses it ("calls a week").
 
     Returns
     -------
@@ -786,6 +797,9 @@ def plan_calls(
     >>> plan.to_frame()[["calls", "calls_point", "calls_decks", "p_decks"]].round(2)
        calls  calls_point  calls_decks  p_decks
     0    272          252          210     0.52
+    >>> weekly = fs.plan_calls(ratios, target=40, probability=0.9, periods=13, rng=1, unit="week")
+    >>> repr(weekly).splitlines()[0]  # the repr names the unit
+    'Plan(target 40 deals in 13 weeks with probability 0.9; calls a week:'
 
     The decks' back-calculation (210 a week) makes 40 about half the time;
     the ratios known exactly, 252 would do; with what the log does not know
@@ -800,6 +814,7 @@ def plan_calls(
     probability = check_open_probability("probability", probability)
     periods = check_count("periods", periods, minimum=1)
     reps = check_count("reps", reps, minimum=1)
+    unit = check_choice("unit", unit, PERIOD_UNITS)
     size = DealSize.coerce(deal_size)
     gen = check_rng(rng)
 
@@ -822,7 +837,7 @@ def plan_calls(
         table[col] = table[col].astype("Int64")
     decks = back_calculate(rows[-1][1], target, deal_size=size)
     uncertain = not isinstance(src, Funnel)
-    return Plan(table, decks, target, probability, periods, size, reps, uncertain)
+    return Plan(table, decks, target, probability, periods, size, reps, uncertain, unit)
 
 
 def _plan_row(label, funnel, one, target, probability, periods, size, reps, rng) -> dict:

@@ -562,3 +562,23 @@ def test_sentences_name_the_period_unit_and_say_only_only_when_short():
     with pytest.raises(fs.FunnelsimValueError) as info:
         outlook(fit, target=20, reps=10, rng=1, unit="fortnight")
     check_error(info, "error.choice", name="unit", value="'fortnight'")
+
+
+def test_plan_repr_names_the_unit():
+    """The plan's first line says what a period is: "13 weeks; calls a week", also in Chinese."""
+    funnel = fs.Funnel(STAGES, [0.3, 0.1])
+    head = repr(fs.plan_calls(funnel, 10, 0.9, periods=13, unit="week")).splitlines()[0]
+    assert "in 13 weeks" in head and head.endswith("calls a week:")
+    one = repr(fs.plan_calls(funnel, 10, 0.9, periods=1, unit="month")).splitlines()[0]
+    assert "in 1 month " in one and one.endswith("calls a month:")
+    plain = repr(fs.plan_calls(funnel, 10, 0.9, periods=4)).splitlines()[0]
+    assert "in 4 periods" in plain and plain.endswith("calls a period:")
+    with fs.language("zh"):
+        chinese = repr(fs.plan_calls(funnel, 10, 0.9, periods=13, unit="week")).splitlines()[0]
+    assert "13 周内" in chinese and "每周所需拨打量" in chinese
+    with pytest.raises(fs.FunnelsimValueError) as err:
+        fs.plan_calls(funnel, 10, 0.9, unit="fortnight")
+    check_error(err, "error.choice", name="unit", value="'fortnight'")
+    counts = fs.fit(fs.datasets.load_counts())
+    o = fs.lessons.outlook(counts, target=20, periods=4, reps=100, rng=1, unit="week")
+    assert o.plan.unit == "week"

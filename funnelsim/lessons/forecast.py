@@ -12,6 +12,7 @@ from here (or from the public functions these call); they only format it.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,11 +20,8 @@ import numpy as np
 import pandas as pd
 
 from .._validate import check_choice
-from ..forecasting import forecast, plan_calls
+from ..forecasting import PERIOD_UNITS, forecast, plan_calls
 from ..i18n import FunnelsimValueError, t
-
-#: What one period of a forecast can be, for its sentences ("calls a week").
-PERIOD_UNITS = ("week", "day", "month", "period")
 
 __all__ = [
     "Outlook",
@@ -252,6 +250,8 @@ def outlook(
     if unit is None:
         unit = "week" if source == "pace" else "period"
     unit = check_choice("unit", unit, PERIOD_UNITS)
+    if plan is not None:
+        plan = dataclasses.replace(plan, unit=unit)  # its repr says "calls a week"
     band = forecast(fit, chosen, periods, reps, cycle=cycle, deal_size=deal_size, rng=rng)
     measure = "revenue" if deal_size is not None else "sales"
     return Outlook(plan, band, chosen, source, target, probability, measure, unit)

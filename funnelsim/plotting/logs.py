@@ -595,7 +595,7 @@ def plot_open_lead_ratios(
     }
     style_of = {
         "naive": (colors[3], "o"),
-        "mature cohort": (colors[1], "s"),
+        "mature cohort": (colors[2], "s"),  # green: orange is too close to vermillion
         "kaplan-meier": (colors[0], "D"),
     }
     offsets = (-0.25, 0.0, 0.25)
