@@ -51,6 +51,8 @@ def _rows(fit) -> tuple[pd.DataFrame, pd.DataFrame]:
 def ratio_table(fit) -> pd.DataFrame:
     """A fit's ratios as people read them: each step, then first to last stage.
 
+    With two stages the one step is already first to last: no second row.
+
     Translated headers, counts as ``passed/entered``, ratios and interval
     limits as percentages with two decimals (what ``funnelsim fit`` prints
     and the report shows). The numbers are those of ``fit.to_frame()`` and
@@ -65,7 +67,7 @@ def ratio_table(fit) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Text cells, one row per group and step, then one per group for the
-        overall rate.
+        overall rate (when there are two steps or more).
 
     Examples
     --------
@@ -81,9 +83,10 @@ def ratio_table(fit) -> pd.DataFrame:
        dials → meetings           10/150  6.67%  3.45% – 11.50%
     """
     steps, overall = _rows(fit)
-    both = pd.concat(
-        [steps.assign(overall_row=False), overall.assign(overall_row=True)], ignore_index=True
-    )
+    parts = [steps.assign(overall_row=False)]
+    if len(fit.stages) > 2:  # with one step, the overall row would repeat it
+        parts.append(overall.assign(overall_row=True))
+    both = pd.concat(parts, ignore_index=True)
     if fit.by:  # keep each group's rows together, overall last
         both = both.sort_values(list(fit.by), kind="stable").reset_index(drop=True)
     return pd.DataFrame(

@@ -481,3 +481,27 @@ def test_advice_on_the_command_line_names_the_options_not_python_arguments(capsy
     with pytest.raises(fs.FunnelsimValueError) as info:  # Python users keep Python's words
         fs.read_log(EVENTS, format="events", stages=["dial", "sael"])
     assert 'errors="drop"' in str(info.value)
+
+
+def test_a_two_stage_funnel_prints_each_step_once():
+    """With one step, first to last is that step: the table has no repeated overall row."""
+    from funnelsim.summaries import ratio_table
+
+    frame = pd.DataFrame(
+        {"contact": ["cell", "cell", "cell", "tel", "tel"], "y": ["yes", "no", "no", "yes", "no"]}
+    )
+    log = fs.read_log(
+        frame,
+        format="leads",
+        stages={"contacted": None, "subscribed": "y"},
+        columns={"source": "contact"},
+    )
+    table = ratio_table(fs.fit(log, by="source"))
+    assert table.iloc[:, 0].tolist() == ["cell", "tel"]
+    assert table.iloc[:, 2].tolist() == ["1/3", "1/2"]
+    three = fs.read_log(
+        pd.DataFrame({"dials": [150], "connects": [70], "meetings": [10]}),
+        format="counts",
+        stages=["dials", "connects", "meetings"],
+    )
+    assert len(ratio_table(fs.fit(three))) == 3  # two steps, then first to last
