@@ -241,9 +241,18 @@ def _prob_total(n_calls: int, p: float, target: float, size: DealSize | None) ->
         return float(stats.binom.sf(need - 1, n_calls, p)) if need > 0 else 1.0
     if target <= 0:
         return 1.0
+    return _reach(*_deal_weights(n_calls, p), size, target)
+
+
+def _deal_weights(n_calls: int, p: float) -> tuple[np.ndarray, np.ndarray]:
+    """The deal counts Binomial(n_calls, p) can take, and their probabilities."""
     deals = _deal_range(n_calls, p)
-    weights = stats.binom.pmf(deals, n_calls, p)
-    return float(np.clip(weights @ size.sum_sf(deals, target), 0.0, 1.0))
+    return deals, stats.binom.pmf(deals, n_calls, p)
+
+
+def _reach(deals: np.ndarray, weights: np.ndarray, size: DealSize, amount: float) -> float:
+    """P(revenue >= amount): each deal count's chance that its deals add up to ``amount``."""
+    return float(np.clip(weights @ size.sum_sf(deals, amount), 0.0, 1.0))
 
 
 def prob_reach(
@@ -320,11 +329,10 @@ def result_quantile(
     p = funnel.overall
     if size is None:
         return float(stats.binom.ppf(q, n, p))
-    deals = _deal_range(n, p)
-    weights = stats.binom.pmf(deals, n, p)
+    deals, weights = _deal_weights(n, p)  # once, for every step of the search
 
-    def reach(amount: float) -> float:  # _prob_total, with the weights kept
-        return float(np.clip(weights @ size.sum_sf(deals, amount), 0.0, 1.0))
+    def reach(amount: float) -> float:
+        return _reach(deals, weights, size, amount)
 
     floor = 1e-12 * max(size.mean, 1.0)
     if reach(floor) <= 1 - q:
