@@ -83,6 +83,10 @@ _RESULTS = {
     ),
     "sample_size": lambda r: lessons.sample_size(0.3, 0.05),
     "reps": lambda r: fs.compare_groups(r("events"), by="rep"),
+    # notebook 05, Exercise 2: referral leads only (Zhao and Li 50 leads apart, level)
+    "referral_reps": lambda r: fs.compare_groups(
+        r("events").stage_table(by=["source", "rep"]).query("source == 'referral'"), by="rep"
+    ),
     "weekly_reps": lambda r: fs.compare_groups(r("counts"), by="rep", stage="meetings"),
     "chart": lambda r: fs.p_chart(r("counts"), stage="connects", by="rep", centre=7 / 15),
     "cycle": lambda r: fs.cycle_length(r("events")),
@@ -153,6 +157,11 @@ CASES = [
     ("plot_shrinkage", "sale", lambda r: P.plot_shrinkage(r("reps"), stage="sale")),
     ("plot_funnel_chart", "connect", lambda r: P.plot_funnel_chart(r("reps"), stage="connect")),
     ("plot_funnel_chart", "sale", lambda r: P.plot_funnel_chart(r("reps"), stage="sale")),
+    (
+        "plot_funnel_chart",
+        "referrals",
+        lambda r: P.plot_funnel_chart(r("referral_reps"), stage="connect"),
+    ),
     ("plot_funnel_chart", "meetings", lambda r: P.plot_funnel_chart(r("weekly_reps"))),
     ("plot_p_chart", "Wang", lambda r: P.plot_p_chart(r("chart"), group="Wang")),
     ("plot_sales_cycle", "closed", lambda r: P.plot_sales_cycle(r("cycle"))),

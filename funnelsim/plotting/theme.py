@@ -277,10 +277,11 @@ def spread_labels(
     """Each point's name to its right, stacked apart where they would collide, with a leader.
 
     Points close together (groups with the same volume and similar ratios) get
-    their names in one column, in the order of their values, at least one line
-    apart (measured before the layout, with a third to spare), centred on the
-    points; a thin line leads from each moved name back to its point, and a
-    white backing keeps lines behind the name from crossing it.
+    their names in one column right of the group's last point, in the order of
+    their values, at least one line apart (measured before the layout, with a
+    third to spare), centred on the points; a thin line leads from each moved
+    name back to its point, and a white backing keeps lines behind the name
+    from crossing it.
     """
     fig = ax.figure
     size = mpl.font_manager.FontProperties(size=mpl.rcParams["font.size"]).get_size_in_points()
@@ -288,10 +289,12 @@ def spread_labels(
     xy = ax.transData.transform(np.column_stack([np.asarray(x, float), np.asarray(y, float)]))
     order = np.argsort(xy[:, 1])
     placed = xy[:, 1].copy()
-    # clusters: labels whose x are within ~6 characters of one another share a column
+    column = xy[:, 0].copy()
+    # clusters: a point within ~6 characters (in x) of the previous one joins its column,
+    # so a chain of neighbours (500, 600, 650 leads) stacks as one
     clusters: list[list[int]] = []
     for i in sorted(range(len(xy)), key=lambda k: xy[k, 0]):
-        if clusters and abs(xy[i, 0] - xy[clusters[-1][0], 0]) < 6 * size:
+        if clusters and abs(xy[i, 0] - xy[clusters[-1][-1], 0]) < 6 * size:
             clusters[-1].append(i)
         else:
             clusters.append([i])
@@ -305,15 +308,17 @@ def spread_labels(
         for k in range(1, len(pos)):
             pos[k] = max(pos[k], pos[k - 1] + line)
         placed[idx] = pos
+        column[idx] = xy[idx, 0].max()  # the names start right of the cluster's last point
     out = []
     for i, name in enumerate(names):
+        dx = (column[i] - xy[i, 0]) * 72 / fig.dpi
         dy = (placed[i] - xy[i, 1]) * 72 / fig.dpi
-        moved = abs(dy) > 2
+        moved = abs(dy) > 2 or dx > 2
         out.append(
             ax.annotate(
                 name,
                 (x[i], y[i]),
-                xytext=(gap, dy),
+                xytext=(gap + dx, dy),
                 textcoords="offset points",
                 va="center",
                 bbox={
