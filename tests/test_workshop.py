@@ -285,3 +285,252 @@ def test_revenue_dashboard_reacts_to_the_calls_slider(server, page):
     ARTIFACTS.mkdir(exist_ok=True)
     app.screenshot(path=str(ARTIFACTS / "workshop.png"))  # the whole dashboard, after the move
     assert watch.problems == []
+
+
+# ------------------------------------- the workshop's pages: font, control sizes, titles
+#: What the template's @font-face serves Noto Sans SC for (its unicode-range): the
+#: Chinese characters and CJK punctuation, never Latin text.
+_CJK = (
+    "\u2e80-\u2fdf\u3000-\u303f\u3100-\u312f\u31c0-\u31ef\u3200-\u33ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uf900-\ufaff\ufe10-\ufe1f\ufe30-\ufe4f\uff00-\uffef"
+)
+#: What a dashboard cannot do: JupyterLab's menu and the folded solutions' dots.
+LAB_WORDS = ("run all", "three dots", "全部运行", "运行全部", "三个点")
+#: The apps whose sliders issue #12 found 0-4 px wide (03, 02) or narrow (06).
+SIZED = ("02-the-ratio-game.ipynb", "03-revenue-steadiness.ipynb", "06-sales-cycle.ipynb")
+
+
+def _first_heading(path: Path) -> str:
+    """A notebook's first markdown heading, read without the server's code."""
+    import nbformat
+
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip().replace("*", "").replace("`", "")
+    return ""
+
+
+def _home(lang: str):
+    """The home page's data in ``lang``, as the template imports it (a Jinja module)."""
+    import jinja2
+
+    from funnelsim import i18n
+
+    with i18n.language(lang):
+        source = _load_serve().home_page_data(ROOT / "notebooks")
+    return jinja2.Environment().from_string(source).module
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_home_page_names_the_kit_and_each_notebook_by_its_title(lang):
+    from funnelsim import i18n
+
+    home = _home(lang)
+    notebooks = sorted((ROOT / "notebooks").rglob("*.ipynb"))
+    names = {p.relative_to(ROOT / "notebooks").as_posix() for p in notebooks}
+    assert home.lang == lang
+    with i18n.language(lang):
+        assert home.words == {"title": t("workshop.home.title"), "pick": t("workshop.home.pick")}
+    assert set(home.titles) == names
+    for path in notebooks:
+        title = home.titles[path.relative_to(ROOT / "notebooks").as_posix()]
+        assert path.name not in title and path.stem not in title
+        number = path.name.split("-")[0]
+        if number != "00":
+            assert title.startswith(f"{number} · "), title
+        if lang == "en" or re.search(f"[{_CJK}]", _first_heading(path)):
+            assert title == _first_heading(path)
+        else:  # an English notebook's Chinese title, from the catalogue
+            assert re.search(f"[{_CJK}]{{4}}", title), title
+    assert len(set(home.titles.values())) == len(home.titles)
+
+
+def test_english_catalogue_titles_are_the_notebooks_headings():
+    """The catalogue's ``workshop.title.NN`` (translated for the home page) keep up with
+    the notebooks' own first headings."""
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb")):
+        assert t(f"workshop.title.{path.name[:2]}") == _first_heading(path), path.name
+
+
+def test_dashboards_show_no_instructions_for_jupyterlab():
+    """Markdown a dashboard shows (every cell but those the server's tags remove) never
+    tells the room to Run All or to click the three dots of a folded solution."""
+    command = _load_serve().voila_command(ROOT / "notebooks", ip="127.0.0.1", port=1, extra=[])
+    removed = {a.split("=", 1)[1] for a in command if "remove_cell_tags=" in a}
+    assert "lab-only" in removed
+    import nbformat
+
+    shown = []
+    for path in sorted((ROOT / "notebooks").rglob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "markdown" and not removed & set(cell.metadata.get("tags", [])):
+                shown.extend(f"{path.name}: {w!r}" for w in LAB_WORDS if w in cell.source.lower())
+    assert shown == []
+
+
+def test_the_template_serves_the_kits_chinese_font(tmp_path):
+    """The @font-face names a file of the copy: the charts' static Regular Noto Sans SC."""
+    dest = _load_serve().install_template(tmp_path)
+    css = (dest / "static" / "funnelsim.css").read_text(encoding="utf-8")
+    refs = re.findall(r"url\(\"?([^\")]+)\"?\)", css)
+    assert refs == ["fonts/NotoSansSC-Regular.ttf"]
+    font = dest / "static" / refs[0]
+    assert font.read_bytes() == fs.fonts.font_path().read_bytes()
+    assert (dest / "static" / "fonts" / "OFL.txt").is_file()  # its licence travels with it
+    for page in ("index.html.j2", "page.html"):  # dashboards and the home page
+        assert "static/funnelsim.css" in (dest / page).read_text(encoding="utf-8")
+
+
+def test_home_page_in_the_browser(server, page):
+    watch = _Watch(page, server)
+    page.goto(server, wait_until="networkidle")
+    assert page.title() == t("workshop.home.title")
+    assert page.locator("h1").inner_text() == t("workshop.home.title")
+    shown = page.locator("a[href*='/voila/render/']").all_inner_texts()
+    assert [s.strip() for s in shown] == list(_home("en").titles.values())
+    assert not [s for s in shown if ".ipynb" in s]
+    assert watch.problems == []
+
+
+_MARK_CJK = """(cjk) => {
+  const pattern = new RegExp('[' + cjk + ']', 'g');
+  const counts = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!el || el.hasAttribute('data-cjk') || el.closest('script, style, option')) continue;
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0) continue;  // not shown
+    let count = 0;
+    for (const c of el.childNodes)
+      if (c.nodeType === 3) count += (c.data.match(pattern) || []).length;
+    if (!count) continue;
+    el.setAttribute('data-cjk', String(counts.length));
+    counts.push([el.innerText.slice(0, 60), count]);
+  }
+  return counts;
+}"""
+
+
+def _chinese_not_in_the_font(page) -> list[str]:
+    """Every shown element whose text has Chinese characters, unless Chromium drew all of
+    them with the served Noto Sans SC (its used fonts, from the DevTools protocol)."""
+    page.evaluate(
+        "document.querySelectorAll('[data-cjk]').forEach(e => e.removeAttribute('data-cjk'))"
+    )
+    counts = page.evaluate(_MARK_CJK, _CJK)
+    assert counts, "no Chinese text on the page"
+    cdp = page.context.new_cdp_session(page)
+    try:
+        cdp.send("DOM.enable")
+        cdp.send("CSS.enable")
+        root = cdp.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
+        nodes = cdp.send("DOM.querySelectorAll", {"nodeId": root, "selector": "[data-cjk]"})
+        assert len(nodes["nodeIds"]) == len(counts)
+        wrong = []
+        for node in nodes["nodeIds"]:
+            attributes = cdp.send("DOM.getAttributes", {"nodeId": node})["attributes"]
+            text, count = counts[int(attributes[attributes.index("data-cjk") + 1])]
+            fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+            served = sum(
+                f["glyphCount"]
+                for f in fonts
+                if f["familyName"] == fs.fonts.FAMILY and f["isCustomFont"]
+            )
+            if served < count:
+                wrong.append(f"{text!r}: {count} Chinese characters, fonts used {fonts}")
+        return wrong
+    finally:
+        cdp.detach()
+
+
+_LAYOUT = """() => {
+  const problems = [];
+  const room = (el) => {
+    const cs = getComputedStyle(el);
+    return el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+  };
+  const need = (el) => {
+    if (el.tagName === 'SELECT') {  // the chosen option's words, in the menu's font
+      const ctx = document.createElement('canvas').getContext('2d');
+      const cs = getComputedStyle(el);
+      ctx.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+      const option = el.options[el.selectedIndex];
+      return ctx.measureText(option ? option.text : '').width;
+    }
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    return range.getBoundingClientRect().width;
+  };
+  const words = (el) => (el.tagName === 'SELECT'
+    ? (el.options[el.selectedIndex] || {}).text : el.innerText || '').trim();
+  const shown = (el) => el.getBoundingClientRect().width > 0;
+  for (const slider of document.querySelectorAll('.widget-hslider')) {
+    const track = slider.querySelector('.noUi-base');
+    const width = track.getBoundingClientRect().width;
+    if (width < 150) problems.push(`slider "${words(slider)}": a track of ${width.toFixed(0)} px`);
+  }
+  const texts = '.widget-readout, .widget-dropdown > select, .widget-toggle-button, '
+    + '.widget-button, .widget-inline-hbox > .widget-label';
+  for (const el of document.querySelectorAll(texts)) {
+    if (!shown(el)) continue;
+    if (need(el) > room(el) + 1 || el.scrollWidth > el.clientWidth + 1)
+      problems.push(
+        `"${words(el)}" clipped: ${need(el).toFixed(0)} px in ${room(el).toFixed(0)} px`);
+    const control = el.parentElement.closest('.jupyter-widgets');
+    if (!control) continue;  // a widget of its own (a button), checked above
+    const [r, c] = [el.getBoundingClientRect(), control.getBoundingClientRect()];
+    if (r.right > c.right + 1 || r.bottom > c.bottom + 1 || r.left < c.left - 1)
+      problems.push(`"${words(el)}" spills out of its control`);
+  }
+  for (const grid of document.querySelectorAll('.widget-gridbox')) {
+    const boxes = [...grid.children].filter(shown).map(e => [words(e), e.getBoundingClientRect()]);
+    for (const [a, ra] of boxes) for (const [b, rb] of boxes) {
+      const overlap = Math.min(ra.right, rb.right) - Math.max(ra.left, rb.left);
+      const rows = Math.min(ra.bottom, rb.bottom) - Math.max(ra.top, rb.top);
+      if (a < b && overlap > 1 && rows > 1) problems.push(`"${a}" overlaps "${b}"`);
+    }
+    if (grid.scrollWidth > grid.clientWidth + 1) problems.push('the controls overflow the app');
+  }
+  const small = '.widget-label, .widget-readout, .widget-button, .widget-toggle-button, '
+    + '.widget-dropdown > select, .widget-text input, .widget-html-content';
+  for (const el of document.querySelectorAll(small)) {
+    const size = parseFloat(getComputedStyle(el).fontSize);
+    if (shown(el) && size < 14) problems.push(`"${words(el).slice(0, 40)}": ${size} px text`);
+  }
+  return problems;
+}"""
+
+
+@pytest.mark.parametrize("notebook", SIZED)
+def test_dashboard_controls_and_chinese_font(server, page, notebook):
+    """Issue #12, in Chromium, in English and after a click on 中文, at window widths 1280
+    and 1920: every slider has a track of at least 150 px to drag, no readout, menu,
+    button or description is clipped, widget text is at least 14 px; and every Chinese
+    character on the page is drawn with the Noto Sans SC the workshop serves (the
+    browser here has no Chinese font of its own)."""
+    watch = _Watch(page, server)
+    page.goto(f"{server}voila/render/{notebook}", wait_until="load", timeout=180_000)
+    page.locator(".widget-hslider").first.wait_for()
+    for lang in ("en", "zh"):
+        if lang == "zh":
+            page.get_by_text(t("language.zh"), exact=True).first.click()
+            page.wait_for_function(  # every app relabelled in Chinese
+                "(cjk) => [...document.querySelectorAll('.widget-hslider .widget-label')]"
+                ".every(l => new RegExp('[' + cjk + ']').test(l.innerText))",
+                arg=_CJK,
+                timeout=60_000,
+            )
+        faces = page.evaluate(
+            "document.fonts.ready.then(() => [...document.fonts]"
+            ".filter(f => f.status === 'loaded').map(f => f.family.replace(/\"/g, '')))"
+        )
+        assert fs.fonts.FAMILY in faces, faces
+        for width in (1280, 1920):
+            page.set_viewport_size({"width": width, "height": 1000})
+            page.wait_for_timeout(200)  # the grid re-flows
+            assert page.evaluate(_LAYOUT) == [], (lang, width)
+        assert _chinese_not_in_the_font(page) == [], lang
+    assert watch.problems == []

@@ -6,10 +6,16 @@ code. The notebooks in ``notebooks/`` are served as they are: there is no
 second copy of any logic.
 
 Before starting Voilà this installs the ``funnelsim`` Voilà template (the
-files beside this script in ``template/``) into this Python environment's
-Jupyter data folder, together with the Font Awesome stylesheets and fonts from
+files beside this script in ``template/``) into ``build/workshop/`` of this
+checkout (git ignores it), which it puts first on ``JUPYTER_PATH`` for Voilà,
+together with the Font Awesome stylesheets and fonts from
 the ``fontawesome-free`` package, so that the page asks no CDN for anything:
-the dashboards work without internet.
+the dashboards work without internet. It also copies the kit's Chinese font
+(the static Regular Noto Sans SC that ``python -m funnelsim.fonts`` builds for
+the charts): the template's ``@font-face`` serves it, so Chinese labels,
+buttons and text render on a browser that has no Chinese font. And it writes
+the notebooks' titles in each language for the home page
+(:func:`notebook_titles`).
 
 Usage::
 
@@ -23,17 +29,27 @@ asks every visitor for the token printed at start).
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import shutil
 import sys
+from importlib import resources
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = "funnelsim"
+PREFIX = ROOT / "build" / "workshop"  # where main() installs the template (git ignores it)
 SOURCE = Path(__file__).resolve().with_name("template")
 # Font Awesome 5, the version Voilà's page asks the CDN for (``fontawesome-free@^5``).
 FONTAWESOME = ("fontawesome-free", "fontawesome-free/static/fontawesome_free")
+# The licence of Noto Sans SC, in the package that ships the font (funnelsim.fonts).
+CJK_FONT = ("justmytype_intl_cjk", "fonts", "ofl", "notosanssc", "OFL.txt")
+# The home page's titles and words, written by install_template for the template to import.
+HOME = "funnelsim_home.j2"
+_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def fontawesome_dir() -> Path:
@@ -52,13 +68,79 @@ def fontawesome_dir() -> Path:
     return folder
 
 
-def install_template(prefix: str | os.PathLike[str] = sys.prefix) -> Path:
-    """Copy the template and the Font Awesome files where Voilà looks for templates.
+def notebook_title(path: Path) -> str:
+    """The first heading of a notebook's markdown, without its markup ('' if none)."""
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    for cell in notebook.get("cells", []):
+        if cell.get("cell_type") != "markdown":
+            continue
+        source = cell.get("source", "")
+        found = _HEADING.search(source if isinstance(source, str) else "".join(source))
+        if found:
+            return re.sub(r"[*_`]", "", found.group(1)).strip()
+    return ""
 
-    ``<prefix>/share/jupyter/voila/templates/funnelsim``: the environment's own
-    Jupyter data folder, which Voilà searches without any configuration.
+
+def notebook_titles(folder: Path) -> dict[str, dict[str, str]]:
+    """Every notebook under ``folder`` (its path from there, as the home page names it)
+    and its title in each language of the kit.
+
+    A notebook's title is its first heading. A notebook written in English takes its
+    title in another language from the catalogue (``workshop.title.NN``, NN the number
+    its file name starts with) when there is one; a notebook written in Chinese keeps
+    its own heading in every language.
+    """
+    from funnelsim import i18n
+
+    titles: dict[str, dict[str, str]] = {}
+    for path in sorted(folder.rglob("*.ipynb")):
+        relative = path.relative_to(folder)
+        if any(part.startswith(".") for part in relative.parts):
+            continue  # .ipynb_checkpoints: the home page does not list them
+        heading = notebook_title(path) or path.stem
+        number = path.name.split("-", 1)[0]
+        titles[relative.as_posix()] = by_lang = {}
+        for lang in i18n.available_languages():
+            with i18n.language(lang):
+                translated = i18n.t(f"workshop.title.{number}") if number.isdigit() else ""
+            keep = lang == "en" or _CJK.search(heading) or not translated
+            by_lang[lang] = heading if keep else translated
+    return titles
+
+
+def home_page_data(folder: Path | None) -> str:
+    """The Jinja file the home page imports: its language, its words and the titles."""
+    from funnelsim import i18n
+    from funnelsim.i18n import t
+
+    lang = i18n.get_language()
+    titles = notebook_titles(folder) if folder is not None and folder.is_dir() else {}
+    data = {
+        "lang": lang,
+        "words": {"title": t("workshop.home.title"), "pick": t("workshop.home.pick")},
+        "titles": {path: by_lang[lang] for path, by_lang in titles.items()},
+    }
+    # JSON with every non-ASCII character escaped is also a Jinja literal.
+    return "".join(
+        f"{{%- set {name} = {json.dumps(value, ensure_ascii=True)} -%}}\n"
+        for name, value in data.items()
+    )
+
+
+def install_template(
+    prefix: str | os.PathLike[str] = PREFIX, notebooks: Path | None = None
+) -> Path:
+    """Copy the template, the Font Awesome files and the Chinese font where Voilà looks
+    for templates, with the home page's titles of the notebooks in ``notebooks``.
+
+    ``<prefix>/share/jupyter/voila/templates/funnelsim``, by default in this
+    checkout's ``build/workshop/``: each checkout serves its own template, even
+    when several share one Python environment (:func:`main` puts
+    ``<prefix>/share/jupyter`` first on ``JUPYTER_PATH``).
     Returns that folder. Safe to run again: it refreshes the copy.
     """
+    from funnelsim import fonts as kit_fonts
+
     dest = Path(prefix) / "share" / "jupyter" / "voila" / "templates" / TEMPLATE
     fonts = fontawesome_dir()
     shutil.copytree(SOURCE, dest, dirs_exist_ok=True)
@@ -68,6 +150,17 @@ def install_template(prefix: str | os.PathLike[str] = sys.prefix) -> Path:
         shutil.copy2(fonts / "css" / css, static / "css" / css)
     shutil.copytree(fonts / "webfonts", static / "webfonts", dirs_exist_ok=True)
     shutil.copy2(fonts / "LICENSE.txt", static / "LICENSE.txt")
+    # The font the charts use, for the page's @font-face (funnelsim.css), with its licence.
+    font = kit_fonts.font_path()
+    cjk = dest / "static" / "fonts"
+    cjk.mkdir(parents=True, exist_ok=True)
+    target = cjk / "NotoSansSC-Regular.ttf"
+    if not target.is_file() or target.stat().st_size != font.stat().st_size:
+        shutil.copyfile(font, target)
+    licence = Path(str(resources.files(CJK_FONT[0]).joinpath(*CJK_FONT[1:])))
+    if licence.is_file():
+        shutil.copy2(licence, cjk / "OFL.txt")
+    (dest / HOME).write_text(home_page_data(notebooks), encoding="utf-8")
     return dest
 
 
@@ -93,6 +186,9 @@ def voila_command(path: Path, *, ip: str, port: int, extra: list[str]) -> list[s
         "--TagRemovePreprocessor.enabled=True",
         "--TagRemovePreprocessor.remove_cell_tags=exercise",
         "--TagRemovePreprocessor.remove_cell_tags=solution",
+        # Instructions for JupyterLab (Run All, the folded solutions' three dots) mean
+        # nothing on a dashboard: cells tagged "lab-only" are left out too.
+        "--TagRemovePreprocessor.remove_cell_tags=lab-only",
         *extra,
     ]
 
@@ -118,7 +214,11 @@ def main(argv: list[str] | None = None) -> None:
     path = Path(args.path).resolve()
     if not path.exists():
         parser.error(f"{args.path} does not exist: give the notebooks folder or one notebook")
-    install_template()
+    install_template(PREFIX, notebooks=path if path.is_dir() else None)
+    data = str(PREFIX / "share" / "jupyter")
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(
+        [data, *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))]
+    )
     command = voila_command(path, ip=args.ip, port=args.port, extra=extra)
     sys.stdout.flush()
     # Replace this process with Voilà's: stopping this process stops the server.

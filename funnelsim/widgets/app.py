@@ -80,7 +80,10 @@ CHOICES = ("choice", "toggle", "select")
 SLIDERS = ("float", "int", "select")
 #: Room (em) a control needs after its description: a slider's track and readout, a
 #: number's box, a menu's arrow (plus its widest option). Toggle buttons size themselves.
-ROOM = {"float": 16.0, "int": 16.0, "select": 16.0, "number": 9.0, "whole": 9.0, "choice": 2.5}
+#: A slider's 17 em hold the workshop style's track of at least 170 px and a readout of
+#: 4.5 em at 15 px text (workshop/template/static/funnelsim.css), where a description
+#: that does not fit wraps instead of squeezing the track.
+ROOM = {"float": 17.0, "int": 17.0, "select": 17.0, "number": 9.0, "whole": 9.0, "choice": 2.5}
 LABEL_GAP = 0.7  # em between a description and its control
 #: A whole row of the grid. Set as ``grid_area``: ipywidgets applies a layout's
 #: ``grid_area`` after its ``grid_column``, and an unset one removes the column.
@@ -125,7 +128,7 @@ class Control:
     >>> slider.value, slider.readout_format, slider.continuous_update
     (0.5, '.1%', False)
     >>> slider.layout.min_width                  # room for the words and a track to drag
-    '22.2em'
+    '23.2em'
     >>> menu = build_control("stage", Control("choice", "step", "meetings",
     ...                                       options=(("约见", "meetings"), ("成交", "sales"))))
     >>> menu.value, menu.label
