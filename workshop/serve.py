@@ -46,6 +46,9 @@ SOURCE = Path(__file__).resolve().with_name("template")
 FONTAWESOME = ("fontawesome-free", "fontawesome-free/static/fontawesome_free")
 # The licence of Noto Sans SC, in the package that ships the font (funnelsim.fonts).
 CJK_FONT = ("justmytype_intl_cjk", "fonts", "ofl", "notosanssc", "OFL.txt")
+# Cells a dashboard leaves out: the exercises and their solutions, and instructions
+# that mean something in JupyterLab only (Run All, the folded solutions' three dots).
+REMOVED_TAGS = ("exercise", "solution", "lab-only")
 # The home page's titles and words, written by install_template for the template to import.
 HOME = "funnelsim_home.j2"
 _HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
@@ -181,14 +184,9 @@ def voila_command(path: Path, *, ip: str, port: int, extra: list[str]) -> list[s
         "--VoilaConfiguration.classic_tree=True",
         # Show a short message, not the server's traceback, when a cell fails.
         "--show_tracebacks=False",
-        # The exercises and their solutions are for students in JupyterLab: a dashboard
-        # leaves those cells out (tagged "exercise" / "solution" in the notebooks).
+        # Cells for students in JupyterLab only (REMOVED_TAGS): a dashboard leaves them out.
         "--TagRemovePreprocessor.enabled=True",
-        "--TagRemovePreprocessor.remove_cell_tags=exercise",
-        "--TagRemovePreprocessor.remove_cell_tags=solution",
-        # Instructions for JupyterLab (Run All, the folded solutions' three dots) mean
-        # nothing on a dashboard: cells tagged "lab-only" are left out too.
-        "--TagRemovePreprocessor.remove_cell_tags=lab-only",
+        *(f"--TagRemovePreprocessor.remove_cell_tags={tag}" for tag in REMOVED_TAGS),
         *extra,
     ]
 
