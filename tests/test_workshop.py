@@ -1,4 +1,6 @@
-"""``make workshop`` in a real browser: the dashboards load offline and react to the sliders.
+"""``make workshop`` in a real browser: the dashboards load offline and react to the sliders;
+the home page names the notebooks by title; Chinese text is drawn with the font the
+workshop serves, and the controls are big enough to use on a projector.
 
 The server is ``workshop/serve.py`` (what ``make workshop`` runs), started on a
 free loopback port and stopped at the end, also on failure. The browser is
