@@ -133,7 +133,8 @@ def set_style(*, scale: float = 1.0) -> None:
     The same settings as :func:`style`, applied to matplotlib's defaults for
     the rest of the session rather than inside a ``with`` block. Titles are
     bold, and regular in Chinese (its font has one weight): the language at
-    the call decides, so call it again after ``fs.set_language`` in code.
+    the call decides, so after a switch (the English / 中文 buttons or
+    ``fs.set_language``) call it again before redrawing an ordinary chart.
 
     Parameters
     ----------
