@@ -692,6 +692,25 @@ def test_chinese_titles_are_regular_so_their_digits_match_the_characters():
     assert "Bold" in latin["en"] and "Bold" not in latin["zh"], latin
 
 
+def test_after_set_style_an_ordinary_charts_title_follows_a_language_switch():
+    """A notebook calls set_style() once, in English; after fs.set_language("zh") (what the
+    language buttons call) a cell that redraws gets a regular title, and bold again back."""
+    import matplotlib as mpl
+
+    from funnelsim import plotting
+
+    chart = fs.p_chart(fs.datasets.load_counts(), stage="meetings", sigmas=1.5)
+    with mpl.rc_context():
+        plotting.set_style()
+        try:
+            fs.set_language("zh")
+            assert plotting.plot_p_chart(chart).title.get_fontweight() == "normal"
+            fs.set_language("en")
+            assert plotting.plot_p_chart(chart).title.get_fontweight() == "bold"
+        finally:
+            fs.set_language("en")
+
+
 def test_chinese_wording_a_trainer_reads():
     """Issue 12's wording: 异常 for "out of control", 统计期 for a log's period (a user's
     period need not be a week; 周 stays where the kit knows it is one), "passed/entered"

@@ -26,7 +26,7 @@ from matplotlib.ticker import Formatter, FuncFormatter, LogLocator, MaxNLocator,
 
 from .. import fonts
 from .._validate import check_choice, short, type_name
-from ..i18n import FunnelsimTypeError, get_language, t
+from ..i18n import FunnelsimTypeError, get_language, on_language_change, t
 
 fonts.register()  # Chinese labels fall back to Noto Sans SC: no empty boxes
 
@@ -132,9 +132,9 @@ def set_style(*, scale: float = 1.0) -> None:
 
     The same settings as :func:`style`, applied to matplotlib's defaults for
     the rest of the session rather than inside a ``with`` block. Titles are
-    bold, and regular in Chinese (its font has one weight): the language at
-    the call decides, so after a switch (the English / 中文 buttons or
-    ``fs.set_language``) call it again before redrawing an ordinary chart.
+    bold, and regular in Chinese (its font has one weight); after a switch
+    (the English / 中文 buttons or ``fs.set_language``) the title weight
+    follows the new language.
 
     Parameters
     ----------
@@ -154,6 +154,12 @@ def set_style(*, scale: float = 1.0) -> None:
     (18.2, 3.0)
     """
     mpl.rcParams.update(_rc(scale))
+    on_language_change(_follow_title_weight)
+
+
+def _follow_title_weight(lang: str) -> None:
+    """After a language switch, the session's title weight (from :func:`set_style`) follows."""
+    mpl.rcParams["axes.titleweight"] = _title_weight()
 
 
 # ----------------------------------------------------------------- currency
