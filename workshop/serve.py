@@ -132,6 +132,11 @@ def voila_app():
     return Voila
 
 
+def _option(arg: str) -> str:
+    """The option an argument sets: ``--A.b=1`` and ``--A.b 1`` both set ``--A.b``."""
+    return arg.split("=", 1)[0]
+
+
 def voila_args(path: Path, *, ip: str, port: int, extra: list[str]) -> list[str]:
     """Voilà's command-line arguments to serve ``path`` on ``ip:port`` with the template."""
     return [
@@ -151,8 +156,9 @@ def voila_args(path: Path, *, ip: str, port: int, extra: list[str]) -> list[str]
         "--TagRemovePreprocessor.enabled=True",
         "--TagRemovePreprocessor.remove_cell_tags=exercise",
         "--TagRemovePreprocessor.remove_cell_tags=solution",
-        *KERNEL_SETTINGS,
-        *extra,  # last, so that they override any setting above
+        # Voilà refuses a setting given twice: one of these given after "--" replaces ours.
+        *(s for s in KERNEL_SETTINGS if _option(s) not in {_option(e) for e in extra}),
+        *extra,
     ]
 
 
