@@ -430,3 +430,22 @@ def test_kernel_of_a_page_that_vanished_is_culled(context, tmp_path):
             _wait_dead(base, log_path, {kept_kernel}, within=10)
         finally:
             _stop(proc)
+
+
+def test_kernel_settings_reach_voila_and_args_replace_them():
+    """``serve.py`` passes its kernel settings to Voilà; one given after ``--``
+    (``make workshop ARGS=...``) replaces its own, since Voilà refuses a setting given
+    twice; the README names each setting and the culling time."""
+    serve = _load_serve()
+    args = serve.voila_args(ROOT / "notebooks", ip="127.0.0.1", port=8866, extra=[])
+    assert set(serve.KERNEL_SETTINGS) <= set(args)
+    mine = "--VoilaConfiguration.default_pool_size=0"
+    args = serve.voila_args(ROOT / "notebooks", ip="127.0.0.1", port=8866, extra=["--token", mine])
+    assert [a for a in args if a.startswith("--VoilaConfiguration.default_pool_size")] == [mine]
+    assert "--token" in args and "--MappingKernelManager.cull_interval=60" in args
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    for setting in serve.KERNEL_SETTINGS:  # what a trainer may change (ARGS=...)
+        if "cull" in setting or "pool_size" in setting:
+            assert f"`{serve._option(setting)}=" in readme, setting
+    minutes = f"{serve.CULL_AFTER // 60} minutes without activity (checked every minute)"
+    assert minutes in readme and serve.CULL_EVERY == 60

@@ -83,7 +83,8 @@ def install_template(prefix: str | os.PathLike[str] = sys.prefix) -> Path:
 # without activity, checking every CULL_EVERY seconds. A page still open is never culled
 # (cull_connected=False), however long it sits idle on a projector. Each notebook keeps
 # POOL_SIZE kernel(s) that have already run it, so a visitor sees the dashboard at once;
-# the pool refills after every visit. Pooled kernels are never culled.
+# the pool refills after every visit. Pooled kernels are never culled. The index has no
+# app and is read in the notebook list, so it gets no spare kernel (each is some 250 MB).
 CULL_AFTER = 600
 CULL_EVERY = 60
 POOL_SIZE = 1
@@ -93,6 +94,7 @@ KERNEL_SETTINGS = (
     "--MappingKernelManager.cull_connected=False",
     "--VoilaConfiguration.preheat_kernel=True",
     f"--VoilaConfiguration.default_pool_size={POOL_SIZE}",
+    "--VoilaKernelManager.preheat_denylist=00-index.ipynb",
 )
 
 
