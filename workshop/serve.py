@@ -28,6 +28,7 @@ asks every visitor for the token printed at start).
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import shutil
 import sys
@@ -114,19 +115,15 @@ def voila_app():
     so the check passes and the kernel is shut down. The check itself stays on.
     """
     from voila import app
-    from voila.tornado.handler import TornadoVoilaHandler
-
-    class DashboardHandler(TornadoVoilaHandler):
-        async def prepare(self, *args, **kwargs):
-            await super().prepare(*args, **kwargs)
-            if self.request.method == "GET":
-                self.xsrf_token  # noqa: B018 (reading it sets the _xsrf cookie)
+    from voila.handler import VoilaHandler
 
     class Voila(app.Voila):
         def init_handlers(self):
             return [
-                (route[0], DashboardHandler, *route[2:])
-                if route[1] is TornadoVoilaHandler
+                (route[0], _sets_xsrf_cookie(route[1]), *route[2:])
+                if isinstance(route, tuple)
+                and isinstance(route[1], type)
+                and issubclass(route[1], VoilaHandler)
                 else route
                 for route in super().init_handlers()
             ]
@@ -134,8 +131,22 @@ def voila_app():
     return Voila
 
 
+def _sets_xsrf_cookie(handler: type) -> type:
+    """``handler``, a Voilà dashboard page, setting the ``_xsrf`` cookie on every GET."""
+
+    class DashboardHandler(handler):
+        async def prepare(self, *args, **kwargs):
+            prepared = super().prepare(*args, **kwargs)
+            if inspect.isawaitable(prepared):
+                await prepared
+            if self.request.method == "GET":
+                self.xsrf_token  # noqa: B018 (reading it sets the _xsrf cookie)
+
+    return DashboardHandler
+
+
 def _option(arg: str) -> str:
-    """The option an argument sets: ``--A.b=1`` and ``--A.b 1`` both set ``--A.b``."""
+    """The option an argument sets: ``--A.b=1`` sets ``--A.b``."""
     return arg.split("=", 1)[0]
 
 
