@@ -39,7 +39,7 @@ import contextlib
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -123,6 +123,32 @@ def set_language(lang: str) -> None:
             "error.unknown_language", lang=lang, choices=", ".join(available_languages())
         )
     _state["lang"] = lang
+    for listener in list(_LISTENERS):
+        listener(lang)
+
+
+#: What follows the session's language (:func:`on_language_change`).
+_LISTENERS: list[Callable[[str], None]] = []
+
+
+def on_language_change(listener: Callable[[str], None]) -> None:
+    """Call ``listener(lang)`` after every :func:`set_language` (once per listener).
+
+    The display layers register here what must follow the session's language,
+    such as the title weight :func:`funnelsim.plotting.set_style` applied. A
+    :func:`language` block is temporary and calls nobody.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> heard = []
+    >>> fs.i18n.on_language_change(heard.append)
+    >>> fs.set_language("zh"); fs.set_language("en")
+    >>> heard[-2:]
+    ['zh', 'en']
+    """
+    if listener not in _LISTENERS:
+        _LISTENERS.append(listener)
 
 
 def get_language() -> str:

@@ -240,6 +240,19 @@ def test_apps_draw_in_the_projector_style():
     assert max(line.get_linewidth() for line in ax.lines) >= 2
 
 
+def test_a_language_switch_redraws_titles_in_the_weight_of_their_language(live):
+    """Chinese titles are regular (its font has one weight: bold digits would sit beside
+    regular characters), English ones bold; a shown app follows the switch both ways."""
+    app = _shown(_lln(seed=1))
+    assert app.figure.axes[0].title.get_fontweight() == "bold"
+    widgets.switch_language("zh")
+    title = app.figure.axes[0].title
+    assert CJK.search(title.get_text()) and title.get_fontweight() == "normal"
+    assert _lln(seed=1, lang="zh").figure.axes[0].title.get_fontweight() == "normal"
+    widgets.switch_language("en")
+    assert app.figure.axes[0].title.get_fontweight() == "bold"
+
+
 def test_every_factory_signature_shows_its_parameters():
     params = inspect.signature(widgets.make_law_of_large_numbers).parameters
     assert {"p", "n", "reps", "seed", "lang"} <= set(params)

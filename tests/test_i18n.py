@@ -674,6 +674,71 @@ def test_funnelsim_lang_sets_the_starting_language(env, expected):
     assert out == [expected, "成交" if expected == "zh" else "sales"]
 
 
+def test_chinese_titles_are_regular_so_their_digits_match_the_characters():
+    """Noto Sans SC is a Regular-only copy: a bold title would draw its digits and Latin
+    letters in DejaVu Sans Bold beside regular characters. English titles stay bold."""
+    from matplotlib import font_manager
+
+    from funnelsim import plotting
+
+    chart = fs.p_chart(fs.datasets.load_counts(), stage="meetings", sigmas=1.5)
+    weights, latin = {}, {}
+    for lang in ("en", "zh"):
+        with fs.language(lang), plotting.style():
+            title = plotting.plot_p_chart(chart).title
+            weights[lang] = title.get_fontweight()
+            latin[lang] = Path(font_manager.findfont(title.get_fontproperties())).name
+    assert weights == {"en": "bold", "zh": "normal"}
+    assert "Bold" in latin["en"] and "Bold" not in latin["zh"], latin
+
+
+def test_after_set_style_an_ordinary_charts_title_follows_a_language_switch():
+    """A notebook calls set_style() once, in English; after fs.set_language("zh") (what the
+    language buttons call) a cell that redraws gets a regular title, and bold again back."""
+    import matplotlib as mpl
+
+    from funnelsim import plotting
+
+    chart = fs.p_chart(fs.datasets.load_counts(), stage="meetings", sigmas=1.5)
+    with mpl.rc_context():
+        plotting.set_style()
+        try:
+            fs.set_language("zh")
+            assert plotting.plot_p_chart(chart).title.get_fontweight() == "normal"
+            fs.set_language("en")
+            assert plotting.plot_p_chart(chart).title.get_fontweight() == "bold"
+        finally:
+            fs.set_language("en")
+
+
+def test_chinese_wording_a_trainer_reads():
+    """Issue 12's wording: 异常 for "out of control", 统计期 for a log's period (a user's
+    period need not be a week; 周 stays where the kit knows it is one), "passed/entered"
+    on the ratio chart, and the decks' way of counting open leads as lost is the CRM's."""
+    from funnelsim import plotting
+
+    text = json.dumps(_catalogue("zh"), ensure_ascii=False)
+    assert not [word for word in ("失控", "期间", "朴素算法") if word in text]
+    chart = fs.p_chart(fs.datasets.load_counts(), stage="meetings", sigmas=1.5)
+    events = fs.datasets.load_events()
+    fit = fs.fit(events)
+    first = fit.to_frame().iloc[0]
+    flagged = len(chart.flagged)
+    with fs.language("zh"), plotting.style():
+        assert flagged > 0 and f"{flagged} 期异常" in repr(chart)
+        ax = plotting.plot_p_chart(chart)
+        assert ax.get_title() == f"约见逐期查看：{flagged} 期异常"
+        assert ax.get_xlabel() == "统计期"
+        assert "异常" in [t.get_text() for t in ax.get_legend().get_texts()]
+        ax = plotting.plot_ratio_table(fit)
+        label = f"{first.ratio:.1%}（{first.passed:,}/{first.entered:,}）"
+        assert label == "47.2%（2,831/6,000）" and label in [t.get_text() for t in ax.texts]
+        ax = plotting.plot_open_lead_ratios(fs.open_lead_ratios(events, "meeting", window="14D"))
+        legend = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert "未结线索按丢失计算（CRM 报表口径）" in legend
+        assert fs.t("plot.unit.week") == "周" and fs.t("plot.unit.period") == "期"
+
+
 # ------------------------------------------------------------- printed summaries
 # Each result kind whose repr goes through the catalogue, with words of its
 # English repr that must not survive in Chinese (template words, not data).

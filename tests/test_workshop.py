@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -287,6 +288,169 @@ def test_revenue_dashboard_reacts_to_the_calls_slider(server, page):
     ARTIFACTS.mkdir(exist_ok=True)
     app.screenshot(path=str(ARTIFACTS / "workshop.png"))  # the whole dashboard, after the move
     assert watch.problems == []
+
+
+# ------------------------------------------------------------ kernel lifecycle
+# Each dashboard page runs in a kernel of its own (some 200 MB). A page that is closed
+# or reloaded must free it, or a room's visits pile up kernels until the laptop runs out
+# of memory. The kernels are counted through the server's API: the ids the server log
+# names as started, each asked for at api/kernels/<id> (200 while it runs, 404 after).
+KERNEL_STARTED = re.compile(r"Kernel started: ([0-9a-f-]{36})")
+
+
+def _alive_kernels(base: str, log_path: Path) -> set[str]:
+    alive = set()
+    for kernel_id in KERNEL_STARTED.findall(log_path.read_text(encoding="utf-8")):
+        try:
+            with urllib.request.urlopen(f"{base}api/kernels/{kernel_id}", timeout=5) as answer:
+                if answer.status == 200:
+                    alive.add(kernel_id)
+        except urllib.error.HTTPError as error:
+            if error.code != 404:
+                raise
+    return alive
+
+
+def _settled_kernels(base: str, log_path: Path, *, steady: float = 3, limit: float = 60):
+    """The running kernels once their set has not changed for ``steady`` seconds (the
+    server refills its pool of pre-warmed kernels in the background)."""
+    deadline = time.monotonic() + limit
+    last, since = _alive_kernels(base, log_path), time.monotonic()
+    while time.monotonic() - since < steady:
+        assert time.monotonic() < deadline, f"the kernels never settled: {last}"
+        time.sleep(0.5)
+        now = _alive_kernels(base, log_path)
+        if now != last:
+            last, since = now, time.monotonic()
+    return last
+
+
+def _wait_dead(base: str, log_path: Path, kernel_ids: set[str], within: float) -> None:
+    deadline = time.monotonic() + within
+    while kernel_ids & _alive_kernels(base, log_path):
+        if time.monotonic() > deadline:
+            still = kernel_ids & _alive_kernels(base, log_path)
+            pytest.fail(f"kernels {still} still run {within} s after their page went away")
+        time.sleep(0.5)
+
+
+def _open_dashboard(context, url: str):
+    """A new page showing the dashboard at ``url`` with its widgets; returns the page and
+    the id of its kernel (from the page's configuration, as Voilà's script reads it)."""
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(url, wait_until="load", timeout=180_000)
+    page.locator(".widget-slider").first.wait_for()  # the page's script is running
+    return page, _page_kernel(page)
+
+
+def _page_kernel(page) -> str:
+    config = page.locator("#jupyter-config-data").first.text_content()
+    return re.search(r'"kernelId":\s*"([0-9a-f-]{36})"', config).group(1)
+
+
+@pytest.fixture
+def context(browser):
+    """A browser window that outlives its pages (closing a page is then closing a tab,
+    whose shutdown request still goes out; closing the window may cancel it)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+def test_closed_or_reloaded_dashboard_frees_its_kernel(server, context):
+    log_path = ARTIFACTS / "voila.log"
+    before = _settled_kernels(server, log_path)  # the pool of pre-warmed kernels
+    first, first_kernel = _open_dashboard(context, f"{server}voila/render/{NOTEBOOK}")
+    second, second_kernel = _open_dashboard(
+        context, f"{server}voila/render/01-law-of-large-numbers.ipynb"
+    )
+    assert {first_kernel, second_kernel} <= _alive_kernels(server, log_path)
+    # each page was given a kernel that had already run its notebook
+    log = log_path.read_text(encoding="utf-8")
+    assert f"Using pre-heated kernel: {first_kernel}" in log
+    assert f"Using pre-heated kernel: {second_kernel}" in log
+    try:
+        first.close(run_before_unload=True)  # as closing the tab does
+        second.reload(wait_until="load")
+        second.locator(".widget-slider").first.wait_for()
+        reloaded_kernel = _page_kernel(second)
+        assert reloaded_kernel != second_kernel
+        _wait_dead(server, log_path, {first_kernel, second_kernel}, within=10)
+        assert reloaded_kernel in _alive_kernels(server, log_path)
+    finally:
+        second.close(run_before_unload=True)
+    _wait_dead(server, log_path, {reloaded_kernel}, within=10)
+    # back to the pool alone: every kernel a page took was replaced once, then freed
+    after = _settled_kernels(server, log_path)
+    assert len(after) == len(before), (before, after)
+    assert "_xsrf" not in log_path.read_text(encoding="utf-8")  # no refused shutdown
+
+
+def test_kernel_of_a_page_that_vanished_is_culled(context, tmp_path):
+    """A page that goes without asking for its kernel's shutdown (a crashed browser, a
+    laptop put to sleep) leaves a kernel with nobody connected: the culler frees it. A
+    page still open keeps its kernel however idle. The culler's times are shortened
+    here through serve.py's pass-through arguments, which override its own settings."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}/"
+    log_path = tmp_path / "voila.log"
+    quick = [
+        "--MappingKernelManager.cull_idle_timeout=2",
+        "--MappingKernelManager.cull_interval=1",
+        "--VoilaConfiguration.default_pool_size=0",
+    ]
+    with log_path.open("w", encoding="utf-8") as log:
+        proc = subprocess.Popen(
+            [sys.executable, str(SERVE), "--port", str(port), "--", *quick],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + STARTUP
+            while True:
+                assert proc.poll() is None, log_path.read_text(encoding="utf-8")
+                try:
+                    with urllib.request.urlopen(base, timeout=2):
+                        break
+                except OSError:
+                    assert time.monotonic() < deadline, log_path.read_text(encoding="utf-8")
+                    time.sleep(0.2)
+            kept, kept_kernel = _open_dashboard(context, f"{base}voila/render/{NOTEBOOK}")
+            gone, gone_kernel = _open_dashboard(context, f"{base}voila/render/{NOTEBOOK}")
+            gone.close(run_before_unload=False)  # no shutdown request: the page just vanishes
+            _wait_dead(base, log_path, {gone_kernel}, within=10)
+            text = log_path.read_text(encoding="utf-8")
+            culled = rf"Culling 'idle' kernel '\w+' \({gone_kernel}\) with 0 connections"
+            assert re.search(culled, text)
+            assert kept_kernel in _alive_kernels(base, log_path)  # open, idle, kept
+            kept.close(run_before_unload=True)
+            _wait_dead(base, log_path, {kept_kernel}, within=10)
+        finally:
+            _stop(proc)
+
+
+def test_kernel_settings_reach_voila_and_args_replace_them():
+    """``serve.py`` passes its kernel settings to Voilà; one given after ``--``
+    (``make workshop ARGS=...``) replaces its own, since Voilà refuses a setting given
+    twice; the README names each setting and the culling time."""
+    serve = _load_serve()
+    args = serve.voila_args(ROOT / "notebooks", ip="127.0.0.1", port=8866, extra=[])
+    assert set(serve.KERNEL_SETTINGS) <= set(args)
+    mine = "--VoilaConfiguration.default_pool_size=0"
+    args = serve.voila_args(ROOT / "notebooks", ip="127.0.0.1", port=8866, extra=["--token", mine])
+    assert [a for a in args if a.startswith("--VoilaConfiguration.default_pool_size")] == [mine]
+    assert "--token" in args and "--MappingKernelManager.cull_interval=60" in args
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    for setting in serve.KERNEL_SETTINGS:  # what a trainer may change (ARGS=...)
+        if "cull" in setting or "pool_size" in setting:
+            assert f"`{serve._option(setting)}=" in readme, setting
+    minutes = f"{serve.CULL_AFTER // 60} minutes without activity (checked every minute)"
+    assert minutes in readme and serve.CULL_EVERY == 60
 
 
 # ------------------------------------- the workshop's pages: font, control sizes, titles

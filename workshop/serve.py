@@ -17,6 +17,11 @@ buttons and text render on a browser that has no Chinese font. And it writes
 the notebooks' titles in each language for the home page
 (:func:`notebook_titles`).
 
+Voilà 0.5 leaves kernels running when their page goes away; this script
+fixes that (:func:`voila_app`, see there for why) and also starts Voilà with
+a culler for kernels whose page vanished without saying so, and with a small
+pool of pre-warmed kernels (:data:`KERNEL_SETTINGS`).
+
 Usage::
 
     python workshop/serve.py [--ip 127.0.0.1] [--port 8866] [PATH] [-- VOILA_ARGS...]
@@ -29,6 +34,7 @@ asks every visitor for the token printed at start).
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import re
@@ -167,12 +173,82 @@ def install_template(
     return dest
 
 
-def voila_command(path: Path, *, ip: str, port: int, extra: list[str]) -> list[str]:
-    """The Voilà command line that serves ``path`` on ``ip:port`` with the template."""
+# Kernel lifecycle (README, "Running a workshop"). A page that is closed or reloaded
+# shuts its kernel down at once (voila_app below makes that work). A page that vanishes
+# without saying so (a crashed browser, a laptop put to sleep, a lost network) leaves a
+# kernel that nobody is connected to: the culler shuts it down after CULL_AFTER seconds
+# without activity, checking every CULL_EVERY seconds. A page still open is never culled
+# (cull_connected=False), however long it sits idle on a projector. Each notebook keeps
+# POOL_SIZE kernel(s) that have already run it, so a visitor sees the dashboard at once;
+# the pool refills after every visit. Pooled kernels are never culled. The index has no
+# app and is read in the notebook list, so it gets no spare kernel (each is some 250 MB).
+CULL_AFTER = 600
+CULL_EVERY = 60
+POOL_SIZE = 1
+KERNEL_SETTINGS = (
+    f"--MappingKernelManager.cull_idle_timeout={CULL_AFTER}",
+    f"--MappingKernelManager.cull_interval={CULL_EVERY}",
+    "--MappingKernelManager.cull_connected=False",
+    "--VoilaConfiguration.preheat_kernel=True",
+    f"--VoilaConfiguration.default_pool_size={POOL_SIZE}",
+    "--VoilaKernelManager.preheat_denylist=00-index.ipynb",
+)
+
+
+def voila_app():
+    """Voilà's application, whose dashboard pages set the ``_xsrf`` cookie.
+
+    When a dashboard page is closed or reloaded, its script asks the server to
+    shut the page's kernel down: a POST to ``voila/api/shutdown/<kernel id>``
+    whose ``_xsrf`` field is the value of the page's ``_xsrf`` cookie, as
+    Tornado's cross-site request check requires. But Voilà (0.5) sets that
+    cookie only on the notebook list, never on a dashboard page: a dashboard
+    opened from its own address (a bookmark, a link given to the room, the
+    single notebook ``make workshop NOTEBOOK=...`` serves) sends an empty field,
+    the server refuses the POST ("'_xsrf' argument missing from POST") and the
+    kernel stays alive until the server stops (voila-dashboards/voila#1458).
+    Here a dashboard page sets the cookie too, the way the notebook list does,
+    so the check passes and the kernel is shut down. The check itself stays on.
+    """
+    from voila import app
+    from voila.handler import VoilaHandler
+
+    class Voila(app.Voila):
+        def init_handlers(self):
+            return [
+                (route[0], _sets_xsrf_cookie(route[1]), *route[2:])
+                if isinstance(route, tuple)
+                and isinstance(route[1], type)
+                and issubclass(route[1], VoilaHandler)
+                else route
+                for route in super().init_handlers()
+            ]
+
+    return Voila
+
+
+def _sets_xsrf_cookie(handler: type) -> type:
+    """``handler``, a Voilà dashboard page, setting the ``_xsrf`` cookie on every GET."""
+
+    class DashboardHandler(handler):
+        async def prepare(self, *args, **kwargs):
+            prepared = super().prepare(*args, **kwargs)
+            if inspect.isawaitable(prepared):
+                await prepared
+            if self.request.method == "GET":
+                self.xsrf_token  # noqa: B018 (reading it sets the _xsrf cookie)
+
+    return DashboardHandler
+
+
+def _option(arg: str) -> str:
+    """The option an argument sets: ``--A.b=1`` sets ``--A.b``."""
+    return arg.split("=", 1)[0]
+
+
+def voila_args(path: Path, *, ip: str, port: int, extra: list[str]) -> list[str]:
+    """Voilà's command-line arguments to serve ``path`` on ``ip:port`` with the template."""
     return [
-        sys.executable,
-        "-m",
-        "voila",
         str(path),
         "--no-browser",
         f"--Voila.ip={ip}",
@@ -187,6 +263,8 @@ def voila_command(path: Path, *, ip: str, port: int, extra: list[str]) -> list[s
         # Cells for students in JupyterLab only (REMOVED_TAGS): a dashboard leaves them out.
         "--TagRemovePreprocessor.enabled=True",
         *(f"--TagRemovePreprocessor.remove_cell_tags={tag}" for tag in REMOVED_TAGS),
+        # Voilà refuses a setting given twice: one of these given after "--" replaces ours.
+        *(s for s in KERNEL_SETTINGS if _option(s) not in {_option(e) for e in extra}),
         *extra,
     ]
 
@@ -217,10 +295,8 @@ def main(argv: list[str] | None = None) -> None:
     os.environ["JUPYTER_PATH"] = os.pathsep.join(
         [data, *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))]
     )
-    command = voila_command(path, ip=args.ip, port=args.port, extra=extra)
-    sys.stdout.flush()
-    # Replace this process with Voilà's: stopping this process stops the server.
-    os.execv(command[0], command)
+    # Voilà runs in this process: stopping this process stops the server and its kernels.
+    voila_app().launch_instance(argv=voila_args(path, ip=args.ip, port=args.port, extra=extra))
 
 
 if __name__ == "__main__":

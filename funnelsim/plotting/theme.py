@@ -26,7 +26,7 @@ from matplotlib.ticker import Formatter, FuncFormatter, LogLocator, MaxNLocator,
 
 from .. import fonts
 from .._validate import check_choice, short, type_name
-from ..i18n import FunnelsimTypeError, t
+from ..i18n import FunnelsimTypeError, get_language, on_language_change, t
 
 fonts.register()  # Chinese labels fall back to Noto Sans SC: no empty boxes
 
@@ -52,11 +52,35 @@ def palette() -> list[str]:
     return list(_palette())
 
 
+# Languages whose glyphs come from the Regular-only copy of Noto Sans SC (fonts.py): a
+# bold title there would draw its digits and Latin letters bold beside regular characters.
+_REGULAR_ONLY = frozenset({"zh"})
+
+
+def _title_weight() -> str:
+    """The weight of chart titles in the current language: ``"bold"``, or ``"normal"``
+    where the language's glyphs have no bold face (Chinese), so a title is one weight.
+
+    :func:`style` and :func:`set_style` read it when they start; the apps, the
+    report and the exports enter :func:`style` at every draw, so their titles
+    follow the language of that draw.
+
+    >>> import funnelsim as fs
+    >>> from funnelsim.plotting import theme
+    >>> theme._title_weight()
+    'bold'
+    >>> with fs.language("zh"):
+    ...     theme._title_weight()
+    'normal'
+    """
+    return "normal" if get_language() in _REGULAR_ONLY else "bold"
+
+
 def _rc(scale: float) -> dict[str, object]:
     return {
         "font.size": 14 * scale,
         "axes.titlesize": 17 * scale,
-        "axes.titleweight": "bold",
+        "axes.titleweight": _title_weight(),  # one weight per title (see _title_weight)
         "axes.labelsize": 15 * scale,
         "xtick.labelsize": 13 * scale,
         "ytick.labelsize": 13 * scale,
@@ -81,9 +105,10 @@ def _rc(scale: float) -> dict[str, object]:
 def style(*, scale: float = 1.0) -> Iterator[None]:
     """Projector-readable plots inside a ``with`` block.
 
-    Large fonts, thick lines, a light grid and the colour-blind-safe palette.
-    Only matplotlib's settings inside the block change; they are restored on
-    exit.
+    Large fonts, thick lines, a light grid and the colour-blind-safe palette;
+    titles bold, or regular in Chinese (its font has one weight, and a bold
+    title would mix bold digits with regular characters). Only matplotlib's
+    settings inside the block change; they are restored on exit.
 
     Parameters
     ----------
@@ -106,7 +131,10 @@ def set_style(*, scale: float = 1.0) -> None:
     """Use the projector style for every later plot (one call at the top of a notebook).
 
     The same settings as :func:`style`, applied to matplotlib's defaults for
-    the rest of the session rather than inside a ``with`` block.
+    the rest of the session rather than inside a ``with`` block. Titles are
+    bold, and regular in Chinese (its font has one weight); after a switch
+    (the English / 中文 buttons or ``fs.set_language``) the title weight
+    follows the new language.
 
     Parameters
     ----------
@@ -126,6 +154,12 @@ def set_style(*, scale: float = 1.0) -> None:
     (18.2, 3.0)
     """
     mpl.rcParams.update(_rc(scale))
+    on_language_change(_follow_title_weight)
+
+
+def _follow_title_weight(lang: str) -> None:
+    """After a language switch, the session's title weight (from :func:`set_style`) follows."""
+    mpl.rcParams["axes.titleweight"] = _title_weight()
 
 
 # ----------------------------------------------------------------- currency
