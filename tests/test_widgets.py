@@ -371,3 +371,33 @@ def test_a_number_with_a_fraction_where_a_count_belongs_is_a_value_error():
     assert err.value.key == "error.whole_number"
     assert err.value.values == {"name": "n", "value": 1000.5}
     assert widgets.make_law_of_large_numbers(n=1000.0, reps=2).result.n == 1000
+
+
+def test_an_app_travels_with_a_still_of_its_chart_and_summary():
+    """An exported page without a kernel (nbconvert, nbviewer, GitHub) shows the app's still.
+
+    The app's output carries ``text/html`` beside the live widget view: the current chart
+    as an embedded PNG and the summary. nbconvert's HTML exporter, given a notebook saved
+    without widget state (JupyterLab's default), renders that still.
+    """
+    import base64
+
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    app = fs.widgets.make_law_of_large_numbers(n=100, reps=2, seed=1)
+    bundle = app._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    still = bundle["text/html"]
+    png = base64.b64encode(app.image.value).decode("ascii")
+    assert f"data:image/png;base64,{png}" in still and app.summary.value in still
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "app",
+                outputs=[nbformat.v4.new_output("display_data", data=dict(bundle))],
+            )
+        ]
+    )
+    page, _ = HTMLExporter().from_notebook_node(notebook)
+    assert 'class="funnelsim-app-still"' in page and png[:200] in page

@@ -657,7 +657,32 @@ class App:
     # ------------------------------------------------------------ display
     def _repr_mimebundle_(self, **kwargs: Any):
         LIVE_APPS.add(self)  # shown on a page: switch_language() redraws it
-        return self.widget._repr_mimebundle_(**kwargs)
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, dict):  # the live view, plus a still for viewers without it
+            bundle["text/html"] = self.static_html()
+        return bundle
+
+    def static_html(self) -> str:
+        """The app as it stands, without a kernel: its chart (an embedded PNG) and summary.
+
+        Jupyter shows the live app; an exported HTML page, nbviewer or GitHub,
+        which cannot run widgets, show this instead (it travels in the same
+        output, as ``text/html``).
+
+        Examples
+        --------
+        >>> import funnelsim as fs
+        >>> app = fs.widgets.make_law_of_large_numbers(n=100, reps=2, seed=1)
+        >>> page = app.static_html()
+        >>> page.startswith('<div class="funnelsim-app-still">'), "data:image/png;base64," in page
+        (True, True)
+        """
+        png = base64.b64encode(self.image.value).decode("ascii")
+        return (
+            f'<div class="funnelsim-app-still">{self._title.value}'
+            f"<div>{self.summary.value}</div>"
+            f'<img src="data:image/png;base64,{png}" alt="" style="max-width:100%"></div>'
+        )
 
     def __repr__(self) -> str:
         shown = self.message or repr(self.result)
