@@ -37,21 +37,27 @@ workshop: $(STAMP)
 	  $(if $(ARGS),-- $(ARGS))
 
 # Unit tests and doctests (with hypothesis's pytest plugin for the property tests), then
-# every notebook top to bottom with nbval, in English and again in Chinese, so a Chinese
-# room never meets a crash that English does not. Every part runs and reports its own
+# every notebook top to bottom with nbval: the English ones in English and again in
+# Chinese (the language switch), the Chinese ones (notebooks/zh) in Chinese. nbval runs
+# copies in build/nbtest where each folded solution's code is also a cell
+# (tests/solutions.py), so the solutions run too. Every part runs and reports its own
 # failures; the target fails if any part did. pyproject.toml keeps both plugins off for a
 # plain `pytest`, which then starts fast.
 PYTEST    = MPLBACKEND=Agg $(BIN)/python -m pytest -q
-NOTEBOOKS = $(PYTEST) -p nbval --nbval-lax --nbval-current-env notebooks
+NOTEBOOKS = $(PYTEST) -p nbval --nbval-lax --nbval-current-env
+NBTEST    = build/nbtest
 
 test: $(STAMP)
 	@failed=; \
 	echo "== unit tests and doctests"; \
 	FUNNELSIM_LANG=en $(PYTEST) -p hypothesispytest tests funnelsim || failed="$$failed unit"; \
+	$(BIN)/python tests/solutions.py $(NBTEST) || failed="$$failed solutions"; \
 	for lang in en zh; do \
-	  echo "== notebooks, FUNNELSIM_LANG=$$lang"; \
-	  FUNNELSIM_LANG=$$lang $(NOTEBOOKS) || failed="$$failed notebooks-$$lang"; \
+	  echo "== notebooks/*.ipynb, FUNNELSIM_LANG=$$lang"; \
+	  FUNNELSIM_LANG=$$lang $(NOTEBOOKS) $(NBTEST)/*.ipynb || failed="$$failed notebooks-$$lang"; \
 	done; \
+	echo "== notebooks/zh/*.ipynb, FUNNELSIM_LANG=zh"; \
+	FUNNELSIM_LANG=zh $(NOTEBOOKS) $(NBTEST)/zh || failed="$$failed notebooks-zh/zh"; \
 	if [ -n "$$failed" ]; then echo "make test: failed:$$failed"; exit 1; fi; \
 	echo "make test: all passed"
 

@@ -52,6 +52,8 @@ __all__ = [
     "field_label",
     "fields_label",
     "get_language",
+    "column_label",
+    "labelled",
     "language",
     "method_label",
     "set_language",
@@ -329,6 +331,89 @@ def stages_label(stages: Iterable[object], sep: str = " -> ") -> str:
     '拨打 / 约见 / Deals'
     """
     return sep.join(stage_label(s) for s in stages)
+
+
+def column_label(name: object) -> str:
+    """A table's column (or index) name as people read it in the current language; any
+    name the kit does not know as it is written.
+
+    >>> with language("zh"):
+    ...     column_label("entered"), column_label("rep"), column_label("region")
+    ('进入', '销售代表', 'region')
+    """
+    key = f"column.{name}"
+    return t(key) if key in _catalogue(DEFAULT_LANGUAGE) else field_label(name)
+
+
+# Columns (or an index) whose cells hold names the kit translates for display.
+_CELL_LABELS: dict[str, Callable[[object], str]] = {
+    "stage": lambda v: stage_label(v),
+    "method": lambda v: method_label(v),
+}
+
+
+def labelled(table: Any) -> Any:
+    """A table as people read it: its headers in the current language.
+
+    For showing a pandas DataFrame or Series in a notebook or slide: the
+    column names, the index names and a Series' name become words of the
+    current language (:func:`column_label`), and the stage and method names
+    in a ``stage`` or ``method`` column or index too (:func:`stage_label`,
+    :func:`method_label`). The numbers are the same. It returns a copy; the
+    table itself keeps its identifiers, which code goes on using.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or pandas.Series
+        Any table; anything else is returned as it is.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> table = fs.datasets.load_events().stage_table()
+    >>> with fs.i18n.language("zh"):
+    ...     print(fs.labelled(table.head(2)))
+      阶段    进入    通过
+    0  接通  6000  2831
+    1  约见  2831   636
+    >>> list(table.columns)  # the table itself is unchanged
+    ['stage', 'entered', 'passed']
+    """
+    import pandas as pd
+
+    def index(idx: pd.Index) -> pd.Index:
+        if isinstance(idx, pd.MultiIndex):
+            levels = [
+                level.map(_CELL_LABELS[name]) if name in _CELL_LABELS else level
+                for level, name in zip(idx.levels, idx.names, strict=True)
+            ]
+            return idx.set_levels(levels).set_names([_name(n) for n in idx.names])
+        if idx.name in _CELL_LABELS:
+            idx = idx.map(_CELL_LABELS[idx.name])
+        return idx.set_names(_name(idx.name))
+
+    def _name(name: object) -> object:
+        return None if name is None else column_label(name)
+
+    if isinstance(table, pd.Series):
+        out = table.copy()
+        out.index = index(out.index)
+        out.name = _name(out.name)
+        return out
+    if not isinstance(table, pd.DataFrame):
+        return table
+    out = table.copy()
+    for name, label in _CELL_LABELS.items():
+        if name in out.columns and not pd.api.types.is_numeric_dtype(out[name]):
+            out[name] = out[name].astype(object).map(lambda v, f=label: v if pd.isna(v) else f(v))
+    out.index = index(out.index)
+    if isinstance(out.columns, pd.MultiIndex):
+        out.columns = out.columns.set_levels(
+            [level.map(column_label) for level in out.columns.levels]
+        ).set_names([_name(n) for n in out.columns.names])
+    else:
+        out.columns = pd.Index([column_label(c) for c in out.columns], name=_name(out.columns.name))
+    return out
 
 
 def unit_label(unit: object) -> str:

@@ -8,10 +8,14 @@ are there already (``calls=15``); a computed result gets there through a
 check cell, ``fs.lessons.check_quote(24, plan.dials_per_day)``, which fails the
 notebook run when the code stops supporting the text.
 
-Not counted: headings, code spans, link targets, cross-references ("section
-3", "notebook 04", "Exercise 2"), dates, years, timings of a plan ("20 min"),
-and the numbers 0, 1 and 2 (in every program).
-A percentage may appear in code as itself or as a share (43 % or 0.43).
+Not counted: headings, code spans and fenced code, link targets,
+cross-references ("section 3", "notebook 04", "Exercise 2", "第 3 节", "练习 2"),
+dates, years, timings of a plan ("20 min", "20 分钟"), and the numbers 0, 1 and 2
+(in every program). A percentage may appear in code as itself or as a share
+(43 % or 0.43). A folded solution's code (tests/solutions.py) counts as code.
+
+The Chinese notebooks (``notebooks/zh``) and guides (``workshop/guides/zh``) are
+held to the same rule as the English ones.
 """
 
 from __future__ import annotations
@@ -23,11 +27,18 @@ from pathlib import Path
 
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+from solutions import solution_code
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+NOTEBOOKS_ZH = sorted((ROOT / "notebooks" / "zh").glob("*.ipynb"))
 
 _REFERENCE = re.compile(
     r"\b(?:sections?|notebooks?|exercises?|cells?|steps?|chapters?|parts?)\s+"
-    r"\d+(?:\s*(?:,|and|or|-|to|–)\s*\d+)*",
+    r"\d+(?:\s*(?:,|and|or|-|to|–)\s*\d+)*"
+    # the Chinese references: 第 3 节, 第 2 步, 练习 2, 笔记本 04, 第 3、4 节
+    r"|第\s*\d+(?:\s*[、和至到-]\s*\d+)*\s*(?:节|步|章|部分|题|个练习|个单元格)"
+    r"|(?:练习|习题|笔记本|单元格|小节)\s*\d+(?:\s*[、和至到-]\s*\d+)*",
     re.IGNORECASE,
 )
 _MONTH = (
@@ -38,14 +49,21 @@ _NOT_CLAIMS = [
     re.compile(r"\b0\d\b"),  # a notebook's number: 01 ... 09
     re.compile(rf"\b\d{{1,2}}\s+{_MONTH}|{_MONTH}\s+\d{{1,2}}\b"),  # a date: 30 June
     re.compile(r"\b\d+\s*(?:-\s*\d+\s*)?min(?:utes)?\b"),  # a timing in a plan: 20 min
+    re.compile(r"\d+\s*(?:[-–~至到]\s*\d+\s*)?分钟"),  # a timing in a plan: 20 分钟
+    re.compile(r"\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?"),  # a date: 6 月 30 日
 ]
-_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(\s*%)?(?![\w])")
+# ASCII word characters only: a number written against Chinese text ("8成") still counts.
+_NUMBER = re.compile(
+    r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(\s*%)?(?![\w\u00b2\u00b3\u00b9\u2070-\u2079])",
+    re.ASCII,
+)
+_FENCED = re.compile(r"^```.*?^```[ \t]*$", re.MULTILINE | re.DOTALL)
 
 
 def quoted_numbers(markdown: str) -> list[tuple[float, bool, str]]:
     """The numbers a markdown text quotes: (value, is a percentage, context)."""
     found = []
-    for line in markdown.splitlines():
+    for line in _FENCED.sub(" ", markdown).splitlines():
         if line.lstrip().startswith("#"):
             continue  # a heading: section numbers
         text = re.sub(r"`[^`]*`", " ", line)  # code spans name code, not results
@@ -87,6 +105,8 @@ def notebook_literals(notebook: Path) -> set[float]:
     for cell in cells:
         if cell["cell_type"] == "code":
             literals |= code_numbers("".join(cell["source"]))
+        for code in solution_code(cell):
+            literals |= code_numbers(code)
     return literals
 
 
@@ -123,10 +143,21 @@ def test_the_rule_sees_numbers_and_skips_references():
     )
     values = [(v, p) for v, p, _ in quoted_numbers(text)]
     assert values == [(15, False), (31, False), (43, True), (31.5, True), (2800, False)]
+    chinese = (
+        "每天拨打15通，张的 43 % 缩到 31.5%。见第 4 节、第 3、5 步、练习 2 和笔记本 04，"
+        "6 月 30 日，20 分钟，`calls=99`：2,800 次接通，8成。\n"
+        "```python\nx = f(77)\n```\n"
+    )
+    values = [(v, p) for v, p, _ in quoted_numbers(chinese)]
+    assert values == [(15, False), (43, True), (31.5, True), (2800, False), (8, False)]
     assert code_numbers("%matplotlib inline\nx = f(15, rate=0.43)  # 31\n") == {15.0, 0.43}
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def _id(path: Path) -> str:
+    return ("zh/" if path.parent.name == "zh" else "") + path.stem
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS + NOTEBOOKS_ZH, ids=_id)
 def test_every_quoted_number_is_checked_by_the_code(notebook):
     missing = unchecked(notebook)
     assert not missing, (
@@ -136,15 +167,16 @@ def test_every_quoted_number_is_checked_by_the_code(notebook):
     )
 
 
-GUIDES = sorted(
-    (Path(__file__).resolve().parents[1] / "workshop" / "guides").glob("[0-9][0-9]-*.md")
-)
+GUIDES = sorted((ROOT / "workshop" / "guides").glob("[0-9][0-9]-*.md"))
+GUIDES_ZH = sorted((ROOT / "workshop" / "guides" / "zh").glob("[0-9][0-9]-*.md"))
 
 
-@pytest.mark.parametrize("guide", GUIDES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("guide", GUIDES + GUIDES_ZH, ids=_id)
 def test_a_trainer_guide_quotes_only_what_its_notebook_checks(guide):
-    """workshop/guides/NN-*.md: the answers to expect are the numbers notebook NN checks."""
-    [notebook] = [p for p in NOTEBOOKS if p.stem[:2] == guide.stem[:2]]
+    """workshop/guides/NN-*.md: the answers to expect are the numbers notebook NN checks
+    (workshop/guides/zh/NN-*.md: the Chinese notebook's)."""
+    notebooks = NOTEBOOKS_ZH if guide.parent.name == "zh" else NOTEBOOKS
+    [notebook] = [p for p in notebooks if p.stem[:2] == guide.stem[:2]]
     lines = guide.read_text(encoding="utf-8").splitlines()
     missing = missing_from(
         [(f"line {i + 1}", line) for i, line in enumerate(lines)], notebook_literals(notebook)

@@ -81,7 +81,8 @@ def test_ci_runs_the_readme_test_command():
 
 def test_make_test_runs_the_notebooks_in_english_and_in_chinese():
     """``make test`` (what CI runs): unit tests and doctests with hypothesis's plugin,
-    then every notebook through nbval with ``FUNNELSIM_LANG=en`` and again with ``zh``."""
+    then every English notebook through nbval with ``FUNNELSIM_LANG=en`` and again with
+    ``zh``, and every Chinese one (notebooks/zh) with ``zh``, all with their solutions."""
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
     recipe = subprocess.run(
@@ -94,8 +95,13 @@ def test_make_test_runs_the_notebooks_in_english_and_in_chinese():
     assert re.search(r"FUNNELSIM_LANG=en \S*MPLBACKEND=Agg .*pytest .*tests funnelsim", recipe)
     assert "-p hypothesispytest tests funnelsim" in recipe
     assert "for lang in en zh" in recipe
+    assert "tests/solutions.py build/nbtest" in recipe
     assert re.search(
-        r"FUNNELSIM_LANG=\$lang .*-p nbval --nbval-lax --nbval-current-env notebooks", recipe
+        r"FUNNELSIM_LANG=\$lang .*-p nbval --nbval-lax --nbval-current-env build/nbtest/\*\.ipynb",
+        recipe,
+    )
+    assert re.search(
+        r"FUNNELSIM_LANG=zh .*-p nbval --nbval-lax --nbval-current-env build/nbtest/zh", recipe
     )
     assert "exit 1" in recipe  # a failing part fails the target, after every part has run
 

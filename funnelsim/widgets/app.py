@@ -27,6 +27,7 @@ import inspect
 import io
 import math
 import numbers
+import os
 import unicodedata
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -44,7 +45,14 @@ from .. import i18n, plotting
 from .._validate import short
 from ..i18n import FunnelsimTypeError, FunnelsimValueError, t
 
-__all__ = ["App", "Control", "build_control", "language_switch", "switch_language"]
+__all__ = [
+    "App",
+    "Control",
+    "LanguageSwitch",
+    "build_control",
+    "language_switch",
+    "switch_language",
+]
 
 DEFAULT_SEED = 2024
 SEED_MAX = 2**31 - 1
@@ -780,11 +788,77 @@ def switch_language(lang: str) -> None:
         _QUIET["switching"] = False
 
 
-def language_switch() -> W.ToggleButtons:
+class LanguageSwitch(W.VBox):
+    """Buttons English / 中文 with a line under them that says what a click changes.
+
+    Made by :func:`language_switch`; ``.buttons`` are the toggle buttons and
+    ``.note`` the line. ``value`` and ``options`` are the buttons' own.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> switch = fs.widgets.LanguageSwitch(notebook="en")
+    >>> switch.value = "zh"          # what a click on 中文 does
+    >>> "中文版" in switch.note.value
+    True
+    >>> switch.value = "en"
+    """
+
+    def __init__(self, notebook: str | None = None) -> None:
+        self.notebook = notebook
+        self.buttons = W.ToggleButtons(
+            options=[(t(f"language.{code}"), code) for code in i18n.available_languages()],
+            value=i18n.get_language(),
+            description=t("app.language"),
+            style=WIDE,
+        )
+        self.note = W.HTML()
+        super().__init__([self.buttons, self.note])
+        self._write_note()
+        self.buttons.observe(self._clicked, names="value")
+        LIVE_SWITCHES.add(self.buttons)
+
+    def _clicked(self, change: dict) -> None:
+        switch_language(change["new"])
+        self._write_note()
+
+    def _write_note(self) -> None:
+        text = t("app.language.note")
+        if self.notebook in i18n.available_languages():
+            text += " " + t(f"app.language.text.{self.notebook}")
+        self.note.value = f"<small>{html.escape(text)}</small>"
+
+    @property
+    def value(self) -> str:
+        return self.buttons.value
+
+    @value.setter
+    def value(self, lang: str) -> None:
+        self.buttons.value = lang
+
+    @property
+    def options(self) -> tuple:
+        return self.buttons.options
+
+    @property
+    def description(self) -> str:
+        return self.buttons.description
+
+
+def language_switch(notebook: str | None = None) -> LanguageSwitch:
     """Buttons English / 中文 that switch the language of every app on the page.
 
     Show it near the top of a notebook or dashboard; the apps below (and
-    any later one) follow it.
+    any later one) follow it, and so do the charts of cells run after the
+    click. A line under the buttons says so, in the language shown.
+
+    Parameters
+    ----------
+    notebook : str, optional
+        The language the notebook's own text is written in (``"en"``,
+        ``"zh"``). The kit starts in it, unless ``FUNNELSIM_LANG`` is set
+        (then that one), and the line under the buttons says where the
+        notebook in the other language is.
 
     Examples
     --------
@@ -792,16 +866,19 @@ def language_switch() -> W.ToggleButtons:
     >>> switch = fs.widgets.language_switch()
     >>> [label for label, code in switch.options]
     ['English', '中文']
+    >>> switch.note.value.startswith("<small>Switches the apps")
+    True
     """
-    switch = W.ToggleButtons(
-        options=[(t(f"language.{code}"), code) for code in i18n.available_languages()],
-        value=i18n.get_language(),
-        description=t("app.language"),
-        style=WIDE,
-    )
-    switch.observe(lambda change: switch_language(change["new"]), names="value")
-    LIVE_SWITCHES.add(switch)
-    return switch
+    if notebook is not None:
+        if notebook not in i18n.available_languages():
+            raise FunnelsimValueError(
+                "error.unknown_language",
+                lang=short(notebook),
+                choices=", ".join(i18n.available_languages()),
+            )
+        if not os.environ.get("FUNNELSIM_LANG", "").strip():
+            switch_language(notebook)
+    return LanguageSwitch(notebook)
 
 
 def seed_control(value: int) -> Control:
