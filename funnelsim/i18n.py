@@ -49,10 +49,10 @@ __all__ = [
     "FunnelsimTypeError",
     "FunnelsimValueError",
     "available_languages",
+    "column_label",
     "field_label",
     "fields_label",
     "get_language",
-    "column_label",
     "labelled",
     "language",
     "method_label",
@@ -412,7 +412,8 @@ def labelled(table: Any) -> Any:
             [level.map(column_label) for level in out.columns.levels]
         ).set_names([_name(n) for n in out.columns.names])
     else:
-        out.columns = pd.Index([column_label(c) for c in out.columns], name=_name(out.columns.name))
+        names = [column_label(c) for c in out.columns]
+        out.columns = pd.Index(names, name=_name(out.columns.name))
     return out
 
 

@@ -26,7 +26,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from solutions import solution_code
 
 ROOT = Path(__file__).resolve().parents[1]
