@@ -49,8 +49,8 @@ def _python(code: str) -> str:
 
 def _literal_text(node: ast.JoinedStr) -> str:
     """An f-string's words, without its fields."""
-    parts = node.values
-    return "".join(v.value for v in parts if isinstance(v, ast.Constant) and isinstance(v.value, str))
+    words = [v.value for v in node.values if isinstance(v, ast.Constant)]
+    return "".join(w for w in words if isinstance(w, str))
 
 
 class _Strings(ast.NodeTransformer):
