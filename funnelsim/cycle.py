@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ._validate import check_choice, check_open_probability, short, type_name
-from .i18n import FunnelsimTypeError, FunnelsimValueError, t, unit_label
+from .i18n import FunnelsimTypeError, FunnelsimValueError, t, table_text, unit_label
 from .intervals import CI, METHODS, check_level, proportion_ci
 from .logs import Clock, Log, LogError, log_clock, window_in_units
 from .survival import Survival, kaplan_meier, level_text, number_text
@@ -513,8 +513,8 @@ class OpenLeadRatios:
             window=self.window,
             unit=unit_label(self.unit),
         )
-        text = self.table.drop(columns="stage").to_string(
-            index=False, float_format=lambda x: f"{x:.4g}"
+        text = table_text(
+            self.table.drop(columns="stage"), index=False, float_format=lambda x: f"{x:.4g}"
         )
         return head + "\n" + text
 
@@ -671,7 +671,7 @@ class TimeInStage:
         return self.durations.copy()
 
     def __repr__(self) -> str:
-        text = self.summary.to_string(index=False, float_format=lambda x: f"{x:.4g}")
+        text = table_text(self.summary, index=False, float_format=lambda x: f"{x:.4g}")
         return t("repr.time_in_stage", unit=unit_label(self.unit)) + "\n" + text
 
 

@@ -41,7 +41,14 @@ from .groups import (
     p_text,
     stage_rows,
 )
-from .i18n import FunnelsimTypeError, FunnelsimValueError, field_label, stage_label, t
+from .i18n import (
+    FunnelsimTypeError,
+    FunnelsimValueError,
+    field_label,
+    stage_label,
+    t,
+    table_text,
+)
 from .intervals import METHODS, check_level, interval
 from .logs import Log
 from .presets import Preset
@@ -688,7 +695,7 @@ class SimpsonCheck:
         lines = [f"SimpsonCheck({self.by} x {self.within}, {stage_label(self.stage)})"]
         shown = self.to_frame()
         shown.loc[len(self.table) :, self.within] = t("simpson.all")  # the pooled rows, in words
-        lines.append(shown.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+        lines.append(table_text(shown, index=False, float_format=lambda x: f"{x:.3f}"))
         if self.reversed:
             for row in self.reversals.itertuples(index=False):
                 lines.append(

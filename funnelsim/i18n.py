@@ -36,6 +36,7 @@ error.ratio_range 1.3
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -61,6 +62,7 @@ __all__ = [
     "stage_label",
     "stages_label",
     "t",
+    "table_text",
     "unit_label",
 ]
 
@@ -345,11 +347,19 @@ def column_label(name: object) -> str:
     return t(key) if key in _catalogue(DEFAULT_LANGUAGE) else field_label(name)
 
 
+def _cell_label(column: str, value: object) -> str:
+    """A value of one of the kit's own columns as people read it: ``cell.<column>.<value>``
+    when the catalogue has it, a stage or interval method's label, else as it is written."""
+    key = f"cell.{column}.{value}"
+    if key in _catalogue(DEFAULT_LANGUAGE):
+        return t(key)
+    if column == "stage":
+        return stage_label(value)
+    return method_label(value) if column == "method" else str(value)
+
+
 # Columns (or an index) whose cells hold names the kit translates for display.
-_CELL_LABELS: dict[str, Callable[[object], str]] = {
-    "stage": lambda v: stage_label(v),
-    "method": lambda v: method_label(v),
-}
+_CELL_COLUMNS = ("stage", "method", "status")
 
 
 def labelled(table: Any) -> Any:
@@ -357,10 +367,11 @@ def labelled(table: Any) -> Any:
 
     For showing a pandas DataFrame or Series in a notebook or slide: the
     column names, the index names and a Series' name become words of the
-    current language (:func:`column_label`), and the stage and method names
-    in a ``stage`` or ``method`` column or index too (:func:`stage_label`,
-    :func:`method_label`). The numbers are the same. It returns a copy; the
-    table itself keeps its identifiers, which code goes on using.
+    current language (:func:`column_label`), and the names in a ``stage``,
+    ``method`` or ``status`` column or index too (:func:`stage_label`,
+    :func:`method_label`, the catalogue's ``cell.*``). The numbers are the
+    same. It returns a copy; the table itself keeps its identifiers, which
+    code goes on using.
 
     Parameters
     ----------
@@ -384,12 +395,12 @@ def labelled(table: Any) -> Any:
     def index(idx: pd.Index) -> pd.Index:
         if isinstance(idx, pd.MultiIndex):
             levels = [
-                level.map(_CELL_LABELS[name]) if name in _CELL_LABELS else level
+                level.map(functools.partial(_cell_label, name)) if name in _CELL_COLUMNS else level
                 for level, name in zip(idx.levels, idx.names, strict=True)
             ]
             return idx.set_levels(levels).set_names([_name(n) for n in idx.names])
-        if idx.name in _CELL_LABELS:
-            idx = idx.map(_CELL_LABELS[idx.name])
+        if idx.name in _CELL_COLUMNS:
+            idx = idx.map(functools.partial(_cell_label, idx.name))
         return idx.set_names(_name(idx.name))
 
     def _name(name: object) -> object:
@@ -403,8 +414,9 @@ def labelled(table: Any) -> Any:
     if not isinstance(table, pd.DataFrame):
         return table
     out = table.copy()
-    for name, label in _CELL_LABELS.items():
+    for name in _CELL_COLUMNS:
         if name in out.columns and not pd.api.types.is_numeric_dtype(out[name]):
+            label = functools.partial(_cell_label, name)
             out[name] = out[name].astype(object).map(lambda v, f=label: v if pd.isna(v) else f(v))
     out.index = index(out.index)
     if isinstance(out.columns, pd.MultiIndex):
@@ -415,6 +427,23 @@ def labelled(table: Any) -> Any:
         names = [column_label(c) for c in out.columns]
         out.columns = pd.Index(names, name=_name(out.columns.name))
     return out
+
+
+def table_text(table: Any, **to_string: Any) -> str:
+    """A table as text for a repr or a terminal: :func:`labelled`, then ``to_string`` with
+    Chinese characters counted two columns wide, so the columns line up.
+
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"stage": ["meetings"], "entered": [2831]})
+    >>> with language("zh"):
+    ...     print(table_text(table, index=False))
+    阶段  进入
+    约见  2831
+    """
+    import pandas as pd
+
+    with pd.option_context("display.unicode.east_asian_width", True):
+        return labelled(table).to_string(**to_string)
 
 
 def unit_label(unit: object) -> str:

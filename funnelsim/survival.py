@@ -54,7 +54,7 @@ import pandas as pd
 
 from ._moved import moved_names
 from ._validate import check_open_probability, number_type_error
-from .i18n import FunnelsimValueError, t, unit_label
+from .i18n import FunnelsimValueError, t, table_text, unit_label
 from .intervals import CI, check_level, two_sided_z
 from .logs import (
     DAY_NS,
@@ -378,7 +378,7 @@ class Survival:
         if frame.empty:
             return head + "\n" + t("repr.survival.no_events")
         more = len(frame) - _SHOWN
-        text = frame.head(_SHOWN).to_string(index=False, float_format=lambda x: f"{x:.4g}")
+        text = table_text(frame.head(_SHOWN), index=False, float_format=lambda x: f"{x:.4g}")
         return head + "\n" + text + ("\n" + t("repr.survival.more", n=more) if more > 0 else "")
 
 

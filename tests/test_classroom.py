@@ -224,6 +224,42 @@ def test_language_switch_offers_english_and_chinese():
     assert "语言" in switch.description and "Language" in switch.description
 
 
+def test_a_notebooks_switch_starts_in_its_language_and_says_what_a_click_changes(
+    live, monkeypatch
+):
+    monkeypatch.delenv("FUNNELSIM_LANG", raising=False)
+    app = _shown(_lln(seed=1))
+    try:
+        switch = widgets.language_switch("zh")  # a Chinese notebook's switch
+        assert fs.get_language() == "zh" and switch.value == "zh"
+        assert CJK.search(app.controls["seed"].description)  # shown apps follow at once
+        assert "英文版" in switch.note.value
+        switch.value = "en"  # a click on English
+        assert fs.get_language() == "en"
+        assert "Switches the apps" in switch.note.value and "Chinese" in switch.note.value
+        assert widgets.language_switch().note.value.count(".") == 1  # no notebook: one sentence
+    finally:
+        widgets.switch_language("en")
+
+
+def test_funnelsim_lang_wins_over_the_notebooks_language(live, monkeypatch):
+    """``FUNNELSIM_LANG=zh`` runs an English notebook in Chinese (the test command does)."""
+    monkeypatch.setenv("FUNNELSIM_LANG", "zh")
+    widgets.language_switch("en")
+    assert fs.get_language() == "en"  # the kit's language was English, and it stays so
+    fs.set_language("zh")
+    try:
+        assert widgets.language_switch("en").value == "zh"
+    finally:
+        fs.set_language("en")
+
+
+def test_a_switch_for_an_unknown_language_is_one_clear_error():
+    with pytest.raises(fs.FunnelsimValueError) as err:
+        widgets.language_switch("fr")
+    assert err.value.key == "error.unknown_language"
+
+
 # --------------------------------------------------------------- style
 def test_palette_is_seaborn_colorblind_and_the_apps_use_it():
     assert fs.plotting.palette() == sns.color_palette("colorblind").as_hex()

@@ -759,10 +759,11 @@ REPR_LEFTOVERS = {
     "Calibration": ["stated", "closed", "deals"],
     "Ladder": ["leads"],
     "Outlook": ["calls a period", "futures", "plan", "probability"],
-    "Survival": ["subjects", "censored", "more event times", "days"],
+    "Survival": ["subjects", "censored", "more event times", "days", "at risk", "survival"],
     "CycleLength": ["as of", "share closed", "median cycle", "last 10 closed", "days"],
-    "OpenLeadRatios": ["mature after", "days"],
-    "TimeInStage": ["(in days)"],
+    "OpenLeadRatios": ["mature after", "days", "median time", "mature cohort", "naive"],
+    "TimeInStage": ["(in days)", "status", "moved on", "leads"],
+    "SimpsonCheck": ["entered", "passed", "ratio", "all"],
     "Funnel": ["ratios", "overall"],
     "Log": ["leads", "stages", "rows dropped"],
     "Simulation": ["reps x", "cycle mean", "overall"],
@@ -819,6 +820,9 @@ def results_in_chinese() -> dict[str, object]:
             "CycleLength": fs.cycle_length(events),
             "OpenLeadRatios": fs.open_lead_ratios(events, "meeting", window="14D"),
             "TimeInStage": fs.time_in_stage(events),
+            "SimpsonCheck": fs.diagnose.simpson_check(
+                events, by="rep", within="source", stage="connect"
+            ),
             "Funnel": funnel,
             "Log": events,
             "Simulation": fs.simulate(funnel, calls=100, periods=3, reps=10, rng=1),
@@ -877,3 +881,50 @@ def test_the_command_line_names_its_options_in_advice():
     with fs.i18n.speaking_to("cli"):
         cli = fs.t("log.error.drop_hint")
     assert "--errors drop" in cli and 'errors="drop"' in fs.t("log.error.drop_hint")
+
+
+# ------------------------------------------------------------- tables for people
+def test_labelled_translates_headers_and_names_and_leaves_the_table_alone():
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {"stage": ["meetings", "Deals"], "method": ["wilson", "naive"], "passed": [3, 4]},
+        index=pd.Index(["a", "b"], name="rep"),
+    )
+    with i18n.language("zh"):
+        shown = fs.labelled(table)
+        series = fs.labelled(table.set_index("stage")["passed"].rename("prob_reach"))
+        grouped = fs.labelled(table.groupby(["stage", "method"])["passed"].agg(["min", "mean"]))
+    assert list(shown.columns) == ["阶段", "方法", "通过"] and shown.index.name == "销售代表"
+    assert list(shown["阶段"]) == ["约见", "Deals"]  # a user's own stage name stays as written
+    assert "威尔逊" in shown["方法"].iloc[0] and shown["方法"].iloc[1] == "CRM 报表口径"
+    assert series.name == "达标概率" and series.index.name == "阶段"
+    assert list(series.index) == ["约见", "Deals"]
+    assert list(grouped.columns) == ["最小", "平均"] and grouped.index.names == ["阶段", "方法"]
+    assert "约见" in grouped.index.get_level_values(0)
+    assert list(table.columns) == ["stage", "method", "passed"]  # the original is unchanged
+    assert list(table["stage"]) == ["meetings", "Deals"]
+    assert fs.labelled("not a table") == "not a table"
+
+
+def test_every_column_label_exists_in_every_language():
+    english = {k for k in json.loads((LOCALES / "en.json").read_text()) if k.startswith("column.")}
+    assert len(english) > 50
+    for path in LOCALES.glob("*.json"):
+        keys = {k for k in json.loads(path.read_text()) if k.startswith("column.")}
+        assert keys == english, path.name
+
+
+def test_table_text_lines_up_chinese_columns():
+    import unicodedata
+
+    import pandas as pd
+
+    table = pd.DataFrame({"stage": ["meetings", "sales"], "entered": [2831, 7]})
+    with i18n.language("zh"):
+        lines = i18n.table_text(table, index=False).splitlines()
+
+    def width(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+    assert len({width(line) for line in lines}) == 1, lines
