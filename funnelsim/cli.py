@@ -36,7 +36,7 @@ from tqdm import tqdm
 from ._version import __version__
 from .distributions import Cycle, DealSize
 from .estimate import fit as fit_log
-from .i18n import FunnelsimError, FunnelsimValueError, method_label, speaking_to, t
+from .i18n import FunnelsimError, FunnelsimValueError, method_label, speaking_to, t, table_text
 from .intervals import METHODS
 from .lessons import calls_per_week, outlook
 from .logs import FORMATS, LogError, read_log
@@ -304,7 +304,7 @@ def _cmd_fit(args: argparse.Namespace, out: TextIO) -> None:
     print(
         t("cli.fit.method", method=method_label(fit.method), level=fit.confidence_level), file=out
     )
-    print(ratio_table(fit).to_string(index=False), file=out)
+    print(table_text(ratio_table(fit), index=False), file=out)
     for note in fit_notes(fit):
         print(t("cli.note", note=note), file=out)
 
@@ -370,7 +370,7 @@ def _cmd_forecast(args: argparse.Namespace, out: TextIO) -> None:
         )
         bar.update(2)
     print(log_line(log), file=out)
-    print(ratio_table(fit).to_string(index=False), file=out)
+    print(table_text(ratio_table(fit), index=False), file=out)
     for note in fit_notes(fit):
         print(t("cli.note", note=note), file=out)
     print(file=out)
@@ -380,12 +380,12 @@ def _cmd_forecast(args: argparse.Namespace, out: TextIO) -> None:
         print(file=out)
         print(t("report.plan", **unit_words(o)), file=out)
         plan = plan_frame(o).set_index(t("report.col.group")).T  # one column per group
-        print(plan.to_string(), file=out)
+        print(table_text(plan), file=out)
         if len(o.plan.table) > 1:
             print(t("report.plan_note"), file=out)
     print(file=out)
     print(t("report.band", **unit_words(o)), file=out)
-    print(band_frame(o).to_string(index=False), file=out)
+    print(table_text(band_frame(o), index=False), file=out)
 
 
 def _cmd_report(args: argparse.Namespace, out: TextIO) -> None:
