@@ -62,6 +62,42 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, t("cli.usage_error", prog=self.prog, message=message) + "\n")
 
 
+# argparse's own words (usage:, options, its error messages) go through gettext when it
+# uses them; these are looked up in the kit's catalogue instead (keys cli.argparse.*).
+_ARGPARSE_WORDS = {
+    "usage: ": "cli.argparse.usage",
+    "positional arguments": "cli.argparse.positional",
+    "options": "cli.argparse.options",
+    "show this help message and exit": "cli.argparse.help",
+    "the following arguments are required: %s": "cli.argparse.required",
+    "unrecognized arguments: %s": "cli.argparse.unrecognized",
+    "invalid choice: %(value)r (choose from %(choices)s)": "cli.argparse.choice",
+    "expected one argument": "cli.argparse.one",
+    "argument %(argument_name)s: %(message)s": "cli.argparse.argument",
+    "invalid %(type)s value: %(value)r": "cli.argparse.type",
+    "ambiguous option: %(option)s could match %(matches)s": "cli.argparse.ambiguous",
+    "expected at least one argument": "cli.argparse.at_least_one",
+    "one of the arguments %s is required": "cli.argparse.one_of",
+    "not allowed with argument %s": "cli.argparse.not_allowed",
+}
+
+
+@contextlib.contextmanager
+def _argparse_words() -> Iterator[None]:
+    """argparse speaks the kit's language while the parser is built and used."""
+    original = argparse._  # type: ignore[attr-defined]
+
+    def lookup(message: str) -> str:
+        key = _ARGPARSE_WORDS.get(message)
+        return t(key) if key else original(message)
+
+    argparse._ = lookup  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        argparse._ = original  # type: ignore[attr-defined]
+
+
 class _Formatter(argparse.RawDescriptionHelpFormatter):
     """Keep the epilog's examples as written."""
 
@@ -148,7 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=t("cli.epilog"),
         formatter_class=_Formatter,
     )
-    parser.add_argument("--version", action="version", version=f"funnelsim {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"funnelsim {__version__}",
+        help=t("cli.argparse.version"),
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     fit = sub.add_parser(
@@ -463,8 +504,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
            dial → sale          80/6000  1.33%   1.06% – 1.64%
     """
     out = sys.stdout if out is None else out
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    with _argparse_words():
+        args = build_parser().parse_args(argv)
     commands = {"fit": _cmd_fit, "forecast": _cmd_forecast, "report": _cmd_report}
     try:
         if getattr(args, "seed", None) is not None and args.seed < 0:

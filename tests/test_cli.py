@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 
 import funnelsim as fs
+from funnelsim import i18n
 from funnelsim.cli import main
 from funnelsim.lessons import calls_per_week, outlook
 from funnelsim.report import build_report
@@ -505,3 +506,20 @@ def test_a_two_stage_funnel_prints_each_step_once():
         stages=["dials", "connects", "meetings"],
     )
     assert len(ratio_table(fs.fit(three))) == 3  # two steps, then first to last
+
+
+def test_argparse_speaks_chinese_too(capsys):
+    """argparse's own words (usage, options, its errors) come from the catalogue."""
+    with i18n.language("zh"):
+        with pytest.raises(SystemExit):
+            main(["--help"])
+        text = capsys.readouterr().out
+        assert "用法：" in text and "显示此帮助并退出" in text and "显示版本号并退出" in text
+        assert not re.search(r"usage:|options:|show this help|positional arguments", text)
+        with pytest.raises(SystemExit) as exit_:
+            main(["fit"])
+        error = capsys.readouterr().err
+    assert exit_.value.code == 2 and "缺少必需的参数：LOG, --stages" in error
+    with pytest.raises(SystemExit):
+        main(["fit"])
+    assert "the following arguments are required: LOG, --stages" in capsys.readouterr().err
