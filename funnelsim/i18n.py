@@ -359,7 +359,7 @@ def _cell_label(column: str, value: object) -> str:
 
 
 # Columns (or an index) whose cells hold names the kit translates for display.
-_CELL_COLUMNS = ("stage", "method", "status")
+_CELL_COLUMNS = ("stage", "method", "status", "lever", "kind")
 
 
 def labelled(table: Any) -> Any:
@@ -368,7 +368,7 @@ def labelled(table: Any) -> Any:
     For showing a pandas DataFrame or Series in a notebook or slide: the
     column names, the index names and a Series' name become words of the
     current language (:func:`column_label`), and the names in a ``stage``,
-    ``method`` or ``status`` column or index too (:func:`stage_label`,
+    ``method``, ``status``, ``lever`` or ``kind`` column or index too (:func:`stage_label`,
     :func:`method_label`, the catalogue's ``cell.*``). The numbers are the
     same. It returns a copy; the table itself keeps its identifiers, which
     code goes on using.

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import io
+import itertools
 import json
 import re
 import tokenize
@@ -190,3 +191,42 @@ def test_the_chinese_notebook_is_the_english_one_translated(english):
         elif WORDS.search(words) and not CJK.search(words):
             problems.append(f"{where}: English prose")
     assert not problems, f"zh/{english.name}:\n  " + "\n  ".join(problems)
+
+
+# ---------------------------------------------------------- Chinese line breaks
+_CJK_END = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef][*_]*$")
+_CJK_START = re.compile(r"^\s*[*_]*[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+_NEW_BLOCK = re.compile(r"^\s*(?:[*+-]\s|\d+[.)]\s|#|\||<|```|>|$)")
+
+
+def broken_lines(markdown: str) -> list[str]:
+    """Lines of a paragraph that break between two Chinese characters: Markdown turns the
+    break into a space, which Chinese text does not have (write the paragraph on one line)."""
+    found, fence = [], False
+    lines = markdown.split("\n")
+    for line, following in itertools.pairwise(lines):
+        if line.lstrip().startswith("```"):
+            fence = not fence
+        if fence or _NEW_BLOCK.match(following) or line.lstrip().startswith(("#", "|", "<")):
+            continue
+        if _CJK_END.search(line) and _CJK_START.search(following):
+            found.append(line[-20:] + "⏎" + following.strip()[:10])
+    return found
+
+
+def test_the_line_break_rule_sees_a_break_inside_chinese_only():
+    assert broken_lines("第一行的\n第二行") == ["第一行的⏎第二行"]
+    assert broken_lines("共 2,831\n次接通。\n\n* 一项\n* 二项\n\n# 标题\n正文") == []
+
+
+def test_chinese_paragraphs_do_not_break_between_two_characters():
+    texts = {
+        f"{path.relative_to(ROOT)} cell {i}": source(cell)
+        for path in sorted(CHINESE.glob("*.ipynb"))
+        for i, cell in enumerate(_cells(path))
+        if cell["cell_type"] == "markdown"
+    }
+    for guide in sorted((ROOT / "workshop" / "guides" / "zh").glob("*.md")):
+        texts[str(guide.relative_to(ROOT))] = guide.read_text(encoding="utf-8")
+    broken = {where: b for where, text in texts.items() if (b := broken_lines(text))}
+    assert not broken, f"line breaks inside Chinese sentences (shown as spaces): {broken}"
