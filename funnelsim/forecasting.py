@@ -311,7 +311,7 @@ class Forecast:
 
         Columns: ``period`` (from 1); ``low``, ``high``, ``width`` (this forecast);
         ``point_low``, ``point_high``, ``point_width`` (point estimates only);
-        ``ratio`` (``width / point_width``); ``point_coverage``: the share of
+        ``width_ratio`` (``width / point_width``); ``point_coverage``: the share of
         this forecast's replicates inside the point band, that is how often
         the point band, which claims ``q[1] - q[0]``, would really hold.
 
@@ -348,7 +348,7 @@ class Forecast:
                 "point_low": p_low,
                 "point_high": p_high,
                 "point_width": p_high - p_low,
-                "ratio": ratio,
+                "width_ratio": ratio,
                 "point_coverage": inside,
             }
         )

@@ -353,7 +353,7 @@ def outlook_lines(o: Outlook) -> list[str]:
         )
     if fc.point is not None:
         last = fc.compare_bands(measure=o.measure).iloc[-1]
-        ratio, coverage, nominal = float(last["ratio"]), float(last["point_coverage"]), 0.8
+        ratio, coverage, nominal = float(last["width_ratio"]), float(last["point_coverage"]), 0.8
         width, cover = point_band_keys(ratio, coverage, nominal)
         low = format_amount(last["point_low"], o.measure)
         high = format_amount(last["point_high"], o.measure)

@@ -173,7 +173,7 @@ def test_uncertainty_widens_the_band():
     # so the point band, which claims 80 %, holds far less often; the honest one is wider
     assert inside < 0.8 - 8 * math.sqrt(0.16 / reps)
     assert last["width"] > last["point_width"]
-    assert (bands["ratio"].iloc[3:] > 1).all()
+    assert (bands["width_ratio"].iloc[3:] > 1).all()
     assert list(bands.columns) == [
         "period",
         "low",
@@ -182,7 +182,7 @@ def test_uncertainty_widens_the_band():
         "point_low",
         "point_high",
         "point_width",
-        "ratio",
+        "width_ratio",
         "point_coverage",
     ]
 
