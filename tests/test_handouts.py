@@ -2,15 +2,14 @@
 the network, with the images embedded, the solutions folded and the check cells gone.
 
 Each language's index (the smallest notebook, a few seconds to run) is made into a
-handout from a copy with three cells added: the first solution of notebook 01 in the
-same language (a ``<details>`` block, as every solution is), a markdown image of a file
-beside the notebook, and a chart drawn by a code cell, so that every kind of image and a
-folded solution is on the page. All 16 handouts are made by hand (``make handouts``).
+handout from a copy with two cells added: the first solution of notebook 01 in the
+same language (a ``<details>`` block, as every solution is) and a chart drawn by a code
+cell, so that an image and a folded solution are on the page. All 16 handouts are made
+by hand (``make handouts``).
 """
 
 from __future__ import annotations
 
-import base64
 import importlib.util
 import json
 import re
@@ -22,10 +21,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 HANDOUTS = ROOT / "workshop" / "handouts.py"
 FOLDERS = {"en": ROOT / "notebooks", "zh": ROOT / "notebooks" / "zh"}
-# a 1 x 1 PNG
-PIXEL = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
-)
 
 
 def _load():
@@ -43,17 +38,15 @@ def _cell(kind: str, source: str, tags: tuple[str, ...] = ()) -> dict:
 
 
 def _planted_index(lang: str, folder: Path) -> Path:
-    """A copy of ``00-index`` in ``lang`` with a real solution, a markdown image and a
-    chart added, in ``folder`` beside the image file."""
+    """A copy of ``00-index`` in ``lang`` with a real solution and a chart added, in
+    ``folder``."""
     index = json.loads((FOLDERS[lang] / "00-index.ipynb").read_text(encoding="utf-8"))
     lesson = json.loads(
         (FOLDERS[lang] / "01-law-of-large-numbers.ipynb").read_text(encoding="utf-8")
     )
     solution = next(c for c in lesson["cells"] if "solution" in c["metadata"].get("tags", []))
-    (folder / "pixel.png").write_bytes(PIXEL)
     index["cells"] += [
         solution,
-        _cell("markdown", "![a picture](pixel.png)"),
         _cell("code", "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()"),
     ]
     for number, cell in enumerate(index["cells"]):
@@ -100,15 +93,17 @@ def test_handout_loads_nothing_from_the_network(handout):
 def test_handout_embeds_its_images(handout):
     _, _, page = handout
     images = [attrs["src"] for attrs in _elements(page, "img")]
-    assert len(images) >= 2  # the markdown picture and the chart
-    assert all(src.startswith("data:image/") for src in images), images
-    assert "data:image/png;base64," + base64.b64encode(PIXEL).decode() in images
+    assert images  # the chart
+    assert all(src.startswith("data:image/png;base64,") for src in images), images
 
 
 def test_handout_keeps_solutions_folded_and_leaves_out_checks(handout):
     lang, path, page = handout
     details = _elements(page, "details")
     assert details and all("open" not in attrs for attrs in details)
+    # and the solution is inside its <details>, not after it (each holds its code)
+    folded = re.findall(r"<details[^>]*>(.*?)</details>", page, re.S)
+    assert folded and all(re.search(r"</summary>.*<pre", block, re.S) for block in folded), folded
     notebook = json.loads(path.read_text(encoding="utf-8"))
     removed = [
         "".join(c["source"])
@@ -146,6 +141,7 @@ def test_the_check_sees_what_loads_from_the_network(handout):
         '<link rel="stylesheet" href="//cdn.example.org/all.css">': "all.css",
         "<style>@font-face { src: url(https://fonts.example.org/a.woff2) }</style>": "a.woff2",
         '<img src="http://example.org/chart.png">': "chart.png",
+        '<img src="chart.png">': "chart.png",  # beside the notebook: not in the page
     }
     for html, name in planted.items():
         found = remote_references(page.replace("</head>", html + "</head>", 1))

@@ -12,7 +12,7 @@ The page is nbconvert's "lab" page through the small template in
 ``workshop/handout/``, which leaves out every script it would load from a CDN
 (require.js, MathJax, mermaid, the widget manager): a handout loads nothing
 from the network, its stylesheets are inlined and its images are ``data:``
-URIs, so it opens offline, from a USB stick or as an e-mail attachment.
+URIs (the outputs' charts), so it opens offline, from a USB stick or as an e-mail attachment.
 :func:`remote_references` checks each page before it is written.
 
 What a handout shows: the notebook as a student reads it, text, code, outputs,
@@ -92,8 +92,9 @@ class _Resources(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self._in_style = tag == "style"
         for name, value in attrs:
-            if value and name == _LOADS.get(tag) and _REMOTE.match(value):
-                self.found.append(f"<{tag} {name}={value!r}>")
+            if value and name == _LOADS.get(tag) and not value.startswith("data:"):
+                if _REMOTE.match(value) or tag == "img":  # an image beside the page: lost
+                    self.found.append(f"<{tag} {name}={value!r}>")
             if value and name == "style":
                 self.found.extend(f"style={ref!r}" for ref in _CSS_REMOTE.findall(value))
 
@@ -108,8 +109,9 @@ class _Resources(HTMLParser):
 def remote_references(html: str) -> list[str]:
     """What in a page would load from another machine: the ``src``/``href`` of its
     scripts, stylesheets, images and frames that are absolute or scheme-relative
-    URLs, and the ``url(...)``/``@import`` of its styles that are. A link a reader
-    clicks (``<a href>``) loads nothing and is not listed.
+    URLs, and the ``url(...)``/``@import`` of its styles that are; and every image
+    that is not a ``data:`` URI (a file beside the notebook does not travel with the
+    page). A link a reader clicks (``<a href>``) loads nothing and is not listed.
 
     Examples
     --------
@@ -193,7 +195,9 @@ def handout(path: Path, lang: str, *, code: bool = True, timeout: int = 600) -> 
     exporter = HTMLExporter(
         template_name=TEMPLATE,
         extra_template_basedirs=[str(Path(__file__).resolve().parent)],
-        embed_images=True,  # markdown images too, as data: URIs
+        # Not embed_images: it re-parses each HTML block of the markdown on its own,
+        # which closes a <details> before the solution it folds. The notebooks have no
+        # markdown images; remote_references refuses any image that is not data:.
         language_code=lang,
         exclude_input=not code,
         exclude_input_prompt=not code,
