@@ -3,13 +3,15 @@
 #   make test   set up the same .venv and run every test and doctest, then every
 #               notebook in English and in Chinese
 #   make workshop  serve the notebooks as code-free dashboards (Voila) for a room
+#               (make workshop FUNNELSIM_LANG=zh: the Chinese notebooks, notebooks/zh)
+#   make handouts  executed, self-contained HTML of every notebook, in handouts/en and handouts/zh
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.funnelsim-installed
 PORT   ?= 8888
 
-.PHONY: lab test venv lint bench data clean workshop
+.PHONY: lab test venv lint bench data clean workshop handouts
 
 venv: $(STAMP)
 
@@ -29,12 +31,20 @@ lab: $(STAMP)
 # The notebooks as dashboards with Voila, offline (README: "Running a workshop").
 # Binds 127.0.0.1; IP=0.0.0.0 opens it to the room's network. PORT=9000 picks the
 # port (default 8866), NOTEBOOK=notebooks/03-revenue-steadiness.ipynb serves one
-# notebook, ARGS=--token asks visitors for the token it prints.
+# notebook, ARGS=--token asks visitors for the token it prints. FUNNELSIM_LANG=zh serves
+# the Chinese notebooks (notebooks/zh) with a Chinese home page, kernels in Chinese.
 IP ?= 127.0.0.1
 WORKSHOP_PORT = $(if $(filter command line environment,$(origin PORT)),$(PORT),8866)
 workshop: $(STAMP)
 	$(BIN)/python workshop/serve.py --ip=$(IP) --port=$(WORKSHOP_PORT) $(NOTEBOOK) \
 	  $(if $(ARGS),-- $(ARGS))
+
+# Every notebook run top to bottom and saved as one HTML page that loads nothing from the
+# network (images embedded, solutions folded), in its own language: handouts/en/NN-*.html,
+# handouts/zh/NN-*.html (git ignores handouts/). A few minutes. ARGS=--no-code leaves
+# out the code and the exercises; ARGS="--lang zh" makes only the Chinese ones.
+handouts: $(STAMP)
+	$(BIN)/python workshop/handouts.py $(ARGS)
 
 # Unit tests and doctests (with hypothesis's pytest plugin for the property tests), then
 # every notebook top to bottom with nbval: the English ones in English and again in
@@ -73,4 +83,4 @@ bench: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build handouts *.egg-info

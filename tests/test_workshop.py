@@ -1,6 +1,13 @@
 """``make workshop`` in a real browser: the dashboards load offline and react to the sliders;
 the home page names the notebooks by title; Chinese text is drawn with the font the
-workshop serves, and the controls are big enough to use on a projector.
+workshop serves, Chinese headings are not bold, and the controls are big enough to use on
+a projector.
+
+The English workshop (``make workshop``) serves ``notebooks/``; a Chinese one
+(``FUNNELSIM_LANG=zh``) serves ``notebooks/zh/``. The browser tests run one server, the
+English one, and open the Chinese notebooks there too (``voila/render/zh/...``: not
+listed, not pre-warmed, but served, in Chinese since each starts the kit in Chinese); the
+Chinese workshop's home page is checked through the data its template imports.
 
 The server is ``workshop/serve.py`` (what ``make workshop`` runs), started on a
 free loopback port and stopped at the end, also on failure. The browser is
@@ -134,6 +141,13 @@ def _stop(proc: subprocess.Popen) -> None:
             continue
 
 
+def _english_workshop_env() -> dict[str, str]:
+    """The environment of ``make workshop`` with no language given (the test command
+    sets ``FUNNELSIM_LANG=en`` for the unit tests): each notebook's kernel then starts
+    in the language its text is written in."""
+    return {k: v for k, v in os.environ.items() if k != "FUNNELSIM_LANG"}
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
     """``workshop/serve.py`` on a free loopback port; yields its base URL."""
@@ -145,6 +159,7 @@ def server() -> Iterator[str]:
         proc = subprocess.Popen(
             [sys.executable, str(SERVE), "--port", str(port)],
             cwd=ROOT,
+            env=_english_workshop_env(),
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so _stop reaches the kernels
@@ -230,8 +245,10 @@ def test_notebook_list_loads_offline(server, page):
     page.goto(server, wait_until="networkidle")
     # the page lists the notebooks, each a link to its dashboard
     links = page.locator("a[href*='/voila/render/']")
-    names = {Path(h.split("?")[0]).name for h in links.evaluate_all("a => a.map(e => e.href)")}
-    assert {p.name for p in (ROOT / "notebooks").glob("*.ipynb")} <= names
+    hrefs = [h.split("?")[0] for h in links.evaluate_all("a => a.map(e => e.href)")]
+    assert {p.name for p in (ROOT / "notebooks").glob("*.ipynb")} == {Path(h).name for h in hrefs}
+    assert not [h for h in hrefs if "/zh/" in h]  # the Chinese workshop's notebooks
+    assert page.locator("a[href*='/voila/tree/']").count() == 0  # nor their folder
     assert watch.problems == []
 
 
@@ -453,6 +470,33 @@ def test_kernel_settings_reach_voila_and_args_replace_them():
     assert minutes in readme and serve.CULL_EVERY == 60
 
 
+def test_each_language_serves_its_own_notebooks():
+    """A Chinese workshop serves notebooks/zh; the English one serves notebooks/ and
+    pre-warms no kernel for notebooks/zh (Voilà matches each denylist pattern at the
+    start of a notebook's full path, or as a part of it)."""
+    serve = _load_serve()
+    assert serve.default_notebooks("en") == ROOT / "notebooks"
+    assert serve.default_notebooks("zh") == ROOT / "notebooks" / "zh"
+    assert serve.notebook_language(ROOT / "notebooks") == "en"
+    assert serve.notebook_language(ROOT / "notebooks" / "zh") == "zh"
+    assert serve.notebook_language(ROOT / "notebooks" / "zh" / NOTEBOOK) == "zh"
+
+    def prewarmed(folder: Path, args: list[str]) -> list[str]:
+        patterns = [a.split("=", 1)[1] for a in args if "preheat_denylist=" in a]
+        return sorted(
+            p.relative_to(folder).as_posix()
+            for p in folder.rglob("*.ipynb")
+            if not any(re.match(x, str(p)) or x in str(p) for x in patterns)
+        )
+
+    english = ROOT / "notebooks"
+    args = serve.voila_args(english, ip="127.0.0.1", port=8866, extra=[])
+    assert prewarmed(english, args) == sorted(p.name for p in english.glob("0[1-9]-*.ipynb"))
+    chinese = ROOT / "notebooks" / "zh"
+    args = serve.voila_args(chinese, ip="127.0.0.1", port=8866, extra=[])
+    assert prewarmed(chinese, args) == sorted(p.name for p in chinese.glob("0[1-9]-*.ipynb"))
+
+
 # ------------------------------------- the workshop's pages: font, control sizes, titles
 #: What the template's @font-face serves Noto Sans SC for (its unicode-range): the
 #: Chinese characters and CJK punctuation, never Latin text.
@@ -478,39 +522,53 @@ def _first_heading(path: Path) -> str:
     return ""
 
 
-def _home(lang: str):
-    """The home page's data in ``lang``, as the template imports it (a Jinja module)."""
+#: Each workshop's notebooks: ``make workshop`` and ``make workshop FUNNELSIM_LANG=zh``.
+FOLDERS = {"en": ROOT / "notebooks", "zh": ROOT / "notebooks" / "zh"}
+
+
+def _home(lang: str, folder: Path | None = None):
+    """The home page's data of the workshop in ``lang`` (serving ``folder``, by default
+    that language's notebooks), as the template imports it (a Jinja module)."""
     import jinja2
 
     from funnelsim import i18n
 
-    with i18n.language(lang):
-        source = _load_serve().home_page_data(ROOT / "notebooks")
+    with i18n.language(lang):  # the server's FUNNELSIM_LANG
+        source = _load_serve().home_page_data(folder or FOLDERS[lang])
     return jinja2.Environment().from_string(source).module
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_home_page_names_the_kit_and_each_notebook_by_its_title(lang):
+    """Each workshop's home page is in its notebooks' language, lists them (and only
+    them) by their first headings, and says how to start the other workshop."""
     from funnelsim import i18n
 
     home = _home(lang)
-    notebooks = sorted((ROOT / "notebooks").rglob("*.ipynb"))
-    names = {p.relative_to(ROOT / "notebooks").as_posix() for p in notebooks}
+    notebooks = sorted(FOLDERS[lang].glob("*.ipynb"))
     assert home.lang == lang
     with i18n.language(lang):
-        assert home.words == {"title": t("workshop.home.title"), "pick": t("workshop.home.pick")}
-    assert set(home.titles) == names
+        assert home.words == {
+            "title": t("workshop.home.title"),
+            "pick": t("workshop.home.pick"),
+            "other": t("workshop.home.other"),
+        }
+    other = {"en": "make workshop FUNNELSIM_LANG=zh", "zh": "make workshop"}[lang]
+    assert home.other_command == other
+    assert home.hidden == (["zh"] if lang == "en" else [])
+    assert set(home.titles) == {p.name for p in notebooks}  # notebooks/zh left out in en
     for path in notebooks:
-        title = home.titles[path.relative_to(ROOT / "notebooks").as_posix()]
+        title = home.titles[path.name]
         assert path.name not in title and path.stem not in title
         number = path.name.split("-")[0]
         if number != "00":
             assert title.startswith(f"{number} · "), title
-        if lang == "en" or re.search(f"[{_CJK}]", _first_heading(path)):
-            assert title == _first_heading(path)
-        else:  # an English notebook's Chinese title, from the catalogue
-            assert re.search(f"[{_CJK}]{{4}}", title), title
+        assert title == _first_heading(path)
+        assert bool(re.search(f"[{_CJK}]{{4}}", title)) == (lang == "zh"), title
     assert len(set(home.titles.values())) == len(home.titles)
+    # the folder decides the page's language: FUNNELSIM_LANG=zh with notebooks/ given
+    # (English text, Chinese kernels) keeps an English home page
+    assert _home("zh", FOLDERS["en"]).lang == "en"
 
 
 def test_english_catalogue_titles_are_the_notebooks_headings():
@@ -557,6 +615,9 @@ def test_home_page_in_the_browser(server, page):
     shown = page.locator("a[href*='/voila/render/']").all_inner_texts()
     assert [s.strip() for s in shown] == list(_home("en").titles.values())
     assert not [s for s in shown if ".ipynb" in s]
+    # how to start the Chinese workshop
+    assert "make workshop FUNNELSIM_LANG=zh" in page.locator(".funnelsim-other").inner_text()
+    assert page.evaluate("document.documentElement.lang") == "en"
     # the index as a dashboard: its words, not JupyterLab's instructions
     page.goto(f"{server}voila/render/00-index.ipynb", wait_until="load", timeout=180_000)
     page.get_by_text(_first_heading(ROOT / "notebooks" / "00-index.ipynb")).wait_for()
@@ -676,33 +737,55 @@ _LAYOUT = """() => {
 }"""
 
 
+_HEADINGS = """() => [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')]
+  .filter(h => h.getBoundingClientRect().width > 0 && h.innerText.trim())
+  .map(h => [h.innerText.trim().slice(0, 40), Number(getComputedStyle(h).fontWeight)])"""
+
+
 @pytest.mark.parametrize("notebook", SIZED)
 def test_dashboard_controls_and_chinese_font(server, page, notebook):
-    """Issue #12, in Chromium, in English and after a click on 中文, at window widths 1280
+    """Issue #12, in Chromium, the English notebook and then its Chinese twin
+    (notebooks/zh: narrative, labels and summaries in Chinese), at window widths 1280
     and 1920: every slider has a track of at least 150 px to drag, no readout, menu,
-    button or description is clipped, widget text is at least 14 px; and every Chinese
+    button or description is clipped, widget text is at least 14 px; every Chinese
     character on the page is drawn with the Noto Sans SC the workshop serves (the
-    browser here has no Chinese font of its own)."""
-    watch = _Watch(page, server)
-    page.goto(f"{server}voila/render/{notebook}", wait_until="load", timeout=180_000)
-    page.locator(".widget-hslider").first.wait_for()
-    for lang in ("en", "zh"):
+    browser here has no Chinese font of its own); and the Chinese page's headings
+    (narrative and app titles) are in the regular weight, the only one that font has,
+    where the English page's stay bold."""
+    english = page.context.new_page()  # a tab of its own, closed as a visitor closes it
+    english.set_default_timeout(60_000)
+    watches = [_Watch(english, server), _Watch(page, server)]
+    for lang, tab in (("en", english), ("zh", page)):
+        path = notebook if lang == "en" else f"zh/{notebook}"
         if lang == "zh":
-            page.get_by_text(t("language.zh"), exact=True).first.click()
-            page.wait_for_function(  # every app relabelled in Chinese
+            english.close(run_before_unload=True)
+        tab.goto(f"{server}voila/render/{path}", wait_until="load", timeout=180_000)
+        tab.locator(".widget-hslider").first.wait_for()
+        assert tab.evaluate("document.documentElement.lang") == lang
+        if lang == "zh":
+            heading = _first_heading(ROOT / "notebooks" / "zh" / notebook)
+            assert re.search(f"[{_CJK}]", heading), heading  # a Chinese notebook
+            tab.locator("h1", has_text=heading).first.wait_for()  # its narrative
+            tab.wait_for_function(  # every app labelled in Chinese (its kernel speaks it)
                 "(cjk) => [...document.querySelectorAll('.widget-hslider .widget-label')]"
                 ".every(l => new RegExp('[' + cjk + ']').test(l.innerText))",
                 arg=_CJK,
                 timeout=60_000,
             )
-        faces = page.evaluate(
+        faces = tab.evaluate(
             "document.fonts.ready.then(() => [...document.fonts]"
             ".filter(f => f.status === 'loaded').map(f => f.family.replace(/\"/g, '')))"
         )
         assert fs.fonts.FAMILY in faces, faces
         for width in (1280, 1920):
-            page.set_viewport_size({"width": width, "height": 1000})
-            page.wait_for_timeout(200)  # the grid re-flows
-            assert page.evaluate(_LAYOUT) == [], (lang, width)
-        assert _chinese_not_in_the_font(page) == [], lang
-    assert watch.problems == []
+            tab.set_viewport_size({"width": width, "height": 1000})
+            tab.wait_for_timeout(200)  # the grid re-flows
+            assert tab.evaluate(_LAYOUT) == [], (lang, width)
+        assert _chinese_not_in_the_font(tab) == [], lang
+        weights = tab.evaluate(_HEADINGS)
+        assert weights, "no heading on the page"
+        if lang == "zh":
+            assert [(text, w) for text, w in weights if w != 400] == []
+        else:  # the rule is the Chinese pages' only (and the check can see a bold one)
+            assert [w for _, w in weights if w >= 600], weights
+    assert [problem for watch in watches for problem in watch.problems] == []

@@ -14,8 +14,15 @@ the dashboards work without internet. It also copies the kit's Chinese font
 (the static Regular Noto Sans SC that ``python -m funnelsim.fonts`` builds for
 the charts): the template's ``@font-face`` serves it, so Chinese labels,
 buttons and text render on a browser that has no Chinese font. And it writes
-the notebooks' titles in each language for the home page
-(:func:`notebook_titles`).
+the notebooks' titles for the home page (:func:`home_page_data`).
+
+One workshop, one language. ``FUNNELSIM_LANG=zh`` (``make workshop
+FUNNELSIM_LANG=zh``) serves the Chinese notebooks, ``notebooks/zh/``, with a
+Chinese home page, and its kernels (inheriting ``FUNNELSIM_LANG``) speak
+Chinese; without it the workshop serves the English notebooks of
+``notebooks/``, and its home page leaves the ``zh`` folder out. Each home page
+says how to start the other. A dashboard's page declares the language its
+notebook is written in (``<html lang>``), which the workshop style uses.
 
 Voilà 0.5 leaves kernels running when their page goes away; this script
 fixes that (:func:`voila_app`, see there for why) and also starts Voilà with
@@ -24,11 +31,13 @@ pool of pre-warmed kernels (:data:`KERNEL_SETTINGS`).
 
 Usage::
 
-    python workshop/serve.py [--ip 127.0.0.1] [--port 8866] [PATH] [-- VOILA_ARGS...]
+    [FUNNELSIM_LANG=zh] python workshop/serve.py [--ip 127.0.0.1] [--port 8866] [PATH]
+        [-- VOILA_ARGS...]
 
-``PATH`` is the notebooks folder (a page listing every notebook, the default)
-or one notebook. Anything after ``--`` goes to Voilà as it is (``--token``
-asks every visitor for the token printed at start).
+``PATH`` is the notebooks folder (a page listing every notebook; by default
+``notebooks/``, or ``notebooks/zh/`` when ``FUNNELSIM_LANG=zh``) or one notebook.
+Anything after ``--`` goes to Voilà as it is (``--token`` asks every visitor
+for the token printed at start).
 """
 
 from __future__ import annotations
@@ -59,6 +68,9 @@ REMOVED_TAGS = ("exercise", "solution", "lab-only")
 HOME = "funnelsim_home.j2"
 _HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# How a notebook says which language its text is in: it starts the kit in it
+# (fs.widgets.language_switch("zh")). index.html.j2 reads the same call.
+_SWITCH = re.compile(r"""language_switch\(\s*["'](\w+)["']\s*\)""")
 
 
 def fontawesome_dir() -> Path:
@@ -90,6 +102,46 @@ def notebook_title(path: Path) -> str:
     return ""
 
 
+def notebook_language(path: Path) -> str:
+    """The language a notebook's text is written in: the one it passes to
+    ``fs.widgets.language_switch`` (``"en"`` when it passes none).
+
+    A folder's language is that of its first notebook (``"en"`` when it has none).
+    """
+    from funnelsim import i18n
+
+    if path.is_dir():
+        first = next(iter(sorted(path.glob("*.ipynb"))), None)
+        return notebook_language(first) if first is not None else i18n.DEFAULT_LANGUAGE
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    for cell in notebook.get("cells", []):
+        if cell.get("cell_type") == "code":
+            source = cell.get("source", "")
+            found = _SWITCH.search(source if isinstance(source, str) else "".join(source))
+            if found and found.group(1) in i18n.available_languages():
+                return found.group(1)
+    return i18n.DEFAULT_LANGUAGE
+
+
+def language_folders(folder: Path) -> list[str]:
+    """The subfolders of ``folder`` that hold its notebooks in another language
+    (``notebooks/zh``): a workshop of ``folder`` neither lists nor pre-warms them."""
+    from funnelsim import i18n
+
+    return [
+        lang
+        for lang in i18n.available_languages()
+        if lang != notebook_language(folder) and (folder / lang).is_dir()
+    ]
+
+
+def default_notebooks(lang: str) -> Path:
+    """The notebooks a workshop in ``lang`` serves: ``notebooks/``, or ``notebooks/<lang>``."""
+    from funnelsim import i18n
+
+    return ROOT / "notebooks" if lang == i18n.DEFAULT_LANGUAGE else ROOT / "notebooks" / lang
+
+
 def notebook_titles(folder: Path) -> dict[str, dict[str, str]]:
     """Every notebook under ``folder`` (its path from there, as the home page names it)
     and its title in each language of the kit.
@@ -97,15 +149,19 @@ def notebook_titles(folder: Path) -> dict[str, dict[str, str]]:
     A notebook's title is its first heading. A notebook written in English takes its
     title in another language from the catalogue (``workshop.title.NN``, NN the number
     its file name starts with) when there is one; a notebook written in Chinese keeps
-    its own heading in every language.
+    its own heading in every language. The notebooks in another language's
+    subfolder (:func:`language_folders`) are left out.
     """
     from funnelsim import i18n
 
+    others = set(language_folders(folder))
     titles: dict[str, dict[str, str]] = {}
     for path in sorted(folder.rglob("*.ipynb")):
         relative = path.relative_to(folder)
         if any(part.startswith(".") for part in relative.parts):
             continue  # .ipynb_checkpoints: the home page does not list them
+        if len(relative.parts) > 1 and relative.parts[0] in others:
+            continue  # notebooks/zh: the other language's workshop
         heading = notebook_title(path) or path.stem
         number = path.name.split("-", 1)[0]
         titles[relative.as_posix()] = by_lang = {}
@@ -118,16 +174,29 @@ def notebook_titles(folder: Path) -> dict[str, dict[str, str]]:
 
 
 def home_page_data(folder: Path | None) -> str:
-    """The Jinja file the home page imports: its language, its words and the titles."""
+    """The Jinja file the home page imports: its language (that of the notebooks in
+    ``folder``), its words, the titles, and the folders it leaves out."""
     from funnelsim import i18n
     from funnelsim.i18n import t
 
-    lang = i18n.get_language()
-    titles = notebook_titles(folder) if folder is not None and folder.is_dir() else {}
+    serving = folder is not None and folder.is_dir()
+    lang = notebook_language(folder) if serving else i18n.get_language()
+    titles = notebook_titles(folder) if serving else {}
+    with i18n.language(lang):
+        words = {
+            "title": t("workshop.home.title"),
+            "pick": t("workshop.home.pick"),
+            "other": t("workshop.home.other"),
+        }
+    other = next(code for code in i18n.available_languages() if code != lang)
     data = {
         "lang": lang,
-        "words": {"title": t("workshop.home.title"), "pick": t("workshop.home.pick")},
+        "words": words,
+        # how to start the workshop in the other language (a command: never translated)
+        "other_command": "make workshop"
+        + ("" if other == i18n.DEFAULT_LANGUAGE else f" FUNNELSIM_LANG={other}"),
         "titles": {path: by_lang[lang] for path, by_lang in titles.items()},
+        "hidden": language_folders(folder) if serving else [],
     }
     # JSON with every non-ASCII character escaped is also a Jinja literal.
     return "".join(
@@ -248,6 +317,10 @@ def _option(arg: str) -> str:
 
 def voila_args(path: Path, *, ip: str, port: int, extra: list[str]) -> list[str]:
     """Voilà's command-line arguments to serve ``path`` on ``ip:port`` with the template."""
+    # The notebooks of another language's subfolder (notebooks/zh in the English
+    # workshop) get no pre-warmed kernel: Voilà matches each pattern at the start of a
+    # notebook's full path.
+    skip = language_folders(path) if path.is_dir() else []
     return [
         str(path),
         "--no-browser",
@@ -265,6 +338,11 @@ def voila_args(path: Path, *, ip: str, port: int, extra: list[str]) -> list[str]
         *(f"--TagRemovePreprocessor.remove_cell_tags={tag}" for tag in REMOVED_TAGS),
         # Voilà refuses a setting given twice: one of these given after "--" replaces ours.
         *(s for s in KERNEL_SETTINGS if _option(s) not in {_option(e) for e in extra}),
+        *(
+            f"--VoilaKernelManager.preheat_denylist={re.escape(str(path / lang) + os.sep)}"
+            for lang in skip
+            if "--VoilaKernelManager.preheat_denylist" not in {_option(e) for e in extra}
+        ),
         *extra,
     ]
 
@@ -276,11 +354,15 @@ def main(argv: list[str] | None = None) -> None:
         cut = argv.index("--")
         argv, extra = argv[:cut], argv[cut + 1 :]
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    from funnelsim import i18n
+
+    lang = i18n.get_language()  # FUNNELSIM_LANG, which the kernels inherit
     parser.add_argument(
         "path",
         nargs="?",
-        default=str(ROOT / "notebooks"),
-        help="notebooks folder or one notebook (default: notebooks/)",
+        default=str(default_notebooks(lang)),
+        help="notebooks folder or one notebook (default: notebooks/, or notebooks/zh/ "
+        "with FUNNELSIM_LANG=zh)",
     )
     parser.add_argument(
         "--ip", default="127.0.0.1", help="address to listen on (0.0.0.0: every network)"
@@ -290,6 +372,7 @@ def main(argv: list[str] | None = None) -> None:
     path = Path(args.path).resolve()
     if not path.exists():
         parser.error(f"{args.path} does not exist: give the notebooks folder or one notebook")
+    print(f"funnelsim workshop ({notebook_language(path)}): {path}", flush=True)
     install_template(PREFIX, notebooks=path if path.is_dir() else None)
     data = str(PREFIX / "share" / "jupyter")
     os.environ["JUPYTER_PATH"] = os.pathsep.join(
