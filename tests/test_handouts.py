@@ -128,6 +128,29 @@ def test_handout_keeps_solutions_folded_and_leaves_out_checks(handout):
     assert title in page, (lang, title)
 
 
+def test_handout_carries_a_font_for_every_chinese_character(handout):
+    """A machine without a Chinese font still shows the Chinese: the page embeds the kit's
+    font, cut to its characters, and the cut font has a glyph for each of them."""
+    import base64
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    lang, _, page = handout
+    module = _load()
+    body = page.split("</style>")[-1]  # the text after the stylesheets
+    chars = set(re.findall(r"[\u4e00-\u9fff]", body))
+    found = re.search(r'url\("data:font/woff;base64,([A-Za-z0-9+/=]+)"\)', page)
+    if lang == "en" and not chars:
+        assert found is None
+        return
+    assert found and module.CJK_FAMILY in page
+    cmap = TTFont(io.BytesIO(base64.b64decode(found.group(1)))).getBestCmap()
+    missing = sorted(c for c in chars if ord(c) not in cmap)
+    assert not missing and (lang == "en" or len(chars) > 50), missing
+    assert module.cjk_font_face("no Chinese") == ""
+
+
 def test_the_check_sees_what_loads_from_the_network(handout):
     """Planted: the same page with a remote script, a scheme-relative stylesheet and a
     remote font in its style fails the check; a plain link to another site does not.
