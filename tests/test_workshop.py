@@ -636,6 +636,8 @@ _MARK_CJK = """(cjk) => {
     if (!el || el.hasAttribute('data-cjk') || el.closest('script, style, option')) continue;
     const box = el.getBoundingClientRect();
     if (box.width === 0 || box.height === 0) continue;  // not shown
+    // nor is a folded answer (a closed <details> keeps its boxes but draws nothing)
+    if (el.closest('details:not([open]) > :not(summary)') || !el.checkVisibility()) continue;
     let count = 0;
     for (const c of el.childNodes)
       if (c.nodeType === 3) count += (c.data.match(pattern) || []).length;
