@@ -226,7 +226,10 @@ def test_chinese_paragraphs_do_not_break_between_two_characters():
         for i, cell in enumerate(_cells(path))
         if cell["cell_type"] == "markdown"
     }
-    for guide in sorted((ROOT / "workshop" / "guides" / "zh").glob("*.md")):
-        texts[str(guide.relative_to(ROOT))] = guide.read_text(encoding="utf-8")
+    for doc in [
+        *sorted((ROOT / "workshop" / "guides" / "zh").glob("*.md")),
+        ROOT / "README.zh-CN.md",
+    ]:
+        texts[str(doc.relative_to(ROOT))] = doc.read_text(encoding="utf-8")
     broken = {where: b for where, text in texts.items() if (b := broken_lines(text))}
     assert not broken, f"line breaks inside Chinese sentences (shown as spaces): {broken}"
