@@ -617,8 +617,10 @@ def main(argv: list[str] | None = None) -> int:
         settled = sampler.since(sampler.now() - 5)
         cpu_server, cpu_browser = sampler.cpu_seconds("server"), sampler.cpu_seconds("browser")
     finally:
-        sampler.stop()
-        stop_server(proc)
+        try:
+            sampler.stop()
+        finally:
+            stop_server(proc)
     meta = {
         "date": dt.datetime.now().isoformat(timespec="seconds"),
         "machine": f"{platform.node()}, {platform.platform()}",
