@@ -306,6 +306,22 @@ def _steady(sampler: Sampler, *, quiet_s: float, limit_s: float, cpu_cores: floa
 
 
 # ----------------------------------------------------------------------- server
+def pool_setting(notebook: str, size: int, default: int = 1) -> str:
+    """The Voilà setting that keeps ``size`` pre-warmed kernels for ``notebook`` and
+    ``default`` for every other notebook (serve.py's ``POOL_SIZE``).
+
+    Examples
+    --------
+    >>> option, value = pool_setting("03.ipynb", 10).split("=", 1)
+    >>> option
+    '--VoilaKernelManager.kernel_pools_config'
+    >>> value
+    "{'default': {'pool_size': 1}, '03.ipynb': {'pool_size': 10}}"
+    """
+    config = {"default": {"pool_size": default}, notebook: {"pool_size": size}}
+    return f"--VoilaKernelManager.kernel_pools_config={config!r}"
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -363,10 +379,12 @@ class Visit:
 
     visitor: int
     arrived: float = float("nan")
+    page_opened: float = float("nan")  # seconds the browser took to give the visitor a page
     first_chart: float = float("nan")
     redraw: float = float("nan")
     left: float = float("nan")
     error: str = ""
+    cells_shown: int = -1  # on failure: the notebook cells the page showed by then
 
 
 async def _move_slider(page) -> None:
@@ -388,12 +406,13 @@ async def _move_slider(page) -> None:
 async def visit(browser, url: str, record: Visit, sampler: Sampler, args) -> None:
     """One visitor: open the dashboard, wait for the chart, move a slider, wait for the
     redraw, close the page; what it saw goes into ``record``."""
+    record.arrived = sampler.now()
     context = await browser.new_context(viewport={"width": 1280, "height": 1000})
     page = await context.new_page()
+    record.page_opened = sampler.now() - record.arrived
     timeout = args.timeout * 1000
     page.set_default_timeout(timeout)
     try:
-        record.arrived = sampler.now()
         sampler.open_pages += 1
         start = time.monotonic()
         await page.goto(url, wait_until="commit", timeout=timeout)
@@ -411,6 +430,12 @@ async def visit(browser, url: str, record: Visit, sampler: Sampler, args) -> Non
         raise
     except Exception as error:  # one visitor's failure is reported, not fatal
         record.error = f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
+        try:  # how far the page got, and what it showed
+            record.cells_shown = await page.locator(".jp-Cell").count()
+            shot = args.prefix.with_name(f"{args.prefix.name}-visitor{record.visitor}.png")
+            await page.screenshot(path=str(shot), timeout=30_000)
+        except Exception:  # a diagnosis only
+            pass
     finally:
         try:
             await page.close(run_before_unload=True)  # as closing the tab: Voilà frees the kernel
@@ -585,6 +610,12 @@ def main(argv: list[str] | None = None) -> int:
         help="a Voila setting for serve.py (repeatable), e.g. "
         "--voila-arg=--VoilaConfiguration.default_pool_size=2",
     )
+    parser.add_argument(
+        "--pool",
+        type=int,
+        default=None,
+        help="pre-warmed kernels for --notebook (serve.py keeps POOL_SIZE per notebook)",
+    )
     parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
     args = parser.parse_args(argv)
     if not (ROOT / "notebooks" / args.notebook).is_file():
@@ -592,8 +623,11 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(args.chromium).is_file():
         parser.error(f"no Chromium at {args.chromium}: sudo apt-get install chromium")
 
+    if args.pool is not None:
+        args.voila_arg.append(pool_setting(args.notebook, args.pool))
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    args.prefix = RESULTS / f"bench_workshop-{stamp}"
     log_path = RESULTS / f"bench_workshop-{stamp}-voila.log"
     load_before = _load()
     print(f"# load average {load_before}; {os.cpu_count()} cores; server log {log_path.name}")
@@ -603,6 +637,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         waited = _steady(sampler, quiet_s=5, limit_s=600, cpu_cores=0.15)
         print(f"# pre-warmed pool up and quiet after {waited:.0f} s", flush=True)
+        warm_s = round(waited)
         idle_from = sampler.now()
         time.sleep(5)
         idle = sampler.since(idle_from)
@@ -634,6 +669,7 @@ def main(argv: list[str] | None = None) -> int:
         "notebook": args.notebook,
         "lang": args.lang,
         "voila_args": args.voila_arg,
+        "pool_up_s": warm_s,
         "load_before": load_before,
         "load_after": _load(),
         "cpu_server_s": round(cpu_server, 1),
