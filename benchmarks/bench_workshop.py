@@ -35,9 +35,9 @@ the visitors' laptops), so its CPU time is reported beside the server's.
 
 A summary table is printed and everything is written to
 ``benchmarks/results/bench_workshop-<date>.json`` (git ignores the folder). Not
-part of ``make bench`` (``run_all.py``): it needs Chromium and takes about 10
-minutes and some 15 GB for 40 visitors. ``--visitors 3 --settle 10`` is a quick
-check (under 2 minutes).
+part of ``make bench`` (``run_all.py``): it needs Chromium, and 40 visitors took
+14 minutes and 14 GB (server 9 GB, browser 5 GB) on a busy 2-core machine.
+``--visitors 3 --settle 10`` is a quick check (under 2 minutes).
 """
 
 from __future__ import annotations
@@ -501,8 +501,8 @@ def summarise(
     first = summarise_times([v.first_chart for v in visits if v.first_chart == v.first_chart])
     redraw = summarise_times([v.redraw for v in visits if v.redraw == v.redraw])
     return {
-        "first_chart_s": asdict(first),
-        "redraw_s": asdict(redraw),
+        "first_chart_s": _no_nan(asdict(first)),
+        "redraw_s": _no_nan(asdict(redraw)),
         "failed_visits": sum(1 for v in visits if v.error),
         "idle_pss_mb": round(idle_mb),
         "idle_kernels": idle_kernels,
@@ -535,7 +535,8 @@ def summarise(
 
 
 def print_table(summary: dict, meta: dict) -> None:
-    f, r = summary["first_chart_s"], summary["redraw_s"]
+    f, r = ({k: math.nan if v is None else v for k, v in summary[k].items()}
+            for k in ("first_chart_s", "redraw_s"))  # fmt: skip
     lap = summary["laptop"]
     ok = {True: "pass", False: "FAIL"}
     rows = [
@@ -565,6 +566,11 @@ def print_table(summary: dict, meta: dict) -> None:
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         print(f"{key:<{width}}  {value}")
+
+
+def _no_nan(record: dict) -> dict:
+    """``record`` with NaN (a time never reached) as None, which JSON can hold."""
+    return {k: None if isinstance(v, float) and v != v else v for k, v in record.items()}
 
 
 def _load() -> str:
@@ -688,7 +694,7 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "meta": meta,
                 "summary": summary,
-                "visits": [asdict(v) for v in visits],
+                "visits": [_no_nan(asdict(v)) for v in visits],
                 "samples": series,
             },
             indent=1,

@@ -14,7 +14,7 @@ HERE = Path(__file__).resolve().parent
 # Scripts that make bench leaves out, with how to run them by hand and why.
 BY_HAND = {
     "bench_workshop.py": "python benchmarks/bench_workshop.py (a room of 40 in Chromium: "
-    "about 10 minutes and 15 GB of memory)",
+    "some 15 minutes and 14 GB of memory)",
 }
 
 
