@@ -33,10 +33,13 @@ lab: $(STAMP)
 # port (default 8866), NOTEBOOK=notebooks/03-revenue-steadiness.ipynb serves one
 # notebook, ARGS=--token asks visitors for the token it prints. FUNNELSIM_LANG=zh serves
 # the Chinese notebooks (notebooks/zh) with a Chinese home page, kernels in Chinese.
+# ROOM=40 ROOM_NOTEBOOK=03-revenue-steadiness receives a room of 40 arriving together:
+# 40 kernels of the notebook it opens first, prepared at start.
 IP ?= 127.0.0.1
 WORKSHOP_PORT = $(if $(filter command line environment,$(origin PORT)),$(PORT),8866)
 workshop: $(STAMP)
 	$(BIN)/python workshop/serve.py --ip=$(IP) --port=$(WORKSHOP_PORT) $(NOTEBOOK) \
+	  $(if $(ROOM),--room=$(ROOM)) $(if $(ROOM_NOTEBOOK),--room-notebook=$(ROOM_NOTEBOOK)) \
 	  $(if $(ARGS),-- $(ARGS))
 
 # Every notebook run top to bottom and saved as one HTML page that loads nothing from the

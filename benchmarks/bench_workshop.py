@@ -306,33 +306,19 @@ def _steady(sampler: Sampler, *, quiet_s: float, limit_s: float, cpu_cores: floa
 
 
 # ----------------------------------------------------------------------- server
-def pool_setting(notebook: str, size: int, default: int = 1) -> str:
-    """The Voilà setting that keeps ``size`` pre-warmed kernels for ``notebook`` and
-    ``default`` for every other notebook (serve.py's ``POOL_SIZE``).
-
-    Examples
-    --------
-    >>> option, value = pool_setting("03.ipynb", 10).split("=", 1)
-    >>> option
-    '--VoilaKernelManager.kernel_pools_config'
-    >>> value
-    "{'default': {'pool_size': 1}, '03.ipynb': {'pool_size': 10}}"
-    """
-    config = {"default": {"pool_size": default}, notebook: {"pool_size": size}}
-    return f"--VoilaKernelManager.kernel_pools_config={config!r}"
-
-
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def start_server(log_path: Path, voila_args: list[str], lang: str) -> tuple[subprocess.Popen, str]:
+def start_server(
+    log_path: Path, voila_args: list[str], lang: str, serve_args: list[str] = ()
+) -> tuple[subprocess.Popen, str]:
     """``workshop/serve.py`` on a free loopback port (its own process group); its URL."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}/"
-    command = [sys.executable, str(SERVE), "--port", str(port)]
+    command = [sys.executable, str(SERVE), "--port", str(port), *serve_args]
     if voila_args:
         command += ["--", *voila_args]
     env = {**os.environ, "FUNNELSIM_LANG": lang}
@@ -617,10 +603,11 @@ def main(argv: list[str] | None = None) -> int:
         "--voila-arg=--VoilaConfiguration.default_pool_size=2",
     )
     parser.add_argument(
-        "--pool",
+        "--room",
         type=int,
-        default=None,
-        help="pre-warmed kernels for --notebook (serve.py keeps POOL_SIZE per notebook)",
+        default=0,
+        help="serve.py --room N (make workshop ROOM=N ROOM_NOTEBOOK=...): N kernels of "
+        "--notebook prepared at start, their replacements held back",
     )
     parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
     args = parser.parse_args(argv)
@@ -629,15 +616,14 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(args.chromium).is_file():
         parser.error(f"no Chromium at {args.chromium}: sudo apt-get install chromium")
 
-    if args.pool is not None:
-        args.voila_arg.append(pool_setting(args.notebook, args.pool))
+    serve_args = ["--room", str(args.room), "--room-notebook", args.notebook] if args.room else []
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     args.prefix = RESULTS / f"bench_workshop-{stamp}"
     log_path = RESULTS / f"bench_workshop-{stamp}-voila.log"
     load_before = _load()
     print(f"# load average {load_before}; {os.cpu_count()} cores; server log {log_path.name}")
-    proc, url = start_server(log_path, args.voila_arg, args.lang)
+    proc, url = start_server(log_path, args.voila_arg, args.lang, serve_args)
     sampler = Sampler(proc.pid, args.interval, args.min_free_gb * GB_MB)
     sampler.start()
     try:

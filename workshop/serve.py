@@ -264,6 +264,37 @@ KERNEL_SETTINGS = (
 )
 
 
+# A room arriving together (README, "How many visitors a laptop holds"): every page
+# runs its notebook in a kernel of its own, 4 to 7 s of CPU; on a 2-core laptop a
+# room of 40 opening the same notebook at once would wait minutes. --room N keeps N
+# spare kernels of the notebook the room opens first, prepared at start, and holds
+# back the replacement of a taken spare for ROOM_FILL_DELAY seconds, so that it does
+# not compete with the visitors still arriving.
+ROOM_FILL_DELAY = 120
+
+
+def room_settings(root: Path, size: int, notebook: str) -> list[str]:
+    """Voilà settings that receive a room of ``size``: that many spare kernels of
+    ``notebook`` (its path under ``root``, the folder served), the usual one of every
+    other notebook, and refills held back :data:`ROOM_FILL_DELAY` seconds.
+
+    >>> room_settings(ROOT / "notebooks", 40, "03-revenue-steadiness.ipynb")[0]
+    "--VoilaKernelManager.kernel_pools_config={'default': {'pool_size': 1}, \
+'03-revenue-steadiness.ipynb': {'pool_size': 40}}"
+    """
+    if size < 1:
+        raise ValueError(f"--room {size}: give the number of visitors, 1 or more")
+    name = notebook if notebook.endswith(".ipynb") else notebook + ".ipynb"
+    if not (root / name).is_file():
+        found = sorted(p.name for p in root.glob("[0-9]*.ipynb"))
+        raise ValueError(f"--room-notebook {notebook}: not in {root}; one of {', '.join(found)}")
+    config = {"default": {"pool_size": POOL_SIZE}, name: {"pool_size": size}}
+    return [
+        f"--VoilaKernelManager.kernel_pools_config={config!r}",
+        f"--VoilaKernelManager.fill_delay={ROOM_FILL_DELAY}",
+    ]
+
+
 def voila_app():
     """Voilà's application, whose dashboard pages set the ``_xsrf`` cookie.
 
@@ -368,10 +399,33 @@ def main(argv: list[str] | None = None) -> None:
         "--ip", default="127.0.0.1", help="address to listen on (0.0.0.0: every network)"
     )
     parser.add_argument("--port", type=int, default=8866, help="port (default 8866)")
+    parser.add_argument(
+        "--room",
+        type=int,
+        default=0,
+        metavar="N",
+        help="a room of N arriving together: N spare kernels of --room-notebook (or of the "
+        f"one notebook served), their replacements held back {ROOM_FILL_DELAY} s",
+    )
+    parser.add_argument(
+        "--room-notebook", metavar="NAME", help="the notebook the room opens first"
+    )
     args = parser.parse_args(argv)
     path = Path(args.path).resolve()
     if not path.exists():
         parser.error(f"{args.path} does not exist: give the notebooks folder or one notebook")
+    if args.room:
+        root = path if path.is_dir() else path.parent
+        first = args.room_notebook or (path.name if path.is_file() else None)
+        if first is None:
+            parser.error(
+                "--room needs --room-notebook (ROOM_NOTEBOOK=): the notebook the "
+                "room opens first, e.g. 03-revenue-steadiness"
+            )
+        try:
+            extra = room_settings(root, args.room, first) + extra
+        except ValueError as error:
+            parser.error(str(error))
     print(f"funnelsim workshop ({notebook_language(path)}): {path}", flush=True)
     install_template(PREFIX, notebooks=path if path.is_dir() else None)
     data = str(PREFIX / "share" / "jupyter")
