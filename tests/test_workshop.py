@@ -191,6 +191,7 @@ class _Watch:
 
     def __init__(self, page, base: str) -> None:
         self.problems: list[str] = []
+        self.urls: list[str] = []
         page.on("console", self._console)
         page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
         page.on(
@@ -210,6 +211,7 @@ class _Watch:
 
     def _request(self, request, base: str) -> None:
         url = request.url
+        self.urls.append(url)
         if not url.startswith((base, base.replace("http", "ws", 1), "data:", "blob:")):
             self.problems.append(f"request leaves the machine: {url}")
 
@@ -595,13 +597,26 @@ def test_dashboards_show_no_instructions_for_jupyterlab():
 
 
 def test_the_template_serves_the_kits_chinese_font(tmp_path):
-    """The @font-face names a file of the copy: the charts' static Regular Noto Sans SC."""
-    dest = _load_serve().install_template(tmp_path)
+    """The @font-faces name files of the copy: the charts' static Regular Noto Sans SC,
+    and the same font cut to the kit's own Chinese characters, which it has every one of
+    (catalogue, notebooks in both languages, sample logs)."""
+    from fontTools.ttLib import TTFont
+
+    serve = _load_serve()
+    dest = serve.install_template(tmp_path)
     css = (dest / "static" / "funnelsim.css").read_text(encoding="utf-8")
     refs = re.findall(r"url\(\"?([^\")]+)\"?\)", css)
-    assert refs == ["fonts/NotoSansSC-Regular.ttf"]
+    assert refs[0] == "fonts/NotoSansSC-Regular.ttf" and len(refs) == 2
     font = dest / "static" / refs[0]
     assert font.read_bytes() == fs.fonts.font_path().read_bytes()
+    cut = dest / "static" / refs[1]
+    assert cut.suffix == ".woff" and cut.stat().st_size < font.stat().st_size / 20
+    chars = serve.kit_characters()
+    catalogue = (ROOT / "funnelsim" / "locales" / "zh.json").read_text(encoding="utf-8")
+    assert set(re.findall(f"[{_CJK}]", catalogue)) <= set(chars)
+    cmap = TTFont(cut).getBestCmap()
+    assert [c for c in chars if ord(c) not in cmap] == []
+    assert css.rindex("fonts/NotoSansSC-kit-") > css.index("fonts/NotoSansSC-Regular.ttf")
     assert (dest / "static" / "fonts" / "OFL.txt").is_file()  # its licence travels with it
     for page in ("index.html.j2", "page.html"):  # dashboards and the home page
         assert "static/funnelsim.css" in (dest / page).read_text(encoding="utf-8")
@@ -784,6 +799,9 @@ def test_dashboard_controls_and_chinese_font(server, page, notebook):
             tab.wait_for_timeout(200)  # the grid re-flows
             assert tab.evaluate(_LAYOUT) == [], (lang, width)
         assert _chinese_not_in_the_font(tab) == [], lang
+        if lang == "zh":  # the kit's own words: the cut font served them, not the 10.6 MB
+            fetched = [u for u in watches[1].urls if "/static/fonts/NotoSansSC" in u]
+            assert fetched and not [u for u in fetched if u.endswith(".ttf")], fetched
         weights = tab.evaluate(_HEADINGS)
         assert weights, "no heading on the page"
         if lang == "zh":
