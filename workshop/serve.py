@@ -321,6 +321,10 @@ KERNEL_SETTINGS = (
     "--VoilaConfiguration.preheat_kernel=True",
     f"--VoilaConfiguration.default_pool_size={POOL_SIZE}",
     "--VoilaKernelManager.preheat_denylist=00-index.ipynb",
+    # A cell's output may take longer than nbclient's 4 s to arrive when many kernels
+    # run their notebooks at once (a room's spares prepared at start on 2 cores); past
+    # it the output is dropped and the page would show no app. Wait up to a minute.
+    "--VoilaExecutor.iopub_timeout=60",
 )
 
 
