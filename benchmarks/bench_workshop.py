@@ -557,6 +557,8 @@ def print_table(summary: dict, meta: dict) -> None:
          f"{summary['idle_pss_mb']:,} MB idle) / {lap['per_visitor_mb']} MB)"),
         ("CPU used: server + kernels / browser", f"{meta['cpu_server_s']:.0f} s / "
          f"{meta['cpu_browser_s']:.0f} s on {meta['cores']} cores"),
+        ("  of which while visitors were on", f"{meta['cpu_visits_server_s']:.0f} s / "
+         f"{meta['cpu_visits_browser_s']:.0f} s in {meta['visits_s']:.0f} s"),
         ("load average before / after", f"{meta['load_before']} / {meta['load_after']}"),
         ("target: first chart median <= 3 s", ok[summary["targets"]["first_chart_median_le_3s"]]),
         ("target: memory within 10 % of idle", ok[summary["targets"]["memory_back_within_10pct"]]),
@@ -647,8 +649,11 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(5)
         idle = sampler.since(idle_from)
         run_from = sampler.now()
+        cpu_at = {side: sampler.cpu_seconds(side) for side in ("server", "browser")}
         visits = asyncio.run(run_visitors(f"{url}voila/render/{args.notebook}", sampler, args))
         left = sampler.now()
+        time.sleep(args.interval * (BROWSER_EVERY + 1))  # a sample of the browser's CPU too
+        cpu_visits = {side: sampler.cpu_seconds(side) - cpu_at[side] for side in cpu_at}
         during = sampler.since(run_from)
         print(
             f"# visitors done in {left - run_from:.0f} s; settling {args.settle:g} s", flush=True
@@ -679,6 +684,9 @@ def main(argv: list[str] | None = None) -> int:
         "load_after": _load(),
         "cpu_server_s": round(cpu_server, 1),
         "cpu_browser_s": round(cpu_browser, 1),
+        "cpu_visits_server_s": round(cpu_visits["server"], 1),
+        "cpu_visits_browser_s": round(cpu_visits["browser"], 1),
+        "visits_s": round(left - run_from, 1),
         "stopped_low_memory": sampler.low_memory.is_set(),
     }
     summary = summarise(visits, idle, during, settled, args)
