@@ -25,7 +25,9 @@ True
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
+import re
 import sys
 import tempfile
 from functools import cache
@@ -37,13 +39,15 @@ from matplotlib import font_manager
 
 from .i18n import t
 
-__all__ = ["FAMILY", "families", "font_path", "register"]
+__all__ = ["CHINESE", "FAMILY", "chinese_characters", "cut", "families", "font_path", "register"]
 
 FAMILY = "Noto Sans SC"
 _PACKAGE = "justmytype_intl_cjk"
 _VARIABLE = ("fonts", "ofl", "notosanssc", "NotoSansSC[wght].ttf")
 _STATIC = "NotoSansSC-Regular.ttf"
 _WEIGHT = 400
+#: Chinese characters and the punctuation, radicals and full-width forms around them.
+CHINESE = re.compile(r"[\u2e80-\u2fdf\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 
 
 def _variable_font() -> Path:
@@ -160,3 +164,39 @@ def register() -> list[str]:
 
 if __name__ == "__main__":  # pragma: no cover - set-up step: python -m funnelsim.fonts
     print(font_path())
+
+
+def chinese_characters(text: str) -> str:
+    """The distinct Chinese characters (see :data:`CHINESE`) of ``text``, sorted.
+
+    >>> chinese_characters("约见 meetings，约见")
+    '约见，'
+    """
+    return "".join(sorted(set(CHINESE.findall(text))))
+
+
+def cut(chars: str, *, flavor: str = "woff") -> bytes:
+    """The plot font (:func:`font_path`) cut to ``chars``: a small file for a web page.
+
+    Workshop pages and handouts embed or serve this, so that a browser
+    without a Chinese font draws their Chinese text, without fetching the
+    whole 10 MB font. ``flavor`` is ``"woff"`` (zlib-compressed; WOFF2 would
+    need brotli) or ``None`` (TrueType).
+
+    >>> from fontTools.ttLib import TTFont
+    >>> font = TTFont(io.BytesIO(cut("约见")))
+    >>> sorted(chr(c) for c in font.getBestCmap() if c > 127)
+    ['约', '见']
+    """
+    # lazy: fontTools' subsetter is needed only by the workshop and the handouts.
+    from fontTools import subset
+
+    options = subset.Options()
+    options.flavor = flavor
+    font = subset.load_font(str(font_path()), options)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=[ord(c) for c in chars])
+    subsetter.subset(font)
+    data = io.BytesIO()
+    subset.save_font(font, data, options)
+    return data.getvalue()

@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
-import io
 import os
 import re
 import sys
@@ -68,7 +67,6 @@ WIDGET = "application/vnd.jupyter.widget-view+json"
 # Chinese text of a handout is drawn with the kit's own Noto Sans SC, cut to the
 # characters the page uses and embedded, so a machine without a Chinese font shows it.
 CJK_FAMILY = "funnelsim Noto Sans SC"
-_CJK_TEXT = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]")
 _CJK_RANGE = "U+2E80-9FFF, U+3000-303F, U+FF00-FFEF"
 _REMOTE = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
 _CSS_REMOTE = re.compile(r"""(?:url\(\s*["']?|@import\s+["'])\s*((?:[a-z]+:)?//[^"')\s]+)""", re.I)
@@ -229,23 +227,12 @@ def cjk_font_face(page: str) -> str:
     >>> "font/woff;base64," in cjk_font_face("<p>约见</p>")
     True
     """
-    chars = sorted(set(_CJK_TEXT.findall(page)))
+    from funnelsim import fonts
+
+    chars = fonts.chinese_characters(page)
     if not chars:
         return ""
-    # lazy: fontTools' subsetter (and the font) are needed only for a Chinese page.
-    from fontTools import subset
-
-    from funnelsim.fonts import font_path
-
-    options = subset.Options()
-    options.flavor = "woff"  # zlib-compressed; WOFF2 would need brotli
-    font = subset.load_font(str(font_path()), options)
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=[ord(c) for c in chars])
-    subsetter.subset(font)
-    data = io.BytesIO()
-    subset.save_font(font, data, options)
-    woff = base64.b64encode(data.getvalue()).decode("ascii")
+    woff = base64.b64encode(fonts.cut(chars)).decode("ascii")
     family = f'"{CJK_FAMILY}"'
     sans = "system-ui, -apple-system, 'Segoe UI', helvetica, arial, sans-serif"
     # Every rule of the lab page names its font through these variables (the code's has

@@ -239,7 +239,7 @@ def install_template(
     if licence.is_file():
         shutil.copy2(licence, cjk / "OFL.txt")
     with (dest / "static" / "funnelsim.css").open("a", encoding="utf-8") as css:
-        css.write(kit_font_face(font, cjk))
+        css.write(kit_font_face(cjk))
     (dest / HOME).write_text(home_page_data(notebooks), encoding="utf-8")
     return dest
 
@@ -249,25 +249,26 @@ def install_template(
 # cut to them (some 0.5 MB) instead of the whole Noto Sans SC (10.6 MB): 40 visitors on
 # the room's Wi-Fi fetch 20 MB, not 420 MB.
 _KIT_TEXTS = ("funnelsim/locales/*.json", "notebooks/**/*.ipynb", "data/*.csv")
-_CJK_CHAR = re.compile(r"[\u2e80-\u2fdf\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 
 
 def kit_characters() -> str:
     """Every Chinese character (and CJK punctuation) of the kit's own text, sorted."""
-    chars: set[str] = set()
+    from funnelsim.fonts import chinese_characters
+
+    texts = []
     for pattern in _KIT_TEXTS:
         for path in ROOT.glob(pattern):
             raw = path.read_bytes()
             for encoding in ("utf-8", "gb18030"):
                 try:
-                    chars.update(_CJK_CHAR.findall(raw.decode(encoding)))
+                    texts.append(raw.decode(encoding))
                     break
                 except UnicodeDecodeError:
                     continue
-    return "".join(sorted(chars))
+    return chinese_characters("".join(texts))
 
 
-def kit_font_face(font: Path, folder: Path) -> str:
+def kit_font_face(folder: Path) -> str:
     """An ``@font-face`` for the font cut to :func:`kit_characters` (written into
     ``folder`` as a WOFF file once per character set), whose ``unicode-range`` lists
     them. Appended after the whole font's face in funnelsim.css, so that a browser
@@ -279,18 +280,11 @@ def kit_font_face(font: Path, folder: Path) -> str:
     name = f"NotoSansSC-kit-{digest}.woff"
     target = folder / name
     if not target.is_file():
-        # lazy: the subsetter is needed only when the kit's text has changed.
-        from fontTools import subset
+        from funnelsim.fonts import cut
 
-        options = subset.Options()
-        options.flavor = "woff"
-        cut = subset.load_font(str(font), options)
-        subsetter = subset.Subsetter(options)
-        subsetter.populate(unicodes=[ord(c) for c in chars])
-        subsetter.subset(cut)
         for old in folder.glob("NotoSansSC-kit-*.woff"):
             old.unlink()
-        subset.save_font(cut, str(target), options)
+        target.write_bytes(cut(chars))
     ranges = ", ".join(f"U+{ord(c):X}" for c in chars)
     return (
         "\n/* The kit's own Chinese characters, cut from the same font (serve.py). */\n"
