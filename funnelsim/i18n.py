@@ -390,7 +390,7 @@ def labelled(table: Any) -> Any:
     >>> list(table.columns)  # the table itself is unchanged
     ['stage', 'entered', 'passed']
     """
-    import pandas as pd
+    import pandas as pd  # lazy: i18n loads first and cheaply; tables are shown later
 
     def index(idx: pd.Index) -> pd.Index:
         if isinstance(idx, pd.MultiIndex):
@@ -440,7 +440,7 @@ def table_text(table: Any, **to_string: Any) -> str:
     阶段  进入
     约见  2831
     """
-    import pandas as pd
+    import pandas as pd  # lazy: see labelled
 
     with pd.option_context("display.unicode.east_asian_width", True):
         return labelled(table).to_string(**to_string)
