@@ -319,6 +319,9 @@ KERNEL_SETTINGS = (
     # run their notebooks at once (a room's spares prepared at start on 2 cores); past
     # it the output is dropped and the page would show no app. Wait up to a minute.
     "--VoilaExecutor.iopub_timeout=60",
+    # And a kernel may take more than Voilà's 60 s to start when a room's spares all start
+    # at once: past it that spare is broken, and the visitor who draws it waits forever.
+    "--VoilaExecutor.startup_timeout=600",
 )
 
 
