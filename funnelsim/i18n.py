@@ -57,6 +57,7 @@ __all__ = [
     "labelled",
     "language",
     "method_label",
+    "sentences",
     "set_language",
     "speaking_to",
     "stage_label",
@@ -226,6 +227,20 @@ def t(key: str, /, **kwargs: object) -> str:
     text = text.format(**kwargs) if kwargs else text
     # Chinese sets no space between two Chinese characters: a placeholder written with spaces
     # around it ("进入 {stage} 的") keeps them for "dial" but drops them for "接通".
+    return _CJK_SPACE.sub("", text) if get_language() == "zh" else text
+
+
+def sentences(parts: Iterable[str]) -> str:
+    """Sentences of the current language, one after another: joined by a space, which
+    Chinese does not set between a full stop and the next character.
+
+    >>> sentences(["Two reps differ.", "One leaks."])
+    'Two reps differ. One leaks.'
+    >>> with language("zh"):
+    ...     sentences(["两位销售有差异。", "一位有漏点。"])
+    '两位销售有差异。一位有漏点。'
+    """
+    text = " ".join(parts)
     return _CJK_SPACE.sub("", text) if get_language() == "zh" else text
 
 

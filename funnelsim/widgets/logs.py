@@ -21,6 +21,7 @@ from ..i18n import (
     field_label,
     fields_label,
     method_label,
+    sentences,
     stage_label,
     t,
     unit_label,
@@ -579,4 +580,4 @@ def _reps_summary(r: lessons.ComparingReps, v: Mapping[str, Any]) -> str:
                 sigmas=r.chart.sigmas,
             )
         )
-    return " ".join(parts)
+    return sentences(parts)
