@@ -45,12 +45,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import importlib.util
 import json
 import math
 import os
 import platform
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -357,18 +357,11 @@ def start_server(
 
 
 def stop_server(proc: subprocess.Popen) -> None:
-    """Stop the server and its kernels (its whole process group)."""
-    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-        if proc.poll() is not None:
-            return
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait)
-        except subprocess.TimeoutExpired:
-            continue
+    """Stop the server and its kernels (its whole process group): serve.py's own stop."""
+    spec = importlib.util.spec_from_file_location("workshop_serve", SERVE)
+    serve = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(serve)
+    serve.stop(proc)
 
 
 # --------------------------------------------------------------------- visitors

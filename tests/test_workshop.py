@@ -23,7 +23,6 @@ import importlib.util
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -127,18 +126,7 @@ def _free_port() -> int:
 
 def _stop(proc: subprocess.Popen) -> None:
     """Stop the server and the kernels it started (its whole process group)."""
-    if proc.poll() is not None:
-        return
-    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+    _load_serve().stop(proc)
 
 
 def _english_workshop_env() -> dict[str, str]:

@@ -48,6 +48,8 @@ import json
 import os
 import re
 import shutil
+import signal
+import subprocess
 import sys
 from importlib import resources
 from importlib.metadata import PackageNotFoundError, distribution
@@ -437,6 +439,23 @@ def voila_args(path: Path, *, ip: str, port: int, extra: list[str]) -> list[str]
         ),
         *extra,
     ]
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a server started from this script in a process group of its own (as the
+    browser tests and the load benchmark start it), kernels included: SIGTERM, then
+    SIGKILL if it has not gone 15 s later."""
+    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+        if proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def main(argv: list[str] | None = None) -> None:
