@@ -26,7 +26,7 @@ import re
 from pathlib import Path
 
 import pytest
-from solutions import solution_code
+from solutions import FENCED, solution_code
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -56,13 +56,12 @@ _NUMBER = re.compile(
     r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(\s*%)?(?![\w\u00b2\u00b3\u00b9\u2070-\u2079])",
     re.ASCII,
 )
-_FENCED = re.compile(r"^```.*?^```[ \t]*$", re.MULTILINE | re.DOTALL)
 
 
 def quoted_numbers(markdown: str) -> list[tuple[float, bool, str]]:
     """The numbers a markdown text quotes: (value, is a percentage, context)."""
     found = []
-    for line in _FENCED.sub(" ", markdown).splitlines():
+    for line in FENCED.sub(" ", markdown).splitlines():
         if line.lstrip().startswith("#"):
             continue  # a heading: section numbers
         text = re.sub(r"`[^`]*`", " ", line)  # code spans name code, not results

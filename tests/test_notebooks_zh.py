@@ -28,7 +28,7 @@ import tokenize
 from pathlib import Path
 
 import pytest
-from solutions import solution_code, source
+from solutions import FENCED, solution_code, source
 
 ROOT = Path(__file__).resolve().parents[1]
 ENGLISH = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -123,7 +123,7 @@ def _shown(code: str, text: str) -> bool:
 
 def _words(markdown: str) -> str:
     """A markdown cell's prose: without fenced code, code spans, links' targets and tags."""
-    text = re.sub(r"^```.*?^```[ \t]*$", " ", markdown, flags=re.MULTILINE | re.DOTALL)
+    text = FENCED.sub(" ", markdown)
     text = re.sub(r"`[^`]*`", " ", text)
     text = re.sub(r"\]\([^)]*\)", "]", text)
     return re.sub(r"<[^>]+>", " ", text)
