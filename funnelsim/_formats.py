@@ -9,6 +9,7 @@ problem in a :class:`~funnelsim._reader.Problems` list, raised as one
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -76,8 +77,41 @@ def _dates(problems: Problems, frame: pd.DataFrame, column: str, *, required: bo
 
 
 def _group_labels(frame: pd.DataFrame, cols: dict) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Codes and labels of the group columns the file has (rep, source, ...)."""
-    return {key: labels(frame[cols[key]]) for key in GROUP_FIELDS if key in cols}
+    """Codes and labels of the group columns the file has: the group fields (rep,
+    source, ...) under their field names, then every column no field or stage reads
+    (see :func:`extra_columns`) under its own name."""
+    out = {key: labels(frame[cols[key]]) for key in GROUP_FIELDS if key in cols}
+    for column in extra_columns(frame, cols):
+        out[column] = labels(frame[column])
+    return out
+
+
+def extra_columns(frame: pd.DataFrame, cols: dict) -> list[str]:
+    """The columns of ``frame`` that no field or stage reads (``cols.taken``, see
+    :func:`~funnelsim._reader.resolve`), in file order: kept as lead attributes that
+    ``by=`` can name. A column named like one of the kit's fields but read as none
+    (``lead`` when ``columns={"lead": "id"}``) is left out: its name is the field's."""
+    taken = getattr(cols, "taken", frozenset(cols.values()))
+    names = {name for names in FIELDS.values() for name in names}
+    return [c for c in frame.columns if c not in taken and c not in names]
+
+
+def attribute(codes: np.ndarray, names: np.ndarray) -> pd.Categorical:
+    """An extra column's cells as a categorical (codes, -1 empty), its categories in
+    natural order: by number when every label is a number, else by text.
+
+    >>> attribute(np.array([0, 1, -1, 2]), np.array(["41", "9", "100"], dtype=object))
+    ['41', '9', NaN, '100']
+    Categories (3, object): ['9', '41', '100']
+    """
+    numbers = pd.to_numeric(pd.Series(names, dtype=object), errors="coerce").to_numpy(float)
+    order = np.argsort(numbers, kind="stable") if not np.isnan(numbers).any() else None
+    if order is None:
+        order = np.argsort(np.asarray(names, dtype=str), kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    new = np.where(codes >= 0, rank[np.maximum(codes, 0)] if len(rank) else -1, -1)
+    return pd.Categorical.from_codes(new, categories=pd.Index(names[order], dtype=object))
 
 
 def _order_checks(
@@ -223,15 +257,41 @@ def _event_stages(problems: Problems, column: pd.Series, name: str, stage_map: d
     problems.add(
         label_code < 0, name, "log.reason.no_stage", None, "log.fix.unknown_stage", choices=choices
     )
+    unknown = (label_code >= 0) & (stage_code < 0)
+    near = _near_stages(stage_labels, stage_of_label, list(stage_map.values()))
+    close = unknown & near[np.maximum(label_code, 0)].astype(bool)
     problems.add(
-        (label_code >= 0) & (stage_code < 0),
+        unknown & ~close,
         name,
         "log.reason.unknown_stage",
         lambda p: {"value": quote(stage_labels[label_code[p]])},
         "log.fix.unknown_stage",
         choices=choices,
     )
+    problems.add(
+        close,
+        name,
+        "log.reason.unknown_stage_near",
+        lambda p: {
+            "value": quote(stage_labels[label_code[p]]),
+            "near": quote(near[label_code[p]]),
+        },
+        "log.fix.unknown_stage",
+        choices=choices,
+    )
     return stage_code
+
+
+def _near_stages(found: np.ndarray, stage_of: np.ndarray, stages: list[str]) -> np.ndarray:
+    """For each label of the stage column that is no stage, the stage most like it
+    (difflib, without case; '' when none is close). One look per distinct label."""
+    near = np.full(len(found), "", dtype=object)
+    folded = [s.casefold() for s in stages]
+    for i in np.flatnonzero(stage_of < 0)[:1000]:  # a few typos, not a wrong column
+        hit = difflib.get_close_matches(str(found[i]).casefold(), folded, n=1, cutoff=0.6)
+        if hit:
+            near[i] = stages[folded.index(hit[0])]
+    return near
 
 
 def _event_checks(
@@ -290,9 +350,9 @@ def _event_leads(
     stage: np.ndarray,
     n_stages: int,
 ) -> pd.DataFrame:
-    """One row per kept lead: its rep, source, ... and amount, the last one given in
-    stage order (at its furthest stage). ``rows`` are the kept rows, ``code`` and
-    ``stage`` their lead and stage."""
+    """One row per kept lead: its rep, source, ..., the file's other columns and
+    amount, the last one given in stage order (at its furthest stage). ``rows`` are
+    the kept rows, ``code`` and ``stage`` their lead and stage."""
     n_kept = len(index)
 
     def last_given(values: np.ndarray, given: np.ndarray, empty: object) -> np.ndarray:
@@ -305,7 +365,11 @@ def _event_leads(
 
     leads = pd.DataFrame(index=index)
     for key, (codes, names) in attrs.items():
-        leads[key] = text_column(last_given(codes, codes >= 0, -1), names).to_numpy()
+        last = last_given(codes, codes >= 0, -1)
+        if key in GROUP_FIELDS:
+            leads[key] = text_column(last, names).to_numpy()
+        else:  # a column of the file's own: a categorical, by far the smaller
+            leads[key] = attribute(last, names)
     if amount is not None:
         leads["amount"] = last_given(amount, ~np.isnan(amount), np.nan)
     return leads
@@ -476,8 +540,9 @@ def read_counts(src: Source, stage_map: dict, given: dict, as_of, mode: str) -> 
 def _count_groups(
     problems: Problems, frame: pd.DataFrame, cols: dict
 ) -> tuple[dict[str, np.ndarray], list[np.ndarray]]:
-    """The period (dates when every one is a date) and group columns of a counts log,
-    and the codes that identify each row's period and group."""
+    """The period (dates when every one is a date), group and other columns of a
+    counts log, and the codes that identify each row's period and group (the file's
+    other columns are kept per row but identify nothing)."""
     out, key_codes = {}, []
     if "period" in cols:
         text, native = cells(frame[cols["period"]])
@@ -496,6 +561,8 @@ def _count_groups(
             codes, names = labels(frame[cols[key]])
             out[key] = text_column(codes, names).to_numpy()
             key_codes.append(codes)
+    for column in extra_columns(frame, cols):  # per row, not part of a row's key
+        out[column] = attribute(*labels(frame[column]))
     return out, key_codes
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import difflib
 import gzip
 import io
 import os
@@ -61,8 +62,8 @@ class LogError(FunnelsimValueError):
     log.error.title True
     Cannot read DataFrame as a log in the events format: 1 problem(s), listed below (rows
     are counted as in a spreadsheet: the header is row 1).
-    - column 'stage', row 3: unknown stage 'sael'. Fix: write the stage as one of 'dial',
-    'sale', or add it to stages= in funnel order.
+    - column 'stage', row 3: unknown stage 'sael' (did you mean 'sale'?). Fix: write the
+    stage as one of 'dial', 'sale', or add it to stages= in funnel order.
     To read the valid rows anyway and list the others in log.dropped, pass errors="drop".
     """
 
@@ -361,12 +362,23 @@ class MissingColumn(NamedTuple):
     ``columns`` are the names looked for (two or more when either would do),
     ``reason`` the catalogue key of its line in the message
     (``"log.error.missing_field"``, ``"log.error.missing_stage"`` or
-    ``"pipeline.error.missing_either"``) and ``reason_values`` its values.
+    ``"pipeline.error.missing_either"``), ``reason_values`` its values and
+    ``suggestion`` the file's column most like it (None when none is close):
+    the message asks "did you mean ...?".
     """
 
     columns: tuple[str, ...]
     reason: str
     reason_values: dict[str, Any]
+    #: The file's column most like the missing one (difflib), or None.
+    suggestion: str | None = None
+
+
+class Columns(dict):
+    """The file's column for each field (a dict), and ``taken``: every column a field
+    or a stage reads, so that the others can be kept as lead attributes."""
+
+    taken: frozenset[str] = frozenset()
 
 
 def resolve(
@@ -377,17 +389,18 @@ def resolve(
     *,
     stages: Mapping[str, str | None] | None = None,
     one_of: Sequence[str] = (),
-) -> dict[str, str]:
+) -> Columns:
     """The file's column for each field it has; one LogError listing every missing column.
 
     A field is looked for under the column ``fields`` gives it, else under
     its own name; it must be there when ``fields`` names it or it is
     ``required``. ``stages`` maps stage names to the columns that must be
     there too (None: no column); with ``one_of``, at least one of those
-    fields must be there.
+    fields must be there. Each missing column's line suggests the file's
+    column most like it (see :func:`suggest_column`).
     """
     have = set(src.frame.columns)
-    used, missing = {}, []
+    used, missing = Columns(), []
     for key in allowed:
         column = fields.get(key, key)
         if column in have:
@@ -400,6 +413,7 @@ def resolve(
                     {"column": quote(column), "field": key},
                 )
             )
+    stage_columns = {c for c in (stages or {}).values() if c is not None}
     for stage, column in (stages or {}).items():
         if column is not None and column not in have:
             missing.append(
@@ -418,7 +432,10 @@ def resolve(
                 {"columns": " nor ".join(map(quote, names))},
             )
         )
+    used.taken = frozenset({*used.values(), *(stage_columns & have)})
     if missing:
+        spare = [c for c in src.frame.columns if c not in used.taken]
+        missing = [m._replace(suggestion=_suggestion(m, spare)) for m in missing]
         _raise_missing_columns(src, missing)
     return used
 
@@ -433,10 +450,108 @@ def _raise_missing_columns(src: Source, missing: list[MissingColumn]) -> None:
         "available": ", ".join(shown) + (", ..." if len(columns) > 40 else ""),
     }
     lines = [t("log.error.missing_columns", **values)]
-    lines.extend(t(m.reason, **m.reason_values) for m in missing)
+    lines.extend(_missing_line(m) for m in missing)
     raise LogError(
         "log.error.missing_columns", message="\n".join(lines), missing=missing, **values
     )
+
+
+def _missing_line(m: MissingColumn) -> str:
+    """A missing column's line, with "did you mean ...?" when a column is close."""
+    line = t(m.reason, **m.reason_values)
+    if m.suggestion is None:
+        return line
+    if m.reason == "log.error.missing_field":
+        field = m.reason_values["field"]
+        return line + " " + t("log.hint.column", field=field, column=m.suggestion)
+    stage = m.reason_values["stage"].strip("'")
+    return line + " " + t("log.hint.stage_column", stage=stage, column=m.suggestion)
+
+
+# ------------------------------------------------------ column names of exports
+#: Column names common exports give each field (besides the field's own name): a field
+#: not named in ``columns=`` and without a column of its own name is read from the one
+#: column among these (compared without case); two of them are an error.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "lead": ("客户名称", "线索ID", "线索编号", "客户ID", "lead_id", "lead id"),
+    "stage": ("商机阶段", "阶段", "销售阶段"),
+    "time": ("创建时间", "日期", "时间", "date", "timestamp"),
+    "rep": ("负责人", "销售", "业务员", "销售代表", "owner"),
+    "source": ("来源", "渠道", "线索来源"),
+    "amount": ("金额", "成交金额"),
+}
+
+
+def recognise_columns(
+    src: Source,
+    allowed: Sequence[str],
+    fields: Mapping[str, str],
+    stages: Mapping[str, str | None] | None = None,
+) -> dict[str, str]:
+    """``fields`` (``columns=``) completed with the columns recognised by their names.
+
+    A field in ``allowed`` that ``fields`` does not name and that has no
+    column of its own name is read from the one column of the file whose
+    name is among its :data:`SYNONYMS` (or its own name in another case),
+    not already read by a field or a stage. Two such columns: a LogError
+    asking to choose one.
+
+    >>> src = Source(pd.DataFrame({"线索编号": ["L1"], "阶段": ["拨打"], "时间": ["2025-03-03"]}),
+    ...              np.array([2]), "x.csv")
+    >>> recognise_columns(src, ("lead", "stage", "time", "rep"), {})
+    {'lead': '线索编号', 'stage': '阶段', 'time': '时间'}
+    """
+    out = dict(fields)
+    have = list(src.frame.columns)
+    taken = {*out.values(), *(c for c in (stages or {}).values() if c is not None)}
+    taken |= {k for k in allowed if k in have and k not in out}
+    for key in allowed:
+        if key in out or key in have or key not in SYNONYMS:
+            continue
+        names = {key.casefold(), *(n.casefold() for n in SYNONYMS[key])}
+        found = [c for c in have if c not in taken and str(c).casefold() in names]
+        if len(found) > 1:
+            raise LogError(
+                "log.error.ambiguous_column",
+                name=src.name,
+                field=key,
+                columns=", ".join(map(quote, found)),
+                column=found[0],
+            )
+        if found:
+            out[key] = found[0]
+            taken.add(found[0])
+    return out
+
+
+def suggest_column(wanted: Sequence[str], columns: Sequence[str]) -> str | None:
+    """The column of ``columns`` most like any name in ``wanted`` (difflib, without
+    case; None when none is close).
+
+    >>> suggest_column(["rep", "负责人", "owner"], ["客户", "负责人员", "金额"])
+    '负责人员'
+    >>> suggest_column(["sale"], ["sales", "dial"])
+    'sales'
+    >>> suggest_column(["rep"], ["amount"]) is None
+    True
+    """
+    best, score = None, 0.0
+    for column in columns:
+        text = str(column).casefold()
+        for name in wanted:
+            ratio = difflib.SequenceMatcher(None, name.casefold(), text).ratio()
+            if ratio > score:
+                best, score = column, ratio
+    return best if score >= 0.6 else None
+
+
+def _suggestion(m: MissingColumn, spare: Sequence[str]) -> str | None:
+    if m.reason == "log.error.missing_field":
+        field = m.reason_values["field"]
+        return suggest_column([*m.columns, field, *SYNONYMS.get(field, ())], spare)
+    if m.reason == "log.error.missing_stage":
+        return suggest_column(m.columns, spare)
+    return None
 
 
 # ----------------------------------------------------------------- cells

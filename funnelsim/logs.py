@@ -21,14 +21,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._formats import FIELDS, read_counts, read_events, read_leads
+from ._formats import FIELDS, attribute, read_counts, read_events, read_leads
 from ._reader import (
     ERRORS,
+    SYNONYMS,
     LogError,
     choice,
     fields,
     quote,
     read_source,
+    recognise_columns,
 )
 from ._validate import by_columns, check_nonnegative, type_name
 from .funnel import Funnel
@@ -38,6 +40,9 @@ __all__ = ["Log", "LogError", "mature_stage_table", "read_log"]
 
 #: Nanoseconds in a day: a dated log's clock counts days.
 DAY_NS = 86_400 * 10**9
+#: Groups ``by=`` may name that no file holds: derived from each lead's first time
+#: (a counts log's period), unless the log has a column of that name.
+DERIVED_GROUPS = ("week", "month")
 
 
 @dataclass(frozen=True, repr=False)
@@ -52,7 +57,11 @@ class Log:
         Stage names in funnel order.
     leads : pandas.DataFrame or None
         Lead-level logs (events, leads): one row per lead, index ``lead``;
-        attribute columns among ``rep``, ``source``, ``segment``, ``amount``.
+        attribute columns among ``rep``, ``source``, ``segment``, ``period``,
+        ``amount``, then every other column of the file that no field or
+        stage reads, under its own name, as a categorical of its cells'
+        text (numbers too; categories in number order when every label is a
+        number, else in text order).
     reached : pandas.DataFrame or None
         Lead-level logs: bool, one row per lead (same index as ``leads``), one
         column per stage: did the lead reach the stage.
@@ -62,7 +71,8 @@ class Log:
         unknown). None when the source has no times.
     counts : pandas.DataFrame or None
         Counts logs: one row per period and group, columns ``period``, the
-        group columns and one integer column per stage.
+        group columns, the file's other columns (categoricals, as in
+        ``leads``) and one integer column per stage.
     as_of : pandas.Timestamp or None
         When the log was taken (the latest time in it unless given): leads
         still open at this time are censored, not failures.
@@ -71,6 +81,12 @@ class Log:
     dropped : pandas.DataFrame
         With ``errors="drop"``: every dropped row of the source (``row``,
         ``column``, ``reason``); empty otherwise.
+    columns_used : dict
+        The file's column read for each field (``{"lead": "线索编号", ...}``):
+        named in ``columns=``, of the field's own name, or recognised among
+        the names common exports use (:data:`funnelsim._reader.SYNONYMS`;
+        those recognised are shown in the repr). ``by=`` may name a field
+        or its column.
 
     Examples
     --------
@@ -104,24 +120,71 @@ class Log:
     dropped: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame({"row": [], "column": [], "reason": []})
     )
+    columns_used: dict[str, str] = field(default_factory=dict)
 
     @property
     def group_columns(self) -> list[str]:
-        """Columns that ``by=`` may name."""
+        """Columns that ``by=`` may name: the group fields (rep, source, segment,
+        period) and the file's other columns. ``by=`` also takes the file's name of
+        a field's column, and ``"week"`` / ``"month"`` (see :meth:`stage_table`)."""
         frame = self.counts if self.format == "counts" else self.leads
         return [c for c in frame.columns if c not in self.stages and c != "amount"]
 
     def _group_keys(self, by: str | Sequence[str] | None) -> list[str]:
-        """``by`` as a list of this log's group columns (a ValueError naming any other)."""
+        """``by`` as a list of names :meth:`_group_frame` can give (a ValueError
+        naming any other, and the choices)."""
         keys = list(by_columns(by))
-        unknown = [k for k in keys if k not in self.group_columns]
+        unknown = [k for k in keys if self._group_source(k) is None]
         if unknown:
+            derived = [k for k in DERIVED_GROUPS if k not in self.group_columns]
+            dated = derived and self._first_times(None) is not None
             raise FunnelsimValueError(
                 "error.unknown_by",
                 value=", ".join(unknown),
-                choices=", ".join(self.group_columns) or "-",
+                choices=", ".join([*self.group_columns, *(derived if dated else [])]) or "-",
             )
         return keys
+
+    def _group_source(self, key: str) -> str | None:
+        """Where the group ``key`` comes from: a column of ``leads`` / ``counts``, a
+        derived name (week, month), or None (unknown). A column of the log wins over
+        a derived name; the file's name of a field's column gives the field."""
+        if key in self.group_columns:
+            return key
+        if key in DERIVED_GROUPS:
+            return key
+        fields = [f for f, c in self.columns_used.items() if c == key]
+        return fields[0] if fields and fields[0] in self.group_columns else None
+
+    def _first_times(self, key: str | None) -> pd.Series | None:
+        """Each lead's first-stage time (its earliest time when that one is unknown),
+        or each counts row's period; None when the log has none (an error naming
+        ``key`` unless it is None)."""
+        when = None
+        if self.format == "counts":
+            period = self.counts.get("period")
+            if period is not None and pd.api.types.is_datetime64_any_dtype(period):
+                when = period
+        elif self.times is not None and not self.times.empty:
+            times = self.times.reindex(columns=list(self.stages))
+            when = times.iloc[:, 0]
+            if when.isna().any():
+                when = when.fillna(times.min(axis=1))
+        if when is None and key is not None:
+            raise LogError("error.by_no_times", name=self.name, value=key)
+        return when
+
+    def _group_frame(self, keys: list[str]) -> pd.DataFrame:
+        """One column per key (named as given), one row per lead or counts row."""
+        frame = self.counts if self.format == "counts" else self.leads
+        out = {}
+        for key in keys:
+            column = self._group_source(key)
+            if column in frame.columns:
+                out[key] = frame[column].array
+            else:  # week, month
+                out[key] = _calendar(self._first_times(key), column)
+        return pd.DataFrame(out, index=frame.index)
 
     def stage_table(self, by: str | list[str] | None = None) -> pd.DataFrame:
         """Leads at each stage per group: the input of every ratio estimate.
@@ -129,6 +192,16 @@ class Log:
         One row per group and step: the ``by`` columns, ``stage`` (the stage
         the step leads to), ``entered`` (leads at the previous stage) and
         ``passed`` (leads that reached this stage).
+
+        ``by`` names any of :attr:`group_columns` (a field such as ``"rep"``, or
+        any other column of the file, ``"region"``, ``"地区"``), the file's own
+        name of a field's column (``"负责人"`` when it is the rep column; the
+        table's column keeps the name given), or ``"week"`` / ``"month"``: the
+        week (its Monday, ``"2025-03-03"``) or month (``"2025-03"``) of each
+        lead's first-stage time (its earliest time when that one is unknown),
+        or of a counts log's period; an error for a log without times. A
+        column of the file named ``week`` or ``month`` wins over the derived
+        one. Groups come in the order of their labels (numbers by value).
 
         >>> import pandas as pd
         >>> import funnelsim as fs
@@ -139,24 +212,21 @@ class Log:
         """
         keys = self._group_keys(by)
         if self.format == "counts":
-            totals = (
-                self.counts.groupby(keys, observed=True, dropna=False)[list(self.stages)].sum()
-                if keys
-                else self.counts[list(self.stages)].sum().to_frame().T
-            )
+            frame = self.counts[list(self.stages)]
         else:
             frame = self.reached.astype(np.int64)
-            if keys:
-                groups = self.leads[keys]
-                if groups.index is frame.index or groups.index.equals(frame.index):
-                    # Same leads in the same order (as read_log builds them): no
-                    # join, which would check a 10-million-lead index for uniqueness.
-                    frame[keys] = groups.to_numpy()
-                else:
-                    frame = frame.join(groups)
-                totals = frame.groupby(keys, observed=True, dropna=False)[list(self.stages)].sum()
+        if keys:
+            groups = self._group_frame(keys)
+            if groups.index is frame.index or groups.index.equals(frame.index):
+                # Same leads in the same order (as read_log builds them): no
+                # join, which would check a 10-million-lead index for uniqueness.
+                for key in keys:
+                    frame[key] = groups[key].array
             else:
-                totals = frame.sum().to_frame().T
+                frame = frame.join(groups)
+            totals = frame.groupby(keys, observed=True, dropna=False)[list(self.stages)].sum()
+        else:
+            totals = frame.sum().to_frame().T
         stages = self.stages
         rows = _step_rows(
             totals,
@@ -181,7 +251,7 @@ class Log:
     def __repr__(self) -> str:
         n = len(self.counts) if self.format == "counts" else len(self.leads)
         unit = t("repr.log.rows" if self.format == "counts" else "repr.log.leads", n=n)
-        return t(
+        text = t(
             "repr.log",
             format=self.format,
             name=repr(self.name),
@@ -189,6 +259,36 @@ class Log:
             stages=stages_label(self.stages),
             dropped=len(self.dropped),
         )
+        recognised = [
+            f"{f}={c}"
+            for f, c in self.columns_used.items()
+            if c != f and c.casefold() in {n.casefold() for n in (f, *SYNONYMS.get(f, ()))}
+        ]
+        if not recognised:
+            return text
+        return text[:-1] + t("repr.log.recognised", columns=", ".join(recognised)) + text[-1]
+
+
+def _calendar(when: pd.Series, unit: str) -> pd.Categorical:
+    """The week (its Monday's date, ``"2025-03-03"``) or month (``"2025-03"``) of
+    each time, as a categorical in time order (NaN where the time is unknown).
+
+    >>> _calendar(pd.Series(pd.to_datetime(["2025-03-09 23:00", "2025-03-10", None])), "week")
+    ['2025-03-03', '2025-03-10', NaN]
+    Categories (2, object): ['2025-03-03', '2025-03-10']
+    """
+    when = pd.Series(when).reset_index(drop=True)
+    if getattr(when.dt, "tz", None) is not None:
+        when = when.dt.tz_convert(None)
+    day = when.dt.normalize()
+    if unit == "week":
+        start = day - pd.to_timedelta(day.dt.dayofweek, unit="D")
+        codes, uniques = pd.factorize(start, sort=True)
+        names = pd.DatetimeIndex(uniques).strftime("%Y-%m-%d")
+    else:
+        codes, uniques = pd.factorize(day.dt.to_period("M"), sort=True)
+        names = pd.PeriodIndex(uniques).strftime("%Y-%m")
+    return pd.Categorical.from_codes(codes, categories=pd.Index(names, dtype=object))
 
 
 def _step_rows(
@@ -372,7 +472,11 @@ def mature_stage_table(
         index=log.reached.index,
     )
     if keys:
-        frame[keys] = log.leads.loc[frame.index, keys].to_numpy()
+        groups = log._group_frame(keys)
+        if not groups.index.equals(frame.index):
+            groups = groups.reindex(frame.index)
+        for key in keys:
+            frame[key] = groups[key].array
         totals = frame.groupby(keys, observed=True, dropna=False).sum()
     else:
         totals = frame.sum().to_frame().T
@@ -431,7 +535,14 @@ def read_log(
         the row number), ``rep``, ``source``, ``segment``, ``period``,
         ``amount``, ``close`` (the date of the last stage). ``"counts"``:
         ``period``, ``rep``, ``source``, ``segment``, ``amount``. A field not
-        named here is taken from a column with the field's own name, if any.
+        named here is taken from a column with the field's own name, if any,
+        else from the one column named as common exports name it (rep:
+        负责人, 销售, 业务员, 销售代表, owner; stage: 商机阶段, 阶段; lead:
+        客户名称, 线索ID, 线索编号, 客户ID; source: 来源, 渠道, 线索来源; time:
+        创建时间, 日期, 时间, date; amount: 金额, 成交金额; see
+        ``Log.columns_used``); two such columns are an error asking to choose.
+        Every other column of the file is kept as a lead attribute that
+        ``by=`` can name.
     encoding : str, optional
         Text encoding of a CSV file; by default UTF-8 (with or without BOM),
         then GB18030 (which covers GBK and GB2312); UTF-16 when the file
@@ -500,8 +611,27 @@ def read_log(
     used = fields(columns, FIELDS[fmt], fmt)
     snapshot = _as_of(as_of)
     src = read_source(source, encoding=encoding, delimiter=delimiter)
+    stage_columns = None if fmt == "events" else stage_map
+    used = recognise_columns(src, FIELDS[fmt], used, stage_columns)
     reader = {"events": read_events, "leads": read_leads, "counts": read_counts}[fmt]
-    return Log(**reader(src, stage_map, used, snapshot, mode))
+    parts = reader(src, stage_map, used, snapshot, mode)
+    _compact_attributes(parts)
+    have = set(src.frame.columns)
+    found = {f: used.get(f, f) for f in FIELDS[fmt] if used.get(f, f) in have}
+    return Log(**parts, columns_used=found)
+
+
+def _compact_attributes(parts: dict) -> None:
+    """The file's own columns in ``leads`` (a leads log's, kept as text per row) as
+    categoricals, as events and counts logs keep them."""
+    frame = parts.get("leads")
+    if frame is None:
+        return
+    fields = {*FIELDS["events"], *FIELDS["leads"]}
+    for column in frame.columns:
+        if column not in fields and frame[column].dtype == object:
+            codes, names = pd.factorize(frame[column].to_numpy(), use_na_sentinel=True)
+            frame[column] = attribute(np.asarray(codes), np.asarray(names, dtype=object))
 
 
 # ------------------------------------------------------------- arguments
