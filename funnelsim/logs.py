@@ -212,7 +212,7 @@ class Log:
         """
         keys = self._group_keys(by)
         if self.format == "counts":
-            frame = self.counts[list(self.stages)]
+            frame = self.counts[list(self.stages)].copy()
         else:
             frame = self.reached.astype(np.int64)
         if keys:
@@ -273,7 +273,8 @@ def _calendar(when: pd.Series, unit: str) -> pd.Categorical:
     """The week (its Monday's date, ``"2025-03-03"``) or month (``"2025-03"``) of
     each time, as a categorical in time order (NaN where the time is unknown).
 
-    >>> _calendar(pd.Series(pd.to_datetime(["2025-03-09 23:00", "2025-03-10", None])), "week")
+    >>> when = pd.Series(pd.to_datetime(["2025-03-09 23:00", "2025-03-10 00:00", None]))
+    >>> _calendar(when, "week")
     ['2025-03-03', '2025-03-10', NaN]
     Categories (2, object): ['2025-03-03', '2025-03-10']
     """
@@ -597,9 +598,9 @@ def read_log(
     >>> log
     Log(events, 'DataFrame': 2 leads, stages dial -> connect -> sale, 2 rows dropped)
     >>> log.dropped
-       row column                                     reason
-    0    6   lead  dropped with lead 'L3' (row 7 is invalid)
-    1    7  stage                       unknown stage 'sael'
+       row column                                       reason
+    0    6   lead    dropped with lead 'L3' (row 7 is invalid)
+    1    7  stage  unknown stage 'sael' (did you mean 'sale'?)
     >>> log.stage_table()
          stage  entered  passed
     0  connect        2       1

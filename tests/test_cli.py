@@ -470,13 +470,17 @@ def test_the_report_names_the_kits_stages_in_the_language_of_the_page():
     assert f"{dials} → {meetings}" in page and "dials → meetings" not in page
 
 
-def test_advice_on_the_command_line_names_the_options_not_python_arguments(capsys):
+def test_advice_on_the_command_line_names_the_options_not_python_arguments(capsys, tmp_path):
     """A bad log's fix says --errors drop, --stages, --column: what a command-line user types."""
     rc, _ = call("fit", str(EVENTS), "--stages", "dial,sael")
     err = capsys.readouterr().err
     assert rc == 2 and "--errors drop" in err and "--stages" in err
     assert 'errors="drop"' not in err and "stages=" not in err
-    rc, _ = call("fit", str(ROOT / "data" / "sample_events_gbk.csv"), "--stages", "拨打,接通")
+    # the lead column under a name no export uses (线索编号 would be recognised)
+    raw = (ROOT / "data" / "sample_events_gbk.csv").read_bytes()
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes(raw.replace("线索编号".encode("gbk"), "客户编码".encode("gbk"), 1))
+    rc, _ = call("fit", str(gbk), "--stages", "拨打,接通")
     err = capsys.readouterr().err
     assert rc == 2 and "--column lead=" in err and "columns=dict" not in err
     with pytest.raises(fs.FunnelsimValueError) as info:  # Python users keep Python's words
