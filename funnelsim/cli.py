@@ -131,7 +131,9 @@ def _log_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--dropped", metavar="FILE.csv", default=None, help=t("cli.help.dropped"))
     est = parser.add_argument_group(t("cli.group.estimate"))
-    est.add_argument("--by", default=None, metavar="COLUMN", help=t("cli.help.by"))
+    est.add_argument(
+        "--by", default=None, type=_by, metavar="COLUMN[,COLUMN]", help=t("cli.help.by")
+    )
     est.add_argument(
         "--method", choices=METHODS, default="wilson", help=_h("cli.help.method", "wilson")
     )
@@ -243,6 +245,18 @@ def _pairs(items: Sequence[str], option: str) -> dict[str, str | None]:
     return out
 
 
+def _by(text: str) -> str | list[str] | None:
+    """``--by``: one group column, or several joined by commas (``rep,product``).
+
+    >>> _by("rep"), _by(" rep , 产品 "), _by(",")
+    ('rep', ['rep', '产品'], None)
+    """
+    names = [s.strip() for s in text.split(",") if s.strip()]
+    if not names:
+        return None
+    return names[0] if len(names) == 1 else names
+
+
 def _stages(text: str) -> list[str] | dict[str, str | None]:
     items = [s.strip() for s in text.split(",") if s.strip()]
     if any("=" in s for s in items):
@@ -264,7 +278,20 @@ def _read(args: argparse.Namespace):
         delimiter=args.delimiter,
     )
     _report_dropped(log, args)
+    _report_recognised(log, args)
     return log
+
+
+def _report_recognised(log, args: argparse.Namespace) -> None:
+    """Columns read by their names in common exports (负责人 as the rep...): one line on
+    stderr, so that a wrong guess is seen (``--column`` maps a field to another)."""
+    recognised = [
+        f"{f}={c}"
+        for f, c in log.columns_used.items()
+        if c != f and f not in _pairs(args.column, "--column")
+    ]
+    if recognised and not args.quiet:
+        print(t("cli.recognised", columns=", ".join(recognised)), file=sys.stderr)
 
 
 def _report_dropped(log, args: argparse.Namespace, shown: int = 10) -> None:
@@ -438,6 +465,8 @@ def _cmd_report(args: argparse.Namespace, out: TextIO) -> None:
         raise FunnelsimValueError("cli.error.output", value=args.output)
     if not path.parent.is_dir():
         raise FunnelsimValueError("cli.error.output_dir", value=str(path.parent))
+    if isinstance(args.by, list):
+        raise FunnelsimValueError("cli.error.report_by", value=",".join(args.by))
     sections = 2 + (args.by is not None) + (args.target is not None or args.calls is not None)
     with _progress(sections, args.quiet, t("cli.progress.report")) as bar:
         log = _read(args)
