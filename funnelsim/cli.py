@@ -284,14 +284,15 @@ def _read(args: argparse.Namespace):
 
 def _report_recognised(log, args: argparse.Namespace) -> None:
     """Columns read by their names in common exports (负责人 as the rep...): one line on
-    stderr, so that a wrong guess is seen (``--column`` maps a field to another)."""
+    stderr once the command succeeded (an error stays one line), so that a wrong guess
+    is seen (``--column`` maps a field to another)."""
     recognised = [
         f"{f}={c}"
         for f, c in log.columns_used.items()
         if c != f and f not in _pairs(args.column, "--column")
     ]
     if recognised and not args.quiet:
-        print(t("cli.recognised", columns=", ".join(recognised)), file=sys.stderr)
+        args.recognised = t("cli.recognised", columns=", ".join(recognised))
 
 
 def _report_dropped(log, args: argparse.Namespace, shown: int = 10) -> None:
@@ -541,6 +542,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
             raise FunnelsimValueError("cli.error.seed", value=args.seed)
         with speaking_to("cli"):  # fixes name the options (--errors drop), not Python arguments
             commands[args.command](args, out)
+        if getattr(args, "recognised", None):
+            print(args.recognised, file=sys.stderr)
     except BrokenPipeError:  # `funnelsim fit ... | head`: the reader left, not an error
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
