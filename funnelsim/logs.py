@@ -61,7 +61,8 @@ class Log:
         ``amount``, then every other column of the file that no field or
         stage reads, under its own name, as a categorical of its cells'
         text (numbers too; categories in number order when every label is a
-        number, else in text order).
+        number, else in text order). An events log gives each lead the value
+        of its furthest stage that has one.
     reached : pandas.DataFrame or None
         Lead-level logs: bool, one row per lead (same index as ``leads``), one
         column per stage: did the lead reach the stage.

@@ -289,10 +289,9 @@ def load_bank_marketing() -> Log:
     """The real bank log as a leads log: contacted -> subscribed, by contact type and month.
 
     One lead per client; ``source`` is the contact type (``cellular`` or
-    ``telephone``) and ``period`` the month called (``"2008-05"`` ...). For
-    other columns (job, age, earlier campaigns...) start from
-    :func:`load_bank_marketing_table` and :func:`funnelsim.read_log` it with
-    the ``columns=`` you need.
+    ``telephone``) and ``period`` the month called (``"2008-05"`` ...). The
+    other columns (job, age, earlier campaigns...) are kept too: ``by=`` can
+    name any of them (``by="job"``).
 
     Examples
     --------
@@ -302,6 +301,11 @@ def load_bank_marketing() -> Log:
     [[41188, 4640]]
     >>> sorted(bank.stage_table(by="source")["source"])
     ['cellular', 'telephone']
+    >>> bank.stage_table(by="poutcome")[["poutcome", "entered", "passed"]]
+          poutcome  entered  passed
+    0      failure     4252     605
+    1  nonexistent    35563    3141
+    2      success     1373     894
     """
     return read_log(
         load_bank_marketing_table(),
