@@ -45,9 +45,7 @@ def plot_stocks(
     >>> ax.get_ylabel(), len(ax.lines) == len(snap.stages)
     ('leads sitting at the stage', True)
     """
-    check_result(
-        snapshot, (Snapshot,), "plot_stocks", "funnelsim.read_snapshot", argument="snapshot"
-    )
+    check_result(snapshot, (Snapshot,), "plot_stocks", "funnelsim.read_snapshot")
     rows = snapshot.stocks
     if rep is not None:
         if rep not in snapshot.reps:
