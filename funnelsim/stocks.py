@@ -27,7 +27,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -93,8 +93,13 @@ def normalise_header(text: object) -> str:
     >>> normalise_header("2-約定初次見面數"), normalise_header("3-(25%)"), normalise_header("小計")
     ('约定初次见面数', '25%', '小计')
     """
-    text = unicodedata.normalize("NFKC", str(text)).strip()
-    text = _to_simplified()(text)
+    return _normalised(str(text))
+
+
+@lru_cache(maxsize=65536)
+def _normalised(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).strip()
+    text = _to_simplified()(text) if text else text
     text = _NUMBERING.sub("", text).strip()
     if len(text) > 2 and text[0] == "(" and text[-1] == ")":
         text = text[1:-1].strip()
@@ -195,7 +200,7 @@ class Snapshot:
     @property
     def dates(self) -> list[pd.Timestamp]:
         """The dates, earliest first."""
-        return sorted(self.stocks["date"].unique())
+        return list(pd.DatetimeIndex(self.stocks["date"]).unique().sort_values())
 
     @property
     def reps(self) -> list[str]:
@@ -413,8 +418,7 @@ class _Block:
     header: list[str]  # normalised header cells
     label: str | None  # the weekday label as written (周一), if any
     day: pd.Timestamp | None  # the block's date from the range and the label
-    rows: list[tuple[int, list[object]]] = field(default_factory=list)
-    total: tuple[int, list[object]] | None = None
+    rows: list[tuple[int, list[object]]] = field(default_factory=list)  # its total row too
 
 
 def _columns_arg(columns: object) -> dict[str, object]:
@@ -485,15 +489,17 @@ def _weekday(cells: list[object]) -> str | None:
 
 
 def _blocks(grid: Grid, rep_words: Sequence[str]) -> tuple[list[_Block], list[str]]:
-    """Split the grid into blocks: a header row, its rows and its total row."""
+    """Split the grid into blocks (a header row, its rows and its total row), and notes
+    on rows with numbers outside every block (not read)."""
     blocks: list[_Block] = []
+    notes: list[str] = []
     start: pd.Timestamp | None = None
     label: str | None = None
     current: _Block | None = None
     for number, cells in zip(grid.numbers, grid.rows, strict=True):
         if all(c is None for c in cells):
             continue
-        words = [normalise_header(c) if c is not None else "" for c in cells]
+        words = [normalise_header(c) if isinstance(c, str) else "" for c in cells]
         rep_col = _is_header(words, rep_words)
         if rep_col is not None and all(not isinstance(c, int | float) for c in cells):
             day = None
@@ -513,10 +519,12 @@ def _blocks(grid: Grid, rep_words: Sequence[str]) -> tuple[list[_Block], list[st
         if found and not has_number and (current is None or _looks_like_range(cells)):
             start, label, current = found[0], None, None
             continue
-        if current is None:
-            continue  # the title, or notes between blocks
+        if current is None:  # the title, or words between blocks
+            if has_number or any(_number(c) == _number(c) for c in cells):
+                notes.append(t("stocks.note.outside", row=number))
+            continue
         current.rows.append((number, cells))
-    return blocks, []
+    return blocks, notes
 
 
 def _looks_like_range(cells: list[object]) -> bool:
@@ -617,10 +625,10 @@ def read_snapshot(
     stage_map = _stages_arg(stages)
     grid = read_grid(source, sheet=sheet, encoding=encoding, delimiter=delimiter)
     rep_words = [given["rep"].lower()] if "rep" in given else list(REP_WORDS)
-    blocks, _ = _blocks(grid, rep_words)
+    blocks, outside = _blocks(grid, rep_words)
     if not blocks:
         raise LogError("stocks.error.no_header", name=grid.name, words=", ".join(REP_WORDS))
-    return _read_blocks(grid, blocks, given, stage_map, mode)
+    return _read_blocks(grid, blocks, given, stage_map, mode, outside)
 
 
 @dataclass
@@ -694,10 +702,15 @@ def _block_name(block: _Block) -> str:
 
 
 def _read_blocks(
-    grid: Grid, blocks: list[_Block], given: dict, stage_map: dict | None, mode: str
+    grid: Grid,
+    blocks: list[_Block],
+    given: dict,
+    stage_map: dict | None,
+    mode: str,
+    outside: list[str],
 ) -> Snapshot:
     problems: list[Problem] = []
-    notes: list[str] = []
+    notes: list[str] = list(outside)
     records, money, totals, dropped = [], [], [], []
     plans = [_plan(b, given, stage_map, grid) for b in blocks]
     stages = tuple(name for name, _ in plans[0].stages)
@@ -715,7 +728,6 @@ def _read_blocks(
                 stages=stages_label(n for n, _ in plan.stages), first=stages_label(stages),
             )  # fmt: skip
         numeric = [j for _, j in plan.stages] + [j for _, j in plan.amounts]
-        rows = [*block.rows, *([block.total] if block.total else [])]
 
         def cell(cells: list[object], j: int) -> object:
             return cells[j] if j < len(cells) else None

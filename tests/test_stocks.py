@@ -153,3 +153,56 @@ def test_chinese_repr():
     with fs.language("zh"):
         text = repr(snap)
     assert "位销售人员" in text and "reps" not in text and "notes" not in text
+
+
+def _deck_grid() -> list[list[object]]:
+    book = openpyxl.load_workbook(datasets.path("deck_tracking.xlsx"))
+    return [
+        ["" if v is None else v for v in row] for row in book.active.iter_rows(values_only=True)
+    ]
+
+
+def test_the_decks_layout_reads_from_csv_too(tmp_path):
+    """The raw-grid path of a CSV: a title row as row 1 (no header there), GB18030 bytes."""
+    target = tmp_path / "sheet.csv"
+    text = "\n".join(",".join(map(str, row)) for row in _deck_grid()) + "\n"
+    target.write_bytes(text.encode("gb18030"))
+    snap = fs.read_snapshot(target)
+    _check_deck(snap, {})
+    assert len(snap.notes) == 2
+
+
+def test_columns_and_stages_can_be_named():
+    frame = pd.DataFrame(
+        {"when": ["2025-03-03", "2025-03-05"], "who": ["王芳", "王芳"], "a": [5, 4],
+         "b": [2, 6], "备注": [1, 2]}
+    )  # fmt: skip
+    snap = fs.read_snapshot(
+        frame, columns={"date": "when", "rep": "who"}, stages={"25%": "a", "50%": "b"}
+    )
+    assert snap.stages == ("25%", "50%") and snap.amount_columns == ("备注",)
+    assert snap.stocks["leads"].tolist() == [5, 2, 4, 6]
+    team = snap.diagnose(by="date", stages=["25%", "50%"], min_total=1)
+    assert team["shape"].tolist() == ["healthy", "top-heavy"]
+    with pytest.raises(fs.FunnelsimValueError) as err:
+        snap.diagnose(by="rep")
+    assert err.value.key == "stocks.error.by"
+
+
+def test_a_block_without_a_date_and_an_unknown_sheet_are_clear_errors(tmp_path):
+    frame = pd.DataFrame({"组员姓名": ["王芳"], "25%": [5], "50%": [2]})
+    with pytest.raises(fs.LogError) as err:
+        fs.read_snapshot(frame)
+    assert err.value.key == "stocks.error.no_date" and err.value.values["row"] == 1
+    with pytest.raises(fs.LogError) as err:
+        fs.read_snapshot(datasets.path("deck_tracking.xlsx"), sheet="Sheet9")
+    assert err.value.key == "stocks.error.sheet" and "'小组追踪表'" in err.value.values["sheets"]
+    snap = fs.read_snapshot(datasets.path("deck_tracking.xlsx"), sheet="小组追踪表")
+    assert snap.team()["25%"].tolist() == [7]
+
+
+def test_numbers_outside_every_block_are_noted_not_lost(tmp_path):
+    target = _deck_copy(tmp_path, lambda ws: ws.__setitem__("C3", 99))  # above the first block
+    snap = fs.read_snapshot(target)
+    assert any("3" in note and "outside" in note for note in snap.notes)
+    assert snap.team()["25%"].tolist() == [7]

@@ -61,9 +61,8 @@ def plot_stocks(
         style.update(kwargs)
         ax.plot(wide.index, wide[stage].to_numpy(), **style)
     ax.set_ylim(bottom=0)
-    locator = mdates.AutoDateLocator(maxticks=8)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=8))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))  # the same in every language
     who = rep if rep is not None else t("plot.stocks.team")
     ax.set_title(t("plot.stocks.title", who=who))
     ax.set_xlabel(t("plot.stocks.xlabel"))
