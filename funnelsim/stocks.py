@@ -68,6 +68,7 @@ HOW = ("sum", "last")
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 _NUMBERING = re.compile(r"^\d+\s*[-.、:：)]\s*")  # "3-(25%)": the deck numbers its columns
 _FIELDS = ("date", "rep", "amount")
+_EXACT = 2.0**53  # counts above this are not exact in float64
 
 
 # ------------------------------------------------------------------ words
@@ -589,7 +590,7 @@ def read_snapshot(
         ``"raise"``: any invalid cell or total raises one :class:`LogError`
         listing every problem. ``"drop"``: invalid rep rows are left out and
         listed in ``.dropped`` (their block's total is then not checked, and
-        a note says so).
+        a note says so), and so is a total that disagrees with its reps.
 
     Returns
     -------
@@ -788,6 +789,9 @@ def _read_blocks(
                             value=text)  # fmt: skip
                 elif x != np.floor(x):
                     problem(number, j, name, "log.reason.count_fraction", "log.fix.bad_count",
+                            value=text)  # fmt: skip
+                elif x > _EXACT:
+                    problem(number, j, name, "stocks.reason.count_huge", "log.fix.bad_count",
                             value=text)  # fmt: skip
                 values.append(x)
             for name, j in plan.amounts:

@@ -206,3 +206,14 @@ def test_numbers_outside_every_block_are_noted_not_lost(tmp_path):
     snap = fs.read_snapshot(target)
     assert any("3" in note and "outside" in note for note in snap.notes)
     assert snap.team()["25%"].tolist() == [7]
+
+
+def test_counts_beyond_exact_floats_and_fractions_are_refused():
+    frame = pd.DataFrame(
+        {"日期": ["2025-03-03"] * 2, "组员姓名": ["王芳", "李强"], "25%": [2**60, 3],
+         "50%": [1, 1.5]}
+    )  # fmt: skip
+    with pytest.raises(fs.LogError) as err:
+        fs.read_snapshot(frame)
+    got = {(p.reason, p.reason_values["cell"]) for p in err.value.values["problems"]}
+    assert got == {("stocks.reason.count_huge", "C2"), ("log.reason.count_fraction", "D3")}
