@@ -33,6 +33,12 @@ sample_pipeline.csv, sample_deal_history.csv, sample_grade_history.csv
     snapshot of open deals, decided deals with the stage probability they
     had, and grade changes E -> A. Their truth is ``PIPELINE_TRUTH`` (own
     seed), written to ``sample_pipeline_truth.json``.
+sample_tracking.xlsx
+    A team tracking sheet in the decks' layout (notebook 06,
+    ``fs.read_snapshot``): 6 weeks of Monday/Wednesday/Friday blocks, 6 reps,
+    leads sitting at each stage, from the model of ``TRACKING_TRUTH`` (own
+    seed), which names each rep's pipeline shape; written to
+    ``sample_tracking_truth.json``.
 """
 
 from __future__ import annotations
@@ -359,6 +365,152 @@ def make_forecast_samples() -> None:
         fh.write("\n")
 
 
+# --------------------------------------------------------------------------
+# The multi-week tracking sheet (sample_tracking.xlsx, read by fs.read_snapshot):
+# stocks of leads per stage, written Monday, Wednesday and Friday in the deck's layout.
+# The model, per rep and per entry (one step between two entries): new meetings agreed
+# arrive as Poisson(inflow); a lead at stage k moves on with probability move[k] and is
+# dropped with probability drop[k] (multinomial), otherwise it stays; the leads moving
+# on from 90% are the entry's deals (成交), each with a premium drawn from PREMIUMS
+# (预收保费) and a standard premium of 80-120% of it (承保标保), rounded to 100. Reps
+# start at their steady state (stock = inflow into the stage / (move + drop)), the new
+# rep from nothing; the first BURN_IN steps are not written.
+TRACKING_TRUTH = {
+    "seed": 20250303,
+    "file": "sample_tracking.xlsx",
+    "title": "潜在客户管理行动工具小组追踪表",
+    "start": "2025-03-03",
+    "weeks": 6,
+    "days": {"周一": 0, "周三": 2, "周五": 4},
+    "stages": ["约定初次见面数", "25%", "50%", "90%", "成交"],
+    "amounts": ["预收保费", "承保标保"],
+    "premiums": [2000, 3000, 5000, 8000, 10000],
+    "burn_in": 6,
+    "reps": {
+        "王芳": {"shape": "healthy", "inflow": 8, "move": [0.5, 0.25, 0.25, 0.5],
+                 "drop": [0.25, 0.25, 0.25, 0.1], "start": "steady"},
+        "李强": {"shape": "healthy", "inflow": 6, "move": [0.5, 0.25, 0.25, 0.5],
+                 "drop": [0.25, 0.25, 0.25, 0.1], "start": "steady"},
+        "张伟": {"shape": "top-heavy", "inflow": 3, "move": [0.5, 0.45, 0.45, 0.12],
+                 "drop": [0.25, 0.05, 0.05, 0.03], "start": "steady"},
+        "刘洋": {"shape": "empty", "inflow": 1, "move": [0.5, 0.25, 0.25, 0.5],
+                 "drop": [0.25, 0.25, 0.25, 0.1], "start": "empty"},
+        "陈静": {"shape": "stuck in the middle", "inflow": 6, "move": [0.5, 0.35, 0.06, 0.5],
+                 "drop": [0.25, 0.15, 0.04, 0.1], "start": "steady"},
+        "赵磊": {"shape": "healthy", "inflow": 7, "move": [0.5, 0.25, 0.25, 0.5],
+                 "drop": [0.25, 0.25, 0.25, 0.1], "start": "steady"},
+    },
+}  # fmt: skip
+
+
+def simulate_tracking(rng: np.random.Generator, spec: dict) -> list[dict]:
+    """The sheet's entries: one dict per week, day and rep (stocks, deals, amounts)."""
+    reps = spec["reps"]
+    state = {}
+    for name, rep in reps.items():
+        flow, stock = float(rep["inflow"]), []
+        for move, drop in zip(rep["move"], rep["drop"], strict=True):
+            stock.append(flow / (move + drop))
+            flow = stock[-1] * move
+        state[name] = np.round(stock).astype(int) if rep["start"] == "steady" else np.zeros(4, int)
+
+    def step(name: str) -> tuple[np.ndarray, int, float, float]:
+        rep = reps[name]
+        old = state[name]
+        moved = np.zeros(4, int)
+        for k in range(4):
+            p = [rep["move"][k], rep["drop"][k], 1 - rep["move"][k] - rep["drop"][k]]
+            moved[k] = rng.multinomial(old[k], p)[0]
+            old[k] -= moved[k] + rng.binomial(old[k] - moved[k], p[1] / (p[1] + p[2]))
+        new = old.copy()
+        new[0] += rng.poisson(rep["inflow"])
+        new[1:] += moved[:3]
+        state[name] = new
+        deals = int(moved[3])
+        premium = float(rng.choice(spec["premiums"], size=deals).sum()) if deals else 0.0
+        standard = float(np.round(premium * rng.uniform(0.8, 1.2) / 100) * 100) if deals else 0.0
+        return new, deals, premium, standard
+
+    for _ in range(spec["burn_in"]):
+        for name in reps:
+            step(name)
+    out = []
+    start = pd.Timestamp(spec["start"])
+    for week in range(spec["weeks"]):
+        for day, offset in spec["days"].items():
+            for name in reps:
+                stock, deals, premium, standard = step(name)
+                out.append(
+                    {"week": week, "day": day, "date": start + pd.Timedelta(days=7 * week + offset),
+                     "rep": name, "stocks": [*map(int, stock), deals],
+                     "amounts": [premium, standard]}
+                )  # fmt: skip
+    return out
+
+
+def _reproducible_zip(path: Path) -> None:
+    """Rewrite an xlsx (a zip) with fixed entry times, so that reruns give the same bytes."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as old:
+        entries = [(info.filename, old.read(info)) for info in old.infolist()]
+    with zipfile.ZipFile(path, "w") as new:
+        for name, data in entries:
+            if name == "docProps/core.xml":  # openpyxl stamps the time of saving
+                data = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2025-03-03T00:00:00Z", data
+                )
+            info = zipfile.ZipInfo(name, date_time=(2025, 3, 3, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            new.writestr(info, data)
+
+
+def make_tracking_sample() -> None:
+    """Write sample_tracking.xlsx in the deck's layout and its truth beside it."""
+    import datetime
+
+    import openpyxl
+
+    spec = TRACKING_TRUTH
+    rng = np.random.default_rng(spec["seed"])
+    entries = simulate_tracking(rng, spec)
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "小组追踪表"
+    ws.append([spec["title"]])
+    header = ["1-组员姓名", *(f"{k + 2}-{s}" if "%" not in s else f"{k + 2}-({s})"
+                             for k, s in enumerate(spec["stages"])), *spec["amounts"]]  # fmt: skip
+    start = pd.Timestamp(spec["start"])
+    for week in range(spec["weeks"]):
+        first, last = start + pd.Timedelta(days=7 * week), start + pd.Timedelta(days=7 * week + 6)
+        ws.append([])
+        ws.append(
+            [
+                f"{first.year}年{first.month}月{first.day}日 - {last.year}年{last.month}月{last.day}日"
+            ]
+        )
+        for day in spec["days"]:
+            rows = [e for e in entries if e["week"] == week and e["day"] == day]
+            ws.append([])
+            ws.append([day])
+            ws.append(header)
+            for e in rows:
+                ws.append([e["rep"], *e["stocks"], *e["amounts"]])
+            totals = np.sum([[*e["stocks"], *e["amounts"]] for e in rows], axis=0)
+            ws.append(["小计", *(int(x) if k < len(spec["stages"]) else float(x)
+                               for k, x in enumerate(totals))])  # fmt: skip
+    fixed = datetime.datetime(2025, 3, 3)
+    book.properties.created = book.properties.modified = fixed
+    book.properties.creator = "funnelsim data/make_samples.py"
+    target = HERE / spec["file"]
+    book.save(target)
+    _reproducible_zip(target)
+    with open(HERE / "sample_tracking_truth.json", "w", encoding="utf-8", newline="\n") as fh:
+        json.dump(spec, fh, ensure_ascii=False, indent=2)
+        fh.write("\n")
+
+
 def main() -> None:
     rng = np.random.default_rng(TRUTH["seed"])
 
@@ -393,10 +545,15 @@ def main() -> None:
         fh.write("\n")
 
     make_forecast_samples()
+    make_tracking_sample()
     # The package ships what data/ holds: the samples above and the real bank log as published.
     real = ("bank_marketing.csv.gz", "bank_marketing_SOURCE.md")
     for name in [*sorted(PACKAGE_DATA.glob("sample_*")), *(PACKAGE_DATA / r for r in real)]:
         shutil.copyfile(HERE / name.name, name)
+    # The tracking sheet and the deck's own sheet (facts quoted from a public deck).
+    tracking = ("sample_tracking.xlsx", "sample_tracking_truth.json")
+    for name in (*tracking, "deck_tracking.xlsx", "deck_tracking_SOURCE.md"):
+        shutil.copyfile(HERE / name, PACKAGE_DATA / name)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from . import (
     pipeline,
     presets,
     reliability,
+    stocks,
     survival,
     theory,
 )
@@ -57,6 +58,7 @@ from .logs import Log, LogError, read_log
 from .pipeline import Pipeline, read_pipeline
 from .reliability import Calibration, calibration
 from .simulation import Simulation, simulate
+from .stocks import Snapshot, read_snapshot
 from .survival import Survival, kaplan_meier
 from .theory import (
     Moments,
@@ -99,6 +101,7 @@ __all__ = [
     "Pipeline",
     "Plan",
     "Simulation",
+    "Snapshot",
     "Survival",
     "__version__",
     "back_calculate",
@@ -139,11 +142,13 @@ __all__ = [
     "proportion_ci",
     "read_log",
     "read_pipeline",
+    "read_snapshot",
     "reliability",
     "revenue_cv",
     "set_language",
     "simulate",
     "stale_leads",
+    "stocks",
     "survival",
     "t",
     "theory",

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -493,7 +494,11 @@ def mature_stage_table(
 
 
 # ------------------------------------------------------------------ read_log
-FORMATS = ("events", "leads", "counts")
+FORMATS = ("events", "leads", "counts", "snapshot")
+#: Readers of formats that live in modules above this one, which register themselves on
+#: import (``"snapshot"``: :func:`funnelsim.read_snapshot`, from :mod:`funnelsim.stocks`),
+#: so that this module imports none of them (no import cycle).
+READERS: dict[str, Callable[..., Any]] = {}
 
 
 def read_log(
@@ -520,7 +525,11 @@ def read_log(
         ``"events"``: one row per lead and stage reached, with a timestamp.
         ``"leads"``: one row per lead, one timestamp or yes/no column per
         stage. ``"counts"``: one row per period and group with a count per
-        stage (the weekly tracking table).
+        stage (the weekly tracking table). ``"snapshot"``: a tracking sheet of
+        leads *sitting* at each stage (stocks, which may rise down the funnel),
+        read by :func:`funnelsim.read_snapshot` and returned as its
+        :class:`~funnelsim.stocks.Snapshot` (``stages`` may then be None;
+        ``as_of`` is not used).
     stages : sequence of str, or mapping
         Stage names in funnel order (at least two). For ``"events"``, a list
         of the names as the stage column writes them, or a mapping from the
@@ -608,6 +617,9 @@ def read_log(
     1     sale        1       1
     """
     fmt = choice("format", format, FORMATS)
+    if fmt in READERS:  # "snapshot": stocks, not a funnel (funnelsim.stocks.read_snapshot)
+        return READERS[fmt](source, stages=stages, columns=columns, encoding=encoding,
+                            delimiter=delimiter, errors=errors)  # fmt: skip
     mode = choice("errors", errors, ERRORS)
     stage_map = _stage_map(stages, fmt)
     used = fields(columns, FIELDS[fmt], fmt)

@@ -182,6 +182,11 @@ CASES = [
         lambda r: P.plot_stale_leads(r("stale"), cutoff=r("decks_cut"), quantile=0.9),
     ),
     (
+        "plot_stocks",
+        "team",
+        lambda r: P.plot_stocks(fs.datasets.load_tracking()),
+    ),
+    (
         "plot_forecast",
         "sales",
         lambda r: P.plot_forecast(r("outlook"), measure="sales", target=40),

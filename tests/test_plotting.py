@@ -93,6 +93,7 @@ WANTED = {
     "plot_sales_cycle": "CycleLength / SalesCycle",
     "plot_open_lead_ratios": "OpenLeadRatios",
     "plot_stale_leads": "SalesCycle / DataFrame",
+    "plot_stocks": "Snapshot",
     "plot_sample_size": "SampleSize",
     "plot_forecast": "Forecast",
     "plot_pipeline": "Pipeline",
@@ -338,6 +339,7 @@ def _chinese_cases():
         "plot_sales_cycle": [fs.cycle_length(cycle_log, last=2)],
         "plot_open_lead_ratios": [fs.open_lead_ratios(proposals, "proposal", window=14)],
         "plot_stale_leads": [stale],
+        "plot_stocks": [fs.datasets.load_tracking()],
         "plot_sample_size": [lessons.sample_size(0.3, 0.05)],
         "plot_forecast": [fs.forecast(fs.fit(log), calls=150, periods=8, reps=200, rng=5)],
         "plot_pipeline": [

@@ -17,6 +17,8 @@ server, from any working directory (like ``seaborn.load_dataset`` or
 :func:`load_deal_history`   900 decided deals, for :func:`funnelsim.calibration`
 :func:`load_grade_history`  E -> A grade changes, for :func:`funnelsim.grade_ladder`
 :func:`load_bank_marketing` a real log: 41,188 clients a bank called (UCI)
+:func:`load_tracking`       a 6-week team tracking sheet (stocks; a Snapshot)
+:func:`load_deck_tracking`  the decks' own tracking sheet (its Monday block)
 :func:`load_truth`          the true parameters of the logs
 :func:`load_pipeline_truth`  the true parameters of the pipeline samples
 :func:`path`                a sample file's path, to read it as your own
@@ -45,6 +47,7 @@ from .._reader import NAME_ATTR
 from ..i18n import FunnelsimValueError
 from ..logs import Log, read_log
 from ..pipeline import Pipeline, read_pipeline
+from ..stocks import Snapshot, read_snapshot
 
 __all__ = [
     "FILES",
@@ -53,12 +56,15 @@ __all__ = [
     "load_bank_marketing_table",
     "load_counts",
     "load_deal_history",
+    "load_deck_tracking",
     "load_events",
     "load_events_gbk",
     "load_grade_history",
     "load_leads",
     "load_pipeline",
     "load_pipeline_truth",
+    "load_tracking",
+    "load_tracking_truth",
     "load_truth",
     "path",
 ]
@@ -76,9 +82,18 @@ FILES = (
     "sample_pipeline_truth.json",
     "bank_marketing.csv.gz",
     "bank_marketing_SOURCE.md",
+    "sample_tracking.xlsx",
+    "sample_tracking_truth.json",
+    "deck_tracking.xlsx",
+    "deck_tracking_SOURCE.md",
 )
 #: The real public logs among them, shipped as published, with their source and licence notes.
-REAL_FILES = ("bank_marketing.csv.gz", "bank_marketing_SOURCE.md")
+REAL_FILES = (
+    "bank_marketing.csv.gz",
+    "bank_marketing_SOURCE.md",
+    "deck_tracking.xlsx",
+    "deck_tracking_SOURCE.md",
+)
 #: The snapshot time of the events and leads logs (leads after it are open, not lost).
 AS_OF = "2025-06-30 18:00"
 
@@ -313,3 +328,49 @@ def load_bank_marketing() -> Log:
         stages=BANK_STAGES,
         columns={"source": "contact", "period": "period"},
     )
+
+
+def load_tracking() -> Snapshot:
+    """A 6-week team tracking sheet in the decks' layout (``sample_tracking.xlsx``).
+
+    Monday, Wednesday and Friday blocks for 6 reps with a 小计 row each, the
+    leads sitting at each stage (约定初次见面数, 25%, 50%, 90%, 成交) and the
+    amounts 预收保费 and 承保标保; simulated by ``data/make_samples.py`` so that
+    each rep has one of the decks' pipeline shapes (the truth:
+    :func:`load_tracking_truth`).
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> snap = fs.datasets.load_tracking()
+    >>> len(snap.reps), len(snap.dates), snap.stages[1:4]
+    (6, 18, ('25%', '50%', '90%'))
+    """
+    return read_snapshot(path("sample_tracking.xlsx"))
+
+
+def load_tracking_truth() -> dict[str, Any]:
+    """The model and the true pipeline shape of each rep of :func:`load_tracking`.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> fs.datasets.load_tracking_truth()["reps"]["张伟"]["shape"]
+    'top-heavy'
+    """
+    return json.loads(path("sample_tracking_truth.json").read_text(encoding="utf-8"))
+
+
+def load_deck_tracking() -> Snapshot:
+    """The decks' own team tracking sheet (``deck_tracking.xlsx``; ``deck_tracking_SOURCE.md``).
+
+    Its Monday block (2009-12-12) of two reps, with the deck's 小计; the
+    Wednesday and Friday blocks are blank templates, skipped (see ``.notes``).
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> fs.datasets.load_deck_tracking().team().iloc[0, 1:].astype(float).tolist()
+    [7.0, 7.0, 5.0, 3.0, 5.0, 13000.0, 14000.0]
+    """
+    return read_snapshot(path("deck_tracking.xlsx"))

@@ -17,7 +17,9 @@ colour-blind-safe palette. Every title, axis label and legend entry comes from
 - :mod:`~funnelsim.plotting.logs`: notebooks 04 and 06 (ratio table,
   coverage, sample size, sales cycle, open leads, stale leads);
 - :mod:`~funnelsim.plotting.forecast`: notebook 07 (forecast band, pipeline,
-  calibration, grade ladder).
+  calibration, grade ladder);
+- :mod:`~funnelsim.plotting.stocks`: notebook 06 (a tracking sheet's stocks
+  over the dates).
 
 Every public name is available here (``fs.plotting.plot_funnel``).
 
@@ -31,11 +33,19 @@ Examples
 'calls made so far'
 """
 
-from . import forecast, game, groups, logs, theme
+from . import forecast, game, groups, logs, stocks, theme
 from .forecast import *  # noqa: F403
 from .game import *  # noqa: F403
 from .groups import *  # noqa: F403
 from .logs import *  # noqa: F403
+from .stocks import *  # noqa: F403
 from .theme import *  # noqa: F403
 
-__all__ = sorted(theme.__all__ + game.__all__ + groups.__all__ + logs.__all__ + forecast.__all__)
+__all__ = sorted(
+    theme.__all__
+    + game.__all__
+    + groups.__all__
+    + logs.__all__
+    + forecast.__all__
+    + stocks.__all__
+)
