@@ -39,7 +39,7 @@ from .estimate import fit as fit_log
 from .i18n import FunnelsimError, FunnelsimValueError, method_label, speaking_to, t, table_text
 from .intervals import METHODS
 from .lessons import calls_per_week, outlook
-from .logs import FORMATS, LogError, read_log
+from .logs import FORMATS, READERS, LogError, read_log
 from .summaries import (
     band_frame,
     fit_notes,
@@ -112,7 +112,10 @@ def _log_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(t("cli.group.log"))
     group.add_argument("log", metavar="LOG", help=t("cli.help.log"))
     group.add_argument(
-        "--format", choices=FORMATS, default="events", help=_h("cli.help.format", "events")
+        "--format",
+        choices=[f for f in FORMATS if f not in READERS],
+        default="events",
+        help=_h("cli.help.format", "events"),
     )
     group.add_argument("--stages", required=True, metavar="A,B,C", help=t("cli.help.stages"))
     group.add_argument(
