@@ -403,12 +403,18 @@ def read_csv(raw: bytes, name: str, encoding: str | None, delimiter: str | None)
 
 def _check_csv_header(text: str, sep: str, name: str) -> None:
     """The header line as the csv module reads it (pandas would rename a repeated
-    ``a`` to ``a.1``, and take minutes over a million columns)."""
+    ``a`` to ``a.1``, and take minutes over a million columns), and the first data row:
+    longer than the header, pandas would make its extra cells an index (minutes for a
+    million of them)."""
+    rows = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=sep)
     try:
-        header = next(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=sep), [])
-    except csv.Error:  # a header cell over the csv module's field limit: pandas reports it
+        header = next(rows, [])
+        check_header(header, name)
+        first = next(rows, [])
+    except csv.Error:  # a cell over the csv module's field limit: pandas reports it
         return
-    check_header(header, name)
+    if len(first) > len(header):
+        raise LogError("log.error.ragged", name=name, row=2, cells=len(first), header=len(header))
 
 
 def _check_short_rows(frame: pd.DataFrame, text: str, sep: str, name: str) -> None:
@@ -551,7 +557,9 @@ def _prepare(frame: pd.DataFrame, name: str, sheets: dict[str, list[str]] | None
         empty[rows] = _blank(column)
     rownum = np.flatnonzero(~empty) + 2
     if rownum.size == 0:
-        raise LogError("log.error.empty", name=name)
+        listed = sheet_list(Source(frame, rownum, name, sheets))  # a workbook: its sheets
+        message = "\n".join(filter(None, [t("log.error.empty", name=name), listed]))
+        raise LogError("log.error.empty", message=message, name=name)
     if empty.any():
         frame = frame.iloc[rownum - 2].reset_index(drop=True)
     return Source(frame, rownum, name, sheets or None)
