@@ -419,9 +419,9 @@ def _check_csv_header(text: str, sep: str, name: str) -> None:
 
 def _check_short_rows(frame: pd.DataFrame, text: str, sep: str, name: str) -> None:
     """A row with fewer cells than the header (pandas fills them with ''): an error naming
-    the first one. Only rows whose last cell is empty and that are not blank can be
-    short; their delimiters are counted only when there are any (vectorised when the
-    file has no quotes)."""
+    the first one. Only rows whose last cell is empty can be short: their delimiters are
+    counted only when there are any (vectorised when the file has no quotes), and blank
+    rows among the short ones are left out (they are ignored)."""
     width = frame.shape[1]
     if width < 2 or len(frame) == 0:
         return
@@ -429,19 +429,20 @@ def _check_short_rows(frame: pd.DataFrame, text: str, sep: str, name: str) -> No
     maybe = np.flatnonzero((last.isna() | (last == "")).to_numpy(dtype=bool))
     if maybe.size == 0:
         return
+    found = _cells_per_row(text, sep, maybe)
+    short = found < width
+    maybe, found = maybe[short], found[short]
+    if maybe.size == 0:
+        return
     part = frame.iloc[maybe]
     blank = np.ones(len(part), dtype=bool)
     for col in range(width):
         blank &= _blank(part.iloc[:, col])
-    maybe = maybe[~blank]
-    if maybe.size == 0:
-        return
-    found = _cells_per_row(text, sep, maybe)
-    short = np.flatnonzero(found < width)
-    if short.size:
+    maybe, found = maybe[~blank], found[~blank]
+    if maybe.size:
         raise LogError(
-            "log.error.short_row", name=name, row=int(maybe[short[0]]) + 2,
-            cells=int(found[short[0]]), header=width, count=int(short.size),
+            "log.error.short_row", name=name, row=int(maybe[0]) + 2, cells=int(found[0]),
+            header=width, count=int(maybe.size),
         )  # fmt: skip
 
 
@@ -1216,7 +1217,8 @@ def mixed_zones(series: pd.Series, times: np.ndarray) -> np.ndarray:
     out = np.zeros(len(series), dtype=bool)
     if len(series) == 0 or not _is_text(series):
         return out
-    import pyarrow as pa  # lazy, as in text_times
+    # lazy: pyarrow is imported on first use, as in text_times: it is heavy.
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     text = _strip(series)
