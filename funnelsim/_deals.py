@@ -204,14 +204,14 @@ def stage_probabilities_of_rows(problems, frame, column, mapping) -> tuple[np.nd
 
 
 def open_deals(
-    source, columns, allowed, what, needed, stages, probabilities, encoding
+    source, columns, allowed, what, needed, stages, probabilities, encoding, sheet=None
 ) -> tuple[Source, dict[str, float] | None, dict[str, str]]:
     """Arguments checked, the file read and its columns found: the source, the stage
     probabilities (None: from the stage labels or a probability column) and the columns.
     ``needed`` is the column that every file must have besides the chances."""
     given = fields(columns, allowed, what)
     mapping = stage_probabilities(stages, probabilities)
-    src = read_source(source, encoding=encoding)
+    src = read_source(source, encoding=encoding, sheet=sheet)
     if mapping is None:
         cols = resolve(src, allowed, given, (needed,), one_of=("stage", "probability"))
     else:

@@ -27,6 +27,7 @@ from ._reader import (
     label_text,
     labels,
     lead_ids,
+    mixed_zones,
     parse_numbers,
     parse_times,
     quote,
@@ -47,6 +48,8 @@ FIELDS = {
     "counts": ("period", "rep", "source", "segment", "amount"),
 }
 REQUIRED = {"events": ("lead", "stage", "time"), "leads": (), "counts": ()}
+#: Counts from 2**53 up are refused: float64 (and so every later sum) loses units there.
+EXACT_COUNT = 2.0**53
 
 #: Keyword arguments of :class:`~funnelsim.logs.Log` (format, stages, leads, reached,
 #: times, counts, as_of, name, dropped): what a format's reader returns.
@@ -73,7 +76,40 @@ def _dates(problems: Problems, frame: pd.DataFrame, column: str, *, required: bo
     problems.add(
         ~empty & np.isnat(times), column, "log.reason.bad_date", quoted(text), "log.fix.bad_date"
     )
+    problems.add(
+        mixed_zones(frame[column], times),
+        column,
+        "log.reason.mixed_zones",
+        quoted(text),
+        "log.fix.mixed_zones",
+    )
     return times
+
+
+#: A time more than this after the log's 99th percentile is not taken as its as-of time.
+FAR_AFTER = np.timedelta64(365, "D")
+
+
+def _far_times(problems: Problems, times: np.ndarray, columns: Sequence[str]) -> None:
+    """Without ``as_of=``: times (rows x columns) more than :data:`FAR_AFTER` after the
+    99th percentile of all the log's times, or later than a day after this machine's
+    clock, are problems (they would become the as-of time)."""
+    known = times[~np.isnat(times)]
+    if known.size == 0:
+        return
+    p99 = np.percentile(known.view(np.int64), 99, method="lower").astype("datetime64[ns]")
+    now = np.datetime64(pd.Timestamp.now("UTC").tz_localize(None).as_unit("ns"))
+    limit = min(p99 + FAR_AFTER, now + np.timedelta64(1, "D"))
+    grid = times.reshape(len(times), -1)
+    for k, column in enumerate(columns):
+        far = ~np.isnat(grid[:, k]) & (grid[:, k] > limit)
+        problems.add(
+            far,
+            column,
+            "log.reason.far_time",
+            lambda p, k=k: {"time": show_time(grid[p, k]), "limit": show_time(limit)},
+            "log.fix.far_time",
+        )
 
 
 def _group_labels(frame: pd.DataFrame, cols: dict) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -192,6 +228,8 @@ def read_events(src: Source, stage_map: dict, given: dict, as_of, mode: str) -> 
     times = _dates(problems, frame, cols["time"], required=True)
     if as_of is not None:
         _after_as_of(problems, times, as_of, cols["time"])
+    else:
+        _far_times(problems, times, [cols["time"]])
     amount = amounts(problems, frame, cols["amount"])[0] if "amount" in cols else None
     attrs = _group_labels(frame, cols)
 
@@ -399,6 +437,8 @@ def read_leads(src: Source, stage_map: dict, given: dict, as_of, mode: str) -> L
     if as_of is not None:
         for k in range(len(stages)):
             _after_as_of(problems, at[:, k], as_of, stage_cols[k])
+    else:
+        _far_times(problems, at, stage_cols)
     amount = amounts(problems, frame, cols["amount"])[0] if "amount" in cols else None
     attrs = _group_labels(frame, cols)
 
@@ -574,7 +614,8 @@ def _count_values(problems: Problems, frame: pd.DataFrame, stage_map: dict) -> n
         values, empty, text = parse_numbers(frame[column])
         counts[:, k] = values
         finite = np.isfinite(values)
-        whole = finite & (values >= 0) & (values == np.floor(values))
+        huge = finite & (values >= EXACT_COUNT)  # float64 counts exactly only below 2**53
+        whole = finite & (values >= 0) & (values == np.floor(values)) & ~huge
         valid[:, k] = whole
         # one problem per kind, so that each message fits all its rows
         problems.add(empty, column, "log.reason.no_count", None, "log.fix.bad_count")
@@ -592,8 +633,9 @@ def _count_values(problems: Problems, frame: pd.DataFrame, stage_map: dict) -> n
             quoted(text),
             "log.fix.bad_count",
         )
+        problems.add(huge, column, "log.reason.count_too_large", quoted(text), "log.fix.bad_count")
         problems.add(
-            finite & (values >= 0) & ~whole,
+            finite & (values >= 0) & ~whole & ~huge,
             column,
             "log.reason.count_fraction",
             quoted(text),

@@ -24,6 +24,7 @@ import io
 import os
 import re
 import zlib
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,6 +93,21 @@ _ISO = (
 )
 _MIN_TIME = pd.Timestamp.min.as_unit("ns").to_datetime64()
 _MAX_TIME = pd.Timestamp.max.as_unit("ns").to_datetime64()
+#: At most this many columns (Excel's own limit): a wider header is refused before parsing.
+MAX_COLUMNS = 16_384
+#: Workbook formats to save as .xlsx first (OpenDocument, Numbers, binary Excel, WPS).
+_SAVE_AS_XLSX = (".ods", ".numbers", ".xlsb", ".et", ".wps")
+#: A time of day followed by a time zone ("09:00+08:00", "09:00Z").
+_ZONE = r"\d:\d{2}(?::\d{2}(?:\.\d{1,9})?)?\s*(?:Z|[+-]\d{2}:?\d{2})$"
+#: Encodings that charset-normalizer may propose for a Chinese (or other East Asian) file.
+_CJK_ENCODINGS = frozenset(
+    {"gb18030", "gbk", "gb2312", "hz", "big5", "big5hkscs", "cp950", "cp949", "euc_kr", "johab",
+     "euc_jp", "euc_jis_2004", "euc_jisx0213", "cp932", "shift_jis", "shift_jis_2004",
+     "shift_jisx0213", "utf_16", "utf_16_le", "utf_16_be"}
+)  # fmt: skip
+#: Currency signs and words an amount may carry, and the units it may end with.
+_CURRENCY = r"(?i)^[¥￥$€]|[¥￥$€]$|rmb|cny|元$"
+_UNITS = {"千": 1e3, "万": 1e4, "百万": 1e6, "亿": 1e8}
 
 
 # ------------------------------------------------------------- arguments
@@ -167,17 +183,47 @@ class Source:
     frame: pd.DataFrame  # non-empty rows, stripped column names, RangeIndex
     rownum: np.ndarray  # spreadsheet row of each frame row (the header is row 1)
     name: str
+    #: A workbook's sheets and each one's header (None for other sources).
+    sheets: dict[str, list[str]] | None = None
+
+
+def sheet_list(src: Source) -> str:
+    """A workbook's sheets and their headers, for a message ('' for other sources).
+
+    >>> sheets = {"日报": ["日期"], "S2": ["a", "b"]}
+    >>> src = Source(pd.DataFrame({"a": [1]}), np.array([2]), "x.xlsx", sheets)
+    >>> print(sheet_list(src))  # doctest: +NORMALIZE_WHITESPACE
+    The workbook's sheets (pass sheet= to read another): '日报' (columns '日期');
+    'S2' (columns 'a', 'b').
+    """
+    if not src.sheets:
+        return ""
+    shown = [
+        t("log.sheet", sheet=quote(s), columns=", ".join(map(quote, cols[:20])) or "-")
+        for s, cols in list(src.sheets.items())[:20]
+    ]
+    return t("log.error.sheets", sheets="; ".join(shown))
 
 
 def read_source(
-    source: object, *, encoding: str | None = None, delimiter: str | None = None
+    source: object,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sheet: str | int | None = None,
 ) -> Source:
-    """Read a CSV, Excel or Parquet file, or take a DataFrame; a LogError if it cannot.
+    """Read a CSV, Excel or Parquet file (or a Parquet dataset's folder), or take a
+    DataFrame; a LogError if it cannot.
 
     ``encoding`` and ``delimiter`` (of a CSV file) are checked first, even for
     a DataFrame: by default the encoding is detected (UTF-8, GB18030, UTF-16
-    with its BOM) and the delimiter sniffed from the header line.
+    with its BOM) and the delimiter sniffed from the header line. ``sheet``
+    picks a workbook's sheet by name or 0-based position (default: the first;
+    text of digits that no sheet is named is a position, as the command line
+    passes it).
     """
+    if sheet is not None and (isinstance(sheet, bool) or not isinstance(sheet, str | int)):
+        raise LogError("log.error.sheet_type", value=repr(sheet))
     if delimiter is not None and not (isinstance(delimiter, str) and len(delimiter) == 1):
         raise LogError("log.error.delimiter", value=repr(delimiter))
     if encoding is not None:
@@ -190,8 +236,17 @@ def read_source(
     elif isinstance(source, str | os.PathLike):
         path = Path(source)
         name = path.name or str(path)
+        if path.is_dir() and _is_dataset(path):  # a Parquet dataset, as Spark writes it
+            frame = _read_with(name, "Parquet", lambda: pd.read_parquet(path))
+            return _prepare(frame, name)
         if not path.is_file():
             raise LogError("log.error.not_found", name=str(path), cwd=os.getcwd())
+        suffix = path.suffix.lower()
+        if suffix in (".xlsx", ".xlsm", ".xls"):
+            frame, sheets = _read_workbook(path, name, sheet)
+            return _prepare(frame, name, sheets)
+        if sheet is not None:
+            raise LogError("log.error.sheet_not_workbook", name=name, sheet=repr(sheet))
         frame = _read_file(path, name, encoding, delimiter)
     else:
         raise FunnelsimTypeError(
@@ -200,19 +255,91 @@ def read_source(
     return _prepare(frame, name)
 
 
+def _is_dataset(path: Path) -> bool:
+    """A folder holding Parquet parts (``part-0000.parquet``..., maybe ``_SUCCESS``)."""
+    return any(p.suffix.lower() in (".parquet", ".pq") for p in path.rglob("*") if p.is_file())
+
+
 def _read_file(path: Path, name: str, encoding: str | None, delimiter: str | None):
     suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        return _read_with(
-            name,
-            "Excel",
-            lambda: pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl"),
-        )
     if suffix in (".parquet", ".pq"):
         return _read_with(name, "Parquet", lambda: pd.read_parquet(path))
-    if suffix == ".xls":
-        raise LogError("log.error.xls", name=name)
+    if suffix in _SAVE_AS_XLSX:
+        raise LogError("log.error.save_as_xlsx", name=name, kind=suffix)
     return read_csv(path.read_bytes(), name, encoding, delimiter)
+
+
+def _read_workbook(
+    path: Path, name: str, sheet: str | int | None
+) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """One sheet of an .xlsx/.xlsm (openpyxl) or .xls (xlrd) workbook, its header in row 1
+    (a repeated name is an error), and every sheet's header."""
+    engine = "xlrd" if path.suffix.lower() == ".xls" else "openpyxl"
+    book = _read_with(name, "Excel", lambda: pd.ExcelFile(path, engine=engine))
+    with book:
+        names = [str(s) for s in book.sheet_names]
+        heads = {
+            s: _header_names(
+                _read_with(name, "Excel", lambda s=s: book.parse(s, header=None, nrows=1))
+            )
+            for s in (names if len(names) > 1 else [])
+        }
+        which = _pick_sheet(names, sheet, name, heads)
+        raw = _read_with(name, "Excel", lambda: book.parse(which, header=None, dtype=object))
+    if raw.empty:
+        raise LogError("log.error.empty", name=name)
+    header = _header_names(raw.iloc[:1])
+    check_header(header, name)
+    frame = raw.iloc[1:].set_axis(header, axis=1).reset_index(drop=True)
+    return frame, heads
+
+
+def _header_names(first: pd.DataFrame) -> list[str]:
+    """Row 1 of a sheet as column names (``Unnamed: k`` where empty, as pandas names it)."""
+    if first.empty:
+        return []
+    return [_cell_text(v) or f"Unnamed: {k}" for k, v in enumerate(first.iloc[0].tolist())]
+
+
+def _pick_sheet(
+    names: list[str], sheet: str | int | None, name: str, heads: dict[str, list[str]]
+) -> str:
+    """The sheet to read: by name, or by 0-based position; an error lists the sheets."""
+    if sheet is None:
+        return names[0]
+    if isinstance(sheet, str) and sheet in names:
+        return sheet
+    if isinstance(sheet, str) and sheet.strip().isdigit():
+        sheet = int(sheet)
+    if isinstance(sheet, int) and 0 <= sheet < len(names):
+        return names[sheet]
+    shown = ", ".join(f"{k}: {quote(s)}" for k, s in enumerate(names))
+    raise LogError("log.error.no_sheet", name=name, sheet=repr(sheet), sheets=shown)
+
+
+def check_header(header: Sequence[str], name: str) -> None:
+    """A file's own header: at most :data:`MAX_COLUMNS` columns, each name once
+    (compared stripped). Linear in the number of columns.
+
+    >>> try:
+    ...     check_header(["lead", "rep", "time", " rep"], "log.csv")
+    ... except LogError as err:
+    ...     print(err.key, err.values["column"], err.values["first"], err.values["second"])
+    log.error.duplicate_column 'rep' 2 4
+    """
+    if len(header) > MAX_COLUMNS:
+        raise LogError(
+            "log.error.too_many_columns", name=name, count=len(header), most=MAX_COLUMNS
+        )
+    labels = [str(c).replace("\ufeff", "").strip() for c in header]
+    first: dict[str, int] = {}
+    for k, label in enumerate(labels, start=1):
+        if label in first and label:
+            raise LogError(
+                "log.error.duplicate_column", name=name, column=quote(label), first=first[label],
+                second=k,
+            )  # fmt: skip
+        first.setdefault(label, k)
 
 
 def _read_with(name: str, kind: str, read: Callable[[], pd.DataFrame]) -> pd.DataFrame:
@@ -254,6 +381,7 @@ def read_csv(raw: bytes, name: str, encoding: str | None, delimiter: str | None)
         row = text[: text.index("\x00")].count("\n") + 1
         raise LogError("log.error.nul", name=name, row=row)
     sep = delimiter or _sniff(text)
+    _check_csv_header(text, sep, name)
     frame = _read_with(
         name,
         "CSV",
@@ -270,7 +398,72 @@ def read_csv(raw: bytes, name: str, encoding: str | None, delimiter: str | None)
         # pandas turns the extra cells of rows longer than the header into an
         # index, shifting every cell: refuse, naming the first such row.
         _raise_ragged(text, sep, name)
+    _check_short_rows(frame, text, sep, name)
     return frame
+
+
+def _check_csv_header(text: str, sep: str, name: str) -> None:
+    """The header line as the csv module reads it (pandas would rename a repeated
+    ``a`` to ``a.1``, and take minutes over a million columns), and the first data row:
+    longer than the header, pandas would make its extra cells an index (minutes for a
+    million of them)."""
+    rows = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=sep)
+    try:
+        header = next(rows, [])
+        check_header(header, name)
+        first = next(rows, [])
+    except csv.Error:  # a cell over the csv module's field limit: pandas reports it
+        return
+    if len(first) > len(header):
+        raise LogError("log.error.ragged", name=name, row=2, cells=len(first), header=len(header))
+
+
+def _check_short_rows(frame: pd.DataFrame, text: str, sep: str, name: str) -> None:
+    """A row with fewer cells than the header (pandas fills them with ''): an error naming
+    the first one. Only rows whose last cell is empty can be short: their delimiters are
+    counted only when there are any (vectorised when the file has no quotes), and blank
+    rows among the short ones are left out (they are ignored)."""
+    width = frame.shape[1]
+    if width < 2 or len(frame) == 0:
+        return
+    last = frame.iloc[:, -1]
+    maybe = np.flatnonzero((last.isna() | (last == "")).to_numpy(dtype=bool))
+    if maybe.size == 0:
+        return
+    found = _cells_per_row(text, sep, maybe)
+    short = found < width
+    maybe, found = maybe[short], found[short]
+    if maybe.size == 0:
+        return
+    part = frame.iloc[maybe]
+    blank = np.ones(len(part), dtype=bool)
+    for col in range(width):
+        blank &= _blank(part.iloc[:, col])
+    maybe, found = maybe[~blank], found[~blank]
+    if maybe.size:
+        raise LogError(
+            "log.error.short_row", name=name, row=int(maybe[0]) + 2, cells=int(found[0]),
+            header=width, count=int(maybe.size),
+        )  # fmt: skip
+
+
+def _cells_per_row(text: str, sep: str, rows: np.ndarray) -> np.ndarray:
+    """How many cells the data rows at ``rows`` (0-based, after the header) hold."""
+    if '"' not in text and sep.isascii() and "\r" not in text.replace("\r\n", "\n"):
+        buf = np.frombuffer(text.lstrip("\ufeff").encode("utf-8"), dtype=np.uint8)
+        starts = np.concatenate(([0], np.flatnonzero(buf == 10) + 1))
+        starts = starts[starts < buf.size]
+        per_line = np.add.reduceat((buf == ord(sep)).astype(np.int32), starts) + 1
+        return per_line[rows + 1]
+    wanted = np.zeros(int(rows.max()) + 2, dtype=bool)
+    wanted[rows + 1] = True
+    out = {}
+    for k, cells in enumerate(csv.reader(io.StringIO(text), delimiter=sep)):
+        if k >= wanted.size:
+            break
+        if wanted[k]:
+            out[k] = len(cells)
+    return np.array([out.get(int(r) + 1, 0) for r in rows], dtype=np.int64)
 
 
 def _raise_ragged(text: str, sep: str, name: str) -> None:
@@ -299,10 +492,27 @@ def _decode(raw: bytes, name: str, encoding: str | None) -> str:
             first_error = first_error or exc
             continue
         if enc == "gb18030" and not encoding:
+            _check_detected(text, raw, name)
             _check_chinese(text, raw, name)
         return text
     row = raw[: first_error.start].count(b"\n") + 1
     raise LogError("log.error.encoding", name=name, row=row, encodings=", ".join(tries)) from None
+
+
+def _check_detected(text: str, raw: bytes, name: str) -> None:
+    """A file that is not UTF-8 but decodes as GB18030: refuse it when charset-normalizer
+    (on its first 64 kB) proposes no East Asian encoding at all, as for a cp1252 export
+    whose only accented word is "Indicação" (GB18030 reads "Indica玢o")."""
+    # lazy: charset-normalizer is needed only for files that are not UTF-8.
+    import charset_normalizer
+
+    head = raw[:65_536]
+    if len(raw) > len(head) and b"\n" in head:  # whole lines: no character cut in two
+        head = head[: head.rindex(b"\n") + 1]
+    found = {m.encoding for m in charset_normalizer.from_bytes(head)}
+    if found and not found & _CJK_ENCODINGS:
+        line = next(ln for ln in text.splitlines() if any(ord(c) > 0x7F for c in ln))
+        raise LogError("log.error.encoding_guess", name=name, sample=repr(line.strip()[:60]))
 
 
 def _check_chinese(text: str, raw: bytes, name: str) -> None:
@@ -334,9 +544,9 @@ def _sniff(text: str) -> str:
     return _DELIMITERS[int(np.argmax(counts))] if max(counts) > 0 else ","
 
 
-def _prepare(frame: pd.DataFrame, name: str) -> Source:
+def _prepare(frame: pd.DataFrame, name: str, sheets: dict[str, list[str]] | None = None) -> Source:
     labels = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
-    repeated = sorted({c for c in labels if labels.count(c) > 1})
+    repeated = sorted(c for c, n in Counter(labels).items() if n > 1)
     if repeated:
         raise LogError("log.error.repeated_columns", name=name, value=", ".join(repeated))
     frame = frame.set_axis(labels, axis=1).reset_index(drop=True)
@@ -349,10 +559,12 @@ def _prepare(frame: pd.DataFrame, name: str) -> Source:
         empty[rows] = _blank(column)
     rownum = np.flatnonzero(~empty) + 2
     if rownum.size == 0:
-        raise LogError("log.error.empty", name=name)
+        listed = sheet_list(Source(frame, rownum, name, sheets))  # a workbook: its sheets
+        message = "\n".join(filter(None, [t("log.error.empty", name=name), listed]))
+        raise LogError("log.error.empty", message=message, name=name)
     if empty.any():
         frame = frame.iloc[rownum - 2].reset_index(drop=True)
-    return Source(frame, rownum, name)
+    return Source(frame, rownum, name, sheets or None)
 
 
 # ---------------------------------------------------------------- columns
@@ -451,6 +663,7 @@ def _raise_missing_columns(src: Source, missing: list[MissingColumn]) -> None:
     }
     lines = [t("log.error.missing_columns", **values)]
     lines.extend(_missing_line(m) for m in missing)
+    lines.extend(filter(None, [sheet_list(src)]))  # a workbook: its sheets and their headers
     raise LogError(
         "log.error.missing_columns", message="\n".join(lines), missing=missing, **values
     )
@@ -1064,11 +1277,78 @@ def lead_ids(
 
 def amounts(problems: Problems, frame: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
     """Amounts of money in ``column`` (NaN where empty, or not a number >= 0: a problem),
-    and which cells are empty."""
-    values, empty, text = parse_numbers(frame[column])
+    and which cells are empty. Amounts are read as :func:`money` reads them."""
+    values, empty, text = money(frame[column])
     bad = ~empty & ~(np.isfinite(values) & (values >= 0))
     problems.add(bad, column, "log.reason.bad_amount", quoted(text), "log.fix.bad_amount")
     return np.where(bad, np.nan, values), empty
+
+
+def money(series: pd.Series) -> tuple[np.ndarray, np.ndarray, object]:
+    """Amounts of money as :func:`parse_numbers` returns numbers, also read with thousands
+    separators (``12,000``), currency signs and words (¥ ￥ $ €, 元, RMB, CNY) and the
+    units 千 (1e3), 万 (1e4), 百万 (1e6) and 亿 (1e8). Only the cells that are not plain
+    numbers are looked at again, with string operations on them all at once.
+
+    >>> money(pd.Series(["12500", "¥12,000", "1.5万", "3千元", "RMB 1,234.5", "x", ""]))[0]
+    array([12500. , 12000. , 15000. ,  3000. ,  1234.5,     nan,     nan])
+    """
+    values, empty, text = parse_numbers(series)
+    again = np.flatnonzero(~empty & np.isnan(values))
+    if again.size:
+        if isinstance(text, _LazyText):
+            cells_again = text.series.iloc[again]
+        else:
+            cells_again = pd.Series(np.asarray(text, dtype=object)[again])
+        values = values.copy()
+        values[again] = _money_text(cells_again.astype(str).reset_index(drop=True))
+    return values, empty, text
+
+
+def _money_text(text: pd.Series) -> np.ndarray:
+    """Text amounts with signs, separators and units as numbers (NaN when unreadable)."""
+    text = text.str.replace(_CURRENCY, "", regex=True).str.replace(r"\s+", "", regex=True)
+    text = text.str.replace(_CURRENCY, "", regex=True)  # "¥1.5万元": the sign, then the word
+    unit = text.str.extract(r"^(.*?\d)(百万|千|万|亿)$")
+    factor = unit[1].map(_UNITS).fillna(1.0).to_numpy(dtype=float)
+    text = unit[0].where(unit[0].notna(), text)
+    grouped = text.str.fullmatch(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?").fillna(False)
+    text = text.where(~grouped, text.str.replace(",", "", regex=False))
+    numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+    # 1.1 x 10,000 is 11000.000000000002 in floating point: units round to 1e-8
+    return np.where(factor != 1.0, np.round(numbers * factor, 8), numbers)
+
+
+def mixed_zones(series: pd.Series, times: np.ndarray) -> np.ndarray:
+    """Which cells of a text time column are of its minority kind when it mixes times
+    with a time zone (``2025-03-03T09:00+08:00``) and without: a mask, all False when
+    it does not mix them (``times`` are the parsed times: unreadable cells are left out).
+
+    >>> mixed_zones(pd.Series(["2025-03-03 09:00", "2025-03-03T09:00+08:00", "2025-03-04"]),
+    ...             np.array(["2025-03-03T09:00", "2025-03-03T01:00", "2025-03-04"],
+    ...                      dtype="datetime64[ns]")).tolist()
+    [False, True, False]
+    """
+    out = np.zeros(len(series), dtype=bool)
+    if len(series) == 0 or not _is_text(series):
+        return out
+    # lazy: pyarrow is imported on first use, as in text_times: it is heavy.
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = _strip(series)
+    if hasattr(text.array, "__arrow_array__"):
+        arr = pa.array(text.array)
+    else:
+        arr = pa.array(text.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    aware = pc.fill_null(pc.match_substring_regex(arr, pattern=_ZONE), False)
+    aware = np.asarray(aware.to_numpy(zero_copy_only=False), dtype=bool)
+    known = ~np.isnat(times)
+    aware &= known
+    naive = known & ~aware
+    if not (aware.any() and naive.any()):
+        return out
+    return aware if aware.sum() <= naive.sum() else naive
 
 
 def empty_dropped() -> pd.DataFrame:

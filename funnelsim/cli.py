@@ -26,10 +26,12 @@ import argparse
 import contextlib
 import os
 import sys
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
@@ -129,6 +131,7 @@ def _log_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--mature", metavar="DAYS", default=None, help=t("cli.help.mature"))
     group.add_argument("--encoding", default=None, help=t("cli.help.encoding"))
     group.add_argument("--delimiter", default=None, help=t("cli.help.delimiter"))
+    group.add_argument("--sheet", default=None, metavar="NAME|N", help=t("cli.help.sheet"))
     group.add_argument(
         "--errors", choices=("raise", "drop"), default="raise", help=_h("cli.help.errors", "raise")
     )
@@ -279,6 +282,7 @@ def _read(args: argparse.Namespace):
         errors=args.errors,
         as_of=args.as_of,
         delimiter=args.delimiter,
+        sheet=args.sheet,
     )
     _report_dropped(log, args)
     _report_recognised(log, args)
@@ -543,7 +547,10 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     try:
         if getattr(args, "seed", None) is not None and args.seed < 0:
             raise FunnelsimValueError("cli.error.seed", value=args.seed)
-        with speaking_to("cli"):  # fixes name the options (--errors drop), not Python arguments
+        # fixes name the options (--errors drop), not Python arguments; one line per error,
+        # without numpy's warnings (0/0 in a stage nobody entered) on stderr beside it
+        with speaking_to("cli"), warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
             commands[args.command](args, out)
         if getattr(args, "recognised", None):
             print(args.recognised, file=sys.stderr)

@@ -511,6 +511,7 @@ def read_log(
     errors: str = "raise",
     as_of: object = None,
     delimiter: str | None = None,
+    sheet: str | int | None = None,
 ) -> Log:
     """Read a sales log (events, leads or counts) into one validated :class:`Log`.
 
@@ -519,8 +520,9 @@ def read_log(
     source : path or pandas.DataFrame
         A CSV file (UTF-8, UTF-8 with BOM, or GB18030/GBK as Chinese Excel
         writes it; UTF-16 with BOM; gzip-compressed too), an Excel ``.xlsx``
-        workbook (its first sheet, header in row 1), a Parquet file, or a
-        DataFrame. The file is only read, never changed.
+        or ``.xls`` workbook (the sheet ``sheet`` names, header in row 1), a
+        Parquet file or dataset folder (its parts read in order, as Spark
+        writes them), or a DataFrame. The file is only read, never changed.
     format : {"events", "leads", "counts"}
         ``"events"``: one row per lead and stage reached, with a timestamp.
         ``"leads"``: one row per lead, one timestamp or yes/no column per
@@ -566,10 +568,18 @@ def read_log(
     as_of : date-like, optional
         When the log was taken; by default its latest timestamp. Leads open
         at this time are censored, not failures. A timestamp after it is an
-        error.
+        error. Without it, a timestamp more than 365 days after the 99th
+        percentile of the log's times, or more than a day after this
+        machine's clock (a date typed as 2099), is an error naming the row
+        (with ``errors="drop"``, dropped and listed): it would otherwise
+        become the as-of time and move every ``mature=`` window.
     delimiter : str, optional
         CSV delimiter; by default the most frequent of ``,`` ``;`` tab ``|``
         in the header line.
+    sheet : str or int, optional
+        A workbook's sheet, by name or 0-based position; by default the
+        first. When the columns are not on it, the error lists every sheet
+        and its header.
 
     Returns
     -------
@@ -587,11 +597,15 @@ def read_log(
     Checks: missing columns; unknown or missing stages, leads and dates
     (dates are read year first, such as ``2025-03-05 14:30``, ``2025/3/5``
     or ``2025年3月5日``); counts that are negative, fractional, missing or
-    rising down the funnel; amounts that are not numbers >= 0; a lead at a
+    rising down the funnel, or too large to count exactly (2**53 or more);
+    amounts that are not numbers >= 0 (written as ``12,000``, ``¥12,000``,
+    ``1.5万``, ``3千`` or ``12,000元`` they are read); a lead at a
     stage without the stage before it, or reaching it earlier in time;
     duplicate events, leads or count rows; times after ``as_of``; an empty
-    file. Rows with every cell empty are ignored. Times with a time zone are
-    converted to UTC; all times are stored without a zone.
+    file; a header naming a column twice; a row with fewer cells than the
+    header; a time column mixing times with and without a time zone. Rows
+    with every cell empty are ignored. Times with a time zone are converted
+    to UTC; all times are stored without a zone.
 
     Examples
     --------
@@ -619,12 +633,12 @@ def read_log(
     fmt = choice("format", format, FORMATS)
     if fmt in READERS:  # "snapshot": stocks, not a funnel (funnelsim.stocks.read_snapshot)
         return READERS[fmt](source, stages=stages, columns=columns, encoding=encoding,
-                            delimiter=delimiter, errors=errors)  # fmt: skip
+                            delimiter=delimiter, errors=errors, sheet=sheet)  # fmt: skip
     mode = choice("errors", errors, ERRORS)
     stage_map = _stage_map(stages, fmt)
     used = fields(columns, FIELDS[fmt], fmt)
     snapshot = _as_of(as_of)
-    src = read_source(source, encoding=encoding, delimiter=delimiter)
+    src = read_source(source, encoding=encoding, delimiter=delimiter, sheet=sheet)
     stage_columns = None if fmt == "events" else stage_map
     used = recognise_columns(src, FIELDS[fmt], used, stage_columns)
     reader = {"events": read_events, "leads": read_leads, "counts": read_counts}[fmt]

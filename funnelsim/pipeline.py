@@ -97,6 +97,7 @@ def read_pipeline(
     probabilities: Mapping[str, float] | Sequence[float] | Calibration | None = None,
     encoding: str | None = None,
     errors: str = "raise",
+    sheet: str | int | None = None,
 ) -> Pipeline:
     """Read a snapshot of open deals (amount and stage) into a :class:`Pipeline`.
 
@@ -128,6 +129,8 @@ def read_pipeline(
     errors : {"raise", "drop"}
         ``"raise"``: every invalid row in one :class:`~funnelsim.LogError`.
         ``"drop"``: invalid rows left out and listed in ``Pipeline.dropped``.
+    sheet : str or int, optional
+        A workbook's sheet, by name or 0-based position (default: the first).
 
     Returns
     -------
@@ -158,7 +161,7 @@ def read_pipeline(
         probabilities.probabilities if isinstance(probabilities, Calibration) else probabilities
     )
     src, mapping, cols = open_deals(
-        source, columns, _PIPELINE_FIELDS, "pipeline", "amount", stages, chances, encoding
+        source, columns, _PIPELINE_FIELDS, "pipeline", "amount", stages, chances, encoding, sheet
     )
     frame = src.frame
     problems = Problems(src)

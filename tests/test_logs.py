@@ -826,7 +826,8 @@ def test_an_empty_dataframe_or_sheet_is_a_logerror(tmp_path):
         ),
         ("broken.parquet", b"PAR1 garbage", "log.error.unreadable", {"kind": "Parquet"}),
         ("broken.csv.gz", b"\x1f\x8b\x08\x00garbage", "log.error.unreadable", {"kind": "gzip"}),
-        ("old.xls", b"\xd0\xcf\x11\xe0", "log.error.xls", {}),
+        ("old.xls", b"\xd0\xcf\x11\xe0", "log.error.unreadable", {"kind": "Excel"}),
+        ("sheet.ods", b"PK\x03\x04", "log.error.save_as_xlsx", {"kind": ".ods"}),
     ],
 )
 def test_unreadable_files_give_a_logerror_naming_the_file(name, content, key, values, tmp_path):

@@ -132,7 +132,8 @@ def test_editing_the_table_and_the_quota():
     [
         ("", "app.pipe.empty", None),
         ("deal,stage,amount\nD1,25%,lots", "pipeline.error.title", (2, "log.reason.bad_amount")),
-        ("deal,stage,amount\nD1,33%", "pipeline.error.title", (2, "pipeline.reason.no_amount")),
+        ("deal,stage,amount\nD1,33%,", "pipeline.error.title", (2, "pipeline.reason.no_amount")),
+        ("deal,stage,amount\nD1,33%", "log.error.short_row", None),  # a cell short
         # blank lines count, as in a file: the bad row is line 5
         (
             "deal,stage,amount\nD1,25%,1000\n\n\nD2,50%,-5",
