@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._reader import NAME_ATTR, LogError, read_csv
+from ._reader import NAME_ATTR, WORKBOOKS, LogError, read_file, read_sheet_cells
 from ._validate import type_name
 from .i18n import FunnelsimTypeError
 
@@ -105,41 +105,14 @@ def read_grid(
     name = path.name or str(path)
     if not path.is_file():
         raise LogError("log.error.not_found", name=str(path), cwd=os.getcwd())
-    suffix = path.suffix.lower()
-    if suffix == ".xls":
-        raise LogError("log.error.xls", name=name)
-    if suffix in (".xlsx", ".xlsm"):
-        return _excel_grid(path, name, sheet)
-    if suffix in (".parquet", ".pq"):
-        return _frame_grid(pd.read_parquet(path), name)
-    return _frame_grid(read_csv(path.read_bytes(), name, encoding, delimiter), name)
-
-
-def _excel_grid(path: Path, name: str, sheet: int | str) -> Grid:
-    # lazy: openpyxl takes a moment to load, and only Excel files need it
-    import openpyxl
-
-    try:
-        book = openpyxl.load_workbook(path, data_only=True)
-    except Exception as exc:  # zipfile and openpyxl raise many kinds
-        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
-        raise LogError("log.error.unreadable", name=name, kind="Excel", detail=detail) from None
-    names = book.sheetnames
-    if isinstance(sheet, bool) or not isinstance(sheet, int | str):
-        raise FunnelsimTypeError(
-            "stocks.error.sheet_type", name="sheet", value=repr(sheet), type=type_name(sheet)
-        )
-    if (isinstance(sheet, int) and not -len(names) <= sheet < len(names)) or (
-        isinstance(sheet, str) and sheet not in names
-    ):
-        raise LogError(
-            "stocks.error.sheet", name=name, value=repr(sheet), sheets=", ".join(map(repr, names))
-        )
-    ws = book[names[sheet]] if isinstance(sheet, int) else book[sheet]
-    rows = []
-    for row in ws.iter_rows(min_row=1, max_row=ws.max_row, values_only=True):
-        cells = [_cell(v) for v in row]
-        rows.append(
-            [v.replace(tzinfo=None) if isinstance(v, datetime.datetime) else v for v in cells]
-        )
-    return Grid(rows, list(range(1, len(rows) + 1)), name)
+    if path.suffix.lower() in WORKBOOKS:
+        raw, _ = read_sheet_cells(path, name, sheet)
+        rows = [[_cell(v) for v in row] for row in raw.itertuples(index=False)]
+        rows = [
+            [v.replace(tzinfo=None) if isinstance(v, datetime.datetime) else v for v in row]
+            for row in rows
+        ]
+        return Grid(rows, list(range(1, len(rows) + 1)), name)
+    if sheet not in (0, None):
+        raise LogError("log.error.sheet_not_workbook", name=name, sheet=repr(sheet))
+    return _frame_grid(read_file(path, name, encoding, delimiter), name)

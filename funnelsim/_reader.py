@@ -96,6 +96,8 @@ _MAX_TIME = pd.Timestamp.max.as_unit("ns").to_datetime64()
 #: At most this many columns (Excel's own limit): a wider header is refused before parsing.
 MAX_COLUMNS = 16_384
 #: Workbook formats to save as .xlsx first (OpenDocument, Numbers, binary Excel, WPS).
+#: Workbooks read sheet by sheet (``sheet=``).
+WORKBOOKS = (".xlsx", ".xlsm", ".xls")
 _SAVE_AS_XLSX = (".ods", ".numbers", ".xlsb", ".et", ".wps")
 #: A time of day followed by a time zone ("09:00+08:00", "09:00Z").
 _ZONE = r"\d:\d{2}(?::\d{2}(?:\.\d{1,9})?)?\s*(?:Z|[+-]\d{2}:?\d{2})$"
@@ -242,12 +244,12 @@ def read_source(
         if not path.is_file():
             raise LogError("log.error.not_found", name=str(path), cwd=os.getcwd())
         suffix = path.suffix.lower()
-        if suffix in (".xlsx", ".xlsm", ".xls"):
+        if suffix in WORKBOOKS:
             frame, sheets = _read_workbook(path, name, sheet)
             return _prepare(frame, name, sheets)
         if sheet is not None:
             raise LogError("log.error.sheet_not_workbook", name=name, sheet=repr(sheet))
-        frame = _read_file(path, name, encoding, delimiter)
+        frame = read_file(path, name, encoding, delimiter)
     else:
         raise FunnelsimTypeError(
             "log.error.source_type", name="source", value=type_name(source), type=type_name(source)
@@ -260,7 +262,9 @@ def _is_dataset(path: Path) -> bool:
     return any(p.suffix.lower() in (".parquet", ".pq") for p in path.rglob("*") if p.is_file())
 
 
-def _read_file(path: Path, name: str, encoding: str | None, delimiter: str | None):
+def read_file(path: Path, name: str, encoding: str | None, delimiter: str | None) -> pd.DataFrame:
+    """A file that is not a workbook (CSV, gzip-compressed CSV, Parquet) as a DataFrame;
+    other spreadsheet formats get an error asking for .xlsx."""
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
         return _read_with(name, "Parquet", lambda: pd.read_parquet(path))
@@ -269,11 +273,14 @@ def _read_file(path: Path, name: str, encoding: str | None, delimiter: str | Non
     return read_csv(path.read_bytes(), name, encoding, delimiter)
 
 
-def _read_workbook(
+def read_sheet_cells(
     path: Path, name: str, sheet: str | int | None
 ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
-    """One sheet of an .xlsx/.xlsm (openpyxl) or .xls (xlrd) workbook, its header in row 1
-    (a repeated name is an error), and every sheet's header."""
+    """Every cell of one sheet of an .xlsx/.xlsm (openpyxl) or .xls (xlrd) workbook, row 1
+    included (no header), and the header row of every sheet (when there are several).
+
+    ``sheet``: a name or 0-based position (None: the first); an error lists the sheets.
+    """
     engine = "xlrd" if path.suffix.lower() == ".xls" else "openpyxl"
     book = _read_with(name, "Excel", lambda: pd.ExcelFile(path, engine=engine))
     with book:
@@ -286,6 +293,15 @@ def _read_workbook(
         }
         which = _pick_sheet(names, sheet, name, heads)
         raw = _read_with(name, "Excel", lambda: book.parse(which, header=None, dtype=object))
+    return raw, heads
+
+
+def _read_workbook(
+    path: Path, name: str, sheet: str | int | None
+) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """One sheet of a workbook, its header in row 1 (a repeated name is an error), and
+    every sheet's header."""
+    raw, heads = read_sheet_cells(path, name, sheet)
     if raw.empty:
         raise LogError("log.error.empty", name=name)
     header = _header_names(raw.iloc[:1])

@@ -196,7 +196,7 @@ def test_a_block_without_a_date_and_an_unknown_sheet_are_clear_errors(tmp_path):
     assert err.value.key == "stocks.error.no_date" and err.value.values["row"] == 1
     with pytest.raises(fs.LogError) as err:
         fs.read_snapshot(datasets.path("deck_tracking.xlsx"), sheet="Sheet9")
-    assert err.value.key == "stocks.error.sheet" and "'小组追踪表'" in err.value.values["sheets"]
+    assert err.value.key == "log.error.no_sheet" and "'小组追踪表'" in err.value.values["sheets"]
     snap = fs.read_snapshot(datasets.path("deck_tracking.xlsx"), sheet="小组追踪表")
     assert snap.team()["25%"].tolist() == [7]
 
