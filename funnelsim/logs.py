@@ -71,6 +71,24 @@ class Log:
     dropped : pandas.DataFrame
         With ``errors="drop"``: every dropped row of the source (``row``,
         ``column``, ``reason``); empty otherwise.
+    attempts : pandas.DataFrame or None
+        Events logs: int, same shape as ``reached``: the rows of each lead at
+        each stage (its attempts there: three dials are three ``dial`` rows);
+        0 where it has none (not reached, or skipped). None for other formats.
+    demotions : pandas.DataFrame or None
+        Events logs: one row per move back down the funnel (a row at an
+        earlier stage than the lead's row before it, in time order): ``lead``,
+        ``from``, ``to``, ``time`` (of the move), ``spent_days`` (days at
+        ``from`` before moving back) and ``row`` (the spreadsheet row of the
+        move). See :func:`funnelsim.demotion_table`.
+    skipped : pandas.DataFrame or None
+        Events logs: per ``stage``, the ``leads`` that passed it (reached a
+        later stage) without a row there.
+    closed : pandas.Series or None
+        Lead-level logs with times: when each lead was decided, NaT while
+        open: won leads at their last stage's time, lost leads (``status``
+        lost) at their last row's time (events) or their ``close`` date
+        (leads). See :func:`funnelsim.won_by`.
 
     Examples
     --------
@@ -104,12 +122,18 @@ class Log:
     dropped: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame({"row": [], "column": [], "reason": []})
     )
+    attempts: pd.DataFrame | None = None
+    demotions: pd.DataFrame | None = None
+    skipped: pd.DataFrame | None = None
+    closed: pd.Series | None = None
 
     @property
     def group_columns(self) -> list[str]:
         """Columns that ``by=`` may name."""
         frame = self.counts if self.format == "counts" else self.leads
-        return [c for c in frame.columns if c not in self.stages and c != "amount"]
+        return [
+            c for c in frame.columns if c not in self.stages and c not in ("amount", "reason")
+        ]
 
     def _group_keys(self, by: str | Sequence[str] | None) -> list[str]:
         """``by`` as a list of this log's group columns (a ValueError naming any other)."""
@@ -128,7 +152,12 @@ class Log:
 
         One row per group and step: the ``by`` columns, ``stage`` (the stage
         the step leads to), ``entered`` (leads at the previous stage) and
-        ``passed`` (leads that reached this stage).
+        ``passed`` (leads that reached this stage). Events logs add
+        ``attempts``: the rows at the previous stage of the leads that entered
+        the step (their dials, for the step into ``connect``), so that
+        ``attempts / passed`` is the attempts per success (dials per connect)
+        while ``passed / entered`` stays the ratio per lead. Other formats
+        have no ``attempts`` column.
 
         >>> import pandas as pd
         >>> import funnelsim as fs
@@ -136,6 +165,17 @@ class Log:
         >>> fs.read_log(reached, format="leads", stages=["call", "sale"]).stage_table()
            stage  entered  passed
         0   sale        4       2
+
+        Lead A was dialled three times before it connected, lead B twice
+        without connecting: 5 dials, 1 connect.
+
+        >>> events = pd.DataFrame({"lead": ["A", "A", "A", "A", "B", "B"],
+        ...     "stage": ["dial", "dial", "dial", "connect", "dial", "dial"],
+        ...     "time": ["2025-03-03", "2025-03-04", "2025-03-05", "2025-03-05 10:00",
+        ...              "2025-03-03", "2025-03-06"]})
+        >>> fs.read_log(events, format="events", stages=["dial", "connect"]).stage_table()
+             stage  entered  passed  attempts
+        0  connect        2       1         5
         """
         keys = self._group_keys(by)
         if self.format == "counts":
@@ -146,6 +186,10 @@ class Log:
             )
         else:
             frame = self.reached.astype(np.int64)
+            if self.attempts is not None:
+                tries = self.attempts.reindex(index=frame.index, columns=list(self.stages))
+                for k, stage in enumerate(self.stages[:-1]):
+                    frame[("attempts", k + 1)] = tries[stage].fillna(0).to_numpy(np.int64)
             if keys:
                 groups = self.leads[keys]
                 if groups.index is frame.index or groups.index.equals(frame.index):
@@ -154,17 +198,23 @@ class Log:
                     frame[keys] = groups.to_numpy()
                 else:
                     frame = frame.join(groups)
-                totals = frame.groupby(keys, observed=True, dropna=False)[list(self.stages)].sum()
+                totals = frame.groupby(keys, observed=True, dropna=False)[
+                    [c for c in frame.columns if c not in keys]
+                ].sum()
             else:
                 totals = frame.sum().to_frame().T
         stages = self.stages
-        rows = _step_rows(
-            totals,
-            keys,
-            stages,
-            lambda row, k: {"entered": int(row[stages[k - 1]]), "passed": int(row[stages[k]])},
-        )
-        return pd.DataFrame(rows, columns=[*keys, "stage", "entered", "passed"])
+        tried = self.format != "counts" and self.attempts is not None
+
+        def counts(row: pd.Series, k: int) -> dict[str, int]:
+            out = {"entered": int(row[stages[k - 1]]), "passed": int(row[stages[k]])}
+            if tried:
+                out["attempts"] = int(row[("attempts", k)])
+            return out
+
+        rows = _step_rows(totals, keys, stages, counts)
+        names = [*keys, "stage", "entered", "passed", *(["attempts"] if tried else [])]
+        return pd.DataFrame(rows, columns=names)
 
     def to_funnel(self) -> Funnel:
         """Point-estimate funnel from the pooled counts (``passed / entered``).
