@@ -308,6 +308,8 @@ def _event_checks(
     a problem.
     """
     n_stages = len(stages)
+    if n_leads == 0:
+        return
     bad_lead = np.zeros(n_leads + 1, dtype=bool)  # the last entry stands for no lead (code -1)
     bad_lead[lead_code[problems.mask() & (lead_code >= 0)]] = True
     ok = (lead_code >= 0) & ~bad_lead[lead_code]
