@@ -19,6 +19,7 @@ from . import (
     intervals,
     ladder,
     lessons,
+    outcomes,
     pipeline,
     presets,
     reliability,
@@ -54,6 +55,7 @@ from .intervals import (
 )
 from .ladder import Ladder, grade_ladder
 from .logs import Log, LogError, read_log
+from .outcomes import WonBy, demotion_table, loss_reasons, won_by
 from .pipeline import Pipeline, read_pipeline
 from .reliability import Calibration, calibration
 from .simulation import Simulation, simulate
@@ -100,6 +102,7 @@ __all__ = [
     "Plan",
     "Simulation",
     "Survival",
+    "WonBy",
     "__version__",
     "back_calculate",
     "calibration",
@@ -114,6 +117,7 @@ __all__ = [
     "cycle",
     "cycle_length",
     "datasets",
+    "demotion_table",
     "diagnose",
     "diagnose_leaks",
     "diagnose_pipeline",
@@ -130,7 +134,9 @@ __all__ = [
     "ladder",
     "language",
     "lessons",
+    "loss_reasons",
     "open_lead_ratios",
+    "outcomes",
     "p_chart",
     "pipeline",
     "plan_calls",
@@ -149,4 +155,5 @@ __all__ = [
     "theory",
     "time_in_stage",
     "variance_shares",
+    "won_by",
 ]

@@ -461,7 +461,8 @@ def read_log(
         workbook (its first sheet, header in row 1), a Parquet file, or a
         DataFrame. The file is only read, never changed.
     format : {"events", "leads", "counts"}
-        ``"events"``: one row per lead and stage reached, with a timestamp.
+        ``"events"``: one row per lead and stage reached (or attempted), with a
+        timestamp.
         ``"leads"``: one row per lead, one timestamp or yes/no column per
         stage. ``"counts"``: one row per period and group with a count per
         stage (the weekly tracking table).
@@ -477,9 +478,11 @@ def read_log(
     columns : mapping, optional
         The file's column for each of the kit's fields. ``"events"``:
         ``lead``, ``stage``, ``time`` (required), ``rep``, ``source``,
-        ``segment``, ``period``, ``amount``. ``"leads"``: ``lead`` (default:
-        the row number), ``rep``, ``source``, ``segment``, ``period``,
-        ``amount``, ``close`` (the date of the last stage). ``"counts"``:
+        ``segment``, ``period``, ``amount``, ``status``, ``reason``.
+        ``"leads"``: ``lead`` (default: the row number), ``rep``, ``source``,
+        ``segment``, ``period``, ``amount``, ``close`` (the date of the last
+        stage, or of the loss for a lost lead), ``status``, ``reason``.
+        ``"counts"``:
         ``period``, ``rep``, ``source``, ``segment``, ``amount``. A field not
         named here is taken from a column with the field's own name, if any.
     encoding : str, optional
@@ -515,11 +518,35 @@ def read_log(
     Checks: missing columns; unknown or missing stages, leads and dates
     (dates are read year first, such as ``2025-03-05 14:30``, ``2025/3/5``
     or ``2025年3月5日``); counts that are negative, fractional, missing or
-    rising down the funnel; amounts that are not numbers >= 0; a lead at a
-    stage without the stage before it, or reaching it earlier in time;
-    duplicate events, leads or count rows; times after ``as_of``; an empty
-    file. Rows with every cell empty are ignored. Times with a time zone are
+    rising down the funnel; amounts that are not numbers >= 0; in a leads
+    log, a lead at a stage without the stage before it, or reaching it
+    earlier in time (each stage cell is one date a person typed: a slip);
+    copied events (the same lead, stage and time twice), duplicate leads or
+    count rows; unknown status words; times after ``as_of``; an empty file.
+    Rows with every cell empty are ignored. Times with a time zone are
     converted to UTC; all times are stored without a zone.
+
+    Events logs are read as CRMs and diallers write them, under one rule: a
+    lead has passed a stage when it reached it or any later stage, and its
+    time at a stage is the first time it reached that stage or any later
+    one (so its times never go down the funnel). Several rows of one stage
+    at different times are attempts (``Log.attempts``; the stage table's
+    ``attempts`` column); a row at an earlier stage than the lead's row
+    before it is a move back (``Log.demotions``, :func:`demotion_table`);
+    a stage passed without a row is skipped (``Log.skipped``). None of them
+    is refused.
+
+    Status (``status`` column): won, lost or open, in any case, or 赢单,
+    成交, 已成交 (won), 输单, 丢单, 失败, 已流失, 流失 (lost), 跟进中,
+    进行中, 未结 (open); an empty cell is open. In an events log a lead's
+    status is its latest given one (by time). A lead that reached the last
+    stage is won, whatever its status says; a lead said to be won reached
+    the last stage (in an events log at the time of its latest won row when
+    no row says so; in a leads log at its ``close`` date, if any). Lost
+    leads are failures at their furthest stage, open leads are censored at
+    ``as_of`` (see :func:`won_by`). ``Log.leads`` gains ``status`` (a group
+    column: ``by="status"``) and ``reason`` (the latest loss reason given;
+    see :func:`loss_reasons`).
 
     Examples
     --------
