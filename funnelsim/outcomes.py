@@ -26,9 +26,10 @@ The band is pointwise, from the delta-method (Greenwood-type) variance of
                                 - 2 (F(t) - F(t_j)) S(t_{j-1}) w_j / n_j^2 ]
 
 on the log(-log) scale of ``F``: limits ``F ** exp(± z se / (F log F))``,
-inside [0, 1] (NaN where ``F`` is 0 or 1). The first term is infinite from
-a time where every lead at risk is decided (``n_j = d_j``): the band is NaN
-from there on.
+inside [0, 1] (NaN where ``F`` is 0 or 1). At a time where every lead
+still at risk is decided (``n_j = d_j``, the last time) the first term's
+``d_j / (n_j (n_j - d_j))`` is infinite but multiplied by ``(F(t) - F(t_j))^2
+= 0`` at every ``t >= t_j``: it counts as 0 (lifelines gives NaN there).
 
 :func:`loss_reasons` tabulates why leads were lost, at the stage they were
 lost (their furthest stage), with Wilson intervals for the shares;
@@ -53,6 +54,7 @@ from .survival import level_text, log_log_band, number_text
 __all__ = ["WonBy", "demotion_table", "loss_reasons", "won_by"]
 
 OUTCOMES = ("won", "lost", "won_km")
+_REPR_AT_RISK = 10  # the repr reports the curves where at least this many leads are at risk
 
 
 # ------------------------------------------------------------------ estimator
@@ -80,7 +82,9 @@ def cumulative_incidence(
             "lost": np.cumsum(s_before * lost / n),
         }
         km = 1 - np.cumprod(1 - won / n)
-        first = np.where(n > d, d / (n * (n - d)), np.inf)
+        # n == d only at the last time (nobody is left at risk): its term is multiplied
+        # by (F(t) - F(t_j))^2 = 0 at every t >= t_j, so it adds nothing
+        first = np.where(n > d, d / (n * (n - d)), 0.0)
     out = {"time": grid, "at_risk": n.astype(np.int64), "n_won": won, "n_lost": lost}
     for name, events in (("won", won), ("lost", lost)):
         f = curves[name]
@@ -88,8 +92,7 @@ def cumulative_incidence(
         b = s_before * events / n**2
         # sum_j (F - F_j)^2 c_j = F^2 C0 - 2 F C1 + C2 with cumulative sums (C0, C1, C2)
         c0, c1, c2 = np.cumsum(first), np.cumsum(first * f), np.cumsum(first * f**2)
-        with np.errstate(invalid="ignore"):
-            quad = np.where(np.isfinite(c0), f**2 * c0 - 2 * f * c1 + c2, np.inf)
+        quad = f**2 * c0 - 2 * f * c1 + c2
         var = quad + np.cumsum(a) - 2 * (f * np.cumsum(b) - np.cumsum(b * f))
         out[name] = f
         out[f"{name}_var"] = np.clip(var, 0, None)
@@ -164,9 +167,18 @@ class WonBy:
     confidence_level: float = 0.95
     unit: str = "days"
 
+    @property
+    def settled(self) -> bool:
+        """Every lead still at risk at the last time was decided then: the curves stay
+        flat for ever after it (otherwise they say nothing beyond ``max_time``)."""
+        return bool(len(self.time)) and bool(
+            self.at_risk[-1] == self.n_won[-1] + self.n_lost[-1]
+        )
+
     def at(self, time: float | Sequence[float] | np.ndarray, outcome: str = "won"):
         """The share ``outcome`` ("won", "lost" or "won_km") by ``time``: a right-continuous
-        step function, 0 before the first event, NaN beyond ``max_time``.
+        step function, 0 before the first event; NaN beyond ``max_time`` unless
+        :attr:`settled`.
 
         >>> import funnelsim as fs
         >>> result = fs.won_by(fs.datasets.load_crm_export())
@@ -177,7 +189,7 @@ class WonBy:
         x = np.asarray(time, dtype=float)
         idx = np.searchsorted(self.time, x, side="right")
         curve = np.r_[0.0, getattr(self, outcome)]
-        out = np.where(x > self.max_time, np.nan, curve[idx])
+        out = np.where((x > self.max_time) & ~self.settled, np.nan, curve[idx])
         return float(out) if out.ndim == 0 else out
 
     def to_frame(self) -> pd.DataFrame:
@@ -209,9 +221,10 @@ class WonBy:
         return pd.concat(parts, ignore_index=True)
 
     def __repr__(self) -> str:
-        last = len(self.time) - 1
-        if last < 0:
+        """At the last time with at least 10 leads at risk (or the first time)."""
+        if not len(self.time):
             return t("repr.won_by.empty", n=self.n)
+        last = max(int(np.searchsorted(-self.at_risk, -_REPR_AT_RISK, side="right")) - 1, 0)
         return t(
             "repr.won_by",
             n=self.n,
