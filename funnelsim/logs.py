@@ -567,9 +567,9 @@ def read_log(
     0    6   lead  dropped with lead 'L3' (row 7 is invalid)
     1    7  stage                       unknown stage 'sael'
     >>> log.stage_table()
-         stage  entered  passed
-    0  connect        2       1
-    1     sale        1       1
+         stage  entered  passed  attempts
+    0  connect        2       1         2
+    1     sale        1       1         1
     """
     fmt = choice("format", format, FORMATS)
     mode = choice("errors", errors, ERRORS)

@@ -142,8 +142,8 @@ class WonBy:
     ...     "status": ["", "", "", "lost", "", "", "won"]})
     >>> log = fs.read_log(events, format="events", stages=["dial", "sale"])
     >>> result = fs.won_by(log)
-    >>> result.time.tolist(), result.won.tolist(), result.won_km.tolist()
-    ([2.0, 4.0, 10.0], [0.0, 0.25, 0.5], [0.0, 0.3333333333333333, 0.6666666666666667])
+    >>> result.time.tolist(), result.won.round(3).tolist(), result.won_km.round(3).tolist()
+    ([2.0, 4.0, 10.0], [0.0, 0.25, 0.5], [0.0, 0.333, 0.667])
     >>> result.at(7)
     0.25
     """
@@ -295,7 +295,7 @@ def won_by(log: Log, *, confidence_level: float = 0.95) -> WonBy:
     >>> import funnelsim as fs
     >>> result = fs.won_by(fs.datasets.load_crm_export())
     >>> round(result.at(60), 3), round(result.at(60, "won_km"), 3)
-    (0.101, 0.126)
+    (0.096, 1.0)
     """
     log = _check_log(log)
     level = check_level(confidence_level)
@@ -370,15 +370,17 @@ def loss_reasons(
     --------
     >>> import pandas as pd
     >>> import funnelsim as fs
-    >>> leads = pd.DataFrame({"call": ["yes"] * 5, "meet": ["yes", "no", "no", "yes", "no"],
-    ...     "status": ["lost", "lost", "输单", "won", "open"],
-    ...     "reason": ["price", "price", "competitor", "", ""]})
-    >>> log = fs.read_log(leads, format="leads", stages=["call", "meet"])
+    >>> leads = pd.DataFrame({"call": ["yes"] * 6,
+    ...     "meet": ["yes", "no", "no", "yes", "no", "yes"],
+    ...     "sale": ["no", "no", "no", "yes", "no", "no"],
+    ...     "status": ["lost", "lost", "输单", "won", "open", "lost"],
+    ...     "reason": ["price", "price", "competitor", "", "", "price"]})
+    >>> log = fs.read_log(leads, format="leads", stages=["call", "meet", "sale"])
     >>> fs.loss_reasons(log).round(3)
-      stage      reason  count  share    low  high
-    0  call       price      1  0.500  0.095  0.905
-    1  call  competitor      1  0.500  0.095  0.905
-    2  meet       price      1  1.000  0.207  1.000
+      stage      reason  count  share    low   high
+    0  call  competitor      1    0.5  0.095  0.905
+    1  call       price      1    0.5  0.095  0.905
+    2  meet       price      2    1.0  0.342  1.000
     """
     log = _check_log(log)
     level = check_level(confidence_level)

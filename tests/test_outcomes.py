@@ -110,7 +110,10 @@ def test_variance_by_hand_on_four_leads():
     # at 3: (F3 - F2)^2 ... = 0 + 3/64 + (F(3) - F(3)) terms: unchanged for won
     assert ours["won_var"][1] == pytest.approx(3 / 64)
     np.testing.assert_allclose(ours["won_km"], [0.25, 0.25, 1.0])
-    assert np.isinf(ours["won_var"][2])  # the last lead at risk is decided: no band
+    # at 5, the last lead at risk is won (n = d = 1: its term counts 0):
+    # (1/2)^2 / 12 + 3/64 - 2 (1/2) / 16  [t = 2]  +  (1/2)^2 / 6  [t = 3]  = 3/64
+    assert ours["won_var"][2] == pytest.approx(0.25 / 12 + 3 / 64 - 1 / 16 + 0.25 / 6)
+    assert ours["lost_var"][0] == 0.0
 
 
 def test_won_by_on_a_log_equals_lifelines_and_covers_the_closed_form():
@@ -174,7 +177,11 @@ def test_won_by_without_losses_is_one_minus_kaplan_meier():
     np.testing.assert_allclose(result.won, 1 - km.survival)
     np.testing.assert_allclose(result.won_km, result.won)
     assert result.at([0, 3, 5, 8]).tolist() == pytest.approx([0.0, 1 / 3, 1 / 3, 1.0])
-    assert math.isnan(result.at(9))  # beyond the longest follow-up
+    assert result.settled and result.at(9) == 1.0  # the last lead at risk was won
+    open_c = fs.read_log(events.drop(index=4), format="events", stages=["dial", "sale"])
+    result = fs.won_by(open_c)  # C is still open after A's sale, the last event
+    assert not result.settled and result.max_time == 3.0
+    assert result.at(3) == 0.5 and math.isnan(result.at(4))
 
 
 def test_won_by_frame_repr_and_errors():
@@ -279,3 +286,18 @@ def test_demotion_table_counts_moves_back_and_days_spent():
         "mean_days": [6.0, 3.5],
     }
     assert fs.demotion_table(fs.datasets.load_leads()).empty
+
+
+def test_plot_won_by_draws_won_lost_and_the_pitfall_in_both_languages():
+    result = fs.won_by(fs.datasets.load_crm_export())
+    ax = fs.plotting.plot_won_by(result)
+    won, lost, km = ax.lines
+    assert np.nanmax(won.get_ydata()) == pytest.approx(result.won[-1])
+    assert np.nanmax(km.get_ydata()) == pytest.approx(result.won_km[-1])
+    assert ax.get_title() == fs.t("plot.won_by.title", won=121, lost=1259, open=120)
+    assert len(fs.plotting.plot_won_by(result, lost=False, km=False).lines) == 1
+    with fs.language("zh"):
+        ax = fs.plotting.plot_won_by(result)
+        assert "赢单" in ax.get_title()
+    with pytest.raises(FunnelsimTypeError):
+        fs.plotting.plot_won_by(fs.datasets.load_crm_export())
