@@ -382,11 +382,23 @@ def make_forecast_samples() -> None:
 CRM_TRUTH = {
     "seed": 20250701,
     "file": "sample_crm_export.xlsx",
-    "stages": {"dial": "拨打", "connect": "接通", "meeting": "约见", "proposal": "方案",
-               "sale": "成交"},
-    "columns": {"lead": "线索ID", "rep": "负责人", "stage": "商机阶段", "time": "创建时间",
-                "amount": "成交金额", "status": "状态", "reason": "输单原因",
-                "source": "来源"},
+    "stages": {
+        "dial": "拨打",
+        "connect": "接通",
+        "meeting": "约见",
+        "proposal": "方案",
+        "sale": "成交",
+    },
+    "columns": {
+        "lead": "线索ID",
+        "rep": "负责人",
+        "stage": "商机阶段",
+        "time": "创建时间",
+        "amount": "成交金额",
+        "status": "状态",
+        "reason": "输单原因",
+        "source": "来源",
+    },
     "start": "2025-01-01",
     "as_of": "2025-06-30 18:00",
     "leads": 1500,
@@ -471,7 +483,7 @@ def _crm_paths(rng: np.random.Generator, spec: dict, n: int) -> list[list[tuple]
 
 def _amount_text(rng: np.random.Generator, amount: float) -> str:
     """An amount as Chinese CRMs write it: 1.5万, ¥12,000, 3千 or 12000元."""
-    x = int(round(amount / 1000.0)) * 1000
+    x = round(amount / 1000.0) * 1000
     x = max(x, 1000)
     style = rng.integers(4)
     if style == 0 and x % 1000 == 0 and x < 10000:
@@ -511,8 +523,9 @@ def simulate_crm(rng: np.random.Generator, spec: dict) -> pd.DataFrame:
                 word, text = rng.choice(spec["lost_words"]), ""
             else:
                 word, text = rng.choice(spec["open_words"]), ""
-            rows.append((f"XS{i + 1:05d}", reps[i], names[stage], when, text, word, reason,
-                         sources[i]))
+            rows.append(
+                (f"XS{i + 1:05d}", reps[i], names[stage], when, text, word, reason, sources[i])
+            )
     cols = spec["columns"]
     order = ["lead", "rep", "stage", "time", "amount", "status", "reason", "source"]
     frame = pd.DataFrame(rows, columns=[cols[c] for c in order])
@@ -522,8 +535,10 @@ def simulate_crm(rng: np.random.Generator, spec: dict) -> pd.DataFrame:
 def crm_won_by(rng: np.random.Generator, spec: dict, days: list[int]) -> dict[str, float]:
     """The true share won by each day since the first dial (a large simulation, no cut)."""
     won_at = np.array(
-        [p[-1][0] if p[-1][2] == "won" else np.inf for p in _crm_paths(rng, spec,
-                                                                       spec["won_by_leads"])]
+        [
+            p[-1][0] if p[-1][2] == "won" else np.inf
+            for p in _crm_paths(rng, spec, spec["won_by_leads"])
+        ]
     )
     return {str(d): round(float((won_at <= d).mean()), 5) for d in days}
 
@@ -541,7 +556,8 @@ def _fixed_xlsx(frame: pd.DataFrame, path: Path) -> None:
             if name == "docProps/core.xml":
                 text = data.decode("utf-8")
                 text = re.sub(
-                    r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms)", rf"\g<1>{stamp}\3",
+                    r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms)",
+                    rf"\g<1>{stamp}\3",
                     text,
                 )
                 data = text.encode("utf-8")

@@ -41,15 +41,13 @@ from ._reader import (
 GROUP_FIELDS = ("rep", "source", "segment", "period")
 #: The fields each format may name (``read_log(columns=...)``), and those it needs.
 FIELDS = {
-    "events": (
-        "lead", "stage", "time", "rep", "source", "segment", "period", "amount", "status",
-        "reason",
-    ),
-    "leads": (
-        "lead", "rep", "source", "segment", "period", "amount", "close", "status", "reason",
-    ),
+    "events": ("lead", "stage", "time", "rep", "source", "segment", "period", "amount"),
+    "leads": ("lead", "rep", "source", "segment", "period", "amount", "close"),
     "counts": ("period", "rep", "source", "segment", "amount"),
 }
+# A lead's status (won / lost / open) and loss reason, in both lead-level formats.
+FIELDS["events"] += ("status", "reason")
+FIELDS["leads"] += ("status", "reason")
 REQUIRED = {"events": ("lead", "stage", "time"), "leads": (), "counts": ()}
 #: A lead's status as the ``status`` column may write it (case and spaces ignored):
 #: the kit's word for each.

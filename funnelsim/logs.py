@@ -131,9 +131,7 @@ class Log:
     def group_columns(self) -> list[str]:
         """Columns that ``by=`` may name."""
         frame = self.counts if self.format == "counts" else self.leads
-        return [
-            c for c in frame.columns if c not in self.stages and c not in ("amount", "reason")
-        ]
+        return [c for c in frame.columns if c not in self.stages and c not in ("amount", "reason")]
 
     def _group_keys(self, by: str | Sequence[str] | None) -> list[str]:
         """``by`` as a list of this log's group columns (a ValueError naming any other)."""

@@ -58,9 +58,7 @@ _REPR_AT_RISK = 10  # the repr reports the curves where at least this many leads
 
 
 # ------------------------------------------------------------------ estimator
-def cumulative_incidence(
-    time: np.ndarray, outcome: np.ndarray
-) -> dict[str, np.ndarray]:
+def cumulative_incidence(time: np.ndarray, outcome: np.ndarray) -> dict[str, np.ndarray]:
     """The Aalen-Johansen curves of ``outcome`` (1 won, 2 lost, 0 censored) at the distinct
     times with an event, with their variances (module notes) and ``1 -`` Kaplan-Meier of
     winning with losses censored."""
@@ -171,9 +169,7 @@ class WonBy:
     def settled(self) -> bool:
         """Every lead still at risk at the last time was decided then: the curves stay
         flat for ever after it (otherwise they say nothing beyond ``max_time``)."""
-        return bool(len(self.time)) and bool(
-            self.at_risk[-1] == self.n_won[-1] + self.n_lost[-1]
-        )
+        return bool(len(self.time)) and bool(self.at_risk[-1] == self.n_won[-1] + self.n_lost[-1])
 
     def at(self, time: float | Sequence[float] | np.ndarray, outcome: str = "won"):
         """The share ``outcome`` ("won", "lost" or "won_km") by ``time``: a right-continuous
@@ -328,7 +324,7 @@ def won_by(log: Log, *, confidence_level: float = 0.95) -> WonBy:
         n_won=curves["n_won"].astype(np.int64),
         n_lost=curves["n_lost"].astype(np.int64),
         won_km=curves["won_km"],
-        n=int(len(duration)),
+        n=len(duration),
         n_open=int((outcome == 0).sum()),
         max_time=float(duration.max()) if len(duration) else math.nan,
         confidence_level=level,

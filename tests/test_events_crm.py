@@ -71,7 +71,9 @@ def test_status_words_in_both_languages_and_the_latest_one_counts():
     events = pd.DataFrame(
         {
             "lead": ["A", "A", "B", "B", "C", "C", "D", "E", "E"],
-            "stage": ["dial", "connect", "dial", "connect", "dial", "dial", "dial", "dial", "sale"],
+            "stage": [
+                "dial", "connect", "dial", "connect", "dial", "dial", "dial", "dial", "sale",
+            ],
             "time": [
                 "2025-03-01", "2025-03-02", "2025-03-01", "2025-03-05", "2025-03-03",
                 "2025-03-01", "2025-03-01", "2025-03-01", "2025-03-04",
@@ -112,7 +114,11 @@ def test_status_words_in_both_languages_and_the_latest_one_counts():
             bad, format="events", stages=["dial", "connect", "sale"], columns={"status": "状态"}
         )
     [problem] = info.value.values["problems"]
-    assert (problem.column, problem.rows, problem.reason) == ("状态", (5,), "log.reason.bad_status")
+    assert (problem.column, problem.rows, problem.reason) == (
+        "状态",
+        (5,),
+        "log.reason.bad_status",
+    )
     assert problem.reason_values == {"value": "'maybe'"}
     assert "'赢单'" in problem.fix_values["choices"] and "'lost'" in problem.fix_values["choices"]
 
@@ -226,7 +232,9 @@ def test_the_crm_amounts_read_where_the_reader_parses_them():
 
 
 def test_the_crm_workbook_is_rewritten_byte_for_byte(tmp_path):
-    spec = importlib.util.spec_from_file_location("make_samples", ROOT / "data" / "make_samples.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_samples", ROOT / "data" / "make_samples.py"
+    )
     make = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(make)
     crm_spec = make.CRM_TRUTH

@@ -123,7 +123,10 @@ def test_won_by_on_a_log_equals_lifelines_and_covers_the_closed_form():
     result = fs.won_by(log)
     assert isinstance(result, fs.WonBy)
     assert result.n == 3000 and result.n_open == int((outcome == 0).sum())
-    assert (result.n_won.sum(), result.n_lost.sum()) == ((outcome == 1).sum(), (outcome == 2).sum())
+    assert (result.n_won.sum(), result.n_lost.sum()) == (
+        (outcome == 1).sum(),
+        (outcome == 2).sum(),
+    )
     assert result.unit == "days"
     # the same durations, from the log, through lifelines
     first = log.times["dial"].to_numpy().view(np.int64)
@@ -291,7 +294,7 @@ def test_demotion_table_counts_moves_back_and_days_spent():
 def test_plot_won_by_draws_won_lost_and_the_pitfall_in_both_languages():
     result = fs.won_by(fs.datasets.load_crm_export())
     ax = fs.plotting.plot_won_by(result)
-    won, lost, km = ax.lines
+    won, _lost, km = ax.lines
     assert np.nanmax(won.get_ydata()) == pytest.approx(result.won[-1])
     assert np.nanmax(km.get_ydata()) == pytest.approx(result.won_km[-1])
     assert ax.get_title() == fs.t("plot.won_by.title", won=121, lost=1259, open=120)

@@ -97,7 +97,7 @@ def plot_won_by(
             label=t("plot.won_by.km"),
         )
         tops.append(float(result.won_km[-1]) if len(result.won_km) else 0.0)
-    top = min(max(tops + [1e-3]), 1.0)
+    top = min(max([*tops, 1e-3]), 1.0)
     ax.set_xlim(0, max(end, 1e-9))
     ax.set_ylim(0, min(top * 1.05, 1.02))
     share_axis(ax.yaxis, top=top)
