@@ -369,8 +369,14 @@ def _event_paths(
     at = np.where(reached, at_int, NAT.view(np.int64)).view("datetime64[ns]")
     skipped = reached & (attempts == 0)
     skipped[:, -1] = False  # the last stage reached by a won status only
-    # moves back: in time order (ties: down the funnel, then file order)
-    order = np.lexsort((rownum, stage, ints, code))
+    # A move back is a row at a lower stage than the lead's row before it (in time
+    # order; ties: down the funnel, then file order), so it comes strictly after the
+    # lead's first arrival at a later stage: only the leads with such a row are sorted.
+    later = np.c_[at_int[:, 1:], np.full((n_leads, 1), big, dtype=np.int64)]
+    late = np.zeros(n_leads, dtype=bool)
+    late[code[ints > later[code, stage]]] = True
+    rows = np.flatnonzero(late[code])
+    order = rows[np.lexsort((rownum[rows], stage[rows], ints[rows], code[rows]))]
     c, s, tm, rn = code[order], stage[order], ints[order], rownum[order]
     new_lead = np.r_[True, c[1:] != c[:-1]]
     moved = new_lead | np.r_[True, s[1:] != s[:-1]]
@@ -388,9 +394,7 @@ def _event_paths(
         }
     )
     closed = np.full(n_leads, NAT.view(np.int64), dtype=np.int64)
-    if len(c):
-        last = np.r_[c[1:] != c[:-1], True]
-        closed[c[last]] = tm[last]
+    np.maximum.at(closed, code, ints)  # NaT is the smallest int64
     return dict(
         reached=reached,
         at=at,
@@ -416,6 +420,8 @@ def _event_outcomes(
     from its latest given status (by time, then file order; none: open); its loss
     ``reason`` (the latest one given) is added to ``leads``."""
     n = len(leads)
+    if status is None and "reason" not in cols:
+        return np.full(n, OPEN, dtype=np.int64), np.full(n, NAT)
     order = np.lexsort((rows, times.view(np.int64)))  # later rows last
 
     def latest(given: np.ndarray, values: np.ndarray, empty: int) -> tuple[np.ndarray, ...]:

@@ -243,3 +243,46 @@ def test_the_crm_workbook_is_rewritten_byte_for_byte(tmp_path):
     make._fixed_xlsx(frame, out)
     assert out.read_bytes() == (ROOT / "data" / "sample_crm_export.xlsx").read_bytes()
     assert out.read_bytes() == fs.datasets.path("sample_crm_export.xlsx").read_bytes()
+
+
+def test_moves_back_and_first_arrivals_equal_a_lead_by_lead_reading():
+    """Random rows in random order: every move back (a row at a lower stage than the
+    lead's row before it in time) is found, and the times follow the first-arrival rule."""
+    rng = np.random.default_rng(13)
+    n = 600
+    lead = rng.integers(0, 120, n)
+    stage = rng.integers(0, 4, n)
+    hours = rng.choice(2000, n, replace=False)  # no two rows at the same time
+    frame = pd.DataFrame(
+        {
+            "lead": [f"L{x}" for x in lead],
+            "stage": np.array(STAGES[:4])[stage],
+            "time": pd.Timestamp("2025-01-01") + pd.to_timedelta(hours, unit="h"),
+        }
+    )
+    log = fs.read_log(frame, format="events", stages=STAGES[:4])
+    expected_moves, expected_at = [], {}
+    for name, rows in frame.assign(k=stage, row=np.arange(n) + 2).groupby("lead"):
+        rows = rows.sort_values("time")
+        ks, times = rows["k"].tolist(), rows["time"].tolist()
+        start = times[0]
+        for i in range(1, len(ks)):
+            if ks[i] < ks[i - 1]:
+                spent = round((times[i] - start) / pd.Timedelta(days=1), 9)
+                expected_moves.append(
+                    (name, STAGES[ks[i - 1]], STAGES[ks[i]], int(rows["row"].iloc[i]), spent)
+                )
+            if ks[i] != ks[i - 1]:
+                start = times[i]
+        for k in range(4):
+            later = [t for t, j in zip(times, ks, strict=True) if j >= k]
+            expected_at[(name, STAGES[k])] = min(later) if later else pd.NaT
+    found = [
+        (r.lead, r._2, r.to, r.row, round(r.spent_days, 9))
+        for r in log.demotions.rename(columns={"from": "_2"}).itertuples()
+    ]
+    assert sorted(found) == sorted(expected_moves)
+    assert len(found) > 50
+    for (name, k), when in expected_at.items():
+        got = log.times.loc[name, k]
+        assert (pd.isna(got) and pd.isna(when)) or got == when
