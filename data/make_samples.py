@@ -28,6 +28,13 @@ sample_counts.csv
 sample_events_gbk.csv
     An events log as a Chinese Excel export writes it: GBK bytes, CRLF line
     ends, Chinese column and stage names, dates like ``2025/3/5 9:05``.
+sample_crm_export.xlsx
+    A Chinese CRM export (issue #13): Chinese headers (线索ID, 负责人, 商机阶段,
+    创建时间, 成交金额, 状态, 输单原因, 来源), repeated dials, moves back from
+    方案 to 约见, skipped stages, won / lost / open status with loss reasons,
+    amounts written as "1.5万", "¥12,000", "3千". Its truth is ``CRM_TRUTH``
+    (own seed), written to ``sample_crm_truth.json``; the workbook's dates
+    and zip entries are fixed, so it too is rewritten byte for byte the same.
 sample_pipeline.csv, sample_deal_history.csv, sample_grade_history.csv
     For forecasts and targets (notebook 07, ``funnelsim forecast``): a
     snapshot of open deals, decided deals with the stage probability they
@@ -44,7 +51,9 @@ sample_tracking.xlsx
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -448,20 +457,19 @@ def simulate_tracking(rng: np.random.Generator, spec: dict) -> list[dict]:
     return out
 
 
-def _reproducible_zip(path: Path) -> None:
-    """Rewrite an xlsx (a zip) with fixed entry times, so that reruns give the same bytes."""
-    import re
-    import zipfile
-
+def _reproducible_zip(path: Path, day: tuple[int, int, int]) -> None:
+    """Rewrite an xlsx (a zip) so that its bytes depend only on the data: the workbook's
+    created / modified properties (openpyxl stamps the time of saving) and every zip
+    entry's date become ``day``."""
+    stamp = "{:04d}-{:02d}-{:02d}T00:00:00Z".format(*day)
     with zipfile.ZipFile(path) as old:
         entries = [(info.filename, old.read(info)) for info in old.infolist()]
     with zipfile.ZipFile(path, "w") as new:
         for name, data in entries:
-            if name == "docProps/core.xml":  # openpyxl stamps the time of saving
-                data = re.sub(
-                    rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2025-03-03T00:00:00Z", data
-                )
-            info = zipfile.ZipInfo(name, date_time=(2025, 3, 3, 0, 0, 0))
+            if name == "docProps/core.xml":
+                when = rb"\g<1>" + stamp.encode()
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", when, data)
+            info = zipfile.ZipInfo(name, date_time=(*day, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             new.writestr(info, data)
 
@@ -505,9 +513,206 @@ def make_tracking_sample() -> None:
     book.properties.creator = "funnelsim data/make_samples.py"
     target = HERE / spec["file"]
     book.save(target)
-    _reproducible_zip(target)
+    _reproducible_zip(target, (2025, 3, 3))
     with open(HERE / "sample_tracking_truth.json", "w", encoding="utf-8", newline="\n") as fh:
         json.dump(spec, fh, ensure_ascii=False, indent=2)
+# The CRM export. Each lead is dialled until it connects (each dial connects
+# with ``connect_per_dial``, at most ``max_dials`` dials: dials per connect is
+# 1 / connect_per_dial), then moves on through each stage with ``ratios`` or is
+# lost there (a row at that stage marked lost, with a reason drawn from
+# ``loss_reasons``), after a gamma lag (days). Some leads that reach 方案 are
+# sent back to 约见 and come back; some skip the 约见 row. Rows after ``as_of``
+# are not in the export (their leads are open). ``won_by`` is the cumulative
+# incidence of winning by day t since the first dial, without censoring, from
+# a large simulation of the same model (``won_by_leads`` leads).
+CRM_TRUTH = {
+    "seed": 20250701,
+    "file": "sample_crm_export.xlsx",
+    "stages": {
+        "dial": "拨打",
+        "connect": "接通",
+        "meeting": "约见",
+        "proposal": "方案",
+        "sale": "成交",
+    },
+    "columns": {
+        "lead": "线索ID",
+        "rep": "负责人",
+        "stage": "商机阶段",
+        "time": "创建时间",
+        "amount": "成交金额",
+        "status": "状态",
+        "reason": "输单原因",
+        "source": "来源",
+    },
+    "start": "2025-01-01",
+    "as_of": "2025-06-30 18:00",
+    "leads": 1500,
+    "reps": ["张伟", "王芳", "李娜", "刘洋", "陈静"],
+    "sources": ["转介绍", "电话名单", "官网"],
+    "connect_per_dial": 0.4,
+    "max_dials": 6,
+    "dial_gap_days": 1.5,
+    "ratios": {"meeting": 0.45, "proposal": 0.5, "sale": 0.4},
+    "lag_days": {"meeting": 5.0, "proposal": 7.0, "sale": 12.0},
+    "lag_shape": 2.0,
+    "demote_share": 0.2,
+    "demote_days": {"back": 4.0, "again": 3.0},
+    "skip_meeting_share": 0.1,
+    "loss_reasons": {
+        "dial": {"联系不上": 1.0},
+        "connect": {"没有需求": 0.5, "价格太高": 0.2, "已有供应商": 0.3},
+        "meeting": {"价格太高": 0.4, "选了竞品": 0.4, "没有预算": 0.2},
+        "proposal": {"价格太高": 0.3, "选了竞品": 0.5, "决策推迟": 0.2},
+    },
+    "won_words": ["赢单", "成交", "已成交"],
+    "lost_words": ["输单", "丢单", "失败", "已流失"],
+    "open_words": ["跟进中", "进行中", ""],
+    "deal_size": {"mean": 15000.0, "cv": 0.6},
+    "won_by_leads": 200000,
+}
+
+
+def _crm_paths(rng: np.random.Generator, spec: dict, n: int) -> list[list[tuple]]:
+    """Each lead's rows, in time order: (days since its first dial, stage, kind, reason),
+    kind "try" (an ordinary row), "won" or "lost"; the lead's last row decides it."""
+    q, most = spec["connect_per_dial"], spec["max_dials"]
+    shape = spec["lag_shape"]
+    reasons = {k: (list(v), np.array(list(v.values()))) for k, v in spec["loss_reasons"].items()}
+
+    def lag(mean: float) -> float:
+        return float(rng.gamma(shape, mean / shape))
+
+    def loss(stage: str) -> str:
+        names, p = reasons[stage]
+        return names[rng.choice(len(names), p=p)]
+
+    out = []
+    for _ in range(n):
+        rows, t = [], 0.0
+        for k in range(most):
+            if k:
+                hour = 1 / 24  # at least an hour between two dials
+                t += hour + float(rng.exponential(spec["dial_gap_days"] - hour))
+            hit = rng.random() < q
+            if hit or k == most - 1:
+                break
+            rows.append((t, "dial", "try", ""))
+        if not hit:
+            rows.append((t, "dial", "lost", loss("dial")))
+            out.append(rows)
+            continue
+        rows.append((t, "dial", "try", ""))
+        t += 5 / 1440  # connected five minutes into the call
+        rows.append((t, "connect", "try", ""))
+        stage = "connect"
+        for nxt in ("meeting", "proposal", "sale"):
+            t += lag(spec["lag_days"][nxt])
+            if rng.random() >= spec["ratios"][nxt]:
+                rows.append((t, stage, "lost", loss(stage)))
+                break
+            if nxt == "sale":
+                rows.append((t, "sale", "won", ""))
+                break
+            skip = nxt == "meeting" and rng.random() < spec["skip_meeting_share"]
+            if not skip:
+                rows.append((t, nxt, "try", ""))
+            stage = nxt
+            if nxt == "proposal" and rng.random() < spec["demote_share"]:
+                t += lag(spec["demote_days"]["back"])
+                rows.append((t, "meeting", "try", ""))
+                t += lag(spec["demote_days"]["again"])
+                rows.append((t, "proposal", "try", ""))
+        out.append(rows)
+    return out
+
+
+def _amount_text(rng: np.random.Generator, amount: float) -> str:
+    """An amount as Chinese CRMs write it: 1.5万, ¥12,000, 3千 or 12000元."""
+    x = round(amount / 1000.0) * 1000
+    x = max(x, 1000)
+    style = rng.integers(4)
+    if style == 0 and x % 1000 == 0 and x < 10000:
+        return f"{x // 1000}千"
+    if style == 0:
+        return f"{x / 10000:g}万"
+    if style == 1:
+        return f"¥{x:,}"
+    if style == 2:
+        return f"{x}元"
+    return f"{x / 10000:g}万"
+
+
+def simulate_crm(rng: np.random.Generator, spec: dict) -> pd.DataFrame:
+    """The CRM export's rows (Chinese headers), cut at ``as_of``, shuffled as exports are."""
+    n = spec["leads"]
+    start, as_of = pd.Timestamp(spec["start"]), pd.Timestamp(spec["as_of"])
+    span = (as_of - start) / pd.Timedelta(days=1)
+    first = start + pd.to_timedelta(np.sort(rng.uniform(0, span, n)), unit="D")
+    reps = np.array(spec["reps"], dtype=object)[rng.integers(len(spec["reps"]), size=n)]
+    sources = np.array(spec["sources"], dtype=object)[rng.integers(len(spec["sources"]), size=n)]
+    paths = _crm_paths(rng, spec, n)
+    size = spec["deal_size"]
+    sigma = np.sqrt(np.log1p(size["cv"] ** 2))
+    names = spec["stages"]
+    rows = []
+    for i, path in enumerate(paths):
+        for days, stage, kind, reason in path:
+            when = (first[i] + pd.Timedelta(days=days)).round("min")
+            if when > as_of:
+                break
+            if kind == "won":
+                word = rng.choice(spec["won_words"])
+                amount = size["mean"] * rng.lognormal(-(sigma**2) / 2, sigma)
+                text = _amount_text(rng, amount)
+            elif kind == "lost":
+                word, text = rng.choice(spec["lost_words"]), ""
+            else:
+                word, text = rng.choice(spec["open_words"]), ""
+            rows.append(
+                (f"XS{i + 1:05d}", reps[i], names[stage], when, text, word, reason, sources[i])
+            )
+    cols = spec["columns"]
+    order = ["lead", "rep", "stage", "time", "amount", "status", "reason", "source"]
+    frame = pd.DataFrame(rows, columns=[cols[c] for c in order])
+    return frame.sort_values(cols["time"], kind="stable").reset_index(drop=True)
+
+
+def crm_won_by(rng: np.random.Generator, spec: dict, days: list[int]) -> dict[str, float]:
+    """The true share won by each day since the first dial (a large simulation, no cut)."""
+    won_at = np.array(
+        [
+            p[-1][0] if p[-1][2] == "won" else np.inf
+            for p in _crm_paths(rng, spec, spec["won_by_leads"])
+        ]
+    )
+    return {str(d): round(float((won_at <= d).mean()), 5) for d in days}
+
+
+def _fixed_xlsx(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` as an xlsx workbook whose bytes depend only on the data."""
+    frame.to_excel(path, index=False, sheet_name="商机导出", engine="openpyxl")
+    _reproducible_zip(path, (2025, 7, 1))
+
+
+def make_crm_sample() -> None:
+    spec = CRM_TRUTH
+    rng = np.random.default_rng(spec["seed"])
+    _fixed_xlsx(simulate_crm(rng, spec), HERE / spec["file"])
+    q = spec["connect_per_dial"]
+    truth = {
+        **spec,
+        "true": {
+            "ratios": {
+                "connect": round(1 - (1 - q) ** spec["max_dials"], 6),
+                **spec["ratios"],
+            },
+            "dials_per_connect": 1 / q,
+            "won_by": crm_won_by(rng, spec, [30, 60, 90]),
+        },
+    }
+    with open(HERE / "sample_crm_truth.json", "w", encoding="utf-8", newline="\n") as fh:
+        json.dump(truth, fh, ensure_ascii=False, indent=2)
         fh.write("\n")
 
 
@@ -546,6 +751,7 @@ def main() -> None:
 
     make_forecast_samples()
     make_tracking_sample()
+    make_crm_sample()
     # The package ships what data/ holds: the samples above and the real bank log as published.
     real = ("bank_marketing.csv.gz", "bank_marketing_SOURCE.md")
     for name in [*sorted(PACKAGE_DATA.glob("sample_*")), *(PACKAGE_DATA / r for r in real)]:

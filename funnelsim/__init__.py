@@ -19,6 +19,7 @@ from . import (
     intervals,
     ladder,
     lessons,
+    outcomes,
     pipeline,
     presets,
     reliability,
@@ -55,6 +56,7 @@ from .intervals import (
 )
 from .ladder import Ladder, grade_ladder
 from .logs import Log, LogError, read_log
+from .outcomes import WonBy, demotion_table, loss_reasons, won_by
 from .pipeline import Pipeline, read_pipeline
 from .reliability import Calibration, calibration
 from .simulation import Simulation, simulate
@@ -103,6 +105,7 @@ __all__ = [
     "Simulation",
     "Snapshot",
     "Survival",
+    "WonBy",
     "__version__",
     "back_calculate",
     "calibration",
@@ -117,6 +120,7 @@ __all__ = [
     "cycle",
     "cycle_length",
     "datasets",
+    "demotion_table",
     "diagnose",
     "diagnose_leaks",
     "diagnose_pipeline",
@@ -133,7 +137,9 @@ __all__ = [
     "ladder",
     "language",
     "lessons",
+    "loss_reasons",
     "open_lead_ratios",
+    "outcomes",
     "p_chart",
     "pipeline",
     "plan_calls",
@@ -154,4 +160,5 @@ __all__ = [
     "theory",
     "time_in_stage",
     "variance_shares",
+    "won_by",
 ]

@@ -47,9 +47,21 @@ FIELDS = {
     "leads": ("lead", "rep", "source", "segment", "period", "amount", "close"),
     "counts": ("period", "rep", "source", "segment", "amount"),
 }
+# A lead's status (won / lost / open) and loss reason, in both lead-level formats.
+FIELDS["events"] += ("status", "reason")
+FIELDS["leads"] += ("status", "reason")
 REQUIRED = {"events": ("lead", "stage", "time"), "leads": (), "counts": ()}
 #: Counts from 2**53 up are refused: float64 (and so every later sum) loses units there.
 EXACT_COUNT = 2.0**53
+#: A lead's status as the ``status`` column may write it (case and spaces ignored):
+#: the kit's word for each.
+STATUS_WORDS = {
+    **dict.fromkeys(("won", "赢单", "成交", "已成交"), "won"),
+    **dict.fromkeys(("lost", "输单", "丢单", "失败", "已流失", "流失"), "lost"),
+    **dict.fromkeys(("open", "跟进中", "进行中", "未结"), "open"),
+}
+#: Status codes: where a status cell is empty, the lead is open (or won at the last stage).
+OPEN, WON, LOST = 0, 1, 2
 
 #: Keyword arguments of :class:`~funnelsim.logs.Log` (format, stages, leads, reached,
 #: times, counts, as_of, name, dropped): what a format's reader returns.
@@ -231,13 +243,14 @@ def read_events(src: Source, stage_map: dict, given: dict, as_of, mode: str) -> 
     else:
         _far_times(problems, times, [cols["time"]])
     amount = amounts(problems, frame, cols["amount"])[0] if "amount" in cols else None
+    status = _statuses(problems, frame, cols["status"]) if "status" in cols else None
     attrs = _group_labels(frame, cols)
 
     def lead_label(lead: int) -> str:
         return quote(lead_labels[lead])
 
     n_leads = len(lead_labels)
-    grid = _event_checks(problems, lead_code, stage_code, times, n_leads, stages, cols, lead_label)
+    _event_checks(problems, lead_code, stage_code, times, n_leads, stages, cols, lead_label)
     # Every lead with any problem is dropped whole.
     bad_rows = problems.mask()
     bad_lead = np.zeros(n_leads + 1, dtype=bool)  # the last entry stands for no lead (code -1)
@@ -265,24 +278,65 @@ def read_events(src: Source, stage_map: dict, given: dict, as_of, mode: str) -> 
     # Kept leads keep their order of first appearance; codes renumbered without hashing.
     code = (np.cumsum(kept_lead) - 1)[lead_code[rows]]
     stage = stage_code[rows]
-    if kept_lead.all():
-        at = grid
-    else:
-        at = np.full((len(index), len(stages)), NAT)
-        at[code, stage] = times[rows]
-    del grid
-    reached = np.zeros((len(index), len(stages)), dtype=bool)
-    reached[code, stage] = True
+    leads = _event_leads(index, attrs, amount, rows, code, stage, len(stages))
+    at_rows, rownum = times[rows], src.rownum[rows]
+    kit, when = _event_outcomes(leads, frame, cols, status, rows, code, at_rows)
+    # a lead said to be won reached the last stage, at its won row's time if no row says so
+    has_last = np.zeros(len(index), dtype=bool)
+    has_last[code[stage == len(stages) - 1]] = True
+    won_late = np.flatnonzero((kit == WON) & ~has_last)
+    paths = _event_paths(
+        np.r_[code, won_late],
+        np.r_[stage, np.full(len(won_late), len(stages) - 1)],
+        np.r_[at_rows, when[won_late]],
+        np.r_[rownum, np.zeros(len(won_late), dtype=rownum.dtype)],
+        len(index),
+        stages,
+        real=len(rows),
+    )
+    paths["demotions"]["lead"] = index.to_numpy()[paths["demotions"]["lead"].to_numpy()]
+    kit[paths["reached"][:, -1]] = WON  # a lead at the last stage is won
+    closed = np.where(kit == WON, paths["at"][:, -1], np.where(kit == LOST, paths["closed"], NAT))
+    if status is not None:
+        leads["status"] = np.array(["open", "won", "lost"], dtype=object)[kit]
     return dict(
         format="events",
         stages=stages,
-        leads=_event_leads(index, attrs, amount, rows, code, stage, len(stages)),
-        reached=pd.DataFrame(reached, index=index, columns=list(stages)),
-        times=pd.DataFrame(at, index=index, columns=list(stages)),
-        as_of=_default_as_of(at, as_of),
+        leads=leads,
+        reached=pd.DataFrame(paths["reached"], index=index, columns=list(stages)),
+        times=pd.DataFrame(paths["at"], index=index, columns=list(stages)),
+        as_of=_default_as_of(at_rows, as_of),
         name=src.name,
         dropped=dropped,
+        attempts=pd.DataFrame(paths["attempts"], index=index, columns=list(stages)),
+        demotions=paths["demotions"],
+        skipped=paths["skipped"],
+        closed=pd.Series(closed, index=index, name="closed"),
     )
+
+
+def _statuses(problems: Problems, frame: pd.DataFrame, column: str) -> np.ndarray:
+    """Each row's status code (OPEN, WON, LOST; -1 when empty); a word not in
+    :data:`STATUS_WORDS` is a problem naming the cell and listing the words."""
+    codes, names = labels(frame[column])
+    kit = np.array(
+        [STATUS_WORDS.get(" ".join(str(n).split()).lower(), "") for n in names], dtype=object
+    )
+    value = {"open": OPEN, "won": WON, "lost": LOST, "": -2}
+    of_label = np.array([value[w] for w in kit], dtype=np.int64)
+    out = np.full(len(frame), -1, dtype=np.int64)
+    has = codes >= 0
+    out[has] = of_label[codes[has]] if len(names) else -1
+    choices = ", ".join(quote(w) for w in STATUS_WORDS)
+    problems.add(
+        out == -2,
+        column,
+        "log.reason.bad_status",
+        lambda p: {"value": quote(names[codes[p]])},
+        "log.fix.bad_status",
+        choices=choices,
+    )
+    return out
 
 
 def _event_stages(problems: Problems, column: pd.Series, name: str, stage_map: dict) -> np.ndarray:
@@ -341,21 +395,30 @@ def _event_checks(
     stages: tuple[str, ...],
     cols: dict,
     lead_label: Callable[[int], str],
-) -> np.ndarray:
-    """The checks across a lead's rows: a repeated event, a stage without the one
-    before, a stage earlier in time. Leads with an invalid row are left out of them.
+) -> None:
+    """The check across a lead's rows: a copied row (the same lead, stage and time as an
+    earlier row). Leads with an invalid row are left out of it.
 
-    Returns the time of each lead at each stage (leads x stages, NaT where not
-    reached or not checked).
+    Rows of one stage at different times are attempts, and stages skipped or
+    reached again after a later one are read (:func:`_event_paths`): neither is
+    a problem.
     """
     n_stages = len(stages)
+    if n_leads == 0:
+        return
     bad_lead = np.zeros(n_leads + 1, dtype=bool)  # the last entry stands for no lead (code -1)
     bad_lead[lead_code[problems.mask() & (lead_code >= 0)]] = True
     ok = (lead_code >= 0) & ~bad_lead[lead_code]
     cell = np.where(ok, lead_code * n_stages + stage_code, 0)  # (lead, stage) of each row
     per_cell = np.bincount(cell[ok], minlength=n_leads * n_stages)
-    dup, first_of = repeats(cell, ok & (per_cell[cell] > 1))  # a repeated event: rare
+    again = ok & (per_cell[cell] > 1)  # attempts: few rows, checked for the same time
     del per_cell
+    where = np.flatnonzero(again)
+    same = np.full(len(cell), -1, dtype=np.int64)
+    if len(where):
+        pairs = pd.DataFrame({"cell": cell[where], "time": times[where].view(np.int64)})
+        same[where] = pairs.groupby(["cell", "time"], sort=False).ngroup().to_numpy()
+    dup, first_of = repeats(same, again)
     problems.add(
         dup,
         cols["stage"],
@@ -363,20 +426,118 @@ def _event_checks(
         lambda p: {
             "lead": lead_label(int(lead_code[p])),
             "stage": quote(stages[stage_code[p]]),
+            "time": show_time(times[p]),
             "row": int(problems.src.rownum[first_of[p]]),
         },
         "log.fix.duplicate_event",
     )
-    bad_lead[lead_code[dup]] = True  # the lead's first row of the event too
-    ok &= ~bad_lead[lead_code]
-    ok_pos = np.flatnonzero(ok)
-    pos = np.full((n_leads, n_stages), -1, dtype=np.int64)
-    pos[lead_code[ok_pos], stage_code[ok_pos]] = ok_pos
-    grid = np.full((n_leads, n_stages), NAT)
-    grid[lead_code[ok_pos], stage_code[ok_pos]] = times[ok_pos]
-    blame = ([cols["stage"]] * n_stages, [cols["time"]] * n_stages)
-    _order_checks(problems, pos, grid, stages, blame, lead_label, lead_code)
-    return grid
+
+
+def _event_paths(
+    code: np.ndarray,
+    stage: np.ndarray,
+    times: np.ndarray,
+    rownum: np.ndarray,
+    n_leads: int,
+    stages: tuple[str, ...],
+    *,
+    real: int,
+) -> dict[str, Any]:
+    """Each lead's path through the stages, from its kept rows (``code``, ``stage``,
+    ``times``, spreadsheet ``rownum``), under one rule: a lead has passed a stage when
+    it reached it or any later stage, at the first time it reached it or any later one
+    (so its times never go down the funnel).
+
+    Returns ``reached`` and ``at`` (leads x stages), ``attempts`` (rows per lead and
+    stage), ``demotions`` (one row per move back: lead, from, to, time, spent_days,
+    row), ``skipped`` (per stage, the leads that passed it without a row there) and
+    ``closed`` (each lead's last row time). Rows from ``real`` on stand for a won
+    status (the last stage reached): they count as no attempt.
+    """
+    n_stages = len(stages)
+    ints = times.astype("datetime64[ns]").view(np.int64)
+    attempts = np.zeros((n_leads, n_stages), dtype=np.int64)
+    np.add.at(attempts, (code[:real], stage[:real]), 1)
+    big = np.iinfo(np.int64).max
+    first = np.full((n_leads, n_stages), big, dtype=np.int64)
+    np.minimum.at(first, (code, stage), ints)
+    # first arrival at the stage or any later one: a running minimum from the last stage
+    at_int = np.minimum.accumulate(first[:, ::-1], axis=1)[:, ::-1]
+    reached = at_int != big
+    at = np.where(reached, at_int, NAT.view(np.int64)).view("datetime64[ns]")
+    skipped = reached & (attempts == 0)
+    skipped[:, -1] = False  # the last stage reached by a won status only
+    # A move back is a row at a lower stage than the lead's row before it (in time
+    # order; ties: down the funnel, then file order), so it comes strictly after the
+    # lead's first arrival at a later stage: only the leads with such a row are sorted.
+    later = np.c_[at_int[:, 1:], np.full((n_leads, 1), big, dtype=np.int64)]
+    late = np.zeros(n_leads, dtype=bool)
+    late[code[ints > later[code, stage]]] = True
+    rows = np.flatnonzero(late[code])
+    order = rows[np.lexsort((rownum[rows], stage[rows], ints[rows], code[rows]))]
+    c, s, tm, rn = code[order], stage[order], ints[order], rownum[order]
+    new_lead = np.r_[True, c[1:] != c[:-1]]
+    moved = new_lead | np.r_[True, s[1:] != s[:-1]]
+    stay_start = tm[np.maximum.accumulate(np.where(moved, np.arange(len(c)), 0))]
+    back = np.flatnonzero(~new_lead & np.r_[False, s[1:] < s[:-1]])
+    names = np.array(stages, dtype=object)
+    demotions = pd.DataFrame(
+        {
+            "lead": c[back],
+            "from": names[s[back - 1]],
+            "to": names[s[back]],
+            "time": tm[back].view("datetime64[ns]"),
+            "spent_days": (tm[back] - stay_start[back - 1]) / 86_400e9,
+            "row": rn[back].astype(np.int64),
+        }
+    )
+    closed = np.full(n_leads, NAT.view(np.int64), dtype=np.int64)
+    np.maximum.at(closed, code, ints)  # NaT is the smallest int64
+    return dict(
+        reached=reached,
+        at=at,
+        attempts=attempts,
+        demotions=demotions,
+        skipped=pd.DataFrame(
+            {"stage": list(stages), "leads": skipped.sum(axis=0).astype(np.int64)}
+        ),
+        closed=closed.view("datetime64[ns]"),
+    )
+
+
+def _event_outcomes(
+    leads: pd.DataFrame,
+    frame: pd.DataFrame,
+    cols: dict,
+    status: np.ndarray | None,
+    rows: np.ndarray,
+    code: np.ndarray,
+    times: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each lead's status code (OPEN, WON, LOST) and the time of the row that gave it,
+    from its latest given status (by time, then file order; none: open); its loss
+    ``reason`` (the latest one given) is added to ``leads``."""
+    n = len(leads)
+    if status is None and "reason" not in cols:
+        return np.full(n, OPEN, dtype=np.int64), np.full(n, NAT)
+    order = np.lexsort((rows, times.view(np.int64)))  # later rows last
+
+    def latest(given: np.ndarray, values: np.ndarray, empty: int) -> tuple[np.ndarray, ...]:
+        out = np.full(n, empty, dtype=np.int64)
+        when = np.full(n, NAT)
+        pick = order[given[order]]
+        out[code[pick]] = values[pick]  # later rows overwrite earlier ones
+        when[code[pick]] = times[pick]
+        return out, when
+
+    if "reason" in cols:
+        rcodes, rnames = labels(frame[cols["reason"]])
+        rcode = rcodes[rows]
+        leads["reason"] = text_column(latest(rcode >= 0, rcode, -1)[0], rnames).to_numpy()
+    if status is None:
+        return np.full(n, OPEN, dtype=np.int64), np.full(n, NAT)
+    st = status[rows]
+    return latest(st >= 0, st, OPEN)
 
 
 def _event_leads(
@@ -426,8 +587,13 @@ def read_leads(src: Source, stage_map: dict, given: dict, as_of, mode: str) -> L
     else:
         ids = src.rownum.astype(str).astype(object)
     reached, at, said_no = _lead_stages(problems, frame, stage_map)
+    status = _statuses(problems, frame, cols["status"]) if "status" in cols else None
+    lost = np.zeros(n, dtype=bool) if status is None else status == LOST
+    close = None
     if "close" in cols:
-        _close_dates(problems, frame, cols["close"], reached, at, said_no, stages)
+        close = _close_dates(problems, frame, cols["close"], reached, at, said_no, stages, lost)
+    if status is not None:
+        reached[:, -1] |= status == WON  # won: the last stage reached (its time from close)
     has_times = bool((~np.isnat(at)).any())
     # The column to blame for each stage (a stage mapped to None: the lead or close column).
     stage_cols = [
@@ -470,6 +636,19 @@ def read_leads(src: Source, stage_map: dict, given: dict, as_of, mode: str) -> L
     if amount is not None:
         leads["amount"] = amount[rows]
     times = at[rows] if has_times else None
+    kit = np.where(reached[rows, -1], WON, np.where(lost[rows], LOST, OPEN))
+    if status is not None:
+        leads["status"] = np.array(["open", "won", "lost"], dtype=object)[kit]
+    if "reason" in cols:
+        rcodes, rnames = labels(frame[cols["reason"]])
+        leads["reason"] = text_column(rcodes[rows], rnames).to_numpy()
+    closed = None
+    if times is not None:
+        # lost: the close date, else the latest stage time known
+        gone = close[rows] if close is not None else np.full(len(rows), NAT)
+        latest = times.view(np.int64).max(axis=1).view("datetime64[ns]")
+        gone = np.where(np.isnat(gone), latest, gone)
+        closed = np.where(kit == WON, times[:, -1], np.where(kit == LOST, gone, NAT))
     return dict(
         format="leads",
         stages=stages,
@@ -479,6 +658,7 @@ def read_leads(src: Source, stage_map: dict, given: dict, as_of, mode: str) -> L
         as_of=_default_as_of(times, as_of),
         name=src.name,
         dropped=problems.dropped(),
+        closed=None if closed is None else pd.Series(closed, index=index, name="closed"),
     )
 
 
@@ -511,20 +691,25 @@ def _close_dates(
     at: np.ndarray,
     said_no: np.ndarray,
     stages: tuple[str, ...],
-) -> None:
-    """A close date means the last stage was reached then: ``reached`` and ``at`` updated."""
+    lost: np.ndarray,
+) -> np.ndarray:
+    """A close date means the last stage was reached then (``reached`` and ``at``
+    updated), except for a ``lost`` lead: then it is the date the lead was lost.
+    Returns the close dates."""
     close = _dates(problems, frame, name, required=False)
     last = quote(stages[-1])
     problems.add(
-        said_no & ~np.isnat(close),  # said_no is all False when the last stage has no column
+        said_no & ~np.isnat(close) & ~lost,  # said_no is all False without a last stage column
         name,
         "log.reason.close_not_reached",
         lambda p: {"stage": last},
         "log.fix.close_not_reached",
         stage=last,
     )
-    reached[:, -1] |= ~np.isnat(close)
-    at[:, -1] = np.where(np.isnat(at[:, -1]), close, at[:, -1])
+    won = ~np.isnat(close) & ~lost
+    reached[:, -1] |= won
+    at[:, -1] = np.where(np.isnat(at[:, -1]) & won, close, at[:, -1])
+    return close
 
 
 def _duplicate_leads(

@@ -321,11 +321,11 @@ class Fit:
     >>> result.stages
     ('dial', 'connect', 'meeting', 'proposal', 'sale')
     >>> result.to_frame().round(3)
-          stage  entered  passed  ratio    low   high
-    0   connect     6000    2831  0.472  0.459  0.484
-    1   meeting     2831     636  0.225  0.210  0.240
-    2  proposal      636     277  0.436  0.398  0.474
-    3      sale      277      80  0.289  0.239  0.345
+          stage  entered  passed  attempts  ratio    low   high
+    0   connect     6000    2831      6000  0.472  0.459  0.484
+    1   meeting     2831     636      2831  0.225  0.210  0.240
+    2  proposal      636     277       636  0.436  0.398  0.474
+    3      sale      277      80       277  0.289  0.239  0.345
     >>> print(f"{result.overall.ratio:.4f}")
     0.0133
     """

@@ -399,11 +399,11 @@ def labelled(table: Any) -> Any:
     >>> table = fs.datasets.load_events().stage_table()
     >>> with fs.i18n.language("zh"):
     ...     print(fs.labelled(table.head(2)))
-      阶段    进入    通过
-    0  接通  6000  2831
-    1  约见  2831   636
+      阶段    进入    通过  尝试次数
+    0  接通  6000  2831  6000
+    1  约见  2831   636  2831
     >>> list(table.columns)  # the table itself is unchanged
-    ['stage', 'entered', 'passed']
+    ['stage', 'entered', 'passed', 'attempts']
     """
     import pandas as pd  # lazy: i18n loads first and cheaply; tables are shown later
 

@@ -89,6 +89,24 @@ class Log:
         the names common exports use (:data:`funnelsim._reader.SYNONYMS`;
         those recognised are shown in the repr). ``by=`` may name a field
         or its column.
+    attempts : pandas.DataFrame or None
+        Events logs: int, same shape as ``reached``: the rows of each lead at
+        each stage (its attempts there: three dials are three ``dial`` rows);
+        0 where it has none (not reached, or skipped). None for other formats.
+    demotions : pandas.DataFrame or None
+        Events logs: one row per move back down the funnel (a row at an
+        earlier stage than the lead's row before it, in time order): ``lead``,
+        ``from``, ``to``, ``time`` (of the move), ``spent_days`` (days at
+        ``from`` before moving back) and ``row`` (the spreadsheet row of the
+        move). See :func:`funnelsim.demotion_table`.
+    skipped : pandas.DataFrame or None
+        Events logs: per ``stage``, the ``leads`` that passed it (reached a
+        later stage) without a row there.
+    closed : pandas.Series or None
+        Lead-level logs with times: when each lead was decided, NaT while
+        open: won leads at their last stage's time, lost leads (``status``
+        lost) at their last row's time (events) or their ``close`` date
+        (leads). See :func:`funnelsim.won_by`.
 
     Examples
     --------
@@ -123,6 +141,10 @@ class Log:
         default_factory=lambda: pd.DataFrame({"row": [], "column": [], "reason": []})
     )
     columns_used: dict[str, str] = field(default_factory=dict)
+    attempts: pd.DataFrame | None = None
+    demotions: pd.DataFrame | None = None
+    skipped: pd.DataFrame | None = None
+    closed: pd.Series | None = None
 
     @property
     def group_columns(self) -> list[str]:
@@ -130,7 +152,7 @@ class Log:
         period) and the file's other columns. ``by=`` also takes the file's name of
         a field's column, and ``"week"`` / ``"month"`` (see :meth:`stage_table`)."""
         frame = self.counts if self.format == "counts" else self.leads
-        return [c for c in frame.columns if c not in self.stages and c != "amount"]
+        return [c for c in frame.columns if c not in self.stages and c not in ("amount", "reason")]
 
     def _group_keys(self, by: str | Sequence[str] | None) -> list[str]:
         """``by`` as a list of names :meth:`_group_frame` can give (a ValueError
@@ -193,7 +215,12 @@ class Log:
 
         One row per group and step: the ``by`` columns, ``stage`` (the stage
         the step leads to), ``entered`` (leads at the previous stage) and
-        ``passed`` (leads that reached this stage).
+        ``passed`` (leads that reached this stage). Events logs add
+        ``attempts``: the rows at the previous stage of the leads that entered
+        the step (their dials, for the step into ``connect``), so that
+        ``attempts / passed`` is the attempts per success (dials per connect)
+        while ``passed / entered`` stays the ratio per lead. Other formats
+        have no ``attempts`` column.
 
         ``by`` names any of :attr:`group_columns` (a field such as ``"rep"``, or
         any other column of the file, ``"region"``, ``"地区"``), the file's own
@@ -211,12 +238,27 @@ class Log:
         >>> fs.read_log(reached, format="leads", stages=["call", "sale"]).stage_table()
            stage  entered  passed
         0   sale        4       2
+
+        Lead A was dialled three times before it connected, lead B twice
+        without connecting: 5 dials, 1 connect.
+
+        >>> events = pd.DataFrame({"lead": ["A", "A", "A", "A", "B", "B"],
+        ...     "stage": ["dial", "dial", "dial", "connect", "dial", "dial"],
+        ...     "time": ["2025-03-03", "2025-03-04", "2025-03-05", "2025-03-05 10:00",
+        ...              "2025-03-03", "2025-03-06"]})
+        >>> fs.read_log(events, format="events", stages=["dial", "connect"]).stage_table()
+             stage  entered  passed  attempts
+        0  connect        2       1         5
         """
         keys = self._group_keys(by)
         if self.format == "counts":
             frame = self.counts[list(self.stages)].copy()
         else:
             frame = self.reached.astype(np.int64)
+            if self.attempts is not None:
+                tries = self.attempts.reindex(index=frame.index, columns=list(self.stages))
+                for k, stage in enumerate(self.stages[:-1]):
+                    frame[("attempts", k + 1)] = tries[stage].fillna(0).to_numpy(np.int64)
         if keys:
             groups = self._group_frame(keys)
             if groups.index is frame.index or groups.index.equals(frame.index):
@@ -226,17 +268,23 @@ class Log:
                     frame[key] = groups[key].array
             else:
                 frame = frame.join(groups)
-            totals = frame.groupby(keys, observed=True, dropna=False)[list(self.stages)].sum()
+            totals = frame.groupby(keys, observed=True, dropna=False)[
+                [c for c in frame.columns if c not in keys]
+            ].sum()
         else:
             totals = frame.sum().to_frame().T
         stages = self.stages
-        rows = _step_rows(
-            totals,
-            keys,
-            stages,
-            lambda row, k: {"entered": int(row[stages[k - 1]]), "passed": int(row[stages[k]])},
-        )
-        return pd.DataFrame(rows, columns=[*keys, "stage", "entered", "passed"])
+        tried = self.format != "counts" and self.attempts is not None
+
+        def counts(row: pd.Series, k: int) -> dict[str, int]:
+            out = {"entered": int(row[stages[k - 1]]), "passed": int(row[stages[k]])}
+            if tried:
+                out["attempts"] = int(row[("attempts", k)])
+            return out
+
+        rows = _step_rows(totals, keys, stages, counts)
+        names = [*keys, "stage", "entered", "passed", *(["attempts"] if tried else [])]
+        return pd.DataFrame(rows, columns=names)
 
     def to_funnel(self) -> Funnel:
         """Point-estimate funnel from the pooled counts (``passed / entered``).
@@ -524,7 +572,8 @@ def read_log(
         Parquet file or dataset folder (its parts read in order, as Spark
         writes them), or a DataFrame. The file is only read, never changed.
     format : {"events", "leads", "counts"}
-        ``"events"``: one row per lead and stage reached, with a timestamp.
+        ``"events"``: one row per lead and stage reached (or attempted), with a
+        timestamp.
         ``"leads"``: one row per lead, one timestamp or yes/no column per
         stage. ``"counts"``: one row per period and group with a count per
         stage (the weekly tracking table). ``"snapshot"``: a tracking sheet of
@@ -544,9 +593,11 @@ def read_log(
     columns : mapping, optional
         The file's column for each of the kit's fields. ``"events"``:
         ``lead``, ``stage``, ``time`` (required), ``rep``, ``source``,
-        ``segment``, ``period``, ``amount``. ``"leads"``: ``lead`` (default:
-        the row number), ``rep``, ``source``, ``segment``, ``period``,
-        ``amount``, ``close`` (the date of the last stage). ``"counts"``:
+        ``segment``, ``period``, ``amount``, ``status``, ``reason``.
+        ``"leads"``: ``lead`` (default: the row number), ``rep``, ``source``,
+        ``segment``, ``period``, ``amount``, ``close`` (the date of the last
+        stage, or of the loss for a lost lead), ``status``, ``reason``.
+        ``"counts"``:
         ``period``, ``rep``, ``source``, ``segment``, ``amount``. A field not
         named here is taken from a column with the field's own name, if any,
         else from the one column named as common exports name it (rep:
@@ -599,13 +650,37 @@ def read_log(
     or ``2025年3月5日``); counts that are negative, fractional, missing or
     rising down the funnel, or too large to count exactly (2**53 or more);
     amounts that are not numbers >= 0 (written as ``12,000``, ``¥12,000``,
-    ``1.5万``, ``3千`` or ``12,000元`` they are read); a lead at a
-    stage without the stage before it, or reaching it earlier in time;
-    duplicate events, leads or count rows; times after ``as_of``; an empty
-    file; a header naming a column twice; a row with fewer cells than the
-    header; a time column mixing times with and without a time zone. Rows
-    with every cell empty are ignored. Times with a time zone are converted
-    to UTC; all times are stored without a zone.
+    ``1.5万``, ``3千`` or ``12,000元`` they are read); in a leads log, a
+    lead at a stage without the stage before it, or reaching it earlier in
+    time (each stage cell is one date a person typed: a slip); copied events
+    (the same lead, stage and time twice), duplicate leads or count rows;
+    unknown status words; times after ``as_of``; an empty file; a header
+    naming a column twice; a row with fewer cells than the header; a time
+    column mixing times with and without a time zone. Rows with every cell
+    empty are ignored. Times with a time zone are converted to UTC; all
+    times are stored without a zone.
+
+    Events logs are read as CRMs and diallers write them, under one rule: a
+    lead has passed a stage when it reached it or any later stage, and its
+    time at a stage is the first time it reached that stage or any later
+    one (so its times never go down the funnel). Several rows of one stage
+    at different times are attempts (``Log.attempts``; the stage table's
+    ``attempts`` column); a row at an earlier stage than the lead's row
+    before it is a move back (``Log.demotions``, :func:`demotion_table`);
+    a stage passed without a row is skipped (``Log.skipped``). None of them
+    is refused.
+
+    Status (``status`` column): won, lost or open, in any case, or 赢单,
+    成交, 已成交 (won), 输单, 丢单, 失败, 已流失, 流失 (lost), 跟进中,
+    进行中, 未结 (open); an empty cell is open. In an events log a lead's
+    status is its latest given one (by time). A lead that reached the last
+    stage is won, whatever its status says; a lead said to be won reached
+    the last stage (in an events log at the time of its latest won row when
+    no row says so; in a leads log at its ``close`` date, if any). Lost
+    leads are failures at their furthest stage, open leads are censored at
+    ``as_of`` (see :func:`won_by`). ``Log.leads`` gains ``status`` (a group
+    column: ``by="status"``) and ``reason`` (the latest loss reason given;
+    see :func:`loss_reasons`).
 
     Examples
     --------
@@ -626,9 +701,9 @@ def read_log(
     0    6   lead    dropped with lead 'L3' (row 7 is invalid)
     1    7  stage  unknown stage 'sael' (did you mean 'sale'?)
     >>> log.stage_table()
-         stage  entered  passed
-    0  connect        2       1
-    1     sale        1       1
+         stage  entered  passed  attempts
+    0  connect        2       1         2
+    1     sale        1       1         1
     """
     fmt = choice("format", format, FORMATS)
     if fmt in READERS:  # "snapshot": stocks, not a funnel (funnelsim.stocks.read_snapshot)

@@ -106,6 +106,7 @@ _RESULTS = {
     "pipe": lambda r: fs.datasets.load_pipeline(),
     "calibration": lambda r: fs.calibration(fs.datasets.load_deal_history()),
     "ladder": lambda r: fs.grade_ladder(fs.datasets.load_grade_history()),
+    "won_by": lambda r: fs.won_by(fs.datasets.load_crm_export()),
 }
 
 
@@ -200,6 +201,8 @@ CASES = [
     ("plot_pipeline", "deals", lambda r: P.plot_pipeline(r("pipe"), measure="deals")),
     ("plot_calibration", "history", lambda r: P.plot_calibration(r("calibration"))),
     ("plot_ladder", "grades", lambda r: P.plot_ladder(r("ladder"))),
+    ("plot_won_by", "crm", lambda r: P.plot_won_by(r("won_by"))),
+    ("plot_won_by", "won", lambda r: P.plot_won_by(r("won_by"), lost=False, km=False)),
     # the apps' figures: several panels, narrower axes (fs.widgets.make_*)
     (
         "plot_shrinkage",

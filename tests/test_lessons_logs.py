@@ -133,7 +133,8 @@ def test_snapshot_equals_reading_the_truncated_file(log, raw):
     cut["time"] = cut["time"].dt.strftime("%Y-%m-%d %H:%M")
     again = fs.read_log(cut, format="events", stages=STAGES, as_of=when)
     assert early.as_of == when
-    pd.testing.assert_frame_equal(early.stage_table(), again.stage_table())
+    # a snapshot keeps no attempts (they cannot be cut at a time): compare the lead counts
+    pd.testing.assert_frame_equal(early.stage_table(), again.stage_table().iloc[:, :3])
     order = again.reached.index
     pd.testing.assert_frame_equal(early.reached.loc[order], again.reached, check_names=False)
     pd.testing.assert_frame_equal(early.times.loc[order], again.times, check_names=False)

@@ -99,6 +99,7 @@ WANTED = {
     "plot_pipeline": "Pipeline",
     "plot_calibration": "Calibration",
     "plot_ladder": "Ladder",
+    "plot_won_by": "WonBy",
 }
 
 
@@ -349,6 +350,7 @@ def _chinese_cases():
         ],
         "plot_calibration": [fs.calibration(deals)],
         "plot_ladder": [fs.grade_ladder(history, grades=WEEKLY.stages)],
+        "plot_won_by": [fs.won_by(fs.datasets.load_crm_export())],
     }
 
 

@@ -13,6 +13,8 @@ server, from any working directory (like ``seaborn.load_dataset`` or
 :func:`load_leads`          the same leads, one row each (a leads log)
 :func:`load_counts`         the decks' weekly tracking table (a counts log)
 :func:`load_events_gbk`     a Chinese Excel export (GBK, Chinese columns)
+:func:`load_crm_export`     a Chinese CRM export (xlsx): repeat dials, won / lost
+:func:`load_crm_truth`      the true parameters of the CRM export
 :func:`load_pipeline`       80 open deals at 30 June 2025 (a pipeline)
 :func:`load_deal_history`   900 decided deals, for :func:`funnelsim.calibration`
 :func:`load_grade_history`  E -> A grade changes, for :func:`funnelsim.grade_ladder`
@@ -55,6 +57,8 @@ __all__ = [
     "load_bank_marketing",
     "load_bank_marketing_table",
     "load_counts",
+    "load_crm_export",
+    "load_crm_truth",
     "load_deal_history",
     "load_deck_tracking",
     "load_events",
@@ -78,6 +82,8 @@ FILES = (
     "sample_pipeline.csv",
     "sample_deal_history.csv",
     "sample_grade_history.csv",
+    "sample_crm_export.xlsx",
+    "sample_crm_truth.json",
     "sample_truth.json",
     "sample_pipeline_truth.json",
     "bank_marketing.csv.gz",
@@ -172,7 +178,8 @@ def load_leads() -> Log:
     Examples
     --------
     >>> import funnelsim as fs
-    >>> fs.datasets.load_leads().stage_table().equals(fs.datasets.load_events().stage_table())
+    >>> events = fs.datasets.load_events().stage_table()  # events logs add attempts
+    >>> fs.datasets.load_leads().stage_table().equals(events.drop(columns="attempts"))
     True
     """
     stages = load_truth()["events"]["stages"]
@@ -218,6 +225,58 @@ def load_events_gbk() -> Log:
         format="events",
         stages=spec["stages"],
         columns=spec["columns"],
+        as_of=spec["as_of"],
+    )
+
+
+def load_crm_truth() -> dict[str, Any]:
+    """The true parameters of the CRM export (``sample_crm_truth.json``).
+
+    The model's parameters (dials until a connect, ratios, lags, moves back,
+    skipped 约见 rows, loss reasons per stage, deal size) and under ``true``
+    what the estimates should find: the ratio per lead of each step, the
+    dials per connect and the share won by day 30, 60 and 90 since the first
+    dial (``won_by``).
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> fs.datasets.load_crm_truth()["true"]["dials_per_connect"]
+    2.5
+    """
+    return json.loads(path("sample_crm_truth.json").read_text(encoding="utf-8"))
+
+
+def load_crm_export() -> Log:
+    """A Chinese CRM export (xlsx): 1,500 leads, as a CRM's opportunity list writes them.
+
+    Columns 线索ID, 负责人 (rep), 商机阶段 (stage: 拨打 -> 接通 -> 约见 -> 方案 ->
+    成交), 创建时间 (time), 成交金额, 状态 (赢单 / 输单 / 跟进中 ...), 输单原因
+    (reason) and 来源 (source); leads are dialled several times, some are sent
+    back from 方案 to 约见, some skip 约见. Read with English stage names
+    (``dial`` ... ``sale``) and ``status`` / ``reason`` columns; the amounts
+    (written as "1.5万", "¥12,000", "3千") are not read.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> log = fs.datasets.load_crm_export()
+    >>> log.stage_table()
+          stage  entered  passed  attempts
+    0   connect     1500    1397      3601
+    1   meeting     1397     619      2131
+    2  proposal      619     295       928
+    3      sale      295     121       505
+    >>> log.leads["status"].value_counts().to_dict()
+    {'lost': 1259, 'won': 121, 'open': 120}
+    """
+    spec = load_crm_truth()
+    columns = {k: v for k, v in spec["columns"].items() if k != "amount"}
+    return read_log(
+        path(spec["file"]),
+        format="events",
+        stages=spec["stages"],
+        columns=columns,
         as_of=spec["as_of"],
     )
 

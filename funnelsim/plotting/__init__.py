@@ -16,6 +16,7 @@ colour-blind-safe palette. Every title, axis label and legend entry comes from
   shrinkage);
 - :mod:`~funnelsim.plotting.logs`: notebooks 04 and 06 (ratio table,
   coverage, sample size, sales cycle, open leads, stale leads);
+- :mod:`~funnelsim.plotting.outcomes`: notebook 06 (share won by day t);
 - :mod:`~funnelsim.plotting.forecast`: notebook 07 (forecast band, pipeline,
   calibration, grade ladder);
 - :mod:`~funnelsim.plotting.stocks`: notebook 06 (a tracking sheet's stocks
@@ -33,11 +34,12 @@ Examples
 'calls made so far'
 """
 
-from . import forecast, game, groups, logs, stocks, theme
+from . import forecast, game, groups, logs, outcomes, stocks, theme
 from .forecast import *  # noqa: F403
 from .game import *  # noqa: F403
 from .groups import *  # noqa: F403
 from .logs import *  # noqa: F403
+from .outcomes import *  # noqa: F403
 from .stocks import *  # noqa: F403
 from .theme import *  # noqa: F403
 
@@ -48,4 +50,5 @@ __all__ = sorted(
     + logs.__all__
     + forecast.__all__
     + stocks.__all__
+    + outcomes.__all__
 )
