@@ -516,6 +516,7 @@ def make_tracking_sample() -> None:
     _reproducible_zip(target, (2025, 3, 3))
     with open(HERE / "sample_tracking_truth.json", "w", encoding="utf-8", newline="\n") as fh:
         json.dump(spec, fh, ensure_ascii=False, indent=2)
+        fh.write("\n")
 # The CRM export. Each lead is dialled until it connects (each dial connects
 # with ``connect_per_dial``, at most ``max_dials`` dials: dials per connect is
 # 1 / connect_per_dial), then moves on through each stage with ``ratios`` or is
