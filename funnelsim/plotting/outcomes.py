@@ -81,7 +81,7 @@ def plot_won_by(
             time,
             steps(result.lost),
             where="post",
-            color=colors[3],
+            color=colors[7],  # grey: the other outcome, apart from the orange 1 - KM line
             linestyle="--",
             label=t("plot.won_by.lost"),
         )
