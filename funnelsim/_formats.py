@@ -98,28 +98,59 @@ def _dates(problems: Problems, frame: pd.DataFrame, column: str, *, required: bo
     return times
 
 
-#: A time more than this after the log's 99th percentile is not taken as its as-of time.
-FAR_AFTER = np.timedelta64(365, "D")
+#: A few latest times cut off from the rest of the log by a gap longer than this (and
+#: than a quarter of the rest's span) are not taken as its as-of time.
+FAR_GAP = np.timedelta64(30, "D")
+#: ... in a log of at least this many times, and at most ``max(1, min(10, n // 100))`` of them.
+FAR_MIN_TIMES = 50
 
 
 def _far_times(problems: Problems, times: np.ndarray, columns: Sequence[str]) -> None:
-    """Without ``as_of=``: times (rows x columns) more than :data:`FAR_AFTER` after the
-    99th percentile of all the log's times, or later than a day after this machine's
-    clock, are problems (they would become the as-of time)."""
-    known = times[~np.isnat(times)]
+    """Without ``as_of=``: times that would wrongly become the log's as-of time.
+
+    Two rules (see :func:`funnelsim.read_log`): a time later than a day after this
+    machine's clock (``log.reason.future_time``); and, in a log of at least
+    :data:`FAR_MIN_TIMES` times, its few latest times (at most 1 %, at most 10) when a
+    gap longer than :data:`FAR_GAP` and than a quarter of the span of the other times
+    cuts them off from the rest (``log.reason.far_time``): a year typed wrong, such as
+    2026 for 2025 in a log that ends in June 2025.
+    """
+    grid = times.reshape(len(times), -1)
+    known = np.sort(grid[~np.isnat(grid)].view(np.int64))
     if known.size == 0:
         return
-    p99 = np.percentile(known.view(np.int64), 99, method="lower").astype("datetime64[ns]")
-    now = np.datetime64(pd.Timestamp.now("UTC").tz_localize(None).as_unit("ns"))
-    limit = min(p99 + FAR_AFTER, now + np.timedelta64(1, "D"))
-    grid = times.reshape(len(times), -1)
+    now = pd.Timestamp.now("UTC").tz_localize(None).as_unit("ns").to_datetime64()
+    future = now + np.timedelta64(1, "D")
+    ints = known[known <= future.view(np.int64)]  # the future ones are named below anyway
+    cut = np.iinfo(np.int64).max
+    if ints.size >= FAR_MIN_TIMES:
+        n = ints.size
+        tail = max(1, min(10, n // 100))
+        gaps = ints[n - tail :] - ints[n - tail - 1 : n - 1]  # before each of the last `tail`
+        j = int(np.argmax(gaps))  # the widest gap among them
+        rest_end = ints[n - tail - 1 + j]
+        span = rest_end - ints[0]
+        if gaps[j] > max(FAR_GAP.astype("timedelta64[ns]").view(np.int64), span // 4):
+            cut = int(rest_end)
+    end = np.datetime64(int(cut), "ns") if cut != np.iinfo(np.int64).max else None
     for k, column in enumerate(columns):
-        far = ~np.isnat(grid[:, k]) & (grid[:, k] > limit)
+        col = grid[:, k]
+        known_k = ~np.isnat(col)
+        ahead = known_k & (col > future)
         problems.add(
-            far,
+            ahead,
+            column,
+            "log.reason.future_time",
+            lambda p, k=k: {"time": show_time(grid[p, k]), "now": show_time(now)},
+            "log.fix.far_time",
+        )
+        if end is None:
+            continue
+        problems.add(
+            known_k & ~ahead & (col > end),
             column,
             "log.reason.far_time",
-            lambda p, k=k: {"time": show_time(grid[p, k]), "limit": show_time(limit)},
+            lambda p, k=k: {"time": show_time(grid[p, k]), "limit": show_time(end)},
             "log.fix.far_time",
         )
 
@@ -285,6 +316,7 @@ def read_events(src: Source, stage_map: dict, given: dict, as_of, mode: str) -> 
     has_last = np.zeros(len(index), dtype=bool)
     has_last[code[stage == len(stages) - 1]] = True
     won_late = np.flatnonzero((kit == WON) & ~has_last)
+    decision = None if status is None else np.isin(status[rows], (WON, LOST))
     paths = _event_paths(
         np.r_[code, won_late],
         np.r_[stage, np.full(len(won_late), len(stages) - 1)],
@@ -293,10 +325,13 @@ def read_events(src: Source, stage_map: dict, given: dict, as_of, mode: str) -> 
         len(index),
         stages,
         real=len(rows),
+        decision=decision,
     )
     paths["demotions"]["lead"] = index.to_numpy()[paths["demotions"]["lead"].to_numpy()]
     kit[paths["reached"][:, -1]] = WON  # a lead at the last stage is won
-    closed = np.where(kit == WON, paths["at"][:, -1], np.where(kit == LOST, paths["closed"], NAT))
+    # lost at the row that said so (its latest lost row), won at the last stage's time
+    lost_at = np.where(np.isnat(when), paths["closed"], when)
+    closed = np.where(kit == WON, paths["at"][:, -1], np.where(kit == LOST, lost_at, NAT))
     if status is not None:
         leads["status"] = np.array(["open", "won", "lost"], dtype=object)[kit]
     return dict(
@@ -312,6 +347,7 @@ def read_events(src: Source, stage_map: dict, given: dict, as_of, mode: str) -> 
         demotions=paths["demotions"],
         skipped=paths["skipped"],
         closed=pd.Series(closed, index=index, name="closed"),
+        n_rows=len(rows),
     )
 
 
@@ -442,22 +478,25 @@ def _event_paths(
     stages: tuple[str, ...],
     *,
     real: int,
+    decision: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Each lead's path through the stages, from its kept rows (``code``, ``stage``,
     ``times``, spreadsheet ``rownum``), under one rule: a lead has passed a stage when
     it reached it or any later stage, at the first time it reached it or any later one
     (so its times never go down the funnel).
 
-    Returns ``reached`` and ``at`` (leads x stages), ``attempts`` (rows per lead and
-    stage), ``demotions`` (one row per move back: lead, from, to, time, spent_days,
-    row), ``skipped`` (per stage, the leads that passed it without a row there) and
-    ``closed`` (each lead's last row time). Rows from ``real`` on stand for a won
-    status (the last stage reached): they count as no attempt.
+    Returns ``reached`` and ``at`` (leads x stages), ``attempts`` (per lead and
+    stage, its rows there before it first reached a later stage: rows after a move
+    back are not attempts to pass it), ``demotions`` (one row per move back: lead,
+    from, to, time, spent_days, row), ``skipped`` (per stage, the leads that passed
+    it without a row there) and ``closed`` (each lead's last row time). Rows from
+    ``real`` on stand for a won status (the last stage reached): they are neither
+    attempts nor moves. ``decision`` (one per real row) marks the rows that record a
+    won or lost status: past the first stage they record the decision, not an
+    attempt (at the first stage, the last dial of a lead never reached is both).
     """
     n_stages = len(stages)
     ints = times.astype("datetime64[ns]").view(np.int64)
-    attempts = np.zeros((n_leads, n_stages), dtype=np.int64)
-    np.add.at(attempts, (code[:real], stage[:real]), 1)
     big = np.iinfo(np.int64).max
     first = np.full((n_leads, n_stages), big, dtype=np.int64)
     np.minimum.at(first, (code, stage), ints)
@@ -465,15 +504,24 @@ def _event_paths(
     at_int = np.minimum.accumulate(first[:, ::-1], axis=1)[:, ::-1]
     reached = at_int != big
     at = np.where(reached, at_int, NAT.view(np.int64)).view("datetime64[ns]")
-    skipped = reached & (attempts == 0)
+    later = np.c_[at_int[:, 1:], np.full((n_leads, 1), big, dtype=np.int64)]
+    real_code, real_stage = code[:real], stage[:real]
+    had_row = np.zeros((n_leads, n_stages), dtype=bool)
+    had_row[real_code, real_stage] = True
+    tries = ints[:real] <= later[real_code, real_stage]  # before moving on
+    if decision is not None:
+        tries &= ~(decision & (real_stage > 0))
+    attempts = np.zeros((n_leads, n_stages), dtype=np.int64)
+    np.add.at(attempts, (real_code[tries], real_stage[tries]), 1)
+    skipped = reached & ~had_row
     skipped[:, -1] = False  # the last stage reached by a won status only
     # A move back is a row at a lower stage than the lead's row before it (in time
     # order; ties: down the funnel, then file order), so it comes strictly after the
-    # lead's first arrival at a later stage: only the leads with such a row are sorted.
-    later = np.c_[at_int[:, 1:], np.full((n_leads, 1), big, dtype=np.int64)]
+    # lead's first arrival at a later stage: only the leads with such a row are sorted,
+    # and only their real rows (not the last stage a won status stands for).
     late = np.zeros(n_leads, dtype=bool)
-    late[code[ints > later[code, stage]]] = True
-    rows = np.flatnonzero(late[code])
+    late[real_code[ints[:real] > later[real_code, real_stage]]] = True
+    rows = np.flatnonzero(late[real_code])
     order = rows[np.lexsort((rownum[rows], stage[rows], ints[rows], code[rows]))]
     c, s, tm, rn = code[order], stage[order], ints[order], rownum[order]
     new_lead = np.r_[True, c[1:] != c[:-1]]
@@ -600,11 +648,27 @@ def read_leads(src: Source, stage_map: dict, given: dict, as_of, mode: str) -> L
         c if c is not None else cols.get("lead", "") if k == 0 else cols["close"]
         for k, c in enumerate(stage_map.values())
     ]
+    # a lost lead's close date is a time of the log too (a won one's is its last stage's)
+    lost_close = None if close is None else np.where(lost, close, NAT)
+    if lost_close is not None:
+        latest = np.iinfo(np.int64).max
+        first_at = np.where(np.isnat(at), latest, at.view(np.int64)).min(axis=1).view(at.dtype)
+        problems.add(
+            ~np.isnat(lost_close) & (lost_close < first_at),
+            cols["close"],
+            "log.reason.lost_before_start",
+            lambda p: {"close": show_time(lost_close[p]), "start": show_time(first_at[p])},
+            "log.fix.lost_before_start",
+        )
     if as_of is not None:
         for k in range(len(stages)):
             _after_as_of(problems, at[:, k], as_of, stage_cols[k])
-    else:
+        if lost_close is not None:
+            _after_as_of(problems, lost_close, as_of, cols["close"])
+    elif lost_close is None:
         _far_times(problems, at, stage_cols)
+    else:
+        _far_times(problems, np.column_stack([at, lost_close]), [*stage_cols, cols["close"]])
     amount = amounts(problems, frame, cols["amount"])[0] if "amount" in cols else None
     attrs = _group_labels(frame, cols)
 

@@ -90,9 +90,13 @@ class Log:
         those recognised are shown in the repr). ``by=`` may name a field
         or its column.
     attempts : pandas.DataFrame or None
-        Events logs: int, same shape as ``reached``: the rows of each lead at
-        each stage (its attempts there: three dials are three ``dial`` rows);
-        0 where it has none (not reached, or skipped). None for other formats.
+        Events logs: int, same shape as ``reached``: each lead's attempts at
+        each stage, its rows there before it first reached a later stage
+        (three dials before the connect are three ``dial`` rows; rows after a
+        move back are not attempts to pass the stage, and past the first stage
+        a row that records a won or lost status records the decision, not an
+        attempt); 0 where it has none (not reached, or skipped). None for
+        other formats.
     demotions : pandas.DataFrame or None
         Events logs: one row per move back down the funnel (a row at an
         earlier stage than the lead's row before it, in time order): ``lead``,
@@ -107,6 +111,9 @@ class Log:
         open: won leads at their last stage's time, lost leads (``status``
         lost) at their last row's time (events) or their ``close`` date
         (leads). See :func:`funnelsim.won_by`.
+    n_rows : int or None
+        Events logs: the rows of the source kept in the log (every row not
+        dropped: attempts, moves back, later rows and decisions alike).
 
     Examples
     --------
@@ -145,6 +152,7 @@ class Log:
     demotions: pd.DataFrame | None = None
     skipped: pd.DataFrame | None = None
     closed: pd.Series | None = None
+    n_rows: int | None = None
 
     @property
     def group_columns(self) -> list[str]:
@@ -619,11 +627,15 @@ def read_log(
     as_of : date-like, optional
         When the log was taken; by default its latest timestamp. Leads open
         at this time are censored, not failures. A timestamp after it is an
-        error. Without it, a timestamp more than 365 days after the 99th
-        percentile of the log's times, or more than a day after this
-        machine's clock (a date typed as 2099), is an error naming the row
-        (with ``errors="drop"``, dropped and listed): it would otherwise
-        become the as-of time and move every ``mature=`` window.
+        error. Without it, two kinds of timestamp are errors naming the row
+        (with ``errors="drop"``, dropped and listed), since they would
+        otherwise become the as-of time and move every ``mature=`` window:
+        one more than a day after this machine's clock (a date typed as
+        2099); and, in a log of at least 50 times, its few latest ones (at
+        most 1 %, at most 10) when a gap of more than 30 days, and more than
+        a quarter of the span of the other times, cuts them off from the rest
+        (2026 typed for 2025 in a log that ends in June 2025). Times that are
+        right: pass ``as_of=``.
     delimiter : str, optional
         CSV delimiter; by default the most frequent of ``,`` ``;`` tab ``|``
         in the header line.

@@ -121,12 +121,16 @@ class WonBy:
         ``1 -`` Kaplan-Meier of winning with lost leads censored: the
         pitfall, never below ``won``.
     n, n_open : int
-        Leads, and leads still open (censored at ``as_of``).
+        Leads in the curves, and leads still open (censored at ``as_of``).
     max_time : float
         Longest follow-up (event or censored): the curves say nothing beyond.
     confidence_level : float
     unit : str
         "days" or "periods".
+    n_undated : int
+        Leads left out because they were decided without a date (won without
+        their last stage's time, lost without a close date): they cannot be
+        placed in time, and are never counted as open.
 
     Examples
     --------
@@ -164,6 +168,7 @@ class WonBy:
     max_time: float
     confidence_level: float = 0.95
     unit: str = "days"
+    n_undated: int = 0
 
     @property
     def settled(self) -> bool:
@@ -218,23 +223,27 @@ class WonBy:
 
     def __repr__(self) -> str:
         """At the last time with at least 10 leads at risk (or the first time)."""
+        undated = t("repr.won_by.undated", count=self.n_undated) if self.n_undated else ""
         if not len(self.time):
-            return t("repr.won_by.empty", n=self.n)
+            return t("repr.won_by.empty", n=self.n) + undated
         last = max(int(np.searchsorted(-self.at_risk, -_REPR_AT_RISK, side="right")) - 1, 0)
-        return t(
-            "repr.won_by",
-            n=self.n,
-            won=int(self.n_won.sum()),
-            lost=int(self.n_lost.sum()),
-            open=self.n_open,
-            time=number_text(float(self.time[last])),
-            unit=unit_label(self.unit),
-            share=f"{self.won[last]:.1%}",
-            level=level_text(self.confidence_level),
-            low=_percent(self.won_low[last]),
-            high=_percent(self.won_high[last]),
-            km=f"{self.won_km[last]:.1%}",
-            lost_share=f"{self.lost[last]:.1%}",
+        return (
+            t(
+                "repr.won_by",
+                n=self.n,
+                won=int(self.n_won.sum()),
+                lost=int(self.n_lost.sum()),
+                open=self.n_open,
+                time=number_text(float(self.time[last])),
+                unit=unit_label(self.unit),
+                share=f"{self.won[last]:.1%}",
+                level=level_text(self.confidence_level),
+                low=_percent(self.won_low[last]),
+                high=_percent(self.won_high[last]),
+                km=f"{self.won_km[last]:.1%}",
+                lost_share=f"{self.lost[last]:.1%}",
+            )
+            + undated
         )
 
 
@@ -277,11 +286,14 @@ def won_by(log: Log, *, confidence_level: float = 0.95) -> WonBy:
 
     Notes
     -----
-    Time runs from each lead's first-stage time (the first time it reached
-    any stage) to when it was won (its last stage) or lost (its last row in
-    an events log, its ``close`` date, or else its latest stage date, in a
-    leads log); open leads are censored at ``as_of``. Leads without a
-    first-stage time are left out.
+    Time runs from each lead's first known stage time (its first stage's
+    time, when the log has it) to when it was won (its last stage's time)
+    or lost (the row that said so in an events log, its ``close`` date in a
+    leads log); open leads are censored at ``as_of``. Leads without any time
+    are left out; so are leads decided without a date (a won lead without
+    its last stage's time, a lost one without a close date), counted in
+    ``n_undated`` and named in the repr: they are never taken for open
+    leads.
 
     Examples
     --------
@@ -296,19 +308,31 @@ def won_by(log: Log, *, confidence_level: float = 0.95) -> WonBy:
     log = _check_log(log)
     level = check_level(confidence_level)
     clock = log_clock(log, "won_by")
-    first = clock.values[:, 0]
-    known = clock.known[:, 0]
+    # time runs from each lead's first known stage time (the first stage's, when known)
+    big = np.iinfo(np.int64).max if clock.values.dtype.kind == "i" else np.inf
+    first = np.where(clock.known, clock.values, big).min(axis=1)
+    known = clock.known.any(axis=1)
     outcome = np.zeros(len(first), dtype=np.int64)
     end = np.full(len(first), clock.as_of, dtype=first.dtype)
     won = log.reached[log.stages[-1]].to_numpy(dtype=bool)
-    if log.closed is not None and clock.unit == "days":
+    lost = np.zeros(len(first), dtype=bool)
+    if log.leads is not None and "status" in log.leads.columns:
+        lost = log.leads["status"].reindex(log.reached.index).to_numpy(object) == "lost"
+    lost &= ~won
+    closed = np.full(len(first), np.datetime64("NaT", "ns"))
+    if log.closed is not None:
         closed = log.closed.reindex(log.reached.index).to_numpy("datetime64[ns]")
-        lost = ~np.isnat(closed) & ~won
-        outcome[lost] = 2
-        end[lost] = closed[lost].view(np.int64)
+    lost |= ~np.isnat(closed) & ~won
+    dated_loss = lost & ~np.isnat(closed) & (clock.unit == "days")
+    outcome[dated_loss] = 2
+    end[dated_loss] = closed[dated_loss].view(np.int64)
     at_last = clock.known[:, -1] & won
     outcome[at_last] = 1
     end[at_last] = clock.values[at_last, -1]
+    # A lead decided without a date (won without its last stage's time, lost without a
+    # close date) cannot be placed in time: it is left out and counted, never kept open.
+    undated = known & ((won & ~at_last) | (lost & ~dated_loss))
+    known &= ~undated
     duration = np.maximum((end - first) / clock.scale, 0.0)[known]
     outcome = outcome[known]
     curves = cumulative_incidence(duration, outcome)
@@ -326,6 +350,7 @@ def won_by(log: Log, *, confidence_level: float = 0.95) -> WonBy:
         won_km=curves["won_km"],
         n=len(duration),
         n_open=int((outcome == 0).sum()),
+        n_undated=int(undated.sum()),
         max_time=float(duration.max()) if len(duration) else math.nan,
         confidence_level=level,
         unit=clock.unit,

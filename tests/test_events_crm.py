@@ -45,13 +45,15 @@ def test_attempts_count_rows_per_stage_and_the_copied_row_is_an_error():
         }
     )  # fmt: skip
     log = fs.read_log(events, format="events", stages=["dial", "connect"])
+    # A's dial on 03-09 comes after its connect: kept (a move back), not an attempt
     assert log.attempts.to_dict("index") == {
-        "A": {"dial": 3, "connect": 1},
+        "A": {"dial": 2, "connect": 1},
         "B": {"dial": 3, "connect": 0},
     }
+    assert log.n_rows == 7 and log.demotions["row"].tolist() == [5]
     table = log.stage_table()
     assert table.columns.tolist() == ["stage", "entered", "passed", "attempts"]
-    assert table.iloc[0].tolist() == ["connect", 2, 1, 6]  # 6 dials per connect
+    assert table.iloc[0].tolist() == ["connect", 2, 1, 5]  # 5 dials for 1 connect
     assert log.times.loc["A", "dial"] == pd.Timestamp("2025-03-03 09:00")  # first dial
     assert log.as_of == pd.Timestamp("2025-03-09")  # the latest row, not the latest stage
     copied = pd.concat([events, events.iloc[[4]]], ignore_index=True)
@@ -160,8 +162,15 @@ def test_the_crm_sample_reads_every_row(crm):
     assert header == [TRUTH["columns"][c] for c in (
         "lead", "rep", "stage", "time", "amount", "status", "reason", "source")]  # fmt: skip
     assert crm.dropped.empty and len(crm.leads) == TRUTH["leads"]
-    assert int(crm.attempts.to_numpy().sum()) == sheet.max_row - 1  # every row but the header
+    stage_of = {v: k for k, v in TRUTH["stages"].items()}
+    rows = [stage_of[r[2]] for r in sheet.iter_rows(min_row=2, values_only=True)]
     book.close()
+    assert crm.n_rows == len(rows)  # every row but the header
+    # The generator writes every dial before the connect (the last dial of a lead never
+    # reached carries its loss) and exactly one connect row per connected lead (a later
+    # row at connect records a loss): those are the attempts.
+    assert int(crm.attempts["dial"].sum()) == rows.count("dial")
+    assert (crm.attempts["connect"] == crm.reached["connect"].astype(int)).all()
     assert (crm.attempts["dial"] > 1).sum() > 500  # repeated dials
     assert len(crm.demotions) > 20 and set(crm.demotions["from"]) == {"proposal"}
     assert crm.skipped.set_index("stage").loc["meeting", "leads"] > 5

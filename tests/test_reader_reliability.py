@@ -232,7 +232,11 @@ def test_a_timestamp_in_the_far_future_is_named_not_taken_as_as_of():
     times = ["2025-03-03"] * 5 + ["2099-03-03"] + ["2025-03-04"]
     error = _error(_events(times))
     (problem,) = error.values["problems"]
-    assert (problem.column, problem.rows, problem.reason) == ("time", (7,), "log.reason.far_time")
+    assert (problem.column, problem.rows, problem.reason) == (
+        "time",
+        (7,),
+        "log.reason.future_time",
+    )
     assert problem.reason_values["time"] == "2099-03-03"
     assert problem.fix == "log.fix.far_time"
     log = fs.read_log(_events(times), format="events", stages=STAGES, errors="drop")
@@ -245,16 +249,48 @@ def test_a_timestamp_in_the_far_future_is_named_not_taken_as_as_of():
     assert [p.reason for p in error.values["problems"]] == ["log.reason.after_as_of"]
 
 
-def test_a_timestamp_a_year_after_the_99th_percentile_is_named():
-    # all in the past: the percentile rule, not the clock, catches it
-    times = [str(d.date()) for d in pd.date_range("2020-01-01", periods=300, freq="D")]
-    late = "2022-06-01"  # 365+ days after 2020-10-26 (the last ordinary date)
-    error = _error(_events([*times, late]))
+def test_a_few_times_cut_off_from_the_rest_are_named():
+    # all in the past: the gap rule, not the clock, catches them
+    times = [str(d.date()) for d in pd.date_range("2025-01-01", periods=180, freq="D")]
+    error = _error(_events([*times, "2026-03-05"]))  # 2026 typed for 2025
     (problem,) = error.values["problems"]
-    assert problem.rows == (302,) and problem.reason == "log.reason.far_time"
-    # 300 days after: an ordinary late date, taken as the as-of time
-    log = fs.read_log(_events([*times, "2021-08-01"]), format="events", stages=STAGES)
-    assert log.as_of == pd.Timestamp("2021-08-01")
+    assert problem.rows == (182,) and problem.reason == "log.reason.far_time"
+    assert problem.reason_values["limit"] == "2025-06-29"  # where the rest ends
+    # two typed wrong are both named (at most 1 % of 200 times: 2)
+    two = [*times, "2026-03-05", *times[:18], "2026-04-01"]
+    error = _error(_events(two))
+    assert error.values["problems"][0].rows == (182, 201)
+    # a late time within a quarter of the span, or after a gap of 30 days or less: kept
+    for late in ("2025-08-10", "2025-07-29"):
+        log = fs.read_log(_events([*times, late]), format="events", stages=STAGES)
+        assert log.as_of == pd.Timestamp(late)
+    # a long gap before many rows (a campaign that restarted) is not a typo: kept
+    restart = [str(d.date()) for d in pd.date_range("2026-01-01", periods=20, freq="D")]
+    log = fs.read_log(_events([*times, *restart]), format="events", stages=STAGES)
+    assert log.as_of == pd.Timestamp("2026-01-20")
+    # a small log: only the clock rule (a 14-month cycle is not refused)
+    small = ["2023-01-02", "2023-01-05", "2024-03-01"]
+    assert fs.read_log(_events(small), format="events", stages=STAGES).as_of == pd.Timestamp(
+        "2024-03-01"
+    )
+
+
+def test_a_lost_leads_close_date_is_checked_like_the_other_times():
+    leads = pd.DataFrame(
+        {
+            "dial": ["2025-03-03", "2025-03-04", "2025-03-05"],
+            "sale": ["", "2025-03-20", ""],
+            "status": ["lost", "won", "lost"],
+            "close": ["2052-03-05", "", "2025-03-01"],
+        }
+    )
+    kw = dict(format="leads", stages=["dial", "sale"], columns={"close": "close"})
+    error = _error(leads, **kw)
+    reasons = {p.reason: p.rows for p in error.values["problems"]}
+    assert reasons == {"log.reason.future_time": (2,), "log.reason.lost_before_start": (4,)}
+    error = _error(leads, as_of="2025-06-30", **kw)
+    reasons = {p.reason: p.rows for p in error.values["problems"]}
+    assert reasons == {"log.reason.after_as_of": (2,), "log.reason.lost_before_start": (4,)}
 
 
 def test_a_far_timestamp_in_a_leads_log_is_named():
@@ -264,7 +300,7 @@ def test_a_far_timestamp_in_a_leads_log_is_named():
     assert (problem.column, problem.rows, problem.reason) == (
         "connect",
         (3,),
-        "log.reason.far_time",
+        "log.reason.future_time",
     )
 
 
