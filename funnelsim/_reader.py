@@ -96,6 +96,8 @@ _MAX_TIME = pd.Timestamp.max.as_unit("ns").to_datetime64()
 #: At most this many columns (Excel's own limit): a wider header is refused before parsing.
 MAX_COLUMNS = 16_384
 #: Workbook formats to save as .xlsx first (OpenDocument, Numbers, binary Excel, WPS).
+#: The first bytes of an .xls (OLE2 compound) file.
+_OLE = b"\xd0\xcf\x11\xe0"
 #: Workbooks read sheet by sheet (``sheet=``).
 WORKBOOKS = (".xlsx", ".xlsm", ".xls")
 _SAVE_AS_XLSX = (".ods", ".numbers", ".xlsb", ".et", ".wps")
@@ -281,7 +283,10 @@ def read_sheet_cells(
 
     ``sheet``: a name or 0-based position (None: the first); an error lists the sheets.
     """
-    engine = "xlrd" if path.suffix.lower() == ".xls" else "openpyxl"
+    with open(path, "rb") as fh:  # by content: CRMs save .xlsx workbooks named .xls too
+        magic = fh.read(4)
+    old_format = magic == _OLE or (magic[:2] != b"PK" and path.suffix.lower() == ".xls")
+    engine = "xlrd" if old_format else "openpyxl"
     book = _read_with(name, "Excel", lambda: pd.ExcelFile(path, engine=engine))
     with book:
         names = [str(s) for s in book.sheet_names]
@@ -708,6 +713,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "rep": ("负责人", "销售", "业务员", "销售代表", "owner"),
     "source": ("来源", "渠道", "线索来源"),
     "amount": ("金额", "成交金额"),
+    "status": ("状态", "商机状态", "赢单状态", "输赢状态", "结果"),
+    "reason": ("输单原因", "丢单原因", "失败原因", "流失原因", "loss_reason", "lost reason"),
 }
 
 

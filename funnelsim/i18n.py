@@ -216,6 +216,12 @@ def t(key: str, /, **kwargs: object) -> str:
     >>> with fs.language("zh"):
     ...     fs.t("plot.p_chart.ylabel", stage="接通"), fs.t("plot.p_chart.ylabel", stage="dial")
     ('进入接通的转化率', '进入 dial 的转化率')
+
+    ... but the spaces inside a value stay (a stage the file writes as '约 见'):
+
+    >>> with fs.language("zh"):
+    ...     fs.t("plot.p_chart.ylabel", stage="约 见")
+    '进入约 见的转化率'
     """
     text = None
     if _state["audience"] is not None:  # "key@cli": the same advice, in the audience's terms
@@ -224,10 +230,14 @@ def t(key: str, /, **kwargs: object) -> str:
         text = _lookup(key)
     if text is None:
         raise KeyError(key)
-    text = text.format(**kwargs) if kwargs else text
+    if get_language() != "zh":
+        return text.format(**kwargs) if kwargs else text
     # Chinese sets no space between two Chinese characters: a placeholder written with spaces
-    # around it ("进入 {stage} 的") keeps them for "dial" but drops them for "接通".
-    return _CJK_SPACE.sub("", text) if get_language() == "zh" else text
+    # around it ("进入 {stage} 的") keeps them for "dial" but drops them for "接通". Spaces
+    # inside a value (a stage written '约 见' in the file) are the user's: kept.
+    kept = {k: v.replace(" ", _KEEP) if isinstance(v, str) else v for k, v in kwargs.items()}
+    text = text.format(**kept) if kwargs else text
+    return _CJK_SPACE.sub("", text).replace(_KEEP, " ")
 
 
 def sentences(parts: Iterable[str]) -> str:
@@ -247,6 +257,8 @@ def sentences(parts: Iterable[str]) -> str:
 #: A space (or run of them) between two CJK characters or CJK punctuation marks.
 _CJK = r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]"
 _CJK_SPACE = re.compile(rf"(?<={_CJK}) +(?={_CJK})")
+#: Stands for a space inside a value while the template's spaces are taken out.
+_KEEP = "\x1f"
 
 
 def _lookup(key: str) -> str | None:

@@ -492,3 +492,31 @@ def test_the_command_line_prints_one_line_without_numpy_warnings(tmp_path):
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1, done.stderr
     assert "RuntimeWarning" not in done.stderr and "x.csv" in done.stderr
+
+
+def test_an_xlsx_workbook_named_xls_is_read_by_its_content(tmp_path):
+    frame = pd.DataFrame({"lead": ["L1", "L1"], "stage": ["dial", "connect"],
+                          "time": ["2025-03-03", "2025-03-04"]})  # fmt: skip
+    path = tmp_path / "export.xls"  # as some CRMs name their .xlsx exports
+    frame.to_excel(path, index=False, engine="openpyxl")
+    log = fs.read_log(path, format="events", stages=STAGES)
+    assert log.reached.to_numpy().tolist() == [[True, True] + [False] * (len(STAGES) - 2)]
+
+
+def test_status_and_loss_reason_columns_are_recognised_by_their_chinese_names():
+    frame = pd.DataFrame(
+        {"客户名称": ["A", "A", "B"], "商机阶段": ["拨打", "接通", "拨打"],
+         "创建时间": ["2025-03-01", "2025-03-02", "2025-03-01"],
+         "状态": ["", "赢单", "输单"], "输单原因": ["", "", "价格太高"]}
+    )  # fmt: skip
+    log = fs.read_log(frame, format="events", stages={"dial": "拨打", "connect": "接通"})
+    assert log.columns_used["status"] == "状态" and log.columns_used["reason"] == "输单原因"
+    assert log.leads["status"].tolist() == ["won", "lost"]
+    assert log.leads["reason"].tolist()[1] == "价格太高"
+
+
+def test_a_chinese_message_keeps_the_spaces_inside_a_quoted_value():
+    frame = pd.DataFrame({"lead": ["L1"], "stage": ["约 见"], "time": ["2025-03-03"]})
+    with fs.language("zh"):
+        error = _error(frame, stages=["拨打", "约见"])
+        assert "'约 见'" in str(error)
