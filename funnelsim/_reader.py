@@ -685,9 +685,19 @@ def _raise_missing_columns(src: Source, missing: list[MissingColumn]) -> None:
     lines = [t("log.error.missing_columns", **values)]
     lines.extend(_missing_line(m) for m in missing)
     lines.extend(filter(None, [sheet_list(src)]))  # a workbook: its sheets and their headers
+    unnamed = sum(str(c).startswith("Unnamed: ") for c in columns)
+    if unnamed * 2 >= len(columns):  # row 1 is a title: a sheet laid out for people
+        lines.append(t("log.hint.title_row", row=_header_row_guess(src)))
     raise LogError(
         "log.error.missing_columns", message="\n".join(lines), missing=missing, **values
     )
+
+
+def _header_row_guess(src: Source) -> str:
+    """The first spreadsheet row whose cells are all filled (the header, likely), or '?'."""
+    filled = src.frame.notna().to_numpy() & (src.frame.astype(str) != "").to_numpy()
+    full = np.flatnonzero(filled.all(axis=1)[:50])
+    return str(int(src.rownum[full[0]])) if full.size else "?"
 
 
 def _missing_line(m: MissingColumn) -> str:

@@ -520,3 +520,10 @@ def test_a_chinese_message_keeps_the_spaces_inside_a_quoted_value():
     with fs.language("zh"):
         error = _error(frame, stages=["拨打", "约见"])
         assert "'约 见'" in str(error)
+
+
+def test_a_sheet_with_a_title_row_points_to_its_header_and_to_read_snapshot():
+    with pytest.raises(LogError) as info:
+        fs.read_log(fs.datasets.path("deck_tracking.xlsx"), format="counts", stages=["25%", "50%"])
+    assert info.value.key == "log.error.missing_columns"
+    assert "row 5?" in str(info.value) and "fs.read_snapshot" in str(info.value)
