@@ -40,8 +40,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from ._version import __version__
-from .distributions import Cycle, DealSize
 from .diagnose import SHAPES
+from .distributions import Cycle, DealSize
 from .estimate import fit as fit_log
 from .i18n import FunnelsimError, FunnelsimValueError, method_label, speaking_to, t, table_text
 from .intervals import METHODS
