@@ -1,7 +1,8 @@
 """The ``funnelsim`` command line: ratios, forecasts and a report from a log, without Jupyter.
 
 Three subcommands, each reading one log file (CSV, Excel or Parquet, read by
-:func:`funnelsim.read_log` with the same rules and messages):
+:func:`funnelsim.read_log` with the same rules and messages), and one reading a
+tracking sheet (:func:`funnelsim.read_snapshot`):
 
 ``funnelsim fit LOG``
     prints the stage ratios with their intervals (``--csv``: the table as CSV);
@@ -9,7 +10,10 @@ Three subcommands, each reading one log file (CSV, Excel or Parquet, read by
     prints the plan: calls needed for the target at the chosen probability,
     the forecast band (P10/P50/P90) and the chance of reaching the target;
 ``funnelsim report LOG -o report.html``
-    writes one self-contained HTML report (see :mod:`funnelsim.report`).
+    writes one self-contained HTML report (see :mod:`funnelsim.report`);
+``funnelsim snapshot SHEET``
+    prints a tracking sheet's team totals per date, each rep's pipeline shape
+    and the amounts by week.
 
 Bad input (a missing file, a log that cannot be read, a value out of range)
 ends with exit code 2 and a one-line message on stderr, never a traceback.
@@ -36,12 +40,14 @@ import pandas as pd
 from tqdm import tqdm
 
 from ._version import __version__
+from .diagnose import SHAPES
 from .distributions import Cycle, DealSize
 from .estimate import fit as fit_log
 from .i18n import FunnelsimError, FunnelsimValueError, method_label, speaking_to, t, table_text
 from .intervals import METHODS
 from .lessons import calls_per_week, outlook
 from .logs import FORMATS, READERS, LogError, read_log
+from .stocks import Snapshot, read_snapshot
 from .summaries import (
     band_frame,
     fit_notes,
@@ -232,7 +238,24 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", required=True, metavar="FILE.html", help=t("cli.help.output")
     )
     _forecast_arguments(report, periods=13)
+    _snapshot_parser(sub)
     return parser
+
+
+def _snapshot_parser(sub: Any) -> None:
+    """``funnelsim snapshot SHEET [--sheet S] [--rep NAME] [--csv]``."""
+    snapshot = sub.add_parser(
+        "snapshot",
+        help=t("cli.snapshot.help"),
+        description=t("cli.snapshot.description"),
+        epilog=t("cli.snapshot.epilog"),
+        formatter_class=_Formatter,
+    )
+    snapshot.add_argument("file", metavar="SHEET", help=t("cli.help.snapshot_file"))
+    snapshot.add_argument("--sheet", default=None, metavar="NAME|N", help=t("cli.help.sheet"))
+    snapshot.add_argument("--rep", default=None, metavar="NAME", help=t("cli.help.rep"))
+    snapshot.add_argument("--csv", action="store_true", help=t("cli.help.snapshot_csv"))
+    snapshot.add_argument("--quiet", "-q", action="store_true", help=t("cli.help.quiet"))
 
 
 # ------------------------------------------------------------------ helpers
@@ -507,6 +530,155 @@ def _cmd_report(args: argparse.Namespace, out: TextIO) -> None:
     print(t("cli.report.written", path=str(path), size=len(page.encode("utf-8")) / 1e6), file=out)
 
 
+# ------------------------------------------------------------------ snapshot
+def _money(value: object) -> str:
+    """An amount as the sheet writes it: whole numbers without decimals, '-' when empty."""
+    x = float(value)  # type: ignore[arg-type]
+    if not np.isfinite(x):
+        return "-"
+    return f"{x:.0f}" if x == round(x) else f"{x:.2f}"
+
+
+def _day(value: object) -> str:
+    return f"{pd.Timestamp(value):%Y-%m-%d}"  # type: ignore[arg-type]
+
+
+def _shape_word(shape: str) -> str:
+    return t(f"repr.shape.{shape.replace(' ', '_').replace('-', '_')}")
+
+
+def _snapshot_frame(snap: Snapshot, rep: str | None) -> pd.DataFrame:
+    """One row per date and rep: ``date``, the rep, stocks, amounts and ``shape`` (the
+    identifiers of :data:`funnelsim.diagnose.SHAPES`); ``--csv`` writes it."""
+    wide = snap.to_frame()
+    rep_column = wide.columns[1]
+    shapes = snap.diagnose().rename(columns={"rep": rep_column})[["date", rep_column, "shape"]]
+    wide = wide.merge(shapes, on=["date", rep_column], how="left")
+    if rep is not None:
+        wide = wide[wide[rep_column] == rep].reset_index(drop=True)
+    return wide.assign(date=wide["date"].map(_day))
+
+
+def _snapshot_team(snap: Snapshot, out: TextIO) -> None:
+    team = snap.team()
+    shown = team.assign(date=team["date"].map(_day))
+    for name in snap.amount_columns:
+        shown[name] = team[name].map(_money)
+    shown = shown.rename(columns={"date": t("cli.snapshot.col.date")})
+    print(t("cli.snapshot.team"), file=out)
+    print(table_text(shown, index=False), file=out)
+
+
+def _snapshot_shapes(snap: Snapshot, out: TextIO) -> None:
+    """Each rep's (and the team's) shape at their latest date, and how often each shape."""
+    by_rep = snap.diagnose()
+    team = snap.diagnose(by="date").assign(rep=t("cli.snapshot.team_row"))
+    both = pd.concat([by_rep, team[by_rep.columns]], ignore_index=True)
+    stages = [c for c in by_rep.columns if c not in ("date", "rep", "shape", "reason")]
+    latest = both.groupby("rep", sort=False).tail(1).set_index("rep")
+    order = [*snap.reps, t("cli.snapshot.team_row")]
+    latest = latest.loc[[r for r in order if r in latest.index]]
+    counts = both.groupby(["rep", "shape"]).size().unstack("shape", fill_value=0)
+    seen = [s for s in SHAPES if s in counts.columns]
+    last = max(snap.dates)
+    col = {k: t(f"cli.snapshot.col.{k}") for k in ("rep", "date", "shape")}
+    table = pd.DataFrame({col["rep"]: latest.index})
+    if (latest["date"] != last).any():  # a rep who left before the last date
+        table[col["date"]] = latest["date"].map(_day).to_numpy()
+    for stage in stages:
+        table[stage] = latest[stage].to_numpy()
+    table[col["shape"]] = latest["shape"].map(_shape_word).to_numpy()
+    for shape in seen:
+        table[_shape_word(shape)] = counts.loc[latest.index, shape].to_numpy()
+    print(
+        t(
+            "cli.snapshot.shapes",
+            date=_day(last),
+            stages=" → ".join(stages),
+            n=len(snap.dates),
+        ),
+        file=out,
+    )
+    print(table_text(table, index=False), file=out)
+
+
+def _snapshot_amounts(snap: Snapshot, out: TextIO, rep: str | None) -> None:
+    """Each amount by week: a row per week, a column per rep and the team's total."""
+    weekly = snap.amounts_by("week")
+    week = t("cli.snapshot.col.week")
+    for name in snap.amount_columns:
+        wide = weekly.pivot(index="week", columns="rep", values=name)
+        wide = wide[[r for r in snap.reps if r in wide.columns]]
+        if rep is not None:
+            wide = wide[[rep]]
+        else:
+            wide[t("cli.snapshot.team_row")] = wide.sum(axis=1, min_count=1)
+        shown = wide.apply(lambda c: c.map(_money)).reset_index()
+        shown["week"] = shown["week"].map(_day)
+        shown.columns.name = None
+        print(file=out)
+        print(t("cli.snapshot.amounts", amount=name), file=out)
+        print(table_text(shown.rename(columns={"week": week}), index=False), file=out)
+
+
+def _snapshot_rep(snap: Snapshot, rep: str, out: TextIO) -> None:
+    """One rep: stocks, amounts and shape on every date; the latest shape's reason."""
+    rows = _snapshot_frame(snap, rep)
+    for name in snap.amount_columns:
+        rows[name] = rows[name].map(_money)
+    diagnosis = snap.diagnose()
+    mine = diagnosis[diagnosis["rep"] == rep]
+    counts = mine["shape"].value_counts()
+    words = [t("cli.snapshot.count", shape=_shape_word(s), n=int(counts[s])) for s in SHAPES
+             if s in counts.index]  # fmt: skip
+    shown = rows.drop(columns=[rows.columns[1]]).assign(shape=rows["shape"].map(_shape_word))
+    shown = shown.rename(columns={k: t(f"cli.snapshot.col.{k}") for k in ("date", "shape")})
+    print(t("cli.snapshot.rep", rep=rep), file=out)
+    print(table_text(shown, index=False), file=out)
+    print(
+        t("cli.snapshot.rep_shapes", n=len(mine), counts=t("cli.snapshot.sep").join(words)),
+        file=out,
+    )
+    last = mine.iloc[-1]
+    print(t("cli.snapshot.reason", date=_day(last["date"]), reason=last["reason"]), file=out)
+
+
+def _cmd_snapshot(args: argparse.Namespace, out: TextIO) -> None:
+    snap = read_snapshot(args.file, sheet=0 if args.sheet is None else args.sheet)
+    if args.rep is not None and args.rep not in snap.reps:
+        raise FunnelsimValueError(
+            "stocks.error.rep", value=repr(args.rep), choices=", ".join(snap.reps)
+        )
+    if args.csv:
+        _snapshot_frame(snap, args.rep).to_csv(out, index=False, lineterminator="\n")
+        return
+    dates = snap.dates
+    first, last = _day(dates[0]), _day(dates[-1])
+    print(
+        t(
+            "cli.snapshot.line",
+            name=snap.name,
+            reps=len(snap.reps),
+            dates=len(dates),
+            span=first if first == last else t("cli.snapshot.span", first=first, last=last),
+            stages=" → ".join(snap.stages),
+            amounts=t("cli.snapshot.sep").join(snap.amount_columns) or "-",
+        ),
+        file=out,
+    )
+    if not args.quiet:
+        for note in snap.notes:
+            print(t("cli.note", note=note), file=out)
+    print(file=out)
+    if args.rep is None:
+        _snapshot_team(snap, out)
+        print(file=out)
+        _snapshot_shapes(snap, out)
+    else:
+        _snapshot_rep(snap, args.rep, out)
+    _snapshot_amounts(snap, out, args.rep)
+
+
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
     """Run the command line; return the exit code (0, or 2 on bad input).
 
@@ -543,7 +715,12 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     out = sys.stdout if out is None else out
     with _argparse_words():
         args = build_parser().parse_args(argv)
-    commands = {"fit": _cmd_fit, "forecast": _cmd_forecast, "report": _cmd_report}
+    commands = {
+        "fit": _cmd_fit,
+        "forecast": _cmd_forecast,
+        "report": _cmd_report,
+        "snapshot": _cmd_snapshot,
+    }
     try:
         if getattr(args, "seed", None) is not None and args.seed < 0:
             raise FunnelsimValueError("cli.error.seed", value=args.seed)

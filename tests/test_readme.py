@@ -83,3 +83,30 @@ def test_outputs_the_docs_tell_users_to_write_are_ignored_by_git():
         for where in (name, f"notebooks/{name}"):  # run from the root, or beside the notebooks
             ignored = subprocess.run(["git", "check-ignore", "-q", where], cwd=ROOT).returncode
             assert ignored == 0, f"{where} (written by the docs' example) is not in .gitignore"
+
+
+def test_the_readmes_say_how_real_exports_are_read_and_what_cannot_be():
+    """Both READMEs hold the section on real exports, with its limits and the list of what
+    is still not read; every Chinese example is the English one's program (comments aside,
+    so the English run above covers it); data/README documents the new samples."""
+    import ast
+
+    en = README.read_text(encoding="utf-8")
+    zh = (ROOT / "README.zh-CN.md").read_text(encoding="utf-8")
+    for text, heads in (
+        (en, ("## Reading your own exports", "### What a real export can still not be read")),
+        (zh, ("## 读取你自己的导出文件", "### 真实导出文件还读不了的情况")),
+    ):
+        for head in heads:
+            assert head in text
+        for words in ("fs.read_snapshot", "funnelsim snapshot", 'sheet="商机导出"', "16,384",
+                      "2**53", "1.5万", "--by rep,product", 'by="week"', "as_of="):  # fmt: skip
+            assert words in text, words
+    english = {ast.dump(ast.parse(code)) for code in re.findall(r"```python\n(.*?)```", en, re.S)}
+    chinese = re.findall(r"```python\n(.*?)```", zh, re.S)
+    assert len(chinese) >= 3
+    for code in chinese:
+        assert ast.dump(ast.parse(code)) in english, code
+    data = (ROOT / "data" / "README.md").read_text(encoding="utf-8")
+    for name in ("sample_crm_export.xlsx", "sample_tracking.xlsx", "deck_tracking.xlsx"):
+        assert f"## `{name}`" in data or f"## `{name}` and" in data, name
