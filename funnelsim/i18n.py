@@ -380,13 +380,13 @@ def _cell_label(column: str, value: object) -> str:
     key = f"cell.{column}.{value}"
     if key in _catalogue(DEFAULT_LANGUAGE):
         return t(key)
-    if column == "stage":
+    if column in ("stage", "from", "to"):  # a step or a move back: from one stage to another
         return stage_label(value)
     return method_label(value) if column == "method" else str(value)
 
 
 # Columns (or an index) whose cells hold names the kit translates for display.
-_CELL_COLUMNS = ("stage", "method", "status", "lever", "kind")
+_CELL_COLUMNS = ("stage", "method", "status", "lever", "kind", "from", "to")
 
 
 def labelled(table: Any) -> Any:
@@ -394,11 +394,11 @@ def labelled(table: Any) -> Any:
 
     For showing a pandas DataFrame or Series in a notebook or slide: the
     column names, the index names and a Series' name become words of the
-    current language (:func:`column_label`), and the names in a ``stage``,
-    ``method``, ``status``, ``lever`` or ``kind`` column or index too (:func:`stage_label`,
-    :func:`method_label`, the catalogue's ``cell.*``). The numbers are the
-    same. It returns a copy; the table itself keeps its identifiers, which
-    code goes on using.
+    current language (:func:`column_label`), and the names in a ``stage``
+    (or a move's ``from`` and ``to``), ``method``, ``status``, ``lever`` or
+    ``kind`` column or index too (:func:`stage_label`, :func:`method_label`,
+    the catalogue's ``cell.*``). The numbers are the same. It returns a copy;
+    the table itself keeps its identifiers, which code goes on using.
 
     Parameters
     ----------

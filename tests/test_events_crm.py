@@ -217,27 +217,33 @@ def test_the_crm_sample_recovers_the_share_won_by_day_t(crm):
         assert result.at(t0, "won_km") > truth + 4 * result.won_se[k]  # the pitfall
 
 
-def test_the_crm_amounts_read_where_the_reader_parses_them():
-    columns = dict(TRUTH["columns"])
-    try:
-        log = fs.read_log(
-            fs.datasets.path("sample_crm_export.xlsx"),
-            format="events",
-            stages=TRUTH["stages"],
-            columns=columns,
-            as_of=TRUTH["as_of"],
-        )
-    except LogError as error:
-        problems = error.values.get("problems", [])
-        if problems and problems[0].reason == "log.reason.bad_amount":
-            pytest.skip("amounts such as 1.5万 are not parsed yet (issue #13, another branch)")
-        raise
-    won = log.leads["status"] == "won"
-    amounts = log.leads.loc[won, "amount"].dropna()
-    assert len(amounts) == won.sum()
+def test_the_crm_amounts_are_read_as_yuan(crm):
+    """Each won lead's 成交金额 cell, as typed ("1.8万", "¥11,000", "7千", "16000元"),
+    becomes yuan; the cells are checked by hand against the workbook's text, and the
+    mean against the true deal size."""
+    won = crm.leads["status"] == "won"
+    amounts = crm.leads["amount"]
+    assert amounts[won].notna().all() and amounts[~won].isna().all()
+    by_hand = {  # the xlsx text of the 成交金额 cell -> yuan
+        "XS00030": ("1.8万", 18000.0),
+        "XS00111": ("16000元", 16000.0),
+        "XS00099": ("7千", 7000.0),
+        "XS00142": ("¥11,000", 11000.0),
+        "XS00154": ("2万", 20000.0),
+    }
+    book = openpyxl.load_workbook(fs.datasets.path("sample_crm_export.xlsx"), read_only=True)
+    cells = {
+        row[0]: row[4]
+        for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)
+        if row[4] is not None
+    }
+    book.close()
+    assert len(cells) == won.sum()
+    for lead, (text, yuan) in by_hand.items():
+        assert (cells[lead], amounts[lead]) == (text, yuan), lead
     size = TRUTH["deal_size"]
-    se = size["mean"] * size["cv"] / math.sqrt(len(amounts))
-    assert abs(amounts.mean() - size["mean"]) < 4 * se + 500  # rounded to thousands
+    se = size["mean"] * size["cv"] / math.sqrt(won.sum())
+    assert abs(amounts[won].mean() - size["mean"]) < 4 * se + 500  # rounded to thousands
 
 
 def test_the_crm_workbook_is_rewritten_byte_for_byte(tmp_path):

@@ -907,6 +907,26 @@ def test_labelled_translates_headers_and_names_and_leaves_the_table_alone():
     assert fs.labelled("not a table") == "not a table"
 
 
+def test_labelled_names_the_stages_of_a_move_back():
+    import pandas as pd
+
+    events = pd.DataFrame(
+        {
+            "lead": ["A", "A", "A"],
+            "stage": ["meeting", "proposal", "meeting"],
+            "time": ["2025-03-01", "2025-03-02", "2025-03-06"],
+        }
+    )
+    log = fs.read_log(events, format="events", stages=["meeting", "proposal"])
+    table = fs.demotion_table(log)
+    with i18n.language("zh"):
+        shown = fs.labelled(table)
+    assert list(shown.columns) == ["从", "到", "数量", "中位天数", "平均天数"]
+    assert shown.iloc[0, :3].tolist() == ["方案", "约见", 1]
+    assert fs.labelled(table).columns.tolist()[:2] == ["from", "to"]
+    assert table["from"].tolist() == ["proposal"]  # the identifiers stay
+
+
 def test_every_column_label_exists_in_every_language():
     english = {k for k in json.loads((LOCALES / "en.json").read_text()) if k.startswith("column.")}
     assert len(english) > 50

@@ -254,8 +254,9 @@ def load_crm_export() -> Log:
     成交), 创建时间 (time), 成交金额, 状态 (赢单 / 输单 / 跟进中 ...), 输单原因
     (reason) and 来源 (source); leads are dialled several times, some are sent
     back from 方案 to 约见, some skip 约见. Read with English stage names
-    (``dial`` ... ``sale``) and ``status`` / ``reason`` columns; the amounts
-    (written as "1.5万", "¥12,000", "3千") are not read.
+    (``dial`` ... ``sale``) and ``status`` / ``reason`` columns; the amounts,
+    written as a person types them ("1.8万", "¥11,000", "7千", "16000元"), are
+    read as yuan into ``log.leads["amount"]`` (one per won lead).
 
     Examples
     --------
@@ -269,14 +270,15 @@ def load_crm_export() -> Log:
     3      sale      295     121       505
     >>> log.leads["status"].value_counts().to_dict()
     {'lost': 1259, 'won': 121, 'open': 120}
+    >>> log.leads.loc[["XS00030", "XS00142", "XS00099"], "amount"].tolist()
+    [18000.0, 11000.0, 7000.0]
     """
     spec = load_crm_truth()
-    columns = {k: v for k, v in spec["columns"].items() if k != "amount"}
     return read_log(
         path(spec["file"]),
         format="events",
         stages=spec["stages"],
-        columns=columns,
+        columns=spec["columns"],
         as_of=spec["as_of"],
     )
 
