@@ -386,7 +386,7 @@ def _cell_label(column: str, value: object) -> str:
 
 
 # Columns (or an index) whose cells hold names the kit translates for display.
-_CELL_COLUMNS = ("stage", "method", "status", "lever", "kind", "from", "to")
+_CELL_COLUMNS = ("stage", "method", "status", "lever", "kind", "from", "to", "shape")
 
 
 def labelled(table: Any) -> Any:
@@ -395,7 +395,7 @@ def labelled(table: Any) -> Any:
     For showing a pandas DataFrame or Series in a notebook or slide: the
     column names, the index names and a Series' name become words of the
     current language (:func:`column_label`), and the names in a ``stage``
-    (or a move's ``from`` and ``to``), ``method``, ``status``, ``lever`` or
+    (or a move's ``from`` and ``to``), ``method``, ``status``, ``shape``, ``lever`` or
     ``kind`` column or index too (:func:`stage_label`, :func:`method_label`,
     the catalogue's ``cell.*``). The numbers are the same. It returns a copy;
     the table itself keeps its identifiers, which code goes on using.
@@ -451,8 +451,9 @@ def labelled(table: Any) -> Any:
             [level.map(column_label) for level in out.columns.levels]
         ).set_names([_name(n) for n in out.columns.names])
     else:
-        names = [column_label(c) for c in out.columns]
-        out.columns = pd.Index(names, name=_name(out.columns.name))
+        head = out.columns.name  # columns that are values (a pivot by shape): their labels
+        label = functools.partial(_cell_label, head) if head in _CELL_COLUMNS else column_label
+        out.columns = pd.Index([label(c) for c in out.columns], name=_name(head))
     return out
 
 

@@ -948,3 +948,14 @@ def test_table_text_lines_up_chinese_columns():
         return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
     assert len({width(line) for line in lines}) == 1, lines
+
+
+def test_labelled_translates_shapes_in_a_column_and_in_a_pivot_of_them():
+    import pandas as pd
+
+    table = pd.DataFrame({"rep": ["王芳", "张伟"], "shape": ["healthy", "top-heavy"]})
+    with i18n.language("zh"):
+        assert fs.labelled(table)["形状"].tolist() == ["健康", "头重脚轻"]
+        pivot = fs.labelled(table.groupby("rep")["shape"].value_counts().unstack(fill_value=0))
+    assert list(pivot.columns) == ["健康", "头重脚轻"]
+    assert table["shape"].tolist() == ["healthy", "top-heavy"]  # the table itself unchanged
