@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -217,3 +218,36 @@ def test_counts_beyond_exact_floats_and_fractions_are_refused():
         fs.read_snapshot(frame)
     got = {(p.reason, p.reason_values["cell"]) for p in err.value.values["problems"]}
     assert got == {("stocks.reason.count_huge", "C2"), ("log.reason.count_fraction", "D3")}
+
+
+def test_the_sample_sheets_stocks_recover_the_models_steady_state():
+    """Each stage of a rep started at its steady state is a stationary Poisson stock:
+    stage 0 has mean mu_0 = inflow / (move_0 + drop_0), stage k mean
+    mu_k = mu_(k-1) move_(k-1) / (move_k + drop_k), and the deals of an entry (成交)
+    mean mu_3 move_3. The stocks follow X_(t+1) = A X_t + noise with A lower
+    triangular (stay = 1 - move - drop on the diagonal, move below it), so
+    Cov(X_k(t+h), X_k(t)) = stay_k^h mu_k: the mean of n = 18 entries has variance
+    mu_k / n^2 sum_(i,j) stay_k^|i-j|. The deals, the leads leaving the last stock,
+    are independent Poisson(mu_3 move_3) from entry to entry (what leaves a Poisson
+    infinite-server stage is Poisson). Each mean is within 4 of its SE."""
+    snap, truth = datasets.load_tracking(), datasets.load_tracking_truth()
+    wide = snap.to_frame()
+    stock_stages = list(snap.stages[:4])
+    for rep, spec in truth["reps"].items():
+        if spec["start"] != "steady":  # the new rep starts empty: not stationary
+            continue
+        rows = wide[wide["组员姓名"] == rep]
+        n = len(rows)
+        assert n == 18
+        lag = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
+        mu = spec["inflow"]
+        for k, stage in enumerate(stock_stages):
+            if k:
+                mu = mu * spec["move"][k - 1]
+            mu = mu / (spec["move"][k] + spec["drop"][k])
+            stay = 1 - spec["move"][k] - spec["drop"][k]
+            se = np.sqrt(mu * (stay**lag).sum()) / n
+            assert abs(rows[stage].mean() - mu) < 4 * se, (rep, stage, rows[stage].mean(), mu)
+        deals_mu = mu * spec["move"][3]  # leaving an infinite-server stage: iid Poisson
+        se = np.sqrt(deals_mu / n)
+        assert abs(rows[snap.stages[4]].mean() - deals_mu) < 4 * se, (rep, "deals")
