@@ -265,9 +265,9 @@ def load_crm_export() -> Log:
     >>> log.stage_table()
           stage  entered  passed  attempts
     0   connect     1500    1397      3601
-    1   meeting     1397     619      2131
-    2  proposal      619     295       928
-    3      sale      295     121       505
+    1   meeting     1397     619      1397
+    2  proposal      619     295       576
+    3      sale      295     121       351
     >>> log.leads["status"].value_counts().to_dict()
     {'lost': 1259, 'won': 121, 'open': 120}
     >>> log.leads.loc[["XS00030", "XS00142", "XS00099"], "amount"].tolist()
