@@ -138,6 +138,13 @@ TRUTH = {
 
 
 # --------------------------------------------------------------------------
+def write_truth(name: str, truth: dict) -> None:
+    """Write a sample's true parameters beside it: UTF-8 JSON, LF line ends, a final newline."""
+    with open(HERE / name, "w", encoding="utf-8", newline="\n") as fh:
+        json.dump(truth, fh, ensure_ascii=False, indent=2)
+        fh.write("\n")
+
+
 def _deal_sizes(rng: np.random.Generator, n: int, spec: dict) -> np.ndarray:
     sigma2 = np.log1p(spec["cv"] ** 2)
     mu = np.log(spec["mean"]) - sigma2 / 2
@@ -369,9 +376,7 @@ def make_forecast_samples() -> None:
     simulate_grades(rng, PIPELINE_TRUTH["grades"]).to_csv(
         HERE / "sample_grade_history.csv", **line
     )
-    with open(HERE / "sample_pipeline_truth.json", "w", encoding="utf-8", newline="\n") as fh:
-        json.dump(PIPELINE_TRUTH, fh, ensure_ascii=False, indent=2)
-        fh.write("\n")
+    write_truth("sample_pipeline_truth.json", PIPELINE_TRUTH)
 
 
 # --------------------------------------------------------------------------
@@ -514,9 +519,10 @@ def make_tracking_sample() -> None:
     target = HERE / spec["file"]
     book.save(target)
     _reproducible_zip(target, (2025, 3, 3))
-    with open(HERE / "sample_tracking_truth.json", "w", encoding="utf-8", newline="\n") as fh:
-        json.dump(spec, fh, ensure_ascii=False, indent=2)
-        fh.write("\n")
+    write_truth("sample_tracking_truth.json", spec)
+
+
+# --------------------------------------------------------------------------
 # The CRM export. Each lead is dialled until it connects (each dial connects
 # with ``connect_per_dial``, at most ``max_dials`` dials: dials per connect is
 # 1 / connect_per_dial), then moves on through each stage with ``ratios`` or is
@@ -712,9 +718,7 @@ def make_crm_sample() -> None:
             "won_by": crm_won_by(rng, spec, [30, 60, 90]),
         },
     }
-    with open(HERE / "sample_crm_truth.json", "w", encoding="utf-8", newline="\n") as fh:
-        json.dump(truth, fh, ensure_ascii=False, indent=2)
-        fh.write("\n")
+    write_truth("sample_crm_truth.json", truth)
 
 
 def main() -> None:
@@ -746,9 +750,7 @@ def main() -> None:
         lineterminator="\r\n",
     )
 
-    with open(HERE / "sample_truth.json", "w", encoding="utf-8", newline="\n") as fh:
-        json.dump(TRUTH, fh, ensure_ascii=False, indent=2)
-        fh.write("\n")
+    write_truth("sample_truth.json", TRUTH)
 
     make_forecast_samples()
     make_tracking_sample()

@@ -38,6 +38,7 @@ from .theme import (
     palette,
     percent_axis,
     share_axis,
+    step_band,
 )
 
 __all__ = [
@@ -431,16 +432,7 @@ def plot_sales_cycle(
     closed, low, high = (
         np.append(curve[c].to_numpy(float), curve[c].iloc[-1]) for c in ("closed", "low", "high")
     )
-    ax.fill_between(
-        time,
-        low,
-        high,
-        step="post",
-        color=colors[0],
-        alpha=0.2,
-        linewidth=0,
-        label=t("plot.sales_cycle.band", level=km.confidence_level),
-    )
+    step_band(ax, time, low, high, label=t("plot.sales_cycle.band", level=km.confidence_level))
     line = {"color": colors[0], "label": t("plot.sales_cycle.curve")}
     line.update(kwargs)
     ax.step(time, closed, where="post", **line)

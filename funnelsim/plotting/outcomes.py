@@ -11,7 +11,7 @@ from matplotlib.axes import Axes
 
 from ..i18n import t, unit_label
 from ..outcomes import WonBy
-from .theme import check_result, legend_below, new_axes, palette, share_axis
+from .theme import check_result, legend_below, new_axes, palette, share_axis, step_band
 
 __all__ = ["plot_won_by"]
 
@@ -62,16 +62,7 @@ def plot_won_by(
     # no band where it is undefined (the curve at 0, or its last step): the curve itself
     low = steps(np.where(np.isnan(result.won_low), result.won, result.won_low))
     high = steps(np.where(np.isnan(result.won_high), result.won, result.won_high))
-    ax.fill_between(
-        time,
-        low,
-        high,
-        step="post",
-        color=colors[0],
-        alpha=0.2,
-        linewidth=0,
-        label=t("plot.won_by.band", level=result.confidence_level),
-    )
+    step_band(ax, time, low, high, label=t("plot.won_by.band", level=result.confidence_level))
     line = {"color": colors[0], "linewidth": 3, "label": t("plot.won_by.won")}
     line.update(kwargs)
     ax.step(time, steps(result.won), where="post", **line)

@@ -434,6 +434,14 @@ def check_result(
         )
 
 
+def step_band(ax: Axes, time, low, high, *, label: str) -> None:
+    """A step curve's pointwise confidence band: a light fill in the kit's first colour,
+    stepping where the curve steps (after each time)."""
+    ax.fill_between(
+        time, low, high, step="post", color=palette()[0], alpha=0.2, linewidth=0, label=label
+    )
+
+
 def percent_axis(axis, top: float) -> None:
     """Percent ticks of a share from 0 to at most 100 %."""
     share_axis(axis, top=min(float(top), 1.0))
