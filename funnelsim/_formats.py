@@ -498,29 +498,35 @@ def _event_paths(
     n_stages = len(stages)
     ints = times.astype("datetime64[ns]").view(np.int64)
     big = np.iinfo(np.int64).max
-    first = np.full((n_leads, n_stages), big, dtype=np.int64)
-    np.minimum.at(first, (code, stage), ints)
+    at_int = np.full((n_leads, n_stages), big, dtype=np.int64)
+    np.minimum.at(at_int, (code, stage), ints)
     # first arrival at the stage or any later one: a running minimum from the last stage
-    at_int = np.minimum.accumulate(first[:, ::-1], axis=1)[:, ::-1]
+    # (column by column, in place: a 10-million-lead log has no room for copies)
+    for k in range(n_stages - 2, -1, -1):
+        np.minimum(at_int[:, k], at_int[:, k + 1], out=at_int[:, k])
     reached = at_int != big
-    at = np.where(reached, at_int, NAT.view(np.int64)).view("datetime64[ns]")
-    later = np.c_[at_int[:, 1:], np.full((n_leads, 1), big, dtype=np.int64)]
     real_code, real_stage = code[:real], stage[:real]
+    # each real row's lead's first arrival at a later stage (never, at the last stage)
+    later = at_int[real_code, np.minimum(real_stage + 1, n_stages - 1)]
+    later[real_stage == n_stages - 1] = big
     had_row = np.zeros((n_leads, n_stages), dtype=bool)
     had_row[real_code, real_stage] = True
-    tries = ints[:real] <= later[real_code, real_stage]  # before moving on
+    tries = ints[:real] <= later  # before moving on
     if decision is not None:
         tries &= ~(decision & (real_stage > 0))
-    attempts = np.zeros((n_leads, n_stages), dtype=np.int64)
+    attempts = np.zeros((n_leads, n_stages), dtype=np.int32)
     np.add.at(attempts, (real_code[tries], real_stage[tries]), 1)
+    del tries
     skipped = reached & ~had_row
+    del had_row
     skipped[:, -1] = False  # the last stage reached by a won status only
     # A move back is a row at a lower stage than the lead's row before it (in time
     # order; ties: down the funnel, then file order), so it comes strictly after the
     # lead's first arrival at a later stage: only the leads with such a row are sorted,
     # and only their real rows (not the last stage a won status stands for).
     late = np.zeros(n_leads, dtype=bool)
-    late[real_code[ints[:real] > later[real_code, real_stage]]] = True
+    late[real_code[ints[:real] > later]] = True
+    del later
     rows = np.flatnonzero(late[real_code])
     order = rows[np.lexsort((rownum[rows], stage[rows], ints[rows], code[rows]))]
     c, s, tm, rn = code[order], stage[order], ints[order], rownum[order]
@@ -541,9 +547,10 @@ def _event_paths(
     )
     closed = np.full(n_leads, NAT.view(np.int64), dtype=np.int64)
     np.maximum.at(closed, code, ints)  # NaT is the smallest int64
+    at_int[~reached] = NAT.view(np.int64)
     return dict(
         reached=reached,
-        at=at,
+        at=at_int.view("datetime64[ns]"),
         attempts=attempts,
         demotions=demotions,
         skipped=pd.DataFrame(

@@ -264,9 +264,11 @@ class Log:
         else:
             frame = self.reached.astype(np.int64)
             if self.attempts is not None:
-                tries = self.attempts.reindex(index=frame.index, columns=list(self.stages))
+                tries = self.attempts
+                if not (tries.index is frame.index or tries.index.equals(frame.index)):
+                    tries = tries.reindex(index=frame.index, fill_value=0)
                 for k, stage in enumerate(self.stages[:-1]):
-                    frame[("attempts", k + 1)] = tries[stage].fillna(0).to_numpy(np.int64)
+                    frame[("attempts", k + 1)] = tries[stage].to_numpy(np.int64)
         if keys:
             groups = self._group_frame(keys)
             if groups.index is frame.index or groups.index.equals(frame.index):
