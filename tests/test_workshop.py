@@ -777,11 +777,20 @@ def test_dashboard_controls_and_chinese_font(server, page, notebook):
                 arg=_CJK,
                 timeout=60_000,
             )
-        faces = tab.evaluate(
-            "document.fonts.ready.then(() => [...document.fonts]"
-            ".filter(f => f.status === 'loaded').map(f => f.family.replace(/\"/g, '')))"
+        # The face loads when the first Chinese text is drawn (on the English page, the
+        # language switch's 中文), which may come after the sliders: wait for it to load
+        # rather than look once (a timeout here fails the test, with the faces loaded).
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        loaded = (
+            "(family) => [...document.fonts].some("
+            "f => f.status === 'loaded' && f.family.replace(/\"/g, '') === family)"
         )
-        assert fs.fonts.FAMILY in faces, faces
+        try:
+            tab.wait_for_function(loaded, arg=fs.fonts.FAMILY, timeout=60_000)
+        except PlaywrightTimeout:
+            faces = tab.evaluate("[...document.fonts].map(f => f.family + ': ' + f.status)")
+            pytest.fail(f"{fs.fonts.FAMILY} never loaded ({lang}): {faces}")
         for width in (1280, 1920):
             tab.set_viewport_size({"width": width, "height": 1000})
             tab.wait_for_timeout(200)  # the grid re-flows
