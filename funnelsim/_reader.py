@@ -723,6 +723,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "rep": ("负责人", "销售", "业务员", "销售代表", "owner"),
     "source": ("来源", "渠道", "线索来源"),
     "amount": ("金额", "成交金额"),
+    "period": ("统计期", "期间", "周次", "月份", "period"),
+    "segment": ("客户类型", "客户分类", "细分", "segment"),
+    "close": ("结束日期", "关闭日期", "成交日期", "close_date", "closed"),
     "status": ("状态", "商机状态", "赢单状态", "输赢状态", "结果"),
     "reason": ("输单原因", "丢单原因", "失败原因", "流失原因", "loss_reason", "lost reason"),
 }

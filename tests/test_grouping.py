@@ -366,3 +366,14 @@ def test_the_real_bank_file_groups_by_its_columns_with_the_ungrouped_totals(bank
     log, raw = bank_file
     assert log.stage_table()[["entered", "passed"]].values.tolist() == [[41188, 4640]]
     _check_against_pandas(log, raw, by)
+
+
+def test_period_segment_and_close_columns_are_recognised_by_chinese_names():
+    counts = pd.DataFrame({"统计期": ["2025-03-03", "2025-03-10"], "客户类型": ["A", "B"],
+                           "dials": [75, 80], "sales": [3, 2]})  # fmt: skip
+    log = fs.read_log(counts, format="counts", stages=["dials", "sales"])
+    assert log.columns_used["period"] == "统计期" and log.columns_used["segment"] == "客户类型"
+    leads = pd.DataFrame({"call": ["2025-03-01", "2025-03-02"], "成交日期": ["2025-03-09", ""]})
+    log = fs.read_log(leads, format="leads", stages={"call": "call", "sale": None})
+    assert log.columns_used["close"] == "成交日期"
+    assert log.reached["sale"].tolist() == [True, False]
