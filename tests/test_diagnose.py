@@ -20,13 +20,13 @@ from funnelsim.diagnose import (
     LeakDiagnosis,
     PipelineDiagnosis,
     SimpsonCheck,
+    _team_pvalues,
     diagnose_leaks,
     diagnose_pipeline,
     leak_cause,
     simpson_check,
     simpson_example,
 )
-from funnelsim.diagnose import _team_pvalues
 from funnelsim.estimate import fit
 from funnelsim.groups import adjust_pvalues
 from funnelsim.logs import Log
