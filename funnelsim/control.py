@@ -5,7 +5,9 @@
   swing more, so their limits are wider.
 - :func:`p_chart`: a ratio week by week with 3-sigma limits scaled to each
   week's volume; weeks outside are flagged
-  (:func:`funnelsim.plotting.plot_p_chart`).
+  (:func:`funnelsim.plotting.plot_p_chart`). ``method="laney"`` widens the
+  limits by the periods' own dispersion (Laney's p' chart) when the ratio
+  moves from week to week more than chance allows.
 
 Both draw one centre line for everybody: the pooled ratio of all groups.
 Inputs are read as in :mod:`funnelsim.groups` (a log, a fit or a stage table).
@@ -21,7 +23,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._validate import by_columns, check_nonnegative, check_probability, short, to_float, type_name
+from ._validate import (
+    by_columns,
+    check_choice,
+    check_nonnegative,
+    check_probability,
+    short,
+    to_float,
+    type_name,
+)
 from .estimate import Fit
 from .groups import SHOWN_ROWS, chosen_steps, group_label, percent_text, stage_rows
 from .i18n import (
@@ -36,7 +46,10 @@ from .i18n import (
 from .intervals import check_level
 from .logs import Log
 
-__all__ = ["PChart", "funnel_limits", "p_chart"]
+__all__ = ["CHART_METHODS", "PChart", "funnel_limits", "p_chart"]
+
+CHART_METHODS = ("classic", "laney")  # p_chart(method=...)
+MR_TO_SIGMA = 1.128  # d2 for moving ranges of two: sigma = mean moving range / 1.128
 
 
 def _limit(p: np.ndarray, n: np.ndarray, q: float) -> np.ndarray:
@@ -154,6 +167,9 @@ class PChart:
     centre : float or None
         The centre line given to :func:`p_chart`; None when it is the pooled
         ratio of the periods.
+    method : str
+        ``"classic"`` (binomial limits) or ``"laney"`` (Laney's p' chart:
+        limits widened by ``sigma_z``, see :attr:`dispersion`).
 
     Examples
     --------
@@ -173,6 +189,32 @@ class PChart:
     sigmas: float
     table: pd.DataFrame
     centre: float | None = None
+    method: str = "classic"
+
+    @property
+    def dispersion(self) -> pd.DataFrame:
+        """Laney's ``sigma_z`` per chart (group and step): how many times more the periods'
+        ratios vary than binomial chance allows (1 = chance only).
+
+        Columns: the ``by`` columns, ``stage``, ``periods`` (periods with
+        leads) and ``sigma_z`` (NaN with fewer than two such periods). The
+        classic chart has it too: it says whether its limits are too narrow.
+
+        >>> import funnelsim as fs
+        >>> chart = fs.p_chart(fs.datasets.load_counts(), stage="connects", by="rep")
+        >>> chart.dispersion.round(2)
+             rep     stage  periods  sigma_z
+        0   Chen  connects       26     1.10
+        1     Li  connects       26     1.09
+        2    Liu  connects       26     1.15
+        3   Wang  connects       26     1.20
+        4  Zhang  connects       26     1.32
+        5   Zhao  connects       26     0.90
+        """
+        keys = [*self.by, "stage"]
+        z_sigma, used = _sigma_z(self.table, keys)
+        frame = self.table[keys].assign(periods=used, sigma_z=z_sigma)
+        return frame.drop_duplicates(keys).reset_index(drop=True)
 
     @property
     def flagged(self) -> pd.DataFrame:
@@ -210,6 +252,12 @@ class PChart:
             flagged=len(flagged),
         )
         lines = [head]
+        if self.method == "laney":
+            values = self.dispersion["sigma_z"].dropna()
+            if len(values) == 1 or (len(values) and values.min() == values.max()):
+                lines.append(t("repr.pchart.laney", sigma_z=float(values.iloc[0])))
+            elif len(values):
+                lines.append(t("repr.pchart.laney_range", low=values.min(), high=values.max()))
         for values in flagged.head(SHOWN_ROWS).to_dict("records"):
             group = group_label([values[k] for k in self.by]) + " " if self.by else ""
             lines.append(
@@ -247,6 +295,7 @@ def p_chart(
     by: str | Sequence[str] | None = None,
     sigmas: float = 3.0,
     centre: float | None = None,
+    method: str = "classic",
 ) -> PChart:
     """A weekly p-chart: each period's stage ratio against limits scaled to its volume.
 
@@ -280,6 +329,19 @@ def p_chart(
         pooled ratio of the periods charted. The pooled ratio includes any
         shift being looked for and so is pulled towards it; a centre from a
         stable baseline period flags a shift sooner.
+    method : {"classic", "laney"}, default "classic"
+        ``"classic"``: binomial limits as above. ``"laney"``: Laney's p'
+        chart (Laney 2002, *Improved control charts for attributes*), for
+        ratios that move from period to period more than chance allows (a
+        new lead list every month, seasons): each period's standardised
+        residual ``z_i = (p_i - p) / sigma_i`` (``sigma_i = sqrt(p (1 - p) /
+        n_i)``), their dispersion ``sigma_z = mean |z_i - z_(i-1)| / 1.128``
+        (moving ranges of consecutive periods with leads, in period order)
+        and limits ``p ± sigmas * sigma_i * sigma_z``. ``sigma_z`` near 1
+        gives the classic chart back; above 1 the limits widen so that only
+        periods unusual *for this funnel* are flagged (a table column, and
+        :attr:`PChart.dispersion`). With fewer than two periods with leads
+        ``sigma_z`` is undefined and the classic limits are kept.
 
     Returns
     -------
@@ -300,6 +362,19 @@ def p_chart(
     1     w2      120      25  0.208   0.167  0.065  0.269
     2     w3       90       3  0.033   0.167  0.049  0.285  below
     3     w4      110      22  0.200   0.167  0.060  0.273
+
+    Laney's p' chart widens the limits by the weeks' own dispersion. With
+    four weeks, one odd week is itself most of the dispersion (``sigma_z``
+    = 2.74) and is no longer flagged: Laney's chart needs a long history.
+
+    >>> laney = p_chart(fs.read_log(counts, format="counts", stages=["connects", "meetings"]),
+    ...                 method="laney")
+    >>> laney.to_frame()[["period", "ratio", "sigma_z", "low", "high", "signal"]].round(3)
+      period  ratio  sigma_z  low   high signal
+    0     w1  0.200    2.743  0.0  0.473
+    1     w2  0.208    2.743  0.0  0.447
+    2     w3  0.033    2.743  0.0  0.490
+    3     w4  0.200    2.743  0.0  0.459
     """
     keys = by_columns(by)
     if not isinstance(period, str):
@@ -310,6 +385,7 @@ def p_chart(
     if period in keys:
         raise FunnelsimValueError("error.period_in_by", period=repr(period))
     known = None if centre is None else check_probability("centre", centre)
+    method = check_choice("method", method, CHART_METHODS)
     width = check_nonnegative("sigmas", sigmas)
     if width == 0:
         raise FunnelsimValueError("error.positive", name="sigmas", value=sigmas)
@@ -333,9 +409,40 @@ def p_chart(
             line = np.full(len(table), known)
         ratio = np.where(ok, k / np.where(ok, n, 1.0), np.nan)
         se = np.where(ok, np.sqrt(line * (1.0 - line) / np.where(ok, n, 1.0)), np.nan)
+    table = table.assign(ratio=ratio, centre=line)
+    if method == "laney":
+        z_sigma = _sigma_z(table, chart)[0]
+        z_sigma = np.where(np.isfinite(z_sigma), z_sigma, 1.0)  # undefined: classic limits
+        table = table.assign(sigma_z=z_sigma)
+        se = se * z_sigma
     low = np.clip(line - width * se, 0.0, 1.0)
     high = np.clip(line + width * se, 0.0, 1.0)
     with np.errstate(invalid="ignore"):
         signal = np.where(ratio < low, "below", np.where(ratio > high, "above", ""))
-    table = table.assign(ratio=ratio, centre=line, low=low, high=high, signal=signal)
-    return PChart(chosen, period, keys, width, table, known)
+    table = table.assign(low=low, high=high, signal=signal)
+    return PChart(chosen, period, keys, width, table, known, method)
+
+
+def _sigma_z(table: pd.DataFrame, chart: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Laney's ``sigma_z`` of each row's chart (rows in period order within a chart) and
+    the number of periods it is computed from.
+
+    ``z = (ratio - centre) / sqrt(centre (1 - centre) / entered)`` over the
+    periods with leads; ``sigma_z`` = mean absolute difference of
+    consecutive ``z`` / 1.128; NaN with fewer than two of them (or a centre
+    of 0 or 1, where nothing varies).
+    """
+    n = table["entered"].to_numpy(float)
+    line = table["centre"].to_numpy(float)
+    ok = (n > 0) & (line > 0) & (line < 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (table["ratio"].to_numpy(float) - line) / np.sqrt(line * (1.0 - line) / n)
+    z = pd.Series(np.where(ok, z, np.nan), index=table.index)
+    groups = [table[c] for c in chart]
+    used = z.notna().groupby(groups, sort=False, observed=True).transform("sum")
+    moving = z.dropna().groupby([g[z.notna()] for g in groups], sort=False, observed=True).diff()
+    mean_mr = moving.abs().groupby([g[moving.index] for g in groups], sort=False).transform("mean")
+    sigma = pd.Series(np.nan, index=table.index)
+    sigma.loc[mean_mr.index] = mean_mr / MR_TO_SIGMA
+    sigma = sigma.groupby(groups, sort=False, observed=True).transform("max")
+    return sigma.to_numpy(float), used.to_numpy(np.int64)

@@ -167,6 +167,86 @@ def test_p_chart_limits_by_hand():
     np.testing.assert_allclose(known["low"], np.maximum(0.25 - 3 * se, 0), rtol=1e-12)
 
 
+def test_laney_p_chart_by_hand():
+    """Laney (2002) worked by hand on four weeks of 70 meetings in 420 connects.
+
+    p = 70/420 = 0.166667; sigma_i = sqrt(p (1 - p) / n_i) = 0.037268, 0.034021,
+    0.039284, 0.035533; z = (p_i - p) / sigma_i = 0.894427, 1.224745, -3.394113,
+    0.938083; moving ranges 0.330318, 4.618858, 4.332196, mean 3.093790;
+    sigma_z = 3.093790 / 1.128 = 2.742722; limits p ± 3 sigma_i sigma_z: highs 0.473312,
+    0.446595, 0.489900, 0.459042; lows all below 0 (-0.139979 for w1), clipped to 0.
+    """
+    counts = pd.DataFrame(
+        {"period": ["w1", "w2", "w3", "w4"], "connects": [100, 120, 90, 110],
+         "meetings": [20, 25, 3, 22]}
+    )  # fmt: skip
+    classic = p_chart(_log(counts))
+    laney = p_chart(_log(counts), method="laney")
+    assert laney.method == "laney" and classic.method == "classic"
+    frame = laney.to_frame()
+    np.testing.assert_allclose(frame["sigma_z"], 2.742722, rtol=1e-6)
+    np.testing.assert_allclose(frame["high"], [0.473312, 0.446595, 0.489900, 0.459042], rtol=1e-5)
+    np.testing.assert_allclose(frame["low"], 0.0)
+    assert frame["signal"].tolist() == ["", "", "", ""]  # w3 was "below" on the classic chart
+    assert classic.flagged["period"].tolist() == ["w3"]
+    disp = laney.dispersion
+    assert disp["periods"].tolist() == [4]
+    np.testing.assert_allclose(disp["sigma_z"], 2.742722, rtol=1e-6)
+    pd.testing.assert_frame_equal(classic.dispersion, disp)  # the classic chart reports it too
+    text = repr(laney)
+    assert "sigma_z = 2.74" in text and "sigma_z" not in repr(classic)
+    # the default is unchanged: no sigma_z column, and method="classic" is the default
+    assert "sigma_z" not in classic.to_frame().columns
+    pd.testing.assert_frame_equal(p_chart(_log(counts), method="classic").table, classic.table)
+
+
+def test_laney_sigma_z_per_chart_skips_empty_periods_and_keeps_a_given_centre():
+    counts = pd.DataFrame(
+        {"rep": ["a"] * 4 + ["b"] * 4, "period": ["w1", "w2", "w3", "w4"] * 2,
+         "connects": [100, 0, 120, 90, 50, 60, 70, 80], "meetings": [20, 0, 25, 3, 10, 13, 14, 15]}
+    )  # fmt: skip
+    chart = p_chart(_log(counts), by="rep", method="laney", centre=0.2)
+    disp = chart.dispersion.set_index("rep")
+    for rep, rows in counts.groupby("rep"):
+        rows = rows[rows["connects"] > 0]
+        n, k = rows["connects"].to_numpy(float), rows["meetings"].to_numpy(float)
+        z = (k / n - 0.2) / np.sqrt(0.2 * 0.8 / n)
+        assert disp.loc[rep, "periods"] == len(rows)
+        assert disp.loc[rep, "sigma_z"] == pytest.approx(np.abs(np.diff(z)).mean() / 1.128)
+    assert "to" in repr(chart)  # two charts: the range of sigma_z
+    # one period with leads: sigma_z undefined, the classic limits are kept
+    one = p_chart(_log(counts.iloc[:2]), method="laney")
+    assert one.table["sigma_z"].tolist() == [1.0, 1.0]
+    assert one.dispersion["sigma_z"].isna().all()
+    pd.testing.assert_frame_equal(
+        one.table.drop(columns="sigma_z"), p_chart(_log(counts.iloc[:2])).table
+    )
+
+
+@pytest.mark.parametrize("rho, expected", [(0.0, 1.0), (0.01, math.sqrt(1 + 499 * 0.01))])
+def test_laney_sigma_z_measures_the_extra_variation(rho, expected):
+    """1,000 periods of 500 leads, ratio 0.2, beta-binomial with intra-class correlation rho:
+    Var(p_i) = p (1 - p) / n * (1 + (n - 1) rho), so sigma_z ~ sqrt(1 + (n - 1) rho). For
+    normal z the moving-range estimate has SE ~ sqrt(0.727 * 1.5 / 1000) / 1.128 = 0.029 of
+    sigma_z (MRs of neighbours correlate): tolerance 4 SE, relative."""
+    rng = np.random.default_rng(2002)
+    n, periods, p = 500, 1000, 0.2
+    if rho:
+        a, b = p * (1 / rho - 1), (1 - p) * (1 / rho - 1)
+        ratio = rng.beta(a, b, size=periods)
+    else:
+        ratio = np.full(periods, p)
+    k = rng.binomial(n, ratio)
+    counts = pd.DataFrame({"period": np.arange(periods), "connects": n, "meetings": k})
+    chart = p_chart(_log(counts), method="laney")
+    sigma_z = float(chart.dispersion["sigma_z"].iloc[0])
+    assert sigma_z == pytest.approx(expected, rel=4 * 0.029)
+    classic = p_chart(_log(counts))
+    if rho:  # overdispersed: the classic chart flags many periods, Laney's about 0.27 %
+        assert len(classic.flagged) > 0.2 * periods
+        assert len(chart.flagged) <= 0.0027 * periods + 4 * math.sqrt(0.0027 * periods) + 2
+
+
 def test_p_chart_in_control_flags_about_0_27_percent(rng):
     """40,000 in-control weeks: the flag rate equals the exact binomial probability of falling
     outside the limits within 4 standard errors, and that probability is the normal 0.27 %
@@ -266,6 +346,8 @@ def test_p_chart_bad_input():
         period="'period'",
     )
     raises(VALUE, "error.ratio_range", lambda: p_chart(counts, centre=1.5), name="centre")
+    raises(VALUE, "error.choice", lambda: p_chart(counts, method="laney2"), name="method")
+    raises(TYPE, "error.type_choice", lambda: p_chart(counts, method=2), name="method")
     raises(VALUE, "error.by_type", lambda: p_chart(counts, period=""), name="period")
     raises(
         TYPE, "error.by_type", lambda: p_chart(counts, period=None), name="period", type="NoneType"

@@ -20,6 +20,7 @@ from funnelsim.diagnose import (
     LeakDiagnosis,
     PipelineDiagnosis,
     SimpsonCheck,
+    _team_pvalues,
     diagnose_leaks,
     diagnose_pipeline,
     leak_cause,
@@ -27,6 +28,7 @@ from funnelsim.diagnose import (
     simpson_example,
 )
 from funnelsim.estimate import fit
+from funnelsim.groups import adjust_pvalues
 from funnelsim.logs import Log
 
 VALUE, TYPE = fs.FunnelsimValueError, fs.FunnelsimTypeError
@@ -216,6 +218,97 @@ def test_leak_tests_hold_their_family_wise_error_rate(rng):
         res = diagnose_leaks(_log(table, LEAK_STAGES), benchmark=ratios, by="rep")
         flagged += bool(res.table["leak"].any())
     assert flagged / teams <= 0.05 + 4 * math.sqrt(0.05 * 0.95 / teams)
+
+
+# A few 2 x 2 tables [[passed, entered - passed], [rest passed, rest not passed]], edge cases
+# included (nobody or everybody passed on one side, big counts, a tie with the rest).
+FISHER_TABLES = [
+    (8, 140, 13, 90),
+    (13, 90, 8, 140),
+    (0, 40, 12, 60),
+    (40, 40, 30, 60),
+    (5, 100, 100, 500),
+    (20, 100, 40, 200),
+    (1, 3, 0, 7),
+    (2, 2, 5, 5),
+    (650, 7000, 4000, 34000),
+]
+
+
+def test_team_pvalues_equal_scipy_fisher_exact_one_sided():
+    k, n, rk, rn = (np.array(col, dtype=float) for col in zip(*FISHER_TABLES, strict=True))
+    ours = _team_pvalues(k, n, rk, rn)
+    ref = [
+        stats.fisher_exact([[a, b - a], [c, d - c]], alternative="less").pvalue
+        for a, b, c, d in FISHER_TABLES
+    ]
+    np.testing.assert_allclose(ours, ref, rtol=1e-10, atol=1e-15)
+    # through diagnose_leaks: the same p-values, benchmark = the rest's ratio, Holm on top
+    counts = pd.DataFrame({"rep": ["a", "b", "c"], "connects": [100, 200, 300],
+                           "meetings": [5, 40, 60]})  # fmt: skip
+    frame = diagnose_leaks(_log(counts), benchmark="team", by="rep").to_frame()
+    ref = [
+        stats.fisher_exact([[5, 95], [100, 400]], alternative="less").pvalue,
+        stats.fisher_exact([[40, 160], [65, 335]], alternative="less").pvalue,
+        stats.fisher_exact([[60, 240], [45, 255]], alternative="less").pvalue,
+    ]
+    np.testing.assert_allclose(frame["p_value"], ref, rtol=1e-10)
+    np.testing.assert_allclose(
+        frame["p_adjusted"], multipletests(ref, method="holm")[1], rtol=1e-10
+    )
+
+
+def _team_sim(rng, reps: int, logs: int) -> np.ndarray:
+    """Counts of ``logs`` teams of ``reps`` reps with the same ratios: (logs, reps, stages)."""
+    dials = rng.integers(60, 400, size=(logs, reps))
+    connects = rng.binomial(dials, 0.45)
+    meetings = rng.binomial(connects, 0.15)
+    sales = rng.binomial(meetings, 0.3)
+    return np.stack([dials, connects, meetings, sales], axis=-1).astype(float)
+
+
+def _team_flags(counts: np.ndarray, known_rest: bool = False) -> np.ndarray:
+    """Does any (rep, step) of each team get flagged (Holm at 5 %)?"""
+    entered, passed = counts[..., :-1], counts[..., 1:]
+    rest_n = entered.sum(axis=1, keepdims=True) - entered
+    rest_k = passed.sum(axis=1, keepdims=True) - passed
+    ok = (entered > 0) & (rest_n > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if known_rest:  # the old test: the rest's ratio taken as known
+            p = stats.binom.cdf(passed, entered, rest_k / rest_n)
+        else:
+            p = _team_pvalues(passed, entered, rest_k, rest_n)
+    p = np.where(ok, p, np.nan).reshape(len(counts), -1)
+    return np.array([(np.nan_to_num(adjust_pvalues(row), nan=1.0) < 0.05).any() for row in p])
+
+
+@pytest.mark.parametrize("reps", [2, 3, 6])
+def test_team_leaks_hold_the_family_wise_error_rate(reps):
+    """No rep differs: the share of 2,000 teams with any leak flagged (Holm over reps x 3
+    steps) is at most 5 % + 4 SE. The one-sample test it replaces fails this with 2 reps."""
+    logs = 2000
+    counts = _team_sim(np.random.default_rng(1400 + reps), reps, logs)
+    bound = 0.05 + 4 * math.sqrt(0.05 * 0.95 / logs)
+    flags = _team_flags(counts)
+    assert flags.mean() <= bound
+    if reps == 2:  # the test can fail: the one-sample binomial test flags far too often
+        assert _team_flags(counts, known_rest=True).mean() > bound
+    # the public function gives the same flags (a few teams, flagged ones included)
+    stages = ["dials", "connects", "meetings", "sales"]
+    picked = [*range(4), *np.flatnonzero(flags)[:4]]
+    assert flags[picked].sum() == 4
+    for i in picked:
+        table = pd.DataFrame(counts[i], columns=stages).astype(int)
+        table.insert(0, "rep", [f"r{j}" for j in range(reps)])
+        res = diagnose_leaks(_log(table, stages), benchmark="team", by="rep")
+        assert bool(res.table["leak"].any()) == flags[i]
+
+
+def test_team_leak_test_still_finds_a_real_leak():
+    counts = pd.DataFrame({"rep": ["ann", "bob", "cat"], "connects": [300, 300, 300],
+                           "meetings": [20, 45, 48]})  # fmt: skip
+    res = diagnose_leaks(_log(counts), benchmark="team", by="rep")
+    assert res.leaks["rep"].tolist() == ["ann"]
 
 
 def test_diagnose_leaks_bad_input():

@@ -29,7 +29,7 @@ def _comparison():
     return compare_groups(Log("counts", STAGES, counts=COUNTS), by="rep")
 
 
-def _chart(by=None):
+def _chart(by=None, method="classic"):
     weeks = pd.date_range("2025-01-06", periods=8, freq="W-MON")
     counts = pd.DataFrame(
         {
@@ -39,7 +39,7 @@ def _chart(by=None):
             "meetings": [20, 25, 2, 22, 19, 21, 20, 45, 10, 12, 9, 11, 10, 9, 10, 11],
         }
     )
-    return p_chart(Log("counts", ("connects", "meetings"), counts=counts), by=by)
+    return p_chart(Log("counts", ("connects", "meetings"), counts=counts), by=by, method=method)
 
 
 def test_funnel_chart_draws_groups_limits_and_team():
@@ -154,6 +154,17 @@ def test_p_chart_plot_per_group_and_string_periods():
     assert [tick.get_text() for tick in ax.get_xticklabels()] == ["w1", "w2", "w3"]
     assert ax.get_xlabel() == "week"
     assert "centre line (given): 20.0%" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_laney_p_chart_plot_says_sigma_z():
+    chart = _chart(method="laney")
+    ax = plotting.plot_p_chart(chart)
+    frame = chart.to_frame()
+    np.testing.assert_allclose(ax.lines[2].get_ydata(), frame["low"])
+    np.testing.assert_allclose(ax.lines[3].get_ydata(), frame["high"])
+    sigma_z = frame["sigma_z"].iloc[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert f"Laney p′ limits (3 standard errors × σz = {sigma_z:.3g})" in labels
 
 
 def test_p_chart_plot_bad_input():

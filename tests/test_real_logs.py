@@ -122,3 +122,30 @@ def test_olist_cycle_censors_open_mqls(olist_log):
     low, high = cycle.median_ci
     assert low <= cycle.median <= high
     assert naive["last 10 closed"] > 5 * high
+
+
+def test_bank_laney_p_chart_by_month_flags_far_fewer_months(bank_log):
+    """The bank's months vary far more than chance allows: the classic p-chart flags 7 of
+    10; Laney's p' chart (calendar order) widens the limits by sigma_z ~ 14.7 and flags
+    none. sigma_z is recomputed here from the raw file with numpy."""
+    _, raw = bank_log
+    order = ["mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    labels = {m: f"{i + 3:02d}-{m}" for i, m in enumerate(order)}  # sorts in calendar order
+    frame = raw.assign(month_no=raw["month"].map(labels))
+    log = fs.read_log(
+        frame,
+        format="leads",
+        stages={"contacted": None, "subscribed": "y"},
+        columns={"period": "month_no"},
+    )
+    classic = fs.p_chart(log)
+    laney = fs.p_chart(log, method="laney")
+    assert len(classic.flagged) == 7
+    counts = raw.groupby("month")["y"].agg(k=lambda s: (s == "yes").sum(), n="size").loc[order]
+    k, n = counts["k"].to_numpy(float), counts["n"].to_numpy(float)
+    p = k.sum() / n.sum()
+    z = (k / n - p) / np.sqrt(p * (1 - p) / n)
+    sigma_z = np.abs(np.diff(z)).mean() / 1.128
+    assert laney.dispersion["sigma_z"].iloc[0] == pytest.approx(sigma_z, rel=1e-12)
+    assert sigma_z > 10
+    assert len(laney.flagged) == 0  # none, against 7

@@ -163,7 +163,9 @@ def plot_p_chart(
 ) -> Axes:
     """The p-chart: a stage ratio period by period, its centre line and control limits.
 
-    Periods outside the limits (out of control) are marked with a cross.
+    Periods outside the limits (out of control) are marked with a cross. A
+    Laney p' chart (``p_chart(..., method="laney")``) says its ``sigma_z`` in
+    the limits' legend entry.
 
     Parameters
     ----------
@@ -222,7 +224,12 @@ def plot_p_chart(
     )
     ax.axhline(centre, color="black", linewidth=2, label=centre_label)
     limit_kw = {"where": "mid", "color": "0.35", "linestyle": "--", "linewidth": 2}
-    ax.step(x, rows["low"], label=t("plot.p_chart.limits", sigmas=result.sigmas), **limit_kw)
+    if "sigma_z" in rows:  # Laney's p' chart: the widening shown in the legend
+        sigma_z = float(rows["sigma_z"].iloc[0]) if len(rows) else float("nan")
+        limits = t("plot.p_chart.limits_laney", sigmas=result.sigmas, sigma_z=sigma_z)
+    else:
+        limits = t("plot.p_chart.limits", sigmas=result.sigmas)
+    ax.step(x, rows["low"], label=limits, **limit_kw)
     ax.step(x, rows["high"], **limit_kw)
     flagged = (rows["signal"] != "").to_numpy()
     if flagged.any():
