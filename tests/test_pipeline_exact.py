@@ -61,7 +61,8 @@ def test_pipeline_of_21_deals_in_cents_is_exact_and_equals_enumeration(rng):
     dist = pipe.amount_distribution()
     assert dist.attrs == {"method": "exact", "reps": None, "fallback": None}
     brute = enumerate_amounts(cents.astype(float), probs)  # 2**21 outcomes, in whole cents
-    got = dict(zip(np.round(dist["amount"] * 100).astype(np.int64), dist["probability"]))
+    cents_out = np.round(dist["amount"] * 100).astype(np.int64)
+    got = dict(zip(cents_out, dist["probability"], strict=True))
     assert len(got) == len(brute)
     want = brute["probability"].to_numpy()
     have = np.array([got[int(c)] for c in brute["amount"]])
