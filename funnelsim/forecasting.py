@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import signal, stats
 
 from ._validate import (
     check_calls,
@@ -67,6 +67,8 @@ PERIOD_UNITS = ("week", "day", "month", "period")  # what one period is, for peo
 _PLAN_DRAWS = 4000
 _NODES = 256  # quantile nodes of the ratio draws when a plan mixes binomials
 _MAX_CALLS = 2**40
+_CELLS = 16_384  # grid cells across the widest step's log ratio (product_nodes)
+_TAIL = 1e-12  # each step's grid spans its Beta quantiles from _TAIL to 1 - _TAIL
 _BLOCK = 4_000_000  # probabilities per block when mixing binomials over many draws
 
 
@@ -654,12 +656,12 @@ class Plan:
     (4.0, 0.9, 4, True)
     >>> plan.to_frame()[["group", "calls", "calls_point", "calls_decks"]]
        group  calls  calls_point  calls_decks
-    0   Chen    208          192          117
-    1     Li    149          142           87
-    2    Liu    163          155           97
-    3   Wang    274          251          155
-    4  Zhang    236          217          131
-    5   Zhao    156          148           93
+    0   Chen    207          192          117
+    1     Li    150          142           87
+    2    Liu    166          155           97
+    3   Wang    277          251          155
+    4  Zhang    237          217          131
+    5   Zhao    158          148           93
     6   team    178          176          109
     """
 
@@ -765,9 +767,10 @@ def plan_calls(
     by : str or sequence of str, optional
         Group columns, when ``fit_or_funnel`` is a log (a fit brings its own).
     reps : int
-        Ratio draws from the fit's posteriors.
+        Ratio draws from the fit's posteriors, used only where a step had
+        no leads (otherwise the plan is computed without random draws).
     rng : numpy.random.Generator, int or None
-        Randomness of the ratio draws (SPEC 7).
+        Randomness of those draws (SPEC 7).
     unit : {"week", "day", "month", "period"}, default "period"
         What one period is; only the repr uses it ("calls a week").
 
@@ -780,9 +783,12 @@ def plan_calls(
     For one set of ratios, deals from ``N`` calls are ``Binomial(N, p)`` and
     the chance of the target is exact (:func:`funnelsim.theory.prob_reach`).
     With the ratios' uncertainty that chance is averaged over the
-    distribution of ``p`` (the product of the stage ratios drawn from their
-    Beta posteriors, ``reps`` draws summarised by 256 midpoint quantiles):
-    a mixed binomial. Both rise with ``N``, so the fewest calls are found by
+    distribution of ``p``, the product of the stage ratios' Beta posteriors:
+    a mixed binomial. For a one-step funnel deals are then exactly
+    beta-binomial (``scipy.stats.betabinom``); with more steps the average
+    is over 256 midpoint quantiles of the product, computed without random
+    draws (:func:`product_nodes`), so the plan does not change with the
+    seed. Both chances rise with ``N``, so the fewest calls are found by
     bisection. The decks' plan is ``ceil(first stage of back_calculate /
     periods)``.
 
@@ -796,14 +802,14 @@ def plan_calls(
     >>> plan = fs.plan_calls(ratios, target=40, probability=0.9, periods=13, rng=1)
     >>> plan.to_frame()[["calls", "calls_point", "calls_decks", "p_decks"]].round(2)
        calls  calls_point  calls_decks  p_decks
-    0    272          252          210     0.52
+    0    271          252          210     0.53
     >>> weekly = fs.plan_calls(ratios, target=40, probability=0.9, periods=13, rng=1, unit="week")
     >>> repr(weekly).splitlines()[0]  # the repr names the unit
     'Plan(target 40 deals in 13 weeks with probability 0.9; calls a week:'
 
     The decks' back-calculation (210 a week) makes 40 about half the time;
     the ratios known exactly, 252 would do; with what the log does not know
-    about them, 272.
+    about them, 271.
     """
     if isinstance(fit_or_funnel, Log):
         fit_or_funnel = fit(fit_or_funnel, by=by)
@@ -852,17 +858,83 @@ def _plan_row(label, funnel, one, target, probability, periods, size, reps, rng)
         row.update(p_point_plan=_probability_at(point, periods, [funnel.overall], target, size))
         row.update(p_decks=p_decks_point, p_decks_point=p_decks_point)
         return row
-    overall = _nodes(one.sample_ratios(reps, rng=rng).prod(axis=1))
-
-    def ok(n: int) -> bool:
-        return mixed_prob_reach(n * periods, overall, target, size) >= probability
-
-    calls = fewest_calls(ok, point)
+    chance = _plan_chance(one, target, size, reps, rng)
+    calls = fewest_calls(lambda n: chance(n * periods) >= probability, point)
     row.update(calls=calls, calls_point=point, calls_expected=expected, calls_decks=decks)
-    row.update(p_point_plan=mixed_prob_reach(point * periods, overall, target, size))
-    row.update(p_decks=mixed_prob_reach(decks * periods, overall, target, size))
+    row.update(p_point_plan=chance(point * periods), p_decks=chance(decks * periods))
     row.update(p_decks_point=p_decks_point)
     return row
+
+
+def _plan_chance(one: Fit, target, size, reps, rng):
+    """``n_calls -> P(target reached)`` with the ratios' uncertainty, deterministic.
+
+    One step: deals are exactly beta-binomial (the posterior Beta(a, b) of the
+    ratio mixed with the binomial). More steps: the binomial mixed over 256
+    midpoint quantiles of the product of the steps' Beta posteriors, computed
+    by :func:`product_nodes` (no random draws). Draws (``reps``, ``rng``) only
+    where a step had no leads.
+    """
+    a, b = (x[0] for x in one._params())
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        overall = _nodes(one.sample_ratios(reps, rng=rng).prod(axis=1))
+    elif a.size == 1:
+        return lambda n: betabinom_reach(n, a[0], b[0], target, size)
+    else:
+        overall = product_nodes(a, b)
+    return lambda n: mixed_prob_reach(n, overall, target, size)
+
+
+def betabinom_reach(n_calls: int, a: float, b: float, target: float, size) -> float:
+    """P(total over ``n_calls`` calls >= target), deals ``BetaBinomial(n_calls, a, b)``.
+
+    >>> round(betabinom_reach(200, 3.5, 37.5, 10, None), 4)
+    0.7745
+    >>> round(float(stats.betabinom.sf(9, 200, 3.5, 37.5)), 4)
+    0.7745
+    """
+    if target <= 0:
+        return 1.0
+    if size is None:
+        need = math.ceil(target - 1e-9)
+        return float(min(max(stats.betabinom.sf(need - 1, n_calls, a, b), 0.0), 1.0))
+    if n_calls == 0:
+        return 0.0
+    hi = int(stats.betabinom.isf(1e-15, n_calls, a, b)) + 1
+    deals = np.arange(0, min(hi, n_calls) + 1)
+    total = float(stats.betabinom.pmf(deals, n_calls, a, b) @ size.sum_sf(deals, target))
+    return min(max(total, 0.0), 1.0)
+
+
+def product_nodes(a: np.ndarray, b: np.ndarray, nodes: int = _NODES) -> np.ndarray:
+    """Midpoint quantiles of the product of independent ``Beta(a_j, b_j)`` ratios, exactly.
+
+    No random draws: the log of each ratio is put on one fine grid (each
+    cell's probability from the Beta cdf at its edges, so a density that is
+    infinite at 0 or 1 does no harm), the steps' grids are convolved (the
+    log of a product is a sum), and the ``nodes`` quantiles at ``(i + 1/2) /
+    nodes`` are read off the cumulative probabilities (linear within a cell).
+
+    >>> product_nodes(np.array([3.5]), np.array([37.5]), nodes=3).round(4)
+    array([0.0444, 0.0787, 0.1257])
+    >>> [round(float(x), 4) for x in stats.beta.ppf([1 / 6, 0.5, 5 / 6], 3.5, 37.5)]
+    [0.0444, 0.0787, 0.1257]
+    """
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    lo = np.log(np.maximum(stats.beta.ppf(_TAIL, a, b), 1e-300))
+    hi = np.log(np.maximum(stats.beta.isf(_TAIL, a, b), 1e-300))
+    h = max(float(np.max(hi - lo)), 1e-12) / _CELLS
+    pmf = np.ones(1)
+    for aj, bj, lj, hj in zip(a, b, lo, hi, strict=True):
+        edges = lj + h * np.arange(math.ceil((hj - lj) / h) + 1)
+        cdf = stats.beta.cdf(np.exp(edges), aj, bj)
+        cdf[0], cdf[-1] = 0.0, 1.0  # the tails beyond the grid go to its end cells
+        pmf = signal.fftconvolve(pmf, np.diff(cdf)) if pmf.size > 1 else np.diff(cdf)
+        pmf = np.clip(pmf, 0.0, None)
+    cdf = np.concatenate([[0.0], np.cumsum(pmf)])
+    cdf /= cdf[-1]
+    upper = float(np.sum(lo)) + h * np.arange(cdf.size)  # cell edges of the sum
+    return np.exp(np.interp((np.arange(nodes) + 0.5) / nodes, cdf, upper))
 
 
 def _probability_at(calls: int, periods: int, overall, target, size) -> float:

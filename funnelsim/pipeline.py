@@ -9,7 +9,9 @@ not a promise. Each deal closes or not (an independent Bernoulli trial), so
   computes it exactly (the standard dynamic programme, one deal at a time);
 * the amount that closes has an exact distribution too, computed by
   enumerating every outcome (up to 20 deals) or by convolution on a grid
-  (whole amounts), else by Monte Carlo (:meth:`Pipeline.amount_distribution`).
+  (amounts with up to 6 decimals, scaled to whole numbers of their common
+  unit, such as cents; at most 2 million grid points), else by Monte Carlo
+  (:meth:`Pipeline.amount_distribution`, whose ``attrs`` say why).
 
 :func:`read_pipeline` reads snapshots with the same rules as
 :func:`funnelsim.read_log` (encodings, one :class:`~funnelsim.LogError`
@@ -62,6 +64,8 @@ __getattr__ = moved_names(__name__)
 _PIPELINE_FIELDS = ("deal", "stage", "amount", "probability", "rep", "source", "segment", "close")
 _EXACT_OUTCOMES = 20  # enumerate every outcome up to 2**20 (about a million)
 _GRID_WORK = 50_000_000  # deals x grid cells for the exact convolution
+_GRID_POINTS = 2_000_000  # grid points (distinct totals) of the exact convolution
+_DECIMALS = 6  # amounts with up to 6 decimals are scaled to whole numbers (cents: 2)
 _MC_REPS = 100_000
 _BLOCK = 4_000_000
 
@@ -325,14 +329,19 @@ class Pipeline:
 
     # ------------------------------------------------------- amounts
     @cached_property
-    def _exact(self) -> pd.DataFrame | None:
+    def _exact(self) -> pd.DataFrame | str:
+        """The exact distribution, or why there is none (``"decimals"`` or ``"grid"``)."""
         a, p = self.amounts, self.probabilities
         if self.n_deals <= _EXACT_OUTCOMES:
             return enumerate_amounts(a, p)
-        unit = _unit(a)
-        if unit is not None and self.n_deals * (a.sum() / unit + 1) <= _GRID_WORK:
-            return convolve_amounts(a, p, unit)
-        return None
+        found = _unit(a)
+        if found is None:
+            return "decimals"
+        unit, decimals = found
+        points = round(math.fsum(a.tolist()) / unit) + 1
+        if points > _GRID_POINTS or self.n_deals * points > _GRID_WORK:
+            return "grid"
+        return convolve_amounts(a, p, unit, decimals=decimals)
 
     def amount_distribution(
         self,
@@ -347,10 +356,12 @@ class Pipeline:
         ----------
         method : {"auto", "exact", "mc"}
             ``"exact"``: every outcome enumerated (up to 20 deals: 2**20
-            outcomes), or, for more deals with amounts that are whole
-            multiples of one unit (whole currency units), the recursion of
-            :meth:`count_pmf` on a grid of amounts (when deals x grid cells
-            stay under 5e7). ``"mc"``: ``reps`` simulated snapshots, every
+            outcomes), or, for more deals, the recursion of
+            :meth:`count_pmf` on a grid of amounts: the amounts (with up to
+            6 decimals, such as cents) are scaled to whole multiples of
+            their common unit, and the grid may have at most 2 million
+            points (the total over the unit, plus one) and deals x points
+            at most 5e7. ``"mc"``: ``reps`` simulated snapshots, every
             deal closing or not; the probabilities are the shares observed.
             ``"auto"``: exact when possible, else Monte Carlo.
         reps : int
@@ -362,7 +373,10 @@ class Pipeline:
         -------
         pandas.DataFrame
             Sorted distinct amounts and their probabilities; ``attrs``
-            holds ``method`` (``"exact"`` or ``"mc"``) and ``reps``.
+            holds ``method`` (``"exact"`` or ``"mc"``), ``reps`` and
+            ``fallback``: why ``"auto"`` fell back to Monte Carlo
+            (``"grid"``: more grid points than the limits above;
+            ``"decimals"``: amounts with more than 6 decimals), else None.
 
         Examples
         --------
@@ -383,12 +397,22 @@ class Pipeline:
         7  1250000.0       0.1125
         >>> pipe.amount_distribution(method="mc", reps=2000, rng=1)["probability"].iloc[0]
         np.float64(0.048)
+
+        Amounts in cents are exact too (41 deals: a grid of 0.01 steps):
+
+        >>> cents = fs.Pipeline.from_deals([12.34] * 40 + [0.01], [0.5] * 41)
+        >>> dist = cents.amount_distribution()
+        >>> dist.attrs["method"], dist.attrs["fallback"], len(dist)
+        ('exact', None, 82)
+        >>> dist["amount"].iloc[[1, -1]].tolist()
+        [0.01, 493.61]
         """
         method = check_choice("method", method, ("auto", "exact", "mc"))
         check_rng(rng)  # checked even when the exact answer needs no randomness
-        if method != "mc" and self._exact is not None:
-            out = self._exact.copy()
-            out.attrs.update(method="exact", reps=None)
+        exact = None if method == "mc" else self._exact
+        if isinstance(exact, pd.DataFrame):
+            out = exact.copy()
+            out.attrs.update(method="exact", reps=None, fallback=None)
             return out
         if method == "exact":
             raise FunnelsimValueError("error.pipeline_exact", n=self.n_deals)
@@ -396,7 +420,7 @@ class Pipeline:
         totals = self._simulate(reps, rng)
         values, counts = np.unique(totals, return_counts=True)
         out = pd.DataFrame({"amount": values, "probability": counts / reps})
-        out.attrs.update(method="mc", reps=reps)
+        out.attrs.update(method="mc", reps=reps, fallback=exact)
         return out
 
     def _simulate(self, reps: int, rng) -> np.ndarray:
@@ -564,16 +588,40 @@ def enumerate_amounts(a: np.ndarray, p: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"amount": values[keep], "probability": probs[keep]})
 
 
-def _unit(a: np.ndarray) -> float | None:
-    """The largest whole unit every amount is a multiple of (None for fractional amounts)."""
-    if not np.all(a == np.round(a)) or a.max(initial=0) > 2**52:
-        return None
-    g = int(np.gcd.reduce(a.astype(np.int64))) if a.size else 1
-    return float(max(g, 1))
+def _unit(a: np.ndarray) -> tuple[float, int] | None:
+    """The largest unit every amount is a whole multiple of, and its decimals.
+
+    Amounts are scaled by the smallest power of ten (up to ``10**6``) that
+    makes every one a whole number (cents: 100), up to the rounding of the
+    numbers as stored; the unit is then the scaled amounts' greatest common
+    divisor over the scale: ``(unit, decimals)``. None when no scale up to
+    6 decimals makes them whole (or they are too large to count exactly).
+    """
+    if a.size == 0:
+        return 1.0, 0
+    for decimals in range(_DECIMALS + 1):
+        scaled = a * 10.0**decimals
+        whole = np.round(scaled)
+        if whole.max() > 2**52:
+            return None
+        if np.all(np.abs(scaled - whole) <= 16 * np.spacing(np.maximum(np.abs(scaled), 1.0))):
+            g = max(int(np.gcd.reduce(whole.astype(np.int64))), 1)
+            return g / 10**decimals, decimals
+    return None
 
 
-def convolve_amounts(a: np.ndarray, p: np.ndarray, unit: float) -> pd.DataFrame:
-    steps = (a / unit).astype(np.int64)
+def convolve_amounts(
+    a: np.ndarray, p: np.ndarray, unit: float, *, decimals: int = 0
+) -> pd.DataFrame:
+    """Exact distribution of the total on a grid: every amount a whole multiple of ``unit``.
+
+    ``unit`` has at most ``decimals`` decimals (``0.01`` with ``decimals=2``);
+    the totals are computed in whole multiples of ``unit`` and written back
+    as ``cells * unit`` correctly rounded to ``decimals`` decimals.
+    """
+    scale = 10**decimals
+    cell = round(unit * scale)  # the unit in 10**-decimals (a whole number)
+    steps = np.round(a * scale / cell).astype(np.int64)
     pmf = np.zeros(int(steps.sum()) + 1)
     pmf[0] = 1.0
     top = 0
@@ -583,7 +631,7 @@ def convolve_amounts(a: np.ndarray, p: np.ndarray, unit: float) -> pd.DataFrame:
         pmf[s : s + top + 1] += new
         top += s
     keep = np.flatnonzero(pmf > 0)
-    return pd.DataFrame({"amount": keep * unit, "probability": pmf[keep]})
+    return pd.DataFrame({"amount": keep * float(cell) / scale, "probability": pmf[keep]})
 
 
 # ------------------------------------------------------------ calibration

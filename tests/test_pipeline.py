@@ -151,9 +151,13 @@ def test_monte_carlo_agrees_with_the_exact_distribution_within_4_se():
         exact = pipe.prob_reach(quota)
         mc = pipe.prob_reach(quota, method="mc", reps=reps, rng=5)
         assert abs(mc - exact) < 4 * math.sqrt(exact * (1 - exact) / reps)
-    # amounts that are not whole: no grid, so "auto" falls back to Monte Carlo
+    # amounts with more than 6 decimals: no grid, so "auto" falls back to Monte Carlo
     frac = fs.Pipeline.from_deals(np.linspace(0.5, 30.25, 40), np.full(40, 0.5))
-    assert frac.amount_distribution(reps=1000, rng=1).attrs == {"method": "mc", "reps": 1000}
+    assert frac.amount_distribution(reps=1000, rng=1).attrs == {
+        "method": "mc",
+        "reps": 1000,
+        "fallback": "decimals",
+    }
     with pytest.raises(ValueError) as err:
         frac.amount_distribution(method="exact")
     assert err.value.key == "error.pipeline_exact" and err.value.values == {"n": 40}
