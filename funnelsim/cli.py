@@ -710,7 +710,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
      connect → meeting         636/2831 22.47% 20.97% – 24.04%
     meeting → proposal          277/636 43.55% 39.75% – 47.43%
        proposal → sale           80/277 28.88% 23.86% – 34.48%
-           dial → sale          80/6000  1.33%   1.06% – 1.64%
+           dial → sale          80/6000  1.33%   1.07% – 1.66%
     """
     out = sys.stdout if out is None else out
     with _argparse_words():

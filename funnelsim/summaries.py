@@ -80,7 +80,7 @@ def ratio_table(fit) -> pd.DataFrame:
                    step passed / entered  ratio    95% interval
        dials → connects           70/150 46.67% 38.87% – 54.63%
     connects → meetings            10/70 14.29%  7.95% – 24.34%
-       dials → meetings           10/150  6.67%  3.45% – 11.50%
+       dials → meetings           10/150  6.67%  3.66% – 11.84%
     """
     steps, overall = _rows(fit)
     parts = [steps.assign(overall_row=False)]
@@ -136,7 +136,8 @@ def log_line(log) -> str:
 
 
 def fit_notes(fit) -> list[str]:
-    """What a reader of a fit's ratios should know: the mature-lead rule, then its notes.
+    """What a reader of a fit's ratios should know: the mature-lead rule and how the overall
+    interval was made (with ``mature=``: a product of posteriors), then its notes.
 
     >>> import funnelsim as fs
     >>> from funnelsim.summaries import fit_notes
@@ -145,13 +146,29 @@ def fit_notes(fit) -> list[str]:
     ...     print(note)
     mature leads only: at least 30 days at each step's previous stage (1,569 younger
     lead-steps left out)
+    overall rate: each step has its own cohort, so its interval is the product of Jeffreys
+    posteriors (upper limit: half a pass more per step), 100,000 draws
     >>> fit_notes(fs.fit(log))
     []
     """
     out = list(fit.notes)
     if fit.mature is not None:
         out.insert(0, fit.mature_note())
+        out.insert(1, overall_note(fit))
     return out
+
+
+def overall_note(fit) -> str:
+    """How a fit's overall interval was made, as a sentence (for fits with ``mature=``,
+    whose overall interval is not the steps' method).
+
+    >>> import funnelsim as fs
+    >>> from funnelsim.summaries import overall_note
+    >>> print(overall_note(fs.fit(fs.datasets.load_events(), mature=30)))
+    overall rate: each step has its own cohort, so its interval is the product of Jeffreys
+    posteriors (upper limit: half a pass more per step), 100,000 draws
+    """
+    return t("note.overall_product", method=fit.overall.method_label)
 
 
 def format_amount(x: float, measure: str) -> str:

@@ -17,7 +17,7 @@ from matplotlib.ticker import FuncFormatter
 
 from .._validate import check_choice
 from ..cycle import CycleLength, OpenLeadRatios
-from ..estimate import Fit
+from ..estimate import PRODUCT, Fit
 from ..i18n import (
     FunnelsimTypeError,
     FunnelsimValueError,
@@ -201,7 +201,11 @@ def _ratio_rows(fit: Fit, truth: object, overall: bool) -> pd.DataFrame:
         cohorts = fit.mature is not None
         true = np.asarray(cols["true"], float)
         last = {
-            "name": t("plot.ratio_table.overall"),
+            "name": (
+                t("plot.ratio_table.overall_product", draws=o.draws or 0)
+                if o.method == PRODUCT
+                else t("plot.ratio_table.overall")
+            ),
             "group": "",
             "ratio": o.ratio,
             "low": o.low,
