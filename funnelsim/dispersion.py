@@ -92,9 +92,9 @@ class Dispersion:
     ('connects', 'meetings', 'sales')
     >>> result.table[["stage", "periods", "phi", "p_value"]].round(3)
           stage  periods    phi  p_value
-    0  connects       26  1.291    0.150
-    1  meetings       26  0.904    0.605
-    2     sales       26  1.076    0.360
+    0  connects       26  1.416    0.081
+    1  meetings       26  0.867    0.654
+    2     sales       26  1.155    0.269
     """
 
     stages: tuple[str, ...]
@@ -145,7 +145,7 @@ class Dispersion:
                     t("repr.dispersion.few", stage=stage_label(row.stage), periods=row.periods)
                 )
                 continue
-            verdict = "more" if row.p_value < alpha else "chance"
+            verdict = "repr.dispersion.more" if row.p_value < alpha else "repr.dispersion.chance"
             lines.append(
                 t(
                     "repr.dispersion.row",
@@ -156,7 +156,7 @@ class Dispersion:
                     ratio=row.ratio,
                     phi=row.phi,
                     p=_p_text(row.p_value),
-                    verdict=t(f"repr.dispersion.{verdict}"),
+                    verdict=t(verdict),
                 )
             )
             if np.isfinite(row.rho):
@@ -253,7 +253,7 @@ def dispersion(
 
     Examples
     --------
-    Four weeks with 100 to 120 connects each: the third week's meetings
+    Four weeks with 90 to 120 connects each: the third week's meetings
     ratio (3 %) is far from the others' 20 %, more than chance allows.
 
     >>> import pandas as pd
@@ -263,12 +263,12 @@ def dispersion(
     >>> log = fs.read_log(counts, format="counts", stages=["connects", "meetings"])
     >>> result = fs.dispersion(log)
     >>> result.to_frame()[["stage", "chi2", "dof", "phi", "p_value", "rho"]].round(4)
-          stage     chi2  dof     phi  p_value     rho
-    0  meetings  14.7055    3  4.9018    0.0021  0.0346
+          stage  chi2  dof  phi  p_value     rho
+    0  meetings  14.7    3  4.9   0.0021  0.0475
     >>> result
     Dispersion(by period, 95% intervals
       meetings: 4 periods, 70/420 = 0.167; phi = 4.9 (chi-square p = 0.00209): more than chance
-        between-period SD 0.0694 [0.0244, 0.262], rho = 0.0346 [0.00428, 0.512], n_eff 146)
+        between-period SD 0.0799 [0.0286, 0.19], rho = 0.0475 [0.00609, 0.27], n_eff 70)
     """
     if not isinstance(period, str):
         raise FunnelsimTypeError(
@@ -320,7 +320,7 @@ def dispersion_table(
     >>> table = pd.DataFrame({"period": [1, 2], "stage": "won", "entered": [50, 50],
     ...                       "passed": [10, 30]})
     >>> dispersion_table(table, "period", ["won"], 0.95).table["p_value"].round(6).tolist()
-    [1.7e-05]
+    [4.5e-05]
     """
     frame = table[[period, "stage", "entered", "passed"]]
     no_period = frame[period].isna()

@@ -833,9 +833,9 @@ class Fit:
         >>> result = fs.fit(fs.datasets.load_counts(), by="period").dispersion()
         >>> result.table[["stage", "periods", "phi"]].round(3)
               stage  periods    phi
-        0  connects       26  1.291
-        1  meetings       26  0.904
-        2     sales       26  1.076
+        0  connects       26  1.416
+        1  meetings       26  0.867
+        2     sales       26  1.155
         """
         if not isinstance(period, str) or period not in self.by:
             raise FunnelsimValueError(
