@@ -470,7 +470,9 @@ def _beta_binomial(k: np.ndarray, n: np.ndarray, level: float) -> tuple[float, .
         return _profile(u, k, n)[0] - cut
 
     start = u_hat if np.isfinite(u_hat) else LOG_THETA[0]
-    low = -np.inf if l_zero >= cut else optimize.brentq(gap, LOG_THETA[0], start, xtol=1e-8)
+    low = (
+        -np.inf if gap(LOG_THETA[0]) >= 0 else optimize.brentq(gap, LOG_THETA[0], start, xtol=1e-8)
+    )
     high = (
         np.inf if gap(LOG_THETA[1]) >= 0 else optimize.brentq(gap, start, LOG_THETA[1], xtol=1e-8)
     )
