@@ -31,6 +31,7 @@ from ._version import __version__
 from .control import p_chart
 from .cycle import cycle_length, open_lead_ratios, stale_leads, time_in_stage
 from .diagnose import diagnose_leaks, diagnose_pipeline
+from .dispersion import Dispersion, dispersion
 from .distributions import Cycle, DealSize
 from .estimate import Fit, fit
 from .forecasting import Forecast, Plan, forecast, plan_calls
@@ -90,6 +91,7 @@ __all__ = [
     "Calibration",
     "Cycle",
     "DealSize",
+    "Dispersion",
     "Fit",
     "Forecast",
     "Funnel",
@@ -124,6 +126,7 @@ __all__ = [
     "diagnose",
     "diagnose_leaks",
     "diagnose_pipeline",
+    "dispersion",
     "estimate",
     "exact_coverage",
     "fit",

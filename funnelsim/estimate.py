@@ -20,6 +20,7 @@ import pandas as pd
 
 from ._moved import moved_names
 from ._validate import by_columns, check_choice, check_count, check_rng, short, type_name
+from .dispersion import Dispersion, dispersion_table
 from .funnel import Funnel
 from .i18n import (
     FunnelsimTypeError,
@@ -818,6 +819,30 @@ class Fit:
                 lines.append(t("repr.fit.overall", ratio=ratio, low=low, high=high))
         lines += [t("repr.note", note=note) for note in self.notes]
         return "\n".join(lines) + ")"
+
+    def dispersion(
+        self, period: str = "period", *, confidence_level: float | None = None
+    ) -> Dispersion:
+        """How much each stage ratio moves between periods beyond chance, from a fit by period.
+
+        The fit must be grouped by ``period`` (``fit(log, by="month")``); its
+        other groups are summed. See :func:`funnelsim.dispersion.dispersion`
+        (the same on a log); ``confidence_level`` defaults to the fit's.
+
+        >>> import funnelsim as fs
+        >>> result = fs.fit(fs.datasets.load_counts(), by="period").dispersion()
+        >>> result.table[["stage", "periods", "phi"]].round(3)
+              stage  periods    phi
+        0  connects       26  1.416
+        1  meetings       26  0.867
+        2     sales       26  1.155
+        """
+        if not isinstance(period, str) or period not in self.by:
+            raise FunnelsimValueError(
+                "error.fit_no_period", period=short(period), by=", ".join(self.by) or "-"
+            )
+        level = self.confidence_level if confidence_level is None else confidence_level
+        return dispersion_table(self.table, period, self.stages[1:], check_level(level))
 
 
 def fit(
