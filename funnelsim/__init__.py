@@ -31,7 +31,7 @@ from ._version import __version__
 from .control import p_chart
 from .cycle import cycle_length, open_lead_ratios, stale_leads, time_in_stage
 from .diagnose import diagnose_leaks, diagnose_pipeline
-from .dispersion import Dispersion, dispersion
+from .overdispersion import Dispersion, dispersion
 from .distributions import Cycle, DealSize
 from .estimate import Fit, fit
 from .forecasting import Forecast, Plan, forecast, plan_calls

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ._moved import moved_names
 from ._validate import by_columns, check_choice, check_count, check_rng, short, type_name
-from .dispersion import Dispersion, dispersion_table
+from .overdispersion import Dispersion, dispersion_table
 from .funnel import Funnel
 from .i18n import (
     FunnelsimTypeError,
@@ -826,7 +826,7 @@ class Fit:
         """How much each stage ratio moves between periods beyond chance, from a fit by period.
 
         The fit must be grouped by ``period`` (``fit(log, by="month")``); its
-        other groups are summed. See :func:`funnelsim.dispersion.dispersion`
+        other groups are summed. See :func:`funnelsim.overdispersion.dispersion`
         (the same on a log); ``confidence_level`` defaults to the fit's.
 
         >>> import funnelsim as fs

@@ -1,4 +1,4 @@
-"""Extra-binomial variation between periods (funnelsim.dispersion), against references.
+"""Extra-binomial variation between periods (funnelsim.overdispersion), against references.
 
 * The chi-square test of no extra variation against ``scipy.stats.chi2_contingency``
   on the 2 x k table (no continuity correction).
