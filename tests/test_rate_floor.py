@@ -220,3 +220,55 @@ def test_largest_rate_cv_is_allowed_just_below_the_bound():
     sim = fs.simulate(f, 10, 2, 2, rng=0, rate_cv=0.5)
     assert (sim.rates[..., 0] == 1.0).all()
     assert fs.theory.cv_floor(f, 0.5) == pytest.approx(0.5)
+
+
+# ------------------------------------------------------ the lesson and its plot
+def test_noise_floor_lesson_against_the_closed_form():
+    size = fs.DealSize.gamma(10_000, cv=0.5)
+    res = fs.lessons.noise_floor(
+        THREE, [100, 3000, 100_000], rate_cv=0.2, deal_size=size, reps=20_000, rng=4
+    )
+    assert res.floor == fs.theory.cv_floor(THREE, 0.2) == pytest.approx(0.2)
+    pts = res.points
+    assert pts["rate_cv"].tolist() == [0.0] * 3 + [0.2] * 3
+    for row in pts.itertuples():
+        th = fs.theory.revenue_cv(THREE, row.calls, size, rate_cv=row.rate_cv)
+        assert row.theory == pytest.approx(th, rel=1e-12)
+        # SE of a sample CV, normal approximation: cv sqrt(1 / (2 n) + cv^2 / n)
+        se = th * math.sqrt(1 / (2 * res.reps) + th * th / res.reps)
+        assert abs(row.cv - th) < 4 * se, (row, th, se)
+    # the moving rate flattens onto the floor; the fixed one keeps falling
+    assert res.cv(0.0).iloc[-1] < 0.05 < 0.19 < res.cv().iloc[-1]
+    assert (res.curve.loc[res.curve["rate_cv"] > 0, "cv"] > 0.2).all()
+    frame = res.to_frame()
+    assert list(frame.columns) == ["calls", "rate_cv", "source", "cv"] and len(frame) == 12
+    assert "NoiseFloor" in repr(res)
+
+
+def test_noise_floor_with_a_cycle_uses_the_cycle_floor():
+    res = fs.lessons.noise_floor(ONE, [50], rate_cv=0.3, cycle=2, reps=50, rng=0)
+    assert res.floor == pytest.approx(fs.theory.cv_floor(ONE, 0.3, cycle=2))
+    assert res.floor < 0.3
+
+
+def test_noise_floor_bad_input():
+    with pytest.raises(FunnelsimError) as err:
+        fs.lessons.noise_floor(THREE, [0, 10])
+    assert err.value.key == "error.calls_list"
+    with pytest.raises(FunnelsimError) as err:
+        fs.lessons.noise_floor(fs.Funnel(["calls", "sales"], [0.5]), [10], rate_cv=2.0)
+    assert err.value.key == "error.rate_cv_range"
+
+
+def test_plot_cv_floor():
+    res = fs.lessons.noise_floor(THREE, [100, 10_000], rate_cv=0.2, reps=200, rng=1)
+    with fs.plotting.style():
+        ax = fs.plotting.plot_cv_floor(res)
+    assert ax.get_title() == fs.t("plot.floor.title")
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    lines = ax.get_lines()
+    assert len(lines) == 5  # two theory lines, two sets of points, the floor
+    assert lines[-1].get_ydata()[0] == pytest.approx(0.2)
+    np.testing.assert_allclose(lines[3].get_ydata(), res.cv().to_numpy())
+    with pytest.raises(FunnelsimError):
+        fs.plotting.plot_cv_floor(fs.simulate(THREE, 10, 2, 2, rng=0))
