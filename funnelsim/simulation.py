@@ -10,6 +10,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from ._rates import check_rate_cv, draw_rates
 from ._validate import check_calls, check_choice, check_count, check_rng
 from .distributions import Cycle, DealSize
 from .funnel import Funnel, check_funnel
@@ -34,6 +35,7 @@ def simulate(
     rng: np.random.Generator | int | None = None,
     method: Method = "binomial",
     progress: bool = False,
+    rate_cv: float = 0.0,
 ) -> Simulation:
     """Simulate ``reps`` reps calling through ``funnel`` for ``periods`` periods.
 
@@ -75,6 +77,20 @@ def simulate(
         (slow; the reference and the classroom "watch each call" view).
     progress : bool
         Show a progress bar over reps (``per_call`` only).
+    rate_cv : float
+        How much the overall conversion rate moves from one period to the
+        next, as a coefficient of variation (0.2: a typical week is 20 % above
+        or below the average rate). 0 (the default) keeps the rates fixed and
+        the draws unchanged. Otherwise each period (and rep, including the
+        periods before 0 of a ``"steady"`` start) draws its own stage ratios
+        first: every ratio ``r_k`` strictly between 0 and 1 from a beta with
+        mean ``r_k`` and the same coefficient of variation ``c``, with
+        ``(1 + c^2)^K = 1 + rate_cv^2`` over those ``K`` stages, so that the
+        overall rate has mean ``funnel.overall`` and coefficient of variation
+        ``rate_cv`` exactly. Given the drawn ratios, every call passes every
+        stage exactly as with fixed ratios, in both methods; the drawn ratios
+        are kept in :attr:`Simulation.rates`. One draw per stage, period and
+        rep: the cost does not grow with the calls.
 
     Returns
     -------
@@ -99,9 +115,16 @@ def simulate(
     start = check_choice("start", start, ("steady", "empty"))
     method = check_choice("method", method, ("binomial", "per_call"))
     gen = check_rng(rng)
+    rate_cv = check_rate_cv(funnel, rate_cv)
+    rates = None
+    if rate_cv > 0.0:  # one draw per stage, period (before 0 too, for a full pipeline) and rep
+        warm = cyc.max_lag if start == "steady" else 0
+        rates = draw_rates(funnel, rate_cv, (calls_arr.shape[0], warm + periods), gen)
     runner = _binomial if method == "binomial" else _per_call
-    counts, sales, revenue = runner(funnel, calls_arr, cyc, size, start, gen, progress)
-    return Simulation(funnel, calls_arr, counts, sales, revenue, cyc, size, start, method)
+    counts, sales, revenue = runner(funnel, calls_arr, cyc, size, start, gen, progress, rates)
+    return Simulation(
+        funnel, calls_arr, counts, sales, revenue, cyc, size, start, method, rate_cv, rates
+    )
 
 
 # ----------------------------------------------------------------- binomial
@@ -118,7 +141,7 @@ def split_streams(rng: np.random.Generator, n: int) -> list[np.random.Generator]
         return [np.random.default_rng(s) for s in rng.integers(2**63, size=n)]
 
 
-def _binomial(funnel, calls, cycle, deal_size, start, rng, progress):
+def _binomial(funnel, calls, cycle, deal_size, start, rng, progress, rates=None):
     reps, periods = calls.shape
     counts = np.empty((reps, periods, funnel.n_stages), dtype=np.int64)
     sales = np.zeros((reps, periods), dtype=np.int64)
@@ -138,6 +161,7 @@ def _binomial(funnel, calls, cycle, deal_size, start, rng, progress):
             counts[rows],
             sales[rows],
             revenue[rows],
+            None if rates is None else rates[rows],
         )
 
     if len(firsts) == 1:
@@ -148,15 +172,25 @@ def _binomial(funnel, calls, cycle, deal_size, start, rng, progress):
     return counts, sales, revenue
 
 
-def _binomial_chunk(funnel, calls, cycle, deal_size, start, rng, counts, sales, revenue):
-    """Fill ``counts``, ``sales`` and ``revenue`` (views) for one chunk of reps."""
+def _binomial_chunk(
+    funnel, calls, cycle, deal_size, start, rng, counts, sales, revenue, rates=None
+):
+    """Fill ``counts``, ``sales`` and ``revenue`` (views) for one chunk of reps.
+
+    ``rates`` (optional): the stage ratios drawn per rep and period, shape
+    (reps, warm + periods, n_ratios), the first ``warm`` periods before 0.
+    """
     counts[..., 0] = calls
+    warm = 0 if rates is None else rates.shape[1] - calls.shape[1]
     for k, r in enumerate(funnel.ratios):
-        counts[..., k + 1] = rng.binomial(counts[..., k], r)
+        counts[..., k + 1] = rng.binomial(
+            counts[..., k], r if rates is None else rates[:, warm:, k]
+        )
     pmf = cycle.pmf()
     close_deals(sales, counts[..., -1], pmf, rng)
     if start == "steady":
-        close_warm_start(sales, calls[:, 0], funnel.overall, pmf, rng)
+        overall = funnel.overall if rates is None else rates[:, :warm].prod(axis=-1)
+        close_warm_start(sales, calls[:, 0], overall, pmf, rng)
     revenue[:] = draw_revenue(sales, deal_size, rng)
 
 
@@ -190,7 +224,9 @@ def close_warm_start(
     Each rep made ``calls`` (one per rep) in each of the ``len(pmf) - 1``
     periods before period 0. For the calls made ``j`` periods before, a deal
     closes at period ``lag - j >= 0`` with probability ``overall * pmf[lag]``
-    (``overall`` is a number or one per rep): one multinomial per ``j`` and
+    (``overall`` is a number, one per rep, or one per rep and period before 0,
+    shape (reps, len(pmf) - 1), column ``len(pmf) - 1 - j`` for ``j`` periods
+    before): one multinomial per ``j`` and
     rep over "no deal closing from period 0 on" (category 0, drawn first so
     the draw stops once nothing is left) and the lags ``j .. len(pmf) - 1``.
     """
@@ -199,11 +235,12 @@ def close_warm_start(
     if lag_max == 0 or not (overall > 0).any():
         return
     for j in range(1, lag_max + 1):
-        deal = overall[..., None] * pmf[None, j:]  # (1 or reps, lags j .. lag_max)
+        ov = overall[:, lag_max - j] if overall.ndim == 2 else overall
+        deal = ov[..., None] * pmf[None, j:]  # (1 or reps, lags j .. lag_max)
         none = np.clip(1.0 - deal.sum(axis=-1, keepdims=True), 0.0, 1.0)
         pvals = np.concatenate([none, deal], axis=-1)
         pvals /= pvals.sum(axis=-1, keepdims=True)
-        split = rng.multinomial(calls, pvals[0] if overall.ndim == 0 else pvals)
+        split = rng.multinomial(calls, pvals[0] if ov.ndim == 0 else pvals)
         _add_closings(sales, split[:, None, 1:], offset=0)
 
 
@@ -227,7 +264,7 @@ def draw_revenue(sales, deal_size, rng):
 
 
 # ----------------------------------------------------------------- per call
-def _per_call(funnel, calls, cycle, deal_size, start, rng, progress):
+def _per_call(funnel, calls, cycle, deal_size, start, rng, progress, rates=None):
     reps, periods = calls.shape
     n_stages = funnel.n_stages
     ratios = np.asarray(funnel.ratios)
@@ -247,7 +284,9 @@ def _per_call(funnel, calls, cycle, deal_size, start, rng, progress):
         call_period = np.repeat(np.arange(-warm, periods), per_period)
         # One uniform per call and stage: the call passes stage k+1 if it
         # passed stage k and its k-th draw is below ratio k.
-        passed = np.cumprod(rng.random((call_period.size, n_stages - 1)) < ratios, axis=1)
+        # With moving rates, each call uses the ratios drawn for its period.
+        per_call = ratios if rates is None else rates[rep, call_period + warm]
+        passed = np.cumprod(rng.random((call_period.size, n_stages - 1)) < per_call, axis=1)
         reached = passed.sum(axis=1)  # index of the last stage reached
         live = call_period >= 0
         for k in range(n_stages):
@@ -279,8 +318,13 @@ class Simulation:
         Deals closed in each period, after the cycle lag.
     revenue : ndarray, shape (reps, periods)
         Amount closed in each period (deals when ``deal_size`` is None).
-    cycle, deal_size, start, method
+    cycle, deal_size, start, method, rate_cv
         The settings the simulation ran with.
+    rates : ndarray or None
+        With ``rate_cv > 0``, the stage ratios each rep had in each period,
+        shape (reps, warm + periods, stages - 1): the first ``warm`` columns
+        are the periods before 0 of a ``"steady"`` start (``cycle.max_lag``
+        of them), then periods 1, 2, ... None when the rates are fixed.
 
     Examples
     --------
@@ -304,6 +348,8 @@ class Simulation:
     deal_size: DealSize | None
     start: str
     method: str
+    rate_cv: float = 0.0
+    rates: np.ndarray | None = None
 
     @property
     def reps(self) -> int:

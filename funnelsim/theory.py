@@ -15,6 +15,29 @@ exact sums over call periods.
 Targets (:func:`prob_reach`, :func:`calls_for_target`) are about the deals
 that the calls of ``periods`` periods produce, whenever they close: the
 planning question "how many calls this quarter for this quarter's number".
+
+A rate that moves between periods (``rate_cv``): the law of large numbers has
+a floor. Let the overall rate of period ``s`` be ``P_s``, drawn independently
+per period with mean ``p`` and variance ``v = (rate_cv p)^2``, and given
+``P_s`` let each of that period's ``n`` calls close in the window with
+probability ``P_s w`` (``w = 1`` without a cycle). By the law of total variance
+the deals ``D`` of that period satisfy
+
+    E[D] = n p w,
+    Var[D] = E[Var(D | P)] + Var(E[D | P])
+           = E[n P w (1 - P w)] + Var(n P w)
+           = n p w - n w^2 (p^2 + v) + n^2 w^2 v
+           = n q (1 - q) + n (n - 1) w^2 v,         q = p w.
+
+Periods are independent, so these add up. Deal sizes are independent of the
+rate, so revenue keeps ``Var[R] = mu^2 Var[D] + sigma^2 E[D]``: the deal size
+adds no factor to the rate's term. In one period without a cycle,
+
+    CV^2 = (1 - p + cv_size^2) / (n p) + (n - 1) / n * rate_cv^2
+         = (1 - p (1 + rate_cv^2) + cv_size^2) / (n p) + rate_cv^2,
+
+so as ``n`` grows the CV falls to ``rate_cv``, not to 0 (over ``T`` periods
+with their own rates, to ``rate_cv / sqrt(T)``): see :func:`cv_floor`.
 """
 
 from __future__ import annotations
@@ -26,6 +49,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from ._rates import check_rate_cv
 from ._validate import (
     calls_error,
     check_choice,
@@ -45,6 +69,7 @@ __all__ = [
     "calls_for_expected",
     "calls_for_target",
     "compare_levers",
+    "cv_floor",
     "prob_reach",
     "result_quantile",
     "revenue_cv",
@@ -111,6 +136,7 @@ def sales_moments(
     cycle: Cycle | float | None = None,
     start: str = "steady",
     first_period: int = 0,
+    rate_cv: float = 0.0,
 ) -> Moments:
     """Exact mean and variance of the deals closed in ``periods`` periods.
 
@@ -127,6 +153,12 @@ def sales_moments(
         Whether calls were made before period 0 (at the first period's rate).
     first_period : int
         First period of the window.
+    rate_cv : float
+        How much the overall rate moves between periods (coefficient of
+        variation of a rate drawn per period, as in
+        :func:`funnelsim.simulate`); 0 keeps it fixed. Adds
+        ``(rate_cv p)^2 sum_s n_s (n_s - 1) w_s^2`` to the variance (law of
+        total variance, see the module's notes).
 
     Examples
     --------
@@ -135,12 +167,16 @@ def sales_moments(
     >>> m = fs.theory.sales_moments(f, 1000)
     >>> m.mean, round(m.var, 6)
     (100.0, 90.0)
+    >>> m = fs.theory.sales_moments(f, 1000, rate_cv=0.2)   # 90 + 0.2^2 0.1^2 1000 999
+    >>> m.mean, round(m.var, 6)
+    (100.0, 489.6)
     """
     funnel = check_funnel(funnel)
     periods = check_count("periods", periods, minimum=1)
     first_period = check_count("first_period", first_period)
     start = check_choice("start", start, ("steady", "empty"))
     sched = _schedule(calls, first_period, periods)
+    rate_cv = check_rate_cv(funnel, rate_cv)
     pmf = Cycle.coerce(cycle).pmf()
     lag_max = len(pmf) - 1
     p = funnel.overall
@@ -156,7 +192,8 @@ def sales_moments(
 
     w = lag_prob(first_period - s, first_period + periods - s)
     q = p * w
-    return Moments(float(n @ q), float(n @ (q * (1 - q))))
+    extra = (rate_cv * p) ** 2 * float((n * (n - 1)) @ (w * w)) if rate_cv > 0 else 0.0
+    return Moments(float(n @ q), float(n @ (q * (1 - q))) + extra)
 
 
 def revenue_moments(
@@ -168,18 +205,30 @@ def revenue_moments(
     cycle: Cycle | float | None = None,
     start: str = "steady",
     first_period: int = 0,
+    rate_cv: float = 0.0,
 ) -> Moments:
     """Exact mean and variance of revenue in a window (compound binomial).
+
+    ``rate_cv`` as in :func:`sales_moments` (a rate that moves between periods).
 
     >>> import funnelsim as fs
     >>> f = fs.Funnel(["calls", "sales"], [0.1])
     >>> m = fs.theory.revenue_moments(f, 1000, fs.DealSize.gamma(10.0, cv=1.0))
     >>> m.mean, round(m.cv**2, 6)  # (1 - p + cv^2) / (n p) = 1.9 / 100
     (1000.0, 0.019)
+    >>> m = fs.theory.revenue_moments(f, 1000, fs.DealSize.gamma(10.0, cv=1.0), rate_cv=0.2)
+    >>> round(m.cv**2, 6)  # (1 - 0.1 * 1.04 + 1) / 100 + 0.04
+    0.05896
     """
     funnel = check_funnel(funnel)
     s = sales_moments(
-        funnel, calls, periods=periods, cycle=cycle, start=start, first_period=first_period
+        funnel,
+        calls,
+        periods=periods,
+        cycle=cycle,
+        start=start,
+        first_period=first_period,
+        rate_cv=rate_cv,
     )
     size = DealSize.coerce(deal_size)
     if size is None:
@@ -189,18 +238,29 @@ def revenue_moments(
 
 
 def sales_cv(
-    funnel: Funnel, calls: float, *, periods: int = 1, cycle: Cycle | float | None = None
+    funnel: Funnel,
+    calls: float,
+    *,
+    periods: int = 1,
+    cycle: Cycle | float | None = None,
+    rate_cv: float = 0.0,
 ) -> float:
     """Coefficient of variation of sales per window: ``sqrt((1 - p) / (n p))`` without a cycle.
+
+    With a rate that moves between periods (``rate_cv``, as in
+    :func:`sales_moments`), ``CV^2 = (1 - p (1 + rate_cv^2)) / (n p) + rate_cv^2``
+    in one period without a cycle.
 
     >>> import funnelsim as fs
     >>> f = fs.Funnel(["calls", "sales"], [0.01])
     >>> a = fs.theory.sales_cv(f, 1000)
     >>> round(1 - fs.theory.sales_cv(f, 2000) / a, 3)  # doubling calls: -29 %, not -50 %
     0.293
+    >>> round(fs.theory.sales_cv(f, 1_000_000, rate_cv=0.2), 4)  # a million calls: the floor
+    0.2002
     """
     funnel = check_funnel(funnel)
-    return sales_moments(funnel, calls, periods=periods, cycle=cycle).cv
+    return sales_moments(funnel, calls, periods=periods, cycle=cycle, rate_cv=rate_cv).cv
 
 
 def revenue_cv(
@@ -210,18 +270,86 @@ def revenue_cv(
     periods: int = 1,
     *,
     cycle: Cycle | float | None = None,
+    rate_cv: float = 0.0,
 ) -> float:
     """Coefficient of variation of revenue over ``periods`` periods.
 
-    Without a cycle, ``CV^2 = (1 - p + cv_size^2) / (n periods p)``.
+    Without a cycle, ``CV^2 = (1 - p + cv_size^2) / (n periods p)``. With a
+    rate that moves between periods (``rate_cv``: the coefficient of variation
+    of the overall rate drawn per period, as in :func:`funnelsim.simulate`),
+    by the law of total variance (derivation in the module's notes)
+
+        CV^2 = (1 - p (1 + rate_cv^2) + cv_size^2) / (n periods p) + rate_cv^2 / periods,
+
+    which falls to ``rate_cv / sqrt(periods)`` however many calls are made
+    (:func:`cv_floor`); the deal size adds nothing to the rate's term.
 
     >>> import funnelsim as fs
     >>> f = fs.Funnel(["calls", "sales"], [0.02])
     >>> round(fs.theory.revenue_cv(f, 500, fs.DealSize.gamma(1.0, cv=1.0)), 4)
     0.445
+    >>> round(fs.theory.revenue_cv(f, 500, fs.DealSize.gamma(1.0, cv=1.0), rate_cv=0.2), 4)
+    0.4878
     """
     funnel = check_funnel(funnel)
-    return revenue_moments(funnel, calls, deal_size, periods=periods, cycle=cycle).cv
+    return revenue_moments(
+        funnel, calls, deal_size, periods=periods, cycle=cycle, rate_cv=rate_cv
+    ).cv
+
+
+def cv_floor(
+    funnel: Funnel,
+    rate_cv: float,
+    *,
+    periods: int = 1,
+    cycle: Cycle | float | None = None,
+) -> float:
+    """The relative noise (CV) that no number of calls gets below: the floor.
+
+    The limit of :func:`sales_cv` and :func:`revenue_cv` as the calls per
+    period grow without bound, when the overall rate moves between periods
+    with coefficient of variation ``rate_cv``. Without a cycle it is
+    ``rate_cv / sqrt(periods)``; with a cycle, a window's deals come from
+    several call periods with their own rates, so
+    ``rate_cv * sqrt(sum_s w_s^2) / sum_s w_s`` (``w_s``: the chance that a
+    deal of call period ``s`` closes in the window; a steady pipeline).
+
+    Parameters
+    ----------
+    funnel : Funnel
+    rate_cv : float
+        Coefficient of variation of the overall rate between periods.
+    periods : int
+        Length of the window.
+    cycle : Cycle or float, optional
+
+    Returns
+    -------
+    float
+        The floor (0 when ``rate_cv`` is 0; NaN when the funnel closes nothing).
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> f = fs.Funnel(["calls", "meetings", "sales"], [0.2, 0.25])
+    >>> fs.theory.cv_floor(f, 0.2), round(fs.theory.cv_floor(f, 0.2, periods=4), 6)
+    (0.2, 0.1)
+    >>> round(fs.theory.sales_cv(f, 10**8, rate_cv=0.2), 4)   # a hundred million calls
+    0.2
+    """
+    funnel = check_funnel(funnel)
+    periods = check_count("periods", periods, minimum=1)
+    rate_cv = check_rate_cv(funnel, rate_cv)
+    if funnel.overall == 0:
+        return math.nan
+    pmf = Cycle.coerce(cycle).pmf()
+    lag_max = len(pmf) - 1
+    cdf = np.concatenate([[0.0], np.cumsum(pmf)])
+    s = np.arange(-lag_max, periods)  # call periods that can close in periods 0 .. periods - 1
+    lo = np.clip(-s, 0, lag_max + 1)
+    hi = np.clip(periods - s, 0, lag_max + 1)
+    w = np.clip(cdf[hi] - cdf[lo], 0.0, 1.0)
+    return float(rate_cv * math.sqrt(float(w @ w)) / float(w.sum()))
 
 
 # ---------------------------------------------------------------- targets

@@ -55,6 +55,9 @@ _RESULTS = {
     "noise": lambda r: lessons.noise_by_volume(
         _GAME, [75, 150, 300, 600, 1200, 2400], reps=500, deal_size=_DEAL, rng=SEED
     ),
+    "floor": lambda r: lessons.noise_floor(
+        _WEEKLY, [100, 300, 1_000, 3_000, 10_000], rate_cv=0.2, deal_size=_DEAL, rng=SEED
+    ),
     "year": lambda r: lessons.ratio_game(_GAME, 15, target=50, periods=250),
     "effort": lambda r: lessons.equal_effort(
         _GAME, r("year").plan_calls, target=500_000, periods=250, deal_size=_DEAL, effort=0.1
@@ -132,6 +135,7 @@ CASES = [
     ("plot_running_share", "team", lambda r: P.plot_running_share(r("team"))),
     ("plot_cv_by_calls", "sales", lambda r: P.plot_cv_by_calls(r("noise"))),
     ("plot_cv_by_calls", "revenue", lambda r: P.plot_cv_by_calls(r("steady"))),
+    ("plot_cv_floor", "floor", lambda r: P.plot_cv_floor(r("floor"))),
     ("plot_funnel", "game", lambda r: P.plot_funnel(r("year"), period="day")),
     ("plot_funnel", "target", lambda r: P.plot_funnel(r("target"))),
     ("plot_levers", "game", lambda r: P.plot_levers(r("year"), period="day")),

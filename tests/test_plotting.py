@@ -31,6 +31,7 @@ def results():
             WEEKLY, 100, periods=52, reps=200, cycle=4, deal_size=size, rng=3
         ),
         "cycle": lessons.cycle_effects(WEEKLY, 100, cycle=4, periods=30, reps=100, rng=4),
+        "floor": lessons.noise_floor(WEEKLY, [100, 1000], rate_cv=0.2, reps=100, rng=5),
     }
 
 
@@ -42,6 +43,7 @@ PLOTS = [
     ("share", plotting.plot_running_share, {}),
     ("noise", plotting.plot_cv_by_calls, {}),
     ("steady", plotting.plot_cv_by_calls, {}),
+    ("floor", plotting.plot_cv_floor, {}),
     ("game", plotting.plot_funnel, {}),
     ("game", plotting.plot_levers, {}),
     ("game", plotting.plot_equal_effort, {}),
@@ -80,6 +82,7 @@ def _check_choice_error(err, name, value):
 WANTED = {
     "plot_running_share": "RunningShare",
     "plot_cv_by_calls": "NoiseByVolume / RevenueSteadiness",
+    "plot_cv_floor": "NoiseFloor",
     "plot_funnel": "RatioGame",
     "plot_levers": "RatioGame",
     "plot_equal_effort": "EqualEffort / RatioGame",
@@ -322,6 +325,7 @@ def _chinese_cases():
     return {
         "plot_running_share": [lessons.running_share(0.5, 100, reps=3, rng=1)],
         "plot_cv_by_calls": [lessons.noise_by_volume(GAME, [50, 200], reps=50, rng=2)],
+        "plot_cv_floor": [lessons.noise_floor(WEEKLY, [50, 200], reps=50, rng=2)],
         "plot_funnel": [lessons.ratio_game(GAME, 15, target=50, periods=250), weekly_game],
         "plot_levers": [lessons.ratio_game(GAME, 15, target=50, periods=250), weekly_game],
         "plot_equal_effort": [

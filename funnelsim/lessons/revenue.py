@@ -2,6 +2,7 @@
 
 =============================  ==================================================
 :func:`revenue_steadiness`     weekly and monthly fan charts, CV against calls
+:func:`noise_floor`            a rate that moves: more calls stop helping
 :func:`cycle_effects`          a new rep's ramp-up and a pause in prospecting
 =============================  ==================================================
 
@@ -14,6 +15,7 @@ never touches matplotlib or ipywidgets. Randomness comes in only through
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +29,14 @@ from ..i18n import FunnelsimValueError, t
 from ..simulation import simulate
 from ._common import RNG, check_work, cv_of, num_text
 
-__all__ = ["CycleEffects", "RevenueSteadiness", "cycle_effects", "revenue_steadiness"]
+__all__ = [
+    "CycleEffects",
+    "NoiseFloor",
+    "RevenueSteadiness",
+    "cycle_effects",
+    "noise_floor",
+    "revenue_steadiness",
+]
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -506,3 +515,185 @@ def cycle_effects(
         steady=float(steady),
         frame=pd.concat(parts, ignore_index=True),
     )
+
+
+# ------------------------------------------------------------------ the floor
+@dataclass(frozen=True, repr=False, eq=False)
+class NoiseFloor:
+    """Result of :func:`noise_floor`.
+
+    Attributes
+    ----------
+    funnel : Funnel
+    deal_size : DealSize or None
+    cycle : Cycle
+    rate_cv : float
+        How much the overall rate moves from week to week (coefficient of
+        variation) in the "moving" scenario.
+    reps : int
+    floor : float
+        The relative noise no number of calls gets below with that rate
+        (:func:`funnelsim.theory.cv_floor`).
+    points : DataFrame
+        Simulated CV of revenue per week at each volume, for a fixed rate
+        (``rate_cv`` 0) and the moving one: ``calls``, ``rate_cv``, ``cv``
+        (across reps), ``theory`` (:func:`funnelsim.theory.revenue_cv`).
+    curve : DataFrame
+        Theory CV on a fine grid of calls: ``calls``, ``rate_cv``, ``cv``.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> f = fs.Funnel(["calls", "meetings", "sales"], [0.2, 0.25])
+    >>> res = fs.lessons.noise_floor(f, [100, 10_000], rate_cv=0.2, reps=2000, rng=1)
+    >>> res.points.round(3)
+         calls  rate_cv     cv  theory
+    0    100.0      0.0  0.434   0.436
+    1  10000.0      0.0  0.043   0.044
+    2    100.0      0.2  0.460   0.479
+    3  10000.0      0.2  0.205   0.205
+    """
+
+    funnel: Funnel
+    deal_size: DealSize | None
+    cycle: Cycle
+    rate_cv: float
+    reps: int
+    floor: float
+    points: pd.DataFrame
+    curve: pd.DataFrame
+
+    def cv(self, rate_cv: float | None = None) -> pd.Series:
+        """Simulated CV by calls, for the moving rate (default) or ``rate_cv=0``.
+
+        >>> import funnelsim as fs
+        >>> f = fs.Funnel(["calls", "meetings", "sales"], [0.2, 0.25])
+        >>> res = fs.lessons.noise_floor(f, [100, 10_000], rate_cv=0.2, reps=2000, rng=1)
+        >>> res.cv().round(2)
+        calls
+        100.0      0.46
+        10000.0    0.21
+        dtype: float64
+        """
+        which = self.rate_cv if rate_cv is None else rate_cv
+        rows = self.points[np.isclose(self.points["rate_cv"], which)]
+        return pd.Series(rows["cv"].to_numpy(), index=pd.Index(rows["calls"], name="calls"))
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy frame: ``calls``, ``rate_cv``, ``source`` (simulated/theory), ``cv``.
+
+        >>> import funnelsim as fs
+        >>> f = fs.Funnel(["calls", "meetings", "sales"], [0.2, 0.25])
+        >>> res = fs.lessons.noise_floor(f, [100], rate_cv=0.2, reps=2000, rng=1)
+        >>> res.to_frame().round(3)
+           calls  rate_cv     source     cv
+        0  100.0      0.0  simulated  0.434
+        1  100.0      0.2  simulated  0.485
+        2  100.0      0.0     theory  0.436
+        3  100.0      0.2     theory  0.479
+        """
+        cols = ["calls", "rate_cv", "source", "cv"]
+        sim = self.points.assign(source="simulated")[cols]
+        th = self.points.assign(source="theory", cv=self.points["theory"])[cols]
+        return pd.concat([sim, th], ignore_index=True)
+
+    def __repr__(self) -> str:
+        moving = self.points[np.isclose(self.points["rate_cv"], self.rate_cv)]
+        pairs = ", ".join(
+            f"{c:g}: {s:.3f} ({th:.3f})"
+            for c, s, th in zip(moving["calls"], moving["cv"], moving["theory"], strict=True)
+        )
+        return t(
+            "repr.noise_floor", reps=self.reps, rate_cv=self.rate_cv, floor=self.floor, pairs=pairs
+        )
+
+
+def noise_floor(
+    funnel: Funnel,
+    calls: Sequence[int],
+    *,
+    rate_cv: float = 0.2,
+    deal_size: DealSize | float | None = None,
+    cycle: Cycle | float | None = None,
+    reps: int = 2000,
+    rng: RNG = None,
+) -> NoiseFloor:
+    """More calls stop helping: the relative noise of weekly revenue has a floor.
+
+    For each number of calls a week, ``reps`` reps make that many calls for a
+    week (with a full pipeline when there is a cycle), once with a fixed
+    conversion rate and once with a rate that moves from week to week by
+    ``rate_cv`` (:func:`funnelsim.simulate` with ``rate_cv=``). The CV of the
+    week's revenue across reps is set beside the theory: with a fixed rate it
+    falls like ``1 / sqrt(calls)`` for ever; with a moving one it stops at
+    :func:`funnelsim.theory.cv_floor` (``rate_cv`` without a cycle).
+
+    Parameters
+    ----------
+    funnel : Funnel
+    calls : sequence of int
+        Calls a week to compare (each >= 1).
+    rate_cv : float
+        How much the overall rate moves from week to week (0.2: a typical
+        week's rate is about 20 % above or below the average).
+    deal_size : DealSize or float, optional
+        Amount of one deal; without it revenue is counted in deals.
+    cycle : Cycle or float, optional
+        Sales cycle in weeks.
+    reps : int
+        Reps simulated per volume and scenario (>= 2).
+    rng : numpy.random.Generator, int or None
+
+    Returns
+    -------
+    NoiseFloor
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> weekly = fs.presets.get("six-stage weekly funnel").funnel
+    >>> res = fs.lessons.noise_floor(weekly, [100, 1_000, 10_000], rate_cv=0.2,
+    ...                              deal_size=fs.DealSize.gamma(10_000, cv=0.5), rng=1)
+    >>> res.floor
+    0.2
+    >>> res.points.round(2)
+         calls  rate_cv    cv  theory
+    0    100.0      0.0  0.50    0.49
+    1   1000.0      0.0  0.15    0.15
+    2  10000.0      0.0  0.05    0.05
+    3    100.0      0.2  0.53    0.53
+    4   1000.0      0.2  0.26    0.25
+    5  10000.0      0.2  0.20    0.21
+    """
+    funnel = check_funnel(funnel)
+    arr = np.asarray(calls, dtype=float).ravel()
+    if arr.size == 0 or np.any(~np.isfinite(arr)) or np.any(arr < 1) or np.any(arr != arr.round()):
+        raise FunnelsimValueError("error.calls_list", value=list(np.asarray(calls).ravel()))
+    reps = check_count("reps", reps, minimum=2)
+    cyc = Cycle.coerce(cycle)
+    size = DealSize.coerce(deal_size)
+    floor = theory.cv_floor(funnel, rate_cv, cycle=cyc)  # checks rate_cv
+    rate_cv = float(rate_cv)
+    check_work(reps, 2 * arr.size * (cyc.max_lag + 1) * funnel.n_stages)
+    gen = check_rng(rng)
+    points = []
+    for moving in (0.0, rate_cv):
+        for n in arr:
+            # one week, with a full pipeline: its deals come from this week's calls and,
+            # with a cycle, from earlier weeks' calls at their own rates
+            sim = simulate(
+                funnel, int(n), 1, reps, cycle=cyc, deal_size=size, rng=gen, rate_cv=moving
+            )
+            th = theory.revenue_cv(funnel, n, size, cycle=cyc, rate_cv=moving)
+            points.append((n, moving, cv_of(sim.revenue[:, 0]).item(), th))
+    grid = np.unique(np.round(np.geomspace(max(1.0, arr.min() / 2), arr.max() * 2, 60)))
+    curve = pd.DataFrame(
+        [
+            (n, moving, theory.revenue_cv(funnel, n, size, cycle=cyc, rate_cv=moving))
+            for moving in (0.0, rate_cv)
+            for n in grid
+        ],
+        columns=["calls", "rate_cv", "cv"],
+    )
+    frame = pd.DataFrame(points, columns=["calls", "rate_cv", "cv", "theory"])
+    return NoiseFloor(funnel, size, cyc, rate_cv, reps, floor, frame, curve)

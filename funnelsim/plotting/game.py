@@ -18,6 +18,7 @@ from ..lessons import (
     CycleEffects,
     EqualEffort,
     NoiseByVolume,
+    NoiseFloor,
     RatioGame,
     RevenueSteadiness,
     RunningShare,
@@ -39,6 +40,7 @@ from .theme import (
 
 __all__ = [
     "plot_cv_by_calls",
+    "plot_cv_floor",
     "plot_cycle_effects",
     "plot_equal_effort",
     "plot_fan",
@@ -234,6 +236,84 @@ def plot_cv_by_calls(
     ax.set_xlabel(t("plot.cv.xlabel", unit=unit))
     ax.set_ylabel(t("plot.cv.ylabel"))
     ax.legend(loc="upper right")
+    return ax
+
+
+def plot_cv_floor(
+    result: NoiseFloor, *, ax: Axes | None = None, period: str = "week", **kwargs
+) -> Axes:
+    """Relative noise (CV) against calls with a fixed and a moving rate, and the floor.
+
+    Log-log axes, as in :func:`plot_cv_by_calls`: with a fixed rate the
+    theory is a straight line (four times the calls, half the noise); with a
+    rate that moves from week to week the line bends and flattens onto the
+    floor (dashed), below which no number of calls brings the noise.
+
+    Parameters
+    ----------
+    result : NoiseFloor
+        From :func:`funnelsim.lessons.noise_floor`.
+    ax : matplotlib Axes, optional
+    period : {"day", "week", "month", "period"}
+        What one period of the calls is, for the x-axis label.
+    **kwargs
+        Passed to the simulated points (``marker``, ``markersize``).
+
+    Returns
+    -------
+    matplotlib Axes
+        Two theory lines, their simulated points and the floor line.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> f = fs.Funnel(["calls", "meetings", "sales"], [0.2, 0.25])
+    >>> res = fs.lessons.noise_floor(f, [100, 1000, 10_000], rate_cv=0.2, reps=500, rng=1)
+    >>> with fs.plotting.style():
+    ...     ax = fs.plotting.plot_cv_floor(res)
+    >>> ax.get_title()
+    'When the rate moves, more calls stop helping'
+    >>> [text.get_text() for text in ax.get_legend().get_texts()]  # doctest: +NORMALIZE_WHITESPACE
+    ['rate fixed', 'rate fixed: simulated', 'rate moving 20% a week',
+     'rate moving 20% a week: simulated', 'floor: 20%']
+    """
+    check_result(result, (NoiseFloor,), "plot_cv_floor", "funnelsim.lessons.noise_floor")
+    unit, _ = period_units(period)
+    ax = new_axes(ax)
+    colors = palette()
+    point_kw = {"marker": "o", "linestyle": "none", "markersize": 11, "zorder": 3}
+    point_kw.update(kwargs)
+    for i, moving in enumerate(sorted(set(result.curve["rate_cv"]))):
+        color = colors[i % len(colors)]
+        curve = result.curve[np.isclose(result.curve["rate_cv"], moving)]
+        pts = result.points[np.isclose(result.points["rate_cv"], moving)]
+        label = t("plot.floor.moving", rate_cv=moving) if moving > 0 else t("plot.floor.fixed")
+        ax.plot(curve["calls"], curve["cv"], color=color, label=label)
+        ax.plot(
+            pts["calls"],
+            pts["cv"],
+            color=color,
+            markeredgecolor="black",
+            label=t("plot.floor.simulated", series=label),
+            **point_kw,
+        )
+    if result.floor > 0:
+        ax.axhline(
+            result.floor,
+            color="black",
+            linestyle="--",
+            linewidth=2,
+            label=t("plot.floor.line", floor=result.floor),
+        )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    log_axis(ax.xaxis, amount_tick)
+    log_axis(ax.yaxis, ShareFormatter(share=False))
+    ax.minorticks_off()
+    ax.set_title(t("plot.floor.title"))
+    ax.set_xlabel(t("plot.cv.xlabel", unit=unit))
+    ax.set_ylabel(t("plot.cv.ylabel"))
+    ax.legend(loc="lower left")
     return ax
 
 
