@@ -72,6 +72,7 @@ from .theory import (
     revenue_cv,
     variance_shares,
 )
+from .young import YoungLeadsWarning, young_leads
 
 # Submodules that pull in matplotlib or ipywidgets (plotting, widgets, report, fonts, and
 # cli through report) load on first use, ``fs.plotting``, so ``import funnelsim`` stays
@@ -106,6 +107,7 @@ __all__ = [
     "Snapshot",
     "Survival",
     "WonBy",
+    "YoungLeadsWarning",
     "__version__",
     "back_calculate",
     "calibration",
@@ -161,4 +163,5 @@ __all__ = [
     "time_in_stage",
     "variance_shares",
     "won_by",
+    "young_leads",
 ]

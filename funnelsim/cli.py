@@ -57,6 +57,7 @@ from .summaries import (
     ratio_table,
     unit_words,
 )
+from .young import YoungLeadsWarning
 
 __all__ = ["build_parser", "main"]
 
@@ -349,6 +350,25 @@ def _report_dropped(log, args: argparse.Namespace, shown: int = 10) -> None:
     }[log.format]()
     if len(dropped) > kept:
         print(t("cli.dropped.most"), file=sys.stderr)
+
+
+def _warnings_as_notes() -> None:
+    """Inside ``warnings.catch_warnings()``: a :class:`YoungLeadsWarning` prints as one
+    ``note:`` line on stderr, once per command (a command may fit twice); others as before."""
+    shown: set[str] = set()
+    show = warnings.showwarning
+
+    def note(message, category, filename, lineno, file=None, line=None):
+        if not issubclass(category, YoungLeadsWarning):
+            return show(message, category, filename, lineno, file, line)
+        text = " ".join(str(message).split())
+        if text not in shown:
+            shown.add(text)
+            print(t("cli.note", note=text), file=sys.stderr)
+        return None
+
+    warnings.simplefilter("always", YoungLeadsWarning)
+    warnings.showwarning = note
 
 
 def _fit(log, args: argparse.Namespace):
@@ -728,6 +748,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         # without numpy's warnings (0/0 in a stage nobody entered) on stderr beside it
         with speaking_to("cli"), warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)
+            _warnings_as_notes()
             commands[args.command](args, out)
         if getattr(args, "recognised", None):
             print(args.recognised, file=sys.stderr)

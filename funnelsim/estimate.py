@@ -33,6 +33,7 @@ from .i18n import (
 )
 from .intervals import METHODS, check_level, interval
 from .logs import Log, mature_stage_table
+from .young import warn_young_leads
 
 __all__ = ["Fit", "Overall", "fit"]
 
@@ -906,6 +907,7 @@ def fit(
     if mature is not None:
         table, window, unit = mature_stage_table(log, mature, list(keys) or None)
     else:
+        warn_young_leads(log)  # many young open leads counted as failures: suggest mature=
         table = log.stage_table(by=list(keys)) if keys else pooled
     table = table.reset_index(drop=True)
     _check_table(table, log.stages, keys)
