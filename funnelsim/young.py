@@ -29,7 +29,19 @@ YOUNG_SHARE = 0.10
 
 
 class YoungLeadsWarning(UserWarning):
-    """A fit without ``mature=`` counts many still-open, young leads as failures."""
+    """A fit without ``mature=`` counts many still-open, young leads as failures.
+
+    :func:`funnelsim.fit` issues it (see :func:`young_leads`); the command line
+    prints it as a ``note:`` line. Silence it where a naive fit is meant:
+
+    >>> import warnings
+    >>> import funnelsim as fs
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", fs.YoungLeadsWarning)
+    ...     naive = fs.fit(fs.datasets.load_events())
+    >>> issubclass(fs.YoungLeadsWarning, UserWarning)
+    True
+    """
 
 
 def young_leads(log: Log, *, quantile: float = TYPICAL_QUANTILE) -> pd.DataFrame:
