@@ -129,3 +129,52 @@ def test_cli_prints_one_note(lang, capsys):
     with language(lang):
         main(["fit", path, "--stages", STAGES, "--mature", "30"], out=io.StringIO())
     assert "mature=" not in capsys.readouterr().err
+
+
+# ------------------------------------------------ open leads over many simulated logs
+def _one_step_spec(lag_days: float) -> dict:
+    return {
+        "stages": ["dial", "connect"],
+        "sources": ["referral", "cold list"],
+        "ratios": {"referral": {"connect": 0.5}, "cold list": {"connect": 0.5}},
+        "referral_share": {"ann": 0.5},
+        "rep_factors": {},
+        "leads_per_rep": 2000,
+        "start": "2025-01-01",
+        "as_of": "2025-03-02",  # 60 days
+        "lag_days": {"connect": lag_days},
+        "lag_shape": 2.0,
+    }
+
+
+def test_open_lead_gap_against_the_closed_form():
+    """Dials uniform over T = 60 days, lag gamma(2, mean 10): a lead dialled at u has
+    connected by as_of with probability p F(T - u), so E[naive] = p (1/T) int_0^T F(v) dv."""
+    from scipy import integrate, stats
+
+    spec, logs, n, p = _one_step_spec(10.0), 400, 2000, 0.5
+    lag = stats.gamma(2.0, scale=10.0 / 2.0)
+    expected = p * integrate.quad(lag.cdf, 0, 60)[0] / 60
+    gap = fs.lessons.open_lead_gap(spec, logs=logs, rng=7).iloc[0]
+    se_naive = np.sqrt(expected * (1 - expected) / n / logs)
+    assert gap["naive"] == pytest.approx(expected, abs=4 * se_naive)
+    se_followed = np.sqrt(p * (1 - p) / n / logs)
+    assert gap["followed"] == pytest.approx(p, abs=4 * se_followed)
+    assert gap["truth"] == p
+    assert gap["open_leads"] == pytest.approx(p - expected, abs=4 * (se_naive + se_followed))
+    assert gap["chance_sd"] == pytest.approx(np.sqrt(p * (1 - p) / n), rel=0.15)
+    # instant moves: no open leads at all
+    instant = fs.lessons.open_lead_gap(_one_step_spec(1e-9), logs=20, rng=7).iloc[0]
+    assert instant["open_leads"] == 0
+
+
+def test_open_lead_gap_of_the_sample_sale_step():
+    """Notebook 04's figure: about 3 of the sale ratio's points are open leads."""
+    spec = fs.datasets.load_truth()["events"]
+    gap = fs.lessons.open_lead_gap(spec, logs=200, rng=2024).set_index("stage")
+    assert 0.02 < gap.loc["sale", "open_leads"] < 0.035
+    assert gap.loc["sale", "open_leads_se"] < 0.002
+    assert gap.loc["connect", "open_leads"] < gap.loc["sale", "open_leads"]
+    with pytest.raises(fs.FunnelsimValueError) as err:
+        fs.lessons.open_lead_gap({"stages": ["a"]}, logs=2)
+    assert err.value.key == "error.truth_spec"
