@@ -26,6 +26,7 @@ from . import (
     stocks,
     survival,
     theory,
+    young,
 )
 from ._version import __version__
 from .control import p_chart
@@ -163,5 +164,6 @@ __all__ = [
     "time_in_stage",
     "variance_shares",
     "won_by",
+    "young",
     "young_leads",
 ]

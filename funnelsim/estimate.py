@@ -869,6 +869,13 @@ def fit(
     LogError
         ``mature=`` with a log that has no times.
 
+    Warns
+    -----
+    funnelsim.YoungLeadsWarning
+        Without ``mature=``, when more than 10 % of a step's leads are still
+        open and younger than the step usually takes
+        (:func:`funnelsim.young_leads`); the message suggests a ``mature=``.
+
     Examples
     --------
     >>> import pandas as pd
