@@ -26,6 +26,7 @@ from . import (
     stocks,
     survival,
     theory,
+    young,
 )
 from ._version import __version__
 from .control import p_chart
@@ -74,6 +75,7 @@ from .theory import (
     revenue_cv,
     variance_shares,
 )
+from .young import YoungLeadsWarning, young_leads
 
 # Submodules that pull in matplotlib or ipywidgets (plotting, widgets, report, fonts, and
 # cli through report) load on first use, ``fs.plotting``, so ``import funnelsim`` stays
@@ -109,6 +111,7 @@ __all__ = [
     "Snapshot",
     "Survival",
     "WonBy",
+    "YoungLeadsWarning",
     "__version__",
     "back_calculate",
     "calibration",
@@ -166,4 +169,6 @@ __all__ = [
     "time_in_stage",
     "variance_shares",
     "won_by",
+    "young",
+    "young_leads",
 ]

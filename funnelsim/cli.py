@@ -57,6 +57,7 @@ from .summaries import (
     ratio_table,
     unit_words,
 )
+from .young import YoungLeadsWarning
 
 __all__ = ["build_parser", "main"]
 
@@ -349,6 +350,26 @@ def _report_dropped(log, args: argparse.Namespace, shown: int = 10) -> None:
     }[log.format]()
     if len(dropped) > kept:
         print(t("cli.dropped.most"), file=sys.stderr)
+
+
+def _warnings_as_notes() -> list[str]:
+    """Inside ``warnings.catch_warnings()``: collect each :class:`YoungLeadsWarning` as one
+    line, once (a command may fit twice), for ``main`` to print as a ``note:`` on stderr
+    once the command has succeeded; other warnings show as before."""
+    notes: list[str] = []
+    show = warnings.showwarning
+
+    def note(message, category, filename, lineno, file=None, line=None):
+        if not issubclass(category, YoungLeadsWarning):
+            return show(message, category, filename, lineno, file, line)
+        text = " ".join(str(message).split())
+        if text not in notes:
+            notes.append(text)
+        return None
+
+    warnings.simplefilter("always", YoungLeadsWarning)
+    warnings.showwarning = note
+    return notes
 
 
 def _fit(log, args: argparse.Namespace):
@@ -728,7 +749,10 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         # without numpy's warnings (0/0 in a stage nobody entered) on stderr beside it
         with speaking_to("cli"), warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)
+            notes = _warnings_as_notes()
             commands[args.command](args, out)
+        for note in notes:  # after the command's output, and only when it succeeded
+            print(t("cli.note", note=note), file=sys.stderr)
         if getattr(args, "recognised", None):
             print(args.recognised, file=sys.stderr)
     except BrokenPipeError:  # `funnelsim fit ... | head`: the reader left, not an error

@@ -34,6 +34,7 @@ from .i18n import (
 )
 from .intervals import METHODS, check_level, interval
 from .logs import Log, mature_stage_table
+from .young import warn_young_leads
 
 __all__ = ["Fit", "Overall", "fit"]
 
@@ -893,6 +894,13 @@ def fit(
     LogError
         ``mature=`` with a log that has no times.
 
+    Warns
+    -----
+    funnelsim.YoungLeadsWarning
+        Without ``mature=``, when more than 10 % of a step's leads are still
+        open and younger than the step usually takes
+        (:func:`funnelsim.young_leads`); the message suggests a ``mature=``.
+
     Examples
     --------
     >>> import pandas as pd
@@ -931,6 +939,7 @@ def fit(
     if mature is not None:
         table, window, unit = mature_stage_table(log, mature, list(keys) or None)
     else:
+        warn_young_leads(log)  # many young open leads counted as failures: suggest mature=
         table = log.stage_table(by=list(keys)) if keys else pooled
     table = table.reset_index(drop=True)
     _check_table(table, log.stages, keys)

@@ -17,7 +17,9 @@ they return; the tests call them directly.
 - :mod:`funnelsim.lessons.forecast`: notebook 07, the report and the
   command line (pace, outlook, pipeline numbers);
 - :mod:`funnelsim.lessons.narrative`: :func:`check_quote`, which keeps the
-  numbers quoted in the notebooks' text true.
+  numbers quoted in the notebooks' text true;
+- :mod:`funnelsim.lessons.open_leads`: notebook 04, how much of a naive
+  ratio's gap is open leads, over many simulated logs.
 
 Every name is available here too (``fs.lessons.ratio_game``), as is
 :func:`calls_for_precision`: the one in :mod:`funnelsim.intervals`
@@ -28,14 +30,24 @@ Randomness comes in only through the ``rng`` keyword (a
 """
 
 from ..intervals import calls_for_precision
-from . import forecast, game, logs, narrative, reps, revenue
+from . import forecast, game, logs, narrative, open_leads, reps, revenue
 from .forecast import *  # noqa: F403
 from .game import *  # noqa: F403
 from .logs import *  # noqa: F403
 from .narrative import *  # noqa: F403
+from .open_leads import *  # noqa: F403
 from .reps import *  # noqa: F403
 from .revenue import *  # noqa: F403
 
-__all__ = ["calls_for_precision", "forecast", "game", "logs", "narrative", "reps", "revenue"]
+__all__ = [
+    "calls_for_precision",
+    "forecast",
+    "game",
+    "logs",
+    "narrative",
+    "open_leads",
+    "reps",
+    "revenue",
+]
 __all__ += forecast.__all__ + game.__all__ + logs.__all__ + narrative.__all__
-__all__ += reps.__all__ + revenue.__all__
+__all__ += open_leads.__all__ + reps.__all__ + revenue.__all__
