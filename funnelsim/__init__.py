@@ -32,7 +32,6 @@ from ._version import __version__
 from .control import p_chart
 from .cycle import cycle_length, open_lead_ratios, stale_leads, time_in_stage
 from .diagnose import diagnose_leaks, diagnose_pipeline
-from .overdispersion import Dispersion, dispersion
 from .distributions import Cycle, DealSize
 from .estimate import Fit, fit
 from .forecasting import Forecast, Plan, forecast, plan_calls
@@ -59,6 +58,7 @@ from .intervals import (
 from .ladder import Ladder, grade_ladder
 from .logs import Log, LogError, read_log
 from .outcomes import WonBy, demotion_table, loss_reasons, won_by
+from .overdispersion import Dispersion, dispersion
 from .pipeline import Pipeline, read_pipeline
 from .reliability import Calibration, calibration
 from .simulation import Simulation, simulate

@@ -20,7 +20,6 @@ import pandas as pd
 
 from ._moved import moved_names
 from ._validate import by_columns, check_choice, check_count, check_rng, short, type_name
-from .overdispersion import Dispersion, dispersion_table
 from .funnel import Funnel
 from .i18n import (
     FunnelsimTypeError,
@@ -34,6 +33,7 @@ from .i18n import (
 )
 from .intervals import METHODS, check_level, interval
 from .logs import Log, mature_stage_table
+from .overdispersion import Dispersion, dispersion_table
 from .young import warn_young_leads
 
 __all__ = ["Fit", "Overall", "fit"]

@@ -124,11 +124,11 @@ def test_cli_prints_one_note(lang, capsys):
     err = capsys.readouterr().err
     notes = [line for line in err.splitlines() if line.startswith(note)]
     assert len(notes) == 1, err
-    assert "mature=24" in notes[0]
+    assert "--mature 24" in notes[0]  # in the command line's terms
     assert "Warning" not in err and note not in out.getvalue().split("\n")[0]
     with language(lang):
         main(["fit", path, "--stages", STAGES, "--mature", "30"], out=io.StringIO())
-    assert "mature=" not in capsys.readouterr().err
+    assert "--mature" not in capsys.readouterr().err
 
 
 # ------------------------------------------------ open leads over many simulated logs
