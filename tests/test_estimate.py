@@ -7,7 +7,9 @@ errors.
 
 from __future__ import annotations
 
+import importlib.util
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -483,46 +485,27 @@ COVERAGE_FUNNELS = {
 }
 
 
+def _bench_coverage():
+    """benchmarks/bench_coverage.py: its simulation and product limits, shared with this test."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_coverage.py"
+    spec = importlib.util.spec_from_file_location("bench_coverage", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _product_coverage(ratios, leads, *, young, reps, draws, seed):
     """Share of simulated mature= fits whose product interval holds the true overall rate.
 
     Each step's cohort is the previous step's passes less a share ``young`` too young
     for the next step (as with ``mature=``); the fit is built directly (one group per
-    distinct row of counts, so equal logs are fitted once).
+    distinct row of counts, so equal logs are fitted once): the benchmark's functions.
     """
+    bench = _bench_coverage()
     gen = np.random.default_rng(seed)
-    entered = np.full(reps, leads)
-    k_cols, n_cols = [], []
-    for r in ratios:
-        passed = gen.binomial(entered, r)
-        n_cols.append(entered)
-        k_cols.append(passed)
-        entered = passed - gen.binomial(passed, young)
-    steps = len(ratios)
-    rows, inverse = np.unique(
-        np.hstack([np.column_stack(k_cols), np.column_stack(n_cols)]), axis=0, return_inverse=True
-    )
-    k, n = rows[:, :steps], rows[:, steps:]
-    stages = tuple(f"s{i}" for i in range(steps + 1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = k / n
-    table = pd.DataFrame(
-        {
-            "log": np.repeat(np.arange(len(rows)), steps),
-            "stage": np.tile(stages[1:], len(rows)),
-            "entered": n.ravel(),
-            "passed": k.ravel(),
-            "ratio": ratio.ravel(),
-            "low": np.nan,
-            "high": np.nan,
-            "young": 0,
-        }
-    )
-    f = Fit(stages, table, ("log",), 0.95, "wilson", mature=30.0, unit="days")
-    o = f.overall_interval(draws=draws, rng=gen).to_frame()
-    assert (o["method"] == "product").all() and o["low"].notna().all()
-    low = o["low"].to_numpy()[inverse.ravel()]
-    high = o["high"].to_numpy()[inverse.ravel()]
+    k, n = bench.simulate_counts(ratios, leads, young, reps, gen)
+    low, high = bench.product_limits(k, n, draws, gen)
+    assert not np.isnan(low).any() and not np.isnan(high).any()
     truth = math.prod(ratios)
     return np.mean((low <= truth) & (truth <= high))
 
