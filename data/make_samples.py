@@ -454,10 +454,10 @@ def simulate_tracking(rng: np.random.Generator, spec: dict) -> list[dict]:
         for day, offset in spec["days"].items():
             for name in reps:
                 stock, deals, premium, standard = step(name)
+                date = start + pd.Timedelta(days=7 * week + offset)
                 out.append(
-                    {"week": week, "day": day, "date": start + pd.Timedelta(days=7 * week + offset),
-                     "rep": name, "stocks": [*map(int, stock), deals],
-                     "amounts": [premium, standard]}
+                    {"week": week, "day": day, "date": date, "rep": name,
+                     "stocks": [*map(int, stock), deals], "amounts": [premium, standard]}
                 )  # fmt: skip
     return out
 
@@ -498,11 +498,8 @@ def make_tracking_sample() -> None:
     for week in range(spec["weeks"]):
         first, last = start + pd.Timedelta(days=7 * week), start + pd.Timedelta(days=7 * week + 6)
         ws.append([])
-        ws.append(
-            [
-                f"{first.year}年{first.month}月{first.day}日 - {last.year}年{last.month}月{last.day}日"
-            ]
-        )
+        span = [f"{d.year}年{d.month}月{d.day}日" for d in (first, last)]
+        ws.append([" - ".join(span)])
         for day in spec["days"]:
             rows = [e for e in entries if e["week"] == week and e["day"] == day]
             ws.append([])
