@@ -16,6 +16,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from ._columns import (
+    resolve,
+)
 from ._reader import (
     LogError,
     Source,
@@ -26,7 +29,6 @@ from ._reader import (
     quote,
     quoted,
     read_source,
-    resolve,
     stage_names,
 )
 from ._validate import short, type_name

@@ -3,7 +3,7 @@
 Each reader takes a :class:`~funnelsim._reader.Source` (the file as read)
 and returns the parts of a :class:`~funnelsim.logs.Log` (:class:`LogParts`),
 which :func:`funnelsim.read_log` assembles; every invalid row becomes one
-problem in a :class:`~funnelsim._reader.Problems` list, raised as one
+problem in a :class:`~funnelsim._problems.Problems` list, raised as one
 :class:`~funnelsim.LogError` or dropped with a report.
 """
 
@@ -16,24 +16,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._columns import (
+    resolve,
+)
+from ._problems import (
+    Problems,
+    amounts,
+    lead_ids,
+)
 from ._reader import (
     NAT,
     LogError,
-    Problems,
     Source,
-    amounts,
     cells,
     flags_or_times,
     label_text,
     labels,
-    lead_ids,
     mixed_zones,
     parse_numbers,
     parse_times,
     quote,
     quoted,
     repeats,
-    resolve,
     show_time,
     text_column,
     text_times,
@@ -167,7 +171,7 @@ def _group_labels(frame: pd.DataFrame, cols: dict) -> dict[str, tuple[np.ndarray
 
 def extra_columns(frame: pd.DataFrame, cols: dict) -> list[str]:
     """The columns of ``frame`` that no field or stage reads (``cols.taken``, see
-    :func:`~funnelsim._reader.resolve`), in file order: kept as lead attributes that
+    :func:`~funnelsim._columns.resolve`), in file order: kept as lead attributes that
     ``by=`` can name. A column named like one of the kit's fields but read as none
     (``lead`` when ``columns={"lead": "id"}``) is left out: its name is the field's."""
     taken = getattr(cols, "taken", frozenset(cols.values()))

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import datetime
-import difflib
 import gzip
 import io
 import os
@@ -26,9 +25,8 @@ import re
 import zlib
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -43,10 +41,10 @@ class LogError(FunnelsimValueError):
     ``.key`` and ``.values`` identify the message (see
     :class:`~funnelsim.i18n.FunnelsimError`); a message listing several
     problems has the key ``"log.error.title"`` (``"pipeline.error.title"``
-    for pipelines) and one :class:`~funnelsim._reader.Problem` per problem
+    for pipelines) and one :class:`~funnelsim._problems.Problem` per problem
     in ``.values["problems"]``; a file without some of the columns it needs
     has the key ``"log.error.missing_columns"`` and one
-    :class:`~funnelsim._reader.MissingColumn` per missing column in
+    :class:`~funnelsim._columns.MissingColumn` per missing column in
     ``.values["missing"]``.
 
     Examples
@@ -83,7 +81,6 @@ NAT = np.datetime64("NaT", "ns")
 NAME_ATTR = "funnelsim_name"
 
 _DELIMITERS = (",", ";", "\t", "|")
-_SHOW_ROWS = 5
 # Dates are read year first: 2025-03-05, 2025/3/5, 2025.3.5, 2025年3月5日, with an optional time.
 # (Plain pattern strings, so that Arrow-backed text runs them in C.)
 _DATE_PREFIX = r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?:\s*日)?"
@@ -588,221 +585,6 @@ def _prepare(frame: pd.DataFrame, name: str, sheets: dict[str, list[str]] | None
     return Source(frame, rownum, name, sheets or None)
 
 
-# ---------------------------------------------------------------- columns
-class MissingColumn(NamedTuple):
-    """One column a file lacks, in ``LogError.values["missing"]``.
-
-    ``columns`` are the names looked for (two or more when either would do),
-    ``reason`` the catalogue key of its line in the message
-    (``"log.error.missing_field"``, ``"log.error.missing_stage"`` or
-    ``"pipeline.error.missing_either"``), ``reason_values`` its values and
-    ``suggestion`` the file's column most like it (None when none is close):
-    the message asks "did you mean ...?".
-    """
-
-    columns: tuple[str, ...]
-    reason: str
-    reason_values: dict[str, Any]
-    #: The file's column most like the missing one (difflib), or None.
-    suggestion: str | None = None
-
-
-class Columns(dict):
-    """The file's column for each field (a dict), and ``taken``: every column a field
-    or a stage reads, so that the others can be kept as lead attributes."""
-
-    taken: frozenset[str] = frozenset()
-
-
-def resolve(
-    src: Source,
-    allowed: Sequence[str],
-    fields: Mapping[str, str],
-    required: Sequence[str] = (),
-    *,
-    stages: Mapping[str, str | None] | None = None,
-    one_of: Sequence[str] = (),
-) -> Columns:
-    """The file's column for each field it has; one LogError listing every missing column.
-
-    A field is looked for under the column ``fields`` gives it, else under
-    its own name; it must be there when ``fields`` names it or it is
-    ``required``. ``stages`` maps stage names to the columns that must be
-    there too (None: no column); with ``one_of``, at least one of those
-    fields must be there. Each missing column's line suggests the file's
-    column most like it (see :func:`suggest_column`).
-    """
-    have = set(src.frame.columns)
-    used, missing = Columns(), []
-    for key in allowed:
-        column = fields.get(key, key)
-        if column in have:
-            used[key] = column
-        elif key in fields or key in required:
-            missing.append(
-                MissingColumn(
-                    (column,),
-                    "log.error.missing_field",
-                    {"column": quote(column), "field": key},
-                )
-            )
-    stage_columns = {c for c in (stages or {}).values() if c is not None}
-    for stage, column in (stages or {}).items():
-        if column is not None and column not in have:
-            missing.append(
-                MissingColumn(
-                    (column,),
-                    "log.error.missing_stage",
-                    {"column": quote(column), "stage": quote(stage)},
-                )
-            )
-    if one_of and not any(k in used for k in one_of):
-        names = tuple(fields.get(k, k) for k in one_of)
-        missing.append(
-            MissingColumn(
-                names,
-                "pipeline.error.missing_either",
-                {"columns": " nor ".join(map(quote, names))},
-            )
-        )
-    used.taken = frozenset({*used.values(), *(stage_columns & have)})
-    if missing:
-        spare = [c for c in src.frame.columns if c not in used.taken]
-        missing = [m._replace(suggestion=_suggestion(m, spare)) for m in missing]
-        _raise_missing_columns(src, missing)
-    return used
-
-
-def _raise_missing_columns(src: Source, missing: list[MissingColumn]) -> None:
-    """One LogError listing every missing column, with the columns the file has."""
-    columns = list(src.frame.columns)
-    shown = [quote(c) for c in columns[:40]]
-    values = {
-        "name": src.name,
-        "count": len(missing),
-        "available": ", ".join(shown) + (", ..." if len(columns) > 40 else ""),
-    }
-    lines = [t("log.error.missing_columns", **values)]
-    lines.extend(_missing_line(m) for m in missing)
-    lines.extend(filter(None, [sheet_list(src)]))  # a workbook: its sheets and their headers
-    unnamed = sum(str(c).startswith("Unnamed: ") for c in columns)
-    if unnamed * 2 >= len(columns):  # row 1 is a title: a sheet laid out for people
-        lines.append(t("log.hint.title_row", row=_header_row_guess(src)))
-    raise LogError(
-        "log.error.missing_columns", message="\n".join(lines), missing=missing, **values
-    )
-
-
-def _header_row_guess(src: Source) -> str:
-    """The first spreadsheet row whose cells are all filled (the header, likely), or '?'."""
-    filled = src.frame.notna().to_numpy() & (src.frame.astype(str) != "").to_numpy()
-    full = np.flatnonzero(filled.all(axis=1)[:50])
-    return str(int(src.rownum[full[0]])) if full.size else "?"
-
-
-def _missing_line(m: MissingColumn) -> str:
-    """A missing column's line, with "did you mean ...?" when a column is close."""
-    line = t(m.reason, **m.reason_values)
-    if m.suggestion is None:
-        return line
-    if m.reason == "log.error.missing_field":
-        field = m.reason_values["field"]
-        return line + " " + t("log.hint.column", field=field, column=m.suggestion)
-    stage = m.reason_values["stage"].strip("'")
-    return line + " " + t("log.hint.stage_column", stage=stage, column=m.suggestion)
-
-
-# ------------------------------------------------------ column names of exports
-#: Column names common exports give each field (besides the field's own name): a field
-#: not named in ``columns=`` and without a column of its own name is read from the one
-#: column among these (compared without case); two of them are an error.
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "lead": ("客户名称", "线索ID", "线索编号", "客户ID", "lead_id", "lead id"),
-    "stage": ("商机阶段", "阶段", "销售阶段"),
-    "time": ("创建时间", "日期", "时间", "date", "timestamp"),
-    "rep": ("负责人", "销售", "业务员", "销售代表", "owner"),
-    "source": ("来源", "渠道", "线索来源"),
-    "amount": ("金额", "成交金额"),
-    "period": ("统计期", "期间", "周次", "月份", "period"),
-    "segment": ("客户类型", "客户分类", "细分", "segment"),
-    "close": ("结束日期", "关闭日期", "成交日期", "close_date", "closed"),
-    "status": ("状态", "商机状态", "赢单状态", "输赢状态", "结果"),
-    "reason": ("输单原因", "丢单原因", "失败原因", "流失原因", "loss_reason", "lost reason"),
-}
-
-
-def recognise_columns(
-    src: Source,
-    allowed: Sequence[str],
-    fields: Mapping[str, str],
-    stages: Mapping[str, str | None] | None = None,
-) -> dict[str, str]:
-    """``fields`` (``columns=``) completed with the columns recognised by their names.
-
-    A field in ``allowed`` that ``fields`` does not name and that has no
-    column of its own name is read from the one column of the file whose
-    name is among its :data:`SYNONYMS` (or its own name in another case),
-    not already read by a field or a stage. Two such columns: a LogError
-    asking to choose one.
-
-    >>> src = Source(pd.DataFrame({"线索编号": ["L1"], "阶段": ["拨打"], "时间": ["2025-03-03"]}),
-    ...              np.array([2]), "x.csv")
-    >>> recognise_columns(src, ("lead", "stage", "time", "rep"), {})
-    {'lead': '线索编号', 'stage': '阶段', 'time': '时间'}
-    """
-    out = dict(fields)
-    have = list(src.frame.columns)
-    taken = {*out.values(), *(c for c in (stages or {}).values() if c is not None)}
-    taken |= {k for k in allowed if k in have and k not in out}
-    for key in allowed:
-        if key in out or key in have or key not in SYNONYMS:
-            continue
-        names = {key.casefold(), *(n.casefold() for n in SYNONYMS[key])}
-        found = [c for c in have if c not in taken and str(c).casefold() in names]
-        if len(found) > 1:
-            raise LogError(
-                "log.error.ambiguous_column",
-                name=src.name,
-                field=key,
-                columns=", ".join(map(quote, found)),
-                column=found[0],
-            )
-        if found:
-            out[key] = found[0]
-            taken.add(found[0])
-    return out
-
-
-def suggest_column(wanted: Sequence[str], columns: Sequence[str]) -> str | None:
-    """The column of ``columns`` most like any name in ``wanted`` (difflib, without
-    case; None when none is close).
-
-    >>> suggest_column(["rep", "负责人", "owner"], ["客户", "负责人员", "金额"])
-    '负责人员'
-    >>> suggest_column(["sale"], ["sales", "dial"])
-    'sales'
-    >>> suggest_column(["rep"], ["amount"]) is None
-    True
-    """
-    best, score = None, 0.0
-    for column in columns:
-        text = str(column).casefold()
-        for name in wanted:
-            ratio = difflib.SequenceMatcher(None, name.casefold(), text).ratio()
-            if ratio > score:
-                best, score = column, ratio
-    return best if score >= 0.6 else None
-
-
-def _suggestion(m: MissingColumn, spare: Sequence[str]) -> str | None:
-    if m.reason == "log.error.missing_field":
-        field = m.reason_values["field"]
-        return suggest_column([*m.columns, field, *SYNONYMS.get(field, ())], spare)
-    if m.reason == "log.error.missing_stage":
-        return suggest_column(m.columns, spare)
-    return None
-
-
 # ----------------------------------------------------------------- cells
 def _cell_text(v: object) -> str:
     """One cell as stripped text ('' when empty); whole floats lose their '.0'."""
@@ -1094,230 +876,10 @@ def repeats(codes: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, dict[int, in
     )
 
 
-# --------------------------------------------------------------- problems
-class Problem(NamedTuple):
-    """One problem of a file, in ``LogError.values["problems"]``.
-
-    Attributes
-    ----------
-    column : str
-        The column to blame ("" when none).
-    rows : tuple of int
-        Every row with this problem, counted as in a spreadsheet (the header
-        is row 1).
-    reason : str
-        The catalogue key of the reason (``"log.reason.gap"``...), the same
-        for every row; the message shows the first row's.
-    reason_values : dict
-        The values of the first row's reason.
-    fix : str
-        The catalogue key of the fix (``"log.fix.gap"``...).
-    fix_values : dict
-        Its values (the same for every row).
-    """
-
-    column: str
-    rows: tuple[int, ...]
-    reason: str
-    reason_values: dict[str, Any]
-    fix: str
-    fix_values: dict[str, Any]
-
-
-#: The values of a problem's reason for one row, from the row's position in the frame.
-_Values = Callable[[int], Mapping[str, Any]] | None
-
-
-@dataclass(frozen=True)
-class _Found:
-    positions: np.ndarray  # 0-based rows of the prepared frame, ascending
-    column: str
-    reason: str
-    values: _Values
-    fix: str
-    fix_values: Mapping[str, Any] = field(default_factory=dict)
-
-    def reason_values(self, p: int) -> dict[str, Any]:
-        return {} if self.values is None else dict(self.values(p))
-
-    def reason_text(self, p: int) -> str:
-        return t(self.reason, **self.reason_values(p))
-
-
 def quoted(text: Sequence[str] | _LazyText) -> Callable[[int], dict[str, str]]:
     """The values of a reason about one cell: ``{value}``, the cell's text (``text[p]``
     for the row at position ``p``), quoted."""
     return lambda p: {"value": quote(text[p])}
-
-
-class Problems:
-    """Every problem found in a source, so that one LogError (or one dropped report) tells all.
-
-    >>> src = read_source(pd.DataFrame({"amount": ["5", "-1", "x"]}))
-    >>> problems = Problems(src)
-    >>> amount, empty, text = parse_numbers(src.frame["amount"])
-    >>> problems.add(~(amount >= 0), "amount", "log.reason.bad_amount", quoted(text),
-    ...              "log.fix.bad_amount")
-    >>> problems.dropped()
-       row  column                               reason
-    0    3  amount  the amount '-1' is not a number >= 0
-    1    4  amount   the amount 'x' is not a number >= 0
-    >>> problems.report()[0].rows, problems.report()[0].reason_values
-    ((3, 4), {'value': "'-1'"})
-    """
-
-    def __init__(self, src: Source) -> None:
-        self.src = src
-        self.items: list[_Found] = []
-
-    def add(
-        self,
-        where: np.ndarray,
-        column: str,
-        reason: str,
-        values: _Values,
-        fix: str,
-        /,
-        **fix_values: Any,
-    ) -> None:
-        """Rows with one problem: ``where`` (a mask, or positions) in ``column``.
-
-        ``reason`` and ``fix`` are catalogue keys; ``values(p)`` gives the
-        reason's values for the row at position ``p`` (None: it has none),
-        ``fix_values`` the fix's.
-        """
-        where = np.asarray(where)
-        positions = np.flatnonzero(where) if where.dtype == bool else np.unique(where)
-        if positions.size:
-            found = _Found(positions.astype(np.int64), column, reason, values, fix, fix_values)
-            self.items.append(found)
-
-    def mask(self) -> np.ndarray:
-        """Which rows of the source have a problem."""
-        out = np.zeros(len(self.src.frame), dtype=bool)
-        for item in self.items:
-            out[item.positions] = True
-        return out
-
-    def report(self) -> list[Problem]:
-        """The problems found, as they go into ``LogError.values["problems"]``."""
-        return [
-            Problem(
-                item.column,
-                tuple(self.src.rownum[item.positions].tolist()),
-                item.reason,
-                item.reason_values(int(item.positions[0])),
-                item.fix,
-                dict(item.fix_values),
-            )
-            for item in self.items
-        ]
-
-    def finish(
-        self, mode: str, keep: np.ndarray, *, format: str | None = None, what: str | None = None
-    ) -> None:
-        """Raise the LogError listing every problem, unless ``errors="drop"`` keeps some rows.
-
-        ``format`` names a log's format ("events"...); ``what`` a pipeline
-        reader's kind of file ("a pipeline snapshot"...).
-        """
-        if self.items and (mode == "raise" or not keep.any()):
-            self.raise_error(format=format, what=what, all_invalid=mode == "drop")
-
-    def raise_error(
-        self, *, format: str | None = None, what: str | None = None, all_invalid: bool = False
-    ) -> None:
-        """One LogError: a title, one line per problem, and how to read the valid rows."""
-        name, count = self.src.name, len(self.items)
-        if what is None:  # a log
-            head = t("log.error.title", name=name, format=format, count=count)
-            key, values, hint = "log.error.title", {"format": format}, t("log.error.drop_hint")
-        else:  # a pipeline snapshot, a deal history or a grade history
-            head = t("pipeline.error.title", name=name, what=what, count=count)
-            key, values, hint = (
-                "pipeline.error.title",
-                {"what": what},
-                t("pipeline.error.drop_hint"),
-            )
-        problems = self.report()
-        lines = [head]
-        for problem in problems:
-            lines.append(
-                t(
-                    "log.error.problem",
-                    column=quote(problem.column),
-                    rows=_rows(np.asarray(problem.rows)),
-                    reason=t(problem.reason, **problem.reason_values),
-                    fix=t(problem.fix, **problem.fix_values),
-                )
-            )
-        lines.append(t("log.error.all_invalid") if all_invalid else hint)
-        raise LogError(
-            key, message="\n".join(lines), name=name, count=count, problems=problems, **values
-        )
-
-    def dropped(
-        self,
-        extra: np.ndarray | None = None,
-        column: str = "",
-        reason: str = "",
-        values: _Values = None,
-        /,
-    ) -> pd.DataFrame:
-        """One row per dropped source row (``row``, ``column``, ``reason``): its own first
-        problem, or for the rows of ``extra`` (a mask) without one, ``reason`` in
-        ``column``: why they went with it."""
-        if not self.items:
-            return empty_dropped()
-        seen = np.zeros(len(self.src.frame), dtype=bool)
-        rows, cols, reasons = [], [], []
-        for item in self.items:
-            new = item.positions[~seen[item.positions]]
-            seen[new] = True
-            rows.extend(self.src.rownum[new].tolist())
-            cols.extend([item.column] * len(new))
-            reasons.extend(item.reason_text(int(p)) for p in new)
-        if extra is not None:
-            also = _Found(np.flatnonzero(extra & ~seen), column, reason, values, "")
-            rows.extend(self.src.rownum[also.positions].tolist())
-            cols.extend([column] * len(also.positions))
-            reasons.extend(also.reason_text(int(p)) for p in also.positions)
-        out = pd.DataFrame(
-            {
-                "row": np.asarray(rows, dtype=np.int64),
-                "column": pd.Series(cols, dtype=object),
-                "reason": pd.Series(reasons, dtype=object),
-            }
-        )
-        return out.sort_values("row", kind="stable").reset_index(drop=True)
-
-
-def _rows(rows: np.ndarray) -> str:
-    rows = np.unique(rows)
-    shown = ", ".join(str(r) for r in rows[:_SHOW_ROWS])
-    if rows.size == 1:
-        return t("log.error.rows_one", rows=shown)
-    if rows.size <= _SHOW_ROWS:
-        return t("log.error.rows_some", rows=shown, total=rows.size)
-    return t("log.error.rows_many", rows=shown, more=rows.size - _SHOW_ROWS, total=rows.size)
-
-
-def lead_ids(
-    problems: Problems, frame: pd.DataFrame, column: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """Codes and labels of the lead ids in ``column``; an empty one is a problem."""
-    codes, names = labels(frame[column])
-    problems.add(codes < 0, column, "log.reason.no_lead", None, "log.fix.no_lead")
-    return codes, names
-
-
-def amounts(problems: Problems, frame: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
-    """Amounts of money in ``column`` (NaN where empty, or not a number >= 0: a problem),
-    and which cells are empty. Amounts are read as :func:`money` reads them."""
-    values, empty, text = money(frame[column])
-    bad = ~empty & ~(np.isfinite(values) & (values >= 0))
-    problems.add(bad, column, "log.reason.bad_amount", quoted(text), "log.fix.bad_amount")
-    return np.where(bad, np.nan, values), empty
 
 
 def money(series: pd.Series) -> tuple[np.ndarray, np.ndarray, object]:

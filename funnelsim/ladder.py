@@ -18,20 +18,24 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._columns import (
+    resolve,
+)
+from ._problems import (
+    Problems,
+    lead_ids,
+)
 from ._reader import (
     ERRORS,
-    Problems,
     choice,
     empty_dropped,
     fields,
     kept_values,
     label_text,
     labels,
-    lead_ids,
     quote,
     quoted,
     read_source,
-    resolve,
     stage_names,
 )
 from ._validate import check_choice, check_count, check_nonnegative, check_open_probability, short

@@ -22,16 +22,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._columns import (
+    SYNONYMS,
+    recognise_columns,
+)
 from ._formats import FIELDS, attribute, read_counts, read_events, read_leads
 from ._reader import (
     ERRORS,
-    SYNONYMS,
     LogError,
     choice,
     fields,
     quote,
     read_source,
-    recognise_columns,
 )
 from ._validate import by_columns, check_nonnegative, type_name
 from .funnel import Funnel
@@ -86,7 +88,7 @@ class Log:
     columns_used : dict
         The file's column read for each field (``{"lead": "线索编号", ...}``):
         named in ``columns=``, of the field's own name, or recognised among
-        the names common exports use (:data:`funnelsim._reader.SYNONYMS`;
+        the names common exports use (:data:`funnelsim._columns.SYNONYMS`;
         those recognised are shown in the repr). ``by=`` may name a field
         or its column.
     attempts : pandas.DataFrame or None

@@ -35,11 +35,13 @@ import pandas as pd
 
 from ._deals import DEFAULT_PROBABILITIES, open_deals, read_probabilities
 from ._moved import moved_names
+from ._problems import (
+    Problems,
+    amounts,
+)
 from ._reader import (
     ERRORS,
     LogError,
-    Problems,
-    amounts,
     as_list,
     choice,
     empty_dropped,

@@ -19,11 +19,13 @@ import numpy as np
 import pandas as pd
 
 from ._deals import open_deals, read_probabilities
+from ._problems import (
+    Problems,
+)
 from ._reader import (
     ERRORS,
     FALSE,
     TRUE,
-    Problems,
     choice,
     empty_dropped,
     kept_values,

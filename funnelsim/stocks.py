@@ -34,7 +34,15 @@ import pandas as pd
 
 from . import logs
 from ._grid import Grid, column_letter, read_grid
-from ._reader import ERRORS, LogError, Problem, choice, quote
+from ._problems import (
+    Problem,
+)
+from ._reader import (
+    ERRORS,
+    LogError,
+    choice,
+    quote,
+)
 from ._validate import short, type_name
 from .diagnose import diagnose_pipeline
 from .i18n import FunnelsimTypeError, FunnelsimValueError, stages_label, t
@@ -600,7 +608,7 @@ def read_snapshot(
     ------
     LogError
         With key ``"stocks.error.title"`` and one
-        :class:`~funnelsim._reader.Problem` per problem in
+        :class:`~funnelsim._problems.Problem` per problem in
         ``.values["problems"]``, its ``reason_values`` holding the ``cell``
         (such as ``"C6"``): a count that is empty, not a number, negative or
         fractional; an amount that is not a number >= 0; a row without its

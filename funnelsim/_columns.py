@@ -1,0 +1,234 @@
+"""Columns of an input file: the kit's fields found by name, by the names common exports
+use (:data:`SYNONYMS`), or named in ``columns=``; a missing column is one error that lists
+the header and suggests the closest column.
+
+Shared by the log and pipeline readers; split from :mod:`funnelsim._reader` (files and
+cells), whose :class:`~funnelsim._reader.Source` it reads.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ._reader import LogError, Source, quote, sheet_list
+from .i18n import t
+
+
+class MissingColumn(NamedTuple):
+    """One column a file lacks, in ``LogError.values["missing"]``.
+
+    ``columns`` are the names looked for (two or more when either would do),
+    ``reason`` the catalogue key of its line in the message
+    (``"log.error.missing_field"``, ``"log.error.missing_stage"`` or
+    ``"pipeline.error.missing_either"``), ``reason_values`` its values and
+    ``suggestion`` the file's column most like it (None when none is close):
+    the message asks "did you mean ...?".
+    """
+
+    columns: tuple[str, ...]
+    reason: str
+    reason_values: dict[str, Any]
+    #: The file's column most like the missing one (difflib), or None.
+    suggestion: str | None = None
+
+
+class Columns(dict):
+    """The file's column for each field (a dict), and ``taken``: every column a field
+    or a stage reads, so that the others can be kept as lead attributes."""
+
+    taken: frozenset[str] = frozenset()
+
+
+def resolve(
+    src: Source,
+    allowed: Sequence[str],
+    fields: Mapping[str, str],
+    required: Sequence[str] = (),
+    *,
+    stages: Mapping[str, str | None] | None = None,
+    one_of: Sequence[str] = (),
+) -> Columns:
+    """The file's column for each field it has; one LogError listing every missing column.
+
+    A field is looked for under the column ``fields`` gives it, else under
+    its own name; it must be there when ``fields`` names it or it is
+    ``required``. ``stages`` maps stage names to the columns that must be
+    there too (None: no column); with ``one_of``, at least one of those
+    fields must be there. Each missing column's line suggests the file's
+    column most like it (see :func:`suggest_column`).
+    """
+    have = set(src.frame.columns)
+    used, missing = Columns(), []
+    for key in allowed:
+        column = fields.get(key, key)
+        if column in have:
+            used[key] = column
+        elif key in fields or key in required:
+            missing.append(
+                MissingColumn(
+                    (column,),
+                    "log.error.missing_field",
+                    {"column": quote(column), "field": key},
+                )
+            )
+    stage_columns = {c for c in (stages or {}).values() if c is not None}
+    for stage, column in (stages or {}).items():
+        if column is not None and column not in have:
+            missing.append(
+                MissingColumn(
+                    (column,),
+                    "log.error.missing_stage",
+                    {"column": quote(column), "stage": quote(stage)},
+                )
+            )
+    if one_of and not any(k in used for k in one_of):
+        names = tuple(fields.get(k, k) for k in one_of)
+        missing.append(
+            MissingColumn(
+                names,
+                "pipeline.error.missing_either",
+                {"columns": " nor ".join(map(quote, names))},
+            )
+        )
+    used.taken = frozenset({*used.values(), *(stage_columns & have)})
+    if missing:
+        spare = [c for c in src.frame.columns if c not in used.taken]
+        missing = [m._replace(suggestion=_suggestion(m, spare)) for m in missing]
+        _raise_missing_columns(src, missing)
+    return used
+
+
+def _raise_missing_columns(src: Source, missing: list[MissingColumn]) -> None:
+    """One LogError listing every missing column, with the columns the file has."""
+    columns = list(src.frame.columns)
+    shown = [quote(c) for c in columns[:40]]
+    values = {
+        "name": src.name,
+        "count": len(missing),
+        "available": ", ".join(shown) + (", ..." if len(columns) > 40 else ""),
+    }
+    lines = [t("log.error.missing_columns", **values)]
+    lines.extend(_missing_line(m) for m in missing)
+    lines.extend(filter(None, [sheet_list(src)]))  # a workbook: its sheets and their headers
+    unnamed = sum(str(c).startswith("Unnamed: ") for c in columns)
+    if unnamed * 2 >= len(columns):  # row 1 is a title: a sheet laid out for people
+        lines.append(t("log.hint.title_row", row=_header_row_guess(src)))
+    raise LogError(
+        "log.error.missing_columns", message="\n".join(lines), missing=missing, **values
+    )
+
+
+def _header_row_guess(src: Source) -> str:
+    """The first spreadsheet row whose cells are all filled (the header, likely), or '?'."""
+    filled = src.frame.notna().to_numpy() & (src.frame.astype(str) != "").to_numpy()
+    full = np.flatnonzero(filled.all(axis=1)[:50])
+    return str(int(src.rownum[full[0]])) if full.size else "?"
+
+
+def _missing_line(m: MissingColumn) -> str:
+    """A missing column's line, with "did you mean ...?" when a column is close."""
+    line = t(m.reason, **m.reason_values)
+    if m.suggestion is None:
+        return line
+    if m.reason == "log.error.missing_field":
+        field = m.reason_values["field"]
+        return line + " " + t("log.hint.column", field=field, column=m.suggestion)
+    stage = m.reason_values["stage"].strip("'")
+    return line + " " + t("log.hint.stage_column", stage=stage, column=m.suggestion)
+
+
+# ------------------------------------------------------ column names of exports
+#: Column names common exports give each field (besides the field's own name): a field
+#: not named in ``columns=`` and without a column of its own name is read from the one
+#: column among these (compared without case); two of them are an error.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "lead": ("客户名称", "线索ID", "线索编号", "客户ID", "lead_id", "lead id"),
+    "stage": ("商机阶段", "阶段", "销售阶段"),
+    "time": ("创建时间", "日期", "时间", "date", "timestamp"),
+    "rep": ("负责人", "销售", "业务员", "销售代表", "owner"),
+    "source": ("来源", "渠道", "线索来源"),
+    "amount": ("金额", "成交金额"),
+    "period": ("统计期", "期间", "周次", "月份", "period"),
+    "segment": ("客户类型", "客户分类", "细分", "segment"),
+    "close": ("结束日期", "关闭日期", "成交日期", "close_date", "closed"),
+    "status": ("状态", "商机状态", "赢单状态", "输赢状态", "结果"),
+    "reason": ("输单原因", "丢单原因", "失败原因", "流失原因", "loss_reason", "lost reason"),
+}
+
+
+def recognise_columns(
+    src: Source,
+    allowed: Sequence[str],
+    fields: Mapping[str, str],
+    stages: Mapping[str, str | None] | None = None,
+) -> dict[str, str]:
+    """``fields`` (``columns=``) completed with the columns recognised by their names.
+
+    A field in ``allowed`` that ``fields`` does not name and that has no
+    column of its own name is read from the one column of the file whose
+    name is among its :data:`SYNONYMS` (or its own name in another case),
+    not already read by a field or a stage. Two such columns: a LogError
+    asking to choose one.
+
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> src = Source(pd.DataFrame({"线索编号": ["L1"], "阶段": ["拨打"], "时间": ["2025-03-03"]}),
+    ...              np.array([2]), "x.csv")
+    >>> recognise_columns(src, ("lead", "stage", "time", "rep"), {})
+    {'lead': '线索编号', 'stage': '阶段', 'time': '时间'}
+    """
+    out = dict(fields)
+    have = list(src.frame.columns)
+    taken = {*out.values(), *(c for c in (stages or {}).values() if c is not None)}
+    taken |= {k for k in allowed if k in have and k not in out}
+    for key in allowed:
+        if key in out or key in have or key not in SYNONYMS:
+            continue
+        names = {key.casefold(), *(n.casefold() for n in SYNONYMS[key])}
+        found = [c for c in have if c not in taken and str(c).casefold() in names]
+        if len(found) > 1:
+            raise LogError(
+                "log.error.ambiguous_column",
+                name=src.name,
+                field=key,
+                columns=", ".join(map(quote, found)),
+                column=found[0],
+            )
+        if found:
+            out[key] = found[0]
+            taken.add(found[0])
+    return out
+
+
+def suggest_column(wanted: Sequence[str], columns: Sequence[str]) -> str | None:
+    """The column of ``columns`` most like any name in ``wanted`` (difflib, without
+    case; None when none is close).
+
+    >>> suggest_column(["rep", "负责人", "owner"], ["客户", "负责人员", "金额"])
+    '负责人员'
+    >>> suggest_column(["sale"], ["sales", "dial"])
+    'sales'
+    >>> suggest_column(["rep"], ["amount"]) is None
+    True
+    """
+    best, score = None, 0.0
+    for column in columns:
+        text = str(column).casefold()
+        for name in wanted:
+            ratio = difflib.SequenceMatcher(None, name.casefold(), text).ratio()
+            if ratio > score:
+                best, score = column, ratio
+    return best if score >= 0.6 else None
+
+
+def _suggestion(m: MissingColumn, spare: Sequence[str]) -> str | None:
+    if m.reason == "log.error.missing_field":
+        field = m.reason_values["field"]
+        return suggest_column([*m.columns, field, *SYNONYMS.get(field, ())], spare)
+    if m.reason == "log.error.missing_stage":
+        return suggest_column(m.columns, spare)
+    return None
