@@ -38,7 +38,6 @@ from .groups import (
     adjust_pvalues,
     chosen_steps,
     group_labels,
-    p_text,
     stage_rows,
 )
 from .i18n import (
@@ -49,7 +48,7 @@ from .i18n import (
     t,
     table_text,
 )
-from .intervals import METHODS, check_level, interval
+from .intervals import METHODS, check_level, interval, p_text
 from .logs import Log
 from .presets import Preset
 

@@ -53,7 +53,7 @@ from .i18n import (
     stage_label,
     t,
 )
-from .intervals import METHODS, check_level, check_pair, interval
+from .intervals import METHODS, check_level, check_pair, interval, p_text
 from .logs import Log
 
 __all__ = [
@@ -78,13 +78,6 @@ SHOWN_ROWS = 12  # rows a repr lists
 # ------------------------------------------------------------------ helpers
 def percent_text(x: float) -> str:
     return "-" if not np.isfinite(x) else f"{100 * x:.3g}%"
-
-
-def p_text(x: float) -> str:
-    """A p-value with its relation, to follow "p": "= 0.0312", "< 0.001" or "= -"."""
-    if not np.isfinite(x):
-        return "= -"
-    return "< 0.001" if x < 0.001 else f"= {x:.3g}"
 
 
 def group_label(values: Sequence[object]) -> str:

@@ -552,3 +552,15 @@ def _ratio_list(ratios: object) -> list[object]:
     if isinstance(ratios, str) or not np.iterable(ratios):
         raise FunnelsimValueError("error.overall_degenerate", value=short(ratios))
     return list(ratios)  # type: ignore[call-overload]
+
+
+def p_text(x: float) -> str:
+    """A p-value with its relation, to follow "p" in a summary: "= 0.0312", "< 0.001" or
+    "= -" (not defined).
+
+    >>> p_text(0.03123), p_text(2e-5), p_text(float("nan"))
+    ('= 0.0312', '< 0.001', '= -')
+    """
+    if not np.isfinite(x):
+        return "= -"
+    return "< 0.001" if x < 0.001 else f"= {x:.3g}"

@@ -32,7 +32,7 @@ from scipy import optimize, special, stats
 
 from ._validate import by_columns, short, type_name
 from .i18n import FunnelsimTypeError, FunnelsimValueError, field_label, stage_label, t
-from .intervals import check_level, check_pair
+from .intervals import check_level, check_pair, p_text
 from .logs import Log
 
 __all__ = ["Dispersion", "dispersion"]
@@ -155,7 +155,7 @@ class Dispersion:
                     entered=row.entered,
                     ratio=row.ratio,
                     phi=row.phi,
-                    p=_p_text(row.p_value),
+                    p=p_text(row.p_value),
                     verdict=t(verdict),
                 )
             )
@@ -184,10 +184,6 @@ class Dispersion:
                 )
             )
         return "\n".join(lines) + ")"
-
-
-def _p_text(x: float) -> str:
-    return "< 0.001" if x < 0.001 else f"= {x:.3g}"
 
 
 def dispersion(
