@@ -100,16 +100,18 @@ def young_leads(log: Log, *, quantile: float = TYPICAL_QUANTILE) -> pd.DataFrame
     reached = log.reached[list(log.stages)].to_numpy(dtype=bool)
     closed = log.closed.reindex(log.reached.index) if log.closed is not None else None
     still_open = np.ones(len(reached), bool) if closed is None else closed.isna().to_numpy()
+    values, known = clock.values, clock.known
     rows = []
     for k in range(1, len(log.stages)):
         entered = reached[:, k - 1]
         passed = entered & reached[:, k]
-        took = clock.elapsed(k, k - 1)[passed]
-        took = took[np.isfinite(took)]
+        # times only where they are needed (this runs in every fit without mature=)
+        both = np.flatnonzero(passed & known[:, k] & known[:, k - 1])
+        took = (values[both, k] - values[both, k - 1]) / clock.scale
         typical = float(np.quantile(took, quantile)) if took.size else math.nan
-        with np.errstate(invalid="ignore"):
-            age_low = clock.elapsed(None, k - 1) < typical  # False where unknown
-        young = int((entered & ~reached[:, k] & still_open & age_low).sum())
+        waiting = np.flatnonzero(entered & ~reached[:, k] & still_open & known[:, k - 1])
+        age = (clock.as_of - values[waiting, k - 1]) / clock.scale
+        young = int((age < typical).sum())  # none when typical is NaN
         n = int(entered.sum())
         share = young / n if n else 0.0
         rows.append((log.stages[k], n, int(passed.sum()), young, share, typical))
