@@ -10,6 +10,7 @@
 import importlib as _importlib
 
 from . import (
+    backtesting,
     control,
     cycle,
     datasets,
@@ -30,6 +31,7 @@ from . import (
     young,
 )
 from ._version import __version__
+from .backtesting import Backtest, BacktestCutoffWarning, backtest
 from .control import p_chart
 from .cycle import cycle_length, open_lead_ratios, stale_leads, time_in_stage
 from .diagnose import diagnose_leaks, diagnose_pipeline
@@ -92,6 +94,8 @@ def __getattr__(name: str):
 
 __all__ = [
     "CI",
+    "Backtest",
+    "BacktestCutoffWarning",
     "Calibration",
     "Cycle",
     "DealSize",
@@ -115,6 +119,8 @@ __all__ = [
     "YoungLeadsWarning",
     "__version__",
     "back_calculate",
+    "backtest",
+    "backtesting",
     "calibration",
     "calls_for_expected",
     "calls_for_overall_precision",
