@@ -127,6 +127,8 @@ class Backtest:
         Forecast replicates per origin.
     name : str
         The log's name.
+    stage : str
+        The last stage (whose count is forecast).
     """
 
     table: pd.DataFrame
@@ -136,6 +138,7 @@ class Backtest:
     period: str
     reps: int
     name: str
+    stage: str = ""
 
     def coverage(self) -> pd.DataFrame:
         """Per band and level: ``windows``, ``coverage``, ``se`` (its binomial
@@ -551,7 +554,7 @@ def backtest(
         tag = _tag(level)
         columns += [f"low_{tag}", f"high_{tag}", f"inside_{tag}", f"score_{tag}"]
     table = pd.DataFrame(rows, columns=columns)
-    return Backtest(table, cohorts, levels, days, grouping, reps, log.name)
+    return Backtest(table, cohorts, levels, days, grouping, reps, log.name, log.stages[-1])
 
 
 def _bar(progress, total):

@@ -19,6 +19,7 @@ colour-blind-safe palette. Every title, axis label and legend entry comes from
 - :mod:`~funnelsim.plotting.outcomes`: notebook 06 (share won by day t);
 - :mod:`~funnelsim.plotting.forecast`: notebook 07 (forecast band, pipeline,
   calibration, grade ladder);
+- :mod:`~funnelsim.plotting.backtest`: notebook 07 (a back-test's bands and PIT);
 - :mod:`~funnelsim.plotting.stocks`: notebook 06 (a tracking sheet's stocks
   over the dates).
 
@@ -34,7 +35,8 @@ Examples
 'calls made so far'
 """
 
-from . import forecast, game, groups, logs, outcomes, stocks, theme
+from . import backtest, forecast, game, groups, logs, outcomes, stocks, theme
+from .backtest import *  # noqa: F403
 from .forecast import *  # noqa: F403
 from .game import *  # noqa: F403
 from .groups import *  # noqa: F403
@@ -51,4 +53,5 @@ __all__ = sorted(
     + forecast.__all__
     + stocks.__all__
     + outcomes.__all__
+    + backtest.__all__
 )
