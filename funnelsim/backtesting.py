@@ -129,6 +129,16 @@ class Backtest:
         The log's name.
     stage : str
         The last stage (whose count is forecast).
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> bt = fs.backtest(fs.datasets.load_bank_marketing(), reps=500, rng=1)
+    >>> bt.table[["origin", "band", "calls", "actual"]].head(3)
+        origin           band  calls  actual
+    0  2008-12          point     10       1
+    1  2008-12      parameter     10       1
+    2  2008-12  overdispersed     10       1
     """
 
     table: pd.DataFrame
@@ -195,7 +205,16 @@ class Backtest:
 
     def to_frame(self) -> pd.DataFrame:
         """Long table: one row per origin, band and level (``low``, ``high``,
-        ``inside``, ``score``, with ``actual``, ``calls``, ``mean``, ``pit``)."""
+        ``inside``, ``score``, with ``actual``, ``calls``, ``mean``, ``pit``).
+
+        Examples
+        --------
+        >>> import funnelsim as fs
+        >>> bt = fs.backtest(fs.datasets.load_bank_marketing(), reps=500, rng=1)
+        >>> frame = bt.to_frame()
+        >>> len(frame) == 3 * len(bt.table), sorted(frame["level"].unique())
+        (True, [0.5, 0.8, 0.95])
+        """
         keep = ["origin", "start", "band", "history", "calls", "actual", "mean", "rho", "pit"]
         parts = []
         for level in self.levels:
@@ -559,7 +578,7 @@ def backtest(
 
 def _bar(progress, total):
     if progress is True:
-        from tqdm.auto import tqdm  # optional and heavy: only when asked
+        from tqdm.auto import tqdm  # lazy: heavy, only when a bar is asked for
 
         return tqdm(total=total, desc=t("progress.backtest"), unit=t("progress.origin"))
     return None

@@ -40,6 +40,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from ._version import __version__
+from .backtesting import BacktestCutoffWarning, backtest
 from .diagnose import SHAPES
 from .distributions import Cycle, DealSize
 from .estimate import fit as fit_log
@@ -240,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _forecast_arguments(report, periods=13)
     _snapshot_parser(sub)
+    _backtest_parser(sub)
     return parser
 
 
@@ -257,6 +259,82 @@ def _snapshot_parser(sub: Any) -> None:
     snapshot.add_argument("--rep", default=None, metavar="NAME", help=t("cli.help.rep"))
     snapshot.add_argument("--csv", action="store_true", help=t("cli.help.snapshot_csv"))
     snapshot.add_argument("--quiet", "-q", action="store_true", help=t("cli.help.quiet"))
+
+
+def _backtest_parser(sub: Any) -> None:
+    """``funnelsim backtest LOG --stages ... [--horizon 30] [--period week] [--start]
+    [--window] [--min-history] [--reps] [--seed]``."""
+    parser = sub.add_parser(
+        "backtest",
+        help=t("cli.backtest.help"),
+        description=t("cli.backtest.description"),
+        epilog=t("cli.backtest.epilog"),
+        formatter_class=_Formatter,
+    )
+    _log_arguments(parser)
+    group = parser.add_argument_group(t("cli.group.backtest"))
+    group.add_argument("--horizon", default=None, metavar="DAYS", help=t("cli.help.horizon"))
+    group.add_argument(
+        "--period", choices=("week", "month"), default="week", help=_h("cli.help.period", "week")
+    )
+    group.add_argument("--start", default=None, metavar="DATE", help=t("cli.help.start"))
+    group.add_argument("--window", type=int, default=None, metavar="N", help=t("cli.help.window"))
+    group.add_argument(
+        "--min-history", type=int, default=6, metavar="N", help=_h("cli.help.min_history", 6)
+    )
+    group.add_argument("--reps", type=int, default=4000, help=_h("cli.help.reps", "4000"))
+    group.add_argument("--seed", type=int, default=None, help=t("cli.help.seed"))
+
+
+def _cmd_backtest(args: argparse.Namespace, out: TextIO) -> None:
+    log = _read(args)
+    horizon = args.horizon
+    if horizon is not None:
+        with contextlib.suppress(ValueError):
+            horizon = float(horizon)
+    with _progress(1, args.quiet, t("progress.backtest")) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(1)
+
+        bt = backtest(
+            log,
+            horizon=horizon,
+            period=args.period,
+            start=args.start,
+            window=args.window,
+            min_history=args.min_history,
+            reps=args.reps,
+            rng=args.seed,
+            progress=progress,
+        )
+    print(log_line(log), file=out)
+    if bt.table.empty:
+        print(t("cli.backtest.none", min_history=args.min_history), file=out)
+        return
+    horizon = "" if bt.horizon is None else t("repr.backtest.horizon", days=bt.horizon)
+    windows = int(bt.coverage()["windows"].iloc[0])
+    period = t(f"backtest.period.{bt.period}")
+    print(t("cli.backtest.header", windows=windows, period=period, horizon=horizon), file=out)
+    print(table_text(_coverage_frame(bt), index=False), file=out)
+
+
+def _coverage_frame(bt) -> pd.DataFrame:
+    """The coverage table in words: one row per band and level."""
+    cov = bt.coverage()
+    names = t("cli.backtest.columns").split(",")
+    return pd.DataFrame(
+        {
+            names[0]: [t(f"backtest.band.{b}") for b in cov["band"]],
+            names[1]: [f"{x:.0%}" for x in cov["level"]],
+            names[2]: cov["windows"],
+            names[3]: [f"{x:.0%}" for x in cov["coverage"]],
+            names[4]: [f"{x:.0%}" for x in cov["se"]],
+            names[5]: cov["width"].round(1),
+            names[6]: cov["score"].round(1),
+        }
+    )
 
 
 # ------------------------------------------------------------------ helpers
@@ -360,7 +438,7 @@ def _warnings_as_notes() -> list[str]:
     show = warnings.showwarning
 
     def note(message, category, filename, lineno, file=None, line=None):
-        if not issubclass(category, YoungLeadsWarning):
+        if not issubclass(category, (YoungLeadsWarning, BacktestCutoffWarning)):
             return show(message, category, filename, lineno, file, line)
         text = " ".join(str(message).split())
         if text not in notes:
@@ -368,6 +446,7 @@ def _warnings_as_notes() -> list[str]:
         return None
 
     warnings.simplefilter("always", YoungLeadsWarning)
+    warnings.simplefilter("always", BacktestCutoffWarning)
     warnings.showwarning = note
     return notes
 
@@ -741,6 +820,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         "forecast": _cmd_forecast,
         "report": _cmd_report,
         "snapshot": _cmd_snapshot,
+        "backtest": _cmd_backtest,
     }
     try:
         if getattr(args, "seed", None) is not None and args.seed < 0:
