@@ -212,7 +212,7 @@ class Backtest:
         >>> import funnelsim as fs
         >>> bt = fs.backtest(fs.datasets.load_bank_marketing(), reps=500, rng=1)
         >>> frame = bt.to_frame()
-        >>> len(frame) == 3 * len(bt.table), sorted(frame["level"].unique())
+        >>> len(frame) == 3 * len(bt.table), sorted(frame["level"].unique().tolist())
         (True, [0.5, 0.8, 0.95])
         """
         keep = ["origin", "start", "band", "history", "calls", "actual", "mean", "rho", "pit"]
