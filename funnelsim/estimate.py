@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -34,7 +34,7 @@ from .i18n import (
 from .intervals import METHODS, check_level, interval
 from .logs import Log, mature_stage_table
 from .overall import PRODUCT, Overall, group_keys, group_rows
-from .overdispersion import Dispersion, dispersion_table
+from .overdispersion import Dispersion, dispersion_table, history_dispersion
 from .young import warn_young_leads
 
 __all__ = ["Fit", "Overall", "fit"]
@@ -70,6 +70,10 @@ class Fit:
         With ``fit(log, mature=...)``: the minimum age at a step's previous
         stage, in ``unit`` ("days" or "periods"); the table then has a
         ``young`` column (leads left out of each step). None otherwise.
+    history : Log or None
+        The log the fit was made on (None for a fit built by hand): where
+        :meth:`dispersion` reads how the ratios move from period to period,
+        which forecasts and plans use.
 
     Notes
     -----
@@ -145,6 +149,8 @@ class Fit:
     method: str = "wilson"
     mature: float | None = None
     unit: str = ""
+    history: Log | None = field(default=None, repr=False, compare=False)
+    _moves: dict = field(default_factory=dict, repr=False, compare=False)
 
     # ------------------------------------------------------------ groups
     @property
@@ -589,13 +595,18 @@ class Fit:
         return "\n".join(lines) + ")"
 
     def dispersion(
-        self, period: str = "period", *, confidence_level: float | None = None
+        self, period: str | None = None, *, confidence_level: float | None = None
     ) -> Dispersion:
-        """How much each stage ratio moves between periods beyond chance, from a fit by period.
+        """How much each stage ratio moves between periods beyond chance.
 
-        The fit must be grouped by ``period`` (``fit(log, by="month")``); its
-        other groups are summed. See :func:`funnelsim.overdispersion.dispersion`
+        From the fit's own table when it is grouped by ``period``
+        (``fit(log, by="month")``; its other groups are summed); otherwise
+        from the log it was fitted on (:attr:`history`), over the same leads
+        (with ``mature=``, the mature ones). ``period`` defaults to
+        ``"period"`` for a fit grouped by it, else the log's period column,
+        else weeks of its times. See :func:`funnelsim.overdispersion.dispersion`
         (the same on a log); ``confidence_level`` defaults to the fit's.
+        Forecasts and plans use it (:meth:`Dispersion.moving`).
 
         >>> import funnelsim as fs
         >>> result = fs.fit(fs.datasets.load_counts(), by="period").dispersion()
@@ -604,13 +615,30 @@ class Fit:
         0  connects       26  1.416
         1  meetings       26  0.867
         2     sales       26  1.155
+        >>> fs.fit(fs.datasets.load_counts()).dispersion().period   # from the history
+        'period'
         """
-        if not isinstance(period, str) or period not in self.by:
-            raise FunnelsimValueError(
-                "error.fit_no_period", period=short(period), by=", ".join(self.by) or "-"
-            )
         level = self.confidence_level if confidence_level is None else confidence_level
-        return dispersion_table(self.table, period, self.stages[1:], check_level(level))
+        level = check_level(level)
+        if period is None and "period" in self.by:
+            period = "period"
+        if isinstance(period, str) and period in self.by:
+            return dispersion_table(self.table, period, self.stages[1:], level)
+        found = None
+        if self.history is not None and (period is None or isinstance(period, str)):
+            key = (period, level)
+            if key not in self._moves:
+                self._moves[key] = history_dispersion(
+                    self.history, period, mature=self.mature, confidence_level=level
+                )
+            found = self._moves[key]
+        if found is None:
+            raise FunnelsimValueError(
+                "error.fit_no_period",
+                period=short(period or "period"),
+                by=", ".join(self.by) or "-",
+            )
+        return found
 
 
 def fit(
@@ -719,7 +747,9 @@ def fit(
     ratio[ok] = k[ok] / n[ok]
     low[ok], high[ok] = interval(k[ok], n[ok], level, method)
     table = table.assign(ratio=ratio, low=low, high=high)
-    return Fit(tuple(log.stages), table, keys, level, method, mature=window, unit=unit)
+    return Fit(
+        tuple(log.stages), table, keys, level, method, mature=window, unit=unit, history=log
+    )
 
 
 def _check_table(table: pd.DataFrame, stages: Sequence[str], keys: tuple[str, ...]) -> None:

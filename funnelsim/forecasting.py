@@ -48,8 +48,9 @@ from ._validate import (
 from .distributions import Cycle, DealSize
 from .estimate import Fit
 from .funnel import Funnel
-from .i18n import FunnelsimTypeError, FunnelsimValueError, t
+from .i18n import FunnelsimTypeError, FunnelsimValueError, field_label, t
 from .logs import Log
+from .overdispersion import Dispersion, period_factors
 from .simulation import CHUNK_REPS, close_deals, close_warm_start, draw_revenue, split_streams
 
 __all__ = ["Forecast", "forecast"]
@@ -107,13 +108,17 @@ def _simulate_rows(
     deal_size: DealSize | None,
     start: str,
     rng: np.random.Generator,
+    factors: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sales and revenue, shape (reps, periods), with one set of ratios per replicate.
 
     ``ratios`` has shape (reps, steps). The draws follow
     :func:`funnelsim.simulate` exactly (same chunks of replicates, same
     streams, same order of draws), only with a ratio per row: with equal
-    rows the result is ``simulate``'s to the last deal.
+    rows the result is ``simulate``'s to the last deal. ``factors`` (shape
+    (reps, warm + periods, steps), the first ``warm`` periods before 0, from
+    :func:`funnelsim.overdispersion.period_factors`) moves every replicate's
+    ratios period by period.
     """
     reps, periods = calls.shape
     sales = np.zeros((reps, periods), dtype=np.int64)
@@ -124,7 +129,8 @@ def _simulate_rows(
 
     def run(i: int) -> None:
         rows = slice(firsts[i], firsts[i] + CHUNK_REPS)
-        _chunk(ratios[rows], calls[rows], pmf, deal_size, start, streams[i], sales[rows])
+        moves = None if factors is None else factors[rows]
+        _chunk(ratios[rows], calls[rows], pmf, deal_size, start, streams[i], sales[rows], moves)
         revenue[rows] = draw_revenue(sales[rows], deal_size, streams[i])
 
     if len(firsts) == 1:
@@ -135,7 +141,17 @@ def _simulate_rows(
     return sales, revenue
 
 
-def _chunk(ratios, calls, pmf, deal_size, start, rng, sales) -> None:
+def _chunk(ratios, calls, pmf, deal_size, start, rng, sales, factors=None) -> None:
+    if factors is not None:  # each period's ratios: the replicate's, moved by the period
+        warm = factors.shape[1] - calls.shape[1]
+        moved = np.minimum(ratios[:, None, :] * factors, 1.0)
+        won = calls
+        for k in range(ratios.shape[1]):
+            won = rng.binomial(won, moved[:, warm:, k])
+        close_deals(sales, won, pmf, rng)
+        if start == "steady" and warm:
+            close_warm_start(sales, calls[:, 0], moved[:, :warm].prod(axis=-1), pmf, rng)
+        return
     # Rows that all share one set of ratios (a point forecast) take numpy's
     # scalar-probability paths: faster, and the same draws as per-row arrays.
     same = bool((ratios == ratios[:1]).all())
@@ -147,6 +163,29 @@ def _chunk(ratios, calls, pmf, deal_size, start, rng, sales) -> None:
         # As in simulate(), with each replicate's own overall rate.
         p = ratios[0].prod() if same else ratios.prod(axis=1)
         close_warm_start(sales, calls[:, 0], p, pmf, rng)
+
+
+def _moves(src: Fit | Funnel, between: object) -> Dispersion | None:
+    """The history's moves a forecast uses (None: the ratios stay fixed over the periods)."""
+    if between is None:
+        return None
+    if isinstance(between, Dispersion):
+        steps = tuple(src.stages[1:])
+        if between.stages != steps:
+            raise FunnelsimValueError(
+                "error.between_stages", got=" -> ".join(between.stages), want=" -> ".join(steps)
+            )
+        found = between
+    elif isinstance(between, str) and between == "auto":
+        if not isinstance(src, Fit) or src.history is None:
+            return None
+        try:
+            found = src.dispersion()
+        except FunnelsimValueError:  # a log without periods: nothing to read
+            return None
+    else:
+        raise FunnelsimTypeError("error.between", value=short(between), type=type_name(between))
+    return found if (found.moving() > 0).any() else None
 
 
 # ------------------------------------------------------------------ result
@@ -174,8 +213,12 @@ class Forecast:
     uncertainty : bool
         Whether the replicates drew their own ratios.
     point : Forecast or None
-        The same forecast on the point estimates only, from the same random
-        streams (None when this forecast is already a point forecast).
+        The same forecast on the point estimates only, with ratios that do not
+        move between periods, from the same random streams: the naive band
+        (None when this forecast is already a point forecast).
+    dispersion : Dispersion or None
+        How the ratios moved between periods in the history, when the
+        forecast lets them move (``between``); None when they stay fixed.
 
     Examples
     --------
@@ -200,6 +243,7 @@ class Forecast:
     start: str
     uncertainty: bool
     point: Forecast | None = None
+    dispersion: Dispersion | None = None
 
     @property
     def reps(self) -> int:
@@ -371,6 +415,8 @@ class Forecast:
 
     def __repr__(self) -> str:
         kind = t("repr.forecast.uncertainty" if self.uncertainty else "repr.forecast.point")
+        if self.dispersion is not None:
+            kind += t("repr.forecast.moving", period=field_label(self.dispersion.period))
         groups = t("repr.forecast.groups", n=len(self.groups)) if self.groups else ""
         total = self.revenue.sum(axis=1)
         p10, p50, p90 = np.quantile(total, [0.1, 0.5, 0.9])
@@ -418,6 +464,7 @@ def forecast(
     start: str = "steady",
     rng: np.random.Generator | int | None = None,
     uncertainty: bool = True,
+    between: str | Dispersion | None = "auto",
 ) -> Forecast:
     """Forecast sales and revenue, letting each replicate draw its own plausible ratios.
 
@@ -448,6 +495,16 @@ def forecast(
         With a fit: every replicate draws its ratios from their Beta
         posteriors (:meth:`Fit.sample_ratios`). False, or a Funnel: the point
         estimates only.
+    between : "auto", Dispersion or None, default "auto"
+        Whether each period's ratios move, as they did from period to
+        period in the history. ``"auto"``: with a fit whose log has periods
+        (a ``period`` column, or times: by week), the steps whose ratio moved
+        more than chance (:meth:`Fit.dispersion`, :meth:`Dispersion.moving`)
+        move in every period; a history that shows no such move changes
+        nothing. A :class:`~funnelsim.overdispersion.Dispersion` (from
+        :func:`funnelsim.dispersion`, e.g. by month) uses that one; None keeps
+        the ratios fixed over the periods. One forecast period is one period
+        of the history.
 
     Returns
     -------
@@ -465,6 +522,17 @@ def forecast(
     point forecast replays the calls' stream with the point estimates
     (common random numbers, so the two bands differ by the ratios'
     uncertainty, not by chance). With groups each group has its own stream.
+
+    Ratios that move (``between``): in each replicate and period every
+    moving step's ratio is the replicate's ratio times that period's factor
+    (:func:`funnelsim.overdispersion.period_factors`: the beta random effect
+    that :func:`funnelsim.dispersion` fits, mean 1), clipped at 1; every
+    group takes the same period's factor, so the team moves together. Calls
+    of one period all see that period's ratios, so deals are beta-binomial
+    per period and step (for one step on point estimates, exactly
+    ``BetaBinomial(calls, m theta, (1 - m) theta)``). The periods before 0
+    that a "steady" start fills move too. The factors come from a third
+    stream, split off first; with no move the streams are as above.
 
     Examples
     --------
@@ -497,13 +565,20 @@ def forecast(
     calls_by = _group_calls(calls, keys, periods, reps)
     gen = check_rng(rng)
     mixed = bool(uncertainty) and isinstance(src, Fit)
+    moves = _moves(src, between)
+    factors = None
+    if moves is not None:
+        move_gen, gen = split_streams(gen, 2)
+        warm = cyc.max_lag if start == "steady" else 0
+        means = moves.table["ratio"].to_numpy(float)
+        factors = period_factors(means, moves.moving(), (reps, warm + periods), move_gen)
 
-    def run(ratio_rows: dict[Any, np.ndarray], sim_gen: np.random.Generator):
+    def run(ratio_rows, sim_gen: np.random.Generator, moved: np.ndarray | None = factors):
         streams = [sim_gen] if len(keys) == 1 else split_streams(sim_gen, len(keys))
         sales = np.zeros((reps, periods), dtype=np.int64)
         revenue = np.zeros((reps, periods))
         for key, stream in zip(keys, streams, strict=True):
-            s, r = _simulate_rows(ratio_rows[key], calls_by[key], cyc, size, start, stream)
+            s, r = _simulate_rows(ratio_rows[key], calls_by[key], cyc, size, start, stream, moved)
             sales += s
             revenue += r
         return sales, revenue
@@ -516,12 +591,14 @@ def forecast(
 
     if not mixed:
         sales, revenue = run(point_rows(), gen)
-        return Forecast(sales, revenue, calls_by, funnels, None, cyc, size, start, False)
+        return Forecast(
+            sales, revenue, calls_by, funnels, None, cyc, size, start, False, None, moves
+        )
 
     param_gen, sim_gen = split_streams(gen, 2)
     replay = copy.deepcopy(sim_gen)
     drawn = src.sample_ratios_by_group(reps, rng=param_gen)  # every group in one draw
     sales, revenue = run(drawn, sim_gen)
-    p_sales, p_revenue = run(point_rows(), replay)
+    p_sales, p_revenue = run(point_rows(), replay, None)
     point = Forecast(p_sales, p_revenue, calls_by, funnels, None, cyc, size, start, False)
-    return Forecast(sales, revenue, calls_by, funnels, drawn, cyc, size, start, True, point)
+    return Forecast(sales, revenue, calls_by, funnels, drawn, cyc, size, start, True, point, moves)
