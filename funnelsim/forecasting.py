@@ -165,7 +165,7 @@ def _chunk(ratios, calls, pmf, deal_size, start, rng, sales, factors=None) -> No
         close_warm_start(sales, calls[:, 0], p, pmf, rng)
 
 
-def _moves(src: Fit | Funnel, between: object) -> Dispersion | None:
+def moves_of(src: Fit | Funnel, between: object) -> Dispersion | None:
     """The history's moves a forecast uses (None: the ratios stay fixed over the periods)."""
     if between is None:
         return None
@@ -565,7 +565,7 @@ def forecast(
     calls_by = _group_calls(calls, keys, periods, reps)
     gen = check_rng(rng)
     mixed = bool(uncertainty) and isinstance(src, Fit)
-    moves = _moves(src, between)
+    moves = moves_of(src, between)
     factors = None
     if moves is not None:
         move_gen, gen = split_streams(gen, 2)

@@ -29,11 +29,12 @@ from ._validate import (
 )
 from .distributions import DealSize
 from .estimate import Fit, fit
-from .forecasting import PERIOD_UNITS, check_source, group_label
+from .forecasting import PERIOD_UNITS, check_source, group_label, moves_of
 from .funnel import Funnel
-from .i18n import FunnelsimValueError, t
+from .i18n import FunnelsimValueError, field_label, t
 from .intervals import interval
 from .logs import Log
+from .overdispersion import Dispersion, period_factors
 from .simulation import split_streams
 from .theory import back_calculate, calls_for_expected, calls_for_target
 
@@ -47,6 +48,8 @@ _MAX_CALLS = 2**40
 _CELLS = 16_384  # grid cells across the widest step's log ratio (product_nodes)
 _TAIL = 1e-12  # each step's grid spans its Beta quantiles from _TAIL to 1 - _TAIL
 _BLOCK = 4_000_000  # probabilities per block when mixing binomials over many draws
+MOVES_SEED = 20261205  # fixed seed of the moving-ratio draws: a plan does not move with rng
+_MOVE_DRAWS = 20_000
 
 
 # ------------------------------------------------------------------ plans
@@ -151,6 +154,10 @@ class Plan:
     unit : {"week", "day", "month", "period"}
         What one period is, for people: the repr says "13 weeks; calls a
         week" (``"period"``: "13 periods; calls a period").
+    dispersion : Dispersion or None
+        How the ratios moved between periods in the history, when the plan
+        lets them move (``between``): ``calls``, ``p_point_plan`` and
+        ``p_decks`` then include those moves. None when they stay fixed.
 
     Examples
     --------
@@ -182,6 +189,7 @@ class Plan:
     reps: int
     uncertainty: bool
     unit: str = "period"
+    dispersion: Dispersion | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """A copy of :attr:`table`.
@@ -239,6 +247,9 @@ class Plan:
                     p_decks=row.p_decks,
                 )
             )
+        if self.dispersion is not None:
+            period = field_label(self.dispersion.period)
+            lines.append(t("repr.note", note=t("note.plan_moving", period=period)))
         return "\n".join(lines) + ")"
 
 
@@ -253,6 +264,7 @@ def plan_calls(
     reps: int = _PLAN_DRAWS,
     rng: np.random.Generator | int | None = None,
     unit: str = "period",
+    between: str | Dispersion | None = "auto",
 ) -> Plan:
     """Calls per period needed to reach a target with a given probability.
 
@@ -281,6 +293,12 @@ def plan_calls(
         Randomness of those draws (SPEC 7).
     unit : {"week", "day", "month", "period"}, default "period"
         What one period is; only the repr uses it ("calls a week").
+    between : "auto", Dispersion or None, default "auto"
+        Whether each period's ratios move as they did in the history, as in
+        :func:`funnelsim.forecast`: ``"auto"`` reads the fit's log
+        (:meth:`Fit.dispersion`) and changes nothing when its periods differ
+        by chance only; a Dispersion uses that one (with a Funnel too); None
+        keeps the ratios fixed over the periods.
 
     Returns
     -------
@@ -297,7 +315,19 @@ def plan_calls(
     is over 256 midpoint quantiles of the product, computed without random
     draws (:func:`product_nodes`), so the plan does not change with the
     seed. Both chances rise with ``N``, so the fewest calls are found by
-    bisection. The decks' plan is ``ceil(first stage of back_calculate /
+    bisection.
+
+    When the ratios move (``between``), each period ``t`` has its own overall
+    rate ``P_t`` (the ratios times the period's factors,
+    :func:`funnelsim.overdispersion.period_factors`) and the deals of the
+    horizon are ``sum_t Binomial(n, P_t)``. The plan takes them as
+    ``Binomial(periods * n, mean_t P_t)``, mixed over the distribution of
+    the horizon's mean rate: exact for one period, and for more the same
+    mean and a variance short by ``n sum_t (P_t - mean P)**2``, a ``1/n``
+    share of what the moves add. That distribution comes from
+    ``_MOVE_DRAWS`` draws of the ratios and the factors with the fixed seed
+    ``MOVES_SEED`` (256 midpoint quantiles), so the plan does not change
+    with ``rng`` either. The decks' plan is ``ceil(first stage of back_calculate /
     periods)``.
 
     Examples
@@ -342,31 +372,40 @@ def plan_calls(
         team = _pooled(src)
         rows.append((TEAM, team.to_funnel(), team))
     streams = split_streams(gen, len(rows))
+    moves = moves_of(src, between)
 
     out = []
     for (label, funnel, one), stream in zip(rows, streams, strict=True):
-        out.append(_plan_row(label, funnel, one, target, probability, periods, size, reps, stream))
+        chance = None
+        if moves is not None:
+            chance = _moving_chance(funnel, one, moves, periods, target, size)
+        out.append(
+            _plan_row(label, funnel, one, target, probability, periods, size, reps, stream, chance)
+        )
     table = pd.DataFrame(out)
     for col in ("calls", "calls_point", "calls_expected", "calls_decks"):
         table[col] = table[col].astype("Int64")
     decks = back_calculate(rows[-1][1], target, deal_size=size)
     uncertain = not isinstance(src, Funnel)
-    return Plan(table, decks, target, probability, periods, size, reps, uncertain, unit)
+    return Plan(table, decks, target, probability, periods, size, reps, uncertain, unit, moves)
 
 
-def _plan_row(label, funnel, one, target, probability, periods, size, reps, rng) -> dict:
+def _plan_row(
+    label, funnel, one, target, probability, periods, size, reps, rng, chance=None
+) -> dict:
     point = calls_for_target(funnel, target, probability, deal_size=size, periods=periods)
     expected = calls_for_expected(funnel, target, deal_size=size, periods=periods)
     first = int(back_calculate(funnel, target, deal_size=size)["needed"].iloc[0])
     decks = math.ceil(first / periods)
     p_decks_point = mixed_prob_reach(decks * periods, np.array([funnel.overall]), target, size)
     row = {"group": label, "overall": funnel.overall}
-    if one is None:
+    if one is None and chance is None:
         row.update(calls=pd.NA, calls_point=point, calls_expected=expected, calls_decks=decks)
         row.update(p_point_plan=_probability_at(point, periods, [funnel.overall], target, size))
         row.update(p_decks=p_decks_point, p_decks_point=p_decks_point)
         return row
-    chance = _plan_chance(one, target, size, reps, rng)
+    if chance is None:
+        chance = _plan_chance(one, target, size, reps, rng)
     calls = fewest_calls(lambda n: chance(n * periods) >= probability, point)
     row.update(calls=calls, calls_point=point, calls_expected=expected, calls_decks=decks)
     row.update(p_point_plan=chance(point * periods), p_decks=chance(decks * periods))
@@ -391,6 +430,29 @@ def _plan_chance(one: Fit, target, size, reps, rng):
     else:
         overall = product_nodes(a, b)
     return lambda n: mixed_prob_reach(n, overall, target, size)
+
+
+def _moving_chance(funnel: Funnel, one: Fit | None, moves: Dispersion, periods, target, size):
+    """``n_calls -> P(target reached)`` over a horizon whose periods move the ratios.
+
+    The horizon's mean overall rate ``mean_t prod_j min(r_j f_tj, 1)``, with
+    ``r`` drawn from the posteriors (the point ratios for a Funnel) and
+    ``f`` from :func:`period_factors`, drawn ``_MOVE_DRAWS`` times with the
+    fixed seed ``MOVES_SEED`` and reduced to 256 midpoint quantiles; then the
+    binomial of all the horizon's calls mixed over them.
+    """
+    gen = np.random.default_rng(MOVES_SEED)
+    if one is None:
+        ratios = np.broadcast_to(
+            np.asarray(funnel.ratios, float), (_MOVE_DRAWS, len(funnel.ratios))
+        )
+    else:
+        ratios = one.sample_ratios(_MOVE_DRAWS, rng=gen)
+    means = moves.table["ratio"].to_numpy(float)
+    factors = period_factors(means, moves.moving(), (_MOVE_DRAWS, periods), gen)
+    rates = np.minimum(ratios[:, None, :] * factors, 1.0).prod(axis=-1).mean(axis=1)
+    nodes = _nodes(rates)
+    return lambda n: mixed_prob_reach(n, nodes, target, size)
 
 
 def betabinom_reach(n_calls: int, a: float, b: float, target: float, size) -> float:
