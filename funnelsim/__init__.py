@@ -37,7 +37,7 @@ from .cycle import cycle_length, open_lead_ratios, stale_leads, time_in_stage
 from .diagnose import diagnose_leaks, diagnose_pipeline
 from .distributions import Cycle, DealSize
 from .estimate import Fit, fit
-from .forecasting import Forecast, Plan, forecast, plan_calls
+from .forecasting import Forecast, forecast
 from .funnel import Funnel
 from .groups import compare_groups
 from .i18n import (
@@ -63,6 +63,7 @@ from .logs import Log, LogError, read_log
 from .outcomes import WonBy, demotion_table, loss_reasons, won_by
 from .overdispersion import Dispersion, dispersion
 from .pipeline import Pipeline, read_pipeline
+from .planning import Plan, plan_calls
 from .reliability import Calibration, calibration
 from .simulation import Simulation, simulate
 from .stocks import Snapshot, read_snapshot

@@ -41,10 +41,10 @@ from ._reader import (
 from ._validate import check_choice, check_count, check_nonnegative, check_open_probability, short
 from .distributions import DealSize
 from .estimate import Fit
-from .forecasting import fewest_calls, mixed_prob_reach
 from .funnel import Funnel
 from .i18n import FunnelsimValueError, t
 from .intervals import METHODS, check_level, interval
+from .planning import fewest_calls, mixed_prob_reach
 from .theory import calls_for_target
 
 __all__ = ["GRADES", "Ladder", "grade_ladder"]

@@ -17,7 +17,11 @@ measures that extra variation for each step from a log's per-period counts:
   mean))``; ``rho`` has a profile-likelihood interval, and ``n_eff`` says how
   many independent leads the pooled ratio is worth once the periods move.
 
-Only statistics here; the forecasts do not use it yet.
+Forecasts use it: :meth:`Dispersion.moving` gives the ``rho`` of the steps
+whose test says "more than chance" (0 elsewhere), and :func:`period_factors`
+draws each period's move of the ratios from it (:func:`funnelsim.forecast`,
+:func:`funnelsim.plan_calls`). :func:`history_dispersion` reads it from the
+log a fit was made on (the history a fit keeps).
 """
 
 from __future__ import annotations
@@ -33,9 +37,9 @@ from scipy import optimize, special, stats
 from ._validate import by_columns, short, type_name
 from .i18n import FunnelsimTypeError, FunnelsimValueError, field_label, stage_label, t
 from .intervals import check_level, check_pair, p_text
-from .logs import Log
+from .logs import Log, mature_stage_table
 
-__all__ = ["Dispersion", "dispersion"]
+__all__ = ["Dispersion", "dispersion", "history_dispersion", "period_factors"]
 
 #: ``log(theta)`` range searched, ``theta = rho / (1 - rho)``: from no extra
 #: variation (binomial) to ratios that are nearly all 0 or 1 in each period.
@@ -129,6 +133,30 @@ class Dispersion:
         ['stage', 'periods', 'entered', 'passed', 'ratio', 'chi2', 'dof', 'phi', 'p_value']
         """
         return self.table.copy()
+
+    def moving(self) -> np.ndarray:
+        """The ``rho`` a forecast uses for each step: the fitted one where the ratio moves.
+
+        A step's ``rho`` counts where its test of "no extra variation"
+        rejects at ``1 - confidence_level`` (and the fit is defined); it is 0
+        elsewhere, so a history whose periods differ by chance only leaves a
+        forecast as it was without it.
+
+        >>> import pandas as pd
+        >>> import funnelsim as fs
+        >>> counts = pd.DataFrame({"period": ["w1", "w2", "w3", "w4"],
+        ...                        "connects": [100, 120, 90, 110], "meetings": [20, 25, 3, 22]})
+        >>> log = fs.read_log(counts, format="counts", stages=["connects", "meetings"])
+        >>> fs.dispersion(log).moving().round(4)
+        array([0.0475])
+        >>> fs.dispersion(fs.datasets.load_counts()).moving()   # within chance: no move
+        array([0., 0., 0.])
+        """
+        table = self.table
+        rho = table["rho"].to_numpy(float)
+        p = table["p_value"].to_numpy(float)
+        use = np.isfinite(rho) & np.isfinite(p) & (p < 1.0 - self.confidence_level)
+        return np.where(use, rho, 0.0)
 
     def __repr__(self) -> str:
         lines = [
@@ -339,6 +367,87 @@ def dispersion_table(
         ["periods", "entered", "passed", "dof"]
     ].astype(np.int64)
     return Dispersion(tuple(steps), period, confidence_level, out, unassigned)
+
+
+def history_period(log: Log) -> str | None:
+    """The period a log's history is read by: its ``period`` column, else weeks of its times.
+
+    >>> import funnelsim as fs
+    >>> history_period(fs.datasets.load_counts()), history_period(fs.datasets.load_events())
+    ('period', 'week')
+    """
+    frame = log.counts if log.counts is not None else log.leads
+    if frame is not None and "period" in frame.columns:
+        return "period"
+    if log.times is not None:
+        return "week"
+    return None
+
+
+def history_dispersion(
+    log: Log,
+    period: str | None = None,
+    *,
+    mature: float | None = None,
+    confidence_level: float = 0.95,
+) -> Dispersion | None:
+    """:func:`dispersion` of the log a fit was made on, over the leads the fit counted.
+
+    ``period`` defaults to :func:`history_period` (None when the log has no
+    period: the function then returns None). With ``mature`` (the fit's
+    window, in its unit) each period counts only the leads old enough at a
+    step's previous stage, as the fit did: young leads counted as failures
+    would make the last periods look low and the ratio look as if it moved.
+
+    >>> import funnelsim as fs
+    >>> history_dispersion(fs.datasets.load_events(), mature=60).table[["stage", "periods"]]
+          stage  periods
+    0   connect       18
+    1   meeting       18
+    2  proposal       18
+    3      sale       16
+    """
+    period = history_period(log) if period is None else period
+    if period is None:
+        return None
+    level = check_level(confidence_level)
+    if mature is not None:
+        table = mature_stage_table(log, mature, [period])[0]
+    else:
+        table = log.stage_table(by=[period])
+    return dispersion_table(table, period, tuple(log.stages[1:]), level)
+
+
+def period_factors(
+    means: np.ndarray, rho: np.ndarray, shape: tuple[int, ...], rng: np.random.Generator
+) -> np.ndarray:
+    """How much each period moves each stage ratio: factors of shape ``shape + (steps,)``.
+
+    For a step with ``rho > 0`` and pooled ratio ``m``, the factor is
+    ``X / m`` with ``X ~ Beta(m theta, (1 - m) theta)``, ``theta = 1 / rho -
+    1``: mean 1, and a ratio ``m`` times the factor is exactly the
+    beta-binomial random effect that :func:`dispersion` fits (mean ``m``,
+    intra-class correlation ``rho``). Steps with ``rho == 0`` get 1. A
+    forecast multiplies every replicate's ratio (and every group's, so that
+    the whole team moves together) by the same period's factor and clips at
+    1. One ``rng.beta`` call per moving step.
+
+    >>> import numpy as np
+    >>> f = period_factors(np.array([0.2, 0.5]), np.array([0.05, 0.0]), (100_000,),
+    ...                    np.random.default_rng(1))
+    >>> f.shape, f[:, 1].min() == f[:, 1].max() == 1.0
+    ((100000, 2), np.True_)
+    >>> round(float(f[:, 0].mean()), 2), round(float((0.2 * f[:, 0]).var()), 4)  # rho m (1 - m)
+    (1.0, 0.008)
+    """
+    means = np.asarray(means, dtype=float)
+    rho = np.asarray(rho, dtype=float)
+    out = np.ones((*shape, means.size))
+    for k, (m, r) in enumerate(zip(means, rho, strict=True)):
+        if r > 0.0 and 0.0 < m < 1.0:
+            theta = 1.0 / r - 1.0
+            out[..., k] = rng.beta(m * theta, (1.0 - m) * theta, size=shape) / m
+    return out
 
 
 # ------------------------------------------------------------- statistics

@@ -147,6 +147,7 @@ def test_the_walk_covers_the_public_modules():
         "funnelsim.lessons",
         "funnelsim.logs",
         "funnelsim.pipeline",
+        "funnelsim.planning",
         "funnelsim.plotting",
         "funnelsim.presets",
         "funnelsim.report",

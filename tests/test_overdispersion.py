@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -145,8 +147,33 @@ def test_fit_by_period_gives_the_same_and_needs_the_period():
         .to_frame()
         .equals(direct.to_frame())
     )
+    # A fit by another group reads its periods from the log it was fitted on.
+    by_rep = fs.fit(log, by="rep")
+    pd.testing.assert_frame_equal(by_rep.dispersion("period").to_frame(), direct.to_frame())
+    pd.testing.assert_frame_equal(by_rep.dispersion().to_frame(), direct.to_frame())
+    # Without that log (a fit built by hand) there are no periods to read.
     with pytest.raises(fs.FunnelsimValueError) as err:
-        fs.fit(log, by="rep").dispersion("period")
+        dataclasses.replace(by_rep, history=None).dispersion("period")
+    assert err.value.key == "error.fit_no_period"
+
+
+def test_a_mature_fit_reads_its_periods_over_mature_leads():
+    log = fs.datasets.load_events()
+    got = fs.fit(log, mature=60).dispersion()
+    table = fs.logs.mature_stage_table(log, 60, ["week"])[0]
+    want = fs.dispersion(table, period="week")
+    pd.testing.assert_frame_equal(got.to_frame(), want.to_frame())
+    assert got.period == "week"
+    # Plain leads with young ones counted as failures would differ: the young weeks look low.
+    plain = fs.dispersion(log, period="week").to_frame()
+    assert not plain["entered"].equals(got.to_frame()["entered"])
+
+
+def test_a_log_without_periods_has_no_history_to_read():
+    frame = pd.DataFrame({"lead": ["a", "b", "c"], "dial": [1, 1, 1], "sale": [1, 0, 0]})
+    log = fs.read_log(frame, format="leads", stages=["dial", "sale"])
+    with pytest.raises(fs.FunnelsimValueError) as err:
+        fs.fit(log).dispersion()
     assert err.value.key == "error.fit_no_period"
     with pytest.raises(fs.FunnelsimValueError) as err:
         fs.dispersion(log, period="quarter")

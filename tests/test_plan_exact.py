@@ -19,7 +19,7 @@ import pytest
 from scipy import stats
 
 import funnelsim as fs
-from funnelsim.forecasting import product_nodes
+from funnelsim.planning import product_nodes
 
 
 def _one_step_log(calls: int, sales: int) -> fs.Log:

@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from .._validate import check_choice
-from ..forecasting import PERIOD_UNITS, forecast, plan_calls
+from ..forecasting import PERIOD_UNITS, forecast
 from ..i18n import FunnelsimValueError, t
+from ..planning import plan_calls
 
 __all__ = [
     "Outlook",
