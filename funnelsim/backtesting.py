@@ -177,6 +177,31 @@ class Backtest:
                 )
         return pd.DataFrame(rows)
 
+    def summary(self) -> pd.DataFrame:
+        """:meth:`coverage` in words, for a person (the command line and the report): the
+        bands named, percentages as text, widths and scores rounded.
+
+        Examples
+        --------
+        >>> import funnelsim as fs
+        >>> bt = fs.backtest(fs.datasets.load_bank_marketing(), reps=500, rng=1)
+        >>> bt.summary().columns[:4].tolist()
+        ['band', 'level', 'windows', 'coverage']
+        """
+        cov = self.coverage()
+        names = t("backtest.columns").split(",")
+        return pd.DataFrame(
+            {
+                names[0]: [t(f"backtest.band.{b}") for b in cov["band"]],
+                names[1]: [f"{x:.0%}" for x in cov["level"]],
+                names[2]: cov["windows"],
+                names[3]: [f"{x:.0%}" for x in cov["coverage"]],
+                names[4]: [f"{x:.0%}" for x in cov["se"]],
+                names[5]: cov["width"].round(1),
+                names[6]: cov["score"].round(1),
+            }
+        )
+
     def pit(self, band: str = "overdispersed", bins: int = 10) -> pd.DataFrame:
         """Histogram of the randomised PIT of one band: ``low``, ``high``, ``count``,
         ``density`` (1 everywhere for a calibrated forecast).

@@ -317,24 +317,7 @@ def _cmd_backtest(args: argparse.Namespace, out: TextIO) -> None:
     windows = int(bt.coverage()["windows"].iloc[0])
     period = t(f"backtest.period.{bt.period}")
     print(t("cli.backtest.header", windows=windows, period=period, horizon=horizon), file=out)
-    print(table_text(_coverage_frame(bt), index=False), file=out)
-
-
-def _coverage_frame(bt) -> pd.DataFrame:
-    """The coverage table in words: one row per band and level."""
-    cov = bt.coverage()
-    names = t("cli.backtest.columns").split(",")
-    return pd.DataFrame(
-        {
-            names[0]: [t(f"backtest.band.{b}") for b in cov["band"]],
-            names[1]: [f"{x:.0%}" for x in cov["level"]],
-            names[2]: cov["windows"],
-            names[3]: [f"{x:.0%}" for x in cov["coverage"]],
-            names[4]: [f"{x:.0%}" for x in cov["se"]],
-            names[5]: cov["width"].round(1),
-            names[6]: cov["score"].round(1),
-        }
-    )
+    print(table_text(bt.summary(), index=False), file=out)
 
 
 # ------------------------------------------------------------------ helpers

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -23,10 +24,19 @@ from matplotlib.figure import Figure
 
 from . import plotting
 from ._version import __version__
+from .backtesting import backtest
 from .cycle import cycle_length, naive_label
 from .estimate import fit as fit_log
 from .groups import compare_groups
-from .i18n import field_label, get_language, method_label, stage_label, t, unit_label
+from .i18n import (
+    FunnelsimValueError,
+    field_label,
+    get_language,
+    method_label,
+    stage_label,
+    t,
+    unit_label,
+)
 from .lessons import Outlook, calls_per_week, outlook
 from .summaries import (
     band_frame,
@@ -237,6 +247,46 @@ def _section_forecast(fit, log, **kwargs) -> list[str]:
     return out
 
 
+#: The report's back-test: replicates per origin (kept small: the report stays fast), and
+#: the origins it needs before it shows the section.
+BACKTEST_REPS = 1000
+BACKTEST_MIN_ORIGINS = 8
+
+
+def _section_backtest(log, mature, rng) -> list[str]:
+    """The back-test of the forecast bands (:func:`funnelsim.backtest`), when the log has
+    enough cohorts: dated logs by week, within ``mature`` days (30 without it)."""
+    horizon = None
+    if log.format != "counts" and log.times is not None:
+        horizon = mature if mature is not None else 30
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        try:
+            bt = backtest(log, horizon=horizon, reps=BACKTEST_REPS, rng=rng)
+        except (FunnelsimValueError, ValueError):  # no periods, no dates: no section
+            return []
+    if len(bt.table) < 3 * BACKTEST_MIN_ORIGINS:
+        return []
+    words = {
+        "windows": len(bt.table) // 3,
+        "period": t(f"backtest.period.{bt.period}"),
+        "horizon": "" if bt.horizon is None else t("repr.backtest.horizon", days=bt.horizon),
+        "stage": stage_label(log.stages[-1]),
+        "first": stage_label(log.stages[0]),
+    }
+    out = [
+        _h2(t("report.backtest")),
+        _p(t("report.backtest_intro", **words)),
+        _table(bt.summary()),
+    ]
+    out += [
+        _p(t("cli.note", note=str(w.message)), "note")
+        for w in caught
+        if issubclass(w.category, UserWarning)
+    ]
+    return out
+
+
 # ------------------------------------------------------------------ report
 def build_report(
     log,
@@ -356,6 +406,8 @@ def build_report(
             cycle=cycle,
             rng=rng,
         )
+    step(t("report.backtest"))
+    body += _section_backtest(log, mature, rng)
     body.append(_p(t("report.footer", version=__version__), "note"))
     title = html.escape(t("report.title", name=log.name))
     return (
