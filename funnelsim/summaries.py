@@ -382,4 +382,36 @@ def outlook_lines(o: Outlook) -> list[str]:
                 cover=t(cover, coverage=coverage, nominal=nominal),
             )
         )
+    if fc.dispersion is not None:
+        lines.append(moving_line(fc.dispersion))
     return lines
+
+
+def moving_line(moves) -> str:
+    """One sentence on the history's moves that a forecast (or plan) lets the ratios make.
+
+    >>> import pandas as pd
+    >>> import funnelsim as fs
+    >>> counts = pd.DataFrame({"period": ["w1", "w2", "w3", "w4"],
+    ...                        "connects": [100, 120, 90, 110], "meetings": [20, 25, 3, 22]})
+    >>> log = fs.read_log(counts, format="counts", stages=["connects", "meetings"])
+    >>> print(moving_line(fs.dispersion(log)))
+    In the history the ratios moved from period to period more than chance allows (meetings:
+    phi 4.9, SD between periods 0.0799), so the band lets each period's ratios move the same
+    way: more calls narrow it less than the law of large numbers promises (notebook 03,
+    section 4: "When more calls stop helping").
+    """
+    rho = moves.moving()
+    rows = moves.table[rho > 0]
+    period = field_label(moves.period)
+    steps = "; ".join(
+        t(
+            "report.moving_step",
+            stage=stage_label(r.stage),
+            phi=r.phi,
+            sigma=r.sigma_between,
+            period=period,
+        )
+        for r in rows.itertuples(index=False)
+    )
+    return t("report.moving_line", period=period, steps=steps)
