@@ -254,6 +254,7 @@ def build_report(
     cycle=None,
     rng: np.random.Generator | int | None = None,
     progress: Callable[[str], None] | None = None,
+    between: Any = "auto",
 ) -> str:
     """A self-contained HTML report of a log: ratios, groups, cycle, forecast and plan.
 
@@ -294,6 +295,10 @@ def build_report(
         Seed of the forecast (the same seed gives the same report).
     progress : callable, optional
         Called with each section's name before it is built.
+    between : "auto", Dispersion or None
+        Whether the plan and the band let the ratios move from period to
+        period as the log shows they did (:func:`funnelsim.forecast`); None
+        keeps them fixed (``--fixed-ratios`` on the command line).
 
     Returns
     -------
@@ -355,6 +360,7 @@ def build_report(
             deal_size=deal_size,
             cycle=cycle,
             rng=rng,
+            between=between,
         )
     body.append(_p(t("report.footer", version=__version__), "note"))
     title = html.escape(t("report.title", name=log.name))

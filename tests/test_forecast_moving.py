@@ -233,3 +233,21 @@ def test_the_report_says_when_the_band_lets_the_ratios_move():
         assert "超出了随机波动" in outlook_lines(o)[-1]
     steady = outlook(fs.fit(fs.datasets.load_counts()), calls=450, periods=3, reps=500, rng=1)
     assert not any("more than chance" in x for x in outlook_lines(steady))
+
+
+def test_the_command_line_lets_the_ratios_move_unless_told(tmp_path):
+    import io
+
+    from funnelsim.cli import main
+
+    path = tmp_path / "bank.csv"
+    fs.datasets.load_bank_marketing_table().assign(contacted=1).to_csv(path, index=False)
+    stages = "contacted=contacted,subscribed=y"
+    args = ["forecast", str(path), "--format", "leads", "--stages", stages]
+    args += ["--column", "period=period", "--calls", "1500", "--periods", "3", "--reps", "300"]
+    args += ["--seed", "1"]
+    moving, fixed = io.StringIO(), io.StringIO()
+    assert main(args, out=moving) == 0
+    assert main([*args, "--fixed-ratios"], out=fixed) == 0
+    assert "more than chance" in moving.getvalue()
+    assert "more than chance" not in fixed.getvalue()
