@@ -155,7 +155,28 @@ def fit_notes(fit) -> list[str]:
     if fit.mature is not None:
         out.insert(0, fit.mature_note())
         out.insert(1, overall_note(fit))
+    moves = history_moves(fit)
+    if moves is not None:
+        out.append(t("note.fit_moving", period=field_label(moves.period), steps=_steps(moves)))
     return out
+
+
+def history_moves(fit):
+    """The fit's history's dispersion when some step moved more than chance, else None.
+
+    >>> import funnelsim as fs
+    >>> history_moves(fs.fit(fs.datasets.load_bank_marketing())).period
+    'period'
+    >>> history_moves(fs.fit(fs.datasets.load_counts())) is None   # within chance
+    True
+    """
+    if getattr(fit, "history", None) is None:
+        return None
+    try:
+        moves = fit.dispersion()
+    except ValueError:  # no periods in the log
+        return None
+    return moves if (moves.moving() > 0).any() else None
 
 
 def overall_note(fit) -> str:
@@ -401,10 +422,14 @@ def moving_line(moves) -> str:
     way: more calls narrow it less than the law of large numbers promises (notebook 03,
     section 4: "When more calls stop helping").
     """
-    rho = moves.moving()
-    rows = moves.table[rho > 0]
+    return t("report.moving_line", period=field_label(moves.period), steps=_steps(moves))
+
+
+def _steps(moves) -> str:
+    """The steps that move, with phi and the SD between periods, for a sentence."""
+    rows = moves.table[moves.moving() > 0]
     period = field_label(moves.period)
-    steps = "; ".join(
+    return "; ".join(
         t(
             "report.moving_step",
             stage=stage_label(r.stage),
@@ -414,4 +439,3 @@ def moving_line(moves) -> str:
         )
         for r in rows.itertuples(index=False)
     )
-    return t("report.moving_line", period=period, steps=steps)
