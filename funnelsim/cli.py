@@ -182,6 +182,7 @@ def _forecast_arguments(parser: argparse.ArgumentParser, *, periods: int) -> Non
     )
     group.add_argument("--reps", type=int, default=10_000, help=_h("cli.help.reps", "10000"))
     group.add_argument("--seed", type=int, default=None, help=t("cli.help.seed"))
+    group.add_argument("--fixed-ratios", action="store_true", help=t("cli.help.fixed_ratios"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -549,6 +550,7 @@ def _cmd_forecast(args: argparse.Namespace, out: TextIO) -> None:
             cycle=_cycle(args),
             rng=args.seed,
             pace=pace,
+            between=None if args.fixed_ratios else "auto",
         )
         bar.update(2)
     print(log_line(log), file=out)
@@ -608,6 +610,7 @@ def _cmd_report(args: argparse.Namespace, out: TextIO) -> None:
             cycle=_cycle(args),
             rng=args.seed,
             progress=progress,
+            between=None if args.fixed_ratios else "auto",
         )
     path.write_text(page, encoding="utf-8")
     print(t("cli.report.written", path=str(path), size=len(page.encode("utf-8")) / 1e6), file=out)

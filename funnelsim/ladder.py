@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ._columns import (
+    recognise_columns,
     resolve,
 )
 from ._problems import (
@@ -38,12 +39,20 @@ from ._reader import (
     read_source,
     stage_names,
 )
-from ._validate import check_choice, check_count, check_nonnegative, check_open_probability, short
+from ._validate import (
+    check_choice,
+    check_count,
+    check_nonnegative,
+    check_open_probability,
+    check_rng,
+    short,
+)
 from .distributions import DealSize
 from .estimate import Fit
 from .funnel import Funnel
-from .i18n import FunnelsimValueError, t
+from .i18n import FunnelsimTypeError, FunnelsimValueError, t
 from .intervals import METHODS, check_level, interval
+from .overdispersion import Dispersion, dispersion_table, period_factors
 from .planning import fewest_calls, mixed_prob_reach
 from .theory import calls_for_target
 
@@ -51,7 +60,7 @@ __all__ = ["GRADES", "Ladder", "grade_ladder"]
 
 #: The decks' grades, lowest first.
 GRADES = ("E", "D", "C", "B", "A")
-_LADDER_FIELDS = ("lead", "grade", "rep", "source", "segment")
+_LADDER_FIELDS = ("lead", "grade", "rep", "source", "segment", "period")
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -74,6 +83,11 @@ class Ladder:
         ``rep``, ``source``, ``segment``.
     name : str
     dropped : pandas.DataFrame
+    dispersion : Dispersion or None
+        With a ``period`` column in the history: how each step-up rate moved
+        from period to period (each lead counted in the period of its first
+        row), :func:`funnelsim.dispersion`'s table over the periods; None
+        without periods.
 
     Examples
     --------
@@ -95,6 +109,7 @@ class Ladder:
     leads: pd.DataFrame
     name: str = "DataFrame"
     dropped: pd.DataFrame = field(default_factory=empty_dropped)
+    dispersion: Dispersion | None = None
 
     def to_funnel(self) -> Funnel:
         """The point estimates as a funnel over the grades.
@@ -116,6 +131,7 @@ class Ladder:
         deal_size: DealSize | float | None = None,
         reps: int = 4000,
         rng: np.random.Generator | int | None = None,
+        between: str | Dispersion | None = "auto",
     ) -> pd.DataFrame:
         """Leads needed at each grade for ``target_sales`` A-grade clients.
 
@@ -135,6 +151,14 @@ class Ladder:
         deal_size : DealSize or float, optional
         reps : int
         rng : numpy.random.Generator, int or None
+        between : "auto", Dispersion or None, default "auto"
+            Whether the leads' period moves the step-up rates as the
+            history's periods did (:attr:`dispersion`; ``"auto"`` uses it
+            where a step moved more than chance, else nothing changes).
+            The leads all come from one period, so ``with_uncertainty``
+            then mixes over one period's move too
+            (:func:`funnelsim.overdispersion.period_factors`). None leaves
+            it out.
 
         Returns
         -------
@@ -174,7 +198,12 @@ class Ladder:
             return out
         probability = check_open_probability("probability", probability)
         reps = check_count("reps", reps, minimum=1)
-        draws = self.fit.sample_ratios(reps, rng=rng)
+        gen = check_rng(rng)
+        draws = self.fit.sample_ratios(reps, rng=gen)
+        moves = self._moves(between)
+        if moves is not None:
+            means = moves.table["ratio"].to_numpy(float)
+            draws = np.minimum(draws * period_factors(means, moves.moving(), (reps,), gen), 1.0)
         point, mixed = [], []
         for k in range(len(self.grades) - 1):
             sub = Funnel(self.grades[k:], funnel.ratios[k:])
@@ -188,6 +217,27 @@ class Ladder:
         point.append(clients)
         mixed.append(clients)
         return out.assign(point=point, with_uncertainty=mixed)
+
+    def _moves(self, between: object) -> Dispersion | None:
+        if between is None:
+            return None
+        if isinstance(between, Dispersion):
+            found = between
+        elif isinstance(between, str) and between == "auto":
+            found = self.dispersion
+        else:
+            raise FunnelsimTypeError(
+                "error.between", value=short(between), type=type(between).__name__
+            )
+        if found is None or not (found.moving() > 0).any():
+            return None
+        if found.stages != tuple(self.grades[1:]):
+            raise FunnelsimValueError(
+                "error.between_stages",
+                got=" -> ".join(found.stages),
+                want=" -> ".join(self.grades[1:]),
+            )
+        return found
 
     def to_frame(self) -> pd.DataFrame:
         """A copy of :attr:`table`.
@@ -239,7 +289,10 @@ def grade_ladder(
         Grade labels, lowest first.
     columns : mapping, optional
         The file's column for ``lead``, ``grade``, ``rep``, ``source``,
-        ``segment``.
+        ``segment``, ``period``. A ``period`` column (统计期, 月份...: each
+        lead counts in the period of its first row) gives the ladder's
+        :attr:`Ladder.dispersion`, and :meth:`Ladder.leads_needed` then
+        lets the rates move as they did from period to period.
     confidence_level, method
         Of the intervals (:func:`funnelsim.proportion_ci`).
     encoding, errors
@@ -273,6 +326,7 @@ def grade_ladder(
         raise FunnelsimValueError("error.ladder_grades", value=short(list(grades)))
     given = fields(columns, _LADDER_FIELDS, "grade history")
     src = read_source(history, encoding=encoding)
+    given = recognise_columns(src, _LADDER_FIELDS, given)  # 客户名称, 负责人, 统计期...
     cols = resolve(src, _LADDER_FIELDS, given, ("grade",))
     frame = src.frame
     problems = Problems(src)
@@ -287,15 +341,32 @@ def grade_ladder(
     else:
         lead = src.rownum[rows].astype(str).astype(object)
     leads = pd.DataFrame({"lead": lead, "rank": rank[rows]})
-    for key, values in kept_values(frame, cols, ("rep", "source", "segment"), rows).items():
+    kept = kept_values(frame, cols, ("rep", "source", "segment", "period"), rows)
+    for key, values in kept.items():
         leads[key] = values
-    leads = (
-        leads.sort_values("rank", kind="stable").groupby("lead", sort=False).last().reset_index()
-    )
+    ordered = leads.sort_values("rank", kind="stable").groupby("lead", sort=False)
+    entry = ordered["period"].first() if "period" in leads else None  # its lowest grade's
+    leads = ordered.last().reset_index()
+    moves = None
+    if entry is not None:
+        leads["period"] = entry.reindex(leads["lead"]).to_numpy()
+        moves = _period_moves(names, leads, level)
     table, the_fit = _step_up_rates(names, leads["rank"].to_numpy(), level, method)
     leads = leads.assign(grade=[names[r] for r in leads["rank"]]).drop(columns="rank")
     leads = leads[["lead", "grade", *[c for c in leads.columns if c not in ("lead", "grade")]]]
-    return Ladder(tuple(names), table, the_fit, leads, src.name, problems.dropped())
+    return Ladder(tuple(names), table, the_fit, leads, src.name, problems.dropped(), moves)
+
+
+def _period_moves(names: list[str], leads: pd.DataFrame, level: float) -> Dispersion:
+    """Each step's counts per period (a lead in its first row's period), and their dispersion."""
+    rows = []
+    for period, part in leads.groupby("period", sort=True, dropna=True):
+        best = part["rank"].to_numpy()
+        reached = [(best >= k).sum() for k in range(len(names))]
+        for k in range(1, len(names)):
+            rows.append((period, names[k], reached[k - 1], reached[k]))
+    table = pd.DataFrame(rows, columns=["period", "stage", "entered", "passed"])
+    return dispersion_table(table, "period", names[1:], level)
 
 
 def _read_grades(

@@ -38,6 +38,7 @@ from ._validate import by_columns, short, type_name
 from .i18n import FunnelsimTypeError, FunnelsimValueError, field_label, stage_label, t
 from .intervals import check_level, check_pair, p_text
 from .logs import Log, mature_stage_table
+from .young import young_leads
 
 __all__ = ["Dispersion", "dispersion", "history_dispersion", "period_factors"]
 
@@ -398,6 +399,10 @@ def history_dispersion(
     window, in its unit) each period counts only the leads old enough at a
     step's previous stage, as the fit did: young leads counted as failures
     would make the last periods look low and the ratio look as if it moved.
+    Without ``mature``, a dated log's periods still count only the leads
+    that have had time to pass: those older than the longest step's typical
+    time (:func:`funnelsim.young_leads`, the 0.9 quantile of the time to
+    pass among the leads that passed).
 
     >>> import funnelsim as fs
     >>> history_dispersion(fs.datasets.load_events(), mature=60).table[["stage", "periods"]]
@@ -411,11 +416,23 @@ def history_dispersion(
     if period is None:
         return None
     level = check_level(confidence_level)
+    if mature is None and log.times is not None:
+        mature = _settled(log)
     if mature is not None:
         table = mature_stage_table(log, mature, [period])[0]
     else:
         table = log.stage_table(by=[period])
     return dispersion_table(table, period, tuple(log.stages[1:]), level)
+
+
+def _settled(log: Log) -> float | None:
+    """Days after which nearly every lead that passes a step has passed it (None: unknown)."""
+    try:
+        typical = young_leads(log)["typical_time"].to_numpy(float)
+    except (ValueError, KeyError):
+        return None
+    typical = typical[np.isfinite(typical)]
+    return float(typical.max()) if typical.size and typical.max() > 0 else None
 
 
 def period_factors(

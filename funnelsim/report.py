@@ -304,6 +304,7 @@ def build_report(
     cycle=None,
     rng: np.random.Generator | int | None = None,
     progress: Callable[[str], None] | None = None,
+    between: Any = "auto",
 ) -> str:
     """A self-contained HTML report of a log: ratios, groups, cycle, forecast and plan.
 
@@ -344,6 +345,10 @@ def build_report(
         Seed of the forecast (the same seed gives the same report).
     progress : callable, optional
         Called with each section's name before it is built.
+    between : "auto", Dispersion or None
+        Whether the plan and the band let the ratios move from period to
+        period as the log shows they did (:func:`funnelsim.forecast`); None
+        keeps them fixed (``--fixed-ratios`` on the command line).
 
     Returns
     -------
@@ -405,6 +410,7 @@ def build_report(
             deal_size=deal_size,
             cycle=cycle,
             rng=rng,
+            between=between,
         )
     step(t("report.backtest"))
     body += _section_backtest(log, mature, rng)

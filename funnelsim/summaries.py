@@ -155,7 +155,28 @@ def fit_notes(fit) -> list[str]:
     if fit.mature is not None:
         out.insert(0, fit.mature_note())
         out.insert(1, overall_note(fit))
+    moves = history_moves(fit)
+    if moves is not None:
+        out.append(t("note.fit_moving", period=field_label(moves.period), steps=_steps(moves)))
     return out
+
+
+def history_moves(fit):
+    """The fit's history's dispersion when some step moved more than chance, else None.
+
+    >>> import funnelsim as fs
+    >>> history_moves(fs.fit(fs.datasets.load_bank_marketing())).period
+    'period'
+    >>> history_moves(fs.fit(fs.datasets.load_counts())) is None   # within chance
+    True
+    """
+    if getattr(fit, "history", None) is None:
+        return None
+    try:
+        moves = fit.dispersion()
+    except ValueError:  # no periods in the log
+        return None
+    return moves if (moves.moving() > 0).any() else None
 
 
 def overall_note(fit) -> str:
@@ -382,4 +403,39 @@ def outlook_lines(o: Outlook) -> list[str]:
                 cover=t(cover, coverage=coverage, nominal=nominal),
             )
         )
+    if fc.dispersion is not None:
+        lines.append(moving_line(fc.dispersion))
     return lines
+
+
+def moving_line(moves) -> str:
+    """One sentence on the history's moves that a forecast (or plan) lets the ratios make.
+
+    >>> import pandas as pd
+    >>> import funnelsim as fs
+    >>> counts = pd.DataFrame({"period": ["w1", "w2", "w3", "w4"],
+    ...                        "connects": [100, 120, 90, 110], "meetings": [20, 25, 3, 22]})
+    >>> log = fs.read_log(counts, format="counts", stages=["connects", "meetings"])
+    >>> print(moving_line(fs.dispersion(log)))
+    In the history the ratios moved from period to period more than chance allows (meetings:
+    phi 4.9, SD between periods 0.0799), so the band lets each period's ratios move the same
+    way: more calls narrow it less than the law of large numbers promises (notebook 03,
+    section 4: "When more calls stop helping").
+    """
+    return t("report.moving_line", period=field_label(moves.period), steps=_steps(moves))
+
+
+def _steps(moves) -> str:
+    """The steps that move, with phi and the SD between periods, for a sentence."""
+    rows = moves.table[moves.moving() > 0]
+    period = field_label(moves.period)
+    return "; ".join(
+        t(
+            "report.moving_step",
+            stage=stage_label(r.stage),
+            phi=r.phi,
+            sigma=r.sigma_between,
+            period=period,
+        )
+        for r in rows.itertuples(index=False)
+    )

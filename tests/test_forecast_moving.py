@@ -218,3 +218,37 @@ def test_a_plan_without_moves_in_its_history_is_unchanged():
     fixed = fs.plan_calls(fitted, target=4, probability=0.9, periods=4, rng=1, between=None)
     pd.testing.assert_frame_equal(auto.table, fixed.table)
     assert auto.dispersion is None and "between=None" not in repr(auto)
+
+
+def test_the_report_says_when_the_band_lets_the_ratios_move():
+    from funnelsim.lessons import outlook
+    from funnelsim.summaries import outlook_lines
+
+    bank = fs.fit(fs.datasets.load_bank_marketing())  # months whose rates differ wildly
+    o = outlook(bank, calls=1500, periods=3, reps=500, rng=1)
+    assert o.forecast.dispersion is not None
+    line = outlook_lines(o)[-1]
+    assert "more than chance" in line and "phi" in line
+    with fs.language("zh"):
+        assert "超出了随机波动" in outlook_lines(o)[-1]
+    steady = outlook(fs.fit(fs.datasets.load_counts()), calls=450, periods=3, reps=500, rng=1)
+    assert not any("more than chance" in x for x in outlook_lines(steady))
+
+
+def test_the_command_line_lets_the_ratios_move_unless_told(tmp_path):
+    import io
+
+    from funnelsim.cli import main
+
+    path = tmp_path / "bank.csv"
+    fs.datasets.load_bank_marketing_table().assign(contacted=1).to_csv(path, index=False)
+    stages = "contacted=contacted,subscribed=y"
+    args = ["forecast", str(path), "--format", "leads", "--stages", stages]
+    args += ["--column", "period=period", "--calls", "1500", "--periods", "3", "--reps", "300"]
+    args += ["--seed", "1"]
+    moving, fixed = io.StringIO(), io.StringIO()
+    assert main(args, out=moving) == 0
+    assert main([*args, "--fixed-ratios"], out=fixed) == 0
+    assert "so the band lets each period's ratios move" in moving.getvalue()
+    assert "so the band lets" not in fixed.getvalue()
+    assert "--fixed-ratios" in fixed.getvalue()  # the fit's note still says they moved

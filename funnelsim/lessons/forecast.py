@@ -188,6 +188,7 @@ def outlook(
     rng: np.random.Generator | int | None = None,
     pace: float | None = None,
     unit: str | None = None,
+    between: Any = "auto",
 ) -> Outlook:
     """Plan and forecast together: calls for the target, and the band at the chosen calls.
 
@@ -214,6 +215,9 @@ def outlook(
     unit : {"week", "day", "month", "period"}, optional
         What one period is, for the sentences. By default ``"week"`` when
         the calls come from ``pace`` (a weekly pace), else ``"period"``.
+    between : "auto", Dispersion or None
+        Whether the ratios move from period to period as in the history,
+        for both the plan and the band (:func:`funnelsim.forecast`).
 
     Returns
     -------
@@ -239,6 +243,7 @@ def outlook(
             periods=periods,
             deal_size=deal_size,
             rng=rng,
+            between=between,
         )
     if calls is not None:
         chosen, source = int(calls), "given"
@@ -253,7 +258,9 @@ def outlook(
     unit = check_choice("unit", unit, PERIOD_UNITS)
     if plan is not None:
         plan = dataclasses.replace(plan, unit=unit)  # its repr says "calls a week"
-    band = forecast(fit, chosen, periods, reps, cycle=cycle, deal_size=deal_size, rng=rng)
+    band = forecast(
+        fit, chosen, periods, reps, cycle=cycle, deal_size=deal_size, rng=rng, between=between
+    )
     measure = "revenue" if deal_size is not None else "sales"
     return Outlook(plan, band, chosen, source, target, probability, measure, unit)
 

@@ -330,7 +330,10 @@ def noise_by_volume(
     :func:`funnelsim.theory.sales_cv` and :func:`funnelsim.theory.revenue_cv`:
     ``sqrt((1 - p) / (n p))`` for sales, ``sqrt((1 - p + cv_size^2) / (n p))``
     for revenue. Both fall like ``1 / sqrt(n)``: doubling the calls cuts the
-    noise by 29 %, not 50 %.
+    noise by 29 %, not 50 %. That holds for a rate that stands still; one that
+    moves between periods adds ``rate_cv^2`` to ``CV^2``, a floor no volume gets
+    below (:func:`funnelsim.lessons.noise_floor`, :func:`funnelsim.lessons.floor_from_log`,
+    notebooks 03 and 07).
 
     Parameters
     ----------

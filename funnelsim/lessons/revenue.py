@@ -3,6 +3,7 @@
 =============================  ==================================================
 :func:`revenue_steadiness`     weekly and monthly fan charts, CV against calls
 :func:`noise_floor`            a rate that moves: more calls stop helping
+:func:`floor_from_log`         the floor a real log's history implies
 :func:`cycle_effects`          a new rep's ramp-up and a pause in prospecting
 =============================  ==================================================
 
@@ -25,15 +26,19 @@ from .. import theory
 from .._validate import check_count, check_rng
 from ..distributions import Cycle, DealSize
 from ..funnel import Funnel, check_funnel
-from ..i18n import FunnelsimValueError, t
+from ..i18n import FunnelsimTypeError, FunnelsimValueError, field_label, t
+from ..logs import Log
+from ..overdispersion import Dispersion, dispersion
 from ..simulation import simulate
 from ._common import RNG, check_work, cv_of, num_text
 
 __all__ = [
     "CycleEffects",
+    "LogFloor",
     "NoiseFloor",
     "RevenueSteadiness",
     "cycle_effects",
+    "floor_from_log",
     "noise_floor",
     "revenue_steadiness",
 ]
@@ -697,3 +702,225 @@ def noise_floor(
     )
     frame = pd.DataFrame(points, columns=["calls", "rate_cv", "cv", "theory"])
     return NoiseFloor(funnel, size, cyc, rate_cv, reps, floor, frame, curve)
+
+
+# ------------------------------------------------------- the floor of a real log
+@dataclass(frozen=True, repr=False, eq=False)
+class LogFloor:
+    """Result of :func:`floor_from_log`.
+
+    Attributes
+    ----------
+    period : str
+        The period column the history was cut by (``"month"``, ``"week"``...).
+    dispersion : Dispersion
+        :func:`funnelsim.dispersion` of the log by that period: the test of "no extra
+        variation" and the beta-binomial fit of each step.
+    funnel : Funnel
+        A typical period's funnel: each step's beta-binomial mean (the pooled ratio
+        where nothing varies).
+    rate_cv : float
+        How much the overall rate moves between periods (coefficient of variation):
+        the steps' ``cv_between`` combined as ``1 + rate_cv^2 = prod (1 + cv^2)``
+        (independent steps). It is the floor of the relative spread of a period's
+        sales, however many calls are made.
+    rate_cv_low, rate_cv_high : float
+        The same from the steps' interval limits of ``rho``: the profile-likelihood
+        interval for a one-step log, a rough range for several steps.
+    calls : int
+        A typical period's calls: the median number of leads entering the first
+        stage over the periods with leads.
+    noise : NoiseFloor
+        :func:`noise_floor` of :attr:`funnel` at ``rate_cv``: simulated and theory CV
+        of a period's sales by calls, with the rate fixed and moving (plot it with
+        :func:`funnelsim.plotting.plot_cv_floor`).
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> res = fs.lessons.floor_from_log(fs.datasets.load_counts(), period="period",
+    ...                                 calls=[100, 1_000], reps=500, rng=1)
+    >>> res.calls, round(res.rate_cv, 3), round(res.floor, 3)
+    (450, 0.133, 0.133)
+    """
+
+    period: str
+    dispersion: Dispersion
+    funnel: Funnel
+    rate_cv: float
+    rate_cv_low: float
+    rate_cv_high: float
+    calls: int
+    noise: NoiseFloor
+
+    @property
+    def floor(self) -> float:
+        """The relative spread of a period's sales that no number of calls gets below
+        (:func:`funnelsim.theory.cv_floor` at :attr:`rate_cv`, one period, no cycle)."""
+        return self.noise.floor
+
+    @property
+    def crossover(self) -> float:
+        """Calls a period at which chance (the binomial part of the noise) and the moving
+        rate weigh the same: ``(1 - p (1 + rate_cv^2)) / (p rate_cv^2)``. Beyond it the
+        noise is within ``sqrt(2)`` of the floor, and more calls barely help (infinite
+        when the rate does not move).
+
+        >>> import funnelsim as fs
+        >>> res = fs.lessons.floor_from_log(fs.datasets.load_counts(), period="period",
+        ...                                 calls=[100], reps=50, rng=1)
+        >>> round(res.crossover)
+        5880
+        """
+        p, c2 = self.funnel.overall, self.rate_cv**2
+        if c2 == 0 or p == 0:
+            return math.inf
+        return (1.0 - p * (1.0 + c2)) / (p * c2)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy frame of the noise by calls (:meth:`NoiseFloor.to_frame`): ``calls``,
+        ``rate_cv``, ``source`` (simulated/theory), ``cv``.
+
+        >>> import funnelsim as fs
+        >>> res = fs.lessons.floor_from_log(fs.datasets.load_counts(), period="period",
+        ...                                 calls=[100], reps=500, rng=1)
+        >>> res.to_frame()[["calls", "source"]].values.tolist()
+        [[100.0, 'simulated'], [100.0, 'simulated'], [100.0, 'theory'], [100.0, 'theory']]
+        """
+        return self.noise.to_frame()
+
+    def __repr__(self) -> str:
+        moving = self.noise.points[np.isclose(self.noise.points["rate_cv"], self.rate_cv)]
+        pairs = ", ".join(
+            f"{c:g}: {th:.3f}" for c, th in zip(moving["calls"], moving["theory"], strict=True)
+        )
+        return t(
+            "repr.log_floor",
+            period=field_label(self.period),
+            periods=int(self.dispersion.table["periods"].max()),
+            calls=self.calls,
+            rate_cv=self.rate_cv,
+            low=self.rate_cv_low,
+            high=self.rate_cv_high,
+            floor=self.floor,
+            crossover=num_text(self.crossover),
+            pairs=pairs,
+        )
+
+
+def _combined_cv(cvs: np.ndarray) -> float:
+    """The overall rate's CV from independent steps' CVs: ``prod (1 + cv^2) - 1``, rooted."""
+    return math.sqrt(max(float(np.prod(1.0 + np.square(cvs))) - 1.0, 0.0))
+
+
+def floor_from_log(
+    log: Log,
+    *,
+    period: str = "month",
+    calls: Sequence[int] | None = None,
+    reps: int = 2000,
+    confidence_level: float = 0.95,
+    rng: RNG = None,
+) -> LogFloor:
+    """The floor a real log's history implies: how far more calls can steady a period's sales.
+
+    The log is cut by ``period`` and :func:`funnelsim.dispersion` measures how
+    much each step's ratio moves between periods beyond binomial chance (a
+    beta-binomial random effect). The steps' between-period coefficients of
+    variation combine into the overall rate's, ``rate_cv`` (``1 + rate_cv^2 =
+    prod (1 + cv_step^2)``, steps independent), which is the floor of the
+    relative spread of a period's sales: by the law of total variance
+
+        CV^2 = (1 - p (1 + rate_cv^2)) / (n p) + rate_cv^2
+
+    for ``n`` calls at a typical period's overall rate ``p``
+    (:func:`funnelsim.theory.sales_cv`). The result holds :func:`noise_floor`
+    at a few volumes with that rate, ready for
+    :func:`funnelsim.plotting.plot_cv_floor`.
+
+    Parameters
+    ----------
+    log : Log
+        A log with a period: a ``period`` column, or times for ``"week"`` or
+        ``"month"``.
+    period : str, default "month"
+        The period column (see :func:`funnelsim.dispersion`).
+    calls : sequence of int, optional
+        Calls a period to compare; by default a hundredth, a tenth, one and
+        ten times a typical period's calls (the median over the periods with
+        leads), rounded to two significant figures.
+    reps : int
+        Periods simulated per volume and scenario (>= 2).
+    confidence_level : float
+        Level of the intervals of :func:`funnelsim.dispersion`.
+    rng : numpy.random.Generator, int or None
+
+    Returns
+    -------
+    LogFloor
+
+    Raises
+    ------
+    TypeError
+        When ``log`` is not a :class:`funnelsim.Log`.
+    ValueError
+        An unknown period, a step with leads in fewer than two periods
+        (``error.floor_periods``), or a log in which no lead ever reached the
+        last stage (``error.floor_nothing``).
+
+    Examples
+    --------
+    The sample counts log (26 weeks, 450 dials a typical week) moves a
+    little between weeks; its floor is about 13 %, reached at about 5,900
+    dials a week:
+
+    >>> import funnelsim as fs
+    >>> res = fs.lessons.floor_from_log(fs.datasets.load_counts(), period="period",
+    ...                                 calls=[100, 1_000, 10_000], rng=1)
+    >>> res.dispersion.table[["stage", "phi", "cv_between"]].round(3)
+          stage    phi  cv_between
+    0  connects  1.416       0.032
+    1  meetings  0.867       0.000
+    2     sales  1.155       0.129
+    >>> res.noise.points.round(3)
+         calls  rate_cv     cv  theory
+    0    100.0    0.000  1.015   1.022
+    1   1000.0    0.000  0.325   0.323
+    2  10000.0    0.000  0.102   0.102
+    3    100.0    0.133  1.042   1.031
+    4   1000.0    0.133  0.351   0.350
+    5  10000.0    0.133  0.170   0.168
+    """
+    if not isinstance(log, Log):
+        raise FunnelsimTypeError("error.type_log", name="log", value=type(log).__name__)
+    result = dispersion(log, period=period, confidence_level=confidence_level)
+    table = result.table
+    few = table[table["periods"] < 2]
+    if len(few):
+        row = few.iloc[0]
+        raise FunnelsimValueError(
+            "error.floor_periods",
+            stage=row["stage"],
+            periods=int(row["periods"]),
+            period=period,
+        )
+    fitted = table["mean"].notna().to_numpy()
+    means = np.where(fitted, table["mean"], table["ratio"]).astype(float)
+    if not np.all(means > 0):
+        raise FunnelsimValueError("error.floor_nothing", stage=log.stages[-1])
+
+    def cv_from(column: str) -> np.ndarray:
+        sd = np.where(fitted, table[column].fillna(0.0), 0.0)
+        return np.asarray(sd, dtype=float) / means
+
+    rate_cv = _combined_cv(cv_from("sigma_between"))
+    low, high = _combined_cv(cv_from("sigma_low")), _combined_cv(cv_from("sigma_high"))
+    funnel = Funnel(tuple(log.stages), tuple(float(m) for m in means))
+    first = log.stage_table(by=[period])
+    first = first[(first["stage"] == log.stages[1]) & first[period].notna()]
+    per_period = first.groupby(period, observed=True)["entered"].sum()
+    typical = max(1, round(float(np.median(per_period[per_period > 0]))))
+    if calls is None:
+        calls = sorted({max(1, round(float(f"{typical * f:.2g}"))) for f in (0.01, 0.1, 1, 10)})
+    noise = noise_floor(funnel, calls, rate_cv=rate_cv, reps=reps, rng=rng)
+    return LogFloor(result.period, result, funnel, rate_cv, low, high, typical, noise)

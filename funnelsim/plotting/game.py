@@ -287,7 +287,11 @@ def plot_cv_floor(
         color = colors[i % len(colors)]
         curve = result.curve[np.isclose(result.curve["rate_cv"], moving)]
         pts = result.points[np.isclose(result.points["rate_cv"], moving)]
-        label = t("plot.floor.moving", rate_cv=moving) if moving > 0 else t("plot.floor.fixed")
+        label = (
+            t("plot.floor.moving", rate_cv=moving, unit=unit)
+            if moving > 0
+            else t("plot.floor.fixed")
+        )
         ax.plot(curve["calls"], curve["cv"], color=color, label=label)
         ax.plot(
             pts["calls"],
