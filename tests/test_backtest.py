@@ -309,7 +309,7 @@ def test_cli_backtest_prints_the_coverage_table(tmp_path, lang, capsys):
         code = main([*args, "--min-history", "8", "--reps", "300", "--seed", "1", "-q"], out=out)
     assert code == 0, capsys.readouterr().err
     text = out.getvalue()
-    word = {"en": "+ week-to-week variation", "zh": "+ 统计期之间的波动"}[lang]
+    word = {"en": "+ variation between periods", "zh": "+ 统计期之间的波动"}[lang]
     assert word in text and "16" in text
 
 
