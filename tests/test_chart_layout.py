@@ -110,6 +110,7 @@ _RESULTS = {
     "calibration": lambda r: fs.calibration(fs.datasets.load_deal_history()),
     "ladder": lambda r: fs.grade_ladder(fs.datasets.load_grade_history()),
     "won_by": lambda r: fs.won_by(fs.datasets.load_crm_export()),
+    "backtest": lambda r: fs.backtest(fs.datasets.load_bank_marketing(), reps=1000, rng=SEED),
 }
 
 
@@ -207,6 +208,8 @@ CASES = [
     ("plot_ladder", "grades", lambda r: P.plot_ladder(r("ladder"))),
     ("plot_won_by", "crm", lambda r: P.plot_won_by(r("won_by"))),
     ("plot_won_by", "won", lambda r: P.plot_won_by(r("won_by"), lost=False, km=False)),
+    ("plot_backtest", "bank", lambda r: P.plot_backtest(r("backtest"))),
+    ("plot_pit", "bank", lambda r: P.plot_pit(r("backtest"), band="parameter")),
     # the apps' figures: several panels, narrower axes (fs.widgets.make_*)
     (
         "plot_shrinkage",

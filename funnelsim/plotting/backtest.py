@@ -85,7 +85,7 @@ def plot_backtest(
     )
     ax.set_xlabel(t("plot.backtest.xlabel"))
     ax.set_ylabel(t("plot.backtest.ylabel", stage=stage_label(bt.stage)))
-    ax.set_ylim(bottom=0)
+    ax.set_xlim(-0.8, len(x) - 0.2)  # room for the first rotated label
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncols=4)
     return ax
 
@@ -118,7 +118,7 @@ def plot_pit(
         edgecolor="white",
     )
     ax.axhline(1.0, color="black", linestyle="--", label=t("plot.backtest.pit_ideal"))
-    ax.set_xlim(0, 1)
+    ax.set_xlim(-0.06, 1.06)  # the corner's ticks apart
     ax.set_title(t("plot.backtest.pit_title", band=t(f"backtest.band.{band}")))
     ax.set_xlabel(t("plot.backtest.pit_xlabel"))
     ax.set_ylabel(t("plot.backtest.pit_ylabel"))
