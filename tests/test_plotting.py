@@ -103,6 +103,8 @@ WANTED = {
     "plot_calibration": "Calibration",
     "plot_ladder": "Ladder",
     "plot_won_by": "WonBy",
+    "plot_backtest": "Backtest",
+    "plot_pit": "Backtest",
 }
 
 
@@ -310,6 +312,7 @@ def _chinese_cases():
     """One or more results with the presets' stage names for every public plot function."""
     size = fs.DealSize.gamma(10_000, cv=0.5)
     log = _counts_log()
+    backtested = fs.backtest(log, min_history=2, reps=200, rng=1)
     cycle_log = _events_log(("first contact", "closed"))
     proposals = _events_log(("need confirmed", "proposal"))
     history = pd.DataFrame(
@@ -355,6 +358,8 @@ def _chinese_cases():
         "plot_calibration": [fs.calibration(deals)],
         "plot_ladder": [fs.grade_ladder(history, grades=WEEKLY.stages)],
         "plot_won_by": [fs.won_by(fs.datasets.load_crm_export())],
+        "plot_backtest": [backtested],
+        "plot_pit": [backtested],
     }
 
 

@@ -17,13 +17,13 @@ __all__ = ["plot_backtest", "plot_pit"]
 
 
 def plot_backtest(
-    bt: Backtest, *, band: str = "overdispersed", level: float = 0.8, ax: Axes | None = None
+    result: Backtest, *, band: str = "overdispersed", level: float = 0.8, ax: Axes | None = None
 ) -> Axes:
     """The actual of every cohort against the three forecast bands at one level.
 
     Parameters
     ----------
-    bt : Backtest
+    result : Backtest
         From :func:`funnelsim.backtest`.
     band : {"overdispersed", "parameter", "point"}
         The band whose coverage the title states.
@@ -46,7 +46,8 @@ def plot_backtest(
     >>> len(ax.containers)   # one set of bars per band
     3
     """
-    check_result(bt, (Backtest,), "plot_backtest", "funnelsim.backtest", argument="bt")
+    check_result(result, (Backtest,), "plot_backtest", "funnelsim.backtest")
+    bt = result
     band = _band(band)
     tag = _level_tag(bt, level)
     ax = new_axes(ax)
@@ -91,7 +92,7 @@ def plot_backtest(
 
 
 def plot_pit(
-    bt: Backtest, *, band: str = "overdispersed", bins: int = 10, ax: Axes | None = None
+    result: Backtest, *, band: str = "overdispersed", bins: int = 10, ax: Axes | None = None
 ) -> Axes:
     """Histogram of the randomised PIT of one band: flat at 1 when the forecast is calibrated,
     piled at both ends when its bands are too narrow.
@@ -105,7 +106,8 @@ def plot_pit(
     >>> len(ax.patches)
     5
     """
-    check_result(bt, (Backtest,), "plot_pit", "funnelsim.backtest", argument="bt")
+    check_result(result, (Backtest,), "plot_pit", "funnelsim.backtest")
+    bt = result
     band = _band(band)
     hist = bt.pit(band, bins=bins)
     ax = new_axes(ax)
