@@ -127,6 +127,7 @@ def test_all_lists_exactly_the_public_names():
         assert hasattr(fs, name), name
     public = {n for n in vars(fs) if not n.startswith("_")} - {"annotations"}
     submodules = {"distributions", "forecasting", "funnel", "i18n", "logs", "simulation"}
+    submodules |= {"planning", "overall"}  # the homes of plan_calls and Fit.overall
     submodules |= {"cli", "lessons", "plotting", "report", "widgets"}  # loaded lazily on first use
     submodules |= {"fonts"}  # the Chinese plot font, loaded with plotting
     submodules |= {"summaries"}  # the text the command line prints, loaded with cli or report
