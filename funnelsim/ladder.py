@@ -49,6 +49,7 @@ from ._validate import (
 )
 from .distributions import DealSize
 from .estimate import Fit
+from .forecasting import widened
 from .funnel import Funnel
 from .i18n import FunnelsimTypeError, FunnelsimValueError, t
 from .intervals import METHODS, check_level, interval
@@ -199,10 +200,10 @@ class Ladder:
         probability = check_open_probability("probability", probability)
         reps = check_count("reps", reps, minimum=1)
         gen = check_rng(rng)
-        draws = self.fit.sample_ratios(reps, rng=gen)
         moves = self._moves(between)
+        draws = widened(self.fit, moves).sample_ratios(reps, rng=gen)
         if moves is not None:
-            means = moves.table["ratio"].to_numpy(float)
+            means = moves.factor_means()
             draws = np.minimum(draws * period_factors(means, moves.moving(), (reps,), gen), 1.0)
         point, mixed = [], []
         for k in range(len(self.grades) - 1):

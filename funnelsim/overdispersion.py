@@ -159,6 +159,40 @@ class Dispersion:
         use = np.isfinite(rho) & np.isfinite(p) & (p < 1.0 - self.confidence_level)
         return np.where(use, rho, 0.0)
 
+    def factor_means(self) -> np.ndarray:
+        """The mean each step's period factor is drawn around: the beta-binomial's fitted
+        mean (so that the factor's relative spread is the fit's ``cv_between``), the pooled
+        ratio where the fit is not defined.
+
+        >>> import funnelsim as fs
+        >>> bank = fs.dispersion(fs.datasets.load_bank_marketing())
+        >>> bank.factor_means().round(3), bank.table["ratio"].round(3).tolist()
+        (array([0.339]), [0.113])
+        """
+        mean = self.table["mean"].to_numpy(float) if "mean" in self.table else None
+        ratio = self.table["ratio"].to_numpy(float)
+        return ratio if mean is None else np.where(np.isfinite(mean), mean, ratio)
+
+    def design_effect(self) -> np.ndarray:
+        """How many leads each lead of the pooled ratio is worth less when the ratio moves:
+        ``entered / n_eff`` for the steps that move (:meth:`moving`), 1 elsewhere.
+
+        When periods move, the pooled ratio of a step is as uncertain as a ratio
+        over ``n_eff`` independent leads, not ``entered`` (Kish's design effect
+        of a cluster sample, the periods being the clusters): forecasts draw
+        each step's ratio from a posterior with its counts divided by this.
+
+        >>> import funnelsim as fs
+        >>> fs.dispersion(fs.datasets.load_bank_marketing()).design_effect().round(1)
+        array([968.2])
+        """
+        entered = self.table["entered"].to_numpy(float)
+        n_eff = self.table["n_eff"].to_numpy(float) if "n_eff" in self.table else entered
+        ok = (self.moving() > 0) & np.isfinite(n_eff) & (n_eff > 0)
+        out = np.ones(len(entered))
+        out[ok] = np.maximum(entered[ok] / n_eff[ok], 1.0)
+        return out
+
     def __repr__(self) -> str:
         lines = [
             t(

@@ -29,7 +29,7 @@ from ._validate import (
 )
 from .distributions import DealSize
 from .estimate import Fit, fit
-from .forecasting import PERIOD_UNITS, check_source, group_label, moves_of
+from .forecasting import PERIOD_UNITS, check_source, group_label, moves_of, widened
 from .funnel import Funnel
 from .i18n import FunnelsimValueError, field_label, t
 from .intervals import interval
@@ -323,8 +323,9 @@ def plan_calls(
     horizon are ``sum_t Binomial(n, P_t)``. The plan takes them as
     ``Binomial(periods * n, mean_t P_t)``, mixed over the distribution of
     the horizon's mean rate: exact for one period, and for more the same
-    mean and a variance short by ``n sum_t (P_t - mean P)**2``, a ``1/n``
-    share of what the moves add. That distribution comes from
+    mean and a variance larger by ``n sum_t (P_t - mean P)**2`` (``p (1 - p)``
+    is concave), a ``1/n`` share of what the moves add: the plan errs on the
+    safe side, by at most a call a period in the cases checked. That distribution comes from
     ``_MOVE_DRAWS`` draws of the ratios and the factors with the fixed seed
     ``MOVES_SEED`` (256 midpoint quantiles), so the plan does not change
     with ``rng`` either. The decks' plan is ``ceil(first stage of back_calculate /
@@ -436,7 +437,8 @@ def _moving_chance(funnel: Funnel, one: Fit | None, moves: Dispersion, periods, 
     """``n_calls -> P(target reached)`` over a horizon whose periods move the ratios.
 
     The horizon's mean overall rate ``mean_t prod_j min(r_j f_tj, 1)``, with
-    ``r`` drawn from the posteriors (the point ratios for a Funnel) and
+    ``r`` drawn from the posteriors widened by the moves (:func:`widened`; the
+    point ratios for a Funnel) and
     ``f`` from :func:`period_factors`, drawn ``_MOVE_DRAWS`` times with the
     fixed seed ``MOVES_SEED`` and reduced to 256 midpoint quantiles; then the
     binomial of all the horizon's calls mixed over them.
@@ -447,8 +449,8 @@ def _moving_chance(funnel: Funnel, one: Fit | None, moves: Dispersion, periods, 
             np.asarray(funnel.ratios, float), (_MOVE_DRAWS, len(funnel.ratios))
         )
     else:
-        ratios = one.sample_ratios(_MOVE_DRAWS, rng=gen)
-    means = moves.table["ratio"].to_numpy(float)
+        ratios = widened(one, moves).sample_ratios(_MOVE_DRAWS, rng=gen)
+    means = moves.factor_means()
     factors = period_factors(means, moves.moving(), (_MOVE_DRAWS, periods), gen)
     rates = np.minimum(ratios[:, None, :] * factors, 1.0).prod(axis=-1).mean(axis=1)
     nodes = _nodes(rates)

@@ -52,9 +52,14 @@ def test_one_grade_step_with_moves_matches_a_quadrature():
     moves = ladder.dispersion
     rho = float(moves.moving()[0])
     assert rho > 0
-    m = float(moves.table["ratio"].iloc[0])
+    m = float(moves.table["mean"].iloc[0])  # the factor's shape: the fitted mean
     row = ladder.table.iloc[0]
-    a, b = row["passed"] + 0.5, row["entered"] - row["passed"] + 0.5
+    # The rate's posterior knows the periods move: its counts are divided by the
+    # design effect entered / n_eff (Kish), n_eff from the dispersion table.
+    deff = row["entered"] / float(moves.table["n_eff"].iloc[0])
+    assert deff > 1
+    a = row["passed"] / deff + 0.5
+    b = (row["entered"] - row["passed"]) / deff + 0.5
     theta = 1 / rho - 1
 
     # The reference: a product quadrature over 400 x 400 midpoint quantiles of the
