@@ -31,7 +31,7 @@ from . import (
     young,
 )
 from ._version import __version__
-from .backtesting import Backtest, BacktestCutoffWarning, backtest
+from .backtesting import Backtest, BacktestCutoffWarning, BacktestWarning, backtest
 from .control import p_chart
 from .cycle import cycle_length, open_lead_ratios, stale_leads, time_in_stage
 from .diagnose import diagnose_leaks, diagnose_pipeline
@@ -97,6 +97,7 @@ __all__ = [
     "CI",
     "Backtest",
     "BacktestCutoffWarning",
+    "BacktestWarning",
     "Calibration",
     "Cycle",
     "DealSize",

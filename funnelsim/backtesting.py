@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,13 +39,32 @@ from .logs import Log
 from .simulation import split_streams
 from .young import YoungLeadsWarning
 
-__all__ = ["Backtest", "BacktestCutoffWarning", "backtest", "interval_score", "randomised_pit"]
+__all__ = [
+    "Backtest",
+    "BacktestCutoffWarning",
+    "BacktestWarning",
+    "backtest",
+    "cutoff_start",
+    "interval_score",
+    "randomised_pit",
+]
 
 #: The bands, from the most confident to the most honest.
 BANDS = ("point", "parameter", "overdispersed")
 
 
-class BacktestCutoffWarning(UserWarning):
+class BacktestWarning(UserWarning):
+    """Something about a back-test the reader should know (an option it could not use).
+
+    The command line prints it as a ``note:`` line.
+
+    >>> import funnelsim as fs
+    >>> issubclass(fs.BacktestCutoffWarning, fs.BacktestWarning)
+    True
+    """
+
+
+class BacktestCutoffWarning(BacktestWarning):
     """The log's first last-stage time comes long after its first first-stage time.
 
     Its early cohorts look cut off (no wins recorded yet then): pass ``start=``
@@ -108,7 +128,8 @@ class Backtest:
         horizon), ``mean``, ``rho`` (the largest between-period correlation
         the band applied to a step; 0 when none), ``pit``, and per level
         (``80`` for 0.8): ``low_80``, ``high_80``, ``inside_80``,
-        ``score_80``.
+        ``claim_80`` (the band's own probability under its forecast: what it
+        holds if right, at least the level) and ``score_80``.
     cohorts : pandas.DataFrame
         Every cohort of the log: ``origin``, ``start``, ``calls``, ``actual``,
         ``known`` (its outcome is known by the log's ``as_of``).
@@ -146,16 +167,20 @@ class Backtest:
     stage: str = ""
 
     def coverage(self) -> pd.DataFrame:
-        """Per band and level: ``windows``, ``coverage``, ``se`` (its binomial
-        standard error, ``sqrt(c (1 - c) / windows)``), ``width`` (mean) and
-        ``score`` (mean interval score).
+        """Per band and level: ``windows`` (forecasts), ``coverage`` (the share whose
+        actual fell inside the band), ``claimed`` (the share a right forecast would
+        hold: the mean over the forecasts of the band's own probability, which is
+        above the level for small counts, a count band being inclusive), ``se``
+        (the standard error of the coverage if the band were right,
+        ``sqrt(claimed (1 - claimed) / windows)``), ``width`` (mean) and ``score``
+        (mean interval score, lower is better).
 
         Examples
         --------
         >>> import funnelsim as fs
         >>> bt = fs.backtest(fs.datasets.load_bank_marketing(), reps=500, rng=1)
         >>> bt.coverage().columns.tolist()
-        ['band', 'level', 'windows', 'coverage', 'se', 'width', 'score']
+        ['band', 'level', 'windows', 'coverage', 'claimed', 'se', 'width', 'score']
         """
         rows = []
         for band in BANDS:
@@ -164,13 +189,15 @@ class Backtest:
                 tag = _tag(level)
                 n = len(part)
                 cov = float(part[f"inside_{tag}"].mean()) if n else math.nan
+                claim = float(part[f"claim_{tag}"].mean()) if n else math.nan
                 rows.append(
                     {
                         "band": band,
                         "level": level,
                         "windows": n,
                         "coverage": cov,
-                        "se": math.sqrt(cov * (1 - cov) / n) if n else math.nan,
+                        "claimed": claim,
+                        "se": math.sqrt(claim * (1 - claim) / n) if n else math.nan,
                         "width": float((part[f"high_{tag}"] - part[f"low_{tag}"]).mean()),
                         "score": float(part[f"score_{tag}"].mean()),
                     }
@@ -185,8 +212,8 @@ class Backtest:
         --------
         >>> import funnelsim as fs
         >>> bt = fs.backtest(fs.datasets.load_bank_marketing(), reps=500, rng=1)
-        >>> bt.summary().columns[:4].tolist()
-        ['band', 'level', 'windows', 'coverage']
+        >>> bt.summary().columns[:5].tolist()
+        ['band', 'level', 'forecasts', 'held', 'if right']
         """
         cov = self.coverage()
         names = t("backtest.columns").split(",")
@@ -196,11 +223,55 @@ class Backtest:
                 names[1]: [f"{x:.0%}" for x in cov["level"]],
                 names[2]: cov["windows"],
                 names[3]: [f"{x:.0%}" for x in cov["coverage"]],
-                names[4]: [f"{x:.0%}" for x in cov["se"]],
-                names[5]: cov["width"].round(1),
-                names[6]: cov["score"].round(1),
+                names[4]: [f"{x:.0%}" for x in cov["claimed"]],
+                names[5]: [f"{x:.0%}" for x in cov["se"]],
+                names[6]: cov["width"].round(1),
+                names[7]: cov["score"].round(1),
             }
         )
+
+    def verdict(self, level: float = 0.8) -> list[str]:
+        """What the coverages say, in sentences (the command line and the report print them).
+
+        The band that lets the ratios move is judged against what it would hold
+        if it were right (``claimed``, within two standard errors); then the
+        bands with fixed ratios. With fewer than 10 forecasts, a word of caution
+        first.
+
+        Examples
+        --------
+        >>> import funnelsim as fs
+        >>> import textwrap
+        >>> bt = fs.backtest(fs.datasets.load_bank_marketing(), reps=500, rng=1)
+        >>> print(textwrap.fill(bt.verdict()[0], 88))
+        Even the band that lets the ratio move held the actual in 2 of 20 forecasts, against
+        about 83% if it were right: the ratio moved in ways the earlier periods did not show (a
+        drift, new lead lists). Read this log's forecasts as too sure of themselves; fitting on
+        the recent periods only (window=, --window) may help.
+        """
+        cov = self.coverage()
+        cov = cov[np.isclose(cov["level"], level)].set_index("band")
+        if cov.empty or not cov["windows"].iloc[0]:
+            return []
+        n = int(cov["windows"].iloc[0])
+        out = []
+        if n < 10:
+            out.append(t("backtest.verdict.few", n=n, step=1 / n))
+
+        def short_of(band: str) -> bool:
+            row = cov.loc[band]
+            return row["coverage"] < row["claimed"] - 2 * row["se"] - 1e-12
+
+        over = cov.loc["overdispersed"]
+        held = round(over["coverage"] * n)
+        if short_of("overdispersed"):
+            out.append(t("backtest.verdict.drift", held=held, n=n, claimed=over["claimed"]))
+        elif short_of("point") or short_of("parameter"):
+            point = round(cov.loc["point", "coverage"] * n)
+            out.append(t("backtest.verdict.moving", held=held, n=n, point=point))
+        else:
+            out.append(t("backtest.verdict.fine", held=held, n=n))
+        return out
 
     def pit(self, band: str = "overdispersed", bins: int = 10) -> pd.DataFrame:
         """Histogram of the randomised PIT of one band: ``low``, ``high``, ``count``,
@@ -225,7 +296,7 @@ class Backtest:
 
     def to_frame(self) -> pd.DataFrame:
         """Long table: one row per origin, band and level (``low``, ``high``,
-        ``inside``, ``score``, with ``actual``, ``calls``, ``mean``, ``pit``).
+        ``inside``, ``claim``, ``score``, with ``actual``, ``calls``, ``mean``, ``pit``).
 
         Examples
         --------
@@ -241,7 +312,7 @@ class Backtest:
             tag = _tag(level)
             part = self.table[keep].copy()
             part.insert(3, "level", level)
-            for name in ("low", "high", "inside", "score"):
+            for name in ("low", "high", "inside", "claim", "score"):
                 part[name] = self.table[f"{name}_{tag}"].to_numpy()
             parts.append(part)
         return pd.concat(parts, ignore_index=True)
@@ -251,7 +322,7 @@ class Backtest:
         level = 0.8 if 0.8 in self.levels else self.levels[len(self.levels) // 2]
         cov = cov[cov["level"] == level].set_index("band")
         windows = int(cov["windows"].iloc[0]) if len(cov) else 0
-        bands = ", ".join(
+        bands = t("repr.backtest.sep").join(
             t("repr.backtest.band", band=t(f"backtest.band.{b}"), coverage=cov.loc[b, "coverage"])
             for b in BANDS
         )
@@ -374,8 +445,12 @@ def _period_cohorts(log: Log):
         period = frame["period"]
         ones = log.reached[first].to_numpy(int)
         wins = (log.reached[last] & log.reached[first]).to_numpy(int)
-    codes, labels = pd.factorize(pd.Series(period.to_numpy()), sort=True)
-    labels = pd.Index(labels)
+    codes, labels = pd.factorize(pd.Series(period.to_numpy()), sort=False)
+    order = _chronological(pd.Index(labels))
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
+    labels = pd.Index(labels)[order]
     n = len(labels)
     calls = np.bincount(codes[codes >= 0], weights=ones[codes >= 0], minlength=n)
     actual = np.bincount(codes[codes >= 0], weights=wins[codes >= 0], minlength=n)
@@ -406,6 +481,38 @@ def _period_cohorts(log: Log):
         )
 
     return cohorts, history, int((codes < 0).sum())
+
+
+def _chronological(labels: pd.Index) -> np.ndarray:
+    """The order of period labels in time: dates and periods by date, labels that all
+    read as dates ("2024-05", "2024-05-06") too, else naturally (``w2`` before
+    ``w10``: the numbers inside a label compared as numbers).
+
+    >>> import pandas as pd
+    >>> _chronological(pd.Index(["w10", "w2", "w1"])).tolist()
+    [2, 1, 0]
+    >>> _chronological(pd.Index(["2024-03", "2023-12", "2024-01"])).tolist()
+    [1, 2, 0]
+    """
+    if pd.api.types.is_datetime64_any_dtype(labels) or isinstance(labels, pd.PeriodIndex):
+        return np.argsort(np.asarray(labels), kind="stable")
+    text = labels.astype(str)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        when = pd.to_datetime(pd.Series(text), errors="coerce")
+    if when.notna().all():
+        return np.argsort(when.to_numpy(), kind="stable")
+    keys = [_natural(x) for x in text]
+    return np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int64)
+
+
+def _natural(text: str) -> tuple:
+    """``"w10"`` -> ``("w", 10, "")``: numbers compare as numbers."""
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part.casefold())
+        for part in re.split(r"(\d+)", text)
+        if part
+    )
 
 
 def _moves(fitted, dated: bool, grouping: str):
@@ -496,7 +603,7 @@ def backtest(
     >>> bt = fs.backtest(fs.datasets.load_bank_marketing(), reps=2000, rng=1)
     >>> cov = bt.coverage().set_index(["band", "level"])["coverage"]
     >>> print(f"{cov['point', 0.8]:.2f} {cov['overdispersed', 0.8]:.2f}")
-    0.05 0.10
+    0.05 0.15
     """
     if not isinstance(log, Log):
         raise FunnelsimTypeError(
@@ -509,6 +616,10 @@ def backtest(
         raise FunnelsimValueError("error.backtest_levels", value=short(levels))
     if window is not None:
         window = check_count("window", window, minimum=1)
+        if window < min_history:
+            raise FunnelsimValueError(
+                "error.backtest_window", window=window, min_history=min_history
+            )
     gen = check_rng(rng)
     dated = _dated(log)
     days = None
@@ -523,13 +634,20 @@ def backtest(
         grouping = "period"
         cohorts, history, skipped = _period_cohorts(log)
         known_by = None
+        for name, value in (("horizon", horizon), ("period", period)):
+            if value is not None:
+                warnings.warn(
+                    t("warning.backtest_ignored", name=log.name, option=name),
+                    BacktestWarning,
+                    stacklevel=2,
+                )
     if skipped:
         warnings.warn(t("warning.backtest_undated", name=log.name, n=skipped), stacklevel=2)
     keep = np.ones(len(cohorts), bool)
     if start is not None:
         keep = _after(cohorts, start)
     if dated:
-        _warn_cutoff(log, days, cohorts, keep)
+        _warn_cutoff(log, days, grouping, cohorts, keep)
     order = np.flatnonzero(keep)
     streams = split_streams(gen, max(len(cohorts), 2))
     origins = []
@@ -544,6 +662,13 @@ def backtest(
             hist = hist[-window:]
         if len(hist) >= min_history:
             origins.append((c, hist))
+    if not origins:
+        raise FunnelsimValueError(
+            "error.backtest_no_origins",
+            name=log.name,
+            cohorts=int(keep.sum()),
+            min_history=min_history,
+        )
     bar = _bar(progress, len(origins))
     rows = []
     try:
@@ -559,7 +684,7 @@ def backtest(
     columns = ["origin", "start", "band", "history", "calls", "actual", "mean", "rho", "pit"]
     for level in levels:
         tag = _tag(level)
-        columns += [f"low_{tag}", f"high_{tag}", f"inside_{tag}", f"score_{tag}"]
+        columns += [f"low_{tag}", f"high_{tag}", f"inside_{tag}", f"claim_{tag}", f"score_{tag}"]
     table = pd.DataFrame(rows, columns=columns)
     return Backtest(table, cohorts, levels, days, grouping, reps, log.name, log.stages[-1])
 
@@ -573,37 +698,73 @@ def _bar(progress, total):
 
 
 def _after(cohorts: pd.DataFrame, start: object) -> np.ndarray:
-    """Cohorts at or after ``start`` (a date for dated cohorts, else a period label)."""
+    """Cohorts at or after ``start`` (a date for dated cohorts, else a period label:
+    from that label on, the cohorts being in time order)."""
     if cohorts["start"].notna().all():
         try:
             when = pd.Timestamp(start)
         except (TypeError, ValueError):
             raise FunnelsimValueError("error.backtest_start", value=short(start)) from None
         return (cohorts["start"] >= when).to_numpy()
-    return (cohorts["origin"] >= str(start)).to_numpy()
+    labels = cohorts["origin"].astype(str).tolist()
+    if str(start) in labels:
+        return np.arange(len(labels)) >= labels.index(str(start))
+    key = _natural(str(start))
+    return np.array([_natural(x) >= key for x in labels])
 
 
-def _warn_cutoff(log: Log, days: float, cohorts: pd.DataFrame, keep: np.ndarray) -> None:
+def cutoff_start(log: Log, horizon: float | str, *, period: str = "week") -> pd.Timestamp | None:
+    """Where a back-test of a log whose early cohorts look cut off should start (None: not cut).
+
+    A log whose first last-stage time comes more than ``horizon`` days after
+    its first first-stage time recorded no win then (a CRM switched on, an
+    export from a date): its early cohorts would be scored as misses. The
+    suggestion is the first cohort, from the week (or month) of the first win
+    on, in which a lead reached the last stage within the horizon.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> cutoff_start(fs.datasets.load_events(), 30) is None   # wins from the first weeks
+    True
+    """
+    if not _dated(log):
+        return None
+    days = _horizon_days(horizon)
+    grouping = check_choice("period", period, ("week", "month"))
     first, times = _first_times(log)
     last = times.iloc[:, -1]
-    if last.notna().sum() == 0 or not keep.any():
-        return
-    begin = cohorts.loc[keep, "start"].min()
+    if last.notna().sum() == 0 or first.isna().all():
+        return None
     first_win = last.min()
-    if first_win - begin > pd.Timedelta(days=days):
-        suggest = first_win.normalize() - pd.Timedelta(days=first_win.dayofweek)
-        warnings.warn(
-            t(
-                "warning.backtest_cutoff",
-                name=log.name,
-                first=first.min().strftime("%Y-%m-%d"),
-                last=first_win.strftime("%Y-%m-%d"),
-                stage=log.stages[-1],
-                start=suggest.strftime("%Y-%m-%d"),
-            ),
-            BacktestCutoffWarning,
-            stacklevel=3,
-        )
+    if first_win - first.min() <= pd.Timedelta(days=days):
+        return None
+    cohorts = _dated_cohorts(log, days, grouping)[0]
+    day = first_win.normalize()
+    begin = day - pd.Timedelta(days=day.dayofweek) if grouping == "week" else day.replace(day=1)
+    later = cohorts[(cohorts["start"] >= begin) & (cohorts["actual"] > 0)]
+    return later["start"].iloc[0] if len(later) else begin
+
+
+def _warn_cutoff(log: Log, days: float, grouping: str, cohorts: pd.DataFrame, keep) -> None:
+    if not keep.any():
+        return
+    suggest = cutoff_start(log, days, period=grouping)
+    if suggest is None or cohorts.loc[keep, "start"].min() >= suggest:
+        return
+    first, times = _first_times(log)
+    warnings.warn(
+        t(
+            "warning.backtest_cutoff",
+            name=log.name,
+            first=first.min().strftime("%Y-%m-%d"),
+            last=times.iloc[:, -1].min().strftime("%Y-%m-%d"),
+            stage=log.stages[-1],
+            start=suggest.strftime("%Y-%m-%d"),
+        ),
+        BacktestCutoffWarning,
+        stacklevel=3,
+    )
 
 
 def _one_origin(cohorts, c, hist, history, grouping, levels, reps, stream):
@@ -646,6 +807,7 @@ def _one_origin(cohorts, c, hist, history, grouping, levels, reps, stream):
             row[f"low_{tag}"] = float(low)
             row[f"high_{tag}"] = float(high)
             row[f"inside_{tag}"] = bool(low <= y <= high)
+            row[f"claim_{tag}"] = float(np.mean((s >= low) & (s <= high)))
             row[f"score_{tag}"] = float(interval_score(low, high, y, level))
         rows.append(row)
     return rows

@@ -40,7 +40,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from ._version import __version__
-from .backtesting import BacktestCutoffWarning, backtest
+from .backtesting import BacktestWarning, backtest
 from .diagnose import SHAPES
 from .distributions import Cycle, DealSize
 from .estimate import fit as fit_log
@@ -118,7 +118,9 @@ def _h(key: str, default: object) -> str:
 
 
 # ------------------------------------------------------------------ parser
-def _log_arguments(parser: argparse.ArgumentParser) -> None:
+def _log_arguments(parser: argparse.ArgumentParser, *, estimate: bool = True) -> None:
+    """The options that read a log; with ``estimate``, also --mature, --by, --method and
+    --confidence-level (the back-test fits its own way, without them)."""
     group = parser.add_argument_group(t("cli.group.log"))
     group.add_argument("log", metavar="LOG", help=t("cli.help.log"))
     group.add_argument(
@@ -136,7 +138,8 @@ def _log_arguments(parser: argparse.ArgumentParser) -> None:
         help=t("cli.help.column"),
     )
     group.add_argument("--as-of", metavar="DATE", default=None, help=t("cli.help.as_of"))
-    group.add_argument("--mature", metavar="DAYS", default=None, help=t("cli.help.mature"))
+    if estimate:
+        group.add_argument("--mature", metavar="DAYS", default=None, help=t("cli.help.mature"))
     group.add_argument("--encoding", default=None, help=t("cli.help.encoding"))
     group.add_argument("--delimiter", default=None, help=t("cli.help.delimiter"))
     group.add_argument("--sheet", default=None, metavar="NAME|N", help=t("cli.help.sheet"))
@@ -144,6 +147,9 @@ def _log_arguments(parser: argparse.ArgumentParser) -> None:
         "--errors", choices=("raise", "drop"), default="raise", help=_h("cli.help.errors", "raise")
     )
     group.add_argument("--dropped", metavar="FILE.csv", default=None, help=t("cli.help.dropped"))
+    parser.add_argument("--quiet", "-q", action="store_true", help=t("cli.help.quiet"))
+    if not estimate:
+        return
     est = parser.add_argument_group(t("cli.group.estimate"))
     est.add_argument(
         "--by", default=None, type=_by, metavar="COLUMN[,COLUMN]", help=t("cli.help.by")
@@ -158,7 +164,6 @@ def _log_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="LEVEL",
         help=_h("cli.help.level", 0.95),
     )
-    parser.add_argument("--quiet", "-q", action="store_true", help=t("cli.help.quiet"))
 
 
 def _forecast_arguments(parser: argparse.ArgumentParser, *, periods: int) -> None:
@@ -272,11 +277,11 @@ def _backtest_parser(sub: Any) -> None:
         epilog=t("cli.backtest.epilog"),
         formatter_class=_Formatter,
     )
-    _log_arguments(parser)
+    _log_arguments(parser, estimate=False)
     group = parser.add_argument_group(t("cli.group.backtest"))
     group.add_argument("--horizon", default=None, metavar="DAYS", help=t("cli.help.horizon"))
     group.add_argument(
-        "--period", choices=("week", "month"), default="week", help=_h("cli.help.period", "week")
+        "--period", choices=("week", "month"), default=None, help=_h("cli.help.period", "week")
     )
     group.add_argument("--start", default=None, metavar="DATE", help=t("cli.help.start"))
     group.add_argument("--window", type=int, default=None, metavar="N", help=t("cli.help.window"))
@@ -311,14 +316,14 @@ def _cmd_backtest(args: argparse.Namespace, out: TextIO) -> None:
             progress=progress,
         )
     print(log_line(log), file=out)
-    if bt.table.empty:
-        print(t("cli.backtest.none", min_history=args.min_history), file=out)
-        return
     horizon = "" if bt.horizon is None else t("repr.backtest.horizon", days=bt.horizon)
     windows = int(bt.coverage()["windows"].iloc[0])
     period = t(f"backtest.period.{bt.period}")
     print(t("cli.backtest.header", windows=windows, period=period, horizon=horizon), file=out)
     print(table_text(bt.summary(), index=False), file=out)
+    for line in bt.verdict():
+        print(file=out)
+        print(line, file=out)
 
 
 # ------------------------------------------------------------------ helpers
@@ -422,7 +427,7 @@ def _warnings_as_notes() -> list[str]:
     show = warnings.showwarning
 
     def note(message, category, filename, lineno, file=None, line=None):
-        if not issubclass(category, (YoungLeadsWarning, BacktestCutoffWarning)):
+        if not issubclass(category, (YoungLeadsWarning, BacktestWarning)):
             return show(message, category, filename, lineno, file, line)
         text = " ".join(str(message).split())
         if text not in notes:
@@ -430,7 +435,7 @@ def _warnings_as_notes() -> list[str]:
         return None
 
     warnings.simplefilter("always", YoungLeadsWarning)
-    warnings.simplefilter("always", BacktestCutoffWarning)
+    warnings.simplefilter("always", BacktestWarning)
     warnings.showwarning = note
     return notes
 

@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 
 from . import plotting
 from ._version import __version__
-from .backtesting import backtest
+from .backtesting import backtest, cutoff_start
 from .cycle import cycle_length, naive_label
 from .estimate import fit as fit_log
 from .groups import compare_groups
@@ -255,18 +255,28 @@ BACKTEST_MIN_ORIGINS = 8
 
 def _section_backtest(log, mature, rng) -> list[str]:
     """The back-test of the forecast bands (:func:`funnelsim.backtest`), when the log has
-    enough cohorts: dated logs by week, within ``mature`` days (30 without it)."""
-    horizon = None
+    enough cohorts: dated logs by week, won within ``mature`` days (30 without it), from
+    the first cohort that could have won when the early ones look cut off
+    (:func:`funnelsim.backtesting.cutoff_start`)."""
+    horizon, start, notes = None, None, []
     if log.format != "counts" and log.times is not None:
         horizon = mature if mature is not None else 30
+        start = cutoff_start(log, horizon)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         try:
-            bt = backtest(log, horizon=horizon, reps=BACKTEST_REPS, rng=rng)
-        except (FunnelsimValueError, ValueError):  # no periods, no dates: no section
+            bt = backtest(log, horizon=horizon, start=start, reps=BACKTEST_REPS, rng=rng)
+        except (FunnelsimValueError, ValueError):  # no periods, no dates, too short
             return []
     if len(bt.table) < 3 * BACKTEST_MIN_ORIGINS:
         return []
+    if horizon is not None:
+        key = "report.backtest_horizon" if mature is not None else "report.backtest_horizon_30"
+        notes.append(t(key, days=bt.horizon))
+    if start is not None:
+        notes.append(
+            t("report.backtest_start", start=start.strftime("%Y-%m-%d"), stage=log.stages[-1])
+        )
     words = {
         "windows": len(bt.table) // 3,
         "period": t(f"backtest.period.{bt.period}"),
@@ -279,11 +289,9 @@ def _section_backtest(log, mature, rng) -> list[str]:
         _p(t("report.backtest_intro", **words)),
         _table(bt.summary()),
     ]
-    out += [
-        _p(t("cli.note", note=str(w.message)), "note")
-        for w in caught
-        if issubclass(w.category, UserWarning)
-    ]
+    out += [_p(line) for line in bt.verdict()]
+    notes += [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    out += [_p(t("cli.note", note=note), "note") for note in notes]
     return out
 
 

@@ -17,7 +17,8 @@ import pandas as pd
 import pytest
 
 import funnelsim as fs
-from funnelsim.backtesting import interval_score, randomised_pit
+from funnelsim import backtesting
+from funnelsim.backtesting import cutoff_start, interval_score, randomised_pit
 from funnelsim.cli import main
 
 FORECAST_COLUMNS = ["origin", "band", "history", "calls", "mean", "rho", "low_80", "high_80"]
@@ -87,6 +88,21 @@ def _dated_log(frame: pd.DataFrame) -> fs.Log:
     )
 
 
+def _calibrated(bts, band: str, level: float = 0.8) -> tuple[float, float, float]:
+    """Pooled coverage, what the band holds if right (its own probability, above the
+    level for small counts), and a standard error that allows for the forecasts of one
+    log being correlated (their histories overlap): the larger of the binomial SE and the
+    spread of the logs' coverages over sqrt(logs)."""
+    cov = pd.concat([bt.coverage() for bt in bts])
+    cov = cov[(cov["band"] == band) & (cov["level"] == level)]
+    w = cov["windows"].to_numpy(float)
+    held = float((cov["coverage"] * w).sum() / w.sum())
+    claim = float((cov["claimed"] * w).sum() / w.sum())
+    binomial = math.sqrt(claim * (1 - claim) / w.sum())
+    cluster = float(np.std(cov["coverage"], ddof=1) / math.sqrt(len(bts)))
+    return held, claim, max(binomial, cluster)
+
+
 def _pooled(bts, band: str, level: float = 0.8) -> tuple[float, int]:
     rows = [bt.coverage() for bt in bts]
     cov = pd.concat(rows)
@@ -98,18 +114,30 @@ def _pooled(bts, band: str, level: float = 0.8) -> tuple[float, int]:
 # ------------------------------------------------------------------ real logs
 @pytest.mark.shared
 def test_olist_weekly_cohorts_overdispersed_band_covers(olist):
-    """Issue 14's target: on held-out weekly Olist cohorts the overdispersed 80 % band covers
-    0.70-0.90 (pooled over 30, 60 and 90 days); the bands without moves cover far less."""
+    """Issue 14's real-data check, with the defaults a user gets: weekly cohorts from the
+    first one that could have won (cutoff_start: the log records wins only from
+    2017-12-05), won within 30, 60 and 90 days. The band that lets the ratio move held
+    22 of 29 forecasts (0.76, target 0.70-0.90); the bands with fixed ratios about half.
+    The same cohorts count once per horizon, so the 29 are not independent, and the
+    figure moves with the settings (min_history=4: 0.69): the ratio moved more in April
+    and May 2018 than in the weeks before, which no band fitted on those weeks foresees."""
     log, _ = olist
-    bts = [fs.backtest(log, horizon=h, start="2017-12-04", rng=1) for h in (30, 60, 90)]
-    assert [len(bt.table) // 3 for bt in bts] == [15, 11, 7]
+    bts = []
+    for h in (30, 60, 90):
+        start = cutoff_start(log, h)
+        bts.append(fs.backtest(log, horizon=h, start=start, rng=1))
+    assert [str(cutoff_start(log, h).date()) for h in (30, 60, 90)] == [
+        "2018-01-01",
+        "2017-12-04",
+        "2017-12-04",
+    ]
+    assert [len(bt.table) // 3 for bt in bts] == [11, 11, 7]
     over, windows = _pooled(bts, "overdispersed")
-    assert windows == 33
+    assert windows == 29
     assert 0.70 <= over <= 0.90
     param, _ = _pooled(bts, "parameter")
     point, _ = _pooled(bts, "point")
-    assert param < over - 0.15 and point <= param
-    assert (bts[0].table.query("band == 'overdispersed'")["rho"] > 0).all()
+    assert param < over - 0.15 and point <= param + 0.05
 
 
 @pytest.mark.shared
@@ -130,11 +158,13 @@ def test_olist_outcomes_per_cohort_match_pandas(olist):
 @pytest.mark.shared
 def test_olist_warns_that_early_cohorts_look_cut_off(olist):
     log, _ = olist
-    with pytest.warns(fs.BacktestCutoffWarning, match='start="2017-12-04"'):
-        fs.backtest(log, horizon=30, reps=50, min_history=60, rng=1)
+    # December 2017's cohorts won nothing within 30 days (the log's first win is dated
+    # 2017-12-05): the first cohort with a win within the horizon is 2018-01-01's.
+    with pytest.warns(fs.BacktestCutoffWarning, match='start="2018-01-01"'):
+        fs.backtest(log, horizon=30, reps=50, min_history=40, rng=1)
     with warnings.catch_warnings():
         warnings.simplefilter("error", fs.BacktestCutoffWarning)
-        fs.backtest(log, horizon=30, start="2017-12-04", reps=50, min_history=60, rng=1)
+        fs.backtest(log, horizon=30, start="2018-01-01", reps=50, min_history=10, rng=1)
 
 
 def test_bank_by_month_outcomes_and_narrow_bands():
@@ -154,23 +184,22 @@ def test_bank_by_month_outcomes_and_narrow_bands():
 # ------------------------------------------------------------------ simulated logs
 def test_known_overdispersion_overdispersed_band_holds_its_level():
     """Ratios that move by a beta effect (rho 0.02 on both steps): the overdispersed 80 %
-    band covers within 4 binomial SE of 0.80; the parameter band does not."""
+    band holds what it claims within 4 SE; the parameter band does not."""
     bts = [fs.backtest(_counts_log(s, 0.02), min_history=8, reps=400, rng=s) for s in range(10)]
-    over, n = _pooled(bts, "overdispersed")
-    se = math.sqrt(0.8 * 0.2 / n)
-    assert n == 160
-    assert abs(over - 0.8) <= 4 * se
-    param, _ = _pooled(bts, "parameter")
-    assert param < 0.8 - 4 * se
+    assert _pooled(bts, "overdispersed")[1] == 160
+    over, claim, se = _calibrated(bts, "overdispersed")
+    assert 0.8 <= claim < 0.85  # an inclusive band of counts holds a little more than 80 %
+    assert abs(over - claim) <= 4 * se
+    param, claim, se = _calibrated(bts, "parameter")
+    assert param < claim - 4 * se
 
 
 def test_no_overdispersion_parameter_band_holds_its_level():
     bts = [fs.backtest(_counts_log(s, 0.0), min_history=8, reps=400, rng=s) for s in range(8)]
-    param, n = _pooled(bts, "parameter")
-    se = math.sqrt(0.8 * 0.2 / n)
-    assert abs(param - 0.8) <= 4 * se
-    over, _ = _pooled(bts, "overdispersed")
-    assert abs(over - 0.8) <= 4 * se
+    param, claim, se = _calibrated(bts, "parameter")
+    assert abs(param - claim) <= 4 * se
+    over, claim, se = _calibrated(bts, "overdispersed")
+    assert abs(over - claim) <= 4 * se
 
 
 # ------------------------------------------------------------------ no look-ahead
@@ -249,7 +278,10 @@ def test_table_scores_and_coverage_are_consistent():
     for band, part in tab.groupby("band"):
         c = part["inside_80"].mean()
         assert cov.loc[(band, 0.8), "coverage"] == pytest.approx(c)
-        assert cov.loc[(band, 0.8), "se"] == pytest.approx(math.sqrt(c * (1 - c) / len(part)))
+        q = part["claim_80"].mean()  # the band's own probability: what it holds if right
+        assert cov.loc[(band, 0.8), "claimed"] == pytest.approx(q)
+        assert 0.8 <= q <= 1
+        assert cov.loc[(band, 0.8), "se"] == pytest.approx(math.sqrt(q * (1 - q) / len(part)))
         assert cov.loc[(band, 0.8), "score"] == pytest.approx(part["score_80"].mean())
     hist = bt.pit("overdispersed", bins=4)
     assert hist["count"].sum() == len(tab) // 3
@@ -284,6 +316,57 @@ def test_bad_input_errors_have_keys():
     with pytest.raises(fs.FunnelsimValueError) as err:
         fs.backtest(flat)
     assert err.value.key == "error.backtest_no_periods"
+
+
+def test_window_and_history_that_leave_no_origin_are_errors():
+    log = _counts_log(1, 0.0)
+    with pytest.raises(fs.FunnelsimValueError) as err:
+        fs.backtest(log, window=3)  # min_history 6 by default
+    assert err.value.key == "error.backtest_window"
+    assert err.value.values["min_history"] == 6
+    with pytest.raises(fs.FunnelsimValueError) as err:
+        fs.backtest(log, min_history=40)  # the log has 24 periods
+    assert err.value.key == "error.backtest_no_origins"
+    with pytest.warns(fs.BacktestWarning, match="horizon"):
+        fs.backtest(log, horizon=30, min_history=20, reps=50, rng=1)  # periods: no horizon
+
+
+def test_period_labels_are_ordered_in_time_not_as_text():
+    """w1 ... w14 written without leading zeros: the origin w2 is fitted on w1 only (as
+    text, w10-w14 would sort before w2, and the back-test would look ahead)."""
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame(
+        {
+            "period": [f"w{i}" for i in range(1, 15)],
+            "leads": 200,
+            "sales": rng.binomial(200, 0.2, 14),
+        }
+    )
+    log = fs.read_log(frame, format="counts", stages=["leads", "sales"])
+    bt = fs.backtest(log, min_history=1, reps=100, rng=1)
+    assert bt.cohorts["origin"].tolist() == [f"w{i}" for i in range(1, 15)]
+    history = bt.table.drop_duplicates("origin").set_index("origin")["history"]
+    assert history["w2"] == 1 and history["w10"] == 9 and history["w14"] == 13
+    late = fs.backtest(log, start="w10", min_history=1, reps=100, rng=1)
+    assert late.cohorts["origin"].iloc[0] == "w1"  # every cohort is listed...
+    assert late.table["origin"].iloc[0] == "w11"  # ...but only w10 on are used
+    dates = pd.Index(["2024-03", "2023-12", "2024-01"])
+    assert dates[backtesting._chronological(dates)].tolist() == ["2023-12", "2024-01", "2024-03"]
+
+
+def test_the_verdict_says_which_band_to_trust():
+    bank = fs.backtest(fs.datasets.load_bank_marketing(), reps=300, rng=1)
+    assert bank.verdict()[0].startswith("Even the band that lets the ratio move")
+    steady = fs.backtest(fs.datasets.load_counts(), reps=300, rng=1)
+    assert steady.verdict()[0].startswith("Every band held the actual")
+    moving = fs.backtest(_counts_log(2, 0.05), min_history=8, reps=300, rng=2)
+    cov = moving.coverage().set_index(["band", "level"])
+    assert cov.loc[("point", 0.8), "coverage"] < cov.loc[("point", 0.8), "claimed"] - 0.2
+    assert moving.verdict()[-1].startswith("The band that lets the ratio move held")
+    few = fs.backtest(fs.datasets.load_counts(), min_history=19, reps=300, rng=1)
+    assert few.verdict()[0].startswith("Only 7 forecasts")
+    with fs.language("zh"):
+        assert "只有 7 次预测" in few.verdict()[0]
 
 
 def test_repr_states_the_80_band_in_both_languages():
