@@ -560,7 +560,7 @@ def _cmd_forecast(args: argparse.Namespace, out: TextIO) -> None:
         bar.update(2)
     print(log_line(log), file=out)
     print(table_text(ratio_table(fit), index=False), file=out)
-    for note in fit_notes(fit):
+    for note in fit_notes(fit, fixed=args.fixed_ratios):
         print(t("cli.note", note=note), file=out)
     print(file=out)
     for line in outlook_lines(o):

@@ -109,7 +109,7 @@ def _h2(text: str) -> str:
 
 
 # ---------------------------------------------------------------- sections
-def _section_ratios(fit) -> list[str]:
+def _section_ratios(fit, fixed: bool = False) -> list[str]:
     ratio, low, high = fit.overall
     out = [
         _h2(t("report.ratios")),
@@ -129,7 +129,7 @@ def _section_ratios(fit) -> list[str]:
         ),
         figure_png(lambda ax: plotting.plot_ratio_table(fit, ax=ax, overall=True)),
     ]
-    out += [_p(t("cli.note", note=note), "note") for note in fit_notes(fit)]
+    out += [_p(t("cli.note", note=note), "note") for note in fit_notes(fit, fixed=fixed)]
     return out
 
 
@@ -398,7 +398,7 @@ def build_report(
                 )
             )
         )
-    body += _section_ratios(fit)
+    body += _section_ratios(fit, fixed=between is None)
     if by is not None:
         step(t("report.groups", by=field_label(by)))
         body += _section_groups(log, by, method, confidence_level, mature)

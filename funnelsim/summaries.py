@@ -135,9 +135,11 @@ def log_line(log) -> str:
     )
 
 
-def fit_notes(fit) -> list[str]:
+def fit_notes(fit, *, fixed: bool = False) -> list[str]:
     """What a reader of a fit's ratios should know: the mature-lead rule and how the overall
-    interval was made (with ``mature=``: a product of posteriors), then its notes.
+    interval was made (with ``mature=``: a product of posteriors), then its notes, and
+    whether the ratios moved between periods more than chance (``fixed``: the forecast
+    beside them keeps them fixed, and the note says so).
 
     >>> import funnelsim as fs
     >>> from funnelsim.summaries import fit_notes
@@ -157,7 +159,8 @@ def fit_notes(fit) -> list[str]:
         out.insert(1, overall_note(fit))
     moves = history_moves(fit)
     if moves is not None:
-        out.append(t("note.fit_moving", period=field_label(moves.period), steps=_steps(moves)))
+        key = "note.fit_moving_fixed" if fixed else "note.fit_moving"
+        out.append(t(key, period=field_label(moves.period), steps=_steps(moves)))
     return out
 
 
@@ -416,11 +419,13 @@ def moving_line(moves) -> str:
     >>> counts = pd.DataFrame({"period": ["w1", "w2", "w3", "w4"],
     ...                        "connects": [100, 120, 90, 110], "meetings": [20, 25, 3, 22]})
     >>> log = fs.read_log(counts, format="counts", stages=["connects", "meetings"])
-    >>> print(moving_line(fs.dispersion(log)))
-    In the history the ratios moved from period to period more than chance allows (meetings:
-    phi 4.9, SD between periods 0.0799), so the band lets each period's ratios move the same
-    way: more calls narrow it less than the law of large numbers promises (notebook 03,
-    section 4: "When more calls stop helping").
+    >>> import textwrap
+    >>> print(textwrap.fill(moving_line(fs.dispersion(log)), 88))
+    In the history the ratios moved from period to period more than chance allows
+    (meetings: 4.9 times the variation chance allows, the ratio moving by about 50% of
+    itself from period to period), so the band lets each period's ratios move the same way:
+    more calls narrow it less than the law of large numbers promises (notebook 03, section
+    4: "When more calls stop helping").
     """
     return t("report.moving_line", period=field_label(moves.period), steps=_steps(moves))
 
@@ -434,7 +439,7 @@ def _steps(moves) -> str:
             "report.moving_step",
             stage=stage_label(r.stage),
             phi=r.phi,
-            sigma=r.sigma_between,
+            cv=r.cv_between,
             period=period,
         )
         for r in rows.itertuples(index=False)

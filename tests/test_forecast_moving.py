@@ -228,7 +228,7 @@ def test_the_report_says_when_the_band_lets_the_ratios_move():
     o = outlook(bank, calls=1500, periods=3, reps=500, rng=1)
     assert o.forecast.dispersion is not None
     line = outlook_lines(o)[-1]
-    assert "more than chance" in line and "phi" in line
+    assert "more than chance" in line and "times the variation chance allows" in line
     with fs.language("zh"):
         assert "超出了随机波动" in outlook_lines(o)[-1]
     steady = outlook(fs.fit(fs.datasets.load_counts()), calls=450, periods=3, reps=500, rng=1)
