@@ -600,7 +600,8 @@ def forecast(
         move_gen, gen = split_streams(gen, 2)
         warm = cyc.max_lag if start == "steady" else 0
         means = moves.factor_means()
-        factors = period_factors(means, moves.moving(), (reps, warm + periods), move_gen)
+        rho = moves.rho_draws(reps, move_gen)  # rho is uncertain too
+        factors = period_factors(means, rho, (reps, warm + periods), move_gen)
 
     def run(ratio_rows, sim_gen: np.random.Generator, moved: np.ndarray | None = factors):
         streams = [sim_gen] if len(keys) == 1 else split_streams(sim_gen, len(keys))

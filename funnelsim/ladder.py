@@ -204,7 +204,8 @@ class Ladder:
         draws = widened(self.fit, moves).sample_ratios(reps, rng=gen)
         if moves is not None:
             means = moves.factor_means()
-            draws = np.minimum(draws * period_factors(means, moves.moving(), (reps,), gen), 1.0)
+            rho = moves.rho_draws(reps, gen)
+            draws = np.minimum(draws * period_factors(means, rho, (reps,), gen), 1.0)
         point, mixed = [], []
         for k in range(len(self.grades) - 1):
             sub = Funnel(self.grades[k:], funnel.ratios[k:])

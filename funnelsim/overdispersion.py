@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -88,6 +88,10 @@ class Dispersion:
     unassigned : int
         Leads at the first stage without a period (no time, or an empty
         period cell): counted nowhere in the table, and said in the repr.
+    counts : pandas.DataFrame or None
+        The counts the table was computed from: ``period``, ``stage``,
+        ``entered``, ``passed`` (:meth:`rho_draws` reads its likelihood from
+        them); None for a dispersion built by hand.
 
     Examples
     --------
@@ -107,6 +111,7 @@ class Dispersion:
     confidence_level: float
     table: pd.DataFrame
     unassigned: int = 0
+    counts: pd.DataFrame | None = field(default=None, repr=False)
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy table, one row per step.
@@ -158,6 +163,43 @@ class Dispersion:
         p = table["p_value"].to_numpy(float)
         use = np.isfinite(rho) & np.isfinite(p) & (p < 1.0 - self.confidence_level)
         return np.where(use, rho, 0.0)
+
+    def rho_draws(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` plausible values of each moving step's ``rho``, shape ``(n, steps)``.
+
+        ``rho`` is estimated from a few periods, so it is uncertain too: each
+        moving step's draws come from its posterior with a uniform prior on
+        ``rho``, the beta-binomial likelihood profiled over the mean, on a
+        grid of ``log theta`` around the estimate (``theta = rho / (1 -
+        rho)``, 161 points, linear within a cell). Steps that do not move
+        (:meth:`moving`) get 0; a dispersion without its counts (built by
+        hand) gets its fitted ``rho`` in every draw.
+
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> import funnelsim as fs
+        >>> counts = pd.DataFrame({"period": ["w1", "w2", "w3", "w4"],
+        ...                        "connects": [100, 120, 90, 110], "meetings": [20, 25, 3, 22]})
+        >>> moves = fs.dispersion(fs.read_log(counts, format="counts",
+        ...                                   stages=["connects", "meetings"]))
+        >>> draws = moves.rho_draws(20_000, np.random.default_rng(1))
+        >>> low, high = moves.table[["rho_low", "rho_high"]].iloc[0]
+        >>> bool(low < np.median(draws) < high), round(float(np.mean(draws < low)), 2)
+        (True, 0.01)
+        """
+        rho = self.moving()
+        out = np.broadcast_to(rho, (n, rho.size)).copy()
+        if self.counts is None:
+            return out
+        for j, step in enumerate(self.stages):
+            if rho[j] <= 0:
+                continue
+            part = self.counts[self.counts["stage"] == step]
+            k = part["passed"].to_numpy(float)
+            m = part["entered"].to_numpy(float)
+            ok = m > 0
+            out[:, j] = _posterior_rho(k[ok], m[ok], rho[j], n, rng)
+        return out
 
     def factor_means(self) -> np.ndarray:
         """The mean each step's period factor is drawn around: the beta-binomial's fitted
@@ -401,7 +443,7 @@ def dispersion_table(
     out[["periods", "entered", "passed", "dof"]] = out[
         ["periods", "entered", "passed", "dof"]
     ].astype(np.int64)
-    return Dispersion(tuple(steps), period, confidence_level, out, unassigned)
+    return Dispersion(tuple(steps), period, confidence_level, out, unassigned, sums)
 
 
 def history_period(log: Log) -> str | None:
@@ -474,6 +516,9 @@ def period_factors(
 ) -> np.ndarray:
     """How much each period moves each stage ratio: factors of shape ``shape + (steps,)``.
 
+    ``rho`` is one value per step, or one per replicate and step (shape
+    ``(shape[0], steps)``: :meth:`Dispersion.rho_draws`).
+
     For a step with ``rho > 0`` and pooled ratio ``m``, the factor is
     ``X / m`` with ``X ~ Beta(m theta, (1 - m) theta)``, ``theta = 1 / rho -
     1``: mean 1, and a ratio ``m`` times the factor is exactly the
@@ -494,10 +539,17 @@ def period_factors(
     means = np.asarray(means, dtype=float)
     rho = np.asarray(rho, dtype=float)
     out = np.ones((*shape, means.size))
-    for k, (m, r) in enumerate(zip(means, rho, strict=True)):
-        if r > 0.0 and 0.0 < m < 1.0:
-            theta = 1.0 / r - 1.0
-            out[..., k] = rng.beta(m * theta, (1.0 - m) * theta, size=shape) / m
+    for k, m in enumerate(means):
+        r = rho[..., k]
+        if not (np.any(r > 0.0) and 0.0 < m < 1.0):
+            continue
+        if r.ndim:  # one rho per replicate (the first axis of shape)
+            r = r.reshape(r.shape + (1,) * (len(shape) - 1))
+        theta = 1.0 / np.maximum(r, 1e-300) - 1.0
+        draw = rng.beta(
+            np.broadcast_to(m * theta, shape), np.broadcast_to((1.0 - m) * theta, shape)
+        )
+        out[..., k] = np.where(np.broadcast_to(r > 0.0, shape), draw / m, 1.0)
     return out
 
 
@@ -538,6 +590,20 @@ def _one_step(k: np.ndarray, n: np.ndarray, level: float) -> dict[str, float]:
         n_eff=big_n**2 / float(np.sum(n * (1.0 + (n - 1.0) * rho))),
     )
     return out
+
+
+def _posterior_rho(k, n, rho_hat: float, draws: int, rng: np.random.Generator) -> np.ndarray:
+    """Draws of ``rho`` from its posterior (uniform prior), on a ``log theta`` grid."""
+    centre = math.log(rho_hat / (1.0 - rho_hat))
+    grid = np.linspace(max(centre - 10.0, LOG_THETA[0]), min(centre + 6.0, LOG_THETA[1]), 161)
+    means = _best_means(grid, k, n)
+    loglik = np.array([_loglik(u, mu, k, n) for u, mu in zip(grid, means, strict=True)])
+    rho = special.expit(grid)
+    weight = np.exp(loglik - loglik.max()) * rho * (1.0 - rho)  # d rho / d log theta
+    cdf = np.concatenate([[0.0], np.cumsum((weight[1:] + weight[:-1]) / 2.0)])
+    cdf /= cdf[-1]
+    u = np.interp(rng.random(draws), cdf, grid)
+    return special.expit(u)
 
 
 def _rising(x: np.ndarray | float, m: np.ndarray) -> np.ndarray:

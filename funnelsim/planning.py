@@ -451,7 +451,8 @@ def _moving_chance(funnel: Funnel, one: Fit | None, moves: Dispersion, periods, 
     else:
         ratios = widened(one, moves).sample_ratios(_MOVE_DRAWS, rng=gen)
     means = moves.factor_means()
-    factors = period_factors(means, moves.moving(), (_MOVE_DRAWS, periods), gen)
+    rho = moves.rho_draws(_MOVE_DRAWS, gen)
+    factors = period_factors(means, rho, (_MOVE_DRAWS, periods), gen)
     rates = np.minimum(ratios[:, None, :] * factors, 1.0).prod(axis=-1).mean(axis=1)
     nodes = _nodes(rates)
     return lambda n: mixed_prob_reach(n, nodes, target, size)

@@ -260,3 +260,34 @@ def test_olist_weekly_cohorts_vary_more_than_chance(shared_data):
     row = fs.dispersion(fs.fit(log, by="week"), period="week").table.iloc[0]
     assert row["periods"] > 40
     assert 2 < row["phi"] < 8 and row["p_value"] < 0.001 and row["rho_low"] > 0
+
+
+def test_rho_draws_follow_the_posterior_computed_with_scipy():
+    """rho's posterior (uniform prior, the mean profiled out), computed here on a grid of
+    rho with scipy's beta-binomial and a bounded search for the mean: the draws' deciles
+    match its deciles within the draws' noise and the grid's step."""
+    from scipy import optimize, stats
+
+    k = np.array([20, 25, 3, 22, 14, 30])
+    n = np.array([100, 120, 90, 110, 95, 105])
+    counts = pd.DataFrame({"period": [f"w{i}" for i in range(6)], "connects": n, "meetings": k})
+    moves = fs.dispersion(fs.read_log(counts, format="counts", stages=["connects", "meetings"]))
+    assert moves.moving()[0] > 0
+    draws = moves.rho_draws(40_000, np.random.default_rng(7))[:, 0]
+
+    def profile(rho):
+        theta = 1 / rho - 1
+
+        def minus(mu):
+            return -stats.betabinom.logpmf(k, n, mu * theta, (1 - mu) * theta).sum()
+
+        return -optimize.minimize_scalar(minus, bounds=(1e-4, 1 - 1e-4), method="bounded").fun
+
+    grid = np.linspace(1e-4, 0.6, 1500)
+    loglik = np.array([profile(r) for r in grid])
+    post = np.exp(loglik - loglik.max())
+    cdf = np.cumsum(post) / post.sum()
+    for q in (0.1, 0.5, 0.9):
+        want = float(np.interp(q, cdf, grid))
+        got = float(np.quantile(draws, q))
+        assert abs(got - want) < 0.03 * want + 2 * (grid[1] - grid[0])
