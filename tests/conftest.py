@@ -50,3 +50,25 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is not present")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def olist_log(shared_data):
+    """The real Olist funnel as a leads log (MQL -> won, by origin and sales rep) and the
+    merged frame it was read from; imports the kit only when a test asks for it."""
+    import pandas as pd
+
+    import funnelsim as fs
+
+    folder = shared_data / "olist_funnel"
+    mqls = pd.read_csv(folder / "olist_marketing_qualified_leads_dataset.csv")
+    deals = pd.read_csv(folder / "olist_closed_deals_dataset.csv")
+    frame = mqls.merge(deals, on="mql_id", how="left")
+    log = fs.read_log(
+        frame,
+        format="leads",
+        stages={"MQL": "first_contact_date", "won": "won_date"},
+        columns={"lead": "mql_id", "source": "origin", "rep": "sr_id"},
+        errors="drop",  # one deal is won before its first contact: reported, not lost
+    )
+    return log, frame

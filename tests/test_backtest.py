@@ -25,26 +25,6 @@ FORECAST_COLUMNS = ["origin", "band", "history", "calls", "mean", "rho", "low_80
 
 
 # ------------------------------------------------------------------ logs
-def _olist(shared_data):
-    folder = shared_data / "olist_funnel"
-    mqls = pd.read_csv(folder / "olist_marketing_qualified_leads_dataset.csv")
-    deals = pd.read_csv(folder / "olist_closed_deals_dataset.csv")
-    frame = mqls.merge(deals, on="mql_id", how="left")
-    log = fs.read_log(
-        frame,
-        format="leads",
-        stages={"MQL": "first_contact_date", "won": "won_date"},
-        columns={"lead": "mql_id", "source": "origin", "rep": "sr_id"},
-        errors="drop",  # one deal is won before its first contact: reported, not lost
-    )
-    return log, frame
-
-
-@pytest.fixture(scope="module")
-def olist(request):
-    return _olist(request.getfixturevalue("shared_data"))
-
-
 def _counts_log(seed: int, rho: float, periods: int = 24, n: int = 300) -> fs.Log:
     """Periods whose two ratios (0.3, 0.25) are drawn from Betas with correlation ``rho``."""
     rng = np.random.default_rng(seed)
@@ -113,7 +93,7 @@ def _pooled(bts, band: str, level: float = 0.8) -> tuple[float, int]:
 
 # ------------------------------------------------------------------ real logs
 @pytest.mark.shared
-def test_olist_weekly_cohorts_overdispersed_band_covers(olist):
+def test_olist_weekly_cohorts_overdispersed_band_covers(olist_log):
     """Issue 14's real-data check, with the defaults a user gets: weekly cohorts from the
     first one that could have won (cutoff_start: the log records wins only from
     2017-12-05), won within 30, 60 and 90 days. The band that lets the ratio move held
@@ -121,7 +101,7 @@ def test_olist_weekly_cohorts_overdispersed_band_covers(olist):
     The same cohorts count once per horizon, so the 29 are not independent, and the
     figure moves with the settings (min_history=4: 25 of 35, 0.71): the ratio moved more in April
     and May 2018 than in the weeks before, which no band fitted on those weeks foresees."""
-    log, _ = olist
+    log, _ = olist_log
     bts = []
     for h in (30, 60, 90):
         start = cutoff_start(log, h)
@@ -141,8 +121,8 @@ def test_olist_weekly_cohorts_overdispersed_band_covers(olist):
 
 
 @pytest.mark.shared
-def test_olist_outcomes_per_cohort_match_pandas(olist):
-    log, frame = olist
+def test_olist_outcomes_per_cohort_match_pandas(olist_log):
+    log, frame = olist_log
     bt = fs.backtest(log, horizon="30D", start="2017-12-04", reps=200, rng=1)
     kept = frame[frame["mql_id"].isin(log.leads.index)]
     first = pd.to_datetime(kept["first_contact_date"])
@@ -156,8 +136,8 @@ def test_olist_outcomes_per_cohort_match_pandas(olist):
 
 
 @pytest.mark.shared
-def test_olist_warns_that_early_cohorts_look_cut_off(olist):
-    log, _ = olist
+def test_olist_warns_that_early_cohorts_look_cut_off(olist_log):
+    log, _ = olist_log
     # December 2017's cohorts won nothing within 30 days (the log's first win is dated
     # 2017-12-05): the first cohort with a win within the horizon is 2018-01-01's.
     with pytest.warns(fs.BacktestCutoffWarning, match='start="2018-01-01"'):

@@ -34,22 +34,6 @@ def bank_log(request):
     ), pd.read_csv(path, sep=";")
 
 
-@pytest.fixture(scope="module")
-def olist_log(request):
-    folder = request.getfixturevalue("shared_data") / "olist_funnel"
-    mqls = pd.read_csv(folder / "olist_marketing_qualified_leads_dataset.csv")
-    deals = pd.read_csv(folder / "olist_closed_deals_dataset.csv")
-    frame = mqls.merge(deals, on="mql_id", how="left")
-    log = fs.read_log(
-        frame,
-        format="leads",
-        stages={"MQL": "first_contact_date", "won": "won_date"},
-        columns={"lead": "mql_id", "source": "origin", "rep": "sr_id"},
-        errors="drop",  # one deal is won before its first contact: reported, not lost
-    )
-    return log, frame
-
-
 @pytest.mark.parametrize("method", ["wilson", "jeffreys", "clopper-pearson", "agresti-coull"])
 @pytest.mark.parametrize("by", ["source", "period"])
 def test_bank_ratios_by_contact_type_and_month(bank_log, method, by):
