@@ -25,6 +25,7 @@ probability that each plan really delivers.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import os
@@ -191,25 +192,34 @@ def widened(src: Fit, moves: Dispersion | None) -> Fit:
 
 def moves_of(src: Fit | Funnel, between: object) -> Dispersion | None:
     """The history's moves a forecast uses (None: the ratios stay fixed over the periods)."""
+    auto = None
+    if isinstance(between, str) and between == "auto" and isinstance(src, Fit):
+        if src.history is not None:
+            with contextlib.suppress(FunnelsimValueError):  # a log without periods
+                auto = src.dispersion()
+    return pick_moves(between, auto, tuple(src.stages[1:]))
+
+
+def pick_moves(between: object, auto: Dispersion | None, steps: tuple) -> Dispersion | None:
+    """``between`` checked: None, ``"auto"`` (then ``auto``, the history's, if any) or a
+    Dispersion of the same steps; None when no step moves more than chance.
+
+    >>> pick_moves(None, None, ("sale",)) is None
+    True
+    """
     if between is None:
         return None
     if isinstance(between, Dispersion):
-        steps = tuple(src.stages[1:])
         if between.stages != steps:
             raise FunnelsimValueError(
                 "error.between_stages", got=" -> ".join(between.stages), want=" -> ".join(steps)
             )
         found = between
     elif isinstance(between, str) and between == "auto":
-        if not isinstance(src, Fit) or src.history is None:
-            return None
-        try:
-            found = src.dispersion()
-        except FunnelsimValueError:  # a log without periods: nothing to read
-            return None
+        found = auto
     else:
         raise FunnelsimTypeError("error.between", value=short(between), type=type_name(between))
-    return found if (found.moving() > 0).any() else None
+    return found if found is not None and (found.moving() > 0).any() else None
 
 
 # ------------------------------------------------------------------ result

@@ -49,9 +49,9 @@ from ._validate import (
 )
 from .distributions import DealSize
 from .estimate import Fit
-from .forecasting import widened
+from .forecasting import pick_moves, widened
 from .funnel import Funnel
-from .i18n import FunnelsimTypeError, FunnelsimValueError, t
+from .i18n import FunnelsimValueError, t
 from .intervals import METHODS, check_level, interval
 from .overdispersion import Dispersion, dispersion_table, period_factors
 from .planning import fewest_calls, mixed_prob_reach
@@ -200,7 +200,7 @@ class Ladder:
         probability = check_open_probability("probability", probability)
         reps = check_count("reps", reps, minimum=1)
         gen = check_rng(rng)
-        moves = self._moves(between)
+        moves = pick_moves(between, self.dispersion, tuple(self.grades[1:]))
         draws = widened(self.fit, moves).sample_ratios(reps, rng=gen)
         if moves is not None:
             means = moves.factor_means()
@@ -219,27 +219,6 @@ class Ladder:
         point.append(clients)
         mixed.append(clients)
         return out.assign(point=point, with_uncertainty=mixed)
-
-    def _moves(self, between: object) -> Dispersion | None:
-        if between is None:
-            return None
-        if isinstance(between, Dispersion):
-            found = between
-        elif isinstance(between, str) and between == "auto":
-            found = self.dispersion
-        else:
-            raise FunnelsimTypeError(
-                "error.between", value=short(between), type=type(between).__name__
-            )
-        if found is None or not (found.moving() > 0).any():
-            return None
-        if found.stages != tuple(self.grades[1:]):
-            raise FunnelsimValueError(
-                "error.between_stages",
-                got=" -> ".join(found.stages),
-                want=" -> ".join(self.grades[1:]),
-            )
-        return found
 
     def to_frame(self) -> pd.DataFrame:
         """A copy of :attr:`table`.
