@@ -24,6 +24,7 @@ True
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import io
 import os
@@ -39,7 +40,17 @@ from matplotlib import font_manager
 
 from .i18n import t
 
-__all__ = ["CHINESE", "FAMILY", "chinese_characters", "cut", "families", "font_path", "register"]
+__all__ = [
+    "CHINESE",
+    "CJK_FAMILY",
+    "FAMILY",
+    "chinese_characters",
+    "cut",
+    "families",
+    "font_face",
+    "font_path",
+    "register",
+]
 
 FAMILY = "Noto Sans SC"
 _PACKAGE = "justmytype_intl_cjk"
@@ -173,6 +184,32 @@ def chinese_characters(text: str) -> str:
     '约见，'
     """
     return "".join(sorted(set(CHINESE.findall(text))))
+
+
+#: The family name a page gives the embedded Chinese face, and the code points it covers.
+CJK_FAMILY = "funnelsim Noto Sans SC"
+CJK_RANGE = "U+2E80-9FFF, U+3000-303F, U+FF00-FFEF"
+
+
+def font_face(page: str) -> str:
+    """A CSS ``@font-face`` rule that embeds the plot font cut to the Chinese characters of
+    ``page`` (a WOFF ``data:`` URI, family :data:`CJK_FAMILY`, covering Chinese only), so
+    the page reads on a machine without a Chinese font; empty without Chinese.
+
+    >>> font_face("<p>no Chinese here</p>")
+    ''
+    >>> "font/woff;base64," in font_face("<p>约见</p>")
+    True
+    """
+    chars = chinese_characters(page)
+    if not chars:
+        return ""
+    woff = base64.b64encode(cut(chars)).decode("ascii")
+    return (
+        f'@font-face {{ font-family: "{CJK_FAMILY}"; font-weight: normal;'
+        f' src: url("data:font/woff;base64,{woff}") format("woff");'
+        f" unicode-range: {CJK_RANGE}; }}\n"
+    )
 
 
 def cut(chars: str, *, flavor: str = "woff") -> bytes:

@@ -22,7 +22,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from . import plotting
+from . import fonts, plotting
 from ._version import __version__
 from .backtesting import backtest, cutoff_start
 from .cycle import cycle_length, naive_label
@@ -424,10 +424,17 @@ def build_report(
     body += _section_backtest(log, mature, rng)
     body.append(_p(t("report.footer", version=__version__), "note"))
     title = html.escape(t("report.title", name=log.name))
+    text = "\n".join(body)
+    # Chinese text (a Chinese report, or Chinese stage names) carries its own font, cut to
+    # the characters used, so that the page reads on a machine without a Chinese font.
+    face = fonts.font_face(title + text)
+    css = _CSS
+    if face:
+        css = face + _CSS.replace("font-family: ", f'font-family: "{fonts.CJK_FAMILY}", ', 1)
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="{get_language()}">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{title}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        + "\n".join(body)
+        f"<title>{title}</title>\n<style>{css}</style>\n</head>\n<body>\n"
+        + text
         + "\n</body>\n</html>\n"
     )

@@ -528,3 +528,19 @@ def test_argparse_speaks_chinese_too(capsys):
     with pytest.raises(SystemExit):
         main(["fit"])
     assert "the following arguments are required: LOG, --stages" in capsys.readouterr().err
+
+
+def test_a_chinese_report_carries_its_own_chinese_font(log):
+    """On a machine without a Chinese font the Chinese report would show empty boxes: the page
+    embeds the kit's font cut to its characters (Chinese only: unicode-range), and the body's
+    font list names it first. An English report of English stages carries none."""
+    with fs.language("zh"):
+        page = build_report(log, reps=300, rng=1)
+    _check_self_contained(page)
+    face = re.search(r'@font-face \{ font-family: "([^"]+)";.*?unicode-range: ([^;]+);', page)
+    assert face and face.group(1) == fs.fonts.CJK_FAMILY
+    assert f'body {{ font-family: "{fs.fonts.CJK_FAMILY}", system-ui' in page
+    woff = re.search(r"data:font/woff;base64,([A-Za-z0-9+/=]+)", page).group(1)
+    assert base64.b64decode(woff)[:4] == b"wOFF"
+    english = build_report(log, reps=300, rng=1)
+    assert "@font-face" not in english

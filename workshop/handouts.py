@@ -34,7 +34,6 @@ ignores ``handouts/``), one progress line per notebook.
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import os
 import re
@@ -66,8 +65,7 @@ _LOADS = {
 WIDGET = "application/vnd.jupyter.widget-view+json"
 # Chinese text of a handout is drawn with the kit's own Noto Sans SC, cut to the
 # characters the page uses and embedded, so a machine without a Chinese font shows it.
-CJK_FAMILY = "funnelsim Noto Sans SC"
-_CJK_RANGE = "U+2E80-9FFF, U+3000-303F, U+FF00-FFEF"
+CJK_FAMILY = "funnelsim Noto Sans SC"  # the same as funnelsim.fonts.CJK_FAMILY
 _REMOTE = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
 _CSS_REMOTE = re.compile(r"""(?:url\(\s*["']?|@import\s+["'])\s*((?:[a-z]+:)?//[^"')\s]+)""", re.I)
 
@@ -229,20 +227,17 @@ def cjk_font_face(page: str) -> str:
     """
     from funnelsim import fonts
 
-    chars = fonts.chinese_characters(page)
-    if not chars:
+    face = fonts.font_face(page)
+    if not face:
         return ""
-    woff = base64.b64encode(fonts.cut(chars)).decode("ascii")
     family = f'"{CJK_FAMILY}"'
     sans = "system-ui, -apple-system, 'Segoe UI', helvetica, arial, sans-serif"
     # Every rule of the lab page names its font through these variables (the code's has
     # a default, the others are left to the browser); the Chinese face goes first.
     return (
         '<style type="text/css">\n'
-        f"@font-face {{ font-family: {family}; font-weight: normal;"
-        f' src: url("data:font/woff;base64,{woff}") format("woff");'
-        f" unicode-range: {_CJK_RANGE}; }}\n"
-        f":root {{ --jp-code-font-family: {family}, var(--jp-code-font-family-default);"
+        + face
+        + f":root {{ --jp-code-font-family: {family}, var(--jp-code-font-family-default);"
         f" --jp-content-font-family: {family}, {sans}; --jp-ui-font-family: {family}, {sans}; }}\n"
         f"body {{ font-family: {family}, {sans}; }}\n"
         "</style>\n"
