@@ -244,7 +244,7 @@ class Backtest:
         >>> import textwrap
         >>> bt = fs.backtest(fs.datasets.load_bank_marketing(), reps=500, rng=1)
         >>> print(textwrap.fill(bt.verdict()[0], 88))
-        Even the band that lets the ratio move held the actual in 2 of 20 forecasts, against
+        Even the band that lets the ratio move held the actual in 3 of 20 forecasts, against
         about 83% if it were right: the ratio moved in ways the earlier periods did not show (a
         drift, new lead lists). Read this log's forecasts as too sure of themselves; fitting on
         the recent periods only (window=, --window) may help.
@@ -507,12 +507,22 @@ def _chronological(labels: pd.Index) -> np.ndarray:
 
 
 def _natural(text: str) -> tuple:
-    """``"w10"`` -> ``("w", 10, "")``: numbers compare as numbers."""
-    return tuple(
-        (0, int(part), "") if part.isdigit() else (1, 0, part.casefold())
-        for part in re.split(r"(\d+)", text)
-        if part
+    """``"w10"`` -> numbers compared as numbers; a year (a number from 1900 to 2199) first,
+    wherever it stands, so that ``"W52-2024"`` comes before ``"W1-2025"``.
+
+    >>> sorted(["W1-2025", "W2-2024", "W52-2024"], key=_natural)
+    ['W2-2024', 'W52-2024', 'W1-2025']
+    >>> sorted(["w10", "w2", "w1"], key=_natural)
+    ['w1', 'w2', 'w10']
+    """
+    parts = [p for p in re.split(r"(\d+)", text) if p]
+    years = tuple(int(p) for p in parts if p.isdigit() and len(p) == 4 and 1900 <= int(p) < 2200)
+    rest = tuple(
+        (0, int(p), "") if p.isdigit() else (1, 0, p.casefold())
+        for p in parts
+        if not (p.isdigit() and len(p) == 4 and 1900 <= int(p) < 2200)
     )
+    return years, rest
 
 
 def _moves(fitted, dated: bool, grouping: str):

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -167,27 +166,39 @@ def _chunk(ratios, calls, pmf, deal_size, start, rng, sales, factors=None) -> No
         close_warm_start(sales, calls[:, 0], p, pmf, rng)
 
 
-def widened(src: Fit, moves: Dispersion | None) -> Fit:
-    """The fit whose posteriors know that the ratios move: each moving step's counts
-    divided by its design effect (:meth:`Dispersion.design_effect`), so a step's ratio
-    is as uncertain as over ``n_eff`` leads (every group's by the team's design effect).
-    Without moves, the fit itself. Its point ratios are the fit's.
+def moving_ratio_draws(
+    src: Fit, moves: Dispersion, rho: np.ndarray, gen: np.random.Generator
+) -> dict[Any, np.ndarray]:
+    """Each replicate's ratios, per group (shape ``(draws, steps)``, keyed as
+    :meth:`Fit.sample_ratios_by_group`), from posteriors that know the periods move.
 
+    A moving step's pooled ratio is worth ``n_eff`` leads, not every lead: each
+    replicate draws it from ``Beta(k / d + 1/2, (n - k) / d + 1/2)`` with ``d``
+    the design effect of that replicate's own ``rho`` (one row of ``rho``, from
+    :meth:`Dispersion.rho_draws`; :meth:`Dispersion.design_effect`), so both
+    the moves and their uncertainty reach the ratio's. Every group's counts are
+    divided by the team's design effect.
+
+    >>> import numpy as np
     >>> import funnelsim as fs
     >>> bank = fs.fit(fs.datasets.load_bank_marketing())
-    >>> widened(bank, bank.dispersion()).table[["entered", "passed"]].round(1)
-       entered  passed
-    0     42.5     4.8
+    >>> moves = bank.dispersion()
+    >>> gen = np.random.default_rng(1)
+    >>> draws = moving_ratio_draws(bank, moves, moves.rho_draws(4000, gen), gen)[None]
+    >>> round(float(draws.mean()), 3), round(float(draws.std()), 3)  # worth ~40 leads, not 41,188
+    (0.122, 0.05)
     """
-    if moves is None:
-        return src
-    deff = moves.design_effect()
-    table = src.table.copy()
     steps = len(src.stages) - 1
-    scale = np.tile(deff, len(table) // steps)
-    table["entered"] = table["entered"].to_numpy(float) / scale
-    table["passed"] = table["passed"].to_numpy(float) / scale
-    return dataclasses.replace(src, table=table)
+    k = src.table["passed"].to_numpy(float).reshape(-1, steps)
+    n = src.table["entered"].to_numpy(float).reshape(-1, steps)
+    deff = moves.design_effect(rho)[None, :, :]  # (1, draws, steps)
+    ok = np.broadcast_to((n > 0)[:, None, :], (k.shape[0], deff.shape[1], steps))
+    a = np.where(ok, k[:, None, :] / deff + 0.5, 1.0)
+    b = np.where(ok, (n - k)[:, None, :] / deff + 0.5, 1.0)
+    x = gen.beta(a, b)
+    x[~ok] = np.nan
+    keys = src.groups if src.by else [None]
+    return dict(zip(keys, x, strict=True))
 
 
 def moves_of(src: Fit | Funnel, between: object) -> Dispersion | None:
@@ -557,11 +568,12 @@ def forecast(
     (common random numbers, so the two bands differ by the ratios'
     uncertainty, not by chance). With groups each group has its own stream.
 
-    Ratios that move (``between``): the replicates draw their ratios from
-    posteriors that know the periods move (each moving step's counts divided
-    by its design effect, :func:`widened`: the pooled ratio of periods that
-    move is worth ``n_eff`` leads, not every lead; without it a band over
-    many periods is too narrow, 0.63 instead of 0.80 over 13 weeks after 10).
+    Ratios that move (``between``): each replicate draws a ``rho`` for every
+    moving step (:meth:`Dispersion.rho_draws`: ``rho`` is estimated from a
+    few periods too), then its ratios from posteriors that know the periods
+    move (:func:`moving_ratio_draws`: the pooled ratio of periods that move is
+    worth ``n_eff`` leads, not every lead; without it a band over many
+    periods is too narrow, 0.63 instead of 0.80 over 13 weeks after 10).
     Then in each replicate and period every
     moving step's ratio is the replicate's ratio times that period's factor
     (:func:`funnelsim.overdispersion.period_factors`: the beta random effect
@@ -605,7 +617,7 @@ def forecast(
     gen = check_rng(rng)
     mixed = bool(uncertainty) and isinstance(src, Fit)
     moves = moves_of(src, between)
-    factors = None
+    factors, rho = None, None
     if moves is not None:
         move_gen, gen = split_streams(gen, 2)
         warm = cyc.max_lag if start == "steady" else 0
@@ -637,7 +649,10 @@ def forecast(
 
     param_gen, sim_gen = split_streams(gen, 2)
     replay = copy.deepcopy(sim_gen)
-    drawn = widened(src, moves).sample_ratios_by_group(reps, rng=param_gen)  # all groups at once
+    if moves is None:
+        drawn = src.sample_ratios_by_group(reps, rng=param_gen)  # every group in one draw
+    else:
+        drawn = moving_ratio_draws(src, moves, rho, param_gen)
     sales, revenue = run(drawn, sim_gen)
     p_sales, p_revenue = run(point_rows(), replay, None)
     point = Forecast(p_sales, p_revenue, calls_by, funnels, None, cyc, size, start, False)

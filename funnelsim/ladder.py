@@ -49,7 +49,7 @@ from ._validate import (
 )
 from .distributions import DealSize
 from .estimate import Fit
-from .forecasting import pick_moves, widened
+from .forecasting import moving_ratio_draws, pick_moves
 from .funnel import Funnel
 from .i18n import FunnelsimValueError, t
 from .intervals import METHODS, check_level, interval
@@ -201,10 +201,12 @@ class Ladder:
         reps = check_count("reps", reps, minimum=1)
         gen = check_rng(rng)
         moves = pick_moves(between, self.dispersion, tuple(self.grades[1:]))
-        draws = widened(self.fit, moves).sample_ratios(reps, rng=gen)
-        if moves is not None:
-            means = moves.factor_means()
+        if moves is None:
+            draws = self.fit.sample_ratios(reps, rng=gen)
+        else:
             rho = moves.rho_draws(reps, gen)
+            draws = moving_ratio_draws(self.fit, moves, rho, gen)[None]
+            means = moves.factor_means()
             draws = np.minimum(draws * period_factors(means, rho, (reps,), gen), 1.0)
         point, mixed = [], []
         for k in range(len(self.grades) - 1):

@@ -215,24 +215,47 @@ class Dispersion:
         ratio = self.table["ratio"].to_numpy(float)
         return ratio if mean is None else np.where(np.isfinite(mean), mean, ratio)
 
-    def design_effect(self) -> np.ndarray:
+    def design_effect(self, rho: np.ndarray | None = None) -> np.ndarray:
         """How many leads each lead of the pooled ratio is worth less when the ratio moves:
         ``entered / n_eff`` for the steps that move (:meth:`moving`), 1 elsewhere.
 
         When periods move, the pooled ratio of a step is as uncertain as a ratio
-        over ``n_eff`` independent leads, not ``entered`` (Kish's design effect
-        of a cluster sample, the periods being the clusters): forecasts draw
-        each step's ratio from a posterior with its counts divided by this.
+        over ``n_eff = entered**2 / sum(n_i (1 + (n_i - 1) rho))`` independent
+        leads, not ``entered`` (Kish's design effect of a cluster sample, the
+        periods ``i`` being the clusters). With ``rho`` draws (shape ``(draws,
+        steps)``, :meth:`rho_draws`) one design effect per draw, shape ``(draws,
+        steps)``, so that the uncertainty of ``rho`` reaches the ratio's too;
+        without, the one at the fitted ``rho``.
 
+        >>> import numpy as np
         >>> import funnelsim as fs
-        >>> fs.dispersion(fs.datasets.load_bank_marketing()).design_effect().round(1)
+        >>> bank = fs.dispersion(fs.datasets.load_bank_marketing())
+        >>> bank.design_effect().round(1)
         array([968.2])
+        >>> bank.design_effect(np.array([[0.0], [0.194]])).round(0)  # no move, about the fit
+        array([[  1.],
+               [970.]])
         """
-        entered = self.table["entered"].to_numpy(float)
-        n_eff = self.table["n_eff"].to_numpy(float) if "n_eff" in self.table else entered
-        ok = (self.moving() > 0) & np.isfinite(n_eff) & (n_eff > 0)
-        out = np.ones(len(entered))
-        out[ok] = np.maximum(entered[ok] / n_eff[ok], 1.0)
+        moving = self.moving() > 0
+        if rho is None:
+            entered = self.table["entered"].to_numpy(float)
+            n_eff = self.table["n_eff"].to_numpy(float) if "n_eff" in self.table else entered
+            ok = moving & np.isfinite(n_eff) & (n_eff > 0)
+            out = np.ones(len(entered))
+            out[ok] = np.maximum(entered[ok] / n_eff[ok], 1.0)
+            return out
+        rho = np.atleast_2d(np.asarray(rho, dtype=float))
+        out = np.ones(rho.shape)
+        for j, step in enumerate(self.stages):
+            if not moving[j]:
+                continue
+            if self.counts is None:
+                out[:, j] = self.design_effect()[j]
+                continue
+            n = self.counts.loc[self.counts["stage"] == step, "entered"].to_numpy(float)
+            n = n[n > 0]
+            # sum n_i (1 + (n_i - 1) rho) / N, for every draw of rho at once
+            out[:, j] = 1.0 + rho[:, j] * float(np.sum(n * (n - 1.0)) / n.sum())
         return out
 
     def __repr__(self) -> str:

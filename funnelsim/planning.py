@@ -29,7 +29,7 @@ from ._validate import (
 )
 from .distributions import DealSize
 from .estimate import Fit, fit
-from .forecasting import PERIOD_UNITS, check_source, group_label, moves_of, widened
+from .forecasting import PERIOD_UNITS, check_source, group_label, moves_of, moving_ratio_draws
 from .funnel import Funnel
 from .i18n import FunnelsimValueError, field_label, t
 from .intervals import interval
@@ -437,22 +437,20 @@ def _moving_chance(funnel: Funnel, one: Fit | None, moves: Dispersion, periods, 
     """``n_calls -> P(target reached)`` over a horizon whose periods move the ratios.
 
     The horizon's mean overall rate ``mean_t prod_j min(r_j f_tj, 1)``, with
-    ``r`` drawn from the posteriors widened by the moves (:func:`widened`; the
+    ``r`` drawn from the posteriors that know the moves (:func:`moving_ratio_draws`; the
     point ratios for a Funnel) and
     ``f`` from :func:`period_factors`, drawn ``_MOVE_DRAWS`` times with the
     fixed seed ``MOVES_SEED`` and reduced to 256 midpoint quantiles; then the
     binomial of all the horizon's calls mixed over them.
     """
     gen = np.random.default_rng(MOVES_SEED)
-    if one is None:
-        ratios = np.broadcast_to(
-            np.asarray(funnel.ratios, float), (_MOVE_DRAWS, len(funnel.ratios))
-        )
-    else:
-        ratios = widened(one, moves).sample_ratios(_MOVE_DRAWS, rng=gen)
-    means = moves.factor_means()
     rho = moves.rho_draws(_MOVE_DRAWS, gen)
-    factors = period_factors(means, rho, (_MOVE_DRAWS, periods), gen)
+    if one is None:
+        point = np.asarray(funnel.ratios, float)
+        ratios = np.broadcast_to(point, (_MOVE_DRAWS, point.size))
+    else:
+        ratios = moving_ratio_draws(one, moves, rho, gen)[None]
+    factors = period_factors(moves.factor_means(), rho, (_MOVE_DRAWS, periods), gen)
     rates = np.minimum(ratios[:, None, :] * factors, 1.0).prod(axis=-1).mean(axis=1)
     nodes = _nodes(rates)
     return lambda n: mixed_prob_reach(n, nodes, target, size)

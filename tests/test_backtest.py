@@ -94,13 +94,14 @@ def _pooled(bts, band: str, level: float = 0.8) -> tuple[float, int]:
 # ------------------------------------------------------------------ real logs
 @pytest.mark.shared
 def test_olist_weekly_cohorts_overdispersed_band_covers(olist_log):
-    """Issue 14's real-data check, with the defaults a user gets: weekly cohorts from the
-    first one that could have won (cutoff_start: the log records wins only from
-    2017-12-05), won within 30, 60 and 90 days. The band that lets the ratio move held
-    23 of 29 forecasts (0.79, target 0.70-0.90); the bands with fixed ratios about half.
-    The same cohorts count once per horizon, so the 29 are not independent, and the
-    figure moves with the settings (min_history=4: 25 of 35, 0.71): the ratio moved more in April
-    and May 2018 than in the weeks before, which no band fitted on those weeks foresees."""
+    """Issue 14's real-data check: weekly cohorts from the first one that could have won
+    (cutoff_start, which the cut-off warning suggests and the report uses: the log records
+    wins only from 2017-12-05), won within 30, 60 and 90 days, the other settings default.
+    The band that lets the ratio move held 23 of 29 forecasts (0.79, target 0.70-0.90);
+    the bands with fixed ratios about half. The same cohorts count once per horizon, so the
+    29 are not independent, and the figure moves with the settings (min_history=4: 25 of
+    35, 0.71): the ratio moved more in April and May 2018 than in the weeks before, which
+    no band fitted on those weeks foresees."""
     log, _ = olist_log
     bts = []
     for h in (30, 60, 90):
