@@ -10,7 +10,7 @@ would hold if the forecast were right (its own probability, a little above
 band is the fixed-ratio one unless the history's test rejects (5 % of the
 time). Target: every cell within 3 SE of its claim.
 
-    python benchmarks/bench_moving.py [--histories 600] [--reps 1000]
+    python benchmarks/bench_moving.py [--histories 400] [--reps 1000]
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def one_cell(rho: float, history: int, horizon: int, histories: int, reps: int, 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--histories", type=int, default=600)
+    parser.add_argument("--histories", type=int, default=400)
     parser.add_argument("--reps", type=int, default=1000)
     args = parser.parse_args()
     warnings.simplefilter("ignore")

@@ -13,8 +13,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 # Scripts that make bench leaves out, with how to run them by hand and why.
 BY_HAND = {
-    "bench_moving.py": "python benchmarks/bench_moving.py (18 cells of 600 simulated "
-    "histories: some 10 minutes)",
     "bench_workshop.py": "python benchmarks/bench_workshop.py (a room of 40 in Chromium: "
     "some 15 minutes and 14 GB of memory)",
 }
