@@ -1,4 +1,4 @@
-"""Forecasts and call plans from fitted funnels, with the ratios' own uncertainty.
+"""Forecasts from fitted funnels, with the ratios' own uncertainty and their moves.
 
 A ratio measured from a log is not known exactly: 3 meetings out of 40
 connects is consistent with anything from about 3 % to 20 %. A forecast that
@@ -16,11 +16,12 @@ the second term being the part a point-estimate forecast leaves out. It does
 not shrink as calls grow: more calls make the *share* steadier, not the
 ratio better known.
 
-:func:`plan_calls` answers the planning question ("how many calls per period
-for this target, with this probability?") three ways, side by side: with the
-ratios' uncertainty, on the point estimates (:func:`funnelsim.calls_for_target`),
-and as the decks back-calculate it (target / average deal / ratios), with the
-probability that each plan really delivers.
+Real ratios also move from week to week more than chance allows. When the
+fit's history shows it (:meth:`funnelsim.Fit.dispersion`), each period of a
+forecast draws its own ratios around the replicate's (``between="auto"``, the
+default): a floor under the band's relative width that no volume of calls
+lowers. Plans (:mod:`funnelsim.planning`) and back-tests
+(:mod:`funnelsim.backtesting`) are built on the same draws.
 """
 
 from __future__ import annotations
