@@ -27,6 +27,7 @@ from . import (
     reliability,
     stocks,
     survival,
+    targets,
     theory,
     young,
 )
@@ -68,6 +69,16 @@ from .reliability import Calibration, calibration
 from .simulation import Simulation, simulate
 from .stocks import Snapshot, read_snapshot
 from .survival import Survival, kaplan_meier
+from .targets import (
+    Attainment,
+    Headcount,
+    Levers,
+    TargetSplit,
+    attainment,
+    reps_needed,
+    split_target,
+    three_levers,
+)
 from .theory import (
     Moments,
     back_calculate,
@@ -95,6 +106,7 @@ def __getattr__(name: str):
 
 __all__ = [
     "CI",
+    "Attainment",
     "Backtest",
     "BacktestCutoffWarning",
     "BacktestWarning",
@@ -108,7 +120,9 @@ __all__ = [
     "FunnelsimError",
     "FunnelsimTypeError",
     "FunnelsimValueError",
+    "Headcount",
     "Ladder",
+    "Levers",
     "Log",
     "LogError",
     "Moments",
@@ -117,9 +131,11 @@ __all__ = [
     "Simulation",
     "Snapshot",
     "Survival",
+    "TargetSplit",
     "WonBy",
     "YoungLeadsWarning",
     "__version__",
+    "attainment",
     "back_calculate",
     "backtest",
     "backtesting",
@@ -168,14 +184,18 @@ __all__ = [
     "read_pipeline",
     "read_snapshot",
     "reliability",
+    "reps_needed",
     "revenue_cv",
     "set_language",
     "simulate",
+    "split_target",
     "stale_leads",
     "stocks",
     "survival",
     "t",
+    "targets",
     "theory",
+    "three_levers",
     "time_in_stage",
     "variance_shares",
     "won_by",

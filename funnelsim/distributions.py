@@ -193,6 +193,7 @@ class DealSize:
     edges: tuple[float, ...] = ()
     shares: tuple[float, ...] = ()
     values: tuple[float, ...] = ()
+    counts: tuple[float, ...] = ()
 
     # ------------------------------------------------------------ factories
     @classmethod
@@ -258,8 +259,10 @@ class DealSize:
     def bands(
         cls,
         edges: Sequence[float],
-        shares: Sequence[float],
+        shares: Sequence[float] | None = None,
         values: Sequence[float] | None = None,
+        *,
+        counts: Sequence[float] | None = None,
     ) -> DealSize:
         """Deal sizes by band, as the decks report them.
 
@@ -271,10 +274,16 @@ class DealSize:
         shares : sequence of float
             ``m`` shares of deals in each band. They must add up to 1 within
             0.01 (rounded shares such as 56.5 + 27.8 + 11 + 4.6 = 99.9 % are
-            accepted) and are rescaled to sum to exactly 1.
+            accepted) and are rescaled to sum to exactly 1. Give ``shares`` or
+            ``counts``, not both.
         values : sequence of float, optional
             One representative deal size per band. Without them a deal is
-            uniform inside its band.
+            uniform inside its band. The decks give the bands, not the amount
+            inside each: any values are an assumption, stated in the repr.
+        counts : sequence of int, optional
+            ``m`` numbers of past deals in each band (the decks' 61, 30, 12 and
+            5 of 108 deals), instead of ``shares``: the shares are
+            ``counts / sum(counts)`` and the counts are kept (``.counts``).
 
         Examples
         --------
@@ -292,8 +301,29 @@ class DealSize:
         >>> u = fs.DealSize.bands([0, 10, 30], [0.75, 0.25])
         >>> u.mean, u.per_deal
         (8.75, True)
+
+        The decks' 108 past deals, by count (the values are assumptions):
+
+        >>> deck = fs.DealSize.bands(
+        ...     [0, 10_000, 30_000, 50_000, float("inf")],
+        ...     counts=[61, 30, 12, 5],
+        ...     values=[5_000, 15_000, 35_000, 55_000],
+        ... )
+        >>> [round(100 * s, 1) for s in deck.shares]
+        [56.5, 27.8, 11.1, 4.6]
         """
         e = [_band_edge(i, x) for i, x in enumerate(check_sequence("edges", edges))]
+        if (shares is None) == (counts is None):
+            raise FunnelsimValueError("error.bands_counts_or_shares")
+        kept: tuple[float, ...] = ()
+        if counts is not None:
+            counts = check_sequence("counts", counts)
+            kept = tuple(
+                check_nonnegative(f"counts[{i}]", x, integer=True) for i, x in enumerate(counts)
+            )
+            if kept and sum(kept) == 0:
+                raise FunnelsimValueError("error.bands_no_deals", value=list(kept))
+            shares = [x / sum(kept) for x in kept] if kept else []
         shares = check_sequence("shares", shares)
         s = [check_nonnegative(f"shares[{i}]", x) for i, x in enumerate(shares)]
         if len(e) != len(s) + 1 or len(s) == 0:
@@ -318,7 +348,7 @@ class DealSize:
                     raise FunnelsimValueError(
                         "error.bands_value_outside", index=i, value=x, low=e[i], high=e[i + 1]
                     )
-        return cls("bands", (), tuple(e), tuple(s), v)
+        return cls("bands", (), tuple(e), tuple(s), v, kept)
 
     @classmethod
     def coerce(cls, deal_size: DealSize | float | None) -> DealSize | None:
@@ -335,6 +365,37 @@ class DealSize:
         if deal_size is None or isinstance(deal_size, DealSize):
             return deal_size
         return cls.fixed(deal_size)
+
+    def scaled(self, factor: float) -> DealSize:
+        """The same deal-size model with every amount times ``factor`` (same cv).
+
+        Raising the average deal size (件均) by 10 % is ``scaled(1.1)``: band
+        edges and values move with it, the band shares stay.
+
+        Examples
+        --------
+        >>> import funnelsim as fs
+        >>> fs.DealSize.gamma(10_000, cv=0.5).scaled(1.1)
+        DealSize.gamma(mean=11000, cv=0.5)
+        >>> fs.DealSize.bands([0, 10, 30], counts=[3, 1]).scaled(2).mean
+        17.5
+        """
+        f = check_nonnegative("factor", factor)
+        if self.kind == "fixed":
+            return DealSize.fixed(self.params[0] * f)
+        if self.kind in ("gamma", "lognormal"):
+            mean, cv = self.params
+            return DealSize(self.kind, (mean * f, cv)) if f > 0 else DealSize.fixed(0.0)
+        if f == 0:
+            return DealSize.fixed(0.0)
+        return DealSize(
+            "bands",
+            (),
+            tuple(x * f for x in self.edges),
+            self.shares,
+            tuple(x * f for x in self.values),
+            self.counts,
+        )
 
     # -------------------------------------------------------------- moments
     @property
@@ -471,5 +532,8 @@ class DealSize:
         if self.kind in ("gamma", "lognormal"):
             return f"DealSize.{self.kind}(mean={self.params[0]:g}, cv={self.params[1]:g})"
         vals = f", values={list(self.values)}" if self.values else ""
+        if self.counts:
+            counts = [int(c) for c in self.counts]
+            return f"DealSize.bands(edges={list(self.edges)}, counts={counts}{vals})"
         shares = [round(s, 4) for s in self.shares]
         return f"DealSize.bands(edges={list(self.edges)}, shares={shares}{vals})"

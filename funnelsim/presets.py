@@ -12,7 +12,7 @@ Examples
 >>> import funnelsim as fs
 >>> fs.presets.names()
 ['daily ratio game', '20:5:1', 'six-stage weekly funnel', 'weighted pipeline',
- 'target back-calculation', 'grade ladder']
+ 'target back-calculation', 'grade ladder', 'deal-size composition']
 >>> game = fs.presets.get("daily ratio game")
 >>> game.funnel.expected(15).round(3).tolist()   # 15 dials -> 7 connects -> 1 meeting
 [15.0, 7.0, 1.0, 0.125]
@@ -182,6 +182,20 @@ SIZE_BANDS = DealSize.bands(
 )
 
 
+# The deck composes 500,000 as 28 deals under 10k, 7 of 10-30k, 2 of 30-50k and
+# 1 over 50k (38 deals). It does not say what each deal is worth: the values
+# below are an assumption, the band midpoints for the two middle bands
+# (20k, 40k) and 8k and 56k for the outer ones, chosen so the 38 deals add up to
+# exactly 500,000 (mean 500,000 / 38, about 13,158).
+COMPOSITION_COUNTS = (28, 7, 2, 1)
+COMPOSITION_VALUES = (8_000, 20_000, 40_000, 56_000)
+SIZE_COMPOSITION = DealSize.bands(
+    edges=(0, 10_000, 30_000, 50_000, math.inf),
+    counts=COMPOSITION_COUNTS,
+    values=COMPOSITION_VALUES,
+)
+
+
 def _target_back_calculation() -> Preset:
     return Preset(
         name="target back-calculation",
@@ -204,6 +218,17 @@ def _grade_ladder() -> Preset:
     )
 
 
+def _deal_size_composition() -> Preset:
+    return Preset(
+        name="deal-size composition",
+        description=t("preset.deal_size_composition"),
+        funnel=Funnel(("candidates (25%)", "50%", "75%", "closed"), (0.25, 0.5, 0.75)),
+        deal_size=SIZE_COMPOSITION,
+        target=500_000,
+        extra=MappingProxyType({f"deals_{i}": float(c) for i, c in enumerate(COMPOSITION_COUNTS)}),
+    )
+
+
 _BUILDERS = {
     "daily ratio game": _daily_ratio_game,
     "20:5:1": _twenty_five_one,
@@ -211,6 +236,7 @@ _BUILDERS = {
     "weighted pipeline": _weighted_pipeline,
     "target back-calculation": _target_back_calculation,
     "grade ladder": _grade_ladder,
+    "deal-size composition": _deal_size_composition,
 }
 
 
@@ -224,7 +250,7 @@ def names() -> list[str]:
     >>> import funnelsim as fs
     >>> fs.presets.names()
     ['daily ratio game', '20:5:1', 'six-stage weekly funnel', 'weighted pipeline',
-     'target back-calculation', 'grade ladder']
+     'target back-calculation', 'grade ladder', 'deal-size composition']
     """
     return list(_BUILDERS)
 
@@ -243,7 +269,8 @@ def get(name: str) -> Preset:
     Traceback (most recent call last):
     ...
     funnelsim.FunnelsimValueError: Unknown preset 'nope'. Choose one of: daily ratio game, 20:5:1,
-    six-stage weekly funnel, weighted pipeline, target back-calculation, grade ladder.
+    six-stage weekly funnel, weighted pipeline, target back-calculation, grade ladder,
+    deal-size composition.
     """
     if not isinstance(name, str):
         raise FunnelsimTypeError(

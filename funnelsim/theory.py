@@ -572,12 +572,21 @@ def back_calculate(
     ``deal_size`` is None); each earlier stage divides by its ratio and rounds
     up, as the decks do. ``expected`` is the same chain without rounding.
 
+    The deal values used are stated in the frame's ``attrs``: ``deal_mean``
+    (the mean deal size divided into the target; 1 when counting deals),
+    ``deal_size`` (the model's repr, or None) and ``deal_values`` (the
+    in-band values of a band model, an assumption when the decks give only
+    the bands; the amount of a fixed size; empty otherwise).
+
     Examples
     --------
     >>> import funnelsim as fs
     >>> pre = fs.presets.get("target back-calculation")
-    >>> fs.theory.back_calculate(pre.funnel, 500_000, deal_size=pre.deal_size)["needed"].tolist()
+    >>> tab = fs.theory.back_calculate(pre.funnel, 500_000, deal_size=pre.deal_size)
+    >>> tab["needed"].tolist()
     [408, 102, 51, 38]
+    >>> tab.attrs["deal_values"], round(tab.attrs["deal_mean"])
+    ((5000.0, 15000.0, 35000.0, 55000.0), 13388)
     """
     funnel = check_funnel(funnel)
     target = check_nonnegative("target", target)
@@ -592,9 +601,26 @@ def back_calculate(
             raise FunnelsimValueError("error.target_unreachable", funnel=repr(funnel))
         exact.append(exact[-1] / r)
         needed.append(math.ceil(needed[-1] / r - 1e-9))
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {"stage": list(funnel.stages), "needed": needed[::-1], "expected": exact[::-1]}
     )
+    frame.attrs.update(_deal_statement(size, mean))
+    return frame
+
+
+def _deal_statement(size: DealSize | None, mean: float) -> dict[str, object]:
+    """Which deal values a back-calculation used (for a frame's ``attrs``)."""
+    if size is None:
+        values: tuple[float, ...] = ()
+    elif size.kind == "fixed":
+        values = (float(size.params[0]),)
+    else:
+        values = tuple(float(v) for v in size.values)
+    return {
+        "deal_mean": float(mean),
+        "deal_size": None if size is None else repr(size),
+        "deal_values": values,
+    }
 
 
 # --------------------------------------------------------------- levers

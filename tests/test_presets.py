@@ -20,6 +20,7 @@ DOMAIN_ORDER = [
     "weighted pipeline",
     "target back-calculation",
     "grade ladder",
+    "deal-size composition",
 ]
 
 
