@@ -161,6 +161,8 @@ def three_levers(
     """
     funnel = check_funnel(funnel)
     size = DealSize.coerce(deal_size)
+    if size is None:
+        raise FunnelsimValueError("error.levers_deal_size")
     calls = check_count("calls", calls)
     periods = check_count("periods", periods, minimum=1)
     change = check_nonnegative("change", change)

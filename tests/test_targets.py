@@ -151,6 +151,13 @@ def test_three_levers_bands_hold_in_simulation(rng):
         assert abs((rev > row.p90).mean() - 0.1) < 4 * se, row.lever
 
 
+def test_three_levers_needs_a_deal_size():
+    f = fs.Funnel(["calls", "sales"], [0.1])
+    raises(fs.FunnelsimValueError, "error.levers_deal_size", lambda: fs.three_levers(f, None, 10))
+    raises(fs.FunnelsimValueError, "error.nonnegative",
+           lambda: fs.three_levers(f, 10, 10, change=-0.1), name="change")  # fmt: skip
+
+
 def test_three_levers_caps_a_ratio_at_one():
     f = fs.Funnel(["calls", "sales"], [0.95])
     tab = fs.three_levers(f, 10, 100, change=0.1).to_frame()
