@@ -477,7 +477,9 @@ class Attainment:
         p = team.get("p_finish", math.nan)
         return t(
             "repr.attainment",
-            reps=len(self.table) - 1,
+            who=t("repr.attainment.reps", reps=len(self.table) - 1)
+            if len(self.table) > 1
+            else t("repr.attainment.team"),
             elapsed=self.elapsed,
             actual=team["actual"],
             target=team["target"],

@@ -284,6 +284,8 @@ def test_attainment_team_forecast_and_a_met_target():
     tab = fs.attainment(120, 100, elapsed=0.9, forecast=left).to_frame()
     assert tab["rep"].tolist() == ["team"]
     assert tab["p_finish"].item() == 1.0 and tab["gap"].item() == 0.0
+    with fs.language("en"):
+        assert "0 reps" not in repr(fs.attainment(120, 100, elapsed=0.9))
 
 
 def test_attainment_errors():
