@@ -50,6 +50,9 @@ OUTCOME_WORDS: dict[str, tuple[str, ...]] = {
     "invalid": ("invalid", "wrong number", "空号", "停机", "错号", "号码错误", "无效号码"),
 }  # fmt: skip
 _WORD_OUTCOME = {w.casefold(): k for k, words in OUTCOME_WORDS.items() for w in words}
+#: The words an error about an unknown outcome suggests: each identifier and its Chinese word.
+_SHOWN_WORDS = ("connected", "接通", "no answer", "未接", "busy", "占线", "refused", "拒接",
+                "invalid", "空号")  # fmt: skip
 _CALL_FIELDS = ("time", "rep", "lead", "duration", "outcome")
 _PERIODS = ("day", "week")
 #: Durations written with units: 1小时2分, 3分25秒, 125s, 2 min 5 sec...
@@ -393,13 +396,13 @@ class Calls:
         times = table["time"]
         start, end = (f"{times.min():%Y-%m-%d}", f"{times.max():%Y-%m-%d}") if n else ("-", "-")
         return t(
-            "repr.calls",
+            "repr.calls" if "lead" in table else "repr.calls_no_lead",
             start=start,
             end=end,
             name=self.name,
             calls=n,
             reps=table["rep"].nunique(),
-            leads=table["lead"].nunique() if "lead" in table else "-",
+            leads=table["lead"].nunique() if "lead" in table else 0,
             connects=connects,
             share=f"{connects / n:.0%}" if n else "-",
         )
@@ -563,7 +566,7 @@ def _read_outcomes(problems: Problems, frame: pd.DataFrame, column: str) -> np.n
     )
     outcome = np.full(len(codes), -1, dtype=np.int64)
     outcome[codes >= 0] = known[codes[codes >= 0]]
-    words = ", ".join(quote(w) for k in OUTCOMES for w in OUTCOME_WORDS[k][:2])
+    words = ", ".join(quote(w) for w in _SHOWN_WORDS)
     problems.add(
         codes < 0, column, "calls.reason.no_outcome", None, "calls.fix.outcome", choices=words
     )
@@ -576,4 +579,3 @@ def _read_outcomes(problems: Problems, frame: pd.DataFrame, column: str) -> np.n
         choices=words,
     )
     return outcome
-
