@@ -375,3 +375,99 @@ def test_heatmap_for_one_rep_and_wrong_input(synthetic):
     with pytest.raises(fs.FunnelsimValueError) as info:
         fs.plotting.plot_call_heatmap(calls, annot="percent")
     assert info.value.key == "error.choice"
+
+
+# ------------------------------------------------------------------ real data
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+@pytest.fixture(scope="module")
+def bank_calls(request):
+    """The UCI bank telemarketing record (bank-full, 45,211 clients) as a call record.
+
+    How it is built: the file is in time order, May 2008 to November 2010
+    (bank-names.txt), with ``day`` and ``month`` but no year, so the year starts
+    at 2008 and goes up by one each time the month goes back (twice). Each row
+    is a client's last contact of the campaign, with its ``duration`` in
+    seconds; ``campaign`` counts that client's contacts in the campaign, the
+    last one included. The record keeps one duration per client, so each row
+    becomes ``campaign`` calls on its date: the earlier ``campaign - 1`` with
+    duration 0 (not connected: the file keeps no talk for them) and the last
+    with its duration (connected when above 0). ``contact`` (cellular,
+    telephone, unknown) plays the rep; the client's row number is the lead.
+    """
+    shared = request.getfixturevalue("shared_data")
+    raw = pd.read_csv(shared / "bank_marketing" / "bank-full.csv.gz", sep=";")
+    month = raw["month"].map({m: k + 1 for k, m in enumerate(_MONTHS)})
+    year = 2008 + (month.diff() < 0).cumsum()
+    raw["date"] = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": raw["day"]}))
+    raw["lead"] = np.arange(len(raw))
+    attempts = raw.loc[raw.index.repeat(raw["campaign"])].copy()
+    last = ~attempts.index.duplicated(keep="last")
+    attempts["seconds"] = np.where(last, attempts["duration"], 0)
+    record = attempts[["date", "contact", "lead", "seconds", "month"]].reset_index(drop=True)
+    calls = fs.read_calls(
+        record, columns={"time": "date", "rep": "contact", "lead": "lead", "duration": "seconds"}
+    )
+    return calls, raw
+
+
+@pytest.mark.shared
+def test_bank_record_rebuilds_real_dates(bank_calls):
+    calls, raw = bank_calls
+    assert raw["date"].is_monotonic_increasing  # the file's own order: the years are right
+    assert raw["date"].min() == pd.Timestamp("2008-05-05")
+    assert raw["date"].max() == pd.Timestamp("2010-11-17")
+    assert len(calls.table) == raw["campaign"].sum() == 124_956
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("period", ["week", None])
+def test_bank_kpis_match_pandas(bank_calls, period):
+    calls, raw = bank_calls
+    got = calls.kpis(period=period)
+    keys = ["contact"]
+    raw = raw.copy()
+    if period == "week":
+        raw["period"] = raw["date"] - pd.to_timedelta(raw["date"].dt.weekday, "D")
+        keys.append("period")
+    raw["connected"] = raw["duration"] > 0
+    raw["talk"] = raw["duration"].where(raw["connected"], 0)
+    raw["effective"] = raw["duration"] >= 30
+    expect = (
+        raw.groupby(keys)
+        .agg(
+            dials=("campaign", "sum"),
+            connects=("connected", "sum"),
+            talk_time=("talk", "sum"),
+            effective=("effective", "sum"),
+            leads_touched=("lead", "nunique"),
+        )
+        .reset_index()
+    )
+    got = got.assign(rep=got["rep"].astype(str)).sort_values(["rep", *keys[1:]])
+    expect = expect.sort_values(keys)
+    assert got["rep"].tolist() == expect["contact"].tolist()
+    for column in ("dials", "connects", "talk_time", "effective", "leads_touched"):
+        np.testing.assert_array_equal(got[column].to_numpy(dtype=float), expect[column])
+    low, high = proportion_confint(expect["connects"], expect["dials"], method="wilson")
+    np.testing.assert_allclose(got["low"], low, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(got["high"], high, rtol=1e-10, atol=1e-12)
+    ratio = expect["dials"] / expect["connects"]
+    np.testing.assert_allclose(got["dials_per_connect"], ratio.where(expect["connects"] > 0))
+
+
+@pytest.mark.shared
+def test_bank_calls_by_weekday_and_month_match_pandas(bank_calls):
+    calls, raw = bank_calls
+    hours = calls.by_hour()
+    assert (hours.loc[hours["hour"] > 0, "dials"] == 0).all()  # dates only: all at midnight
+    weekday = hours[hours["hour"] == 0].set_index("weekday")
+    expect = raw.groupby(raw["date"].dt.weekday)["campaign"].sum().reindex(range(7), fill_value=0)
+    np.testing.assert_array_equal(weekday["dials"], expect)
+    # the rebuilt dates fall on weekdays, as a bank's call centre works (50 of 124,956 not)
+    assert expect.loc[[5, 6]].sum() < 0.001 * expect.sum()
+    by_month = calls.kpis(by="month", period=None).set_index("month")
+    expect = raw.groupby("month").agg(dials=("campaign", "sum"), talk=("duration", "sum"))
+    assert by_month["dials"].to_dict() == expect["dials"].to_dict()
+    assert by_month["talk_time"].to_dict() == pytest.approx(expect["talk"].astype(float).to_dict())
