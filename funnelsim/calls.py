@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from . import logs
 from ._columns import recognise_columns, resolve
 from ._problems import Problems, lead_ids
 from ._reader import (
@@ -579,3 +580,34 @@ def _read_outcomes(problems: Problems, frame: pd.DataFrame, column: str) -> np.n
         choices=words,
     )
     return outcome
+
+
+def _read_log_calls(
+    source: str | os.PathLike | pd.DataFrame,
+    *,
+    stages: object = None,
+    columns: Mapping[str, str] | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    errors: str = "raise",
+    sheet: str | int | None = None,
+) -> Calls:
+    """``read_log(source, format="calls", stages=None, ...)``: :func:`read_calls`.
+
+    >>> import pandas as pd
+    >>> import funnelsim as fs
+    >>> fs.read_log(pd.DataFrame({"time": ["2025-03-03 09:00"], "duration": ["1:05"]}),
+    ...             format="calls", stages=None).table["duration"].tolist()
+    [65.0]
+    """
+    if stages is not None:
+        raise FunnelsimValueError("calls.error.stages", value=repr(stages))
+    return read_calls(
+        source, columns=columns, encoding=encoding, delimiter=delimiter, sheet=sheet,
+        errors=errors,
+    )  # fmt: skip
+
+
+# read_log(format="calls") reads a call record through this module (logs.py imports
+# nothing from here, so that there is no import cycle).
+logs.READERS["calls"] = _read_log_calls

@@ -471,3 +471,15 @@ def test_bank_calls_by_weekday_and_month_match_pandas(bank_calls):
     expect = raw.groupby("month").agg(dials=("campaign", "sum"), talk=("duration", "sum"))
     assert by_month["dials"].to_dict() == expect["dials"].to_dict()
     assert by_month["talk_time"].to_dict() == pytest.approx(expect["talk"].astype(float).to_dict())
+
+
+def test_read_log_reads_a_call_record_too():
+    frame = pd.DataFrame(
+        {"time": ["2025-03-03 09:00"] * 2, "rep": ["Li"] * 2, "outcome": ["接通", "占线"]}
+    )
+    calls = fs.read_log(frame, format="calls", stages=None, errors="drop")
+    assert isinstance(calls, fs.Calls)
+    assert calls.kpis(period=None)["connects"].tolist() == [1]
+    with pytest.raises(fs.FunnelsimValueError) as info:
+        fs.read_log(frame, format="calls", stages=["dial", "connect"])
+    assert info.value.key == "calls.error.stages"
