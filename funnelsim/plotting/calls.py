@@ -65,7 +65,7 @@ def plot_call_heatmap(
     >>> ax.get_xlabel(), [x.get_text() for x in ax.get_yticklabels()][:2]
     ('hour of the day', ['Mon', 'Tue'])
     """
-    check_result(calls, (Calls,), "plot_call_heatmap", "funnelsim.read_calls", argument="calls")
+    check_result(calls, (Calls,), "plot_call_heatmap", "funnelsim.read_calls")
     if annot not in _ANNOTATIONS:
         raise FunnelsimValueError(
             "error.choice", name="annot", value=repr(annot), choices="rate, dials, both, None"
