@@ -68,8 +68,9 @@ _CLOCK = r"^(?:(?P<h>\d+):)?(?P<m>\d+):(?P<s>\d{1,2}(?:\.\d+)?)$"
 def parse_durations(values: Sequence[object] | pd.Series) -> np.ndarray:
     """Durations in seconds: NaN where empty or not a length of time.
 
-    Reads plain seconds (``125``, ``125.5``), ``mm:ss``, ``hh:mm:ss`` and
-    words with units (``3分25秒``, ``1小时2分``, ``125s``, ``2 min 5 s``).
+    Reads plain seconds (``125``, ``125.5``), ``mm:ss``, ``hh:mm:ss``,
+    words with units (``3分25秒``, ``1小时2分``, ``125s``, ``2 min 5 s``), and
+    durations stored as such (Excel time cells, pandas timedeltas).
     Each distinct text is parsed once, so a long record of repeated values
     is quick. Negative numbers are NaN.
 
@@ -88,6 +89,9 @@ def parse_durations(values: Sequence[object] | pd.Series) -> np.ndarray:
     array([ 125.,  125.,  125.,  125., 3720.,  125.,   nan,   nan])
     """
     series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
+    if pd.api.types.is_timedelta64_dtype(series.dtype):  # durations stored as durations
+        out = series.dt.total_seconds().to_numpy(dtype=float, na_value=np.nan)
+        return np.where(out >= 0, out, np.nan)
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
         series.dtype
     ):

@@ -7,6 +7,8 @@ intervals, and hand-written seconds for the durations.
 
 from __future__ import annotations
 
+import datetime
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -57,6 +59,13 @@ def test_durations_are_read_in_every_way_a_record_writes_them(text, seconds):
         assert np.isnan(got)
     else:
         assert got == seconds
+
+
+def test_durations_stored_as_times_or_timedeltas_are_read():
+    cells = pd.Series([datetime.time(0, 3, 25), datetime.time(1, 2, 3), None], dtype=object)
+    np.testing.assert_array_equal(parse_durations(cells), [205.0, 3723.0, np.nan])
+    deltas = pd.Series(pd.to_timedelta(["00:03:25", None, "-00:00:05"]))
+    np.testing.assert_array_equal(parse_durations(deltas), [205.0, np.nan, np.nan])
 
 
 def test_numeric_durations_are_seconds_and_negative_ones_are_nan():
