@@ -11,6 +11,7 @@ import importlib as _importlib
 
 from . import (
     backtesting,
+    calls,
     control,
     cycle,
     datasets,
@@ -33,6 +34,7 @@ from . import (
 )
 from ._version import __version__
 from .backtesting import Backtest, BacktestCutoffWarning, BacktestWarning, backtest
+from .calls import Calls, read_calls
 from .control import p_chart
 from .cycle import cycle_length, open_lead_ratios, stale_leads, time_in_stage
 from .diagnose import diagnose_leaks, diagnose_pipeline
@@ -111,6 +113,7 @@ __all__ = [
     "BacktestCutoffWarning",
     "BacktestWarning",
     "Calibration",
+    "Calls",
     "Cycle",
     "DealSize",
     "Dispersion",
@@ -140,6 +143,7 @@ __all__ = [
     "backtest",
     "backtesting",
     "calibration",
+    "calls",
     "calls_for_expected",
     "calls_for_overall_precision",
     "calls_for_precision",
@@ -180,6 +184,7 @@ __all__ = [
     "presets",
     "prob_reach",
     "proportion_ci",
+    "read_calls",
     "read_log",
     "read_pipeline",
     "read_snapshot",

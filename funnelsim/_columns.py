@@ -148,14 +148,16 @@ def _missing_line(m: MissingColumn) -> str:
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "lead": ("客户名称", "线索ID", "线索编号", "客户ID", "lead_id", "lead id"),
     "stage": ("商机阶段", "阶段", "销售阶段"),
-    "time": ("创建时间", "日期", "时间", "date", "timestamp"),
-    "rep": ("负责人", "销售", "业务员", "销售代表", "owner"),
+    "time": ("创建时间", "日期", "时间", "date", "timestamp", "拨打时间", "呼叫时间", "call_time"),
+    "rep": ("负责人", "销售", "业务员", "销售代表", "owner", "坐席", "座席", "agent"),
     "source": ("来源", "渠道", "线索来源"),
     "amount": ("金额", "成交金额"),
     "period": ("统计期", "期间", "周次", "月份", "period"),
     "segment": ("客户类型", "客户分类", "细分", "segment"),
     "close": ("结束日期", "关闭日期", "成交日期", "close_date", "closed"),
     "status": ("状态", "商机状态", "赢单状态", "输赢状态", "结果"),
+    "duration": ("通话时长", "时长", "通话时间", "talk_time", "talk time", "call_duration"),
+    "outcome": ("呼叫结果", "通话结果", "结果", "状态", "call_result", "result", "disposition"),
     "reason": ("输单原因", "丢单原因", "失败原因", "流失原因", "loss_reason", "lost reason"),
 }
 

@@ -554,7 +554,7 @@ def mature_stage_table(
 
 
 # ------------------------------------------------------------------ read_log
-FORMATS = ("events", "leads", "counts", "snapshot")
+FORMATS = ("events", "leads", "counts", "snapshot", "calls")
 #: Readers of formats that live in modules above this one, which register themselves on
 #: import (``"snapshot"``: :func:`funnelsim.read_snapshot`, from :mod:`funnelsim.stocks`),
 #: so that this module imports none of them (no import cycle).
@@ -592,7 +592,8 @@ def read_log(
         leads *sitting* at each stage (stocks, which may rise down the funnel),
         read by :func:`funnelsim.read_snapshot` and returned as its
         :class:`~funnelsim.stocks.Snapshot` (``stages`` may then be None;
-        ``as_of`` is not used).
+        ``as_of`` is not used). ``"calls"``: a call record, one row per
+        attempt, read by :func:`funnelsim.read_calls` (``stages=None``).
     stages : sequence of str, or mapping
         Stage names in funnel order (at least two). For ``"events"``, a list
         of the names as the stage column writes them, or a mapping from the

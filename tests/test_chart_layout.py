@@ -26,6 +26,7 @@ from functools import cache
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib import colors as mpl_colors
 from matplotlib.collections import Collection, LineCollection, PathCollection
@@ -111,7 +112,23 @@ _RESULTS = {
     "ladder": lambda r: fs.grade_ladder(fs.datasets.load_grade_history()),
     "won_by": lambda r: fs.won_by(fs.datasets.load_crm_export()),
     "backtest": lambda r: fs.backtest(fs.datasets.load_bank_marketing(), reps=1000, rng=SEED),
+    "calls": lambda r: _sample_calls(),
 }
+
+
+def _sample_calls() -> fs.Calls:
+    """Four weeks of calls, 9:00 to 18:00 on weekdays and a few on Saturday mornings."""
+    rng = np.random.default_rng(SEED)
+    n = 6000
+    day = rng.choice(6, n, p=[0.19] * 5 + [0.05])
+    hour = np.where(day == 5, rng.integers(10, 12, n), rng.integers(9, 18, n))
+    time = (
+        np.datetime64("2025-03-03T00")
+        + (day + 7 * rng.integers(0, 4, n)) * np.timedelta64(24, "h")
+        + hour * np.timedelta64(1, "h")
+    )
+    seconds = np.where(rng.random(n) < 0.3, rng.integers(5, 400, n), 0)
+    return fs.read_calls(pd.DataFrame({"time": time, "duration": seconds}))
 
 
 @cache
@@ -192,6 +209,8 @@ CASES = [
         "team",
         lambda r: P.plot_stocks(fs.datasets.load_tracking()),
     ),
+    ("plot_call_heatmap", "rate", lambda r: P.plot_call_heatmap(r("calls"))),
+    ("plot_call_heatmap", "both", lambda r: P.plot_call_heatmap(r("calls"), annot="both")),
     (
         "plot_forecast",
         "sales",

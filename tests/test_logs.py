@@ -866,7 +866,7 @@ def test_a_wrong_encoding_names_the_row_where_it_fails(tmp_path):
         (
             {"format": "event"},
             "error.choice",
-            {"name": "format", "choices": "events, leads, counts, snapshot"},
+            {"name": "format", "choices": "events, leads, counts, snapshot, calls"},
         ),
         ({"errors": "ignore"}, "error.choice", {"name": "errors", "choices": "raise, drop"}),
         ({"stages": ["dial"]}, "log.error.stages_few", {"value": "['dial']"}),

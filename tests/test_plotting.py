@@ -97,6 +97,7 @@ WANTED = {
     "plot_open_lead_ratios": "OpenLeadRatios",
     "plot_stale_leads": "SalesCycle / DataFrame",
     "plot_stocks": "Snapshot",
+    "plot_call_heatmap": "Calls",
     "plot_sample_size": "SampleSize",
     "plot_forecast": "Forecast",
     "plot_pipeline": "Pipeline",
@@ -348,6 +349,11 @@ def _chinese_cases():
         "plot_open_lead_ratios": [fs.open_lead_ratios(proposals, "proposal", window=14)],
         "plot_stale_leads": [stale],
         "plot_stocks": [fs.datasets.load_tracking()],
+        "plot_call_heatmap": [
+            fs.read_calls(
+                pd.DataFrame({"time": ["2025-03-03 09:05"] * 40, "outcome": ["接通", "占线"] * 20})
+            )
+        ],
         "plot_sample_size": [lessons.sample_size(0.3, 0.05)],
         "plot_forecast": [fs.forecast(fs.fit(log), calls=150, periods=8, reps=200, rng=5)],
         "plot_pipeline": [

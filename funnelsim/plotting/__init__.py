@@ -21,7 +21,9 @@ colour-blind-safe palette. Every title, axis label and legend entry comes from
   calibration, grade ladder);
 - :mod:`~funnelsim.plotting.backtest`: notebook 07 (a back-test's bands and PIT);
 - :mod:`~funnelsim.plotting.stocks`: notebook 06 (a tracking sheet's stocks
-  over the dates).
+  over the dates);
+- :mod:`~funnelsim.plotting.calls`: the manager's dashboard (when to call: the
+  connect rate by weekday and hour).
 
 Every public name is available here (``fs.plotting.plot_funnel``).
 
@@ -35,8 +37,9 @@ Examples
 'calls made so far'
 """
 
-from . import backtest, forecast, game, groups, logs, outcomes, stocks, theme
+from . import backtest, calls, forecast, game, groups, logs, outcomes, stocks, theme
 from .backtest import *  # noqa: F403
+from .calls import *  # noqa: F403
 from .forecast import *  # noqa: F403
 from .game import *  # noqa: F403
 from .groups import *  # noqa: F403
@@ -54,4 +57,5 @@ __all__ = sorted(
     + stocks.__all__
     + outcomes.__all__
     + backtest.__all__
+    + calls.__all__
 )
