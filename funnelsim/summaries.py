@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .forecasting import moves_of
 from .i18n import field_label, stage_label, stages_label, t
 from .lessons import Outlook
 
@@ -157,29 +158,11 @@ def fit_notes(fit, *, fixed: bool = False) -> list[str]:
     if fit.mature is not None:
         out.insert(0, fit.mature_note())
         out.insert(1, overall_note(fit))
-    moves = history_moves(fit)
+    moves = moves_of(fit, "auto")  # the history as the forecasts read it
     if moves is not None:
         key = "note.fit_moving_fixed" if fixed else "note.fit_moving"
         out.append(t(key, period=field_label(moves.period), steps=_steps(moves)))
     return out
-
-
-def history_moves(fit):
-    """The fit's history's dispersion when some step moved more than chance, else None.
-
-    >>> import funnelsim as fs
-    >>> history_moves(fs.fit(fs.datasets.load_bank_marketing())).period
-    'period'
-    >>> history_moves(fs.fit(fs.datasets.load_counts())) is None   # within chance
-    True
-    """
-    if getattr(fit, "history", None) is None:
-        return None
-    try:
-        moves = fit.dispersion()
-    except ValueError:  # no periods in the log
-        return None
-    return moves if (moves.moving() > 0).any() else None
 
 
 def overall_note(fit) -> str:
