@@ -384,9 +384,11 @@ class Ladder:
 
         >>> import funnelsim as fs
         >>> ladder = fs.grade_ladder(fs.datasets.load_grade_history())
-        >>> print(ladder.summary(as_of="2024-06-30"))
-        Open leads on 2024-06-30: 570 (E 351, 62%; D 150, 26%; C 52, 9%; B 17, 3%); 17 signed clients (A).
-        B: 12 of 21 settled leads reached A within 60 days: 57% (95% interval 37%-76%); 13 still in their window.
+        >>> print(ladder.summary(as_of="2024-06-30"))  # doctest: +NORMALIZE_WHITESPACE
+        Open leads on 2024-06-30: 570 (E 351, 62%; D 150, 26%; C 52, 9%; B 17, 3%);
+        17 signed clients (A).
+        B: 12 of 21 settled leads reached A within 60 days: 57% (95% interval 37%-76%);
+        13 still in their window.
         """
         stock = self.stock(as_of)
         open_rows = stock.iloc[:-1]
