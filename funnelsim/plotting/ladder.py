@@ -20,14 +20,15 @@ _NARROW = 0.3
 
 
 def plot_grade_pyramid(
-    ladder: Ladder, as_of: object = None, *, ax: Axes | None = None, **kwargs
+    result: Ladder, as_of: object = None, *, ax: Axes | None = None, **kwargs
 ) -> Axes:
     """The stock of open leads per grade as a pyramid (:meth:`Ladder.stock`).
 
     Parameters
     ----------
-    ladder : Ladder
-        From :func:`funnelsim.grade_ladder`.
+    result : Ladder
+        From :func:`funnelsim.grade_ladder` (named ``result`` like every plot's first
+        argument).
     as_of : date, optional
         The day to read the stock on (default: the history's last date).
     ax : matplotlib Axes, optional
@@ -52,10 +53,8 @@ def plot_grade_pyramid(
     >>> ax.texts[0].get_text()
     '351 (62%)'
     """
-    check_result(
-        ladder, (Ladder,), "plot_grade_pyramid", "funnelsim.grade_ladder", argument="ladder"
-    )
-    stock = ladder.stock(as_of)
+    check_result(result, (Ladder,), "plot_grade_pyramid", "funnelsim.grade_ladder")
+    stock = result.stock(as_of)
     counts = stock["leads"].to_numpy(dtype=float)
     widest = max(counts.max(), 1.0)
     n = len(stock)
