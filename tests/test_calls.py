@@ -490,9 +490,7 @@ def test_bank_weekly_p_chart_counts_match_pandas(bank_calls):
         period=raw["date"] - pd.to_timedelta(raw["date"].dt.weekday, "D"),
         connected=raw["duration"] > 0,
     )
-    expect = raw.groupby(["contact", "period"]).agg(
-        n=("campaign", "sum"), k=("connected", "sum")
-    )
+    expect = raw.groupby(["contact", "period"]).agg(n=("campaign", "sum"), k=("connected", "sum"))
     got = chart.to_frame().set_index(["rep", "period"]).sort_index()
     assert got.index.tolist() == expect.index.tolist()
     np.testing.assert_array_equal(got["entered"], expect["n"])
