@@ -46,11 +46,11 @@ from tqdm import tqdm
 from ._reader import read_source
 from ._version import __version__
 from .backtesting import BacktestWarning, backtest
+from .calls import read_calls
 from .diagnose import SHAPES
 from .distributions import Cycle, DealSize
 from .estimate import fit as fit_log
 from .forecasting import forecast
-from .calls import read_calls
 from .i18n import (
     FunnelsimError,
     FunnelsimValueError,
@@ -65,7 +65,6 @@ from .intervals import METHODS
 from .lessons import calls_per_week, outlook
 from .logs import FORMATS, READERS, LogError, read_log
 from .stocks import Snapshot, read_snapshot
-from .targets import Attainment, attainment
 from .summaries import (
     band_frame,
     calls_line,
@@ -77,6 +76,7 @@ from .summaries import (
     ratio_table,
     unit_words,
 )
+from .targets import Attainment, attainment
 from .young import YoungLeadsWarning
 
 __all__ = ["build_parser", "main"]
@@ -831,7 +831,7 @@ def _attainment(args: argparse.Namespace, log) -> Attainment:
             with contextlib.suppress(ValueError):
                 pace = calls_per_week(log)
         if pace is not None and round(pace) > 0:
-            pace = int(round(pace))
+            pace = round(pace)
             fit = fit_log(log, method=args.method, confidence_level=args.confidence_level,
                           mature=_mature(args))  # fmt: skip
             ahead = forecast(

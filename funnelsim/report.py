@@ -41,7 +41,6 @@ from .i18n import (
     unit_label,
 )
 from .lessons import Outlook, calls_per_week, outlook
-from .targets import Attainment
 from .summaries import (
     attainment_frame,
     band_frame,
@@ -55,6 +54,7 @@ from .summaries import (
     ratio_table,
     unit_words,
 )
+from .targets import Attainment
 
 # Outlook and outlook are computed in funnelsim.lessons and ratio_table formatted in
 # funnelsim.summaries; these names stay importable from here as they always were.

@@ -437,7 +437,7 @@ def _clock(seconds: float) -> str:
     """Seconds as ``h:mm:ss`` (``m:ss`` under an hour); ``"-"`` when not a number."""
     if not np.isfinite(seconds):
         return "-"
-    whole = int(round(float(seconds)))
+    whole = round(float(seconds))
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
