@@ -23,7 +23,9 @@ colour-blind-safe palette. Every title, axis label and legend entry comes from
 - :mod:`~funnelsim.plotting.stocks`: notebook 06 (a tracking sheet's stocks
   over the dates);
 - :mod:`~funnelsim.plotting.calls`: the manager's dashboard (when to call: the
-  connect rate by weekday and hour).
+  connect rate by weekday and hour);
+- :mod:`~funnelsim.plotting.qualification`: the manager's dashboard (the share won
+  by intent class and by MAN).
 
 Every public name is available here (``fs.plotting.plot_funnel``).
 
@@ -37,7 +39,7 @@ Examples
 'calls made so far'
 """
 
-from . import backtest, calls, forecast, game, groups, logs, outcomes, stocks, theme
+from . import backtest, calls, forecast, game, groups, logs, outcomes, qualification, stocks, theme
 from .backtest import *  # noqa: F403
 from .calls import *  # noqa: F403
 from .forecast import *  # noqa: F403
@@ -45,6 +47,7 @@ from .game import *  # noqa: F403
 from .groups import *  # noqa: F403
 from .logs import *  # noqa: F403
 from .outcomes import *  # noqa: F403
+from .qualification import *  # noqa: F403
 from .stocks import *  # noqa: F403
 from .theme import *  # noqa: F403
 
@@ -58,4 +61,5 @@ __all__ = sorted(
     + outcomes.__all__
     + backtest.__all__
     + calls.__all__
+    + qualification.__all__
 )
