@@ -146,7 +146,7 @@ def _missing_line(m: MissingColumn) -> str:
 #: not named in ``columns=`` and without a column of its own name is read from the one
 #: column among these (compared without case); two of them are an error.
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "lead": ("客户名称", "线索ID", "线索编号", "客户ID", "lead_id", "lead id"),
+    "lead": ("客户名称", "线索ID", "线索编号", "客户ID", "客户编号", "lead_id", "lead id"),
     "stage": ("商机阶段", "阶段", "销售阶段"),
     "time": ("创建时间", "日期", "时间", "date", "timestamp", "拨打时间", "呼叫时间", "call_time"),
     "rep": ("负责人", "销售", "业务员", "销售代表", "owner", "坐席", "座席", "agent"),
