@@ -564,7 +564,9 @@ def qualify(
         (意向非常明确, 意向明确, 意向在明确中, 意向不明确). ``won`` is yes or no
         (also won/lost, 已成交/未成交); a column of dates or amounts (a
         close date, a deal amount) counts a filled cell as won and an empty
-        one as not won.
+        one as not won (a column with any yes/no word, 0 and 1 included, is read
+        as yes/no: an amount of 0 there makes the other amounts problems). With
+        ``intent`` and only part of the MAN trio, the MAN columns are not read.
     columns : mapping, optional
         The file's column for ``lead``, ``rep``, ``money``, ``authority``,
         ``need``, ``intent``, ``won``.
