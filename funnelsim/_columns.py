@@ -160,6 +160,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "duration": ("通话时长", "时长", "通话时间", "talk_time", "talk time", "call_duration"),
     "outcome": ("呼叫结果", "通话结果", "结果", "状态", "call_result", "result", "disposition"),
     "reason": ("输单原因", "丢单原因", "失败原因", "流失原因", "loss_reason", "lost reason"),
+    # a leads table's qualification (funnelsim.qualify)
+    "money": ("有预算", "预算", "是否有预算", "budget", "has budget"),
+    "authority": ("有决策权", "决策权", "决策人", "decision maker", "decision_maker"),
+    "need": ("有需求", "需求", "是否有需求", "needs", "has need"),
+    "intent": ("意向", "意向等级", "意向程度", "客户意向", "intent level", "intention"),
+    "won": ("是否成交", "成交", "已成交", "won/lost", "converted", "closed", "closed_won"),
 }
 
 

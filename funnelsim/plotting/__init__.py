@@ -24,7 +24,9 @@ colour-blind-safe palette. Every title, axis label and legend entry comes from
 - :mod:`~funnelsim.plotting.stocks`: notebook 06 (a tracking sheet's stocks
   over the dates);
 - :mod:`~funnelsim.plotting.calls`: the manager's dashboard (when to call: the
-  connect rate by weekday and hour).
+  connect rate by weekday and hour);
+- :mod:`~funnelsim.plotting.qualification`: the manager's dashboard (the share won
+  by intent class and by MAN).
 
 Every public name is available here (``fs.plotting.plot_funnel``).
 
@@ -38,7 +40,19 @@ Examples
 'calls made so far'
 """
 
-from . import backtest, calls, forecast, game, groups, ladder, logs, outcomes, stocks, theme
+from . import (
+    backtest,
+    calls,
+    forecast,
+    game,
+    groups,
+    ladder,
+    logs,
+    outcomes,
+    qualification,
+    stocks,
+    theme,
+)
 from .backtest import *  # noqa: F403
 from .calls import *  # noqa: F403
 from .forecast import *  # noqa: F403
@@ -47,6 +61,7 @@ from .groups import *  # noqa: F403
 from .ladder import *  # noqa: F403
 from .logs import *  # noqa: F403
 from .outcomes import *  # noqa: F403
+from .qualification import *  # noqa: F403
 from .stocks import *  # noqa: F403
 from .theme import *  # noqa: F403
 
@@ -61,4 +76,5 @@ __all__ = sorted(
     + backtest.__all__
     + calls.__all__
     + ladder.__all__
+    + qualification.__all__
 )
