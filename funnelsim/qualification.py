@@ -150,7 +150,19 @@ class TrendTest:
     p_two_sided : float
     small_counts : bool
         Some grade expects fewer than 5 wins or 5 losses: the normal
-        approximation behind the p-values is rough.
+        approximation behind the p-values is rough (its one-sided p can be
+        several times too small when a top grade has few leads); read
+        :attr:`p_exact` then.
+    p_exact : float
+        One-sided exact conditional p-value: the chance, given the leads in
+        each grade and the total won, that the wins fall on grades at least
+        as high as they did (the score sum :math:`\\sum s_i r_i` at least the
+        observed one; the multivariate hypergeometric distribution). Never
+        below the test's level by chance under no trend, whatever the
+        counts. NaN when the test is not possible, or when the counts are
+        so large (more than about a hundred of the rarer outcome per grade
+        over several grades) that computing it would be slow; there the
+        normal approximation is good.
 
     Examples
     --------
@@ -170,6 +182,7 @@ class TrendTest:
     p_value: float
     p_two_sided: float
     small_counts: bool
+    p_exact: float = math.nan
 
     def to_frame(self) -> pd.DataFrame:
         """A copy of :attr:`grades`.
@@ -189,7 +202,9 @@ class TrendTest:
             words = t("trend.more", z=self.z, p=_p(self.p_value), p2=_p(self.p_two_sided))
         else:
             words = t("trend.less", z=self.z, p=_p(self.p_value), p2=_p(self.p_two_sided))
-        if self.small_counts:
+        if self.small_counts and math.isfinite(self.z) and math.isfinite(self.p_exact):
+            words += t("trend.small_counts_exact", p=_p(self.p_exact))
+        elif self.small_counts:
             words += t("trend.small_counts")
         shown = self.grades[self.grades["leads"] > 0]["grade"]
         order = " < ".join(_class_label(self.by, g) for g in shown)
@@ -245,6 +260,12 @@ def trend_test(
     (8.2249, 0.004132)
     >>> test.z < 0   # here the higher scores convert less
     True
+
+    With few leads, read the exact p-value (here Fisher's exact test, one-sided):
+
+    >>> small = fs.trend_test(["low", "high"], [8, 9], [1, 6])
+    >>> small.small_counts, round(small.p_value, 4), round(small.p_exact, 4)
+    (True, 0.0118, 0.0364)
     """
     names = list(grades)
     n = _counts("leads", leads)
@@ -278,7 +299,54 @@ def trend_test(
             "expected_won": expected,
         }
     )
-    return TrendTest(by, table, stat, z, p_one, p_two, small)
+    exact = _exact_upper_tail(n, r) if math.isfinite(z) else math.nan
+    return TrendTest(by, table, stat, z, p_one, p_two, small, exact)
+
+
+#: The most array cells :func:`_exact_upper_tail` works through (about a second).
+_EXACT_WORK = 60_000_000
+
+
+def _exact_upper_tail(n: np.ndarray, r: np.ndarray) -> float:
+    """P(S >= observed S), S = sum_i i * r_i, given the leads n_i and the total won.
+
+    Under no trend, given the margins, the wins are a random draw of R of the N leads:
+    the counts are multivariate hypergeometric. Grade by grade, r_i given the wins left
+    is hypergeometric, and a table over (wins placed, score sum) carries the
+    distribution of S (counting the rarer outcome, and flipping S when that is the
+    losses). NaN when the table would be too large to be quick."""
+    total, won = int(n.sum()), int(r.sum())
+    scores = np.arange(len(n))
+    observed = int((scores * r).sum())
+    if won > total - won:  # count the losses: S = sum_i i n_i - S_losses
+        r, top = n - r, int((scores * n).sum())
+    else:
+        top = None
+    k = int(r.sum())
+    span = int(scores[-1]) * k + 1
+    if (k + 1) * span * int(np.minimum(n, k).sum() + len(n)) > _EXACT_WORK:
+        return math.nan
+    dist = np.zeros((k + 1, span))
+    dist[0, 0] = 1.0
+    left = total
+    placed = np.arange(k + 1)
+    for score, size in zip(scores, n, strict=True):
+        size = int(size)
+        new = np.zeros_like(dist)
+        weights = [  # NaN where more wins are left than leads: a state of no mass
+            np.nan_to_num(stats.hypergeom.pmf(j, left, k - placed, size))
+            for j in range(min(size, k) + 1)
+        ]
+        for j, w in enumerate(weights):
+            moved = dist[: k + 1 - j] * w[: k + 1 - j, None]
+            new[j:, score * j :] += moved[:, : span - score * j]
+        dist, left = new, left - size
+    tail = dist[k]
+    if top is None:
+        p = tail[observed:].sum()
+    else:  # S >= observed  <=>  S_losses <= top - observed
+        p = tail[: top - observed + 1].sum()
+    return float(min(max(p, 0.0), 1.0))
 
 
 def _counts(name: str, values: Sequence[int]) -> np.ndarray:

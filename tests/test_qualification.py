@@ -448,3 +448,73 @@ def test_plot_keeps_an_empty_class_label_without_a_dot():
     assert len(ax.containers[0].lines[0].get_xdata()) == 1
     with pytest.raises(fs.FunnelsimValueError):
         plotting.plot_qualification(q, by="grade")
+
+
+# ------------------------------------------------------- the exact trend p-value
+def _enumerated_upper_tail(leads, won):
+    """P(sum_i i r_i >= observed) over every table with the same margins, each with its
+    multivariate hypergeometric probability prod C(n_i, r_i) / C(N, R)."""
+    import itertools
+
+    total, observed = sum(won), sum(i * r for i, r in enumerate(won))
+    tail = 0
+    for table in itertools.product(*[range(n + 1) for n in leads]):
+        if sum(table) == total and sum(i * r for i, r in enumerate(table)) >= observed:
+            tail += math.prod(math.comb(n, r) for n, r in zip(leads, table, strict=True))
+    return tail / math.comb(sum(leads), total)
+
+
+@pytest.mark.parametrize(
+    ("leads", "won"),
+    [([8, 9], [1, 6]), ([100, 3], [4, 2]), ([20, 15], [14, 3]), ([12, 12], [12, 11])],
+)
+def test_exact_p_of_two_grades_is_fishers_one_sided(leads, won):
+    from scipy.stats import fisher_exact
+
+    test = fs.trend_test(["low", "high"], leads, won)
+    table = [[won[1], leads[1] - won[1]], [won[0], leads[0] - won[0]]]
+    ref = fisher_exact(table, alternative="greater").pvalue
+    assert test.p_exact == pytest.approx(ref, rel=1e-9, abs=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("leads", "won"),
+    [
+        ([10, 8, 3], [1, 2, 2]),
+        ([12, 6, 4, 2], [1, 1, 2, 2]),
+        ([5, 0, 7], [4, 0, 1]),  # an empty grade keeps its score
+        ([6, 6, 6], [5, 4, 6]),  # most leads won: counted through the losses
+        ([9, 7, 5, 3], [2, 3, 1, 0]),  # higher grades convert less: p near 1
+    ],
+)
+def test_exact_p_matches_a_full_enumeration_of_the_tables(leads, won):
+    test = fs.trend_test(range(len(leads)), leads, won)
+    assert test.p_exact == pytest.approx(_enumerated_upper_tail(leads, won), rel=1e-9)
+
+
+def test_exact_p_keeps_its_level_where_the_normal_one_does_not():
+    """A pyramid of 100 low-grade leads and 3 high ones, each converting 5 % (no trend):
+    the chance of p <= 0.05, summed exactly over every outcome (Binomial(100, .05) x
+    Binomial(3, .05)), is over twice the level for the normal p-value; the exact
+    conditional test stays under it, as it must."""
+    from scipy.stats import binom
+
+    size_normal = size_exact = 0.0
+    for low in range(0, 21):  # P(more than 20 of 100 won) < 1e-8
+        for high in range(4):
+            chance = binom.pmf(low, 100, 0.05) * binom.pmf(high, 3, 0.05)
+            test = fs.trend_test(["low", "high"], [100, 3], [low, high])
+            size_normal += chance * (test.p_value <= 0.05)
+            size_exact += chance * (test.p_exact <= 0.05)
+    assert size_normal > 0.1
+    assert size_exact <= 0.05
+
+
+def test_exact_p_is_read_when_counts_are_small_and_skipped_when_huge():
+    small = fs.trend_test(["low", "high"], [8, 9], [1, 6])
+    assert "exact one-sided p = 0.0364" in repr(small)
+    with fs.language("zh"):
+        assert "精确单侧 p = 0.0364" in repr(small)
+    big = fs.trend_test(["d", "c", "b", "a"], [5000] * 4, [2000, 2100, 2200, 2300])
+    assert math.isnan(big.p_exact) and not big.small_counts and "exact" not in repr(big)
+    assert math.isnan(fs.trend_test(["low", "high"], [10, 10], [0, 0]).p_exact)
