@@ -212,8 +212,10 @@ class Calls:
             The ``by`` columns, ``period`` (with a period), then ``dials``
             (calls made), ``connects``, ``connect_rate``, ``low``, ``high``,
             ``talk_time`` (seconds on connected calls), ``mean_talk``
-            (seconds per connect), ``effective`` (connected calls of at least
-            :attr:`effective` seconds), ``dials_per_connect`` (NaN without a
+            (seconds per connect, over the connects with a duration: one
+            left empty is not a call of 0 seconds), ``effective``
+            (connected calls of at least :attr:`effective` seconds),
+            ``dials_per_connect`` (NaN without a
             connect) and ``leads_touched`` (distinct leads called; with a
             ``lead`` column).
 
@@ -247,13 +249,15 @@ class Calls:
             cols["period"] = _period_start(frame["time"].to_numpy(), period)
         connected = frame["connected"].to_numpy()
         duration = frame["duration"].to_numpy(dtype=float)
-        talk = np.where(connected, duration, 0.0)
+        timed = connected & ~np.isnan(duration)
+        talk = np.where(timed, duration, 0.0)
         work = pd.DataFrame(
             {
                 **cols,
                 "_dial": np.ones(len(frame), dtype=np.int64),
                 "_connect": connected.astype(np.int64),
                 "_talk": talk,
+                "_timed": timed.astype(np.int64),
                 "_effective": (connected & (duration >= self.effective)).astype(np.int64),
             }
         )
@@ -262,8 +266,8 @@ class Calls:
             work["_all"] = 0
             group_keys = ["_all"]
         grouped = work.groupby(group_keys, sort=True, observed=True)
-        out = grouped[["_dial", "_connect", "_talk", "_effective"]].sum()
-        out.columns = ["dials", "connects", "talk_time", "effective"]
+        out = grouped[["_dial", "_connect", "_talk", "_effective", "_timed"]].sum()
+        out.columns = ["dials", "connects", "talk_time", "effective", "_timed"]
         if "lead" in frame:
             pairs = work[group_keys].assign(_lead=frame["lead"].cat.codes.to_numpy())
             pairs = pairs[pairs["_lead"] >= 0].drop_duplicates()
@@ -274,6 +278,7 @@ class Calls:
             out = out.drop(columns="_all")
         dials = out["dials"].to_numpy(dtype=float)
         connects = out["connects"].to_numpy(dtype=float)
+        timed_connects = out["_timed"].to_numpy(dtype=float)
         low, high = interval(connects, dials, level, method)
         has_duration = bool(frame["duration"].notna().any())
         talk_time = out["talk_time"] if has_duration else np.nan
@@ -285,7 +290,7 @@ class Calls:
                 "low": low,
                 "high": high,
                 "talk_time": talk_time,
-                "mean_talk": np.where(connects > 0, talk_time / connects, np.nan),
+                "mean_talk": np.where(timed_connects > 0, talk_time / timed_connects, np.nan),
                 "effective": out["effective"] if has_duration else np.nan,
                 "dials_per_connect": np.where(connects > 0, dials / connects, np.nan),
             }

@@ -321,6 +321,25 @@ def test_without_a_connect_the_ratios_per_connect_are_nan():
     assert np.isnan(got["talk_time"].item()) and np.isnan(got["mean_talk"].item())
 
 
+def test_mean_talk_is_over_the_connects_with_a_duration():
+    """A connected call whose duration cell is empty is not a call of 0 seconds: the
+    average talk time is over the connects whose length is known (pandas' mean)."""
+    frame = pd.DataFrame(
+        {
+            "time": ["2025-03-03 09:00"] * 6,
+            "rep": ["Li"] * 4 + ["Wang"] * 2,
+            "duration": [100, None, 40, None, None, None],
+            "outcome": ["connected", "connected", "connected", "no answer", "connected", "busy"],
+        }
+    )
+    got = fs.read_calls(frame).kpis(period=None).set_index("rep")
+    connected = frame[frame["outcome"] == "connected"]
+    ref = connected.groupby("rep")["duration"].mean()  # skips the empty cells
+    assert got.loc["Li", "mean_talk"] == pytest.approx(ref["Li"])  # 70, not 140 / 3
+    assert got.loc["Li", "talk_time"] == 140 and got.loc["Li", "connects"] == 3
+    assert np.isnan(got.loc["Wang", "mean_talk"]) and np.isnan(ref["Wang"])
+
+
 def test_by_hour_matches_a_crosstab_and_flags_few_calls(synthetic):
     calls, truth = synthetic
     got = calls.by_hour(min_calls=40)
