@@ -632,8 +632,10 @@ def qualify(
         (意向非常明确, 意向明确, 意向在明确中, 意向不明确). ``won`` is yes or no
         (also won/lost, 已成交/未成交); a column of dates or amounts (a
         close date, a deal amount) counts a filled cell as won and an empty
-        one as not won (a column with any yes/no word, 0 and 1 included, is read
-        as yes/no: an amount of 0 there makes the other amounts problems). With
+        one as not won; a column of numbers with any other than 0 and 1 is
+        amounts, where above 0 is won and 0 or empty is not won (a negative
+        amount is a problem); a column with yes/no words, or of 0 and 1 only,
+        is read as yes/no. With
         ``intent`` and only part of the MAN trio, the MAN columns are not read.
     columns : mapping, optional
         The file's column for ``lead``, ``rep``, ``money``, ``authority``,
@@ -774,10 +776,26 @@ def _read_won(problems: Problems, frame: pd.DataFrame, column: str) -> np.ndarra
 
     A column with yes/no words reads them, an empty cell being a problem; a
     column without any (dates, amounts) counts a filled cell as won and an
-    empty one as not won."""
+    empty one as not won; a column of numbers other than only 0 and 1 is
+    amounts: above 0 won, 0 or empty not won, below 0 a problem."""
     codes, found = labels(frame[column])
     known = np.array([-1 if v is None else int(v) for v in _words(found, _OUTCOME)], np.int64)
     words = ", ".join(map(quote, _SHOWN_WON))
+    text = pd.Series(found, dtype=object).astype(str).str.replace(r"[,\s]", "", regex=True)
+    amount = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+    if found.size and np.isfinite(amount).all() and not np.isin(amount, (0.0, 1.0)).all():
+        known = np.where(amount < 0, -1, (amount > 0).astype(np.int64))  # amounts, 0 lost
+        value = np.zeros(len(codes), dtype=np.int64)  # an empty amount: not won
+        value[codes >= 0] = known[codes[codes >= 0]]
+        problems.add(
+            value < 0,
+            column,
+            "qualify.reason.not_won",
+            quoted(label_text(codes, found)),
+            "qualify.fix.won",
+            choices=words,
+        )
+        return value
     if found.size and (known < 0).all():  # dates or amounts
         return (codes >= 0).astype(np.int64)
     value = np.full(len(codes), -1, dtype=np.int64)

@@ -127,6 +127,31 @@ def test_won_as_dates_or_amounts_counts_a_filled_cell():
     ]
 
 
+def test_won_as_amounts_reads_a_zero_amount_as_not_won():
+    """CRM exports write 0 for a lead that brought nothing: an amount column with zeros is
+    amounts (above 0 won; 0 or empty not won), not a yes/no column whose amounts are bad."""
+    amounts = pd.DataFrame(
+        {"intent": ["clear"] * 5, "成交金额": [12000.0, 0.0, np.nan, 800.0, 1.0]}
+    )
+    q = fs.qualify(amounts, columns={"won": "成交金额"})
+    assert q.leads["won"].tolist() == [True, False, False, True, True]
+    text = pd.DataFrame({"intent": ["clear"] * 4, "amount": ["12,000", "0", "", "800"]})
+    assert fs.qualify(text, columns={"won": "amount"}).leads["won"].tolist() == [
+        True,
+        False,
+        False,
+        True,
+    ]
+    refund = amounts.assign(成交金额=[12000.0, 0.0, np.nan, -800.0, 1.0])
+    with pytest.raises(fs.LogError) as err:
+        fs.qualify(refund, columns={"won": "成交金额"})
+    problem = err.value.values["problems"][0]
+    assert problem.rows == (5,) and problem.column == "成交金额"
+    ones = pd.DataFrame({"intent": ["clear"] * 3, "won": [1, 0, np.nan]})  # yes/no: empty is bad
+    with pytest.raises(fs.LogError):
+        fs.qualify(ones)
+
+
 def test_a_file_is_read_with_its_encoding_and_left_unchanged(tmp_path, sample):
     path = tmp_path / "leads.csv"
     sample.head(50).to_csv(path, index=False, encoding="gb18030")
