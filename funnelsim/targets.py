@@ -306,10 +306,13 @@ def split_target(
         One weight per month (any scale); the month's share is its weight
         over the total.
     history : pandas.DataFrame, optional
-        Past amounts with columns ``month`` and ``amount`` (and ``rep``):
-        the seasonality is each month's share of the total over all years
-        (months in the order they first appear); with ``rep`` and no
-        ``capacity``, each rep's share of the total splits the months.
+        Past amounts with columns ``month`` and ``amount`` (and ``rep``,
+        ``year``): the seasonality is each month's share of the total over
+        all years (months in the order they first appear); with a ``year``
+        column, each month's amount is its mean over the years that have it,
+        so that 18 months of history do not count January to June twice
+        (without one, give whole years). With ``rep`` and no ``capacity``,
+        each rep's share of the total splits the months.
     reps : sequence, optional
         The reps (default: the history's reps, else one row ``"team"``).
     capacity : sequence or mapping of float, optional
@@ -362,6 +365,8 @@ def split_target(
     elif history is not None:
         hist = _history_table(history, ["month", "amount"])
         by_month = hist.groupby("month", sort=False)["amount"].sum()
+        if "year" in hist.columns:  # a month's mean over its years: part years are not season
+            by_month = by_month / hist.groupby("month", sort=False)["year"].nunique()
         labels = list(by_month.index) if months is None else _month_labels(months, None)
         month_share = _shares("history", by_month.reindex(labels).fillna(0.0), len(labels))
         if "rep" in hist.columns:
@@ -540,7 +545,7 @@ def attainment(
     >>> att.to_frame()[["rep", "attainment", "pace", "gap"]]
         rep  attainment  pace   gap
     0  team         0.4   0.8  60.0
-    >>> round(float(att.to_frame()["p_finish"].iloc[0]), 2)  # exact: P(Bin(1200, .05) >= 60) = .53
+    >>> round(float(att.to_frame()["p_finish"].iloc[0]), 2)  # exact: P(Bin(1200, .05) >= 60) = .52
     0.52
     """
     elapsed = check_probability("elapsed", elapsed)

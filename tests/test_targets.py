@@ -206,6 +206,23 @@ def test_split_from_history_uses_seasonality_and_rep_shares():
     np.testing.assert_allclose(even["rep_share"], 0.5)
 
 
+def test_split_from_a_part_year_history_averages_each_month_over_its_years():
+    """18 months of flat sales (Jan-Dec 2024, Jan-Jun 2025): no season, so with the year
+    every month gets 1/12; summing would give January to June twice July's share."""
+    months = list(range(1, 13)) + list(range(1, 7))
+    history = pd.DataFrame(
+        {"year": [2024] * 12 + [2025] * 6, "month": months, "amount": [100.0] * 18}
+    )
+    tab = fs.split_target(1_200, history=history).to_frame()
+    assert tab["month"].tolist() == list(range(1, 13))
+    np.testing.assert_allclose(tab["target"], 100.0)
+    # a real season survives the averaging: pandas' mean per month, as shares
+    season = history.assign(amount=np.where(history["month"] == 1, 300.0, 100.0))
+    ref = season.groupby("month")["amount"].mean()
+    got = fs.split_target(1_400, history=season).by_month()
+    np.testing.assert_allclose(got.to_numpy(), 1_400 * (ref / ref.sum()).to_numpy())
+
+
 def test_split_calls_are_the_fewest_that_reach_each_part():
     f = fs.Funnel(["calls", "meetings", "sales"], [0.3, 0.1])
     tab = fs.split_target(
