@@ -202,10 +202,11 @@ class TrendTest:
             words = t("trend.more", z=self.z, p=_p(self.p_value), p2=_p(self.p_two_sided))
         else:
             words = t("trend.less", z=self.z, p=_p(self.p_value), p2=_p(self.p_two_sided))
-        if self.small_counts and math.isfinite(self.z) and math.isfinite(self.p_exact):
-            words += t("trend.small_counts_exact", p=_p(self.p_exact))
-        elif self.small_counts:
-            words += t("trend.small_counts")
+        if self.small_counts and math.isfinite(self.z):  # no note on "no test"
+            if math.isfinite(self.p_exact):
+                words += t("trend.small_counts_exact", p=_p(self.p_exact))
+            else:
+                words += t("trend.small_counts")
         shown = self.grades[self.grades["leads"] > 0]["grade"]
         order = " < ".join(_class_label(self.by, g) for g in shown)
         return t("repr.trend_test", grades=order, words=words)
