@@ -45,7 +45,7 @@ OUTCOMES = ("connected", "no_answer", "busy", "refused", "invalid")
 OUTCOME_WORDS: dict[str, tuple[str, ...]] = {
     "connected": ("connected", "answered", "connect", "接通", "已接通", "已接", "通话"),
     "no_answer": ("no_answer", "no answer", "noanswer", "unanswered", "未接", "未接通",
-                  "无人接听", "无应答"),
+                  "未接听", "无人接听", "无应答"),
     "busy": ("busy", "占线", "忙", "忙线", "用户忙"),
     "refused": ("refused", "rejected", "declined", "hung up", "拒接", "挂断", "拒绝"),
     "invalid": ("invalid", "wrong number", "空号", "停机", "错号", "号码错误", "无效号码"),
