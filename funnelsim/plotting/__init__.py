@@ -23,7 +23,9 @@ colour-blind-safe palette. Every title, axis label and legend entry comes from
 - :mod:`~funnelsim.plotting.stocks`: notebook 06 (a tracking sheet's stocks
   over the dates);
 - :mod:`~funnelsim.plotting.calls`: the manager's dashboard (when to call: the
-  connect rate by weekday and hour).
+  connect rate by weekday and hour);
+- :mod:`~funnelsim.plotting.manager`: the manager's dashboard (a rep's talk
+  times, the target by month and rep).
 
 Every public name is available here (``fs.plotting.plot_funnel``).
 
@@ -37,13 +39,14 @@ Examples
 'calls made so far'
 """
 
-from . import backtest, calls, forecast, game, groups, logs, outcomes, stocks, theme
+from . import backtest, calls, forecast, game, groups, logs, manager, outcomes, stocks, theme
 from .backtest import *  # noqa: F403
 from .calls import *  # noqa: F403
 from .forecast import *  # noqa: F403
 from .game import *  # noqa: F403
 from .groups import *  # noqa: F403
 from .logs import *  # noqa: F403
+from .manager import *  # noqa: F403
 from .outcomes import *  # noqa: F403
 from .stocks import *  # noqa: F403
 from .theme import *  # noqa: F403
@@ -58,4 +61,5 @@ __all__ = sorted(
     + outcomes.__all__
     + backtest.__all__
     + calls.__all__
+    + manager.__all__
 )
