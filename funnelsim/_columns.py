@@ -154,6 +154,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "amount": ("金额", "成交金额"),
     "period": ("统计期", "期间", "周次", "月份", "period"),
     "segment": ("客户类型", "客户分类", "细分", "segment"),
+    "date": ("日期", "时间", "变更日期", "评级日期", "升级日期", "date", "change_date"),
     "close": ("结束日期", "关闭日期", "成交日期", "close_date", "closed"),
     "status": ("状态", "商机状态", "赢单状态", "输赢状态", "结果"),
     "duration": ("通话时长", "时长", "通话时间", "talk_time", "talk time", "call_duration"),

@@ -34,6 +34,8 @@ from ._reader import (
     kept_values,
     label_text,
     labels,
+    mixed_zones,
+    parse_times,
     quote,
     quoted,
     read_source,
@@ -45,6 +47,7 @@ from ._validate import (
     check_nonnegative,
     check_open_probability,
     check_rng,
+    is_numeric,
     short,
 )
 from .distributions import DealSize
@@ -57,11 +60,13 @@ from .overdispersion import Dispersion, dispersion_table, period_factors
 from .planning import fewest_calls, mixed_prob_reach
 from .theory import calls_for_target
 
-__all__ = ["GRADES", "Ladder", "grade_ladder"]
+__all__ = ["GRADES", "WINDOWS", "Ladder", "grade_ladder"]
 
 #: The decks' grades, lowest first.
 GRADES = ("E", "D", "C", "B", "A")
-_LADDER_FIELDS = ("lead", "grade", "rep", "source", "segment", "period")
+_LADDER_FIELDS = ("lead", "grade", "rep", "source", "segment", "period", "date")
+#: The decks' time window per grade: a B signs within two months.
+WINDOWS = {"B": 60}
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -89,6 +94,12 @@ class Ladder:
         from period to period (each lead counted in the period of its first
         row), :func:`funnelsim.dispersion`'s table over the periods; None
         without periods.
+    dates : pandas.DataFrame or None
+        With a ``date`` column in the history: one row per lead (in the
+        order of :attr:`leads`), ``lead`` and one column per grade, the date
+        the lead reached that grade (its first row at that grade or above:
+        the ladder has no skipping back), NaT where it has not; None
+        without dates. :meth:`stock` and :meth:`closing_within` read it.
 
     Examples
     --------
@@ -111,6 +122,7 @@ class Ladder:
     name: str = "DataFrame"
     dropped: pd.DataFrame = field(default_factory=empty_dropped)
     dispersion: Dispersion | None = None
+    dates: pd.DataFrame | None = None
 
     def to_funnel(self) -> Funnel:
         """The point estimates as a funnel over the grades.
@@ -222,6 +234,253 @@ class Ladder:
         mixed.append(clients)
         return out.assign(point=point, with_uncertainty=mixed)
 
+    def stock(self, as_of: object = None) -> pd.DataFrame:
+        """The current stock per grade (the decks' pyramid): each lead's grade as of a date.
+
+        Parameters
+        ----------
+        as_of : date, optional
+            The day to read the stock on (a string such as ``"2024-06-30"``
+            or a timestamp): each lead counts at the highest grade it reached
+            by that day, and leads whose first row is later are not in yet.
+            Default: the history's last date. Without a ``date`` column in
+            the history, only the default works and each lead counts at its
+            highest grade.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per grade, lowest first: ``grade``, ``leads`` and
+            ``share``. The open grades (all but the top) make the stock:
+            their shares add up to 1. The top grade (A, a signed client) is
+            closed business, not stock: its row counts the clients signed
+            by ``as_of`` and its ``share`` is NaN. The history has no "lost"
+            mark, so a lead counts at its grade until it moves. ``.attrs["as_of"]``
+            holds the day read (a timestamp; None without dates).
+
+        Examples
+        --------
+        >>> import funnelsim as fs
+        >>> ladder = fs.grade_ladder(fs.datasets.load_grade_history())
+        >>> ladder.stock(as_of="2024-06-30").round(3)
+          grade  leads  share
+        0     E    351  0.616
+        1     D    150  0.263
+        2     C     52  0.091
+        3     B     17  0.030
+        4     A     17    NaN
+        >>> ladder.stock()["leads"].tolist()   # the last date: every lead in
+        [601, 353, 130, 51, 65]
+        """
+        top = len(self.grades) - 1
+        if self.dates is None:
+            if as_of is not None:
+                raise FunnelsimValueError("error.ladder_no_dates", what="stock(as_of=...)")
+            day = None
+            rank = pd.Series(self.leads["grade"]).map({g: k for k, g in enumerate(self.grades)})
+            rank = rank.to_numpy(dtype=np.int64)
+        else:
+            day = self._as_of(as_of)
+            rank = self._ranks_on(day)
+            rank = rank[rank >= 0]
+        counts = np.bincount(rank, minlength=len(self.grades)).astype(np.int64)
+        open_total = counts[:top].sum()
+        share = np.full(len(counts), np.nan)
+        if open_total > 0:
+            share[:top] = counts[:top] / open_total
+        out = pd.DataFrame({"grade": list(self.grades), "leads": counts, "share": share})
+        out.attrs["as_of"] = day
+        return out
+
+    def closing_within(
+        self,
+        windows: Mapping[str, float] | None = None,
+        as_of: object = None,
+        confidence_level: float | None = None,
+    ) -> pd.DataFrame:
+        """The share of each grade that reaches the top grade within its time window.
+
+        The decks give each grade a time window: a B signs within two months.
+        For a grade with a window of ``w`` days, the leads that reached it
+        at least ``w`` days before ``as_of`` are *settled*: their window is
+        over, so whether they reached the top grade within ``w`` days of
+        reaching this one is known. The share is closed / settled, with the
+        ladder's interval method.
+
+        Leads that reached the grade less than ``w`` days before ``as_of``
+        are *censored*: still inside their window, they may yet sign in
+        time. They are counted (``censored``) but left out of the share:
+        counting them as not closed would bias the share down, the more so
+        the more of the history is recent (DOMAIN.md §3 on open leads).
+        Leaving them out is unbiased, since whether a lead settled depends
+        only on the date it reached the grade, not on how it went.
+
+        Parameters
+        ----------
+        windows : mapping of grade to days, optional
+            Default ``{"B": 60}`` (the decks). Any grade but the top one;
+            days are a number >= 0.
+        as_of : date, optional
+            Default: the history's last date.
+        confidence_level : float, optional
+            Default: the ladder's.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per window: ``grade``, ``window_days``, ``reached``
+            (leads at the grade or above by ``as_of``), ``settled``,
+            ``censored`` (reached - settled), ``closed`` (settled leads that
+            reached the top grade within the window), ``share``, ``low``,
+            ``high`` (NaN when no lead has settled).
+
+        Raises
+        ------
+        FunnelsimValueError
+            Without a ``date`` column in the history (``error.ladder_no_dates``),
+            or for a bad window (``error.ladder_windows``,
+            ``error.ladder_window_grade``, ``error.ladder_window_days``).
+
+        Examples
+        --------
+        >>> import funnelsim as fs
+        >>> ladder = fs.grade_ladder(fs.datasets.load_grade_history())
+        >>> ladder.closing_within().round(3)
+          grade  window_days  reached  settled  censored  closed  share    low   high
+        0     B           60      116      113         3      56  0.496  0.405  0.586
+        >>> ladder.closing_within({"C": 90, "B": 30}, as_of="2024-09-30").round(3)
+          grade  window_days  reached  settled  censored  closed  share    low   high
+        0     C           90      154       87        67      22  0.253  0.173  0.353
+        1     B           30       65       59         6      24  0.407  0.291  0.534
+        """
+        if self.dates is None:
+            raise FunnelsimValueError("error.ladder_no_dates", what="closing_within()")
+        checked = self._windows(WINDOWS if windows is None else windows)
+        day = self._as_of(as_of)
+        level = self.fit.confidence_level if confidence_level is None else confidence_level
+        level = check_level(level)
+        top = self.dates[self.grades[-1]].to_numpy(dtype="datetime64[ns]")
+        end = np.datetime64(day.to_datetime64(), "ns")
+        rows = []
+        for grade, days in checked.items():
+            span = np.timedelta64(round(days * 86_400e9), "ns")
+            start = self.dates[grade].to_numpy(dtype="datetime64[ns]")
+            reached = ~np.isnat(start) & (start <= end)
+            settled = reached & (start + span <= end)
+            closed = settled & ~np.isnat(top) & (top - start <= span)
+            rows.append((grade, days, reached.sum(), settled.sum(), closed.sum()))
+        out = pd.DataFrame(rows, columns=["grade", "window_days", "reached", "settled", "closed"])
+        out.insert(4, "censored", out["reached"] - out["settled"])
+        settled = out["settled"].to_numpy(dtype=float)
+        closed = out["closed"].to_numpy(dtype=float)
+        ok = settled > 0
+        share, low, high = (np.full(len(out), np.nan) for _ in range(3))
+        share[ok] = closed[ok] / settled[ok]
+        low[ok], high[ok] = interval(closed[ok], settled[ok], level, self.fit.method)
+        return out.assign(share=share, low=low, high=high)
+
+    def summary(self, as_of: object = None, windows: Mapping[str, float] | None = None) -> str:
+        """The stock and, with dates, the closing shares, in words.
+
+        >>> import funnelsim as fs
+        >>> ladder = fs.grade_ladder(fs.datasets.load_grade_history())
+        >>> print(ladder.summary(as_of="2024-06-30"))  # doctest: +NORMALIZE_WHITESPACE
+        Open leads on 2024-06-30: 570 (E 351, 62%; D 150, 26%; C 52, 9%; B 17, 3%);
+        17 signed clients (A).
+        B: 12 of 21 settled leads reached A within 60 days: 57% (95% interval 37%-76%);
+        13 still in their window.
+        """
+        stock = self.stock(as_of)
+        open_rows = stock.iloc[:-1]
+        parts = t("ladder.summary.sep").join(
+            t("ladder.summary.grade", grade=g, leads=int(n), share=s)
+            for g, n, s in zip(
+                open_rows["grade"], open_rows["leads"], open_rows["share"], strict=True
+            )
+        )
+        if self.dates is None:
+            day = None
+        else:
+            day = self._as_of(as_of).strftime("%Y-%m-%d")
+        lines = [
+            t(
+                "ladder.summary.stock" if day is None else "ladder.summary.stock_on",
+                day=day,
+                leads=int(open_rows["leads"].sum()),
+                grades=parts,
+                clients=int(stock["leads"].iloc[-1]),
+                top=self.grades[-1],
+            )
+        ]
+        if self.dates is not None:
+            level = self.fit.confidence_level
+            for _, r in self.closing_within(windows, as_of).iterrows():
+                key = "ladder.summary.closing" if r["settled"] else "ladder.summary.unsettled"
+                lines.append(
+                    t(
+                        key,
+                        grade=r["grade"],
+                        top=self.grades[-1],
+                        days=f"{r['window_days']:g}",
+                        closed=int(r["closed"]),
+                        settled=int(r["settled"]),
+                        censored=int(r["censored"]),
+                        share=r["share"],
+                        low=r["low"],
+                        high=r["high"],
+                        level=level,
+                    )
+                )
+        return "\n".join(lines)
+
+    def _as_of(self, value: object) -> pd.Timestamp:
+        """``as_of`` as a timestamp (default: the history's last date)."""
+        if value is None:
+            grid = self.dates[list(self.grades)].to_numpy(dtype="datetime64[ns]")
+            known = grid[~np.isnat(grid)]
+            if known.size == 0:
+                raise FunnelsimValueError("error.ladder_no_dates", what="as_of")
+            return pd.Timestamp(known.max())
+        stamp = pd.NaT
+        if not isinstance(value, bool | int | float | np.number):
+            try:
+                stamp = pd.Timestamp(value)
+            except (TypeError, ValueError, OverflowError):
+                stamp = pd.NaT
+        if stamp is pd.NaT or pd.isna(stamp):
+            raise FunnelsimValueError("error.ladder_as_of", value=short(value))
+        if stamp.tzinfo is not None:
+            stamp = stamp.tz_convert("UTC").tz_localize(None)
+        return stamp.as_unit("ns")
+
+    def _ranks_on(self, day: pd.Timestamp) -> np.ndarray:
+        """Each lead's highest grade (rank) reached by ``day``; -1 when not in yet."""
+        end = np.datetime64(day.to_datetime64(), "ns")
+        rank = np.full(len(self.dates), -1, dtype=np.int64)
+        for k, grade in enumerate(self.grades):
+            when = self.dates[grade].to_numpy(dtype="datetime64[ns]")
+            rank[~np.isnat(when) & (when <= end)] = k
+        return rank
+
+    def _windows(self, windows: object) -> dict[str, float]:
+        """``windows`` checked: a non-empty mapping of an open grade to days >= 0."""
+        if not isinstance(windows, Mapping) or not windows:
+            raise FunnelsimValueError("error.ladder_windows", value=short(windows))
+        choices = ", ".join(map(quote, self.grades[:-1]))
+        out = {}
+        for grade, days in windows.items():
+            if grade not in self.grades[:-1]:
+                raise FunnelsimValueError(
+                    "error.ladder_window_grade", grade=short(grade), choices=choices
+                )
+            ok = is_numeric(days) and np.ndim(days) == 0
+            if not ok or not math.isfinite(float(days)) or float(days) < 0:
+                raise FunnelsimValueError(
+                    "error.ladder_window_days", grade=grade, value=short(days)
+                )
+            out[grade] = int(days) if float(days).is_integer() else float(days)
+        return out
+
     def to_frame(self) -> pd.DataFrame:
         """A copy of :attr:`table`.
 
@@ -275,7 +534,10 @@ def grade_ladder(
         ``segment``, ``period``. A ``period`` column (统计期, 月份...: each
         lead counts in the period of its first row) gives the ladder's
         :attr:`Ladder.dispersion`, and :meth:`Ladder.leads_needed` then
-        lets the rates move as they did from period to period.
+        lets the rates move as they did from period to period. A ``date``
+        column (日期, 时间, 变更日期...: the day of each grade change) gives
+        :attr:`Ladder.dates`, each lead's date of reaching each grade, for
+        :meth:`Ladder.stock` as of a date and :meth:`Ladder.closing_within`.
     confidence_level, method
         Of the intervals (:func:`funnelsim.proportion_ci`).
     encoding, errors
@@ -316,6 +578,7 @@ def grade_ladder(
     rank = _read_grades(problems, frame, cols["grade"], names)
     if "lead" in cols:
         lead_code, lead_labels = lead_ids(problems, frame, cols["lead"])
+    when = _read_dates(problems, frame, cols["date"]) if "date" in cols else None
     keep = ~problems.mask()
     problems.finish(mode, keep, what=t("pipeline.what.grades"))
     rows = np.flatnonzero(keep)
@@ -327,6 +590,7 @@ def grade_ladder(
     kept = kept_values(frame, cols, ("rep", "source", "segment", "period"), rows)
     for key, values in kept.items():
         leads[key] = values
+    dates = None if when is None else _reach_dates(names, leads, when[rows])
     ordered = leads.sort_values("rank", kind="stable").groupby("lead", sort=False)
     entry = ordered["period"].first() if "period" in leads else None  # its lowest grade's
     leads = ordered.last().reset_index()
@@ -337,7 +601,38 @@ def grade_ladder(
     table, the_fit = _step_up_rates(names, leads["rank"].to_numpy(), level, method)
     leads = leads.assign(grade=[names[r] for r in leads["rank"]]).drop(columns="rank")
     leads = leads[["lead", "grade", *[c for c in leads.columns if c not in ("lead", "grade")]]]
-    return Ladder(tuple(names), table, the_fit, leads, src.name, problems.dropped(), moves)
+    if dates is not None:
+        dates = dates.reindex(leads["lead"]).reset_index()
+    return Ladder(tuple(names), table, the_fit, leads, src.name, problems.dropped(), moves, dates)
+
+
+def _read_dates(problems: Problems, frame: pd.DataFrame, column: str) -> np.ndarray:
+    """Each row's date (datetime64[ns]); an empty or unreadable date is a problem."""
+    times, empty, text = parse_times(frame[column])
+    problems.add(empty, column, "log.reason.no_date", None, "log.fix.bad_date")
+    problems.add(
+        ~empty & np.isnat(times), column, "log.reason.bad_date", quoted(text), "log.fix.bad_date"
+    )
+    problems.add(
+        mixed_zones(frame[column], times),
+        column,
+        "log.reason.mixed_zones",
+        quoted(text),
+        "log.fix.mixed_zones",
+    )
+    return times
+
+
+def _reach_dates(names: list[str], rows: pd.DataFrame, when: np.ndarray) -> pd.DataFrame:
+    """Each lead's date of reaching each grade: its earliest row at that grade or above
+    (indexed by lead; NaT where it has not reached the grade)."""
+    frame = pd.DataFrame({"lead": rows["lead"].to_numpy(), "rank": rows["rank"].to_numpy()})
+    frame["date"] = when
+    out = pd.DataFrame(index=pd.Index(pd.unique(frame["lead"]), name="lead"))
+    for k, grade in enumerate(names):
+        first = frame[frame["rank"] >= k].groupby("lead", sort=False)["date"].min()
+        out[grade] = first.reindex(out.index).to_numpy(dtype="datetime64[ns]")
+    return out
 
 
 def _period_moves(names: list[str], leads: pd.DataFrame, level: float) -> Dispersion:

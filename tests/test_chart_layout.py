@@ -231,6 +231,12 @@ CASES = [
     ("plot_pipeline", "deals", lambda r: P.plot_pipeline(r("pipe"), measure="deals")),
     ("plot_calibration", "history", lambda r: P.plot_calibration(r("calibration"))),
     ("plot_ladder", "grades", lambda r: P.plot_ladder(r("ladder"))),
+    ("plot_grade_pyramid", "last", lambda r: P.plot_grade_pyramid(r("ladder"))),
+    (
+        "plot_grade_pyramid",
+        "june",
+        lambda r: P.plot_grade_pyramid(r("ladder"), as_of="2024-06-30"),
+    ),
     ("plot_won_by", "crm", lambda r: P.plot_won_by(r("won_by"))),
     ("plot_won_by", "won", lambda r: P.plot_won_by(r("won_by"), lost=False, km=False)),
     ("plot_backtest", "bank", lambda r: P.plot_backtest(r("backtest"))),

@@ -103,6 +103,7 @@ WANTED = {
     "plot_pipeline": "Pipeline",
     "plot_calibration": "Calibration",
     "plot_ladder": "Ladder",
+    "plot_grade_pyramid": "Ladder",
     "plot_won_by": "WonBy",
     "plot_backtest": "Backtest",
     "plot_pit": "Backtest",
@@ -363,6 +364,10 @@ def _chinese_cases():
         ],
         "plot_calibration": [fs.calibration(deals)],
         "plot_ladder": [fs.grade_ladder(history, grades=WEEKLY.stages)],
+        "plot_grade_pyramid": [
+            fs.grade_ladder(history, grades=WEEKLY.stages),
+            fs.grade_ladder(history.assign(date="2025-03-03"), grades=WEEKLY.stages),
+        ],
         "plot_won_by": [fs.won_by(fs.datasets.load_crm_export())],
         "plot_backtest": [backtested],
         "plot_pit": [backtested],

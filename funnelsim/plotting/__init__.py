@@ -19,6 +19,7 @@ colour-blind-safe palette. Every title, axis label and legend entry comes from
 - :mod:`~funnelsim.plotting.outcomes`: notebook 06 (share won by day t);
 - :mod:`~funnelsim.plotting.forecast`: notebook 07 (forecast band, pipeline,
   calibration, grade ladder);
+- :mod:`~funnelsim.plotting.ladder`: the grade pyramid (open leads per grade);
 - :mod:`~funnelsim.plotting.backtest`: notebook 07 (a back-test's bands and PIT);
 - :mod:`~funnelsim.plotting.stocks`: notebook 06 (a tracking sheet's stocks
   over the dates);
@@ -39,12 +40,25 @@ Examples
 'calls made so far'
 """
 
-from . import backtest, calls, forecast, game, groups, logs, manager, outcomes, stocks, theme
+from . import (
+    backtest,
+    calls,
+    forecast,
+    game,
+    groups,
+    ladder,
+    logs,
+    manager,
+    outcomes,
+    stocks,
+    theme,
+)
 from .backtest import *  # noqa: F403
 from .calls import *  # noqa: F403
 from .forecast import *  # noqa: F403
 from .game import *  # noqa: F403
 from .groups import *  # noqa: F403
+from .ladder import *  # noqa: F403
 from .logs import *  # noqa: F403
 from .manager import *  # noqa: F403
 from .outcomes import *  # noqa: F403
@@ -61,5 +75,6 @@ __all__ = sorted(
     + outcomes.__all__
     + backtest.__all__
     + calls.__all__
+    + ladder.__all__
     + manager.__all__
 )
