@@ -74,12 +74,12 @@ def plot_talk_time(result: RepDay, *, ax: Axes | None = None, **kwargs) -> Axes:
     return ax
 
 
-def plot_target_split(split: TargetSplit, *, ax: Axes | None = None, **kwargs) -> Axes:
+def plot_target_split(result: TargetSplit, *, ax: Axes | None = None, **kwargs) -> Axes:
     """The year's target by month (rows) and rep (columns), in thousands: a seaborn heatmap.
 
     Parameters
     ----------
-    split : TargetSplit
+    result : TargetSplit
         From :func:`funnelsim.split_target`.
     ax : matplotlib Axes, optional
     **kwargs
@@ -98,8 +98,8 @@ def plot_target_split(split: TargetSplit, *, ax: Axes | None = None, **kwargs) -
     >>> [x.get_text() for x in ax.get_xticklabels()], ax.texts[0].get_text()
     (['Li', 'Wang'], '100')
     """
-    check_result(split, (TargetSplit,), "plot_target_split", "funnelsim.split_target")
-    table = split.to_frame()
+    check_result(result, (TargetSplit,), "plot_target_split", "funnelsim.split_target")
+    table = result.to_frame()
     grid = table.pivot_table(index="month", columns="rep", values="target", sort=False) / 1000
     grid = grid[list(dict.fromkeys(table["rep"]))]
     ax = new_axes(ax, figsize=(10, 7))
