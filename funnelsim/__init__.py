@@ -25,6 +25,7 @@ from . import (
     overdispersion,
     pipeline,
     presets,
+    qualification,
     reliability,
     stocks,
     survival,
@@ -67,6 +68,7 @@ from .outcomes import WonBy, demotion_table, loss_reasons, won_by
 from .overdispersion import Dispersion, dispersion
 from .pipeline import Pipeline, read_pipeline
 from .planning import Plan, plan_calls
+from .qualification import Qualification, TrendTest, man_rule, qualify, trend_test
 from .reliability import Calibration, calibration
 from .simulation import Simulation, simulate
 from .stocks import Snapshot, read_snapshot
@@ -131,10 +133,12 @@ __all__ = [
     "Moments",
     "Pipeline",
     "Plan",
+    "Qualification",
     "Simulation",
     "Snapshot",
     "Survival",
     "TargetSplit",
+    "TrendTest",
     "WonBy",
     "YoungLeadsWarning",
     "__version__",
@@ -175,6 +179,7 @@ __all__ = [
     "language",
     "lessons",
     "loss_reasons",
+    "man_rule",
     "open_lead_ratios",
     "outcomes",
     "overdispersion",
@@ -184,6 +189,8 @@ __all__ = [
     "presets",
     "prob_reach",
     "proportion_ci",
+    "qualification",
+    "qualify",
     "read_calls",
     "read_log",
     "read_pipeline",
@@ -202,6 +209,7 @@ __all__ = [
     "theory",
     "three_levers",
     "time_in_stage",
+    "trend_test",
     "variance_shares",
     "won_by",
     "young",

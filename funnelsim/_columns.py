@@ -146,7 +146,7 @@ def _missing_line(m: MissingColumn) -> str:
 #: not named in ``columns=`` and without a column of its own name is read from the one
 #: column among these (compared without case); two of them are an error.
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "lead": ("客户名称", "线索ID", "线索编号", "客户ID", "lead_id", "lead id"),
+    "lead": ("客户名称", "线索ID", "线索编号", "客户ID", "客户编号", "lead_id", "lead id"),
     "stage": ("商机阶段", "阶段", "销售阶段"),
     "time": ("创建时间", "日期", "时间", "date", "timestamp", "拨打时间", "呼叫时间", "call_time"),
     "rep": ("负责人", "销售", "业务员", "销售代表", "owner", "坐席", "座席", "agent"),
@@ -160,6 +160,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "duration": ("通话时长", "时长", "通话时间", "talk_time", "talk time", "call_duration"),
     "outcome": ("呼叫结果", "通话结果", "结果", "状态", "call_result", "result", "disposition"),
     "reason": ("输单原因", "丢单原因", "失败原因", "流失原因", "loss_reason", "lost reason"),
+    # a leads table's qualification (funnelsim.qualify)
+    "money": ("有预算", "预算", "是否有预算", "budget", "has budget"),
+    "authority": ("有决策权", "决策权", "决策人", "decision maker", "decision_maker"),
+    "need": ("有需求", "需求", "是否有需求", "needs", "has need"),
+    "intent": ("意向", "意向等级", "意向程度", "客户意向", "intent level", "intention"),
+    "won": ("是否成交", "成交", "已成交", "won/lost", "converted", "closed", "closed_won"),
 }
 
 

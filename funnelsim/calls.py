@@ -34,6 +34,8 @@ from ._reader import (
     read_source,
 )
 from ._validate import check_choice, check_count, check_nonnegative
+from .control import PChart
+from .control import p_chart as _control_p_chart
 from .i18n import FunnelsimValueError, t
 from .intervals import METHODS, check_level, interval
 
@@ -371,6 +373,77 @@ class Calls:
                 "few": few,
             }
         )
+
+    def p_chart(
+        self,
+        period: str = "week",
+        by: str | Sequence[str] | None = None,
+        *,
+        sigmas: float = 3.0,
+        centre: float | None = None,
+        method: str = "classic",
+    ) -> PChart:
+        """The connect rate period by period against control limits: a p-chart of the calls.
+
+        Each period's dials and connects (as :meth:`kpis` counts them) go to
+        :func:`funnelsim.control.p_chart` as the step ``"connects"``: the
+        centre line is the pooled connect rate ``p`` (per group with
+        ``by=``), a period with ``n`` dials has limits ``p ± sigmas * sqrt(p
+        (1 - p) / n)``, and a period outside them is flagged: something
+        changed that week (a new list, a rep away). Draw it with
+        :func:`funnelsim.plotting.plot_p_chart`.
+
+        Parameters
+        ----------
+        period : "day" or "week", default "week"
+            The periods charted (a week is named by its Monday).
+        by : str or sequence of str, optional
+            One chart per group (``"rep"``, or another column of the record).
+        sigmas, centre, method
+            As in :func:`funnelsim.control.p_chart` (``method="laney"`` for
+            Laney's p' chart).
+
+        Returns
+        -------
+        PChart
+            ``stages == ("connects",)``, ``period == "period"``; its table's
+            ``entered`` are the dials and ``passed`` the connects.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> import funnelsim as fs
+        >>> rng = np.random.default_rng(7)
+        >>> days = pd.Timestamp("2025-03-03") + pd.to_timedelta(rng.integers(0, 28, 2000), "D")
+        >>> rate = np.where(days >= pd.Timestamp("2025-03-24"), 0.15, 0.3)  # a bad last week
+        >>> calls = fs.read_calls(pd.DataFrame({
+        ...     "time": days + pd.Timedelta(hours=10),
+        ...     "duration": np.where(rng.random(2000) < rate, 60, 0)}))
+        >>> chart = calls.p_chart()
+        >>> chart.to_frame()[["period", "entered", "passed", "signal"]]
+              period  entered  passed signal
+        0 2025-03-03      484     151
+        1 2025-03-10      506     136
+        2 2025-03-17      477     149
+        3 2025-03-24      533      80  below
+        >>> chart.flagged[["period", "ratio", "low"]].round(3)
+              period  ratio    low
+        0 2025-03-24   0.15  0.201
+        """
+        choice("period", period, _PERIODS)
+        keys = [] if by is None else self._keys(by)
+        counts = self.kpis(by=keys, period=period)
+        table = counts[[*keys, "period"]].assign(
+            stage="connects", entered=counts["dials"], passed=counts["connects"]
+        )
+        for key in keys:  # plain values: one chart per group that called
+            if isinstance(table[key].dtype, pd.CategoricalDtype):
+                table[key] = table[key].astype(object)
+        return _control_p_chart(
+            table, stage="connects", period="period", by=keys or None, sigmas=sigmas,
+            centre=centre, method=method,
+        )  # fmt: skip
 
     def to_frame(self) -> pd.DataFrame:
         """A copy of :attr:`table`: one row per call.

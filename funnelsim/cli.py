@@ -13,7 +13,11 @@ tracking sheet (:func:`funnelsim.read_snapshot`):
     writes one self-contained HTML report (see :mod:`funnelsim.report`);
 ``funnelsim snapshot SHEET``
     prints a tracking sheet's team totals per date, each rep's pipeline shape
-    and the amounts by week.
+    and the amounts by week;
+``funnelsim kpi CALLS``
+    prints a call record's KPI table per rep and day or week (拨打次数, 接通率,
+    通话时长...; :meth:`funnelsim.Calls.kpis`), ``--heatmap`` saves the hour x
+    weekday heatmap.
 
 Bad input (a missing file, a log that cannot be read, a value out of range)
 ends with exit code 2 and a one-line message on stderr, never a traceback.
@@ -39,25 +43,40 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from ._reader import read_source
 from ._version import __version__
 from .backtesting import BacktestWarning, backtest
+from .calls import read_calls
 from .diagnose import SHAPES
 from .distributions import Cycle, DealSize
 from .estimate import fit as fit_log
-from .i18n import FunnelsimError, FunnelsimValueError, method_label, speaking_to, t, table_text
+from .forecasting import forecast
+from .i18n import (
+    FunnelsimError,
+    FunnelsimValueError,
+    available_languages,
+    language,
+    method_label,
+    speaking_to,
+    t,
+    table_text,
+)
 from .intervals import METHODS
 from .lessons import calls_per_week, outlook
 from .logs import FORMATS, READERS, LogError, read_log
 from .stocks import Snapshot, read_snapshot
 from .summaries import (
     band_frame,
+    calls_line,
     fit_notes,
+    kpi_frame,
     log_line,
     outlook_lines,
     plan_frame,
     ratio_table,
     unit_words,
 )
+from .targets import Attainment, attainment
 from .young import YoungLeadsWarning
 
 __all__ = ["build_parser", "main"]
@@ -246,9 +265,140 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", required=True, metavar="FILE.html", help=t("cli.help.output")
     )
     _forecast_arguments(report, periods=13)
+    sections = report.add_argument_group(t("cli.group.sections"))
+    sections.add_argument(
+        "--calls-file", default=None, metavar="CALLS", help=t("cli.help.report_calls")
+    )
+    sections.add_argument(
+        "--attainment", default=None, metavar="FILE", help=t("cli.help.attainment")
+    )
+    sections.add_argument(
+        "--elapsed", type=float, default=None, metavar="SHARE", help=t("cli.help.elapsed")
+    )
     _snapshot_parser(sub)
     _backtest_parser(sub)
+    _kpi_parser(sub)
     return parser
+
+
+def _kpi_parser(sub: Any) -> None:
+    """``funnelsim kpi CALLS [--by rep] [--period day|week|all] [--effective-seconds 30]
+    [--csv] [--heatmap FILE.png] [--lang en|zh]``."""
+    kpi = sub.add_parser(
+        "kpi",
+        help=t("cli.kpi.help"),
+        description=t("cli.kpi.description"),
+        epilog=t("cli.kpi.epilog"),
+        formatter_class=_Formatter,
+    )
+    group = kpi.add_argument_group(t("cli.group.calls"))
+    group.add_argument("file", metavar="CALLS", help=t("cli.help.calls_file"))
+    group.add_argument(
+        "--column", action="append", default=[], metavar="FIELD=NAME",
+        help=t("cli.help.calls_column"),
+    )  # fmt: skip
+    group.add_argument("--encoding", default=None, help=t("cli.help.encoding"))
+    group.add_argument("--delimiter", default=None, help=t("cli.help.delimiter"))
+    group.add_argument("--sheet", default=None, metavar="NAME|N", help=t("cli.help.sheet"))
+    group.add_argument(
+        "--errors", choices=("raise", "drop"), default="raise", help=_h("cli.help.errors", "raise")
+    )
+    group.add_argument(
+        "--effective-seconds", type=float, default=30.0, metavar="SECONDS",
+        help=_h("cli.help.effective_seconds", 30),
+    )  # fmt: skip
+    table = kpi.add_argument_group(t("cli.group.kpi"))
+    table.add_argument(
+        "--by", default="rep", type=_by, metavar="COLUMN[,COLUMN]",
+        help=_h("cli.help.kpi_by", "rep"),
+    )  # fmt: skip
+    table.add_argument(
+        "--period", choices=("day", "week", "all"), default="day",
+        help=_h("cli.help.kpi_period", "day"),
+    )  # fmt: skip
+    table.add_argument(
+        "--method", choices=METHODS, default="wilson", help=_h("cli.help.method", "wilson")
+    )
+    table.add_argument(
+        "--confidence-level", type=float, default=0.95, metavar="LEVEL",
+        help=_h("cli.help.level", 0.95),
+    )  # fmt: skip
+    table.add_argument("--csv", action="store_true", help=t("cli.help.kpi_csv"))
+    table.add_argument("--heatmap", default=None, metavar="FILE.png", help=t("cli.help.heatmap"))
+    table.add_argument(
+        "--min-calls", type=int, default=30, metavar="N", help=_h("cli.help.min_calls", 30)
+    )
+    kpi.add_argument(
+        "--lang", choices=available_languages(), default=None, help=t("cli.help.lang")
+    )
+    kpi.add_argument("--quiet", "-q", action="store_true", help=t("cli.help.quiet"))
+
+
+def _cmd_kpi(args: argparse.Namespace, out: TextIO) -> None:
+    heatmap = None
+    if args.heatmap is not None:
+        heatmap = Path(args.heatmap)
+        if heatmap.suffix.lower() != ".png":
+            raise FunnelsimValueError("cli.error.heatmap", value=args.heatmap)
+        if not heatmap.parent.is_dir():
+            raise FunnelsimValueError("cli.error.output_dir", value=str(heatmap.parent))
+        if heatmap.exists() and heatmap.resolve() == Path(args.file).resolve():
+            raise FunnelsimValueError("cli.error.dropped_same", path=args.heatmap)
+    columns = {k: v for k, v in _pairs(args.column, "--column").items() if v is not None}
+    calls = read_calls(
+        args.file,
+        columns=columns or None,
+        encoding=args.encoding,
+        delimiter=args.delimiter,
+        sheet=args.sheet,
+        errors=args.errors,
+        effective=args.effective_seconds,
+    )
+    _report_calls_dropped(calls)
+    by = () if args.by is None else args.by
+    period = None if args.period == "all" else args.period
+    kpis = calls.kpis(
+        by=by, period=period, confidence_level=args.confidence_level, method=args.method
+    )
+    if args.csv:
+        kpis.to_csv(out, index=False, lineterminator="\n")
+    else:
+        print(calls_line(calls), file=out)
+        frame = kpi_frame(kpis, effective=calls.effective, confidence_level=args.confidence_level)
+        print(table_text(frame, index=False), file=out)
+    if heatmap is not None:
+        _save_heatmap(calls, heatmap, args.min_calls)
+        if not args.quiet:
+            print(t("cli.kpi.heatmap_written", path=str(heatmap)), file=sys.stderr)
+
+
+def _save_heatmap(calls, path: Path, min_calls: int) -> None:
+    """The hour x weekday heatmap (:func:`funnelsim.plotting.plot_call_heatmap`) as a PNG."""
+    # lazy: matplotlib loads only when a heatmap is asked for
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    # lazy: the plotting module pulls in matplotlib and seaborn
+    from . import plotting
+
+    with plotting.style():
+        fig = Figure(figsize=(12, 5.5), dpi=100, layout="constrained")
+        FigureCanvasAgg(fig)
+        plotting.plot_call_heatmap(calls, min_calls=min_calls, ax=fig.subplots())
+        fig.savefig(path, format="png")
+
+
+def _report_calls_dropped(calls, shown: int = 10) -> None:
+    """``--errors drop``: the call rows left out, on stderr."""
+    dropped = calls.dropped
+    if not len(dropped):
+        return
+    print(t("cli.dropped", n=len(dropped), name=calls.name), file=sys.stderr)
+    for row in dropped.head(shown).itertuples(index=False):
+        print(t("cli.dropped.row", row=row.row, column=row.column, reason=row.reason),
+              file=sys.stderr)  # fmt: skip
+    if len(dropped) > shown:
+        print(t("cli.dropped.more", n=len(dropped) - shown), file=sys.stderr)
 
 
 def _snapshot_parser(sub: Any) -> None:
@@ -588,9 +738,14 @@ def _cmd_report(args: argparse.Namespace, out: TextIO) -> None:
         raise FunnelsimValueError("cli.error.output_dir", value=str(path.parent))
     if isinstance(args.by, list):
         raise FunnelsimValueError("cli.error.report_by", value=",".join(args.by))
+    if args.attainment is not None and args.elapsed is None:
+        raise FunnelsimValueError("cli.error.elapsed", value="-")
     sections = 2 + (args.by is not None) + (args.target is not None or args.calls is not None)
+    sections += (args.calls_file is not None) + (args.attainment is not None)
     with _progress(sections, args.quiet, t("cli.progress.report")) as bar:
         log = _read(args)
+        call_log = None if args.calls_file is None else read_calls(args.calls_file)
+        att = None if args.attainment is None else _attainment(args, log)
         bar.update()
         done = []
 
@@ -616,9 +771,74 @@ def _cmd_report(args: argparse.Namespace, out: TextIO) -> None:
             rng=args.seed,
             progress=progress,
             between=None if args.fixed_ratios else "auto",
+            call_log=call_log,
+            attainment=att,
         )
     path.write_text(page, encoding="utf-8")
     print(t("cli.report.written", path=str(path), size=len(page.encode("utf-8")) / 1e6), file=out)
+
+
+#: Column names of an --attainment table (compared without case), field by field.
+_ATTAINMENT_COLUMNS = {
+    "rep": ("rep", "销售", "坐席", "负责人", "业务员", "销售代表"),
+    "actual": ("actual", "实际", "实际完成", "完成", "已完成"),
+    "target": ("target", "目标", "目标值"),
+}
+
+
+def _attainment(args: argparse.Namespace, log) -> Attainment:
+    """``--attainment FILE --elapsed SHARE``: each rep's actual against target
+    (:func:`funnelsim.attainment`), with the team's chance to finish simulated from the
+    log's ratios over the periods left (``--periods``) at the log's pace (or ``--calls``)."""
+    elapsed = args.elapsed
+    if not 0 <= elapsed <= 1:
+        raise FunnelsimValueError("cli.error.elapsed", value=elapsed)
+    src = read_source(args.attainment)
+    frame = src.frame
+    lower = {str(c).strip().casefold(): c for c in frame.columns}
+    found = {}
+    for name, words in _ATTAINMENT_COLUMNS.items():
+        column = next((lower[w.casefold()] for w in words if w.casefold() in lower), None)
+        if column is not None:
+            found[name] = column
+    missing = [n for n in _ATTAINMENT_COLUMNS if n not in found]
+    if missing:
+        raise FunnelsimValueError(
+            "cli.error.attainment_columns",
+            name=src.name,
+            missing=", ".join(missing),
+            columns=", ".join(map(str, frame.columns)) or "-",
+        )
+    amounts = {}
+    for name in ("actual", "target"):
+        cells = frame[found[name]].astype(str).str.strip().str.replace(",", "", regex=False)
+        values = pd.to_numeric(cells, errors="coerce")
+        bad = np.flatnonzero(values.isna().to_numpy())
+        if len(bad):
+            raise FunnelsimValueError(
+                "cli.error.attainment_value",
+                name=src.name,
+                row=int(src.rownum[bad[0]]),
+                column=found[name],
+                value=repr(frame[found[name]].iloc[bad[0]]),
+            )
+        amounts[name] = pd.Series(values.to_numpy(float), index=frame[found["rep"]].astype(str))
+    left = max(0, round(args.periods * (1 - elapsed)))
+    ahead = None
+    if left > 0:
+        pace = args.calls
+        if pace is None:
+            with contextlib.suppress(ValueError):
+                pace = calls_per_week(log)
+        if pace is not None and round(pace) > 0:
+            pace = round(pace)
+            fit = fit_log(log, method=args.method, confidence_level=args.confidence_level,
+                          mature=_mature(args))  # fmt: skip
+            ahead = forecast(
+                fit, pace, left, args.reps, deal_size=_deal_size(log, args), cycle=_cycle(args),
+                rng=args.seed, between=None if args.fixed_ratios else "auto",
+            )  # fmt: skip
+    return attainment(amounts["actual"], amounts["target"], elapsed=elapsed, forecast=ahead)
 
 
 # ------------------------------------------------------------------ snapshot
@@ -812,13 +1032,20 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         "report": _cmd_report,
         "snapshot": _cmd_snapshot,
         "backtest": _cmd_backtest,
+        "kpi": _cmd_kpi,
     }
     try:
         if getattr(args, "seed", None) is not None and args.seed < 0:
             raise FunnelsimValueError("cli.error.seed", value=args.seed)
         # fixes name the options (--errors drop), not Python arguments; one line per error,
         # without numpy's warnings (0/0 in a stage nobody entered) on stderr beside it
-        with speaking_to("cli"), warnings.catch_warnings(), np.errstate(all="ignore"):
+        lang = getattr(args, "lang", None)  # --lang (funnelsim kpi): output and messages
+        with (
+            language(lang) if lang else contextlib.nullcontext(),
+            speaking_to("cli"),
+            warnings.catch_warnings(),
+            np.errstate(all="ignore"),
+        ):
             warnings.simplefilter("ignore", RuntimeWarning)
             notes = _warnings_as_notes()
             commands[args.command](args, out)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import os
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -25,10 +26,12 @@ from matplotlib.figure import Figure
 from . import fonts, plotting
 from ._version import __version__
 from .backtesting import backtest, cutoff_start
+from .calls import Calls, read_calls
 from .cycle import cycle_length, naive_label
 from .estimate import fit as fit_log
 from .groups import compare_groups
 from .i18n import (
+    FunnelsimTypeError,
     FunnelsimValueError,
     field_label,
     get_language,
@@ -39,15 +42,19 @@ from .i18n import (
 )
 from .lessons import Outlook, calls_per_week, outlook
 from .summaries import (
+    attainment_frame,
     band_frame,
+    calls_line,
     fit_notes,
     format_percent,
+    kpi_frame,
     log_line,
     outlook_lines,
     plan_frame,
     ratio_table,
     unit_words,
 )
+from .targets import Attainment
 
 # Outlook and outlook are computed in funnelsim.lessons and ratio_table formatted in
 # funnelsim.summaries; these names stay importable from here as they always were.
@@ -295,6 +302,91 @@ def _section_backtest(log, mature, rng) -> list[str]:
     return out
 
 
+def _section_activity(calls: Calls, method: str, confidence_level: float) -> list[str]:
+    """Call activity (#15): each rep's KPIs per week, the when-to-call heatmap (the team's
+    and each rep's), and the weekly p-chart of the team's connect rate."""
+    kpis = calls.kpis(by="rep", period="week", confidence_level=confidence_level, method=method)
+    chart = calls.p_chart(period="week")
+    flagged = chart.flagged
+    out = [
+        _h2(t("report.activity")),
+        _p(calls_line(calls), "meta"),
+        _p(t("report.activity_intro", seconds=calls.effective)),
+        _table(kpi_frame(kpis, effective=calls.effective, confidence_level=confidence_level)),
+        _h2(t("report.activity_heatmap")),
+        _p(t("report.activity_heatmap_intro")),
+        figure_png(lambda ax: plotting.plot_call_heatmap(calls, ax=ax), figsize=(11, 5)),
+    ]
+    if len(calls.reps) > 1:
+        for rep in calls.reps:
+            out.append(
+                figure_png(
+                    lambda ax, r=rep: plotting.plot_call_heatmap(calls, rep=r, ax=ax),
+                    figsize=(11, 5),
+                )
+            )
+    out += [
+        _h2(t("report.activity_p_chart")),
+        _p(t("report.activity_p_chart_intro", sigmas=chart.sigmas, flagged=len(flagged))),
+        figure_png(lambda ax: plotting.plot_p_chart(chart, ax=ax)),
+    ]
+    for row in flagged.to_dict("records"):
+        out.append(
+            _p(
+                t(
+                    "report.activity_flagged",
+                    week=f"{pd.Timestamp(row['period']):%Y-%m-%d}",
+                    passed=int(row["passed"]),
+                    entered=int(row["entered"]),
+                    ratio=format_percent(row["ratio"]),
+                    low=format_percent(row["low"]),
+                    high=format_percent(row["high"]),
+                ),
+                "note",
+            )
+        )
+    return out
+
+
+def _section_attainment(att: Attainment) -> list[str]:
+    """Attainment (达成率, #15): actual against target to date per rep and team, and the
+    chance to finish when the attainment carries a forecast."""
+    team = att.table.iloc[-1]
+    out = [
+        _h2(t("report.attainment")),
+        _p(
+            t(
+                "report.attainment_intro",
+                elapsed=att.elapsed,
+                actual=float(team["actual"]),
+                target=float(team["target"]),
+                attainment=format_percent(float(team["attainment"])),
+                pace=format_percent(float(team["pace"])),
+            )
+        ),
+        _table(attainment_frame(att)),
+    ]
+    if "p_finish" in att.table:
+        out.append(_p(t("report.attainment_p_finish"), "note"))
+    return out
+
+
+def _calls_of(call_log: Calls | str | os.PathLike) -> Calls:
+    """``call_log=``: a :class:`~funnelsim.Calls`, or a call record's path to read."""
+    if isinstance(call_log, Calls):
+        return call_log
+    if isinstance(call_log, (str, os.PathLike)):
+        return read_calls(call_log)
+    raise FunnelsimTypeError(
+        "error.plot_result",
+        function="build_report",
+        argument="call_log",
+        wanted="Calls / path",
+        maker="funnelsim.read_calls",
+        value=type(call_log).__name__,
+    )
+
+
 # ------------------------------------------------------------------ report
 def build_report(
     log,
@@ -313,6 +405,8 @@ def build_report(
     rng: np.random.Generator | int | None = None,
     progress: Callable[[str], None] | None = None,
     between: Any = "auto",
+    call_log: Calls | str | os.PathLike | None = None,
+    attainment: Attainment | None = None,
 ) -> str:
     """A self-contained HTML report of a log: ratios, groups, cycle, forecast and plan.
 
@@ -357,6 +451,16 @@ def build_report(
         Whether the plan and the band let the ratios move from period to
         period as the log shows they did (:func:`funnelsim.forecast`); None
         keeps them fixed (``--fixed-ratios`` on the command line).
+    call_log : Calls or path, optional
+        A call record (:func:`funnelsim.read_calls`, or its file): adds the
+        activity section, each rep's KPIs per week
+        (:meth:`funnelsim.Calls.kpis`), the when-to-call heatmap for the team
+        and each rep (:func:`funnelsim.plotting.plot_call_heatmap`) and the
+        weekly p-chart of the connect rate (:meth:`funnelsim.Calls.p_chart`).
+    attainment : Attainment, optional
+        From :func:`funnelsim.attainment`: adds the attainment section,
+        actual against target to date per rep and team, and the chance to
+        finish when it was given a forecast.
 
     Returns
     -------
@@ -373,6 +477,13 @@ def build_report(
     >>> page = build_report(log, mature=60, target=40, reps=2000, rng=1)
     >>> page.startswith("<!DOCTYPE html>"), "http" in page, page.count("<img")
     (True, False, 3)
+
+    With the optional sections: a call record and the attainment to date.
+
+    >>> att = fs.attainment({"Li": 12, "Wang": 7}, {"Li": 30, "Wang": 30}, elapsed=0.5)
+    >>> page = build_report(log, attainment=att)
+    >>> "达成率" in page, fs.t("report.attainment") in page
+    (False, True)
     """
 
     def step(name: str) -> None:
@@ -420,6 +531,21 @@ def build_report(
             rng=rng,
             between=between,
         )
+    if call_log is not None:
+        step(t("report.activity"))
+        body += _section_activity(_calls_of(call_log), method, confidence_level)
+    if attainment is not None:
+        if not isinstance(attainment, Attainment):
+            raise FunnelsimTypeError(
+                "error.plot_result",
+                function="build_report",
+                argument="attainment",
+                wanted="Attainment",
+                maker="funnelsim.attainment",
+                value=type(attainment).__name__,
+            )
+        step(t("report.attainment"))
+        body += _section_attainment(attainment)
     step(t("report.backtest"))
     body += _section_backtest(log, mature, rng)
     body.append(_p(t("report.footer", version=__version__), "note"))

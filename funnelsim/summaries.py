@@ -17,10 +17,13 @@ from .i18n import field_label, stage_label, stages_label, t
 from .lessons import Outlook
 
 __all__ = [
+    "attainment_frame",
     "band_frame",
+    "calls_line",
     "fit_notes",
     "format_amount",
     "format_percent",
+    "kpi_frame",
     "log_line",
     "outlook_lines",
     "plan_frame",
@@ -427,3 +430,120 @@ def _steps(moves) -> str:
         )
         for r in rows.itertuples(index=False)
     )
+
+
+# ------------------------------------------------------------- call activity (#15)
+def _clock(seconds: float) -> str:
+    """Seconds as ``h:mm:ss`` (``m:ss`` under an hour); ``"-"`` when not a number."""
+    if not np.isfinite(seconds):
+        return "-"
+    whole = round(float(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def calls_line(calls) -> str:
+    """One line about a call record: calls, reps, connects and dates.
+
+    >>> import pandas as pd
+    >>> import funnelsim as fs
+    >>> from funnelsim.summaries import calls_line
+    >>> calls = fs.read_calls(pd.DataFrame({"time": ["2025-03-03 09:00", "2025-03-04 10:00"],
+    ...                                     "rep": ["Li", "Wang"], "duration": [65, 0]}))
+    >>> calls_line(calls)
+    'DataFrame: 2 calls by 2 rep(s), 1 connected (50.00%), 2025-03-03 to 2025-03-04'
+    """
+    table = calls.table
+    n = len(table)
+    connects = int(table["connected"].sum())
+    times = table["time"]
+    return t(
+        "cli.kpi.line",
+        name=calls.name,
+        calls=n,
+        reps=table["rep"].nunique(),
+        connects=connects,
+        share=format_percent(connects / n) if n else "-",
+        start=f"{times.min():%Y-%m-%d}" if n else "-",
+        end=f"{times.max():%Y-%m-%d}" if n else "-",
+    )
+
+
+def kpi_frame(
+    kpis: pd.DataFrame, *, effective: float = 30.0, confidence_level: float = 0.95
+) -> pd.DataFrame:
+    """The KPI table of :meth:`funnelsim.Calls.kpis` as people read it.
+
+    Translated headers; the group columns and the period (a date) as text,
+    counts as integers, the connect rate and its interval as percentages,
+    talk time as ``h:mm:ss``. The numbers are those of the table given.
+
+    >>> import pandas as pd
+    >>> import funnelsim as fs
+    >>> from funnelsim.summaries import kpi_frame
+    >>> calls = fs.read_calls(pd.DataFrame({
+    ...     "time": ["2025-03-03 09:10", "2025-03-03 09:20", "2025-03-04 14:00"],
+    ...     "rep": ["Li", "Li", "Li"], "duration": [0, 205, 3725]}))
+    >>> frame = kpi_frame(calls.kpis(period="week"))
+    >>> frame.iloc[0].tolist()
+    ['Li', '2025-03-03', '3', '2', '66.67%', '20.77% – 93.85%', '1:05:30', '32:45', '2', '1.5']
+    >>> frame.columns[-2:].tolist()
+    ['effective calls (30 s or more)', 'dials per connect']
+    """
+    known = {"period", "dials", "connects", "connect_rate", "low", "high", "talk_time",
+             "mean_talk", "effective", "dials_per_connect", "leads_touched"}  # fmt: skip
+    groups = [c for c in kpis.columns if c not in known]
+    out = {field_label(c): kpis[c].astype(str).to_numpy() for c in groups}
+    if "period" in kpis:
+        out[field_label("period")] = [f"{pd.Timestamp(d):%Y-%m-%d}" for d in kpis["period"]]
+    out[t("kpi.col.dials")] = [f"{int(x):,}" for x in kpis["dials"]]
+    out[t("kpi.col.connects")] = [f"{int(x):,}" for x in kpis["connects"]]
+    out[t("kpi.col.connect_rate")] = [format_percent(x) for x in kpis["connect_rate"]]
+    out[t("cli.col.interval", level=confidence_level)] = [
+        t("cli.interval", low=format_percent(lo), high=format_percent(hi))
+        for lo, hi in zip(kpis["low"], kpis["high"], strict=True)
+    ]
+    if kpis["talk_time"].notna().any():
+        out[t("kpi.col.talk_time")] = [_clock(x) for x in kpis["talk_time"]]
+        out[t("kpi.col.mean_talk")] = [_clock(x) for x in kpis["mean_talk"]]
+        out[t("kpi.col.effective", seconds=effective)] = [
+            "-" if pd.isna(x) else f"{int(x):,}" for x in kpis["effective"]
+        ]
+    out[t("kpi.col.dials_per_connect")] = [
+        "-" if not np.isfinite(x) else f"{x:.1f}" for x in kpis["dials_per_connect"]
+    ]
+    if "leads_touched" in kpis:
+        out[t("kpi.col.leads_touched")] = [f"{int(x):,}" for x in kpis["leads_touched"]]
+    return pd.DataFrame(out)
+
+
+def attainment_frame(att) -> pd.DataFrame:
+    """An :class:`~funnelsim.Attainment` as people read it: one row per rep and the team.
+
+    >>> import funnelsim as fs
+    >>> from funnelsim.summaries import attainment_frame
+    >>> att = fs.attainment({"Li": 30, "Wang": 10}, {"Li": 60, "Wang": 40}, elapsed=0.5)
+    >>> print(attainment_frame(att).to_string(index=False))
+     rep actual target target to date attainment pace (against target to date) still to go
+      Li     30     60             30     50.00%                      100.00%          30
+    Wang     10     40             20     25.00%                       50.00%          30
+    team     40    100             50     40.00%                       80.00%          60
+    """
+    table = att.to_frame()
+    team = len(table) - 1 if len(table) > 1 or table["rep"].iloc[0] == "team" else None
+    who = [str(r) for r in table["rep"]]
+    if team is not None and table["rep"].iloc[team] == "team":
+        who[team] = t("cli.snapshot.team_row")
+    out = {
+        field_label("rep"): who,
+        t("attainment.col.actual"): [f"{x:,.10g}" for x in table["actual"]],
+        t("attainment.col.target"): [f"{x:,.10g}" for x in table["target"]],
+        t("attainment.col.target_to_date"): [f"{x:,.10g}" for x in table["target_to_date"]],
+        t("attainment.col.attainment"): [format_percent(x) for x in table["attainment"]],
+        t("attainment.col.pace"): [format_percent(x) for x in table["pace"]],
+        t("attainment.col.gap"): [f"{x:,.10g}" for x in table["gap"]],
+    }
+    if "p_finish" in table:
+        out[t("attainment.col.p_finish")] = [format_percent(x) for x in table["p_finish"]]
+    return pd.DataFrame(out)

@@ -482,6 +482,26 @@ def test_bank_calls_by_weekday_and_month_match_pandas(bank_calls):
     assert by_month["talk_time"].to_dict() == pytest.approx(expect["talk"].astype(float).to_dict())
 
 
+@pytest.mark.shared
+def test_bank_weekly_p_chart_counts_match_pandas(bank_calls):
+    calls, raw = bank_calls
+    chart = calls.p_chart(period="week", by="rep")
+    raw = raw.assign(
+        period=raw["date"] - pd.to_timedelta(raw["date"].dt.weekday, "D"),
+        connected=raw["duration"] > 0,
+    )
+    expect = raw.groupby(["contact", "period"]).agg(n=("campaign", "sum"), k=("connected", "sum"))
+    got = chart.to_frame().set_index(["rep", "period"]).sort_index()
+    assert got.index.tolist() == expect.index.tolist()
+    np.testing.assert_array_equal(got["entered"], expect["n"])
+    np.testing.assert_array_equal(got["passed"], expect["k"])
+    pooled = expect.groupby(level=0).sum()
+    p = (pooled["k"] / pooled["n"]).reindex(expect.index.get_level_values(0)).to_numpy()
+    se = np.sqrt(p * (1 - p) / expect["n"].to_numpy())
+    np.testing.assert_allclose(got["low"], np.clip(p - 3 * se, 0, 1), rtol=1e-12)
+    np.testing.assert_allclose(got["high"], np.clip(p + 3 * se, 0, 1), rtol=1e-12)
+
+
 def test_read_log_reads_a_call_record_too():
     frame = pd.DataFrame(
         {"time": ["2025-03-03 09:00"] * 2, "rep": ["Li"] * 2, "outcome": ["接通", "占线"]}
@@ -492,3 +512,91 @@ def test_read_log_reads_a_call_record_too():
     with pytest.raises(fs.FunnelsimValueError) as info:
         fs.read_log(frame, format="calls", stages=["dial", "connect"])
     assert info.value.key == "calls.error.stages"
+
+
+# ------------------------------------------------------------------ p-chart (#15)
+@pytest.mark.parametrize("period", ["week", "day"])
+def test_p_chart_limits_are_the_closed_form_around_the_pooled_rate(synthetic, period):
+    calls, truth = synthetic
+    chart = calls.p_chart(period=period)
+    assert isinstance(chart, fs.control.PChart)
+    assert chart.stages == ("connects",) and chart.by == () and chart.period == "period"
+    truth = truth.copy()
+    day = truth["time"].dt.normalize()
+    truth["period"] = day - pd.to_timedelta(day.dt.weekday, "D") if period == "week" else day
+    expect = truth.groupby("period").agg(n=("connected", "size"), k=("connected", "sum"))
+    got = chart.to_frame().set_index("period")
+    assert got.index.tolist() == expect.index.tolist()
+    np.testing.assert_array_equal(got["entered"], expect["n"])
+    np.testing.assert_array_equal(got["passed"], expect["k"])
+    p = expect["k"].sum() / expect["n"].sum()
+    se = np.sqrt(p * (1 - p) / expect["n"])
+    np.testing.assert_allclose(got["centre"], p, rtol=1e-12)
+    np.testing.assert_allclose(got["low"], np.clip(p - 3 * se, 0, 1), rtol=1e-12)
+    np.testing.assert_allclose(got["high"], np.clip(p + 3 * se, 0, 1), rtol=1e-12)
+    outside = (expect["k"] / expect["n"] < p - 3 * se) | (expect["k"] / expect["n"] > p + 3 * se)
+    assert (got["signal"] != "").tolist() == outside.tolist()
+
+
+def test_p_chart_by_rep_has_one_centre_per_rep_and_flags_a_shift():
+    rng = np.random.default_rng(15)
+    n = 6000
+    day = START + pd.to_timedelta(rng.integers(0, 42, n), "D")
+    rep = rng.choice(["Li", "Wang"], n)
+    # Li's connect rate halves in the last week: 3-sigma must flag it, nothing else moves
+    rate = np.where((rep == "Li") & (day >= START + pd.Timedelta(days=35)), 0.15, 0.35)
+    seconds = np.where(rng.random(n) < rate, 90, 0)
+    calls = fs.read_calls(pd.DataFrame({"time": day, "rep": rep, "duration": seconds}))
+    chart = calls.p_chart(by="rep", sigmas=3.0)
+    table = chart.to_frame()
+    frame = pd.DataFrame({"rep": rep, "connected": seconds > 0})
+    pooled = frame.groupby("rep")["connected"].mean()
+    for name, rows in table.groupby("rep", observed=True):
+        np.testing.assert_allclose(rows["centre"], pooled[name], rtol=1e-12)
+    flagged = chart.flagged
+    assert flagged[["rep", "signal"]].astype(str).values.tolist() == [["Li", "below"]]
+    assert flagged["period"].tolist() == [START + pd.Timedelta(days=35)]
+    laney = calls.p_chart(by="rep", method="laney", centre=0.35)
+    assert (laney.to_frame()["centre"] == 0.35).all() and "sigma_z" in laney.to_frame()
+    ax = fs.plotting.plot_p_chart(chart, group="Li")
+    assert ax.get_title() == fs.t(
+        "plot.p_chart.title_group", stage=fs.i18n.stage_label("connects"), group="Li", count=1
+    )
+    with pytest.raises(fs.FunnelsimValueError) as info:
+        calls.p_chart(period="month")
+    assert info.value.key == "error.choice"
+    with pytest.raises(fs.FunnelsimValueError) as info:
+        calls.p_chart(by="team")
+    assert info.value.key == "calls.error.by"
+
+
+def test_heatmap_the_same_by_rep_one_heatmap_per_rep(synthetic):
+    calls, truth = synthetic
+    for name in calls.reps:
+        ax = fs.plotting.plot_call_heatmap(calls, rep=name, min_calls=1, annot="dials")
+        shown = sum(int(x.get_text()) for x in ax.texts if x.get_text())
+        assert shown == (truth["rep"] == name).sum()
+    with pytest.raises(fs.FunnelsimValueError) as info:
+        fs.plotting.plot_call_heatmap(calls, rep="Nobody")
+    assert info.value.key == "calls.error.rep"
+
+
+def test_sample_call_file_headers_and_outcomes_are_recognised(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "呼叫时间": ["2025-03-03 09:15:07", "2025-03-03 09:20:00", "2025-03-04 10:00:00",
+                     "2025-03-04 10:05:00", "2025-03-04 11:00:00"],
+            "坐席": ["张伟", "张伟", "李娜", "李娜", "张伟"],
+            "客户编号": ["C001", "C002", "C003", "C001", "C004"],
+            "通话时长": ["00:01:05", "00:00:00", "00:00:00", "00:00:00", "00:00:00"],
+            "呼叫结果": ["已接通", "未接听", "忙线", "拒接", "空号"],
+        }
+    )  # fmt: skip
+    path = tmp_path / "sample_calls.csv"
+    frame.to_csv(path, index=False, encoding="utf-8")
+    calls = fs.read_calls(path)
+    assert calls.table["outcome"].tolist() == list(OUTCOMES)
+    assert calls.table["lead"].astype(str).tolist() == frame["客户编号"].tolist()
+    assert calls.table["rep"].astype(str).tolist() == frame["坐席"].tolist()
+    assert calls.table["duration"].tolist() == [65.0, 0, 0, 0, 0]
+    assert "客户编号" not in calls.table  # read as the lead, not kept as an extra column

@@ -117,6 +117,7 @@ _RESULTS = {
     "split": lambda r: fs.split_target(
         3_000_000, history=lessons.monthly_history(fs.datasets.load_deal_history(), year=2024)
     ),
+    "qualified": lambda r: _sample_qualified(),
 }
 
 
@@ -133,6 +134,26 @@ def _sample_calls() -> fs.Calls:
     )
     seconds = np.where(rng.random(n) < 0.3, rng.integers(5, 400, n), 0)
     return fs.read_calls(pd.DataFrame({"time": time, "duration": seconds}))
+
+
+def _sample_qualified() -> fs.Qualification:
+    """Three hundred leads with MAN and intent fields, the sample's Chinese headers."""
+    rng = np.random.default_rng(SEED)
+    n = 300
+    man = rng.random((n, 3)) < 0.6
+    intent = rng.integers(0, 4, n)
+    won = rng.random(n) < 0.1 + 0.1 * man.sum(axis=1) + 0.05 * (3 - intent)
+    yes_no = np.array(["否", "是"])
+    frame = pd.DataFrame(
+        {
+            "有预算": yes_no[man[:, 0].astype(int)],
+            "有决策权": yes_no[man[:, 1].astype(int)],
+            "有需求": yes_no[man[:, 2].astype(int)],
+            "意向": np.array(["意向非常明确", "意向明确", "意向在明确中", "意向不明确"])[intent],
+            "是否成交": yes_no[won.astype(int)],
+        }
+    )
+    return fs.qualify(frame)
 
 
 @cache
@@ -241,6 +262,9 @@ CASES = [
     ("plot_won_by", "won", lambda r: P.plot_won_by(r("won_by"), lost=False, km=False)),
     ("plot_backtest", "bank", lambda r: P.plot_backtest(r("backtest"))),
     ("plot_pit", "bank", lambda r: P.plot_pit(r("backtest"), band="parameter")),
+    ("plot_qualification", "intent", lambda r: P.plot_qualification(r("qualified"))),
+    ("plot_qualification", "man", lambda r: P.plot_qualification(r("qualified"), by="man")),
+    ("plot_qualification", "rule", lambda r: P.plot_qualification(r("qualified"), by="rule")),
     # the apps' figures: several panels, narrower axes (fs.widgets.make_*)
     (
         "plot_shrinkage",

@@ -109,6 +109,7 @@ WANTED = {
     "plot_won_by": "WonBy",
     "plot_backtest": "Backtest",
     "plot_pit": "Backtest",
+    "plot_qualification": "Qualification",
 }
 
 
@@ -312,6 +313,19 @@ def _counts_log():
     return fs.Log("counts", GAME.stages, counts=counts)
 
 
+def _qualified_leads() -> fs.Qualification:
+    """Forty leads with MAN and intent fields under the sample's Chinese headers."""
+    yes_no = np.array(["否", "是"])
+    rng = np.random.default_rng(5)
+    intents = ["意向非常明确", "意向明确", "意向在明确中", "意向不明确"]
+    leads = pd.DataFrame(
+        {key: yes_no[rng.integers(0, 2, 40)] for key in ("有预算", "有决策权", "有需求")}
+    )
+    leads["意向"] = np.array(intents)[rng.integers(0, 4, 40)]
+    leads["是否成交"] = yes_no[rng.integers(0, 2, 40)]
+    return fs.qualify(leads)
+
+
 def _chinese_cases():
     """One or more results with the presets' stage names for every public plot function."""
     size = fs.DealSize.gamma(10_000, cv=0.5)
@@ -377,6 +391,7 @@ def _chinese_cases():
         "plot_won_by": [fs.won_by(fs.datasets.load_crm_export())],
         "plot_backtest": [backtested],
         "plot_pit": [backtested],
+        "plot_qualification": [_qualified_leads()],
     }
 
 

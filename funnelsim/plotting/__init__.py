@@ -27,6 +27,8 @@ colour-blind-safe palette. Every title, axis label and legend entry comes from
   connect rate by weekday and hour);
 - :mod:`~funnelsim.plotting.manager`: the manager's dashboard (a rep's talk
   times, the target by month and rep).
+- :mod:`~funnelsim.plotting.qualification`: the manager's dashboard (the share won
+  by intent class and by MAN).
 
 Every public name is available here (``fs.plotting.plot_funnel``).
 
@@ -50,6 +52,7 @@ from . import (
     logs,
     manager,
     outcomes,
+    qualification,
     stocks,
     theme,
 )
@@ -62,6 +65,7 @@ from .ladder import *  # noqa: F403
 from .logs import *  # noqa: F403
 from .manager import *  # noqa: F403
 from .outcomes import *  # noqa: F403
+from .qualification import *  # noqa: F403
 from .stocks import *  # noqa: F403
 from .theme import *  # noqa: F403
 
@@ -77,4 +81,5 @@ __all__ = sorted(
     + calls.__all__
     + ladder.__all__
     + manager.__all__
+    + qualification.__all__
 )
