@@ -93,6 +93,9 @@ def _cases() -> list[tuple[str, Callable[[], fs.widgets.App], str, object, str |
     def call_times():
         return fs.widgets.make_call_times(fs.datasets.load_calls())
 
+    def qualification():
+        return fs.widgets.make_qualification(fs.datasets.load_qualified_leads())
+
     def split():
         history = lessons.monthly_history(fs.datasets.load_deal_history(), year=2024)
         funnel = fs.fit(_events(), mature=60).to_funnel()
@@ -205,6 +208,14 @@ def _cases() -> list[tuple[str, Callable[[], fs.widgets.App], str, object, str |
         ("manager 08 rep's day, 11,362 calls, day", rep_day, "day", days, None),
         ("manager 08 when to call, rep", call_times, "rep", [None, "赵磊", "李娜"], None),
         ("manager 08 when to call, grey below", call_times, "min_calls", 5, None),
+        (
+            "manager 08 qualification, compare (redraw only)",
+            qualification,
+            "by",
+            ["man", "rule", "intent"],
+            None,
+        ),
+        ("manager 08 qualification, level", qualification, "confidence_level", 0.01, None),
         ("manager 08 target split, target", split, "target", 100_000, None),
         ("manager 08 target split, history / even", split, "split", ["even", "history"], None),
     ]

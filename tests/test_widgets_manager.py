@@ -182,3 +182,20 @@ def test_the_apps_speak_chinese(calls):
     assert "全队" in app.summary.value and "什么时候" in app._title.value
     day = make_rep_day(calls, rep="赵磊", day="2025-03-05", lang="zh")
     assert "拨打 45 次" in day.summary.value
+
+
+def test_qualification_app_equals_qualify_and_its_trend_test():
+    from funnelsim.widgets import make_qualification
+
+    leads = fs.datasets.load_qualified_leads()
+    app = make_qualification(leads)
+    assert app.message == ""
+    ref = fs.qualify(leads)
+    pd.testing.assert_frame_equal(app.result.by_intent(), ref.by_intent())
+    assert app.summary.value == html.escape(repr(ref.trend(by="intent")))
+    app.controls["by"].value = "rule"
+    assert app.summary.value == html.escape(repr(ref.trend(by="rule")))
+    app.controls["confidence_level"].value = 0.8
+    narrow = fs.qualify(leads, confidence_level=0.8).by_man()
+    pd.testing.assert_frame_equal(app.result.by_man(), narrow)
+    assert (narrow["high"] - narrow["low"] < ref.by_man()["high"] - ref.by_man()["low"]).all()

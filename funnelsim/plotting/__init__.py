@@ -26,7 +26,7 @@ colour-blind-safe palette. Every title, axis label and legend entry comes from
 - :mod:`~funnelsim.plotting.calls`: the manager's dashboard (when to call: the
   connect rate by weekday and hour);
 - :mod:`~funnelsim.plotting.manager`: the manager's dashboard (a rep's talk
-  times, the target by month and rep).
+  times, the target by month and rep);
 - :mod:`~funnelsim.plotting.qualification`: the manager's dashboard (the share won
   by intent class and by MAN).
 

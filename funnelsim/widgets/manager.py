@@ -20,10 +20,11 @@ from ..distributions import DealSize
 from ..funnel import Funnel
 from ..i18n import FunnelsimTypeError, t
 from ..lessons.manager import CallTimes, RepDay, call_days, call_times, cell_label, rep_day
+from ..qualification import Qualification, qualify
 from ..targets import TargetSplit, split_target
 from .app import App, Control, app_factory, check_numbers
 
-__all__ = ["make_call_times", "make_rep_day", "make_target_split"]
+__all__ = ["make_call_times", "make_qualification", "make_rep_day", "make_target_split"]
 
 
 def _check_calls(calls: object, function: str) -> Calls:
@@ -231,6 +232,76 @@ def _call_times_summary(r: CallTimes, v: Mapping[str, Any]) -> str:
         worst_dials=int(worst["dials"]),
     )
     return html.escape(text)
+
+
+# -------------------------------------------------------------- qualification
+@app_factory
+def make_qualification(
+    leads: Any, *, by: str = "intent", confidence_level: float = 0.95, **options: Any
+) -> App:
+    """Qualification against outcome: the share won by intent class, MAN combination or rule.
+
+    Controls: what to compare (the four intent classes, the eight MAN
+    combinations or the decks' rules) and the confidence level of the
+    intervals. The picture is :func:`funnelsim.plotting.plot_qualification`;
+    the summary is the trend test (:meth:`funnelsim.Qualification.trend`):
+    does a higher grade really convert more?
+
+    Parameters
+    ----------
+    leads : path or pandas.DataFrame
+        A leads table as :func:`funnelsim.qualify` reads it.
+    by : {"intent", "man", "rule"}
+    confidence_level : float, default 0.95
+    **options
+        Passed to :func:`funnelsim.qualify` (``columns``, ``encoding``...).
+
+    Returns
+    -------
+    App
+        ``app.result`` is :func:`funnelsim.qualify` at the chosen level.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> app = fs.widgets.make_qualification(fs.datasets.load_qualified_leads())
+    >>> app.result.by_intent()["leads"].tolist()
+    [251, 415, 477, 357]
+    >>> app.controls["by"].value = "man"
+    >>> app.message
+    ''
+    """
+    views = tuple((t(f"app.ql.by.{name}"), name) for name in ("intent", "man", "rule"))
+    controls = {
+        "by": Control("toggle", t("app.ql.by"), by, options=views),
+        "confidence_level": Control(
+            "float", t("app.ql.level"), confidence_level, 0.8, 0.99, 0.01, ".0%"
+        ),
+    }
+    return App(
+        title=t("app.ql.title"),
+        controls=controls,
+        compute=functools.partial(_qualification_compute, leads, options),
+        draw=_qualification_draw,
+        describe=_qualification_summary,
+        view=("by",),
+        figsize=(12, 5.5),
+        columns=2,
+    )
+
+
+def _qualification_compute(
+    leads: Any, options: Mapping[str, Any], v: Mapping[str, Any]
+) -> Qualification:
+    return qualify(leads, confidence_level=v["confidence_level"], **options)
+
+
+def _qualification_draw(result: Qualification, axes, v: Mapping[str, Any]) -> None:
+    plotting.plot_qualification(result, by=v["by"], ax=axes[0])
+
+
+def _qualification_summary(result: Qualification, v: Mapping[str, Any]) -> str:
+    return html.escape(repr(result.trend(by=v["by"])))
 
 
 # ------------------------------------------------------------- the target split
