@@ -494,7 +494,7 @@ def load_calls() -> Calls:
     张伟    1897       683               2.78
     赵磊    1943       417               4.66
     """
-    return read_calls(path("sample_calls.csv"), columns={"lead": "客户编号"})
+    return read_calls(path("sample_calls.csv"))
 
 
 def load_qualified_leads_truth() -> dict[str, Any]:
