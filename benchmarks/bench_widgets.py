@@ -84,6 +84,23 @@ def _cases() -> list[tuple[str, Callable[[], fs.widgets.App], str, object, str |
     def as_of_dates(app):
         return [value for _, value in app.controls["as_of"].options[-4:]]
 
+    def rep_day():
+        return fs.widgets.make_rep_day(fs.datasets.load_calls(), rep="赵磊")
+
+    def days(app):
+        return [value for _, value in app.controls["day"].options[-4:]]
+
+    def call_times():
+        return fs.widgets.make_call_times(fs.datasets.load_calls())
+
+    def qualification():
+        return fs.widgets.make_qualification(fs.datasets.load_qualified_leads())
+
+    def split():
+        history = lessons.monthly_history(fs.datasets.load_deal_history(), year=2024)
+        funnel = fs.fit(_events(), mature=60).to_funnel()
+        return fs.widgets.make_target_split(history, funnel, deal_size=20_000)
+
     steady = lambda: fs.widgets.make_revenue_steadiness(reps=2000, periods=52)  # noqa: E731
     cycle = fs.widgets.make_sales_cycle
     reps = fs.widgets.make_comparing_reps
@@ -186,6 +203,21 @@ def _cases() -> list[tuple[str, Callable[[], fs.widgets.App], str, object, str |
             ["Chen", "Li", "Wang"],
             "chart",
         ),
+        # the apps of notebook 08 (the manager's dashboard), on the sample call record
+        ("manager 08 rep's day, 11,362 calls, rep", rep_day, "rep", ["赵磊", "张伟"], None),
+        ("manager 08 rep's day, 11,362 calls, day", rep_day, "day", days, None),
+        ("manager 08 when to call, rep", call_times, "rep", [None, "赵磊", "李娜"], None),
+        ("manager 08 when to call, grey below", call_times, "min_calls", 5, None),
+        (
+            "manager 08 qualification, compare (redraw only)",
+            qualification,
+            "by",
+            ["man", "rule", "intent"],
+            None,
+        ),
+        ("manager 08 qualification, level", qualification, "confidence_level", 0.01, None),
+        ("manager 08 target split, target", split, "target", 100_000, None),
+        ("manager 08 target split, history / even", split, "split", ["even", "history"], None),
     ]
 
 

@@ -718,6 +718,243 @@ def make_crm_sample() -> None:
     write_truth("sample_crm_truth.json", truth)
 
 
+# --------------------------------------------------------------------------
+# The manager's samples (issue #15, notebook 08): a call record with Chinese
+# headers and hh:mm:ss durations, and a leads table with MAN and intent fields.
+# Their own seeds and truths, so that the files above stay byte for byte the same.
+CALLS_TRUTH = {
+    "seed": 20250303,
+    "file": "sample_calls.csv",
+    "columns": {
+        "time": "呼叫时间",
+        "rep": "坐席",
+        "lead": "客户编号",
+        "duration": "通话时长",
+        "outcome": "呼叫结果",
+    },
+    "first_day": "2025-03-03",
+    "weeks": 8,
+    # dials per rep and day: Poisson with this mean (Saturday: a short morning shift)
+    "dials_per_day": {"weekday": 45, "saturday": 12},
+    "leads_per_rep": 500,
+    # The chance that a call gets through is the rep's base rate times the hour's
+    # factor times the weekday's factor (0 = Monday).
+    "connect": {
+        "张伟": 0.36, "王芳": 0.34, "李娜": 0.38, "刘洋": 0.35, "陈静": 0.33, "赵磊": 0.22,
+    },
+    # calls are spread over the hours by these weights (no calls 12:00-12:59: lunch)
+    "hour_weights": {
+        "9": 1.0, "10": 1.3, "11": 1.2, "13": 0.6, "14": 1.1, "15": 1.2, "16": 1.1, "17": 0.8,
+    },
+    "hour_factors": {
+        "9": 0.75, "10": 1.05, "11": 1.15, "13": 0.7, "14": 0.95, "15": 1.1, "16": 1.25, "17": 1.0,
+    },
+    "saturday_hours": ["9", "10", "11"],
+    "weekday_factors": {"0": 0.85, "1": 1.0, "2": 1.05, "3": 1.05, "4": 0.9, "5": 1.2},
+    # a call that does not get through: which outcome (shares)
+    "not_connected": {"未接听": 0.6, "忙线": 0.2, "拒接": 0.15, "空号": 0.05},
+    "connected_word": "已接通",
+    # talk time of a connected call, in seconds: lognormal with this mean and coefficient
+    # of variation, rounded to a whole second (at least 1); other calls last 00:00:00
+    "talk_seconds": {
+        "张伟": {"mean": 150.0, "cv": 1.0},
+        "王芳": {"mean": 170.0, "cv": 1.0},
+        "李娜": {"mean": 140.0, "cv": 1.0},
+        "刘洋": {"mean": 160.0, "cv": 1.0},
+        "陈静": {"mean": 180.0, "cv": 1.0},
+        "赵磊": {"mean": 75.0, "cv": 1.2},
+    },
+}  # fmt: skip
+
+QUALIFIED_TRUTH = {
+    "seed": 20250304,
+    "file": "sample_qualified_leads.csv",
+    "columns": {
+        "lead": "客户编号",
+        "rep": "销售",
+        "money": "有预算",
+        "authority": "有决策权",
+        "need": "有需求",
+        "intent": "意向",
+        "won": "是否成交",
+    },
+    "leads": 1500,
+    "reps": ["张伟", "王芳", "李娜", "刘洋", "陈静", "赵磊"],
+    "yes": "是",
+    "no": "否",
+    # each of money, authority and need is there with this chance, independently
+    "man_shares": {"money": 0.55, "authority": 0.5, "need": 0.65},
+    # the intent classes, best first: their words, and their shares given how many of
+    # money, authority and need the lead has (0, 1, 2, 3)
+    "intents": ["very_clear", "clear", "becoming_clear", "unclear"],
+    "intent_words": {
+        "very_clear": "意向非常明确",
+        "clear": "意向明确",
+        "becoming_clear": "意向在明确中",
+        "unclear": "意向不明确",
+    },
+    "intent_shares": {
+        "0": [0.05, 0.15, 0.30, 0.50],
+        "1": [0.10, 0.25, 0.35, 0.30],
+        "2": [0.20, 0.30, 0.30, 0.20],
+        "3": [0.35, 0.35, 0.20, 0.10],
+    },
+    # the chance to win: logistic, intercept + a weight for each of M, A, N + the intent's
+    "win_logit": {
+        "intercept": -3.0,
+        "money": 0.9,
+        "authority": 0.8,
+        "need": 1.1,
+        "intent": {"very_clear": 1.5, "clear": 0.8, "becoming_clear": 0.2, "unclear": -0.5},
+    },
+}
+
+#: The eight MAN combinations, in the order the truth lists them (all yes first).
+MAN_COMBINATIONS = [(m, a, n) for m in (1, 0) for a in (1, 0) for n in (1, 0)]
+
+
+def simulate_calls(rng: np.random.Generator, spec: dict) -> pd.DataFrame:
+    """The call record: one row per attempt, Chinese headers, durations as hh:mm:ss."""
+    reps = list(spec["connect"])
+    days = pd.date_range(spec["first_day"], periods=7 * spec["weeks"], freq="D")
+    days = days[days.weekday < 6]  # Monday to Saturday
+    hours = np.array([int(h) for h in spec["hour_weights"]])
+    weights = np.array(list(spec["hour_weights"].values()))
+    saturday = np.isin(hours, [int(h) for h in spec["saturday_hours"]])
+    frames = []
+    for day in days:
+        is_saturday = day.weekday() == 5
+        mean = spec["dials_per_day"]["saturday" if is_saturday else "weekday"]
+        w = np.where(saturday, weights, 0.0) if is_saturday else weights
+        for r, rep in enumerate(reps):
+            n = int(rng.poisson(mean))
+            hour = hours[rng.choice(len(hours), size=n, p=w / w.sum())]
+            second = rng.integers(0, 3600, size=n)
+            lead = rng.integers(1, spec["leads_per_rep"] + 1, size=n)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "time": day + pd.to_timedelta(hour * 3600 + second, unit="s"),
+                        "rep": rep,
+                        "lead": [f"K{r + 1}{i:04d}" for i in lead],
+                        "hour": hour,
+                    }
+                )
+            )
+    calls = pd.concat(frames, ignore_index=True)
+    calls = calls.sort_values(["time", "rep"], kind="stable").reset_index(drop=True)
+    n = len(calls)
+    p = np.array([spec["connect"][r] for r in calls["rep"]])
+    p *= np.array([spec["hour_factors"][str(h)] for h in calls["hour"]])
+    p *= np.array([spec["weekday_factors"][str(d)] for d in calls["time"].dt.weekday])
+    connected = rng.random(n) < p
+    words = list(spec["not_connected"])
+    shares = np.array(list(spec["not_connected"].values()))
+    other = np.array(words, dtype=object)[rng.choice(len(words), size=n, p=shares)]
+    outcome = np.where(connected, spec["connected_word"], other)
+    seconds = np.zeros(n, dtype=np.int64)
+    for rep, talk in spec["talk_seconds"].items():
+        mine = connected & (calls["rep"] == rep).to_numpy()
+        sigma2 = np.log1p(talk["cv"] ** 2)
+        mu = np.log(talk["mean"]) - sigma2 / 2
+        raw = rng.lognormal(mu, np.sqrt(sigma2), size=int(mine.sum()))
+        seconds[mine] = np.maximum(np.round(raw), 1).astype(np.int64)
+    clock = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in seconds]
+    cols = spec["columns"]
+    return pd.DataFrame(
+        {
+            cols["time"]: calls["time"].dt.strftime("%Y-%m-%d %H:%M:%S"),
+            cols["rep"]: calls["rep"],
+            cols["lead"]: calls["lead"],
+            cols["duration"]: clock,
+            cols["outcome"]: outcome,
+        }
+    )
+
+
+def qualified_truth(spec: dict) -> dict:
+    """The chance to win of each MAN combination and each intent class, in closed form.
+
+    ``win[combination][intent]`` from the logistic model; a combination's chance
+    averages over its intent shares, an intent's over the combinations that give it.
+    """
+    logit = spec["win_logit"]
+    share = spec["man_shares"]
+    combos, by_intent = {}, {i: [0.0, 0.0] for i in spec["intents"]}
+    for m, a, n in MAN_COMBINATIONS:
+        name = "".join(k for k, on in zip("MAN", (m, a, n), strict=True) if on) or "none"
+        p_combo = 1.0
+        for field, on in zip(("money", "authority", "need"), (m, a, n), strict=True):
+            p_combo *= share[field] if on else 1 - share[field]
+        z = logit["intercept"] + logit["money"] * m + logit["authority"] * a + logit["need"] * n
+        wins = {i: 1 / (1 + np.exp(-(z + logit["intent"][i]))) for i in spec["intents"]}
+        shares = spec["intent_shares"][str(m + a + n)]
+        win = sum(s * wins[i] for s, i in zip(shares, spec["intents"], strict=True))
+        combos[name] = {
+            "money": m,
+            "authority": a,
+            "need": n,
+            "share": round(p_combo, 6),
+            "win": round(float(win), 6),
+            "win_by_intent": {i: round(float(w), 6) for i, w in wins.items()},
+        }
+        for s, i in zip(shares, spec["intents"], strict=True):
+            by_intent[i][0] += p_combo * s
+            by_intent[i][1] += p_combo * s * wins[i]
+    intents = {
+        i: {"share": round(w, 6), "win": round(won / w, 6)} for i, (w, won) in by_intent.items()
+    }
+    return {"man": combos, "intent": intents}
+
+
+def simulate_qualified_leads(rng: np.random.Generator, spec: dict) -> pd.DataFrame:
+    """One row per lead: its rep, MAN answers (是/否), intent class and whether it was won."""
+    n = spec["leads"]
+    rep = np.array(spec["reps"], dtype=object)[rng.integers(0, len(spec["reps"]), size=n)]
+    man = {f: rng.random(n) < s for f, s in spec["man_shares"].items()}
+    k = man["money"].astype(int) + man["authority"].astype(int) + man["need"].astype(int)
+    shares = np.array([spec["intent_shares"][str(j)] for j in range(4)])
+    cum = shares.cumsum(axis=1)[k]
+    intent = (rng.random(n)[:, None] > cum).sum(axis=1)
+    logit = spec["win_logit"]
+    z = logit["intercept"] + sum(logit[f] * man[f] for f in ("money", "authority", "need"))
+    z = z + np.array([logit["intent"][i] for i in spec["intents"]])[intent]
+    won = rng.random(n) < 1 / (1 + np.exp(-z))
+    cols = spec["columns"]
+
+    def yes_no(flags: np.ndarray) -> np.ndarray:
+        return np.where(flags, spec["yes"], spec["no"])
+
+    words = np.array([spec["intent_words"][i] for i in spec["intents"]], dtype=object)
+    return pd.DataFrame(
+        {
+            cols["lead"]: [f"Q{i:05d}" for i in range(1, n + 1)],
+            cols["rep"]: rep,
+            cols["money"]: yes_no(man["money"]),
+            cols["authority"]: yes_no(man["authority"]),
+            cols["need"]: yes_no(man["need"]),
+            cols["intent"]: words[intent],
+            cols["won"]: yes_no(won),
+        }
+    )
+
+
+def make_manager_samples() -> None:
+    """The call record and the qualified leads (notebook 08), their truths beside them."""
+    line = {"index": False, "lineterminator": "\n"}
+    spec = CALLS_TRUTH
+    simulate_calls(np.random.default_rng(spec["seed"]), spec).to_csv(HERE / spec["file"], **line)
+    write_truth("sample_calls_truth.json", spec)
+    spec = QUALIFIED_TRUTH
+    leads = simulate_qualified_leads(np.random.default_rng(spec["seed"]), spec)
+    leads.to_csv(HERE / spec["file"], **line)
+    write_truth("sample_qualified_leads_truth.json", {**spec, "true": qualified_truth(spec)})
+    for name in (CALLS_TRUTH["file"], QUALIFIED_TRUTH["file"]):
+        shutil.copyfile(HERE / name, PACKAGE_DATA / name)
+    for name in ("sample_calls_truth.json", "sample_qualified_leads_truth.json"):
+        shutil.copyfile(HERE / name, PACKAGE_DATA / name)
+
+
 def main() -> None:
     rng = np.random.default_rng(TRUTH["seed"])
 
@@ -752,6 +989,7 @@ def main() -> None:
     make_forecast_samples()
     make_tracking_sample()
     make_crm_sample()
+    make_manager_samples()
     # The package ships what data/ holds: the samples above and the real bank log as published.
     real = ("bank_marketing.csv.gz", "bank_marketing_SOURCE.md")
     for name in [*sorted(PACKAGE_DATA.glob("sample_*")), *(PACKAGE_DATA / r for r in real)]:

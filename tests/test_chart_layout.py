@@ -113,6 +113,10 @@ _RESULTS = {
     "won_by": lambda r: fs.won_by(fs.datasets.load_crm_export()),
     "backtest": lambda r: fs.backtest(fs.datasets.load_bank_marketing(), reps=1000, rng=SEED),
     "calls": lambda r: _sample_calls(),
+    "rep_day": lambda r: lessons.rep_day(fs.datasets.load_calls(), "赵磊", "2025-03-05"),
+    "split": lambda r: fs.split_target(
+        3_000_000, history=lessons.monthly_history(fs.datasets.load_deal_history(), year=2024)
+    ),
     "qualified": lambda r: _sample_qualified(),
 }
 
@@ -231,6 +235,8 @@ CASES = [
         lambda r: P.plot_stocks(fs.datasets.load_tracking()),
     ),
     ("plot_call_heatmap", "rate", lambda r: P.plot_call_heatmap(r("calls"))),
+    ("plot_talk_time", "day", lambda r: P.plot_talk_time(r("rep_day"))),
+    ("plot_target_split", "history", lambda r: P.plot_target_split(r("split"))),
     ("plot_call_heatmap", "both", lambda r: P.plot_call_heatmap(r("calls"), annot="both")),
     (
         "plot_forecast",

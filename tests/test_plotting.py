@@ -98,6 +98,8 @@ WANTED = {
     "plot_stale_leads": "SalesCycle / DataFrame",
     "plot_stocks": "Snapshot",
     "plot_call_heatmap": "Calls",
+    "plot_talk_time": "RepDay",
+    "plot_target_split": "TargetSplit",
     "plot_sample_size": "SampleSize",
     "plot_forecast": "Forecast",
     "plot_pipeline": "Pipeline",
@@ -368,6 +370,10 @@ def _chinese_cases():
             fs.read_calls(
                 pd.DataFrame({"time": ["2025-03-03 09:05"] * 40, "outcome": ["接通", "占线"] * 20})
             )
+        ],
+        "plot_talk_time": [lessons.rep_day(fs.datasets.load_calls(), "赵磊", "2025-03-05")],
+        "plot_target_split": [
+            fs.split_target(1_200_000, weights=[2, 3, 3], reps=["张伟", "王芳"], capacity=[1, 2])
         ],
         "plot_sample_size": [lessons.sample_size(0.3, 0.05)],
         "plot_forecast": [fs.forecast(fs.fit(log), calls=150, periods=8, reps=200, rng=5)],

@@ -20,9 +20,13 @@ server, from any working directory (like ``seaborn.load_dataset`` or
 :func:`load_grade_history`  E -> A grade changes, for :func:`funnelsim.grade_ladder`
 :func:`load_bank_marketing` a real log: 41,188 clients a bank called (UCI)
 :func:`load_tracking`       a 6-week team tracking sheet (stocks; a Snapshot)
+:func:`load_calls`          8 weeks of 6 reps' call attempts (Chinese headers)
+:func:`load_qualified_leads`  1,500 leads with MAN answers, intent and outcome
 :func:`load_deck_tracking`  the decks' own tracking sheet (its Monday block)
 :func:`load_truth`          the true parameters of the logs
 :func:`load_pipeline_truth`  the true parameters of the pipeline samples
+:func:`load_calls_truth`    the true connect rates and talk times of the calls
+:func:`load_qualified_leads_truth`  the true chance to win by MAN and intent
 :func:`path`                a sample file's path, to read it as your own
 ==========================  ==================================================
 
@@ -46,6 +50,7 @@ from typing import Any
 import pandas as pd
 
 from .._reader import NAME_ATTR
+from ..calls import Calls, read_calls
 from ..i18n import FunnelsimValueError
 from ..logs import Log, read_log
 from ..pipeline import Pipeline, read_pipeline
@@ -56,6 +61,8 @@ __all__ = [
     "REAL_FILES",
     "load_bank_marketing",
     "load_bank_marketing_table",
+    "load_calls",
+    "load_calls_truth",
     "load_counts",
     "load_crm_export",
     "load_crm_truth",
@@ -67,6 +74,8 @@ __all__ = [
     "load_leads",
     "load_pipeline",
     "load_pipeline_truth",
+    "load_qualified_leads",
+    "load_qualified_leads_truth",
     "load_tracking",
     "load_tracking_truth",
     "load_truth",
@@ -92,6 +101,10 @@ FILES = (
     "sample_tracking_truth.json",
     "deck_tracking.xlsx",
     "deck_tracking_SOURCE.md",
+    "sample_calls.csv",
+    "sample_calls_truth.json",
+    "sample_qualified_leads.csv",
+    "sample_qualified_leads_truth.json",
 )
 #: The real public logs among them, shipped as published, with their source and licence notes.
 REAL_FILES = (
@@ -435,3 +448,86 @@ def load_deck_tracking() -> Snapshot:
     [7.0, 7.0, 5.0, 3.0, 5.0, 13000.0, 14000.0]
     """
     return read_snapshot(path("deck_tracking.xlsx"))
+
+
+def load_calls_truth() -> dict[str, Any]:
+    """The model of the call record :func:`load_calls` (``sample_calls_truth.json``).
+
+    Each rep's base chance that a call gets through (``connect``), the factor
+    of each hour (``hour_factors``, by the hour's number) and weekday
+    (``weekday_factors``, 0 for Monday): a call's chance is the product of
+    its rep's, its hour's and its weekday's. Also the dials a day, how calls
+    spread over the hours, the words of the outcomes and each rep's talk
+    time (``talk_seconds``: lognormal, mean and coefficient of variation).
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> truth = fs.datasets.load_calls_truth()
+    >>> truth["connect"]["赵磊"], truth["hour_factors"]["16"], truth["weekday_factors"]["0"]
+    (0.22, 1.25, 0.85)
+    """
+    return json.loads(path("sample_calls_truth.json").read_text(encoding="utf-8"))
+
+
+def load_calls() -> Calls:
+    """A call centre's record: 8 weeks of 6 reps' call attempts (``sample_calls.csv``).
+
+    One row per attempt as a Chinese dialler exports it: 呼叫时间 (time),
+    坐席 (rep), 客户编号 (lead), 通话时长 (``hh:mm:ss``) and 呼叫结果
+    (已接通 / 未接听 / 忙线 / 拒接 / 空号), Monday 3 March to Saturday
+    26 April 2025, Saturday mornings included. Calls get through more often
+    in the late afternoon and mid-week; 赵磊 gets through far less often
+    than the others and talks for shorter (the truth:
+    :func:`load_calls_truth`).
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> calls = fs.datasets.load_calls()
+    >>> len(calls.table), calls.reps
+    (11362, ['李娜', '刘洋', '陈静', '赵磊', '王芳', '张伟'])
+    >>> kpis = calls.kpis(period=None).set_index("rep")
+    >>> kpis.loc[["张伟", "赵磊"], ["dials", "connects", "dials_per_connect"]].round(2)
+         dials  connects  dials_per_connect
+    rep
+    张伟    1897       683               2.78
+    赵磊    1943       417               4.66
+    """
+    return read_calls(path("sample_calls.csv"))
+
+
+def load_qualified_leads_truth() -> dict[str, Any]:
+    """The model of :func:`load_qualified_leads` and the true chance to win it implies.
+
+    Under ``true``: for each MAN combination (``"MAN"``, ``"MA"``... ``"none"``)
+    its share of the leads and its chance to win (``win``, and by intent
+    class ``win_by_intent``); for each intent class its share and chance to
+    win. The chance rises with every MAN answer and with the intent class.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> true = fs.datasets.load_qualified_leads_truth()["true"]
+    >>> true["man"]["MAN"]["win"], true["intent"]["unclear"]["win"]
+    (0.634203, 0.119325)
+    """
+    return json.loads(path("sample_qualified_leads_truth.json").read_text(encoding="utf-8"))
+
+
+def load_qualified_leads() -> pd.DataFrame:
+    """1,500 leads with the decks' qualification (MAN, intent) and their outcome.
+
+    ``sample_qualified_leads.csv`` as written, Chinese headers: 客户编号 (lead), 销售 (rep),
+    有预算 / 有决策权 / 有需求 (money, authority, need: 是 or 否), 意向
+    (意向非常明确 / 意向明确 / 意向在明确中 / 意向不明确) and 是否成交 (won:
+    是 or 否). The truth: :func:`load_qualified_leads_truth`.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> leads = fs.datasets.load_qualified_leads()
+    >>> len(leads), list(leads.columns)
+    (1500, ['客户编号', '销售', '有预算', '有决策权', '有需求', '意向', '是否成交'])
+    """
+    return _table("sample_qualified_leads.csv")

@@ -16,6 +16,8 @@ they return; the tests call them directly.
 - :mod:`funnelsim.lessons.reps`: notebook 05 (the reps app);
 - :mod:`funnelsim.lessons.forecast`: notebook 07, the report and the
   command line (pace, outlook, pipeline numbers);
+- :mod:`funnelsim.lessons.manager`: notebook 08, the manager's dashboard
+  (a rep's day, when to call, a deal history by month);
 - :mod:`funnelsim.lessons.narrative`: :func:`check_quote`, which keeps the
   numbers quoted in the notebooks' text true;
 - :mod:`funnelsim.lessons.open_leads`: notebook 04, how much of a naive
@@ -30,10 +32,11 @@ Randomness comes in only through the ``rng`` keyword (a
 """
 
 from ..intervals import calls_for_precision
-from . import forecast, game, logs, narrative, open_leads, reps, revenue
+from . import forecast, game, logs, manager, narrative, open_leads, reps, revenue
 from .forecast import *  # noqa: F403
 from .game import *  # noqa: F403
 from .logs import *  # noqa: F403
+from .manager import *  # noqa: F403
 from .narrative import *  # noqa: F403
 from .open_leads import *  # noqa: F403
 from .reps import *  # noqa: F403
@@ -44,10 +47,11 @@ __all__ = [
     "forecast",
     "game",
     "logs",
+    "manager",
     "narrative",
     "open_leads",
     "reps",
     "revenue",
 ]
 __all__ += forecast.__all__ + game.__all__ + logs.__all__ + narrative.__all__
-__all__ += open_leads.__all__ + reps.__all__ + revenue.__all__
+__all__ += open_leads.__all__ + reps.__all__ + revenue.__all__ + manager.__all__

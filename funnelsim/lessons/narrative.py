@@ -53,5 +53,8 @@ def check_quote(quoted: float, value: float, *, digits: int = 0, what: str = "")
     # The half-unit of the last shown digit, plus float noise: 0.125 shown as 0.13 passes.
     if not (math.isfinite(value) and abs(value - quoted) <= half * (1 + 1e-9) + 1e-12):
         raise FunnelsimValueError(
-            "error.quote_stale", quoted=quoted, value=f"{value:.{digits + 2}f}", what=what or "?"
+            "error.quote_stale",
+            quoted=quoted,
+            value=f"{value:.{max(digits + 2, 0)}f}",
+            what=what or "?",
         )

@@ -25,6 +25,8 @@ colour-blind-safe palette. Every title, axis label and legend entry comes from
   over the dates);
 - :mod:`~funnelsim.plotting.calls`: the manager's dashboard (when to call: the
   connect rate by weekday and hour);
+- :mod:`~funnelsim.plotting.manager`: the manager's dashboard (a rep's talk
+  times, the target by month and rep);
 - :mod:`~funnelsim.plotting.qualification`: the manager's dashboard (the share won
   by intent class and by MAN).
 
@@ -48,6 +50,7 @@ from . import (
     groups,
     ladder,
     logs,
+    manager,
     outcomes,
     qualification,
     stocks,
@@ -60,6 +63,7 @@ from .game import *  # noqa: F403
 from .groups import *  # noqa: F403
 from .ladder import *  # noqa: F403
 from .logs import *  # noqa: F403
+from .manager import *  # noqa: F403
 from .outcomes import *  # noqa: F403
 from .qualification import *  # noqa: F403
 from .stocks import *  # noqa: F403
@@ -76,5 +80,6 @@ __all__ = sorted(
     + backtest.__all__
     + calls.__all__
     + ladder.__all__
+    + manager.__all__
     + qualification.__all__
 )

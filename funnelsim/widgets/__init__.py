@@ -19,7 +19,9 @@ app shown (labels, chart and summary).
   data (:class:`Control`);
 - :mod:`~funnelsim.widgets.game`: notebooks 01-03;
 - :mod:`~funnelsim.widgets.logs`: notebooks 04-06;
-- :mod:`~funnelsim.widgets.forecast`: notebook 07.
+- :mod:`~funnelsim.widgets.forecast`: notebook 07;
+- :mod:`~funnelsim.widgets.manager`: notebook 08 (a rep's day, when to call,
+  the target split).
 
 The computed numbers stay on the app, so tests (and curious students) can
 drive it from code:
@@ -35,11 +37,12 @@ drive it from code:
 
 from ..lessons import PipelineNumbers as PipelineNumbers
 from ..lessons import pipeline_numbers as pipeline_numbers
-from . import app, forecast, game, logs
+from . import app, forecast, game, logs, manager
 from .app import *  # noqa: F403
 from .forecast import *  # noqa: F403
 from .game import *  # noqa: F403
 from .logs import *  # noqa: F403
+from .manager import *  # noqa: F403
 
 # PipelineNumbers and pipeline_numbers are computed in funnelsim.lessons; they stay
 # importable from here as they always were.
@@ -51,5 +54,6 @@ __all__ = sorted(
         *game.__all__,
         *logs.__all__,
         *forecast.__all__,
+        *manager.__all__,
     ]
 )

@@ -1,0 +1,395 @@
+"""The numbers behind notebook 08 (the manager's dashboard) and its apps.
+
+===========================  ================================================
+:func:`call_days`            the days of a call record that have calls
+:func:`rep_day`              one rep's day against the rep's average day
+:func:`call_times`           when calls get through: best and worst hour
+:func:`monthly_history`      a deal history as months, reps and amounts won
+===========================  ================================================
+
+The apps in :mod:`funnelsim.widgets.manager` only wire these to controls and
+plots; the tests call them directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .._validate import check_choice, check_count
+from ..calls import Calls
+from ..i18n import FunnelsimTypeError, FunnelsimValueError, t
+
+__all__ = ["CallTimes", "RepDay", "call_days", "call_times", "monthly_history", "rep_day"]
+
+#: The KPI columns a :class:`RepDay` compares (those of :meth:`funnelsim.Calls.kpis`).
+_DAY_COLUMNS = (
+    "dials",
+    "connects",
+    "connect_rate",
+    "low",
+    "high",
+    "talk_time",
+    "mean_talk",
+    "effective",
+    "leads_touched",
+)
+
+
+def _check_calls(calls: object, function: str) -> Calls:
+    if not isinstance(calls, Calls):
+        raise FunnelsimTypeError(
+            "error.plot_result",
+            function=function,
+            argument="calls",
+            wanted="Calls",
+            maker="funnelsim.read_calls",
+            value=type(calls).__name__,
+        )
+    return calls
+
+
+def _check_rep(calls: Calls, rep: object) -> str:
+    return check_choice("rep", rep, tuple(calls.reps))
+
+
+def call_days(calls: Calls) -> list[pd.Timestamp]:
+    """The days on which the record has calls, in order.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> from funnelsim.lessons import call_days
+    >>> days = call_days(fs.datasets.load_calls())
+    >>> len(days), days[0].date(), days[-1].date()
+    (48, datetime.date(2025, 3, 3), datetime.date(2025, 4, 26))
+    """
+    calls = _check_calls(calls, "call_days")
+    days = calls.table["time"].dt.normalize().unique()
+    return [pd.Timestamp(d) for d in np.sort(days)]
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class RepDay:
+    """One rep's day of calls next to the rep's average day: from :func:`rep_day`.
+
+    Attributes
+    ----------
+    rep : str
+    day : pandas.Timestamp
+    kpis : pandas.DataFrame
+        Two rows, ``"day"`` (that day's KPIs, :meth:`funnelsim.Calls.kpis`;
+        zeros when the rep made no call) and ``"average"`` (the rep's totals
+        over the record divided by the days with calls; rates and the mean
+        talk are the record's). Columns ``dials``, ``connects``,
+        ``connect_rate``, ``low``, ``high`` (the day's interval; the
+        record's on the average row), ``talk_time`` and ``mean_talk``
+        (seconds), ``effective``, ``leads_touched``.
+    talk : numpy.ndarray
+        Seconds of each connected call that day.
+    usual_talk : numpy.ndarray
+        Seconds of each connected call of the rep over the whole record.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> from funnelsim.lessons import rep_day
+    >>> day = rep_day(fs.datasets.load_calls(), "赵磊", "2025-03-05")
+    >>> day  # doctest: +NORMALIZE_WHITESPACE
+    RepDay(赵磊 on 2025-03-05: 45 dials, 11 connected, 602 s on the phone;
+           average day 40.5 dials, 21% connected)
+    >>> day.kpis.loc[:, ["dials", "connects", "effective"]].round(1)
+             dials  connects  effective
+    day       45.0      11.0        5.0
+    average   40.5       8.7        6.1
+    """
+
+    rep: str
+    day: pd.Timestamp
+    kpis: pd.DataFrame
+    talk: np.ndarray
+    usual_talk: np.ndarray
+
+    def to_frame(self) -> pd.DataFrame:
+        """The talk times, tidy: ``which`` (``"day"`` or ``"average"``: every day) and
+        ``seconds``, one row per connected call.
+
+        >>> import funnelsim as fs
+        >>> from funnelsim.lessons import rep_day
+        >>> frame = rep_day(fs.datasets.load_calls(), "赵磊", "2025-03-05").to_frame()
+        >>> frame.groupby("which", sort=False).size().to_dict()
+        {'day': 11, 'average': 417}
+        """
+        return pd.DataFrame(
+            {
+                "which": ["day"] * len(self.talk) + ["average"] * len(self.usual_talk),
+                "seconds": np.concatenate([self.talk, self.usual_talk]),
+            }
+        )
+
+    def __repr__(self) -> str:
+        day, usual = self.kpis.loc["day"], self.kpis.loc["average"]
+        return t(
+            "repr.rep_day",
+            rep=self.rep,
+            day=self.day.date().isoformat(),
+            dials=int(day["dials"]),
+            connects=int(day["connects"]),
+            talk=float(day["talk_time"]),
+            usual_dials=float(usual["dials"]),
+            usual_rate=float(usual["connect_rate"]),
+        )
+
+
+def rep_day(calls: Calls, rep: str, day: object) -> RepDay:
+    """One rep's day: dials, connects, talk time, effective calls, next to the average day.
+
+    Parameters
+    ----------
+    calls : Calls
+        From :func:`funnelsim.read_calls`.
+    rep : str
+        One of ``calls.reps``.
+    day : date, str or Timestamp
+        The day (its time of day is ignored).
+
+    Returns
+    -------
+    RepDay
+
+    Examples
+    --------
+    The day's numbers are those of :meth:`funnelsim.Calls.kpis`:
+
+    >>> import pandas as pd
+    >>> import funnelsim as fs
+    >>> from funnelsim.lessons import rep_day
+    >>> calls = fs.datasets.load_calls()
+    >>> day = rep_day(calls, "张伟", "2025-03-04")
+    >>> kpis = calls.kpis(period="day")
+    >>> kpis = kpis[(kpis["rep"] == "张伟") & (kpis["period"] == pd.Timestamp("2025-03-04"))]
+    >>> int(kpis["connects"].iloc[0]), int(day.kpis.loc["day", "connects"])
+    (18, 18)
+    >>> int(rep_day(calls, "张伟", "2025-03-09").kpis.loc["day", "dials"])  # a Sunday: none
+    0
+    """
+    calls = _check_calls(calls, "rep_day")
+    rep = _check_rep(calls, rep)
+    try:
+        when = pd.Timestamp(day).normalize()
+    except (TypeError, ValueError):
+        raise FunnelsimValueError("error.not_a_date", name="day", value=repr(day)) from None
+    table = calls.table
+    mine = (table["rep"] == rep).to_numpy()
+    days = table["time"].dt.normalize().to_numpy()
+    today = mine & (days == when.to_datetime64())
+    per_day = calls.kpis(period="day")
+    per_day = per_day[per_day["rep"] == rep]
+    row = per_day[per_day["period"] == when]
+    if len(row):
+        day_row = row.iloc[0][list(_DAY_COLUMNS)].astype(float)
+    else:
+        zeros = dict.fromkeys(_DAY_COLUMNS, 0.0)
+        day_row = pd.Series(zeros | {"connect_rate": np.nan, "low": np.nan, "high": np.nan})
+        day_row["mean_talk"] = np.nan
+    whole = calls.kpis(period=None)
+    whole = whole[whole["rep"] == rep].iloc[0]
+    n_days = max(len(per_day), 1)
+    average = whole[list(_DAY_COLUMNS)].astype(float).copy()
+    for column in ("dials", "connects", "talk_time", "effective"):
+        average[column] = per_day[column].sum() / n_days
+    if "leads_touched" in per_day:
+        average["leads_touched"] = per_day["leads_touched"].sum() / n_days
+    kpis = pd.DataFrame([day_row, average], index=["day", "average"])
+    connected = table["connected"].to_numpy()
+    seconds = table["duration"].to_numpy(dtype=float)
+    return RepDay(
+        rep=rep,
+        day=when,
+        kpis=kpis,
+        talk=seconds[today & connected],
+        usual_talk=seconds[mine & connected],
+    )
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class CallTimes:
+    """When calls get through, for the team or one rep: from :func:`call_times`.
+
+    Attributes
+    ----------
+    rep : str or None
+        None for the whole team.
+    min_calls : int
+        Cells with fewer dials are left out of :attr:`best` and :attr:`worst`.
+    hours : pandas.DataFrame
+        :meth:`funnelsim.Calls.by_hour`: one row per weekday (0 = Monday)
+        and hour, ``dials``, ``connects``, ``rate``, ``low``, ``high``,
+        ``few``.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> from funnelsim.lessons import call_times
+    >>> call_times(fs.datasets.load_calls())
+    CallTimes(whole team: 11362 dials, 33% connected; best Thu 11:00, worst Fri 13:00)
+    """
+
+    rep: str | None
+    min_calls: int
+    hours: pd.DataFrame
+
+    @property
+    def dials(self) -> int:
+        """All dials of the team or the rep."""
+        return int(self.hours["dials"].sum())
+
+    @property
+    def rate(self) -> float:
+        """The connect rate over all those dials (NaN without one)."""
+        dials = self.dials
+        return float(self.hours["connects"].sum() / dials) if dials else float("nan")
+
+    def _cells(self) -> pd.DataFrame:
+        return self.hours[~self.hours["few"] & (self.hours["dials"] > 0)]
+
+    @property
+    def best(self) -> pd.Series | None:
+        """The weekday and hour with the highest connect rate (of at least
+        :attr:`min_calls` dials), or None when no cell has that many.
+
+        >>> import funnelsim as fs
+        >>> from funnelsim.lessons import call_times
+        >>> best = call_times(fs.datasets.load_calls(), rep="李娜", min_calls=20).best
+        >>> int(best["weekday"]), int(best["hour"]), int(best["dials"])
+        (5, 11, 22)
+        """
+        cells = self._cells()
+        return None if cells.empty else cells.loc[cells["rate"].idxmax()]
+
+    @property
+    def worst(self) -> pd.Series | None:
+        """The weekday and hour with the lowest connect rate (of at least
+        :attr:`min_calls` dials), or None.
+
+        >>> import funnelsim as fs
+        >>> from funnelsim.lessons import call_times
+        >>> worst = call_times(fs.datasets.load_calls()).worst
+        >>> int(worst["weekday"]), int(worst["hour"])
+        (4, 13)
+        """
+        cells = self._cells()
+        return None if cells.empty else cells.loc[cells["rate"].idxmin()]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The cells with calls (:attr:`hours` where ``dials > 0``).
+
+        >>> import funnelsim as fs
+        >>> from funnelsim.lessons import call_times
+        >>> len(call_times(fs.datasets.load_calls()).to_frame())  # 5 x 8 hours + Saturday's 3
+        43
+        """
+        return self.hours[self.hours["dials"] > 0].reset_index(drop=True)
+
+    def __repr__(self) -> str:
+        return t(
+            "repr.call_times",
+            who=self.rep if self.rep is not None else t("app.ct.team"),
+            dials=self.dials,
+            rate=self.rate,
+            best=cell_label(self.best),
+            worst=cell_label(self.worst),
+        )
+
+
+def cell_label(cell: pd.Series | None) -> str:
+    """A weekday and hour in words (``"Wed 16:00"``), or ``"-"`` for None.
+
+    >>> import pandas as pd
+    >>> from funnelsim.lessons.manager import cell_label
+    >>> cell_label(pd.Series({"weekday": 2, "hour": 16}))
+    'Wed 16:00'
+    """
+    if cell is None:
+        return "-"
+    weekday = t(f"plot.calls.weekday.{int(cell['weekday'])}")
+    return t("app.ct.cell", weekday=weekday, hour=int(cell["hour"]))
+
+
+def call_times(calls: Calls, rep: str | None = None, min_calls: int = 30) -> CallTimes:
+    """When calls get through: the connect rate by weekday and hour, its best and worst cell.
+
+    Parameters
+    ----------
+    calls : Calls
+    rep : str, optional
+        One rep's calls; by default the team's.
+    min_calls : int, default 30
+        Cells with fewer dials are too few to compare (grey on the heatmap).
+
+    Returns
+    -------
+    CallTimes
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> from funnelsim.lessons import call_times
+    >>> times = call_times(fs.datasets.load_calls(), rep="赵磊", min_calls=20)
+    >>> times.dials, round(times.rate, 3)
+    (1943, 0.215)
+    """
+    calls = _check_calls(calls, "call_times")
+    if rep is not None:
+        rep = _check_rep(calls, rep)
+    min_calls = check_count("min_calls", min_calls, minimum=1)
+    return CallTimes(rep, min_calls, calls.by_hour(rep=rep, min_calls=min_calls))
+
+
+def monthly_history(
+    history: pd.DataFrame, *, year: int | None = None, won: str = "yes"
+) -> pd.DataFrame:
+    """A deal history as :func:`funnelsim.split_target` reads it: ``month``, ``rep``, ``amount``.
+
+    Keeps the deals won (``closed == won``), decided in ``year`` (every year
+    by default); ``month`` is the month of ``decided`` (1-12), rows sorted by
+    month so the months come in calendar order.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        With columns ``rep``, ``amount``, ``closed`` and ``decided`` (as in
+        :func:`funnelsim.datasets.load_deal_history`).
+    year : int, optional
+    won : str, default "yes"
+        The ``closed`` value of a deal won.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> from funnelsim.lessons import monthly_history
+    >>> last_year = monthly_history(fs.datasets.load_deal_history(), year=2024)
+    >>> len(last_year), last_year["month"].iloc[[0, -1]].tolist(), float(last_year["amount"].sum())
+    (243, [1, 12], 13742600.0)
+    """
+    missing = [c for c in ("rep", "amount", "closed", "decided") if c not in history.columns]
+    if missing:
+        raise FunnelsimValueError(
+            "error.target_history",
+            needed="rep, amount, closed, decided",
+            columns=", ".join(map(str, history.columns)),
+        )
+    decided = pd.to_datetime(history["decided"])
+    keep = (history["closed"].astype(str) == won).to_numpy()
+    if year is not None:
+        keep &= (decided.dt.year == year).to_numpy()
+    frame = pd.DataFrame(
+        {
+            "month": decided.dt.month[keep].to_numpy(),
+            "rep": history["rep"][keep].to_numpy(),
+            "amount": pd.to_numeric(history["amount"][keep]).to_numpy(dtype=float),
+        }
+    )
+    return frame.sort_values("month", kind="stable").reset_index(drop=True)

@@ -1,0 +1,201 @@
+"""Notebook 08's numbers and apps: a rep's day, when to call, the target split.
+
+The numbers are checked against a plain pandas reading of the sample call record (and
+statsmodels' Wilson interval); the apps against the pure functions, control by control.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.stats.proportion import proportion_confint
+
+import funnelsim as fs
+from funnelsim.i18n import t
+from funnelsim.lessons import call_days, call_times, monthly_history, rep_day
+from funnelsim.widgets import make_call_times, make_rep_day, make_target_split
+
+
+@pytest.fixture(scope="module")
+def calls() -> fs.Calls:
+    return fs.datasets.load_calls()
+
+
+@pytest.fixture(scope="module")
+def raw() -> pd.DataFrame:
+    """The sample file as pandas reads it, with seconds computed by hand."""
+    frame = pd.read_csv(fs.datasets.path("sample_calls.csv"), dtype=str)
+    parts = frame["通话时长"].str.split(":", expand=True).astype(int)
+    frame["seconds"] = parts[0] * 3600 + parts[1] * 60 + parts[2]
+    frame["time"] = pd.to_datetime(frame["呼叫时间"])
+    frame["day"] = frame["time"].dt.normalize()
+    frame["connected"] = frame["呼叫结果"] == "已接通"
+    return frame
+
+
+@pytest.mark.parametrize(("rep", "day"), [("赵磊", "2025-03-05"), ("李娜", "2025-04-26")])
+def test_a_reps_day_is_a_plain_count_of_the_file(calls, raw, rep, day):
+    result = rep_day(calls, rep, day)
+    mine = raw[(raw["坐席"] == rep) & (raw["day"] == pd.Timestamp(day))]
+    row = result.kpis.loc["day"]
+    n, k = len(mine), int(mine["connected"].sum())
+    assert (row["dials"], row["connects"]) == (n, k)
+    low, high = proportion_confint(k, n, alpha=0.05, method="wilson")
+    assert row["low"] == pytest.approx(low, abs=1e-12)
+    assert row["high"] == pytest.approx(high, abs=1e-12)
+    talk = mine.loc[mine["connected"], "seconds"]
+    assert row["talk_time"] == talk.sum() and row["mean_talk"] == pytest.approx(talk.mean())
+    assert row["effective"] == (talk >= 30).sum()
+    assert row["leads_touched"] == mine["客户编号"].nunique()
+    assert sorted(result.talk) == sorted(talk.astype(float))
+    # the average day: the rep's totals over the days the rep made calls
+    all_mine = raw[raw["坐席"] == rep]
+    days = all_mine["day"].nunique()
+    average = result.kpis.loc["average"]
+    assert average["dials"] == pytest.approx(len(all_mine) / days)
+    assert average["connects"] == pytest.approx(all_mine["connected"].sum() / days)
+    assert average["connect_rate"] == pytest.approx(all_mine["connected"].mean())
+    assert len(result.usual_talk) == all_mine["connected"].sum()
+    counts = result.to_frame()["which"].value_counts()
+    assert (counts["day"], counts["average"]) == (len(talk), all_mine["connected"].sum())
+
+
+def test_a_day_without_calls_is_zeros_not_an_error(calls):
+    result = rep_day(calls, "张伟", "2025-03-09")  # a Sunday
+    row = result.kpis.loc["day"]
+    assert row["dials"] == 0 and row["connects"] == 0 and np.isnan(row["connect_rate"])
+    assert len(result.talk) == 0 and len(result.usual_talk) > 0
+
+
+def test_bad_rep_day_or_record_are_clear_errors(calls):
+    with pytest.raises(fs.FunnelsimValueError) as err:
+        rep_day(calls, "nobody", "2025-03-05")
+    assert err.value.key == "error.choice" and "赵磊" in err.value.values["choices"]
+    with pytest.raises(fs.FunnelsimValueError) as err:
+        rep_day(calls, "赵磊", "not a day")
+    assert err.value.key == "error.not_a_date"
+    with pytest.raises(fs.FunnelsimTypeError) as err:
+        call_times(pd.DataFrame(), rep=None)
+    assert err.value.key == "error.plot_result" and err.value.values["wanted"] == "Calls"
+
+
+def test_call_days_are_the_days_of_the_file(calls, raw):
+    assert call_days(calls) == sorted(raw["day"].unique())
+
+
+@pytest.mark.parametrize(("rep", "min_calls"), [(None, 30), ("赵磊", 20), ("李娜", 40)])
+def test_best_and_worst_hour_are_those_of_a_pandas_groupby(calls, raw, rep, min_calls):
+    result = call_times(calls, rep=rep, min_calls=min_calls)
+    mine = raw if rep is None else raw[raw["坐席"] == rep]
+    cells = mine.groupby([mine["time"].dt.weekday, mine["time"].dt.hour])["connected"]
+    table = cells.agg(["size", "mean"])
+    table = table[table["size"] >= min_calls]
+    assert result.dials == len(mine)
+    assert result.rate == pytest.approx(mine["connected"].mean())
+    best, worst = table["mean"].idxmax(), table["mean"].idxmin()
+    assert (int(result.best["weekday"]), int(result.best["hour"])) == best
+    assert (int(result.worst["weekday"]), int(result.worst["hour"])) == worst
+    assert result.best["rate"] == pytest.approx(table.loc[best, "mean"])
+
+
+def test_no_cell_with_enough_calls_has_no_best(calls):
+    result = call_times(calls, rep="赵磊", min_calls=100)
+    assert result.best is None and result.worst is None
+    app = make_call_times(calls, rep="赵磊", min_calls=100)
+    assert app.message == ""
+    assert html.escape(t("app.ct.too_few", who="赵磊", min_calls=100)) == app.summary.value
+
+
+def test_monthly_history_keeps_the_won_deals_of_the_year():
+    history = fs.datasets.load_deal_history()
+    got = monthly_history(history, year=2024)
+    won = history[(history["closed"] == "yes") & history["decided"].str.startswith("2024")]
+    assert len(got) == len(won)
+    assert got["amount"].sum() == won["amount"].astype(float).sum()
+    by_month = won.groupby(pd.to_datetime(won["decided"]).dt.month)["amount"].count()
+    assert got.groupby("month").size().to_dict() == by_month.to_dict()
+    assert got["month"].is_monotonic_increasing
+    with pytest.raises(fs.FunnelsimValueError) as err:
+        monthly_history(history.drop(columns="decided"))
+    assert err.value.key == "error.target_history"
+
+
+# --------------------------------------------------------------------- the apps
+def test_rep_day_app_follows_its_controls(calls):
+    app = make_rep_day(calls, rep="赵磊", day="2025-03-05")
+    assert app.message == ""
+    pd.testing.assert_frame_equal(app.result.kpis, rep_day(calls, "赵磊", "2025-03-05").kpis)
+    assert "赵磊" in app.summary.value and "2025-03-05" in app.summary.value
+    app.controls["rep"].value = "王芳"
+    app.controls["day"].value = "2025-04-01"
+    pd.testing.assert_frame_equal(app.result.kpis, rep_day(calls, "王芳", "2025-04-01").kpis)
+    days = [value for _, value in app.controls["day"].options]
+    assert days == [d.date().isoformat() for d in call_days(calls)]
+    default = make_rep_day(calls)
+    assert (default.result.rep, default.result.day) == (calls.reps[0], call_days(calls)[-1])
+
+
+def test_call_times_app_follows_its_controls(calls):
+    app = make_call_times(calls)
+    assert app.message == "" and app.result.rep is None and app.result.min_calls == 20
+    app.controls["rep"].value = "赵磊"
+    app.controls["min_calls"].value = 25
+    ref = call_times(calls, rep="赵磊", min_calls=25)
+    pd.testing.assert_frame_equal(app.result.hours, ref.hours)
+    said = t(
+        "app.ct.summary",
+        who="赵磊",
+        rate=ref.rate,
+        dials=ref.dials,
+        best=fs.lessons.manager.cell_label(ref.best),
+        best_rate=float(ref.best["rate"]),
+        best_dials=int(ref.best["dials"]),
+        worst=fs.lessons.manager.cell_label(ref.worst),
+        worst_rate=float(ref.worst["rate"]),
+        worst_dials=int(ref.worst["dials"]),
+    )
+    assert app.summary.value == html.escape(said)
+
+
+def test_target_split_app_equals_split_target():
+    history = monthly_history(fs.datasets.load_deal_history(), year=2024)
+    funnel = fs.Funnel(["calls", "deals"], [0.015])
+    app = make_target_split(history, funnel, target=2_000_000, deal_size=20_000)
+    assert app.message == ""
+    ref = fs.split_target(
+        2_000_000, history=history, funnel=funnel, probability=0.9, deal_size=20_000
+    )
+    pd.testing.assert_frame_equal(app.result.to_frame(), ref.to_frame())
+    app.controls["split"].value = "even"
+    app.controls["probability"].value = 0.8
+    even = app.result.to_frame()
+    assert np.allclose(even["target"], 2_000_000 / 72)
+    assert list(dict.fromkeys(even["rep"])) == list(dict.fromkeys(history["rep"]))
+    assert str(f"{int(even['calls'].sum()):,}") in app.summary.value
+
+
+def test_the_apps_speak_chinese(calls):
+    app = make_call_times(calls, lang="zh")
+    assert "全队" in app.summary.value and "什么时候" in app._title.value
+    day = make_rep_day(calls, rep="赵磊", day="2025-03-05", lang="zh")
+    assert "拨打 45 次" in day.summary.value
+
+
+def test_qualification_app_equals_qualify_and_its_trend_test():
+    from funnelsim.widgets import make_qualification
+
+    leads = fs.datasets.load_qualified_leads()
+    app = make_qualification(leads)
+    assert app.message == ""
+    ref = fs.qualify(leads)
+    pd.testing.assert_frame_equal(app.result.by_intent(), ref.by_intent())
+    assert app.summary.value == html.escape(repr(ref.trend(by="intent")))
+    app.controls["by"].value = "rule"
+    assert app.summary.value == html.escape(repr(ref.trend(by="rule")))
+    app.controls["confidence_level"].value = 0.8
+    narrow = fs.qualify(leads, confidence_level=0.8).by_man()
+    pd.testing.assert_frame_equal(app.result.by_man(), narrow)
+    assert (narrow["high"] - narrow["low"] < ref.by_man()["high"] - ref.by_man()["low"]).all()
