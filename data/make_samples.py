@@ -939,6 +939,33 @@ def simulate_qualified_leads(rng: np.random.Generator, spec: dict) -> pd.DataFra
     )
 
 
+#: The year's target per rep of the sample events' team (a manager's own numbers, not a
+#: model: the actual column is the reps' sales of January to June in sample_events.csv).
+YEAR_TARGETS = {
+    "Chen": 700_000,
+    "Li": 700_000,
+    "Liu": 500_000,
+    "Wang": 450_000,
+    "Zhang": 700_000,
+    "Zhao": 500_000,
+}
+
+
+def make_targets_sample() -> None:
+    """``sample_targets.csv``: each rep's year target and sales to date, as a manager's sheet
+    has them (销售, 目标, 实际), for ``funnelsim report --attainment`` half-way through."""
+    events = pd.read_csv(HERE / "sample_events.csv")
+    sales = events[events["stage"] == "sale"].groupby("rep")["amount"].sum()
+    table = pd.DataFrame(
+        {
+            "销售": list(YEAR_TARGETS),
+            "目标": list(YEAR_TARGETS.values()),
+            "实际": [round(sales.get(rep, 0.0)) for rep in YEAR_TARGETS],
+        }
+    )
+    table.to_csv(HERE / "sample_targets.csv", index=False, lineterminator="\n")
+
+
 def make_manager_samples() -> None:
     """The call record and the qualified leads (notebook 08), their truths beside them."""
     line = {"index": False, "lineterminator": "\n"}
@@ -949,7 +976,8 @@ def make_manager_samples() -> None:
     leads = simulate_qualified_leads(np.random.default_rng(spec["seed"]), spec)
     leads.to_csv(HERE / spec["file"], **line)
     write_truth("sample_qualified_leads_truth.json", {**spec, "true": qualified_truth(spec)})
-    for name in (CALLS_TRUTH["file"], QUALIFIED_TRUTH["file"]):
+    make_targets_sample()
+    for name in (CALLS_TRUTH["file"], QUALIFIED_TRUTH["file"], "sample_targets.csv"):
         shutil.copyfile(HERE / name, PACKAGE_DATA / name)
     for name in ("sample_calls_truth.json", "sample_qualified_leads_truth.json"):
         shutil.copyfile(HERE / name, PACKAGE_DATA / name)

@@ -237,7 +237,13 @@ def test_help_shows_examples_with_the_shipped_files(capsys):
         assert "examples" in text and "data/sample_" in text
 
 
-EPILOGS = ["cli.epilog", "cli.fit.epilog", "cli.forecast.epilog", "cli.report.epilog"]
+EPILOGS = [
+    "cli.epilog",
+    "cli.fit.epilog",
+    "cli.forecast.epilog",
+    "cli.report.epilog",
+    "cli.kpi.epilog",
+]
 
 
 @pytest.mark.parametrize("key", EPILOGS)
@@ -249,8 +255,8 @@ def test_the_help_examples_run(key, capsys, tmp_path, monkeypatch):
     assert len(examples) >= 2
     for args in examples:
         args = args[: args.index(">")] if ">" in args else args  # a shell redirection
-        args = [str(tmp_path / a) if a.endswith(".html") else a for a in args]
-        if args[0] != "fit":
+        args = [str(tmp_path / a) if a.endswith((".html", ".png")) else a for a in args]
+        if args[0] not in ("fit", "kpi"):
             args += ["--reps", "500"]
         rc, _ = call(*args)
         assert rc == 0, (args, capsys.readouterr().err)

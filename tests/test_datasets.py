@@ -240,3 +240,13 @@ def test_the_qualified_leads_give_back_their_truth():
         man[c]["win"] for c in ("M", "A", "N")
     )
     assert min(man[c]["win"] for c in ("M", "A", "N")) > man["none"]["win"]
+
+
+def test_targets_sheet_holds_the_sample_reps_sales_to_date():
+    """``sample_targets.csv``'s 实际 is each rep's sales in sample_events.csv (pandas sum)."""
+    sheet = datasets.load_targets()
+    assert list(sheet.columns) == ["销售", "目标", "实际"]
+    events = pd.read_csv(datasets.path("sample_events.csv"))
+    sales = events.loc[events["stage"] == "sale"].groupby("rep")["amount"].sum().round()
+    assert sheet.set_index("销售")["实际"].to_dict() == sales.astype(int).to_dict()
+    assert (sheet["目标"] > sheet["实际"]).all()  # half-way: nobody has finished yet

@@ -76,6 +76,7 @@ __all__ = [
     "load_pipeline_truth",
     "load_qualified_leads",
     "load_qualified_leads_truth",
+    "load_targets",
     "load_tracking",
     "load_tracking_truth",
     "load_truth",
@@ -105,6 +106,7 @@ FILES = (
     "sample_calls_truth.json",
     "sample_qualified_leads.csv",
     "sample_qualified_leads_truth.json",
+    "sample_targets.csv",
 )
 #: The real public logs among them, shipped as published, with their source and licence notes.
 REAL_FILES = (
@@ -531,3 +533,29 @@ def load_qualified_leads() -> pd.DataFrame:
     (1500, ['客户编号', '销售', '有预算', '有决策权', '有需求', '意向', '是否成交'])
     """
     return _table("sample_qualified_leads.csv")
+
+
+def load_targets() -> pd.DataFrame:
+    """Each sample rep's year target and sales to date, as a manager's sheet has them.
+
+    ``sample_targets.csv`` as written, Chinese headers: 销售 (rep), 目标 (the year's
+    target) and 实际 (sales to date: the reps' sales of January to June in
+    ``sample_events.csv``, half the year gone). The targets are a manager's numbers, not a
+    model: there is no truth beside them. ``funnelsim report --attainment
+    data/sample_targets.csv --elapsed 0.5`` reads it; in Python, :func:`funnelsim.attainment`.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> sheet = fs.datasets.load_targets()
+    >>> att = fs.attainment(sheet.set_index("销售")["实际"], sheet.set_index("销售")["目标"],
+    ...                     elapsed=0.5)
+    >>> att.to_frame().set_index("rep").loc[["Chen", "team"], ["attainment", "pace"]].round(3)
+          attainment   pace
+    rep
+    Chen       0.477  0.953
+    team       0.475  0.949
+    """
+    frame = pd.read_csv(path("sample_targets.csv"))
+    frame.attrs[NAME_ATTR] = "sample_targets.csv"
+    return frame
