@@ -654,14 +654,19 @@ def _deal_size(log, args: argparse.Namespace):
             raise FunnelsimValueError("cli.error.cv_without_size")
         return None
     if args.deal_size.strip().lower() == "log":
-        amounts = _log_amounts(log)
-        cv = float(amounts.std(ddof=1) / amounts.mean()) if args.deal_cv is None else args.deal_cv
-        return DealSize.gamma(float(amounts.mean()), cv=cv)
+        return _log_deal_size(log, args.deal_cv)
     try:
         mean = float(args.deal_size)
     except ValueError:
         raise FunnelsimValueError("cli.error.deal_size", value=args.deal_size) from None
     return DealSize.gamma(mean, cv=0.5 if args.deal_cv is None else args.deal_cv)
+
+
+def _log_deal_size(log, cv: float | None = None) -> DealSize:
+    """The log's deal sizes as a gamma of their mean and CV (``cv`` given: that CV)."""
+    amounts = _log_amounts(log)
+    cv = float(amounts.std(ddof=1) / amounts.mean()) if cv is None else cv
+    return DealSize.gamma(float(amounts.mean()), cv=cv)
 
 
 def _log_amounts(log) -> pd.Series:
@@ -832,13 +837,35 @@ def _attainment(args: argparse.Namespace, log) -> Attainment:
                 pace = calls_per_week(log)
         if pace is not None and round(pace) > 0:
             pace = round(pace)
-            fit = fit_log(log, method=args.method, confidence_level=args.confidence_level,
-                          mature=_mature(args))  # fmt: skip
+            by_rep = _pace_by_rep(log, list(amounts["actual"].index), pace)
+            fit = fit_log(
+                log, by=None if by_rep is None else "rep", method=args.method,
+                confidence_level=args.confidence_level, mature=_mature(args),
+            )  # fmt: skip
+            size = _deal_size(log, args)
+            if size is None:  # targets are money when the log has amounts: --deal-size log
+                with contextlib.suppress(FunnelsimValueError):
+                    size = _log_deal_size(log)
             ahead = forecast(
-                fit, pace, left, args.reps, deal_size=_deal_size(log, args), cycle=_cycle(args),
-                rng=args.seed, between=None if args.fixed_ratios else "auto",
+                fit, pace if by_rep is None else by_rep, left, args.reps,
+                deal_size=size, cycle=_cycle(args), rng=args.seed,
+                between=None if args.fixed_ratios else "auto",
             )  # fmt: skip
     return attainment(amounts["actual"], amounts["target"], elapsed=elapsed, forecast=ahead)
+
+
+def _pace_by_rep(log, reps: list[str], pace: int) -> dict[str, int] | None:
+    """Each rep's share of the team's ``pace``, by their share of the log's first-stage
+    leads, when the log's reps are the targets' reps; None otherwise (the team alone)."""
+    try:
+        table = log.stage_table(by=["rep"])
+    except FunnelsimValueError:  # no rep column
+        return None
+    first = table[table["stage"] == log.stages[1]].set_index("rep")["entered"]
+    first.index = first.index.map(str)
+    if set(first.index) != set(reps) or first.sum() <= 0:
+        return None
+    return {rep: max(1, round(pace * first[rep] / first.sum())) for rep in first.index}
 
 
 # ------------------------------------------------------------------ snapshot

@@ -265,6 +265,11 @@ class Forecast:
     dispersion : Dispersion or None
         How the ratios moved between periods in the history, when the
         forecast lets them move (``between``); None when they stay fixed.
+    revenue_by_group : dict or None
+        With a fit by group: each group's amount closed, arrays of shape
+        (reps, periods) that sum to ``revenue`` replicate by replicate (the
+        groups moved together, so their totals are correlated as the team's
+        is); None without groups.
 
     Examples
     --------
@@ -290,6 +295,7 @@ class Forecast:
     uncertainty: bool
     point: Forecast | None = None
     dispersion: Dispersion | None = None
+    revenue_by_group: dict | None = None
 
     @property
     def reps(self) -> int:
@@ -630,11 +636,13 @@ def forecast(
         streams = [sim_gen] if len(keys) == 1 else split_streams(sim_gen, len(keys))
         sales = np.zeros((reps, periods), dtype=np.int64)
         revenue = np.zeros((reps, periods))
+        by_group = {}
         for key, stream in zip(keys, streams, strict=True):
             s, r = _simulate_rows(ratio_rows[key], calls_by[key], cyc, size, start, stream, moved)
             sales += s
             revenue += r
-        return sales, revenue
+            by_group[key] = r
+        return sales, revenue, (by_group if keys != [None] else None)
 
     def point_rows() -> dict[Any, np.ndarray]:
         return {
@@ -643,9 +651,9 @@ def forecast(
         }
 
     if not mixed:
-        sales, revenue = run(point_rows(), gen)
+        sales, revenue, by_group = run(point_rows(), gen)
         return Forecast(
-            sales, revenue, calls_by, funnels, None, cyc, size, start, False, None, moves
+            sales, revenue, calls_by, funnels, None, cyc, size, start, False, None, moves, by_group
         )
 
     param_gen, sim_gen = split_streams(gen, 2)
@@ -654,7 +662,12 @@ def forecast(
         drawn = src.sample_ratios_by_group(reps, rng=param_gen)  # every group in one draw
     else:
         drawn = moving_ratio_draws(src, moves, rho, param_gen)
-    sales, revenue = run(drawn, sim_gen)
-    p_sales, p_revenue = run(point_rows(), replay, None)
-    point = Forecast(p_sales, p_revenue, calls_by, funnels, None, cyc, size, start, False)
-    return Forecast(sales, revenue, calls_by, funnels, drawn, cyc, size, start, True, point, moves)
+    sales, revenue, by_group = run(drawn, sim_gen)
+    p_sales, p_revenue, p_by_group = run(point_rows(), replay, None)
+    point = Forecast(
+        p_sales, p_revenue, calls_by, funnels, None, cyc, size, start, False,
+        revenue_by_group=p_by_group,
+    )  # fmt: skip
+    return Forecast(
+        sales, revenue, calls_by, funnels, drawn, cyc, size, start, True, point, moves, by_group
+    )

@@ -545,5 +545,8 @@ def attainment_frame(att) -> pd.DataFrame:
         t("attainment.col.gap"): [f"{x:,.10g}" for x in table["gap"]],
     }
     if "p_finish" in table:
-        out[t("attainment.col.p_finish")] = [format_percent(x) for x in table["p_finish"]]
+        # a share of simulated futures: whole percents (its Monte Carlo error is about 0.5 %)
+        out[t("attainment.col.p_finish")] = [
+            "-" if not np.isfinite(x) else f"{100 * x:.0f}%" for x in table["p_finish"]
+        ]
     return pd.DataFrame(out)

@@ -272,10 +272,36 @@ def test_report_command_with_calls_and_attainment(record, tmp_path, capsys):
     left = fs.forecast(fs.fit(log), pace, round(13 * 0.5), 400, rng=3)
     att = fs.attainment({"Li": 10, "Wang": 6}, {"Li": 30, "Wang": 30}, elapsed=0.5, forecast=left)
     p = float(att.to_frame()["p_finish"].iloc[-1])
-    assert f"<td>{format_percent(p)}</td>" in page
+    assert f"<td>{100 * p:.0f}%</td>" in page
     rc, _ = call(*args)  # --attainment without --elapsed
     assert rc == 2 and "--elapsed" in capsys.readouterr().err
     pd.DataFrame({"rep": ["Li"], "done": [3], "target": [9]}).to_csv(targets, index=False)
     rc, _ = call(*args, "--elapsed", "0.5")
     err = capsys.readouterr().err
     assert rc == 2 and "actual" in err and err.count("\n") == 1
+
+
+def test_report_command_gives_each_reps_chance_in_money(tmp_path):
+    """The sample targets sheet (money, the log's reps): a forecast of the fit by rep, each
+    rep at their share of the log's pace, at the log's deal sizes, as the library gives it."""
+    data = Path(__file__).resolve().parents[1] / "data"
+    out = tmp_path / "r.html"
+    stages = ["dial", "connect", "meeting", "proposal", "sale"]
+    rc, _ = call("report", str(data / "sample_events.csv"), "--stages", ",".join(stages),
+                 "--mature", "60", "--attainment", str(data / "sample_targets.csv"),
+                 "--elapsed", "0.5", "--periods", "52", "--reps", "400", "--seed", "3",
+                 "-o", str(out), "--quiet")  # fmt: skip
+    assert rc == 0
+    page = out.read_text(encoding="utf-8")
+    log = fs.read_log(data / "sample_events.csv", format="events", stages=stages)
+    first = log.stage_table(by=["rep"]).query("stage == 'connect'").set_index("rep")["entered"]
+    pace = round(fs.lessons.calls_per_week(log))
+    calls = {rep: round(pace * n / first.sum()) for rep, n in first.items()}
+    won = log.leads.loc[log.reached["sale"].to_numpy(), "amount"].astype(float)
+    size = fs.DealSize.gamma(won.mean(), cv=won.std(ddof=1) / won.mean())
+    left = fs.forecast(fs.fit(log, by="rep", mature=60), calls, 26, 400, deal_size=size, rng=3)
+    sheet = fs.datasets.load_targets().set_index("销售")
+    att = fs.attainment(sheet["实际"], sheet["目标"], elapsed=0.5, forecast=left).to_frame()
+    assert att["p_finish"].between(0.02, 0.98).all()  # money against money: not all 0 or 1
+    for rep, p in zip(att["rep"], att["p_finish"], strict=True):
+        assert f"<td>{100 * p:.0f}%</td>" in page.split(f"<td>{rep}</td>", 1)[1][:600], rep

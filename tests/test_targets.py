@@ -295,6 +295,39 @@ def test_attainment_chance_to_finish_against_the_exact_binomial():
         assert tab.loc[rep, "p_se"] == pytest.approx(se, rel=0.1)
 
 
+def test_attainment_from_a_forecast_by_rep_against_the_exact_binomial():
+    """A forecast of a fit by rep gives each rep's chance and the team's from one run."""
+    by_rep = fs.fit(fs.datasets.load_counts(), by="rep")
+    reps, calls, periods = 20_000, 60, 4
+    left = fs.forecast(by_rep, calls=calls, periods=periods, reps=reps, rng=5,
+                       uncertainty=False, between=None)  # fmt: skip
+    groups = left.revenue_by_group
+    assert sorted(groups) == ["Chen", "Li", "Liu", "Wang", "Zhang", "Zhao"]
+    np.testing.assert_array_equal(sum(groups.values()), left.revenue)
+    overall = {k: float(np.prod(f.ratios)) for k, f in left.funnels.items()}
+    so_far = dict.fromkeys(groups, 3.0)
+    att = fs.attainment(so_far, dict.fromkeys(groups, 6.0), elapsed=0.5, forecast=left)
+    tab = att.to_frame().set_index("rep")
+    n = calls * periods  # point ratios, no cycle: each rep's deals left are Bin(n, p_rep)
+    for rep, p_rep in overall.items():
+        p = stats.binom.sf(3 - 1, n, p_rep)
+        assert abs(tab.loc[rep, "p_finish"] - p) < 4 * math.sqrt(p * (1 - p) / reps), rep
+    # the team: a sum of independent binomials, by convolution
+    pmf = np.array([1.0])
+    for p_rep in overall.values():
+        pmf = np.convolve(pmf, stats.binom.pmf(np.arange(n + 1), n, p_rep))
+    p = pmf[36 - 18 :].sum()
+    assert abs(tab.loc["team", "p_finish"] - p) < 4 * math.sqrt(p * (1 - p) / reps)
+    # the table's reps must be the forecast's groups
+    raises(fs.FunnelsimValueError, "error.attainment_forecast_groups",
+           lambda: fs.attainment({"Li": 1, "Wang": 1}, {"Li": 2, "Wang": 2}, elapsed=0.5,
+                                 forecast=left),
+           missing="-", extra="Chen, Liu, Zhang, Zhao")  # fmt: skip
+    raises(fs.FunnelsimValueError, "error.attainment_forecast_groups",
+           lambda: fs.attainment({"Li": 1, "Ma": 1}, {"Li": 2, "Ma": 2}, elapsed=0.5,
+                                 forecast=left))  # fmt: skip
+
+
 def test_attainment_team_forecast_and_a_met_target():
     f = fs.Funnel(["calls", "sales"], [0.05])
     left = fs.forecast(f, calls=10, periods=2, reps=500, rng=3)
