@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from ._reader import LogError, Source, empty_dropped, labels, money, quote, quoted
+from ._reader import LogError, Source, empty_dropped, label_text, labels, money, quote, quoted
 from .i18n import t
 
 #: Rows a problem names before "and N more".
@@ -221,6 +221,38 @@ def _rows(rows: np.ndarray) -> str:
     if rows.size <= _SHOW_ROWS:
         return t("log.error.rows_some", rows=shown, total=rows.size)
     return t("log.error.rows_many", rows=shown, more=rows.size - _SHOW_ROWS, total=rows.size)
+
+
+def coded_cells(
+    problems: Problems,
+    frame: pd.DataFrame,
+    column: str,
+    code_of: Callable[[object], int],
+    empty: str,
+    unknown: str,
+    fix: str,
+    /,
+    **fix_values: Any,
+) -> np.ndarray:
+    """Each row's code in a column of coded cells (grades, outcomes, yes/no, classes).
+
+    ``code_of(label)`` gives a distinct label's code, -1 when it is not one of
+    the known words. An empty cell is the problem ``empty`` (no values), an
+    unknown word the problem ``unknown`` (its ``{value}``), both fixed by
+    ``fix`` with ``fix_values`` (the accepted words, say); their rows hold -1.
+    Each distinct label is looked up once, so a column of millions of cells
+    costs a lookup per word, not per cell.
+    """
+    codes, found = labels(frame[column])
+    known = np.array([code_of(w) for w in found], dtype=np.int64)
+    value = np.full(len(codes), -1, dtype=np.int64)
+    value[codes >= 0] = known[codes[codes >= 0]]
+    problems.add(codes < 0, column, empty, None, fix, **fix_values)
+    problems.add(
+        (codes >= 0) & (value < 0), column, unknown, quoted(label_text(codes, found)), fix,
+        **fix_values,
+    )  # fmt: skip
+    return value
 
 
 def lead_ids(

@@ -20,13 +20,12 @@ import pandas as pd
 
 from . import logs
 from ._columns import recognise_columns, resolve
-from ._problems import Problems, lead_ids
+from ._problems import Problems, coded_cells, lead_ids
 from ._reader import (
     ERRORS,
     choice,
     empty_dropped,
     fields,
-    label_text,
     labels,
     parse_times,
     quote,
@@ -641,27 +640,13 @@ def _read_durations(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def _read_outcomes(problems: Problems, frame: pd.DataFrame, column: str) -> np.ndarray:
     """Each row's outcome as its position in :data:`OUTCOMES` (-1 when empty or unknown:
     a problem)."""
-    codes, found = labels(frame[column])
     index = {k: i for i, k in enumerate(OUTCOMES)}
-    known = np.array(
-        [index.get(_WORD_OUTCOME.get(str(w).strip().casefold(), ""), -1) for w in found],
-        dtype=np.int64,
-    )
-    outcome = np.full(len(codes), -1, dtype=np.int64)
-    outcome[codes >= 0] = known[codes[codes >= 0]]
-    words = ", ".join(quote(w) for w in _SHOWN_WORDS)
-    problems.add(
-        codes < 0, column, "calls.reason.no_outcome", None, "calls.fix.outcome", choices=words
-    )
-    problems.add(
-        (codes >= 0) & (outcome < 0),
-        column,
-        "calls.reason.unknown_outcome",
-        quoted(label_text(codes, found)),
-        "calls.fix.outcome",
-        choices=words,
-    )
-    return outcome
+    return coded_cells(
+        problems, frame, column,
+        lambda w: index.get(_WORD_OUTCOME.get(str(w).strip().casefold(), ""), -1),
+        "calls.reason.no_outcome", "calls.reason.unknown_outcome", "calls.fix.outcome",
+        choices=", ".join(quote(w) for w in _SHOWN_WORDS),
+    )  # fmt: skip
 
 
 def _read_log_calls(

@@ -24,6 +24,7 @@ from ._columns import (
 )
 from ._problems import (
     Problems,
+    coded_cells,
     lead_ids,
 )
 from ._reader import (
@@ -32,8 +33,6 @@ from ._reader import (
     empty_dropped,
     fields,
     kept_values,
-    label_text,
-    labels,
     mixed_zones,
     parse_times,
     quote,
@@ -652,25 +651,13 @@ def _read_grades(
 ) -> np.ndarray:
     """Each row's grade as a rank (0 for the lowest; -1 when empty or unknown: a problem).
     Grades are matched as written, else ignoring case."""
-    codes, found = labels(frame[column])
     rank_of = {g: i for i, g in enumerate(names)}
     lower = {g.lower(): i for g, i in rank_of.items()}
-    label_rank = np.array([rank_of.get(x, lower.get(str(x).lower(), -1)) for x in found])
-    rank = np.full(len(codes), -1, dtype=np.int64)
-    rank[codes >= 0] = label_rank[codes[codes >= 0]]
-    choices = ", ".join(map(quote, names))
-    problems.add(
-        codes < 0, column, "pipeline.reason.no_grade", None, "pipeline.fix.grade", choices=choices
-    )
-    problems.add(
-        (codes >= 0) & (rank < 0),
-        column,
-        "pipeline.reason.unknown_grade",
-        quoted(label_text(codes, found)),
-        "pipeline.fix.grade",
-        choices=choices,
-    )
-    return rank
+    return coded_cells(
+        problems, frame, column, lambda x: rank_of.get(x, lower.get(str(x).lower(), -1)),
+        "pipeline.reason.no_grade", "pipeline.reason.unknown_grade", "pipeline.fix.grade",
+        choices=", ".join(map(quote, names)),
+    )  # fmt: skip
 
 
 def _step_up_rates(

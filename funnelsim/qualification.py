@@ -24,7 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from ._columns import recognise_columns, resolve
-from ._problems import Problems, lead_ids
+from ._problems import Problems, coded_cells, lead_ids
 from ._reader import (
     ERRORS,
     choice,
@@ -729,47 +729,31 @@ def _words(found: np.ndarray, known: Mapping[str, object]) -> list[object]:
 
 def _read_yes_no(problems: Problems, frame: pd.DataFrame, column: str) -> np.ndarray:
     """Each row's yes (1) or no (0); -1 when empty or not a yes/no word: a problem."""
-    codes, found = labels(frame[column])
-    known = np.array([-1 if v is None else int(v) for v in _words(found, _YES_NO)], np.int64)
-    value = np.full(len(codes), -1, dtype=np.int64)
-    value[codes >= 0] = known[codes[codes >= 0]]
-    words = ", ".join(map(quote, _SHOWN_YES_NO))
-    problems.add(
-        codes < 0, column, "qualify.reason.empty", None, "qualify.fix.yes_no", choices=words
-    )
-    problems.add(
-        (codes >= 0) & (value < 0),
-        column,
-        "qualify.reason.not_yes_no",
-        quoted(label_text(codes, found)),
-        "qualify.fix.yes_no",
-        choices=words,
-    )
-    return value
+
+    def code_of(word: object) -> int:
+        value = _YES_NO.get(str(word).strip().casefold())
+        return -1 if value is None else int(value)
+
+    return coded_cells(
+        problems, frame, column, code_of,
+        "qualify.reason.empty", "qualify.reason.not_yes_no", "qualify.fix.yes_no",
+        choices=", ".join(map(quote, _SHOWN_YES_NO)),
+    )  # fmt: skip
 
 
 def _read_intents(problems: Problems, frame: pd.DataFrame, column: str) -> np.ndarray:
     """Each row's intent as its position in :data:`INTENTS` (-1 when empty or unknown)."""
-    codes, found = labels(frame[column])
     index = {k: i for i, k in enumerate(INTENTS)}
-    norm = [str(w).strip().casefold().replace("_", " ").replace("-", " ") for w in found]
-    norm = [" ".join(w.split()) for w in norm]
-    known = np.array([index.get(_INTENT_OF.get(w, ""), -1) for w in norm], dtype=np.int64)
-    value = np.full(len(codes), -1, dtype=np.int64)
-    value[codes >= 0] = known[codes[codes >= 0]]
-    words = ", ".join(map(quote, _SHOWN_INTENTS))
-    problems.add(
-        codes < 0, column, "qualify.reason.empty", None, "qualify.fix.intent", choices=words
-    )
-    problems.add(
-        (codes >= 0) & (value < 0),
-        column,
-        "qualify.reason.unknown_intent",
-        quoted(label_text(codes, found)),
-        "qualify.fix.intent",
-        choices=words,
-    )
-    return value
+
+    def code_of(word: object) -> int:
+        norm = str(word).strip().casefold().replace("_", " ").replace("-", " ")
+        return index.get(_INTENT_OF.get(" ".join(norm.split()), ""), -1)
+
+    return coded_cells(
+        problems, frame, column, code_of,
+        "qualify.reason.empty", "qualify.reason.unknown_intent", "qualify.fix.intent",
+        choices=", ".join(map(quote, _SHOWN_INTENTS)),
+    )  # fmt: skip
 
 
 def _read_won(problems: Problems, frame: pd.DataFrame, column: str) -> np.ndarray:

@@ -121,8 +121,29 @@ def _values_kwargs(node: ast.AST) -> frozenset[str] | None:
     return None
 
 
+#: Calls that read coded cells (``_problems.coded_cells``): positions of the empty cell's
+#: reason (no values), the unknown word's reason (its ``{value}``) and their fix.
+CODED_CALLS = {"coded_cells": (4, 5, 6)}
+
+
+def _coded_calls(node: ast.Call, where: str) -> list[Call]:
+    """The keys of a ``coded_cells`` call: two reasons and the fix with its keywords."""
+    kw = None if any(k.arg is None for k in node.keywords) else frozenset(
+        k.arg for k in node.keywords
+    )  # fmt: skip
+    values = (frozenset(), frozenset({"value"}), kw)  # empty cell, unknown word, fix
+    out = []
+    for at, given in zip(CODED_CALLS["coded_cells"], values, strict=True):
+        arg = node.args[at]
+        key = arg.value if isinstance(arg, ast.Constant) and isinstance(arg.value, str) else None
+        out.append(Call(where, (key,) if key else (), None, given, True))
+    return out
+
+
 def _problem_calls(node: ast.Call, name: str, where: str) -> list[Call] | None:
     """The keys of a problem-list call, or None when ``node`` is not one."""
+    if name in CODED_CALLS and len(node.args) > CODED_CALLS[name][2]:
+        return _coded_calls(node, where)
     if name not in PROBLEM_CALLS:
         return None
     at_reason, at_values, at_fix = PROBLEM_CALLS[name]
@@ -246,6 +267,8 @@ def test_the_scan_finds_the_calls_it_should():
     assert {"error.ratio_range", "error.unknown_preset", "error.calls_value"} <= found
     readers = {"log.reason.gap", "log.fix.gap", "log.reason.with_lead", "log.error.missing_stage"}
     assert readers | {"pipeline.reason.duplicate", "pipeline.fix.grade"} <= found
+    coded = {"pipeline.reason.unknown_grade", "calls.reason.no_outcome", "qualify.fix.intent"}
+    assert coded <= found  # the keys of coded_cells calls
     assert any(c.pattern for c in CALLS)  # an f-string key (expansion: the planted test)
     assert len(CALLS) > 30
 
@@ -264,6 +287,7 @@ def planted(kind, where, column, problems, **kw):
     problems.add(where, column, "log.reason.x", lambda p: {"value": p}, "log.fix.x", n=1)
     problems.add(where, column, "log.reason.x", None, "log.fix.x")
     {"a set"}.add("not.a.key")
+    coded_cells(problems, frame, column, f, "log.reason.x", "log.reason.y", "log.fix.x", n=1)
 """
 PLANTED_CATALOGUE = {
     "good.key": "{n} calls",
@@ -284,12 +308,15 @@ def test_the_key_checks_find_every_planted_offender():
         "planted.py:9: 'pair.b' is not in en.json",
         "planted.py:13: 'log.reason.x' does not pass ['value']",
         "planted.py:13: 'log.fix.x' does not pass ['n']",
+        "planted.py:15: 'log.reason.x' does not pass ['value']",
+        "planted.py:15: 'log.reason.y' is not in en.json",
     ]
     assert _pattern_offenders(calls, PLANTED_CATALOGUE) == [
         "planted.py:10: 'shape.wide' needs ['n']",
         r"planted.py:11: no key in en.json matches nothing\.[A-Za-z0-9_]+",
     ]
-    clean = [c for c in calls if c.where not in {"planted.py:4", "planted.py:5", "planted.py:13"}]
+    wrong = {"planted.py:4", "planted.py:5", "planted.py:13", "planted.py:15"}
+    clean = [c for c in calls if c.where not in wrong]
     fixed = {**PLANTED_CATALOGUE, "pair.b": "B", "shape.wide": "wide", "nothing.x": "{n}"}
     assert _literal_key_offenders(clean, fixed) == _pattern_offenders(clean, fixed) == []
 
