@@ -83,7 +83,9 @@ def _after_as_of(problems: Problems, times: np.ndarray, as_of: pd.Timestamp, col
     )
 
 
-def _dates(problems: Problems, frame: pd.DataFrame, column: str, *, required: bool) -> np.ndarray:
+def read_dates(
+    problems: Problems, frame: pd.DataFrame, column: str, *, required: bool
+) -> np.ndarray:
     """The dates of ``column``: NaT where empty or unreadable (a problem; an empty cell too
     when ``required``)."""
     times, empty, text = parse_times(frame[column])
@@ -272,7 +274,7 @@ def read_events(src: Source, stage_map: dict, given: dict, as_of, mode: str) -> 
     problems = Problems(src)
     lead_code, lead_labels = lead_ids(problems, frame, cols["lead"])
     stage_code = _event_stages(problems, frame[cols["stage"]], cols["stage"], stage_map)
-    times = _dates(problems, frame, cols["time"], required=True)
+    times = read_dates(problems, frame, cols["time"], required=True)
     if as_of is not None:
         _after_as_of(problems, times, as_of, cols["time"])
     else:
@@ -771,7 +773,7 @@ def _close_dates(
     """A close date means the last stage was reached then (``reached`` and ``at``
     updated), except for a ``lost`` lead: then it is the date the lead was lost.
     Returns the close dates."""
-    close = _dates(problems, frame, name, required=False)
+    close = read_dates(problems, frame, name, required=False)
     last = quote(stages[-1])
     problems.add(
         said_no & ~np.isnat(close) & ~lost,  # said_no is all False without a last stage column

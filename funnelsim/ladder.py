@@ -22,6 +22,7 @@ from ._columns import (
     recognise_columns,
     resolve,
 )
+from ._formats import read_dates
 from ._problems import (
     Problems,
     coded_cells,
@@ -33,10 +34,7 @@ from ._reader import (
     empty_dropped,
     fields,
     kept_values,
-    mixed_zones,
-    parse_times,
     quote,
-    quoted,
     read_source,
     stage_names,
 )
@@ -577,7 +575,7 @@ def grade_ladder(
     rank = _read_grades(problems, frame, cols["grade"], names)
     if "lead" in cols:
         lead_code, lead_labels = lead_ids(problems, frame, cols["lead"])
-    when = _read_dates(problems, frame, cols["date"]) if "date" in cols else None
+    when = read_dates(problems, frame, cols["date"], required=True) if "date" in cols else None
     keep = ~problems.mask()
     problems.finish(mode, keep, what=t("pipeline.what.grades"))
     rows = np.flatnonzero(keep)
@@ -603,23 +601,6 @@ def grade_ladder(
     if dates is not None:
         dates = dates.reindex(leads["lead"]).reset_index()
     return Ladder(tuple(names), table, the_fit, leads, src.name, problems.dropped(), moves, dates)
-
-
-def _read_dates(problems: Problems, frame: pd.DataFrame, column: str) -> np.ndarray:
-    """Each row's date (datetime64[ns]); an empty or unreadable date is a problem."""
-    times, empty, text = parse_times(frame[column])
-    problems.add(empty, column, "log.reason.no_date", None, "log.fix.bad_date")
-    problems.add(
-        ~empty & np.isnat(times), column, "log.reason.bad_date", quoted(text), "log.fix.bad_date"
-    )
-    problems.add(
-        mixed_zones(frame[column], times),
-        column,
-        "log.reason.mixed_zones",
-        quoted(text),
-        "log.fix.mixed_zones",
-    )
-    return times
 
 
 def _reach_dates(names: list[str], rows: pd.DataFrame, when: np.ndarray) -> pd.DataFrame:
