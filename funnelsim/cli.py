@@ -390,10 +390,14 @@ def _save_heatmap(calls, path: Path, min_calls: int) -> None:
 
 def _report_calls_dropped(calls, shown: int = 10) -> None:
     """``--errors drop``: the call rows left out, on stderr."""
-    dropped = calls.dropped
+    _print_dropped(calls.dropped, calls.name, shown)
+
+
+def _print_dropped(dropped: pd.DataFrame, name: str, shown: int) -> None:
+    """The first ``shown`` rows left out (row, column, reason), on stderr."""
     if not len(dropped):
         return
-    print(t("cli.dropped", n=len(dropped), name=calls.name), file=sys.stderr)
+    print(t("cli.dropped", n=len(dropped), name=name), file=sys.stderr)
     for row in dropped.head(shown).itertuples(index=False):
         print(t("cli.dropped.row", row=row.row, column=row.column, reason=row.reason),
               file=sys.stderr)  # fmt: skip
@@ -553,12 +557,7 @@ def _report_dropped(log, args: argparse.Namespace, shown: int = 10) -> None:
         dropped.to_csv(out, index=False, lineterminator="\n")
     if not len(dropped):
         return
-    print(t("cli.dropped", n=len(dropped), name=log.name), file=sys.stderr)
-    for row in dropped.head(shown).itertuples(index=False):
-        print(t("cli.dropped.row", row=row.row, column=row.column, reason=row.reason),
-              file=sys.stderr)  # fmt: skip
-    if len(dropped) > shown:
-        print(t("cli.dropped.more", n=len(dropped) - shown), file=sys.stderr)
+    _print_dropped(dropped, log.name, shown)
     # rows kept: one per period and group, per lead, or per event (a lead's stages)
     kept = {
         "counts": lambda: len(log.counts),
