@@ -431,6 +431,11 @@ def time_at_grade(ladder: Ladder, grade: str = "B", as_of: object = None) -> pd.
         NaT while it waits), ``days`` (from ``reached`` to ``moved``, or to
         ``as_of`` while it waits) and ``waiting`` (True while it waits).
 
+    Raises
+    ------
+    FunnelsimValueError
+        ``error.ladder_no_dates`` when the grade history has no dates.
+
     Examples
     --------
     >>> import funnelsim as fs
@@ -450,6 +455,8 @@ def time_at_grade(ladder: Ladder, grade: str = "B", as_of: object = None) -> pd.
             value=type(ladder).__name__,
         )
     grade = check_choice("grade", grade, tuple(ladder.grades[:-1]))
+    if ladder.dates is None:
+        raise FunnelsimValueError("error.ladder_no_dates", what="time_at_grade()")
     if as_of is None:
         grid = ladder.dates[list(ladder.grades)].to_numpy(dtype="datetime64[ns]")
         end = pd.Timestamp(grid[~np.isnat(grid)].max())
