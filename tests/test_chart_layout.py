@@ -237,6 +237,7 @@ CASES = [
     ("plot_call_heatmap", "rate", lambda r: P.plot_call_heatmap(r("calls"))),
     ("plot_talk_time", "day", lambda r: P.plot_talk_time(r("rep_day"))),
     ("plot_target_split", "history", lambda r: P.plot_target_split(r("split"))),
+    ("plot_time_at_grade", "B", lambda r: P.plot_time_at_grade(r("ladder"))),
     ("plot_call_heatmap", "both", lambda r: P.plot_call_heatmap(r("calls"), annot="both")),
     (
         "plot_forecast",

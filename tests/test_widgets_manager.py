@@ -15,7 +15,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 import funnelsim as fs
 from funnelsim.i18n import t
-from funnelsim.lessons import call_days, call_times, monthly_history, rep_day
+from funnelsim.lessons import call_days, call_times, monthly_history, rep_day, time_at_grade
 from funnelsim.widgets import make_call_times, make_rep_day, make_target_split
 
 
@@ -121,6 +121,40 @@ def test_monthly_history_keeps_the_won_deals_of_the_year():
     with pytest.raises(fs.FunnelsimValueError) as err:
         monthly_history(history.drop(columns="decided"))
     assert err.value.key == "error.target_history"
+
+
+@pytest.mark.parametrize(("grade", "as_of"), [("B", None), ("C", "2024-09-30"), ("E", None)])
+def test_time_at_grade_is_a_plain_reading_of_the_history(grade, as_of):
+    """Each lead's days at the grade, recomputed from the raw history file with pandas."""
+    history = pd.read_csv(fs.datasets.path("sample_grade_history.csv"), dtype=str)
+    history["date"] = pd.to_datetime(history["date"])
+    end = history["date"].max() if as_of is None else pd.Timestamp(as_of)
+    grades = ["E", "D", "C", "B", "A"]
+    following = grades[grades.index(grade) + 1]
+    first = history.groupby(["lead", "grade"])["date"].min().unstack()
+    reached = first[grade][first[grade] <= end]
+    moved = first[following].reindex(reached.index)
+    moved = moved.where(moved <= end)
+    days = (moved.fillna(end) - reached).dt.days
+    ages = time_at_grade(fs.grade_ladder(fs.datasets.load_grade_history()), grade, as_of=as_of)
+    ages = ages.set_index("lead").loc[reached.index]
+    assert len(ages) == len(reached)
+    np.testing.assert_array_equal(ages["days"].to_numpy(), days.to_numpy())
+    np.testing.assert_array_equal(ages["waiting"].to_numpy(), moved.isna().to_numpy())
+    if grade == "B" and as_of is None:  # the numbers notebook 08 quotes
+        waiting = ages.loc[ages["waiting"], "days"]
+        assert (len(ages), len(waiting), waiting.min(), waiting.max()) == (116, 51, 88, 428)
+
+
+def test_time_at_grade_needs_dates_and_an_open_grade():
+    ladder = fs.grade_ladder(fs.datasets.load_grade_history())
+    with pytest.raises(fs.FunnelsimValueError) as info:
+        time_at_grade(ladder, "A")  # the last grade: nothing to move up to
+    assert info.value.key == "error.choice"
+    undated = fs.grade_ladder(pd.DataFrame({"lead": [1, 2, 3], "grade": ["E", "D", "B"]}))
+    with pytest.raises(fs.FunnelsimValueError) as info:
+        time_at_grade(undated)
+    assert info.value.key == "error.ladder_no_dates"
 
 
 # --------------------------------------------------------------------- the apps

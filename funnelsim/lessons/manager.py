@@ -5,6 +5,7 @@
 :func:`rep_day`              one rep's day against the rep's average day
 :func:`call_times`           when calls get through: best and worst hour
 :func:`monthly_history`      a deal history as months, reps and amounts won
+:func:`time_at_grade`        how long each lead has sat at a grade, open or moved on
 ===========================  ================================================
 
 The apps in :mod:`funnelsim.widgets.manager` only wire these to controls and
@@ -21,8 +22,17 @@ import pandas as pd
 from .._validate import check_choice, check_count
 from ..calls import Calls
 from ..i18n import FunnelsimTypeError, FunnelsimValueError, t
+from ..ladder import Ladder
 
-__all__ = ["CallTimes", "RepDay", "call_days", "call_times", "monthly_history", "rep_day"]
+__all__ = [
+    "CallTimes",
+    "RepDay",
+    "call_days",
+    "call_times",
+    "monthly_history",
+    "rep_day",
+    "time_at_grade",
+]
 
 #: The KPI columns a :class:`RepDay` compares (those of :meth:`funnelsim.Calls.kpis`).
 _DAY_COLUMNS = (
@@ -393,3 +403,84 @@ def monthly_history(
         }
     )
     return frame.sort_values("month", kind="stable").reset_index(drop=True)
+
+
+def time_at_grade(ladder: Ladder, grade: str = "B", as_of: object = None) -> pd.DataFrame:
+    """How long each lead that reached ``grade`` sat there: moved on, or still waiting.
+
+    A grade's closing share (:meth:`funnelsim.Ladder.closing_within`) is the
+    chance of a lead *fresh* at that grade. The leads sitting at the grade
+    today are not fresh: the ones that moved on quickly have left, and those
+    that stay have often waited far past the grade's window. This table shows
+    how long.
+
+    Parameters
+    ----------
+    ladder : Ladder
+        From :func:`funnelsim.grade_ladder`.
+    grade : str, default "B"
+        One of the ladder's grades except the last.
+    as_of : date, optional
+        The day to measure to (default: the history's last date).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per lead that reached ``grade`` by ``as_of``: ``lead``,
+        ``reached`` (the date), ``moved`` (the date it reached the next grade,
+        NaT while it waits), ``days`` (from ``reached`` to ``moved``, or to
+        ``as_of`` while it waits) and ``waiting`` (True while it waits).
+
+    Raises
+    ------
+    FunnelsimValueError
+        ``error.ladder_no_dates`` when the grade history has no dates.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> from funnelsim.lessons import time_at_grade
+    >>> ladder = fs.grade_ladder(fs.datasets.load_grade_history())
+    >>> ages = time_at_grade(ladder, "B")
+    >>> len(ages), int(ages["waiting"].sum()), int(ages.loc[ages["waiting"], "days"].min())
+    (116, 51, 88)
+    """
+    if not isinstance(ladder, Ladder):
+        raise FunnelsimTypeError(
+            "error.plot_result",
+            function="time_at_grade",
+            argument="ladder",
+            wanted="Ladder",
+            maker="funnelsim.grade_ladder",
+            value=type(ladder).__name__,
+        )
+    grade = check_choice("grade", grade, tuple(ladder.grades[:-1]))
+    if ladder.dates is None:
+        raise FunnelsimValueError("error.ladder_no_dates", what="time_at_grade()")
+    if as_of is None:
+        grid = ladder.dates[list(ladder.grades)].to_numpy(dtype="datetime64[ns]")
+        end = pd.Timestamp(grid[~np.isnat(grid)].max())
+    else:
+        try:
+            end = pd.Timestamp(as_of)
+        except (TypeError, ValueError):
+            raise FunnelsimValueError(
+                "error.not_a_date", name="as_of", value=repr(as_of)
+            ) from None
+    following = ladder.grades[ladder.grades.index(grade) + 1]
+    reached = pd.to_datetime(ladder.dates[grade])
+    moved = pd.to_datetime(ladder.dates[following])
+    keep = (reached <= end).to_numpy()
+    moved = moved.where(moved <= end)
+    waiting = moved.isna()
+    days = (moved.fillna(end) - reached).dt.days
+    frame = pd.DataFrame(
+        {
+            "lead": ladder.dates["lead"],
+            "reached": reached,
+            "moved": moved,
+            "days": days,
+            "waiting": waiting,
+        }
+    )
+    return frame[keep].reset_index(drop=True)

@@ -1,17 +1,20 @@
-"""The manager's dashboard (notebook 08): a rep's talk times, the target by month and rep."""
+"""The manager's dashboard (notebook 08): a rep's talk times, the target by month and rep,
+how long leads sit at a grade."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 
 from ..i18n import t
-from ..lessons.manager import RepDay
+from ..ladder import Ladder
+from ..lessons.manager import RepDay, time_at_grade
 from ..targets import TargetSplit
 from .theme import check_result, legend_below, new_axes, palette, share_axis
 
-__all__ = ["plot_talk_time", "plot_target_split"]
+__all__ = ["plot_talk_time", "plot_target_split", "plot_time_at_grade"]
 
 
 def plot_talk_time(result: RepDay, *, ax: Axes | None = None, **kwargs) -> Axes:
@@ -119,4 +122,96 @@ def plot_target_split(result: TargetSplit, *, ax: Axes | None = None, **kwargs) 
     ax.set_title(t("plot.split.title"))
     ax.set_xlabel(t("plot.split.xlabel"))
     ax.set_ylabel(t("plot.split.ylabel"))
+    return ax
+
+
+def plot_time_at_grade(
+    result: Ladder,
+    grade: str = "B",
+    *,
+    window: float = 60,
+    as_of: object = None,
+    ax: Axes | None = None,
+    **kwargs,
+) -> Axes:
+    """How long the leads that reached a grade sat there: moved up, or still waiting.
+
+    A stacked histogram (seaborn's ``histplot``) of
+    :func:`funnelsim.lessons.time_at_grade`: the leads that moved up to the
+    next grade (days until they did) and the leads still at the grade (days
+    so far), with the grade's window as a dashed line. Leads waiting far
+    right of the line are past their window: the decks demote them.
+
+    Parameters
+    ----------
+    result : Ladder
+        From :func:`funnelsim.grade_ladder`.
+    grade : str, default "B"
+        One of the ladder's grades except the last.
+    window : float, default 60
+        The grade's window in days (the decks: a B signs within two months).
+    as_of : date, optional
+        The day to measure to (default: the history's last date).
+    ax : matplotlib Axes, optional
+    **kwargs
+        Passed to :func:`seaborn.histplot` (``binwidth``...).
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> ladder = fs.grade_ladder(fs.datasets.load_grade_history())
+    >>> with fs.plotting.style():
+    ...     ax = fs.plotting.plot_time_at_grade(ladder, "B")
+    >>> ax.get_ylabel(), ax.get_legend().get_texts()[-1].get_text()
+    ('leads', 'window: 60 days')
+    """
+    check_result(result, (Ladder,), "plot_time_at_grade", "funnelsim.grade_ladder")
+    ages = time_at_grade(result, grade, as_of=as_of)
+    grade = str(grade)
+    following = result.grades[result.grades.index(grade) + 1]
+    last = ages["reached"] + pd.to_timedelta(ages["days"], unit="D")
+    day = (
+        pd.Timestamp(as_of).date().isoformat()
+        if as_of is not None
+        else (last.max().date().isoformat() if len(ages) else "-")
+    )
+    moved, waiting = (
+        t("plot.time_at_grade.moved", next=following),
+        t("plot.time_at_grade.waiting", grade=grade),
+    )
+    frame = pd.DataFrame(
+        {"days": ages["days"].astype(float), "which": np.where(ages["waiting"], waiting, moved)}
+    )
+    ax = new_axes(ax)
+    colours = palette()
+    options = {
+        "binwidth": 14,
+        "binrange": (0.0, max(float(frame["days"].max()) if len(frame) else 0.0, window) + 14),
+        "multiple": "stack",
+        "hue_order": [moved, waiting],
+        "palette": {moved: colours[0], waiting: colours[3]},
+        "alpha": 0.8,
+    }
+    options.update(kwargs)
+    sns.histplot(frame, x="days", hue="which", ax=ax, legend=False, **options)
+    line = ax.axvline(
+        window,
+        color="black",
+        linestyle="--",
+        linewidth=2,
+        label=t("plot.time_at_grade.window", days=float(window)),
+    )
+    handles = [
+        ax.fill_between([], [], color=colours[0], alpha=0.8, label=moved),
+        ax.fill_between([], [], color=colours[3], alpha=0.8, label=waiting),
+        line,
+    ]
+    ax.legend(handles=handles, labels=[h.get_label() for h in handles], loc="upper right")
+    ax.set_title(t("plot.time_at_grade.title", grade=grade, day=day))
+    ax.set_xlabel(t("plot.time_at_grade.xlabel", grade=grade, day=day))
+    ax.set_ylabel(t("plot.time_at_grade.ylabel"))
     return ax
