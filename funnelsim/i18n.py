@@ -377,7 +377,7 @@ def column_label(name: object) -> str:
 def _cell_label(column: str, value: object) -> str:
     """A value of one of the kit's own columns as people read it: ``cell.<column>.<value>``
     when the catalogue has it, a stage or interval method's label, else as it is written."""
-    key = f"cell.{column}.{value}"
+    key = f"{_CELL_KEYS.get(column, 'cell.' + column)}.{value}"
     if key in _catalogue(DEFAULT_LANGUAGE):
         return t(key)
     if column in ("stage", "from", "to"):  # a step or a move back: from one stage to another
@@ -386,7 +386,11 @@ def _cell_label(column: str, value: object) -> str:
 
 
 # Columns (or an index) whose cells hold names the kit translates for display.
-_CELL_COLUMNS = ("stage", "method", "status", "lever", "kind", "from", "to", "shape")
+_CELL_COLUMNS = (
+    "stage", "method", "status", "lever", "kind", "from", "to", "shape", "intent", "rule",
+)  # fmt: skip
+# Where their labels are, when not under ``cell.<column>``: the qualification's own words.
+_CELL_KEYS = {"intent": "qualify.intent", "rule": "qualify.rule"}
 
 
 def labelled(table: Any) -> Any:
@@ -395,9 +399,9 @@ def labelled(table: Any) -> Any:
     For showing a pandas DataFrame or Series in a notebook or slide: the
     column names, the index names and a Series' name become words of the
     current language (:func:`column_label`), and the names in a ``stage``
-    (or a move's ``from`` and ``to``), ``method``, ``status``, ``shape``, ``lever`` or
-    ``kind`` column or index too (:func:`stage_label`, :func:`method_label`,
-    the catalogue's ``cell.*``). The numbers are the same. It returns a copy;
+    (or a move's ``from`` and ``to``), ``method``, ``status``, ``shape``, ``lever``,
+    ``kind``, ``intent`` or ``rule`` column or index too (:func:`stage_label`,
+    :func:`method_label`, the catalogue's ``cell.*``). The numbers are the same. It returns a copy;
     the table itself keeps its identifiers, which code goes on using.
 
     Parameters
