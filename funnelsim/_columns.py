@@ -107,12 +107,15 @@ def resolve(
             else m._replace(suggestion=_suggestion(m, spare))
             for m in missing
         ]  # fmt: skip
-        _raise_missing_columns(src, missing)
+        raise_missing_columns(src, missing)
     return used
 
 
-def _raise_missing_columns(src: Source, missing: list[MissingColumn]) -> None:
-    """One LogError listing every missing column, with the columns the file has."""
+def raise_missing_columns(
+    src: Source, missing: list[MissingColumn], notes: Sequence[str] = (), **more: Any
+) -> None:
+    """One LogError listing every missing column, with the columns the file has; ``notes``
+    are lines added at the end, ``more`` values added to the error's."""
     columns = list(src.frame.columns)
     shown = [quote(c) for c in columns[:40]]
     values = {
@@ -126,8 +129,9 @@ def _raise_missing_columns(src: Source, missing: list[MissingColumn]) -> None:
     unnamed = sum(str(c).startswith("Unnamed: ") for c in columns)
     if unnamed * 2 >= len(columns):  # row 1 is a title: a sheet laid out for people
         lines.append(t("log.hint.title_row", row=_header_row_guess(src)))
+    lines.extend(notes)
     raise LogError(
-        "log.error.missing_columns", message="\n".join(lines), missing=missing, **values
+        "log.error.missing_columns", message="\n".join(lines), missing=missing, **values, **more
     )
 
 

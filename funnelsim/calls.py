@@ -20,7 +20,13 @@ import numpy as np
 import pandas as pd
 
 from . import logs
-from ._columns import CALL_SYNONYMS, recognise_columns, resolve
+from ._columns import (
+    CALL_SYNONYMS,
+    MissingColumn,
+    raise_missing_columns,
+    recognise_columns,
+    resolve,
+)
 from ._problems import Problems, lead_ids
 from ._reader import (
     ERRORS,
@@ -741,7 +747,8 @@ def _read_outcomes(
 
 def _raise_if_counts(src, err: LogError) -> None:
     """A table of counts of calls per interval (a time and a column of whole numbers named
-    like "Calls"): the missing-columns error says that a record has one row per call."""
+    like "Calls"): the missing-columns error says that a record has one row per call, and
+    suggests that column for no field."""
     if err.key != "log.error.missing_columns":
         return
     frame = src.frame
@@ -752,11 +759,20 @@ def _raise_if_counts(src, err: LogError) -> None:
         numbers = pd.to_numeric(frame[column], errors="coerce")
         whole = bool(numbers.notna().all() and (numbers % 1 == 0).all())
         if len(frame) and whole and bool((numbers >= 0).all()) and numbers.max() > 1:
+            missing = [_without(m, column) for m in err.values["missing"]]
             hint = t("calls.hint.counts", name=src.name, column=quote(column))
-            values = {k: v for k, v in err.values.items() if k != "message"}
-            raise LogError(
-                err.key, message=f"{err}\n{hint}", counts=str(column), **values
-            ) from None
+            try:
+                raise_missing_columns(src, missing, [hint], counts=str(column))
+            except LogError as counts:
+                raise counts from None
+
+
+def _without(m: MissingColumn, column: object) -> MissingColumn:
+    """A missing column's line that suggests ``column`` for no field."""
+    hints = [h for h in m.reason_values.get("hints", ()) if h[1] != column]
+    values = {**m.reason_values, "hints": hints} if "hints" in m.reason_values else m.reason_values
+    suggestion = None if m.suggestion == column else m.suggestion
+    return m._replace(reason_values=values, suggestion=suggestion)
 
 
 def _read_log_calls(

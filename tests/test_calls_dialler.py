@@ -212,6 +212,9 @@ def test_counts_of_calls_per_interval_are_not_a_record():
     with pytest.raises(fs.LogError) as err:
         fs.read_calls(frame)
     assert err.value.key == "log.error.missing_columns" and err.value.values["counts"] == "Calls"
+    missing = err.value.values["missing"]  # the counts are suggested for no field
+    assert [m.suggestion for m in missing] == ["DateTime", None]
+    assert missing[1].reason_values["hints"] == [] and "=Calls" not in str(err.value)
     assert fs.t("calls.hint.counts", name="DataFrame", column="'Calls'") in str(err.value)
     with fs.language("zh"), pytest.raises(fs.LogError) as err:
         fs.read_calls(frame)
