@@ -9,6 +9,8 @@ cells), whose :class:`~funnelsim._reader.Source` it reads.
 from __future__ import annotations
 
 import difflib
+import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -51,6 +53,9 @@ def resolve(
     *,
     stages: Mapping[str, str | None] | None = None,
     one_of: Sequence[str] = (),
+    field_reason: str = "log.error.missing_field",
+    either_reason: str = "pipeline.error.missing_either",
+    describe: Mapping[str, str] | None = None,
 ) -> Columns:
     """The file's column for each field it has; one LogError listing every missing column.
 
@@ -59,7 +64,11 @@ def resolve(
     ``required``. ``stages`` maps stage names to the columns that must be
     there too (None: no column); with ``one_of``, at least one of those
     fields must be there. Each missing column's line suggests the file's
-    column most like it (see :func:`suggest_column`).
+    column most like it (see :func:`suggest_column`); the line for ``one_of``
+    suggests a column for each of its fields that has a close one.
+    ``field_reason`` and ``either_reason`` are the catalogue keys of a missing
+    field's line and of the ``one_of`` line (a call record has its own); a
+    missing field's line gets ``what=describe[field]`` when ``describe`` has it.
     """
     have = set(src.frame.columns)
     used, missing = Columns(), []
@@ -68,13 +77,10 @@ def resolve(
         if column in have:
             used[key] = column
         elif key in fields or key in required:
-            missing.append(
-                MissingColumn(
-                    (column,),
-                    "log.error.missing_field",
-                    {"column": quote(column), "field": key},
-                )
-            )
+            values = {"column": quote(column), "field": key}
+            if describe and key in describe:
+                values["what"] = describe[key]
+            missing.append(MissingColumn((column,), field_reason, values))
     stage_columns = {c for c in (stages or {}).values() if c is not None}
     for stage, column in (stages or {}).items():
         if column is not None and column not in have:
@@ -87,23 +93,29 @@ def resolve(
             )
     if one_of and not any(k in used for k in one_of):
         names = tuple(fields.get(k, k) for k in one_of)
-        missing.append(
-            MissingColumn(
-                names,
-                "pipeline.error.missing_either",
-                {"columns": " nor ".join(map(quote, names))},
-            )
-        )
+        values = {"columns": " nor ".join(map(quote, names)), "fields": tuple(one_of)}
+        values |= {
+            k: quote(n) for k, n in zip(one_of, names, strict=True)
+        }  # each field's own column
+        values["names"] = ", ".join(map(quote, names))
+        missing.append(MissingColumn(names, either_reason, values))
     used.taken = frozenset({*used.values(), *(stage_columns & have)})
     if missing:
         spare = [c for c in src.frame.columns if c not in used.taken]
-        missing = [m._replace(suggestion=_suggestion(m, spare)) for m in missing]
-        _raise_missing_columns(src, missing)
+        missing = [
+            _hints(m, spare) if "fields" in m.reason_values
+            else m._replace(suggestion=_suggestion(m, spare))
+            for m in missing
+        ]  # fmt: skip
+        raise_missing_columns(src, missing)
     return used
 
 
-def _raise_missing_columns(src: Source, missing: list[MissingColumn]) -> None:
-    """One LogError listing every missing column, with the columns the file has."""
+def raise_missing_columns(
+    src: Source, missing: list[MissingColumn], notes: Sequence[str] = (), **more: Any
+) -> None:
+    """One LogError listing every missing column, with the columns the file has; ``notes``
+    are lines added at the end, ``more`` values added to the error's."""
     columns = list(src.frame.columns)
     shown = [quote(c) for c in columns[:40]]
     values = {
@@ -117,8 +129,9 @@ def _raise_missing_columns(src: Source, missing: list[MissingColumn]) -> None:
     unnamed = sum(str(c).startswith("Unnamed: ") for c in columns)
     if unnamed * 2 >= len(columns):  # row 1 is a title: a sheet laid out for people
         lines.append(t("log.hint.title_row", row=_header_row_guess(src)))
+    lines.extend(notes)
     raise LogError(
-        "log.error.missing_columns", message="\n".join(lines), missing=missing, **values
+        "log.error.missing_columns", message="\n".join(lines), missing=missing, **values, **more
     )
 
 
@@ -134,7 +147,10 @@ def _missing_line(m: MissingColumn) -> str:
     line = t(m.reason, **m.reason_values)
     if m.suggestion is None:
         return line
-    if m.reason == "log.error.missing_field":
+    if "fields" in m.reason_values:  # one of several fields: a hint for each close column
+        hints = m.reason_values.get("hints", ())
+        return " ".join([line, *(t("log.hint.column", field=f, column=c) for f, c in hints)])
+    if "field" in m.reason_values:
         field = m.reason_values["field"]
         return line + " " + t("log.hint.column", field=field, column=m.suggestion)
     stage = m.reason_values["stage"].strip("'")
@@ -168,20 +184,58 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "won": ("是否成交", "成交", "已成交", "won/lost", "converted", "closed", "closed_won"),
 }
 
+#: Column names call records (dialler exports) give each of their fields, besides
+#: :data:`SYNONYMS`: only :func:`funnelsim.read_calls` reads them, so that a log with a
+#: phone number (号码) or a start time (开始时间) beside its lead id and time reads as before.
+CALL_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "time": ("开始时间", "呼叫开始时间", "通话开始时间", "拨号时间", "start time", "start_time",
+             "call start", "call time", "call date"),
+    "rep": ("坐席工号", "工号", "坐席名称", "坐席姓名", "座席工号", "座席名称", "员工", "agent id",
+            "agent_id", "agent name", "agent_name", "extension"),
+    "lead": ("被叫号码", "被叫", "客户电话", "客户号码", "号码", "手机号", "手机号码", "电话号码",
+             "callee", "phone", "phone number", "called number", "number"),
+    "duration": ("通话秒数", "计费时长", "通话时长秒", "call duration", "talk_secs", "talk secs",
+                 "billsec", "seconds"),
+    "outcome": ("呼叫状态", "接通状态", "通话状态", "外呼结果", "call status", "call_status",
+                "status"),
+}  # fmt: skip
+
+#: A unit of seconds at the end of a header, in brackets: 通话时长(秒), duration (s).
+_SECONDS_UNIT = re.compile(r"\s*\((?:秒|秒钟|秒数|s|sec|secs|second|seconds)\)$")
+
+
+def header_key(name: object) -> str:
+    """A column name as headers are compared with :data:`SYNONYMS`: without case,
+    full-width forms (（秒）) read as their ASCII twins, runs of spaces as one, and a
+    unit of seconds in brackets at the end left out (a header naming seconds holds
+    plain seconds, as :func:`funnelsim.calls.parse_durations` reads them).
+
+    >>> header_key("通话时长（秒）"), header_key(" Duration  (s) "), header_key("Talk Time")
+    ('通话时长', 'duration', 'talk time')
+    >>> header_key("通话时长(分)")  # minutes are not seconds: no match for 通话时长
+    '通话时长(分)'
+    """
+    text = " ".join(unicodedata.normalize("NFKC", str(name)).casefold().split())
+    return _SECONDS_UNIT.sub("", text)
+
 
 def recognise_columns(
     src: Source,
     allowed: Sequence[str],
     fields: Mapping[str, str],
     stages: Mapping[str, str | None] | None = None,
+    *,
+    synonyms: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, str]:
     """``fields`` (``columns=``) completed with the columns recognised by their names.
 
     A field in ``allowed`` that ``fields`` does not name and that has no
     column of its own name is read from the one column of the file whose
     name is among its :data:`SYNONYMS` (or its own name in another case),
-    not already read by a field or a stage. Two such columns: a LogError
-    asking to choose one.
+    not already read by a field or a stage; ``synonyms`` adds names (a call
+    record's :data:`CALL_SYNONYMS`). Names are compared as
+    :func:`header_key` writes them. Two such columns: a LogError asking to
+    choose one.
 
     >>> import numpy as np
     >>> import pandas as pd
@@ -195,10 +249,11 @@ def recognise_columns(
     taken = {*out.values(), *(c for c in (stages or {}).values() if c is not None)}
     taken |= {k for k in allowed if k in have and k not in out}
     for key in allowed:
-        if key in out or key in have or key not in SYNONYMS:
+        extra = tuple((synonyms or {}).get(key, ()))
+        if key in out or key in have or (key not in SYNONYMS and not extra):
             continue
-        names = {key.casefold(), *(n.casefold() for n in SYNONYMS[key])}
-        found = [c for c in have if c not in taken and str(c).casefold() in names]
+        names = {header_key(n) for n in (key, *SYNONYMS.get(key, ()), *extra)}
+        found = [c for c in have if c not in taken and header_key(c) in names]
         if len(found) > 1:
             raise LogError(
                 "log.error.ambiguous_column",
@@ -235,9 +290,26 @@ def suggest_column(wanted: Sequence[str], columns: Sequence[str]) -> str | None:
 
 
 def _suggestion(m: MissingColumn, spare: Sequence[str]) -> str | None:
-    if m.reason == "log.error.missing_field":
+    if "field" in m.reason_values:
         field = m.reason_values["field"]
-        return suggest_column([*m.columns, field, *SYNONYMS.get(field, ())], spare)
+        return suggest_column([*m.columns, field, *_synonyms(field)], spare)
     if m.reason == "log.error.missing_stage":
         return suggest_column(m.columns, spare)
     return None
+
+
+def _hints(m: MissingColumn, spare: Sequence[str]) -> MissingColumn:
+    """A ``one_of`` line with, for each of its fields, the spare column most like it
+    (each column suggested once), in ``reason_values["hints"]``: (field, column) pairs."""
+    hints, left = [], list(spare)
+    for field, column in zip(m.reason_values["fields"], m.columns, strict=True):
+        found = suggest_column([column, field, *_synonyms(field)], left)
+        if found is not None:
+            hints.append((field, found))
+            left.remove(found)
+    first = hints[0][1] if hints else None
+    return m._replace(reason_values={**m.reason_values, "hints": hints}, suggestion=first)
+
+
+def _synonyms(field: str) -> tuple[str, ...]:
+    return (*SYNONYMS.get(field, ()), *CALL_SYNONYMS.get(field, ()))

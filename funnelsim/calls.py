@@ -12,6 +12,7 @@ which :func:`funnelsim.plotting.plot_call_heatmap` draws.
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -19,13 +20,21 @@ import numpy as np
 import pandas as pd
 
 from . import logs
-from ._columns import recognise_columns, resolve
-from ._problems import Problems, coded_cells, lead_ids
+from ._columns import (
+    CALL_SYNONYMS,
+    MissingColumn,
+    raise_missing_columns,
+    recognise_columns,
+    resolve,
+)
+from ._problems import Problems, lead_ids
 from ._reader import (
     ERRORS,
+    LogError,
     choice,
     empty_dropped,
     fields,
+    label_text,
     labels,
     parse_times,
     quote,
@@ -42,21 +51,48 @@ __all__ = ["OUTCOMES", "Calls", "parse_durations", "read_calls"]
 
 #: The outcome categories of a call, as identifiers (labels come from the catalogue).
 OUTCOMES = ("connected", "no_answer", "busy", "refused", "invalid")
-#: Words a call record uses for each outcome (compared without case and spaces at the ends).
+#: Words a call record uses for each outcome (compared without case, full-width forms,
+#: hyphens and underscores: "no-answer" is "no answer"). ``no_answer``: nobody took the
+#: call although the number works (phone off, out of the service area, voicemail, a call
+#: the network lost); ``busy``: the line was taken; ``refused``: the lead rejected or hung
+#: up; ``invalid``: the number cannot be reached by calling again (empty, suspended, in
+#: arrears, wrong, blacklisted).
 OUTCOME_WORDS: dict[str, tuple[str, ...]] = {
-    "connected": ("connected", "answered", "connect", "接通", "已接通", "已接", "通话"),
-    "no_answer": ("no_answer", "no answer", "noanswer", "unanswered", "未接", "未接通",
-                  "未接听", "无人接听", "无应答"),
-    "busy": ("busy", "占线", "忙", "忙线", "用户忙"),
-    "refused": ("refused", "rejected", "declined", "hung up", "拒接", "挂断", "拒绝"),
-    "invalid": ("invalid", "wrong number", "空号", "停机", "错号", "号码错误", "无效号码"),
+    "connected": ("connected", "answered", "connect", "接通", "已接通", "已接", "通话",
+                  "接听", "已接听", "成功", "呼叫成功"),
+    "no_answer": ("no_answer", "no answer", "noanswer", "unanswered", "not answered",
+                  "voicemail", "voice mail", "answering machine", "unreachable", "failed",
+                  "switched off", "powered off", "未接", "未接通", "未接听", "无人接听", "无应答",
+                  "未应答", "关机", "已关机", "无法接通", "暂时无法接通", "不在服务区", "呼损",
+                  "振铃未接", "呼叫失败", "失败", "未通"),
+    "busy": ("busy", "line busy", "user busy", "占线", "忙", "忙线", "用户忙", "正在通话中",
+             "通话中"),
+    "refused": ("refused", "rejected", "declined", "hung up", "hangup", "拒接", "挂断", "拒绝",
+                "拒听", "用户拒接", "客户挂断"),
+    "invalid": ("invalid", "wrong number", "invalid number", "disconnected",
+                "number disconnected", "空号", "停机", "已停机", "错号", "号码错误", "无效号码",
+                "号码不存在", "欠费", "黑名单"),
 }  # fmt: skip
-_WORD_OUTCOME = {w.casefold(): k for k, words in OUTCOME_WORDS.items() for w in words}
+
+
+def _word_key(word: object) -> str:
+    """An outcome word as it is compared: no case, full-width forms as ASCII, hyphens and
+    underscores as spaces, one space between words."""
+    text = unicodedata.normalize("NFKC", str(word)).casefold()
+    return " ".join(text.replace("-", " ").replace("_", " ").split())
+
+
+_WORD_OUTCOME = {_word_key(w): k for k, words in OUTCOME_WORDS.items() for w in words}
 #: The words an error about an unknown outcome suggests: each identifier and its Chinese word.
 _SHOWN_WORDS = ("connected", "接通", "no answer", "未接", "busy", "占线", "refused", "拒接",
                 "invalid", "空号")  # fmt: skip
 _CALL_FIELDS = ("time", "rep", "lead", "duration", "outcome")
 _PERIODS = ("day", "week")
+#: What each field of a call record holds, for a missing column's message.
+_FIELD_WHAT = {f: f"calls.field.{f}" for f in _CALL_FIELDS}
+#: Names of a column of counts of calls per interval (a call-volume table, not a record).
+_COUNT_NAMES = ("calls", "dials", "call volume", "volume", "count", "n", "拨打次数", "呼叫量",
+                "通话量", "来电量", "呼叫次数", "话务量", "次数", "数量")  # fmt: skip
 #: Durations written with units: 1小时2分, 3分25秒, 125s, 2 min 5 sec...
 _UNIT_DURATION = (
     r"^(?:(?P<h>\d+(?:\.\d+)?)\s*(?:小时|时|h|hr|hrs|hour|hours))?\s*"
@@ -143,6 +179,9 @@ class Calls:
     name : str
     dropped : pandas.DataFrame
         Rows left out with ``errors="drop"``: ``row``, ``column``, ``reason``.
+    columns_used : mapping
+        The record's column for each field it has, such as
+        ``{"time": "开始时间", "rep": "坐席工号"}``.
 
     Examples
     --------
@@ -170,6 +209,8 @@ class Calls:
     effective: float = 30.0
     name: str = "DataFrame"
     dropped: pd.DataFrame = field(default_factory=empty_dropped)
+    #: The record's column for each field it has (``{"time": "开始时间", ...}``).
+    columns_used: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def reps(self) -> list[str]:
@@ -199,9 +240,11 @@ class Calls:
             Columns of :attr:`table` to group by (``"rep"``, ``"lead"`` or
             another column of the record, such as a team); ``()`` for the
             whole team.
-        period : "day", "week" or None, default "day"
+        period : "day", "week", "all" or None, default "day"
             Also group by the day, or by the week (named by its Monday), of
-            the call's time; None for the whole record.
+            the call's time; ``"all"`` (as ``funnelsim kpi --period all``) or
+            None: one row per group over the whole record, without a
+            ``period`` column.
         confidence_level, method
             Of the connect rate's interval (:func:`funnelsim.proportion_ci`).
 
@@ -227,7 +270,7 @@ class Calls:
         ...              "2025-03-04 14:00"],
         ...     "rep": ["Li", "Li", "Wang", "Li"], "lead": ["L1", "L2", "L3", "L1"],
         ...     "duration": [0, 205, 45, 12]})
-        >>> kpis = fs.read_calls(record).kpis(period=None)
+        >>> kpis = fs.read_calls(record).kpis(period="all")
         >>> kpis[["rep", "dials", "connects", "talk_time", "mean_talk", "effective",
         ...       "leads_touched"]]
             rep  dials  connects  talk_time  mean_talk  effective  leads_touched
@@ -243,8 +286,7 @@ class Calls:
         keys = self._keys(by)
         frame = self.table
         cols = {k: frame[k] for k in keys}
-        if period is not None:
-            choice("period", period, _PERIODS)
+        if period is not None and choice("period", period, (*_PERIODS, "all")) != "all":
             cols["period"] = _period_start(frame["time"].to_numpy(), period)
         connected = frame["connected"].to_numpy()
         duration = frame["duration"].to_numpy(dtype=float)
@@ -507,6 +549,7 @@ def read_calls(
     sheet: str | int | None = None,
     errors: str = "raise",
     effective: float = 30,
+    outcomes: Mapping[str, str] | None = None,
 ) -> Calls:
     """Read a call record: one row per call attempt.
 
@@ -516,9 +559,13 @@ def read_calls(
         A CSV (UTF-8, GB18030, UTF-16), Excel or Parquet file, or a
         DataFrame, with the fields ``time`` (required), ``rep``, ``lead``,
         ``duration`` and ``outcome`` (at least one of these two). Columns
-        are found by these names, by the names exports use (拨打时间,
-        坐席, 客户, 通话时长, 呼叫结果...), or as ``columns=`` names them;
-        other columns are kept (to group the KPIs by, such as a team).
+        are found by these names, by the names dialler exports use (开始时间,
+        拨打时间, 坐席工号, 被叫号码, 通话时长(秒), 呼叫状态, start time, agent,
+        callee, duration (s), call status...; compared without case, with
+        full-width brackets read as plain ones and a unit of seconds in
+        brackets left out), or as ``columns=`` names them; other columns are
+        kept (to group the KPIs by, such as a team). A record needs one row
+        per call: a table of counts of calls per interval is refused.
     columns : mapping, optional
         The file's column for each field, such as
         ``dict(duration="talk secs")``.
@@ -531,6 +578,10 @@ def read_calls(
         invalid rows are left out and listed in :attr:`Calls.dropped`.
     effective : float, default 30
         Seconds a connected call must last to count as effective.
+    outcomes : mapping, optional
+        The class of outcome words the kit does not know, such as
+        ``{"转人工": "connected", "已过滤": "invalid"}``: each class one of
+        :data:`OUTCOMES`. A word given here overrides the kit's own.
 
     Returns
     -------
@@ -541,7 +592,8 @@ def read_calls(
     Durations are seconds, ``mm:ss``, ``hh:mm:ss`` or words with units
     (``3分25秒``, ``1小时2分``, ``125s``; :func:`parse_durations`). Outcomes
     are read as one of :data:`OUTCOMES` from their English or Chinese words
-    (接通, 未接, 占线, 拒接, 空号...; :data:`OUTCOME_WORDS`). A call is
+    (接通, 未接, 关机, 占线, 拒接, 空号, voicemail...; :data:`OUTCOME_WORDS`;
+    others with ``outcomes=``). A call is
     connected when its outcome is ``connected``; a record without outcomes
     counts a call with a duration above zero as connected. Without a
     ``rep`` column every call is the rep ``"team"``'s.
@@ -565,13 +617,28 @@ def read_calls(
     >>> fs.read_calls(bad, errors="drop").dropped
        row column                                      reason
     0    3   通话时长  the duration 'ten' is not a length of time
+
+    A word the kit does not know is given its class with ``outcomes=``:
+
+    >>> fs.read_calls(record.assign(呼叫结果=["转人工", "已接通"]),
+    ...               outcomes={"转人工": "connected"}).table["outcome"].tolist()
+    ['connected', 'connected']
     """
     mode = choice("errors", errors, ERRORS)
     threshold = check_nonnegative("effective", effective)
     given = fields(columns, _CALL_FIELDS, "call record")
+    words = _outcome_map(outcomes)
     src = read_source(source, encoding=encoding, delimiter=delimiter, sheet=sheet)
-    given = recognise_columns(src, _CALL_FIELDS, given)
-    cols = resolve(src, _CALL_FIELDS, given, ("time",), one_of=("duration", "outcome"))
+    given = recognise_columns(src, _CALL_FIELDS, given, synonyms=CALL_SYNONYMS)
+    try:
+        cols = resolve(
+            src, _CALL_FIELDS, given, ("time",), one_of=("duration", "outcome"),
+            field_reason="calls.error.missing_field", either_reason="calls.error.missing_either",
+            describe={f: t(k) for f, k in _FIELD_WHAT.items()},
+        )  # fmt: skip
+    except LogError as err:
+        _raise_if_counts(src, err)
+        raise
     frame = src.frame
     problems = Problems(src)
     times, empty, text = parse_times(frame[cols["time"]])
@@ -601,7 +668,7 @@ def read_calls(
         )
     outcome = None
     if "outcome" in cols:
-        outcome = _read_outcomes(problems, frame, cols["outcome"])
+        outcome = _read_outcomes(problems, frame, cols["outcome"], words)
     keep = ~problems.mask()
     problems.finish(mode, keep, what=t("pipeline.what.calls"))
     rows = np.flatnonzero(keep)
@@ -624,7 +691,7 @@ def read_calls(
     for column in frame.columns:
         if column not in cols.taken and column not in table:
             table[column] = frame[column].to_numpy()[rows]
-    return Calls(table, threshold, src.name, problems.dropped())
+    return Calls(table, threshold, src.name, problems.dropped(), dict(cols))
 
 
 def _read_durations(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -637,16 +704,75 @@ def _read_durations(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return seconds, ~empty & np.isnan(seconds)
 
 
-def _read_outcomes(problems: Problems, frame: pd.DataFrame, column: str) -> np.ndarray:
+def _outcome_map(outcomes: Mapping[str, str] | None) -> dict[str, str]:
+    """The kit's outcome words with the user's (``outcomes=``) on top, as compared."""
+    if outcomes is None:
+        return _WORD_OUTCOME
+    if not isinstance(outcomes, Mapping):
+        raise FunnelsimValueError(
+            "calls.error.outcomes", value=repr(outcomes), example='{"关机": "no_answer"}'
+        )
+    words = dict(_WORD_OUTCOME)
+    for word, kind in outcomes.items():
+        if kind not in OUTCOMES or not _word_key(word):
+            raise FunnelsimValueError(
+                "calls.error.outcome_class", word=repr(word), value=repr(kind),
+                choices=", ".join(OUTCOMES),
+            )  # fmt: skip
+        words[_word_key(word)] = kind
+    return words
+
+
+def _read_outcomes(
+    problems: Problems, frame: pd.DataFrame, column: str, words: Mapping[str, str]
+) -> np.ndarray:
     """Each row's outcome as its position in :data:`OUTCOMES` (-1 when empty or unknown:
-    a problem)."""
+    a problem whose fix tells how to map the word)."""
     index = {k: i for i, k in enumerate(OUTCOMES)}
-    return coded_cells(
-        problems, frame, column,
-        lambda w: index.get(_WORD_OUTCOME.get(str(w).strip().casefold(), ""), -1),
-        "calls.reason.no_outcome", "calls.reason.unknown_outcome", "calls.fix.outcome",
-        choices=", ".join(quote(w) for w in _SHOWN_WORDS),
+    codes, found = labels(frame[column])
+    known = np.array([index.get(words.get(_word_key(w), ""), -1) for w in found], np.int64)
+    value = np.full(len(codes), -1, dtype=np.int64)
+    value[codes >= 0] = known[codes[codes >= 0]]
+    shown = ", ".join(quote(w) for w in _SHOWN_WORDS)
+    problems.add(codes < 0, column, "calls.reason.no_outcome", None, "calls.fix.outcome",
+                 choices=shown)  # fmt: skip
+    unknown = (codes >= 0) & (value < 0)
+    example = str(found[codes[np.flatnonzero(unknown)[0]]]).strip() if unknown.any() else ""
+    problems.add(
+        unknown, column, "calls.reason.unknown_outcome", quoted(label_text(codes, found)),
+        "calls.fix.unknown_outcome", choices=shown, word=example, classes=", ".join(OUTCOMES),
     )  # fmt: skip
+    return value
+
+
+def _raise_if_counts(src, err: LogError) -> None:
+    """A table of counts of calls per interval (a time and a column of whole numbers named
+    like "Calls"): the missing-columns error says that a record has one row per call, and
+    suggests that column for no field."""
+    if err.key != "log.error.missing_columns":
+        return
+    frame = src.frame
+    names = {_word_key(n) for n in _COUNT_NAMES}
+    for column in frame.columns:
+        if _word_key(column) not in names:
+            continue
+        numbers = pd.to_numeric(frame[column], errors="coerce")
+        whole = bool(numbers.notna().all() and (numbers % 1 == 0).all())
+        if len(frame) and whole and bool((numbers >= 0).all()) and numbers.max() > 1:
+            missing = [_without(m, column) for m in err.values["missing"]]
+            hint = t("calls.hint.counts", name=src.name, column=quote(column))
+            try:
+                raise_missing_columns(src, missing, [hint], counts=str(column))
+            except LogError as counts:
+                raise counts from None
+
+
+def _without(m: MissingColumn, column: object) -> MissingColumn:
+    """A missing column's line that suggests ``column`` for no field."""
+    hints = [h for h in m.reason_values.get("hints", ()) if h[1] != column]
+    values = {**m.reason_values, "hints": hints} if "hints" in m.reason_values else m.reason_values
+    suggestion = None if m.suggestion == column else m.suggestion
+    return m._replace(reason_values=values, suggestion=suggestion)
 
 
 def _read_log_calls(

@@ -35,7 +35,7 @@ import contextlib
 import os
 import sys
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -269,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     sections.add_argument(
         "--calls-file", default=None, metavar="CALLS", help=t("cli.help.report_calls")
     )
+    _calls_file_arguments(sections)
     sections.add_argument(
         "--attainment", default=None, metavar="FILE", help=t("cli.help.attainment")
     )
@@ -279,6 +280,50 @@ def build_parser() -> argparse.ArgumentParser:
     _backtest_parser(sub)
     _kpi_parser(sub)
     return parser
+
+
+def _calls_file_arguments(group: Any) -> None:
+    """``report --calls-column FIELD=NAME --calls-outcome WORD=CLASS``: how the report
+    reads its call record (``--column`` and the other options read the log)."""
+    group.add_argument(
+        "--calls-column", action="append", default=[], metavar="FIELD=NAME",
+        help=t("cli.help.report_calls_column"),
+    )  # fmt: skip
+    group.add_argument(
+        "--calls-outcome", action="append", default=[], metavar="WORD=CLASS",
+        help=t("cli.help.report_calls_outcome"),
+    )  # fmt: skip
+
+
+def _read_calls_file(args: argparse.Namespace):
+    """The report's ``--calls-file``, read with ``--calls-column`` and ``--calls-outcome``;
+    its messages name those options. Columns recognised by their names are added to the
+    log's line on stderr."""
+    with speaking_to("cli-calls"):
+        columns = _pairs(args.calls_column, "--calls-column")
+        calls = read_calls(
+            args.calls_file,
+            columns={k: v for k, v in columns.items() if v is not None} or None,
+            outcomes=_outcomes(args.calls_outcome, "--calls-outcome"),
+        )
+        recognised = _recognised_calls(calls, columns)
+        if recognised and not args.quiet:
+            line = t("cli.recognised", columns=recognised)
+            previous = getattr(args, "recognised", None)
+            args.recognised = line if not previous else f"{previous}\n{line}"
+    return calls
+
+
+def _outcomes(items: Sequence[str], option: str) -> dict[str, str] | None:
+    """``--outcome WORD=CLASS`` items as ``read_calls(outcomes=...)`` takes them."""
+    pairs = _pairs(items, option)
+    return {k: v or "" for k, v in pairs.items()} or None
+
+
+def _recognised_calls(calls, columns: Mapping[str, str | None]) -> str:
+    """``field=column`` for each field of a call record read under another name."""
+    used = calls.columns_used.items()
+    return ", ".join(f"{f}={c}" for f, c in used if c != f and f not in columns)
 
 
 def _kpi_parser(sub: Any) -> None:
@@ -297,12 +342,17 @@ def _kpi_parser(sub: Any) -> None:
         "--column", action="append", default=[], metavar="FIELD=NAME",
         help=t("cli.help.calls_column"),
     )  # fmt: skip
+    group.add_argument(
+        "--outcome", action="append", default=[], metavar="WORD=CLASS",
+        help=t("cli.help.kpi_outcome"),
+    )  # fmt: skip
     group.add_argument("--encoding", default=None, help=t("cli.help.encoding"))
     group.add_argument("--delimiter", default=None, help=t("cli.help.delimiter"))
     group.add_argument("--sheet", default=None, metavar="NAME|N", help=t("cli.help.sheet"))
     group.add_argument(
         "--errors", choices=("raise", "drop"), default="raise", help=_h("cli.help.errors", "raise")
     )
+    group.add_argument("--dropped", metavar="FILE.csv", default=None, help=t("cli.help.dropped"))
     group.add_argument(
         "--effective-seconds", type=float, default=30.0, metavar="SECONDS",
         help=_h("cli.help.effective_seconds", 30),
@@ -344,7 +394,10 @@ def _cmd_kpi(args: argparse.Namespace, out: TextIO) -> None:
             raise FunnelsimValueError("cli.error.output_dir", value=str(heatmap.parent))
         if heatmap.exists() and heatmap.resolve() == Path(args.file).resolve():
             raise FunnelsimValueError("cli.error.dropped_same", path=args.heatmap)
-    columns = {k: v for k, v in _pairs(args.column, "--column").items() if v is not None}
+    if args.dropped is not None and Path(args.dropped).resolve() == Path(args.file).resolve():
+        raise FunnelsimValueError("cli.error.dropped_same", path=args.dropped)
+    pairs = _pairs(args.column, "--column")
+    columns = {k: v for k, v in pairs.items() if v is not None}
     calls = read_calls(
         args.file,
         columns=columns or None,
@@ -353,8 +406,14 @@ def _cmd_kpi(args: argparse.Namespace, out: TextIO) -> None:
         sheet=args.sheet,
         errors=args.errors,
         effective=args.effective_seconds,
+        outcomes=_outcomes(args.outcome, "--outcome"),
     )
+    if args.dropped is not None:
+        calls.dropped.to_csv(args.dropped, index=False, lineterminator="\n")
     _report_calls_dropped(calls)
+    recognised = _recognised_calls(calls, pairs)
+    if recognised and not args.quiet:
+        args.recognised = t("cli.recognised", columns=recognised)
     by = () if args.by is None else args.by
     period = None if args.period == "all" else args.period
     kpis = calls.kpis(
@@ -482,7 +541,13 @@ def _cmd_backtest(args: argparse.Namespace, out: TextIO) -> None:
 
 # ------------------------------------------------------------------ helpers
 #: How each NAME=VALUE option is written, for its error message.
-_PAIR_EXAMPLES = {"--column": "lead=id", "--stages": "dial=call_time,sale=signed_on"}
+_PAIR_EXAMPLES = {
+    "--column": "lead=id",
+    "--stages": "dial=call_time,sale=signed_on",
+    "--calls-column": "duration=talk_secs",
+    "--outcome": "关机=no_answer",
+    "--calls-outcome": "关机=no_answer",
+}
 
 
 def _pairs(items: Sequence[str], option: str) -> dict[str, str | None]:
@@ -748,7 +813,7 @@ def _cmd_report(args: argparse.Namespace, out: TextIO) -> None:
     sections += (args.calls_file is not None) + (args.attainment is not None)
     with _progress(sections, args.quiet, t("cli.progress.report")) as bar:
         log = _read(args)
-        call_log = None if args.calls_file is None else read_calls(args.calls_file)
+        call_log = None if args.calls_file is None else _read_calls_file(args)
         att = None if args.attainment is None else _attainment(args, log)
         bar.update()
         done = []

@@ -224,8 +224,10 @@ def t(key: str, /, **kwargs: object) -> str:
     '进入约 见的转化率'
     """
     text = None
-    if _state["audience"] is not None:  # "key@cli": the same advice, in the audience's terms
-        text = _lookup(f"{key}@{_state['audience']}")
+    audience = _state["audience"]
+    while text is None and audience:  # "key@cli": the same advice, in the audience's terms
+        text = _lookup(f"{key}@{audience}")
+        audience = audience.rpartition("-")[0]  # "key@cli-calls", else "key@cli"
     if text is None:
         text = _lookup(key)
     if text is None:
@@ -275,6 +277,8 @@ def speaking_to(audience: str) -> Iterator[None]:
     names a Python argument (``errors="drop"``) has a variant keyed
     ``"<key>@cli"`` that names the option instead (``--errors drop``); every
     other message is the same. The key of a raised error stays the plain one.
+    An audience ``"cli-calls"`` (the report's call record, whose options are
+    ``--calls-column``...) reads ``"<key>@cli-calls"``, else ``"<key>@cli"``.
 
     Examples
     --------

@@ -679,7 +679,10 @@ def qualify(
     given = fields(columns, _FIELDS, "leads table")
     src = read_source(leads, encoding=encoding)
     given = recognise_columns(src, _FIELDS, given)
-    cols = resolve(src, _FIELDS, given, ("won",), one_of=(*_MAN, "intent"))
+    cols = resolve(
+        src, _FIELDS, given, ("won",), one_of=(*_MAN, "intent"),
+        either_reason="qualify.error.missing_either",
+    )  # fmt: skip
     if "intent" not in cols:  # then the MAN trio, all of it
         cols = resolve(src, _FIELDS, given, ("won", *_MAN))
     frame = src.frame

@@ -174,7 +174,7 @@ def test_a_record_without_duration_and_outcome_is_one_missing_column_error():
     with pytest.raises(fs.LogError) as info:
         fs.read_calls(pd.DataFrame({"time": ["2025-03-03"], "rep": ["Li"]}))
     assert info.value.key == "log.error.missing_columns"
-    assert info.value.values["missing"][0].reason == "pipeline.error.missing_either"
+    assert info.value.values["missing"][0].reason == "calls.error.missing_either"
 
 
 def test_bad_arguments_are_errors_with_keys():

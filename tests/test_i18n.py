@@ -883,8 +883,9 @@ def test_reports_and_reprs_name_fields_and_methods_in_chinese():
 
 
 def test_every_audience_variant_says_the_same_with_the_same_placeholders():
-    """``key@cli`` (what the command line shows) has its plain key, the same fields, and a
-    translation wherever the plain key has one."""
+    """``key@cli`` (what the command line shows; ``key@cli-calls`` for the report's call
+    record) has its plain key, the same fields, and a translation wherever the plain key
+    has one."""
     bad = []
     for lang in ("en", *TRANSLATIONS):
         catalogue = _catalogue(lang)
@@ -892,7 +893,7 @@ def test_every_audience_variant_says_the_same_with_the_same_placeholders():
             if "@" not in key:
                 continue
             base, audience = key.split("@")
-            if audience != "cli" or base not in catalogue:
+            if audience not in ("cli", "cli-calls") or base not in catalogue:
                 bad.append(f"{lang}: {key} (no {base}, or an unknown audience)")
             elif _fields(text) != _fields(catalogue[base]):
                 bad.append(f"{lang}: {key} fields {sorted(_fields(text))} != {base}'s")

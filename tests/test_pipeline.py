@@ -276,7 +276,14 @@ def test_read_pipeline_errors_name_file_rows_column_and_fix(tmp_path):
         (
             ("stage", "probability"),
             "pipeline.error.missing_either",
-            {"columns": "'stage' nor 'probability'"},
+            {
+                "columns": "'stage' nor 'probability'",
+                "fields": ("stage", "probability"),
+                "stage": "'stage'",
+                "probability": "'probability'",
+                "names": "'stage', 'probability'",
+                "hints": [],
+            },
         )
     ]
     with pytest.raises(fs.LogError) as err:
