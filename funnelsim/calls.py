@@ -51,6 +51,8 @@ __all__ = ["OUTCOMES", "Calls", "parse_durations", "read_calls"]
 
 #: The outcome categories of a call, as identifiers (labels come from the catalogue).
 OUTCOMES = ("connected", "no_answer", "busy", "refused", "invalid")
+#: What a call-time rate counts (:meth:`Calls.by_hour`): connected, or effective calls.
+SUCCESSES = ("connected", "effective")
 #: Words a call record uses for each outcome (compared without case, full-width forms,
 #: hyphens and underscores: "no-answer" is "no answer"). ``no_answer``: nobody took the
 #: call although the number works (phone off, out of the service area, voicemail, a call
@@ -347,6 +349,7 @@ class Calls:
         min_calls: int = 30,
         confidence_level: float = 0.95,
         method: str = "wilson",
+        success: str = "connected",
     ) -> pd.DataFrame:
         """The connect rate by weekday and hour of the day: when to call.
 
@@ -354,6 +357,10 @@ class Calls:
         ----------
         rep : str, optional
             One rep's calls (as the record writes the name); by default all.
+        success : "connected" or "effective", default "connected"
+            What ``rate`` counts: connected calls, or effective ones
+            (connected and at least :attr:`effective` seconds long: a
+            conversation, not a hang-up), each over the dials.
         min_calls : int, default 30
             A cell with fewer calls is flagged ``few`` and its rate (and
             interval) left NaN: too few calls to tell one hour from another.
@@ -364,8 +371,9 @@ class Calls:
         -------
         pandas.DataFrame
             168 rows, one per ``weekday`` (0 for Monday ... 6 for Sunday) and
-            ``hour`` (0-23): ``dials``, ``connects``, ``rate``, ``low``,
-            ``high``, ``few``.
+            ``hour`` (0-23): ``dials``, ``connects``, ``effective`` (NaN
+            without durations), ``rate`` (of ``success`` over dials),
+            ``low``, ``high``, ``few``.
 
         Examples
         --------
@@ -374,11 +382,21 @@ class Calls:
         >>> record = pd.DataFrame({"time": ["2025-03-03 09:10"] * 40 + ["2025-03-04 14:30"] * 5,
         ...                        "duration": [60] * 10 + [0] * 30 + [20] * 5})
         >>> hours = fs.read_calls(record).by_hour()
-        >>> hours[hours["dials"] > 0].round(3)
-            weekday  hour  dials  connects  rate    low   high    few
-        9         0     9     40        10  0.25  0.142  0.402  False
-        38        1    14      5         5   NaN    NaN    NaN   True
+        >>> hours.loc[hours["dials"] > 0, ["weekday", "hour", "dials", "connects", "rate", "few"]]
+            weekday  hour  dials  connects  rate    few
+        9         0     9     40        10  0.25  False
+        38        1    14      5         5   NaN   True
+
+        The share of dials that became a conversation of 30 s or more (the 20 s
+        calls on Tuesday connected, but were not effective):
+
+        >>> effective = fs.read_calls(record).by_hour(success="effective", min_calls=5)
+        >>> effective.loc[effective["dials"] > 0, ["dials", "connects", "effective", "rate"]]
+            dials  connects  effective  rate
+        9      40        10       10.0  0.25
+        38      5         5        0.0  0.00
         """
+        success = check_choice("success", success, SUCCESSES)
         level = check_level(confidence_level)
         method = check_choice("method", method, METHODS)
         minimum = check_count("min_calls", min_calls, minimum=1)
@@ -395,16 +413,26 @@ class Calls:
         hour = (times - times.astype("datetime64[D]")).astype("timedelta64[h]").astype(np.int64)
         cell = weekday * 24 + hour
         dials = np.bincount(cell, minlength=168)
-        connects = np.bincount(cell, weights=frame["connected"].to_numpy(), minlength=168)
-        connects = connects.astype(np.int64)
+        connected = frame["connected"].to_numpy()
+        connects = np.bincount(cell, weights=connected, minlength=168).astype(np.int64)
+        duration = frame["duration"].to_numpy(dtype=float)
+        timed = bool(len(duration)) and not np.isnan(duration).all()
+        effective = np.full(168, np.nan)
+        if timed:
+            effective = np.bincount(
+                cell, weights=connected & (duration >= self.effective), minlength=168
+            )
+        elif success == "effective":
+            raise FunnelsimValueError("calls.error.no_durations", name=self.name)
+        hits = connects if success == "connected" else effective.astype(np.int64)
         few = dials < minimum
         rate = np.full(168, np.nan)
         low = np.full(168, np.nan)
         high = np.full(168, np.nan)
         ok = ~few
-        rate[ok] = connects[ok] / dials[ok]
+        rate[ok] = hits[ok] / dials[ok]
         low[ok], high[ok] = interval(
-            connects[ok].astype(float), dials[ok].astype(float), level, method
+            hits[ok].astype(float), dials[ok].astype(float), level, method
         )
         grid = np.arange(168)
         return pd.DataFrame(
@@ -413,6 +441,7 @@ class Calls:
                 "hour": grid % 24,
                 "dials": dials.astype(np.int64),
                 "connects": connects,
+                "effective": effective,
                 "rate": rate,
                 "low": low,
                 "high": high,
