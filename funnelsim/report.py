@@ -320,9 +320,8 @@ def _section_activity(calls: Calls, method: str, confidence_level: float) -> lis
     reps = list(calls.reps) if len(calls.reps) > 1 else []
     vmax = _heatmap_top(calls, reps)
     out += [
-        _p(
-            t("report.activity_heatmap_intro") + " " + t("report.activity_heatmap_scale", top=vmax)
-        ),
+        _p(t("report.activity_heatmap_intro")),
+        _p(t("report.activity_heatmap_scale", top=vmax), "note"),
         figure_png(
             lambda ax: plotting.plot_call_heatmap(calls, vmin=0.0, vmax=vmax, ax=ax),
             figsize=(11, 5),
