@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
+import difflib
 import os
 import sys
 import warnings
@@ -808,13 +810,15 @@ def _cmd_report(args: argparse.Namespace, out: TextIO) -> None:
     if isinstance(args.by, list):
         raise FunnelsimValueError("cli.error.report_by", value=",".join(args.by))
     if args.attainment is not None and args.elapsed is None:
-        raise FunnelsimValueError("cli.error.elapsed", value="-")
+        raise FunnelsimValueError("cli.error.elapsed_missing")
     sections = 2 + (args.by is not None) + (args.target is not None or args.calls is not None)
     sections += (args.calls_file is not None) + (args.attainment is not None)
     with _progress(sections, args.quiet, t("cli.progress.report")) as bar:
         log = _read(args)
         call_log = None if args.calls_file is None else _read_calls_file(args)
-        att = None if args.attainment is None else _attainment(args, log)
+        att, att_notes = (None, []) if args.attainment is None else _attainment_notes(args, log)
+        for note in att_notes:  # reps of the sheet without history, reps left out
+            print(t("cli.note", note=note), file=sys.stderr)
         bar.update()
         done = []
 
@@ -842,6 +846,7 @@ def _cmd_report(args: argparse.Namespace, out: TextIO) -> None:
             between=None if args.fixed_ratios else "auto",
             call_log=call_log,
             attainment=att,
+            attainment_notes=att_notes,
         )
     path.write_text(page, encoding="utf-8")
     print(t("cli.report.written", path=str(path), size=len(page.encode("utf-8")) / 1e6), file=out)
@@ -849,16 +854,30 @@ def _cmd_report(args: argparse.Namespace, out: TextIO) -> None:
 
 #: Column names of an --attainment table (compared without case), field by field.
 _ATTAINMENT_COLUMNS = {
-    "rep": ("rep", "销售", "坐席", "负责人", "业务员", "销售代表"),
-    "actual": ("actual", "实际", "实际完成", "完成", "已完成"),
-    "target": ("target", "目标", "目标值"),
-}
+    "rep": ("rep", "销售", "坐席", "负责人", "业务员", "销售代表", "姓名", "员工"),
+    "actual": (
+        "actual", "实际", "实际完成", "完成", "已完成", "完成额", "业绩", "实际业绩", "已完成金额",
+    ),
+    "target": ("target", "目标", "目标值", "年度目标", "全年目标", "任务", "指标"),
+}  # fmt: skip
 
 
-def _attainment(args: argparse.Namespace, log) -> Attainment:
+def _attainment_notes(args: argparse.Namespace, log) -> tuple[Attainment, list[str]]:
+    """:func:`_attainment` and the notes on reps that the sheet and the log do not share."""
+    notes: list[str] = []
+    att = _attainment(args, log, notes)
+    return att, notes
+
+
+def _attainment(args: argparse.Namespace, log, notes: list[str] | None = None) -> Attainment:
     """``--attainment FILE --elapsed SHARE``: each rep's actual against target
     (:func:`funnelsim.attainment`), with the team's chance to finish simulated from the
-    log's ratios over the periods left (``--periods``) at the log's pace (or ``--calls``)."""
+    log's ratios over the periods left (``--periods``) at the log's pace (or ``--calls``).
+
+    When the log has reps and the sheet's are not exactly the log's, only the sheet's reps
+    with history are forecast (a fit by rep restricted to them, each at their own share of
+    the pace); a rep without history gets no chance, nor then does the team. ``notes``
+    (when given) receives a sentence on each kind of mismatch."""
     elapsed = args.elapsed
     if not 0 <= elapsed <= 1:
         raise FunnelsimValueError("cli.error.elapsed", value=elapsed)
@@ -877,6 +896,7 @@ def _attainment(args: argparse.Namespace, log) -> Attainment:
             name=src.name,
             missing=", ".join(missing),
             columns=", ".join(map(str, frame.columns)) or "-",
+            hint=_attainment_guess(missing, [c for c in frame.columns if c not in found.values()]),
         )
     amounts = {}
     for name in ("actual", "target"):
@@ -892,20 +912,33 @@ def _attainment(args: argparse.Namespace, log) -> Attainment:
                 value=repr(frame[found[name]].iloc[bad[0]]),
             )
         amounts[name] = pd.Series(values.to_numpy(float), index=frame[found["rep"]].astype(str))
+    sheet = list(amounts["actual"].index)
+    log_reps = _log_reps(log)
+    no_history: list[str] = []
+    if log_reps is not None and set(sheet) != set(log_reps):
+        no_history = [r for r in sheet if r not in log_reps]
+        left_out = [r for r in log_reps if r not in sheet]
+        if notes is not None and no_history:
+            notes.append(t("cli.attainment.no_history", reps=", ".join(no_history)))
+        if notes is not None and left_out:
+            notes.append(t("cli.attainment.left_out", reps=", ".join(left_out)))
+    known = [r for r in sheet if r not in no_history]
     left = max(0, round(args.periods * (1 - elapsed)))
     ahead = None
-    if left > 0:
+    if left > 0 and known:
         pace = args.calls
         if pace is None:
             with contextlib.suppress(ValueError):
                 pace = calls_per_week(log)
         if pace is not None and round(pace) > 0:
             pace = round(pace)
-            by_rep = _pace_by_rep(log, list(amounts["actual"].index), pace)
+            by_rep = _pace_by_rep(log, known, pace)
             fit = fit_log(
                 log, by=None if by_rep is None else "rep", method=args.method,
                 confidence_level=args.confidence_level, mature=_mature(args),
             )  # fmt: skip
+            if by_rep is not None and set(by_rep) != set(log_reps or ()):
+                fit = _rep_fit(fit, list(by_rep))
             size = _deal_size(log, args)
             if size is None:  # targets are money when the log has amounts: --deal-size log
                 with contextlib.suppress(FunnelsimValueError):
@@ -915,21 +948,63 @@ def _attainment(args: argparse.Namespace, log) -> Attainment:
                 deal_size=size, cycle=_cycle(args), rng=args.seed,
                 between=None if args.fixed_ratios else "auto",
             )  # fmt: skip
-    return attainment(amounts["actual"], amounts["target"], elapsed=elapsed, forecast=ahead)
+    if not no_history:
+        return attainment(amounts["actual"], amounts["target"], elapsed=elapsed, forecast=ahead)
+    # Reps without history: no chance for them, hence none for the team; the others'
+    # chances are those of the sheet's reps with history alone.
+    whole = attainment(amounts["actual"], amounts["target"], elapsed=elapsed)
+    if ahead is None:
+        return whole
+    part = attainment(
+        amounts["actual"][known], amounts["target"][known], elapsed=elapsed, forecast=ahead
+    ).table.set_index("rep")
+    table = whole.table.copy()
+    for column in ("p_finish", "p_se"):
+        table[column] = [part.at[rep, column] if rep in known else np.nan for rep in table["rep"]]
+    return Attainment(table, elapsed)
+
+
+def _log_reps(log) -> list[str] | None:
+    """The log's reps (as text, in the log's order), None when it has no rep column."""
+    try:
+        table = log.stage_table(by=["rep"])
+    except FunnelsimValueError:  # no rep column
+        return None
+    return list(dict.fromkeys(map(str, table["rep"])))
+
+
+def _rep_fit(fit, reps: list[str]):
+    """A fit by rep cut to ``reps``: each rep's ratios are their own leads' alone, so the
+    cut equals a fit of those reps' leads."""
+    keep = fit.table["rep"].map(str).isin(reps)
+    return dataclasses.replace(fit, table=fit.table[keep].reset_index(drop=True))
+
+
+def _attainment_guess(missing: list[str], spare: list[object]) -> str:
+    """'did you mean' for each missing column of an --attainment table ('' when none)."""
+    guesses = []
+    for name in missing:
+        words = [w.casefold() for w in _ATTAINMENT_COLUMNS[name]]
+        for column in spare:
+            if difflib.get_close_matches(str(column).strip().casefold(), words, n=1, cutoff=0.5):
+                guesses.append(t("cli.error.attainment_guess", field=name, column=column))
+                break
+    return "".join(guesses)
 
 
 def _pace_by_rep(log, reps: list[str], pace: int) -> dict[str, int] | None:
     """Each rep's share of the team's ``pace``, by their share of the log's first-stage
-    leads, when the log's reps are the targets' reps; None otherwise (the team alone)."""
+    leads (all the log's reps counted), for ``reps`` when they are all in the log; None
+    otherwise, or without a rep column (the team alone)."""
     try:
         table = log.stage_table(by=["rep"])
     except FunnelsimValueError:  # no rep column
         return None
     first = table[table["stage"] == log.stages[1]].set_index("rep")["entered"]
     first.index = first.index.map(str)
-    if set(first.index) != set(reps) or first.sum() <= 0:
+    if not reps or not set(reps) <= set(first.index) or first.sum() <= 0:
         return None
-    return {rep: max(1, round(pace * first[rep] / first.sum())) for rep in first.index}
+    return {rep: max(1, round(pace * first[rep] / first.sum())) for rep in reps}
 
 
 # ------------------------------------------------------------------ snapshot

@@ -14,7 +14,7 @@ import html
 import io
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import matplotlib as mpl
@@ -69,6 +69,7 @@ table { border-collapse: collapse; margin: 0.8em 0; font-variant-numeric: tabula
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
 th { background: #f3f3f3; }
 td:first-child, th:first-child { text-align: left; }
+td { white-space: nowrap; }  /* a rep's name, a date, an amount: one line each */
 img { max-width: 100%; height: auto; display: block; margin: 0.8em 0; }
 .note { color: #555; font-size: 0.92em; }
 .meta { color: #555; }
@@ -314,21 +315,31 @@ def _section_activity(calls: Calls, method: str, confidence_level: float) -> lis
         _p(t("report.activity_intro", seconds=calls.effective)),
         _table(kpi_frame(kpis, effective=calls.effective, confidence_level=confidence_level)),
         _h2(t("report.activity_heatmap")),
-        _p(t("report.activity_heatmap_intro")),
-        figure_png(lambda ax: plotting.plot_call_heatmap(calls, ax=ax), figsize=(11, 5)),
     ]
-    if len(calls.reps) > 1:
-        for rep in calls.reps:
-            out.append(
-                figure_png(
-                    lambda ax, r=rep: plotting.plot_call_heatmap(calls, rep=r, ax=ax),
-                    figsize=(11, 5),
-                )
+    # one colour scale for every heatmap: the same colour is the same rate on each
+    reps = list(calls.reps) if len(calls.reps) > 1 else []
+    vmax = _heatmap_top(calls, reps)
+    out += [
+        _p(t("report.activity_heatmap_intro")),
+        _p(t("report.activity_heatmap_scale", top=vmax), "note"),
+        figure_png(
+            lambda ax: plotting.plot_call_heatmap(calls, vmin=0.0, vmax=vmax, ax=ax),
+            figsize=(11, 5),
+        ),
+    ]
+    for rep in reps:
+        out.append(
+            figure_png(
+                lambda ax, r=rep: plotting.plot_call_heatmap(
+                    calls, rep=r, vmin=0.0, vmax=vmax, ax=ax
+                ),
+                figsize=(11, 5),
             )
+        )
     out += [
         _h2(t("report.activity_p_chart")),
         _p(t("report.activity_p_chart_intro", sigmas=chart.sigmas, flagged=len(flagged))),
-        figure_png(lambda ax: plotting.plot_p_chart(chart, ax=ax)),
+        figure_png(lambda ax: _period_ticks(plotting.plot_p_chart(chart, ax=ax), chart)),
     ]
     for row in flagged.to_dict("records"):
         out.append(
@@ -348,9 +359,43 @@ def _section_activity(calls: Calls, method: str, confidence_level: float) -> lis
     return out
 
 
-def _section_attainment(att: Attainment) -> list[str]:
+def _heatmap_top(calls: Calls, reps: list[str], min_calls: int = 30) -> float:
+    """The top of the heatmaps' shared colour scale: the highest connect rate any of them
+    draws (the team's or a rep's cell with at least ``min_calls`` dials), at least 5 %."""
+    tops = [0.05]
+    for rep in [None, *reps]:
+        rate = calls.by_hour(rep=rep, min_calls=min_calls)["rate"].to_numpy(float)
+        rate = rate[np.isfinite(rate)]
+        if rate.size:
+            tops.append(float(rate.max()))
+    return max(tops)
+
+
+def _period_ticks(ax: Any, chart: Any) -> Any:
+    """Date ticks of a weekly p-chart on the periods' starts (the Mondays the weeks begin
+    on), every k-th so that at most 12 show."""
+    periods = pd.Series(chart.table[chart.period].unique())
+    if not pd.api.types.is_datetime64_any_dtype(periods) or periods.empty:
+        return ax
+    periods = periods.sort_values().reset_index(drop=True)
+    step = max(1, -(-len(periods) // 12))
+    shown = periods.iloc[::step]
+    ax.set_xticks(mpl.dates.date2num(shown.to_numpy()), [f"{p:%m-%d}" for p in shown])
+    return ax
+
+
+def _amount(x: float) -> str:
+    """An amount as the rest of the report writes money: thousands separated, no decimals
+    (one decimal under 100, where a half deal shows)."""
+    if not np.isfinite(x):
+        return "-"
+    return f"{x:,.0f}" if abs(x) >= 100 or x == round(x) else f"{x:,.1f}"
+
+
+def _section_attainment(att: Attainment, notes: Sequence[str] = ()) -> list[str]:
     """Attainment (达成率, #15): actual against target to date per rep and team, and the
-    chance to finish when the attainment carries a forecast."""
+    chance to finish when the attainment carries a forecast; ``notes`` under the table
+    (reps without history, say)."""
     team = att.table.iloc[-1]
     out = [
         _h2(t("report.attainment")),
@@ -364,11 +409,21 @@ def _section_attainment(att: Attainment) -> list[str]:
                 pace=format_percent(float(team["pace"])),
             )
         ),
-        _table(attainment_frame(att)),
+        _table(_attainment_table(att)),
     ]
     if "p_finish" in att.table:
         out.append(_p(t("report.attainment_p_finish"), "note"))
+    out += [_p(t("cli.note", note=note), "note") for note in notes]
     return out
+
+
+def _attainment_table(att: Attainment) -> pd.DataFrame:
+    """:func:`~funnelsim.summaries.attainment_frame` with the amounts written as money."""
+    frame = attainment_frame(att)
+    table = att.to_frame()
+    for field in ("actual", "target", "target_to_date", "gap"):
+        frame[t(f"attainment.col.{field}")] = [_amount(float(x)) for x in table[field]]
+    return frame
 
 
 def _calls_of(call_log: Calls | str | os.PathLike) -> Calls:
@@ -407,6 +462,7 @@ def build_report(
     between: Any = "auto",
     call_log: Calls | str | os.PathLike | None = None,
     attainment: Attainment | None = None,
+    attainment_notes: Sequence[str] = (),
 ) -> str:
     """A self-contained HTML report of a log: ratios, groups, cycle, forecast and plan.
 
@@ -461,6 +517,10 @@ def build_report(
         From :func:`funnelsim.attainment`: adds the attainment section,
         actual against target to date per rep and team, and the chance to
         finish when it was given a forecast.
+    attainment_notes : sequence of str, optional
+        Sentences printed under the attainment table (``funnelsim report
+        --attainment`` says there which reps of the sheet have no history in the
+        log, and why their chance and the team's are not given).
 
     Returns
     -------
@@ -545,7 +605,7 @@ def build_report(
                 value=type(attainment).__name__,
             )
         step(t("report.attainment"))
-        body += _section_attainment(attainment)
+        body += _section_attainment(attainment, attainment_notes)
     step(t("report.backtest"))
     body += _section_backtest(log, mature, rng)
     body.append(_p(t("report.footer", version=__version__), "note"))

@@ -131,7 +131,7 @@ def log_line(log) -> str:
     return t(
         "cli.log_line",
         name=log.name,
-        format=log.format,
+        format=t(f"log.format_name.{log.format}"),  # a word of the page's language
         n=n,
         unit=unit,
         stages=stages_label(log.stages, " → "),

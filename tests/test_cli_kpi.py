@@ -265,11 +265,18 @@ def test_report_command_with_calls_and_attainment(record, tmp_path, capsys):
     assert rc == 0, capsys.readouterr().err
     page = out.read_text(encoding="utf-8")
     assert fs.t("report.activity") in page and fs.t("report.attainment") in page
-    # the team's chance to finish: the library's, from the same seed and periods left
+    # the team's chance to finish: the library's, from the same seed and periods left, for
+    # the sheet's two reps alone (a fit by rep cut to them, each at their share of the pace)
     log = fs.read_log(events, format="counts", stages=["dials", "connects", "meetings", "sales"],
                       columns={"period": "week"})  # fmt: skip
     pace = round(fs.lessons.calls_per_week(log))
-    left = fs.forecast(fs.fit(log), pace, round(13 * 0.5), 400, rng=3)
+    by_rep = fs.fit(log, by="rep")
+    two = by_rep.__class__(
+        **{**by_rep.__dict__, "table": by_rep.table.query("rep in ['Li', 'Wang']")}
+    )
+    first = log.stage_table(by=["rep"]).query("stage == 'connects'").set_index("rep")["entered"]
+    calls = {r: round(pace * first[r] / first.sum()) for r in ("Li", "Wang")}
+    left = fs.forecast(two, calls, round(13 * 0.5), 400, rng=3)
     att = fs.attainment({"Li": 10, "Wang": 6}, {"Li": 30, "Wang": 30}, elapsed=0.5, forecast=left)
     p = float(att.to_frame()["p_finish"].iloc[-1])
     assert f"<td>{100 * p:.0f}%</td>" in page

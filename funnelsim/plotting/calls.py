@@ -23,6 +23,8 @@ def plot_call_heatmap(
     rep: str | None = None,
     min_calls: int = 30,
     annot: str | None = "rate",
+    vmin: float | None = None,
+    vmax: float | None = None,
     ax: Axes | None = None,
     **kwargs,
 ) -> Axes:
@@ -42,6 +44,10 @@ def plot_call_heatmap(
         Fewer dials than this in a cell greys it out.
     annot : "rate", "dials", "both" or None, default "rate"
         What each cell shows: the rate, the calls behind it, both, or nothing.
+    vmin, vmax : float, optional
+        The connect rates at the two ends of the colour scale; by default 0 and
+        the highest rate drawn (at least 5 %). Give the same to several heatmaps
+        (each rep's, say) so that one colour means one rate on all of them.
     ax : matplotlib Axes, optional
     **kwargs
         Passed to :func:`seaborn.heatmap` (``cmap``, ``linewidths``...).
@@ -64,6 +70,13 @@ def plot_call_heatmap(
     ...     ax = fs.plotting.plot_call_heatmap(calls)
     >>> ax.get_xlabel(), [x.get_text() for x in ax.get_yticklabels()][:2]
     ('hour of the day', ['Mon', 'Tue'])
+
+    One scale for two heatmaps: 0 % to 60 % on both.
+
+    >>> with fs.plotting.style():
+    ...     ax = fs.plotting.plot_call_heatmap(calls, vmin=0, vmax=0.6)
+    >>> ax.collections[0].get_clim()
+    (0.0, 0.6)
     """
     check_result(calls, (Calls,), "plot_call_heatmap", "funnelsim.read_calls")
     if annot not in _ANNOTATIONS:
@@ -84,8 +97,10 @@ def plot_call_heatmap(
     known = rate.to_numpy()[np.isfinite(rate.to_numpy())]
     options = {
         "cmap": "viridis",
-        "vmin": 0.0,
-        "vmax": max(float(known.max()), 0.05) if known.size else 1.0,
+        "vmin": 0.0 if vmin is None else float(vmin),
+        "vmax": (max(float(known.max()), 0.05) if known.size else 1.0)
+        if vmax is None
+        else float(vmax),
         "linewidths": 0.5,
         "linecolor": "white",
         "cbar_kws": {"label": t("plot.calls.cbar", min_calls=min_calls), "format": "{x:.0%}"},

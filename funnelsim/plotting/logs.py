@@ -170,7 +170,9 @@ def plot_ratio_table(
     ax.set_ylim(len(rows) - 0.5, -0.5)  # first step on top
     ax.grid(axis="y", visible=False)
     ax.set_title(t("plot.ratio_table.title", level=result.confidence_level, method=method))
-    ax.set_xlabel(t("plot.ratio_table.xlabel"))
+    xlabel = t("plot.ratio_table.xlabel")
+    # long names on the left narrow the axes: a centred label would run past the right edge
+    ax.set_xlabel(xlabel, loc="right" if _text_width(xlabel) > _room(ax, rows) else "center")
     ax.set_ylabel(t("plot.ratio_table.ylabel"))
     legend_below(ax)  # every row has a label at its right: no corner is free
     return ax
@@ -226,6 +228,7 @@ def _label_ratios(ax: Axes, rows: pd.DataFrame, y: np.ndarray, right: float) -> 
     covers it; where the right side has less room than the left (an interval
     near 100 %), it goes to the left instead.
     """
+    room = _room(ax, rows)
     for yi, row in zip(y, rows.itertuples(index=False), strict=True):
         if not np.isfinite(row.ratio):
             continue
@@ -234,21 +237,47 @@ def _label_ratios(ax: Axes, rows: pd.DataFrame, y: np.ndarray, right: float) -> 
             text = t("plot.ratio_table.label", ratio=row.ratio, passed=passed, entered=entered)
         else:
             text = f"{row.ratio:.1%}"
-        _beside(ax, text, yi, (row.ratio, row.low, row.high, row.true), right)
+        _beside(ax, text, yi, (row.ratio, row.low, row.high, row.true), right, room)
 
 
-def _beside(ax: Axes, text: str, y: float, ends: tuple[float, ...], right: float):
+def _room(ax: Axes, rows: pd.DataFrame) -> float:
+    """The axes' width in pixels once laid out, about: the figure's less the row names on
+    the left (and the axis label and margins)."""
+    names = max((_text_width(str(name)) for name in rows["name"]), default=0.0)
+    return ax.figure.bbox.width - (names + 90) * ax.figure.dpi / 100
+
+
+def _text_width(text: str) -> float:
+    """A text's width in pixels at the font size, from its characters (before any layout):
+    about 0.62 em a Latin character, 1 em a wide (CJK) one."""
+    size = mpl.font_manager.FontProperties(size=mpl.rcParams["font.size"]).get_size_in_points()
+    lines = text.splitlines() or [""]
+    ems = max(sum(1.0 if ord(c) > 0x2E80 else 0.62 for c in line) for line in lines)
+    return ems * size * 100 / 72
+
+
+def _beside(
+    ax: Axes,
+    text: str,
+    y: float,
+    ends: tuple[float, ...],
+    right: float,
+    room: float | None = None,
+):
     """A label beside an estimate, its interval and its truth marker: to the right of all
     of them when it fits before the axis ends at ``right``, else to their left.
 
-    ``ends``: the x of everything drawn on the row (NaN for what is not).
+    ``ends``: the x of everything drawn on the row (NaN for what is not). ``room``: the
+    axes' width in pixels after layout, when known better than now (long tick labels
+    on the left will narrow it).
     """
     ends = [v for v in ends if np.isfinite(v)]
     first, last = min(ends), max(ends)
     # the label's width in data units, from its characters (before any layout)
     size = mpl.font_manager.FontProperties(size=mpl.rcParams["font.size"]).get_size_in_points()
     longest = max(len(part) for part in text.splitlines())
-    width = (longest * 0.62 * size + 16) * ax.figure.dpi / 72 / max(ax.bbox.width, 1.0)
+    wide = min(ax.bbox.width, room) if room is not None else ax.bbox.width
+    width = (longest * 0.62 * size + 16) * ax.figure.dpi / 72 / max(wide, 1.0)
     if last + width * right <= right or right - last >= first:
         return ax.annotate(
             text, (last, y), xytext=(12, 0), textcoords="offset points", va="center"
