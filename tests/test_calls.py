@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -363,6 +364,35 @@ def test_by_hour_matches_a_crosstab_and_flags_few_calls(synthetic):
     assert got.loc[got["dials"] == 0, "few"].all()
     li = calls.by_hour(rep="Li")
     assert li["dials"].sum() == (truth["rep"] == "Li").sum()
+
+
+def test_by_hour_of_effective_calls_matches_a_crosstab(synthetic):
+    """success="effective": connected calls of at least the record's 45 s, over the dials."""
+    calls, truth = synthetic
+    got = calls.by_hour(min_calls=40, success="effective").set_index(["weekday", "hour"])
+    hit = truth["connected"] & (truth["seconds"] >= 45)
+    dials = pd.crosstab(truth["time"].dt.weekday, truth["time"].dt.hour)
+    won = pd.crosstab(truth["time"].dt.weekday, truth["time"].dt.hour, values=hit, aggfunc="sum")
+    assert got["effective"].sum() == hit.sum() < truth["connected"].sum()
+    for (day, hour), n in dials.stack().items():
+        row = got.loc[(day, hour)]
+        assert row["effective"] == won.loc[day, hour]
+        if n >= 40:
+            assert row["rate"] == pytest.approx(won.loc[day, hour] / n)
+            low, high = proportion_confint(won.loc[day, hour], n, method="wilson")
+            assert row["low"] == pytest.approx(low) and row["high"] == pytest.approx(high)
+    with fs.language("en"):
+        ax = fs.plotting.plot_call_heatmap(calls, success="effective")
+        assert "conversations" in ax.get_title()
+        assert "45 s" in ax.figure.axes[-1].get_ylabel()
+    plt.close("all")
+    no_time = fs.read_calls(pd.DataFrame({"time": ["2025-03-03 09:00"], "outcome": ["接通"]}))
+    with pytest.raises(fs.FunnelsimValueError) as err:
+        no_time.by_hour(success="effective")
+    assert err.value.key == "calls.error.no_durations"
+    with pytest.raises(fs.FunnelsimValueError) as err:
+        calls.by_hour(success="sales")
+    assert err.value.key == "error.choice"
 
 
 # ------------------------------------------------------------------ heatmap

@@ -23,6 +23,7 @@ def plot_call_heatmap(
     rep: str | None = None,
     min_calls: int = 30,
     annot: str | None = "rate",
+    success: str = "connected",
     vmin: float | None = None,
     vmax: float | None = None,
     ax: Axes | None = None,
@@ -44,6 +45,10 @@ def plot_call_heatmap(
         Fewer dials than this in a cell greys it out.
     annot : "rate", "dials", "both" or None, default "rate"
         What each cell shows: the rate, the calls behind it, both, or nothing.
+    success : "connected" or "effective", default "connected"
+        The rate drawn: connected calls, or effective ones (conversations of
+        at least the record's ``effective`` seconds), over the dials
+        (:meth:`funnelsim.Calls.by_hour`).
     vmin, vmax : float, optional
         The connect rates at the two ends of the colour scale; by default 0 and
         the highest rate drawn (at least 5 %). Give the same to several heatmaps
@@ -83,7 +88,8 @@ def plot_call_heatmap(
         raise FunnelsimValueError(
             "error.choice", name="annot", value=repr(annot), choices="rate, dials, both, None"
         )
-    cells = calls.by_hour(rep=rep, min_calls=min_calls)
+    cells = calls.by_hour(rep=rep, min_calls=min_calls, success=success)
+    effective = success == "effective"
     hours = cells.loc[cells["dials"] > 0, "hour"]
     span = np.arange(hours.min(), hours.max() + 1) if len(hours) else np.arange(9, 18)
     cells = cells[cells["hour"].isin(span)]
@@ -103,7 +109,12 @@ def plot_call_heatmap(
         else float(vmax),
         "linewidths": 0.5,
         "linecolor": "white",
-        "cbar_kws": {"label": t("plot.calls.cbar", min_calls=min_calls), "format": "{x:.0%}"},
+        "cbar_kws": {
+            "label": t("plot.calls.cbar_effective", min_calls=min_calls, seconds=calls.effective)
+            if effective
+            else t("plot.calls.cbar", min_calls=min_calls),
+            "format": "{x:.0%}",
+        },
     }
     options.update(kwargs)
     sns.heatmap(rate, ax=ax, **options)
@@ -118,7 +129,14 @@ def plot_call_heatmap(
                 ax.text(j + 0.5, i + 0.5, labels[i, j], ha="center", va="center",
                         fontsize="x-small", color="#222222" if dark_text else "white")  # fmt: skip
     ax.set_yticklabels(days, rotation=0)
-    title = t("plot.calls.title") if rep is None else t("plot.calls.title_rep", rep=rep)
+    if effective:
+        title = (
+            t("plot.calls.title_effective")
+            if rep is None
+            else t("plot.calls.title_rep_effective", rep=rep)
+        )
+    else:
+        title = t("plot.calls.title") if rep is None else t("plot.calls.title_rep", rep=rep)
     ax.set_title(title)
     ax.set_xlabel(t("plot.calls.xlabel"))
     ax.set_ylabel(t("plot.calls.ylabel"))
