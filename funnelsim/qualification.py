@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._columns import recognise_columns, resolve
+from ._columns import SYNONYMS, recognise_columns, resolve, suggest_column
 from ._problems import Problems, coded_cells, lead_ids
 from ._reader import (
     ERRORS,
@@ -394,6 +394,9 @@ class Qualification:
     confidence_level: float = 0.95
     method: str = "wilson"
     dropped: pd.DataFrame = field(default_factory=empty_dropped)
+    #: For a field the table lacks (``intent``, ``money``...), the file's column most like
+    #: it, offered when a table that needs the field is asked for.
+    hints: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def has_man(self) -> bool:
@@ -582,8 +585,17 @@ class Qualification:
     # ------------------------------------------------------------- helpers
     def _need(self, what: str) -> None:
         if what == "man" and not self.has_man:
+            guess = [f"{k}={c!r}" for k, c in self.hints.items() if k in _MAN]
+            if guess:
+                raise FunnelsimValueError(
+                    "qualify.error.no_man_hint", name=self.name, guess=", ".join(guess)
+                )
             raise FunnelsimValueError("qualify.error.no_man", name=self.name)
         if what == "intent" and not self.has_intent:
+            if "intent" in self.hints:
+                raise FunnelsimValueError(
+                    "qualify.error.no_intent_hint", name=self.name, column=self.hints["intent"]
+                )
             raise FunnelsimValueError("qualify.error.no_intent", name=self.name)
 
     def _classes(self, column: str, order: Sequence[str]) -> pd.DataFrame:
@@ -723,7 +735,14 @@ def qualify(
     if "intent" in cols:
         table["intent"] = pd.Categorical.from_codes(out["intent"][rows], categories=INTENTS)
     table["won"] = out["won"][rows] == 1
-    return Qualification(table, src.name, level, method, problems.dropped())
+    spare = [c for c in map(str, frame.columns) if c not in cols.values()]
+    hints = {}
+    for key in ("intent", *_MAN):  # a field not found: the spare column most like it
+        guess = None if key in cols else suggest_column([key, *SYNONYMS.get(key, ())], spare)
+        if guess is not None:
+            hints[key] = guess
+            spare.remove(guess)
+    return Qualification(table, src.name, level, method, problems.dropped(), hints)
 
 
 def _words(found: np.ndarray, known: Mapping[str, object]) -> list[object]:

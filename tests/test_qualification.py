@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from keyed import raises
 from statsmodels.stats.contingency_tables import Table
 from statsmodels.stats.proportion import proportion_confint
 
@@ -544,3 +545,20 @@ def test_exact_p_is_read_when_counts_are_small_and_skipped_when_huge():
     assert math.isnan(big.p_exact) and not big.small_counts and "exact" not in repr(big)
     none = fs.trend_test(["low", "high"], [10, 10], [0, 0])
     assert math.isnan(none.p_exact) and "few leads" not in repr(none)  # no p-value to doubt
+
+
+def test_a_field_under_a_name_not_recognised_gets_a_did_you_mean():
+    """意向等极 (a typo of 意向等级) is not read as the intent, so the MAN tables work and the
+    intent table's error names the column to map; the same for a MAN column."""
+    leads = fs.datasets.load_qualified_leads()
+    q = fs.qualify(leads.rename(columns={"意向": "意向等极"}))
+    assert q.has_man and not q.has_intent and q.hints == {"intent": "意向等极"}
+    raises(fs.FunnelsimValueError, "qualify.error.no_intent_hint", q.by_intent,
+           column="意向等极")  # fmt: skip
+    q = fs.qualify(leads.rename(columns={"有预算": "预算情况"}))
+    assert q.has_intent and not q.has_man
+    raises(fs.FunnelsimValueError, "qualify.error.no_man_hint", q.by_man,
+           guess="money='预算情况'")  # fmt: skip
+    assert fs.qualify(leads).hints == {}  # every field found: nothing to guess
+    plain = fs.qualify(leads.drop(columns="意向"))
+    raises(fs.FunnelsimValueError, "qualify.error.no_intent", plain.by_intent)
