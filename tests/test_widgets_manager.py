@@ -16,7 +16,7 @@ from statsmodels.stats.proportion import proportion_confint
 import funnelsim as fs
 from funnelsim.i18n import t
 from funnelsim.lessons import call_days, call_times, monthly_history, rep_day, time_at_grade
-from funnelsim.widgets import make_call_times, make_rep_day, make_target_split
+from funnelsim.widgets import make_attainment, make_call_times, make_rep_day, make_target_split
 
 
 @pytest.fixture(scope="module")
@@ -303,6 +303,9 @@ def test_attainment_at_half_time_is_notebook_08s_table(team):
     mine = fs.lessons.attainment_at(log, yearly, 26, deal_size=deal, rng=2024).to_frame()
     pd.testing.assert_frame_equal(mine, static, check_exact=True)
     assert round(100 * static["p_finish"].iloc[-1]) == 57  # the number the notebook quotes
+    # the app on the notebook's seed, with as many futures: the same table
+    app = make_attainment(log, _history, deal_size=deal, reps=4000, rng=2024)
+    pd.testing.assert_frame_equal(app.result.to_frame(), static, check_exact=True)
 
 
 @pytest.mark.parametrize("week", [0, 27, 52, 2.5, True, "10"])
@@ -322,8 +325,6 @@ def test_attainment_at_needs_an_events_log_with_amounts(team):
 
 
 def test_attainment_app_follows_its_controls(team):
-    from funnelsim.widgets import make_attainment
-
     log, history, yearly, by_rep = team
     app = make_attainment(log, history, deal_size=20_000, reps=500)
     assert app.message == ""

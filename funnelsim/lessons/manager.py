@@ -591,17 +591,26 @@ def attainment_at(
 
     Examples
     --------
-    Half-time on the sample team (the static table of notebook 08):
+    A quarter into the year on the sample team, each rep's part 600,000:
 
     >>> import funnelsim as fs
     >>> from funnelsim.lessons import attainment_at
     >>> log = fs.datasets.load_events()
     >>> yearly = dict.fromkeys(["Chen", "Li", "Liu", "Wang", "Zhang", "Zhao"], 600_000)
     >>> att = attainment_at(log, yearly, 13, deal_size=20_000, reps=1000, rng=1)
-    >>> att.elapsed
-    0.25
-    >>> att.to_frame().set_index("rep").loc["team", ["actual", "target"]].tolist()
-    [534500.0, 3600000.0]
+    >>> att  # doctest: +NORMALIZE_WHITESPACE
+    Attainment(6 reps, 25% of the period gone: team 718,460 of 3,600,000 = 20%;
+               chance to finish at or above target 44%)
+    >>> att.to_frame().set_index("rep")[["actual", "attainment", "p_finish"]].round(2)
+             actual  attainment  p_finish
+    rep
+    Chen    71160.0        0.12      0.48
+    Li     177170.0        0.30      0.92
+    Liu    106090.0        0.18      0.11
+    Wang    34800.0        0.06      0.00
+    Zhang  200530.0        0.33      0.90
+    Zhao   128710.0        0.21      0.43
+    team   718460.0        0.20      0.44
     """
     log = _check_sales_log(log, "attainment_at")
     start, last = attainment_weeks(log)

@@ -166,7 +166,7 @@ def plot_attainment(result: Attainment, *, ax: Axes | None = None, **kwargs) -> 
     >>> with fs.plotting.style():
     ...     ax = fs.plotting.plot_attainment(att)
     >>> [x.get_text() for x in ax.get_yticklabels()], ax.texts[0].get_text()
-    (['Li', 'Wang', 'team'], '> 99% to finish')
+    (['Li', 'Wang', 'team'], '53% to finish')
     """
     check_result(
         result, (Attainment,), "plot_attainment", "funnelsim.attainment", argument="result"
