@@ -101,6 +101,10 @@ def _cases() -> list[tuple[str, Callable[[], fs.widgets.App], str, object, str |
         funnel = fs.fit(_events(), mature=60).to_funnel()
         return fs.widgets.make_target_split(history, funnel, deal_size=20_000)
 
+    def attainment():
+        history = lessons.monthly_history(fs.datasets.load_deal_history(), year=2024)
+        return fs.widgets.make_attainment(_events(), history, deal_size=20_000)
+
     steady = lambda: fs.widgets.make_revenue_steadiness(reps=2000, periods=52)  # noqa: E731
     cycle = fs.widgets.make_sales_cycle
     reps = fs.widgets.make_comparing_reps
@@ -218,6 +222,14 @@ def _cases() -> list[tuple[str, Callable[[], fs.widgets.App], str, object, str |
         ("manager 08 qualification, level", qualification, "confidence_level", 0.01, None),
         ("manager 08 target split, target", split, "target", 100_000, None),
         ("manager 08 target split, history / even", split, "split", ["even", "history"], None),
+        ("manager 08 attainment, 1,000 futures, week", attainment, "week", [13, 20, 26], None),
+        (
+            "manager 08 attainment, 1,000 futures, history / even",
+            attainment,
+            "split",
+            ["even", "history"],
+            None,
+        ),
     ]
 
 

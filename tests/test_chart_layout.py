@@ -119,6 +119,20 @@ _RESULTS = {
         3_000_000, history=lessons.monthly_history(fs.datasets.load_deal_history(), year=2024)
     ),
     "qualified": lambda r: _sample_qualified(),
+    "yearly": lambda r: (
+        fs.split_target(
+            3_600_000, history=lessons.monthly_history(fs.datasets.load_deal_history(), year=2024)
+        )
+        .to_frame()
+        .groupby("rep")["target"]
+        .sum()
+    ),
+    "half_time": lambda r: lessons.attainment_at(
+        r("events"), r("yearly"), 26, deal_size=_DEAL, reps=1000, rng=SEED
+    ),
+    "week_6": lambda r: lessons.attainment_at(
+        r("events"), r("yearly"), 6, deal_size=_DEAL, reps=1000, rng=SEED
+    ),
 }
 
 
@@ -240,6 +254,20 @@ CASES = [
     ("plot_talk_time", "day", lambda r: P.plot_talk_time(r("rep_day"))),
     ("plot_target_split", "history", lambda r: P.plot_target_split(r("split"))),
     ("plot_time_at_grade", "B", lambda r: P.plot_time_at_grade(r("ladder"))),
+    ("plot_attainment", "half", lambda r: P.plot_attainment(r("half_time"))),
+    ("plot_attainment", "week6", lambda r: P.plot_attainment(r("week_6"))),
+    (
+        "plot_attainment",
+        "no-forecast",
+        lambda r: P.plot_attainment(
+            fs.attainment({"Li": 90, "Wang": 10}, {"Li": 60, "Wang": 40}, elapsed=0.5)
+        ),
+    ),
+    (
+        "plot_attainment",
+        "app",
+        lambda r: _panels(lambda ax: P.plot_attainment(r("half_time"), ax=ax), figsize=(12, 6)),
+    ),
     ("plot_call_heatmap", "both", lambda r: P.plot_call_heatmap(r("calls"), annot="both")),
     (
         "plot_forecast",

@@ -100,6 +100,7 @@ WANTED = {
     "plot_call_heatmap": "Calls",
     "plot_talk_time": "RepDay",
     "plot_target_split": "TargetSplit",
+    "plot_attainment": "Attainment",
     "plot_time_at_grade": "Ladder",
     "plot_sample_size": "SampleSize",
     "plot_forecast": "Forecast",
@@ -390,6 +391,17 @@ def _chinese_cases():
             fs.grade_ladder(history.assign(date="2025-03-03"), grades=WEEKLY.stages),
         ],
         "plot_time_at_grade": [fs.grade_ladder(fs.datasets.load_grade_history())],
+        "plot_attainment": [
+            fs.attainment({"张伟": 30, "王芳": 10}, {"张伟": 60, "王芳": 40}, elapsed=0.5),
+            lessons.attainment_at(
+                fs.datasets.load_events(),
+                dict.fromkeys(["Chen", "Li", "Liu", "Wang", "Zhang", "Zhao"], 600_000),
+                13,
+                deal_size=20_000,
+                reps=200,
+                rng=1,
+            ),
+        ],
         "plot_won_by": [fs.won_by(fs.datasets.load_crm_export())],
         "plot_backtest": [backtested],
         "plot_pit": [backtested],
@@ -450,3 +462,27 @@ def test_chinese_funnel_and_levers_label_the_presets_stages():
     assert ticks == ["潜在客户", "初次接触", "需求确认", "方案", "价格谈判", "成交"]
     assert "初次接触" in lever
     assert game.lever_stage == "first contact"  # the identifier itself never changes
+
+
+def test_attainment_bars_mark_and_chances():
+    funnel = fs.Funnel(["calls", "sales"], [0.05])
+    left = {
+        "Li": fs.forecast(funnel, calls=100, periods=6, reps=400, rng=1),
+        "Wang": fs.forecast(funnel, calls=100, periods=6, reps=400, rng=2),
+    }
+    att = fs.attainment({"Li": 30, "Wang": 10}, {"Li": 60, "Wang": 40}, elapsed=0.4, forecast=left)
+    fig, ax = plt.subplots()
+    assert plotting.plot_attainment(att, ax=ax) is ax
+    _labelled(ax)
+    widths = [bar.get_width() for bar in ax.patches]
+    assert widths == pytest.approx([0.5, 0.25, 0.4])  # Li, Wang, the team: actual / target
+    colours = [mpl.colors.to_hex(bar.get_facecolor()) for bar in ax.patches]
+    ahead, behind = plotting.palette()[0], plotting.palette()[3]
+    assert colours == [ahead, behind, ahead]  # paces 1.25, 0.625 and the team 40 / 40 = 1
+    mark = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert len(mark) == 1 and mark[0].get_xdata()[0] == pytest.approx(0.4)
+    p = att.to_frame()["p_finish"]
+    assert [x.get_text() for x in ax.texts] == [
+        t("plot.attainment.p", p=plotting.chance(v)) for v in p
+    ]
+    assert plt.get_fignums() == [fig.number]

@@ -1,4 +1,4 @@
-"""Notebook 08's numbers and apps: a rep's day, when to call, the target split.
+"""Notebook 08's numbers and apps: a rep's day, when to call, the target split, attainment.
 
 The numbers are checked against a plain pandas reading of the sample call record (and
 statsmodels' Wilson interval); the apps against the pure functions, control by control.
@@ -16,7 +16,7 @@ from statsmodels.stats.proportion import proportion_confint
 import funnelsim as fs
 from funnelsim.i18n import t
 from funnelsim.lessons import call_days, call_times, monthly_history, rep_day, time_at_grade
-from funnelsim.widgets import make_call_times, make_rep_day, make_target_split
+from funnelsim.widgets import make_attainment, make_call_times, make_rep_day, make_target_split
 
 
 @pytest.fixture(scope="module")
@@ -233,3 +233,124 @@ def test_qualification_app_equals_qualify_and_its_trend_test():
     narrow = fs.qualify(leads, confidence_level=0.8).by_man()
     pd.testing.assert_frame_equal(app.result.by_man(), narrow)
     assert (narrow["high"] - narrow["low"] < ref.by_man()["high"] - ref.by_man()["low"]).all()
+
+
+# ------------------------------------------------------------------ attainment
+@pytest.fixture(scope="module")
+def team():
+    """The sample team: its log, last year's deals, the year's parts by rep, a fit by rep."""
+    log = fs.datasets.load_events()
+    history = monthly_history(fs.datasets.load_deal_history(), year=2024)
+    split = fs.split_target(3_600_000, history=history).to_frame()
+    yearly = split.groupby("rep")["target"].sum()
+    return log, history, yearly, fs.fit(log, by="rep", mature=60)
+
+
+@pytest.fixture(scope="module")
+def events_file() -> pd.DataFrame:
+    frame = pd.read_csv(fs.datasets.path("sample_events.csv"))
+    frame["time"] = pd.to_datetime(frame["time"])
+    return frame
+
+
+def _by_hand(events: pd.DataFrame, week: int) -> tuple[pd.Series, dict]:
+    """Sales by rep up to the end of ``week`` and each rep's new leads a week, with pandas."""
+    dials = events[events["stage"] == "dial"]
+    start = dials["time"].min().normalize()
+    sales = events[
+        (events["stage"] == "sale") & (events["time"] < start + pd.Timedelta(days=7 * week))
+    ]
+    reps = sorted(dials["rep"].unique())
+    actual = sales.groupby("rep")["amount"].sum().reindex(reps, fill_value=0.0)
+    weeks = (dials["time"].max() - dials["time"].min()) / pd.Timedelta(days=7)
+    pace = round((len(dials) - 1) / weeks)
+    share = dials["rep"].value_counts() / len(dials)
+    return actual, {rep: round(float(pace * share[rep])) for rep in reps}
+
+
+@pytest.mark.parametrize("week", [4, 13, 26])
+def test_attainment_at_is_the_files_sales_and_one_forecast_by_rep(team, events_file, week):
+    log, _history, yearly, by_rep = team
+    result = fs.lessons.attainment_at(
+        log, yearly, week, fit=by_rep, deal_size=20_000, reps=500, rng=7
+    )
+    table = result.to_frame().set_index("rep")
+    actual, calls = _by_hand(events_file, week)
+    assert table["actual"].drop("team").to_dict() == pytest.approx(actual.to_dict())
+    assert table.loc["team", "actual"] == pytest.approx(actual.sum())
+    assert table["target"].drop("team").to_dict() == pytest.approx(yearly.to_dict())
+    assert result.elapsed == week / 52
+    assert table["target_to_date"].to_numpy() == pytest.approx(table["target"] * week / 52)
+    # the chances: fs.attainment over one fs.forecast of the weeks left, by hand
+    left = fs.forecast(by_rep, calls=calls, periods=52 - week, reps=500, deal_size=20_000, rng=7)
+    ref = fs.attainment(actual, yearly, elapsed=week / 52, forecast=left).to_frame()
+    pd.testing.assert_frame_equal(result.to_frame(), ref)
+    assert 0 < table.loc["team", "p_finish"] < 1  # not a foregone conclusion at any of these
+
+
+def test_attainment_at_half_time_is_notebook_08s_table(team):
+    """The notebook's static cell (section 5, "Attainment at half-time"), its recipe pasted."""
+    log, _history, yearly, _by_rep = team
+    amounts = log.leads["amount"].dropna()
+    deal = fs.DealSize.lognormal(amounts.mean(), cv=amounts.std() / amounts.mean())
+    actual = log.leads.groupby("rep")["amount"].sum()
+    by_rep = fs.fit(log, by="rep", mature=60)
+    pace = (234 * log.leads["rep"].value_counts(normalize=True)).round().astype(int)
+    left = fs.forecast(
+        by_rep, calls=pace.to_dict(), periods=26, reps=4000, deal_size=deal, rng=2024
+    )
+    static = fs.attainment(actual, yearly, elapsed=0.5, forecast=left).to_frame()
+    mine = fs.lessons.attainment_at(log, yearly, 26, deal_size=deal, rng=2024).to_frame()
+    pd.testing.assert_frame_equal(mine, static, check_exact=True)
+    assert round(100 * static["p_finish"].iloc[-1]) == 57  # the number the notebook quotes
+    # the app on the notebook's seed, with as many futures: the same table
+    app = make_attainment(log, _history, deal_size=deal, reps=4000, rng=2024)
+    pd.testing.assert_frame_equal(app.result.to_frame(), static, check_exact=True)
+
+
+@pytest.mark.parametrize("week", [0, 27, 52, 2.5, True, "10"])
+def test_attainment_at_a_week_outside_the_log_is_a_clear_error(team, week):
+    log, _history, yearly, by_rep = team
+    with pytest.raises(fs.FunnelsimValueError) as err:
+        fs.lessons.attainment_at(log, yearly, week, fit=by_rep, reps=100)
+    assert err.value.key == "error.attainment_week"
+    assert err.value.values["last"] == 26 and err.value.values["start"] == "2025-01-02"
+
+
+def test_attainment_at_needs_an_events_log_with_amounts(team):
+    _log, _history, yearly, _by_rep = team
+    with pytest.raises(fs.FunnelsimTypeError) as err:
+        fs.lessons.attainment_at(fs.datasets.load_counts(), yearly, 10)
+    assert err.value.key == "error.plot_result" and err.value.values["function"] == "attainment_at"
+
+
+def test_attainment_app_follows_its_controls(team):
+    log, history, yearly, by_rep = team
+    app = make_attainment(log, history, deal_size=20_000, reps=500)
+    assert app.message == ""
+    week = app.controls["week"]
+    assert (week.min, week.max, week.value) == (4, 26, 26)
+
+    def ref(w, targets, reps=500):
+        return fs.lessons.attainment_at(
+            log, targets, w, fit=by_rep, deal_size=20_000, reps=reps, rng=2024
+        ).to_frame()
+
+    pd.testing.assert_frame_equal(app.result.to_frame(), ref(26, yearly))
+    week.value = 9
+    pd.testing.assert_frame_equal(app.result.to_frame(), ref(9, yearly))
+    assert app.summary.value.startswith("Week 9 of 52")
+    team_row = app.result.to_frame().iloc[-1]
+    assert f"{team_row['actual']:,.0f}" in app.summary.value
+    assert fs.plotting.chance(team_row["p_finish"]) in app.summary.value
+    app.controls["split"].value = "even"
+    even = pd.Series(600_000.0, index=yearly.index)
+    pd.testing.assert_frame_equal(app.result.to_frame(), ref(9, even))
+    app.controls["reps"].value = 1000
+    pd.testing.assert_frame_equal(app.result.to_frame(), ref(9, even, reps=1000))
+    texts = [x.get_text() for x in app.figure.axes[0].get_yticklabels()]
+    assert texts == [*sorted(yearly.index), "team"]
+    zh = make_attainment(log, history, deal_size=20_000, reps=500, week=13, lang="zh")
+    assert zh.summary.value.startswith("第 13 周") and "全组" in [
+        x.get_text() for x in zh.figure.axes[0].get_yticklabels()
+    ]

@@ -5,6 +5,7 @@
 :func:`rep_day`              one rep's day against the rep's average day
 :func:`call_times`           when calls get through: best and worst hour
 :func:`monthly_history`      a deal history as months, reps and amounts won
+:func:`attainment_at`        the team's attainment at a week, and each rep's chance to finish
 :func:`time_at_grade`        how long each lead has sat at a grade, open or moved on
 ===========================  ================================================
 
@@ -21,12 +22,21 @@ import pandas as pd
 
 from .._validate import check_choice, check_count
 from ..calls import Calls
+from ..distributions import DealSize
+from ..estimate import Fit
+from ..estimate import fit as fit_ratios
+from ..forecasting import forecast
 from ..i18n import FunnelsimTypeError, FunnelsimValueError, t
 from ..ladder import Ladder
+from ..logs import Log
+from ..targets import Attainment, attainment
+from .forecast import calls_per_week
 
 __all__ = [
     "CallTimes",
     "RepDay",
+    "attainment_at",
+    "attainment_weeks",
     "call_days",
     "call_times",
     "monthly_history",
@@ -484,3 +494,144 @@ def time_at_grade(ladder: Ladder, grade: str = "B", as_of: object = None) -> pd.
         }
     )
     return frame[keep].reset_index(drop=True)
+
+
+#: Weeks in the year of :func:`attainment_at`.
+WEEKS_IN_YEAR = 52
+
+
+def _check_sales_log(log: object, function: str) -> Log:
+    if not isinstance(log, Log) or log.times is None or "amount" not in log.leads:
+        raise FunnelsimTypeError(
+            "error.plot_result",
+            function=function,
+            argument="log",
+            wanted="Log (events, with amount)",
+            maker="funnelsim.read_log",
+            value=type(log).__name__,
+        )
+    return log
+
+
+def attainment_weeks(log: Log) -> tuple[pd.Timestamp, int]:
+    """The first day of an events log and its last week: the weeks :func:`attainment_at` takes.
+
+    The year starts on the day of the log's first first-stage event; the last
+    week is the one that holds the log's last event (whole weeks, rounded up).
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> from funnelsim.lessons import attainment_weeks
+    >>> start, last = attainment_weeks(fs.datasets.load_events())
+    >>> start.date(), last
+    (datetime.date(2025, 1, 2), 26)
+    """
+    log = _check_sales_log(log, "attainment_weeks")
+    start = log.times[log.stages[0]].min().normalize()
+    end = log.as_of if log.as_of is not None else log.times.max().max()
+    weeks = (pd.Timestamp(end) - start) / pd.Timedelta(weeks=1)
+    return start, int(min(max(np.ceil(weeks), 1), WEEKS_IN_YEAR - 1))
+
+
+def attainment_at(
+    log: Log,
+    yearly: pd.Series | dict,
+    week: int,
+    *,
+    fit: Fit | None = None,
+    deal_size: DealSize | float | None = None,
+    calls: float | None = None,
+    reps: int = 4000,
+    rng: np.random.Generator | int | None = None,
+) -> Attainment:
+    """The team's attainment (达成率) after ``week`` weeks of the year, and each rep's chance
+    to finish the year at or above target.
+
+    Sales so far are the amounts of the leads whose last stage (the sale)
+    came before the end of week ``week`` (weeks counted from the log's first
+    day, :func:`attainment_weeks`), per rep. What is left is one
+    :func:`funnelsim.forecast` of ``52 - week`` weeks of a fit by rep, each
+    rep at their share of the log's leads times the log's pace; so every
+    rep's chance and the team's come from the same futures
+    (:func:`funnelsim.attainment`).
+
+    Parameters
+    ----------
+    log : Log
+        An events log with an ``amount`` per lead (:func:`funnelsim.read_log`).
+    yearly : Series or mapping
+        Each rep's target for the year (e.g. from :func:`funnelsim.split_target`).
+    week : int
+        Weeks of the year gone, from 1 to the log's last week.
+    fit : Fit, optional
+        A fit by rep of the log (default: ``fs.fit(log, by="rep", mature=60)``,
+        the whole log's ratios: a teaching shortcut at an early week; for a
+        strict reading give a fit of the weeks so far).
+    deal_size : DealSize or float, optional
+        Amount of one deal in the forecast (None: counts deals).
+    calls : float, optional
+        New leads a week for the team (default: the log's pace,
+        :func:`funnelsim.lessons.calls_per_week`, rounded); each rep gets
+        their share of the log's leads, rounded.
+    reps : int, default 4000
+        Replicates of the forecast.
+    rng : Generator, int or None
+
+    Returns
+    -------
+    Attainment
+        ``elapsed`` is ``week / 52``; the table has ``p_finish`` per rep and
+        for the team.
+
+    Raises
+    ------
+    FunnelsimValueError
+        ``error.attainment_week`` for a week outside the log.
+
+    Examples
+    --------
+    A quarter into the year on the sample team, each rep's part 600,000:
+
+    >>> import funnelsim as fs
+    >>> from funnelsim.lessons import attainment_at
+    >>> log = fs.datasets.load_events()
+    >>> yearly = dict.fromkeys(["Chen", "Li", "Liu", "Wang", "Zhang", "Zhao"], 600_000)
+    >>> att = attainment_at(log, yearly, 13, deal_size=20_000, reps=1000, rng=1)
+    >>> att  # doctest: +NORMALIZE_WHITESPACE
+    Attainment(6 reps, 25% of the period gone: team 718,460 of 3,600,000 = 20%;
+               chance to finish at or above target 44%)
+    >>> att.to_frame().set_index("rep")[["actual", "attainment", "p_finish"]].round(2)
+             actual  attainment  p_finish
+    rep
+    Chen    71160.0        0.12      0.48
+    Li     177170.0        0.30      0.92
+    Liu    106090.0        0.18      0.11
+    Wang    34800.0        0.06      0.00
+    Zhang  200530.0        0.33      0.90
+    Zhao   128710.0        0.21      0.43
+    team   718460.0        0.20      0.44
+    """
+    log = _check_sales_log(log, "attainment_at")
+    start, last = attainment_weeks(log)
+    if isinstance(week, bool) or not isinstance(week, (int, np.integer)) or not 1 <= week <= last:
+        raise FunnelsimValueError(
+            "error.attainment_week", value=repr(week), last=last, start=start.date().isoformat()
+        )
+    week = int(week)
+    leads = log.leads
+    end = start + pd.Timedelta(weeks=week)
+    sold = (log.times[log.stages[-1]] < end).reindex(leads.index, fill_value=False)
+    actual = leads["amount"].where(sold.to_numpy()).groupby(leads["rep"]).sum()
+    by_rep = fit if fit is not None else fit_ratios(log, by="rep", mature=60)
+    pace = round(calls_per_week(log)) if calls is None else calls
+    each = (pace * leads["rep"].value_counts(normalize=True)).round().astype(int)
+    left = forecast(
+        by_rep,
+        calls=each.to_dict(),
+        periods=WEEKS_IN_YEAR - week,
+        reps=reps,
+        deal_size=deal_size,
+        rng=rng,
+    )
+    return attainment(actual, yearly, elapsed=week / WEEKS_IN_YEAR, forecast=left)

@@ -1,5 +1,5 @@
 """The manager's dashboard (notebook 08): a rep's talk times, the target by month and rep,
-how long leads sit at a grade."""
+attainment against the target, how long leads sit at a grade."""
 
 from __future__ import annotations
 
@@ -7,14 +7,24 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from ..i18n import t
 from ..ladder import Ladder
 from ..lessons.manager import RepDay, time_at_grade
-from ..targets import TargetSplit
-from .theme import check_result, legend_below, new_axes, palette, share_axis
+from ..targets import Attainment, TargetSplit
+from .theme import (
+    ShareFormatter,
+    chance,
+    check_result,
+    legend_below,
+    new_axes,
+    palette,
+    share_axis,
+)
 
-__all__ = ["plot_talk_time", "plot_target_split", "plot_time_at_grade"]
+__all__ = ["plot_attainment", "plot_talk_time", "plot_target_split", "plot_time_at_grade"]
 
 
 def plot_talk_time(result: RepDay, *, ax: Axes | None = None, **kwargs) -> Axes:
@@ -122,6 +132,102 @@ def plot_target_split(result: TargetSplit, *, ax: Axes | None = None, **kwargs) 
     ax.set_title(t("plot.split.title"))
     ax.set_xlabel(t("plot.split.xlabel"))
     ax.set_ylabel(t("plot.split.ylabel"))
+    return ax
+
+
+def plot_attainment(result: Attainment, *, ax: Axes | None = None, **kwargs) -> Axes:
+    """Attainment (达成率) per rep and for the team: sales so far as a share of the target.
+
+    One bar per rep and one for the team (last, outlined), coloured by
+    whether it is at or ahead of the target to date (the dashed line: the
+    share of the period gone) or behind it; with a forecast, each bar's
+    chance to finish at or above target is written beside it.
+
+    Parameters
+    ----------
+    result : Attainment
+        From :func:`funnelsim.attainment` or :func:`funnelsim.lessons.attainment_at`.
+    ax : matplotlib Axes, optional
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.barh` (``height``, ``alpha``...).
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> f = fs.Funnel(["calls", "sales"], [0.05])
+    >>> left = fs.forecast(f, calls=100, periods=6, reps=1000, rng=1)
+    >>> left = {"Li": left, "Wang": fs.forecast(f, calls=100, periods=6, reps=1000, rng=2)}
+    >>> att = fs.attainment({"Li": 30, "Wang": 10}, {"Li": 60, "Wang": 40}, elapsed=0.5,
+    ...                     forecast=left)
+    >>> with fs.plotting.style():
+    ...     ax = fs.plotting.plot_attainment(att)
+    >>> [x.get_text() for x in ax.get_yticklabels()], ax.texts[0].get_text()
+    (['Li', 'Wang', 'team'], '53% to finish')
+    """
+    check_result(
+        result, (Attainment,), "plot_attainment", "funnelsim.attainment", argument="result"
+    )
+    table = result.to_frame()
+    team = len(table) > 1 or table["rep"].iloc[0] == "team"
+    names = [str(r) for r in table["rep"]]
+    if team and names[-1] == "team":
+        names[-1] = t("cli.snapshot.team_row")
+    share = table["attainment"].to_numpy(dtype=float)
+    ahead = table["pace"].to_numpy(dtype=float) >= 1
+    colours = palette()
+    y = np.arange(len(table), dtype=float)
+    if team and len(table) > 1:
+        y[-1] += 0.5  # the team a little apart from the reps
+    ax = new_axes(ax)
+    options = {"height": 0.7, "alpha": 0.9}
+    options.update(kwargs)
+    bars = ax.barh(
+        y, np.nan_to_num(share), color=np.where(ahead, colours[0], colours[3]), **options
+    )
+    if team and len(table) > 1:
+        bars[-1].set_edgecolor("black")
+        bars[-1].set_linewidth(2)
+    line = ax.axvline(
+        result.elapsed,
+        color="black",
+        linestyle="--",
+        linewidth=2,
+        label=t("plot.attainment.to_date", elapsed=result.elapsed),
+    )
+    finite = share[np.isfinite(share)]
+    top = max(1.0, float(finite.max()) if len(finite) else 1.0)
+    if "p_finish" in table:
+        for yi, s_i, p in zip(y, np.nan_to_num(share), table["p_finish"], strict=True):
+            if np.isfinite(p):
+                ax.text(
+                    max(s_i, result.elapsed) + 0.02 * top,
+                    yi,
+                    t("plot.attainment.p", p=chance(float(p))),
+                    va="center",
+                    fontsize="small",
+                )
+        top *= 1.45
+    else:
+        top *= 1.1
+    ax.set_xlim(0, top)
+    ax.xaxis.set_major_locator(MaxNLocator(6, steps=[1, 2, 2.5, 5, 10]))
+    ax.xaxis.set_major_formatter(ShareFormatter(share=False))
+    ax.set_yticks(y, names)
+    ax.invert_yaxis()
+    ax.grid(False, axis="y")
+    handles = [
+        Patch(color=colours[0], alpha=0.9, label=t("plot.attainment.ahead")),
+        Patch(color=colours[3], alpha=0.9, label=t("plot.attainment.behind")),
+        line,
+    ]
+    legend_below(ax, handles=handles, labels=[h.get_label() for h in handles], ncols=3)
+    ax.set_title(t("plot.attainment.title", elapsed=result.elapsed))
+    ax.set_xlabel(t("plot.attainment.xlabel"))
+    ax.set_ylabel(t("plot.attainment.ylabel"))
     return ax
 
 
