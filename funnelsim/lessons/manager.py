@@ -58,7 +58,9 @@ _DAY_COLUMNS = (
 )
 
 
-def _check_calls(calls: object, function: str) -> Calls:
+def check_calls(calls: object, function: str) -> Calls:
+    """``calls`` when it is a :class:`~funnelsim.Calls`; else the plots' type error naming
+    ``function``."""
     if not isinstance(calls, Calls):
         raise FunnelsimTypeError(
             "error.plot_result",
@@ -86,7 +88,7 @@ def call_days(calls: Calls) -> list[pd.Timestamp]:
     >>> len(days), days[0].date(), days[-1].date()
     (48, datetime.date(2025, 3, 3), datetime.date(2025, 4, 26))
     """
-    calls = _check_calls(calls, "call_days")
+    calls = check_calls(calls, "call_days")
     days = calls.table["time"].dt.normalize().unique()
     return [pd.Timestamp(d) for d in np.sort(days)]
 
@@ -195,7 +197,7 @@ def rep_day(calls: Calls, rep: str, day: object) -> RepDay:
     >>> int(rep_day(calls, "张伟", "2025-03-09").kpis.loc["day", "dials"])  # a Sunday: none
     0
     """
-    calls = _check_calls(calls, "rep_day")
+    calls = check_calls(calls, "rep_day")
     rep = _check_rep(calls, rep)
     try:
         when = pd.Timestamp(day).normalize()
@@ -361,7 +363,7 @@ def call_times(calls: Calls, rep: str | None = None, min_calls: int = 30) -> Cal
     >>> times.dials, round(times.rate, 3)
     (1943, 0.215)
     """
-    calls = _check_calls(calls, "call_times")
+    calls = check_calls(calls, "call_times")
     if rep is not None:
         rep = _check_rep(calls, rep)
     min_calls = check_count("min_calls", min_calls, minimum=1)

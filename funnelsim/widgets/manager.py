@@ -21,7 +21,7 @@ from ..distributions import DealSize
 from ..estimate import Fit
 from ..estimate import fit as fit_ratios
 from ..funnel import Funnel
-from ..i18n import FunnelsimTypeError, t
+from ..i18n import t
 from ..lessons.manager import (
     CallTimes,
     RepDay,
@@ -30,6 +30,7 @@ from ..lessons.manager import (
     call_days,
     call_times,
     cell_label,
+    check_calls,
     rep_day,
 )
 from ..logs import Log
@@ -44,19 +45,6 @@ __all__ = [
     "make_rep_day",
     "make_target_split",
 ]
-
-
-def _check_calls(calls: object, function: str) -> Calls:
-    if not isinstance(calls, Calls):
-        raise FunnelsimTypeError(
-            "error.plot_result",
-            function=function,
-            argument="calls",
-            wanted="Calls",
-            maker="funnelsim.read_calls",
-            value=type(calls).__name__,
-        )
-    return calls
 
 
 def _minutes(seconds: float) -> str:
@@ -111,7 +99,7 @@ def make_rep_day(calls: Calls, *, rep: str | None = None, day: object = None) ->
     >>> app.result.rep, int(app.result.kpis.loc["day", "dials"])
     ('张伟', 38)
     """
-    calls = _check_calls(calls, "make_rep_day")
+    calls = check_calls(calls, "make_rep_day")
     days = [d.date().isoformat() for d in call_days(calls)]
     start_rep = calls.reps[0] if rep is None else rep
     start_day = days[-1] if day is None else pd.Timestamp(day).date().isoformat()
@@ -204,7 +192,7 @@ def make_call_times(calls: Calls, *, rep: str | None = None, min_calls: int = 20
     >>> app.result.dials
     1943
     """
-    calls = _check_calls(calls, "make_call_times")
+    calls = check_calls(calls, "make_call_times")
     check_numbers(min_calls=min_calls, whole=True)
     options = ((t("app.ct.team"), None), *((r, r) for r in calls.reps))
     controls = {
