@@ -35,6 +35,7 @@ import contextlib
 import dataclasses
 import difflib
 import os
+import re
 import sys
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -450,8 +451,14 @@ def _save_heatmap(calls, path: Path, min_calls: int) -> None:
 
 
 def _report_calls_dropped(calls, shown: int = 10) -> None:
-    """``--errors drop``: the call rows left out, on stderr."""
+    """``--errors drop``: the call rows left out, on stderr; calls left out for their
+    outcome are missing from every rate too, which a note says (map their words instead)."""
     _print_dropped(calls.dropped, calls.name, shown)
+    column = getattr(calls, "columns_used", {}).get("outcome")
+    if column is not None and len(calls.dropped):
+        n = int((calls.dropped["column"] == column).sum())
+        if n:
+            print(t("cli.kpi.dropped_outcomes", n=n, column=column), file=sys.stderr)
 
 
 def _print_dropped(dropped: pd.DataFrame, name: str, shown: int) -> None:
@@ -811,6 +818,8 @@ def _cmd_report(args: argparse.Namespace, out: TextIO) -> None:
         raise FunnelsimValueError("cli.error.report_by", value=",".join(args.by))
     if args.attainment is not None and args.elapsed is None:
         raise FunnelsimValueError("cli.error.elapsed_missing")
+    if args.elapsed is not None and args.attainment is None:
+        raise FunnelsimValueError("cli.error.elapsed_alone", value=args.elapsed)
     sections = 2 + (args.by is not None) + (args.target is not None or args.calls is not None)
     sections += (args.calls_file is not None) + (args.attainment is not None)
     with _progress(sections, args.quiet, t("cli.progress.report")) as bar:
@@ -1225,6 +1234,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         return 0
     except (FunnelsimError, LogError, ValueError, OSError) as exc:
         message = " ".join(str(exc).split())  # one line, whatever the error's layout
+        message = re.sub(r"(?<=[。；：！？）])\s+", "", message)  # no space after 。 in Chinese
         print(t("cli.error", message=message), file=sys.stderr)
         return EXIT_BAD_INPUT
     except (MemoryError, OverflowError):  # --reps 10000000, --cycle 1e9, --calls 1e20

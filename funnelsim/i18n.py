@@ -392,6 +392,7 @@ def _cell_label(column: str, value: object) -> str:
 # Columns (or an index) whose cells hold names the kit translates for display.
 _CELL_COLUMNS = (
     "stage", "method", "status", "lever", "kind", "from", "to", "shape", "intent", "rule",
+    "rep",  # the team's row of a table by rep (attainment, a split)
 )  # fmt: skip
 # Where their labels are, when not under ``cell.<column>``: the qualification's own words.
 _CELL_KEYS = {"intent": "qualify.intent", "rule": "qualify.rule"}
@@ -404,8 +405,9 @@ def labelled(table: Any) -> Any:
     column names, the index names and a Series' name become words of the
     current language (:func:`column_label`), and the names in a ``stage``
     (or a move's ``from`` and ``to``), ``method``, ``status``, ``shape``, ``lever``,
-    ``kind``, ``intent`` or ``rule`` column or index too (:func:`stage_label`,
-    :func:`method_label`, the catalogue's ``cell.*``). The numbers are the same. It returns a copy;
+    ``kind``, ``intent``, ``rule`` or ``rep`` (its ``team`` row) column or index too
+    (:func:`stage_label`, :func:`method_label`, the catalogue's ``cell.*``). The numbers
+    are the same. It returns a copy;
     the table itself keeps its identifiers, which code goes on using.
 
     Parameters

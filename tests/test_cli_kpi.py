@@ -312,3 +312,27 @@ def test_report_command_gives_each_reps_chance_in_money(tmp_path):
     assert att["p_finish"].between(0.02, 0.98).all()  # money against money: not all 0 or 1
     for rep, p in zip(att["rep"], att["p_finish"], strict=True):
         assert f"<td>{100 * p:.0f}%</td>" in page.split(f"<td>{rep}</td>", 1)[1][:600], rep
+
+
+def test_calls_dropped_for_their_outcome_get_a_note_and_elapsed_needs_a_sheet(tmp_path, capsys):
+    """--errors drop on an unknown outcome: the rates leave those calls out, and a note says
+    so with the fix; --elapsed without --attainment is an error, not silently ignored."""
+    path = tmp_path / "calls.csv"
+    pd.DataFrame(
+        {"time": ["2025-03-03 09:00", "2025-03-03 09:05", "2025-03-03 09:07"],
+         "outcome": ["接通", "客户关机了", "未接"]}
+    ).to_csv(path, index=False)  # fmt: skip
+    rc, _ = call("kpi", str(path), "--errors", "drop", "--period", "all")
+    err = capsys.readouterr().err
+    assert rc == 0 and "--outcome" in err and "1 call(s)" in err
+    rc, _ = call("kpi", str(path), "--period", "all", "--outcome", "客户关机了=no_answer")
+    assert rc == 0 and "left out" not in capsys.readouterr().err
+    events = Path(__file__).resolve().parents[1] / "data" / "sample_events.csv"
+    rc, _ = call("report", str(events), "--stages", "dial,connect,meeting,proposal,sale",
+                 "--elapsed", "0.5", "-o", str(tmp_path / "r.html"))  # fmt: skip
+    err = capsys.readouterr().err
+    assert rc == 2 and "--attainment" in err and err.count("\n") == 1
+    with fs.language("zh"):
+        rc, _ = call("kpi", str(path))
+    err = capsys.readouterr().err
+    assert rc == 2 and "。 " not in err  # one line, no space after a Chinese full stop

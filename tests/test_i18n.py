@@ -987,3 +987,22 @@ def test_labelled_translates_shapes_in_a_column_and_in_a_pivot_of_them():
         pivot = fs.labelled(table.groupby("rep")["shape"].value_counts().unstack(fill_value=0))
     assert list(pivot.columns) == ["健康", "头重脚轻"]
     assert table["shape"].tolist() == ["healthy", "top-heavy"]  # the table itself unchanged
+
+
+def test_new_tables_read_in_chinese_and_keep_their_identifiers():
+    """#15's tables through fs.labelled: column labels, intent classes, MAN rules and the
+    team's row in Chinese; the tables themselves keep their identifiers."""
+    q = fs.qualify(fs.datasets.load_qualified_leads())
+    att = fs.attainment({"Li": 1, "Wang": 2}, {"Li": 3, "Wang": 4}, elapsed=0.5)
+    with fs.language("zh"):
+        intent = fs.labelled(q.by_intent())
+        rule = fs.labelled(q.by_rule())
+        table = fs.labelled(att.to_frame())
+        kpis = fs.labelled(fs.datasets.load_calls().kpis(period="all"))
+    assert list(intent.columns[:3]) == ["意向", "线索数", "成交"]
+    assert intent.iloc[:, 0].tolist()[0].startswith("意向非常明确")
+    assert rule.iloc[:, 0].tolist()[-1].startswith("放弃")
+    assert table.iloc[-1, 0] == "全组" and "达成率" in table.columns
+    assert {"接通率", "通话时长（秒）", "有效通话"} <= set(kpis.columns)
+    assert q.by_intent()["intent"].tolist()[0] == "very_clear"  # identifiers unchanged
+    assert att.to_frame()["rep"].tolist()[-1] == "team"
