@@ -250,6 +250,24 @@ class TargetSplit:
         """
         return self.table.groupby("rep", sort=False)["target"].sum()
 
+    def to_date(self, months: int) -> pd.Series:
+        """Each rep's target over the first ``months`` months: the target to date of a
+        seasonal split, for :func:`attainment`'s ``to_date``.
+
+        >>> import funnelsim as fs
+        >>> split = fs.split_target(1000, weights=[1, 1, 2, 6], reps=["a", "b"])
+        >>> split.to_date(2).tolist()   # two light months of four: 20 %, not half
+        [100.0, 100.0]
+        """
+        order = list(dict.fromkeys(self.table["month"]))
+        months = check_count("months", months)
+        if months > len(order):
+            raise FunnelsimValueError(
+                "error.split_months_to_date", value=months, months=len(order)
+            )
+        gone = self.table[self.table["month"].isin(order[:months])]
+        return gone.groupby("rep", sort=False)["target"].sum().reindex(self.by_rep().index)
+
     def __repr__(self) -> str:
         months = self.table["month"].nunique()
         reps = self.table["rep"].nunique()
@@ -510,6 +528,7 @@ def attainment(
     *,
     elapsed: float,
     forecast: Forecast | Mapping[Any, Forecast] | None = None,
+    to_date: Mapping[Any, float] | pd.Series | float | None = None,
 ) -> Attainment:
     """Actual against target to date (达成率) per rep and team, and the chance to finish.
 
@@ -533,6 +552,10 @@ def attainment(
         independent: give them the same ``reps`` and independent seeds).
         ``p_finish`` is the share of replicates with
         ``actual + remaining >= target``.
+    to_date : mapping, Series or float, optional
+        Each rep's target to date, where the year is not even: a seasonal
+        split's months gone (:meth:`TargetSplit.to_date`). By default
+        ``target * elapsed``. The pace is ``actual / to_date``.
 
     Returns
     -------
@@ -583,7 +606,15 @@ def attainment(
     frame = pd.DataFrame({"rep": list(act.index), "actual": act.values, "target": tgt.values})
     if team_row:
         frame.loc[len(frame)] = ["team", act.sum(), tgt.sum()]
-    frame["target_to_date"] = frame["target"] * elapsed
+    if to_date is None:
+        frame["target_to_date"] = frame["target"] * elapsed
+    else:
+        due = _amounts("to_date", to_date)
+        odd = sorted(map(str, set(due.index) ^ set(act.index)))
+        if odd:
+            raise FunnelsimValueError("error.attainment_reps", missing=", ".join(odd))
+        due = due.reindex(act.index).to_numpy()
+        frame["target_to_date"] = [*due, due.sum()] if team_row else due
     with np.errstate(divide="ignore", invalid="ignore"):
         share = frame["actual"] / frame["target"]
         frame["attainment"] = np.where(frame["target"] > 0, share, np.nan)

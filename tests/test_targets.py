@@ -398,3 +398,23 @@ def test_reps_needed_errors():
     raises(fs.FunnelsimValueError, "error.target_unreachable",
            lambda: fs.reps_needed(5, 0.9, fs.Funnel(["a", "b"], [0.0]), calls_per_rep_day=5,
                                   working_days=5, deal_size=None))  # fmt: skip
+
+
+def test_target_to_date_of_a_seasonal_split():
+    """A split heavy at the end of the year: its first months hold less than their share of
+    the calendar, and the pace is against that (by hand)."""
+    split = fs.split_target(1200, weights=[1, 1, 1, 3], reps=["Li", "Wang"], capacity=[1, 2])
+    due = split.to_date(2)
+    assert due.to_dict() == pytest.approx({"Li": 400 / 3, "Wang": 800 / 3})  # 2/6 of each part
+    att = fs.attainment({"Li": 100, "Wang": 100}, split.by_rep(), elapsed=0.5, to_date=due)
+    tab = att.to_frame().set_index("rep")
+    to_date = {"Li": 400 / 3, "Wang": 800 / 3, "team": 400}
+    assert tab["target_to_date"].to_dict() == pytest.approx(to_date)
+    assert tab["pace"].to_dict() == pytest.approx({"Li": 0.75, "Wang": 0.375, "team": 0.5})
+    linear = fs.attainment({"Li": 100, "Wang": 100}, split.by_rep(), elapsed=0.5).to_frame()
+    assert linear["target_to_date"].tolist() == pytest.approx([200, 400, 600])
+    raises(fs.FunnelsimValueError, "error.split_months_to_date", lambda: split.to_date(5),
+           months=4)  # fmt: skip
+    wrong = {"Wang": 1}
+    raises(fs.FunnelsimValueError, "error.attainment_reps",
+           lambda: fs.attainment({"Li": 1}, {"Li": 2}, elapsed=0.5, to_date=wrong))  # fmt: skip
