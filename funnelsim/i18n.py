@@ -378,7 +378,7 @@ def column_label(name: object) -> str:
     return t(key) if key in _catalogue(DEFAULT_LANGUAGE) else field_label(name)
 
 
-def _cell_label(column: str, value: object) -> str:
+def cell_label(column: str, value: object) -> str:
     """A value of one of the kit's own columns as people read it: ``cell.<column>.<value>``
     when the catalogue has it, a stage or interval method's label, else as it is written."""
     key = f"{_CELL_KEYS.get(column, 'cell.' + column)}.{value}"
@@ -432,12 +432,12 @@ def labelled(table: Any) -> Any:
     def index(idx: pd.Index) -> pd.Index:
         if isinstance(idx, pd.MultiIndex):
             levels = [
-                level.map(functools.partial(_cell_label, name)) if name in _CELL_COLUMNS else level
+                level.map(functools.partial(cell_label, name)) if name in _CELL_COLUMNS else level
                 for level, name in zip(idx.levels, idx.names, strict=True)
             ]
             return idx.set_levels(levels).set_names([_name(n) for n in idx.names])
         if idx.name in _CELL_COLUMNS:
-            idx = idx.map(functools.partial(_cell_label, idx.name))
+            idx = idx.map(functools.partial(cell_label, idx.name))
         return idx.set_names(_name(idx.name))
 
     def _name(name: object) -> object:
@@ -453,7 +453,7 @@ def labelled(table: Any) -> Any:
     out = table.copy()
     for name in _CELL_COLUMNS:
         if name in out.columns and not pd.api.types.is_numeric_dtype(out[name]):
-            label = functools.partial(_cell_label, name)
+            label = functools.partial(cell_label, name)
             out[name] = out[name].astype(object).map(lambda v, f=label: v if pd.isna(v) else f(v))
     out.index = index(out.index)
     if isinstance(out.columns, pd.MultiIndex):
@@ -462,7 +462,7 @@ def labelled(table: Any) -> Any:
         ).set_names([_name(n) for n in out.columns.names])
     else:
         head = out.columns.name  # columns that are values (a pivot by shape): their labels
-        label = functools.partial(_cell_label, head) if head in _CELL_COLUMNS else column_label
+        label = functools.partial(cell_label, head) if head in _CELL_COLUMNS else column_label
         out.columns = pd.Index([label(c) for c in out.columns], name=_name(head))
     return out
 

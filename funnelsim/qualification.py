@@ -573,7 +573,7 @@ class Qualification:
             for label, r, k in zip(labels_, table["ratio"], table["leads"], strict=True)
             if k > 0
         ]
-        return t(
+        text = t(
             "repr.qualification",
             name=repr(self.name),
             leads=n,
@@ -581,6 +581,8 @@ class Qualification:
             ratio=won / n if n else math.nan,
             classes=t("qualify.separator").join(shown),
         )
+        guess = [f"{k}={c!r}" for k, c in self.hints.items()]
+        return text + (t("repr.qualification.hints", guess=", ".join(guess)) if guess else "")
 
     # ------------------------------------------------------------- helpers
     def _need(self, what: str) -> None:

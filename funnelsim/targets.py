@@ -35,7 +35,7 @@ from .distributions import DealSize
 from .estimate import Fit
 from .forecasting import Forecast, group_label
 from .funnel import Funnel, check_funnel
-from .i18n import FunnelsimValueError, t
+from .i18n import FunnelsimValueError, cell_label, stage_label, t
 from .planning import plan_calls
 from .theory import calls_for_expected, calls_for_target, prob_reach, result_quantile
 
@@ -94,7 +94,8 @@ class Levers:
             lines.append(
                 t(
                     "repr.levers.row",
-                    lever=row.lever + (f" {row.stage}" if row.stage else ""),
+                    lever=cell_label("lever", row.lever)
+                    + (f" {stage_label(row.stage)}" if row.stage else ""),
                     expected=row.expected,
                     p10=row.p10,
                     p90=row.p90,

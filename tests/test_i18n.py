@@ -1006,3 +1006,7 @@ def test_new_tables_read_in_chinese_and_keep_their_identifiers():
     assert {"接通率", "通话时长（秒）", "有效通话"} <= set(kpis.columns)
     assert q.by_intent()["intent"].tolist()[0] == "very_clear"  # identifiers unchanged
     assert att.to_frame()["rep"].tolist()[-1] == "team"
+    levers = fs.three_levers(fs.presets.get("daily ratio game").funnel, 5000, 100)
+    with fs.language("zh"):
+        text = repr(levers)
+    assert "现状" in text and "转化率 接通" in text and "baseline" not in text

@@ -553,6 +553,7 @@ def test_a_field_under_a_name_not_recognised_gets_a_did_you_mean():
     leads = fs.datasets.load_qualified_leads()
     q = fs.qualify(leads.rename(columns={"意向": "意向等极"}))
     assert q.has_man and not q.has_intent and q.hints == {"intent": "意向等极"}
+    assert "intent='意向等极'" in repr(q)  # said when the table is read, not only later
     raises(fs.FunnelsimValueError, "qualify.error.no_intent_hint", q.by_intent,
            column="意向等极")  # fmt: skip
     q = fs.qualify(leads.rename(columns={"有预算": "预算情况"}))
