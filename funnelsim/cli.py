@@ -50,7 +50,6 @@ from ._reader import read_source
 from ._version import __version__
 from .backtesting import BacktestWarning, backtest
 from .calls import read_calls
-from .diagnose import SHAPES
 from .distributions import Cycle, DealSize
 from .estimate import fit as fit_log
 from .forecasting import forecast
@@ -67,16 +66,19 @@ from .i18n import (
 from .intervals import METHODS
 from .lessons import calls_per_week, outlook
 from .logs import FORMATS, READERS, LogError, read_log
-from .stocks import Snapshot, read_snapshot
+from .stocks import read_snapshot
 from .summaries import (
     band_frame,
     calls_line,
+    day_text,
     fit_notes,
     kpi_frame,
     log_line,
     outlook_lines,
     plan_frame,
     ratio_table,
+    snapshot_frame,
+    snapshot_text,
     unit_words,
 )
 from .targets import Attainment, attainment
@@ -1017,118 +1019,6 @@ def _pace_by_rep(log, reps: list[str], pace: int) -> dict[str, int] | None:
 
 
 # ------------------------------------------------------------------ snapshot
-def _money(value: object) -> str:
-    """An amount as the sheet writes it: whole numbers without decimals, '-' when empty."""
-    x = float(value)  # type: ignore[arg-type]
-    if not np.isfinite(x):
-        return "-"
-    return f"{x:.0f}" if x == round(x) else f"{x:.2f}"
-
-
-def _day(value: object) -> str:
-    return f"{pd.Timestamp(value):%Y-%m-%d}"  # type: ignore[arg-type]
-
-
-def _shape_word(shape: str) -> str:
-    return t(f"repr.shape.{shape.replace(' ', '_').replace('-', '_')}")
-
-
-def _snapshot_frame(snap: Snapshot, rep: str | None) -> pd.DataFrame:
-    """One row per date and rep: ``date``, the rep, stocks, amounts and ``shape`` (the
-    identifiers of :data:`funnelsim.diagnose.SHAPES`); ``--csv`` writes it."""
-    wide = snap.to_frame()
-    rep_column = wide.columns[1]
-    shapes = snap.diagnose().rename(columns={"rep": rep_column})[["date", rep_column, "shape"]]
-    wide = wide.merge(shapes, on=["date", rep_column], how="left")
-    if rep is not None:
-        wide = wide[wide[rep_column] == rep].reset_index(drop=True)
-    return wide.assign(date=wide["date"].map(_day))
-
-
-def _snapshot_team(snap: Snapshot, out: TextIO) -> None:
-    team = snap.team()
-    shown = team.assign(date=team["date"].map(_day))
-    for name in snap.amount_columns:
-        shown[name] = team[name].map(_money)
-    shown = shown.rename(columns={"date": t("cli.snapshot.col.date")})
-    print(t("cli.snapshot.team"), file=out)
-    print(table_text(shown, index=False), file=out)
-
-
-def _snapshot_shapes(snap: Snapshot, out: TextIO) -> None:
-    """Each rep's (and the team's) shape at their latest date, and how often each shape."""
-    by_rep = snap.diagnose()
-    team = snap.diagnose(by="date").assign(rep=t("cli.snapshot.team_row"))
-    both = pd.concat([by_rep, team[by_rep.columns]], ignore_index=True)
-    stages = [c for c in by_rep.columns if c not in ("date", "rep", "shape", "reason")]
-    latest = both.groupby("rep", sort=False).tail(1).set_index("rep")
-    order = [*snap.reps, t("cli.snapshot.team_row")]
-    latest = latest.loc[[r for r in order if r in latest.index]]
-    counts = both.groupby(["rep", "shape"]).size().unstack("shape", fill_value=0)
-    seen = [s for s in SHAPES if s in counts.columns]
-    last = max(snap.dates)
-    col = {k: t(f"cli.snapshot.col.{k}") for k in ("rep", "date", "shape")}
-    table = pd.DataFrame({col["rep"]: latest.index})
-    if (latest["date"] != last).any():  # a rep who left before the last date
-        table[col["date"]] = latest["date"].map(_day).to_numpy()
-    for stage in stages:
-        table[stage] = latest[stage].to_numpy()
-    table[col["shape"]] = latest["shape"].map(_shape_word).to_numpy()
-    for shape in seen:
-        table[_shape_word(shape)] = counts.loc[latest.index, shape].to_numpy()
-    print(
-        t(
-            "cli.snapshot.shapes",
-            date=_day(last),
-            stages=" → ".join(stages),
-            n=len(snap.dates),
-        ),
-        file=out,
-    )
-    print(table_text(table, index=False), file=out)
-
-
-def _snapshot_amounts(snap: Snapshot, out: TextIO, rep: str | None) -> None:
-    """Each amount by week: a row per week, a column per rep and the team's total."""
-    weekly = snap.amounts_by("week")
-    week = t("cli.snapshot.col.week")
-    for name in snap.amount_columns:
-        wide = weekly.pivot(index="week", columns="rep", values=name)
-        wide = wide[[r for r in snap.reps if r in wide.columns]]
-        if rep is not None:
-            wide = wide[[rep]]
-        else:
-            wide[t("cli.snapshot.team_row")] = wide.sum(axis=1, min_count=1)
-        shown = wide.apply(lambda c: c.map(_money)).reset_index()
-        shown["week"] = shown["week"].map(_day)
-        shown.columns.name = None
-        print(file=out)
-        print(t("cli.snapshot.amounts", amount=name), file=out)
-        print(table_text(shown.rename(columns={"week": week}), index=False), file=out)
-
-
-def _snapshot_rep(snap: Snapshot, rep: str, out: TextIO) -> None:
-    """One rep: stocks, amounts and shape on every date; the latest shape's reason."""
-    rows = _snapshot_frame(snap, rep)
-    for name in snap.amount_columns:
-        rows[name] = rows[name].map(_money)
-    diagnosis = snap.diagnose()
-    mine = diagnosis[diagnosis["rep"] == rep]
-    counts = mine["shape"].value_counts()
-    words = [t("cli.snapshot.count", shape=_shape_word(s), n=int(counts[s])) for s in SHAPES
-             if s in counts.index]  # fmt: skip
-    shown = rows.drop(columns=[rows.columns[1]]).assign(shape=rows["shape"].map(_shape_word))
-    shown = shown.rename(columns={k: t(f"cli.snapshot.col.{k}") for k in ("date", "shape")})
-    print(t("cli.snapshot.rep", rep=rep), file=out)
-    print(table_text(shown, index=False), file=out)
-    print(
-        t("cli.snapshot.rep_shapes", n=len(mine), counts=t("cli.snapshot.sep").join(words)),
-        file=out,
-    )
-    last = mine.iloc[-1]
-    print(t("cli.snapshot.reason", date=_day(last["date"]), reason=last["reason"]), file=out)
-
-
 def _cmd_snapshot(args: argparse.Namespace, out: TextIO) -> None:
     snap = read_snapshot(args.file, sheet=0 if args.sheet is None else args.sheet)
     if args.rep is not None and args.rep not in snap.reps:
@@ -1136,10 +1026,10 @@ def _cmd_snapshot(args: argparse.Namespace, out: TextIO) -> None:
             "stocks.error.rep", value=repr(args.rep), choices=", ".join(snap.reps)
         )
     if args.csv:
-        _snapshot_frame(snap, args.rep).to_csv(out, index=False, lineterminator="\n")
+        snapshot_frame(snap, args.rep).to_csv(out, index=False, lineterminator="\n")
         return
     dates = snap.dates
-    first, last = _day(dates[0]), _day(dates[-1])
+    first, last = day_text(dates[0]), day_text(dates[-1])
     print(
         t(
             "cli.snapshot.line",
@@ -1156,13 +1046,7 @@ def _cmd_snapshot(args: argparse.Namespace, out: TextIO) -> None:
         for note in snap.notes:
             print(t("cli.note", note=note), file=out)
     print(file=out)
-    if args.rep is None:
-        _snapshot_team(snap, out)
-        print(file=out)
-        _snapshot_shapes(snap, out)
-    else:
-        _snapshot_rep(snap, args.rep, out)
-    _snapshot_amounts(snap, out, args.rep)
+    snapshot_text(snap, out, args.rep)
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:

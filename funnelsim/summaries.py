@@ -9,17 +9,22 @@ and the forecast app show the same text, so the three never disagree.
 
 from __future__ import annotations
 
+from typing import TextIO
+
 import numpy as np
 import pandas as pd
 
+from .diagnose import SHAPES
 from .forecasting import moves_of
-from .i18n import field_label, stage_label, stages_label, t
+from .i18n import field_label, stage_label, stages_label, t, table_text
 from .lessons import Outlook
+from .stocks import Snapshot
 
 __all__ = [
     "attainment_frame",
     "band_frame",
     "calls_line",
+    "day_text",
     "fit_notes",
     "format_amount",
     "format_percent",
@@ -29,6 +34,8 @@ __all__ = [
     "plan_frame",
     "point_band_keys",
     "ratio_table",
+    "snapshot_frame",
+    "snapshot_text",
     "unit_words",
 ]
 
@@ -550,3 +557,149 @@ def attainment_frame(att) -> pd.DataFrame:
             "-" if not np.isfinite(x) else f"{100 * x:.0f}%" for x in table["p_finish"]
         ]
     return pd.DataFrame(out)
+
+
+# ------------------------------------------------------------------ snapshot
+# The text of `funnelsim snapshot`: a tracking sheet's team, shapes, amounts and one rep.
+def _money(value: object) -> str:
+    """An amount as the sheet writes it: whole numbers without decimals, '-' when empty."""
+    x = float(value)  # type: ignore[arg-type]
+    if not np.isfinite(x):
+        return "-"
+    return f"{x:.0f}" if x == round(x) else f"{x:.2f}"
+
+
+def day_text(value: object) -> str:
+    """A date as the command line writes it.
+
+    >>> day_text("2025-03-05 14:30")
+    '2025-03-05'
+    """
+    return f"{pd.Timestamp(value):%Y-%m-%d}"  # type: ignore[arg-type]
+
+
+def _shape_word(shape: str) -> str:
+    return t(f"repr.shape.{shape.replace(' ', '_').replace('-', '_')}")
+
+
+def snapshot_frame(snap: Snapshot, rep: str | None) -> pd.DataFrame:
+    """One row per date and rep: ``date``, the rep, stocks, amounts and ``shape`` (the
+    identifiers of :data:`funnelsim.diagnose.SHAPES`); ``funnelsim snapshot --csv`` writes it.
+
+    >>> import funnelsim as fs
+    >>> frame = snapshot_frame(fs.datasets.load_tracking(), None)
+    >>> frame.shape, frame["shape"].iloc[0]
+    ((108, 10), 'healthy')
+    """
+    wide = snap.to_frame()
+    rep_column = wide.columns[1]
+    shapes = snap.diagnose().rename(columns={"rep": rep_column})[["date", rep_column, "shape"]]
+    wide = wide.merge(shapes, on=["date", rep_column], how="left")
+    if rep is not None:
+        wide = wide[wide[rep_column] == rep].reset_index(drop=True)
+    return wide.assign(date=wide["date"].map(day_text))
+
+
+def _snapshot_team(snap: Snapshot, out: TextIO) -> None:
+    team = snap.team()
+    shown = team.assign(date=team["date"].map(day_text))
+    for name in snap.amount_columns:
+        shown[name] = team[name].map(_money)
+    shown = shown.rename(columns={"date": t("cli.snapshot.col.date")})
+    print(t("cli.snapshot.team"), file=out)
+    print(table_text(shown, index=False), file=out)
+
+
+def _snapshot_shapes(snap: Snapshot, out: TextIO) -> None:
+    """Each rep's (and the team's) shape at their latest date, and how often each shape."""
+    by_rep = snap.diagnose()
+    team = snap.diagnose(by="date").assign(rep=t("cli.snapshot.team_row"))
+    both = pd.concat([by_rep, team[by_rep.columns]], ignore_index=True)
+    stages = [c for c in by_rep.columns if c not in ("date", "rep", "shape", "reason")]
+    latest = both.groupby("rep", sort=False).tail(1).set_index("rep")
+    order = [*snap.reps, t("cli.snapshot.team_row")]
+    latest = latest.loc[[r for r in order if r in latest.index]]
+    counts = both.groupby(["rep", "shape"]).size().unstack("shape", fill_value=0)
+    seen = [s for s in SHAPES if s in counts.columns]
+    last = max(snap.dates)
+    col = {k: t(f"cli.snapshot.col.{k}") for k in ("rep", "date", "shape")}
+    table = pd.DataFrame({col["rep"]: latest.index})
+    if (latest["date"] != last).any():  # a rep who left before the last date
+        table[col["date"]] = latest["date"].map(day_text).to_numpy()
+    for stage in stages:
+        table[stage] = latest[stage].to_numpy()
+    table[col["shape"]] = latest["shape"].map(_shape_word).to_numpy()
+    for shape in seen:
+        table[_shape_word(shape)] = counts.loc[latest.index, shape].to_numpy()
+    print(
+        t(
+            "cli.snapshot.shapes",
+            date=day_text(last),
+            stages=" → ".join(stages),
+            n=len(snap.dates),
+        ),
+        file=out,
+    )
+    print(table_text(table, index=False), file=out)
+
+
+def _snapshot_amounts(snap: Snapshot, out: TextIO, rep: str | None) -> None:
+    """Each amount by week: a row per week, a column per rep and the team's total."""
+    weekly = snap.amounts_by("week")
+    week = t("cli.snapshot.col.week")
+    for name in snap.amount_columns:
+        wide = weekly.pivot(index="week", columns="rep", values=name)
+        wide = wide[[r for r in snap.reps if r in wide.columns]]
+        if rep is not None:
+            wide = wide[[rep]]
+        else:
+            wide[t("cli.snapshot.team_row")] = wide.sum(axis=1, min_count=1)
+        shown = wide.apply(lambda c: c.map(_money)).reset_index()
+        shown["week"] = shown["week"].map(day_text)
+        shown.columns.name = None
+        print(file=out)
+        print(t("cli.snapshot.amounts", amount=name), file=out)
+        print(table_text(shown.rename(columns={"week": week}), index=False), file=out)
+
+
+def _snapshot_rep(snap: Snapshot, rep: str, out: TextIO) -> None:
+    """One rep: stocks, amounts and shape on every date; the latest shape's reason."""
+    rows = snapshot_frame(snap, rep)
+    for name in snap.amount_columns:
+        rows[name] = rows[name].map(_money)
+    diagnosis = snap.diagnose()
+    mine = diagnosis[diagnosis["rep"] == rep]
+    counts = mine["shape"].value_counts()
+    words = [t("cli.snapshot.count", shape=_shape_word(s), n=int(counts[s])) for s in SHAPES
+             if s in counts.index]  # fmt: skip
+    shown = rows.drop(columns=[rows.columns[1]]).assign(shape=rows["shape"].map(_shape_word))
+    shown = shown.rename(columns={k: t(f"cli.snapshot.col.{k}") for k in ("date", "shape")})
+    print(t("cli.snapshot.rep", rep=rep), file=out)
+    print(table_text(shown, index=False), file=out)
+    print(
+        t("cli.snapshot.rep_shapes", n=len(mine), counts=t("cli.snapshot.sep").join(words)),
+        file=out,
+    )
+    last = mine.iloc[-1]
+    print(t("cli.snapshot.reason", date=day_text(last["date"]), reason=last["reason"]), file=out)
+
+
+def snapshot_text(snap: Snapshot, out: TextIO, rep: str | None = None) -> None:
+    """What ``funnelsim snapshot`` prints under its first line: the team totals per date
+    and each rep's pipeline shape, or with ``rep`` that rep on every date; then the
+    amounts by week.
+
+    >>> import io
+    >>> import funnelsim as fs
+    >>> out = io.StringIO()
+    >>> snapshot_text(fs.datasets.load_tracking(), out)
+    >>> out.getvalue().splitlines()[0]
+    'Team totals per date (leads sitting at each stage, and the amounts):'
+    """
+    if rep is None:
+        _snapshot_team(snap, out)
+        print(file=out)
+        _snapshot_shapes(snap, out)
+    else:
+        _snapshot_rep(snap, rep, out)
+    _snapshot_amounts(snap, out, rep)
