@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import difflib
 import os
 import re
 import sys
@@ -46,7 +45,6 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from ._reader import read_source
 from ._version import __version__
 from .backtesting import BacktestWarning, backtest
 from .calls import read_calls
@@ -81,7 +79,7 @@ from .summaries import (
     snapshot_text,
     unit_words,
 )
-from .targets import Attainment, attainment
+from .targets import Attainment, attainment, read_targets
 from .young import YoungLeadsWarning
 
 __all__ = ["build_parser", "main"]
@@ -863,16 +861,6 @@ def _cmd_report(args: argparse.Namespace, out: TextIO) -> None:
     print(t("cli.report.written", path=str(path), size=len(page.encode("utf-8")) / 1e6), file=out)
 
 
-#: Column names of an --attainment table (compared without case), field by field.
-_ATTAINMENT_COLUMNS = {
-    "rep": ("rep", "销售", "坐席", "负责人", "业务员", "销售代表", "姓名", "员工"),
-    "actual": (
-        "actual", "实际", "实际完成", "完成", "已完成", "完成额", "业绩", "实际业绩", "已完成金额",
-    ),
-    "target": ("target", "目标", "目标值", "年度目标", "全年目标", "任务", "指标"),
-}  # fmt: skip
-
-
 def _attainment_notes(args: argparse.Namespace, log) -> tuple[Attainment, list[str]]:
     """:func:`_attainment` and the notes on reps that the sheet and the log do not share."""
     notes: list[str] = []
@@ -892,37 +880,8 @@ def _attainment(args: argparse.Namespace, log, notes: list[str] | None = None) -
     elapsed = args.elapsed
     if not 0 <= elapsed <= 1:
         raise FunnelsimValueError("cli.error.elapsed", value=elapsed)
-    src = read_source(args.attainment)
-    frame = src.frame
-    lower = {str(c).strip().casefold(): c for c in frame.columns}
-    found = {}
-    for name, words in _ATTAINMENT_COLUMNS.items():
-        column = next((lower[w.casefold()] for w in words if w.casefold() in lower), None)
-        if column is not None:
-            found[name] = column
-    missing = [n for n in _ATTAINMENT_COLUMNS if n not in found]
-    if missing:
-        raise FunnelsimValueError(
-            "cli.error.attainment_columns",
-            name=src.name,
-            missing=", ".join(missing),
-            columns=", ".join(map(str, frame.columns)) or "-",
-            hint=_attainment_guess(missing, [c for c in frame.columns if c not in found.values()]),
-        )
-    amounts = {}
-    for name in ("actual", "target"):
-        cells = frame[found[name]].astype(str).str.strip().str.replace(",", "", regex=False)
-        values = pd.to_numeric(cells, errors="coerce")
-        bad = np.flatnonzero(values.isna().to_numpy())
-        if len(bad):
-            raise FunnelsimValueError(
-                "cli.error.attainment_value",
-                name=src.name,
-                row=int(src.rownum[bad[0]]),
-                column=found[name],
-                value=repr(frame[found[name]].iloc[bad[0]]),
-            )
-        amounts[name] = pd.Series(values.to_numpy(float), index=frame[found["rep"]].astype(str))
+    sheet_table = read_targets(args.attainment)
+    amounts = {name: sheet_table[name] for name in ("actual", "target")}
     sheet = list(amounts["actual"].index)
     log_reps = _log_reps(log)
     no_history: list[str] = []
@@ -989,18 +948,6 @@ def _rep_fit(fit, reps: list[str]):
     cut equals a fit of those reps' leads."""
     keep = fit.table["rep"].map(str).isin(reps)
     return dataclasses.replace(fit, table=fit.table[keep].reset_index(drop=True))
-
-
-def _attainment_guess(missing: list[str], spare: list[object]) -> str:
-    """'did you mean' for each missing column of an --attainment table ('' when none)."""
-    guesses = []
-    for name in missing:
-        words = [w.casefold() for w in _ATTAINMENT_COLUMNS[name]]
-        for column in spare:
-            if difflib.get_close_matches(str(column).strip().casefold(), words, n=1, cutoff=0.5):
-                guesses.append(t("cli.error.attainment_guess", field=name, column=column))
-                break
-    return "".join(guesses)
 
 
 def _pace_by_rep(log, reps: list[str], pace: int) -> dict[str, int] | None:

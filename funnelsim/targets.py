@@ -16,7 +16,9 @@ Every probability here is exact for the kit's model (binomial deals,
 
 from __future__ import annotations
 
+import difflib
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._reader import read_source
 from ._validate import (
     check_count,
     check_nonnegative,
@@ -40,11 +43,13 @@ from .planning import plan_calls
 from .theory import calls_for_expected, calls_for_target, prob_reach, result_quantile
 
 __all__ = [
+    "TARGET_COLUMNS",
     "Attainment",
     "Headcount",
     "Levers",
     "TargetSplit",
     "attainment",
+    "read_targets",
     "reps_needed",
     "split_target",
     "three_levers",
@@ -818,3 +823,97 @@ def reps_needed(
         target=target,
         probability=probability,
     )
+
+
+# ------------------------------------------------------------ targets sheet
+#: Column names of a targets sheet (compared without case), field by field.
+TARGET_COLUMNS = {
+    "rep": ("rep", "销售", "坐席", "负责人", "业务员", "销售代表", "姓名", "员工"),
+    "actual": (
+        "actual", "实际", "实际完成", "完成", "已完成", "完成额", "业绩", "实际业绩", "已完成金额",
+    ),
+    "target": ("target", "目标", "目标值", "年度目标", "全年目标", "任务", "指标"),
+}  # fmt: skip
+
+
+def read_targets(
+    source: str | os.PathLike | pd.DataFrame, *, encoding: str | None = None
+) -> pd.DataFrame:
+    """A manager's sheet of each rep's target and sales to date, for :func:`attainment`.
+
+    Parameters
+    ----------
+    source : path or pandas.DataFrame
+        A CSV, Excel or Parquet file, or a DataFrame, with a column for the
+        rep, the sales to date (``actual``) and the period's ``target``, named
+        as a manager's sheet names them (销售 / 姓名, 实际 / 完成额 / 业绩,
+        目标 / 年度目标 / 指标...; see :data:`TARGET_COLUMNS`). Amounts may
+        have thousands separators. The file is only read.
+    encoding : str, optional
+        As in :func:`funnelsim.read_log`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``rep`` (as text): ``actual`` and ``target``.
+
+    Raises
+    ------
+    FunnelsimValueError
+        A column missing (with the columns the sheet has and a did-you-mean),
+        or a cell that is not a number (naming its row and column).
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> sheet = fs.read_targets(fs.datasets.path("sample_targets.csv"))
+    >>> sheet.loc["Chen"].tolist()
+    [333610.0, 700000.0]
+    >>> att = fs.attainment(sheet["actual"], sheet["target"], elapsed=0.5)
+    """
+    src = read_source(source, encoding=encoding)
+    frame = src.frame
+    lower = {str(c).strip().casefold(): c for c in frame.columns}
+    found = {}
+    for name, words in TARGET_COLUMNS.items():
+        column = next((lower[w.casefold()] for w in words if w.casefold() in lower), None)
+        if column is not None:
+            found[name] = column
+    missing = [n for n in TARGET_COLUMNS if n not in found]
+    if missing:
+        spare = [c for c in frame.columns if c not in found.values()]
+        raise FunnelsimValueError(
+            "targets.error.columns",
+            name=src.name,
+            missing=", ".join(missing),
+            columns=", ".join(map(str, frame.columns)) or "-",
+            hint=_target_guess(missing, spare),
+        )
+    rep = frame[found["rep"]].astype(str).to_numpy()
+    out = {}
+    for name in ("actual", "target"):
+        cells = frame[found[name]].astype(str).str.strip().str.replace(",", "", regex=False)
+        values = pd.to_numeric(cells, errors="coerce")
+        bad = np.flatnonzero(values.isna().to_numpy())
+        if len(bad):
+            raise FunnelsimValueError(
+                "targets.error.value",
+                name=src.name,
+                row=int(src.rownum[bad[0]]),
+                column=found[name],
+                value=repr(frame[found[name]].iloc[bad[0]]),
+            )
+        out[name] = values.to_numpy(float)
+    return pd.DataFrame(out, index=pd.Index(rep, name="rep"))
+
+
+def _target_guess(missing: list[str], spare: list[object]) -> str:
+    """'did you mean' for each missing column of a targets sheet ('' when none)."""
+    guesses = []
+    for name in missing:
+        words = [w.casefold() for w in TARGET_COLUMNS[name]]
+        for column in spare:
+            if difflib.get_close_matches(str(column).strip().casefold(), words, n=1, cutoff=0.5):
+                guesses.append(t("targets.error.guess", field=name, column=column))
+                break
+    return "".join(guesses)

@@ -130,11 +130,11 @@ def test_a_missing_column_gets_a_did_you_mean(tmp_path):
     pd.DataFrame({"rep": ["Li"], "actuals": [3], "targett": [9]}).to_csv(path, index=False)
     with pytest.raises(fs.FunnelsimValueError) as info:
         cli._attainment(_namespace(path), fs.datasets.load_counts())
-    assert info.value.key == "cli.error.attainment_columns"
+    assert info.value.key == "targets.error.columns"
     assert info.value.values["missing"] == "actual, target"
     assert info.value.values["hint"] == fs.t(
-        "cli.error.attainment_guess", field="actual", column="actuals"
-    ) + fs.t("cli.error.attainment_guess", field="target", column="targett")
+        "targets.error.guess", field="actual", column="actuals"
+    ) + fs.t("targets.error.guess", field="target", column="targett")
     pd.DataFrame({"rep": ["Li"], "x": [3], "y": [9]}).to_csv(path, index=False)
     with pytest.raises(fs.FunnelsimValueError) as info:
         cli._attainment(_namespace(path), fs.datasets.load_counts())

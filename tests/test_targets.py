@@ -418,3 +418,28 @@ def test_target_to_date_of_a_seasonal_split():
     wrong = {"Wang": 1}
     raises(fs.FunnelsimValueError, "error.attainment_reps",
            lambda: fs.attainment({"Li": 1}, {"Li": 2}, elapsed=0.5, to_date=wrong))  # fmt: skip
+
+
+def test_read_targets_reads_a_managers_sheet_and_says_what_is_wrong(tmp_path):
+    """The sample sheet as pandas reads it; a missing column with a did-you-mean, and a cell
+    that is not a number by row (spreadsheet rows: the header is row 1) and column."""
+    sheet = fs.read_targets(fs.datasets.path("sample_targets.csv"))
+    raw = pd.read_csv(fs.datasets.path("sample_targets.csv")).set_index("销售")
+    assert sheet["actual"].tolist() == raw["实际"].astype(float).tolist()
+    assert sheet["target"].tolist() == raw["目标"].astype(float).tolist()
+    assert list(sheet.index) == list(raw.index) and sheet.index.name == "rep"
+    odd = pd.DataFrame({"姓名": ["Li"], "业绩": ["12,000"], "年度指标": [50_000]})
+    raises(fs.FunnelsimValueError, "targets.error.columns", lambda: fs.read_targets(odd),
+           missing="target")  # fmt: skip
+    path = tmp_path / "targets.csv"
+    pd.DataFrame({"rep": ["Li", "Wang"], "actual": ["12,000", "n/a"], "target": [1, 2]}).to_csv(
+        path, index=False
+    )
+    raises(fs.FunnelsimValueError, "targets.error.value", lambda: fs.read_targets(path),
+           row=3, column="actual")  # fmt: skip
+    assert (
+        fs.read_targets(pd.DataFrame({"姓名": ["Li"], "业绩": ["12,000"], "指标": [5]})).loc[
+            "Li", "actual"
+        ]
+        == 12_000
+    )
