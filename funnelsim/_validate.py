@@ -224,3 +224,31 @@ def by_columns(by: object, name: str = "by") -> tuple[str, ...]:
         if not key:
             raise FunnelsimValueError("error.by_type", name=name, value=short(by), type="str")
     return keys
+
+
+def check_result(
+    result: object,
+    kinds: tuple[type, ...],
+    function: str,
+    maker: str,
+    *,
+    argument: str = "result",
+) -> None:
+    """A result given where another kind belongs (a plot, a lesson or the report given the
+    wrong object): a TypeError naming the function, the argument, the type it wants and the
+    function that makes one (``maker``).
+
+    >>> check_result(3, (str,), "plot_it", "make_it", argument="text")
+    Traceback (most recent call last):
+    ...
+    funnelsim.FunnelsimTypeError: plot_it expects text to be a str, the result of make_it; got a int.
+    """
+    if not isinstance(result, kinds):
+        raise FunnelsimTypeError(
+            "error.plot_result",
+            function=function,
+            argument=argument,
+            wanted=" / ".join(k.__name__ for k in kinds),
+            maker=maker,
+            value=type(result).__name__,
+        )

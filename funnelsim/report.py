@@ -24,6 +24,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from . import fonts, plotting
+from ._validate import check_result
 from ._version import __version__
 from .backtesting import backtest, cutoff_start
 from .calls import Calls, read_calls
@@ -595,15 +596,8 @@ def build_report(
         step(t("report.activity"))
         body += _section_activity(_calls_of(call_log), method, confidence_level)
     if attainment is not None:
-        if not isinstance(attainment, Attainment):
-            raise FunnelsimTypeError(
-                "error.plot_result",
-                function="build_report",
-                argument="attainment",
-                wanted="Attainment",
-                maker="funnelsim.attainment",
-                value=type(attainment).__name__,
-            )
+        check_result(attainment, (Attainment,), "build_report", "funnelsim.attainment",
+                     argument="attainment")  # fmt: skip
         step(t("report.attainment"))
         body += _section_attainment(attainment, attainment_notes)
     step(t("report.backtest"))

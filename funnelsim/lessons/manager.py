@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._validate import check_choice, check_count
+from .._validate import check_choice, check_count, check_result
 from ..calls import Calls
 from ..distributions import DealSize
 from ..estimate import Fit
@@ -61,15 +61,7 @@ _DAY_COLUMNS = (
 def check_calls(calls: object, function: str) -> Calls:
     """``calls`` when it is a :class:`~funnelsim.Calls`; else the plots' type error naming
     ``function``."""
-    if not isinstance(calls, Calls):
-        raise FunnelsimTypeError(
-            "error.plot_result",
-            function=function,
-            argument="calls",
-            wanted="Calls",
-            maker="funnelsim.read_calls",
-            value=type(calls).__name__,
-        )
+    check_result(calls, (Calls,), function, "funnelsim.read_calls", argument="calls")
     return calls
 
 
@@ -457,15 +449,7 @@ def time_at_grade(ladder: Ladder, grade: str = "B", as_of: object = None) -> pd.
     >>> len(ages), int(ages["waiting"].sum()), int(ages.loc[ages["waiting"], "days"].min())
     (116, 51, 88)
     """
-    if not isinstance(ladder, Ladder):
-        raise FunnelsimTypeError(
-            "error.plot_result",
-            function="time_at_grade",
-            argument="ladder",
-            wanted="Ladder",
-            maker="funnelsim.grade_ladder",
-            value=type(ladder).__name__,
-        )
+    check_result(ladder, (Ladder,), "time_at_grade", "funnelsim.grade_ladder", argument="ladder")
     grade = check_choice("grade", grade, tuple(ladder.grades[:-1]))
     if ladder.dates is None:
         raise FunnelsimValueError("error.ladder_no_dates", what="time_at_grade()")

@@ -8,10 +8,10 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.axes import Axes
 
-from .._validate import check_choice
+from .._validate import check_choice, check_result
 from ..backtesting import BANDS, Backtest
 from ..i18n import stage_label, t
-from .theme import check_result, errorbar, new_axes, palette
+from .theme import errorbar, new_axes, palette
 
 __all__ = ["plot_backtest", "plot_pit"]
 

@@ -7,9 +7,10 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 
+from .._validate import check_result
 from ..calls import Calls
 from ..i18n import FunnelsimValueError, t
-from .theme import check_result, new_axes
+from .theme import new_axes
 
 __all__ = ["plot_call_heatmap"]
 

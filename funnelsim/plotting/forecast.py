@@ -12,7 +12,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 
-from .._validate import check_choice
+from .._validate import check_choice, check_result
 from ..forecasting import Forecast
 from ..i18n import stage_label, t
 from ..ladder import Ladder
@@ -22,7 +22,6 @@ from .theme import (
     amount_axis,
     amount_tick,
     chance,
-    check_result,
     errorbar,
     legend_below,
     money_tick,

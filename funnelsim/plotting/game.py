@@ -12,7 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from .._validate import check_choice
+from .._validate import check_choice, check_result
 from ..i18n import stage_label, t
 from ..lessons import (
     CycleEffects,
@@ -28,7 +28,6 @@ from .theme import (
     amount_axis,
     amount_tick,
     chance,
-    check_result,
     log_axis,
     money_tick,
     new_axes,

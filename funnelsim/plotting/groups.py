@@ -12,14 +12,13 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
-from .._validate import check_choice
+from .._validate import check_choice, check_result
 from ..control import PChart, funnel_limits, period_label
 from ..groups import GroupComparison
 from ..i18n import FunnelsimValueError, field_label, fields_label, stage_label, t
 from .theme import (
     ShareFormatter,
     amount_tick,
-    check_result,
     errorbar,
     legend_below,
     new_axes,

@@ -9,9 +9,10 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.axes import Axes
 
+from .._validate import check_result
 from ..i18n import stage_label, t
 from ..ladder import Ladder
-from .theme import check_result, new_axes, palette
+from .theme import new_axes, palette
 
 __all__ = ["plot_grade_pyramid"]
 

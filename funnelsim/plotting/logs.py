@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
 
-from .._validate import check_choice
+from .._validate import check_choice, check_result
 from ..cycle import CycleLength, OpenLeadRatios
 from ..estimate import PRODUCT, Fit
 from ..i18n import (
@@ -30,7 +30,6 @@ from ..lessons import EstimatingRatios, SalesCycle, SampleSize, cycle_curve
 from .theme import (
     ShareFormatter,
     amount_tick,
-    check_result,
     errorbar,
     legend_below,
     log_axis,

@@ -10,6 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
+from .._validate import check_result
 from ..i18n import t
 from ..ladder import Ladder
 from ..lessons.manager import RepDay, time_at_grade
@@ -17,7 +18,6 @@ from ..targets import Attainment, TargetSplit
 from .theme import (
     ShareFormatter,
     chance,
-    check_result,
     legend_below,
     new_axes,
     palette,

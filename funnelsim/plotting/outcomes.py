@@ -9,9 +9,10 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.axes import Axes
 
+from .._validate import check_result
 from ..i18n import t, unit_label
 from ..outcomes import WonBy
-from .theme import check_result, legend_below, new_axes, palette, share_axis, step_band
+from .theme import legend_below, new_axes, palette, share_axis, step_band
 
 __all__ = ["plot_won_by"]
 

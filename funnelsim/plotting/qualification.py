@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.axes import Axes
 
-from .._validate import check_choice
+from .._validate import check_choice, check_result
 from ..i18n import t
 from ..qualification import Qualification
-from .theme import check_result, errorbar, new_axes, palette, percent_axis
+from .theme import errorbar, new_axes, palette, percent_axis
 
 __all__ = ["plot_qualification"]
 

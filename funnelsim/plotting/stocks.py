@@ -5,9 +5,10 @@ from __future__ import annotations
 import matplotlib.dates as mdates
 from matplotlib.axes import Axes
 
+from .._validate import check_result
 from ..i18n import FunnelsimValueError, t
 from ..stocks import Snapshot
-from .theme import check_result, legend_below, new_axes, palette
+from .theme import legend_below, new_axes, palette
 
 __all__ = ["plot_stocks"]
 

@@ -413,27 +413,6 @@ def revenue_word(deal_size: object) -> str:
     return t("plot.revenue") if deal_size is not None else t("plot.sales")
 
 
-def check_result(
-    result: object,
-    kinds: tuple[type, ...],
-    function: str,
-    maker: str,
-    *,
-    argument: str = "result",
-) -> None:
-    """A plot given the wrong object: a TypeError naming the function, the argument,
-    the type it wants and the function that makes one (``maker``)."""
-    if not isinstance(result, kinds):
-        raise FunnelsimTypeError(
-            "error.plot_result",
-            function=function,
-            argument=argument,
-            wanted=" / ".join(k.__name__ for k in kinds),
-            maker=maker,
-            value=type(result).__name__,
-        )
-
-
 def step_band(ax: Axes, time, low, high, *, label: str) -> None:
     """A step curve's pointwise confidence band: a light fill in the kit's first colour,
     stepping where the curve steps (after each time)."""
