@@ -238,10 +238,10 @@ def check_result(
     wrong object): a TypeError naming the function, the argument, the type it wants and the
     function that makes one (``maker``).
 
-    >>> check_result(3, (str,), "plot_it", "make_it", argument="text")
+    >>> check_result(3, (str,), "plot", "make", argument="text")
     Traceback (most recent call last):
     ...
-    funnelsim.FunnelsimTypeError: plot_it expects text to be a str, the result of make_it; got a int.
+    funnelsim.FunnelsimTypeError: plot expects text to be a str, the result of make; got a int.
     """
     if not isinstance(result, kinds):
         raise FunnelsimTypeError(
