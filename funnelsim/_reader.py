@@ -112,6 +112,27 @@ _UNITS = {"千": 1e3, "万": 1e4, "百万": 1e6, "亿": 1e8}
 
 
 # ------------------------------------------------------------- arguments
+def date_given(value: object) -> pd.Timestamp | None:
+    """A date a person gave as an argument (``as_of``): a naive timestamp in nanoseconds
+    (an aware one converted to UTC), or None when it is not a date (a number, a flag, text
+    that does not read as one).
+
+    >>> date_given("2025-06-30 18:00"), date_given(2025), date_given("June-ish")
+    (Timestamp('2025-06-30 18:00:00'), None, None)
+    """
+    if isinstance(value, bool | int | float | np.number):
+        return None
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if stamp is pd.NaT or pd.isna(stamp):
+        return None
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return stamp.as_unit("ns")
+
+
 def quote(value: object) -> str:
     """A value quoted for a message.
 

@@ -31,6 +31,7 @@ from ._problems import (
 from ._reader import (
     ERRORS,
     choice,
+    date_given,
     empty_dropped,
     fields,
     kept_values,
@@ -438,17 +439,10 @@ class Ladder:
             if known.size == 0:
                 raise FunnelsimValueError("error.ladder_no_dates", what="as_of")
             return pd.Timestamp(known.max())
-        stamp = pd.NaT
-        if not isinstance(value, bool | int | float | np.number):
-            try:
-                stamp = pd.Timestamp(value)
-            except (TypeError, ValueError, OverflowError):
-                stamp = pd.NaT
-        if stamp is pd.NaT or pd.isna(stamp):
+        stamp = date_given(value)
+        if stamp is None:
             raise FunnelsimValueError("error.ladder_as_of", value=short(value))
-        if stamp.tzinfo is not None:
-            stamp = stamp.tz_convert("UTC").tz_localize(None)
-        return stamp.as_unit("ns")
+        return stamp
 
     def _ranks_on(self, day: pd.Timestamp) -> np.ndarray:
         """Each lead's highest grade (rank) reached by ``day``; -1 when not in yet."""

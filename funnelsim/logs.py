@@ -31,6 +31,7 @@ from ._reader import (
     ERRORS,
     LogError,
     choice,
+    date_given,
     fields,
     quote,
     read_source,
@@ -799,14 +800,7 @@ def _stage_map(stages: object, fmt: str) -> dict[str, str | None]:
 def _as_of(value: object) -> pd.Timestamp | None:
     if value is None:
         return None
-    if isinstance(value, bool | int | float | np.number):
+    stamp = date_given(value)
+    if stamp is None:
         raise LogError("log.error.as_of", value=repr(value))
-    try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError, OverflowError):
-        stamp = pd.NaT
-    if stamp is pd.NaT or pd.isna(stamp):
-        raise LogError("log.error.as_of", value=repr(value))
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert("UTC").tz_localize(None)
-    return stamp.as_unit("ns")
+    return stamp
