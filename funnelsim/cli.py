@@ -883,7 +883,8 @@ def _attainment(args: argparse.Namespace, log, notes: list[str] | None = None) -
     sheet_table = read_targets(args.attainment)
     amounts = {name: sheet_table[name] for name in ("actual", "target")}
     sheet = list(amounts["actual"].index)
-    log_reps = _log_reps(log)
+    first = _first_leads_by_rep(log)
+    log_reps = None if first is None else list(first.index)
     no_history: list[str] = []
     if log_reps is not None and set(sheet) != set(log_reps):
         no_history = [r for r in sheet if r not in log_reps]
@@ -902,7 +903,7 @@ def _attainment(args: argparse.Namespace, log, notes: list[str] | None = None) -
                 pace = calls_per_week(log)
         if pace is not None and round(pace) > 0:
             pace = round(pace)
-            by_rep = _pace_by_rep(log, known, pace)
+            by_rep = _pace_by_rep(first, known, pace)
             fit = fit_log(
                 log, by=None if by_rep is None else "rep", method=args.method,
                 confidence_level=args.confidence_level, mature=_mature(args),
@@ -934,13 +935,16 @@ def _attainment(args: argparse.Namespace, log, notes: list[str] | None = None) -
     return Attainment(table, elapsed)
 
 
-def _log_reps(log) -> list[str] | None:
-    """The log's reps (as text, in the log's order), None when it has no rep column."""
+def _first_leads_by_rep(log) -> pd.Series | None:
+    """Each rep's leads entering the log's first step (index: the rep as text, in the log's
+    order); None when the log has no rep column."""
     try:
         table = log.stage_table(by=["rep"])
     except FunnelsimValueError:  # no rep column
         return None
-    return list(dict.fromkeys(map(str, table["rep"])))
+    first = table[table["stage"] == log.stages[1]].set_index("rep")["entered"]
+    first.index = first.index.map(str)
+    return first
 
 
 def _rep_fit(fit, reps: list[str]):
@@ -950,17 +954,11 @@ def _rep_fit(fit, reps: list[str]):
     return dataclasses.replace(fit, table=fit.table[keep].reset_index(drop=True))
 
 
-def _pace_by_rep(log, reps: list[str], pace: int) -> dict[str, int] | None:
+def _pace_by_rep(first: pd.Series | None, reps: list[str], pace: int) -> dict[str, int] | None:
     """Each rep's share of the team's ``pace``, by their share of the log's first-stage
-    leads (all the log's reps counted), for ``reps`` when they are all in the log; None
-    otherwise, or without a rep column (the team alone)."""
-    try:
-        table = log.stage_table(by=["rep"])
-    except FunnelsimValueError:  # no rep column
-        return None
-    first = table[table["stage"] == log.stages[1]].set_index("rep")["entered"]
-    first.index = first.index.map(str)
-    if not reps or not set(reps) <= set(first.index) or first.sum() <= 0:
+    leads ``first`` (all the log's reps counted), for ``reps`` when they are all in the log;
+    None otherwise, or without a rep column (the team alone)."""
+    if first is None or not reps or not set(reps) <= set(first.index) or first.sum() <= 0:
         return None
     return {rep: max(1, round(pace * first[rep] / first.sum())) for rep in reps}
 
