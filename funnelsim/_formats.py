@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -111,7 +112,50 @@ FAR_GAP = np.timedelta64(30, "D")
 FAR_MIN_TIMES = 50
 
 
-def _far_times(problems: Problems, times: np.ndarray, columns: Sequence[str]) -> None:
+def far_limit(first: int, top: np.ndarray, n: int) -> int | None:
+    """The far-time rule of :func:`_far_times` on int64 nanoseconds: ``n`` known times
+    (none after tomorrow), ``first`` the earliest, ``top`` the latest
+    ``max(1, min(10, n // 100)) + 1`` of them in ascending order (fewer when ``n`` is
+    smaller). Returns the latest time kept (times after it are far), or None when
+    nothing is cut off. An engine that holds the times computes the three figures in a
+    query; this module computes them from the array.
+
+    >>> day = 86_400 * 10**9
+    >>> times = np.r_[np.arange(60) * day, 400 * day]  # 60 daily times, then one far
+    >>> far_limit(int(times[0]), times[-2:], times.size) == 59 * day
+    True
+    >>> far_limit(0, np.array([0, day]), 2) is None  # too few times to judge
+    True
+    """
+    if n < FAR_MIN_TIMES:
+        return None
+    tail = max(1, min(10, n // 100))
+    top = np.asarray(top, dtype=np.int64)[-(tail + 1) :]
+    gaps = top[1:] - top[:-1]  # before each of the last `tail`
+    j = int(np.argmax(gaps))  # the widest gap among them
+    rest_end = top[j]
+    span = rest_end - first
+    if gaps[j] > max(FAR_GAP.astype("timedelta64[ns]").view(np.int64), span // 4):
+        return int(rest_end)
+    return None
+
+
+def tomorrow() -> np.datetime64:
+    """A day after this machine's clock (UTC, no zone): later times are typing slips."""
+    now = pd.Timestamp.now("UTC").tz_localize(None).as_unit("ns").to_datetime64()
+    return now + np.timedelta64(1, "D")
+
+
+#: ``_far_times(end=...)``: compute the far-time limit from the times given.
+FROM_TIMES = "from the times"
+
+
+def _far_times(
+    problems: Problems,
+    times: np.ndarray,
+    columns: Sequence[str],
+    end: int | None | str = FROM_TIMES,
+) -> None:
     """Without ``as_of=``: times that would wrongly become the log's as-of time.
 
     Two rules (see :func:`funnelsim.read_log`): a time later than a day after this
@@ -122,23 +166,16 @@ def _far_times(problems: Problems, times: np.ndarray, columns: Sequence[str]) ->
     2026 for 2025 in a log that ends in June 2025.
     """
     grid = times.reshape(len(times), -1)
-    known = np.sort(grid[~np.isnat(grid)].view(np.int64))
-    if known.size == 0:
-        return
-    now = pd.Timestamp.now("UTC").tz_localize(None).as_unit("ns").to_datetime64()
-    future = now + np.timedelta64(1, "D")
-    ints = known[known <= future.view(np.int64)]  # the future ones are named below anyway
-    cut = np.iinfo(np.int64).max
-    if ints.size >= FAR_MIN_TIMES:
+    future = tomorrow()
+    now = future - np.timedelta64(1, "D")
+    if isinstance(end, str):  # from these times
+        known = np.sort(grid[~np.isnat(grid)].view(np.int64))
+        if known.size == 0:
+            return
+        ints = known[known <= future.view(np.int64)]  # the future ones are named below
         n = ints.size
-        tail = max(1, min(10, n // 100))
-        gaps = ints[n - tail :] - ints[n - tail - 1 : n - 1]  # before each of the last `tail`
-        j = int(np.argmax(gaps))  # the widest gap among them
-        rest_end = ints[n - tail - 1 + j]
-        span = rest_end - ints[0]
-        if gaps[j] > max(FAR_GAP.astype("timedelta64[ns]").view(np.int64), span // 4):
-            cut = int(rest_end)
-    end = np.datetime64(int(cut), "ns") if cut != np.iinfo(np.int64).max else None
+        end = far_limit(int(ints[0]), ints[-12:], n) if n else None
+    end = None if end is None else np.datetime64(int(end), "ns")
     for k, column in enumerate(columns):
         col = grid[:, k]
         known_k = ~np.isnat(col)
@@ -267,7 +304,57 @@ def _default_as_of(times: np.ndarray | None, given: pd.Timestamp | None) -> pd.T
     return None if latest == np.iinfo(np.int64).min else pd.Timestamp(latest, unit="ns")
 
 
-def read_events(src: Source, stage_map: dict, given: dict, as_of, mode: str) -> LogParts:
+@dataclass
+class EventRows:
+    """The rows of an events source, read and checked (:func:`check_events`): each row's
+    lead code, stage code, time, amount and status, the group columns' codes, every
+    problem found, the leads with one (``bad_lead``, by code; the last entry stands for
+    no lead) and the rows kept (``keep``: rows of leads without a problem)."""
+
+    src: Source
+    cols: dict
+    problems: Problems
+    lead_code: np.ndarray
+    lead_labels: np.ndarray
+    stage_code: np.ndarray
+    times: np.ndarray
+    amount: np.ndarray | None
+    status: np.ndarray | None
+    attrs: dict
+    bad_lead: np.ndarray
+    keep: np.ndarray
+
+    def lead_label(self, lead: int) -> str:
+        return quote(self.lead_labels[lead])
+
+    def dropped(self) -> pd.DataFrame:
+        """Every row not kept, with its own problem or the lead it went with."""
+        problems, lead_code = self.problems, self.lead_code
+        if not problems.items:
+            return problems.dropped()  # empty
+        first_bad = np.full(len(self.lead_labels), len(self.src.frame), dtype=np.int64)
+        bad_with_lead = np.flatnonzero(problems.mask() & (lead_code >= 0))
+        np.minimum.at(first_bad, lead_code[bad_with_lead], bad_with_lead)
+        return problems.dropped(
+            ~self.keep,
+            self.cols["lead"],
+            "log.reason.with_lead",
+            lambda p: {
+                "lead": self.lead_label(int(lead_code[p])),
+                "row": int(self.src.rownum[first_bad[lead_code[p]]]),
+            },
+        )
+
+
+def check_events(
+    src: Source, stage_map: dict, given: dict, as_of, *, far_end: int | None | str = FROM_TIMES
+) -> EventRows:
+    """Read and check the rows of an events source (every check of :func:`read_events`).
+
+    ``far_end`` is the far-time limit (:func:`far_limit`) when the source is part of a
+    larger log whose times decide it (an engine's rows of its invalid leads); by default
+    these rows' times decide it.
+    """
     cols = resolve(src, FIELDS["events"], given, REQUIRED["events"])
     frame = src.frame
     stages = tuple(stage_map)
@@ -278,7 +365,7 @@ def read_events(src: Source, stage_map: dict, given: dict, as_of, mode: str) -> 
     if as_of is not None:
         _after_as_of(problems, times, as_of, cols["time"])
     else:
-        _far_times(problems, times, [cols["time"]])
+        _far_times(problems, times, [cols["time"]], far_end)
     amount = amounts(problems, frame, cols["amount"])[0] if "amount" in cols else None
     status = _statuses(problems, frame, cols["status"]) if "status" in cols else None
     attrs = _group_labels(frame, cols)
@@ -293,30 +380,41 @@ def read_events(src: Source, stage_map: dict, given: dict, as_of, mode: str) -> 
     bad_lead = np.zeros(n_leads + 1, dtype=bool)  # the last entry stands for no lead (code -1)
     bad_lead[lead_code[bad_rows & (lead_code >= 0)]] = True
     keep = (lead_code >= 0) & ~bad_lead[lead_code]
-    problems.finish(mode, keep, format="events")
-    if not problems.items:
-        dropped = problems.dropped()  # empty
-    else:
-        first_bad = np.full(n_leads, len(frame), dtype=np.int64)  # each lead's first invalid row
-        bad_with_lead = np.flatnonzero(bad_rows & (lead_code >= 0))
-        np.minimum.at(first_bad, lead_code[bad_with_lead], bad_with_lead)
-        dropped = problems.dropped(
-            ~keep,
-            cols["lead"],
-            "log.reason.with_lead",
-            lambda p: {
-                "lead": lead_label(int(lead_code[p])),
-                "row": int(src.rownum[first_bad[lead_code[p]]]),
-            },
-        )
+    return EventRows(
+        src, cols, problems, lead_code, lead_labels, stage_code, times, amount, status, attrs,
+        bad_lead, keep,
+    )  # fmt: skip
+
+
+def read_events(
+    src: Source,
+    stage_map: dict,
+    given: dict,
+    as_of,
+    mode: str,
+    *,
+    far_end: int | None | str = FROM_TIMES,
+    whole: bool = True,
+) -> LogParts:
+    """The parts of an events log (see :func:`funnelsim.read_log`). ``far_end``: see
+    :func:`check_events`; ``whole=False``: ``src`` is part of a larger log (an engine's
+    irregular or invalid leads), so that no row kept here is not "every row invalid"."""
+    checked = check_events(src, stage_map, given, as_of, far_end=far_end)
+    keep = checked.keep if whole else np.ones(1, dtype=bool)
+    checked.problems.finish(mode, keep, format="events")
+    dropped = checked.dropped()
+    cols, frame, stages = checked.cols, src.frame, tuple(stage_map)
+    lead_code, lead_labels, stage_code = checked.lead_code, checked.lead_labels, checked.stage_code
+    times, amount, status, attrs = checked.times, checked.amount, checked.status, checked.attrs
+    bad_lead, keep = checked.bad_lead, checked.keep
     kept_lead = ~bad_lead[:-1]
     rows = np.flatnonzero(keep)
     index = pd.Index(lead_labels[kept_lead], dtype=object, name="lead")
     # Kept leads keep their order of first appearance; codes renumbered without hashing.
     code = (np.cumsum(kept_lead) - 1)[lead_code[rows]]
     stage = stage_code[rows]
-    leads = _event_leads(index, attrs, amount, rows, code, stage, len(stages))
     at_rows, rownum = times[rows], src.rownum[rows]
+    leads = _event_leads(index, attrs, amount, rows, code, stage, at_rows, len(stages))
     kit, when = _event_outcomes(leads, frame, cols, status, rows, code, at_rows)
     # a lead said to be won reached the last stage, at its won row's time if no row says so
     has_last = np.zeros(len(index), dtype=bool)
@@ -608,19 +706,31 @@ def _event_leads(
     rows: np.ndarray,
     code: np.ndarray,
     stage: np.ndarray,
+    times: np.ndarray,
     n_stages: int,
 ) -> pd.DataFrame:
     """One row per kept lead: its rep, source, ..., the file's other columns and
-    amount, the last one given in stage order (at its furthest stage). ``rows`` are
-    the kept rows, ``code`` and ``stage`` their lead and stage."""
+    amount, each the value given on the lead's latest row that gives one, in stage
+    order, then time order (its furthest stage's value; of several rows there, the
+    latest). ``rows`` are the kept rows, ``code``, ``stage`` and ``times`` their lead,
+    stage and time. A rule of the rows' values alone, not of their order in the file,
+    so that an engine without a file order (a database table) finds the same value."""
     n_kept = len(index)
+    # rows of a lead and stage that has several (attempts) go last, latest time last
+    cell = code * n_stages + stage
+    per_cell = np.bincount(cell, minlength=n_kept * n_stages)
+    several = np.flatnonzero(per_cell[cell] > 1)
+    several = several[np.argsort(times[several].view(np.int64), kind="stable")]
+    single = np.flatnonzero(per_cell[cell] == 1)
+    del per_cell, cell
 
     def last_given(values: np.ndarray, given: np.ndarray, empty: object) -> np.ndarray:
         out = np.full(n_kept, empty, dtype=values.dtype)
-        for k in range(n_stages):  # one row per lead and stage: each assignment is unique
-            at_k = stage == k
-            ok = given[rows[at_k]]
-            out[code[at_k][ok]] = values[rows[at_k]][ok]
+        for k in range(n_stages):  # later stages overwrite earlier ones
+            for at in (single, several):  # later times overwrite earlier ones
+                at_k = at[stage[at] == k]
+                ok = given[rows[at_k]]
+                out[code[at_k][ok]] = values[rows[at_k]][ok]
         return out
 
     leads = pd.DataFrame(index=index)

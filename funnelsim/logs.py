@@ -37,6 +37,7 @@ from ._reader import (
     read_source,
 )
 from ._validate import by_columns, check_nonnegative, type_name
+from .engine import LeadTable, read_engine_log, wants_engine
 from .funnel import Funnel
 from .i18n import FunnelsimTypeError, FunnelsimValueError, stages_label, t
 
@@ -117,6 +118,13 @@ class Log:
     n_rows : int or None
         Events logs: the rows of the source kept in the log (every row not
         dropped: attempts, moves back, later rows and decisions alike).
+    engine : funnelsim.engine.LeadTable or None
+        An events log read by an engine (``read_log(engine=...)``, a large
+        file, or a DuckDB, Polars, Dask, Spark or database table): its leads,
+        one row each, held by the engine, which answers the stage tables
+        (:meth:`stage_table`, ``fit`` with ``by=`` and ``mature=``, the
+        young-lead check). ``leads``, ``reached``, ``times``, ``attempts`` and
+        ``closed`` are then None: an analysis that needs them says so.
 
     Examples
     --------
@@ -156,12 +164,15 @@ class Log:
     skipped: pd.DataFrame | None = None
     closed: pd.Series | None = None
     n_rows: int | None = None
+    engine: LeadTable | None = None
 
     @property
     def group_columns(self) -> list[str]:
         """Columns that ``by=`` may name: the group fields (rep, source, segment,
         period) and the file's other columns. ``by=`` also takes the file's name of
         a field's column, and ``"week"`` / ``"month"`` (see :meth:`stage_table`)."""
+        if self.engine is not None:
+            return list(self.engine.groups)
         frame = self.counts if self.format == "counts" else self.leads
         return [c for c in frame.columns if c not in self.stages and c not in ("amount", "reason")]
 
@@ -196,6 +207,8 @@ class Log:
         or each counts row's period; None when the log has none (an error naming
         ``key`` unless it is None)."""
         when = None
+        if self.engine is not None:
+            return pd.Series(dtype="datetime64[ns]")  # the engine groups by first times
         if self.format == "counts":
             period = self.counts.get("period")
             if period is not None and pd.api.types.is_datetime64_any_dtype(period):
@@ -262,6 +275,14 @@ class Log:
         0  connect        2       1         5
         """
         keys = self._group_keys(by)
+        if self.engine is not None:
+            totals = self.engine.stage_table(keys, [self._group_source(k) for k in keys])
+
+            def counted(row: pd.Series, k: int) -> dict[str, int]:
+                return {f: int(row[f"{f}{k}"]) for f in ("entered", "passed", "attempts")}
+
+            names = [*keys, "stage", "entered", "passed", "attempts"]
+            return pd.DataFrame(_step_rows(totals, keys, self.stages, counted), columns=names)
         if self.format == "counts":
             frame = self.counts[list(self.stages)].copy()
         else:
@@ -312,7 +333,10 @@ class Log:
         return Funnel.from_counts(self.stages, [first, *table["passed"].tolist()])
 
     def __repr__(self) -> str:
-        n = len(self.counts) if self.format == "counts" else len(self.leads)
+        if self.engine is not None:
+            n = self.engine.n_leads
+        else:
+            n = len(self.counts) if self.format == "counts" else len(self.leads)
         unit = t("repr.log.rows" if self.format == "counts" else "repr.log.leads", n=n)
         text = t(
             "repr.log",
@@ -398,6 +422,8 @@ class Clock:
 def log_clock(log: Log, analysis: str) -> Clock:
     """Check that ``log`` has lead-level times and return them as numbers."""
     what = t(f"analysis.{analysis}")
+    if log.engine is not None:
+        raise LogError("engine.error.lead_level", name=log.name, analysis=what)
     if log.format == "counts" or log.reached is None:
         raise LogError("error.times_counts", name=log.name, analysis=what)
     if log.times is None or log.times.empty:
@@ -519,9 +545,23 @@ def mature_stage_table(
       stage  entered  passed  young
     0  sale        2       1      2
     """
+    keys = log._group_keys(by)
+    if log.engine is not None:
+        clock = Clock(np.zeros((0, 0)), np.zeros((0, 0), bool), 0.0, float(DAY_NS), "days")
+        win = window_in_units(window, clock, "mature")
+        as_of = pd.Timestamp(log.as_of).as_unit("ns").value
+        sources = [log._group_source(k) for k in keys]
+        totals = log.engine.mature_table(keys, sources, win, as_of)
+        rows = _step_rows(
+            totals,
+            keys,
+            log.stages,
+            lambda row, k: {f: int(row[f"{f}{k}"]) for f in ("entered", "passed", "young")},
+        )
+        table = pd.DataFrame(rows, columns=[*keys, "stage", "entered", "passed", "young"])
+        return table, win, "days"
     clock = log_clock(log, "mature")
     win = window_in_units(window, clock, "mature")
-    keys = log._group_keys(by)
     reached = log.reached[list(log.stages)].to_numpy(dtype=bool)
     columns = {}
     for k in range(1, len(log.stages)):
@@ -573,6 +613,7 @@ def read_log(
     as_of: object = None,
     delimiter: str | None = None,
     sheet: str | int | None = None,
+    engine: str = "auto",
 ) -> Log:
     """Read a sales log (events, leads or counts) into one validated :class:`Log`.
 
@@ -649,6 +690,18 @@ def read_log(
         A workbook's sheet, by name or 0-based position; by default the
         first. When the columns are not on it, the error lists every sheet
         and its header.
+    engine : {"auto", "pandas", "duckdb"}
+        Who reads an events log. ``"pandas"``: read into memory, every
+        analysis available. ``"duckdb"``: DuckDB reads the file (or the
+        DataFrame) and keeps one row per lead in a database of its own, in a
+        temporary folder; memory stays bounded by the groups, not the rows
+        (see :mod:`funnelsim.engine`). ``"auto"`` (default): DuckDB for
+        events files (Parquet, UTF-8 CSV) over
+        :data:`funnelsim.engine.AUTO_BYTES` (256 MiB), pandas otherwise. A
+        table an engine holds (a DuckDB relation, a Polars LazyFrame, a Dask
+        or PySpark DataFrame, an Ibis table of a database) is read by that
+        engine whatever ``engine`` says, except ``"pandas"``. Both ways give
+        the same stage tables and fits, and the same errors.
 
     Returns
     -------
@@ -731,6 +784,21 @@ def read_log(
     stage_map = _stage_map(stages, fmt)
     used = fields(columns, FIELDS[fmt], fmt)
     snapshot = _as_of(as_of)
+    if wants_engine(source, engine, fmt):
+        if fmt != "events":  # a leads or counts table from an engine: small, into pandas
+            source = _engine_to_pandas(source)
+        else:
+            parts = read_engine_log(
+                source,
+                stage_map=stage_map,
+                given=used,
+                as_of=snapshot,
+                mode=mode,
+                delimiter=delimiter,
+            )
+            return Log(**parts)
+    elif engine == "pandas" and not isinstance(source, str | os.PathLike | pd.DataFrame):
+        source = _engine_to_pandas(source)
     src = read_source(source, encoding=encoding, delimiter=delimiter, sheet=sheet)
     stage_columns = None if fmt == "events" else stage_map
     used = recognise_columns(src, FIELDS[fmt], used, stage_columns)
@@ -740,6 +808,20 @@ def read_log(
     have = set(src.frame.columns)
     found = {f: used.get(f, f) for f in FIELDS[fmt] if used.get(f, f) in have}
     return Log(**parts, columns_used=found)
+
+
+def _engine_to_pandas(source: object) -> object:
+    """An engine's table read whole into pandas (a leads or counts log, or
+    ``engine="pandas"``); anything else as it is."""
+    from .engine import is_engine_frame
+
+    if not is_engine_frame(source):
+        return source
+    import narwhals as nw
+
+    frame = nw.from_native(source)
+    frame = frame.lazy().collect() if isinstance(frame, nw.LazyFrame) else frame
+    return frame.to_pandas()
 
 
 def _compact_attributes(parts: dict) -> None:

@@ -91,6 +91,8 @@ def young_leads(log: Log, *, quantile: float = TYPICAL_QUANTILE) -> pd.DataFrame
     0  sale        4       2      2    0.5          19.0     True
     """
     columns = ["stage", "entered", "passed", "young", "share", "typical_time", "flagged"]
+    if log.engine is not None:  # an engine's log: the same figures, asked of the engine
+        return _engine_young(log, quantile, columns)
     if log.format == "counts" or log.reached is None or log.times is None:
         return pd.DataFrame({c: [] for c in columns})
     try:
@@ -118,6 +120,21 @@ def young_leads(log: Log, *, quantile: float = TYPICAL_QUANTILE) -> pd.DataFrame
     table = pd.DataFrame(rows, columns=columns[:-1])
     table["flagged"] = table["share"] > YOUNG_SHARE
     table.attrs["unit"] = clock.unit
+    return table
+
+
+def _engine_young(log: Log, quantile: float, columns: list[str]) -> pd.DataFrame:
+    """:func:`young_leads` of a log an engine holds (:meth:`LeadTable.step_times`)."""
+    if log.as_of is None:
+        return pd.DataFrame({c: [] for c in columns})
+    as_of = pd.Timestamp(log.as_of).as_unit("ns").value
+    rows = []
+    for k in range(1, len(log.stages)):
+        n, passed, typical, young = log.engine.step_times(k, quantile, as_of)
+        rows.append((log.stages[k], n, passed, young, young / n if n else 0.0, typical))
+    table = pd.DataFrame(rows, columns=columns[:-1])
+    table["flagged"] = table["share"] > YOUNG_SHARE
+    table.attrs["unit"] = "days"
     return table
 
 

@@ -1,0 +1,755 @@
+"""Logs of any size: what the kit needs from an events log, as aggregate queries an engine runs.
+
+A log of a few million rows is read into pandas (:mod:`funnelsim._formats`).
+A larger one, or one that lives in an engine (a DuckDB relation, a Polars
+LazyFrame, a Dask DataFrame, a PySpark DataFrame, an Ibis table such as a
+database's), is read where it lives: the kit asks the engine for one row per
+lead (its first time at each stage, its attempts, its group columns), keeps
+that table in the engine, and every later question (the stage tables, by any
+group or by week, the mature tables, the young-lead check) is a group-by on
+it whose answer has a row per group. Memory on the kit's side is bounded by
+the number of groups and time points, not by the rows.
+
+One layer speaks to every engine: `narwhals <https://narwhals-dev.github.io/narwhals/>`_,
+which turns the same expressions into DuckDB's, Polars', Dask's or Spark's
+own plans (Ibis tables, a database's among them, through Ibis's SQL). The
+queries use only what every one of them runs: projections, ``when``, sums,
+minima and maxima by group, joins on the lead, sorting and ``head``.
+
+Same answers as pandas, to the last count
+-----------------------------------------
+The engine computes each lead's row with simple rules that hold for most
+leads: its first time at each stage (a running minimum from the last stage),
+its attempts at a stage (its rows there), its group values (the same on every
+row). A lead for which they do not hold (it moved back down the funnel, or
+its rows name two reps) is *irregular*: its rows, a few in a typical log,
+are read by the pandas reader itself and its row replaces the engine's. A
+lead with an invalid row (no stage, an unknown one, a copied row, a time
+after ``as_of``...) is read the same way, so the error, or ``Log.dropped``
+with ``errors="drop"``, is the pandas reader's, word for word.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import weakref
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._columns import recognise_columns, resolve
+from ._formats import (
+    FIELDS,
+    GROUP_FIELDS,
+    REQUIRED,
+    attribute,
+    check_events,
+    extra_columns,
+    far_limit,
+    read_events,
+    tomorrow,
+)
+from ._reader import LogError, Source, choice
+from .i18n import FunnelsimValueError
+
+__all__ = ["AUTO_BYTES", "ENGINES", "LeadTable", "is_engine_frame", "read_engine_log"]
+
+#: ``read_log(engine=...)``: ``"auto"`` reads an events file larger than
+#: :data:`AUTO_BYTES` (or an engine's table) with an engine, others with pandas.
+ENGINES = ("auto", "pandas", "duckdb")
+#: Events files (CSV, Parquet) above this size go to DuckDB by default.
+AUTO_BYTES = 256 * 2**20
+#: Nanoseconds in a day.
+DAY_NS = 86_400 * 10**9
+#: DuckDB's memory for a file it reads: bounded, spilling to a temporary folder.
+DUCKDB_MEMORY = os.environ.get("FUNNELSIM_DUCKDB_MEMORY", "1GB")
+#: Irregular leads read by pandas at most (their rows); more is an error naming the cause.
+MAX_IRREGULAR_ROWS = 5_000_000
+
+
+def is_engine_frame(source: object) -> bool:
+    """True for a table an engine holds (DuckDB, Polars, Dask, PySpark, Ibis...), which
+    narwhals reads; False for pandas and everything else.
+
+    >>> import pandas as pd
+    >>> is_engine_frame(pd.DataFrame({"a": [1]})), is_engine_frame("log.csv")
+    (False, False)
+    """
+    if isinstance(source, pd.DataFrame | str | os.PathLike | bytes) or source is None:
+        return False
+    import narwhals as nw
+
+    try:
+        nw.from_native(source)
+    except TypeError:
+        return False
+    return True
+
+
+def wants_engine(source: object, engine: str, fmt: str) -> bool:
+    """Whether ``read_log`` reads ``source`` with an engine (:data:`ENGINES`)."""
+    engine = choice("engine", engine, ENGINES)
+    if engine == "pandas":
+        return False
+    if is_engine_frame(source):
+        return True
+    if fmt != "events" or not isinstance(source, str | os.PathLike):
+        return engine == "duckdb" and fmt == "events"
+    if engine == "duckdb":
+        return True
+    path = Path(source)
+    if path.is_dir():
+        size = sum(p.stat().st_size for p in path.rglob("*.parquet"))
+        return size > AUTO_BYTES
+    if not path.is_file() or path.suffix.lower() not in (".parquet", ".pq", ".csv"):
+        return False
+    return path.stat().st_size > AUTO_BYTES and _utf8(path)
+
+
+def _utf8(path: Path) -> bool:
+    """A CSV file DuckDB can read as it is (UTF-8), judged on its first megabyte."""
+    if path.suffix.lower() != ".csv":
+        return True
+    with open(path, "rb") as f:
+        head = f.read(2**20)
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return err.start > len(head) - 4  # a character cut at the end
+    return True
+
+
+# ------------------------------------------------------------------ sources
+@dataclass
+class _Table:
+    """An engine's table as narwhals sees it, and how to number its rows."""
+
+    frame: Any  # narwhals LazyFrame
+    name: str
+    backend: str
+    numbered: Any = None  # callable: the frame with a ``__row`` column (spreadsheet rows)
+    keep: list = field(default_factory=list)  # objects the frame needs alive
+    own: bool = False  # a DuckDB database of the kit's own (not a user's connection)
+
+
+def _duckdb_connection(folder: str) -> Any:
+    import duckdb
+
+    con = duckdb.connect(str(Path(folder) / "log.duckdb"))
+    threads = max(1, min(os.cpu_count() or 1, 8))
+    con.execute(
+        f"SET memory_limit='{DUCKDB_MEMORY}'; SET threads={threads};"
+        f" SET preserve_insertion_order=false; SET TimeZone='UTC';"
+        f" SET temp_directory='{Path(folder) / 'spill'}'"
+    )
+    return con
+
+
+def _open_file(path: Path, delimiter: str | None) -> _Table:
+    """A Parquet file or dataset folder, or a UTF-8 CSV file, as a DuckDB relation in a
+    database of its own (in a temporary folder removed with the log)."""
+    import narwhals as nw
+
+    folder = tempfile.mkdtemp(prefix="funnelsim-")
+    con = _duckdb_connection(folder)
+    name = path.name or str(path)
+    if path.is_dir():
+        files = sorted(str(p) for p in path.rglob("*") if p.suffix.lower() in (".parquet", ".pq"))
+    else:
+        files = [str(path)]
+    parquet = path.is_dir() or path.suffix.lower() in (".parquet", ".pq")
+
+    def relation(numbered: bool) -> Any:
+        if parquet:
+            rel = con.read_parquet(files, file_row_number=numbered, filename=numbered)
+        else:
+            options = {"header": True}
+            if delimiter is not None:
+                options["sep"] = delimiter
+            rel = con.read_csv(files[0], **options)
+            if numbered:
+                rel = rel.select("*, row_number() OVER () - 1 AS file_row_number")
+        return rel
+
+    try:
+        rel = relation(False)
+        rel.limit(1).fetchall()
+    except Exception as err:  # noqa: BLE001 - DuckDB's own error, in our words
+        raise LogError("engine.error.read", name=name, reason=str(err).splitlines()[0]) from None
+
+    def numbered() -> Any:
+        rel = relation(True)
+        if parquet and len(files) > 1:  # rows counted on across the parts, in order
+            sizes = con.execute(
+                "SELECT file_name, num_rows FROM parquet_file_metadata(?)", [files]
+            ).fetchall()
+            per = dict(sizes)
+            offsets, total = [], 0
+            for f in files:
+                offsets.append((f, total))
+                total += int(per.get(f, 0))
+            table = con.from_df(pd.DataFrame(offsets, columns=["filename", "__offset"]))
+            rel = rel.join(table, "filename").select(
+                "* EXCLUDE (filename, __offset, file_row_number),"
+                " file_row_number + __offset + 2 AS __row"
+            )
+        else:
+            drop = "filename, file_row_number" if parquet else "file_row_number"
+            rel = rel.select(f"* EXCLUDE ({drop}), file_row_number + 2 AS __row")
+        return nw.from_native(rel)
+
+    table = _Table(nw.from_native(rel), name, "duckdb", numbered, [con], own=True)
+    weakref.finalize(table, _close, con, folder)
+    return table
+
+
+def _close(con: Any, folder: str) -> None:
+    import shutil
+
+    try:
+        con.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _open_native(source: object) -> _Table:
+    import narwhals as nw
+
+    frame = nw.from_native(source)
+    if isinstance(frame, nw.DataFrame):  # an eager frame (Polars, PyArrow): lazily
+        frame = frame.lazy()
+    backend = frame.implementation.name.lower()
+
+    def numbered() -> Any:
+        native = nw.to_native(frame)
+        if backend == "polars":
+            return nw.from_native(native.with_row_index("__row", offset=2))
+        if backend == "duckdb":
+            return nw.from_native(native.select("*, row_number() OVER () + 1 AS __row"))
+        if backend == "dask":
+            ones = native.assign(__one=1)["__one"]
+            return nw.from_native(native.assign(__row=ones.cumsum() + 1))
+        # no order of its own (Spark, a database): rows as the engine lists them
+        return frame.with_row_index("__row", order_by=frame.columns[:1]).with_columns(
+            nw.col("__row") + 2
+        )
+
+    name = str(getattr(source, "attrs", {}).get("funnelsim_name", type(source).__name__))
+    return _Table(frame, name, backend, numbered, [source])
+
+
+# --------------------------------------------------------------- the lead table
+@dataclass(eq=False)
+class LeadTable:
+    """One row per kept lead of an events log, held by an engine.
+
+    Columns: the group columns (``rep``... then the file's other columns, as
+    text), ``amount`` when the log has one, ``a0``, ``a1``... (the lead's first
+    time at each stage or a later one, int64 nanoseconds, null when not
+    reached), ``n0``, ``n1``... (its attempts at each stage) and ``closed``
+    (when it was decided, null while open).
+
+    Built by :func:`funnelsim.read_log` (``engine=``); a :class:`~funnelsim.Log`
+    holds it in ``Log.engine`` and asks it its tables.
+    """
+
+    frame: Any  # narwhals LazyFrame
+    stages: tuple[str, ...]
+    groups: tuple[str, ...]  # group fields then the file's other columns
+    extras: tuple[str, ...]  # which of them are the file's other columns
+    n_leads: int
+    backend: str
+    patch: pd.DataFrame | None = None  # leads the pandas reader read (same columns)
+    keep: list = field(default_factory=list, repr=False)
+
+    def parts(self) -> list[Any]:
+        """The table's parts as narwhals LazyFrames: the engine's, then the patch."""
+        import narwhals as nw
+
+        out = [self.frame]
+        if self.patch is not None and len(self.patch):
+            out.append(nw.from_native(self.patch).lazy())
+        return out
+
+    def totals(
+        self,
+        keys: Sequence[str],
+        columns: Mapping[str, Any],
+        sources: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Sums of ``columns`` (narwhals expressions, 0/1 or counts per lead) per group of
+        ``keys`` (group columns, or ``"week"`` / ``"month"`` of each lead's first
+        time), as pandas: one row per group, keys first, in the order pandas' group-by
+        of the lead-level log gives. ``sources``: the group column each key reads (a
+        field for the file's name of its column), by default the key itself."""
+        import narwhals as nw
+
+        keys = list(keys)
+        sources = list(keys if sources is None else sources)
+        derived = [k for k, src in zip(keys, sources, strict=True) if src not in self.groups]
+        named = {k: src for k, src in zip(keys, sources, strict=True) if src in self.groups}
+        by = [*named, *(["__day"] if derived else [])]
+        values = {name: expr.cast(nw.Int64) for name, expr in columns.items()}
+        pieces = []
+        for frame in self.parts():
+            if derived:
+                frame = frame.with_columns(__day=nw.col("a0") // DAY_NS)
+            frame = frame.select(*[nw.col(src).alias(k) for k, src in named.items()],
+                                 *(["__day"] if derived else []), **values)  # fmt: skip
+            if by:
+                out = frame.group_by(*by, drop_null_keys=False).agg(nw.col(*values).sum())
+            else:
+                out = frame.select(nw.col(*values).sum())
+            pieces.append(_collect(out))
+        table = pd.concat(pieces, ignore_index=True)
+        for name in values:
+            table[name] = table[name].fillna(0).astype(np.int64)
+        if derived:
+            day = pd.to_datetime(table.pop("__day").astype("float64") * DAY_NS)
+            for key in derived:
+                table[key] = _calendar_labels(day, sources[keys.index(key)])
+        if not keys:
+            return table[list(values)].sum().to_frame().T
+        for key, src in zip(keys, sources, strict=True):
+            table[key] = self._key_column(src, table[key])
+        return table.groupby(list(keys), observed=True, dropna=False)[list(values)].sum()
+
+    def stage_table(self, keys: Sequence[str], sources: Sequence[str]) -> pd.DataFrame:
+        """Like :meth:`funnelsim.Log.stage_table` (the engine's sums of ``reached`` and
+        ``attempts``): columns ``entered{k}``, ``passed{k}``, ``attempts{k}``."""
+        import narwhals as nw
+
+        S = len(self.stages)
+        columns = {}
+        for k in range(1, S):
+            columns[f"entered{k}"] = ~nw.col(f"a{k - 1}").is_null()
+            columns[f"passed{k}"] = ~nw.col(f"a{k}").is_null()
+            columns[f"attempts{k}"] = nw.col(f"n{k - 1}")
+        return self.totals(keys, columns, sources)
+
+    def mature_table(
+        self, keys: Sequence[str], sources: Sequence[str], window: float, as_of: int
+    ) -> pd.DataFrame:
+        """Like :func:`funnelsim.logs.mature_stage_table`: per step, leads at the previous
+        stage at least ``window`` days before ``as_of`` (ns), those of them that passed,
+        and the young ones."""
+        import narwhals as nw
+
+        columns = {}
+        for k in range(1, len(self.stages)):
+            at = nw.col(f"a{k - 1}")
+            old = ~at.is_null() & ((nw.lit(as_of) - at) / DAY_NS >= window).fill_null(False)
+            columns[f"entered{k}"] = old
+            columns[f"passed{k}"] = old & ~nw.col(f"a{k}").is_null()
+            columns[f"young{k}"] = ~at.is_null() & ~old
+        return self.totals(keys, columns, sources)
+
+    def step_times(self, k: int, quantile: float, as_of: int) -> tuple[int, int, float, int]:
+        """For the step into stage ``k``: leads entered, passed, the ``quantile`` of the
+        days passing took (linear, as :func:`numpy.quantile`; NaN when none passed)
+        and the open leads waiting there for less than that (see
+        :func:`funnelsim.young_leads`)."""
+        import narwhals as nw
+
+        prev, this = nw.col(f"a{k - 1}"), nw.col(f"a{k}")
+        counts = self.totals(
+            [], {"entered": ~prev.is_null(), "passed": ~prev.is_null() & ~this.is_null()}
+        ).iloc[0]
+        n, passed = int(counts["entered"]), int(counts["passed"])
+        if passed == 0:
+            return n, passed, float("nan"), 0
+        # numpy's linear quantile from the two order statistics around it, each engine
+        # asked for the largest values only (the upper tail above the quantile)
+        h = (passed - 1) * quantile
+        lo = int(np.floor(h))
+        m = passed - lo  # values from the lo-th smallest up
+        took = (this - prev).alias("took")
+        tails = [
+            _collect(f.filter(~this.is_null() & ~prev.is_null()).select(took)
+                     .sort("took", descending=True).head(m))["took"].to_numpy(np.int64)
+            for f in self.parts()
+        ]  # fmt: skip
+        top = np.sort(np.concatenate(tails))[-m:] / DAY_NS
+        pair = top[:2] if m >= 2 else top[:1].repeat(2)
+        typical = float(np.quantile(pair, h - lo))
+        wait = (
+            ~prev.is_null()
+            & this.is_null()
+            & nw.col("closed").is_null()
+            & ((nw.lit(as_of) - prev) / DAY_NS < typical).fill_null(False)
+        )
+        young = int(self.totals([], {"young": wait}).iloc[0]["young"])
+        return n, passed, typical, young
+
+    def _key_column(self, key: str, column: pd.Series) -> pd.Series | pd.Categorical:
+        """A group column as the pandas log holds it: text for a group field, a
+        categorical in natural order for the file's other columns, week and month."""
+        text = column.astype(object).where(column.notna(), np.nan)
+        if key in self.extras or key not in self.groups:
+            names = pd.unique(text.dropna().to_numpy())
+            codes = pd.Index(names).get_indexer(text)
+            if key in self.extras:
+                return attribute(codes, np.asarray(names, dtype=object))
+            order = np.argsort(np.asarray(names, dtype=str), kind="stable")
+            return pd.Categorical(text, categories=pd.Index(names[order], dtype=object))
+        return text
+
+    def n_at(self, k: int) -> Any:
+        import narwhals as nw
+
+        return ~nw.col(f"a{k}").is_null()
+
+
+def _calendar_labels(day: pd.Series, unit: str) -> pd.Series:
+    """The week (its Monday, ``"2025-03-03"``) or month (``"2025-03"``) of each date."""
+    if unit == "week":
+        start = day - pd.to_timedelta(day.dt.dayofweek, unit="D")
+        return start.dt.strftime("%Y-%m-%d").where(day.notna(), np.nan)
+    return day.dt.strftime("%Y-%m").where(day.notna(), np.nan)
+
+
+# ------------------------------------------------------------------- reading
+def read_engine_log(
+    source: object,
+    *,
+    stage_map: dict[str, str],
+    given: dict[str, str],
+    as_of: pd.Timestamp | None,
+    mode: str,
+    delimiter: str | None = None,
+) -> dict[str, Any]:
+    """The parts of an events :class:`~funnelsim.Log` read by an engine (``Log.engine``
+    a :class:`LeadTable`; no lead-level frames). ``read_log`` calls it."""
+    import narwhals as nw
+
+    if is_engine_frame(source):
+        table = _open_native(source)
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise LogError("log.error.not_found", name=str(path), cwd=os.getcwd())
+        table = _open_file(path, delimiter)
+    frame = table.frame
+    columns = list(frame.collect_schema().names())
+    header = Source(pd.DataFrame(columns=columns), np.array([], dtype=np.int64), table.name)
+    used = recognise_columns(header, FIELDS["events"], given, None)
+    cols = resolve(header, FIELDS["events"], used, REQUIRED["events"])
+    if "status" in cols or "reason" in cols:
+        raise FunnelsimValueError(
+            "engine.error.status", name=table.name, column=cols.get("status", cols.get("reason"))
+        )
+    extras = extra_columns(header.frame, cols)
+    groups = [g for g in GROUP_FIELDS if g in cols] + extras
+    schema = frame.collect_schema()
+    time_type = schema[cols["time"]]
+    if not time_type.is_temporal():
+        raise FunnelsimValueError(
+            "engine.error.time_text", name=table.name, column=cols["time"], type=str(time_type)
+        )
+    if "amount" in cols and not schema[cols["amount"]].is_numeric():
+        raise FunnelsimValueError(
+            "engine.error.amount_text", name=table.name, column=cols["amount"]
+        )
+    stages = tuple(stage_map)
+    time_ns = _nanoseconds(table, cols["time"])  # may add a column to table.frame
+    frame = table.frame
+    blank = [_text(nw.col(c), schema[c]).is_null() for c in columns]
+    rows = frame.select(
+        lead=_text(nw.col(cols["lead"]), schema[cols["lead"]]),
+        s=_stage_code(nw.col(cols["stage"]), schema[cols["stage"]], stage_map),
+        t=time_ns,
+        **{g: _text(nw.col(cols.get(g, g)), schema[cols.get(g, g)]) for g in groups},
+        **({"amount": nw.col(cols["amount"]).cast(nw.Float64)} if "amount" in cols else {}),
+        __empty=nw.all_horizontal(*blank, ignore_nulls=False),  # a row the pandas reader leaves out
+    ).filter(~nw.col("__empty"))
+    build = _Build(table, rows, cols, schema, stage_map, tuple(groups), tuple(extras))
+    return build.run(as_of, mode)
+
+
+def _persist(frame: Any, table: _Table, name: str) -> Any:
+    """``frame`` computed once and kept where its engine keeps tables: a table in the
+    log's own DuckDB database (a temporary one on a user's connection, never a table of
+    theirs), a Polars frame in memory, a Dask frame persisted, a Spark or Ibis frame
+    cached; later queries read it instead of the source."""
+    import narwhals as nw
+
+    native = nw.to_native(frame)
+    backend = table.backend
+    if backend == "duckdb":
+        unique = f"funnelsim_{name}_{id(table)}"
+        kind = "TABLE" if table.own else "TEMP TABLE"
+        native.query("t", f'CREATE {kind} "{unique}" AS SELECT * FROM t')
+        return nw.from_native(native.query("t", f'SELECT * FROM "{unique}"'))
+    if backend == "polars":
+        return nw.from_native(native.collect().lazy())
+    if backend == "dask":
+        return nw.from_native(native.persist())
+    if hasattr(native, "cache"):  # Spark, Ibis
+        return nw.from_native(native.cache())
+    return frame
+
+
+def _collect(frame: Any) -> pd.DataFrame:
+    """A (small) query's answer as pandas."""
+    return frame.collect().to_pandas()
+
+
+class _Build:
+    """One engine log: the checks, the lead table and the irregular leads read by pandas."""
+
+    def __init__(self, table, rows, cols, schema, stage_map, groups, extras) -> None:
+        self.table, self.rows, self.cols, self.schema = table, rows, cols, schema
+        self.stage_map, self.stages = stage_map, tuple(stage_map)
+        self.groups, self.extras = groups, extras
+        self.values = [*groups, *(["amount"] if "amount" in cols else [])]
+
+    def run(self, as_of: pd.Timestamp | None, mode: str) -> dict[str, Any]:
+        import narwhals as nw
+
+        S, rows = len(self.stages), self.rows
+        t = nw.col("t")
+        # --- times that would be wrong as the log's as-of time (read_log's rules)
+        future = int(tomorrow().view(np.int64))
+        if as_of is not None:
+            limit = int(pd.Timestamp(as_of).as_unit("ns").value)
+            far_end: int | None = None
+        else:
+            limit = future
+            ok_time = rows.filter(~t.is_null() & (t <= future))
+            stats = _collect(ok_time.select(n=nw.len(), first=t.min()))
+            n_known = int(stats["n"].iloc[0])
+            far_end = None
+            if n_known:
+                top = _collect(ok_time.select("t").sort("t", descending=True).head(11))
+                far_end = far_limit(
+                    int(stats["first"].iloc[0]), np.sort(top["t"].to_numpy(np.int64)), n_known
+                )
+        problem = nw.col("lead").is_null() | nw.col("s").is_null() | t.is_null() | (t > limit)
+        if far_end is not None:
+            problem = problem | (t > far_end)
+        marked = rows.with_columns(
+            __bad=problem.cast(nw.Int64),
+            **{f"m{k}": nw.when(nw.col("s") == k).then(t) for k in range(S)},
+            **{f"x{k}": nw.when(nw.col("s") == k).then(t) for k in range(S)},
+            **{f"c{k}": (nw.col("s") == k).fill_null(False).cast(nw.Int64) for k in range(S)},
+        )
+        aggs = [
+            *[nw.col(f"m{k}").min() for k in range(S)],
+            *[nw.col(f"x{k}").max() for k in range(S)],
+            *[nw.col(f"c{k}").sum() for k in range(S)],
+            nw.col("__bad").sum(),
+            nw.len().alias("__rows"),
+            *[nw.col(v).min().alias(f"{v}__min") for v in self.values],
+            *[nw.col(v).max().alias(f"{v}__max") for v in self.values],
+        ]
+        per = marked.filter(~nw.col("lead").is_null()).group_by("lead").agg(*aggs)
+        arrive = {}
+        for k in range(S - 1, -1, -1):
+            arrive[f"a{k}"] = nw.min_horizontal(*[nw.col(f"m{j}") for j in range(k, S)])
+        per = per.with_columns(**arrive)
+        late = [nw.col(f"x{k}") > nw.col(f"a{k + 1}") for k in range(S - 1)]
+        varies = [nw.col(f"{v}__min") != nw.col(f"{v}__max") for v in self.values]
+        odd = [e.fill_null(False) for e in (*late, *varies)]
+        again = [nw.col(f"c{k}") > 1 for k in range(S)]
+        per = per.with_columns(
+            __odd=nw.any_horizontal(*odd, ignore_nulls=False) if odd else nw.lit(False),
+            __again=nw.any_horizontal(*again, ignore_nulls=False),
+        )
+        per = _persist(per, self.table, "per")
+        # --- copied rows (the same lead, stage and time twice): only where a stage repeats
+        candidates = per.filter((nw.col("__bad") == 0) & nw.col("__again")).select("lead")
+        copied = (
+            marked.filter(~nw.col("lead").is_null() & ~nw.col("s").is_null())
+            .join(candidates, on="lead", how="semi")
+            .group_by("lead", "s", "t")
+            .agg(nw.len().alias("n"))
+            .filter(nw.col("n") > 1)
+            .select("lead")
+            .unique()
+            .with_columns(__copied=nw.lit(True))
+        )
+        copied = _persist(copied, self.table, "copied")
+        per = per.join(copied, on="lead", how="left").with_columns(
+            __special=(nw.col("__bad") > 0) | nw.col("__copied").fill_null(False) | nw.col("__odd")
+        )
+        per = _persist(per, self.table, "leads")
+        counts = _collect(
+            per.select(
+                leads=nw.len(),
+                special=nw.col("__special").cast(nw.Int64).sum(),
+                special_rows=nw.when(nw.col("__special")).then(nw.col("__rows")).sum(),
+            )
+        )
+        no_lead = int(_collect(rows.filter(nw.col("lead").is_null()).select(n=nw.len()))["n"][0])
+        n_special = int(counts["special"].fillna(0).iloc[0])
+        special_rows = int(counts["special_rows"].fillna(0).iloc[0]) + no_lead
+        if special_rows > MAX_IRREGULAR_ROWS:
+            raise FunnelsimValueError(
+                "engine.error.irregular", name=self.table.name, rows=special_rows,
+                limit=MAX_IRREGULAR_ROWS,
+            )  # fmt: skip
+        whole = int(counts["leads"].iloc[0]) == n_special  # no regular lead: all are here
+        patch = self._patch(per, n_special, no_lead, as_of, mode, far_end, whole)
+        regular = per.filter(~nw.col("__special"))
+        lead_table = regular.select(
+            "lead",
+            *[nw.col(f"{v}__min").alias(v) for v in self.values],
+            *[nw.col(f"a{k}") for k in range(S)],
+            *[nw.col(f"c{k}").alias(f"n{k}") for k in range(S)],
+            closed=nw.col(f"a{S - 1}"),
+        )
+        summary = _collect(
+            regular.select(
+                leads=nw.len(),
+                rows=nw.col("__rows").sum(),
+                last=nw.max_horizontal(*[nw.col(f"x{k}") for k in range(S)]).max(),
+                **{
+                    f"skip{k}": (~nw.col(f"a{k}").is_null() & (nw.col(f"c{k}") == 0))
+                    .cast(nw.Int64)
+                    .sum()
+                    for k in range(S - 1)
+                },
+            )
+        ).iloc[0]
+        n_regular = int(summary["leads"])
+        n_patch = 0 if patch is None else len(patch["reached"])
+        if n_regular + n_patch == 0 and patch is None:
+            raise FunnelsimValueError("engine.error.no_leads", name=self.table.name)
+        skipped = np.array(
+            [int(np.nan_to_num(summary[f"skip{k}"])) for k in range(S - 1)] + [0], dtype=np.int64
+        )
+        n_rows = int(np.nan_to_num(summary["rows"]))
+        latest = summary["last"]
+        patch_frame = None
+        demotions = pd.DataFrame(
+            {"lead": [], "from": [], "to": [], "time": [], "spent_days": [], "row": []}
+        )
+        dropped = None
+        if patch is not None:
+            skipped = skipped + patch["skipped"]["leads"].to_numpy(np.int64)
+            n_rows += patch["n_rows"]
+            demotions = patch["demotions"]
+            dropped = patch["dropped"]
+            patch_frame = self._patch_frame(patch)
+            if patch["as_of"] is not None and n_patch:
+                top = pd.Timestamp(patch["as_of"]).value
+                latest = top if pd.isna(latest) else max(int(latest), top)
+        if as_of is None and not pd.isna(latest):
+            as_of = pd.Timestamp(int(latest), unit="ns")
+        engine = LeadTable(
+            frame=lead_table,
+            stages=self.stages,
+            groups=self.groups,
+            extras=self.extras,
+            n_leads=n_regular + n_patch,
+            backend=self.table.backend,
+            patch=patch_frame,
+            keep=[self.table],
+        )
+        parts = dict(
+            format="events",
+            stages=self.stages,
+            as_of=as_of,
+            name=self.table.name,
+            demotions=demotions,
+            skipped=pd.DataFrame({"stage": list(self.stages), "leads": skipped}),
+            n_rows=n_rows,
+            engine=engine,
+        )
+        if dropped is not None:
+            parts["dropped"] = dropped
+        return parts
+
+    def _patch(self, per, n_special, no_lead, as_of, mode, far_end, whole) -> dict | None:
+        """The rows of the special leads (invalid or irregular) and of rows without a lead,
+        read by the pandas reader: their Log parts (None when there are none)."""
+        import narwhals as nw
+
+        if n_special == 0 and no_lead == 0:
+            return None
+        numbered = self.table.numbered()
+        schema = numbered.collect_schema()
+        lead_col = self.cols["lead"]
+        keyed = numbered.with_columns(__lead=_text(nw.col(lead_col), schema[lead_col]))
+        special = per.filter(nw.col("__special")).select(nw.col("lead").alias("__lead"))
+        picked = nw.concat(
+            [
+                keyed.join(special, on="__lead", how="semi"),
+                keyed.filter(nw.col("__lead").is_null()),
+            ],
+            how="vertical",
+        )
+        frame = _collect(picked.drop("__lead").sort("__row"))
+        frame = frame.drop(columns=[c for c in frame.columns if c.startswith("__ns_")])
+        rownum = frame.pop("__row").to_numpy(np.int64)
+        src = Source(frame.reset_index(drop=True), rownum, self.table.name)
+        return read_events(
+            src, self.stage_map, dict(self.cols), as_of, mode, far_end=far_end, whole=whole
+        )
+
+    def _patch_frame(self, patch: dict) -> pd.DataFrame:
+        """The pandas reader's leads as rows of the lead table."""
+        S = len(self.stages)
+        leads = patch["leads"]
+        out = pd.DataFrame({"lead": leads.index.to_numpy(dtype=object)})
+        for v in self.values:
+            column = leads[v] if v in leads else pd.Series(np.nan, index=leads.index)
+            values = column.to_numpy(dtype=float if v == "amount" else object)
+            out[v] = values
+        times = patch["times"]
+        for k, stage in enumerate(self.stages):
+            ns = times[stage].to_numpy("datetime64[ns]").view(np.int64)
+            out[f"a{k}"] = pd.array(np.where(patch["reached"][stage], ns, 0), dtype="Int64")
+            out.loc[~patch["reached"][stage].to_numpy(), f"a{k}"] = pd.NA
+            out[f"n{k}"] = patch["attempts"][stage].to_numpy(np.int64)
+        closed = patch["closed"].to_numpy("datetime64[ns]")
+        out["closed"] = pd.array(np.where(np.isnat(closed), 0, closed.view(np.int64)), "Int64")
+        out.loc[np.isnat(closed), "closed"] = pd.NA
+        assert S == len(self.stages)
+        return out
+
+
+def _text(expr: Any, dtype: Any) -> Any:
+    """Cells as the pandas reader labels them: text without surrounding spaces, an
+    empty text as missing; whole numbers as their digits."""
+    import narwhals as nw
+
+    if dtype == nw.String:
+        stripped = expr.str.strip_chars()
+        return nw.when(stripped != "").then(stripped)
+    return expr.cast(nw.String)
+
+
+def _stage_code(expr: Any, dtype: Any, stage_map: Mapping[str, str]) -> Any:
+    """Each row's stage index (Int8), null when empty or not a stage."""
+    import narwhals as nw
+
+    label = _text(expr, dtype)
+    code = None
+    for k, name in reversed(list(enumerate(stage_map.values()))):
+        then = nw.lit(k, nw.Int8)
+        code = (
+            nw.when(label == name).then(then)
+            if code is None
+            else nw.when(label == name).then(then).otherwise(code)
+        )
+    return code
+
+
+def _nanoseconds(table: _Table, column: str) -> Any:
+    """A time column as int64 nanoseconds since 1970 (UTC for times with a zone)."""
+    import narwhals as nw
+
+    if table.backend == "duckdb":
+        native = nw.to_native(table.frame)
+        # narwhals has no epoch for DuckDB: its own function, on the same relation
+        table.frame = nw.from_native(
+            native.select(f'*, epoch_ns("{column}")::BIGINT AS "__ns_{column}"')
+        )
+        return nw.col(f"__ns_{column}")
+    return nw.col(column).dt.timestamp("ns")
