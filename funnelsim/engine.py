@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -56,6 +57,12 @@ from ._formats import (
 )
 from ._reader import LogError, Source, choice
 from .i18n import FunnelsimValueError
+
+# narwhals reads Dask itself today and will through the narwhals-dask plugin tomorrow; the
+# notice about the move is for narwhals' users, not the kit's.
+warnings.filterwarnings(
+    "ignore", message="Dask support is moving out of Narwhals", category=FutureWarning
+)
 
 __all__ = ["AUTO_BYTES", "ENGINES", "LeadTable", "is_engine_frame", "read_engine_log"]
 
@@ -204,6 +211,28 @@ def _open_file(path: Path, delimiter: str | None) -> _Table:
         return nw.from_native(rel)
 
     table = _Table(nw.from_native(rel), name, "duckdb", numbered, [con], own=True)
+    weakref.finalize(table, _close, con, folder)
+    return table
+
+
+def _open_pandas(frame: pd.DataFrame) -> _Table:
+    """A pandas DataFrame read by DuckDB (``engine="duckdb"``), in a database of its own."""
+    import narwhals as nw
+
+    from ._reader import NAME_ATTR
+
+    folder = tempfile.mkdtemp(prefix="funnelsim-")
+    con = _duckdb_connection(folder)
+    frame = frame.copy(deep=False)
+    frame.columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
+    rel = con.from_df(frame)
+
+    def numbered() -> Any:
+        rows = frame.assign(__row=np.arange(len(frame), dtype=np.int64) + 2)
+        return nw.from_native(con.from_df(rows))
+
+    name = str(frame.attrs.get(NAME_ATTR, "DataFrame"))
+    table = _Table(nw.from_native(rel), name, "duckdb", numbered, [con, frame], own=True)
     weakref.finalize(table, _close, con, folder)
     return table
 
@@ -427,7 +456,9 @@ def read_engine_log(
     a :class:`LeadTable`; no lead-level frames). ``read_log`` calls it."""
     import narwhals as nw
 
-    if is_engine_frame(source):
+    if isinstance(source, pd.DataFrame):
+        table = _open_pandas(source)
+    elif is_engine_frame(source):
         table = _open_native(source)
     else:
         path = Path(source)
@@ -468,6 +499,7 @@ def read_engine_log(
         __empty=nw.all_horizontal(*blank, ignore_nulls=False),  # a row the pandas reader leaves out
     ).filter(~nw.col("__empty"))
     build = _Build(table, rows, cols, schema, stage_map, tuple(groups), tuple(extras))
+    build.columns = columns
     return build.run(as_of, mode)
 
 
@@ -676,6 +708,8 @@ class _Build:
         schema = numbered.collect_schema()
         lead_col = self.cols["lead"]
         keyed = numbered.with_columns(__lead=_text(nw.col(lead_col), schema[lead_col]))
+        blank = [_text(nw.col(c), schema[c]).is_null() for c in self.columns]
+        keyed = keyed.filter(~nw.all_horizontal(*blank, ignore_nulls=False))
         special = per.filter(nw.col("__special")).select(nw.col("lead").alias("__lead"))
         picked = nw.concat(
             [

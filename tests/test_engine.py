@@ -1,0 +1,237 @@
+"""Logs read by an engine give the pandas reader's answers, to the last count.
+
+The same events log (attempts, moves back down the funnel, skipped stages, a
+lead whose rows name two reps, a file column of numbers, amounts, empty
+rows) is read by pandas and by each engine: DuckDB from a Parquet file, a
+Parquet dataset folder, a CSV file and a DataFrame; a DuckDB relation; a
+Polars LazyFrame; a Dask DataFrame. Every table the engine answers (stage
+tables by any group, by week and month, mature tables, the young-lead check,
+the fit) must equal pandas' exactly, and a bad log must get the same error
+text, or with ``errors="drop"`` the same ``Log.dropped``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import funnelsim as fs
+from funnelsim.logs import mature_stage_table
+
+duckdb = pytest.importorskip("duckdb")
+STAGES = ["dial", "connect", "meeting", "proposal", "sale"]
+REPS = ["Ann", "Bob", "陈静", "Dai"]
+
+
+def make_log(seed: int = 7, leads: int = 1500) -> pd.DataFrame:
+    """An events log with every shape the readers meet (see the module docstring)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    start = pd.Timestamp("2025-01-06 08:00")
+    for i in range(leads):
+        lead = f"L{i:05d}"
+        rep = REPS[rng.integers(len(REPS))]
+        region = str(rng.integers(1, 12))
+        t = start + pd.Timedelta(minutes=int(rng.integers(0, 60 * 24 * 150)))
+        stage = 0
+        for _ in range(int(rng.integers(0, 3))):  # extra dials before the first connect
+            rows.append((lead, "dial", t, rep, region, np.nan))
+            t += pd.Timedelta(hours=float(rng.uniform(1, 60)))
+        while True:
+            rows.append((lead, STAGES[stage], t, rep, region, np.nan))
+            if stage == len(STAGES) - 1 or rng.random() > 0.55:
+                break
+            t += pd.Timedelta(hours=float(rng.uniform(2, 400)))
+            stage += 2 if (stage < 3 and rng.random() < 0.05) else 1  # a skipped stage
+        if stage == len(STAGES) - 1:
+            rows[-1] = (*rows[-1][:5], float(rng.choice([8000, 20000, 40000])))
+        if stage >= 2 and rng.random() < 0.06:  # moved back down, then on again
+            t += pd.Timedelta(days=3)
+            rows.append((lead, STAGES[stage - 1], t, rep, region, np.nan))
+        if rng.random() < 0.03:  # handed to another rep on a later row
+            t += pd.Timedelta(hours=5)
+            rows.append((lead, STAGES[stage], t, REPS[(REPS.index(rep) + 1) % 4], region, np.nan))
+        if rng.random() < 0.02:  # a row without a rep
+            t += pd.Timedelta(hours=1)
+            rows.append((lead, STAGES[min(stage + 1, 4)], t, None, region, np.nan))
+    frame = pd.DataFrame(rows, columns=["lead", "stage", "time", "rep", "region", "amount"])
+    frame["time"] = frame["time"].dt.floor("s")  # as a CSV file writes them
+    return frame.sample(frac=1.0, random_state=seed).reset_index(drop=True)  # any row order
+
+
+@pytest.fixture(scope="module")
+def events() -> pd.DataFrame:
+    return make_log()
+
+
+@pytest.fixture(scope="module")
+def files(events: pd.DataFrame, tmp_path_factory) -> dict[str, object]:
+    folder = tmp_path_factory.mktemp("engine")
+    parquet = folder / "events.parquet"
+    events.to_parquet(parquet, index=False)
+    dataset = folder / "dataset"
+    dataset.mkdir()
+    cuts = np.linspace(0, len(events), 4).astype(int)
+    for k in range(3):
+        part = events.iloc[cuts[k] : cuts[k + 1]]
+        part.to_parquet(dataset / f"part-{k:05d}.parquet", index=False)
+    csv = folder / "events.csv"
+    with_blank = pd.concat([events.iloc[:10], pd.DataFrame([{}]), events.iloc[10:]])
+    with_blank.to_csv(csv, index=False, date_format="%Y-%m-%d %H:%M:%S")
+    return {"parquet": parquet, "dataset": dataset, "csv": csv}
+
+
+ENGINE_SOURCES = ["parquet", "dataset", "csv", "frame", "relation", "polars", "dask"]
+
+
+@pytest.fixture(scope="module")
+def reference(events: pd.DataFrame) -> fs.Log:
+    log = fs.read_log(events, format="events", stages=STAGES, engine="pandas")
+    assert log.engine is None and log.demotions.shape[0] > 20  # the log has moves back
+    return log
+
+
+def open_source(name: str, events: pd.DataFrame, files: dict) -> object:
+    if name == "dask":
+        dd = pytest.importorskip("dask.dataframe")
+        return dd.from_pandas(events, npartitions=3)
+    if name == "polars":
+        pl = pytest.importorskip("polars")
+        return pl.from_pandas(events).lazy()
+    if name == "relation":
+        return duckdb.connect().from_df(events)
+    if name == "frame":
+        return events
+    return files[name]
+
+
+@pytest.fixture(scope="module", params=ENGINE_SOURCES)
+def engine_log(request, events, files) -> fs.Log:
+    source = open_source(request.param, events, files)
+    log = fs.read_log(source, format="events", stages=STAGES, engine="duckdb")
+    assert log.engine is not None and log.leads is None
+    return log
+
+
+@pytest.mark.parametrize(
+    "by", [None, "rep", "region", ["rep", "region"], "week", "month", ["month", "rep"]]
+)
+def test_stage_tables_equal(engine_log, reference, by):
+    expected = reference.stage_table(by=by)
+    got = engine_log.stage_table(by=by)
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_log_figures_equal(engine_log, reference):
+    assert repr(engine_log).replace("'events.parquet'", "") != ""
+    assert engine_log.engine.n_leads == len(reference.leads)
+    assert engine_log.n_rows == reference.n_rows
+    assert engine_log.as_of == reference.as_of
+    pd.testing.assert_frame_equal(engine_log.skipped, reference.skipped)
+    key = ["lead", "time", "row"]
+    got = engine_log.demotions.sort_values(key).reset_index(drop=True)
+    expected = reference.demotions.sort_values(key).reset_index(drop=True)
+    # the row numbers are the source's own: only a file or DataFrame numbers them alike
+    pd.testing.assert_frame_equal(got.drop(columns="row"), expected.drop(columns="row"))
+    assert engine_log.group_columns == reference.group_columns
+
+
+@pytest.mark.parametrize("window", ["30D", 12.5, 0])
+def test_mature_tables_equal(engine_log, reference, window):
+    got = mature_stage_table(engine_log, window, by="rep")
+    expected = mature_stage_table(reference, window, by="rep")
+    pd.testing.assert_frame_equal(got[0], expected[0])
+    assert got[1:] == expected[1:]
+
+
+def test_young_leads_and_fits_equal(engine_log, reference):
+    pd.testing.assert_frame_equal(fs.young_leads(engine_log), fs.young_leads(reference))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for kwargs in ({}, {"by": "rep"}, {"by": "week", "mature": "45D"}):
+            got = fs.fit(engine_log, **kwargs).to_frame()
+            pd.testing.assert_frame_equal(got, fs.fit(reference, **kwargs).to_frame())
+
+
+def test_lead_level_analyses_say_so(engine_log):
+    with pytest.raises(fs.LogError) as err:
+        fs.cycle_length(engine_log)
+    assert err.value.key == "engine.error.lead_level"
+    assert "engine=" in str(err.value)
+
+
+# ------------------------------------------------------------------ errors
+def spoil(events: pd.DataFrame) -> pd.DataFrame:
+    """Five kinds of bad row: a copied row, an unknown stage, no lead, no time, a
+    time in the future (a year typed wrong)."""
+    bad = events.copy()
+    bad = pd.concat([bad, bad.iloc[[40]]], ignore_index=True)  # copied row
+    bad.loc[100, "stage"] = "sael"
+    bad.loc[200, "lead"] = None
+    bad.loc[300, "time"] = pd.NaT
+    bad.loc[400, "time"] = pd.Timestamp("2099-03-01")
+    return bad
+
+
+@pytest.mark.parametrize("name", ["parquet", "csv", "frame", "polars", "dask"])
+def test_same_errors(events, tmp_path, name, monkeypatch):
+    from funnelsim import _formats, engine
+
+    tomorrow = np.datetime64("2026-12-07T00:00:00", "ns")  # one clock for both readers
+    monkeypatch.setattr(_formats, "tomorrow", lambda: tomorrow)
+    monkeypatch.setattr(engine, "tomorrow", lambda: tomorrow)
+    bad = spoil(events)
+    files = {}
+    if name == "parquet":
+        files["parquet"] = tmp_path / "bad.parquet"
+        bad.to_parquet(files["parquet"], index=False)
+    if name == "csv":
+        files["csv"] = tmp_path / "bad.csv"
+        bad.to_csv(files["csv"], index=False, date_format="%Y-%m-%d %H:%M:%S")
+    source = open_source(name, bad, files)
+    reference = files.get(name, bad)
+    with pytest.raises(fs.LogError) as expected:
+        fs.read_log(reference, format="events", stages=STAGES, engine="pandas")
+    with pytest.raises(fs.LogError) as got:
+        fs.read_log(source, format="events", stages=STAGES, engine="duckdb")
+    if name in ("parquet", "csv", "frame"):  # named and numbered alike
+        assert str(got.value) == str(expected.value)
+    problems = [(p.column, p.reason) for p in got.value.values["problems"]]
+    assert problems == [(p.column, p.reason) for p in expected.value.values["problems"]]
+    assert len(problems) == 5
+
+    kept = fs.read_log(reference, format="events", stages=STAGES, errors="drop", engine="pandas")
+    source = open_source(name, bad, files)
+    log = fs.read_log(source, format="events", stages=STAGES, errors="drop", engine="duckdb")
+    if name in ("parquet", "csv", "frame"):
+        pd.testing.assert_frame_equal(log.dropped, kept.dropped)
+    assert len(log.dropped) == len(kept.dropped) > 5
+    pd.testing.assert_frame_equal(log.stage_table(by="rep"), kept.stage_table(by="rep"))
+
+
+def test_auto_engine_by_size(files, monkeypatch):
+    from funnelsim import engine
+
+    small = fs.read_log(files["parquet"], format="events", stages=STAGES)
+    assert small.engine is None  # small files: pandas
+    monkeypatch.setattr(engine, "AUTO_BYTES", 1000)
+    large = fs.read_log(files["parquet"], format="events", stages=STAGES)
+    assert large.engine is not None
+    pd.testing.assert_frame_equal(large.stage_table(by="rep"), small.stage_table(by="rep"))
+
+
+def test_status_column_is_a_clear_error(events):
+    frame = events.assign(status="open")
+    with pytest.raises(fs.FunnelsimError) as err:
+        fs.read_log(frame, format="events", stages=STAGES, engine="duckdb")
+    assert err.value.key == "engine.error.status"
+
+
+def test_file_untouched(files):
+    before = files["parquet"].read_bytes()
+    log = fs.read_log(files["parquet"], format="events", stages=STAGES, engine="duckdb")
+    log.stage_table(by="rep")
+    assert files["parquet"].read_bytes() == before
