@@ -101,6 +101,8 @@ def is_engine_frame(source: object) -> bool:
 def wants_engine(source: object, engine: str, fmt: str) -> bool:
     """Whether ``read_log`` reads ``source`` with an engine (:data:`ENGINES`)."""
     engine = choice("engine", engine, ENGINES)
+    if is_database(source):
+        return True
     if engine == "pandas":
         return False
     if is_engine_frame(source):
@@ -246,6 +248,91 @@ def _close(con: Any, folder: str) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+#: What a database's address starts with (``read_log("postgresql://...", table=...)``).
+DATABASE_SCHEMES = ("postgresql://", "postgres://", "duckdb://", "sqlite://", "mysql://")
+
+
+def is_database(source: object) -> bool:
+    """A database's address (``postgresql://user@host/db``), a SQLAlchemy engine or an
+    Ibis connection: ``read_log`` reads its ``table=`` or ``query=``.
+
+    >>> is_database("postgresql://kit@localhost/crm"), is_database("events.csv")
+    (True, False)
+    """
+    if isinstance(source, str):
+        return source.lower().startswith(DATABASE_SCHEMES)
+    kind = type(source)
+    module = kind.__module__ or ""
+    return (module.startswith("sqlalchemy") and kind.__name__ == "Engine") or (
+        module.startswith("ibis.backends") and hasattr(source, "table")
+    )
+
+
+def _open_database(source: object, table: str | None, query: str | None) -> _Table:
+    """A database's table or query through Ibis (which writes the database's own SQL);
+    nothing is written to the database but temporary tables of this session."""
+    import narwhals as nw
+
+    if (table is None) == (query is None):
+        raise FunnelsimValueError("engine.error.table_or_query", source=_address(source))
+    try:
+        import ibis
+    except ImportError:
+        raise FunnelsimValueError("engine.error.ibis", source=_address(source)) from None
+    try:
+        if isinstance(source, str):
+            con = ibis.connect(source)
+        elif type(source).__name__ == "Engine":  # SQLAlchemy
+            con = ibis.connect(source.url.render_as_string(hide_password=False))
+        else:
+            con = source
+        expr = con.table(table) if table is not None else _query(con, query)
+    except Exception as err:  # noqa: BLE001 - the driver's own error, in our words
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise LogError(
+            "engine.error.database", source=_address(source), what=table or query, reason=reason
+        ) from None
+    name = table if table is not None else "query"
+    frame = nw.from_native(expr)
+
+    def numbered() -> Any:  # a table has no row order: rows as the database lists them
+        return frame.with_row_index("__row", order_by=frame.columns[:1]).with_columns(
+            nw.col("__row") + 2
+        )
+
+    return _Table(frame, name, "ibis", numbered, [con, expr])
+
+
+def _query(con: Any, query: str) -> Any:
+    """An Ibis expression of a SQL query. For PostgreSQL its columns' types are asked of
+    the server with ``LIMIT 0``, not found by creating a temporary view as Ibis does
+    (a read-only replica allows none)."""
+    if getattr(con, "name", "") != "postgres":
+        return con.sql(query)
+    import ibis
+    from ibis.backends.sql.datatypes import PostgresType
+
+    with con.con.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM ({query}) AS funnelsim_query LIMIT 0")
+        types = cursor.adapters.types
+        schema = {
+            d.name: PostgresType.from_string(types.get(d.type_code).name)
+            for d in cursor.description
+        }
+    con.con.rollback() if not con.con.autocommit else None
+    return con.sql(query, schema=ibis.schema(schema))
+
+
+def _address(source: object) -> str:
+    """A database's address without its password, for a message."""
+    text = source if isinstance(source, str) else str(getattr(source, "url", type(source)))
+    if "://" in text and "@" in text:
+        scheme, rest = text.split("://", 1)
+        user, host = rest.rsplit("@", 1)
+        text = f"{scheme}://{user.split(':', 1)[0]}@{host}"
+    return text
+
+
 def _open_native(source: object) -> _Table:
     import narwhals as nw
 
@@ -311,7 +398,8 @@ class LeadTable:
         columns: Mapping[str, Any],
         sources: Sequence[str] | None = None,
     ) -> pd.DataFrame:
-        """Sums of ``columns`` (narwhals expressions, 0/1 or counts per lead) per group of
+        """Sums of ``columns`` (narwhals expressions of int counts per lead: 0/1 from
+        :func:`_one`, or attempts) per group of
         ``keys`` (group columns, or ``"week"`` / ``"month"`` of each lead's first
         time), as pandas: one row per group, keys first, in the order pandas' group-by
         of the lead-level log gives. ``sources``: the group column each key reads (a
@@ -356,8 +444,8 @@ class LeadTable:
         S = len(self.stages)
         columns = {}
         for k in range(1, S):
-            columns[f"entered{k}"] = ~nw.col(f"a{k - 1}").is_null()
-            columns[f"passed{k}"] = ~nw.col(f"a{k}").is_null()
+            columns[f"entered{k}"] = _one(~nw.col(f"a{k - 1}").is_null())
+            columns[f"passed{k}"] = _one(~nw.col(f"a{k}").is_null())
             columns[f"attempts{k}"] = nw.col(f"n{k - 1}")
         return self.totals(keys, columns, sources)
 
@@ -373,9 +461,9 @@ class LeadTable:
         for k in range(1, len(self.stages)):
             at = nw.col(f"a{k - 1}")
             old = ~at.is_null() & ((nw.lit(as_of) - at) / DAY_NS >= window).fill_null(False)
-            columns[f"entered{k}"] = old
-            columns[f"passed{k}"] = old & ~nw.col(f"a{k}").is_null()
-            columns[f"young{k}"] = ~at.is_null() & ~old
+            columns[f"entered{k}"] = _one(old)
+            columns[f"passed{k}"] = _one(old & ~nw.col(f"a{k}").is_null())
+            columns[f"young{k}"] = _one(~at.is_null() & ~old)
         return self.totals(keys, columns, sources)
 
     def step_times(self, k: int, quantile: float, as_of: int) -> tuple[int, int, float, int]:
@@ -387,7 +475,8 @@ class LeadTable:
 
         prev, this = nw.col(f"a{k - 1}"), nw.col(f"a{k}")
         counts = self.totals(
-            [], {"entered": ~prev.is_null(), "passed": ~prev.is_null() & ~this.is_null()}
+            [],
+            {"entered": _one(~prev.is_null()), "passed": _one(~prev.is_null() & ~this.is_null())},
         ).iloc[0]
         n, passed = int(counts["entered"]), int(counts["passed"])
         if passed == 0:
@@ -412,7 +501,7 @@ class LeadTable:
             & nw.col("closed").is_null()
             & ((nw.lit(as_of) - prev) / DAY_NS < typical).fill_null(False)
         )
-        young = int(self.totals([], {"young": wait}).iloc[0]["young"])
+        young = int(self.totals([], {"young": _one(wait)}).iloc[0]["young"])
         return n, passed, typical, young
 
     def _key_column(self, key: str, column: pd.Series) -> pd.Series | pd.Categorical:
@@ -434,6 +523,13 @@ class LeadTable:
         return ~nw.col(f"a{k}").is_null()
 
 
+def _one(condition: Any) -> Any:
+    """1 where ``condition`` holds, else 0 (a database may not cast a boolean to int64)."""
+    import narwhals as nw
+
+    return nw.when(condition).then(nw.lit(1, nw.Int64)).otherwise(nw.lit(0, nw.Int64))
+
+
 def _calendar_labels(day: pd.Series, unit: str) -> pd.Series:
     """The week (its Monday, ``"2025-03-03"``) or month (``"2025-03"``) of each date."""
     if unit == "week":
@@ -451,12 +547,16 @@ def read_engine_log(
     as_of: pd.Timestamp | None,
     mode: str,
     delimiter: str | None = None,
+    table: str | None = None,
+    query: str | None = None,
 ) -> dict[str, Any]:
     """The parts of an events :class:`~funnelsim.Log` read by an engine (``Log.engine``
     a :class:`LeadTable`; no lead-level frames). ``read_log`` calls it."""
     import narwhals as nw
 
-    if isinstance(source, pd.DataFrame):
+    if is_database(source):
+        table = _open_database(source, table, query)
+    elif isinstance(source, pd.DataFrame):
         table = _open_pandas(source)
     elif is_engine_frame(source):
         table = _open_native(source)
@@ -521,8 +621,10 @@ def _persist(frame: Any, table: _Table, name: str) -> Any:
         return nw.from_native(native.collect().lazy())
     if backend == "dask":
         return nw.from_native(native.persist())
-    if hasattr(native, "cache"):  # Spark, Ibis
+    if backend in ("pyspark", "pyspark_connect"):
         return nw.from_native(native.cache())
+    # a database (Ibis): nothing written, not even a temporary table (a read-only
+    # replica allows none); it computes the lead table again for each question
     return frame
 
 
@@ -565,10 +667,10 @@ class _Build:
         if far_end is not None:
             problem = problem | (t > far_end)
         marked = rows.with_columns(
-            __bad=problem.cast(nw.Int64),
+            __bad=_one(problem),
             **{f"m{k}": nw.when(nw.col("s") == k).then(t) for k in range(S)},
             **{f"x{k}": nw.when(nw.col("s") == k).then(t) for k in range(S)},
-            **{f"c{k}": (nw.col("s") == k).fill_null(False).cast(nw.Int64) for k in range(S)},
+            **{f"c{k}": _one((nw.col("s") == k).fill_null(False)) for k in range(S)},
         )
         aggs = [
             *[nw.col(f"m{k}").min() for k in range(S)],
@@ -582,7 +684,8 @@ class _Build:
         per = marked.filter(~nw.col("lead").is_null()).group_by("lead").agg(*aggs)
         arrive = {}
         for k in range(S - 1, -1, -1):
-            arrive[f"a{k}"] = nw.min_horizontal(*[nw.col(f"m{j}") for j in range(k, S)])
+            later = [nw.col(f"m{j}") for j in range(k, S)]
+            arrive[f"a{k}"] = nw.min_horizontal(*later) if len(later) > 1 else later[0]
         per = per.with_columns(**arrive)
         late = [nw.col(f"x{k}") > nw.col(f"a{k + 1}") for k in range(S - 1)]
         varies = [nw.col(f"{v}__min") != nw.col(f"{v}__max") for v in self.values]
@@ -613,7 +716,7 @@ class _Build:
         counts = _collect(
             per.select(
                 leads=nw.len(),
-                special=nw.col("__special").cast(nw.Int64).sum(),
+                special=_one(nw.col("__special")).sum(),
                 special_rows=nw.when(nw.col("__special")).then(nw.col("__rows")).sum(),
             )
         )
@@ -641,9 +744,7 @@ class _Build:
                 rows=nw.col("__rows").sum(),
                 last=nw.max_horizontal(*[nw.col(f"x{k}") for k in range(S)]).max(),
                 **{
-                    f"skip{k}": (~nw.col(f"a{k}").is_null() & (nw.col(f"c{k}") == 0))
-                    .cast(nw.Int64)
-                    .sum()
+                    f"skip{k}": _one(~nw.col(f"a{k}").is_null() & (nw.col(f"c{k}") == 0)).sum()
                     for k in range(S - 1)
                 },
             )
@@ -786,4 +887,23 @@ def _nanoseconds(table: _Table, column: str) -> Any:
             native.select(f'*, epoch_ns("{column}")::BIGINT AS "__ns_{column}"')
         )
         return nw.col(f"__ns_{column}")
+    if table.backend in ("pyspark", "pyspark_connect"):
+        from pyspark.sql import functions as F  # noqa: N812 - Spark's own spelling
+
+        native = nw.to_native(table.frame)
+        micros = F.unix_micros(F.col(f"`{column}`")) * 1000
+        table.frame = nw.from_native(native.withColumn(f"__ns_{column}", micros))
+        return nw.col(f"__ns_{column}")
+    if table.backend == "ibis":
+        native = nw.to_native(table.frame)
+        # microseconds since 1970 (what a database's timestamps hold), in nanoseconds
+        micros = native[column].delta(_ibis_epoch(), unit="microsecond")
+        table.frame = nw.from_native(native.mutate(**{f"__ns_{column}": micros * 1000}))
+        return nw.col(f"__ns_{column}")
     return nw.col(column).dt.timestamp("ns")
+
+
+def _ibis_epoch() -> Any:
+    import ibis
+
+    return ibis.timestamp("1970-01-01 00:00:00")

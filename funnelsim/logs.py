@@ -614,6 +614,8 @@ def read_log(
     delimiter: str | None = None,
     sheet: str | int | None = None,
     engine: str = "auto",
+    table: str | None = None,
+    query: str | None = None,
 ) -> Log:
     """Read a sales log (events, leads or counts) into one validated :class:`Log`.
 
@@ -702,6 +704,13 @@ def read_log(
         or PySpark DataFrame, an Ibis table of a database) is read by that
         engine whatever ``engine`` says, except ``"pandas"``. Both ways give
         the same stage tables and fits, and the same errors.
+    table, query : str, optional
+        With a database as ``source`` (an address such as
+        ``"postgresql://user@host/crm"``, a SQLAlchemy engine or an Ibis
+        connection): the table to read, or a SQL query whose rows are the log
+        (one of the two). The database does the counting (through Ibis); the
+        rows stay there. A database's rows have no order: messages count rows
+        as the database lists them.
 
     Returns
     -------
@@ -795,6 +804,8 @@ def read_log(
                 as_of=snapshot,
                 mode=mode,
                 delimiter=delimiter,
+                table=table,
+                query=query,
             )
             return Log(**parts)
     elif engine == "pandas" and not isinstance(source, str | os.PathLike | pd.DataFrame):
