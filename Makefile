@@ -18,7 +18,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[notebooks,test,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[notebooks,test,dev,engines]'
 	$(BIN)/python -m funnelsim.fonts  # Regular copy of the Chinese plot font (once, ~30 s)
 	@touch $(STAMP)
 

@@ -154,7 +154,7 @@ def _far_times(
     problems: Problems,
     times: np.ndarray,
     columns: Sequence[str],
-    end: int | None | str = FROM_TIMES,
+    end: int | str | None = FROM_TIMES,
 ) -> None:
     """Without ``as_of=``: times that would wrongly become the log's as-of time.
 
@@ -347,7 +347,7 @@ class EventRows:
 
 
 def check_events(
-    src: Source, stage_map: dict, given: dict, as_of, *, far_end: int | None | str = FROM_TIMES
+    src: Source, stage_map: dict, given: dict, as_of, *, far_end: int | str | None = FROM_TIMES
 ) -> EventRows:
     """Read and check the rows of an events source (every check of :func:`read_events`).
 
@@ -393,7 +393,7 @@ def read_events(
     as_of,
     mode: str,
     *,
-    far_end: int | None | str = FROM_TIMES,
+    far_end: int | str | None = FROM_TIMES,
     whole: bool = True,
 ) -> LogParts:
     """The parts of an events log (see :func:`funnelsim.read_log`). ``far_end``: see

@@ -32,6 +32,7 @@ with ``errors="drop"``, is the pandas reader's, word for word.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import warnings
 import weakref
@@ -40,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import narwhals as nw
 import numpy as np
 import pandas as pd
 
@@ -49,13 +51,12 @@ from ._formats import (
     GROUP_FIELDS,
     REQUIRED,
     attribute,
-    check_events,
     extra_columns,
     far_limit,
     read_events,
     tomorrow,
 )
-from ._reader import LogError, Source, choice
+from ._reader import NAME_ATTR, LogError, Source, choice
 from .i18n import FunnelsimValueError
 
 # narwhals reads Dask itself today and will through the narwhals-dask plugin tomorrow; the
@@ -89,8 +90,6 @@ def is_engine_frame(source: object) -> bool:
     """
     if isinstance(source, pd.DataFrame | str | os.PathLike | bytes) or source is None:
         return False
-    import narwhals as nw
-
     try:
         nw.from_native(source)
     except TypeError:
@@ -147,7 +146,7 @@ class _Table:
 
 
 def _duckdb_connection(folder: str) -> Any:
-    import duckdb
+    import duckdb  # lazy: DuckDB loads only when a log needs it (0.2 s)
 
     con = duckdb.connect(str(Path(folder) / "log.duckdb"))
     threads = max(1, min(os.cpu_count() or 1, 8))
@@ -162,8 +161,6 @@ def _duckdb_connection(folder: str) -> Any:
 def _open_file(path: Path, delimiter: str | None) -> _Table:
     """A Parquet file or dataset folder, or a UTF-8 CSV file, as a DuckDB relation in a
     database of its own (in a temporary folder removed with the log)."""
-    import narwhals as nw
-
     folder = tempfile.mkdtemp(prefix="funnelsim-")
     con = _duckdb_connection(folder)
     name = path.name or str(path)
@@ -188,7 +185,7 @@ def _open_file(path: Path, delimiter: str | None) -> _Table:
     try:
         rel = relation(False)
         rel.limit(1).fetchall()
-    except Exception as err:  # noqa: BLE001 - DuckDB's own error, in our words
+    except Exception as err:
         raise LogError("engine.error.read", name=name, reason=str(err).splitlines()[0]) from None
 
     def numbered() -> Any:
@@ -219,10 +216,6 @@ def _open_file(path: Path, delimiter: str | None) -> _Table:
 
 def _open_pandas(frame: pd.DataFrame) -> _Table:
     """A pandas DataFrame read by DuckDB (``engine="duckdb"``), in a database of its own."""
-    import narwhals as nw
-
-    from ._reader import NAME_ATTR
-
     folder = tempfile.mkdtemp(prefix="funnelsim-")
     con = _duckdb_connection(folder)
     frame = frame.copy(deep=False)
@@ -240,8 +233,6 @@ def _open_pandas(frame: pd.DataFrame) -> _Table:
 
 
 def _close(con: Any, folder: str) -> None:
-    import shutil
-
     try:
         con.close()
     finally:
@@ -271,12 +262,10 @@ def is_database(source: object) -> bool:
 def _open_database(source: object, table: str | None, query: str | None) -> _Table:
     """A database's table or query through Ibis (which writes the database's own SQL);
     nothing is written to the database but temporary tables of this session."""
-    import narwhals as nw
-
     if (table is None) == (query is None):
         raise FunnelsimValueError("engine.error.table_or_query", source=_address(source))
     try:
-        import ibis
+        import ibis  # lazy: Ibis is optional (the engines extra), for databases only
     except ImportError:
         raise FunnelsimValueError("engine.error.ibis", source=_address(source)) from None
     try:
@@ -287,7 +276,7 @@ def _open_database(source: object, table: str | None, query: str | None) -> _Tab
         else:
             con = source
         expr = con.table(table) if table is not None else _query(con, query)
-    except Exception as err:  # noqa: BLE001 - the driver's own error, in our words
+    except Exception as err:
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise LogError(
             "engine.error.database", source=_address(source), what=table or query, reason=reason
@@ -309,6 +298,7 @@ def _query(con: Any, query: str) -> Any:
     (a read-only replica allows none)."""
     if getattr(con, "name", "") != "postgres":
         return con.sql(query)
+    # lazy: Ibis is optional (the engines extra), for databases only
     import ibis
     from ibis.backends.sql.datatypes import PostgresType
 
@@ -334,8 +324,6 @@ def _address(source: object) -> str:
 
 
 def _open_native(source: object) -> _Table:
-    import narwhals as nw
-
     frame = nw.from_native(source)
     if isinstance(frame, nw.DataFrame):  # an eager frame (Polars, PyArrow): lazily
         frame = frame.lazy()
@@ -371,7 +359,18 @@ class LeadTable:
     (when it was decided, null while open).
 
     Built by :func:`funnelsim.read_log` (``engine=``); a :class:`~funnelsim.Log`
-    holds it in ``Log.engine`` and asks it its tables.
+    holds it in ``Log.engine`` and asks it its tables. Leads the pandas reader
+    read (irregular ones, see the module's notes) are in ``patch``, a pandas
+    frame of the same columns, which every question adds in.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> stages = ["dial", "connect", "meeting", "proposal", "sale"]
+    >>> log = fs.read_log(fs.datasets.path("sample_events.csv"), format="events",
+    ...                   stages=stages, engine="duckdb")
+    >>> log.engine.n_leads, log.engine.groups, log.leads is None
+    (6000, ('rep', 'source'), True)
     """
 
     frame: Any  # narwhals LazyFrame
@@ -384,9 +383,15 @@ class LeadTable:
     keep: list = field(default_factory=list, repr=False)
 
     def parts(self) -> list[Any]:
-        """The table's parts as narwhals LazyFrames: the engine's, then the patch."""
-        import narwhals as nw
+        """The table's parts as narwhals LazyFrames: the engine's, then the patch.
 
+        >>> import funnelsim as fs
+        >>> stages = ["dial", "connect", "meeting", "proposal", "sale"]
+        >>> log = fs.read_log(fs.datasets.path("sample_events.csv"), format="events",
+        ...                   stages=stages, engine="duckdb")
+        >>> [part.implementation.name for part in log.engine.parts()]
+        ['DUCKDB']
+        """
         out = [self.frame]
         if self.patch is not None and len(self.patch):
             out.append(nw.from_native(self.patch).lazy())
@@ -403,9 +408,20 @@ class LeadTable:
         ``keys`` (group columns, or ``"week"`` / ``"month"`` of each lead's first
         time), as pandas: one row per group, keys first, in the order pandas' group-by
         of the lead-level log gives. ``sources``: the group column each key reads (a
-        field for the file's name of its column), by default the key itself."""
-        import narwhals as nw
+        field for the file's name of its column), by default the key itself.
 
+        >>> import funnelsim as fs
+        >>> stages = ["dial", "connect", "meeting", "proposal", "sale"]
+        >>> log = fs.read_log(fs.datasets.path("sample_events.csv"), format="events",
+        ...                   stages=stages, engine="duckdb")
+        >>> import narwhals as nw
+        >>> log.engine.totals(["rep"], {"won": _one(~nw.col("a4").is_null())}).head(3)
+              won
+        rep
+        Chen   17
+        Li     17
+        Liu    10
+        """
         keys = list(keys)
         sources = list(keys if sources is None else sources)
         derived = [k for k, src in zip(keys, sources, strict=True) if src not in self.groups]
@@ -438,9 +454,17 @@ class LeadTable:
 
     def stage_table(self, keys: Sequence[str], sources: Sequence[str]) -> pd.DataFrame:
         """Like :meth:`funnelsim.Log.stage_table` (the engine's sums of ``reached`` and
-        ``attempts``): columns ``entered{k}``, ``passed{k}``, ``attempts{k}``."""
-        import narwhals as nw
+        ``attempts``): columns ``entered{k}``, ``passed{k}``, ``attempts{k}`` for each step
+        ``k`` (1, 2, ...), per group of ``keys``.
 
+        >>> import funnelsim as fs
+        >>> stages = ["dial", "connect", "meeting", "proposal", "sale"]
+        >>> log = fs.read_log(fs.datasets.path("sample_events.csv"), format="events",
+        ...                   stages=stages, engine="duckdb")
+        >>> log.engine.stage_table([], [])[["entered1", "passed1", "attempts1"]]
+           entered1  passed1  attempts1
+        0      6000     2831       6000
+        """
         S = len(self.stages)
         columns = {}
         for k in range(1, S):
@@ -454,9 +478,17 @@ class LeadTable:
     ) -> pd.DataFrame:
         """Like :func:`funnelsim.logs.mature_stage_table`: per step, leads at the previous
         stage at least ``window`` days before ``as_of`` (ns), those of them that passed,
-        and the young ones."""
-        import narwhals as nw
+        and the young ones.
 
+        >>> import funnelsim as fs
+        >>> stages = ["dial", "connect", "meeting", "proposal", "sale"]
+        >>> log = fs.read_log(fs.datasets.path("sample_events.csv"), format="events",
+        ...                   stages=stages, engine="duckdb")
+        >>> as_of = log.as_of.value
+        >>> log.engine.mature_table([], [], 60.0, as_of)[["entered4", "passed4", "young4"]]
+           entered4  passed4  young4
+        0       176       50     101
+        """
         columns = {}
         for k in range(1, len(self.stages)):
             at = nw.col(f"a{k - 1}")
@@ -470,9 +502,16 @@ class LeadTable:
         """For the step into stage ``k``: leads entered, passed, the ``quantile`` of the
         days passing took (linear, as :func:`numpy.quantile`; NaN when none passed)
         and the open leads waiting there for less than that (see
-        :func:`funnelsim.young_leads`)."""
-        import narwhals as nw
+        :func:`funnelsim.young_leads`).
 
+        >>> import funnelsim as fs
+        >>> stages = ["dial", "connect", "meeting", "proposal", "sale"]
+        >>> log = fs.read_log(fs.datasets.path("sample_events.csv"), format="events",
+        ...                   stages=stages, engine="duckdb")
+        >>> n, passed, typical, young = log.engine.step_times(4, 0.9, log.as_of.value)
+        >>> n, passed, round(typical, 2), young
+        (277, 80, 23.49, 32)
+        """
         prev, this = nw.col(f"a{k - 1}"), nw.col(f"a{k}")
         counts = self.totals(
             [],
@@ -517,16 +556,9 @@ class LeadTable:
             return pd.Categorical(text, categories=pd.Index(names[order], dtype=object))
         return text
 
-    def n_at(self, k: int) -> Any:
-        import narwhals as nw
-
-        return ~nw.col(f"a{k}").is_null()
-
 
 def _one(condition: Any) -> Any:
     """1 where ``condition`` holds, else 0 (a database may not cast a boolean to int64)."""
-    import narwhals as nw
-
     return nw.when(condition).then(nw.lit(1, nw.Int64)).otherwise(nw.lit(0, nw.Int64))
 
 
@@ -551,9 +583,18 @@ def read_engine_log(
     query: str | None = None,
 ) -> dict[str, Any]:
     """The parts of an events :class:`~funnelsim.Log` read by an engine (``Log.engine``
-    a :class:`LeadTable`; no lead-level frames). ``read_log`` calls it."""
-    import narwhals as nw
+    a :class:`LeadTable`; no lead-level frames). ``read_log`` calls it.
 
+    >>> import funnelsim as fs
+    >>> from funnelsim.logs import Log
+    >>> stages = ["dial", "connect", "meeting", "proposal", "sale"]
+    >>> parts = read_engine_log(fs.datasets.path("sample_events.csv"),
+    ...                         stage_map=dict(zip(stages, stages)), given={}, as_of=None,
+    ...                         mode="raise")
+    >>> Log(**parts)
+    Log(events, 'sample_events.csv': 6000 leads, stages dial -> connect -> meeting ->
+        proposal -> sale, 0 rows dropped)
+    """
     if is_database(source):
         table = _open_database(source, table, query)
     elif isinstance(source, pd.DataFrame):
@@ -586,7 +627,6 @@ def read_engine_log(
         raise FunnelsimValueError(
             "engine.error.amount_text", name=table.name, column=cols["amount"]
         )
-    stages = tuple(stage_map)
     time_ns = _nanoseconds(table, cols["time"])  # may add a column to table.frame
     frame = table.frame
     blank = [_text(nw.col(c), schema[c]).is_null() for c in columns]
@@ -596,7 +636,9 @@ def read_engine_log(
         t=time_ns,
         **{g: _text(nw.col(cols.get(g, g)), schema[cols.get(g, g)]) for g in groups},
         **({"amount": nw.col(cols["amount"]).cast(nw.Float64)} if "amount" in cols else {}),
-        __empty=nw.all_horizontal(*blank, ignore_nulls=False),  # a row the pandas reader leaves out
+        __empty=nw.all_horizontal(
+            *blank, ignore_nulls=False
+        ),  # a row the pandas reader leaves out
     ).filter(~nw.col("__empty"))
     build = _Build(table, rows, cols, schema, stage_map, tuple(groups), tuple(extras))
     build.columns = columns
@@ -608,8 +650,6 @@ def _persist(frame: Any, table: _Table, name: str) -> Any:
     log's own DuckDB database (a temporary one on a user's connection, never a table of
     theirs), a Polars frame in memory, a Dask frame persisted, a Spark or Ibis frame
     cached; later queries read it instead of the source."""
-    import narwhals as nw
-
     native = nw.to_native(frame)
     backend = table.backend
     if backend == "duckdb":
@@ -643,8 +683,6 @@ class _Build:
         self.values = [*groups, *(["amount"] if "amount" in cols else [])]
 
     def run(self, as_of: pd.Timestamp | None, mode: str) -> dict[str, Any]:
-        import narwhals as nw
-
         S, rows = len(self.stages), self.rows
         t = nw.col("t")
         # --- times that would be wrong as the log's as-of time (read_log's rules)
@@ -801,8 +839,6 @@ class _Build:
     def _patch(self, per, n_special, no_lead, as_of, mode, far_end, whole) -> dict | None:
         """The rows of the special leads (invalid or irregular) and of rows without a lead,
         read by the pandas reader: their Log parts (None when there are none)."""
-        import narwhals as nw
-
         if n_special == 0 and no_lead == 0:
             return None
         numbered = self.table.numbered()
@@ -852,8 +888,6 @@ class _Build:
 def _text(expr: Any, dtype: Any) -> Any:
     """Cells as the pandas reader labels them: text without surrounding spaces, an
     empty text as missing; whole numbers as their digits."""
-    import narwhals as nw
-
     if dtype == nw.String:
         stripped = expr.str.strip_chars()
         return nw.when(stripped != "").then(stripped)
@@ -862,8 +896,6 @@ def _text(expr: Any, dtype: Any) -> Any:
 
 def _stage_code(expr: Any, dtype: Any, stage_map: Mapping[str, str]) -> Any:
     """Each row's stage index (Int8), null when empty or not a stage."""
-    import narwhals as nw
-
     label = _text(expr, dtype)
     code = None
     for k, name in reversed(list(enumerate(stage_map.values()))):
@@ -878,8 +910,6 @@ def _stage_code(expr: Any, dtype: Any, stage_map: Mapping[str, str]) -> Any:
 
 def _nanoseconds(table: _Table, column: str) -> Any:
     """A time column as int64 nanoseconds since 1970 (UTC for times with a zone)."""
-    import narwhals as nw
-
     if table.backend == "duckdb":
         native = nw.to_native(table.frame)
         # narwhals has no epoch for DuckDB: its own function, on the same relation
@@ -888,7 +918,8 @@ def _nanoseconds(table: _Table, column: str) -> Any:
         )
         return nw.col(f"__ns_{column}")
     if table.backend in ("pyspark", "pyspark_connect"):
-        from pyspark.sql import functions as F  # noqa: N812 - Spark's own spelling
+        # lazy: Spark is optional, and its table is Spark's
+        from pyspark.sql import functions as F
 
         native = nw.to_native(table.frame)
         micros = F.unix_micros(F.col(f"`{column}`")) * 1000
@@ -904,6 +935,6 @@ def _nanoseconds(table: _Table, column: str) -> Any:
 
 
 def _ibis_epoch() -> Any:
-    import ibis
+    import ibis  # lazy: Ibis is optional (the engines extra), for databases only
 
     return ibis.timestamp("1970-01-01 00:00:00")

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import narwhals as nw
 import numpy as np
 import pandas as pd
 
@@ -37,7 +38,7 @@ from ._reader import (
     read_source,
 )
 from ._validate import by_columns, check_nonnegative, type_name
-from .engine import LeadTable, read_engine_log, wants_engine
+from .engine import LeadTable, is_engine_frame, read_engine_log, wants_engine
 from .funnel import Funnel
 from .i18n import FunnelsimTypeError, FunnelsimValueError, stages_label, t
 
@@ -824,12 +825,8 @@ def read_log(
 def _engine_to_pandas(source: object) -> object:
     """An engine's table read whole into pandas (a leads or counts log, or
     ``engine="pandas"``); anything else as it is."""
-    from .engine import is_engine_frame
-
     if not is_engine_frame(source):
         return source
-    import narwhals as nw
-
     frame = nw.from_native(source)
     frame = frame.lazy().collect() if isinstance(frame, nw.LazyFrame) else frame
     return frame.to_pandas()

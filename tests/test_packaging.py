@@ -40,7 +40,8 @@ def test_environment_yml_lists_every_runtime_dependency():
 
 def test_environment_yml_lists_the_notebook_and_test_extras():
     extras = _pyproject()["project"]["optional-dependencies"]
-    wanted = {_name(r) for group in ("notebooks", "test", "dev") for r in extras[group]}
+    groups = ("notebooks", "test", "dev", "engines")
+    wanted = {_name(r) for group in groups for r in extras[group]}
     missing = wanted - _conda_names()
     assert not missing, f"environment.yml lacks {sorted(missing)}"
 
@@ -130,6 +131,7 @@ def test_all_lists_exactly_the_public_names():
     submodules |= {"planning", "overall"}  # the homes of plan_calls and Fit.overall
     submodules |= {"cli", "lessons", "plotting", "report", "widgets"}  # loaded lazily on first use
     submodules |= {"fonts"}  # the Chinese plot font, loaded with plotting
+    submodules |= {"engine"}  # logs of any size, loaded with logs
     submodules |= {"summaries"}  # the text the command line prints, loaded with cli or report
     submodules |= {"lessons_logs"}  # the old home of the lessons of 04-06, a warning on import
     assert public - set(fs.__all__) <= submodules
