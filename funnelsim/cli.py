@@ -49,6 +49,7 @@ from ._version import __version__
 from .backtesting import BacktestWarning, backtest
 from .calls import read_calls
 from .distributions import Cycle, DealSize
+from .engine import ENGINES
 from .estimate import fit as fit_log
 from .forecasting import forecast
 from .i18n import (
@@ -169,6 +170,11 @@ def _log_arguments(parser: argparse.ArgumentParser, *, estimate: bool = True) ->
         "--errors", choices=("raise", "drop"), default="raise", help=_h("cli.help.errors", "raise")
     )
     group.add_argument("--dropped", metavar="FILE.csv", default=None, help=t("cli.help.dropped"))
+    group.add_argument(
+        "--engine", choices=ENGINES, default="auto", help=_h("cli.help.engine", "auto")
+    )
+    group.add_argument("--table", default=None, metavar="NAME", help=t("cli.help.table"))
+    group.add_argument("--query", default=None, metavar="SQL", help=t("cli.help.query"))
     parser.add_argument("--quiet", "-q", action="store_true", help=t("cli.help.quiet"))
     if not estimate:
         return
@@ -602,6 +608,9 @@ def _read(args: argparse.Namespace):
         as_of=args.as_of,
         delimiter=args.delimiter,
         sheet=args.sheet,
+        engine=args.engine,
+        table=args.table,
+        query=args.query,
     )
     _report_dropped(log, args)
     _report_recognised(log, args)
@@ -636,7 +645,7 @@ def _report_dropped(log, args: argparse.Namespace, shown: int = 10) -> None:
     kept = {
         "counts": lambda: len(log.counts),
         "leads": lambda: len(log.reached),
-        "events": lambda: int(log.reached.to_numpy().sum()),
+        "events": lambda: int(log.reached.to_numpy().sum()) if log.engine is None else log.n_rows,
     }[log.format]()
     if len(dropped) > kept:
         print(t("cli.dropped.most"), file=sys.stderr)
@@ -744,10 +753,7 @@ def _log_deal_size(log, cv: float | None = None) -> DealSize:
 
 def _log_amounts(log) -> pd.Series:
     """Amounts of the deals that reached the last stage (for ``--deal-size log``)."""
-    frame = log.leads if log.format != "counts" else None
-    if frame is None or "amount" not in frame.columns:
-        raise FunnelsimValueError("cli.error.no_amounts", name=log.name)
-    amounts = frame.loc[log.reached[log.stages[-1]].to_numpy(), "amount"].dropna()
+    amounts = log.won_amounts()
     if len(amounts) < 2 or not (amounts > 0).all():
         raise FunnelsimValueError("cli.error.no_amounts", name=log.name)
     return amounts.astype(float)

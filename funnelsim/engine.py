@@ -57,7 +57,7 @@ from ._formats import (
     tomorrow,
 )
 from ._reader import NAME_ATTR, LogError, Source, choice
-from .i18n import FunnelsimValueError
+from .i18n import FunnelsimValueError, t
 
 # narwhals reads Dask itself today and will through the narwhals-dask plugin tomorrow; the
 # notice about the move is for narwhals' users, not the kit's.
@@ -452,6 +452,26 @@ class LeadTable:
             table[key] = self._key_column(src, table[key])
         return table.groupby(list(keys), observed=True, dropna=False)[list(values)].sum()
 
+    def won_amounts(self) -> pd.Series:
+        """The amounts of the leads that reached the last stage, where given.
+
+        >>> import funnelsim as fs
+        >>> stages = ["dial", "connect", "meeting", "proposal", "sale"]
+        >>> log = fs.read_log(fs.datasets.path("sample_events.csv"), format="events",
+        ...                   stages=stages, engine="duckdb")
+        >>> len(log.engine.won_amounts())
+        80
+        """
+        if "amount" not in self.frame.collect_schema().names():
+            return pd.Series(dtype=float, name="amount")
+        last = f"a{len(self.stages) - 1}"
+        pieces = [
+            _collect(part.filter(~nw.col(last).is_null() & ~nw.col("amount").is_null())
+                     .select("amount"))["amount"]
+            for part in self.parts()
+        ]  # fmt: skip
+        return pd.concat(pieces, ignore_index=True).astype(float).rename("amount")
+
     def stage_table(self, keys: Sequence[str], sources: Sequence[str]) -> pd.DataFrame:
         """Like :meth:`funnelsim.Log.stage_table` (the engine's sums of ``reached`` and
         ``attempts``): columns ``entered{k}``, ``passed{k}``, ``attempts{k}`` for each step
@@ -642,7 +662,33 @@ def read_engine_log(
     ).filter(~nw.col("__empty"))
     build = _Build(table, rows, cols, schema, stage_map, tuple(groups), tuple(extras))
     build.columns = columns
-    return build.run(as_of, mode)
+    with _Progress(table.name) as progress:
+        build.progress = progress
+        parts = build.run(as_of, mode)
+    parts["columns_used"] = dict(cols)
+    return parts
+
+
+class _Progress:
+    """A bar over the steps of an engine's read, shown on a terminal or in a notebook
+    only when the read takes more than two seconds (a large log)."""
+
+    STEPS = 6
+
+    def __init__(self, name: str) -> None:
+        from tqdm.auto import tqdm  # lazy: tqdm.auto looks for IPython and its widgets
+
+        self.bar = tqdm(total=self.STEPS, desc=t("engine.progress", name=name), delay=2.0,
+                        leave=False, disable=None)  # fmt: skip
+
+    def step(self) -> None:
+        self.bar.update(1)
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.close()
 
 
 def _persist(frame: Any, table: _Table, name: str) -> Any:
@@ -684,7 +730,7 @@ class _Build:
 
     def run(self, as_of: pd.Timestamp | None, mode: str) -> dict[str, Any]:
         S, rows = len(self.stages), self.rows
-        t = nw.col("t")
+        when = nw.col("t")
         # --- times that would be wrong as the log's as-of time (read_log's rules)
         future = int(tomorrow().view(np.int64))
         if as_of is not None:
@@ -692,8 +738,8 @@ class _Build:
             far_end: int | None = None
         else:
             limit = future
-            ok_time = rows.filter(~t.is_null() & (t <= future))
-            stats = _collect(ok_time.select(n=nw.len(), first=t.min()))
+            ok_time = rows.filter(~when.is_null() & (when <= future))
+            stats = _collect(ok_time.select(n=nw.len(), first=when.min()))
             n_known = int(stats["n"].iloc[0])
             far_end = None
             if n_known:
@@ -701,13 +747,16 @@ class _Build:
                 far_end = far_limit(
                     int(stats["first"].iloc[0]), np.sort(top["t"].to_numpy(np.int64)), n_known
                 )
-        problem = nw.col("lead").is_null() | nw.col("s").is_null() | t.is_null() | (t > limit)
+        self.progress.step()  # the times checked
+        problem = (
+            nw.col("lead").is_null() | nw.col("s").is_null() | when.is_null() | (when > limit)
+        )
         if far_end is not None:
-            problem = problem | (t > far_end)
+            problem = problem | (when > far_end)
         marked = rows.with_columns(
             __bad=_one(problem),
-            **{f"m{k}": nw.when(nw.col("s") == k).then(t) for k in range(S)},
-            **{f"x{k}": nw.when(nw.col("s") == k).then(t) for k in range(S)},
+            **{f"m{k}": nw.when(nw.col("s") == k).then(when) for k in range(S)},
+            **{f"x{k}": nw.when(nw.col("s") == k).then(when) for k in range(S)},
             **{f"c{k}": _one((nw.col("s") == k).fill_null(False)) for k in range(S)},
         )
         aggs = [
@@ -734,6 +783,7 @@ class _Build:
             __again=nw.any_horizontal(*again, ignore_nulls=False),
         )
         per = _persist(per, self.table, "per")
+        self.progress.step()  # one row per lead
         # --- copied rows (the same lead, stage and time twice): only where a stage repeats
         candidates = per.filter((nw.col("__bad") == 0) & nw.col("__again")).select("lead")
         copied = (
@@ -747,10 +797,12 @@ class _Build:
             .with_columns(__copied=nw.lit(True))
         )
         copied = _persist(copied, self.table, "copied")
+        self.progress.step()  # copied rows found
         per = per.join(copied, on="lead", how="left").with_columns(
             __special=(nw.col("__bad") > 0) | nw.col("__copied").fill_null(False) | nw.col("__odd")
         )
         per = _persist(per, self.table, "leads")
+        self.progress.step()  # leads sorted: regular, irregular, invalid
         counts = _collect(
             per.select(
                 leads=nw.len(),
@@ -768,6 +820,7 @@ class _Build:
             )  # fmt: skip
         whole = int(counts["leads"].iloc[0]) == n_special  # no regular lead: all are here
         patch = self._patch(per, n_special, no_lead, as_of, mode, far_end, whole)
+        self.progress.step()  # irregular and invalid leads read by pandas
         regular = per.filter(~nw.col("__special"))
         lead_table = regular.select(
             "lead",
@@ -787,6 +840,7 @@ class _Build:
                 },
             )
         ).iloc[0]
+        self.progress.step()  # the log's figures
         n_regular = int(summary["leads"])
         n_patch = 0 if patch is None else len(patch["reached"])
         if n_regular + n_patch == 0 and patch is None:

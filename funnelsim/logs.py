@@ -168,6 +168,34 @@ class Log:
     engine: LeadTable | None = None
 
     @property
+    def n_leads(self) -> int:
+        """Leads in the log (rows for a counts log), wherever they are held.
+
+        >>> import funnelsim as fs
+        >>> fs.datasets.load_events().n_leads
+        6000
+        """
+        if self.engine is not None:
+            return self.engine.n_leads
+        return len(self.counts) if self.format == "counts" else len(self.leads)
+
+    def won_amounts(self) -> pd.Series:
+        """The amounts of the leads that reached the last stage (none given: left out).
+
+        >>> import funnelsim as fs
+        >>> fs.datasets.load_events().won_amounts().describe()[["count", "mean"]].round()
+        count       80.0
+        mean     21058.0
+        Name: amount, dtype: float64
+        """
+        if self.engine is not None:
+            return self.engine.won_amounts()
+        if self.format == "counts" or self.leads is None or "amount" not in self.leads:
+            return pd.Series(dtype=float, name="amount")
+        won = self.reached[self.stages[-1]].to_numpy()
+        return self.leads.loc[won, "amount"].dropna().astype(float)
+
+    @property
     def group_columns(self) -> list[str]:
         """Columns that ``by=`` may name: the group fields (rep, source, segment,
         period) and the file's other columns. ``by=`` also takes the file's name of
@@ -334,10 +362,7 @@ class Log:
         return Funnel.from_counts(self.stages, [first, *table["passed"].tolist()])
 
     def __repr__(self) -> str:
-        if self.engine is not None:
-            n = self.engine.n_leads
-        else:
-            n = len(self.counts) if self.format == "counts" else len(self.leads)
+        n = self.n_leads
         unit = t("repr.log.rows" if self.format == "counts" else "repr.log.leads", n=n)
         text = t(
             "repr.log",

@@ -132,7 +132,7 @@ def log_line(log) -> str:
     sample_events.csv: events log, 6,000 leads, stages dial → connect → meeting → proposal →
     sale, as of 2025-06-30 18:00:00
     """
-    n = len(log.counts) if log.format == "counts" else len(log.leads)
+    n = log.n_leads
     unit = t("cli.unit.rows") if log.format == "counts" else t("cli.unit.leads")
     as_of = "-" if log.as_of is None else str(pd.Timestamp(log.as_of))
     return t(
