@@ -35,7 +35,7 @@ from ._validate import check_choice, check_count, check_rng, short, type_name
 from .estimate import fit as fit_log
 from .forecasting import forecast
 from .i18n import FunnelsimTypeError, FunnelsimValueError, t
-from .logs import Log
+from .logs import Log, require_leads
 from .simulation import split_streams
 from .young import YoungLeadsWarning
 
@@ -631,6 +631,7 @@ def backtest(
                 "error.backtest_window", window=window, min_history=min_history
             )
     gen = check_rng(rng)
+    require_leads(log, "backtest")
     dated = _dated(log)
     days = None
     skipped = 0

@@ -368,19 +368,28 @@ def cycle_length(
             )
         if n_last < 1:
             raise FunnelsimValueError("error.at_least", name="last", minimum=1, value=n_last)
-    reached = log.reached[list(log.stages)].to_numpy(dtype=bool)
-    durations, observed, skipped = _to_close(log, clock, i, j, reached)
+    if log.engine is not None:  # the engine groups the leads by their time
+        grouped, closed = log.engine.cycle_inputs(i, j, int(clock.as_of))
+        durations = grouped["ns"].to_numpy(np.int64) / clock.scale
+        observed, counts = grouped["observed"].to_numpy(bool), grouped["leads"].to_numpy()
+        close, cycles = closed["close"].to_numpy(np.int64), closed["ns"].to_numpy(np.int64)
+        cycles, skipped = cycles / clock.scale, 0
+    else:
+        reached = log.reached[list(log.stages)].to_numpy(dtype=bool)
+        durations, observed, skipped = _to_close(log, clock, i, j, reached)
+        counts = None
+        # the decks: closed deals only
+        closed_rows = np.flatnonzero(
+            reached[:, i] & reached[:, j] & clock.known[:, i] & clock.known[:, j]
+        )
+        cycles = clock.elapsed(j, i)[closed_rows]
+        close = clock.values[closed_rows, j]
     if not durations.size:
         raise FunnelsimValueError("error.no_leads_at_stage", name=log.name, stage=log.stages[i])
-    km = kaplan_meier(durations, observed, confidence_level=level, unit=clock.unit)
-
-    # the decks: closed deals only, most recent first (by close time)
-    closed_rows = np.flatnonzero(
-        reached[:, i] & reached[:, j] & clock.known[:, i] & clock.known[:, j]
-    )
-    cycles = clock.elapsed(j, i)[closed_rows]
-    order = np.argsort(-clock.values[closed_rows, j], kind="stable")
-    cycles = cycles[order]
+    km = kaplan_meier(durations, observed, confidence_level=level, unit=clock.unit, counts=counts)
+    # most recent first (by close time; of deals closed at the same time, the longest
+    # first: a rule of the values, so that an engine's rows in any order agree)
+    cycles = cycles[np.lexsort((-cycles, -close))]
     naive = [
         {"method": f"last {n} closed", "deals": min(n, cycles.size), "mean": _mean(cycles[:n]),
          "median": _median(cycles[:n])}
@@ -395,8 +404,8 @@ def cycle_length(
         start=log.stages[i],
         end=log.stages[j],
         as_of=log.as_of if log.as_of is not None else _as_of_label(log, clock),
-        leads=int(durations.size),
-        closed=int(observed.sum()),
+        leads=int(km.n),
+        closed=int(observed.sum() if counts is None else counts[observed].sum()),
         skipped=skipped,
         naive=pd.DataFrame(naive, columns=["method", "deals", "mean", "median"]),
         unit=clock.unit,

@@ -46,6 +46,8 @@ __all__ = ["Log", "LogError", "mature_stage_table", "read_log"]
 
 #: Nanoseconds in a day: a dated log's clock counts days.
 DAY_NS = 86_400 * 10**9
+#: Analyses an engine's log answers (their clock has no rows: the engine has the times).
+ENGINE_ANALYSES = ("cycle_length",)
 #: Groups ``by=`` may name that no file holds: derived from each lead's first time
 #: (a counts log's period), unless the log has a column of that name.
 DERIVED_GROUPS = ("week", "month")
@@ -445,11 +447,27 @@ class Clock:
         return out
 
 
+def require_leads(log: Log, analysis: str) -> None:
+    """An analysis that needs each lead's row in memory says so for an engine's log
+    (``analysis``: its ``analysis.*`` catalogue key's last part).
+
+    >>> import funnelsim as fs
+    >>> require_leads(fs.datasets.load_events(), "backtest")  # in memory: nothing to say
+    """
+    if log.engine is not None:
+        what = t(f"analysis.{analysis}")
+        raise LogError("engine.error.lead_level", name=log.name, analysis=what)
+
+
 def log_clock(log: Log, analysis: str) -> Clock:
     """Check that ``log`` has lead-level times and return them as numbers."""
     what = t(f"analysis.{analysis}")
     if log.engine is not None:
-        raise LogError("engine.error.lead_level", name=log.name, analysis=what)
+        if analysis not in ENGINE_ANALYSES:
+            require_leads(log, analysis)
+        as_of = pd.Timestamp(log.as_of).as_unit("ns").value
+        empty = np.zeros((0, len(log.stages)))
+        return Clock(empty, empty.astype(bool), as_of, float(DAY_NS), "days")
     if log.format == "counts" or log.reached is None:
         raise LogError("error.times_counts", name=log.name, analysis=what)
     if log.times is None or log.times.empty:

@@ -476,6 +476,8 @@ def history_period(log: Log) -> str | None:
     >>> history_period(fs.datasets.load_counts()), history_period(fs.datasets.load_events())
     ('period', 'week')
     """
+    if log.engine is not None:  # an engine's log: its group columns, and times always
+        return "period" if "period" in log.group_columns else "week"
     frame = log.counts if log.counts is not None else log.leads
     if frame is not None and "period" in frame.columns:
         return "period"
@@ -515,7 +517,7 @@ def history_dispersion(
     if period is None:
         return None
     level = check_level(confidence_level)
-    if mature is None and log.times is not None:
+    if mature is None and (log.times is not None or log.engine is not None):
         mature = _settled(log)
     if mature is not None:
         table = mature_stage_table(log, mature, [period])[0]

@@ -388,6 +388,7 @@ def kaplan_meier(
     *,
     confidence_level: float = 0.95,
     unit: str = "",
+    counts: Sequence[int] | np.ndarray | None = None,
 ) -> Survival:
     """The Kaplan-Meier estimate of a survival curve, with a pointwise band.
 
@@ -404,6 +405,10 @@ def kaplan_meier(
         Of the pointwise band and the quantiles' intervals.
     unit : str, optional
         Unit of the durations, for display ("days", "weeks").
+    counts : array of int, optional
+        How many subjects each (duration, observed) pair stands for (a table
+        grouped by duration, as an engine returns it): the same estimate as
+        the pairs repeated that many times, in memory of the distinct pairs.
 
     Returns
     -------
@@ -474,10 +479,21 @@ def kaplan_meier(
         value = e_arr[i].item() if isinstance(e_arr[i], np.generic) else e_arr[i]
         raise FunnelsimValueError("error.observed", value=repr(value), index=i)
     event = e_num == 1.0
+    if counts is None:
+        weight = None
+    else:
+        weight = np.asarray(counts, dtype=np.int64).ravel()
+        if weight.shape != t_arr.shape or (weight < 0).any():
+            raise FunnelsimValueError(
+                "error.durations_length", n_durations=t_arr.size, n_observed=weight.size
+            )
+        t_arr, event, weight = t_arr[weight > 0], event[weight > 0], weight[weight > 0]
 
     utime, inv = np.unique(t_arr, return_inverse=True)
-    d_all = np.bincount(inv, weights=event, minlength=utime.size).astype(np.int64)
-    n_all = np.cumsum(np.bincount(inv, minlength=utime.size)[::-1])[::-1]
+    hits = event if weight is None else event * weight
+    d_all = np.bincount(inv, weights=hits, minlength=utime.size).astype(np.int64)
+    n_all = np.cumsum(np.bincount(inv, weights=weight, minlength=utime.size)[::-1])[::-1]
+    n_all = n_all.astype(np.int64)
     keep = d_all > 0
     time, at_risk, events = utime[keep], n_all[keep], d_all[keep]
     surv = np.cumprod(1.0 - events / at_risk)
@@ -491,7 +507,7 @@ def kaplan_meier(
         a.setflags(write=False)
     return Survival(
         *arrays,
-        n=int(t_arr.size),
+        n=int(t_arr.size if weight is None else weight.sum()),
         max_time=float(t_arr.max()),
         confidence_level=level,
         unit=unit,

@@ -156,9 +156,37 @@ def test_young_leads_and_fits_equal(engine_log, reference):
             pd.testing.assert_frame_equal(got, fs.fit(reference, **kwargs).to_frame())
 
 
-def test_lead_level_analyses_say_so(engine_log):
+@pytest.mark.parametrize("stages", [(None, None), ("connect", "proposal")])
+def test_cycle_lengths_equal(engine_log, reference, stages):
+    start, end = stages
+    got = fs.cycle_length(engine_log, start=start, end=end, last=(5, 10))
+    expected = fs.cycle_length(reference, start=start, end=end, last=(5, 10))
+    pd.testing.assert_frame_equal(got.survival.to_frame(), expected.survival.to_frame())
+    pd.testing.assert_frame_equal(got.naive, expected.naive)
+    assert (got.leads, got.closed, got.as_of) == (expected.leads, expected.closed, expected.as_of)
+    assert repr(got) == repr(expected).replace("'DataFrame'", f"'{engine_log.name}'")
+
+
+def test_demotions_and_period_checks_equal(engine_log, reference):
+    got, expected = fs.demotion_table(engine_log), fs.demotion_table(reference)
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12)
+    assert len(expected) >= 3
+    from funnelsim.overdispersion import history_dispersion
+
+    got, expected = history_dispersion(engine_log), history_dispersion(reference)
+    pd.testing.assert_frame_equal(got.table, expected.table)
+
+
+@pytest.mark.parametrize("analysis", ["time_in_stage", "stale_leads", "won_by", "backtest"])
+def test_lead_level_analyses_say_so(engine_log, analysis):
+    call = {
+        "time_in_stage": lambda log: fs.time_in_stage(log),
+        "stale_leads": lambda log: fs.stale_leads(log),
+        "won_by": lambda log: fs.won_by(log),
+        "backtest": lambda log: fs.backtest(log, horizon="30D"),
+    }[analysis]
     with pytest.raises(fs.LogError) as err:
-        fs.cycle_length(engine_log)
+        call(engine_log)
     assert err.value.key == "engine.error.lead_level"
     assert "engine=" in str(err.value)
 
