@@ -940,7 +940,14 @@ class _Build:
             ],
             how="vertical",
         )
-        frame = _collect(picked.drop("__lead").sort("__row"))
+        con = self.table.keep[0] if self.table.own else None
+        if con is not None:  # rows numbered in the file's order (a CSV's are counted)
+            con.execute("SET preserve_insertion_order=true")
+        try:
+            frame = _collect(picked.drop("__lead").sort("__row"))
+        finally:
+            if con is not None:
+                con.execute("SET preserve_insertion_order=false")
         frame = frame.drop(columns=[c for c in frame.columns if c.startswith("__ns_")])
         rownum = frame.pop("__row").to_numpy(np.int64)
         src = Source(frame.reset_index(drop=True), rownum, self.table.name)

@@ -38,7 +38,7 @@ from ._reader import (
     read_source,
 )
 from ._validate import by_columns, check_nonnegative, type_name
-from .engine import LeadTable, is_engine_frame, read_engine_log, wants_engine
+from .engine import LeadTable, is_database, is_engine_frame, read_engine_log, wants_engine
 from .funnel import Funnel
 from .i18n import FunnelsimTypeError, FunnelsimValueError, stages_label, t
 
@@ -841,17 +841,23 @@ def read_log(
         if fmt != "events":  # a leads or counts table from an engine: small, into pandas
             source = _engine_to_pandas(source)
         else:
-            parts = read_engine_log(
-                source,
-                stage_map=stage_map,
-                given=used,
-                as_of=snapshot,
-                mode=mode,
-                delimiter=delimiter,
-                table=table,
-                query=query,
-            )
-            return Log(**parts)
+            try:
+                parts = read_engine_log(
+                    source,
+                    stage_map=stage_map,
+                    given=used,
+                    as_of=snapshot,
+                    mode=mode,
+                    delimiter=delimiter,
+                    table=table,
+                    query=query,
+                )
+                return Log(**parts)
+            except FunnelsimValueError as err:
+                # a large file of cells only pandas reads (dates or amounts as text, a
+                # status column): with engine="auto" pandas reads it rather than refuse
+                if engine != "auto" or err.key not in PANDAS_ONLY or not _is_path(source):
+                    raise
     elif engine == "pandas" and not isinstance(source, str | os.PathLike | pd.DataFrame):
         source = _engine_to_pandas(source)
     src = read_source(source, encoding=encoding, delimiter=delimiter, sheet=sheet)
@@ -863,6 +869,14 @@ def read_log(
     have = set(src.frame.columns)
     found = {f: used.get(f, f) for f in FIELDS[fmt] if used.get(f, f) in have}
     return Log(**parts, columns_used=found)
+
+
+#: An engine's refusals that pandas reads (``engine="auto"`` falls back to pandas).
+PANDAS_ONLY = ("engine.error.time_text", "engine.error.amount_text", "engine.error.status")
+
+
+def _is_path(source: object) -> bool:
+    return isinstance(source, str | os.PathLike) and not is_database(source)
 
 
 def _engine_to_pandas(source: object) -> object:

@@ -264,3 +264,44 @@ def test_file_untouched(files):
     log = fs.read_log(files["parquet"], format="events", stages=STAGES, engine="duckdb")
     log.stage_table(by="rep")
     assert files["parquet"].read_bytes() == before
+
+
+def test_auto_reads_text_dates_with_pandas(events, tmp_path, monkeypatch):
+    """A large file whose dates are text only pandas reads (2025年3月5日): engine="auto"
+    reads it with pandas rather than refuse it; engine="duckdb" says why it cannot."""
+    from funnelsim import engine
+
+    path = tmp_path / "chinese.csv"
+    text = events.assign(time=events["time"].dt.strftime("%Y年%m月%d日 %H:%M:%S"))
+    text.to_csv(path, index=False)
+    monkeypatch.setattr(engine, "AUTO_BYTES", 1000)
+    log = fs.read_log(path, format="events", stages=STAGES)
+    assert log.engine is None
+    reference = fs.read_log(events, format="events", stages=STAGES, engine="pandas")
+    pd.testing.assert_frame_equal(log.stage_table(by="rep"), reference.stage_table(by="rep"))
+    with pytest.raises(fs.FunnelsimError) as err:
+        fs.read_log(path, format="events", stages=STAGES, engine="duckdb")
+    assert err.value.key == "engine.error.time_text"
+
+
+def test_rows_of_a_long_csv_are_counted_in_file_order(tmp_path):
+    """DuckDB reads a long CSV in parallel; the rows an error names are still the file's."""
+    rng = np.random.default_rng(3)
+    n = 300_000
+    frame = pd.DataFrame(
+        {
+            "lead": [f"L{i:06d}" for i in range(n)],
+            "stage": "dial",
+            "time": pd.Timestamp("2025-01-01")
+            + pd.to_timedelta(rng.integers(0, 180 * 86_400, n), unit="s"),
+        }
+    )
+    frame.loc[[17, 150_001, 299_998], "stage"] = "dail"
+    path = tmp_path / "long.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(fs.LogError) as expected:
+        fs.read_log(path, format="events", stages=["dial", "sale"], engine="pandas")
+    with pytest.raises(fs.LogError) as got:
+        fs.read_log(path, format="events", stages=["dial", "sale"], engine="duckdb")
+    assert str(got.value) == str(expected.value)
+    assert got.value.values["problems"][0].rows == (19, 150_003, 300_000)
