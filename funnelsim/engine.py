@@ -16,6 +16,17 @@ own plans (Ibis tables, a database's among them, through Ibis's SQL). The
 queries use only what every one of them runs: projections, ``when``, sums,
 minima and maxima by group, joins on the lead, sorting and ``head``.
 
+Why narwhals, with Ibis under it for databases, rather than Ibis alone: an
+analyst hands the kit the table they already have, and narwhals takes each
+engine's own object as it is (a Dask DataFrame, which Ibis no longer reads;
+a Polars LazyFrame; a Spark DataFrame on the user's session; a DuckDB
+relation on the user's connection) without a connection of the kit's, while
+Ibis would first need each one registered with a backend of its own. Ibis is
+what narwhals lacks: SQL for every database. So a database's table or query
+becomes an Ibis table, and narwhals runs the same expressions on it. Where
+narwhals has no word for a step (the epoch of a time on DuckDB, Spark and
+Ibis), the engine's own function is used, one line each (:func:`_nanoseconds`).
+
 Same answers as pandas, to the last count
 -----------------------------------------
 The engine computes each lead's row with simple rules that hold for most

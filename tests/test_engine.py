@@ -305,3 +305,20 @@ def test_rows_of_a_long_csv_are_counted_in_file_order(tmp_path):
         fs.read_log(path, format="events", stages=["dial", "sale"], engine="duckdb")
     assert str(got.value) == str(expected.value)
     assert got.value.values["problems"][0].rows == (19, 150_003, 300_000)
+
+
+def test_command_line_reads_with_an_engine(files, reference):
+    """`funnelsim fit` with --engine duckdb prints pandas' table (the log line aside)."""
+    import io
+
+    from funnelsim.cli import main
+
+    outputs = {}
+    for engine in ("pandas", "duckdb"):
+        out = io.StringIO()
+        args = ["fit", str(files["parquet"]), "--stages", ",".join(STAGES), "--by", "rep",
+                "--mature", "30", "--engine", engine]  # fmt: skip
+        assert main(args, out=out) == 0
+        outputs[engine] = out.getvalue().splitlines()
+    assert outputs["duckdb"] == outputs["pandas"]
+    assert f"{reference.n_leads:,} leads" in outputs["duckdb"][0]

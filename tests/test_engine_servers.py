@@ -154,6 +154,27 @@ def test_postgres_table_and_query(postgres, events, reference):
     del log, picked
 
 
+def test_postgres_command_line(postgres, events, reference, capsys):
+    """`funnelsim fit ADDRESS --table` and `--query` print what the file's fit prints."""
+    import io
+
+    from funnelsim.cli import main
+
+    load(postgres, "events", events)
+    printed = []
+    for source in (["--table", "events"], ["--query", "SELECT * FROM events"]):
+        out = io.StringIO()
+        args = ["fit", postgres, *source, "--stages", ",".join(STAGES), "--by", "rep"]
+        assert main(args, out=out) == 0
+        printed.append(out.getvalue().splitlines()[1:])  # the first line names the source
+    ref = fs.fit(reference, by="rep").to_frame()
+    assert printed[0] == printed[1]
+    assert any(f"{int(ref['passed'].iloc[0])}/{int(ref['entered'].iloc[0])}" in line
+               for line in printed[0])  # fmt: skip
+    assert main(["fit", postgres, "--stages", ",".join(STAGES)], out=io.StringIO()) == 2
+    assert "table=" in capsys.readouterr().err
+
+
 def test_postgres_errors(postgres, events):
     bad = spoil(events)
     load(postgres, "bad", bad)
