@@ -681,7 +681,7 @@ def read_engine_log(
     groups = [g for g in GROUP_FIELDS if g in cols] + extras
     schema = frame.collect_schema()
     time_type = schema[cols["time"]]
-    if not time_type.is_temporal():
+    if not _is_time(table, cols["time"], time_type):
         raise FunnelsimValueError(
             "engine.error.time_text", name=table.name, column=cols["time"], type=str(time_type)
         )
@@ -988,12 +988,31 @@ class _Build:
         return out
 
 
+def _is_time(table: _Table, column: str, dtype: Any) -> bool:
+    """A column of times or dates (narwhals does not name every engine's: DuckDB's
+    TIMESTAMP WITH TIME ZONE is one it leaves unknown)."""
+    if dtype.is_temporal():
+        return True
+    if table.backend == "duckdb":
+        native = nw.to_native(table.frame)
+        kind = str(dict(zip(native.columns, native.types, strict=True))[column]).upper()
+        return kind.startswith(("TIMESTAMP", "DATE"))
+    return False
+
+
 def _text(expr: Any, dtype: Any) -> Any:
     """Cells as the pandas reader labels them: text without surrounding spaces, an
     empty text as missing; whole numbers as their digits."""
     if dtype == nw.String:
         stripped = expr.str.strip_chars()
         return nw.when(stripped != "").then(stripped)
+    if dtype.is_float():  # 3.0 is "3", as pandas labels it; 3.5 stays "3.5"
+        whole = expr == expr.floor()
+        return (
+            nw.when(whole)
+            .then(expr.cast(nw.Int64).cast(nw.String))
+            .otherwise(expr.cast(nw.String))
+        )
     return expr.cast(nw.String)
 
 

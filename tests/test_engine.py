@@ -322,3 +322,24 @@ def test_command_line_reads_with_an_engine(files, reference):
         outputs[engine] = out.getvalue().splitlines()
     assert outputs["duckdb"] == outputs["pandas"]
     assert f"{reference.n_leads:,} leads" in outputs["duckdb"][0]
+
+
+@pytest.mark.parametrize("shape", ["zoned", "dates", "float_labels"])
+def test_column_types_read_alike(events, tmp_path, shape):
+    """Times with a zone (UTC, as pandas stores them), dates without a time, and group
+    labels stored as floats (3.0 is the label "3")."""
+    frame = events.copy()
+    if shape == "zoned":
+        frame["time"] = frame["time"].dt.tz_localize("Asia/Shanghai")
+    elif shape == "dates":
+        frame["time"] = frame["time"].dt.date
+        frame = frame.drop_duplicates(["lead", "stage", "time"])
+    else:
+        frame["region"] = frame["region"].astype(float)
+    path = tmp_path / f"{shape}.parquet"
+    frame.to_parquet(path, index=False)
+    a = fs.read_log(path, format="events", stages=STAGES, engine="pandas")
+    b = fs.read_log(path, format="events", stages=STAGES, engine="duckdb")
+    assert a.as_of == b.as_of
+    for by in ("rep", "region"):
+        pd.testing.assert_frame_equal(b.stage_table(by=by), a.stage_table(by=by))
