@@ -13,6 +13,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 # Scripts that make bench leaves out, with how to run them by hand and why.
 BY_HAND = {
+    "bench_engine.py": "python benchmarks/bench_engine.py (10 M and 100 M rows through "
+    "DuckDB: a 1.4 GB Parquet file and some 20 minutes; --rows 10e6 for the small one)",
     "bench_workshop.py": "python benchmarks/bench_workshop.py (a room of 40 in Chromium: "
     "some 15 minutes and 14 GB of memory)",
 }

@@ -1,0 +1,522 @@
+"""Logs of any size, read by the embedded engine (issue #16; run by hand, never a unit test).
+
+Targets of the issue, on the 2-core machine:
+
+* 10 M-row events Parquet: ``read_log(engine="duckdb")`` + ``fit(by="rep")``
+  <= 3 s and <= 1 GiB peak memory.
+* 100 M rows: <= 30 s and <= 2 GiB peak; time grows linearly from 10 M to 100 M.
+* Within 1.5x of DuckDB running the same aggregation query alone (child B),
+  measured side by side in one run.
+* ``fit(mature="60D")`` (child C) and Kaplan-Meier at 100 M rows within the same
+  memory (Kaplan-Meier on an engine log is not written yet: reported as not measured).
+
+Each measurement runs in a fresh subprocess, so its peak memory (VmHWM) is its own:
+
+* A: ``fs.read_log(path, format="events", stages=STAGES, engine="duckdb")`` then
+  ``fs.fit(log, by="rep").to_frame()``; every query the engine sends (its
+  ``_collect`` and ``_persist`` calls) is timed, which costs a clock reading each.
+* B: the same stage counts per rep as one DuckDB SQL query, with the kit's
+  ``memory_limit`` and ``threads``; A's counts must equal B's (OK / MISMATCH).
+* C: ``read_log`` then ``fs.fit(log, by="rep", mature="60D")``.
+* D (``--sizes``): the per-lead intermediate table (rows, bytes in Arrow and in
+  DuckDB) and DuckDB's scan + per-lead aggregation alone, for the paper estimate
+  in ``benchmarks/README.md``.
+
+The logs are synthetic (the model of ``bench_logs.make_events``): leads pass
+dial -> connect -> meeting -> proposal -> sale with ratios 0.45, 0.3, 0.5, 0.4,
+one row per lead and stage reached (about 1.68 rows per lead), 200 reps, each
+lead starting on a day of 2024 and taking 3 days per stage. They are written
+in chunks of leads, never whole in memory: one Parquet file per size with row
+groups of at most 1 Mi rows, each chunk sorted by time, as CRM exports are.
+Lead ids are text by default (``"L000012345"``, as CRM exports give them);
+``--int-leads`` writes integers. The files are cached under ``--data``, so a
+rerun skips generation. Results go to ``benchmarks/results/bench_engine-<date>.json``.
+It measures the funnelsim Python imports (``PYTHONPATH=<checkout>`` for another
+working tree) and records the CPU time other processes took during each child.
+
+    python benchmarks/bench_engine.py                    # 10 M and 100 M rows
+    python benchmarks/bench_engine.py --rows 10e6 --sizes
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_logs import RATIOS, STAGES
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+ROWS_PER_LEAD = 1 + float(np.sum(np.cumprod(RATIOS)))  # expected rows per lead
+CHUNK_LEADS = 2_000_000  # leads generated at once (about 3.4 M rows, some 150 MB)
+REPS = 200
+MATURE = "60D"
+KM_NOTE = "not measured: cycle_length on an engine log is not implemented yet"
+
+
+# ---------------------------------------------------------------- the logs
+def _lead_text(ids: np.ndarray):
+    """Lead ids as text "L000012345" (10 characters), without a Python string each."""
+    import pyarrow as pa
+
+    digits = np.empty((ids.size, 10), dtype=np.uint8)
+    digits[:, 0] = ord("L")
+    rest = ids.astype(np.int64)
+    for col in range(9, 0, -1):
+        digits[:, col] = ord("0") + rest % 10
+        rest //= 10
+    data = pa.py_buffer(digits.tobytes())
+    offsets = pa.py_buffer((np.arange(ids.size + 1, dtype=np.int32) * 10).tobytes())
+    return pa.Array.from_buffers(pa.string(), ids.size, [None, offsets, data])
+
+
+def _chunk(first: int, leads: int, seed: int, int_leads: bool):
+    """Rows of leads ``first`` .. ``first + leads - 1`` as an Arrow table, sorted by time."""
+    import pyarrow as pa
+
+    rng = np.random.default_rng([seed, first])
+    reached = np.ones(leads, dtype=np.int64)
+    alive = np.ones(leads, dtype=bool)
+    for r in RATIOS:
+        alive &= rng.random(leads) < r
+        reached += alive
+    lead = np.repeat(np.arange(first, first + leads, dtype=np.int64), reached)
+    step = np.arange(lead.size) - np.repeat(np.cumsum(reached) - reached, reached)
+    start = np.datetime64("2024-01-01", "us").astype(np.int64)
+    start = start + rng.integers(0, 365 * 86_400, leads) * 10**6
+    time_us = np.repeat(start, reached) + step * 3 * 86_400 * 10**6
+    rep = np.repeat(rng.integers(0, REPS, leads), reached)
+    order = np.argsort(time_us, kind="stable")
+    lead, step, time_us, rep = lead[order], step[order], time_us[order], rep[order]
+    stage_names = pa.array(STAGES)
+    rep_names = pa.array([str(r) for r in range(REPS)])
+    return pa.table(
+        {
+            "lead": pa.array(lead) if int_leads else _lead_text(lead),
+            "stage": stage_names.take(pa.array(step)),
+            "time": pa.array(time_us, type=pa.timestamp("us")),
+            "rep": rep_names.take(pa.array(rep)),
+        }
+    )
+
+
+def make_log(rows: int, folder: Path, int_leads: bool, seed: int = 0) -> tuple[Path, dict]:
+    """The events Parquet file of about ``rows`` rows (made once, then reused)."""
+    import pyarrow.parquet as pq
+
+    kind = "int" if int_leads else "text"
+    path = folder / f"events-{rows}-{kind}-seed{seed}.parquet"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        leads = int(rows / ROWS_PER_LEAD)
+        partial = path.with_suffix(".partial")
+        writer = None
+        for first in range(0, leads, CHUNK_LEADS):
+            table = _chunk(first, min(CHUNK_LEADS, leads - first), seed, int_leads)
+            if writer is None:
+                writer = pq.ParquetWriter(partial, table.schema)
+            writer.write_table(table, row_group_size=2**20)
+        writer.close()
+        partial.rename(path)
+        print(f"  wrote {path} in {time.perf_counter() - t0:.0f} s", flush=True)
+    meta = pq.ParquetFile(path).metadata
+    return path, {
+        "path": str(path),
+        "rows": meta.num_rows,
+        "row_groups": meta.num_row_groups,
+        "bytes": path.stat().st_size,
+        "lead_ids": kind,
+    }
+
+
+# ------------------------------------------------------- DuckDB's own query
+def _settings() -> tuple[str, int]:
+    """The kit's DuckDB memory limit and threads (see ``funnelsim/engine.py``)."""
+    from funnelsim import engine
+
+    return engine.DUCKDB_MEMORY, max(1, min(os.cpu_count() or 1, 8))
+
+
+def _connect(folder: str):
+    import duckdb
+
+    memory, threads = _settings()
+    con = duckdb.connect(str(Path(folder) / "bench.duckdb"))
+    con.execute(
+        f"SET memory_limit='{memory}'; SET threads={threads};"
+        f" SET preserve_insertion_order=false; SET TimeZone='UTC';"
+        f" SET temp_directory='{Path(folder) / 'spill'}'"
+    )
+    return con
+
+
+def per_lead_sql(path: str) -> str:
+    """One row per lead: its rep, first time at each stage, rows at each stage."""
+    S = len(STAGES)
+    first = ", ".join(
+        f"min(time) FILTER (WHERE stage = '{s}') AS m{k}" for k, s in enumerate(STAGES)
+    )
+    rows = ", ".join(
+        f"count(*) FILTER (WHERE stage = '{s}') AS c{k}" for k, s in enumerate(STAGES)
+    )
+    # first arrival at stage k or a later one: a running minimum from the last stage
+    arrive = ", ".join(
+        f"least({', '.join(f'm{j}' for j in range(k, S))}) AS a{k}" for k in range(S)
+    )
+    counts = ", ".join(f"c{k}" for k in range(S))
+    return (
+        f"SELECT lead, rep, {arrive}, {counts} FROM ("
+        f" SELECT lead, min(rep) AS rep, {first}, {rows}"
+        f" FROM read_parquet('{path}') GROUP BY lead)"
+    )
+
+
+def stage_counts_sql(path: str) -> str:
+    """Per rep and step k: leads entered (at stage k-1), passed (at stage k), attempts."""
+    cols = []
+    for k in range(1, len(STAGES)):
+        cols += [
+            f"count(a{k - 1}) AS entered{k}",
+            f"count(a{k}) AS passed{k}",
+            f"sum(c{k - 1}) AS attempts{k}",
+        ]
+    return f"SELECT rep, {', '.join(cols)} FROM ({per_lead_sql(path)}) GROUP BY rep"
+
+
+def _long(wide) -> list[list]:
+    """Rows (rep, stage, entered, passed, attempts) from the wide per-rep table."""
+    out = []
+    for _, row in wide.iterrows():
+        for k in range(1, len(STAGES)):
+            out.append(
+                [
+                    str(row["rep"]),
+                    STAGES[k],
+                    int(row[f"entered{k}"]),
+                    int(row[f"passed{k}"]),
+                    int(row[f"attempts{k}"]),
+                ]
+            )
+    return sorted(out)
+
+
+# ---------------------------------------------------------------- children
+def _peak_gib() -> float:
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across exec.
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 2**20  # KiB -> GiB
+
+
+def _timed_engine(calls: list) -> None:
+    """Time every query funnelsim.engine sends (its ``_collect`` and ``_persist``)."""
+    from funnelsim import engine
+
+    def wrap(fn, kind):
+        def timed(*args, **kwargs):
+            caller = sys._getframe(1)
+            label = f"{kind} {caller.f_code.co_name}:{caller.f_lineno}"
+            if kind == "_persist":
+                label += f" ({args[2]})"
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                calls.append([label, time.perf_counter() - t0])
+
+        return timed
+
+    engine._collect = wrap(engine._collect, "_collect")
+    engine._persist = wrap(engine._persist, "_persist")
+
+
+def child_kit(path: str, out: str, mature: bool) -> dict:
+    """A (``mature`` False) or C (True): the kit's read_log + fit."""
+    import funnelsim as fs
+
+    calls: list = []
+    _timed_engine(calls)
+    t0 = time.perf_counter()
+    try:
+        log = fs.read_log(path, format="events", stages=STAGES, engine="duckdb")
+        t1 = time.perf_counter()
+        n_read = len(calls)
+        if mature:
+            fs.fit(log, by="rep", mature=MATURE).to_frame()
+        else:
+            fs.fit(log, by="rep").to_frame()
+        t2 = time.perf_counter()
+    except Exception:  # the queries up to the one that failed, for the parent
+        calls.append(["failed; total until then", time.perf_counter() - t0])
+        print(json.dumps({"queries_before_failure": calls, "peak_gib": _peak_gib()}))
+        raise
+    result = {
+        "read": t1 - t0,
+        "fit": t2 - t1,
+        "total": t2 - t0,
+        "peak_gib": _peak_gib(),
+        "leads": int(log.engine.n_leads),
+        "patched_leads": 0 if log.engine.patch is None else len(log.engine.patch),
+        "queries_read": calls[:n_read],
+        "queries_fit": calls[n_read:],
+    }
+    if not mature:  # untimed: the counts, for the check against B, and the database's size
+        table = log.stage_table(by="rep")
+        rows = [
+            [str(r.rep), str(r.stage), int(r.entered), int(r.passed), int(r.attempts)]
+            for r in table.itertuples()
+        ]
+        Path(out).write_text(json.dumps(sorted(rows)))
+        con = log.engine.keep[0].keep[0]
+        size = con.execute("PRAGMA database_size").fetchdf()
+        result["duckdb_database"] = size.iloc[0].astype(str).to_dict()
+        tables = con.execute("SELECT table_name, estimated_size FROM duckdb_tables()").fetchall()
+        result["duckdb_tables"] = [[n, int(s)] for n, s in tables]
+    return result
+
+
+def child_duckdb(path: str, out: str) -> dict:
+    """B: the stage counts per rep as one DuckDB query, nothing else."""
+    memory, threads = _settings()
+    with tempfile.TemporaryDirectory(prefix="bench-engine-") as folder:
+        con = _connect(folder)
+        t0 = time.perf_counter()
+        wide = con.execute(stage_counts_sql(path)).fetchdf()
+        t1 = time.perf_counter()
+        con.close()
+    Path(out).write_text(json.dumps(_long(wide)))
+    return {"total": t1 - t0, "peak_gib": _peak_gib(), "memory_limit": memory, "threads": threads}
+
+
+def child_sizes(path: str, out: str) -> dict:
+    """D: the per-lead table kept (rows, bytes) and the scan and aggregations alone."""
+    memory, threads = _settings()
+    with tempfile.TemporaryDirectory(prefix="bench-engine-") as folder:
+        con = _connect(folder)
+        t0 = time.perf_counter()
+        rows = con.execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()[0]
+        t1 = time.perf_counter()
+        # the scan of the columns the query reads, without grouping
+        con.execute(
+            "SELECT count(DISTINCT stage), max(time), max(length(rep)),"
+            f" max(length(lead::VARCHAR)) FROM read_parquet('{path}')"
+        ).fetchall()
+        t2 = time.perf_counter()
+        con.execute(f"CREATE TABLE per AS {per_lead_sql(path)}")
+        t3 = time.perf_counter()
+        groups = con.execute(
+            "SELECT rep, count(a0), count(a1), sum(c0) FROM per GROUP BY rep"
+        ).to_arrow_table()
+        t4 = time.perf_counter()
+        leads = con.execute("SELECT count(*) FROM per").fetchone()[0]
+        sample = con.execute("SELECT * FROM per LIMIT 1000000").to_arrow_table()
+        con.execute("CHECKPOINT")
+        estimated = con.execute(
+            "SELECT estimated_size FROM duckdb_tables() WHERE table_name = 'per'"
+        ).fetchone()[0]
+        db_bytes = (Path(folder) / "bench.duckdb").stat().st_size
+        con.close()
+    return {
+        "rows": rows,
+        "count_s": t1 - t0,
+        "scan_s": t2 - t1,
+        "per_lead_s": t3 - t2,
+        "per_rep_from_per_lead_s": t4 - t3,
+        "leads": leads,
+        "per_lead_arrow_bytes_per_row": sample.nbytes / max(1, sample.num_rows),
+        "per_lead_columns": sample.schema.names,
+        "per_lead_duckdb_file_bytes": db_bytes,
+        "per_lead_duckdb_estimated_rows": estimated,
+        "groups": groups.num_rows,
+        "group_arrow_bytes": groups.nbytes,
+        "peak_gib": _peak_gib(),
+        "threads": threads,
+        "memory_limit": memory,
+    }
+
+
+CHILDREN = {
+    "kit": lambda p, o: child_kit(p, o, mature=False),
+    "mature": lambda p, o: child_kit(p, o, mature=True),
+    "duckdb": child_duckdb,
+    "sizes": child_sizes,
+}
+
+
+def _busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy (``/proc/stat``, all cores)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(kind: str, path: Path, out: Path) -> dict:
+    """One child, with the CPU time other processes took on the machine meanwhile (others'
+    work on the same cores makes every time longer)."""
+    import resource
+
+    def own() -> float:
+        r = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return r.ru_utime + r.ru_stime
+
+    busy, mine, t0 = _busy_seconds(), own(), time.perf_counter()
+    result = _run_child(kind, path, out)
+    wall = time.perf_counter() - t0
+    others = max(0.0, _busy_seconds() - busy - (own() - mine))
+    result["others_cpu_s"], result["wall_s"] = others, wall
+    share = others / (wall * (os.cpu_count() or 1))
+    if share > 0.1:
+        print(f"  {kind}: other processes took {others:.0f} CPU s in {wall:.0f} s "
+              f"({share:.0%} of the cores): its times are too long")  # fmt: skip
+    return result
+
+
+def _run_child(kind: str, path: Path, out: Path) -> dict:
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", kind, str(path), str(out)],
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        lines = proc.stderr.strip().splitlines()
+        error = next((x for x in reversed(lines) if "Error" in x), lines[-1] if lines else "")
+        print(f"  {kind}: FAILED (exit {proc.returncode}): {error}", flush=True)
+        failed = {"failed": proc.returncode, "error": error, "stderr": "\n".join(lines[-40:])}
+        if proc.stdout.strip():  # a kit child's queries up to the failure
+            failed.update(json.loads(proc.stdout.strip().splitlines()[-1]))
+            for label, sec in failed.get("queries_before_failure", []):
+                print(f"      {sec:7.2f} s  {label}")
+        return failed
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# -------------------------------------------------------------------- main
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--rows",
+        default="10e6,100e6",
+        help="comma-separated sizes in rows (default 10e6,100e6)",
+    )
+    parser.add_argument(
+        "--data",
+        default=str(Path(tempfile.gettempdir()) / "funnelsim-bench-engine"),
+        help="folder of the generated logs, kept for reruns (default: a folder in the temp dir)",
+    )
+    parser.add_argument("--int-leads", action="store_true", help="integer lead ids, not text")
+    parser.add_argument("--skip-mature", action="store_true", help="leave out child C")
+    parser.add_argument(
+        "--sizes", action="store_true", help="also child D: intermediate sizes, scan cost"
+    )
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        kind, path, out = args.child
+        print(json.dumps(CHILDREN[kind](path, out)))
+        return
+
+    import duckdb
+
+    import funnelsim
+
+    sizes = [int(float(s)) for s in args.rows.split(",")]
+    memory, threads = _settings()
+    engine_file = Path(funnelsim.__file__).parent / "engine.py"
+    report = {
+        "machine": f"{platform.platform()}, {os.cpu_count()} cores",
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "funnelsim": str(Path(funnelsim.__file__).parent),
+        "engine_py_mtime": dt.datetime.fromtimestamp(engine_file.stat().st_mtime).isoformat(),
+        "memory_limit": memory,
+        "threads": threads,
+        "kaplan_meier": KM_NOTE,
+        "sizes": [],
+    }
+    print(f"# {report['machine']}; DuckDB {duckdb.__version__}, memory_limit {memory}, "
+          f"threads {threads}; funnelsim from {report['funnelsim']}", flush=True)  # fmt: skip
+    data = Path(args.data)
+    for rows in sizes:
+        path, log = make_log(rows, data, args.int_leads)
+        print(f"## {log['rows']:,} rows, {log['bytes'] / 2**30:.2f} GiB Parquet ({path})")
+        entry: dict = {"log": log}
+        with tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp:
+            a_out, b_out = Path(tmp) / "a.json", Path(tmp) / "b.json"
+            entry["A"] = a = measure("kit", path, a_out)
+            entry["B"] = b = measure("duckdb", path, b_out)
+            if "failed" not in a and "failed" not in b:
+                same = json.loads(a_out.read_text()) == json.loads(b_out.read_text())
+                entry["counts"] = "OK" if same else "MISMATCH"
+                entry["ratio"] = a["total"] / b["total"]
+            if not args.skip_mature:
+                entry["C"] = measure("mature", path, Path(tmp) / "c.json")
+            if args.sizes:
+                entry["D"] = measure("sizes", path, Path(tmp) / "d.json")
+        entry["kaplan_meier"] = KM_NOTE
+        report["sizes"].append(entry)
+        _print_entry(entry)
+    _print_table(report)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = RESULTS / f"bench_engine-{stamp}.json"
+    out.write_text(json.dumps(report, indent=1))
+    print(f"\nwrote {out}")
+
+
+def _print_entry(e: dict) -> None:
+    a, b = e["A"], e["B"]
+    if "failed" not in a:
+        print(f"  A read_log {a['read']:.2f} s + fit {a['fit']:.2f} s = {a['total']:.2f} s, "
+              f"peak {a['peak_gib']:.2f} GiB, {a['leads']:,} leads")  # fmt: skip
+        for label, sec in a["queries_read"] + a["queries_fit"]:
+            print(f"      {sec:7.2f} s  {label}")
+    if "failed" not in b:
+        print(f"  B DuckDB alone {b['total']:.2f} s, peak {b['peak_gib']:.2f} GiB")
+    if "ratio" in e:
+        print(f"  A/B {e['ratio']:.2f} (target <= 1.5); counts {e['counts']}")
+    c = e.get("C")
+    if c and "failed" not in c:
+        print(f"  C read_log {c['read']:.2f} s + fit(mature={MATURE!r}) {c['fit']:.2f} s = "
+              f"{c['total']:.2f} s, peak {c['peak_gib']:.2f} GiB")  # fmt: skip
+    d = e.get("D")
+    if d and "failed" not in d:
+        print(f"  D scan {d['scan_s']:.2f} s, per-lead table {d['per_lead_s']:.2f} s "
+              f"({d['leads']:,} rows, {d['per_lead_arrow_bytes_per_row']:.0f} B/row in Arrow, "
+              f"{d['per_lead_duckdb_file_bytes'] / 2**20:.0f} MiB in DuckDB), per rep "
+              f"{d['per_rep_from_per_lead_s']:.2f} s ({d['groups']} rows, "
+              f"{d['group_arrow_bytes']:,} B)")  # fmt: skip
+    print(f"  Kaplan-Meier: {KM_NOTE}", flush=True)
+
+
+def _print_table(report: dict) -> None:
+    head = (f"{'rows':>12} {'read s':>7} {'fit s':>6} {'total s':>7} {'peak GiB':>8} "
+            f"{'DuckDB s':>8} {'A/B':>5} {'counts':>8} {'mature s':>8} "
+            f"{'mature GiB':>10}")  # fmt: skip
+    print("\n" + head)
+    for e in report["sizes"]:
+        a, b, c = e["A"], e["B"], e.get("C") or {"failed": "-"}
+
+        def f(d, k, w, p=2):
+            return f"{d[k]:>{w}.{p}f}" if k in d else f"{'-':>{w}}"
+
+        counts = e.get("counts", "A FAILED" if "failed" in a else "-")
+        print(f"{e['log']['rows']:>12,} {f(a, 'read', 7)} {f(a, 'fit', 6)} {f(a, 'total', 7)} "
+              f"{f(a, 'peak_gib', 8)} {f(b, 'total', 8)} {f(e, 'ratio', 5)} "
+              f"{counts:>8} {f(c, 'total', 8)} {f(c, 'peak_gib', 10)}")  # fmt: skip
+    print(f"Kaplan-Meier at every size: {KM_NOTE}")
+
+
+if __name__ == "__main__":
+    main()
