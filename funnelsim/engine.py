@@ -67,7 +67,7 @@ from ._formats import (
     read_events,
     tomorrow,
 )
-from ._reader import NAME_ATTR, LogError, Source, choice
+from ._reader import NAME_ATTR, LogError, Source, choice, labels
 from .i18n import FunnelsimValueError, t
 
 # narwhals reads Dask itself today and will through the narwhals-dask plugin tomorrow; the
@@ -608,6 +608,8 @@ class LeadTable:
     def _key_column(self, key: str, column: pd.Series) -> pd.Series | pd.Categorical:
         """A group column as the pandas log holds it: text for a group field, a
         categorical in natural order for the file's other columns, week and month."""
+        if key in self.groups:
+            column = label_values(column)
         text = column.astype(object).where(column.notna(), np.nan)
         if key in self.extras or key not in self.groups:
             names = pd.unique(text.dropna().to_numpy())
@@ -691,22 +693,31 @@ def read_engine_log(
         )
     time_ns = _nanoseconds(table, cols["time"])  # may add a column to table.frame
     frame = table.frame
-    blank = [_text(nw.col(c), schema[c]).is_null() for c in columns]
-    rows = frame.select(
-        lead=_text(nw.col(cols["lead"]), schema[cols["lead"]]),
-        s=_stage_code(nw.col(cols["stage"]), schema[cols["stage"]], stage_map),
-        t=time_ns,
-        **{g: _text(nw.col(cols.get(g, g)), schema[cols.get(g, g)]) for g in groups},
-        **({"amount": nw.col(cols["amount"]).cast(nw.Float64)} if "amount" in cols else {}),
-        __empty=nw.all_horizontal(
-            *blank, ignore_nulls=False
-        ),  # a row the pandas reader leaves out
-    ).filter(~nw.col("__empty"))
-    build = _Build(table, rows, cols, schema, stage_map, tuple(groups), tuple(extras))
-    build.columns = columns
+    # a row is left out when every cell is empty (as the pandas reader does): only a
+    # row without a lead can be, so the other cells are looked at only there
+    blank = nw.all_horizontal(*[_blank(nw.col(c), schema[c]) for c in columns],
+                              ignore_nulls=False)  # fmt: skip
+    codes = _stage_codes(frame, cols["stage"], schema[cols["stage"]], stage_map)
+
+    def build(trimmed: bool) -> _Build:
+        lead = _lead_key(nw.col(cols["lead"]), schema[cols["lead"]], trimmed)
+        rows = frame.filter(~(lead.is_null() & blank)).select(
+            lead=lead,
+            s=codes,
+            t=time_ns,
+            # group values as stored: labelled (spaces, 3.0 as "3") on the answers
+            **{g: nw.col(cols.get(g, g)) for g in groups},
+            **({"amount": nw.col(cols["amount"]).cast(nw.Float64)} if "amount" in cols else {}),
+        )
+        out = _Build(table, rows, cols, schema, stage_map, tuple(groups), tuple(extras))
+        out.columns, out.trimmed, out.lead, out.blank = columns, trimmed, lead, blank
+        return out
+
     with _Progress(table.name) as progress:
-        build.progress = progress
-        parts = build.run(as_of, mode)
+        try:
+            parts = build(trimmed=False).run(as_of, mode, progress)
+        except _TrimLeads:  # lead ids with spaces around them: stripped on every row
+            parts = build(trimmed=True).run(as_of, mode, progress)
     parts["columns_used"] = dict(cols)
     return parts
 
@@ -770,7 +781,8 @@ class _Build:
         self.groups, self.extras = groups, extras
         self.values = [*groups, *(["amount"] if "amount" in cols else [])]
 
-    def run(self, as_of: pd.Timestamp | None, mode: str) -> dict[str, Any]:
+    def run(self, as_of: pd.Timestamp | None, mode: str, progress: _Progress) -> dict[str, Any]:
+        self.progress = progress
         S, rows = len(self.stages), self.rows
         when = nw.col("t")
         # --- times that would be wrong as the log's as-of time (read_log's rules)
@@ -790,27 +802,22 @@ class _Build:
                     int(stats["first"].iloc[0]), np.sort(top["t"].to_numpy(np.int64)), n_known
                 )
         self.progress.step()  # the times checked
-        problem = (
-            nw.col("lead").is_null() | nw.col("s").is_null() | when.is_null() | (when > limit)
-        )
+        lead, s, one = nw.col("lead"), nw.col("s"), nw.lit(1, nw.Int64)
+        problem = lead.is_null() | s.is_null() | when.is_null() | (when > limit)
         if far_end is not None:
             problem = problem | (when > far_end)
-        marked = rows.with_columns(
-            __bad=_one(problem),
-            **{f"m{k}": nw.when(nw.col("s") == k).then(when) for k in range(S)},
-            **{f"x{k}": nw.when(nw.col("s") == k).then(when) for k in range(S)},
-            **{f"c{k}": _one((nw.col("s") == k).fill_null(False)) for k in range(S)},
-        )
+        # one row per lead; counts as count(CASE ...), the smallest state an engine keeps
         aggs = [
-            *[nw.col(f"m{k}").min() for k in range(S)],
-            *[nw.col(f"x{k}").max() for k in range(S)],
-            *[nw.col(f"c{k}").sum() for k in range(S)],
-            nw.col("__bad").sum(),
+            *[nw.when(s == k).then(when).min().alias(f"m{k}") for k in range(S)],
+            *[nw.when(s == k).then(when).max().alias(f"x{k}") for k in range(S - 1)],
+            *[nw.when(s == k).then(one).count().alias(f"c{k}") for k in range(S)],
+            nw.when(problem).then(one).count().alias("__bad"),
             nw.len().alias("__rows"),
+            when.max().alias("__last"),
             *[nw.col(v).min().alias(f"{v}__min") for v in self.values],
             *[nw.col(v).max().alias(f"{v}__max") for v in self.values],
         ]
-        per = marked.filter(~nw.col("lead").is_null()).group_by("lead").agg(*aggs)
+        per = rows.filter(~lead.is_null()).group_by("lead").agg(*aggs)
         arrive = {}
         for k in range(S - 1, -1, -1):
             later = [nw.col(f"m{j}") for j in range(k, S)]
@@ -824,26 +831,38 @@ class _Build:
             __odd=nw.any_horizontal(*odd, ignore_nulls=False) if odd else nw.lit(False),
             __again=nw.any_horizontal(*again, ignore_nulls=False),
         )
-        per = _persist(per, self.table, "per")
+        per = _persist(per, self.table, "leads")
         self.progress.step()  # one row per lead
+        # --- lead ids the pandas reader would strip (" L1" is "L1"): read them all that way
+        if self.schema[self.cols["lead"]] == nw.String and not self.trimmed:
+            key = nw.col("lead")
+            spaced = _collect(per.filter(key != key.str.strip_chars()).select(n=nw.len()))
+            if int(spaced["n"].iloc[0]):
+                raise _TrimLeads
         # --- copied rows (the same lead, stage and time twice): only where a stage repeats
         candidates = per.filter((nw.col("__bad") == 0) & nw.col("__again")).select("lead")
-        copied = (
-            marked.filter(~nw.col("lead").is_null() & ~nw.col("s").is_null())
-            .join(candidates, on="lead", how="semi")
-            .group_by("lead", "s", "t")
-            .agg(nw.len().alias("n"))
-            .filter(nw.col("n") > 1)
-            .select("lead")
-            .unique()
-            .with_columns(__copied=nw.lit(True))
-        )
-        copied = _persist(copied, self.table, "copied")
+        n_candidates = int(_collect(candidates.select(n=nw.len()))["n"].iloc[0])
+        copied = None
+        if n_candidates:
+            copied = (
+                rows.filter(~lead.is_null() & ~s.is_null())
+                .join(candidates, on="lead", how="semi")
+                .group_by("lead", "s", "t")
+                .agg(nw.len().alias("n"))
+                .filter(nw.col("n") > 1)
+                .select("lead")
+                .unique()
+                .with_columns(__copied=nw.lit(True))
+            )
+            copied = _persist(copied, self.table, "copied")
+            if not int(_collect(copied.select(n=nw.len()))["n"].iloc[0]):
+                copied = None
         self.progress.step()  # copied rows found
-        per = per.join(copied, on="lead", how="left").with_columns(
-            __special=(nw.col("__bad") > 0) | nw.col("__copied").fill_null(False) | nw.col("__odd")
-        )
-        per = _persist(per, self.table, "leads")
+        special = (nw.col("__bad") > 0) | nw.col("__odd")
+        if copied is not None:
+            per = per.join(copied, on="lead", how="left")
+            special = special | nw.col("__copied").fill_null(False)
+        per = per.with_columns(__special=special)
         self.progress.step()  # leads sorted: regular, irregular, invalid
         counts = _collect(
             per.select(
@@ -875,7 +894,7 @@ class _Build:
             regular.select(
                 leads=nw.len(),
                 rows=nw.col("__rows").sum(),
-                last=nw.max_horizontal(*[nw.col(f"x{k}") for k in range(S)]).max(),
+                last=nw.col("__last").max(),
                 **{
                     f"skip{k}": _one(~nw.col(f"a{k}").is_null() & (nw.col(f"c{k}") == 0)).sum()
                     for k in range(S - 1)
@@ -938,16 +957,12 @@ class _Build:
         if n_special == 0 and no_lead == 0:
             return None
         numbered = self.table.numbered()
-        schema = numbered.collect_schema()
-        lead_col = self.cols["lead"]
-        keyed = numbered.with_columns(__lead=_text(nw.col(lead_col), schema[lead_col]))
-        blank = [_text(nw.col(c), schema[c]).is_null() for c in self.columns]
-        keyed = keyed.filter(~nw.all_horizontal(*blank, ignore_nulls=False))
+        keyed = numbered.with_columns(__lead=self.lead)
         special = per.filter(nw.col("__special")).select(nw.col("lead").alias("__lead"))
         picked = nw.concat(
             [
                 keyed.join(special, on="__lead", how="semi"),
-                keyed.filter(nw.col("__lead").is_null()),
+                keyed.filter(nw.col("__lead").is_null() & ~self.blank),
             ],
             how="vertical",
         )
@@ -1000,34 +1015,59 @@ def _is_time(table: _Table, column: str, dtype: Any) -> bool:
     return False
 
 
-def _text(expr: Any, dtype: Any) -> Any:
-    """Cells as the pandas reader labels them: text without surrounding spaces, an
-    empty text as missing; whole numbers as their digits."""
+class _TrimLeads(Exception):
+    """Some lead ids have spaces around them: the read starts again, stripping them."""
+
+
+def _lead_key(expr: Any, dtype: Any, trimmed: bool) -> Any:
+    """The lead id as the engine groups by it: as stored (an empty text is no lead), or
+    stripped of spaces where some ids have them (``trimmed``), as the pandas reader
+    labels them."""
+    if dtype != nw.String:
+        return expr
+    if trimmed:
+        expr = expr.str.strip_chars()
+    return nw.when(expr != "").then(expr)
+
+
+def _blank(expr: Any, dtype: Any) -> Any:
+    """An empty cell: missing, or text of spaces only."""
     if dtype == nw.String:
-        stripped = expr.str.strip_chars()
-        return nw.when(stripped != "").then(stripped)
-    if dtype.is_float():  # 3.0 is "3", as pandas labels it; 3.5 stays "3.5"
-        whole = expr == expr.floor()
-        return (
-            nw.when(whole)
-            .then(expr.cast(nw.Int64).cast(nw.String))
-            .otherwise(expr.cast(nw.String))
-        )
-    return expr.cast(nw.String)
+        return expr.is_null() | (expr.str.strip_chars() == "")
+    return expr.is_null()
 
 
-def _stage_code(expr: Any, dtype: Any, stage_map: Mapping[str, str]) -> Any:
-    """Each row's stage index (Int8), null when empty or not a stage."""
-    label = _text(expr, dtype)
+def _stage_codes(frame: Any, column: str, dtype: Any, stage_map: Mapping[str, str]) -> Any:
+    """Each row's stage index (Int8; null when empty or not a stage), from the column's
+    distinct values labelled as the pandas reader labels them (spaces stripped, whole
+    numbers as digits): one look at a short list, no text work per row."""
+    found = _collect(frame.select(nw.col(column)).unique())[column]
+    codes, names = labels(found.reset_index(drop=True))
+    index = {name: k for k, name in enumerate(stage_map.values())}
     code = None
-    for k, name in reversed(list(enumerate(stage_map.values()))):
+    for value, c in zip(found.tolist(), codes.tolist(), strict=True):
+        k = index.get(names[c]) if c >= 0 else None
+        if k is None or value is None or (isinstance(value, float) and np.isnan(value)):
+            continue
+        hit = nw.col(column) == nw.lit(value)
         then = nw.lit(k, nw.Int8)
-        code = (
-            nw.when(label == name).then(then)
-            if code is None
-            else nw.when(label == name).then(then).otherwise(code)
-        )
-    return code
+        code = nw.when(hit).then(then) if code is None else nw.when(hit).then(then).otherwise(code)
+    return code if code is not None else nw.lit(None, nw.Int8)
+
+
+def label_values(values: pd.Series) -> pd.Series:
+    """Group values as stored, labelled as the pandas reader labels them: text without
+    surrounding spaces (empty: missing), whole numbers as their digits.
+
+    >>> label_values(pd.Series([" Ann", "", None, "Bob"])).tolist()
+    ['Ann', nan, nan, 'Bob']
+    >>> label_values(pd.Series([3.0, 2.5, np.nan])).tolist()
+    ['3', '2.5', nan]
+    """
+    codes, names = labels(values.reset_index(drop=True).astype(object))
+    out = np.full(len(values), np.nan, dtype=object)
+    out[codes >= 0] = np.asarray(names, dtype=object)[codes[codes >= 0]]
+    return pd.Series(out, index=values.index, dtype=object)
 
 
 def _nanoseconds(table: _Table, column: str) -> Any:

@@ -343,3 +343,15 @@ def test_column_types_read_alike(events, tmp_path, shape):
     assert a.as_of == b.as_of
     for by in ("rep", "region"):
         pd.testing.assert_frame_equal(b.stage_table(by=by), a.stage_table(by=by))
+
+
+def test_lead_ids_with_spaces_are_one_lead(events):
+    """' L00001' and 'L00001' are one lead to the pandas reader: the engine reads such a
+    log again with the ids stripped."""
+    frame = events.copy()
+    some = frame.index[frame["lead"].isin(["L00001", "L00002"])][:3]
+    frame.loc[some, "lead"] = " " + frame.loc[some, "lead"] + "  "
+    a = fs.read_log(frame, format="events", stages=STAGES, engine="pandas")
+    b = fs.read_log(frame, format="events", stages=STAGES, engine="duckdb")
+    assert b.n_leads == a.n_leads == events["lead"].nunique()
+    pd.testing.assert_frame_equal(b.stage_table(by="rep"), a.stage_table(by="rep"))
