@@ -42,6 +42,7 @@ with ``errors="drop"``, is the pandas reader's, word for word.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import tempfile
@@ -744,6 +745,10 @@ class _Progress:
         self.bar.close()
 
 
+#: Numbers of the tables the engine writes (unique within the process).
+_NAMES = itertools.count()
+
+
 def _persist(frame: Any, table: _Table, name: str) -> Any:
     """``frame`` computed once and kept where its engine keeps tables: a table in the
     log's own DuckDB database (a temporary one on a user's connection, never a table of
@@ -752,7 +757,7 @@ def _persist(frame: Any, table: _Table, name: str) -> Any:
     native = nw.to_native(frame)
     backend = table.backend
     if backend == "duckdb":
-        unique = f"funnelsim_{name}_{id(table)}"
+        unique = f"funnelsim_{name}_{next(_NAMES)}"
         kind = "TABLE" if table.own else "TEMP TABLE"
         native.query("t", f'CREATE {kind} "{unique}" AS SELECT * FROM t')
         return nw.from_native(native.query("t", f'SELECT * FROM "{unique}"'))
