@@ -832,7 +832,14 @@ class _Build:
         varies = [nw.col(f"{v}__min") != nw.col(f"{v}__max") for v in self.values]
         odd = [e.fill_null(False) for e in (*late, *varies)]
         again = [nw.col(f"c{k}") > 1 for k in range(S)]
-        per = per.with_columns(
+        per = per.select(  # what later questions read, and no more (less to write)
+            "lead",
+            *[f"a{k}" for k in range(S)],
+            *[f"c{k}" for k in range(S)],
+            "__bad",
+            "__rows",
+            "__last",
+            *[f"{v}__min" for v in self.values],
             __odd=nw.any_horizontal(*odd, ignore_nulls=False) if odd else nw.lit(False),
             __again=nw.any_horizontal(*again, ignore_nulls=False),
         )
