@@ -88,6 +88,15 @@ AUTO_BYTES = 256 * 2**20
 DAY_NS = 86_400 * 10**9
 #: DuckDB's memory for a file it reads: bounded, spilling to a temporary folder.
 DUCKDB_MEMORY = os.environ.get("FUNNELSIM_DUCKDB_MEMORY", "1GB")
+#: The characters Python's ``str.strip`` removes, as themselves (every engine's regular
+#: expressions read a character as itself; their escapes differ).
+_SPACES = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
+    + "".join(chr(c) for c in range(0x2000, 0x200B))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
+#: A lead id with spaces around it.
+SPACED = f"^[{_SPACES}]|[{_SPACES}]$"
 #: Irregular leads read by pandas at most (their rows); more is an error naming the cause.
 MAX_IRREGULAR_ROWS = 5_000_000
 
@@ -698,7 +707,7 @@ def read_engine_log(
     # row without a lead can be, so the other cells are looked at only there
     blank = nw.all_horizontal(*[_blank(nw.col(c), schema[c]) for c in columns],
                               ignore_nulls=False)  # fmt: skip
-    codes = _stage_codes(frame, cols["stage"], schema[cols["stage"]], stage_map)
+    codes = _stage_codes(cols["stage"], schema[cols["stage"]], stage_map)
 
     def build(trimmed: bool) -> _Build:
         lead = _lead_key(nw.col(cols["lead"]), schema[cols["lead"]], trimmed)
@@ -790,45 +799,58 @@ class _Build:
         self.progress = progress
         S, rows = len(self.stages), self.rows
         when = nw.col("t")
-        # --- times that would be wrong as the log's as-of time (read_log's rules)
+        lead, s, one = nw.col("lead"), nw.col("s"), nw.lit(1, nw.Int64)
+        # --- one pass for the log's figures and the as-of rules (read_log's)
         future = int(tomorrow().view(np.int64))
+        ok = ~when.is_null() & (when <= future)
+        stats = _collect(
+            rows.select(
+                n=nw.len(),
+                no_lead=nw.when(lead.is_null()).then(one).count(),
+                last=when.max(),
+                known=nw.when(ok).then(one).count(),
+                first=nw.when(ok).then(when).min(),
+            )
+        ).iloc[0]
+        n_all, no_lead = int(stats["n"]), int(stats["no_lead"])
+        far_end: int | None = None
         if as_of is not None:
             limit = int(pd.Timestamp(as_of).as_unit("ns").value)
-            far_end: int | None = None
         else:
-            limit = future
-            ok_time = rows.filter(~when.is_null() & (when <= future))
-            stats = _collect(ok_time.select(n=nw.len(), first=when.min()))
-            n_known = int(stats["n"].iloc[0])
-            far_end = None
+            limit, n_known = future, int(stats["known"])
             if n_known:
-                top = _collect(ok_time.select("t").sort("t", descending=True).head(11))
-                far_end = far_limit(
-                    int(stats["first"].iloc[0]), np.sort(top["t"].to_numpy(np.int64)), n_known
-                )
+                top = _collect(rows.filter(ok).select("t").sort("t", descending=True).head(11))
+                first = int(stats["first"])
+                far_end = far_limit(first, np.sort(top["t"].to_numpy(np.int64)), n_known)
         self.progress.step()  # the times checked
-        lead, s, one = nw.col("lead"), nw.col("s"), nw.lit(1, nw.Int64)
         problem = lead.is_null() | s.is_null() | when.is_null() | (when > limit)
         if far_end is not None:
             problem = problem | (when > far_end)
-        # one row per lead; counts as count(CASE ...), the smallest state an engine keeps
+        # --- one row per lead, as small as it can be: the first time at each stage, the
+        # rows there (counts as count(CASE ...), the smallest state an engine keeps), the
+        # invalid rows, each group value's least and greatest
+        # (each aggregate of one column: what every engine's group-by takes, Dask's too)
+        marked = rows.filter(~lead.is_null()).with_columns(
+            **{f"m{k}": nw.when(s == k).then(when) for k in range(S)},
+            **{f"c{k}": nw.when(s == k).then(one) for k in range(S)},
+            __bad=nw.when(problem).then(one),
+        )
         aggs = [
-            *[nw.when(s == k).then(when).min().alias(f"m{k}") for k in range(S)],
-            *[nw.when(s == k).then(when).max().alias(f"x{k}") for k in range(S - 1)],
-            *[nw.when(s == k).then(one).count().alias(f"c{k}") for k in range(S)],
-            nw.when(problem).then(one).count().alias("__bad"),
-            nw.len().alias("__rows"),
-            when.max().alias("__last"),
+            *[nw.col(f"m{k}").min() for k in range(S)],
+            *[nw.col(f"c{k}").count() for k in range(S)],
+            nw.col("__bad").count(),
             *[nw.col(v).min().alias(f"{v}__min") for v in self.values],
             *[nw.col(v).max().alias(f"{v}__max") for v in self.values],
         ]
-        per = rows.filter(~lead.is_null()).group_by("lead").agg(*aggs)
+        per = marked.group_by("lead").agg(*aggs)
         arrive = {}
         for k in range(S - 1, -1, -1):
             later = [nw.col(f"m{j}") for j in range(k, S)]
             arrive[f"a{k}"] = nw.min_horizontal(*later) if len(later) > 1 else later[0]
         per = per.with_columns(**arrive)
-        late = [nw.col(f"x{k}") > nw.col(f"a{k + 1}") for k in range(S - 1)]
+        # irregular: back down the funnel (a stage's first row after a later stage's; a
+        # stage of several rows is looked at row by row below), or two group values
+        late = [nw.col(f"m{k}") > nw.col(f"a{k + 1}") for k in range(S - 1)]
         varies = [nw.col(f"{v}__min") != nw.col(f"{v}__max") for v in self.values]
         odd = [e.fill_null(False) for e in (*late, *varies)]
         again = [nw.col(f"c{k}") > 1 for k in range(S)]
@@ -837,8 +859,6 @@ class _Build:
             *[f"a{k}" for k in range(S)],
             *[f"c{k}" for k in range(S)],
             "__bad",
-            "__rows",
-            "__last",
             *[f"{v}__min" for v in self.values],
             __odd=nw.any_horizontal(*odd, ignore_nulls=False) if odd else nw.lit(False),
             __again=nw.any_horizontal(*again, ignore_nulls=False),
@@ -847,45 +867,51 @@ class _Build:
         self.progress.step()  # one row per lead
         # --- lead ids the pandas reader would strip (" L1" is "L1"): read them all that way
         if self.schema[self.cols["lead"]] == nw.String and not self.trimmed:
-            key = nw.col("lead")
-            spaced = _collect(per.filter(key != key.str.strip_chars()).select(n=nw.len()))
-            if int(spaced["n"].iloc[0]):
+            spaced = per.filter(nw.col("lead").str.contains(SPACED))
+            if int(_collect(spaced.select(n=nw.len()))["n"].iloc[0]):
                 raise _TrimLeads
-        # --- copied rows (the same lead, stage and time twice): only where a stage repeats
-        candidates = per.filter((nw.col("__bad") == 0) & nw.col("__again")).select("lead")
+        # --- leads with a stage of several rows, row by row: copied rows (the same lead,
+        # stage and time twice) and moves back (a row of a stage after a later stage)
+        candidates = per.filter((nw.col("__bad") == 0) & nw.col("__again"))
         n_candidates = int(_collect(candidates.select(n=nw.len()))["n"].iloc[0])
-        copied = None
+        flagged = None
         if n_candidates:
-            copied = (
-                rows.filter(~lead.is_null() & ~s.is_null())
-                .join(candidates, on="lead", how="semi")
-                .group_by("lead", "s", "t")
-                .agg(nw.len().alias("n"))
-                .filter(nw.col("n") > 1)
-                .select("lead")
-                .unique()
-                .with_columns(__copied=nw.lit(True))
+            picked = rows.filter(~lead.is_null() & ~s.is_null()).join(
+                candidates.select("lead"), on="lead", how="semi"
             )
-            copied = _persist(copied, self.table, "copied")
-            if not int(_collect(copied.select(n=nw.len()))["n"].iloc[0]):
-                copied = None
-        self.progress.step()  # copied rows found
+            copied = (
+                picked.group_by("lead", "s", "t").agg(nw.len().alias("n"))
+                .filter(nw.col("n") > 1).select("lead")
+            )  # fmt: skip
+            latest = (
+                picked.with_columns(**{f"x{k}": nw.when(s == k).then(when) for k in range(S - 1)})
+                .group_by("lead")
+                .agg(*[nw.col(f"x{k}").max() for k in range(S - 1)])
+            )
+            back = [(nw.col(f"x{k}") > nw.col(f"a{k + 1}")).fill_null(False) for k in range(S - 1)]
+            moved = (
+                latest.join(candidates.select("lead", *[f"a{k}" for k in range(1, S)]), on="lead")
+                .filter(nw.any_horizontal(*back, ignore_nulls=False) if back else nw.lit(False))
+                .select("lead")
+            )
+            flagged = nw.concat([copied, moved], how="vertical").unique()
+            flagged = _persist(flagged.with_columns(__flag=nw.lit(True)), self.table, "flagged")
+            if not int(_collect(flagged.select(n=nw.len()))["n"].iloc[0]):
+                flagged = None
+        self.progress.step()  # copied rows and moves back found
         special = (nw.col("__bad") > 0) | nw.col("__odd")
-        if copied is not None:
-            per = per.join(copied, on="lead", how="left")
-            special = special | nw.col("__copied").fill_null(False)
+        if flagged is not None:
+            per = per.join(flagged, on="lead", how="left")
+            special = special | nw.col("__flag").fill_null(False)
         per = per.with_columns(__special=special)
         self.progress.step()  # leads sorted: regular, irregular, invalid
-        counts = _collect(
-            per.select(
-                leads=nw.len(),
-                special=_one(nw.col("__special")).sum(),
-                special_rows=nw.when(nw.col("__special")).then(nw.col("__rows")).sum(),
-            )
-        )
-        no_lead = int(_collect(rows.filter(nw.col("lead").is_null()).select(n=nw.len()))["n"][0])
+        counts = _collect(per.select(leads=nw.len(), special=_one(nw.col("__special")).sum()))
         n_special = int(counts["special"].fillna(0).iloc[0])
-        special_rows = int(counts["special_rows"].fillna(0).iloc[0]) + no_lead
+        special_rows = no_lead
+        if n_special:  # their rows, read by pandas: how many
+            keys = per.filter(nw.col("__special")).select("lead")
+            inside = rows.join(keys, on="lead", how="semi")
+            special_rows += int(_collect(inside.select(n=nw.len()))["n"].iloc[0])
         if special_rows > MAX_IRREGULAR_ROWS:
             raise FunnelsimValueError(
                 "engine.error.irregular", name=self.table.name, rows=special_rows,
@@ -905,14 +931,20 @@ class _Build:
         summary = _collect(
             regular.select(
                 leads=nw.len(),
-                rows=nw.col("__rows").sum(),
-                last=nw.col("__last").max(),
                 **{
                     f"skip{k}": _one(~nw.col(f"a{k}").is_null() & (nw.col(f"c{k}") == 0)).sum()
                     for k in range(S - 1)
                 },
             )
         ).iloc[0]
+        summary["rows"] = n_all - special_rows  # the regular leads' rows
+        if special_rows:  # the latest time of the regular leads' rows (the rest: pandas)
+            kept = rows.filter(~lead.is_null()).join(
+                per.filter(~nw.col("__special")).select("lead"), on="lead", how="semi"
+            )
+            summary["last"] = _collect(kept.select(last=when.max()))["last"].iloc[0]
+        else:
+            summary["last"] = stats["last"]
         self.progress.step()  # the log's figures
         n_regular = int(summary["leads"])
         n_patch = 0 if patch is None else len(patch["reached"])
@@ -1038,33 +1070,28 @@ def _lead_key(expr: Any, dtype: Any, trimmed: bool) -> Any:
     if dtype != nw.String:
         return expr
     if trimmed:
-        expr = expr.str.strip_chars()
+        expr = expr.str.strip_chars(_SPACES)
     return nw.when(expr != "").then(expr)
 
 
 def _blank(expr: Any, dtype: Any) -> Any:
     """An empty cell: missing, or text of spaces only."""
     if dtype == nw.String:
-        return expr.is_null() | (expr.str.strip_chars() == "")
+        return expr.is_null() | (expr.str.strip_chars(_SPACES) == "")
     return expr.is_null()
 
 
-def _stage_codes(frame: Any, column: str, dtype: Any, stage_map: Mapping[str, str]) -> Any:
-    """Each row's stage index (Int8; null when empty or not a stage), from the column's
-    distinct values labelled as the pandas reader labels them (spaces stripped, whole
-    numbers as digits): one look at a short list, no text work per row."""
-    found = _collect(frame.select(nw.col(column)).unique())[column]
-    codes, names = labels(found.reset_index(drop=True))
-    index = {name: k for k, name in enumerate(stage_map.values())}
+def _stage_codes(column: str, dtype: Any, stage_map: Mapping[str, str]) -> Any:
+    """Each row's stage index (Int8), null when the cell is not a stage's name as
+    written. A cell the pandas reader still reads (" dial", a stage stored as 1.0) is
+    null here too: its lead is read by the pandas reader, which strips it (no text work
+    per row, no pass over the column to list its values)."""
+    cell = nw.col(column) if dtype == nw.String else nw.col(column).cast(nw.String)
     code = None
-    for value, c in zip(found.tolist(), codes.tolist(), strict=True):
-        k = index.get(names[c]) if c >= 0 else None
-        if k is None or value is None or (isinstance(value, float) and np.isnan(value)):
-            continue
-        hit = nw.col(column) == nw.lit(value)
-        then = nw.lit(k, nw.Int8)
+    for k, name in reversed(list(enumerate(stage_map.values()))):
+        hit, then = cell == nw.lit(name), nw.lit(k, nw.Int8)
         code = nw.when(hit).then(then) if code is None else nw.when(hit).then(then).otherwise(code)
-    return code if code is not None else nw.lit(None, nw.Int8)
+    return code
 
 
 def label_values(values: pd.Series) -> pd.Series:

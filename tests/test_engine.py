@@ -345,13 +345,15 @@ def test_column_types_read_alike(events, tmp_path, shape):
         pd.testing.assert_frame_equal(b.stage_table(by=by), a.stage_table(by=by))
 
 
-def test_lead_ids_with_spaces_are_one_lead(events):
-    """' L00001' and 'L00001' are one lead to the pandas reader: the engine reads such a
-    log again with the ids stripped."""
+@pytest.mark.parametrize("name", ["frame", "polars"])
+def test_lead_ids_with_spaces_are_one_lead(events, name):
+    """' L00001' and 'L00001' are one lead to the pandas reader (an ideographic space
+    too): the engine reads such a log again with the ids stripped."""
     frame = events.copy()
     some = frame.index[frame["lead"].isin(["L00001", "L00002"])][:3]
-    frame.loc[some, "lead"] = " " + frame.loc[some, "lead"] + "  "
+    frame.loc[some, "lead"] = " " + frame.loc[some, "lead"] + "\u3000"
     a = fs.read_log(frame, format="events", stages=STAGES, engine="pandas")
-    b = fs.read_log(frame, format="events", stages=STAGES, engine="duckdb")
+    b = fs.read_log(open_source(name, frame, {}), format="events", stages=STAGES,
+                    engine="duckdb")  # fmt: skip
     assert b.n_leads == a.n_leads == events["lead"].nunique()
     pd.testing.assert_frame_equal(b.stage_table(by="rep"), a.stage_table(by="rep"))
