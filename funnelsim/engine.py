@@ -87,7 +87,7 @@ AUTO_BYTES = 256 * 2**20
 #: Nanoseconds in a day.
 DAY_NS = 86_400 * 10**9
 #: DuckDB's memory for a file it reads: bounded, spilling to a temporary folder.
-DUCKDB_MEMORY = os.environ.get("FUNNELSIM_DUCKDB_MEMORY", "1GB")
+DUCKDB_MEMORY = os.environ.get("FUNNELSIM_DUCKDB_MEMORY", "1.5GB")
 #: The characters Python's ``str.strip`` removes, as themselves (every engine's regular
 #: expressions read a character as itself; their escapes differ).
 _SPACES = (
@@ -781,6 +781,23 @@ def _persist(frame: Any, table: _Table, name: str) -> Any:
     return frame
 
 
+#: Rows DuckDB groups by lead in one pass at most: a larger log is cut by the lead's hash
+#: into parts of about this many rows, each grouped apart (a lead's rows are all in one
+#: part), so that the hash table of one part fits the memory DuckDB is given.
+PART_ROWS = 30_000_000
+
+
+def _lead_parts(marked: Any, table: _Table, n_rows: int) -> list[Any]:
+    """``marked`` (rows with a ``lead``) cut into parts by lead for DuckDB (see
+    :data:`PART_ROWS`); one part for other engines, which spill on their own."""
+    parts = -(-n_rows // PART_ROWS)
+    if table.backend != "duckdb" or parts <= 1:
+        return [marked]
+    native = nw.to_native(marked).select(f"*, hash(lead) % {parts} AS __part")
+    cut = nw.from_native(native)
+    return [cut.filter(nw.col("__part") == i).drop("__part") for i in range(parts)]
+
+
 def _collect(frame: Any) -> pd.DataFrame:
     """A (small) query's answer as pandas."""
     return frame.collect().to_pandas()
@@ -842,28 +859,36 @@ class _Build:
             *[nw.col(v).min().alias(f"{v}__min") for v in self.values],
             *[nw.col(v).max().alias(f"{v}__max") for v in self.values],
         ]
-        per = marked.group_by("lead").agg(*aggs)
         arrive = {}
         for k in range(S - 1, -1, -1):
             later = [nw.col(f"m{j}") for j in range(k, S)]
             arrive[f"a{k}"] = nw.min_horizontal(*later) if len(later) > 1 else later[0]
-        per = per.with_columns(**arrive)
         # irregular: back down the funnel (a stage's first row after a later stage's; a
         # stage of several rows is looked at row by row below), or two group values
         late = [nw.col(f"m{k}") > nw.col(f"a{k + 1}") for k in range(S - 1)]
         varies = [nw.col(f"{v}__min") != nw.col(f"{v}__max") for v in self.values]
         odd = [e.fill_null(False) for e in (*late, *varies)]
         again = [nw.col(f"c{k}") > 1 for k in range(S)]
-        per = per.select(  # what later questions read, and no more (less to write)
-            "lead",
-            *[f"a{k}" for k in range(S)],
-            *[f"c{k}" for k in range(S)],
-            "__bad",
-            *[f"{v}__min" for v in self.values],
-            __odd=nw.any_horizontal(*odd, ignore_nulls=False) if odd else nw.lit(False),
-            __again=nw.any_horizontal(*again, ignore_nulls=False),
-        )
-        per = _persist(per, self.table, "leads")
+
+        def leads_of(part: Any) -> Any:
+            return (
+                part.group_by("lead")
+                .agg(*aggs)
+                .with_columns(**arrive)
+                .select(  # what later questions read, and no more (less to write)
+                    "lead",
+                    *[f"a{k}" for k in range(S)],
+                    *[f"c{k}" for k in range(S)],
+                    "__bad",
+                    *[f"{v}__min" for v in self.values],
+                    __odd=nw.any_horizontal(*odd, ignore_nulls=False) if odd else nw.lit(False),
+                    __again=nw.any_horizontal(*again, ignore_nulls=False),
+                )
+            )
+
+        parts = _lead_parts(marked, self.table, n_all)
+        per = [_persist(leads_of(part), self.table, "leads") for part in parts]
+        per = per[0] if len(per) == 1 else nw.concat(per, how="vertical")
         self.progress.step()  # one row per lead
         # --- lead ids the pandas reader would strip (" L1" is "L1"): read them all that way
         if self.schema[self.cols["lead"]] == nw.String and not self.trimmed:

@@ -357,3 +357,19 @@ def test_lead_ids_with_spaces_are_one_lead(events, name):
                     engine="duckdb")  # fmt: skip
     assert b.n_leads == a.n_leads == events["lead"].nunique()
     pd.testing.assert_frame_equal(b.stage_table(by="rep"), a.stage_table(by="rep"))
+
+
+def test_a_log_grouped_in_parts_by_lead(events, files, reference, monkeypatch):
+    """A large log is grouped by lead in parts (each lead's rows in one): same tables."""
+    from funnelsim import engine
+
+    monkeypatch.setattr(engine, "PART_ROWS", 1000)
+    log = fs.read_log(files["parquet"], format="events", stages=STAGES, engine="duckdb")
+    assert len(events) > 3 * 1000
+    for by in (None, "rep", "week"):
+        pd.testing.assert_frame_equal(log.stage_table(by=by), reference.stage_table(by=by))
+    pd.testing.assert_frame_equal(fs.young_leads(log), fs.young_leads(reference))
+    pd.testing.assert_frame_equal(log.skipped, reference.skipped)
+    assert (log.n_rows, log.as_of, log.n_leads) == (
+        reference.n_rows, reference.as_of, reference.n_leads
+    )
