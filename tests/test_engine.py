@@ -371,5 +371,7 @@ def test_a_log_grouped_in_parts_by_lead(events, files, reference, monkeypatch):
     pd.testing.assert_frame_equal(fs.young_leads(log), fs.young_leads(reference))
     pd.testing.assert_frame_equal(log.skipped, reference.skipped)
     assert (log.n_rows, log.as_of, log.n_leads) == (
-        reference.n_rows, reference.as_of, reference.n_leads
+        reference.n_rows,
+        reference.as_of,
+        reference.n_leads,
     )
