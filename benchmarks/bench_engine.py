@@ -497,7 +497,8 @@ def _print_entry(e: dict) -> None:
     if c and "failed" not in c:
         km = c.get("kaplan_meier_s", float("nan"))
         print(f"  C read_log {c['read']:.2f} s + fit(mature={MATURE!r}) {c['fit']:.2f} s = "
-              f"{c['total']:.2f} s, then Kaplan-Meier {km:.2f} s; peak {c['peak_gib']:.2f} GiB")  # fmt: skip
+              f"{c['total']:.2f} s, then Kaplan-Meier {km:.2f} s;"
+              f" peak {c['peak_gib']:.2f} GiB")  # fmt: skip
     d = e.get("D")
     if d and "failed" not in d:
         print(f"  D scan {d['scan_s']:.2f} s, per-lead table {d['per_lead_s']:.2f} s "

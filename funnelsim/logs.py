@@ -47,7 +47,7 @@ __all__ = ["Log", "LogError", "mature_stage_table", "read_log"]
 #: Nanoseconds in a day: a dated log's clock counts days.
 DAY_NS = 86_400 * 10**9
 #: Analyses an engine's log answers (their clock has no rows: the engine has the times).
-ENGINE_ANALYSES = ("cycle_length",)
+ENGINE_ANALYSES = ("cycle_length", "mature")
 #: Groups ``by=`` may name that no file holds: derived from each lead's first time
 #: (a counts log's period), unless the log has a column of that name.
 DERIVED_GROUPS = ("week", "month")
@@ -541,6 +541,32 @@ def window_in_units(window: object, clock: Clock, name: str = "window") -> float
 
 
 # ------------------------------------------------------- mature leads
+def _mature_totals(log: Log, clock: Clock, win: float, keys: list[str]) -> pd.DataFrame:
+    """The pandas log's mature counts per group (columns ``entered{k}``, ``passed{k}``,
+    ``young{k}``), for :func:`mature_stage_table`."""
+    reached = log.reached[list(log.stages)].to_numpy(dtype=bool)
+    columns = {}
+    for k in range(1, len(log.stages)):
+        at_previous = reached[:, k - 1]
+        with np.errstate(invalid="ignore"):
+            old = at_previous & clock.known[:, k - 1] & (clock.elapsed(None, k - 1) >= win)
+        columns[("entered", k)] = old
+        columns[("passed", k)] = old & reached[:, k]
+        columns[("young", k)] = at_previous & ~old
+    frame = pd.DataFrame(
+        {f"{name}{k}": mask.astype(np.int64) for (name, k), mask in columns.items()},
+        index=log.reached.index,
+    )
+    if not keys:
+        return frame.sum().to_frame().T
+    groups = log._group_frame(keys)
+    if not groups.index.equals(frame.index):
+        groups = groups.reindex(frame.index)
+    for key in keys:
+        frame[key] = groups[key].array
+    return frame.groupby(keys, observed=True, dropna=False).sum()
+
+
 def mature_stage_table(
     log: Log, window: float | str | pd.Timedelta, by: str | Sequence[str] | None = None
 ) -> tuple[pd.DataFrame, float, str]:
@@ -590,44 +616,13 @@ def mature_stage_table(
     0  sale        2       1      2
     """
     keys = log._group_keys(by)
-    if log.engine is not None:
-        clock = Clock(np.zeros((0, 0)), np.zeros((0, 0), bool), 0.0, float(DAY_NS), "days")
-        win = window_in_units(window, clock, "mature")
-        as_of = pd.Timestamp(log.as_of).as_unit("ns").value
-        sources = [log._group_source(k) for k in keys]
-        totals = log.engine.mature_table(keys, sources, win, as_of)
-        rows = _step_rows(
-            totals,
-            keys,
-            log.stages,
-            lambda row, k: {f: int(row[f"{f}{k}"]) for f in ("entered", "passed", "young")},
-        )
-        table = pd.DataFrame(rows, columns=[*keys, "stage", "entered", "passed", "young"])
-        return table, win, "days"
     clock = log_clock(log, "mature")
     win = window_in_units(window, clock, "mature")
-    reached = log.reached[list(log.stages)].to_numpy(dtype=bool)
-    columns = {}
-    for k in range(1, len(log.stages)):
-        at_previous = reached[:, k - 1]
-        with np.errstate(invalid="ignore"):
-            old = at_previous & clock.known[:, k - 1] & (clock.elapsed(None, k - 1) >= win)
-        columns[("entered", k)] = old
-        columns[("passed", k)] = old & reached[:, k]
-        columns[("young", k)] = at_previous & ~old
-    frame = pd.DataFrame(
-        {f"{name}{k}": mask.astype(np.int64) for (name, k), mask in columns.items()},
-        index=log.reached.index,
-    )
-    if keys:
-        groups = log._group_frame(keys)
-        if not groups.index.equals(frame.index):
-            groups = groups.reindex(frame.index)
-        for key in keys:
-            frame[key] = groups[key].array
-        totals = frame.groupby(keys, observed=True, dropna=False).sum()
+    if log.engine is not None:  # the engine counts (its clock has the as-of time only)
+        sources = [log._group_source(k) for k in keys]
+        totals = log.engine.mature_table(keys, sources, win, int(clock.as_of))
     else:
-        totals = frame.sum().to_frame().T
+        totals = _mature_totals(log, clock, win, keys)
     rows = _step_rows(
         totals,
         keys,
