@@ -705,12 +705,13 @@ def read_engine_log(
     frame = table.frame
     # a row is left out when every cell is empty (as the pandas reader does): only a
     # row without a lead can be, so the other cells are looked at only there
-    blank = nw.all_horizontal(*[_blank(nw.col(c), schema[c]) for c in columns],
+    spaces = None if table.backend == "ibis" else _SPACES  # Ibis strips spaces only
+    blank = nw.all_horizontal(*[_blank(nw.col(c), schema[c], spaces) for c in columns],
                               ignore_nulls=False)  # fmt: skip
     codes = _stage_codes(cols["stage"], schema[cols["stage"]], stage_map)
 
     def build(trimmed: bool) -> _Build:
-        lead = _lead_key(nw.col(cols["lead"]), schema[cols["lead"]], trimmed)
+        lead = _lead_key(nw.col(cols["lead"]), schema[cols["lead"]], trimmed, spaces)
         rows = frame.filter(~(lead.is_null() & blank)).select(
             lead=lead,
             s=codes,
@@ -1088,21 +1089,22 @@ class _TrimLeads(Exception):
     """Some lead ids have spaces around them: the read starts again, stripping them."""
 
 
-def _lead_key(expr: Any, dtype: Any, trimmed: bool) -> Any:
+def _lead_key(expr: Any, dtype: Any, trimmed: bool, spaces: str | None = _SPACES) -> Any:
     """The lead id as the engine groups by it: as stored (an empty text is no lead), or
     stripped of spaces where some ids have them (``trimmed``), as the pandas reader
     labels them."""
     if dtype != nw.String:
         return expr
     if trimmed:
-        expr = expr.str.strip_chars(_SPACES)
+        expr = expr.str.strip_chars(spaces)
     return nw.when(expr != "").then(expr)
 
 
-def _blank(expr: Any, dtype: Any) -> Any:
-    """An empty cell: missing, or text of spaces only."""
+def _blank(expr: Any, dtype: Any, spaces: str | None = _SPACES) -> Any:
+    """An empty cell: missing, or text of spaces only (``spaces``: the characters; None:
+    the engine's own idea of a space, where it takes no list)."""
     if dtype == nw.String:
-        return expr.is_null() | (expr.str.strip_chars(_SPACES) == "")
+        return expr.is_null() | (expr.str.strip_chars(spaces) == "")
     return expr.is_null()
 
 
