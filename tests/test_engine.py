@@ -196,12 +196,13 @@ def test_lead_level_analyses_say_so(engine_log, analysis):
 def spoil(events: pd.DataFrame) -> pd.DataFrame:
     """Five kinds of bad row: a copied row, an unknown stage, no lead, no time, a
     time in the future (a year typed wrong)."""
-    bad = events.copy()
-    bad = pd.concat([bad, bad.iloc[[40]]], ignore_index=True)  # copied row
-    bad.loc[100, "stage"] = "sael"
-    bad.loc[200, "lead"] = None
-    bad.loc[300, "time"] = pd.NaT
-    bad.loc[400, "time"] = pd.Timestamp("2099-03-01")
+    n = len(events)
+    bad = events.reset_index(drop=True)
+    bad = pd.concat([bad, bad.iloc[[n // 12]]], ignore_index=True)  # copied row
+    bad.loc[n // 5, "stage"] = "sael"
+    bad.loc[2 * n // 5, "lead"] = None
+    bad.loc[3 * n // 5, "time"] = pd.NaT
+    bad.loc[4 * n // 5, "time"] = pd.Timestamp("2099-03-01")
     return bad
 
 
@@ -375,3 +376,30 @@ def test_a_log_grouped_in_parts_by_lead(events, files, reference, monkeypatch):
         reference.as_of,
         reference.n_leads,
     )
+
+
+@pytest.mark.shared
+def test_real_olist_funnel_read_alike(shared_data, tmp_path):
+    """Olist's real funnel (8,000 marketing-qualified leads, 842 won deals with their reps)
+    as an events log, one row per lead and stage reached: DuckDB's tables equal pandas'."""
+    folder = shared_data / "olist_funnel"
+    mqls = pd.read_csv(folder / "olist_marketing_qualified_leads_dataset.csv")
+    deals = pd.read_csv(folder / "olist_closed_deals_dataset.csv")
+    merged = mqls.merge(deals, on="mql_id", how="left")
+    first = merged.assign(stage="mql", time=pd.to_datetime(merged["first_contact_date"]))
+    won = merged.dropna(subset=["won_date"])
+    won = won.assign(stage="won", time=pd.to_datetime(won["won_date"]))
+    columns = ["mql_id", "stage", "time", "origin", "sr_id"]
+    events = pd.concat([first[columns], won[columns]], ignore_index=True)
+    events = events.rename(columns={"mql_id": "lead", "origin": "source", "sr_id": "rep"})
+    path = tmp_path / "olist_events.parquet"
+    events.to_parquet(path, index=False)
+    a = fs.read_log(path, format="events", stages=["mql", "won"], engine="pandas")
+    b = fs.read_log(path, format="events", stages=["mql", "won"], engine="duckdb")
+    assert b.n_leads == a.n_leads == 8000
+    for by in ("source", "rep", "month"):
+        pd.testing.assert_frame_equal(b.stage_table(by=by), a.stage_table(by=by))
+    assert int(b.stage_table()["passed"].iloc[0]) == 842
+    got, expected = fs.cycle_length(b), fs.cycle_length(a)
+    pd.testing.assert_frame_equal(got.survival.to_frame(), expected.survival.to_frame())
+    pd.testing.assert_frame_equal(got.naive, expected.naive)
