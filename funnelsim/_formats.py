@@ -491,7 +491,8 @@ def _event_stages(problems: Problems, column: pd.Series, name: str, stage_map: d
     )
     unknown = (label_code >= 0) & (stage_code < 0)
     near = _near_stages(stage_labels, stage_of_label, list(stage_map.values()))
-    close = unknown & near[np.maximum(label_code, 0)].astype(bool)
+    near_of = near[np.maximum(label_code, 0)] if near.size else np.full(len(column), "")
+    close = unknown & near_of.astype(bool)
     problems.add(
         unknown & ~close,
         name,

@@ -419,8 +419,8 @@ def read_csv(raw: bytes, name: str, encoding: str | None, delimiter: str | None)
     if "\x00" in text:
         row = text[: text.index("\x00")].count("\n") + 1
         raise LogError("log.error.nul", name=name, row=row)
-    sep = delimiter or _sniff(text)
-    _check_csv_header(text, sep, name)
+    sep = delimiter or sniff_delimiter(text)
+    check_csv_header(text, sep, name)
     frame = _read_with(
         name,
         "CSV",
@@ -441,11 +441,18 @@ def read_csv(raw: bytes, name: str, encoding: str | None, delimiter: str | None)
     return frame
 
 
-def _check_csv_header(text: str, sep: str, name: str) -> None:
+def check_csv_header(text: str, sep: str, name: str) -> None:
     """The header line as the csv module reads it (pandas would rename a repeated
     ``a`` to ``a.1``, and take minutes over a million columns), and the first data row:
     longer than the header, pandas would make its extra cells an index (minutes for a
-    million of them)."""
+    million of them).
+
+    >>> try:
+    ...     check_csv_header("lead,rep,rep\\nL1,a,b", ",", "log.csv")
+    ... except LogError as err:
+    ...     print(err.key)
+    log.error.duplicate_column
+    """
     rows = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=sep)
     try:
         header = next(rows, [])
@@ -576,8 +583,12 @@ def _check_chinese(text: str, raw: bytes, name: str) -> None:
         raise LogError("log.error.encoding_guess", name=name, sample=repr(line.strip()[:60]))
 
 
-def _sniff(text: str) -> str:
-    """The delimiter that appears most in the header line (outside quotes)."""
+def sniff_delimiter(text: str) -> str:
+    """The delimiter that appears most in the header line (outside quotes).
+
+    >>> sniff_delimiter("线索;阶段;时间\\nL1;拨打;2025-03-03"), sniff_delimiter("a,b")
+    (';', ',')
+    """
     header = re.sub(r'"[^"]*"', "", text.lstrip("\ufeff").split("\n", 1)[0])
     counts = [header.count(d) for d in _DELIMITERS]
     return _DELIMITERS[int(np.argmax(counts))] if max(counts) > 0 else ","

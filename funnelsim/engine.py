@@ -68,7 +68,17 @@ from ._formats import (
     read_events,
     tomorrow,
 )
-from ._reader import NAME_ATTR, LogError, Source, choice, labels
+from ._reader import (
+    NAME_ATTR,
+    LogError,
+    Source,
+    check_csv_header,
+    check_header,
+    choice,
+    empty_dropped,
+    labels,
+    sniff_delimiter,
+)
 from .i18n import FunnelsimValueError, t
 
 # narwhals reads Dask itself today and will through the narwhals-dask plugin tomorrow; the
@@ -164,6 +174,7 @@ class _Table:
     numbered: Any = None  # callable: the frame with a ``__row`` column (spreadsheet rows)
     keep: list = field(default_factory=list)  # objects the frame needs alive
     own: bool = False  # a DuckDB database of the kit's own (not a user's connection)
+    text: bool = False  # every cell read as text (a CSV file): times and amounts cast
 
 
 def _duckdb_connection(folder: str) -> Any:
@@ -191,14 +202,22 @@ def _open_file(path: Path, delimiter: str | None) -> _Table:
         files = [str(path)]
     parquet = path.is_dir() or path.suffix.lower() in (".parquet", ".pq")
 
+    hive = path.is_dir() and any("=" in p.name for p in path.rglob("*") if p.is_dir())
+    sep = None
+    if not parquet:  # the header as the pandas reader checks it, its delimiter chosen alike
+        with open(files[0], "rb") as f:
+            head = f.read(2**16).decode("utf-8", errors="replace")
+        lines = "\n".join(head.splitlines()[:2])
+        sep = delimiter or sniff_delimiter(lines)
+        check_csv_header(lines, sep, name)
+
     def relation(numbered: bool) -> Any:
         if parquet:
-            rel = con.read_parquet(files, file_row_number=numbered, filename=numbered)
-        else:
-            options = {"header": True}
-            if delimiter is not None:
-                options["sep"] = delimiter
-            rel = con.read_csv(files[0], **options)
+            rel = con.read_parquet(
+                files, file_row_number=numbered, filename=numbered, hive_partitioning=hive
+            )
+        else:  # every cell as text, as the pandas reader reads a CSV file
+            rel = con.read_csv(files[0], header=True, all_varchar=True, sep=sep)
             if numbered:
                 rel = rel.select("*, row_number() OVER () - 1 AS file_row_number")
         return rel
@@ -208,6 +227,7 @@ def _open_file(path: Path, delimiter: str | None) -> _Table:
         rel.limit(1).fetchall()
     except Exception as err:
         raise LogError("engine.error.read", name=name, reason=str(err).splitlines()[0]) from None
+    check_header(rel.columns, name)  # each name once, as the pandas reader wants
 
     def numbered() -> Any:
         rel = relation(True)
@@ -231,6 +251,7 @@ def _open_file(path: Path, delimiter: str | None) -> _Table:
         return nw.from_native(rel)
 
     table = _Table(nw.from_native(rel), name, "duckdb", numbered, [con], own=True)
+    table.text = not parquet
     weakref.finalize(table, _close, con, folder)
     return table
 
@@ -401,6 +422,7 @@ class LeadTable:
     n_leads: int
     backend: str
     patch: pd.DataFrame | None = None  # leads the pandas reader read (same columns)
+    column_of: dict = field(default_factory=dict)  # a group's column in the table
     keep: list = field(default_factory=list, repr=False)
 
     def parts(self) -> list[Any]:
@@ -446,7 +468,11 @@ class LeadTable:
         keys = list(keys)
         sources = list(keys if sources is None else sources)
         derived = [k for k, src in zip(keys, sources, strict=True) if src not in self.groups]
-        named = {k: src for k, src in zip(keys, sources, strict=True) if src in self.groups}
+        named = {
+            k: self.column_of.get(src, src)
+            for k, src in zip(keys, sources, strict=True)
+            if src in self.groups
+        }
         by = [*named, *(["__day"] if derived else [])]
         values = {name: expr.cast(nw.Int64) for name, expr in columns.items()}
         pieces = []
@@ -483,12 +509,12 @@ class LeadTable:
         >>> len(log.engine.won_amounts())
         80
         """
-        if "amount" not in self.frame.collect_schema().names():
+        if "__amount" not in self.frame.collect_schema().names():
             return pd.Series(dtype=float, name="amount")
         last = f"a{len(self.stages) - 1}"
         pieces = [
-            _collect(part.filter(~nw.col(last).is_null() & ~nw.col("amount").is_null())
-                     .select("amount"))["amount"]
+            _collect(part.filter(~nw.col(last).is_null() & ~nw.col("__amount").is_null())
+                     .select("__amount"))["__amount"]
             for part in self.parts()
         ]  # fmt: skip
         return pd.concat(pieces, ignore_index=True).astype(float).rename("amount")
@@ -693,11 +719,15 @@ def read_engine_log(
     groups = [g for g in GROUP_FIELDS if g in cols] + extras
     schema = frame.collect_schema()
     time_type = schema[cols["time"]]
-    if not _is_time(table, cols["time"], time_type):
+    if table.text and not _times_in_text(table, cols["time"]):
+        raise FunnelsimValueError(
+            "engine.error.time_text", name=table.name, column=cols["time"], type="text"
+        )
+    if not (table.text or _is_time(table, cols["time"], time_type)):
         raise FunnelsimValueError(
             "engine.error.time_text", name=table.name, column=cols["time"], type=str(time_type)
         )
-    if "amount" in cols and not schema[cols["amount"]].is_numeric():
+    if "amount" in cols and not (table.text or schema[cols["amount"]].is_numeric()):
         raise FunnelsimValueError(
             "engine.error.amount_text", name=table.name, column=cols["amount"]
         )
@@ -710,6 +740,10 @@ def read_engine_log(
                               ignore_nulls=False)  # fmt: skip
     codes = _stage_codes(cols["stage"], schema[cols["stage"]], stage_map)
 
+    internal = {g: f"__g{i}" for i, g in enumerate(groups)}  # never a file's own name
+    amount = _amount(table, cols["amount"], schema[cols["amount"]]) if "amount" in cols else None
+    frame = table.frame  # with the amount's number, where a CSV's text is cast
+
     def build(trimmed: bool) -> _Build:
         lead = _lead_key(nw.col(cols["lead"]), schema[cols["lead"]], trimmed, spaces)
         rows = frame.filter(~(lead.is_null() & blank)).select(
@@ -717,11 +751,14 @@ def read_engine_log(
             s=codes,
             t=time_ns,
             # group values as stored: labelled (spaces, 3.0 as "3") on the answers
-            **{g: nw.col(cols.get(g, g)) for g in groups},
-            **({"amount": nw.col(cols["amount"]).cast(nw.Float64)} if "amount" in cols else {}),
+            **{
+                internal[g]: _value(nw.col(cols.get(g, g)), schema[cols.get(g, g)]) for g in groups
+            },
+            **({"__amount": amount[0], "__bad_amount": amount[1]} if amount else {}),
         )
         out = _Build(table, rows, cols, schema, stage_map, tuple(groups), tuple(extras))
         out.columns, out.trimmed, out.lead, out.blank = columns, trimmed, lead, blank
+        out.internal = internal
         return out
 
     with _Progress(table.name) as progress:
@@ -811,7 +848,8 @@ class _Build:
         self.table, self.rows, self.cols, self.schema = table, rows, cols, schema
         self.stage_map, self.stages = stage_map, tuple(stage_map)
         self.groups, self.extras = groups, extras
-        self.values = [*groups, *(["amount"] if "amount" in cols else [])]
+        self.internal = {g: f"__g{i}" for i, g in enumerate(groups)}
+        self.values = [*self.internal.values(), *(["__amount"] if "amount" in cols else [])]
 
     def run(self, as_of: pd.Timestamp | None, mode: str, progress: _Progress) -> dict[str, Any]:
         self.progress = progress
@@ -831,6 +869,8 @@ class _Build:
             )
         ).iloc[0]
         n_all, no_lead = int(stats["n"]), int(stats["no_lead"])
+        if n_all == 0:  # no row with a cell in it: as the pandas reader says
+            raise LogError("log.error.empty", name=self.table.name)
         far_end: int | None = None
         if as_of is not None:
             limit = int(pd.Timestamp(as_of).as_unit("ns").value)
@@ -842,6 +882,8 @@ class _Build:
                 far_end = far_limit(first, np.sort(top["t"].to_numpy(np.int64)), n_known)
         self.progress.step()  # the times checked
         problem = lead.is_null() | s.is_null() | when.is_null() | (when > limit)
+        if "amount" in self.cols:  # not a number >= 0: the pandas reader says which
+            problem = problem | nw.col("__bad_amount")
         if far_end is not None:
             problem = problem | (when > far_end)
         # --- one row per lead, as small as it can be: the first time at each stage, the
@@ -892,7 +934,8 @@ class _Build:
         per = per[0] if len(per) == 1 else nw.concat(per, how="vertical")
         self.progress.step()  # one row per lead
         # --- lead ids the pandas reader would strip (" L1" is "L1"): read them all that way
-        if self.schema[self.cols["lead"]] == nw.String and not self.trimmed:
+        lead_type = self.schema[self.cols["lead"]]
+        if lead_type in (nw.String, nw.Categorical, nw.Enum) and not self.trimmed:
             spaced = per.filter(nw.col("lead").str.contains(SPACED))
             if int(_collect(spaced.select(n=nw.len()))["n"].iloc[0]):
                 raise _TrimLeads
@@ -982,8 +1025,15 @@ class _Build:
         n_rows = int(np.nan_to_num(summary["rows"]))
         latest = summary["last"]
         patch_frame = None
-        demotions = pd.DataFrame(
-            {"lead": [], "from": [], "to": [], "time": [], "spent_days": [], "row": []}
+        demotions = pd.DataFrame(  # none: the columns the pandas reader gives, typed alike
+            {
+                "lead": pd.Series([], dtype=object),
+                "from": pd.Series([], dtype=object),
+                "to": pd.Series([], dtype=object),
+                "time": pd.Series([], dtype="datetime64[ns]"),
+                "spent_days": pd.Series([], dtype=float),
+                "row": pd.Series([], dtype=np.int64),
+            }
         )
         dropped = None
         if patch is not None:
@@ -1001,6 +1051,7 @@ class _Build:
             frame=lead_table,
             stages=self.stages,
             groups=self.groups,
+            column_of=dict(self.internal),
             extras=self.extras,
             n_leads=n_regular + n_patch,
             backend=self.table.backend,
@@ -1017,8 +1068,7 @@ class _Build:
             n_rows=n_rows,
             engine=engine,
         )
-        if dropped is not None:
-            parts["dropped"] = dropped
+        parts["dropped"] = dropped if dropped is not None else empty_dropped()
         return parts
 
     def _patch(self, per, n_special, no_lead, as_of, mode, far_end, whole) -> dict | None:
@@ -1056,10 +1106,11 @@ class _Build:
         S = len(self.stages)
         leads = patch["leads"]
         out = pd.DataFrame({"lead": leads.index.to_numpy(dtype=object)})
+        named = {**{col: g for g, col in self.internal.items()}, "__amount": "amount"}
         for v in self.values:
-            column = leads[v] if v in leads else pd.Series(np.nan, index=leads.index)
-            values = column.to_numpy(dtype=float if v == "amount" else object)
-            out[v] = values
+            name = named[v]
+            column = leads[name] if name in leads else pd.Series(np.nan, index=leads.index)
+            out[v] = column.to_numpy(dtype=float if v == "__amount" else object)
         times = patch["times"]
         for k, stage in enumerate(self.stages):
             ns = times[stage].to_numpy("datetime64[ns]").view(np.int64)
@@ -1071,6 +1122,22 @@ class _Build:
         out.loc[np.isnat(closed), "closed"] = pd.NA
         assert S == len(self.stages)
         return out
+
+
+def _times_in_text(table: _Table, column: str, sample: int = 10_000) -> bool:
+    """A CSV's time column holds times DuckDB reads (ISO, such as 2025-03-05 14:30):
+    judged on its first rows (at most half of them otherwise), so that a file of dates
+    written otherwise (2025年3月5日, 3/5/2025) goes to pandas whole instead of lead by
+    lead."""
+    native = nw.to_native(table.frame)
+    cell = f'"{column}"'
+    given = f"trim({cell}) <> ''"
+    counts = native.limit(sample).aggregate(
+        f"count(*) FILTER (WHERE {given}),"
+        f" count(*) FILTER (WHERE {given} AND TRY_CAST({cell} AS TIMESTAMPTZ) IS NULL)"
+    )
+    n, bad = counts.fetchall()[0]
+    return bad * 2 <= n  # a few unreadable cells are problems the pandas reader names
 
 
 def _is_time(table: _Table, column: str, dtype: Any) -> bool:
@@ -1089,10 +1156,43 @@ class _TrimLeads(Exception):
     """Some lead ids have spaces around them: the read starts again, stripping them."""
 
 
+def _value(expr: Any, dtype: Any) -> Any:
+    """A group value as the engine keeps it: as stored, a category as its text, NaN as
+    empty."""
+    if dtype in (nw.Categorical, nw.Enum):
+        return expr.cast(nw.String)
+    if dtype.is_float():
+        return nw.when(~expr.is_nan()).then(expr)
+    return expr
+
+
+def _amount(table: _Table, column: str, dtype: Any) -> tuple[Any, Any]:
+    """An amount as a number (NaN or empty: none; a CSV's text cast where it is a plain
+    number) and whether the cell is one the pandas reader refuses or reads otherwise
+    (not a finite number >= 0, or text such as ¥12,000): its lead goes to pandas."""
+    expr = nw.col(column)
+    if table.text:  # DuckDB's TRY_CAST: a plain number, else none (then pandas reads it)
+        native = nw.to_native(table.frame)
+        table.frame = nw.from_native(
+            native.select(f'*, TRY_CAST(trim("{column}") AS DOUBLE) AS "__num_{column}"')
+        )
+        number = nw.col(f"__num_{column}")
+        given = ~expr.is_null() & (expr.str.strip_chars() != "")
+    else:
+        number, given = expr.cast(nw.Float64), ~expr.is_null()
+    number = nw.when(~number.is_nan()).then(number)
+    bad = given & (number.is_null() | ~number.is_finite() | (number < 0)).fill_null(True)
+    return number, bad.fill_null(False)
+
+
 def _lead_key(expr: Any, dtype: Any, trimmed: bool, spaces: str | None = _SPACES) -> Any:
     """The lead id as the engine groups by it: as stored (an empty text is no lead), or
     stripped of spaces where some ids have them (``trimmed``), as the pandas reader
     labels them."""
+    if dtype in (nw.Categorical, nw.Enum):
+        expr, dtype = expr.cast(nw.String), nw.String
+    if dtype.is_float():
+        return nw.when(~expr.is_nan()).then(expr)
     if dtype != nw.String:
         return expr
     if trimmed:
@@ -1140,10 +1240,23 @@ def _nanoseconds(table: _Table, column: str) -> Any:
     """A time column as int64 nanoseconds since 1970 (UTC for times with a zone)."""
     if table.backend == "duckdb":
         native = nw.to_native(table.frame)
-        # narwhals has no epoch for DuckDB: its own function, on the same relation
-        table.frame = nw.from_native(
-            native.select(f'*, epoch_ns("{column}")::BIGINT AS "__ns_{column}"')
+        # narwhals has no epoch for DuckDB: its own function, on the same relation; a
+        # text cell (a CSV's) read as a time where DuckDB can, and a time outside
+        # nanoseconds' range (before 1677, after 2262) is none: its lead goes to pandas
+        cell = f'TRY_CAST("{column}" AS TIMESTAMPTZ)' if table.text else f'"{column}"'
+        safe = (
+            f"CASE WHEN {cell} BETWEEN TIMESTAMPTZ '1677-09-22 00:00:00+00'"
+            f" AND TIMESTAMPTZ '2262-04-11 00:00:00+00' THEN epoch_ns({cell}) END"
         )
+        if not table.text:
+            kind = str(dict(zip(native.columns, native.types, strict=True))[column]).upper()
+            if not kind.startswith("TIMESTAMP WITH"):
+                cell = f'"{column}"::TIMESTAMP'
+                safe = (
+                    f"CASE WHEN {cell} BETWEEN TIMESTAMP '1677-09-22' AND TIMESTAMP"
+                    f" '2262-04-11' THEN epoch_ns({cell}) END"
+                )
+        table.frame = nw.from_native(native.select(f'*, ({safe})::BIGINT AS "__ns_{column}"'))
         return nw.col(f"__ns_{column}")
     if table.backend in ("pyspark", "pyspark_connect"):
         # lazy: Spark is optional, and its table is Spark's

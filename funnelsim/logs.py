@@ -195,7 +195,7 @@ class Log:
         if self.format == "counts" or self.leads is None or "amount" not in self.leads:
             return pd.Series(dtype=float, name="amount")
         won = self.reached[self.stages[-1]].to_numpy()
-        return self.leads.loc[won, "amount"].dropna().astype(float)
+        return self.leads.loc[won, "amount"].dropna().astype(float).reset_index(drop=True)
 
     @property
     def group_columns(self) -> list[str]:
@@ -867,7 +867,12 @@ def read_log(
 
 
 #: An engine's refusals that pandas reads (``engine="auto"`` falls back to pandas).
-PANDAS_ONLY = ("engine.error.time_text", "engine.error.amount_text", "engine.error.status")
+PANDAS_ONLY = (
+    "engine.error.time_text",
+    "engine.error.amount_text",
+    "engine.error.status",
+    "engine.error.read",  # a CSV DuckDB cannot read as it is: pandas says what is wrong
+)
 
 
 def _is_path(source: object) -> bool:

@@ -403,3 +403,82 @@ def test_real_olist_funnel_read_alike(shared_data, tmp_path):
     got, expected = fs.cycle_length(b), fs.cycle_length(a)
     pd.testing.assert_frame_equal(got.survival.to_frame(), expected.survival.to_frame())
     pd.testing.assert_frame_equal(got.naive, expected.naive)
+
+
+def _day(*days: str) -> pd.Series:
+    return pd.to_datetime(list(days))
+
+
+#: Small logs an audit found read differently (each now read alike): name -> (source
+#: maker, read_log keywords). A maker gets a folder and returns a path or a frame.
+AUDIT = {
+    "empty stage": lambda d: pd.DataFrame(
+        {"lead": ["A", "B"], "stage": ["dial", None], "time": _day("2025-01-01", "2025-01-02")}
+    ),
+    "negative amount": lambda d: pd.DataFrame(
+        {"lead": ["A", "A", "B"], "stage": ["dial", "sale", "dial"],
+         "time": _day("2025-01-01", "2025-01-02", "2025-01-03"), "amount": [None, -5.0, None]}
+    ),
+    "columns named t, closed, a0, n1, c0": lambda d: pd.DataFrame(
+        {"lead": ["A", "A", "B"], "stage": ["dial", "sale", "dial"],
+         "time": _day("2025-01-01", "2025-01-02", "2025-01-03"), "t": ["x", "x", "y"],
+         "closed": ["no", "no", "yes"], "a0": [1, 1, 2], "n1": ["p", "p", "q"],
+         "c0": [0.5, 0.5, 1.5]}
+    ),
+    "year 2300 in a CSV": lambda d: _csv(d, "lead,stage,time\nA,dial,2025-01-01 10:00:00\n"
+                                            "B,dial,2300-01-02 10:00:00\n"),
+    "lead ids 1 and 1.0 in a CSV": lambda d: _csv(d, "lead,stage,time,tier\n"
+                                                     "1,dial,2025-01-01 10:00:00,1.50\n"
+                                                     "1.0,dial,2025-01-02 10:00:00,TRUE\n"),
+    "repeated header": lambda d: _csv(d, "lead,stage,time,rep,rep\nA,dial,2025-01-01,x,y\n"),
+    "header only": lambda d: _csv(d, "lead,stage,time\n"),
+    "no rows": lambda d: pd.DataFrame({"lead": [], "stage": [], "time": _day()}),
+    "NaN lead": lambda d: pd.DataFrame(
+        {"lead": [1.0, 1.0, np.nan], "stage": ["dial", "sale", "dial"],
+         "time": _day("2025-01-01", "2025-01-02", "2025-01-03")}
+    ),
+    "categorical lead with spaces and an empty id": lambda d: pd.DataFrame(
+        {"lead": pd.Categorical([" A", "A", ""]), "stage": ["dial", "sale", "dial"],
+         "time": _day("2025-01-01", "2025-01-02", "2025-01-03")}
+    ),
+}  # fmt: skip
+
+
+def _csv(folder, text: str):
+    path = folder / "audit.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("errors", ["raise", "drop"])
+@pytest.mark.parametrize("case", list(AUDIT))
+def test_audited_logs_read_alike(case, errors, tmp_path):
+    source = AUDIT[case](tmp_path)
+    outcomes = []
+    for engine in ("pandas", "duckdb"):
+        try:
+            log = fs.read_log(source, format="events", stages=["dial", "sale"], errors=errors,
+                              engine=engine)  # fmt: skip
+        except fs.FunnelsimError as err:
+            outcomes.append(("error", err.key, str(err)))
+            continue
+        tables = [log.stage_table(by=by) for by in [None, *log.group_columns]]
+        outcomes.append(("log", log.n_leads, log.n_rows, log.dropped, tables))
+    expected, got = outcomes
+    assert got[:3] == expected[:3]
+    if expected[0] == "log":
+        pd.testing.assert_frame_equal(got[3], expected[3])
+        for a, b in zip(got[4], expected[4], strict=True):
+            pd.testing.assert_frame_equal(a, b)
+
+
+def test_hive_partitioned_folder(tmp_path):
+    folder = tmp_path / "hive" / "region=east"
+    folder.mkdir(parents=True)
+    frame = pd.DataFrame({"lead": ["A", "B"], "stage": ["dial", "sale"],
+                          "time": _day("2025-01-01", "2025-01-02")})  # fmt: skip
+    frame.to_parquet(folder / "part-0.parquet", index=False)
+    a = fs.read_log(tmp_path / "hive", format="events", stages=["dial", "sale"], engine="pandas")
+    b = fs.read_log(tmp_path / "hive", format="events", stages=["dial", "sale"], engine="duckdb")
+    assert b.group_columns == a.group_columns == ["region"]
+    pd.testing.assert_frame_equal(b.stage_table(by="region"), a.stage_table(by="region"))
