@@ -25,7 +25,7 @@ Ibis would first need each one registered with a backend of its own. Ibis is
 what narwhals lacks: SQL for every database. So a database's table or query
 becomes an Ibis table, and narwhals runs the same expressions on it. Where
 narwhals has no word for a step (the epoch of a time on DuckDB, Spark and
-Ibis), the engine's own function is used, one line each (:func:`_nanoseconds`).
+Ibis), the engine's own function is used, one line each (:func:`nanoseconds`).
 
 Same answers as pandas, to the last count
 -----------------------------------------
@@ -44,10 +44,7 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
-import tempfile
 import warnings
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,15 +66,30 @@ from ._formats import (
     tomorrow,
 )
 from ._reader import (
-    NAME_ATTR,
     LogError,
     Source,
-    check_csv_header,
-    check_header,
     choice,
     empty_dropped,
-    labels,
-    sniff_delimiter,
+)
+from ._sources import (
+    DUCKDB_MEMORY,
+    SPACED,
+    SPACES,
+    Table,
+    amount_of,
+    blank_cell,
+    is_database,
+    is_time,
+    label_values,
+    lead_key,
+    nanoseconds,
+    open_database,
+    open_file,
+    open_native,
+    open_pandas,
+    stage_codes,
+    times_in_text,
+    value_of,
 )
 from .i18n import FunnelsimValueError, t
 
@@ -87,7 +99,14 @@ warnings.filterwarnings(
     "ignore", message="Dask support is moving out of Narwhals", category=FutureWarning
 )
 
-__all__ = ["AUTO_BYTES", "ENGINES", "LeadTable", "is_engine_frame", "read_engine_log"]
+__all__ = [
+    "AUTO_BYTES",
+    "DUCKDB_MEMORY",
+    "ENGINES",
+    "LeadTable",
+    "is_engine_frame",
+    "read_engine_log",
+]
 
 #: ``read_log(engine=...)``: ``"auto"`` reads an events file larger than
 #: :data:`AUTO_BYTES` (or an engine's table) with an engine, others with pandas.
@@ -96,17 +115,6 @@ ENGINES = ("auto", "pandas", "duckdb")
 AUTO_BYTES = 256 * 2**20
 #: Nanoseconds in a day.
 DAY_NS = 86_400 * 10**9
-#: DuckDB's memory for a file it reads: bounded, spilling to a temporary folder.
-DUCKDB_MEMORY = os.environ.get("FUNNELSIM_DUCKDB_MEMORY", "1.5GB")
-#: The characters Python's ``str.strip`` removes, as themselves (every engine's regular
-#: expressions read a character as itself; their escapes differ).
-_SPACES = (
-    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
-    + "".join(chr(c) for c in range(0x2000, 0x200B))
-    + "\u2028\u2029\u202f\u205f\u3000"
-)
-#: A lead id with spaces around it.
-SPACED = f"^[{_SPACES}]|[{_SPACES}]$"
 #: Irregular leads read by pandas at most (their rows); more is an error naming the cause.
 MAX_IRREGULAR_ROWS = 5_000_000
 
@@ -161,232 +169,6 @@ def _utf8(path: Path) -> bool:
     except UnicodeDecodeError as err:
         return err.start > len(head) - 4  # a character cut at the end
     return True
-
-
-# ------------------------------------------------------------------ sources
-@dataclass
-class _Table:
-    """An engine's table as narwhals sees it, and how to number its rows."""
-
-    frame: Any  # narwhals LazyFrame
-    name: str
-    backend: str
-    numbered: Any = None  # callable: the frame with a ``__row`` column (spreadsheet rows)
-    keep: list = field(default_factory=list)  # objects the frame needs alive
-    own: bool = False  # a DuckDB database of the kit's own (not a user's connection)
-    text: bool = False  # every cell read as text (a CSV file): times and amounts cast
-
-
-def _duckdb_connection(folder: str) -> Any:
-    import duckdb  # lazy: DuckDB loads only when a log needs it (0.2 s)
-
-    con = duckdb.connect(str(Path(folder) / "log.duckdb"))
-    threads = max(1, min(os.cpu_count() or 1, 8))
-    con.execute(
-        f"SET memory_limit='{DUCKDB_MEMORY}'; SET threads={threads};"
-        f" SET preserve_insertion_order=false; SET TimeZone='UTC';"
-        f" SET temp_directory='{Path(folder) / 'spill'}'"
-    )
-    return con
-
-
-def _open_file(path: Path, delimiter: str | None) -> _Table:
-    """A Parquet file or dataset folder, or a UTF-8 CSV file, as a DuckDB relation in a
-    database of its own (in a temporary folder removed with the log)."""
-    folder = tempfile.mkdtemp(prefix="funnelsim-")
-    con = _duckdb_connection(folder)
-    name = path.name or str(path)
-    if path.is_dir():
-        files = sorted(str(p) for p in path.rglob("*") if p.suffix.lower() in (".parquet", ".pq"))
-    else:
-        files = [str(path)]
-    parquet = path.is_dir() or path.suffix.lower() in (".parquet", ".pq")
-
-    hive = path.is_dir() and any("=" in p.name for p in path.rglob("*") if p.is_dir())
-    sep = None
-    if not parquet:  # the header as the pandas reader checks it, its delimiter chosen alike
-        with open(files[0], "rb") as f:
-            head = f.read(2**16).decode("utf-8", errors="replace")
-        lines = "\n".join(head.splitlines()[:2])
-        sep = delimiter or sniff_delimiter(lines)
-        check_csv_header(lines, sep, name)
-
-    def relation(numbered: bool) -> Any:
-        if parquet:
-            rel = con.read_parquet(
-                files, file_row_number=numbered, filename=numbered, hive_partitioning=hive
-            )
-        else:  # every cell as text, as the pandas reader reads a CSV file
-            rel = con.read_csv(files[0], header=True, all_varchar=True, sep=sep)
-            if numbered:
-                rel = rel.select("*, row_number() OVER () - 1 AS file_row_number")
-        return rel
-
-    try:
-        rel = relation(False)
-        rel.limit(1).fetchall()
-    except Exception as err:
-        raise LogError("engine.error.read", name=name, reason=str(err).splitlines()[0]) from None
-    check_header(rel.columns, name)  # each name once, as the pandas reader wants
-
-    def numbered() -> Any:
-        rel = relation(True)
-        if parquet and len(files) > 1:  # rows counted on across the parts, in order
-            sizes = con.execute(
-                "SELECT file_name, num_rows FROM parquet_file_metadata(?)", [files]
-            ).fetchall()
-            per = dict(sizes)
-            offsets, total = [], 0
-            for f in files:
-                offsets.append((f, total))
-                total += int(per.get(f, 0))
-            table = con.from_df(pd.DataFrame(offsets, columns=["filename", "__offset"]))
-            rel = rel.join(table, "filename").select(
-                "* EXCLUDE (filename, __offset, file_row_number),"
-                " file_row_number + __offset + 2 AS __row"
-            )
-        else:
-            drop = "filename, file_row_number" if parquet else "file_row_number"
-            rel = rel.select(f"* EXCLUDE ({drop}), file_row_number + 2 AS __row")
-        return nw.from_native(rel)
-
-    table = _Table(nw.from_native(rel), name, "duckdb", numbered, [con], own=True)
-    table.text = not parquet
-    weakref.finalize(table, _close, con, folder)
-    return table
-
-
-def _open_pandas(frame: pd.DataFrame) -> _Table:
-    """A pandas DataFrame read by DuckDB (``engine="duckdb"``), in a database of its own."""
-    folder = tempfile.mkdtemp(prefix="funnelsim-")
-    con = _duckdb_connection(folder)
-    frame = frame.copy(deep=False)
-    frame.columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
-    rel = con.from_df(frame)
-
-    def numbered() -> Any:
-        rows = frame.assign(__row=np.arange(len(frame), dtype=np.int64) + 2)
-        return nw.from_native(con.from_df(rows))
-
-    name = str(frame.attrs.get(NAME_ATTR, "DataFrame"))
-    table = _Table(nw.from_native(rel), name, "duckdb", numbered, [con, frame], own=True)
-    weakref.finalize(table, _close, con, folder)
-    return table
-
-
-def _close(con: Any, folder: str) -> None:
-    try:
-        con.close()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-#: What a database's address starts with (``read_log("postgresql://...", table=...)``).
-DATABASE_SCHEMES = ("postgresql://", "postgres://", "duckdb://", "sqlite://", "mysql://")
-
-
-def is_database(source: object) -> bool:
-    """A database's address (``postgresql://user@host/db``), a SQLAlchemy engine or an
-    Ibis connection: ``read_log`` reads its ``table=`` or ``query=``.
-
-    >>> is_database("postgresql://kit@localhost/crm"), is_database("events.csv")
-    (True, False)
-    """
-    if isinstance(source, str):
-        return source.lower().startswith(DATABASE_SCHEMES)
-    kind = type(source)
-    module = kind.__module__ or ""
-    return (module.startswith("sqlalchemy") and kind.__name__ == "Engine") or (
-        module.startswith("ibis.backends") and hasattr(source, "table")
-    )
-
-
-def _open_database(source: object, table: str | None, query: str | None) -> _Table:
-    """A database's table or query through Ibis (which writes the database's own SQL);
-    nothing is written to the database but temporary tables of this session."""
-    if (table is None) == (query is None):
-        raise FunnelsimValueError("engine.error.table_or_query", source=_address(source))
-    try:
-        import ibis  # lazy: Ibis is optional (the engines extra), for databases only
-    except ImportError:
-        raise FunnelsimValueError("engine.error.ibis", source=_address(source)) from None
-    try:
-        if isinstance(source, str):
-            con = ibis.connect(source)
-        elif type(source).__name__ == "Engine":  # SQLAlchemy
-            con = ibis.connect(source.url.render_as_string(hide_password=False))
-        else:
-            con = source
-        expr = con.table(table) if table is not None else _query(con, query)
-    except Exception as err:
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise LogError(
-            "engine.error.database", source=_address(source), what=table or query, reason=reason
-        ) from None
-    name = table if table is not None else "query"
-    frame = nw.from_native(expr)
-
-    def numbered() -> Any:  # a table has no row order: rows as the database lists them
-        return frame.with_row_index("__row", order_by=frame.columns[:1]).with_columns(
-            nw.col("__row") + 2
-        )
-
-    return _Table(frame, name, "ibis", numbered, [con, expr])
-
-
-def _query(con: Any, query: str) -> Any:
-    """An Ibis expression of a SQL query. For PostgreSQL its columns' types are asked of
-    the server with ``LIMIT 0``, not found by creating a temporary view as Ibis does
-    (a read-only replica allows none)."""
-    if getattr(con, "name", "") != "postgres":
-        return con.sql(query)
-    # lazy: Ibis is optional (the engines extra), for databases only
-    import ibis
-    from ibis.backends.sql.datatypes import PostgresType
-
-    with con.con.cursor() as cursor:
-        cursor.execute(f"SELECT * FROM ({query}) AS funnelsim_query LIMIT 0")
-        types = cursor.adapters.types
-        schema = {
-            d.name: PostgresType.from_string(types.get(d.type_code).name)
-            for d in cursor.description
-        }
-    con.con.rollback() if not con.con.autocommit else None
-    return con.sql(query, schema=ibis.schema(schema))
-
-
-def _address(source: object) -> str:
-    """A database's address without its password, for a message."""
-    text = source if isinstance(source, str) else str(getattr(source, "url", type(source)))
-    if "://" in text and "@" in text:
-        scheme, rest = text.split("://", 1)
-        user, host = rest.rsplit("@", 1)
-        text = f"{scheme}://{user.split(':', 1)[0]}@{host}"
-    return text
-
-
-def _open_native(source: object) -> _Table:
-    frame = nw.from_native(source)
-    if isinstance(frame, nw.DataFrame):  # an eager frame (Polars, PyArrow): lazily
-        frame = frame.lazy()
-    backend = frame.implementation.name.lower()
-
-    def numbered() -> Any:
-        native = nw.to_native(frame)
-        if backend == "polars":
-            return nw.from_native(native.with_row_index("__row", offset=2))
-        if backend == "duckdb":
-            return nw.from_native(native.select("*, row_number() OVER () + 1 AS __row"))
-        if backend == "dask":
-            ones = native.assign(__one=1)["__one"]
-            return nw.from_native(native.assign(__row=ones.cumsum() + 1))
-        # no order of its own (Spark, a database): rows as the engine lists them
-        return frame.with_row_index("__row", order_by=frame.columns[:1]).with_columns(
-            nw.col("__row") + 2
-        )
-
-    name = str(getattr(source, "attrs", {}).get("funnelsim_name", type(source).__name__))
-    return _Table(frame, name, backend, numbered, [source])
 
 
 # --------------------------------------------------------------- the lead table
@@ -657,6 +439,10 @@ class LeadTable:
         return text
 
 
+class _TrimLeads(Exception):
+    """Some lead ids have spaces around them: the read starts again, stripping them."""
+
+
 def _one(condition: Any) -> Any:
     """1 where ``condition`` holds, else 0 (a database may not cast a boolean to int64)."""
     return nw.when(condition).then(nw.lit(1, nw.Int64)).otherwise(nw.lit(0, nw.Int64))
@@ -696,16 +482,16 @@ def read_engine_log(
         proposal -> sale, 0 rows dropped)
     """
     if is_database(source):
-        table = _open_database(source, table, query)
+        table = open_database(source, table, query)
     elif isinstance(source, pd.DataFrame):
-        table = _open_pandas(source)
+        table = open_pandas(source)
     elif is_engine_frame(source):
-        table = _open_native(source)
+        table = open_native(source)
     else:
         path = Path(source)
         if not path.exists():
             raise LogError("log.error.not_found", name=str(path), cwd=os.getcwd())
-        table = _open_file(path, delimiter)
+        table = open_file(path, delimiter)
     frame = table.frame
     columns = list(frame.collect_schema().names())
     header = Source(pd.DataFrame(columns=columns), np.array([], dtype=np.int64), table.name)
@@ -719,11 +505,11 @@ def read_engine_log(
     groups = [g for g in GROUP_FIELDS if g in cols] + extras
     schema = frame.collect_schema()
     time_type = schema[cols["time"]]
-    if table.text and not _times_in_text(table, cols["time"]):
+    if table.text and not times_in_text(table, cols["time"]):
         raise FunnelsimValueError(
             "engine.error.time_text", name=table.name, column=cols["time"], type="text"
         )
-    if not (table.text or _is_time(table, cols["time"], time_type)):
+    if not (table.text or is_time(table, cols["time"], time_type)):
         raise FunnelsimValueError(
             "engine.error.time_text", name=table.name, column=cols["time"], type=str(time_type)
         )
@@ -731,28 +517,29 @@ def read_engine_log(
         raise FunnelsimValueError(
             "engine.error.amount_text", name=table.name, column=cols["amount"]
         )
-    time_ns = _nanoseconds(table, cols["time"])  # may add a column to table.frame
+    time_ns = nanoseconds(table, cols["time"])  # may add a column to table.frame
     frame = table.frame
     # a row is left out when every cell is empty (as the pandas reader does): only a
     # row without a lead can be, so the other cells are looked at only there
-    spaces = None if table.backend == "ibis" else _SPACES  # Ibis strips spaces only
-    blank = nw.all_horizontal(*[_blank(nw.col(c), schema[c], spaces) for c in columns],
+    spaces = None if table.backend == "ibis" else SPACES  # Ibis strips spaces only
+    blank = nw.all_horizontal(*[blank_cell(nw.col(c), schema[c], spaces) for c in columns],
                               ignore_nulls=False)  # fmt: skip
-    codes = _stage_codes(cols["stage"], schema[cols["stage"]], stage_map)
+    codes = stage_codes(cols["stage"], schema[cols["stage"]], stage_map)
 
     internal = {g: f"__g{i}" for i, g in enumerate(groups)}  # never a file's own name
-    amount = _amount(table, cols["amount"], schema[cols["amount"]]) if "amount" in cols else None
+    amount = amount_of(table, cols["amount"], schema[cols["amount"]]) if "amount" in cols else None
     frame = table.frame  # with the amount's number, where a CSV's text is cast
 
     def build(trimmed: bool) -> _Build:
-        lead = _lead_key(nw.col(cols["lead"]), schema[cols["lead"]], trimmed, spaces)
+        lead = lead_key(nw.col(cols["lead"]), schema[cols["lead"]], trimmed, spaces)
         rows = frame.filter(~(lead.is_null() & blank)).select(
             lead=lead,
             s=codes,
             t=time_ns,
             # group values as stored: labelled (spaces, 3.0 as "3") on the answers
             **{
-                internal[g]: _value(nw.col(cols.get(g, g)), schema[cols.get(g, g)]) for g in groups
+                internal[g]: value_of(nw.col(cols.get(g, g)), schema[cols.get(g, g)])
+                for g in groups
             },
             **({"__amount": amount[0], "__bad_amount": amount[1]} if amount else {}),
         )
@@ -796,7 +583,7 @@ class _Progress:
 _NAMES = itertools.count()
 
 
-def _persist(frame: Any, table: _Table, name: str) -> Any:
+def _persist(frame: Any, table: Table, name: str) -> Any:
     """``frame`` computed once and kept where its engine keeps tables: a table in the
     log's own DuckDB database (a temporary one on a user's connection, never a table of
     theirs), a Polars frame in memory, a Dask frame persisted, a Spark or Ibis frame
@@ -825,7 +612,7 @@ def _persist(frame: Any, table: _Table, name: str) -> Any:
 PART_ROWS = 30_000_000
 
 
-def _lead_parts(marked: Any, table: _Table, n_rows: int) -> list[Any]:
+def _lead_parts(marked: Any, table: Table, n_rows: int) -> list[Any]:
     """``marked`` (rows with a ``lead``) cut into parts by lead for DuckDB (see
     :data:`PART_ROWS`); one part for other engines, which spill on their own."""
     parts = -(-n_rows // PART_ROWS)
@@ -1122,160 +909,3 @@ class _Build:
         out.loc[np.isnat(closed), "closed"] = pd.NA
         assert S == len(self.stages)
         return out
-
-
-def _times_in_text(table: _Table, column: str, sample: int = 10_000) -> bool:
-    """A CSV's time column holds times DuckDB reads (ISO, such as 2025-03-05 14:30):
-    judged on its first rows (at most half of them otherwise), so that a file of dates
-    written otherwise (2025年3月5日, 3/5/2025) goes to pandas whole instead of lead by
-    lead."""
-    native = nw.to_native(table.frame)
-    cell = f'"{column}"'
-    given = f"trim({cell}) <> ''"
-    counts = native.limit(sample).aggregate(
-        f"count(*) FILTER (WHERE {given}),"
-        f" count(*) FILTER (WHERE {given} AND TRY_CAST({cell} AS TIMESTAMPTZ) IS NULL)"
-    )
-    n, bad = counts.fetchall()[0]
-    return bad * 2 <= n  # a few unreadable cells are problems the pandas reader names
-
-
-def _is_time(table: _Table, column: str, dtype: Any) -> bool:
-    """A column of times or dates (narwhals does not name every engine's: DuckDB's
-    TIMESTAMP WITH TIME ZONE is one it leaves unknown)."""
-    if dtype.is_temporal():
-        return True
-    if table.backend == "duckdb":
-        native = nw.to_native(table.frame)
-        kind = str(dict(zip(native.columns, native.types, strict=True))[column]).upper()
-        return kind.startswith(("TIMESTAMP", "DATE"))
-    return False
-
-
-class _TrimLeads(Exception):
-    """Some lead ids have spaces around them: the read starts again, stripping them."""
-
-
-def _value(expr: Any, dtype: Any) -> Any:
-    """A group value as the engine keeps it: as stored, a category as its text, NaN as
-    empty."""
-    if dtype in (nw.Categorical, nw.Enum):
-        return expr.cast(nw.String)
-    if dtype.is_float():
-        return nw.when(~expr.is_nan()).then(expr)
-    return expr
-
-
-def _amount(table: _Table, column: str, dtype: Any) -> tuple[Any, Any]:
-    """An amount as a number (NaN or empty: none; a CSV's text cast where it is a plain
-    number) and whether the cell is one the pandas reader refuses or reads otherwise
-    (not a finite number >= 0, or text such as ¥12,000): its lead goes to pandas."""
-    expr = nw.col(column)
-    if table.text:  # DuckDB's TRY_CAST: a plain number, else none (then pandas reads it)
-        native = nw.to_native(table.frame)
-        table.frame = nw.from_native(
-            native.select(f'*, TRY_CAST(trim("{column}") AS DOUBLE) AS "__num_{column}"')
-        )
-        number = nw.col(f"__num_{column}")
-        given = ~expr.is_null() & (expr.str.strip_chars() != "")
-    else:
-        number, given = expr.cast(nw.Float64), ~expr.is_null()
-    number = nw.when(~number.is_nan()).then(number)
-    bad = given & (number.is_null() | ~number.is_finite() | (number < 0)).fill_null(True)
-    return number, bad.fill_null(False)
-
-
-def _lead_key(expr: Any, dtype: Any, trimmed: bool, spaces: str | None = _SPACES) -> Any:
-    """The lead id as the engine groups by it: as stored (an empty text is no lead), or
-    stripped of spaces where some ids have them (``trimmed``), as the pandas reader
-    labels them."""
-    if dtype in (nw.Categorical, nw.Enum):
-        expr, dtype = expr.cast(nw.String), nw.String
-    if dtype.is_float():
-        return nw.when(~expr.is_nan()).then(expr)
-    if dtype != nw.String:
-        return expr
-    if trimmed:
-        expr = expr.str.strip_chars(spaces)
-    return nw.when(expr != "").then(expr)
-
-
-def _blank(expr: Any, dtype: Any, spaces: str | None = _SPACES) -> Any:
-    """An empty cell: missing, or text of spaces only (``spaces``: the characters; None:
-    the engine's own idea of a space, where it takes no list)."""
-    if dtype == nw.String:
-        return expr.is_null() | (expr.str.strip_chars(spaces) == "")
-    return expr.is_null()
-
-
-def _stage_codes(column: str, dtype: Any, stage_map: Mapping[str, str]) -> Any:
-    """Each row's stage index (Int8), null when the cell is not a stage's name as
-    written. A cell the pandas reader still reads (" dial", a stage stored as 1.0) is
-    null here too: its lead is read by the pandas reader, which strips it (no text work
-    per row, no pass over the column to list its values)."""
-    cell = nw.col(column) if dtype == nw.String else nw.col(column).cast(nw.String)
-    code = None
-    for k, name in reversed(list(enumerate(stage_map.values()))):
-        hit, then = cell == nw.lit(name), nw.lit(k, nw.Int8)
-        code = nw.when(hit).then(then) if code is None else nw.when(hit).then(then).otherwise(code)
-    return code
-
-
-def label_values(values: pd.Series) -> pd.Series:
-    """Group values as stored, labelled as the pandas reader labels them: text without
-    surrounding spaces (empty: missing), whole numbers as their digits.
-
-    >>> label_values(pd.Series([" Ann", "", None, "Bob"])).tolist()
-    ['Ann', nan, nan, 'Bob']
-    >>> label_values(pd.Series([3.0, 2.5, np.nan])).tolist()
-    ['3', '2.5', nan]
-    """
-    codes, names = labels(values.reset_index(drop=True).astype(object))
-    out = np.full(len(values), np.nan, dtype=object)
-    out[codes >= 0] = np.asarray(names, dtype=object)[codes[codes >= 0]]
-    return pd.Series(out, index=values.index, dtype=object)
-
-
-def _nanoseconds(table: _Table, column: str) -> Any:
-    """A time column as int64 nanoseconds since 1970 (UTC for times with a zone)."""
-    if table.backend == "duckdb":
-        native = nw.to_native(table.frame)
-        # narwhals has no epoch for DuckDB: its own function, on the same relation; a
-        # text cell (a CSV's) read as a time where DuckDB can, and a time outside
-        # nanoseconds' range (before 1677, after 2262) is none: its lead goes to pandas
-        cell = f'TRY_CAST("{column}" AS TIMESTAMPTZ)' if table.text else f'"{column}"'
-        safe = (
-            f"CASE WHEN {cell} BETWEEN TIMESTAMPTZ '1677-09-22 00:00:00+00'"
-            f" AND TIMESTAMPTZ '2262-04-11 00:00:00+00' THEN epoch_ns({cell}) END"
-        )
-        if not table.text:
-            kind = str(dict(zip(native.columns, native.types, strict=True))[column]).upper()
-            if not kind.startswith("TIMESTAMP WITH"):
-                cell = f'"{column}"::TIMESTAMP'
-                safe = (
-                    f"CASE WHEN {cell} BETWEEN TIMESTAMP '1677-09-22' AND TIMESTAMP"
-                    f" '2262-04-11' THEN epoch_ns({cell}) END"
-                )
-        table.frame = nw.from_native(native.select(f'*, ({safe})::BIGINT AS "__ns_{column}"'))
-        return nw.col(f"__ns_{column}")
-    if table.backend in ("pyspark", "pyspark_connect"):
-        # lazy: Spark is optional, and its table is Spark's
-        from pyspark.sql import functions as F
-
-        native = nw.to_native(table.frame)
-        micros = F.unix_micros(F.col(f"`{column}`")) * 1000
-        table.frame = nw.from_native(native.withColumn(f"__ns_{column}", micros))
-        return nw.col(f"__ns_{column}")
-    if table.backend == "ibis":
-        native = nw.to_native(table.frame)
-        # microseconds since 1970 (what a database's timestamps hold), in nanoseconds
-        micros = native[column].delta(_ibis_epoch(), unit="microsecond")
-        table.frame = nw.from_native(native.mutate(**{f"__ns_{column}": micros * 1000}))
-        return nw.col(f"__ns_{column}")
-    return nw.col(column).dt.timestamp("ns")
-
-
-def _ibis_epoch() -> Any:
-    import ibis  # lazy: Ibis is optional (the engines extra), for databases only
-
-    return ibis.timestamp("1970-01-01 00:00:00")
