@@ -25,7 +25,7 @@ Ibis would first need each one registered with a backend of its own. Ibis is
 what narwhals lacks: SQL for every database. So a database's table or query
 becomes an Ibis table, and narwhals runs the same expressions on it. Where
 narwhals has no word for a step (the epoch of a time on DuckDB, Spark and
-Ibis), the engine's own function is used, one line each (:func:`nanoseconds`).
+Ibis), the engine's own function is used, one line each (:func:`funnelsim._sources.nanoseconds`).
 
 Same answers as pandas, to the last count
 -----------------------------------------
