@@ -49,8 +49,8 @@ workshop: $(STAMP)
 handouts: $(STAMP)
 	$(BIN)/python workshop/handouts.py $(ARGS)
 
-# Unit tests and doctests (with hypothesis's pytest plugin for the property tests), then
-# every notebook top to bottom with nbval: the English ones in English and again in
+# Unit tests and doctests (with hypothesis's pytest plugin for the property tests; the
+# server tests beside the notebooks, below), then every notebook top to bottom with nbval: the English ones in English and again in
 # Chinese (the language switch), the Chinese ones (notebooks/zh) in Chinese. nbval runs
 # copies in build/nbtest where each folded solution's code is also a cell
 # (tests/solutions.py), so the solutions run too. Every part runs and reports its own
@@ -59,18 +59,29 @@ handouts: $(STAMP)
 PYTEST    = MPLBACKEND=Agg $(BIN)/python -m pytest -q
 NOTEBOOKS = $(PYTEST) -p nbval --nbval-lax --nbval-current-env
 NBTEST    = build/nbtest
+# The tests that start servers (PostgreSQL, Spark's JVM, a Dask cluster) wait on them more
+# than they compute: they run beside the notebooks, their output printed at the end.
+SERVERS   = tests/test_engine_servers.py
 
 test: $(STAMP)
 	@failed=; \
 	echo "== unit tests and doctests"; \
-	FUNNELSIM_LANG=en $(PYTEST) -p hypothesispytest tests funnelsim || failed="$$failed unit"; \
+	FUNNELSIM_LANG=en $(PYTEST) -p hypothesispytest tests funnelsim \
+	  --ignore=$(SERVERS) || failed="$$failed unit"; \
 	$(BIN)/python tests/solutions.py $(NBTEST) || failed="$$failed solutions"; \
+	mkdir -p build; \
+	( FUNNELSIM_LANG=en $(PYTEST) $(SERVERS) > build/servers.log 2>&1; \
+	  echo $$? > build/servers.rc ) & \
 	for lang in en zh; do \
 	  echo "== notebooks/*.ipynb, FUNNELSIM_LANG=$$lang"; \
 	  FUNNELSIM_LANG=$$lang $(NOTEBOOKS) $(NBTEST)/*.ipynb || failed="$$failed notebooks-$$lang"; \
 	done; \
 	echo "== notebooks/zh/*.ipynb, FUNNELSIM_LANG=zh"; \
 	FUNNELSIM_LANG=zh $(NOTEBOOKS) $(NBTEST)/zh || failed="$$failed notebooks-zh/zh"; \
+	wait; \
+	echo "== $(SERVERS) (PostgreSQL, Spark, Dask; run beside the notebooks)"; \
+	cat build/servers.log; \
+	[ "$$(cat build/servers.rc)" = 0 ] || failed="$$failed servers"; \
 	if [ -n "$$failed" ]; then echo "make test: failed:$$failed"; exit 1; fi; \
 	echo "make test: all passed"
 
