@@ -153,23 +153,11 @@ def _log_arguments(parser: argparse.ArgumentParser, *, estimate: bool = True) ->
         help=_h("cli.help.format", "events"),
     )
     group.add_argument("--stages", required=True, metavar="A,B,C", help=t("cli.help.stages"))
-    group.add_argument(
-        "--column",
-        action="append",
-        default=[],
-        metavar="FIELD=NAME",
-        help=t("cli.help.column"),
-    )
+    _pairs_argument(group, "--column", "FIELD=NAME", "cli.help.column")
     group.add_argument("--as-of", metavar="DATE", default=None, help=t("cli.help.as_of"))
     if estimate:
         group.add_argument("--mature", metavar="DAYS", default=None, help=t("cli.help.mature"))
-    group.add_argument("--encoding", default=None, help=t("cli.help.encoding"))
-    group.add_argument("--delimiter", default=None, help=t("cli.help.delimiter"))
-    group.add_argument("--sheet", default=None, metavar="NAME|N", help=t("cli.help.sheet"))
-    group.add_argument(
-        "--errors", choices=("raise", "drop"), default="raise", help=_h("cli.help.errors", "raise")
-    )
-    group.add_argument("--dropped", metavar="FILE.csv", default=None, help=t("cli.help.dropped"))
+    _file_arguments(group)
     group.add_argument(
         "--engine", choices=ENGINES, default="auto", help=_h("cli.help.engine", "auto")
     )
@@ -291,17 +279,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _file_arguments(group: Any) -> None:
+    """How a file is read and what happens to its bad rows: ``--encoding``,
+    ``--delimiter``, ``--sheet``, ``--errors`` and ``--dropped`` (a log's and a call
+    record's alike)."""
+    group.add_argument("--encoding", default=None, help=t("cli.help.encoding"))
+    group.add_argument("--delimiter", default=None, help=t("cli.help.delimiter"))
+    group.add_argument("--sheet", default=None, metavar="NAME|N", help=t("cli.help.sheet"))
+    group.add_argument(
+        "--errors", choices=("raise", "drop"), default="raise", help=_h("cli.help.errors", "raise")
+    )
+    group.add_argument("--dropped", metavar="FILE.csv", default=None, help=t("cli.help.dropped"))
+
+
+def _pairs_argument(group: Any, flag: str, metavar: str, help_key: str) -> None:
+    """An option given once per pair (``--column FIELD=NAME``, ``--outcome WORD=CLASS``)."""
+    group.add_argument(flag, action="append", default=[], metavar=metavar, help=t(help_key))
+
+
 def _calls_file_arguments(group: Any) -> None:
     """``report --calls-column FIELD=NAME --calls-outcome WORD=CLASS``: how the report
     reads its call record (``--column`` and the other options read the log)."""
-    group.add_argument(
-        "--calls-column", action="append", default=[], metavar="FIELD=NAME",
-        help=t("cli.help.report_calls_column"),
-    )  # fmt: skip
-    group.add_argument(
-        "--calls-outcome", action="append", default=[], metavar="WORD=CLASS",
-        help=t("cli.help.report_calls_outcome"),
-    )  # fmt: skip
+    _pairs_argument(group, "--calls-column", "FIELD=NAME", "cli.help.report_calls_column")
+    _pairs_argument(group, "--calls-outcome", "WORD=CLASS", "cli.help.report_calls_outcome")
 
 
 def _read_calls_file(args: argparse.Namespace):
@@ -347,21 +347,9 @@ def _kpi_parser(sub: Any) -> None:
     )
     group = kpi.add_argument_group(t("cli.group.calls"))
     group.add_argument("file", metavar="CALLS", help=t("cli.help.calls_file"))
-    group.add_argument(
-        "--column", action="append", default=[], metavar="FIELD=NAME",
-        help=t("cli.help.calls_column"),
-    )  # fmt: skip
-    group.add_argument(
-        "--outcome", action="append", default=[], metavar="WORD=CLASS",
-        help=t("cli.help.kpi_outcome"),
-    )  # fmt: skip
-    group.add_argument("--encoding", default=None, help=t("cli.help.encoding"))
-    group.add_argument("--delimiter", default=None, help=t("cli.help.delimiter"))
-    group.add_argument("--sheet", default=None, metavar="NAME|N", help=t("cli.help.sheet"))
-    group.add_argument(
-        "--errors", choices=("raise", "drop"), default="raise", help=_h("cli.help.errors", "raise")
-    )
-    group.add_argument("--dropped", metavar="FILE.csv", default=None, help=t("cli.help.dropped"))
+    _pairs_argument(group, "--column", "FIELD=NAME", "cli.help.calls_column")
+    _pairs_argument(group, "--outcome", "WORD=CLASS", "cli.help.kpi_outcome")
+    _file_arguments(group)
     group.add_argument(
         "--effective-seconds", type=float, default=30.0, metavar="SECONDS",
         help=_h("cli.help.effective_seconds", 30),
