@@ -1,6 +1,6 @@
 """Logs of any size: what the kit needs from an events log, as aggregate queries an engine runs.
 
-A log of a few million rows is read into pandas (:mod:`funnelsim._formats`).
+A log of a few million rows is read into pandas (:mod:`funnelsim._events`).
 A larger one, or one that lives in an engine (a DuckDB relation, a Polars
 LazyFrame, a Dask DataFrame, a PySpark DataFrame, an Ibis table such as a
 database's), is read where it lives: the kit asks the engine for one row per
@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 
 from ._columns import recognise_columns, resolve
+from ._events import read_events
 from ._formats import (
     FIELDS,
     GROUP_FIELDS,
@@ -62,7 +63,6 @@ from ._formats import (
     attribute,
     extra_columns,
     far_limit,
-    read_events,
     tomorrow,
 )
 from ._reader import (

@@ -27,7 +27,8 @@ from ._columns import (
     SYNONYMS,
     recognise_columns,
 )
-from ._formats import FIELDS, attribute, read_counts, read_events, read_leads
+from ._events import read_events
+from ._formats import FIELDS, attribute, read_counts, read_leads
 from ._reader import (
     ERRORS,
     LogError,
