@@ -144,17 +144,20 @@ def make_log(rows: int, folder: Path, int_leads: bool, seed: int = 0) -> tuple[P
 
 
 # ------------------------------------------------------- DuckDB's own query
-def _settings() -> tuple[str, int]:
-    """The kit's DuckDB memory limit and threads (see ``funnelsim/engine.py``)."""
-    from funnelsim import engine
+def _settings(path: str) -> tuple[str, int]:
+    """The kit's DuckDB memory limit and threads for this log (``_sources.duckdb_plan``)."""
+    import pyarrow.parquet as pq
 
-    return engine.DUCKDB_MEMORY, max(1, min(os.cpu_count() or 1, 8))
+    from funnelsim import _sources
+
+    rows = pq.ParquetFile(path).metadata.num_rows
+    return _sources.duckdb_plan(rows)[1], max(1, min(os.cpu_count() or 1, 8))
 
 
-def _connect(folder: str):
+def _connect(folder: str, path: str):
     import duckdb
 
-    memory, threads = _settings()
+    memory, threads = _settings(path)
     con = duckdb.connect(str(Path(folder) / "bench.duckdb"))
     con.execute(
         f"SET memory_limit='{memory}'; SET threads={threads};"
@@ -296,9 +299,9 @@ def child_kit(path: str, out: str, mature: bool) -> dict:
 
 def child_duckdb(path: str, out: str) -> dict:
     """B: the stage counts per rep as one DuckDB query, nothing else."""
-    memory, threads = _settings()
+    memory, threads = _settings(path)
     with tempfile.TemporaryDirectory(prefix="bench-engine-") as folder:
-        con = _connect(folder)
+        con = _connect(folder, path)
         t0 = time.perf_counter()
         wide = con.execute(stage_counts_sql(path)).fetchdf()
         t1 = time.perf_counter()
@@ -309,9 +312,9 @@ def child_duckdb(path: str, out: str) -> dict:
 
 def child_sizes(path: str, out: str) -> dict:
     """D: the per-lead table kept (rows, bytes) and the scan and aggregations alone."""
-    memory, threads = _settings()
+    memory, threads = _settings(path)
     with tempfile.TemporaryDirectory(prefix="bench-engine-") as folder:
-        con = _connect(folder)
+        con = _connect(folder, path)
         t0 = time.perf_counter()
         rows = con.execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()[0]
         t1 = time.perf_counter()
@@ -439,7 +442,13 @@ def main() -> None:
     import funnelsim
 
     sizes = [int(float(s)) for s in args.rows.split(",")]
-    memory, threads = _settings()
+    from funnelsim import _sources
+
+    memory = _sources.DUCKDB_MEMORY or (
+        f"{_sources.duckdb_plan(1)[1]} up to {_sources.SMALL_ROWS:,} rows, "
+        f"{_sources.duckdb_plan(None)[1]} above"
+    )
+    threads = max(1, min(os.cpu_count() or 1, 8))
     engine_file = Path(funnelsim.__file__).parent / "engine.py"
     report = {
         "machine": f"{platform.platform()}, {os.cpu_count()} cores",

@@ -30,8 +30,12 @@ from ._reader import (
 )
 from .i18n import FunnelsimValueError
 
-#: DuckDB's memory for a file it reads: bounded, spilling to a temporary folder.
-DUCKDB_MEMORY = os.environ.get("FUNNELSIM_DUCKDB_MEMORY", "1.5GB")
+#: DuckDB's memory for a log it reads (bounded, spilling to a temporary folder), when
+#: ``FUNNELSIM_DUCKDB_MEMORY`` does not set it: see :func:`duckdb_plan`.
+DUCKDB_MEMORY = os.environ.get("FUNNELSIM_DUCKDB_MEMORY")
+#: A log of at most this many rows keeps its lead table in memory (700MB for DuckDB);
+#: a larger one writes it compressed to a database file in the temporary folder (1.5GB).
+SMALL_ROWS = 20_000_000
 #: The characters Python's ``str.strip`` removes, as themselves (every engine's regular
 #: expressions read a character as itself; their escapes differ).
 SPACES = (
@@ -54,20 +58,42 @@ class Table:
     numbered: Any = None  # callable: the frame with a ``__row`` column (spreadsheet rows)
     keep: list = field(default_factory=list)  # objects the frame needs alive
     own: bool = False  # a DuckDB database of the kit's own (not a user's connection)
+    store: str = ""  # where the kit's own tables go ("funnelsim_disk.": a file)
     text: bool = False  # every cell read as text (a CSV file): times and amounts cast
+
+
+def duckdb_plan(rows: int | None) -> tuple[bool, str]:
+    """Where DuckDB keeps a log's lead table and with how much memory, for a log of
+    about ``rows`` rows (None: not known): in memory for a small log (no file written:
+    the fastest), compressed in a database file for a large one (a tenth of the size,
+    so that later questions read it fast after a spill).
+
+    >>> duckdb_plan(10_000_000)[0], duckdb_plan(100_000_000)[0], duckdb_plan(None)[0]
+    (True, False, False)
+    """
+    small = rows is not None and rows <= SMALL_ROWS
+    return small, DUCKDB_MEMORY or ("700MB" if small else "1.5GB")
 
 
 def _duckdb_connection(folder: str) -> Any:
     import duckdb  # lazy: DuckDB loads only when a log needs it (0.2 s)
 
-    con = duckdb.connect(str(Path(folder) / "log.duckdb"))
+    con = duckdb.connect(":memory:")
     threads = max(1, min(os.cpu_count() or 1, 8))
     con.execute(
-        f"SET memory_limit='{DUCKDB_MEMORY}'; SET threads={threads};"
-        f" SET preserve_insertion_order=false; SET TimeZone='UTC';"
+        f"SET threads={threads}; SET preserve_insertion_order=false; SET TimeZone='UTC';"
         f" SET temp_directory='{Path(folder) / 'spill'}'"
     )
     return con
+
+
+def _plan_store(table: Table, con: Any, folder: str, rows: int | None) -> None:
+    """The memory and the lead table's place (:func:`duckdb_plan`) for ``table``."""
+    small, memory = duckdb_plan(rows)
+    con.execute(f"SET memory_limit='{memory}'")
+    if not small:
+        con.execute(f"ATTACH '{Path(folder) / 'log.duckdb'}' AS funnelsim_disk")
+        table.store = "funnelsim_disk."
 
 
 def open_file(path: Path, delimiter: str | None) -> Table:
@@ -132,6 +158,11 @@ def open_file(path: Path, delimiter: str | None) -> Table:
 
     table = Table(nw.from_native(rel), name, "duckdb", numbered, [con], own=True)
     table.text = not parquet
+    if parquet:  # from the files' footers
+        rows = con.execute("SELECT count(*) FROM read_parquet(?)", [files]).fetchone()[0]
+    else:  # a CSV: from its size (rows of the kit's logs take 30 to 60 bytes)
+        rows = Path(files[0]).stat().st_size // 30
+    _plan_store(table, con, folder, int(rows))
     weakref.finalize(table, _close, con, folder)
     return table
 
@@ -150,6 +181,7 @@ def open_pandas(frame: pd.DataFrame) -> Table:
 
     name = str(frame.attrs.get(NAME_ATTR, "DataFrame"))
     table = Table(nw.from_native(rel), name, "duckdb", numbered, [con, frame], own=True)
+    _plan_store(table, con, folder, len(frame))
     weakref.finalize(table, _close, con, folder)
     return table
 

@@ -206,6 +206,7 @@ class LeadTable:
     patch: pd.DataFrame | None = None  # leads the pandas reader read (same columns)
     column_of: dict = field(default_factory=dict)  # a group's column in the table
     keep: list = field(default_factory=list, repr=False)
+    _tables: dict = field(default_factory=dict, repr=False)  # stage tables asked before
 
     def parts(self) -> list[Any]:
         """The table's parts as narwhals LazyFrames: the engine's, then the patch.
@@ -346,12 +347,15 @@ class LeadTable:
         0      6000     2831       6000
         """
         S = len(self.stages)
-        columns = {}
-        for k in range(1, S):
-            columns[f"entered{k}"] = _one(~nw.col(f"a{k - 1}").is_null())
-            columns[f"passed{k}"] = _one(~nw.col(f"a{k}").is_null())
-            columns[f"attempts{k}"] = nw.col(f"n{k - 1}")
-        return self.totals(keys, columns, sources)
+        asked = (tuple(keys), tuple(sources))
+        if asked not in self._tables:  # asked once (a fit asks the pooled table twice)
+            columns = {}
+            for k in range(1, S):
+                columns[f"entered{k}"] = _one(~nw.col(f"a{k - 1}").is_null())
+                columns[f"passed{k}"] = _one(~nw.col(f"a{k}").is_null())
+                columns[f"attempts{k}"] = nw.col(f"n{k - 1}")
+            self._tables[asked] = self.totals(keys, columns, sources)
+        return self._tables[asked].copy()
 
     def mature_table(
         self, keys: Sequence[str], sources: Sequence[str], window: float, as_of: int
@@ -378,50 +382,59 @@ class LeadTable:
             columns[f"young{k}"] = _one(~at.is_null() & ~old)
         return self.totals(keys, columns, sources)
 
-    def step_times(self, k: int, quantile: float, as_of: int) -> tuple[int, int, float, int]:
-        """For the step into stage ``k``: leads entered, passed, the ``quantile`` of the
-        days passing took (linear, as :func:`numpy.quantile`; NaN when none passed)
-        and the open leads waiting there for less than that (see
-        :func:`funnelsim.young_leads`).
+    def step_times(self, quantile: float, as_of: int) -> list[tuple[int, int, float, int]]:
+        """For each step (into stage 1, 2, ...): leads entered, passed, the ``quantile``
+        of the days passing took (linear, as :func:`numpy.quantile`; NaN when none
+        passed) and the open leads waiting there for less than that (see
+        :func:`funnelsim.young_leads`). Two sums and a query per step in all.
 
         >>> import funnelsim as fs
         >>> stages = ["dial", "connect", "meeting", "proposal", "sale"]
         >>> log = fs.read_log(fs.datasets.path("sample_events.csv"), format="events",
         ...                   stages=stages, engine="duckdb")
-        >>> n, passed, typical, young = log.engine.step_times(4, 0.9, log.as_of.value)
+        >>> n, passed, typical, young = log.engine.step_times(0.9, log.as_of.value)[-1]
         >>> n, passed, round(typical, 2), young
         (277, 80, 23.49, 32)
         """
-        prev, this = nw.col(f"a{k - 1}"), nw.col(f"a{k}")
-        counts = self.totals(
-            [],
-            {"entered": _one(~prev.is_null()), "passed": _one(~prev.is_null() & ~this.is_null())},
-        ).iloc[0]
-        n, passed = int(counts["entered"]), int(counts["passed"])
-        if passed == 0:
-            return n, passed, float("nan"), 0
-        # numpy's linear quantile from the two order statistics around it, each engine
-        # asked for the largest values only (the upper tail above the quantile)
-        h = (passed - 1) * quantile
-        lo = int(np.floor(h))
-        m = passed - lo  # values from the lo-th smallest up
-        took = (this - prev).alias("took")
-        tails = [
-            _collect(f.filter(~this.is_null() & ~prev.is_null()).select(took)
-                     .sort("took", descending=True).head(m))["took"].to_numpy(np.int64)
-            for f in self.parts()
-        ]  # fmt: skip
-        top = np.sort(np.concatenate(tails))[-m:] / DAY_NS
-        pair = top[:2] if m >= 2 else top[:1].repeat(2)
-        typical = float(np.quantile(pair, h - lo))
-        wait = (
-            ~prev.is_null()
-            & this.is_null()
-            & nw.col("closed").is_null()
-            & ((nw.lit(as_of) - prev) / DAY_NS < typical).fill_null(False)
-        )
-        young = int(self.totals([], {"young": _one(wait)}).iloc[0]["young"])
-        return n, passed, typical, young
+        S = len(self.stages)
+        counts = self.stage_table([], []).iloc[0]
+        steps = []
+        for k in range(1, S):
+            prev, this = nw.col(f"a{k - 1}"), nw.col(f"a{k}")
+            n, passed = int(counts[f"entered{k}"]), int(counts[f"passed{k}"])
+            if passed == 0:
+                steps.append((n, passed, float("nan")))
+                continue
+            # numpy's linear quantile from the two order statistics around it, each
+            # engine asked for the largest values only (the upper tail above it)
+            h = (passed - 1) * quantile
+            lo = int(np.floor(h))
+            m = passed - lo  # values from the lo-th smallest up
+            took = (this - prev).alias("took")
+            tails = [
+                _collect(f.filter(~this.is_null() & ~prev.is_null()).select(took)
+                         .sort("took", descending=True).head(m))["took"].to_numpy(np.int64)
+                for f in self.parts()
+            ]  # fmt: skip
+            top = np.sort(np.concatenate(tails))[-m:] / DAY_NS
+            pair = top[:2] if m >= 2 else top[:1].repeat(2)
+            steps.append((n, passed, float(np.quantile(pair, h - lo))))
+        waits = {}
+        for k, (_, _, typical) in enumerate(steps, start=1):
+            if np.isnan(typical):
+                continue
+            prev, this = nw.col(f"a{k - 1}"), nw.col(f"a{k}")
+            waits[f"young{k}"] = _one(
+                ~prev.is_null()
+                & this.is_null()
+                & nw.col("closed").is_null()
+                & ((nw.lit(as_of) - prev) / DAY_NS < typical).fill_null(False)
+            )
+        young = self.totals([], waits).iloc[0] if waits else {}
+        return [
+            (n, passed, typical, int(young.get(f"young{k}", 0)))
+            for k, (n, passed, typical) in enumerate(steps, start=1)
+        ]
 
     def _key_column(self, key: str, column: pd.Series) -> pd.Series | pd.Categorical:
         """A group column as the pandas log holds it: text for a group field, a
@@ -522,7 +535,8 @@ def read_engine_log(
     # a row is left out when every cell is empty (as the pandas reader does): only a
     # row without a lead can be, so the other cells are looked at only there
     spaces = None if table.backend == "ibis" else SPACES  # Ibis strips spaces only
-    blank = nw.all_horizontal(*[blank_cell(nw.col(c), schema[c], spaces) for c in columns],
+    order = sorted(columns, key=lambda c: schema[c] == nw.String)  # the cheap tests first
+    blank = nw.all_horizontal(*[blank_cell(nw.col(c), schema[c], spaces) for c in order],
                               ignore_nulls=False)  # fmt: skip
     codes = stage_codes(cols["stage"], schema[cols["stage"]], stage_map)
 
@@ -530,10 +544,18 @@ def read_engine_log(
     amount = amount_of(table, cols["amount"], schema[cols["amount"]]) if "amount" in cols else None
     frame = table.frame  # with the amount's number, where a CSV's text is cast
 
+    lead_type = schema[cols["lead"]]
+    text_lead = lead_type in (nw.String, nw.Categorical, nw.Enum)
+
     def build(trimmed: bool) -> _Build:
-        lead = lead_key(nw.col(cols["lead"]), schema[cols["lead"]], trimmed, spaces)
-        rows = frame.filter(~(lead.is_null() & blank)).select(
-            lead=lead,
+        lead = lead_key(nw.col(cols["lead"]), lead_type, trimmed, spaces)
+        # grouped by the id as stored (an empty one is a lead of the table, read as the
+        # rows without a lead): no text made per row
+        raw = text_lead and not trimmed
+        key = nw.col(cols["lead"]).cast(nw.String) if raw else lead
+        # a row of empty cells is left out (a lead of spaces only is an empty cell)
+        rows = frame.filter(~blank if raw else ~(lead.is_null() & blank)).select(
+            lead=key,
             s=codes,
             t=time_ns,
             # group values as stored: labelled (spaces, 3.0 as "3") on the answers
@@ -545,6 +567,7 @@ def read_engine_log(
         )
         out = _Build(table, rows, cols, schema, stage_map, tuple(groups), tuple(extras))
         out.columns, out.trimmed, out.lead, out.blank = columns, trimmed, lead, blank
+        out.text_lead, out.times = text_lead, frame.select(t=time_ns)
         out.internal = internal
         return out
 
@@ -593,8 +616,9 @@ def _persist(frame: Any, table: Table, name: str) -> Any:
     if backend == "duckdb":
         unique = f"funnelsim_{name}_{next(_NAMES)}"
         kind = "TABLE" if table.own else "TEMP TABLE"
-        native.query("t", f'CREATE {kind} "{unique}" AS SELECT * FROM t')
-        return nw.from_native(native.query("t", f'SELECT * FROM "{unique}"'))
+        where = f'{table.store}"{unique}"' if table.own else f'"{unique}"'
+        native.query("t", f"CREATE {kind} {where} AS SELECT * FROM t")
+        return nw.from_native(native.query("t", f"SELECT * FROM {where}"))
     if backend == "polars":
         return nw.from_native(native.collect().lazy())
     if backend == "dask":
@@ -604,23 +628,6 @@ def _persist(frame: Any, table: Table, name: str) -> Any:
     # a database (Ibis): nothing written, not even a temporary table (a read-only
     # replica allows none); it computes the lead table again for each question
     return frame
-
-
-#: Rows DuckDB groups by lead in one pass at most: a larger log is cut by the lead's hash
-#: into parts of about this many rows, each grouped apart (a lead's rows are all in one
-#: part), so that the hash table of one part fits the memory DuckDB is given.
-PART_ROWS = 30_000_000
-
-
-def _lead_parts(marked: Any, table: Table, n_rows: int) -> list[Any]:
-    """``marked`` (rows with a ``lead``) cut into parts by lead for DuckDB (see
-    :data:`PART_ROWS`); one part for other engines, which spill on their own."""
-    parts = -(-n_rows // PART_ROWS)
-    if table.backend != "duckdb" or parts <= 1:
-        return [marked]
-    native = nw.to_native(marked).select(f"*, hash(lead) % {parts} AS __part")
-    cut = nw.from_native(native)
-    return [cut.filter(nw.col("__part") == i).drop("__part") for i in range(parts)]
 
 
 def _collect(frame: Any) -> pd.DataFrame:
@@ -643,51 +650,52 @@ class _Build:
         S, rows = len(self.stages), self.rows
         when = nw.col("t")
         lead, s, one = nw.col("lead"), nw.col("s"), nw.lit(1, nw.Int64)
-        # --- one pass for the log's figures and the as-of rules (read_log's)
+        # --- one pass over the times alone for the as-of rules (read_log's): the rows'
+        # count and the rows without a lead come with the lead table below
         future = int(tomorrow().view(np.int64))
         ok = ~when.is_null() & (when <= future)
+        times = self.times
         stats = _collect(
-            rows.select(
-                n=nw.len(),
-                no_lead=nw.when(lead.is_null()).then(one).count(),
+            times.select(
                 last=when.max(),
                 known=nw.when(ok).then(one).count(),
                 first=nw.when(ok).then(when).min(),
             )
         ).iloc[0]
-        n_all, no_lead = int(stats["n"]), int(stats["no_lead"])
-        if n_all == 0:  # no row with a cell in it: as the pandas reader says
-            raise LogError("log.error.empty", name=self.table.name)
         far_end: int | None = None
         if as_of is not None:
             limit = int(pd.Timestamp(as_of).as_unit("ns").value)
         else:
             limit, n_known = future, int(stats["known"])
             if n_known:
-                top = _collect(rows.filter(ok).select("t").sort("t", descending=True).head(11))
+                top = _collect(times.filter(ok).select("t").sort("t", descending=True).head(11))
                 first = int(stats["first"])
                 far_end = far_limit(first, np.sort(top["t"].to_numpy(np.int64)), n_known)
         self.progress.step()  # the times checked
-        problem = lead.is_null() | s.is_null() | when.is_null() | (when > limit)
+        # a row is valid when it has a stage, a time up to the limit (and before the far
+        # times) and a good amount; only valid rows are counted at their stage, so a lead
+        # with an invalid row is one whose rows outnumber its counts (one test per row)
+        valid = ~s.is_null() & (when <= limit)
         if "amount" in self.cols:  # not a number >= 0: the pandas reader says which
-            problem = problem | nw.col("__bad_amount")
+            valid = valid & ~nw.col("__bad_amount")
         if far_end is not None:
-            problem = problem | (when > far_end)
+            valid = valid & (when <= far_end)
         # --- one row per lead, as small as it can be: the first time at each stage, the
-        # rows there (counts as count(CASE ...), the smallest state an engine keeps), the
-        # invalid rows, each group value's least and greatest
+        # valid rows there (counts as count(CASE ...), the smallest state an engine
+        # keeps), all its rows, each group value and whether it varies
         # (each aggregate of one column: what every engine's group-by takes, Dask's too)
-        marked = rows.filter(~lead.is_null()).with_columns(
-            **{f"m{k}": nw.when(s == k).then(when) for k in range(S)},
-            **{f"c{k}": nw.when(s == k).then(one) for k in range(S)},
-            __bad=nw.when(problem).then(one),
+        marked = rows.with_columns(__s=nw.when(valid).then(s))
+        at = nw.col("__s")
+        marked = marked.with_columns(
+            **{f"m{k}": nw.when(at == k).then(when) for k in range(S)},
+            **{f"c{k}": nw.when(at == k).then(one) for k in range(S)},
         )
+        marked, same = self._same_values(marked)
         aggs = [
             *[nw.col(f"m{k}").min() for k in range(S)],
             *[nw.col(f"c{k}").count() for k in range(S)],
-            nw.col("__bad").count(),
-            *[nw.col(v).min().alias(f"{v}__min") for v in self.values],
-            *[nw.col(v).max().alias(f"{v}__max") for v in self.values],
+            nw.len().alias("__n"),
+            *same,
         ]
         arrive = {}
         for k in range(S - 1, -1, -1):
@@ -696,9 +704,10 @@ class _Build:
         # irregular: back down the funnel (a stage's first row after a later stage's; a
         # stage of several rows is looked at row by row below), or two group values
         late = [nw.col(f"m{k}") > nw.col(f"a{k + 1}") for k in range(S - 1)]
-        varies = [nw.col(f"{v}__min") != nw.col(f"{v}__max") for v in self.values]
+        varies = [nw.col(f"{v}__lo") != nw.col(f"{v}__hi") for v in self.values]
         odd = [e.fill_null(False) for e in (*late, *varies)]
         again = [nw.col(f"c{k}") > 1 for k in range(S)]
+        counted = nw.sum_horizontal(*[nw.col(f"c{k}") for k in range(S)])
 
         def leads_of(part: Any) -> Any:
             return (
@@ -709,16 +718,25 @@ class _Build:
                     "lead",
                     *[f"a{k}" for k in range(S)],
                     *[f"c{k}" for k in range(S)],
-                    "__bad",
-                    *[f"{v}__min" for v in self.values],
+                    *[nw.col(f"{v}__min" if v in self.hashed else f"{v}__lo").alias(f"{v}__min")
+                      for v in self.values],  # fmt: skip
+                    "__n",
+                    __bad=nw.col("__n") - counted,
                     __odd=nw.any_horizontal(*odd, ignore_nulls=False) if odd else nw.lit(False),
                     __again=nw.any_horizontal(*again, ignore_nulls=False),
                 )
             )
 
-        parts = _lead_parts(marked, self.table, n_all)
-        per = [_persist(leads_of(part), self.table, "leads") for part in parts]
-        per = per[0] if len(per) == 1 else nw.concat(per, how="vertical")
+        per = _persist(leads_of(marked), self.table, "leads")
+        # the rows without a lead (no id, or an empty text) are one group of the table
+        nolead = lead.is_null() | (lead == "") if self.text_lead else lead.is_null()
+        counts = _collect(
+            per.select(n=nw.col("__n").sum(), no_lead=nw.when(nolead).then(nw.col("__n")).sum())
+        ).iloc[0]
+        n_all, no_lead = int(np.nan_to_num(counts["n"])), int(np.nan_to_num(counts["no_lead"]))
+        if n_all == 0:  # no row with a cell in it: as the pandas reader says
+            raise LogError("log.error.empty", name=self.table.name)
+        per = per.filter(~nolead)
         self.progress.step()  # one row per lead
         # --- lead ids the pandas reader would strip (" L1" is "L1"): read them all that way
         lead_type = self.schema[self.cols["lead"]]
@@ -857,6 +875,32 @@ class _Build:
         )
         parts["dropped"] = dropped if dropped is not None else empty_dropped()
         return parts
+
+    def _same_values(self, marked: Any) -> tuple[Any, list[Any]]:
+        """The aggregates that keep a lead's value of each group column (and amount) as
+        ``{v}__min`` and tell whether it varies (``{v}__lo`` != ``{v}__hi``). Text in
+        DuckDB: any value, and the least and greatest hash of the values given (a
+        number each, cheaper than text's least and greatest; :meth:`_check_hashes`
+        makes sure no two values of a column share a hash); elsewhere the least and
+        greatest value."""
+        out = []
+        hashed = []
+        for v in self.values:
+            text = v != "__amount" and self.rows.collect_schema()[v] == nw.String
+            if text and self.table.backend == "duckdb":
+                hashed.append(v)
+                out += [nw.col(v).any_value(ignore_nulls=True).alias(f"{v}__min"),
+                        nw.col(f"{v}__h").min().alias(f"{v}__lo"),
+                        nw.col(f"{v}__h").max().alias(f"{v}__hi")]  # fmt: skip
+            else:  # the least is the value kept
+                out += [nw.col(v).min().alias(f"{v}__lo"), nw.col(v).max().alias(f"{v}__hi")]
+        if hashed:
+            hashes = ", ".join(
+                f'CASE WHEN "{v}" IS NOT NULL THEN hash("{v}") END AS "{v}__h"' for v in hashed
+            )
+            marked = nw.from_native(nw.to_native(marked).select(f"*, {hashes}"))
+        self.hashed = hashed
+        return marked, out
 
     def _patch(self, per, n_special, no_lead, as_of, mode, far_end, whole) -> dict | None:
         """The rows of the special leads (invalid or irregular) and of rows without a lead,

@@ -129,8 +129,7 @@ def _engine_young(log: Log, quantile: float, columns: list[str]) -> pd.DataFrame
         return pd.DataFrame({c: [] for c in columns})
     as_of = pd.Timestamp(log.as_of).as_unit("ns").value
     rows = []
-    for k in range(1, len(log.stages)):
-        n, passed, typical, young = log.engine.step_times(k, quantile, as_of)
+    for k, (n, passed, typical, young) in enumerate(log.engine.step_times(quantile, as_of), 1):
         rows.append((log.stages[k], n, passed, young, young / n if n else 0.0, typical))
     table = pd.DataFrame(rows, columns=columns[:-1])
     table["flagged"] = table["share"] > YOUNG_SHARE

@@ -360,13 +360,19 @@ def test_lead_ids_with_spaces_are_one_lead(events, name):
     pd.testing.assert_frame_equal(b.stage_table(by="rep"), a.stage_table(by="rep"))
 
 
-def test_a_log_grouped_in_parts_by_lead(events, files, reference, monkeypatch):
-    """A large log is grouped by lead in parts (each lead's rows in one): same tables."""
-    from funnelsim import engine
+def test_a_large_log_keeps_its_lead_table_on_disk(events, files, reference, monkeypatch):
+    """A large log's lead table goes to a database file (a small one's stays in memory):
+    same tables."""
+    from funnelsim import _sources
 
-    monkeypatch.setattr(engine, "PART_ROWS", 1000)
+    small = fs.read_log(files["parquet"], format="events", stages=STAGES, engine="duckdb")
+    assert small.engine.keep[0].store == ""
+    monkeypatch.setattr(_sources, "SMALL_ROWS", 1000)
     log = fs.read_log(files["parquet"], format="events", stages=STAGES, engine="duckdb")
-    assert len(events) > 3 * 1000
+    assert len(events) > 1000 and log.engine.keep[0].store == "funnelsim_disk."
+    con = log.engine.keep[0].keep[0]
+    names = con.execute("SELECT database_name, table_name FROM duckdb_tables()").fetchall()
+    assert names and {db for db, _ in names} == {"funnelsim_disk"}
     for by in (None, "rep", "week"):
         pd.testing.assert_frame_equal(log.stage_table(by=by), reference.stage_table(by=by))
     pd.testing.assert_frame_equal(fs.young_leads(log), fs.young_leads(reference))
