@@ -423,7 +423,9 @@ def nanoseconds(table: Table, column: str) -> Any:
         )
         if not table.text:
             kind = str(dict(zip(native.columns, native.types, strict=True))[column]).upper()
-            if not kind.startswith("TIMESTAMP WITH"):
+            if kind == "TIMESTAMP_NS":  # nanoseconds kept (a cast to TIMESTAMP drops them)
+                safe = f'epoch_ns("{column}")'
+            elif not kind.startswith("TIMESTAMP WITH"):
                 cell = f'"{column}"::TIMESTAMP'
                 safe = (
                     f"CASE WHEN {cell} BETWEEN TIMESTAMP '1677-09-22' AND TIMESTAMP"

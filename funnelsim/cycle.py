@@ -369,7 +369,7 @@ def cycle_length(
         if n_last < 1:
             raise FunnelsimValueError("error.at_least", name="last", minimum=1, value=n_last)
     if log.engine is not None:  # the engine groups the leads by their time
-        grouped, closed = log.engine.cycle_inputs(i, j, int(clock.as_of))
+        grouped, closed = log.engine.cycle_inputs(i, j, int(clock.as_of), clock.scale)
         durations = grouped["ns"].to_numpy(np.int64) / clock.scale
         observed, counts = grouped["observed"].to_numpy(bool), grouped["leads"].to_numpy()
         close, cycles = closed["close"].to_numpy(np.int64), closed["ns"].to_numpy(np.int64)

@@ -302,11 +302,20 @@ class LeadTable:
         ]  # fmt: skip
         return pd.concat(pieces, ignore_index=True).astype(float).rename("amount")
 
-    def cycle_inputs(self, i: int, j: int, as_of: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def cycle_inputs(
+        self, i: int, j: int, as_of: int, scale: float = DAY_NS
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
         """What :func:`funnelsim.cycle_length` needs from stage ``i`` to stage ``j``: the
         leads at ``i`` grouped by their time to ``j`` (or to ``as_of``, censored) in
-        nanoseconds (``ns``, ``observed``, ``leads``: one row per distinct time, not per
-        lead) and the closed leads' close times and cycles (``close``, ``ns``).
+        nanoseconds (``ns``, ``observed``, ``leads``) and the closed leads' close times
+        and cycles (``close``, ``ns``).
+
+        One row per distinct time of a closed lead; the open (censored) leads of a
+        DuckDB table grouped by the latest such time at or below theirs (``scale``: the
+        unit the times are compared in, as ``ns / scale``), their longest one kept as
+        it is. The Kaplan-Meier estimate reads only the leads at risk at each time a
+        lead closed and the longest time, which this grouping keeps, so its memory
+        follows the closed leads, not all leads.
 
         >>> import funnelsim as fs
         >>> stages = ["dial", "connect", "meeting", "proposal", "sale"]
@@ -315,23 +324,63 @@ class LeadTable:
         >>> grouped, closed = log.engine.cycle_inputs(0, 4, log.as_of.value)
         >>> int(grouped["leads"].sum()), int(grouped.loc[grouped["observed"], "leads"].sum())
         (6000, 80)
-        >>> len(closed)
-        80
+        >>> len(closed), len(grouped) < 6000
+        (80, True)
         """
         start, end = nw.col(f"a{i}"), nw.col(f"a{j}")
         moved = ~end.is_null()
-        ns = nw.when(moved).then(end - start).otherwise(nw.lit(as_of, nw.Int64) - start)
-        pieces, closed = [], []
+        took = (end - start).cast(nw.Int64)
+        waited = (nw.lit(as_of, nw.Int64) - start).cast(nw.Int64)
+        closed, observed = [], []
         for part in self.parts():
-            at = part.filter(~start.is_null()).select(ns=ns.cast(nw.Int64), observed=moved)
-            pieces.append(_collect(at.group_by("ns", "observed").agg(nw.len().alias("leads"))))
             done = part.filter(~start.is_null() & moved)
-            closed.append(_collect(done.select(close=end.cast(nw.Int64),
-                                               ns=(end - start).cast(nw.Int64))))  # fmt: skip
+            closed.append(_collect(done.select(close=end.cast(nw.Int64), ns=took)))
+            observed.append(_collect(done.group_by(took.alias("ns")).agg(nw.len().alias("leads"))))
+        events = pd.concat(observed, ignore_index=True)
+        events = events.groupby("ns", as_index=False)["leads"].sum()
+        events["observed"] = True
+        pieces = [events]
+        for k, part in enumerate(self.parts()):
+            open_ = part.filter(~start.is_null() & ~moved).select(ns=waited)
+            if k == 0 and self._own_duckdb():
+                pieces.append(self._censored_by_events(open_, events["ns"], scale))
+            else:
+                pieces.append(_collect(open_.group_by("ns").agg(nw.len().alias("leads"))))
+            pieces[-1]["observed"] = False
         grouped = pd.concat(pieces, ignore_index=True)
         grouped = grouped.groupby(["ns", "observed"], as_index=False)["leads"].sum()
         grouped["observed"] = grouped["observed"].astype(bool)
-        return grouped, pd.concat(closed, ignore_index=True)
+        grouped["leads"] = grouped["leads"].astype(np.int64)
+        return grouped[["ns", "observed", "leads"]], pd.concat(closed, ignore_index=True)
+
+    def _own_duckdb(self) -> bool:
+        """Whether the engine's table is in a DuckDB database of the kit's own."""
+        return self.backend == "duckdb" and bool(self.keep) and bool(self.keep[0].own)
+
+    def _censored_by_events(self, open_: Any, events: pd.Series, scale: float) -> pd.DataFrame:
+        """Open leads' times (``ns``) counted per latest event time at or below theirs,
+        compared as ``ns / scale`` (as :func:`funnelsim.cycle_length` divides them);
+        those below every event time under their least time, the longest alone."""
+        con = self.keep[0].keep[0]
+        ns = np.sort(events.to_numpy(np.int64))
+        name = f"funnelsim_events_{next(_NAMES)}"
+        con.register(name, pd.DataFrame({"e": ns.astype(np.float64) / scale, "ens": ns}))
+        try:
+            rel = nw.to_native(open_)
+            d = f"CAST(ns AS DOUBLE) / CAST({float(scale)!r} AS DOUBLE)"
+            # the longest time (as compared) and the least one, then the rest grouped
+            top, least = rel.query("o", f"SELECT max({d}), min(ns) FROM o").fetchall()[0]
+            if top is None:  # no open lead
+                return pd.DataFrame({"ns": [], "leads": []}, dtype=np.int64)
+            out = rel.query(
+                "o",
+                f"SELECT CASE WHEN {d} = {float(top)!r} THEN o.ns"
+                f" ELSE coalesce(ev.ens, {int(least)}) END AS ns, count(*) AS leads"
+                f" FROM o ASOF LEFT JOIN {name} ev ON {d} >= ev.e GROUP BY ALL",
+            ).df()
+        finally:
+            con.unregister(name)
+        return out[["ns", "leads"]]
 
     def stage_table(self, keys: Sequence[str], sources: Sequence[str]) -> pd.DataFrame:
         """Like :meth:`funnelsim.Log.stage_table` (the engine's sums of ``reached`` and
@@ -708,6 +757,10 @@ class _Build:
         odd = [e.fill_null(False) for e in (*late, *varies)]
         again = [nw.col(f"c{k}") > 1 for k in range(S)]
         counted = nw.sum_horizontal(*[nw.col(f"c{k}") for k in range(S)])
+        kept = [
+            nw.col(f"{v}__min" if v in self.hashed else f"{v}__lo").alias(f"{v}__min")
+            for v in self.values
+        ]
 
         def leads_of(part: Any) -> Any:
             return (
@@ -718,8 +771,7 @@ class _Build:
                     "lead",
                     *[f"a{k}" for k in range(S)],
                     *[f"c{k}" for k in range(S)],
-                    *[nw.col(f"{v}__min" if v in self.hashed else f"{v}__lo").alias(f"{v}__min")
-                      for v in self.values],  # fmt: skip
+                    *kept,
                     "__n",
                     __bad=nw.col("__n") - counted,
                     __odd=nw.any_horizontal(*odd, ignore_nulls=False) if odd else nw.lit(False),

@@ -488,3 +488,36 @@ def test_hive_partitioned_folder(tmp_path):
     b = fs.read_log(tmp_path / "hive", format="events", stages=["dial", "sale"], engine="duckdb")
     assert b.group_columns == a.group_columns == ["region"]
     pd.testing.assert_frame_equal(b.stage_table(by="region"), a.stage_table(by="region"))
+
+
+def test_open_leads_grouped_by_event_times_give_the_same_curve():
+    """Kaplan-Meier from the engine's grouping of open leads (by the latest close time at
+    or below theirs) equals the one from every lead's own time: open leads tied with a
+    close time, below the first, between two, beyond the last, tied at the longest, and
+    times a nanosecond apart (which the division by a day cannot tell apart)."""
+    day = 86_400 * 10**9
+    as_of = pd.Timestamp("2025-03-01")
+    rows = []
+    closes = {"c1": 3 * day, "c2": 3 * day, "c3": 10 * day, "c4": 10 * day + 1, "c5": 20 * day}
+    for lead, took in closes.items():
+        start = as_of - pd.Timedelta(40, "D")
+        rows += [(lead, "dial", start), (lead, "sale", start + pd.Timedelta(took, "ns"))]
+    waits = [1 * day, 3 * day, 3 * day, 5 * day, 10 * day, 10 * day + 1, 10 * day - 1, 15 * day,
+             25 * day, 30 * day, 30 * day]  # fmt: skip
+    for n, waited in enumerate(waits):
+        rows.append((f"o{n}", "dial", as_of - pd.Timedelta(waited, "ns")))
+    frame = pd.DataFrame(rows, columns=["lead", "stage", "time"])
+    stages = ["dial", "sale"]
+    expected = fs.read_log(frame, format="events", stages=stages, as_of=as_of, engine="pandas")
+    got = fs.read_log(frame, format="events", stages=stages, as_of=as_of, engine="duckdb")
+    grouped, _ = got.engine.cycle_inputs(0, 1, as_of.value)
+    assert grouped["leads"].sum() == len(closes) + len(waits)
+    assert len(grouped) < len(set(closes.values()) | set(waits)) + 2  # grouped, not one each
+    a, b = fs.cycle_length(got), fs.cycle_length(expected)
+    pd.testing.assert_frame_equal(a.survival.to_frame(), b.survival.to_frame())
+    assert (a.survival.max_time, a.survival.n, a.leads, a.closed) == (
+        b.survival.max_time,
+        b.survival.n,
+        b.leads,
+        b.closed,
+    )
