@@ -17,6 +17,8 @@ Each measurement runs in a fresh subprocess, so its peak memory (VmHWM) is its o
   ``_collect`` and ``_persist`` calls) is timed, which costs a clock reading each.
 * B: the same stage counts per rep as one DuckDB SQL query, with the kit's
   ``memory_limit`` and ``threads``; A's counts must equal B's (OK / MISMATCH).
+* B': the kit's own per-lead query (captured from ``read_log``, its checks in it)
+  summed per rep, alone on the kit's connection; A's counts must equal its.
 * C: ``read_log`` then ``fs.fit(log, by="rep", mature="60D")``, then
   ``fs.cycle_length(log)`` (Kaplan-Meier from dial to sale).
 * D (``--sizes``): the per-lead intermediate table (rows, bytes in Arrow and in
@@ -310,6 +312,45 @@ def child_duckdb(path: str, out: str) -> dict:
     return {"total": t1 - t0, "peak_gib": _peak_gib(), "memory_limit": memory, "threads": threads}
 
 
+def child_validated(path: str, out: str) -> dict:
+    """B': the kit's own per-lead query (its checks included: valid rows counted, group
+    values hashed, moves back) summed per rep in one DuckDB query, nothing else: what
+    the kit's Python, its other queries and its kept per-lead table add is A - B'."""
+    import narwhals as nw
+
+    import funnelsim as fs
+    from funnelsim import engine
+
+    class _Stop(Exception):
+        pass
+
+    seen: dict = {}
+
+    def grab(frame, table, name):  # the per-lead query, as the kit would keep it
+        seen["sql"], seen["con"] = nw.to_native(frame).sql_query(), table.keep[0]
+        raise _Stop
+
+    engine._persist = grab
+    try:
+        fs.read_log(path, format="events", stages=STAGES, engine="duckdb")
+    except _Stop:
+        pass
+    S = len(STAGES)
+    cols = []
+    for k in range(1, S):
+        cols += [f"count(a{k - 1}) AS entered{k}", f"count(a{k}) AS passed{k}",
+                 f"sum(c{k - 1}) AS attempts{k}"]  # fmt: skip
+    sql = (
+        f"SELECT __g0__min AS rep, {', '.join(cols)} FROM ({seen['sql']})"
+        " WHERE __bad = 0 AND NOT __odd AND lead IS NOT NULL AND lead != '' GROUP BY 1"
+    )
+    t0 = time.perf_counter()
+    wide = seen["con"].execute(sql).fetchdf()
+    t1 = time.perf_counter()
+    Path(out).write_text(json.dumps(_long(wide)))
+    return {"total": t1 - t0, "peak_gib": _peak_gib()}
+
+
 def child_sizes(path: str, out: str) -> dict:
     """D: the per-lead table kept (rows, bytes) and the scan and aggregations alone."""
     memory, threads = _settings(path)
@@ -361,6 +402,7 @@ CHILDREN = {
     "kit": lambda p, o: child_kit(p, o, mature=False),
     "mature": lambda p, o: child_kit(p, o, mature=True),
     "duckdb": child_duckdb,
+    "validated": child_validated,
     "sizes": child_sizes,
 }
 
@@ -472,10 +514,16 @@ def main() -> None:
             a_out, b_out = Path(tmp) / "a.json", Path(tmp) / "b.json"
             entry["A"] = a = measure("kit", path, a_out)
             entry["B"] = b = measure("duckdb", path, b_out)
+            v_out = Path(tmp) / "v.json"
+            entry["B'"] = v = measure("validated", path, v_out)
             if "failed" not in a and "failed" not in b:
                 same = json.loads(a_out.read_text()) == json.loads(b_out.read_text())
                 entry["counts"] = "OK" if same else "MISMATCH"
                 entry["ratio"] = a["total"] / b["total"]
+            if "failed" not in a and "failed" not in v:
+                same = json.loads(a_out.read_text()) == json.loads(v_out.read_text())
+                entry["counts_validated"] = "OK" if same else "MISMATCH"
+                entry["ratio_validated"] = a["total"] / v["total"]
             if not args.skip_mature:
                 entry["C"] = measure("mature", path, Path(tmp) / "c.json")
             if args.sizes:
@@ -502,6 +550,12 @@ def _print_entry(e: dict) -> None:
         print(f"  B DuckDB alone {b['total']:.2f} s, peak {b['peak_gib']:.2f} GiB")
     if "ratio" in e:
         print(f"  A/B {e['ratio']:.2f} (target <= 1.5); counts {e['counts']}")
+    v = e.get("B'")
+    if v and "failed" not in v:
+        print(f"  B' the kit's per-lead query alone {v['total']:.2f} s, peak "
+              f"{v['peak_gib']:.2f} GiB")  # fmt: skip
+    if "ratio_validated" in e:
+        print(f"  A/B' {e['ratio_validated']:.2f}; counts {e['counts_validated']}")
     c = e.get("C")
     if c and "failed" not in c:
         km = c.get("kaplan_meier_s", float("nan"))
