@@ -327,7 +327,7 @@ def child_validated(path: str, out: str) -> dict:
     seen: dict = {}
 
     def grab(frame, table, name):  # the per-lead query, as the kit would keep it
-        seen["sql"], seen["con"] = nw.to_native(frame).sql_query(), table.keep[0]
+        seen["sql"], seen["table"] = nw.to_native(frame).sql_query(), table  # kept open
         raise _Stop
 
     engine._persist = grab
@@ -345,7 +345,7 @@ def child_validated(path: str, out: str) -> dict:
         " WHERE __bad = 0 AND NOT __odd AND lead IS NOT NULL AND lead != '' GROUP BY 1"
     )
     t0 = time.perf_counter()
-    wide = seen["con"].execute(sql).fetchdf()
+    wide = seen["table"].keep[0].execute(sql).fetchdf()
     t1 = time.perf_counter()
     Path(out).write_text(json.dumps(_long(wide)))
     return {"total": t1 - t0, "peak_gib": _peak_gib()}

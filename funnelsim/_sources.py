@@ -94,6 +94,9 @@ def _plan_store(table: Table, con: Any, folder: str, rows: int | None) -> None:
     if not small:
         con.execute(f"ATTACH '{Path(folder) / 'log.duckdb'}' AS funnelsim_disk")
         table.store = "funnelsim_disk."
+    elif os.environ.get("FS_CMEM"):
+        con.execute("ATTACH ':memory:' AS funnelsim_mem (COMPRESS)")
+        table.store = "funnelsim_mem."
 
 
 def open_file(path: Path, delimiter: str | None) -> Table:
