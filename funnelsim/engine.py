@@ -447,25 +447,38 @@ class LeadTable:
         """
         S = len(self.stages)
         counts = self.stage_table([], []).iloc[0]
+        # numpy's linear quantile from the two order statistics around it, each engine
+        # asked for the largest values only (the upper tail above it), every step at once
+        asks = {}
+        for k in range(1, S):
+            passed = int(counts[f"passed{k}"])
+            if passed:
+                h = (passed - 1) * quantile
+                asks[k] = (h, int(np.floor(h)), passed - int(np.floor(h)))  # m from lo up
+        tails: dict[int, list[np.ndarray]] = {k: [] for k in asks}
+        for f in self.parts():
+            if not asks:
+                break
+            pieces = []
+            for k, (_, _, m) in asks.items():
+                prev, this = nw.col(f"a{k - 1}"), nw.col(f"a{k}")
+                pieces.append(
+                    f.filter(~this.is_null() & ~prev.is_null())
+                    .select(step=nw.lit(k, nw.Int64), took=(this - prev).cast(nw.Int64))
+                    .sort("took", descending=True)
+                    .head(m)
+                )
+            got = _collect(nw.concat(pieces, how="vertical"))
+            for k in asks:
+                tails[k].append(got.loc[got["step"] == k, "took"].to_numpy(np.int64))
         steps = []
         for k in range(1, S):
-            prev, this = nw.col(f"a{k - 1}"), nw.col(f"a{k}")
             n, passed = int(counts[f"entered{k}"]), int(counts[f"passed{k}"])
-            if passed == 0:
+            if k not in asks:
                 steps.append((n, passed, float("nan")))
                 continue
-            # numpy's linear quantile from the two order statistics around it, each
-            # engine asked for the largest values only (the upper tail above it)
-            h = (passed - 1) * quantile
-            lo = int(np.floor(h))
-            m = passed - lo  # values from the lo-th smallest up
-            took = (this - prev).alias("took")
-            tails = [
-                _collect(f.filter(~this.is_null() & ~prev.is_null()).select(took)
-                         .sort("took", descending=True).head(m))["took"].to_numpy(np.int64)
-                for f in self.parts()
-            ]  # fmt: skip
-            top = np.sort(np.concatenate(tails))[-m:] / DAY_NS
+            h, lo, m = asks[k]
+            top = np.sort(np.concatenate(tails[k]))[-m:] / DAY_NS
             pair = top[:2] if m >= 2 else top[:1].repeat(2)
             steps.append((n, passed, float(np.quantile(pair, h - lo))))
         waits = {}
@@ -703,23 +716,32 @@ class _Build:
         # count and the rows without a lead come with the lead table below
         future = int(tomorrow().view(np.int64))
         ok = ~when.is_null() & (when <= future)
-        times = self.times
-        stats = _collect(
-            times.select(
-                last=when.max(),
-                known=nw.when(ok).then(one).count(),
-                first=nw.when(ok).then(when).min(),
-            )
-        ).iloc[0]
+        times, top11 = self.times, None
+        if self.table.backend == "duckdb":  # the 11 latest times in the same pass
+            known = f"FILTER (WHERE t <= {future})"
+            sql = f"SELECT max(t), count(t) {known}, min(t) {known}, max(t, 11) {known} FROM x"
+            last, n_known, first, top11 = nw.to_native(times).query("x", sql).fetchall()[0]
+            stats = {"last": np.nan if last is None else last, "known": n_known, "first": first}
+        else:
+            stats = _collect(
+                times.select(
+                    last=when.max(),
+                    known=nw.when(ok).then(one).count(),
+                    first=nw.when(ok).then(when).min(),
+                )
+            ).iloc[0]
         far_end: int | None = None
         if as_of is not None:
             limit = int(pd.Timestamp(as_of).as_unit("ns").value)
         else:
             limit, n_known = future, int(stats["known"])
             if n_known:
-                top = _collect(times.filter(ok).select("t").sort("t", descending=True).head(11))
+                if top11 is None:
+                    top = times.filter(ok).select("t").sort("t", descending=True).head(11)
+                    top11 = _collect(top)["t"]
                 first = int(stats["first"])
-                far_end = far_limit(first, np.sort(top["t"].to_numpy(np.int64)), n_known)
+                top = np.sort(np.asarray(top11, dtype=np.int64))
+                far_end = far_limit(first, top, n_known)
         self.progress.step()  # the times checked
         # a row is valid when it has a stage, a time up to the limit (and before the far
         # times) and a good amount; only valid rows are counted at their stage, so a lead

@@ -366,7 +366,7 @@ def test_a_large_log_keeps_its_lead_table_on_disk(events, files, reference, monk
     from funnelsim import _sources
 
     small = fs.read_log(files["parquet"], format="events", stages=STAGES, engine="duckdb")
-    assert small.engine.keep[0].store == ""
+    assert small.engine.keep[0].store == "funnelsim_memory."
     monkeypatch.setattr(_sources, "SMALL_ROWS", 1000)
     log = fs.read_log(files["parquet"], format="events", stages=STAGES, engine="duckdb")
     assert len(events) > 1000 and log.engine.keep[0].store == "funnelsim_disk."
