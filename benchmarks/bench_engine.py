@@ -85,8 +85,10 @@ def _lead_text(ids: np.ndarray):
     return pa.Array.from_buffers(pa.string(), ids.size, [None, offsets, data])
 
 
-def _chunk(first: int, leads: int, seed: int, int_leads: bool):
-    """Rows of leads ``first`` .. ``first + leads - 1`` as an Arrow table, sorted by time."""
+def _chunk(first: int, leads: int, seed: int, int_leads: bool, dials: float = 0.0):
+    """Rows of leads ``first`` .. ``first + leads - 1`` as an Arrow table, sorted by time.
+    ``dials``: mean extra dial attempts per lead (Poisson), two hours apart, before the
+    lead connects (0: one row per stage reached)."""
     import pyarrow as pa
 
     rng = np.random.default_rng([seed, first])
@@ -95,12 +97,18 @@ def _chunk(first: int, leads: int, seed: int, int_leads: bool):
     for r in RATIOS:
         alive &= rng.random(leads) < r
         reached += alive
-    lead = np.repeat(np.arange(first, first + leads, dtype=np.int64), reached)
-    step = np.arange(lead.size) - np.repeat(np.cumsum(reached) - reached, reached)
+    extra = rng.poisson(dials, leads) if dials else np.zeros(leads, dtype=np.int64)
+    per = reached + extra  # rows per lead: its dials, then one per later stage
+    lead = np.repeat(np.arange(first, first + leads, dtype=np.int64), per)
+    j = np.arange(lead.size) - np.repeat(np.cumsum(per) - per, per)  # row within lead
+    dial_rows = np.repeat(extra + 1, per)
+    step = np.maximum(j - dial_rows + 1, 0)  # 0 for every dial, then 1, 2...
     start = np.datetime64("2024-01-01", "us").astype(np.int64)
     start = start + rng.integers(0, 365 * 86_400, leads) * 10**6
-    time_us = np.repeat(start, reached) + step * 3 * 86_400 * 10**6
-    rep = np.repeat(rng.integers(0, REPS, leads), reached)
+    hour = 3_600 * 10**6
+    offset = np.where(step == 0, j * 2 * hour, step * 3 * 86_400 * 10**6)
+    time_us = np.repeat(start, per) + offset
+    rep = np.repeat(rng.integers(0, REPS, leads), per)
     order = np.argsort(time_us, kind="stable")
     lead, step, time_us, rep = lead[order], step[order], time_us[order], rep[order]
     stage_names = pa.array(STAGES)
@@ -115,20 +123,23 @@ def _chunk(first: int, leads: int, seed: int, int_leads: bool):
     )
 
 
-def make_log(rows: int, folder: Path, int_leads: bool, seed: int = 0) -> tuple[Path, dict]:
+def make_log(
+    rows: int, folder: Path, int_leads: bool, seed: int = 0, dials: float = 0.0
+) -> tuple[Path, dict]:
     """The events Parquet file of about ``rows`` rows (made once, then reused)."""
     import pyarrow.parquet as pq
 
     kind = "int" if int_leads else "text"
-    path = folder / f"events-{rows}-{kind}-seed{seed}.parquet"
+    shape = f"-dials{dials:g}" if dials else ""
+    path = folder / f"events-{rows}-{kind}{shape}-seed{seed}.parquet"
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
-        leads = int(rows / ROWS_PER_LEAD)
+        leads = int(rows / (ROWS_PER_LEAD + dials))
         partial = path.with_suffix(".partial")
         writer = None
         for first in range(0, leads, CHUNK_LEADS):
-            table = _chunk(first, min(CHUNK_LEADS, leads - first), seed, int_leads)
+            table = _chunk(first, min(CHUNK_LEADS, leads - first), seed, int_leads, dials)
             if writer is None:
                 writer = pq.ParquetWriter(partial, table.schema)
             writer.write_table(table, row_group_size=2**20)
@@ -142,6 +153,7 @@ def make_log(rows: int, folder: Path, int_leads: bool, seed: int = 0) -> tuple[P
         "row_groups": meta.num_row_groups,
         "bytes": path.stat().st_size,
         "lead_ids": kind,
+        "extra_dials": dials,
     }
 
 
@@ -468,6 +480,13 @@ def main() -> None:
         help="folder of the generated logs, kept for reruns (default: a folder in the temp dir)",
     )
     parser.add_argument("--int-leads", action="store_true", help="integer lead ids, not text")
+    parser.add_argument(
+        "--dials",
+        type=float,
+        default=0.0,
+        help="mean extra dial attempts per lead (Poisson; 1.62 gives the issue's 3.3 rows "
+        "per lead); 0: one row per stage reached",
+    )
     parser.add_argument("--skip-mature", action="store_true", help="leave out child C")
     parser.add_argument(
         "--sizes", action="store_true", help="also child D: intermediate sizes, scan cost"
@@ -507,7 +526,7 @@ def main() -> None:
           f"threads {threads}; funnelsim from {report['funnelsim']}", flush=True)  # fmt: skip
     data = Path(args.data)
     for rows in sizes:
-        path, log = make_log(rows, data, args.int_leads)
+        path, log = make_log(rows, data, args.int_leads, dials=args.dials)
         print(f"## {log['rows']:,} rows, {log['bytes'] / 2**30:.2f} GiB Parquet ({path})")
         entry: dict = {"log": log}
         with tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp:

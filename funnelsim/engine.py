@@ -760,11 +760,13 @@ class _Build:
         marked = marked.with_columns(
             **{f"m{k}": nw.when(at == k).then(when) for k in range(S)},
             **{f"c{k}": nw.when(at == k).then(one) for k in range(S)},
+            **{f"x{k}": nw.when(at == k).then(when) for k in range(S - 1)},
         )
         marked, same = self._same_values(marked)
         aggs = [
             *[nw.col(f"m{k}").min() for k in range(S)],
             *[nw.col(f"c{k}").count() for k in range(S)],
+            *[nw.col(f"x{k}").max() for k in range(S - 1)],
             nw.len().alias("__n"),
             *same,
         ]
@@ -772,9 +774,9 @@ class _Build:
         for k in range(S - 1, -1, -1):
             later = [nw.col(f"m{j}") for j in range(k, S)]
             arrive[f"a{k}"] = nw.min_horizontal(*later) if len(later) > 1 else later[0]
-        # irregular: back down the funnel (a stage's first row after a later stage's; a
-        # stage of several rows is looked at row by row below), or two group values
-        late = [nw.col(f"m{k}") > nw.col(f"a{k + 1}") for k in range(S - 1)]
+        # irregular: back down the funnel (a stage's latest row after a later stage's
+        # first), or two group values
+        late = [nw.col(f"x{k}") > nw.col(f"a{k + 1}") for k in range(S - 1)]
         varies = [nw.col(f"{v}__lo") != nw.col(f"{v}__hi") for v in self.values]
         odd = [e.fill_null(False) for e in (*late, *varies)]
         again = [nw.col(f"c{k}") > 1 for k in range(S)]
@@ -819,31 +821,27 @@ class _Build:
             if int(_collect(spaced.select(n=nw.len()))["n"].iloc[0]):
                 raise _TrimLeads
         # --- leads with a stage of several rows, row by row: copied rows (the same lead,
-        # stage and time twice) and moves back (a row of a stage after a later stage)
-        candidates = per.filter((nw.col("__bad") == 0) & nw.col("__again"))
-        n_candidates = int(_collect(candidates.select(n=nw.len()))["n"].iloc[0])
-        flagged = None
-        if n_candidates:
-            picked = rows.filter(~lead.is_null() & ~s.is_null()).join(
-                candidates.select("lead"), on="lead", how="semi"
+        # stage and time twice), looked for at the stages some lead repeats
+        candidate = (nw.col("__bad") == 0) & ~nw.col("__odd") & nw.col("__again")
+        candidates = per.filter(candidate)
+        repeats = _collect(
+            per.select(
+                leads=nw.len(),
+                n=_one(candidate).sum(),
+                **{f"r{k}": _one(candidate & (nw.col(f"c{k}") > 1)).sum() for k in range(S)},
             )
+        ).iloc[0]
+        flagged = None
+        if int(np.nan_to_num(repeats["n"])):
+            again = [k for k in range(S) if int(np.nan_to_num(repeats[f"r{k}"]))]
+            picked = rows.filter(~lead.is_null() & s.is_in(again))
+            if 2 * int(repeats["n"]) < int(repeats["leads"]):  # few: their rows only
+                picked = picked.join(candidates.select("lead"), on="lead", how="semi")
             copied = (
                 picked.group_by("lead", "s", "t").agg(nw.len().alias("n"))
-                .filter(nw.col("n") > 1).select("lead")
+                .filter(nw.col("n") > 1).select("lead").unique()
             )  # fmt: skip
-            latest = (
-                picked.with_columns(**{f"x{k}": nw.when(s == k).then(when) for k in range(S - 1)})
-                .group_by("lead")
-                .agg(*[nw.col(f"x{k}").max() for k in range(S - 1)])
-            )
-            back = [(nw.col(f"x{k}") > nw.col(f"a{k + 1}")).fill_null(False) for k in range(S - 1)]
-            moved = (
-                latest.join(candidates.select("lead", *[f"a{k}" for k in range(1, S)]), on="lead")
-                .filter(nw.any_horizontal(*back, ignore_nulls=False) if back else nw.lit(False))
-                .select("lead")
-            )
-            flagged = nw.concat([copied, moved], how="vertical").unique()
-            flagged = _persist(flagged.with_columns(__flag=nw.lit(True)), self.table, "flagged")
+            flagged = _persist(copied.with_columns(__flag=nw.lit(True)), self.table, "flagged")
             if not int(_collect(flagged.select(n=nw.len()))["n"].iloc[0]):
                 flagged = None
         self.progress.step()  # copied rows and moves back found
