@@ -48,6 +48,15 @@ SPACED = f"^[{SPACES}]|[{SPACES}]$"
 
 
 # ------------------------------------------------------------------ sources
+def sql_name(name: str) -> str:
+    """A column's name as a quoted SQL identifier (a ``"`` in it doubled).
+
+    >>> print(sql_name('say "hi" here'))
+    "say ""hi"" here"
+    """
+    return '"' + str(name).replace('"', '""') + '"'
+
+
 @dataclass
 class Table:
     """An engine's table as narwhals sees it, and how to number its rows."""
@@ -313,7 +322,7 @@ def times_in_text(table: Table, column: str, sample: int = 10_000) -> bool:
     written otherwise (2025年3月5日, 3/5/2025) goes to pandas whole instead of lead by
     lead."""
     native = nw.to_native(table.frame)
-    cell = f'"{column}"'
+    cell = sql_name(column)
     given = f"trim({cell}) <> ''"
     counts = native.limit(sample).aggregate(
         f"count(*) FILTER (WHERE {given}),"
@@ -352,9 +361,8 @@ def amount_of(table: Table, column: str, dtype: Any) -> tuple[Any, Any]:
     expr = nw.col(column)
     if table.text:  # DuckDB's TRY_CAST: a plain number, else none (then pandas reads it)
         native = nw.to_native(table.frame)
-        table.frame = nw.from_native(
-            native.select(f'*, TRY_CAST(trim("{column}") AS DOUBLE) AS "__num_{column}"')
-        )
+        cast = f"TRY_CAST(trim({sql_name(column)}) AS DOUBLE)"
+        table.frame = nw.from_native(native.select(f"*, {cast} AS {sql_name('__num_' + column)}"))
         number = nw.col(f"__num_{column}")
         given = ~expr.is_null() & (expr.str.strip_chars() != "")
     else:
@@ -388,14 +396,14 @@ def blank_cell(expr: Any, dtype: Any, spaces: str | None = SPACES) -> Any:
 
 
 def stage_codes(column: str, dtype: Any, stage_map: Mapping[str, str]) -> Any:
-    """Each row's stage index (Int8), null when the cell is not a stage's name as
+    """Each row's stage index (Int16), null when the cell is not a stage's name as
     written. A cell the pandas reader still reads (" dial", a stage stored as 1.0) is
     null here too: its lead is read by the pandas reader, which strips it (no text work
     per row, no pass over the column to list its values)."""
     cell = nw.col(column) if dtype == nw.String else nw.col(column).cast(nw.String)
     code = None
     for k, name in reversed(list(enumerate(stage_map.values()))):
-        hit, then = cell == nw.lit(name), nw.lit(k, nw.Int8)
+        hit, then = cell == nw.lit(name), nw.lit(k, nw.Int16)
         code = nw.when(hit).then(then) if code is None else nw.when(hit).then(then).otherwise(code)
     return code
 
@@ -422,7 +430,8 @@ def nanoseconds(table: Table, column: str) -> Any:
         # narwhals has no epoch for DuckDB: its own function, on the same relation; a
         # text cell (a CSV's) read as a time where DuckDB can, and a time outside
         # nanoseconds' range (before 1677, after 2262) is none: its lead goes to pandas
-        cell = f'TRY_CAST("{column}" AS TIMESTAMPTZ)' if table.text else f'"{column}"'
+        name = sql_name(column)
+        cell = f"TRY_CAST({name} AS TIMESTAMPTZ)" if table.text else name
         safe = (
             f"CASE WHEN {cell} BETWEEN TIMESTAMPTZ '1677-09-22 00:00:00+00'"
             f" AND TIMESTAMPTZ '2262-04-11 00:00:00+00' THEN epoch_ns({cell}) END"
@@ -430,14 +439,15 @@ def nanoseconds(table: Table, column: str) -> Any:
         if not table.text:
             kind = str(dict(zip(native.columns, native.types, strict=True))[column]).upper()
             if kind == "TIMESTAMP_NS":  # nanoseconds kept (a cast to TIMESTAMP drops them)
-                safe = f'epoch_ns("{column}")'
+                safe = f"epoch_ns({name})"
             elif not kind.startswith("TIMESTAMP WITH"):
-                cell = f'"{column}"::TIMESTAMP'
+                cell = f"{name}::TIMESTAMP"
                 safe = (
                     f"CASE WHEN {cell} BETWEEN TIMESTAMP '1677-09-22' AND TIMESTAMP"
                     f" '2262-04-11' THEN epoch_ns({cell}) END"
                 )
-        table.frame = nw.from_native(native.select(f'*, ({safe})::BIGINT AS "__ns_{column}"'))
+        alias = sql_name(f"__ns_{column}")
+        table.frame = nw.from_native(native.select(f"*, ({safe})::BIGINT AS {alias}"))
         return nw.col(f"__ns_{column}")
     if table.backend in ("pyspark", "pyspark_connect"):
         # lazy: Spark is optional, and its table is Spark's

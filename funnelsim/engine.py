@@ -369,14 +369,14 @@ class LeadTable:
             rel = nw.to_native(open_)
             d = f"CAST(ns AS DOUBLE) / CAST({float(scale)!r} AS DOUBLE)"
             # the longest time (as compared) and the least one, then the rest grouped
-            top, least = rel.query("o", f"SELECT max({d}), min(ns) FROM o").fetchall()[0]
+            top, least = rel.query(_SELF, f"SELECT max({d}), min(ns) FROM {_SELF}").fetchall()[0]
             if top is None:  # no open lead
                 return pd.DataFrame({"ns": [], "leads": []}, dtype=np.int64)
             out = rel.query(
-                "o",
-                f"SELECT CASE WHEN {d} = {float(top)!r} THEN o.ns"
+                _SELF,
+                f"SELECT CASE WHEN {d} = {float(top)!r} THEN {_SELF}.ns"
                 f" ELSE coalesce(ev.ens, {int(least)}) END AS ns, count(*) AS leads"
-                f" FROM o ASOF LEFT JOIN {name} ev ON {d} >= ev.e GROUP BY ALL",
+                f" FROM {_SELF} ASOF LEFT JOIN {name} ev ON {d} >= ev.e GROUP BY ALL",
             ).df()
         finally:
             con.unregister(name)
@@ -629,7 +629,13 @@ def read_engine_log(
         )
         out = _Build(table, rows, cols, schema, stage_map, tuple(groups), tuple(extras))
         out.columns, out.trimmed, out.lead, out.blank = columns, trimmed, lead, blank
-        out.text_lead, out.times = text_lead, frame.select(t=time_ns)
+        # the times, and for DuckDB the text group values (to check their hashes)
+        text = [
+            g for g in groups if table.backend == "duckdb" and schema[cols.get(g, g)] == nw.String
+        ]
+        values = {internal[g]: nw.col(cols.get(g, g)) for g in text}
+        out.text_lead, out.times = text_lead, frame.select(t=time_ns, **values)
+        out.hashed = [internal[g] for g in text]
         out.internal = internal
         return out
 
@@ -666,6 +672,8 @@ class _Progress:
 
 #: Numbers of the tables the engine writes (unique within the process).
 _NAMES = itertools.count()
+#: The name a DuckDB relation has inside the kit's SQL on it (no user's table has it).
+_SELF = "__funnelsim_relation"
 
 
 def _persist(frame: Any, table: Table, name: str) -> Any:
@@ -679,8 +687,8 @@ def _persist(frame: Any, table: Table, name: str) -> Any:
         unique = f"funnelsim_{name}_{next(_NAMES)}"
         kind = "TABLE" if table.own else "TEMP TABLE"
         where = f'{table.store}"{unique}"' if table.own else f'"{unique}"'
-        native.query("t", f"CREATE {kind} {where} AS SELECT * FROM t")
-        return nw.from_native(native.query("t", f"SELECT * FROM {where}"))
+        native.query(_SELF, f"CREATE {kind} {where} AS SELECT * FROM {_SELF}")
+        return nw.from_native(native.query(_SELF, f"SELECT * FROM {where}"))
     if backend == "polars":
         return nw.from_native(native.collect().lazy())
     if backend == "dask":
@@ -719,8 +727,14 @@ class _Build:
         times, top11 = self.times, None
         if self.table.backend == "duckdb":  # the 11 latest times in the same pass
             known = f"FILTER (WHERE t <= {future})"
-            sql = f"SELECT max(t), count(t) {known}, min(t) {known}, max(t, 11) {known} FROM x"
-            last, n_known, first, top11 = nw.to_native(times).query("x", sql).fetchall()[0]
+            sql = f"SELECT max(t), count(t) {known}, min(t) {known}, max(t, 11) {known}"
+            for v in self.hashed:  # no two values of a column share a hash (else: no hash)
+                sql += f', count(DISTINCT "{v}") = count(DISTINCT hash("{v}"))'
+            sql += f" FROM {_SELF}"
+            last, n_known, first, top11, *unique = (
+                nw.to_native(times).query(_SELF, sql).fetchall()[0]
+            )
+            self.hashed = [v for v, ok in zip(self.hashed, unique, strict=True) if ok]
             stats = {"last": np.nan if last is None else last, "known": n_known, "first": first}
         else:
             stats = _collect(
@@ -951,16 +965,14 @@ class _Build:
     def _same_values(self, marked: Any) -> tuple[Any, list[Any]]:
         """The aggregates that keep a lead's value of each group column (and amount) as
         ``{v}__min`` and tell whether it varies (``{v}__lo`` != ``{v}__hi``). Text in
-        DuckDB: any value, and the least and greatest hash of the values given (a
-        number each, cheaper than text's least and greatest; :meth:`_check_hashes`
-        makes sure no two values of a column share a hash); elsewhere the least and
-        greatest value."""
+        DuckDB (``self.hashed``): any value, and the least and greatest hash of the
+        values given (a number each, cheaper than text's least and greatest; the as-of
+        pass has made sure that no two values of the column share a hash); elsewhere
+        the least and greatest value."""
         out = []
-        hashed = []
+        hashed = self.hashed
         for v in self.values:
-            text = v != "__amount" and self.rows.collect_schema()[v] == nw.String
-            if text and self.table.backend == "duckdb":
-                hashed.append(v)
+            if v in hashed:
                 out += [nw.col(v).any_value(ignore_nulls=True).alias(f"{v}__min"),
                         nw.col(f"{v}__h").min().alias(f"{v}__lo"),
                         nw.col(f"{v}__h").max().alias(f"{v}__hi")]  # fmt: skip
@@ -971,7 +983,6 @@ class _Build:
                 f'CASE WHEN "{v}" IS NOT NULL THEN hash("{v}") END AS "{v}__h"' for v in hashed
             )
             marked = nw.from_native(nw.to_native(marked).select(f"*, {hashes}"))
-        self.hashed = hashed
         return marked, out
 
     def _patch(self, per, n_special, no_lead, as_of, mode, far_end, whole) -> dict | None:

@@ -521,3 +521,28 @@ def test_open_leads_grouped_by_event_times_give_the_same_curve():
         b.leads,
         b.closed,
     )
+
+
+def test_awkward_names_and_many_stages_read_alike():
+    """A user's DuckDB connection with a table named ``t``, a time column whose name has
+    a double quote, and a funnel of 130 stages: read as pandas reads them."""
+    import duckdb
+
+    frame = pd.DataFrame({"lead": ["A", "A", "B"], "stage": ["dial", "sale", "dial"],
+                          "time": _day("2025-01-01", "2025-01-03", "2025-01-02")})  # fmt: skip
+    con = duckdb.connect()
+    con.register("frame", frame)
+    con.execute("CREATE TABLE events AS SELECT * FROM frame; CREATE TABLE t AS SELECT 1 AS x")
+    log = fs.read_log(con.table("events"), format="events", stages=["dial", "sale"])
+    assert log.n_leads == 2 and log.stage_table()["passed"].tolist() == [1]
+    quoted = frame.rename(columns={"time": 'when "utc"'})
+    for engine in ("pandas", "duckdb"):
+        log = fs.read_log(quoted, format="events", stages=["dial", "sale"], engine=engine,
+                          columns={"time": 'when "utc"'})  # fmt: skip
+        assert (log.n_leads, log.as_of) == (2, pd.Timestamp("2025-01-03"))
+    stages = [f"s{i}" for i in range(130)]
+    many = pd.DataFrame({"lead": ["A"] * 130, "stage": stages,
+                         "time": pd.date_range("2025-01-01", periods=130, freq="h")})  # fmt: skip
+    got = fs.read_log(many, format="events", stages=stages, engine="duckdb")
+    expected = fs.read_log(many, format="events", stages=stages, engine="pandas")
+    pd.testing.assert_frame_equal(got.stage_table(), expected.stage_table())
