@@ -700,6 +700,11 @@ def _persist(frame: Any, table: Table, name: str) -> Any:
     return frame
 
 
+def _hashed(column: str) -> str:
+    """DuckDB's hash of a (kit's own) column's value, none where the value is none."""
+    return f'CASE WHEN "{column}" IS NOT NULL THEN hash("{column}") END'
+
+
 def _collect(frame: Any) -> pd.DataFrame:
     """A (small) query's answer as pandas."""
     return frame.collect().to_pandas()
@@ -720,8 +725,9 @@ class _Build:
         S, rows = len(self.stages), self.rows
         when = nw.col("t")
         lead, s, one = nw.col("lead"), nw.col("s"), nw.lit(1, nw.Int64)
-        # --- one pass over the times alone for the as-of rules (read_log's): the rows'
-        # count and the rows without a lead come with the lead table below
+        # --- one pass over the times for the as-of rules (read_log's), and over the text
+        # group columns for their hashes; the rows' count and the rows without a lead
+        # come with the lead table below
         future = int(tomorrow().view(np.int64))
         ok = ~when.is_null() & (when <= future)
         times, top11 = self.times, None
@@ -729,7 +735,7 @@ class _Build:
             known = f"FILTER (WHERE t <= {future})"
             sql = f"SELECT max(t), count(t) {known}, min(t) {known}, max(t, 11) {known}"
             for v in self.hashed:  # no two values of a column share a hash (else: no hash)
-                sql += f', count(DISTINCT "{v}") = count(DISTINCT hash("{v}"))'
+                sql += f', count(DISTINCT "{v}") = count(DISTINCT {_hashed(v)})'
             sql += f" FROM {_SELF}"
             last, n_known, first, top11, *unique = (
                 nw.to_native(times).query(_SELF, sql).fetchall()[0]
@@ -979,9 +985,7 @@ class _Build:
             else:  # the least is the value kept
                 out += [nw.col(v).min().alias(f"{v}__lo"), nw.col(v).max().alias(f"{v}__hi")]
         if hashed:
-            hashes = ", ".join(
-                f'CASE WHEN "{v}" IS NOT NULL THEN hash("{v}") END AS "{v}__h"' for v in hashed
-            )
+            hashes = ", ".join(f'{_hashed(v)} AS "{v}__h"' for v in hashed)
             marked = nw.from_native(nw.to_native(marked).select(f"*, {hashes}"))
         return marked, out
 
