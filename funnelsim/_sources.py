@@ -67,7 +67,7 @@ class Table:
     numbered: Any = None  # callable: the frame with a ``__row`` column (spreadsheet rows)
     keep: list = field(default_factory=list)  # objects the frame needs alive
     own: bool = False  # a DuckDB database of the kit's own (not a user's connection)
-    store: str = ""  # where the kit's own tables go ("funnelsim_disk.": a file)
+    store: str = ""  # the kit's own tables: "funnelsim_memory." or "funnelsim_disk." (a file)
     text: bool = False  # every cell read as text (a CSV file): times and amounts cast
 
 
