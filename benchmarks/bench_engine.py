@@ -14,7 +14,7 @@ Each measurement runs in a fresh subprocess, so its peak memory (VmHWM) is its o
 
 * A: ``fs.read_log(path, format="events", stages=STAGES, engine="duckdb")`` then
   ``fs.fit(log, by="rep").to_frame()``; every query the engine sends (its
-  ``_collect`` and ``_persist`` calls) is timed, which costs a clock reading each.
+  ``collect`` and ``_persist`` calls) is timed, which costs a clock reading each.
 * B: the same stage counts per rep as one DuckDB SQL query, with the kit's
   ``memory_limit`` and ``threads``; A's counts must equal B's (OK / MISMATCH).
 * B': the kit's own per-lead query (captured from ``read_log``, its checks in it)
@@ -239,8 +239,9 @@ def _peak_gib() -> float:
 
 
 def _timed_engine(calls: list) -> None:
-    """Time every query funnelsim.engine sends (its ``_collect`` and ``_persist``)."""
-    from funnelsim import engine
+    """Time every query the engine sends (``collect``, in ``funnelsim.engine`` and in
+    ``funnelsim._lead_table``, and ``engine._persist``)."""
+    from funnelsim import _lead_table, engine
 
     def wrap(fn, kind):
         def timed(*args, **kwargs):
@@ -256,7 +257,8 @@ def _timed_engine(calls: list) -> None:
 
         return timed
 
-    engine._collect = wrap(engine._collect, "_collect")
+    timed = wrap(_lead_table.collect, "collect")
+    engine.collect = _lead_table.collect = timed
     engine._persist = wrap(engine._persist, "_persist")
 
 

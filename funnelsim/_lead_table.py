@@ -1,0 +1,389 @@
+"""The lead table an engine keeps for a log, and the questions the kit asks of it.
+
+:func:`funnelsim.engine.read_engine_log` builds it (one row per lead, in the engine
+that read the log); :class:`~funnelsim.Log` holds it in ``Log.engine`` and each
+analysis asks it for its counts, grouped, as pandas (see :mod:`funnelsim.engine`).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import narwhals as nw
+import numpy as np
+import pandas as pd
+
+from ._formats import attribute
+from ._sources import label_values
+
+__all__ = ["DAY_NS", "NAMES", "SELF", "LeadTable", "calendar_labels", "collect", "one"]
+
+#: Nanoseconds in a day.
+DAY_NS = 86_400 * 10**9
+#: Numbers of the tables the engine writes (unique within the process).
+NAMES = itertools.count()
+#: The name a DuckDB relation has inside the kit's SQL on it (no user's table has it).
+SELF = "__funnelsim_relation"
+
+
+def collect(frame: Any) -> pd.DataFrame:
+    """A (small) query's answer as pandas."""
+    return frame.collect().to_pandas()
+
+
+def one(condition: Any) -> Any:
+    """1 where ``condition`` holds, else 0 (a database may not cast a boolean to int64)."""
+    return nw.when(condition).then(nw.lit(1, nw.Int64)).otherwise(nw.lit(0, nw.Int64))
+
+
+def calendar_labels(day: pd.Series, unit: str) -> pd.Series:
+    """The week (its Monday, ``"2025-03-03"``) or month (``"2025-03"``) of each date."""
+    if unit == "week":
+        start = day - pd.to_timedelta(day.dt.dayofweek, unit="D")
+        return start.dt.strftime("%Y-%m-%d").where(day.notna(), np.nan)
+    return day.dt.strftime("%Y-%m").where(day.notna(), np.nan)
+
+
+@dataclass(eq=False)
+class LeadTable:
+    """One row per kept lead of an events log, held by an engine.
+
+    Columns: the group columns (``rep``... then the file's other columns, as
+    text), ``amount`` when the log has one, ``a0``, ``a1``... (the lead's first
+    time at each stage or a later one, int64 nanoseconds, null when not
+    reached), ``n0``, ``n1``... (its attempts at each stage) and ``closed``
+    (when it was decided, null while open).
+
+    Built by :func:`funnelsim.read_log` (``engine=``); a :class:`~funnelsim.Log`
+    holds it in ``Log.engine`` and asks it its tables. Leads the pandas reader
+    read (irregular ones, see the module's notes) are in ``patch``, a pandas
+    frame of the same columns, which every question adds in.
+
+    Examples
+    --------
+    >>> import funnelsim as fs
+    >>> stages = ["dial", "connect", "meeting", "proposal", "sale"]
+    >>> log = fs.read_log(fs.datasets.path("sample_events.csv"), format="events",
+    ...                   stages=stages, engine="duckdb")
+    >>> log.engine.n_leads, log.engine.groups, log.leads is None
+    (6000, ('rep', 'source'), True)
+    """
+
+    frame: Any  # narwhals LazyFrame
+    stages: tuple[str, ...]
+    groups: tuple[str, ...]  # group fields then the file's other columns
+    extras: tuple[str, ...]  # which of them are the file's other columns
+    n_leads: int
+    backend: str
+    patch: pd.DataFrame | None = None  # leads the pandas reader read (same columns)
+    column_of: dict = field(default_factory=dict)  # a group's column in the table
+    keep: list = field(default_factory=list, repr=False)
+    _tables: dict = field(default_factory=dict, repr=False)  # stage tables asked before
+
+    def parts(self) -> list[Any]:
+        """The table's parts as narwhals LazyFrames: the engine's, then the patch.
+
+        >>> import funnelsim as fs
+        >>> stages = ["dial", "connect", "meeting", "proposal", "sale"]
+        >>> log = fs.read_log(fs.datasets.path("sample_events.csv"), format="events",
+        ...                   stages=stages, engine="duckdb")
+        >>> [part.implementation.name for part in log.engine.parts()]
+        ['DUCKDB']
+        """
+        out = [self.frame]
+        if self.patch is not None and len(self.patch):
+            out.append(nw.from_native(self.patch).lazy())
+        return out
+
+    def totals(
+        self,
+        keys: Sequence[str],
+        columns: Mapping[str, Any],
+        sources: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Sums of ``columns`` (narwhals expressions of int counts per lead: 0/1 from
+        :func:`_one`, or attempts) per group of
+        ``keys`` (group columns, or ``"week"`` / ``"month"`` of each lead's first
+        time), as pandas: one row per group, keys first, in the order pandas' group-by
+        of the lead-level log gives. ``sources``: the group column each key reads (a
+        field for the file's name of its column), by default the key itself.
+
+        >>> import funnelsim as fs
+        >>> stages = ["dial", "connect", "meeting", "proposal", "sale"]
+        >>> log = fs.read_log(fs.datasets.path("sample_events.csv"), format="events",
+        ...                   stages=stages, engine="duckdb")
+        >>> import narwhals as nw
+        >>> log.engine.totals(["rep"], {"won": one(~nw.col("a4").is_null())}).head(3)
+              won
+        rep
+        Chen   17
+        Li     17
+        Liu    10
+        """
+        keys = list(keys)
+        sources = list(keys if sources is None else sources)
+        derived = [k for k, src in zip(keys, sources, strict=True) if src not in self.groups]
+        named = {
+            k: self.column_of.get(src, src)
+            for k, src in zip(keys, sources, strict=True)
+            if src in self.groups
+        }
+        by = [*named, *(["__day"] if derived else [])]
+        values = {name: expr.cast(nw.Int64) for name, expr in columns.items()}
+        pieces = []
+        for frame in self.parts():
+            if derived:
+                frame = frame.with_columns(__day=nw.col("a0") // DAY_NS)
+            frame = frame.select(*[nw.col(src).alias(k) for k, src in named.items()],
+                                 *(["__day"] if derived else []), **values)  # fmt: skip
+            if by:
+                out = frame.group_by(*by, drop_null_keys=False).agg(nw.col(*values).sum())
+            else:
+                out = frame.select(nw.col(*values).sum())
+            pieces.append(collect(out))
+        table = pd.concat(pieces, ignore_index=True)
+        for name in values:
+            table[name] = table[name].fillna(0).astype(np.int64)
+        if derived:
+            day = pd.to_datetime(table.pop("__day").astype("float64") * DAY_NS)
+            for key in derived:
+                table[key] = calendar_labels(day, sources[keys.index(key)])
+        if not keys:
+            return table[list(values)].sum().to_frame().T
+        for key, src in zip(keys, sources, strict=True):
+            table[key] = self._key_column(src, table[key])
+        return table.groupby(list(keys), observed=True, dropna=False)[list(values)].sum()
+
+    def won_amounts(self) -> pd.Series:
+        """The amounts of the leads that reached the last stage, where given.
+
+        >>> import funnelsim as fs
+        >>> stages = ["dial", "connect", "meeting", "proposal", "sale"]
+        >>> log = fs.read_log(fs.datasets.path("sample_events.csv"), format="events",
+        ...                   stages=stages, engine="duckdb")
+        >>> len(log.engine.won_amounts())
+        80
+        """
+        if "__amount" not in self.frame.collect_schema().names():
+            return pd.Series(dtype=float, name="amount")
+        last = f"a{len(self.stages) - 1}"
+        pieces = [
+            collect(part.filter(~nw.col(last).is_null() & ~nw.col("__amount").is_null())
+                     .select("__amount"))["__amount"]
+            for part in self.parts()
+        ]  # fmt: skip
+        return pd.concat(pieces, ignore_index=True).astype(float).rename("amount")
+
+    def cycle_inputs(
+        self, i: int, j: int, as_of: int, scale: float = DAY_NS
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """What :func:`funnelsim.cycle_length` needs from stage ``i`` to stage ``j``: the
+        leads at ``i`` grouped by their time to ``j`` (or to ``as_of``, censored) in
+        nanoseconds (``ns``, ``observed``, ``leads``) and the closed leads' close times
+        and cycles (``close``, ``ns``).
+
+        One row per distinct time of a closed lead; the open (censored) leads of a
+        DuckDB table grouped by the latest such time at or below theirs (``scale``: the
+        unit the times are compared in, as ``ns / scale``), their longest one kept as
+        it is. The Kaplan-Meier estimate reads only the leads at risk at each time a
+        lead closed and the longest time, which this grouping keeps, so its memory
+        follows the closed leads, not all leads.
+
+        >>> import funnelsim as fs
+        >>> stages = ["dial", "connect", "meeting", "proposal", "sale"]
+        >>> log = fs.read_log(fs.datasets.path("sample_events.csv"), format="events",
+        ...                   stages=stages, engine="duckdb")
+        >>> grouped, closed = log.engine.cycle_inputs(0, 4, log.as_of.value)
+        >>> int(grouped["leads"].sum()), int(grouped.loc[grouped["observed"], "leads"].sum())
+        (6000, 80)
+        >>> len(closed), len(grouped) < 6000
+        (80, True)
+        """
+        start, end = nw.col(f"a{i}"), nw.col(f"a{j}")
+        moved = ~end.is_null()
+        took = (end - start).cast(nw.Int64)
+        waited = (nw.lit(as_of, nw.Int64) - start).cast(nw.Int64)
+        closed, observed = [], []
+        for part in self.parts():
+            done = part.filter(~start.is_null() & moved)
+            closed.append(collect(done.select(close=end.cast(nw.Int64), ns=took)))
+            observed.append(collect(done.group_by(took.alias("ns")).agg(nw.len().alias("leads"))))
+        events = pd.concat(observed, ignore_index=True)
+        events = events.groupby("ns", as_index=False)["leads"].sum()
+        events["observed"] = True
+        pieces = [events]
+        for k, part in enumerate(self.parts()):
+            open_ = part.filter(~start.is_null() & ~moved).select(ns=waited)
+            if k == 0 and self._own_duckdb():
+                pieces.append(self._censored_by_events(open_, events["ns"], scale))
+            else:
+                pieces.append(collect(open_.group_by("ns").agg(nw.len().alias("leads"))))
+            pieces[-1]["observed"] = False
+        grouped = pd.concat(pieces, ignore_index=True)
+        grouped = grouped.groupby(["ns", "observed"], as_index=False)["leads"].sum()
+        grouped["observed"] = grouped["observed"].astype(bool)
+        grouped["leads"] = grouped["leads"].astype(np.int64)
+        return grouped[["ns", "observed", "leads"]], pd.concat(closed, ignore_index=True)
+
+    def _own_duckdb(self) -> bool:
+        """Whether the engine's table is in a DuckDB database of the kit's own."""
+        return self.backend == "duckdb" and bool(self.keep) and bool(self.keep[0].own)
+
+    def _censored_by_events(self, open_: Any, events: pd.Series, scale: float) -> pd.DataFrame:
+        """Open leads' times (``ns``) counted per latest event time at or below theirs,
+        compared as ``ns / scale`` (as :func:`funnelsim.cycle_length` divides them);
+        those below every event time under their least time, the longest alone."""
+        con = self.keep[0].keep[0]
+        ns = np.sort(events.to_numpy(np.int64))
+        name = f"funnelsim_events_{next(NAMES)}"
+        con.register(name, pd.DataFrame({"e": ns.astype(np.float64) / scale, "ens": ns}))
+        try:
+            rel = nw.to_native(open_)
+            d = f"CAST(ns AS DOUBLE) / CAST({float(scale)!r} AS DOUBLE)"
+            # the longest time (as compared) and the least one, then the rest grouped
+            top, least = rel.query(SELF, f"SELECT max({d}), min(ns) FROM {SELF}").fetchall()[0]
+            if top is None:  # no open lead
+                return pd.DataFrame({"ns": [], "leads": []}, dtype=np.int64)
+            out = rel.query(
+                SELF,
+                f"SELECT CASE WHEN {d} = {float(top)!r} THEN {SELF}.ns"
+                f" ELSE coalesce(ev.ens, {int(least)}) END AS ns, count(*) AS leads"
+                f" FROM {SELF} ASOF LEFT JOIN {name} ev ON {d} >= ev.e GROUP BY ALL",
+            ).df()
+        finally:
+            con.unregister(name)
+        return out[["ns", "leads"]]
+
+    def stage_table(self, keys: Sequence[str], sources: Sequence[str]) -> pd.DataFrame:
+        """Like :meth:`funnelsim.Log.stage_table` (the engine's sums of ``reached`` and
+        ``attempts``): columns ``entered{k}``, ``passed{k}``, ``attempts{k}`` for each step
+        ``k`` (1, 2, ...), per group of ``keys``.
+
+        >>> import funnelsim as fs
+        >>> stages = ["dial", "connect", "meeting", "proposal", "sale"]
+        >>> log = fs.read_log(fs.datasets.path("sample_events.csv"), format="events",
+        ...                   stages=stages, engine="duckdb")
+        >>> log.engine.stage_table([], [])[["entered1", "passed1", "attempts1"]]
+           entered1  passed1  attempts1
+        0      6000     2831       6000
+        """
+        S = len(self.stages)
+        asked = (tuple(keys), tuple(sources))
+        if asked not in self._tables:  # asked once (a fit asks the pooled table twice)
+            columns = {}
+            for k in range(1, S):
+                columns[f"entered{k}"] = one(~nw.col(f"a{k - 1}").is_null())
+                columns[f"passed{k}"] = one(~nw.col(f"a{k}").is_null())
+                columns[f"attempts{k}"] = nw.col(f"n{k - 1}")
+            self._tables[asked] = self.totals(keys, columns, sources)
+        return self._tables[asked].copy()
+
+    def mature_table(
+        self, keys: Sequence[str], sources: Sequence[str], window: float, as_of: int
+    ) -> pd.DataFrame:
+        """Like :func:`funnelsim.logs.mature_stage_table`: per step, leads at the previous
+        stage at least ``window`` days before ``as_of`` (ns), those of them that passed,
+        and the young ones.
+
+        >>> import funnelsim as fs
+        >>> stages = ["dial", "connect", "meeting", "proposal", "sale"]
+        >>> log = fs.read_log(fs.datasets.path("sample_events.csv"), format="events",
+        ...                   stages=stages, engine="duckdb")
+        >>> as_of = log.as_of.value
+        >>> log.engine.mature_table([], [], 60.0, as_of)[["entered4", "passed4", "young4"]]
+           entered4  passed4  young4
+        0       176       50     101
+        """
+        columns = {}
+        for k in range(1, len(self.stages)):
+            at = nw.col(f"a{k - 1}")
+            old = ~at.is_null() & ((nw.lit(as_of) - at) / DAY_NS >= window).fill_null(False)
+            columns[f"entered{k}"] = one(old)
+            columns[f"passed{k}"] = one(old & ~nw.col(f"a{k}").is_null())
+            columns[f"young{k}"] = one(~at.is_null() & ~old)
+        return self.totals(keys, columns, sources)
+
+    def step_times(self, quantile: float, as_of: int) -> list[tuple[int, int, float, int]]:
+        """For each step (into stage 1, 2, ...): leads entered, passed, the ``quantile``
+        of the days passing took (linear, as :func:`numpy.quantile`; NaN when none
+        passed) and the open leads waiting there for less than that (see
+        :func:`funnelsim.young_leads`). Two sums and a query per step in all.
+
+        >>> import funnelsim as fs
+        >>> stages = ["dial", "connect", "meeting", "proposal", "sale"]
+        >>> log = fs.read_log(fs.datasets.path("sample_events.csv"), format="events",
+        ...                   stages=stages, engine="duckdb")
+        >>> n, passed, typical, young = log.engine.step_times(0.9, log.as_of.value)[-1]
+        >>> n, passed, round(typical, 2), young
+        (277, 80, 23.49, 32)
+        """
+        S = len(self.stages)
+        counts = self.stage_table([], []).iloc[0]
+        # numpy's linear quantile from the two order statistics around it, each engine
+        # asked for the largest values only (the upper tail above it), every step at once
+        asks = {}
+        for k in range(1, S):
+            passed = int(counts[f"passed{k}"])
+            if passed:
+                h = (passed - 1) * quantile
+                asks[k] = (h, int(np.floor(h)), passed - int(np.floor(h)))  # m from lo up
+        tails: dict[int, list[np.ndarray]] = {k: [] for k in asks}
+        for f in self.parts():
+            if not asks:
+                break
+            pieces = []
+            for k, (_, _, m) in asks.items():
+                prev, this = nw.col(f"a{k - 1}"), nw.col(f"a{k}")
+                pieces.append(
+                    f.filter(~this.is_null() & ~prev.is_null())
+                    .select(step=nw.lit(k, nw.Int64), took=(this - prev).cast(nw.Int64))
+                    .sort("took", descending=True)
+                    .head(m)
+                )
+            got = collect(nw.concat(pieces, how="vertical"))
+            for k in asks:
+                tails[k].append(got.loc[got["step"] == k, "took"].to_numpy(np.int64))
+        steps = []
+        for k in range(1, S):
+            n, passed = int(counts[f"entered{k}"]), int(counts[f"passed{k}"])
+            if k not in asks:
+                steps.append((n, passed, float("nan")))
+                continue
+            h, lo, m = asks[k]
+            top = np.sort(np.concatenate(tails[k]))[-m:] / DAY_NS
+            pair = top[:2] if m >= 2 else top[:1].repeat(2)
+            steps.append((n, passed, float(np.quantile(pair, h - lo))))
+        waits = {}
+        for k, (_, _, typical) in enumerate(steps, start=1):
+            if np.isnan(typical):
+                continue
+            prev, this = nw.col(f"a{k - 1}"), nw.col(f"a{k}")
+            waits[f"young{k}"] = one(
+                ~prev.is_null()
+                & this.is_null()
+                & nw.col("closed").is_null()
+                & ((nw.lit(as_of) - prev) / DAY_NS < typical).fill_null(False)
+            )
+        young = self.totals([], waits).iloc[0] if waits else {}
+        return [
+            (n, passed, typical, int(young.get(f"young{k}", 0)))
+            for k, (n, passed, typical) in enumerate(steps, start=1)
+        ]
+
+    def _key_column(self, key: str, column: pd.Series) -> pd.Series | pd.Categorical:
+        """A group column as the pandas log holds it: text for a group field, a
+        categorical in natural order for the file's other columns, week and month."""
+        if key in self.groups:
+            column = label_values(column)
+        text = column.astype(object).where(column.notna(), np.nan)
+        if key in self.extras or key not in self.groups:
+            names = pd.unique(text.dropna().to_numpy())
+            codes = pd.Index(names).get_indexer(text)
+            if key in self.extras:
+                return attribute(codes, np.asarray(names, dtype=object))
+            order = np.argsort(np.asarray(names, dtype=str), kind="stable")
+            return pd.Categorical(text, categories=pd.Index(names[order], dtype=object))
+        return text
