@@ -456,26 +456,58 @@ def _csv(folder, text: str):
     return path
 
 
-@pytest.mark.parametrize("errors", ["raise", "drop"])
-@pytest.mark.parametrize("case", list(AUDIT))
-def test_audited_logs_read_alike(case, errors, tmp_path):
-    source = AUDIT[case](tmp_path)
+def _read_alike(source, stages: list[str], errors: str) -> None:
+    """Both readers give the same error, or the same leads, rows, dropped rows, stage
+    tables and moves back."""
     outcomes = []
     for engine in ("pandas", "duckdb"):
         try:
-            log = fs.read_log(source, format="events", stages=["dial", "sale"], errors=errors,
+            log = fs.read_log(source, format="events", stages=stages, errors=errors,
                               engine=engine)  # fmt: skip
         except fs.FunnelsimError as err:
             outcomes.append(("error", err.key, str(err)))
             continue
         tables = [log.stage_table(by=by) for by in [None, *log.group_columns]]
-        outcomes.append(("log", log.n_leads, log.n_rows, log.dropped, tables))
+        moves = log.demotions.sort_values(["lead", "time"]).reset_index(drop=True)
+        outcomes.append(("log", log.n_leads, log.n_rows, log.dropped, tables, moves))
     expected, got = outcomes
     assert got[:3] == expected[:3]
     if expected[0] == "log":
         pd.testing.assert_frame_equal(got[3], expected[3])
         for a, b in zip(got[4], expected[4], strict=True):
             pd.testing.assert_frame_equal(a, b)
+        pd.testing.assert_frame_equal(got[5], expected[5], check_dtype=False)
+
+
+@pytest.mark.parametrize("errors", ["raise", "drop"])
+@pytest.mark.parametrize("case", list(AUDIT))
+def test_audited_logs_read_alike(case, errors, tmp_path):
+    _read_alike(AUDIT[case](tmp_path), ["dial", "sale"], errors)
+
+
+#: Leads with several rows at a stage (the engine compares the latest row of the first
+#: stage in its pass over leads, of a later stage in its pass over those leads' rows)
+REPEATED = {
+    "a dial after the meeting": (["dial", "meeting", "dial", "sale"], [1, 2, 3, 4]),
+    "a second meeting after the sale": (["dial", "meeting", "sale", "meeting"], [1, 2, 3, 4]),
+    "a second meeting before the sale": (["dial", "meeting", "meeting", "sale"], [1, 2, 3, 4]),
+    "dial attempts, then a meeting": (["dial", "dial", "dial", "meeting"], [1, 2, 3, 4]),
+    "a copied meeting": (["dial", "meeting", "meeting", "sale"], [1, 2, 2, 4]),
+    "a copied dial": (["dial", "dial", "meeting"], [1, 1, 2]),
+}
+
+
+@pytest.mark.parametrize("errors", ["raise", "drop"])
+@pytest.mark.parametrize("case", list(REPEATED))
+def test_repeated_stages_read_alike(case, errors):
+    stages, days = REPEATED[case]
+    regular = pd.DataFrame(  # a lead of one row per stage beside it
+        {"lead": "B", "stage": ["dial", "meeting", "sale"], "days": [1, 5, 9]}
+    )
+    frame = pd.concat([pd.DataFrame({"lead": "A", "stage": stages, "days": days}), regular])
+    frame["time"] = pd.Timestamp("2025-01-01") + pd.to_timedelta(frame.pop("days"), "D")
+    frame["rep"] = "x"
+    _read_alike(frame.reset_index(drop=True), ["dial", "meeting", "sale"], errors)
 
 
 def test_hive_partitioned_folder(tmp_path):
