@@ -19,6 +19,9 @@ Each measurement runs in a fresh subprocess, so its peak memory (VmHWM) is its o
   ``memory_limit`` and ``threads``; A's counts must equal B's (OK / MISMATCH).
 * B': the kit's own per-lead query (captured from ``read_log``, its checks in it)
   summed per rep, alone on the kit's connection; A's counts must equal its.
+* B'': the same stage counts per rep with every check the kit makes (unknown stages,
+  missing times, a rep that changes, moves back, copied rows) hand-written as one
+  DuckDB query (``checked_sql``); A's counts must equal its.
 * C: ``read_log`` then ``fs.fit(log, by="rep", mature="60D")``, then
   ``fs.cycle_length(log)`` (Kaplan-Meier from dial to sale).
 * D (``--sizes``): the per-lead intermediate table (rows, bytes in Arrow and in
@@ -327,6 +330,60 @@ def child_duckdb(path: str, out: str) -> dict:
     return {"total": t1 - t0, "peak_gib": _peak_gib(), "memory_limit": memory, "threads": threads}
 
 
+def checked_sql(path: str) -> str:
+    """B'': the stage counts per rep as one hand-written DuckDB query that makes every
+    check the kit makes, leaving out the leads that fail one (the kit reads those with
+    pandas): rows of an unknown stage or without a time, a rep that changes, a stage's
+    latest row after a later stage's first (a move back), the same stage and time twice
+    (a copied row)."""
+    S = len(STAGES)
+    code = " ".join(f"WHEN '{s}' THEN {k}" for k, s in enumerate(STAGES))
+    rows = (
+        f"SELECT lead, CASE stage {code} END AS s, epoch_ns(time) AS t, hash(rep) AS h, rep"
+        f" FROM read_parquet('{path}') WHERE lead IS NOT NULL"
+    )
+    copies = (  # one row per lead, stage and time: copied rows are n > 1
+        f"SELECT lead, s, t, count(*) AS n, min(h) AS lo, max(h) AS hi, any_value(rep) AS rep"
+        f" FROM ({rows}) GROUP BY lead, s, t"
+    )
+    per_stage = ", ".join(
+        f"min(t) FILTER (WHERE s = {k}) AS m{k}, max(t) FILTER (WHERE s = {k}) AS x{k},"
+        f" sum(n) FILTER (WHERE s = {k}) AS c{k}"
+        for k in range(S)
+    )
+    leads = (
+        f"SELECT lead, min(lo) AS lo, max(hi) AS hi, any_value(rep) AS rep, max(n) AS most,"
+        f" sum(n) AS n, count(*) FILTER (WHERE s IS NULL OR t IS NULL) AS bad, {per_stage}"
+        f" FROM ({copies}) GROUP BY lead"
+    )
+    arrive = ", ".join(
+        f"least({', '.join(f'm{j}' for j in range(k, S))}) AS a{k}" for k in range(S)
+    )
+    back = " OR ".join(f"coalesce(x{k} > a{k + 1}, false)" for k in range(S - 1))
+    ok = f"bad = 0 AND most = 1 AND lo = hi AND NOT ({back})"
+    cols = []
+    for k in range(1, S):
+        cols += [f"count(a{k - 1}) AS entered{k}", f"count(a{k}) AS passed{k}",
+                 f"coalesce(sum(c{k - 1}), 0) AS attempts{k}"]  # fmt: skip
+    return (
+        f"SELECT rep, {', '.join(cols)} FROM (SELECT *, {arrive} FROM ({leads}))"
+        f" WHERE {ok} GROUP BY rep"
+    )
+
+
+def child_checked(path: str, out: str) -> dict:
+    """B'': the same checks as the kit's, hand-written as one DuckDB query, nothing else."""
+    memory, threads = _settings(path)
+    with tempfile.TemporaryDirectory(prefix="bench-engine-") as folder:
+        con = _connect(folder, path)
+        t0 = time.perf_counter()
+        wide = con.execute(checked_sql(path)).fetchdf()
+        t1 = time.perf_counter()
+        con.close()
+    Path(out).write_text(json.dumps(_long(wide)))
+    return {"total": t1 - t0, "peak_gib": _peak_gib(), "memory_limit": memory, "threads": threads}
+
+
 def child_validated(path: str, out: str) -> dict:
     """B': the kit's own per-lead query (its checks included: valid rows counted, group
     values hashed, moves back) summed per rep in one DuckDB query, nothing else: what
@@ -422,6 +479,7 @@ CHILDREN = {
     "mature": lambda p, o: child_kit(p, o, mature=True),
     "duckdb": child_duckdb,
     "validated": child_validated,
+    "checked": child_checked,
     "sizes": child_sizes,
 }
 
@@ -543,15 +601,17 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp:
             a_out, b_out = Path(tmp) / "a.json", Path(tmp) / "b.json"
             v_out = Path(tmp) / "v.json"
-            runs: dict[str, list] = {"A": [], "B": [], "B'": []}
+            c_out = Path(tmp) / "checked.json"
+            runs: dict[str, list] = {"A": [], "B": [], "B'": [], "B''": []}
             for _ in range(args.repeat):  # side by side, round after round
                 runs["A"].append(measure("kit", path, a_out))
                 runs["B"].append(measure("duckdb", path, b_out))
                 runs["B'"].append(measure("validated", path, v_out))
+                runs["B''"].append(measure("checked", path, c_out))
             for kind, done in runs.items():  # the run of median time (all totals kept)
                 entry[kind] = _median_run(done)
                 entry[f"{kind} totals"] = [r.get("total") for r in done]
-            a, b, v = entry["A"], entry["B"], entry["B'"]
+            a, b, v, w = entry["A"], entry["B"], entry["B'"], entry["B''"]
             if "failed" not in a and "failed" not in b:
                 same = json.loads(a_out.read_text()) == json.loads(b_out.read_text())
                 entry["counts"] = "OK" if same else "MISMATCH"
@@ -560,6 +620,10 @@ def main() -> None:
                 same = json.loads(a_out.read_text()) == json.loads(v_out.read_text())
                 entry["counts_validated"] = "OK" if same else "MISMATCH"
                 entry["ratio_validated"] = a["total"] / v["total"]
+            if "failed" not in a and "failed" not in w:
+                same = json.loads(a_out.read_text()) == json.loads(c_out.read_text())
+                entry["counts_checked"] = "OK" if same else "MISMATCH"
+                entry["ratio_checked"] = a["total"] / w["total"]
             if not args.skip_mature:
                 entry["C"] = measure("mature", path, Path(tmp) / "c.json")
             if args.sizes:
@@ -587,7 +651,7 @@ def _median_run(runs: list[dict]) -> dict:
 def _print_entry(e: dict) -> None:
     a, b = e["A"], e["B"]
     if len(e.get("A totals", [])) > 1:
-        for kind in ("A", "B", "B'"):
+        for kind in ("A", "B", "B'", "B''"):
             times = ", ".join(f"{x:.2f}" for x in e[f"{kind} totals"] if x is not None)
             print(f"  {kind} runs: {times} s (the median one below)")
     if "failed" not in a:
@@ -605,6 +669,12 @@ def _print_entry(e: dict) -> None:
               f"{v['peak_gib']:.2f} GiB")  # fmt: skip
     if "ratio_validated" in e:
         print(f"  A/B' {e['ratio_validated']:.2f}; counts {e['counts_validated']}")
+    w = e.get("B''")
+    if w and "failed" not in w:
+        print(f"  B'' the same checks as one hand-written DuckDB query {w['total']:.2f} s, peak "
+              f"{w['peak_gib']:.2f} GiB")  # fmt: skip
+    if "ratio_checked" in e:
+        print(f"  A/B'' {e['ratio_checked']:.2f}; counts {e['counts_checked']}")
     c = e.get("C")
     if c and "failed" not in c:
         km = c.get("kaplan_meier_s", float("nan"))

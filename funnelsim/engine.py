@@ -364,15 +364,19 @@ class _Build:
                 f"SELECT max(t) AS last, count(t) {known} AS known, min(t) {known} AS first,"
                 f" max(t, 11) {known} AS top"
             )
-            for i, v in enumerate(self.hashed):  # each text group column's values
+            # a CSV file is read again on each pass: its text group columns' values are
+            # listed in this one (elsewhere a query of their own is quicker: 0.5 s against
+            # 7 s at 100 M rows)
+            listed = self.table.text and bool(self.hashed)
+            for i, v in enumerate(self.hashed if listed else []):
                 sql += f', list(DISTINCT "{v}") AS "__d{i}"'
             native = nw.to_native(times).query(SELF, f"{sql} FROM {SELF}")
-            if self.hashed:  # kept for the values' dictionaries below
+            if listed:  # kept for the values' dictionaries below
                 native = nw.to_native(_persist(nw.from_native(native), self.table, "stats"))
             last, n_known, first, top11 = native.query(
                 SELF, f"SELECT last, known, first, top FROM {SELF}"
             ).fetchall()[0]
-            self._dictionaries(native)
+            self._dictionaries(native if listed else None)
             stats = {"last": np.nan if last is None else last, "known": n_known, "first": first}
         else:
             stats = collect(
@@ -619,13 +623,20 @@ class _Build:
         """For each text group column in DuckDB (``self.hashed``), its values and their
         hashes, a table (``self.dictionary``) that gives a lead's value back from its
         hash; a column two of whose values share a hash is left out of ``self.hashed``
-        (compared as text). ``stats``: the as-of pass, its values listed in ``__d{i}``."""
+        (compared as text). ``stats``: the as-of pass with each column's values listed
+        in ``__d{i}``, or None (the values grouped from the rows)."""
         self.dictionary = {}
         for i, v in enumerate(self.hashed):
-            values = stats.query(
+            if stats is not None:
+                listed = stats.query(SELF, f'SELECT unnest("__d{i}") AS "{v}__min" FROM {SELF}')
+            else:
+                listed = nw.to_native(self.times).query(
+                    SELF, f'SELECT "{v}" AS "{v}__min" FROM {SELF} GROUP BY 1'
+                )
+            values = listed.query(
                 SELF,
-                f'SELECT "{v}__min", {_hashed(f"{v}__min")} AS "{v}__lo" FROM ('
-                f'SELECT unnest("__d{i}") AS "{v}__min" FROM {SELF}) WHERE "{v}__min" IS NOT NULL',
+                f'SELECT "{v}__min", {_hashed(f"{v}__min")} AS "{v}__lo" FROM {SELF}'
+                f' WHERE "{v}__min" IS NOT NULL',
             )
             values = _persist(nw.from_native(values), self.table, "values")
             n = collect(values.select(n=nw.len(), hashes=nw.col(f"{v}__lo").n_unique())).iloc[0]
