@@ -337,6 +337,12 @@ def _hashed(column: str) -> str:
     return f'CASE WHEN "{column}" IS NOT NULL THEN hash("{column}") END'
 
 
+def _key_hash(columns: tuple[str, ...]) -> str:
+    """DuckDB's hash of a row's values in (the kit's own) ``columns``, one number."""
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    return f"hash({quoted})"
+
+
 class _Build:
     """One engine log: the checks, the lead table and the irregular leads read by pandas."""
 
@@ -494,27 +500,24 @@ class _Build:
             picked = rows.filter(~lead.is_null() & s.is_in(again))
             if 2 * int(repeats["n"]) < int(repeats["leads"]):  # few: their rows only
                 picked = picked.join(candidates.select("lead"), on="lead", how="semi")
-            rows_at = picked.group_by("lead", "s", "t").agg(nw.len().alias("n"))
+            flawed = [self._copied(picked)]
             before = [k for k in again if 0 < k < S - 1]  # the latest row yet to compare
             if before:  # each lead's latest row at those stages, and its arrival after
                 latest = (
-                    rows_at.group_by("lead")
-                    .agg(nw.col("n").max(),
-                         *[nw.when(nw.col("s") == k).then(nw.col("t")).max().alias(f"x{k}")
-                           for k in before])
+                    picked.filter(s.is_in(before)).group_by("lead")
+                    .agg(*[nw.when(s == k).then(when).max().alias(f"x{k}") for k in before])
                     .join(candidates.select("lead", *[f"a{k + 1}" for k in before]), on="lead")
                 )  # fmt: skip
-                wrong = [
-                    nw.col("n") > 1,
-                    *[(nw.col(f"x{k}") > nw.col(f"a{k + 1}")).fill_null(False) for k in before],
-                ]
-                flawed = latest.filter(nw.any_horizontal(*wrong, ignore_nulls=False))
-            else:  # copied rows only (the latest dial attempt was compared above)
-                flawed = rows_at.filter(nw.col("n") > 1).select("lead").unique()
-            flawed = flawed.select("lead")
-            flagged = _persist(flawed.with_columns(__flag=nw.lit(True)), self.table, "flagged")
-            if not int(collect(flagged.select(n=nw.len()))["n"].iloc[0]):
-                flagged = None
+                late = [(nw.col(f"x{k}") > nw.col(f"a{k + 1}")).fill_null(False) for k in before]
+                flawed.append(
+                    latest.filter(nw.any_horizontal(*late, ignore_nulls=False)).select("lead")
+                )
+            found = [f for f in flawed if f is not None]
+            if found:
+                leads = nw.concat(found, how="vertical").unique() if len(found) > 1 else found[0]
+                flagged = _persist(leads.with_columns(__flag=nw.lit(True)), self.table, "flagged")
+                if not int(collect(flagged.select(n=nw.len()))["n"].iloc[0]):
+                    flagged = None
         self.progress.step()  # copied rows and moves back found
         special = (nw.col("__bad") > 0) | nw.col("__odd")
         if flagged is not None:
@@ -618,6 +621,27 @@ class _Build:
         )
         parts["dropped"] = dropped if dropped is not None else empty_dropped()
         return parts
+
+    def _copied(self, picked: Any) -> Any:
+        """The leads with a copied row (the same stage and time twice) among ``picked``,
+        or None where DuckDB finds none. DuckDB groups the rows by one hash of lead,
+        stage and time (three times as fast as by the three at 100 M rows, its state a
+        number), then finds the leads of a hash met twice, if any; rows that share a
+        hash without being copies send their leads to the pandas reader, which reads
+        them as they are."""
+        if self.table.backend != "duckdb":
+            rows_at = picked.group_by("lead", "s", "t").agg(nw.len().alias("n"))
+            return rows_at.filter(nw.col("n") > 1).select("lead").unique()
+        keyed = nw.from_native(
+            nw.to_native(picked).query(
+                SELF, f'SELECT "lead", {_key_hash(("lead", "s", "t"))} AS "__h" FROM {SELF}'
+            )
+        )
+        twice = keyed.group_by("__h").agg(nw.len().alias("n")).filter(nw.col("n") > 1)
+        twice = _persist(twice.select("__h"), self.table, "twice")
+        if not int(collect(twice.select(n=nw.len()))["n"].iloc[0]):
+            return None
+        return keyed.join(twice, on="__h", how="semi").select("lead").unique()
 
     def _dictionaries(self, stats: Any) -> None:
         """For each text group column in DuckDB (``self.hashed``), its values and their

@@ -591,3 +591,18 @@ def test_group_values_share_no_hash_or_are_compared_as_text(events, reference, m
     for by in ("rep", "region"):
         pd.testing.assert_frame_equal(log.stage_table(by=by), reference.stage_table(by=by))
     assert log.engine.patch is not None and len(log.engine.patch)  # the reps that change
+
+
+def test_rows_that_share_a_hash_are_read_by_pandas(events, reference, monkeypatch):
+    """Copied rows are looked for by a hash of lead, stage and time: with every row
+    hashed alike (a stand-in for a collision), the leads of the rows sharing it are
+    read by the pandas reader, and every answer stays the same."""
+    from funnelsim import engine
+
+    alone = fs.read_log(events, format="events", stages=STAGES, engine="duckdb")
+    monkeypatch.setattr(engine, "_key_hash", lambda columns: "0::UBIGINT")
+    log = fs.read_log(events, format="events", stages=STAGES, engine="duckdb")
+    for by in (None, "rep", "region"):
+        pd.testing.assert_frame_equal(log.stage_table(by=by), reference.stage_table(by=by))
+    assert log.n_rows == reference.n_rows and log.n_leads == reference.n_leads
+    assert len(log.engine.patch) > 2 * len(alone.engine.patch)  # the leads that share it
