@@ -66,7 +66,7 @@ SERVERS   = tests/test_engine_servers.py
 test: $(STAMP)
 	@failed=; \
 	echo "== unit tests and doctests"; \
-	FUNNELSIM_LANG=en $(PYTEST) -p hypothesispytest tests funnelsim \
+	FUNNELSIM_LANG=en $(PYTEST) -p hypothesispytest -n auto --maxprocesses 4 tests funnelsim \
 	  --ignore=$(SERVERS) || failed="$$failed unit"; \
 	$(BIN)/python tests/solutions.py $(NBTEST) || failed="$$failed solutions"; \
 	mkdir -p build; \

@@ -94,7 +94,8 @@ def test_make_test_runs_the_notebooks_in_english_and_in_chinese():
         check=True,
     ).stdout
     assert re.search(r"FUNNELSIM_LANG=en \S*MPLBACKEND=Agg .*pytest .*tests funnelsim", recipe)
-    assert "-p hypothesispytest tests funnelsim" in recipe
+    # the unit tests over the cores (pytest-xdist), at most 4 workers
+    assert "-p hypothesispytest -n auto --maxprocesses 4 tests funnelsim" in recipe
     assert "for lang in en zh" in recipe
     assert "tests/solutions.py build/nbtest" in recipe
     assert re.search(
