@@ -554,7 +554,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--repeat", type=int, default=1,
-        help="rounds of A, B and B' side by side (medians reported; default 1)",
+        help="rounds of A, B, B' and B'' side by side (medians reported; default 1)",
     )  # fmt: skip
     parser.add_argument("--skip-mature", action="store_true", help="leave out child C")
     parser.add_argument(
