@@ -317,17 +317,22 @@ def child_kit(path: str, out: str, mature: bool) -> dict:
     return result
 
 
-def child_duckdb(path: str, out: str) -> dict:
-    """B: the stage counts per rep as one DuckDB query, nothing else."""
+def _alone(path: str, out: str, sql: str) -> dict:
+    """One DuckDB query of stage counts per rep (wide), timed, nothing else."""
     memory, threads = _settings(path)
     with tempfile.TemporaryDirectory(prefix="bench-engine-") as folder:
         con = _connect(folder, path)
         t0 = time.perf_counter()
-        wide = con.execute(stage_counts_sql(path)).fetchdf()
+        wide = con.execute(sql).fetchdf()
         t1 = time.perf_counter()
         con.close()
     Path(out).write_text(json.dumps(_long(wide)))
     return {"total": t1 - t0, "peak_gib": _peak_gib(), "memory_limit": memory, "threads": threads}
+
+
+def child_duckdb(path: str, out: str) -> dict:
+    """B: the stage counts per rep as one DuckDB query, nothing else."""
+    return _alone(path, out, stage_counts_sql(path))
 
 
 def checked_sql(path: str) -> str:
@@ -373,15 +378,7 @@ def checked_sql(path: str) -> str:
 
 def child_checked(path: str, out: str) -> dict:
     """B'': the same checks as the kit's, hand-written as one DuckDB query, nothing else."""
-    memory, threads = _settings(path)
-    with tempfile.TemporaryDirectory(prefix="bench-engine-") as folder:
-        con = _connect(folder, path)
-        t0 = time.perf_counter()
-        wide = con.execute(checked_sql(path)).fetchdf()
-        t1 = time.perf_counter()
-        con.close()
-    Path(out).write_text(json.dumps(_long(wide)))
-    return {"total": t1 - t0, "peak_gib": _peak_gib(), "memory_limit": memory, "threads": threads}
+    return _alone(path, out, checked_sql(path))
 
 
 def child_validated(path: str, out: str) -> dict:
@@ -663,18 +660,15 @@ def _print_entry(e: dict) -> None:
         print(f"  B DuckDB alone {b['total']:.2f} s, peak {b['peak_gib']:.2f} GiB")
     if "ratio" in e:
         print(f"  A/B {e['ratio']:.2f} (target <= 1.5); counts {e['counts']}")
-    v = e.get("B'")
-    if v and "failed" not in v:
-        print(f"  B' the kit's per-lead query alone {v['total']:.2f} s, peak "
-              f"{v['peak_gib']:.2f} GiB")  # fmt: skip
-    if "ratio_validated" in e:
-        print(f"  A/B' {e['ratio_validated']:.2f}; counts {e['counts_validated']}")
-    w = e.get("B''")
-    if w and "failed" not in w:
-        print(f"  B'' the same checks as one hand-written DuckDB query {w['total']:.2f} s, peak "
-              f"{w['peak_gib']:.2f} GiB")  # fmt: skip
-    if "ratio_checked" in e:
-        print(f"  A/B'' {e['ratio_checked']:.2f}; counts {e['counts_checked']}")
+    for kind, what, key in (
+        ("B'", "the kit's per-lead query alone", "validated"),
+        ("B''", "the same checks as one hand-written DuckDB query", "checked"),
+    ):
+        r = e.get(kind)
+        if r and "failed" not in r:
+            print(f"  {kind} {what} {r['total']:.2f} s, peak {r['peak_gib']:.2f} GiB")
+        if f"ratio_{key}" in e:
+            print(f"  A/{kind} {e[f'ratio_{key}']:.2f}; counts {e[f'counts_{key}']}")
     c = e.get("C")
     if c and "failed" not in c:
         km = c.get("kaplan_meier_s", float("nan"))
