@@ -83,6 +83,7 @@ from ._sources import (
     open_file,
     open_native,
     open_pandas,
+    sql_name,
     stage_codes,
     times_in_text,
     value_of,
@@ -333,14 +334,13 @@ def _persist(frame: Any, table: Table, name: str) -> Any:
 
 
 def _hashed(column: str) -> str:
-    """DuckDB's hash of a (kit's own) column's value, none where the value is none."""
-    return f'CASE WHEN "{column}" IS NOT NULL THEN hash("{column}") END'
+    """DuckDB's hash of a column's value, none where the value is none."""
+    return f"CASE WHEN {sql_name(column)} IS NOT NULL THEN hash({sql_name(column)}) END"
 
 
 def _key_hash(columns: tuple[str, ...]) -> str:
-    """DuckDB's hash of a row's values in (the kit's own) ``columns``, one number."""
-    quoted = ", ".join(f'"{c}"' for c in columns)
-    return f"hash({quoted})"
+    """DuckDB's hash of a row's values in ``columns``, one number."""
+    return f"hash({', '.join(sql_name(c) for c in columns)})"
 
 
 class _Build:
@@ -352,6 +352,8 @@ class _Build:
         self.groups, self.extras = groups, extras
         self.internal = {g: f"__g{i}" for i, g in enumerate(groups)}
         self.values = [*self.internal.values(), *(["__amount"] if "amount" in cols else [])]
+        self.hashed: list[str] = []  # text group columns DuckDB compares by hash
+        self.dictionary: dict[str, Any] = {}  # each one's values and hashes (_dictionaries)
 
     def run(self, as_of: pd.Timestamp | None, mode: str, progress: _Progress) -> dict[str, Any]:
         self.progress = progress
@@ -375,7 +377,7 @@ class _Build:
             # 7 s at 100 M rows)
             listed = self.table.text and bool(self.hashed)
             for i, v in enumerate(self.hashed if listed else []):
-                sql += f', list(DISTINCT "{v}") AS "__d{i}"'
+                sql += f', list(DISTINCT {sql_name(v)}) AS "__d{i}"'
             native = nw.to_native(times).query(SELF, f"{sql} FROM {SELF}")
             if listed:  # kept for the values' dictionaries below
                 native = nw.to_native(_persist(nw.from_native(native), self.table, "stats"))
@@ -452,22 +454,20 @@ class _Build:
             for v in self.values
         ]
 
-        def leads_of(part: Any) -> Any:
-            per = part.group_by("lead").agg(*aggs).with_columns(**arrive)
-            for v in self.hashed:  # the value back from its hash
-                per = per.join(self.dictionary[v], on=f"{v}__lo", how="left")
-            return per.select(  # what later questions read, and no more (less to write)
-                "lead",
-                *[f"a{k}" for k in range(S)],
-                *[f"c{k}" for k in range(S)],
-                *kept,
-                "__n",
-                __bad=nw.col("__n") - counted,
-                __odd=nw.any_horizontal(*odd, ignore_nulls=False) if odd else nw.lit(False),
-                __again=nw.any_horizontal(*again, ignore_nulls=False),
-            )
-
-        per = _persist(leads_of(marked), self.table, "leads")
+        per = marked.group_by("lead").agg(*aggs).with_columns(**arrive)
+        for v in self.hashed:  # the value back from its hash
+            per = per.join(self.dictionary[v], on=f"{v}__lo", how="left")
+        per = per.select(  # what later questions read, and no more (less to write)
+            "lead",
+            *[f"a{k}" for k in range(S)],
+            *[f"c{k}" for k in range(S)],
+            *kept,
+            "__n",
+            __bad=nw.col("__n") - counted,
+            __odd=nw.any_horizontal(*odd, ignore_nulls=False) if odd else nw.lit(False),
+            __again=nw.any_horizontal(*again, ignore_nulls=False),
+        )
+        per = _persist(per, self.table, "leads")
         # the rows without a lead (no id, or an empty text) are one group of the table
         nolead = lead.is_null() | (lead == "") if self.text_lead else lead.is_null()
         counts = collect(
