@@ -52,7 +52,8 @@ class LeadTable:
     """One row per kept lead of an events log, held by an engine.
 
     Columns: the group columns (``rep``... then the file's other columns, as
-    text), ``amount`` when the log has one, ``a0``, ``a1``... (the lead's first
+    text; a text column of a DuckDB log as its hash, whose value ``decode`` gives
+    back), ``amount`` when the log has one, ``a0``, ``a1``... (the lead's first
     time at each stage or a later one, int64 nanoseconds, null when not
     reached), ``n0``, ``n1``... (its attempts at each stage) and ``closed``
     (when it was decided, null while open).
@@ -80,6 +81,9 @@ class LeadTable:
     backend: str
     patch: pd.DataFrame | None = None  # leads the pandas reader read (same columns)
     column_of: dict = field(default_factory=dict)  # a group's column in the table
+    # a column kept as its hash (text in DuckDB): its values, a table of ``hash`` and
+    # ``value``, joined to a question's answer (a row per group), never to the leads
+    decode: dict = field(default_factory=dict)
     keep: list = field(default_factory=list, repr=False)
     _tables: dict = field(default_factory=dict, repr=False)  # stage tables asked before
 
@@ -134,7 +138,7 @@ class LeadTable:
         by = [*named, *(["__day"] if derived else [])]
         values = {name: expr.cast(nw.Int64) for name, expr in columns.items()}
         pieces = []
-        for frame in self.parts():
+        for i, frame in enumerate(self.parts()):
             if derived:
                 frame = frame.with_columns(__day=nw.col("a0") // DAY_NS)
             frame = frame.select(*[nw.col(src).alias(k) for k, src in named.items()],
@@ -143,6 +147,14 @@ class LeadTable:
                 out = frame.group_by(*by, drop_null_keys=False).agg(nw.col(*values).sum())
             else:
                 out = frame.select(nw.col(*values).sum())
+            hashed = [k for k, src in named.items() if src in self.decode] if i == 0 else []
+            for k in hashed:  # the engine's part: the value back from each group's hash
+                values_of = self.decode[named[k]].select(
+                    nw.col("hash").alias(k), nw.col("value").alias("__value")
+                )
+                out = out.join(values_of, on=k, how="left").with_columns(
+                    nw.col("__value").alias(k)
+                ).drop("__value")  # fmt: skip
             pieces.append(collect(out))
         table = pd.concat(pieces, ignore_index=True)
         for name in values:

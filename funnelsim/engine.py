@@ -333,9 +333,15 @@ def _persist(frame: Any, table: Table, name: str) -> Any:
     return frame
 
 
-def _hashed(column: str) -> str:
-    """DuckDB's hash of a column's value, none where the value is none."""
-    return f"CASE WHEN {sql_name(column)} IS NOT NULL THEN hash({sql_name(column)}) END"
+def _hash_of(column: str) -> str:
+    """DuckDB's hash of a column's value (a UBIGINT)."""
+    return f"hash({sql_name(column)})"
+
+
+def _key_of(column: str, bits: int) -> str:
+    """A text value's key in DuckDB: its hash (``bits`` 64), or the hash's upper half
+    (32, where no two of the column's values share it: a smaller state per lead)."""
+    return _hash_of(column) if bits == 64 else f"({_hash_of(column)} >> 32)"
 
 
 def _key_hash(columns: tuple[str, ...]) -> str:
@@ -353,7 +359,8 @@ class _Build:
         self.internal = {g: f"__g{i}" for i, g in enumerate(groups)}
         self.values = [*self.internal.values(), *(["__amount"] if "amount" in cols else [])]
         self.hashed: list[str] = []  # text group columns DuckDB compares by hash
-        self.dictionary: dict[str, Any] = {}  # each one's values and hashes (_dictionaries)
+        self.dictionary: dict[str, Any] = {}  # each one's values and keys (_dictionaries)
+        self.key_bits: dict[str, int] = {}  # each one's key: 32 or 64 bits of its hash
 
     def run(self, as_of: pd.Timestamp | None, mode: str, progress: _Progress) -> dict[str, Any]:
         self.progress = progress
@@ -420,20 +427,8 @@ class _Build:
         # keeps), all its rows, each group value and whether it varies
         # (each aggregate of one column: what every engine's group-by takes, Dask's too)
         marked = rows.with_columns(__s=nw.when(valid).then(s))
-        at = nw.col("__s")
-        marked = marked.with_columns(
-            **{f"m{k}": nw.when(at == k).then(when) for k in range(S)},
-            **{f"c{k}": nw.when(at == k).then(unit) for k in range(S)},
-            x0=nw.when(at == 0).then(when),
-        )
-        marked, same = self._same_values(marked)
-        aggs = [
-            *[nw.col(f"m{k}").min() for k in range(S)],
-            *[nw.col(f"c{k}").count() for k in range(S)],
-            nw.col("x0").max(),
-            nw.len().alias("__n"),
-            *same,
-        ]
+        duck = self.table.backend == "duckdb"
+        per = self._per_lead_duckdb(marked) if duck else self._per_lead(marked)
         arrive = {}
         for k in range(S - 1, -1, -1):
             later = [nw.col(f"m{j}") for j in range(k, S)]
@@ -449,14 +444,11 @@ class _Build:
         odd = [e.fill_null(False) for e in (*late, *varies)]
         again = [nw.col(f"c{k}") > 1 for k in range(S)]
         counted = nw.sum_horizontal(*[nw.col(f"c{k}") for k in range(S)])
-        kept = [
-            nw.col(f"{v}__min" if v in self.hashed else f"{v}__lo").alias(f"{v}__min")
-            for v in self.values
-        ]
+        # the least value kept (for text in DuckDB its hash: the questions group by it
+        # and give the value back from the dictionary, on their answers' rows only)
+        kept = [nw.col(f"{v}__lo").alias(f"{v}__min") for v in self.values]
 
-        per = marked.group_by("lead").agg(*aggs).with_columns(**arrive)
-        for v in self.hashed:  # the value back from its hash
-            per = per.join(self.dictionary[v], on=f"{v}__lo", how="left")
+        per = per.with_columns(**arrive)
         per = per.select(  # what later questions read, and no more (less to write)
             "lead",
             *[f"a{k}" for k in range(S)],
@@ -604,6 +596,12 @@ class _Build:
             stages=self.stages,
             groups=self.groups,
             column_of=dict(self.internal),
+            decode={
+                v: self.dictionary[v].select(
+                    nw.col(f"{v}__lo").alias("hash"), nw.col(f"{v}__min").alias("value")
+                )
+                for v in self.hashed
+            },
             extras=self.extras,
             n_leads=n_regular + n_patch,
             backend=self.table.backend,
@@ -646,10 +644,12 @@ class _Build:
 
     def _dictionaries(self, stats: Any) -> None:
         """For each text group column in DuckDB (``self.hashed``), its values and their
-        hashes, a table (``self.dictionary``) that gives a lead's value back from its
-        hash; a column two of whose values share a hash is left out of ``self.hashed``
-        (compared as text). ``stats``: the as-of pass with each column's values listed
-        in ``__d{i}``, or None (the values grouped from the rows)."""
+        keys, a table (``self.dictionary``) that gives a value back from its key (the
+        lead table keeps the key: :attr:`LeadTable.decode`). The key is the upper half
+        of the value's hash where no two values share it, else the whole hash
+        (``self.key_bits``); a column two of whose values share a hash is left out of
+        ``self.hashed`` (compared as text). ``stats``: the as-of pass with each
+        column's values listed in ``__d{i}``, or None (the values grouped from the rows)."""
         self.dictionary = {}
         for i, v in enumerate(self.hashed):
             if stats is not None:
@@ -660,35 +660,89 @@ class _Build:
                 )
             values = listed.query(
                 SELF,
-                f'SELECT "{v}__min", {_hashed(f"{v}__min")} AS "{v}__lo" FROM {SELF}'
+                f'SELECT "{v}__min", {_hash_of(f"{v}__min")} AS "__h" FROM {SELF}'
                 f' WHERE "{v}__min" IS NOT NULL',
             )
-            values = _persist(nw.from_native(values), self.table, "values")
-            n = collect(values.select(n=nw.len(), hashes=nw.col(f"{v}__lo").n_unique())).iloc[0]
-            if int(n["n"]) == int(n["hashes"]):  # no two values share a hash
-                self.dictionary[v] = values
+            values = nw.to_native(_persist(nw.from_native(values), self.table, "values"))
+            distinct = 'count(DISTINCT "__h"), count(DISTINCT "__h" >> 32)'
+            n, n64, n32 = values.query(
+                SELF, f"SELECT count(*), {distinct} FROM {SELF}"
+            ).fetchall()[0]
+            if n in (n32, n64):  # no two values share a key
+                bits = 32 if n == n32 else 64
+                key = _key_of(f"{v}__min", bits)
+                self.dictionary[v] = nw.from_native(
+                    values.query(SELF, f'SELECT "{v}__min", {key} AS "{v}__lo" FROM {SELF}')
+                )
+                self.key_bits[v] = bits
         self.hashed = list(self.dictionary)
 
-    def _same_values(self, marked: Any) -> tuple[Any, list[Any]]:
-        """The aggregates that tell whether a lead's value of each group column (and
-        amount) varies (``{v}__lo`` != ``{v}__hi``), the least of them kept as
-        ``{v}__min``. Text in DuckDB (``self.hashed``): the least and greatest hash of
-        the values given (a number each, a smaller state than text's least and
-        greatest, and no text copied per lead); the value comes back from the hash in
-        ``self.dictionary`` (no two of its values share a hash). Elsewhere the least and
-        greatest value."""
-        out = []
-        hashed = self.hashed
+    def _per_lead(self, marked: Any) -> Any:
+        """One row per lead, in any engine: its first time at each stage (``m0``...),
+        its valid rows there (``c0``...), its latest first-stage time (``x0``), all its
+        rows (``__n``), and the least and greatest value of each group column and
+        amount (``{v}__lo``, ``{v}__hi``: the least is the value kept). Each aggregate
+        reads one column: what every engine's group-by takes, Dask's too."""
+        S, at, when = len(self.stages), nw.col("__s"), nw.col("t")
+        marked = marked.with_columns(
+            **{f"m{k}": nw.when(at == k).then(when) for k in range(S)},
+            **{f"c{k}": nw.when(at == k).then(nw.lit(1, nw.Int64)) for k in range(S)},
+            x0=nw.when(at == 0).then(when),
+        )
+        return marked.group_by("lead").agg(
+            *[nw.col(f"m{k}").min() for k in range(S)],
+            *[nw.col(f"c{k}").count() for k in range(S)],
+            nw.col("x0").max(),
+            nw.len().alias("__n"),
+            *[nw.col(v).min().alias(f"{v}__lo") for v in self.values],
+            *[nw.col(v).max().alias(f"{v}__hi") for v in self.values],
+        )
+
+    def _per_lead_duckdb(self, marked: Any) -> Any:
+        """:meth:`_per_lead` in DuckDB, its aggregates packed: DuckDB's group-by by a
+        lead keeps one state per aggregate and lead, and at 10 M rows more state than
+        its memory limit allows makes it write to disk (a second per 300 MB), so
+        fewer, smaller states are faster. The counts at the stages are one sum of
+        ``2**(bits * stage)``, a field of ``bits`` per stage; a field that overflows
+        carries into the next, so the counts then add up to fewer than the lead's rows
+        and the lead is read by the pandas reader, as one with an invalid row is. A
+        text group column (``self.hashed``)
+        is one ``bit_or`` of its key (hash) and the key's complement side by side: the
+        key where every row agrees, ``{v}__lo != {v}__hi`` where two differ."""
+        S = len(self.stages)
+        bits = 63 // S
+        field_mask = 2**bits - 1
+        aggs = [f'min(CASE WHEN "__s" = {k} THEN "t" END) AS "m{k}"' for k in range(S)]
+        aggs += [
+            'max(CASE WHEN "__s" = 0 THEN "t" END) AS "x0"',
+            'count(*) AS "__n"',
+            f'sum(CAST(1 AS BIGINT) << ({bits} * "__s")) AS "__cp"',
+        ]
+        out = [f'"m{k}"' for k in range(S)]
+        out += [
+            f'CAST((coalesce("__cp", 0) >> {bits * k}) & {field_mask} AS BIGINT) AS "c{k}"'
+            for k in range(S)
+        ]
+        out += ['"x0"', '"__n"']
         for v in self.values:
-            if v in hashed:
-                out += [nw.col(f"{v}__h").min().alias(f"{v}__lo"),
-                        nw.col(f"{v}__h").max().alias(f"{v}__hi")]  # fmt: skip
-            else:  # the least is the value kept
-                out += [nw.col(v).min().alias(f"{v}__lo"), nw.col(v).max().alias(f"{v}__hi")]
-        if hashed:
-            hashes = ", ".join(f'{_hashed(v)} AS "{v}__h"' for v in hashed)
-            marked = nw.from_native(nw.to_native(marked).select(f"*, {hashes}"))
-        return marked, out
+            if v not in self.hashed:
+                aggs += [f'min({sql_name(v)}) AS "{v}__lo"', f'max({sql_name(v)}) AS "{v}__hi"']
+                out += [f'"{v}__lo"', f'"{v}__hi"']
+                continue
+            size = self.key_bits[v]
+            key = _key_of(v, size)
+            wide = "UBIGINT" if size == 32 else "UHUGEINT"
+            word = f"(CAST({key} AS {wide}) << {size}) | (CAST(~{key} AS {wide}) & {2**size - 1})"
+            aggs.append(f'bit_or(CASE WHEN {sql_name(v)} IS NOT NULL THEN {word} END) AS "{v}__w"')
+            out += [
+                f'CAST("{v}__w" >> {size} AS UBIGINT) AS "{v}__lo"',
+                f'CAST(~"{v}__w" & {2**size - 1} AS UBIGINT) AS "{v}__hi"',
+            ]
+        columns = ", ".join(['"lead"', *out])
+        inner = f'SELECT "lead", {", ".join(aggs)} FROM {SELF} GROUP BY "lead"'
+        sql = f"SELECT {columns} FROM ({inner})"
+
+        return nw.from_native(nw.to_native(marked).query(SELF, sql))
 
     def _patch(self, per, n_special, no_lead, as_of, mode, far_end, whole) -> dict | None:
         """The rows of the special leads (invalid or irregular) and of rows without a lead,

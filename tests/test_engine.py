@@ -510,6 +510,23 @@ def test_repeated_stages_read_alike(case, errors):
     _read_alike(frame.reset_index(drop=True), ["dial", "meeting", "sale"], errors)
 
 
+@pytest.mark.parametrize("dials", [125, 128, 300])
+def test_more_attempts_than_a_packed_count_holds(dials):
+    """DuckDB sums a lead's rows at its stages in one number, a field of 63 // stages
+    bits each (7 bits, 127 rows, for 9 stages): a lead of more rows at a stage has
+    counts that add up to fewer than its rows, and is read by the pandas reader."""
+    stages = [f"s{k}" for k in range(9)]
+    many = pd.DataFrame({"lead": "A", "stage": ["s0"] * dials + ["s1", "s2"]})
+    many["time"] = pd.Timestamp("2025-01-01") + pd.to_timedelta(np.arange(dials + 2), "h")
+    days = pd.to_timedelta(range(9), "D")
+    other = pd.DataFrame({"lead": "B", "stage": stages, "time": pd.Timestamp("2025-02-01") + days})
+    frame = pd.concat([many, other], ignore_index=True)
+    _read_alike(frame, stages, "raise")
+    log = fs.read_log(frame, format="events", stages=stages, engine="duckdb")
+    assert log.stage_table()["attempts"].iloc[0] == dials + 1
+    assert (log.engine.patch is not None) == (dials > 127)  # more than a field holds
+
+
 def test_hive_partitioned_folder(tmp_path):
     folder = tmp_path / "hive" / "region=east"
     folder.mkdir(parents=True)
@@ -580,17 +597,32 @@ def test_awkward_names_and_many_stages_read_alike():
     pd.testing.assert_frame_equal(got.stage_table(), expected.stage_table())
 
 
-def test_group_values_share_no_hash_or_are_compared_as_text(events, reference, monkeypatch):
-    """Group values are compared by hash only after checking that no two values of the
-    column share one: with every value hashed alike (a stand-in for a collision), the
-    text is compared and the reps that change are still found."""
+@pytest.mark.parametrize(
+    ("hashed", "bits"),
+    [
+        ("hash({c})", {32}),  # no two values share the upper half: it is the key
+        ("(hash({c}) & 4294967295)", {64}),  # all share it: the whole hash is
+        ("0::UBIGINT", set()),  # every value hashed alike: the text is compared
+    ],
+)
+def test_group_values_share_no_key_or_are_compared_as_text(
+    events, reference, monkeypatch, hashed, bits
+):
+    """Group values are compared by a key (the upper half of their hash, or all of it)
+    only after checking that no two values of the column share one; with stand-ins for
+    collisions, the next key is taken, or the text is compared, and the answers (the
+    reps that change among them) stay the pandas reader's."""
     from funnelsim import engine
+    from funnelsim._sources import sql_name
 
-    monkeypatch.setattr(engine, "_hashed", lambda c: f'CASE WHEN "{c}" IS NOT NULL THEN 0 END')
+    seen, key_of = [], engine._key_of
+    monkeypatch.setattr(engine, "_hash_of", lambda c: hashed.format(c=sql_name(c)))
+    monkeypatch.setattr(engine, "_key_of", lambda c, b: seen.append(b) or key_of(c, b))
     log = fs.read_log(events, format="events", stages=STAGES, engine="duckdb")
     for by in ("rep", "region"):
         pd.testing.assert_frame_equal(log.stage_table(by=by), reference.stage_table(by=by))
     assert log.engine.patch is not None and len(log.engine.patch)  # the reps that change
+    assert set(seen) == bits  # the key of rep's and region's values
 
 
 def test_rows_that_share_a_hash_are_read_by_pandas(events, reference, monkeypatch):
