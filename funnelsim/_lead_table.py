@@ -284,6 +284,11 @@ class LeadTable:
         """
         S = len(self.stages)
         asked = (tuple(keys), tuple(sources))
+        if not keys and asked not in self._tables and self._tables:
+            # the pooled table: the sum of a grouped one asked before (each lead is in
+            # one group, those without a value in the group of none), no query
+            grouped = next(iter(self._tables.values()))
+            self._tables[asked] = grouped.sum().to_frame().T
         if asked not in self._tables:  # asked once (a fit asks the pooled table twice)
             columns = {}
             for k in range(1, S):

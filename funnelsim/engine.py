@@ -312,10 +312,15 @@ class _Progress:
 def _persist(frame: Any, table: Table, name: str) -> Any:
     """``frame`` computed once and kept where its engine keeps tables: a table in the
     log's own DuckDB database (a temporary one on a user's connection, never a table of
-    theirs), a Polars frame in memory, a Dask frame persisted, a Spark or Ibis frame
-    cached; later queries read it instead of the source."""
+    theirs; a large log's lead table a Parquet file in its folder), a Polars frame in
+    memory, a Dask frame persisted, a Spark or Ibis frame cached; later queries read it
+    instead of the source."""
     native = nw.to_native(frame)
     backend = table.backend
+    if backend == "duckdb" and table.folder and name == "leads":  # a large log's: Parquet
+        path = Path(table.folder) / f"funnelsim_{name}_{next(NAMES)}.parquet"
+        native.query(SELF, f"COPY (SELECT * FROM {SELF}) TO '{path}' (FORMAT parquet)")
+        return nw.from_native(table.keep[0].read_parquet(str(path)))
     if backend == "duckdb":
         unique = f"funnelsim_{name}_{next(NAMES)}"
         kind = "TABLE" if table.own else "TEMP TABLE"
