@@ -401,6 +401,8 @@ def child_validated(path: str, out: str) -> dict:
         if name != "leads":  # what comes before it (the as-of pass's tables) is kept
             return persist(frame, table, name)
         seen["sql"], seen["table"] = nw.to_native(frame).sql_query(), table  # kept open
+        build = sys._getframe(1).f_locals["self"]  # the kit's reader: its rep dictionary
+        seen["values"] = nw.to_native(build.dictionary["__g0"]).sql_query()
         raise _Stop
 
     engine._persist = grab
@@ -413,9 +415,13 @@ def child_validated(path: str, out: str) -> dict:
     for k in range(1, S):
         cols += [f"count(a{k - 1}) AS entered{k}", f"count(a{k}) AS passed{k}",
                  f"sum(c{k - 1}) AS attempts{k}"]  # fmt: skip
+    # summed per rep's key (its hash, as the kit keeps it), the rep's name joined to the
+    # sums, as the kit's questions do
     sql = (
-        f"SELECT __g0__min AS rep, {', '.join(cols)} FROM ({seen['sql']})"
+        f"SELECT d.__g0__min AS rep, g.* EXCLUDE (key) FROM ("
+        f"SELECT __g0__min AS key, {', '.join(cols)} FROM ({seen['sql']})"
         " WHERE __bad = 0 AND NOT __odd AND lead IS NOT NULL AND lead != '' GROUP BY 1"
+        f") g LEFT JOIN ({seen['values']}) d ON g.key = d.__g0__lo"
     )
     t0 = time.perf_counter()
     wide = seen["table"].keep[0].execute(sql).fetchdf()

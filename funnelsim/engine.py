@@ -467,31 +467,42 @@ class _Build:
         per = _persist(per, self.table, "leads")
         # the rows without a lead (no id, or an empty text) are one group of the table
         nolead = lead.is_null() | (lead == "") if self.text_lead else lead.is_null()
-        counts = collect(
-            per.select(n=nw.col("__n").sum(), no_lead=nw.when(nolead).then(nw.col("__n")).sum())
+        # --- the log's figures in one pass over the lead table: rows, leads, the clean
+        # ones (no invalid row, not irregular: regular unless a row-by-row check below
+        # flags them), the clean ones with a stage of several rows, the stages skipped
+        clean = ~nolead & (nw.col("__bad") == 0) & ~nw.col("__odd")
+        candidate = clean & nw.col("__again")
+        skips = {
+            f"skip{k}": one(clean & ~nw.col(f"a{k}").is_null() & (nw.col(f"c{k}") == 0)).sum()
+            for k in range(S - 1)
+        }
+        spaced = self.text_lead and not self.trimmed  # ids the pandas reader would strip
+        figures = collect(
+            per.select(
+                n=nw.col("__n").sum(),
+                no_lead=nw.when(nolead).then(nw.col("__n")).sum(),
+                leads=one(~nolead).sum(),
+                clean=one(clean).sum(),
+                candidates=one(candidate).sum(),
+                **{f"r{k}": one(candidate & (nw.col(f"c{k}") > 1)).sum() for k in range(S)},
+                **skips,
+                **({"spaced": one(~nolead & lead.str.contains(SPACED)).sum()} if spaced else {}),
+            )
         ).iloc[0]
-        n_all, no_lead = int(np.nan_to_num(counts["n"])), int(np.nan_to_num(counts["no_lead"]))
+        figures = {k: int(np.nan_to_num(v)) for k, v in figures.items()}
+        n_all, no_lead = figures["n"], figures["no_lead"]
         if n_all == 0:  # no row with a cell in it: as the pandas reader says
             raise LogError("log.error.empty", name=self.table.name)
+        if figures.get("spaced"):  # " L1" is "L1": every lead id read that way
+            raise _TrimLeads
         per = per.filter(~nolead)
         self.progress.step()  # one row per lead
-        # --- lead ids the pandas reader would strip (" L1" is "L1"): read them all that way
-        if self.text_lead and not self.trimmed:
-            spaced = per.filter(nw.col("lead").str.contains(SPACED))
-            if int(collect(spaced.select(n=nw.len()))["n"].iloc[0]):
-                raise _TrimLeads
         # --- leads with a stage of several rows, row by row, at the stages some lead
         # repeats: copied rows (the same lead, stage and time twice) and moves back (a
         # stage's latest row after a later stage's first)
-        candidate = (nw.col("__bad") == 0) & ~nw.col("__odd") & nw.col("__again")
         candidates = per.filter(candidate)
-        repeats = collect(
-            per.select(
-                leads=nw.len(),
-                n=one(candidate).sum(),
-                **{f"r{k}": one(candidate & (nw.col(f"c{k}") > 1)).sum() for k in range(S)},
-            )
-        ).iloc[0]
+        repeats = {"n": figures["candidates"], "leads": figures["leads"]}
+        repeats.update({f"r{k}": figures[f"r{k}"] for k in range(S)})
         flagged = None
         if int(np.nan_to_num(repeats["n"])):
             again = [k for k in range(S) if int(np.nan_to_num(repeats[f"r{k}"]))]
@@ -523,8 +534,14 @@ class _Build:
             special = special | nw.col("__flag").fill_null(False)
         per = per.with_columns(__special=special)
         self.progress.step()  # leads sorted: regular, irregular, invalid
-        counts = collect(per.select(leads=nw.len(), special=one(nw.col("__special")).sum()))
-        n_special = int(counts["special"].fillna(0).iloc[0])
+        n_flagged = 0
+        if flagged is not None:  # the clean leads flagged: no longer regular
+            flags = per.filter(clean & nw.col("__flag").fill_null(False))
+            flags = collect(flags.select(n=nw.len(), **skips)).iloc[0]
+            n_flagged = int(flags["n"])
+            for k in range(S - 1):
+                figures[f"skip{k}"] -= int(np.nan_to_num(flags[f"skip{k}"]))
+        n_special = figures["leads"] - figures["clean"] + n_flagged
         special_rows = no_lead
         if n_special:  # their rows, read by pandas: how many
             keys = per.filter(nw.col("__special")).select("lead")
@@ -535,7 +552,7 @@ class _Build:
                 "engine.error.irregular", name=self.table.name, rows=special_rows,
                 limit=MAX_IRREGULAR_ROWS,
             )  # fmt: skip
-        whole = int(counts["leads"].iloc[0]) == n_special  # no regular lead: all are here
+        whole = figures["leads"] == n_special  # no regular lead: all are here
         patch = self._patch(per, n_special, no_lead, as_of, mode, far_end, whole)
         self.progress.step()  # irregular and invalid leads read by pandas
         regular = per.filter(~nw.col("__special"))
@@ -546,15 +563,8 @@ class _Build:
             *[nw.col(f"c{k}").alias(f"n{k}") for k in range(S)],
             closed=nw.col(f"a{S - 1}"),
         )
-        summary = collect(
-            regular.select(
-                leads=nw.len(),
-                **{
-                    f"skip{k}": one(~nw.col(f"a{k}").is_null() & (nw.col(f"c{k}") == 0)).sum()
-                    for k in range(S - 1)
-                },
-            )
-        ).iloc[0]
+        summary = {f"skip{k}": figures[f"skip{k}"] for k in range(S - 1)}
+        summary["leads"] = figures["leads"] - n_special
         summary["rows"] = n_all - special_rows  # the regular leads' rows
         if special_rows:  # the latest time of the regular leads' rows (the rest: pandas)
             kept = rows.filter(~lead.is_null()).join(

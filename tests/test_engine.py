@@ -483,11 +483,12 @@ def _read_alike(source, stages: list[str], errors: str) -> None:
             continue
         tables = [log.stage_table(by=by) for by in [None, *log.group_columns]]
         moves = log.demotions.sort_values(["lead", "time"]).reset_index(drop=True)
-        outcomes.append(("log", log.n_leads, log.n_rows, log.dropped, tables, moves))
+        outcomes.append(("log", log.n_leads, log.n_rows, log.dropped, tables, moves, log.skipped))
     expected, got = outcomes
     assert got[:3] == expected[:3]
     if expected[0] == "log":
         pd.testing.assert_frame_equal(got[3], expected[3])
+        pd.testing.assert_frame_equal(got[6], expected[6])
         for a, b in zip(got[4], expected[4], strict=True):
             pd.testing.assert_frame_equal(a, b)
         pd.testing.assert_frame_equal(got[5], expected[5], check_dtype=False)
@@ -508,6 +509,11 @@ REPEATED = {
     "dial attempts, then a meeting": (["dial", "dial", "dial", "meeting"], [1, 2, 3, 4]),
     "a copied meeting": (["dial", "meeting", "meeting", "sale"], [1, 2, 2, 4]),
     "a copied dial": (["dial", "dial", "meeting"], [1, 1, 2]),
+    "a copied dial, the meeting skipped": (["dial", "dial", "sale"], [1, 1, 3]),
+    "a second meeting after the sale, the dial skipped": (
+        ["meeting", "sale", "meeting"],
+        [1, 2, 3],
+    ),
 }
 
 
