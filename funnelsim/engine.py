@@ -454,6 +454,7 @@ class _Build:
         kept = [nw.col(f"{v}__lo").alias(f"{v}__min") for v in self.values]
 
         per = per.with_columns(**arrive)
+        spaced = self.text_lead and not self.trimmed  # ids the pandas reader would strip
         per = per.select(  # what later questions read, and no more (less to write)
             "lead",
             *[f"a{k}" for k in range(S)],
@@ -463,6 +464,9 @@ class _Build:
             __bad=nw.col("__n") - counted,
             __odd=nw.any_horizontal(*odd, ignore_nulls=False) if odd else nw.lit(False),
             __again=nw.any_horizontal(*again, ignore_nulls=False),
+            # an id the pandas reader would strip (" L1" is "L1"), told here, where the
+            # ids pass by anyway, not by reading them again from the table kept
+            **({"__spaced": lead.str.contains(SPACED)} if spaced else {}),
         )
         per = _persist(per, self.table, "leads")
         # the rows without a lead (no id, or an empty text) are one group of the table
@@ -476,7 +480,6 @@ class _Build:
             f"skip{k}": one(clean & ~nw.col(f"a{k}").is_null() & (nw.col(f"c{k}") == 0)).sum()
             for k in range(S - 1)
         }
-        spaced = self.text_lead and not self.trimmed  # ids the pandas reader would strip
         figures = collect(
             per.select(
                 n=nw.col("__n").sum(),
@@ -486,7 +489,7 @@ class _Build:
                 candidates=one(candidate).sum(),
                 **{f"r{k}": one(candidate & (nw.col(f"c{k}") > 1)).sum() for k in range(S)},
                 **skips,
-                **({"spaced": one(~nolead & lead.str.contains(SPACED)).sum()} if spaced else {}),
+                **({"spaced": one(~nolead & nw.col("__spaced")).sum()} if spaced else {}),
             )
         ).iloc[0]
         figures = {k: int(np.nan_to_num(v)) for k, v in figures.items()}
