@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 
 import funnelsim as fs
+from funnelsim._lead_table import LeadTable
 from funnelsim.logs import mature_stage_table
 
 duckdb = pytest.importorskip("duckdb")
@@ -135,6 +136,19 @@ def test_pooled_table_after_a_grouped_one(events, reference, by):
     pd.testing.assert_frame_equal(log.stage_table(by=by), reference.stage_table(by=by))
     log.engine.frame = None  # no query can run now
     pd.testing.assert_frame_equal(log.stage_table(), reference.stage_table())
+
+
+@pytest.mark.parametrize("quantile", [0.0, 0.05, 0.5, 0.9, 0.999, 1.0])
+def test_step_times_by_rank_equal_the_upper_tails(engine_log, quantile, monkeypatch):
+    """DuckDB's order statistics by rank (over the engine's leads and the patch's)
+    give the same typical times as the upper tails merged, at every quantile."""
+    if engine_log.engine.backend != "duckdb":
+        pytest.skip("ranks are DuckDB's")
+    assert engine_log.engine.patch is not None and len(engine_log.engine.patch) > 10
+    as_of = engine_log.as_of.value
+    ranked = engine_log.engine.step_times(quantile, as_of)
+    monkeypatch.setattr(LeadTable, "_ranked", lambda self, asks: None)
+    assert ranked == engine_log.engine.step_times(quantile, as_of)
 
 
 def test_log_figures_equal(engine_log, reference):
