@@ -84,6 +84,10 @@ class LeadTable:
     # a column kept as its hash (text in DuckDB): its values, a table of ``hash`` and
     # ``value``, joined to a question's answer (a row per group), never to the leads
     decode: dict = field(default_factory=dict)
+    # the table's stage table (``entered1``, ``passed1``, ``attempts1``...) per group of
+    # every group column (by their columns' names, values as stored), where the read
+    # kept it: a stage table by any of them is its sum, no query
+    cube: pd.DataFrame | None = None
     keep: list = field(default_factory=list, repr=False)
     _tables: dict = field(default_factory=dict, repr=False)  # stage tables asked before
 
@@ -107,6 +111,7 @@ class LeadTable:
         keys: Sequence[str],
         columns: Mapping[str, Any],
         sources: Sequence[str] | None = None,
+        engine: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """Sums of ``columns`` (narwhals expressions of int counts per lead: 0/1 from
         :func:`_one`, or attempts) per group of
@@ -114,6 +119,7 @@ class LeadTable:
         time), as pandas: one row per group, keys first, in the order pandas' group-by
         of the lead-level log gives. ``sources``: the group column each key reads (a
         field for the file's name of its column), by default the key itself.
+        ``engine``: the engine's part already summed (keys, then ``columns``), not asked.
 
         >>> import funnelsim as fs
         >>> stages = ["dial", "connect", "meeting", "proposal", "sale"]
@@ -139,6 +145,9 @@ class LeadTable:
         values = {name: expr.cast(nw.Int64) for name, expr in columns.items()}
         pieces = []
         for i, frame in enumerate(self.parts()):
+            if i == 0 and engine is not None:
+                pieces.append(engine)
+                continue
             if derived:
                 frame = frame.with_columns(__day=nw.col("a0") // DAY_NS)
             frame = frame.select(*[nw.col(src).alias(k) for k, src in named.items()],
@@ -295,7 +304,16 @@ class LeadTable:
                 columns[f"entered{k}"] = one(~nw.col(f"a{k - 1}").is_null())
                 columns[f"passed{k}"] = one(~nw.col(f"a{k}").is_null())
                 columns[f"attempts{k}"] = nw.col(f"n{k - 1}")
-            self._tables[asked] = self.totals(keys, columns, sources)
+            engine = None
+            if self.cube is not None and all(src in self.groups for src in sources):
+                named = [self.column_of[src] for src in sources]
+                if named:
+                    engine = self.cube.groupby(named, dropna=False)[list(columns)].sum()
+                    engine = engine.reset_index()
+                else:
+                    engine = self.cube[list(columns)].sum().to_frame().T
+                engine.columns = [*keys, *columns]
+            self._tables[asked] = self.totals(keys, columns, sources, engine=engine)
         return self._tables[asked].copy()
 
     def mature_table(

@@ -112,6 +112,9 @@ ENGINES = ("auto", "pandas", "duckdb")
 AUTO_BYTES = 256 * 2**20
 #: Irregular leads read by pandas at most (their rows); more is an error naming the cause.
 MAX_IRREGULAR_ROWS = 5_000_000
+#: Groups of all group columns together at most for which the read keeps the stage
+#: table per group (:attr:`LeadTable.cube`), when DuckDB knows each column's values.
+CUBE_GROUPS = 100_000
 
 
 def is_engine_frame(source: object) -> bool:
@@ -366,6 +369,7 @@ class _Build:
         self.hashed: list[str] = []  # text group columns DuckDB compares by hash
         self.dictionary: dict[str, Any] = {}  # each one's values and keys (_dictionaries)
         self.key_bits: dict[str, int] = {}  # each one's key: 32 or 64 bits of its hash
+        self.sizes: dict[str, int] = {}  # and how many values it has
 
     def run(self, as_of: pd.Timestamp | None, mode: str, progress: _Progress) -> dict[str, Any]:
         self.progress = progress
@@ -477,22 +481,36 @@ class _Build:
         clean = ~nolead & (nw.col("__bad") == 0) & ~nw.col("__odd")
         candidate = clean & nw.col("__again")
         skips = {
-            f"skip{k}": one(clean & ~nw.col(f"a{k}").is_null() & (nw.col(f"c{k}") == 0)).sum()
+            f"skip{k}": one(clean & ~nw.col(f"a{k}").is_null() & (nw.col(f"c{k}") == 0))
             for k in range(S - 1)
         }
-        figures = collect(
-            per.select(
-                n=nw.col("__n").sum(),
-                no_lead=nw.when(nolead).then(nw.col("__n")).sum(),
-                leads=one(~nolead).sum(),
-                clean=one(clean).sum(),
-                candidates=one(candidate).sum(),
-                **{f"r{k}": one(candidate & (nw.col(f"c{k}") > 1)).sum() for k in range(S)},
-                **skips,
-                **({"spaced": one(~nolead & nw.col("__spaced")).sum()} if spaced else {}),
-            )
-        ).iloc[0]
-        figures = {k: int(np.nan_to_num(v)) for k, v in figures.items()}
+        # with the regular leads' stage table per group of every group column, where
+        # DuckDB knows their values (a few): any stage table by them is then its sum
+        by = self._cube_keys()
+        steps = {"__leads": one(clean)} if by else {}
+        for k in range(1, S) if by else ():
+            steps[f"entered{k}"] = one(clean & ~nw.col(f"a{k - 1}").is_null())
+            steps[f"passed{k}"] = one(clean & ~nw.col(f"a{k}").is_null())
+            steps[f"attempts{k}"] = nw.when(clean).then(nw.col(f"c{k - 1}")).otherwise(0)
+        zero = nw.lit(0, nw.Int64)
+        grouped = self._sums(
+            per,
+            by,
+            n=nw.col("__n"),
+            no_lead=nw.when(nolead).then(nw.col("__n")).otherwise(zero),
+            leads=one(~nolead),
+            clean=one(clean),
+            candidates=one(candidate),
+            **{f"r{k}": one(candidate & (nw.col(f"c{k}") > 1)) for k in range(S)},
+            **skips,
+            **({"spaced": one(~nolead & nw.col("__spaced"))} if spaced else {}),
+            **steps,
+        )
+        figures = {
+            k: int(np.nan_to_num(grouped[k].sum()))
+            for k in grouped.columns
+            if k not in steps and k not in by
+        }
         n_all, no_lead = figures["n"], figures["no_lead"]
         if n_all == 0:  # no row with a cell in it: as the pandas reader says
             raise LogError("log.error.empty", name=self.table.name)
@@ -540,10 +558,19 @@ class _Build:
         n_flagged = 0
         if flagged is not None:  # the clean leads flagged: no longer regular
             flags = per.filter(clean & nw.col("__flag").fill_null(False))
-            flags = collect(flags.select(n=nw.len(), **skips)).iloc[0]
-            n_flagged = int(flags["n"])
+            flags = self._sums(flags, by, n=one(clean), **skips, **steps)
+            n_flagged = int(flags["n"].sum())
             for k in range(S - 1):
-                figures[f"skip{k}"] -= int(np.nan_to_num(flags[f"skip{k}"]))
+                figures[f"skip{k}"] -= int(flags[f"skip{k}"].sum())
+            if by:  # taken off the groups' stage tables
+                taken = flags[by].assign(**{c: -flags[c] for c in steps})
+                grouped = pd.concat([grouped, taken], ignore_index=True)
+        cube = None
+        if by:
+            cube = grouped.groupby(by, dropna=False)[list(steps)].sum().reset_index()
+            cube = cube[cube["__leads"] > 0].drop(columns="__leads")  # groups of regular leads
+            cube.columns = [c.removesuffix("__min") for c in cube.columns]  # as in the table
+            cube = cube.astype({c: np.int64 for c in steps if c != "__leads"})
         n_special = figures["leads"] - figures["clean"] + n_flagged
         special_rows = no_lead
         if n_special:  # their rows, read by pandas: how many
@@ -614,6 +641,7 @@ class _Build:
             stages=self.stages,
             groups=self.groups,
             column_of=dict(self.internal),
+            cube=cube,
             decode={
                 v: self.dictionary[v].select(
                     nw.col(f"{v}__lo").alias("hash"), nw.col(f"{v}__min").alias("value")
@@ -638,6 +666,35 @@ class _Build:
         )
         parts["dropped"] = dropped if dropped is not None else empty_dropped()
         return parts
+
+    def _cube_keys(self) -> list[str]:
+        """The lead table's group columns when DuckDB keeps each as a key whose values it
+        knows (``self.dictionary``) and they make at most :data:`CUBE_GROUPS` groups
+        together; else none (no stage table kept per group)."""
+        keys = [f"{v}__min" for v in self.internal.values()]
+        if not keys or any(v not in self.dictionary for v in self.internal.values()):
+            return []
+        return (
+            keys
+            if np.prod([float(self.sizes[v]) for v in self.internal.values()]) <= CUBE_GROUPS
+            else []
+        )
+
+    def _sums(self, frame: Any, by: list[str], **columns: Any) -> pd.DataFrame:
+        """Sums of ``columns`` (expressions per lead) over ``frame``, per group of ``by``
+        (key columns, their values given back from the dictionaries) or in all, as
+        pandas."""
+        frame = frame.select(*by, **{k: e.cast(nw.Int64) for k, e in columns.items()})
+        if not by:
+            return collect(frame.select(nw.col(*columns).sum()))
+        out = frame.group_by(*by, drop_null_keys=False).agg(nw.col(*columns).sum())
+        for key in by:  # the value back from its key, on the groups' rows only
+            v = key.removesuffix("__min")
+            values = self.dictionary[v].select(
+                nw.col(f"{v}__lo").alias(key), nw.col(f"{v}__min").alias("__value")
+            )
+            out = out.join(values, on=key, how="left").drop(key).rename({"__value": key})
+        return collect(out)
 
     def _copied(self, picked: Any) -> Any:
         """The leads with a copied row (the same stage and time twice) among ``picked``,
@@ -692,7 +749,7 @@ class _Build:
                 self.dictionary[v] = nw.from_native(
                     values.query(SELF, f'SELECT "{v}__min", {key} AS "{v}__lo" FROM {SELF}')
                 )
-                self.key_bits[v] = bits
+                self.key_bits[v], self.sizes[v] = bits, n
         self.hashed = list(self.dictionary)
 
     def _per_lead(self, marked: Any) -> Any:

@@ -151,6 +151,24 @@ def test_step_times_by_rank_equal_the_upper_tails(engine_log, quantile, monkeypa
     assert ranked == engine_log.engine.step_times(quantile, as_of)
 
 
+def test_stage_tables_by_group_kept_by_the_read(events, reference, monkeypatch):
+    """The read keeps the regular leads' stage table per group of rep and region (DuckDB
+    knows their values): a stage table by either, or both, is its sum, with no query.
+    Past CUBE_GROUPS groups it keeps none, and the tables are asked: the same."""
+    from funnelsim import engine
+
+    log = fs.read_log(events, format="events", stages=STAGES, engine="duckdb")
+    assert log.engine.cube is not None and len(log.engine.patch)  # the patch added in
+    log.engine.frame = None  # no query can run now
+    for by in ("rep", "region", ["region", "rep"], None):
+        pd.testing.assert_frame_equal(log.stage_table(by=by), reference.stage_table(by=by))
+    monkeypatch.setattr(engine, "CUBE_GROUPS", 10)
+    log = fs.read_log(events, format="events", stages=STAGES, engine="duckdb")
+    assert log.engine.cube is None
+    for by in ("rep", ["region", "rep"]):
+        pd.testing.assert_frame_equal(log.stage_table(by=by), reference.stage_table(by=by))
+
+
 def test_log_figures_equal(engine_log, reference):
     assert repr(engine_log).replace("'events.parquet'", "") != ""
     assert engine_log.engine.n_leads == len(reference.leads)
