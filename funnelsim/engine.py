@@ -8,7 +8,9 @@ lead (its first time at each stage, its attempts, its group columns), keeps
 that table in the engine, and every later question (the stage tables, by any
 group or by week, the mature tables, the young-lead check) is a group-by on
 it whose answer has a row per group. Memory on the kit's side is bounded by
-the number of groups and time points, not by the rows.
+the number of groups and time points, not by the rows. In DuckDB the read
+also keeps the stage table per group of every group column (where they make
+few groups), so a stage table by any of them needs no query.
 
 One layer speaks to every engine: `narwhals <https://narwhals-dev.github.io/narwhals/>`_,
 which turns the same expressions into DuckDB's, Polars', Dask's or Spark's
