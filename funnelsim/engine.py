@@ -114,6 +114,9 @@ ENGINES = ("auto", "pandas", "duckdb")
 AUTO_BYTES = 256 * 2**20
 #: Irregular leads read by pandas at most (their rows); more is an error naming the cause.
 MAX_IRREGULAR_ROWS = 5_000_000
+#: Stages at most for which DuckDB packs a lead's counts at its stages in one number
+#: (a field of ``63 // stages`` bits each: 1,023 rows or more for 6 stages).
+PACKED_STAGES = 6
 #: Groups of all group columns together at most for which the read keeps the stage
 #: table per group (:attr:`LeadTable.cube`), when DuckDB knows each column's values.
 CUBE_GROUPS = 100_000
@@ -673,14 +676,11 @@ class _Build:
         """The lead table's group columns when DuckDB keeps each as a key whose values it
         knows (``self.dictionary``) and they make at most :data:`CUBE_GROUPS` groups
         together; else none (no stage table kept per group)."""
-        keys = [f"{v}__min" for v in self.internal.values()]
-        if not keys or any(v not in self.dictionary for v in self.internal.values()):
+        columns = list(self.internal.values())
+        if not columns or any(v not in self.dictionary for v in columns):
             return []
-        return (
-            keys
-            if np.prod([float(self.sizes[v]) for v in self.internal.values()]) <= CUBE_GROUPS
-            else []
-        )
+        groups = np.prod([float(self.sizes[v]) for v in columns])
+        return [f"{v}__min" for v in columns] if groups <= CUBE_GROUPS else []
 
     def _sums(self, frame: Any, by: list[str], **columns: Any) -> pd.DataFrame:
         """Sums of ``columns`` (expressions per lead) over ``frame``, per group of ``by``
@@ -780,26 +780,27 @@ class _Build:
         lead keeps one state per aggregate and lead, and at 10 M rows more state than
         its memory limit allows makes it write to disk (a second per 300 MB), so
         fewer, smaller states are faster. The counts at the stages are one sum of
-        ``2**(bits * stage)``, a field of ``bits`` per stage; a field that overflows
-        carries into the next, so the counts then add up to fewer than the lead's rows
-        and the lead is read by the pandas reader, as one with an invalid row is. A
-        text group column (``self.hashed``)
-        is one ``bit_or`` of its key (hash) and the key's complement side by side: the
-        key where every row agrees, ``{v}__lo != {v}__hi`` where two differ."""
+        ``2**(bits * stage)``, a field of ``63 // stages`` bits per stage (for up to
+        :data:`PACKED_STAGES` stages: 1,023 rows or more a field); a field that
+        overflows carries into the next, so the counts then add up to fewer than the
+        lead's rows and the lead is read by the pandas reader, as one with an invalid
+        row is. A text group column (``self.hashed``) is one ``bit_or`` of its key and
+        the key's complement side by side: the key where every row agrees,
+        ``{v}__lo != {v}__hi`` where two differ."""
         S = len(self.stages)
-        bits = 63 // S
-        field_mask = 2**bits - 1
         aggs = [f'min(CASE WHEN "__s" = {k} THEN "t" END) AS "m{k}"' for k in range(S)]
-        aggs += [
-            'max(CASE WHEN "__s" = 0 THEN "t" END) AS "x0"',
-            'count(*) AS "__n"',
-            f'sum(CAST(1 AS BIGINT) << ({bits} * "__s")) AS "__cp"',
-        ]
+        aggs += ['max(CASE WHEN "__s" = 0 THEN "t" END) AS "x0"', 'count(*) AS "__n"']
         out = [f'"m{k}"' for k in range(S)]
-        out += [
-            f'CAST((coalesce("__cp", 0) >> {bits * k}) & {field_mask} AS BIGINT) AS "c{k}"'
-            for k in range(S)
-        ]
+        if S <= PACKED_STAGES:
+            bits = 63 // S
+            aggs.append(f'sum(CAST(1 AS BIGINT) << ({bits} * "__s")) AS "__cp"')
+            out += [
+                f'CAST((coalesce("__cp", 0) >> {bits * k}) & {2**bits - 1} AS BIGINT) AS "c{k}"'
+                for k in range(S)
+            ]
+        else:  # a long funnel: a count each
+            aggs += [f'count(CASE WHEN "__s" = {k} THEN 1 END) AS "c{k}"' for k in range(S)]
+            out += [f'"c{k}"' for k in range(S)]
         out += ['"x0"', '"__n"']
         for v in self.values:
             if v not in self.hashed:

@@ -562,21 +562,25 @@ def test_repeated_stages_read_alike(case, errors):
     _read_alike(frame.reset_index(drop=True), ["dial", "meeting", "sale"], errors)
 
 
-@pytest.mark.parametrize("dials", [125, 128, 300])
-def test_more_attempts_than_a_packed_count_holds(dials):
+@pytest.mark.parametrize(("stages", "dials"), [(6, 1021), (6, 1024), (6, 1500), (9, 300)])
+def test_more_attempts_than_a_packed_count_holds(stages, dials):
     """DuckDB sums a lead's rows at its stages in one number, a field of 63 // stages
-    bits each (7 bits, 127 rows, for 9 stages): a lead of more rows at a stage has
-    counts that add up to fewer than its rows, and is read by the pandas reader."""
-    stages = [f"s{k}" for k in range(9)]
+    bits each (10 bits, 1,023 rows, for 6 stages): a lead of more rows at a stage has
+    counts that add up to fewer than its rows, and is read by the pandas reader. A
+    longer funnel has a count per stage."""
+    names = [f"s{k}" for k in range(stages)]
     many = pd.DataFrame({"lead": "A", "stage": ["s0"] * dials + ["s1", "s2"]})
-    many["time"] = pd.Timestamp("2025-01-01") + pd.to_timedelta(np.arange(dials + 2), "h")
-    days = pd.to_timedelta(range(9), "D")
-    other = pd.DataFrame({"lead": "B", "stage": stages, "time": pd.Timestamp("2025-02-01") + days})
+    many["time"] = pd.Timestamp("2025-01-01") + pd.to_timedelta(np.arange(dials + 2), "min")
+    hours = pd.to_timedelta(range(stages), "h")
+    other = pd.DataFrame({"lead": "B", "stage": names, "time": pd.Timestamp("2025-01-01") + hours})
     frame = pd.concat([many, other], ignore_index=True)
-    _read_alike(frame, stages, "raise")
-    log = fs.read_log(frame, format="events", stages=stages, engine="duckdb")
+    _read_alike(frame, names, "raise")
+    log = fs.read_log(frame, format="events", stages=names, engine="duckdb")
     assert log.stage_table()["attempts"].iloc[0] == dials + 1
-    assert (log.engine.patch is not None) == (dials > 127)  # more than a field holds
+    from funnelsim.engine import PACKED_STAGES
+
+    packed = stages <= PACKED_STAGES
+    assert (log.engine.patch is not None) == (packed and dials > 1023)  # past a field
 
 
 def test_hive_partitioned_folder(tmp_path):
