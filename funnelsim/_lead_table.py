@@ -447,10 +447,12 @@ class LeadTable:
                     f"quantile_disc({this} - {prev}, {at}) FILTER"
                     f' (WHERE {this} IS NOT NULL AND {prev} IS NOT NULL) AS "q{k}"'
                 )
-            else:
+            else:  # all of this step's leads are the patch's
                 columns.append(f'NULL AS "q{k}"')
-        sql = f"SELECT {', '.join(columns)} FROM {SELF}"
-        got = nw.to_native(self.frame).query(SELF, sql).fetchall()[0]
+        got: Sequence[Any] = [None] * len(columns)
+        if any(c.startswith("quantile_disc") for c in columns):  # one row: an aggregate
+            sql = f"SELECT {', '.join(columns)} FROM {SELF}"
+            got = nw.to_native(self.frame).query(SELF, sql).fetchall()[0]
         pairs = {}
         for (k, (_, lo, _)), ours in zip(asks.items(), got, strict=True):
             values = np.sort(np.concatenate([np.asarray(ours or [], np.int64), theirs[k]]))

@@ -169,6 +169,22 @@ def test_stage_tables_by_group_kept_by_the_read(events, reference, monkeypatch):
         pd.testing.assert_frame_equal(log.stage_table(by=by), reference.stage_table(by=by))
 
 
+@pytest.mark.parametrize("regular", [0, 1])
+def test_young_leads_of_leads_all_read_by_pandas(regular):
+    """A step whose leads are all the pandas reader's (reps that change), with no
+    regular lead at all or one that stopped before: the same young leads."""
+    rows = [("A", "dial", 1, "x"), ("A", "meeting", 2, "y"), ("A", "sale", 4, "y"),
+            ("C", "dial", 2, "x"), ("C", "meeting", 5, "z")]  # fmt: skip
+    rows += [("B", "dial", 3, "x")] * regular
+    frame = pd.DataFrame(rows, columns=["lead", "stage", "days", "rep"])
+    frame["time"] = pd.Timestamp("2025-01-01") + pd.to_timedelta(frame.pop("days"), "D")
+    stages = ["dial", "meeting", "sale"]
+    a = fs.read_log(frame, format="events", stages=stages, engine="pandas")
+    b = fs.read_log(frame, format="events", stages=stages, engine="duckdb")
+    assert len(b.engine.patch) == 2
+    pd.testing.assert_frame_equal(fs.young_leads(b), fs.young_leads(a))
+
+
 def test_log_figures_equal(engine_log, reference):
     assert repr(engine_log).replace("'events.parquet'", "") != ""
     assert engine_log.engine.n_leads == len(reference.leads)
