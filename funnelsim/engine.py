@@ -473,13 +473,14 @@ class _Build:
             __bad=nw.col("__n") - counted,
             __odd=nw.any_horizontal(*odd, ignore_nulls=False) if odd else nw.lit(False),
             __again=nw.any_horizontal(*again, ignore_nulls=False),
-            # an id the pandas reader would strip (" L1" is "L1"), told here, where the
-            # ids pass by anyway, not by reading them again from the table kept
+            # the rows without a lead (no id, or an empty text: one group of the table),
+            # and an id the pandas reader would strip (" L1" is "L1"), told here, where
+            # the ids pass by anyway, not by reading them again from the table kept
+            __nolead=lead.is_null() | (lead == "") if self.text_lead else lead.is_null(),
             **({"__spaced": lead.str.contains(SPACED)} if spaced else {}),
         )
         per = _persist(per, self.table, "leads")
-        # the rows without a lead (no id, or an empty text) are one group of the table
-        nolead = lead.is_null() | (lead == "") if self.text_lead else lead.is_null()
+        nolead = nw.col("__nolead")
         # --- the log's figures in one pass over the lead table: rows, leads, the clean
         # ones (no invalid row, not irregular: regular unless a row-by-row check below
         # flags them), the clean ones with a stage of several rows, the stages skipped
