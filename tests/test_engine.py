@@ -584,6 +584,8 @@ def test_more_attempts_than_a_packed_count_holds(stages, dials):
     bits each (10 bits, 1,023 rows, for 6 stages): a lead of more rows at a stage has
     counts that add up to fewer than its rows, and is read by the pandas reader. A
     longer funnel has a count per stage."""
+    from funnelsim.engine import PACKED_STAGES
+
     names = [f"s{k}" for k in range(stages)]
     many = pd.DataFrame({"lead": "A", "stage": ["s0"] * dials + ["s1", "s2"]})
     many["time"] = pd.Timestamp("2025-01-01") + pd.to_timedelta(np.arange(dials + 2), "min")
@@ -593,8 +595,6 @@ def test_more_attempts_than_a_packed_count_holds(stages, dials):
     _read_alike(frame, names, "raise")
     log = fs.read_log(frame, format="events", stages=names, engine="duckdb")
     assert log.stage_table()["attempts"].iloc[0] == dials + 1
-    from funnelsim.engine import PACKED_STAGES
-
     packed = stages <= PACKED_STAGES
     assert (log.engine.patch is not None) == (packed and dials > 1023)  # past a field
 
