@@ -437,9 +437,9 @@ class _Build:
         if far_end is not None:
             valid = valid & (when <= far_end)
         # --- one row per lead, as small as it can be: the first time at each stage, the
-        # valid rows there (counts as count(CASE ...), the smallest state an engine
-        # keeps), all its rows, each group value and whether it varies
-        # (each aggregate of one column: what every engine's group-by takes, Dask's too)
+        # valid rows there, all its rows, each group value and whether it varies
+        # (_per_lead: an aggregate of one column each, what every engine's group-by
+        # takes, Dask's too; _per_lead_duckdb: fewer, packed)
         marked = rows.with_columns(__s=nw.when(valid).then(s))
         duck = self.table.backend == "duckdb"
         per = self._per_lead_duckdb(marked) if duck else self._per_lead(marked)
@@ -458,7 +458,7 @@ class _Build:
         odd = [e.fill_null(False) for e in (*late, *varies)]
         again = [nw.col(f"c{k}") > 1 for k in range(S)]
         counted = nw.sum_horizontal(*[nw.col(f"c{k}") for k in range(S)])
-        # the least value kept (for text in DuckDB its hash: the questions group by it
+        # the least value kept (for text in DuckDB its key: the questions group by it
         # and give the value back from the dictionary, on their answers' rows only)
         kept = [nw.col(f"{v}__lo").alias(f"{v}__min") for v in self.values]
 
