@@ -418,10 +418,10 @@ def child_validated(path: str, out: str) -> dict:
     # summed per rep's key (its hash, as the kit keeps it), the rep's name joined to the
     # sums, as the kit's questions do
     sql = (
-        f"SELECT d.__g0__min AS rep, g.* EXCLUDE (key) FROM ("
+        f"SELECT d.value AS rep, g.* EXCLUDE (key) FROM ("
         f"SELECT __g0__min AS key, {', '.join(cols)} FROM ({seen['sql']})"
         " WHERE __bad = 0 AND NOT __odd AND lead IS NOT NULL AND lead != '' GROUP BY 1"
-        f") g LEFT JOIN ({seen['values']}) d ON g.key = d.__g0__lo"
+        f") g LEFT JOIN ({seen['values']}) d ON g.key = d.hash"
     )
     t0 = time.perf_counter()
     wide = seen["table"].keep[0].execute(sql).fetchdf()

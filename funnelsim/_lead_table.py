@@ -19,7 +19,16 @@ import pandas as pd
 from ._formats import attribute
 from ._sources import label_values
 
-__all__ = ["DAY_NS", "NAMES", "SELF", "LeadTable", "calendar_labels", "collect", "one"]
+__all__ = [
+    "DAY_NS",
+    "NAMES",
+    "SELF",
+    "LeadTable",
+    "calendar_labels",
+    "collect",
+    "one",
+    "with_values",
+]
 
 #: Nanoseconds in a day.
 DAY_NS = 86_400 * 10**9
@@ -37,6 +46,15 @@ def collect(frame: Any) -> pd.DataFrame:
 def one(condition: Any) -> Any:
     """1 where ``condition`` holds, else 0 (a database may not cast a boolean to int64)."""
     return nw.when(condition).then(nw.lit(1, nw.Int64)).otherwise(nw.lit(0, nw.Int64))
+
+
+def with_values(frame: Any, key: str, values: Any) -> Any:
+    """``frame`` with its column ``key`` (a text column's key, as DuckDB keeps it) given
+    back as the value: ``values`` is the column's table of ``hash`` and ``value``.
+    Joined to an answer's rows (a row per group), never to the leads."""
+    values = values.select(nw.col("hash").alias(key), nw.col("value").alias("__value"))
+    out = frame.join(values, on=key, how="left").drop(key)
+    return out.rename({"__value": key})
 
 
 def calendar_labels(day: pd.Series, unit: str) -> pd.Series:
@@ -158,12 +176,7 @@ class LeadTable:
                 out = frame.select(nw.col(*values).sum())
             hashed = [k for k, src in named.items() if src in self.decode] if i == 0 else []
             for k in hashed:  # the engine's part: the value back from each group's hash
-                values_of = self.decode[named[k]].select(
-                    nw.col("hash").alias(k), nw.col("value").alias("__value")
-                )
-                out = out.join(values_of, on=k, how="left").with_columns(
-                    nw.col("__value").alias(k)
-                ).drop("__value")  # fmt: skip
+                out = with_values(out, k, self.decode[named[k]])
             pieces.append(collect(out))
         table = pd.concat(pieces, ignore_index=True)
         for name in values:

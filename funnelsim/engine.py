@@ -63,7 +63,7 @@ from ._formats import (
     far_limit,
     tomorrow,
 )
-from ._lead_table import NAMES, SELF, LeadTable, collect, one
+from ._lead_table import NAMES, SELF, LeadTable, collect, one, with_values
 from ._reader import (
     LogError,
     Source,
@@ -528,13 +528,11 @@ class _Build:
         # repeats: copied rows (the same lead, stage and time twice) and moves back (a
         # stage's latest row after a later stage's first)
         candidates = per.filter(candidate)
-        repeats = {"n": figures["candidates"], "leads": figures["leads"]}
-        repeats.update({f"r{k}": figures[f"r{k}"] for k in range(S)})
         flagged = None
-        if int(np.nan_to_num(repeats["n"])):
-            again = [k for k in range(S) if int(np.nan_to_num(repeats[f"r{k}"]))]
+        if figures["candidates"]:
+            again = [k for k in range(S) if figures[f"r{k}"]]
             picked = rows.filter(~lead.is_null() & s.is_in(again))
-            if 2 * int(repeats["n"]) < int(repeats["leads"]):  # few: their rows only
+            if 2 * figures["candidates"] < figures["leads"]:  # few: their rows only
                 picked = picked.join(candidates.select("lead"), on="lead", how="semi")
             flawed = [self._copied(picked)]
             before = [k for k in again if 0 < k < S - 1]  # the latest row yet to compare
@@ -599,26 +597,19 @@ class _Build:
             *[nw.col(f"c{k}").alias(f"n{k}") for k in range(S)],
             closed=nw.col(f"a{S - 1}"),
         )
-        summary = {f"skip{k}": figures[f"skip{k}"] for k in range(S - 1)}
-        summary["leads"] = figures["leads"] - n_special
-        summary["rows"] = n_all - special_rows  # the regular leads' rows
+        latest = stats["last"]
         if special_rows:  # the latest time of the regular leads' rows (the rest: pandas)
             kept = rows.filter(~lead.is_null()).join(
                 per.filter(~nw.col("__special")).select("lead"), on="lead", how="semi"
             )
-            summary["last"] = collect(kept.select(last=when.max()))["last"].iloc[0]
-        else:
-            summary["last"] = stats["last"]
+            latest = collect(kept.select(last=when.max()))["last"].iloc[0]
         self.progress.step()  # the log's figures
-        n_regular = int(summary["leads"])
+        n_regular = figures["leads"] - n_special
         n_patch = 0 if patch is None else len(patch["reached"])
         if n_regular + n_patch == 0 and patch is None:
             raise FunnelsimValueError("engine.error.no_leads", name=self.table.name)
-        skipped = np.array(
-            [int(np.nan_to_num(summary[f"skip{k}"])) for k in range(S - 1)] + [0], dtype=np.int64
-        )
-        n_rows = int(np.nan_to_num(summary["rows"]))
-        latest = summary["last"]
+        skipped = np.array([figures[f"skip{k}"] for k in range(S - 1)] + [0], dtype=np.int64)
+        n_rows = n_all - special_rows  # the regular leads' rows
         patch_frame = None
         demotions = pd.DataFrame(  # none: the columns the pandas reader gives, typed alike
             {
@@ -648,12 +639,7 @@ class _Build:
             groups=self.groups,
             column_of=dict(self.internal),
             cube=cube,
-            decode={
-                v: self.dictionary[v].select(
-                    nw.col(f"{v}__lo").alias("hash"), nw.col(f"{v}__min").alias("value")
-                )
-                for v in self.hashed
-            },
+            decode=dict(self.dictionary),
             extras=self.extras,
             n_leads=n_regular + n_patch,
             backend=self.table.backend,
@@ -692,11 +678,7 @@ class _Build:
             return collect(frame.select(nw.col(*columns).sum()))
         out = frame.group_by(*by, drop_null_keys=False).agg(nw.col(*columns).sum())
         for key in by:  # the value back from its key, on the groups' rows only
-            v = key.removesuffix("__min")
-            values = self.dictionary[v].select(
-                nw.col(f"{v}__lo").alias(key), nw.col(f"{v}__min").alias("__value")
-            )
-            out = out.join(values, on=key, how="left").drop(key).rename({"__value": key})
+            out = with_values(out, key, self.dictionary[key.removesuffix("__min")])
         return collect(out)
 
     def _copied(self, picked: Any) -> Any:
@@ -749,8 +731,8 @@ class _Build:
             if n in (n32, n64):  # no two values share a key
                 bits = 32 if n == n32 else 64
                 key = _key_of(f"{v}__min", bits)
-                self.dictionary[v] = nw.from_native(
-                    values.query(SELF, f'SELECT "{v}__min", {key} AS "{v}__lo" FROM {SELF}')
+                self.dictionary[v] = nw.from_native(  # as LeadTable.decode holds it
+                    values.query(SELF, f'SELECT {key} AS hash, "{v}__min" AS value FROM {SELF}')
                 )
                 self.key_bits[v], self.sizes[v] = bits, n
         self.hashed = list(self.dictionary)
