@@ -8,7 +8,8 @@ analysis asks it for its counts, grouped, as pandas (see :mod:`funnelsim.engine`
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,16 +18,20 @@ import numpy as np
 import pandas as pd
 
 from ._formats import attribute
+from ._reader import LogError
 from ._sources import label_values
 
 __all__ = [
+    "BUCKETS",
     "DAY_NS",
     "NAMES",
     "SELF",
+    "Deferred",
     "LeadTable",
     "calendar_labels",
     "collect",
     "one",
+    "time_buckets",
     "with_values",
 ]
 
@@ -34,6 +39,9 @@ __all__ = [
 DAY_NS = 86_400 * 10**9
 #: Numbers of the tables the engine writes (unique within the process).
 NAMES = itertools.count()
+#: Buckets of time of the young-lead summary (:func:`time_buckets`: 0, then a quarter of
+#: a doubling of nanoseconds each, up to 2**64).
+BUCKETS = 257
 #: The name a DuckDB relation has inside the kit's SQL on it (no user's table has it).
 SELF = "__funnelsim_relation"
 
@@ -55,6 +63,56 @@ def with_values(frame: Any, key: str, values: Any) -> Any:
     values = values.select(nw.col("hash").alias(key), nw.col("value").alias("__value"))
     out = frame.join(values, on=key, how="left").drop(key)
     return out.rename({"__value": key})
+
+
+@dataclass(eq=False)
+class Deferred:
+    """A lead table not written yet: ``query`` (a narwhals LazyFrame on the log's files)
+    written by ``write`` on the first question that reads it (:meth:`LeadTable.table`).
+    A read whose first question is answered by what it kept (a stage table or fit by
+    its group columns) never writes it: the read then costs one aggregate over the
+    rows, not that and a table of a row per lead (0.9 s at 10 M rows).
+
+    ``files``: the files read, each with its size and time of change when read; one
+    changed since is an error (the questions would no longer answer for the log read).
+
+    >>> import narwhals as nw, pandas as pd
+    >>> later = Deferred(nw.from_native(pd.DataFrame({"a": [1]})), lambda q: q, (), "x")
+    >>> later.get().to_native()
+       a
+    0  1
+    """
+
+    query: Any
+    write: Callable[[Any], Any]
+    files: tuple[tuple[str, int, int], ...]
+    name: str
+
+    def get(self) -> Any:
+        """The table written (the files checked first)."""
+        for path, size, changed in self.files:
+            try:
+                st = os.stat(path)
+            except OSError:
+                raise LogError("engine.error.changed", name=self.name, file=path) from None
+            if (st.st_size, st.st_mtime_ns) != (size, changed):
+                raise LogError("engine.error.changed", name=self.name, file=path)
+        return self.write(self.query)
+
+
+def time_buckets(ns: np.ndarray) -> np.ndarray:
+    """The bucket of each time (int64 ns) as the engine's young-lead summary counts it:
+    0 for 0 or less, else ``1 + floor(4 * log2(ns))`` (a quarter of a doubling each, as
+    DuckDB computes it, on the double): :data:`BUCKETS` in all.
+
+    >>> time_buckets(np.array([-5, 0, 1, 2, 3, 4, 2**40]))
+    array([  0,   0,   1,   5,   7,   9, 161])
+    """
+    ns = np.asarray(ns, dtype=np.int64)
+    out = np.zeros(ns.shape, dtype=np.int64)
+    pos = ns > 0
+    out[pos] = 1 + np.floor(4 * np.log2(ns[pos].astype(np.float64))).astype(np.int64)
+    return out
 
 
 def calendar_labels(day: pd.Series, unit: str) -> pd.Series:
@@ -91,7 +149,7 @@ class LeadTable:
     (6000, ('rep', 'source'), True)
     """
 
-    frame: Any  # narwhals LazyFrame
+    frame: Any  # narwhals LazyFrame, or a Deferred one (see table())
     stages: tuple[str, ...]
     groups: tuple[str, ...]  # group fields then the file's other columns
     extras: tuple[str, ...]  # which of them are the file's other columns
@@ -106,6 +164,11 @@ class LeadTable:
     # every group column (by their columns' names, values as stored), where the read
     # kept it: a stage table by any of them is its sum, no query
     cube: pd.DataFrame | None = None
+    # the read's young-lead summary where it kept one (a deferred table's read): the
+    # regular leads per step, passed or waiting, and bucket of time (see young_cleared),
+    # the waiting leads' times counted to ``young_at`` (ns)
+    young: np.ndarray | None = None
+    young_at: int | None = None
     keep: list = field(default_factory=list, repr=False)
     _tables: dict = field(default_factory=dict, repr=False)  # stage tables asked before
 
@@ -119,10 +182,20 @@ class LeadTable:
         >>> [part.implementation.name for part in log.engine.parts()]
         ['DUCKDB']
         """
-        out = [self.frame]
+        return [self.table(), *self._patched()]
+
+    def _patched(self) -> list[Any]:
+        """The patch as a narwhals LazyFrame, in a list (empty when there is none)."""
         if self.patch is not None and len(self.patch):
-            out.append(nw.from_native(self.patch).lazy())
-        return out
+            return [nw.from_native(self.patch).lazy()]
+        return []
+
+    def table(self) -> Any:
+        """The engine's table (a narwhals LazyFrame), written first where the read
+        left it :class:`Deferred`."""
+        if isinstance(self.frame, Deferred):
+            self.frame = self.frame.get()
+        return self.frame
 
     def totals(
         self,
@@ -161,10 +234,10 @@ class LeadTable:
         }
         by = [*named, *(["__day"] if derived else [])]
         values = {name: expr.cast(nw.Int64) for name, expr in columns.items()}
-        pieces = []
-        for i, frame in enumerate(self.parts()):
-            if i == 0 and engine is not None:
-                pieces.append(engine)
+        pieces = [] if engine is None else [engine]
+        parts = self.parts() if engine is None else [None, *self._patched()]
+        for i, frame in enumerate(parts):
+            if frame is None:  # the engine's part, summed already
                 continue
             if derived:
                 frame = frame.with_columns(__day=nw.col("a0") // DAY_NS)
@@ -201,7 +274,7 @@ class LeadTable:
         >>> len(log.engine.won_amounts())
         80
         """
-        if "__amount" not in self.frame.collect_schema().names():
+        if "__amount" not in self.table().collect_schema().names():
             return pd.Series(dtype=float, name="amount")
         last = f"a{len(self.stages) - 1}"
         pieces = [
@@ -426,6 +499,64 @@ class LeadTable:
             for k, (n, passed, typical) in enumerate(steps, start=1)
         ]
 
+    def young_cleared(self, quantile: float, as_of: int, share: float) -> bool:
+        """True where the read's young-lead summary shows, with no query, that no step
+        of :meth:`step_times` has more than ``share`` of its entered leads young (open
+        and younger than the step's typical time); False where it cannot tell
+        (:meth:`young_bounds`), and :func:`funnelsim.young.young_leads` then asks.
+
+        >>> import funnelsim as fs
+        >>> log = fs.read_log(fs.datasets.path("sample_events.csv"), format="events",
+        ...                   stages=["dial", "connect", "meeting", "proposal", "sale"],
+        ...                   engine="duckdb")
+        >>> log.engine.young_cleared(0.9, 0, 0.1)  # kept by a deferred read only
+        False
+        """
+        bounds = self.young_bounds(quantile, as_of)
+        return bounds is not None and all(young <= share * n for n, young, _ in bounds)
+
+    def young_bounds(self, quantile: float, as_of: int) -> list[tuple[int, int, int]] | None:
+        """Per step, from the read's young-lead summary (no query): its entered leads,
+        at least as many as its young ones, and a time (ns) above its typical time
+        (:meth:`step_times`; 0 where no lead passed). None where the read kept no
+        summary (a lead table written by the read; a log with copied rows) or counted
+        the waiting leads' times to another time than ``as_of``.
+
+        The summary counts the regular leads per bucket of time (:func:`time_buckets`:
+        bucket ``b`` > 0 from ``2**((b-1)/4)`` to ``2**(b/4)`` nanoseconds, 0 none);
+        the patch's leads are added here. The typical time (the ``quantile`` of the
+        passed leads' times, interpolated as NumPy does) is at most the passed time at
+        rank ``ceil((N - 1) * quantile)``, below the upper edge ``2**(b/4)`` of its
+        bucket ``b``, so the young are at most the waiting leads in buckets up to ``b``
+        (counted up to ``b + 2``: a time's bucket, from a logarithm on the double, may
+        be one off at an edge)."""
+        if self.young is None or self.young_at != as_of:
+            return None
+        counts = self.young.copy()
+        entered = counts.sum(axis=(1, 2))
+        patch = self.patch if self.patch is not None and len(self.patch) else None
+        for k in range(1, len(self.stages)) if patch is not None else ():
+            start, end = patch[f"a{k - 1}"], patch[f"a{k}"]
+            entered[k - 1] += int(start.notna().sum())
+            both = (start.notna() & end.notna()).to_numpy()
+            took = end[both].to_numpy(np.int64) - start[both].to_numpy(np.int64)
+            wait = (start.notna() & end.isna() & patch["closed"].isna()).to_numpy()
+            age = as_of - start[wait].to_numpy(np.int64)
+            for kind, times in ((0, took), (1, age)):
+                np.add.at(counts[k - 1, kind], time_buckets(times), 1)
+        out = []
+        for k in range(len(self.stages) - 1):
+            passed, waiting = counts[k, 0], counts[k, 1]
+            n = int(passed.sum())
+            if n == 0:  # no typical time: none young
+                out.append((int(entered[k]), 0, 0))
+                continue
+            rank = int(np.ceil((n - 1) * quantile))
+            b = int(np.searchsorted(np.cumsum(passed), rank + 1))
+            above = int(np.ceil(2 ** (b / 4))) if b else 1  # bucket b's upper edge
+            out.append((int(entered[k]), int(waiting[: b + 3].sum()), above))
+        return out
+
     def _ranked(self, asks: dict[int, tuple[float, int, int]]) -> dict[int, np.ndarray] | None:
         """For :meth:`step_times` on DuckDB: each step's times passing at ranks ``lo`` and
         ``lo + 1`` (ns, ascending, over the engine's leads and the patch's), DuckDB's
@@ -465,7 +596,7 @@ class LeadTable:
         got: Sequence[Any] = [None] * len(columns)
         if any(c.startswith("quantile_disc") for c in columns):  # one row: an aggregate
             sql = f"SELECT {', '.join(columns)} FROM {SELF}"
-            got = nw.to_native(self.frame).query(SELF, sql).fetchall()[0]
+            got = nw.to_native(self.table()).query(SELF, sql).fetchall()[0]
         pairs = {}
         for (k, (_, lo, _)), ours in zip(asks.items(), got, strict=True):
             values = np.sort(np.concatenate([np.asarray(ours or [], np.int64), theirs[k]]))

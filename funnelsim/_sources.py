@@ -70,6 +70,9 @@ class Table:
     store: str = ""  # the kit's own tables: "funnelsim_memory." or "funnelsim_disk." (a file)
     folder: str = ""  # a large log's temporary folder: its lead table written there as Parquet
     text: bool = False  # every cell read as text (a CSV file): times and amounts cast
+    # the Parquet files read, each with its size and time of change when read: the lead
+    # table is computed from them on the first question that needs it (see engine.py)
+    files: tuple[tuple[str, int, int], ...] = ()
 
 
 def duckdb_plan(rows: int | None) -> tuple[bool, str]:
@@ -177,6 +180,7 @@ def open_file(path: Path, delimiter: str | None) -> Table:
     table = Table(nw.from_native(rel), name, "duckdb", numbered, [con], own=True)
     table.text = not parquet
     if parquet:  # from the files' footers
+        table.files = tuple((f, (st := os.stat(f)).st_size, st.st_mtime_ns) for f in files)
         rows = con.execute("SELECT count(*) FROM read_parquet(?)", [files]).fetchone()[0]
     else:  # a CSV: from its size (rows of the kit's logs take 30 to 60 bytes)
         rows = Path(files[0]).stat().st_size // 30

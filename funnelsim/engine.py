@@ -12,6 +12,12 @@ the number of groups and time points, not by the rows. In DuckDB the read
 also keeps the stage table per group of every group column (where they make
 few groups), so a stage table by any of them needs no query.
 
+A Parquet file's read goes further: its one aggregate sums the lead rows as
+they come (the figures, the stage tables per group, a young-lead summary of
+times in buckets) and the lead table is written only when a question needs
+it (:class:`~funnelsim._lead_table.Deferred`): ``read_log`` then ``fit(by=...)``
+costs one pass over the rows, not that and a table of a row per lead.
+
 One layer speaks to every engine: `narwhals <https://narwhals-dev.github.io/narwhals/>`_,
 which turns the same expressions into DuckDB's, Polars', Dask's or Spark's
 own plans (Ibis tables, a database's among them, through Ibis's SQL). The
@@ -63,7 +69,16 @@ from ._formats import (
     far_limit,
     tomorrow,
 )
-from ._lead_table import NAMES, SELF, LeadTable, collect, one, with_values
+from ._lead_table import (
+    BUCKETS,
+    NAMES,
+    SELF,
+    Deferred,
+    LeadTable,
+    collect,
+    one,
+    with_values,
+)
 from ._reader import (
     LogError,
     Source,
@@ -117,6 +132,9 @@ MAX_IRREGULAR_ROWS = 5_000_000
 #: Stages at most for which DuckDB packs a lead's counts at its stages in one number
 #: (a field of ``63 // stages`` bits each: 1,023 rows or more for 6 stages).
 PACKED_STAGES = 6
+#: Stages at most for which a deferred read (:class:`~funnelsim._lead_table.Deferred`)
+#: keeps the young-lead summary: a code per lead of 515 values a step, in a BIGINT.
+YOUNG_STAGES = 7
 #: Groups of all group columns together at most for which the read keeps the stage
 #: table per group (:attr:`LeadTable.cube`), when DuckDB knows each column's values.
 CUBE_GROUPS = 100_000
@@ -442,7 +460,6 @@ class _Build:
         # takes, Dask's too; _per_lead_duckdb: fewer, packed)
         marked = rows.with_columns(__s=nw.when(valid).then(s))
         duck = self.table.backend == "duckdb"
-        per = self._per_lead_duckdb(marked) if duck else self._per_lead(marked)
         arrive = {}
         for k in range(S - 1, -1, -1):
             later = [nw.col(f"m{j}") for j in range(k, S)]
@@ -462,28 +479,41 @@ class _Build:
         # and give the value back from the dictionary, on their answers' rows only)
         kept = [nw.col(f"{v}__lo").alias(f"{v}__min") for v in self.values]
 
-        per = per.with_columns(**arrive)
         spaced = self.text_lead and not self.trimmed  # ids the pandas reader would strip
-        per = per.select(  # what later questions read, and no more (less to write)
-            "lead",
-            *[f"a{k}" for k in range(S)],
-            *[f"c{k}" for k in range(S)],
-            *kept,
-            "__n",
-            __bad=nw.col("__n") - counted,
-            __odd=nw.any_horizontal(*odd, ignore_nulls=False) if odd else nw.lit(False),
-            __again=nw.any_horizontal(*again, ignore_nulls=False),
-            # the rows without a lead (no id, or an empty text: one group of the table),
-            # and an id the pandas reader would strip (" L1" is "L1"), told here, where
-            # the ids pass by anyway, not by reading them again from the table kept
-            __nolead=lead.is_null() | (lead == "") if self.text_lead else lead.is_null(),
-            **({"__spaced": lead.str.contains(SPACED)} if spaced else {}),
-        )
-        per = _persist(per, self.table, "leads")
+
+        def leads_of(marked: Any) -> Any:
+            """One row per lead of ``marked``'s rows: what later questions read, no more."""
+            per = self._per_lead_duckdb(marked) if duck else self._per_lead(marked)
+            return per.with_columns(**arrive).select(
+                "lead",
+                *[f"a{k}" for k in range(S)],
+                *[f"c{k}" for k in range(S)],
+                *kept,
+                "__n",
+                __bad=nw.col("__n") - counted,
+                __odd=nw.any_horizontal(*odd, ignore_nulls=False) if odd else nw.lit(False),
+                __again=nw.any_horizontal(*again, ignore_nulls=False),
+                # the rows without a lead (no id, or an empty text: one group of the
+                # table), and an id the pandas reader would strip (" L1" is "L1"), told
+                # here, where the ids pass by anyway, not by reading them again
+                __nolead=self._nolead(lead),
+                **({"__spaced": lead.str.contains(SPACED)} if spaced else {}),
+            )
+
+        per = leads_of(marked)
+        # the lead table is kept (written) now, or, for Parquet files the kit reads,
+        # on the first question that needs it: the figures below are then an aggregate
+        # over the rows, the table of a row per lead never written when the questions
+        # asked are answered by what the read keeps (the stage tables per group, the
+        # young-lead summary)
+        deferred = duck and bool(self.table.files)
+        if not deferred:
+            per = _persist(per, self.table, "leads")
         nolead = nw.col("__nolead")
-        # --- the log's figures in one pass over the lead table: rows, leads, the clean
-        # ones (no invalid row, not irregular: regular unless a row-by-row check below
-        # flags them), the clean ones with a stage of several rows, the stages skipped
+        # --- the log's figures in one aggregate: rows, leads, the clean ones (no
+        # invalid row, not irregular: regular unless a row-by-row check below flags
+        # them), the clean ones with a stage of several rows (candidates), the stages
+        # skipped
         clean = ~nolead & (nw.col("__bad") == 0) & ~nw.col("__odd")
         candidate = clean & nw.col("__again")
         skips = {
@@ -499,19 +529,51 @@ class _Build:
             steps[f"passed{k}"] = one(clean & ~nw.col(f"a{k}").is_null())
             steps[f"attempts{k}"] = nw.when(clean).then(nw.col(f"c{k - 1}")).otherwise(0)
         zero = nw.lit(0, nw.Int64)
-        grouped = self._sums(
-            per,
-            by,
-            n=nw.col("__n"),
-            no_lead=nw.when(nolead).then(nw.col("__n")).otherwise(zero),
-            leads=one(~nolead),
-            clean=one(clean),
-            candidates=one(candidate),
+        middle = [nw.col(f"c{k}") > 1 for k in range(1, S - 1)]  # the latest row compared
+        middle = nw.any_horizontal(*middle, ignore_nulls=False) if middle else nw.lit(False)
+        counts = {
+            "n": nw.col("__n"),
+            "no_lead": nw.when(nolead).then(nw.col("__n")).otherwise(zero),
+            "leads": one(~nolead),
+            "clean": one(clean),
+            "candidates": one(candidate),
+            "listed": one(candidate & middle),
             **{f"r{k}": one(candidate & (nw.col(f"c{k}") > 1)) for k in range(S)},
             **skips,
             **({"spaced": one(~nolead & nw.col("__spaced"))} if spaced else {}),
             **steps,
-        )
+        }
+        # ... per group of ``by`` and, on a row each, per lead that is not clean or has
+        # a repeated middle stage (a few, in a typical log): their figures are theirs
+        # alone, which the steps below read (which leads, their arrivals)
+        odd_one = ~nolead & (~clean | (candidate & middle))
+        arrivals = [f"a{k}" for k in range(2, S)]  # for the moves-back check below
+        aggregate = per.with_columns(__lead=nw.when(odd_one).then(nw.col("lead"))).select(
+            *by, "__lead", *arrivals, **{k: e.cast(nw.Int64) for k, e in counts.items()},
+            **({f"__a{k}": nw.col(f"a{k}") for k in range(S)} if deferred else {}),
+        )  # fmt: skip
+        young_at = None  # the time the young-lead summary's ages are counted to
+        known_end = as_of is not None or not pd.isna(stats["last"])
+        # (with a cube of few groups: the young-lead codes multiply its rows)
+        few = not by or np.prod([float(self.sizes[b.removesuffix("__min")]) for b in by]) <= 1000
+        if deferred and known_end and few and 1 < S <= YOUNG_STAGES:
+            young_at = (
+                int(pd.Timestamp(as_of).as_unit("ns").value)
+                if as_of is not None
+                else int(stats["last"])
+            )
+            kept_sums = self._kept_young(aggregate, by, list(counts), arrivals, young_at)
+            young = collect(kept_sums.group_by("__y").agg(nw.col("clean").sum()))
+        else:
+            young = None
+            kept_sums = _persist(
+                aggregate.group_by(*by, "__lead", drop_null_keys=False).agg(
+                    nw.col(*counts).sum(), *[nw.col(a).min() for a in arrivals]
+                ),
+                self.table,
+                "sums",
+            )
+        grouped = self._sums(kept_sums, by, **{k: nw.col(k) for k in counts})
         figures = {
             k: int(np.nan_to_num(grouped[k].sum()))
             for k in grouped.columns
@@ -522,17 +584,19 @@ class _Build:
             raise LogError("log.error.empty", name=self.table.name)
         if figures.get("spaced"):  # " L1" is "L1": every lead id read that way
             raise _TrimLeads
-        per = per.filter(~nolead)
+        ones = kept_sums.filter(~nw.col("__lead").is_null()).rename({"__lead": "lead"})
+        invalid = ones.filter(nw.col("clean") == 0).select("lead")  # or irregular
         self.progress.step()  # one row per lead
         # --- leads with a stage of several rows, row by row, at the stages some lead
         # repeats: copied rows (the same lead, stage and time twice) and moves back (a
         # stage's latest row after a later stage's first)
-        candidates = per.filter(candidate)
+        candidates = ones.filter(nw.col("candidates") > 0)
         flagged = None
         if figures["candidates"]:
             again = [k for k in range(S) if figures[f"r{k}"]]
             picked = rows.filter(~lead.is_null() & s.is_in(again))
-            if 2 * figures["candidates"] < figures["leads"]:  # few: their rows only
+            few = 2 * figures["candidates"] < figures["leads"]
+            if few and figures["listed"] == figures["candidates"]:  # their rows only
                 picked = picked.join(candidates.select("lead"), on="lead", how="semi")
             flawed = [self._copied(picked)]
             before = [k for k in again if 0 < k < S - 1]  # the latest row yet to compare
@@ -549,20 +613,20 @@ class _Build:
             found = [f for f in flawed if f is not None]
             if found:
                 leads = nw.concat(found, how="vertical").unique() if len(found) > 1 else found[0]
-                flagged = _persist(leads.with_columns(__flag=nw.lit(True)), self.table, "flagged")
+                flagged = _persist(leads, self.table, "flagged")
                 if not int(collect(flagged.select(n=nw.len()))["n"].iloc[0]):
                     flagged = None
         self.progress.step()  # copied rows and moves back found
-        special = (nw.col("__bad") > 0) | nw.col("__odd")
-        if flagged is not None:
-            per = per.join(flagged, on="lead", how="left")
-            special = special | nw.col("__flag").fill_null(False)
-        per = per.with_columns(__special=special)
+        # the leads the pandas reader reads: invalid, irregular, flagged (a lead may be
+        # listed twice: every use is a semi- or anti-join)
+        special = invalid if flagged is None else nw.concat([invalid, flagged], how="vertical")
         self.progress.step()  # leads sorted: regular, irregular, invalid
         n_flagged = 0
         if flagged is not None:  # the clean leads flagged: no longer regular
-            flags = per.filter(clean & nw.col("__flag").fill_null(False))
+            # their rows read again (a few leads' rows): their part of the figures
+            flags = leads_of(marked.join(flagged, on="lead", how="semi")).filter(clean)
             flags = self._sums(flags, by, n=one(clean), **skips, **steps)
+            young = None  # the summary counted them: the young-lead check asks the table
             n_flagged = int(flags["n"].sum())
             for k in range(S - 1):
                 figures[f"skip{k}"] -= int(flags[f"skip{k}"].sum())
@@ -578,8 +642,7 @@ class _Build:
         n_special = figures["leads"] - figures["clean"] + n_flagged
         special_rows = no_lead
         if n_special:  # their rows, read by pandas: how many
-            keys = per.filter(nw.col("__special")).select("lead")
-            inside = rows.join(keys, on="lead", how="semi")
+            inside = rows.join(special, on="lead", how="semi")
             special_rows += int(collect(inside.select(n=nw.len()))["n"].iloc[0])
         if special_rows > MAX_IRREGULAR_ROWS:
             raise FunnelsimValueError(
@@ -587,9 +650,11 @@ class _Build:
                 limit=MAX_IRREGULAR_ROWS,
             )  # fmt: skip
         whole = figures["leads"] == n_special  # no regular lead: all are here
-        patch = self._patch(per, n_special, no_lead, as_of, mode, far_end, whole)
+        patch = self._patch(special, n_special, no_lead, as_of, mode, far_end, whole)
         self.progress.step()  # irregular and invalid leads read by pandas
-        regular = per.filter(~nw.col("__special"))
+        regular = per.filter(~nolead)
+        if n_special:
+            regular = regular.join(special, on="lead", how="anti")
         lead_table = regular.select(
             "lead",
             *[nw.col(f"{v}__min").alias(v) for v in self.values],
@@ -597,11 +662,16 @@ class _Build:
             *[nw.col(f"c{k}").alias(f"n{k}") for k in range(S)],
             closed=nw.col(f"a{S - 1}"),
         )
+        if deferred:  # written on the first question that reads it
+            lead_table = Deferred(
+                lead_table,
+                lambda q: _persist(q, self.table, "leads"),
+                self.table.files,
+                self.table.name,
+            )
         latest = stats["last"]
         if special_rows:  # the latest time of the regular leads' rows (the rest: pandas)
-            kept = rows.filter(~lead.is_null()).join(
-                per.filter(~nw.col("__special")).select("lead"), on="lead", how="semi"
-            )
+            kept = rows.filter(~self._nolead(lead)).join(special, on="lead", how="anti")
             latest = collect(kept.select(last=when.max()))["last"].iloc[0]
         self.progress.step()  # the log's figures
         n_regular = figures["leads"] - n_special
@@ -639,6 +709,8 @@ class _Build:
             groups=self.groups,
             column_of=dict(self.internal),
             cube=cube,
+            young=self._young_counts(young),
+            young_at=young_at,
             decode=dict(self.dictionary),
             extras=self.extras,
             n_leads=n_regular + n_patch,
@@ -659,6 +731,11 @@ class _Build:
         parts["dropped"] = dropped if dropped is not None else empty_dropped()
         return parts
 
+    def _nolead(self, lead: Any) -> Any:
+        """Whether a row or lead has no lead (no id, or an empty text: the rows without a
+        lead, one group of the table), from its id ``lead``."""
+        return lead.is_null() | (lead == "") if self.text_lead else lead.is_null()
+
     def _cube_keys(self) -> list[str]:
         """The lead table's group columns when DuckDB keeps each as a key whose values it
         knows (``self.dictionary``) and they make at most :data:`CUBE_GROUPS` groups
@@ -668,6 +745,58 @@ class _Build:
             return []
         groups = np.prod([float(self.sizes[v]) for v in columns])
         return [f"{v}__min" for v in columns] if groups <= CUBE_GROUPS else []
+
+    def _young_counts(self, young: pd.DataFrame | None) -> np.ndarray | None:
+        """The young-lead summary (:meth:`_kept_young`) as counts of leads, an array
+        ``[step - 1, kind, bucket]``: kind 0 passed, 1 waiting; None where not kept."""
+        if young is None:
+            return None
+        S, base = len(self.stages), 2 * BUCKETS + 1
+        out = np.zeros((S - 1, 2, BUCKETS), dtype=np.int64)
+        codes = young["__y"].to_numpy(np.int64)
+        leads = young["clean"].fillna(0).to_numpy(np.int64)
+        for k in range(S - 1):
+            digit = codes // base**k % base
+            seen = digit > 0
+            kind, b = (digit[seen] - 1) // BUCKETS, (digit[seen] - 1) % BUCKETS
+            np.add.at(out[k], (kind, b), leads[seen])
+        return out
+
+    def _kept_young(
+        self, aggregate: Any, by: list[str], counts: list[str], arrivals: list[str], at: int
+    ) -> Any:
+        """The read's aggregate (sums of ``counts`` and least ``arrivals``) kept in DuckDB
+        per group of ``by``, ``__lead`` and ``__y``, a code per lead for the young-lead
+        summary: its digit ``k - 1`` in base ``2 * BUCKETS + 1`` tells the lead's step
+        ``k``: 0 (not entered), ``1 + b`` (passed, after a time in bucket ``b``) or
+        ``1 + BUCKETS + b`` (waiting since a time in bucket ``b`` before ``at``), bucket
+        0 a time of 0 or less and ``b`` > 0 one in ``[2**((b-1)/4), 2**(b/4))``
+        nanoseconds (:func:`funnelsim._lead_table.time_buckets`; read by
+        :meth:`LeadTable.young_bounds`). A group key more: 0.35 s at 10 M rows, against
+        the lead table that the young-lead check would otherwise write (2 to 3 s; a
+        grouping set of its own computes every sum twice: 1.6 s)."""
+        S, base = len(self.stages), 2 * BUCKETS + 1
+
+        def bucket(d: str) -> str:
+            return (
+                f"(CASE WHEN {d} <= 0 THEN 0 ELSE 1 + CAST(floor(4 * log2({d})) AS INTEGER) END)"
+            )
+
+        digits = []
+        for k in range(1, S):
+            this, prev = f'"__a{k}"', f'"__a{k - 1}"'
+            digits.append(
+                f"CAST(CASE WHEN {this} IS NOT NULL THEN 1 + {bucket(f'{this} - {prev}')}"
+                f" WHEN {prev} IS NOT NULL THEN {1 + BUCKETS} + {bucket(f'{at} - {prev}')}"
+                f" ELSE 0 END AS BIGINT) * {base ** (k - 1)}"
+            )
+        keys = ", ".join(sql_name(c) for c in [*by, "__lead"])
+        aggs = [f"sum({sql_name(c)}) AS {sql_name(c)}" for c in counts]
+        aggs += [f"min({sql_name(a)}) AS {sql_name(a)}" for a in arrivals]
+        coded = f"SELECT *, {' + '.join(digits)} AS __y FROM {SELF}"
+        sql = f"SELECT {keys}, __y, {', '.join(aggs)} FROM ({coded}) GROUP BY {keys}, __y"
+        native = nw.to_native(aggregate).query(SELF, sql)
+        return _persist(nw.from_native(native), self.table, "sums")
 
     def _sums(self, frame: Any, by: list[str], **columns: Any) -> pd.DataFrame:
         """Sums of ``columns`` (expressions per lead) over ``frame``, per group of ``by``
@@ -805,14 +934,15 @@ class _Build:
 
         return nw.from_native(nw.to_native(marked).query(SELF, sql))
 
-    def _patch(self, per, n_special, no_lead, as_of, mode, far_end, whole) -> dict | None:
-        """The rows of the special leads (invalid or irregular) and of rows without a lead,
-        read by the pandas reader: their Log parts (None when there are none)."""
+    def _patch(self, special, n_special, no_lead, as_of, mode, far_end, whole) -> dict | None:
+        """The rows of the special leads (invalid or irregular: ``special``, a frame of
+        their ids) and of rows without a lead, read by the pandas reader: their Log parts
+        (None when there are none)."""
         if n_special == 0 and no_lead == 0:
             return None
         numbered = self.table.numbered()
         keyed = numbered.with_columns(__lead=self.lead)
-        special = per.filter(nw.col("__special")).select(nw.col("lead").alias("__lead"))
+        special = special.select(nw.col("lead").alias("__lead"))
         picked = nw.concat(
             [
                 keyed.join(special, on="__lead", how="semi"),

@@ -137,12 +137,13 @@ def _engine_young(log: Log, quantile: float, columns: list[str]) -> pd.DataFrame
     return table
 
 
-def warn_young_leads(log: Log, stacklevel: int = 3) -> pd.DataFrame:
+def warn_young_leads(log: Log, stacklevel: int = 3) -> pd.DataFrame | None:
     """Warn (:class:`YoungLeadsWarning`, once per call) when :func:`young_leads` flags a step.
 
     The message names the flagged steps and their shares and suggests
     ``mature=``: the largest typical time among them, rounded up. Returns the
-    table of :func:`young_leads`.
+    table of :func:`young_leads`, or None for an engine's log whose read showed that
+    no step is flagged (:meth:`~funnelsim._lead_table.LeadTable.young_cleared`).
 
     >>> import funnelsim as fs
     >>> import warnings
@@ -152,6 +153,10 @@ def warn_young_leads(log: Log, stacklevel: int = 3) -> pd.DataFrame:
     >>> [w.category.__name__ for w in caught], table["flagged"].sum()
     (['YoungLeadsWarning'], np.int64(1))
     """
+    if log.engine is not None and log.as_of is not None:  # the read's summary may tell
+        as_of = pd.Timestamp(log.as_of).as_unit("ns").value
+        if log.engine.young_cleared(TYPICAL_QUANTILE, as_of, YOUNG_SHARE):
+            return None  # no step flagged, and no question asked of the engine
     table = young_leads(log)
     if table.empty or not table["flagged"].any():
         return table

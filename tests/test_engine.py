@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 import funnelsim as fs
-from funnelsim._lead_table import LeadTable
+from funnelsim._lead_table import DAY_NS, LeadTable
 from funnelsim.logs import mature_stage_table
 
 duckdb = pytest.importorskip("duckdb")
@@ -434,6 +434,8 @@ def test_a_large_log_keeps_its_lead_table_on_disk(events, files, reference, monk
     assert names and {db for db, _ in names} == {"funnelsim_disk"}
     assert not any("leads" in name for _, name in names)
     folder = Path(log.engine.keep[0].folder)
+    assert not list(folder.glob("*.parquet"))  # written on the first question reading it
+    log.engine.table()
     assert [p.name.split("_")[1] for p in folder.glob("*.parquet")] == ["leads"]
     for by in (None, "rep", "week"):
         pd.testing.assert_frame_equal(log.stage_table(by=by), reference.stage_table(by=by))
@@ -710,3 +712,96 @@ def test_rows_that_share_a_hash_are_read_by_pandas(events, reference, monkeypatc
         pd.testing.assert_frame_equal(log.stage_table(by=by), reference.stage_table(by=by))
     assert log.n_rows == reference.n_rows and log.n_leads == reference.n_leads
     assert len(log.engine.patch) > 2 * len(alone.engine.patch)  # the leads that share it
+
+
+def test_a_parquet_log_writes_its_lead_table_on_the_first_question_needing_it(tmp_path):
+    """A Parquet file's read keeps the stage tables per group and the young-lead summary,
+    not the lead table: a fit by its group columns (the young-lead check included)
+    writes none; the first question that reads the leads writes it, once."""
+    from funnelsim._lead_table import Deferred
+
+    frame = _young_log(1, 0.0)  # no copied rows (the read's summary counts them)
+    frame["region"] = np.where(frame.index % 3, "north", "south")
+    reference = fs.read_log(frame, format="events", stages=STAGES, engine="pandas")
+    path = tmp_path / "events.parquet"
+    frame.to_parquet(path, index=False)
+    log = fs.read_log(path, format="events", stages=STAGES, engine="duckdb")
+    assert isinstance(log.engine.frame, Deferred) and log.engine.young is not None
+    for by in ("rep", ["rep", "region"]):
+        got = fs.fit(log, by=by).to_frame()
+        pd.testing.assert_frame_equal(got, fs.fit(reference, by=by).to_frame())
+    assert isinstance(log.engine.frame, Deferred)  # asked of what the read kept
+    pd.testing.assert_frame_equal(fs.young_leads(log), fs.young_leads(reference))
+    written = log.engine.frame
+    assert not isinstance(written, Deferred)
+    pd.testing.assert_frame_equal(log.stage_table(by="week"), reference.stage_table(by="week"))
+    assert log.engine.frame is written  # not written twice
+
+
+def test_a_file_changed_after_the_read_is_a_clear_error(events, tmp_path):
+    """The lead table is computed from the file on the first question that needs it: a
+    file changed or removed since the read is an error naming it, not other answers."""
+    path = tmp_path / "events.parquet"
+    events.to_parquet(path, index=False)
+    log = fs.read_log(path, format="events", stages=STAGES, engine="duckdb")
+    gone = fs.read_log(path, format="events", stages=STAGES, engine="duckdb")
+    events.iloc[:-50].to_parquet(path, index=False)
+    with pytest.raises(fs.LogError) as err:
+        fs.cycle_length(log)
+    assert err.value.key == "engine.error.changed" and str(path) in str(err.value)
+    path.unlink()
+    with pytest.raises(fs.LogError, match=r"events\.parquet"):
+        gone.stage_table(by="week")
+
+
+def _young_log(seed: int, recent: float) -> pd.DataFrame:
+    """A log taken on day 200: leads over those days, a step taking 1 to 10 days;
+    ``recent``: the share of leads that started in its last ten days (young when many)."""
+    rng = np.random.default_rng(seed)
+    n, day0 = 3000, pd.Timestamp("2025-01-01")
+    start = rng.uniform(0, 200, n)
+    start = np.where(rng.random(n) < recent, rng.uniform(190, 200, n), start)
+    rows = []
+    for i in range(n):
+        t = start[i]
+        for k, stage in enumerate(STAGES):
+            rows.append((f"L{i}", stage, day0 + pd.Timedelta(days=float(t)), REPS[i % 4]))
+            t += rng.uniform(1, 10) if k else rng.uniform(0.1, 3)
+            if rng.random() > 0.5 or t > 200:
+                break
+    if seed % 2:  # a lead that moved back: read by pandas, in the summary's patch
+        day = day0 + pd.Timedelta(days=100)
+        rows += [("X", "dial", day, "Ann"), ("X", "connect", day + pd.Timedelta(hours=1), "Ann")]
+        rows.append(("X", "dial", day + pd.Timedelta(days=1), "Ann"))
+    return pd.DataFrame(rows, columns=["lead", "stage", "time", "rep"])
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("recent", [0.0, 0.05, 0.3])
+def test_young_lead_summary_bounds_the_check(seed, recent, tmp_path):
+    """What the read keeps for the young-lead check bounds its figures: the entered
+    leads equal, the young ones at most, the typical time below; so a fit that finds no
+    step flagged from it is right, and one that cannot tell asks the table."""
+    frame = _young_log(seed, recent)
+    path = tmp_path / "young.parquet"
+    frame.to_parquet(path, index=False)
+    log = fs.read_log(path, format="events", stages=STAGES, engine="duckdb")
+    as_of = pd.Timestamp(log.as_of).as_unit("ns").value
+    bounds = log.engine.young_bounds(0.9, as_of)
+    exact = fs.young_leads(log)
+    assert bounds is not None and len(bounds) == len(exact)
+    if seed % 2:
+        assert log.engine.patch is not None and len(log.engine.patch)
+    for (entered, young, above), row in zip(bounds, exact.itertuples(), strict=True):
+        assert entered == row.entered and row.young <= young
+        if row.passed:
+            assert row.typical_time * DAY_NS < above
+    cleared = log.engine.young_cleared(0.9, as_of, 0.10)
+    assert cleared == all(young <= 0.10 * n for n, young, _ in bounds)
+    if cleared:
+        assert not exact["flagged"].any()
+    if recent == 0.0:
+        assert cleared  # a tight enough bound: the common case asks nothing
+    if recent == 0.3:
+        assert exact["flagged"].any() and not cleared
+    assert log.engine.young_bounds(0.9, as_of + 1) is None  # another as_of: not known
