@@ -523,9 +523,10 @@ class _Build:
         # with the regular leads' stage table per group of every group column, where
         # DuckDB knows their values (a few): any stage table by them is then its sum
         by = self._cube_keys()
-        steps = {"__leads": one(clean)} if by else {}
+        # (step k's entered leads are the clean ones for k = 1, every clean lead having
+        # a first time, and those passed k - 1 after: sums not asked twice)
+        steps = {}
         for k in range(1, S) if by else ():
-            steps[f"entered{k}"] = one(clean & ~nw.col(f"a{k - 1}").is_null())
             steps[f"passed{k}"] = one(clean & ~nw.col(f"a{k}").is_null())
             steps[f"attempts{k}"] = nw.when(clean).then(nw.col(f"c{k - 1}")).otherwise(0)
         zero = nw.lit(0, nw.Int64)
@@ -545,11 +546,10 @@ class _Build:
         }
         # ... per group of ``by`` and, on a row each, per lead that is not clean or has
         # a repeated middle stage (a few, in a typical log): their figures are theirs
-        # alone, which the steps below read (which leads, their arrivals)
+        # alone, which the steps below read (which leads)
         odd_one = ~nolead & (~clean | (candidate & middle))
-        arrivals = [f"a{k}" for k in range(2, S)]  # for the moves-back check below
         aggregate = per.with_columns(__lead=nw.when(odd_one).then(nw.col("lead"))).select(
-            *by, "__lead", *arrivals, **{k: e.cast(nw.Int64) for k, e in counts.items()},
+            *by, "__lead", **{k: e.cast(nw.Int64) for k, e in counts.items()},
             **({f"__a{k}": nw.col(f"a{k}") for k in range(S)} if deferred else {}),
         )  # fmt: skip
         young_at = None  # the time the young-lead summary's ages are counted to
@@ -562,14 +562,12 @@ class _Build:
                 if as_of is not None
                 else int(stats["last"])
             )
-            kept_sums = self._kept_young(aggregate, by, list(counts), arrivals, young_at)
+            kept_sums = self._kept_young(aggregate, by, list(counts), young_at)
             young = collect(kept_sums.group_by("__y").agg(nw.col("clean").sum()))
         else:
             young = None
             kept_sums = _persist(
-                aggregate.group_by(*by, "__lead", drop_null_keys=False).agg(
-                    nw.col(*counts).sum(), *[nw.col(a).min() for a in arrivals]
-                ),
+                aggregate.group_by(*by, "__lead", drop_null_keys=False).agg(nw.col(*counts).sum()),
                 self.table,
                 "sums",
             )
@@ -601,10 +599,12 @@ class _Build:
             flawed = [self._copied(picked)]
             before = [k for k in again if 0 < k < S - 1]  # the latest row yet to compare
             if before:  # each lead's latest row at those stages, and its arrival after
+                # (their arrivals from their own rows: a few leads')
+                mine = leads_of(marked.join(candidates.select("lead"), on="lead", how="semi"))
                 latest = (
                     picked.filter(s.is_in(before)).group_by("lead")
                     .agg(*[nw.when(s == k).then(when).max().alias(f"x{k}") for k in before])
-                    .join(candidates.select("lead", *[f"a{k + 1}" for k in before]), on="lead")
+                    .join(mine.select("lead", *[f"a{k + 1}" for k in before]), on="lead")
                 )  # fmt: skip
                 late = [(nw.col(f"x{k}") > nw.col(f"a{k + 1}")).fill_null(False) for k in before]
                 flawed.append(
@@ -631,14 +631,18 @@ class _Build:
             for k in range(S - 1):
                 figures[f"skip{k}"] -= int(flags[f"skip{k}"].sum())
             if by:  # taken off the groups' stage tables
-                taken = flags[by].assign(**{c: -flags[c] for c in steps})
+                taken = flags[by].assign(clean=-flags["n"], **{c: -flags[c] for c in steps})
                 grouped = pd.concat([grouped, taken], ignore_index=True)
         cube = None
         if by:
-            cube = grouped.groupby(by, dropna=False)[list(steps)].sum().reset_index()
-            cube = cube[cube["__leads"] > 0].drop(columns="__leads")  # groups of regular leads
-            cube.columns = [c.removesuffix("__min") for c in cube.columns]  # as in the table
-            cube = cube.astype({c: np.int64 for c in steps if c != "__leads"})
+            sums = grouped.groupby(by, dropna=False)[["clean", *steps]].sum().reset_index()
+            sums = sums[sums["clean"] > 0].reset_index(drop=True)  # groups of regular leads
+            cube = sums[by].rename(columns=lambda c: c.removesuffix("__min"))  # as in the table
+            for k in range(1, S):
+                cube[f"entered{k}"] = sums["clean" if k == 1 else f"passed{k - 1}"]
+                cube[f"passed{k}"] = sums[f"passed{k}"]
+                cube[f"attempts{k}"] = sums[f"attempts{k}"]
+            cube = cube.astype({c: np.int64 for c in cube.columns[len(by) :]})
         n_special = figures["leads"] - figures["clean"] + n_flagged
         special_rows = no_lead
         if n_special:  # their rows, read by pandas: how many
@@ -762,10 +766,8 @@ class _Build:
             np.add.at(out[k], (kind, b), leads[seen])
         return out
 
-    def _kept_young(
-        self, aggregate: Any, by: list[str], counts: list[str], arrivals: list[str], at: int
-    ) -> Any:
-        """The read's aggregate (sums of ``counts`` and least ``arrivals``) kept in DuckDB
+    def _kept_young(self, aggregate: Any, by: list[str], counts: list[str], at: int) -> Any:
+        """The read's aggregate (sums of ``counts``) kept in DuckDB
         per group of ``by``, ``__lead`` and ``__y``, a code per lead for the young-lead
         summary: its digit ``k - 1`` in base ``2 * BUCKETS + 1`` tells the lead's step
         ``k``: 0 (not entered), ``1 + b`` (passed, after a time in bucket ``b``) or
@@ -792,7 +794,6 @@ class _Build:
             )
         keys = ", ".join(sql_name(c) for c in [*by, "__lead"])
         aggs = [f"sum({sql_name(c)}) AS {sql_name(c)}" for c in counts]
-        aggs += [f"min({sql_name(a)}) AS {sql_name(a)}" for a in arrivals]
         coded = f"SELECT *, {' + '.join(digits)} AS __y FROM {SELF}"
         sql = f"SELECT {keys}, __y, {', '.join(aggs)} FROM ({coded}) GROUP BY {keys}, __y"
         native = nw.to_native(aggregate).query(SELF, sql)
