@@ -398,10 +398,18 @@ def child_validated(path: str, out: str) -> dict:
     persist = engine._persist
 
     def grab(frame, table, name):  # the per-lead query, as the kit would keep it
-        if name != "leads":  # what comes before it (the as-of pass's tables) is kept
-            return persist(frame, table, name)
+        # (a Parquet file's read keeps no lead table: its per-lead query is then the
+        # one its aggregate ("sums") reads, taken from the reader's own variables)
+        if name not in ("leads", "sums"):  # what comes before it (the as-of pass's
+            return persist(frame, table, name)  # tables) is kept
+        caller = sys._getframe(1)
+        while "deferred" not in caller.f_locals:  # up to the reader's run()
+            caller = caller.f_back
+        own = caller.f_locals
+        if name == "sums":  # a deferred read's (a kept lead table came before)
+            frame = own["per"]
         seen["sql"], seen["table"] = nw.to_native(frame).sql_query(), table  # kept open
-        build = sys._getframe(1).f_locals["self"]  # the kit's reader: its rep dictionary
+        build = own["self"]  # the kit's reader: its rep dictionary
         seen["values"] = nw.to_native(build.dictionary["__g0"]).sql_query()
         raise _Stop
 

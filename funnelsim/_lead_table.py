@@ -33,6 +33,8 @@ __all__ = [
     "one",
     "time_buckets",
     "with_values",
+    "young_code",
+    "young_counts",
 ]
 
 #: Nanoseconds in a day.
@@ -112,6 +114,55 @@ def time_buckets(ns: np.ndarray) -> np.ndarray:
     out = np.zeros(ns.shape, dtype=np.int64)
     pos = ns > 0
     out[pos] = 1 + np.floor(4 * np.log2(ns[pos].astype(np.float64))).astype(np.int64)
+    return out
+
+
+def young_code(stages: int, at: int) -> str:
+    """DuckDB's expression of a lead's code in the young-lead summary, from its arrivals
+    ``__a0``, ``__a1``...: its digit ``k - 1`` in base ``2 * BUCKETS + 1`` tells the
+    lead's step ``k``: 0 (not entered), ``1 + b`` (passed, after a time in bucket ``b``)
+    or ``1 + BUCKETS + b`` (waiting since a time in bucket ``b`` before ``at``, ns):
+    :func:`time_buckets` as SQL. At most 6 steps fit in a BIGINT.
+
+    A lead that passed step 1 after 4 ns (bucket 9: digit 10) and waits at step 2 since
+    ``10**15 - 4`` ns (bucket 200: digit 458), counted by :func:`young_counts`:
+
+    >>> import duckdb
+    >>> con = duckdb.connect()
+    >>> sql = young_code(3, at=10**15)
+    >>> con.execute(f"SELECT {sql} FROM (SELECT 0 AS __a0, 4 AS __a1, NULL AS __a2)").fetchone()
+    (235880,)
+    >>> young_counts(pd.DataFrame({"__y": [235880], "clean": [7]}), 3)[:, :, [9, 200]].tolist()
+    [[[7, 0], [0, 0]], [[0, 0], [0, 7]]]
+    """
+    base, digits = 2 * BUCKETS + 1, []
+
+    def bucket(d: str) -> str:
+        return f"(CASE WHEN {d} <= 0 THEN 0 ELSE 1 + CAST(floor(4 * log2({d})) AS INTEGER) END)"
+
+    for k in range(1, stages):
+        this, prev = f'"__a{k}"', f'"__a{k - 1}"'
+        digits.append(
+            f"CAST(CASE WHEN {this} IS NOT NULL THEN 1 + {bucket(f'{this} - {prev}')}"
+            f" WHEN {prev} IS NOT NULL THEN {1 + BUCKETS} + {bucket(f'{at} - {prev}')}"
+            f" ELSE 0 END AS BIGINT) * {base ** (k - 1)}"
+        )
+    return " + ".join(digits)
+
+
+def young_counts(young: pd.DataFrame, stages: int) -> np.ndarray:
+    """The young-lead summary (``__y``, a :func:`young_code`, and ``clean``, its leads)
+    as counts of leads, an array ``[step - 1, kind, bucket]``: kind 0 passed, 1 waiting
+    (an example at :func:`young_code`)."""
+    base = 2 * BUCKETS + 1
+    out = np.zeros((stages - 1, 2, BUCKETS), dtype=np.int64)
+    codes = young["__y"].to_numpy(np.int64)
+    leads = young["clean"].fillna(0).to_numpy(np.int64)
+    for k in range(stages - 1):
+        digit = codes // base**k % base
+        seen = digit > 0
+        kind, b = (digit[seen] - 1) // BUCKETS, (digit[seen] - 1) % BUCKETS
+        np.add.at(out[k], (kind, b), leads[seen])
     return out
 
 

@@ -70,7 +70,6 @@ from ._formats import (
     tomorrow,
 )
 from ._lead_table import (
-    BUCKETS,
     NAMES,
     SELF,
     Deferred,
@@ -78,6 +77,8 @@ from ._lead_table import (
     collect,
     one,
     with_values,
+    young_code,
+    young_counts,
 )
 from ._reader import (
     LogError,
@@ -555,8 +556,8 @@ class _Build:
         young_at = None  # the time the young-lead summary's ages are counted to
         known_end = as_of is not None or not pd.isna(stats["last"])
         # (with a cube of few groups: the young-lead codes multiply its rows)
-        few = not by or np.prod([float(self.sizes[b.removesuffix("__min")]) for b in by]) <= 1000
-        if deferred and known_end and few and 1 < S <= YOUNG_STAGES:
+        groups = np.prod([float(self.sizes[b.removesuffix("__min")]) for b in by])
+        if deferred and known_end and groups <= 1000 and 1 < S <= YOUNG_STAGES:
             young_at = (
                 int(pd.Timestamp(as_of).as_unit("ns").value)
                 if as_of is not None
@@ -713,7 +714,7 @@ class _Build:
             groups=self.groups,
             column_of=dict(self.internal),
             cube=cube,
-            young=self._young_counts(young),
+            young=None if young is None else young_counts(young, S),
             young_at=young_at,
             decode=dict(self.dictionary),
             extras=self.extras,
@@ -750,51 +751,16 @@ class _Build:
         groups = np.prod([float(self.sizes[v]) for v in columns])
         return [f"{v}__min" for v in columns] if groups <= CUBE_GROUPS else []
 
-    def _young_counts(self, young: pd.DataFrame | None) -> np.ndarray | None:
-        """The young-lead summary (:meth:`_kept_young`) as counts of leads, an array
-        ``[step - 1, kind, bucket]``: kind 0 passed, 1 waiting; None where not kept."""
-        if young is None:
-            return None
-        S, base = len(self.stages), 2 * BUCKETS + 1
-        out = np.zeros((S - 1, 2, BUCKETS), dtype=np.int64)
-        codes = young["__y"].to_numpy(np.int64)
-        leads = young["clean"].fillna(0).to_numpy(np.int64)
-        for k in range(S - 1):
-            digit = codes // base**k % base
-            seen = digit > 0
-            kind, b = (digit[seen] - 1) // BUCKETS, (digit[seen] - 1) % BUCKETS
-            np.add.at(out[k], (kind, b), leads[seen])
-        return out
-
     def _kept_young(self, aggregate: Any, by: list[str], counts: list[str], at: int) -> Any:
-        """The read's aggregate (sums of ``counts``) kept in DuckDB
-        per group of ``by``, ``__lead`` and ``__y``, a code per lead for the young-lead
-        summary: its digit ``k - 1`` in base ``2 * BUCKETS + 1`` tells the lead's step
-        ``k``: 0 (not entered), ``1 + b`` (passed, after a time in bucket ``b``) or
-        ``1 + BUCKETS + b`` (waiting since a time in bucket ``b`` before ``at``), bucket
-        0 a time of 0 or less and ``b`` > 0 one in ``[2**((b-1)/4), 2**(b/4))``
-        nanoseconds (:func:`funnelsim._lead_table.time_buckets`; read by
-        :meth:`LeadTable.young_bounds`). A group key more: 0.35 s at 10 M rows, against
+        """The read's aggregate (sums of ``counts``) kept in DuckDB per group of ``by``,
+        ``__lead`` and ``__y``, a code per lead for the young-lead summary, its waiting
+        leads' times counted to ``at`` (:func:`funnelsim._lead_table.young_code`). A
+        group key more: 0.35 s at 10 M rows, against
         the lead table that the young-lead check would otherwise write (2 to 3 s; a
         grouping set of its own computes every sum twice: 1.6 s)."""
-        S, base = len(self.stages), 2 * BUCKETS + 1
-
-        def bucket(d: str) -> str:
-            return (
-                f"(CASE WHEN {d} <= 0 THEN 0 ELSE 1 + CAST(floor(4 * log2({d})) AS INTEGER) END)"
-            )
-
-        digits = []
-        for k in range(1, S):
-            this, prev = f'"__a{k}"', f'"__a{k - 1}"'
-            digits.append(
-                f"CAST(CASE WHEN {this} IS NOT NULL THEN 1 + {bucket(f'{this} - {prev}')}"
-                f" WHEN {prev} IS NOT NULL THEN {1 + BUCKETS} + {bucket(f'{at} - {prev}')}"
-                f" ELSE 0 END AS BIGINT) * {base ** (k - 1)}"
-            )
         keys = ", ".join(sql_name(c) for c in [*by, "__lead"])
         aggs = [f"sum({sql_name(c)}) AS {sql_name(c)}" for c in counts]
-        coded = f"SELECT *, {' + '.join(digits)} AS __y FROM {SELF}"
+        coded = f"SELECT *, {young_code(len(self.stages), at)} AS __y FROM {SELF}"
         sql = f"SELECT {keys}, __y, {', '.join(aggs)} FROM ({coded}) GROUP BY {keys}, __y"
         native = nw.to_native(aggregate).query(SELF, sql)
         return _persist(nw.from_native(native), self.table, "sums")
