@@ -482,8 +482,9 @@ class _Build:
 
         spaced = self.text_lead and not self.trimmed  # ids the pandas reader would strip
 
-        def leads_of(marked: Any) -> Any:
-            """One row per lead of ``marked``'s rows: what later questions read, no more."""
+        def leads_of(marked: Any, kept=kept, odd=odd, again=again, counted=counted) -> Any:
+            """One row per lead of ``marked``'s rows: what later questions read, no more
+            (its expressions bound here: the names are used again below)."""
             per = self._per_lead_duckdb(marked) if duck else self._per_lead(marked)
             return per.with_columns(**arrive).select(
                 "lead",
@@ -502,6 +503,7 @@ class _Build:
             )
 
         per = leads_of(marked)
+
         # the lead table is kept (written) now, or, for Parquet files the kit reads,
         # on the first question that needs it: the figures below are then an aggregate
         # over the rows, the table of a row per lead never written when the questions
@@ -510,6 +512,14 @@ class _Build:
         deferred = duck and bool(self.table.files)
         if not deferred:
             per = _persist(per, self.table, "leads")
+
+        def some_leads(ids: Any) -> Any:
+            """The rows of ``per`` of the leads in ``ids`` (a few): from their own rows
+            where the lead table is not written yet, else from it."""
+            if deferred:
+                return leads_of(marked.join(ids, on="lead", how="semi"))
+            return per.join(ids, on="lead", how="semi")
+
         nolead = nw.col("__nolead")
         # --- the log's figures in one aggregate: rows, leads, the clean ones (no
         # invalid row, not irregular: regular unless a row-by-row check below flags
@@ -592,16 +602,15 @@ class _Build:
         candidates = ones.filter(nw.col("candidates") > 0)
         flagged = None
         if figures["candidates"]:
-            again = [k for k in range(S) if figures[f"r{k}"]]
-            picked = rows.filter(~lead.is_null() & s.is_in(again))
+            repeated = [k for k in range(S) if figures[f"r{k}"]]
+            picked = rows.filter(~lead.is_null() & s.is_in(repeated))
             few = 2 * figures["candidates"] < figures["leads"]
             if few and figures["listed"] == figures["candidates"]:  # their rows only
                 picked = picked.join(candidates.select("lead"), on="lead", how="semi")
             flawed = [self._copied(picked)]
-            before = [k for k in again if 0 < k < S - 1]  # the latest row yet to compare
+            before = [k for k in repeated if 0 < k < S - 1]  # the latest row yet to compare
             if before:  # each lead's latest row at those stages, and its arrival after
-                # (their arrivals from their own rows: a few leads')
-                mine = leads_of(marked.join(candidates.select("lead"), on="lead", how="semi"))
+                mine = some_leads(candidates.select("lead"))  # their arrivals
                 latest = (
                     picked.filter(s.is_in(before)).group_by("lead")
                     .agg(*[nw.when(s == k).then(when).max().alias(f"x{k}") for k in before])
@@ -624,8 +633,7 @@ class _Build:
         self.progress.step()  # leads sorted: regular, irregular, invalid
         n_flagged = 0
         if flagged is not None:  # the clean leads flagged: no longer regular
-            # their rows read again (a few leads' rows): their part of the figures
-            flags = leads_of(marked.join(flagged, on="lead", how="semi")).filter(clean)
+            flags = some_leads(flagged).filter(clean)  # their part of the figures
             flags = self._sums(flags, by, n=one(clean), **skips, **steps)
             young = None  # the summary counted them: the young-lead check asks the table
             n_flagged = int(flags["n"].sum())
@@ -676,8 +684,8 @@ class _Build:
             )
         latest = stats["last"]
         if special_rows:  # the latest time of the regular leads' rows (the rest: pandas)
-            kept = rows.filter(~self._nolead(lead)).join(special, on="lead", how="anti")
-            latest = collect(kept.select(last=when.max()))["last"].iloc[0]
+            theirs = rows.filter(~self._nolead(lead)).join(special, on="lead", how="anti")
+            latest = collect(theirs.select(last=when.max()))["last"].iloc[0]
         self.progress.step()  # the log's figures
         n_regular = figures["leads"] - n_special
         n_patch = 0 if patch is None else len(patch["reached"])
