@@ -37,16 +37,30 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
+from ._cli_args import (
+    EXIT_BAD_INPUT,
+    Formatter,
+    Parser,
+    argparse_words,
+    by_option,
+    file_arguments,
+    help_text,
+    name_pairs,
+    pairs_argument,
+    print_dropped,
+    progress_bar,
+    stages_option,
+    warnings_as_notes,
+)
 from ._version import __version__
-from .backtesting import BacktestWarning, backtest
+from .backtesting import backtest
 from .calls import read_calls
 from .distributions import Cycle, DealSize
 from .engine import ENGINES
@@ -81,63 +95,8 @@ from .summaries import (
     unit_words,
 )
 from .targets import Attainment, attainment, read_targets
-from .young import YoungLeadsWarning
 
 __all__ = ["build_parser", "main"]
-
-EXIT_BAD_INPUT = 2
-
-
-class _Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line on stderr and exit code 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_BAD_INPUT, t("cli.usage_error", prog=self.prog, message=message) + "\n")
-
-
-# argparse's own words (usage:, options, its error messages) go through gettext when it
-# uses them; these are looked up in the kit's catalogue instead (keys cli.argparse.*).
-_ARGPARSE_WORDS = {
-    "usage: ": "cli.argparse.usage",
-    "positional arguments": "cli.argparse.positional",
-    "options": "cli.argparse.options",
-    "show this help message and exit": "cli.argparse.help",
-    "the following arguments are required: %s": "cli.argparse.required",
-    "unrecognized arguments: %s": "cli.argparse.unrecognized",
-    "invalid choice: %(value)r (choose from %(choices)s)": "cli.argparse.choice",
-    "expected one argument": "cli.argparse.one",
-    "argument %(argument_name)s: %(message)s": "cli.argparse.argument",
-    "invalid %(type)s value: %(value)r": "cli.argparse.type",
-    "ambiguous option: %(option)s could match %(matches)s": "cli.argparse.ambiguous",
-    "expected at least one argument": "cli.argparse.at_least_one",
-    "one of the arguments %s is required": "cli.argparse.one_of",
-    "not allowed with argument %s": "cli.argparse.not_allowed",
-}
-
-
-@contextlib.contextmanager
-def _argparse_words() -> Iterator[None]:
-    """argparse speaks the kit's language while the parser is built and used."""
-    original = argparse._  # type: ignore[attr-defined]
-
-    def lookup(message: str) -> str:
-        key = _ARGPARSE_WORDS.get(message)
-        return t(key) if key else original(message)
-
-    argparse._ = lookup  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        argparse._ = original  # type: ignore[attr-defined]
-
-
-class _Formatter(argparse.RawDescriptionHelpFormatter):
-    """Keep the epilog's examples as written."""
-
-
-def _h(key: str, default: object) -> str:
-    """A help text with its default value."""
-    return f"{t(key)} ({t('cli.default', value=default)})"
 
 
 # ------------------------------------------------------------------ parser
@@ -150,16 +109,16 @@ def _log_arguments(parser: argparse.ArgumentParser, *, estimate: bool = True) ->
         "--format",
         choices=[f for f in FORMATS if f not in READERS],
         default="events",
-        help=_h("cli.help.format", "events"),
+        help=help_text("cli.help.format", "events"),
     )
     group.add_argument("--stages", required=True, metavar="A,B,C", help=t("cli.help.stages"))
-    _pairs_argument(group, "--column", "FIELD=NAME", "cli.help.column")
+    pairs_argument(group, "--column", "FIELD=NAME", "cli.help.column")
     group.add_argument("--as-of", metavar="DATE", default=None, help=t("cli.help.as_of"))
     if estimate:
         group.add_argument("--mature", metavar="DAYS", default=None, help=t("cli.help.mature"))
-    _file_arguments(group)
+    file_arguments(group)
     group.add_argument(
-        "--engine", choices=ENGINES, default="auto", help=_h("cli.help.engine", "auto")
+        "--engine", choices=ENGINES, default="auto", help=help_text("cli.help.engine", "auto")
     )
     group.add_argument("--table", default=None, metavar="NAME", help=t("cli.help.table"))
     group.add_argument("--query", default=None, metavar="SQL", help=t("cli.help.query"))
@@ -168,17 +127,17 @@ def _log_arguments(parser: argparse.ArgumentParser, *, estimate: bool = True) ->
         return
     est = parser.add_argument_group(t("cli.group.estimate"))
     est.add_argument(
-        "--by", default=None, type=_by, metavar="COLUMN[,COLUMN]", help=t("cli.help.by")
+        "--by", default=None, type=by_option, metavar="COLUMN[,COLUMN]", help=t("cli.help.by")
     )
     est.add_argument(
-        "--method", choices=METHODS, default="wilson", help=_h("cli.help.method", "wilson")
+        "--method", choices=METHODS, default="wilson", help=help_text("cli.help.method", "wilson")
     )
     est.add_argument(
         "--confidence-level",
         type=float,
         default=0.95,
         metavar="LEVEL",
-        help=_h("cli.help.level", 0.95),
+        help=help_text("cli.help.level", 0.95),
     )
 
 
@@ -186,11 +145,15 @@ def _forecast_arguments(parser: argparse.ArgumentParser, *, periods: int) -> Non
     group = parser.add_argument_group(t("cli.group.forecast"))
     group.add_argument("--target", type=float, default=None, help=t("cli.help.target"))
     group.add_argument(
-        "--probability", type=float, default=0.9, metavar="P", help=_h("cli.help.probability", 0.9)
+        "--probability",
+        type=float,
+        default=0.9,
+        metavar="P",
+        help=help_text("cli.help.probability", 0.9),
     )
     group.add_argument("--calls", type=int, default=None, metavar="N", help=t("cli.help.calls"))
     group.add_argument(
-        "--periods", type=int, default=periods, help=_h("cli.help.periods", periods)
+        "--periods", type=int, default=periods, help=help_text("cli.help.periods", periods)
     )
     group.add_argument(
         "--deal-size", default=None, metavar="MEAN|log", help=t("cli.help.deal_size")
@@ -201,7 +164,9 @@ def _forecast_arguments(parser: argparse.ArgumentParser, *, periods: int) -> Non
     group.add_argument(
         "--cycle", type=float, default=None, metavar="MEAN", help=t("cli.help.cycle")
     )
-    group.add_argument("--reps", type=int, default=10_000, help=_h("cli.help.reps", "10000"))
+    group.add_argument(
+        "--reps", type=int, default=10_000, help=help_text("cli.help.reps", "10000")
+    )
     group.add_argument("--seed", type=int, default=None, help=t("cli.help.seed"))
     group.add_argument("--fixed-ratios", action="store_true", help=t("cli.help.fixed_ratios"))
 
@@ -216,11 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
     >>> args.command, args.format, args.method
     ('fit', 'events', 'wilson')
     """
-    parser = _Parser(
+    parser = Parser(
         prog="funnelsim",
         description=t("cli.description"),
         epilog=t("cli.epilog"),
-        formatter_class=_Formatter,
+        formatter_class=Formatter,
     )
     parser.add_argument(
         "--version",
@@ -235,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=t("cli.fit.help"),
         description=t("cli.fit.description"),
         epilog=t("cli.fit.epilog"),
-        formatter_class=_Formatter,
+        formatter_class=Formatter,
     )
     _log_arguments(fit)
     fit.add_argument("--csv", action="store_true", help=t("cli.help.csv"))
@@ -245,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=t("cli.forecast.help"),
         description=t("cli.forecast.description"),
         epilog=t("cli.forecast.epilog"),
-        formatter_class=_Formatter,
+        formatter_class=Formatter,
     )
     _log_arguments(forecast)
     _forecast_arguments(forecast, periods=13)
@@ -255,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=t("cli.report.help"),
         description=t("cli.report.description"),
         epilog=t("cli.report.epilog"),
-        formatter_class=_Formatter,
+        formatter_class=Formatter,
     )
     _log_arguments(report)
     report.add_argument(
@@ -279,29 +244,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _file_arguments(group: Any) -> None:
-    """How a file is read and what happens to its bad rows: ``--encoding``,
-    ``--delimiter``, ``--sheet``, ``--errors`` and ``--dropped`` (a log's and a call
-    record's alike)."""
-    group.add_argument("--encoding", default=None, help=t("cli.help.encoding"))
-    group.add_argument("--delimiter", default=None, help=t("cli.help.delimiter"))
-    group.add_argument("--sheet", default=None, metavar="NAME|N", help=t("cli.help.sheet"))
-    group.add_argument(
-        "--errors", choices=("raise", "drop"), default="raise", help=_h("cli.help.errors", "raise")
-    )
-    group.add_argument("--dropped", metavar="FILE.csv", default=None, help=t("cli.help.dropped"))
-
-
-def _pairs_argument(group: Any, flag: str, metavar: str, help_key: str) -> None:
-    """An option given once per pair (``--column FIELD=NAME``, ``--outcome WORD=CLASS``)."""
-    group.add_argument(flag, action="append", default=[], metavar=metavar, help=t(help_key))
-
-
 def _calls_file_arguments(group: Any) -> None:
     """``report --calls-column FIELD=NAME --calls-outcome WORD=CLASS``: how the report
     reads its call record (``--column`` and the other options read the log)."""
-    _pairs_argument(group, "--calls-column", "FIELD=NAME", "cli.help.report_calls_column")
-    _pairs_argument(group, "--calls-outcome", "WORD=CLASS", "cli.help.report_calls_outcome")
+    pairs_argument(group, "--calls-column", "FIELD=NAME", "cli.help.report_calls_column")
+    pairs_argument(group, "--calls-outcome", "WORD=CLASS", "cli.help.report_calls_outcome")
 
 
 def _read_calls_file(args: argparse.Namespace):
@@ -309,7 +256,7 @@ def _read_calls_file(args: argparse.Namespace):
     its messages name those options. Columns recognised by their names are added to the
     log's line on stderr."""
     with speaking_to("cli-calls"):
-        columns = _pairs(args.calls_column, "--calls-column")
+        columns = name_pairs(args.calls_column, "--calls-column")
         calls = read_calls(
             args.calls_file,
             columns={k: v for k, v in columns.items() if v is not None} or None,
@@ -325,7 +272,7 @@ def _read_calls_file(args: argparse.Namespace):
 
 def _outcomes(items: Sequence[str], option: str) -> dict[str, str] | None:
     """``--outcome WORD=CLASS`` items as ``read_calls(outcomes=...)`` takes them."""
-    pairs = _pairs(items, option)
+    pairs = name_pairs(items, option)
     return {k: v or "" for k, v in pairs.items()} or None
 
 
@@ -343,37 +290,37 @@ def _kpi_parser(sub: Any) -> None:
         help=t("cli.kpi.help"),
         description=t("cli.kpi.description"),
         epilog=t("cli.kpi.epilog"),
-        formatter_class=_Formatter,
+        formatter_class=Formatter,
     )
     group = kpi.add_argument_group(t("cli.group.calls"))
     group.add_argument("file", metavar="CALLS", help=t("cli.help.calls_file"))
-    _pairs_argument(group, "--column", "FIELD=NAME", "cli.help.calls_column")
-    _pairs_argument(group, "--outcome", "WORD=CLASS", "cli.help.kpi_outcome")
-    _file_arguments(group)
+    pairs_argument(group, "--column", "FIELD=NAME", "cli.help.calls_column")
+    pairs_argument(group, "--outcome", "WORD=CLASS", "cli.help.kpi_outcome")
+    file_arguments(group)
     group.add_argument(
         "--effective-seconds", type=float, default=30.0, metavar="SECONDS",
-        help=_h("cli.help.effective_seconds", 30),
+        help=help_text("cli.help.effective_seconds", 30),
     )  # fmt: skip
     table = kpi.add_argument_group(t("cli.group.kpi"))
     table.add_argument(
-        "--by", default="rep", type=_by, metavar="COLUMN[,COLUMN]",
-        help=_h("cli.help.kpi_by", "rep"),
+        "--by", default="rep", type=by_option, metavar="COLUMN[,COLUMN]",
+        help=help_text("cli.help.kpi_by", "rep"),
     )  # fmt: skip
     table.add_argument(
         "--period", choices=("day", "week", "all"), default="day",
-        help=_h("cli.help.kpi_period", "day"),
+        help=help_text("cli.help.kpi_period", "day"),
     )  # fmt: skip
     table.add_argument(
-        "--method", choices=METHODS, default="wilson", help=_h("cli.help.method", "wilson")
+        "--method", choices=METHODS, default="wilson", help=help_text("cli.help.method", "wilson")
     )
     table.add_argument(
         "--confidence-level", type=float, default=0.95, metavar="LEVEL",
-        help=_h("cli.help.level", 0.95),
+        help=help_text("cli.help.level", 0.95),
     )  # fmt: skip
     table.add_argument("--csv", action="store_true", help=t("cli.help.kpi_csv"))
     table.add_argument("--heatmap", default=None, metavar="FILE.png", help=t("cli.help.heatmap"))
     table.add_argument(
-        "--min-calls", type=int, default=30, metavar="N", help=_h("cli.help.min_calls", 30)
+        "--min-calls", type=int, default=30, metavar="N", help=help_text("cli.help.min_calls", 30)
     )
     kpi.add_argument(
         "--lang", choices=available_languages(), default=None, help=t("cli.help.lang")
@@ -393,7 +340,7 @@ def _cmd_kpi(args: argparse.Namespace, out: TextIO) -> None:
             raise FunnelsimValueError("cli.error.dropped_same", path=args.heatmap)
     if args.dropped is not None and Path(args.dropped).resolve() == Path(args.file).resolve():
         raise FunnelsimValueError("cli.error.dropped_same", path=args.dropped)
-    pairs = _pairs(args.column, "--column")
+    pairs = name_pairs(args.column, "--column")
     columns = {k: v for k, v in pairs.items() if v is not None}
     calls = read_calls(
         args.file,
@@ -447,24 +394,12 @@ def _save_heatmap(calls, path: Path, min_calls: int) -> None:
 def _report_calls_dropped(calls, shown: int = 10) -> None:
     """``--errors drop``: the call rows left out, on stderr; calls left out for their
     outcome are missing from every rate too, which a note says (map their words instead)."""
-    _print_dropped(calls.dropped, calls.name, shown)
+    print_dropped(calls.dropped, calls.name, shown)
     column = getattr(calls, "columns_used", {}).get("outcome")
     if column is not None and len(calls.dropped):
         n = int((calls.dropped["column"] == column).sum())
         if n:
             print(t("cli.kpi.dropped_outcomes", n=n, column=column), file=sys.stderr)
-
-
-def _print_dropped(dropped: pd.DataFrame, name: str, shown: int) -> None:
-    """The first ``shown`` rows left out (row, column, reason), on stderr."""
-    if not len(dropped):
-        return
-    print(t("cli.dropped", n=len(dropped), name=name), file=sys.stderr)
-    for row in dropped.head(shown).itertuples(index=False):
-        print(t("cli.dropped.row", row=row.row, column=row.column, reason=row.reason),
-              file=sys.stderr)  # fmt: skip
-    if len(dropped) > shown:
-        print(t("cli.dropped.more", n=len(dropped) - shown), file=sys.stderr)
 
 
 def _snapshot_parser(sub: Any) -> None:
@@ -474,7 +409,7 @@ def _snapshot_parser(sub: Any) -> None:
         help=t("cli.snapshot.help"),
         description=t("cli.snapshot.description"),
         epilog=t("cli.snapshot.epilog"),
-        formatter_class=_Formatter,
+        formatter_class=Formatter,
     )
     snapshot.add_argument("file", metavar="SHEET", help=t("cli.help.snapshot_file"))
     snapshot.add_argument("--sheet", default=None, metavar="NAME|N", help=t("cli.help.sheet"))
@@ -491,20 +426,27 @@ def _backtest_parser(sub: Any) -> None:
         help=t("cli.backtest.help"),
         description=t("cli.backtest.description"),
         epilog=t("cli.backtest.epilog"),
-        formatter_class=_Formatter,
+        formatter_class=Formatter,
     )
     _log_arguments(parser, estimate=False)
     group = parser.add_argument_group(t("cli.group.backtest"))
     group.add_argument("--horizon", default=None, metavar="DAYS", help=t("cli.help.horizon"))
     group.add_argument(
-        "--period", choices=("week", "month"), default=None, help=_h("cli.help.period", "week")
+        "--period",
+        choices=("week", "month"),
+        default=None,
+        help=help_text("cli.help.period", "week"),
     )
     group.add_argument("--start", default=None, metavar="DATE", help=t("cli.help.start"))
     group.add_argument("--window", type=int, default=None, metavar="N", help=t("cli.help.window"))
     group.add_argument(
-        "--min-history", type=int, default=6, metavar="N", help=_h("cli.help.min_history", 6)
+        "--min-history",
+        type=int,
+        default=6,
+        metavar="N",
+        help=help_text("cli.help.min_history", 6),
     )
-    group.add_argument("--reps", type=int, default=4000, help=_h("cli.help.reps", "4000"))
+    group.add_argument("--reps", type=int, default=4000, help=help_text("cli.help.reps", "4000"))
     group.add_argument("--seed", type=int, default=None, help=t("cli.help.seed"))
 
 
@@ -514,7 +456,7 @@ def _cmd_backtest(args: argparse.Namespace, out: TextIO) -> None:
     if horizon is not None:
         with contextlib.suppress(ValueError):
             horizon = float(horizon)
-    with _progress(1, args.quiet, t("progress.backtest")) as bar:
+    with progress_bar(1, args.quiet, t("progress.backtest")) as bar:
 
         def progress(done: int, total: int) -> None:
             bar.total = total
@@ -542,54 +484,13 @@ def _cmd_backtest(args: argparse.Namespace, out: TextIO) -> None:
         print(line, file=out)
 
 
-# ------------------------------------------------------------------ helpers
-#: How each NAME=VALUE option is written, for its error message.
-_PAIR_EXAMPLES = {
-    "--column": "lead=id",
-    "--stages": "dial=call_time,sale=signed_on",
-    "--calls-column": "duration=talk_secs",
-    "--outcome": "关机=no_answer",
-    "--calls-outcome": "关机=no_answer",
-}
-
-
-def _pairs(items: Sequence[str], option: str) -> dict[str, str | None]:
-    out: dict[str, str | None] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            example = _PAIR_EXAMPLES[option]
-            raise FunnelsimValueError("cli.error.pair", option=option, value=item, example=example)
-        out[name.strip()] = value.strip() or None
-    return out
-
-
-def _by(text: str) -> str | list[str] | None:
-    """``--by``: one group column, or several joined by commas (``rep,product``).
-
-    >>> _by("rep"), _by(" rep , 产品 "), _by(",")
-    ('rep', ['rep', '产品'], None)
-    """
-    names = [s.strip() for s in text.split(",") if s.strip()]
-    if not names:
-        return None
-    return names[0] if len(names) == 1 else names
-
-
-def _stages(text: str) -> list[str] | dict[str, str | None]:
-    items = [s.strip() for s in text.split(",") if s.strip()]
-    if any("=" in s for s in items):
-        return _pairs(items, "--stages")
-    return items
-
-
 def _read(args: argparse.Namespace):
     """Read the log named on the command line (all options as :func:`read_log` takes them)."""
-    columns = {k: v for k, v in _pairs(args.column, "--column").items() if v is not None}
+    columns = {k: v for k, v in name_pairs(args.column, "--column").items() if v is not None}
     log = read_log(
         args.log,
         format=args.format,
-        stages=_stages(args.stages),
+        stages=stages_option(args.stages),
         columns=columns or None,
         encoding=args.encoding,
         errors=args.errors,
@@ -612,7 +513,7 @@ def _report_recognised(log, args: argparse.Namespace) -> None:
     recognised = [
         f"{f}={c}"
         for f, c in log.columns_used.items()
-        if c != f and f not in _pairs(args.column, "--column")
+        if c != f and f not in name_pairs(args.column, "--column")
     ]
     if recognised and not args.quiet:
         args.recognised = t("cli.recognised", columns=", ".join(recognised))
@@ -628,7 +529,7 @@ def _report_dropped(log, args: argparse.Namespace, shown: int = 10) -> None:
         dropped.to_csv(out, index=False, lineterminator="\n")
     if not len(dropped):
         return
-    _print_dropped(dropped, log.name, shown)
+    print_dropped(dropped, log.name, shown)
     # rows kept: one per period and group, per lead, or per event (a lead's stages)
     kept = {
         "counts": lambda: len(log.counts),
@@ -637,27 +538,6 @@ def _report_dropped(log, args: argparse.Namespace, shown: int = 10) -> None:
     }[log.format]()
     if len(dropped) > kept:
         print(t("cli.dropped.most"), file=sys.stderr)
-
-
-def _warnings_as_notes() -> list[str]:
-    """Inside ``warnings.catch_warnings()``: collect each :class:`YoungLeadsWarning` as one
-    line, once (a command may fit twice), for ``main`` to print as a ``note:`` on stderr
-    once the command has succeeded; other warnings show as before."""
-    notes: list[str] = []
-    show = warnings.showwarning
-
-    def note(message, category, filename, lineno, file=None, line=None):
-        if not issubclass(category, (YoungLeadsWarning, BacktestWarning)):
-            return show(message, category, filename, lineno, file, line)
-        text = " ".join(str(message).split())
-        if text not in notes:
-            notes.append(text)
-        return None
-
-    warnings.simplefilter("always", YoungLeadsWarning)
-    warnings.simplefilter("always", BacktestWarning)
-    warnings.showwarning = note
-    return notes
 
 
 def _fit(log, args: argparse.Namespace):
@@ -683,22 +563,6 @@ def _mature(args: argparse.Namespace) -> float | str | None:
     except (TypeError, ValueError):
         raise FunnelsimValueError("cli.error.mature", value=args.mature) from None
     return args.mature
-
-
-@contextlib.contextmanager
-def _progress(total: int, quiet: bool, desc: str) -> Iterator[Any]:
-    """A progress bar on stderr, shown only on a terminal and without ``--quiet``."""
-    bar = tqdm(
-        total=total,
-        desc=desc,
-        file=sys.stderr,
-        leave=False,
-        disable=quiet or not sys.stderr.isatty(),
-    )
-    try:
-        yield bar
-    finally:
-        bar.close()
 
 
 # ------------------------------------------------------------------ commands
@@ -754,7 +618,7 @@ def _cycle(args: argparse.Namespace):
 def _cmd_forecast(args: argparse.Namespace, out: TextIO) -> None:
     if args.target is None and args.calls is None:
         raise FunnelsimValueError("cli.error.no_target")
-    with _progress(3, args.quiet, t("cli.progress.forecast")) as bar:
+    with progress_bar(3, args.quiet, t("cli.progress.forecast")) as bar:
         log = _read(args)
         fit = fit_log(
             log, method=args.method, confidence_level=args.confidence_level, mature=_mature(args)
@@ -816,7 +680,7 @@ def _cmd_report(args: argparse.Namespace, out: TextIO) -> None:
         raise FunnelsimValueError("cli.error.elapsed_alone", value=args.elapsed)
     sections = 2 + (args.by is not None) + (args.target is not None or args.calls is not None)
     sections += (args.calls_file is not None) + (args.attainment is not None)
-    with _progress(sections, args.quiet, t("cli.progress.report")) as bar:
+    with progress_bar(sections, args.quiet, t("cli.progress.report")) as bar:
         log = _read(args)
         call_log = None if args.calls_file is None else _read_calls_file(args)
         att, att_notes = (None, []) if args.attainment is None else _attainment_notes(args, log)
@@ -1022,7 +886,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
            dial → sale          80/6000  1.33%   1.07% – 1.66%
     """
     out = sys.stdout if out is None else out
-    with _argparse_words():
+    with argparse_words():
         args = build_parser().parse_args(argv)
     commands = {
         "fit": _cmd_fit,
@@ -1045,7 +909,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
             np.errstate(all="ignore"),
         ):
             warnings.simplefilter("ignore", RuntimeWarning)
-            notes = _warnings_as_notes()
+            notes = warnings_as_notes()
             commands[args.command](args, out)
         for note in notes:  # after the command's output, and only when it succeeded
             print(t("cli.note", note=note), file=sys.stderr)

@@ -357,11 +357,11 @@ class _Terminal(io.StringIO):
 @pytest.mark.parametrize(("terminal", "quiet", "shown"), [(True, False, True),
                          (True, True, False), (False, False, False)])  # fmt: skip
 def test_progress_bar_only_on_a_terminal_and_not_quiet(monkeypatch, terminal, quiet, shown):
-    from funnelsim import cli
+    from funnelsim import _cli_args
 
     stream = _Terminal() if terminal else io.StringIO()
     monkeypatch.setattr(sys, "stderr", stream)
-    with cli._progress(2, quiet, "building the report") as bar:
+    with _cli_args.progress_bar(2, quiet, "building the report") as bar:
         bar.update()
     assert ("building the report" in stream.getvalue()) is shown
 
