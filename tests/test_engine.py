@@ -804,4 +804,7 @@ def test_young_lead_summary_bounds_the_check(seed, recent, tmp_path):
         assert cleared  # a tight enough bound: the common case asks nothing
     if recent == 0.3:
         assert exact["flagged"].any() and not cleared
+        again = fs.read_log(path, format="events", stages=STAGES, engine="duckdb")
+        with pytest.warns(fs.YoungLeadsWarning):  # the fit asks the table, and warns
+            fs.fit(again, by="rep")
     assert log.engine.young_bounds(0.9, as_of + 1) is None  # another as_of: not known
