@@ -619,11 +619,9 @@ class LeadTable:
         for k in range(1, len(self.stages)) if patch is not None else ():
             start, end = patch[f"a{k - 1}"], patch[f"a{k}"]
             entered[k - 1] += int(start.notna().sum())
-            both = (start.notna() & end.notna()).to_numpy()
-            took = end[both].to_numpy(np.int64) - start[both].to_numpy(np.int64)
             wait = (start.notna() & end.isna() & patch["closed"].isna()).to_numpy()
             age = as_of - start[wait].to_numpy(np.int64)
-            for kind, times in ((0, took), (1, age)):
+            for kind, times in ((0, self._patch_took(k)), (1, age)):
                 np.add.at(counts[k - 1, kind], time_buckets(times), 1)
         out = []
         for k in range(len(self.stages) - 1):
@@ -638,6 +636,15 @@ class LeadTable:
             out.append((int(entered[k]), int(waiting[: b + 3].sum()), above))
         return out
 
+    def _patch_took(self, k: int) -> np.ndarray:
+        """The times (ns) the patch's leads took to pass step ``k`` (those with both
+        times; none without a patch)."""
+        if self.patch is None or not len(self.patch):
+            return np.array([], dtype=np.int64)
+        start, end = self.patch[f"a{k - 1}"], self.patch[f"a{k}"]
+        both = (start.notna() & end.notna()).to_numpy()
+        return end[both].to_numpy(np.int64) - start[both].to_numpy(np.int64)
+
     def _ranked(self, asks: dict[int, tuple[float, int, int]]) -> dict[int, np.ndarray] | None:
         """For :meth:`step_times` on DuckDB: each step's times passing at ranks ``lo`` and
         ``lo + 1`` (ns, ascending, over the engine's leads and the patch's), DuckDB's
@@ -648,14 +655,9 @@ class LeadTable:
         The union's value at rank ``lo`` is the ``lo - r0``-th of the engine's values
         from rank ``r0 = max(0, lo - p)`` up and the patch's ``p`` values: every engine
         value below rank ``r0`` lies below it, whatever the patch holds."""
-        patch = self.patch if self.patch is not None and len(self.patch) else None
         theirs = {}
         for k in asks:
-            took = np.array([], dtype=np.int64)
-            if patch is not None:
-                start, end = patch[f"a{k - 1}"], patch[f"a{k}"]
-                both = (start.notna() & end.notna()).to_numpy()
-                took = end[both].to_numpy(np.int64) - start[both].to_numpy(np.int64)
+            took = self._patch_took(k)
             if len(took) > 1000:
                 return None
             theirs[k] = took

@@ -566,13 +566,9 @@ class _Build:
         young_at = None  # the time the young-lead summary's ages are counted to
         known_end = as_of is not None or not pd.isna(stats["last"])
         # (with a cube of few groups: the young-lead codes multiply its rows)
-        groups = np.prod([float(self.sizes[b.removesuffix("__min")]) for b in by])
+        groups = self._combinations([b.removesuffix("__min") for b in by])
         if deferred and known_end and groups <= 1000 and 1 < S <= YOUNG_STAGES:
-            young_at = (
-                int(pd.Timestamp(as_of).as_unit("ns").value)
-                if as_of is not None
-                else int(stats["last"])
-            )
+            young_at = limit if as_of is not None else int(stats["last"])
             kept_sums = self._kept_young(aggregate, by, list(counts), young_at)
             young = collect(kept_sums.group_by("__y").agg(nw.col("clean").sum()))
         else:
@@ -756,16 +752,20 @@ class _Build:
         columns = list(self.internal.values())
         if not columns or any(v not in self.dictionary for v in columns):
             return []
-        groups = np.prod([float(self.sizes[v]) for v in columns])
-        return [f"{v}__min" for v in columns] if groups <= CUBE_GROUPS else []
+        return [f"{v}__min" for v in columns] if self._combinations(columns) <= CUBE_GROUPS else []
+
+    def _combinations(self, columns: list[str]) -> float:
+        """How many groups ``columns`` (DuckDB keys whose values it knows) make together
+        at most: the product of their numbers of values (1 for none)."""
+        return float(np.prod([float(self.sizes[v]) for v in columns]))
 
     def _kept_young(self, aggregate: Any, by: list[str], counts: list[str], at: int) -> Any:
         """The read's aggregate (sums of ``counts``) kept in DuckDB per group of ``by``,
         ``__lead`` and ``__y``, a code per lead for the young-lead summary, its waiting
         leads' times counted to ``at`` (:func:`funnelsim._lead_table.young_code`). A
-        group key more: 0.35 s at 10 M rows, against
-        the lead table that the young-lead check would otherwise write (2 to 3 s; a
-        grouping set of its own computes every sum twice: 1.6 s)."""
+        group key more: 0.35 s at 10 M rows, against the lead table that the young-lead
+        check would otherwise write (2 to 3 s; a grouping set of its own computes every
+        sum twice: 1.6 s)."""
         keys = ", ".join(sql_name(c) for c in [*by, "__lead"])
         aggs = [f"sum({sql_name(c)}) AS {sql_name(c)}" for c in counts]
         coded = f"SELECT *, {young_code(len(self.stages), at)} AS __y FROM {SELF}"

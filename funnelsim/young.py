@@ -127,7 +127,7 @@ def _engine_young(log: Log, quantile: float, columns: list[str]) -> pd.DataFrame
     """:func:`young_leads` of a log an engine holds (:meth:`LeadTable.step_times`)."""
     if log.as_of is None:
         return pd.DataFrame({c: [] for c in columns})
-    as_of = pd.Timestamp(log.as_of).as_unit("ns").value
+    as_of = _as_of_ns(log)
     rows = []
     for k, (n, passed, typical, young) in enumerate(log.engine.step_times(quantile, as_of), 1):
         rows.append((log.stages[k], n, passed, young, young / n if n else 0.0, typical))
@@ -135,6 +135,11 @@ def _engine_young(log: Log, quantile: float, columns: list[str]) -> pd.DataFrame
     table["flagged"] = table["share"] > YOUNG_SHARE
     table.attrs["unit"] = "days"
     return table
+
+
+def _as_of_ns(log: Log) -> int:
+    """``log.as_of`` as int64 nanoseconds, as an engine's lead table holds its times."""
+    return pd.Timestamp(log.as_of).as_unit("ns").value
 
 
 def warn_young_leads(log: Log, stacklevel: int = 3) -> pd.DataFrame | None:
@@ -154,8 +159,7 @@ def warn_young_leads(log: Log, stacklevel: int = 3) -> pd.DataFrame | None:
     (['YoungLeadsWarning'], np.int64(1))
     """
     if log.engine is not None and log.as_of is not None:  # the read's summary may tell
-        as_of = pd.Timestamp(log.as_of).as_unit("ns").value
-        if log.engine.young_cleared(TYPICAL_QUANTILE, as_of, YOUNG_SHARE):
+        if log.engine.young_cleared(TYPICAL_QUANTILE, _as_of_ns(log), YOUNG_SHARE):
             return None  # no step flagged, and no question asked of the engine
     table = young_leads(log)
     if table.empty or not table["flagged"].any():
