@@ -430,29 +430,39 @@ def label_values(values: pd.Series) -> pd.Series:
     return pd.Series(out, index=values.index, dtype=object)
 
 
+def duckdb_nanoseconds(cell: str, kind: str, text: bool) -> str:
+    """DuckDB's SQL for a time as int64 nanoseconds since 1970 (UTC for times with a
+    zone), of ``cell`` (SQL: a column or a value) of DuckDB type ``kind`` (``text``: a
+    CSV's text, read as a time where DuckDB can). A time outside nanoseconds' range
+    (before 1677, after 2262) is none: its lead goes to pandas. The conversion keeps
+    the order of the times.
+
+    >>> duckdb_nanoseconds('"time"', "TIMESTAMP_NS", text=False)
+    'epoch_ns("time")'
+    """
+    if text:
+        cell = f"TRY_CAST({cell} AS TIMESTAMPTZ)"
+    elif kind.upper() == "TIMESTAMP_NS":  # nanoseconds kept (a cast to TIMESTAMP drops them)
+        return f"epoch_ns({cell})"
+    elif not kind.upper().startswith("TIMESTAMP WITH"):
+        cell = f"{cell}::TIMESTAMP"
+        return (
+            f"CASE WHEN {cell} BETWEEN TIMESTAMP '1677-09-22' AND TIMESTAMP"
+            f" '2262-04-11' THEN epoch_ns({cell}) END"
+        )
+    return (
+        f"CASE WHEN {cell} BETWEEN TIMESTAMPTZ '1677-09-22 00:00:00+00'"
+        f" AND TIMESTAMPTZ '2262-04-11 00:00:00+00' THEN epoch_ns({cell}) END"
+    )
+
+
 def nanoseconds(table: Table, column: str) -> Any:
     """A time column as int64 nanoseconds since 1970 (UTC for times with a zone)."""
     if table.backend == "duckdb":
         native = nw.to_native(table.frame)
-        # narwhals has no epoch for DuckDB: its own function, on the same relation; a
-        # text cell (a CSV's) read as a time where DuckDB can, and a time outside
-        # nanoseconds' range (before 1677, after 2262) is none: its lead goes to pandas
-        name = sql_name(column)
-        cell = f"TRY_CAST({name} AS TIMESTAMPTZ)" if table.text else name
-        safe = (
-            f"CASE WHEN {cell} BETWEEN TIMESTAMPTZ '1677-09-22 00:00:00+00'"
-            f" AND TIMESTAMPTZ '2262-04-11 00:00:00+00' THEN epoch_ns({cell}) END"
-        )
-        if not table.text:
-            kind = str(dict(zip(native.columns, native.types, strict=True))[column]).upper()
-            if kind == "TIMESTAMP_NS":  # nanoseconds kept (a cast to TIMESTAMP drops them)
-                safe = f"epoch_ns({name})"
-            elif not kind.startswith("TIMESTAMP WITH"):
-                cell = f"{name}::TIMESTAMP"
-                safe = (
-                    f"CASE WHEN {cell} BETWEEN TIMESTAMP '1677-09-22' AND TIMESTAMP"
-                    f" '2262-04-11' THEN epoch_ns({cell}) END"
-                )
+        # narwhals has no epoch for DuckDB: its own function, on the same relation
+        kind = str(dict(zip(native.columns, native.types, strict=True))[column])
+        safe = duckdb_nanoseconds(sql_name(column), kind, table.text)
         alias = sql_name(f"__ns_{column}")
         table.frame = nw.from_native(native.select(f"*, ({safe})::BIGINT AS {alias}"))
         return nw.col(f"__ns_{column}")

@@ -93,6 +93,7 @@ from ._sources import (
     Table,
     amount_of,
     blank_cell,
+    duckdb_nanoseconds,
     is_database,
     is_time,
     lead_key,
@@ -406,7 +407,11 @@ class _Build:
         future = int(tomorrow().view(np.int64))
         ok = ~when.is_null() & (when <= future)
         times, top11 = self.times, None
-        if self.table.backend == "duckdb":  # the 11 latest times in the same pass
+        footers = self._footer_times(future) if self.table.files else None
+        if footers is not None:  # a Parquet log's: its files' footers, and a few row groups
+            stats, top11 = footers
+            self._dictionaries(None)
+        elif self.table.backend == "duckdb":  # the 11 latest times in the same pass
             known = f"FILTER (WHERE t <= {future})"
             sql = (
                 f"SELECT max(t) AS last, count(t) {known} AS known, min(t) {known} AS first,"
@@ -481,11 +486,12 @@ class _Build:
         kept = [nw.col(f"{v}__lo").alias(f"{v}__min") for v in self.values]
 
         spaced = self.text_lead and not self.trimmed  # ids the pandas reader would strip
+        told = nw.col("__spaced") if duck else lead.str.contains(SPACED)  # (DuckDB's: below)
 
         def leads_of(marked: Any, kept=kept, odd=odd, again=again, counted=counted) -> Any:
             """One row per lead of ``marked``'s rows: what later questions read, no more
             (its expressions bound here: the names are used again below)."""
-            per = self._per_lead_duckdb(marked) if duck else self._per_lead(marked)
+            per = self._per_lead_duckdb(marked, spaced) if duck else self._per_lead(marked)
             return per.with_columns(**arrive).select(
                 "lead",
                 *[f"a{k}" for k in range(S)],
@@ -499,7 +505,7 @@ class _Build:
                 # table), and an id the pandas reader would strip (" L1" is "L1"), told
                 # here, where the ids pass by anyway, not by reading them again
                 __nolead=self._nolead(lead),
-                **({"__spaced": lead.str.contains(SPACED)} if spaced else {}),
+                **({"__spaced": told} if spaced else {}),
             )
 
         per = leads_of(marked)
@@ -740,6 +746,51 @@ class _Build:
         parts["dropped"] = dropped if dropped is not None else empty_dropped()
         return parts
 
+    def _footer_times(self, future: int) -> tuple[dict, list] | None:
+        """The as-of pass's figures (latest time, known times, earliest known time) and
+        the 11 latest known times of a Parquet log whose time column has a time type,
+        from its files' footers, without reading its times: DuckDB answers the least
+        and greatest time and their count from the row groups' statistics, and the
+        latest times are read from the row groups that must hold them, those with the
+        latest least times (0.005 s against 0.12 s for the pass at 10 M rows, in a file
+        written in time order; in one of times in no order, as many row groups as the
+        pass reads). None where the footers cannot tell: a time after ``future`` or
+        outside nanoseconds' range (the pass then finds which), or no statistics."""
+        column = self.cols["time"]
+        native = nw.to_native(self.table.frame)
+        kind = str(dict(zip(native.columns, native.types, strict=True))[column])
+        if not kind.upper().startswith(("TIMESTAMP", "DATE")):
+            return None
+        name = sql_name(column)
+        ns = {end: duckdb_nanoseconds(f'"{end}"', kind, text=False) for end in ("lo", "hi")}
+        first, last, n = native.query(
+            SELF,
+            f"SELECT {ns['lo']}, {ns['hi']}, n FROM (SELECT min({name}) AS lo,"
+            f" max({name}) AS hi, count({name}) AS n FROM {SELF})",
+        ).fetchall()[0]
+        if first is None or last is None or last > future:
+            return None
+        stats = {"last": last, "known": n, "first": first}
+        # the least time of each row group: the latest row groups by it hold at least
+        # 11 times from the 11th one's least time on, so the 11 latest are among them
+        # (a row group with no statistics is left out: it holds none of those counted)
+        sql = (
+            f"SELECT CAST(lo AS VARCHAR), n FROM (SELECT TRY_CAST(stats_min_value AS {kind})"
+            " AS lo, row_group_num_rows - stats_null_count AS n FROM parquet_metadata(?)"
+            " WHERE path_in_schema = ?) WHERE lo IS NOT NULL AND n > 0 ORDER BY lo DESC"
+        )
+        files = [f for f, _, _ in self.table.files]
+        groups = self.table.keep[0].execute(sql, [files, column]).fetchall()
+        where, seen = "", 0
+        for lo, rows in groups:
+            seen += rows
+            if seen >= 11:
+                where = f"WHERE {name} >= CAST('{lo}' AS {kind})"
+                break
+        t = duckdb_nanoseconds(name, kind, text=False)
+        top = native.query(SELF, f"SELECT max({t}, 11) FROM {SELF} {where}").fetchall()[0][0]
+        return stats, top or []
+
     def _nolead(self, lead: Any) -> Any:
         """Whether a row or lead has no lead (no id, or an empty text: the rows without a
         lead, one group of the table), from its id ``lead``."""
@@ -862,7 +913,7 @@ class _Build:
             *[nw.col(v).max().alias(f"{v}__hi") for v in self.values],
         )
 
-    def _per_lead_duckdb(self, marked: Any) -> Any:
+    def _per_lead_duckdb(self, marked: Any, spaced: bool) -> Any:
         """:meth:`_per_lead` in DuckDB, its aggregates packed: DuckDB's group-by by a
         lead keeps one state per aggregate and lead, and at 10 M rows more state than
         its memory limit allows makes it write to disk (a second per 300 MB), so
@@ -873,14 +924,19 @@ class _Build:
         lead's rows and the lead is read by the pandas reader, as one with an invalid
         row is. A text group column (``self.hashed``) is one ``bit_or`` of its key and
         the key's complement side by side: the key where every row agrees,
-        ``{v}__lo != {v}__hi`` where two differ."""
+        ``{v}__lo != {v}__hi`` where two differ. With ``spaced``, ``__spaced``: whether
+        the id has spaces around it (:data:`SPACED`), the pattern tried only on ids whose
+        first or last character sorts before ``"!"`` or from U+0085 on, as every space
+        does (text compared byte by byte: 0.1 s less than the pattern on every id at 10
+        M rows)."""
         S = len(self.stages)
         aggs = [f'min(CASE WHEN "__s" = {k} THEN "t" END) AS "m{k}"' for k in range(S)]
         aggs += ['max(CASE WHEN "__s" = 0 THEN "t" END) AS "x0"', 'count(*) AS "__n"']
         out = [f'"m{k}"' for k in range(S)]
         if S <= PACKED_STAGES:
             bits = 63 // S
-            aggs.append(f'sum(CAST(1 AS BIGINT) << ({bits} * "__s")) AS "__cp"')
+            add = "sum_no_overflow" if self._wrapping_sum() else "sum"
+            aggs.append(f'{add}(CAST(1 AS BIGINT) << ({bits} * "__s")) AS "__cp"')
             out += [
                 f'CAST((coalesce("__cp", 0) >> {bits * k}) & {2**bits - 1} AS BIGINT) AS "c{k}"'
                 for k in range(S)
@@ -903,11 +959,29 @@ class _Build:
                 f'CAST("{v}__w" >> {size} AS UBIGINT) AS "{v}__lo"',
                 f'CAST(~"{v}__w" & {2**size - 1} AS UBIGINT) AS "{v}__hi"',
             ]
+        if spaced:
+            pattern = SPACED.replace("'", "''")
+            ends = ('"lead"', '"lead"[-1]')
+            maybe = " OR ".join(f"{e} < '!' OR {e} >= chr(133)" for e in ends)
+            out.append(f"""CASE WHEN {maybe} THEN regexp_matches("lead", '{pattern}')"""
+                       ' ELSE false END AS "__spaced"')  # fmt: skip
         columns = ", ".join(['"lead"', *out])
         inner = f'SELECT "lead", {", ".join(aggs)} FROM {SELF} GROUP BY "lead"'
         sql = f"SELECT {columns} FROM ({inner})"
 
         return nw.from_native(nw.to_native(marked).query(SELF, sql))
+
+    def _wrapping_sum(self) -> bool:
+        """Whether DuckDB has ``sum_no_overflow``: a sum of 64-bit numbers that wraps
+        around (a state half the size of ``sum``'s 128 bits: less memory per lead, 0.1 s
+        less at 10 M rows). The packed counts need no more: their low 60 bits are the
+        same either way, and a field that overflows is caught (:meth:`_per_lead_duckdb`)."""
+        found = nw.to_native(self.times).query(
+            SELF,
+            "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'sum_no_overflow'"
+            " AND function_type = 'aggregate'",
+        )
+        return bool(found.fetchall()[0][0])
 
     def _patch(self, special, n_special, no_lead, as_of, mode, far_end, whole) -> dict | None:
         """The rows of the special leads (invalid or irregular: ``special``, a frame of
