@@ -151,7 +151,8 @@ def open_file(path: Path, delimiter: str | None) -> Table:
 
     try:
         rel = relation(False)
-        rel.limit(1).fetchall()
+        if not parquet:  # a CSV's first row read (a Parquet file's footer is read on opening)
+            rel.limit(1).fetchall()
     except Exception as err:
         raise LogError("engine.error.read", name=name, reason=str(err).splitlines()[0]) from None
     check_header(rel.columns, name)  # each name once, as the pandas reader wants

@@ -897,3 +897,14 @@ def test_footer_times_equal_the_pass(events, case, tmp_path, monkeypatch):
     dropped = [x.dropped.replace(clock, regex=True) for x in (log, pandas)]
     pd.testing.assert_frame_equal(*dropped)
     pd.testing.assert_frame_equal(log.stage_table(by="rep"), pandas.stage_table(by="rep"))
+
+
+@pytest.mark.parametrize("content", [b"", b"lead,stage,time\n", b"PAR1" + b"\0" * 40])
+def test_a_file_that_is_not_parquet_is_a_clear_error(tmp_path, content):
+    """A ``.parquet`` file DuckDB cannot open (empty, text, a broken footer) gets the
+    engine's read error, naming the file, when the read opens it."""
+    path = tmp_path / "events.parquet"
+    path.write_bytes(content)
+    with pytest.raises(fs.LogError) as err:
+        fs.read_log(path, format="events", stages=STAGES, engine="duckdb")
+    assert err.value.key == "engine.error.read" and "events.parquet" in str(err.value)
