@@ -12,10 +12,14 @@ the number of groups and time points, not by the rows. In DuckDB the read
 also keeps the stage table per group of every group column (where they make
 few groups), so a stage table by any of them needs no query.
 
-A Parquet file's read goes further: its one aggregate sums the lead rows as
-they come (the figures, the stage tables per group, a young-lead summary of
-times in buckets) and the lead table is written only when a question needs
-it (:class:`~funnelsim._lead_table.Deferred`): ``read_log`` then ``fit(by=...)``
+The log's figures (its rows, leads, clean leads, stages skipped, the stage
+tables per group) come from one aggregate that groups the leads by a code
+of their flags (:class:`~funnelsim._figures.LeadFigures`). A Parquet file's
+read goes further: its as-of time comes from the files' footers
+(:func:`~funnelsim._sources.footer_times`), its one aggregate sums the lead
+rows as they come (with a young-lead summary of times in buckets) and the
+lead table is written only when a question needs it
+(:class:`~funnelsim._lead_table.Deferred`): ``read_log`` then ``fit(by=...)``
 costs one pass over the rows, not that and a table of a row per lead.
 
 One layer speaks to every engine: `narwhals <https://narwhals-dev.github.io/narwhals/>`_,
