@@ -908,3 +908,16 @@ def test_a_file_that_is_not_parquet_is_a_clear_error(tmp_path, content):
     with pytest.raises(fs.LogError) as err:
         fs.read_log(path, format="events", stages=STAGES, engine="duckdb")
     assert err.value.key == "engine.error.read" and "events.parquet" in str(err.value)
+
+
+def test_packed_counts_sum_wraps_where_duckdb_can():
+    """The packed stage counts use DuckDB's wrapping 64-bit sum where it has one (a real
+    connection), the 128-bit ``sum`` where it has not (a DuckDB that refuses the name)."""
+    from funnelsim.engine import wrapping_sum
+
+    class Older:
+        def execute(self, sql):
+            raise duckdb.CatalogException(f"Catalog Error: no function in {sql}")
+
+    assert wrapping_sum(duckdb.connect()) is True
+    assert wrapping_sum(Older()) is False
