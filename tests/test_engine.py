@@ -408,7 +408,7 @@ def test_column_types_read_alike(events, tmp_path, shape):
 @pytest.mark.parametrize(
     "before, after", [(" ", "\u3000"), ("", "\u3000"), ("\xa0", ""), ("", "\t")]
 )
-@pytest.mark.parametrize("name", ["frame", "polars", "parquet"])
+@pytest.mark.parametrize("name", ["frame", "polars", "parquet", "relation"])
 def test_lead_ids_with_spaces_are_one_lead(events, name, before, after, tmp_path):
     """' L00001' and 'L00001' are one lead to the pandas reader (an ideographic space
     too, a space before or after only): the engine reads such a log again with the ids
