@@ -6,10 +6,10 @@ stage of several rows, the stages skipped and, per group, each step's entered an
 passed leads and attempts. Each of those figures is a sum over the leads of something
 that depends on a few flags of the lead, or on one of its numbers (its rows, its rows
 at a stage) where a flag holds. So the aggregate groups the leads by one number made
-of their flags (``__f``: one bit each) and sums only their count and those numbers; the
-figures are then read from the groups' rows, a few thousand: one aggregate of 6 sums
-where 24 were asked (0.1 s less at 10 M rows), and each figure written once, here, for
-every engine.
+of their flags (``__f0``: one bit each; a funnel of over 20 stages takes more words)
+and sums only their count and those numbers; the figures are then read from the
+groups' rows, a few thousand: one aggregate of 6 sums where 24 were asked (0.2 s less
+at 10 M rows), and each figure written once, here, for every engine.
 """
 
 from __future__ import annotations
