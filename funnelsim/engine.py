@@ -572,10 +572,16 @@ class _Build:
         if deferred and known_end and groups <= 1000 and 1 < S <= YOUNG_STAGES:
             young_at = limit if as_of is not None else int(stats["last"])
             coded = self._kept_young(keyed, [*by, "__lead", *coder.words], coder.sums, young_at)
-            kept_sums = coder.decoded(coded, by, keep=("__y",))
         else:
-            kept_sums = coder.decoded(coder.grouped(keyed, by), by)
-        kept_sums = _persist(kept_sums, self.table, "sums")  # the figures, on a few rows
+            coded = coder.grouped(keyed, by)
+        # the figures kept (a few rows: DuckDB's later questions read them as they are;
+        # elsewhere the groups, the figures read from them: Dask's planner takes
+        # minutes over a kept frame of the figures themselves)
+        keep = ("__y",) if young_at is not None else ()
+        if duck:
+            kept_sums = _persist(coder.decoded(coded, by, keep=keep), self.table, "sums")
+        else:
+            kept_sums = coder.decoded(_persist(coded, self.table, "sums"), by, keep=keep)
         young = None
         if young_at is not None:
             young = collect(kept_sums.group_by("__y").agg(nw.col("clean").sum()))
