@@ -823,7 +823,7 @@ def _footer_cases(events: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, dict]]:
     ordered = events.sort_values("time", ignore_index=True)
     missing = events.copy()
     missing.loc[rng.choice(len(events), 40, replace=False), "time"] = pd.NaT
-    far = ordered.copy()  # a slip: one time two years on, before tomorrow
+    far = ordered.copy()  # a slip: one time long after the rest, before tomorrow
     far.loc[len(far) - 1, "time"] = pd.Timestamp.now().floor("D") - pd.Timedelta(days=3)
     nanos = events.copy()
     nanos["time"] += pd.to_timedelta(rng.integers(0, 10**9, len(events)), unit="ns")
