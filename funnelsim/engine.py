@@ -54,6 +54,7 @@ with ``errors="drop"``, is the pandas reader's, word for word.
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 from pathlib import Path
@@ -772,8 +773,8 @@ class _Build:
         """The read's aggregate (:meth:`LeadFigures.grouped`: the leads counted, ``sums``
         summed) in DuckDB per group of ``keys`` and ``__y``, a code per lead for the
         young-lead summary, its waiting leads' times counted to ``at``
-        (:func:`funnelsim._lead_table.young_code`). A group key more: 0.35 s at 10 M
-        rows, against the lead table that the young-lead check would otherwise write
+        (:func:`funnelsim._lead_table.young_code`). A group key more: 0.2 to 0.35 s at
+        10 M rows, against the lead table that the young-lead check would otherwise write
         (2 to 3 s; a grouping set of its own computes every sum twice: 1.6 s)."""
         names = ", ".join(sql_name(c) for c in keys)
         aggs = ['count(*) AS "__k"', *[f"sum({sql_name(c)}) AS {sql_name(c)}" for c in sums]]
@@ -870,6 +871,12 @@ class _Build:
             *[nw.col(v).max().alias(f"{v}__hi") for v in self.values],
         )
 
+    @functools.cached_property
+    def _wrapping(self) -> bool:
+        """Whether the packed counts are summed by ``sum_no_overflow``: on the kit's own
+        connection, where it has it (:func:`wrapping_sum`, asked once a read)."""
+        return self.table.own and wrapping_sum(self.table.keep[0])
+
     def _per_lead_duckdb(self, marked: Any, spaced: bool) -> Any:
         """:meth:`_per_lead` in DuckDB, its aggregates packed: DuckDB's group-by by a
         lead keeps one state per aggregate and lead, and at 10 M rows more state than
@@ -892,9 +899,7 @@ class _Build:
         out = [f'"m{k}"' for k in range(S)]
         if S <= PACKED_STAGES:
             bits = 63 // S
-            if not hasattr(self, "wrapping"):  # asked once (the kit's connection only)
-                self.wrapping = self.table.own and wrapping_sum(self.table.keep[0])
-            add = "sum_no_overflow" if self.wrapping else "sum"
+            add = "sum_no_overflow" if self._wrapping else "sum"
             aggs.append(f'{add}(CAST(1 AS BIGINT) << ({bits} * "__s")) AS "__cp"')
             out += [
                 f'CAST((coalesce("__cp", 0) >> {bits * k}) & {2**bits - 1} AS BIGINT) AS "c{k}"'
