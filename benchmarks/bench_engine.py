@@ -22,6 +22,11 @@ Each measurement runs in a fresh subprocess, so its peak memory (VmHWM) is its o
 * B'': the same stage counts per rep with every check the kit makes (unknown stages,
   missing times, a rep that changes, moves back, copied rows) hand-written as one
   DuckDB query (``checked_sql``); A's counts must equal its.
+* B+: B's query, then the copied-row check alone (``copies_sql``: the rows at the
+  stages some lead repeats, grouped by one hash of lead, stage and time), on one
+  connection: B and the one check of the kit's that B's per-lead figures cannot make
+  (two rows of a lead at one stage and time are a copy), as DuckDB alone makes it;
+  with one row per stage no stage repeats and B+ is B. A's counts must equal its.
 * C: ``read_log`` then ``fs.fit(log, by="rep", mature="60D")``, then
   ``fs.cycle_length(log)`` (Kaplan-Meier from dial to sale).
 * D (``--sizes``): the per-lead intermediate table (rows, bytes in Arrow and in
@@ -376,6 +381,43 @@ def checked_sql(path: str) -> str:
     )
 
 
+def copies_sql(path: str, stages: list[int]) -> str:
+    """The copied-row check as one DuckDB query, after B's: the rows at
+    ``stages`` (those where some lead has several rows) grouped by one hash of lead,
+    stage and time; a hash met twice is a copied row, or two rows sharing a hash (a
+    reader then looks at those leads' rows: none in these logs)."""
+    names = ", ".join(f"'{STAGES[k]}'" for k in stages)
+    return (
+        f"SELECT count(*) AS twice FROM (SELECT hash(lead, stage, time) AS h"
+        f" FROM read_parquet('{path}') WHERE stage IN ({names}))"
+        " GROUP BY h HAVING count(*) > 1"
+    )
+
+
+def child_copies(path: str, out: str) -> dict:
+    """B+: B's query, then the copied-row check (``copies_sql``) on the stages some lead
+    repeats (found first, untimed), timed together on one connection: what DuckDB alone
+    takes for B and the one check of the kit's that no per-lead figure can replace (two
+    rows of a lead at one stage and time). One row per stage: no stage repeats, B+ is B."""
+    S = len(STAGES)
+    with tempfile.TemporaryDirectory(prefix="bench-engine-") as folder:
+        con = _connect(folder, path)
+        most = ", ".join(f"max(c{k}) > 1" for k in range(S))
+        again = con.execute(f"SELECT {most} FROM ({per_lead_sql(path)})").fetchone()
+        stages = [k for k in range(S) if again[k]]
+        t0 = time.perf_counter()
+        wide = con.execute(stage_counts_sql(path)).fetchdf()
+        t1 = time.perf_counter()
+        twice = con.execute(copies_sql(path, stages)).fetchall() if stages else []
+        t2 = time.perf_counter()
+        con.close()
+    Path(out).write_text(json.dumps(_long(wide)))
+    return {
+        "total": t2 - t0, "counts_s": t1 - t0, "copies_s": t2 - t1, "peak_gib": _peak_gib(),
+        "repeated_stages": [STAGES[k] for k in stages], "hashes_twice": len(twice),
+    }  # fmt: skip
+
+
 def child_checked(path: str, out: str) -> dict:
     """B'': the same checks as the kit's, hand-written as one DuckDB query, nothing else."""
     return _alone(path, out, checked_sql(path))
@@ -491,6 +533,7 @@ CHILDREN = {
     "duckdb": child_duckdb,
     "validated": child_validated,
     "checked": child_checked,
+    "copies": child_copies,
     "sizes": child_sizes,
 }
 
@@ -565,7 +608,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--repeat", type=int, default=1,
-        help="rounds of A, B, B' and B'' side by side (medians reported; default 1)",
+        help="rounds of A, B, B', B'' and B+ side by side (medians reported; default 1)",
     )  # fmt: skip
     parser.add_argument("--skip-mature", action="store_true", help="leave out child C")
     parser.add_argument(
@@ -613,16 +656,18 @@ def main() -> None:
             a_out, b_out = Path(tmp) / "a.json", Path(tmp) / "b.json"
             v_out = Path(tmp) / "v.json"
             c_out = Path(tmp) / "checked.json"
-            runs: dict[str, list] = {"A": [], "B": [], "B'": [], "B''": []}
+            p_out = Path(tmp) / "copies.json"
+            runs: dict[str, list] = {"A": [], "B": [], "B'": [], "B''": [], "B+": []}
             for _ in range(args.repeat):  # side by side, round after round
                 runs["A"].append(measure("kit", path, a_out))
                 runs["B"].append(measure("duckdb", path, b_out))
                 runs["B'"].append(measure("validated", path, v_out))
                 runs["B''"].append(measure("checked", path, c_out))
+                runs["B+"].append(measure("copies", path, p_out))
             for kind, done in runs.items():  # the run of median time (all totals kept)
                 entry[kind] = _median_run(done)
                 entry[f"{kind} totals"] = [r.get("total") for r in done]
-            a, b, v, w = entry["A"], entry["B"], entry["B'"], entry["B''"]
+            a, b, v, w, p = entry["A"], entry["B"], entry["B'"], entry["B''"], entry["B+"]
             if "failed" not in a and "failed" not in b:
                 same = json.loads(a_out.read_text()) == json.loads(b_out.read_text())
                 entry["counts"] = "OK" if same else "MISMATCH"
@@ -635,6 +680,10 @@ def main() -> None:
                 same = json.loads(a_out.read_text()) == json.loads(c_out.read_text())
                 entry["counts_checked"] = "OK" if same else "MISMATCH"
                 entry["ratio_checked"] = a["total"] / w["total"]
+            if "failed" not in a and "failed" not in p:
+                same = json.loads(a_out.read_text()) == json.loads(p_out.read_text())
+                entry["counts_copies"] = "OK" if same else "MISMATCH"
+                entry["ratio_copies"] = a["total"] / p["total"]
             if not args.skip_mature:
                 entry["C"] = measure("mature", path, Path(tmp) / "c.json")
             if args.sizes:
@@ -662,7 +711,7 @@ def _median_run(runs: list[dict]) -> dict:
 def _print_entry(e: dict) -> None:
     a, b = e["A"], e["B"]
     if len(e.get("A totals", [])) > 1:
-        for kind in ("A", "B", "B'", "B''"):
+        for kind in ("A", "B", "B'", "B''", "B+"):
             times = ", ".join(f"{x:.2f}" for x in e[f"{kind} totals"] if x is not None)
             print(f"  {kind} runs: {times} s (the median one below)")
     if "failed" not in a:
@@ -677,6 +726,7 @@ def _print_entry(e: dict) -> None:
     for kind, what, key in (
         ("B'", "the kit's per-lead query alone", "validated"),
         ("B''", "the same checks as one hand-written DuckDB query", "checked"),
+        ("B+", "B, then the copied-row check alone", "copies"),
     ):
         r = e.get(kind)
         if r and "failed" not in r:
@@ -701,11 +751,12 @@ def _print_entry(e: dict) -> None:
 
 def _print_table(report: dict) -> None:
     head = (f"{'rows':>12} {'read s':>7} {'fit s':>6} {'total s':>7} {'peak GiB':>8} "
-            f"{'DuckDB s':>8} {'A/B':>5} {'counts':>8} {'mature s':>8} "
+            f"{'DuckDB s':>8} {'A/B':>5} {'B+ s':>6} {'A/B+':>5} {'counts':>8} {'mature s':>8} "
             f"{'mature GiB':>10}")  # fmt: skip
     print("\n" + head)
     for e in report["sizes"]:
         a, b, c = e["A"], e["B"], e.get("C") or {"failed": "-"}
+        p = e.get("B+") or {"failed": "-"}
 
         def f(d, k, w, p=2):
             return f"{d[k]:>{w}.{p}f}" if k in d else f"{'-':>{w}}"
@@ -713,6 +764,7 @@ def _print_table(report: dict) -> None:
         counts = e.get("counts", "A FAILED" if "failed" in a else "-")
         print(f"{e['log']['rows']:>12,} {f(a, 'read', 7)} {f(a, 'fit', 6)} {f(a, 'total', 7)} "
               f"{f(a, 'peak_gib', 8)} {f(b, 'total', 8)} {f(e, 'ratio', 5)} "
+              f"{f(p, 'total', 6)} {f(e, 'ratio_copies', 5)} "
               f"{counts:>8} {f(c, 'total', 8)} {f(c, 'peak_gib', 10)}")  # fmt: skip
     print(f"Kaplan-Meier at every size: {KM_NOTE}")
 

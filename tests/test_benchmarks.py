@@ -1,6 +1,8 @@
 """The pure helpers of ``benchmarks/bench_workshop.py`` (the room's load benchmark, run
-by hand): its summary statistics and the "visitors an 8 GB laptop holds" formula. The
-benchmark itself needs Chromium and some 10 minutes; it is never run as a test."""
+by hand): its summary statistics and the "visitors an 8 GB laptop holds" formula; and
+the hand-written DuckDB queries ``benchmarks/bench_engine.py`` compares the kit with, on
+a small log. The benchmarks themselves (Chromium and some 10 minutes; Parquet files of
+1.4 GB) are never run as tests."""
 
 from __future__ import annotations
 
@@ -84,3 +86,41 @@ def test_make_bench_leaves_the_long_benchmarks_out():
     run_all = _load("run_all")
     assert set(run_all.BY_HAND) == {"bench_workshop.py", "bench_engine.py"}
     assert all((BENCHMARKS / name).is_file() for name in run_all.BY_HAND)
+
+
+@pytest.fixture(scope="module")
+def bench_engine():
+    return _load("bench_engine")
+
+
+def test_engine_copies_query_finds_the_copied_row(bench_engine, tmp_path):
+    """B+'s copied-row query (``copies_sql``) counts a lead's dial logged twice at one
+    time, and nothing in the same log without it; B's counts equal the kit's."""
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("duckdb")
+    import duckdb
+
+    import funnelsim as fs
+
+    times = pd.to_datetime(["2024-01-01 09:00", "2024-01-01 11:00", "2024-01-02 10:00",
+                            "2024-01-01 09:30", "2024-01-03 12:00"])  # fmt: skip
+    events = pd.DataFrame(
+        {"lead": ["a", "a", "a", "b", "b"], "stage": ["dial", "dial", "connect", "dial", "dial"],
+         "time": times, "rep": ["r1", "r1", "r1", "r2", "r2"]}
+    )  # fmt: skip
+    copied = pd.concat([events, events.iloc[[3]]], ignore_index=True)  # b's first dial twice
+    clean_path, copied_path = tmp_path / "clean.parquet", tmp_path / "copied.parquet"
+    events.to_parquet(clean_path, index=False)
+    copied.to_parquet(copied_path, index=False)
+    con = duckdb.connect()
+    for path, twice in ((clean_path, 0), (copied_path, 1)):
+        rows = con.execute(bench_engine.copies_sql(str(path), [0])).fetchall()
+        assert len(rows) == twice
+    wide = con.execute(bench_engine.stage_counts_sql(str(clean_path))).fetchdf()
+    log = fs.read_log(clean_path, format="events", stages=bench_engine.STAGES, engine="duckdb")
+    table = log.stage_table(by="rep")
+    kit = sorted(
+        [str(r.rep), str(r.stage), int(r.entered), int(r.passed), int(r.attempts)]
+        for r in table.itertuples()
+    )
+    assert bench_engine._long(wide) == kit
