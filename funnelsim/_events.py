@@ -80,13 +80,20 @@ class EventRows:
 
 
 def check_events(
-    src: Source, stage_map: dict, given: dict, as_of, *, far_end: int | str | None = FROM_TIMES
+    src: Source,
+    stage_map: dict,
+    given: dict,
+    as_of,
+    *,
+    far_end: int | str | None = FROM_TIMES,
+    zones: str | None = None,
 ) -> EventRows:
     """Read and check the rows of an events source (every check of :func:`read_events`).
 
     ``far_end`` is the far-time limit (:func:`far_limit`) when the source is part of a
     larger log whose times decide it (an engine's rows of its invalid leads); by default
-    these rows' times decide it.
+    these rows' times decide it. ``zones``: the kind of time (``"aware"``, ``"naive"``)
+    that such a larger log mixes into its times, a problem of every row of that kind.
     """
     cols = resolve(src, FIELDS["events"], given, REQUIRED["events"])
     frame = src.frame
@@ -94,7 +101,7 @@ def check_events(
     problems = Problems(src)
     lead_code, lead_labels = lead_ids(problems, frame, cols["lead"])
     stage_code = _event_stages(problems, frame[cols["stage"]], cols["stage"], stage_map)
-    times = read_dates(problems, frame, cols["time"], required=True)
+    times = read_dates(problems, frame, cols["time"], required=True, zones=zones)
     if as_of is not None:
         after_as_of(problems, times, as_of, cols["time"])
     else:
@@ -128,11 +135,13 @@ def read_events(
     *,
     far_end: int | str | None = FROM_TIMES,
     whole: bool = True,
+    zones: str | None = None,
 ) -> LogParts:
-    """The parts of an events log (see :func:`funnelsim.read_log`). ``far_end``: see
-    :func:`check_events`; ``whole=False``: ``src`` is part of a larger log (an engine's
-    irregular or invalid leads), so that no row kept here is not "every row invalid"."""
-    checked = check_events(src, stage_map, given, as_of, far_end=far_end)
+    """The parts of an events log (see :func:`funnelsim.read_log`). ``far_end`` and
+    ``zones``: see :func:`check_events`; ``whole=False``: ``src`` is part of a larger log
+    (an engine's irregular or invalid leads), so that no row kept here is not "every row
+    invalid"."""
+    checked = check_events(src, stage_map, given, as_of, far_end=far_end, zones=zones)
     keep = checked.keep if whole else np.ones(1, dtype=bool)
     checked.problems.finish(mode, keep, format="events")
     dropped = checked.dropped()

@@ -83,10 +83,17 @@ def after_as_of(problems: Problems, times: np.ndarray, as_of: pd.Timestamp, colu
 
 
 def read_dates(
-    problems: Problems, frame: pd.DataFrame, column: str, *, required: bool
+    problems: Problems,
+    frame: pd.DataFrame,
+    column: str,
+    *,
+    required: bool,
+    zones: str | None = None,
 ) -> np.ndarray:
     """The dates of ``column``: NaT where empty or unreadable (a problem; an empty cell too
-    when ``required``)."""
+    when ``required``). ``zones``: the kind of time that is a problem where the column is
+    part of a larger one that mixes times with a zone and without
+    (:func:`~funnelsim._reader.mixed_zones`)."""
     times, empty, text = parse_times(frame[column])
     if required:
         problems.add(empty, column, "log.reason.no_date", None, "log.fix.bad_date")
@@ -94,7 +101,7 @@ def read_dates(
         ~empty & np.isnat(times), column, "log.reason.bad_date", quoted(text), "log.fix.bad_date"
     )
     problems.add(
-        mixed_zones(frame[column], times),
+        mixed_zones(frame[column], times, zones),
         column,
         "log.reason.mixed_zones",
         quoted(text),

@@ -163,11 +163,15 @@ class Problems:
         problems = self.report()
         lines = [head]
         for problem in problems:
+            # several rows whose reasons differ (a lead, a value): the one shown is the
+            # first row's, and the line says so
+            first = len(set(problem.rows)) > 1 and bool(problem.reason_values)
             lines.append(
                 t(
-                    "log.error.problem",
+                    "log.error.problem_first" if first else "log.error.problem",
                     column=quote(problem.column),
                     rows=_rows(np.asarray(problem.rows)),
+                    first=problem.rows[0],
                     reason=t(problem.reason, **problem.reason_values),
                     fix=t(problem.fix, **problem.fix_values),
                 )

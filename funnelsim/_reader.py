@@ -97,9 +97,9 @@ MAX_COLUMNS = 16_384
 _OLE = b"\xd0\xcf\x11\xe0"
 #: Workbooks read sheet by sheet (``sheet=``).
 WORKBOOKS = (".xlsx", ".xlsm", ".xls")
-_SAVE_AS_XLSX = (".ods", ".numbers", ".xlsb", ".et", ".wps")
+SAVE_AS_XLSX = (".ods", ".numbers", ".xlsb", ".et", ".wps")
 #: A time of day followed by a time zone ("09:00+08:00", "09:00Z").
-_ZONE = r"\d:\d{2}(?::\d{2}(?:\.\d{1,9})?)?\s*(?:Z|[+-]\d{2}:?\d{2})$"
+ZONE = r"\d:\d{2}(?::\d{2}(?:\.\d{1,9})?)?\s*(?:Z|[+-]\d{2}:?\d{2})$"
 #: Encodings that charset-normalizer may propose for a Chinese (or other East Asian) file.
 _CJK_ENCODINGS = frozenset(
     {"gb18030", "gbk", "gb2312", "hz", "big5", "big5hkscs", "cp950", "cp949", "euc_kr", "johab",
@@ -259,6 +259,7 @@ def read_source(
         path = Path(source)
         name = path.name or str(path)
         if path.is_dir() and _is_dataset(path):  # a Parquet dataset, as Spark writes it
+            parquet_columns(_dataset_files(path), name, path)
             frame = _read_with(name, "Parquet", lambda: pd.read_parquet(path))
             return _prepare(frame, name)
         if not path.is_file():
@@ -277,9 +278,63 @@ def read_source(
     return _prepare(frame, name)
 
 
+def parquet_columns(files: Sequence[str | Path], name: str, folder: Path | None = None) -> None:
+    """The columns of Parquet files read as one log, from their footers: the first
+    file's header checked as a CSV's (:func:`check_header`: each name once, compared
+    stripped) and every other file's columns the same (a part whose columns differ
+    would leave some rows' cells empty or some cells unread). A file whose footer
+    cannot be read is left to the reader's own error. ``folder``: the parts' folder,
+    for their names in the message.
+
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> pd.DataFrame({"lead": ["A"], "rep": ["Li"]}).to_parquet(folder / "part-0.parquet")
+    >>> pd.DataFrame({"lead": ["B"], "负责人": ["Li"]}).to_parquet(folder / "part-1.parquet")
+    >>> try:
+    ...     parquet_columns(sorted(folder.glob("*.parquet")), "exports", folder)
+    ... except LogError as err:
+    ...     print(*(err.values[k] for k in ("part", "extra", "first", "missing")))
+    part-1.parquet '负责人' part-0.parquet 'rep'
+    """
+    import pyarrow.parquet as pq  # lazy: heavy, and only Parquet files need it
+
+    seen: list[str] | None = None
+    first = ""
+    for f in files:
+        try:
+            names = [str(c) for c in pq.read_schema(f).names]
+        except Exception:  # not a Parquet file (or unreadable): the read says so
+            return
+        shown = str(Path(f).relative_to(folder)) if folder is not None else Path(f).name
+        if seen is None:
+            check_header(names, name)
+            seen, first = names, shown
+            continue
+        mine = {c.strip() for c in names}
+        theirs = {c.strip() for c in seen}
+        if mine != theirs:
+            none = t("log.value.none")
+            raise LogError(
+                "log.error.parts_columns", name=name, part=shown, first=first,
+                extra=", ".join(quote(c) for c in sorted(mine - theirs)) or none,
+                missing=", ".join(quote(c) for c in sorted(theirs - mine)) or none,
+            )  # fmt: skip
+
+
 def _is_dataset(path: Path) -> bool:
     """A folder holding Parquet parts (``part-0000.parquet``..., maybe ``_SUCCESS``)."""
     return any(p.suffix.lower() in (".parquet", ".pq") for p in path.rglob("*") if p.is_file())
+
+
+def _dataset_files(path: Path) -> list[str]:
+    """The files of a Parquet dataset's folder as pandas reads them (Arrow's dataset: no
+    file whose name starts with ``.`` or ``_``); none where Arrow cannot list them."""
+    import pyarrow.dataset as ds  # lazy: heavy
+
+    try:
+        return sorted(ds.dataset(path, format="parquet", partitioning="hive").files)
+    except Exception:  # the read gives its own error
+        return []
 
 
 def read_file(path: Path, name: str, encoding: str | None, delimiter: str | None) -> pd.DataFrame:
@@ -287,8 +342,9 @@ def read_file(path: Path, name: str, encoding: str | None, delimiter: str | None
     other spreadsheet formats get an error asking for .xlsx."""
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
+        parquet_columns([path], name)
         return _read_with(name, "Parquet", lambda: pd.read_parquet(path))
-    if suffix in _SAVE_AS_XLSX:
+    if suffix in SAVE_AS_XLSX:
         raise LogError("log.error.save_as_xlsx", name=name, kind=suffix)
     return read_csv(path.read_bytes(), name, encoding, delimiter)
 
@@ -391,6 +447,11 @@ def _read_with(name: str, kind: str, read: Callable[[], pd.DataFrame]) -> pd.Dat
         raise
     except Exception as exc:  # the C parser, openpyxl, pyarrow and zipfile raise many kinds
         detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+        ragged = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if kind == "CSV" and ragged:  # a row of more cells than the header, named
+            header, row, cells = (int(g) for g in ragged.groups())
+            raise LogError("log.error.ragged", name=name, row=row, cells=cells,
+                           header=header) from None  # fmt: skip
         if kind == "CSV":
             raise LogError("log.error.unreadable_csv", name=name, detail=detail) from None
         raise LogError("log.error.unreadable", name=name, kind=kind, detail=detail) from None
@@ -787,9 +848,19 @@ def text_times(text: pd.Series) -> np.ndarray:
     ok = pc.match_substring_regex(norm, pattern=f"^(?:{_ISO})$")
     ok = np.asarray(pc.fill_null(ok, False).to_numpy(zero_copy_only=False), dtype=bool)
     if ok.any():
-        strings = pd.Series(norm.filter(pa.array(ok)).to_numpy(zero_copy_only=False), dtype=object)
-        parsed = pd.to_datetime(strings, format="ISO8601", errors="coerce", utc=True)
-        out[ok] = _native_times(parsed)
+        strings = norm.filter(pa.array(ok))
+        # times with a zone and without parsed apart: in one call pandas (2.x) reads a
+        # time without a zone after one with a zone in that zone (2025-03-07 09:00 after
+        # ...-05:00 as 14:00 UTC); a column mixing them is a problem the reader names
+        aware = pc.fill_null(pc.match_substring_regex(strings, pattern=ZONE), False)
+        aware = np.asarray(aware.to_numpy(zero_copy_only=False), dtype=bool)
+        times = np.full(len(strings), NAT)
+        for part in (aware, ~aware) if aware.any() and not aware.all() else (slice(None),):
+            picked = strings.filter(pa.array(part)) if isinstance(part, np.ndarray) else strings
+            cells = pd.Series(picked.to_numpy(zero_copy_only=False), dtype=object)
+            parsed = pd.to_datetime(cells, format="ISO8601", errors="coerce", utc=True)
+            times[part] = _native_times(parsed)
+        out[ok] = times
     return out
 
 
@@ -949,10 +1020,12 @@ def _money_text(text: pd.Series) -> np.ndarray:
     return np.where(factor != 1.0, np.round(numbers * factor, 8), numbers)
 
 
-def mixed_zones(series: pd.Series, times: np.ndarray) -> np.ndarray:
+def mixed_zones(series: pd.Series, times: np.ndarray, minority: str | None = None) -> np.ndarray:
     """Which cells of a text time column are of its minority kind when it mixes times
     with a time zone (``2025-03-03T09:00+08:00``) and without: a mask, all False when
     it does not mix them (``times`` are the parsed times: unreadable cells are left out).
+    ``minority`` (``"aware"`` or ``"naive"``): the kind to flag, where the column is part
+    of a larger one that mixes them (an engine's rows of the leads it hands over).
 
     >>> mixed_zones(pd.Series(["2025-03-03 09:00", "2025-03-03T09:00+08:00", "2025-03-04"]),
     ...             np.array(["2025-03-03T09:00", "2025-03-03T01:00", "2025-03-04"],
@@ -971,11 +1044,13 @@ def mixed_zones(series: pd.Series, times: np.ndarray) -> np.ndarray:
         arr = pa.array(text.array)
     else:
         arr = pa.array(text.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
-    aware = pc.fill_null(pc.match_substring_regex(arr, pattern=_ZONE), False)
+    aware = pc.fill_null(pc.match_substring_regex(arr, pattern=ZONE), False)
     aware = np.asarray(aware.to_numpy(zero_copy_only=False), dtype=bool)
     known = ~np.isnat(times)
     aware &= known
     naive = known & ~aware
+    if minority is not None:
+        return aware if minority == "aware" else naive
     if not (aware.any() and naive.any()):
         return out
     return aware if aware.sum() <= naive.sum() else naive

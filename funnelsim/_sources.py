@@ -7,6 +7,8 @@ in nanoseconds, amounts, group values), labelled as the pandas reader labels the
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import os
 import shutil
 import tempfile
@@ -22,10 +24,13 @@ import pandas as pd
 
 from ._reader import (
     NAME_ATTR,
+    SAVE_AS_XLSX,
+    WORKBOOKS,
     LogError,
     check_csv_header,
     check_header,
     labels,
+    parquet_columns,
     sniff_delimiter,
 )
 from .i18n import FunnelsimValueError
@@ -73,6 +78,7 @@ class Table:
     # the Parquet files read, each with its size and time of change when read: the lead
     # table is computed from them on the first question that needs it (see engine.py)
     files: tuple[tuple[str, int, int], ...] = ()
+    csv: tuple[str, str] | None = None  # a CSV file read and its delimiter
 
 
 def duckdb_plan(rows: int | None) -> tuple[bool, str]:
@@ -120,9 +126,11 @@ def _plan_store(table: Table, con: Any, folder: str, rows: int | None) -> None:
 def open_file(path: Path, delimiter: str | None) -> Table:
     """A Parquet file or dataset folder, or a UTF-8 CSV file, as a DuckDB relation in a
     database of its own (in a temporary folder removed with the log)."""
+    name = path.name or str(path)
+    if path.is_file() and path.suffix.lower() in (*WORKBOOKS, *SAVE_AS_XLSX):
+        raise LogError("engine.error.workbook", name=name)  # not a table DuckDB reads
     folder = tempfile.mkdtemp(prefix="funnelsim-")
     con = _duckdb_connection(folder)
-    name = path.name or str(path)
     if path.is_dir():
         files = sorted(str(p) for p in path.rglob("*") if p.suffix.lower() in (".parquet", ".pq"))
     else:
@@ -132,17 +140,32 @@ def open_file(path: Path, delimiter: str | None) -> Table:
     hive = path.is_dir() and any("=" in p.name for p in path.rglob("*") if p.is_dir())
     sep = None
     if not parquet:  # the header as the pandas reader checks it, its delimiter chosen alike
+        # (DuckDB 2.0 moves a TRY_CAST of a CSV's column into the CSV reader, where a
+        # cell it cannot convert fails the query, naming another column, instead of
+        # giving none: the kit's casts of the CSV's text, a time such as 2025-02-30 or a
+        # number, are then made after the read, where they give none as they should)
+        with contextlib.suppress(Exception):  # (a DuckDB without that optimizer)
+            con.execute("SET disabled_optimizers='type_pushdown'")
         with open(files[0], "rb") as f:
             head = f.read(2**16).decode("utf-8", errors="replace")
+        if not head.lstrip("\ufeff").strip():  # no header, no rows (as pandas says)
+            raise LogError("log.error.empty", name=name)
         lines = "\n".join(head.splitlines()[:2])
         sep = delimiter or sniff_delimiter(lines)
         check_csv_header(lines, sep, name)
+
+    if parquet:  # the parts' columns checked as pandas checks them
+        parquet_columns(files, name, path if path.is_dir() else None)
+    renamed: list[str] = []  # a Parquet file's names stripped, as pandas reads them
 
     def relation(numbered: bool) -> Any:
         if parquet:
             rel = con.read_parquet(
                 files, file_row_number=numbered, filename=numbered, hive_partitioning=hive
             )
+            if renamed:
+                extra = ", file_row_number, filename" if numbered else ""
+                rel = rel.select(", ".join(renamed) + extra)
         else:  # every cell as text, as the pandas reader reads a CSV file
             rel = con.read_csv(files[0], header=True, all_varchar=True, sep=sep)
             if numbered:
@@ -153,7 +176,17 @@ def open_file(path: Path, delimiter: str | None) -> Table:
         rel = relation(False)
         if not parquet:  # a CSV's first row read (a Parquet file's footer is read on opening)
             rel.limit(1).fetchall()
+        elif any(c != c.strip() for c in rel.columns):
+            check_header(rel.columns, name)  # (" rep" and "rep" are one name twice)
+            renamed[:] = [f"{sql_name(c)} AS {sql_name(c.strip())}" for c in rel.columns]
+            rel = relation(False)
+    except LogError:
+        raise
     except Exception as err:
+        if not parquet:  # a row of too few or too many cells: named as pandas names it
+            found = csv_rows_problem(con, files[0], sep, name)
+            if found is not None:
+                raise found from None
         raise LogError("engine.error.read", name=name, reason=str(err).splitlines()[0]) from None
     check_header(rel.columns, name)  # each name once, as the pandas reader wants
 
@@ -180,6 +213,8 @@ def open_file(path: Path, delimiter: str | None) -> Table:
 
     table = Table(nw.from_native(rel), name, "duckdb", numbered, [con], own=True)
     table.text = not parquet
+    if not parquet:  # for csv_rows_problem, where a row fails the read later
+        table.csv = (files[0], sep)
     if parquet:  # from the files' footers
         table.files = tuple((f, (st := os.stat(f)).st_size, st.st_mtime_ns) for f in files)
         rows = con.execute("SELECT count(*) FROM read_parquet(?)", [files]).fetchone()[0]
@@ -188,6 +223,58 @@ def open_file(path: Path, delimiter: str | None) -> Table:
     _plan_store(table, con, folder, int(rows))
     weakref.finalize(table, _close, con, folder)
     return table
+
+
+def csv_rows_problem(con: Any, file: str, sep: str, name: str) -> LogError | None:
+    """The error the pandas reader gives a CSV file with a row of too few cells (or of too
+    many), found by DuckDB reading the file with its header's columns as text and
+    listing the rows it cannot (where its own reading of the file failed); None where
+    every row has the header's cells.
+
+    >>> import duckdb, pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "short.csv"
+    >>> _ = path.write_text("lead,stage,time\\nA,dial,2025-03-03\\nB,dial\\n")
+    >>> err = csv_rows_problem(duckdb.connect(), str(path), ",", "short.csv")
+    >>> err.key, err.values["row"], err.values["cells"], err.values["header"]
+    ('log.error.short_row', 3, 2, 3)
+    """
+    with open(file, encoding="utf-8", errors="replace", newline="") as f:
+        header = next(csv.reader([f.readline().lstrip("\ufeff")], delimiter=sep), [])
+    if not header:
+        return None
+    columns = {f"c{i}": "VARCHAR" for i in range(len(header))}  # any names: by position
+    try:
+        for kept in ("__funnelsim_rejects", "__funnelsim_scans"):  # (an earlier look's)
+            con.execute(f"DROP TABLE IF EXISTS {kept}").fetchall()
+        con.execute(
+            "SELECT count(*) FROM read_csv(?, header = true, columns = ?, delim = ?,"
+            " quote = '\"', escape = '\"', auto_detect = false, ignore_errors = true,"
+            " store_rejects = true, rejects_table = '__funnelsim_rejects',"
+            " rejects_scan = '__funnelsim_scans')",
+            [file, columns, sep],
+        ).fetchall()
+        rejected = con.execute(
+            "SELECT line, error_type, any_value(csv_line) FROM __funnelsim_rejects"
+            " WHERE error_type IN ('MISSING COLUMNS', 'TOO MANY COLUMNS')"
+            " GROUP BY line, error_type ORDER BY line"
+        ).fetchall()
+    except Exception:  # DuckDB cannot tell: the read's own error stands
+        return None
+    short = [(line, text) for line, kind, text in rejected if kind == "MISSING COLUMNS"]
+    long = [(line, text) for line, kind, text in rejected if kind == "TOO MANY COLUMNS"]
+    if not (short or long):
+        return None
+
+    def cells(text: str) -> int:
+        return len(next(csv.reader([text], delimiter=sep), []))
+
+    if long and (not short or long[0][0] < short[0][0]):  # the first row that is wrong
+        line, text = long[0]
+        return LogError("log.error.ragged", name=name, row=int(line), cells=cells(text),
+                        header=len(header))  # fmt: skip
+    line, text = short[0]
+    return LogError("log.error.short_row", name=name, row=int(line), cells=cells(text),
+                    header=len(header), count=len(short))  # fmt: skip
 
 
 def open_pandas(frame: pd.DataFrame) -> Table:

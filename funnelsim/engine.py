@@ -54,9 +54,11 @@ with ``errors="drop"``, is the pandas reader's, word for word.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +88,7 @@ from ._lead_table import (
     young_counts,
 )
 from ._reader import (
+    ZONE,
     LogError,
     Source,
     choice,
@@ -98,6 +101,7 @@ from ._sources import (
     Table,
     amount_of,
     blank_cell,
+    csv_rows_problem,
     footer_times,
     is_database,
     is_time,
@@ -280,6 +284,11 @@ def read_engine_log(
 
     lead_type = schema[cols["lead"]]
     text_lead = lead_type in (nw.String, nw.Categorical, nw.Enum)
+    # a CSV's times: which are written with a zone (a column that mixes times with a zone
+    # and without is a problem of its fewer kind's rows, as the pandas reader says)
+    zoned = (
+        {"__z": nw.col(cols["time"]).str.strip_chars().str.contains(ZONE)} if table.text else {}
+    )
 
     def build(trimmed: bool) -> _Build:
         lead = lead_key(nw.col(cols["lead"]), lead_type, trimmed, spaces)
@@ -298,6 +307,7 @@ def read_engine_log(
                 for g in groups
             },
             **({"__amount": amount[0], "__bad_amount": amount[1]} if amount else {}),
+            **zoned,
         )
         out = _Build(table, rows, cols, schema, stage_map, tuple(groups), tuple(extras))
         out.columns, out.trimmed, out.lead, out.blank = columns, trimmed, lead, blank
@@ -306,18 +316,37 @@ def read_engine_log(
             g for g in groups if table.backend == "duckdb" and schema[cols.get(g, g)] == nw.String
         ]
         values = {internal[g]: nw.col(cols.get(g, g)) for g in text}
-        out.text_lead, out.times = text_lead, frame.select(t=time_ns, **values)
+        out.text_lead, out.times = text_lead, frame.select(t=time_ns, **values, **zoned)
         out.hashed = [internal[g] for g in text]
         out.internal = internal
         return out
 
-    with _Progress(table.name) as progress:
+    with _Progress(table.name) as progress, _read_errors(table):
         try:
             parts = build(trimmed=False).run(as_of, mode, progress)
         except _TrimLeads:  # lead ids with spaces around them: stripped on every row
             parts = build(trimmed=True).run(as_of, mode, progress)
     parts["columns_used"] = dict(cols)
     return parts
+
+
+@contextlib.contextmanager
+def _read_errors(table: Table) -> Iterator[None]:
+    """DuckDB's errors during the kit's read of a file as the kit's: a CSV row of too few
+    or too many cells (the sniffer looks at the first rows only) named as the pandas
+    reader names it (:func:`csv_rows_problem`), anything else as ``engine.error.read``
+    with DuckDB's reason; never DuckDB's traceback."""
+    try:
+        yield
+    except Exception as err:
+        if not (table.own and type(err).__module__.startswith(("duckdb", "_duckdb"))):
+            raise
+        if table.csv is not None:
+            found = csv_rows_problem(table.keep[0], *table.csv, table.name)
+            if found is not None:
+                raise found from None
+        reason = str(err).splitlines()[0]
+        raise LogError("engine.error.read", name=table.name, reason=reason) from None
 
 
 class _Progress:
@@ -418,6 +447,7 @@ class _Build:
         self.dictionary: dict[str, Any] = {}  # each one's values and keys (_dictionaries)
         self.key_bits: dict[str, int] = {}  # each one's key: 32 or 64 bits of its hash
         self.sizes: dict[str, int] = {}  # and how many values it has
+        self.zones: str | None = None  # a CSV's times' fewer kind where it mixes two
 
     def run(self, as_of: pd.Timestamp | None, mode: str, progress: _Progress) -> dict[str, Any]:
         self.progress = progress
@@ -440,6 +470,9 @@ class _Build:
                 f"SELECT max(t) AS last, count(t) {known} AS known, min(t) {known} AS first,"
                 f" max(t, 11) {known} AS top"
             )
+            if self.table.text:  # the times read, with a zone and without
+                zone_counts = ("aware", "__z"), ("naive", "NOT __z")
+                sql += "".join(f", count(t) FILTER (WHERE {w}) AS {k}" for k, w in zone_counts)
             # a CSV file is read again on each pass: its text group columns' values are
             # listed in this one (elsewhere a query of their own is quicker: 0.5 s against
             # 7 s at 100 M rows)
@@ -449,9 +482,12 @@ class _Build:
             native = nw.to_native(times).query(SELF, f"{sql} FROM {SELF}")
             if listed:  # kept for the values' dictionaries below
                 native = nw.to_native(_persist(nw.from_native(native), self.table, "stats"))
-            last, n_known, first, top11 = native.query(
-                SELF, f"SELECT last, known, first, top FROM {SELF}"
+            zones = ", aware, naive" if self.table.text else ""
+            last, n_known, first, top11, *kinds = native.query(
+                SELF, f"SELECT last, known, first, top{zones} FROM {SELF}"
             ).fetchall()[0]
+            if kinds and min(kinds) > 0:  # both: the fewer kind's rows are problems
+                self.zones = "aware" if kinds[0] <= kinds[1] else "naive"
             self._dictionaries(native if listed else None)
             stats = {"last": np.nan if last is None else last, "known": n_known, "first": first}
         else:
@@ -483,6 +519,8 @@ class _Build:
             valid = valid & ~nw.col("__bad_amount")
         if far_end is not None:
             valid = valid & (when <= far_end)
+        if self.zones is not None:  # their leads read by pandas, which names those rows
+            valid = valid & (nw.col("__z") != (self.zones == "aware"))
         # --- one row per lead, as small as it can be: the first time at each stage, the
         # valid rows there, all its rows, each group value and whether it varies
         # (_per_lead: an aggregate of one column each, what every engine's group-by
@@ -964,7 +1002,14 @@ class _Build:
         rownum = frame.pop("__row").to_numpy(np.int64)
         src = Source(frame.reset_index(drop=True), rownum, self.table.name)
         return read_events(
-            src, self.stage_map, dict(self.cols), as_of, mode, far_end=far_end, whole=whole
+            src,
+            self.stage_map,
+            dict(self.cols),
+            as_of,
+            mode,
+            far_end=far_end,
+            whole=whole,
+            zones=self.zones,
         )
 
     def _patch_frame(self, patch: dict) -> pd.DataFrame:

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 import funnelsim as fs
@@ -518,7 +520,69 @@ AUDIT = {
         {"lead": pd.Categorical([" A", "A", ""]), "stage": ["dial", "sale", "dial"],
          "time": _day("2025-01-01", "2025-01-02", "2025-01-03")}
     ),
+    # an analyst's audit of real exports (seventh session on #16)
+    "an impossible date in a CSV": lambda d: _csv(d, "lead,stage,time\nA,dial,2025-03-03\n"
+                                                     "B,dial,2025-02-30 10:00\nC,dial,n/a\n"
+                                                     "C,sale,2025-03-04\n"),
+    "a row of too few cells after the first 3,000": lambda d: _csv(
+        d, "lead,stage,time,rep\n" + _rows(3000) + "C,dial\n" + _rows(10, "M")
+    ),
+    "a row of too many cells after the first 3,000": lambda d: _csv(
+        d, "lead,stage,time,rep\n" + _rows(3000) + "C,dial,2025-03-03 09:00,x,y\n" + _rows(10)
+    ),
+    "an empty CSV file": lambda d: _csv(d, ""),
+    "a time with a zone among times without, the latest": lambda d: _csv(
+        d, "lead,stage,time\nA,dial,2025-03-03 09:00\nA,sale,2025-03-04 09:00\n"
+           "B,dial,2025-03-09T09:00:00-05:00\nC,dial,2025-03-07 09:00\n"
+    ),
+    "a time without a zone among times with one": lambda d: _csv(
+        d, "lead,stage,time\nA,dial,2025-03-03T09:00Z\nA,sale,2025-03-04T09:00+08:00\n"
+           "B,dial,2025-03-09 09:00\nC,dial,2025-03-07T09:00:00+01:00\n"
+    ),
+    "a Parquet folder whose parts name the rep differently": lambda d: _parts(
+        d, {"rep": "负责人"}
+    ),
+    "a Parquet folder with a column more in one part": lambda d: _parts(d, {}, amount=5.0),
+    "a Parquet folder of parts alike": lambda d: _parts(d, {}),
+    "a Parquet file with a repeated column": lambda d: _parquet(
+        d, pa.table({"lead": ["A", "B"], "stage": ["dial", "sale"], "time": _day(
+            "2025-01-01", "2025-01-02"), "rep": ["x", "y"]}).append_column("rep", pa.array(
+                ["p", "q"]))
+    ),
+    "a Parquet file with spaces around its column names": lambda d: _parquet(
+        d, pa.table({"lead ": ["A", "A", "B"], " stage": ["dial", "demo", "dial"],
+                     "time ": _day("2025-01-01", "2025-01-02", "2025-01-03"),
+                     "region ": ["n", "n", "s"]})
+    ),
+    "copied rows of two leads": lambda d: pd.DataFrame(
+        {"lead": ["A", "B", "A", "B", "C"], "stage": ["dial"] * 5,
+         "time": _day("2025-01-01", "2025-01-02", "2025-01-01", "2025-01-02", "2025-01-03")}
+    ),
 }  # fmt: skip
+
+
+def _rows(n: int, prefix: str = "L") -> str:
+    """``n`` CSV rows of one dial each (lead, stage, time, rep)."""
+    return "".join(f"{prefix}{i},dial,2025-03-03 09:{i % 60:02d},x\n" for i in range(n))
+
+
+def _parquet(folder, table):
+    path = folder / "audit.parquet"
+    pq.write_table(table, path)
+    return path
+
+
+def _parts(folder, renamed: dict, **extra):
+    """A Parquet folder of two parts, the second with its columns ``renamed`` and
+    ``extra`` ones."""
+    frame = pd.DataFrame({"lead": ["A", "A", "B", "C"], "stage": ["dial", "sale", "dial", "dial"],
+                          "time": _day("2025-03-03", "2025-03-04", "2025-03-05", "2025-03-07"),
+                          "rep": ["Li", "Li", "Li", "Wang"]})  # fmt: skip
+    out = folder / "exports"
+    out.mkdir()
+    frame.iloc[:2].to_parquet(out / "part-0.parquet")
+    frame.iloc[2:].rename(columns=renamed).assign(**extra).to_parquet(out / "part-1.parquet")
+    return out
 
 
 def _csv(folder, text: str):
@@ -555,6 +619,78 @@ def _read_alike(source, stages: list[str], errors: str) -> None:
 @pytest.mark.parametrize("case", list(AUDIT))
 def test_audited_logs_read_alike(case, errors, tmp_path):
     _read_alike(AUDIT[case](tmp_path), ["dial", "sale"], errors)
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_one_line_of_several_rows_says_whose_reason_it_shows(engine):
+    """Copied rows of two leads are one line of the error; its reason is the first row's
+    (lead A's), and the line says which row that is, in both languages."""
+    frame = AUDIT["copied rows of two leads"](None)
+    for lang, expected in (
+        ("en", "- column 'stage', rows 4, 5 (2 rows); row 4: lead 'A' reaches 'dial' again"),
+        ("zh", "- 列 'stage'，第 4, 5 行（共 2 行）；其中第 4 行：线索 'A' 在同一时间"),
+    ):
+        with fs.language(lang), pytest.raises(fs.LogError) as info:
+            fs.read_log(frame, format="events", stages=["dial", "sale"], engine=engine)
+        assert expected in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("case", "key", "values"),
+    [
+        ("an impossible date in a CSV", "log.error.title", {}),
+        ("a row of too few cells after the first 3,000", "log.error.short_row",
+         {"row": 3002, "cells": 2, "header": 4, "count": 1}),
+        ("a row of too many cells after the first 3,000", "log.error.ragged",
+         {"row": 3002, "cells": 5, "header": 4}),
+        ("an empty CSV file", "log.error.empty", {}),
+        ("a time with a zone among times without, the latest", "log.error.title", {}),
+        ("a Parquet folder whose parts name the rep differently", "log.error.parts_columns",
+         {"part": "part-1.parquet", "extra": "'负责人'", "first": "part-0.parquet",
+          "missing": "'rep'"}),
+        ("a Parquet folder with a column more in one part", "log.error.parts_columns",
+         {"extra": "'amount'", "missing": "none"}),
+        ("a Parquet file with a repeated column", "log.error.duplicate_column",
+         {"column": "'rep'", "first": 4, "second": 5}),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_audited_files_get_the_readers_error(case, key, values, engine, tmp_path):
+    """Each audited file that the readers refuse gets the kit's error, the same from
+    both (never DuckDB's or pyarrow's own), with the row, the cells or the part."""
+    with pytest.raises(fs.LogError) as info:
+        fs.read_log(AUDIT[case](tmp_path), format="events", stages=["dial", "sale"],
+                    engine=engine)  # fmt: skip
+    assert info.value.key == key, str(info.value)
+    assert {k: info.value.values[k] for k in values} == values
+
+
+def test_an_impossible_date_is_named_by_both_readers(tmp_path):
+    """DuckDB (2.0) fails a TRY_CAST of a CSV's column it moves into the CSV reader
+    (naming another column); the kit's read turns that off, and the date is a problem
+    of its row, as the pandas reader says."""
+    path = AUDIT["an impossible date in a CSV"](tmp_path)
+    with pytest.raises(fs.LogError) as info:
+        fs.read_log(path, format="events", stages=["dial", "sale"], engine="duckdb")
+    [problem] = info.value.values["problems"]
+    assert (problem.column, problem.rows, problem.reason) == (
+        "time",
+        (3, 4),
+        "log.reason.bad_date",
+    )
+    log = fs.read_log(path, format="events", stages=["dial", "sale"], engine="duckdb",
+                      errors="drop")  # fmt: skip
+    assert log.n_leads == 1 and sorted(log.dropped["row"]) == [3, 4, 5]
+
+
+def test_spaces_around_parquet_column_names_are_dropped(tmp_path):
+    """Parquet names with spaces around them are read stripped, as pandas reads them:
+    the dropped rows name the column without its spaces, and ``by=`` finds it."""
+    path = AUDIT["a Parquet file with spaces around its column names"](tmp_path)
+    log = fs.read_log(path, format="events", stages=["dial", "sale"], engine="duckdb",
+                      errors="drop")  # fmt: skip
+    assert set(log.dropped["column"]) == {"lead", "stage"}
+    assert list(log.stage_table(by="region")["region"]) == ["s"]
 
 
 #: Leads with several rows at a stage (the engine compares the latest row of the first
@@ -921,3 +1057,16 @@ def test_packed_counts_sum_wraps_where_duckdb_can():
 
     assert wrapping_sum(duckdb.connect()) is True
     assert wrapping_sum(Older()) is False
+
+
+def test_a_workbook_asked_of_duckdb_says_to_read_it_with_pandas(tmp_path):
+    """DuckDB reads Parquet and CSV: a workbook given to it is named as one (not DuckDB's
+    "Error when sniffing file"), and the default engine reads it with pandas."""
+    path = tmp_path / "team.xlsx"
+    pd.DataFrame({"lead": ["A"], "stage": ["dial"], "time": _day("2025-01-01")}).to_excel(
+        path, index=False
+    )
+    with pytest.raises(fs.LogError) as info:
+        fs.read_log(path, format="events", stages=["dial", "sale"], engine="duckdb")
+    assert info.value.key == "engine.error.workbook" and "team.xlsx" in str(info.value)
+    assert fs.read_log(path, format="events", stages=["dial", "sale"]).n_leads == 1

@@ -766,9 +766,11 @@ def test_each_problem_gives_one_logerror_naming_file_rows_column_and_fix(
         assert (problem.reason, problem.reason_values) == (reason, values)
         assert (problem.fix, problem.fix_values) == (fix, fix_values)
         line = t(
-            "log.error.problem",
+            # several rows with values of their own: the line says whose are shown
+            "log.error.problem_first" if len(rows) > 1 and values else "log.error.problem",
             column=f"'{column}'",
             rows=_rows_text(rows),
+            first=rows[0],
             reason=t(reason, **values),
             fix=t(fix, **fix_values),
         )
@@ -811,8 +813,8 @@ def test_an_empty_dataframe_or_sheet_is_a_logerror(tmp_path):
         (
             "ragged.csv",
             b"lead,stage,time\nA,dial,2025-03-03\nB,dial,2025-03-04,x,y\n",
-            "log.error.unreadable_csv",
-            {"detail": "line 3"},  # the parser's own words, in the message
+            "log.error.ragged",
+            {"row": 3, "cells": 5, "header": 3},  # the parser's line, cells and header
         ),
         # a first data row longer than the header: pandas would shift every cell
         (
