@@ -147,7 +147,13 @@ def open_file(path: Path, delimiter: str | None) -> Table:
         with contextlib.suppress(Exception):  # (a DuckDB without that optimizer)
             con.execute("SET disabled_optimizers='type_pushdown'")
         with open(files[0], "rb") as f:
-            head = f.read(2**16).decode("utf-8", errors="replace")
+            raw = f.read(2**16)
+        try:  # DuckDB reads UTF-8 only (a character cut at the end is not a fault)
+            raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            if err.start <= len(raw) - 4:
+                raise LogError("engine.error.not_utf8", name=name) from None
+        head = raw.decode("utf-8", errors="replace")
         if not head.lstrip("\ufeff").strip():  # no header, no rows (as pandas says)
             raise LogError("log.error.empty", name=name)
         lines = "\n".join(head.splitlines()[:2])

@@ -1070,3 +1070,14 @@ def test_a_workbook_asked_of_duckdb_says_to_read_it_with_pandas(tmp_path):
         fs.read_log(path, format="events", stages=["dial", "sale"], engine="duckdb")
     assert info.value.key == "engine.error.workbook" and "team.xlsx" in str(info.value)
     assert fs.read_log(path, format="events", stages=["dial", "sale"]).n_leads == 1
+
+
+def test_a_gb18030_csv_asked_of_duckdb_names_its_encoding(tmp_path):
+    """DuckDB reads UTF-8 only: a Chinese export in GB18030 given to it is named as not
+    UTF-8 (not DuckDB's "CSV Error on Line: 1"), and the default engine reads it."""
+    path = tmp_path / "线索.csv"
+    path.write_bytes("lead,stage,time\nA,拨打,2025-01-01\n".encode("gb18030"))
+    with pytest.raises(fs.LogError) as info:
+        fs.read_log(path, format="events", stages=["拨打", "成交"], engine="duckdb")
+    assert info.value.key == "engine.error.not_utf8" and "线索.csv" in str(info.value)
+    assert fs.read_log(path, format="events", stages=["拨打", "成交"]).n_leads == 1
