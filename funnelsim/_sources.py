@@ -79,6 +79,9 @@ class Table:
     # table is computed from them on the first question that needs it (see engine.py)
     files: tuple[tuple[str, int, int], ...] = ()
     csv: tuple[str, str] | None = None  # a CSV file read and its delimiter
+    # the time column is text that DuckDB reads as times (a CSV's; a Parquet file's or a
+    # relation's column of text): TRY_CAST, its zones counted (see engine.py)
+    text_times: bool = False
 
 
 def duckdb_plan(rows: int | None) -> tuple[bool, str]:
@@ -534,8 +537,9 @@ def duckdb_nanoseconds(cell: str, kind: str, text: bool) -> str:
     >>> duckdb_nanoseconds('"time"', "TIMESTAMP_NS", text=False)
     'epoch_ns("time")'
     """
-    if text:
-        cell = f"TRY_CAST({cell} AS TIMESTAMPTZ)"
+    if text:  # (trim: DuckDB 2.0 may move a bare column's TRY_CAST into a CSV reader,
+        # where a cell it cannot read fails the query; TRY_CAST ignores the spaces anyway)
+        cell = f"TRY_CAST(trim({cell}) AS TIMESTAMPTZ)"
     elif kind.upper() == "TIMESTAMP_NS":  # nanoseconds kept (a cast to TIMESTAMP drops them)
         return f"epoch_ns({cell})"
     elif not kind.upper().startswith("TIMESTAMP WITH"):
@@ -556,7 +560,7 @@ def nanoseconds(table: Table, column: str) -> Any:
         native = nw.to_native(table.frame)
         # narwhals has no epoch for DuckDB: its own function, on the same relation
         kind = str(dict(zip(native.columns, native.types, strict=True))[column])
-        safe = duckdb_nanoseconds(sql_name(column), kind, table.text)
+        safe = duckdb_nanoseconds(sql_name(column), kind, table.text_times)
         alias = sql_name(f"__ns_{column}")
         table.frame = nw.from_native(native.select(f"*, ({safe})::BIGINT AS {alias}"))
         return nw.col(f"__ns_{column}")

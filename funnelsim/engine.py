@@ -256,11 +256,14 @@ def read_engine_log(
     groups = [g for g in GROUP_FIELDS if g in cols] + extras
     schema = frame.collect_schema()
     time_type = schema[cols["time"]]
-    if table.text and not times_in_text(table, cols["time"]):
+    # times written as text: a CSV's, and in DuckDB a column of text (a Parquet export
+    # of dates as strings), read as the CSV's are
+    table.text_times = table.text or (table.backend == "duckdb" and time_type == nw.String)
+    if table.text_times and not times_in_text(table, cols["time"]):
         raise FunnelsimValueError(
             "engine.error.time_text", name=table.name, column=cols["time"], type="text"
         )
-    if not (table.text or is_time(table, cols["time"], time_type)):
+    if not (table.text_times or is_time(table, cols["time"], time_type)):
         raise FunnelsimValueError(
             "engine.error.time_text", name=table.name, column=cols["time"], type=str(time_type)
         )
@@ -287,7 +290,9 @@ def read_engine_log(
     # a CSV's times: which are written with a zone (a column that mixes times with a zone
     # and without is a problem of its fewer kind's rows, as the pandas reader says)
     zoned = (
-        {"__z": nw.col(cols["time"]).str.strip_chars().str.contains(ZONE)} if table.text else {}
+        {"__z": nw.col(cols["time"]).str.strip_chars().str.contains(ZONE)}
+        if table.text_times
+        else {}
     )
 
     def build(trimmed: bool) -> _Build:
@@ -470,7 +475,7 @@ class _Build:
                 f"SELECT max(t) AS last, count(t) {known} AS known, min(t) {known} AS first,"
                 f" max(t, 11) {known} AS top"
             )
-            if self.table.text:  # the times read, with a zone and without
+            if self.table.text_times:  # the times read, with a zone and without
                 zone_counts = ("aware", "__z"), ("naive", "NOT __z")
                 sql += "".join(f", count(t) FILTER (WHERE {w}) AS {k}" for k, w in zone_counts)
             # a CSV file is read again on each pass: its text group columns' values are
@@ -482,7 +487,7 @@ class _Build:
             native = nw.to_native(times).query(SELF, f"{sql} FROM {SELF}")
             if listed:  # kept for the values' dictionaries below
                 native = nw.to_native(_persist(nw.from_native(native), self.table, "stats"))
-            zones = ", aware, naive" if self.table.text else ""
+            zones = ", aware, naive" if self.table.text_times else ""
             last, n_known, first, top11, *kinds = native.query(
                 SELF, f"SELECT last, known, first, top{zones} FROM {SELF}"
             ).fetchall()[0]

@@ -554,6 +554,12 @@ AUDIT = {
                      "time ": _day("2025-01-01", "2025-01-02", "2025-01-03"),
                      "region ": ["n", "n", "s"]})
     ),
+    "times written as text in a Parquet file": lambda d: _parquet(
+        d, pa.table({"lead": ["A", "A", "B", "C", "D"],
+                     "stage": ["dial", "sale", "dial", "dial", "dial"],
+                     "time": ["2025-03-03 09:00", "2025-03-04 09:00", "2025-02-30 10:00",
+                              "2025-03-07 09:00", "2025-03-06T09:00+08:00"]})
+    ),
     "copied rows of two leads": lambda d: pd.DataFrame(
         {"lead": ["A", "B", "A", "B", "C"], "stage": ["dial"] * 5,
          "time": _day("2025-01-01", "2025-01-02", "2025-01-01", "2025-01-02", "2025-01-03")}
@@ -1081,3 +1087,18 @@ def test_a_gb18030_csv_asked_of_duckdb_names_its_encoding(tmp_path):
         fs.read_log(path, format="events", stages=["拨打", "成交"], engine="duckdb")
     assert info.value.key == "engine.error.not_utf8" and "线索.csv" in str(info.value)
     assert fs.read_log(path, format="events", stages=["拨打", "成交"]).n_leads == 1
+
+
+def test_a_users_duckdb_relation_of_csv_text_names_an_impossible_date(tmp_path):
+    """A relation of a user's own DuckDB connection over a CSV (the kit does not change
+    that connection's settings): an impossible date is its row's problem, not DuckDB's
+    conversion error from a TRY_CAST moved into the CSV reader."""
+    import duckdb
+
+    path = _csv(tmp_path, "lead,stage,time\nA,dial,2025-03-03 09:00\nB,dial,2025-02-30 10:00\n")
+    relation = duckdb.connect().read_csv(str(path), all_varchar=True)
+    log = fs.read_log(relation, format="events", stages=["dial", "sale"], errors="drop")
+    assert log.n_leads == 1
+    assert log.dropped.to_dict("records") == [
+        {"row": 3, "column": "time", "reason": "unreadable date '2025-02-30 10:00'"}
+    ]
