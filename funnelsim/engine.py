@@ -288,12 +288,11 @@ def read_engine_log(
     lead_type = schema[cols["lead"]]
     text_lead = lead_type in (nw.String, nw.Categorical, nw.Enum)
     # a CSV's times: which are written with a zone (a column that mixes times with a zone
-    # and without is a problem of its fewer kind's rows, as the pandas reader says)
-    zoned = (
-        {"__z": nw.col(cols["time"]).str.strip_chars().str.contains(ZONE)}
-        if table.text_times
-        else {}
-    )
+    # and without is a problem of its fewer kind's rows, as the pandas reader says); the
+    # pattern allows the spaces the pandas reader strips (stripping every cell: 0.3 s at
+    # 3 M rows)
+    zone = ZONE.removesuffix("$") + f"[{SPACES}]*$"
+    zoned = {"__z": nw.col(cols["time"]).str.contains(zone)} if table.text_times else {}
 
     def build(trimmed: bool) -> _Build:
         lead = lead_key(nw.col(cols["lead"]), lead_type, trimmed, spaces)

@@ -535,6 +535,10 @@ AUDIT = {
         d, "lead,stage,time\nA,dial,2025-03-03 09:00\nA,sale,2025-03-04 09:00\n"
            "B,dial,2025-03-09T09:00:00-05:00\nC,dial,2025-03-07 09:00\n"
     ),
+    "a time with a zone and spaces after it, among times without": lambda d: _csv(
+        d, "lead,stage,time\nA,dial,2025-03-03 09:00\nB,dial,\"2025-03-05T09:00-05:00  \"\n"
+           "C,dial,2025-03-07 09:00\n"
+    ),
     "a time without a zone among times with one": lambda d: _csv(
         d, "lead,stage,time\nA,dial,2025-03-03T09:00Z\nA,sale,2025-03-04T09:00+08:00\n"
            "B,dial,2025-03-09 09:00\nC,dial,2025-03-07T09:00:00+01:00\n"
