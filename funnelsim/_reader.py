@@ -262,6 +262,8 @@ def read_source(
             parquet_columns(_dataset_files(path), name, path)
             frame = _read_with(name, "Parquet", lambda: pd.read_parquet(path))
             return _prepare(frame, name)
+        if path.is_dir():  # a folder, but of no Parquet file
+            raise LogError("log.error.no_parquet_files", name=name)
         if not path.is_file():
             raise LogError("log.error.not_found", name=str(path), cwd=os.getcwd())
         suffix = path.suffix.lower()

@@ -136,6 +136,8 @@ def open_file(path: Path, delimiter: str | None) -> Table:
     con = _duckdb_connection(folder)
     if path.is_dir():
         files = sorted(str(p) for p in path.rglob("*") if p.suffix.lower() in (".parquet", ".pq"))
+        if not files:  # as the pandas reader says
+            raise LogError("log.error.no_parquet_files", name=name)
     else:
         files = [str(path)]
     parquet = path.is_dir() or path.suffix.lower() in (".parquet", ".pq")
@@ -540,7 +542,9 @@ def duckdb_nanoseconds(cell: str, kind: str, text: bool) -> str:
     if text:  # (trim: DuckDB 2.0 may move a bare column's TRY_CAST into a CSV reader,
         # where a cell it cannot read fails the query; TRY_CAST ignores the spaces anyway)
         cell = f"TRY_CAST(trim({cell}) AS TIMESTAMPTZ)"
-    elif kind.upper() == "TIMESTAMP_NS":  # nanoseconds kept (a cast to TIMESTAMP drops them)
+    elif kind.upper() in ("TIMESTAMP_NS", "TIMESTAMPTZ_NS"):  # nanoseconds kept (a cast
+        # to TIMESTAMP drops them, and of a zoned time takes the connection's zone: a
+        # user's relation on a machine not set to UTC)
         return f"epoch_ns({cell})"
     elif not kind.upper().startswith("TIMESTAMP WITH"):
         cell = f"{cell}::TIMESTAMP"

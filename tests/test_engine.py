@@ -1106,3 +1106,38 @@ def test_a_users_duckdb_relation_of_csv_text_names_an_impossible_date(tmp_path):
     assert log.dropped.to_dict("records") == [
         {"row": 3, "column": "time", "reason": "unreadable date '2025-02-30 10:00'"}
     ]
+
+
+def test_a_users_relation_of_zoned_times_is_read_in_utc_whatever_its_zone(tmp_path):
+    """Zoned nanosecond times (pandas writes TIMESTAMPTZ_NS) in a relation of a user's
+    connection set to another zone: read as the instants they are, as pandas reads the
+    file (a cast to TIMESTAMP would take the connection's zone: as_of 8 h off)."""
+    import duckdb
+
+    clock = ["2025-03-03 02:00:00", "2025-03-03 05:00:00", "2025-03-03 05:00:00.000000001"]
+    times = pd.to_datetime([*clock, clock[0]], format="ISO8601").tz_localize("Asia/Shanghai")
+    path = tmp_path / "zoned.parquet"
+    pd.DataFrame({"lead": list("AAAB"), "stage": ["dial", "sale", "sale", "dial"],
+                  "time": times}).to_parquet(path)  # fmt: skip
+    con = duckdb.connect()
+    con.execute("SET TimeZone='Asia/Shanghai'")
+    expected = fs.read_log(path, format="events", stages=["dial", "sale"], engine="pandas",
+                           errors="drop")  # fmt: skip
+    got = fs.read_log(con.read_parquet(str(path)), format="events", stages=["dial", "sale"],
+                      errors="drop")  # fmt: skip
+    assert got.as_of == expected.as_of == pd.Timestamp("2025-03-02 21:00:00.000000001")
+    pd.testing.assert_frame_equal(got.stage_table(by="week"), expected.stage_table(by="week"))
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_a_folder_of_no_parquet_file_says_so(engine, tmp_path):
+    """Parts written without the .parquet ending (as Hive writes them): a folder of no
+    Parquet file, said by both readers (pandas said the folder did not exist)."""
+    folder = tmp_path / "warehouse"
+    folder.mkdir()
+    pd.DataFrame({"lead": ["A"], "stage": ["dial"], "time": _day("2025-01-01")}).to_parquet(
+        folder / "000000_0"
+    )
+    with pytest.raises(fs.LogError) as info:
+        fs.read_log(folder, format="events", stages=["dial", "sale"], engine=engine)
+    assert info.value.key == "log.error.no_parquet_files" and "warehouse" in str(info.value)

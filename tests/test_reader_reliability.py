@@ -350,8 +350,10 @@ def test_a_parquet_dataset_folder_is_read_as_one_table(tmp_path):
     assert log.leads.index.tolist() == ["L1", "L2"]
 
 
-def test_a_folder_without_parquet_parts_is_still_not_found(tmp_path):
-    assert _error(tmp_path).key == "log.error.not_found"
+def test_a_folder_without_parquet_parts_says_so(tmp_path):
+    """The folder exists: it holds no Parquet file (not "no such file")."""
+    error = _error(tmp_path)
+    assert error.key == "log.error.no_parquet_files" and tmp_path.name in str(error)
 
 
 # ---------------------------------------------------------------- 9. amounts
