@@ -95,8 +95,8 @@ class Deferred:
         for path, size, changed in self.files:
             try:
                 st = os.stat(path)
-            except OSError:
-                raise LogError("engine.error.changed", name=self.name, file=path) from None
+            except OSError:  # removed (or moved away)
+                raise LogError("engine.error.removed", name=self.name, file=path) from None
             if (st.st_size, st.st_mtime_ns) != (size, changed):
                 raise LogError("engine.error.changed", name=self.name, file=path)
         return self.write(self.query)

@@ -903,8 +903,9 @@ def test_a_file_changed_after_the_read_is_a_clear_error(events, tmp_path):
         fs.cycle_length(log)
     assert err.value.key == "engine.error.changed" and str(path) in str(err.value)
     path.unlink()
-    with pytest.raises(fs.LogError, match=r"events\.parquet"):
+    with pytest.raises(fs.LogError, match=r"events\.parquet") as err:
         gone.stage_table(by="week")
+    assert err.value.key == "engine.error.removed"  # said as it is, not "changed"
 
 
 def _young_log(seed: int, recent: float) -> pd.DataFrame:
