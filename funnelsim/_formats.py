@@ -189,7 +189,7 @@ def far_times(
             ahead,
             column,
             "log.reason.future_time",
-            lambda p, k=k: {"time": show_time(grid[p, k]), "now": show_time(now)},
+            lambda p, k=k: {"time": show_time(grid[p, k]), "now": show_time(now.astype("M8[s]"))},
             "log.fix.far_time",
         )
         if end is None:
