@@ -395,7 +395,7 @@ def _header_names(first: pd.DataFrame) -> list[str]:
     """Row 1 of a sheet as column names (``Unnamed: k`` where empty, as pandas names it)."""
     if first.empty:
         return []
-    return [_cell_text(v) or f"Unnamed: {k}" for k, v in enumerate(first.iloc[0].tolist())]
+    return [cell_text(v) or f"Unnamed: {k}" for k, v in enumerate(first.iloc[0].tolist())]
 
 
 def _pick_sheet(
@@ -681,7 +681,7 @@ def _prepare(frame: pd.DataFrame, name: str, sheets: dict[str, list[str]] | None
 
 
 # ----------------------------------------------------------------- cells
-def _cell_text(v: object) -> str:
+def cell_text(v: object) -> str:
     """One cell as stripped text ('' when empty); whole floats lose their '.0'."""
     if v is None or v is pd.NA or v is pd.NaT:
         return ""
@@ -732,7 +732,7 @@ def labels(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     try:
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
     except TypeError:  # unhashable cells
-        codes, uniques = pd.factorize(series.map(_cell_text), use_na_sentinel=True)
+        codes, uniques = pd.factorize(series.map(cell_text), use_na_sentinel=True)
     uniques = pd.Index(uniques)
     codes = np.asarray(codes, dtype=np.int64)
     if pd.api.types.is_integer_dtype(uniques.dtype) and not pd.api.types.is_bool_dtype(
@@ -747,7 +747,7 @@ def labels(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         if not ((stripped != uniques).any() or (stripped == "").any()):
             return codes, text  # nothing to strip or merge
     else:
-        text = np.array([_cell_text(u) for u in uniques], dtype=object)
+        text = np.array([cell_text(u) for u in uniques], dtype=object)
     merged, names = pd.factorize(text)
     names = np.asarray(names, dtype=object)
     if "" in set(names):
@@ -794,7 +794,7 @@ def cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
             text = np.full(n, "", dtype=object)
             text[~is_date] = label_text(*labels(pd.Series(values[~is_date], dtype=object)))
             for p in np.flatnonzero(is_date & np.isnat(times)):  # out of range: show as text
-                text[p] = _cell_text(values[p]) or repr(values[p])
+                text[p] = cell_text(values[p]) or repr(values[p])
             return text, times
     return label_text(*labels(series)), nat
 
@@ -909,7 +909,7 @@ class _LazyText:
         self.series = series
 
     def __getitem__(self, p: int) -> str:
-        return _cell_text(self.series.iloc[p])
+        return cell_text(self.series.iloc[p])
 
 
 def _float(s: object) -> float:

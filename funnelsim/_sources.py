@@ -27,6 +27,7 @@ from ._reader import (
     SAVE_AS_XLSX,
     WORKBOOKS,
     LogError,
+    cell_text,
     check_csv_header,
     check_header,
     labels,
@@ -294,6 +295,13 @@ def open_pandas(frame: pd.DataFrame) -> Table:
     con = _duckdb_connection(folder)
     frame = frame.copy(deep=False)
     frame.columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
+    for c in frame.columns:  # a column of several kinds (times and a number: an Excel
+        # serial) as the text of its cells, as the pandas reader reads it: DuckDB takes a
+        # column's type from its first cells and fails on the others
+        column = frame[c]
+        if column.dtype == object and pd.api.types.infer_dtype(column).startswith("mixed"):
+            text = [cell_text(v) for v in column]
+            frame[c] = pd.Series([v or None for v in text], index=frame.index, dtype=object)
     rel = con.from_df(frame)
 
     def numbered() -> Any:

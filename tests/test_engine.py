@@ -1142,3 +1142,17 @@ def test_a_folder_of_no_parquet_file_says_so(engine, tmp_path):
     with pytest.raises(fs.LogError) as info:
         fs.read_log(folder, format="events", stages=["dial", "sale"], engine=engine)
     assert info.value.key == "log.error.no_parquet_files" and "warehouse" in str(info.value)
+
+
+@pytest.mark.parametrize("errors", ["raise", "drop"])
+def test_a_frame_column_of_times_and_a_number_reads_alike(errors):
+    """An object column of times and one number (an Excel serial, 45660.5) and a rep
+    column of text and numbers: DuckDB took each column's type from its first cells and
+    failed on the number; it now reads such a column as its cells' text, as pandas does."""
+    frame = pd.DataFrame(
+        {"lead": list("AABC"), "stage": ["dial", "sale", "dial", "dial"],
+         "time": [pd.Timestamp("2025-01-02"), pd.Timestamp("2025-01-03"), 45660.5,
+                  pd.Timestamp("2025-01-04 10:30")],
+         "rep": ["x", "x", 3.0, 3]}
+    )  # fmt: skip
+    _read_alike(frame, ["dial", "sale"], errors)
