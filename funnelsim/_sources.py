@@ -7,7 +7,6 @@ in nanoseconds, amounts, group values), labelled as the pandas reader labels the
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import os
 import shutil
@@ -146,19 +145,10 @@ def open_file(path: Path, delimiter: str | None) -> Table:
     hive = path.is_dir() and any("=" in p.name for p in path.rglob("*") if p.is_dir())
     sep = None
     if not parquet:  # the header as the pandas reader checks it, its delimiter chosen alike
-        # (DuckDB 2.0 moves a TRY_CAST of a CSV's column into the CSV reader, where a
-        # cell it cannot convert fails the query, naming another column, instead of
-        # giving none: the kit's casts of the CSV's text, a time such as 2025-02-30 or a
-        # number, are then made after the read, where they give none as they should)
-        with contextlib.suppress(Exception):  # (a DuckDB without that optimizer)
-            con.execute("SET disabled_optimizers='type_pushdown'")
         with open(files[0], "rb") as f:
             raw = f.read(2**16)
-        try:  # DuckDB reads UTF-8 only (a character cut at the end is not a fault)
-            raw.decode("utf-8")
-        except UnicodeDecodeError as err:
-            if err.start <= len(raw) - 4:
-                raise LogError("engine.error.not_utf8", name=name) from None
+        if not is_utf8(raw):  # DuckDB reads UTF-8 only
+            raise LogError("engine.error.not_utf8", name=name)
         head = raw.decode("utf-8", errors="replace")
         if not head.lstrip("\ufeff").strip():  # no header, no rows (as pandas says)
             raise LogError("log.error.empty", name=name)
@@ -189,17 +179,12 @@ def open_file(path: Path, delimiter: str | None) -> Table:
         if not parquet:  # a CSV's first row read (a Parquet file's footer is read on opening)
             rel.limit(1).fetchall()
         elif any(c != c.strip() for c in rel.columns):
-            check_header(rel.columns, name)  # (" rep" and "rep" are one name twice)
             renamed[:] = [f"{sql_name(c)} AS {sql_name(c.strip())}" for c in rel.columns]
             rel = relation(False)
     except LogError:
         raise
     except Exception as err:
-        if not parquet:  # a row of too few or too many cells: named as pandas names it
-            found = csv_rows_problem(con, files[0], sep, name)
-            if found is not None:
-                raise found from None
-        raise LogError("engine.error.read", name=name, reason=str(err).splitlines()[0]) from None
+        raise read_error(con, None if parquet else (files[0], sep), name, err) from None
     check_header(rel.columns, name)  # each name once, as the pandas reader wants
 
     def numbered() -> Any:
@@ -235,6 +220,32 @@ def open_file(path: Path, delimiter: str | None) -> Table:
     _plan_store(table, con, folder, int(rows))
     weakref.finalize(table, _close, con, folder)
     return table
+
+
+def is_utf8(head: bytes) -> bool:
+    """Whether the first bytes of a file are UTF-8 (a character cut at their end is not a
+    fault).
+
+    >>> is_utf8("线索".encode()[:-1]), is_utf8("线索".encode("gb18030"))
+    (True, False)
+    """
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return err.start > len(head) - 4
+    return True
+
+
+def read_error(con: Any, csv_file: tuple[str, str] | None, name: str, err: Exception) -> LogError:
+    """DuckDB's error ``err`` reading a file (``csv_file``: a CSV file and its delimiter)
+    as the kit's: a CSV row of too few or too many cells named as the pandas reader names
+    it (:func:`csv_rows_problem`), anything else ``engine.error.read`` with DuckDB's
+    reason."""
+    if csv_file is not None:
+        found = csv_rows_problem(con, *csv_file, name)
+        if found is not None:
+            return found
+    return LogError("engine.error.read", name=name, reason=str(err).splitlines()[0])
 
 
 def csv_rows_problem(con: Any, file: str, sep: str, name: str) -> LogError | None:
@@ -440,7 +451,7 @@ def times_in_text(table: Table, column: str, sample: int = 10_000) -> bool:
     given = f"trim({cell}) <> ''"
     counts = native.limit(sample).aggregate(
         f"count(*) FILTER (WHERE {given}),"
-        f" count(*) FILTER (WHERE {given} AND TRY_CAST({cell} AS TIMESTAMPTZ) IS NULL)"
+        f" count(*) FILTER (WHERE {given} AND TRY_CAST(trim({cell}) AS TIMESTAMPTZ) IS NULL)"
     )
     n, bad = counts.fetchall()[0]
     return bad * 2 <= n  # a few unreadable cells are problems the pandas reader names
@@ -547,8 +558,9 @@ def duckdb_nanoseconds(cell: str, kind: str, text: bool) -> str:
     >>> duckdb_nanoseconds('"time"', "TIMESTAMP_NS", text=False)
     'epoch_ns("time")'
     """
-    if text:  # (trim: DuckDB 2.0 may move a bare column's TRY_CAST into a CSV reader,
-        # where a cell it cannot read fails the query; TRY_CAST ignores the spaces anyway)
+    if text:  # (trim: DuckDB 2.0 moves a bare column's TRY_CAST into a CSV reader, where a
+        # cell it cannot read, such as 2025-02-30, fails the query, naming another column;
+        # every cast of the kit's of text is of a trimmed cell, which TRY_CAST ignores)
         cell = f"TRY_CAST(trim({cell}) AS TIMESTAMPTZ)"
     elif kind.upper() in ("TIMESTAMP_NS", "TIMESTAMPTZ_NS"):  # nanoseconds kept (a cast
         # to TIMESTAMP drops them, and of a zoned time takes the connection's zone: a

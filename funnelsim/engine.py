@@ -101,16 +101,17 @@ from ._sources import (
     Table,
     amount_of,
     blank_cell,
-    csv_rows_problem,
     footer_times,
     is_database,
     is_time,
+    is_utf8,
     lead_key,
     nanoseconds,
     open_database,
     open_file,
     open_native,
     open_pandas,
+    read_error,
     sql_name,
     stage_codes,
     times_in_text,
@@ -187,20 +188,12 @@ def wants_engine(source: object, engine: str, fmt: str) -> bool:
         return size > AUTO_BYTES
     if not path.is_file() or path.suffix.lower() not in (".parquet", ".pq", ".csv"):
         return False
-    return path.stat().st_size > AUTO_BYTES and _utf8(path)
-
-
-def _utf8(path: Path) -> bool:
-    """A CSV file DuckDB can read as it is (UTF-8), judged on its first megabyte."""
+    if path.stat().st_size <= AUTO_BYTES:
+        return False
     if path.suffix.lower() != ".csv":
         return True
-    with open(path, "rb") as f:
-        head = f.read(2**20)
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as err:
-        return err.start > len(head) - 4  # a character cut at the end
-    return True
+    with open(path, "rb") as f:  # a CSV file DuckDB reads as it is: UTF-8 (1 MB judged)
+        return is_utf8(f.read(2**20))
 
 
 class _TrimLeads(Exception):
@@ -336,21 +329,15 @@ def read_engine_log(
 
 @contextlib.contextmanager
 def _read_errors(table: Table) -> Iterator[None]:
-    """DuckDB's errors during the kit's read of a file as the kit's: a CSV row of too few
-    or too many cells (the sniffer looks at the first rows only) named as the pandas
-    reader names it (:func:`csv_rows_problem`), anything else as ``engine.error.read``
-    with DuckDB's reason; never DuckDB's traceback."""
+    """DuckDB's errors during the kit's read of a file as the kit's (:func:`read_error`:
+    a CSV row of too few or too many cells past the sniffer's first rows is named as the
+    pandas reader names it); never DuckDB's traceback."""
     try:
         yield
     except Exception as err:
         if not (table.own and type(err).__module__.startswith(("duckdb", "_duckdb"))):
             raise
-        if table.csv is not None:
-            found = csv_rows_problem(table.keep[0], *table.csv, table.name)
-            if found is not None:
-                raise found from None
-        reason = str(err).splitlines()[0]
-        raise LogError("engine.error.read", name=table.name, reason=reason) from None
+        raise read_error(table.keep[0], table.csv, table.name, err) from None
 
 
 class _Progress:
