@@ -258,12 +258,12 @@ def read_source(
     elif isinstance(source, str | os.PathLike):
         path = Path(source)
         name = path.name or str(path)
-        if path.is_dir() and _is_dataset(path):  # a Parquet dataset, as Spark writes it
-            parquet_columns(_dataset_files(path), name, path)
-            frame = _read_with(name, "Parquet", lambda: pd.read_parquet(path))
-            return _prepare(frame, name)
-        if path.is_dir():  # a folder, but of no Parquet file
-            raise LogError("log.error.no_parquet_files", name=name)
+        if path.is_dir():  # a Parquet dataset, as Spark writes it
+            files = parquet_parts(path)
+            if not files:  # a folder, but of no Parquet file
+                raise LogError("log.error.no_parquet_files", name=name)
+            parquet_columns(files, name, path)
+            return _prepare(read_parts(path, files, name), name)
         if not path.is_file():
             raise LogError("log.error.not_found", name=str(path), cwd=os.getcwd())
         suffix = path.suffix.lower()
@@ -285,8 +285,8 @@ def parquet_columns(files: Sequence[str | Path], name: str, folder: Path | None 
     file's header checked as a CSV's (:func:`check_header`: each name once, compared
     stripped) and every other file's columns the same (a part whose columns differ
     would leave some rows' cells empty or some cells unread). A file whose footer
-    cannot be read is left to the reader's own error. ``folder``: the parts' folder,
-    for their names in the message.
+    cannot be read (not Parquet, or cut short) is named, the same error on every
+    reader's path. ``folder``: the parts' folder, for their names in the message.
 
     >>> import pathlib, tempfile
     >>> folder = pathlib.Path(tempfile.mkdtemp())
@@ -303,11 +303,17 @@ def parquet_columns(files: Sequence[str | Path], name: str, folder: Path | None 
     seen: list[str] | None = None
     first = ""
     for f in files:
+        shown = str(Path(f).relative_to(folder)) if folder is not None else Path(f).name
         try:
             names = [str(c) for c in pq.read_schema(f).names]
-        except Exception:  # not a Parquet file (or unreadable): the read says so
-            return
-        shown = str(Path(f).relative_to(folder)) if folder is not None else Path(f).name
+        except MemoryError:
+            raise
+        except Exception as exc:  # not a Parquet file, or cut short: named on every path
+            detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+            if folder is None:
+                raise LogError("log.error.unreadable", name=name, kind="Parquet",
+                               detail=detail) from None  # fmt: skip
+            raise LogError("log.error.bad_part", name=name, part=shown, detail=detail) from None
         if seen is None:
             check_header(names, name)
             seen, first = names, shown
@@ -323,20 +329,44 @@ def parquet_columns(files: Sequence[str | Path], name: str, folder: Path | None 
             )  # fmt: skip
 
 
-def _is_dataset(path: Path) -> bool:
-    """A folder holding Parquet parts (``part-0000.parquet``..., maybe ``_SUCCESS``)."""
-    return any(p.suffix.lower() in (".parquet", ".pq") for p in path.rglob("*") if p.is_file())
+def parquet_parts(path: Path) -> list[str]:
+    """The Parquet files of a dataset's folder, as both readers read them: every file
+    below it named ``*.parquet`` or ``*.pq``, in the order of their paths, less those in
+    a file or folder whose name starts with ``.`` or ``_`` (Arrow's rule: Spark's
+    ``_SUCCESS``, ``_temporary/`` parts of an unfinished job, ``.crc`` checksums); any
+    other file (a ``README.txt``) is left aside. Empty when there is none.
+
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> for f in ("rep=Li/part-0.parquet", "_temporary/0/part-1.parquet", "README.txt"):
+    ...     (folder / f).parent.mkdir(parents=True, exist_ok=True)
+    ...     (folder / f).touch()
+    >>> [str(pathlib.Path(f).relative_to(folder)) for f in parquet_parts(folder)]
+    ['rep=Li/part-0.parquet']
+    """
+    found = []
+    for p in path.rglob("*"):
+        inner = p.relative_to(path).parts
+        hidden = any(part.startswith((".", "_")) for part in inner)
+        if not hidden and p.suffix.lower() in (".parquet", ".pq") and p.is_file():
+            found.append(str(p))
+    return sorted(found)
 
 
-def _dataset_files(path: Path) -> list[str]:
-    """The files of a Parquet dataset's folder as pandas reads them (Arrow's dataset: no
-    file whose name starts with ``.`` or ``_``); none where Arrow cannot list them."""
-    import pyarrow.dataset as ds  # lazy: heavy
+def read_parts(path: Path, files: Sequence[str], name: str) -> pd.DataFrame:
+    """The Parquet files ``files`` of the folder ``path`` (:func:`parquet_parts`) as one
+    DataFrame, their rows in the files' order, with the columns of Hive folder names
+    (``rep=Li/``) as ``pd.read_parquet`` gives them (categories)."""
+    import pyarrow.dataset as ds  # lazy: heavy, and only Parquet files need it
 
-    try:
-        return sorted(ds.dataset(path, format="parquet", partitioning="hive").files)
-    except Exception:  # the read gives its own error
-        return []
+    def read() -> pd.DataFrame:
+        hive = ds.HivePartitioning.discover(infer_dictionary=True)
+        parts = ds.dataset(
+            list(files), format="parquet", partitioning=hive, partition_base_dir=str(path)
+        )
+        return parts.to_table().to_pandas()
+
+    return _read_with(name, "Parquet", read)
 
 
 def read_file(path: Path, name: str, encoding: str | None, delimiter: str | None) -> pd.DataFrame:

@@ -31,6 +31,7 @@ from ._reader import (
     check_header,
     labels,
     parquet_columns,
+    parquet_parts,
     sniff_delimiter,
 )
 from .i18n import FunnelsimValueError
@@ -135,14 +136,15 @@ def open_file(path: Path, delimiter: str | None) -> Table:
     folder = tempfile.mkdtemp(prefix="funnelsim-")
     con = _duckdb_connection(folder)
     if path.is_dir():
-        files = sorted(str(p) for p in path.rglob("*") if p.suffix.lower() in (".parquet", ".pq"))
+        files = parquet_parts(path)
         if not files:  # as the pandas reader says
             raise LogError("log.error.no_parquet_files", name=name)
     else:
         files = [str(path)]
     parquet = path.is_dir() or path.suffix.lower() in (".parquet", ".pq")
 
-    hive = path.is_dir() and any("=" in p.name for p in path.rglob("*") if p.is_dir())
+    inner = [Path(f).relative_to(path).parts[:-1] for f in files] if path.is_dir() else []
+    hive = any("=" in part for parts in inner for part in parts)  # rep=Li/ folders
     sep = None
     if not parquet:  # the header as the pandas reader checks it, its delimiter chosen alike
         with open(files[0], "rb") as f:

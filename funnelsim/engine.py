@@ -93,6 +93,7 @@ from ._reader import (
     Source,
     choice,
     empty_dropped,
+    parquet_parts,
 )
 from ._sources import (
     DUCKDB_MEMORY,
@@ -184,7 +185,7 @@ def wants_engine(source: object, engine: str, fmt: str) -> bool:
         return True
     path = Path(source)
     if path.is_dir():
-        size = sum(p.stat().st_size for p in path.rglob("*.parquet"))
+        size = sum(Path(p).stat().st_size for p in parquet_parts(path))
         return size > AUTO_BYTES
     if not path.is_file() or path.suffix.lower() not in (".parquet", ".pq", ".csv"):
         return False

@@ -564,6 +564,13 @@ AUDIT = {
                      "time": ["2025-03-03 09:00", "2025-03-04 09:00", "2025-02-30 10:00",
                               "2025-03-07 09:00", "2025-03-06T09:00+08:00"]})
     ),
+    # the second audit's leftovers (eighth session)
+    "a Parquet folder with a README, Spark's marks and an unfinished job's part": lambda d: (
+        _stray(_parts(d, {}))
+    ),
+    "a Parquet folder with a part cut short": lambda d: _cut(_parts(d, {}) / "part-1.parquet"),
+    "a Parquet file cut short": lambda d: _cut(_parquet(d, pa.table({"lead": ["A", "B"],
+        "stage": ["dial", "sale"], "time": _day("2025-01-01", "2025-01-02")}))),
     "copied rows of two leads": lambda d: pd.DataFrame(
         {"lead": ["A", "B", "A", "B", "C"], "stage": ["dial"] * 5,
          "time": _day("2025-01-01", "2025-01-02", "2025-01-01", "2025-01-02", "2025-01-03")}
@@ -593,6 +600,29 @@ def _parts(folder, renamed: dict, **extra):
     frame.iloc[:2].to_parquet(out / "part-0.parquet")
     frame.iloc[2:].rename(columns=renamed).assign(**extra).to_parquet(out / "part-1.parquet")
     return out
+
+
+def _stray(folder):
+    """``folder`` with the files a Parquet export's folder gathers besides its parts: a
+    note, Spark's ``_SUCCESS`` and checksum, and an unfinished job's part (of a lead Z
+    whose rows would be an error: copied)."""
+    (folder / "README.txt").write_text("exported from the CRM\n", encoding="utf-8")
+    (folder / "_SUCCESS").write_bytes(b"")
+    (folder / ".part-0.parquet.crc").write_bytes(b"crc")
+    (folder / "_temporary" / "0").mkdir(parents=True)
+    pd.DataFrame({"lead": ["Z", "Z"], "stage": ["dial", "dial"], "time": _day("2025-03-03",
+                  "2025-03-03"), "rep": ["Li", "Li"]}).to_parquet(  # fmt: skip
+        folder / "_temporary" / "0" / "part-9.parquet"
+    )
+    return folder
+
+
+def _cut(path):
+    """The Parquet file ``path`` cut to half its bytes (its footer lost), as a copy or
+    download that stopped leaves it."""
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return path.parent if path.name.startswith("part-") else path
 
 
 def _csv(folder, text: str):
@@ -662,6 +692,9 @@ def test_one_line_of_several_rows_says_whose_reason_it_shows(engine):
          {"extra": "'amount'", "missing": "none"}),
         ("a Parquet file with a repeated column", "log.error.duplicate_column",
          {"column": "'rep'", "first": 4, "second": 5}),
+        ("a Parquet folder with a part cut short", "log.error.bad_part",
+         {"part": "part-1.parquet", "name": "exports"}),
+        ("a Parquet file cut short", "log.error.unreadable", {"kind": "Parquet"}),
     ],
 )  # fmt: skip
 @pytest.mark.parametrize("engine", ["pandas", "duckdb"])
@@ -1057,13 +1090,17 @@ def test_footer_times_equal_the_pass(events, case, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("content", [b"", b"lead,stage,time\n", b"PAR1" + b"\0" * 40])
 def test_a_file_that_is_not_parquet_is_a_clear_error(tmp_path, content):
-    """A ``.parquet`` file DuckDB cannot open (empty, text, a broken footer) gets the
-    engine's read error, naming the file, when the read opens it."""
+    """A ``.parquet`` file that cannot be opened (empty, text, a broken footer) gets the
+    same error, naming the file, from both readers (DuckDB's read error before)."""
     path = tmp_path / "events.parquet"
     path.write_bytes(content)
-    with pytest.raises(fs.LogError) as err:
-        fs.read_log(path, format="events", stages=STAGES, engine="duckdb")
-    assert err.value.key == "engine.error.read" and "events.parquet" in str(err.value)
+    said = []
+    for engine in ("pandas", "duckdb"):
+        with pytest.raises(fs.LogError) as err:
+            fs.read_log(path, format="events", stages=STAGES, engine=engine)
+        said.append(str(err.value))
+        assert err.value.key == "log.error.unreadable" and "events.parquet" in str(err.value)
+    assert said[0] == said[1]
 
 
 def test_packed_counts_sum_wraps_where_duckdb_can():
@@ -1151,6 +1188,18 @@ def test_a_folder_of_no_parquet_file_says_so(engine, tmp_path):
     with pytest.raises(fs.LogError) as info:
         fs.read_log(folder, format="events", stages=["dial", "sale"], engine=engine)
     assert info.value.key == "log.error.no_parquet_files" and "warehouse" in str(info.value)
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_a_parquet_folder_is_its_parts_and_nothing_else(engine, tmp_path):
+    """A Parquet folder's README, Spark's _SUCCESS and checksums and an unfinished job's
+    _temporary/ part are left aside by both readers (pandas failed on the README; DuckDB
+    read the unfinished part, whose copied rows then failed the log)."""
+    folder = AUDIT["a Parquet folder with a README, Spark's marks and an unfinished job's part"](
+        tmp_path
+    )
+    log = fs.read_log(folder, format="events", stages=["dial", "sale"], engine=engine)
+    assert log.n_leads == 3 and log.n_rows == 4
 
 
 @pytest.mark.parametrize("errors", ["raise", "drop"])
