@@ -610,10 +610,11 @@ def _stray(folder):
     (folder / "_SUCCESS").write_bytes(b"")
     (folder / ".part-0.parquet.crc").write_bytes(b"crc")
     (folder / "_temporary" / "0").mkdir(parents=True)
-    pd.DataFrame({"lead": ["Z", "Z"], "stage": ["dial", "dial"], "time": _day("2025-03-03",
-                  "2025-03-03"), "rep": ["Li", "Li"]}).to_parquet(  # fmt: skip
-        folder / "_temporary" / "0" / "part-9.parquet"
+    copied = _day("2025-03-03", "2025-03-03")
+    unfinished = pd.DataFrame(
+        {"lead": ["Z", "Z"], "stage": ["dial", "dial"], "time": copied, "rep": ["Li", "Li"]}
     )
+    unfinished.to_parquet(folder / "_temporary" / "0" / "part-9.parquet")
     return folder
 
 
