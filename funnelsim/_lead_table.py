@@ -8,7 +8,6 @@ analysis asks it for its counts, grouped, as pandas (see :mod:`funnelsim.engine`
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +18,7 @@ import pandas as pd
 
 from ._formats import attribute
 from ._reader import LogError
-from ._sources import label_values
+from ._sources import file_stamp, label_values
 
 __all__ = [
     "BUCKETS",
@@ -75,8 +74,9 @@ class Deferred:
     its group columns) never writes it: the read then costs one aggregate over the
     rows, not that and a table of a row per lead (0.9 s at 10 M rows).
 
-    ``files``: the files read, each with its size and time of change when read; one
-    changed since is an error (the questions would no longer answer for the log read).
+    ``files``: the files read, each with its stamp when read
+    (:func:`~funnelsim._sources.file_stamp`); one changed since is an error (the
+    questions would no longer answer for the log read).
 
     >>> import narwhals as nw, pandas as pd
     >>> later = Deferred(nw.from_native(pd.DataFrame({"a": [1]})), lambda q: q, (), "x")
@@ -87,17 +87,17 @@ class Deferred:
 
     query: Any
     write: Callable[[Any], Any]
-    files: tuple[tuple[str, int, int], ...]
+    files: tuple[tuple[str, tuple[int, ...]], ...]
     name: str
 
     def get(self) -> Any:
         """The table written (the files checked first)."""
-        for path, size, changed in self.files:
+        for path, stamp in self.files:
             try:
-                st = os.stat(path)
+                now = file_stamp(path)
             except OSError:  # removed (or moved away)
                 raise LogError("engine.error.removed", name=self.name, file=path) from None
-            if (st.st_size, st.st_mtime_ns) != (size, changed):
+            if now != stamp:
                 raise LogError("engine.error.changed", name=self.name, file=path)
         return self.write(self.query)
 

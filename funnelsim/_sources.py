@@ -76,9 +76,9 @@ class Table:
     store: str = ""  # the kit's own tables: "funnelsim_memory." or "funnelsim_disk." (a file)
     folder: str = ""  # a large log's temporary folder: its lead table written there as Parquet
     text: bool = False  # every cell read as text (a CSV file): times and amounts cast
-    # the Parquet files read, each with its size and time of change when read: the lead
+    # the Parquet files read, each with its stamp when read (file_stamp): the lead
     # table is computed from them on the first question that needs it (see engine.py)
-    files: tuple[tuple[str, int, int], ...] = ()
+    files: tuple[tuple[str, tuple[int, ...]], ...] = ()
     csv: tuple[str, str] | None = None  # a CSV file read and its delimiter
     # the time column is text that DuckDB reads as times (a CSV's; a Parquet file's or a
     # relation's column of text): TRY_CAST, its zones counted (see engine.py)
@@ -215,13 +215,32 @@ def open_file(path: Path, delimiter: str | None) -> Table:
     if not parquet:  # for csv_rows_problem, where a row fails the read later
         table.csv = (files[0], sep)
     if parquet:  # from the files' footers
-        table.files = tuple((f, (st := os.stat(f)).st_size, st.st_mtime_ns) for f in files)
+        table.files = tuple((f, file_stamp(f)) for f in files)
         rows = con.execute("SELECT count(*) FROM read_parquet(?)", [files]).fetchone()[0]
     else:  # a CSV: from its size (rows of the kit's logs take 30 to 60 bytes)
         rows = Path(files[0]).stat().st_size // 30
     _plan_store(table, con, folder, int(rows))
     weakref.finalize(table, _close, con, folder)
     return table
+
+
+def file_stamp(path: str | os.PathLike) -> tuple[int, ...]:
+    """What tells that the file ``path`` changed since it was read: its size, the time
+    its contents changed, the time its entry changed (which no copy that keeps the
+    times, ``cp -p`` or ``touch -r``, sets back) and its inode (a file put in its place).
+
+    >>> import pathlib, tempfile, time
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "events.csv"
+    >>> _ = path.write_text("lead,stage,time\\n")
+    >>> before = file_stamp(path)
+    >>> time.sleep(0.05)  # past the clock's tick, where the system's is coarse
+    >>> _ = path.write_text("lead,stage,date\\n")  # as long, and its time put back:
+    >>> os.utime(path, ns=(before[1], before[1]))
+    >>> file_stamp(path)[:2] == before[:2], file_stamp(path) == before
+    (True, False)
+    """
+    st = os.stat(path)
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
 
 
 def is_utf8(head: bytes) -> bool:
@@ -641,7 +660,7 @@ def footer_times(table: Table, column: str, future: int) -> tuple[dict, list] | 
         " AS lo, row_group_num_rows - stats_null_count AS n FROM parquet_metadata(?)"
         " WHERE path_in_schema = ?) WHERE lo IS NOT NULL AND n > 0 ORDER BY lo DESC"
     )
-    files = [f for f, _, _ in table.files]
+    files = [f for f, _ in table.files]
     groups = table.keep[0].execute(sql, [files, column]).fetchall()
     where, seen = "", 0
     for lo, rows in groups:

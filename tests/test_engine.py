@@ -12,6 +12,8 @@ text, or with ``errors="drop"`` the same ``Log.dropped``.
 
 from __future__ import annotations
 
+import os
+import time
 import warnings
 from pathlib import Path
 
@@ -949,6 +951,24 @@ def test_a_file_changed_after_the_read_is_a_clear_error(events, tmp_path):
     with pytest.raises(fs.LogError, match=r"events\.parquet") as err:
         gone.stage_table(by="week")
     assert err.value.key == "engine.error.removed"  # said as it is, not "changed"
+
+
+def test_a_file_edited_to_its_size_and_time_is_still_changed(events, tmp_path):
+    """An edit that keeps the file's size and puts its time back (``cp -p`` of another
+    export over it, ``touch -r``) is caught by the time the file's entry changed."""
+    path = tmp_path / "events.parquet"
+    events.to_parquet(path, index=False)
+    log = fs.read_log(path, format="events", stages=STAGES, engine="duckdb")
+    st = path.stat()
+    data = bytearray(path.read_bytes())
+    data[len(data) // 3] ^= 0xFF  # one byte of the rows' data changed
+    time.sleep(0.05)  # past the clock's tick, where the system's is coarse
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+    with pytest.raises(fs.LogError) as err:
+        fs.cycle_length(log)
+    assert err.value.key == "engine.error.changed"
 
 
 def _young_log(seed: int, recent: float) -> pd.DataFrame:
