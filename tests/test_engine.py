@@ -1235,3 +1235,15 @@ def test_a_frame_column_of_times_and_a_number_reads_alike(errors):
          "rep": ["x", "x", 3.0, 3]}
     )  # fmt: skip
     _read_alike(frame, ["dial", "sale"], errors)
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_zoned_times_count_their_weeks_in_utc(engine):
+    """As the README says: a time written with a zone is read as UTC, so a Monday call
+    in Beijing before 08:00 is in the week before (Sunday 23:00 UTC)."""
+    times = ["2025-03-03T07:00+08:00", "2025-03-03T09:00+08:00"]
+    frame = pd.DataFrame({"lead": ["A", "B"], "stage": ["dial", "dial"], "time": times})
+    log = fs.read_log(frame, format="events", stages=["dial", "sale"], engine=engine)
+    weeks = log.stage_table(by="week")["week"]
+    assert [str(w)[:10] for w in weeks] == ["2025-02-24", "2025-03-03"]
+    assert log.as_of == pd.Timestamp("2025-03-03 01:00")
