@@ -7,8 +7,10 @@ analysis asks it for its counts, grouped, as pandas (see :mod:`funnelsim.engine`
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +51,19 @@ SELF = "__funnelsim_relation"
 
 def collect(frame: Any) -> pd.DataFrame:
     """A (small) query's answer as pandas."""
-    return frame.collect().to_pandas()
+    with dask_quiet():
+        return frame.collect().to_pandas()
+
+
+@contextlib.contextmanager
+def dask_quiet() -> Iterator[None]:
+    """Pandas' FutureWarning on downcasting in ``where`` left out while an engine
+    computes: Dask's ``where`` on pandas raises it for the stage codes' ``when``/``then``
+    (an Int16 code where the others are still missing), and the user can do nothing
+    about it (the codes are read the same either way)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Downcasting behavior", FutureWarning)
+        yield
 
 
 def one(condition: Any) -> Any:
@@ -310,7 +324,9 @@ class LeadTable:
             for k in hashed:  # the engine's part: the value back from each group's hash
                 out = with_values(out, k, self.decode[named[k]])
             pieces.append(collect(out))
-        table = pd.concat(pieces, ignore_index=True)
+        # a part without rows left out (pandas would take its columns' types into
+        # account in a future version, and warns)
+        table = pd.concat([p for p in pieces if len(p)] or pieces[:1], ignore_index=True)
         for name in values:
             table[name] = table[name].fillna(0).astype(np.int64)
         if derived:

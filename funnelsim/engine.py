@@ -83,6 +83,7 @@ from ._lead_table import (
     Deferred,
     LeadTable,
     collect,
+    dask_quiet,
     with_values,
     young_code,
     young_counts,
@@ -388,7 +389,8 @@ def _persist(frame: Any, table: Table, name: str) -> Any:
     if backend == "polars":
         return nw.from_native(native.collect().lazy())
     if backend == "dask":
-        return nw.from_native(native.persist())
+        with dask_quiet():
+            return nw.from_native(native.persist())
     if backend in ("pyspark", "pyspark_connect"):
         return nw.from_native(native.cache())
     # a database (Ibis): nothing written, not even a temporary table (a read-only
