@@ -1277,3 +1277,26 @@ def test_an_engine_read_says_nothing_the_user_cannot_act_on(events, tmp_path):
     run = subprocess.run([sys.executable, "-W", "error::FutureWarning", "-c", code,
                           str(tmp_path)], capture_output=True, text=True, timeout=600)  # fmt: skip
     assert run.returncode == 0 and run.stdout.strip() == "read", run.stderr[-3000:]
+
+
+def test_text_times_in_a_users_table_get_advice_for_a_table(events, tmp_path):
+    """Times as text in a Polars table get advice for a table (cast it there, or read it
+    whole with engine="pandas": which then reads it), and in a database's table advice
+    for the query, not advice about a file."""
+    pl = pytest.importorskip("polars")
+    text = events.assign(time=events["time"].dt.strftime("%Y-%m-%d %H:%M:%S"))
+    lazy = pl.from_pandas(text).lazy()
+    with pytest.raises(fs.FunnelsimError) as err:
+        fs.read_log(lazy, format="events", stages=STAGES)
+    assert err.value.key == "engine.error.time_text_table" and "str.to_datetime" in str(err.value)
+    log = fs.read_log(lazy, format="events", stages=STAGES, engine="pandas")  # as advised
+    reference = fs.read_log(events, format="events", stages=STAGES, engine="pandas")
+    pd.testing.assert_frame_equal(log.stage_table(by="rep"), reference.stage_table(by="rep"))
+    ibis = pytest.importorskip("ibis")
+    con = ibis.duckdb.connect()
+    path = tmp_path / "text.parquet"
+    text.to_parquet(path, index=False)
+    con.raw_sql(f"CREATE TABLE events AS SELECT * FROM read_parquet('{path}')")
+    with pytest.raises(fs.FunnelsimError) as err:
+        fs.read_log(con, table="events", format="events", stages=STAGES)
+    assert err.value.key == "engine.error.time_text_query" and "CAST(" in str(err.value)
