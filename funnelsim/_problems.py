@@ -14,7 +14,17 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from ._reader import LogError, Source, empty_dropped, label_text, labels, money, quote, quoted
+from ._reader import (
+    LogError,
+    Source,
+    empty_dropped,
+    label_text,
+    labels,
+    money,
+    part_rows,
+    quote,
+    quoted,
+)
 from .i18n import t
 
 #: Rows a problem names before "and N more".
@@ -176,6 +186,9 @@ class Problems:
                     fix=t(problem.fix, **problem.fix_values),
                 )
             )
+        if self.src.parts:  # a folder's files: the rows shown named in their file too
+            shown = sorted({r for p in problems for r in np.unique(p.rows)[:_SHOW_ROWS]})
+            lines.append(t("log.error.parts_rows", rows=part_rows(self.src.parts, shown[:10])))
         lines.append(t("log.error.all_invalid") if all_invalid else hint)
         raise LogError(
             key, message="\n".join(lines), name=name, count=count, problems=problems, **values

@@ -17,6 +17,7 @@ by the package's readers.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime
 import gzip
 import io
@@ -207,6 +208,28 @@ class Source:
     name: str
     #: A workbook's sheets and each one's header (None for other sources).
     sheets: dict[str, list[str]] | None = None
+    #: A folder's Parquet files, each with the row its first row is, counted on across
+    #: the files in name order (the first file's is row 2): rows named in a message are
+    #: named in their file too (:func:`part_rows`). None for one file.
+    parts: tuple[tuple[str, int], ...] | None = None
+
+
+def part_rows(parts: Sequence[tuple[str, int]], rows: Sequence[int]) -> str:
+    """Where ``rows`` (counted on across a folder's files, :attr:`Source.parts`) are: each
+    one's file and its row there, counted as in that file alone (its header is its row 1).
+
+    >>> print(part_rows([("part-0.parquet", 2), ("part-1.parquet", 5)], [3, 5, 9]))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    row 3 is row 3 of part-0.parquet; row 5 is row 2 of part-1.parquet; row 9 is row 6 of
+    part-1.parquet
+    """
+    firsts = np.array([first for _, first in parts], dtype=np.int64)
+    said = []
+    for row in rows:
+        k = int(np.searchsorted(firsts, row, side="right")) - 1
+        part, first = parts[max(k, 0)]
+        said.append(t("log.error.part_row", row=row, inner=row - first + 2, part=part))
+    return t("log.error.parts_sep").join(said)
 
 
 def sheet_list(src: Source) -> str:
@@ -263,7 +286,7 @@ def read_source(
             if not files:  # a folder, but of no Parquet file
                 raise LogError("log.error.no_parquet_files", name=name)
             parquet_columns(files, name, path)
-            return _prepare(read_parts(path, files, name), name)
+            return read_parts(path, files, name)
         if not path.is_file():
             raise LogError("log.error.not_found", name=str(path), cwd=os.getcwd())
         suffix = path.suffix.lower()
@@ -353,11 +376,13 @@ def parquet_parts(path: Path) -> list[str]:
     return sorted(found)
 
 
-def read_parts(path: Path, files: Sequence[str], name: str) -> pd.DataFrame:
+def read_parts(path: Path, files: Sequence[str], name: str) -> Source:
     """The Parquet files ``files`` of the folder ``path`` (:func:`parquet_parts`) as one
-    DataFrame, their rows in the files' order, with the columns of Hive folder names
-    (``rep=Li/``) as ``pd.read_parquet`` gives them (categories)."""
+    source, their rows in the files' order, with the columns of Hive folder names
+    (``rep=Li/``) as ``pd.read_parquet`` gives them (categories), and each file's first
+    row (:attr:`Source.parts`)."""
     import pyarrow.dataset as ds  # lazy: heavy, and only Parquet files need it
+    import pyarrow.parquet as pq
 
     def read() -> pd.DataFrame:
         hive = ds.HivePartitioning.discover(infer_dictionary=True)
@@ -366,7 +391,14 @@ def read_parts(path: Path, files: Sequence[str], name: str) -> pd.DataFrame:
         )
         return parts.to_table().to_pandas()
 
-    return _read_with(name, "Parquet", read)
+    src = _prepare(_read_with(name, "Parquet", read), name)
+    if len(files) < 2:
+        return src
+    firsts, row = [], 2
+    for f in files:
+        firsts.append((str(Path(f).relative_to(path)), row))
+        row += pq.read_metadata(f).num_rows
+    return dataclasses.replace(src, parts=tuple(firsts))
 
 
 def read_file(path: Path, name: str, encoding: str | None, delimiter: str | None) -> pd.DataFrame:

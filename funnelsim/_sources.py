@@ -80,6 +80,7 @@ class Table:
     # table is computed from them on the first question that needs it (see engine.py)
     files: tuple[tuple[str, tuple[int, ...]], ...] = ()
     csv: tuple[str, str] | None = None  # a CSV file read and its delimiter
+    parts: tuple[tuple[str, int], ...] | None = None  # a folder's files (Source.parts)
     # the time column is text that DuckDB reads as times (a CSV's; a Parquet file's or a
     # relation's column of text): TRY_CAST, its zones counted (see engine.py)
     text_times: bool = False
@@ -189,17 +190,19 @@ def open_file(path: Path, delimiter: str | None) -> Table:
         raise read_error(con, None if parquet else (files[0], sep), name, err) from None
     check_header(rel.columns, name)  # each name once, as the pandas reader wants
 
+    offsets: list[tuple[str, int]] = []  # a folder's files: the rows before each one's
+    if parquet and len(files) > 1:  # rows counted on across the parts, in order
+        sizes = con.execute(
+            "SELECT file_name, num_rows FROM parquet_file_metadata(?)", [files]
+        ).fetchall()
+        per, total = dict(sizes), 0
+        for f in files:
+            offsets.append((f, total))
+            total += int(per.get(f, 0))
+
     def numbered() -> Any:
         rel = relation(True)
-        if parquet and len(files) > 1:  # rows counted on across the parts, in order
-            sizes = con.execute(
-                "SELECT file_name, num_rows FROM parquet_file_metadata(?)", [files]
-            ).fetchall()
-            per = dict(sizes)
-            offsets, total = [], 0
-            for f in files:
-                offsets.append((f, total))
-                total += int(per.get(f, 0))
+        if offsets:
             table = con.from_df(pd.DataFrame(offsets, columns=["filename", "__offset"]))
             rel = rel.join(table, "filename").select(
                 "* EXCLUDE (filename, __offset, file_row_number),"
@@ -211,6 +214,8 @@ def open_file(path: Path, delimiter: str | None) -> Table:
         return nw.from_native(rel)
 
     table = Table(nw.from_native(rel), name, "duckdb", numbered, [con], own=True)
+    if offsets:  # each file's first row, for messages (Source.parts)
+        table.parts = tuple((str(Path(f).relative_to(path)), k + 2) for f, k in offsets)
     table.text = not parquet
     if not parquet:  # for csv_rows_problem, where a row fails the read later
         table.csv = (files[0], sep)

@@ -999,7 +999,7 @@ class _Build:
                 con.execute("SET preserve_insertion_order=false")
         frame = frame.drop(columns=[c for c in frame.columns if c.startswith("__ns_")])
         rownum = frame.pop("__row").to_numpy(np.int64)
-        src = Source(frame.reset_index(drop=True), rownum, self.table.name)
+        src = Source(frame.reset_index(drop=True), rownum, self.table.name, parts=self.table.parts)
         return read_events(
             src,
             self.stage_map,

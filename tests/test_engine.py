@@ -573,6 +573,9 @@ AUDIT = {
         _stray(_parts(d, {}))
     ),
     "a Parquet folder with a part cut short": lambda d: _cut(_parts(d, {}) / "part-1.parquet"),
+    "a Parquet folder with an unknown stage in its second file": lambda d: _parts(
+        d, {}, stage=["dial", "dail"]
+    ),
     "a Parquet file cut short": lambda d: _cut(_parquet(d, pa.table({"lead": ["A", "B"],
         "stage": ["dial", "sale"], "time": _day("2025-01-01", "2025-01-02")}))),
     "copied rows of two leads": lambda d: pd.DataFrame(
@@ -1300,3 +1303,19 @@ def test_text_times_in_a_users_table_get_advice_for_a_table(events, tmp_path):
     with pytest.raises(fs.FunnelsimError) as err:
         fs.read_log(con, table="events", format="events", stages=STAGES)
     assert err.value.key == "engine.error.time_text_query" and "CAST(" in str(err.value)
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_a_folders_error_names_the_file_of_each_row(engine, tmp_path):
+    """Rows of a Parquet folder are counted on across its files; the error names each
+    row's file and its row there, in both languages and on both readers."""
+    folder = AUDIT["a Parquet folder with an unknown stage in its second file"](tmp_path)
+    for lang, expected in (
+        ("en", "counted on across its files in name order: row 5 is row 3 of part-1.parquet."),
+        ("zh", "跨各文件连续计数：第 5 行是 part-1.parquet 的第 3 行。"),
+    ):
+        with fs.language(lang), pytest.raises(fs.LogError) as info:
+            fs.read_log(folder, format="events", stages=["dial", "sale"], engine=engine)
+        assert expected in str(info.value), str(info.value)
+        [problem] = info.value.values["problems"]
+        assert problem.rows == (5,)
