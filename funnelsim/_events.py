@@ -34,7 +34,8 @@ from ._formats import (
     statuses,
 )
 from ._problems import Problems, amounts, lead_ids
-from ._reader import NAT, Source, labels, quote, repeats, show_time, text_column
+from ._reader import NAT, Source, labels, quote, repeats, text_column
+from ._times import show_time
 
 
 @dataclass

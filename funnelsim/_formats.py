@@ -28,19 +28,15 @@ from ._reader import (
     LogError,
     Source,
     cells,
-    flags_or_times,
     label_text,
     labels,
-    mixed_zones,
     parse_numbers,
-    parse_times,
     quote,
     quoted,
     repeats,
-    show_time,
     text_column,
-    text_times,
 )
+from ._times import flags_or_times, mixed_zones, parse_times, show_time, text_times
 
 #: The group columns a log may have.
 GROUP_FIELDS = ("rep", "source", "segment", "period")
@@ -93,7 +89,7 @@ def read_dates(
     """The dates of ``column``: NaT where empty or unreadable (a problem; an empty cell too
     when ``required``). ``zones``: the kind of time that is a problem where the column is
     part of a larger one that mixes times with a zone and without
-    (:func:`~funnelsim._reader.mixed_zones`)."""
+    (:func:`~funnelsim._times.mixed_zones`)."""
     times, empty, text = parse_times(frame[column])
     if required:
         problems.add(empty, column, "log.reason.no_date", None, "log.fix.bad_date")

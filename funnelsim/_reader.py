@@ -82,13 +82,6 @@ NAT = np.datetime64("NaT", "ns")
 NAME_ATTR = "funnelsim_name"
 
 _DELIMITERS = (",", ";", "\t", "|")
-# Dates are read year first: 2025-03-05, 2025/3/5, 2025.3.5, 2025年3月5日, with an optional time.
-# (Plain pattern strings, so that Arrow-backed text runs them in C.)
-_DATE_PREFIX = r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?:\s*日)?"
-_ISO = (
-    r"\d{4}-\d{1,2}-\d{1,2}(?:[T ]\s*\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"
-    r"\s*(?:Z|[+-]\d{2}:?\d{2})?"
-)
 _MIN_TIME = pd.Timestamp.min.as_unit("ns").to_datetime64()
 _MAX_TIME = pd.Timestamp.max.as_unit("ns").to_datetime64()
 #: At most this many columns (Excel's own limit): a wider header is refused before parsing.
@@ -99,8 +92,6 @@ _OLE = b"\xd0\xcf\x11\xe0"
 #: Workbooks read sheet by sheet (``sheet=``).
 WORKBOOKS = (".xlsx", ".xlsm", ".xls")
 SAVE_AS_XLSX = (".ods", ".numbers", ".xlsb", ".et", ".wps")
-#: A time of day followed by a time zone ("09:00+08:00", "09:00Z").
-ZONE = r"\d:\d{2}(?::\d{2}(?:\.\d{1,9})?)?\s*(?:Z|[+-]\d{2}:?\d{2})$"
 #: Encodings that charset-normalizer may propose for a Chinese (or other East Asian) file.
 _CJK_ENCODINGS = frozenset(
     {"gb18030", "gbk", "gb2312", "hz", "big5", "big5hkscs", "cp950", "cp949", "euc_kr", "johab",
@@ -113,27 +104,6 @@ _UNITS = {"千": 1e3, "万": 1e4, "百万": 1e6, "亿": 1e8}
 
 
 # ------------------------------------------------------------- arguments
-def date_given(value: object) -> pd.Timestamp | None:
-    """A date a person gave as an argument (``as_of``): a naive timestamp in nanoseconds
-    (an aware one converted to UTC), or None when it is not a date (a number, a flag, text
-    that does not read as one).
-
-    >>> date_given("2025-06-30 18:00"), date_given(2025), date_given("June-ish")
-    (Timestamp('2025-06-30 18:00:00'), None, None)
-    """
-    if isinstance(value, bool | int | float | np.number):
-        return None
-    try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    if stamp is pd.NaT or pd.isna(stamp):
-        return None
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert("UTC").tz_localize(None)
-    return stamp.as_unit("ns")
-
-
 def quote(value: object) -> str:
     """A value quoted for a message.
 
@@ -766,7 +736,7 @@ def cell_text(v: object) -> str:
     return str(v).strip()
 
 
-def _is_text(values: pd.Series | pd.Index) -> bool:
+def is_text(values: pd.Series | pd.Index) -> bool:
     """Every non-empty cell is a string (string dtypes, or object holding only str)."""
     if isinstance(values.dtype, pd.StringDtype):
         return True
@@ -775,11 +745,11 @@ def _is_text(values: pd.Series | pd.Index) -> bool:
     ) in ("string", "empty")
 
 
-def _is_dates(dtype: object) -> bool:
+def is_dates(dtype: object) -> bool:
     return pd.api.types.is_datetime64_any_dtype(dtype)
 
 
-def _strip(series: pd.Series) -> pd.Series:
+def strip_cells(series: pd.Series) -> pd.Series:
     """Text cells stripped, '' when empty (vectorised for Arrow-backed strings)."""
     return series.str.strip().fillna("")
 
@@ -803,7 +773,7 @@ def labels(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         # Distinct whole numbers have distinct texts: nothing to strip or merge
         # (vectorised: lead ids of a 10-million-row log take seconds one by one).
         return codes, np.asarray(uniques.astype(str), dtype=object)
-    if _is_text(uniques):
+    if is_text(uniques):
         stripped = uniques.str.strip()
         text = np.asarray(stripped, dtype=object)
         if not ((stripped != uniques).any() or (stripped == "").any()):
@@ -840,10 +810,10 @@ def cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Each cell as text ('' when empty or a date) and as a date (NaT when not a date)."""
     n = len(series)
     nat = np.full(n, NAT)
-    if _is_dates(series.dtype):
-        return np.full(n, "", dtype=object), _native_times(series)
-    if _is_text(series):
-        return _strip(series).to_numpy(dtype=object), nat
+    if is_dates(series.dtype):
+        return np.full(n, "", dtype=object), native_times(series)
+    if is_text(series):
+        return strip_cells(series).to_numpy(dtype=object), nat
     if pd.api.types.is_object_dtype(series.dtype):
         values = series.to_numpy(dtype=object)
         is_date = np.array(
@@ -852,7 +822,7 @@ def cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         )
         if is_date.any():
             times = nat.copy()
-            times[is_date] = _native_times(pd.Series(values[is_date], dtype=object))
+            times[is_date] = native_times(pd.Series(values[is_date], dtype=object))
             text = np.full(n, "", dtype=object)
             text[~is_date] = label_text(*labels(pd.Series(values[~is_date], dtype=object)))
             for p in np.flatnonzero(is_date & np.isnat(times)):  # out of range: show as text
@@ -863,15 +833,15 @@ def cells(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 def _blank(series: pd.Series) -> np.ndarray:
     """Which cells are empty (None, NaN, NaT, or only spaces)."""
-    if _is_dates(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype):
+    if is_dates(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype):
         return series.isna().to_numpy(dtype=bool)
-    if _is_text(series):
-        return (_strip(series) == "").to_numpy(dtype=bool)
+    if is_text(series):
+        return (strip_cells(series) == "").to_numpy(dtype=bool)
     text, native = cells(series)
     return (text == "") & np.isnat(native)
 
 
-def _native_times(series: pd.Series) -> np.ndarray:
+def native_times(series: pd.Series) -> np.ndarray:
     """Dates stored as dates: UTC for time-zone-aware ones, NaT when out of range."""
     if isinstance(series, pd.Series) and pd.api.types.is_datetime64_dtype(series.dtype):
         values = series.to_numpy()  # naive numpy datetimes: no parsing, no copy when ns
@@ -887,70 +857,15 @@ def _native_times(series: pd.Series) -> np.ndarray:
     return parsed.dt.as_unit("ns").to_numpy(dtype="datetime64[ns]")
 
 
-def text_times(text: pd.Series) -> np.ndarray:
-    """Parse stripped, year-first date strings; NaT for anything else (and for '').
-
-    The two regular expressions run in Arrow's C kernels (RE2), then pandas'
-    ISO 8601 parser reads the normalised strings.
-
-    >>> text_times(pd.Series(["2025/3/5 9:05", "2025年3月5日", "5.3.2025", ""])).tolist()
-    [1741165500000000000, 1741132800000000000, None, None]
-    """
-    # lazy: pyarrow is imported here, on first use: it is heavy, and only text dates need it.
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    out = np.full(len(text), NAT)
-    if len(text) == 0:
-        return out
-    if hasattr(text.array, "__arrow_array__"):
-        arr = pa.array(text.array)
-    else:
-        values = text.to_numpy(dtype=object)
-        arr = pa.array(values, type=pa.string(), from_pandas=True)
-    norm = pc.replace_substring_regex(arr, pattern=_DATE_PREFIX, replacement=r"\1-\2-\3")
-    ok = pc.match_substring_regex(norm, pattern=f"^(?:{_ISO})$")
-    ok = np.asarray(pc.fill_null(ok, False).to_numpy(zero_copy_only=False), dtype=bool)
-    if ok.any():
-        strings = norm.filter(pa.array(ok))
-        # times with a zone and without parsed apart: in one call pandas (2.x) reads a
-        # time without a zone after one with a zone in that zone (2025-03-07 09:00 after
-        # ...-05:00 as 14:00 UTC); a column mixing them is a problem the reader names
-        aware = pc.fill_null(pc.match_substring_regex(strings, pattern=ZONE), False)
-        aware = np.asarray(aware.to_numpy(zero_copy_only=False), dtype=bool)
-        times = np.full(len(strings), NAT)
-        for part in (aware, ~aware) if aware.any() and not aware.all() else (slice(None),):
-            picked = strings.filter(pa.array(part)) if isinstance(part, np.ndarray) else strings
-            cells = pd.Series(picked.to_numpy(zero_copy_only=False), dtype=object)
-            parsed = pd.to_datetime(cells, format="ISO8601", errors="coerce", utc=True)
-            times[part] = _native_times(parsed)
-        out[ok] = times
-    return out
-
-
-def parse_times(series: pd.Series) -> tuple[np.ndarray, np.ndarray, object]:
-    """Dates (datetime64[ns]), which cells are empty, and the cells' text for messages."""
-    if _is_dates(series.dtype):
-        times = _native_times(series)
-        return times, series.isna().to_numpy(dtype=bool), _LazyText(series)
-    if _is_text(series):
-        text = _strip(series)
-        return text_times(text), (text == "").to_numpy(dtype=bool), _LazyText(text)
-    text, native = cells(series)
-    parsed = text_times(pd.Series(text, dtype=object))
-    times = np.where(np.isnat(native), parsed, native).astype("datetime64[ns]")
-    return times, (text == "") & np.isnat(native), text
-
-
 def parse_numbers(series: pd.Series) -> tuple[np.ndarray, np.ndarray, object]:
     """Numbers (NaN when empty or not a number), which cells are empty, and the text."""
     dtype = series.dtype
     if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
         values = series.to_numpy(dtype=float, na_value=np.nan)
-        return values, np.isnan(values), _LazyText(series)
-    if _is_text(series):
-        text = _strip(series)
-        lazy = _LazyText(text)
+        return values, np.isnan(values), LazyText(series)
+    if is_text(series):
+        text = strip_cells(series)
+        lazy = LazyText(text)
     else:
         texts, native = cells(series)
         text = pd.Series(np.where(np.isnat(native), texts, native.astype(str)), dtype=object)
@@ -964,7 +879,7 @@ def parse_numbers(series: pd.Series) -> tuple[np.ndarray, np.ndarray, object]:
     return values, empty, lazy
 
 
-class _LazyText:
+class LazyText:
     """Cell text for messages, made only for the cells a message shows."""
 
     def __init__(self, series: pd.Series) -> None:
@@ -979,39 +894,6 @@ def _float(s: object) -> float:
         return float(s)  # type: ignore[arg-type]
     except (TypeError, ValueError, OverflowError):
         return np.nan
-
-
-def flags_or_times(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """A stage column of a leads log: reached, time, which cells are invalid, and the text
-    (``"no"`` for every cell that says no)."""
-    if _is_dates(series.dtype):
-        times = _native_times(series)
-        text = np.full(len(series), "", dtype=object)
-        return ~np.isnat(times), times, np.zeros(len(series), dtype=bool), text
-    if _is_text(series):
-        text = _strip(series)
-    else:
-        texts, native = cells(series)
-        text = pd.Series(np.where(np.isnat(native), texts, native.astype(str)), dtype=object)
-    low = text.str.lower()
-    yes = low.isin(TRUE).to_numpy(dtype=bool)
-    no = low.isin(FALSE).to_numpy(dtype=bool)
-    rest = (text != "").to_numpy(dtype=bool) & ~yes & ~no
-    times = text_times(text.where(rest, ""))
-    bad = rest & np.isnat(times)
-    reached = yes | ~np.isnat(times)
-    shown = np.where(no, "no", text.to_numpy(dtype=object))
-    return reached, times, bad, shown
-
-
-def show_time(value: np.datetime64) -> str:
-    """A time for a message: the date alone at midnight.
-
-    >>> show_time(np.datetime64("2025-03-05")), show_time(np.datetime64("2025-03-05T14:30"))
-    ('2025-03-05', '2025-03-05 14:30:00')
-    """
-    stamp = pd.Timestamp(value)
-    return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else str(stamp)
 
 
 def kept_values(
@@ -1043,7 +925,7 @@ def repeats(codes: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, dict[int, in
     )
 
 
-def quoted(text: Sequence[str] | _LazyText) -> Callable[[int], dict[str, str]]:
+def quoted(text: Sequence[str] | LazyText) -> Callable[[int], dict[str, str]]:
     """The values of a reason about one cell: ``{value}``, the cell's text (``text[p]``
     for the row at position ``p``), quoted."""
     return lambda p: {"value": quote(text[p])}
@@ -1061,7 +943,7 @@ def money(series: pd.Series) -> tuple[np.ndarray, np.ndarray, object]:
     values, empty, text = parse_numbers(series)
     again = np.flatnonzero(~empty & np.isnan(values))
     if again.size:
-        if isinstance(text, _LazyText):
+        if isinstance(text, LazyText):
             cells_again = text.series.iloc[again]
         else:
             cells_again = pd.Series(np.asarray(text, dtype=object)[again])
@@ -1082,42 +964,6 @@ def _money_text(text: pd.Series) -> np.ndarray:
     numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
     # 1.1 x 10,000 is 11000.000000000002 in floating point: units round to 1e-8
     return np.where(factor != 1.0, np.round(numbers * factor, 8), numbers)
-
-
-def mixed_zones(series: pd.Series, times: np.ndarray, minority: str | None = None) -> np.ndarray:
-    """Which cells of a text time column are of its minority kind when it mixes times
-    with a time zone (``2025-03-03T09:00+08:00``) and without: a mask, all False when
-    it does not mix them (``times`` are the parsed times: unreadable cells are left out).
-    ``minority`` (``"aware"`` or ``"naive"``): the kind to flag, where the column is part
-    of a larger one that mixes them (an engine's rows of the leads it hands over).
-
-    >>> mixed_zones(pd.Series(["2025-03-03 09:00", "2025-03-03T09:00+08:00", "2025-03-04"]),
-    ...             np.array(["2025-03-03T09:00", "2025-03-03T01:00", "2025-03-04"],
-    ...                      dtype="datetime64[ns]")).tolist()
-    [False, True, False]
-    """
-    out = np.zeros(len(series), dtype=bool)
-    if len(series) == 0 or not _is_text(series):
-        return out
-    # lazy: pyarrow is imported on first use, as in text_times: it is heavy.
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    text = _strip(series)
-    if hasattr(text.array, "__arrow_array__"):
-        arr = pa.array(text.array)
-    else:
-        arr = pa.array(text.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
-    aware = pc.fill_null(pc.match_substring_regex(arr, pattern=ZONE), False)
-    aware = np.asarray(aware.to_numpy(zero_copy_only=False), dtype=bool)
-    known = ~np.isnat(times)
-    aware &= known
-    naive = known & ~aware
-    if minority is not None:
-        return aware if minority == "aware" else naive
-    if not (aware.any() and naive.any()):
-        return out
-    return aware if aware.sum() <= naive.sum() else naive
 
 
 def empty_dropped() -> pd.DataFrame:

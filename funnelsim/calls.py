@@ -36,11 +36,11 @@ from ._reader import (
     fields,
     label_text,
     labels,
-    parse_times,
     quote,
     quoted,
     read_source,
 )
+from ._times import parse_times
 from ._validate import check_choice, check_count, check_nonnegative
 from .control import PChart
 from .control import p_chart as _control_p_chart

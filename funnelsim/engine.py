@@ -88,14 +88,7 @@ from ._lead_table import (
     young_code,
     young_counts,
 )
-from ._reader import (
-    ZONE,
-    LogError,
-    Source,
-    choice,
-    empty_dropped,
-    parquet_parts,
-)
+from ._reader import LogError, Source, choice, empty_dropped, parquet_parts
 from ._sources import (
     DUCKDB_MEMORY,
     SPACED,
@@ -119,6 +112,7 @@ from ._sources import (
     times_in_text,
     value_of,
 )
+from ._times import ZONE
 from .i18n import FunnelsimValueError, t
 
 # narwhals reads Dask itself today and will through the narwhals-dask plugin tomorrow; the

@@ -31,7 +31,6 @@ from ._problems import (
 from ._reader import (
     ERRORS,
     choice,
-    date_given,
     empty_dropped,
     fields,
     kept_values,
@@ -39,6 +38,7 @@ from ._reader import (
     read_source,
     stage_names,
 )
+from ._times import date_given
 from ._validate import (
     check_choice,
     check_count,

@@ -30,15 +30,8 @@ from ._columns import (
 )
 from ._events import read_events
 from ._formats import FIELDS, attribute, read_counts, read_leads
-from ._reader import (
-    ERRORS,
-    LogError,
-    choice,
-    date_given,
-    fields,
-    quote,
-    read_source,
-)
+from ._reader import ERRORS, LogError, choice, fields, quote, read_source
+from ._times import date_given
 from ._validate import by_columns, check_nonnegative, type_name
 from .engine import LeadTable, is_database, is_engine_frame, read_engine_log, wants_engine
 from .funnel import Funnel
