@@ -14,7 +14,7 @@ Each measurement runs in a fresh subprocess, so its peak memory (VmHWM) is its o
 
 * A: ``fs.read_log(path, format="events", stages=STAGES, engine="duckdb")`` then
   ``fs.fit(log, by="rep").to_frame()``; every query the engine sends (its
-  ``collect`` and ``_persist`` calls) is timed, which costs a clock reading each.
+  ``collect`` and ``persist`` calls) is timed, which costs a clock reading each.
 * B: the same stage counts per rep as one DuckDB SQL query, with the kit's
   ``memory_limit`` and ``threads``; A's counts must equal B's (OK / MISMATCH).
 * B': the kit's own per-lead query (captured from ``read_log``, its checks in it)
@@ -249,14 +249,14 @@ def _peak_gib() -> float:
 
 def _timed_engine(calls: list) -> None:
     """Time every query the engine sends (``collect``, in ``funnelsim.engine`` and in
-    ``funnelsim._lead_table``, and ``engine._persist``)."""
+    ``funnelsim._lead_table``, and ``engine.persist``)."""
     from funnelsim import _lead_table, engine
 
     def wrap(fn, kind):
         def timed(*args, **kwargs):
             caller = sys._getframe(1)
             label = f"{kind} {caller.f_code.co_name}:{caller.f_lineno}"
-            if kind == "_persist":
+            if kind == "persist":
                 label += f" ({args[2]})"
             t0 = time.perf_counter()
             try:
@@ -268,7 +268,7 @@ def _timed_engine(calls: list) -> None:
 
     timed = wrap(_lead_table.collect, "collect")
     engine.collect = _lead_table.collect = timed
-    engine._persist = wrap(engine._persist, "_persist")
+    engine.persist = wrap(engine.persist, "persist")
 
 
 def child_kit(path: str, out: str, mature: bool) -> dict:
@@ -437,7 +437,7 @@ def child_validated(path: str, out: str) -> dict:
 
     seen: dict = {}
 
-    persist = engine._persist
+    persist = engine.persist
 
     def grab(frame, table, name):  # the per-lead query, as the kit would keep it
         # (a Parquet file's read keeps no lead table: its per-lead query is then the
@@ -455,7 +455,7 @@ def child_validated(path: str, out: str) -> dict:
         seen["values"] = nw.to_native(build.dictionary["__g0"]).sql_query()
         raise _Stop
 
-    engine._persist = grab
+    engine.persist = grab
     try:
         fs.read_log(path, format="events", stages=STAGES, engine="duckdb")
     except _Stop:

@@ -34,7 +34,7 @@ from ._reader import (
     parquet_parts,
     sniff_delimiter,
 )
-from .i18n import FunnelsimValueError
+from .i18n import FunnelsimValueError, t
 
 #: DuckDB's memory for a log it reads (bounded, spilling to a temporary folder), when
 #: ``FUNNELSIM_DUCKDB_MEMORY`` does not set it: see :func:`duckdb_plan`.
@@ -682,3 +682,25 @@ def _ibis_epoch() -> Any:
     import ibis  # lazy: Ibis is optional (the engines extra), for databases only
 
     return ibis.timestamp("1970-01-01 00:00:00")
+
+
+class Progress:
+    """A bar over the steps of an engine's read, shown on a terminal or in a notebook
+    only when the read takes more than two seconds (a large log)."""
+
+    STEPS = 6
+
+    def __init__(self, name: str) -> None:
+        from tqdm.auto import tqdm  # lazy: tqdm.auto looks for IPython and its widgets
+
+        self.bar = tqdm(total=self.STEPS, desc=t("engine.progress", name=name), delay=2.0,
+                        leave=False, disable=None)  # fmt: skip
+
+    def step(self) -> None:
+        self.bar.update(1)
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.close()

@@ -78,12 +78,11 @@ from ._formats import (
     tomorrow,
 )
 from ._lead_table import (
-    NAMES,
     SELF,
     Deferred,
     LeadTable,
     collect,
-    dask_quiet,
+    persist,
     with_values,
     young_code,
     young_counts,
@@ -93,6 +92,7 @@ from ._sources import (
     DUCKDB_MEMORY,
     SPACED,
     SPACES,
+    Progress,
     Table,
     amount_of,
     blank_cell,
@@ -113,7 +113,7 @@ from ._sources import (
     value_of,
 )
 from ._times import ZONE
-from .i18n import FunnelsimValueError, t
+from .i18n import FunnelsimValueError
 
 # narwhals reads Dask itself today and will through the narwhals-dask plugin tomorrow; the
 # notice about the move is for narwhals' users, not the kit's.
@@ -319,7 +319,7 @@ def read_engine_log(
         out.internal = internal
         return out
 
-    with _Progress(table.name) as progress, _read_errors(table):
+    with Progress(table.name) as progress, _read_errors(table):
         try:
             parts = build(trimmed=False).run(as_of, mode, progress)
         except _TrimLeads:  # lead ids with spaces around them: stripped on every row
@@ -339,62 +339,6 @@ def _read_errors(table: Table) -> Iterator[None]:
         if not (table.own and type(err).__module__.startswith(("duckdb", "_duckdb"))):
             raise
         raise read_error(table.keep[0], table.csv, table.name, err) from None
-
-
-class _Progress:
-    """A bar over the steps of an engine's read, shown on a terminal or in a notebook
-    only when the read takes more than two seconds (a large log)."""
-
-    STEPS = 6
-
-    def __init__(self, name: str) -> None:
-        from tqdm.auto import tqdm  # lazy: tqdm.auto looks for IPython and its widgets
-
-        self.bar = tqdm(total=self.STEPS, desc=t("engine.progress", name=name), delay=2.0,
-                        leave=False, disable=None)  # fmt: skip
-
-    def step(self) -> None:
-        self.bar.update(1)
-
-    def __enter__(self) -> _Progress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.bar.close()
-
-
-def _persist(frame: Any, table: Table, name: str) -> Any:
-    """``frame`` computed once and kept where its engine keeps tables: a table in the
-    log's own DuckDB database (a temporary one on a user's connection, never a table of
-    theirs; a large log's lead table a Parquet file in its folder), a Polars frame in
-    memory, a Dask frame persisted, a Spark or Ibis frame cached; later queries read it
-    instead of the source."""
-    native = nw.to_native(frame)
-    backend = table.backend
-    if backend == "duckdb" and table.folder and name == "leads":  # a large log's: Parquet
-        path = Path(table.folder) / f"funnelsim_{name}_{next(NAMES)}.parquet"
-        native.query(SELF, f"COPY (SELECT * FROM {SELF}) TO '{path}' (FORMAT parquet)")
-        return nw.from_native(table.keep[0].read_parquet(str(path)))
-    if backend == "duckdb":
-        unique = f"funnelsim_{name}_{next(NAMES)}"
-        kind = "TABLE" if table.own else "TEMP TABLE"
-        where = f'{table.store}"{unique}"' if table.own else f'"{unique}"'
-        native.query(SELF, f"CREATE {kind} {where} AS SELECT * FROM {SELF}")
-        # read back on the kit's connection (a query on ``native`` binds its whole plan
-        # again: 0.05 s a read at 10 M rows), on a user's through ``native``
-        back = f"SELECT * FROM {where}"
-        own = table.keep[0].sql(back) if table.own else native.query(SELF, back)
-        return nw.from_native(own)
-    if backend == "polars":
-        return nw.from_native(native.collect().lazy())
-    if backend == "dask":
-        with dask_quiet():
-            return nw.from_native(native.persist())
-    if backend in ("pyspark", "pyspark_connect"):
-        return nw.from_native(native.cache())
-    # a database (Ibis): nothing written, not even a temporary table (a read-only
-    # replica allows none); it computes the lead table again for each question
-    return frame
 
 
 def _hash_of(column: str) -> str:
@@ -442,7 +386,7 @@ class _Build:
         self.sizes: dict[str, int] = {}  # and how many values it has
         self.zones: str | None = None  # a CSV's times' fewer kind where it mixes two
 
-    def run(self, as_of: pd.Timestamp | None, mode: str, progress: _Progress) -> dict[str, Any]:
+    def run(self, as_of: pd.Timestamp | None, mode: str, progress: Progress) -> dict[str, Any]:
         self.progress = progress
         S, rows = len(self.stages), self.rows
         when = nw.col("t")
@@ -474,7 +418,7 @@ class _Build:
                 sql += f', list(DISTINCT {sql_name(v)}) AS "__d{i}"'
             native = nw.to_native(times).query(SELF, f"{sql} FROM {SELF}")
             if listed:  # kept for the values' dictionaries below
-                native = nw.to_native(_persist(nw.from_native(native), self.table, "stats"))
+                native = nw.to_native(persist(nw.from_native(native), self.table, "stats"))
             zones = ", aware, naive" if self.table.text_times else ""
             last, n_known, first, top11, *kinds = native.query(
                 SELF, f"SELECT last, known, first, top{zones} FROM {SELF}"
@@ -571,7 +515,7 @@ class _Build:
         # young-lead summary)
         deferred = duck and bool(self.table.files)
         if not deferred:
-            per = _persist(per, self.table, "leads")
+            per = persist(per, self.table, "leads")
 
         def some_leads(ids: Any) -> Any:
             """The rows of ``per`` of the leads in ``ids`` (a few): from their own rows
@@ -611,9 +555,9 @@ class _Build:
         # minutes over a kept frame of the figures themselves)
         keep = ("__y",) if young_at is not None else ()
         if duck:
-            kept_sums = _persist(coder.decoded(coded, by, keep=keep), self.table, "sums")
+            kept_sums = persist(coder.decoded(coded, by, keep=keep), self.table, "sums")
         else:
-            kept_sums = coder.decoded(_persist(coded, self.table, "sums"), by, keep=keep)
+            kept_sums = coder.decoded(persist(coded, self.table, "sums"), by, keep=keep)
         young = None
         if young_at is not None:
             young = collect(kept_sums.group_by("__y").agg(nw.col("clean").sum()))
@@ -658,7 +602,7 @@ class _Build:
             found = [f for f in flawed if f is not None]
             if found:
                 leads = nw.concat(found, how="vertical").unique() if len(found) > 1 else found[0]
-                flagged = _persist(leads, self.table, "flagged")
+                flagged = persist(leads, self.table, "flagged")
                 if not int(collect(flagged.select(n=nw.len()))["n"].iloc[0]):
                     flagged = None
         self.progress.step()  # copied rows and moves back found
@@ -715,7 +659,7 @@ class _Build:
         if deferred:  # written on the first question that reads it
             lead_table = Deferred(
                 lead_table,
-                lambda q: _persist(q, self.table, "leads"),
+                lambda q: persist(q, self.table, "leads"),
                 self.table.files,
                 self.table.name,
             )
@@ -841,7 +785,7 @@ class _Build:
             )
         )
         twice = keyed.group_by("__h").agg(nw.len().alias("n")).filter(nw.col("n") > 1)
-        twice = _persist(twice.select("__h"), self.table, "twice")
+        twice = persist(twice.select("__h"), self.table, "twice")
         if not int(collect(twice.select(n=nw.len()))["n"].iloc[0]):
             return None
         return keyed.join(twice, on="__h", how="semi").select("lead").unique()
@@ -867,7 +811,7 @@ class _Build:
                 f'SELECT "{v}__min", {_hash_of(f"{v}__min")} AS "__h" FROM {SELF}'
                 f' WHERE "{v}__min" IS NOT NULL',
             )
-            values = nw.to_native(_persist(nw.from_native(values), self.table, "values"))
+            values = nw.to_native(persist(nw.from_native(values), self.table, "values"))
             distinct = 'count(DISTINCT "__h"), count(DISTINCT "__h" >> 32)'
             n, n64, n32 = values.query(
                 SELF, f"SELECT count(*), {distinct} FROM {SELF}"
