@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -107,7 +108,15 @@ def persist(frame: Any, table: Table, name: str) -> Any:
         return nw.from_native(native.collect().lazy())
     if backend == "dask":
         with dask_quiet():
-            return nw.from_native(native.persist())
+            kept = native.persist()
+            # on a cluster persist returns at once: its work is waited for here, where
+            # the warning is left out (for workers in this process)
+            distributed = sys.modules.get("distributed")
+            if distributed is not None:
+                with contextlib.suppress(ValueError):  # (no client: computed already)
+                    distributed.default_client()
+                    distributed.wait(kept)
+            return nw.from_native(kept)
     if backend in ("pyspark", "pyspark_connect"):
         return nw.from_native(native.cache())
     # a database (Ibis): nothing written, not even a temporary table (a read-only

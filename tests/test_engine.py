@@ -1282,6 +1282,7 @@ def test_an_engine_read_says_nothing_the_user_cannot_act_on(events, tmp_path):
     assert run.returncode == 0 and run.stdout.strip() == "read", run.stderr[-3000:]
 
 
+@pytest.mark.filterwarnings("ignore:fetch_arrow_table:DeprecationWarning")  # Ibis 12's own
 def test_text_times_in_a_users_table_get_advice_for_a_table(events, tmp_path):
     """Times as text in a Polars table get advice for a table (cast it there, or read it
     whole with engine="pandas": which then reads it), and in a database's table advice
