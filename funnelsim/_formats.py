@@ -90,14 +90,15 @@ def read_dates(
     when ``required``). ``zones``: the kind of time that is a problem where the column is
     part of a larger one that mixes times with a zone and without
     (:func:`~funnelsim._times.mixed_zones`)."""
-    times, empty, text = parse_times(frame[column])
+    zoned = np.zeros(len(frame), dtype=bool)  # the zone pattern run once, in parse_times
+    times, empty, text = parse_times(frame[column], zoned)
     if required:
         problems.add(empty, column, "log.reason.no_date", None, "log.fix.bad_date")
     problems.add(
         ~empty & np.isnat(times), column, "log.reason.bad_date", quoted(text), "log.fix.bad_date"
     )
     problems.add(
-        mixed_zones(frame[column], times, zones),
+        mixed_zones(frame[column], times, zones, zoned),
         column,
         "log.reason.mixed_zones",
         quoted(text),

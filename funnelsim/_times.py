@@ -57,7 +57,7 @@ def date_given(value: object) -> pd.Timestamp | None:
     return stamp.as_unit("ns")
 
 
-def text_times(text: pd.Series) -> np.ndarray:
+def text_times(text: pd.Series, zoned: np.ndarray | None = None) -> np.ndarray:
     """Parse stripped, year-first date strings; NaT for anything else (and for '').
 
     The two regular expressions run in Arrow's C kernels (RE2), then pandas'
@@ -65,6 +65,9 @@ def text_times(text: pd.Series) -> np.ndarray:
 
     >>> text_times(pd.Series(["2025/3/5 9:05", "2025年3月5日", "5.3.2025", ""])).tolist()
     [1741165500000000000, 1741132800000000000, None, None]
+
+    ``zoned``: a mask of ``text``'s length, set where a time read has a zone (for
+    :func:`mixed_zones`, which then need not look again).
     """
     # lazy: pyarrow is imported here, on first use: it is heavy, and only text dates need it.
     import pyarrow as pa
@@ -95,17 +98,22 @@ def text_times(text: pd.Series) -> np.ndarray:
             parsed = pd.to_datetime(cells, format="ISO8601", errors="coerce", utc=True)
             times[part] = native_times(parsed)
         out[ok] = times
+        if zoned is not None:
+            zoned[ok] = aware
     return out
 
 
-def parse_times(series: pd.Series) -> tuple[np.ndarray, np.ndarray, object]:
-    """Dates (datetime64[ns]), which cells are empty, and the cells' text for messages."""
+def parse_times(
+    series: pd.Series, zoned: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, object]:
+    """Dates (datetime64[ns]), which cells are empty, and the cells' text for messages.
+    ``zoned``: a mask set where a text cell's time has a zone (:func:`text_times`)."""
     if is_dates(series.dtype):
         times = native_times(series)
         return times, series.isna().to_numpy(dtype=bool), LazyText(series)
     if is_text(series):
         text = strip_cells(series)
-        return text_times(text), (text == "").to_numpy(dtype=bool), LazyText(text)
+        return text_times(text, zoned), (text == "").to_numpy(dtype=bool), LazyText(text)
     text, native = cells(series)
     parsed = text_times(pd.Series(text, dtype=object))
     times = np.where(np.isnat(native), parsed, native).astype("datetime64[ns]")
@@ -145,12 +153,19 @@ def show_time(value: np.datetime64) -> str:
     return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else str(stamp)
 
 
-def mixed_zones(series: pd.Series, times: np.ndarray, minority: str | None = None) -> np.ndarray:
+def mixed_zones(
+    series: pd.Series,
+    times: np.ndarray,
+    minority: str | None = None,
+    zoned: np.ndarray | None = None,
+) -> np.ndarray:
     """Which cells of a text time column are of its minority kind when it mixes times
     with a time zone (``2025-03-03T09:00+08:00``) and without: a mask, all False when
     it does not mix them (``times`` are the parsed times: unreadable cells are left out).
     ``minority`` (``"aware"`` or ``"naive"``): the kind to flag, where the column is part
     of a larger one that mixes them (an engine's rows of the leads it hands over).
+    ``zoned``: which cells' times have a zone, where :func:`parse_times` said so (the
+    pattern is then not run again).
 
     >>> mixed_zones(pd.Series(["2025-03-03 09:00", "2025-03-03T09:00+08:00", "2025-03-04"]),
     ...             np.array(["2025-03-03T09:00", "2025-03-03T01:00", "2025-03-04"],
@@ -160,17 +175,20 @@ def mixed_zones(series: pd.Series, times: np.ndarray, minority: str | None = Non
     out = np.zeros(len(series), dtype=bool)
     if len(series) == 0 or not is_text(series):
         return out
-    # lazy: pyarrow is imported on first use, as in text_times: it is heavy.
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    text = strip_cells(series)
-    if hasattr(text.array, "__arrow_array__"):
-        arr = pa.array(text.array)
+    if zoned is not None:
+        aware = zoned.copy()
     else:
-        arr = pa.array(text.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
-    aware = pc.fill_null(pc.match_substring_regex(arr, pattern=ZONE), False)
-    aware = np.asarray(aware.to_numpy(zero_copy_only=False), dtype=bool)
+        # lazy: pyarrow is imported on first use, as in text_times: it is heavy.
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        text = strip_cells(series)
+        if hasattr(text.array, "__arrow_array__"):
+            arr = pa.array(text.array)
+        else:
+            arr = pa.array(text.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+        aware = pc.fill_null(pc.match_substring_regex(arr, pattern=ZONE), False)
+        aware = np.asarray(aware.to_numpy(zero_copy_only=False), dtype=bool)
     known = ~np.isnat(times)
     aware &= known
     naive = known & ~aware

@@ -332,6 +332,24 @@ def test_a_time_without_a_zone_after_one_with_a_zone_keeps_its_clock():
     assert list(log.dropped["row"]) == [3]
 
 
+@pytest.mark.parametrize("minority", [None, "aware", "naive"])
+def test_the_zones_found_while_parsing_are_those_the_pattern_finds(minority):
+    """parse_times marks the zoned times it reads, so that mixed_zones need not run the
+    pattern again: the same mask as the pattern's, on messy cells (spaces, an impossible
+    date with a zone, dates alone, year-first text, empty and unreadable cells)."""
+    from funnelsim._times import mixed_zones, parse_times
+
+    cells = pd.Series([" 2025-03-03T09:00+08:00 ", "2025-02-30T09:00+08:00", "2025-03-03",
+                       "2025/3/4 10:00Z", "2025年3月5日 9:00", "", None, "n/a",
+                       "2025-03-06 09:00:00.5 -0500", "2025-03-07T09:00"])  # fmt: skip
+    zoned = np.zeros(len(cells), dtype=bool)
+    times, _, _ = parse_times(cells, zoned)
+    assert zoned.tolist() == [True, True, False, True] + [False] * 4 + [True, False]
+    again = mixed_zones(cells, times, minority)
+    assert mixed_zones(cells, times, minority, zoned).tolist() == again.tolist()
+    assert again.any()
+
+
 # ---------------------------------------------------------------- 8. Parquet folders
 def test_a_parquet_dataset_folder_is_read_as_one_table(tmp_path):
     folder = tmp_path / "events.parquet"
