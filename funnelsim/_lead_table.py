@@ -145,7 +145,7 @@ class Deferred:
 
     query: Any
     write: Callable[[Any], Any]
-    files: tuple[tuple[str, tuple[int, ...]], ...]
+    files: tuple[tuple[str, tuple[int, int, bytes]], ...]
     name: str
 
     def get(self) -> Any:

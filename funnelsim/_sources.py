@@ -78,7 +78,7 @@ class Table:
     text: bool = False  # every cell read as text (a CSV file): times and amounts cast
     # the Parquet files read, each with its stamp when read (file_stamp): the lead
     # table is computed from them on the first question that needs it (see engine.py)
-    files: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    files: tuple[tuple[str, tuple[int, int, bytes]], ...] = ()
     csv: tuple[str, str] | None = None  # a CSV file read and its delimiter
     parts: tuple[tuple[str, int], ...] | None = None  # a folder's files (Source.parts)
     # the time column is text that DuckDB reads as times (a CSV's; a Parquet file's or a
@@ -229,23 +229,37 @@ def open_file(path: Path, delimiter: str | None) -> Table:
     return table
 
 
-def file_stamp(path: str | os.PathLike) -> tuple[int, ...]:
-    """What tells that the file ``path`` changed since it was read: its size, the time
-    its contents changed, the time its entry changed (which no copy that keeps the
-    times, ``cp -p`` or ``touch -r``, sets back) and its inode (a file put in its place).
+#: The bytes at a file's end that its stamp hashes (a Parquet file's footer lies there).
+STAMP_TAIL = 2**16
 
-    >>> import pathlib, tempfile, time
+
+def file_stamp(path: str | os.PathLike) -> tuple[int, int, bytes]:
+    """What tells that the file ``path`` changed since it was read: its size, the time
+    its contents changed, and a hash of its last :data:`STAMP_TAIL` bytes (a Parquet
+    file's footer: its row groups' places and statistics), which another export copied
+    over it keeping the size and the time (``cp -p``, ``touch -r``) does not share. What
+    leaves the contents as they are (renaming the file away and back, ``chmod``, a hard
+    link, a sync client's attributes) is no change.
+
+    >>> import pathlib, tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "events.csv"
     >>> _ = path.write_text("lead,stage,time\\n")
     >>> before = file_stamp(path)
-    >>> time.sleep(0.05)  # past the clock's tick, where the system's is coarse
+    >>> os.chmod(path, 0o600)  # the same contents
+    >>> file_stamp(path) == before
+    True
     >>> _ = path.write_text("lead,stage,date\\n")  # as long, and its time put back:
     >>> os.utime(path, ns=(before[1], before[1]))
     >>> file_stamp(path)[:2] == before[:2], file_stamp(path) == before
     (True, False)
     """
+    import hashlib
+
     st = os.stat(path)
-    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
+    with open(path, "rb") as f:
+        f.seek(max(st.st_size - STAMP_TAIL, 0))
+        tail = hashlib.blake2b(f.read(STAMP_TAIL), digest_size=16).digest()
+    return st.st_size, st.st_mtime_ns, tail
 
 
 def is_utf8(head: bytes) -> bool:
