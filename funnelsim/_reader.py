@@ -28,12 +28,16 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ._validate import short, type_name
 from .i18n import FunnelsimTypeError, FunnelsimValueError, t
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 class LogError(FunnelsimValueError):
@@ -252,11 +256,7 @@ def read_source(
         path = Path(source)
         name = path.name or str(path)
         if path.is_dir():  # a Parquet dataset, as Spark writes it
-            files = parquet_parts(path)
-            if not files:  # a folder, but of no Parquet file
-                raise LogError("log.error.no_parquet_files", name=name)
-            parquet_columns(files, name, path)
-            return read_parts(path, files, name)
+            return read_parts(path, *parquet_folder(path, name), name)
         if not path.is_file():
             raise LogError("log.error.not_found", name=str(path), cwd=os.getcwd())
         suffix = path.suffix.lower()
@@ -273,11 +273,81 @@ def read_source(
     return _prepare(frame, name)
 
 
-def parquet_columns(files: Sequence[str | Path], name: str, folder: Path | None = None) -> None:
-    """The columns of Parquet files read as one log, from their footers: the first
-    file's header checked as a CSV's (:func:`check_header`: each name once, compared
-    stripped) and every other file's columns the same (a part whose columns differ
-    would leave some rows' cells empty or some cells unread). A file whose footer
+#: A pandas index stored as a column (``df.to_parquet()`` of a frame whose index is not
+#: a range): the frame's row labels, not data, left out on every path (an index with a
+#: name is a column: ``df.set_index("lead")`` keeps its leads).
+PANDAS_INDEX = re.compile(r"__index_level_\d+__")
+#: A Hive folder name's value for a missing one (``rep=__HIVE_DEFAULT_PARTITION__/``).
+HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+
+
+def stored_columns(names: Sequence[object]) -> list[str]:
+    """A Parquet file's column names less a pandas index's (:data:`PANDAS_INDEX`).
+
+    >>> stored_columns(["lead", "stage", "__index_level_0__"])
+    ['lead', 'stage']
+    """
+    return [str(c) for c in names if not PANDAS_INDEX.fullmatch(str(c))]
+
+
+def parquet_folder(
+    path: Path, name: str
+) -> tuple[list[str], list[pa.Schema], dict[str, list[object]]]:
+    """A Parquet folder as both readers read it: its files (:func:`parquet_parts`), their
+    schemas (:func:`parquet_columns`) and the columns its Hive folder names add
+    (:func:`hive_values`); a column named both by a folder and in the files is an error.
+    """
+    files = parquet_parts(path)
+    if not files:  # a folder, but of no Parquet file
+        raise LogError("log.error.no_parquet_files", name=name)
+    schemas = parquet_columns(files, name, path)
+    hive = hive_values(path, files)
+    named = {c.strip() for c in stored_columns(schemas[0].names)}
+    for column in hive:
+        if column.strip() in named:
+            raise LogError("log.error.hive_column", name=name, column=quote(column), key=column)
+    return files, schemas, hive
+
+
+def hive_values(path: Path, files: Sequence[str]) -> dict[str, list[object]]:
+    """The columns that Hive folder names (``rep=Li/``) between the folder ``path`` and
+    each of its ``files`` add, and each file's value: None where its folders name none,
+    or name :data:`HIVE_NULL`; ``%2F`` and the like decoded; a column whose every value
+    is a whole number holds numbers (as Arrow and DuckDB read them). Only the folders
+    below ``path`` count (``/data/stage=raw/events/`` names no column of ``events/``).
+
+    >>> import pathlib
+    >>> root = pathlib.Path("/data/stage=raw/events")
+    >>> hive_values(root, [str(root / "year=2025/rep=Li/p.parquet"),
+    ...                    str(root / f"year=2024/rep={HIVE_NULL}/p.parquet"),
+    ...                    str(root / "other/p.parquet")])
+    {'year': [2025, 2024, None], 'rep': ['Li', None, None]}
+    """
+    from urllib.parse import unquote
+
+    columns: dict[str, list[object]] = {}
+    for i, f in enumerate(files):
+        for folder in Path(f).relative_to(path).parts[:-1]:
+            key, equals, value = folder.partition("=")
+            if not (equals and key):
+                continue
+            values = columns.setdefault(unquote(key), [None] * len(files))
+            values[i] = None if value == HIVE_NULL else unquote(value)
+    for key, values in columns.items():
+        known = [v for v in values if v is not None]
+        if known and all(re.fullmatch(r"-?\d{1,18}", str(v)) for v in known):
+            columns[key] = [None if v is None else int(str(v)) for v in values]
+    return columns
+
+
+def parquet_columns(
+    files: Sequence[str | Path], name: str, folder: Path | None = None
+) -> list[pa.Schema]:
+    """The columns of Parquet files read as one log, from their footers (their schemas,
+    returned): the first file's header checked as a CSV's (:func:`check_header`: each
+    name once, compared stripped) and every other file's columns the same (a part whose
+    columns differ would leave some rows' cells empty or some cells unread); a pandas
+    index stored as a column (:func:`stored_columns`) is not one. A file whose footer
     cannot be read (not Parquet, or cut short) is named, the same error on every
     reader's path. ``folder``: the parts' folder, for their names in the message.
 
@@ -295,10 +365,12 @@ def parquet_columns(files: Sequence[str | Path], name: str, folder: Path | None 
 
     seen: list[str] | None = None
     first = ""
+    schemas = []
     for f in files:
         shown = str(Path(f).relative_to(folder)) if folder is not None else Path(f).name
         try:
-            names = [str(c) for c in pq.read_schema(f).names]
+            schemas.append(pq.read_schema(f))
+            names = stored_columns(schemas[-1].names)
         except MemoryError:
             raise
         except Exception as exc:  # not a Parquet file, or cut short: named on every path
@@ -320,6 +392,7 @@ def parquet_columns(files: Sequence[str | Path], name: str, folder: Path | None 
                 extra=", ".join(quote(c) for c in sorted(mine - theirs)) or none,
                 missing=", ".join(quote(c) for c in sorted(theirs - mine)) or none,
             )  # fmt: skip
+    return schemas
 
 
 def parquet_parts(path: Path) -> list[str]:
@@ -346,29 +419,51 @@ def parquet_parts(path: Path) -> list[str]:
     return sorted(found)
 
 
-def read_parts(path: Path, files: Sequence[str], name: str) -> Source:
-    """The Parquet files ``files`` of the folder ``path`` (:func:`parquet_parts`) as one
-    source, their rows in the files' order, with the columns of Hive folder names
-    (``rep=Li/``) as ``pd.read_parquet`` gives them (categories), and each file's first
-    row (:attr:`Source.parts`)."""
+def read_parts(
+    path: Path,
+    files: Sequence[str],
+    schemas: Sequence[pa.Schema],
+    hive: Mapping[str, Sequence[object]],
+    name: str,
+) -> Source:
+    """The Parquet files ``files`` of the folder ``path`` (:func:`parquet_folder`: their
+    ``schemas`` and ``hive`` columns) as one source, their rows in the files' order,
+    each file's first row kept (:attr:`Source.parts`). The files' types are unified (a
+    column empty in the first file, of Parquet's null type, takes the others' type)."""
+    import pyarrow as pa
     import pyarrow.dataset as ds  # lazy: heavy, and only Parquet files need it
     import pyarrow.parquet as pq
 
+    sizes = [pq.read_metadata(f).num_rows for f in files]
+
     def read() -> pd.DataFrame:
-        hive = ds.HivePartitioning.discover(infer_dictionary=True)
-        parts = ds.dataset(
-            list(files), format="parquet", partitioning=hive, partition_base_dir=str(path)
-        )
-        return parts.to_table().to_pandas()
+        try:
+            schema = pa.unify_schemas(list(schemas))
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # types that differ: Arrow says so
+            schema = None
+        table = ds.dataset(list(files), schema=schema, format="parquet")
+        frame = parquet_frame(table.to_table(columns=stored_columns(table.schema.names)))
+        for key, values in hive.items():  # the folders' columns, after the files'
+            known = [v for v in values if v is not None]
+            kind = "Int64" if known and all(isinstance(v, int) for v in known) else object
+            frame[key] = pd.array(np.repeat(np.array(values, dtype=object), sizes), dtype=kind)
+        return frame
 
     src = _prepare(_read_with(name, "Parquet", read), name)
     if len(files) < 2:
         return src
-    firsts, row = [], 2
-    for f in files:
-        firsts.append((str(Path(f).relative_to(path)), row))
-        row += pq.read_metadata(f).num_rows
-    return dataclasses.replace(src, parts=tuple(firsts))
+    firsts = np.cumsum([2, *sizes[:-1]]).tolist()
+    parts = tuple((str(Path(f).relative_to(path)), k) for f, k in zip(files, firsts, strict=True))
+    return dataclasses.replace(src, parts=parts)
+
+
+def parquet_frame(table: pa.Table) -> pd.DataFrame:
+    """A Parquet file's table (its pandas index's columns left out) as a DataFrame, a
+    named pandas index a column in its place (``df.set_index("lead")`` written)."""
+    frame = table.to_pandas()
+    if any(n is not None for n in frame.index.names):
+        frame = frame.reset_index()[[c for c in table.column_names]]
+    return frame.reset_index(drop=True)
 
 
 def read_file(path: Path, name: str, encoding: str | None, delimiter: str | None) -> pd.DataFrame:
@@ -376,8 +471,12 @@ def read_file(path: Path, name: str, encoding: str | None, delimiter: str | None
     other spreadsheet formats get an error asking for .xlsx."""
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
-        parquet_columns([path], name)
-        return _read_with(name, "Parquet", lambda: pd.read_parquet(path))
+        import pyarrow.parquet as pq  # lazy: heavy, and only Parquet files need it
+
+        columns = stored_columns(parquet_columns([path], name)[0].names)
+        return _read_with(
+            name, "Parquet", lambda: parquet_frame(pq.read_table(path, columns=columns))
+        )
     if suffix in SAVE_AS_XLSX:
         raise LogError("log.error.save_as_xlsx", name=name, kind=suffix)
     return read_csv(path.read_bytes(), name, encoding, delimiter)

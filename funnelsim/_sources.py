@@ -23,6 +23,7 @@ import pandas as pd
 
 from ._reader import (
     NAME_ATTR,
+    PANDAS_INDEX,
     SAVE_AS_XLSX,
     WORKBOOKS,
     LogError,
@@ -31,7 +32,8 @@ from ._reader import (
     check_header,
     labels,
     parquet_columns,
-    parquet_parts,
+    parquet_folder,
+    quote,
     sniff_delimiter,
 )
 from .i18n import FunnelsimValueError, t
@@ -136,16 +138,17 @@ def open_file(path: Path, delimiter: str | None) -> Table:
         raise LogError("engine.error.workbook", name=name)  # not a table DuckDB reads
     folder = tempfile.mkdtemp(prefix="funnelsim-")
     con = _duckdb_connection(folder)
-    if path.is_dir():
-        files = parquet_parts(path)
-        if not files:  # as the pandas reader says
-            raise LogError("log.error.no_parquet_files", name=name)
+    hive: dict[str, list[object]] = {}  # the columns of Hive folder names (rep=Li/)
+    schemas: list[Any] = []
+    if path.is_dir():  # its files, their columns and its folders' as pandas reads them
+        files, schemas, hive = parquet_folder(path, name)
     else:
         files = [str(path)]
     parquet = path.is_dir() or path.suffix.lower() in (".parquet", ".pq")
-
-    inner = [Path(f).relative_to(path).parts[:-1] for f in files] if path.is_dir() else []
-    hive = any("=" in part for parts in inner for part in parts)  # rep=Li/ folders
+    if any(c in f for f in files for c in "*?"):  # DuckDB reads each name as a pattern
+        named = next(Path(f) for f in files if "*" in f or "?" in f)
+        shown = named.relative_to(path) if path.is_dir() else named.name
+        raise LogError("engine.error.glob_name", name=name, file=quote(str(shown)))
     sep = None
     if not parquet:  # the header as the pandas reader checks it, its delimiter chosen alike
         with open(files[0], "rb") as f:
@@ -159,15 +162,27 @@ def open_file(path: Path, delimiter: str | None) -> Table:
         sep = delimiter or sniff_delimiter(lines)
         check_csv_header(lines, sep, name)
 
-    if parquet:  # the parts' columns checked as pandas checks them
-        parquet_columns(files, name, path if path.is_dir() else None)
+    if parquet and not path.is_dir():  # the file's columns checked as pandas checks them
+        schemas = parquet_columns(files, name)
+    # a column empty in the first file (Parquet's null type) takes the others' type
+    union = len(schemas) > 1 and any(str(f.type) == "null" for s in schemas for f in s)
     renamed: list[str] = []  # a Parquet file's names stripped, as pandas reads them
+    folders = None  # each file's values of the columns its folders name
+    if hive:
+        kinds = {k: "Int64" if all(isinstance(v, int | None) for v in vs) else object
+                 for k, vs in hive.items()}  # fmt: skip
+        values = {k: pd.array(vs, dtype=kinds[k]) for k, vs in hive.items()}
+        folders = con.from_df(pd.DataFrame({"filename": files, **values}))
 
     def relation(numbered: bool) -> Any:
-        if parquet:
+        if parquet:  # (Hive folders read by the kit: DuckDB's own reads the whole path)
             rel = con.read_parquet(
-                files, file_row_number=numbered, filename=numbered, hive_partitioning=hive
-            )
+                files, file_row_number=numbered, filename=numbered or folders is not None,
+                hive_partitioning=False, union_by_name=union,
+            )  # fmt: skip
+            if folders is not None:
+                rel = rel.join(folders, "filename")
+                rel = rel if numbered else rel.select("* EXCLUDE (filename)")
             if renamed:
                 extra = ", file_row_number, filename" if numbered else ""
                 rel = rel.select(", ".join(renamed) + extra)
@@ -181,8 +196,12 @@ def open_file(path: Path, delimiter: str | None) -> Table:
         rel = relation(False)
         if not parquet:  # a CSV's first row read (a Parquet file's footer is read on opening)
             rel.limit(1).fetchall()
-        elif any(c != c.strip() for c in rel.columns):
-            renamed[:] = [f"{sql_name(c)} AS {sql_name(c.strip())}" for c in rel.columns]
+        elif any(c != c.strip() or PANDAS_INDEX.fullmatch(c) for c in rel.columns):
+            renamed[:] = [  # and a pandas index's column left out, as pandas leaves it
+                f"{sql_name(c)} AS {sql_name(c.strip())}"
+                for c in rel.columns
+                if not PANDAS_INDEX.fullmatch(c)
+            ]
             rel = relation(False)
     except LogError:
         raise

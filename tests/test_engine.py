@@ -577,6 +577,27 @@ AUDIT = {
     ),
     "a Parquet file cut short": lambda d: _cut(_parquet(d, pa.table({"lead": ["A", "B"],
         "stage": ["dial", "sale"], "time": _day("2025-01-01", "2025-01-02")}))),
+    # a reviewer's layouts (eighth session)
+    "Hive folders inside a folder whose own path names a column": lambda d: _hive(
+        d / "stage=raw" / "events", {"rep=Li": ["A"], "rep=Wang": ["B", "C"]}
+    ),
+    "Hive folders beside a folder without one": lambda d: _hive(
+        d / "events", {"rep=Li": ["A"], "other": ["B"]}
+    ),
+    "a Hive folder of a missing value": lambda d: _hive(
+        d / "events", {"rep=Li": ["A"], "rep=__HIVE_DEFAULT_PARTITION__": ["B"]}
+    ),
+    "Hive folders of months, 9 and 10": lambda d: _hive(
+        d / "events", {"month=9": ["A"], "month=10": ["B", "C"], "month=09": ["D"]}
+    ),
+    "a Hive folder naming a column of its files": lambda d: _hive(
+        d / "events", {"stage=dial": ["A"]}
+    ),
+    "a Parquet folder whose first part has a column of no value": lambda d: _parts(
+        d, {}, region=["n", "s"], first={"region": None}
+    ),
+    "a Parquet file of a pandas index": lambda d: _indexed(d, None),
+    "a Parquet file of a named pandas index (the leads)": lambda d: _indexed(d, "lead"),
     "copied rows of two leads": lambda d: pd.DataFrame(
         {"lead": ["A", "B", "A", "B", "C"], "stage": ["dial"] * 5,
          "time": _day("2025-01-01", "2025-01-02", "2025-01-01", "2025-01-02", "2025-01-03")}
@@ -603,8 +624,46 @@ def _parts(folder, renamed: dict, **extra):
                           "rep": ["Li", "Li", "Li", "Wang"]})  # fmt: skip
     out = folder / "exports"
     out.mkdir()
-    frame.iloc[:2].to_parquet(out / "part-0.parquet")
+    first = extra.pop("first", {})
+    frame.iloc[:2].assign(**first).to_parquet(out / "part-0.parquet")
     frame.iloc[2:].rename(columns=renamed).assign(**extra).to_parquet(out / "part-1.parquet")
+    return out
+
+
+def _hive(folder, parts: dict):
+    """A Parquet folder of Hive folders (``rep=Li``...), each of one file of ``parts``'
+    leads (a dial and a sale each, days apart)."""
+    for sub, leads in parts.items():
+        (folder / sub).mkdir(parents=True)
+        times = _day(*["2025-03-03", "2025-03-05"] * len(leads))
+        rows = pd.DataFrame({"lead": [x for x in leads for _ in (0, 1)],
+                             "stage": ["dial", "sale"] * len(leads), "time": times})  # fmt: skip
+        rows.to_parquet(folder / sub / "part-0.parquet", index=False)
+    return folder
+
+
+def _indexed(folder, index: str | None):
+    """A Parquet file written from a frame's rows picked out (its index not a range:
+    pandas stores it as a column), or indexed by the leads (a named index)."""
+    times = _day("2025-03-03", "2025-03-04", "2025-03-05", "2025-03-06", "2025-03-07")
+    frame = pd.DataFrame({"lead": ["A", "A", "B", "B", "C"],
+                          "stage": ["dial", "sale", "dial", "sale", "dial"], "time": times,
+                          "rep": ["Li", "Li", "Wang", "Wang", "Li"]})  # fmt: skip
+    frame.index = [5, 8, 13, 21, 34]  # rows picked out of a larger frame: not a range
+    path = folder / "indexed.parquet"
+    (frame.set_index(index) if index else frame).to_parquet(path)
+    return path
+
+
+def _starred(folder):
+    """A Parquet folder with files a*.parquet and ab.parquet (DuckDB reads a name as a
+    pattern)."""
+    out = folder / "starred"
+    out.mkdir()
+    for name, lead in (("a*.parquet", "A"), ("ab.parquet", "B")):
+        pd.DataFrame({"lead": [lead], "stage": ["dial"], "time": _day("2025-03-03")}).to_parquet(
+            out / name, index=False
+        )
     return out
 
 
@@ -702,6 +761,8 @@ def test_one_line_of_several_rows_says_whose_reason_it_shows(engine):
         ("a Parquet folder with a part cut short", "log.error.bad_part",
          {"part": "part-1.parquet", "name": "exports"}),
         ("a Parquet file cut short", "log.error.unreadable", {"kind": "Parquet"}),
+        ("a Hive folder naming a column of its files", "log.error.hive_column",
+         {"column": "'stage'", "name": "events"}),
     ],
 )  # fmt: skip
 @pytest.mark.parametrize("engine", ["pandas", "duckdb"])
@@ -1329,3 +1390,44 @@ def test_a_folders_error_names_the_file_of_each_row(engine, tmp_path):
         assert expected in str(info.value), str(info.value)
         [problem] = info.value.values["problems"]
         assert problem.rows == (5,)
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_hive_folders_are_read_below_the_folder_given(engine, tmp_path):
+    """Only the Hive folders below the folder given name columns (DuckDB's own reading
+    took ``stage=raw`` in the path above it as the stage of every row); a folder without
+    one gives no value, nor does Hive's missing value; months of numbers are numbers."""
+    log = fs.read_log(AUDIT["Hive folders inside a folder whose own path names a column"](
+        tmp_path), format="events", stages=["dial", "sale"], engine=engine)  # fmt: skip
+    assert log.group_columns == ["rep"] and log.n_leads == 3
+    assert log.stage_table(by="rep")["entered"].tolist() == [1, 2]
+    log = fs.read_log(AUDIT["Hive folders of months, 9 and 10"](tmp_path), format="events",
+                      stages=["dial", "sale"], engine=engine)  # fmt: skip
+    table = log.stage_table(by="month")
+    assert table["month"].tolist() == ["9", "10"] and table["entered"].tolist() == [2, 2]
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_a_pandas_index_in_a_parquet_file_is_not_a_column(engine, tmp_path):
+    """A frame's index stored by ``to_parquet`` (``__index_level_0__``) is no group
+    column (in DuckDB it was one, its values differing within each lead: every lead
+    read again by pandas); a named index (the leads) is a column on both readers."""
+    log = fs.read_log(AUDIT["a Parquet file of a pandas index"](tmp_path), format="events",
+                      stages=["dial", "sale"], engine=engine)  # fmt: skip
+    assert log.group_columns == ["rep"] and log.n_leads == 3
+    assert log.engine is None or log.engine.patch is None  # no lead read again
+    named = tmp_path / "named"
+    named.mkdir()
+    log = fs.read_log(AUDIT["a Parquet file of a named pandas index (the leads)"](named),
+                      format="events", stages=["dial", "sale"], engine=engine)  # fmt: skip
+    assert log.n_leads == 3 and log.group_columns == ["rep"]
+
+
+def test_a_file_named_with_a_star_goes_to_pandas(tmp_path):
+    """DuckDB reads a file name as a pattern (``a*.parquet`` is ``ab.parquet`` too, read
+    twice): the engine refuses it, and engine="auto" reads the folder with pandas."""
+    folder = _starred(tmp_path)
+    with pytest.raises(fs.LogError) as info:
+        fs.read_log(folder, format="events", stages=["dial", "sale"], engine="duckdb")
+    assert info.value.key == "engine.error.glob_name" and "'a*.parquet'" in str(info.value)
+    assert fs.read_log(folder, format="events", stages=["dial", "sale"]).n_leads == 2
