@@ -113,7 +113,7 @@ from ._sources import (
     value_of,
 )
 from ._times import ZONE
-from .i18n import FunnelsimValueError
+from .i18n import FunnelsimValueError, t
 
 # narwhals reads Dask itself today and will through the narwhals-dask plugin tomorrow; the
 # notice about the move is for narwhals' users, not the kit's.
@@ -252,14 +252,15 @@ def read_engine_log(
     table.text_times = table.text or (table.backend == "duckdb" and time_type == nw.String)
     # the advice for the source's kind: a file, a database's table, a user's frame
     kind = "" if is_path else "_query" if is_database(source) else "_table"
+    said = {"name": table.name, "column": cols["time"], "sql": sql_name(cols["time"])}
     if table.text_times and not times_in_text(table, cols["time"]):
         raise FunnelsimValueError(
-            f"engine.error.time_text{kind}", name=table.name, column=cols["time"], type="text"
+            f"engine.error.time_text{kind}", **said, type=t("engine.value.text")
         )
     if not (table.text_times or is_time(table, cols["time"], time_type)):
         raise FunnelsimValueError(
-            f"engine.error.time_text{kind}", name=table.name, column=cols["time"],
-            type=str(time_type),
+            f"engine.error.time_text{kind}", **said,
+            type=t("engine.value.typed", type=str(time_type)),
         )  # fmt: skip
     if "amount" in cols and not (table.text or schema[cols["amount"]].is_numeric()):
         raise FunnelsimValueError(
