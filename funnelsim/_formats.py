@@ -18,6 +18,7 @@ import pandas as pd
 from ._columns import (
     resolve,
 )
+from ._numbers import parse_numbers
 from ._problems import (
     Problems,
     amounts,
@@ -30,7 +31,6 @@ from ._reader import (
     cells,
     label_text,
     labels,
-    parse_numbers,
     quote,
     quoted,
     repeats,

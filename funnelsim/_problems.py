@@ -7,24 +7,15 @@ cells).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from ._reader import (
-    LogError,
-    Source,
-    empty_dropped,
-    label_text,
-    labels,
-    money,
-    part_rows,
-    quote,
-    quoted,
-)
+from ._numbers import money
+from ._reader import LogError, Source, empty_dropped, label_text, labels, quote, quoted
 from .i18n import t
 
 #: Rows a problem names before "and N more".
@@ -83,7 +74,8 @@ class _Found:
 class Problems:
     """Every problem found in a source, so that one LogError (or one dropped report) tells all.
 
-    >>> from funnelsim._reader import parse_numbers, read_source
+    >>> from funnelsim._numbers import parse_numbers
+    >>> from funnelsim._reader import read_source
     >>> src = read_source(pd.DataFrame({"amount": ["5", "-1", "x"]}))
     >>> problems = Problems(src)
     >>> amount, empty, text = parse_numbers(src.frame["amount"])
@@ -238,6 +230,24 @@ def _rows(rows: np.ndarray) -> str:
     if rows.size <= _SHOW_ROWS:
         return t("log.error.rows_some", rows=shown, total=rows.size)
     return t("log.error.rows_many", rows=shown, more=rows.size - _SHOW_ROWS, total=rows.size)
+
+
+def part_rows(parts: Sequence[tuple[str, int]], rows: Sequence[int]) -> str:
+    """Where ``rows`` (counted on across a folder's files, :attr:`Source.parts`) are: each
+    one's file and its row there, counted as in that file alone (its header is its row 1).
+
+    >>> print(part_rows([("part-0.parquet", 2), ("part-1.parquet", 5)], [3, 5, 9]))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    row 3 is row 3 of part-0.parquet; row 5 is row 2 of part-1.parquet; row 9 is row 6 of
+    part-1.parquet
+    """
+    firsts = np.array([first for _, first in parts], dtype=np.int64)
+    said = []
+    for row in rows:
+        k = int(np.searchsorted(firsts, row, side="right")) - 1
+        part, first = parts[max(k, 0)]
+        said.append(t("log.error.part_row", row=row, inner=row - first + 2, part=part))
+    return t("log.error.parts_sep").join(said)
 
 
 def coded_cells(

@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 import numpy as np
 import pandas as pd
@@ -102,9 +103,6 @@ _CJK_ENCODINGS = frozenset(
      "euc_jp", "euc_jis_2004", "euc_jisx0213", "cp932", "shift_jis", "shift_jis_2004",
      "shift_jisx0213", "utf_16", "utf_16_le", "utf_16_be"}
 )  # fmt: skip
-#: Currency signs and words an amount may carry, and the units it may end with.
-_CURRENCY = r"(?i)^[¥￥$€]|[¥￥$€]$|rmb|cny|元$"
-_UNITS = {"千": 1e3, "万": 1e4, "百万": 1e6, "亿": 1e8}
 
 
 # ------------------------------------------------------------- arguments
@@ -184,26 +182,8 @@ class Source:
     sheets: dict[str, list[str]] | None = None
     #: A folder's Parquet files, each with the row its first row is, counted on across
     #: the files in name order (the first file's is row 2): rows named in a message are
-    #: named in their file too (:func:`part_rows`). None for one file.
+    #: named in their file too (:func:`~funnelsim._problems.part_rows`). None for one file.
     parts: tuple[tuple[str, int], ...] | None = None
-
-
-def part_rows(parts: Sequence[tuple[str, int]], rows: Sequence[int]) -> str:
-    """Where ``rows`` (counted on across a folder's files, :attr:`Source.parts`) are: each
-    one's file and its row there, counted as in that file alone (its header is its row 1).
-
-    >>> print(part_rows([("part-0.parquet", 2), ("part-1.parquet", 5)], [3, 5, 9]))
-    ... # doctest: +NORMALIZE_WHITESPACE
-    row 3 is row 3 of part-0.parquet; row 5 is row 2 of part-1.parquet; row 9 is row 6 of
-    part-1.parquet
-    """
-    firsts = np.array([first for _, first in parts], dtype=np.int64)
-    said = []
-    for row in rows:
-        k = int(np.searchsorted(firsts, row, side="right")) - 1
-        part, first = parts[max(k, 0)]
-        said.append(t("log.error.part_row", row=row, inner=row - first + 2, part=part))
-    return t("log.error.parts_sep").join(said)
 
 
 def sheet_list(src: Source) -> str:
@@ -323,8 +303,6 @@ def hive_values(path: Path, files: Sequence[str]) -> dict[str, list[object]]:
     ...                    str(root / "other/p.parquet")])
     {'year': [2025, 2024, None], 'rep': ['Li', None, None]}
     """
-    from urllib.parse import unquote
-
     columns: dict[str, list[object]] = {}
     for i, f in enumerate(files):
         for folder in Path(f).relative_to(path).parts[:-1]:
@@ -430,8 +408,9 @@ def read_parts(
     ``schemas`` and ``hive`` columns) as one source, their rows in the files' order,
     each file's first row kept (:attr:`Source.parts`). The files' types are unified (a
     column empty in the first file, of Parquet's null type, takes the others' type)."""
+    # lazy: pyarrow is heavy, and only Parquet files need it
     import pyarrow as pa
-    import pyarrow.dataset as ds  # lazy: heavy, and only Parquet files need it
+    import pyarrow.dataset as ds
     import pyarrow.parquet as pq
 
     sizes = [pq.read_metadata(f).num_rows for f in files]
@@ -956,28 +935,6 @@ def native_times(series: pd.Series) -> np.ndarray:
     return parsed.dt.as_unit("ns").to_numpy(dtype="datetime64[ns]")
 
 
-def parse_numbers(series: pd.Series) -> tuple[np.ndarray, np.ndarray, object]:
-    """Numbers (NaN when empty or not a number), which cells are empty, and the text."""
-    dtype = series.dtype
-    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
-        values = series.to_numpy(dtype=float, na_value=np.nan)
-        return values, np.isnan(values), LazyText(series)
-    if is_text(series):
-        text = strip_cells(series)
-        lazy = LazyText(text)
-    else:
-        texts, native = cells(series)
-        text = pd.Series(np.where(np.isnat(native), texts, native.astype(str)), dtype=object)
-        lazy = text.to_numpy(dtype=object)
-    empty = (text == "").to_numpy(dtype=bool)
-    try:
-        numbers = pd.to_numeric(text.where(~empty), errors="coerce")
-        values = pd.Series(numbers).to_numpy(dtype=float, na_value=np.nan)
-    except (TypeError, ValueError, OverflowError):
-        values = np.array([_float(v) for v in text], dtype=float)
-    return values, empty, lazy
-
-
 class LazyText:
     """Cell text for messages, made only for the cells a message shows."""
 
@@ -986,13 +943,6 @@ class LazyText:
 
     def __getitem__(self, p: int) -> str:
         return cell_text(self.series.iloc[p])
-
-
-def _float(s: object) -> float:
-    try:
-        return float(s)  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
-        return np.nan
 
 
 def kept_values(
@@ -1028,41 +978,6 @@ def quoted(text: Sequence[str] | LazyText) -> Callable[[int], dict[str, str]]:
     """The values of a reason about one cell: ``{value}``, the cell's text (``text[p]``
     for the row at position ``p``), quoted."""
     return lambda p: {"value": quote(text[p])}
-
-
-def money(series: pd.Series) -> tuple[np.ndarray, np.ndarray, object]:
-    """Amounts of money as :func:`parse_numbers` returns numbers, also read with thousands
-    separators (``12,000``), currency signs and words (¥ ￥ $ €, 元, RMB, CNY) and the
-    units 千 (1e3), 万 (1e4), 百万 (1e6) and 亿 (1e8). Only the cells that are not plain
-    numbers are looked at again, with string operations on them all at once.
-
-    >>> money(pd.Series(["12500", "¥12,000", "1.5万", "3千元", "RMB 1,234.5", "x", ""]))[0]
-    array([12500. , 12000. , 15000. ,  3000. ,  1234.5,     nan,     nan])
-    """
-    values, empty, text = parse_numbers(series)
-    again = np.flatnonzero(~empty & np.isnan(values))
-    if again.size:
-        if isinstance(text, LazyText):
-            cells_again = text.series.iloc[again]
-        else:
-            cells_again = pd.Series(np.asarray(text, dtype=object)[again])
-        values = values.copy()
-        values[again] = _money_text(cells_again.astype(str).reset_index(drop=True))
-    return values, empty, text
-
-
-def _money_text(text: pd.Series) -> np.ndarray:
-    """Text amounts with signs, separators and units as numbers (NaN when unreadable)."""
-    text = text.str.replace(_CURRENCY, "", regex=True).str.replace(r"\s+", "", regex=True)
-    text = text.str.replace(_CURRENCY, "", regex=True)  # "¥1.5万元": the sign, then the word
-    unit = text.str.extract(r"^(.*?\d)(百万|千|万|亿)$")
-    factor = unit[1].map(_UNITS).fillna(1.0).to_numpy(dtype=float)
-    text = unit[0].where(unit[0].notna(), text)
-    grouped = text.str.fullmatch(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?").fillna(False)
-    text = text.where(~grouped, text.str.replace(",", "", regex=False))
-    numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
-    # 1.1 x 10,000 is 11000.000000000002 in floating point: units round to 1e-8
-    return np.where(factor != 1.0, np.round(numbers * factor, 8), numbers)
 
 
 def empty_dropped() -> pd.DataFrame:

@@ -8,6 +8,7 @@ in nanoseconds, amounts, group values), labelled as the pandas reader labels the
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 import shutil
 import tempfile
@@ -272,8 +273,6 @@ def file_stamp(path: str | os.PathLike) -> tuple[int, int, bytes]:
     >>> file_stamp(path)[:2] == before[:2], file_stamp(path) == before
     (True, False)
     """
-    import hashlib
-
     st = os.stat(path)
     with open(path, "rb") as f:
         f.seek(max(st.st_size - STAMP_TAIL, 0))

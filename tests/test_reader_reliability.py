@@ -17,7 +17,8 @@ import pytest
 
 import funnelsim as fs
 from funnelsim import LogError
-from funnelsim._reader import money, read_source
+from funnelsim._numbers import money
+from funnelsim._reader import read_source
 
 STAGES = ["dial", "connect", "meeting"]
 DATA = Path(__file__).parent / "data"
