@@ -731,14 +731,20 @@ def test_audited_logs_read_alike(case, errors, tmp_path):
 def test_one_line_of_several_rows_says_whose_reason_it_shows(engine):
     """Copied rows of two leads are one line of the error; its reason is the first row's
     (lead A's), and the line says which row that is, in both languages."""
-    frame = AUDIT["copied rows of two leads"](None)
-    for lang, expected in (
-        ("en", "- column 'stage', rows 4, 5 (2 rows); row 4: lead 'A' reaches 'dial' again"),
-        ("zh", "- 列 'stage'，第 4, 5 行（共 2 行）；其中第 4 行：线索 'A' 在同一时间"),
-    ):
+    _says(AUDIT["copied rows of two leads"](None), engine, {
+        "en": "- column 'stage', rows 4, 5 (2 rows); row 4: lead 'A' reaches 'dial' again",
+        "zh": "- 列 'stage'，第 4, 5 行（共 2 行）；其中第 4 行：线索 'A' 在同一时间",
+    })  # fmt: skip
+
+
+def _says(source, engine: str, expected: dict[str, str]) -> fs.LogError:
+    """The LogError reading ``source`` (stages dial, sale) gives, its text holding
+    ``expected[lang]`` in each language; the last one."""
+    for lang, text in expected.items():
         with fs.language(lang), pytest.raises(fs.LogError) as info:
-            fs.read_log(frame, format="events", stages=["dial", "sale"], engine=engine)
-        assert expected in str(info.value), str(info.value)
+            fs.read_log(source, format="events", stages=["dial", "sale"], engine=engine)
+        assert text in str(info.value), str(info.value)
+    return info.value
 
 
 @pytest.mark.parametrize(
@@ -1381,15 +1387,12 @@ def test_a_folders_error_names_the_file_of_each_row(engine, tmp_path):
     """Rows of a Parquet folder are counted on across its files; the error names each
     row's file and its row there, in both languages and on both readers."""
     folder = AUDIT["a Parquet folder with an unknown stage in its second file"](tmp_path)
-    for lang, expected in (
-        ("en", "counted on across its files in name order: row 5 is row 3 of part-1.parquet."),
-        ("zh", "跨各文件连续计数：第 5 行是 part-1.parquet 的第 3 行。"),
-    ):
-        with fs.language(lang), pytest.raises(fs.LogError) as info:
-            fs.read_log(folder, format="events", stages=["dial", "sale"], engine=engine)
-        assert expected in str(info.value), str(info.value)
-        [problem] = info.value.values["problems"]
-        assert problem.rows == (5,)
+    error = _says(folder, engine, {
+        "en": "counted on across its files in name order: row 5 is row 3 of part-1.parquet.",
+        "zh": "跨各文件连续计数：第 5 行是 part-1.parquet 的第 3 行。",
+    })  # fmt: skip
+    [problem] = error.values["problems"]
+    assert problem.rows == (5,)
 
 
 @pytest.mark.parametrize("engine", ["pandas", "duckdb"])
