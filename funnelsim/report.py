@@ -48,6 +48,7 @@ from .summaries import (
     calls_line,
     fit_notes,
     format_percent,
+    group_text,
     kpi_frame,
     log_line,
     outlook_lines,
@@ -150,7 +151,7 @@ def _section_groups(
     frame = comparison.to_frame()
     shown = pd.DataFrame(
         {
-            field_label(by): frame[by].astype(str),
+            field_label(by): group_text(frame[by]),
             t("report.col.step"): [stage_label(s) for s in frame["stage"]],
             t("cli.col.counts"): [
                 f"{k}/{n}" for k, n in zip(frame["passed"], frame["entered"], strict=True)

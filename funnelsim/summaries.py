@@ -50,6 +50,16 @@ def format_percent(x: float) -> str:
     return "-" if not np.isfinite(x) else f"{100 * x:.2f}%"
 
 
+def group_text(values: pd.Series) -> list[str]:
+    """Group values as a table shows them: a missing one (rows without a rep, a Hive
+    folder of Hive's missing value) as "(no value)" in the reader's language, not "nan".
+
+    >>> group_text(pd.Series(["Li", None, float("nan")]))
+    ['Li', '(no value)', '(no value)']
+    """
+    return [t("cli.group.missing") if pd.isna(v) else str(v) for v in values]
+
+
 def _rows(fit) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The step rows and the overall rows (first to last stage) of a fit, in one shape."""
     table = fit.to_frame()
@@ -102,7 +112,7 @@ def ratio_table(fit) -> pd.DataFrame:
         both = both.sort_values(list(fit.by), kind="stable").reset_index(drop=True)
     return pd.DataFrame(
         {
-            **{field_label(col): both[col].astype(str) for col in fit.by},
+            **{field_label(col): group_text(both[col]) for col in fit.by},
             t("cli.col.step"): [
                 t("cli.step", previous=stage_label(p), stage=stage_label(s))
                 for p, s in zip(both["previous"], both["stage"], strict=True)
@@ -501,7 +511,7 @@ def kpi_frame(
     known = {"period", "dials", "connects", "connect_rate", "low", "high", "talk_time",
              "mean_talk", "effective", "dials_per_connect", "leads_touched"}  # fmt: skip
     groups = [c for c in kpis.columns if c not in known]
-    out = {field_label(c): kpis[c].astype(str).to_numpy() for c in groups}
+    out = {field_label(c): group_text(kpis[c]) for c in groups}
     if "period" in kpis:
         out[field_label("period")] = [f"{pd.Timestamp(d):%Y-%m-%d}" for d in kpis["period"]]
     out[t("kpi.col.dials")] = [f"{int(x):,}" for x in kpis["dials"]]

@@ -550,3 +550,18 @@ def test_a_chinese_report_carries_its_own_chinese_font(log):
     assert base64.b64decode(woff)[:4] == b"wOFF"
     english = build_report(log, reps=300, rng=1)
     assert "@font-face" not in english
+
+
+def test_a_group_of_no_value_is_named_so_in_both_languages():
+    """Rows without a rep (or a Hive folder of Hive's missing value) are a group of
+    their own; the table the command line prints names it, not 'nan'."""
+    from funnelsim.summaries import ratio_table
+
+    events = pd.DataFrame({"lead": ["A", "A", "B", "C"], "stage": ["dial", "sale", "dial", "dial"],
+                           "time": ["2025-03-03", "2025-03-04", "2025-03-05", "2025-03-06"],
+                           "rep": ["Li", "Li", None, "Li"]})  # fmt: skip
+    log = fs.read_log(events, format="events", stages=["dial", "sale"])
+    for lang, shown in (("en", "(no value)"), ("zh", "（无值）")):
+        with fs.language(lang):
+            table = ratio_table(fs.fit(log, by="rep"))
+        assert table.iloc[:, 0].tolist() == ["Li", shown]
