@@ -318,6 +318,18 @@ def hive_values(path: Path, files: Sequence[str]) -> dict[str, list[object]]:
     return columns
 
 
+def hive_dtype(values: Sequence[object]) -> str | type:
+    """The type both readers give a column of Hive folder names' ``values``
+    (:func:`hive_values`): whole numbers ("Int64") where every known value is one, else
+    text (object), a column of no known value included.
+
+    >>> hive_dtype([2025, None]), hive_dtype(["Li", None]), hive_dtype([None])
+    ('Int64', <class 'object'>, <class 'object'>)
+    """
+    known = [v for v in values if v is not None]
+    return "Int64" if known and all(isinstance(v, int) for v in known) else object
+
+
 def parquet_columns(
     files: Sequence[str | Path], name: str, folder: Path | None = None
 ) -> list[pa.Schema]:
@@ -423,9 +435,8 @@ def read_parts(
         table = ds.dataset(list(files), schema=schema, format="parquet")
         frame = parquet_frame(table.to_table(columns=stored_columns(table.schema.names)))
         for key, values in hive.items():  # the folders' columns, after the files'
-            known = [v for v in values if v is not None]
-            kind = "Int64" if known and all(isinstance(v, int) for v in known) else object
-            frame[key] = pd.array(np.repeat(np.array(values, dtype=object), sizes), dtype=kind)
+            repeated = np.repeat(np.array(values, dtype=object), sizes)
+            frame[key] = pd.array(repeated, dtype=hive_dtype(values))
         return frame
 
     src = _prepare(_read_with(name, "Parquet", read), name)

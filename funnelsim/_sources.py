@@ -31,6 +31,7 @@ from ._reader import (
     cell_text,
     check_csv_header,
     check_header,
+    hive_dtype,
     labels,
     parquet_columns,
     parquet_folder,
@@ -170,9 +171,7 @@ def open_file(path: Path, delimiter: str | None) -> Table:
     renamed: list[str] = []  # a Parquet file's names stripped, as pandas reads them
     folders = None  # each file's values of the columns its folders name
     if hive:
-        kinds = {k: "Int64" if all(isinstance(v, int | None) for v in vs) else object
-                 for k, vs in hive.items()}  # fmt: skip
-        values = {k: pd.array(vs, dtype=kinds[k]) for k, vs in hive.items()}
+        values = {k: pd.array(vs, dtype=hive_dtype(vs)) for k, vs in hive.items()}
         folders = con.from_df(pd.DataFrame({"filename": files, **values}))
 
     def relation(numbered: bool) -> Any:

@@ -587,6 +587,9 @@ AUDIT = {
     "a Hive folder of a missing value": lambda d: _hive(
         d / "events", {"rep=Li": ["A"], "rep=__HIVE_DEFAULT_PARTITION__": ["B"]}
     ),
+    "Hive folders of missing values only": lambda d: _hive(
+        d / "events", {"rep=__HIVE_DEFAULT_PARTITION__": ["A", "B"]}
+    ),
     "Hive folders of months, 9 and 10": lambda d: _hive(
         d / "events", {"month=9": ["A"], "month=10": ["B", "C"], "month=09": ["D"]}
     ),
