@@ -22,16 +22,15 @@ import narwhals as nw
 import numpy as np
 import pandas as pd
 
+from ._parquet import PANDAS_INDEX, hive_dtype
 from ._reader import (
     NAME_ATTR,
-    PANDAS_INDEX,
     SAVE_AS_XLSX,
     WORKBOOKS,
     LogError,
     cell_text,
     check_csv_header,
     check_header,
-    hive_dtype,
     labels,
     parquet_columns,
     parquet_folder,

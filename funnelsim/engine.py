@@ -87,7 +87,8 @@ from ._lead_table import (
     young_code,
     young_counts,
 )
-from ._reader import LogError, Source, choice, empty_dropped, parquet_parts
+from ._parquet import parquet_parts
+from ._reader import LogError, Source, choice, empty_dropped
 from ._sources import (
     DUCKDB_MEMORY,
     SPACED,
