@@ -146,8 +146,9 @@ def open_file(path: Path, delimiter: str | None) -> Table:
     else:
         files = [str(path)]
     parquet = path.is_dir() or path.suffix.lower() in (".parquet", ".pq")
-    if any(c in f for f in files for c in "*?"):  # DuckDB reads each name as a pattern
-        named = next(Path(f) for f in files if "*" in f or "?" in f)
+    patterns = [Path(f) for f in files if "*" in f or "?" in f]
+    if patterns:  # DuckDB reads each name as a pattern
+        named = patterns[0]
         shown = named.relative_to(path) if path.is_dir() else named.name
         raise LogError("engine.error.glob_name", name=name, file=quote(str(shown)))
     sep = None
