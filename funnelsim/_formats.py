@@ -98,7 +98,7 @@ def read_dates(
         ~empty & np.isnat(times), column, "log.reason.bad_date", quoted(text), "log.fix.bad_date"
     )
     problems.add(
-        mixed_zones(frame[column], times, zones, zoned),
+        mixed_zones(frame[column], times, zoned, zones),
         column,
         "log.reason.mixed_zones",
         quoted(text),

@@ -154,43 +154,26 @@ def show_time(value: np.datetime64) -> str:
 
 
 def mixed_zones(
-    series: pd.Series,
-    times: np.ndarray,
-    minority: str | None = None,
-    zoned: np.ndarray | None = None,
+    series: pd.Series, times: np.ndarray, zoned: np.ndarray, minority: str | None = None
 ) -> np.ndarray:
     """Which cells of a text time column are of its minority kind when it mixes times
     with a time zone (``2025-03-03T09:00+08:00``) and without: a mask, all False when
-    it does not mix them (``times`` are the parsed times: unreadable cells are left out).
-    ``minority`` (``"aware"`` or ``"naive"``): the kind to flag, where the column is part
-    of a larger one that mixes them (an engine's rows of the leads it hands over).
-    ``zoned``: which cells' times have a zone, where :func:`parse_times` said so (the
-    pattern is then not run again).
+    it does not mix them. ``times`` and ``zoned`` are what :func:`parse_times` read (the
+    times, and which have a zone); unreadable cells are left out. ``minority``
+    (``"aware"`` or ``"naive"``): the kind to flag, where the column is part of a larger
+    one that mixes them (an engine's rows of the leads it hands over).
 
-    >>> mixed_zones(pd.Series(["2025-03-03 09:00", "2025-03-03T09:00+08:00", "2025-03-04"]),
-    ...             np.array(["2025-03-03T09:00", "2025-03-03T01:00", "2025-03-04"],
-    ...                      dtype="datetime64[ns]")).tolist()
+    >>> cells = pd.Series(["2025-03-03 09:00", "2025-03-03T09:00+08:00", "2025-03-04"])
+    >>> zoned = np.zeros(3, dtype=bool)
+    >>> times, _, _ = parse_times(cells, zoned)
+    >>> mixed_zones(cells, times, zoned).tolist()
     [False, True, False]
     """
     out = np.zeros(len(series), dtype=bool)
     if len(series) == 0 or not is_text(series):
         return out
-    if zoned is not None:
-        aware = zoned.copy()
-    else:
-        # lazy: pyarrow is imported on first use, as in text_times: it is heavy.
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        text = strip_cells(series)
-        if hasattr(text.array, "__arrow_array__"):
-            arr = pa.array(text.array)
-        else:
-            arr = pa.array(text.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
-        aware = pc.fill_null(pc.match_substring_regex(arr, pattern=ZONE), False)
-        aware = np.asarray(aware.to_numpy(zero_copy_only=False), dtype=bool)
     known = ~np.isnat(times)
-    aware &= known
+    aware = zoned & known
     naive = known & ~aware
     if minority is not None:
         return aware if minority == "aware" else naive

@@ -3,6 +3,7 @@ far as-of times, mixed time zones, Parquet folders, amounts, workbooks, one-line
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -338,7 +339,7 @@ def test_the_zones_found_while_parsing_are_those_the_pattern_finds(minority):
     """parse_times marks the zoned times it reads, so that mixed_zones need not run the
     pattern again: the same mask as the pattern's, on messy cells (spaces, an impossible
     date with a zone, dates alone, year-first text, empty and unreadable cells)."""
-    from funnelsim._times import mixed_zones, parse_times
+    from funnelsim._times import ZONE, mixed_zones, parse_times
 
     cells = pd.Series([" 2025-03-03T09:00+08:00 ", "2025-02-30T09:00+08:00", "2025-03-03",
                        "2025/3/4 10:00Z", "2025年3月5日 9:00", "", None, "n/a",
@@ -346,8 +347,9 @@ def test_the_zones_found_while_parsing_are_those_the_pattern_finds(minority):
     zoned = np.zeros(len(cells), dtype=bool)
     times, _, _ = parse_times(cells, zoned)
     assert zoned.tolist() == [True, True, False, True] + [False] * 4 + [True, False]
-    again = mixed_zones(cells, times, minority)
-    assert mixed_zones(cells, times, minority, zoned).tolist() == again.tolist()
+    pattern = np.array([bool(re.search(ZONE, str(c).strip())) for c in cells.fillna("")])
+    again = mixed_zones(cells, times, pattern, minority)
+    assert mixed_zones(cells, times, zoned, minority).tolist() == again.tolist()
     assert again.any()
 
 
