@@ -115,13 +115,17 @@ def pairs_argument(group: Any, flag: str, metavar: str, help_key: str) -> None:
 
 
 def print_dropped(dropped: pd.DataFrame, name: str, shown: int) -> None:
-    """The first ``shown`` rows left out (row, column, reason), on stderr."""
+    """The first ``shown`` rows left out (row, column, reason; a folder's: the row's file
+    and its row there too), on stderr."""
     if not len(dropped):
         return
     print(t("cli.dropped", n=len(dropped), name=name), file=sys.stderr)
     for row in dropped.head(shown).itertuples(index=False):
-        print(t("cli.dropped.row", row=row.row, column=row.column, reason=row.reason),
-              file=sys.stderr)  # fmt: skip
+        said = {"row": row.row, "column": row.column, "reason": row.reason}
+        if "file" in dropped.columns:
+            said = {**said, "part": row.file, "inner": row.file_row}
+        key = "cli.dropped.part_row" if "file" in dropped.columns else "cli.dropped.row"
+        print(t(key, **said), file=sys.stderr)
     if len(dropped) > shown:
         print(t("cli.dropped.more", n=len(dropped) - shown), file=sys.stderr)
 

@@ -178,9 +178,12 @@ class Problems:
                     fix=t(problem.fix, **problem.fix_values),
                 )
             )
-        if self.src.parts:  # a folder's files: the rows shown named in their file too
-            shown = sorted({r for p in problems for r in np.unique(p.rows)[:_SHOW_ROWS]})
-            lines.append(t("log.error.parts_rows", rows=part_rows(self.src.parts, shown[:10])))
+        if self.src.parts:  # a folder's files: the rows shown named in their file too,
+            # and the row a reason names ("first in row 4")
+            shown = {int(r) for p in problems for r in np.unique(p.rows)[:_SHOW_ROWS]}
+            said = {p.reason_values.get("row") for p in problems}
+            shown = sorted(shown)[:10] + sorted({int(r) for r in said if _is_row(r)} - shown)
+            lines.append(t("log.error.parts_rows", rows=part_rows(self.src.parts, sorted(shown))))
         lines.append(t("log.error.all_invalid") if all_invalid else hint)
         raise LogError(
             key, message="\n".join(lines), name=name, count=count, problems=problems, **values
@@ -198,7 +201,7 @@ class Problems:
         problem, or for the rows of ``extra`` (a mask) without one, ``reason`` in
         ``column``: why they went with it."""
         if not self.items:
-            return empty_dropped()
+            return with_parts(empty_dropped(), self.src.parts)
         seen = np.zeros(len(self.src.frame), dtype=bool)
         rows, cols, reasons = [], [], []
         for item in self.items:
@@ -219,7 +222,8 @@ class Problems:
                 "reason": pd.Series(reasons, dtype=object),
             }
         )
-        return out.sort_values("row", kind="stable").reset_index(drop=True)
+        out = out.sort_values("row", kind="stable").reset_index(drop=True)
+        return with_parts(out, self.src.parts)
 
 
 def _rows(rows: np.ndarray) -> str:
@@ -230,6 +234,35 @@ def _rows(rows: np.ndarray) -> str:
     if rows.size <= _SHOW_ROWS:
         return t("log.error.rows_some", rows=shown, total=rows.size)
     return t("log.error.rows_many", rows=shown, more=rows.size - _SHOW_ROWS, total=rows.size)
+
+
+def with_parts(dropped: pd.DataFrame, parts: Sequence[tuple[str, int]] | None) -> pd.DataFrame:
+    """The dropped rows ``dropped`` of a folder's files (:attr:`Source.parts`; None: one
+    file, returned as it is) with each row's file (``file``) and its row there
+    (``file_row``, counted as in that file alone: its header is its row 1), after ``row``
+    (counted on across the files, as the messages count it).
+
+    >>> dropped = pd.DataFrame({"row": [3, 6], "column": ["stage", "time"],
+    ...                         "reason": ["unknown stage", "no time"]})
+    >>> with_parts(dropped, [("part-0.parquet", 2), ("part-1.parquet", 5)])
+       row            file  file_row column         reason
+    0    3  part-0.parquet         3  stage  unknown stage
+    1    6  part-1.parquet         3   time        no time
+    """
+    if not parts:
+        return dropped
+    rows = dropped["row"].to_numpy(np.int64)
+    firsts = np.array([first for _, first in parts], dtype=np.int64)
+    k = np.maximum(np.searchsorted(firsts, rows, side="right") - 1, 0)
+    names = np.array([name for name, _ in parts], dtype=object)
+    out = dropped.copy()
+    out.insert(1, "file", pd.Series(names[k], index=dropped.index, dtype=object))
+    out.insert(2, "file_row", rows - firsts[k] + 2)
+    return out
+
+
+def _is_row(value: object) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
 def part_rows(parts: Sequence[tuple[str, int]], rows: Sequence[int]) -> str:

@@ -307,11 +307,7 @@ def parquet_columns(
         except MemoryError:
             raise
         except Exception as exc:  # not a Parquet file, or cut short: named on every path
-            detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
-            if folder is None:
-                raise LogError("log.error.unreadable", name=name, kind="Parquet",
-                               detail=detail) from None  # fmt: skip
-            raise LogError("log.error.bad_part", name=name, part=shown, detail=detail) from None
+            raise _parquet_error(exc, name, f, folder) from None
         if seen is None:
             check_header(names, name)
             seen, first = names, shown
@@ -326,6 +322,62 @@ def parquet_columns(
                 missing=", ".join(quote(c) for c in sorted(theirs - mine)) or none,
             )  # fmt: skip
     return schemas
+
+
+def parquet_problem(
+    files: Sequence[str | Path], name: str, folder: Path | None = None
+) -> LogError | None:
+    """The error of the first of the Parquet files ``files`` whose rows cannot be read
+    (a footer that reads over data that does not: a file damaged in a copy), found by
+    reading each file's rows with pyarrow a batch at a time (memory bounded by a batch,
+    not the file); None where every row reads. Both readers give it where their own read
+    of the files fails, so that a damaged file is named alike on every path (``folder``:
+    the parts' folder, for their names in the message).
+
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> pd.DataFrame({"lead": ["A"]}).to_parquet(folder / "part-0.parquet")
+    >>> raw = bytearray((folder / "part-0.parquet").read_bytes())
+    >>> raw[4:40] = bytes(36)  # the first data page overwritten, the footer intact
+    >>> _ = (folder / "part-1.parquet").write_bytes(bytes(raw))
+    >>> parquet_problem(sorted(folder.glob("*.parquet")), "exports", folder).values["part"]
+    'part-1.parquet'
+    >>> parquet_problem([folder / "part-0.parquet"], "part-0.parquet") is None
+    True
+    """
+    import pyarrow.parquet as pq  # lazy: heavy, and only Parquet files need it
+
+    for f in files:
+        try:
+            with pq.ParquetFile(f) as parquet:
+                for _ in parquet.iter_batches(batch_size=2**16):
+                    pass
+        except MemoryError:
+            raise
+        except Exception as exc:  # pyarrow's many errors of a damaged file
+            return _parquet_error(exc, name, f, folder)
+    return None
+
+
+def _parquet_error(exc: Exception, name: str, file: str | Path, folder: Path | None) -> LogError:
+    """pyarrow's error ``exc`` reading the Parquet file ``file`` as the kit's, naming the
+    file (``log.error.unreadable``) or, in a ``folder``, its part (``log.error.bad_part``)."""
+    detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+    if folder is None:
+        return LogError("log.error.unreadable", name=name, kind="Parquet", detail=detail)
+    part = str(Path(file).relative_to(folder))
+    return LogError("log.error.bad_part", name=name, part=part, detail=detail)
+
+
+def _read_parquet(
+    name: str, files: Sequence[str | Path], folder: Path | None, read: Callable[[], pd.DataFrame]
+) -> pd.DataFrame:
+    """``read`` of Parquet files; where it fails, the damaged file named
+    (:func:`parquet_problem`) as the engine names it."""
+    try:
+        return _read_with(name, "Parquet", read)
+    except LogError as err:
+        raise (parquet_problem(files, name, folder) or err) from None
 
 
 def read_parts(
@@ -358,7 +410,7 @@ def read_parts(
             frame[key] = pd.array(repeated, dtype=hive_dtype(values))
         return frame
 
-    src = _prepare(_read_with(name, "Parquet", read), name)
+    src = _prepare(_read_parquet(name, files, path, read), name)
     if len(files) < 2:
         return src
     firsts = np.cumsum([2, *sizes[:-1]]).tolist()
@@ -374,8 +426,8 @@ def read_file(path: Path, name: str, encoding: str | None, delimiter: str | None
         import pyarrow.parquet as pq  # lazy: heavy, and only Parquet files need it
 
         columns = stored_columns(parquet_columns([path], name)[0].names)
-        return _read_with(
-            name, "Parquet", lambda: parquet_frame(pq.read_table(path, columns=columns))
+        return _read_parquet(
+            name, [path], None, lambda: parquet_frame(pq.read_table(path, columns=columns))
         )
     if suffix in SAVE_AS_XLSX:
         raise LogError("log.error.save_as_xlsx", name=name, kind=suffix)

@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 import weakref
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from ._reader import (
     labels,
     parquet_columns,
     parquet_folder,
+    parquet_problem,
     quote,
     sniff_delimiter,
 )
@@ -84,6 +85,7 @@ class Table:
     files: tuple[tuple[str, tuple[int, int, bytes]], ...] = ()
     csv: tuple[str, str] | None = None  # a CSV file read and its delimiter
     parts: tuple[tuple[str, int], ...] | None = None  # a folder's files (Source.parts)
+    directory: str = ""  # the Parquet folder read: its files named as its parts
     # the time column is text that DuckDB reads as times (a CSV's; a Parquet file's or a
     # relation's column of text): TRY_CAST, its zones counted (see engine.py)
     text_times: bool = False
@@ -206,7 +208,10 @@ def open_file(path: Path, delimiter: str | None) -> Table:
     except LogError:
         raise
     except Exception as err:
-        raise read_error(con, None if parquet else (files[0], sep), name, err) from None
+        raise read_error(
+            con, None if parquet else (files[0], sep), name, err,
+            (files, str(path) if path.is_dir() else "") if parquet else ((), ""),
+        ) from None  # fmt: skip
     check_header(rel.columns, name)  # each name once, as the pandas reader wants
 
     offsets: list[tuple[str, int]] = []  # a folder's files: the rows before each one's
@@ -240,6 +245,7 @@ def open_file(path: Path, delimiter: str | None) -> Table:
         table.csv = (files[0], sep)
     if parquet:  # from the files' footers
         table.files = tuple((f, file_stamp(f)) for f in files)
+        table.directory = str(path) if path.is_dir() else ""
         rows = con.execute("SELECT count(*) FROM read_parquet(?)", [files]).fetchone()[0]
     else:  # a CSV: from its size (rows of the kit's logs take 30 to 60 bytes)
         rows = Path(files[0]).stat().st_size // 30
@@ -293,15 +299,26 @@ def is_utf8(head: bytes) -> bool:
     return True
 
 
-def read_error(con: Any, csv_file: tuple[str, str] | None, name: str, err: Exception) -> LogError:
-    """DuckDB's error ``err`` reading a file (``csv_file``: a CSV file and its delimiter)
-    as the kit's: a CSV row of too few or too many cells named as the pandas reader names
-    it (:func:`csv_rows_problem`), anything else ``engine.error.read`` with DuckDB's
-    reason."""
+def read_error(
+    con: Any,
+    csv_file: tuple[str, str] | None,
+    name: str,
+    err: Exception,
+    parquet: tuple[Sequence[str], str] = ((), ""),
+) -> LogError:
+    """DuckDB's error ``err`` reading a file (``csv_file``: a CSV file and its delimiter;
+    ``parquet``: the Parquet files and the folder they are parts of, "" for a file) as
+    the kit's: a CSV row of too few or too many cells named as the pandas reader names it
+    (:func:`csv_rows_problem`), a damaged Parquet file as the pandas reader names it
+    (:func:`~funnelsim._reader.parquet_problem`), anything else ``engine.error.read``
+    with DuckDB's reason (which ``engine="auto"`` reads with pandas)."""
+    found = None
     if csv_file is not None:
         found = csv_rows_problem(con, *csv_file, name)
-        if found is not None:
-            return found
+    elif parquet[0] and type(err).__name__ not in ("OutOfMemoryException", "InterruptException"):
+        found = parquet_problem(parquet[0], name, Path(parquet[1]) if parquet[1] else None)
+    if found is not None:
+        return found
     return LogError("engine.error.read", name=name, reason=str(err).splitlines()[0])
 
 

@@ -88,6 +88,7 @@ from ._lead_table import (
     young_counts,
 )
 from ._parquet import parquet_parts
+from ._problems import with_parts
 from ._reader import LogError, Source, choice, empty_dropped
 from ._sources import (
     DUCKDB_MEMORY,
@@ -340,7 +341,8 @@ def _read_errors(table: Table) -> Iterator[None]:
     except Exception as err:
         if not (table.own and type(err).__module__.startswith(("duckdb", "_duckdb"))):
             raise
-        raise read_error(table.keep[0], table.csv, table.name, err) from None
+        parquet = ([f for f, _ in table.files], table.directory)
+        raise read_error(table.keep[0], table.csv, table.name, err, parquet) from None
 
 
 def _hash_of(column: str) -> str:
@@ -724,7 +726,9 @@ class _Build:
             n_rows=n_rows,
             engine=engine,
         )
-        parts["dropped"] = dropped if dropped is not None else empty_dropped()
+        if dropped is None:  # no lead read by pandas: none dropped
+            dropped = with_parts(empty_dropped(), self.table.parts)
+        parts["dropped"] = dropped
         return parts
 
     def _nolead(self, lead: Any) -> Any:

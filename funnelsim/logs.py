@@ -84,7 +84,9 @@ class Log:
         Where the log came from (a file name, or "DataFrame").
     dropped : pandas.DataFrame
         With ``errors="drop"``: every dropped row of the source (``row``,
-        ``column``, ``reason``); empty otherwise.
+        ``column``, ``reason``); empty otherwise. A Parquet folder of several
+        files counts its rows on across them; ``file`` and ``file_row`` say
+        in which file each row is and its row there.
     columns_used : dict
         The file's column read for each field (``{"lead": "线索编号", ...}``):
         named in ``columns=``, of the field's own name, or recognised among

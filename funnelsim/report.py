@@ -565,6 +565,8 @@ def build_report(
                 log.dropped.rename(
                     columns={
                         "row": t("report.col.row"),
+                        "file": t("report.col.file"),  # a folder's rows: their file
+                        "file_row": t("report.col.file_row"),
                         "column": t("report.col.column"),
                         "reason": t("report.col.reason"),
                     }

@@ -565,3 +565,30 @@ def test_a_group_of_no_value_is_named_so_in_both_languages():
         with fs.language(lang):
             table = ratio_table(fs.fit(log, by="rep"))
         assert table.iloc[:, 0].tolist() == ["Li", shown]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_folders_dropped_rows_are_listed_with_their_file(lang, tmp_path, capsys):
+    """``--errors drop`` on a Parquet folder lists each row left out with its file and
+    its row there, on stderr and in the report's table, in both languages."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    day = pd.to_datetime(["2025-03-03", "2025-03-04", "2025-03-05"])
+    pd.DataFrame({"lead": ["A", "A", "B"], "stage": ["dial", "sale", "dial"],
+                  "time": day}).to_parquet(folder / "part-0.parquet")  # fmt: skip
+    pd.DataFrame({"lead": ["C", "A"], "stage": ["dial", "dial"],
+                  "time": day[[2, 0]]}).to_parquet(folder / "part-1.parquet")  # fmt: skip
+    args = [str(folder), "--stages", "dial,sale", "--errors", "drop"]
+    with fs.language(lang):
+        rc, _ = call("fit", *args)
+        page = tmp_path / "r.html"
+        assert call("report", *args, "-o", str(page))[0] == 0
+        header = [i18n.t("report.col.file"), i18n.t("report.col.file_row")]
+    assert rc == 0
+    expected = {
+        "en": "  row 6 (row 3 of part-1.parquet), column 'stage': lead 'A' reaches 'dial'",
+        "zh": "  第 6 行（part-1.parquet 的第 3 行），列 'stage'：线索 'A' 在同一时间",
+    }[lang]
+    assert expected in capsys.readouterr().err
+    text = page.read_text(encoding="utf-8")
+    assert all(f">{h}</th>" in text for h in header) and "part-1.parquet" in text

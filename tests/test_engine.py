@@ -577,6 +577,16 @@ AUDIT = {
     ),
     "a Parquet file cut short": lambda d: _cut(_parquet(d, pa.table({"lead": ["A", "B"],
         "stage": ["dial", "sale"], "time": _day("2025-01-01", "2025-01-02")}))),
+    # damaged after its footer was written (ninth session): the footer reads, rows do not
+    "a Parquet file whose rows are damaged": lambda d: _damage(_parquet(d, pa.table({
+        "lead": ["A", "B"], "stage": ["dial", "sale"],
+        "time": _day("2025-01-01", "2025-01-02")}))),
+    "a Parquet folder with a part whose rows are damaged": lambda d: _damage(
+        _parts(d, {}) / "part-1.parquet"
+    ),
+    "a Parquet folder with a row copied into its second file": lambda d: _parts(
+        d, {}, lead=["B", "A"], stage=["dial", "dial"], time=_day("2025-03-05", "2025-03-03")
+    ),
     # a reviewer's layouts (eighth session)
     "Hive folders inside a folder whose own path names a column": lambda d: _hive(
         d / "stage=raw" / "events", {"rep=Li": ["A"], "rep=Wang": ["B", "C"]}
@@ -694,6 +704,15 @@ def _cut(path):
     return path.parent if path.name.startswith("part-") else path
 
 
+def _damage(path):
+    """The Parquet file ``path`` with its first data page overwritten by zeros, its footer
+    intact (a copy damaged on its way: the footer reads, the rows do not)."""
+    data = bytearray(path.read_bytes())
+    data[4:40] = bytes(36)
+    path.write_bytes(bytes(data))
+    return path.parent if path.name.startswith("part-") else path
+
+
 def _csv(folder, text: str):
     path = folder / "audit.csv"
     path.write_text(text, encoding="utf-8")
@@ -770,6 +789,9 @@ def _says(source, engine: str, expected: dict[str, str]) -> fs.LogError:
         ("a Parquet folder with a part cut short", "log.error.bad_part",
          {"part": "part-1.parquet", "name": "exports"}),
         ("a Parquet file cut short", "log.error.unreadable", {"kind": "Parquet"}),
+        ("a Parquet folder with a part whose rows are damaged", "log.error.bad_part",
+         {"part": "part-1.parquet", "name": "exports"}),
+        ("a Parquet file whose rows are damaged", "log.error.unreadable", {"kind": "Parquet"}),
         ("a Hive folder naming a column of its files", "log.error.hive_column",
          {"column": "'stage'", "name": "events"}),
     ],
@@ -1188,7 +1210,9 @@ def test_footer_times_equal_the_pass(events, case, tmp_path, monkeypatch):
     pandas = fs.read_log(frame, format="events", stages=STAGES, engine="pandas", errors="drop")
     assert log.as_of == pandas.as_of and log.n_leads == pandas.n_leads
     clock = {"reason": {r"clock says [^)]*": ""}}  # read a moment apart
-    dropped = [x.dropped.replace(clock, regex=True) for x in (log, pandas)]
+    # (a folder's rows: with their files too, which the DataFrame has not)
+    dropped = [x.dropped[["row", "column", "reason"]].replace(clock, regex=True)
+               for x in (log, pandas)]  # fmt: skip
     pd.testing.assert_frame_equal(*dropped)
     pd.testing.assert_frame_equal(log.stage_table(by="rep"), pandas.stage_table(by="rep"))
 
@@ -1396,6 +1420,32 @@ def test_a_folders_error_names_the_file_of_each_row(engine, tmp_path):
     })  # fmt: skip
     [problem] = error.values["problems"]
     assert problem.rows == (5,)
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_a_folders_dropped_rows_name_their_file(engine, tmp_path):
+    """Lead A's dial in the second file copies its row in the first: the error names
+    both rows' files, the one its reason names too ("first in row 2"), and
+    ``Log.dropped`` gives each dropped row's file and its row there."""
+    folder = AUDIT["a Parquet folder with a row copied into its second file"](tmp_path)
+    _says(folder, engine, {
+        "en": "row 2 is row 2 of part-0.parquet; row 5 is row 3 of part-1.parquet.",
+        "zh": "第 2 行是 part-0.parquet 的第 2 行；第 5 行是 part-1.parquet 的第 3 行。",
+    })  # fmt: skip
+    log = fs.read_log(folder, format="events", stages=["dial", "sale"], engine=engine,
+                      errors="drop")  # fmt: skip
+    assert list(log.dropped.columns) == ["row", "file", "file_row", "column", "reason"]
+    assert log.dropped[["row", "file", "file_row"]].values.tolist() == [
+        [2, "part-0.parquet", 2],
+        [3, "part-0.parquet", 3],
+        [5, "part-1.parquet", 3],
+    ]
+    # none dropped: the same columns
+    (tmp_path / "clean").mkdir()
+    clean = fs.read_log(AUDIT["a Parquet folder with an unknown stage in its second file"](
+        tmp_path / "clean"), format="events", stages=["dial", "dail", "sale"], engine=engine,
+        errors="drop")  # fmt: skip
+    assert list(clean.dropped.columns) == ["row", "file", "file_row", "column", "reason"]
 
 
 @pytest.mark.parametrize("engine", ["pandas", "duckdb"])

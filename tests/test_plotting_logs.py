@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -174,6 +176,18 @@ def test_sales_cycle_of_a_young_log_draws_each_naive_average_once(log):
     assert sum("the decks" in label for label in labels) == 1
     assert ax.get_ylabel() == fs.t("plot.sales_cycle.ylabel_all")
     assert ax.containers == []  # no median marker on the all-leads scale
+
+
+def test_sales_cycle_of_leads_followed_for_no_time_spans_one_unit():
+    """Every lead dialled at the log's last time (no time followed, no sale): the axis
+    spans one unit, with no warning of equal limits (matplotlib's UserWarning)."""
+    events = pd.DataFrame({"lead": ["A", "B"], "stage": ["dial", "dial"],
+                           "time": pd.to_datetime(["2025-03-05", "2025-03-05"])})  # fmt: skip
+    cycle = fs.cycle_length(fs.read_log(events, format="events", stages=["dial", "sale"]))
+    with plotting.style(), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ax = plotting.plot_sales_cycle(cycle)
+    assert ax.get_xlim() == (0.0, 1.0)
 
 
 # ------------------------------------------------------------ open leads

@@ -480,7 +480,8 @@ def plot_sales_cycle(
     if naive:
         _draw_naive_cycles(ax, result, unit)
     last_event = float(km.time[-1]) if km.time.size else end
-    ax.set_xlim(0, min(end, max(last_event * 1.25, 1e-9)))
+    right = min(end, last_event * 1.25)
+    ax.set_xlim(0, right if right > 0 else 1.0)  # no lead followed for any time: one unit
     top = 1.0 if given_event else max(float(np.nanmax(high)), 1e-3)
     ax.set_ylim(0, min(top * 1.05, 1.02))
     share_axis(ax.yaxis, top=top)  # shares of all leads are small: 1-2-5 steps, even decimals
