@@ -223,6 +223,7 @@ def open_file(path: Path, delimiter: str | None) -> Table:
         for f in files:
             offsets.append((f, total))
             total += int(per.get(f, 0))
+        rows = total
 
     def numbered() -> Any:
         rel = relation(True)
@@ -246,7 +247,8 @@ def open_file(path: Path, delimiter: str | None) -> Table:
     if parquet:  # from the files' footers
         table.files = tuple((f, file_stamp(f)) for f in files)
         table.directory = str(path) if path.is_dir() else ""
-        rows = con.execute("SELECT count(*) FROM read_parquet(?)", [files]).fetchone()[0]
+        if not offsets:  # (a folder's: counted above)
+            rows = con.execute("SELECT count(*) FROM read_parquet(?)", [files]).fetchone()[0]
     else:  # a CSV: from its size (rows of the kit's logs take 30 to 60 bytes)
         rows = Path(files[0]).stat().st_size // 30
     _plan_store(table, con, folder, int(rows))
