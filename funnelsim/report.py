@@ -72,6 +72,8 @@ th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
 th { background: #f3f3f3; }
 td:first-child, th:first-child { text-align: left; }
 td { white-space: nowrap; }  /* a rep's name, a date, an amount: one line each */
+table.text td, table.text th { text-align: left; white-space: nowrap; }  /* rows left out */
+table.text td:last-child { white-space: normal; }  /* why: a sentence, wrapped */
 img { max-width: 100%; height: auto; display: block; margin: 0.8em 0; }
 .note { color: #555; font-size: 0.92em; }
 .meta { color: #555; }
@@ -105,8 +107,8 @@ def figure_png(draw: Callable[[Any], Any], *, figsize: tuple[float, float] = (10
     return f'<img alt="" src="data:image/png;base64,{data}">'
 
 
-def _table(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, border=0, escape=True, na_rep="-")
+def _table(frame: pd.DataFrame, classes: str | None = None) -> str:
+    return frame.to_html(index=False, border=0, escape=True, na_rep="-", classes=classes)
 
 
 def _p(text: str, cls: str | None = None) -> str:
@@ -570,7 +572,8 @@ def build_report(
                         "column": t("report.col.column"),
                         "reason": t("report.col.reason"),
                     }
-                )
+                ),
+                classes="text",
             )
         )
     body += _section_ratios(fit, fixed=between is None)

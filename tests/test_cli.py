@@ -592,3 +592,4 @@ def test_a_folders_dropped_rows_are_listed_with_their_file(lang, tmp_path, capsy
     assert expected in capsys.readouterr().err
     text = page.read_text(encoding="utf-8")
     assert all(f">{h}</th>" in text for h in header) and "part-1.parquet" in text
+    assert '<table class="dataframe text">' in text  # text read from the left
