@@ -76,6 +76,38 @@ def after_as_of(problems: Problems, times: np.ndarray, as_of: pd.Timestamp, colu
         lambda p: {"time": show_time(times[p]), "as_of": str(as_of)},
         "log.fix.after_as_of",
     )
+    too_early(problems, times, column, as_of.as_unit("ns").to_datetime64(), str(as_of))
+
+
+#: How far back from the log's end (its as-of time, or tomorrow) a time may be: 200 years
+#: (of 365 days). Two times further apart than 292 years have no duration in int64
+#: nanoseconds; a time that far back is a year typed wrong (1712 for 2017).
+FAR_BACK = np.timedelta64(200 * 365, "D")
+
+
+def too_early(
+    problems: Problems, times: np.ndarray, column: str, end: np.datetime64, shown: str = ""
+) -> None:
+    """Times more than :data:`FAR_BACK` before ``end`` (``as_of``, shown as ``shown``, or
+    :func:`tomorrow`, shown as its day): problems of their rows (``log.reason.early_time``),
+    so that every duration the log's questions take (a cycle, a time at a stage) fits in
+    nanoseconds, on every reader.
+
+    >>> from funnelsim._reader import Source
+    >>> times = np.array(["1712-10-28", "2025-01-02"], dtype="M8[ns]")
+    >>> problems = Problems(Source(pd.DataFrame({"time": times}), np.arange(2, 4), "log"))
+    >>> too_early(problems, times, "time", np.datetime64("2025-01-06", "ns"))
+    >>> [(p.rows, p.reason) for p in problems.report()]
+    [((2,), 'log.reason.early_time')]
+    """
+    bound = np.datetime64(end, "ns") - FAR_BACK.astype("timedelta64[ns]")
+    problems.add(
+        ~np.isnat(times) & (times < bound),
+        column,
+        "log.reason.early_time",
+        lambda p: {"time": show_time(times[p]), "end": shown or str(np.datetime64(end, "D"))},
+        "log.fix.early_time",
+    )
 
 
 def read_dates(
@@ -181,6 +213,7 @@ def far_times(
     for k, column in enumerate(columns):
         col = grid[:, k]
         known_k = ~np.isnat(col)
+        too_early(problems, col, column, future)
         ahead = known_k & (col > future)
         problems.add(
             ahead,

@@ -330,9 +330,10 @@ def parquet_problem(
     """The error of the first of the Parquet files ``files`` whose rows cannot be read
     (a footer that reads over data that does not: a file damaged in a copy), found by
     reading each file's rows with pyarrow a batch at a time (memory bounded by a batch,
-    not the file); None where every row reads. Both readers give it where their own read
-    of the files fails, so that a damaged file is named alike on every path (``folder``:
-    the parts' folder, for their names in the message).
+    not the file), their text checked as UTF-8, the columns the readers read only (not a
+    stored pandas index); None where every row reads. Both readers give it where their
+    own read of the files fails, so that a damaged file is named alike on every path
+    (``folder``: the parts' folder, for their names in the message).
 
     >>> import pathlib, tempfile
     >>> folder = pathlib.Path(tempfile.mkdtemp())
@@ -349,9 +350,10 @@ def parquet_problem(
 
     for f in files:
         try:
-            with pq.ParquetFile(f) as parquet:
-                for _ in parquet.iter_batches(batch_size=2**16):
-                    pass
+            with pq.ParquetFile(f) as parquet:  # the columns the readers read (no index)
+                columns = stored_columns(parquet.schema_arrow.names)
+                for batch in parquet.iter_batches(batch_size=2**16, columns=columns):
+                    batch.validate(full=True)  # text that is not UTF-8, too
         except MemoryError:
             raise
         except Exception as exc:  # pyarrow's many errors of a damaged file

@@ -180,7 +180,8 @@ class Calls:
         Seconds a connected call lasts at least to count as effective.
     name : str
     dropped : pandas.DataFrame
-        Rows left out with ``errors="drop"``: ``row``, ``column``, ``reason``.
+        Rows left out with ``errors="drop"``: ``row``, ``column``, ``reason``
+        (from a Parquet folder of several files, also ``file`` and ``file_row``).
     columns_used : mapping
         The record's column for each field it has, such as
         ``{"time": "开始时间", "rep": "坐席工号"}``.

@@ -725,7 +725,9 @@ def read_log(
         most 1 %, at most 10) when a gap of more than 30 days, and more than
         a quarter of the span of the other times, cuts them off from the rest
         (2026 typed for 2025 in a log that ends in June 2025). Times that are
-        right: pass ``as_of=``.
+        right: pass ``as_of=``. With it or without, a time more than 200
+        years before the as-of time (or tomorrow) is an error too (1712 typed
+        for 2017): no duration from it fits in nanoseconds.
     delimiter : str, optional
         CSV delimiter; by default the most frequent of ``,`` ``;`` tab ``|``
         in the header line.

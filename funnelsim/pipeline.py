@@ -215,7 +215,8 @@ class Pipeline:
     name : str
         Where the snapshot came from.
     dropped : pandas.DataFrame
-        Rows left out with ``errors="drop"`` (``row``, ``column``, ``reason``).
+        Rows left out with ``errors="drop"`` (``row``, ``column``, ``reason``;
+        from a Parquet folder of several files, also ``file`` and ``file_row``).
     origin : str
         Where the probabilities came from: ``"stage"`` (the labels),
         ``"given"``, ``"fitted"`` (a Calibration) or ``"column"``.

@@ -584,6 +584,10 @@ AUDIT = {
     "a Parquet folder with a part whose rows are damaged": lambda d: _damage(
         _parts(d, {}) / "part-1.parquet"
     ),
+    # a time 313 years before the rest: DuckDB's durations overflowed int64 (a reviewer's)
+    "a time more than 200 years before the rest": lambda d: _parquet(d, pa.table({
+        "lead": ["A", "A", "B"], "stage": ["dial", "sale", "dial"],
+        "time": _day("1712-10-28", "2025-01-02", "2025-01-06")})),
     "a Parquet folder with a row copied into its second file": lambda d: _parts(
         d, {}, lead=["B", "A"], stage=["dial", "dial"], time=_day("2025-03-05", "2025-03-03")
     ),
@@ -1446,6 +1450,35 @@ def test_a_folders_dropped_rows_name_their_file(engine, tmp_path):
         tmp_path / "clean"), format="events", stages=["dial", "dail", "sale"], engine=engine,
         errors="drop")  # fmt: skip
     assert list(clean.dropped.columns) == ["row", "file", "file_row", "column", "reason"]
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_a_time_more_than_200_years_back_is_a_problem_of_its_row(engine, tmp_path):
+    """Lead A's dial in 1712 before its sale in 2025: no duration between them fits in
+    int64 nanoseconds (DuckDB overflowed; pandas's cycle said the sale came first). The
+    row is a problem on both readers, counted back from as_of or tomorrow; dropped, the
+    rest of the log reads and its cycle is measured. 200 years back to the nanosecond is
+    kept."""
+    path = AUDIT["a time more than 200 years before the rest"](tmp_path)
+    error = _says(path, engine, {"en": "the time 1712-10-28 is more than 200 years before",
+                                 "zh": "时间 1712-10-28 比"})  # fmt: skip
+    assert [(p.rows, p.reason) for p in error.values["problems"]] == [
+        ((2,), "log.reason.early_time")
+    ]
+    log = fs.read_log(path, format="events", stages=["dial", "sale"], engine=engine,
+                      errors="drop")  # fmt: skip
+    assert log.n_leads == 1 and list(log.dropped["row"]) == [2, 3]
+    assert fs.cycle_length(log).open == 1
+    end = pd.Timestamp("2025-01-06")
+    edge = end - fs._formats.FAR_BACK
+    frame = pd.DataFrame({"lead": ["A", "A", "B"], "stage": ["dial", "sale", "dial"],
+                          "time": [edge, end, edge - pd.Timedelta(1, "ns")]})  # fmt: skip
+    edge_path = tmp_path / "edge.parquet"
+    frame.to_parquet(edge_path)
+    edged = fs.read_log(edge_path, format="events", stages=["dial", "sale"], engine=engine,
+                        as_of=end, errors="drop")  # fmt: skip
+    assert edged.n_leads == 1 and list(edged.dropped["row"]) == [4]
+    assert fs.cycle_length(edged).closed == 1
 
 
 @pytest.mark.parametrize("engine", ["pandas", "duckdb"])
