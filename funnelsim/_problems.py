@@ -180,10 +180,11 @@ class Problems:
             )
         if self.src.parts:  # a folder's files: the rows shown named in their file too,
             # and the row a reason names ("first in row 4")
-            shown = {int(r) for p in problems for r in np.unique(p.rows)[:_SHOW_ROWS]}
-            said = {p.reason_values.get("row") for p in problems}
-            shown = sorted(shown)[:10] + sorted({int(r) for r in said if _is_row(r)} - shown)
-            lines.append(t("log.error.parts_rows", rows=part_rows(self.src.parts, sorted(shown))))
+            listed = {int(r) for p in problems for r in np.unique(p.rows)[:_SHOW_ROWS]}
+            said = {int(r) for p in problems if _is_row(r := p.reason_values.get("row"))}
+            capped = sorted(listed)[:10]
+            shown = sorted([*capped, *(said - set(capped))])
+            lines.append(t("log.error.parts_rows", rows=part_rows(self.src.parts, shown)))
         lines.append(t("log.error.all_invalid") if all_invalid else hint)
         raise LogError(
             key, message="\n".join(lines), name=name, count=count, problems=problems, **values
