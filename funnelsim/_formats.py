@@ -85,6 +85,18 @@ def after_as_of(problems: Problems, times: np.ndarray, as_of: pd.Timestamp, colu
 FAR_BACK = np.timedelta64(200 * 365, "D")
 
 
+def far_back_bound(end: int) -> int:
+    """The earliest time (int64 ns) a log that ends at ``end`` (ns) keeps: :data:`FAR_BACK`
+    before it, or the earliest time nanoseconds hold (an as-of time before 1877).
+
+    >>> far_back_bound(0) == -int(FAR_BACK.astype("m8[ns]").view("i8"))
+    True
+    >>> far_back_bound(int(np.datetime64("1700-01-01", "ns").view("i8"))) == -(2**63) + 1
+    True
+    """
+    return max(int(end) - int(FAR_BACK.astype("timedelta64[ns]").view(np.int64)), -(2**63) + 1)
+
+
 def too_early(
     problems: Problems, times: np.ndarray, column: str, end: np.datetime64, shown: str = ""
 ) -> None:
@@ -100,7 +112,7 @@ def too_early(
     >>> [(p.rows, p.reason) for p in problems.report()]
     [((2,), 'log.reason.early_time')]
     """
-    bound = np.datetime64(end, "ns") - FAR_BACK.astype("timedelta64[ns]")
+    bound = np.datetime64(far_back_bound(np.datetime64(end, "ns").view(np.int64)), "ns")
     problems.add(
         ~np.isnat(times) & (times < bound),
         column,

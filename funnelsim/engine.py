@@ -70,11 +70,11 @@ from ._columns import recognise_columns, resolve
 from ._events import read_events
 from ._figures import LeadFigures
 from ._formats import (
-    FAR_BACK,
     FIELDS,
     GROUP_FIELDS,
     REQUIRED,
     extra_columns,
+    far_back_bound,
     far_limit,
     tomorrow,
 )
@@ -457,7 +457,7 @@ class _Build:
         # times) and a good amount; only valid rows are counted at their stage, so a lead
         # with an invalid row is one whose rows outnumber its counts (one test per row)
         valid = ~s.is_null() & (when <= limit)
-        valid = valid & (when >= limit - int(FAR_BACK.astype("timedelta64[ns]").view(np.int64)))
+        valid = valid & (when >= far_back_bound(limit))  # (read_log's, as pandas reads)
         if "amount" in self.cols:  # not a number >= 0: the pandas reader says which
             valid = valid & ~nw.col("__bad_amount")
         if far_end is not None:

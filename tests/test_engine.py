@@ -1479,6 +1479,12 @@ def test_a_time_more_than_200_years_back_is_a_problem_of_its_row(engine, tmp_pat
                         as_of=end, errors="drop")  # fmt: skip
     assert edged.n_leads == 1 and list(edged.dropped["row"]) == [4]
     assert fs.cycle_length(edged).closed == 1
+    # a log of 1700 read as of then: its bound is before what nanoseconds hold
+    early = frame.assign(time=pd.to_datetime(["1690-10-28", "1700-01-02", "1700-01-06"]))
+    early.to_parquet(edge_path)
+    old = fs.read_log(edge_path, format="events", stages=["dial", "sale"], engine=engine,
+                      as_of="1700-02-01")  # fmt: skip
+    assert old.n_leads == 2 and fs.cycle_length(old).closed == 1
 
 
 @pytest.mark.parametrize("engine", ["pandas", "duckdb"])
