@@ -252,14 +252,21 @@ def with_parts(dropped: pd.DataFrame, parts: Sequence[tuple[str, int]] | None) -
     """
     if not parts:
         return dropped
-    rows = dropped["row"].to_numpy(np.int64)
-    firsts = np.array([first for _, first in parts], dtype=np.int64)
-    k = np.maximum(np.searchsorted(firsts, rows, side="right") - 1, 0)
+    k, inner = _in_parts(parts, dropped["row"].to_numpy(np.int64))
     names = np.array([name for name, _ in parts], dtype=object)
     out = dropped.copy()
     out.insert(1, "file", pd.Series(names[k], index=dropped.index, dtype=object))
-    out.insert(2, "file_row", rows - firsts[k] + 2)
+    out.insert(2, "file_row", inner)
     return out
+
+
+def _in_parts(parts: Sequence[tuple[str, int]], rows: Sequence[int]) -> tuple[np.ndarray, ...]:
+    """For each of ``rows`` (counted on across a folder's files), its file's place in
+    ``parts`` and its row in that file (counted as in that file alone)."""
+    firsts = np.array([first for _, first in parts], dtype=np.int64)
+    rows = np.asarray(rows, dtype=np.int64)
+    k = np.maximum(np.searchsorted(firsts, rows, side="right") - 1, 0)
+    return k, rows - firsts[k] + 2
 
 
 def _is_row(value: object) -> bool:
@@ -275,12 +282,11 @@ def part_rows(parts: Sequence[tuple[str, int]], rows: Sequence[int]) -> str:
     row 3 is row 3 of part-0.parquet; row 5 is row 2 of part-1.parquet; row 9 is row 6 of
     part-1.parquet
     """
-    firsts = np.array([first for _, first in parts], dtype=np.int64)
-    said = []
-    for row in rows:
-        k = int(np.searchsorted(firsts, row, side="right")) - 1
-        part, first = parts[max(k, 0)]
-        said.append(t("log.error.part_row", row=row, inner=row - first + 2, part=part))
+    places, inner = _in_parts(parts, rows)
+    said = [
+        t("log.error.part_row", row=row, inner=int(i), part=parts[k][0])
+        for row, k, i in zip(rows, places, inner, strict=True)
+    ]
     return t("log.error.parts_sep").join(said)
 
 
