@@ -224,7 +224,6 @@ def read_engine_log(
     Log(events, 'sample_events.csv': 6000 leads, stages dial -> connect -> meeting ->
         proposal -> sale, 0 rows dropped)
     """
-    is_path = False
     if is_database(source):
         table = open_database(source, table, query)
     elif isinstance(source, pd.DataFrame):
@@ -236,7 +235,6 @@ def read_engine_log(
         if not path.exists():
             raise LogError("log.error.not_found", name=str(path), cwd=os.getcwd())
         table = open_file(path, delimiter)
-        is_path = True
     frame = table.frame
     columns = list(frame.collect_schema().names())
     header = Source(pd.DataFrame(columns=columns), np.array([], dtype=np.int64), table.name)
@@ -253,8 +251,10 @@ def read_engine_log(
     # times written as text: a CSV's, and in DuckDB a column of text (a Parquet export
     # of dates as strings), read as the CSV's are
     table.text_times = table.text or (table.backend == "duckdb" and time_type == nw.String)
-    # the advice for the source's kind: a file, a database's table, a user's frame
-    kind = "" if is_path else "_query" if is_database(source) else "_table"
+    # the advice for the source's kind: a file (its Parquet files or CSV file read), a
+    # database's table, a user's frame
+    is_file = bool(table.files or table.csv)
+    kind = "" if is_file else "_query" if is_database(source) else "_table"
     said = {"name": table.name, "column": cols["time"], "sql": sql_name(cols["time"])}
     if table.text_times and not times_in_text(table, cols["time"]):
         raise FunnelsimValueError(
