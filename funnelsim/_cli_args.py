@@ -120,11 +120,12 @@ def print_dropped(dropped: pd.DataFrame, name: str, shown: int) -> None:
     if not len(dropped):
         return
     print(t("cli.dropped", n=len(dropped), name=name), file=sys.stderr)
+    in_parts = "file" in dropped.columns  # a folder's rows: each one's file too
     for row in dropped.head(shown).itertuples(index=False):
         said = {"row": row.row, "column": row.column, "reason": row.reason}
-        if "file" in dropped.columns:
-            said = {**said, "part": row.file, "inner": row.file_row}
-        key = "cli.dropped.part_row" if "file" in dropped.columns else "cli.dropped.row"
+        if in_parts:
+            said.update(part=row.file, inner=row.file_row)
+        key = "cli.dropped.part_row" if in_parts else "cli.dropped.row"
         print(t(key, **said), file=sys.stderr)
     if len(dropped) > shown:
         print(t("cli.dropped.more", n=len(dropped) - shown), file=sys.stderr)
