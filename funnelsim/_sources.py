@@ -143,15 +143,16 @@ def open_file(path: Path, delimiter: str | None) -> Table:
     con = _duckdb_connection(folder)
     hive: dict[str, list[object]] = {}  # the columns of Hive folder names (rep=Li/)
     schemas: list[Any] = []
-    if path.is_dir():  # its files, their columns and its folders' as pandas reads them
+    directory = str(path) if path.is_dir() else ""  # a Parquet folder: its parts named in it
+    if directory:  # its files, their columns and its folders' as pandas reads them
         files, schemas, hive = parquet_folder(path, name)
     else:
         files = [str(path)]
-    parquet = path.is_dir() or path.suffix.lower() in (".parquet", ".pq")
+    parquet = bool(directory) or path.suffix.lower() in (".parquet", ".pq")
     patterns = [Path(f) for f in files if "*" in f or "?" in f]
     if patterns:  # DuckDB reads each name as a pattern
         named = patterns[0]
-        shown = named.relative_to(path) if path.is_dir() else named.name
+        shown = named.relative_to(path) if directory else named.name
         raise LogError("engine.error.glob_name", name=name, file=quote(str(shown)))
     sep = None
     if not parquet:  # the header as the pandas reader checks it, its delimiter chosen alike
@@ -166,7 +167,7 @@ def open_file(path: Path, delimiter: str | None) -> Table:
         sep = delimiter or sniff_delimiter(lines)
         check_csv_header(lines, sep, name)
 
-    if parquet and not path.is_dir():  # the file's columns checked as pandas checks them
+    if parquet and not directory:  # the file's columns checked as pandas checks them
         schemas = parquet_columns(files, name)
     # a column empty in the first file (Parquet's null type) takes the others' type
     union = len(schemas) > 1 and any(str(f.type) == "null" for s in schemas for f in s)
@@ -210,7 +211,7 @@ def open_file(path: Path, delimiter: str | None) -> Table:
     except Exception as err:
         raise read_error(
             con, None if parquet else (files[0], sep), name, err,
-            (files, str(path) if path.is_dir() else "") if parquet else ((), ""),
+            (files, directory) if parquet else ((), ""),
         ) from None  # fmt: skip
     check_header(rel.columns, name)  # each name once, as the pandas reader wants
 
@@ -246,7 +247,7 @@ def open_file(path: Path, delimiter: str | None) -> Table:
         table.csv = (files[0], sep)
     if parquet:  # from the files' footers
         table.files = tuple((f, file_stamp(f)) for f in files)
-        table.directory = str(path) if path.is_dir() else ""
+        table.directory = directory
         if not offsets:  # (a folder's: counted above)
             rows = con.execute("SELECT count(*) FROM read_parquet(?)", [files]).fetchone()[0]
     else:  # a CSV: from its size (rows of the kit's logs take 30 to 60 bytes)
