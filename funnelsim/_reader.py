@@ -255,34 +255,36 @@ def read_source(
 
 def parquet_folder(
     path: Path, name: str
-) -> tuple[list[str], list[pa.Schema], dict[str, list[object]]]:
+) -> tuple[list[str], list[pa.Schema], list[int], dict[str, list[object]]]:
     """A Parquet folder as both readers read it: its files
-    (:func:`~funnelsim._parquet.parquet_parts`), their schemas (:func:`parquet_columns`)
-    and the columns its Hive folder names add (:func:`~funnelsim._parquet.hive_values`);
-    a column named both by a folder and in the files is an error.
+    (:func:`~funnelsim._parquet.parquet_parts`), their schemas and rows
+    (:func:`parquet_columns`) and the columns its Hive folder names add
+    (:func:`~funnelsim._parquet.hive_values`); a column named both by a folder and in
+    the files is an error.
     """
     files = parquet_parts(path)
     if not files:  # a folder, but of no Parquet file
         raise LogError("log.error.no_parquet_files", name=name)
-    schemas = parquet_columns(files, name, path)
+    schemas, sizes = parquet_columns(files, name, path)
     hive = hive_values(path, files)
     named = {c.strip() for c in stored_columns(schemas[0].names)}
     for column in hive:
         if column.strip() in named:
             raise LogError("log.error.hive_column", name=name, column=quote(column), key=column)
-    return files, schemas, hive
+    return files, schemas, sizes, hive
 
 
 def parquet_columns(
     files: Sequence[str | Path], name: str, folder: Path | None = None
-) -> list[pa.Schema]:
-    """The columns of Parquet files read as one log, from their footers (their schemas,
-    returned): the first file's header checked as a CSV's (:func:`check_header`: each
-    name once, compared stripped) and every other file's columns the same (a part whose
-    columns differ would leave some rows' cells empty or some cells unread); a pandas
-    index stored as a column (:func:`~funnelsim._parquet.stored_columns`) is not one. A
-    file whose footer cannot be read (not Parquet, or cut short) is named, the same
-    error on every reader's path. ``folder``: the parts' folder, for their names in the message.
+) -> tuple[list[pa.Schema], list[int]]:
+    """The columns of Parquet files read as one log, from their footers (their schemas and
+    their rows' counts, returned): the first file's header checked as a CSV's
+    (:func:`check_header`: each name once, compared stripped) and every other file's
+    columns the same (a part whose columns differ would leave some rows' cells empty or
+    some cells unread); a pandas index stored as a column
+    (:func:`~funnelsim._parquet.stored_columns`) is not one. A file whose footer cannot be
+    read (not Parquet, or cut short) is named, the same error on every reader's path.
+    ``folder``: the parts' folder, for their names in the message.
 
     >>> import pathlib, tempfile
     >>> folder = pathlib.Path(tempfile.mkdtemp())
@@ -298,11 +300,13 @@ def parquet_columns(
 
     seen: list[str] | None = None
     first = ""
-    schemas = []
+    schemas, sizes = [], []
     for f in files:
         shown = str(Path(f).relative_to(folder)) if folder is not None else Path(f).name
         try:
-            schemas.append(pq.read_schema(f))
+            footer = pq.read_metadata(f)
+            schemas.append(footer.schema.to_arrow_schema())  # what pq.read_schema reads
+            sizes.append(footer.num_rows)
             names = stored_columns(schemas[-1].names)
         except MemoryError:
             raise
@@ -321,7 +325,7 @@ def parquet_columns(
                 extra=", ".join(quote(c) for c in sorted(mine - theirs)) or none,
                 missing=", ".join(quote(c) for c in sorted(theirs - mine)) or none,
             )  # fmt: skip
-    return schemas
+    return schemas, sizes
 
 
 def parquet_problem(
@@ -386,19 +390,18 @@ def read_parts(
     path: Path,
     files: Sequence[str],
     schemas: Sequence[pa.Schema],
+    sizes: Sequence[int],
     hive: Mapping[str, Sequence[object]],
     name: str,
 ) -> Source:
     """The Parquet files ``files`` of the folder ``path`` (:func:`parquet_folder`: their
-    ``schemas`` and ``hive`` columns) as one source, their rows in the files' order,
-    each file's first row kept (:attr:`Source.parts`). The files' types are unified (a
-    column empty in the first file, of Parquet's null type, takes the others' type)."""
+    ``schemas``, their rows' counts ``sizes`` and the ``hive`` columns) as one source,
+    their rows in the files' order, each file's first row kept (:attr:`Source.parts`).
+    The files' types are unified (a column empty in the first file, of Parquet's null
+    type, takes the others' type)."""
     # lazy: pyarrow is heavy, and only Parquet files need it
     import pyarrow as pa
     import pyarrow.dataset as ds
-    import pyarrow.parquet as pq
-
-    sizes = [pq.read_metadata(f).num_rows for f in files]
 
     def read() -> pd.DataFrame:
         try:
@@ -427,7 +430,7 @@ def read_file(path: Path, name: str, encoding: str | None, delimiter: str | None
     if suffix in (".parquet", ".pq"):
         import pyarrow.parquet as pq  # lazy: heavy, and only Parquet files need it
 
-        columns = stored_columns(parquet_columns([path], name)[0].names)
+        columns = stored_columns(parquet_columns([path], name)[0][0].names)
         return _read_parquet(
             name, [path], None, lambda: parquet_frame(pq.read_table(path, columns=columns))
         )
